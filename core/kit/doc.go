@@ -1,0 +1,7 @@
+// Package kit holds leaf helpers shared by every core package. Its
+// subpackages import nothing from core:
+//
+//   - id: sortable, prefixed identifiers (prd_01J..., ord_01J...)
+//   - errs: typed domain errors with stable codes that unwrap to sentinels
+//   - clock: an injectable clock so time-dependent rules are testable
+package kit

@@ -1,0 +1,166 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/kassahq/kassa/core/store"
+	"github.com/kassahq/kassa/core/store/storetest"
+	"github.com/kassahq/kassa/migrations"
+)
+
+func TestRunInTxJoinsAndRollsBack(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, err := db.ExecContext(ctx, "CREATE TABLE tx_probe (id TEXT PRIMARY KEY)"); err != nil {
+			t.Fatal(err)
+		}
+		count := func() int64 {
+			n, err := db.NewSelect().Table("tx_probe").Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		insert := func(ctx context.Context, id string) error {
+			_, err := db.Conn(ctx).NewRaw("INSERT INTO tx_probe (id) VALUES (?)", id).Exec(ctx)
+			return err
+		}
+
+		committed := false
+		boom := errors.New("boom")
+		err := db.RunInTx(ctx, func(ctx context.Context) error {
+			if err := insert(ctx, "a"); err != nil {
+				return err
+			}
+			store.AfterCommit(ctx, func() { committed = true })
+			// The inner call joins the outer transaction, so its insert is
+			// rolled back with it.
+			return db.RunInTx(ctx, func(ctx context.Context) error {
+				if !store.InTx(ctx) {
+					t.Error("inner call has no transaction")
+				}
+				if err := insert(ctx, "b"); err != nil {
+					return err
+				}
+				return boom
+			})
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("RunInTx error = %v, want boom", err)
+		}
+		if n := count(); n != 0 {
+			t.Fatalf("rolled back transaction left %d rows", n)
+		}
+		if committed {
+			t.Fatal("after-commit hook ran for a rolled-back transaction")
+		}
+
+		if err := db.RunInTx(ctx, func(ctx context.Context) error {
+			store.AfterCommit(ctx, func() { committed = true })
+			return insert(ctx, "a")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(); n != 1 || !committed {
+			t.Fatalf("after commit: rows=%d hook=%v", n, committed)
+		}
+
+		err = insert(ctx, "a")
+		if !store.IsUniqueViolation(err) {
+			t.Fatalf("duplicate insert: IsUniqueViolation(%v) = false", err)
+		}
+	})
+}
+
+// TestMigrationsUpDownUp applies every migration, rolls them all back,
+// applies them again and checks that the schema is the same as after the
+// first pass, and that rolling back leaves no table behind.
+func TestMigrationsUpDownUp(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { checkUpDownUp(t, storetest.OpenSQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { checkUpDownUp(t, storetest.OpenPostgres(t)) })
+}
+
+func checkUpDownUp(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	m, err := store.NewMigrator(db, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied, err := m.Up(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(applied) == 0 {
+		t.Fatal("no migrations applied")
+	}
+	first := schemaOf(t, db)
+
+	for {
+		rolled, err := m.Down(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rolled) == 0 {
+			break
+		}
+	}
+	if left := schemaOf(t, db); len(left) != 0 {
+		t.Fatalf("tables left after rolling back every migration: %v", left)
+	}
+	status, err := m.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range status {
+		if s.Applied {
+			t.Fatalf("%s still marked applied after rollback", s.Name)
+		}
+	}
+	if _, err := m.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(first, schemaOf(t, db)); diff != "" {
+		t.Fatalf("schema after up/down/up differs (-first +second):\n%s", diff)
+	}
+}
+
+// schemaOf describes the application tables: table -> column definitions
+// and index names, excluding the migration bookkeeping tables.
+func schemaOf(t *testing.T, db *store.DB) map[string][]string {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string][]string{}
+	var rows []struct {
+		Tbl  string
+		Desc string
+	}
+	var q string
+	if db.Dialect == store.Postgres {
+		q = `SELECT table_name AS tbl, column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '') AS desc
+		     FROM information_schema.columns WHERE table_schema = current_schema()
+		     UNION ALL
+		     SELECT tablename AS tbl, 'index ' || indexdef AS desc FROM pg_indexes WHERE schemaname = current_schema()`
+	} else {
+		q = `SELECT m.name AS tbl, p.name || ' ' || p.type || ' ' || p."notnull" || ' ' || coalesce(p.dflt_value, '') AS desc
+		     FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'
+		     UNION ALL
+		     SELECT tbl_name AS tbl, 'index ' || coalesce(sql, name) AS desc FROM sqlite_master WHERE type = 'index'`
+	}
+	if err := db.NewRaw(q).Scan(ctx, &rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.Tbl == "bun_migrations" || r.Tbl == "bun_migration_locks" || r.Tbl == "sqlite_sequence" {
+			continue
+		}
+		out[r.Tbl] = append(out[r.Tbl], r.Desc)
+	}
+	for _, cols := range out {
+		sort.Strings(cols)
+	}
+	return out
+}
