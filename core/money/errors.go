@@ -5,9 +5,9 @@ import (
 	"fmt"
 )
 
-// The sentinel errors below are what callers match with errors.Is; every
-// error this package returns wraps exactly one or two of them, so the GraphQL
-// layer can map them to stable codes in one place.
+// Sentinel errors, for errors.Is. Every error this package returns wraps at
+// least one of them, so the GraphQL layer can map them to stable codes in one
+// place; the message around it gives the amounts and the operation.
 var (
 	// ErrUnknownCurrency reports a currency code that is not in the registry,
 	// or a Money or Currency that has no currency at all (the zero value).

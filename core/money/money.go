@@ -11,8 +11,8 @@ import (
 //
 // Money is a small value type: pass it and store it by value. Two Money
 // values are == when amount and currency are equal. The fields are
-// unexported so that every Money that arithmetic produced went through the
-// overflow and currency checks; New rebuilds one from stored columns.
+// unexported so that amounts change only through the operations below, which
+// check overflow and currency; New builds one from stored columns.
 //
 // The zero Money has no currency. It is only ever a field that was not set:
 // arithmetic, comparison with Cmp and JSON refuse it with ErrUnknownCurrency.

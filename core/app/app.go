@@ -1,0 +1,213 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/config"
+	"github.com/kassahq/kassa/core/store"
+	"github.com/kassahq/kassa/graphql"
+	"github.com/kassahq/kassa/graphql/resolver"
+	"github.com/kassahq/kassa/migrations"
+)
+
+// Version is the Kassa release, set at build time with
+// -ldflags "-X github.com/kassahq/kassa/core/app.Version=v1.2.3".
+var Version = "dev"
+
+// Options are the parts of an App that are not settings.
+type Options struct {
+	// LogOutput receives the logs; nil means standard error.
+	LogOutput io.Writer
+	// SkipMigrate leaves the schema alone (kassa migrate manages it).
+	SkipMigrate bool
+	// DB, when set, is used instead of opening Config.Database(); the
+	// caller closes it (tests pass a storetest database).
+	DB *store.DB
+}
+
+// App is one running Kassa instance.
+type App struct {
+	Config  config.Config
+	Log     *slog.Logger
+	DB      *store.DB
+	Metrics *prometheus.Registry
+	Authz   authz.Authorizer
+	Catalog *catalog.Service
+	GraphQL *graphql.Server
+
+	ready   atomic.Bool
+	closers []namedCloser
+}
+
+type namedCloser struct {
+	name string
+	fn   func(ctx context.Context) error
+}
+
+// onClose registers a teardown step; Close runs them in reverse order.
+func (a *App) onClose(name string, fn func(ctx context.Context) error) {
+	a.closers = append(a.closers, namedCloser{name, fn})
+}
+
+// New builds an App from cfg. On error everything already started is
+// stopped again.
+func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err error) {
+	if opts.LogOutput == nil {
+		opts.LogOutput = os.Stderr
+	}
+	a := &App{Config: cfg, Log: newLogger(cfg, opts.LogOutput), Metrics: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			_ = a.Close(context.Background())
+		}
+	}()
+	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+
+	// Database.
+	if opts.DB != nil {
+		a.DB = opts.DB
+	} else {
+		a.DB, err = store.Open(ctx, cfg.Database(), store.Options{})
+		if err != nil {
+			return nil, err
+		}
+		a.onClose("database", func(context.Context) error { return a.DB.Close() })
+	}
+	a.Metrics.MustRegister(collectors.NewDBStatsCollector(a.DB.DB.DB, "kassa"))
+	if !opts.SkipMigrate {
+		m, err := store.NewMigrator(a.DB, migrations.FS)
+		if err != nil {
+			return nil, err
+		}
+		applied, err := m.Up(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(applied) > 0 {
+			a.Log.Info("database migrated", "dialect", a.DB.Dialect, "applied", applied)
+		}
+	}
+
+	// Services.
+	a.Authz = authz.AllowAll{}
+	a.Catalog = catalog.NewService(a.DB, a.Authz)
+
+	// API.
+	a.GraphQL, err = graphql.New(resolver.Services{Catalog: a.Catalog}, graphql.Options{
+		Version:    Version,
+		Production: cfg.Production(),
+		Logger:     a.Log,
+		Registerer: a.Metrics,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Handler returns the HTTP handler of the instance.
+func (a *App) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", a.GraphQL)
+	mux.Handle("GET /graphql/assets/", a.GraphQL.AssetsHandler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", a.serveReady)
+	mux.Handle("GET /metrics", metricsHandler(a.Metrics))
+	return instrument(mux, a.Log, newHTTPMetrics(a.Metrics))
+}
+
+// serveReady answers 200 when the instance can take traffic: started, not
+// shutting down, database reachable.
+func (a *App) serveReady(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if !a.ready.Load() {
+		http.Error(w, "not ready", http.StatusServiceUnavailable)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.DB.PingContext(ctx); err != nil {
+		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = io.WriteString(w, "ready\n")
+}
+
+// Serve listens on the configured address and serves until ctx is done,
+// then drains requests in flight and stops.
+func (a *App) Serve(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.Config.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.Config.HTTPAddr, err)
+	}
+	return a.ServeListener(ctx, ln)
+}
+
+// ServeListener is Serve on an existing listener (tests use port 0).
+func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.ready.Store(true)
+	a.Log.Info("kassa serving", "addr", ln.Addr().String(), "version", Version, "env", a.Config.Env, "database", a.DB.Dialect)
+
+	select {
+	case err := <-errc:
+		a.ready.Store(false)
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	a.ready.Store(false)
+	a.Log.Info("shutting down", "timeout", a.Config.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("drain http requests: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close stops every component in reverse order of start.
+func (a *App) Close(ctx context.Context) error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		c := a.closers[i]
+		if err := c.fn(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close %s: %w", c.name, err))
+		}
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}

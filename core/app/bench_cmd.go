@@ -1,0 +1,226 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func init() {
+	commands["bench"] = command{"measure a running shop: `bench products` (GraphQL load) or `bench startup` (start-up time, idle memory)", runBench}
+}
+
+// productListQuery is the storefront's product grid: 24 products with
+// variants, prices and stock.
+const productListQuery = `query ProductGrid($first: Int!, $currency: String!) {
+  products(first: $first) {
+    edges { node { id handle title
+      variants { id sku title selectedOptions { name value } price(currency: $currency) { amount currencyCode } availableQuantity }
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`
+
+func runBench(ctx context.Context, args []string, io IO) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: kassa bench products|startup [flags]", errUsage)
+	}
+	switch args[0] {
+	case "products":
+		return benchProducts(ctx, args[1:], io)
+	case "startup":
+		return benchStartup(ctx, args[1:], io)
+	}
+	return fmt.Errorf("%w: unknown benchmark %q (products, startup)", errUsage, args[0])
+}
+
+// benchProducts loads /graphql with the product grid query from a fixed
+// number of concurrent clients and reports throughput and latency
+// percentiles. Only loopback targets are sensible: the point is to
+// measure the server, not the network.
+func benchProducts(ctx context.Context, args []string, io IO) error {
+	fs, _ := flagSet("bench products", io)
+	target := fs.String("url", "http://127.0.0.1:8080/graphql", "GraphQL endpoint to load")
+	conc := fs.Int("c", 32, "concurrent clients")
+	dur := fs.Duration("d", 10*time.Second, "duration of the measurement (after a 2s warm-up)")
+	first := fs.Int("first", 24, "products per request")
+	currency := fs.String("currency", "CNY", "price currency")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	body, _ := json.Marshal(map[string]any{"query": productListQuery, "variables": map[string]any{"first": *first, "currency": *currency}})
+	tr := &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+
+	// Check the query works before measuring.
+	if err := benchOnce(ctx, client, *target, body); err != nil {
+		return err
+	}
+	run := func(d time.Duration, record bool) ([]time.Duration, int64) {
+		var (
+			mu    sync.Mutex
+			lat   []time.Duration
+			fails atomic.Int64
+			wg    sync.WaitGroup
+		)
+		deadline := time.Now().Add(d)
+		for i := 0; i < *conc; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				local := make([]time.Duration, 0, 4096)
+				for time.Now().Before(deadline) && ctx.Err() == nil {
+					start := time.Now()
+					if err := benchOnce(ctx, client, *target, body); err != nil {
+						fails.Add(1)
+						continue
+					}
+					local = append(local, time.Since(start))
+				}
+				if record {
+					mu.Lock()
+					lat = append(lat, local...)
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		return lat, fails.Load()
+	}
+	run(2*time.Second, false)
+	lat, fails := run(*dur, true)
+	if len(lat) == 0 {
+		return errors.New("no successful requests")
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	pct := func(p float64) time.Duration { return lat[int(float64(len(lat)-1)*p)] }
+	fmt.Fprintf(io.Stdout, "products(first: %d) at concurrency %d for %s: %d requests, %.0f req/s, p50 %s, p90 %s, p99 %s, max %s, errors %d\n",
+		*first, *conc, *dur, len(lat), float64(len(lat))/dur.Seconds(),
+		pct(.50).Round(10*time.Microsecond), pct(.90).Round(10*time.Microsecond), pct(.99).Round(10*time.Microsecond),
+		lat[len(lat)-1].Round(10*time.Microsecond), fails)
+	return nil
+}
+
+func benchOnce(ctx context.Context, c *http.Client, url string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err
+	}
+	if res.StatusCode != http.StatusOK || bytes.Contains(b, []byte(`"errors"`)) {
+		return fmt.Errorf("status %d: %.300s", res.StatusCode, b)
+	}
+	return nil
+}
+
+// benchStartup starts `kassa serve` on the configured data directory and
+// a free loopback port several times, measuring process start to the first
+// 200 from /readyz, then the resident memory after the instance idles.
+func benchStartup(ctx context.Context, args []string, io IO) error {
+	fs, load := flagSet("bench startup", io)
+	runs := fs.Int("runs", 5, "number of starts")
+	idle := fs.Duration("idle", 3*time.Second, "idle time before reading memory")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var starts []time.Duration
+	var rss []int64
+	for i := 0; i < *runs; i++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		cmd := exec.CommandContext(ctx, self, "serve", "--data-dir", cfg.DataDir, "--http-addr", addr, "--log-level", "warn")
+		cmd.Env = os.Environ()
+		if cfg.DatabaseURL != "" {
+			cmd.Args = append(cmd.Args, "--database-url", cfg.DatabaseURL)
+		}
+		if cfg.NATSURL != "" {
+			cmd.Args = append(cmd.Args, "--nats-url", cfg.NATSURL)
+		}
+		cmd.Stderr = io.Stderr
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		ready := false
+		for time.Since(start) < 30*time.Second {
+			res, err := http.Get("http://" + addr + "/readyz")
+			if err == nil {
+				res.Body.Close()
+				if res.StatusCode == http.StatusOK {
+					ready = true
+					break
+				}
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		took := time.Since(start)
+		if !ready {
+			_ = cmd.Process.Kill()
+			return fmt.Errorf("instance did not become ready within 30s")
+		}
+		time.Sleep(*idle)
+		kb, _ := rssKB(cmd.Process.Pid)
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+		starts = append(starts, took)
+		rss = append(rss, kb)
+		fmt.Fprintf(io.Stdout, "run %d: ready in %s, idle RSS %.1f MB\n", i+1, took.Round(time.Millisecond), float64(kb)/1024)
+	}
+	sort.Slice(starts, func(i, j int) bool { return starts[i] < starts[j] })
+	sort.Slice(rss, func(i, j int) bool { return rss[i] < rss[j] })
+	fmt.Fprintf(io.Stdout, "start-up to /readyz: median %s (min %s, max %s); idle RSS median %.1f MB\n",
+		starts[len(starts)/2].Round(time.Millisecond), starts[0].Round(time.Millisecond), starts[len(starts)-1].Round(time.Millisecond),
+		float64(rss[len(rss)/2])/1024)
+	return nil
+}
+
+// rssKB reads a process's resident set size from /proc (Linux).
+func rssKB(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(v)
+			if len(f) > 0 {
+				return strconv.ParseInt(f[0], 10, 64)
+			}
+		}
+	}
+	return 0, errors.New("no VmRSS")
+}

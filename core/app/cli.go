@@ -1,0 +1,234 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/kassahq/kassa/core/config"
+	"github.com/kassahq/kassa/core/store"
+	"github.com/kassahq/kassa/migrations"
+)
+
+// IO is where a command reads and writes.
+type IO struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// command is one `kassa` subcommand.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, io IO) error
+}
+
+// commands lists the subcommands; domain wiring files add theirs in init.
+var commands = map[string]command{
+	"serve":   {"run the shop: storefront, admin, GraphQL API and webhooks", runServe},
+	"migrate": {"apply (up), roll back (down) or list (status) database migrations", runMigrate},
+	"seed":    {"load data: `seed demo [--products N]` creates the demo shop (idempotent)", runSeed},
+	"config":  {"print every setting with its flag, environment variable and default", runConfig},
+	"version": {"print the version", func(_ context.Context, _ []string, io IO) error {
+		fmt.Fprintln(io.Stdout, "kassa", Version)
+		return nil
+	}},
+}
+
+// errUsage marks an error the user made in calling a command.
+var errUsage = errors.New("usage")
+
+// Main runs the kassa command line and returns the process exit code.
+func Main(args []string, io IO) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(io.Stdout)
+		return 0
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(io.Stderr, "kassa: unknown command %q\n\n", args[0])
+		usage(io.Stderr)
+		return 2
+	}
+	if err := cmd.run(ctx, args[1:], io); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(io.Stderr, "kassa %s: %v\n", args[0], err)
+		if errors.Is(err, errUsage) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Kassa is a self-hosted checkout platform.\n\nUsage: kassa <command> [flags]\n\nCommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun `kassa <command> --help` for its flags. Every setting can also come from a KASSA_* environment variable or kassa.yaml (see `kassa config`).")
+}
+
+// flagSet returns a FlagSet with every setting registered, and a loader
+// for the resulting Config.
+func flagSet(name string, io IO) (*flag.FlagSet, func() (config.Config, error)) {
+	fs := flag.NewFlagSet("kassa "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Stderr)
+	load := config.Flags(fs)
+	return fs, load
+}
+
+func runServe(ctx context.Context, args []string, io IO) error {
+	fs, load := flagSet("serve", io)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: kassa serve [flags]\n\nRuns the shop until SIGINT or SIGTERM, then drains requests in flight and the event outbox.\n\nFlags (each also settable by the environment variable shown, or in kassa.yaml):")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	a, err := New(ctx, cfg, Options{LogOutput: io.Stderr})
+	if err != nil {
+		return err
+	}
+	defer a.Close(context.Background()) //nolint:errcheck // logged below
+	if cfg.SeedDemo {
+		if err := a.seedIfEmpty(ctx, io.Stderr); err != nil {
+			return err
+		}
+	}
+	if err := a.Serve(ctx); err != nil {
+		return err
+	}
+	if err := a.Close(context.Background()); err != nil {
+		a.Log.Error("shutdown", "err", err)
+		return err
+	}
+	a.Log.Info("stopped")
+	return nil
+}
+
+func runMigrate(ctx context.Context, args []string, io IO) error {
+	fs, load := flagSet("migrate", io)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: kassa migrate up|down|status [flags]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return fmt.Errorf("%w: name one of up, down, status", errUsage)
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, cfg.Database(), store.Options{MaxOpenConns: 2})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	m, err := store.NewMigrator(db, migrations.FS)
+	if err != nil {
+		return err
+	}
+	switch fs.Arg(0) {
+	case "up":
+		applied, err := m.Up(ctx)
+		if err != nil {
+			return err
+		}
+		if len(applied) == 0 {
+			fmt.Fprintln(io.Stdout, "database is up to date")
+		}
+		for _, n := range applied {
+			fmt.Fprintln(io.Stdout, "applied", n)
+		}
+	case "down":
+		rolled, err := m.Down(ctx)
+		if err != nil {
+			return err
+		}
+		if len(rolled) == 0 {
+			fmt.Fprintln(io.Stdout, "nothing to roll back")
+		}
+		for _, n := range rolled {
+			fmt.Fprintln(io.Stdout, "rolled back", n)
+		}
+	case "status":
+		st, err := m.Status(ctx)
+		if err != nil {
+			return err
+		}
+		for _, s := range st {
+			state := "pending"
+			if s.Applied {
+				state = "applied"
+			}
+			fmt.Fprintf(io.Stdout, "%-8s %s\n", state, s.Name)
+		}
+	default:
+		return fmt.Errorf("%w: unknown migrate action %q (up, down, status)", errUsage, fs.Arg(0))
+	}
+	return nil
+}
+
+func runConfig(_ context.Context, args []string, io IO) error {
+	fs, load := flagSet("config", io)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	config.Reference(io.Stdout)
+	fmt.Fprintf(io.Stdout, "\nIn effect: data dir %s, listen %s, database %s, nats %s, env %s\n",
+		cfg.DataDir, cfg.HTTPAddr, redactURL(cfg.Database()), orDefault(cfg.NATSURL, "embedded"), cfg.Env)
+	return nil
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// redactURL hides a password in a database URL.
+func redactURL(u string) string {
+	at := strings.LastIndex(u, "@")
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 {
+		return u
+	}
+	creds := u[scheme+3 : at]
+	if i := strings.IndexByte(creds, ':'); i >= 0 {
+		return u[:scheme+3] + creds[:i] + ":***" + u[at:]
+	}
+	return u
+}

@@ -1,0 +1,129 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Log attribute keys used across the HTTP layer.
+const (
+	attrRequestID = "request_id"
+	attrMethod    = "method"
+	attrPath      = "path"
+	attrStatus    = "status"
+	attrDuration  = "duration"
+)
+
+type requestIDKey struct{}
+
+// RequestID returns the id of the HTTP request being served, or "".
+func RequestID(ctx context.Context) string {
+	s, _ := ctx.Value(requestIDKey{}).(string)
+	return s
+}
+
+// httpMetrics are the HTTP server's Prometheus metrics.
+type httpMetrics struct {
+	duration *prometheus.HistogramVec
+	inflight prometheus.Gauge
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	m := &httpMetrics{
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "kassa_http_request_duration_seconds",
+			Help:    "HTTP request latency by route pattern, method and status class.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route", "method", "code"}),
+		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kassa_http_requests_in_flight",
+			Help: "HTTP requests being served.",
+		}),
+	}
+	reg.MustRegister(m.duration, m.inflight)
+	return m
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer
+// (flushing for server-sent events).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// instrument wraps the router with request ids, panic recovery, access
+// logs and metrics. The route label is the matched ServeMux pattern, so
+// cardinality stays bounded whatever paths clients send.
+func instrument(next http.Handler, log *slog.Logger, m *httpMetrics) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rid := r.Header.Get("X-Request-Id")
+		if rid == "" || len(rid) > 64 {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			rid = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", rid)
+		ctx := context.WithValue(r.Context(), requestIDKey{}, rid)
+		r = r.WithContext(ctx)
+		sw := &statusWriter{ResponseWriter: w}
+		m.inflight.Inc()
+		defer func() {
+			m.inflight.Dec()
+			if p := recover(); p != nil {
+				log.ErrorContext(ctx, "panic serving request", attrRequestID, rid, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					http.Error(sw, "internal error", http.StatusInternalServerError)
+				}
+			}
+			route := r.Pattern
+			if route == "" {
+				route = "unmatched"
+			}
+			d := time.Since(start)
+			m.duration.WithLabelValues(route, r.Method, strconv.Itoa(sw.status/100)+"xx").Observe(d.Seconds())
+			if log.Enabled(ctx, slog.LevelDebug) || sw.status >= 500 {
+				lvl := slog.LevelDebug
+				if sw.status >= 500 {
+					lvl = slog.LevelError
+				}
+				log.Log(ctx, lvl, "http request", attrRequestID, rid, attrMethod, r.Method, attrPath, r.URL.Path, attrStatus, sw.status, attrDuration, d)
+			}
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// metricsHandler serves the registry in the Prometheus text format.
+func metricsHandler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+}

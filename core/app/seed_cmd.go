@@ -1,0 +1,51 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/seed"
+)
+
+func runSeed(ctx context.Context, args []string, io IO) error {
+	fs, load := flagSet("seed", io)
+	products := fs.Int("products", 0, "number of products to generate (default: the 50+ hand-made demo products)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: kassa seed demo [--products N] [flags]\n\nCreates the demo shop. Running it again changes nothing.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || fs.Arg(0) != "demo" {
+		fs.Usage()
+		return fmt.Errorf("%w: kassa seed demo", errUsage)
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	a, err := New(ctx, cfg, Options{LogOutput: io.Stderr})
+	if err != nil {
+		return err
+	}
+	defer a.Close(context.Background()) //nolint:errcheck // nothing to flush
+	return a.seed(ctx, *products, io.Stdout)
+}
+
+func (a *App) seed(ctx context.Context, products int, progress io.Writer) error {
+	ctx = authz.WithSubject(ctx, authz.SystemSubject("seed"))
+	res, err := seed.Demo(ctx, a.DB, a.Catalog, seed.Options{Products: products, Progress: progress})
+	if err != nil {
+		return fmt.Errorf("seed demo: %w", err)
+	}
+	a.Log.Info("demo shop seeded", "result", res)
+	return nil
+}
+
+// seedIfEmpty seeds the demo shop on the first run (make run).
+func (a *App) seedIfEmpty(ctx context.Context, progress io.Writer) error {
+	return a.seed(ctx, 0, progress)
+}

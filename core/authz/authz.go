@@ -1,0 +1,169 @@
+package authz
+
+import (
+	"context"
+	"strings"
+
+	"github.com/kassahq/kassa/core/kit/errs"
+)
+
+// SubjectKind says what kind of caller a subject is.
+type SubjectKind string
+
+// The kinds of subject.
+const (
+	// Anonymous is a caller nobody signed in as (a guest buyer).
+	Anonymous SubjectKind = "anonymous"
+	// Customer is a signed-in buyer.
+	Customer SubjectKind = "customer"
+	// Staff is a signed-in member of the shop's staff.
+	Staff SubjectKind = "staff"
+	// APIKey is an integration calling with an API key.
+	APIKey SubjectKind = "apikey"
+	// System is the platform acting on its own behalf.
+	System SubjectKind = "system"
+)
+
+// DefaultStore is the domain of a single-store installation.
+const DefaultStore = "default"
+
+// Subject is the caller of an operation.
+type Subject struct {
+	// Kind is what the caller is.
+	Kind SubjectKind
+	// ID is the customer, staff user or API key id; empty when anonymous.
+	ID string
+	// Roles are the caller's roles in Store.
+	Roles []string
+	// Store is the Casbin domain the caller acts in.
+	Store string
+	// Session is the id of the session the caller authenticated with;
+	// empty for API keys, anonymous callers and in-process work.
+	Session string
+}
+
+// AnonymousSubject is the caller nobody signed in as.
+func AnonymousSubject() Subject {
+	return Subject{Kind: Anonymous, Roles: []string{RoleAnonymous}, Store: DefaultStore}
+}
+
+// SystemSubject is background work acting on the platform's own behalf
+// (the outbox relay, reconciliation, event consumers, the CLI). It is
+// explicit so logs and timelines say who acted. Every check passes for it.
+func SystemSubject(component string) Subject {
+	return Subject{Kind: System, ID: "system:" + component, Roles: []string{"system"}, Store: DefaultStore}
+}
+
+// IsSystem reports whether s is a system subject.
+func (s Subject) IsSystem() bool { return s.Kind == System }
+
+// HasRole reports whether s holds role.
+func (s Subject) HasRole(role string) bool {
+	for _, r := range s.Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+type subjectKey struct{}
+
+// WithSubject returns ctx carrying s.
+func WithSubject(ctx context.Context, s Subject) context.Context {
+	if s.Store == "" {
+		s.Store = DefaultStore
+	}
+	return context.WithValue(ctx, subjectKey{}, s)
+}
+
+// SubjectFrom returns the subject in ctx, or the anonymous subject.
+func SubjectFrom(ctx context.Context) Subject {
+	if s, ok := ctx.Value(subjectKey{}).(Subject); ok {
+		return s
+	}
+	return AnonymousSubject()
+}
+
+// Authorizer answers whether the subject in ctx may perform act on obj. It
+// returns nil when allowed and an *errs.Error that unwraps to
+// errs.ErrUnauthenticated (anonymous caller) or errs.ErrForbidden otherwise.
+type Authorizer interface {
+	Can(ctx context.Context, obj Object, act Action) error
+}
+
+// Object is a protected resource.
+type Object string
+
+// Action is what is done to an object.
+type Action string
+
+// The actions. Domains may add their own; every action an operation needs
+// appears in the default policy and in docs/permissions.md.
+const (
+	// Read lets a caller see every record of an object.
+	Read Action = "read"
+	// Write lets a caller create, change and delete records of an object.
+	Write Action = "write"
+	// Register lets a guest create a buyer account (object Customer).
+	Register Action = "register"
+	// Erase lets a caller erase personal data (object Customer).
+	Erase Action = "erase"
+)
+
+// OwnSuffix marks an action limited to the caller's own records.
+const OwnSuffix = ":own"
+
+// Own returns the variant of act limited to the caller's own records:
+// "read" -> "read:own". A role holding "order read:own" reads its own
+// orders only; see CanOwn.
+func Own(act Action) Action {
+	if IsOwn(act) {
+		return act
+	}
+	return act + OwnSuffix
+}
+
+// IsOwn reports whether act is an own-records action ("read:own").
+func IsOwn(act Action) bool { return strings.HasSuffix(string(act), OwnSuffix) }
+
+// Base returns act without the own-records suffix: "read:own" -> "read".
+func Base(act Action) Action { return Action(strings.TrimSuffix(string(act), OwnSuffix)) }
+
+// The resources. Every object is declared here even before the domain that
+// uses it exists, so the default policy and the permission matrix are
+// complete from the start.
+const (
+	// Product, Collection and Inventory are the catalog.
+	Product    Object = "product"
+	Collection Object = "collection"
+	Inventory  Object = "inventory"
+	// Customers are buyer accounts, their addresses, groups and tags
+	// (plural: Customer names the subject kind).
+	Customers Object = "customer"
+	// StaffMembers are staff accounts and invitations.
+	StaffMembers Object = "staff"
+	// Role is a role and its permissions.
+	Role Object = "role"
+	// APIKeys are integration keys.
+	APIKeys Object = "apikey"
+	// Order, Payment, Refund, Promotion and Return belong to checkout and
+	// after-sales.
+	Order     Object = "order"
+	Payment   Object = "payment"
+	Refund    Object = "refund"
+	Promotion Object = "promotion"
+	Return    Object = "return"
+	// Plugin is the installed plugins and their settings.
+	Plugin Object = "plugin"
+	// Report is sales and finance reporting.
+	Report Object = "report"
+	// Settings are the shop's settings.
+	Settings Object = "settings"
+)
+
+// Objects lists every declared object in a stable order.
+func Objects() []Object {
+	return []Object{Product, Collection, Inventory, Customers, StaffMembers, Role, APIKeys,
+		Order, Payment, Refund, Promotion, Return, Plugin, Report, Settings}
+}

@@ -1,0 +1,276 @@
+// Package config reads Kassa's settings. Each setting comes, in order of
+// precedence, from a command-line flag, a KASSA_* environment variable, the
+// optional kassa.yaml file, or its default. The comments on the fields of
+// Config are the configuration reference: `kassa serve --help` prints them.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is every setting of a Kassa instance.
+type Config struct {
+	// Directory for the SQLite database, the embedded NATS store, installed
+	// plugins and the generated secret key. Every command honours it.
+	DataDir string `env:"KASSA_DATA_DIR" flag:"data-dir" yaml:"data_dir" default:"./data"`
+
+	// Address the HTTP server listens on (storefront, admin, /graphql,
+	// webhooks, /healthz, /readyz, /metrics).
+	HTTPAddr string `env:"KASSA_HTTP_ADDR" flag:"http-addr" yaml:"http_addr" default:"127.0.0.1:8080"`
+
+	// Public base URL of the shop as buyers and payment gateways reach it,
+	// used in return and notify URLs. Defaults to http://HTTPAddr.
+	PublicURL string `env:"KASSA_PUBLIC_URL" flag:"public-url" yaml:"public_url"`
+
+	// Database to use: postgres://user@host/db for PostgreSQL; empty for
+	// a SQLite file kassa.db in the data directory.
+	DatabaseURL string `env:"KASSA_DATABASE_URL" flag:"database-url" yaml:"database_url"`
+
+	// NATS server URL (nats://host:4222, comma-separated for a cluster);
+	// empty runs an embedded NATS with JetStream in the data directory.
+	NATSURL string `env:"KASSA_NATS_URL" flag:"nats-url" yaml:"nats_url"`
+
+	// Master key that encrypts secrets at rest (plugin credentials), 32
+	// bytes in base64 or hex. Empty: a key is generated once into
+	// DATA_DIR/secret.key (mode 0600). Keep a copy: without it stored
+	// secrets cannot be read.
+	SecretKey string `env:"KASSA_SECRET_KEY" flag:"secret-key" yaml:"secret_key" secret:"true"`
+
+	// development or production. Production turns off GraphiQL,
+	// introspection for anonymous callers and development-only logging
+	// (such as sign-in links written to the log).
+	Env string `env:"KASSA_ENV" flag:"env" yaml:"env" default:"development"`
+
+	// Log level: debug, info, warn or error.
+	LogLevel string `env:"KASSA_LOG_LEVEL" flag:"log-level" yaml:"log_level" default:"info"`
+
+	// Log format: text or json.
+	LogFormat string `env:"KASSA_LOG_FORMAT" flag:"log-format" yaml:"log_format" default:"text"`
+
+	// Directory holding plugin executables. Defaults to DATA_DIR/plugins.
+	PluginDir string `env:"KASSA_PLUGIN_DIR" flag:"plugin-dir" yaml:"plugin_dir"`
+
+	// How long a graceful shutdown waits for requests in flight and the
+	// outbox to drain.
+	ShutdownTimeout time.Duration `env:"KASSA_SHUTDOWN_TIMEOUT" flag:"shutdown-timeout" yaml:"shutdown_timeout" default:"15s"`
+
+	// Seed the demo shop when the database has no products (make run sets
+	// it).
+	SeedDemo bool `env:"KASSA_SEED_DEMO" flag:"seed-demo" yaml:"seed_demo" default:"false"`
+}
+
+// Production reports whether Env is production.
+func (c Config) Production() bool { return c.Env == "production" }
+
+// Database returns the database URL, defaulting to DATA_DIR/kassa.db.
+func (c Config) Database() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return filepath.Join(c.DataDir, "kassa.db")
+}
+
+// Plugins returns the plugin directory, defaulting to DATA_DIR/plugins.
+func (c Config) Plugins() string {
+	if c.PluginDir != "" {
+		return c.PluginDir
+	}
+	return filepath.Join(c.DataDir, "plugins")
+}
+
+// BaseURL returns PublicURL, defaulting to http://HTTPAddr.
+func (c Config) BaseURL() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	return "http://" + c.HTTPAddr
+}
+
+// Validate checks settings that have a fixed set of values.
+func (c Config) Validate() error {
+	var problems []string
+	if c.Env != "development" && c.Env != "production" {
+		problems = append(problems, fmt.Sprintf("env must be development or production, not %q", c.Env))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		problems = append(problems, fmt.Sprintf("log level must be debug, info, warn or error, not %q", c.LogLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		problems = append(problems, fmt.Sprintf("log format must be text or json, not %q", c.LogFormat))
+	}
+	if c.DataDir == "" {
+		problems = append(problems, "data dir must not be empty")
+	}
+	if len(problems) > 0 {
+		return errors.New("config: " + strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// Flags registers every setting on fs and returns a loader that, after
+// fs.Parse, builds the Config from flags, environment, kassa.yaml and
+// defaults. --config names the YAML file (default ./kassa.yaml when it
+// exists; KASSA_CONFIG also works).
+func Flags(fs *flag.FlagSet) func() (Config, error) {
+	configPath := fs.String("config", "", "path of a kassa.yaml settings file (env KASSA_CONFIG; default ./kassa.yaml if present)")
+	t := reflect.TypeOf(Config{})
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name := f.Tag.Get("flag")
+		usage := fmt.Sprintf("%s (env %s)", summaries[f.Name], f.Tag.Get("env"))
+		if f.Type.Kind() == reflect.Bool {
+			fs.Bool(name, f.Tag.Get("default") == "true", usage)
+		} else {
+			fs.String(name, f.Tag.Get("default"), usage)
+		}
+	}
+	return func() (Config, error) {
+		path := *configPath
+		if path == "" {
+			path = os.Getenv("KASSA_CONFIG")
+		}
+		explicit := path != ""
+		if path == "" {
+			path = "kassa.yaml"
+		}
+		set := map[string]string{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = f.Value.String() })
+		return Load(path, explicit, os.Getenv, set)
+	}
+}
+
+// Load builds a Config: defaults, then the YAML file at path (an error if
+// it must exist and does not), then environment variables read through
+// getenv, then the flag values in flags (by flag name).
+func Load(path string, mustExist bool, getenv func(string) string, flags map[string]string) (Config, error) {
+	var c Config
+	v := reflect.ValueOf(&c).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if d := t.Field(i).Tag.Get("default"); d != "" {
+			if err := setField(v.Field(i), d); err != nil {
+				return c, fmt.Errorf("config: default of %s: %w", t.Field(i).Name, err)
+			}
+		}
+	}
+	if path != "" {
+		data, err := os.ReadFile(path)
+		switch {
+		case err == nil:
+			raw := map[string]any{}
+			dec := yaml.NewDecoder(strings.NewReader(string(data)))
+			if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
+				return c, fmt.Errorf("config: %s: %w", path, err)
+			}
+			for key, val := range raw {
+				idx := fieldByTag(t, "yaml", key)
+				if idx < 0 {
+					return c, fmt.Errorf("config: %s: unknown setting %q", path, key)
+				}
+				if err := setField(v.Field(idx), fmt.Sprint(val)); err != nil {
+					return c, fmt.Errorf("config: %s: %s: %w", path, key, err)
+				}
+			}
+		case errors.Is(err, os.ErrNotExist) && !mustExist:
+		default:
+			return c, fmt.Errorf("config: %w", err)
+		}
+	}
+	for i := 0; i < t.NumField(); i++ {
+		if val := getenv(t.Field(i).Tag.Get("env")); val != "" {
+			if err := setField(v.Field(i), val); err != nil {
+				return c, fmt.Errorf("config: %s: %w", t.Field(i).Tag.Get("env"), err)
+			}
+		}
+	}
+	for name, val := range flags {
+		idx := fieldByTag(t, "flag", name)
+		if idx < 0 {
+			continue // a command's own flag
+		}
+		if err := setField(v.Field(idx), val); err != nil {
+			return c, fmt.Errorf("config: --%s: %w", name, err)
+		}
+	}
+	return c, c.Validate()
+}
+
+func fieldByTag(t reflect.Type, tag, name string) int {
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).Tag.Get(tag) == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func setField(f reflect.Value, s string) error {
+	switch f.Interface().(type) {
+	case string:
+		f.SetString(s)
+	case bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", s)
+		}
+		f.SetBool(b)
+	case time.Duration:
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration like 15s", s)
+		}
+		f.SetInt(int64(d))
+	default:
+		return fmt.Errorf("unsupported setting type %s", f.Type())
+	}
+	return nil
+}
+
+// summaries are the one-line help texts of the settings.
+var summaries = map[string]string{
+	"DataDir":         "directory for the SQLite database, NATS store, plugins and secret key",
+	"HTTPAddr":        "address to listen on",
+	"PublicURL":       "public base URL of the shop (return and notify URLs)",
+	"DatabaseURL":     "postgres://... for PostgreSQL; empty for SQLite in the data dir",
+	"NATSURL":         "external NATS URL; empty runs an embedded NATS",
+	"SecretKey":       "master key for secrets at rest (32 bytes, base64 or hex); empty generates DATA_DIR/secret.key",
+	"Env":             "development or production",
+	"LogLevel":        "debug, info, warn or error",
+	"LogFormat":       "text or json",
+	"PluginDir":       "directory of plugin executables (default DATA_DIR/plugins)",
+	"ShutdownTimeout": "graceful shutdown limit",
+	"SeedDemo":        "seed the demo shop when the catalog is empty",
+}
+
+// Reference writes a table of every setting: flag, environment variable,
+// YAML key and default.
+func Reference(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FLAG\tENV\tYAML\tDEFAULT")
+	t := reflect.TypeOf(Config{})
+	rows := make([]string, 0, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		rows = append(rows, fmt.Sprintf("--%s\t%s\t%s\t%s", f.Tag.Get("flag"), f.Tag.Get("env"), f.Tag.Get("yaml"), f.Tag.Get("default")))
+	}
+	sort.Strings(rows)
+	for _, r := range rows {
+		fmt.Fprintln(tw, r)
+	}
+	tw.Flush()
+}

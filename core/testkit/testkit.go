@@ -1,0 +1,192 @@
+// Package testkit builds whole Kassa instances for tests and runs GraphQL
+// scenarios against them.
+//
+//	ta := testkit.NewTestApp(t, testkit.SQLite)
+//	testkit.Run(t, ta, []testkit.Scenario{{
+//		Name:  "anonymous lists products",
+//		Query: `{ products(first: 5) { edges { node { title } } } }`,
+//		As:    authz.AnonymousSubject(),
+//		WantData: `{"products":{"edges":[]}}`,
+//	}})
+package testkit
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kassahq/kassa/core/app"
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/config"
+	"github.com/kassahq/kassa/core/store"
+	"github.com/kassahq/kassa/core/store/storetest"
+	"github.com/kassahq/kassa/graphql"
+)
+
+// Engine picks the database of a test app.
+type Engine int
+
+// The engines.
+const (
+	SQLite Engine = iota
+	Postgres
+)
+
+// TestApp is a Kassa instance for one test.
+type TestApp struct {
+	*app.App
+	// URL is the base URL of an httptest server serving the app's handler.
+	URL string
+}
+
+// NewTestApp builds an App on a fresh, migrated database of the engine
+// (PostgreSQL skips or fails like storetest) with a temporary data dir,
+// and serves its handler on a loopback httptest server. Everything stops
+// when the test ends.
+func NewTestApp(t testing.TB, engine Engine) *TestApp {
+	t.Helper()
+	var db *store.DB
+	if engine == Postgres {
+		db = storetest.NewPostgres(t)
+	} else {
+		db = storetest.NewSQLite(t)
+	}
+	cfg, err := config.Load("", false, func(string) string { return "" }, map[string]string{"data-dir": t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logOut io.Writer = io.Discard
+	if os.Getenv("KASSA_TEST_LOG") != "" {
+		logOut = os.Stderr
+	}
+	a, err := app.New(context.Background(), cfg, app.Options{DB: db, SkipMigrate: true, LogOutput: logOut})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		if err := a.Close(context.Background()); err != nil {
+			t.Errorf("close app: %v", err)
+		}
+	})
+	return &TestApp{App: a, URL: srv.URL}
+}
+
+// ForEachEngine runs fn as a subtest on SQLite and on PostgreSQL.
+func ForEachEngine(t *testing.T, fn func(t *testing.T, ta *TestApp)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, NewTestApp(t, SQLite)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, NewTestApp(t, Postgres)) })
+}
+
+// Exec runs one operation as the subject and returns the response.
+func (ta *TestApp) Exec(as authz.Subject, query string, vars map[string]any) *graphql.Response {
+	ctx := authz.WithSubject(context.Background(), as)
+	return ta.GraphQL.Exec(ctx, graphql.Request{Query: query, Variables: vars})
+}
+
+// Scenario is one GraphQL operation and what it must produce.
+type Scenario struct {
+	Name      string
+	Query     string
+	Variables map[string]any
+	// As is the caller; the zero value means anonymous.
+	As authz.Subject
+	// WantData, when set, is JSON the response data must equal.
+	WantData string
+	// WantErrorCode, when set, is the code of the first top-level error.
+	WantErrorCode string
+	// WantUserErrors are the codes of the userErrors found anywhere in the
+	// data, in order; nil means none expected.
+	WantUserErrors []string
+	// Check, when set, inspects the raw data.
+	Check func(t *testing.T, data json.RawMessage)
+}
+
+// Run executes the scenarios in order (they may build on each other).
+func Run(t *testing.T, ta *TestApp, scenarios []Scenario) {
+	t.Helper()
+	for _, sc := range scenarios {
+		t.Run(sc.Name, func(t *testing.T) {
+			as := sc.As
+			if as.Kind == "" {
+				as = authz.AnonymousSubject()
+			}
+			res := ta.Exec(as, sc.Query, sc.Variables)
+			if sc.WantErrorCode != "" {
+				if len(res.Errors) == 0 {
+					t.Fatalf("want error %s, got data %s", sc.WantErrorCode, res.Data)
+				}
+				if got := res.Errors[0].Extensions["code"]; got != sc.WantErrorCode {
+					t.Fatalf("error code = %v (%s), want %s", got, res.Errors[0].Message, sc.WantErrorCode)
+				}
+				return
+			}
+			if len(res.Errors) > 0 {
+				t.Fatalf("unexpected errors: %+v", res.Errors[0])
+			}
+			if diff := cmp.Diff(sc.WantUserErrors, UserErrorCodes(res.Data)); diff != "" {
+				t.Fatalf("userErrors codes (-want +got):\n%s\ndata: %s", diff, res.Data)
+			}
+			if sc.WantData != "" {
+				var want, got any
+				if err := json.Unmarshal([]byte(sc.WantData), &want); err != nil {
+					t.Fatalf("bad WantData: %v", err)
+				}
+				_ = json.Unmarshal(res.Data, &got)
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Fatalf("data (-want +got):\n%s", diff)
+				}
+			}
+			if sc.Check != nil {
+				sc.Check(t, res.Data)
+			}
+		})
+	}
+}
+
+// UserErrorCodes collects the codes of every userErrors list in data.
+func UserErrorCodes(data json.RawMessage) []string {
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return nil
+	}
+	var codes []string
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, val := range x {
+				if k == "userErrors" {
+					if list, ok := val.([]any); ok {
+						for _, e := range list {
+							if m, ok := e.(map[string]any); ok {
+								codes = append(codes, strings.TrimSpace(toString(m["code"])))
+							}
+						}
+					}
+					continue
+				}
+				walk(val)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return codes
+}
+
+func toString(v any) string {
+	s, _ := v.(string)
+	return s
+}

@@ -1,0 +1,108 @@
+package graphql_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/graphql"
+	"github.com/kassahq/kassa/graphql/resolver"
+)
+
+func newServer(t *testing.T, opts graphql.Options) *graphql.Server {
+	t.Helper()
+	opts.Version = "test"
+	s, err := graphql.New(resolver.Services{}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestHandler(t *testing.T) {
+	t.Parallel()
+	dev := newServer(t, graphql.Options{})
+	prod := newServer(t, graphql.Options{Production: true})
+	deep := "{" + strings.Repeat("__schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }", 1) + "}"
+	batch := "[" + strings.TrimSuffix(strings.Repeat(`{"query":"{serverVersion}"},`, 11), ",") + "]"
+
+	tests := []struct {
+		name        string
+		srv         *graphql.Server
+		method      string
+		body        string
+		contentType string
+		accept      string
+		url         string
+		wantStatus  int
+		wantInBody  string
+	}{
+		{"query", dev, "POST", `{"query":"{ serverVersion }"}`, "application/json", "", "/graphql", 200, `"serverVersion":"test"`},
+		{"batch", dev, "POST", `[{"query":"{serverVersion}"},{"query":"mutation{ping}"}]`, "application/json", "", "/graphql", 200, `"ping":true`},
+		{"batch too large", dev, "POST", batch, "application/json", "", "/graphql", 400, "LIMIT_EXCEEDED"},
+		{"bad json", dev, "POST", `{"query":`, "application/json", "", "/graphql", 400, "BAD_REQUEST"},
+		{"wrong content type", dev, "POST", `{"query":"{serverVersion}"}`, "text/plain", "", "/graphql", 415, "BAD_REQUEST"},
+		{"get query", dev, "GET", "", "", "", "/graphql?query=%7BserverVersion%7D", 200, `"serverVersion":"test"`},
+		{"get mutation refused", dev, "GET", "", "", "", "/graphql?query=mutation%7Bping%7D", 405, "POST"},
+		{"too deep", dev, "POST", mustJSON(t, map[string]string{"query": deep}), "application/json", "", "/graphql", 200, "QUERY_TOO_COMPLEX"},
+		{"unknown field", dev, "POST", `{"query":"{ nope }"}`, "application/json", "", "/graphql", 200, "GRAPHQL_VALIDATION_FAILED"},
+		{"graphiql in development", dev, "GET", "", "", "text/html", "/graphql", 200, "graphiql.min.js"},
+		{"no graphiql in production", prod, "GET", "", "", "text/html", "/graphql", 400, "POST a GraphQL request"},
+		{"no anonymous introspection in production", prod, "POST", `{"query":"{ __schema { queryType { name } } }"}`, "application/json", "", "/graphql", 200, `{"data":{}}`},
+		{"introspection in development", dev, "POST", `{"query":"{ __schema { queryType { name } } }"}`, "application/json", "", "/graphql", 200, `"name":"Query"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			req := httptest.NewRequest(tt.method, tt.url, strings.NewReader(tt.body))
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			if tt.accept != "" {
+				req.Header.Set("Accept", tt.accept)
+			}
+			rec := httptest.NewRecorder()
+			tt.srv.ServeHTTP(rec, req)
+			body, _ := io.ReadAll(rec.Body)
+			if rec.Code != tt.wantStatus || !strings.Contains(string(body), tt.wantInBody) {
+				t.Fatalf("status %d body %s; want status %d and %q", rec.Code, body, tt.wantStatus, tt.wantInBody)
+			}
+		})
+	}
+}
+
+func TestIntrospectionForStaffInProduction(t *testing.T) {
+	t.Parallel()
+	prod := newServer(t, graphql.Options{Production: true})
+	ctx := authz.WithSubject(context.Background(), authz.Subject{Kind: authz.Staff, ID: "usr_1", Roles: []string{"developer"}})
+	res := prod.Exec(ctx, graphql.Request{Query: "{ __schema { queryType { name } } }"})
+	if !strings.Contains(string(res.Data), `"Query"`) {
+		t.Fatalf("staff introspection refused: %s %+v", res.Data, res.Errors)
+	}
+}
+
+func TestAssetsServed(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, graphql.Options{})
+	for _, f := range []string{"graphiql.min.js", "graphiql.min.css", "react.production.min.js", "react-dom.production.min.js"} {
+		rec := httptest.NewRecorder()
+		srv.AssetsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/graphql/assets/"+f, nil))
+		if rec.Code != http.StatusOK || rec.Body.Len() < 1000 {
+			t.Errorf("%s: status %d, %d bytes", f, rec.Code, rec.Body.Len())
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

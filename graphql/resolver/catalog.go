@@ -1,0 +1,6 @@
+package resolver
+
+import "github.com/kassahq/kassa/core/catalog"
+
+// catalogRoot resolves the catalog's queries and mutations.
+type catalogRoot struct{ svc *catalog.Service }

@@ -1,0 +1,36 @@
+// Package resolver holds the thin GraphQL resolvers of Kassa: each one
+// decodes its input, calls one core service method and converts the result.
+// No business rule lives here.
+//
+// The root Resolver embeds one struct per domain (catalogRoot, ...), each in
+// its own file next to the domain's schema file in graphql/schema.
+package resolver
+
+import (
+	"github.com/kassahq/kassa/core/catalog"
+)
+
+// Services are the core services the resolvers call.
+type Services struct {
+	Catalog *catalog.Service
+}
+
+// Resolver is the root resolver of the schema.
+type Resolver struct {
+	version string
+	catalogRoot
+}
+
+// New returns the root resolver over svc.
+func New(version string, svc Services) *Resolver {
+	return &Resolver{
+		version:     version,
+		catalogRoot: catalogRoot{svc: svc.Catalog},
+	}
+}
+
+// ServerVersion resolves Query.serverVersion.
+func (r *Resolver) ServerVersion() string { return r.version }
+
+// Ping resolves Mutation.ping.
+func (r *Resolver) Ping() bool { return true }

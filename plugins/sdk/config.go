@@ -1,0 +1,271 @@
+package sdk
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+// ConfigError is one problem with a plugin's settings, reported as data by
+// Configure (and by the host when it validates settings against the schema).
+type ConfigError struct {
+	// Field is a JSON Pointer (RFC 6901) to the offending value, e.g.
+	// "/webhook_secret"; empty for the settings object as a whole.
+	Field string `json:"field"`
+	// Code is a stable machine-readable reason: the JSON Schema keyword that
+	// failed ("type", "required", "minLength", ...), "unknown_field",
+	// "invalid_json", or a plugin's own code such as "invalid_credentials".
+	Code string `json:"code"`
+	// Message explains the problem to the shop owner, in English.
+	Message string `json:"message"`
+}
+
+// Error makes a ConfigError usable as an error value.
+func (e ConfigError) Error() string {
+	if e.Field == "" {
+		return e.Message
+	}
+	return e.Field + ": " + e.Message
+}
+
+// ConfigureResult is the answer to Configure.
+type ConfigureResult struct {
+	// Errors lists what is wrong with the settings. Empty means they were
+	// accepted and are in effect; otherwise the plugin keeps its previous
+	// settings.
+	Errors []ConfigError
+}
+
+// OK reports whether the settings were accepted.
+func (r ConfigureResult) OK() bool { return len(r.Errors) == 0 }
+
+// Err returns the errors joined as one error, or nil when accepted.
+func (r ConfigureResult) Err() error {
+	if r.OK() {
+		return nil
+	}
+	errs := make([]error, len(r.Errors))
+	for i, e := range r.Errors {
+		errs[i] = e
+	}
+	return errors.Join(errs...)
+}
+
+// Schema is a compiled JSON Schema for a plugin's settings. Plugins use it in
+// Configure to refuse bad settings with the schema's own messages; the host
+// uses it to validate settings before they are saved and to find secret
+// fields.
+type Schema struct {
+	raw    string
+	schema *jsonschema.Schema
+}
+
+var englishPrinter = message.NewPrinter(language.English)
+
+// CompileSchema compiles a JSON Schema document (draft 2020-12 unless the
+// document's "$schema" says otherwise). The root must describe an object.
+func CompileSchema(doc string) (*Schema, error) {
+	if strings.TrimSpace(doc) == "" {
+		return nil, errors.New("config schema is empty (use {\"type\":\"object\",\"additionalProperties\":false} for a plugin without settings)")
+	}
+	parsed, err := jsonschema.UnmarshalJSON(strings.NewReader(doc))
+	if err != nil {
+		return nil, fmt.Errorf("config schema is not valid JSON: %w", err)
+	}
+	root, ok := parsed.(map[string]any)
+	if !ok {
+		return nil, errors.New("config schema must be a JSON object")
+	}
+	if t, _ := root["type"].(string); t != "object" {
+		return nil, errors.New(`config schema must have "type": "object" at the root`)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	const url = "kassa-plugin-config.json"
+	if err := c.AddResource(url, parsed); err != nil {
+		return nil, fmt.Errorf("config schema: %w", err)
+	}
+	s, err := c.Compile(url)
+	if err != nil {
+		return nil, fmt.Errorf("config schema is not a valid JSON Schema: %w", err)
+	}
+	return &Schema{raw: doc, schema: s}, nil
+}
+
+// MustCompileSchema is like [CompileSchema] but panics on error; for package
+// level variables holding a plugin's own schema.
+func MustCompileSchema(doc string) *Schema {
+	s, err := CompileSchema(doc)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// String returns the schema document as given.
+func (s *Schema) String() string { return s.raw }
+
+// Validate checks a settings object against the schema and returns every
+// problem, each with a JSON Pointer to the field and the schema's message.
+// It returns nil when the settings are valid.
+func (s *Schema) Validate(config []byte) []ConfigError {
+	if len(bytes.TrimSpace(config)) == 0 {
+		config = []byte("{}")
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(config))
+	if err != nil {
+		return []ConfigError{{Code: "invalid_json", Message: "settings are not valid JSON: " + err.Error()}}
+	}
+	err = s.schema.Validate(inst)
+	if err == nil {
+		return nil
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return []ConfigError{{Code: "invalid", Message: err.Error()}}
+	}
+	var out []ConfigError
+	collectErrors(ve, &out)
+	return out
+}
+
+// collectErrors flattens a validation error tree into its leaves.
+func collectErrors(ve *jsonschema.ValidationError, out *[]ConfigError) {
+	if len(ve.Causes) > 0 {
+		for _, c := range ve.Causes {
+			collectErrors(c, out)
+		}
+		return
+	}
+	at := pointer(ve.InstanceLocation)
+	msg := ve.ErrorKind.LocalizedString(englishPrinter)
+	switch k := ve.ErrorKind.(type) {
+	case *kind.Required:
+		for _, m := range k.Missing {
+			*out = append(*out, ConfigError{Field: at + "/" + escapePointer(m), Code: "required", Message: fmt.Sprintf("missing required setting %q", m)})
+		}
+		return
+	case *kind.AdditionalProperties:
+		for _, p := range k.Properties {
+			*out = append(*out, ConfigError{Field: at + "/" + escapePointer(p), Code: "unknown_field", Message: fmt.Sprintf("unknown setting %q (%s)", p, msg)})
+		}
+		return
+	}
+	code := "invalid"
+	if kw := ve.ErrorKind.KeywordPath(); len(kw) > 0 {
+		code = kw[len(kw)-1]
+	}
+	*out = append(*out, ConfigError{Field: at, Code: code, Message: msg})
+}
+
+func pointer(tokens []string) string {
+	var sb strings.Builder
+	for _, t := range tokens {
+		sb.WriteByte('/')
+		sb.WriteString(escapePointer(t))
+	}
+	return sb.String()
+}
+
+func escapePointer(t string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1")
+}
+
+// Decode validates the settings against the schema and, when they are
+// valid, decodes them into v (a pointer to the plugin's settings struct) with
+// unknown fields refused. A typical Configure:
+//
+//	func (g *Gateway) Configure(ctx context.Context, raw json.RawMessage) (sdk.ConfigureResult, error) {
+//		var cfg settings
+//		if errs := schema.Decode(raw, &cfg); errs != nil {
+//			return sdk.ConfigureResult{Errors: errs}, nil
+//		}
+//		g.cfg.Store(&cfg)
+//		return sdk.ConfigureResult{}, nil
+//	}
+func (s *Schema) Decode(config []byte, v any) []ConfigError {
+	if errs := s.Validate(config); errs != nil {
+		return errs
+	}
+	if len(bytes.TrimSpace(config)) == 0 {
+		config = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(config))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return []ConfigError{{Code: "decode", Message: "settings do not fit the plugin's settings type: " + err.Error()}}
+	}
+	return nil
+}
+
+// SecretFields returns JSON Pointers to every property the schema marks
+// "writeOnly": true, including nested object properties, sorted.
+func (s *Schema) SecretFields() []string {
+	var out []string
+	var walk func(sch *jsonschema.Schema, at string, depth int)
+	walk = func(sch *jsonschema.Schema, at string, depth int) {
+		if sch == nil || depth > 16 {
+			return
+		}
+		if sch.Ref != nil {
+			walk(sch.Ref, at, depth+1)
+		}
+		for name, p := range sch.Properties {
+			ptr := at + "/" + escapePointer(name)
+			if p.WriteOnly {
+				out = append(out, ptr)
+			}
+			walk(p, ptr, depth+1)
+		}
+	}
+	walk(s.schema, "", 0)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// IsSecret reports whether the JSON Pointer field names a writeOnly setting.
+func (s *Schema) IsSecret(field string) bool {
+	return slices.Contains(s.SecretFields(), field)
+}
+
+// Redact returns the settings with every secret field removed, for showing
+// settings back to staff or logging them. Non-object input is returned as
+// "{}".
+func (s *Schema) Redact(config []byte) []byte {
+	var obj map[string]any
+	if err := json.Unmarshal(config, &obj); err != nil || obj == nil {
+		return []byte("{}")
+	}
+	for _, ptr := range s.SecretFields() {
+		removePointer(obj, ptr)
+	}
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return []byte("{}")
+	}
+	return out
+}
+
+func removePointer(obj map[string]any, ptr string) {
+	tokens := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
+	for i, t := range tokens {
+		t = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
+		if i == len(tokens)-1 {
+			delete(obj, t)
+			return
+		}
+		next, ok := obj[t].(map[string]any)
+		if !ok {
+			return
+		}
+		obj = next
+	}
+}
