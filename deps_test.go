@@ -82,9 +82,9 @@ func allowed(from, to string) bool {
 	case from == "authz":
 		return leaf[to] || to == "store" || to == "events"
 	case strings.HasPrefix(from, "domain:"):
-		return leaf[to] || to == "money" || to == "store" || to == "events" || to == "authz" || strings.HasPrefix(to, "domain:")
+		return leaf[to] || to == "money" || to == "store" || to == "events" || to == "authz" || to == "secret" || strings.HasPrefix(to, "domain:")
 	case from == "plugin":
-		return leaf[to] || to == "money" || to == "store" || to == "events" || to == "authz" || to == "sdk" || strings.HasPrefix(to, "domain:")
+		return leaf[to] || to == "money" || to == "store" || to == "events" || to == "authz" || to == "secret" || to == "sdk" || strings.HasPrefix(to, "domain:")
 	case from == "graphql":
 		return to != "app" && to != "cmd" && to != "storefront" && to != "plugins" && to != "testkit"
 	case from == "storefront":
@@ -93,6 +93,11 @@ func allowed(from, to string) bool {
 		return to == "app"
 	case from == "plugins", from == "sdk":
 		return to == "sdk"
+	case from == "secret":
+		return leaf[to]
+	case from == "seed":
+		// The demo seeder fills domains through their services.
+		return leaf[to] || to == "money" || to == "store" || to == "authz" || strings.HasPrefix(to, "domain:")
 	case from == "app", from == "testkit", from == "other":
 		return to != "cmd"
 	case from == "migrations", from == "admin":

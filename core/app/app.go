@@ -18,6 +18,7 @@ import (
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/config"
+	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/graphql"
 	"github.com/kassahq/kassa/graphql/resolver"
@@ -45,12 +46,18 @@ type App struct {
 	Log     *slog.Logger
 	DB      *store.DB
 	Metrics *prometheus.Registry
+	Bus     *events.NATSBus
+	Outbox  *events.Outbox
+	Relay   *events.Relay
 	Authz   authz.Authorizer
 	Catalog *catalog.Service
 	GraphQL *graphql.Server
 
-	ready   atomic.Bool
-	closers []namedCloser
+	ready       atomic.Bool
+	closers     []namedCloser
+	stopRelay   context.CancelFunc
+	relayDone   chan struct{}
+	subscribers []events.Subscription
 }
 
 type namedCloser struct {
@@ -106,6 +113,28 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		}
 	}
 
+	// Events: the bus, the outbox domain services write to, and the relay
+	// that moves outbox rows onto the bus.
+	a.Bus, err = events.OpenNATS(ctx, events.NATSOptions{URL: cfg.NATSURL, DataDir: cfg.DataDir, Logger: a.Log, Name: "kassa"})
+	if err != nil {
+		return nil, err
+	}
+	a.onClose("event bus", func(context.Context) error { return a.Bus.Close() })
+	a.Outbox = events.NewOutbox(a.DB)
+	a.Relay, err = events.NewRelay(a.Outbox, a.Bus, events.RelayOptions{Logger: a.Log, Registerer: a.Metrics})
+	if err != nil {
+		return nil, err
+	}
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopRelay, a.relayDone = stopRelay, make(chan struct{})
+	go func() {
+		defer close(a.relayDone)
+		if err := a.Relay.Run(relayCtx); err != nil {
+			a.Log.Error("outbox relay stopped", "err", err)
+		}
+	}()
+	a.onClose("outbox relay", a.closeRelay)
+
 	// Services.
 	a.Authz = authz.AllowAll{}
 	a.Catalog = catalog.NewService(a.DB, a.Authz)
@@ -149,6 +178,10 @@ func (a *App) serveReady(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := a.DB.PingContext(ctx); err != nil {
 		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	if err := a.Bus.Ready(ctx); err != nil {
+		http.Error(w, "event bus unreachable", http.StatusServiceUnavailable)
 		return
 	}
 	_, _ = io.WriteString(w, "ready\n")
@@ -195,6 +228,27 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	return nil
+}
+
+// closeRelay stops event consumers (their handlers may add events),
+// flushes what is pending in the outbox, then stops the relay. Whatever
+// cannot be sent in time stays in the outbox for the next start.
+func (a *App) closeRelay(ctx context.Context) error {
+	for _, s := range a.subscribers {
+		if err := s.Stop(); err != nil {
+			a.Log.Warn("stop subscriber", "err", err)
+		}
+	}
+	a.subscribers = nil
+	fctx, cancel := context.WithTimeout(ctx, a.Config.ShutdownTimeout)
+	defer cancel()
+	err := a.Relay.Flush(fctx)
+	a.stopRelay()
+	<-a.relayDone
+	if err != nil {
+		return fmt.Errorf("flush outbox: %w", err)
 	}
 	return nil
 }

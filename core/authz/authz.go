@@ -3,8 +3,6 @@ package authz
 import (
 	"context"
 	"strings"
-
-	"github.com/kassahq/kassa/core/kit/errs"
 )
 
 // SubjectKind says what kind of caller a subject is.

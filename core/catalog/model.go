@@ -71,9 +71,9 @@ type Variant struct {
 	// OptionValues[i] is the value of the product's Options[i].
 	OptionValues []string `bun:"option_values"`
 	// Position orders the variants of a product, from 0.
-	Position    int  `bun:"position"`
-	WeightGrams int  `bun:"weight_grams"`
-	Archived    bool `bun:"archived"`
+	Position    int       `bun:"position"`
+	WeightGrams int       `bun:"weight_grams"`
+	Archived    bool      `bun:"archived"`
 	CreatedAt   time.Time `bun:"created_at"`
 	UpdatedAt   time.Time `bun:"updated_at"`
 }

@@ -7,25 +7,37 @@
 package resolver
 
 import (
+	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/customer"
 )
 
 // Services are the core services the resolvers call.
 type Services struct {
 	Catalog *catalog.Service
+	// Accounts are buyers, staff, sessions and API keys.
+	Accounts *customer.Service
+	// Access is the permission system: roles and their permissions.
+	Access *authz.Enforcer
 }
 
 // Resolver is the root resolver of the schema.
 type Resolver struct {
 	version string
 	catalogRoot
+	customerRoot
+	staffRoot
+	accessRoot
 }
 
 // New returns the root resolver over svc.
 func New(version string, svc Services) *Resolver {
 	return &Resolver{
-		version:     version,
-		catalogRoot: catalogRoot{svc: svc.Catalog},
+		version:      version,
+		catalogRoot:  catalogRoot{svc: svc.Catalog},
+		customerRoot: customerRoot{svc: svc.Accounts},
+		staffRoot:    staffRoot{svc: svc.Accounts, access: svc.Access},
+		accessRoot:   accessRoot{e: svc.Access},
 	}
 }
 

@@ -155,7 +155,7 @@ func collectErrors(ve *jsonschema.ValidationError, out *[]ConfigError) {
 		return
 	case *kind.AdditionalProperties:
 		for _, p := range k.Properties {
-			*out = append(*out, ConfigError{Field: at + "/" + escapePointer(p), Code: "unknown_field", Message: fmt.Sprintf("unknown setting %q (%s)", p, msg)})
+			*out = append(*out, ConfigError{Field: at + "/" + escapePointer(p), Code: "unknown_field", Message: fmt.Sprintf("unknown setting %q is not allowed", p)})
 		}
 		return
 	}

@@ -68,4 +68,3 @@ func ParseLevel(s string) slog.Level {
 		return slog.LevelInfo
 	}
 }
-

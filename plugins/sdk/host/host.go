@@ -108,7 +108,9 @@ type Plugin struct {
 // back go-plugin's context that is canceled when the process exits.
 const lifecycleName = "_kassa_lifecycle"
 
-type lifecyclePlugin struct{ goplugin.NetRPCUnsupportedPlugin }
+type lifecyclePlugin struct {
+	goplugin.NetRPCUnsupportedPlugin
+}
 
 func (lifecyclePlugin) GRPCServer(*goplugin.GRPCBroker, *grpc.Server) error {
 	return errors.New("host-only plugin")

@@ -17,6 +17,14 @@ var ErrUnimplemented = sdk.ErrUnimplemented
 // sequence for the call.
 var ErrNoSequence = errors.New("invoice: the host offers no sequence for this call")
 
+// Capabilities of invoice plugins, declared in sdk.Info.Capabilities.
+const (
+	// CapCreditNote: IssueInvoice renders credit notes (DocumentCreditNote).
+	CapCreditNote = "credit_note"
+	// CapVoid: VoidInvoice is implemented.
+	CapVoid = "void"
+)
+
 // DocumentKind is the kind of document.
 type DocumentKind int
 

@@ -140,6 +140,11 @@ const (
 	CapListTransactions = "list_transactions"
 	// CapHTTP: HandleHTTP serves pages under /plugins/{id}/.
 	CapHTTP = "http"
+	// CapManualConfirmation: the gateway never learns that the buyer paid
+	// (e.g. an offline bank transfer); staff confirm receipt in Kassa.
+	// GetPayment then stays PENDING, and Kassa must not treat that as a
+	// regression of a payment staff marked received.
+	CapManualConfirmation = "confirm.manual"
 )
 
 // Stable codes for DeclineCode and FailureCode. Gateways map their own codes

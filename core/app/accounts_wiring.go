@@ -1,0 +1,138 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/customer"
+	"github.com/kassahq/kassa/core/events"
+	"github.com/kassahq/kassa/core/store"
+	"github.com/kassahq/kassa/graphql"
+)
+
+// Accounts are an instance's permission system and accounts service.
+type Accounts struct {
+	// Enforcer is the Casbin authorizer every service checks with.
+	Enforcer *authz.Enforcer
+	// Service holds buyers, staff, sessions and API keys.
+	Service *customer.Service
+}
+
+// AccountsOptions are what NewAccounts needs besides the database.
+type AccountsOptions struct {
+	// Bus carries policy change notices between instances (nil: one
+	// instance, no notices).
+	Bus events.Bus
+	// Outbox receives the accounts' events (nil drops them).
+	Outbox *events.Outbox
+	// Logger receives the components' logs.
+	Logger *slog.Logger
+	// Production turns off the development token log.
+	Production bool
+}
+
+// NewAccounts builds the Casbin enforcer (seeding the default roles and
+// policy where missing, and listening on the bus so a policy change made
+// on any instance reloads this one) and the accounts service. Close
+// stops the enforcer's listener.
+func NewAccounts(ctx context.Context, db *store.DB, opts AccountsOptions) (*Accounts, error) {
+	var w *authz.Watcher
+	if opts.Bus != nil {
+		var err error
+		if w, err = authz.NewWatcher(busBroadcaster{bus: opts.Bus, log: opts.Logger}, opts.Logger); err != nil {
+			return nil, err
+		}
+	}
+	aopts := authz.Options{Logger: opts.Logger}
+	if w != nil {
+		aopts.Watcher = w
+	}
+	enf, err := authz.NewEnforcer(ctx, db, aopts)
+	if err != nil {
+		if w != nil {
+			w.Close()
+		}
+		return nil, err
+	}
+	copts := customer.Options{Logger: opts.Logger, Production: opts.Production}
+	if opts.Outbox != nil {
+		copts.Outbox = opts.Outbox
+	}
+	return &Accounts{Enforcer: enf, Service: customer.NewService(db, enf, copts)}, nil
+}
+
+// Close stops the enforcer's reloads and its watcher.
+func (a *Accounts) Close() { a.Enforcer.Close() }
+
+// Middleware returns the HTTP middleware that authenticates each request
+// (session cookie, bearer token or API key) and checks the anti-CSRF
+// header; wrap the /graphql handler (and the storefront's) with it.
+// secureCookies marks the session cookie Secure even on plain HTTP (set it
+// when a TLS-terminating proxy is in front); trustProxy reads the client
+// address from X-Forwarded-For.
+func (a *Accounts) Middleware(log *slog.Logger, secureCookies, trustProxy bool) func(http.Handler) http.Handler {
+	return graphql.Authenticate(a.Service, graphql.AuthOptions{SecureCookies: secureCookies, TrustProxy: trustProxy, Logger: log})
+}
+
+// AnnounceOwnerSetup prints a one-time owner setup token to w when the shop
+// has no owner yet, with how to use it; it prints nothing otherwise. Call
+// it at `kassa serve` start-up, after the server listens. The token is
+// printed to the terminal, never logged.
+func (a *Accounts) AnnounceOwnerSetup(ctx context.Context, w io.Writer) error {
+	ctx = authz.WithSubject(ctx, authz.SystemSubject("owner-setup"))
+	token, err := a.Service.IssueOwnerSetupToken(ctx)
+	if err != nil {
+		return fmt.Errorf("issue owner setup token: %w", err)
+	}
+	if token == "" {
+		return nil
+	}
+	_, err = fmt.Fprintf(w, `
+This shop has no owner yet. Create one with this one-time setup token
+(valid 24 hours; a new one is printed at each start until an owner exists):
+
+    %s
+
+in GraphQL:  mutation { staffSetupOwner(input: {token: "<token>", email: "you@example.com", password: "…"}) { userErrors { code message } } }
+or instead:  kassa user create-owner --email you@example.com
+
+`, token)
+	return err
+}
+
+// busBroadcaster carries the authz watcher's notices over the event bus:
+// Publish to send, a non-durable Listen so every instance receives each
+// notice.
+type busBroadcaster struct {
+	bus events.Bus
+	log *slog.Logger
+}
+
+func (b busBroadcaster) Broadcast(ctx context.Context, subject string, data []byte) error {
+	e, err := events.New(subject, json.RawMessage(data))
+	if err != nil {
+		return err
+	}
+	e.Actor = "system:authz"
+	return b.bus.Publish(ctx, e)
+}
+
+func (b busBroadcaster) Listen(subject string, fn func([]byte)) (func(), error) {
+	sub, err := b.bus.Listen(context.Background(), subject, func(_ context.Context, e events.Event) error {
+		fn(e.Payload)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		if err := sub.Stop(); err != nil && b.log != nil {
+			b.log.Warn("stop policy listener", "component", "authz", "err", err)
+		}
+	}, nil
+}

@@ -1,0 +1,255 @@
+package authz
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/model"
+	"github.com/casbin/casbin/v2/persist"
+
+	"github.com/kassahq/kassa/core/kit/clock"
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/store"
+)
+
+// modelText is the Casbin model: RBAC with domains.
+//
+//go:embed model.conf
+var modelText string
+
+// ModelText returns the embedded Casbin model.
+func ModelText() string { return modelText }
+
+// Options tune NewEnforcer.
+type Options struct {
+	// Logger receives the enforcer's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Watcher tells the other instances that the policy changed and
+	// reloads this one when they change it; nil for a single instance.
+	Watcher persist.Watcher
+	// ReloadEvery reloads the policy from the database periodically as a
+	// safety net for a lost change notice; 0 means every 5 minutes, a
+	// negative value never.
+	ReloadEvery time.Duration
+	// Clock reads the time; nil means the system clock.
+	Clock clock.Clock
+}
+
+// Enforcer is the Casbin-backed Authorizer: the default policy seeded in
+// the database, a decision cache, and the administration of roles.
+type Enforcer struct {
+	ce      *casbin.SyncedCachedEnforcer
+	db      *store.DB
+	adapter *Adapter
+	watcher persist.Watcher
+	clock   clock.Clock
+	log     *slog.Logger
+
+	stopOnce sync.Once
+	stop     chan struct{}
+}
+
+var _ Authorizer = (*Enforcer)(nil)
+
+// NewEnforcer seeds the default roles and policy into db where missing,
+// loads the policy, and starts listening for changes made by other
+// instances. Close stops it.
+func NewEnforcer(ctx context.Context, db *store.DB, opts Options) (*Enforcer, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.System
+	}
+	e := &Enforcer{db: db, adapter: NewAdapter(db), watcher: opts.Watcher, clock: opts.Clock,
+		log: opts.Logger.With("component", "authz"), stop: make(chan struct{})}
+	if err := e.seed(ctx); err != nil {
+		return nil, err
+	}
+	m, err := model.NewModelFromString(modelText)
+	if err != nil {
+		return nil, fmt.Errorf("parse casbin model: %w", err)
+	}
+	e.ce, err = casbin.NewSyncedCachedEnforcer(m, e.adapter)
+	if err != nil {
+		return nil, fmt.Errorf("load casbin policy: %w", err)
+	}
+	// Cached decisions live until the next policy load: every change goes
+	// through Reload, which clears the cache.
+	e.ce.SetExpireTime(0)
+	if e.watcher != nil {
+		if err := e.watcher.SetUpdateCallback(func(string) {
+			if err := e.reloadLocal(); err != nil {
+				e.log.Error("reload policy after change notice", "err", err)
+				return
+			}
+			e.log.Debug("policy reloaded after change notice")
+		}); err != nil {
+			return nil, fmt.Errorf("set policy watcher callback: %w", err)
+		}
+	}
+	every := opts.ReloadEvery
+	if every == 0 {
+		every = 5 * time.Minute
+	}
+	if every > 0 {
+		go e.reloadLoop(every)
+	}
+	return e, nil
+}
+
+func (e *Enforcer) reloadLoop(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+			if err := e.reloadLocal(); err != nil {
+				e.log.Warn("periodic policy reload", "err", err)
+			}
+		}
+	}
+}
+
+// Close stops the periodic reload and the watcher.
+func (e *Enforcer) Close() {
+	e.stopOnce.Do(func() {
+		close(e.stop)
+		if e.watcher != nil {
+			e.watcher.Close()
+		}
+	})
+}
+
+// reloadLocal reloads this instance's policy from the database and clears
+// the decision cache.
+func (e *Enforcer) reloadLocal() error {
+	if err := e.ce.LoadPolicy(); err != nil {
+		return fmt.Errorf("load casbin policy: %w", err)
+	}
+	// LoadPolicy clears the cache before it takes the lock: a decision
+	// made meanwhile from the old policy could stay cached. Clear again.
+	if err := e.ce.InvalidateCache(); err != nil {
+		return fmt.Errorf("clear decision cache: %w", err)
+	}
+	return nil
+}
+
+// Reload reloads the policy from the database on this instance and tells
+// the others to do the same.
+func (e *Enforcer) Reload() error {
+	if err := e.reloadLocal(); err != nil {
+		return err
+	}
+	if e.watcher != nil {
+		if err := e.watcher.Update(); err != nil {
+			return fmt.Errorf("notify policy change: %w", err)
+		}
+	}
+	return nil
+}
+
+// reloadAfterCommit reloads once the transaction in ctx has committed, so
+// a rolled-back change is never enforced and never announced.
+func (e *Enforcer) reloadAfterCommit(ctx context.Context) {
+	store.AfterCommit(ctx, func() {
+		if err := e.Reload(); err != nil {
+			e.log.Error("reload policy after change", "err", err)
+		}
+	})
+}
+
+// Can reports whether the subject in ctx may perform act on obj: nil when
+// one of its roles allows it in its store, errs.ErrUnauthenticated for a
+// denied anonymous caller and errs.ErrForbidden for anyone else. The
+// system subject is always allowed.
+func (e *Enforcer) Can(ctx context.Context, obj Object, act Action) error {
+	s := SubjectFrom(ctx)
+	if s.Kind == System {
+		return nil
+	}
+	ok, err := e.allowed(s.Roles, s.Store, obj, act)
+	if err != nil {
+		return err
+	}
+	if ok {
+		return nil
+	}
+	return Denied(s, obj, act)
+}
+
+// RoleAllows reports whether role may perform act on obj in the store.
+func (e *Enforcer) RoleAllows(role, storeID string, obj Object, act Action) (bool, error) {
+	return e.allowed([]string{role}, storeID, obj, act)
+}
+
+func (e *Enforcer) allowed(roles []string, storeID string, obj Object, act Action) (bool, error) {
+	if storeID == "" {
+		storeID = DefaultStore
+	}
+	for _, role := range roles {
+		ok, err := e.ce.Enforce(role, storeID, string(obj), string(act))
+		if err != nil {
+			return false, fmt.Errorf("enforce %s %s:%s: %w", role, obj, act, err)
+		}
+		if ok {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Denied returns the error for s being refused act on obj:
+// UNAUTHENTICATED for an anonymous caller, FORBIDDEN otherwise.
+func Denied(s Subject, obj Object, act Action) error {
+	if s.Kind == Anonymous || s.Kind == "" {
+		return errs.Unauthenticated(fmt.Sprintf("sign in to %s %s", Base(act), obj))
+	}
+	return errs.Forbidden("FORBIDDEN", fmt.Sprintf("not allowed to %s %s", act, obj))
+}
+
+// CanOwn is the ownership rule every domain reuses: the subject in ctx may
+// perform act on a record of obj owned by ownerID when it holds act on obj
+// (staff with the permission reach every record), or when it is ownerID
+// itself and holds the own variant of act ("read:own"). A buyer thus
+// reaches their own addresses, orders and returns and nobody else's.
+// ownerID is a customer id (or a staff id for a staff member's own
+// profile); "" means the record has no owner, so only the full permission
+// passes.
+func CanOwn(ctx context.Context, a Authorizer, obj Object, act Action, ownerID string) error {
+	base := Base(act)
+	err := a.Can(ctx, obj, base)
+	if err == nil {
+		return nil
+	}
+	s := SubjectFrom(ctx)
+	if ownerID != "" && s.ID == ownerID && (s.Kind == Customer || s.Kind == Staff) {
+		if a.Can(ctx, obj, Own(base)) == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+// MayOwn is the check before a record is loaded: it passes when the
+// subject holds act on obj or its own variant, so a caller who could never
+// succeed is refused before anything is looked up (and learns nothing
+// about which records exist). Call CanOwn once the owner is known.
+func MayOwn(ctx context.Context, a Authorizer, obj Object, act Action) error {
+	base := Base(act)
+	err := a.Can(ctx, obj, base)
+	if err == nil {
+		return nil
+	}
+	if a.Can(ctx, obj, Own(base)) == nil {
+		return nil
+	}
+	return err
+}

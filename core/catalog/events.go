@@ -1,0 +1,95 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kassahq/kassa/core/events"
+)
+
+// The catalog's event subjects.
+const (
+	// SubjectProductCreated: a product was created (ProductEvent).
+	SubjectProductCreated = "kassa.product.created"
+	// SubjectProductUpdated: a product, one of its variants or their
+	// prices changed, or it was archived or unarchived (ProductEvent).
+	SubjectProductUpdated = "kassa.product.updated"
+	// SubjectInventoryAdjusted: stock on hand was adjusted by hand
+	// (InventoryAdjustedEvent).
+	SubjectInventoryAdjusted = "kassa.inventory.adjusted"
+)
+
+// Outbox records events in the caller's transaction; they leave for the
+// bus once it committed. core/events' Outbox implements it.
+type Outbox interface {
+	Add(ctx context.Context, e events.Event) error
+}
+
+// WithOutbox makes the service emit its events into o. Without it the
+// service emits nothing (unit tests).
+func WithOutbox(o Outbox) ServiceOption { return func(s *Service) { s.outbox = o } }
+
+// ProductEvent is the payload of product events: enough to find the
+// product again, not a copy of it (consumers read the current state).
+type ProductEvent struct {
+	ProductID string        `json:"productId"`
+	Handle    string        `json:"handle"`
+	Status    ProductStatus `json:"status"`
+}
+
+// InventoryAdjustedEvent is the payload of kassa.inventory.adjusted.
+type InventoryAdjustedEvent struct {
+	AdjustmentID string           `json:"adjustmentId"`
+	VariantID    string           `json:"variantId"`
+	Delta        int64            `json:"delta"`
+	Reason       AdjustmentReason `json:"reason"`
+	OnHandAfter  int64            `json:"onHandAfter"`
+}
+
+// emit adds an event to the outbox in ctx's transaction; a nil outbox
+// drops it.
+func (s *Service) emit(ctx context.Context, subject string, payload any) error {
+	if s.outbox == nil {
+		return nil
+	}
+	e, err := events.New(subject, payload)
+	if err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	e.Actor = actor(ctx)
+	return s.outbox.Add(ctx, e)
+}
+
+// productsCreated emits kassa.product.created for each product, in one
+// statement when the outbox can add several events at once.
+func (s *Service) productsCreated(ctx context.Context, ps []Product) error {
+	if s.outbox == nil {
+		return nil
+	}
+	batch, ok := s.outbox.(interface {
+		AddAll(ctx context.Context, es ...events.Event) error
+	})
+	if !ok {
+		for i := range ps {
+			if err := s.productEvent(ctx, SubjectProductCreated, &ps[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	who := actor(ctx)
+	es := make([]events.Event, len(ps))
+	for i := range ps {
+		e, err := events.New(SubjectProductCreated, ProductEvent{ProductID: ps[i].ID, Handle: ps[i].Handle, Status: ps[i].Status})
+		if err != nil {
+			return fmt.Errorf("catalog: %w", err)
+		}
+		e.Actor = who
+		es[i] = e
+	}
+	return batch.AddAll(ctx, es...)
+}
+
+func (s *Service) productEvent(ctx context.Context, subject string, p *Product) error {
+	return s.emit(ctx, subject, ProductEvent{ProductID: p.ID, Handle: p.Handle, Status: p.Status})
+}

@@ -1,0 +1,753 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/kit/page"
+	"github.com/kassahq/kassa/core/money"
+	"github.com/kassahq/kassa/core/store"
+)
+
+// Store is the catalog's persistence: the only place with SQL. Every
+// method runs on the transaction carried by ctx, if any (store.DB.Conn), so
+// the service composes them into one transaction with RunInTx.
+type Store struct {
+	db *store.DB
+}
+
+// NewStore returns the catalog store on db.
+func NewStore(db *store.DB) *Store { return &Store{db: db} }
+
+// productRow is a product with the columns the store derives from it.
+type productRow struct {
+	Product `bun:",extend"`
+
+	TitleSort  string `bun:"title_sort"`
+	SearchText string `bun:"search_text"`
+}
+
+// collectionRow is a collection with its derived sort column.
+type collectionRow struct {
+	Collection `bun:",extend"`
+
+	TitleSort string `bun:"title_sort"`
+}
+
+// priceRow is one variant_prices row; Price carries money.Money instead.
+type priceRow struct {
+	bun.BaseModel `bun:"table:variant_prices"`
+
+	VariantID       string         `bun:"variant_id,pk"`
+	Currency        money.Currency `bun:"currency,pk"`
+	Amount          int64          `bun:"amount"`
+	CompareAtAmount *int64         `bun:"compare_at_amount"`
+}
+
+func (r *priceRow) price() Price {
+	p := Price{VariantID: r.VariantID, Amount: money.New(r.Amount, r.Currency)}
+	if r.CompareAtAmount != nil {
+		c := money.New(*r.CompareAtAmount, r.Currency)
+		p.CompareAt = &c
+	}
+	return p
+}
+
+func newPriceRow(p Price) priceRow {
+	r := priceRow{VariantID: p.VariantID, Currency: p.Amount.Currency(), Amount: p.Amount.Amount()}
+	if p.CompareAt != nil {
+		c := p.CompareAt.Amount()
+		r.CompareAtAmount = &c
+	}
+	return r
+}
+
+// membershipRow is one collection_products row.
+type membershipRow struct {
+	bun.BaseModel `bun:"table:collection_products"`
+
+	CollectionID string `bun:"collection_id,pk"`
+	ProductID    string `bun:"product_id,pk"`
+	Position     int    `bun:"position"`
+}
+
+// listRow is a product as ListProducts reads it: with the columns its
+// cursor needs.
+type listRow struct {
+	Product `bun:",extend"`
+
+	TitleSort string `bun:"title_sort"`
+	// Position is the product's place in the filtered collection; read
+	// only for MANUAL listings.
+	Position int `bun:"position,scanonly"`
+}
+
+// listColumns are read by ListProducts; search_text never leaves the
+// database.
+var listColumns = []string{"id", "handle", "title", "description", "status", "vendor", "product_type",
+	"tags", "options", "created_at", "updated_at", "title_sort"}
+
+// listQuery is a validated ProductFilter with the paging of one request.
+type listQuery struct {
+	terms        []string
+	collectionID string
+	// status keeps one status; empty keeps all.
+	status  ProductStatus
+	sortKey ProductSortKey
+	reverse bool
+	after   *page.Cursor
+	limit   int
+}
+
+// ListProducts returns up to q.limit products after q.after in q's order,
+// each with its cursor.
+func (s *Store) ListProducts(ctx context.Context, q listQuery) ([]Product, []page.Cursor, error) {
+	rows := make([]listRow, 0, q.limit)
+	sel := s.db.Conn(ctx).NewSelect().Model(&rows).Column(listColumns...)
+	var sortCol string
+	switch q.sortKey {
+	case SortTitle:
+		sortCol = "product.title_sort"
+	case SortCreatedAt:
+		sortCol = "product.created_at"
+	case SortUpdatedAt:
+		sortCol = "product.updated_at"
+	case SortManual:
+		sortCol = "cp.position"
+	}
+	if q.collectionID != "" {
+		sel = sel.Join("JOIN collection_products AS cp ON cp.product_id = product.id AND cp.collection_id = ?", q.collectionID)
+		if q.sortKey == SortManual {
+			sel = sel.ColumnExpr("cp.position AS position")
+		}
+	}
+	if q.status != "" {
+		sel = sel.Where("product.status = ?", q.status)
+	}
+	for _, t := range q.terms {
+		sel = sel.Where("product.search_text LIKE ? ESCAPE '!'", "%"+escapeLike(t)+"%")
+	}
+	op, dir := ">", "ASC"
+	if q.reverse {
+		op, dir = "<", "DESC"
+	}
+	// The tie-breaker is the product id; in MANUAL order it is read from
+	// the membership row, so the (collection_id, position, product_id)
+	// index gives the order without a sort.
+	idCol := "product.id"
+	if q.sortKey == SortManual {
+		idCol = "cp.product_id"
+	}
+	if q.after != nil {
+		if sortCol == "" {
+			sel = sel.Where(idCol+" "+op+" ?", q.after.ID)
+		} else {
+			key, err := cursorValue(q.sortKey, q.after.Key)
+			if err != nil {
+				return nil, nil, err
+			}
+			// A row value compares (key, id) as a pair, which both
+			// engines answer from the (key, id) index.
+			sel = sel.Where("("+sortCol+", "+idCol+") "+op+" (?, ?)", key, q.after.ID)
+		}
+	}
+	if sortCol != "" {
+		sel = sel.OrderExpr(sortCol + " " + dir)
+	}
+	if err := sel.OrderExpr(idCol + " " + dir).Limit(int64(q.limit)).Scan(ctx); err != nil {
+		return nil, nil, fmt.Errorf("list products: %w", err)
+	}
+	out := make([]Product, len(rows))
+	cursors := make([]page.Cursor, len(rows))
+	for i := range rows {
+		out[i] = rows[i].Product
+		c := page.Cursor{ID: rows[i].ID}
+		switch q.sortKey {
+		case SortTitle:
+			c.Key = rows[i].TitleSort
+		case SortCreatedAt:
+			c.Key = formatCursorTime(rows[i].CreatedAt)
+		case SortUpdatedAt:
+			c.Key = formatCursorTime(rows[i].UpdatedAt)
+		case SortManual:
+			c.Key = strconv.Itoa(rows[i].Position)
+		}
+		cursors[i] = c
+	}
+	return out, cursors, nil
+}
+
+// cursorValue converts a cursor key back to the SQL value of the sort
+// column.
+func cursorValue(k ProductSortKey, key string) (any, error) {
+	switch k {
+	case SortCreatedAt, SortUpdatedAt:
+		t, err := time.Parse(time.RFC3339Nano, key)
+		if err != nil {
+			return nil, errs.Invalid("after", CodeInvalidCursor, "cursor is not valid")
+		}
+		return t.UTC(), nil
+	case SortManual:
+		n, err := strconv.Atoi(key)
+		if err != nil {
+			return nil, errs.Invalid("after", CodeInvalidCursor, "cursor is not valid")
+		}
+		return n, nil
+	}
+	return key, nil
+}
+
+func formatCursorTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// escapeLike escapes LIKE wildcards with '!', an escape character that
+// needs no quoting on either engine.
+func escapeLike(s string) string {
+	if !strings.ContainsAny(s, "%_!") {
+		return s
+	}
+	r := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+	return r.Replace(s)
+}
+
+// ProductByID returns one product, or errs.ErrNotFound.
+func (s *Store) ProductByID(ctx context.Context, id string) (Product, error) {
+	return s.productWhere(ctx, "product.id = ?", id)
+}
+
+// ProductByHandle returns one product, or errs.ErrNotFound.
+func (s *Store) ProductByHandle(ctx context.Context, handle string) (Product, error) {
+	return s.productWhere(ctx, "product.handle = ?", handle)
+}
+
+func (s *Store) productWhere(ctx context.Context, where string, arg any) (Product, error) {
+	var p Product
+	err := s.db.Conn(ctx).NewSelect().Model(&p).Where(where, arg).Limit(1).Scan(ctx)
+	if store.IsNoRows(err) {
+		return Product{}, productNotFound("")
+	}
+	if err != nil {
+		return Product{}, fmt.Errorf("read product: %w", err)
+	}
+	return p, nil
+}
+
+// ProductsByIDs returns the products with the given ids that exist, by id.
+func (s *Store) ProductsByIDs(ctx context.Context, ids []string) (map[string]Product, error) {
+	if len(ids) == 0 {
+		return map[string]Product{}, nil
+	}
+	var ps []Product
+	if err := s.db.Conn(ctx).NewSelect().Model(&ps).Where("product.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read products: %w", err)
+	}
+	out := make(map[string]Product, len(ps))
+	for _, p := range ps {
+		out[p.ID] = p
+	}
+	return out, nil
+}
+
+// TakenHandles returns which of handles are used by products.
+func (s *Store) TakenHandles(ctx context.Context, handles []string) (map[string]bool, error) {
+	return s.taken(ctx, "products", "handle", handles)
+}
+
+// TakenCollectionHandles returns which of handles are used by collections.
+func (s *Store) TakenCollectionHandles(ctx context.Context, handles []string) (map[string]bool, error) {
+	return s.taken(ctx, "collections", "handle", handles)
+}
+
+// TakenSKUs returns which of skus are used by variants, with the id of the
+// variant using each.
+func (s *Store) TakenSKUs(ctx context.Context, skus []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(skus) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ID  string `bun:"id"`
+		SKU string `bun:"sku"`
+	}
+	if err := s.db.Conn(ctx).NewSelect().Table("product_variants").Column("id", "sku").
+		// "sku <> ''" lets both engines use the partial unique index.
+		Where("sku IN (?) AND sku <> ''", bun.In(skus)).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("read skus: %w", err)
+	}
+	for _, r := range rows {
+		out[r.SKU] = r.ID
+	}
+	return out, nil
+}
+
+func (s *Store) taken(ctx context.Context, table, col string, vals []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(vals) == 0 {
+		return out, nil
+	}
+	var got []string
+	if err := s.db.Conn(ctx).NewSelect().Table(table).Column(col).
+		Where("? IN (?)", bun.Ident(col), bun.In(vals)).Scan(ctx, &got); err != nil {
+		return nil, fmt.Errorf("read %s %ss: %w", table, col, err)
+	}
+	for _, g := range got {
+		out[g] = true
+	}
+	return out, nil
+}
+
+// HandlesLike returns the product handles equal to base or starting with
+// base + "-", to pick a free derived handle in one query.
+func (s *Store) HandlesLike(ctx context.Context, table, base string) (map[string]bool, error) {
+	var got []string
+	if err := s.db.Conn(ctx).NewSelect().Table(table).Column("handle").
+		Where("handle = ? OR handle LIKE ? ESCAPE '!'", base, escapeLike(base)+"-%").
+		Scan(ctx, &got); err != nil {
+		return nil, fmt.Errorf("read %s handles: %w", table, err)
+	}
+	out := make(map[string]bool, len(got))
+	for _, g := range got {
+		out[g] = true
+	}
+	return out, nil
+}
+
+// NewProduct is everything written when a product is created.
+type NewProduct struct {
+	Product     Product
+	Variants    []Variant
+	Prices      []Price
+	Levels      []InventoryLevel
+	Adjustments []InventoryAdjustment
+}
+
+// InsertProducts writes new products with their variants, prices, stock
+// and ledger rows, with one multi-row INSERT per table, so a thousand
+// products cost a handful of statements.
+func (s *Store) InsertProducts(ctx context.Context, ps []NewProduct) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	db := s.db.Conn(ctx)
+	rows := make([]productRow, len(ps))
+	var (
+		vs  []Variant
+		prs []priceRow
+		ls  []InventoryLevel
+		as  []InventoryAdjustment
+	)
+	for i := range ps {
+		np := &ps[i]
+		var skus []string
+		for _, v := range np.Variants {
+			skus = append(skus, v.SKU)
+		}
+		rows[i] = productRow{Product: np.Product, TitleSort: sortKey(np.Product.Title), SearchText: searchText(&np.Product, skus)}
+		vs = append(vs, np.Variants...)
+		for _, p := range np.Prices {
+			prs = append(prs, newPriceRow(p))
+		}
+		ls = append(ls, np.Levels...)
+		as = append(as, np.Adjustments...)
+	}
+	if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		return fmt.Errorf("insert products: %w", err)
+	}
+	if err := s.insertVariantRows(ctx, vs, prs, ls, as); err != nil {
+		return err
+	}
+	return nil
+}
+
+// InsertVariants writes new variants of existing products with their
+// prices, stock and ledger rows.
+func (s *Store) InsertVariants(ctx context.Context, vs []Variant, ps []Price, ls []InventoryLevel, as []InventoryAdjustment) error {
+	prs := make([]priceRow, len(ps))
+	for i, p := range ps {
+		prs[i] = newPriceRow(p)
+	}
+	return s.insertVariantRows(ctx, vs, prs, ls, as)
+}
+
+func (s *Store) insertVariantRows(ctx context.Context, vs []Variant, prs []priceRow, ls []InventoryLevel, as []InventoryAdjustment) error {
+	db := s.db.Conn(ctx)
+	if len(vs) > 0 {
+		if _, err := db.NewInsert().Model(&vs).Exec(ctx); err != nil {
+			return fmt.Errorf("insert variants: %w", err)
+		}
+	}
+	if len(prs) > 0 {
+		if _, err := db.NewInsert().Model(&prs).Exec(ctx); err != nil {
+			return fmt.Errorf("insert prices: %w", err)
+		}
+	}
+	if len(ls) > 0 {
+		if _, err := db.NewInsert().Model(&ls).Exec(ctx); err != nil {
+			return fmt.Errorf("insert inventory levels: %w", err)
+		}
+	}
+	if len(as) > 0 {
+		if _, err := db.NewInsert().Model(&as).Exec(ctx); err != nil {
+			return fmt.Errorf("insert inventory adjustments: %w", err)
+		}
+	}
+	return nil
+}
+
+// UpdateProduct writes every column of p and refreshes its derived
+// columns with the given SKUs.
+func (s *Store) UpdateProduct(ctx context.Context, p *Product, skus []string) error {
+	row := productRow{Product: *p, TitleSort: sortKey(p.Title), SearchText: searchText(p, skus)}
+	res, err := s.db.Conn(ctx).NewUpdate().Model(&row).WherePK().ExcludeColumn("id", "created_at").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("update product: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return productNotFound("")
+	}
+	return nil
+}
+
+// SKUsOfProduct returns the SKUs of every variant of a product, for its
+// search text.
+func (s *Store) SKUsOfProduct(ctx context.Context, productID string) ([]string, error) {
+	var skus []string
+	if err := s.db.Conn(ctx).NewSelect().Table("product_variants").Column("sku").
+		Where("product_id = ?", productID).OrderExpr("position").Scan(ctx, &skus); err != nil {
+		return nil, fmt.Errorf("read skus: %w", err)
+	}
+	return skus, nil
+}
+
+// VariantsByProductIDs returns the variants of the given products, by
+// product id, in position order. activeOnly leaves out variants of
+// products that are not ACTIVE.
+func (s *Store) VariantsByProductIDs(ctx context.Context, ids []string, activeOnly bool) (map[string][]Variant, error) {
+	out := make(map[string][]Variant, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var vs []Variant
+	q := s.db.Conn(ctx).NewSelect().Model(&vs).Where("variant.product_id IN (?)", bun.In(ids))
+	if activeOnly {
+		q = q.Join("JOIN products AS p ON p.id = variant.product_id AND p.status = ?", StatusActive)
+	}
+	if err := q.OrderExpr("variant.product_id, variant.position").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read variants: %w", err)
+	}
+	// Slice one backing array instead of allocating a slice per product.
+	for i := 0; i < len(vs); {
+		j := i + 1
+		for j < len(vs) && vs[j].ProductID == vs[i].ProductID {
+			j++
+		}
+		out[vs[i].ProductID] = vs[i:j:j]
+		i = j
+	}
+	return out, nil
+}
+
+// VariantByID returns one variant, or errs.ErrNotFound.
+func (s *Store) VariantByID(ctx context.Context, id string) (Variant, error) {
+	var v Variant
+	err := s.db.Conn(ctx).NewSelect().Model(&v).Where("variant.id = ?", id).Limit(1).Scan(ctx)
+	if store.IsNoRows(err) {
+		return Variant{}, variantNotFound("")
+	}
+	if err != nil {
+		return Variant{}, fmt.Errorf("read variant: %w", err)
+	}
+	return v, nil
+}
+
+// UpdateVariant writes every column of v.
+func (s *Store) UpdateVariant(ctx context.Context, v *Variant) error {
+	res, err := s.db.Conn(ctx).NewUpdate().Model(v).WherePK().ExcludeColumn("id", "product_id", "created_at").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("update variant: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return variantNotFound("")
+	}
+	return nil
+}
+
+// NextVariantPosition returns the position after the product's last
+// variant.
+func (s *Store) NextVariantPosition(ctx context.Context, productID string) (int, error) {
+	var n int
+	if err := s.db.Conn(ctx).NewSelect().Table("product_variants").ColumnExpr("COALESCE(MAX(position) + 1, 0)").
+		Where("product_id = ?", productID).Scan(ctx, &n); err != nil {
+		return 0, fmt.Errorf("read variant positions: %w", err)
+	}
+	return n, nil
+}
+
+// PricesByVariantIDs returns the prices of the given variants, by variant
+// id, ordered by currency.
+func (s *Store) PricesByVariantIDs(ctx context.Context, ids []string) (map[string][]Price, error) {
+	out := make(map[string][]Price, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []priceRow
+	if err := s.db.Conn(ctx).NewSelect().Model(&rows).Where("variant_id IN (?)", bun.In(ids)).
+		OrderExpr("variant_id, currency").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read prices: %w", err)
+	}
+	all := make([]Price, len(rows))
+	for i := range rows {
+		all[i] = rows[i].price()
+	}
+	for i := 0; i < len(all); {
+		j := i + 1
+		for j < len(all) && all[j].VariantID == all[i].VariantID {
+			j++
+		}
+		out[all[i].VariantID] = all[i:j:j]
+		i = j
+	}
+	return out, nil
+}
+
+// UpsertPrices sets the given prices, replacing the variant's price in the
+// same currency.
+func (s *Store) UpsertPrices(ctx context.Context, ps []Price) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	rows := make([]priceRow, len(ps))
+	for i, p := range ps {
+		rows[i] = newPriceRow(p)
+	}
+	if _, err := s.db.Conn(ctx).NewInsert().Model(&rows).
+		On("CONFLICT (variant_id, currency) DO UPDATE").
+		Set("amount = EXCLUDED.amount").
+		Set("compare_at_amount = EXCLUDED.compare_at_amount").
+		Exec(ctx); err != nil {
+		return fmt.Errorf("upsert prices: %w", err)
+	}
+	return nil
+}
+
+// DeletePrices removes a variant's prices in the given currencies.
+func (s *Store) DeletePrices(ctx context.Context, variantID string, currencies []string) error {
+	if len(currencies) == 0 {
+		return nil
+	}
+	if _, err := s.db.Conn(ctx).NewDelete().Model((*priceRow)(nil)).
+		Where("variant_id = ?", variantID).Where("currency IN (?)", bun.In(currencies)).Exec(ctx); err != nil {
+		return fmt.Errorf("delete prices: %w", err)
+	}
+	return nil
+}
+
+// LevelsByVariantIDs returns the stock of the given variants, by variant id.
+func (s *Store) LevelsByVariantIDs(ctx context.Context, ids []string) (map[string]InventoryLevel, error) {
+	out := make(map[string]InventoryLevel, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var ls []InventoryLevel
+	if err := s.db.Conn(ctx).NewSelect().Model(&ls).Where("variant_id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read inventory: %w", err)
+	}
+	for _, l := range ls {
+		out[l.VariantID] = l
+	}
+	return out, nil
+}
+
+// AdjustOnHand adds delta to a variant's stock on hand unless that would
+// take it below zero, and returns the new level. ok is false when the
+// guard refused (or the variant has no level). The guard is part of the
+// UPDATE, so concurrent adjustments can never go below zero.
+func (s *Store) AdjustOnHand(ctx context.Context, variantID string, delta int64, now time.Time) (l InventoryLevel, ok bool, err error) {
+	err = s.db.Conn(ctx).NewRaw(
+		"UPDATE inventory_levels SET on_hand = on_hand + ?, updated_at = ? WHERE variant_id = ? AND on_hand + ? >= 0 RETURNING variant_id, on_hand, reserved, updated_at",
+		delta, now, variantID, delta).Scan(ctx, &l)
+	if store.IsNoRows(err) {
+		return InventoryLevel{}, false, nil
+	}
+	if err != nil {
+		return InventoryLevel{}, false, fmt.Errorf("adjust inventory: %w", err)
+	}
+	return l, true, nil
+}
+
+// InsertAdjustment appends one row to the stock ledger.
+func (s *Store) InsertAdjustment(ctx context.Context, a *InventoryAdjustment) error {
+	if _, err := s.db.Conn(ctx).NewInsert().Model(a).Exec(ctx); err != nil {
+		return fmt.Errorf("insert inventory adjustment: %w", err)
+	}
+	return nil
+}
+
+// Adjustments returns up to limit ledger rows of a variant, newest first,
+// before the row with id before ("" for the newest).
+func (s *Store) Adjustments(ctx context.Context, variantID, before string, limit int) ([]InventoryAdjustment, error) {
+	var as []InventoryAdjustment
+	q := s.db.Conn(ctx).NewSelect().Model(&as).Where("variant_id = ?", variantID)
+	if before != "" {
+		q = q.Where("id < ?", before)
+	}
+	if err := q.OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read inventory adjustments: %w", err)
+	}
+	return as, nil
+}
+
+// InsertCollection writes a new collection.
+func (s *Store) InsertCollection(ctx context.Context, c *Collection) error {
+	row := collectionRow{Collection: *c, TitleSort: sortKey(c.Title)}
+	if _, err := s.db.Conn(ctx).NewInsert().Model(&row).Exec(ctx); err != nil {
+		return fmt.Errorf("insert collection: %w", err)
+	}
+	return nil
+}
+
+// UpdateCollection writes every column of c.
+func (s *Store) UpdateCollection(ctx context.Context, c *Collection) error {
+	row := collectionRow{Collection: *c, TitleSort: sortKey(c.Title)}
+	res, err := s.db.Conn(ctx).NewUpdate().Model(&row).WherePK().ExcludeColumn("id", "created_at").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("update collection: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return collectionNotFound("")
+	}
+	return nil
+}
+
+// DeleteCollection removes a collection and its memberships.
+func (s *Store) DeleteCollection(ctx context.Context, id string) error {
+	db := s.db.Conn(ctx)
+	// Memberships go first explicitly: the cascade would do it, but only
+	// where foreign keys are enforced.
+	if _, err := db.NewDelete().Model((*membershipRow)(nil)).Where("collection_id = ?", id).Exec(ctx); err != nil {
+		return fmt.Errorf("delete collection products: %w", err)
+	}
+	res, err := db.NewDelete().Model((*Collection)(nil)).Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("delete collection: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return collectionNotFound("")
+	}
+	return nil
+}
+
+// CollectionByID returns one collection, or errs.ErrNotFound.
+func (s *Store) CollectionByID(ctx context.Context, id string) (Collection, error) {
+	return s.collectionWhere(ctx, "collection.id = ?", id)
+}
+
+// CollectionByHandle returns one collection, or errs.ErrNotFound.
+func (s *Store) CollectionByHandle(ctx context.Context, handle string) (Collection, error) {
+	return s.collectionWhere(ctx, "collection.handle = ?", handle)
+}
+
+func (s *Store) collectionWhere(ctx context.Context, where string, arg any) (Collection, error) {
+	var c Collection
+	err := s.db.Conn(ctx).NewSelect().Model(&c).Where(where, arg).Limit(1).Scan(ctx)
+	if store.IsNoRows(err) {
+		return Collection{}, collectionNotFound("")
+	}
+	if err != nil {
+		return Collection{}, fmt.Errorf("read collection: %w", err)
+	}
+	return c, nil
+}
+
+// ListCollections returns up to limit collections after the cursor, by
+// title.
+func (s *Store) ListCollections(ctx context.Context, after *page.Cursor, limit int) ([]Collection, []page.Cursor, error) {
+	var rows []collectionRow
+	q := s.db.Conn(ctx).NewSelect().Model(&rows)
+	if after != nil {
+		q = q.Where("(collection.title_sort, collection.id) > (?, ?)", after.Key, after.ID)
+	}
+	if err := q.OrderExpr("collection.title_sort, collection.id").Limit(int64(limit)).Scan(ctx); err != nil {
+		return nil, nil, fmt.Errorf("list collections: %w", err)
+	}
+	out := make([]Collection, len(rows))
+	cursors := make([]page.Cursor, len(rows))
+	for i := range rows {
+		out[i] = rows[i].Collection
+		cursors[i] = page.Cursor{Key: rows[i].TitleSort, ID: rows[i].ID}
+	}
+	return out, cursors, nil
+}
+
+// CollectionsByProductIDs returns the collections of the given products, by
+// product id, ordered by title.
+func (s *Store) CollectionsByProductIDs(ctx context.Context, ids []string) (map[string][]Collection, error) {
+	out := make(map[string][]Collection, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		Collection `bun:",extend"`
+		ProductID  string `bun:"product_id"`
+	}
+	if err := s.db.Conn(ctx).NewSelect().Model(&rows).
+		Column("id", "handle", "title", "description", "created_at", "updated_at").
+		ColumnExpr("cp.product_id AS product_id").
+		Join("JOIN collection_products AS cp ON cp.collection_id = collection.id").
+		Where("cp.product_id IN (?)", bun.In(ids)).
+		OrderExpr("collection.title_sort, collection.id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read product collections: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ProductID] = append(out[r.ProductID], r.Collection)
+	}
+	return out, nil
+}
+
+// AddToCollection appends products to a collection, after its last one,
+// in the given order; products already in it keep their place.
+func (s *Store) AddToCollection(ctx context.Context, collectionID string, productIDs []string) error {
+	if len(productIDs) == 0 {
+		return nil
+	}
+	db := s.db.Conn(ctx)
+	var next int
+	if err := db.NewSelect().Table("collection_products").ColumnExpr("COALESCE(MAX(position) + 1, 0)").
+		Where("collection_id = ?", collectionID).Scan(ctx, &next); err != nil {
+		return fmt.Errorf("read collection positions: %w", err)
+	}
+	rows := make([]membershipRow, len(productIDs))
+	for i, id := range productIDs {
+		rows[i] = membershipRow{CollectionID: collectionID, ProductID: id, Position: next + i}
+	}
+	if _, err := db.NewInsert().Model(&rows).On("CONFLICT (collection_id, product_id) DO NOTHING").Exec(ctx); err != nil {
+		return fmt.Errorf("add products to collection: %w", err)
+	}
+	return nil
+}
+
+// RemoveFromCollection removes products from a collection.
+func (s *Store) RemoveFromCollection(ctx context.Context, collectionID string, productIDs []string) error {
+	if len(productIDs) == 0 {
+		return nil
+	}
+	if _, err := s.db.Conn(ctx).NewDelete().Model((*membershipRow)(nil)).
+		Where("collection_id = ?", collectionID).Where("product_id IN (?)", bun.In(productIDs)).Exec(ctx); err != nil {
+		return fmt.Errorf("remove products from collection: %w", err)
+	}
+	return nil
+}
+
+// TouchCollection sets a collection's updated_at.
+func (s *Store) TouchCollection(ctx context.Context, id string, now time.Time) error {
+	if _, err := s.db.Conn(ctx).NewUpdate().Model((*Collection)(nil)).Set("updated_at = ?", now).
+		Where("id = ?", id).Exec(ctx); err != nil {
+		return fmt.Errorf("touch collection: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+package customer_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/customer"
+	"github.com/kassahq/kassa/core/kit/clock"
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/store"
+	"github.com/kassahq/kassa/core/store/storetest"
+)
+
+func newService(t *testing.T, db *store.DB) (*customer.Service, *clock.Fake) {
+	t.Helper()
+	enf, err := authz.NewEnforcer(context.Background(), db, authz.Options{ReloadEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(enf.Close)
+	fake := clock.NewFake(time.Now())
+	return customer.NewService(db, enf, customer.Options{Clock: fake}), fake
+}
+
+func TestLoginFailureIsRecorded(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		svc, _ := newService(t, db)
+		_, _, err := svc.Login(context.Background(), "nobody@example.com", "whatever it is")
+		if err == nil || err.Error() != "email or password is wrong" {
+			t.Fatalf("login: %v", err)
+		}
+	})
+}
+
+// TestTokenRedeemedOnce races two redemptions of one reset token: exactly
+// one wins.
+func TestTokenRedeemedOnce(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		var sent []customer.TokenMessage
+		enf, err := authz.NewEnforcer(context.Background(), db, authz.Options{ReloadEvery: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(enf.Close)
+		svc := customer.NewService(db, enf, customer.Options{Tokens: customer.TokenSinkFunc(func(_ context.Context, m customer.TokenMessage) {
+			sent = append(sent, m)
+		})})
+		ctx := context.Background()
+		if err := svc.Register(ctx, customer.Registration{Email: "race@example.com", Password: "racing passphrase"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.RequestPasswordReset(ctx, "race@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		token := sent[len(sent)-1].Token
+		errc := make(chan error, 2)
+		for i := 0; i < 2; i++ {
+			go func(i int) { errc <- svc.ResetPassword(ctx, token, fmt.Sprintf("new passphrase %d!", i)) }(i)
+		}
+		var ok, refused int
+		for i := 0; i < 2; i++ {
+			if err := <-errc; err == nil {
+				ok++
+			} else if len(errs.All(err)) == 1 && errs.All(err)[0].Code == "INVALID_TOKEN" {
+				refused++
+			} else {
+				t.Errorf("redeem: %v", err)
+			}
+		}
+		if ok != 1 || refused != 1 {
+			t.Fatalf("%d redemptions succeeded, %d refused", ok, refused)
+		}
+	})
+}

@@ -1,0 +1,206 @@
+package customer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/events"
+	"github.com/kassahq/kassa/core/kit/clock"
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/store"
+)
+
+// Roles is what the accounts need from the permission system: the check
+// itself and the roles of staff members and API keys. *authz.Enforcer
+// implements it.
+type Roles interface {
+	authz.Authorizer
+	// RolesOf returns the roles principal holds in storeID.
+	RolesOf(principal, storeID string) []string
+	// PrincipalsWithRole returns who holds role in storeID.
+	PrincipalsWithRole(role, storeID string) []string
+	// ValidateStaffRoles checks that the caller may give roles.
+	ValidateStaffRoles(ctx context.Context, field string, roles []string) error
+	// SetPrincipalRoles replaces principal's roles in the transaction of ctx.
+	SetPrincipalRoles(ctx context.Context, principal string, roles []string) error
+}
+
+// Outbox records events in the caller's transaction; they leave for the
+// bus once it committed. core/events' outbox implements it.
+type Outbox interface {
+	Add(ctx context.Context, e events.Event) error
+}
+
+// Options tune a Service. Zero values pick the defaults.
+type Options struct {
+	// Clock reads the time; nil is the system clock.
+	Clock clock.Clock
+	// Logger receives the service's logs; nil is slog.Default().
+	Logger *slog.Logger
+	// Outbox receives the service's events; nil drops them (unit tests).
+	Outbox Outbox
+	// Tokens delivers email verification, password reset, invitation and
+	// setup tokens to people until notification plugins do; nil logs them
+	// in development and drops them in production (see DevLogTokens).
+	Tokens TokenSink
+	// Production turns off the development token log.
+	Production bool
+	// PasswordParams are the argon2id costs; zero is DefaultPasswordParams.
+	PasswordParams PasswordParams
+	// CustomerSessionTTL is how long a buyer stays signed in (30 days).
+	CustomerSessionTTL time.Duration
+	// StaffSessionTTL is how long a staff member stays signed in (24 hours).
+	StaffSessionTTL time.Duration
+	// VerifyTokenTTL is how long an email verification link works (48 hours).
+	VerifyTokenTTL time.Duration
+	// ResetTokenTTL is how long a password reset link works (1 hour).
+	ResetTokenTTL time.Duration
+	// InvitationTTL is how long a staff invitation works (7 days).
+	InvitationTTL time.Duration
+	// SetupTokenTTL is how long the owner setup token works (24 hours).
+	SetupTokenTTL time.Duration
+	// Throttle tunes sign-in throttling; zero is DefaultThrottle.
+	Throttle ThrottlePolicy
+}
+
+func (o *Options) defaults() {
+	if o.Clock == nil {
+		o.Clock = clock.System
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&o.CustomerSessionTTL, 30*24*time.Hour)
+	def(&o.StaffSessionTTL, 24*time.Hour)
+	def(&o.VerifyTokenTTL, 48*time.Hour)
+	def(&o.ResetTokenTTL, time.Hour)
+	def(&o.InvitationTTL, 7*24*time.Hour)
+	def(&o.SetupTokenTTL, 24*time.Hour)
+	if o.Throttle == (ThrottlePolicy{}) {
+		o.Throttle = DefaultThrottle
+	}
+}
+
+// Service holds buyers, staff, sessions and API keys. Every method asks
+// the permission system first, with the subject in ctx; sign-in, sign-out
+// and the token-redeeming methods are open to everyone, since the
+// credential they carry is the check.
+type Service struct {
+	db     *store.DB
+	st     *Store
+	roles  Roles
+	hasher *Hasher
+	opts   Options
+	log    *slog.Logger
+	tokens TokenSink
+}
+
+// NewService returns the accounts service over db.
+func NewService(db *store.DB, roles Roles, opts Options) *Service {
+	opts.defaults()
+	log := opts.Logger.With("component", "customer")
+	tokens := opts.Tokens
+	if tokens == nil {
+		tokens = DevLogTokens(log, opts.Production)
+	}
+	return &Service{db: db, st: NewStore(db), roles: roles, hasher: NewHasher(opts.PasswordParams), opts: opts, log: log, tokens: tokens}
+}
+
+// Hasher returns the service's password hasher.
+func (s *Service) Hasher() *Hasher { return s.hasher }
+
+// now is the time of a write, cut to the microsecond PostgreSQL keeps.
+func (s *Service) now() time.Time { return s.opts.Clock.Now().UTC().Truncate(time.Microsecond) }
+
+// emit adds an event to the outbox in the transaction of ctx.
+func (s *Service) emit(ctx context.Context, subject string, payload any) error {
+	if s.opts.Outbox == nil {
+		return nil
+	}
+	e, err := events.New(subject, payload)
+	if err != nil {
+		return fmt.Errorf("build %s event: %w", subject, err)
+	}
+	e.Actor = authz.SubjectFrom(ctx).ID
+	if err := s.opts.Outbox.Add(ctx, e); err != nil {
+		return fmt.Errorf("add %s event: %w", subject, err)
+	}
+	return nil
+}
+
+// deliver hands a token to the token sink once the transaction of ctx
+// committed.
+func (s *Service) deliver(ctx context.Context, m TokenMessage) {
+	store.AfterCommit(ctx, func() { s.tokens.DeliverToken(context.WithoutCancel(ctx), m) })
+}
+
+// normalizeEmail trims and lower-cases an address and checks its form.
+func normalizeEmail(field, email string) (string, error) {
+	e := strings.ToLower(strings.TrimSpace(email))
+	if len(e) > 254 {
+		return "", errs.Invalid(field, "INVALID_EMAIL", "email address is too long")
+	}
+	a, err := mail.ParseAddress(e)
+	if err != nil || a.Address != e || !strings.Contains(e[strings.LastIndexByte(e, '@')+1:], ".") {
+		return "", errs.Invalid(field, "INVALID_EMAIL", "enter a valid email address")
+	}
+	return e, nil
+}
+
+// Client describes who is on the other end of a request: the HTTP layer
+// puts it in the context for throttling and session records.
+type Client struct {
+	// IP is the client's address, without port.
+	IP string
+	// UserAgent is the client's User-Agent header, cut to 256 bytes.
+	UserAgent string
+}
+
+type clientKey struct{}
+
+// WithClient returns ctx carrying c.
+func WithClient(ctx context.Context, c Client) context.Context {
+	if len(c.UserAgent) > 256 {
+		c.UserAgent = c.UserAgent[:256]
+	}
+	return context.WithValue(ctx, clientKey{}, c)
+}
+
+// ClientFrom returns the client in ctx, or the zero Client.
+func ClientFrom(ctx context.Context) Client {
+	c, _ := ctx.Value(clientKey{}).(Client)
+	return c
+}
+
+// ownOrNotFound applies the ownership rule to a record owned by ownerID,
+// hiding records the caller may not reach: to a caller who holds only the
+// ":own" permission, someone else's record does not exist.
+func (s *Service) ownOrNotFound(ctx context.Context, obj authz.Object, act authz.Action, ownerID string, nf *errs.Error) error {
+	err := authz.CanOwn(ctx, s.roles, obj, act, ownerID)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, errs.ErrForbidden) && s.roles.Can(ctx, obj, authz.Own(act)) == nil {
+		return nf
+	}
+	return err
+}
+
+func invalidCredentials() error {
+	return errs.Invalid("", "INVALID_CREDENTIALS", "email or password is wrong")
+}
+
+func invalidToken(field string) error {
+	return errs.Invalid(field, "INVALID_TOKEN", "this link or token is invalid, used or expired")
+}

@@ -1,0 +1,138 @@
+package customer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/kit/id"
+)
+
+// touchEvery is how often a session's last-seen time and an API key's
+// last-used time are written at most.
+const touchEvery = time.Minute
+
+// NewSession is a session just created, with its token. The token is
+// shown once, to the client that signed in; Kassa keeps only its hash.
+type NewSession struct {
+	Session *Session
+	Token   string
+}
+
+// startSession creates a session for a principal. A session the caller
+// already had (the subject's) ends: sign-in always rotates the token, so a
+// token planted before sign-in is worth nothing after it.
+func (s *Service) startSession(ctx context.Context, kind PrincipalKind, principalID string) (*NewSession, error) {
+	now := s.now()
+	ttl := s.opts.CustomerSessionTTL
+	if kind == PrincipalStaff {
+		ttl = s.opts.StaffSessionTTL
+	}
+	c := ClientFrom(ctx)
+	token := newToken(SessionTokenPrefix)
+	sess := &Session{ID: id.New("ses"), TokenHash: hashToken(token), PrincipalKind: kind, PrincipalID: principalID,
+		CreatedAt: now, ExpiresAt: now.Add(ttl), LastSeenAt: now, IP: c.IP, UserAgent: c.UserAgent}
+	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
+		if old := authz.SubjectFrom(ctx).Session; old != "" {
+			if err := s.st.deleteSession(ctx, old); err != nil {
+				return err
+			}
+		}
+		return s.st.insertSession(ctx, sess)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &NewSession{Session: sess, Token: token}, nil
+}
+
+// Authenticate turns a session token into the subject it signs in: a
+// buyer with the customer role, or a staff member with their roles. A
+// token that is unknown, expired, or belongs to a disabled staff member or
+// an erased buyer gives errs.ErrUnauthenticated.
+func (s *Service) Authenticate(ctx context.Context, token string) (authz.Subject, error) {
+	if !strings.HasPrefix(token, SessionTokenPrefix) {
+		return authz.Subject{}, errSessionInvalid
+	}
+	now := s.now()
+	sess, err := s.st.liveSession(ctx, hashToken(token), now)
+	if err != nil {
+		return authz.Subject{}, err
+	}
+	if sess == nil {
+		return authz.Subject{}, errSessionInvalid
+	}
+	sub := authz.Subject{ID: sess.PrincipalID, Store: authz.DefaultStore, Session: sess.ID}
+	switch sess.PrincipalKind {
+	case PrincipalCustomer:
+		c, err := s.st.customerByID(ctx, sess.PrincipalID)
+		if err != nil || c.Erased() {
+			return authz.Subject{}, errSessionInvalid
+		}
+		sub.Kind, sub.Roles = authz.Customer, []string{authz.RoleCustomer}
+	case PrincipalStaff:
+		m, err := s.st.staffByID(ctx, sess.PrincipalID)
+		if err != nil || m.Status != StaffActive {
+			return authz.Subject{}, errSessionInvalid
+		}
+		sub.Kind, sub.Roles = authz.Staff, s.roles.RolesOf(m.ID, authz.DefaultStore)
+	default:
+		return authz.Subject{}, errSessionInvalid
+	}
+	if now.Sub(sess.LastSeenAt) > touchEvery {
+		if err := s.st.touchSession(ctx, sess.ID, now, touchEvery); err != nil {
+			s.log.WarnContext(ctx, "record session activity", "session", sess.ID, "err", err)
+		}
+	}
+	return sub, nil
+}
+
+var errSessionInvalid = errs.Unauthenticated("the session is invalid or has expired; sign in again")
+
+// AuthenticateAPIKey turns an API key into the subject it stands for: the
+// key with its role. A revoked or unknown key gives
+// errs.ErrUnauthenticated.
+func (s *Service) AuthenticateAPIKey(ctx context.Context, key string) (authz.Subject, error) {
+	bad := errs.Unauthenticated("the API key is invalid or revoked")
+	if !strings.HasPrefix(key, APIKeyPrefix) {
+		return authz.Subject{}, bad
+	}
+	k, err := s.st.liveAPIKey(ctx, hashToken(key))
+	if err != nil {
+		return authz.Subject{}, err
+	}
+	if k == nil {
+		return authz.Subject{}, bad
+	}
+	if now := s.now(); k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > touchEvery {
+		if err := s.st.touchAPIKey(ctx, k.ID, now, touchEvery); err != nil {
+			s.log.WarnContext(ctx, "record API key use", "api_key", k.ID, "err", err)
+		}
+	}
+	return authz.Subject{Kind: authz.APIKey, ID: k.ID, Store: authz.DefaultStore, Roles: s.roles.RolesOf(k.ID, authz.DefaultStore)}, nil
+}
+
+// Logout ends the caller's session. Callers without one (guests, API keys)
+// get nil: there is nothing to end.
+func (s *Service) Logout(ctx context.Context) error {
+	sub := authz.SubjectFrom(ctx)
+	if sub.Session == "" {
+		return nil
+	}
+	if err := s.st.deleteSession(ctx, sub.Session); err != nil {
+		return err
+	}
+	return nil
+}
+
+// SessionsOf lists the sessions of a buyer (for the data export).
+func (s *Service) sessionsOf(ctx context.Context, kind PrincipalKind, principalID string) ([]*Session, error) {
+	out, err := s.st.sessionsOf(ctx, kind, principalID)
+	if err != nil {
+		return nil, fmt.Errorf("sessions of %s: %w", principalID, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,201 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/kassahq/kassa/core/store"
+)
+
+// Outbox stores events in the database transaction that caused them, for
+// the Relay to publish after commit. Adding to the outbox instead of
+// publishing directly is what makes "a rolled-back transaction publishes
+// nothing" and "nothing is lost on a crash" true.
+type Outbox struct {
+	db   *store.DB
+	wake chan struct{}
+}
+
+// NewOutbox returns the outbox kept in db's outbox_events table.
+func NewOutbox(db *store.DB) *Outbox {
+	return &Outbox{db: db, wake: make(chan struct{}, 1)}
+}
+
+// outboxRow is one row of outbox_events.
+type outboxRow struct {
+	bun.BaseModel `bun:"table:outbox_events"`
+
+	ID         string     `bun:"id,pk"`
+	Subject    string     `bun:"subject,notnull"`
+	Payload    string     `bun:"payload,notnull"`
+	Headers    *string    `bun:"headers"`
+	Actor      *string    `bun:"actor"`
+	OccurredAt time.Time  `bun:"occurred_at,notnull"`
+	CreatedAt  time.Time  `bun:"created_at,notnull"`
+	SentAt     *time.Time `bun:"sent_at"`
+	Attempts   int        `bun:"attempts,notnull"`
+	LastError  *string    `bun:"last_error"`
+}
+
+// Add inserts e into the outbox through the transaction carried by ctx
+// (store.DB.RunInTx), so it is stored if and only if that transaction
+// commits. After the commit it wakes the relay. Without a transaction in
+// ctx the event is stored at once. Add has the shape of the one-method
+// outbox ports domain packages declare (Add(ctx, events.Event) error).
+func (o *Outbox) Add(ctx context.Context, e Event) error {
+	return o.AddAll(ctx, e)
+}
+
+// AddAll is Add for several events, inserted in one statement in the given
+// order (all or none).
+func (o *Outbox) AddAll(ctx context.Context, events ...Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	created := now()
+	rows := make([]outboxRow, len(events))
+	for i, e := range events {
+		if err := e.Validate(); err != nil {
+			return err
+		}
+		r := outboxRow{
+			ID:         e.ID,
+			Subject:    e.Subject,
+			Payload:    string(e.Payload),
+			OccurredAt: e.OccurredAt.UTC(),
+			CreatedAt:  created,
+		}
+		if e.Actor != "" {
+			r.Actor = &e.Actor
+		}
+		if len(e.Headers) > 0 {
+			b, err := json.Marshal(e.Headers)
+			if err != nil {
+				return fmt.Errorf("outbox: encode headers of %s: %w", e.ID, err)
+			}
+			h := string(b)
+			r.Headers = &h
+		}
+		rows[i] = r
+	}
+	if _, err := o.db.Conn(ctx).NewInsert().Model(&rows).Exec(ctx); err != nil {
+		return fmt.Errorf("outbox: add %d events: %w", len(events), err)
+	}
+	store.AfterCommit(ctx, o.notify)
+	return nil
+}
+
+// notify wakes a relay waiting on this outbox.
+func (o *Outbox) notify() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (r outboxRow) event() (Event, error) {
+	e := Event{
+		ID:         r.ID,
+		Subject:    r.Subject,
+		OccurredAt: r.OccurredAt.UTC(),
+		Payload:    json.RawMessage(r.Payload),
+	}
+	if r.Actor != nil {
+		e.Actor = *r.Actor
+	}
+	if r.Headers != nil {
+		if err := json.Unmarshal([]byte(*r.Headers), &e.Headers); err != nil {
+			return Event{}, fmt.Errorf("outbox: decode headers of %s: %w", r.ID, err)
+		}
+	}
+	return e, nil
+}
+
+// pending returns up to limit unsent rows in id order.
+func (o *Outbox) pending(ctx context.Context, limit int) ([]outboxRow, error) {
+	var rows []outboxRow
+	err := o.db.Conn(ctx).NewSelect().Model(&rows).
+		Where("sent_at IS NULL").
+		OrderExpr("id ASC").
+		Limit(int64(limit)).
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: read pending events: %w", err)
+	}
+	return rows, nil
+}
+
+// markSent records that ids were acknowledged by the stream. The condition
+// on sent_at keeps the first time when two relays raced.
+func (o *Outbox) markSent(ctx context.Context, ids []string, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := o.db.Conn(ctx).NewUpdate().Model((*outboxRow)(nil)).
+		Set("sent_at = ?", at).
+		Where("id IN (?)", bun.In(ids)).
+		Where("sent_at IS NULL").
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("outbox: mark %d events sent: %w", len(ids), err)
+	}
+	return nil
+}
+
+// markFailed records a failed publish attempt.
+func (o *Outbox) markFailed(ctx context.Context, id string, cause error) error {
+	msg := cause.Error()
+	if len(msg) > 1000 {
+		msg = msg[:1000]
+	}
+	_, err := o.db.Conn(ctx).NewUpdate().Model((*outboxRow)(nil)).
+		Set("attempts = attempts + 1").
+		Set("last_error = ?", msg).
+		Where("id = ?", id).
+		Where("sent_at IS NULL").
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("outbox: record failure of %s: %w", id, err)
+	}
+	return nil
+}
+
+// stats returns the number of unsent rows and the insert time of the
+// oldest one (zero when none).
+func (o *Outbox) stats(ctx context.Context) (int64, time.Time, error) {
+	n, err := o.db.NewSelect().Model((*outboxRow)(nil)).Where("sent_at IS NULL").Count(ctx)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("outbox: count pending events: %w", err)
+	}
+	if n == 0 {
+		return 0, time.Time{}, nil
+	}
+	var oldest []time.Time
+	err = o.db.NewSelect().Model((*outboxRow)(nil)).Column("created_at").
+		Where("sent_at IS NULL").OrderExpr("id ASC").Limit(1).
+		Scan(ctx, &oldest)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("outbox: read oldest pending event: %w", err)
+	}
+	if len(oldest) == 0 {
+		return n, time.Time{}, nil
+	}
+	return n, oldest[0].UTC(), nil
+}
+
+// prune deletes rows sent before cutoff.
+func (o *Outbox) prune(ctx context.Context, cutoff time.Time) (int64, error) {
+	res, err := o.db.NewDelete().Model((*outboxRow)(nil)).
+		Where("sent_at IS NOT NULL").
+		Where("sent_at < ?", cutoff).
+		Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("outbox: prune sent events: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

@@ -1,0 +1,123 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/plugins/sdk"
+	"github.com/kassahq/kassa/plugins/sdk/host"
+)
+
+// MaxHTTPBody is the largest request body forwarded to a plugin page.
+const MaxHTTPBody = 1 << 20
+
+// hopHeaders are not forwarded in either direction (RFC 9110 7.6.1), and
+// the shop's own credentials never reach a plugin: a plugin is third-party
+// code and must not see a staff session.
+var (
+	hopHeaders     = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+	privateHeaders = []string{"Cookie", "Authorization", "Proxy-Authorization"}
+)
+
+// HTTPHandler serves /plugins/{id}/... on behalf of enabled plugins (a
+// plugin has no listener of its own): testpay's simulated payment page,
+// OAuth callbacks. Mount it at "/plugins/". The request reaches the
+// plugin's HandleHTTP with Path below the prefix; Cookie and Authorization
+// headers are removed, and the plugin cannot set cookies on the shop's
+// domain.
+func (s *Service) HTTPHandler() http.Handler {
+	return http.HandlerFunc(s.serveHTTP)
+}
+
+func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/plugins/")
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	id, sub, hasSub := strings.Cut(rest, "/")
+	if id == "" {
+		http.NotFound(w, r)
+		return
+	}
+	if !hasSub {
+		http.Redirect(w, r, "/plugins/"+id+"/", http.StatusMovedPermanently)
+		return
+	}
+	ctx := r.Context()
+	row, err := s.st.get(ctx, id)
+	if err != nil || !row.Enabled {
+		if err != nil && !errors.Is(err, errs.ErrNotFound) {
+			s.log.Error("plugin page", attrPlugin, id, attrErr, err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		http.NotFound(w, r)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxHTTPBody))
+	if err != nil {
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	header := r.Header.Clone()
+	for _, h := range append(hopHeaders, privateHeaders...) {
+		header.Del(h)
+	}
+	remote := r.RemoteAddr
+	if h, _, err := net.SplitHostPort(remote); err == nil {
+		remote = h
+	}
+	inst, err := s.instance(id)
+	if err != nil {
+		http.Error(w, "plugin unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	var res sdk.HTTPResponse
+	err = inst.call(ctx, "Plugin.HandleHTTP", domainSentinels{}, func(ctx context.Context, p *host.Plugin) error {
+		var err error
+		res, err = p.Plugin().HandleHTTP(ctx, sdk.HTTPRequest{
+			Method: r.Method, Path: "/" + sub, Query: r.URL.RawQuery, Header: header, Body: body,
+			BaseURL: s.opts.BaseURL + "/plugins/" + id, RemoteAddr: remote,
+		})
+		return err
+	})
+	if err != nil {
+		var de *errs.Error
+		switch {
+		case errors.As(err, &de) && de.Code == CodeNotSupported:
+			http.NotFound(w, r)
+		case errors.As(err, &de) && de.Code == CodeTimeout:
+			http.Error(w, "the plugin did not answer in time", http.StatusGatewayTimeout)
+		default:
+			http.Error(w, "the plugin is unavailable; try again shortly", http.StatusServiceUnavailable)
+		}
+		return
+	}
+	for k, vs := range res.Header {
+		ck := http.CanonicalHeaderKey(k)
+		if ck == "Set-Cookie" || containsFold(hopHeaders, ck) {
+			continue
+		}
+		for _, v := range vs {
+			w.Header().Add(ck, v)
+		}
+	}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(res.StatusCode())
+	_, _ = w.Write(res.Body)
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,126 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kassahq/kassa/core/invoice"
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/notify"
+	"github.com/kassahq/kassa/core/payment"
+)
+
+// enabledOfKind loads plugin id and checks it is enabled and of kind k.
+func (s *Service) enabledOfKind(ctx context.Context, id string, k Kind) (*row, error) {
+	r, err := s.st.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Kind != string(k) {
+		return nil, errs.Invalid("", CodeWrongKind, fmt.Sprintf("plugin %s is a %s plugin, not a %s plugin", id, r.Kind, k))
+	}
+	if !r.Enabled {
+		return nil, unavailable(CodeDisabled, "plugin %s is disabled", id)
+	}
+	return r, nil
+}
+
+func (s *Service) gateway(r *row) (*gatewayAdapter, error) {
+	i, err := s.instance(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &gatewayAdapter{
+		inst: i, caps: r.capabilities(),
+		baseURL: s.opts.BaseURL + "/plugins/" + r.ID,
+		notify:  s.opts.BaseURL + "/webhooks/" + r.ID,
+	}, nil
+}
+
+// Gateway returns the enabled payment gateway with the plugin id. It does
+// not check permissions: the payment service calling it has. The plugin
+// process starts on the first call, not here.
+func (s *Service) Gateway(ctx context.Context, id string) (payment.Gateway, error) {
+	r, err := s.enabledOfKind(ctx, id, KindPayment)
+	if err != nil {
+		return nil, err
+	}
+	return s.gateway(r)
+}
+
+// Gateways returns every enabled payment gateway, ordered by id.
+func (s *Service) Gateways(ctx context.Context) ([]payment.Gateway, error) {
+	rows, err := s.st.list(ctx, KindPayment, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]payment.Gateway, 0, len(rows))
+	for _, r := range rows {
+		g, err := s.gateway(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+// Rules returns every enabled invoice rule, ordered by id.
+func (s *Service) Rules(ctx context.Context) ([]invoice.Rule, error) {
+	rows, err := s.st.list(ctx, KindInvoice, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]invoice.Rule, 0, len(rows))
+	for _, r := range rows {
+		i, err := s.instance(r.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &ruleAdapter{inst: i})
+	}
+	return out, nil
+}
+
+// Rule returns the enabled invoice rule with the plugin id.
+func (s *Service) Rule(ctx context.Context, id string) (invoice.Rule, error) {
+	r, err := s.enabledOfKind(ctx, id, KindInvoice)
+	if err != nil {
+		return nil, err
+	}
+	i, err := s.instance(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &ruleAdapter{inst: i}, nil
+}
+
+// Channels returns every enabled notification channel, ordered by id.
+func (s *Service) Channels(ctx context.Context) ([]notify.Channel, error) {
+	rows, err := s.st.list(ctx, KindNotify, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]notify.Channel, 0, len(rows))
+	for _, r := range rows {
+		i, err := s.instance(r.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &channelAdapter{inst: i})
+	}
+	return out, nil
+}
+
+// Channel returns the enabled notification channel with the plugin id.
+func (s *Service) Channel(ctx context.Context, id string) (notify.Channel, error) {
+	r, err := s.enabledOfKind(ctx, id, KindNotify)
+	if err != nil {
+		return nil, err
+	}
+	i, err := s.instance(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &channelAdapter{inst: i}, nil
+}

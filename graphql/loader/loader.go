@@ -1,0 +1,93 @@
+// Package loader holds the per-request dataloaders of the GraphQL API, so
+// that a page of products with their variants, prices and stock costs a
+// fixed number of queries whatever the page size.
+//
+// The application makes one set per request and puts it in the context:
+//
+//	srv, err := graphql.New(services, graphql.Options{
+//		PerRequest: func(ctx context.Context) context.Context {
+//			return loader.Attach(ctx, loader.New(loader.Services{Catalog: catalogService}))
+//		},
+//	})
+//
+// Resolvers take it with From. The loaders batch by siblings (see Group):
+// a list resolver announces the keys of its page, and the first child that
+// needs one of them fetches all of them; fetching variants announces their
+// ids to the price and stock loaders in turn.
+package loader
+
+import (
+	"context"
+
+	"github.com/kassahq/kassa/core/catalog"
+)
+
+// Services are the core services the loaders read from.
+type Services struct {
+	Catalog *catalog.Service
+}
+
+// Loaders is one request's set of dataloaders.
+type Loaders struct {
+	// Variants loads a product's variants (archived ones included), in
+	// position order, by product id.
+	Variants *Group[string, []catalog.Variant]
+	// Prices loads a variant's prices, by variant id.
+	Prices *Group[string, []catalog.Price]
+	// Inventory loads a variant's stock, by variant id.
+	Inventory *Group[string, catalog.InventoryLevel]
+	// Collections loads a product's collections, by product id.
+	Collections *Group[string, []catalog.Collection]
+}
+
+// New returns a fresh set of loaders over s. Make one per request: the
+// loaders cache what they fetched, with the permissions of the caller who
+// caused the fetch.
+func New(s Services) *Loaders {
+	l := &Loaders{}
+	l.Prices = NewGroup(s.Catalog.PricesByVariantIDs)
+	l.Inventory = NewGroup(s.Catalog.InventoryLevels)
+	l.Collections = NewGroup(s.Catalog.CollectionsByProductIDs)
+	l.Variants = NewGroup(func(ctx context.Context, productIDs []string) (map[string][]catalog.Variant, error) {
+		m, err := s.Catalog.VariantsByProductIDs(ctx, productIDs)
+		if err != nil {
+			return nil, err
+		}
+		// Whoever shows variants usually shows their price and stock:
+		// announce them so each is one query for the whole page.
+		n := 0
+		for _, vs := range m {
+			n += len(vs)
+		}
+		ids := make([]string, 0, n)
+		for _, pid := range productIDs {
+			for i := range m[pid] {
+				ids = append(ids, m[pid][i].ID)
+			}
+		}
+		l.Prices.Want(ids...)
+		l.Inventory.Want(ids...)
+		return m, nil
+	})
+	return l
+}
+
+// WantProducts announces the products of a page to the loaders keyed by
+// product id.
+func (l *Loaders) WantProducts(ids ...string) {
+	l.Variants.Want(ids...)
+	l.Collections.Want(ids...)
+}
+
+type ctxKey struct{}
+
+// Attach returns ctx carrying l.
+func Attach(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// From returns the loaders in ctx, or nil when none were attached.
+func From(ctx context.Context) *Loaders {
+	l, _ := ctx.Value(ctxKey{}).(*Loaders)
+	return l
+}

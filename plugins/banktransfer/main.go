@@ -1,0 +1,404 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kassahq/kassa/plugins/sdk"
+	"github.com/kassahq/kassa/plugins/sdk/payment"
+)
+
+// ID is the plugin's id.
+const ID = "payment.banktransfer"
+
+// Version is the plugin's version.
+const Version = "1.0.0"
+
+var schema = sdk.MustCompileSchema(`{
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["account_holder", "iban", "bank_name"],
+  "properties": {
+    "account_holder": {
+      "type": "string", "minLength": 1, "maxLength": 140,
+      "title": "Account holder", "description": "Name on the shop's bank account, as buyers must enter it."
+    },
+    "iban": {
+      "type": "string", "pattern": "^[A-Z]{2}[0-9]{2}[A-Z0-9 ]{10,36}$",
+      "title": "IBAN", "description": "The shop's account number (IBAN, capital letters; spaces allowed)."
+    },
+    "bic": {
+      "type": "string", "pattern": "^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$",
+      "title": "BIC", "description": "The bank's BIC (SWIFT code). Optional."
+    },
+    "bank_name": {
+      "type": "string", "minLength": 1, "maxLength": 140,
+      "title": "Bank name", "description": "Name of the shop's bank."
+    },
+    "note": {
+      "type": "string", "maxLength": 500,
+      "title": "Note to buyers", "description": "Extra text shown with the instructions, e.g. how long the order is kept. Optional."
+    }
+  }
+}`)
+
+type settings struct {
+	AccountHolder string `json:"account_holder"`
+	IBAN          string `json:"iban"`
+	BIC           string `json:"bic"`
+	BankName      string `json:"bank_name"`
+	Note          string `json:"note"`
+}
+
+// transfer is an expected incoming transfer.
+type transfer struct {
+	AttemptID string               `json:"attempt_id"`
+	Ref       string               `json:"ref"`
+	Reference string               `json:"reference"`
+	Amount    int64                `json:"amount"`
+	Currency  string               `json:"currency"`
+	Status    string               `json:"status"` // PENDING or CANCELED
+	CreatedAt time.Time            `json:"created_at"`
+	Created   payment.CreateResult `json:"created"`
+}
+
+// manualRefund is a refund staff must carry out.
+type manualRefund struct {
+	ID        string               `json:"id"`
+	AttemptID string               `json:"attempt_id"`
+	Result    payment.RefundResult `json:"result"`
+}
+
+type state struct {
+	Transfers map[string]*transfer     `json:"transfers"` // by attempt id
+	Keys      map[string]string        `json:"keys"`      // idempotency key -> attempt id
+	Refunds   map[string]*manualRefund `json:"refunds"`   // by refund id
+}
+
+const stateFile = "banktransfer-state.json"
+
+// Gateway is the bank transfer plugin.
+type Gateway struct {
+	payment.UnimplementedGateway
+
+	dataDir string
+	cfg     atomic.Pointer[settings]
+
+	mu sync.Mutex
+	st state
+}
+
+// New returns a gateway with the state found in dataDir ("" for memory
+// only).
+func New(dataDir string) (*Gateway, error) {
+	g := &Gateway{dataDir: dataDir, st: state{Transfers: map[string]*transfer{}, Keys: map[string]string{}, Refunds: map[string]*manualRefund{}}}
+	if dataDir == "" {
+		return g, nil
+	}
+	b, err := os.ReadFile(filepath.Join(dataDir, stateFile))
+	switch {
+	case os.IsNotExist(err):
+		return g, nil
+	case err != nil:
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &g.st); err != nil {
+		return nil, fmt.Errorf("banktransfer: corrupt state file: %w", err)
+	}
+	if g.st.Transfers == nil {
+		g.st.Transfers = map[string]*transfer{}
+	}
+	if g.st.Keys == nil {
+		g.st.Keys = map[string]string{}
+	}
+	if g.st.Refunds == nil {
+		g.st.Refunds = map[string]*manualRefund{}
+	}
+	return g, nil
+}
+
+// persist writes the state atomically; callers hold g.mu.
+func (g *Gateway) persist() {
+	if g.dataDir == "" {
+		return
+	}
+	b, err := json.MarshalIndent(g.st, "", " ")
+	if err == nil {
+		tmp := filepath.Join(g.dataDir, stateFile+".tmp")
+		if err = os.WriteFile(tmp, b, 0o600); err == nil {
+			err = os.Rename(tmp, filepath.Join(g.dataDir, stateFile))
+		}
+	}
+	if err != nil {
+		slog.Error("saving state failed", "error", err)
+	}
+}
+
+// Describe implements sdk.Plugin.
+func (g *Gateway) Describe(context.Context) (sdk.Info, error) {
+	return sdk.Info{
+		ID:          ID,
+		Kind:        sdk.KindPayment,
+		Version:     Version,
+		DisplayName: "Bank transfer",
+		Description: "The buyer transfers the amount to the shop's account with the order number as reference; staff confirm receipt.",
+		Capabilities: []string{
+			payment.CapActionInstructions, payment.CapCancel, payment.CapRefundManual, payment.CapManualConfirmation,
+		},
+		ConfigSchema: schema.String(),
+	}, nil
+}
+
+// Configure implements sdk.Plugin.
+func (g *Gateway) Configure(_ context.Context, raw json.RawMessage) (sdk.ConfigureResult, error) {
+	var s settings
+	if errs := schema.Decode(raw, &s); errs != nil {
+		return sdk.ConfigureResult{Errors: errs}, nil
+	}
+	s.IBAN = strings.ReplaceAll(s.IBAN, " ", "")
+	if !validIBAN(s.IBAN) {
+		return sdk.ConfigureResult{Errors: []sdk.ConfigError{{Field: "/iban", Code: "checksum", Message: "the IBAN's check digits are wrong"}}}, nil
+	}
+	g.cfg.Store(&s)
+	return sdk.ConfigureResult{}, nil
+}
+
+// validIBAN checks the ISO 13616 mod-97 check digits.
+func validIBAN(iban string) bool {
+	if len(iban) < 15 || len(iban) > 34 {
+		return false
+	}
+	r := iban[4:] + iban[:4]
+	mod := 0
+	for _, c := range r {
+		switch {
+		case c >= '0' && c <= '9':
+			mod = (mod*10 + int(c-'0')) % 97
+		case c >= 'A' && c <= 'Z':
+			v := int(c-'A') + 10
+			mod = (mod*100 + v) % 97
+		default:
+			return false
+		}
+	}
+	return mod == 1
+}
+
+// Health implements sdk.Plugin.
+func (g *Gateway) Health(context.Context) (sdk.Health, error) {
+	if g.cfg.Load() == nil {
+		return sdk.Health{Status: sdk.HealthNotServing, Message: "bank account not configured"}, nil
+	}
+	return sdk.Health{Status: sdk.HealthServing}, nil
+}
+
+// CreatePayment implements payment.Gateway: PENDING with transfer
+// instructions; the reference is the order number.
+func (g *Gateway) CreatePayment(_ context.Context, req payment.CreateRequest) (payment.CreateResult, error) {
+	cfg := g.cfg.Load()
+	if cfg == nil {
+		return payment.CreateResult{}, fmt.Errorf("banktransfer is not configured")
+	}
+	key := req.IdempotencyKey
+	if key == "" {
+		key = "attempt:" + req.AttemptID
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if id, ok := g.st.Keys[key]; ok {
+		return g.st.Transfers[id].Created, nil
+	}
+	if t, ok := g.st.Transfers[req.AttemptID]; ok {
+		return t.Created, nil
+	}
+	if req.Amount.Amount <= 0 || len(req.Amount.Currency) != 3 {
+		return payment.CreateResult{Status: payment.StatusFailed, DeclineCode: payment.DeclineInvalidAmount,
+			BuyerMessage: "This amount cannot be paid by bank transfer.", MerchantMessage: "invalid amount"}, nil
+	}
+	reference := req.OrderNumber
+	if reference == "" {
+		reference = req.OrderID
+	}
+	amount := formatAmount(req.Amount.Amount, req.Amount.Currency)
+	t := &transfer{AttemptID: req.AttemptID, Ref: "bt_" + req.AttemptID, Reference: reference, Amount: req.Amount.Amount,
+		Currency: req.Amount.Currency, Status: payment.StatusPending.String(), CreatedAt: time.Now().UTC()}
+	details := map[string]string{
+		"account_holder": cfg.AccountHolder, "iban": cfg.IBAN, "bank_name": cfg.BankName,
+		"reference": reference, "amount": amount, "currency": req.Amount.Currency,
+	}
+	if cfg.BIC != "" {
+		details["bic"] = cfg.BIC
+	}
+	t.Created = payment.CreateResult{
+		Status:     payment.StatusPending,
+		GatewayRef: t.Ref,
+		Amount:     req.Amount,
+		Action: payment.Action{
+			Type: payment.ActionInstructions, Instructions: instructions(req.Locale, cfg, amount, reference),
+			ExpiresAt: req.ExpiresAt, Details: details,
+		},
+		MerchantMessage: "awaiting bank transfer with reference " + reference,
+	}
+	g.st.Transfers[t.AttemptID] = t
+	g.st.Keys[key] = t.AttemptID
+	g.persist()
+	return t.Created, nil
+}
+
+func instructions(locale string, cfg *settings, amount, reference string) string {
+	var sb strings.Builder
+	bic := ""
+	if strings.HasPrefix(strings.ToLower(locale), "zh") {
+		if cfg.BIC != "" {
+			bic = "\nBIC：" + cfg.BIC
+		}
+		fmt.Fprintf(&sb, "请将 %s 转账至：\n收款人：%s\nIBAN：%s%s\n银行：%s\n转账附言请填写：%s\n收到款项后我们将尽快处理您的订单。",
+			amount, cfg.AccountHolder, groupIBAN(cfg.IBAN), bic, cfg.BankName, reference)
+	} else {
+		if cfg.BIC != "" {
+			bic = "\nBIC: " + cfg.BIC
+		}
+		fmt.Fprintf(&sb, "Please transfer %s to:\nAccount holder: %s\nIBAN: %s%s\nBank: %s\nReference: %s\nWe ship your order as soon as the money has arrived.",
+			amount, cfg.AccountHolder, groupIBAN(cfg.IBAN), bic, cfg.BankName, reference)
+	}
+	if cfg.Note != "" {
+		sb.WriteString("\n\n" + cfg.Note)
+	}
+	return sb.String()
+}
+
+// groupIBAN writes an IBAN in groups of four, as printed on statements.
+func groupIBAN(iban string) string {
+	var parts []string
+	for len(iban) > 4 {
+		parts = append(parts, iban[:4])
+		iban = iban[4:]
+	}
+	return strings.Join(append(parts, iban), " ")
+}
+
+func formatAmount(amount int64, currency string) string {
+	digits := 2
+	switch currency {
+	case "JPY", "KRW", "VND", "CLP", "ISK", "XOF", "XAF", "UGX":
+		digits = 0
+	case "BHD", "KWD", "OMR", "JOD", "TND":
+		digits = 3
+	}
+	if digits == 0 {
+		return fmt.Sprintf("%d %s", amount, currency)
+	}
+	div := int64(1)
+	for range digits {
+		div *= 10
+	}
+	return fmt.Sprintf("%d.%0*d %s", amount/div, digits, amount%div, currency)
+}
+
+// GetPayment implements payment.Gateway. A bank transfer stays PENDING: the
+// plugin cannot see the shop's account; staff confirm receipt in Kassa.
+func (g *Gateway) GetPayment(_ context.Context, req payment.GetRequest) (payment.PaymentState, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	t := g.find(req.AttemptID, req.GatewayRef)
+	if t == nil {
+		return payment.PaymentState{Status: payment.StatusNotFound}, nil
+	}
+	st := payment.PaymentState{
+		Status: payment.StatusPending, GatewayRef: t.Ref, Amount: sdk.Money{Amount: t.Amount, Currency: t.Currency},
+		MerchantMessage: "receipt is confirmed by staff in Kassa",
+	}
+	if t.Status == payment.StatusCanceled.String() {
+		st.Status = payment.StatusCanceled
+		st.MerchantMessage = "instructions withdrawn"
+	}
+	return st, nil
+}
+
+func (g *Gateway) find(attemptID, ref string) *transfer {
+	if t, ok := g.st.Transfers[attemptID]; ok {
+		return t
+	}
+	for _, t := range g.st.Transfers {
+		if ref != "" && t.Ref == ref {
+			return t
+		}
+	}
+	return nil
+}
+
+// CancelPayment implements payment.Gateway: the instructions are withdrawn.
+// Kassa does not cancel an attempt staff marked received.
+func (g *Gateway) CancelPayment(_ context.Context, req payment.CancelRequest) (payment.CancelResult, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	t := g.find(req.AttemptID, req.GatewayRef)
+	if t == nil {
+		return payment.CancelResult{Status: payment.CancelCanceled, PaymentStatus: payment.StatusNotFound}, nil
+	}
+	if t.Status != payment.StatusCanceled.String() {
+		t.Status = payment.StatusCanceled.String()
+		g.persist()
+	}
+	return payment.CancelResult{Status: payment.CancelCanceled, PaymentStatus: payment.StatusCanceled,
+		MerchantMessage: "if money for reference " + t.Reference + " still arrives, refund it"}, nil
+}
+
+// Refund implements payment.Gateway: a manual refund, PENDING with
+// instructions for staff.
+func (g *Gateway) Refund(_ context.Context, req payment.RefundRequest) (payment.RefundResult, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if r, ok := g.st.Refunds[req.RefundID]; ok {
+		return r.Result, nil
+	}
+	t := g.find(req.AttemptID, req.GatewayRef)
+	if t == nil {
+		return payment.RefundResult{Status: payment.RefundFailed, FailureCode: payment.FailurePaymentNotFound,
+			MerchantMessage: "no bank transfer for this attempt"}, nil
+	}
+	if req.Amount.Amount <= 0 || req.Amount.Amount > t.Amount || req.Amount.Currency != t.Currency {
+		return payment.RefundResult{Status: payment.RefundFailed, FailureCode: payment.FailureAmountExceedsCaptured,
+			MerchantMessage: fmt.Sprintf("at most %s can be refunded", formatAmount(t.Amount, t.Currency))}, nil
+	}
+	amount := formatAmount(req.Amount.Amount, req.Amount.Currency)
+	res := payment.RefundResult{
+		Status:           payment.RefundPending,
+		GatewayRefundRef: "btr_" + req.RefundID,
+		Amount:           req.Amount,
+		Instructions: fmt.Sprintf("Transfer %s back to the account the payment for %s came from, with the reference \"Refund %s\", then confirm the refund in Kassa.",
+			amount, t.Reference, t.Reference),
+		MerchantMessage: "manual refund: staff must transfer the money",
+	}
+	g.st.Refunds[req.RefundID] = &manualRefund{ID: req.RefundID, AttemptID: t.AttemptID, Result: res}
+	g.persist()
+	return res, nil
+}
+
+// GetRefund implements payment.Gateway: manual refunds stay PENDING until
+// staff confirm them in Kassa.
+func (g *Gateway) GetRefund(_ context.Context, req payment.GetRefundRequest) (payment.RefundResult, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if r, ok := g.st.Refunds[req.RefundID]; ok {
+		return r.Result, nil
+	}
+	return payment.RefundResult{Status: payment.RefundNotFound}, nil
+}
+
+func main() {
+	g, err := New(os.Getenv(sdk.EnvDataDir))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	payment.Serve(g)
+}

@@ -1,0 +1,130 @@
+package sdk_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kassahq/kassa/plugins/sdk"
+)
+
+const testSchema = `{
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["api_key"],
+  "properties": {
+    "api_key": {"type": "string", "minLength": 8, "writeOnly": true},
+    "delay_ms": {"type": "integer", "minimum": 0},
+    "bank": {
+      "type": "object",
+      "properties": {"iban": {"type": "string"}, "token": {"type": "string", "writeOnly": true}}
+    }
+  }
+}`
+
+func TestSchemaValidate(t *testing.T) {
+	t.Parallel()
+	s := sdk.MustCompileSchema(testSchema)
+	tests := []struct {
+		name   string
+		config string
+		want   []sdk.ConfigError
+	}{
+		{name: "valid", config: `{"api_key":"12345678","delay_ms":5}`},
+		{name: "wrong type", config: `{"api_key":"12345678","delay_ms":"5"}`,
+			want: []sdk.ConfigError{{Field: "/delay_ms", Code: "type", Message: "got string, want integer"}}},
+		{name: "unknown field", config: `{"api_key":"12345678","dealy_ms":5}`,
+			want: []sdk.ConfigError{{Field: "/dealy_ms", Code: "unknown_field", Message: `unknown setting "dealy_ms" is not allowed`}}},
+		{name: "missing required", config: `{}`,
+			want: []sdk.ConfigError{{Field: "/api_key", Code: "required", Message: `missing required setting "api_key"`}}},
+		{name: "empty means {}", config: ``,
+			want: []sdk.ConfigError{{Field: "/api_key", Code: "required", Message: `missing required setting "api_key"`}}},
+		{name: "too short", config: `{"api_key":"1"}`,
+			want: []sdk.ConfigError{{Field: "/api_key", Code: "minLength", Message: "minLength: got 1, want 8"}}},
+		{name: "not json", config: `{`, want: []sdk.ConfigError{{Code: "invalid_json"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := s.Validate([]byte(tc.config))
+			if tc.name == "not json" {
+				if len(got) != 1 || got[0].Code != "invalid_json" {
+					t.Errorf("got %v", got)
+				}
+				return
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("Validate (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestSchemaDecodeSecretsRedact(t *testing.T) {
+	t.Parallel()
+	s := sdk.MustCompileSchema(testSchema)
+	var cfg struct {
+		APIKey  string `json:"api_key"`
+		DelayMS int    `json:"delay_ms"`
+	}
+	if errs := s.Decode([]byte(`{"api_key":"12345678","delay_ms":7}`), &cfg); errs != nil {
+		t.Fatal(errs)
+	}
+	if cfg.APIKey != "12345678" || cfg.DelayMS != 7 {
+		t.Errorf("decoded %+v", cfg)
+	}
+	// Valid by schema but not by the Go type: still refused as data.
+	if errs := s.Decode([]byte(`{"api_key":"12345678","bank":{"iban":"DE1"}}`), &cfg); len(errs) != 1 || errs[0].Code != "decode" {
+		t.Errorf("Decode into a narrower type: %v", errs)
+	}
+	if d := cmp.Diff([]string{"/api_key", "/bank/token"}, s.SecretFields()); d != "" {
+		t.Errorf("SecretFields (-want +got):\n%s", d)
+	}
+	red := string(s.Redact([]byte(`{"api_key":"sekrit12","delay_ms":1,"bank":{"iban":"DE1","token":"t0ken"}}`)))
+	if strings.Contains(red, "sekrit12") || strings.Contains(red, "t0ken") || !strings.Contains(red, "DE1") {
+		t.Errorf("Redact = %s", red)
+	}
+}
+
+func TestCompileSchemaRefusals(t *testing.T) {
+	t.Parallel()
+	for name, doc := range map[string]string{
+		"empty":       "",
+		"not json":    "{",
+		"array root":  `[]`,
+		"not object":  `{"type":"string"}`,
+		"bad keyword": `{"type":"object","properties":{"a":{"type":"nope"}}}`,
+	} {
+		if _, err := sdk.CompileSchema(doc); err == nil {
+			t.Errorf("%s: CompileSchema accepted %q", name, doc)
+		}
+	}
+}
+
+func TestInfoValidate(t *testing.T) {
+	t.Parallel()
+	good := sdk.Info{ID: "payment.testpay", Kind: sdk.KindPayment, Version: "1.2.3-beta.1", ProtocolVersion: 1,
+		DisplayName: "Test", ConfigSchema: `{"type":"object"}`}
+	if err := good.Validate(); err != nil {
+		t.Fatalf("valid info: %v", err)
+	}
+	tests := map[string]func(*sdk.Info){
+		"id without kind":    func(i *sdk.Info) { i.ID = "testpay" },
+		"id of another kind": func(i *sdk.Info) { i.ID = "notify.testpay" },
+		"upper case id":      func(i *sdk.Info) { i.ID = "payment.TestPay" },
+		"unknown kind":       func(i *sdk.Info) { i.Kind = "shipping"; i.ID = "shipping.x" },
+		"v-prefixed version": func(i *sdk.Info) { i.Version = "v1.2.3" },
+		"two-part version":   func(i *sdk.Info) { i.Version = "1.2" },
+		"protocol 2":         func(i *sdk.Info) { i.ProtocolVersion = 2 },
+		"no display name":    func(i *sdk.Info) { i.DisplayName = "" },
+		"bad schema":         func(i *sdk.Info) { i.ConfigSchema = "{" },
+	}
+	for name, mod := range tests {
+		i := good
+		mod(&i)
+		if err := i.Validate(); err == nil {
+			t.Errorf("%s: Validate accepted %+v", name, i)
+		}
+	}
+}

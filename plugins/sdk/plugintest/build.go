@@ -1,0 +1,54 @@
+package plugintest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// BuildBinary compiles the main package pkg (a directory such as "." or
+// "./cmd/myplugin", or an import path, resolved from the current
+// directory, like `go build`) into dir and returns the binary's path. Use
+// it from TestMain to build once per test run:
+//
+//	var binary string
+//
+//	func TestMain(m *testing.M) {
+//		dir, _ := os.MkdirTemp("", "plugin")
+//		bin, err := plugintest.BuildBinary(".", dir)
+//		if err != nil {
+//			fmt.Fprintln(os.Stderr, err)
+//			os.Exit(1)
+//		}
+//		binary = bin
+//		code := m.Run()
+//		os.RemoveAll(dir)
+//		os.Exit(code)
+//	}
+func BuildBinary(pkg, dir string) (string, error) {
+	name := filepath.Base(strings.TrimRight(pkg, "/"))
+	if name == "." || name == "" {
+		wd, _ := os.Getwd()
+		name = filepath.Base(wd)
+	}
+	out := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return out, nil
+}
+
+// Build is BuildBinary into t.TempDir(); it fails the test on error.
+func Build(t testing.TB, pkg string) string {
+	t.Helper()
+	bin, err := BuildBinary(pkg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}

@@ -1,0 +1,219 @@
+package plugintest_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kassahq/kassa/plugins/sdk"
+	"github.com/kassahq/kassa/plugins/sdk/invoice"
+	"github.com/kassahq/kassa/plugins/sdk/notify"
+	"github.com/kassahq/kassa/plugins/sdk/payment"
+	"github.com/kassahq/kassa/plugins/sdk/plugintest"
+	"github.com/kassahq/kassa/plugins/sdk/webhook"
+)
+
+// The kit is tested the only honest way: against gateways that break the
+// contract on purpose (internal/testplugin/broken). Each case runs the kit
+// in a child test process and expects the named check to fail.
+
+const (
+	envInner  = "PLUGINTEST_SELFTEST_INNER"
+	envBinary = "PLUGINTEST_SELFTEST_BINARY"
+	envMode   = "PLUGINTEST_SELFTEST_MODE"
+	secret    = "whsec_example_0123456789"
+)
+
+var brokenBinary, ruleBinary, channelBinary string
+
+func TestMain(m *testing.M) {
+	if bin := os.Getenv(envBinary); bin != "" {
+		brokenBinary = bin
+		os.Exit(m.Run())
+	}
+	dir, err := os.MkdirTemp("", "plugintest-selftest")
+	if err != nil {
+		panic(err)
+	}
+	for pkg, bin := range map[string]*string{"broken": &brokenBinary, "invoice": &ruleBinary, "notify": &channelBinary} {
+		sub := dir + "/" + pkg
+		if err := os.Mkdir(sub, 0o755); err != nil {
+			panic(err)
+		}
+		*bin, err = plugintest.BuildBinary("../internal/testplugin/"+pkg, sub)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// TestInnerRunGateway is run by TestKitCatchesBrokenGateways in a child
+// process; on its own it is skipped.
+func TestInnerRunGateway(t *testing.T) {
+	if os.Getenv(envInner) == "" {
+		t.Skip("run by TestKitCatchesBrokenGateways")
+	}
+	plugintest.RunGateway(t, plugintest.GatewayConfig{
+		Binary: brokenBinary,
+		Env:    []string{"KASSA_BROKEN=" + os.Getenv(envMode)},
+		Config: json.RawMessage(`{"webhook_secret":"` + secret + `"}`),
+		Scenarios: []plugintest.Scenario{
+			{Name: "succeeds", Request: payment.CreateRequest{PaymentMethod: "tok_ok"},
+				Want: plugintest.Outcome{Status: payment.StatusSucceeded}},
+			{Name: "declined", Request: payment.CreateRequest{PaymentMethod: "tok_decline"},
+				Want: plugintest.Outcome{Status: payment.StatusFailed, DeclineCode: payment.DeclineCardDeclined}},
+			{Name: "pending", Request: payment.CreateRequest{PaymentMethod: "tok_pending"},
+				Want: plugintest.Outcome{Status: payment.StatusPending}},
+		},
+		Paid:   "succeeds",
+		Unpaid: "pending",
+		Webhook: &plugintest.WebhookKit{
+			Sign: func(ev payment.Event, at time.Time) (http.Header, []byte, error) {
+				body, err := json.Marshal(map[string]any{
+					"id": ev.ID, "type": ev.Type, "attempt_id": ev.AttemptID, "payment": ev.GatewayRef,
+					"amount": ev.Amount.Amount, "currency": ev.Amount.Currency, "created": ev.OccurredAt.Unix(),
+				})
+				h := http.Header{"Example-Signature": {webhook.Sign([]byte(secret), at, body)}}
+				return h, body, err
+			},
+		},
+	})
+}
+
+func TestKitCatchesBrokenGateways(t *testing.T) {
+	if os.Getenv(envInner) != "" {
+		t.Skip("inner process")
+	}
+	tests := []struct {
+		mode     string
+		wantFail []string // checks that must fail
+		mayFail  []string // consequences of the same violation
+	}{
+		{mode: "", wantFail: nil},
+		{mode: "decline_as_error", wantFail: []string{"create/declined"}},
+		{mode: "double_charge", wantFail: []string{"idempotency/create_retry"}},
+		{mode: "lenient_config", wantFail: []string{"configure/wrong_type_refused", "configure/unknown_field_refused", "configure/missing_required_refused"},
+			// The refused settings (without the webhook secret) took effect.
+			mayFail: []string{"webhook/valid", "webhook/stale_refused", "webhook/replay_refused"}},
+		{mode: "secret_not_writeonly", wantFail: []string{"describe/config_schema"}},
+		{mode: "cancel_paid", wantFail: []string{"cancel/already_paid"}},
+		{mode: "over_refund", wantFail: []string{"refund/partial_full_over"}},
+		{mode: "accept_bad_signature", wantFail: []string{"webhook/bad_signature_refused", "webhook/stale_refused", "webhook/replay_refused"}},
+		{mode: "no_replay_cache", wantFail: []string{"webhook/replay_refused"}},
+		{mode: "stale_accepted", wantFail: []string{"webhook/stale_refused"}},
+	}
+	for _, tc := range tests {
+		name := tc.mode
+		if name == "" {
+			name = "correct"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(os.Args[0], "-test.run=^TestInnerRunGateway$", "-test.v", "-test.count=1")
+			cmd.Env = append(os.Environ(), envInner+"=1", envBinary+"="+brokenBinary, envMode+"="+tc.mode)
+			out, err := cmd.CombinedOutput()
+			failed := failedChecks(string(out))
+			if len(tc.wantFail) == 0 {
+				if err != nil || len(failed) > 0 {
+					t.Fatalf("a correct gateway failed checks %v (%v):\n%s", failed, err, out)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("the kit passed a gateway with violation %q:\n%s", tc.mode, out)
+			}
+			for _, want := range tc.wantFail {
+				if !failed[want] {
+					t.Errorf("violation %q: check %s did not fail; failed: %v", tc.mode, want, keys(failed))
+				}
+			}
+			// Nothing unrelated should fail: the report must point at the problem.
+			for got := range failed {
+				if !contains(tc.wantFail, got) && !contains(tc.mayFail, got) {
+					t.Errorf("violation %q also failed unrelated check %s", tc.mode, got)
+				}
+			}
+			if !strings.Contains(string(out), "conformance report:") {
+				t.Errorf("no summary report in the output:\n%s", out)
+			}
+		})
+	}
+}
+
+// failedChecks parses the FAIL lines of the summary report.
+func failedChecks(out string) map[string]bool {
+	failed := map[string]bool{}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == "FAIL" && !strings.HasPrefix(f[1], "github.com/") {
+			failed[f[1]] = true
+		}
+	}
+	return failed
+}
+
+func keys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRunRule(t *testing.T) {
+	if os.Getenv(envInner) != "" {
+		t.Skip("inner process")
+	}
+	order := invoice.Order{ID: "ord_1", Number: "#1001", Currency: "EUR",
+		Lines:  []invoice.OrderLine{{Name: "Tea", Quantity: 2, Total: sdk.Money{Amount: 1200, Currency: "EUR"}}},
+		Totals: invoice.Totals{Total: sdk.Money{Amount: 1200, Currency: "EUR"}}}
+	plugintest.RunRule(t, plugintest.RuleConfig{
+		Binary: ruleBinary,
+		Config: json.RawMessage(`{}`),
+		Cases: []plugintest.RuleCase{
+			{Name: "paid", Event: invoice.Event{Type: "order.paid", Order: order}, WantIssue: true},
+			{Name: "placed", Event: invoice.Event{Type: "order.placed", Order: order}, WantIssue: false},
+		},
+		Issue:        invoice.IssueRequest{Order: order, Buyer: invoice.Party{Name: "Ada"}},
+		WantMimeType: "text/plain",
+	})
+}
+
+func TestRunChannel(t *testing.T) {
+	if os.Getenv(envInner) != "" {
+		t.Skip("inner process")
+	}
+	plugintest.RunChannel(t, plugintest.ChannelConfig{
+		Binary: channelBinary,
+		Config: json.RawMessage(`{}`),
+		Cases: []plugintest.ChannelCase{
+			{Name: "order_placed", Message: notify.Message{TemplateID: notify.TemplateOrderPlaced, Locale: "en",
+				Recipient: notify.Recipient{Email: "ada@example.com"}, Data: json.RawMessage(`{"order":"#1001"}`)},
+				Check: func(t *testing.T, msg notify.Message, d notify.Delivery) {
+					if !strings.HasPrefix(d.ID, msg.ID+"/order.placed/en/") {
+						t.Errorf("delivery id %q", d.ID)
+					}
+				}},
+			{Name: "no_recipient", Message: notify.Message{TemplateID: notify.TemplateOrderPaid},
+				WantStatus: notify.DeliveryFailed, WantErrorCode: "recipient_missing"},
+		},
+	})
+}

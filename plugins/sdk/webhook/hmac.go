@@ -1,0 +1,135 @@
+package webhook
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Errors of Verify. ErrMalformed and ErrBadSignature both mean "refuse as a
+// bad signature".
+var (
+	// ErrMalformed: the signature header is missing or cannot be parsed.
+	ErrMalformed = errors.New("webhook: malformed signature header")
+	// ErrBadSignature: no signature in the header matches the body.
+	ErrBadSignature = errors.New("webhook: signature does not match")
+	// ErrStale: the signed timestamp is outside the tolerance window.
+	ErrStale = errors.New("webhook: timestamp outside the tolerance window")
+	// ErrReplay: this exact signed delivery was already accepted.
+	ErrReplay = errors.New("webhook: delivery already seen (replay)")
+)
+
+// DefaultTolerance is the accepted clock difference between the signer's
+// timestamp and the time the delivery was received.
+const DefaultTolerance = 5 * time.Minute
+
+// ComputeHMAC returns HMAC-SHA256(secret, "<unix seconds>.<body>"), the MAC
+// behind a "v1" signature.
+func ComputeHMAC(secret []byte, t time.Time, body []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(strconv.FormatInt(t.Unix(), 10)))
+	m.Write([]byte{'.'})
+	m.Write(body)
+	return m.Sum(nil)
+}
+
+// Sign returns the signature header value "t=<unix>,v1=<hex>" for body
+// signed with secret at time t.
+func Sign(secret []byte, t time.Time, body []byte) string {
+	return fmt.Sprintf("t=%d,v1=%s", t.Unix(), hex.EncodeToString(ComputeHMAC(secret, t, body)))
+}
+
+// Signature is a parsed signature header.
+type Signature struct {
+	// Timestamp is the signed time ("t").
+	Timestamp time.Time
+	// V1 are the "v1" signatures (several during secret rotation).
+	V1 [][]byte
+}
+
+// ParseHeader parses "t=<unix>,v1=<hex>[,v1=<hex>...]". Unknown keys (other
+// schemes) are ignored.
+func ParseHeader(header string) (Signature, error) {
+	var sig Signature
+	var haveT bool
+	for _, part := range strings.Split(header, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "t":
+			sec, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return Signature{}, fmt.Errorf("%w: bad timestamp %q", ErrMalformed, v)
+			}
+			sig.Timestamp, haveT = time.Unix(sec, 0).UTC(), true
+		case "v1":
+			b, err := hex.DecodeString(v)
+			if err != nil || len(b) != sha256.Size {
+				continue
+			}
+			sig.V1 = append(sig.V1, b)
+		}
+	}
+	if !haveT {
+		return Signature{}, fmt.Errorf("%w: no timestamp", ErrMalformed)
+	}
+	if len(sig.V1) == 0 {
+		return Signature{}, fmt.Errorf("%w: no v1 signature", ErrMalformed)
+	}
+	return sig, nil
+}
+
+// Verifier checks Stripe-style HMAC signature headers.
+type Verifier struct {
+	// Secrets are the accepted signing secrets; more than one during a
+	// rotation. A delivery is valid if any secret matches.
+	Secrets [][]byte
+	// Tolerance is the accepted distance between the signed timestamp and
+	// the receive time, in both directions; zero means DefaultTolerance.
+	Tolerance time.Duration
+	// Replay, when set, refuses a signature already accepted within the
+	// tolerance window.
+	Replay *ReplayCache
+}
+
+// Verify checks header against body as received at now (use the host's
+// WebhookRequest.ReceivedAt). The checks run in this order: syntax, signature
+// (constant time), freshness, replay; so a forged delivery is always
+// ErrBadSignature or ErrMalformed, never recorded in the replay cache.
+func (v *Verifier) Verify(header string, body []byte, now time.Time) error {
+	sig, err := ParseHeader(header)
+	if err != nil {
+		return err
+	}
+	var match []byte
+	for _, secret := range v.Secrets {
+		want := ComputeHMAC(secret, sig.Timestamp, body)
+		for _, got := range sig.V1 {
+			if hmac.Equal(want, got) {
+				match = got
+			}
+		}
+	}
+	if match == nil {
+		return ErrBadSignature
+	}
+	tol := v.Tolerance
+	if tol <= 0 {
+		tol = DefaultTolerance
+	}
+	if d := now.Sub(sig.Timestamp); d > tol || d < -tol {
+		return fmt.Errorf("%w: signed at %s, received at %s (tolerance %s)", ErrStale,
+			sig.Timestamp.Format(time.RFC3339), now.UTC().Format(time.RFC3339), tol)
+	}
+	if v.Replay != nil && !v.Replay.Add(hex.EncodeToString(match), sig.Timestamp.Add(tol), now) {
+		return ErrReplay
+	}
+	return nil
+}

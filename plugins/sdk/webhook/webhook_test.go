@@ -1,0 +1,266 @@
+package webhook_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kassahq/kassa/plugins/sdk/webhook"
+)
+
+var (
+	secret = []byte("whsec_test_0123456789")
+	body   = []byte(`{"id":"evt_1","type":"payment.succeeded"}`)
+	t0     = time.Unix(1_700_000_000, 0).UTC()
+)
+
+func TestSignFormat(t *testing.T) {
+	got := webhook.Sign(secret, t0, body)
+	if !strings.HasPrefix(got, "t=1700000000,v1=") || len(got) != len("t=1700000000,v1=")+64 {
+		t.Fatalf("Sign = %q", got)
+	}
+	// Known answer: HMAC-SHA256("whsec_test_0123456789", "1700000000.<body>").
+	sig, err := webhook.ParseHeader(got)
+	if err != nil || !sig.Timestamp.Equal(t0) || len(sig.V1) != 1 {
+		t.Fatalf("ParseHeader = %+v, %v", sig, err)
+	}
+	if !bytes.Equal(sig.V1[0], webhook.ComputeHMAC(secret, t0, body)) {
+		t.Fatal("v1 is not ComputeHMAC")
+	}
+}
+
+func TestVerify(t *testing.T) {
+	t.Parallel()
+	valid := webhook.Sign(secret, t0, body)
+	other := webhook.Sign([]byte("another-secret-123"), t0, body)
+	tests := []struct {
+		name    string
+		secrets [][]byte
+		header  string
+		body    []byte
+		now     time.Time
+		want    error
+	}{
+		{name: "valid", header: valid, body: body, now: t0.Add(time.Minute)},
+		{name: "valid slightly early clock", header: valid, body: body, now: t0.Add(-time.Minute)},
+		{name: "rotation: second secret", secrets: [][]byte{[]byte("old"), secret}, header: valid, body: body, now: t0},
+		{name: "rotation: two v1 values", header: other + "," + strings.Split(valid, ",")[1], body: body, now: t0},
+		{name: "tampered body", header: valid, body: append([]byte(nil), append(body, ' ')...), now: t0, want: webhook.ErrBadSignature},
+		{name: "wrong secret", header: other, body: body, now: t0, want: webhook.ErrBadSignature},
+		{name: "tampered timestamp", header: strings.Replace(valid, "t=1700000000", "t=1700000001", 1), body: body, now: t0, want: webhook.ErrBadSignature},
+		{name: "stale", header: valid, body: body, now: t0.Add(6 * time.Minute), want: webhook.ErrStale},
+		{name: "from the future", header: valid, body: body, now: t0.Add(-6 * time.Minute), want: webhook.ErrStale},
+		{name: "stale and forged is bad signature", header: other, body: body, now: t0.Add(time.Hour), want: webhook.ErrBadSignature},
+		{name: "empty header", header: "", body: body, now: t0, want: webhook.ErrMalformed},
+		{name: "no v1", header: "t=1700000000", body: body, now: t0, want: webhook.ErrMalformed},
+		{name: "bad timestamp", header: "t=abc,v1=00", body: body, now: t0, want: webhook.ErrMalformed},
+		{name: "v0 only", header: "t=1700000000,v0=" + strings.Repeat("ab", 32), body: body, now: t0, want: webhook.ErrMalformed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			secrets := tc.secrets
+			if secrets == nil {
+				secrets = [][]byte{secret}
+			}
+			v := &webhook.Verifier{Secrets: secrets, Replay: webhook.NewReplayCache(10)}
+			err := v.Verify(tc.header, tc.body, tc.now)
+			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+				t.Errorf("Verify = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestVerifyReplay(t *testing.T) {
+	t.Parallel()
+	cache := webhook.NewReplayCache(100)
+	v := &webhook.Verifier{Secrets: [][]byte{secret}, Tolerance: time.Minute, Replay: cache}
+	h := webhook.Sign(secret, t0, body)
+	if err := v.Verify(h, body, t0); err != nil {
+		t.Fatalf("first delivery: %v", err)
+	}
+	if err := v.Verify(h, body, t0.Add(10*time.Second)); !errors.Is(err, webhook.ErrReplay) {
+		t.Fatalf("replay within window: %v, want ErrReplay", err)
+	}
+	// A fresh signature of the same body (a gateway retry) is accepted.
+	if err := v.Verify(webhook.Sign(secret, t0.Add(time.Second), body), body, t0.Add(10*time.Second)); err != nil {
+		t.Fatalf("re-signed retry: %v", err)
+	}
+	// After the window the replay is stale, not a replay, and the entry is gone.
+	if err := v.Verify(h, body, t0.Add(2*time.Minute)); !errors.Is(err, webhook.ErrStale) {
+		t.Fatalf("after window: %v, want ErrStale", err)
+	}
+	// Expired entries are dropped on the next accepted delivery.
+	later := t0.Add(2 * time.Minute)
+	if err := v.Verify(webhook.Sign(secret, later, body), body, later); err != nil {
+		t.Fatalf("later delivery: %v", err)
+	}
+	if cache.Len() != 1 {
+		t.Errorf("cache holds %d entries, want 1 (expired ones dropped)", cache.Len())
+	}
+	// A forged delivery is never recorded.
+	if err := v.Verify("t=1700000000,v1="+strings.Repeat("00", 32), body, t0); !errors.Is(err, webhook.ErrBadSignature) {
+		t.Fatalf("forged: %v", err)
+	}
+	if cache.Len() != 1 {
+		t.Error("forged delivery was recorded in the replay cache")
+	}
+}
+
+func TestReplayCacheBounded(t *testing.T) {
+	t.Parallel()
+	c := webhook.NewReplayCache(3)
+	for i := range 5 {
+		if !c.Add(fmt.Sprint(i), t0.Add(time.Duration(i+1)*time.Minute), t0) {
+			t.Fatalf("Add(%d) refused", i)
+		}
+	}
+	if c.Len() != 3 {
+		t.Fatalf("Len = %d, want 3", c.Len())
+	}
+	// The entries closest to expiry (0, 1) were evicted; 4 is remembered.
+	if !c.Add("0", t0.Add(time.Hour), t0) {
+		t.Error("evicted key 0 should be accepted again")
+	}
+	if c.Add("4", t0.Add(time.Hour), t0) {
+		t.Error("key 4 should still be remembered")
+	}
+}
+
+func TestReplayCacheConcurrent(t *testing.T) {
+	t.Parallel()
+	c := webhook.NewReplayCache(1000)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	accepted := 0
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if c.Add("same", t0.Add(time.Minute), t0) {
+				mu.Lock()
+				accepted++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if accepted != 1 {
+		t.Errorf("the same delivery was accepted %d times", accepted)
+	}
+}
+
+func TestRSA(t *testing.T) {
+	t.Parallel()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkcs1 := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	p8der, _ := x509.MarshalPKCS8PrivateKey(key)
+	pkcs8 := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8der})
+	pubDER, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
+	bare := []byte(base64.StdEncoding.EncodeToString(pubDER)) // Alipay's console format
+
+	for name, data := range map[string][]byte{"pkcs1": pkcs1, "pkcs8": pkcs8} {
+		k, err := webhook.ParseRSAPrivateKey(data)
+		if err != nil || !k.Equal(key) {
+			t.Errorf("ParseRSAPrivateKey(%s): %v", name, err)
+		}
+	}
+	for name, data := range map[string][]byte{"pkix pem": pubPEM, "bare base64": bare} {
+		k, err := webhook.ParseRSAPublicKey(data)
+		if err != nil || !k.Equal(&key.PublicKey) {
+			t.Errorf("ParseRSAPublicKey(%s): %v", name, err)
+		}
+	}
+	if _, err := webhook.ParseRSAPublicKey([]byte("not a key!")); err == nil {
+		t.Error("garbage accepted as a public key")
+	}
+
+	params := url.Values{
+		"out_trade_no": {"pay_1"}, "total_amount": {"19.99"}, "trade_status": {"TRADE_SUCCESS"},
+		"sign_type": {"RSA2"}, "sign": {"ignored"}, "empty": {""},
+	}
+	content := webhook.AlipaySignContent(params)
+	if want := "out_trade_no=pay_1&total_amount=19.99&trade_status=TRADE_SUCCESS"; content != want {
+		t.Errorf("AlipaySignContent = %q, want %q", content, want)
+	}
+	sig, err := webhook.SignRSASHA256(key, []byte(content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		msg  []byte
+		sig  []byte
+		ok   bool
+	}{
+		{"valid", []byte(content), sig, true},
+		{"tampered message", []byte(content + "&x=1"), sig, false},
+		{"tampered signature", []byte(content), append([]byte{sig[0] ^ 1}, sig[1:]...), false},
+		{"empty signature", []byte(content), nil, false},
+	}
+	for _, tc := range tests {
+		err := webhook.VerifyRSASHA256(&key.PublicKey, tc.msg, tc.sig)
+		if tc.ok != (err == nil) || (!tc.ok && !errors.Is(err, webhook.ErrBadSignature)) {
+			t.Errorf("%s: VerifyRSASHA256 = %v", tc.name, err)
+		}
+	}
+
+	msg := webhook.WeChatPayMessage("1700000000", "nonce123", []byte(`{"a":1}`))
+	if string(msg) != "1700000000\nnonce123\n{\"a\":1}\n" {
+		t.Errorf("WeChatPayMessage = %q", msg)
+	}
+}
+
+func TestAESGCM(t *testing.T) {
+	t.Parallel()
+	key := []byte("0123456789abcdef0123456789abcdef") // 32 bytes, like an APIv3 key
+	nonce, aad := "abcdefghijkl", "transaction"
+	plain := []byte(`{"out_trade_no":"pay_1","trade_state":"SUCCESS"}`)
+	ct, err := webhook.SealAESGCM(key, []byte(nonce), []byte(aad), plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct64 := base64.StdEncoding.EncodeToString(ct)
+	tests := []struct {
+		name       string
+		key        []byte
+		nonce, aad string
+		ct         string
+		wantErr    bool
+	}{
+		{"valid", key, nonce, aad, ct64, false},
+		{"wrong associated data", key, nonce, "other", ct64, true},
+		{"wrong nonce", key, "abcdefghijkm", aad, ct64, true},
+		{"wrong key", []byte("fedcba9876543210fedcba9876543210"), nonce, aad, ct64, true},
+		{"short key", key[:16], nonce, aad, ct64, true},
+		{"not base64", key, nonce, aad, "***", true},
+		{"tampered", key, nonce, aad, base64.StdEncoding.EncodeToString(append([]byte{ct[0] ^ 1}, ct[1:]...)), true},
+	}
+	for _, tc := range tests {
+		got, err := webhook.DecryptWeChatResource(tc.key, tc.nonce, tc.aad, tc.ct)
+		if tc.wantErr {
+			if err == nil {
+				t.Errorf("%s: decrypted %q, want error", tc.name, got)
+			}
+			continue
+		}
+		if err != nil || !bytes.Equal(got, plain) {
+			t.Errorf("%s: %q, %v", tc.name, got, err)
+		}
+	}
+}
