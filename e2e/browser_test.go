@@ -66,18 +66,24 @@ func TestGraphiQLRunsAQuery(t *testing.T) {
 	defer in.stop()
 	ctx := newBrowser(t)
 
-	var result string
-	var png []byte
-	err := chromedp.Run(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Navigate(in.base+"/graphql"),
-		chromedp.WaitVisible(`.graphiql-execute-button`, chromedp.ByQuery),
-		chromedp.Click(`.graphiql-execute-button`, chromedp.ByQuery),
-		chromedp.Poll(`document.querySelector('.result-window') && document.querySelector('.result-window').innerText.includes('"handle"')`, nil, chromedp.WithPollingTimeout(20*time.Second)),
-		chromedp.Text(`.result-window`, &result, chromedp.ByQuery),
-		chromedp.FullScreenshot(&png, 90),
+		chromedp.WaitVisible(`.graphiql-execute-button`),
+		chromedp.Click(`.graphiql-execute-button`),
 	)
 	if err != nil {
 		t.Fatalf("GraphiQL: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!document.querySelector('.result-window') && document.querySelector('.result-window').innerText.includes('"handle"')`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("GraphiQL shows no result: %v", err)
+	}
+	result, err := chromedp.Run(ctx, chromedp.Text(`.result-window`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
 	}
 	screenshot(t, "graphiql.png", png)
 	if !strings.Contains(result, `"products"`) || !strings.Contains(result, `"title"`) {

@@ -93,6 +93,27 @@ func flagSet(name string, io IO) (*flag.FlagSet, func() (config.Config, error)) 
 	return fs, load
 }
 
+// parseArgs parses flags that may come before, between or after the
+// positional arguments (`kassa migrate up --database-url ...`), which the
+// flag package alone does not allow, and returns the positional ones.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if rest[0] == "--" {
+			return append(positional, rest[1:]...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
 func runServe(ctx context.Context, args []string, io IO) error {
 	fs, load := flagSet("serve", io)
 	fs.Usage = func() {
@@ -133,10 +154,11 @@ func runMigrate(ctx context.Context, args []string, io IO) error {
 		fmt.Fprintln(fs.Output(), "Usage: kassa migrate up|down|status [flags]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		fs.Usage()
 		return fmt.Errorf("%w: name one of up, down, status", errUsage)
 	}
@@ -156,7 +178,7 @@ func runMigrate(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	switch fs.Arg(0) {
+	switch pos[0] {
 	case "up":
 		applied, err := m.Up(ctx)
 		if err != nil {
@@ -192,7 +214,7 @@ func runMigrate(ctx context.Context, args []string, io IO) error {
 			fmt.Fprintf(io.Stdout, "%-8s %s\n", state, s.Name)
 		}
 	default:
-		return fmt.Errorf("%w: unknown migrate action %q (up, down, status)", errUsage, fs.Arg(0))
+		return fmt.Errorf("%w: unknown migrate action %q (up, down, status)", errUsage, pos[0])
 	}
 	return nil
 }

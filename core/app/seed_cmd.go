@@ -16,10 +16,11 @@ func runSeed(ctx context.Context, args []string, io IO) error {
 		fmt.Fprintln(fs.Output(), "Usage: kassa seed demo [--products N] [flags]\n\nCreates the demo shop. Running it again changes nothing.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || fs.Arg(0) != "demo" {
+	if len(pos) != 1 || pos[0] != "demo" {
 		fs.Usage()
 		return fmt.Errorf("%w: kassa seed demo", errUsage)
 	}

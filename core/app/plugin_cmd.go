@@ -1,0 +1,231 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	stdio "io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/plugin"
+	"github.com/kassahq/kassa/core/store"
+	"github.com/kassahq/kassa/migrations"
+)
+
+func init() {
+	commands["plugin"] = command{"manage plugins: install PATH [--replace], list, verify, remove ID, enable ID, disable ID, settings ID", runPlugin}
+}
+
+const pluginUsage = `Usage: kassa plugin <action> [arguments] [flags]
+
+Actions:
+  install PATH [--replace]   record a plugin executable in the catalog, pinned by its sha256
+                             (a file outside the plugin directory is copied in); --replace
+                             installs over an installed version, keeping its settings
+  list                       list installed plugins with version, state and health
+  verify                     recompute every binary's sha256; exits 1 on a mismatch
+  remove ID                  stop and uninstall a plugin
+  enable ID | disable ID     offer a plugin to the shop, or stop offering it
+  settings ID [--set JSON]   show a plugin's settings (secrets only as set/not set), or
+                             replace them with a JSON object (omitted secrets are kept)
+
+The plugin directory is --plugin-dir (default DATA_DIR/plugins). A running server
+picks up changes within its health-check interval.
+`
+
+// runPlugin is `kassa plugin ...`. It opens the database only (no server,
+// no event bus), so it works next to a running instance, and acts as the
+// system subject.
+func runPlugin(ctx context.Context, args []string, io IO) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(io.Stdout, pluginUsage)
+		if len(args) == 0 {
+			return fmt.Errorf("%w: name an action", errUsage)
+		}
+		return nil
+	}
+	action, rest := args[0], args[1:]
+	fs, load := flagSet("plugin "+action, io)
+	replace := fs.Bool("replace", false, "install: replace an installed version of the plugin")
+	set := fs.String("set", "", "settings: new settings as a JSON object")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), pluginUsage+"\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterspersed(fs, rest)
+	if err != nil {
+		return err
+	}
+	want := map[string]int{"install": 1, "list": 0, "verify": 0, "remove": 1, "enable": 1, "disable": 1, "settings": 1}
+	n, ok := want[action]
+	if !ok {
+		fs.Usage()
+		return fmt.Errorf("%w: unknown plugin action %q", errUsage, action)
+	}
+	if len(pos) != n {
+		fs.Usage()
+		return fmt.Errorf("%w: plugin %s takes %d argument(s)", errUsage, action, n)
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, cfg.Database(), store.Options{MaxOpenConns: 2})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	m, err := store.NewMigrator(db, migrations.FS)
+	if err != nil {
+		return err
+	}
+	if _, err := m.Up(ctx); err != nil {
+		return err
+	}
+	log := newLogger(cfg, io.Stderr)
+	svc, err := NewPlugins(cfg, db, systemOnly{}, log, false)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = svc.Close(cctx)
+	}()
+	ctx = authz.WithSubject(ctx, authz.SystemSubject("cli"))
+
+	switch action {
+	case "install":
+		res, err := svc.Install(ctx, pos[0], plugin.InstallOptions{Replace: *replace})
+		if err != nil {
+			return cliErr(err)
+		}
+		p := res.Plugin
+		verb := "installed"
+		switch {
+		case res.Unchanged:
+			verb = "already installed"
+		case res.Replaced:
+			verb = "replaced"
+		}
+		fmt.Fprintf(io.Stdout, "%s %s\n  kind     %s\n  version  %s\n  sha256   %s\n  file     %s\n  enabled  %t\n",
+			verb, p.ID, p.Kind, p.Version, p.SHA256, p.FileName, p.Enabled)
+		for _, w := range res.Warnings {
+			fmt.Fprintln(io.Stderr, "warning:", w)
+		}
+		if !p.Enabled && !res.Replaced && !res.Unchanged {
+			fmt.Fprintf(io.Stdout, "Enable it with `kassa plugin enable %s` or in the admin.\n", p.ID)
+		}
+	case "list":
+		list, err := svc.List(ctx)
+		if err != nil {
+			return cliErr(err)
+		}
+		if len(list) == 0 {
+			fmt.Fprintln(io.Stdout, "no plugins installed")
+			return nil
+		}
+		tw := tabwriter.NewWriter(io.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tKIND\tVERSION\tENABLED\tHEALTH\tSHA256")
+		for _, p := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\t%s\n", p.ID, p.Kind, p.Version, p.Enabled, p.Health.Status, p.SHA256[:12])
+		}
+		return tw.Flush()
+	case "verify":
+		results, err := svc.Verify(ctx)
+		if err != nil {
+			return cliErr(err)
+		}
+		bad := 0
+		for _, r := range results {
+			if r.OK() {
+				fmt.Fprintf(io.Stdout, "ok        %s  %s\n", r.ID, r.Path)
+				continue
+			}
+			bad++
+			fmt.Fprintf(io.Stdout, "MISMATCH  %s  %s: %s\n          pinned %s\n          found  %s\n", r.ID, r.Path, r.Problem, r.Want, orDefault(r.Got, "-"))
+		}
+		if bad > 0 {
+			return fmt.Errorf("%d of %d plugin binaries do not match the catalog; they will not start until reinstalled (kassa plugin install --replace PATH)", bad, len(results))
+		}
+		fmt.Fprintf(io.Stdout, "%d plugin binaries match the catalog\n", len(results))
+	case "remove":
+		if err := svc.Remove(ctx, pos[0]); err != nil {
+			return cliErr(err)
+		}
+		fmt.Fprintln(io.Stdout, "removed", pos[0])
+	case "enable", "disable":
+		f := svc.Enable
+		if action == "disable" {
+			f = svc.Disable
+		}
+		p, err := f(ctx, pos[0])
+		if err != nil {
+			return cliErr(err)
+		}
+		fmt.Fprintf(io.Stdout, "%s enabled=%t\n", p.ID, p.Enabled)
+	case "settings":
+		var p plugin.Plugin
+		if *set != "" {
+			p, err = svc.UpdateSettings(ctx, pos[0], json.RawMessage(*set))
+		} else {
+			p, err = svc.Get(ctx, pos[0])
+		}
+		if err != nil {
+			return cliErr(err)
+		}
+		printSettings(io.Stdout, p)
+	}
+	return nil
+}
+
+func printSettings(w stdio.Writer, p plugin.Plugin) {
+	fmt.Fprintf(w, "%s settings (revision %d):\n  %s\n", p.ID, p.Revision, p.Settings)
+	for _, s := range p.SecretFields {
+		state := "not set"
+		if s.IsSet {
+			state = "set"
+		}
+		fmt.Fprintf(w, "  secret %s: %s\n", s.Name, state)
+	}
+}
+
+// cliErr lists every user error of a refused operation, one per line.
+func cliErr(err error) error {
+	all := errs.All(err)
+	if len(all) <= 1 {
+		return err
+	}
+	lines := make([]string, len(all))
+	for i, e := range all {
+		lines[i] = "  " + e.Error()
+	}
+	return errors.New("refused:\n" + strings.Join(lines, "\n"))
+}
+
+// parseInterspersed parses flags placed before or after the positional
+// arguments (`install --replace PATH` and `install PATH --replace`).
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
