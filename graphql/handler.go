@@ -69,6 +69,8 @@ type Options struct {
 	// PerRequest decorates the context of each request, e.g. with
 	// dataloaders; may be nil.
 	PerRequest func(ctx context.Context) context.Context
+	// Cache, when set, keeps the answers of public reads.
+	Cache *CacheOptions
 }
 
 // Server executes GraphQL requests.
@@ -78,6 +80,7 @@ type Server struct {
 	log     *slog.Logger
 	latency *prometheus.HistogramVec
 	ide     http.Handler
+	cache   *responseCache
 }
 
 // New parses the schema over the given services.
@@ -97,6 +100,7 @@ func New(svc resolver.Services, opts Options) (*Server, error) {
 		gqlgo.MaxSelections(l.MaxSelections),
 		gqlgo.MaxParallelism(l.MaxParallelism),
 		gqlgo.PanicHandler(panicHandler{log: opts.Logger}),
+		gqlgo.Tracer(rootTracer{}),
 		gqlgo.RestrictIntrospection(func(ctx context.Context) bool {
 			return !production || authz.SubjectFrom(ctx).Kind != authz.Anonymous
 		}),
@@ -106,6 +110,9 @@ func New(svc resolver.Services, opts Options) (*Server, error) {
 	}
 	srv := &Server{schema: s, opts: opts, log: opts.Logger.With("component", "graphql"),
 		ide: graphiql.Page("/graphql", "/graphql/assets")}
+	if opts.Cache != nil {
+		srv.cache = newResponseCache(*opts.Cache, opts.Registerer)
+	}
 	if opts.Registerer != nil {
 		srv.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "kassa_graphql_operation_duration_seconds",
@@ -149,23 +156,65 @@ type Location struct {
 // Exec runs one operation in-process (the storefront renders its pages
 // this way) with the subject already in ctx.
 func (s *Server) Exec(ctx context.Context, req Request) *Response {
+	start := time.Now()
+	var (
+		key, doc  [32]byte
+		cacheable bool
+		gen       uint64
+		rec       *rootRecorder
+	)
+	if s.cache != nil && cacheableSubject(ctx) {
+		key, doc, cacheable = cacheKey(req)
+		if v, judged := s.cache.verdicts.Load(doc); judged && !v.(bool) {
+			cacheable = false
+		}
+	}
+	if cacheable {
+		if data, ok := s.cache.get(key); ok {
+			s.cache.hits.Inc()
+			s.observe(req.Query, "ok", start)
+			return &Response{Data: data}
+		}
+		s.cache.misses.Inc()
+		gen = s.cache.gen.Load()
+		rec = &rootRecorder{}
+		ctx = context.WithValue(ctx, rootRecorderKey{}, rec)
+	}
 	if s.opts.PerRequest != nil {
 		ctx = s.opts.PerRequest(ctx)
 	}
-	start := time.Now()
 	res := s.schema.Exec(ctx, req.Query, req.OperationName, req.Variables)
 	out := &Response{Data: res.Data}
+	if cacheable && len(res.Errors) == 0 {
+		public := s.cache.allPublic(rec)
+		s.cache.verdicts.Store(doc, public)
+		if public {
+			s.cache.put(key, gen, res.Data)
+		}
+	}
 	for _, qe := range res.Errors {
 		out.Errors = append(out.Errors, s.mapError(ctx, qe))
 	}
-	if s.latency != nil {
-		outcome := "ok"
-		if len(out.Errors) > 0 {
-			outcome = "error"
-		}
-		s.latency.WithLabelValues(operationType(req.Query), outcome).Observe(time.Since(start).Seconds())
+	outcome := "ok"
+	if len(out.Errors) > 0 {
+		outcome = "error"
 	}
+	s.observe(req.Query, outcome, start)
 	return out
+}
+
+// InvalidateCache drops every cached answer; the app calls it whenever the
+// catalog changes on any instance.
+func (s *Server) InvalidateCache() {
+	if s.cache != nil {
+		s.cache.invalidate()
+	}
+}
+
+func (s *Server) observe(query, outcome string, start time.Time) {
+	if s.latency != nil {
+		s.latency.WithLabelValues(operationType(query), outcome).Observe(time.Since(start).Seconds())
+	}
 }
 
 // mapError is the one place where domain errors become GraphQL codes.

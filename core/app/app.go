@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/graphql"
+	"github.com/kassahq/kassa/graphql/loader"
 	"github.com/kassahq/kassa/graphql/resolver"
 	"github.com/kassahq/kassa/migrations"
 )
@@ -28,6 +30,14 @@ import (
 // Version is the Kassa release, set at build time with
 // -ldflags "-X github.com/kassahq/kassa/core/app.Version=v1.2.3".
 var Version = "dev"
+
+// publicQueryFields are the root Query fields whose answers are the same
+// for every anonymous caller: the storefront's catalog reads.
+var publicQueryFields = []string{"products", "product", "collections", "collection", "serverVersion"}
+
+// catalogSubjects are the events after which cached catalog answers are
+// stale.
+var catalogSubjects = []string{"kassa.product.>", "kassa.inventory.>", "kassa.collection.>"}
 
 // Options are the parts of an App that are not settings.
 type Options struct {
@@ -50,8 +60,11 @@ type App struct {
 	Outbox  *events.Outbox
 	Relay   *events.Relay
 	Authz   authz.Authorizer
-	Catalog *catalog.Service
-	GraphQL *graphql.Server
+	// Accounts are the permission system and the accounts of buyers and
+	// staff.
+	Accounts *Accounts
+	Catalog  *catalog.Service
+	GraphQL  *graphql.Server
 
 	ready       atomic.Bool
 	closers     []namedCloser
@@ -135,19 +148,40 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}()
 	a.onClose("outbox relay", a.closeRelay)
 
-	// Services.
-	a.Authz = authz.AllowAll{}
-	a.Catalog = catalog.NewService(a.DB, a.Authz)
+	// Services. Permissions first: every service checks with them.
+	a.Accounts, err = NewAccounts(ctx, a.DB, AccountsOptions{Bus: a.Bus, Outbox: a.Outbox, Logger: a.Log, Production: cfg.Production()})
+	if err != nil {
+		return nil, err
+	}
+	a.onClose("accounts", func(context.Context) error { a.Accounts.Close(); return nil })
+	a.Authz = a.Accounts.Enforcer
+	a.Catalog = catalog.NewService(a.DB, a.Authz, catalog.WithOutbox(a.Outbox))
 
 	// API.
-	a.GraphQL, err = graphql.New(resolver.Services{Catalog: a.Catalog}, graphql.Options{
+	a.GraphQL, err = graphql.New(resolver.Services{Catalog: a.Catalog, Accounts: a.Accounts.Service, Access: a.Accounts.Enforcer}, graphql.Options{
 		Version:    Version,
 		Production: cfg.Production(),
 		Logger:     a.Log,
 		Registerer: a.Metrics,
+		PerRequest: func(ctx context.Context) context.Context {
+			return loader.Attach(ctx, loader.New(loader.Services{Catalog: a.Catalog}))
+		},
+		Cache: &graphql.CacheOptions{PublicFields: publicQueryFields, TTL: 30 * time.Second},
 	})
 	if err != nil {
 		return nil, err
+	}
+	// Every instance drops its cached catalog answers when the catalog
+	// changes anywhere: a plain (non-durable) subscription per instance.
+	for _, subject := range catalogSubjects {
+		sub, err := a.Bus.Listen(ctx, subject, func(context.Context, events.Event) error {
+			a.GraphQL.InvalidateCache()
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("listen to %s: %w", subject, err)
+		}
+		a.subscribers = append(a.subscribers, sub)
 	}
 	return a, nil
 }
@@ -155,7 +189,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 // Handler returns the HTTP handler of the instance.
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", a.GraphQL)
+	secureCookies := strings.HasPrefix(a.Config.BaseURL(), "https://")
+	mux.Handle("/graphql", a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy)(a.GraphQL))
 	mux.Handle("GET /graphql/assets/", a.GraphQL.AssetsHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

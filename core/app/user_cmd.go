@@ -58,12 +58,7 @@ func runUser(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	defer a.Close(context.Background()) //nolint:errcheck // nothing to flush
-	acc, err := NewAccounts(ctx, a.DB, AccountsOptions{Outbox: a.Outbox, Logger: a.Log, Production: cfg.Production()})
-	if err != nil {
-		return err
-	}
-	defer acc.Close()
-	m, err := CreateOwner(ctx, acc.Service, *email, *name, password)
+	m, err := CreateOwner(ctx, a.Accounts.Service, *email, *name, password)
 	if err != nil {
 		return err
 	}

@@ -67,6 +67,11 @@ type Config struct {
 	// outbox to drain.
 	ShutdownTimeout time.Duration `env:"KASSA_SHUTDOWN_TIMEOUT" flag:"shutdown-timeout" yaml:"shutdown_timeout" default:"15s"`
 
+	// Trust the X-Forwarded-For and X-Forwarded-Proto headers of a reverse
+	// proxy in front of Kassa (client addresses for sign-in throttling).
+	// Leave off when clients reach Kassa directly: they could forge them.
+	TrustProxy bool `env:"KASSA_TRUST_PROXY" flag:"trust-proxy" yaml:"trust_proxy" default:"false"`
+
 	// Seed the demo shop when the database has no products (make run sets
 	// it).
 	SeedDemo bool `env:"KASSA_SEED_DEMO" flag:"seed-demo" yaml:"seed_demo" default:"false"`
@@ -255,6 +260,7 @@ var summaries = map[string]string{
 	"PluginDir":       "directory of plugin executables (default DATA_DIR/plugins)",
 	"ShutdownTimeout": "graceful shutdown limit",
 	"SeedDemo":        "seed the demo shop when the catalog is empty",
+	"TrustProxy":      "trust X-Forwarded-For from a reverse proxy in front",
 }
 
 // Reference writes a table of every setting: flag, environment variable,

@@ -73,14 +73,20 @@ func WithSessionTransport(ctx context.Context, t SessionTransport) context.Conte
 	return context.WithValue(ctx, transportKey{}, t)
 }
 
+// SessionTransportFrom returns the transport in ctx, if any.
+func SessionTransportFrom(ctx context.Context) (SessionTransport, bool) {
+	t, ok := ctx.Value(transportKey{}).(SessionTransport)
+	return t, ok
+}
+
 func setSession(ctx context.Context, s *customer.NewSession) {
-	if t, ok := ctx.Value(transportKey{}).(SessionTransport); ok {
+	if t, ok := SessionTransportFrom(ctx); ok {
 		t.SetSession(s.Token, s.Session.ExpiresAt)
 	}
 }
 
 func clearSession(ctx context.Context) {
-	if t, ok := ctx.Value(transportKey{}).(SessionTransport); ok {
+	if t, ok := SessionTransportFrom(ctx); ok {
 		t.ClearSession()
 	}
 }

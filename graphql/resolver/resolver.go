@@ -10,6 +10,7 @@ import (
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/customer"
+	"github.com/kassahq/kassa/core/plugin"
 )
 
 // Services are the core services the resolvers call.
@@ -19,6 +20,8 @@ type Services struct {
 	Accounts *customer.Service
 	// Access is the permission system: roles and their permissions.
 	Access *authz.Enforcer
+	// Plugins is the plugin host: catalog, settings, health.
+	Plugins *plugin.Service
 }
 
 // Resolver is the root resolver of the schema.
@@ -28,6 +31,7 @@ type Resolver struct {
 	customerRoot
 	staffRoot
 	accessRoot
+	pluginRoot
 }
 
 // New returns the root resolver over svc.
@@ -38,6 +42,7 @@ func New(version string, svc Services) *Resolver {
 		customerRoot: customerRoot{svc: svc.Accounts},
 		staffRoot:    staffRoot{svc: svc.Accounts, access: svc.Access},
 		accessRoot:   accessRoot{e: svc.Access},
+		pluginRoot:   newPluginRoot(svc),
 	}
 }
 

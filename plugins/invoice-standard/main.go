@@ -163,7 +163,9 @@ func (s *settings) digits() int {
 	return s.NumberDigits
 }
 
-func (s *settings) creditNoteOnRefund() bool { return s.CreditNoteOnRefund == nil || *s.CreditNoteOnRefund }
+func (s *settings) creditNoteOnRefund() bool {
+	return s.CreditNoteOnRefund == nil || *s.CreditNoteOnRefund
+}
 
 // isCreditNote tells a credit note number from an invoice number by its
 // prefix; Configure makes sure the prefixes cannot be confused.
@@ -211,7 +213,6 @@ type Rule struct {
 
 	dataDir string
 	cfg     atomic.Pointer[settings]
-	log     *slog.Logger
 
 	mu  sync.Mutex
 	reg *register
@@ -224,8 +225,11 @@ func New(dataDir string) (*Rule, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Rule{dataDir: dataDir, reg: reg, log: slog.Default().With("component", "invoice")}, nil
+	return &Rule{dataDir: dataDir, reg: reg}, nil
 }
+
+// logger is the plugin's logger; Serve installs slog's default after New.
+func (r *Rule) logger() *slog.Logger { return slog.Default().With("component", "invoice") }
 
 // Describe returns the plugin's identity card.
 func (r *Rule) Describe(context.Context) (sdk.Info, error) {

@@ -1,0 +1,94 @@
+package app_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/testkit"
+)
+
+var owner = authz.Subject{Kind: authz.Staff, ID: "usr_owner", Roles: []string{"owner"}, Store: authz.DefaultStore}
+
+// TestPublicReadsCachedAndInvalidated checks the storefront's response
+// cache end to end: an anonymous catalog read is served again from the
+// cache, and a catalog change made through the API reaches anonymous
+// readers once its event has gone through the bus.
+func TestPublicReadsCachedAndInvalidated(t *testing.T) {
+	ta := testkit.NewTestApp(t, testkit.SQLite)
+	const list = `{ products(first: 50) { edges { node { handle variants { availableQuantity } } } } }`
+	anon := authz.AnonymousSubject()
+
+	if res := ta.Exec(anon, list, nil); len(res.Errors) > 0 || strings.Contains(string(res.Data), "cached-tea") {
+		t.Fatalf("unexpected first read: %s %v", res.Data, res.Errors)
+	}
+	before := counter(t, ta, "kassa_graphql_cache_hits_total")
+	ta.Exec(anon, list, nil)
+	if got := counter(t, ta, "kassa_graphql_cache_hits_total"); got != before+1 {
+		t.Fatalf("second identical anonymous read was not a cache hit (hits %v -> %v)", before, got)
+	}
+	// Staff reads are never cached: they may see drafts.
+	ta.Exec(owner, list, nil)
+	ta.Exec(owner, list, nil)
+	if got := counter(t, ta, "kassa_graphql_cache_hits_total"); got != before+1 {
+		t.Fatalf("staff read was served from the cache")
+	}
+
+	res := ta.Exec(owner, `mutation { productCreate(input: {title: "Cached Tea", handle: "cached-tea", status: ACTIVE,
+		variants: [{sku: "CT-1", prices: [{amount: "10.00", currencyCode: "CNY"}], inventoryQuantity: 5}]}) {
+		product { id variants { id } } userErrors { code message } } }`, nil)
+	var created struct {
+		ProductCreate struct {
+			Product struct {
+				ID       string
+				Variants []struct{ ID string }
+			}
+			UserErrors []struct{ Code, Message string }
+		}
+	}
+	if err := json.Unmarshal(res.Data, &created); err != nil || len(res.Errors) > 0 || len(created.ProductCreate.UserErrors) > 0 {
+		t.Fatalf("productCreate: %s %v", res.Data, res.Errors)
+	}
+	waitFor(t, "new product visible to anonymous readers", func() bool {
+		return strings.Contains(string(ta.Exec(anon, list, nil).Data), `"cached-tea"`)
+	})
+
+	variant := created.ProductCreate.Product.Variants[0].ID
+	res = ta.Exec(owner, `mutation($v: ID!) { inventoryAdjust(input: {variantId: $v, delta: 7, reason: RECEIVED}) { userErrors { code } } }`, map[string]any{"v": variant})
+	if len(res.Errors) > 0 || strings.Contains(string(res.Data), `"code"`) {
+		t.Fatalf("inventoryAdjust: %s %v", res.Data, res.Errors)
+	}
+	const one = `query($h: String!) { product(handle: $h) { variants { availableQuantity } } }`
+	waitFor(t, "stock change visible to anonymous readers", func() bool {
+		return strings.Contains(string(ta.Exec(anon, one, map[string]any{"h": "cached-tea"}).Data), `"availableQuantity":12`)
+	})
+}
+
+func counter(t *testing.T, ta *testkit.TestApp, name string) float64 {
+	t.Helper()
+	mfs, err := ta.Metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("metric %s not registered", name)
+	return 0
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if ok() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting: %s", what)
+}

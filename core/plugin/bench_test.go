@@ -1,0 +1,120 @@
+package plugin
+
+import (
+	"bufio"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kassahq/kassa/core/payment"
+)
+
+// BenchmarkRoundTrip measures a trivial plugin call (GetPayment) through
+// the payment.Gateway adapter: supervisor lookup, gRPC over AutoMTLS to the
+// plugin process, conversion. It reports p50 and p99 (target p50 < 100 µs).
+func BenchmarkRoundTrip(b *testing.B) {
+	e := sqliteEnv(b)
+	e.installEnabled(b, "")
+	gw, err := e.svc.Gateway(ctx(), testID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := ctx()
+	req := payment.GetRequest{AttemptID: "pay_1", GatewayRef: "gw_1"}
+	for range 200 { // start the process, warm the connection
+		if _, err := gw.GetPayment(c, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+	durations := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for b.Loop() {
+		start := time.Now()
+		if _, err := gw.GetPayment(c, req); err != nil {
+			b.Fatal(err)
+		}
+		durations = append(durations, time.Since(start))
+	}
+	b.StopTimer()
+	reportPercentiles(b, durations)
+}
+
+// BenchmarkColdStart measures starting a plugin up to its first answer:
+// checksum, process start, go-plugin handshake with AutoMTLS, Describe,
+// Configure, Health. It also reports the process's resident memory
+// (target < 15 MB).
+func BenchmarkColdStart(b *testing.B) {
+	e := sqliteEnv(b)
+	e.installEnabled(b, "")
+	gw, err := e.svc.Gateway(ctx(), testID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := payment.GetRequest{AttemptID: "pay_1"}
+	inst := e.svc.existing(testID)
+	var rss []int
+	durations := make([]time.Duration, 0, b.N)
+	for b.Loop() {
+		b.StopTimer()
+		if inst != nil {
+			inst.stopProcess("benchmark")
+		}
+		b.StartTimer()
+		start := time.Now()
+		if _, err := gw.GetPayment(ctx(), req); err != nil {
+			b.Fatal(err)
+		}
+		durations = append(durations, time.Since(start))
+		b.StopTimer()
+		inst = e.svc.existing(testID)
+		for range 100 {
+			_, _ = gw.GetPayment(ctx(), req)
+		}
+		if kb := vmRSS(e.pid()); kb > 0 {
+			rss = append(rss, kb)
+		}
+		b.StartTimer()
+	}
+	b.StopTimer()
+	reportPercentiles(b, durations)
+	if len(rss) > 0 {
+		slices.Sort(rss)
+		b.ReportMetric(float64(rss[len(rss)/2])/1024, "rss-MB")
+	}
+}
+
+func reportPercentiles(b *testing.B, d []time.Duration) {
+	if len(d) == 0 {
+		return
+	}
+	slices.Sort(d)
+	pct := func(p float64) float64 {
+		i := int(float64(len(d)-1) * p)
+		return float64(d[i].Nanoseconds()) / 1e3
+	}
+	b.ReportMetric(pct(0.50), "p50-µs")
+	b.ReportMetric(pct(0.99), "p99-µs")
+}
+
+// vmRSS returns the resident set size of pid in kB, from /proc.
+func vmRSS(pid int) int {
+	if pid == 0 {
+		return 0
+	}
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return n
+		}
+	}
+	return 0
+}

@@ -1,0 +1,175 @@
+package graphql
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	gqlerrors "github.com/graph-gophers/graphql-go/errors"
+	"github.com/graph-gophers/graphql-go/introspection"
+	"github.com/graph-gophers/graphql-go/trace/tracer"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kassahq/kassa/core/authz"
+)
+
+// CacheOptions configure the response cache of public reads.
+//
+// A storefront sends the same few catalog queries over and over, and every
+// anonymous visitor gets the same answer. The cache keeps those answers
+// until the catalog changes (the app calls InvalidateCache on every
+// catalog event, from any instance) or TTL passes, whichever comes first.
+// Only operations run by anonymous callers whose root fields are all in
+// PublicFields are cached, so nothing personal (carts, customers, staff
+// views with drafts) is ever shared.
+type CacheOptions struct {
+	// PublicFields are the root Query fields whose result depends only on
+	// their arguments for anonymous callers.
+	PublicFields []string
+	// TTL bounds how stale an answer may be if an invalidation is lost.
+	TTL time.Duration
+	// MaxEntries bounds memory; the cache is emptied when it is full.
+	MaxEntries int
+}
+
+type cacheEntry struct {
+	gen     uint64
+	expires time.Time
+	data    json.RawMessage
+}
+
+type responseCache struct {
+	public  map[string]bool
+	ttl     time.Duration
+	max     int
+	gen     atomic.Uint64
+	mu      sync.RWMutex
+	entries map[[32]byte]cacheEntry
+	// verdicts remembers, per document, whether its root fields are all
+	// public; a document's roots never change, so it is judged once.
+	verdicts sync.Map // [32]byte(query hash) -> bool
+
+	hits, misses prometheus.Counter
+}
+
+func newResponseCache(o CacheOptions, reg prometheus.Registerer) *responseCache {
+	c := &responseCache{public: map[string]bool{}, ttl: o.TTL, max: o.MaxEntries, entries: map[[32]byte]cacheEntry{}}
+	if c.ttl <= 0 {
+		c.ttl = 10 * time.Second
+	}
+	if c.max <= 0 {
+		c.max = 10000
+	}
+	for _, f := range o.PublicFields {
+		c.public[f] = true
+	}
+	c.hits = prometheus.NewCounter(prometheus.CounterOpts{Name: "kassa_graphql_cache_hits_total", Help: "Public GraphQL reads answered from the response cache."})
+	c.misses = prometheus.NewCounter(prometheus.CounterOpts{Name: "kassa_graphql_cache_misses_total", Help: "Cacheable GraphQL reads that had to be executed."})
+	if reg != nil {
+		reg.MustRegister(c.hits, c.misses)
+	}
+	return c
+}
+
+// key hashes what determines the answer of a public read.
+func cacheKey(req Request) ([32]byte, [32]byte, bool) {
+	vars, err := json.Marshal(req.Variables) // map keys are sorted: canonical
+	if err != nil {
+		return [32]byte{}, [32]byte{}, false
+	}
+	doc := sha256.Sum256([]byte(req.OperationName + "\x00" + req.Query))
+	h := sha256.New()
+	h.Write(doc[:])
+	h.Write(vars)
+	var k [32]byte
+	h.Sum(k[:0])
+	return k, doc, true
+}
+
+func (c *responseCache) get(k [32]byte) (json.RawMessage, bool) {
+	c.mu.RLock()
+	e, ok := c.entries[k]
+	c.mu.RUnlock()
+	if !ok || e.gen != c.gen.Load() || time.Now().After(e.expires) {
+		return nil, false
+	}
+	return e.data, true
+}
+
+func (c *responseCache) put(k [32]byte, gen uint64, data json.RawMessage) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen.Load() {
+		return // invalidated while executing: the answer may be stale
+	}
+	if len(c.entries) >= c.max {
+		clear(c.entries)
+	}
+	c.entries[k] = cacheEntry{gen: gen, expires: time.Now().Add(c.ttl), data: data}
+}
+
+func (c *responseCache) invalidate() {
+	c.mu.Lock()
+	c.gen.Add(1)
+	clear(c.entries)
+	c.mu.Unlock()
+}
+
+// cacheable reports whether the subject may share answers.
+func cacheableSubject(ctx context.Context) bool {
+	return authz.SubjectFrom(ctx).Kind == authz.Anonymous
+}
+
+// rootRecorder collects the root fields an execution resolved.
+type rootRecorder struct {
+	mu    sync.Mutex
+	roots []string
+	other bool // a Mutation or Subscription root was seen
+}
+
+type rootRecorderKey struct{}
+
+// rootTracer feeds rootRecorder from graph-gophers' field tracing.
+type rootTracer struct{}
+
+var _ tracer.Tracer = rootTracer{}
+
+func (rootTracer) TraceQuery(ctx context.Context, _ string, _ string, _ map[string]any, _ map[string]*introspection.Type) (context.Context, tracer.QueryFinishFunc) {
+	return ctx, func([]*gqlerrors.QueryError) {}
+}
+
+func noopFinish(*gqlerrors.QueryError) {}
+
+func (rootTracer) TraceField(ctx context.Context, _ string, typeName, fieldName string, _ bool, _ map[string]any) (context.Context, tracer.FieldFinishFunc) {
+	switch typeName {
+	case "Query", "Mutation", "Subscription":
+		if rec, ok := ctx.Value(rootRecorderKey{}).(*rootRecorder); ok {
+			rec.mu.Lock()
+			if typeName == "Query" {
+				rec.roots = append(rec.roots, fieldName)
+			} else {
+				rec.other = true
+			}
+			rec.mu.Unlock()
+		}
+	}
+	return ctx, noopFinish
+}
+
+// allPublic reports whether every root field recorded is public.
+func (c *responseCache) allPublic(rec *rootRecorder) bool {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.other || len(rec.roots) == 0 {
+		return false
+	}
+	for _, f := range rec.roots {
+		if !c.public[f] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,137 @@
+package resolver_test
+
+import (
+	"context"
+	"crypto/rand"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/plugin"
+	"github.com/kassahq/kassa/core/secret"
+	"github.com/kassahq/kassa/core/store/storetest"
+	"github.com/kassahq/kassa/graphql"
+	"github.com/kassahq/kassa/graphql/resolver"
+)
+
+// pluginStaffOnly lets staff read and write plugins and nobody else.
+type pluginStaffOnly struct{}
+
+func (pluginStaffOnly) Can(ctx context.Context, obj authz.Object, _ authz.Action) error {
+	if s := authz.SubjectFrom(ctx); obj == authz.Plugin && (s.Kind == authz.Staff || s.IsSystem()) {
+		return nil
+	}
+	return errs.Forbidden("FORBIDDEN", "not allowed")
+}
+
+const pluginSecret = "sk_graphql_NEVER_RETURNED"
+
+// TestPluginGraphQL runs the plugin operations against a real plugin
+// process: listing, settings with schema errors, a secret that is never
+// returned, enable, disable and permissions.
+func TestPluginGraphQL(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "gateway")
+	cmd := exec.Command("go", "build", "-o", bin, "../../core/plugin/testdata/gateway")
+	cmd.Env = append(cmd.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build test plugin: %v\n%s", err, out)
+	}
+	key := make([]byte, secret.KeySize)
+	_, _ = rand.Read(key)
+	box, _ := secret.New(key)
+	svc, err := plugin.NewService(storetest.NewSQLite(t), plugin.Options{
+		Dir: filepath.Join(t.TempDir(), "plugins"), DataDir: t.TempDir(), Secrets: box, Authz: pluginStaffOnly{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Close(context.Background()) })
+	staff := authz.WithSubject(context.Background(), authz.Subject{Kind: authz.Staff, ID: "stf_1", Roles: []string{"developer"}})
+	if _, err := svc.Install(authz.WithSubject(context.Background(), authz.SystemSubject("test")), bin, plugin.InstallOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := graphql.New(resolver.Services{Plugins: svc}, graphql.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := []string{}
+	exec := func(ctx context.Context, q string, vars map[string]any) result {
+		r := run(t, srv, ctx, q, vars)
+		all = append(all, r.raw)
+		return r
+	}
+	const fields = `id kind version enabled sha256 settings configSchema capabilities
+		secretFields { name isSet } health { status message checkedAt }`
+	const update = `mutation($s: JSON!) { pluginSettingsUpdate(input: {id: "payment.hosttest", settings: $s}) {
+		plugin { ` + fields + ` } userErrors { field message code } } }`
+
+	r := exec(staff, `{ plugins { `+fields+` } }`, nil)
+	list := dig(r.data, "plugins").([]any)
+	if len(list) != 1 || dig(r.data, "plugins", 0, "kind") != "PAYMENT" || dig(r.data, "plugins", 0, "enabled") != false {
+		t.Fatalf("plugins = %s", r.raw)
+	}
+	if dig(r.data, "plugins", 0, "secretFields", 0, "isSet") != false || dig(r.data, "plugins", 0, "configSchema", "type") != "object" {
+		t.Fatalf("plugins = %s", r.raw)
+	}
+
+	// Wrong type: the schema's message, the field path, nothing changed.
+	r = exec(staff, update, map[string]any{"s": map[string]any{"mode": "sandbox", "max_amount": "ten"}})
+	if dig(r.data, "pluginSettingsUpdate", "plugin") != nil ||
+		dig(r.data, "pluginSettingsUpdate", "userErrors", 0, "code") != plugin.CodeInvalidSettings ||
+		!strings.Contains(dig(r.data, "pluginSettingsUpdate", "userErrors", 0, "message").(string), "want integer") ||
+		strings.Join(toStrings(dig(r.data, "pluginSettingsUpdate", "userErrors", 0, "field")), ".") != "input.settings.max_amount" {
+		t.Fatalf("wrong type: %s", r.raw)
+	}
+
+	// A secret is accepted, shown as set, never returned.
+	r = exec(staff, update, map[string]any{"s": map[string]any{"mode": "sandbox", "api_key": pluginSecret}})
+	if dig(r.data, "pluginSettingsUpdate", "plugin", "secretFields", 0, "isSet") != true ||
+		dig(r.data, "pluginSettingsUpdate", "plugin", "settings", "mode") != "sandbox" {
+		t.Fatalf("secret update: %s", r.raw)
+	}
+	r = exec(staff, `mutation { pluginEnable(input: {id: "payment.hosttest"}) { plugin { enabled } userErrors { code } } }`, nil)
+	if dig(r.data, "pluginEnable", "plugin", "enabled") != true {
+		t.Fatalf("enable: %s", r.raw)
+	}
+	r = exec(staff, `mutation { pluginHealthCheck(input: {id: "payment.hosttest"}) { health { status checkedAt } userErrors { code } } }`, nil)
+	if dig(r.data, "pluginHealthCheck", "health", "status") != "SERVING" {
+		t.Fatalf("health: %s", r.raw)
+	}
+	r = exec(staff, `{ plugin(id: "payment.hosttest") { `+fields+` } missing: plugin(id: "payment.none") { id } }`, nil)
+	if dig(r.data, "plugin", "health", "status") != "SERVING" || r.data["missing"] != nil {
+		t.Fatalf("plugin: %s", r.raw)
+	}
+	r = exec(staff, `mutation { pluginDisable(input: {id: "payment.hosttest"}) { plugin { enabled health { status } } userErrors { code } } }`, nil)
+	if dig(r.data, "pluginDisable", "plugin", "enabled") != false || dig(r.data, "pluginDisable", "plugin", "health", "status") != "STOPPED" {
+		t.Fatalf("disable: %s", r.raw)
+	}
+	for _, raw := range all {
+		if strings.Contains(raw, pluginSecret) {
+			t.Fatalf("a response contains the secret: %s", raw)
+		}
+	}
+
+	// Without the plugin permission: top-level FORBIDDEN, nothing changes.
+	buyer := authz.WithSubject(context.Background(), authz.Subject{Kind: authz.Customer, ID: "cus_1", Roles: []string{"customer"}})
+	for _, q := range []string{
+		`{ plugins { id } }`,
+		`mutation { pluginEnable(input: {id: "payment.hosttest"}) { userErrors { code } } }`,
+	} {
+		if r := run(t, srv, buyer, q, nil); len(r.codes) != 1 || r.codes[0] != "FORBIDDEN" {
+			t.Errorf("%s as a buyer: codes %v", q, r.codes)
+		}
+	}
+}
+
+func toStrings(v any) []string {
+	l, _ := v.([]any)
+	out := make([]string, len(l))
+	for i, x := range l {
+		out[i], _ = x.(string)
+	}
+	return out
+}
