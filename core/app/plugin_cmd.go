@@ -92,6 +92,11 @@ func runPlugin(ctx context.Context, args []string, io IO) error {
 	if _, err := m.Up(ctx); err != nil {
 		return err
 	}
+	// go-plugin narrates every start and stop at info level; a command
+	// shows warnings and errors unless asked for debug output.
+	if cfg.LogLevel == "info" {
+		cfg.LogLevel = "warn"
+	}
 	log := newLogger(cfg, io.Stderr)
 	svc, err := NewPlugins(cfg, db, systemOnly{}, log, false)
 	if err != nil {
@@ -158,7 +163,7 @@ func runPlugin(ctx context.Context, args []string, io IO) error {
 		if bad > 0 {
 			return fmt.Errorf("%d of %d plugin binaries do not match the catalog; they will not start until reinstalled (kassa plugin install --replace PATH)", bad, len(results))
 		}
-		fmt.Fprintf(io.Stdout, "%d plugin binaries match the catalog\n", len(results))
+		fmt.Fprintf(io.Stdout, "%d of %d plugin binaries match the catalog\n", len(results), len(results))
 	case "remove":
 		if err := svc.Remove(ctx, pos[0]); err != nil {
 			return cliErr(err)

@@ -210,7 +210,7 @@ func (s *Service) describe(ctx context.Context, path, sum, shown string) (sdk.In
 	ctx, cancel := context.WithTimeout(ctx, s.opts.StartTimeout+s.opts.CallTimeout)
 	defer cancel()
 	p, err := host.Start(ctx, host.Config{
-		Path: path, SHA256: sum, Logger: s.log.With("path", shown), LogLevel: s.opts.LogLevel,
+		Path: path, SHA256: sum, Logger: s.log.With("install", shown), LogLevel: s.opts.LogLevel,
 		StartTimeout: s.opts.StartTimeout, CallTimeout: s.opts.CallTimeout,
 	})
 	if err != nil {

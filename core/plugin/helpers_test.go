@@ -24,6 +24,13 @@ import (
 // gatewayBin is version 1.0.0, gatewayBinV2 the same plugin as 1.1.0.
 var gatewayBin, gatewayBinV2 string
 
+// testpayBin is the reference sandbox gateway (plugins/testpay), or "" when
+// it does not build (testpayErr says why); its tests skip then.
+var (
+	testpayBin string
+	testpayErr error
+)
+
 const testID = "payment.hosttest"
 
 func TestMain(m *testing.M) {
@@ -34,13 +41,18 @@ func TestMain(m *testing.M) {
 	}
 	gatewayBin = filepath.Join(dir, "gateway")
 	gatewayBinV2 = filepath.Join(dir, "gateway-v2")
+	testpayBin = filepath.Join(dir, "testpay")
 	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for n, b := range []struct{ out, ldflags string }{{gatewayBin, ""}, {gatewayBinV2, "-X main.version=1.1.0"}} {
+	errs := make([]error, 3)
+	for n, b := range []struct{ out, ldflags, pkg string }{
+		{gatewayBin, "", "./testdata/gateway"},
+		{gatewayBinV2, "-X main.version=1.1.0", "./testdata/gateway"},
+		{testpayBin, "", "../../plugins/testpay"},
+	} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cmd := exec.Command("go", "build", "-trimpath", "-ldflags", b.ldflags, "-o", b.out, "./testdata/gateway")
+			cmd := exec.Command("go", "build", "-trimpath", "-ldflags", b.ldflags, "-o", b.out, b.pkg)
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 			if out, err := cmd.CombinedOutput(); err != nil {
 				errs[n] = fmt.Errorf("build test plugin: %v\n%s", err, out)
@@ -48,7 +60,10 @@ func TestMain(m *testing.M) {
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
+	if testpayErr = errs[2]; testpayErr != nil {
+		testpayBin = ""
+	}
+	for _, err := range errs[:2] {
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.RemoveAll(dir)

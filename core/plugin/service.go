@@ -84,8 +84,12 @@ type Service struct {
 	mu        sync.Mutex
 	instances map[string]*instance
 	closed    bool
-	stop      chan struct{}
-	wg        sync.WaitGroup
+	// pendingHealth holds health changes not yet written; healthWriting
+	// marks plugins whose writer runs.
+	pendingHealth map[string]Health
+	healthWriting map[string]bool
+	stop          chan struct{}
+	wg            sync.WaitGroup
 }
 
 // NewService returns the plugin host over db. It starts no process:
@@ -138,6 +142,9 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 		clock:     opts.Clock,
 		instances: map[string]*instance{},
 		stop:      make(chan struct{}),
+
+		pendingHealth: map[string]Health{},
+		healthWriting: map[string]bool{},
 	}, nil
 }
 

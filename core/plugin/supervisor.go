@@ -509,22 +509,41 @@ func domainErr(err error) *errs.Error {
 }
 
 // recordHealthAsync persists a health change without blocking the caller
-// (it may hold an instance lock).
+// (it may hold an instance lock). One writer per plugin drains the latest
+// value, so writes stay in order and bursts collapse into one.
 func (s *Service) recordHealthAsync(id string, h Health) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return
 	}
+	s.pendingHealth[id] = h
+	if s.healthWriting[id] {
+		return
+	}
+	s.healthWriting[id] = true
 	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	go s.writeHealth(id)
+}
+
+func (s *Service) writeHealth(id string) {
+	defer s.wg.Done()
+	for {
+		s.mu.Lock()
+		h, ok := s.pendingHealth[id]
+		if !ok {
+			delete(s.healthWriting, id)
+			s.mu.Unlock()
+			return
+		}
+		delete(s.pendingHealth, id)
+		s.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
 		if err := s.st.recordHealth(ctx, id, h); err != nil {
 			s.log.Warn("record plugin health", attrPlugin, id, attrErr, err)
 		}
-	}()
+		cancel()
+	}
 }
 
 // checkAll is one tick of the supervisor: apply catalog changes to running

@@ -442,7 +442,7 @@ func writePDF(t *testing.T, doc invoice.Document) string {
 	return path
 }
 
-func run(t *testing.T, name string, args ...string) string {
+func runTool(t *testing.T, name string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(name, args...).CombinedOutput()
 	if err != nil {
@@ -462,7 +462,7 @@ func TestPDFContent(t *testing.T) {
 	doc := issue(t, rule, seq, issueRequest(sampleOrder()), "p1")
 	checkPDF(t, doc.Content)
 	path := writePDF(t, doc)
-	text := run(t, pdftotext, "-layout", path, "-")
+	text := runTool(t, pdftotext, "-layout", path, "-")
 	for _, want := range []string{
 		"INVOICE", "INV-000001", "2026-03-14", "#1001",
 		"Kassa Demo GmbH", "Friedrichstraße 12", "10117 Berlin", "Tax ID: DE 123 456 789",
@@ -477,7 +477,7 @@ func TestPDFContent(t *testing.T) {
 		}
 	}
 	if png := os.Getenv("KASSA_INVOICE_PNG"); png != "" {
-		run(t, poppler(t, "pdftoppm"), "-png", "-r", "80", "-singlefile", path, strings.TrimSuffix(png, ".png"))
+		runTool(t, poppler(t, "pdftoppm"), "-png", "-r", "80", "-singlefile", path, strings.TrimSuffix(png, ".png"))
 	}
 
 	// A credit note in yen: no decimals, negative amounts, the reference.
@@ -492,7 +492,7 @@ func TestPDFContent(t *testing.T) {
 	if len(credit.Problems) > 0 {
 		t.Fatalf("credit note refused: %+v", credit.Problems)
 	}
-	text = run(t, pdftotext, "-layout", writePDF(t, credit), "-")
+	text = runTool(t, pdftotext, "-layout", writePDF(t, credit), "-")
 	for _, want := range []string{"CREDIT NOTE", "CN-000001", "Corrects invoice", "INV-000001", "-1,200", "-3,600", "Total credited JPY",
 		"Tax 10% of -3,273", "-327", "This credit note corrects invoice INV-000001 of order #1001."} {
 		if !strings.Contains(text, want) {
@@ -521,13 +521,13 @@ func TestNonLatinWithCoreFont(t *testing.T) {
 		t.Fatalf("refused: %+v", doc.Problems)
 	}
 	path := writePDF(t, doc)
-	text := run(t, pdftotext, "-layout", path, "-")
+	text := runTool(t, pdftotext, "-layout", path, "-")
 	for _, want := range []string{"????????", "??? Longjing tea", "Tax ID: 91110000600037341L", "China"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text lacks %q:\n%s", want, text)
 		}
 	}
-	info := strings.Join(strings.Fields(run(t, pdfinfo, path)), " ")
+	info := strings.Join(strings.Fields(runTool(t, pdfinfo, path)), " ")
 	for _, want := range []string{"Buyer: 北京茶叶有限公司, 王小明, tax id 91110000600037341L", "Seller: Kassa Demo GmbH", "Title: Invoice INV-000001"} {
 		if !strings.Contains(info, want) {
 			t.Errorf("metadata lacks %q:\n%s", want, info)
@@ -555,9 +555,9 @@ func TestUnicodeFont(t *testing.T) {
 	checkPDF(t, doc.Content)
 	path := writePDF(t, doc)
 	if png := os.Getenv("KASSA_INVOICE_PNG"); png != "" {
-		run(t, poppler(t, "pdftoppm"), "-png", "-r", "80", "-singlefile", path, strings.TrimSuffix(png, ".png")+"-cjk")
+		runTool(t, poppler(t, "pdftoppm"), "-png", "-r", "80", "-singlefile", path, strings.TrimSuffix(png, ".png")+"-cjk")
 	}
-	text := run(t, pdftotext, "-layout", path, "-")
+	text := runTool(t, pdftotext, "-layout", path, "-")
 	for _, want := range []string{"北京茶叶有限公司", "王小明", "朝阳区建国路88号", "龙井茶 Longjing tea", "Friedrichstraße 12"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text lacks %q:\n%s", want, text)
@@ -577,5 +577,35 @@ func TestToWinAnsi(t *testing.T) {
 		if got != want {
 			t.Errorf("toWinAnsi(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestManyLines: a long order flows onto further pages with the table
+// header repeated.
+func TestManyLines(t *testing.T) {
+	t.Parallel()
+	pdftotext := poppler(t, "pdftotext")
+	o := sampleOrder()
+	for i := range 60 {
+		l := o.Lines[0]
+		l.Name = fmt.Sprintf("Sample tea no. %d", i+1)
+		o.Lines = append(o.Lines, l)
+	}
+	doc := issue(t, startRule(t, testConfig, ""), newSequence(), issueRequest(o), "m1")
+	if len(doc.Problems) > 0 {
+		t.Fatalf("refused: %+v", doc.Problems)
+	}
+	path := writePDF(t, doc)
+	if png := os.Getenv("KASSA_INVOICE_PNG"); png != "" {
+		runTool(t, poppler(t, "pdftoppm"), "-png", "-r", "60", "-f", "2", "-l", "2", "-singlefile", path, strings.TrimSuffix(png, ".png")+"-page2")
+	}
+	text := runTool(t, pdftotext, "-layout", path, "-")
+	for _, want := range []string{"Sample tea no. 60", "Invoice INV-000001 (continued)", "Page 2 of 4", "Page 4 of 4", "Total EUR"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q", want)
+		}
+	}
+	if n := strings.Count(text, "Description"); n != 4 {
+		t.Errorf("table header printed %d times, want once per page (4)", n)
 	}
 }

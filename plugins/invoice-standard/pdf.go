@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/go-pdf/fpdf"
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/kassahq/kassa/plugins/sdk"
 	"github.com/kassahq/kassa/plugins/sdk/invoice"
@@ -48,44 +50,198 @@ const (
 // Lines table columns: description, quantity, unit price, tax rate, total.
 var cols = [5]float64{80, 14, 28, 16, 36}
 
-// pdfWriter wraps fpdf with the text encoding of the chosen font.
+// Font families: the PDF core font for text Windows-1252 can encode, and
+// the optional Unicode TrueType font for everything else.
+const (
+	coreFamily    = "Helvetica"
+	unicodeFamily = "unicode"
+	cellPad       = 1.0 // horizontal padding inside a cell, mm
+)
+
+// pdfWriter wraps fpdf with text that may mix scripts: each string is
+// drawn in runs, Western text in Helvetica and other scripts in the
+// Unicode font when one is configured (CJK fonts such as Droid Sans
+// Fallback often have no Latin glyphs at all). Without a Unicode font,
+// characters Helvetica cannot show become '?' (see toWinAnsi).
 type pdfWriter struct {
 	*fpdf.Fpdf
-	family  string
-	unicode bool // a UTF-8 TrueType font is in use
-	lossy   bool // some text was not representable and was replaced
+	unicode bool    // a Unicode font is loaded
+	style   string  // current style: "" or "B"
+	size    float64 // current size in points
+	lossy   bool    // some text was replaced by '?'
 }
 
-// enc prepares UTF-8 text for the current font.
-func (w *pdfWriter) enc(s string) string {
-	if w.unicode {
-		return s
+// run is a piece of text drawn in one font: Windows-1252 bytes for the
+// core font, or UTF-8 for the Unicode font.
+type run struct {
+	text string
+	uni  bool
+}
+
+func (w *pdfWriter) font(style string, size float64) {
+	w.style, w.size = style, size
+	w.SetFont(coreFamily, style, size)
+}
+
+func (w *pdfWriter) runFont(uni bool) {
+	if uni {
+		w.SetFont(unicodeFamily, w.style, w.size)
+		return
 	}
-	out, lossy := toWinAnsi(s)
-	w.lossy = w.lossy || lossy
+	w.SetFont(coreFamily, w.style, w.size)
+}
+
+func encodable(r rune) bool {
+	_, ok := charmap.Windows1252.EncodeRune(r)
+	return ok
+}
+
+// runs splits UTF-8 text into runs by font.
+func (w *pdfWriter) runs(s string) []run {
+	if !w.unicode {
+		enc, lossy := toWinAnsi(s)
+		w.lossy = w.lossy || lossy
+		return []run{{text: enc}}
+	}
+	var out []run
+	var cur strings.Builder
+	curUni := false
+	flush := func() {
+		if cur.Len() == 0 {
+			return
+		}
+		t := cur.String()
+		if !curUni {
+			t, _ = toWinAnsi(t)
+		}
+		out = append(out, run{text: t, uni: curUni})
+		cur.Reset()
+	}
+	for _, r := range s {
+		uni := !encodable(r)
+		if uni != curUni {
+			flush()
+			curUni = uni
+		}
+		cur.WriteRune(r)
+	}
+	flush()
 	return out
 }
 
-func (w *pdfWriter) font(style string, size float64) { w.SetFont(w.family, style, size) }
-
-// split wraps already encoded text to width.
-func (w *pdfWriter) split(s string, width float64) []string {
-	if s == "" {
-		return []string{""}
+// width is the width of UTF-8 text in the current style and size.
+func (w *pdfWriter) width(s string) float64 {
+	var total float64
+	for _, r := range w.runs(s) {
+		w.runFont(r.uni)
+		total += w.GetStringWidth(r.text)
 	}
-	if w.unicode {
-		return w.SplitText(s, width)
-	}
-	var out []string
-	for _, l := range w.SplitLines([]byte(s), width) {
-		out = append(out, string(l))
-	}
-	return out
+	w.runFont(false)
+	return total
 }
 
-// text writes a cell of encoded text; align is "L", "R" or "C".
-func (w *pdfWriter) text(width, h float64, s, align string) {
-	w.CellFormat(width, h, w.enc(s), "", 0, align, false, 0, "")
+// text draws one line of UTF-8 text in a cell of width cw at the current
+// position, aligned "L", "R" or "C", and moves to the cell's right edge.
+func (w *pdfWriter) text(cw, h float64, s, align string) {
+	x0, y0 := w.GetXY()
+	rs := w.runs(s)
+	var tw float64
+	widths := make([]float64, len(rs))
+	for i, r := range rs {
+		w.runFont(r.uni)
+		widths[i] = w.GetStringWidth(r.text)
+		tw += widths[i]
+	}
+	x := x0 + cellPad
+	switch align {
+	case "R":
+		x = x0 + cw - cellPad - tw
+	case "C":
+		x = x0 + (cw-tw)/2
+	}
+	saved := w.GetCellMargin()
+	w.SetCellMargin(0)
+	for i, r := range rs {
+		w.runFont(r.uni)
+		w.SetXY(x, y0)
+		w.CellFormat(widths[i], h, r.text, "", 0, "L", false, 0, "")
+		x += widths[i]
+	}
+	w.SetCellMargin(saved)
+	w.runFont(false)
+	w.SetXY(x0+cw, y0)
+}
+
+// breaksAround reports whether a line may break before and after r
+// (Chinese, Japanese and Korean text has no spaces between words).
+func breaksAround(r rune) bool {
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) || (r >= 0x3000 && r <= 0x303f) || (r >= 0xff00 && r <= 0xffef)
+}
+
+// wrap breaks UTF-8 text into lines that fit width cw.
+func (w *pdfWriter) wrap(s string, cw float64) []string {
+	limit := cw - 2*cellPad
+	var lines []string
+	for _, para := range strings.Split(s, "\n") {
+		// Tokens end after a space or around a CJK character.
+		var tokens []string
+		var cur strings.Builder
+		for _, r := range para {
+			if breaksAround(r) {
+				if cur.Len() > 0 {
+					tokens = append(tokens, cur.String())
+					cur.Reset()
+				}
+				tokens = append(tokens, string(r))
+				continue
+			}
+			cur.WriteRune(r)
+			if r == ' ' {
+				tokens = append(tokens, cur.String())
+				cur.Reset()
+			}
+		}
+		if cur.Len() > 0 {
+			tokens = append(tokens, cur.String())
+		}
+		line := ""
+		for _, tok := range tokens {
+			if w.width(strings.TrimRight(line+tok, " ")) <= limit {
+				line += tok
+				continue
+			}
+			if line != "" {
+				lines = append(lines, strings.TrimRight(line, " "))
+				line = ""
+			}
+			// A token longer than a line is cut by characters.
+			for w.width(strings.TrimRight(tok, " ")) > limit {
+				n := 1
+				rs := []rune(tok)
+				for n < len(rs) && w.width(string(rs[:n+1])) <= limit {
+					n++
+				}
+				lines = append(lines, string(rs[:n]))
+				tok = string(rs[n:])
+			}
+			line = tok
+		}
+		lines = append(lines, strings.TrimRight(line, " "))
+	}
+	return lines
+}
+
+// para draws wrapped text at x, line by line, starting a new page when
+// the page is full.
+func (w *pdfWriter) para(x, cw, h float64, s string) {
+	for _, l := range w.wrap(s, cw) {
+		if w.GetY()+h > pageH-bottomMargin {
+			w.AddPage()
+		}
+		w.SetX(x)
+		w.text(cw, h, l, "L")
+		w.Ln(h)
+	}
 }
 
 // probeFont checks that fpdf can embed the TrueType font.
@@ -94,19 +250,19 @@ func probeFont(font []byte) error {
 	p.AddUTF8FontFromBytes("probe", "", font)
 	p.SetFont("probe", "", 10)
 	p.AddPage()
-	p.CellFormat(20, 5, "Probe 测试", "", 0, "L", false, 0, "")
+	p.CellFormat(20, 5, "测试", "", 0, "L", false, 0, "")
 	var buf bytes.Buffer
 	return p.Output(&buf)
 }
 
 // render draws the document as a PDF. It reports whether some text had to
-// be replaced because the core font cannot show it.
+// be replaced because no configured font can show it.
 func render(d *document, font []byte) ([]byte, bool, error) {
-	w := &pdfWriter{Fpdf: fpdf.New("P", "mm", "A4", ""), family: "Helvetica"}
+	w := &pdfWriter{Fpdf: fpdf.New("P", "mm", "A4", "")}
 	if len(font) > 0 {
-		w.AddUTF8FontFromBytes("unicode", "", font)
-		w.AddUTF8FontFromBytes("unicode", "B", font)
-		w.family, w.unicode = "unicode", true
+		w.AddUTF8FontFromBytes(unicodeFamily, "", font)
+		w.AddUTF8FontFromBytes(unicodeFamily, "B", font)
+		w.unicode = true
 	}
 	w.SetCompression(true)
 	w.SetCatalogSort(true)
@@ -120,15 +276,16 @@ func render(d *document, font []byte) ([]byte, bool, error) {
 	w.SetCreator("Kassa "+ID+" "+Version, true)
 	w.SetKeywords(strings.TrimSpace(d.Number+" "+d.OrderNumber+" "+d.OriginalNumber), true)
 	// The metadata is UTF-8: it keeps the parties' names as written even
-	// when the core font cannot draw them.
+	// when no font can draw them.
 	w.SetSubject(fmt.Sprintf("%s %s for order %s. Seller: %s. Buyer: %s", d.title(), d.Number, d.OrderNumber,
 		partyText(d.Seller), partyText(d.Buyer)), true)
 	w.SetFooterFunc(func() {
-		w.SetY(pageH - 14)
+		w.SetXY(margin, pageH-14)
 		w.font("", 7.5)
 		w.SetTextColor(120, 120, 120)
-		w.text(contentW/2, 4, d.title()+" "+d.Number, "L")
-		w.text(contentW/2, 4, fmt.Sprintf("Page %d of {nb}", w.PageNo()), "R")
+		w.text(contentW-30, 4, d.title()+" "+d.Number, "L")
+		// Left aligned: the width of "{nb}" is only known at the end.
+		w.text(30, 4, fmt.Sprintf("Page %d of {nb}", w.PageNo()), "L")
 	})
 	w.SetHeaderFunc(func() {
 		if w.PageNo() == 1 {
@@ -137,7 +294,7 @@ func render(d *document, font []byte) ([]byte, bool, error) {
 		w.font("", 8)
 		w.SetTextColor(120, 120, 120)
 		w.text(contentW, 5, fmt.Sprintf("%s %s (continued)", d.title(), d.Number), "R")
-		w.Ln(8)
+		w.SetXY(margin, margin+8)
 	})
 	w.AddPage()
 
@@ -151,11 +308,10 @@ func render(d *document, font []byte) ([]byte, bool, error) {
 	top := w.GetY()
 	w.SetTextColor(20, 20, 20)
 	w.font("B", 13)
-	w.MultiCell(100, 6, w.enc(displayName(d.Seller)), "", "L", false)
+	w.para(margin, 100, 6, displayName(d.Seller))
 	w.font("", 8.5)
 	for _, l := range partyLines(d.Seller) {
-		w.SetX(margin)
-		w.MultiCell(100, 4, w.enc(l), "", "L", false)
+		w.para(margin, 100, 4, l)
 	}
 	sellerBottom := w.GetY()
 
@@ -197,28 +353,29 @@ func render(d *document, font []byte) ([]byte, bool, error) {
 	w.Ln(5)
 	w.SetTextColor(20, 20, 20)
 	w.font("B", 10)
-	w.MultiCell(100, 5, w.enc(displayName(d.Buyer)), "", "L", false)
+	w.para(margin, 100, 5, displayName(d.Buyer))
 	w.font("", 8.5)
 	for _, l := range partyLines(d.Buyer) {
-		w.SetX(margin)
-		w.MultiCell(100, 4, w.enc(l), "", "L", false)
+		w.para(margin, 100, 4, l)
 	}
 	w.Ln(8)
 
 	// Lines.
 	tableHeader := func() {
-		w.SetX(margin)
+		y := w.GetY()
 		w.SetFillColor(232, 236, 242)
+		w.Rect(margin, y, contentW, 7, "F")
 		w.SetTextColor(40, 40, 40)
 		w.font("B", 8.5)
+		w.SetX(margin)
 		for i, h := range []string{"Description", "Qty", "Unit price", "Tax", "Amount"} {
 			align := "R"
 			if i == 0 {
 				align = "L"
 			}
-			w.CellFormat(cols[i], 7, w.enc(h), "", 0, align, true, 0, "")
+			w.text(cols[i], 7, h, align)
 		}
-		w.Ln(7)
+		w.SetXY(margin, y+7)
 	}
 	ensure := func(h float64) {
 		if w.GetY()+h > pageH-bottomMargin {
@@ -231,7 +388,7 @@ func render(d *document, font []byte) ([]byte, bool, error) {
 	for _, l := range d.Lines {
 		includesTax = includesTax || l.PricesIncludeTax
 		w.font("", 9)
-		name := w.split(w.enc(l.Name), cols[0])
+		name := w.wrap(l.Name, cols[0])
 		var sub []string
 		if l.SKU != "" {
 			sub = append(sub, "SKU "+l.SKU)
@@ -242,26 +399,25 @@ func render(d *document, font []byte) ([]byte, bool, error) {
 		h := float64(len(name))*lineH + float64(len(sub))*3.8 + 2.5
 		ensure(h)
 		y := w.GetY() + 1.2
-		w.SetXY(margin, y)
-		for _, s := range name {
-			w.SetX(margin)
-			w.CellFormat(cols[0], lineH, s, "", 2, "L", false, 0, "")
+		w.font("", 9)
+		w.SetTextColor(20, 20, 20)
+		for i, s := range name {
+			w.SetXY(margin, y+float64(i)*lineH)
+			w.text(cols[0], lineH, s, "L")
 		}
 		w.font("", 7.5)
 		w.SetTextColor(110, 110, 110)
-		for _, s := range sub {
-			w.SetX(margin)
-			w.CellFormat(cols[0], 3.8, w.enc(s), "", 2, "L", false, 0, "")
+		for i, s := range sub {
+			w.SetXY(margin, y+float64(len(name))*lineH+float64(i)*3.8)
+			w.text(cols[0], 3.8, s, "L")
 		}
 		w.SetTextColor(20, 20, 20)
 		w.font("", 9)
-		x := margin + cols[0]
+		w.SetXY(margin+cols[0], y)
 		for i, v := range []string{fmt.Sprint(l.Quantity), money(l.UnitPrice.Amount), percent(l.TaxRate), money(l.Total.Amount)} {
-			w.SetXY(x, y)
 			w.text(cols[i+1], lineH, v, "R")
-			x += cols[i+1]
 		}
-		w.SetY(y + h - 1.2)
+		w.SetXY(margin, y+h-1.2)
 		w.SetDrawColor(220, 220, 220)
 		w.Line(margin, w.GetY(), margin+contentW, w.GetY())
 	}
@@ -309,12 +465,13 @@ func render(d *document, font []byte) ([]byte, bool, error) {
 		}
 	}
 	labelW, valueW := 62.0, 32.0
+	left := margin + contentW - labelW - valueW
 	ensure(float64(len(rows))*6 + 4)
 	for _, r := range rows {
-		w.SetX(margin + contentW - labelW - valueW)
+		w.SetX(left)
 		if r.bold {
 			w.SetDrawColor(60, 60, 60)
-			w.Line(margin+contentW-labelW-valueW, w.GetY()+0.5, margin+contentW, w.GetY()+0.5)
+			w.Line(left, w.GetY()+0.5, margin+contentW, w.GetY()+0.5)
 			w.font("B", 10)
 			w.text(labelW, 7, r.label, "L")
 			w.text(valueW, 7, r.value, "R")
@@ -333,7 +490,7 @@ func render(d *document, font []byte) ([]byte, bool, error) {
 	if d.Kind == invoice.DocumentCreditNote && d.OriginalNumber != "" {
 		notes = append(notes, fmt.Sprintf("This credit note corrects invoice %s of order %s.", d.OriginalNumber, d.OrderNumber))
 	}
-	if includesTax && len(d.Taxes)+len(d.Lines) > 0 {
+	if includesTax {
 		notes = append(notes, "Prices include tax.")
 	}
 	if d.Footer != "" {
@@ -342,16 +499,7 @@ func render(d *document, font []byte) ([]byte, bool, error) {
 	w.font("", 8.5)
 	w.SetTextColor(60, 60, 60)
 	for _, n := range notes {
-		for _, para := range strings.Split(n, "\n") {
-			lines := w.split(w.enc(para), contentW)
-			for _, l := range lines {
-				if w.GetY()+4.2 > pageH-bottomMargin {
-					w.AddPage()
-				}
-				w.SetX(margin)
-				w.CellFormat(contentW, 4.2, l, "", 2, "L", false, 0, "")
-			}
-		}
+		w.para(margin, contentW, 4.2, n)
 		w.Ln(1.5)
 	}
 

@@ -1,0 +1,73 @@
+package app
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPluginCommand drives `kassa plugin` as `make run` does: install
+// (twice, with --replace), list, settings, enable, verify, a tampered
+// binary, remove.
+func TestPluginCommand(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(t.TempDir(), "gateway")
+	build := exec.Command("go", "build", "-o", bin, "../plugin/testdata/gateway")
+	build.Env = append(build.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build test plugin: %v\n%s", err, out)
+	}
+	data := t.TempDir()
+	run := func(args ...string) (string, string, int) {
+		var out, errOut bytes.Buffer
+		code := Main(append(append([]string{"plugin"}, args...), "--data-dir", data), IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
+		return out.String(), errOut.String(), code
+	}
+	if out, _, code := run("--help"); code != 0 || !strings.Contains(out, "install PATH [--replace]") {
+		t.Fatalf("--help: %d %s", code, out)
+	}
+	out, errOut, code := run("install", "--replace", bin)
+	if code != 0 || !strings.Contains(out, "installed payment.hosttest") || !strings.Contains(out, "sha256") {
+		t.Fatalf("install: %d\n%s\n%s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(data, "plugins", "payment.hosttest")); err != nil {
+		t.Fatal("not copied into DATA_DIR/plugins")
+	}
+	if out, _, code := run("install", "--replace", bin); code != 0 || !strings.Contains(out, "already installed") {
+		t.Fatalf("reinstall: %d %s", code, out)
+	}
+	if _, errOut, code := run("install", bin); code != 1 || !strings.Contains(errOut, "--replace") {
+		t.Fatalf("install without --replace: %d %s", code, errOut)
+	}
+	if _, errOut, code := run("settings", "payment.hosttest", "--set", `{"mode":"sandbox","max_amount":"x"}`); code != 1 || !strings.Contains(errOut, "want integer") {
+		t.Fatalf("bad settings: %d %s", code, errOut)
+	}
+	out, _, code = run("settings", "payment.hosttest", "--set", `{"mode":"sandbox","api_key":"sk_cli_secret"}`)
+	if code != 0 || !strings.Contains(out, "api_key: set") || strings.Contains(out, "sk_cli_secret") {
+		t.Fatalf("settings: %d %s", code, out)
+	}
+	if out, _, code := run("enable", "payment.hosttest"); code != 0 || !strings.Contains(out, "enabled=true") {
+		t.Fatalf("enable: %d %s", code, out)
+	}
+	if out, _, code := run("list"); code != 0 || !strings.Contains(out, "payment.hosttest") || !strings.Contains(out, "1.0.0") {
+		t.Fatalf("list: %d %s", code, out)
+	}
+	if out, _, code := run("verify"); code != 0 || !strings.Contains(out, "ok ") {
+		t.Fatalf("verify: %d %s", code, out)
+	}
+	f, _ := os.OpenFile(filepath.Join(data, "plugins", "payment.hosttest"), os.O_APPEND|os.O_WRONLY, 0)
+	_, _ = f.WriteString("tampered")
+	f.Close()
+	if out, _, code := run("verify"); code != 1 || !strings.Contains(out, "MISMATCH") {
+		t.Fatalf("verify tampered: %d %s", code, out)
+	}
+	if out, _, code := run("remove", "payment.hosttest"); code != 0 || !strings.Contains(out, "removed") {
+		t.Fatalf("remove: %d %s", code, out)
+	}
+	if _, _, code := run("frobnicate"); code != 2 {
+		t.Fatalf("unknown action: exit %d, want 2", code)
+	}
+}
