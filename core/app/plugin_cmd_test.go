@@ -2,11 +2,19 @@ package app
 
 import (
 	"bytes"
+	"context"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/config"
+	"github.com/kassahq/kassa/core/payment"
+	"github.com/kassahq/kassa/core/plugin"
+	"github.com/kassahq/kassa/core/store/storetest"
 )
 
 // TestPluginCommand drives `kassa plugin` as `make run` does: install
@@ -69,5 +77,48 @@ func TestPluginCommand(t *testing.T) {
 	}
 	if _, _, code := run("frobnicate"); code != 2 {
 		t.Fatalf("unknown action: exit %d, want 2", code)
+	}
+}
+
+// TestSetUpDemoPlugins configures and enables the installed reference
+// gateways once, and leaves them alone afterwards.
+func TestSetUpDemoPlugins(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, p := range []string{"testpay", "banktransfer"} {
+		build := exec.Command("go", "build", "-o", filepath.Join(dir, p), "../../plugins/"+p)
+		build.Env = append(build.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Skipf("reference plugin %s does not build: %v\n%s", p, err, out)
+		}
+	}
+	cfg, err := config.Load("", false, func(string) string { return "" }, map[string]string{"data-dir": t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := NewPlugins(cfg, storetest.NewSQLite(t), systemOnly{}, slog.New(slog.DiscardHandler), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close(context.Background())
+	sys := authz.WithSubject(context.Background(), authz.SystemSubject("test"))
+	for _, p := range []string{"testpay", "banktransfer"} {
+		if _, err := svc.Install(sys, filepath.Join(dir, p), plugin.InstallOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := SetUpDemoPlugins(context.Background(), svc)
+	if err != nil || strings.Join(got, ",") != "payment.banktransfer,payment.testpay" {
+		t.Fatalf("SetUpDemoPlugins = %v, %v", got, err)
+	}
+	gw, err := svc.Gateway(sys, "payment.testpay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gw.GetPayment(sys, payment.GetRequest{AttemptID: "pay_x"}); err != nil {
+		t.Fatalf("testpay after demo setup: %v", err)
+	}
+	if got, err := SetUpDemoPlugins(context.Background(), svc); err != nil || len(got) != 0 {
+		t.Fatalf("second run = %v, %v", got, err)
 	}
 }

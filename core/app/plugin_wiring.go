@@ -2,7 +2,12 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"log/slog"
+	"maps"
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/config"
@@ -54,4 +59,52 @@ func (systemOnly) Can(ctx context.Context, obj authz.Object, act authz.Action) e
 		return nil
 	}
 	return errs.Forbidden("FORBIDDEN", "only the system may do this here")
+}
+
+// demoPluginSettings are the settings the demo shop gives the reference
+// gateways. Secrets are generated (see SetUpDemoPlugins).
+var demoPluginSettings = map[string]map[string]any{
+	"payment.testpay": {"async_delay_ms": 2000},
+	"payment.banktransfer": {
+		"account_holder": "Kassa Demo Shop", "iban": "DE89370400440532013000",
+		"bic": "COBADEFFXXX", "bank_name": "Demo Bank",
+	},
+}
+
+// SetUpDemoPlugins configures and enables the reference gateways of the
+// demo shop (testpay with a random webhook secret, banktransfer with a demo
+// account) when they are installed and still untouched: disabled, no
+// settings. It runs as the system subject and is idempotent; the demo
+// seeder calls it so `make run` works out of the box.
+func SetUpDemoPlugins(ctx context.Context, svc *plugin.Service) ([]string, error) {
+	ctx = authz.WithSubject(ctx, authz.SystemSubject("seed"))
+	list, err := svc.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var enabled []string
+	for _, p := range list {
+		settings, ok := demoPluginSettings[p.ID]
+		if !ok || p.Enabled || string(p.Settings) != "{}" {
+			continue
+		}
+		cfg := maps.Clone(settings)
+		if p.ID == "payment.testpay" {
+			var b [24]byte
+			_, _ = rand.Read(b[:])
+			cfg["webhook_secret"] = hex.EncodeToString(b[:])
+		}
+		raw, err := json.Marshal(cfg)
+		if err != nil {
+			return enabled, err
+		}
+		if _, err := svc.UpdateSettings(ctx, p.ID, raw); err != nil {
+			return enabled, fmt.Errorf("configure demo plugin %s: %w", p.ID, err)
+		}
+		if _, err := svc.Enable(ctx, p.ID); err != nil {
+			return enabled, fmt.Errorf("enable demo plugin %s: %w", p.ID, err)
+		}
+		enabled = append(enabled, p.ID)
+	}
+	return enabled, nil
 }

@@ -894,6 +894,20 @@ func TestEvents(t *testing.T) {
 				_, _, err = svc.AdjustInventory(ctx, catalog.AdjustInventoryInput{VariantID: vm[p.ID][0].ID, Delta: -1, Reason: catalog.ReasonDamaged})
 				return err
 			}, []string{"kassa.inventory.adjusted -1 by usr_owner"}},
+			{"collection", func() error {
+				c, err := svc.CreateCollection(ctx, catalog.CollectionInput{Title: "Cups"})
+				if err != nil {
+					return err
+				}
+				p, err := svc.GetProductByHandle(ctx, "mug")
+				if err != nil {
+					return err
+				}
+				if _, err := svc.AddProductsToCollection(ctx, catalog.CollectionProductsInput{CollectionID: c.ID, ProductIDs: []string{p.ID}}); err != nil {
+					return err
+				}
+				return svc.DeleteCollection(ctx, c.ID)
+			}, []string{"kassa.collection.created cups0 by usr_owner", "kassa.collection.updated cups0 by usr_owner", "kassa.collection.deleted cups0 by usr_owner"}},
 		}
 		for _, st := range steps {
 			if err := st.do(); err != nil {

@@ -78,7 +78,7 @@ func (s *Service) CreateCollection(ctx context.Context, in CollectionInput) (Col
 			return err
 		}
 		out = c
-		return nil
+		return s.collectionEvent(ctx, SubjectCollectionCreated, &c)
 	})
 	return out, err
 }
@@ -177,7 +177,7 @@ func (s *Service) UpdateCollection(ctx context.Context, in UpdateCollectionInput
 			return uniqueConflict(err, "input.handle", "input")
 		}
 		out = c
-		return nil
+		return s.collectionEvent(ctx, SubjectCollectionUpdated, &c)
 	})
 	return out, err
 }
@@ -188,7 +188,14 @@ func (s *Service) DeleteCollection(ctx context.Context, id string) error {
 		return err
 	}
 	return s.db.RunInTx(ctx, func(ctx context.Context) error {
-		return withField(s.store.DeleteCollection(ctx, id), "input.id")
+		c, err := s.store.CollectionByID(ctx, id)
+		if err != nil {
+			return withField(err, "input.id")
+		}
+		if err := s.store.DeleteCollection(ctx, id); err != nil {
+			return withField(err, "input.id")
+		}
+		return s.collectionEvent(ctx, SubjectCollectionDeleted, &c)
 	})
 }
 
@@ -238,7 +245,7 @@ func (s *Service) changeMembers(ctx context.Context, in CollectionProductsInput,
 			return err
 		}
 		out = c
-		return nil
+		return s.collectionEvent(ctx, SubjectCollectionUpdated, &c)
 	})
 	return out, err
 }

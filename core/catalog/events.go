@@ -17,6 +17,15 @@ const (
 	// SubjectInventoryAdjusted: stock on hand was adjusted by hand
 	// (InventoryAdjustedEvent).
 	SubjectInventoryAdjusted = "kassa.inventory.adjusted"
+	// SubjectCollectionCreated: a collection was created
+	// (CollectionEvent).
+	SubjectCollectionCreated = "kassa.collection.created"
+	// SubjectCollectionUpdated: a collection's fields or products changed
+	// (CollectionEvent).
+	SubjectCollectionUpdated = "kassa.collection.updated"
+	// SubjectCollectionDeleted: a collection was deleted
+	// (CollectionEvent).
+	SubjectCollectionDeleted = "kassa.collection.deleted"
 )
 
 // Outbox records events in the caller's transaction; they leave for the
@@ -35,6 +44,12 @@ type ProductEvent struct {
 	ProductID string        `json:"productId"`
 	Handle    string        `json:"handle"`
 	Status    ProductStatus `json:"status"`
+}
+
+// CollectionEvent is the payload of collection events.
+type CollectionEvent struct {
+	CollectionID string `json:"collectionId"`
+	Handle       string `json:"handle"`
 }
 
 // InventoryAdjustedEvent is the payload of kassa.inventory.adjusted.
@@ -92,4 +107,8 @@ func (s *Service) productsCreated(ctx context.Context, ps []Product) error {
 
 func (s *Service) productEvent(ctx context.Context, subject string, p *Product) error {
 	return s.emit(ctx, subject, ProductEvent{ProductID: p.ID, Handle: p.Handle, Status: p.Status})
+}
+
+func (s *Service) collectionEvent(ctx context.Context, subject string, c *Collection) error {
+	return s.emit(ctx, subject, CollectionEvent{CollectionID: c.ID, Handle: c.Handle})
 }

@@ -169,7 +169,7 @@ func (s *Service) setEnabled(ctx context.Context, id string, enabled bool) (Plug
 			s.reload(id, "disabled")
 		} else if i := s.existing(id); i != nil {
 			// Forget a "disabled" failure so the next use starts at once.
-			i.stopProcess("enabled")
+			i.stopProcess("enabled; starts on first use")
 		}
 		s.log.Info("plugin "+map[bool]string{true: "enabled", false: "disabled"}[enabled], attrPlugin, id, "by", authz.SubjectFrom(ctx).ID)
 	}

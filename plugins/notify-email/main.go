@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/mail"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kassahq/kassa/plugins/sdk"
+	"github.com/kassahq/kassa/plugins/sdk/notify"
+)
+
+// ID is the plugin's id.
+const ID = "notify.email"
+
+// Version is the plugin's version.
+const Version = "1.0.0"
+
+// Transport security modes: the values of the tls setting.
+const (
+	// TLSStartTLS connects in plain text and upgrades with STARTTLS before
+	// anything else is sent; a server that does not offer it is refused.
+	TLSStartTLS = "starttls"
+	// TLSImplicit speaks TLS from the first byte (usually port 465).
+	TLSImplicit = "tls"
+	// TLSNone sends in plain text; allowed only to a server on this machine.
+	TLSNone = "none"
+)
+
+var schema = sdk.MustCompileSchema(`{
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["host", "from_address"],
+  "properties": {
+    "host": {
+      "type": "string", "minLength": 1, "maxLength": 253,
+      "title": "SMTP server", "description": "Host name of your mail provider's SMTP server, e.g. smtp.example.com."
+    },
+    "port": {
+      "type": "integer", "minimum": 1, "maximum": 65535,
+      "title": "Port", "description": "SMTP port. Default: 587 with STARTTLS, 465 with TLS, 25 without encryption."
+    },
+    "tls": {
+      "type": "string", "enum": ["starttls", "tls", "none"], "default": "starttls",
+      "title": "Encryption",
+      "description": "starttls: upgrade the connection with STARTTLS (port 587); a server that does not offer it is refused, never used unencrypted. tls: TLS from the start (port 465). none: unencrypted, only for a mail server on this machine (localhost)."
+    },
+    "username": {
+      "type": "string", "maxLength": 320,
+      "title": "User name", "description": "SMTP login (AUTH PLAIN). Leave empty when the server needs no login."
+    },
+    "password": {
+      "type": "string", "maxLength": 1000, "writeOnly": true,
+      "title": "Password", "description": "SMTP password or app password. Stored encrypted, never shown again."
+    },
+    "from_address": {
+      "type": "string", "minLength": 3, "maxLength": 320,
+      "title": "Sender address", "description": "The address emails come from, e.g. shop@example.com. Your provider must allow it."
+    },
+    "from_name": {
+      "type": "string", "maxLength": 200,
+      "title": "Sender name", "description": "The name shown as sender, e.g. your shop's name. Also used as the shop's name in emails when Kassa sends none."
+    },
+    "reply_to": {
+      "type": "string", "maxLength": 320,
+      "title": "Reply-to address", "description": "Where replies go, e.g. your support address. Optional."
+    },
+    "helo_name": {
+      "type": "string", "maxLength": 253,
+      "title": "HELO name", "description": "Name this server announces to the SMTP server. Default: the domain of the sender address."
+    },
+    "insecure_skip_verify": {
+      "type": "boolean", "default": false,
+      "title": "Accept any TLS certificate",
+      "description": "Do not verify the server's certificate (self-signed certificates in development). Never turn this on in production: anyone on the network could read your emails and your SMTP password."
+    },
+    "timeout_seconds": {
+      "type": "integer", "minimum": 1, "maximum": 300, "default": 30,
+      "title": "Timeout", "description": "How long to wait for the SMTP server, in seconds, unless Kassa's own deadline is shorter."
+    }
+  }
+}`)
+
+// settings are the plugin's settings; see the schema for their meaning.
+type settings struct {
+	Host               string `json:"host"`
+	Port               int    `json:"port"`
+	TLS                string `json:"tls"`
+	Username           string `json:"username"`
+	Password           string `json:"password"`
+	FromAddress        string `json:"from_address"`
+	FromName           string `json:"from_name"`
+	ReplyTo            string `json:"reply_to"`
+	HeloName           string `json:"helo_name"`
+	InsecureSkipVerify bool   `json:"insecure_skip_verify"`
+	TimeoutSeconds     int    `json:"timeout_seconds"`
+}
+
+func (s *settings) tlsMode() string {
+	if s.TLS == "" {
+		return TLSStartTLS
+	}
+	return s.TLS
+}
+
+func (s *settings) port() int {
+	if s.Port != 0 {
+		return s.Port
+	}
+	switch s.tlsMode() {
+	case TLSImplicit:
+		return 465
+	case TLSNone:
+		return 25
+	}
+	return 587
+}
+
+func (s *settings) timeout() time.Duration {
+	if s.TimeoutSeconds == 0 {
+		return 30 * time.Second
+	}
+	return time.Duration(s.TimeoutSeconds) * time.Second
+}
+
+// senderDomain is the domain of the sender address.
+func (s *settings) senderDomain() string {
+	_, domain, _ := strings.Cut(s.FromAddress, "@")
+	return strings.ToLower(domain)
+}
+
+func (s *settings) helo() string {
+	if s.HeloName != "" {
+		return s.HeloName
+	}
+	if d := s.senderDomain(); d != "" {
+		return d
+	}
+	return "localhost"
+}
+
+// isLocalhost reports whether host names this machine.
+func isLocalhost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// check refuses settings the schema cannot express.
+func (s *settings) check() []sdk.ConfigError {
+	var errs []sdk.ConfigError
+	if a, err := mail.ParseAddress(s.FromAddress); err != nil || a.Address != s.FromAddress {
+		errs = append(errs, sdk.ConfigError{Field: "/from_address", Code: "invalid_address", Message: fmt.Sprintf("%q is not a plain email address like shop@example.com", s.FromAddress)})
+	}
+	if s.ReplyTo != "" {
+		if a, err := mail.ParseAddress(s.ReplyTo); err != nil || a.Address != s.ReplyTo {
+			errs = append(errs, sdk.ConfigError{Field: "/reply_to", Code: "invalid_address", Message: fmt.Sprintf("%q is not a plain email address", s.ReplyTo)})
+		}
+	}
+	if s.tlsMode() == TLSNone && !isLocalhost(s.Host) {
+		errs = append(errs, sdk.ConfigError{Field: "/tls", Code: "insecure_transport",
+			Message: "unencrypted SMTP is only allowed to a server on this machine (localhost); use starttls or tls for " + s.Host})
+	}
+	if s.Password != "" && s.Username == "" {
+		errs = append(errs, sdk.ConfigError{Field: "/username", Code: "required", Message: "a password needs a user name"})
+	}
+	if strings.ContainsAny(s.Host+s.HeloName, " \r\n/") {
+		errs = append(errs, sdk.ConfigError{Field: "/host", Code: "invalid_host", Message: "a host name cannot contain spaces, slashes or line breaks"})
+	}
+	return errs
+}
+
+// Channel is the notify.email plugin.
+type Channel struct {
+	notify.UnimplementedChannel
+
+	cfg     atomic.Pointer[settings]
+	journal *journal
+
+	healthMu sync.Mutex
+	health   sdk.Health
+	healthAt time.Time
+	healthOf *settings
+
+	flightMu sync.Mutex
+	inFlight map[string]chan struct{}
+}
+
+// New returns the channel with the journal of sent messages found in
+// dataDir ("" keeps it in memory only).
+func New(dataDir string) (*Channel, error) {
+	j, err := openJournal(dataDir, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	return &Channel{journal: j, inFlight: map[string]chan struct{}{}}, nil
+}
+
+// logger is the plugin's logger; Serve installs slog's default after New.
+// Log lines carry ids only: never addresses, links or settings.
+func logger() *slog.Logger { return slog.Default().With("component", "email") }
+
+// Describe returns the plugin's identity card.
+func (c *Channel) Describe(context.Context) (sdk.Info, error) {
+	return sdk.Info{
+		ID: ID, Kind: sdk.KindNotify, Version: Version,
+		ConfigSchema: schema.String(),
+		DisplayName:  "Email (SMTP)",
+		Description:  "Sends order and account emails in English and Simplified Chinese through your mail provider's SMTP server.",
+	}, nil
+}
+
+// Configure applies new settings. The server is not contacted: Health
+// does that.
+func (c *Channel) Configure(_ context.Context, raw json.RawMessage) (sdk.ConfigureResult, error) {
+	var cfg settings
+	if errs := schema.Decode(raw, &cfg); errs != nil {
+		return sdk.ConfigureResult{Errors: errs}, nil
+	}
+	if errs := cfg.check(); errs != nil {
+		return sdk.ConfigureResult{Errors: errs}, nil
+	}
+	if cfg.InsecureSkipVerify && !isLocalhost(cfg.Host) {
+		logger().Warn("TLS certificate verification is off (insecure_skip_verify): use this only in development")
+	}
+	c.cfg.Store(&cfg)
+	return sdk.ConfigureResult{}, nil
+}
+
+// healthTTL is how long a health probe's answer is reused: providers
+// throttle logins, and Kassa asks often.
+const healthTTL = 2 * time.Minute
+
+// Health logs in to the SMTP server (connect, EHLO, STARTTLS, AUTH, QUIT)
+// and answers SERVING when that works, NOT_SERVING when the credentials or
+// the TLS setup are refused, and DEGRADED when the server is unreachable.
+// The answer is reused for two minutes per settings.
+func (c *Channel) Health(ctx context.Context) (sdk.Health, error) {
+	cfg := c.cfg.Load()
+	if cfg == nil {
+		return sdk.Health{Status: sdk.HealthNotServing, Message: "not configured yet"}, nil
+	}
+	c.healthMu.Lock()
+	defer c.healthMu.Unlock()
+	if c.healthOf == cfg && time.Since(c.healthAt) < healthTTL {
+		return c.health, nil
+	}
+	h := sdk.Health{Status: sdk.HealthServing}
+	if fail := probe(ctx, cfg); fail != nil {
+		h = sdk.Health{Status: sdk.HealthDegraded, Message: fail.ErrorMessage}
+		switch fail.ErrorCode {
+		case CodeAuthFailed, CodeTLSFailed, CodeStartTLSUnsupported:
+			h.Status = sdk.HealthNotServing
+		}
+	}
+	c.health, c.healthAt, c.healthOf = h, time.Now(), cfg
+	return h, nil
+}
+
+func main() {
+	c, err := New(os.Getenv(sdk.EnvDataDir))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	notify.Serve(c)
+}
