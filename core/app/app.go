@@ -20,6 +20,7 @@ import (
 	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/config"
 	"github.com/kassahq/kassa/core/events"
+	"github.com/kassahq/kassa/core/plugin"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/graphql"
 	"github.com/kassahq/kassa/graphql/loader"
@@ -63,8 +64,11 @@ type App struct {
 	// Accounts are the permission system and the accounts of buyers and
 	// staff.
 	Accounts *Accounts
-	Catalog  *catalog.Service
-	GraphQL  *graphql.Server
+	// Plugins is the plugin host: catalog, settings, supervisor, domain
+	// ports.
+	Plugins *plugin.Service
+	Catalog *catalog.Service
+	GraphQL *graphql.Server
 
 	ready       atomic.Bool
 	closers     []namedCloser
@@ -155,10 +159,16 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	a.onClose("accounts", func(context.Context) error { a.Accounts.Close(); return nil })
 	a.Authz = a.Accounts.Enforcer
+	// Plugins close before the database: their last health writes go there.
+	a.Plugins, err = NewPlugins(cfg, a.DB, a.Authz, a.Log, true)
+	if err != nil {
+		return nil, err
+	}
+	a.onClose("plugins", a.Plugins.Close)
 	a.Catalog = catalog.NewService(a.DB, a.Authz, catalog.WithOutbox(a.Outbox))
 
 	// API.
-	a.GraphQL, err = graphql.New(resolver.Services{Catalog: a.Catalog, Accounts: a.Accounts.Service, Access: a.Accounts.Enforcer}, graphql.Options{
+	a.GraphQL, err = graphql.New(resolver.Services{Catalog: a.Catalog, Accounts: a.Accounts.Service, Access: a.Accounts.Enforcer, Plugins: a.Plugins}, graphql.Options{
 		Version:    Version,
 		Production: cfg.Production(),
 		Logger:     a.Log,
@@ -192,6 +202,8 @@ func (a *App) Handler() http.Handler {
 	secureCookies := strings.HasPrefix(a.Config.BaseURL(), "https://")
 	mux.Handle("/graphql", a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy)(a.GraphQL))
 	mux.Handle("GET /graphql/assets/", a.GraphQL.AssetsHandler())
+	// Pages plugins serve through Kassa (a plugin has no listener).
+	mux.Handle("/plugins/", a.Plugins.HTTPHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")

@@ -43,6 +43,15 @@ func (a *App) seed(ctx context.Context, products int, progress io.Writer) error 
 		return fmt.Errorf("seed demo: %w", err)
 	}
 	a.Log.Info("demo shop seeded", "result", res)
+	// The installed reference gateways are configured and enabled so the
+	// demo shop takes (sandbox) payments out of the box.
+	enabled, err := SetUpDemoPlugins(ctx, a.Plugins)
+	if err != nil {
+		return fmt.Errorf("set up demo plugins: %w", err)
+	}
+	if len(enabled) > 0 {
+		a.Log.Info("demo plugins enabled", "plugins", enabled)
+	}
 	return nil
 }
 

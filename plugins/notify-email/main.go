@@ -198,6 +198,9 @@ type Channel struct {
 // New returns the channel with the journal of sent messages found in
 // dataDir ("" keeps it in memory only).
 func New(dataDir string) (*Channel, error) {
+	if _, err := loadedCatalog(); err != nil {
+		return nil, fmt.Errorf("notify.email: templates: %w", err)
+	}
 	j, err := openJournal(dataDir, time.Now())
 	if err != nil {
 		return nil, err

@@ -18,7 +18,7 @@ import (
 )
 
 // templateFS holds the emails: templates/<locale>/<template id>.tmpl, each
-// defining "subject", "text" and "html", plus templates/<locale>/_layout.tmpl
+// defining "subject", "text" and "html", plus templates/<locale>/layout.tmpl
 // with the shared parts. "subject" and "text" run as text/template, "html"
 // as html/template (so every value is escaped for HTML).
 //
@@ -40,11 +40,11 @@ var templateIDs = []string{
 // templateAliases map other names for the account emails to the SDK's
 // template ids (Kassa's event names, and the names some integrations use).
 var templateAliases = map[string]string{
-	"customer.email_verification":      notify.TemplateAccountVerifyEmail,
-	"customer.verification_requested":  notify.TemplateAccountVerifyEmail,
-	"customer.password_reset":          notify.TemplateAccountPasswordReset,
+	"customer.email_verification":       notify.TemplateAccountVerifyEmail,
+	"customer.verification_requested":   notify.TemplateAccountVerifyEmail,
+	"customer.password_reset":           notify.TemplateAccountPasswordReset,
 	"customer.password_reset_requested": notify.TemplateAccountPasswordReset,
-	"staff.invited":                    notify.TemplateStaffInvitation,
+	"staff.invited":                     notify.TemplateStaffInvitation,
 }
 
 // Money is an amount in minor units of an ISO 4217 currency, as Kassa
@@ -170,7 +170,7 @@ type catalog map[string]map[string]*templateSet
 func loadCatalog() (catalog, error) {
 	cat := catalog{}
 	for _, loc := range []string{localeEN, localeZH} {
-		layout, err := fs.ReadFile(templateFS, path.Join("templates", loc, "_layout.tmpl"))
+		layout, err := fs.ReadFile(templateFS, path.Join("templates", loc, "layout.tmpl"))
 		if err != nil {
 			return nil, err
 		}
@@ -277,6 +277,10 @@ func prepare(templateID string, msg notify.Message) (*view, error) {
 func funcsFor(locale string) map[string]any {
 	return map[string]any{
 		"money": formatMoney,
+		// button pairs a link and its label for the "button" template.
+		"button": func(url, label string) struct{ URL, Label string } {
+			return struct{ URL, Label string }{url, label}
+		},
 		"date": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
