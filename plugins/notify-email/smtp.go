@@ -67,10 +67,8 @@ const (
 // can fix, and Kassa's retry then succeeds.
 func failure(st stage, err error) *notify.Delivery {
 	d := &notify.Delivery{Status: notify.DeliveryFailed, Retryable: true, ErrorMessage: err.Error()}
-	var tpErr *textproto.Error
-	if !errors.As(err, &tpErr) {
-		tpErr = nil
-	}
+	var tpErr *textproto.Error // the server's answer, nil for network errors
+	errors.As(err, &tpErr)
 	switch {
 	case st == stageTLS:
 		d.ErrorCode = CodeTLSFailed
@@ -92,6 +90,10 @@ func failure(st stage, err error) *notify.Delivery {
 	return d
 }
 
+// answerMargin is kept free before the deadline of Kassa's call, so Send
+// answers with a status instead of timing out.
+const answerMargin = 500 * time.Millisecond
+
 // session is an open, authenticated SMTP connection.
 type session struct {
 	c *smtp.Client
@@ -102,8 +104,9 @@ type session struct {
 // bounds the whole session.
 func dial(ctx context.Context, cfg *settings) (*session, *notify.Delivery) {
 	deadline := time.Now().Add(cfg.timeout())
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
+	// Keep a moment before Kassa's deadline to answer with a status.
+	if d, ok := ctx.Deadline(); ok && d.Add(-answerMargin).Before(deadline) {
+		deadline = d.Add(-answerMargin)
 	}
 	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.port()))
 	dctx, cancel := context.WithDeadline(ctx, deadline)

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/kassahq/kassa/plugins/sdk"
+	"github.com/kassahq/kassa/plugins/sdk/notify"
+)
+
+// ID is the plugin's id.
+const ID = "notify.webhook"
+
+// Version is the plugin's version.
+const Version = "1.0.0"
+
+var schema = sdk.MustCompileSchema(`{
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["endpoints"],
+  "properties": {
+    "endpoints": {
+      "type": "array", "maxItems": 20,
+      "title": "Endpoints",
+      "description": "Where events are POSTed. Each endpoint has a name (used to find its signing secret), an http(s) URL and the events it wants.",
+      "items": {
+        "type": "object", "additionalProperties": false,
+        "required": ["name", "url"],
+        "properties": {
+          "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,39}$", "title": "Name", "description": "Short unique name, e.g. erp (lower case letters, digits, _ and -)."},
+          "url": {"type": "string", "minLength": 8, "maxLength": 2000, "title": "URL", "description": "http:// or https:// URL that receives the POSTs."},
+          "events": {
+            "type": "array", "maxItems": 50, "default": ["*"],
+            "items": {"type": "string", "pattern": "^(\\*|[a-z0-9_]+(\\.[a-z0-9_]+)*(\\.\\*)?)$"},
+            "title": "Events", "description": "Event types to send, e.g. order.paid; order.* for all order events; * (the default) for all."
+          },
+          "description": {"type": "string", "maxLength": 200, "title": "Description", "description": "A note for staff. Optional."}
+        }
+      }
+    },
+    "signing_secrets": {
+      "type": "object", "writeOnly": true,
+      "additionalProperties": {"type": "string", "minLength": 16, "maxLength": 200},
+      "title": "Signing secrets",
+      "description": "The secret of each endpoint, by endpoint name, e.g. {\"erp\": \"whsec_...\"}; at least 16 characters. Receivers check the Kassa-Signature header with it. Stored encrypted, never shown again."
+    },
+    "max_attempts": {
+      "type": "integer", "minimum": 1, "maximum": 20, "default": 12,
+      "title": "Attempts", "description": "How many times an event is tried per endpoint before it is given up (the first try included)."
+    },
+    "retry_initial_delay_ms": {
+      "type": "integer", "minimum": 100, "maximum": 3600000, "default": 10000,
+      "title": "First retry after (ms)", "description": "Delay before the first retry; each further retry waits twice as long, at most one hour."
+    },
+    "timeout_ms": {
+      "type": "integer", "minimum": 100, "maximum": 60000, "default": 10000,
+      "title": "Timeout (ms)", "description": "How long an endpoint may take to answer before the attempt counts as failed."
+    }
+  }
+}`)
+
+// settings are the plugin's settings; see the schema for their meaning.
+type settings struct {
+	Endpoints           []endpoint        `json:"endpoints"`
+	SigningSecrets      map[string]string `json:"signing_secrets"`
+	MaxAttempts         int               `json:"max_attempts"`
+	RetryInitialDelayMS int               `json:"retry_initial_delay_ms"`
+	TimeoutMS           int               `json:"timeout_ms"`
+}
+
+// endpoint is one merchant URL.
+type endpoint struct {
+	Name        string   `json:"name"`
+	URL         string   `json:"url"`
+	Events      []string `json:"events"`
+	Description string   `json:"description"`
+}
+
+func (s *settings) maxAttempts() int {
+	if s.MaxAttempts == 0 {
+		return 12
+	}
+	return s.MaxAttempts
+}
+
+func (s *settings) initialDelay() time.Duration {
+	if s.RetryInitialDelayMS == 0 {
+		return 10 * time.Second
+	}
+	return time.Duration(s.RetryInitialDelayMS) * time.Millisecond
+}
+
+func (s *settings) timeout() time.Duration {
+	if s.TimeoutMS == 0 {
+		return 10 * time.Second
+	}
+	return time.Duration(s.TimeoutMS) * time.Millisecond
+}
+
+// endpoint returns the endpoint with the name.
+func (s *settings) endpoint(name string) (endpoint, bool) {
+	for _, e := range s.Endpoints {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return endpoint{}, false
+}
+
+// wants reports whether the endpoint subscribes to the event type:
+// "*" matches everything, "order.*" every type starting with "order.",
+// anything else itself.
+func (e endpoint) wants(eventType string) bool {
+	events := e.Events
+	if len(events) == 0 {
+		events = []string{"*"}
+	}
+	for _, p := range events {
+		if p == "*" || p == eventType {
+			return true
+		}
+		if prefix, ok := strings.CutSuffix(p, "*"); ok && strings.HasPrefix(eventType, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkURL accepts absolute http and https URLs without credentials.
+func checkURL(raw string) (code, msg string) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "invalid_url", fmt.Sprintf("not a URL: %v", err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "scheme", fmt.Sprintf("only http:// and https:// URLs are allowed, not %q", u.Scheme+":")
+	case u.Host == "" || u.Hostname() == "":
+		return "invalid_url", "the URL has no host"
+	case u.User != nil:
+		return "credentials_in_url", "put no user name or password in the URL; receivers check the signature instead"
+	case u.Fragment != "":
+		return "invalid_url", "the URL must not have a #fragment"
+	}
+	return "", ""
+}
+
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
+
+// check refuses settings the schema cannot express.
+func (s *settings) check() []sdk.ConfigError {
+	var errs []sdk.ConfigError
+	seen := map[string]bool{}
+	for i, e := range s.Endpoints {
+		at := fmt.Sprintf("/endpoints/%d", i)
+		if seen[e.Name] {
+			errs = append(errs, sdk.ConfigError{Field: at + "/name", Code: "duplicate", Message: fmt.Sprintf("two endpoints are named %q", e.Name)})
+		}
+		seen[e.Name] = true
+		if code, msg := checkURL(e.URL); code != "" {
+			errs = append(errs, sdk.ConfigError{Field: at + "/url", Code: code, Message: msg})
+		}
+		if s.SigningSecrets[e.Name] == "" && namePattern.MatchString(e.Name) {
+			errs = append(errs, sdk.ConfigError{Field: "/signing_secrets/" + e.Name, Code: "required",
+				Message: fmt.Sprintf("endpoint %q has no signing secret (signing_secrets.%s)", e.Name, e.Name)})
+		}
+	}
+	return errs
+}
+
+// Channel is the notify.webhook plugin.
+type Channel struct {
+	notify.UnimplementedChannel
+
+	cfg   atomic.Pointer[settings]
+	queue *queue
+}
+
+// New returns the channel with the deliveries found in dataDir ("" keeps
+// them in memory only) and starts its retry worker.
+func New(dataDir string) (*Channel, error) {
+	c := &Channel{}
+	q, err := openQueue(dataDir, c.cfg.Load)
+	if err != nil {
+		return nil, err
+	}
+	c.queue = q
+	go q.run(context.Background())
+	return c, nil
+}
+
+// logger is the plugin's logger; Serve installs slog's default after New.
+// Log lines carry ids, endpoint names and status codes, never URLs'
+// query strings, payloads or secrets.
+func logger() *slog.Logger { return slog.Default().With("component", "webhook") }
+
+// Describe returns the plugin's identity card.
+func (c *Channel) Describe(context.Context) (sdk.Info, error) {
+	return sdk.Info{
+		ID: ID, Kind: sdk.KindNotify, Version: Version,
+		ConfigSchema: schema.String(),
+		DisplayName:  "Webhooks",
+		Description:  "POSTs Kassa's events as signed JSON to your own systems' URLs, retrying with backoff when they are down.",
+	}, nil
+}
+
+// Configure applies new settings. Pending retries continue with them:
+// to an endpoint's current URL, signed with its current secret.
+func (c *Channel) Configure(_ context.Context, raw json.RawMessage) (sdk.ConfigureResult, error) {
+	var cfg settings
+	if errs := schema.Decode(raw, &cfg); errs != nil {
+		return sdk.ConfigureResult{Errors: errs}, nil
+	}
+	if errs := cfg.check(); errs != nil {
+		return sdk.ConfigureResult{Errors: errs}, nil
+	}
+	c.cfg.Store(&cfg)
+	c.queue.wake()
+	return sdk.ConfigureResult{}, nil
+}
+
+// Health is SERVING once configured; endpoints are the merchant's and
+// their outages show in the deliveries, not here.
+func (c *Channel) Health(context.Context) (sdk.Health, error) {
+	if c.cfg.Load() == nil {
+		return sdk.Health{Status: sdk.HealthNotServing, Message: "not configured yet"}, nil
+	}
+	return sdk.Health{Status: sdk.HealthServing}, nil
+}
+
+func main() {
+	c, err := New(os.Getenv(sdk.EnvDataDir))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	notify.Serve(c)
+}
