@@ -20,6 +20,7 @@ import (
 	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/config"
 	"github.com/kassahq/kassa/core/events"
+	"github.com/kassahq/kassa/core/notify"
 	"github.com/kassahq/kassa/core/plugin"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/graphql"
@@ -166,6 +167,19 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	a.onClose("plugins", a.Plugins.Close)
 	a.Catalog = catalog.NewService(a.DB, a.Authz, catalog.WithOutbox(a.Outbox))
+
+	// Consumers: account emails leave through the enabled notification
+	// channels. Durable, so each event is handled once across instances
+	// and retried while no channel can take it.
+	dispatcher := notify.NewDispatcher(a.Plugins, notify.Store{Name: cfg.StoreName, URL: cfg.BaseURL()}, a.Log)
+	consumerCtx := authz.WithSubject(context.WithoutCancel(ctx), authz.SystemSubject("notify"))
+	for i, filter := range dispatcher.Subjects() {
+		sub, err := a.Bus.Subscribe(consumerCtx, fmt.Sprintf("notify-accounts-%d", i), filter, dispatcher.Handle)
+		if err != nil {
+			return nil, fmt.Errorf("subscribe notifications to %s: %w", filter, err)
+		}
+		a.subscribers = append(a.subscribers, sub)
+	}
 
 	// API.
 	a.GraphQL, err = graphql.New(resolver.Services{Catalog: a.Catalog, Accounts: a.Accounts.Service, Access: a.Accounts.Enforcer, Plugins: a.Plugins}, graphql.Options{

@@ -35,6 +35,9 @@ type Config struct {
 	// used in return and notify URLs. Defaults to http://HTTPAddr.
 	PublicURL string `env:"KASSA_PUBLIC_URL" flag:"public-url" yaml:"public_url"`
 
+	// The shop's name as buyers see it in emails and pages.
+	StoreName string `env:"KASSA_STORE_NAME" flag:"store-name" yaml:"store_name" default:"Kassa Shop"`
+
 	// Database to use: postgres://user@host/db for PostgreSQL; empty for
 	// a SQLite file kassa.db in the data directory.
 	DatabaseURL string `env:"KASSA_DATABASE_URL" flag:"database-url" yaml:"database_url"`
@@ -261,6 +264,7 @@ var summaries = map[string]string{
 	"ShutdownTimeout": "graceful shutdown limit",
 	"SeedDemo":        "seed the demo shop when the catalog is empty",
 	"TrustProxy":      "trust X-Forwarded-For from a reverse proxy in front",
+	"StoreName":       "the shop's name in emails and pages",
 }
 
 // Reference writes a table of every setting: flag, environment variable,

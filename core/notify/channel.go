@@ -15,10 +15,23 @@ var ErrOutcomeUnknown = errors.New("notify: delivery outcome unknown")
 type Channel interface {
 	// ID is the channel's plugin id, e.g. "notify.email".
 	ID() string
+	// Supports reports whether the channel declared a capability
+	// (CapPersonal, CapMerchantEvents).
+	Supports(capability string) bool
 	// Send delivers one message, idempotently by Message.ID. A refused
 	// delivery is data (DeliveryFailed), not an error.
 	Send(ctx context.Context, msg Message) (Delivery, error)
 }
+
+// Channel capabilities.
+const (
+	// CapPersonal channels deliver to the person in Recipient; only they
+	// receive account messages, whose SecretData holds sign-in links.
+	CapPersonal = "personal"
+	// CapMerchantEvents channels forward shop events to the merchant's own
+	// systems.
+	CapMerchantEvents = "merchant_events"
+)
 
 // Template ids the core sends.
 const (

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"slices"
 
 	"github.com/kassahq/kassa/core/notify"
 	"github.com/kassahq/kassa/plugins/sdk/host"
@@ -10,7 +11,10 @@ import (
 
 // channelAdapter makes a notification plugin process satisfy
 // notify.Channel.
-type channelAdapter struct{ inst *instance }
+type channelAdapter struct {
+	inst *instance
+	caps []string
+}
 
 var _ notify.Channel = (*channelAdapter)(nil)
 
@@ -18,6 +22,9 @@ var notifySentinels = domainSentinels{unknown: notify.ErrOutcomeUnknown}
 
 // ID implements notify.Channel.
 func (c *channelAdapter) ID() string { return c.inst.id }
+
+// Supports implements notify.Channel.
+func (c *channelAdapter) Supports(capability string) bool { return slices.Contains(c.caps, capability) }
 
 // Send implements notify.Channel.
 func (c *channelAdapter) Send(ctx context.Context, msg notify.Message) (notify.Delivery, error) {

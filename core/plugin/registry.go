@@ -107,7 +107,7 @@ func (s *Service) Channels(ctx context.Context) ([]notify.Channel, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, &channelAdapter{inst: i})
+		out = append(out, &channelAdapter{inst: i, caps: r.capabilities()})
 	}
 	return out, nil
 }
@@ -122,5 +122,5 @@ func (s *Service) Channel(ctx context.Context, id string) (notify.Channel, error
 	if err != nil {
 		return nil, err
 	}
-	return &channelAdapter{inst: i}, nil
+	return &channelAdapter{inst: i, caps: r.capabilities()}, nil
 }

@@ -216,6 +216,7 @@ func logger() *slog.Logger { return slog.Default().With("component", "email") }
 func (c *Channel) Describe(context.Context) (sdk.Info, error) {
 	return sdk.Info{
 		ID: ID, Kind: sdk.KindNotify, Version: Version,
+		Capabilities: []string{notify.CapPersonal},
 		ConfigSchema: schema.String(),
 		DisplayName:  "Email (SMTP)",
 		Description:  "Sends order and account emails in English and Simplified Chinese through your mail provider's SMTP server.",

@@ -205,6 +205,7 @@ func logger() *slog.Logger { return slog.Default().With("component", "webhook") 
 func (c *Channel) Describe(context.Context) (sdk.Info, error) {
 	return sdk.Info{
 		ID: ID, Kind: sdk.KindNotify, Version: Version,
+		Capabilities: []string{notify.CapMerchantEvents},
 		ConfigSchema: schema.String(),
 		DisplayName:  "Webhooks",
 		Description:  "POSTs Kassa's events as signed JSON to your own systems' URLs, retrying with backoff when they are down.",

@@ -30,6 +30,20 @@ const (
 	TemplateStaffInvitation      = "staff.invitation"
 )
 
+// Capabilities a channel declares in its Info so Kassa knows which
+// messages it may receive.
+const (
+	// CapPersonal: the channel delivers to the person named in
+	// Recipient (an email address, a phone). Kassa sends account
+	// messages, whose SecretData holds sign-in links, only to channels
+	// declaring it.
+	CapPersonal = "personal"
+	// CapMerchantEvents: the channel forwards shop events to the
+	// merchant's own systems (webhooks). It never receives account
+	// messages.
+	CapMerchantEvents = "merchant_events"
+)
+
 // Recipient is who receives a message; the channel decides which fields it
 // needs (Email for notify.email, URL for notify.webhook).
 type Recipient struct {

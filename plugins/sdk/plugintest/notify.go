@@ -56,7 +56,7 @@ func RunChannel(t *testing.T, cfg ChannelConfig) {
 	if err != nil {
 		t.Fatalf("plugintest: %v", err)
 	}
-	_, configured := commonChecks(s, p, sdk.KindNotify, nil, cfg.Config)
+	_, configured := commonChecks(s, p, sdk.KindNotify, []string{notify.CapPersonal, notify.CapMerchantEvents}, cfg.Config)
 	if !configured {
 		return
 	}

@@ -1,0 +1,143 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/kassahq/kassa/core/events"
+)
+
+// ChannelSource lists the enabled notification channels (core/plugin's
+// Service).
+type ChannelSource interface {
+	Channels(ctx context.Context) ([]Channel, error)
+}
+
+// Store is what messages say about the shop.
+type Store struct {
+	Name         string `json:"name"`
+	URL          string `json:"url"`
+	SupportEmail string `json:"support_email,omitempty"`
+}
+
+// Dispatcher turns account events into messages for the enabled channels
+// that deliver to people. It is an event consumer: run Handle from a
+// durable subscription to Subjects, so a message is retried until a
+// channel took it, and deduplicated by the channel through the message id
+// (derived from the event id) when the bus delivers an event twice.
+type Dispatcher struct {
+	channels ChannelSource
+	store    Store
+	log      *slog.Logger
+}
+
+// NewDispatcher returns a dispatcher sending through channels.
+func NewDispatcher(channels ChannelSource, store Store, log *slog.Logger) *Dispatcher {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Dispatcher{channels: channels, store: store, log: log.With("component", "notify")}
+}
+
+// Account event subjects the dispatcher turns into messages, with the
+// template and the page (under the shop's URL) their link opens.
+var accountMessages = map[string]struct {
+	template string
+	path     string
+}{
+	"kassa.customer.verification_requested":  {TemplateAccountVerifyEmail, "/account/verify-email"},
+	"kassa.customer.password_reset_requested": {TemplateAccountPasswordReset, "/account/reset-password"},
+	"kassa.staff.password_reset_requested":    {TemplateAccountPasswordReset, "/admin/reset-password"},
+	"kassa.staff.invited":                     {TemplateStaffInvitation, "/admin/accept-invitation"},
+}
+
+// Subjects are the event filters the dispatcher consumes.
+func (d *Dispatcher) Subjects() []string {
+	return []string{"kassa.customer.>", "kassa.staff.>"}
+}
+
+// tokenEvent is the part of an account event's payload a message needs.
+type tokenEvent struct {
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	Roles     []string  `json:"roles"`
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	Locale    string    `json:"locale"`
+}
+
+// Handle sends the message an event calls for, if any. It returns an
+// error (so the bus redelivers later) when a channel could not take the
+// message for a reason that may pass: unreachable plugin, unknown outcome,
+// a retryable refusal. A permanent refusal is logged and not retried.
+func (d *Dispatcher) Handle(ctx context.Context, e events.Event) error {
+	kind, ok := accountMessages[e.Subject]
+	if !ok {
+		return nil
+	}
+	var ev tokenEvent
+	if err := e.Decode(&ev); err != nil {
+		return events.Permanent(fmt.Errorf("decode %s: %w", e.Subject, err))
+	}
+	if ev.Email == "" || ev.Token == "" {
+		return events.Permanent(fmt.Errorf("%s %s carries no recipient or token", e.Subject, e.ID))
+	}
+	data := map[string]any{"store": d.store, "expires_at": ev.ExpiresAt.UTC().Format(time.RFC3339)}
+	if kind.template == TemplateStaffInvitation {
+		data["invitation"] = map[string]any{"role": strings.Join(ev.Roles, ", "), "inviter_name": d.store.Name}
+	}
+	link := strings.TrimRight(d.store.URL, "/") + kind.path + "?token=" + url.QueryEscape(ev.Token)
+	secret, _ := json.Marshal(map[string]string{"link": link})
+	dataJSON, _ := json.Marshal(data)
+	locale := ev.Locale
+	if locale == "" {
+		locale = "en"
+	}
+
+	channels, err := d.channels.Channels(ctx)
+	if err != nil {
+		return fmt.Errorf("list notification channels: %w", err)
+	}
+	var retry []error
+	sent := 0
+	for _, ch := range channels {
+		if !ch.Supports(CapPersonal) {
+			continue // never hand sign-in links to merchant webhooks
+		}
+		msg := Message{
+			// One id per event and channel: a redelivered event is the
+			// same message, which the channel sends once.
+			ID:         e.ID + "." + ch.ID(),
+			TemplateID: kind.template,
+			Locale:     locale,
+			Recipient:  Recipient{Email: ev.Email, Name: ev.Name},
+			Data:       dataJSON,
+			SecretData: secret,
+		}
+		d2, err := ch.Send(ctx, msg)
+		switch {
+		case err != nil:
+			retry = append(retry, fmt.Errorf("%s: %w", ch.ID(), err))
+		case d2.Status == DeliveryFailed && d2.Retryable:
+			retry = append(retry, fmt.Errorf("%s refused for now: %s %s", ch.ID(), d2.ErrorCode, d2.ErrorMessage))
+		case d2.Status == DeliveryFailed:
+			d.log.WarnContext(ctx, "notification refused", "channel", ch.ID(), "template", kind.template, "event", e.ID, "code", d2.ErrorCode, "reason", d2.ErrorMessage)
+		default:
+			sent++
+			d.log.InfoContext(ctx, "notification sent", "channel", ch.ID(), "template", kind.template, "event", e.ID, "delivery", d2.ID, "status", d2.Status)
+		}
+	}
+	if len(retry) > 0 {
+		return errors.Join(retry...)
+	}
+	if sent == 0 {
+		d.log.DebugContext(ctx, "no channel delivers account messages; enable notify.email", "template", kind.template, "event", e.ID)
+	}
+	return nil
+}

@@ -1,0 +1,103 @@
+package notify_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kassahq/kassa/core/events"
+	"github.com/kassahq/kassa/core/notify"
+)
+
+type fakeChannel struct {
+	id    string
+	caps  []string
+	sent  []notify.Message
+	reply notify.Delivery
+	err   error
+}
+
+func (f *fakeChannel) ID() string { return f.id }
+func (f *fakeChannel) Supports(c string) bool {
+	for _, x := range f.caps {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+func (f *fakeChannel) Send(_ context.Context, m notify.Message) (notify.Delivery, error) {
+	f.sent = append(f.sent, m)
+	return f.reply, f.err
+}
+
+type source []notify.Channel
+
+func (s source) Channels(context.Context) ([]notify.Channel, error) { return s, nil }
+
+func TestDispatcher(t *testing.T) {
+	t.Parallel()
+	exp := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	tokenEvent := func(subject string) events.Event {
+		return events.MustNew(subject, map[string]any{"email": "ada@example.com", "name": "Ada", "token": "tok_secret/+", "expiresAt": exp, "roles": []string{"support"}})
+	}
+	store := notify.Store{Name: "Tea House", URL: "https://shop.example/"}
+
+	tests := []struct {
+		name         string
+		event        events.Event
+		reply        notify.Delivery
+		sendErr      error
+		wantTemplate string
+		wantLink     string
+		wantErr      bool
+		wantSent     int
+	}{
+		{"verification", tokenEvent("kassa.customer.verification_requested"), notify.Delivery{Status: notify.DeliverySent}, nil,
+			notify.TemplateAccountVerifyEmail, "https://shop.example/account/verify-email?token=tok_secret%2F%2B", false, 1},
+		{"password reset", tokenEvent("kassa.customer.password_reset_requested"), notify.Delivery{Status: notify.DeliverySent}, nil,
+			notify.TemplateAccountPasswordReset, "https://shop.example/account/reset-password?token=", false, 1},
+		{"staff invitation", tokenEvent("kassa.staff.invited"), notify.Delivery{Status: notify.DeliveryQueued}, nil,
+			notify.TemplateStaffInvitation, "https://shop.example/admin/accept-invitation?token=", false, 1},
+		{"other event ignored", events.MustNew("kassa.customer.registered", map[string]any{"customerId": "cus_1"}), notify.Delivery{}, nil, "", "", false, 0},
+		{"plugin down is retried", tokenEvent("kassa.customer.verification_requested"), notify.Delivery{}, errors.New("PLUGIN_UNAVAILABLE"), notify.TemplateAccountVerifyEmail, "", true, 1},
+		{"retryable refusal is retried", tokenEvent("kassa.customer.verification_requested"), notify.Delivery{Status: notify.DeliveryFailed, Retryable: true, ErrorCode: "smtp_unavailable"}, nil, notify.TemplateAccountVerifyEmail, "", true, 1},
+		{"permanent refusal is not retried", tokenEvent("kassa.customer.verification_requested"), notify.Delivery{Status: notify.DeliveryFailed, ErrorCode: "invalid_recipient"}, nil, notify.TemplateAccountVerifyEmail, "", false, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			email := &fakeChannel{id: "notify.email", caps: []string{notify.CapPersonal}, reply: tt.reply, err: tt.sendErr}
+			hook := &fakeChannel{id: "notify.webhook", caps: []string{notify.CapMerchantEvents}, reply: notify.Delivery{Status: notify.DeliverySent}}
+			d := notify.NewDispatcher(source{email, hook}, store, nil)
+			err := d.Handle(context.Background(), tt.event)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Handle error = %v, want error %v", err, tt.wantErr)
+			}
+			if len(hook.sent) != 0 {
+				t.Fatalf("an account message reached the merchant webhook channel: %+v", hook.sent)
+			}
+			if len(email.sent) != tt.wantSent {
+				t.Fatalf("sent %d messages, want %d", len(email.sent), tt.wantSent)
+			}
+			if tt.wantSent == 0 {
+				return
+			}
+			m := email.sent[0]
+			if m.TemplateID != tt.wantTemplate || m.Recipient.Email != "ada@example.com" || m.ID != tt.event.ID+".notify.email" {
+				t.Fatalf("message = %+v", m)
+			}
+			var secret struct{ Link string }
+			_ = json.Unmarshal(m.SecretData, &secret)
+			if !strings.HasPrefix(secret.Link, tt.wantLink) {
+				t.Fatalf("link = %q, want prefix %q", secret.Link, tt.wantLink)
+			}
+			if strings.Contains(string(m.Data), "tok_secret") {
+				t.Fatalf("the token leaked into the logged data: %s", m.Data)
+			}
+		})
+	}
+}

@@ -1,0 +1,139 @@
+package e2e
+
+import (
+	"net"
+	"net/textproto"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// smtpSink is a minimal SMTP server on loopback that keeps every message
+// it is given (plain SMTP: the notify.email plugin allows that only to
+// this machine).
+type smtpSink struct {
+	ln   net.Listener
+	mu   sync.Mutex
+	msgs []string
+}
+
+func newSMTPSink(t *testing.T) *smtpSink {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &smtpSink{ln: ln}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.serve(c)
+		}
+	}()
+	return s
+}
+
+func (s *smtpSink) serve(c net.Conn) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	tp := textproto.NewConn(c)
+	_ = tp.PrintfLine("220 sink ESMTP")
+	for {
+		line, err := tp.ReadLine()
+		if err != nil {
+			return
+		}
+		cmd := strings.ToUpper(strings.Fields(line + " x")[0])
+		switch cmd {
+		case "EHLO", "HELO":
+			_ = tp.PrintfLine("250-sink")
+			_ = tp.PrintfLine("250 8BITMIME")
+		case "MAIL", "RCPT", "RSET", "NOOP":
+			_ = tp.PrintfLine("250 ok")
+		case "DATA":
+			_ = tp.PrintfLine("354 go ahead")
+			body, err := tp.ReadDotBytes()
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.msgs = append(s.msgs, string(body))
+			s.mu.Unlock()
+			_ = tp.PrintfLine("250 queued")
+		case "QUIT":
+			_ = tp.PrintfLine("221 bye")
+			return
+		default:
+			_ = tp.PrintfLine("502 unsupported")
+		}
+	}
+}
+
+func (s *smtpSink) messages() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.msgs...)
+}
+
+// TestAccountEmailLeavesThroughNotifyEmail: with the notify.email plugin
+// installed and enabled, a buyer's registration sends the verification
+// email over SMTP, and its link verifies the address.
+func TestAccountEmailLeavesThroughNotifyEmail(t *testing.T) {
+	t.Parallel()
+	sink := newSMTPSink(t)
+	_, port, _ := net.SplitHostPort(sink.ln.Addr().String())
+	dir := t.TempDir()
+	kassa(t, dir, "plugin", "install", buildPlugin(t, t.TempDir(), "notify-email"))
+	kassa(t, dir, "plugin", "settings", "notify.email", "--set",
+		`{"host":"127.0.0.1","port":`+port+`,"tls":"none","from_address":"shop@example.com","from_name":"Tea House"}`)
+	kassa(t, dir, "plugin", "enable", "notify.email")
+
+	in := start(t, dir, "--store-name", "Tea House", "--public-url", "https://tea.example")
+	defer in.stop()
+	var reg struct {
+		CustomerRegister struct{ UserErrors []struct{ Code string } }
+	}
+	in.graphql(`mutation { customerRegister(input: {email: "ada@example.com", password: "a long enough passphrase", firstName: "Ada"}) { userErrors { code } } }`, nil, &reg)
+	if len(reg.CustomerRegister.UserErrors) > 0 {
+		t.Fatalf("register: %+v", reg.CustomerRegister.UserErrors)
+	}
+
+	var msg string
+	deadline := time.Now().Add(30 * time.Second)
+	for msg == "" && time.Now().Before(deadline) {
+		if m := sink.messages(); len(m) > 0 {
+			msg = m[0]
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if msg == "" {
+		t.Fatalf("no email arrived within 30s\nkassa logs:\n%s", in.logs.String())
+	}
+	if !strings.Contains(msg, "ada@example.com") || !strings.Contains(msg, "Tea House") {
+		t.Fatalf("email lacks recipient or shop name:\n%s", msg)
+	}
+	// The body is quoted-printable: join soft line breaks, decode "=3D".
+	plain := strings.NewReplacer("=\r\n", "", "=\n", "", "=3D", "=").Replace(msg)
+	token := regexp.MustCompile(`https://tea\.example/account/verify-email\?token=([A-Za-z0-9_%.~-]+)`).FindStringSubmatch(plain)
+	if token == nil {
+		t.Fatalf("email has no verification link:\n%s", msg)
+	}
+	var ver struct {
+		CustomerVerifyEmail struct{ UserErrors []struct{ Code string } }
+	}
+	in.graphql(`mutation($t: String!) { customerVerifyEmail(input: {token: $t}) { userErrors { code } } }`, map[string]any{"t": unescape(token[1])}, &ver)
+	if len(ver.CustomerVerifyEmail.UserErrors) > 0 {
+		t.Fatalf("verification link token refused: %+v", ver.CustomerVerifyEmail.UserErrors)
+	}
+}
+
+func unescape(s string) string {
+	r := strings.NewReplacer("%2B", "+", "%2F", "/", "%3D", "=")
+	return r.Replace(s)
+}
