@@ -98,7 +98,9 @@ func TestPluginsInstalledEnabledAndGuarded(t *testing.T) {
 		t.Fatalf("health check of testpay failed:\n%s", body)
 	}
 	// Anonymous callers may not see plugins at all.
-	var anon struct{ Errors []struct{ Extensions map[string]any } }
+	var anon struct {
+		Errors []struct{ Extensions map[string]any }
+	}
 	raw := in.graphqlAs("", `{ plugins { id } }`)
 	_ = json.Unmarshal([]byte(raw), &anon)
 	if len(anon.Errors) == 0 || anon.Errors[0].Extensions["code"] != "UNAUTHENTICATED" {

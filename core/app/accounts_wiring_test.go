@@ -8,6 +8,7 @@ import (
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/events"
+	"github.com/kassahq/kassa/core/events/eventstest"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
 )
@@ -16,17 +17,37 @@ import (
 // database and one bus: a role change made on the first is enforced by the
 // second once the notice arrives, without a restart.
 func TestPolicyChangeReachesEveryInstance(t *testing.T) {
+	quiet := slog.New(slog.DiscardHandler)
+	// Two instances share one bus in memory, or each has its own
+	// connection to the external NATS server, as separate processes do.
+	buses := map[string]func(t *testing.T) (events.Bus, events.Bus){
+		"memory": func(t *testing.T) (events.Bus, events.Bus) {
+			bus := events.NewMemoryBus(quiet)
+			t.Cleanup(func() { _ = bus.Close() })
+			return bus, bus
+		},
+		"external nats": func(t *testing.T) (events.Bus, events.Bus) {
+			opt := eventstest.ExternalNATSOptions(t)
+			return eventstest.OpenNATS(t, *opt), eventstest.OpenNATS(t, *opt)
+		},
+	}
+	for name, makeBuses := range buses {
+		t.Run(name, func(t *testing.T) {
+			policyChangeReachesEveryInstance(t, quiet, makeBuses)
+		})
+	}
+}
+
+func policyChangeReachesEveryInstance(t *testing.T, quiet *slog.Logger, makeBuses func(t *testing.T) (events.Bus, events.Bus)) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		quiet := slog.New(slog.DiscardHandler)
-		bus := events.NewMemoryBus(quiet)
-		t.Cleanup(func() { _ = bus.Close() })
-		one, err := NewAccounts(ctx, db, AccountsOptions{Bus: bus, Logger: quiet})
+		busOne, busTwo := makeBuses(t)
+		one, err := NewAccounts(ctx, db, AccountsOptions{Bus: busOne, Logger: quiet})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer one.Close()
-		two, err := NewAccounts(ctx, db, AccountsOptions{Bus: bus, Logger: quiet})
+		two, err := NewAccounts(ctx, db, AccountsOptions{Bus: busTwo, Logger: quiet})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -65,7 +65,7 @@ func (systemOnly) Can(ctx context.Context, obj authz.Object, act authz.Action) e
 // gateways and the invoice rule (the notification channels need the
 // owner's mail server or endpoints, so they stay off). Secrets are generated (see SetUpDemoPlugins).
 var demoPluginSettings = map[string]map[string]any{
-	"payment.testpay": {"async_delay_ms": 2000},
+	"payment.testpay":  {"async_delay_ms": 2000},
 	"invoice.standard": {"issue_on": "on_paid", "number_prefix": "INV-"},
 	"payment.banktransfer": {
 		"account_holder": "Kassa Demo Shop", "iban": "DE89370400440532013000",

@@ -51,7 +51,7 @@ var accountMessages = map[string]struct {
 	template string
 	path     string
 }{
-	"kassa.customer.verification_requested":  {TemplateAccountVerifyEmail, "/account/verify-email"},
+	"kassa.customer.verification_requested":   {TemplateAccountVerifyEmail, "/account/verify-email"},
 	"kassa.customer.password_reset_requested": {TemplateAccountPasswordReset, "/account/reset-password"},
 	"kassa.staff.password_reset_requested":    {TemplateAccountPasswordReset, "/admin/reset-password"},
 	"kassa.staff.invited":                     {TemplateStaffInvitation, "/admin/accept-invitation"},
