@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kassahq/kassa/core/store"
 )
 
 // kassaBin is the binary built once for the whole package.
@@ -190,7 +193,22 @@ func TestServeHealthMetricsAndGracefulStop(t *testing.T) {
 	if rid := resp.Header.Get("X-Request-Id"); rid == "" {
 		t.Error("no X-Request-Id header")
 	}
+	// A write right before SIGTERM leaves events in the outbox; the
+	// graceful stop publishes them before exiting.
+	in.graphql(`mutation { customerRegister(input: {email: "late@example.com", password: "a long enough passphrase"}) { userErrors { code } } }`, nil, nil)
 	in.stop()
+	db, err := store.Open(context.Background(), filepath.Join(dir, "kassa.db"), store.Options{MaxOpenConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total, pending int
+	if err := db.NewRaw("SELECT count(*), count(*) - count(sent_at) FROM outbox_events").Scan(context.Background(), &total, &pending); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if total == 0 || pending != 0 {
+		t.Fatalf("after SIGTERM the outbox holds %d events, %d not published", total, pending)
+	}
 
 	// A second start on the same data directory finds the schema in place.
 	again := start(t, dir)
