@@ -108,10 +108,17 @@ func (s *Service) sendVerification(ctx context.Context, c *Customer) error {
 	if err != nil {
 		return err
 	}
-	if err := s.emit(ctx, SubjectCustomerVerificationRequested, TokenEvent{CustomerID: c.ID, Email: c.Email, Name: c.FirstName, Token: token, ExpiresAt: exp}); err != nil {
+	return s.handOn(ctx, SubjectCustomerVerificationRequested, TokenVerifyEmail,
+		TokenEvent{CustomerID: c.ID, Email: c.Email, Name: c.FirstName, Token: token, ExpiresAt: exp})
+}
+
+// handOn passes a single-use token to the notification consumer (through
+// an event in the current transaction) and, in development, to the log.
+func (s *Service) handOn(ctx context.Context, subject string, kind TokenKind, ev TokenEvent) error {
+	if err := s.emit(ctx, subject, ev); err != nil {
 		return err
 	}
-	s.deliver(ctx, TokenMessage{Kind: TokenVerifyEmail, Email: c.Email, Name: c.FirstName, Token: token, ExpiresAt: exp})
+	s.deliver(ctx, TokenMessage{Kind: kind, Email: ev.Email, Name: ev.Name, Token: ev.Token, ExpiresAt: ev.ExpiresAt})
 	return nil
 }
 
@@ -272,11 +279,8 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 		if err != nil {
 			return err
 		}
-		if err := s.emit(ctx, SubjectCustomerPasswordResetRequest, TokenEvent{CustomerID: c.ID, Email: c.Email, Name: c.FirstName, Token: token, ExpiresAt: exp}); err != nil {
-			return err
-		}
-		s.deliver(ctx, TokenMessage{Kind: TokenResetPassword, Email: c.Email, Name: c.FirstName, Token: token, ExpiresAt: exp})
-		return nil
+		return s.handOn(ctx, SubjectCustomerPasswordResetRequest, TokenResetPassword,
+			TokenEvent{CustomerID: c.ID, Email: c.Email, Name: c.FirstName, Token: token, ExpiresAt: exp})
 	})
 }
 

@@ -198,12 +198,8 @@ func (s *Service) Invite(ctx context.Context, email, name string, roles []string
 		if err := s.st.insertInvitation(ctx, inv); err != nil {
 			return err
 		}
-		if err := s.emit(ctx, SubjectStaffInvited, TokenEvent{InvitationID: inv.ID, Email: inv.Email, Name: inv.Name,
-			Roles: roles, Token: token, ExpiresAt: inv.ExpiresAt}); err != nil {
-			return err
-		}
-		s.deliver(ctx, TokenMessage{Kind: TokenStaffInvitation, Email: inv.Email, Name: inv.Name, Token: token, ExpiresAt: inv.ExpiresAt})
-		return nil
+		return s.handOn(ctx, SubjectStaffInvited, TokenStaffInvitation, TokenEvent{InvitationID: inv.ID, Email: inv.Email, Name: inv.Name,
+			Roles: roles, Token: token, ExpiresAt: inv.ExpiresAt})
 	})
 	if err != nil {
 		return nil, err
@@ -571,11 +567,8 @@ func (s *Service) RequestStaffPasswordReset(ctx context.Context, email string) e
 		if err != nil {
 			return err
 		}
-		if err := s.emit(ctx, SubjectStaffPasswordResetRequest, TokenEvent{StaffID: m.ID, Email: m.Email, Name: m.Name, Token: token, ExpiresAt: exp}); err != nil {
-			return err
-		}
-		s.deliver(ctx, TokenMessage{Kind: TokenStaffReset, Email: m.Email, Name: m.Name, Token: token, ExpiresAt: exp})
-		return nil
+		return s.handOn(ctx, SubjectStaffPasswordResetRequest, TokenStaffReset,
+			TokenEvent{StaffID: m.ID, Email: m.Email, Name: m.Name, Token: token, ExpiresAt: exp})
 	})
 }
 
