@@ -123,3 +123,18 @@ func TestPluginsInstalledEnabledAndGuarded(t *testing.T) {
 		t.Fatalf("verify accepted a tampered binary (err %v):\n%s", err, out)
 	}
 }
+
+// TestPluginAutoInstall: an image that ships its plugins in the plugin
+// directory gets them installed (and pinned) at the first start.
+func TestPluginAutoInstall(t *testing.T) {
+	t.Parallel()
+	dir, pluginDir := t.TempDir(), t.TempDir()
+	buildPlugin(t, pluginDir, "banktransfer")
+	in := start(t, dir, "--plugin-dir", pluginDir, "--plugin-autoinstall")
+	in.stop()
+	out := kassa(t, dir, "plugin", "list", "--plugin-dir", pluginDir)
+	if !strings.Contains(out, "payment.banktransfer") {
+		t.Fatalf("plugin not installed at start:\n%s\nlogs:\n%s", out, in.logs.String())
+	}
+	kassa(t, dir, "plugin", "verify", "--plugin-dir", pluginDir)
+}

@@ -166,6 +166,15 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return nil, err
 	}
 	a.onClose("plugins", a.Plugins.Close)
+	if cfg.PluginAutoInstall {
+		ids, err := InstallNewPlugins(ctx, a.Plugins, cfg.Plugins(), a.Log)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) > 0 {
+			a.Log.Info("plugins installed from the plugin directory", "plugins", ids)
+		}
+	}
 	a.Catalog = catalog.NewService(a.DB, a.Authz, catalog.WithOutbox(a.Outbox))
 
 	// Consumers: account emails leave through the enabled notification

@@ -5,9 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
+	"os"
+	"path/filepath"
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/config"
@@ -46,6 +49,44 @@ func NewPlugins(cfg config.Config, db *store.DB, az authz.Authorizer, log *slog.
 		svc.Supervise()
 	}
 	return svc, nil
+}
+
+// InstallNewPlugins installs every executable file in the plugin directory
+// that no catalog entry names yet, as the system subject, and returns the
+// ids installed. A file whose plugin id is installed under another file is
+// skipped with a warning: replacing a pinned binary stays a deliberate
+// `kassa plugin install --replace`.
+func InstallNewPlugins(ctx context.Context, svc *plugin.Service, dir string, log *slog.Logger) ([]string, error) {
+	ctx = authz.WithSubject(ctx, authz.SystemSubject("autoinstall"))
+	list, err := svc.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	for _, p := range list {
+		known[p.FileName] = true
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read plugin dir: %w", err)
+	}
+	var installed []string
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() || info.Mode().Perm()&0o111 == 0 || known[e.Name()] {
+			continue
+		}
+		res, err := svc.Install(ctx, filepath.Join(dir, e.Name()), plugin.InstallOptions{})
+		if err != nil {
+			log.Warn("plugin not installed", "file", e.Name(), "err", err)
+			continue
+		}
+		installed = append(installed, res.Plugin.ID)
+	}
+	return installed, nil
 }
 
 // systemOnly authorizes the system subject only. The CLI runs as

@@ -66,6 +66,13 @@ type Config struct {
 	// Directory holding plugin executables. Defaults to DATA_DIR/plugins.
 	PluginDir string `env:"KASSA_PLUGIN_DIR" flag:"plugin-dir" yaml:"plugin_dir"`
 
+	// Install, at start, every executable in the plugin directory that is
+	// not installed yet (trust on first sight: its sha256 is pinned then,
+	// and a later replacement is refused as always). Meant for container
+	// images that ship their plugins; elsewhere install with
+	// `kassa plugin install`.
+	PluginAutoInstall bool `env:"KASSA_PLUGIN_AUTOINSTALL" flag:"plugin-autoinstall" yaml:"plugin_autoinstall" default:"false"`
+
 	// How long a graceful shutdown waits for requests in flight and the
 	// outbox to drain.
 	ShutdownTimeout time.Duration `env:"KASSA_SHUTDOWN_TIMEOUT" flag:"shutdown-timeout" yaml:"shutdown_timeout" default:"15s"`
@@ -251,20 +258,21 @@ func setField(f reflect.Value, s string) error {
 
 // summaries are the one-line help texts of the settings.
 var summaries = map[string]string{
-	"DataDir":         "directory for the SQLite database, NATS store, plugins and secret key",
-	"HTTPAddr":        "address to listen on",
-	"PublicURL":       "public base URL of the shop (return and notify URLs)",
-	"DatabaseURL":     "postgres://... for PostgreSQL; empty for SQLite in the data dir",
-	"NATSURL":         "external NATS URL; empty runs an embedded NATS",
-	"SecretKey":       "master key for secrets at rest (32 bytes, base64 or hex); empty generates DATA_DIR/secret.key",
-	"Env":             "development or production",
-	"LogLevel":        "debug, info, warn or error",
-	"LogFormat":       "text or json",
-	"PluginDir":       "directory of plugin executables (default DATA_DIR/plugins)",
-	"ShutdownTimeout": "graceful shutdown limit",
-	"SeedDemo":        "seed the demo shop when the catalog is empty",
-	"TrustProxy":      "trust X-Forwarded-For from a reverse proxy in front",
-	"StoreName":       "the shop's name in emails and pages",
+	"DataDir":           "directory for the SQLite database, NATS store, plugins and secret key",
+	"HTTPAddr":          "address to listen on",
+	"PublicURL":         "public base URL of the shop (return and notify URLs)",
+	"DatabaseURL":       "postgres://... for PostgreSQL; empty for SQLite in the data dir",
+	"NATSURL":           "external NATS URL; empty runs an embedded NATS",
+	"SecretKey":         "master key for secrets at rest (32 bytes, base64 or hex); empty generates DATA_DIR/secret.key",
+	"Env":               "development or production",
+	"LogLevel":          "debug, info, warn or error",
+	"LogFormat":         "text or json",
+	"PluginDir":         "directory of plugin executables (default DATA_DIR/plugins)",
+	"ShutdownTimeout":   "graceful shutdown limit",
+	"SeedDemo":          "seed the demo shop when the catalog is empty",
+	"TrustProxy":        "trust X-Forwarded-For from a reverse proxy in front",
+	"StoreName":         "the shop's name in emails and pages",
+	"PluginAutoInstall": "install new executables found in the plugin dir at start (container images)",
 }
 
 // Reference writes a table of every setting: flag, environment variable,
