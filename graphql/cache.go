@@ -22,9 +22,10 @@ import (
 // anonymous visitor gets the same answer. The cache keeps those answers
 // until the catalog changes (the app calls InvalidateCache on every
 // catalog event, from any instance) or TTL passes, whichever comes first.
-// Only operations run by anonymous callers whose root fields are all in
-// PublicFields are cached, so nothing personal (carts, customers, staff
-// views with drafts) is ever shared.
+// Only operations whose root fields are all in PublicFields are cached,
+// and only for callers who see the public catalog: guests and signed-in
+// buyers (see audience). Nothing personal (carts, a customer's own data,
+// staff views with drafts) is ever shared.
 type CacheOptions struct {
 	// PublicFields are the root Query fields whose result depends only on
 	// their arguments for anonymous callers.
@@ -74,14 +75,16 @@ func newResponseCache(o CacheOptions, reg prometheus.Registerer) *responseCache 
 	return c
 }
 
-// key hashes what determines the answer of a public read.
-func cacheKey(req Request) ([32]byte, [32]byte, bool) {
+// key hashes what determines the answer of a public read: the audience,
+// the document and the variables.
+func cacheKey(audience string, req Request) ([32]byte, [32]byte, bool) {
 	vars, err := json.Marshal(req.Variables) // map keys are sorted: canonical
 	if err != nil {
 		return [32]byte{}, [32]byte{}, false
 	}
 	doc := sha256.Sum256([]byte(req.OperationName + "\x00" + req.Query))
 	h := sha256.New()
+	h.Write([]byte(audience))
 	h.Write(doc[:])
 	h.Write(vars)
 	var k [32]byte
@@ -118,9 +121,17 @@ func (c *responseCache) invalidate() {
 	c.mu.Unlock()
 }
 
-// cacheable reports whether the subject may share answers.
-func cacheableSubject(ctx context.Context) bool {
-	return authz.SubjectFrom(ctx).Kind == authz.Anonymous
+// audience names the catalog view the caller gets, so callers with the
+// same view share answers. Guests and buyers see the public catalog today;
+// a buyer-specific view (B2B price lists) would become an audience of its
+// own here. Staff, API keys and the system may see drafts and stock
+// details their permissions allow: never cached.
+func audience(ctx context.Context) (string, bool) {
+	switch authz.SubjectFrom(ctx).Kind {
+	case authz.Anonymous, authz.Customer:
+		return "public", true
+	}
+	return "", false
 }
 
 // rootRecorder collects the root fields an execution resolved.

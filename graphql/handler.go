@@ -164,8 +164,8 @@ func (s *Server) Exec(ctx context.Context, req Request) *Response {
 		gen       uint64
 		rec       *rootRecorder
 	)
-	if s.cache != nil && cacheableSubject(ctx) {
-		key, doc, cacheable = cacheKey(req)
+	if aud, ok := audience(ctx); ok && s.cache != nil {
+		key, doc, cacheable = cacheKey(aud, req)
 		if v, judged := s.cache.verdicts.Load(doc); judged && !v.(bool) {
 			cacheable = false
 		}

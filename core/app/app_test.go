@@ -29,10 +29,16 @@ func TestPublicReadsCachedAndInvalidated(t *testing.T) {
 	if got := counter(t, ta, "kassa_graphql_cache_hits_total"); got != before+1 {
 		t.Fatalf("second identical anonymous read was not a cache hit (hits %v -> %v)", before, got)
 	}
+	// Signed-in buyers see the public catalog too and share the answers.
+	buyer := authz.Subject{Kind: authz.Customer, ID: "cus_1", Roles: []string{"customer"}, Store: authz.DefaultStore}
+	ta.Exec(buyer, list, nil)
+	if got := counter(t, ta, "kassa_graphql_cache_hits_total"); got != before+2 {
+		t.Fatalf("a buyer's catalog read was not served from the cache")
+	}
 	// Staff reads are never cached: they may see drafts.
 	ta.Exec(owner, list, nil)
 	ta.Exec(owner, list, nil)
-	if got := counter(t, ta, "kassa_graphql_cache_hits_total"); got != before+1 {
+	if got := counter(t, ta, "kassa_graphql_cache_hits_total"); got != before+2 {
 		t.Fatalf("staff read was served from the cache")
 	}
 
