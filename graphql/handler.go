@@ -173,7 +173,7 @@ func (s *Server) Exec(ctx context.Context, req Request) *Response {
 	if cacheable {
 		if data, ok := s.cache.get(key); ok {
 			s.cache.hits.Inc()
-			s.observe(req.Query, "ok", start)
+			s.observe(req, "ok", start)
 			return &Response{Data: data}
 		}
 		s.cache.misses.Inc()
@@ -200,7 +200,7 @@ func (s *Server) Exec(ctx context.Context, req Request) *Response {
 	if len(out.Errors) > 0 {
 		outcome = "error"
 	}
-	s.observe(req.Query, outcome, start)
+	s.observe(req, outcome, start)
 	return out
 }
 
@@ -212,9 +212,9 @@ func (s *Server) InvalidateCache() {
 	}
 }
 
-func (s *Server) observe(query, outcome string, start time.Time) {
+func (s *Server) observe(req Request, outcome string, start time.Time) {
 	if s.latency != nil {
-		s.latency.WithLabelValues(operationType(query), outcome).Observe(time.Since(start).Seconds())
+		s.latency.WithLabelValues(operationLabel(req), outcome).Observe(time.Since(start).Seconds())
 	}
 }
 
@@ -277,15 +277,13 @@ func Code(err error) (code, message string) {
 	return "INTERNAL", err.Error()
 }
 
-func operationType(q string) string {
-	t := strings.TrimSpace(q)
-	switch {
-	case strings.HasPrefix(t, "mutation"):
-		return "mutation"
-	case strings.HasPrefix(t, "subscription"):
-		return "subscription"
+// operationLabel is the metric label of an operation's type.
+func operationLabel(req Request) string {
+	kind, err := operationKind(req.Query, req.OperationName)
+	if err != nil {
+		return "invalid"
 	}
-	return "query"
+	return kind
 }
 
 type panicHandler struct{ log *slog.Logger }
@@ -316,8 +314,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		if operationType(req.Query) != "query" {
-			writeJSON(w, http.StatusMethodNotAllowed, badRequest("mutations must be sent with POST"))
+		// GET is what a link or an image tag sends, with the browser's
+		// cookies and no anti-CSRF header: it may only read.
+		if kind, err := operationKind(req.Query, req.OperationName); err != nil || kind != "query" {
+			writeJSON(w, http.StatusMethodNotAllowed, badRequest("only queries may be sent with GET; send mutations with POST"))
 			return
 		}
 		writeResponse(w, s.Exec(r.Context(), req))

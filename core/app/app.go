@@ -197,7 +197,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Logger:     a.Log,
 		Registerer: a.Metrics,
 		PerRequest: func(ctx context.Context) context.Context {
-			return loader.Attach(ctx, loader.New(loader.Services{Catalog: a.Catalog}))
+			return loader.Attach(ctx, loader.New(loader.Services{Catalog: a.Catalog, Customers: a.Accounts.Service}))
 		},
 		Cache: &graphql.CacheOptions{PublicFields: publicQueryFields, TTL: 30 * time.Second},
 	})

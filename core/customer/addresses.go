@@ -62,6 +62,20 @@ func (s *Service) Addresses(ctx context.Context, customerID string) ([]*Address,
 	return s.st.addressesOf(ctx, customerID)
 }
 
+// AddressesByCustomerIDs returns the address books of the given buyers,
+// by customer id, oldest first, with one query for any number of buyers:
+// the GraphQL loaders call it once per page. It applies the rule of
+// Addresses to every id, all or nothing: staff with customer:read get
+// any buyer's book; a buyer holding customer:read:own gets their own, and
+// asking for anyone else's fails the whole call with the error Addresses
+// gives for it. A buyer without addresses is missing from the map.
+func (s *Service) AddressesByCustomerIDs(ctx context.Context, customerIDs []string) (map[string][]*Address, error) {
+	if err := s.ownAllOrNotFound(ctx, authz.Customers, authz.Read, customerIDs, errCustomerNotFound); err != nil {
+		return nil, err
+	}
+	return s.st.addressesByCustomerIDs(ctx, customerIDs)
+}
+
 // Address returns one address, under the same rule as Addresses.
 func (s *Service) Address(ctx context.Context, addressID string) (*Address, error) {
 	if err := authz.MayOwn(ctx, s.roles, authz.Customers, authz.Read); err != nil {

@@ -11,7 +11,11 @@
 // (see core/authz): a buyer reaches their own profile, addresses and data
 // through the ":own" permissions, staff reach everyone's with the plain
 // ones. Sign-in, sign-out and the methods that redeem a token are open to
-// everyone, since the credential they carry is the check.
+// everyone, since the credential they carry is the check. The batch
+// getters (AddressesByCustomerIDs, TagsByCustomerIDs, GroupsByCustomerIDs)
+// answer any number of buyers with one query, for the GraphQL
+// dataloaders, under the rules of the single getters: one id the caller
+// may not reach fails the whole call.
 //
 // Secrets: passwords are hashed with argon2id (OWASP parameters, the whole
 // password, however long), the most common passwords are refused

@@ -49,6 +49,16 @@ func (s *Service) Tags(ctx context.Context, customerID string) ([]string, error)
 	return s.st.tagsOf(ctx, customerID)
 }
 
+// TagsByCustomerIDs returns the tags of the given buyers, by customer id,
+// sorted, with one query for any number of buyers. Staff only, like Tags:
+// needs customer:read. A buyer without tags is missing from the map.
+func (s *Service) TagsByCustomerIDs(ctx context.Context, customerIDs []string) (map[string][]string, error) {
+	if err := s.roles.Can(ctx, authz.Customers, authz.Read); err != nil {
+		return nil, err
+	}
+	return s.st.tagsByCustomerIDs(ctx, customerIDs)
+}
+
 // AddTags tags a buyer. Needs customer:write.
 func (s *Service) AddTags(ctx context.Context, customerID string, tags []string) (*Customer, error) {
 	return s.changeTags(ctx, customerID, tags, s.st.addTags)
@@ -171,6 +181,17 @@ func (s *Service) GroupsOf(ctx context.Context, customerID string) ([]*Group, er
 		return nil, err
 	}
 	return s.st.groupsOf(ctx, customerID)
+}
+
+// GroupsByCustomerIDs returns the groups of the given buyers, by customer
+// id, by name, with one query for any number of buyers. Staff only, like
+// GroupsOf: needs customer:read. A buyer in no group is missing from the
+// map.
+func (s *Service) GroupsByCustomerIDs(ctx context.Context, customerIDs []string) (map[string][]*Group, error) {
+	if err := s.roles.Can(ctx, authz.Customers, authz.Read); err != nil {
+		return nil, err
+	}
+	return s.st.groupsByCustomerIDs(ctx, customerIDs)
 }
 
 // GroupSize counts a group's members. Needs customer:read.

@@ -186,6 +186,24 @@ func (st *Store) addressesOf(ctx context.Context, customerID string) ([]*Address
 	return out, nil
 }
 
+// addressesByCustomerIDs returns the address books of the given buyers,
+// by customer id, oldest first, with one query.
+func (st *Store) addressesByCustomerIDs(ctx context.Context, customerIDs []string) (map[string][]*Address, error) {
+	out := make(map[string][]*Address, len(customerIDs))
+	if len(customerIDs) == 0 {
+		return out, nil
+	}
+	var rows []*Address
+	if err := st.conn(ctx).NewSelect().Model(&rows).Where("customer_id IN (?)", bun.In(customerIDs)).
+		OrderExpr("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list addresses of customers: %w", err)
+	}
+	for _, a := range rows {
+		out[a.CustomerID] = append(out[a.CustomerID], a)
+	}
+	return out, nil
+}
+
 func (st *Store) countAddresses(ctx context.Context, customerID string) (int, error) {
 	n, err := st.conn(ctx).NewSelect().Model((*Address)(nil)).Where("customer_id = ?", customerID).Count(ctx)
 	if err != nil {
@@ -275,6 +293,31 @@ func (st *Store) groupsOf(ctx context.Context, customerID string) ([]*Group, err
 	return out, nil
 }
 
+// groupsByCustomerIDs returns the groups of the given buyers, by
+// customer id, by name, with one query.
+func (st *Store) groupsByCustomerIDs(ctx context.Context, customerIDs []string) (map[string][]*Group, error) {
+	out := make(map[string][]*Group, len(customerIDs))
+	if len(customerIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		Group      `bun:",extend"`
+		CustomerID string `bun:"customer_id"`
+	}
+	if err := st.conn(ctx).NewSelect().Model(&rows).
+		Column("id", "name", "description", "created_at", "updated_at").
+		ColumnExpr("m.customer_id AS customer_id").
+		Join("JOIN customer_group_members AS m ON m.group_id = ?TableAlias.id").
+		Where("m.customer_id IN (?)", bun.In(customerIDs)).
+		OrderExpr("?TableAlias.name").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list groups of customers: %w", err)
+	}
+	for i := range rows {
+		out[rows[i].CustomerID] = append(out[rows[i].CustomerID], &rows[i].Group)
+	}
+	return out, nil
+}
+
 func (st *Store) addMembers(ctx context.Context, groupID string, customerIDs []string, now time.Time) error {
 	if len(customerIDs) == 0 {
 		return nil
@@ -316,6 +359,24 @@ func (st *Store) tagsOf(ctx context.Context, customerID string) ([]string, error
 	if err := st.conn(ctx).NewSelect().Model((*customerTag)(nil)).Column("tag").
 		Where("customer_id = ?", customerID).OrderExpr("tag").Scan(ctx, &out); err != nil {
 		return nil, fmt.Errorf("list tags: %w", err)
+	}
+	return out, nil
+}
+
+// tagsByCustomerIDs returns the tags of the given buyers, by customer id,
+// sorted, with one query.
+func (st *Store) tagsByCustomerIDs(ctx context.Context, customerIDs []string) (map[string][]string, error) {
+	out := make(map[string][]string, len(customerIDs))
+	if len(customerIDs) == 0 {
+		return out, nil
+	}
+	var rows []customerTag
+	if err := st.conn(ctx).NewSelect().Model(&rows).Where("customer_id IN (?)", bun.In(customerIDs)).
+		OrderExpr("customer_id, tag").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list tags of customers: %w", err)
+	}
+	for _, r := range rows {
+		out[r.CustomerID] = append(out[r.CustomerID], r.Tag)
 	}
 	return out, nil
 }

@@ -1,12 +1,13 @@
 // Package loader holds the per-request dataloaders of the GraphQL API, so
-// that a page of products with their variants, prices and stock costs a
-// fixed number of queries whatever the page size.
+// that a page of products with their variants, prices and stock, or a page
+// of buyers with their addresses, tags and groups, costs a fixed number of
+// queries whatever the page size.
 //
 // The application makes one set per request and puts it in the context:
 //
 //	srv, err := graphql.New(services, graphql.Options{
 //		PerRequest: func(ctx context.Context) context.Context {
-//			return loader.Attach(ctx, loader.New(loader.Services{Catalog: catalogService}))
+//			return loader.Attach(ctx, loader.New(loader.Services{Catalog: catalogService, Customers: accounts}))
 //		},
 //	})
 //
@@ -20,11 +21,15 @@ import (
 	"context"
 
 	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/customer"
 )
 
 // Services are the core services the loaders read from.
 type Services struct {
 	Catalog *catalog.Service
+	// Customers are the accounts; nil leaves the customer loaders nil
+	// (resolvers then make their own, see graphql/resolver).
+	Customers *customer.Service
 }
 
 // Loaders is one request's set of dataloaders.
@@ -38,6 +43,15 @@ type Loaders struct {
 	Inventory *Group[string, catalog.InventoryLevel]
 	// Collections loads a product's collections, by product id.
 	Collections *Group[string, []catalog.Collection]
+
+	// Addresses loads a buyer's address book, oldest first, by customer
+	// id. Default addresses are looked up in it, not loaded one by one.
+	Addresses *Group[string, []*customer.Address]
+	// CustomerTags loads a buyer's tags, sorted, by customer id.
+	CustomerTags *Group[string, []string]
+	// CustomerGroups loads the groups a buyer belongs to, by name, by
+	// customer id.
+	CustomerGroups *Group[string, []*customer.Group]
 }
 
 // New returns a fresh set of loaders over s. Make one per request: the
@@ -69,6 +83,11 @@ func New(s Services) *Loaders {
 		l.Inventory.Want(ids...)
 		return m, nil
 	})
+	if s.Customers != nil {
+		l.Addresses = NewGroup(s.Customers.AddressesByCustomerIDs)
+		l.CustomerTags = NewGroup(s.Customers.TagsByCustomerIDs)
+		l.CustomerGroups = NewGroup(s.Customers.GroupsByCustomerIDs)
+	}
 	return l
 }
 
@@ -77,6 +96,18 @@ func New(s Services) *Loaders {
 func (l *Loaders) WantProducts(ids ...string) {
 	l.Variants.Want(ids...)
 	l.Collections.Want(ids...)
+}
+
+// WantCustomers announces the buyers of a page to the loaders keyed by
+// customer id. Without customer loaders (Services.Customers was nil) it
+// does nothing.
+func (l *Loaders) WantCustomers(ids ...string) {
+	if l.Addresses == nil {
+		return
+	}
+	l.Addresses.Want(ids...)
+	l.CustomerTags.Want(ids...)
+	l.CustomerGroups.Want(ids...)
 }
 
 type ctxKey struct{}

@@ -10,6 +10,7 @@ import (
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/kit/page"
+	"github.com/kassahq/kassa/graphql/loader"
 )
 
 // public marks an operation open to everyone: signing in and redeeming a
@@ -54,6 +55,17 @@ var customerOperations = map[string]Permission{
 
 // customerRoot resolves the buyers' queries and mutations.
 type customerRoot struct{ svc *customer.Service }
+
+// loaders returns the request's loaders for a query's page of buyers.
+// Without customer loaders in ctx (a server built without
+// Options.PerRequest, or with loaders over the catalog only) it makes a
+// set for this top-level field, so the page is still batched.
+func (r *customerRoot) loaders(ctx context.Context) *loader.Loaders {
+	if l := loader.From(ctx); l != nil && l.Addresses != nil {
+		return l
+	}
+	return customerLoaders(r.svc)
+}
 
 // SessionTransport carries a session token to the client and back: the
 // HTTP middleware (graphql.Authenticate) puts one in the context of each
@@ -144,7 +156,7 @@ func (r *customerRoot) Customers(ctx context.Context, args struct {
 	if err != nil {
 		return nil, err
 	}
-	return newConn(p, func(c *customer.Customer) *customerResolver { return newCustomer(r.svc, c) }), nil
+	return newCustomerConn(r.svc, r.loaders(ctx), p), nil
 }
 
 // CustomerGroups resolves Query.customerGroups.

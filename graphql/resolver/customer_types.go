@@ -10,6 +10,7 @@ import (
 
 	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/kit/page"
+	"github.com/kassahq/kassa/graphql/loader"
 )
 
 // conn resolves a Relay connection of already converted nodes.
@@ -46,17 +47,40 @@ type edge[R any] struct {
 func (e *edge[R]) Cursor() string { return e.cursor }
 func (e *edge[R]) Node() R        { return e.node }
 
-// customerResolver resolves Customer.
+// customerResolver resolves Customer. Its address book, tags and groups
+// come from l, the loaders it shares with the other buyers of its page.
 type customerResolver struct {
 	c   *customer.Customer
 	svc *customer.Service
+	l   *loader.Loaders
 }
 
+// newCustomer resolves a buyer shown alone (Query.me, a mutation's
+// payload) with loaders of its own: mutations of one document run one
+// after another, and a payload must not show what an earlier payload
+// cached before this mutation changed it.
 func newCustomer(svc *customer.Service, c *customer.Customer) *customerResolver {
 	if c == nil {
 		return nil
 	}
-	return &customerResolver{c: c, svc: svc}
+	return &customerResolver{c: c, svc: svc, l: customerLoaders(svc)}
+}
+
+// customerLoaders returns a fresh set of loaders over the accounts.
+func customerLoaders(svc *customer.Service) *loader.Loaders {
+	return loader.New(loader.Services{Customers: svc})
+}
+
+// newCustomerConn resolves a page of buyers sharing l, and announces them
+// to it: the address books, tags and groups of the whole page are one
+// query each.
+func newCustomerConn(svc *customer.Service, l *loader.Loaders, p page.Page[*customer.Customer]) *conn[*customerResolver] {
+	ids := make([]string, len(p.Items))
+	for i, c := range p.Items {
+		ids[i] = c.ID
+	}
+	l.WantCustomers(ids...)
+	return newConn(p, func(c *customer.Customer) *customerResolver { return &customerResolver{c: c, svc: svc, l: l} })
 }
 
 func (r *customerResolver) ID() gql.ID             { return gql.ID(r.c.ID) }
@@ -80,7 +104,7 @@ func (r *customerResolver) ErasedAt() *catalogTime {
 }
 
 func (r *customerResolver) Addresses(ctx context.Context) ([]*addressResolver, error) {
-	as, err := r.svc.Addresses(ctx, r.c.ID)
+	as, err := r.l.Addresses.Get(ctx, r.c.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -91,15 +115,22 @@ func (r *customerResolver) Addresses(ctx context.Context) ([]*addressResolver, e
 	return out, nil
 }
 
+// defaultAddress finds the default address id in the buyer's address book
+// (loaded once for the page) instead of loading it on its own.
 func (r *customerResolver) defaultAddress(ctx context.Context, id *string) (*addressResolver, error) {
 	if id == nil {
 		return nil, nil
 	}
-	a, err := r.svc.Address(ctx, *id)
+	as, err := r.l.Addresses.Get(ctx, r.c.ID)
 	if err != nil {
 		return nil, err
 	}
-	return &addressResolver{a}, nil
+	for _, a := range as {
+		if a.ID == *id {
+			return &addressResolver{a}, nil
+		}
+	}
+	return nil, nil
 }
 
 func (r *customerResolver) DefaultShippingAddress(ctx context.Context) (*addressResolver, error) {
@@ -120,7 +151,7 @@ func (r *customerResolver) Note(ctx context.Context) (*string, error) {
 }
 
 func (r *customerResolver) Tags(ctx context.Context) (*[]string, error) {
-	tags, err := r.svc.Tags(ctx, r.c.ID)
+	tags, err := r.l.CustomerTags.Get(ctx, r.c.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +162,7 @@ func (r *customerResolver) Tags(ctx context.Context) (*[]string, error) {
 }
 
 func (r *customerResolver) Groups(ctx context.Context) (*[]*groupResolver, error) {
-	gs, err := r.svc.GroupsOf(ctx, r.c.ID)
+	gs, err := r.l.CustomerGroups.Get(ctx, r.c.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,223 @@
+package resolver_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/catalog/catalogtest"
+	"github.com/kassahq/kassa/core/customer"
+	"github.com/kassahq/kassa/core/customer/customertest"
+	"github.com/kassahq/kassa/core/store"
+	"github.com/kassahq/kassa/core/store/storetest"
+	"github.com/kassahq/kassa/graphql"
+	"github.com/kassahq/kassa/graphql/loader"
+	"github.com/kassahq/kassa/graphql/resolver"
+)
+
+// newAccountsServer returns a GraphQL server over acc and a catalog on db.
+// With perRequest it makes loaders per request as the application does;
+// without, the resolvers make their own.
+func newAccountsServer(t testing.TB, db *store.DB, acc *customer.Service, perRequest bool) *graphql.Server {
+	t.Helper()
+	cat := catalogtest.NewService(db)
+	var opts graphql.Options
+	if perRequest {
+		opts.PerRequest = func(ctx context.Context) context.Context {
+			return loader.Attach(ctx, loader.New(loader.Services{Catalog: cat, Customers: acc}))
+		}
+	}
+	srv, err := graphql.New(resolver.Services{Catalog: cat, Accounts: acc}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
+// customerListQuery is the admin's customer list: the query the customer
+// loaders exist for.
+const customerListQuery = `query($first: Int) { customers(first: $first) { edges { node { id email
+	addresses { id city }
+	defaultShippingAddress { id city }
+	defaultBillingAddress { id }
+	tags
+	groups { name }
+} } } }`
+
+// wantNode is what customerListQuery must answer for b.
+func wantNode(b customertest.Seeded) map[string]any {
+	addrs := []any{}
+	var ship, bill any
+	for _, a := range b.Addresses {
+		addrs = append(addrs, map[string]any{"id": a.ID, "city": a.City})
+		if b.DefaultShippingAddressID != nil && *b.DefaultShippingAddressID == a.ID {
+			ship = map[string]any{"id": a.ID, "city": a.City}
+		}
+		if b.DefaultBillingAddressID != nil && *b.DefaultBillingAddressID == a.ID {
+			bill = map[string]any{"id": a.ID}
+		}
+	}
+	tags := []any{}
+	for _, tag := range b.Tags {
+		tags = append(tags, tag)
+	}
+	groups := []any{}
+	for _, g := range b.Groups {
+		groups = append(groups, map[string]any{"name": g.Name})
+	}
+	return map[string]any{"id": b.ID, "email": b.Email, "addresses": addrs, "defaultShippingAddress": ship,
+		"defaultBillingAddress": bill, "tags": tags, "groups": groups}
+}
+
+// TestCustomerListQueryCountIsFixed proves the customer list has no N+1:
+// 3 or 20 buyers with their addresses, default addresses, tags and groups
+// cost the same few SQL statements, with the application's per-request
+// loaders and with the ones the resolvers make when there are none.
+func TestCustomerListQueryCountIsFixed(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		acc := customertest.NewService(t, db)
+		buyers := customertest.SeedBuyers(t, acc, 25)
+		counter := &queryCounter{}
+		db.AddQueryHook(counter)
+		staff := customertest.Staff(authz.RoleSupport)
+		for _, perRequest := range []bool{true, false} {
+			t.Run(fmt.Sprint("perRequest=", perRequest), func(t *testing.T) {
+				srv := newAccountsServer(t, db, acc, perRequest)
+				count := func(first int) int64 {
+					counter.n.Store(0)
+					r := run(t, srv, staff, customerListQuery, map[string]any{"first": first})
+					n := counter.n.Load()
+					edges, _ := dig(r.data, "customers", "edges").([]any)
+					if len(edges) != first || len(r.codes) > 0 {
+						t.Fatalf("first=%d: errors %v, response %s", first, r.codes, r.raw)
+					}
+					// Newest first: the last seeded buyer leads.
+					for i, e := range edges {
+						want := wantNode(buyers[len(buyers)-1-i])
+						if diff := cmp.Diff(want, dig(e, "node")); diff != "" {
+							t.Fatalf("first=%d, buyer %d (-want +got):\n%s", first, i, diff)
+						}
+					}
+					return n
+				}
+				small, large := count(3), count(20)
+				t.Logf("queries for 3 customers: %d, for 20: %d", small, large)
+				if small != large {
+					t.Fatalf("listing 3 customers ran %d queries, 20 ran %d: the count grows with the page", small, large)
+				}
+				if large > 4 {
+					t.Fatalf("listing ran %d queries, want at most 4 (customers, addresses, tags, groups)", large)
+				}
+			})
+		}
+	})
+}
+
+// TestCustomerFieldsKeepTheirPermissions runs the batched fields as each
+// kind of caller: a buyer reads their own address book but not their tags
+// or groups and never another buyer; staff without customer read get
+// nothing.
+func TestCustomerFieldsKeepTheirPermissions(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		acc := customertest.NewService(t, db)
+		buyers := customertest.SeedBuyers(t, acc, 3)
+		ana, ben := buyers[2], buyers[1] // with two addresses and one
+		srv := newAccountsServer(t, db, acc, true)
+		const book = `addresses { city } defaultShippingAddress { city } defaultBillingAddress { city }`
+		tests := []struct {
+			name  string
+			ctx   context.Context
+			query string
+			vars  map[string]any
+			want  string
+			codes []string
+		}{
+			{
+				name:  "a buyer reads their own address book",
+				ctx:   customertest.Buyer(ana.ID),
+				query: `{ me { ` + book + ` } }`,
+				want:  `{"me": {"addresses": [{"city": "City 2-0"}, {"city": "City 2-1"}], "defaultShippingAddress": {"city": "City 2-1"}, "defaultBillingAddress": {"city": "City 2-0"}}}`,
+			},
+			{
+				name:  "a buyer reads themselves by id",
+				ctx:   customertest.Buyer(ana.ID),
+				query: `query($id: ID!) { customer(id: $id) { ` + book + ` } }`,
+				vars:  map[string]any{"id": ana.ID},
+				want:  `{"customer": {"addresses": [{"city": "City 2-0"}, {"city": "City 2-1"}], "defaultShippingAddress": {"city": "City 2-1"}, "defaultBillingAddress": {"city": "City 2-0"}}}`,
+			},
+			{
+				name:  "another buyer does not exist for a buyer",
+				ctx:   customertest.Buyer(ana.ID),
+				query: `query($id: ID!) { customer(id: $id) { ` + book + ` } }`,
+				vars:  map[string]any{"id": ben.ID},
+				want:  `{"customer": null}`,
+			},
+			{
+				name:  "tags and groups are staff only",
+				ctx:   customertest.Buyer(ana.ID),
+				query: `{ me { email tags groups { name } } }`,
+				want:  `{"me": {"email": "buyer02@example.com", "tags": null, "groups": null}}`,
+				codes: []string{"FORBIDDEN", "FORBIDDEN"},
+			},
+			{
+				name:  "buyers cannot list buyers",
+				ctx:   customertest.Buyer(ana.ID),
+				query: `{ customers(first: 5) { nodes { ` + book + ` } } }`,
+				codes: []string{"FORBIDDEN"},
+			},
+			{
+				name:  "staff without customer read cannot list buyers",
+				ctx:   customertest.Staff(authz.RoleDeveloper),
+				query: `{ customers(first: 5) { nodes { ` + book + ` } } }`,
+				codes: []string{"FORBIDDEN"},
+			},
+			{
+				name:  "staff with customer read see every buyer's book, tags and groups",
+				ctx:   customertest.Staff(authz.RoleSupport),
+				query: `{ customers(first: 2) { nodes { ` + book + ` tags groups { name } } } }`,
+				want: `{"customers": {"nodes": [
+					{"addresses": [{"city": "City 2-0"}, {"city": "City 2-1"}], "defaultShippingAddress": {"city": "City 2-1"}, "defaultBillingAddress": {"city": "City 2-0"}, "tags": ["all", "tier-2"], "groups": [{"name": "Even"}]},
+					{"addresses": [{"city": "City 1-0"}], "defaultShippingAddress": {"city": "City 1-0"}, "defaultBillingAddress": {"city": "City 1-0"}, "tags": ["all", "tier-1"], "groups": []}]}}`,
+			},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				r := run(t, srv, tt.ctx, tt.query, tt.vars)
+				if diff := cmp.Diff(tt.codes, r.codes); diff != "" {
+					t.Errorf("error codes (-want +got):\n%s\nresponse: %s", diff, r.raw)
+				}
+				if tt.want == "" {
+					return
+				}
+				if diff := cmp.Diff(mustJSON(t, tt.want), any(r.data)); diff != "" {
+					t.Errorf("data (-want +got):\n%s\nresponse: %s", diff, r.raw)
+				}
+			})
+		}
+	})
+}
+
+// TestCustomerPayloadsShowTheirOwnMutation runs two mutations in one
+// document: each payload's buyer shows the address book as that mutation
+// left it, not as an earlier payload loaded it.
+func TestCustomerPayloadsShowTheirOwnMutation(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		acc := customertest.NewService(t, db)
+		ben := customertest.SeedBuyers(t, acc, 2)[1] // one address
+		srv := newAccountsServer(t, db, acc, true)
+		const create = `customerAddressCreate(input: {customerId: $id, address: {line1: "New", city: $city, countryCode: "DE"}}) {
+			customer { addresses { city } } userErrors { code } }`
+		r := run(t, srv, customertest.Staff(authz.RoleSupport), `mutation($id: ID!, $city: String!, $city2: String!) {
+			a: `+create+` b: `+strings.ReplaceAll(create, "$city", "$city2")+` }`,
+			map[string]any{"id": ben.ID, "city": "Bonn", "city2": "Kiel"})
+		want := `{"a": {"customer": {"addresses": [{"city": "City 1-0"}, {"city": "Bonn"}]}, "userErrors": []},
+			"b": {"customer": {"addresses": [{"city": "City 1-0"}, {"city": "Bonn"}, {"city": "Kiel"}]}, "userErrors": []}}`
+		if diff := cmp.Diff(mustJSON(t, want), any(r.data)); diff != "" || len(r.codes) > 0 {
+			t.Fatalf("errors %v, data (-want +got):\n%s", r.codes, diff)
+		}
+	})
+}
