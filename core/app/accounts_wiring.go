@@ -42,9 +42,9 @@ type AccountsOptions struct {
 // stops the enforcer's listener.
 func NewAccounts(ctx context.Context, db *store.DB, opts AccountsOptions) (*Accounts, error) {
 	var w *authz.Watcher
-	if opts.Bus != nil {
+	if opts.Bus != nil || opts.Outbox != nil {
 		var err error
-		if w, err = authz.NewWatcher(busBroadcaster{bus: opts.Bus, log: opts.Logger}, opts.Logger); err != nil {
+		if w, err = authz.NewWatcher(busBroadcaster{bus: opts.Bus, outbox: opts.Outbox, log: opts.Logger}, opts.Logger); err != nil {
 			return nil, err
 		}
 	}
@@ -106,11 +106,14 @@ or instead:  kassa user create-owner --email you@example.com
 }
 
 // busBroadcaster carries the authz watcher's notices over the event bus:
-// Publish to send, a non-durable Listen so every instance receives each
-// notice.
+// sent through the outbox when there is one (so a change made by a command
+// line run, which has no bus of its own, reaches the running servers once
+// their relay publishes it), received with a non-durable Listen so every
+// instance gets each notice.
 type busBroadcaster struct {
-	bus events.Bus
-	log *slog.Logger
+	bus    events.Bus
+	outbox *events.Outbox
+	log    *slog.Logger
 }
 
 func (b busBroadcaster) Broadcast(ctx context.Context, subject string, data []byte) error {
@@ -119,10 +122,16 @@ func (b busBroadcaster) Broadcast(ctx context.Context, subject string, data []by
 		return err
 	}
 	e.Actor = "system:authz"
+	if b.outbox != nil {
+		return b.outbox.Add(ctx, e)
+	}
 	return b.bus.Publish(ctx, e)
 }
 
 func (b busBroadcaster) Listen(subject string, fn func([]byte)) (func(), error) {
+	if b.bus == nil {
+		return func() {}, nil // offline: nothing to receive
+	}
 	sub, err := b.bus.Listen(context.Background(), subject, func(_ context.Context, e events.Event) error {
 		fn(e.Payload)
 		return nil

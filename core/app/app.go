@@ -50,6 +50,12 @@ type Options struct {
 	// DB, when set, is used instead of opening Config.Database(); the
 	// caller closes it (tests pass a storetest database).
 	DB *store.DB
+	// Offline builds the instance without the event bus, the relay and
+	// the consumers, for commands that run beside a serving instance on
+	// the same data (seed, user): events they cause wait in the outbox
+	// until a server's relay publishes them, and no second embedded NATS
+	// touches the server's store.
+	Offline bool
 }
 
 // App is one running Kassa instance.
@@ -133,35 +139,39 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 
 	// Events: the bus, the outbox domain services write to, and the relay
 	// that moves outbox rows onto the bus.
-	a.Bus, err = events.OpenNATS(ctx, events.NATSOptions{URL: cfg.NATSURL, DataDir: cfg.DataDir, Logger: a.Log, Name: "kassa"})
-	if err != nil {
-		return nil, err
-	}
-	a.onClose("event bus", func(context.Context) error { return a.Bus.Close() })
 	a.Outbox = events.NewOutbox(a.DB)
-	a.Relay, err = events.NewRelay(a.Outbox, a.Bus, events.RelayOptions{Logger: a.Log, Registerer: a.Metrics})
-	if err != nil {
-		return nil, err
-	}
-	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
-	a.stopRelay, a.relayDone = stopRelay, make(chan struct{})
-	go func() {
-		defer close(a.relayDone)
-		if err := a.Relay.Run(relayCtx); err != nil {
-			a.Log.Error("outbox relay stopped", "err", err)
+	var bus events.Bus // stays nil offline: an interface holding a nil *NATSBus would not be
+	if !opts.Offline {
+		a.Bus, err = events.OpenNATS(ctx, events.NATSOptions{URL: cfg.NATSURL, DataDir: cfg.DataDir, Logger: a.Log, Name: "kassa", Replicas: cfg.NATSReplicas})
+		if err != nil {
+			return nil, err
 		}
-	}()
-	a.onClose("outbox relay", a.closeRelay)
+		bus = a.Bus
+		a.onClose("event bus", func(context.Context) error { return a.Bus.Close() })
+		a.Relay, err = events.NewRelay(a.Outbox, a.Bus, events.RelayOptions{Logger: a.Log, Registerer: a.Metrics})
+		if err != nil {
+			return nil, err
+		}
+		relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+		a.stopRelay, a.relayDone = stopRelay, make(chan struct{})
+		go func() {
+			defer close(a.relayDone)
+			if err := a.Relay.Run(relayCtx); err != nil {
+				a.Log.Error("outbox relay stopped", "err", err)
+			}
+		}()
+		a.onClose("outbox relay", a.closeRelay)
+	}
 
 	// Services. Permissions first: every service checks with them.
-	a.Accounts, err = NewAccounts(ctx, a.DB, AccountsOptions{Bus: a.Bus, Outbox: a.Outbox, Logger: a.Log, Production: cfg.Production()})
+	a.Accounts, err = NewAccounts(ctx, a.DB, AccountsOptions{Bus: bus, Outbox: a.Outbox, Logger: a.Log, Production: cfg.Production()})
 	if err != nil {
 		return nil, err
 	}
 	a.onClose("accounts", func(context.Context) error { a.Accounts.Close(); return nil })
 	a.Authz = a.Accounts.Enforcer
 	// Plugins close before the database: their last health writes go there.
-	a.Plugins, err = NewPlugins(cfg, a.DB, a.Authz, a.Log, true)
+	a.Plugins, err = NewPlugins(cfg, a.DB, a.Authz, a.Log, !opts.Offline)
 	if err != nil {
 		return nil, err
 	}
@@ -183,6 +193,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	dispatcher := notify.NewDispatcher(a.Plugins, notify.Store{Name: cfg.StoreName, URL: cfg.BaseURL()}, a.Log)
 	consumerCtx := authz.WithSubject(context.WithoutCancel(ctx), authz.SystemSubject("notify"))
 	for i, filter := range dispatcher.Subjects() {
+		if opts.Offline {
+			break
+		}
 		sub, err := a.Bus.Subscribe(consumerCtx, fmt.Sprintf("notify-accounts-%d", i), filter, dispatcher.Handle)
 		if err != nil {
 			return nil, fmt.Errorf("subscribe notifications to %s: %w", filter, err)
@@ -207,6 +220,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	// Every instance drops its cached catalog answers when the catalog
 	// changes anywhere: a plain (non-durable) subscription per instance.
 	for _, subject := range catalogSubjects {
+		if opts.Offline {
+			break
+		}
 		sub, err := a.Bus.Listen(ctx, subject, func(context.Context, events.Event) error {
 			a.GraphQL.InvalidateCache()
 			return nil
@@ -248,6 +264,10 @@ func (a *App) serveReady(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := a.DB.PingContext(ctx); err != nil {
 		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	if a.Bus == nil {
+		http.Error(w, "no event bus (offline instance)", http.StatusServiceUnavailable)
 		return
 	}
 	if err := a.Bus.Ready(ctx); err != nil {

@@ -28,7 +28,7 @@ func runSeed(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	a, err := New(ctx, cfg, Options{LogOutput: io.Stderr})
+	a, err := New(ctx, cfg, Options{LogOutput: io.Stderr, Offline: true})
 	if err != nil {
 		return err
 	}

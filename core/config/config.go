@@ -46,6 +46,11 @@ type Config struct {
 	// empty runs an embedded NATS with JetStream in the data directory.
 	NATSURL string `env:"KASSA_NATS_URL" flag:"nats-url" yaml:"nats_url"`
 
+	// How many NATS servers keep a copy of Kassa's event stream when the
+	// stream is created on an external cluster (1 for a single server, 3
+	// for a three-node cluster). Ignored by the embedded NATS.
+	NATSReplicas int `env:"KASSA_NATS_REPLICAS" flag:"nats-replicas" yaml:"nats_replicas" default:"1"`
+
 	// Master key that encrypts secrets at rest (plugin credentials), 32
 	// bytes in base64 or hex. Empty: a key is generated once into
 	// DATA_DIR/secret.key (mode 0600). Keep a copy: without it stored
@@ -244,6 +249,12 @@ func setField(f reflect.Value, s string) error {
 			return fmt.Errorf("%q is not true or false", s)
 		}
 		f.SetBool(b)
+	case int:
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q is not a whole number", s)
+		}
+		f.SetInt(int64(n))
 	case time.Duration:
 		d, err := time.ParseDuration(s)
 		if err != nil {
@@ -273,6 +284,7 @@ var summaries = map[string]string{
 	"TrustProxy":        "trust X-Forwarded-For from a reverse proxy in front",
 	"StoreName":         "the shop's name in emails and pages",
 	"PluginAutoInstall": "install new executables found in the plugin dir at start (container images)",
+	"NATSReplicas":      "copies of the event stream on an external NATS cluster",
 }
 
 // Reference writes a table of every setting: flag, environment variable,

@@ -93,7 +93,15 @@ func (s *Service) CreateOwner(ctx context.Context, in NewStaff) (*StaffMember, e
 	if err != nil {
 		return nil, err
 	}
-	if err := s.insertStaffWithRoles(ctx, m, []string{authz.RoleOwner}); err != nil {
+	err = s.db.RunInTx(ctx, func(ctx context.Context) error {
+		if err := s.insertStaffWithRoles(ctx, m, []string{authz.RoleOwner}); err != nil {
+			return err
+		}
+		// A setup token a running server printed must not make a second
+		// owner once the shop has one.
+		return s.st.revokeTokens(ctx, PurposeOwnerSetup, "", s.now())
+	})
+	if err != nil {
 		return nil, err
 	}
 	return m, nil
