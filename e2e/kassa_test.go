@@ -230,11 +230,17 @@ func TestMigrateCommands(t *testing.T) {
 	if out := kassa(t, dir, "migrate", "up"); !strings.Contains(out, "up to date") {
 		t.Fatalf("second migrate up:\n%s", out)
 	}
-	if out := kassa(t, dir, "migrate", "down"); !strings.Contains(out, "rolled back") {
-		t.Fatalf("migrate down:\n%s", out)
+	// down asks for confirmation, then rolls back one migration per call.
+	refuse := exec.Command(kassaBin, "migrate", "down", "--data-dir", dir)
+	if out, err := refuse.CombinedOutput(); err == nil || !strings.Contains(string(out), "--yes") {
+		t.Fatalf("migrate down without --yes: %v\n%s", err, out)
 	}
-	if out := kassa(t, dir, "migrate", "status"); strings.Contains(out, "applied ") {
-		t.Fatalf("status after down still shows applied migrations:\n%s", out)
+	before := strings.Count(kassa(t, dir, "migrate", "status"), "applied ")
+	if out := kassa(t, dir, "migrate", "down", "--yes"); strings.Count(out, "rolled back") != 1 {
+		t.Fatalf("migrate down --yes:\n%s", out)
+	}
+	if after := strings.Count(kassa(t, dir, "migrate", "status"), "applied "); after != before-1 {
+		t.Fatalf("applied migrations went from %d to %d after one down", before, after)
 	}
 }
 

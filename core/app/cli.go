@@ -153,8 +153,9 @@ func runServe(ctx context.Context, args []string, io IO) error {
 
 func runMigrate(ctx context.Context, args []string, io IO) error {
 	fs, load := flagSet("migrate", io)
+	yes := fs.Bool("yes", false, "confirm `down`: it drops the tables of the migration it rolls back, with their data")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: kassa migrate up|down|status [flags]")
+		fmt.Fprintln(fs.Output(), "Usage: kassa migrate up|down|status [flags]\n\nup applies every pending migration; down rolls back the most recent one (needs --yes); status lists them.")
 		fs.PrintDefaults()
 	}
 	pos, err := parseArgs(fs, args)
@@ -194,6 +195,23 @@ func runMigrate(ctx context.Context, args []string, io IO) error {
 			fmt.Fprintln(io.Stdout, "applied", n)
 		}
 	case "down":
+		if !*yes {
+			st, err := m.Status(ctx)
+			if err != nil {
+				return err
+			}
+			last := ""
+			for _, s := range st {
+				if s.Applied {
+					last = s.Name
+				}
+			}
+			if last == "" {
+				fmt.Fprintln(io.Stdout, "nothing to roll back")
+				return nil
+			}
+			return fmt.Errorf("%w: down would roll back %s and drop its tables with their data; back up first, then run kassa migrate down --yes", errUsage, last)
+		}
 		rolled, err := m.Down(ctx)
 		if err != nil {
 			return err

@@ -19,7 +19,8 @@ var migrationFile = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+?)(?:\.(sqlite|postg
 // SQL files shared by both engines, with an engine-specific override file
 // only where the SQL must differ. Every migration runs in one transaction.
 type Migrator struct {
-	m *migrate.Migrator
+	m  *migrate.Migrator
+	db *DB
 }
 
 // NewMigrator prepares the migrations found in fsys for db's dialect.
@@ -66,18 +67,56 @@ func NewMigrator(db *DB, fsys fs.FS) (*Migrator, error) {
 	if err := ms.Discover(mapfs); err != nil {
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}
-	return &Migrator{m: migrate.NewMigrator(db.DB, ms, migrate.WithMarkAppliedOnSuccess(true))}, nil
+	return &Migrator{m: migrate.NewMigrator(db.DB, ms, migrate.WithMarkAppliedOnSuccess(true)), db: db}, nil
 }
 
-// Up applies every pending migration and returns the names applied.
-func (m *Migrator) Up(ctx context.Context) ([]string, error) {
+// lock serializes migrations between processes and waits for its turn.
+// bun's own lock is a row that fails at once when taken and stays behind
+// when its holder dies; instead, PostgreSQL takes a session advisory lock
+// (per schema, released with the connection) and SQLite an flock on a file
+// beside the database (released by the kernel when the process ends).
+func (m *Migrator) lock(ctx context.Context) (unlock func(), err error) {
+	if m.db.Dialect == Postgres {
+		conn, err := m.db.DB.Conn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("migration lock: %w", err)
+		}
+		const key = "SELECT hashtext(current_schema() || '.kassa_migrations')"
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(("+key+"))"); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("migration lock: %w", err)
+		}
+		return func() {
+			_, _ = conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(("+key+"))")
+			conn.Close()
+		}, nil
+	}
+	if m.db.path == "" {
+		return func() {}, nil
+	}
+	return lockFile(ctx, m.db.path+".migrate.lock")
+}
+
+// init prepares bun's bookkeeping table; run under lock.
+func (m *Migrator) init(ctx context.Context) error {
 	if err := m.m.Init(ctx); err != nil {
-		return nil, fmt.Errorf("init migrations: %w", err)
+		return fmt.Errorf("init migrations: %w", err)
 	}
-	if err := m.m.Lock(ctx); err != nil {
-		return nil, fmt.Errorf("lock migrations: %w", err)
+	return nil
+}
+
+// Up applies every pending migration and returns the names applied. Several
+// processes may call it at once: one applies, the others wait and find
+// nothing left to do.
+func (m *Migrator) Up(ctx context.Context) ([]string, error) {
+	unlock, err := m.lock(ctx)
+	if err != nil {
+		return nil, err
 	}
-	defer m.m.Unlock(ctx) //nolint:errcheck // best effort; the lock row is ours
+	defer unlock()
+	if err := m.init(ctx); err != nil {
+		return nil, err
+	}
 	group, err := m.m.Migrate(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("migrate up: %w", err)
@@ -85,21 +124,55 @@ func (m *Migrator) Up(ctx context.Context) ([]string, error) {
 	return names(group), nil
 }
 
-// Down rolls back the last applied group of migrations (the ones one Up
-// call applied) and returns their names.
+// Down rolls back the most recently applied migration, one per call, and
+// returns its name (nil when none is applied).
 func (m *Migrator) Down(ctx context.Context) ([]string, error) {
-	if err := m.m.Init(ctx); err != nil {
-		return nil, fmt.Errorf("init migrations: %w", err)
-	}
-	if err := m.m.Lock(ctx); err != nil {
-		return nil, fmt.Errorf("lock migrations: %w", err)
-	}
-	defer m.m.Unlock(ctx) //nolint:errcheck // best effort
-	group, err := m.m.Rollback(ctx)
+	unlock, err := m.lock(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("migrate down: %w", err)
+		return nil, err
 	}
-	return names(group), nil
+	defer unlock()
+	if err := m.init(ctx); err != nil {
+		return nil, err
+	}
+	ms, err := m.m.MigrationsWithStatus(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migration status: %w", err)
+	}
+	applied := ms.Applied() // newest first
+	if len(applied) == 0 {
+		return nil, nil
+	}
+	last := applied[0]
+	for _, x := range applied[1:] {
+		if x.Name > last.Name {
+			last = x
+		}
+	}
+	if last.Down != nil {
+		if err := last.Down(ctx, m.m, &last); err != nil {
+			return nil, fmt.Errorf("migrate down %s_%s: %w", last.Name, last.Comment, err)
+		}
+	}
+	if err := m.m.MarkUnapplied(ctx, &last); err != nil {
+		return nil, fmt.Errorf("migrate down %s_%s: %w", last.Name, last.Comment, err)
+	}
+	return []string{last.Name + "_" + last.Comment}, nil
+}
+
+// Pending returns the names of the migrations not applied yet.
+func (m *Migrator) Pending(ctx context.Context) ([]string, error) {
+	st, err := m.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, s := range st {
+		if !s.Applied {
+			out = append(out, s.Name)
+		}
+	}
+	return out, nil
 }
 
 // MigrationStatus is one migration and whether it is applied.
@@ -110,8 +183,14 @@ type MigrationStatus struct {
 
 // Status lists every known migration in order.
 func (m *Migrator) Status(ctx context.Context) ([]MigrationStatus, error) {
-	if err := m.m.Init(ctx); err != nil {
-		return nil, fmt.Errorf("init migrations: %w", err)
+	unlock, err := m.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = m.init(ctx)
+	unlock()
+	if err != nil {
+		return nil, err
 	}
 	ms, err := m.m.MigrationsWithStatus(ctx)
 	if err != nil {

@@ -35,6 +35,8 @@ type DB struct {
 	*bun.DB
 	// Dialect is the engine in use.
 	Dialect Dialect
+	// path is the SQLite database file ("" on PostgreSQL).
+	path string
 }
 
 // Options tune Open.
@@ -70,11 +72,7 @@ func Open(ctx context.Context, rawURL string, opt Options) (*DB, error) {
 		sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	default:
 		dialect = SQLite
-		path := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "file:")
-		path = strings.TrimPrefix(path, "//")
-		if i := strings.IndexByte(path, '?'); i >= 0 {
-			path = path[:i]
-		}
+		path := sqlitePath(rawURL)
 		if path == "" {
 			return nil, errors.New("open sqlite: empty path")
 		}
@@ -113,12 +111,24 @@ func Open(ctx context.Context, rawURL string, opt Options) (*DB, error) {
 	}
 
 	var db *bun.DB
+	var file string
 	if dialect == Postgres {
 		db = bun.NewDB(sqldb, pgdialect.New())
 	} else {
 		db = bun.NewDB(sqldb, sqlitedialect.New())
+		file = sqlitePath(rawURL)
 	}
-	return &DB{DB: db, Dialect: dialect}, nil
+	return &DB{DB: db, Dialect: dialect, path: file}, nil
+}
+
+// sqlitePath extracts the file path of a SQLite URL.
+func sqlitePath(rawURL string) string {
+	path := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "file:")
+	path = strings.TrimPrefix(path, "//")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	return path
 }
 
 type txKey struct{}

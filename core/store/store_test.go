@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"sort"
 	"testing"
 
@@ -107,6 +108,9 @@ func checkUpDownUp(t *testing.T, db *store.DB) {
 		if len(rolled) == 0 {
 			break
 		}
+		if len(rolled) != 1 {
+			t.Fatalf("down rolled back %v at once, want one migration per call", rolled)
+		}
 	}
 	if left := schemaOf(t, db); len(left) != 0 {
 		t.Fatalf("tables left after rolling back every migration: %v", left)
@@ -163,4 +167,72 @@ func schemaOf(t *testing.T, db *store.DB) map[string][]string {
 		sort.Strings(cols)
 	}
 	return out
+}
+
+// TestMigrationsConcurrentStarts: instances starting together on an empty
+// database all succeed; one applies the migrations, the others wait for it
+// and find nothing to do.
+func TestMigrationsConcurrentStarts(t *testing.T) {
+	open := map[string]func(t *testing.T) (string, func(t *testing.T) *store.DB){
+		"sqlite": func(t *testing.T) (string, func(t *testing.T) *store.DB) {
+			path := filepath.Join(t.TempDir(), "kassa.db")
+			return path, func(t *testing.T) *store.DB {
+				db, err := store.Open(context.Background(), path, store.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				return db
+			}
+		},
+		"postgres": func(t *testing.T) (string, func(t *testing.T) *store.DB) {
+			first := storetest.OpenPostgres(t)
+			dsn := storetest.DSNOf(t, first)
+			return dsn, func(t *testing.T) *store.DB {
+				db, err := store.Open(context.Background(), dsn, store.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				return db
+			}
+		},
+	}
+	for name, mk := range open {
+		t.Run(name, func(t *testing.T) {
+			_, newDB := mk(t)
+			const n = 4
+			applied := make(chan []string, n)
+			errc := make(chan error, n)
+			for i := 0; i < n; i++ {
+				db := newDB(t)
+				go func() {
+					m, err := store.NewMigrator(db, migrations.FS)
+					if err != nil {
+						errc <- err
+						return
+					}
+					got, err := m.Up(context.Background())
+					errc <- err
+					applied <- got
+				}()
+			}
+			total := 0
+			for i := 0; i < n; i++ {
+				if err := <-errc; err != nil {
+					t.Fatalf("concurrent migrate up: %v", err)
+				}
+				total += len(<-applied)
+			}
+			m, _ := store.NewMigrator(newDB(t), migrations.FS)
+			pending, err := m.Pending(context.Background())
+			if err != nil || len(pending) != 0 || total == 0 {
+				t.Fatalf("after concurrent starts: %d applied in all, pending %v, %v", total, pending, err)
+			}
+			st, _ := m.Status(context.Background())
+			if total != len(st) {
+				t.Fatalf("%d migrations applied by %d processes together, want each applied once (%d)", total, n, len(st))
+			}
+		})
+	}
 }

@@ -125,6 +125,17 @@ func OpenPostgres(t testing.TB) *store.DB {
 	return db
 }
 
+// DSNOf returns a DSN that opens db's schema again (a second "process" on
+// the same PostgreSQL test database).
+func DSNOf(t testing.TB, db *store.DB) string {
+	t.Helper()
+	var schema string
+	if err := db.NewRaw("SELECT current_schema()").Scan(context.Background(), &schema); err != nil {
+		t.Fatal(err)
+	}
+	return withSearchPath(PostgresDSN(t), schema)
+}
+
 func withSearchPath(dsn, schema string) string {
 	u, err := url.Parse(dsn)
 	if err != nil || !strings.Contains(dsn, "://") {
