@@ -136,9 +136,12 @@ func bearerToken(r *http.Request) (string, bool) {
 
 func clientIP(r *http.Request, trustProxy bool) string {
 	if trustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
+		// The last entry is the one the trusted proxy appended: the
+		// address it saw. Entries before it come from the client and can
+		// be forged.
+		if xffs := r.Header.Values("X-Forwarded-For"); len(xffs) > 0 {
+			all := strings.Split(xffs[len(xffs)-1], ",")
+			if ip := net.ParseIP(strings.TrimSpace(all[len(all)-1])); ip != nil {
 				return ip.String()
 			}
 		}

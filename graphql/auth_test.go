@@ -65,7 +65,11 @@ func TestAuthenticateMiddleware(t *testing.T) {
 		{name: "cookie GET needs no header", method: "GET", cookie: true, wantStatus: 204, wantKind: authz.Customer},
 		{name: "forwarded address ignored by default", method: "POST", header: map[string]string{"X-Forwarded-For": "203.0.113.9"}, wantStatus: 204, wantKind: authz.Anonymous, wantIP: "192.0.2.1"},
 		{name: "forwarded address behind a trusted proxy", opts: graphql.AuthOptions{TrustProxy: true}, method: "POST",
-			header: map[string]string{"X-Forwarded-For": "203.0.113.9, 10.0.0.1"}, wantStatus: 204, wantKind: authz.Anonymous, wantIP: "203.0.113.9"},
+			header: map[string]string{"X-Forwarded-For": "198.51.100.7"}, wantStatus: 204, wantKind: authz.Anonymous, wantIP: "198.51.100.7"},
+		// The client forged the first entry; the proxy appended the
+		// address it saw, which is the one that counts.
+		{name: "forged forwarded address", opts: graphql.AuthOptions{TrustProxy: true}, method: "POST",
+			header: map[string]string{"X-Forwarded-For": "203.0.113.9, 198.51.100.7"}, wantStatus: 204, wantKind: authz.Anonymous, wantIP: "198.51.100.7"},
 		{name: "cookie Secure under TLS", method: "POST", tls: true, wantStatus: 204, wantKind: authz.Anonymous, wantSecure: true},
 		{name: "cookie Secure when configured", opts: graphql.AuthOptions{SecureCookies: true}, method: "POST", wantStatus: 204, wantKind: authz.Anonymous, wantSecure: true},
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/kit/reqid"
 	"github.com/kassahq/kassa/graphql/graphiql"
 	"github.com/kassahq/kassa/graphql/resolver"
 	"github.com/kassahq/kassa/graphql/schema"
@@ -238,7 +239,7 @@ func (s *Server) mapError(ctx context.Context, qe *gqlerrors.QueryError) *Error 
 	}
 	code, msg := Code(qe.ResolverError)
 	if code == "INTERNAL" {
-		s.log.ErrorContext(ctx, "resolver failed", "path", qe.Path, "err", qe.ResolverError)
+		s.log.ErrorContext(ctx, "resolver failed", "request_id", reqid.From(ctx), "path", qe.Path, "err", qe.ResolverError)
 		msg = "internal error"
 	}
 	e.Message = msg
@@ -289,7 +290,7 @@ func operationLabel(req Request) string {
 type panicHandler struct{ log *slog.Logger }
 
 func (p panicHandler) MakePanicError(ctx context.Context, value any) *gqlerrors.QueryError {
-	p.log.ErrorContext(ctx, "resolver panic", "panic", fmt.Sprint(value))
+	p.log.ErrorContext(ctx, "resolver panic", "request_id", reqid.From(ctx), "panic", fmt.Sprint(value))
 	return &gqlerrors.QueryError{Message: "internal error", Extensions: map[string]any{"code": "INTERNAL"}}
 }
 

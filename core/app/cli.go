@@ -251,7 +251,7 @@ func runConfig(_ context.Context, args []string, io IO) error {
 	}
 	config.Reference(io.Stdout)
 	fmt.Fprintf(io.Stdout, "\nIn effect: data dir %s, listen %s, database %s, nats %s, env %s\n",
-		cfg.DataDir, cfg.HTTPAddr, redactURL(cfg.Database()), orDefault(cfg.NATSURL, "embedded"), cfg.Env)
+		cfg.DataDir, cfg.HTTPAddr, redactURL(cfg.Database()), orDefault(redactURLs(cfg.NATSURL), "embedded"), cfg.Env)
 	return nil
 }
 
@@ -260,6 +260,15 @@ func orDefault(s, d string) string {
 		return d
 	}
 	return s
+}
+
+// redactURLs hides the passwords in a comma-separated list of URLs.
+func redactURLs(list string) string {
+	parts := strings.Split(list, ",")
+	for i, p := range parts {
+		parts[i] = redactURL(strings.TrimSpace(p))
+	}
+	return strings.Join(parts, ",")
 }
 
 // redactURL hides a password in a database URL.

@@ -42,6 +42,9 @@ func TestRedactURL(t *testing.T) {
 	if got := redactURL("postgres://kassa:hunter2@db:5432/kassa"); got != "postgres://kassa:***@db:5432/kassa" {
 		t.Fatalf("redactURL = %s", got)
 	}
+	if got := redactURLs("nats://a:pw1@n1:4222,nats://b:pw2@n2:4222"); got != "nats://a:***@n1:4222,nats://b:***@n2:4222" {
+		t.Fatalf("redactURLs = %s", got)
+	}
 	if got := redactURL("data/kassa.db"); got != "data/kassa.db" {
 		t.Fatalf("redactURL = %s", got)
 	}

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kassahq/kassa/core/kit/reqid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -23,14 +23,6 @@ const (
 	attrStatus    = "status"
 	attrDuration  = "duration"
 )
-
-type requestIDKey struct{}
-
-// RequestID returns the id of the HTTP request being served, or "".
-func RequestID(ctx context.Context) string {
-	s, _ := ctx.Value(requestIDKey{}).(string)
-	return s
-}
 
 // httpMetrics are the HTTP server's Prometheus metrics.
 type httpMetrics struct {
@@ -93,7 +85,7 @@ func instrument(next http.Handler, log *slog.Logger, m *httpMetrics) http.Handle
 			rid = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-Id", rid)
-		ctx := context.WithValue(r.Context(), requestIDKey{}, rid)
+		ctx := reqid.With(r.Context(), rid)
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		m.inflight.Inc()
@@ -111,9 +103,13 @@ func instrument(next http.Handler, log *slog.Logger, m *httpMetrics) http.Handle
 			}
 			d := time.Since(start)
 			m.duration.WithLabelValues(route, r.Method, strconv.Itoa(sw.status/100)+"xx").Observe(d.Seconds())
-			if log.Enabled(ctx, slog.LevelDebug) || sw.status >= 500 {
+			// Server errors are logged as errors, except readiness
+			// probes answering 503: those repeat every few seconds during
+			// an outage that is logged where it happens.
+			serverError := sw.status >= 500 && !(route == "GET /readyz" && sw.status == http.StatusServiceUnavailable)
+			if log.Enabled(ctx, slog.LevelDebug) || serverError {
 				lvl := slog.LevelDebug
-				if sw.status >= 500 {
+				if serverError {
 					lvl = slog.LevelError
 				}
 				log.Log(ctx, lvl, "http request", attrRequestID, rid, attrMethod, r.Method, attrPath, r.URL.Path, attrStatus, sw.status, attrDuration, d)

@@ -84,7 +84,9 @@ type Config struct {
 
 	// Trust the X-Forwarded-For and X-Forwarded-Proto headers of a reverse
 	// proxy in front of Kassa (client addresses for sign-in throttling).
-	// Leave off when clients reach Kassa directly: they could forge them.
+	// Kassa takes the last X-Forwarded-For address: the one your proxy
+	// appended. Leave off when clients reach Kassa directly: they could
+	// forge the headers.
 	TrustProxy bool `env:"KASSA_TRUST_PROXY" flag:"trust-proxy" yaml:"trust_proxy" default:"false"`
 
 	// Seed the demo shop when the database has no products (make run sets

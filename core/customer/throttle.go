@@ -89,7 +89,11 @@ func (s *Service) checkThrottle(ctx context.Context, keys []throttleKey) error {
 	}
 	if wait > 0 {
 		secs := int(math.Ceil(wait.Seconds()))
-		return errs.Limited("TOO_MANY_ATTEMPTS", fmt.Sprintf("too many failed sign-ins; try again in %d seconds", secs))
+		unit := "seconds"
+		if secs == 1 {
+			unit = "second"
+		}
+		return errs.Limited("TOO_MANY_ATTEMPTS", fmt.Sprintf("too many failed sign-ins; try again in %d %s", secs, unit))
 	}
 	return nil
 }
