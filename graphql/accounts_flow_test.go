@@ -72,6 +72,9 @@ func TestBuyerJourney(t *testing.T) {
 		// Address book: the first address is both defaults; a second one
 		// becomes the shipping default.
 		addr := `mutation($input: CustomerAddressCreateInput!) { customerAddressCreate(input: $input) { address { id } customer { defaultShippingAddress { id } defaultBillingAddress { id } } userErrors { field code } } }`
+		if res := guest.do(addr, in("address", vars("line1", "Hauptstr. 1", "city", "Berlin", "countryCode", "XX"))); !res.has("INVALID_COUNTRY") {
+			t.Fatalf("a code no country has was accepted: %v", res.Data)
+		}
 		if res := guest.do(addr, in("address", vars("line1", "", "city", "Berlin", "countryCode", "Germany"))); !res.has("REQUIRED") || !res.has("INVALID_COUNTRY") {
 			t.Fatalf("bad address: %v", res.codes())
 		}

@@ -3,6 +3,7 @@ package customer
 import (
 	"context"
 	"fmt"
+	"github.com/kassahq/kassa/core/kit/country"
 	"strings"
 	"unicode/utf8"
 
@@ -42,7 +43,7 @@ func (in AddressInput) validate(v *errs.Validator) {
 	v.Check(strings.TrimSpace(in.Line1) != "", "address.line1", "REQUIRED", "the street address is required")
 	v.Check(strings.TrimSpace(in.City) != "", "address.city", "REQUIRED", "the city is required")
 	cc := strings.ToUpper(strings.TrimSpace(in.CountryCode))
-	v.Check(len(cc) == 2 && cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z', "address.countryCode", "INVALID_COUNTRY",
+	v.Check(country.Valid(cc), "address.countryCode", "INVALID_COUNTRY",
 		"the country is an ISO 3166-1 alpha-2 code such as CN or US")
 }
 
