@@ -2,6 +2,7 @@ package customer_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -72,6 +73,51 @@ func TestTokenRedeemedOnce(t *testing.T) {
 		}
 		if ok != 1 || refused != 1 {
 			t.Fatalf("%d redemptions succeeded, %d refused", ok, refused)
+		}
+	})
+}
+
+// TestAccountEmailsAreLimited: reset links to one address stop after the
+// per-address budget (quietly, as for an unknown address), and a client
+// asking for too many is refused, for known and unknown addresses alike.
+func TestAccountEmailsAreLimited(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		var sent []customer.TokenMessage
+		enf, err := authz.NewEnforcer(context.Background(), db, authz.Options{ReloadEvery: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(enf.Close)
+		svc := customer.NewService(db, enf, customer.Options{
+			Mail: customer.MailPolicy{PerAddress: 2, PerIP: 4, Window: time.Hour},
+			Tokens: customer.TokenSinkFunc(func(_ context.Context, m customer.TokenMessage) {
+				sent = append(sent, m)
+			}),
+		})
+		ctx := customer.WithClient(context.Background(), customer.Client{IP: "198.51.100.7"})
+		if err := svc.Register(context.Background(), customer.Registration{Email: "inbox@example.com", Password: "a long enough passphrase"}); err != nil {
+			t.Fatal(err)
+		}
+		sent = nil
+		for i := 0; i < 3; i++ {
+			if err := svc.RequestPasswordReset(ctx, "inbox@example.com"); err != nil {
+				t.Fatalf("request %d: %v", i+1, err)
+			}
+		}
+		if len(sent) != 2 {
+			t.Fatalf("%d reset emails for 3 requests, want the budget of 2", len(sent))
+		}
+		// The fourth request from this client is its last allowed; the
+		// fifth is refused whatever the address.
+		if err := svc.RequestPasswordReset(ctx, "unknown@example.com"); err != nil {
+			t.Fatalf("request 4: %v", err)
+		}
+		if err := svc.RequestPasswordReset(ctx, "unknown@example.com"); !errors.Is(err, errs.ErrLimited) {
+			t.Fatalf("request 5 from one client: %v, want ErrLimited", err)
+		}
+		other := customer.WithClient(context.Background(), customer.Client{IP: "203.0.113.1"})
+		if err := svc.RequestEmailVerification(other, "someone@example.com"); err != nil {
+			t.Fatalf("another client is not limited: %v", err)
 		}
 	})
 }

@@ -148,6 +148,9 @@ func (s *Service) RequestEmailVerification(ctx context.Context, email string) er
 	if err != nil {
 		return err
 	}
+	if ok, err := s.mayMail(ctx, PrincipalCustomer, e); err != nil || !ok {
+		return err
+	}
 	return s.db.RunInTx(ctx, func(ctx context.Context) error {
 		c, err := s.st.customerByEmail(ctx, e)
 		if err != nil || c == nil || c.EmailVerifiedAt != nil {
@@ -268,6 +271,9 @@ func (s *Service) rehashCustomer(ctx context.Context, c *Customer, pw string) {
 func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
 	e, err := normalizeEmail("email", email)
 	if err != nil {
+		return err
+	}
+	if ok, err := s.mayMail(ctx, PrincipalCustomer, e); err != nil || !ok {
 		return err
 	}
 	return s.db.RunInTx(ctx, func(ctx context.Context) error {

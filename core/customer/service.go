@@ -67,6 +67,9 @@ type Options struct {
 	SetupTokenTTL time.Duration
 	// Throttle tunes sign-in throttling; zero is DefaultThrottle.
 	Throttle ThrottlePolicy
+	// Mail limits account emails asked for by anyone (password reset,
+	// verification); zero is DefaultMailPolicy.
+	Mail MailPolicy
 }
 
 func (o *Options) defaults() {
@@ -87,6 +90,9 @@ func (o *Options) defaults() {
 	def(&o.ResetTokenTTL, time.Hour)
 	def(&o.InvitationTTL, 7*24*time.Hour)
 	def(&o.SetupTokenTTL, 24*time.Hour)
+	if o.Mail == (MailPolicy{}) {
+		o.Mail = DefaultMailPolicy
+	}
 	if o.Throttle == (ThrottlePolicy{}) {
 		o.Throttle = DefaultThrottle
 	}

@@ -566,6 +566,9 @@ func (s *Service) RequestStaffPasswordReset(ctx context.Context, email string) e
 	if err != nil {
 		return err
 	}
+	if ok, err := s.mayMail(ctx, PrincipalStaff, e); err != nil || !ok {
+		return err
+	}
 	return s.db.RunInTx(ctx, func(ctx context.Context) error {
 		m, err := s.st.staffByEmail(ctx, e)
 		if err != nil || m == nil || m.Status != StaffActive {

@@ -126,3 +126,50 @@ func (s *Service) backoff(over int) time.Duration {
 	}
 	return d
 }
+
+// MailPolicy limits the account emails anyone can ask Kassa to send
+// (password reset links, verification links): per recipient address, so
+// nobody can flood an inbox, and per client address, so one client cannot
+// spread the flood over many recipients.
+type MailPolicy struct {
+	// PerAddress is how many such emails one address gets per Window;
+	// requests beyond it end quietly, with the usual answer.
+	PerAddress int
+	// PerIP is how many such requests one client address may make per
+	// Window; beyond it the request is refused with TOO_MANY_REQUESTS.
+	PerIP int
+	// Window is the period the counts cover.
+	Window time.Duration
+}
+
+// DefaultMailPolicy allows 5 account emails per address and 30 requests per
+// client address an hour.
+var DefaultMailPolicy = MailPolicy{PerAddress: 5, PerIP: 30, Window: time.Hour}
+
+// mayMail counts a request for an account email to email and says whether
+// it may be sent. The per-address count is kept whether or not an account
+// has the address, and a request over it gets the same quiet answer as an
+// unknown address: the limit tells nothing about accounts. A client over
+// its own limit gets errs.ErrLimited, which tells nothing either.
+func (s *Service) mayMail(ctx context.Context, kind PrincipalKind, email string) (bool, error) {
+	p, now := s.opts.Mail, s.now()
+	if ip := ClientFrom(ctx).IP; ip != "" {
+		n, err := s.st.recordFailure(ctx, "mailip:"+ip, now, p.Window)
+		if err != nil {
+			return false, err
+		}
+		if n > p.PerIP {
+			return false, errs.Limited("TOO_MANY_REQUESTS", "too many requests from this address; try again later")
+		}
+	}
+	sum := sha256.Sum256([]byte(string(kind) + ":" + email))
+	n, err := s.st.recordFailure(ctx, "mail:"+hex.EncodeToString(sum[:16]), now, p.Window)
+	if err != nil {
+		return false, err
+	}
+	if n > p.PerAddress {
+		s.log.WarnContext(ctx, "account email limit reached; request dropped", "kind", string(kind))
+		return false, nil
+	}
+	return true, nil
+}
