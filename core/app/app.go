@@ -187,22 +187,6 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	a.Catalog = catalog.NewService(a.DB, a.Authz, catalog.WithOutbox(a.Outbox))
 
-	// Consumers: account emails leave through the enabled notification
-	// channels. Durable, so each event is handled once across instances
-	// and retried while no channel can take it.
-	dispatcher := notify.NewDispatcher(a.Plugins, notify.Store{Name: cfg.StoreName, URL: cfg.BaseURL()}, a.Log)
-	consumerCtx := authz.WithSubject(context.WithoutCancel(ctx), authz.SystemSubject("notify"))
-	for i, filter := range dispatcher.Subjects() {
-		if opts.Offline {
-			break
-		}
-		sub, err := a.Bus.Subscribe(consumerCtx, fmt.Sprintf("notify-accounts-%d", i), filter, dispatcher.Handle)
-		if err != nil {
-			return nil, fmt.Errorf("subscribe notifications to %s: %w", filter, err)
-		}
-		a.subscribers = append(a.subscribers, sub)
-	}
-
 	// API.
 	a.GraphQL, err = graphql.New(resolver.Services{Catalog: a.Catalog, Accounts: a.Accounts.Service, Access: a.Accounts.Enforcer, Plugins: a.Plugins}, graphql.Options{
 		Version:    Version,
@@ -217,20 +201,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if err != nil {
 		return nil, err
 	}
-	// Every instance drops its cached catalog answers when the catalog
-	// changes anywhere: a plain (non-durable) subscription per instance.
-	for _, subject := range catalogSubjects {
-		if opts.Offline {
-			break
+	if !opts.Offline {
+		if err := a.startConsumers(ctx); err != nil {
+			return nil, err
 		}
-		sub, err := a.Bus.Listen(ctx, subject, func(context.Context, events.Event) error {
-			a.GraphQL.InvalidateCache()
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("listen to %s: %w", subject, err)
-		}
-		a.subscribers = append(a.subscribers, sub)
 	}
 	return a, nil
 }
@@ -322,16 +296,48 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// closeRelay stops event consumers (their handlers may add events),
-// flushes what is pending in the outbox, then stops the relay. Whatever
-// cannot be sent in time stays in the outbox for the next start.
-func (a *App) closeRelay(ctx context.Context) error {
-	for _, s := range a.subscribers {
-		if err := s.Stop(); err != nil {
-			a.Log.Warn("stop subscriber", "err", err)
+// startConsumers subscribes the instance's event consumers. They stop
+// first at shutdown: their handlers use the services and may add events.
+func (a *App) startConsumers(ctx context.Context) error {
+	a.onClose("event consumers", func(context.Context) error {
+		for _, s := range a.subscribers {
+			if err := s.Stop(); err != nil {
+				a.Log.Warn("stop subscriber", "err", err)
+			}
 		}
+		a.subscribers = nil
+		return nil
+	})
+	// Account emails leave through the enabled notification channels.
+	// Durable, so each event is handled once across instances and retried
+	// while no channel can take it.
+	dispatcher := notify.NewDispatcher(a.Plugins, notify.Store{Name: a.Config.StoreName, URL: a.Config.BaseURL()}, a.Log)
+	consumerCtx := authz.WithSubject(context.WithoutCancel(ctx), authz.SystemSubject("notify"))
+	for i, filter := range dispatcher.Subjects() {
+		sub, err := a.Bus.Subscribe(consumerCtx, fmt.Sprintf("notify-accounts-%d", i), filter, dispatcher.Handle)
+		if err != nil {
+			return fmt.Errorf("subscribe notifications to %s: %w", filter, err)
+		}
+		a.subscribers = append(a.subscribers, sub)
 	}
-	a.subscribers = nil
+	// Every instance drops its cached catalog answers when the catalog
+	// changes anywhere: a plain (non-durable) subscription per instance.
+	for _, subject := range catalogSubjects {
+		sub, err := a.Bus.Listen(ctx, subject, func(context.Context, events.Event) error {
+			a.GraphQL.InvalidateCache()
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("listen to %s: %w", subject, err)
+		}
+		a.subscribers = append(a.subscribers, sub)
+	}
+	return nil
+}
+
+// closeRelay flushes what is pending in the outbox, then stops the relay.
+// Whatever cannot be sent in time stays in the outbox for the next start.
+func (a *App) closeRelay(ctx context.Context) error {
 	fctx, cancel := context.WithTimeout(ctx, a.Config.ShutdownTimeout)
 	defer cancel()
 	err := a.Relay.Flush(fctx)
