@@ -320,6 +320,14 @@ func (a *App) startConsumers(ctx context.Context) error {
 		}
 		a.subscribers = append(a.subscribers, sub)
 	}
+	// Shop events go to the merchant's own systems (notify.webhook).
+	// A new consumer starts at the newest event: a merchant who enables
+	// webhooks gets what happens from then on, not the last week again.
+	sub, err := a.Bus.Subscribe(consumerCtx, "notify-merchant", "kassa.>", dispatcher.Forward, events.WithDeliverNew())
+	if err != nil {
+		return fmt.Errorf("subscribe merchant events: %w", err)
+	}
+	a.subscribers = append(a.subscribers, sub)
 	// Every instance drops its cached catalog answers when the catalog
 	// changes anywhere: a plain (non-durable) subscription per instance.
 	for _, subject := range catalogSubjects {

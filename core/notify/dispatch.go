@@ -26,8 +26,10 @@ type Store struct {
 	SupportEmail string `json:"support_email,omitempty"`
 }
 
-// Dispatcher turns account events into messages for the enabled channels
-// that deliver to people. It is an event consumer: run Handle from a
+// Dispatcher turns events into messages for the enabled notification
+// channels: account events (Handle) for the channels that deliver to
+// people, shop events (Forward) for the channels that deliver to the
+// merchant's own systems. It is an event consumer: run Handle from a
 // durable subscription to Subjects, so a message is retried until a
 // channel took it, and deduplicated by the channel through the message id
 // (derived from the event id) when the bus delivers an event twice.
@@ -100,17 +102,8 @@ func (d *Dispatcher) Handle(ctx context.Context, e events.Event) error {
 		locale = "en"
 	}
 
-	channels, err := d.channels.Channels(ctx)
-	if err != nil {
-		return fmt.Errorf("list notification channels: %w", err)
-	}
-	var retry []error
-	sent := 0
-	for _, ch := range channels {
-		if !ch.Supports(CapPersonal) {
-			continue // never hand sign-in links to merchant webhooks
-		}
-		msg := Message{
+	sent, err := d.deliver(ctx, e, CapPersonal, func(ch Channel) Message {
+		return Message{
 			// One id per event and channel: a redelivered event is the
 			// same message, which the channel sends once.
 			ID:         e.ID + "." + ch.ID(),
@@ -120,24 +113,78 @@ func (d *Dispatcher) Handle(ctx context.Context, e events.Event) error {
 			Data:       dataJSON,
 			SecretData: secret,
 		}
-		d2, err := ch.Send(ctx, msg)
+	})
+	if err == nil && sent == 0 {
+		d.log.DebugContext(ctx, "no channel delivers account messages; enable notify.email", "template", kind.template, "event", e.ID)
+	}
+	return err
+}
+
+// merchantEvents are the event types forwarded to the merchant's own
+// systems, by prefix. An allowlist, so an event that carries a secret
+// (sign-in links) or is internal is never forwarded by accident.
+var merchantEvents = []string{
+	"customer.registered", "customer.updated", "customer.email_verified", "customer.erased",
+	"staff.joined", "staff.disabled", "staff.enabled", "staff.roles_changed",
+	"apikey.created", "apikey.revoked",
+	"product.", "inventory.", "collection.",
+	"order.", "payment.", "refund.", "return.", "invoice.",
+}
+
+// MerchantSubjects are the event filters Forward consumes.
+func (d *Dispatcher) MerchantSubjects() []string { return []string{"kassa.>"} }
+
+// Forward hands a shop event to the channels that deliver to the
+// merchant's own systems (notify.webhook): the message's template id is
+// the event type ("customer.registered") and its data the event payload.
+// Errors mean "retry later", as for Handle.
+func (d *Dispatcher) Forward(ctx context.Context, e events.Event) error {
+	typ := strings.TrimPrefix(e.Subject, "kassa.")
+	allowed := false
+	for _, p := range merchantEvents {
+		if typ == p || (strings.HasSuffix(p, ".") && strings.HasPrefix(typ, p)) {
+			allowed = true
+			break
+		}
+	}
+	if !allowed {
+		return nil
+	}
+	_, err := d.deliver(ctx, e, CapMerchantEvents, func(ch Channel) Message {
+		return Message{ID: e.ID + "." + ch.ID(), TemplateID: typ, Data: e.Payload}
+	})
+	return err
+}
+
+// deliver sends the message build makes to every enabled channel with the
+// capability and counts the deliveries taken. It returns an error (so the
+// bus redelivers later) when a channel could not take the message for a
+// reason that may pass: unreachable plugin, unknown outcome, a retryable
+// refusal. A permanent refusal is logged and not retried.
+func (d *Dispatcher) deliver(ctx context.Context, e events.Event, capability string, build func(Channel) Message) (int, error) {
+	channels, err := d.channels.Channels(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("list notification channels: %w", err)
+	}
+	var retry []error
+	sent := 0
+	for _, ch := range channels {
+		if !ch.Supports(capability) {
+			continue
+		}
+		msg := build(ch)
+		res, err := ch.Send(ctx, msg)
 		switch {
 		case err != nil:
 			retry = append(retry, fmt.Errorf("%s: %w", ch.ID(), err))
-		case d2.Status == DeliveryFailed && d2.Retryable:
-			retry = append(retry, fmt.Errorf("%s refused for now: %s %s", ch.ID(), d2.ErrorCode, d2.ErrorMessage))
-		case d2.Status == DeliveryFailed:
-			d.log.WarnContext(ctx, "notification refused", "channel", ch.ID(), "template", kind.template, "event", e.ID, "code", d2.ErrorCode, "reason", d2.ErrorMessage)
+		case res.Status == DeliveryFailed && res.Retryable:
+			retry = append(retry, fmt.Errorf("%s refused for now: %s %s", ch.ID(), res.ErrorCode, res.ErrorMessage))
+		case res.Status == DeliveryFailed:
+			d.log.WarnContext(ctx, "notification refused", "channel", ch.ID(), "template", msg.TemplateID, "event", e.ID, "code", res.ErrorCode, "reason", res.ErrorMessage)
 		default:
 			sent++
-			d.log.InfoContext(ctx, "notification sent", "channel", ch.ID(), "template", kind.template, "event", e.ID, "delivery", d2.ID, "status", d2.Status)
+			d.log.InfoContext(ctx, "notification sent", "channel", ch.ID(), "template", msg.TemplateID, "event", e.ID, "delivery", res.ID, "status", res.Status)
 		}
 	}
-	if len(retry) > 0 {
-		return errors.Join(retry...)
-	}
-	if sent == 0 {
-		d.log.DebugContext(ctx, "no channel delivers account messages; enable notify.email", "template", kind.template, "event", e.ID)
-	}
-	return nil
+	return sent, errors.Join(retry...)
 }

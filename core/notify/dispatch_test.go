@@ -101,3 +101,44 @@ func TestDispatcher(t *testing.T) {
 		})
 	}
 }
+
+func TestForward(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		subject string
+		want    bool
+	}{
+		{"registration", "kassa.customer.registered", true},
+		{"product change", "kassa.product.updated", true},
+		{"future order event", "kassa.order.paid", true},
+		{"verification link is a secret", "kassa.customer.verification_requested", false},
+		{"password reset is a secret", "kassa.customer.password_reset_requested", false},
+		{"staff invitation is a secret", "kassa.staff.invited", false},
+		{"internal notice", "kassa.authz.policy_changed", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			email := &fakeChannel{id: "notify.email", caps: []string{notify.CapPersonal}, reply: notify.Delivery{Status: notify.DeliverySent}}
+			hook := &fakeChannel{id: "notify.webhook", caps: []string{notify.CapMerchantEvents}, reply: notify.Delivery{Status: notify.DeliveryQueued}}
+			d := notify.NewDispatcher(source{email, hook}, notify.Store{}, nil)
+			e := events.MustNew(tt.subject, map[string]any{"customerId": "cus_1", "token": "tok_secret"})
+			if err := d.Forward(context.Background(), e); err != nil {
+				t.Fatal(err)
+			}
+			if len(email.sent) != 0 {
+				t.Fatalf("a shop event reached the email channel: %+v", email.sent)
+			}
+			if got := len(hook.sent) == 1; got != tt.want {
+				t.Fatalf("forwarded = %v, want %v", got, tt.want)
+			}
+			if tt.want {
+				m := hook.sent[0]
+				if m.TemplateID != strings.TrimPrefix(tt.subject, "kassa.") || m.ID != e.ID+".notify.webhook" || string(m.Data) != string(e.Payload) {
+					t.Fatalf("message = %+v", m)
+				}
+			}
+		})
+	}
+}
