@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -17,20 +15,7 @@ import (
 
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "banktransfer")
-	if err != nil {
-		panic(err)
-	}
-	binary, err = plugintest.BuildBinary(".", dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { plugintest.Main(m, ".", &binary) }
 
 const testConfig = `{"account_holder":"Kassa Demo GmbH","iban":"DE89 3704 0044 0532 0130 00","bic":"COBADEFFXXX","bank_name":"Commerzbank"}`
 

@@ -23,20 +23,7 @@ import (
 // binary is the plugin built once for all tests, started like Kassa starts it.
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "invoice-standard")
-	if err != nil {
-		panic(err)
-	}
-	binary, err = plugintest.BuildBinary(".", dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { plugintest.Main(m, ".", &binary) }
 
 const testConfig = `{"issue_on":"on_paid","number_prefix":"INV-","footer_note":"Payable within 14 days. Kassa Demo GmbH, Amtsgericht Berlin HRB 12345."}`
 

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -21,20 +20,7 @@ import (
 // binary is the plugin built once for all tests, started like Kassa starts it.
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "notify-webhook")
-	if err != nil {
-		panic(err)
-	}
-	binary, err = plugintest.BuildBinary(".", dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { plugintest.Main(m, ".", &binary) }
 
 const secret = "whsec_merchant_0123456789abcdef"
 

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -26,20 +25,7 @@ const testSecret = "whsec_testpay_0123456789"
 // binary is testpay built once for all tests, started like Kassa starts it.
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "testpay")
-	if err != nil {
-		panic(err)
-	}
-	binary, err = plugintest.BuildBinary(".", dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { plugintest.Main(m, ".", &binary) }
 
 func config(extra string) json.RawMessage {
 	return json.RawMessage(`{"webhook_secret":"` + testSecret + `","async_delay_ms":300` + extra + `}`)

@@ -9,25 +9,33 @@ import (
 	"testing"
 )
 
-// BuildBinary compiles the main package pkg (a directory such as "." or
-// "./cmd/myplugin", or an import path, resolved from the current
-// directory, like `go build`) into dir and returns the binary's path. Use
-// it from TestMain to build once per test run:
+// Main builds the plugin's main package pkg once for the whole test run,
+// stores the binary's path in *binary, runs the tests, removes the binary
+// and exits. An author's TestMain is one line:
 //
 //	var binary string
 //
-//	func TestMain(m *testing.M) {
-//		dir, _ := os.MkdirTemp("", "plugin")
-//		bin, err := plugintest.BuildBinary(".", dir)
-//		if err != nil {
-//			fmt.Fprintln(os.Stderr, err)
-//			os.Exit(1)
-//		}
-//		binary = bin
-//		code := m.Run()
-//		os.RemoveAll(dir)
-//		os.Exit(code)
-//	}
+//	func TestMain(m *testing.M) { plugintest.Main(m, ".", &binary) }
+func Main(m *testing.M, pkg string, binary *string) {
+	dir, err := os.MkdirTemp("", "plugintest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if *binary, err = BuildBinary(pkg, dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// BuildBinary compiles the main package pkg (a directory such as "." or
+// "./cmd/myplugin", or an import path, resolved from the current
+// directory, like `go build`) into dir and returns the binary's path.
+// Main uses it to build once per test run.
 func BuildBinary(pkg, dir string) (string, error) {
 	name := filepath.Base(strings.TrimRight(pkg, "/"))
 	if name == "." || name == "" {
