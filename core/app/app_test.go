@@ -98,3 +98,60 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 	}
 	t.Fatalf("timed out waiting: %s", what)
 }
+
+// TestNodeQuery: Relay clients refetch objects by id through node and
+// nodes, with the permissions of each object's own query.
+func TestNodeQuery(t *testing.T) {
+	ta := testkit.NewTestApp(t, testkit.SQLite)
+	res := ta.Exec(owner, `mutation {
+		active: productCreate(input: {title: "Node Tea", status: ACTIVE, variants: [{sku: "NODE-1"}]}) { product { id variants { id } } }
+		draft: productCreate(input: {title: "Draft Tea", status: DRAFT}) { product { id } } }`, nil)
+	var created struct {
+		Active struct {
+			Product struct {
+				ID       string
+				Variants []struct{ ID string }
+			}
+		}
+		Draft struct{ Product struct{ ID string } }
+	}
+	if err := json.Unmarshal(res.Data, &created); err != nil || len(res.Errors) > 0 {
+		t.Fatalf("create: %s %v", res.Data, res.Errors)
+	}
+	prd, variant, draft := created.Active.Product.ID, created.Active.Product.Variants[0].ID, created.Draft.Product.ID
+	const q = `query($id: ID!) { node(id: $id) { __typename id ... on Product { title } ... on ProductVariant { sku } } }`
+	anon := authz.AnonymousSubject()
+	tests := []struct {
+		name string
+		as   authz.Subject
+		id   string
+		want string
+		code string
+	}{
+		{"product", anon, prd, `"__typename":"Product"`, ""},
+		{"variant", anon, variant, `"sku":"NODE-1"`, ""},
+		{"draft hidden from guests", anon, draft, `"node":null`, ""},
+		{"draft shown to staff", owner, draft, `"title":"Draft Tea"`, ""},
+		{"unknown id", anon, "prd_01JD4S3Y8W3M9Q6T0G2V5XK7PZ", `"node":null`, ""},
+		{"unknown kind", anon, "zzz_1", `"node":null`, ""},
+		{"staff member needs permission", anon, "stf_01JD4S3Y8W3M9Q6T0G2V5XK7PZ", "", "UNAUTHENTICATED"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := ta.Exec(tt.as, q, map[string]any{"id": tt.id})
+			if tt.code != "" {
+				if len(res.Errors) == 0 || res.Errors[0].Extensions["code"] != tt.code {
+					t.Fatalf("want %s, got %s %+v", tt.code, res.Data, res.Errors)
+				}
+				return
+			}
+			if len(res.Errors) > 0 || !strings.Contains(string(res.Data), tt.want) {
+				t.Fatalf("got %s %+v, want %s", res.Data, res.Errors, tt.want)
+			}
+		})
+	}
+	res = ta.Exec(anon, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": []any{prd, draft, variant}})
+	if want := `{"nodes":[{"id":"` + prd + `"},null,{"id":"` + variant + `"}]}`; string(res.Data) != want {
+		t.Fatalf("nodes = %s %+v, want %s", res.Data, res.Errors, want)
+	}
+}

@@ -176,3 +176,20 @@ func (r *catalogRoot) Collection(ctx context.Context, args byIDOrHandle) (*colle
 	}
 	return &collectionResolver{c: c, s: r.scope(ctx)}, nil
 }
+
+// variantByID returns a variant with its product, or nil when it does not
+// exist or the caller may not see it (a variant of a draft for a guest).
+func (r *catalogRoot) variantByID(ctx context.Context, id string) (*variantResolver, error) {
+	v, err := r.svc.GetVariant(ctx, id)
+	if errors.Is(err, errs.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	vr, err := r.variant(ctx, v)
+	if errors.Is(err, errs.ErrNotFound) {
+		return nil, nil
+	}
+	return vr, err
+}
