@@ -89,7 +89,7 @@ func TestSetUpDemoPlugins(t *testing.T) {
 		build := exec.Command("go", "build", "-o", filepath.Join(dir, p), "../../plugins/"+p)
 		build.Env = append(build.Environ(), "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {
-			t.Skipf("reference plugin %s does not build: %v\n%s", p, err, out)
+			t.Fatalf("reference plugin %s does not build: %v\n%s", p, err, out)
 		}
 	}
 	cfg, err := config.Load("", false, func(string) string { return "" }, map[string]string{"data-dir": t.TempDir()})
