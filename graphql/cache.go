@@ -32,8 +32,10 @@ type CacheOptions struct {
 	PublicFields []string
 	// TTL bounds how stale an answer may be if an invalidation is lost.
 	TTL time.Duration
-	// MaxEntries bounds memory; the cache is emptied when it is full.
-	MaxEntries int
+	// MaxBytes bounds the memory the answers take (default 32 MiB); the
+	// cache is emptied when a new answer would not fit. Emptying is cheap
+	// to recover from: the next reads execute again.
+	MaxBytes int
 }
 
 type cacheEntry struct {
@@ -45,7 +47,8 @@ type cacheEntry struct {
 type responseCache struct {
 	public  map[string]bool
 	ttl     time.Duration
-	max     int
+	max     int // bytes
+	size    int // bytes held, under mu
 	gen     atomic.Uint64
 	mu      sync.RWMutex
 	entries map[[32]byte]cacheEntry
@@ -57,12 +60,12 @@ type responseCache struct {
 }
 
 func newResponseCache(o CacheOptions, reg prometheus.Registerer) *responseCache {
-	c := &responseCache{public: map[string]bool{}, ttl: o.TTL, max: o.MaxEntries, entries: map[[32]byte]cacheEntry{}}
+	c := &responseCache{public: map[string]bool{}, ttl: o.TTL, max: o.MaxBytes, entries: map[[32]byte]cacheEntry{}}
 	if c.ttl <= 0 {
 		c.ttl = 10 * time.Second
 	}
 	if c.max <= 0 {
-		c.max = 10000
+		c.max = 32 << 20
 	}
 	for _, f := range o.PublicFields {
 		c.public[f] = true
@@ -108,16 +111,26 @@ func (c *responseCache) put(k [32]byte, gen uint64, data json.RawMessage) {
 	if gen != c.gen.Load() {
 		return // invalidated while executing: the answer may be stale
 	}
-	if len(c.entries) >= c.max {
+	n := len(data) + 96 // the key, the entry and the map's share
+	if n > c.max/8 {
+		return // one answer may not crowd out the rest
+	}
+	if old, ok := c.entries[k]; ok {
+		c.size -= len(old.data) + 96
+	}
+	if c.size+n > c.max {
 		clear(c.entries)
+		c.size = 0
 	}
 	c.entries[k] = cacheEntry{gen: gen, expires: time.Now().Add(c.ttl), data: data}
+	c.size += n
 }
 
 func (c *responseCache) invalidate() {
 	c.mu.Lock()
 	c.gen.Add(1)
 	clear(c.entries)
+	c.size = 0
 	c.mu.Unlock()
 }
 
