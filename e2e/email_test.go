@@ -131,6 +131,37 @@ func TestAccountEmailLeavesThroughNotifyEmail(t *testing.T) {
 	if len(ver.CustomerVerifyEmail.UserErrors) > 0 {
 		t.Fatalf("verification link token refused: %+v", ver.CustomerVerifyEmail.UserErrors)
 	}
+	// The email went out, so the link is not in the development log.
+	if strings.Contains(in.logs.String(), unescape(token[1])) {
+		t.Fatalf("the link was logged although the email delivered it:\n%s", in.logs.String())
+	}
+}
+
+// TestDevelopmentLogShowsUndeliveredLinks: without any email channel, a
+// development shop logs the verification link so its developer can click
+// through, and the link works.
+func TestDevelopmentLogShowsUndeliveredLinks(t *testing.T) {
+	t.Parallel()
+	in := start(t, t.TempDir())
+	defer in.stop()
+	in.graphql(`mutation { customerRegister(input: {email: "dev@example.com", password: "a long enough passphrase"}) { userErrors { code } } }`, nil, nil)
+	linkRE := regexp.MustCompile(`link=\S*/account/verify-email\?token=([A-Za-z0-9_%.~-]+)`)
+	deadline := time.Now().Add(20 * time.Second)
+	var m []string
+	for m == nil && time.Now().Before(deadline) {
+		m = linkRE.FindStringSubmatch(in.logs.String())
+		time.Sleep(50 * time.Millisecond)
+	}
+	if m == nil {
+		t.Fatalf("no verification link in the development log:\n%s", in.logs.String())
+	}
+	var ver struct {
+		CustomerVerifyEmail struct{ UserErrors []struct{ Code string } }
+	}
+	in.graphql(`mutation($t: String!) { customerVerifyEmail(input: {token: $t}) { userErrors { code } } }`, map[string]any{"t": unescape(m[1])}, &ver)
+	if len(ver.CustomerVerifyEmail.UserErrors) > 0 {
+		t.Fatalf("the logged link's token was refused: %+v", ver.CustomerVerifyEmail.UserErrors)
+	}
 }
 
 func unescape(s string) string {

@@ -34,6 +34,10 @@ type AccountsOptions struct {
 	Logger *slog.Logger
 	// Production turns off the development token log.
 	Production bool
+	// Tokens, when set, receives the single-use tokens instead of the
+	// development log (the app hands them to the notification dispatcher
+	// through events, and lets it log what no channel delivered).
+	Tokens customer.TokenSink
 }
 
 // NewAccounts builds the Casbin enforcer (seeding the default roles and
@@ -59,7 +63,7 @@ func NewAccounts(ctx context.Context, db *store.DB, opts AccountsOptions) (*Acco
 		}
 		return nil, err
 	}
-	copts := customer.Options{Logger: opts.Logger, Production: opts.Production}
+	copts := customer.Options{Logger: opts.Logger, Production: opts.Production, Tokens: opts.Tokens}
 	if opts.Outbox != nil {
 		copts.Outbox = opts.Outbox
 	}

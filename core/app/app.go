@@ -19,6 +19,7 @@ import (
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/config"
+	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/notify"
 	"github.com/kassahq/kassa/core/plugin"
@@ -164,7 +165,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 
 	// Services. Permissions first: every service checks with them.
-	a.Accounts, err = NewAccounts(ctx, a.DB, AccountsOptions{Bus: bus, Outbox: a.Outbox, Logger: a.Log, Production: cfg.Production()})
+	// Account tokens leave through events only: the notification
+	// dispatcher mails them, or in development logs what it could not mail.
+	noTokenLog := customer.TokenSinkFunc(func(context.Context, customer.TokenMessage) {})
+	a.Accounts, err = NewAccounts(ctx, a.DB, AccountsOptions{Bus: bus, Outbox: a.Outbox, Logger: a.Log, Production: cfg.Production(), Tokens: noTokenLog})
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +315,11 @@ func (a *App) startConsumers(ctx context.Context) error {
 	// Account emails leave through the enabled notification channels.
 	// Durable, so each event is handled once across instances and retried
 	// while no channel can take it.
-	dispatcher := notify.NewDispatcher(a.Plugins, notify.Store{Name: a.Config.StoreName, URL: a.Config.BaseURL()}, a.Log)
+	var dopts []notify.DispatcherOption
+	if !a.Config.Production() {
+		dopts = append(dopts, notify.WithDevelopmentLog())
+	}
+	dispatcher := notify.NewDispatcher(a.Plugins, notify.Store{Name: a.Config.StoreName, URL: a.Config.BaseURL()}, a.Log, dopts...)
 	consumerCtx := authz.WithSubject(context.WithoutCancel(ctx), authz.SystemSubject("notify"))
 	for i, filter := range dispatcher.Subjects() {
 		sub, err := a.Bus.Subscribe(consumerCtx, fmt.Sprintf("notify-accounts-%d", i), filter, dispatcher.Handle)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +139,41 @@ func TestForward(t *testing.T) {
 				if m.TemplateID != strings.TrimPrefix(tt.subject, "kassa.") || m.ID != e.ID+".notify.webhook" || string(m.Data) != string(e.Payload) {
 					t.Fatalf("message = %+v", m)
 				}
+			}
+		})
+	}
+}
+
+// TestDevelopmentLog: in development the link of an account message that
+// no channel delivered is logged, and only then; never without the option.
+func TestDevelopmentLog(t *testing.T) {
+	t.Parallel()
+	ev := events.MustNew("kassa.customer.verification_requested", map[string]any{"email": "dev@example.com", "token": "tok_dev_secret", "expiresAt": time.Now()})
+	tests := []struct {
+		name     string
+		channels source
+		dev      bool
+		want     bool
+	}{
+		{"no channel, development", source{}, true, true},
+		{"no channel, production", source{}, false, false},
+		{"email channel delivered", source{&fakeChannel{id: "notify.email", caps: []string{notify.CapPersonal}, reply: notify.Delivery{Status: notify.DeliverySent}}}, true, false},
+		{"only a merchant channel", source{&fakeChannel{id: "notify.webhook", caps: []string{notify.CapMerchantEvents}}}, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var buf strings.Builder
+			var opts []notify.DispatcherOption
+			if tt.dev {
+				opts = append(opts, notify.WithDevelopmentLog())
+			}
+			d := notify.NewDispatcher(tt.channels, notify.Store{URL: "http://127.0.0.1:8080"}, slog.New(slog.NewTextHandler(&buf, nil)), opts...)
+			if err := d.Handle(context.Background(), ev); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(buf.String(), "tok_dev_secret"); got != tt.want {
+				t.Fatalf("link logged = %v, want %v:\n%s", got, tt.want, buf.String())
 			}
 		})
 	}
