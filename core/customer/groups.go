@@ -202,6 +202,15 @@ func (s *Service) GroupSize(ctx context.Context, groupID string) (int, error) {
 	return s.st.countMembers(ctx, groupID)
 }
 
+// GroupSizes counts the members of several groups at once (by group id;
+// 0 for a group without members). Needs customer:read.
+func (s *Service) GroupSizes(ctx context.Context, groupIDs []string) (map[string]int, error) {
+	if err := s.roles.Can(ctx, authz.Customers, authz.Read); err != nil {
+		return nil, err
+	}
+	return s.st.countMembersOf(ctx, groupIDs)
+}
+
 // AddToGroup adds buyers to a group. Needs customer:write.
 func (s *Service) AddToGroup(ctx context.Context, groupID string, customerIDs []string) (*Group, error) {
 	return s.changeMembers(ctx, groupID, customerIDs, true)

@@ -354,6 +354,27 @@ func (st *Store) countMembers(ctx context.Context, groupID string) (int, error) 
 	return int(n), nil
 }
 
+// countMembersOf counts the members of each group in one query; groups
+// without members are absent.
+func (st *Store) countMembersOf(ctx context.Context, groupIDs []string) (map[string]int, error) {
+	out := make(map[string]int, len(groupIDs))
+	if len(groupIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		GroupID string `bun:"group_id"`
+		N       int    `bun:"n"`
+	}
+	if err := st.conn(ctx).NewSelect().Model((*groupMember)(nil)).Column("group_id").ColumnExpr("count(*) AS n").
+		Where("group_id IN (?)", bun.In(groupIDs)).Group("group_id").Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("count group members: %w", err)
+	}
+	for _, r := range rows {
+		out[r.GroupID] = r.N
+	}
+	return out, nil
+}
+
 func (st *Store) tagsOf(ctx context.Context, customerID string) ([]string, error) {
 	var out []string
 	if err := st.conn(ctx).NewSelect().Model((*customerTag)(nil)).Column("tag").

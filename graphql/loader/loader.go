@@ -52,6 +52,8 @@ type Loaders struct {
 	// CustomerGroups loads the groups a buyer belongs to, by name, by
 	// customer id.
 	CustomerGroups *Group[string, []*customer.Group]
+	// GroupSizes loads how many buyers a group has, by group id.
+	GroupSizes *Group[string, int]
 }
 
 // New returns a fresh set of loaders over s. Make one per request: the
@@ -87,6 +89,7 @@ func New(s Services) *Loaders {
 		l.Addresses = NewGroup(s.Customers.AddressesByCustomerIDs)
 		l.CustomerTags = NewGroup(s.Customers.TagsByCustomerIDs)
 		l.CustomerGroups = NewGroup(s.Customers.GroupsByCustomerIDs)
+		l.GroupSizes = NewGroup(s.Customers.GroupSizes)
 	}
 	return l
 }
@@ -108,6 +111,15 @@ func (l *Loaders) WantCustomers(ids ...string) {
 	l.Addresses.Want(ids...)
 	l.CustomerTags.Want(ids...)
 	l.CustomerGroups.Want(ids...)
+}
+
+// WantGroups announces the customer groups of a list to the loaders keyed
+// by group id.
+func (l *Loaders) WantGroups(ids ...string) {
+	if l == nil || l.GroupSizes == nil {
+		return
+	}
+	l.GroupSizes.Want(ids...)
 }
 
 type ctxKey struct{}

@@ -172,7 +172,13 @@ func (r *customerRoot) CustomerGroups(ctx context.Context, args struct {
 	if err != nil {
 		return nil, err
 	}
-	return newConn(p, func(g *customer.Group) *groupResolver { return newGroup(r.svc, g) }), nil
+	l := loader.From(ctx)
+	return newConn(p, func(g *customer.Group) *groupResolver {
+		l.WantGroups(g.ID)
+		gr := newGroup(r.svc, g)
+		gr.l = l
+		return gr
+	}), nil
 }
 
 // CustomerGroup resolves Query.customerGroup.

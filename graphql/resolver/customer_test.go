@@ -221,3 +221,43 @@ func TestCustomerPayloadsShowTheirOwnMutation(t *testing.T) {
 		}
 	})
 }
+
+// TestGroupListQueryCountIsFixed: member counts of a page of customer
+// groups, and of the groups under each buyer, are one query for the page.
+func TestGroupListQueryCountIsFixed(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		acc := customertest.NewService(t, db)
+		customertest.SeedBuyers(t, acc, 6) // groups Even (3) and Triple (2)
+		counter := &queryCounter{}
+		db.AddQueryHook(counter)
+		srv := newAccountsServer(t, db, acc, true)
+		staff := customertest.Staff(authz.RoleSupport)
+		count := func(query string) (int64, result) {
+			counter.n.Store(0)
+			r := run(t, srv, staff, query, nil)
+			if len(r.codes) > 0 {
+				t.Fatalf("errors %v: %s", r.codes, r.raw)
+			}
+			return counter.n.Load(), r
+		}
+		const groups = `{ customerGroups(first: 50) { edges { node { name customerCount } } } }`
+		before, r := count(groups)
+		if !strings.Contains(r.raw, `"name":"Even","customerCount":3`) || !strings.Contains(r.raw, `"name":"Triple","customerCount":2`) {
+			t.Fatalf("member counts wrong: %s", r.raw)
+		}
+		for i := 0; i < 5; i++ {
+			if _, err := acc.CreateGroup(customertest.System(), customer.GroupInput{Name: func(s string) *string { return &s }(fmt.Sprintf("Extra %d", i))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		after, _ := count(groups)
+		if after != before || after > 2 {
+			t.Fatalf("2 groups cost %d queries, 7 cost %d: want the same, at most 2 (groups, counts)", before, after)
+		}
+		n, _ := count(`{ customers(first: 6) { edges { node { groups { name customerCount } } } } }`)
+		if n > 5 {
+			t.Fatalf("buyers with their groups' member counts cost %d queries, want at most 5", n)
+		}
+
+	})
+}
