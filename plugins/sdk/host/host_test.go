@@ -147,6 +147,11 @@ func TestStartDescribeConfigureAndLogs(t *testing.T) {
 	if !found {
 		t.Errorf("plugin log line not forwarded; host log:\n%s", logs.String())
 	}
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Count(line, `"plugin":`) > 1 {
+			t.Errorf("log line names two plugins (go-plugin's path must be \"path\"): %s", line)
+		}
+	}
 }
 
 func TestGatewayRoundTrip(t *testing.T) {

@@ -43,13 +43,18 @@ func (h *slogHCLog) Log(level hclog.Level, msg string, args ...any) {
 		return
 	}
 	attrs := make([]any, 0, len(h.args)+len(args))
-	attrs = append(attrs, h.args...)
-	for i := 0; i+1 < len(args); i += 2 {
-		k, ok := args[i].(string)
+	all := append(append([]any(nil), h.args...), args...)
+	for i := 0; i+1 < len(all); i += 2 {
+		k, ok := all[i].(string)
 		if !ok || k == "timestamp" || k == "@module" || k == "@caller" {
 			continue
 		}
-		attrs = append(attrs, k, args[i+1])
+		if k == "plugin" {
+			// go-plugin names the binary's path "plugin"; our logger
+			// already carries plugin=<id>, and one key must mean one thing.
+			k = "path"
+		}
+		attrs = append(attrs, k, all[i+1])
 	}
 	h.l.Log(context.Background(), lvl, msg, attrs...)
 }
