@@ -3,6 +3,7 @@ package graphql_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -29,6 +30,18 @@ func TestHandler(t *testing.T) {
 	dev := newServer(t, graphql.Options{})
 	prod := newServer(t, graphql.Options{Production: true})
 	deep := "{" + strings.Repeat("__schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }", 1) + "}"
+	// A small document that expands to 25 x 100 selections through a
+	// fragment: the selection budget, not the size limit, must stop it.
+	var aliases strings.Builder
+	aliases.WriteString("{")
+	for i := 0; i < 25; i++ {
+		fmt.Fprintf(&aliases, " t%d: __type(name: \"Query\") { ...F }", i)
+	}
+	aliases.WriteString(" } fragment F on __Type {")
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(&aliases, " n%d: name", i)
+	}
+	aliases.WriteString(" }")
 	batch := "[" + strings.TrimSuffix(strings.Repeat(`{"query":"{serverVersion}"},`, 11), ",") + "]"
 
 	tests := []struct {
@@ -53,6 +66,7 @@ func TestHandler(t *testing.T) {
 		{"get second operation mutation refused", dev, "GET", "", "", "", "/graphql?query=query+A%7BserverVersion%7D+mutation+B%7Bping%7D&operationName=B", 405, "POST"},
 		{"get named query allowed", dev, "GET", "", "", "", "/graphql?query=query+A%7BserverVersion%7D+mutation+B%7Bping%7D&operationName=A", 200, `"serverVersion":"test"`},
 		{"too deep", dev, "POST", mustJSON(t, map[string]string{"query": deep}), "application/json", "", "/graphql", 200, "QUERY_TOO_COMPLEX"},
+		{"alias abuse", dev, "POST", mustJSON(t, map[string]string{"query": aliases.String()}), "application/json", "", "/graphql", 200, "QUERY_TOO_COMPLEX"},
 		{"unknown field", dev, "POST", `{"query":"{ nope }"}`, "application/json", "", "/graphql", 200, "GRAPHQL_VALIDATION_FAILED"},
 		{"graphiql in development", dev, "GET", "", "", "text/html", "/graphql", 200, "graphiql.min.js"},
 		{"no graphiql in production", prod, "GET", "", "", "text/html", "/graphql", 400, "POST a GraphQL request"},
