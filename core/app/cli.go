@@ -170,18 +170,11 @@ func runMigrate(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return err
-	}
-	db, err := store.Open(ctx, cfg.Database(), store.Options{MaxOpenConns: 2})
+	db, m, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	m, err := store.NewMigrator(db, migrations.FS)
-	if err != nil {
-		return err
-	}
 	switch pos[0] {
 	case "up":
 		applied, err := m.Up(ctx)
@@ -238,6 +231,25 @@ func runMigrate(ctx context.Context, args []string, io IO) error {
 		return fmt.Errorf("%w: unknown migrate action %q (up, down, status)", errUsage, pos[0])
 	}
 	return nil
+}
+
+// openDatabase opens the configured database for a command that needs
+// nothing else (migrate, plugin), creating the data directory for SQLite,
+// and returns its migrator.
+func openDatabase(ctx context.Context, cfg config.Config) (*store.DB, *store.Migrator, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, nil, err
+	}
+	db, err := store.Open(ctx, cfg.Database(), store.Options{MaxOpenConns: 2})
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := store.NewMigrator(db, migrations.FS)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, m, nil
 }
 
 func runConfig(_ context.Context, args []string, io IO) error {

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	stdio "io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,8 +14,6 @@ import (
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/plugin"
-	"github.com/kassahq/kassa/core/store"
-	"github.com/kassahq/kassa/migrations"
 )
 
 func init() {
@@ -77,18 +74,11 @@ func runPlugin(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return err
-	}
-	db, err := store.Open(ctx, cfg.Database(), store.Options{MaxOpenConns: 2})
+	db, m, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	m, err := store.NewMigrator(db, migrations.FS)
-	if err != nil {
-		return err
-	}
 	if _, err := m.Up(ctx); err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ func NewLogger(w io.Writer, level slog.Leveler) *slog.Logger {
 				return slog.String("@timestamp", a.Value.Time().Format("2006-01-02T15:04:05.000000Z07:00"))
 			case slog.LevelKey:
 				lvl, _ := a.Value.Any().(slog.Level)
-				return slog.String("@level", hclogLevel(lvl))
+				return slog.String("@level", LevelName(lvl))
 			case slog.MessageKey:
 				return slog.String("@message", a.Value.String())
 			}
@@ -37,7 +37,9 @@ func NewLogger(w io.Writer, level slog.Leveler) *slog.Logger {
 	}))
 }
 
-func hclogLevel(l slog.Level) string {
+// LevelName is the lower-case name of a slog level as hclog and the
+// KASSA_PLUGIN_LOG_LEVEL variable spell it: trace, debug, info, warn, error.
+func LevelName(l slog.Level) string {
 	switch {
 	case l < slog.LevelDebug:
 		return "trace"

@@ -206,7 +206,7 @@ func Start(ctx context.Context, cfg Config) (*Plugin, error) {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
 	}
-	cmd.Env = append(cmd.Env, "KASSA_PLUGIN_LOG_LEVEL="+levelName(cfg.LogLevel))
+	cmd.Env = append(cmd.Env, "KASSA_PLUGIN_LOG_LEVEL="+sdk.LevelName(cfg.LogLevel))
 	if cfg.PluginID != "" {
 		cmd.Env = append(cmd.Env, sdk.EnvPluginID+"="+cfg.PluginID)
 	}
@@ -291,21 +291,6 @@ func connect(ctx context.Context, client *goplugin.Client, cfg Config) (*Plugin,
 		p.pid = rc.Pid
 	}
 	return p, nil
-}
-
-func levelName(l slog.Level) string {
-	switch {
-	case l < slog.LevelDebug:
-		return "trace"
-	case l < slog.LevelInfo:
-		return "debug"
-	case l < slog.LevelWarn:
-		return "info"
-	case l < slog.LevelError:
-		return "warn"
-	default:
-		return "error"
-	}
 }
 
 // ID returns the configured plugin id (may be empty).
