@@ -38,7 +38,7 @@ func rel(p string) string {
 }
 
 // area names the layer a package belongs to: "cmd", "app", "kit",
-// "money", "store", "events", "authz", "plugin", "testkit",
+// "money", "store", "events", "authz", "transition", "worker", "plugin", "testkit",
 // "domain:<name>", "sdk", "plugins", "graphql", "storefront", or "other".
 func area(p string) string {
 	r := rel(p)
@@ -81,10 +81,14 @@ func allowed(from, to string) bool {
 		return leaf[to] || to == "store"
 	case from == "authz":
 		return leaf[to] || to == "store" || to == "events"
+	case from == "transition", from == "worker":
+		// Platform kits the domains build on: state machines, and the
+		// worker lifecycle with its claims and leases.
+		return leaf[to] || to == "store" || to == "events" || to == "authz"
 	case strings.HasPrefix(from, "domain:"):
-		return leaf[to] || to == "money" || to == "store" || to == "events" || to == "authz" || to == "secret" || strings.HasPrefix(to, "domain:")
+		return leaf[to] || to == "money" || to == "store" || to == "events" || to == "authz" || to == "secret" || to == "transition" || to == "worker" || strings.HasPrefix(to, "domain:")
 	case from == "plugin":
-		return leaf[to] || to == "money" || to == "store" || to == "events" || to == "authz" || to == "secret" || to == "sdk" || strings.HasPrefix(to, "domain:")
+		return leaf[to] || to == "money" || to == "store" || to == "events" || to == "authz" || to == "secret" || to == "sdk" || to == "worker" || strings.HasPrefix(to, "domain:")
 	case from == "graphql":
 		return to != "app" && to != "cmd" && to != "storefront" && to != "plugins" && to != "testkit"
 	case from == "storefront":
