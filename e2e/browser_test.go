@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -66,7 +67,14 @@ func TestGraphiQLRunsAQuery(t *testing.T) {
 	defer in.stop()
 	ctx := newBrowser(t)
 
-	err := chromedp.Do(ctx,
+	// Anything the page's Content-Security-Policy blocks is recorded, from
+	// the first byte on: GraphiQL must run whole under it.
+	_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `window.__csp = []; document.addEventListener("securitypolicyviolation", e => window.__csp.push(e.violatedDirective + " " + e.blockedURI));`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(ctx,
 		chromedp.Navigate(in.base+"/graphql"),
 		chromedp.WaitVisible(`.graphiql-execute-button`),
 		chromedp.Click(`.graphiql-execute-button`),
@@ -88,5 +96,12 @@ func TestGraphiQLRunsAQuery(t *testing.T) {
 	screenshot(t, "graphiql.png", png)
 	if !strings.Contains(result, `"products"`) || !strings.Contains(result, `"title"`) {
 		t.Fatalf("result pane does not show products:\n%.500s", result)
+	}
+	violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__csp`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(violations) > 0 {
+		t.Fatalf("the Content-Security-Policy blocked parts of GraphiQL: %v", violations)
 	}
 }

@@ -90,11 +90,12 @@ func TestAccountEmailLeavesThroughNotifyEmail(t *testing.T) {
 	_, port, _ := net.SplitHostPort(sink.ln.Addr().String())
 	dir := t.TempDir()
 	kassa(t, dir, "plugin", "install", buildPlugin(t, t.TempDir(), "notify-email"))
-	kassa(t, dir, "plugin", "settings", "notify.email", "--set",
+	// The SMTP sink listens on loopback: the owner allows private networks.
+	kassa(t, dir, "plugin", "settings", "notify.email", "--plugin-allow-private-networks", "--set",
 		`{"host":"127.0.0.1","port":`+port+`,"tls":"none","from_address":"shop@example.com","from_name":"Tea House"}`)
-	kassa(t, dir, "plugin", "enable", "notify.email")
+	kassa(t, dir, "plugin", "enable", "notify.email", "--plugin-allow-private-networks")
 
-	in := start(t, dir, "--store-name", "Tea House", "--public-url", "https://tea.example")
+	in := start(t, dir, "--store-name", "Tea House", "--public-url", "https://tea.example", "--plugin-allow-private-networks")
 	defer in.stop()
 	var reg struct {
 		CustomerRegister struct{ UserErrors []struct{ Code string } }

@@ -35,10 +35,11 @@ func TestMerchantWebhookReceivesShopEvents(t *testing.T) {
 
 	dir := t.TempDir()
 	kassa(t, dir, "plugin", "install", buildPlugin(t, t.TempDir(), "notify-webhook"))
-	kassa(t, dir, "plugin", "settings", "notify.webhook", "--set",
+	// The endpoint listens on loopback: the owner allows private networks.
+	kassa(t, dir, "plugin", "settings", "notify.webhook", "--plugin-allow-private-networks", "--set",
 		`{"endpoints":[{"name":"erp","url":"`+endpoint.URL+`/kassa"}],"signing_secrets":{"erp":"whsec_0123456789abcdef"}}`)
-	kassa(t, dir, "plugin", "enable", "notify.webhook")
-	in := start(t, dir)
+	kassa(t, dir, "plugin", "enable", "notify.webhook", "--plugin-allow-private-networks")
+	in := start(t, dir, "--plugin-allow-private-networks")
 	defer in.stop()
 
 	in.graphql(`mutation { customerRegister(input: {email: "erp@example.com", password: "a long enough passphrase"}) { userErrors { code } } }`, nil, nil)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"mime"
 	"net/http"
 	"strconv"
@@ -22,6 +23,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/customer"
+	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/reqid"
 	"github.com/kassahq/kassa/graphql/graphiql"
@@ -35,10 +38,13 @@ type Limits struct {
 	MaxDepth int
 	// MaxQueryBytes is the longest document accepted.
 	MaxQueryBytes int
-	// MaxSelections caps fields after fragments are expanded; with the
-	// page size cap of connections it bounds the cost of aliases and
-	// batches.
+	// MaxSelections caps fields after fragments are expanded.
 	MaxSelections int
+	// MaxCost is the budget of one document's static cost (see
+	// operationCost: a field costs 1, a page size multiplies what is under
+	// it), and of the sum over the documents of one batch. Over it, the
+	// request is answered QUERY_TOO_COMPLEX before anything runs.
+	MaxCost int
 	// MaxParallelism caps resolvers running at once for one request.
 	MaxParallelism int
 	// MaxBatch is the most operations one HTTP request may carry.
@@ -49,9 +55,10 @@ type Limits struct {
 
 // DefaultLimits are the limits used when none are given.
 var DefaultLimits = Limits{
-	MaxDepth:       12,
+	MaxDepth:       15,
 	MaxQueryBytes:  32 << 10,
 	MaxSelections:  2000,
+	MaxCost:        10000,
 	MaxParallelism: 10,
 	MaxBatch:       10,
 	MaxBodyBytes:   1 << 20,
@@ -73,6 +80,11 @@ type Options struct {
 	PerRequest func(ctx context.Context) context.Context
 	// Cache, when set, keeps the answers of public reads.
 	Cache *CacheOptions
+	// RateLimit is the per-client budget of expensive work for guests and
+	// buyers over HTTP; nil is DefaultRateLimit.
+	RateLimit *RateLimit
+	// Clock times the rate limit; nil is the system clock.
+	Clock clock.Clock
 }
 
 // Server executes GraphQL requests.
@@ -83,6 +95,7 @@ type Server struct {
 	latency *prometheus.HistogramVec
 	ide     http.Handler
 	cache   *responseCache
+	limiter *costLimiter
 }
 
 // New parses the schema over the given services.
@@ -90,8 +103,22 @@ func New(svc resolver.Services, opts Options) (*Server, error) {
 	if opts.Limits == (Limits{}) {
 		opts.Limits = DefaultLimits
 	}
+	if opts.Limits.MaxCost <= 0 {
+		opts.Limits.MaxCost = DefaultLimits.MaxCost
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	rate := DefaultRateLimit
+	if opts.RateLimit != nil {
+		rate = *opts.RateLimit
+	}
+	if rate.Burst < opts.Limits.MaxCost || rate.PerSecond <= 0 || rate.MaxClients <= 0 {
+		return nil, fmt.Errorf("graphql rate limit %+v: burst must be at least the cost budget %d, rate and clients positive", rate, opts.Limits.MaxCost)
+	}
+	now := time.Now
+	if opts.Clock != nil {
+		now = opts.Clock.Now
 	}
 	l := opts.Limits
 	production := opts.Production
@@ -111,7 +138,7 @@ func New(svc resolver.Services, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("parse graphql schema: %w", err)
 	}
 	srv := &Server{schema: s, opts: opts, log: opts.Logger.With("component", "graphql"),
-		ide: graphiql.Page("/graphql", "/graphql/assets")}
+		ide: graphiql.Page("/graphql", "/graphql/assets"), limiter: newCostLimiter(rate, now)}
 	if opts.Cache != nil {
 		srv.cache = newResponseCache(*opts.Cache, opts.Registerer)
 	}
@@ -156,27 +183,65 @@ type Location struct {
 }
 
 // Exec runs one operation in-process (the storefront renders its pages
-// this way) with the subject already in ctx.
+// this way) with the subject already in ctx. The cost budget applies; the
+// per-client rate limit is for HTTP callers only.
 func (s *Server) Exec(ctx context.Context, req Request) *Response {
-	start := time.Now()
-	var (
-		key, doc  [32]byte
-		cacheable bool
-		gen       uint64
-		rec       *rootRecorder
-	)
+	return s.run(ctx, s.prepare(ctx, req))
+}
+
+// call is one operation on its way through the server: what is known of
+// it before it runs.
+type call struct {
+	req   Request
+	start time.Time
+	// key and docKey address the response cache when cacheable.
+	key, docKey [32]byte
+	cacheable   bool
+	// hit is the cached answer, nil on a miss.
+	hit json.RawMessage
+	// doc is the parsed document; nil on a cache hit, whose document ran
+	// before.
+	doc *document
+}
+
+// prepare looks the operation up in the response cache and, on a miss,
+// parses and prices it, all before anything runs.
+func (s *Server) prepare(ctx context.Context, req Request) *call {
+	c := &call{req: req, start: time.Now()}
 	if aud, ok := audience(ctx); ok && s.cache != nil {
-		key, doc, cacheable = cacheKey(aud, req)
-		if v, judged := s.cache.verdicts.Load(doc); judged && !v.(bool) {
-			cacheable = false
+		c.key, c.docKey, c.cacheable = cacheKey(aud, req)
+		if v, judged := s.cache.verdicts.Load(c.docKey); judged && !v.(bool) {
+			c.cacheable = false
 		}
 	}
-	if cacheable {
-		if data, ok := s.cache.get(key); ok {
-			s.cache.hits.Inc()
-			s.observe(req, "ok", start)
-			return &Response{Data: data}
+	if c.cacheable {
+		if data, ok := s.cache.get(c.key); ok {
+			c.hit = data
+			return c
 		}
+	}
+	c.doc = s.readDocument(req)
+	return c
+}
+
+// run answers a prepared operation: from the cache, with a refusal of the
+// document, or by executing it.
+func (s *Server) run(ctx context.Context, c *call) *Response {
+	req := c.req
+	if c.hit != nil {
+		s.cache.hits.Inc()
+		s.observe(c, "ok")
+		return &Response{Data: c.hit}
+	}
+	if out := s.refuse(c.doc); out != nil { // limits, syntax, names, value shapes: issue 7
+		s.observe(c, "error")
+		return out
+	}
+	var (
+		gen uint64
+		rec *rootRecorder
+	)
+	if c.cacheable {
 		s.cache.misses.Inc()
 		gen = s.cache.gen.Load()
 		rec = &rootRecorder{}
@@ -185,13 +250,17 @@ func (s *Server) Exec(ctx context.Context, req Request) *Response {
 	if s.opts.PerRequest != nil {
 		ctx = s.opts.PerRequest(ctx)
 	}
+	if out := s.checkDocumentText(c.doc, req.Variables); out != nil { // control characters: issue 7
+		s.observe(c, textOutcome(out))
+		return out
+	}
 	res := s.schema.Exec(ctx, req.Query, req.OperationName, req.Variables)
 	out := &Response{Data: res.Data}
-	if cacheable && len(res.Errors) == 0 {
+	if c.cacheable && len(res.Errors) == 0 {
 		public := s.cache.allPublic(rec)
-		s.cache.verdicts.Store(doc, public)
+		s.cache.verdicts.Store(c.docKey, public)
 		if public {
-			s.cache.put(key, gen, res.Data)
+			s.cache.put(c.key, gen, res.Data)
 		}
 	}
 	for _, qe := range res.Errors {
@@ -201,7 +270,7 @@ func (s *Server) Exec(ctx context.Context, req Request) *Response {
 	if len(out.Errors) > 0 {
 		outcome = "error"
 	}
-	s.observe(req, outcome, start)
+	s.observe(c, outcome)
 	return out
 }
 
@@ -213,9 +282,9 @@ func (s *Server) InvalidateCache() {
 	}
 }
 
-func (s *Server) observe(req Request, outcome string, start time.Time) {
+func (s *Server) observe(c *call, outcome string) {
 	if s.latency != nil {
-		s.latency.WithLabelValues(operationLabel(req), outcome).Observe(time.Since(start).Seconds())
+		s.latency.WithLabelValues(operationLabel(c), outcome).Observe(time.Since(c.start).Seconds())
 	}
 }
 
@@ -226,13 +295,15 @@ func (s *Server) mapError(ctx context.Context, qe *gqlerrors.QueryError) *Error 
 		e.Locations = append(e.Locations, Location{Line: l.Line, Column: l.Column})
 	}
 	if qe.ResolverError == nil {
-		// A validation or limit error of the document itself.
-		code := "GRAPHQL_VALIDATION_FAILED"
-		if errors.Is(qe, gqlgo.ErrTooManySelections) || strings.Contains(qe.Message, "exceeds") || qe.Rule == "MaxDepthExceeded" {
-			code = "QUERY_TOO_COMPLEX"
-		}
+		// A validation or limit error of the document itself, told apart
+		// by its rule or sentinel, never by its wording.
 		if qe.Extensions != nil && qe.Extensions["code"] != nil {
+			e.Extensions = qe.Extensions
 			return e
+		}
+		code := CodeValidationFailed
+		if isLimitRule(qe) {
+			code = CodeTooComplex
 		}
 		e.Extensions = map[string]any{"code": code}
 		return e
@@ -248,6 +319,27 @@ func (s *Server) mapError(ctx context.Context, qe *gqlerrors.QueryError) *Error 
 		e.Extensions["field"] = de[0].Field
 	}
 	return e
+}
+
+// Codes of errors about the document itself.
+const (
+	// CodeValidationFailed: the document does not match the schema.
+	CodeValidationFailed = "GRAPHQL_VALIDATION_FAILED"
+	// CodeTooComplex: the document is over a limit (length, depth,
+	// selections, cost).
+	CodeTooComplex = "QUERY_TOO_COMPLEX"
+	// CodeTooManyRequests: the client spent its rate limit (HTTP 429).
+	CodeTooManyRequests = "TOO_MANY_REQUESTS"
+)
+
+// isLimitRule tells the limit errors of graph-gophers' validation and
+// execution apart from the other validation errors.
+func isLimitRule(qe *gqlerrors.QueryError) bool {
+	switch qe.Rule {
+	case "MaxDepthExceeded", "OverlapValidationLimitExceeded":
+		return true
+	}
+	return errors.Is(qe, gqlgo.ErrTooManySelections)
 }
 
 // Code maps an error returned by a service to the stable code and message
@@ -278,13 +370,16 @@ func Code(err error) (code, message string) {
 	return "INTERNAL", err.Error()
 }
 
-// operationLabel is the metric label of an operation's type.
-func operationLabel(req Request) string {
-	kind, err := operationKind(req.Query, req.OperationName)
-	if err != nil {
-		return "invalid"
+// operationLabel is the metric label of an operation's type, from the
+// same parse that decided everything else. Only queries are cached.
+func operationLabel(c *call) string {
+	if c.doc == nil {
+		return "query"
 	}
-	return kind
+	if k := c.doc.kind(); k != "" {
+		return k
+	}
+	return "invalid"
 }
 
 type panicHandler struct{ log *slog.Logger }
@@ -316,12 +411,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		// GET is what a link or an image tag sends, with the browser's
-		// cookies and no anti-CSRF header: it may only read.
-		if kind, err := operationKind(req.Query, req.OperationName); err != nil || kind != "query" {
+		// cookies and no anti-CSRF header: it may only read. The type
+		// comes from the executor's own parse and choice of operation
+		// (issue 7: a second lexer read a block string differently and
+		// let a mutation through). A syntax error or a missing operation
+		// is answered without running anything.
+		c := s.prepare(r.Context(), req)
+		if c.doc == nil {
+			c.doc = s.readDocument(req) // the type never comes from the cache
+		}
+		if k := c.doc.kind(); k != "query" && !c.doc.tooLong && c.doc.syntax == nil {
 			writeJSON(w, http.StatusMethodNotAllowed, badRequest("only queries may be sent with GET; send mutations with POST"))
 			return
 		}
-		writeResponse(w, s.Exec(r.Context(), req))
+		s.serve(w, r, []*call{c}, false)
 	case http.MethodPost:
 		s.servePost(w, r)
 	default:
@@ -351,11 +454,11 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusBadRequest, Response{Errors: []*Error{{Message: fmt.Sprintf("at most %d operations per request", s.opts.Limits.MaxBatch), Extensions: map[string]any{"code": "LIMIT_EXCEEDED"}}}})
 			return
 		}
-		out := make([]*Response, len(reqs))
+		calls := make([]*call, len(reqs))
 		for i, req := range reqs {
-			out[i] = s.Exec(r.Context(), req)
+			calls[i] = s.prepare(r.Context(), req)
 		}
-		writeJSON(w, http.StatusOK, out)
+		s.serve(w, r, calls, true)
 		return
 	}
 	var req Request
@@ -363,7 +466,63 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, badRequest("body is not a valid GraphQL request"))
 		return
 	}
-	writeResponse(w, s.Exec(r.Context(), req))
+	s.serve(w, r, []*call{s.prepare(r.Context(), req)}, false)
+}
+
+// serve runs the prepared operations of one HTTP request, after two
+// checks that concern the request as a whole: the cost of a batch is
+// within the budget, and a guest or buyer has the points for it. Either
+// refusal runs nothing.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, calls []*call, batch bool) {
+	total := 0
+	for _, c := range calls {
+		if c.hit == nil { // a cached answer costs nothing to give again
+			total = addCost(total, c.doc.cost)
+		}
+	}
+	if budget := s.opts.Limits.MaxCost; batch && total > budget {
+		msg := fmt.Sprintf("batch cost %d exceeds the budget of %d", total, budget)
+		out := make([]*Response, len(calls))
+		for i := range calls {
+			out[i] = &Response{Errors: []*Error{costError(msg, total, budget)}}
+		}
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	if ok, wait := s.charge(r.Context(), total); !ok {
+		secs := int(math.Ceil(wait.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		writeJSON(w, http.StatusTooManyRequests, Response{Errors: []*Error{{
+			Message:    fmt.Sprintf("too much expensive work from your address; retry in %d s", secs),
+			Extensions: map[string]any{"code": CodeTooManyRequests, "retryAfter": secs, "cost": total},
+		}}})
+		return
+	}
+	if !batch {
+		writeResponse(w, s.run(r.Context(), calls[0]))
+		return
+	}
+	out := make([]*Response, len(calls))
+	for i, c := range calls {
+		out[i] = s.run(r.Context(), c)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// charge spends cost points of a guest's or buyer's address; staff, API
+// keys and callers without an address are not limited. Cache hits were
+// left out of cost by the caller.
+func (s *Server) charge(ctx context.Context, cost int) (bool, time.Duration) {
+	switch authz.SubjectFrom(ctx).Kind {
+	case authz.Anonymous, authz.Customer:
+	default:
+		return true, 0
+	}
+	ip := customer.ClientFrom(ctx).IP
+	if ip == "" {
+		return true, 0
+	}
+	return s.limiter.take(clientKey(ip), cost)
 }
 
 // writeResponse writes one result. Without errors it splices the data in

@@ -29,7 +29,8 @@ func TestHandler(t *testing.T) {
 	t.Parallel()
 	dev := newServer(t, graphql.Options{})
 	prod := newServer(t, graphql.Options{Production: true})
-	deep := "{" + strings.Repeat("__schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }", 1) + "}"
+	// Depth 16, one past MaxDepth: __schema types fields type, 11 x ofType, name.
+	deep := "{ __schema { types { fields { type { " + strings.Repeat("ofType { ", 11) + "name" + strings.Repeat(" }", 11) + " } } } } }"
 	// A small document that expands to 25 x 100 selections through a
 	// fragment: the selection budget, not the size limit, must stop it.
 	var aliases strings.Builder

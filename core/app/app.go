@@ -55,7 +55,8 @@ type Options struct {
 	// the consumers, for commands that run beside a serving instance on
 	// the same data (seed, user): events they cause wait in the outbox
 	// until a server's relay publishes them, and no second embedded NATS
-	// touches the server's store.
+	// touches the server's store. An offline instance does not take the
+	// data directory's lock that a serving one holds.
 	Offline bool
 }
 
@@ -111,6 +112,15 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	// One serving instance per data directory, taken before anything
+	// opens the embedded NATS store or the database. Released last.
+	if !opts.Offline && ownsDataDir(cfg) {
+		unlock, err := lockDataDir(cfg)
+		if err != nil {
+			return nil, err
+		}
+		a.onClose("data dir lock", func(context.Context) error { unlock(); return nil })
 	}
 
 	// Database.
@@ -227,7 +237,9 @@ func (a *App) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", a.serveReady)
 	mux.Handle("GET /metrics", metricsHandler(a.Metrics))
-	return instrument(mux, a.Log, newHTTPMetrics(a.Metrics))
+	// Security headers outermost, so the answers of recovered panics
+	// carry them too.
+	return securityHeaders(instrument(mux, a.Log, newHTTPMetrics(a.Metrics)), secureCookies)
 }
 
 // serveReady answers 200 when the instance can take traffic: started, not

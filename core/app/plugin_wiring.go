@@ -41,6 +41,8 @@ func NewPlugins(cfg config.Config, db *store.DB, az authz.Authorizer, log *slog.
 		Authz:    az,
 		Logger:   log,
 		LogLevel: level,
+
+		AllowPrivateNetworks: cfg.PluginAllowPrivateNetworks,
 	})
 	if err != nil {
 		return nil, err

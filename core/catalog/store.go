@@ -564,13 +564,14 @@ func (s *Store) LevelsByVariantIDs(ctx context.Context, ids []string) (map[strin
 }
 
 // AdjustOnHand adds delta to a variant's stock on hand unless that would
-// take it below zero, and returns the new level. ok is false when the
-// guard refused (or the variant has no level). The guard is part of the
-// UPDATE, so concurrent adjustments can never go below zero.
+// take it below zero or above MaxQuantity, and returns the new level. ok
+// is false when the guard refused (or the variant has no level). The guard
+// is part of the UPDATE, so concurrent adjustments can never cross either
+// bound.
 func (s *Store) AdjustOnHand(ctx context.Context, variantID string, delta int64, now time.Time) (l InventoryLevel, ok bool, err error) {
 	err = s.db.Conn(ctx).NewRaw(
-		"UPDATE inventory_levels SET on_hand = on_hand + ?, updated_at = ? WHERE variant_id = ? AND on_hand + ? >= 0 RETURNING variant_id, on_hand, reserved, updated_at",
-		delta, now, variantID, delta).Scan(ctx, &l)
+		"UPDATE inventory_levels SET on_hand = on_hand + ?, updated_at = ? WHERE variant_id = ? AND on_hand + ? >= 0 AND on_hand + ? <= ? RETURNING variant_id, on_hand, reserved, updated_at",
+		delta, now, variantID, delta, delta, int64(MaxQuantity)).Scan(ctx, &l)
 	if store.IsNoRows(err) {
 		return InventoryLevel{}, false, nil
 	}

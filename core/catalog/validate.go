@@ -26,7 +26,9 @@ const (
 	MaxVariants       = 100
 	MaxSKULen         = 255
 	MaxNoteLen        = 1000
-	// MaxQuantity bounds one stock figure so sums never overflow.
+	// MaxQuantity bounds every stock figure (on hand, an adjustment, an
+	// initial quantity) and weight, so sums never overflow and each fits
+	// the API's 32-bit Int (2^31-1).
 	MaxQuantity = 1_000_000_000
 )
 

@@ -317,8 +317,11 @@ func (s *Service) SetVariantPrices(ctx context.Context, in SetVariantPricesInput
 
 // AdjustInventory changes a variant's stock on hand and records why in the
 // ledger, in one transaction. Stock on hand never goes below zero: a
-// larger negative delta is refused with INSUFFICIENT_STOCK, also under
-// concurrent adjustments, because the check is part of the UPDATE.
+// larger negative delta is refused with INSUFFICIENT_STOCK. Nor does it
+// go above MaxQuantity, which keeps every stock figure and sum of them
+// inside what the API's 32-bit Int can show: a delta that would cross it
+// is refused with INVALID_QUANTITY. Both hold under concurrent
+// adjustments, because the checks are part of the UPDATE.
 func (s *Service) AdjustInventory(ctx context.Context, in AdjustInventoryInput) (InventoryAdjustment, InventoryLevel, error) {
 	if err := s.authz.Can(ctx, authz.Inventory, authz.Write); err != nil {
 		return InventoryAdjustment{}, InventoryLevel{}, err
@@ -344,6 +347,9 @@ func (s *Service) AdjustInventory(ctx context.Context, in AdjustInventoryInput) 
 		if !ok {
 			if _, err := s.store.VariantByID(ctx, in.VariantID); err != nil {
 				return withField(err, "input.variantId")
+			}
+			if in.Delta > 0 {
+				return errs.Invalid("input.delta", CodeInvalidQuantity, fmt.Sprintf("stock on hand cannot go above %d", MaxQuantity))
 			}
 			return errs.Conflict("input.delta", CodeInsufficientStock, "stock on hand cannot go below zero")
 		}

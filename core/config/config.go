@@ -78,6 +78,15 @@ type Config struct {
 	// `kassa plugin install`.
 	PluginAutoInstall bool `env:"KASSA_PLUGIN_AUTOINSTALL" flag:"plugin-autoinstall" yaml:"plugin_autoinstall" default:"false"`
 
+	// Let plugins connect to loopback, link-local (including the cloud
+	// metadata service), private (10/8, 172.16/12, 192.168/16, fc00::/7),
+	// CGNAT and other non-public addresses: a webhook URL or SMTP server on
+	// your own network. Off, such settings are refused when saved and such
+	// connections when made, so that staff who configure plugins cannot use
+	// them to reach your internal network. Only whoever runs the server
+	// (the owner) can turn this on.
+	PluginAllowPrivateNetworks bool `env:"KASSA_PLUGIN_ALLOW_PRIVATE_NETWORKS" flag:"plugin-allow-private-networks" yaml:"plugin_allow_private_networks" default:"false"`
+
 	// How long a graceful shutdown waits for requests in flight and the
 	// outbox to drain.
 	ShutdownTimeout time.Duration `env:"KASSA_SHUTDOWN_TIMEOUT" flag:"shutdown-timeout" yaml:"shutdown_timeout" default:"15s"`
@@ -271,22 +280,23 @@ func setField(f reflect.Value, s string) error {
 
 // summaries are the one-line help texts of the settings.
 var summaries = map[string]string{
-	"DataDir":           "directory for the SQLite database, NATS store, plugins and secret key",
-	"HTTPAddr":          "address to listen on",
-	"PublicURL":         "public base URL of the shop (return and notify URLs)",
-	"DatabaseURL":       "postgres://... for PostgreSQL; empty for SQLite in the data dir",
-	"NATSURL":           "external NATS URL; empty runs an embedded NATS",
-	"SecretKey":         "master key for secrets at rest (32 bytes, base64 or hex); empty generates DATA_DIR/secret.key",
-	"Env":               "development or production",
-	"LogLevel":          "debug, info, warn or error",
-	"LogFormat":         "text or json",
-	"PluginDir":         "directory of plugin executables (default DATA_DIR/plugins)",
-	"ShutdownTimeout":   "graceful shutdown limit",
-	"SeedDemo":          "seed the demo shop when the catalog is empty",
-	"TrustProxy":        "trust X-Forwarded-For from a reverse proxy in front",
-	"StoreName":         "the shop's name in emails and pages",
-	"PluginAutoInstall": "install new executables found in the plugin dir at start (container images)",
-	"NATSReplicas":      "copies of the event stream on an external NATS cluster",
+	"DataDir":                    "directory for the SQLite database, NATS store, plugins and secret key",
+	"HTTPAddr":                   "address to listen on",
+	"PublicURL":                  "public base URL of the shop (return and notify URLs)",
+	"DatabaseURL":                "postgres://... for PostgreSQL; empty for SQLite in the data dir",
+	"NATSURL":                    "external NATS URL; empty runs an embedded NATS",
+	"SecretKey":                  "master key for secrets at rest (32 bytes, base64 or hex); empty generates DATA_DIR/secret.key",
+	"Env":                        "development or production",
+	"LogLevel":                   "debug, info, warn or error",
+	"LogFormat":                  "text or json",
+	"PluginDir":                  "directory of plugin executables (default DATA_DIR/plugins)",
+	"ShutdownTimeout":            "graceful shutdown limit",
+	"SeedDemo":                   "seed the demo shop when the catalog is empty",
+	"TrustProxy":                 "trust X-Forwarded-For from a reverse proxy in front",
+	"StoreName":                  "the shop's name in emails and pages",
+	"PluginAutoInstall":          "install new executables found in the plugin dir at start (container images)",
+	"PluginAllowPrivateNetworks": "let plugins connect to loopback, link-local and private addresses",
+	"NATSReplicas":               "copies of the event stream on an external NATS cluster",
 }
 
 // Reference writes a table of every setting: flag, environment variable,

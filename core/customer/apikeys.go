@@ -14,7 +14,10 @@ import (
 
 // CreateAPIKey makes an API key bound to role and returns the key itself,
 // which is shown this once. Needs apikey:write, and the caller can only
-// bind a role whose permissions it holds.
+// bind a role whose permissions it holds in full: a session no role above
+// its own, a key no role above the key's. The new key answers to the
+// staff member behind the caller (see APIKey.CreatorStaffID), so it is
+// revoked with their other keys when they are disabled.
 func (s *Service) CreateAPIKey(ctx context.Context, name, role string) (*APIKey, string, error) {
 	if err := s.roles.Can(ctx, authz.APIKeys, authz.Write); err != nil {
 		return nil, "", err
@@ -35,10 +38,25 @@ func (s *Service) CreateAPIKey(ctx context.Context, name, role string) (*APIKey,
 	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
+	creator, err := s.creatorStaff(ctx)
+	if err != nil {
+		return nil, "", err
+	}
 	token := newToken(APIKeyPrefix)
 	k := &APIKey{ID: id.New("key"), Name: name, TokenHash: hashToken(token), Hint: tokenHint(token),
-		CreatedBy: authz.SubjectFrom(ctx).ID, CreatedAt: s.now(), Role: role}
-	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
+		CreatedBy: authz.SubjectFrom(ctx).ID, CreatorStaffID: creator, CreatedAt: s.now(), Role: role}
+	err = s.db.RunInTx(ctx, func(ctx context.Context) error {
+		if creator != nil {
+			// Disabling the member revokes their keys; a key made while
+			// that runs must not escape it.
+			ok, err := s.st.holdActiveStaff(ctx, *creator)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errCreatorDisabled
+			}
+		}
 		if err := s.st.insertAPIKey(ctx, k); err != nil {
 			return err
 		}
@@ -51,7 +69,57 @@ func (s *Service) CreateAPIKey(ctx context.Context, name, role string) (*APIKey,
 		return nil, "", err
 	}
 	s.log.InfoContext(ctx, "API key created", "api_key", k.ID, "role", role, "by", k.CreatedBy)
+	if err := s.withCreators(ctx, []*APIKey{k}); err != nil {
+		return nil, "", err
+	}
 	return k, token, nil
+}
+
+var errCreatorDisabled = errs.Unauthenticated("the staff member behind this session or key is disabled")
+
+// creatorStaff returns the staff member a key made by the caller answers
+// to: a signed-in staff member themselves, a key's own staff member, and
+// nil for the system and for keys that answer to nobody.
+func (s *Service) creatorStaff(ctx context.Context) (*string, error) {
+	sub := authz.SubjectFrom(ctx)
+	switch sub.Kind {
+	case authz.Staff:
+		return &sub.ID, nil
+	case authz.APIKey:
+		parent, err := s.st.apiKeyByID(ctx, sub.ID)
+		if err != nil {
+			return nil, fmt.Errorf("API key of the caller: %w", err)
+		}
+		return parent.CreatorStaffID, nil
+	}
+	return nil, nil
+}
+
+// withCreators fills the Creator of keys with their staff member, in one
+// query, where the caller may read that member (staff:read, or
+// staff:read:own for one's own keys); the others stay nil.
+func (s *Service) withCreators(ctx context.Context, keys []*APIKey) error {
+	var ids []string
+	for _, k := range keys {
+		if k.CreatorStaffID != nil && authz.CanOwn(ctx, s.roles, authz.StaffMembers, authz.Read, *k.CreatorStaffID) == nil {
+			ids = append(ids, *k.CreatorStaffID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	staff, err := s.st.staffByIDs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.CreatorStaffID != nil {
+			if m := staff[*k.CreatorStaffID]; m != nil {
+				k.Creator = s.withRoles(m)
+			}
+		}
+	}
+	return nil
 }
 
 func (s *Service) keyRole(k *APIKey) *APIKey {
@@ -74,10 +142,15 @@ func (s *Service) APIKeys(ctx context.Context, req page.Request) (page.Page[*API
 	for _, k := range p.Items {
 		s.keyRole(k)
 	}
+	if err := s.withCreators(ctx, p.Items); err != nil {
+		return page.Page[*APIKey]{}, err
+	}
 	return p, nil
 }
 
-// RevokeAPIKey ends an API key at once. Needs apikey:write.
+// RevokeAPIKey ends an API key at once. Needs apikey:write and the right
+// to give the key's role (see mayActOn): a developer does not switch off
+// the owner's integrations.
 func (s *Service) RevokeAPIKey(ctx context.Context, keyID string) (*APIKey, error) {
 	if err := s.roles.Can(ctx, authz.APIKeys, authz.Write); err != nil {
 		return nil, err
@@ -87,6 +160,11 @@ func (s *Service) RevokeAPIKey(ctx context.Context, keyID string) (*APIKey, erro
 		return nil, err
 	}
 	s.keyRole(k)
+	if k.Role != "" {
+		if err := s.mayActOn(ctx, "id", []string{k.Role}, "revoke this key"); err != nil {
+			return nil, err
+		}
+	}
 	now := s.now()
 	err = s.db.RunInTx(ctx, func(ctx context.Context) error {
 		ok, err := s.st.revokeAPIKey(ctx, k.ID, now)
@@ -106,5 +184,8 @@ func (s *Service) RevokeAPIKey(ctx context.Context, keyID string) (*APIKey, erro
 	}
 	k.RevokedAt = &now
 	s.log.InfoContext(ctx, "API key revoked", "api_key", k.ID, "by", authz.SubjectFrom(ctx).ID)
+	if err := s.withCreators(ctx, []*APIKey{k}); err != nil {
+		return nil, err
+	}
 	return k, nil
 }

@@ -48,6 +48,18 @@ type TokenEvent struct {
 	ExpiresAt    time.Time `json:"expiresAt"`
 }
 
+// RedactedCustomerEvent is the payload that replaces a kassa.customer.*
+// event's once its buyer is erased: the id stays (the account row keeps
+// it too), the email, name and single-use token go. An unsent event is
+// still delivered, with this payload: consumers see that it happened, and
+// the notification consumer mails nobody (a welcome or reset mail to an
+// erased buyer is exactly what must not go out).
+type RedactedCustomerEvent struct {
+	CustomerID string `json:"customerId"`
+	// Redacted is always "erased".
+	Redacted string `json:"redacted"`
+}
+
 // StaffEvent is the payload of the kassa.staff.* events other than
 // kassa.staff.invited.
 type StaffEvent struct {

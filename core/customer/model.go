@@ -192,14 +192,25 @@ type APIKey struct {
 	// TokenHash is the SHA-256 of the key.
 	TokenHash string `bun:"token_hash"`
 	// Hint is the start and end of the key, for telling keys apart.
-	Hint       string     `bun:"hint"`
-	CreatedBy  string     `bun:"created_by"`
-	CreatedAt  time.Time  `bun:"created_at"`
-	LastUsedAt *time.Time `bun:"last_used_at"`
-	RevokedAt  *time.Time `bun:"revoked_at"`
+	Hint string `bun:"hint"`
+	// CreatedBy is the subject that made the key: a staff member, another
+	// key or the system (the command line).
+	CreatedBy string `bun:"created_by"`
+	// CreatorStaffID is the staff member the key answers to: its creator,
+	// or for a key made by a key, that key's staff member. Disabling them
+	// revokes the key, and the key stops working while they are disabled.
+	// Nil for keys the system made and keys older than this record
+	// (migration 0005) that could not be traced to a staff member.
+	CreatorStaffID *string    `bun:"creator_staff_id"`
+	CreatedAt      time.Time  `bun:"created_at"`
+	LastUsedAt     *time.Time `bun:"last_used_at"`
+	RevokedAt      *time.Time `bun:"revoked_at"`
 
 	// Role is filled from the permission policy, not stored here.
 	Role string `bun:"-"`
+	// Creator is the staff member of CreatorStaffID, filled by the service
+	// when the caller may read them.
+	Creator *StaffMember `bun:"-"`
 }
 
 // throttleRow counts failed sign-ins for one key.

@@ -2,9 +2,12 @@ package customer
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/events"
 )
 
 // DataExport is everything Kassa holds about a buyer, for the buyer's
@@ -132,6 +135,9 @@ func (s *Service) Erase(ctx context.Context, customerID, password string) (*Cust
 		if err := s.st.eraseCustomerData(ctx, c.ID); err != nil {
 			return err
 		}
+		if err := s.redactEvents(ctx, c.ID); err != nil {
+			return err
+		}
 		*c = Customer{ID: c.ID, Email: "erased+" + c.ID + "@erased.invalid", Kind: Individual,
 			ErasedAt: &now, CreatedAt: c.CreatedAt, UpdatedAt: now}
 		if err := s.st.updateCustomer(ctx, c, "email", "email_verified_at", "password_hash", "first_name", "last_name",
@@ -146,4 +152,24 @@ func (s *Service) Erase(ctx context.Context, customerID, password string) (*Cust
 	}
 	s.log.InfoContext(ctx, "customer erased", "customer", c.ID, "by", authz.SubjectFrom(ctx).ID)
 	return c, nil
+}
+
+// redactEvents replaces the payload of the buyer's kassa.customer.* events
+// still in the outbox, in the erasure's transaction. Every such event
+// names the buyer in its top-level customerId.
+func (s *Service) redactEvents(ctx context.Context, customerID string) error {
+	r, ok := s.opts.Outbox.(EventRedactor)
+	if !ok {
+		return nil
+	}
+	payload, err := json.Marshal(RedactedCustomerEvent{CustomerID: customerID, Redacted: "erased"})
+	if err != nil {
+		return fmt.Errorf("encode redacted event: %w", err)
+	}
+	n, err := r.Redact(ctx, events.Redaction{SubjectPrefix: "kassa.customer.", Field: "customerId", Value: customerID, Payload: payload})
+	if err != nil {
+		return fmt.Errorf("redact events of %s: %w", customerID, err)
+	}
+	s.log.InfoContext(ctx, "events of an erased customer redacted", "customer", customerID, "events", n)
+	return nil
 }

@@ -37,6 +37,13 @@ type Outbox interface {
 	Add(ctx context.Context, e events.Event) error
 }
 
+// EventRedactor rewrites events already in the outbox, for the right to
+// erasure. core/events' outbox implements it; an Outbox that does not
+// (the recorders of unit tests) keeps stored events as they are.
+type EventRedactor interface {
+	Redact(ctx context.Context, r events.Redaction) (int64, error)
+}
+
 // Options tune a Service. Zero values pick the defaults.
 type Options struct {
 	// Clock reads the time; nil is the system clock.
@@ -44,6 +51,8 @@ type Options struct {
 	// Logger receives the service's logs; nil is slog.Default().
 	Logger *slog.Logger
 	// Outbox receives the service's events; nil drops them (unit tests).
+	// When it is also an EventRedactor, as core/events' outbox is, Erase
+	// redacts the buyer's stored events.
 	Outbox Outbox
 	// Tokens delivers email verification, password reset, invitation and
 	// setup tokens to people until notification plugins do; nil logs them

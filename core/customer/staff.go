@@ -224,13 +224,18 @@ func (s *Service) Invitations(ctx context.Context) ([]*Invitation, error) {
 	return s.st.pendingInvitations(ctx, s.now())
 }
 
-// RevokeInvitation withdraws an open invitation. Needs staff:write.
+// RevokeInvitation withdraws an open invitation. Needs staff:write and,
+// like every change to someone's access, the right to give each of the
+// invited roles (see mayActOn).
 func (s *Service) RevokeInvitation(ctx context.Context, invitationID string) (*Invitation, error) {
 	if err := s.roles.Can(ctx, authz.StaffMembers, authz.Write); err != nil {
 		return nil, err
 	}
 	inv, err := s.st.invitationByID(ctx, invitationID)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.mayActOn(ctx, "id", inv.Roles(), "revoke this invitation"); err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -372,8 +377,9 @@ type StaffUpdate struct {
 	Roles *[]string
 }
 
-// UpdateStaff changes a staff member's name or roles. The shop keeps at
-// least one active owner.
+// UpdateStaff changes a staff member's name or roles. Changing someone
+// else needs the right to give every role they hold (see mayActOn); the
+// shop keeps at least one active owner.
 func (s *Service) UpdateStaff(ctx context.Context, staffID string, in StaffUpdate) (*StaffMember, error) {
 	if err := authz.MayOwn(ctx, s.roles, authz.StaffMembers, authz.Write); err != nil {
 		return nil, err
@@ -403,11 +409,13 @@ func (s *Service) UpdateStaff(ctx context.Context, staffID string, in StaffUpdat
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	// Changing someone's roles or name needs the right to give each role
+	// they hold: a staff:write role neither demotes nor renames a member
+	// above it (an owner among them). One's own record always passes.
+	if err := s.mayActOn(ctx, "id", m.Roles, "change this staff member"); err != nil {
+		return nil, err
+	}
 	if in.Roles != nil && slices.Contains(m.Roles, authz.RoleOwner) && !slices.Contains(roles, authz.RoleOwner) {
-		// Taking the owner role away needs the right to give it.
-		if err := s.roles.ValidateStaffRoles(ctx, "roles", []string{authz.RoleOwner}); err != nil {
-			return nil, errs.Invalid("roles", "ROLE_NOT_HELD", "only an owner removes an owner")
-		}
 		if err := s.keepAnOwner(ctx, m.ID); err != nil {
 			return nil, err
 		}
@@ -449,35 +457,99 @@ func (s *Service) keepAnOwner(ctx context.Context, staffID string) error {
 	return errs.Conflict("id", "LAST_OWNER", "the shop needs at least one active owner")
 }
 
-// DisableStaff stops a staff member from signing in; their sessions end
-// at once (every request checks the session in the database). Needs
-// staff:write; nobody disables themselves or the last owner, and only an
-// owner disables an owner.
-func (s *Service) DisableStaff(ctx context.Context, staffID string) (*StaffMember, error) {
+// mayActOn is the one rule for changing another staff member's access:
+// the caller must be able to give every role in roles, that is hold each
+// role's permissions in full (the rule of ValidateStaffRoles, which
+// already decides who gives a role). Disabling, enabling, changing roles
+// or name, revoking an invitation and revoking an API key all ask it, so
+// nobody acts on someone with more power than their own: a custom role
+// with staff:write neither brings back a removed owner nor demotes a
+// manager. A role that no longer exists grants nothing and is skipped.
+// The refusal is the user error ROLE_NOT_HELD on field.
+func (s *Service) mayActOn(ctx context.Context, field string, roles []string, what string) error {
+	for _, role := range roles {
+		err := s.roles.ValidateStaffRoles(ctx, field, []string{role})
+		if err == nil {
+			continue
+		}
+		list := errs.All(err)
+		if list == nil {
+			return err
+		}
+		if list[0].Code == "ROLE_NOT_FOUND" {
+			continue
+		}
+		return errs.Invalid(field, "ROLE_NOT_HELD",
+			fmt.Sprintf("you cannot %s: it holds the role %s, whose permissions you do not all hold", what, role))
+	}
+	return nil
+}
+
+// DisableStaff stops a staff member from signing in: their sessions end
+// at once (every request checks the session in the database), the API
+// keys that answer to them are revoked (returned, for the caller to see
+// which integrations stop), and so are the invitations they sent and
+// their password reset links. Needs staff:write and the right to give
+// every role the member holds (see mayActOn); nobody disables themselves
+// or the last owner.
+func (s *Service) DisableStaff(ctx context.Context, staffID string) (*StaffMember, []*APIKey, error) {
 	if err := s.roles.Can(ctx, authz.StaffMembers, authz.Write); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if authz.SubjectFrom(ctx).ID == staffID {
-		return nil, errs.Invalid("id", "CANNOT_DISABLE_SELF", "you cannot disable yourself")
+		return nil, nil, errs.Invalid("id", "CANNOT_DISABLE_SELF", "you cannot disable yourself")
 	}
 	m, err := s.st.staffByID(ctx, staffID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s.withRoles(m)
+	if err := s.mayActOn(ctx, "id", m.Roles, "disable this staff member"); err != nil {
+		return nil, nil, err
+	}
 	if slices.Contains(m.Roles, authz.RoleOwner) {
-		if err := s.roles.ValidateStaffRoles(ctx, "id", []string{authz.RoleOwner}); err != nil {
-			return nil, errs.Invalid("id", "ROLE_NOT_HELD", "only an owner disables an owner")
-		}
 		if err := s.keepAnOwner(ctx, m.ID); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return s.setStaffStatus(ctx, m, StaffDisabled)
+	var revoked []*APIKey
+	err = s.db.RunInTx(ctx, func(ctx context.Context) error {
+		if _, err := s.setStaffStatus(ctx, m, StaffDisabled); err != nil {
+			return err
+		}
+		now := s.now()
+		// After the status update, which waits for a key being created
+		// in the member's name (holdActiveStaff), so that key is seen.
+		if revoked, err = s.st.revokeAPIKeysOf(ctx, m.ID, now); err != nil {
+			return err
+		}
+		for _, k := range revoked {
+			s.keyRole(k)
+			if err := s.roles.SetPrincipalRoles(ctx, k.ID, nil); err != nil {
+				return err
+			}
+			if err := s.emit(ctx, SubjectAPIKeyRevoked, APIKeyEvent{APIKeyID: k.ID}); err != nil {
+				return err
+			}
+		}
+		n, err := s.st.revokeInvitationsBy(ctx, m.ID, now)
+		if err != nil {
+			return err
+		}
+		if len(revoked) > 0 || n > 0 {
+			s.log.InfoContext(ctx, "access of a disabled staff member revoked", "staff", m.ID, "api_keys", len(revoked), "invitations", n)
+		}
+		return s.st.revokeTokens(ctx, PurposeStaffReset, m.ID, now)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, revoked, nil
 }
 
-// EnableStaff lets a disabled staff member sign in again. Needs
-// staff:write.
+// EnableStaff lets a disabled staff member sign in again. It needs what
+// disabling needs: staff:write and the right to give every role the
+// member holds (see mayActOn). Their revoked API keys stay revoked.
 func (s *Service) EnableStaff(ctx context.Context, staffID string) (*StaffMember, error) {
 	if err := s.roles.Can(ctx, authz.StaffMembers, authz.Write); err != nil {
 		return nil, err
@@ -486,7 +558,11 @@ func (s *Service) EnableStaff(ctx context.Context, staffID string) (*StaffMember
 	if err != nil {
 		return nil, err
 	}
-	return s.setStaffStatus(ctx, s.withRoles(m), StaffActive)
+	s.withRoles(m)
+	if err := s.mayActOn(ctx, "id", m.Roles, "enable this staff member"); err != nil {
+		return nil, err
+	}
+	return s.setStaffStatus(ctx, m, StaffActive)
 }
 
 func (s *Service) setStaffStatus(ctx context.Context, m *StaffMember, status StaffStatus) (*StaffMember, error) {

@@ -475,6 +475,40 @@ func (st *Store) listStaff(ctx context.Context, req page.Request) (page.Page[*St
 	return keyset(ctx, st.conn(ctx).NewSelect().Model(&rows), &rows, req, func(m *StaffMember) string { return m.ID })
 }
 
+// staffByIDs returns the staff members with the given ids, by id.
+func (st *Store) staffByIDs(ctx context.Context, ids []string) (map[string]*StaffMember, error) {
+	out := make(map[string]*StaffMember, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []*StaffMember
+	if err := st.conn(ctx).NewSelect().Model(&rows).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list staff members: %w", err)
+	}
+	for _, m := range rows {
+		out[m.ID] = m
+	}
+	return out, nil
+}
+
+// holdActiveStaff takes a row lock on an active staff member and reports
+// whether they are active. A transaction that records something in their
+// name (an API key) calls it first: on PostgreSQL a concurrent disable
+// then waits for it, or it sees the disable, so nothing is created in the
+// name of a member being disabled. The update changes nothing.
+func (st *Store) holdActiveStaff(ctx context.Context, id string) (bool, error) {
+	res, err := st.conn(ctx).NewUpdate().Model((*StaffMember)(nil)).Set("status = status").
+		Where("id = ? AND status = ?", id, StaffActive).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("hold staff member %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("hold staff member %s: %w", id, err)
+	}
+	return n == 1, nil
+}
+
 // activeStaff returns which of ids are active staff members.
 func (st *Store) activeStaff(ctx context.Context, ids []string) ([]string, error) {
 	if len(ids) == 0 {
@@ -536,6 +570,21 @@ func (st *Store) closeInvitation(ctx context.Context, id, column string, now tim
 		return false, fmt.Errorf("close invitation: %w", err)
 	}
 	return n == 1, nil
+}
+
+// revokeInvitationsBy revokes the open invitations a staff member sent
+// and returns how many.
+func (st *Store) revokeInvitationsBy(ctx context.Context, staffID string, now time.Time) (int64, error) {
+	res, err := st.conn(ctx).NewUpdate().Model((*Invitation)(nil)).Set("revoked_at = ?", now).
+		Where("invited_by = ? AND accepted_at IS NULL AND revoked_at IS NULL", staffID).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("revoke invitations of %s: %w", staffID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("revoke invitations of %s: %w", staffID, err)
+	}
+	return n, nil
 }
 
 func (st *Store) pendingInvitations(ctx context.Context, now time.Time) ([]*Invitation, error) {
@@ -671,10 +720,15 @@ func (st *Store) apiKeyByID(ctx context.Context, id string) (*APIKey, error) {
 	return k, nil
 }
 
-// liveAPIKey returns the unrevoked key with the hash, or nil.
+// liveAPIKey returns the unrevoked key with the hash, or nil. A key whose
+// staff member is disabled is not live either: disabling revokes their
+// keys, and this condition also covers keys that escaped that (made in a
+// race with the disable, or traced to a disabled member by migration 0005).
 func (st *Store) liveAPIKey(ctx context.Context, tokenHash string) (*APIKey, error) {
 	k := new(APIKey)
-	ok, err := get(st.conn(ctx).NewSelect().Model(k).Where("token_hash = ? AND revoked_at IS NULL", tokenHash).Scan(ctx), "API key")
+	ok, err := get(st.conn(ctx).NewSelect().Model(k).Where("token_hash = ? AND revoked_at IS NULL", tokenHash).
+		Where("(creator_staff_id IS NULL OR EXISTS (SELECT 1 FROM staff_members s WHERE s.id = ?TableAlias.creator_staff_id AND s.status = ?))", StaffActive).
+		Scan(ctx), "API key")
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -698,6 +752,28 @@ func (st *Store) revokeAPIKey(ctx context.Context, id string, now time.Time) (bo
 		return false, fmt.Errorf("revoke API key: %w", err)
 	}
 	return n == 1, nil
+}
+
+// revokeAPIKeysOf revokes the live keys that answer to a staff member and
+// returns them.
+func (st *Store) revokeAPIKeysOf(ctx context.Context, staffID string, now time.Time) ([]*APIKey, error) {
+	var keys []*APIKey
+	if err := st.conn(ctx).NewSelect().Model(&keys).Where("creator_staff_id = ? AND revoked_at IS NULL", staffID).
+		OrderExpr("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list API keys of %s: %w", staffID, err)
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i], k.RevokedAt = k.ID, &now
+	}
+	if _, err := st.conn(ctx).NewUpdate().Model((*APIKey)(nil)).Set("revoked_at = ?", now).
+		Where("id IN (?) AND revoked_at IS NULL", bun.In(ids)).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("revoke API keys of %s: %w", staffID, err)
+	}
+	return keys, nil
 }
 
 // touchAPIKey records use at most once per interval, so a busy integration

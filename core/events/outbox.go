@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -198,4 +199,64 @@ func (o *Outbox) prune(ctx context.Context, cutoff time.Time) (int64, error) {
 	}
 	n, _ := res.RowsAffected()
 	return n, nil
+}
+
+// Redaction selects stored events and gives them a new payload, for the
+// right to erasure (see Outbox.Redact).
+type Redaction struct {
+	// SubjectPrefix keeps the events whose subject starts with it, e.g.
+	// "kassa.customer.": a domain redacts its own events only.
+	SubjectPrefix string
+	// Field and Value keep the events whose JSON payload holds the string
+	// Value at its top-level Field, e.g. "customerId" and "cus_…".
+	Field, Value string
+	// Payload replaces the payload of each event kept.
+	Payload json.RawMessage
+}
+
+// Redact replaces the payload of the stored events r selects, sent or not,
+// in the transaction carried by ctx, and returns how many it changed.
+// Unsent events stay unsent: the relay delivers them with the new payload.
+// Copies already published (the stream, consumers) are out of its reach.
+func (o *Outbox) Redact(ctx context.Context, r Redaction) (int64, error) {
+	if r.Field == "" || r.Value == "" || !json.Valid(r.Payload) {
+		return 0, fmt.Errorf("outbox: redaction needs a field, a value and a JSON payload")
+	}
+	// The LIKE narrows the scan to rows naming the value anywhere; the
+	// JSON check then keeps only those holding it in the field.
+	var rows []outboxRow
+	err := o.db.Conn(ctx).NewSelect().Model(&rows).Column("id", "payload").
+		Where("subject LIKE ? ESCAPE '\\'", escapeLike(r.SubjectPrefix)+"%").
+		Where("payload LIKE ? ESCAPE '\\'", "%"+escapeLike(r.Value)+"%").
+		Scan(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("outbox: find events to redact: %w", err)
+	}
+	var ids []string
+	for _, row := range rows {
+		var fields map[string]json.RawMessage
+		if json.Unmarshal([]byte(row.Payload), &fields) != nil {
+			continue
+		}
+		var v string
+		if json.Unmarshal(fields[r.Field], &v) == nil && v == r.Value {
+			ids = append(ids, row.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	res, err := o.db.Conn(ctx).NewUpdate().Model((*outboxRow)(nil)).
+		Set("payload = ?", string(r.Payload)).
+		Where("id IN (?)", bun.In(ids)).
+		Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("outbox: redact %d events: %w", len(ids), err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

@@ -4,4 +4,6 @@
 //   - id: sortable, prefixed identifiers (prd_01J..., ord_01J...)
 //   - errs: typed domain errors with stable codes that unwrap to sentinels
 //   - clock: an injectable clock so time-dependent rules are testable
+//   - text: whether text typed by a person may be stored (no control
+//     characters, valid UTF-8)
 package kit

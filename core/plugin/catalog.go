@@ -59,6 +59,9 @@ func (s *Service) Install(ctx context.Context, path string, opt InstallOptions) 
 	if err != nil {
 		return InstallResult{}, err
 	}
+	if err := s.checkDataAccess(ctx, "install", info.ID, Kind(info.Kind), info.Capabilities); err != nil {
+		return InstallResult{}, err
+	}
 	schema, err := compileSchema(info.ConfigSchema)
 	if err != nil {
 		return InstallResult{}, invalidBinary(path, err.Error())

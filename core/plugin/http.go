@@ -24,12 +24,27 @@ var (
 	privateHeaders = []string{"Cookie", "Authorization", "Proxy-Authorization"}
 )
 
+// PageCSP is the Content-Security-Policy of every plugin page. Plugin
+// pages are served on the shop's origin, where a script could call
+// /graphql with the visitor's session cookie and read the answer. The
+// sandbox directive, without allow-same-origin, runs the page in an opaque
+// origin instead: it reads no cookie or storage of the shop, its requests
+// to the shop are cross-site (SameSite cookies stay home) and their
+// answers unreadable, and connect-src 'none' stops fetch, XHR, WebSocket
+// and EventSource outright. Forms, scripts and images still work, so a
+// payment page can post its form and send the buyer back to the shop.
+const PageCSP = "sandbox allow-forms allow-scripts allow-popups allow-popups-to-escape-sandbox; " +
+	"default-src 'none'; script-src 'self' 'unsafe-inline' https:; style-src 'self' 'unsafe-inline' https:; " +
+	"img-src 'self' data: https:; font-src 'self' data: https:; connect-src 'none'; " +
+	"form-action 'self' https:; base-uri 'none'; frame-ancestors 'none'"
+
 // HTTPHandler serves /plugins/{id}/... on behalf of enabled plugins (a
 // plugin has no listener of its own): testpay's simulated payment page,
 // OAuth callbacks. Mount it at "/plugins/". The request reaches the
 // plugin's HandleHTTP with Path below the prefix; Cookie and Authorization
-// headers are removed, and the plugin cannot set cookies on the shop's
-// domain.
+// headers are removed, the plugin cannot set cookies on the shop's
+// domain, and every answer carries PageCSP (a plugin's own policy can
+// only add restrictions).
 func (s *Service) HTTPHandler() http.Handler {
 	return http.HandlerFunc(s.serveHTTP)
 }
@@ -99,6 +114,10 @@ func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	// Set, not add: this replaces the server's default policy, which
+	// allows no forms. A plugin's own policies are added after it, and
+	// browsers enforce every policy, so they only tighten the sandbox.
+	w.Header().Set("Content-Security-Policy", PageCSP)
 	for k, vs := range res.Header {
 		ck := http.CanonicalHeaderKey(k)
 		if ck == "Set-Cookie" || containsFold(hopHeaders, ck) {

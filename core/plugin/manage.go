@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/kit/errs"
@@ -24,6 +25,10 @@ func (s *Service) UpdateSettings(ctx context.Context, id string, settings json.R
 	}
 	r, err := s.st.get(ctx, id)
 	if err != nil {
+		return Plugin{}, err
+	}
+	// Settings decide where the plugin's data goes.
+	if err := s.checkDataAccess(ctx, "configure", id, Kind(r.Kind), r.capabilities()); err != nil {
 		return Plugin{}, err
 	}
 	schema, err := compileSchema(r.ConfigSchema)
@@ -57,6 +62,9 @@ func (s *Service) UpdateSettings(ctx context.Context, id string, settings json.R
 	if problems := schema.validate(obj); problems != nil {
 		return Plugin{}, settingsErrors(problems)
 	}
+	if err := checkOutbound(r.ConfigSchema, obj, s.guard()); err != nil {
+		return Plugin{}, err
+	}
 	full, err := json.Marshal(obj)
 	if err != nil {
 		return Plugin{}, fmt.Errorf("encode settings: %w", err)
@@ -74,7 +82,7 @@ func (s *Service) UpdateSettings(ctx context.Context, id string, settings json.R
 		}
 	}
 	if p != nil {
-		cctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
+		cctx, cancel := context.WithTimeout(s.configureContext(ctx), s.opts.CallTimeout)
 		res, err := p.Configure(cctx, full)
 		cancel()
 		if err != nil {
@@ -129,6 +137,9 @@ func (s *Service) Enable(ctx context.Context, id string) (Plugin, error) {
 	if err != nil {
 		return Plugin{}, err
 	}
+	if err := s.checkDataAccess(ctx, "enable", id, Kind(r.Kind), r.capabilities()); err != nil {
+		return Plugin{}, err
+	}
 	schema, err := compileSchema(r.ConfigSchema)
 	if err != nil {
 		return Plugin{}, unavailable(CodeMisconfigured, "plugin %s has an invalid settings schema: %v", id, err)
@@ -141,6 +152,15 @@ func (s *Service) Enable(ctx context.Context, id string) (Plugin, error) {
 		var v errs.Validator
 		for _, p := range problems {
 			v.Add(errs.Invalid("input.id", CodeMisconfigured, "configure the plugin before enabling it: "+p.Error()))
+		}
+		return Plugin{}, v.Err()
+	}
+	// Settings saved before private networks were refused, or while they
+	// were allowed, are refused here with the field and the reason.
+	if err := checkOutbound(r.ConfigSchema, full, s.guard()); err != nil {
+		var v errs.Validator
+		for _, e := range errs.All(err) {
+			v.Add(errs.Invalid("input.id", e.Code, "configure the plugin before enabling it: "+strings.Join(e.Field[2:], ".")+": "+e.Message))
 		}
 		return Plugin{}, v.Err()
 	}

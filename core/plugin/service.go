@@ -14,6 +14,8 @@ import (
 	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/core/secret"
 	"github.com/kassahq/kassa/core/store"
+	"github.com/kassahq/kassa/plugins/sdk"
+	"github.com/kassahq/kassa/plugins/sdk/netguard"
 )
 
 // Defaults for Options fields left zero.
@@ -66,6 +68,12 @@ type Options struct {
 	BackoffMin, BackoffMax time.Duration
 	// LogLevel is the most verbose level plugins should emit.
 	LogLevel slog.Level
+	// AllowPrivateNetworks lets plugin settings and plugin connections
+	// reach loopback, link-local, private and other non-public addresses
+	// (the owner's KASSA_PLUGIN_ALLOW_PRIVATE_NETWORKS). False refuses
+	// them when settings are saved, and plugins are told at Configure to
+	// refuse them when connecting.
+	AllowPrivateNetworks bool
 }
 
 // Service is the plugin host: the catalog of installed plugins, their
@@ -243,6 +251,17 @@ func (s *Service) reload(id, why string) {
 	if i := s.existing(id); i != nil {
 		i.stopProcess(why)
 	}
+}
+
+// guard is the network policy of plugin settings and connections.
+func (s *Service) guard() netguard.Policy {
+	return netguard.Policy{AllowPrivate: s.opts.AllowPrivateNetworks}
+}
+
+// configureContext carries the owner's network policy to a plugin's
+// Configure.
+func (s *Service) configureContext(ctx context.Context) context.Context {
+	return sdk.WithAllowPrivateNetworks(ctx, s.opts.AllowPrivateNetworks)
 }
 
 func (s *Service) can(ctx context.Context, act authz.Action) error {

@@ -358,7 +358,7 @@ func (i *instance) reconfigure(ctx context.Context, r *row) {
 	if err == nil {
 		ctx, cancel := context.WithTimeout(ctx, i.s.opts.CallTimeout)
 		var res sdk.ConfigureResult
-		res, err = p.Plugin().Configure(ctx, settings)
+		res, err = p.Plugin().Configure(i.s.configureContext(ctx), settings)
 		cancel()
 		if err == nil && !res.OK() {
 			err = res.Err()
@@ -429,7 +429,7 @@ func (s *Service) launch(ctx context.Context, id string) (_ *host.Plugin, _ laun
 	if err := dispense(p, Kind(r.Kind)); err != nil {
 		return nil, launched{}, unavailable(CodeUnavailable, "plugin %s failed to start: %v", id, err)
 	}
-	res, err := p.Plugin().Configure(ctx, settings)
+	res, err := p.Plugin().Configure(s.configureContext(ctx), settings)
 	if err != nil {
 		return nil, launched{}, unavailable(CodeUnavailable, "plugin %s failed to start: Configure: %v", id, err)
 	}

@@ -403,6 +403,12 @@ func TestHTTPHandler(t *testing.T) {
 	if res.StatusCode != http.StatusCreated || res.Header.Get("X-Plugin") != "yes" || res.Header.Get("Set-Cookie") != "" {
 		t.Fatalf("status %d headers %v", res.StatusCode, res.Header)
 	}
+	// Issue 7: the page runs sandboxed in an opaque origin, whatever the
+	// plugin asks for; its own policy comes second and only tightens.
+	if csp := res.Header.Values("Content-Security-Policy"); len(csp) != 2 || csp[0] != PageCSP ||
+		!strings.HasPrefix(csp[0], "sandbox ") || strings.Contains(csp[0], "allow-same-origin") || !strings.Contains(csp[0], "connect-src 'none'") {
+		t.Fatalf("Content-Security-Policy = %q, want the host's sandbox first", csp)
+	}
 	var got map[string]string
 	if err := json.Unmarshal(body, &got); err != nil {
 		t.Fatal(err)

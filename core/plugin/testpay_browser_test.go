@@ -89,6 +89,20 @@ func TestTestpayPageInBrowser(t *testing.T) {
 	if title == "" {
 		t.Fatal("payment page has no title")
 	}
+	// Issue 7: the page runs in an opaque origin and cannot reach the
+	// shop's API: no origin of the shop's, no cookies, no fetch.
+	origin, err := chromedp.Run(bctx, chromedp.Evaluate[string](`self.origin`))
+	if err != nil || origin != "null" {
+		t.Fatalf("the plugin page runs in origin %q (%v), want the opaque origin \"null\"", origin, err)
+	}
+	probe, err := chromedp.Run(bctx, chromedp.Evaluate[string](`(() => { try { document.cookie; return "cookie readable"; } catch (e) { return "no cookie"; } })()`))
+	if err != nil || probe != "no cookie" {
+		t.Fatalf("document.cookie in the plugin page: %q (%v)", probe, err)
+	}
+	fetched, err := chromedp.Run(bctx, chromedp.Evaluate[string](`fetch("/graphql", {method: "POST", headers: {"Content-Type": "application/json"}, body: "{}"}).then(() => "reached", () => "blocked")`, chromedp.EvalAwaitPromise))
+	if err != nil || fetched != "blocked" {
+		t.Fatalf("fetch /graphql from the plugin page: %q (%v), want blocked", fetched, err)
+	}
 	if err := chromedp.Do(bctx, chromedp.Click(`#pay`)); err != nil {
 		t.Fatalf("click Pay: %v", err)
 	}

@@ -3,36 +3,25 @@
 package store
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"syscall"
-	"time"
 )
 
-// lockFile takes an exclusive flock on path, waiting until ctx ends.
-func lockFile(ctx context.Context, path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("migration lock: %w", err)
+// tryFlock takes an exclusive flock on f without waiting and reports
+// whether it got it. The kernel releases the lock when the last descriptor
+// of the open file closes, so a crashed holder never blocks the next one.
+// Go opens files close-on-exec, so plugin processes never inherit it.
+func tryFlock(f *os.File) (bool, error) {
+	err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if err == nil {
+		return true, nil
 	}
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() {
-				_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-				f.Close()
-			}, nil
-		}
-		if err != syscall.EWOULDBLOCK {
-			f.Close()
-			return nil, fmt.Errorf("migration lock: %w", err)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, fmt.Errorf("migration lock: %w", ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
+	if err == syscall.EWOULDBLOCK {
+		return false, nil
 	}
+	return false, fmt.Errorf("flock %s: %w", f.Name(), err)
 }
+
+// unflock releases a lock taken by tryFlock.
+func unflock(f *os.File) { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }

@@ -79,6 +79,9 @@ func Open(ctx context.Context, rawURL string, opt Options) (*DB, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
+		if err := createPrivate(path); err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
 		q := url.Values{}
 		for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
 			q.Add("_pragma", p)
@@ -119,6 +122,35 @@ func Open(ctx context.Context, rawURL string, opt Options) (*DB, error) {
 		file = sqlitePath(rawURL)
 	}
 	return &DB{DB: db, Dialect: dialect, path: file}, nil
+}
+
+// createPrivate creates the SQLite file at path readable by its owner only,
+// and takes group and world access away from an existing one and its WAL
+// and shared-memory files. SQLite would create the file with the process
+// umask (0644 by default); it gives the -wal and -shm files it creates the
+// mode of the database file, so they follow. In-memory databases have no
+// file.
+func createPrivate(path string) error {
+	if strings.HasPrefix(path, ":memory:") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue // no WAL yet
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil {
+				return fmt.Errorf("make %s private: %w", p, err)
+			}
+		}
+	}
+	return nil
 }
 
 // sqlitePath extracts the file path of a SQLite URL.

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -235,4 +236,52 @@ func TestMigrationsConcurrentStarts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSQLiteFilesArePrivate: the database file and the WAL and
+// shared-memory files SQLite creates beside it are readable by the owner
+// only, whatever the umask; an existing world-readable file is tightened.
+func TestSQLiteFilesArePrivate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "kassa.db")
+	wantPrivate := func(when string) {
+		t.Helper()
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatalf("%s: %v", when, err)
+			}
+			if m := fi.Mode().Perm(); m != 0o600 {
+				t.Errorf("%s: %s has mode %v, want 0600", when, filepath.Base(p), m)
+			}
+		}
+	}
+	db, err := store.Open(ctx, path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "CREATE TABLE mode_probe (id INTEGER PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "INSERT INTO mode_probe (id) VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	wantPrivate("after a write")
+	db.Close()
+
+	// A database created by an older Kassa, before this rule.
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err = store.Open(ctx, "sqlite:"+path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "INSERT INTO mode_probe (id) VALUES (2)"); err != nil {
+		t.Fatal(err)
+	}
+	wantPrivate("after reopening a 0644 file")
 }

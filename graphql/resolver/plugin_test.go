@@ -17,11 +17,12 @@ import (
 	"github.com/kassahq/kassa/graphql/resolver"
 )
 
-// pluginStaffOnly lets staff read and write plugins and nobody else.
+// pluginStaffOnly lets staff do everything (plugin:write and the data a
+// gateway receives) and nobody else.
 type pluginStaffOnly struct{}
 
-func (pluginStaffOnly) Can(ctx context.Context, obj authz.Object, _ authz.Action) error {
-	if s := authz.SubjectFrom(ctx); obj == authz.Plugin && (s.Kind == authz.Staff || s.IsSystem()) {
+func (pluginStaffOnly) Can(ctx context.Context, _ authz.Object, _ authz.Action) error {
+	if s := authz.SubjectFrom(ctx); s.Kind == authz.Staff || s.IsSystem() {
 		return nil
 	}
 	return errs.Forbidden("FORBIDDEN", "not allowed")

@@ -94,6 +94,10 @@ func (r *apiKeyResolver) Hint() string           { return r.k.Hint }
 func (r *apiKeyResolver) Role() string           { return r.k.Role }
 func (r *apiKeyResolver) CreatedAt() catalogTime { return catalogTime{r.k.CreatedAt} }
 
+// CreatedBy is nil for keys that answer to no staff member and when the
+// caller may not read that member (the service leaves Creator nil).
+func (r *apiKeyResolver) CreatedBy() *staffResolver { return newStaff(r.k.Creator) }
+
 func (r *apiKeyResolver) LastUsedAt() *catalogTime {
 	if r.k.LastUsedAt == nil {
 		return nil
@@ -371,10 +375,28 @@ func (r *staffRoot) StaffUpdate(ctx context.Context, args struct {
 	return staffMemberPayload(m, err)
 }
 
+type staffDisablePayload struct {
+	staff      *staffResolver
+	revoked    []*apiKeyResolver
+	userErrors []*userError
+}
+
+func (p *staffDisablePayload) StaffMember() *staffResolver       { return p.staff }
+func (p *staffDisablePayload) RevokedAPIKeys() []*apiKeyResolver { return p.revoked }
+func (p *staffDisablePayload) UserErrors() []*userError          { return p.userErrors }
+
 // StaffDisable resolves Mutation.staffDisable.
-func (r *staffRoot) StaffDisable(ctx context.Context, args struct{ Input struct{ ID gql.ID } }) (*staffPayload, error) {
-	m, err := r.svc.DisableStaff(ctx, string(args.Input.ID))
-	return staffMemberPayload(m, err)
+func (r *staffRoot) StaffDisable(ctx context.Context, args struct{ Input struct{ ID gql.ID } }) (*staffDisablePayload, error) {
+	m, keys, err := r.svc.DisableStaff(ctx, string(args.Input.ID))
+	ue, err := userErrors(err)
+	if err != nil || ue != nil {
+		return &staffDisablePayload{revoked: []*apiKeyResolver{}, userErrors: ue}, err
+	}
+	revoked := make([]*apiKeyResolver, len(keys))
+	for i, k := range keys {
+		revoked[i] = &apiKeyResolver{k}
+	}
+	return &staffDisablePayload{staff: newStaff(m), revoked: revoked}, nil
 }
 
 // StaffEnable resolves Mutation.staffEnable.

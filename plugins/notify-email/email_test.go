@@ -171,8 +171,10 @@ func TestConformance(t *testing.T) {
 	logs := &logBuffer{}
 	plugintest.RunChannel(t, plugintest.ChannelConfig{
 		Binary: binary,
-		Config: config(srv, TLSStartTLS),
-		Logger: logs.logger(),
+		// The test SMTP server listens on loopback.
+		AllowPrivateNetworks: true,
+		Config:               config(srv, TLSStartTLS),
+		Logger:               logs.logger(),
 		Cases: []plugintest.ChannelCase{
 			{
 				Name: "order_placed_en",
@@ -287,7 +289,7 @@ func TestConformance(t *testing.T) {
 func start(t *testing.T, cfg json.RawMessage, dataDir string, logger *slog.Logger) notify.Channel {
 	t.Helper()
 	p := plugintest.Start(t, plugintest.StartConfig{Binary: binary, PluginID: ID, DataDir: dataDir, Logger: logger})
-	if res, err := p.Plugin().Configure(context.Background(), cfg); err != nil || !res.OK() {
+	if res, err := p.Plugin().Configure(loopbackAllowed, cfg); err != nil || !res.OK() {
 		t.Fatalf("Configure: %+v %v", res.Errors, err)
 	}
 	ch, err := p.Channel()
@@ -368,7 +370,7 @@ func TestNoPlaintextFallback(t *testing.T) {
 	t.Parallel()
 	srv := startSMTP(t, false, false)
 	p := plugintest.Start(t, plugintest.StartConfig{Binary: binary, PluginID: ID})
-	if res, err := p.Plugin().Configure(context.Background(), config(srv, TLSStartTLS)); err != nil || !res.OK() {
+	if res, err := p.Plugin().Configure(loopbackAllowed, config(srv, TLSStartTLS)); err != nil || !res.OK() {
 		t.Fatalf("Configure: %+v %v", res.Errors, err)
 	}
 	ch, _ := p.Channel()
@@ -393,7 +395,7 @@ func TestWrongPassword(t *testing.T) {
 	logs := &logBuffer{}
 	p := plugintest.Start(t, plugintest.StartConfig{Binary: binary, PluginID: ID, Logger: logs.logger()})
 	cfg := strings.Replace(string(config(srv, TLSStartTLS)), testPassword, "wrong-"+testPassword, 1)
-	if res, err := p.Plugin().Configure(context.Background(), json.RawMessage(cfg)); err != nil || !res.OK() {
+	if res, err := p.Plugin().Configure(loopbackAllowed, json.RawMessage(cfg)); err != nil || !res.OK() {
 		t.Fatalf("Configure: %+v %v", res.Errors, err)
 	}
 	ch, _ := p.Channel()
@@ -455,6 +457,36 @@ func TestConcurrentRetries(t *testing.T) {
 	}
 }
 
+// loopbackAllowed configures as a shop whose owner allows private networks:
+// the test SMTP server listens on 127.0.0.1.
+var loopbackAllowed = sdk.WithAllowPrivateNetworks(context.Background(), true)
+
+// TestDialRefusesPrivateAfterResolution proves the connect-time check: a
+// host that passed the settings check but resolves to a private address
+// (DNS rebinding; here "localhost.", which resolves to loopback) is
+// refused when connecting, and reached when the owner allows it.
+func TestDialRefusesPrivateAfterResolution(t *testing.T) {
+	t.Parallel()
+	srv := startSMTP(t, false, false)
+	var cfg settings
+	if err := json.Unmarshal(config(srv, TLSNone), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Host, cfg.Username, cfg.Password = "localhost", "", "" // no AUTH without TLS
+	if sess, fail := dial(context.Background(), &cfg); fail == nil || !strings.Contains(fail.ErrorMessage, "loopback") {
+		if sess != nil {
+			sess.c.Close()
+		}
+		t.Fatalf("dial with the default policy = %+v, want a refusal naming loopback", fail)
+	}
+	cfg.guard.AllowPrivate = true
+	sess, fail := dial(context.Background(), &cfg)
+	if fail != nil {
+		t.Fatalf("dial allowed: %+v", fail)
+	}
+	sess.c.Close()
+}
+
 func TestSettingsRefused(t *testing.T) {
 	t.Parallel()
 	p := plugintest.Start(t, plugintest.StartConfig{Binary: binary, PluginID: ID})
@@ -465,6 +497,14 @@ func TestSettingsRefused(t *testing.T) {
 		{`{"host":"smtp.example.com","from_address":"shop@example.com","tls":"ssl"}`, "/tls", "enum"},
 		{`{"host":"smtp.example.com","from_address":"shop@example.com","port":0}`, "/port", "minimum"},
 		{`{"from_address":"shop@example.com"}`, "/host", "required"},
+		// The SSRF of issue 7: a server on this machine or the private
+		// network needs the owner's consent (KASSA_PLUGIN_ALLOW_PRIVATE_NETWORKS).
+		{`{"host":"127.0.0.1","from_address":"shop@example.com"}`, "/host", "private_network"},
+		{`{"host":"localhost","from_address":"shop@example.com"}`, "/host", "private_network"},
+		{`{"host":"169.254.169.254","from_address":"shop@example.com"}`, "/host", "private_network"},
+		{`{"host":"10.0.0.25","from_address":"shop@example.com"}`, "/host", "private_network"},
+		{`{"host":"::ffff:192.168.1.1","from_address":"shop@example.com"}`, "/host", "private_network"},
+		{`{"host":"0177.0.0.1","from_address":"shop@example.com"}`, "/host", "private_network"},
 	}
 	for _, tc := range tests {
 		res, err := p.Plugin().Configure(context.Background(), json.RawMessage(tc.config))
@@ -475,8 +515,9 @@ func TestSettingsRefused(t *testing.T) {
 			t.Errorf("%s: %+v, want %s on %s", tc.config, res.Errors, tc.code, tc.field)
 		}
 	}
-	// Plain text to a server on this machine is fine.
-	if res, _ := p.Plugin().Configure(context.Background(), json.RawMessage(`{"host":"localhost","from_address":"shop@example.com","tls":"none"}`)); !res.OK() {
+	// Plain text to a server on this machine is fine where the owner allows
+	// private networks.
+	if res, _ := p.Plugin().Configure(loopbackAllowed, json.RawMessage(`{"host":"localhost","from_address":"shop@example.com","tls":"none"}`)); !res.OK() {
 		t.Errorf("tls none to localhost refused: %+v", res.Errors)
 	}
 }

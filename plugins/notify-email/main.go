@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kassahq/kassa/plugins/sdk"
+	"github.com/kassahq/kassa/plugins/sdk/netguard"
 	"github.com/kassahq/kassa/plugins/sdk/notify"
 )
 
@@ -40,8 +41,8 @@ var schema = sdk.MustCompileSchema(`{
   "required": ["host", "from_address"],
   "properties": {
     "host": {
-      "type": "string", "minLength": 1, "maxLength": 253,
-      "title": "SMTP server", "description": "Host name of your mail provider's SMTP server, e.g. smtp.example.com."
+      "type": "string", "minLength": 1, "maxLength": 253, "x-kassa-outbound": true,
+      "title": "SMTP server", "description": "Host name of your mail provider's SMTP server, e.g. smtp.example.com. A server on this machine or your private network is refused unless the shop owner allows private networks."
     },
     "port": {
       "type": "integer", "minimum": 1, "maximum": 65535,
@@ -101,6 +102,10 @@ type settings struct {
 	HeloName           string `json:"helo_name"`
 	InsecureSkipVerify bool   `json:"insecure_skip_verify"`
 	TimeoutSeconds     int    `json:"timeout_seconds"`
+
+	// guard is the shop owner's network policy given with these settings;
+	// every connection to the SMTP server goes through it.
+	guard netguard.Policy
 }
 
 func (s *settings) tlsMode() string {
@@ -175,6 +180,8 @@ func (s *settings) check() []sdk.ConfigError {
 	}
 	if strings.ContainsAny(s.Host+s.HeloName, " \r\n/") {
 		errs = append(errs, sdk.ConfigError{Field: "/host", Code: "invalid_host", Message: "a host name cannot contain spaces, slashes or line breaks"})
+	} else if err := s.guard.CheckHost(s.Host); err != nil {
+		errs = append(errs, sdk.ConfigError{Field: "/host", Code: "private_network", Message: err.Error()})
 	}
 	return errs
 }
@@ -225,11 +232,12 @@ func (c *Channel) Describe(context.Context) (sdk.Info, error) {
 
 // Configure applies new settings. The server is not contacted: Health
 // does that.
-func (c *Channel) Configure(_ context.Context, raw json.RawMessage) (sdk.ConfigureResult, error) {
+func (c *Channel) Configure(ctx context.Context, raw json.RawMessage) (sdk.ConfigureResult, error) {
 	var cfg settings
 	if errs := schema.Decode(raw, &cfg); errs != nil {
 		return sdk.ConfigureResult{Errors: errs}, nil
 	}
+	cfg.guard = netguard.Policy{AllowPrivate: sdk.AllowPrivateNetworks(ctx)}
 	if errs := cfg.check(); errs != nil {
 		return sdk.ConfigureResult{Errors: errs}, nil
 	}

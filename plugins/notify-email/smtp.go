@@ -111,7 +111,9 @@ func dial(ctx context.Context, cfg *settings) (*session, *notify.Delivery) {
 	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.port()))
 	dctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	conn, err := (&net.Dialer{}).DialContext(dctx, "tcp", addr)
+	// Checked after DNS resolution: a host name that resolves (or is
+	// rebound) to a private address is refused unless the owner allows it.
+	conn, err := cfg.guard.DialContext(dctx, "tcp", addr)
 	if err != nil {
 		return nil, failure(stageConnect, fmt.Errorf("connect to %s: %w", addr, err))
 	}

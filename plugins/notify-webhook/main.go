@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kassahq/kassa/plugins/sdk"
+	"github.com/kassahq/kassa/plugins/sdk/netguard"
 	"github.com/kassahq/kassa/plugins/sdk/notify"
 )
 
@@ -36,7 +38,7 @@ var schema = sdk.MustCompileSchema(`{
         "required": ["name", "url"],
         "properties": {
           "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,39}$", "title": "Name", "description": "Short unique name, e.g. erp (lower case letters, digits, _ and -)."},
-          "url": {"type": "string", "minLength": 8, "maxLength": 2000, "title": "URL", "description": "http:// or https:// URL that receives the POSTs."},
+          "url": {"type": "string", "format": "uri", "x-kassa-outbound": true, "minLength": 8, "maxLength": 2000, "title": "URL", "description": "http:// or https:// URL that receives the POSTs. Addresses on this machine or your private network are refused unless the shop owner allows private networks."},
           "events": {
             "type": "array", "maxItems": 50, "default": ["*"],
             "items": {"type": "string", "pattern": "^(\\*|[a-z0-9_]+(\\.[a-z0-9_]+)*(\\.\\*)?)$"},
@@ -74,6 +76,32 @@ type settings struct {
 	MaxAttempts         int               `json:"max_attempts"`
 	RetryInitialDelayMS int               `json:"retry_initial_delay_ms"`
 	TimeoutMS           int               `json:"timeout_ms"`
+
+	// guard is the shop owner's network policy given with these settings;
+	// client connects through it.
+	guard  netguard.Policy
+	client *http.Client
+}
+
+// newClient returns the HTTP client of deliveries: every connection is
+// checked against guard after DNS resolution, so an endpoint whose name
+// resolves (or is rebound) to a private address is refused.
+func newClient(guard netguard.Policy) *http.Client {
+	return &http.Client{
+		Transport: guard.Transport(),
+		// Never follow redirects: a 3xx is the endpoint's answer, and a
+		// redirect could lead to a non-http(s) or internal URL.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// httpClient returns the client of these settings, refusing private
+// networks when Configure did not set one.
+func (s *settings) httpClient() *http.Client {
+	if s.client == nil {
+		s.client = newClient(netguard.Policy{})
+	}
+	return s.client
 }
 
 // endpoint is one merchant URL.
@@ -134,8 +162,9 @@ func (e endpoint) wants(eventType string) bool {
 	return false
 }
 
-// checkURL accepts absolute http and https URLs without credentials.
-func checkURL(raw string) (code, msg string) {
+// checkURL accepts absolute http and https URLs without credentials whose
+// host guard allows.
+func checkURL(raw string, guard netguard.Policy) (code, msg string) {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
@@ -148,6 +177,9 @@ func checkURL(raw string) (code, msg string) {
 		return "credentials_in_url", "put no user name or password in the URL; receivers check the signature instead"
 	case u.Fragment != "":
 		return "invalid_url", "the URL must not have a #fragment"
+	}
+	if err := guard.CheckHost(u.Hostname()); err != nil {
+		return "private_network", err.Error()
 	}
 	return "", ""
 }
@@ -164,7 +196,7 @@ func (s *settings) check() []sdk.ConfigError {
 			errs = append(errs, sdk.ConfigError{Field: at + "/name", Code: "duplicate", Message: fmt.Sprintf("two endpoints are named %q", e.Name)})
 		}
 		seen[e.Name] = true
-		if code, msg := checkURL(e.URL); code != "" {
+		if code, msg := checkURL(e.URL, s.guard); code != "" {
 			errs = append(errs, sdk.ConfigError{Field: at + "/url", Code: code, Message: msg})
 		}
 		if s.SigningSecrets[e.Name] == "" && namePattern.MatchString(e.Name) {
@@ -214,11 +246,13 @@ func (c *Channel) Describe(context.Context) (sdk.Info, error) {
 
 // Configure applies new settings. Pending retries continue with them:
 // to an endpoint's current URL, signed with its current secret.
-func (c *Channel) Configure(_ context.Context, raw json.RawMessage) (sdk.ConfigureResult, error) {
+func (c *Channel) Configure(ctx context.Context, raw json.RawMessage) (sdk.ConfigureResult, error) {
 	var cfg settings
 	if errs := schema.Decode(raw, &cfg); errs != nil {
 		return sdk.ConfigureResult{Errors: errs}, nil
 	}
+	cfg.guard = netguard.Policy{AllowPrivate: sdk.AllowPrivateNetworks(ctx)}
+	cfg.client = newClient(cfg.guard)
 	if errs := cfg.check(); errs != nil {
 		return sdk.ConfigureResult{Errors: errs}, nil
 	}

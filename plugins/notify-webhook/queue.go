@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kassahq/kassa/plugins/sdk/netguard"
 	"github.com/kassahq/kassa/plugins/sdk/notify"
 	"github.com/kassahq/kassa/plugins/sdk/webhook"
 )
@@ -153,7 +154,6 @@ const retention = 7 * 24 * time.Hour
 type queue struct {
 	path     string
 	settings func() *settings
-	client   *http.Client
 
 	mu      sync.Mutex
 	records map[string]*record // by message id
@@ -166,11 +166,6 @@ func openQueue(dir string, cfg func() *settings) (*queue, error) {
 	q := &queue{
 		settings: cfg, records: map[string]*record{}, busy: map[*target]bool{},
 		flight: map[string]chan struct{}{}, wakeCh: make(chan struct{}, 1),
-		client: &http.Client{
-			// Never follow redirects: a 3xx is the endpoint's answer, and a
-			// redirect could lead to a non-http(s) or internal URL.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
 	}
 	if dir == "" {
 		return q, nil
@@ -396,7 +391,7 @@ func (q *queue) attempt(ctx context.Context, cfg *settings, r *record, t *target
 		log.Warn("endpoint removed before delivery")
 		return
 	}
-	if code, msg := checkURL(e.URL); code != "" { // never anything but http(s)
+	if code, msg := checkURL(e.URL, cfg.guard); code != "" { // never anything but public http(s)
 		q.finish(t, CodeEndpointRejected, msg)
 		return
 	}
@@ -454,8 +449,13 @@ func (q *queue) post(ctx context.Context, cfg *settings, url, secret string, r *
 	req.Header.Set(EventTypeHeader, r.Type)
 	req.Header.Set(DeliveryIDHeader, r.DeliveryID)
 	req.Header.Set(AttemptHeader, strconv.Itoa(attempt))
-	res, err := q.client.Do(req)
+	res, err := cfg.httpClient().Do(req)
 	if err != nil {
+		if errors.Is(err, netguard.ErrBlocked) {
+			// The endpoint's name resolves to a private address: the
+			// settings must change, retrying will not help.
+			return result{err: "refused: " + trimURLError(err)}
+		}
 		if actx.Err() != nil {
 			return result{err: fmt.Sprintf("no answer within %s", cfg.timeout()), retry: true}
 		}

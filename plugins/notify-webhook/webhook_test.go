@@ -8,10 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/kassahq/kassa/plugins/sdk"
+	"github.com/kassahq/kassa/plugins/sdk/netguard"
 	"github.com/kassahq/kassa/plugins/sdk/notify"
 	"github.com/kassahq/kassa/plugins/sdk/plugintest"
 	"github.com/kassahq/kassa/plugins/sdk/webhook"
@@ -136,7 +139,9 @@ func TestConformance(t *testing.T) {
 	all := newMerchant(t, nil)
 	plugintest.RunChannel(t, plugintest.ChannelConfig{
 		Binary: binary,
-		Config: config(`,"retry_initial_delay_ms":100`, "erp", orders.URL+"/hooks/kassa?src=kassa", `["order.*"]`, "crm", all.URL, `["order.*","refund.*"]`),
+		// The merchant's test servers listen on loopback.
+		AllowPrivateNetworks: true,
+		Config:               config(`,"retry_initial_delay_ms":100`, "erp", orders.URL+"/hooks/kassa?src=kassa", `["order.*"]`, "crm", all.URL, `["order.*","refund.*"]`),
 		Cases: []plugintest.ChannelCase{
 			{
 				Name:    "order_paid_to_both",
@@ -186,10 +191,14 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// loopbackAllowed configures as a shop whose owner allows private networks:
+// the merchant's test servers listen on 127.0.0.1.
+var loopbackAllowed = sdk.WithAllowPrivateNetworks(context.Background(), true)
+
 func start(t *testing.T, cfg json.RawMessage, dataDir string) notify.Channel {
 	t.Helper()
 	p := plugintest.Start(t, plugintest.StartConfig{Binary: binary, PluginID: ID, DataDir: dataDir})
-	if res, err := p.Plugin().Configure(context.Background(), cfg); err != nil || !res.OK() {
+	if res, err := p.Plugin().Configure(loopbackAllowed, cfg); err != nil || !res.OK() {
 		t.Fatalf("Configure: %+v %v", res.Errors, err)
 	}
 	ch, err := p.Channel()
@@ -317,7 +326,7 @@ func TestRetriesSurviveRestart(t *testing.T) {
 	cfg := config(`,"retry_initial_delay_ms":400`, "erp", m.URL, `["*"]`)
 	msg := notify.Message{ID: "evt_restart", TemplateID: "order.paid", Data: data("#4001")}
 	p := plugintest.Start(t, plugintest.StartConfig{Binary: binary, PluginID: ID, DataDir: dir})
-	if res, err := p.Plugin().Configure(context.Background(), cfg); err != nil || !res.OK() {
+	if res, err := p.Plugin().Configure(loopbackAllowed, cfg); err != nil || !res.OK() {
 		t.Fatalf("Configure: %+v %v", res.Errors, err)
 	}
 	first, _ := p.Channel()
@@ -344,6 +353,12 @@ func TestSettingsRefused(t *testing.T) {
 		{string(config("", "a", "https://example.com/1", `["*"]`, "a", "https://example.com/2", `["*"]`)), "/endpoints/1/name", "duplicate"},
 		{string(config("", "a", "https://example.com/in", `["order.**"]`)), "/endpoints/0/events/0", "pattern"},
 		{string(config(`,"max_attempts":0`, "a", "https://example.com/in", `["*"]`)), "/max_attempts", "minimum"},
+		// The SSRF of issue 7: private destinations need the owner's consent.
+		{string(config("", "a", "http://127.0.0.1:8080/hook", `["*"]`)), "/endpoints/0/url", "private_network"},
+		{string(config("", "a", "http://localhost/hook", `["*"]`)), "/endpoints/0/url", "private_network"},
+		{string(config("", "a", "http://169.254.169.254/latest/meta-data/", `["*"]`)), "/endpoints/0/url", "private_network"},
+		{string(config("", "a", "http://2130706433/", `["*"]`)), "/endpoints/0/url", "private_network"},
+		{string(config("", "a", "http://[::ffff:10.0.0.1]/", `["*"]`)), "/endpoints/0/url", "private_network"},
 	}
 	for _, tc := range tests {
 		res, err := p.Plugin().Configure(context.Background(), json.RawMessage(tc.config))
@@ -381,5 +396,42 @@ func TestBackoff(t *testing.T) {
 		if got < want*9/10 || got > want*11/10 {
 			t.Errorf("backoff(1s, %d) = %s, want %s ±10%%", n, got, want)
 		}
+	}
+}
+
+// TestPrivateNetworkAllowed proves the owner's switch reaches the plugin
+// through the host: the same loopback URL refused by default is accepted
+// when Configure carries the permission.
+func TestPrivateNetworkAllowed(t *testing.T) {
+	t.Parallel()
+	p := plugintest.Start(t, plugintest.StartConfig{Binary: binary, PluginID: ID})
+	cfg := config("", "a", "http://127.0.0.1:8080/hook", `["*"]`)
+	if res, err := p.Plugin().Configure(context.Background(), cfg); err != nil || res.OK() {
+		t.Fatalf("default policy: Configure = %+v %v, want refused", res.Errors, err)
+	}
+	if res, err := p.Plugin().Configure(loopbackAllowed, cfg); err != nil || !res.OK() {
+		t.Fatalf("private networks allowed: Configure = %+v %v, want accepted", res.Errors, err)
+	}
+}
+
+// TestPostRefusesPrivateAfterResolution proves the connect-time check: an
+// endpoint whose name passed the settings check but resolves to a private
+// address (DNS rebinding; here "localhost.", which resolves to loopback)
+// is refused when connecting, and not retried.
+func TestPostRefusesPrivateAfterResolution(t *testing.T) {
+	t.Parallel()
+	m := newMerchant(t, nil)
+	_, port, _ := strings.Cut(strings.TrimPrefix(m.URL, "http://"), ":")
+	cfg := &settings{TimeoutMS: 2000, client: newClient(netguard.Policy{})}
+	res := (&queue{}).post(context.Background(), cfg, "http://localhost:"+port+"/hook", secret, &record{MessageID: "evt_x", Type: "order.paid"}, []byte(`{}`), 1)
+	if res.retry || res.status != 0 || !strings.Contains(res.err, "loopback") {
+		t.Fatalf("post = %+v, want a refusal naming loopback, not retried", res)
+	}
+	if n := len(m.received()); n != 0 {
+		t.Fatalf("the loopback server got %d POSTs, want 0", n)
+	}
+	cfg.client = newClient(netguard.Policy{AllowPrivate: true})
+	if res := (&queue{}).post(context.Background(), cfg, m.URL+"/hook", secret, &record{MessageID: "evt_y", Type: "order.paid"}, []byte(`{}`), 1); res.err != "" {
+		t.Fatalf("allowed: post = %+v", res)
 	}
 }

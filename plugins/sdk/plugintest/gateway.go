@@ -32,6 +32,10 @@ type GatewayConfig struct {
 	Config json.RawMessage
 	// Env are extra environment variables for the plugin.
 	Env []string
+	// AllowPrivateNetworks configures the plugin as a shop whose owner
+	// allows private networks (KASSA_PLUGIN_ALLOW_PRIVATE_NETWORKS): set it
+	// when Config points at a test server on loopback.
+	AllowPrivateNetworks bool
 	// Logger receives the plugin's log lines; nil logs them with t.Log.
 	Logger *slog.Logger
 
@@ -252,7 +256,7 @@ func RunGateway(t *testing.T, cfg GatewayConfig) {
 	r.gw = gw
 	r.h.Gateway, r.h.Plugin = gw, r.p.Plugin()
 
-	info, configured := commonChecks(r.s, r.p, sdk.KindPayment, paymentCaps, cfg.Config)
+	info, configured := commonChecks(r.s, r.p, sdk.KindPayment, paymentCaps, cfg.Config, cfg.AllowPrivateNetworks)
 	r.info, r.h.Info = info, info
 	if !configured {
 		return

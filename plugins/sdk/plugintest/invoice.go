@@ -24,6 +24,10 @@ type RuleConfig struct {
 	Config json.RawMessage
 	// Env are extra environment variables.
 	Env []string
+	// AllowPrivateNetworks configures the plugin as a shop whose owner
+	// allows private networks (KASSA_PLUGIN_ALLOW_PRIVATE_NETWORKS): set it
+	// when Config points at a test server on loopback.
+	AllowPrivateNetworks bool
 	// Logger receives the plugin's log lines; nil logs them with t.Log.
 	Logger *slog.Logger
 	// Cases are order events with the decision the rule must take.
@@ -101,7 +105,7 @@ func RunRule(t *testing.T, cfg RuleConfig) {
 	if err != nil {
 		t.Fatalf("plugintest: %v", err)
 	}
-	info, configured := commonChecks(s, p, sdk.KindInvoice, []string{invoice.CapCreditNote, invoice.CapVoid}, cfg.Config)
+	info, configured := commonChecks(s, p, sdk.KindInvoice, []string{invoice.CapCreditNote, invoice.CapVoid}, cfg.Config, cfg.AllowPrivateNetworks)
 	if !configured {
 		return
 	}

@@ -22,6 +22,10 @@ type ChannelConfig struct {
 	Config json.RawMessage
 	// Env are extra environment variables.
 	Env []string
+	// AllowPrivateNetworks configures the plugin as a shop whose owner
+	// allows private networks (KASSA_PLUGIN_ALLOW_PRIVATE_NETWORKS): set it
+	// when Config points at a test server on loopback.
+	AllowPrivateNetworks bool
 	// Logger receives the plugin's log lines; nil logs them with t.Log.
 	Logger *slog.Logger
 	// Cases are messages to send with the expected outcome.
@@ -56,7 +60,7 @@ func RunChannel(t *testing.T, cfg ChannelConfig) {
 	if err != nil {
 		t.Fatalf("plugintest: %v", err)
 	}
-	_, configured := commonChecks(s, p, sdk.KindNotify, []string{notify.CapPersonal, notify.CapMerchantEvents}, cfg.Config)
+	_, configured := commonChecks(s, p, sdk.KindNotify, []string{notify.CapPersonal, notify.CapMerchantEvents}, cfg.Config, cfg.AllowPrivateNetworks)
 	if !configured {
 		return
 	}

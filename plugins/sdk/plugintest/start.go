@@ -73,7 +73,11 @@ var secretName = regexp.MustCompile(`(?i)(secret|password|passwd|passphrase|priv
 
 // commonChecks runs the kind-independent contract: describe, configure,
 // health. It returns the plugin's info and whether the plugin is configured.
-func commonChecks(s *suite, p *host.Plugin, kind sdk.Kind, knownCaps []string, config json.RawMessage) (sdk.Info, bool) {
+func commonChecks(s *suite, p *host.Plugin, kind sdk.Kind, knownCaps []string, config json.RawMessage, allowPrivate bool) (sdk.Info, bool) {
+	// Configure as a shop with the given network policy.
+	configureCtx := func(t *testing.T) context.Context {
+		return sdk.WithAllowPrivateNetworks(ctxT(t, 10*time.Second), allowPrivate)
+	}
 	var info sdk.Info
 	describeOK := s.check("describe", func(t *testing.T) {
 		var err error
@@ -142,7 +146,7 @@ func commonChecks(s *suite, p *host.Plugin, kind sdk.Kind, knownCaps []string, c
 	})
 
 	configured := s.check("configure/valid", func(t *testing.T) {
-		res, err := p.Plugin().Configure(ctxT(t, 10*time.Second), config)
+		res, err := p.Plugin().Configure(configureCtx(t), config)
 		if err != nil {
 			t.Fatalf("Configure failed with an error (refusals must be data): %v", err)
 		}
@@ -160,7 +164,7 @@ func commonChecks(s *suite, p *host.Plugin, kind sdk.Kind, knownCaps []string, c
 			s.skipf(t, "the schema declares no typed property")
 		}
 		cfg := withSetting(t, config, name, bad)
-		res, err := p.Plugin().Configure(ctxT(t, 10*time.Second), cfg)
+		res, err := p.Plugin().Configure(configureCtx(t), cfg)
 		if err != nil {
 			t.Fatalf("Configure failed with an error (refusals must be data): %v", err)
 		}
@@ -179,7 +183,7 @@ func commonChecks(s *suite, p *host.Plugin, kind sdk.Kind, knownCaps []string, c
 			s.skipf(t, "needs configure/valid")
 		}
 		cfg := withSetting(t, config, "plugintest_unknown_setting", true)
-		res, err := p.Plugin().Configure(ctxT(t, 10*time.Second), cfg)
+		res, err := p.Plugin().Configure(configureCtx(t), cfg)
 		if err != nil {
 			t.Fatalf("Configure failed with an error (refusals must be data): %v", err)
 		}
@@ -199,7 +203,7 @@ func commonChecks(s *suite, p *host.Plugin, kind sdk.Kind, knownCaps []string, c
 		_ = json.Unmarshal(config, &m)
 		delete(m, required[0])
 		cfg, _ := json.Marshal(m)
-		res, err := p.Plugin().Configure(ctxT(t, 10*time.Second), cfg)
+		res, err := p.Plugin().Configure(configureCtx(t), cfg)
 		if err != nil {
 			t.Fatalf("Configure failed with an error (refusals must be data): %v", err)
 		}

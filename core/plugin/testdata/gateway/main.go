@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"sync/atomic"
 	"time"
@@ -22,7 +23,10 @@ const schema = `{
     "api_key":    {"type": "string", "writeOnly": true, "minLength": 4},
     "mode":       {"type": "string", "enum": ["sandbox", "live"]},
     "max_amount": {"type": "integer", "minimum": 0},
-    "refuse":     {"type": "boolean"}
+    "refuse":     {"type": "boolean"},
+    "callback_url": {"type": "string", "format": "uri", "x-kassa-outbound": true},
+    "relays":     {"type": "array", "items": {"type": "string", "x-kassa-outbound": true}},
+    "logo_url":   {"type": "string", "format": "uri", "x-kassa-outbound": false}
   },
   "required": ["mode"]
 }`
@@ -30,6 +34,8 @@ const schema = `{
 type gateway struct {
 	payment.UnimplementedGateway
 	config atomic.Pointer[json.RawMessage]
+	// allowPrivate is the host's network policy given with the config.
+	allowPrivate atomic.Bool
 }
 
 func (g *gateway) Describe(context.Context) (sdk.Info, error) {
@@ -41,7 +47,7 @@ func (g *gateway) Describe(context.Context) (sdk.Info, error) {
 	}, nil
 }
 
-func (g *gateway) Configure(_ context.Context, raw json.RawMessage) (sdk.ConfigureResult, error) {
+func (g *gateway) Configure(ctx context.Context, raw json.RawMessage) (sdk.ConfigureResult, error) {
 	var cfg struct {
 		Refuse bool `json:"refuse"`
 	}
@@ -51,6 +57,7 @@ func (g *gateway) Configure(_ context.Context, raw json.RawMessage) (sdk.Configu
 	}
 	c := append(json.RawMessage(nil), raw...)
 	g.config.Store(&c)
+	g.allowPrivate.Store(sdk.AllowPrivateNetworks(ctx))
 	return sdk.ConfigureResult{}, nil
 }
 
@@ -61,6 +68,9 @@ func (g *gateway) Health(context.Context) (sdk.Health, error) {
 // HandleHTTP echoes what the plugin sees; /config returns its settings
 // (so tests can prove secrets reach the plugin).
 func (g *gateway) HandleHTTP(_ context.Context, req sdk.HTTPRequest) (sdk.HTTPResponse, error) {
+	if req.Path == "/network" {
+		return sdk.HTTPResponse{Body: []byte(fmt.Sprint(g.allowPrivate.Load()))}, nil
+	}
 	if req.Path == "/config" {
 		c := g.config.Load()
 		if c == nil {
@@ -75,8 +85,10 @@ func (g *gateway) HandleHTTP(_ context.Context, req sdk.HTTPRequest) (sdk.HTTPRe
 	})
 	return sdk.HTTPResponse{
 		Status: 201,
-		Header: map[string][]string{"Content-Type": {"application/json"}, "Set-Cookie": {"evil=1"}, "X-Plugin": {"yes"}},
-		Body:   body,
+		Header: map[string][]string{"Content-Type": {"application/json"}, "Set-Cookie": {"evil=1"}, "X-Plugin": {"yes"},
+			// An attempt to leave the host's sandbox: it may only add to it.
+			"Content-Security-Policy": {"sandbox allow-same-origin allow-scripts"}},
+		Body: body,
 	}, nil
 }
 

@@ -35,6 +35,7 @@ func (s *CommonServer) Describe(ctx context.Context, _ *pb.DescribeRequest) (*pb
 
 // Configure implements pb.PluginServer.
 func (s *CommonServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.ConfigureResponse, error) {
+	ctx = sdk.WithAllowPrivateNetworks(ctx, req.GetAllowPrivateNetworks())
 	res, err := s.Impl.Configure(ctx, req.GetConfig())
 	if err != nil {
 		return nil, ToStatus(err)
@@ -83,7 +84,7 @@ func (c *CommonClient) Describe(ctx context.Context) (sdk.Info, error) {
 
 // Configure implements sdk.Plugin.
 func (c *CommonClient) Configure(ctx context.Context, config json.RawMessage) (sdk.ConfigureResult, error) {
-	res, err := c.c.Configure(ctx, &pb.ConfigureRequest{Config: config})
+	res, err := c.c.Configure(ctx, &pb.ConfigureRequest{Config: config, AllowPrivateNetworks: sdk.AllowPrivateNetworks(ctx)})
 	if err != nil {
 		return sdk.ConfigureResult{}, FromStatus(ctx, "Plugin.Configure", err)
 	}

@@ -488,9 +488,19 @@ type ConfigureRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Config is the settings object as JSON (UTF-8), including secret values in
 	// clear text. Plugins must never log it.
-	Config        []byte `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Config []byte `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	// AllowPrivateNetworks is the shop owner's decision (the host setting
+	// KASSA_PLUGIN_ALLOW_PRIVATE_NETWORKS) whether the plugin may connect to
+	// loopback, link-local (including cloud metadata at 169.254.169.254),
+	// private (RFC 1918, fc00::/7), CGNAT, unspecified and multicast
+	// addresses. False, the zero value and the default, means the plugin must
+	// refuse such destinations at connect time, after DNS resolution (the
+	// SDK's netguard package does this), so a settings URL cannot be used to
+	// reach the shop's internal network. An older host never sets it, which
+	// is the safe answer.
+	AllowPrivateNetworks bool `protobuf:"varint,2,opt,name=allow_private_networks,json=allowPrivateNetworks,proto3" json:"allow_private_networks,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *ConfigureRequest) Reset() {
@@ -528,6 +538,13 @@ func (x *ConfigureRequest) GetConfig() []byte {
 		return x.Config
 	}
 	return nil
+}
+
+func (x *ConfigureRequest) GetAllowPrivateNetworks() bool {
+	if x != nil {
+		return x.AllowPrivateNetworks
+	}
+	return false
 }
 
 // ConfigureResponse tells whether the settings were accepted.
@@ -985,9 +1002,10 @@ const file_kassa_plugin_v1_common_proto_rawDesc = "" +
 	"\fdisplay_name\x18\a \x01(\tR\vdisplayName\x12 \n" +
 	"\vdescription\x18\b \x01(\tR\vdescription\x12\x1f\n" +
 	"\vsdk_version\x18\t \x01(\tR\n" +
-	"sdkVersion\"*\n" +
+	"sdkVersion\"`\n" +
 	"\x10ConfigureRequest\x12\x16\n" +
-	"\x06config\x18\x01 \x01(\fR\x06config\"I\n" +
+	"\x06config\x18\x01 \x01(\fR\x06config\x124\n" +
+	"\x16allow_private_networks\x18\x02 \x01(\bR\x14allowPrivateNetworks\"I\n" +
 	"\x11ConfigureResponse\x124\n" +
 	"\x06errors\x18\x01 \x03(\v2\x1c.kassa.plugin.v1.ConfigErrorR\x06errors\"Q\n" +
 	"\vConfigError\x12\x14\n" +

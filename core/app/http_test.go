@@ -1,0 +1,118 @@
+package app
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/kassahq/kassa/core/config"
+)
+
+// TestSecurityHeaders: every answer, whatever route and status, carries
+// the headers that stop MIME sniffing, leaking paths to other sites and
+// framing; GraphiQL replaces the default policy with its own; HSTS is sent
+// only when the shop's public URL is https.
+func TestSecurityHeaders(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		publicURL string
+		wantHSTS  string
+	}{
+		{"http", "", ""},
+		{"https", "https://shop.example", hstsMaxAge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			cfg, err := config.Load("", false, func(string) string { return "" }, map[string]string{"data-dir": t.TempDir(), "public-url": tc.publicURL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := New(ctx, cfg, Options{LogOutput: io.Discard})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close(ctx) //nolint:errcheck
+			srv := httptest.NewServer(a.Handler())
+			defer srv.Close()
+
+			for _, rq := range []struct {
+				method, path, accept, body string
+				wantStatus                 int
+				wantCSP                    string // "" means the default
+			}{
+				{"GET", "/healthz", "", "", 200, ""},
+				{"GET", "/no/such/page", "", "", 404, ""},
+				{"POST", "/graphql", "application/json", `{"query":"{ serverVersion }"}`, 200, ""},
+				{"GET", "/graphql/assets/graphiql.min.js", "", "", 200, ""},
+				{"GET", "/graphql", "text/html", "", 200, "script-src 'nonce-"},
+			} {
+				req, err := http.NewRequest(rq.method, srv.URL+rq.path, strings.NewReader(rq.body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rq.accept != "" {
+					req.Header.Set("Accept", rq.accept)
+				}
+				if rq.body != "" {
+					req.Header.Set("Content-Type", "application/json")
+				}
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				h := res.Header
+				where := rq.method + " " + rq.path
+				if res.StatusCode != rq.wantStatus {
+					t.Errorf("%s: status %d, want %d", where, res.StatusCode, rq.wantStatus)
+				}
+				for k, want := range map[string]string{
+					"X-Content-Type-Options":    "nosniff",
+					"Referrer-Policy":           "strict-origin-when-cross-origin",
+					"X-Frame-Options":           "DENY",
+					"Strict-Transport-Security": tc.wantHSTS,
+				} {
+					if got := h.Get(k); got != want {
+						t.Errorf("%s: %s = %q, want %q", where, k, got, want)
+					}
+				}
+				csp := h.Values("Content-Security-Policy")
+				if len(csp) != 1 {
+					t.Errorf("%s: %d Content-Security-Policy headers, want 1", where, len(csp))
+					continue
+				}
+				switch {
+				case rq.wantCSP == "" && csp[0] != defaultCSP:
+					t.Errorf("%s: CSP %q, want the default", where, csp[0])
+				case rq.wantCSP != "" && !strings.Contains(csp[0], rq.wantCSP):
+					t.Errorf("%s: CSP %q, want one with %q", where, csp[0], rq.wantCSP)
+				}
+				if !strings.Contains(csp[0], "frame-ancestors 'none'") {
+					t.Errorf("%s: CSP %q allows framing", where, csp[0])
+				}
+			}
+		})
+	}
+}
+
+// TestSecurityHeadersLeaveAHandlersOwnPolicy: a route that sets its own
+// Content-Security-Policy (a plugin page's sandbox, the storefront's)
+// keeps it; the other headers stay.
+func TestSecurityHeadersLeaveAHandlersOwnPolicy(t *testing.T) {
+	const own = "sandbox allow-forms; default-src 'self'"
+	h := securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", own)
+		_, _ = io.WriteString(w, "<p>plugin page</p>")
+	}), false)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/plugins/x/", nil))
+	if got := rec.Header().Values("Content-Security-Policy"); len(got) != 1 || got[0] != own {
+		t.Fatalf("CSP = %q, want only the handler's own", got)
+	}
+	if rec.Header().Get("X-Frame-Options") != "DENY" || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("headers = %v", rec.Header())
+	}
+}

@@ -1,0 +1,86 @@
+package text
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestCheck(t *testing.T) {
+	cases := []struct {
+		name    string
+		in      string
+		lines   Lines
+		bad     bool
+		r       rune
+		invalid bool
+		offset  int
+	}{
+		{name: "plain", in: "Oolong tea 250 g", lines: SingleLine},
+		{name: "empty", in: "", lines: SingleLine},
+		{name: "unicode", in: "Tee – 乌龙茶 🍵 Ü", lines: SingleLine},
+		{name: "NUL", in: "a\x00", lines: MultiLine, bad: true, r: 0, offset: 1},
+		{name: "NUL first", in: "\x00abc", lines: SingleLine, bad: true, r: 0, offset: 0},
+		{name: "ESC", in: "red\x1b[31m", lines: MultiLine, bad: true, r: 0x1b, offset: 3},
+		{name: "DEL", in: "a\x7f", lines: MultiLine, bad: true, r: 0x7f, offset: 1},
+		{name: "C1 NEL", in: "x\u0085y", lines: MultiLine, bad: true, r: 0x85, offset: 1},
+		{name: "C1 last", in: "\u009f", lines: SingleLine, bad: true, r: 0x9f},
+		{name: "U+00A0 is text", in: "a\u00a0b", lines: SingleLine},
+		{name: "invalid UTF-8", in: "ab\xff", lines: MultiLine, bad: true, r: utf8.RuneError, invalid: true, offset: 2},
+		{name: "truncated UTF-8", in: "\xe4\xb9", lines: MultiLine, bad: true, r: utf8.RuneError, invalid: true},
+		{name: "encoded U+FFFD is text", in: "a\uFFFDb", lines: SingleLine},
+		{name: "LF in a single line", in: "a\nb", lines: SingleLine, bad: true, r: '\n', offset: 1},
+		{name: "TAB in a single line", in: "\tb", lines: SingleLine, bad: true, r: '\t'},
+		{name: "CR in a single line", in: "a\r", lines: SingleLine, bad: true, r: '\r', offset: 1},
+		{name: "lines", in: "one\r\ntwo\n\tthree", lines: MultiLine},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, bad := Check(c.in, c.lines)
+			if bad != c.bad {
+				t.Fatalf("Check(%q) bad = %v, want %v", c.in, bad, c.bad)
+			}
+			if bad && (p.Rune != c.r || p.Invalid != c.invalid || p.Offset != c.offset) {
+				t.Fatalf("Check(%q) = %+v, want rune %U invalid %v offset %d", c.in, p, c.r, c.invalid, c.offset)
+			}
+		})
+	}
+}
+
+func TestProblemString(t *testing.T) {
+	if got := (Problem{Rune: 0}).String(); got != "a control character (U+0000)" {
+		t.Errorf("NUL: %q", got)
+	}
+	if got := (Problem{Invalid: true}).String(); !strings.Contains(got, "UTF-8") {
+		t.Errorf("invalid: %q", got)
+	}
+}
+
+// FuzzCheck holds Check to its definition, rune by rune.
+func FuzzCheck(f *testing.F) {
+	for _, s := range []string{"", "abc", "a\x00", "\xff", "\u0085", "line\nline", "乌龙"} {
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, s string, multi bool) {
+		lines := Lines(multi)
+		p, bad := Check(s, lines)
+		want, wantBad := Problem{}, false
+		for i, r := range s {
+			_, size := utf8.DecodeRuneInString(s[i:])
+			switch {
+			case r == utf8.RuneError && size == 1:
+				want, wantBad = Problem{Rune: r, Invalid: true, Offset: i}, true
+			case lines == MultiLine && (r == '\t' || r == '\n' || r == '\r'):
+				continue
+			case r < 0x20 || (r >= 0x7f && r <= 0x9f):
+				want, wantBad = Problem{Rune: r, Offset: i}, true
+			default:
+				continue
+			}
+			break
+		}
+		if bad != wantBad || p != want {
+			t.Fatalf("Check(%q, %v) = %+v %v, want %+v %v", s, multi, p, bad, want, wantBad)
+		}
+	})
+}

@@ -1,0 +1,177 @@
+package graphql
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/kassahq/kassa/core/authz"
+)
+
+// introspectionQuery is the query the GraphiQL bundled in
+// graph/graphiql sends (its getIntrospectionQuery with the default
+// options: descriptions, nine levels of ofType), as code generators do.
+const introspectionQuery = `query IntrospectionQuery {
+  __schema {
+    queryType { name }
+    mutationType { name }
+    subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } }
+}`
+
+// productGrid is the storefront's product grid (core/app/bench_cmd.go).
+const productGrid = `query ProductGrid($first: Int!, $currency: String!) {
+  products(first: $first) {
+    edges { node { id handle title
+      variants { id sku title selectedOptions { name value } price(currency: $currency) { amount currencyCode } availableQuantity }
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`
+
+func costOf(t testing.TB, s *Server, doc, op string, vars map[string]any) int {
+	t.Helper()
+	d := s.readDocument(Request{Query: doc, OperationName: op, Variables: vars})
+	if d.syntax != nil || d.op == nil {
+		t.Fatalf("%q: %v, op %v", doc, d.syntax, d.op)
+	}
+	return d.cost
+}
+
+func TestOperationCost(t *testing.T) {
+	t.Parallel()
+	s := testServer(t, Options{})
+	grid := costOf(t, s, productGrid, "", map[string]any{"first": 24, "currency": "CNY"})
+	tests := []struct {
+		name, doc, op string
+		vars          map[string]any
+		want          int
+	}{
+		{"one field", `{ serverVersion }`, "", nil, 1},
+		{"aliases each count", `{ a: serverVersion b: serverVersion __typename }`, "", nil, 3},
+		{"page size multiplies", `{ products(first: 100) { nodes { id title variants { sku availableQuantity } } } }`, "", nil, 601},
+		{"default page size", `{ products { nodes { id } } }`, "", nil, 1 + 20*2},
+		{"page size from a variable", `query($n: Int) { products(first: $n) { nodes { id } } }`, "", map[string]any{"n": float64(5)}, 1 + 5*2},
+		{"page size from a variable's default", `query($n: Int = 7) { products(first: $n) { nodes { id } } }`, "", nil, 1 + 7*2},
+		{"page size above the largest page", `{ products(first: 100000) { nodes { id } } }`, "", nil, 1 + 100*2},
+		{"page size past int64", `{ products(first: 99999999999999999999) { nodes { id } } }`, "", nil, 1 + 20*2},
+		{"negative page size", `{ products(first: -5) { nodes { id } } }`, "", nil, 1},
+		{"nested pages multiply", `{ products(first: 10) { nodes { variants { inventoryAdjustments(first: 10) { nodes { id } } } } } }`, "", nil, 1 + 10*(1+1+(1+10*2))},
+		{"fragments expand", `{ products(first: 10) { nodes { ...F ...F } } } fragment F on Product { id title }`, "", nil, 1 + 10*(1+4)},
+		{"inline fragments expand", `{ products(first: 10) { nodes { ... on Product { id } ... { title } } } }`, "", nil, 1 + 10*3},
+		{"fragment cycle ends", `{ ...A } fragment A on Query { serverVersion ...B } fragment B on Query { ...A }`, "", nil, 1},
+		{"only the operation that runs", `query A { serverVersion } query B { products { nodes { id } } }`, "A", nil, 1},
+		{"unknown fields count", `{ nope { a b } }`, "", nil, 3},
+		{"grid of 24", productGrid, "", map[string]any{"first": 24, "currency": "CNY"}, grid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := costOf(t, s, tt.doc, tt.op, tt.vars); got != tt.want {
+				t.Fatalf("cost %d, want %d", got, tt.want)
+			}
+		})
+	}
+	if grid != 1+24*(1+1+3+1+3+1+2+1+2+1+3) { // pageInfo is under the page too
+		t.Errorf("grid of 24 costs %d", grid)
+	}
+}
+
+// TestCostOfFragmentFanOut: fragments that spread each other ten times
+// over ten levels stand for 10^10 fields; the cost is computed once per
+// fragment and saturates instead of overflowing.
+func TestCostOfFragmentFanOut(t *testing.T) {
+	t.Parallel()
+	s := testServer(t, Options{})
+	var b strings.Builder
+	b.WriteString("{ ...F0 }")
+	for i := 0; i < 10; i++ {
+		fmt.Fprintf(&b, " fragment F%d on Query {", i)
+		for j := 0; j < 10; j++ {
+			if i == 9 {
+				fmt.Fprintf(&b, " a%d: serverVersion", j)
+			} else {
+				fmt.Fprintf(&b, " ...F%d", i+1)
+			}
+		}
+		b.WriteString(" }")
+	}
+	if got := costOf(t, s, b.String(), "", nil); got != 1e10 && got != maxCost {
+		t.Fatalf("cost %d", got)
+	}
+	res := s.Exec(context.Background(), Request{Query: b.String()})
+	if len(res.Errors) != 1 || res.Errors[0].Extensions["code"] != CodeTooComplex {
+		t.Fatalf("answer %+v", res.Errors)
+	}
+}
+
+// TestBudgetFitsRealDocuments: what GraphiQL, code generators and the
+// storefront send is well within the budget, and runs.
+func TestBudgetFitsRealDocuments(t *testing.T) {
+	t.Parallel()
+	for _, production := range []bool{false, true} {
+		s := testServer(t, Options{Production: production})
+		if c := costOf(t, s, introspectionQuery, "", nil); c > s.opts.Limits.MaxCost/10 {
+			t.Errorf("introspection costs %d", c)
+		}
+		staff := authz.WithSubject(context.Background(), authz.Subject{Kind: authz.Staff, ID: "usr_1", Roles: []string{"developer"}})
+		res := s.Exec(staff, Request{Query: introspectionQuery})
+		if len(res.Errors) > 0 || !strings.Contains(string(res.Data), `"queryType":{"name":"Query"}`) {
+			t.Fatalf("production %v: introspection: %v", production, mustJSONString(res.Errors))
+		}
+		// The grid at the largest page size.
+		if c := costOf(t, s, productGrid, "", map[string]any{"first": 100, "currency": "CNY"}); c > s.opts.Limits.MaxCost/4 {
+			t.Errorf("grid of 100 costs %d", c)
+		}
+		if p := documentProblems(s.schema.AST(), s.readDocument(Request{Query: productGrid, Variables: map[string]any{"first": 24, "currency": "CNY"}}), true); len(p) > 0 {
+			t.Errorf("the grid has problems: %v", p)
+		}
+	}
+}
+
+// BenchmarkPreExecution measures what Kassa adds before the executor on
+// the storefront's grid query: the parse, the cost, the document checks.
+// BenchmarkExecutorValidation is graph-gophers' own parse and validation
+// of the same document, for scale.
+func BenchmarkPreExecution(b *testing.B) {
+	s := testServer(b, Options{Production: true})
+	req := Request{Query: productGrid, Variables: map[string]any{"first": 24, "currency": "CNY"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if out := s.refuse(s.readDocument(req)); out != nil {
+			b.Fatal(out.Errors)
+		}
+	}
+}
+
+func BenchmarkExecutorValidation(b *testing.B) {
+	s := testServer(b, Options{Production: true})
+	vars := map[string]any{"first": 24, "currency": "CNY"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if errs := s.schema.ValidateWithVariables(productGrid, vars); len(errs) > 0 {
+			b.Fatal(errs)
+		}
+	}
+}
+
+func mustJSONString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

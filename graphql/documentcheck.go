@@ -1,0 +1,325 @@
+package graphql
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"text/scanner"
+
+	"github.com/graph-gophers/graphql-go/ast"
+	gqlerrors "github.com/graph-gophers/graphql-go/errors"
+)
+
+// maxDocumentProblems caps the problems reported for one document: enough
+// to fix it, too few to make the answer larger than the question.
+const maxDocumentProblems = 10
+
+// scalarsTakingObjects are the custom scalars whose values may be lists
+// or objects; every other scalar and every enum takes a single value.
+var scalarsTakingObjects = map[string]bool{"JSON": true}
+
+// documentProblems finds, before validation, what graph-gophers would
+// answer badly (issue 7):
+//
+//   - a list or object given where a single value belongs (a String
+//     argument) passes its validation and fails when the arguments are
+//     unpacked, with a Go dump of the value as the message: 16 KB for a
+//     2 KB document;
+//   - in production, an unknown field, argument, input field or enum
+//     value makes its validator compute "Did you mean" suggestions, an
+//     edit distance to every name of the type, for anyone who asks.
+//     Answering those here, plainly, means that code never runs.
+//
+// Names are checked in every operation and fragment, as the validator
+// does; values of variables only for the operation that runs.
+func documentProblems(schema *ast.Schema, d *document, production bool) []*gqlerrors.QueryError {
+	c := &documentChecker{schema: schema, names: production}
+	for _, op := range d.def.Operations {
+		for _, v := range op.Vars {
+			t := resolveDocType(schema, v.Type)
+			if v.Default != nil && t != nil {
+				c.literal(v.Default, t, "$"+v.Name.Name, nil)
+			}
+			if production && t != nil {
+				if val, ok := d.vars[v.Name.Name]; ok {
+					c.variableNames(val, t, v.Name.Name)
+				}
+			}
+		}
+		c.directives(op.Directives)
+		if root := rootType(schema, op.Type); root != nil {
+			c.selections(op.Selections, root)
+		}
+	}
+	for _, f := range d.def.Fragments {
+		c.directives(f.Directives)
+		if t := schema.Types[f.On.Name]; t != nil {
+			c.selections(f.Selections, t)
+		}
+	}
+	if d.op != nil {
+		for _, v := range d.op.Vars {
+			if t := resolveDocType(schema, v.Type); t != nil {
+				if val, ok := d.vars[v.Name.Name]; ok {
+					c.variable(reflect.ValueOf(val), t, v.Name.Name, nil, v.Loc)
+				}
+			}
+		}
+	}
+	return c.problems
+}
+
+type documentChecker struct {
+	schema   *ast.Schema
+	names    bool
+	problems []*gqlerrors.QueryError
+}
+
+func (c *documentChecker) add(loc gqlerrors.Location, rule, format string, args ...any) {
+	if len(c.problems) < maxDocumentProblems {
+		c.problems = append(c.problems, &gqlerrors.QueryError{Message: fmt.Sprintf(format, args...), Locations: []gqlerrors.Location{loc}, Rule: rule})
+	}
+}
+
+func (c *documentChecker) selections(set ast.SelectionSet, parent ast.NamedType) {
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			c.field(sel, parent)
+		case *ast.InlineFragment:
+			c.directives(sel.Directives)
+			t := parent
+			if sel.On.Name != "" {
+				t = c.schema.Types[sel.On.Name]
+			}
+			if t != nil {
+				c.selections(sel.Selections, t)
+			}
+		case *ast.FragmentSpread:
+			c.directives(sel.Directives)
+		}
+	}
+}
+
+func (c *documentChecker) field(f *ast.Field, parent ast.NamedType) {
+	c.directives(f.Directives)
+	def := lookupField(c.schema, parent, f.Name.Name)
+	if def == nil {
+		if c.names {
+			c.add(f.Alias.Loc, "FieldsOnCorrectTypeRule", "Cannot query field %q on type %q.", f.Name.Name, parent.TypeName())
+		}
+		return
+	}
+	owner := fmt.Sprintf("field %q", parent.TypeName()+"."+f.Name.Name)
+	c.arguments(f.Arguments, def.Arguments, owner)
+	t := unwrapNamed(def.Type)
+	switch t.(type) {
+	case *ast.ObjectTypeDefinition, *ast.InterfaceTypeDefinition, *ast.Union:
+		if len(f.SelectionSet) == 0 {
+			if c.names {
+				c.add(f.Alias.Loc, "ScalarLeafsRule", "Field %q of type %q must have a selection of subfields.", f.Name.Name, def.Type)
+			}
+			return
+		}
+		c.selections(f.SelectionSet, t)
+	}
+}
+
+func (c *documentChecker) directives(list ast.DirectiveList) {
+	for _, d := range list {
+		if def := c.schema.Directives[d.Name.Name]; def != nil {
+			c.arguments(d.Arguments, def.Arguments, fmt.Sprintf("directive %q", "@"+d.Name.Name))
+		}
+	}
+}
+
+func (c *documentChecker) arguments(args ast.ArgumentList, decls ast.ArgumentsDefinition, owner string) {
+	for _, a := range args {
+		decl := decls.Get(a.Name.Name)
+		if decl == nil {
+			if c.names {
+				c.add(a.Name.Loc, "KnownArgumentNamesRule", "Unknown argument %q on %s.", a.Name.Name, owner)
+			}
+			continue
+		}
+		c.literal(a.Value, decl.Type, a.Name.Name, nil)
+	}
+}
+
+// literal checks a value written in the document against its type.
+// Variables are checked where they are declared.
+func (c *documentChecker) literal(v ast.Value, t ast.Type, arg string, path []string) {
+	if nn, ok := t.(*ast.NonNull); ok {
+		t = nn.OfType
+	}
+	switch v.(type) {
+	case *ast.Variable, *ast.NullValue:
+		return
+	}
+	switch t := t.(type) {
+	case *ast.List:
+		if list, ok := v.(*ast.ListValue); ok {
+			for _, e := range list.Values {
+				c.literal(e, t.OfType, arg, path)
+			}
+			return
+		}
+		c.literal(v, t.OfType, arg, path) // one value for a list of one
+	case *ast.InputObject:
+		obj, ok := v.(*ast.ObjectValue)
+		if !ok {
+			return // the validator answers it, quoting the literal
+		}
+		for _, f := range obj.Fields {
+			decl := t.Values.Get(f.Name.Name)
+			if decl == nil {
+				if c.names {
+					c.add(f.Name.Loc, "ValuesOfCorrectTypeRule", "Field %q is not defined by type %q.", f.Name.Name, t.Name)
+				}
+				continue
+			}
+			c.literal(f.Value, decl.Type, arg, append(path, f.Name.Name))
+		}
+	case *ast.EnumTypeDefinition:
+		lit, ok := v.(*ast.PrimitiveValue)
+		if !ok {
+			c.notSingle(v.Location(), arg, path, t.Name)
+			return
+		}
+		if !c.names {
+			return
+		}
+		if lit.Type != scanner.Ident || lit.Text == "true" || lit.Text == "false" {
+			c.add(lit.Loc, "ValuesOfCorrectTypeRule", "Enum %q cannot represent non-enum value: %s.", t.Name, lit.Text)
+			return
+		}
+		if !slices.ContainsFunc(t.EnumValuesDefinition, func(e *ast.EnumValueDefinition) bool { return e.EnumValue == lit.Text }) {
+			c.add(lit.Loc, "ValuesOfCorrectTypeRule", "Value %q does not exist in %q enum.", lit.Text, t.Name)
+		}
+	case *ast.ScalarTypeDefinition:
+		switch v.(type) {
+		case *ast.ListValue, *ast.ObjectValue:
+			if !scalarsTakingObjects[t.Name] {
+				c.notSingle(v.Location(), arg, path, t.Name)
+			}
+		}
+	}
+}
+
+func (c *documentChecker) notSingle(loc gqlerrors.Location, arg string, path []string, want string) {
+	if len(path) == 0 {
+		c.add(loc, "ValuesOfCorrectTypeRule", "Argument %q has an invalid value: expected %s.", arg, want)
+		return
+	}
+	c.add(loc, "ValuesOfCorrectTypeRule", "Argument %q has an invalid value at %q: expected %s.", arg, strings.Join(path, "."), want)
+}
+
+// variable checks the value of a variable of the operation that runs:
+// a list or object where a single value belongs.
+func (c *documentChecker) variable(v reflect.Value, t ast.Type, name string, path []string, loc gqlerrors.Location) {
+	for v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	if !v.IsValid() {
+		return
+	}
+	if nn, ok := t.(*ast.NonNull); ok {
+		t = nn.OfType
+	}
+	composite := v.Kind() == reflect.Slice || v.Kind() == reflect.Array || v.Kind() == reflect.Map || v.Kind() == reflect.Struct
+	switch t := t.(type) {
+	case *ast.List:
+		if v.Kind() == reflect.Slice || v.Kind() == reflect.Array {
+			for i := 0; i < v.Len(); i++ {
+				c.variable(v.Index(i), t.OfType, name, path, loc)
+			}
+			return
+		}
+		c.variable(v, t.OfType, name, path, loc)
+	case *ast.InputObject:
+		if v.Kind() != reflect.Map || v.Type().Key().Kind() != reflect.String {
+			return
+		}
+		for _, decl := range t.Values {
+			if e := v.MapIndex(reflect.ValueOf(decl.Name.Name).Convert(v.Type().Key())); e.IsValid() {
+				c.variable(e, decl.Type, name, append(path, decl.Name.Name), loc)
+			}
+		}
+	case *ast.EnumTypeDefinition:
+		if composite {
+			c.variableNotSingle(loc, name, path, t.Name)
+		}
+	case *ast.ScalarTypeDefinition:
+		if composite && !scalarsTakingObjects[t.Name] {
+			c.variableNotSingle(loc, name, path, t.Name)
+		}
+	}
+}
+
+func (c *documentChecker) variableNotSingle(loc gqlerrors.Location, name string, path []string, want string) {
+	if len(path) == 0 {
+		c.add(loc, "VariablesOfCorrectType", "Variable %q has an invalid value: expected %s.", "$"+name, want)
+		return
+	}
+	c.add(loc, "VariablesOfCorrectType", "Variable %q has an invalid value at %q: expected %s.", "$"+name, strings.Join(path, "."), want)
+}
+
+// variableNames checks, in production, that a variable's input objects
+// name only fields their types have.
+func (c *documentChecker) variableNames(val any, t ast.Type, name string) {
+	if nn, ok := t.(*ast.NonNull); ok {
+		t = nn.OfType
+	}
+	switch t := t.(type) {
+	case *ast.List:
+		if list, ok := val.([]any); ok {
+			for _, e := range list {
+				c.variableNames(e, t.OfType, name)
+			}
+			return
+		}
+		c.variableNames(val, t.OfType, name)
+	case *ast.InputObject:
+		obj, ok := val.(map[string]any)
+		if !ok {
+			return
+		}
+		keys := make([]string, 0, len(obj))
+		for k := range obj {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			decl := t.Values.Get(k)
+			if decl == nil {
+				c.add(gqlerrors.Location{}, "VariablesOfCorrectType", "Variable %q has invalid value.\nField %q is not defined by type %q.", name, k, t.Name)
+				continue
+			}
+			c.variableNames(obj[k], decl.Type, name)
+		}
+	}
+}
+
+// resolveDocType resolves a type written in the document (a variable's)
+// against the schema; nil when a name is unknown.
+func resolveDocType(schema *ast.Schema, t ast.Type) ast.Type {
+	switch t := t.(type) {
+	case *ast.NonNull:
+		if inner := resolveDocType(schema, t.OfType); inner != nil {
+			return &ast.NonNull{OfType: inner}
+		}
+	case *ast.List:
+		if inner := resolveDocType(schema, t.OfType); inner != nil {
+			return &ast.List{OfType: inner}
+		}
+	case *ast.TypeName:
+		if nt, ok := schema.Types[t.Name]; ok {
+			return nt
+		}
+	}
+	return nil
+}
