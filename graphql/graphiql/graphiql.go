@@ -50,7 +50,9 @@ func Page(endpoint, base string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var b [18]byte
 		_, _ = rand.Read(b[:])
-		nonce := base64.StdEncoding.EncodeToString(b[:])
+		// URL-safe base64 (allowed in a CSP nonce): html/template would
+		// write a '+' as &#43;, which the page's own test cannot match.
+		nonce := base64.RawURLEncoding.EncodeToString(b[:])
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Content-Security-Policy", fmt.Sprintf(csp, nonce))

@@ -18,7 +18,7 @@ func TestPageRunsOnlyItsOwnTags(t *testing.T) {
 		return rec.Header().Get("Content-Security-Policy"), rec.Body.String()
 	}
 	csp, body := get()
-	m := regexp.MustCompile(`script-src 'nonce-([A-Za-z0-9+/=]+)'`).FindStringSubmatch(csp)
+	m := regexp.MustCompile(`script-src 'nonce-([A-Za-z0-9_-]+)'`).FindStringSubmatch(csp)
 	if m == nil {
 		t.Fatalf("CSP %q has no script nonce", csp)
 	}

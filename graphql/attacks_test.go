@@ -1,0 +1,464 @@
+package graphql_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/plugin"
+	"github.com/kassahq/kassa/core/store"
+	"github.com/kassahq/kassa/core/testkit"
+	"github.com/kassahq/kassa/graphql"
+)
+
+// TestAttacks replays every attack of issue 7 (security hardening) the
+// way the outside reviewer ran it: against a whole Kassa served over
+// HTTP, on SQLite and on PostgreSQL. Each row asserts the defended
+// outcome and that the attack changed nothing. The focused tests named in
+// the rows cover the variants; this table keeps the original attacks.
+func TestAttacks(t *testing.T) {
+	webhookBin := buildNotifyWebhook(t)
+	attacks := []struct {
+		name string
+		run  func(t *testing.T, ta *testkit.TestApp)
+	}{
+		// Item 1: a cross-site link runs a mutation through GET.
+		{"1 GET block string smuggles a mutation", attackGETMutation},
+		// Item 2: staffEnable re-enables anyone.
+		{"2 staff:write re-enables a removed co-owner", attackStaffEnable},
+		// Item 3: plugin settings reach data and addresses the role may not.
+		{"3 plugin settings exfiltration and SSRF", func(t *testing.T, ta *testkit.TestApp) { attackPluginSettings(t, ta, webhookBin) }},
+		// Item 4: anonymous cost amplification.
+		{"4 anonymous batch of 2850 product pages", attackCostBatch},
+		{"4 repeated expensive anonymous requests", attackRateLimit},
+		// Item 5: NUL bytes.
+		{"5 NUL bytes in anonymous input", attackNUL},
+		// Item 6: two `kassa serve` on one data directory.
+		{"6 second lock on one data directory", attackDataDirLock},
+		// Item 7: API keys outlive their creator.
+		{"7 API keys of a disabled developer", attackAPIKeys},
+		// Item 8 (low).
+		{"8 security headers on /graphql", attackSecurityHeaders},
+		// Item 8, "Did you mean" in production: testkit builds development
+		// apps, so TestNoSuggestionsInProduction (limits_test.go) replays it.
+		{"8 list literal to a String argument", attackListLiteral},
+		{"8 erased buyer's email in the outbox", attackEraseOutbox},
+		{"8 stock past the bound", attackStockBound},
+		{"8 kassa.db readable by others", attackDBFileMode},
+		{"8 plugin page on the shop's origin", attackPluginPage},
+	}
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		for _, a := range attacks {
+			t.Run(a.name, func(t *testing.T) { a.run(t, ta) })
+		}
+	})
+}
+
+// onApp points the accounts helpers (secStaff, browser, api, client.do)
+// at a whole app served over HTTP: a client reads only e.http.URL, and
+// staff are created through the app's own accounts service.
+func onApp(t *testing.T, ta *testkit.TestApp) *accountsEnv {
+	return &accountsEnv{t: t, db: ta.DB, enf: ta.Accounts.Enforcer, acc: ta.Accounts.Service, srv: ta.GraphQL,
+		http: &httptest.Server{URL: ta.URL}}
+}
+
+// fromAddress is an anonymous HTTP client whose connections leave from
+// the loopback address ip: one outsider with a rate-limit bucket of its
+// own, whatever the other rows spent.
+func fromAddress(t *testing.T, ip string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	tr := &http.Transport{DialContext: d.DialContext}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
+}
+
+// postRaw sends a JSON body to /graphql with the CSRF header and returns
+// the answer as sent.
+func postRaw(t *testing.T, c *http.Client, ta *testkit.TestApp, body []byte) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, ta.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(graphql.CSRFHeader, "1")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+func buildNotifyWebhook(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "notify-webhook")
+	cmd := exec.Command("go", "build", "-o", bin, "../plugins/notify-webhook")
+	cmd.Env = append(cmd.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build notify-webhook: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// Item 1 (TestGETCannotRunAMutation): with an owner's cookie, the
+// reviewer's GET ran staffInvite(roles: ["owner"]).
+func attackGETMutation(t *testing.T, ta *testkit.TestApp) {
+	e := onApp(t, ta)
+	_, owner := secStaff(t, e, "olga1@shop.example", authz.RoleOwner)
+	u := ta.URL + "/graphql?" + url.Values{"query": {attackGET}, "operationName": {"M"}}.Encode()
+	resp, err := owner.http.Get(u) // the cookie travels, no CSRF header: a link
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("GET ran: status %d %s", resp.StatusCode, body)
+	}
+	res := must(t, owner.do(`{ staffInvitations { email roles } }`, nil))
+	if list, _ := res.get("staffInvitations").([]any); len(list) != 0 {
+		t.Fatalf("a GET invited someone: %v", list)
+	}
+}
+
+// Item 2 (TestStaffAccessNeedsEveryRoleOfTheMember): a custom role with
+// staff:write brought a removed co-owner back.
+func attackStaffEnable(t *testing.T, ta *testkit.TestApp) {
+	e := onApp(t, ta)
+	_, owner := secStaff(t, e, "olga2@shop.example", authz.RoleOwner)
+	coOwnerID, _ := secStaff(t, e, "oskar2@shop.example", authz.RoleOwner)
+	must(t, owner.do(`mutation($input: RoleCreateInput!) { roleCreate(input: $input) { role { name } userErrors { code } } }`,
+		in("name", "staffadmin", "permissions", []string{"staff:read", "staff:write"})))
+	_, admin := secStaff(t, e, "hana2@shop.example", "staffadmin")
+	must(t, owner.do(secDisable, in("id", coOwnerID)))
+
+	if res := admin.do(secEnable, in("id", coOwnerID)); !res.has("ROLE_NOT_HELD") {
+		t.Fatalf("staffadmin enables a disabled owner: %v", res.codes())
+	}
+	if s := must(t, owner.do(secStatus, vars("id", coOwnerID))).str("staffMember", "status"); s != "DISABLED" {
+		t.Fatalf("co-owner is %s", s)
+	}
+	if res := e.browser().do(secStaffLogin, in("email", "oskar2@shop.example", "password", "passphrase of oskar2@shop.example")); !res.has("INVALID_CREDENTIALS") {
+		t.Fatalf("removed co-owner signs in: %v", res.codes())
+	}
+}
+
+// Item 3 (graphql/resolver.TestPluginSettingsAttack): the developer
+// pointed notify-webhook at its own URL and received buyers' data; loopback
+// and link-local addresses were accepted. Validation only: nothing is ever
+// sent to these addresses.
+func attackPluginSettings(t *testing.T, ta *testkit.TestApp, bin string) {
+	if _, err := ta.Plugins.Install(system(), bin, plugin.InstallOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e := onApp(t, ta)
+	_, owner := secStaff(t, e, "olga3@shop.example", authz.RoleOwner)
+	_, dev := secStaff(t, e, "dora3@shop.example", authz.RoleDeveloper)
+	const update = `mutation($s: JSON!) { pluginSettingsUpdate(input: {id: "notify.webhook", settings: $s}) {
+		plugin { settings } userErrors { field code } } }`
+	settings := func(url string) map[string]any {
+		return vars("s", vars(
+			"endpoints", []any{vars("name", "mine", "url", url)},
+			"signing_secrets", vars("mine", "whsec_attacker_0123456789")))
+	}
+	unchanged := func() {
+		t.Helper()
+		p, err := ta.Plugins.Get(system(), "notify.webhook")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(p.Settings) != "{}" || p.Enabled {
+			t.Fatalf("the plugin changed: settings %s enabled %v", p.Settings, p.Enabled)
+		}
+	}
+
+	if res := dev.do(update, settings("https://attacker.example/collect")); !res.has("FORBIDDEN") || res.get("pluginSettingsUpdate") != nil {
+		t.Fatalf("developer points the webhook at itself: %v %v", res.codes(), res.Data)
+	}
+	unchanged()
+	for _, u := range []string{"http://127.0.0.1:1/", "http://169.254.169.254/"} {
+		res := owner.do(update, settings(u))
+		field, _ := res.get("pluginSettingsUpdate", "userErrors", "0", "field").([]any)
+		if !res.has(plugin.CodePrivateNetwork) || res.get("pluginSettingsUpdate", "plugin") != nil || len(field) == 0 {
+			t.Fatalf("owner points the webhook at %s: %v %v", u, res.codes(), res.Data)
+		}
+		unchanged()
+	}
+}
+
+// Item 4 (TestCostBudget): one 258 KB anonymous POST, 10 documents of
+// 285 aliases of products(first: 100), took 28 s and answered 38 MB.
+func attackCostBatch(t *testing.T, ta *testkit.TestApp) {
+	batch := make([]graphql.Request, 10)
+	for i := range batch {
+		batch[i] = graphql.Request{Query: attackDocument(i)}
+	}
+	resp, body := postRaw(t, fromAddress(t, "127.0.0.2"), ta, []byte(mustJSON(t, batch)))
+	var out []struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []struct {
+			Message    string         `json:"message"`
+			Extensions map[string]any `json:"extensions"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil || len(out) != 10 {
+		t.Fatalf("status %d, %d answers, %.300s: %v", resp.StatusCode, len(out), body, err)
+	}
+	for _, r := range out {
+		if r.Data != nil || len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "QUERY_TOO_COMPLEX" ||
+			!strings.Contains(r.Errors[0].Message, "exceeds the budget of") {
+			t.Fatalf("answer %+v", r)
+		}
+	}
+	if len(body) > 4096 {
+		t.Fatalf("the refusal takes %d bytes", len(body))
+	}
+}
+
+// Item 4 (TestRateLimit): three such POSTs at once slowed everyone down.
+// Documents just under the per-document budget (16 x 601 = 9616 points),
+// with fresh alias names each time as the reviewer's were (a cached answer
+// costs nothing), against the default bucket (graphql.DefaultRateLimit:
+// two such documents at once): the third is refused unless the bucket
+// refilled between requests; more tries only make the refusal surer.
+func attackRateLimit(t *testing.T, ta *testkit.TestApp) {
+	doc := func(salt int) []byte {
+		var b strings.Builder
+		b.WriteString("{")
+		for i := 0; i < 16; i++ {
+			fmt.Fprintf(&b, " r%dp%d: %s", salt, i, productsAlias)
+		}
+		b.WriteString(" }")
+		return []byte(mustJSON(t, graphql.Request{Query: b.String()}))
+	}
+	c := fromAddress(t, "127.0.0.3")
+	if resp, out := postRaw(t, c, ta, doc(0)); resp.StatusCode != http.StatusOK || bytes.Contains(out, []byte(`"errors"`)) {
+		t.Fatalf("first expensive request: %d %.300s", resp.StatusCode, out)
+	}
+	for i := 1; i <= 10; i++ {
+		resp, out := postRaw(t, c, ta, doc(i))
+		if resp.StatusCode == http.StatusOK {
+			continue
+		}
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !bytes.Contains(out, []byte(`"code":"TOO_MANY_REQUESTS"`)) {
+			t.Fatalf("status %d Retry-After %q %.300s", resp.StatusCode, resp.Header.Get("Retry-After"), out)
+		}
+		return
+	}
+	t.Fatal("eleven expensive anonymous requests in a row were all served")
+}
+
+// Item 5 (TestControlCharactersRefused, TestNULEmailSameAnswerForTakenAndFree):
+// NULs reached the database: INTERNAL, an ERROR log line, and a different
+// registration answer for a taken and a free address.
+func attackNUL(t *testing.T, ta *testkit.TestApp) {
+	e := onApp(t, ta)
+	guest := e.browser()
+	noInternal := func(what string, res gqlResult) {
+		t.Helper()
+		if !res.has(graphql.CodeInvalidCharacters) || res.has("INTERNAL") {
+			t.Fatalf("%s: %v %v", what, res.codes(), res.Data)
+		}
+	}
+	noInternal("products search", guest.do(`{ products(query: "\u0000") { nodes { id } } }`, nil))
+	noInternal("product handle", guest.do(`{ product(handle: "a\u0000") { id } }`, nil))
+
+	must(t, guest.do(registerOp, in("email", "taken5@example.com", "password", "taken person passphrase")))
+	taken := guest.do(registerOp, in("email", "taken5\x00@example.com", "password", "someone's long passphrase"))
+	free := guest.do(registerOp, in("email", "free5\x00@example.com", "password", "someone's long passphrase"))
+	noInternal("register a taken address", taken)
+	noInternal("register a free address", free)
+	if a, b := mustJSON(t, taken.Data)+mustJSON(t, taken.Errors), mustJSON(t, free.Data)+mustJSON(t, free.Errors); a != b || taken.status != free.status {
+		t.Fatalf("taken and free answer differently:\n%s\n%s", a, b)
+	}
+	n, err := ta.DB.NewSelect().Table("customers").Where("email LIKE ?", "%free5%").Count(context.Background())
+	if err != nil || n != 0 {
+		t.Fatalf("refused registration stored %d customers (%v)", n, err)
+	}
+}
+
+// Item 6 (e2e/datadir_lock_test.go runs two real processes): the lock a
+// serving process holds on its data directory refuses a second holder at
+// once, naming the first.
+func attackDataDirLock(t *testing.T, _ *testkit.TestApp) {
+	path := filepath.Join(t.TempDir(), "kassa.lock")
+	unlock, err := store.TryLock(path, "pid 1111, http 127.0.0.1:8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	_, err = store.TryLock(path, "pid 2222, http 127.0.0.1:8081")
+	var locked *store.LockedError
+	if !errors.Is(err, store.ErrLocked) || !errors.As(err, &locked) || !strings.Contains(err.Error(), "pid 1111") {
+		t.Fatalf("second TryLock = %v, want ErrLocked naming pid 1111", err)
+	}
+}
+
+// Item 7 (TestAPIKeysAnswerToTheirStaffMember): a disabled developer's key
+// kept working and minted keys.
+func attackAPIKeys(t *testing.T, ta *testkit.TestApp) {
+	e := onApp(t, ta)
+	_, owner := secStaff(t, e, "olga7@shop.example", authz.RoleOwner)
+	devID, dev := secStaff(t, e, "dora7@shop.example", authz.RoleDeveloper)
+	secret := must(t, dev.do(secKeyCreate, in("name", "sync", "role", authz.RoleDeveloper))).str("apiKeyCreate", "secret")
+	key := e.api(secret)
+	keys := func() int {
+		t.Helper()
+		list, _ := must(t, owner.do(`{ apiKeys { nodes { id } } }`, nil)).get("apiKeys", "nodes").([]any)
+		return len(list)
+	}
+	before := keys()
+	if res := key.do(secKeyCreate, in("name", "escalate", "role", authz.RoleOwner)); !res.has("ROLE_NOT_HELD") || res.str("apiKeyCreate", "secret") != "" {
+		t.Fatalf("developer key makes an owner key: %v", res.codes())
+	}
+	if keys() != before {
+		t.Fatal("a refused key was created")
+	}
+	must(t, owner.do(secDisable, in("id", devID)))
+	if res := key.do(`{ viewer { kind } }`, nil); res.status != http.StatusUnauthorized || !res.has("UNAUTHENTICATED") {
+		t.Fatalf("key of a disabled developer: %d %v", res.status, res.codes())
+	}
+}
+
+// Item 8 (core/app.TestSecurityHeaders): no security headers.
+func attackSecurityHeaders(t *testing.T, ta *testkit.TestApp) {
+	resp, body := postRaw(t, http.DefaultClient, ta, []byte(`{"query":"{ serverVersion }"}`))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d %s", resp.StatusCode, body)
+	}
+	for k, want := range map[string]string{
+		"X-Content-Type-Options": "nosniff",
+		"Referrer-Policy":        "strict-origin-when-cross-origin",
+		"X-Frame-Options":        "DENY",
+	} {
+		if got := resp.Header.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("Content-Security-Policy %q allows framing", csp)
+	}
+}
+
+// Item 8 (TestValueShapes): a list literal to a String argument answered
+// a 16 KB Go value dump for a 2 KB document.
+func attackListLiteral(t *testing.T, ta *testkit.TestApp) {
+	nested := strings.Repeat("[", 60) + strings.Repeat("]", 60)
+	doc := `{ product(handle: [` + strings.TrimSuffix(strings.Repeat(nested+",", 16), ",") + `]) { id } }`
+	_, body := postRaw(t, http.DefaultClient, ta, []byte(mustJSON(t, graphql.Request{Query: doc})))
+	if len(body) >= 512 || !bytes.Contains(body, []byte("GRAPHQL_VALIDATION_FAILED")) || bytes.Contains(body, []byte("interface")) {
+		t.Fatalf("answer of %d bytes to a document of %d: %s", len(body), len(doc), body)
+	}
+}
+
+// Item 8 (TestEraseRedactsTheOutbox): after customerErase the buyer's
+// email stayed in outbox_events.
+func attackEraseOutbox(t *testing.T, ta *testkit.TestApp) {
+	e := onApp(t, ta)
+	buyer := e.browser()
+	const email, password = "zoe8.secret@example.com", "zoe's long passphrase"
+	must(t, buyer.do(registerOp, in("email", email, "password", password, "firstName", "Zoezoe")))
+	must(t, buyer.do(loginOp, in("email", email, "password", password)))
+	outbox := func() []outboxText {
+		t.Helper()
+		var rows []outboxText
+		if err := ta.DB.NewSelect().Table("outbox_events").Column("id", "subject", "payload", "headers", "actor", "sent_at", "last_error").
+			Scan(context.Background(), &rows); err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	// The email is there before the erasure: the check below means something.
+	mentions := 0
+	for _, r := range outbox() {
+		if strings.Contains(r.text(), email) {
+			mentions++
+		}
+	}
+	if mentions == 0 {
+		t.Fatal("the buyer's email is not in the outbox before the erasure")
+	}
+	must(t, buyer.do(`mutation($input: CustomerEraseInput!) { customerErase(input: $input) { userErrors { code } } }`, in("password", password)))
+	for _, r := range outbox() {
+		if strings.Contains(r.text(), email) {
+			t.Fatalf("the erased buyer's email is in %s (%s)", r.ID, r.Subject)
+		}
+	}
+}
+
+// Item 8 (core/catalog.TestStockOnHandIsBounded): stock grew past 2^31-1
+// in the database while GraphQL clamped it.
+func attackStockBound(t *testing.T, ta *testkit.TestApp) {
+	e := onApp(t, ta)
+	_, owner := secStaff(t, e, "olga8@shop.example", authz.RoleOwner)
+	res := must(t, owner.do(`mutation($input: ProductCreateInput!) { productCreate(input: $input) { product { variants { id } } userErrors { code } } }`,
+		in("title", "Bottomless tea")))
+	variant := res.str("productCreate", "product", "variants", "0", "id")
+	const adjust = `mutation($input: InventoryAdjustInput!) { inventoryAdjust(input: $input) { inventory { onHand } userErrors { field code } } }`
+	onHand := func() any {
+		t.Helper()
+		return must(t, owner.do(`query($id: ID!) { node(id: $id) { ... on ProductVariant { inventory { onHand } } } }`, vars("id", variant))).get("node", "inventory", "onHand")
+	}
+	must(t, owner.do(adjust, in("variantId", variant, "delta", 1_000_000_000, "reason", "RECEIVED")))
+	if got := onHand(); got != float64(1_000_000_000) {
+		t.Fatalf("on hand %v after stocking to the bound", got)
+	}
+	for _, delta := range []int{1, 2_000_000_000} {
+		if res := owner.do(adjust, in("variantId", variant, "delta", delta, "reason", "RECEIVED")); !res.has("INVALID_QUANTITY") {
+			t.Fatalf("delta %d past the bound: %v %v", delta, res.codes(), res.Data)
+		}
+	}
+	if got := onHand(); got != float64(1_000_000_000) {
+		t.Fatalf("on hand %v after refused adjustments", got)
+	}
+}
+
+// Item 8 (core/store.TestSQLiteFilesArePrivate): kassa.db was created
+// 0644. The test app's SQLite file lives outside its data directory, so
+// the file is created here the way `kassa serve` creates it.
+func attackDBFileMode(t *testing.T, _ *testkit.TestApp) {
+	path := filepath.Join(t.TempDir(), "kassa.db")
+	db, err := store.Open(context.Background(), path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(context.Background(), "CREATE TABLE mode_probe (id INTEGER PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := fi.Mode().Perm(); m != 0o600 {
+		t.Fatalf("kassa.db has mode %v, want 0600", m)
+	}
+}
+
+// Item 8: plugin pages ran on the shop's origin. Only an enabled plugin
+// that serves pages answers under /plugins/ (none here: the installed
+// notify-webhook is disabled); the sandboxing CSP is covered by
+// core/plugin.TestHTTPHandler. Here: a page of a plugin that is not
+// serving is not found, and carries the security headers all the same.
+func attackPluginPage(t *testing.T, ta *testkit.TestApp) {
+	resp, err := http.Get(ta.URL + "/plugins/notify.webhook/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("status %d headers %v", resp.StatusCode, resp.Header)
+	}
+}
