@@ -17,7 +17,7 @@ import (
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/customer"
-	"github.com/kassahq/kassa/core/events"
+	"github.com/kassahq/kassa/core/events/eventstest"
 	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/graphql"
@@ -34,7 +34,7 @@ type accountsEnv struct {
 	acc    *customer.Service
 	srv    *graphql.Server
 	tokens *tokenBox
-	outbox *eventBox
+	outbox *eventstest.Outbox
 	http   *httptest.Server
 }
 
@@ -69,40 +69,14 @@ func (b *tokenBox) has(kind customer.TokenKind, email string) bool {
 	return ok
 }
 
-// eventBox records the events added to the outbox.
-type eventBox struct {
-	mu     sync.Mutex
-	events []events.Event
-}
-
-func (b *eventBox) Add(_ context.Context, e events.Event) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.events = append(b.events, e)
-	return nil
-}
-
-func (b *eventBox) subjects() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	out := make([]string, len(b.events))
-	for i, e := range b.events {
-		out[i] = e.Subject
-	}
-	return out
-}
-
-func (b *eventBox) count(subject string) int {
-	n := 0
-	for _, s := range b.subjects() {
-		if s == subject {
-			n++
-		}
-	}
-	return n
-}
-
 func newAccountsEnv(t *testing.T, db *store.DB) *accountsEnv {
+	t.Helper()
+	return newAccountsEnvOutbox(t, db, nil)
+}
+
+// newAccountsEnvOutbox builds the env with the accounts service writing
+// its events to outbox; nil records them in e.outbox instead.
+func newAccountsEnvOutbox(t *testing.T, db *store.DB, outbox customer.Outbox) *accountsEnv {
 	t.Helper()
 	ctx := context.Background()
 	fake := clock.NewFake(time.Now())
@@ -112,8 +86,11 @@ func newAccountsEnv(t *testing.T, db *store.DB) *accountsEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(enf.Close)
-	e := &accountsEnv{t: t, db: db, clock: fake, enf: enf, tokens: &tokenBox{last: map[string]customer.TokenMessage{}}, outbox: &eventBox{}}
-	e.acc = customer.NewService(db, enf, customer.Options{Clock: fake, Tokens: e.tokens, Outbox: e.outbox, Logger: quiet})
+	e := &accountsEnv{t: t, db: db, clock: fake, enf: enf, tokens: &tokenBox{last: map[string]customer.TokenMessage{}}, outbox: &eventstest.Outbox{}}
+	if outbox == nil {
+		outbox = e.outbox
+	}
+	e.acc = customer.NewService(db, enf, customer.Options{Clock: fake, Tokens: e.tokens, Outbox: outbox, Logger: quiet})
 	e.srv, err = graphql.New(resolver.Services{Catalog: catalog.NewService(db, enf), Accounts: e.acc, Access: enf}, graphql.Options{Version: "test", Logger: quiet})
 	if err != nil {
 		t.Fatal(err)

@@ -2,22 +2,16 @@ package graphql_test
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kassahq/kassa/core/authz"
-	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/events"
-	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
-	"github.com/kassahq/kassa/graphql"
-	"github.com/kassahq/kassa/graphql/resolver"
 )
 
 const (
@@ -225,25 +219,7 @@ func TestAPIKeysAnswerToTheirStaffMember(t *testing.T) {
 // outbox (no relay: rows stay as the test leaves them).
 func newAccountsEnvWithOutbox(t *testing.T, db *store.DB) *accountsEnv {
 	t.Helper()
-	ctx := context.Background()
-	fake := clock.NewFake(time.Now())
-	quiet := slog.New(slog.DiscardHandler)
-	enf, err := authz.NewEnforcer(ctx, db, authz.Options{ReloadEvery: -1, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(enf.Close)
-	e := &accountsEnv{t: t, db: db, clock: fake, enf: enf, tokens: &tokenBox{last: map[string]customer.TokenMessage{}}, outbox: &eventBox{}}
-	e.acc = customer.NewService(db, enf, customer.Options{Clock: fake, Tokens: e.tokens, Outbox: events.NewOutbox(db), Logger: quiet})
-	e.srv, err = graphql.New(resolver.Services{Catalog: catalog.NewService(db, enf), Accounts: e.acc, Access: enf}, graphql.Options{Version: "test", Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/graphql", graphql.Authenticate(e.acc, graphql.AuthOptions{})(e.srv))
-	e.http = httptest.NewServer(mux)
-	t.Cleanup(e.http.Close)
-	return e
+	return newAccountsEnvOutbox(t, db, events.NewOutbox(db))
 }
 
 type outboxText struct {

@@ -1,0 +1,312 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/kassahq/kassa/core/kit/clock"
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/kit/id"
+	"github.com/kassahq/kassa/core/store"
+)
+
+// The ledger reasons of stock moved by orders (Reservations). Staff cannot
+// choose them: AdjustmentReason.Valid stays false for them.
+const (
+	// ReasonReserved is stock held for a placed order: reserved +q.
+	ReasonReserved AdjustmentReason = "RESERVED"
+	// ReasonReleased is a reservation given back (order cancelled or
+	// unpaid at its deadline): reserved -q.
+	ReasonReleased AdjustmentReason = "RELEASED"
+	// ReasonShipped is reserved stock that left the shop: on hand -q,
+	// reserved -q.
+	ReasonShipped AdjustmentReason = "SHIPPED"
+)
+
+// The error codes of Reservations beside CodeInsufficientStock and
+// CodeInvalidQuantity.
+const (
+	// CodeNotReserved: a release or commit asked for more than is
+	// reserved, which only a bug in the caller can do.
+	CodeNotReserved = "NOT_RESERVED"
+	// CodeAlreadyApplied: this reference already reserved, released or
+	// committed this variant's stock; the second time changes nothing.
+	CodeAlreadyApplied = "ALREADY_APPLIED"
+	// CodeReferenceRequired: a reservation names the order (or shipment)
+	// that causes it.
+	CodeReferenceRequired = "REFERENCE_REQUIRED"
+)
+
+// ReservationLine is what one line of an order draws on a variant's stock.
+// Several lines may name the same variant; their quantities add up.
+type ReservationLine struct {
+	VariantID string
+	Quantity  int64
+}
+
+// InsufficientStockError says which variant could not cover a
+// reservation. It unwraps to an *errs.Error with CodeInsufficientStock
+// (errs.ErrConflict), so transports map it like every catalog error, and
+// callers that want the variant use errors.As.
+type InsufficientStockError struct {
+	// VariantID is the first variant (in id order) short of stock.
+	VariantID string
+	// Requested is the sum of every line of the request on VariantID.
+	Requested int64
+	// Available is on hand minus reserved when the request was refused.
+	Available int64
+	// Field is the path of the first line drawing on VariantID
+	// ("lines.1.quantity").
+	Field string
+}
+
+// Error implements error.
+func (e *InsufficientStockError) Error() string {
+	return fmt.Sprintf("variant %s: %d requested, %d available", e.VariantID, e.Requested, e.Available)
+}
+
+// Unwrap returns the catalog error the transports map to
+// INSUFFICIENT_STOCK.
+func (e *InsufficientStockError) Unwrap() error {
+	return errs.Conflict(e.Field, CodeInsufficientStock,
+		fmt.Sprintf("only %d left of variant %s", e.Available, e.VariantID))
+}
+
+// ReservationsOptions configure NewReservations. Every field is optional.
+type ReservationsOptions struct {
+	// Clock stamps ledger rows; the system clock when nil.
+	Clock clock.Clock
+}
+
+// Reservations moves stock for orders: Reserve at checkout, Release when
+// an unpaid or cancelled order gives it back, Commit when it ships.
+//
+// It is the catalog's side of a port that the order package declares
+// (ADR 0006), and it asks no authorizer: the calling domain has already
+// authorized its own operation (a buyer completing checkout, staff
+// cancelling), and a buyer holds no inventory permission. Only core/app
+// builds it and hands it to other domains; GraphQL and the storefront
+// never reach it. Every method joins the transaction in ctx (store.RunInTx),
+// so the stock moves with the caller's order and goes back if the caller
+// rolls back. It emits no event: the order's own events (order.placed,
+// order.cancelled, order.shipped) say why stock moved, and
+// kassa.inventory.adjusted stays the event of adjustments by hand.
+type Reservations struct {
+	db    *store.DB
+	clock clock.Clock
+}
+
+// NewReservations returns the catalog's stock reservations over db.
+func NewReservations(db *store.DB, opts ReservationsOptions) *Reservations {
+	r := &Reservations{db: db, clock: opts.Clock}
+	if r.clock == nil {
+		r.clock = clock.System
+	}
+	return r
+}
+
+// Reserve holds stock for the order named by ref, all or nothing: one
+// conditional UPDATE per variant, for the sum of every line drawing on it,
+// which never takes available stock below zero under any concurrency on
+// either engine. A variant short of stock fails the whole request with an
+// *InsufficientStockError; the caller's transaction must then roll back
+// (on PostgreSQL the rows already reserved are undone by that rollback,
+// and nothing is left half reserved). A second Reserve with the same ref
+// and variant is refused with CodeAlreadyApplied.
+func (r *Reservations) Reserve(ctx context.Context, ref string, lines []ReservationLine) error {
+	return r.move(ctx, ReasonReserved, ref, lines)
+}
+
+// Release gives back stock reserved for ref (an order cancelled or unpaid
+// at its deadline). It never takes reserved below zero (CodeNotReserved),
+// and releases a ref's variant once (CodeAlreadyApplied).
+func (r *Reservations) Release(ctx context.Context, ref string, lines []ReservationLine) error {
+	return r.move(ctx, ReasonReleased, ref, lines)
+}
+
+// Commit turns reserved stock into shipped stock: on hand and reserved
+// both go down by the quantity. ref names the shipment (an order may ship
+// in parts), and each shipment commits a variant once. Neither figure
+// goes below zero: more than is reserved is CodeNotReserved, more than is
+// on hand (staff counted stock down under the reservation) is an
+// *InsufficientStockError.
+func (r *Reservations) Commit(ctx context.Context, ref string, lines []ReservationLine) error {
+	return r.move(ctx, ReasonShipped, ref, lines)
+}
+
+// variantDraw is the sum a request draws on one variant.
+type variantDraw struct {
+	variantID string
+	quantity  int64
+	// field is the path of the first line naming the variant.
+	field string
+}
+
+// sumLines validates a request and sums its lines per variant, in variant
+// id order: every transaction touches rows in the same order, so two
+// PostgreSQL transactions reserving the same variants queue instead of
+// deadlocking.
+func sumLines(ref string, lines []ReservationLine) ([]variantDraw, error) {
+	var v errs.Validator
+	v.Check(ref != "", "reference", CodeReferenceRequired, "name the order or shipment")
+	v.Check(len(lines) > 0, "lines", CodeRequired, "at least one line")
+	byVariant := map[string]*variantDraw{}
+	var out []*variantDraw
+	for i, l := range lines {
+		field := "lines." + strconv.Itoa(i)
+		v.Check(l.VariantID != "", field+".variantId", CodeRequired, "required")
+		if l.Quantity <= 0 || l.Quantity > MaxQuantity {
+			v.Add(errs.Invalid(field+".quantity", CodeInvalidQuantity, fmt.Sprintf("must be between 1 and %d", MaxQuantity)))
+			continue
+		}
+		d := byVariant[l.VariantID]
+		if d == nil {
+			d = &variantDraw{variantID: l.VariantID, field: field + ".quantity"}
+			byVariant[l.VariantID] = d
+			out = append(out, d)
+		}
+		d.quantity += l.Quantity
+		v.Check(d.quantity <= MaxQuantity, field+".quantity", CodeInvalidQuantity,
+			fmt.Sprintf("lines of one variant must add up to at most %d", MaxQuantity))
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b *variantDraw) int {
+		switch {
+		case a.variantID < b.variantID:
+			return -1
+		case a.variantID > b.variantID:
+			return 1
+		}
+		return 0
+	})
+	draws := make([]variantDraw, len(out))
+	for i, d := range out {
+		draws[i] = *d
+	}
+	return draws, nil
+}
+
+func (r *Reservations) move(ctx context.Context, reason AdjustmentReason, ref string, lines []ReservationLine) error {
+	draws, err := sumLines(ref, lines)
+	if err != nil {
+		return err
+	}
+	return r.db.RunInTx(ctx, func(ctx context.Context) error {
+		now := r.clock.Now().UTC().Truncate(time.Microsecond)
+		for _, d := range draws {
+			l, ok, err := r.update(ctx, reason, d.variantID, d.quantity, now)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return r.refusal(ctx, reason, d)
+			}
+			row := stockMovementRow{InventoryAdjustment: InventoryAdjustment{
+				ID: id.New("adj"), VariantID: d.variantID, Reason: reason, Note: ref,
+				Actor: actor(ctx), OnHandAfter: l.OnHand, CreatedAt: now,
+			}, Reference: ref, ReservedDelta: d.quantity}
+			if reason == ReasonReleased || reason == ReasonShipped {
+				row.ReservedDelta = -d.quantity
+			}
+			if reason == ReasonShipped {
+				row.Delta = -d.quantity
+			}
+			if err := r.insertMovement(ctx, &row); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// refusal explains why the conditional UPDATE of d matched no row.
+func (r *Reservations) refusal(ctx context.Context, reason AdjustmentReason, d variantDraw) error {
+	l, err := r.level(ctx, d.variantID)
+	if err != nil {
+		return withField(err, d.field[:len(d.field)-len(".quantity")]+".variantId")
+	}
+	switch {
+	case reason == ReasonReserved:
+		return &InsufficientStockError{VariantID: d.variantID, Requested: d.quantity, Available: l.Available(), Field: d.field}
+	case l.Reserved < d.quantity:
+		return errs.Conflict(d.field, CodeNotReserved,
+			fmt.Sprintf("variant %s has %d reserved, not %d", d.variantID, l.Reserved, d.quantity))
+	}
+	return &InsufficientStockError{VariantID: d.variantID, Requested: d.quantity, Available: l.OnHand, Field: d.field}
+}
+
+// The SQL of Reservations. It belongs with the catalog's other queries
+// (ADR 0007: store.go, or store_<concept>.go); it sits here while the
+// catalog store is being reshaped by issue 8 item 1.
+
+// stockMovementRow is a ledger row with the columns of migration 0007.
+type stockMovementRow struct {
+	InventoryAdjustment `bun:",extend"`
+
+	// ReservedDelta is added to reserved.
+	ReservedDelta int64 `bun:"reserved_delta"`
+	// Reference is the order or shipment that moved the stock.
+	Reference string `bun:"reference"`
+}
+
+// update applies one conditional UPDATE for reason and returns the new
+// level; ok is false when the guard refused or the variant has no level.
+// The guards are in the WHERE clause, so concurrent callers can never
+// cross them; the CHECKs of inventory_levels are the last line of defence.
+func (r *Reservations) update(ctx context.Context, reason AdjustmentReason, variantID string, q int64, now time.Time) (l InventoryLevel, ok bool, err error) {
+	var query string
+	var args []any
+	switch reason {
+	case ReasonReserved:
+		query = "UPDATE inventory_levels SET reserved = reserved + ?, updated_at = ? WHERE variant_id = ? AND on_hand - reserved >= ?"
+		args = []any{q, now, variantID, q}
+	case ReasonReleased:
+		query = "UPDATE inventory_levels SET reserved = reserved - ?, updated_at = ? WHERE variant_id = ? AND reserved >= ?"
+		args = []any{q, now, variantID, q}
+	case ReasonShipped:
+		query = "UPDATE inventory_levels SET on_hand = on_hand - ?, reserved = reserved - ?, updated_at = ? WHERE variant_id = ? AND reserved >= ? AND on_hand >= ?"
+		args = []any{q, q, now, variantID, q, q}
+	default:
+		return InventoryLevel{}, false, fmt.Errorf("catalog: no stock movement for reason %s", reason)
+	}
+	err = r.db.Conn(ctx).NewRaw(query+" RETURNING variant_id, on_hand, reserved, updated_at", args...).Scan(ctx, &l)
+	if store.IsNoRows(err) {
+		return InventoryLevel{}, false, nil
+	}
+	if err != nil {
+		return InventoryLevel{}, false, fmt.Errorf("%s stock: %w", reason, err)
+	}
+	return l, true, nil
+}
+
+// level reads one variant's stock, or errs.ErrNotFound.
+func (r *Reservations) level(ctx context.Context, variantID string) (InventoryLevel, error) {
+	var l InventoryLevel
+	err := r.db.Conn(ctx).NewSelect().Model(&l).Where("variant_id = ?", variantID).Limit(1).Scan(ctx)
+	if store.IsNoRows(err) {
+		return InventoryLevel{}, variantNotFound("")
+	}
+	if err != nil {
+		return InventoryLevel{}, fmt.Errorf("read inventory: %w", err)
+	}
+	return l, nil
+}
+
+// insertMovement appends a ledger row; the unique index on (reference,
+// variant_id, reason) refuses a second one with CodeAlreadyApplied.
+func (r *Reservations) insertMovement(ctx context.Context, row *stockMovementRow) error {
+	_, err := r.db.Conn(ctx).NewInsert().Model(row).Exec(ctx)
+	if store.IsUniqueViolation(err) {
+		return errs.Conflict("reference", CodeAlreadyApplied,
+			fmt.Sprintf("%s already %s variant %s", row.Reference, row.Reason, row.VariantID))
+	}
+	if err != nil {
+		return fmt.Errorf("insert stock movement: %w", err)
+	}
+	return nil
+}
