@@ -142,8 +142,8 @@ func TestBuyerJourney(t *testing.T) {
 		if res := e.browser().do(loginOp, in("email", "ana@example.com", "password", "another long passphrase")); !res.has("INVALID_CREDENTIALS") {
 			t.Fatalf("erased buyer signs in: %v", res.codes())
 		}
-		if e.outbox.count(customer.SubjectCustomerErased) != 1 || e.outbox.count(customer.SubjectCustomerRegistered) != 2 {
-			t.Fatalf("events: %v", e.outbox.subjects())
+		if e.outbox.Count(customer.SubjectCustomerErased) != 1 || e.outbox.Count(customer.SubjectCustomerRegistered) != 2 {
+			t.Fatalf("events: %v", e.outbox.Subjects())
 		}
 		must(t, e.browser().do(registerOp, in("email", "ana@example.com", "password", "a fresh start passphrase")))
 	})
@@ -162,8 +162,8 @@ func TestNoAccountEnumeration(t *testing.T) {
 		if len(again.codes()) != 0 || len(fresh.codes()) != 0 {
 			t.Fatalf("register answers differ: %v vs %v", again.codes(), fresh.codes())
 		}
-		if e.outbox.count(customer.SubjectCustomerRegistrationAttempted) != 1 {
-			t.Fatalf("the owner of the address is not told: %v", e.outbox.subjects())
+		if e.outbox.Count(customer.SubjectCustomerRegistrationAttempted) != 1 {
+			t.Fatalf("the owner of the address is not told: %v", e.outbox.Subjects())
 		}
 
 		time1 := time.Now()
@@ -351,8 +351,8 @@ func TestStaffJourney(t *testing.T) {
 			t.Fatalf("buyer role given to staff: %v", res.codes())
 		}
 		must(t, owner.do(invite, in("email", "max@shop.example", "name", "Max", "roles", []string{"manager"})))
-		if e.outbox.count(customer.SubjectStaffInvited) != 1 {
-			t.Fatalf("events %v", e.outbox.subjects())
+		if e.outbox.Count(customer.SubjectStaffInvited) != 1 {
+			t.Fatalf("events %v", e.outbox.Subjects())
 		}
 		invToken := e.tokens.take(t, customer.TokenStaffInvitation, "max@shop.example")
 		manager := e.browser()

@@ -13,7 +13,7 @@ import (
 
 	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/catalog/catalogtest"
-	"github.com/kassahq/kassa/core/events"
+	"github.com/kassahq/kassa/core/events/eventstest"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/page"
 	"github.com/kassahq/kassa/core/store"
@@ -816,27 +816,10 @@ func TestSlugify(t *testing.T) {
 	}
 }
 
-// outbox records events the way the real outbox publishes them: only
-// once their transaction committed.
-type outbox struct {
-	mu     sync.Mutex
-	events []events.Event
-}
-
-func (o *outbox) Add(ctx context.Context, e events.Event) error {
-	store.AfterCommit(ctx, func() {
-		o.mu.Lock()
-		defer o.mu.Unlock()
-		o.events = append(o.events, e)
-	})
-	return nil
-}
-
-func (o *outbox) take() []string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
+// take formats and forgets the events ob recorded.
+func take(ob *eventstest.Outbox) []string {
 	var out []string
-	for _, e := range o.events {
+	for _, e := range ob.Take() {
 		var p struct {
 			Handle string `json:"handle"`
 			Delta  int64  `json:"delta"`
@@ -844,13 +827,12 @@ func (o *outbox) take() []string {
 		_ = e.Decode(&p)
 		out = append(out, fmt.Sprintf("%s %s%d by %s", e.Subject, p.Handle, p.Delta, e.Actor))
 	}
-	o.events = nil
 	return out
 }
 
 func TestEvents(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		ob := &outbox{}
+		ob := &eventstest.Outbox{}
 		svc := catalog.NewService(db, catalogtest.Authorizer{}, catalog.WithOutbox(ob))
 		ctx := catalogtest.Staff()
 		steps := []struct {
@@ -913,7 +895,7 @@ func TestEvents(t *testing.T) {
 			if err := st.do(); err != nil {
 				t.Fatalf("%s: %v", st.name, err)
 			}
-			if diff := cmp.Diff(st.want, ob.take()); diff != "" {
+			if diff := cmp.Diff(st.want, take(ob)); diff != "" {
 				t.Errorf("%s: events (-want +got):\n%s", st.name, diff)
 			}
 		}

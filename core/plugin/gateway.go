@@ -49,26 +49,12 @@ func (g *gatewayAdapter) CreatePayment(ctx context.Context, req payment.CreateRe
 	}
 	var out payment.CreateResult
 	err := g.do(ctx, "CreatePayment", func(ctx context.Context, gw sdkpay.Gateway) error {
-		res, err := gw.CreatePayment(ctx, sdkpay.CreateRequest{
-			AttemptID: req.AttemptID, OrderID: req.OrderID, OrderNumber: req.OrderNumber,
-			Amount: toSDKMoney(req.Amount), BuyerEmail: req.BuyerEmail, Locale: req.Locale,
-			ReturnURL: req.ReturnURL, NotifyURL: req.NotifyURL, IdempotencyKey: req.IdempotencyKey,
-			PaymentMethod: req.PaymentMethod, Metadata: req.Metadata, Description: req.Description,
-			CaptureMethod: captureToSDK(req.CaptureMethod), PluginBaseURL: req.PluginBaseURL, ExpiresAt: req.ExpiresAt,
-		})
+		res, err := gw.CreatePayment(ctx, createReqToSDK(req))
 		if err != nil {
 			return err
 		}
-		amount, err := fromSDKMoney(res.Amount, "amount")
-		if err != nil {
-			return err
-		}
-		out = payment.CreateResult{
-			Status: statusFromSDK(res.Status), GatewayRef: res.GatewayRef, Action: actionFromSDK(res.Action),
-			DeclineCode: res.DeclineCode, BuyerMessage: res.BuyerMessage, MerchantMessage: res.MerchantMessage,
-			Amount: amount,
-		}
-		return nil
+		out, err = createResFromSDK(res)
+		return err
 	})
 	return out, err
 }
@@ -77,20 +63,12 @@ func (g *gatewayAdapter) CreatePayment(ctx context.Context, req payment.CreateRe
 func (g *gatewayAdapter) GetPayment(ctx context.Context, req payment.GetRequest) (payment.GatewayPayment, error) {
 	var out payment.GatewayPayment
 	err := g.do(ctx, "GetPayment", func(ctx context.Context, gw sdkpay.Gateway) error {
-		res, err := gw.GetPayment(ctx, sdkpay.GetRequest{AttemptID: req.AttemptID, GatewayRef: req.GatewayRef})
+		res, err := gw.GetPayment(ctx, getReqToSDK(req))
 		if err != nil {
 			return err
 		}
-		amount, err := fromSDKMoney(res.Amount, "amount")
-		if err != nil {
-			return err
-		}
-		out = payment.GatewayPayment{
-			Status: statusFromSDK(res.Status), GatewayRef: res.GatewayRef, Amount: amount,
-			Authorized: res.Authorized, Captured: res.Captured, Refunded: res.Refunded,
-			DeclineCode: res.DeclineCode, MerchantMessage: res.MerchantMessage, Action: actionFromSDK(res.Action),
-		}
-		return nil
+		out, err = paymentFromSDK(res)
+		return err
 	})
 	return out, err
 }
@@ -99,13 +77,11 @@ func (g *gatewayAdapter) GetPayment(ctx context.Context, req payment.GetRequest)
 func (g *gatewayAdapter) CapturePayment(ctx context.Context, req payment.CaptureRequest) (payment.CaptureResult, error) {
 	var out payment.CaptureResult
 	err := g.do(ctx, "CapturePayment", func(ctx context.Context, gw sdkpay.Gateway) error {
-		res, err := gw.CapturePayment(ctx, sdkpay.CaptureRequest{
-			AttemptID: req.AttemptID, GatewayRef: req.GatewayRef, Amount: toSDKMoney(req.Amount), IdempotencyKey: req.IdempotencyKey,
-		})
+		res, err := gw.CapturePayment(ctx, captureReqToSDK(req))
 		if err != nil {
 			return err
 		}
-		out = payment.CaptureResult{Status: statusFromSDK(res.Status), Captured: res.Captured, DeclineCode: res.DeclineCode, MerchantMessage: res.MerchantMessage}
+		out = captureResFromSDK(res)
 		return nil
 	})
 	return out, err
@@ -115,16 +91,11 @@ func (g *gatewayAdapter) CapturePayment(ctx context.Context, req payment.Capture
 func (g *gatewayAdapter) CancelPayment(ctx context.Context, req payment.CancelRequest) (payment.CancelResult, error) {
 	var out payment.CancelResult
 	err := g.do(ctx, "CancelPayment", func(ctx context.Context, gw sdkpay.Gateway) error {
-		res, err := gw.CancelPayment(ctx, sdkpay.CancelRequest{
-			AttemptID: req.AttemptID, GatewayRef: req.GatewayRef, IdempotencyKey: req.IdempotencyKey, Reason: req.Reason,
-		})
+		res, err := gw.CancelPayment(ctx, cancelReqToSDK(req))
 		if err != nil {
 			return err
 		}
-		out = payment.CancelResult{
-			Status: cancelFromSDK(res.Status), PaymentStatus: statusFromSDK(res.PaymentStatus),
-			Code: res.Code, MerchantMessage: res.MerchantMessage,
-		}
+		out = cancelResFromSDK(res)
 		return nil
 	})
 	return out, err
@@ -134,10 +105,7 @@ func (g *gatewayAdapter) CancelPayment(ctx context.Context, req payment.CancelRe
 func (g *gatewayAdapter) Refund(ctx context.Context, req payment.RefundRequest) (payment.RefundResult, error) {
 	var out payment.RefundResult
 	err := g.do(ctx, "Refund", func(ctx context.Context, gw sdkpay.Gateway) error {
-		res, err := gw.Refund(ctx, sdkpay.RefundRequest{
-			RefundID: req.RefundID, AttemptID: req.AttemptID, GatewayRef: req.GatewayRef, Amount: toSDKMoney(req.Amount),
-			Reason: req.Reason, IdempotencyKey: req.IdempotencyKey, Locale: req.Locale,
-		})
+		res, err := gw.Refund(ctx, refundReqToSDK(req))
 		if err != nil {
 			return err
 		}
@@ -151,9 +119,7 @@ func (g *gatewayAdapter) Refund(ctx context.Context, req payment.RefundRequest) 
 func (g *gatewayAdapter) GetRefund(ctx context.Context, req payment.GetRefundRequest) (payment.RefundResult, error) {
 	var out payment.RefundResult
 	err := g.do(ctx, "GetRefund", func(ctx context.Context, gw sdkpay.Gateway) error {
-		res, err := gw.GetRefund(ctx, sdkpay.GetRefundRequest{
-			RefundID: req.RefundID, GatewayRefundRef: req.GatewayRefundRef, AttemptID: req.AttemptID, GatewayRef: req.GatewayRef,
-		})
+		res, err := gw.GetRefund(ctx, getRefundReqToSDK(req))
 		if err != nil {
 			return err
 		}
@@ -167,36 +133,12 @@ func (g *gatewayAdapter) GetRefund(ctx context.Context, req payment.GetRefundReq
 func (g *gatewayAdapter) HandleWebhook(ctx context.Context, req payment.WebhookRequest) (payment.WebhookResult, error) {
 	var out payment.WebhookResult
 	err := g.do(ctx, "HandleWebhook", func(ctx context.Context, gw sdkpay.Gateway) error {
-		res, err := gw.HandleWebhook(ctx, sdkpay.WebhookRequest{
-			Method: req.Method, Path: req.Path, Query: req.Query, Header: http.Header(req.Header),
-			Body: req.Body, ReceivedAt: req.ReceivedAt,
-		})
+		res, err := gw.HandleWebhook(ctx, webhookReqToSDK(req))
 		if err != nil {
 			return err
 		}
-		out = payment.WebhookResult{Response: payment.WebhookResponse{
-			Status: res.Response.StatusCode(), Header: res.Response.Header, Body: res.Response.Body,
-		}}
-		if res.Rejection != nil {
-			out.Rejected = res.Rejection.Reason.String()
-			if out.Rejected == "NONE" {
-				out.Rejected = payment.RejectMalformed
-			}
-			out.RejectMessage = res.Rejection.Message
-			return nil
-		}
-		for _, e := range res.Events {
-			amount, err := fromSDKMoney(e.Amount, "event amount")
-			if err != nil {
-				return err
-			}
-			out.Events = append(out.Events, payment.GatewayEvent{
-				ID: e.ID, Type: e.Type, AttemptID: e.AttemptID, GatewayRef: e.GatewayRef, RefundID: e.RefundID,
-				GatewayRefundRef: e.GatewayRefundRef, Amount: amount, OccurredAt: e.OccurredAt,
-				DeclineCode: e.DeclineCode, MerchantMessage: e.MerchantMessage,
-			})
-		}
-		return nil
+		out, err = webhookResFromSDK(res)
+		return err
 	})
 	return out, err
 }
@@ -205,28 +147,151 @@ func (g *gatewayAdapter) HandleWebhook(ctx context.Context, req payment.WebhookR
 func (g *gatewayAdapter) ListTransactions(ctx context.Context, req payment.ListTransactionsRequest) (payment.TransactionPage, error) {
 	var out payment.TransactionPage
 	err := g.do(ctx, "ListTransactions", func(ctx context.Context, gw sdkpay.Gateway) error {
-		res, err := gw.ListTransactions(ctx, sdkpay.ListTransactionsRequest{From: req.From, To: req.To, PageToken: req.PageToken, PageSize: req.PageSize})
+		res, err := gw.ListTransactions(ctx, listTxReqToSDK(req))
 		if err != nil {
 			return err
 		}
-		out.NextPageToken = res.NextPageToken
-		for _, t := range res.Transactions {
-			amount, err := fromSDKMoney(t.Amount, "transaction amount")
-			if err != nil {
-				return err
-			}
-			fee, err := fromSDKMoney(t.Fee, "transaction fee")
-			if err != nil {
-				return err
-			}
-			out.Transactions = append(out.Transactions, payment.GatewayTransaction{
-				ID: t.ID, Type: t.Type, AttemptID: t.AttemptID, GatewayRef: t.GatewayRef,
-				GatewayRefundRef: t.GatewayRefundRef, Amount: amount, Fee: fee, OccurredAt: t.OccurredAt,
-			})
-		}
-		return nil
+		out, err = txPageFromSDK(res)
+		return err
 	})
 	return out, err
+}
+
+// The conversions below are the whole of the adapter's translation, kept
+// out of the calls so gateway_roundtrip_test.go can prove each carries
+// every field: requests go out (domain to SDK), answers come in (SDK to
+// domain).
+
+func createReqToSDK(req payment.CreateRequest) sdkpay.CreateRequest {
+	return sdkpay.CreateRequest{
+		AttemptID: req.AttemptID, OrderID: req.OrderID, OrderNumber: req.OrderNumber,
+		Amount: toSDKMoney(req.Amount), BuyerEmail: req.BuyerEmail, Locale: req.Locale,
+		ReturnURL: req.ReturnURL, NotifyURL: req.NotifyURL, IdempotencyKey: req.IdempotencyKey,
+		PaymentMethod: req.PaymentMethod, Metadata: req.Metadata, Description: req.Description,
+		CaptureMethod: captureToSDK(req.CaptureMethod), PluginBaseURL: req.PluginBaseURL, ExpiresAt: req.ExpiresAt,
+	}
+}
+
+func createResFromSDK(res sdkpay.CreateResult) (payment.CreateResult, error) {
+	amount, err := fromSDKMoney(res.Amount, "amount")
+	if err != nil {
+		return payment.CreateResult{}, err
+	}
+	return payment.CreateResult{
+		Status: statusFromSDK(res.Status), GatewayRef: res.GatewayRef, Action: actionFromSDK(res.Action),
+		DeclineCode: res.DeclineCode, BuyerMessage: res.BuyerMessage, MerchantMessage: res.MerchantMessage,
+		Amount: amount,
+	}, nil
+}
+
+func getReqToSDK(req payment.GetRequest) sdkpay.GetRequest {
+	return sdkpay.GetRequest{AttemptID: req.AttemptID, GatewayRef: req.GatewayRef}
+}
+
+func paymentFromSDK(res sdkpay.PaymentState) (payment.GatewayPayment, error) {
+	amount, err := fromSDKMoney(res.Amount, "amount")
+	if err != nil {
+		return payment.GatewayPayment{}, err
+	}
+	return payment.GatewayPayment{
+		Status: statusFromSDK(res.Status), GatewayRef: res.GatewayRef, Amount: amount,
+		Authorized: res.Authorized, Captured: res.Captured, Refunded: res.Refunded,
+		DeclineCode: res.DeclineCode, MerchantMessage: res.MerchantMessage, Action: actionFromSDK(res.Action),
+	}, nil
+}
+
+func captureReqToSDK(req payment.CaptureRequest) sdkpay.CaptureRequest {
+	return sdkpay.CaptureRequest{
+		AttemptID: req.AttemptID, GatewayRef: req.GatewayRef, Amount: toSDKMoney(req.Amount), IdempotencyKey: req.IdempotencyKey,
+	}
+}
+
+func captureResFromSDK(res sdkpay.CaptureResult) payment.CaptureResult {
+	return payment.CaptureResult{Status: statusFromSDK(res.Status), Captured: res.Captured, DeclineCode: res.DeclineCode, MerchantMessage: res.MerchantMessage}
+}
+
+func cancelReqToSDK(req payment.CancelRequest) sdkpay.CancelRequest {
+	return sdkpay.CancelRequest{
+		AttemptID: req.AttemptID, GatewayRef: req.GatewayRef, IdempotencyKey: req.IdempotencyKey, Reason: req.Reason,
+	}
+}
+
+func cancelResFromSDK(res sdkpay.CancelResult) payment.CancelResult {
+	return payment.CancelResult{
+		Status: cancelFromSDK(res.Status), PaymentStatus: statusFromSDK(res.PaymentStatus),
+		Code: res.Code, MerchantMessage: res.MerchantMessage,
+	}
+}
+
+func refundReqToSDK(req payment.RefundRequest) sdkpay.RefundRequest {
+	return sdkpay.RefundRequest{
+		RefundID: req.RefundID, AttemptID: req.AttemptID, GatewayRef: req.GatewayRef, Amount: toSDKMoney(req.Amount),
+		Reason: req.Reason, IdempotencyKey: req.IdempotencyKey, Locale: req.Locale,
+	}
+}
+
+func getRefundReqToSDK(req payment.GetRefundRequest) sdkpay.GetRefundRequest {
+	return sdkpay.GetRefundRequest{
+		RefundID: req.RefundID, GatewayRefundRef: req.GatewayRefundRef, AttemptID: req.AttemptID, GatewayRef: req.GatewayRef,
+	}
+}
+
+func webhookReqToSDK(req payment.WebhookRequest) sdkpay.WebhookRequest {
+	return sdkpay.WebhookRequest{
+		Method: req.Method, Path: req.Path, Query: req.Query, Header: http.Header(req.Header),
+		Body: req.Body, ReceivedAt: req.ReceivedAt,
+	}
+}
+
+// webhookResFromSDK converts a plugin's verdict on a notification: a
+// rejection carries no events.
+func webhookResFromSDK(res sdkpay.WebhookResult) (payment.WebhookResult, error) {
+	out := payment.WebhookResult{Response: payment.WebhookResponse{
+		Status: res.Response.StatusCode(), Header: res.Response.Header, Body: res.Response.Body,
+	}}
+	if res.Rejection != nil {
+		out.Rejected = res.Rejection.Reason.String()
+		if out.Rejected == "NONE" {
+			out.Rejected = payment.RejectMalformed
+		}
+		out.RejectMessage = res.Rejection.Message
+		return out, nil
+	}
+	for _, e := range res.Events {
+		amount, err := fromSDKMoney(e.Amount, "event amount")
+		if err != nil {
+			return payment.WebhookResult{}, err
+		}
+		out.Events = append(out.Events, payment.GatewayEvent{
+			ID: e.ID, Type: e.Type, AttemptID: e.AttemptID, GatewayRef: e.GatewayRef, RefundID: e.RefundID,
+			GatewayRefundRef: e.GatewayRefundRef, Amount: amount, OccurredAt: e.OccurredAt,
+			DeclineCode: e.DeclineCode, MerchantMessage: e.MerchantMessage,
+		})
+	}
+	return out, nil
+}
+
+func listTxReqToSDK(req payment.ListTransactionsRequest) sdkpay.ListTransactionsRequest {
+	return sdkpay.ListTransactionsRequest{From: req.From, To: req.To, PageToken: req.PageToken, PageSize: req.PageSize}
+}
+
+func txPageFromSDK(res sdkpay.TransactionPage) (payment.TransactionPage, error) {
+	out := payment.TransactionPage{NextPageToken: res.NextPageToken}
+	for _, t := range res.Transactions {
+		amount, err := fromSDKMoney(t.Amount, "transaction amount")
+		if err != nil {
+			return payment.TransactionPage{}, err
+		}
+		fee, err := fromSDKMoney(t.Fee, "transaction fee")
+		if err != nil {
+			return payment.TransactionPage{}, err
+		}
+		out.Transactions = append(out.Transactions, payment.GatewayTransaction{
+			ID: t.ID, Type: t.Type, AttemptID: t.AttemptID, GatewayRef: t.GatewayRef,
+			GatewayRefundRef: t.GatewayRefundRef, Amount: amount, Fee: fee, OccurredAt: t.OccurredAt,
+		})
+	}
+	return out, nil
 }
 
 func refundFromSDK(res sdkpay.RefundResult) (payment.RefundResult, error) {

@@ -1,5 +1,5 @@
 // Package eventstest gives tests an event bus and a way to watch what it
-// delivers.
+// delivers, and an Outbox that records what a service adds.
 //
 //	func TestPlaceOrderEmitsEvent(t *testing.T) {
 //		bus := events.NewMemoryBus(nil)
@@ -30,6 +30,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kassahq/kassa/core/events"
+	"github.com/kassahq/kassa/core/store"
 )
 
 // NATSURLEnv names the variable holding the external test NATS server URL.
@@ -257,4 +258,61 @@ func IDs(evs []events.Event) []string {
 		out[i] = e.ID
 	}
 	return out
+}
+
+// Outbox stands in for core/events' outbox in unit tests: it records the
+// events a service adds the way the real outbox publishes them, only once
+// their transaction committed (at once outside a transaction), so a
+// rolled-back change records nothing.
+type Outbox struct {
+	mu     sync.Mutex
+	events []events.Event
+}
+
+// Add records e when the transaction of ctx commits.
+func (o *Outbox) Add(ctx context.Context, e events.Event) error {
+	store.AfterCommit(ctx, func() {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		o.events = append(o.events, e)
+	})
+	return nil
+}
+
+// Events returns the events recorded so far, in order.
+func (o *Outbox) Events() []events.Event {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.events)
+}
+
+// Take returns the events recorded so far and forgets them, so a test can
+// check what each step added.
+func (o *Outbox) Take() []events.Event {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	evs := o.events
+	o.events = nil
+	return evs
+}
+
+// Subjects returns the subjects of the events recorded so far, in order.
+func (o *Outbox) Subjects() []string {
+	evs := o.Events()
+	out := make([]string, len(evs))
+	for i, e := range evs {
+		out[i] = e.Subject
+	}
+	return out
+}
+
+// Count returns how many recorded events have the subject.
+func (o *Outbox) Count(subject string) int {
+	n := 0
+	for _, e := range o.Events() {
+		if e.Subject == subject {
+			n++
+		}
+	}
+	return n
 }
