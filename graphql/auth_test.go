@@ -135,7 +135,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer enf.Close()
-	acc := customer.NewService(db, enf, customer.Options{Logger: log, Production: true})
+	acc := customer.NewService(db, enf, customer.Options{Logger: log})
 	srv, err := graphql.New(resolver.Services{Catalog: catalog.NewService(db, enf), Accounts: acc, Access: enf}, graphql.Options{Logger: log, Production: true})
 	if err != nil {
 		t.Fatal(err)

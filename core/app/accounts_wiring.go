@@ -32,12 +32,6 @@ type AccountsOptions struct {
 	Outbox *events.Outbox
 	// Logger receives the components' logs.
 	Logger *slog.Logger
-	// Production turns off the development token log.
-	Production bool
-	// Tokens, when set, receives the single-use tokens instead of the
-	// development log (the app hands them to the notification dispatcher
-	// through events, and lets it log what no channel delivered).
-	Tokens customer.TokenSink
 }
 
 // NewAccounts builds the Casbin enforcer (seeding the default roles and
@@ -63,7 +57,10 @@ func NewAccounts(ctx context.Context, db *store.DB, opts AccountsOptions) (*Acco
 		}
 		return nil, err
 	}
-	copts := customer.Options{Logger: opts.Logger, Production: opts.Production, Tokens: opts.Tokens}
+	// Single-use tokens leave through the accounts' events only: the
+	// notification dispatcher mails them, or in development logs the
+	// links no channel delivered.
+	copts := customer.Options{Logger: opts.Logger}
 	if opts.Outbox != nil {
 		copts.Outbox = opts.Outbox
 	}

@@ -19,11 +19,11 @@ import (
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/config"
-	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/notify"
 	"github.com/kassahq/kassa/core/plugin"
 	"github.com/kassahq/kassa/core/store"
+	"github.com/kassahq/kassa/core/worker"
 	"github.com/kassahq/kassa/graphql"
 	"github.com/kassahq/kassa/graphql/loader"
 	"github.com/kassahq/kassa/graphql/resolver"
@@ -51,12 +51,12 @@ type Options struct {
 	// DB, when set, is used instead of opening Config.Database(); the
 	// caller closes it (tests pass a storetest database).
 	DB *store.DB
-	// Offline builds the instance without the event bus, the relay and
-	// the consumers, for commands that run beside a serving instance on
-	// the same data (seed, user): events they cause wait in the outbox
-	// until a server's relay publishes them, and no second embedded NATS
-	// touches the server's store. An offline instance does not take the
-	// data directory's lock that a serving one holds.
+	// Offline builds the instance without an event bus, for commands
+	// that run beside a serving instance on the same data (seed, user):
+	// no second embedded NATS touches the server's store, and the data
+	// directory's lock that a serving instance holds is not taken. Such
+	// an instance is never started (Start refuses it): events it causes
+	// wait in the outbox until a server's relay publishes them.
 	Offline bool
 }
 
@@ -79,11 +79,10 @@ type App struct {
 	Catalog *catalog.Service
 	GraphQL *graphql.Server
 
-	ready       atomic.Bool
-	closers     []namedCloser
-	stopRelay   context.CancelFunc
-	relayDone   chan struct{}
-	subscribers []events.Subscription
+	ready   atomic.Bool
+	closers []namedCloser
+	// workers are the background work Start starts: nil offline.
+	workers *worker.Group
 }
 
 type namedCloser struct {
@@ -163,29 +162,17 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		if err != nil {
 			return nil, err
 		}
-		relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
-		a.stopRelay, a.relayDone = stopRelay, make(chan struct{})
-		go func() {
-			defer close(a.relayDone)
-			if err := a.Relay.Run(relayCtx); err != nil {
-				a.Log.Error("outbox relay stopped", "err", err)
-			}
-		}()
-		a.onClose("outbox relay", a.closeRelay)
 	}
 
 	// Services. Permissions first: every service checks with them.
-	// Account tokens leave through events only: the notification
-	// dispatcher mails them, or in development logs what it could not mail.
-	noTokenLog := customer.TokenSinkFunc(func(context.Context, customer.TokenMessage) {})
-	a.Accounts, err = NewAccounts(ctx, a.DB, AccountsOptions{Bus: bus, Outbox: a.Outbox, Logger: a.Log, Production: cfg.Production(), Tokens: noTokenLog})
+	a.Accounts, err = NewAccounts(ctx, a.DB, AccountsOptions{Bus: bus, Outbox: a.Outbox, Logger: a.Log})
 	if err != nil {
 		return nil, err
 	}
 	a.onClose("accounts", func(context.Context) error { a.Accounts.Close(); return nil })
 	a.Authz = a.Accounts.Enforcer
 	// Plugins close before the database: their last health writes go there.
-	a.Plugins, err = NewPlugins(cfg, a.DB, a.Authz, a.Log, !opts.Offline)
+	a.Plugins, err = NewPlugins(cfg, a.DB, a.Authz, a.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -216,11 +203,56 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return nil, err
 	}
 	if !opts.Offline {
-		if err := a.startConsumers(ctx); err != nil {
+		if err := a.buildWorkers(); err != nil {
 			return nil, err
 		}
 	}
 	return a, nil
+}
+
+// buildWorkers builds the background work that Start starts: the outbox
+// relay, the plugin supervisor and the event consumers, in that order.
+// The group stops them in reverse, and its teardown is registered last
+// so that Close runs it first: the consumers stop before the services
+// their handlers use (they may add events), then the supervisor, then
+// the relay, which flushes what is pending before the bus closes.
+func (a *App) buildWorkers() (err error) {
+	a.workers, err = worker.NewGroup(worker.GroupOptions{Logger: a.Log, Registerer: a.Metrics})
+	if err != nil {
+		return err
+	}
+	// Whatever cannot be flushed in time stays in the outbox for the next
+	// start; the relay's loop itself is always waited for.
+	relay := worker.NewLoop("outbox.relay", a.Relay.Run, func(ctx context.Context) error {
+		fctx, cancel := context.WithTimeout(ctx, a.Config.ShutdownTimeout)
+		defer cancel()
+		if err := a.Relay.Flush(fctx); err != nil {
+			return fmt.Errorf("flush outbox: %w", err)
+		}
+		return nil
+	})
+	// Applies catalog changes made elsewhere (another instance, the CLI)
+	// to running plugins and health-checks them.
+	supervisor, err := worker.NewPeriodic("plugin.supervisor", a.Plugins.Check, worker.PeriodicOptions{Interval: a.Plugins.HealthInterval()})
+	if err != nil {
+		return err
+	}
+	if err := a.workers.Add(relay, supervisor, &consumers{a: a}); err != nil {
+		return err
+	}
+	a.onClose("workers", a.workers.Stop)
+	return nil
+}
+
+// Start starts the instance's background work: the outbox relay, the
+// plugin supervisor and the event consumers, in that order; a failed start
+// stops again what had started. Close stops them, consumers first. An
+// offline instance cannot start; nor can an instance start twice.
+func (a *App) Start(ctx context.Context) error {
+	if a.workers == nil {
+		return errors.New("app: an offline instance cannot start: it has no event bus")
+	}
+	return a.workers.Start(ctx)
 }
 
 // Handler returns the HTTP handler of the instance.
@@ -258,6 +290,10 @@ func (a *App) serveReady(w http.ResponseWriter, r *http.Request) {
 	}
 	if a.Bus == nil {
 		http.Error(w, "no event bus (offline instance)", http.StatusServiceUnavailable)
+		return
+	}
+	if len(a.workers.Running()) == 0 {
+		http.Error(w, "background work not started", http.StatusServiceUnavailable)
 		return
 	}
 	if err := a.Bus.Ready(ctx); err != nil {
@@ -312,18 +348,29 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// startConsumers subscribes the instance's event consumers. They stop
-// first at shutdown: their handlers use the services and may add events.
-func (a *App) startConsumers(ctx context.Context) error {
-	a.onClose("event consumers", func(context.Context) error {
-		for _, s := range a.subscribers {
-			if err := s.Stop(); err != nil {
-				a.Log.Warn("stop subscriber", "err", err)
-			}
+// consumers is the worker of the instance's event consumers: the
+// notification dispatcher's durable consumers and the cache invalidation
+// listeners. It starts after the relay and the plugin supervisor and
+// stops before them: its handlers use the services and may add events.
+type consumers struct {
+	a    *App
+	subs []events.Subscription
+}
+
+var _ worker.Worker = (*consumers)(nil)
+
+// Name implements worker.Worker.
+func (c *consumers) Name() string { return "event.consumers" }
+
+// Start subscribes every consumer; when one fails, those already
+// subscribed are stopped again.
+func (c *consumers) Start(ctx context.Context) (err error) {
+	a := c.a
+	defer func() {
+		if err != nil {
+			_ = c.Stop(ctx)
 		}
-		a.subscribers = nil
-		return nil
-	})
+	}()
 	// Account emails leave through the enabled notification channels.
 	// Durable, so each event is handled once across instances and retried
 	// while no channel can take it.
@@ -338,16 +385,22 @@ func (a *App) startConsumers(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("subscribe notifications to %s: %w", filter, err)
 		}
-		a.subscribers = append(a.subscribers, sub)
+		c.subs = append(c.subs, sub)
 	}
 	// Shop events go to the merchant's own systems (notify.webhook).
 	// A new consumer starts at the newest event: a merchant who enables
 	// webhooks gets what happens from then on, not the last week again.
-	sub, err := a.Bus.Subscribe(consumerCtx, "notify-merchant", "kassa.>", dispatcher.Forward, events.WithDeliverNew())
-	if err != nil {
-		return fmt.Errorf("subscribe merchant events: %w", err)
+	for i, filter := range dispatcher.MerchantSubjects() {
+		durable := "notify-merchant" // the first keeps the name existing streams know
+		if i > 0 {
+			durable = fmt.Sprintf("notify-merchant-%d", i)
+		}
+		sub, err := a.Bus.Subscribe(consumerCtx, durable, filter, dispatcher.Forward, events.WithDeliverNew())
+		if err != nil {
+			return fmt.Errorf("subscribe merchant events to %s: %w", filter, err)
+		}
+		c.subs = append(c.subs, sub)
 	}
-	a.subscribers = append(a.subscribers, sub)
 	// Every instance drops its cached catalog answers when the catalog
 	// changes anywhere: a plain (non-durable) subscription per instance.
 	for _, subject := range catalogSubjects {
@@ -358,22 +411,20 @@ func (a *App) startConsumers(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("listen to %s: %w", subject, err)
 		}
-		a.subscribers = append(a.subscribers, sub)
+		c.subs = append(c.subs, sub)
 	}
 	return nil
 }
 
-// closeRelay flushes what is pending in the outbox, then stops the relay.
-// Whatever cannot be sent in time stays in the outbox for the next start.
-func (a *App) closeRelay(ctx context.Context) error {
-	fctx, cancel := context.WithTimeout(ctx, a.Config.ShutdownTimeout)
-	defer cancel()
-	err := a.Relay.Flush(fctx)
-	a.stopRelay()
-	<-a.relayDone
-	if err != nil {
-		return fmt.Errorf("flush outbox: %w", err)
+// Stop ends every subscription, waiting for running handlers. A
+// subscription that fails to stop is logged and does not keep the others.
+func (c *consumers) Stop(context.Context) error {
+	for _, s := range c.subs {
+		if err := s.Stop(); err != nil {
+			c.a.Log.Warn("stop subscriber", "err", err)
+		}
 	}
+	c.subs = nil
 	return nil
 }
 

@@ -132,6 +132,9 @@ func runServe(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	defer a.Close(context.Background()) //nolint:errcheck // logged below
+	if err := a.Start(ctx); err != nil {
+		return err
+	}
 	if err := a.Accounts.AnnounceOwnerSetup(ctx, io.Stderr); err != nil {
 		return err
 	}

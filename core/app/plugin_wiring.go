@@ -22,11 +22,11 @@ import (
 
 // NewPlugins builds the plugin host of an instance: the catalog in db, the
 // plugin directory cfg.Plugins(), secrets sealed with the master key
-// (KASSA_SECRET_KEY or DATA_DIR/secret.key), and the supervisor's periodic
-// health checks when supervise is true (serving instances; the CLI passes
-// false). No plugin process starts here: each starts on first use. Close
-// the service after the HTTP server stopped and before the database.
-func NewPlugins(cfg config.Config, db *store.DB, az authz.Authorizer, log *slog.Logger, supervise bool) (*plugin.Service, error) {
+// (KASSA_SECRET_KEY or DATA_DIR/secret.key). No plugin process starts
+// here: each starts on first use, and the supervisor's periodic health
+// checks run only as a worker of a started App. Close the service after
+// the HTTP server stopped and before the database.
+func NewPlugins(cfg config.Config, db *store.DB, az authz.Authorizer, log *slog.Logger) (*plugin.Service, error) {
 	box, err := secret.Load(cfg.SecretKey, cfg.DataDir, log)
 	if err != nil {
 		return nil, err
@@ -46,9 +46,6 @@ func NewPlugins(cfg config.Config, db *store.DB, az authz.Authorizer, log *slog.
 	})
 	if err != nil {
 		return nil, err
-	}
-	if supervise {
-		svc.Supervise()
 	}
 	return svc, nil
 }

@@ -2,6 +2,7 @@ package customer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -61,10 +62,10 @@ func (s *Service) Register(ctx context.Context, in Registration) error {
 		TaxID: strings.TrimSpace(in.TaxID), AcceptsMarketing: in.AcceptsMarketing, CreatedAt: now, UpdatedAt: now}
 	return s.db.RunInTx(ctx, func(ctx context.Context) error {
 		existing, err := s.st.customerByEmail(ctx, email)
-		if err != nil {
+		if err != nil && !errors.Is(err, errs.ErrNotFound) {
 			return err
 		}
-		if existing != nil {
+		if err == nil {
 			return s.emit(ctx, SubjectCustomerRegistrationAttempted, CustomerEvent{CustomerID: existing.ID, Email: existing.Email, Name: existing.FirstName})
 		}
 		if err := s.st.insertCustomer(ctx, c); err != nil {
@@ -113,7 +114,7 @@ func (s *Service) sendVerification(ctx context.Context, c *Customer) error {
 }
 
 // handOn passes a single-use token to the notification consumer (through
-// an event in the current transaction) and, in development, to the log.
+// an event in the current transaction) and to the token sink, if any.
 func (s *Service) handOn(ctx context.Context, subject string, kind TokenKind, ev TokenEvent) error {
 	if err := s.emit(ctx, subject, ev); err != nil {
 		return err
@@ -153,7 +154,10 @@ func (s *Service) RequestEmailVerification(ctx context.Context, email string) er
 	}
 	return s.db.RunInTx(ctx, func(ctx context.Context) error {
 		c, err := s.st.customerByEmail(ctx, e)
-		if err != nil || c == nil || c.EmailVerifiedAt != nil {
+		if errors.Is(err, errs.ErrNotFound) {
+			return nil // the same answer for an unknown address
+		}
+		if err != nil || c.EmailVerifiedAt != nil {
 			return err
 		}
 		return s.sendVerification(ctx, c)
@@ -222,7 +226,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Customer,
 		return nil, nil, err
 	}
 	c, err := s.st.customerByEmail(ctx, e)
-	if err != nil {
+	if err != nil && !errors.Is(err, errs.ErrNotFound) {
 		return nil, nil, err
 	}
 	ok := false
@@ -278,7 +282,10 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	}
 	return s.db.RunInTx(ctx, func(ctx context.Context) error {
 		c, err := s.st.customerByEmail(ctx, e)
-		if err != nil || c == nil {
+		if errors.Is(err, errs.ErrNotFound) {
+			return nil // the same answer for an unknown address
+		}
+		if err != nil {
 			return err
 		}
 		token, exp, err := s.issueToken(ctx, PurposeResetPassword, c.ID, s.opts.ResetTokenTTL)

@@ -25,10 +25,9 @@
 // random bits, stored as SHA-256 only. The mailed tokens leave in the
 // payload of kassa.customer.verification_requested,
 // kassa.customer.password_reset_requested and kassa.staff.invited for the
-// notification consumer. A TokenSink can hand them on as well; the default
-// one writes them to the log in development mode only, and the app instead
-// lets the notification dispatcher log, in development, the links no
-// channel delivered. No other log line ever holds a secret.
+// notification consumer, whose development log (never in production)
+// shows the links no channel delivered; a TokenSink (tests) receives them
+// as well. No other log line ever holds a secret.
 //
 // Guessing is slowed per account and per client address with exponential
 // back-off stored in the database (ThrottlePolicy); sign-in, registration

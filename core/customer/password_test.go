@@ -7,8 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/customer"
+	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/store/storetest"
 )
 
 func TestHasher(t *testing.T) {
@@ -66,17 +69,41 @@ func TestCheckPassword(t *testing.T) {
 	}
 }
 
-func TestDevTokenLogNeverInProduction(t *testing.T) {
+// TestTokensNeverLogged: with no token sink, as in the app, the tokens
+// leave only through their events; the service logs none of them, nor the
+// address they go to (the development log of links is the notification
+// dispatcher's, tested in core/notify).
+func TestTokensNeverLogged(t *testing.T) {
 	t.Parallel()
+	db := storetest.NewSQLite(t)
 	var buf bytes.Buffer
-	log := slog.New(slog.NewTextHandler(&buf, nil))
-	m := customer.TokenMessage{Kind: customer.TokenResetPassword, Email: "a@example.com", Token: "ktok_secret"}
-	customer.DevLogTokens(log, true).DeliverToken(context.Background(), m)
-	if buf.Len() != 0 {
-		t.Fatalf("production logged: %s", buf.String())
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	enf, err := authz.NewEnforcer(context.Background(), db, authz.Options{ReloadEvery: -1})
+	if err != nil {
+		t.Fatal(err)
 	}
-	customer.DevLogTokens(log, false).DeliverToken(context.Background(), m)
-	if !strings.Contains(buf.String(), "ktok_secret") || strings.Contains(buf.String(), "a@example.com") {
-		t.Fatalf("development log: %s", buf.String())
+	t.Cleanup(enf.Close)
+	var sent eventPayloads
+	svc := customer.NewService(db, enf, customer.Options{Logger: log, Outbox: &sent})
+	ctx := context.Background()
+	if err := svc.Register(ctx, customer.Registration{Email: "a@example.com", Password: "a long enough passphrase"}); err != nil {
+		t.Fatal(err)
 	}
+	if err := svc.RequestPasswordReset(ctx, "a@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(sent, " "), "ktok_") {
+		t.Fatalf("no token left through the events: %q", sent)
+	}
+	if strings.Contains(buf.String(), "ktok_") || strings.Contains(buf.String(), "a@example.com") {
+		t.Fatalf("log holds a token or an address: %s", buf.String())
+	}
+}
+
+// eventPayloads records the payloads of the events added to it.
+type eventPayloads []string
+
+func (p *eventPayloads) Add(_ context.Context, e events.Event) error {
+	*p = append(*p, string(e.Payload))
+	return nil
 }

@@ -54,12 +54,10 @@ type Options struct {
 	// When it is also an EventRedactor, as core/events' outbox is, Erase
 	// redacts the buyer's stored events.
 	Outbox Outbox
-	// Tokens delivers email verification, password reset, invitation and
-	// setup tokens to people until notification plugins do; nil logs them
-	// in development and drops them in production (see DevLogTokens).
+	// Tokens, when set, also receives the email verification, password
+	// reset, invitation and setup tokens (tests); nil leaves them to the
+	// events that carry them. Nothing here ever logs a token.
 	Tokens TokenSink
-	// Production turns off the development token log.
-	Production bool
 	// PasswordParams are the argon2id costs; zero is DefaultPasswordParams.
 	PasswordParams PasswordParams
 	// CustomerSessionTTL is how long a buyer stays signed in (30 days).
@@ -125,11 +123,7 @@ type Service struct {
 func NewService(db *store.DB, roles Roles, opts Options) *Service {
 	opts.defaults()
 	log := opts.Logger.With("component", "customer")
-	tokens := opts.Tokens
-	if tokens == nil {
-		tokens = DevLogTokens(log, opts.Production)
-	}
-	return &Service{db: db, st: NewStore(db), roles: roles, hasher: NewHasher(opts.PasswordParams), opts: opts, log: log, tokens: tokens}
+	return &Service{db: db, st: NewStore(db), roles: roles, hasher: NewHasher(opts.PasswordParams), opts: opts, log: log, tokens: opts.Tokens}
 }
 
 // Hasher returns the service's password hasher.
@@ -154,9 +148,12 @@ func (s *Service) emit(ctx context.Context, subject string, payload any) error {
 	return nil
 }
 
-// deliver hands a token to the token sink once the transaction of ctx
-// committed.
+// deliver hands a token to the token sink, if any, once the transaction
+// of ctx committed.
 func (s *Service) deliver(ctx context.Context, m TokenMessage) {
+	if s.tokens == nil {
+		return
+	}
 	store.AfterCommit(ctx, func() { s.tokens.DeliverToken(context.WithoutCancel(ctx), m) })
 }
 

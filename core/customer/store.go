@@ -63,12 +63,16 @@ func (st *Store) customerByID(ctx context.Context, id string) (*Customer, error)
 
 var errCustomerNotFound = errs.NotFound("CUSTOMER_NOT_FOUND", "customer not found")
 
-// customerByEmail returns nil when no live account has email.
+// customerByEmail returns errs.ErrNotFound when no live account has
+// email (ADR 0007: absence is an error, never nil, nil).
 func (st *Store) customerByEmail(ctx context.Context, email string) (*Customer, error) {
 	c := new(Customer)
 	ok, err := get(st.conn(ctx).NewSelect().Model(c).Where("email = ? AND erased_at IS NULL", email).Scan(ctx), "customer")
-	if err != nil || !ok {
+	if err != nil {
 		return nil, err
+	}
+	if !ok {
+		return nil, errCustomerNotFound
 	}
 	return c, nil
 }

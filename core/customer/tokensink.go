@@ -2,7 +2,6 @@ package customer
 
 import (
 	"context"
-	"log/slog"
 	"time"
 )
 
@@ -30,10 +29,13 @@ type TokenMessage struct {
 	ExpiresAt time.Time
 }
 
-// TokenSink delivers tokens to people. The events
-// kassa.customer.verification_requested, kassa.customer.password_reset_requested
-// and kassa.staff.invited carry the same tokens for the notification
-// consumer (email plugins); a TokenSink is the way for a shop without one.
+// TokenSink receives each single-use token once its transaction
+// committed, besides the event that carries it. Tokens reach people
+// through the events kassa.customer.verification_requested,
+// kassa.customer.password_reset_requested and kassa.staff.invited, which
+// the notification consumer mails (or, in development, logs when no
+// channel delivered them); a sink is for tests that need the token
+// without reading events.
 type TokenSink interface {
 	DeliverToken(ctx context.Context, m TokenMessage)
 }
@@ -43,18 +45,3 @@ type TokenSinkFunc func(ctx context.Context, m TokenMessage)
 
 // DeliverToken calls f.
 func (f TokenSinkFunc) DeliverToken(ctx context.Context, m TokenMessage) { f(ctx, m) }
-
-// DevLogTokens returns the sink of a shop without email: in development it
-// logs each token, so a developer can click through registration and
-// password reset; in production it drops them (tokens then reach people
-// only through the notification plugins that consume the events). This is
-// the one place a secret is ever logged.
-func DevLogTokens(log *slog.Logger, production bool) TokenSink {
-	if production {
-		return TokenSinkFunc(func(context.Context, TokenMessage) {})
-	}
-	return TokenSinkFunc(func(ctx context.Context, m TokenMessage) {
-		log.InfoContext(ctx, "development mode: account token (not logged in production)",
-			"kind", string(m.Kind), "token", m.Token, "expires_at", m.ExpiresAt)
-	})
-}

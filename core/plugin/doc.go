@@ -17,7 +17,7 @@
 //		Dir: cfg.Plugins(), DataDir: cfg.DataDir, BaseURL: cfg.BaseURL(),
 //		Secrets: box, Authz: enforcer, Logger: log,
 //	})
-//	svc.Supervise()
+//	err = svc.Check(ctx) // one supervisor round; the app runs it as a worker
 //	defer svc.Close(ctx)
 //
 //	res, err := svc.Install(ctx, "./bin/plugins/testpay", plugin.InstallOptions{Replace: true})

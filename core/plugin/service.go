@@ -96,13 +96,12 @@ type Service struct {
 	// marks plugins whose writer runs.
 	pendingHealth map[string]Health
 	healthWriting map[string]bool
-	stop          chan struct{}
 	wg            sync.WaitGroup
 }
 
 // NewService returns the plugin host over db. It starts no process:
-// plugins start on first use. Call Supervise to run periodic health
-// checks, and Close to stop every plugin.
+// plugins start on first use. The app runs Check every HealthInterval as
+// a worker (core/worker); Close stops every plugin.
 func NewService(db *store.DB, opts Options) (*Service, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("plugin: no plugin directory configured")
@@ -149,7 +148,6 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 		authz:     opts.Authz,
 		clock:     opts.Clock,
 		instances: map[string]*instance{},
-		stop:      make(chan struct{}),
 
 		pendingHealth: map[string]Health{},
 		healthWriting: map[string]bool{},
@@ -159,32 +157,7 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 // Dir returns the plugin directory.
 func (s *Service) Dir() string { return s.opts.Dir }
 
-// Supervise starts the background loop that health-checks running plugins
-// every HealthInterval and applies catalog changes made by other instances
-// or by the CLI (new binary, settings, disabled). Close stops it.
-func (s *Service) Supervise() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return
-	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		t := time.NewTicker(s.opts.HealthInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-s.stop:
-				return
-			case <-t.C:
-				s.checkAll(context.Background())
-			}
-		}
-	}()
-}
-
-// Close stops the supervisor and every plugin process (each gets a graceful
+// Close stops every plugin process (each gets a graceful
 // shutdown request, then SIGKILL after two seconds). Calls made afterwards
 // fail with PLUGIN_UNAVAILABLE.
 func (s *Service) Close(ctx context.Context) error {
@@ -194,7 +167,6 @@ func (s *Service) Close(ctx context.Context) error {
 		return nil
 	}
 	s.closed = true
-	close(s.stop)
 	insts := make([]*instance, 0, len(s.instances))
 	for _, i := range s.instances {
 		insts = append(insts, i)

@@ -546,13 +546,18 @@ func (s *Service) writeHealth(id string) {
 	}
 }
 
-// checkAll is one tick of the supervisor: apply catalog changes to running
-// processes and health-check them.
-func (s *Service) checkAll(ctx context.Context) {
+// HealthInterval is how often the supervisor should run Check.
+func (s *Service) HealthInterval() time.Duration { return s.opts.HealthInterval }
+
+// Check is one round of the supervisor: it applies catalog changes made
+// by other instances or by the CLI (new binary, settings, disabled,
+// removed) to the running processes and health-checks them. A serving
+// App runs it every HealthInterval as a worker (worker.NewPeriodic); it
+// fails only when the catalog cannot be read.
+func (s *Service) Check(ctx context.Context) error {
 	rows, err := s.st.list(ctx, "", false)
 	if err != nil {
-		s.log.Warn("plugin supervisor: read catalog", attrErr, err)
-		return
+		return fmt.Errorf("plugin supervisor: read catalog: %w", err)
 	}
 	byID := make(map[string]*row, len(rows))
 	for _, r := range rows {
@@ -570,6 +575,7 @@ func (s *Service) checkAll(ctx context.Context) {
 			_, _ = i.probe(ctx)
 		}
 	}
+	return nil
 }
 
 // syncInstance applies the catalog row r (nil when removed) to i.

@@ -313,7 +313,9 @@ func TestSupervisorAppliesCatalogChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := e.pid()
-	e.svc.checkAll(context.Background())
+	if err := e.svc.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	i := e.svc.existing(testID)
 	i.mu.Lock()
 	rev := i.revision
@@ -325,7 +327,9 @@ func TestSupervisorAppliesCatalogChanges(t *testing.T) {
 	if _, err := other.Disable(ctx(), testID); err != nil {
 		t.Fatal(err)
 	}
-	e.svc.checkAll(context.Background())
+	if err := e.svc.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if e.pid() != 0 {
 		t.Fatal("still running after being disabled")
 	}

@@ -47,6 +47,7 @@ type TestApp struct {
 
 // NewTestApp builds an App on a fresh, migrated database of the engine
 // (PostgreSQL skips or fails like storetest) with a temporary data dir,
+// starts its workers (outbox relay, plugin supervisor, event consumers)
 // and serves its handler on a loopback httptest server. Everything stops
 // when the test ends.
 func NewTestApp(t testing.TB, engine Engine) *TestApp {
@@ -69,13 +70,16 @@ func NewTestApp(t testing.TB, engine Engine) *TestApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(func() {
-		srv.Close()
 		if err := a.Close(context.Background()); err != nil {
 			t.Errorf("close app: %v", err)
 		}
 	})
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(srv.Close)
 	return &TestApp{App: a, URL: srv.URL}
 }
 
