@@ -22,7 +22,7 @@ type pkg struct {
 // domains are the bounded contexts of core (DESIGN.md, Layout).
 var domains = map[string]bool{
 	"catalog": true, "cart": true, "order": true, "payment": true, "promotion": true,
-	"customer": true, "aftersales": true, "invoice": true, "notify": true,
+	"account": true, "aftersales": true, "invoice": true, "notify": true,
 }
 
 // rel returns the path of p inside the module, or "" for outside packages.

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/catalog"
-	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/store/storetest"
 	"github.com/kassahq/kassa/graphql"
 	"github.com/kassahq/kassa/graphql/resolver"
@@ -31,7 +31,7 @@ func BenchmarkRequestAuthorization(b *testing.B) {
 		query string
 	}{
 		{authz.AnonymousSubject(), `{ products(first: 24) { nodes { id } } collections { nodes { id } } }`},
-		{authz.Subject{Kind: authz.Staff, ID: "stf_1", Roles: []string{authz.RoleManager}, Store: authz.DefaultStore},
+		{authz.Subject{Kind: authz.KindStaff, ID: "stf_1", Roles: []string{authz.RoleManager}, Store: authz.DefaultStore},
 			`{ customers(first: 20) { nodes { id } } roles { name } }`},
 	}
 	for _, mode := range []struct {
@@ -39,7 +39,7 @@ func BenchmarkRequestAuthorization(b *testing.B) {
 		az   authz.Authorizer
 	}{{"casbin", enf}, {"allow-all", authz.AllowAll{}}} {
 		b.Run(mode.name, func(b *testing.B) {
-			acc := customer.NewService(db, enf, customer.Options{Logger: quiet})
+			acc := account.NewService(db, enf, account.Options{Logger: quiet})
 			srv, err := graphql.New(resolver.Services{Catalog: catalog.NewService(db, mode.az), Accounts: acc, Access: enf},
 				graphql.Options{Logger: quiet})
 			if err != nil {

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
-	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
 	"github.com/kassahq/kassa/graphql/resolver"
@@ -175,25 +175,25 @@ func roleSubjects(t *testing.T, e *accountsEnv) map[string]authz.Subject {
 	t.Helper()
 	ctx := system()
 	subs := map[string]authz.Subject{authz.RoleAnonymous: authz.AnonymousSubject()}
-	if err := e.acc.Register(ctx, customer.Registration{Email: "buyer@example.com", Password: "correct horse battery"}); err != nil {
+	if err := e.acc.Register(ctx, account.Registration{Email: "buyer@example.com", Password: "correct horse battery"}); err != nil {
 		t.Fatal(err)
 	}
 	c, _, err := e.acc.Login(ctx, "buyer@example.com", "correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
-	subs[authz.RoleCustomer] = authz.Subject{Kind: authz.Customer, ID: c.ID, Roles: []string{authz.RoleCustomer}, Store: authz.DefaultStore}
+	subs[authz.RoleCustomer] = authz.Subject{Kind: authz.KindCustomer, ID: c.ID, Roles: []string{authz.RoleCustomer}, Store: authz.DefaultStore}
 	for _, role := range authz.StaffRoles() {
 		email := role + "@staff.example.com"
-		m, err := e.acc.CreateOwner(ctx, customer.NewStaff{Email: email, Name: role, Password: "staff password " + role})
+		m, err := e.acc.CreateOwner(ctx, account.NewStaff{Email: email, Name: role, Password: "staff password " + role})
 		if err != nil {
 			t.Fatal(err)
 		}
 		roles := []string{role}
-		if _, err := e.acc.UpdateStaff(ctx, m.ID, customer.StaffUpdate{Roles: &roles}); err != nil {
+		if _, err := e.acc.UpdateStaff(ctx, m.ID, account.StaffUpdate{Roles: &roles}); err != nil {
 			t.Fatalf("give %s its role: %v", role, err)
 		}
-		subs[role] = authz.Subject{Kind: authz.Staff, ID: m.ID, Roles: e.enf.RolesOf(m.ID, authz.DefaultStore), Store: authz.DefaultStore}
+		subs[role] = authz.Subject{Kind: authz.KindStaff, ID: m.ID, Roles: e.enf.RolesOf(m.ID, authz.DefaultStore), Store: authz.DefaultStore}
 	}
 	return subs
 }

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/catalog"
-	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/events/eventstest"
 	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/core/store"
@@ -31,7 +31,7 @@ type accountsEnv struct {
 	db     *store.DB
 	clock  *clock.Fake
 	enf    *authz.Enforcer
-	acc    *customer.Service
+	acc    *account.Service
 	srv    *graphql.Server
 	tokens *tokenBox
 	outbox *eventstest.Outbox
@@ -41,16 +41,16 @@ type accountsEnv struct {
 // tokenBox keeps the tokens the service would mail, by recipient.
 type tokenBox struct {
 	mu   sync.Mutex
-	last map[string]customer.TokenMessage
+	last map[string]account.TokenMessage
 }
 
-func (b *tokenBox) DeliverToken(_ context.Context, m customer.TokenMessage) {
+func (b *tokenBox) DeliverToken(_ context.Context, m account.TokenMessage) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.last[string(m.Kind)+":"+m.Email] = m
 }
 
-func (b *tokenBox) take(t *testing.T, kind customer.TokenKind, email string) string {
+func (b *tokenBox) take(t *testing.T, kind account.TokenKind, email string) string {
 	t.Helper()
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -62,7 +62,7 @@ func (b *tokenBox) take(t *testing.T, kind customer.TokenKind, email string) str
 	return m.Token
 }
 
-func (b *tokenBox) has(kind customer.TokenKind, email string) bool {
+func (b *tokenBox) has(kind account.TokenKind, email string) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	_, ok := b.last[string(kind)+":"+email]
@@ -76,7 +76,7 @@ func newAccountsEnv(t *testing.T, db *store.DB) *accountsEnv {
 
 // newAccountsEnvOutbox builds the env with the accounts service writing
 // its events to outbox; nil records them in e.outbox instead.
-func newAccountsEnvOutbox(t *testing.T, db *store.DB, outbox customer.Outbox) *accountsEnv {
+func newAccountsEnvOutbox(t *testing.T, db *store.DB, outbox account.Outbox) *accountsEnv {
 	t.Helper()
 	ctx := context.Background()
 	fake := clock.NewFake(time.Now())
@@ -86,11 +86,11 @@ func newAccountsEnvOutbox(t *testing.T, db *store.DB, outbox customer.Outbox) *a
 		t.Fatal(err)
 	}
 	t.Cleanup(enf.Close)
-	e := &accountsEnv{t: t, db: db, clock: fake, enf: enf, tokens: &tokenBox{last: map[string]customer.TokenMessage{}}, outbox: &eventstest.Outbox{}}
+	e := &accountsEnv{t: t, db: db, clock: fake, enf: enf, tokens: &tokenBox{last: map[string]account.TokenMessage{}}, outbox: &eventstest.Outbox{}}
 	if outbox == nil {
 		outbox = e.outbox
 	}
-	e.acc = customer.NewService(db, enf, customer.Options{Clock: fake, Tokens: e.tokens, Outbox: outbox, Logger: quiet})
+	e.acc = account.NewService(db, enf, account.Options{Clock: fake, Tokens: e.tokens, Outbox: outbox, Logger: quiet})
 	e.srv, err = graphql.New(resolver.Services{Catalog: catalog.NewService(db, enf), Accounts: e.acc, Access: enf}, graphql.Options{Version: "test", Logger: quiet})
 	if err != nil {
 		t.Fatal(err)

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
-	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
 	"github.com/kassahq/kassa/graphql"
@@ -40,7 +40,7 @@ func TestBuyerJourney(t *testing.T) {
 		// A long password is kept whole: the 73rd character matters.
 		long := "a long passphrase that goes past the seventy-two bytes bcrypt would keep!!"
 		must(t, guest.do(registerOp, in("email", "Ana@Example.com", "password", long+"1", "firstName", "Ana")))
-		token := e.tokens.take(t, customer.TokenVerifyEmail, "ana@example.com")
+		token := e.tokens.take(t, account.TokenVerifyEmail, "ana@example.com")
 
 		// Not verified yet; signing in works anyway, with the whole password only.
 		if res := guest.do(loginOp, in("email", "ana@example.com", "password", long+"2")); !res.has("INVALID_CREDENTIALS") {
@@ -142,7 +142,7 @@ func TestBuyerJourney(t *testing.T) {
 		if res := e.browser().do(loginOp, in("email", "ana@example.com", "password", "another long passphrase")); !res.has("INVALID_CREDENTIALS") {
 			t.Fatalf("erased buyer signs in: %v", res.codes())
 		}
-		if e.outbox.Count(customer.SubjectCustomerErased) != 1 || e.outbox.Count(customer.SubjectCustomerRegistered) != 2 {
+		if e.outbox.Count(account.SubjectCustomerErased) != 1 || e.outbox.Count(account.SubjectCustomerRegistered) != 2 {
 			t.Fatalf("events: %v", e.outbox.Subjects())
 		}
 		must(t, e.browser().do(registerOp, in("email", "ana@example.com", "password", "a fresh start passphrase")))
@@ -162,7 +162,7 @@ func TestNoAccountEnumeration(t *testing.T) {
 		if len(again.codes()) != 0 || len(fresh.codes()) != 0 {
 			t.Fatalf("register answers differ: %v vs %v", again.codes(), fresh.codes())
 		}
-		if e.outbox.Count(customer.SubjectCustomerRegistrationAttempted) != 1 {
+		if e.outbox.Count(account.SubjectCustomerRegistrationAttempted) != 1 {
 			t.Fatalf("the owner of the address is not told: %v", e.outbox.Subjects())
 		}
 
@@ -186,7 +186,7 @@ func TestNoAccountEnumeration(t *testing.T) {
 		if len(a.codes()) != 0 || len(b.codes()) != 0 {
 			t.Fatalf("reset answers differ: %v vs %v", a.codes(), b.codes())
 		}
-		if !e.tokens.has(customer.TokenResetPassword, "known@example.com") || e.tokens.has(customer.TokenResetPassword, "nobody@example.com") {
+		if !e.tokens.has(account.TokenResetPassword, "known@example.com") || e.tokens.has(account.TokenResetPassword, "nobody@example.com") {
 			t.Fatal("reset token sent to the wrong people")
 		}
 	})
@@ -200,7 +200,7 @@ func TestLoginThrottle(t *testing.T) {
 		c := e.browser()
 		must(t, c.do(registerOp, in("email", "cat@example.com", "password", "cat's real passphrase")))
 		for _, email := range []string{"cat@example.com", "ghost@example.com"} {
-			for i := 0; i < customer.DefaultThrottle.AccountFree+1; i++ {
+			for i := 0; i < account.DefaultThrottle.AccountFree+1; i++ {
 				if res := c.do(loginOp, in("email", email, "password", "guess number one")); !res.has("INVALID_CREDENTIALS") {
 					t.Fatalf("%s guess %d: %v", email, i, res.codes())
 				}
@@ -234,13 +234,13 @@ func TestPasswordReset(t *testing.T) {
 		reset := `mutation($input: CustomerResetPasswordInput!) { customerResetPassword(input: $input) { userErrors { field code } } }`
 
 		must(t, e.browser().do(request, in("email", "dan@example.com")))
-		expired := e.tokens.take(t, customer.TokenResetPassword, "dan@example.com")
+		expired := e.tokens.take(t, account.TokenResetPassword, "dan@example.com")
 		e.clock.Advance(2 * time.Hour)
 		if res := e.browser().do(reset, in("token", expired, "password", "dan's second passphrase")); !res.has("INVALID_TOKEN") {
 			t.Fatalf("expired token: %v", res.codes())
 		}
 		must(t, e.browser().do(request, in("email", "dan@example.com")))
-		token := e.tokens.take(t, customer.TokenResetPassword, "dan@example.com")
+		token := e.tokens.take(t, account.TokenResetPassword, "dan@example.com")
 		if res := e.browser().do(reset, in("token", token, "password", "qwertyuiop")); !res.has("PASSWORD_TOO_COMMON") {
 			t.Fatalf("weak new password: %v", res.codes())
 		}
@@ -351,10 +351,10 @@ func TestStaffJourney(t *testing.T) {
 			t.Fatalf("buyer role given to staff: %v", res.codes())
 		}
 		must(t, owner.do(invite, in("email", "max@shop.example", "name", "Max", "roles", []string{"manager"})))
-		if e.outbox.Count(customer.SubjectStaffInvited) != 1 {
+		if e.outbox.Count(account.SubjectStaffInvited) != 1 {
 			t.Fatalf("events %v", e.outbox.Subjects())
 		}
-		invToken := e.tokens.take(t, customer.TokenStaffInvitation, "max@shop.example")
+		invToken := e.tokens.take(t, account.TokenStaffInvitation, "max@shop.example")
 		manager := e.browser()
 		must(t, manager.do(`mutation($input: StaffAcceptInvitationInput!) { staffAcceptInvitation(input: $input) { staffMember { roles } userErrors { code } } }`,
 			in("token", invToken, "password", "max's manager passphrase")))
@@ -452,7 +452,7 @@ func TestGroupsAndTags(t *testing.T) {
 func TestStaffPasswordReset(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		e := newAccountsEnv(t, db)
-		if _, err := e.acc.CreateOwner(system(), customer.NewStaff{Email: "fay@shop.example", Password: "fay's first passphrase"}); err != nil {
+		if _, err := e.acc.CreateOwner(system(), account.NewStaff{Email: "fay@shop.example", Password: "fay's first passphrase"}); err != nil {
 			t.Fatal(err)
 		}
 		staff := e.browser()
@@ -460,7 +460,7 @@ func TestStaffPasswordReset(t *testing.T) {
 		request := `mutation($input: CustomerEmailInput!) { staffRequestPasswordReset(input: $input) { userErrors { code } } }`
 		must(t, e.browser().do(request, in("email", "nobody@shop.example")))
 		must(t, e.browser().do(request, in("email", "fay@shop.example")))
-		token := e.tokens.take(t, customer.TokenStaffReset, "fay@shop.example")
+		token := e.tokens.take(t, account.TokenStaffReset, "fay@shop.example")
 		// A buyer reset token is no staff reset token, and the other way round.
 		if res := e.browser().do(`mutation($input: CustomerResetPasswordInput!) { customerResetPassword(input: $input) { userErrors { code } } }`,
 			in("token", token, "password", "fay's second passphrase")); !res.has("INVALID_TOKEN") {

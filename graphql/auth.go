@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
-	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/graphql/resolver"
 )
@@ -30,7 +30,7 @@ const (
 	APIKeyHeader = "X-Kassa-Api-Key"
 )
 
-// Authenticator turns credentials into subjects. *customer.Service
+// Authenticator turns credentials into subjects. *account.Service
 // implements it.
 type Authenticator interface {
 	// Authenticate resolves a session token.
@@ -70,7 +70,7 @@ func Authenticate(a Authenticator, opts AuthOptions) func(http.Handler) http.Han
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
-			ctx = customer.WithClient(ctx, customer.Client{IP: clientIP(r, opts.TrustProxy), UserAgent: r.UserAgent()})
+			ctx = account.WithClient(ctx, account.Client{IP: clientIP(r, opts.TrustProxy), UserAgent: r.UserAgent()})
 			secure := opts.SecureCookies || r.TLS != nil || (opts.TrustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
 			tr := &cookieTransport{w: w, secure: secure}
 
@@ -79,7 +79,7 @@ func Authenticate(a Authenticator, opts AuthOptions) func(http.Handler) http.Han
 			bearer, hasBearer := bearerToken(r)
 			apiKey := r.Header.Get(APIKeyHeader)
 			switch {
-			case apiKey != "" || (hasBearer && strings.HasPrefix(bearer, customer.APIKeyPrefix)):
+			case apiKey != "" || (hasBearer && strings.HasPrefix(bearer, account.APIKeyPrefix)):
 				if apiKey == "" {
 					apiKey = bearer
 				}

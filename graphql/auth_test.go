@@ -11,25 +11,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/catalog"
-	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/store/storetest"
 	"github.com/kassahq/kassa/graphql"
 	"github.com/kassahq/kassa/graphql/resolver"
 )
 
 // fakeAuth records the client the middleware saw.
-type fakeAuth struct{ client customer.Client }
+type fakeAuth struct{ client account.Client }
 
 func (f *fakeAuth) Authenticate(ctx context.Context, token string) (authz.Subject, error) {
-	f.client = customer.ClientFrom(ctx)
-	return authz.Subject{Kind: authz.Customer, ID: "cus_1", Roles: []string{authz.RoleCustomer}}, nil
+	f.client = account.ClientFrom(ctx)
+	return authz.Subject{Kind: authz.KindCustomer, ID: "cus_1", Roles: []string{authz.RoleCustomer}}, nil
 }
 
 func (f *fakeAuth) AuthenticateAPIKey(ctx context.Context, key string) (authz.Subject, error) {
-	f.client = customer.ClientFrom(ctx)
-	return authz.Subject{Kind: authz.APIKey, ID: "key_1", Roles: []string{authz.RoleDeveloper}}, nil
+	f.client = account.ClientFrom(ctx)
+	return authz.Subject{Kind: authz.KindAPIKey, ID: "key_1", Roles: []string{authz.RoleDeveloper}}, nil
 }
 
 func TestAuthenticateMiddleware(t *testing.T) {
@@ -56,22 +56,22 @@ func TestAuthenticateMiddleware(t *testing.T) {
 		wantIP     string
 		wantSecure bool
 	}{
-		{name: "anonymous", method: "POST", wantStatus: 204, wantKind: authz.Anonymous},
-		{name: "bearer session", method: "POST", header: map[string]string{"Authorization": "Bearer kses_x"}, wantStatus: 204, wantKind: authz.Customer},
-		{name: "bearer API key", method: "POST", header: map[string]string{"Authorization": "Bearer kkey_x"}, wantStatus: 204, wantKind: authz.APIKey},
-		{name: "API key header", method: "POST", header: map[string]string{graphql.APIKeyHeader: "kkey_x"}, wantStatus: 204, wantKind: authz.APIKey},
+		{name: "anonymous", method: "POST", wantStatus: 204, wantKind: authz.KindAnonymous},
+		{name: "bearer session", method: "POST", header: map[string]string{"Authorization": "Bearer kses_x"}, wantStatus: 204, wantKind: authz.KindCustomer},
+		{name: "bearer API key", method: "POST", header: map[string]string{"Authorization": "Bearer kkey_x"}, wantStatus: 204, wantKind: authz.KindAPIKey},
+		{name: "API key header", method: "POST", header: map[string]string{graphql.APIKeyHeader: "kkey_x"}, wantStatus: 204, wantKind: authz.KindAPIKey},
 		{name: "cookie POST without CSRF header", method: "POST", cookie: true, wantStatus: 403},
-		{name: "cookie POST with CSRF header", method: "POST", cookie: true, header: map[string]string{graphql.CSRFHeader: "1"}, wantStatus: 204, wantKind: authz.Customer},
-		{name: "cookie GET needs no header", method: "GET", cookie: true, wantStatus: 204, wantKind: authz.Customer},
-		{name: "forwarded address ignored by default", method: "POST", header: map[string]string{"X-Forwarded-For": "203.0.113.9"}, wantStatus: 204, wantKind: authz.Anonymous, wantIP: "192.0.2.1"},
+		{name: "cookie POST with CSRF header", method: "POST", cookie: true, header: map[string]string{graphql.CSRFHeader: "1"}, wantStatus: 204, wantKind: authz.KindCustomer},
+		{name: "cookie GET needs no header", method: "GET", cookie: true, wantStatus: 204, wantKind: authz.KindCustomer},
+		{name: "forwarded address ignored by default", method: "POST", header: map[string]string{"X-Forwarded-For": "203.0.113.9"}, wantStatus: 204, wantKind: authz.KindAnonymous, wantIP: "192.0.2.1"},
 		{name: "forwarded address behind a trusted proxy", opts: graphql.AuthOptions{TrustProxy: true}, method: "POST",
-			header: map[string]string{"X-Forwarded-For": "198.51.100.7"}, wantStatus: 204, wantKind: authz.Anonymous, wantIP: "198.51.100.7"},
+			header: map[string]string{"X-Forwarded-For": "198.51.100.7"}, wantStatus: 204, wantKind: authz.KindAnonymous, wantIP: "198.51.100.7"},
 		// The client forged the first entry; the proxy appended the
 		// address it saw, which is the one that counts.
 		{name: "forged forwarded address", opts: graphql.AuthOptions{TrustProxy: true}, method: "POST",
-			header: map[string]string{"X-Forwarded-For": "203.0.113.9, 198.51.100.7"}, wantStatus: 204, wantKind: authz.Anonymous, wantIP: "198.51.100.7"},
-		{name: "cookie Secure under TLS", method: "POST", tls: true, wantStatus: 204, wantKind: authz.Anonymous, wantSecure: true},
-		{name: "cookie Secure when configured", opts: graphql.AuthOptions{SecureCookies: true}, method: "POST", wantStatus: 204, wantKind: authz.Anonymous, wantSecure: true},
+			header: map[string]string{"X-Forwarded-For": "203.0.113.9, 198.51.100.7"}, wantStatus: 204, wantKind: authz.KindAnonymous, wantIP: "198.51.100.7"},
+		{name: "cookie Secure under TLS", method: "POST", tls: true, wantStatus: 204, wantKind: authz.KindAnonymous, wantSecure: true},
+		{name: "cookie Secure when configured", opts: graphql.AuthOptions{SecureCookies: true}, method: "POST", wantStatus: 204, wantKind: authz.KindAnonymous, wantSecure: true},
 	}
 	for _, c := range cases {
 		fa := &fakeAuth{}
@@ -135,7 +135,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer enf.Close()
-	acc := customer.NewService(db, enf, customer.Options{Logger: log})
+	acc := account.NewService(db, enf, account.Options{Logger: log})
 	srv, err := graphql.New(resolver.Services{Catalog: catalog.NewService(db, enf), Accounts: acc, Access: enf}, graphql.Options{Logger: log, Production: true})
 	if err != nil {
 		t.Fatal(err)
@@ -147,11 +147,11 @@ func TestNoSecretsInLogs(t *testing.T) {
 	token := res.str("customerLogin", "session", "token")
 	e.exec(anon, loginOp, in("email", "log@example.com", "password", "wrong passphrase 42"))
 	e.exec(anon, `mutation($input: CustomerEmailInput!) { customerRequestPasswordReset(input: $input) { userErrors { code } } }`, in("email", "log@example.com"))
-	owner, err := acc.CreateOwner(system(), customer.NewStaff{Email: "own@shop.example", Password: "owner secret phrase"})
+	owner, err := acc.CreateOwner(system(), account.NewStaff{Email: "own@shop.example", Password: "owner secret phrase"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ownerSub := authz.Subject{Kind: authz.Staff, ID: owner.ID, Roles: enf.RolesOf(owner.ID, authz.DefaultStore)}
+	ownerSub := authz.Subject{Kind: authz.KindStaff, ID: owner.ID, Roles: enf.RolesOf(owner.ID, authz.DefaultStore)}
 	key := e.exec(ownerSub, `mutation { apiKeyCreate(input: {name: "k", role: "developer"}) { secret } }`, nil).str("apiKeyCreate", "secret")
 	e.exec(ownerSub, `mutation { staffInvite(input: {email: "new@shop.example", roles: ["support"]}) { userErrors { code } } }`, nil)
 	if token == "" || key == "" {

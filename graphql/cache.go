@@ -141,7 +141,7 @@ func (c *responseCache) invalidate() {
 // details their permissions allow: never cached.
 func audience(ctx context.Context) (string, bool) {
 	switch authz.SubjectFrom(ctx).Kind {
-	case authz.Anonymous, authz.Customer:
+	case authz.KindAnonymous, authz.KindCustomer:
 		return "public", true
 	}
 	return "", false

@@ -130,7 +130,7 @@ func TestBudgetFitsRealDocuments(t *testing.T) {
 		if c := costOf(t, s, introspectionQuery, "", nil); c > s.opts.Limits.MaxCost/10 {
 			t.Errorf("introspection costs %d", c)
 		}
-		staff := authz.WithSubject(context.Background(), authz.Subject{Kind: authz.Staff, ID: "usr_1", Roles: []string{"developer"}})
+		staff := authz.WithSubject(context.Background(), authz.Subject{Kind: authz.KindStaff, ID: "usr_1", Roles: []string{"developer"}})
 		res := s.Exec(staff, Request{Query: introspectionQuery})
 		if len(res.Errors) > 0 || !strings.Contains(string(res.Data), `"queryType":{"name":"Query"}`) {
 			t.Fatalf("production %v: introspection: %v", production, mustJSONString(res.Errors))

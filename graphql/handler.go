@@ -22,8 +22,8 @@ import (
 	gqlerrors "github.com/graph-gophers/graphql-go/errors"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
-	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/reqid"
@@ -131,7 +131,7 @@ func New(svc resolver.Services, opts Options) (*Server, error) {
 		gqlgo.PanicHandler(panicHandler{log: opts.Logger}),
 		gqlgo.Tracer(rootTracer{}),
 		gqlgo.RestrictIntrospection(func(ctx context.Context) bool {
-			return !production || authz.SubjectFrom(ctx).Kind != authz.Anonymous
+			return !production || authz.SubjectFrom(ctx).Kind != authz.KindAnonymous
 		}),
 	)
 	if err != nil {
@@ -514,11 +514,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, calls []*call, ba
 // left out of cost by the caller.
 func (s *Server) charge(ctx context.Context, cost int) (bool, time.Duration) {
 	switch authz.SubjectFrom(ctx).Kind {
-	case authz.Anonymous, authz.Customer:
+	case authz.KindAnonymous, authz.KindCustomer:
 	default:
 		return true, 0
 	}
-	ip := customer.ClientFrom(ctx).IP
+	ip := account.ClientFrom(ctx).IP
 	if ip == "" {
 		return true, 0
 	}

@@ -97,7 +97,7 @@ func TestHandler(t *testing.T) {
 func TestIntrospectionForStaffInProduction(t *testing.T) {
 	t.Parallel()
 	prod := newServer(t, graphql.Options{Production: true})
-	ctx := authz.WithSubject(context.Background(), authz.Subject{Kind: authz.Staff, ID: "usr_1", Roles: []string{"developer"}})
+	ctx := authz.WithSubject(context.Background(), authz.Subject{Kind: authz.KindStaff, ID: "usr_1", Roles: []string{"developer"}})
 	res := prod.Exec(ctx, graphql.Request{Query: "{ __schema { queryType { name } } }"})
 	if !strings.Contains(string(res.Data), `"Query"`) {
 		t.Fatalf("staff introspection refused: %s %+v", res.Data, res.Errors)

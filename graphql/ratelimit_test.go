@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
-	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/graphql/resolver"
 )
@@ -49,7 +49,7 @@ func (e *limitedEnv) send(sub authz.Subject, ip, body string) (int, string, stri
 	e.t.Helper()
 	r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
 	r.Header.Set("Content-Type", "application/json")
-	ctx := customer.WithClient(authz.WithSubject(context.Background(), sub), customer.Client{IP: ip})
+	ctx := account.WithClient(authz.WithSubject(context.Background(), sub), account.Client{IP: ip})
 	w := httptest.NewRecorder()
 	e.srv.ServeHTTP(w, r.WithContext(ctx))
 	return w.Code, w.Header().Get("Retry-After"), w.Body.String()
@@ -68,8 +68,8 @@ func (e *limitedEnv) expect(sub authz.Subject, ip, body string, wantStatus int, 
 
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
-	guest, buyer := authz.AnonymousSubject(), authz.Subject{Kind: authz.Customer, ID: "cus_1"}
-	staff := authz.Subject{Kind: authz.Staff, ID: "usr_1", Roles: []string{"owner"}}
+	guest, buyer := authz.AnonymousSubject(), authz.Subject{Kind: authz.KindCustomer, ID: "cus_1"}
+	staff := authz.Subject{Kind: authz.KindStaff, ID: "usr_1", Roles: []string{"owner"}}
 	doc400 := fmt.Sprintf(`{"query":%q}`, aliases(400))
 
 	t.Run("a guest spends the bucket and waits for it", func(t *testing.T) {
@@ -135,7 +135,7 @@ func TestRateLimit(t *testing.T) {
 		e.expect(guest, "192.0.2.1", fmt.Sprintf(`{"query":%q}`, aliases(402)), 429, "3")
 		// Over GET too, where the document is parsed for its type anyway.
 		r := httptest.NewRequest(http.MethodGet, "/graphql?query="+url.QueryEscape(aliases(400)), nil)
-		ctx := customer.WithClient(authz.WithSubject(context.Background(), guest), customer.Client{IP: "192.0.2.1"})
+		ctx := account.WithClient(authz.WithSubject(context.Background(), guest), account.Client{IP: "192.0.2.1"})
 		w := httptest.NewRecorder()
 		e.srv.ServeHTTP(w, r.WithContext(ctx))
 		if w.Code != http.StatusOK {

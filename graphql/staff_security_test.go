@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
-	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
@@ -31,11 +31,11 @@ const (
 func secStaff(t *testing.T, e *accountsEnv, email string, roles ...string) (string, *client) {
 	t.Helper()
 	password := "passphrase of " + email
-	m, err := e.acc.CreateOwner(system(), customer.NewStaff{Email: email, Name: email, Password: password})
+	m, err := e.acc.CreateOwner(system(), account.NewStaff{Email: email, Name: email, Password: password})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.acc.UpdateStaff(system(), m.ID, customer.StaffUpdate{Roles: &roles}); err != nil {
+	if _, err := e.acc.UpdateStaff(system(), m.ID, account.StaffUpdate{Roles: &roles}); err != nil {
 		t.Fatalf("give %s %v: %v", email, roles, err)
 	}
 	c := e.browser()
@@ -205,7 +205,7 @@ func TestAPIKeysAnswerToTheirStaffMember(t *testing.T) {
 		// escaped the revocation (here: disabled behind the service's back).
 		_, dev2 := secStaff(t, e, "dirk@shop.example", authz.RoleDeveloper)
 		k3Secret := must(t, dev2.do(secKeyCreate, in("name", "late", "role", authz.RoleDeveloper))).str("apiKeyCreate", "secret")
-		if _, err := db.NewUpdate().Table("staff_members").Set("status = ?", customer.StaffDisabled).
+		if _, err := db.NewUpdate().Table("staff_members").Set("status = ?", account.StaffDisabled).
 			Where("email = ?", "dirk@shop.example").Exec(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -255,7 +255,7 @@ func TestEraseRedactsTheOutbox(t *testing.T) {
 		must(t, guest.do(registerOp, in("email", "yan@example.com", "password", "yan's long passphrase")))
 		must(t, guest.do(`mutation($input: CustomerEmailInput!) { customerRequestPasswordReset(input: $input) { userErrors { code } } }`,
 			in("email", "zoe.secret@example.com")))
-		resetToken := e.tokens.take(t, customer.TokenResetPassword, "zoe.secret@example.com")
+		resetToken := e.tokens.take(t, account.TokenResetPassword, "zoe.secret@example.com")
 		// The relay has sent everything so far...
 		if _, err := db.NewUpdate().Table("outbox_events").Set("sent_at = ?", time.Now().UTC()).Where("sent_at IS NULL").Exec(ctx); err != nil {
 			t.Fatal(err)
@@ -303,7 +303,7 @@ func TestEraseRedactsTheOutbox(t *testing.T) {
 				}
 			}
 			yan = yan || strings.Contains(text, "yan@example.com")
-			erased = erased || r.Subject == customer.SubjectCustomerErased
+			erased = erased || r.Subject == account.SubjectCustomerErased
 		}
 		if !yan || !erased {
 			t.Fatalf("another buyer's event was redacted (%v) or the erasure has no event (%v)", !yan, !erased)

@@ -71,7 +71,7 @@ func (a *textApp) exec(t *testing.T, as authz.Subject, query string, vars map[st
 	return a.GraphQL.Exec(authz.WithSubject(context.Background(), as), graphql.Request{Query: query, Variables: vars})
 }
 
-var textOwner = authz.Subject{Kind: authz.Staff, ID: "stf_textcheck", Roles: []string{authz.RoleOwner}}
+var textOwner = authz.Subject{Kind: authz.KindStaff, ID: "stf_textcheck", Roles: []string{authz.RoleOwner}}
 
 // TestControlCharactersRefused reproduces issue 7 item 5: a NUL byte in a
 // string argument reached bun and the database, which answered INTERNAL

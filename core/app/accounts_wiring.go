@@ -8,8 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
-	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/graphql"
@@ -20,7 +20,7 @@ type Accounts struct {
 	// Enforcer is the Casbin authorizer every service checks with.
 	Enforcer *authz.Enforcer
 	// Service holds buyers, staff, sessions and API keys.
-	Service *customer.Service
+	Service *account.Service
 }
 
 // AccountsOptions are what NewAccounts needs besides the database.
@@ -60,11 +60,11 @@ func NewAccounts(ctx context.Context, db *store.DB, opts AccountsOptions) (*Acco
 	// Single-use tokens leave through the accounts' events only: the
 	// notification dispatcher mails them, or in development logs the
 	// links no channel delivered.
-	copts := customer.Options{Logger: opts.Logger}
+	copts := account.Options{Logger: opts.Logger}
 	if opts.Outbox != nil {
 		copts.Outbox = opts.Outbox
 	}
-	return &Accounts{Enforcer: enf, Service: customer.NewService(db, enf, copts)}, nil
+	return &Accounts{Enforcer: enf, Service: account.NewService(db, enf, copts)}, nil
 }
 
 // Close stops the enforcer's reloads and its watcher.

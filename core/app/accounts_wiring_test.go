@@ -53,11 +53,11 @@ func policyChangeReachesEveryInstance(t *testing.T, quiet *slog.Logger, makeBuse
 		}
 		defer two.Close()
 
-		support := authz.WithSubject(ctx, authz.Subject{Kind: authz.Staff, ID: "stf_1", Roles: []string{authz.RoleSupport}})
+		support := authz.WithSubject(ctx, authz.Subject{Kind: authz.KindStaff, ID: "stf_1", Roles: []string{authz.RoleSupport}})
 		if err := two.Enforcer.Can(support, authz.Order, authz.Write); err != nil {
 			t.Fatal(err) // warms instance two's decision cache
 		}
-		owner := authz.WithSubject(ctx, authz.Subject{Kind: authz.Staff, ID: "stf_0", Roles: []string{authz.RoleOwner}})
+		owner := authz.WithSubject(ctx, authz.Subject{Kind: authz.KindStaff, ID: "stf_0", Roles: []string{authz.RoleOwner}})
 		perms := []authz.Permission{{Object: authz.Order, Action: authz.Read}}
 		if _, err := one.Enforcer.UpdateRole(owner, authz.RoleSupport, authz.RoleUpdate{Permissions: &perms}); err != nil {
 			t.Fatal(err)

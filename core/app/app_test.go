@@ -10,7 +10,7 @@ import (
 	"github.com/kassahq/kassa/core/testkit"
 )
 
-var owner = authz.Subject{Kind: authz.Staff, ID: "usr_owner", Roles: []string{"owner"}, Store: authz.DefaultStore}
+var owner = authz.Subject{Kind: authz.KindStaff, ID: "usr_owner", Roles: []string{"owner"}, Store: authz.DefaultStore}
 
 // TestPublicReadsCachedAndInvalidated checks the storefront's response
 // cache end to end: an anonymous catalog read is served again from the
@@ -30,7 +30,7 @@ func TestPublicReadsCachedAndInvalidated(t *testing.T) {
 		t.Fatalf("second identical anonymous read was not a cache hit (hits %v -> %v)", before, got)
 	}
 	// Signed-in buyers see the public catalog too and share the answers.
-	buyer := authz.Subject{Kind: authz.Customer, ID: "cus_1", Roles: []string{"customer"}, Store: authz.DefaultStore}
+	buyer := authz.Subject{Kind: authz.KindCustomer, ID: "cus_1", Roles: []string{"customer"}, Store: authz.DefaultStore}
 	ta.Exec(buyer, list, nil)
 	if got := counter(t, ta, "kassa_graphql_cache_hits_total"); got != before+2 {
 		t.Fatalf("a buyer's catalog read was not served from the cache")

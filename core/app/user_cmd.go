@@ -11,8 +11,8 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
-	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/kit/errs"
 )
 
@@ -68,9 +68,9 @@ func runUser(ctx context.Context, args []string, io IO) error {
 
 // CreateOwner creates an owner as the command line's system subject and
 // turns validation problems into one readable error.
-func CreateOwner(ctx context.Context, svc *customer.Service, email, name, password string) (*customer.StaffMember, error) {
+func CreateOwner(ctx context.Context, svc *account.Service, email, name, password string) (*account.StaffMember, error) {
 	ctx = authz.WithSubject(ctx, authz.SystemSubject("cli"))
-	m, err := svc.CreateOwner(ctx, customer.NewStaff{Email: email, Name: name, Password: password})
+	m, err := svc.CreateOwner(ctx, account.NewStaff{Email: email, Name: name, Password: password})
 	if err != nil {
 		if all := errs.All(err); len(all) > 0 {
 			msgs := make([]string, len(all))

@@ -8,18 +8,19 @@ import (
 // SubjectKind says what kind of caller a subject is.
 type SubjectKind string
 
-// The kinds of subject.
+// The kinds of subject. They carry a Kind prefix so that the objects
+// (Customer, Staff, APIKey) keep the singular names every object has.
 const (
-	// Anonymous is a caller nobody signed in as (a guest buyer).
-	Anonymous SubjectKind = "anonymous"
-	// Customer is a signed-in buyer.
-	Customer SubjectKind = "customer"
-	// Staff is a signed-in member of the shop's staff.
-	Staff SubjectKind = "staff"
-	// APIKey is an integration calling with an API key.
-	APIKey SubjectKind = "apikey"
-	// System is the platform acting on its own behalf.
-	System SubjectKind = "system"
+	// KindAnonymous is a caller nobody signed in as (a guest buyer).
+	KindAnonymous SubjectKind = "anonymous"
+	// KindCustomer is a signed-in buyer.
+	KindCustomer SubjectKind = "customer"
+	// KindStaff is a signed-in member of the shop's staff.
+	KindStaff SubjectKind = "staff"
+	// KindAPIKey is an integration calling with an API key.
+	KindAPIKey SubjectKind = "apikey"
+	// KindSystem is the platform acting on its own behalf.
+	KindSystem SubjectKind = "system"
 )
 
 // DefaultStore is the domain of a single-store installation.
@@ -42,18 +43,18 @@ type Subject struct {
 
 // AnonymousSubject is the caller nobody signed in as.
 func AnonymousSubject() Subject {
-	return Subject{Kind: Anonymous, Roles: []string{RoleAnonymous}, Store: DefaultStore}
+	return Subject{Kind: KindAnonymous, Roles: []string{RoleAnonymous}, Store: DefaultStore}
 }
 
 // SystemSubject is background work acting on the platform's own behalf
 // (the outbox relay, reconciliation, event consumers, the CLI). It is
 // explicit so logs and timelines say who acted. Every check passes for it.
 func SystemSubject(component string) Subject {
-	return Subject{Kind: System, ID: "system:" + component, Roles: []string{"system"}, Store: DefaultStore}
+	return Subject{Kind: KindSystem, ID: "system:" + component, Roles: []string{"system"}, Store: DefaultStore}
 }
 
 // IsSystem reports whether s is a system subject.
-func (s Subject) IsSystem() bool { return s.Kind == System }
+func (s Subject) IsSystem() bool { return s.Kind == KindSystem }
 
 // HasRole reports whether s holds role.
 func (s Subject) HasRole(role string) bool {
@@ -136,15 +137,14 @@ const (
 	Product    Object = "product"
 	Collection Object = "collection"
 	Inventory  Object = "inventory"
-	// Customers are buyer accounts, their addresses, groups and tags
-	// (plural: Customer names the subject kind).
-	Customers Object = "customer"
-	// StaffMembers are staff accounts and invitations.
-	StaffMembers Object = "staff"
+	// Customer is buyer accounts, their addresses, groups and tags.
+	Customer Object = "customer"
+	// Staff is staff accounts and invitations.
+	Staff Object = "staff"
 	// Role is a role and its permissions.
 	Role Object = "role"
-	// APIKeys are integration keys.
-	APIKeys Object = "apikey"
+	// APIKey is integration keys.
+	APIKey Object = "apikey"
 	// Order, Payment, Refund, Promotion and Return belong to checkout and
 	// after-sales.
 	Order     Object = "order"
@@ -162,6 +162,6 @@ const (
 
 // Objects lists every declared object in a stable order.
 func Objects() []Object {
-	return []Object{Product, Collection, Inventory, Customers, StaffMembers, Role, APIKeys,
+	return []Object{Product, Collection, Inventory, Customer, Staff, Role, APIKey,
 		Order, Payment, Refund, Promotion, Return, Plugin, Report, Settings}
 }

@@ -57,23 +57,23 @@ func TestEnforcerDefaultPolicy(t *testing.T) {
 			{"guest reads products", authz.WithSubject(context.Background(), authz.AnonymousSubject()), authz.Product, authz.Read, ""},
 			{"guest writes products", authz.WithSubject(context.Background(), authz.AnonymousSubject()), authz.Product, authz.Write, "UNAUTHENTICATED"},
 			{"no subject is a guest", context.Background(), authz.Order, authz.Read, "UNAUTHENTICATED"},
-			{"guest registers", context.Background(), authz.Customers, authz.Register, ""},
-			{"buyer writes products", as(authz.Customer, "cus_1", "customer"), authz.Product, authz.Write, "FORBIDDEN"},
-			{"buyer reads own orders", as(authz.Customer, "cus_1", "customer"), authz.Order, authz.Own(authz.Read), ""},
-			{"buyer reads all orders", as(authz.Customer, "cus_1", "customer"), authz.Order, authz.Read, "FORBIDDEN"},
-			{"owner does anything", as(authz.Staff, "stf_1", "owner"), authz.Settings, authz.Write, ""},
-			{"owner uses future objects", as(authz.Staff, "stf_1", "owner"), "shipping", "dispatch", ""},
-			{"manager writes products", as(authz.Staff, "stf_2", "manager"), authz.Product, authz.Write, ""},
-			{"manager reads roles", as(authz.Staff, "stf_2", "manager"), authz.Role, authz.Read, ""},
-			{"manager writes roles", as(authz.Staff, "stf_2", "manager"), authz.Role, authz.Write, "FORBIDDEN"},
-			{"fulfillment refunds", as(authz.Staff, "stf_3", "fulfillment"), authz.Refund, authz.Write, "FORBIDDEN"},
-			{"finance refunds", as(authz.Staff, "stf_4", "finance"), authz.Refund, authz.Write, ""},
-			{"two roles add up", as(authz.Staff, "stf_5", "fulfillment", "finance"), authz.Refund, authz.Write, ""},
-			{"developer keys", as(authz.APIKey, "key_1", "developer"), authz.APIKeys, authz.Write, ""},
-			{"no roles", as(authz.Staff, "stf_6"), authz.Product, authz.Read, "FORBIDDEN"},
-			{"unknown role", as(authz.Staff, "stf_6", "nope"), authz.Product, authz.Read, "FORBIDDEN"},
+			{"guest registers", context.Background(), authz.Customer, authz.Register, ""},
+			{"buyer writes products", as(authz.KindCustomer, "cus_1", "customer"), authz.Product, authz.Write, "FORBIDDEN"},
+			{"buyer reads own orders", as(authz.KindCustomer, "cus_1", "customer"), authz.Order, authz.Own(authz.Read), ""},
+			{"buyer reads all orders", as(authz.KindCustomer, "cus_1", "customer"), authz.Order, authz.Read, "FORBIDDEN"},
+			{"owner does anything", as(authz.KindStaff, "stf_1", "owner"), authz.Settings, authz.Write, ""},
+			{"owner uses future objects", as(authz.KindStaff, "stf_1", "owner"), "shipping", "dispatch", ""},
+			{"manager writes products", as(authz.KindStaff, "stf_2", "manager"), authz.Product, authz.Write, ""},
+			{"manager reads roles", as(authz.KindStaff, "stf_2", "manager"), authz.Role, authz.Read, ""},
+			{"manager writes roles", as(authz.KindStaff, "stf_2", "manager"), authz.Role, authz.Write, "FORBIDDEN"},
+			{"fulfillment refunds", as(authz.KindStaff, "stf_3", "fulfillment"), authz.Refund, authz.Write, "FORBIDDEN"},
+			{"finance refunds", as(authz.KindStaff, "stf_4", "finance"), authz.Refund, authz.Write, ""},
+			{"two roles add up", as(authz.KindStaff, "stf_5", "fulfillment", "finance"), authz.Refund, authz.Write, ""},
+			{"developer keys", as(authz.KindAPIKey, "key_1", "developer"), authz.APIKey, authz.Write, ""},
+			{"no roles", as(authz.KindStaff, "stf_6"), authz.Product, authz.Read, "FORBIDDEN"},
+			{"unknown role", as(authz.KindStaff, "stf_6", "nope"), authz.Product, authz.Read, "FORBIDDEN"},
 			{"system", authz.WithSubject(context.Background(), authz.SystemSubject("test")), authz.Settings, authz.Write, ""},
-			{"other store", authz.WithSubject(context.Background(), authz.Subject{Kind: authz.Staff, ID: "stf_1", Roles: []string{"owner"}, Store: "other"}), authz.Product, authz.Read, "FORBIDDEN"},
+			{"other store", authz.WithSubject(context.Background(), authz.Subject{Kind: authz.KindStaff, ID: "stf_1", Roles: []string{"owner"}, Store: "other"}), authz.Product, authz.Read, "FORBIDDEN"},
 		}
 		for _, c := range cases {
 			if got := code(e.Can(c.ctx, c.obj, c.act)); got != c.want {
@@ -87,7 +87,7 @@ func TestCanOwn(t *testing.T) {
 	t.Parallel()
 	db := storetest.NewSQLite(t)
 	e := newEnforcer(t, db, nil)
-	buyer := as(authz.Customer, "cus_1", "customer")
+	buyer := as(authz.KindCustomer, "cus_1", "customer")
 	cases := []struct {
 		name  string
 		ctx   context.Context
@@ -99,11 +99,11 @@ func TestCanOwn(t *testing.T) {
 		{"buyer, no owner", buyer, "", "FORBIDDEN"},
 		{"guest", context.Background(), "cus_1", "UNAUTHENTICATED"},
 		{"guest claiming an empty owner", context.Background(), "", "UNAUTHENTICATED"},
-		{"support reads any", as(authz.Staff, "stf_1", "support"), "cus_2", ""},
-		{"developer reads none", as(authz.Staff, "stf_2", "developer"), "cus_2", "FORBIDDEN"},
+		{"support reads any", as(authz.KindStaff, "stf_1", "support"), "cus_2", ""},
+		{"developer reads none", as(authz.KindStaff, "stf_2", "developer"), "cus_2", "FORBIDDEN"},
 	}
 	for _, c := range cases {
-		if got := code(authz.CanOwn(c.ctx, e, authz.Customers, authz.Read, c.owner)); got != c.want {
+		if got := code(authz.CanOwn(c.ctx, e, authz.Customer, authz.Read, c.owner)); got != c.want {
 			t.Errorf("%s: CanOwn = %q, want %q", c.name, got, c.want)
 		}
 	}
@@ -114,10 +114,10 @@ func TestCanOwn(t *testing.T) {
 		t.Errorf("MayOwn(buyer, payment read) = %q", got)
 	}
 	// A staff member reaches their own profile with staff read:own.
-	if got := code(authz.CanOwn(as(authz.Staff, "stf_9", "fulfillment"), e, authz.StaffMembers, authz.Write, "stf_9")); got != "" {
+	if got := code(authz.CanOwn(as(authz.KindStaff, "stf_9", "fulfillment"), e, authz.Staff, authz.Write, "stf_9")); got != "" {
 		t.Errorf("staff own profile = %q", got)
 	}
-	if got := code(authz.CanOwn(as(authz.Staff, "stf_9", "fulfillment"), e, authz.StaffMembers, authz.Write, "stf_8")); got != "FORBIDDEN" {
+	if got := code(authz.CanOwn(as(authz.KindStaff, "stf_9", "fulfillment"), e, authz.Staff, authz.Write, "stf_8")); got != "FORBIDDEN" {
 		t.Errorf("staff other profile = %q", got)
 	}
 }
@@ -127,7 +127,7 @@ func TestSeedIsIdempotentAndRespectsRemovals(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		e := newEnforcer(t, db, nil)
-		owner := as(authz.Staff, "stf_1", "owner")
+		owner := as(authz.KindStaff, "stf_1", "owner")
 		// The owner takes product:write away from the manager.
 		info, err := e.Role(owner, "manager")
 		if err != nil {
@@ -164,8 +164,8 @@ func TestRoleAdministration(t *testing.T) {
 	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		e := newEnforcer(t, db, nil)
-		owner := as(authz.Staff, "stf_1", "owner")
-		manager := as(authz.Staff, "stf_2", "manager")
+		owner := as(authz.KindStaff, "stf_1", "owner")
+		manager := as(authz.KindStaff, "stf_2", "manager")
 
 		if _, err := e.Roles(manager); err != nil {
 			t.Fatalf("manager lists roles: %v", err)
@@ -224,7 +224,7 @@ func TestRoleAdministration(t *testing.T) {
 		if _, err := e.UpdateRole(owner, "developer", authz.RoleUpdate{Permissions: &devPerms}); err != nil {
 			t.Fatal(err)
 		}
-		developer := as(authz.APIKey, "key_1", "developer")
+		developer := as(authz.KindAPIKey, "key_1", "developer")
 		if _, err := e.CreateRole(developer, authz.RoleInput{Name: "payer", Permissions: []authz.Permission{{Object: authz.Payment, Action: authz.Write}}}); code(err) != "PERMISSION_NOT_HELD" && !isCode(err, "PERMISSION_NOT_HELD") {
 			t.Errorf("escalation through role: %v", err)
 		}
@@ -263,13 +263,13 @@ func TestWatcherReloadsOtherInstances(t *testing.T) {
 		}
 		one := newEnforcer(t, db, w1)
 		two := newEnforcer(t, db, w2)
-		support := as(authz.Staff, "stf_1", "support")
+		support := as(authz.KindStaff, "stf_1", "support")
 		// Warm the decision cache of instance two.
 		if err := two.Can(support, authz.Order, authz.Write); err != nil {
 			t.Fatal(err)
 		}
 		perms := []authz.Permission{{Object: authz.Order, Action: authz.Read}}
-		if _, err := one.UpdateRole(as(authz.Staff, "stf_0", "owner"), "support", authz.RoleUpdate{Permissions: &perms}); err != nil {
+		if _, err := one.UpdateRole(as(authz.KindStaff, "stf_0", "owner"), "support", authz.RoleUpdate{Permissions: &perms}); err != nil {
 			t.Fatal(err)
 		}
 		if got := code(two.Can(support, authz.Order, authz.Write)); got != "FORBIDDEN" {

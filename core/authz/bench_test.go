@@ -26,11 +26,11 @@ var requestChecks = []struct {
 	checks []Permission
 }{
 	{AnonymousSubject(), []Permission{{Product, Read}, {Collection, Read}}},
-	{Subject{Kind: Customer, ID: "cus_1", Roles: []string{RoleCustomer}, Store: DefaultStore},
-		[]Permission{{Customers, Read}, {Customers, Own(Read)}, {Order, Own(Read)}}},
-	{Subject{Kind: Staff, ID: "stf_1", Roles: []string{RoleSupport}, Store: DefaultStore},
-		[]Permission{{Customers, Read}, {Order, Read}, {Product, Write}}},
-	{Subject{Kind: Staff, ID: "stf_2", Roles: []string{RoleOwner}, Store: DefaultStore},
+	{Subject{Kind: KindCustomer, ID: "cus_1", Roles: []string{RoleCustomer}, Store: DefaultStore},
+		[]Permission{{Customer, Read}, {Customer, Own(Read)}, {Order, Own(Read)}}},
+	{Subject{Kind: KindStaff, ID: "stf_1", Roles: []string{RoleSupport}, Store: DefaultStore},
+		[]Permission{{Customer, Read}, {Order, Read}, {Product, Write}}},
+	{Subject{Kind: KindStaff, ID: "stf_2", Roles: []string{RoleOwner}, Store: DefaultStore},
 		[]Permission{{Role, Write}, {Settings, Write}}},
 }
 

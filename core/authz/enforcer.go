@@ -172,7 +172,7 @@ func (e *Enforcer) reloadAfterCommit(ctx context.Context) {
 // system subject is always allowed.
 func (e *Enforcer) Can(ctx context.Context, obj Object, act Action) error {
 	s := SubjectFrom(ctx)
-	if s.Kind == System {
+	if s.Kind == KindSystem {
 		return nil
 	}
 	ok, err := e.allowed(s.Roles, s.Store, obj, act)
@@ -209,7 +209,7 @@ func (e *Enforcer) allowed(roles []string, storeID string, obj Object, act Actio
 // Denied returns the error for s being refused act on obj:
 // UNAUTHENTICATED for an anonymous caller, FORBIDDEN otherwise.
 func Denied(s Subject, obj Object, act Action) error {
-	if s.Kind == Anonymous || s.Kind == "" {
+	if s.Kind == KindAnonymous || s.Kind == "" {
 		return errs.Unauthenticated(fmt.Sprintf("sign in to %s %s", Base(act), obj))
 	}
 	return errs.Forbidden("FORBIDDEN", fmt.Sprintf("not allowed to %s %s", act, obj))
@@ -230,7 +230,7 @@ func CanOwn(ctx context.Context, a Authorizer, obj Object, act Action, ownerID s
 		return nil
 	}
 	s := SubjectFrom(ctx)
-	if ownerID != "" && s.ID == ownerID && (s.Kind == Customer || s.Kind == Staff) {
+	if ownerID != "" && s.ID == ownerID && (s.Kind == KindCustomer || s.Kind == KindStaff) {
 		if a.Can(ctx, obj, Own(base)) == nil {
 			return nil
 		}

@@ -70,21 +70,21 @@ func ParsePermission(s string) (Permission, error) {
 // actions lists the actions each object supports. A role can only be given
 // permissions from this catalog.
 var actions = map[Object][]Action{
-	Product:      {Read, Write},
-	Collection:   {Read, Write},
-	Inventory:    {Read, Write},
-	Customers:    {Read, Write, Erase, Register, Own(Read), Own(Write), Own(Erase)},
-	StaffMembers: {Read, Write, Own(Read), Own(Write)},
-	Role:         {Read, Write},
-	APIKeys:      {Read, Write},
-	Order:        {Read, Write, Own(Read)},
-	Payment:      {Read, Write},
-	Refund:       {Read, Write},
-	Promotion:    {Read, Write},
-	Return:       {Read, Write, Own(Read), Own(Write)},
-	Plugin:       {Read, Write},
-	Report:       {Read},
-	Settings:     {Read, Write},
+	Product:    {Read, Write},
+	Collection: {Read, Write},
+	Inventory:  {Read, Write},
+	Customer:   {Read, Write, Erase, Register, Own(Read), Own(Write), Own(Erase)},
+	Staff:      {Read, Write, Own(Read), Own(Write)},
+	Role:       {Read, Write},
+	APIKey:     {Read, Write},
+	Order:      {Read, Write, Own(Read)},
+	Payment:    {Read, Write},
+	Refund:     {Read, Write},
+	Promotion:  {Read, Write},
+	Return:     {Read, Write, Own(Read), Own(Write)},
+	Plugin:     {Read, Write},
+	Report:     {Read},
+	Settings:   {Read, Write},
 }
 
 // Actions returns the actions obj supports.
@@ -122,7 +122,7 @@ var (
 	rw        = []Action{Read, Write}
 	r         = []Action{Read}
 	ownRW     = []Action{Own(Read), Own(Write)}
-	staffSelf = perms(StaffMembers, ownRW...)
+	staffSelf = perms(Staff, ownRW...)
 	catalogR  = join(perms(Product, r...), perms(Collection, r...))
 )
 
@@ -135,24 +135,24 @@ func DefaultPolicy() map[string][]Permission {
 		RoleOwner: {{Wildcard, Wildcard}},
 		RoleManager: join(staffSelf,
 			perms(Product, rw...), perms(Collection, rw...), perms(Inventory, rw...),
-			perms(Customers, rw...), perms(Order, rw...), perms(Payment, r...),
+			perms(Customer, rw...), perms(Order, rw...), perms(Payment, r...),
 			perms(Refund, rw...), perms(Promotion, rw...), perms(Return, rw...),
 			perms(Report, r...), perms(Settings, r...), perms(Plugin, r...),
-			perms(StaffMembers, r...), perms(Role, r...)),
+			perms(Staff, r...), perms(Role, r...)),
 		RoleFulfillment: join(staffSelf, catalogR,
-			perms(Inventory, rw...), perms(Order, rw...), perms(Customers, r...), perms(Return, rw...)),
+			perms(Inventory, rw...), perms(Order, rw...), perms(Customer, r...), perms(Return, rw...)),
 		RoleSupport: join(staffSelf, catalogR, perms(Inventory, r...),
-			perms(Customers, rw...), perms(Order, rw...), perms(Payment, r...), perms(Refund, r...),
+			perms(Customer, rw...), perms(Order, rw...), perms(Payment, r...), perms(Refund, r...),
 			perms(Promotion, r...), perms(Return, rw...)),
 		RoleFinance: join(staffSelf, catalogR,
-			perms(Customers, r...), perms(Order, r...), perms(Payment, rw...), perms(Refund, rw...),
+			perms(Customer, r...), perms(Order, r...), perms(Payment, rw...), perms(Refund, rw...),
 			perms(Promotion, r...), perms(Return, r...), perms(Report, r...)),
 		RoleDeveloper: join(staffSelf, catalogR, perms(Inventory, r...),
-			perms(Order, r...), perms(Plugin, rw...), perms(APIKeys, rw...), perms(Settings, r...),
+			perms(Order, r...), perms(Plugin, rw...), perms(APIKey, rw...), perms(Settings, r...),
 			perms(Report, r...), perms(Role, r...)),
 		RoleCustomer: join(catalogR,
-			perms(Customers, Own(Read), Own(Write), Own(Erase)),
+			perms(Customer, Own(Read), Own(Write), Own(Erase)),
 			perms(Order, Own(Read)), perms(Return, ownRW...)),
-		RoleAnonymous: join(catalogR, perms(Customers, Register)),
+		RoleAnonymous: join(catalogR, perms(Customer, Register)),
 	}
 }

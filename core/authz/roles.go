@@ -344,7 +344,7 @@ func (e *Enforcer) ValidateStaffRoles(ctx context.Context, field string, roles [
 // canGrant passes when the caller holds every permission of role.
 func (e *Enforcer) canGrant(ctx context.Context, role string) error {
 	s := SubjectFrom(ctx)
-	if s.Kind == System {
+	if s.Kind == KindSystem {
 		return nil
 	}
 	for _, p := range e.RolePermissions(role, s.Store) {

@@ -40,17 +40,17 @@ func need(obj authz.Object, act authz.Action) authz.Permission {
 // in step.
 var dataAccess = []DataAccess{
 	{Kind: KindPayment, Carries: "orders, buyers' names and addresses, and the shop's payments (its settings decide where money goes)",
-		Needs: []authz.Permission{need(authz.Order, authz.Read), need(authz.Customers, authz.Read), need(authz.Payment, authz.Write)}},
+		Needs: []authz.Permission{need(authz.Order, authz.Read), need(authz.Customer, authz.Read), need(authz.Payment, authz.Write)}},
 	{Kind: KindInvoice, Carries: "orders and buyers' names, addresses and tax ids",
-		Needs: []authz.Permission{need(authz.Order, authz.Read), need(authz.Customers, authz.Read)}},
+		Needs: []authz.Permission{need(authz.Order, authz.Read), need(authz.Customer, authz.Read)}},
 	// Account messages hold sign-in links (password resets, invitations)
 	// of buyers and staff: whoever controls the channel can use them.
 	{Kind: KindNotify, Capability: notify.CapPersonal, Carries: "buyers' and staff members' email addresses, names and sign-in links",
-		Needs: []authz.Permission{need(authz.Customers, authz.Read), need(authz.Customers, authz.Write), need(authz.StaffMembers, authz.Read), need(authz.StaffMembers, authz.Write)}},
+		Needs: []authz.Permission{need(authz.Customer, authz.Read), need(authz.Customer, authz.Write), need(authz.Staff, authz.Read), need(authz.Staff, authz.Write)}},
 	// The objects of every event type notify.Dispatcher forwards.
 	{Kind: KindNotify, Capability: notify.CapMerchantEvents, Carries: "the shop's event feed: customers, staff, API keys, catalog, orders, payments, refunds, returns and invoices",
 		Needs: []authz.Permission{
-			need(authz.Customers, authz.Read), need(authz.StaffMembers, authz.Read), need(authz.APIKeys, authz.Read),
+			need(authz.Customer, authz.Read), need(authz.Staff, authz.Read), need(authz.APIKey, authz.Read),
 			need(authz.Product, authz.Read), need(authz.Collection, authz.Read), need(authz.Inventory, authz.Read),
 			need(authz.Order, authz.Read), need(authz.Payment, authz.Read), need(authz.Refund, authz.Read), need(authz.Return, authz.Read),
 		}},

@@ -29,7 +29,7 @@ func (defaultRoles) Can(ctx context.Context, obj authz.Object, act authz.Action)
 }
 
 func as(role string) context.Context {
-	return authz.WithSubject(context.Background(), authz.Subject{Kind: authz.Staff, ID: "stf_" + role, Roles: []string{role}})
+	return authz.WithSubject(context.Background(), authz.Subject{Kind: authz.KindStaff, ID: "stf_" + role, Roles: []string{role}})
 }
 
 // TestDataAccessByRole pins who may point which plugin somewhere, with

@@ -59,9 +59,9 @@ func (r roles) Can(ctx context.Context, obj authz.Object, act authz.Action) erro
 var (
 	t0       = time.Date(2026, 5, 1, 9, 30, 0, 123456000, time.UTC)
 	system   = authz.SystemSubject("test")
-	finance  = authz.Subject{Kind: authz.Staff, ID: "stf_finance", Roles: []string{"finance"}}
-	clerk    = authz.Subject{Kind: authz.Staff, ID: "stf_clerk", Roles: []string{"fulfillment"}}
-	customer = authz.Subject{Kind: authz.Customer, ID: "cus_1", Roles: []string{authz.RoleCustomer}}
+	finance  = authz.Subject{Kind: authz.KindStaff, ID: "stf_finance", Roles: []string{"finance"}}
+	clerk    = authz.Subject{Kind: authz.KindStaff, ID: "stf_clerk", Roles: []string{"fulfillment"}}
+	customer = authz.Subject{Kind: authz.KindCustomer, ID: "cus_1", Roles: []string{authz.RoleCustomer}}
 )
 
 type fixture struct {
@@ -131,7 +131,7 @@ func subjectFor(r transition.Rule[status]) authz.Subject {
 	switch {
 	case r.By.Object != "":
 		return finance
-	case len(r.By.Kinds) > 0 && r.By.Kinds[0] == authz.Staff:
+	case len(r.By.Kinds) > 0 && r.By.Kinds[0] == authz.KindStaff:
 		return clerk
 	}
 	return system

@@ -60,10 +60,10 @@ var (
 	// System is satisfied only by the platform's own background work
 	// (verified gateway notifications, the deadline closer, the
 	// reconciler).
-	System = Kinds(authz.System)
+	System = Kinds(authz.KindSystem)
 	// Buyer is satisfied by a signed-in or guest buyer. Whether the
 	// record is the buyer's own is for the service to check.
-	Buyer = Kinds(authz.Customer, authz.Anonymous)
+	Buyer = Kinds(authz.KindCustomer, authz.KindAnonymous)
 )
 
 // String renders w for tables: "order:write", "system", "order:write

@@ -32,8 +32,8 @@ const (
 // widgets is the machine under test: one move per kind of Who.
 var widgets = transition.New[status]("widget.status").
 	Allow(statusNew, statusPaid, transition.System, transition.ReasonOptional, "kassa.widget.paid").
-	Allow(statusNew, statusCancelled, transition.Kinds(authz.Staff, authz.System), transition.ReasonRequired, "kassa.widget.cancelled").
-	Allow(statusPaid, statusShipped, transition.Kinds(authz.Staff), transition.ReasonOptional, "kassa.widget.shipped").
+	Allow(statusNew, statusCancelled, transition.Kinds(authz.KindStaff, authz.KindSystem), transition.ReasonRequired, "kassa.widget.cancelled").
+	Allow(statusPaid, statusShipped, transition.Kinds(authz.KindStaff), transition.ReasonOptional, "kassa.widget.shipped").
 	Allow(statusPaid, statusRefunded, transition.Permission(widget, refundAction), transition.ReasonRequired, "kassa.widget.refunded")
 
 func TestCheck(t *testing.T) {
@@ -106,7 +106,7 @@ func TestMarkdown(t *testing.T) {
 	if diff := cmp.Diff(want, widgets.Markdown()); diff != "" {
 		t.Fatalf("Markdown (-want +got):\n%s", diff)
 	}
-	both := transition.New[status]("x.y").Allow("A", "B", transition.Who{Object: widget, Action: authz.Write, Kinds: []authz.SubjectKind{authz.Staff}}, transition.ReasonOptional, "kassa.x.b")
+	both := transition.New[status]("x.y").Allow("A", "B", transition.Who{Object: widget, Action: authz.Write, Kinds: []authz.SubjectKind{authz.KindStaff}}, transition.ReasonOptional, "kassa.x.b")
 	if got := both.Markdown(); !strings.Contains(got, "| A | B | widget:write (staff) | optional |") {
 		t.Fatalf("Markdown of a permission limited to a kind:\n%s", got)
 	}

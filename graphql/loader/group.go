@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-
-	"github.com/graph-gophers/dataloader/v7"
 )
 
 // Group is a dataloader that batches by siblings instead of by time.
@@ -16,14 +14,14 @@ import (
 // find their value already there (or wait for that one call). Keys nobody
 // announced are fetched on demand, together with whatever is still wanted.
 //
-// Why not dataloader.NewBatchedLoader: it collects keys for a time window
-// (16 ms by default) before fetching. graph-gophers/graphql-go resolves a
-// list with at most MaxParallelism goroutines, so only that many children
-// reach the loader per window: the number of queries then grows with the
-// page size, and every level of nesting adds the window to the latency.
+// Why not graph-gophers/dataloader's batched loader: it collects keys for
+// a time window (16 ms by default) before fetching. graph-gophers/graphql-go
+// resolves a list with at most MaxParallelism goroutines, so only that many
+// children reach the loader per window: the number of queries then grows
+// with the page size, and every level of nesting adds the window to the
+// latency (see docs/adr/0003-sibling-batched-loaders.md).
 // Group needs no timer, adds no latency, and issues one call per level
-// whatever the page size. It implements dataloader.Interface, so resolvers
-// can take either.
+// whatever the page size.
 //
 // A Group lives for one request; it caches every value it fetched.
 type Group[K comparable, V any] struct {
@@ -42,8 +40,6 @@ type batch[K comparable, V any] struct {
 	vals map[K]V
 	err  error
 }
-
-var _ dataloader.Interface[string, int] = (*Group[string, int])(nil)
 
 // NewGroup returns a Group that fetches with fetch. fetch gets every key it
 // must answer at once and returns the values it found; a key it leaves
@@ -108,61 +104,4 @@ func (g *Group[K, V]) run(ctx context.Context, b *batch[K, V], keys []K) {
 		}
 	}()
 	b.vals, b.err = g.fetch(ctx, keys)
-}
-
-// Load implements dataloader.Interface: it announces k and returns a thunk
-// that gets it.
-func (g *Group[K, V]) Load(ctx context.Context, k K) dataloader.Thunk[V] {
-	g.Want(k)
-	return func() (V, error) { return g.Get(ctx, k) }
-}
-
-// LoadMany implements dataloader.Interface: the keys are fetched together.
-func (g *Group[K, V]) LoadMany(ctx context.Context, keys []K) dataloader.ThunkMany[V] {
-	g.Want(keys...)
-	return func() ([]V, []error) {
-		vals := make([]V, len(keys))
-		var errs []error
-		for i, k := range keys {
-			v, err := g.Get(ctx, k)
-			vals[i] = v
-			if err != nil {
-				if errs == nil {
-					errs = make([]error, len(keys))
-				}
-				errs[i] = err
-			}
-		}
-		return vals, errs
-	}
-}
-
-// Clear forgets the value of k, so the next Get fetches it again.
-func (g *Group[K, V]) Clear(_ context.Context, k K) dataloader.Interface[K, V] {
-	g.mu.Lock()
-	delete(g.entries, k)
-	g.mu.Unlock()
-	return g
-}
-
-// ClearAll forgets every value.
-func (g *Group[K, V]) ClearAll() dataloader.Interface[K, V] {
-	g.mu.Lock()
-	g.entries = make(map[K]*batch[K, V], 32)
-	g.pending = g.pending[:0]
-	g.mu.Unlock()
-	return g
-}
-
-// Prime sets the value of k unless it is known already, e.g. with the
-// object a mutation just returned.
-func (g *Group[K, V]) Prime(_ context.Context, k K, v V) dataloader.Interface[K, V] {
-	g.mu.Lock()
-	if e := g.entries[k]; e == nil {
-		done := make(chan struct{})
-		close(done)
-		g.entries[k] = &batch[K, V]{done: done, vals: map[K]V{k: v}}
-	}
-	g.mu.Unlock()
-	return g
 }

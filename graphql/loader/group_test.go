@@ -101,37 +101,6 @@ func TestGroupErrorsAndPanics(t *testing.T) {
 	if _, err := p.Get(ctx, "x"); err == nil {
 		t.Fatal("a panicking fetch gave no error")
 	}
-	// Clear lets a key be fetched again.
-	calls := 0
-	c := loader.NewGroup(func(_ context.Context, keys []string) (map[string]int, error) {
-		calls++
-		return map[string]int{keys[0]: calls}, nil
-	})
-	c.Get(ctx, "k") //nolint:errcheck // value checked below
-	c.Clear(ctx, "k")
-	if v, _ := c.Get(ctx, "k"); v != 2 {
-		t.Fatalf("after Clear = %d, want a second fetch", v)
-	}
-}
-
-func TestGroupImplementsDataloaderInterface(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	rec := &recorder{}
-	g := loader.NewGroup(rec.fetch)
-	g.Prime(ctx, 5, "primed")
-	many := g.LoadMany(ctx, []int{1, 2, 5})
-	one := g.Load(ctx, 3)
-	vals, errs := many()
-	if !slices.Equal(vals, []string{"v1", "v2", "primed"}) || errs != nil {
-		t.Fatalf("LoadMany = %v, %v", vals, errs)
-	}
-	if v, err := one(); v != "v3" || err != nil {
-		t.Fatalf("Load = %q, %v", v, err)
-	}
-	if rec.calls.Load() != 1 || !slices.Equal(rec.batches[0], []int{1, 2, 3}) {
-		t.Fatalf("batches = %v, want one with 1, 2, 3", rec.batches)
-	}
 }
 
 func TestGroupHonoursCancellation(t *testing.T) {

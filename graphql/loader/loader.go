@@ -20,8 +20,8 @@ package loader
 import (
 	"context"
 
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/catalog"
-	"github.com/kassahq/kassa/core/customer"
 )
 
 // Services are the core services the loaders read from.
@@ -29,7 +29,7 @@ type Services struct {
 	Catalog *catalog.Service
 	// Customers are the accounts; nil leaves the customer loaders nil
 	// (resolvers then make their own, see graphql/resolver).
-	Customers *customer.Service
+	Customers *account.Service
 }
 
 // Loaders is one request's set of dataloaders.
@@ -46,12 +46,12 @@ type Loaders struct {
 
 	// Addresses loads a buyer's address book, oldest first, by customer
 	// id. Default addresses are looked up in it, not loaded one by one.
-	Addresses *Group[string, []*customer.Address]
+	Addresses *Group[string, []*account.Address]
 	// CustomerTags loads a buyer's tags, sorted, by customer id.
 	CustomerTags *Group[string, []string]
 	// CustomerGroups loads the groups a buyer belongs to, by name, by
 	// customer id.
-	CustomerGroups *Group[string, []*customer.Group]
+	CustomerGroups *Group[string, []*account.Group]
 	// GroupSizes loads how many buyers a group has, by group id.
 	GroupSizes *Group[string, int]
 }

@@ -3,7 +3,7 @@ package loader_test
 import (
 	"testing"
 
-	"github.com/kassahq/kassa/core/customer"
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/graphql/loader"
 )
 
@@ -15,7 +15,7 @@ func TestCustomerLoadersNeedTheAccounts(t *testing.T) {
 	}
 	l.WantCustomers("cus_1") // does nothing, does not panic
 
-	l = loader.New(loader.Services{Customers: &customer.Service{}})
+	l = loader.New(loader.Services{Customers: &account.Service{}})
 	if l.Addresses == nil || l.CustomerTags == nil || l.CustomerGroups == nil {
 		t.Fatal("customer loaders missing with Services.Customers")
 	}

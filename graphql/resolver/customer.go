@@ -7,8 +7,8 @@ import (
 
 	gql "github.com/graph-gophers/graphql-go"
 
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
-	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/kit/page"
 	"github.com/kassahq/kassa/graphql/loader"
 )
@@ -19,42 +19,42 @@ import (
 var public = Permission{}
 
 // customerOperations lists the buyer operations with the permission each
-// needs (customer.Service enforces them). An action ending in ":own" means
+// needs (account.Service enforces them). An action ending in ":own" means
 // "the plain action on anyone's record, or this one on one's own". The
 // fields Customer.note, Customer.tags and Customer.groups need customer
 // read.
 var customerOperations = map[string]Permission{
 	"Query.me":             public,
-	"Query.customer":       {authz.Customers, authz.Own(authz.Read)},
-	"Query.customers":      {authz.Customers, authz.Read},
-	"Query.customerGroups": {authz.Customers, authz.Read},
-	"Query.customerGroup":  {authz.Customers, authz.Read},
+	"Query.customer":       {authz.Customer, authz.Own(authz.Read)},
+	"Query.customers":      {authz.Customer, authz.Read},
+	"Query.customerGroups": {authz.Customer, authz.Read},
+	"Query.customerGroup":  {authz.Customer, authz.Read},
 
-	"Mutation.customerRegister":                 {authz.Customers, authz.Register},
+	"Mutation.customerRegister":                 {authz.Customer, authz.Register},
 	"Mutation.customerVerifyEmail":              public,
 	"Mutation.customerRequestEmailVerification": public,
 	"Mutation.customerLogin":                    public,
 	"Mutation.customerRequestPasswordReset":     public,
 	"Mutation.customerResetPassword":            public,
 	"Mutation.logout":                           public,
-	"Mutation.customerUpdate":                   {authz.Customers, authz.Own(authz.Write)},
-	"Mutation.customerChangePassword":           {authz.Customers, authz.Own(authz.Write)},
-	"Mutation.customerAddressCreate":            {authz.Customers, authz.Own(authz.Write)},
-	"Mutation.customerAddressUpdate":            {authz.Customers, authz.Own(authz.Write)},
-	"Mutation.customerAddressDelete":            {authz.Customers, authz.Own(authz.Write)},
-	"Mutation.customerDataExport":               {authz.Customers, authz.Own(authz.Read)},
-	"Mutation.customerErase":                    {authz.Customers, authz.Own(authz.Erase)},
-	"Mutation.customerTagsAdd":                  {authz.Customers, authz.Write},
-	"Mutation.customerTagsRemove":               {authz.Customers, authz.Write},
-	"Mutation.customerGroupCreate":              {authz.Customers, authz.Write},
-	"Mutation.customerGroupUpdate":              {authz.Customers, authz.Write},
-	"Mutation.customerGroupDelete":              {authz.Customers, authz.Write},
-	"Mutation.customerGroupAddCustomers":        {authz.Customers, authz.Write},
-	"Mutation.customerGroupRemoveCustomers":     {authz.Customers, authz.Write},
+	"Mutation.customerUpdate":                   {authz.Customer, authz.Own(authz.Write)},
+	"Mutation.customerChangePassword":           {authz.Customer, authz.Own(authz.Write)},
+	"Mutation.customerAddressCreate":            {authz.Customer, authz.Own(authz.Write)},
+	"Mutation.customerAddressUpdate":            {authz.Customer, authz.Own(authz.Write)},
+	"Mutation.customerAddressDelete":            {authz.Customer, authz.Own(authz.Write)},
+	"Mutation.customerDataExport":               {authz.Customer, authz.Own(authz.Read)},
+	"Mutation.customerErase":                    {authz.Customer, authz.Own(authz.Erase)},
+	"Mutation.customerTagsAdd":                  {authz.Customer, authz.Write},
+	"Mutation.customerTagsRemove":               {authz.Customer, authz.Write},
+	"Mutation.customerGroupCreate":              {authz.Customer, authz.Write},
+	"Mutation.customerGroupUpdate":              {authz.Customer, authz.Write},
+	"Mutation.customerGroupDelete":              {authz.Customer, authz.Write},
+	"Mutation.customerGroupAddCustomers":        {authz.Customer, authz.Write},
+	"Mutation.customerGroupRemoveCustomers":     {authz.Customer, authz.Write},
 }
 
 // customerRoot resolves the buyers' queries and mutations.
-type customerRoot struct{ svc *customer.Service }
+type customerRoot struct{ svc *account.Service }
 
 // loaders returns the request's loaders for a query's page of buyers.
 // Without customer loaders in ctx (a server built without
@@ -91,7 +91,7 @@ func SessionTransportFrom(ctx context.Context) (SessionTransport, bool) {
 	return t, ok
 }
 
-func setSession(ctx context.Context, s *customer.NewSession) {
+func setSession(ctx context.Context, s *account.NewSession) {
 	if t, ok := SessionTransportFrom(ctx); ok {
 		t.SetSession(s.Token, s.Session.ExpiresAt)
 	}
@@ -117,7 +117,7 @@ func str(s *string) string {
 	return *s
 }
 
-func kindOf(s *string) customer.Kind { return customer.Kind(strings.ToLower(str(s))) }
+func kindOf(s *string) account.Kind { return account.Kind(strings.ToLower(str(s))) }
 
 // Me resolves Query.me.
 func (r *customerRoot) Me(ctx context.Context) (*customerResolver, error) {
@@ -152,7 +152,7 @@ func (r *customerRoot) Customers(ctx context.Context, args struct {
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.svc.List(ctx, customer.CustomerFilter{Query: str(args.Query), Tag: str(args.Tag), GroupID: idStr(args.GroupID)}, req)
+	p, err := r.svc.List(ctx, account.CustomerFilter{Query: str(args.Query), Tag: str(args.Tag), GroupID: idStr(args.GroupID)}, req)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +173,7 @@ func (r *customerRoot) CustomerGroups(ctx context.Context, args struct {
 		return nil, err
 	}
 	l := loader.From(ctx)
-	return newConn(p, func(g *customer.Group) *groupResolver {
+	return newConn(p, func(g *account.Group) *groupResolver {
 		l.WantGroups(g.ID)
 		gr := newGroup(r.svc, g)
 		gr.l = l
@@ -207,7 +207,7 @@ func (r *customerRoot) CustomerRegister(ctx context.Context, args struct {
 	}
 }) (*requestPayload, error) {
 	in := args.Input
-	err := r.svc.Register(ctx, customer.Registration{Email: in.Email, Password: in.Password, FirstName: str(in.FirstName),
+	err := r.svc.Register(ctx, account.Registration{Email: in.Email, Password: in.Password, FirstName: str(in.FirstName),
 		LastName: str(in.LastName), Kind: kindOf(&in.Kind), CompanyName: str(in.CompanyName), TaxID: str(in.TaxID),
 		AcceptsMarketing: in.AcceptsMarketing})
 	ue, err := userErrors(err)
@@ -220,7 +220,7 @@ func (r *customerRoot) CustomerVerifyEmail(ctx context.Context, args struct{ Inp
 	return r.customerPayload(c, err)
 }
 
-func (r *customerRoot) customerPayload(c *customer.Customer, err error) (*customerPayload, error) {
+func (r *customerRoot) customerPayload(c *account.Customer, err error) (*customerPayload, error) {
 	ue, err := userErrors(err)
 	if err != nil || ue != nil {
 		return &customerPayload{userErrors: ue}, err
@@ -295,7 +295,7 @@ func (r *customerRoot) CustomerUpdate(ctx context.Context, args struct {
 	}
 }) (*customerPayload, error) {
 	in := args.Input
-	up := customer.ProfileUpdate{FirstName: in.FirstName, LastName: in.LastName, Phone: in.Phone, CompanyName: in.CompanyName,
+	up := account.ProfileUpdate{FirstName: in.FirstName, LastName: in.LastName, Phone: in.Phone, CompanyName: in.CompanyName,
 		TaxID: in.TaxID, AcceptsMarketing: in.AcceptsMarketing, Note: in.Note}
 	if in.Kind != nil {
 		k := kindOf(in.Kind)
@@ -329,13 +329,13 @@ type addressInput struct {
 	Phone       *string
 }
 
-func (in addressInput) toService() customer.AddressInput {
-	return customer.AddressInput{FirstName: str(in.FirstName), LastName: str(in.LastName), Company: str(in.Company),
+func (in addressInput) toService() account.AddressInput {
+	return account.AddressInput{FirstName: str(in.FirstName), LastName: str(in.LastName), Company: str(in.Company),
 		Line1: in.Line1, Line2: str(in.Line2), City: in.City, Province: str(in.Province), PostalCode: str(in.PostalCode),
 		CountryCode: in.CountryCode, Phone: str(in.Phone)}
 }
 
-func (r *customerRoot) addressPayload(a *customer.Address, c *customer.Customer, err error) (*addressPayload, error) {
+func (r *customerRoot) addressPayload(a *account.Address, c *account.Customer, err error) (*addressPayload, error) {
 	ue, err := userErrors(err)
 	if err != nil || ue != nil {
 		return &addressPayload{userErrors: ue}, err
@@ -354,7 +354,7 @@ func (r *customerRoot) CustomerAddressCreate(ctx context.Context, args struct {
 }) (*addressPayload, error) {
 	in := args.Input
 	a, c, err := r.svc.CreateAddress(ctx, idStr(in.CustomerID), in.Address.toService(),
-		customer.Defaults{Shipping: in.DefaultShipping, Billing: in.DefaultBilling})
+		account.Defaults{Shipping: in.DefaultShipping, Billing: in.DefaultBilling})
 	return r.addressPayload(a, c, err)
 }
 
@@ -368,12 +368,12 @@ func (r *customerRoot) CustomerAddressUpdate(ctx context.Context, args struct {
 	}
 }) (*addressPayload, error) {
 	in := args.Input
-	var ai *customer.AddressInput
+	var ai *account.AddressInput
 	if in.Address != nil {
 		v := in.Address.toService()
 		ai = &v
 	}
-	a, c, err := r.svc.UpdateAddress(ctx, string(in.ID), ai, customer.Defaults{Shipping: in.DefaultShipping, Billing: in.DefaultBilling})
+	a, c, err := r.svc.UpdateAddress(ctx, string(in.ID), ai, account.Defaults{Shipping: in.DefaultShipping, Billing: in.DefaultBilling})
 	return r.addressPayload(a, c, err)
 }
 
@@ -433,7 +433,7 @@ func (r *customerRoot) CustomerTagsRemove(ctx context.Context, args struct{ Inpu
 	return r.customerPayload(c, err)
 }
 
-func (r *customerRoot) groupPayload(g *customer.Group, err error) (*groupPayload, error) {
+func (r *customerRoot) groupPayload(g *account.Group, err error) (*groupPayload, error) {
 	ue, err := userErrors(err)
 	if err != nil || ue != nil {
 		return &groupPayload{userErrors: ue}, err
@@ -448,7 +448,7 @@ func (r *customerRoot) CustomerGroupCreate(ctx context.Context, args struct {
 		Description *string
 	}
 }) (*groupPayload, error) {
-	g, err := r.svc.CreateGroup(ctx, customer.GroupInput{Name: &args.Input.Name, Description: args.Input.Description})
+	g, err := r.svc.CreateGroup(ctx, account.GroupInput{Name: &args.Input.Name, Description: args.Input.Description})
 	return r.groupPayload(g, err)
 }
 
@@ -460,7 +460,7 @@ func (r *customerRoot) CustomerGroupUpdate(ctx context.Context, args struct {
 		Description *string
 	}
 }) (*groupPayload, error) {
-	g, err := r.svc.UpdateGroup(ctx, string(args.Input.ID), customer.GroupInput{Name: args.Input.Name, Description: args.Input.Description})
+	g, err := r.svc.UpdateGroup(ctx, string(args.Input.ID), account.GroupInput{Name: args.Input.Name, Description: args.Input.Description})
 	return r.groupPayload(g, err)
 }
 

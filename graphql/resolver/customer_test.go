@@ -8,10 +8,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/kassahq/kassa/core/account"
+	"github.com/kassahq/kassa/core/account/accounttest"
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/catalog/catalogtest"
-	"github.com/kassahq/kassa/core/customer"
-	"github.com/kassahq/kassa/core/customer/customertest"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
 	"github.com/kassahq/kassa/graphql"
@@ -22,7 +22,7 @@ import (
 // newAccountsServer returns a GraphQL server over acc and a catalog on db.
 // With perRequest it makes loaders per request as the application does;
 // without, the resolvers make their own.
-func newAccountsServer(t testing.TB, db *store.DB, acc *customer.Service, perRequest bool) *graphql.Server {
+func newAccountsServer(t testing.TB, db *store.DB, acc *account.Service, perRequest bool) *graphql.Server {
 	t.Helper()
 	cat := catalogtest.NewService(db)
 	var opts graphql.Options
@@ -49,7 +49,7 @@ const customerListQuery = `query($first: Int) { customers(first: $first) { edges
 } } } }`
 
 // wantNode is what customerListQuery must answer for b.
-func wantNode(b customertest.Seeded) map[string]any {
+func wantNode(b accounttest.Seeded) map[string]any {
 	addrs := []any{}
 	var ship, bill any
 	for _, a := range b.Addresses {
@@ -79,11 +79,11 @@ func wantNode(b customertest.Seeded) map[string]any {
 // loaders and with the ones the resolvers make when there are none.
 func TestCustomerListQueryCountIsFixed(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		acc := customertest.NewService(t, db)
-		buyers := customertest.SeedBuyers(t, acc, 25)
+		acc := accounttest.NewService(t, db)
+		buyers := accounttest.SeedBuyers(t, acc, 25)
 		counter := &queryCounter{}
 		db.AddQueryHook(counter)
-		staff := customertest.Staff(authz.RoleSupport)
+		staff := accounttest.Staff(authz.RoleSupport)
 		for _, perRequest := range []bool{true, false} {
 			t.Run(fmt.Sprint("perRequest=", perRequest), func(t *testing.T) {
 				srv := newAccountsServer(t, db, acc, perRequest)
@@ -123,8 +123,8 @@ func TestCustomerListQueryCountIsFixed(t *testing.T) {
 // nothing.
 func TestCustomerFieldsKeepTheirPermissions(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		acc := customertest.NewService(t, db)
-		buyers := customertest.SeedBuyers(t, acc, 3)
+		acc := accounttest.NewService(t, db)
+		buyers := accounttest.SeedBuyers(t, acc, 3)
 		ana, ben := buyers[2], buyers[1] // with two addresses and one
 		srv := newAccountsServer(t, db, acc, true)
 		const book = `addresses { city } defaultShippingAddress { city } defaultBillingAddress { city }`
@@ -138,46 +138,46 @@ func TestCustomerFieldsKeepTheirPermissions(t *testing.T) {
 		}{
 			{
 				name:  "a buyer reads their own address book",
-				ctx:   customertest.Buyer(ana.ID),
+				ctx:   accounttest.Buyer(ana.ID),
 				query: `{ me { ` + book + ` } }`,
 				want:  `{"me": {"addresses": [{"city": "City 2-0"}, {"city": "City 2-1"}], "defaultShippingAddress": {"city": "City 2-1"}, "defaultBillingAddress": {"city": "City 2-0"}}}`,
 			},
 			{
 				name:  "a buyer reads themselves by id",
-				ctx:   customertest.Buyer(ana.ID),
+				ctx:   accounttest.Buyer(ana.ID),
 				query: `query($id: ID!) { customer(id: $id) { ` + book + ` } }`,
 				vars:  map[string]any{"id": ana.ID},
 				want:  `{"customer": {"addresses": [{"city": "City 2-0"}, {"city": "City 2-1"}], "defaultShippingAddress": {"city": "City 2-1"}, "defaultBillingAddress": {"city": "City 2-0"}}}`,
 			},
 			{
 				name:  "another buyer does not exist for a buyer",
-				ctx:   customertest.Buyer(ana.ID),
+				ctx:   accounttest.Buyer(ana.ID),
 				query: `query($id: ID!) { customer(id: $id) { ` + book + ` } }`,
 				vars:  map[string]any{"id": ben.ID},
 				want:  `{"customer": null}`,
 			},
 			{
 				name:  "tags and groups are staff only",
-				ctx:   customertest.Buyer(ana.ID),
+				ctx:   accounttest.Buyer(ana.ID),
 				query: `{ me { email tags groups { name } } }`,
 				want:  `{"me": {"email": "buyer02@example.com", "tags": null, "groups": null}}`,
 				codes: []string{"FORBIDDEN", "FORBIDDEN"},
 			},
 			{
 				name:  "buyers cannot list buyers",
-				ctx:   customertest.Buyer(ana.ID),
+				ctx:   accounttest.Buyer(ana.ID),
 				query: `{ customers(first: 5) { nodes { ` + book + ` } } }`,
 				codes: []string{"FORBIDDEN"},
 			},
 			{
 				name:  "staff without customer read cannot list buyers",
-				ctx:   customertest.Staff(authz.RoleDeveloper),
+				ctx:   accounttest.Staff(authz.RoleDeveloper),
 				query: `{ customers(first: 5) { nodes { ` + book + ` } } }`,
 				codes: []string{"FORBIDDEN"},
 			},
 			{
 				name:  "staff with customer read see every buyer's book, tags and groups",
-				ctx:   customertest.Staff(authz.RoleSupport),
+				ctx:   accounttest.Staff(authz.RoleSupport),
 				query: `{ customers(first: 2) { nodes { ` + book + ` tags groups { name } } } }`,
 				want: `{"customers": {"nodes": [
 					{"addresses": [{"city": "City 2-0"}, {"city": "City 2-1"}], "defaultShippingAddress": {"city": "City 2-1"}, "defaultBillingAddress": {"city": "City 2-0"}, "tags": ["all", "tier-2"], "groups": [{"name": "Even"}]},
@@ -206,12 +206,12 @@ func TestCustomerFieldsKeepTheirPermissions(t *testing.T) {
 // left it, not as an earlier payload loaded it.
 func TestCustomerPayloadsShowTheirOwnMutation(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		acc := customertest.NewService(t, db)
-		ben := customertest.SeedBuyers(t, acc, 2)[1] // one address
+		acc := accounttest.NewService(t, db)
+		ben := accounttest.SeedBuyers(t, acc, 2)[1] // one address
 		srv := newAccountsServer(t, db, acc, true)
 		const create = `customerAddressCreate(input: {customerId: $id, address: {line1: "New", city: $city, countryCode: "DE"}}) {
 			customer { addresses { city } } userErrors { code } }`
-		r := run(t, srv, customertest.Staff(authz.RoleSupport), `mutation($id: ID!, $city: String!, $city2: String!) {
+		r := run(t, srv, accounttest.Staff(authz.RoleSupport), `mutation($id: ID!, $city: String!, $city2: String!) {
 			a: `+create+` b: `+strings.ReplaceAll(create, "$city", "$city2")+` }`,
 			map[string]any{"id": ben.ID, "city": "Bonn", "city2": "Kiel"})
 		want := `{"a": {"customer": {"addresses": [{"city": "City 1-0"}, {"city": "Bonn"}]}, "userErrors": []},
@@ -226,12 +226,12 @@ func TestCustomerPayloadsShowTheirOwnMutation(t *testing.T) {
 // groups, and of the groups under each buyer, are one query for the page.
 func TestGroupListQueryCountIsFixed(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		acc := customertest.NewService(t, db)
-		customertest.SeedBuyers(t, acc, 6) // groups Even (3) and Triple (2)
+		acc := accounttest.NewService(t, db)
+		accounttest.SeedBuyers(t, acc, 6) // groups Even (3) and Triple (2)
 		counter := &queryCounter{}
 		db.AddQueryHook(counter)
 		srv := newAccountsServer(t, db, acc, true)
-		staff := customertest.Staff(authz.RoleSupport)
+		staff := accounttest.Staff(authz.RoleSupport)
 		count := func(query string) (int64, result) {
 			counter.n.Store(0)
 			r := run(t, srv, staff, query, nil)
@@ -246,7 +246,7 @@ func TestGroupListQueryCountIsFixed(t *testing.T) {
 			t.Fatalf("member counts wrong: %s", r.raw)
 		}
 		for i := 0; i < 5; i++ {
-			if _, err := acc.CreateGroup(customertest.System(), customer.GroupInput{Name: func(s string) *string { return &s }(fmt.Sprintf("Extra %d", i))}); err != nil {
+			if _, err := acc.CreateGroup(accounttest.System(), account.GroupInput{Name: func(s string) *string { return &s }(fmt.Sprintf("Extra %d", i))}); err != nil {
 				t.Fatal(err)
 			}
 		}

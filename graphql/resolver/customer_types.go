@@ -8,7 +8,7 @@ import (
 
 	gql "github.com/graph-gophers/graphql-go"
 
-	"github.com/kassahq/kassa/core/customer"
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/kit/page"
 	"github.com/kassahq/kassa/graphql/loader"
 )
@@ -50,8 +50,8 @@ func (e *edge[R]) Node() R        { return e.node }
 // customerResolver resolves Customer. Its address book, tags and groups
 // come from l, the loaders it shares with the other buyers of its page.
 type customerResolver struct {
-	c   *customer.Customer
-	svc *customer.Service
+	c   *account.Customer
+	svc *account.Service
 	l   *loader.Loaders
 }
 
@@ -59,7 +59,7 @@ type customerResolver struct {
 // payload) with loaders of its own: mutations of one document run one
 // after another, and a payload must not show what an earlier payload
 // cached before this mutation changed it.
-func newCustomer(svc *customer.Service, c *customer.Customer) *customerResolver {
+func newCustomer(svc *account.Service, c *account.Customer) *customerResolver {
 	if c == nil {
 		return nil
 	}
@@ -67,20 +67,20 @@ func newCustomer(svc *customer.Service, c *customer.Customer) *customerResolver 
 }
 
 // customerLoaders returns a fresh set of loaders over the accounts.
-func customerLoaders(svc *customer.Service) *loader.Loaders {
+func customerLoaders(svc *account.Service) *loader.Loaders {
 	return loader.New(loader.Services{Customers: svc})
 }
 
 // newCustomerConn resolves a page of buyers sharing l, and announces them
 // to it: the address books, tags and groups of the whole page are one
 // query each.
-func newCustomerConn(svc *customer.Service, l *loader.Loaders, p page.Page[*customer.Customer]) *conn[*customerResolver] {
+func newCustomerConn(svc *account.Service, l *loader.Loaders, p page.Page[*account.Customer]) *conn[*customerResolver] {
 	ids := make([]string, len(p.Items))
 	for i, c := range p.Items {
 		ids[i] = c.ID
 	}
 	l.WantCustomers(ids...)
-	return newConn(p, func(c *customer.Customer) *customerResolver { return &customerResolver{c: c, svc: svc, l: l} })
+	return newConn(p, func(c *account.Customer) *customerResolver { return &customerResolver{c: c, svc: svc, l: l} })
 }
 
 func (r *customerResolver) ID() gql.ID             { return gql.ID(r.c.ID) }
@@ -175,9 +175,9 @@ func (r *customerResolver) Groups(ctx context.Context) (*[]*groupResolver, error
 }
 
 // addressResolver resolves CustomerAddress.
-type addressResolver struct{ a *customer.Address }
+type addressResolver struct{ a *account.Address }
 
-func newAddress(a *customer.Address) *addressResolver {
+func newAddress(a *account.Address) *addressResolver {
 	if a == nil {
 		return nil
 	}
@@ -198,14 +198,14 @@ func (r *addressResolver) Phone() string       { return r.a.Phone }
 
 // groupResolver resolves CustomerGroup.
 type groupResolver struct {
-	g   *customer.Group
-	svc *customer.Service
+	g   *account.Group
+	svc *account.Service
 	// l batches customerCount over a list of groups; nil counts one by
 	// one.
 	l *loader.Loaders
 }
 
-func newGroup(svc *customer.Service, g *customer.Group) *groupResolver {
+func newGroup(svc *account.Service, g *account.Group) *groupResolver {
 	if g == nil {
 		return nil
 	}
@@ -228,7 +228,7 @@ func (r *groupResolver) CustomerCount(ctx context.Context) (int32, error) {
 
 // sessionInfo resolves SessionInfo.
 type sessionInfo struct {
-	s         *customer.NewSession
+	s         *account.NewSession
 	showToken bool
 }
 
@@ -296,7 +296,7 @@ type exportPayload struct {
 func (p *exportPayload) Data() *JSON              { return p.data }
 func (p *exportPayload) UserErrors() []*userError { return p.userErrors }
 
-func exportJSON(e *customer.DataExport) (*JSON, error) {
+func exportJSON(e *account.DataExport) (*JSON, error) {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return nil, fmt.Errorf("encode data export: %w", err)

@@ -51,7 +51,7 @@ func TestPluginSettingsAttack(t *testing.T) {
 		}
 		t.Cleanup(az.Close)
 		staff := func(role string) context.Context {
-			return authz.WithSubject(ctx, authz.Subject{Kind: authz.Staff, ID: "stf_" + role, Roles: []string{role}})
+			return authz.WithSubject(ctx, authz.Subject{Kind: authz.KindStaff, ID: "stf_" + role, Roles: []string{role}})
 		}
 		// Both servers share the plugin directory, like restarts of one shop.
 		pluginDir, dataDir := filepath.Join(t.TempDir(), "plugins"), t.TempDir()

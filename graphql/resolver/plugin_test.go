@@ -22,7 +22,7 @@ import (
 type pluginStaffOnly struct{}
 
 func (pluginStaffOnly) Can(ctx context.Context, _ authz.Object, _ authz.Action) error {
-	if s := authz.SubjectFrom(ctx); s.Kind == authz.Staff || s.IsSystem() {
+	if s := authz.SubjectFrom(ctx); s.Kind == authz.KindStaff || s.IsSystem() {
 		return nil
 	}
 	return errs.Forbidden("FORBIDDEN", "not allowed")
@@ -51,7 +51,7 @@ func TestPluginGraphQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = svc.Close(context.Background()) })
-	staff := authz.WithSubject(context.Background(), authz.Subject{Kind: authz.Staff, ID: "stf_1", Roles: []string{"developer"}})
+	staff := authz.WithSubject(context.Background(), authz.Subject{Kind: authz.KindStaff, ID: "stf_1", Roles: []string{"developer"}})
 	if _, err := svc.Install(authz.WithSubject(context.Background(), authz.SystemSubject("test")), bin, plugin.InstallOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestPluginGraphQL(t *testing.T) {
 	}
 
 	// Without the plugin permission: top-level FORBIDDEN, nothing changes.
-	buyer := authz.WithSubject(context.Background(), authz.Subject{Kind: authz.Customer, ID: "cus_1", Roles: []string{"customer"}})
+	buyer := authz.WithSubject(context.Background(), authz.Subject{Kind: authz.KindCustomer, ID: "cus_1", Roles: []string{"customer"}})
 	for _, q := range []string{
 		`{ plugins { id } }`,
 		`mutation { pluginEnable(input: {id: "payment.hosttest"}) { userErrors { code } } }`,

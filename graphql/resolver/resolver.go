@@ -7,9 +7,9 @@
 package resolver
 
 import (
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/catalog"
-	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/plugin"
 )
 
@@ -17,7 +17,7 @@ import (
 type Services struct {
 	Catalog *catalog.Service
 	// Accounts are buyers, staff, sessions and API keys.
-	Accounts *customer.Service
+	Accounts *account.Service
 	// Access is the permission system: roles and their permissions.
 	Access *authz.Enforcer
 	// Plugins is the plugin host: catalog, settings, health.

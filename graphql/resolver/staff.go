@@ -7,48 +7,48 @@ import (
 
 	gql "github.com/graph-gophers/graphql-go"
 
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
-	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/page"
 )
 
 // staffOperations lists the staff and API key operations with the
-// permission each needs (customer.Service enforces them).
+// permission each needs (account.Service enforces them).
 var staffOperations = map[string]Permission{
 	"Query.viewer":           public,
-	"Query.staffMembers":     {authz.StaffMembers, authz.Read},
-	"Query.staffMember":      {authz.StaffMembers, authz.Own(authz.Read)},
-	"Query.staffInvitations": {authz.StaffMembers, authz.Read},
-	"Query.apiKeys":          {authz.APIKeys, authz.Read},
+	"Query.staffMembers":     {authz.Staff, authz.Read},
+	"Query.staffMember":      {authz.Staff, authz.Own(authz.Read)},
+	"Query.staffInvitations": {authz.Staff, authz.Read},
+	"Query.apiKeys":          {authz.APIKey, authz.Read},
 
 	"Mutation.staffLogin":                public,
 	"Mutation.staffSetupOwner":           public,
-	"Mutation.staffInvite":               {authz.StaffMembers, authz.Write},
-	"Mutation.staffInvitationRevoke":     {authz.StaffMembers, authz.Write},
+	"Mutation.staffInvite":               {authz.Staff, authz.Write},
+	"Mutation.staffInvitationRevoke":     {authz.Staff, authz.Write},
 	"Mutation.staffAcceptInvitation":     public,
-	"Mutation.staffUpdate":               {authz.StaffMembers, authz.Own(authz.Write)},
-	"Mutation.staffDisable":              {authz.StaffMembers, authz.Write},
-	"Mutation.staffEnable":               {authz.StaffMembers, authz.Write},
-	"Mutation.staffChangePassword":       {authz.StaffMembers, authz.Own(authz.Write)},
+	"Mutation.staffUpdate":               {authz.Staff, authz.Own(authz.Write)},
+	"Mutation.staffDisable":              {authz.Staff, authz.Write},
+	"Mutation.staffEnable":               {authz.Staff, authz.Write},
+	"Mutation.staffChangePassword":       {authz.Staff, authz.Own(authz.Write)},
 	"Mutation.staffRequestPasswordReset": public,
 	"Mutation.staffResetPassword":        public,
-	"Mutation.apiKeyCreate":              {authz.APIKeys, authz.Write},
-	"Mutation.apiKeyRevoke":              {authz.APIKeys, authz.Write},
+	"Mutation.apiKeyCreate":              {authz.APIKey, authz.Write},
+	"Mutation.apiKeyRevoke":              {authz.APIKey, authz.Write},
 }
 
 // staffRoot resolves the staff's queries and mutations.
 type staffRoot struct {
-	svc    *customer.Service
+	svc    *account.Service
 	access *authz.Enforcer
 }
 
 func isNotFound(err error) bool { return errors.Is(err, errs.ErrNotFound) }
 
 // staffResolver resolves StaffMember.
-type staffResolver struct{ m *customer.StaffMember }
+type staffResolver struct{ m *account.StaffMember }
 
-func newStaff(m *customer.StaffMember) *staffResolver {
+func newStaff(m *account.StaffMember) *staffResolver {
 	if m == nil {
 		return nil
 	}
@@ -76,7 +76,7 @@ func (r *staffResolver) LastLoginAt() *catalogTime {
 }
 
 // invitationResolver resolves StaffInvitation.
-type invitationResolver struct{ inv *customer.Invitation }
+type invitationResolver struct{ inv *account.Invitation }
 
 func (r *invitationResolver) ID() gql.ID             { return gql.ID(r.inv.ID) }
 func (r *invitationResolver) Email() string          { return r.inv.Email }
@@ -86,7 +86,7 @@ func (r *invitationResolver) ExpiresAt() catalogTime { return catalogTime{r.inv.
 func (r *invitationResolver) CreatedAt() catalogTime { return catalogTime{r.inv.CreatedAt} }
 
 // apiKeyResolver resolves ApiKey.
-type apiKeyResolver struct{ k *customer.APIKey }
+type apiKeyResolver struct{ k *account.APIKey }
 
 func (r *apiKeyResolver) ID() gql.ID             { return gql.ID(r.k.ID) }
 func (r *apiKeyResolver) Name() string           { return r.k.Name }
@@ -119,7 +119,7 @@ type viewerResolver struct {
 }
 
 func (r *viewerResolver) Kind() string {
-	if r.s.Kind == authz.APIKey {
+	if r.s.Kind == authz.KindAPIKey {
 		return "API_KEY"
 	}
 	return strings.ToUpper(string(r.s.Kind))
@@ -142,7 +142,7 @@ func (r *viewerResolver) Roles() []string {
 
 func (r *viewerResolver) Permissions() []string {
 	var ps []authz.Permission
-	if r.s.Kind == authz.System {
+	if r.s.Kind == authz.KindSystem {
 		ps = authz.AllPermissions()
 	} else if r.root.access != nil {
 		ps = r.root.access.EffectivePermissions(r.s.Roles, r.s.Store)
@@ -163,7 +163,7 @@ func (r *viewerResolver) Customer(ctx context.Context) (*customerResolver, error
 }
 
 func (r *viewerResolver) StaffMember(ctx context.Context) (*staffResolver, error) {
-	if r.s.Kind != authz.Staff {
+	if r.s.Kind != authz.KindStaff {
 		return nil, nil
 	}
 	m, err := r.root.svc.StaffMember(ctx, r.s.ID)
@@ -280,12 +280,12 @@ func (r *staffRoot) APIKeys(ctx context.Context, args struct {
 	if err != nil {
 		return nil, err
 	}
-	return newConn(p, func(k *customer.APIKey) *apiKeyResolver { return &apiKeyResolver{k} }), nil
+	return newConn(p, func(k *account.APIKey) *apiKeyResolver { return &apiKeyResolver{k} }), nil
 }
 
 // ---- mutations ----
 
-func staffLogin(ctx context.Context, m *customer.StaffMember, sess *customer.NewSession, err error, returnToken bool) (*staffLoginPayload, error) {
+func staffLogin(ctx context.Context, m *account.StaffMember, sess *account.NewSession, err error, returnToken bool) (*staffLoginPayload, error) {
 	ue, err := userErrors(err)
 	if err != nil || ue != nil {
 		return &staffLoginPayload{userErrors: ue}, err
@@ -311,7 +311,7 @@ func (r *staffRoot) StaffSetupOwner(ctx context.Context, args struct {
 	}
 }) (*staffLoginPayload, error) {
 	in := args.Input
-	m, sess, err := r.svc.SetupOwner(ctx, in.Token, customer.NewStaff{Email: in.Email, Name: str(in.Name), Password: in.Password})
+	m, sess, err := r.svc.SetupOwner(ctx, in.Token, account.NewStaff{Email: in.Email, Name: str(in.Name), Password: in.Password})
 	return staffLogin(ctx, m, sess, err, in.ReturnToken)
 }
 
@@ -327,7 +327,7 @@ func (r *staffRoot) StaffInvite(ctx context.Context, args struct {
 	return invitationPayload(inv, err)
 }
 
-func invitationPayload(inv *customer.Invitation, err error) (*invitePayload, error) {
+func invitationPayload(inv *account.Invitation, err error) (*invitePayload, error) {
 	ue, err := userErrors(err)
 	if err != nil || ue != nil {
 		return &invitePayload{userErrors: ue}, err
@@ -355,7 +355,7 @@ func (r *staffRoot) StaffAcceptInvitation(ctx context.Context, args struct {
 	return staffLogin(ctx, m, sess, err, in.ReturnToken)
 }
 
-func staffMemberPayload(m *customer.StaffMember, err error) (*staffPayload, error) {
+func staffMemberPayload(m *account.StaffMember, err error) (*staffPayload, error) {
 	ue, err := userErrors(err)
 	if err != nil || ue != nil {
 		return &staffPayload{userErrors: ue}, err
@@ -371,7 +371,7 @@ func (r *staffRoot) StaffUpdate(ctx context.Context, args struct {
 		Roles *[]string
 	}
 }) (*staffPayload, error) {
-	m, err := r.svc.UpdateStaff(ctx, string(args.Input.ID), customer.StaffUpdate{Name: args.Input.Name, Roles: args.Input.Roles})
+	m, err := r.svc.UpdateStaff(ctx, string(args.Input.ID), account.StaffUpdate{Name: args.Input.Name, Roles: args.Input.Roles})
 	return staffMemberPayload(m, err)
 }
 

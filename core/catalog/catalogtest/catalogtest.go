@@ -30,11 +30,11 @@ type Authorizer struct{}
 func (Authorizer) Can(ctx context.Context, obj authz.Object, act authz.Action) error {
 	sub := authz.SubjectFrom(ctx)
 	switch {
-	case sub.Kind == authz.Staff || sub.Kind == authz.System:
+	case sub.Kind == authz.KindStaff || sub.Kind == authz.KindSystem:
 		return nil
 	case act == authz.Read && obj != authz.Inventory:
 		return nil
-	case sub.Kind == authz.Anonymous:
+	case sub.Kind == authz.KindAnonymous:
 		return errs.Unauthenticated("sign in required")
 	}
 	return errs.Forbidden("FORBIDDEN", fmt.Sprintf("%s may not %s %s", sub.Kind, act, obj))
@@ -43,14 +43,14 @@ func (Authorizer) Can(ctx context.Context, obj authz.Object, act authz.Action) e
 // Staff returns a context whose caller is a shop owner.
 func Staff() context.Context {
 	return authz.WithSubject(context.Background(), authz.Subject{
-		Kind: authz.Staff, ID: "usr_owner", Roles: []string{"owner"}, Store: authz.DefaultStore,
+		Kind: authz.KindStaff, ID: "usr_owner", Roles: []string{"owner"}, Store: authz.DefaultStore,
 	})
 }
 
 // Customer returns a context whose caller is a signed-in buyer.
 func Customer() context.Context {
 	return authz.WithSubject(context.Background(), authz.Subject{
-		Kind: authz.Customer, ID: "cus_buyer", Roles: []string{"customer"}, Store: authz.DefaultStore,
+		Kind: authz.KindCustomer, ID: "cus_buyer", Roles: []string{"customer"}, Store: authz.DefaultStore,
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kassahq/kassa/plugins/sdk/examples/gateway/gateway"
 	"github.com/kassahq/kassa/plugins/sdk/payment"
 	"github.com/kassahq/kassa/plugins/sdk/plugintest"
 	"github.com/kassahq/kassa/plugins/sdk/webhook"
@@ -33,13 +34,13 @@ func TestConformance(t *testing.T) {
 		Webhook: &plugintest.WebhookKit{
 			// Sign produces a notification exactly as the gateway would.
 			Sign: func(ev payment.Event, at time.Time) (http.Header, []byte, error) {
-				body, err := json.Marshal(notification{
+				body, err := json.Marshal(gateway.Notification{
 					ID: ev.ID, Type: ev.Type, AttemptID: ev.AttemptID, Payment: ev.GatewayRef,
 					Amount: ev.Amount.Amount, Currency: ev.Amount.Currency, Created: ev.OccurredAt.Unix(),
 				})
 				h := http.Header{}
 				h.Set("Content-Type", "application/json")
-				h.Set(signatureHeader, webhook.Sign([]byte(testSecret), at, body))
+				h.Set(gateway.SignatureHeader, webhook.Sign([]byte(testSecret), at, body))
 				return h, body, err
 			},
 		},

@@ -1,304 +1,139 @@
-// Command broken is the example gateway with contract violations switched
-// on by the environment variable KASSA_BROKEN. The conformance kit's own
-// tests run it to prove that the kit catches each violation.
+// Command broken is the example gateway (examples/gateway/gateway) with one
+// contract violation switched on by the environment variable KASSA_BROKEN.
+// The conformance kit's own tests (plugintest/plugintest_test.go) run it to
+// prove that the kit catches each violation. Without KASSA_BROKEN it is the
+// example, unchanged.
+//
+// Each mode overrides one method of the embedded example and otherwise lets
+// it answer:
+//
+//	secret_not_writeonly  Describe: the secret setting is not "writeOnly"
+//	lenient_config        Configure: refused settings are reported accepted
+//	decline_as_error      CreatePayment: a decline is an error, not data
+//	double_charge         CreatePayment: idempotency keys are ignored
+//	cancel_paid           CancelPayment: a paid payment reports CANCELED
+//	over_refund           Refund: more than captured is refunded
+//	accept_bad_signature  HandleWebhook: no signature, freshness or replay check
+//	stale_accepted        HandleWebhook: no freshness check
+//	no_replay_cache       HandleWebhook: no replay check
 package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/kassahq/kassa/plugins/sdk"
+	"github.com/kassahq/kassa/plugins/sdk/examples/gateway/gateway"
 	"github.com/kassahq/kassa/plugins/sdk/payment"
 	"github.com/kassahq/kassa/plugins/sdk/webhook"
 )
 
-// schema is the plugin's settings schema. Secrets are "writeOnly": Kassa
-// encrypts them at rest and never shows them again.
-var schema = sdk.MustCompileSchema(schemaDoc())
+// broken is the example gateway with the violation named by mode.
+type broken struct {
+	*gateway.Gateway
+	mode string
 
-func schemaDoc() string {
-	doc := `{
-  "type": "object",
-  "additionalProperties": false,
-  "required": ["webhook_secret"],
-  "properties": {
-    "webhook_secret": {
-      "type": "string", "minLength": 16, "writeOnly": true,
-      "title": "Webhook signing secret",
-      "description": "Shared secret the gateway signs notifications with."
-    },
-    "statement_descriptor": {
-      "type": "string", "maxLength": 22,
-      "title": "Statement descriptor",
-      "description": "Text on the buyer's bank statement."
-    }
-  }
-}`
-	if broken("secret_not_writeonly") {
-		doc = strings.Replace(doc, `"writeOnly": true,`, "", 1)
+	// secret is the webhook secret of the settings in effect, to re-sign
+	// the deliveries a webhook mode lets through.
+	secret atomic.Pointer[[]byte]
+	// retries numbers CreatePayment calls to forget idempotency keys.
+	retries atomic.Int64
+}
+
+func main() { payment.Serve(&broken{Gateway: gateway.New(), mode: os.Getenv("KASSA_BROKEN")}) }
+
+// Describe drops "writeOnly" from the secret setting in secret_not_writeonly.
+func (b *broken) Describe(ctx context.Context) (sdk.Info, error) {
+	info, err := b.Gateway.Describe(ctx)
+	if b.mode == "secret_not_writeonly" {
+		info.ConfigSchema = strings.Replace(info.ConfigSchema, `"writeOnly": true,`, "", 1)
 	}
-	return doc
+	return info, err
 }
 
-// broken reports whether the violation mode is switched on.
-func broken(mode string) bool { return os.Getenv("KASSA_BROKEN") == mode }
-
-// settings is the decoded settings object.
-type settings struct {
-	WebhookSecret       string `json:"webhook_secret"`
-	StatementDescriptor string `json:"statement_descriptor"`
-}
-
-// signatureHeader carries "t=<unix>,v1=<hex hmac>" on notifications.
-const signatureHeader = "Example-Signature"
-
-// Gateway is the example gateway. Embedding UnimplementedGateway keeps it
-// compiling when optional methods are added to the interface.
-type Gateway struct {
-	payment.UnimplementedGateway
-
-	cfg    atomic.Pointer[settings]
-	replay *webhook.ReplayCache
-
-	mu       sync.Mutex
-	payments map[string]*charge              // by attempt id
-	byKey    map[string]payment.CreateResult // CreatePayment answers by idempotency key
-	refunds  map[string]*refund              // by refund id
-}
-
-type charge struct {
-	ref      string
-	amount   sdk.Money
-	status   payment.Status
-	refunded int64
-}
-
-type refund struct {
-	ref    string
-	amount sdk.Money
-}
-
-// New returns an unconfigured gateway.
-func New() *Gateway {
-	return &Gateway{
-		replay:   webhook.NewReplayCache(10000),
-		payments: map[string]*charge{},
-		byKey:    map[string]payment.CreateResult{},
-		refunds:  map[string]*refund{},
-	}
-}
-
-// Describe implements sdk.Plugin.
-func (g *Gateway) Describe(context.Context) (sdk.Info, error) {
-	return sdk.Info{
-		ID:          "payment.example",
-		Kind:        sdk.KindPayment,
-		Version:     "0.1.0",
-		DisplayName: "Example gateway",
-		Description: "A minimal gateway showing the Kassa plugin contract.",
-		Capabilities: []string{
-			payment.CapActionNone, payment.CapCancel, payment.CapRefund,
-			payment.CapRefundPartial, payment.CapWebhook,
-		},
-		ConfigSchema: schema.String(),
-	}, nil
-}
-
-// Configure implements sdk.Plugin: invalid settings are refused as data and
-// the previous settings stay in effect.
-func (g *Gateway) Configure(_ context.Context, raw json.RawMessage) (sdk.ConfigureResult, error) {
-	var s settings
-	if broken("lenient_config") {
-		_ = json.Unmarshal(raw, &s)
-		g.cfg.Store(&s)
+// Configure reports refused settings as accepted in lenient_config (the
+// example keeps the previous ones in effect).
+func (b *broken) Configure(ctx context.Context, raw json.RawMessage) (sdk.ConfigureResult, error) {
+	res, err := b.Gateway.Configure(ctx, raw)
+	switch {
+	case err != nil:
+		return res, err
+	case res.OK():
+		var s struct {
+			WebhookSecret string `json:"webhook_secret"`
+		}
+		_ = json.Unmarshal(raw, &s) // the example has just validated raw
+		secret := []byte(s.WebhookSecret)
+		b.secret.Store(&secret)
+	case b.mode == "lenient_config":
 		return sdk.ConfigureResult{}, nil
 	}
-	if errs := schema.Decode(raw, &s); errs != nil {
-		return sdk.ConfigureResult{Errors: errs}, nil
-	}
-	g.cfg.Store(&s)
-	return sdk.ConfigureResult{}, nil
-}
-
-// Health implements sdk.Plugin.
-func (g *Gateway) Health(context.Context) (sdk.Health, error) {
-	if g.cfg.Load() == nil {
-		return sdk.Health{Status: sdk.HealthNotServing, Message: "not configured"}, nil
-	}
-	return sdk.Health{Status: sdk.HealthServing}, nil
-}
-
-func newRef(prefix string) string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return prefix + hex.EncodeToString(b)
-}
-
-// CreatePayment implements payment.Gateway.
-func (g *Gateway) CreatePayment(_ context.Context, req payment.CreateRequest) (payment.CreateResult, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if res, ok := g.byKey[req.IdempotencyKey]; ok && !broken("double_charge") {
-		return res, nil // a retry: the first answer, no second charge
-	}
-	c := &charge{ref: newRef("ch_"), amount: req.Amount}
-	var res payment.CreateResult
-	switch req.PaymentMethod {
-	case "tok_decline":
-		if broken("decline_as_error") {
-			return payment.CreateResult{}, errors.New("card declined")
-		}
-		c.status = payment.StatusFailed
-		res = payment.CreateResult{Status: payment.StatusFailed, DeclineCode: payment.DeclineCardDeclined,
-			BuyerMessage: "Your card was declined.", MerchantMessage: "test token tok_decline"}
-	case "tok_pending":
-		c.status = payment.StatusPending
-		res = payment.CreateResult{Status: payment.StatusPending}
-	default:
-		c.status = payment.StatusSucceeded
-		res = payment.CreateResult{Status: payment.StatusSucceeded}
-	}
-	res.GatewayRef, res.Amount = c.ref, req.Amount
-	g.payments[req.AttemptID] = c
-	g.byKey[req.IdempotencyKey] = res
 	return res, nil
 }
 
-// GetPayment implements payment.Gateway.
-func (g *Gateway) GetPayment(_ context.Context, req payment.GetRequest) (payment.PaymentState, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	c, ok := g.payments[req.AttemptID]
-	if !ok {
-		return payment.PaymentState{Status: payment.StatusNotFound}, nil
-	}
-	st := payment.PaymentState{Status: c.status, GatewayRef: c.ref, Amount: c.amount, Refunded: c.refunded}
-	if c.status == payment.StatusSucceeded {
-		st.Authorized, st.Captured = c.amount.Amount, c.amount.Amount
-	}
-	return st, nil
-}
-
-// CancelPayment implements payment.Gateway.
-func (g *Gateway) CancelPayment(_ context.Context, req payment.CancelRequest) (payment.CancelResult, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	c, ok := g.payments[req.AttemptID]
-	if !ok {
-		return payment.CancelResult{Status: payment.CancelCanceled}, nil // never seen: can never be paid
-	}
-	switch c.status {
-	case payment.StatusSucceeded:
-		if broken("cancel_paid") {
-			return payment.CancelResult{Status: payment.CancelCanceled, PaymentStatus: c.status}, nil
-		}
-		return payment.CancelResult{Status: payment.CancelAlreadyPaid, PaymentStatus: c.status}, nil
-	case payment.StatusPending, payment.StatusRequiresAction, payment.StatusCanceled:
-		c.status = payment.StatusCanceled
-		return payment.CancelResult{Status: payment.CancelCanceled, PaymentStatus: c.status}, nil
-	default:
-		return payment.CancelResult{Status: payment.CancelCanceled, PaymentStatus: c.status}, nil
-	}
-}
-
-// Refund implements payment.Gateway: idempotent by refund id, over-refunds
-// refused as data.
-func (g *Gateway) Refund(_ context.Context, req payment.RefundRequest) (payment.RefundResult, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if r, ok := g.refunds[req.RefundID]; ok {
-		return payment.RefundResult{Status: payment.RefundSucceeded, GatewayRefundRef: r.ref, Amount: r.amount}, nil
-	}
-	c, ok := g.payments[req.AttemptID]
+// CreatePayment fails declines with an error in decline_as_error, and makes
+// every call a new charge in double_charge.
+func (b *broken) CreatePayment(ctx context.Context, req payment.CreateRequest) (payment.CreateResult, error) {
 	switch {
-	case !ok:
-		return payment.RefundResult{Status: payment.RefundFailed, FailureCode: payment.FailurePaymentNotFound}, nil
-	case c.status != payment.StatusSucceeded:
-		return payment.RefundResult{Status: payment.RefundFailed, FailureCode: payment.FailurePaymentNotCaptured}, nil
-	case !broken("over_refund") && (req.Amount.Amount <= 0 || req.Amount.Amount > c.amount.Amount-c.refunded):
-		return payment.RefundResult{Status: payment.RefundFailed, FailureCode: payment.FailureAmountExceedsCaptured,
-			MerchantMessage: fmt.Sprintf("refundable: %d", c.amount.Amount-c.refunded)}, nil
+	case b.mode == "decline_as_error" && req.PaymentMethod == "tok_decline":
+		return payment.CreateResult{}, errors.New("card declined")
+	case b.mode == "double_charge":
+		req.IdempotencyKey = fmt.Sprintf("%s#%d", req.IdempotencyKey, b.retries.Add(1))
 	}
-	c.refunded += req.Amount.Amount
-	r := &refund{ref: newRef("re_"), amount: req.Amount}
-	g.refunds[req.RefundID] = r
-	return payment.RefundResult{Status: payment.RefundSucceeded, GatewayRefundRef: r.ref, Amount: r.amount}, nil
+	return b.Gateway.CreatePayment(ctx, req)
 }
 
-// GetRefund implements payment.Gateway.
-func (g *Gateway) GetRefund(_ context.Context, req payment.GetRefundRequest) (payment.RefundResult, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	r, ok := g.refunds[req.RefundID]
-	if !ok {
-		return payment.RefundResult{Status: payment.RefundNotFound}, nil
+// CancelPayment answers CANCELED for a paid payment in cancel_paid.
+func (b *broken) CancelPayment(ctx context.Context, req payment.CancelRequest) (payment.CancelResult, error) {
+	res, err := b.Gateway.CancelPayment(ctx, req)
+	if b.mode == "cancel_paid" && res.Status == payment.CancelAlreadyPaid {
+		res.Status = payment.CancelCanceled
 	}
-	return payment.RefundResult{Status: payment.RefundSucceeded, GatewayRefundRef: r.ref, Amount: r.amount}, nil
+	return res, err
 }
 
-// notification is the body the (imaginary) gateway posts.
-type notification struct {
-	ID        string `json:"id"`
-	Type      string `json:"type"`
-	AttemptID string `json:"attempt_id"`
-	Payment   string `json:"payment"`
-	Amount    int64  `json:"amount"`
-	Currency  string `json:"currency"`
-	Created   int64  `json:"created"`
+// Refund accepts refunds beyond what is left to refund in over_refund.
+func (b *broken) Refund(ctx context.Context, req payment.RefundRequest) (payment.RefundResult, error) {
+	res, err := b.Gateway.Refund(ctx, req)
+	if b.mode == "over_refund" && res.FailureCode == payment.FailureAmountExceedsCaptured {
+		return payment.RefundResult{Status: payment.RefundSucceeded, GatewayRefundRef: "re_over_" + req.RefundID, Amount: req.Amount}, nil
+	}
+	return res, err
 }
 
-// HandleWebhook implements payment.Gateway: verify (signature, freshness,
-// replay), then normalize. Refusals are data with the answer to send.
-func (g *Gateway) HandleWebhook(_ context.Context, req payment.WebhookRequest) (payment.WebhookResult, error) {
-	cfg := g.cfg.Load()
-	if cfg == nil {
-		return reject(payment.RejectNotConfigured, "not configured", http.StatusServiceUnavailable), nil
+// HandleWebhook accepts the deliveries that the example refuses for a
+// reason the mode skips: it signs them afresh, as received, with the
+// settings' secret and hands them to the example again.
+func (b *broken) HandleWebhook(ctx context.Context, req payment.WebhookRequest) (payment.WebhookResult, error) {
+	res, err := b.Gateway.HandleWebhook(ctx, req)
+	secret := b.secret.Load()
+	if err != nil || res.Rejection == nil || !b.skips(res.Rejection.Reason) || secret == nil {
+		return res, err
 	}
-	v := webhook.Verifier{Secrets: [][]byte{[]byte(cfg.WebhookSecret)}, Replay: g.replay}
-	if broken("no_replay_cache") {
-		v.Replay = nil
+	h := req.Header.Clone()
+	if h == nil {
+		h = http.Header{}
 	}
-	if broken("stale_accepted") {
-		v.Tolerance = 1000 * time.Hour
-	}
-	if err := v.Verify(req.Header.Get(signatureHeader), req.Body, req.ReceivedAt); err != nil && !broken("accept_bad_signature") {
-		switch {
-		case errors.Is(err, webhook.ErrStale):
-			return reject(payment.RejectStale, err.Error(), http.StatusBadRequest), nil
-		case errors.Is(err, webhook.ErrReplay):
-			return reject(payment.RejectReplay, err.Error(), http.StatusBadRequest), nil
-		default:
-			return reject(payment.RejectBadSignature, err.Error(), http.StatusBadRequest), nil
-		}
-	}
-	var n notification
-	if err := json.Unmarshal(req.Body, &n); err != nil || n.ID == "" {
-		return reject(payment.RejectMalformed, "body is not a notification", http.StatusBadRequest), nil
-	}
-	return payment.WebhookResult{
-		Events: []payment.Event{{
-			ID: n.ID, Type: n.Type, AttemptID: n.AttemptID, GatewayRef: n.Payment,
-			Amount: sdk.Money{Amount: n.Amount, Currency: n.Currency}, OccurredAt: time.Unix(n.Created, 0).UTC(),
-		}},
-		Response: sdk.HTTPResponse{Status: http.StatusOK},
-	}, nil
+	h.Set(gateway.SignatureHeader, webhook.Sign(*secret, req.ReceivedAt, req.Body))
+	req.Header = h
+	return b.Gateway.HandleWebhook(ctx, req)
 }
 
-func reject(reason payment.RejectionReason, msg string, status int) payment.WebhookResult {
-	return payment.WebhookResult{
-		Rejection: &payment.Rejection{Reason: reason, Message: msg},
-		Response:  sdk.HTTPResponse{Status: status, Body: []byte(reason.String())},
+// skips reports whether the mode skips the check that refuses for reason.
+func (b *broken) skips(reason payment.RejectionReason) bool {
+	switch b.mode {
+	case "accept_bad_signature":
+		return reason == payment.RejectBadSignature || reason == payment.RejectStale || reason == payment.RejectReplay
+	case "stale_accepted":
+		return reason == payment.RejectStale
+	case "no_replay_cache":
+		return reason == payment.RejectReplay
 	}
+	return false
 }
-
-func main() { payment.Serve(New()) }

@@ -1,8 +1,8 @@
-// Package customer holds the accounts of a shop: buyers (customers) with
+// Package account holds the accounts of a shop: buyers (customers) with
 // their address books, groups and tags; staff members, their invitations
 // and the first owner; sessions; API keys.
 //
-//	svc := customer.NewService(db, enforcer, customer.Options{Outbox: outbox})
+//	svc := account.NewService(db, enforcer, account.Options{Outbox: outbox})
 //	_, sess, err := svc.Login(ctx, "ana@example.com", password)
 //	// sess.Token goes to the client (cookie or bearer); Kassa stores its SHA-256.
 //	sub, err := svc.Authenticate(ctx, sess.Token) // the HTTP layer, per request
@@ -33,4 +33,4 @@
 // back-off stored in the database (ThrottlePolicy); sign-in, registration
 // and password reset answer the same for known and unknown addresses, and
 // an unknown address costs the same argon2id work as a wrong password.
-package customer
+package account

@@ -1,4 +1,4 @@
-package customer_test
+package account_test
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
-	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/store/storetest"
 )
 
@@ -34,9 +34,9 @@ func BenchmarkLogin(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer enf.Close()
-	svc := customer.NewService(db, enf, customer.Options{Logger: quiet})
+	svc := account.NewService(db, enf, account.Options{Logger: quiet})
 	ctx := authz.WithSubject(context.Background(), authz.AnonymousSubject())
-	if err := svc.Register(ctx, customer.Registration{Email: "bench@example.com", Password: "a benchmark passphrase"}); err != nil {
+	if err := svc.Register(ctx, account.Registration{Email: "bench@example.com", Password: "a benchmark passphrase"}); err != nil {
 		b.Fatal(err)
 	}
 	b.Run("correct password", func(b *testing.B) {
@@ -71,9 +71,9 @@ func BenchmarkAuthenticate(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer enf.Close()
-	svc := customer.NewService(db, enf, customer.Options{Logger: quiet})
+	svc := account.NewService(db, enf, account.Options{Logger: quiet})
 	ctx := authz.WithSubject(context.Background(), authz.AnonymousSubject())
-	if err := svc.Register(ctx, customer.Registration{Email: "bench@example.com", Password: "a benchmark passphrase"}); err != nil {
+	if err := svc.Register(ctx, account.Registration{Email: "bench@example.com", Password: "a benchmark passphrase"}); err != nil {
 		b.Fatal(err)
 	}
 	_, sess, err := svc.Login(ctx, "bench@example.com", "a benchmark passphrase")

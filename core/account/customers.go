@@ -1,4 +1,4 @@
-package customer
+package account
 
 import (
 	"context"
@@ -35,7 +35,7 @@ type Registration struct {
 // created and the kassa.customer.registration_attempted event lets the
 // notification plugin tell the real owner. Needs customer:register.
 func (s *Service) Register(ctx context.Context, in Registration) error {
-	if err := s.roles.Can(ctx, authz.Customers, authz.Register); err != nil {
+	if err := s.roles.Can(ctx, authz.Customer, authz.Register); err != nil {
 		return err
 	}
 	var v errs.Validator
@@ -350,7 +350,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 // Me returns the signed-in buyer, or nil for everyone else.
 func (s *Service) Me(ctx context.Context) (*Customer, error) {
 	sub := authz.SubjectFrom(ctx)
-	if sub.Kind != authz.Customer {
+	if sub.Kind != authz.KindCustomer {
 		return nil, nil
 	}
 	return s.Get(ctx, sub.ID)
@@ -359,10 +359,10 @@ func (s *Service) Me(ctx context.Context) (*Customer, error) {
 // Get returns a buyer. Needs customer:read, or customer:read:own for the
 // buyer themselves; to other buyers the record does not exist.
 func (s *Service) Get(ctx context.Context, customerID string) (*Customer, error) {
-	if err := authz.MayOwn(ctx, s.roles, authz.Customers, authz.Read); err != nil {
+	if err := authz.MayOwn(ctx, s.roles, authz.Customer, authz.Read); err != nil {
 		return nil, err
 	}
-	if err := s.ownOrNotFound(ctx, authz.Customers, authz.Read, customerID, errCustomerNotFound); err != nil {
+	if err := s.ownOrNotFound(ctx, authz.Customer, authz.Read, customerID, errCustomerNotFound); err != nil {
 		return nil, err
 	}
 	return s.st.customerByID(ctx, customerID)
@@ -372,17 +372,17 @@ func (s *Service) Get(ctx context.Context, customerID string) (*Customer, error)
 // or the signed-in buyer when none is given. It checks act with the
 // ownership rule.
 func (s *Service) target(ctx context.Context, customerID string, act authz.Action) (*Customer, error) {
-	if err := authz.MayOwn(ctx, s.roles, authz.Customers, act); err != nil {
+	if err := authz.MayOwn(ctx, s.roles, authz.Customer, act); err != nil {
 		return nil, err
 	}
 	sub := authz.SubjectFrom(ctx)
 	if customerID == "" {
-		if sub.Kind != authz.Customer {
+		if sub.Kind != authz.KindCustomer {
 			return nil, errs.Invalid("customerId", "REQUIRED", "name the customer")
 		}
 		customerID = sub.ID
 	}
-	if err := s.ownOrNotFound(ctx, authz.Customers, act, customerID, errCustomerNotFound); err != nil {
+	if err := s.ownOrNotFound(ctx, authz.Customer, act, customerID, errCustomerNotFound); err != nil {
 		return nil, err
 	}
 	c, err := s.st.customerByID(ctx, customerID)
@@ -416,7 +416,7 @@ func (s *Service) Update(ctx context.Context, customerID string, in ProfileUpdat
 		return nil, err
 	}
 	if in.Note != nil {
-		if err := s.roles.Can(ctx, authz.Customers, authz.Write); err != nil {
+		if err := s.roles.Can(ctx, authz.Customer, authz.Write); err != nil {
 			return nil, err
 		}
 	}
@@ -461,10 +461,10 @@ func (s *Service) Update(ctx context.Context, customerID string, in ProfileUpdat
 // the current one; their other sessions end.
 func (s *Service) ChangePassword(ctx context.Context, current, next string) error {
 	sub := authz.SubjectFrom(ctx)
-	if err := authz.MayOwn(ctx, s.roles, authz.Customers, authz.Write); err != nil {
+	if err := authz.MayOwn(ctx, s.roles, authz.Customer, authz.Write); err != nil {
 		return err
 	}
-	if sub.Kind != authz.Customer {
+	if sub.Kind != authz.KindCustomer {
 		return errs.Invalid("", "NOT_A_CUSTOMER", "only a signed-in buyer changes their password here")
 	}
 	c, err := s.target(ctx, sub.ID, authz.Write)
@@ -509,7 +509,7 @@ func (s *Service) checkCurrentPassword(ctx context.Context, c *Customer, pw stri
 
 // List pages through the buyers, newest first. Needs customer:read.
 func (s *Service) List(ctx context.Context, f CustomerFilter, req page.Request) (page.Page[*Customer], error) {
-	if err := s.roles.Can(ctx, authz.Customers, authz.Read); err != nil {
+	if err := s.roles.Can(ctx, authz.Customer, authz.Read); err != nil {
 		return page.Page[*Customer]{}, err
 	}
 	return s.st.listCustomers(ctx, f, req)

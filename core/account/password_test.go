@@ -1,4 +1,4 @@
-package customer_test
+package account_test
 
 import (
 	"bytes"
@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
-	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/store/storetest"
@@ -17,7 +17,7 @@ import (
 func TestHasher(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	h := customer.NewHasher(customer.PasswordParams{})
+	h := account.NewHasher(account.PasswordParams{})
 	long := strings.Repeat("x", 100)
 	enc, err := h.Hash(ctx, long+"1")
 	if err != nil {
@@ -33,7 +33,7 @@ func TestHasher(t *testing.T) {
 		}
 	}
 	// A hash made with weaker parameters verifies and asks for a rehash.
-	weak, _ := customer.NewHasher(customer.PasswordParams{Memory: 8 * 1024, Time: 1, Threads: 1}).Hash(ctx, "pw")
+	weak, _ := account.NewHasher(account.PasswordParams{Memory: 8 * 1024, Time: 1, Threads: 1}).Hash(ctx, "pw")
 	if ok, rehash, err := h.Verify(ctx, "pw", weak); !ok || !rehash || err != nil {
 		t.Errorf("weak hash: %v %v %v", ok, rehash, err)
 	}
@@ -55,7 +55,7 @@ func TestCheckPassword(t *testing.T) {
 		"ünïcödé pässwörd ok":     "",
 	}
 	for pw, want := range cases {
-		err := customer.CheckPassword("password", pw, "ana@example.com")
+		err := account.CheckPassword("password", pw, "ana@example.com")
 		got := ""
 		if all := errs.All(err); len(all) > 0 {
 			got = all[0].Code
@@ -64,7 +64,7 @@ func TestCheckPassword(t *testing.T) {
 			t.Errorf("CheckPassword(%.20q) = %q, want %q", pw, got, want)
 		}
 	}
-	if !customer.IsCommonPassword("123456") || customer.IsCommonPassword("x7#kQ!v9-long") {
+	if !account.IsCommonPassword("123456") || account.IsCommonPassword("x7#kQ!v9-long") {
 		t.Error("common password list not loaded")
 	}
 }
@@ -84,9 +84,9 @@ func TestTokensNeverLogged(t *testing.T) {
 	}
 	t.Cleanup(enf.Close)
 	var sent eventPayloads
-	svc := customer.NewService(db, enf, customer.Options{Logger: log, Outbox: &sent})
+	svc := account.NewService(db, enf, account.Options{Logger: log, Outbox: &sent})
 	ctx := context.Background()
-	if err := svc.Register(ctx, customer.Registration{Email: "a@example.com", Password: "a long enough passphrase"}); err != nil {
+	if err := svc.Register(ctx, account.Registration{Email: "a@example.com", Password: "a long enough passphrase"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := svc.RequestPasswordReset(ctx, "a@example.com"); err != nil {

@@ -1,4 +1,4 @@
-package customer
+package account
 
 import (
 	"context"
@@ -72,13 +72,13 @@ func (s *Service) Authenticate(ctx context.Context, token string) (authz.Subject
 		if err != nil || c.Erased() {
 			return authz.Subject{}, errSessionInvalid
 		}
-		sub.Kind, sub.Roles = authz.Customer, []string{authz.RoleCustomer}
+		sub.Kind, sub.Roles = authz.KindCustomer, []string{authz.RoleCustomer}
 	case PrincipalStaff:
 		m, err := s.st.staffByID(ctx, sess.PrincipalID)
 		if err != nil || m.Status != StaffActive {
 			return authz.Subject{}, errSessionInvalid
 		}
-		sub.Kind, sub.Roles = authz.Staff, s.roles.RolesOf(m.ID, authz.DefaultStore)
+		sub.Kind, sub.Roles = authz.KindStaff, s.roles.RolesOf(m.ID, authz.DefaultStore)
 	default:
 		return authz.Subject{}, errSessionInvalid
 	}
@@ -112,7 +112,7 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, key string) (authz.Sub
 			s.log.WarnContext(ctx, "record API key use", "api_key", k.ID, "err", err)
 		}
 	}
-	return authz.Subject{Kind: authz.APIKey, ID: k.ID, Store: authz.DefaultStore, Roles: s.roles.RolesOf(k.ID, authz.DefaultStore)}, nil
+	return authz.Subject{Kind: authz.KindAPIKey, ID: k.ID, Store: authz.DefaultStore, Roles: s.roles.RolesOf(k.ID, authz.DefaultStore)}, nil
 }
 
 // Logout ends the caller's session. Callers without one (guests, API keys)

@@ -1,4 +1,4 @@
-package customer
+package account
 
 import (
 	"context"
@@ -124,7 +124,7 @@ func (s *Service) Erase(ctx context.Context, customerID, password string) (*Cust
 	if err != nil {
 		return nil, err
 	}
-	if s.roles.Can(ctx, authz.Customers, authz.Erase) != nil {
+	if s.roles.Can(ctx, authz.Customer, authz.Erase) != nil {
 		// The buyer themselves: confirm with the password.
 		if err := s.checkCurrentPassword(ctx, c, password); err != nil {
 			return nil, err

@@ -1,4 +1,4 @@
-package customer
+package account
 
 import (
 	"context"
@@ -86,7 +86,7 @@ func (s *Service) newStaff(ctx context.Context, in NewStaff) (*StaffMember, erro
 // of the command line holds; it also works when owners exist (a way back
 // in for a shop that lost its owner's password).
 func (s *Service) CreateOwner(ctx context.Context, in NewStaff) (*StaffMember, error) {
-	if err := s.roles.Can(ctx, authz.StaffMembers, authz.Write); err != nil {
+	if err := s.roles.Can(ctx, authz.Staff, authz.Write); err != nil {
 		return nil, err
 	}
 	m, err := s.newStaff(ctx, in)
@@ -181,7 +181,7 @@ func (inv *Invitation) Roles() []string {
 // staff:write, and the caller can only give roles whose permissions it
 // holds.
 func (s *Service) Invite(ctx context.Context, email, name string, roles []string) (*Invitation, error) {
-	if err := s.roles.Can(ctx, authz.StaffMembers, authz.Write); err != nil {
+	if err := s.roles.Can(ctx, authz.Staff, authz.Write); err != nil {
 		return nil, err
 	}
 	var v errs.Validator
@@ -218,7 +218,7 @@ func (s *Service) Invite(ctx context.Context, email, name string, roles []string
 
 // Invitations lists the open invitations. Needs staff:read.
 func (s *Service) Invitations(ctx context.Context) ([]*Invitation, error) {
-	if err := s.roles.Can(ctx, authz.StaffMembers, authz.Read); err != nil {
+	if err := s.roles.Can(ctx, authz.Staff, authz.Read); err != nil {
 		return nil, err
 	}
 	return s.st.pendingInvitations(ctx, s.now())
@@ -228,7 +228,7 @@ func (s *Service) Invitations(ctx context.Context) ([]*Invitation, error) {
 // like every change to someone's access, the right to give each of the
 // invited roles (see mayActOn).
 func (s *Service) RevokeInvitation(ctx context.Context, invitationID string) (*Invitation, error) {
-	if err := s.roles.Can(ctx, authz.StaffMembers, authz.Write); err != nil {
+	if err := s.roles.Can(ctx, authz.Staff, authz.Write); err != nil {
 		return nil, err
 	}
 	inv, err := s.st.invitationByID(ctx, invitationID)
@@ -340,7 +340,7 @@ func (s *Service) StaffLogin(ctx context.Context, email, password string) (*Staf
 
 // StaffMembers pages through the staff, newest first. Needs staff:read.
 func (s *Service) StaffMembers(ctx context.Context, req page.Request) (page.Page[*StaffMember], error) {
-	if err := s.roles.Can(ctx, authz.StaffMembers, authz.Read); err != nil {
+	if err := s.roles.Can(ctx, authz.Staff, authz.Read); err != nil {
 		return page.Page[*StaffMember]{}, err
 	}
 	p, err := s.st.listStaff(ctx, req)
@@ -356,10 +356,10 @@ func (s *Service) StaffMembers(ctx context.Context, req page.Request) (page.Page
 // StaffMember returns a staff member. Needs staff:read, or staff:read:own
 // for one's own record.
 func (s *Service) StaffMember(ctx context.Context, staffID string) (*StaffMember, error) {
-	if err := authz.MayOwn(ctx, s.roles, authz.StaffMembers, authz.Read); err != nil {
+	if err := authz.MayOwn(ctx, s.roles, authz.Staff, authz.Read); err != nil {
 		return nil, err
 	}
-	if err := s.ownOrNotFound(ctx, authz.StaffMembers, authz.Read, staffID, errStaffNotFound); err != nil {
+	if err := s.ownOrNotFound(ctx, authz.Staff, authz.Read, staffID, errStaffNotFound); err != nil {
 		return nil, err
 	}
 	m, err := s.st.staffByID(ctx, staffID)
@@ -381,15 +381,15 @@ type StaffUpdate struct {
 // else needs the right to give every role they hold (see mayActOn); the
 // shop keeps at least one active owner.
 func (s *Service) UpdateStaff(ctx context.Context, staffID string, in StaffUpdate) (*StaffMember, error) {
-	if err := authz.MayOwn(ctx, s.roles, authz.StaffMembers, authz.Write); err != nil {
+	if err := authz.MayOwn(ctx, s.roles, authz.Staff, authz.Write); err != nil {
 		return nil, err
 	}
-	if err := s.ownOrNotFound(ctx, authz.StaffMembers, authz.Write, staffID, errStaffNotFound); err != nil {
+	if err := s.ownOrNotFound(ctx, authz.Staff, authz.Write, staffID, errStaffNotFound); err != nil {
 		return nil, err
 	}
 	var roles []string
 	if in.Roles != nil {
-		if err := s.roles.Can(ctx, authz.StaffMembers, authz.Write); err != nil {
+		if err := s.roles.Can(ctx, authz.Staff, authz.Write); err != nil {
 			return nil, err
 		}
 		roles = slices.Compact(slices.Sorted(slices.Values(*in.Roles)))
@@ -493,7 +493,7 @@ func (s *Service) mayActOn(ctx context.Context, field string, roles []string, wh
 // every role the member holds (see mayActOn); nobody disables themselves
 // or the last owner.
 func (s *Service) DisableStaff(ctx context.Context, staffID string) (*StaffMember, []*APIKey, error) {
-	if err := s.roles.Can(ctx, authz.StaffMembers, authz.Write); err != nil {
+	if err := s.roles.Can(ctx, authz.Staff, authz.Write); err != nil {
 		return nil, nil, err
 	}
 	if authz.SubjectFrom(ctx).ID == staffID {
@@ -551,7 +551,7 @@ func (s *Service) DisableStaff(ctx context.Context, staffID string) (*StaffMembe
 // disabling needs: staff:write and the right to give every role the
 // member holds (see mayActOn). Their revoked API keys stay revoked.
 func (s *Service) EnableStaff(ctx context.Context, staffID string) (*StaffMember, error) {
-	if err := s.roles.Can(ctx, authz.StaffMembers, authz.Write); err != nil {
+	if err := s.roles.Can(ctx, authz.Staff, authz.Write); err != nil {
 		return nil, err
 	}
 	m, err := s.st.staffByID(ctx, staffID)
@@ -595,13 +595,13 @@ func (s *Service) setStaffStatus(ctx context.Context, m *StaffMember, status Sta
 // staff:write:own.
 func (s *Service) ChangeStaffPassword(ctx context.Context, current, next string) error {
 	sub := authz.SubjectFrom(ctx)
-	if err := authz.MayOwn(ctx, s.roles, authz.StaffMembers, authz.Write); err != nil {
+	if err := authz.MayOwn(ctx, s.roles, authz.Staff, authz.Write); err != nil {
 		return err
 	}
-	if sub.Kind != authz.Staff {
+	if sub.Kind != authz.KindStaff {
 		return errs.Invalid("", "NOT_STAFF", "only a signed-in staff member changes their password here")
 	}
-	if err := authz.CanOwn(ctx, s.roles, authz.StaffMembers, authz.Write, sub.ID); err != nil {
+	if err := authz.CanOwn(ctx, s.roles, authz.Staff, authz.Write, sub.ID); err != nil {
 		return err
 	}
 	m, err := s.st.staffByID(ctx, sub.ID)

@@ -1,4 +1,4 @@
-package customer_test
+package account_test
 
 import (
 	"context"
@@ -7,15 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
-	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
 )
 
-func newService(t *testing.T, db *store.DB) (*customer.Service, *clock.Fake) {
+func newService(t *testing.T, db *store.DB) (*account.Service, *clock.Fake) {
 	t.Helper()
 	enf, err := authz.NewEnforcer(context.Background(), db, authz.Options{ReloadEvery: -1})
 	if err != nil {
@@ -23,7 +23,7 @@ func newService(t *testing.T, db *store.DB) (*customer.Service, *clock.Fake) {
 	}
 	t.Cleanup(enf.Close)
 	fake := clock.NewFake(time.Now())
-	return customer.NewService(db, enf, customer.Options{Clock: fake}), fake
+	return account.NewService(db, enf, account.Options{Clock: fake}), fake
 }
 
 func TestLoginFailureIsRecorded(t *testing.T) {
@@ -40,17 +40,17 @@ func TestLoginFailureIsRecorded(t *testing.T) {
 // one wins.
 func TestTokenRedeemedOnce(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		var sent []customer.TokenMessage
+		var sent []account.TokenMessage
 		enf, err := authz.NewEnforcer(context.Background(), db, authz.Options{ReloadEvery: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(enf.Close)
-		svc := customer.NewService(db, enf, customer.Options{Tokens: customer.TokenSinkFunc(func(_ context.Context, m customer.TokenMessage) {
+		svc := account.NewService(db, enf, account.Options{Tokens: account.TokenSinkFunc(func(_ context.Context, m account.TokenMessage) {
 			sent = append(sent, m)
 		})})
 		ctx := context.Background()
-		if err := svc.Register(ctx, customer.Registration{Email: "race@example.com", Password: "racing passphrase"}); err != nil {
+		if err := svc.Register(ctx, account.Registration{Email: "race@example.com", Password: "racing passphrase"}); err != nil {
 			t.Fatal(err)
 		}
 		if err := svc.RequestPasswordReset(ctx, "race@example.com"); err != nil {
@@ -82,20 +82,20 @@ func TestTokenRedeemedOnce(t *testing.T) {
 // asking for too many is refused, for known and unknown addresses alike.
 func TestAccountEmailsAreLimited(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		var sent []customer.TokenMessage
+		var sent []account.TokenMessage
 		enf, err := authz.NewEnforcer(context.Background(), db, authz.Options{ReloadEvery: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(enf.Close)
-		svc := customer.NewService(db, enf, customer.Options{
-			Mail: customer.MailPolicy{PerAddress: 2, PerIP: 4, Window: time.Hour},
-			Tokens: customer.TokenSinkFunc(func(_ context.Context, m customer.TokenMessage) {
+		svc := account.NewService(db, enf, account.Options{
+			Mail: account.MailPolicy{PerAddress: 2, PerIP: 4, Window: time.Hour},
+			Tokens: account.TokenSinkFunc(func(_ context.Context, m account.TokenMessage) {
 				sent = append(sent, m)
 			}),
 		})
-		ctx := customer.WithClient(context.Background(), customer.Client{IP: "198.51.100.7"})
-		if err := svc.Register(context.Background(), customer.Registration{Email: "inbox@example.com", Password: "a long enough passphrase"}); err != nil {
+		ctx := account.WithClient(context.Background(), account.Client{IP: "198.51.100.7"})
+		if err := svc.Register(context.Background(), account.Registration{Email: "inbox@example.com", Password: "a long enough passphrase"}); err != nil {
 			t.Fatal(err)
 		}
 		sent = nil
@@ -115,7 +115,7 @@ func TestAccountEmailsAreLimited(t *testing.T) {
 		if err := svc.RequestPasswordReset(ctx, "unknown@example.com"); !errors.Is(err, errs.ErrLimited) {
 			t.Fatalf("request 5 from one client: %v, want ErrLimited", err)
 		}
-		other := customer.WithClient(context.Background(), customer.Client{IP: "203.0.113.1"})
+		other := account.WithClient(context.Background(), account.Client{IP: "203.0.113.1"})
 		if err := svc.RequestEmailVerification(other, "someone@example.com"); err != nil {
 			t.Fatalf("another client is not limited: %v", err)
 		}

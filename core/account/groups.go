@@ -1,4 +1,4 @@
-package customer
+package account
 
 import (
 	"context"
@@ -43,7 +43,7 @@ func normalizeTags(field string, tags []string) ([]string, error) {
 
 // Tags returns a buyer's tags. Staff only: needs customer:read.
 func (s *Service) Tags(ctx context.Context, customerID string) ([]string, error) {
-	if err := s.roles.Can(ctx, authz.Customers, authz.Read); err != nil {
+	if err := s.roles.Can(ctx, authz.Customer, authz.Read); err != nil {
 		return nil, err
 	}
 	return s.st.tagsOf(ctx, customerID)
@@ -53,7 +53,7 @@ func (s *Service) Tags(ctx context.Context, customerID string) ([]string, error)
 // sorted, with one query for any number of buyers. Staff only, like Tags:
 // needs customer:read. A buyer without tags is missing from the map.
 func (s *Service) TagsByCustomerIDs(ctx context.Context, customerIDs []string) (map[string][]string, error) {
-	if err := s.roles.Can(ctx, authz.Customers, authz.Read); err != nil {
+	if err := s.roles.Can(ctx, authz.Customer, authz.Read); err != nil {
 		return nil, err
 	}
 	return s.st.tagsByCustomerIDs(ctx, customerIDs)
@@ -70,7 +70,7 @@ func (s *Service) RemoveTags(ctx context.Context, customerID string, tags []stri
 }
 
 func (s *Service) changeTags(ctx context.Context, customerID string, tags []string, op func(context.Context, string, []string) error) (*Customer, error) {
-	if err := s.roles.Can(ctx, authz.Customers, authz.Write); err != nil {
+	if err := s.roles.Can(ctx, authz.Customer, authz.Write); err != nil {
 		return nil, err
 	}
 	norm, err := normalizeTags("tags", tags)
@@ -108,7 +108,7 @@ func (in GroupInput) apply(v *errs.Validator, g *Group) {
 
 // CreateGroup makes a customer group. Needs customer:write.
 func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*Group, error) {
-	if err := s.roles.Can(ctx, authz.Customers, authz.Write); err != nil {
+	if err := s.roles.Can(ctx, authz.Customer, authz.Write); err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -126,7 +126,7 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*Group, error
 
 // UpdateGroup changes a customer group. Needs customer:write.
 func (s *Service) UpdateGroup(ctx context.Context, groupID string, in GroupInput) (*Group, error) {
-	if err := s.roles.Can(ctx, authz.Customers, authz.Write); err != nil {
+	if err := s.roles.Can(ctx, authz.Customer, authz.Write); err != nil {
 		return nil, err
 	}
 	g, err := s.st.groupByID(ctx, groupID)
@@ -148,7 +148,7 @@ func (s *Service) UpdateGroup(ctx context.Context, groupID string, in GroupInput
 // DeleteGroup deletes a customer group; its members stay. Needs
 // customer:write.
 func (s *Service) DeleteGroup(ctx context.Context, groupID string) error {
-	if err := s.roles.Can(ctx, authz.Customers, authz.Write); err != nil {
+	if err := s.roles.Can(ctx, authz.Customer, authz.Write); err != nil {
 		return err
 	}
 	if _, err := s.st.groupByID(ctx, groupID); err != nil {
@@ -159,7 +159,7 @@ func (s *Service) DeleteGroup(ctx context.Context, groupID string) error {
 
 // Group returns a customer group. Needs customer:read.
 func (s *Service) Group(ctx context.Context, groupID string) (*Group, error) {
-	if err := s.roles.Can(ctx, authz.Customers, authz.Read); err != nil {
+	if err := s.roles.Can(ctx, authz.Customer, authz.Read); err != nil {
 		return nil, err
 	}
 	return s.st.groupByID(ctx, groupID)
@@ -168,7 +168,7 @@ func (s *Service) Group(ctx context.Context, groupID string) (*Group, error) {
 // Groups pages through the customer groups, newest first. Needs
 // customer:read.
 func (s *Service) Groups(ctx context.Context, req page.Request) (page.Page[*Group], error) {
-	if err := s.roles.Can(ctx, authz.Customers, authz.Read); err != nil {
+	if err := s.roles.Can(ctx, authz.Customer, authz.Read); err != nil {
 		return page.Page[*Group]{}, err
 	}
 	return s.st.listGroups(ctx, req)
@@ -177,7 +177,7 @@ func (s *Service) Groups(ctx context.Context, req page.Request) (page.Page[*Grou
 // GroupsOf returns the groups a buyer belongs to. Staff only: needs
 // customer:read.
 func (s *Service) GroupsOf(ctx context.Context, customerID string) ([]*Group, error) {
-	if err := s.roles.Can(ctx, authz.Customers, authz.Read); err != nil {
+	if err := s.roles.Can(ctx, authz.Customer, authz.Read); err != nil {
 		return nil, err
 	}
 	return s.st.groupsOf(ctx, customerID)
@@ -188,7 +188,7 @@ func (s *Service) GroupsOf(ctx context.Context, customerID string) ([]*Group, er
 // GroupsOf: needs customer:read. A buyer in no group is missing from the
 // map.
 func (s *Service) GroupsByCustomerIDs(ctx context.Context, customerIDs []string) (map[string][]*Group, error) {
-	if err := s.roles.Can(ctx, authz.Customers, authz.Read); err != nil {
+	if err := s.roles.Can(ctx, authz.Customer, authz.Read); err != nil {
 		return nil, err
 	}
 	return s.st.groupsByCustomerIDs(ctx, customerIDs)
@@ -196,7 +196,7 @@ func (s *Service) GroupsByCustomerIDs(ctx context.Context, customerIDs []string)
 
 // GroupSize counts a group's members. Needs customer:read.
 func (s *Service) GroupSize(ctx context.Context, groupID string) (int, error) {
-	if err := s.roles.Can(ctx, authz.Customers, authz.Read); err != nil {
+	if err := s.roles.Can(ctx, authz.Customer, authz.Read); err != nil {
 		return 0, err
 	}
 	return s.st.countMembers(ctx, groupID)
@@ -205,7 +205,7 @@ func (s *Service) GroupSize(ctx context.Context, groupID string) (int, error) {
 // GroupSizes counts the members of several groups at once (by group id;
 // 0 for a group without members). Needs customer:read.
 func (s *Service) GroupSizes(ctx context.Context, groupIDs []string) (map[string]int, error) {
-	if err := s.roles.Can(ctx, authz.Customers, authz.Read); err != nil {
+	if err := s.roles.Can(ctx, authz.Customer, authz.Read); err != nil {
 		return nil, err
 	}
 	return s.st.countMembersOf(ctx, groupIDs)
@@ -222,7 +222,7 @@ func (s *Service) RemoveFromGroup(ctx context.Context, groupID string, customerI
 }
 
 func (s *Service) changeMembers(ctx context.Context, groupID string, customerIDs []string, add bool) (*Group, error) {
-	if err := s.roles.Can(ctx, authz.Customers, authz.Write); err != nil {
+	if err := s.roles.Can(ctx, authz.Customer, authz.Write); err != nil {
 		return nil, err
 	}
 	if len(customerIDs) == 0 || len(customerIDs) > maxIDsPerOp {
@@ -248,5 +248,5 @@ func (s *Service) changeMembers(ctx context.Context, groupID string, customerIDs
 // CanReadCustomers returns nil when the caller may read every buyer: the
 // check of staff-only fields such as the internal note.
 func (s *Service) CanReadCustomers(ctx context.Context) error {
-	return s.roles.Can(ctx, authz.Customers, authz.Read)
+	return s.roles.Can(ctx, authz.Customer, authz.Read)
 }

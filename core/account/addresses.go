@@ -1,11 +1,12 @@
-package customer
+package account
 
 import (
 	"context"
 	"fmt"
-	"github.com/kassahq/kassa/core/kit/country"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kassahq/kassa/core/kit/country"
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/kit/errs"
@@ -57,7 +58,7 @@ func (in AddressInput) apply(a *Address) {
 // Addresses returns a buyer's address book. Needs customer:read, or
 // customer:read:own for the buyer themselves.
 func (s *Service) Addresses(ctx context.Context, customerID string) ([]*Address, error) {
-	if err := s.ownOrNotFound(ctx, authz.Customers, authz.Read, customerID, errCustomerNotFound); err != nil {
+	if err := s.ownOrNotFound(ctx, authz.Customer, authz.Read, customerID, errCustomerNotFound); err != nil {
 		return nil, err
 	}
 	return s.st.addressesOf(ctx, customerID)
@@ -71,7 +72,7 @@ func (s *Service) Addresses(ctx context.Context, customerID string) ([]*Address,
 // asking for anyone else's fails the whole call with the error Addresses
 // gives for it. A buyer without addresses is missing from the map.
 func (s *Service) AddressesByCustomerIDs(ctx context.Context, customerIDs []string) (map[string][]*Address, error) {
-	if err := s.ownAllOrNotFound(ctx, authz.Customers, authz.Read, customerIDs, errCustomerNotFound); err != nil {
+	if err := s.ownAllOrNotFound(ctx, authz.Customer, authz.Read, customerIDs, errCustomerNotFound); err != nil {
 		return nil, err
 	}
 	return s.st.addressesByCustomerIDs(ctx, customerIDs)
@@ -79,14 +80,14 @@ func (s *Service) AddressesByCustomerIDs(ctx context.Context, customerIDs []stri
 
 // Address returns one address, under the same rule as Addresses.
 func (s *Service) Address(ctx context.Context, addressID string) (*Address, error) {
-	if err := authz.MayOwn(ctx, s.roles, authz.Customers, authz.Read); err != nil {
+	if err := authz.MayOwn(ctx, s.roles, authz.Customer, authz.Read); err != nil {
 		return nil, err
 	}
 	a, err := s.st.addressByID(ctx, addressID)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.ownOrNotFound(ctx, authz.Customers, authz.Read, a.CustomerID, errAddressNotFound); err != nil {
+	if err := s.ownOrNotFound(ctx, authz.Customer, authz.Read, a.CustomerID, errAddressNotFound); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -156,14 +157,14 @@ func (s *Service) applyDefaults(ctx context.Context, c *Customer, addressID stri
 
 // ownAddress loads an address the caller may change.
 func (s *Service) ownAddress(ctx context.Context, addressID string) (*Address, *Customer, error) {
-	if err := authz.MayOwn(ctx, s.roles, authz.Customers, authz.Write); err != nil {
+	if err := authz.MayOwn(ctx, s.roles, authz.Customer, authz.Write); err != nil {
 		return nil, nil, err
 	}
 	a, err := s.st.addressByID(ctx, addressID)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.ownOrNotFound(ctx, authz.Customers, authz.Write, a.CustomerID, errAddressNotFound); err != nil {
+	if err := s.ownOrNotFound(ctx, authz.Customer, authz.Write, a.CustomerID, errAddressNotFound); err != nil {
 		return nil, nil, err
 	}
 	c, err := s.st.customerByID(ctx, a.CustomerID)

@@ -1,13 +1,13 @@
-// Package customertest helps tests that need buyers: an accounts service
+// Package accounttest helps tests that need buyers: an accounts service
 // over the real permission system with cheap password hashing, callers of
 // each kind, and a seeded set of buyers with addresses, tags and groups.
 //
 //	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
-//		svc := customertest.NewService(t, db)
-//		buyers := customertest.SeedBuyers(t, svc, 20)
-//		as, err := svc.Addresses(customertest.Buyer(buyers[0].ID), buyers[0].ID)
+//		svc := accounttest.NewService(t, db)
+//		buyers := accounttest.SeedBuyers(t, svc, 20)
+//		as, err := svc.Addresses(accounttest.Buyer(buyers[0].ID), buyers[0].ID)
 //	})
-package customertest
+package accounttest
 
 import (
 	"context"
@@ -15,8 +15,8 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
-	"github.com/kassahq/kassa/core/customer"
 	"github.com/kassahq/kassa/core/kit/page"
 	"github.com/kassahq/kassa/core/store"
 )
@@ -25,7 +25,7 @@ import (
 // permission policy, quiet logs and argon2id parameters cheap enough to
 // register dozens of buyers in a test. Never use those parameters
 // outside tests.
-func NewService(t testing.TB, db *store.DB) *customer.Service {
+func NewService(t testing.TB, db *store.DB) *account.Service {
 	t.Helper()
 	quiet := slog.New(slog.DiscardHandler)
 	enf, err := authz.NewEnforcer(context.Background(), db, authz.Options{ReloadEvery: -1, Logger: quiet})
@@ -33,27 +33,27 @@ func NewService(t testing.TB, db *store.DB) *customer.Service {
 		t.Fatal(err)
 	}
 	t.Cleanup(enf.Close)
-	return customer.NewService(db, enf, customer.Options{Logger: quiet,
-		PasswordParams: customer.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
+	return account.NewService(db, enf, account.Options{Logger: quiet,
+		PasswordParams: account.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
 }
 
 // System returns a context whose caller is the platform itself.
 func System() context.Context {
-	return authz.WithSubject(context.Background(), authz.SystemSubject("customertest"))
+	return authz.WithSubject(context.Background(), authz.SystemSubject("accounttest"))
 }
 
 // Staff returns a context whose caller is a staff member holding role
 // (authz.RoleOwner, authz.RoleSupport, ...).
 func Staff(role string) context.Context {
 	return authz.WithSubject(context.Background(), authz.Subject{
-		Kind: authz.Staff, ID: "usr_" + role, Roles: []string{role}, Store: authz.DefaultStore,
+		Kind: authz.KindStaff, ID: "usr_" + role, Roles: []string{role}, Store: authz.DefaultStore,
 	})
 }
 
 // Buyer returns a context whose caller is the signed-in buyer id.
 func Buyer(id string) context.Context {
 	return authz.WithSubject(context.Background(), authz.Subject{
-		Kind: authz.Customer, ID: id, Roles: []string{authz.RoleCustomer}, Store: authz.DefaultStore,
+		Kind: authz.KindCustomer, ID: id, Roles: []string{authz.RoleCustomer}, Store: authz.DefaultStore,
 	})
 }
 
@@ -64,13 +64,13 @@ func Anonymous() context.Context {
 
 // Seeded is a buyer SeedBuyers made, with what it gave them.
 type Seeded struct {
-	*customer.Customer
+	*account.Customer
 	// Addresses are the address book, oldest first.
-	Addresses []*customer.Address
+	Addresses []*account.Address
 	// Tags are sorted.
 	Tags []string
 	// Groups are sorted by name.
-	Groups []*customer.Group
+	Groups []*account.Group
 }
 
 // SeedBuyers registers n buyers (buyer00@example.com, ...) and returns
@@ -78,7 +78,7 @@ type Seeded struct {
 // defaults; a second becomes the shipping default), the tags "all" and
 // "tier-<i%3>", and belongs to the group "Even" when i is even and to
 // "Triple" when i is a multiple of three.
-func SeedBuyers(t testing.TB, svc *customer.Service, n int) []Seeded {
+func SeedBuyers(t testing.TB, svc *account.Service, n int) []Seeded {
 	t.Helper()
 	ctx := System()
 	must := func(err error) {
@@ -87,26 +87,26 @@ func SeedBuyers(t testing.TB, svc *customer.Service, n int) []Seeded {
 			t.Fatal(err)
 		}
 	}
-	even, err := svc.CreateGroup(ctx, customer.GroupInput{Name: ptr("Even")})
+	even, err := svc.CreateGroup(ctx, account.GroupInput{Name: ptr("Even")})
 	must(err)
-	triple, err := svc.CreateGroup(ctx, customer.GroupInput{Name: ptr("Triple")})
+	triple, err := svc.CreateGroup(ctx, account.GroupInput{Name: ptr("Triple")})
 	must(err)
 	out := make([]Seeded, n)
 	for i := range n {
 		email := fmt.Sprintf("buyer%02d@example.com", i)
-		must(svc.Register(ctx, customer.Registration{Email: email, Password: "a test passphrase " + email, FirstName: fmt.Sprint("Buyer ", i)}))
-		p, err := svc.List(ctx, customer.CustomerFilter{Query: email}, page.Request{First: 1})
+		must(svc.Register(ctx, account.Registration{Email: email, Password: "a test passphrase " + email, FirstName: fmt.Sprint("Buyer ", i)}))
+		p, err := svc.List(ctx, account.CustomerFilter{Query: email}, page.Request{First: 1})
 		must(err)
 		if len(p.Items) != 1 {
 			t.Fatalf("registered %s, found %d", email, len(p.Items))
 		}
 		b := Seeded{Customer: p.Items[0]}
 		for j := range i % 3 {
-			var d customer.Defaults
+			var d account.Defaults
 			if j == 1 {
 				d.Shipping = ptr(true)
 			}
-			a, c, err := svc.CreateAddress(ctx, b.ID, customer.AddressInput{Line1: fmt.Sprintf("Street %d", j+1),
+			a, c, err := svc.CreateAddress(ctx, b.ID, account.AddressInput{Line1: fmt.Sprintf("Street %d", j+1),
 				City: fmt.Sprintf("City %d-%d", i, j), CountryCode: "DE"}, d)
 			must(err)
 			b.Addresses, b.Customer = append(b.Addresses, a), c

@@ -1,4 +1,4 @@
-package customer_test
+package account_test
 
 import (
 	"context"
@@ -8,9 +8,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/kassahq/kassa/core/account"
+	"github.com/kassahq/kassa/core/account/accounttest"
 	"github.com/kassahq/kassa/core/authz"
-	"github.com/kassahq/kassa/core/customer"
-	"github.com/kassahq/kassa/core/customer/customertest"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
@@ -36,15 +36,15 @@ func outcome(err error) string {
 // singles answers what the single getters give for each id, under the
 // caller of ctx, keyed like the batch getters' maps.
 type singles struct {
-	addresses map[string][]*customer.Address
+	addresses map[string][]*account.Address
 	tags      map[string][]string
-	groups    map[string][]*customer.Group
+	groups    map[string][]*account.Group
 	// errors of the first refused id, per getter
 	addressesErr, tagsErr, groupsErr error
 }
 
-func askOneByOne(ctx context.Context, svc *customer.Service, ids []string) singles {
-	s := singles{addresses: map[string][]*customer.Address{}, tags: map[string][]string{}, groups: map[string][]*customer.Group{}}
+func askOneByOne(ctx context.Context, svc *account.Service, ids []string) singles {
+	s := singles{addresses: map[string][]*account.Address{}, tags: map[string][]string{}, groups: map[string][]*account.Group{}}
 	for _, id := range ids {
 		if as, err := svc.Addresses(ctx, id); err != nil {
 			if s.addressesErr == nil {
@@ -78,8 +78,8 @@ func askOneByOne(ctx context.Context, svc *customer.Service, ids []string) singl
 // error and shows nothing.
 func TestBatchGettersKeepTheSingleRules(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		svc := customertest.NewService(t, db)
-		buyers := customertest.SeedBuyers(t, svc, 6)
+		svc := accounttest.NewService(t, db)
+		buyers := accounttest.SeedBuyers(t, svc, 6)
 		ana, ben := buyers[2].ID, buyers[5].ID // two addresses each
 		all := make([]string, len(buyers))
 		for i, b := range buyers {
@@ -92,26 +92,26 @@ func TestBatchGettersKeepTheSingleRules(t *testing.T) {
 			// want are the outcomes of addresses, tags and groups.
 			want [3]string
 		}{
-			{"staff with customer read, every buyer and an unknown id", customertest.Staff(authz.RoleSupport),
+			{"staff with customer read, every buyer and an unknown id", accounttest.Staff(authz.RoleSupport),
 				append(all, "cus_nobody"), [3]string{ok, ok, ok}},
-			{"owner, no ids", customertest.Staff(authz.RoleOwner), nil, [3]string{ok, ok, ok}},
-			{"buyer, themselves", customertest.Buyer(ana), []string{ana},
+			{"owner, no ids", accounttest.Staff(authz.RoleOwner), nil, [3]string{ok, ok, ok}},
+			{"buyer, themselves", accounttest.Buyer(ana), []string{ana},
 				[3]string{ok, forbidden, forbidden}},
-			{"buyer, no ids", customertest.Buyer(ana), nil,
+			{"buyer, no ids", accounttest.Buyer(ana), nil,
 				[3]string{ok, forbidden, forbidden}},
-			{"buyer, another buyer", customertest.Buyer(ana), []string{ben},
+			{"buyer, another buyer", accounttest.Buyer(ana), []string{ben},
 				[3]string{notFound, forbidden, forbidden}},
-			{"buyer, themselves and another buyer", customertest.Buyer(ana), []string{ana, ben},
+			{"buyer, themselves and another buyer", accounttest.Buyer(ana), []string{ana, ben},
 				[3]string{notFound, forbidden, forbidden}},
-			{"buyer, another buyer and themselves", customertest.Buyer(ana), []string{ben, ana},
+			{"buyer, another buyer and themselves", accounttest.Buyer(ana), []string{ben, ana},
 				[3]string{notFound, forbidden, forbidden}},
-			{"buyer, an unknown id", customertest.Buyer(ana), []string{"cus_nobody"},
+			{"buyer, an unknown id", accounttest.Buyer(ana), []string{"cus_nobody"},
 				[3]string{notFound, forbidden, forbidden}},
-			{"staff without customer read", customertest.Staff(authz.RoleDeveloper), []string{ana},
+			{"staff without customer read", accounttest.Staff(authz.RoleDeveloper), []string{ana},
 				[3]string{forbidden, forbidden, forbidden}},
-			{"staff without customer read, no ids", customertest.Staff(authz.RoleDeveloper), nil,
+			{"staff without customer read, no ids", accounttest.Staff(authz.RoleDeveloper), nil,
 				[3]string{forbidden, forbidden, forbidden}},
-			{"anonymous", customertest.Anonymous(), []string{ana},
+			{"anonymous", accounttest.Anonymous(), []string{ana},
 				[3]string{unauthenticated, unauthenticated, unauthenticated}},
 		}
 		for _, tt := range tests {
@@ -161,7 +161,7 @@ func TestBatchGettersKeepTheSingleRules(t *testing.T) {
 		}
 		// The seed is what the batch read: a spot check that the data is
 		// not empty on both sides.
-		addrs, err := svc.AddressesByCustomerIDs(customertest.Staff(authz.RoleSupport), []string{ana, ben})
+		addrs, err := svc.AddressesByCustomerIDs(accounttest.Staff(authz.RoleSupport), []string{ana, ben})
 		if err != nil || len(addrs[ana]) != 2 || len(addrs[ben]) != 2 || addrs[ana][0].City != "City 2-0" || addrs[ben][1].City != "City 5-1" {
 			t.Fatalf("addresses of two buyers: %v, %v", addrs, err)
 		}

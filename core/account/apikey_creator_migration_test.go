@@ -1,4 +1,4 @@
-package customer_test
+package account_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package customer
+package account
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 // staff member behind the caller (see APIKey.CreatorStaffID), so it is
 // revoked with their other keys when they are disabled.
 func (s *Service) CreateAPIKey(ctx context.Context, name, role string) (*APIKey, string, error) {
-	if err := s.roles.Can(ctx, authz.APIKeys, authz.Write); err != nil {
+	if err := s.roles.Can(ctx, authz.APIKey, authz.Write); err != nil {
 		return nil, "", err
 	}
 	name = strings.TrimSpace(name)
@@ -83,9 +83,9 @@ var errCreatorDisabled = errs.Unauthenticated("the staff member behind this sess
 func (s *Service) creatorStaff(ctx context.Context) (*string, error) {
 	sub := authz.SubjectFrom(ctx)
 	switch sub.Kind {
-	case authz.Staff:
+	case authz.KindStaff:
 		return &sub.ID, nil
-	case authz.APIKey:
+	case authz.KindAPIKey:
 		parent, err := s.st.apiKeyByID(ctx, sub.ID)
 		if err != nil {
 			return nil, fmt.Errorf("API key of the caller: %w", err)
@@ -101,7 +101,7 @@ func (s *Service) creatorStaff(ctx context.Context) (*string, error) {
 func (s *Service) withCreators(ctx context.Context, keys []*APIKey) error {
 	var ids []string
 	for _, k := range keys {
-		if k.CreatorStaffID != nil && authz.CanOwn(ctx, s.roles, authz.StaffMembers, authz.Read, *k.CreatorStaffID) == nil {
+		if k.CreatorStaffID != nil && authz.CanOwn(ctx, s.roles, authz.Staff, authz.Read, *k.CreatorStaffID) == nil {
 			ids = append(ids, *k.CreatorStaffID)
 		}
 	}
@@ -132,7 +132,7 @@ func (s *Service) keyRole(k *APIKey) *APIKey {
 // APIKeys pages through the API keys, revoked ones included, newest
 // first. Needs apikey:read.
 func (s *Service) APIKeys(ctx context.Context, req page.Request) (page.Page[*APIKey], error) {
-	if err := s.roles.Can(ctx, authz.APIKeys, authz.Read); err != nil {
+	if err := s.roles.Can(ctx, authz.APIKey, authz.Read); err != nil {
 		return page.Page[*APIKey]{}, err
 	}
 	p, err := s.st.listAPIKeys(ctx, req)
@@ -152,7 +152,7 @@ func (s *Service) APIKeys(ctx context.Context, req page.Request) (page.Page[*API
 // to give the key's role (see mayActOn): a developer does not switch off
 // the owner's integrations.
 func (s *Service) RevokeAPIKey(ctx context.Context, keyID string) (*APIKey, error) {
-	if err := s.roles.Can(ctx, authz.APIKeys, authz.Write); err != nil {
+	if err := s.roles.Can(ctx, authz.APIKey, authz.Write); err != nil {
 		return nil, err
 	}
 	k, err := s.st.apiKeyByID(ctx, keyID)
