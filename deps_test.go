@@ -23,6 +23,7 @@ type pkg struct {
 var domains = map[string]bool{
 	"catalog": true, "cart": true, "order": true, "payment": true, "promotion": true,
 	"account": true, "aftersales": true, "invoice": true, "notify": true,
+	"shop": true, "shipping": true, "tax": true,
 }
 
 // rel returns the path of p inside the module, or "" for outside packages.
@@ -75,18 +76,22 @@ func allowed(from, to string) bool {
 		return false
 	case from == "money":
 		return leaf[to]
+	case from == "pricing":
+		// The shape of an order's money (totals, adjustments): a value
+		// package over money that carts, orders and promotions share.
+		return leaf[to] || to == "money"
 	case from == "store":
 		return leaf[to] || to == "migrations"
 	case from == "events":
 		return leaf[to] || to == "store"
 	case from == "authz":
 		return leaf[to] || to == "store" || to == "events"
-	case from == "transition", from == "worker":
-		// Platform kits the domains build on: state machines, and the
-		// worker lifecycle with its claims and leases.
+	case from == "transition", from == "worker", from == "idempotency":
+		// Platform kits the domains build on: state machines, the
+		// worker lifecycle with its claims and leases, idempotency keys.
 		return leaf[to] || to == "store" || to == "events" || to == "authz"
 	case strings.HasPrefix(from, "domain:"):
-		return leaf[to] || to == "money" || to == "store" || to == "events" || to == "authz" || to == "secret" || to == "transition" || to == "worker" || strings.HasPrefix(to, "domain:")
+		return leaf[to] || to == "money" || to == "store" || to == "events" || to == "authz" || to == "secret" || to == "transition" || to == "worker" || to == "idempotency" || to == "pricing" || strings.HasPrefix(to, "domain:")
 	case from == "plugin":
 		return leaf[to] || to == "money" || to == "store" || to == "events" || to == "authz" || to == "secret" || to == "sdk" || to == "worker" || strings.HasPrefix(to, "domain:")
 	case from == "graphql":

@@ -9,7 +9,6 @@ import (
 
 	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
-	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/store/storetest"
 	"github.com/kassahq/kassa/graphql"
 	"github.com/kassahq/kassa/graphql/resolver"
@@ -40,7 +39,7 @@ func BenchmarkRequestAuthorization(b *testing.B) {
 	}{{"casbin", enf}, {"allow-all", authz.AllowAll{}}} {
 		b.Run(mode.name, func(b *testing.B) {
 			acc := account.NewService(db, enf, account.Options{Logger: quiet})
-			srv, err := graphql.New(resolver.Services{Catalog: catalog.NewService(db, mode.az), Accounts: acc, Access: enf},
+			srv, err := graphql.New(resolver.Services{Catalog: newCatalog(b, db, mode.az), Accounts: acc, Access: enf},
 				graphql.Options{Logger: quiet})
 			if err != nil {
 				b.Fatal(err)

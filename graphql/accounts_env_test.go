@@ -69,6 +69,17 @@ func (b *tokenBox) has(kind account.TokenKind, email string) bool {
 	return ok
 }
 
+// newCatalog returns a catalog service on db asking az, its events
+// recorded for nobody.
+func newCatalog(t testing.TB, db *store.DB, az authz.Authorizer) *catalog.Service {
+	t.Helper()
+	svc, err := catalog.NewService(db, catalog.Options{Authz: az, Outbox: &eventstest.Outbox{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
 func newAccountsEnv(t *testing.T, db *store.DB) *accountsEnv {
 	t.Helper()
 	return newAccountsEnvOutbox(t, db, nil)
@@ -91,7 +102,7 @@ func newAccountsEnvOutbox(t *testing.T, db *store.DB, outbox account.Outbox) *ac
 		outbox = e.outbox
 	}
 	e.acc = account.NewService(db, enf, account.Options{Clock: fake, Tokens: e.tokens, Outbox: outbox, Logger: quiet})
-	e.srv, err = graphql.New(resolver.Services{Catalog: catalog.NewService(db, enf), Accounts: e.acc, Access: enf}, graphql.Options{Version: "test", Logger: quiet})
+	e.srv, err = graphql.New(resolver.Services{Catalog: newCatalog(t, db, enf), Accounts: e.acc, Access: enf}, graphql.Options{Version: "test", Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

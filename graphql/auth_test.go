@@ -13,7 +13,6 @@ import (
 
 	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
-	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/store/storetest"
 	"github.com/kassahq/kassa/graphql"
 	"github.com/kassahq/kassa/graphql/resolver"
@@ -136,7 +135,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 	}
 	defer enf.Close()
 	acc := account.NewService(db, enf, account.Options{Logger: log})
-	srv, err := graphql.New(resolver.Services{Catalog: catalog.NewService(db, enf), Accounts: acc, Access: enf}, graphql.Options{Logger: log, Production: true})
+	srv, err := graphql.New(resolver.Services{Catalog: newCatalog(t, db, enf), Accounts: acc, Access: enf}, graphql.Options{Logger: log, Production: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,14 +34,6 @@ import (
 // -ldflags "-X github.com/kassahq/kassa/core/app.Version=v1.2.3".
 var Version = "dev"
 
-// publicQueryFields are the root Query fields whose answers are the same
-// for every anonymous caller: the storefront's catalog reads.
-var publicQueryFields = []string{"products", "product", "collections", "collection", "serverVersion"}
-
-// catalogSubjects are the events after which cached catalog answers are
-// stale.
-var catalogSubjects = []string{"kassa.product.>", "kassa.inventory.>", "kassa.collection.>"}
-
 // Options are the parts of an App that are not settings.
 type Options struct {
 	// LogOutput receives the logs; nil means standard error.
@@ -186,7 +178,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			a.Log.Info("plugins installed from the plugin directory", "plugins", ids)
 		}
 	}
-	a.Catalog = catalog.NewService(a.DB, a.Authz, catalog.WithOutbox(a.Outbox))
+	a.Catalog, err = catalog.NewService(a.DB, catalog.Options{Authz: a.Authz, Outbox: a.Outbox})
+	if err != nil {
+		return nil, err
+	}
 
 	// API.
 	a.GraphQL, err = graphql.New(resolver.Services{Catalog: a.Catalog, Accounts: a.Accounts.Service, Access: a.Accounts.Enforcer, Plugins: a.Plugins}, graphql.Options{
@@ -197,7 +192,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		PerRequest: func(ctx context.Context) context.Context {
 			return loader.Attach(ctx, loader.New(loader.Services{Catalog: a.Catalog, Customers: a.Accounts.Service}))
 		},
-		Cache: &graphql.CacheOptions{PublicFields: publicQueryFields, TTL: 30 * time.Second},
+		// Each domain declares the reads it shares and the events that
+		// make them stale (resolver.Cache).
+		Cache: &graphql.CacheOptions{PublicFields: resolver.Cache().Fields, TTL: 30 * time.Second},
 	})
 	if err != nil {
 		return nil, err
@@ -401,9 +398,10 @@ func (c *consumers) Start(ctx context.Context) (err error) {
 		}
 		c.subs = append(c.subs, sub)
 	}
-	// Every instance drops its cached catalog answers when the catalog
-	// changes anywhere: a plain (non-durable) subscription per instance.
-	for _, subject := range catalogSubjects {
+	// Every instance drops its cached public answers when what they show
+	// changes anywhere (the subjects each domain declares): a plain
+	// (non-durable) subscription per instance.
+	for _, subject := range resolver.Cache().Subjects {
 		sub, err := a.Bus.Listen(ctx, subject, func(context.Context, events.Event) error {
 			a.GraphQL.InvalidateCache()
 			return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -57,60 +58,60 @@ func TestCreateProductRejectsBadInputAndWritesNothing(t *testing.T) {
 			in   catalog.CreateProductInput
 			want []string
 		}{
-			{"no title", catalog.CreateProductInput{Title: "  "}, []string{"input.title REQUIRED"}},
-			{"bad handle", catalog.CreateProductInput{Title: "X", Handle: "Not A Handle"}, []string{"input.handle INVALID_HANDLE"}},
-			{"taken handle", catalog.CreateProductInput{Title: "X", Handle: "oolong-tea"}, []string{"input.handle HANDLE_TAKEN"}},
-			{"bad status", catalog.CreateProductInput{Title: "X", Status: "LIVE"}, []string{"input.status INVALID_STATUS"}},
+			{"no title", catalog.CreateProductInput{Title: "  "}, []string{"title REQUIRED"}},
+			{"bad handle", catalog.CreateProductInput{Title: "X", Handle: "Not A Handle"}, []string{"handle INVALID_HANDLE"}},
+			{"taken handle", catalog.CreateProductInput{Title: "X", Handle: "oolong-tea"}, []string{"handle HANDLE_TAKEN"}},
+			{"bad status", catalog.CreateProductInput{Title: "X", Status: "LIVE"}, []string{"status INVALID_STATUS"}},
 			{"taken sku", catalog.CreateProductInput{Title: "X", Variants: []catalog.VariantInput{{SKU: "TEA-100"}}},
-				[]string{"input.variants.0.sku SKU_TAKEN"}},
+				[]string{"variants.0.sku SKU_TAKEN"}},
 			{"sku twice", catalog.CreateProductInput{Title: "X", Options: size, Variants: []catalog.VariantInput{
 				{SKU: "NEW-1", SelectedOptions: sel("S")}, {SKU: "NEW-1", SelectedOptions: sel("M")}}},
-				[]string{"input.variants.1.sku SKU_TAKEN"}},
+				[]string{"variants.1.sku SKU_TAKEN"}},
 			{"unknown value", catalog.CreateProductInput{Title: "X", Options: size, Variants: []catalog.VariantInput{
-				{SelectedOptions: sel("XL")}}}, []string{"input.variants.0.selectedOptions.0.value UNKNOWN_OPTION_VALUE"}},
+				{SelectedOptions: sel("XL")}}}, []string{"variants.0.selectedOptions.0.value UNKNOWN_OPTION_VALUE"}},
 			{"unknown option", catalog.CreateProductInput{Title: "X", Options: size, Variants: []catalog.VariantInput{
 				{SelectedOptions: []catalog.SelectedOption{{Name: "Size", Value: "S"}, {Name: "Color", Value: "Red"}}}}},
-				[]string{"input.variants.0.selectedOptions.1.name UNKNOWN_OPTION"}},
+				[]string{"variants.0.selectedOptions.1.name UNKNOWN_OPTION"}},
 			{"missing option", catalog.CreateProductInput{Title: "X", Options: size, Variants: []catalog.VariantInput{{}}},
-				[]string{"input.variants.0.selectedOptions MISSING_OPTION"}},
+				[]string{"variants.0.selectedOptions MISSING_OPTION"}},
 			{"same options twice", catalog.CreateProductInput{Title: "X", Options: size, Variants: []catalog.VariantInput{
 				{SelectedOptions: sel("S")}, {SelectedOptions: sel("S")}}},
-				[]string{"input.variants.1.selectedOptions DUPLICATE_VARIANT"}},
+				[]string{"variants.1.selectedOptions DUPLICATE_VARIANT"}},
 			{"options without variants", catalog.CreateProductInput{Title: "X", Options: size},
-				[]string{"input.variants REQUIRED"}},
+				[]string{"variants REQUIRED"}},
 			{"duplicate option value", catalog.CreateProductInput{Title: "X",
 				Options:  []catalog.Option{{Name: "Size", Values: []string{"S", "S"}}},
 				Variants: []catalog.VariantInput{{SelectedOptions: sel("S")}}},
-				[]string{"input.options.0.values.1 DUPLICATE_OPTION_VALUE"}},
+				[]string{"options.0.values.1 DUPLICATE_OPTION_VALUE"}},
 			{"too many fraction digits", catalog.CreateProductInput{Title: "X", Variants: []catalog.VariantInput{{
 				Prices: []catalog.PriceInput{{Currency: "CNY", Amount: "12.345"}}}}},
-				[]string{"input.variants.0.prices.0.amount INVALID_AMOUNT"}},
+				[]string{"variants.0.prices.0.amount INVALID_AMOUNT"}},
 			{"yen has no cents", catalog.CreateProductInput{Title: "X", Variants: []catalog.VariantInput{{
 				Prices: []catalog.PriceInput{{Currency: "JPY", Amount: "1200.5"}}}}},
-				[]string{"input.variants.0.prices.0.amount INVALID_AMOUNT"}},
+				[]string{"variants.0.prices.0.amount INVALID_AMOUNT"}},
 			{"unknown currency", catalog.CreateProductInput{Title: "X", Variants: []catalog.VariantInput{{
 				Prices: []catalog.PriceInput{{Currency: "XYZ", Amount: "1"}}}}},
-				[]string{"input.variants.0.prices.0.currencyCode INVALID_CURRENCY"}},
+				[]string{"variants.0.prices.0.currencyCode INVALID_CURRENCY"}},
 			{"currency twice", catalog.CreateProductInput{Title: "X", Variants: []catalog.VariantInput{{
 				Prices: []catalog.PriceInput{{Currency: "CNY", Amount: "1"}, {Currency: "cny", Amount: "2"}}}}},
-				[]string{"input.variants.0.prices.1.currencyCode DUPLICATE_CURRENCY"}},
+				[]string{"variants.0.prices.1.currencyCode DUPLICATE_CURRENCY"}},
 			{"negative compare-at", catalog.CreateProductInput{Title: "X", Variants: []catalog.VariantInput{{
 				Prices: []catalog.PriceInput{{Currency: "USD", Amount: "1", CompareAtAmount: "-2"}}}}},
-				[]string{"input.variants.0.prices.0.compareAtAmount INVALID_AMOUNT"}},
+				[]string{"variants.0.prices.0.compareAtAmount INVALID_AMOUNT"}},
 			{"negative stock", catalog.CreateProductInput{Title: "X", Variants: []catalog.VariantInput{{InventoryQuantity: -1}}},
-				[]string{"input.variants.0.inventoryQuantity INVALID_QUANTITY"}},
+				[]string{"variants.0.inventoryQuantity INVALID_QUANTITY"}},
 			{"everything at once", catalog.CreateProductInput{Title: "", Handle: "oolong-tea", Options: size,
 				Variants: []catalog.VariantInput{
 					{SKU: "TEA-250", SelectedOptions: sel("S"), Prices: []catalog.PriceInput{{Currency: "USD", Amount: "1.999"}}},
 					{SelectedOptions: sel("XL"), InventoryQuantity: -3},
 				}},
 				[]string{
-					"input.handle HANDLE_TAKEN",
-					"input.title REQUIRED",
-					"input.variants.0.prices.0.amount INVALID_AMOUNT",
-					"input.variants.0.sku SKU_TAKEN",
-					"input.variants.1.inventoryQuantity INVALID_QUANTITY",
-					"input.variants.1.selectedOptions.0.value UNKNOWN_OPTION_VALUE",
+					"handle HANDLE_TAKEN",
+					"title REQUIRED",
+					"variants.0.prices.0.amount INVALID_AMOUNT",
+					"variants.0.sku SKU_TAKEN",
+					"variants.1.inventoryQuantity INVALID_QUANTITY",
+					"variants.1.selectedOptions.0.value UNKNOWN_OPTION_VALUE",
 				}},
 		}
 		for _, tt := range tests {
@@ -222,6 +223,29 @@ func TestDerivedHandles(t *testing.T) {
 		}
 		if ps[0].Handle != "tea-set" || ps[1].Handle != "tea-set-2" {
 			t.Fatalf("bulk handles = %q, %q", ps[0].Handle, ps[1].Handle)
+		}
+	})
+}
+
+// TestBulkCreateProblemsUnderIndex: bulk problems are reported under the
+// index of the product, relative to the service's input (ADR 0007), and
+// nothing is written.
+func TestBulkCreateProblemsUnderIndex(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		svc := catalogtest.NewService(db)
+		catalogtest.Seed(t, svc)
+		before := counts(t, db)
+		_, err := svc.BulkCreateProducts(catalogtest.Staff(), []catalog.CreateProductInput{
+			{Title: "Fine", Variants: []catalog.VariantInput{{SKU: "BULK-1"}}},
+			{Title: " ", Variants: []catalog.VariantInput{{SKU: "BULK-1"}}},
+			{Title: "Taken", Handle: "oolong-tea"},
+		})
+		want := []string{"1.title REQUIRED", "1.variants.0.sku SKU_TAKEN", "2.handle HANDLE_TAKEN"}
+		if diff := cmp.Diff(want, problems(err)); diff != "" {
+			t.Errorf("problems (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(before, counts(t, db)); diff != "" {
+			t.Errorf("rows written (-before +after):\n%s", diff)
 		}
 	})
 }
@@ -488,18 +512,18 @@ func TestUpdateProduct(t *testing.T) {
 			in   catalog.UpdateProductInput
 			want []string
 		}{
-			{"unknown product", catalog.UpdateProductInput{ID: "prd_nope"}, []string{"input.id PRODUCT_NOT_FOUND"}},
-			{"empty title", catalog.UpdateProductInput{ID: shop.Shirt.ID, Title: str("")}, []string{"input.title REQUIRED"}},
-			{"taken handle", catalog.UpdateProductInput{ID: shop.Shirt.ID, Handle: str("oolong-tea")}, []string{"input.handle HANDLE_TAKEN"}},
+			{"unknown product", catalog.UpdateProductInput{ID: "prd_nope"}, []string{"id PRODUCT_NOT_FOUND"}},
+			{"empty title", catalog.UpdateProductInput{ID: shop.Shirt.ID, Title: str("")}, []string{"title REQUIRED"}},
+			{"taken handle", catalog.UpdateProductInput{ID: shop.Shirt.ID, Handle: str("oolong-tea")}, []string{"handle HANDLE_TAKEN"}},
 			{"option added", catalog.UpdateProductInput{ID: shop.Shirt.ID, Options: opts(
 				catalog.Option{Name: "Size", Values: []string{"S", "M", "L"}},
 				catalog.Option{Name: "Color", Values: []string{"Red", "Blue"}},
 				catalog.Option{Name: "Fit", Values: []string{"Slim"}})},
-				[]string{"input.options OPTIONS_COUNT_CHANGED"}},
+				[]string{"options OPTIONS_COUNT_CHANGED"}},
 			{"value in use dropped", catalog.UpdateProductInput{ID: shop.Shirt.ID, Options: opts(
 				catalog.Option{Name: "Size", Values: []string{"S", "M"}},
 				catalog.Option{Name: "Color", Values: []string{"Red", "Blue"}})},
-				[]string{"input.options.0.values OPTION_VALUE_IN_USE"}},
+				[]string{"options.0.values OPTION_VALUE_IN_USE"}},
 		}
 		for _, tt := range bad {
 			if _, err := svc.UpdateProduct(ctx, tt.in); !cmp.Equal(tt.want, problems(err)) {
@@ -555,12 +579,12 @@ func TestVariants(t *testing.T) {
 			in   catalog.CreateVariantInput
 			want []string
 		}{
-			{"unknown product", catalog.CreateVariantInput{ProductID: "prd_nope"}, []string{"input.productId PRODUCT_NOT_FOUND"}},
+			{"unknown product", catalog.CreateVariantInput{ProductID: "prd_nope"}, []string{"productId PRODUCT_NOT_FOUND"}},
 			{"same options", catalog.CreateVariantInput{ProductID: shop.Shirt.ID, VariantInput: catalog.VariantInput{SelectedOptions: sel("S", "Red")}},
-				[]string{"input.selectedOptions DUPLICATE_VARIANT"}},
-			{"second default variant", catalog.CreateVariantInput{ProductID: shop.Cup.ID}, []string{"input DUPLICATE_VARIANT"}},
+				[]string{"selectedOptions DUPLICATE_VARIANT"}},
+			{"second default variant", catalog.CreateVariantInput{ProductID: shop.Cup.ID}, []string{" DUPLICATE_VARIANT"}},
 			{"taken sku", catalog.CreateVariantInput{ProductID: shop.Shirt.ID, VariantInput: catalog.VariantInput{SKU: "MUG-1", SelectedOptions: sel("S", "Blue")}},
-				[]string{"input.sku SKU_TAKEN"}},
+				[]string{"sku SKU_TAKEN"}},
 		}
 		for _, tt := range bad {
 			if _, err := svc.CreateVariant(ctx, tt.in); !cmp.Equal(tt.want, problems(err)) {
@@ -587,7 +611,7 @@ func TestVariants(t *testing.T) {
 			t.Fatalf("update options = %+v, %v", up, err)
 		}
 		if _, err := svc.UpdateVariant(ctx, catalog.UpdateVariantInput{ID: nv.ID, SelectedOptions: &[]catalog.SelectedOption{
-			{Name: "Size", Value: "M"}, {Name: "Color", Value: "Red"}}}); !cmp.Equal(problems(err), []string{"input.selectedOptions DUPLICATE_VARIANT"}) {
+			{Name: "Size", Value: "M"}, {Name: "Color", Value: "Red"}}}); !cmp.Equal(problems(err), []string{"selectedOptions DUPLICATE_VARIANT"}) {
 			t.Fatalf("update to taken options: %v", err)
 		}
 		sku := "SHIRT-M-BLUE"
@@ -623,7 +647,7 @@ func TestVariants(t *testing.T) {
 		}
 		_, err = svc.SetVariantPrices(ctx, catalog.SetVariantPricesInput{VariantID: nv.ID,
 			Prices: []catalog.PriceInput{{Currency: "USD", Amount: "abc"}}, RemoveCurrencies: []string{"USD", "???"}})
-		want := []string{"input.prices.0.amount INVALID_AMOUNT", "input.removeCurrencies.1 INVALID_CURRENCY"}
+		want := []string{"prices.0.amount INVALID_AMOUNT", "removeCurrencies.1 INVALID_CURRENCY"}
 		if diff := cmp.Diff(want, problems(err)); diff != "" {
 			t.Fatalf("bad prices (-want +got):\n%s", diff)
 		}
@@ -654,10 +678,10 @@ func TestAdjustInventory(t *testing.T) {
 			in   catalog.AdjustInventoryInput
 			want []string
 		}{
-			{"below zero", catalog.AdjustInventoryInput{VariantID: v, Delta: -51, Reason: catalog.ReasonDamaged}, []string{"input.delta INSUFFICIENT_STOCK"}},
-			{"zero", catalog.AdjustInventoryInput{VariantID: v, Reason: catalog.ReasonCorrection}, []string{"input.delta INVALID_QUANTITY"}},
-			{"reason", catalog.AdjustInventoryInput{VariantID: v, Delta: 1, Reason: "STOLEN"}, []string{"input.reason INVALID_REASON"}},
-			{"unknown variant", catalog.AdjustInventoryInput{VariantID: "var_nope", Delta: 1, Reason: catalog.ReasonOther}, []string{"input.variantId VARIANT_NOT_FOUND"}},
+			{"below zero", catalog.AdjustInventoryInput{VariantID: v, Delta: -51, Reason: catalog.ReasonDamaged}, []string{"delta INSUFFICIENT_STOCK"}},
+			{"zero", catalog.AdjustInventoryInput{VariantID: v, Reason: catalog.ReasonCorrection}, []string{"delta INVALID_QUANTITY"}},
+			{"reason", catalog.AdjustInventoryInput{VariantID: v, Delta: 1, Reason: "STOLEN"}, []string{"reason INVALID_REASON"}},
+			{"unknown variant", catalog.AdjustInventoryInput{VariantID: "var_nope", Delta: 1, Reason: catalog.ReasonOther}, []string{"variantId VARIANT_NOT_FOUND"}},
 		}
 		for _, tt := range bad {
 			if _, _, err := svc.AdjustInventory(ctx, tt.in); !cmp.Equal(tt.want, problems(err)) {
@@ -727,7 +751,7 @@ func TestCollections(t *testing.T) {
 		before := counts(t, db)
 		if _, err := svc.CreateCollection(ctx, catalog.CollectionInput{Title: "", Handle: "teaware",
 			ProductIDs: []string{shop.Tea.ID, "prd_nope"}}); !cmp.Equal(problems(err), []string{
-			"input.handle HANDLE_TAKEN", "input.productIds.1 PRODUCT_NOT_FOUND", "input.title REQUIRED"}) {
+			"handle HANDLE_TAKEN", "productIds.1 PRODUCT_NOT_FOUND", "title REQUIRED"}) {
 			t.Fatalf("bad collection: %v", err)
 		}
 		if diff := cmp.Diff(before, counts(t, db)); diff != "" {
@@ -787,7 +811,7 @@ func TestCollections(t *testing.T) {
 		if _, err := svc.GetCollection(ctx, sale.ID); !errors.Is(err, errs.ErrNotFound) {
 			t.Fatalf("deleted collection: %v", err)
 		}
-		if err := svc.DeleteCollection(ctx, sale.ID); !cmp.Equal(problems(err), []string{"input.id COLLECTION_NOT_FOUND"}) {
+		if err := svc.DeleteCollection(ctx, sale.ID); !cmp.Equal(problems(err), []string{"id COLLECTION_NOT_FOUND"}) {
 			t.Fatalf("delete twice: %v", err)
 		}
 		if _, err := svc.GetProduct(ctx, shop.Shirt.ID); err != nil {
@@ -830,10 +854,22 @@ func take(ob *eventstest.Outbox) []string {
 	return out
 }
 
+// subjectMatches reports whether subject matches a NATS filter with a
+// trailing ">" or exact tokens.
+func subjectMatches(filter, subject string) bool {
+	if prefix, ok := strings.CutSuffix(filter, ">"); ok {
+		return strings.HasPrefix(subject, prefix) && len(subject) > len(prefix)
+	}
+	return filter == subject
+}
+
 func TestEvents(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ob := &eventstest.Outbox{}
-		svc := catalog.NewService(db, catalogtest.Authorizer{}, catalog.WithOutbox(ob))
+		svc, err := catalog.NewService(db, catalog.Options{Authz: catalogtest.Authorizer{}, Outbox: ob})
+		if err != nil {
+			t.Fatal(err)
+		}
 		ctx := catalogtest.Staff()
 		steps := []struct {
 			name string
@@ -894,6 +930,12 @@ func TestEvents(t *testing.T) {
 		for _, st := range steps {
 			if err := st.do(); err != nil {
 				t.Fatalf("%s: %v", st.name, err)
+			}
+			// Every event must drop the cached public reads it outdates.
+			for _, e := range ob.Events() {
+				if !slices.ContainsFunc(catalog.CacheSubjects(), func(f string) bool { return subjectMatches(f, e.Subject) }) {
+					t.Errorf("%s: event %s is under none of catalog.CacheSubjects() %v", st.name, e.Subject, catalog.CacheSubjects())
+				}
 			}
 			if diff := cmp.Diff(st.want, take(ob)); diff != "" {
 				t.Errorf("%s: events (-want +got):\n%s", st.name, diff)

@@ -51,15 +51,15 @@ func (s *Service) CreateCollection(ctx context.Context, in CollectionInput) (Col
 			UpdatedAt:   now,
 		}
 		var v errs.Validator
-		checkText(&v, c.Title, "input.title", true, MaxTitleLen)
-		checkText(&v, c.Description, "input.description", false, MaxDescriptionLen)
+		checkText(&v, c.Title, "title", true, MaxTitleLen)
+		checkText(&v, c.Description, "description", false, MaxDescriptionLen)
 		if h := strings.TrimSpace(in.Handle); h != "" {
 			c.Handle = h
 			if err := s.checkCollectionHandle(ctx, &v, h); err != nil {
 				return err
 			}
 		}
-		ids, err := s.checkProductIDs(ctx, &v, in.ProductIDs, "input.productIds")
+		ids, err := s.checkProductIDs(ctx, &v, in.ProductIDs, "productIds")
 		if err != nil {
 			return err
 		}
@@ -72,7 +72,7 @@ func (s *Service) CreateCollection(ctx context.Context, in CollectionInput) (Col
 			}
 		}
 		if err := s.store.InsertCollection(ctx, &c); err != nil {
-			return uniqueConflict(err, "input.handle", "input")
+			return uniqueConflict(err, "handle", "")
 		}
 		if err := s.store.AddToCollection(ctx, c.ID, ids); err != nil {
 			return err
@@ -85,7 +85,7 @@ func (s *Service) CreateCollection(ctx context.Context, in CollectionInput) (Col
 
 func (s *Service) checkCollectionHandle(ctx context.Context, v *errs.Validator, h string) error {
 	if !validHandle(h) {
-		v.Add(errs.Invalid("input.handle", CodeInvalidHandle, "a handle is lower-case letters and digits joined by single dashes, like summer-sale"))
+		v.Add(errs.Invalid("handle", CodeInvalidHandle, "a handle is lower-case letters and digits joined by single dashes, like summer-sale"))
 		return nil
 	}
 	taken, err := s.store.TakenCollectionHandles(ctx, []string{h})
@@ -93,7 +93,7 @@ func (s *Service) checkCollectionHandle(ctx context.Context, v *errs.Validator, 
 		return err
 	}
 	if taken[h] {
-		v.Add(errs.Conflict("input.handle", CodeHandleTaken, "this handle is taken"))
+		v.Add(errs.Conflict("handle", CodeHandleTaken, "this handle is taken"))
 	}
 	return nil
 }
@@ -152,16 +152,16 @@ func (s *Service) UpdateCollection(ctx context.Context, in UpdateCollectionInput
 	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
 		c, err := s.store.CollectionByID(ctx, in.ID)
 		if err != nil {
-			return withField(err, "input.id")
+			return withField(err, "id")
 		}
 		var v errs.Validator
 		if in.Title != nil {
 			c.Title = strings.TrimSpace(*in.Title)
-			checkText(&v, c.Title, "input.title", true, MaxTitleLen)
+			checkText(&v, c.Title, "title", true, MaxTitleLen)
 		}
 		if in.Description != nil {
 			c.Description = *in.Description
-			checkText(&v, c.Description, "input.description", false, MaxDescriptionLen)
+			checkText(&v, c.Description, "description", false, MaxDescriptionLen)
 		}
 		if in.Handle != nil && strings.TrimSpace(*in.Handle) != c.Handle {
 			c.Handle = strings.TrimSpace(*in.Handle)
@@ -174,7 +174,7 @@ func (s *Service) UpdateCollection(ctx context.Context, in UpdateCollectionInput
 		}
 		c.UpdatedAt = s.now()
 		if err := s.store.UpdateCollection(ctx, &c); err != nil {
-			return uniqueConflict(err, "input.handle", "input")
+			return uniqueConflict(err, "handle", "")
 		}
 		out = c
 		return s.collectionEvent(ctx, SubjectCollectionUpdated, &c)
@@ -190,10 +190,10 @@ func (s *Service) DeleteCollection(ctx context.Context, id string) error {
 	return s.db.RunInTx(ctx, func(ctx context.Context) error {
 		c, err := s.store.CollectionByID(ctx, id)
 		if err != nil {
-			return withField(err, "input.id")
+			return withField(err, "id")
 		}
 		if err := s.store.DeleteCollection(ctx, id); err != nil {
-			return withField(err, "input.id")
+			return withField(err, "id")
 		}
 		return s.collectionEvent(ctx, SubjectCollectionDeleted, &c)
 	})
@@ -219,13 +219,13 @@ func (s *Service) changeMembers(ctx context.Context, in CollectionProductsInput,
 	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
 		c, err := s.store.CollectionByID(ctx, in.CollectionID)
 		if err != nil {
-			return withField(err, "input.collectionId")
+			return withField(err, "collectionId")
 		}
 		var v errs.Validator
-		v.Check(len(in.ProductIDs) > 0, "input.productIds", CodeRequired, "name at least one product")
+		v.Check(len(in.ProductIDs) > 0, "productIds", CodeRequired, "name at least one product")
 		ids := in.ProductIDs
 		if add {
-			if ids, err = s.checkProductIDs(ctx, &v, in.ProductIDs, "input.productIds"); err != nil {
+			if ids, err = s.checkProductIDs(ctx, &v, in.ProductIDs, "productIds"); err != nil {
 				return err
 			}
 		}

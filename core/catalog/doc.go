@@ -7,7 +7,9 @@
 // adjustments inventory write. Callers who may not write products (buyers)
 // see ACTIVE products only.
 //
-//	svc := catalog.NewService(db, authorizer, catalog.WithDefaultCurrency(money.CNY))
+//	svc, err := catalog.NewService(db, catalog.Options{
+//		Authz: authorizer, Outbox: outbox, DefaultCurrency: money.CNY,
+//	})
 //	p, err := svc.CreateProduct(ctx, catalog.CreateProductInput{
 //		Title:   "Oolong Tea",
 //		Status:  catalog.StatusActive,
@@ -20,6 +22,10 @@
 //		}, ...},
 //	})
 //	if errs := errs.All(err); errs != nil { /* every problem, with field paths */ }
+//
+// Field paths are relative to the method's input ("variants.0.sku",
+// "title"; under the index for BulkCreateProducts); a transport adds its
+// own envelope (GraphQL: input.variants.0.sku).
 //
 // Listings are keyset-paginated (ListProducts with a page.Request), and the
 // batch getters (VariantsByProductIDs, PricesByVariantIDs, InventoryLevels,

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,6 +44,16 @@ const (
 	CodeInsufficientStock = "INSUFFICIENT_STOCK"
 	CodeInvalidWeight     = "INVALID_WEIGHT"
 
+	// CodeNotReserved: a release or commit of Reservations asked for more
+	// than is reserved, which only a bug in the caller can do.
+	CodeNotReserved = "NOT_RESERVED"
+	// CodeAlreadyApplied: this reference already reserved, released or
+	// committed this variant's stock; the second time changes nothing.
+	CodeAlreadyApplied = "ALREADY_APPLIED"
+	// CodeReferenceRequired: a reservation names the order (or shipment)
+	// that causes it.
+	CodeReferenceRequired = "REFERENCE_REQUIRED"
+
 	CodeInvalidSortKey = "INVALID_SORT_KEY"
 	CodeInvalidCursor  = "INVALID_CURSOR"
 )
@@ -71,6 +82,41 @@ func collectionNotFound(field string) *errs.Error {
 	return e
 }
 
+// InsufficientStockError says which variant could not cover a
+// reservation. It unwraps to an *errs.Error with CodeInsufficientStock
+// (errs.ErrConflict), so transports map it like every catalog error, and
+// callers that want the variant use errors.As.
+type InsufficientStockError struct {
+	// VariantID is the first variant (in id order) short of stock.
+	VariantID string
+	// Requested is the sum of every line of the request on VariantID.
+	Requested int64
+	// Available is on hand minus reserved when the request was refused.
+	Available int64
+	// Field is the path of the first line drawing on VariantID
+	// ("lines.1.quantity").
+	Field string
+}
+
+// Error implements error.
+func (e *InsufficientStockError) Error() string {
+	return fmt.Sprintf("variant %s: %d requested, %d available", e.VariantID, e.Requested, e.Available)
+}
+
+// Unwrap returns the catalog error the transports map to
+// INSUFFICIENT_STOCK.
+func (e *InsufficientStockError) Unwrap() error {
+	return errs.Conflict(e.Field, CodeInsufficientStock,
+		fmt.Sprintf("only %d left of variant %s", e.Available, e.VariantID))
+}
+
+// alreadyApplied refuses a second stock movement of one reference on one
+// variant for the same reason.
+func alreadyApplied(row *stockMovementRow) *errs.Error {
+	return errs.Conflict("reference", CodeAlreadyApplied,
+		fmt.Sprintf("%s already %s variant %s", row.Reference, row.Reason, row.VariantID))
+}
+
 // uniqueConflict turns a unique violation that slipped past validation (two
 // writers racing for one handle or SKU) into the same conflict validation
 // would have reported. Other errors are returned as they are.
@@ -85,7 +131,7 @@ func uniqueConflict(err error, handleField, skuField string) error {
 	case strings.Contains(msg, "handle"):
 		return errs.Conflict(handleField, CodeHandleTaken, "this handle is taken")
 	}
-	return errors.Join(errs.Conflict("input", "CONFLICT", "a concurrent change conflicts with this one"), err)
+	return errors.Join(errs.Conflict("", "CONFLICT", "a concurrent change conflicts with this one"), err)
 }
 
 // sortProblems orders the problems of an errs.List by field path (indexes

@@ -28,15 +28,20 @@ const (
 	SubjectCollectionDeleted = "kassa.collection.deleted"
 )
 
+// CacheSubjects returns the subject filters of every catalog event: after
+// any of them a public catalog read (products, prices, stock, collections)
+// may answer differently, so every instance drops the public answers it
+// cached (the GraphQL response cache, graphql/resolver.Cache). A new
+// event subject belongs under one of them; TestEvents fails otherwise.
+func CacheSubjects() []string {
+	return []string{"kassa.product.>", "kassa.inventory.>", "kassa.collection.>"}
+}
+
 // Outbox records events in the caller's transaction; they leave for the
 // bus once it committed. core/events' Outbox implements it.
 type Outbox interface {
 	Add(ctx context.Context, e events.Event) error
 }
-
-// WithOutbox makes the service emit its events into o. Without it the
-// service emits nothing (unit tests).
-func WithOutbox(o Outbox) ServiceOption { return func(s *Service) { s.outbox = o } }
 
 // ProductEvent is the payload of product events: enough to find the
 // product again, not a copy of it (consumers read the current state).
@@ -61,12 +66,8 @@ type InventoryAdjustedEvent struct {
 	OnHandAfter  int64            `json:"onHandAfter"`
 }
 
-// emit adds an event to the outbox in ctx's transaction; a nil outbox
-// drops it.
+// emit adds an event to the outbox in ctx's transaction.
 func (s *Service) emit(ctx context.Context, subject string, payload any) error {
-	if s.outbox == nil {
-		return nil
-	}
 	e, err := events.New(subject, payload)
 	if err != nil {
 		return fmt.Errorf("catalog: %w", err)
@@ -78,9 +79,6 @@ func (s *Service) emit(ctx context.Context, subject string, payload any) error {
 // productsCreated emits kassa.product.created for each product, in one
 // statement when the outbox can add several events at once.
 func (s *Service) productsCreated(ctx context.Context, ps []Product) error {
-	if s.outbox == nil {
-		return nil
-	}
 	batch, ok := s.outbox.(interface {
 		AddAll(ctx context.Context, es ...events.Event) error
 	})

@@ -13,7 +13,9 @@ import (
 )
 
 // CreateProductInput is a new product with everything it is sold as.
-// Field paths in errors use the GraphQL names: input.variants.0.sku.
+// Field paths in errors are relative to the input and use the GraphQL
+// names: variants.0.sku (a transport adds its own envelope, such as
+// GraphQL's input).
 type CreateProductInput struct {
 	// Handle is derived from the title when empty ("Oolong Tea" ->
 	// "oolong-tea", then "oolong-tea-2" if that is taken). A handle
@@ -78,12 +80,12 @@ func (s *Service) CreateProduct(ctx context.Context, in CreateProductInput) (Pro
 	}
 	var out Product
 	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
-		nps, err := s.prepareProducts(ctx, []CreateProductInput{in}, func(int) string { return "input" })
+		nps, err := s.prepareProducts(ctx, []CreateProductInput{in}, func(int) string { return "" })
 		if err != nil {
 			return err
 		}
 		if err := s.store.InsertProducts(ctx, nps); err != nil {
-			return uniqueConflict(err, "input.handle", "input.variants")
+			return uniqueConflict(err, "handle", "variants")
 		}
 		out = nps[0].Product
 		return s.productEvent(ctx, SubjectProductCreated, &out)
@@ -93,20 +95,21 @@ func (s *Service) CreateProduct(ctx context.Context, in CreateProductInput) (Pro
 
 // BulkCreateProducts creates many products in one transaction with a few
 // multi-row statements: imports and the demo seeder use it. Validation is
-// that of CreateProduct; errors are reported under input.N. Keep batches
-// to about a thousand products so one transaction stays short.
+// that of CreateProduct; errors are reported under the index of the
+// product in ins (3.variants.0.sku). Keep batches to about a thousand
+// products so one transaction stays short.
 func (s *Service) BulkCreateProducts(ctx context.Context, ins []CreateProductInput) ([]Product, error) {
 	if err := s.authz.Can(ctx, authz.Product, authz.Write); err != nil {
 		return nil, err
 	}
 	var out []Product
 	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
-		nps, err := s.prepareProducts(ctx, ins, func(i int) string { return "input." + strconv.Itoa(i) })
+		nps, err := s.prepareProducts(ctx, ins, strconv.Itoa)
 		if err != nil {
 			return err
 		}
 		if err := s.store.InsertProducts(ctx, nps); err != nil {
-			return uniqueConflict(err, "input", "input")
+			return uniqueConflict(err, "", "")
 		}
 		out = make([]Product, len(nps))
 		for i := range nps {
@@ -120,11 +123,11 @@ func (s *Service) BulkCreateProducts(ctx context.Context, ins []CreateProductInp
 // prepareProducts validates inputs and builds the rows to insert. It runs
 // two queries for the whole batch (handles, SKUs) plus one per derived
 // handle that is already taken.
-func (s *Service) prepareProducts(ctx context.Context, ins []CreateProductInput, prefix func(int) string) ([]NewProduct, error) {
+func (s *Service) prepareProducts(ctx context.Context, ins []CreateProductInput, prefix func(int) string) ([]newProduct, error) {
 	var v errs.Validator
 	now := s.now()
 	who := actor(ctx)
-	nps := make([]NewProduct, len(ins))
+	nps := make([]newProduct, len(ins))
 	explicit := make(map[string]string) // handle -> field
 	derived := make(map[int]string)     // product index -> base handle
 	skus := make(map[string]string)     // sku -> field
@@ -146,22 +149,22 @@ func (s *Service) prepareProducts(ctx context.Context, ins []CreateProductInput,
 		if p.Status == "" {
 			p.Status = StatusDraft
 		}
-		checkText(&v, p.Title, f+".title", true, MaxTitleLen)
-		checkText(&v, p.Description, f+".description", false, MaxDescriptionLen)
-		checkText(&v, p.Vendor, f+".vendor", false, MaxTitleLen)
-		checkText(&v, p.ProductType, f+".productType", false, MaxTitleLen)
-		v.Check(p.Status.Valid(), f+".status", CodeInvalidStatus, "status must be DRAFT, ACTIVE or ARCHIVED")
-		checkTags(&v, in.Tags, f+".tags")
-		checkOptions(&v, p.Options, f+".options")
+		checkText(&v, p.Title, path(f, "title"), true, MaxTitleLen)
+		checkText(&v, p.Description, path(f, "description"), false, MaxDescriptionLen)
+		checkText(&v, p.Vendor, path(f, "vendor"), false, MaxTitleLen)
+		checkText(&v, p.ProductType, path(f, "productType"), false, MaxTitleLen)
+		v.Check(p.Status.Valid(), path(f, "status"), CodeInvalidStatus, "status must be DRAFT, ACTIVE or ARCHIVED")
+		checkTags(&v, in.Tags, path(f, "tags"))
+		checkOptions(&v, p.Options, path(f, "options"))
 
 		if h := strings.TrimSpace(in.Handle); h != "" {
 			switch {
 			case !validHandle(h):
-				v.Add(errs.Invalid(f+".handle", CodeInvalidHandle, "a handle is lower-case letters and digits joined by single dashes, like oolong-tea"))
+				v.Add(errs.Invalid(path(f, "handle"), CodeInvalidHandle, "a handle is lower-case letters and digits joined by single dashes, like oolong-tea"))
 			case explicit[h] != "":
-				v.Add(errs.Conflict(f+".handle", CodeHandleTaken, "this handle is given twice"))
+				v.Add(errs.Conflict(path(f, "handle"), CodeHandleTaken, "this handle is given twice"))
 			default:
-				explicit[h] = f + ".handle"
+				explicit[h] = path(f, "handle")
 			}
 			p.Handle = h
 		} else {
@@ -172,17 +175,17 @@ func (s *Service) prepareProducts(ctx context.Context, ins []CreateProductInput,
 			derived[i] = base
 		}
 
-		np := NewProduct{Product: p}
+		np := newProduct{Product: p}
 		variants := in.Variants
 		if len(variants) == 0 {
 			if len(p.Options) > 0 {
-				v.Add(errs.Invalid(f+".variants", CodeRequired, "a product with options needs variants"))
+				v.Add(errs.Invalid(path(f, "variants"), CodeRequired, "a product with options needs variants"))
 			} else {
 				variants = []VariantInput{{}}
 			}
 		}
 		if len(variants) > MaxVariants {
-			v.Add(errs.Invalid(f+".variants", CodeTooMany, fmt.Sprintf("a product has at most %d variants", MaxVariants)))
+			v.Add(errs.Invalid(path(f, "variants"), CodeTooMany, fmt.Sprintf("a product has at most %d variants", MaxVariants)))
 			variants = variants[:MaxVariants]
 		}
 		combos := make(map[string]int, len(variants))
@@ -252,7 +255,7 @@ func (s *Service) prepareProducts(ctx context.Context, ins []CreateProductInput,
 
 // prepareVariant validates one variant input of np and appends the rows it
 // creates to np.
-func (s *Service) prepareVariant(v *errs.Validator, np *NewProduct, in *VariantInput, f string, pos int, now time.Time, who string) (Variant, bool) {
+func (s *Service) prepareVariant(v *errs.Validator, np *newProduct, in *VariantInput, f string, pos int, now time.Time, who string) (Variant, bool) {
 	nv := Variant{
 		ID:          id.New("var"),
 		ProductID:   np.Product.ID,
@@ -263,14 +266,14 @@ func (s *Service) prepareVariant(v *errs.Validator, np *NewProduct, in *VariantI
 		CreatedAt:   now,
 		UpdatedAt:   now,
 	}
-	checkText(v, nv.SKU, f+".sku", false, MaxSKULen)
-	checkText(v, nv.Title, f+".title", false, MaxTitleLen)
+	checkText(v, nv.SKU, path(f, "sku"), false, MaxSKULen)
+	checkText(v, nv.Title, path(f, "title"), false, MaxTitleLen)
 	if in.WeightGrams < 0 || in.WeightGrams > MaxQuantity {
-		v.Add(errs.Invalid(f+".weightGrams", CodeInvalidWeight, "must be between 0 and 1000000000"))
+		v.Add(errs.Invalid(path(f, "weightGrams"), CodeInvalidWeight, "must be between 0 and 1000000000"))
 	}
-	checkQuantity(v, in.InventoryQuantity, f+".inventoryQuantity", false)
-	values := resolveOptions(v, np.Product.Options, in.SelectedOptions, f+".selectedOptions")
-	prices := parsePrices(v, in.Prices, nv.ID, f+".prices")
+	checkQuantity(v, in.InventoryQuantity, path(f, "inventoryQuantity"), false)
+	values := resolveOptions(v, np.Product.Options, in.SelectedOptions, path(f, "selectedOptions"))
+	prices := parsePrices(v, in.Prices, nv.ID, path(f, "prices"))
 	if values == nil {
 		return Variant{}, false
 	}
@@ -292,7 +295,7 @@ func (s *Service) prepareVariant(v *errs.Validator, np *NewProduct, in *VariantI
 
 // deriveHandles gives the products at the indexes of derived a free handle
 // made from base: base itself, else base-2, base-3, ...
-func (s *Service) deriveHandles(ctx context.Context, nps []NewProduct, derived map[int]string, explicit map[string]string) error {
+func (s *Service) deriveHandles(ctx context.Context, nps []newProduct, derived map[int]string, explicit map[string]string) error {
 	bases := make([]string, 0, len(derived))
 	for _, b := range derived {
 		bases = append(bases, b)
@@ -340,41 +343,41 @@ func (s *Service) UpdateProduct(ctx context.Context, in UpdateProductInput) (Pro
 	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
 		p, err := s.store.ProductByID(ctx, in.ID)
 		if err != nil {
-			return withField(err, "input.id")
+			return withField(err, "id")
 		}
 		var v errs.Validator
 		if in.Title != nil {
 			p.Title = strings.TrimSpace(*in.Title)
-			checkText(&v, p.Title, "input.title", true, MaxTitleLen)
+			checkText(&v, p.Title, "title", true, MaxTitleLen)
 		}
 		if in.Description != nil {
 			p.Description = *in.Description
-			checkText(&v, p.Description, "input.description", false, MaxDescriptionLen)
+			checkText(&v, p.Description, "description", false, MaxDescriptionLen)
 		}
 		if in.Vendor != nil {
 			p.Vendor = strings.TrimSpace(*in.Vendor)
-			checkText(&v, p.Vendor, "input.vendor", false, MaxTitleLen)
+			checkText(&v, p.Vendor, "vendor", false, MaxTitleLen)
 		}
 		if in.ProductType != nil {
 			p.ProductType = strings.TrimSpace(*in.ProductType)
-			checkText(&v, p.ProductType, "input.productType", false, MaxTitleLen)
+			checkText(&v, p.ProductType, "productType", false, MaxTitleLen)
 		}
 		if in.Status != nil {
 			p.Status = *in.Status
-			v.Check(p.Status.Valid(), "input.status", CodeInvalidStatus, "status must be DRAFT, ACTIVE or ARCHIVED")
+			v.Check(p.Status.Valid(), "status", CodeInvalidStatus, "status must be DRAFT, ACTIVE or ARCHIVED")
 		}
 		if in.Tags != nil {
-			checkTags(&v, *in.Tags, "input.tags")
+			checkTags(&v, *in.Tags, "tags")
 			p.Tags = cleanTags(*in.Tags)
 		}
 		if in.Handle != nil && strings.TrimSpace(*in.Handle) != p.Handle {
 			h := strings.TrimSpace(*in.Handle)
 			if !validHandle(h) {
-				v.Add(errs.Invalid("input.handle", CodeInvalidHandle, "a handle is lower-case letters and digits joined by single dashes, like oolong-tea"))
+				v.Add(errs.Invalid("handle", CodeInvalidHandle, "a handle is lower-case letters and digits joined by single dashes, like oolong-tea"))
 			} else if taken, err := s.store.TakenHandles(ctx, []string{h}); err != nil {
 				return err
 			} else if taken[h] {
-				v.Add(errs.Conflict("input.handle", CodeHandleTaken, "this handle is taken"))
+				v.Add(errs.Conflict("handle", CodeHandleTaken, "this handle is taken"))
 			}
 			p.Handle = h
 		}
@@ -385,7 +388,7 @@ func (s *Service) UpdateProduct(ctx context.Context, in UpdateProductInput) (Pro
 		variants := vm[p.ID]
 		if in.Options != nil {
 			opts := cleanOptions(*in.Options)
-			checkOptions(&v, opts, "input.options")
+			checkOptions(&v, opts, "options")
 			checkOptionsKeepVariants(&v, p.Options, opts, variants)
 			p.Options = opts
 		}
@@ -398,7 +401,7 @@ func (s *Service) UpdateProduct(ctx context.Context, in UpdateProductInput) (Pro
 			skus[i] = vr.SKU
 		}
 		if err := s.store.UpdateProduct(ctx, &p, skus); err != nil {
-			return uniqueConflict(err, "input.handle", "input")
+			return uniqueConflict(err, "handle", "")
 		}
 		out = p
 		return s.productEvent(ctx, SubjectProductUpdated, &p)
@@ -410,7 +413,7 @@ func (s *Service) UpdateProduct(ctx context.Context, in UpdateProductInput) (Pro
 // variant without its option or with a value the option no longer offers.
 func checkOptionsKeepVariants(v *errs.Validator, old, opts []Option, variants []Variant) {
 	if len(opts) != len(old) {
-		v.Add(errs.Invalid("input.options", CodeOptionsCountChanged, "options cannot be added or removed once a product has variants; create a new product"))
+		v.Add(errs.Invalid("options", CodeOptionsCountChanged, "options cannot be added or removed once a product has variants; create a new product"))
 		return
 	}
 	for i, o := range opts {
@@ -423,7 +426,7 @@ func checkOptionsKeepVariants(v *errs.Validator, old, opts []Option, variants []
 				continue
 			}
 			if val := vr.OptionValues[i]; !offered[val] {
-				v.Add(errs.Invalid(path("input.options", i, "values"), CodeOptionValueInUse,
+				v.Add(errs.Invalid(path("options", i, "values"), CodeOptionValueInUse,
 					fmt.Sprintf("variant %s uses value %q", vr.ID, val)))
 				break
 			}
@@ -448,7 +451,7 @@ func (s *Service) UnarchiveProduct(ctx context.Context, id string) (Product, err
 	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
 		p, err := s.store.ProductByID(ctx, id)
 		if err != nil {
-			return withField(err, "input.id")
+			return withField(err, "id")
 		}
 		out = p
 		if p.Status != StatusArchived {

@@ -26,53 +26,11 @@ const (
 	ReasonShipped AdjustmentReason = "SHIPPED"
 )
 
-// The error codes of Reservations beside CodeInsufficientStock and
-// CodeInvalidQuantity.
-const (
-	// CodeNotReserved: a release or commit asked for more than is
-	// reserved, which only a bug in the caller can do.
-	CodeNotReserved = "NOT_RESERVED"
-	// CodeAlreadyApplied: this reference already reserved, released or
-	// committed this variant's stock; the second time changes nothing.
-	CodeAlreadyApplied = "ALREADY_APPLIED"
-	// CodeReferenceRequired: a reservation names the order (or shipment)
-	// that causes it.
-	CodeReferenceRequired = "REFERENCE_REQUIRED"
-)
-
 // ReservationLine is what one line of an order draws on a variant's stock.
 // Several lines may name the same variant; their quantities add up.
 type ReservationLine struct {
 	VariantID string
 	Quantity  int64
-}
-
-// InsufficientStockError says which variant could not cover a
-// reservation. It unwraps to an *errs.Error with CodeInsufficientStock
-// (errs.ErrConflict), so transports map it like every catalog error, and
-// callers that want the variant use errors.As.
-type InsufficientStockError struct {
-	// VariantID is the first variant (in id order) short of stock.
-	VariantID string
-	// Requested is the sum of every line of the request on VariantID.
-	Requested int64
-	// Available is on hand minus reserved when the request was refused.
-	Available int64
-	// Field is the path of the first line drawing on VariantID
-	// ("lines.1.quantity").
-	Field string
-}
-
-// Error implements error.
-func (e *InsufficientStockError) Error() string {
-	return fmt.Sprintf("variant %s: %d requested, %d available", e.VariantID, e.Requested, e.Available)
-}
-
-// Unwrap returns the catalog error the transports map to
-// INSUFFICIENT_STOCK.
-func (e *InsufficientStockError) Unwrap() error {
-	return errs.Conflict(e.Field, CodeInsufficientStock,
-		fmt.Sprintf("only %d left of variant %s", e.Available, e.VariantID))
 }
 
 // ReservationsOptions configure NewReservations. Every field is optional.
@@ -96,12 +54,13 @@ type ReservationsOptions struct {
 // kassa.inventory.adjusted stays the event of adjustments by hand.
 type Reservations struct {
 	db    *store.DB
+	store *catalogStore
 	clock clock.Clock
 }
 
 // NewReservations returns the catalog's stock reservations over db.
 func NewReservations(db *store.DB, opts ReservationsOptions) *Reservations {
-	r := &Reservations{db: db, clock: opts.Clock}
+	r := &Reservations{db: db, store: newCatalogStore(db), clock: opts.Clock}
 	if r.clock == nil {
 		r.clock = clock.System
 	}
@@ -199,7 +158,7 @@ func (r *Reservations) move(ctx context.Context, reason AdjustmentReason, ref st
 	return r.db.RunInTx(ctx, func(ctx context.Context) error {
 		now := r.clock.Now().UTC().Truncate(time.Microsecond)
 		for _, d := range draws {
-			l, ok, err := r.update(ctx, reason, d.variantID, d.quantity, now)
+			l, ok, err := r.store.MoveStock(ctx, reason, d.variantID, d.quantity, now)
 			if err != nil {
 				return err
 			}
@@ -216,7 +175,7 @@ func (r *Reservations) move(ctx context.Context, reason AdjustmentReason, ref st
 			if reason == ReasonShipped {
 				row.Delta = -d.quantity
 			}
-			if err := r.insertMovement(ctx, &row); err != nil {
+			if err := r.store.InsertStockMovement(ctx, &row); err != nil {
 				return err
 			}
 		}
@@ -226,7 +185,7 @@ func (r *Reservations) move(ctx context.Context, reason AdjustmentReason, ref st
 
 // refusal explains why the conditional UPDATE of d matched no row.
 func (r *Reservations) refusal(ctx context.Context, reason AdjustmentReason, d variantDraw) error {
-	l, err := r.level(ctx, d.variantID)
+	l, err := r.store.LevelByVariantID(ctx, d.variantID)
 	if err != nil {
 		return withField(err, d.field[:len(d.field)-len(".quantity")]+".variantId")
 	}
@@ -238,75 +197,4 @@ func (r *Reservations) refusal(ctx context.Context, reason AdjustmentReason, d v
 			fmt.Sprintf("variant %s has %d reserved, not %d", d.variantID, l.Reserved, d.quantity))
 	}
 	return &InsufficientStockError{VariantID: d.variantID, Requested: d.quantity, Available: l.OnHand, Field: d.field}
-}
-
-// The SQL of Reservations. It belongs with the catalog's other queries
-// (ADR 0007: store.go, or store_<concept>.go); it sits here while the
-// catalog store is being reshaped by issue 8 item 1.
-
-// stockMovementRow is a ledger row with the columns of migration 0007.
-type stockMovementRow struct {
-	InventoryAdjustment `bun:",extend"`
-
-	// ReservedDelta is added to reserved.
-	ReservedDelta int64 `bun:"reserved_delta"`
-	// Reference is the order or shipment that moved the stock.
-	Reference string `bun:"reference"`
-}
-
-// update applies one conditional UPDATE for reason and returns the new
-// level; ok is false when the guard refused or the variant has no level.
-// The guards are in the WHERE clause, so concurrent callers can never
-// cross them; the CHECKs of inventory_levels are the last line of defence.
-func (r *Reservations) update(ctx context.Context, reason AdjustmentReason, variantID string, q int64, now time.Time) (l InventoryLevel, ok bool, err error) {
-	var query string
-	var args []any
-	switch reason {
-	case ReasonReserved:
-		query = "UPDATE inventory_levels SET reserved = reserved + ?, updated_at = ? WHERE variant_id = ? AND on_hand - reserved >= ?"
-		args = []any{q, now, variantID, q}
-	case ReasonReleased:
-		query = "UPDATE inventory_levels SET reserved = reserved - ?, updated_at = ? WHERE variant_id = ? AND reserved >= ?"
-		args = []any{q, now, variantID, q}
-	case ReasonShipped:
-		query = "UPDATE inventory_levels SET on_hand = on_hand - ?, reserved = reserved - ?, updated_at = ? WHERE variant_id = ? AND reserved >= ? AND on_hand >= ?"
-		args = []any{q, q, now, variantID, q, q}
-	default:
-		return InventoryLevel{}, false, fmt.Errorf("catalog: no stock movement for reason %s", reason)
-	}
-	err = r.db.Conn(ctx).NewRaw(query+" RETURNING variant_id, on_hand, reserved, updated_at", args...).Scan(ctx, &l)
-	if store.IsNoRows(err) {
-		return InventoryLevel{}, false, nil
-	}
-	if err != nil {
-		return InventoryLevel{}, false, fmt.Errorf("%s stock: %w", reason, err)
-	}
-	return l, true, nil
-}
-
-// level reads one variant's stock, or errs.ErrNotFound.
-func (r *Reservations) level(ctx context.Context, variantID string) (InventoryLevel, error) {
-	var l InventoryLevel
-	err := r.db.Conn(ctx).NewSelect().Model(&l).Where("variant_id = ?", variantID).Limit(1).Scan(ctx)
-	if store.IsNoRows(err) {
-		return InventoryLevel{}, variantNotFound("")
-	}
-	if err != nil {
-		return InventoryLevel{}, fmt.Errorf("read inventory: %w", err)
-	}
-	return l, nil
-}
-
-// insertMovement appends a ledger row; the unique index on (reference,
-// variant_id, reason) refuses a second one with CodeAlreadyApplied.
-func (r *Reservations) insertMovement(ctx context.Context, row *stockMovementRow) error {
-	_, err := r.db.Conn(ctx).NewInsert().Model(row).Exec(ctx)
-	if store.IsUniqueViolation(err) {
-		return errs.Conflict("reference", CodeAlreadyApplied,
-			fmt.Sprintf("%s already %s variant %s", row.Reference, row.Reason, row.VariantID))
-	}
-	if err != nil {
-		return fmt.Errorf("insert stock movement: %w", err)
-	}
-	return nil
 }

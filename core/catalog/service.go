@@ -17,21 +17,22 @@ import (
 // maxSearchTerms bounds the LIKE clauses one listing may add.
 const maxSearchTerms = 8
 
-// ServiceOption tunes a Service.
-type ServiceOption func(*Service)
-
-// WithClock sets the clock that stamps writes (tests move it); the default
-// is the system clock.
-func WithClock(c clock.Clock) ServiceOption { return func(s *Service) { s.clock = c } }
-
-// WithDefaultCurrency sets the currency of a price asked for without one;
-// the default is USD.
-func WithDefaultCurrency(c money.Currency) ServiceOption {
-	return func(s *Service) {
-		if !c.IsZero() {
-			s.currency = c
-		}
-	}
+// Options configure NewService. Authz and Outbox are required; the other
+// fields default when zero.
+type Options struct {
+	// Authz is asked before every operation, with the subject in the
+	// context. Required.
+	Authz authz.Authorizer
+	// Outbox records the catalog's events in the transaction of the
+	// change that causes them: core/events' outbox in the app, an
+	// eventstest.Outbox in tests. Required: other instances drop their
+	// cached catalog answers when these events reach them.
+	Outbox Outbox
+	// Clock stamps writes (tests move it); nil is the system clock.
+	Clock clock.Clock
+	// DefaultCurrency is the currency of a price asked for without one;
+	// zero is USD.
+	DefaultCurrency money.Currency
 }
 
 // Service is the catalog: products, variants, prices, stock and
@@ -41,21 +42,33 @@ func WithDefaultCurrency(c money.Currency) ServiceOption {
 // not write products see ACTIVE products only.
 type Service struct {
 	db       *store.DB
-	store    *Store
+	store    *catalogStore
 	authz    authz.Authorizer
 	clock    clock.Clock
 	currency money.Currency
 	outbox   Outbox
 }
 
-// NewService returns the catalog service over db, asking az before every
-// operation.
-func NewService(db *store.DB, az authz.Authorizer, opts ...ServiceOption) *Service {
-	s := &Service{db: db, store: NewStore(db), authz: az, clock: clock.System, currency: money.USD}
-	for _, o := range opts {
-		o(s)
+// NewService returns the catalog service over db. It fails when a
+// required option is missing.
+func NewService(db *store.DB, opts Options) (*Service, error) {
+	switch {
+	case db == nil:
+		return nil, errors.New("catalog: no database")
+	case opts.Authz == nil:
+		return nil, errors.New("catalog: Options.Authz is required")
+	case opts.Outbox == nil:
+		return nil, errors.New("catalog: Options.Outbox is required")
 	}
-	return s
+	s := &Service{db: db, store: newCatalogStore(db), authz: opts.Authz, clock: opts.Clock,
+		currency: opts.DefaultCurrency, outbox: opts.Outbox}
+	if s.clock == nil {
+		s.clock = clock.System
+	}
+	if s.currency.IsZero() {
+		s.currency = money.USD
+	}
+	return s, nil
 }
 
 // DefaultCurrency is the currency of prices asked for without one.

@@ -15,15 +15,19 @@ import (
 	"github.com/kassahq/kassa/core/store"
 )
 
-// Store is the catalog's persistence: the only place with SQL. Every
-// method runs on the transaction carried by ctx, if any (store.DB.Conn), so
-// the service composes them into one transaction with RunInTx.
-type Store struct {
+// catalogStore is the catalog's persistence: the only place with SQL,
+// split by concept into store.go (products, variants, prices),
+// store_inventory.go and store_collection.go. Every method runs on the
+// transaction carried by ctx, if any (store.DB.Conn), so the service
+// composes them into one transaction with RunInTx, and a caller's outer
+// transaction takes them in. Other packages never reach it: they call
+// the Service (or Reservations).
+type catalogStore struct {
 	db *store.DB
 }
 
-// NewStore returns the catalog store on db.
-func NewStore(db *store.DB) *Store { return &Store{db: db} }
+// newCatalogStore returns the catalog store on db.
+func newCatalogStore(db *store.DB) *catalogStore { return &catalogStore{db: db} }
 
 // productRow is a product with the columns the store derives from it.
 type productRow struct {
@@ -31,13 +35,6 @@ type productRow struct {
 
 	TitleSort  string `bun:"title_sort"`
 	SearchText string `bun:"search_text"`
-}
-
-// collectionRow is a collection with its derived sort column.
-type collectionRow struct {
-	Collection `bun:",extend"`
-
-	TitleSort string `bun:"title_sort"`
 }
 
 // priceRow is one variant_prices row; Price carries money.Money instead.
@@ -66,15 +63,6 @@ func newPriceRow(p Price) priceRow {
 		r.CompareAtAmount = &c
 	}
 	return r
-}
-
-// membershipRow is one collection_products row.
-type membershipRow struct {
-	bun.BaseModel `bun:"table:collection_products"`
-
-	CollectionID string `bun:"collection_id,pk"`
-	ProductID    string `bun:"product_id,pk"`
-	Position     int    `bun:"position"`
 }
 
 // listRow is a product as ListProducts reads it: with the columns its
@@ -107,7 +95,7 @@ type listQuery struct {
 
 // ListProducts returns up to q.limit products after q.after in q's order,
 // each with its cursor.
-func (s *Store) ListProducts(ctx context.Context, q listQuery) ([]Product, []page.Cursor, error) {
+func (s *catalogStore) ListProducts(ctx context.Context, q listQuery) ([]Product, []page.Cursor, error) {
 	rows := make([]listRow, 0, q.limit)
 	sel := s.db.Conn(ctx).NewSelect().Model(&rows).Column(listColumns...)
 	var sortCol string
@@ -216,16 +204,16 @@ func escapeLike(s string) string {
 }
 
 // ProductByID returns one product, or errs.ErrNotFound.
-func (s *Store) ProductByID(ctx context.Context, id string) (Product, error) {
+func (s *catalogStore) ProductByID(ctx context.Context, id string) (Product, error) {
 	return s.productWhere(ctx, "product.id = ?", id)
 }
 
 // ProductByHandle returns one product, or errs.ErrNotFound.
-func (s *Store) ProductByHandle(ctx context.Context, handle string) (Product, error) {
+func (s *catalogStore) ProductByHandle(ctx context.Context, handle string) (Product, error) {
 	return s.productWhere(ctx, "product.handle = ?", handle)
 }
 
-func (s *Store) productWhere(ctx context.Context, where string, arg any) (Product, error) {
+func (s *catalogStore) productWhere(ctx context.Context, where string, arg any) (Product, error) {
 	var p Product
 	err := s.db.Conn(ctx).NewSelect().Model(&p).Where(where, arg).Limit(1).Scan(ctx)
 	if store.IsNoRows(err) {
@@ -238,7 +226,7 @@ func (s *Store) productWhere(ctx context.Context, where string, arg any) (Produc
 }
 
 // ProductsByIDs returns the products with the given ids that exist, by id.
-func (s *Store) ProductsByIDs(ctx context.Context, ids []string) (map[string]Product, error) {
+func (s *catalogStore) ProductsByIDs(ctx context.Context, ids []string) (map[string]Product, error) {
 	if len(ids) == 0 {
 		return map[string]Product{}, nil
 	}
@@ -254,18 +242,13 @@ func (s *Store) ProductsByIDs(ctx context.Context, ids []string) (map[string]Pro
 }
 
 // TakenHandles returns which of handles are used by products.
-func (s *Store) TakenHandles(ctx context.Context, handles []string) (map[string]bool, error) {
+func (s *catalogStore) TakenHandles(ctx context.Context, handles []string) (map[string]bool, error) {
 	return s.taken(ctx, "products", "handle", handles)
-}
-
-// TakenCollectionHandles returns which of handles are used by collections.
-func (s *Store) TakenCollectionHandles(ctx context.Context, handles []string) (map[string]bool, error) {
-	return s.taken(ctx, "collections", "handle", handles)
 }
 
 // TakenSKUs returns which of skus are used by variants, with the id of the
 // variant using each.
-func (s *Store) TakenSKUs(ctx context.Context, skus []string) (map[string]string, error) {
+func (s *catalogStore) TakenSKUs(ctx context.Context, skus []string) (map[string]string, error) {
 	out := map[string]string{}
 	if len(skus) == 0 {
 		return out, nil
@@ -285,7 +268,7 @@ func (s *Store) TakenSKUs(ctx context.Context, skus []string) (map[string]string
 	return out, nil
 }
 
-func (s *Store) taken(ctx context.Context, table, col string, vals []string) (map[string]bool, error) {
+func (s *catalogStore) taken(ctx context.Context, table, col string, vals []string) (map[string]bool, error) {
 	out := map[string]bool{}
 	if len(vals) == 0 {
 		return out, nil
@@ -303,7 +286,7 @@ func (s *Store) taken(ctx context.Context, table, col string, vals []string) (ma
 
 // HandlesLike returns the product handles equal to base or starting with
 // base + "-", to pick a free derived handle in one query.
-func (s *Store) HandlesLike(ctx context.Context, table, base string) (map[string]bool, error) {
+func (s *catalogStore) HandlesLike(ctx context.Context, table, base string) (map[string]bool, error) {
 	var got []string
 	if err := s.db.Conn(ctx).NewSelect().Table(table).Column("handle").
 		Where("handle = ? OR handle LIKE ? ESCAPE '!'", base, escapeLike(base)+"-%").
@@ -317,8 +300,8 @@ func (s *Store) HandlesLike(ctx context.Context, table, base string) (map[string
 	return out, nil
 }
 
-// NewProduct is everything written when a product is created.
-type NewProduct struct {
+// newProduct is everything written when a product is created.
+type newProduct struct {
 	Product     Product
 	Variants    []Variant
 	Prices      []Price
@@ -329,7 +312,7 @@ type NewProduct struct {
 // InsertProducts writes new products with their variants, prices, stock
 // and ledger rows, with one multi-row INSERT per table, so a thousand
 // products cost a handful of statements.
-func (s *Store) InsertProducts(ctx context.Context, ps []NewProduct) error {
+func (s *catalogStore) InsertProducts(ctx context.Context, ps []newProduct) error {
 	if len(ps) == 0 {
 		return nil
 	}
@@ -366,7 +349,7 @@ func (s *Store) InsertProducts(ctx context.Context, ps []NewProduct) error {
 
 // InsertVariants writes new variants of existing products with their
 // prices, stock and ledger rows.
-func (s *Store) InsertVariants(ctx context.Context, vs []Variant, ps []Price, ls []InventoryLevel, as []InventoryAdjustment) error {
+func (s *catalogStore) InsertVariants(ctx context.Context, vs []Variant, ps []Price, ls []InventoryLevel, as []InventoryAdjustment) error {
 	prs := make([]priceRow, len(ps))
 	for i, p := range ps {
 		prs[i] = newPriceRow(p)
@@ -374,7 +357,7 @@ func (s *Store) InsertVariants(ctx context.Context, vs []Variant, ps []Price, ls
 	return s.insertVariantRows(ctx, vs, prs, ls, as)
 }
 
-func (s *Store) insertVariantRows(ctx context.Context, vs []Variant, prs []priceRow, ls []InventoryLevel, as []InventoryAdjustment) error {
+func (s *catalogStore) insertVariantRows(ctx context.Context, vs []Variant, prs []priceRow, ls []InventoryLevel, as []InventoryAdjustment) error {
 	db := s.db.Conn(ctx)
 	if len(vs) > 0 {
 		if _, err := db.NewInsert().Model(&vs).Exec(ctx); err != nil {
@@ -401,7 +384,7 @@ func (s *Store) insertVariantRows(ctx context.Context, vs []Variant, prs []price
 
 // UpdateProduct writes every column of p and refreshes its derived
 // columns with the given SKUs.
-func (s *Store) UpdateProduct(ctx context.Context, p *Product, skus []string) error {
+func (s *catalogStore) UpdateProduct(ctx context.Context, p *Product, skus []string) error {
 	row := productRow{Product: *p, TitleSort: sortKey(p.Title), SearchText: searchText(p, skus)}
 	res, err := s.db.Conn(ctx).NewUpdate().Model(&row).WherePK().ExcludeColumn("id", "created_at").Exec(ctx)
 	if err != nil {
@@ -415,7 +398,7 @@ func (s *Store) UpdateProduct(ctx context.Context, p *Product, skus []string) er
 
 // SKUsOfProduct returns the SKUs of every variant of a product, for its
 // search text.
-func (s *Store) SKUsOfProduct(ctx context.Context, productID string) ([]string, error) {
+func (s *catalogStore) SKUsOfProduct(ctx context.Context, productID string) ([]string, error) {
 	var skus []string
 	if err := s.db.Conn(ctx).NewSelect().Table("product_variants").Column("sku").
 		Where("product_id = ?", productID).OrderExpr("position").Scan(ctx, &skus); err != nil {
@@ -427,7 +410,7 @@ func (s *Store) SKUsOfProduct(ctx context.Context, productID string) ([]string, 
 // VariantsByProductIDs returns the variants of the given products, by
 // product id, in position order. activeOnly leaves out variants of
 // products that are not ACTIVE.
-func (s *Store) VariantsByProductIDs(ctx context.Context, ids []string, activeOnly bool) (map[string][]Variant, error) {
+func (s *catalogStore) VariantsByProductIDs(ctx context.Context, ids []string, activeOnly bool) (map[string][]Variant, error) {
 	out := make(map[string][]Variant, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -453,7 +436,7 @@ func (s *Store) VariantsByProductIDs(ctx context.Context, ids []string, activeOn
 }
 
 // VariantByID returns one variant, or errs.ErrNotFound.
-func (s *Store) VariantByID(ctx context.Context, id string) (Variant, error) {
+func (s *catalogStore) VariantByID(ctx context.Context, id string) (Variant, error) {
 	var v Variant
 	err := s.db.Conn(ctx).NewSelect().Model(&v).Where("variant.id = ?", id).Limit(1).Scan(ctx)
 	if store.IsNoRows(err) {
@@ -466,7 +449,7 @@ func (s *Store) VariantByID(ctx context.Context, id string) (Variant, error) {
 }
 
 // UpdateVariant writes every column of v.
-func (s *Store) UpdateVariant(ctx context.Context, v *Variant) error {
+func (s *catalogStore) UpdateVariant(ctx context.Context, v *Variant) error {
 	res, err := s.db.Conn(ctx).NewUpdate().Model(v).WherePK().ExcludeColumn("id", "product_id", "created_at").Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("update variant: %w", err)
@@ -479,7 +462,7 @@ func (s *Store) UpdateVariant(ctx context.Context, v *Variant) error {
 
 // NextVariantPosition returns the position after the product's last
 // variant.
-func (s *Store) NextVariantPosition(ctx context.Context, productID string) (int, error) {
+func (s *catalogStore) NextVariantPosition(ctx context.Context, productID string) (int, error) {
 	var n int
 	if err := s.db.Conn(ctx).NewSelect().Table("product_variants").ColumnExpr("COALESCE(MAX(position) + 1, 0)").
 		Where("product_id = ?", productID).Scan(ctx, &n); err != nil {
@@ -490,7 +473,7 @@ func (s *Store) NextVariantPosition(ctx context.Context, productID string) (int,
 
 // PricesByVariantIDs returns the prices of the given variants, by variant
 // id, ordered by currency.
-func (s *Store) PricesByVariantIDs(ctx context.Context, ids []string) (map[string][]Price, error) {
+func (s *catalogStore) PricesByVariantIDs(ctx context.Context, ids []string) (map[string][]Price, error) {
 	out := make(map[string][]Price, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -517,7 +500,7 @@ func (s *Store) PricesByVariantIDs(ctx context.Context, ids []string) (map[strin
 
 // UpsertPrices sets the given prices, replacing the variant's price in the
 // same currency.
-func (s *Store) UpsertPrices(ctx context.Context, ps []Price) error {
+func (s *catalogStore) UpsertPrices(ctx context.Context, ps []Price) error {
 	if len(ps) == 0 {
 		return nil
 	}
@@ -536,219 +519,13 @@ func (s *Store) UpsertPrices(ctx context.Context, ps []Price) error {
 }
 
 // DeletePrices removes a variant's prices in the given currencies.
-func (s *Store) DeletePrices(ctx context.Context, variantID string, currencies []string) error {
+func (s *catalogStore) DeletePrices(ctx context.Context, variantID string, currencies []string) error {
 	if len(currencies) == 0 {
 		return nil
 	}
 	if _, err := s.db.Conn(ctx).NewDelete().Model((*priceRow)(nil)).
 		Where("variant_id = ?", variantID).Where("currency IN (?)", bun.In(currencies)).Exec(ctx); err != nil {
 		return fmt.Errorf("delete prices: %w", err)
-	}
-	return nil
-}
-
-// LevelsByVariantIDs returns the stock of the given variants, by variant id.
-func (s *Store) LevelsByVariantIDs(ctx context.Context, ids []string) (map[string]InventoryLevel, error) {
-	out := make(map[string]InventoryLevel, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var ls []InventoryLevel
-	if err := s.db.Conn(ctx).NewSelect().Model(&ls).Where("variant_id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read inventory: %w", err)
-	}
-	for _, l := range ls {
-		out[l.VariantID] = l
-	}
-	return out, nil
-}
-
-// AdjustOnHand adds delta to a variant's stock on hand unless that would
-// take it below zero or above MaxQuantity, and returns the new level. ok
-// is false when the guard refused (or the variant has no level). The guard
-// is part of the UPDATE, so concurrent adjustments can never cross either
-// bound.
-func (s *Store) AdjustOnHand(ctx context.Context, variantID string, delta int64, now time.Time) (l InventoryLevel, ok bool, err error) {
-	err = s.db.Conn(ctx).NewRaw(
-		"UPDATE inventory_levels SET on_hand = on_hand + ?, updated_at = ? WHERE variant_id = ? AND on_hand + ? >= 0 AND on_hand + ? <= ? RETURNING variant_id, on_hand, reserved, updated_at",
-		delta, now, variantID, delta, delta, int64(MaxQuantity)).Scan(ctx, &l)
-	if store.IsNoRows(err) {
-		return InventoryLevel{}, false, nil
-	}
-	if err != nil {
-		return InventoryLevel{}, false, fmt.Errorf("adjust inventory: %w", err)
-	}
-	return l, true, nil
-}
-
-// InsertAdjustment appends one row to the stock ledger.
-func (s *Store) InsertAdjustment(ctx context.Context, a *InventoryAdjustment) error {
-	if _, err := s.db.Conn(ctx).NewInsert().Model(a).Exec(ctx); err != nil {
-		return fmt.Errorf("insert inventory adjustment: %w", err)
-	}
-	return nil
-}
-
-// Adjustments returns up to limit ledger rows of a variant, newest first,
-// before the row with id before ("" for the newest).
-func (s *Store) Adjustments(ctx context.Context, variantID, before string, limit int) ([]InventoryAdjustment, error) {
-	var as []InventoryAdjustment
-	q := s.db.Conn(ctx).NewSelect().Model(&as).Where("variant_id = ?", variantID)
-	if before != "" {
-		q = q.Where("id < ?", before)
-	}
-	if err := q.OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read inventory adjustments: %w", err)
-	}
-	return as, nil
-}
-
-// InsertCollection writes a new collection.
-func (s *Store) InsertCollection(ctx context.Context, c *Collection) error {
-	row := collectionRow{Collection: *c, TitleSort: sortKey(c.Title)}
-	if _, err := s.db.Conn(ctx).NewInsert().Model(&row).Exec(ctx); err != nil {
-		return fmt.Errorf("insert collection: %w", err)
-	}
-	return nil
-}
-
-// UpdateCollection writes every column of c.
-func (s *Store) UpdateCollection(ctx context.Context, c *Collection) error {
-	row := collectionRow{Collection: *c, TitleSort: sortKey(c.Title)}
-	res, err := s.db.Conn(ctx).NewUpdate().Model(&row).WherePK().ExcludeColumn("id", "created_at").Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("update collection: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return collectionNotFound("")
-	}
-	return nil
-}
-
-// DeleteCollection removes a collection and its memberships.
-func (s *Store) DeleteCollection(ctx context.Context, id string) error {
-	db := s.db.Conn(ctx)
-	// Memberships go first explicitly: the cascade would do it, but only
-	// where foreign keys are enforced.
-	if _, err := db.NewDelete().Model((*membershipRow)(nil)).Where("collection_id = ?", id).Exec(ctx); err != nil {
-		return fmt.Errorf("delete collection products: %w", err)
-	}
-	res, err := db.NewDelete().Model((*Collection)(nil)).Where("id = ?", id).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("delete collection: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return collectionNotFound("")
-	}
-	return nil
-}
-
-// CollectionByID returns one collection, or errs.ErrNotFound.
-func (s *Store) CollectionByID(ctx context.Context, id string) (Collection, error) {
-	return s.collectionWhere(ctx, "collection.id = ?", id)
-}
-
-// CollectionByHandle returns one collection, or errs.ErrNotFound.
-func (s *Store) CollectionByHandle(ctx context.Context, handle string) (Collection, error) {
-	return s.collectionWhere(ctx, "collection.handle = ?", handle)
-}
-
-func (s *Store) collectionWhere(ctx context.Context, where string, arg any) (Collection, error) {
-	var c Collection
-	err := s.db.Conn(ctx).NewSelect().Model(&c).Where(where, arg).Limit(1).Scan(ctx)
-	if store.IsNoRows(err) {
-		return Collection{}, collectionNotFound("")
-	}
-	if err != nil {
-		return Collection{}, fmt.Errorf("read collection: %w", err)
-	}
-	return c, nil
-}
-
-// ListCollections returns up to limit collections after the cursor, by
-// title.
-func (s *Store) ListCollections(ctx context.Context, after *page.Cursor, limit int) ([]Collection, []page.Cursor, error) {
-	var rows []collectionRow
-	q := s.db.Conn(ctx).NewSelect().Model(&rows)
-	if after != nil {
-		q = q.Where("(collection.title_sort, collection.id) > (?, ?)", after.Key, after.ID)
-	}
-	if err := q.OrderExpr("collection.title_sort, collection.id").Limit(int64(limit)).Scan(ctx); err != nil {
-		return nil, nil, fmt.Errorf("list collections: %w", err)
-	}
-	out := make([]Collection, len(rows))
-	cursors := make([]page.Cursor, len(rows))
-	for i := range rows {
-		out[i] = rows[i].Collection
-		cursors[i] = page.Cursor{Key: rows[i].TitleSort, ID: rows[i].ID}
-	}
-	return out, cursors, nil
-}
-
-// CollectionsByProductIDs returns the collections of the given products, by
-// product id, ordered by title.
-func (s *Store) CollectionsByProductIDs(ctx context.Context, ids []string) (map[string][]Collection, error) {
-	out := make(map[string][]Collection, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var rows []struct {
-		Collection `bun:",extend"`
-		ProductID  string `bun:"product_id"`
-	}
-	if err := s.db.Conn(ctx).NewSelect().Model(&rows).
-		Column("id", "handle", "title", "description", "created_at", "updated_at").
-		ColumnExpr("cp.product_id AS product_id").
-		Join("JOIN collection_products AS cp ON cp.collection_id = collection.id").
-		Where("cp.product_id IN (?)", bun.In(ids)).
-		OrderExpr("collection.title_sort, collection.id").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read product collections: %w", err)
-	}
-	for _, r := range rows {
-		out[r.ProductID] = append(out[r.ProductID], r.Collection)
-	}
-	return out, nil
-}
-
-// AddToCollection appends products to a collection, after its last one,
-// in the given order; products already in it keep their place.
-func (s *Store) AddToCollection(ctx context.Context, collectionID string, productIDs []string) error {
-	if len(productIDs) == 0 {
-		return nil
-	}
-	db := s.db.Conn(ctx)
-	var next int
-	if err := db.NewSelect().Table("collection_products").ColumnExpr("COALESCE(MAX(position) + 1, 0)").
-		Where("collection_id = ?", collectionID).Scan(ctx, &next); err != nil {
-		return fmt.Errorf("read collection positions: %w", err)
-	}
-	rows := make([]membershipRow, len(productIDs))
-	for i, id := range productIDs {
-		rows[i] = membershipRow{CollectionID: collectionID, ProductID: id, Position: next + i}
-	}
-	if _, err := db.NewInsert().Model(&rows).On("CONFLICT (collection_id, product_id) DO NOTHING").Exec(ctx); err != nil {
-		return fmt.Errorf("add products to collection: %w", err)
-	}
-	return nil
-}
-
-// RemoveFromCollection removes products from a collection.
-func (s *Store) RemoveFromCollection(ctx context.Context, collectionID string, productIDs []string) error {
-	if len(productIDs) == 0 {
-		return nil
-	}
-	if _, err := s.db.Conn(ctx).NewDelete().Model((*membershipRow)(nil)).
-		Where("collection_id = ?", collectionID).Where("product_id IN (?)", bun.In(productIDs)).Exec(ctx); err != nil {
-		return fmt.Errorf("remove products from collection: %w", err)
-	}
-	return nil
-}
-
-// TouchCollection sets a collection's updated_at.
-func (s *Store) TouchCollection(ctx context.Context, id string, now time.Time) error {
-	if _, err := s.db.Conn(ctx).NewUpdate().Model((*Collection)(nil)).Set("updated_at = ?", now).
-		Where("id = ?", id).Exec(ctx); err != nil {
-		return fmt.Errorf("touch collection: %w", err)
 	}
 	return nil
 }

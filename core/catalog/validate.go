@@ -93,12 +93,17 @@ func searchText(p *Product, skus []string) string {
 	return b.String()
 }
 
-// path builds a dotted field path: path("input.variants", 2, "sku") is
-// "input.variants.2.sku".
+// path builds a dotted field path: path("variants", 2, "sku") is
+// "variants.2.sku". Empty parts are left out, so path("", "title") is
+// "title": the prefix of the whole input is empty, field paths being
+// relative to the service's input (ADR 0007).
 func path(parts ...any) string {
 	var b strings.Builder
-	for i, p := range parts {
-		if i > 0 {
+	for _, p := range parts {
+		if p == "" {
+			continue
+		}
+		if b.Len() > 0 {
 			b.WriteByte('.')
 		}
 		switch v := p.(type) {

@@ -57,7 +57,7 @@ func (s *Service) CreateVariant(ctx context.Context, in CreateVariantInput) (Var
 	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
 		p, err := s.store.ProductByID(ctx, in.ProductID)
 		if err != nil {
-			return withField(err, "input.productId")
+			return withField(err, "productId")
 		}
 		vm, err := s.store.VariantsByProductIDs(ctx, []string{p.ID}, false)
 		if err != nil {
@@ -70,11 +70,11 @@ func (s *Service) CreateVariant(ctx context.Context, in CreateVariantInput) (Var
 		}
 		var v errs.Validator
 		if len(existing) >= MaxVariants {
-			v.Add(errs.Invalid("input.productId", CodeTooMany, fmt.Sprintf("a product has at most %d variants", MaxVariants)))
+			v.Add(errs.Invalid("productId", CodeTooMany, fmt.Sprintf("a product has at most %d variants", MaxVariants)))
 		}
-		np := NewProduct{Product: p}
+		np := newProduct{Product: p}
 		now := s.now()
-		nv, ok := s.prepareVariant(&v, &np, &in.VariantInput, "input", pos, now, actor(ctx))
+		nv, ok := s.prepareVariant(&v, &np, &in.VariantInput, "", pos, now, actor(ctx))
 		if ok {
 			checkUniqueCombo(&v, &p, nv.OptionValues, existing, "")
 		}
@@ -84,14 +84,14 @@ func (s *Service) CreateVariant(ctx context.Context, in CreateVariantInput) (Var
 				return err
 			}
 			if taken[nv.SKU] != "" {
-				v.Add(errs.Conflict("input.sku", CodeSKUTaken, "another variant has this SKU"))
+				v.Add(errs.Conflict("sku", CodeSKUTaken, "another variant has this SKU"))
 			}
 		}
 		if err := v.Err(); err != nil {
 			return err
 		}
 		if err := s.store.InsertVariants(ctx, np.Variants, np.Prices, np.Levels, np.Adjustments); err != nil {
-			return uniqueConflict(err, "input", "input.sku")
+			return uniqueConflict(err, "", "sku")
 		}
 		if err := s.touchProduct(ctx, &p, append(skusOf(existing), nv.SKU)); err != nil {
 			return err
@@ -111,9 +111,9 @@ func checkUniqueCombo(v *errs.Validator, p *Product, values []string, existing [
 			continue
 		}
 		if len(p.Options) == 0 {
-			v.Add(errs.Invalid("input", CodeDuplicateVariant, "a product without options has one variant"))
+			v.Add(errs.Invalid("", CodeDuplicateVariant, "a product without options has one variant"))
 		} else {
-			v.Add(errs.Invalid("input.selectedOptions", CodeDuplicateVariant, fmt.Sprintf("variant %s has the same options", e.ID)))
+			v.Add(errs.Invalid("selectedOptions", CodeDuplicateVariant, fmt.Sprintf("variant %s has the same options", e.ID)))
 		}
 		return
 	}
@@ -159,7 +159,7 @@ func (s *Service) UpdateVariant(ctx context.Context, in UpdateVariantInput) (Var
 	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
 		vr, err := s.store.VariantByID(ctx, in.ID)
 		if err != nil {
-			return withField(err, "input.id")
+			return withField(err, "id")
 		}
 		p, err := s.store.ProductByID(ctx, vr.ProductID)
 		if err != nil {
@@ -172,19 +172,19 @@ func (s *Service) UpdateVariant(ctx context.Context, in UpdateVariantInput) (Var
 		var v errs.Validator
 		if in.SKU != nil && strings.TrimSpace(*in.SKU) != vr.SKU {
 			vr.SKU = strings.TrimSpace(*in.SKU)
-			checkText(&v, vr.SKU, "input.sku", false, MaxSKULen)
+			checkText(&v, vr.SKU, "sku", false, MaxSKULen)
 			if vr.SKU != "" {
 				taken, err := s.store.TakenSKUs(ctx, []string{vr.SKU})
 				if err != nil {
 					return err
 				}
 				if owner := taken[vr.SKU]; owner != "" && owner != vr.ID {
-					v.Add(errs.Conflict("input.sku", CodeSKUTaken, "another variant has this SKU"))
+					v.Add(errs.Conflict("sku", CodeSKUTaken, "another variant has this SKU"))
 				}
 			}
 		}
 		if in.SelectedOptions != nil {
-			values := resolveOptions(&v, p.Options, *in.SelectedOptions, "input.selectedOptions")
+			values := resolveOptions(&v, p.Options, *in.SelectedOptions, "selectedOptions")
 			if values != nil {
 				checkUniqueCombo(&v, &p, values, vm[p.ID], vr.ID)
 				if in.Title == nil && vr.Title == variantTitle(vr.OptionValues) {
@@ -195,7 +195,7 @@ func (s *Service) UpdateVariant(ctx context.Context, in UpdateVariantInput) (Var
 		}
 		if in.Title != nil {
 			vr.Title = strings.TrimSpace(*in.Title)
-			checkText(&v, vr.Title, "input.title", false, MaxTitleLen)
+			checkText(&v, vr.Title, "title", false, MaxTitleLen)
 			if vr.Title == "" {
 				vr.Title = variantTitle(vr.OptionValues)
 			}
@@ -203,7 +203,7 @@ func (s *Service) UpdateVariant(ctx context.Context, in UpdateVariantInput) (Var
 		if in.WeightGrams != nil {
 			vr.WeightGrams = *in.WeightGrams
 			if vr.WeightGrams < 0 || vr.WeightGrams > MaxQuantity {
-				v.Add(errs.Invalid("input.weightGrams", CodeInvalidWeight, "must be between 0 and 1000000000"))
+				v.Add(errs.Invalid("weightGrams", CodeInvalidWeight, "must be between 0 and 1000000000"))
 			}
 		}
 		if err := v.Err(); err != nil {
@@ -211,7 +211,7 @@ func (s *Service) UpdateVariant(ctx context.Context, in UpdateVariantInput) (Var
 		}
 		vr.UpdatedAt = s.now()
 		if err := s.store.UpdateVariant(ctx, &vr); err != nil {
-			return uniqueConflict(err, "input", "input.sku")
+			return uniqueConflict(err, "", "sku")
 		}
 		skus := make([]string, 0, len(vm[p.ID]))
 		for _, e := range vm[p.ID] {
@@ -239,7 +239,7 @@ func (s *Service) ArchiveVariant(ctx context.Context, id string) (Variant, error
 	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
 		vr, err := s.store.VariantByID(ctx, id)
 		if err != nil {
-			return withField(err, "input.id")
+			return withField(err, "id")
 		}
 		if !vr.Archived {
 			vr.Archived = true
@@ -267,17 +267,17 @@ func (s *Service) SetVariantPrices(ctx context.Context, in SetVariantPricesInput
 	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
 		vr, err := s.store.VariantByID(ctx, in.VariantID)
 		if err != nil {
-			return withField(err, "input.variantId")
+			return withField(err, "variantId")
 		}
 		var v errs.Validator
-		prices := parsePrices(&v, in.Prices, vr.ID, "input.prices")
+		prices := parsePrices(&v, in.Prices, vr.ID, "prices")
 		setting := make(map[money.Currency]bool, len(prices))
 		for _, p := range prices {
 			setting[p.Amount.Currency()] = true
 		}
 		remove := make([]string, 0, len(in.RemoveCurrencies))
 		for i, code := range in.RemoveCurrencies {
-			f := path("input.removeCurrencies", i)
+			f := path("removeCurrencies", i)
 			cur, err := money.ParseCurrency(code)
 			if err != nil {
 				v.Add(errs.Invalid(f, CodeInvalidCurrency, fmt.Sprintf("%q is not an ISO 4217 currency code", code)))
@@ -327,10 +327,10 @@ func (s *Service) AdjustInventory(ctx context.Context, in AdjustInventoryInput) 
 		return InventoryAdjustment{}, InventoryLevel{}, err
 	}
 	var v errs.Validator
-	v.Check(in.Delta != 0, "input.delta", CodeInvalidQuantity, "must not be zero")
-	checkQuantity(&v, in.Delta, "input.delta", true)
-	v.Check(in.Reason.Valid(), "input.reason", CodeInvalidReason, "unknown reason "+string(in.Reason))
-	checkText(&v, in.Note, "input.note", false, MaxNoteLen)
+	v.Check(in.Delta != 0, "delta", CodeInvalidQuantity, "must not be zero")
+	checkQuantity(&v, in.Delta, "delta", true)
+	v.Check(in.Reason.Valid(), "reason", CodeInvalidReason, "unknown reason "+string(in.Reason))
+	checkText(&v, in.Note, "note", false, MaxNoteLen)
 	if err := v.Err(); err != nil {
 		return InventoryAdjustment{}, InventoryLevel{}, err
 	}
@@ -346,12 +346,12 @@ func (s *Service) AdjustInventory(ctx context.Context, in AdjustInventoryInput) 
 		}
 		if !ok {
 			if _, err := s.store.VariantByID(ctx, in.VariantID); err != nil {
-				return withField(err, "input.variantId")
+				return withField(err, "variantId")
 			}
 			if in.Delta > 0 {
-				return errs.Invalid("input.delta", CodeInvalidQuantity, fmt.Sprintf("stock on hand cannot go above %d", MaxQuantity))
+				return errs.Invalid("delta", CodeInvalidQuantity, fmt.Sprintf("stock on hand cannot go above %d", MaxQuantity))
 			}
-			return errs.Conflict("input.delta", CodeInsufficientStock, "stock on hand cannot go below zero")
+			return errs.Conflict("delta", CodeInsufficientStock, "stock on hand cannot go below zero")
 		}
 		adj = InventoryAdjustment{
 			ID: id.New("adj"), VariantID: in.VariantID, Delta: in.Delta, Reason: in.Reason,

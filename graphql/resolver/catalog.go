@@ -39,6 +39,14 @@ var catalogOperations = map[string]Permission{
 	"Mutation.collectionRemoveProducts": {authz.Collection, authz.Write},
 }
 
+// catalogCache: the storefront's catalog reads answer every guest and
+// buyer alike (both see ACTIVE products only), until a catalog event
+// says the catalog changed.
+var catalogCache = CachePolicy{
+	Fields:   []string{"products", "product", "collections", "collection"},
+	Subjects: catalog.CacheSubjects(),
+}
+
 // catalogRoot resolves the catalog's queries and mutations.
 type catalogRoot struct{ svc *catalog.Service }
 

@@ -375,6 +375,15 @@ func TestCatalogMutations(t *testing.T) {
 				want:  `[{"field": ["input", "productIds", "0"], "code": "PRODUCT_NOT_FOUND"}]`,
 			},
 			{
+				// The service reports this against its whole input (no
+				// field); GraphQL names the input argument.
+				name:  "productVariantCreate of a second default variant",
+				ctx:   staff,
+				query: `mutation($p: ID!) { productVariantCreate(input: {productId: $p}) { productVariant { id } userErrors { field code } } }`,
+				vars:  map[string]any{"p": shop.Cup.ID},
+				want:  `[{"field": ["input"], "code": "DUPLICATE_VARIANT"}]`,
+			},
+			{
 				name:  "anonymous may not create",
 				ctx:   catalogtest.Anonymous(),
 				query: `mutation { productCreate(input: {title: "Free Tea"}) { product { id } userErrors { code } } }`,

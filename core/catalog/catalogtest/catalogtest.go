@@ -16,6 +16,7 @@ import (
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/events/eventstest"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/store"
@@ -59,10 +60,18 @@ func Anonymous() context.Context {
 	return authz.WithSubject(context.Background(), authz.AnonymousSubject())
 }
 
-// NewService returns a catalog service on db with the fake authorizer and
-// CNY as default currency.
+// NewService returns a catalog service on db with the fake authorizer, CNY
+// as default currency, and an outbox that records its events for nobody
+// (tests that check events build the service with their own
+// eventstest.Outbox).
 func NewService(db *store.DB) *catalog.Service {
-	return catalog.NewService(db, Authorizer{}, catalog.WithDefaultCurrency(money.CNY))
+	svc, err := catalog.NewService(db, catalog.Options{
+		Authz: Authorizer{}, Outbox: &eventstest.Outbox{}, DefaultCurrency: money.CNY,
+	})
+	if err != nil {
+		panic(err) // every required option is given: cannot happen
+	}
+	return svc
 }
 
 // Shop is the fixture Seed creates.
