@@ -1,0 +1,153 @@
+package shipping
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/money"
+	"github.com/kassahq/kassa/core/store"
+)
+
+// RatesOptions configure NewRates. No field is required yet; the struct
+// keeps the constructor's shape the same as every other's.
+type RatesOptions struct{}
+
+// Rates prices parcels: the shipping side of the cart's port (ADR 0006).
+//
+// It asks no authorizer: buyers quote shipping through the cart without
+// holding settings read, and what it answers (the names and prices of the
+// methods that ship a parcel) is what every buyer sees at checkout. Only
+// core/app builds it and hands it to the cart. Every method reads in the
+// transaction carried by ctx, if any.
+type Rates struct {
+	store *shippingStore
+}
+
+// NewRates returns the shipping rates over db.
+func NewRates(db *store.DB, _ RatesOptions) *Rates {
+	return &Rates{store: newShippingStore(db)}
+}
+
+// Quote returns what each method that ships p costs, cheapest first (then
+// by the zone's name and the method's position). A method ships p when it
+// is active, belongs to a zone covering p's country (and p's region when
+// the zone lists regions), has a price in the currency of p.Subtotal, and,
+// for weight bands, has a band for p's weight. Zones listing p's region
+// win: when any covers p, zones covering the whole country are left out.
+// No method ships p: an empty list.
+func (r *Rates) Quote(ctx context.Context, p Parcel) ([]Rate, error) {
+	p, err := normParcel(p)
+	if err != nil {
+		return nil, err
+	}
+	zones, err := r.store.Zones(ctx, p.Country)
+	if err != nil {
+		return nil, err
+	}
+	return quote(zones, p), nil
+}
+
+// Rate returns what the method methodID costs for p, or a
+// *MethodUnavailableError (SHIPPING_METHOD_UNAVAILABLE) when Quote would
+// not offer it: the cart checks the buyer's choice with it again at
+// checkout.
+func (r *Rates) Rate(ctx context.Context, p Parcel, methodID string) (Rate, error) {
+	rates, err := r.Quote(ctx, p)
+	if err != nil {
+		return Rate{}, err
+	}
+	for _, rt := range rates {
+		if rt.MethodID == methodID {
+			return rt, nil
+		}
+	}
+	return Rate{}, &MethodUnavailableError{MethodID: methodID, Country: p.Country, Region: p.Region,
+		Currency: p.Subtotal.Currency().Code()}
+}
+
+// normParcel checks p and puts its codes in the stored case.
+func normParcel(p Parcel) (Parcel, error) {
+	p.Country = strings.ToUpper(strings.TrimSpace(p.Country))
+	p.Region = normRegion(p.Region)
+	switch {
+	case p.Subtotal.Currency().IsZero():
+		return p, errs.Invalid("subtotal", CodeInvalidParcel, "a parcel's subtotal has a currency")
+	case p.WeightGrams < 0:
+		return p, errs.Invalid("weightGrams", CodeInvalidParcel, "a parcel's weight cannot be negative")
+	}
+	return p, nil
+}
+
+// covers reports whether z ships to p, and whether by its regions.
+func (z *Zone) covers(p Parcel) (ok, byRegion bool) {
+	if !slices.Contains(z.Countries, p.Country) {
+		return false, false
+	}
+	if len(z.Regions) == 0 {
+		return true, false
+	}
+	if p.Region != "" && slices.Contains(z.Regions, p.Region) {
+		return true, true
+	}
+	return false, false
+}
+
+// quote is Quote on loaded zones.
+func quote(zones []*Zone, p Parcel) []Rate {
+	var regional, national []*Zone
+	for _, z := range zones {
+		switch ok, byRegion := z.covers(p); {
+		case ok && byRegion:
+			regional = append(regional, z)
+		case ok:
+			national = append(national, z)
+		}
+	}
+	if len(regional) > 0 {
+		national = regional
+	}
+	// Zones come by name and methods by position, so a stable sort by
+	// price keeps that order between equal prices.
+	out := []Rate{}
+	for _, z := range national {
+		for _, m := range z.Methods {
+			if price, ok := m.price(p); ok {
+				out = append(out, Rate{MethodID: m.ID, Name: m.Name, Price: price})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Rate) int { return cmp.Compare(a.Price.Amount(), b.Price.Amount()) })
+	return out
+}
+
+// price returns what m costs for p, and false when m does not ship it.
+func (m *Method) price(p Parcel) (money.Money, bool) {
+	if !m.Active {
+		return money.Money{}, false
+	}
+	cur := p.Subtotal.Currency()
+	i := slices.IndexFunc(m.Prices, func(mp MethodPrice) bool { return mp.Currency == cur })
+	if i < 0 {
+		return money.Money{}, false
+	}
+	mp := m.Prices[i]
+	switch m.Kind {
+	case KindFlat:
+		return mp.Amount, true
+	case KindFreeOver:
+		if p.Subtotal.Amount() >= mp.FreeOver.Amount() {
+			return money.Zero(cur), true
+		}
+		return mp.Amount, true
+	case KindWeightBands:
+		for _, b := range mp.Bands {
+			if b.MaxGrams == nil || p.WeightGrams <= *b.MaxGrams {
+				return b.Price, true
+			}
+		}
+	}
+	return money.Money{}, false
+}

@@ -1,0 +1,95 @@
+package shop
+
+import (
+	"slices"
+	"time"
+
+	"github.com/kassahq/kassa/core/money"
+)
+
+// The defaults of a shop whose staff never changed its settings, and the
+// bounds Update enforces.
+const (
+	DefaultPaymentDeadline   = 30 * time.Minute
+	DefaultReminderLead      = 10 * time.Minute
+	DefaultOrderNumberPrefix = "#"
+	DefaultLineQuantityLimit = 100
+
+	// MinPaymentDeadline and MaxPaymentDeadline bound how long a placed
+	// order waits for payment before it is cancelled.
+	MinPaymentDeadline = 5 * time.Minute
+	MaxPaymentDeadline = 7 * 24 * time.Hour
+	// MaxOrderNumberPrefix is the longest prefix, in characters.
+	MaxOrderNumberPrefix = 10
+	// MinLineQuantityLimit and MaxLineQuantityLimit bound the line limit.
+	MinLineQuantityLimit = 1
+	MaxLineQuantityLimit = 10000
+	// MaxCurrencies is the most currencies a shop may sell in.
+	MaxCurrencies = 20
+)
+
+// Settings are the shop's settings.
+type Settings struct {
+	// Currencies are the currencies the shop sells in, in the order staff
+	// chose; the first is the default. Never empty.
+	Currencies []money.Currency
+	// PaymentDeadline is how long a placed order waits for payment before
+	// it is cancelled and its stock released.
+	PaymentDeadline time.Duration
+	// ReminderLead is how long before the deadline the buyer is reminded
+	// to pay; always shorter than PaymentDeadline.
+	ReminderLead time.Duration
+	// OrderNumberPrefix comes before an order's number ("#1001").
+	OrderNumberPrefix string
+	// LineQuantityLimit is the most units of one variant a cart line may
+	// hold.
+	LineQuantityLimit int64
+	// PricesIncludeTax says whether catalog and shipping prices include
+	// tax (tax is the part of them) or not (tax is added on top).
+	PricesIncludeTax bool
+	// UpdatedAt is when staff last saved the settings; zero while the
+	// shop runs on its defaults.
+	UpdatedAt time.Time
+}
+
+// DefaultCurrency returns the shop's default currency, the first of
+// Currencies.
+func (s *Settings) DefaultCurrency() money.Currency {
+	if len(s.Currencies) == 0 {
+		return money.Currency{}
+	}
+	return s.Currencies[0]
+}
+
+// Sells reports whether the shop sells in cur.
+func (s *Settings) Sells(cur money.Currency) bool { return slices.Contains(s.Currencies, cur) }
+
+// clone returns a copy of s that shares nothing with it, so a caller may
+// change what Settings returned without changing the cached settings.
+func (s *Settings) clone() *Settings {
+	c := *s
+	c.Currencies = slices.Clone(s.Currencies)
+	return &c
+}
+
+// UpdateSettingsInput changes some settings; a nil field keeps its value.
+type UpdateSettingsInput struct {
+	// Currencies are ISO 4217 codes, the default first; at least one, no
+	// repeats.
+	Currencies *[]string
+	// PaymentDeadline is between MinPaymentDeadline and
+	// MaxPaymentDeadline, in whole seconds.
+	PaymentDeadline *time.Duration
+	// ReminderLead is positive, in whole seconds, and shorter than the
+	// payment deadline (the new one when both change).
+	ReminderLead *time.Duration
+	// OrderNumberPrefix is at most MaxOrderNumberPrefix printable
+	// characters; it may be empty.
+	OrderNumberPrefix *string
+	// LineQuantityLimit is between MinLineQuantityLimit and
+	// MaxLineQuantityLimit.
+	LineQuantityLimit *int64
+	// PricesIncludeTax switches between tax-inclusive and tax-exclusive
+	// prices.
+	PricesIncludeTax *bool
+}

@@ -1,0 +1,237 @@
+package shop_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/events/eventstest"
+	"github.com/kassahq/kassa/core/kit/clock"
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/money"
+	"github.com/kassahq/kassa/core/shop"
+	"github.com/kassahq/kassa/core/store"
+	"github.com/kassahq/kassa/core/store/storetest"
+)
+
+// denyAll refuses everything, as the enforcer refuses a buyer.
+type denyAll struct{}
+
+func (denyAll) Can(context.Context, authz.Object, authz.Action) error {
+	return errs.Forbidden("FORBIDDEN", "no")
+}
+
+func newService(t *testing.T, db *store.DB, az authz.Authorizer, c clock.Clock) (*shop.Service, *eventstest.Outbox) {
+	t.Helper()
+	out := &eventstest.Outbox{}
+	svc, err := shop.NewService(db, shop.Options{Authz: az, Outbox: out, Clock: c, DefaultCurrency: money.CNY})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, out
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// currencies compares money.Currency values, whose fields are unexported.
+var currencies = cmp.Comparer(func(a, b money.Currency) bool { return a == b })
+
+func TestNewServiceNeedsCollaborators(t *testing.T) {
+	db := storetest.NewSQLite(t)
+	if _, err := shop.NewService(db, shop.Options{Outbox: &eventstest.Outbox{}}); err == nil {
+		t.Error("no authorizer: want an error")
+	}
+	if _, err := shop.NewService(db, shop.Options{Authz: authz.AllowAll{}}); err == nil {
+		t.Error("no outbox: want an error")
+	}
+}
+
+func TestSettings(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		fake := clock.NewFake(time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC))
+		svc, out := newService(t, db, authz.AllowAll{}, fake)
+
+		// Defaults, readable without any permission.
+		guest, _ := newService(t, db, denyAll{}, fake)
+		got, err := guest.Settings(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := &shop.Settings{Currencies: []money.Currency{money.CNY}, PaymentDeadline: 30 * time.Minute,
+			ReminderLead: 10 * time.Minute, OrderNumberPrefix: "#", LineQuantityLimit: 100}
+		if diff := cmp.Diff(want, got, currencies); diff != "" {
+			t.Fatalf("defaults (-want +got):\n%s", diff)
+		}
+		got.Currencies[0] = money.USD // the caller's copy
+		if again, _ := guest.Settings(ctx); again.DefaultCurrency() != money.CNY {
+			t.Fatal("changing the returned settings changed the cache")
+		}
+
+		upd, err := svc.Update(ctx, shop.UpdateSettingsInput{
+			Currencies:        &[]string{"usd", "CNY"},
+			PaymentDeadline:   ptr(2 * time.Hour),
+			ReminderLead:      ptr(time.Hour),
+			OrderNumberPrefix: ptr("KS-"),
+			LineQuantityLimit: ptr(int64(10)),
+			PricesIncludeTax:  ptr(true),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = &shop.Settings{Currencies: []money.Currency{money.USD, money.CNY}, PaymentDeadline: 2 * time.Hour,
+			ReminderLead: time.Hour, OrderNumberPrefix: "KS-", LineQuantityLimit: 10, PricesIncludeTax: true,
+			UpdatedAt: fake.Now()}
+		if diff := cmp.Diff(want, upd, currencies); diff != "" {
+			t.Fatalf("update (-want +got):\n%s", diff)
+		}
+		if got, _ := svc.Settings(ctx); !cmp.Equal(want, got, currencies) {
+			t.Fatalf("after the update the service reads %+v", got)
+		}
+		if diff := cmp.Diff([]string{shop.SubjectSettingsUpdated}, out.Subjects()); diff != "" {
+			t.Fatalf("events (-want +got):\n%s", diff)
+		}
+
+		// A partial update keeps the rest.
+		if _, err := svc.Update(ctx, shop.UpdateSettingsInput{OrderNumberPrefix: ptr("")}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = svc.Settings(ctx)
+		want.OrderNumberPrefix = ""
+		if diff := cmp.Diff(want, got, currencies); diff != "" {
+			t.Fatalf("partial update (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestUpdateRefusesBadInput(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		svc, out := newService(t, db, authz.AllowAll{}, nil)
+		type problem struct{ Field, Code string }
+		for _, c := range []struct {
+			name string
+			in   shop.UpdateSettingsInput
+			want []problem
+		}{
+			{"no currency", shop.UpdateSettingsInput{Currencies: &[]string{}}, []problem{{"currencies", shop.CodeRequired}}},
+			{"bad and repeated currencies", shop.UpdateSettingsInput{Currencies: &[]string{"USD", "XYZ", "usd"}},
+				[]problem{{"currencies.1", shop.CodeInvalidCurrency}, {"currencies.2", shop.CodeDuplicateCurrency}}},
+			{"deadline too short", shop.UpdateSettingsInput{PaymentDeadline: ptr(4 * time.Minute)}, []problem{{"paymentDeadline", shop.CodeOutOfRange}}},
+			{"deadline too long", shop.UpdateSettingsInput{PaymentDeadline: ptr(7*24*time.Hour + time.Second)}, []problem{{"paymentDeadline", shop.CodeOutOfRange}}},
+			{"deadline not whole seconds", shop.UpdateSettingsInput{PaymentDeadline: ptr(time.Hour + time.Millisecond)}, []problem{{"paymentDeadline", shop.CodeInvalidDuration}}},
+			{"deadline below the reminder", shop.UpdateSettingsInput{PaymentDeadline: ptr(10 * time.Minute)}, []problem{{"paymentDeadline", shop.CodeReminderAfterDeadline}}},
+			{"reminder not before deadline", shop.UpdateSettingsInput{ReminderLead: ptr(30 * time.Minute)}, []problem{{"reminderLead", shop.CodeReminderAfterDeadline}}},
+			{"reminder zero", shop.UpdateSettingsInput{ReminderLead: ptr(time.Duration(0))}, []problem{{"reminderLead", shop.CodeOutOfRange}}},
+			{"prefix too long", shop.UpdateSettingsInput{OrderNumberPrefix: ptr("ABCDEFGHIJK")}, []problem{{"orderNumberPrefix", shop.CodeTooLong}}},
+			{"prefix not printable", shop.UpdateSettingsInput{OrderNumberPrefix: ptr("A\tB")}, []problem{{"orderNumberPrefix", shop.CodeInvalidPrefix}}},
+			{"limit zero", shop.UpdateSettingsInput{LineQuantityLimit: ptr(int64(0))}, []problem{{"lineQuantityLimit", shop.CodeOutOfRange}}},
+			{"limit too high", shop.UpdateSettingsInput{LineQuantityLimit: ptr(int64(10001))}, []problem{{"lineQuantityLimit", shop.CodeOutOfRange}}},
+			{"several at once", shop.UpdateSettingsInput{LineQuantityLimit: ptr(int64(0)), OrderNumberPrefix: ptr("ABCDEFGHIJK")},
+				[]problem{{"orderNumberPrefix", shop.CodeTooLong}, {"lineQuantityLimit", shop.CodeOutOfRange}}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				_, err := svc.Update(ctx, c.in)
+				if !errors.Is(err, errs.ErrInvalid) {
+					t.Fatalf("err = %v, want invalid input", err)
+				}
+				var got []problem
+				for _, e := range errs.All(err) {
+					got = append(got, problem{joinField(e.Field), e.Code})
+				}
+				if diff := cmp.Diff(c.want, got); diff != "" {
+					t.Errorf("problems (-want +got):\n%s", diff)
+				}
+			})
+		}
+		if s, _ := svc.Settings(ctx); !s.UpdatedAt.IsZero() {
+			t.Errorf("a refused update saved the settings: %+v", s)
+		}
+		if n := len(out.Events()); n != 0 {
+			t.Errorf("refused updates emitted %d events", n)
+		}
+		// Bounds are inclusive.
+		if _, err := svc.Update(ctx, shop.UpdateSettingsInput{PaymentDeadline: ptr(7 * 24 * time.Hour),
+			OrderNumberPrefix: ptr("ABCDEFGHIJ"), LineQuantityLimit: ptr(int64(10000))}); err != nil {
+			t.Errorf("upper bounds: %v", err)
+		}
+		if _, err := svc.Update(ctx, shop.UpdateSettingsInput{PaymentDeadline: ptr(5 * time.Minute),
+			ReminderLead: ptr(4 * time.Minute), LineQuantityLimit: ptr(int64(1))}); err != nil {
+			t.Errorf("lower bounds: %v", err)
+		}
+	})
+}
+
+func joinField(f []string) string {
+	s := ""
+	for i, p := range f {
+		if i > 0 {
+			s += "."
+		}
+		s += p
+	}
+	return s
+}
+
+func TestUpdateNeedsSettingsWrite(t *testing.T) {
+	db := storetest.NewSQLite(t)
+	svc, out := newService(t, db, denyAll{}, nil)
+	if _, err := svc.Update(context.Background(), shop.UpdateSettingsInput{LineQuantityLimit: ptr(int64(5))}); !errors.Is(err, errs.ErrForbidden) {
+		t.Fatalf("err = %v, want forbidden", err)
+	}
+	if err := svc.CanReadPrivate(context.Background()); !errors.Is(err, errs.ErrForbidden) {
+		t.Fatalf("CanReadPrivate = %v, want forbidden", err)
+	}
+	if s, _ := svc.Settings(context.Background()); s.LineQuantityLimit != 100 || len(out.Events()) != 0 {
+		t.Fatalf("a refused update changed something: %+v", s)
+	}
+}
+
+// TestCache: another instance on the same database sees an update once
+// its cache expired; the updating one at once; a rolled-back update
+// changes nothing anywhere.
+func TestCache(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		fake := clock.NewFake(time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC))
+		a, _ := newService(t, db, authz.AllowAll{}, fake)
+		b, _ := newService(t, db, authz.AllowAll{}, fake)
+		if s, _ := b.Settings(ctx); s.LineQuantityLimit != 100 {
+			t.Fatal(s)
+		}
+		if _, err := a.Update(ctx, shop.UpdateSettingsInput{LineQuantityLimit: ptr(int64(7))}); err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := a.Settings(ctx); s.LineQuantityLimit != 7 {
+			t.Errorf("the updating instance reads %d", s.LineQuantityLimit)
+		}
+		if s, _ := b.Settings(ctx); s.LineQuantityLimit != 100 {
+			t.Errorf("the other instance read the row within its cache time: %d", s.LineQuantityLimit)
+		}
+		fake.Advance(shop.DefaultCacheFor)
+		if s, _ := b.Settings(ctx); s.LineQuantityLimit != 7 {
+			t.Errorf("the other instance reads %d after its cache expired", s.LineQuantityLimit)
+		}
+
+		boom := errors.New("boom")
+		err := db.RunInTx(ctx, func(ctx context.Context) error {
+			if _, err := a.Update(ctx, shop.UpdateSettingsInput{LineQuantityLimit: ptr(int64(9))}); err != nil {
+				return err
+			}
+			if s, _ := a.Settings(ctx); s.LineQuantityLimit != 9 {
+				t.Errorf("inside the transaction: %d", s.LineQuantityLimit)
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatal(err)
+		}
+		if s, _ := a.Settings(ctx); s.LineQuantityLimit != 7 {
+			t.Errorf("after a rollback: %d", s.LineQuantityLimit)
+		}
+	})
+}
