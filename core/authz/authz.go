@@ -145,6 +145,9 @@ const (
 	Role Object = "role"
 	// APIKey is integration keys.
 	APIKey Object = "apikey"
+	// Cart is a buyer's cart and its checkout: only ever reached as one's
+	// own (by the signed-in buyer, or by a guest holding the cart token).
+	Cart Object = "cart"
 	// Order, Payment, Refund, Promotion and Return belong to checkout and
 	// after-sales.
 	Order     Object = "order"
@@ -163,5 +166,5 @@ const (
 // Objects lists every declared object in a stable order.
 func Objects() []Object {
 	return []Object{Product, Collection, Inventory, Customer, Staff, Role, APIKey,
-		Order, Payment, Refund, Promotion, Return, Plugin, Report, Settings}
+		Cart, Order, Payment, Refund, Promotion, Return, Plugin, Report, Settings}
 }

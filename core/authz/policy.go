@@ -77,7 +77,8 @@ var actions = map[Object][]Action{
 	Staff:      {Read, Write, Own(Read), Own(Write)},
 	Role:       {Read, Write},
 	APIKey:     {Read, Write},
-	Order:      {Read, Write, Own(Read)},
+	Cart:       {Own(Read), Own(Write)},
+	Order:      {Read, Write, Own(Read), Own(Write)},
 	Payment:    {Read, Write},
 	Refund:     {Read, Write},
 	Promotion:  {Read, Write},
@@ -152,7 +153,10 @@ func DefaultPolicy() map[string][]Permission {
 			perms(Report, r...), perms(Role, r...)),
 		RoleCustomer: join(catalogR,
 			perms(Customer, Own(Read), Own(Write), Own(Erase)),
-			perms(Order, Own(Read)), perms(Return, ownRW...)),
-		RoleAnonymous: join(catalogR, perms(Customer, Register)),
+			perms(Cart, ownRW...), perms(Order, ownRW...), perms(Return, ownRW...)),
+		// A guest's orders are their own by the access token returned at
+		// checkout (ADR 0008).
+		RoleAnonymous: join(catalogR, perms(Customer, Register),
+			perms(Cart, ownRW...), perms(Order, ownRW...)),
 	}
 }

@@ -36,8 +36,8 @@ var roleDescriptions = map[string]string{
 	RoleSupport:     "Helps buyers: customers, orders and returns; reads payments and refunds.",
 	RoleFinance:     "Handles money: payments, refunds and reports.",
 	RoleDeveloper:   "Builds integrations: plugins and API keys; reads catalog and orders.",
-	RoleCustomer:    "Every signed-in buyer: the catalog and their own account, orders and returns.",
-	RoleAnonymous:   "Every guest: the catalog, and registration.",
+	RoleCustomer:    "Every signed-in buyer: the catalog and their own account, cart, orders and returns.",
+	RoleAnonymous:   "Every guest: the catalog, registration, and their own cart and orders.",
 }
 
 // DefaultRules returns the default policy as Casbin rules ("p", role,
