@@ -110,6 +110,11 @@ type Scenario struct {
 	// WantUserErrors are the codes of the userErrors found anywhere in the
 	// data, in order; nil means none expected.
 	WantUserErrors []string
+	// WantEvents, when not nil, are the subjects of the outbox events the
+	// operation wrote, in order ("kassa.product.created"); an empty
+	// non-nil slice means it must write none (a refused operation changes
+	// nothing, events included).
+	WantEvents []string
 	// Check, when set, inspects the raw data.
 	Check func(t *testing.T, data json.RawMessage)
 }
@@ -123,7 +128,13 @@ func Run(t *testing.T, ta *TestApp, scenarios []Scenario) {
 			if as.Kind == "" {
 				as = authz.AnonymousSubject()
 			}
+			mark := ta.lastEventID(t)
 			res := ta.Exec(as, sc.Query, sc.Variables)
+			if sc.WantEvents != nil {
+				if diff := cmp.Diff(sc.WantEvents, ta.EventsSince(t, mark)); diff != "" {
+					t.Errorf("outbox events (-want +got):\n%s", diff)
+				}
+			}
 			if sc.WantErrorCode != "" {
 				if len(res.Errors) == 0 {
 					t.Fatalf("want error %s, got data %s", sc.WantErrorCode, res.Data)
@@ -154,6 +165,31 @@ func Run(t *testing.T, ta *TestApp, scenarios []Scenario) {
 			}
 		})
 	}
+}
+
+// lastEventID returns the id of the newest outbox event, "" when none.
+func (ta *TestApp) lastEventID(t *testing.T) string {
+	t.Helper()
+	var id string
+	err := ta.DB.NewSelect().Table("outbox_events").ColumnExpr("COALESCE(MAX(id), '')").Scan(context.Background(), &id)
+	if err != nil {
+		t.Fatalf("read outbox: %v", err)
+	}
+	return id
+}
+
+// EventsSince returns the subjects of the outbox events written after the
+// event with id mark (ids are ULIDs: they sort in insertion order), oldest
+// first.
+func (ta *TestApp) EventsSince(t *testing.T, mark string) []string {
+	t.Helper()
+	subjects := []string{}
+	err := ta.DB.NewSelect().Table("outbox_events").Column("subject").
+		Where("id > ?", mark).OrderExpr("id").Scan(context.Background(), &subjects)
+	if err != nil {
+		t.Fatalf("read outbox: %v", err)
+	}
+	return subjects
 }
 
 // UserErrorCodes collects the codes of every userErrors list in data.
