@@ -40,7 +40,7 @@ func rel(p string) string {
 
 // area names the layer a package belongs to: "cmd", "app", "kit",
 // "money", "store", "events", "authz", "transition", "worker", "plugin", "testkit",
-// "domain:<name>", "sdk", "plugins", "graphql", "storefront", or "other".
+// "domain:<name>", "sdk", "plugins", "httpauth", "graphql", "storefront", or "other".
 func area(p string) string {
 	r := rel(p)
 	parts := strings.Split(r, "/")
@@ -58,6 +58,8 @@ func area(p string) string {
 			return "domain:" + parts[1]
 		}
 		return parts[1]
+	case parts[0] == "httpauth":
+		return "httpauth"
 	case parts[0] == "graphql", parts[0] == "storefront", parts[0] == "admin", parts[0] == "migrations":
 		return parts[0]
 	}
@@ -94,6 +96,10 @@ func allowed(from, to string) bool {
 		return leaf[to] || to == "money" || to == "store" || to == "events" || to == "authz" || to == "secret" || to == "transition" || to == "worker" || to == "idempotency" || to == "pricing" || strings.HasPrefix(to, "domain:")
 	case from == "plugin":
 		return leaf[to] || to == "money" || to == "store" || to == "events" || to == "authz" || to == "secret" || to == "sdk" || to == "worker" || strings.HasPrefix(to, "domain:")
+	case from == "httpauth":
+		// Authentication and CSRF for every HTTP transport: it resolves
+		// sessions and API keys through the accounts service.
+		return leaf[to] || to == "authz" || to == "domain:account" || to == "store"
 	case from == "graphql":
 		return to != "app" && to != "cmd" && to != "storefront" && to != "plugins" && to != "testkit"
 	case from == "storefront":
@@ -211,6 +217,8 @@ func TestDependencyRuleCatchesViolations(t *testing.T) {
 		{ImportPath: module + "/cmd/kassa", Imports: []string{module + "/core/catalog"}},
 		{ImportPath: module + "/core/kit/id", Imports: []string{module + "/core/store"}},
 		{ImportPath: module + "/core/order", Imports: []string{module + "/graphql"}},
+		{ImportPath: module + "/core/order", Imports: []string{module + "/httpauth"}},
+		{ImportPath: module + "/httpauth", Imports: []string{module + "/graphql/resolver"}},
 	}
 	got := violations(bad)
 	if len(got) != len(bad) {
@@ -220,6 +228,8 @@ func TestDependencyRuleCatchesViolations(t *testing.T) {
 		{ImportPath: module + "/core/catalog", Imports: []string{module + "/core/store", module + "/core/money", module + "/core/kit/errs", "context"}},
 		{ImportPath: module + "/plugins/testpay", Imports: []string{module + "/plugins/sdk/payment"}, Deps: []string{module + "/plugins/sdk/payment", "fmt"}},
 		{ImportPath: module + "/core/plugin", Imports: []string{module + "/plugins/sdk/host", module + "/core/payment"}},
+		{ImportPath: module + "/httpauth", Imports: []string{module + "/core/account", module + "/core/authz", module + "/core/kit/errs"}},
+		{ImportPath: module + "/graphql", Imports: []string{module + "/httpauth"}},
 	}
 	if got := violations(good); len(got) != 0 {
 		t.Fatalf("false positives: %q", got)

@@ -38,7 +38,7 @@ func BenchmarkRequestAuthorization(b *testing.B) {
 		az   authz.Authorizer
 	}{{"casbin", enf}, {"allow-all", authz.AllowAll{}}} {
 		b.Run(mode.name, func(b *testing.B) {
-			acc := account.NewService(db, enf, account.Options{Logger: quiet})
+			acc := newAccounts(b, db, enf, account.Options{Logger: quiet})
 			srv, err := graphql.New(resolver.Services{Catalog: newCatalog(b, db, mode.az), Accounts: acc, Access: enf},
 				graphql.Options{Logger: quiet})
 			if err != nil {

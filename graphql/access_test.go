@@ -8,10 +8,33 @@ import (
 
 	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/events/eventstest"
+	"github.com/kassahq/kassa/core/money"
+	"github.com/kassahq/kassa/core/shipping"
+	"github.com/kassahq/kassa/core/shop"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
+	"github.com/kassahq/kassa/core/tax"
 	"github.com/kassahq/kassa/graphql/resolver"
 )
+
+// withSettings adds to svc the shop settings, shipping and tax services
+// over db, asking az, as core/app builds them: every operation of the
+// permission matrix then runs against its real service.
+func withSettings(t testing.TB, db *store.DB, az authz.Authorizer, svc resolver.Services) resolver.Services {
+	t.Helper()
+	var err error
+	if svc.Shop, err = shop.NewService(db, shop.Options{Authz: az, Outbox: &eventstest.Outbox{}, DefaultCurrency: money.USD}); err != nil {
+		t.Fatal(err)
+	}
+	if svc.Shipping, err = shipping.NewService(db, shipping.Options{Authz: az}); err != nil {
+		t.Fatal(err)
+	}
+	if svc.Tax, err = tax.NewService(db, tax.Options{Authz: az}); err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
 
 // typeRef is an introspected type reference.
 type typeRef struct {
@@ -281,6 +304,41 @@ func TestSensitiveFields(t *testing.T) {
 		// Another buyer's record does not exist for a buyer.
 		if res := e.exec(buyer, `query($id: ID!) { customer(id: $id) { id } }`, vars("id", "cus_01J00000000000000000000000")); res.get("customer") != nil || len(res.codes()) > 0 {
 			t.Errorf("buyer reads someone else: %v %v", res.codes(), res.Data)
+		}
+	})
+}
+
+// TestShopSettingsFields checks the two halves of shopSettings: every role,
+// guests included, reads the currencies and whether prices include tax;
+// only roles holding settings:read read the rest, the others get the
+// public half and an error naming each staff-only field.
+func TestShopSettingsFields(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newAccountsEnv(t, db)
+		subs := roleSubjects(t, e)
+		read := resolver.Permission{Object: authz.Settings, Action: authz.Read}
+		for _, role := range authz.BuiltinRoles() {
+			sub := subs[role]
+			res := e.exec(sub, `{ shopSettings { currencies defaultCurrency pricesIncludeTax } }`, nil)
+			if len(res.codes()) > 0 || res.str("shopSettings", "defaultCurrency") != "USD" || res.get("shopSettings", "pricesIncludeTax") != false {
+				t.Errorf("%s reads the public settings: %v %v", role, res.codes(), res.Data)
+			}
+			allowed := expectAllowed(t, e, role, read)
+			for _, f := range []string{"paymentDeadlineSeconds", "reminderLeadSeconds", "orderNumberPrefix", "lineQuantityLimit", "updatedAt"} {
+				res := e.exec(sub, `{ shopSettings { defaultCurrency `+f+` } }`, nil)
+				switch {
+				case allowed && len(res.codes()) > 0:
+					t.Errorf("%s reads %s: %v", role, f, res.codes())
+				case allowed && f != "updatedAt" && res.get("shopSettings", f) == nil:
+					t.Errorf("%s reads %s as null", role, f)
+				case !allowed && role == authz.RoleAnonymous && !res.has("UNAUTHENTICATED"):
+					t.Errorf("a guest reads %s: %v %v", f, res.codes(), res.Data)
+				case !allowed && role != authz.RoleAnonymous && !res.has("FORBIDDEN"):
+					t.Errorf("%s reads %s: %v %v", role, f, res.codes(), res.Data)
+				case !allowed && (res.get("shopSettings", f) != nil || res.str("shopSettings", "defaultCurrency") != "USD"):
+					t.Errorf("%s refused %s gets %v", role, f, res.Data)
+				}
+			}
 		}
 	})
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/graphql"
 	"github.com/kassahq/kassa/graphql/resolver"
+	"github.com/kassahq/kassa/httpauth"
 )
 
 // accountsEnv is a GraphQL server over real accounts, permissions and
@@ -80,6 +81,21 @@ func newCatalog(t testing.TB, db *store.DB, az authz.Authorizer) *catalog.Servic
 	return svc
 }
 
+// newAccounts returns an accounts service on db asking roles, with opts;
+// without an outbox in opts, its events are recorded for nobody.
+func newAccounts(t testing.TB, db *store.DB, roles account.Roles, opts account.Options) *account.Service {
+	t.Helper()
+	opts.Authz = roles
+	if opts.Outbox == nil {
+		opts.Outbox = &eventstest.Outbox{}
+	}
+	svc, err := account.NewService(db, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
 func newAccountsEnv(t *testing.T, db *store.DB) *accountsEnv {
 	t.Helper()
 	return newAccountsEnvOutbox(t, db, nil)
@@ -101,13 +117,13 @@ func newAccountsEnvOutbox(t *testing.T, db *store.DB, outbox account.Outbox) *ac
 	if outbox == nil {
 		outbox = e.outbox
 	}
-	e.acc = account.NewService(db, enf, account.Options{Clock: fake, Tokens: e.tokens, Outbox: outbox, Logger: quiet})
-	e.srv, err = graphql.New(resolver.Services{Catalog: newCatalog(t, db, enf), Accounts: e.acc, Access: enf}, graphql.Options{Version: "test", Logger: quiet})
+	e.acc = newAccounts(t, db, enf, account.Options{Clock: fake, Tokens: e.tokens, Outbox: outbox, Logger: quiet})
+	e.srv, err = graphql.New(withSettings(t, db, enf, resolver.Services{Catalog: newCatalog(t, db, enf), Accounts: e.acc, Access: enf}), graphql.Options{Version: "test", Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", graphql.Authenticate(e.acc, graphql.AuthOptions{})(e.srv))
+	mux.Handle("/graphql", httpauth.Authenticate(e.acc, httpauth.Options{CSRF: httpauth.HeaderCSRF{}, Responder: httpauth.JSON{}})(e.srv))
 	e.http = httptest.NewServer(mux)
 	t.Cleanup(e.http.Close)
 	return e
@@ -240,7 +256,7 @@ func (c *client) do(query string, vars map[string]any) gqlResult {
 	req, _ := http.NewRequest(http.MethodPost, c.e.http.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if !c.noCSRF {
-		req.Header.Set(graphql.CSRFHeader, "1")
+		req.Header.Set(httpauth.CSRFHeader, "1")
 	}
 	if c.bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+c.bearer)

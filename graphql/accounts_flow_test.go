@@ -9,7 +9,7 @@ import (
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
-	"github.com/kassahq/kassa/graphql"
+	"github.com/kassahq/kassa/httpauth"
 )
 
 const (
@@ -271,7 +271,7 @@ func TestSessionsAndCSRF(t *testing.T) {
 			t.Fatalf("token %q", token)
 		}
 		cookies := c.http.Jar.Cookies(mustURL(t, e.http.URL))
-		if len(cookies) != 1 || cookies[0].Name != graphql.SessionCookie || cookies[0].Value != token {
+		if len(cookies) != 1 || cookies[0].Name != httpauth.SessionCookie || cookies[0].Value != token {
 			t.Fatalf("cookies %v", cookies)
 		}
 

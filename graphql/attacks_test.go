@@ -22,6 +22,7 @@ import (
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/testkit"
 	"github.com/kassahq/kassa/graphql"
+	"github.com/kassahq/kassa/httpauth"
 )
 
 // TestAttacks replays every attack of issue 7 (security hardening) the
@@ -59,6 +60,9 @@ func TestAttacks(t *testing.T) {
 		{"8 stock past the bound", attackStockBound},
 		{"8 kassa.db readable by others", attackDBFileMode},
 		{"8 plugin page on the shop's origin", attackPluginPage},
+		// Issue 9: the staff's settings, shipping zones and tax rates.
+		{"9 settings refused to other roles, guests and GET", attackSettingsAccess},
+		{"9 settings input with control characters, huge values and lists", attackSettingsInput},
 	}
 	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
 		for _, a := range attacks {
@@ -91,7 +95,7 @@ func postRaw(t *testing.T, c *http.Client, ta *testkit.TestApp, body []byte) (*h
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, ta.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(graphql.CSRFHeader, "1")
+	req.Header.Set(httpauth.CSRFHeader, "1")
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -460,5 +464,190 @@ func attackPluginPage(t *testing.T, ta *testkit.TestApp) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Fatalf("status %d headers %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// settingsOps are the settings mutations with inputs that would succeed
+// for the owner, and the settings reads.
+var settingsOps = []struct {
+	name, doc string
+	vars      map[string]any
+}{
+	{"shopSettingsUpdate", `mutation($input: ShopSettingsUpdateInput!) { shopSettingsUpdate(input: $input) { shopSettings { lineQuantityLimit } userErrors { code } } }`,
+		in("lineQuantityLimit", 1, "currencies", []string{"EUR"})},
+	{"shippingZoneCreate", `mutation($input: ShippingZoneCreateInput!) { shippingZoneCreate(input: $input) { shippingZone { id } userErrors { code } } }`,
+		in("name", "Mallory's zone", "countries", []string{"CN"})},
+	{"shippingZoneUpdate", `mutation($input: ShippingZoneUpdateInput!) { shippingZoneUpdate(input: $input) { shippingZone { id } userErrors { code } } }`,
+		in("id", "ZONE", "name", "Renamed")},
+	{"shippingZoneDelete", `mutation($input: ShippingZoneDeleteInput!) { shippingZoneDelete(input: $input) { deletedShippingZoneId userErrors { code } } }`,
+		in("id", "ZONE")},
+	{"shippingMethodCreate", `mutation($input: ShippingMethodCreateInput!) { shippingMethodCreate(input: $input) { shippingMethod { id } userErrors { code } } }`,
+		in("zoneId", "ZONE", "name", "Free", "kind", "FLAT", "prices", []any{vars("currencyCode", "CNY", "amount", "0")})},
+	{"shippingMethodUpdate", `mutation($input: ShippingMethodUpdateInput!) { shippingMethodUpdate(input: $input) { shippingMethod { id } userErrors { code } } }`,
+		in("id", "METHOD", "prices", []any{vars("currencyCode", "CNY", "amount", "0")})},
+	{"shippingMethodDelete", `mutation($input: ShippingMethodDeleteInput!) { shippingMethodDelete(input: $input) { deletedShippingMethodId userErrors { code } } }`,
+		in("id", "METHOD")},
+	{"taxRateCreate", `mutation($input: TaxRateCreateInput!) { taxRateCreate(input: $input) { taxRate { id } userErrors { code } } }`,
+		in("country", "US", "name", "None", "basisPoints", 0)},
+	{"taxRateUpdate", `mutation($input: TaxRateUpdateInput!) { taxRateUpdate(input: $input) { taxRate { id } userErrors { code } } }`,
+		in("id", "RATE", "basisPoints", 0)},
+	{"taxRateDelete", `mutation($input: TaxRateDeleteInput!) { taxRateDelete(input: $input) { deletedTaxRateId userErrors { code } } }`,
+		in("id", "RATE")},
+	{"shippingZones", `{ shippingZones { id name methods { id name prices { amount { amount } } } } }`, nil},
+	{"taxRates", `{ taxRates { id basisPoints } }`, nil},
+	{"shopSettings", `{ shopSettings { orderNumberPrefix paymentDeadlineSeconds } }`, nil},
+}
+
+// withIDs puts the ids of real records where a settingsOps input says
+// ZONE, METHOD or RATE.
+func withIDs(v map[string]any, ids map[string]string) map[string]any {
+	if v == nil {
+		return nil
+	}
+	input := map[string]any{}
+	for k, x := range v["input"].(map[string]any) {
+		if s, ok := x.(string); ok && ids[s] != "" {
+			x = ids[s]
+		}
+		input[k] = x
+	}
+	return vars("input", input)
+}
+
+// settingsState is what the owner reads of the settings, zones and rates.
+func settingsState(t *testing.T, owner *client) string {
+	t.Helper()
+	res := must(t, owner.do(`{ shopSettings { currencies lineQuantityLimit orderNumberPrefix updatedAt }
+		shippingZones { id name countries regions methods { id name kind active prices { currencyCode amount { amount } } } }
+		taxRates { id country region name basisPoints } }`, nil))
+	return mustJSON(t, res.Data)
+}
+
+// Issue 9: staff's settings are reachable only with settings permissions.
+// A fulfillment clerk, a developer (settings read only), a buyer and a
+// guest try every settings mutation with input the owner could use, and
+// the staff-only reads; an owner's browser is lured into a GET mutation.
+// Each is refused with FORBIDDEN, UNAUTHENTICATED or 405, and nothing
+// changes.
+func attackSettingsAccess(t *testing.T, ta *testkit.TestApp) {
+	e := onApp(t, ta)
+	_, owner := secStaff(t, e, "olga9@shop.example", authz.RoleOwner)
+	_, clerk := secStaff(t, e, "finn9@shop.example", authz.RoleFulfillment)
+	_, dev := secStaff(t, e, "dora9@shop.example", authz.RoleDeveloper)
+	buyer := e.browser()
+	must(t, buyer.do(registerOp, in("email", "bob9@example.com", "password", "bob's long passphrase")))
+	must(t, buyer.do(loginOp, in("email", "bob9@example.com", "password", "bob's long passphrase")))
+	guest := e.browser()
+
+	ids := map[string]string{}
+	ids["ZONE"] = must(t, owner.do(settingsOps[1].doc, in("name", "China", "countries", []string{"CN"}))).str("shippingZoneCreate", "shippingZone", "id")
+	ids["METHOD"] = must(t, owner.do(settingsOps[4].doc, withIDs(in("zoneId", "ZONE", "name", "Post", "kind", "FLAT",
+		"prices", []any{vars("currencyCode", "CNY", "amount", "10")}), ids))).str("shippingMethodCreate", "shippingMethod", "id")
+	ids["RATE"] = must(t, owner.do(settingsOps[7].doc, in("country", "CN", "name", "VAT", "basisPoints", 1300))).str("taxRateCreate", "taxRate", "id")
+	before := settingsState(t, owner)
+
+	for who, c := range map[string]*client{"fulfillment": clerk, "developer": dev, "buyer": buyer, "guest": guest} {
+		for _, op := range settingsOps {
+			res := c.do(op.doc, withIDs(op.vars, ids))
+			isRead := !strings.HasPrefix(op.doc, "mutation")
+			if isRead && who == "developer" { // settings:read
+				if len(res.codes()) > 0 {
+					t.Errorf("developer reads %s: %v", op.name, res.codes())
+				}
+				continue
+			}
+			want := "FORBIDDEN"
+			if who == "guest" {
+				want = "UNAUTHENTICATED"
+			}
+			if !res.has(want) || (op.name != "shopSettings" && res.get(op.name) != nil) {
+				t.Errorf("%s %s: %v %v, want %s", who, op.name, res.codes(), res.Data, want)
+			}
+		}
+	}
+	if after := settingsState(t, owner); after != before {
+		t.Fatalf("refused callers changed the settings:\n%s\n%s", before, after)
+	}
+
+	// A link or image on another site: the owner's cookie travels, the
+	// CSRF header does not, and GET runs queries only.
+	q := `mutation M { shopSettingsUpdate(input: {lineQuantityLimit: 1}) { userErrors { code } } ` +
+		`taxRateDelete(input: {id: "` + ids["RATE"] + `"}) { deletedTaxRateId } }`
+	resp, err := owner.http.Get(ta.URL + "/graphql?" + url.Values{"query": {q}, "operationName": {"M"}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("GET ran a settings mutation: status %d %s", resp.StatusCode, body)
+	}
+	if after := settingsState(t, owner); after != before {
+		t.Fatalf("a GET changed the settings:\n%s\n%s", before, after)
+	}
+}
+
+// Issue 9: the owner's own input is checked too. Control characters are
+// refused before anything runs; values past their bounds and lists past
+// theirs get one userError with a code and a short answer; nothing
+// changes.
+func attackSettingsInput(t *testing.T, ta *testkit.TestApp) {
+	e := onApp(t, ta)
+	_, owner := secStaff(t, e, "olga9b@shop.example", authz.RoleOwner)
+	zone := must(t, owner.do(settingsOps[1].doc, in("name", "China", "countries", []string{"CN"}))).str("shippingZoneCreate", "shippingZone", "id")
+	before := settingsState(t, owner)
+	many := func(s string, n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = s
+		}
+		return out
+	}
+	band := func(maxGrams int, amount string) map[string]any { return vars("maxGrams", maxGrams, "amount", amount) }
+	bands := make([]any, 5000)
+	for i := range bands {
+		bands[i] = band(i+1, "1")
+	}
+	prices := make([]any, 5000)
+	for i := range prices {
+		prices[i] = vars("currencyCode", "CNY", "amount", "1")
+	}
+	for _, c := range []struct {
+		name string
+		op   int // index in settingsOps
+		vars map[string]any
+		want string
+	}{
+		{"NUL in a zone name", 1, in("name", "China\x00", "countries", []string{"CN"}), graphql.CodeInvalidCharacters},
+		{"escape in the order prefix", 0, in("orderNumberPrefix", "#\x1b[2J"), graphql.CodeInvalidCharacters},
+		{"bell in a tax name", 7, in("country", "CN", "region", "GD", "name", "VAT\a", "basisPoints", 1), graphql.CodeInvalidCharacters},
+		{"C1 control in a country", 1, in("name", "Z", "countries", []string{"C\u0085N"}), graphql.CodeInvalidCharacters},
+		{"basis points past 100 %", 7, in("country", "CN", "region", "GD", "name", "VAT", "basisPoints", 2_000_000_000), "OUT_OF_RANGE"},
+		{"basis points past 32 bits", 7, in("country", "CN", "region", "GD", "name", "VAT", "basisPoints", 1<<40), "GRAPHQL_VALIDATION_FAILED"},
+		{"payment deadline of 68 years", 0, in("paymentDeadlineSeconds", 2_147_483_647), "OUT_OF_RANGE"},
+		{"negative reminder", 0, in("reminderLeadSeconds", -2_147_483_648), "OUT_OF_RANGE"},
+		{"line limit past the bound", 0, in("lineQuantityLimit", 2_000_000_000), "OUT_OF_RANGE"},
+		{"amount past int64", 4, in("zoneId", zone, "name", "X", "kind", "FLAT", "prices", []any{vars("currencyCode", "CNY", "amount", strings.Repeat("9", 5000))}), "INVALID_AMOUNT"},
+		{"band past the bound", 4, in("zoneId", zone, "name", "X", "kind", "WEIGHT_BANDS", "prices", []any{vars("currencyCode", "CNY",
+			"bands", []any{band(2_000_000_000, "1")})}), "INVALID_BANDS"},
+		{"a name of 100 000 characters", 1, in("name", strings.Repeat("n", 100_000), "countries", []string{"CN"}), "TOO_LONG"},
+		{"a currency of 100 000 characters", 0, in("currencies", []string{strings.Repeat("X", 100_000)}), "INVALID_CURRENCY"},
+		{"10 000 countries", 1, in("name", "Z", "countries", many("CN", 10_000)), "TOO_MANY"},
+		{"10 000 regions", 1, in("name", "Z", "countries", []string{"CN"}, "regions", many("GD", 10_000)), "TOO_MANY"},
+		{"10 000 currencies", 0, in("currencies", many("USD", 10_000)), "TOO_MANY"},
+		{"5000 prices", 4, in("zoneId", zone, "name", "X", "kind", "FLAT", "prices", prices), "TOO_MANY"},
+		{"5000 weight bands", 4, in("zoneId", zone, "name", "X", "kind", "WEIGHT_BANDS", "prices", []any{vars("currencyCode", "CNY", "bands", bands)}), "TOO_MANY"},
+	} {
+		res := owner.do(settingsOps[c.op].doc, c.vars)
+		answer := mustJSON(t, res.Data) + mustJSON(t, res.Errors)
+		if codes := res.codes(); !res.has(c.want) || res.has("INTERNAL") || len(codes) != 1 {
+			t.Errorf("%s: %d codes %v, want one %s", c.name, len(codes), codes[:min(len(codes), 5)], c.want)
+		}
+		if len(answer) > 2048 {
+			t.Errorf("%s: an answer of %d bytes", c.name, len(answer))
+		}
+	}
+	if after := settingsState(t, owner); after != before {
+		t.Fatalf("refused input changed the settings:\n%s\n%s", before, after)
 	}
 }

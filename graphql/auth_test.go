@@ -3,121 +3,43 @@ package graphql_test
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
+	"encoding/json"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/store/storetest"
 	"github.com/kassahq/kassa/graphql"
 	"github.com/kassahq/kassa/graphql/resolver"
+	"github.com/kassahq/kassa/httpauth"
 )
 
-// fakeAuth records the client the middleware saw.
-type fakeAuth struct{ client account.Client }
-
-func (f *fakeAuth) Authenticate(ctx context.Context, token string) (authz.Subject, error) {
-	f.client = account.ClientFrom(ctx)
-	return authz.Subject{Kind: authz.KindCustomer, ID: "cus_1", Roles: []string{authz.RoleCustomer}}, nil
-}
-
-func (f *fakeAuth) AuthenticateAPIKey(ctx context.Context, key string) (authz.Subject, error) {
-	f.client = account.ClientFrom(ctx)
-	return authz.Subject{Kind: authz.KindAPIKey, ID: "key_1", Roles: []string{authz.RoleDeveloper}}, nil
-}
-
-func TestAuthenticateMiddleware(t *testing.T) {
+// TestRefusalEnvelope: the refusals httpauth writes on the /graphql mount
+// are the bytes this package writes for a GraphQL error, so clients read
+// a refused request and a failed operation alike.
+func TestRefusalEnvelope(t *testing.T) {
 	t.Parallel()
-	var seen authz.Subject
-	var setCookie bool
-	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		seen = authz.SubjectFrom(r.Context())
-		if setCookie {
-			// What a sign-in resolver does through the transport.
-			graphqlTransportSet(r.Context())
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
 	cases := []struct {
-		name       string
-		opts       graphql.AuthOptions
-		header     map[string]string
-		cookie     bool
-		method     string
-		tls        bool
-		wantStatus int
-		wantKind   authz.SubjectKind
-		wantIP     string
-		wantSecure bool
+		name string
+		ref  httpauth.Refusal
 	}{
-		{name: "anonymous", method: "POST", wantStatus: 204, wantKind: authz.KindAnonymous},
-		{name: "bearer session", method: "POST", header: map[string]string{"Authorization": "Bearer kses_x"}, wantStatus: 204, wantKind: authz.KindCustomer},
-		{name: "bearer API key", method: "POST", header: map[string]string{"Authorization": "Bearer kkey_x"}, wantStatus: 204, wantKind: authz.KindAPIKey},
-		{name: "API key header", method: "POST", header: map[string]string{graphql.APIKeyHeader: "kkey_x"}, wantStatus: 204, wantKind: authz.KindAPIKey},
-		{name: "cookie POST without CSRF header", method: "POST", cookie: true, wantStatus: 403},
-		{name: "cookie POST with CSRF header", method: "POST", cookie: true, header: map[string]string{graphql.CSRFHeader: "1"}, wantStatus: 204, wantKind: authz.KindCustomer},
-		{name: "cookie GET needs no header", method: "GET", cookie: true, wantStatus: 204, wantKind: authz.KindCustomer},
-		{name: "forwarded address ignored by default", method: "POST", header: map[string]string{"X-Forwarded-For": "203.0.113.9"}, wantStatus: 204, wantKind: authz.KindAnonymous, wantIP: "192.0.2.1"},
-		{name: "forwarded address behind a trusted proxy", opts: graphql.AuthOptions{TrustProxy: true}, method: "POST",
-			header: map[string]string{"X-Forwarded-For": "198.51.100.7"}, wantStatus: 204, wantKind: authz.KindAnonymous, wantIP: "198.51.100.7"},
-		// The client forged the first entry; the proxy appended the
-		// address it saw, which is the one that counts.
-		{name: "forged forwarded address", opts: graphql.AuthOptions{TrustProxy: true}, method: "POST",
-			header: map[string]string{"X-Forwarded-For": "203.0.113.9, 198.51.100.7"}, wantStatus: 204, wantKind: authz.KindAnonymous, wantIP: "198.51.100.7"},
-		{name: "cookie Secure under TLS", method: "POST", tls: true, wantStatus: 204, wantKind: authz.KindAnonymous, wantSecure: true},
-		{name: "cookie Secure when configured", opts: graphql.AuthOptions{SecureCookies: true}, method: "POST", wantStatus: 204, wantKind: authz.KindAnonymous, wantSecure: true},
+		{name: "CSRF", ref: httpauth.Refusal{Status: 403, Code: "CSRF_HEADER_REQUIRED", Message: "cookie-authenticated requests need the " + httpauth.CSRFHeader + " header"}},
+		{name: "unauthenticated", ref: httpauth.Refusal{Status: 401, Code: "UNAUTHENTICATED", Message: "the API key is invalid or revoked"}},
+		{name: "escaped", ref: httpauth.Refusal{Status: 503, Code: "UNAVAILABLE", Message: "a <b> & \"c\""}},
 	}
 	for _, c := range cases {
-		fa := &fakeAuth{}
-		h := graphql.Authenticate(fa, c.opts)(next)
-		req := httptest.NewRequest(c.method, "/graphql", nil)
-		req.RemoteAddr = "192.0.2.1:1234"
-		if c.tls {
-			req.TLS = &tls.ConnectionState{}
+		var want bytes.Buffer
+		if err := json.NewEncoder(&want).Encode(graphql.Response{Errors: []*graphql.Error{{Message: c.ref.Message, Extensions: map[string]any{"code": c.ref.Code}}}}); err != nil {
+			t.Fatal(err)
 		}
-		for k, v := range c.header {
-			req.Header.Set(k, v)
-		}
-		if c.cookie {
-			req.AddCookie(&http.Cookie{Name: graphql.SessionCookie, Value: "kses_x"})
-		}
-		seen, setCookie = authz.Subject{}, true
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != c.wantStatus {
-			t.Errorf("%s: status %d, want %d (%s)", c.name, rec.Code, c.wantStatus, rec.Body.String())
-			continue
+		httpauth.JSON{}.Refuse(rec, httptest.NewRequest("POST", "/graphql", nil), &c.ref)
+		if rec.Code != c.ref.Status || rec.Body.String() != want.String() {
+			t.Errorf("%s: got %d %q, want %d %q", c.name, rec.Code, rec.Body.String(), c.ref.Status, want.String())
 		}
-		if c.wantStatus != 204 {
-			continue
-		}
-		if seen.Kind != c.wantKind {
-			t.Errorf("%s: subject %q, want %q", c.name, seen.Kind, c.wantKind)
-		}
-		if c.wantIP != "" {
-			// The fake sees the client only when a credential is given;
-			// check through a bearer call.
-			req.Header.Set("Authorization", "Bearer kses_x")
-			h.ServeHTTP(httptest.NewRecorder(), req)
-			if fa.client.IP != c.wantIP {
-				t.Errorf("%s: client IP %q, want %q", c.name, fa.client.IP, c.wantIP)
-			}
-		}
-		sc := rec.Header().Get("Set-Cookie")
-		if !strings.Contains(sc, "HttpOnly") || !strings.Contains(sc, "SameSite=Lax") || strings.Contains(sc, "Secure") != c.wantSecure {
-			t.Errorf("%s: Set-Cookie %q (want Secure=%v)", c.name, sc, c.wantSecure)
-		}
-	}
-}
-
-func graphqlTransportSet(ctx context.Context) {
-	if t, ok := resolver.SessionTransportFrom(ctx); ok {
-		t.SetSession("kses_new", time.Now().Add(time.Hour))
 	}
 }
 
@@ -134,7 +56,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer enf.Close()
-	acc := account.NewService(db, enf, account.Options{Logger: log})
+	acc := newAccounts(t, db, enf, account.Options{Logger: log})
 	srv, err := graphql.New(resolver.Services{Catalog: newCatalog(t, db, enf), Accounts: acc, Access: enf}, graphql.Options{Logger: log, Production: true})
 	if err != nil {
 		t.Fatal(err)

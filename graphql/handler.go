@@ -30,6 +30,7 @@ import (
 	"github.com/kassahq/kassa/graphql/graphiql"
 	"github.com/kassahq/kassa/graphql/resolver"
 	"github.com/kassahq/kassa/graphql/schema"
+	"github.com/kassahq/kassa/httpauth"
 )
 
 // Limits protect the server from expensive documents.
@@ -393,6 +394,11 @@ func (p panicHandler) MakePanicError(ctx context.Context, value any) *gqlerrors.
 // parameter (queries only), and GET from a browser (GraphiQL, outside
 // production).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The sign-in and sign-out resolvers set and clear the session cookie
+	// through the writer the HTTP middleware (httpauth) gave the request.
+	if sw, ok := httpauth.SessionWriterFrom(r.Context()); ok {
+		r = r.WithContext(resolver.WithSessionTransport(r.Context(), sw))
+	}
 	switch r.Method {
 	case http.MethodGet:
 		if r.URL.Query().Get("query") == "" {

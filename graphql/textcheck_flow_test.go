@@ -20,6 +20,7 @@ import (
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
 	"github.com/kassahq/kassa/graphql"
+	"github.com/kassahq/kassa/httpauth"
 )
 
 // lockedBuffer is a log sink the app's goroutines may write concurrently.
@@ -278,7 +279,7 @@ func TestControlCharactersOverHTTP(t *testing.T) {
 		post, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql",
 			strings.NewReader(`{"query":"query($q: String) { products(query: $q) { nodes { id } } }","variables":{"q":"tea\u0000"}}`))
 		post.Header.Set("Content-Type", "application/json")
-		post.Header.Set(graphql.CSRFHeader, "1")
+		post.Header.Set(httpauth.CSRFHeader, "1")
 		get, _ := http.NewRequest(http.MethodGet, srv.URL+"/graphql?query="+url.QueryEscape(`{ product(handle: "a\u0000") { id } }`), nil)
 		for _, req := range []*http.Request{post, get} {
 			resp, err := http.DefaultClient.Do(req)

@@ -13,6 +13,9 @@ import (
 	"github.com/kassahq/kassa/core/kit/id"
 )
 
+// maxAddresses bounds a buyer's address book.
+const maxAddresses = 50
+
 // AddressInput is an address as a client gives it.
 type AddressInput struct {
 	FirstName   string
@@ -39,12 +42,12 @@ func (in AddressInput) validate(v *errs.Validator) {
 		{"firstName", in.FirstName}, {"lastName", in.LastName}, {"company", in.Company}, {"line1", in.Line1},
 		{"line2", in.Line2}, {"city", in.City}, {"province", in.Province}, {"postalCode", in.PostalCode}, {"phone", in.Phone},
 	} {
-		v.Check(utf8.RuneCountInString(f.value) <= maxText, "address."+f.field, "TOO_LONG", fmt.Sprintf("use at most %d characters", maxText))
+		v.Check(utf8.RuneCountInString(f.value) <= maxText, "address."+f.field, CodeTooLong, fmt.Sprintf("use at most %d characters", maxText))
 	}
-	v.Check(strings.TrimSpace(in.Line1) != "", "address.line1", "REQUIRED", "the street address is required")
-	v.Check(strings.TrimSpace(in.City) != "", "address.city", "REQUIRED", "the city is required")
+	v.Check(strings.TrimSpace(in.Line1) != "", "address.line1", CodeRequired, "the street address is required")
+	v.Check(strings.TrimSpace(in.City) != "", "address.city", CodeRequired, "the city is required")
 	cc := strings.ToUpper(strings.TrimSpace(in.CountryCode))
-	v.Check(country.Valid(cc), "address.countryCode", "INVALID_COUNTRY",
+	v.Check(country.Valid(cc), "address.countryCode", CodeInvalidCountry,
 		"the country is an ISO 3166-1 alpha-2 code such as CN or US")
 }
 
@@ -114,7 +117,7 @@ func (s *Service) CreateAddress(ctx context.Context, customerID string, in Addre
 			return err
 		}
 		if n >= maxAddresses {
-			return errs.Invalid("", "TOO_MANY_ADDRESSES", fmt.Sprintf("an address book holds at most %d addresses", maxAddresses))
+			return errs.Invalid("", CodeTooManyAddresses, fmt.Sprintf("an address book holds at most %d addresses", maxAddresses))
 		}
 		if err := s.st.insertAddress(ctx, a); err != nil {
 			return err

@@ -24,7 +24,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, name, role string) (*APIKey,
 	}
 	name = strings.TrimSpace(name)
 	var v errs.Validator
-	v.Check(name != "" && utf8.RuneCountInString(name) <= maxText, "name", "INVALID_NAME",
+	v.Check(name != "" && utf8.RuneCountInString(name) <= maxText, "name", CodeInvalidName,
 		fmt.Sprintf("a key name is 1 to %d characters", maxText))
 	if err := s.roles.ValidateStaffRoles(ctx, "role", []string{role}); err != nil {
 		for _, e := range errs.All(err) {
@@ -74,8 +74,6 @@ func (s *Service) CreateAPIKey(ctx context.Context, name, role string) (*APIKey,
 	}
 	return k, token, nil
 }
-
-var errCreatorDisabled = errs.Unauthenticated("the staff member behind this session or key is disabled")
 
 // creatorStaff returns the staff member a key made by the caller answers
 // to: a signed-in staff member themselves, a key's own staff member, and
@@ -172,7 +170,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, keyID string) (*APIKey, erro
 			return err
 		}
 		if !ok {
-			return errs.Conflict("id", "API_KEY_REVOKED", "the key was already revoked")
+			return errs.Conflict("id", CodeAPIKeyRevoked, "the key was already revoked")
 		}
 		if err := s.roles.SetPrincipalRoles(ctx, k.ID, nil); err != nil {
 			return err

@@ -34,7 +34,7 @@ func BenchmarkLogin(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer enf.Close()
-	svc := account.NewService(db, enf, account.Options{Logger: quiet})
+	svc := build(b, db, enf, account.Options{Logger: quiet})
 	ctx := authz.WithSubject(context.Background(), authz.AnonymousSubject())
 	if err := svc.Register(ctx, account.Registration{Email: "bench@example.com", Password: "a benchmark passphrase"}); err != nil {
 		b.Fatal(err)
@@ -71,7 +71,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer enf.Close()
-	svc := account.NewService(db, enf, account.Options{Logger: quiet})
+	svc := build(b, db, enf, account.Options{Logger: quiet})
 	ctx := authz.WithSubject(context.Background(), authz.AnonymousSubject())
 	if err := svc.Register(ctx, account.Registration{Email: "bench@example.com", Password: "a benchmark passphrase"}); err != nil {
 		b.Fatal(err)

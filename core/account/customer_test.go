@@ -9,6 +9,7 @@ import (
 
 	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/events/eventstest"
 	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/store"
@@ -23,7 +24,23 @@ func newService(t *testing.T, db *store.DB) (*account.Service, *clock.Fake) {
 	}
 	t.Cleanup(enf.Close)
 	fake := clock.NewFake(time.Now())
-	return account.NewService(db, enf, account.Options{Clock: fake}), fake
+	return build(t, db, enf, account.Options{Clock: fake}), fake
+}
+
+// build returns an accounts service on db asking enf with opts, as the
+// app builds it; without an outbox in opts, its events are recorded for
+// nobody.
+func build(t testing.TB, db *store.DB, enf *authz.Enforcer, opts account.Options) *account.Service {
+	t.Helper()
+	opts.Authz = enf
+	if opts.Outbox == nil {
+		opts.Outbox = &eventstest.Outbox{}
+	}
+	svc, err := account.NewService(db, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
 }
 
 func TestLoginFailureIsRecorded(t *testing.T) {
@@ -46,7 +63,7 @@ func TestTokenRedeemedOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(enf.Close)
-		svc := account.NewService(db, enf, account.Options{Tokens: account.TokenSinkFunc(func(_ context.Context, m account.TokenMessage) {
+		svc := build(t, db, enf, account.Options{Tokens: account.TokenSinkFunc(func(_ context.Context, m account.TokenMessage) {
 			sent = append(sent, m)
 		})})
 		ctx := context.Background()
@@ -88,7 +105,7 @@ func TestAccountEmailsAreLimited(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(enf.Close)
-		svc := account.NewService(db, enf, account.Options{
+		svc := build(t, db, enf, account.Options{
 			Mail: account.MailPolicy{PerAddress: 2, PerIP: 4, Window: time.Hour},
 			Tokens: account.TokenSinkFunc(func(_ context.Context, m account.TokenMessage) {
 				sent = append(sent, m)

@@ -82,24 +82,14 @@ func (s *Service) Register(ctx context.Context, in Registration) error {
 	})
 }
 
-func asError(err error) *errs.Error {
-	if err == nil {
-		return nil
-	}
-	if all := errs.All(err); len(all) > 0 {
-		return all[0]
-	}
-	return errs.Invalid("", "INVALID", err.Error())
-}
-
 func checkProfile(v *errs.Validator, first, last, phone string, kind Kind, company, taxID string) {
 	for _, f := range []struct{ field, value string }{
 		{"firstName", first}, {"lastName", last}, {"phone", phone}, {"companyName", company}, {"taxId", taxID},
 	} {
-		v.Check(utf8.RuneCountInString(f.value) <= maxText, f.field, "TOO_LONG", fmt.Sprintf("use at most %d characters", maxText))
+		v.Check(utf8.RuneCountInString(f.value) <= maxText, f.field, CodeTooLong, fmt.Sprintf("use at most %d characters", maxText))
 	}
-	v.Check(kind == Individual || kind == Business, "kind", "INVALID_KIND", "kind is INDIVIDUAL or BUSINESS")
-	v.Check(kind != Business || strings.TrimSpace(company) != "", "companyName", "REQUIRED", "a business needs a company name")
+	v.Check(kind == Individual || kind == Business, "kind", CodeInvalidKind, "kind is INDIVIDUAL or BUSINESS")
+	v.Check(kind != Business || strings.TrimSpace(company) != "", "companyName", CodeRequired, "a business needs a company name")
 }
 
 // sendVerification issues a fresh verification token for c (earlier ones
@@ -195,12 +185,9 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*Customer, err
 // useOpenToken finds an open token and marks it used, once.
 func (s *Service) useOpenToken(ctx context.Context, purpose TokenPurpose, token string) (*accountToken, error) {
 	now := s.now()
-	t, err := s.st.openToken(ctx, purpose, hashToken(token), now)
+	t, err := s.openToken(ctx, purpose, token, now)
 	if err != nil {
 		return nil, err
-	}
-	if t == nil {
-		return nil, invalidToken("token")
 	}
 	ok, err := s.st.useToken(ctx, t.ID, now)
 	if err != nil {
@@ -210,6 +197,16 @@ func (s *Service) useOpenToken(ctx context.Context, purpose TokenPurpose, token 
 		return nil, invalidToken("token")
 	}
 	return t, nil
+}
+
+// openToken finds the open token of purpose, answering INVALID_TOKEN
+// when there is none: one answer for unknown, used and expired.
+func (s *Service) openToken(ctx context.Context, purpose TokenPurpose, token string, now time.Time) (*accountToken, error) {
+	t, err := s.st.openToken(ctx, purpose, hashToken(token), now)
+	if errors.Is(err, errs.ErrNotFound) {
+		return nil, invalidToken("token")
+	}
+	return t, err
 }
 
 // Login signs a buyer in with email and password and starts a session.
@@ -303,12 +300,9 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 // account is cleared. The buyer then signs in anew.
 func (s *Service) ResetPassword(ctx context.Context, token, password string) error {
 	now := s.now()
-	t, err := s.st.openToken(ctx, PurposeResetPassword, hashToken(token), now)
+	t, err := s.openToken(ctx, PurposeResetPassword, token, now)
 	if err != nil {
 		return err
-	}
-	if t == nil {
-		return invalidToken("token")
 	}
 	c, err := s.st.customerByID(ctx, t.PrincipalID)
 	if err != nil {
@@ -347,11 +341,12 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 	})
 }
 
-// Me returns the signed-in buyer, or nil for everyone else.
+// Me returns the signed-in buyer. Every other caller (a guest, staff, an
+// API key) gets CUSTOMER_NOT_FOUND, an errs.ErrNotFound.
 func (s *Service) Me(ctx context.Context) (*Customer, error) {
 	sub := authz.SubjectFrom(ctx)
 	if sub.Kind != authz.KindCustomer {
-		return nil, nil
+		return nil, errCustomerNotFound
 	}
 	return s.Get(ctx, sub.ID)
 }
@@ -378,7 +373,7 @@ func (s *Service) target(ctx context.Context, customerID string, act authz.Actio
 	sub := authz.SubjectFrom(ctx)
 	if customerID == "" {
 		if sub.Kind != authz.KindCustomer {
-			return nil, errs.Invalid("customerId", "REQUIRED", "name the customer")
+			return nil, errs.Invalid("customerId", CodeRequired, "name the customer")
 		}
 		customerID = sub.ID
 	}
@@ -439,7 +434,7 @@ func (s *Service) Update(ctx context.Context, customerID string, in ProfileUpdat
 	}
 	var v errs.Validator
 	checkProfile(&v, c.FirstName, c.LastName, c.Phone, c.Kind, c.CompanyName, c.TaxID)
-	v.Check(utf8.RuneCountInString(c.Note) <= 5000, "note", "TOO_LONG", "use at most 5000 characters")
+	v.Check(utf8.RuneCountInString(c.Note) <= 5000, "note", CodeTooLong, "use at most 5000 characters")
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -465,7 +460,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 		return err
 	}
 	if sub.Kind != authz.KindCustomer {
-		return errs.Invalid("", "NOT_A_CUSTOMER", "only a signed-in buyer changes their password here")
+		return errs.Invalid("", CodeNotACustomer, "only a signed-in buyer changes their password here")
 	}
 	c, err := s.target(ctx, sub.ID, authz.Write)
 	if err != nil {
@@ -495,16 +490,26 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 
 func (s *Service) checkCurrentPassword(ctx context.Context, c *Customer, pw string) error {
 	if c.PasswordHash == nil {
-		return errs.Invalid("currentPassword", "INVALID_CREDENTIALS", "the current password is wrong")
+		return wrongCurrentPassword()
 	}
 	ok, _, err := s.hasher.Verify(ctx, pw, *c.PasswordHash)
 	if err != nil {
 		return fmt.Errorf("verify password of %s: %w", c.ID, err)
 	}
 	if !ok {
-		return errs.Invalid("currentPassword", "INVALID_CREDENTIALS", "the current password is wrong")
+		return wrongCurrentPassword()
 	}
 	return nil
+}
+
+// CustomerFilter narrows a customer listing.
+type CustomerFilter struct {
+	// Query matches email, names and company, case-insensitively.
+	Query string
+	// Tag keeps customers carrying the tag.
+	Tag string
+	// GroupID keeps members of the group.
+	GroupID string
 }
 
 // List pages through the buyers, newest first. Needs customer:read.

@@ -2,7 +2,7 @@
 // their address books, groups and tags; staff members, their invitations
 // and the first owner; sessions; API keys.
 //
-//	svc := account.NewService(db, enforcer, account.Options{Outbox: outbox})
+//	svc, err := account.NewService(db, account.Options{Authz: enforcer, Outbox: outbox})
 //	_, sess, err := svc.Login(ctx, "ana@example.com", password)
 //	// sess.Token goes to the client (cookie or bearer); Kassa stores its SHA-256.
 //	sub, err := svc.Authenticate(ctx, sess.Token) // the HTTP layer, per request

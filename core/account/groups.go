@@ -27,13 +27,13 @@ func normalizeTag(t string) string { return strings.ToLower(strings.TrimSpace(t)
 
 func normalizeTags(field string, tags []string) ([]string, error) {
 	if len(tags) > maxTagsPerOp {
-		return nil, errs.Invalid(field, "TOO_MANY_TAGS", fmt.Sprintf("at most %d tags at once", maxTagsPerOp))
+		return nil, errs.Invalid(field, CodeTooManyTags, fmt.Sprintf("at most %d tags at once", maxTagsPerOp))
 	}
 	out := make([]string, 0, len(tags))
 	for i, t := range tags {
 		n := normalizeTag(t)
 		if n == "" || utf8.RuneCountInString(n) > maxTagLength {
-			return nil, errs.Invalid(fmt.Sprintf("%s.%d", field, i), "INVALID_TAG", fmt.Sprintf("a tag is 1 to %d characters", maxTagLength))
+			return nil, errs.Invalid(fmt.Sprintf("%s.%d", field, i), CodeInvalidTag, fmt.Sprintf("a tag is 1 to %d characters", maxTagLength))
 		}
 		out = append(out, n)
 	}
@@ -100,9 +100,9 @@ func (in GroupInput) apply(v *errs.Validator, g *Group) {
 	if in.Description != nil {
 		g.Description = strings.TrimSpace(*in.Description)
 	}
-	v.Check(g.Name != "" && utf8.RuneCountInString(g.Name) <= maxGroupName, "name", "INVALID_NAME",
+	v.Check(g.Name != "" && utf8.RuneCountInString(g.Name) <= maxGroupName, "name", CodeInvalidName,
 		fmt.Sprintf("a group name is 1 to %d characters", maxGroupName))
-	v.Check(utf8.RuneCountInString(g.Description) <= maxGroupNotes, "description", "TOO_LONG",
+	v.Check(utf8.RuneCountInString(g.Description) <= maxGroupNotes, "description", CodeTooLong,
 		fmt.Sprintf("use at most %d characters", maxGroupNotes))
 }
 
@@ -226,7 +226,7 @@ func (s *Service) changeMembers(ctx context.Context, groupID string, customerIDs
 		return nil, err
 	}
 	if len(customerIDs) == 0 || len(customerIDs) > maxIDsPerOp {
-		return nil, errs.Invalid("customerIds", "INVALID_COUNT", fmt.Sprintf("give 1 to %d customers", maxIDsPerOp))
+		return nil, errs.Invalid("customerIds", CodeInvalidCount, fmt.Sprintf("give 1 to %d customers", maxIDsPerOp))
 	}
 	ids := slices.Compact(slices.Sorted(slices.Values(customerIDs)))
 	g, err := s.st.groupByID(ctx, groupID)

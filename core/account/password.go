@@ -80,18 +80,18 @@ func CheckPassword(field, pw, email string) error {
 	n := utf8.RuneCountInString(pw)
 	switch {
 	case !utf8.ValidString(pw):
-		return errs.Invalid(field, "PASSWORD_INVALID", "password is not valid UTF-8")
+		return errs.Invalid(field, CodePasswordInvalid, "password is not valid UTF-8")
 	case n < MinPasswordLength:
-		return errs.Invalid(field, "PASSWORD_TOO_SHORT", fmt.Sprintf("use at least %d characters", MinPasswordLength))
+		return errs.Invalid(field, CodePasswordTooShort, fmt.Sprintf("use at least %d characters", MinPasswordLength))
 	case n > MaxPasswordLength:
-		return errs.Invalid(field, "PASSWORD_TOO_LONG", fmt.Sprintf("use at most %d characters", MaxPasswordLength))
+		return errs.Invalid(field, CodePasswordTooLong, fmt.Sprintf("use at most %d characters", MaxPasswordLength))
 	case IsCommonPassword(pw):
-		return errs.Invalid(field, "PASSWORD_TOO_COMMON", "this password is among the most common ones; choose another")
+		return errs.Invalid(field, CodePasswordTooCommon, "this password is among the most common ones; choose another")
 	}
 	if email != "" {
 		local, _, _ := strings.Cut(strings.ToLower(email), "@")
 		if l := strings.ToLower(pw); l == strings.ToLower(email) || l == local {
-			return errs.Invalid(field, "PASSWORD_TOO_COMMON", "do not use your email address as password")
+			return errs.Invalid(field, CodePasswordTooCommon, "do not use your email address as password")
 		}
 	}
 	return nil

@@ -84,7 +84,7 @@ func TestTokensNeverLogged(t *testing.T) {
 	}
 	t.Cleanup(enf.Close)
 	var sent eventPayloads
-	svc := account.NewService(db, enf, account.Options{Logger: log, Outbox: &sent})
+	svc := build(t, db, enf, account.Options{Logger: log, Outbox: &sent})
 	ctx := context.Background()
 	if err := svc.Register(ctx, account.Registration{Email: "a@example.com", Password: "a long enough passphrase"}); err != nil {
 		t.Fatal(err)

@@ -158,7 +158,7 @@ func (s *Service) Erase(ctx context.Context, customerID, password string) (*Cust
 // still in the outbox, in the erasure's transaction. Every such event
 // names the buyer in its top-level customerId.
 func (s *Service) redactEvents(ctx context.Context, customerID string) error {
-	r, ok := s.opts.Outbox.(EventRedactor)
+	r, ok := s.outbox.(EventRedactor)
 	if !ok {
 		return nil
 	}

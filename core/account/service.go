@@ -44,16 +44,24 @@ type EventRedactor interface {
 	Redact(ctx context.Context, r events.Redaction) (int64, error)
 }
 
-// Options tune a Service. Zero values pick the defaults.
+// Options configure NewService. Authz and Outbox are required; the other
+// fields default when zero.
 type Options struct {
+	// Authz is asked before every operation, with the subject in the
+	// context, and holds the roles of staff members and API keys:
+	// *authz.Enforcer in the app. Required.
+	Authz Roles
+	// Outbox records the accounts' events in the transaction of the
+	// change that causes them: core/events' outbox in the app, an
+	// eventstest.Outbox in tests. Required: the single-use tokens mailed
+	// to people (verification, password reset, invitation) leave only
+	// through these events. When it is also an EventRedactor, as
+	// core/events' outbox is, Erase redacts the buyer's stored events.
+	Outbox Outbox
 	// Clock reads the time; nil is the system clock.
 	Clock clock.Clock
 	// Logger receives the service's logs; nil is slog.Default().
 	Logger *slog.Logger
-	// Outbox receives the service's events; nil drops them (unit tests).
-	// When it is also an EventRedactor, as core/events' outbox is, Erase
-	// redacts the buyer's stored events.
-	Outbox Outbox
 	// Tokens, when set, also receives the email verification, password
 	// reset, invitation and setup tokens (tests); nil leaves them to the
 	// events that carry them. Nothing here ever logs a token.
@@ -111,19 +119,29 @@ func (o *Options) defaults() {
 // credential they carry is the check.
 type Service struct {
 	db     *store.DB
-	st     *Store
+	st     *accountStore
 	roles  Roles
+	outbox Outbox
 	hasher *Hasher
 	opts   Options
 	log    *slog.Logger
 	tokens TokenSink
 }
 
-// NewService returns the accounts service over db.
-func NewService(db *store.DB, roles Roles, opts Options) *Service {
+// NewService returns the accounts service over db. It fails when a
+// required option is missing.
+func NewService(db *store.DB, opts Options) (*Service, error) {
+	switch {
+	case db == nil:
+		return nil, errors.New("account: no database")
+	case opts.Authz == nil:
+		return nil, errors.New("account: Options.Authz is required")
+	case opts.Outbox == nil:
+		return nil, errors.New("account: Options.Outbox is required")
+	}
 	opts.defaults()
-	log := opts.Logger.With("component", "customer")
-	return &Service{db: db, st: NewStore(db), roles: roles, hasher: NewHasher(opts.PasswordParams), opts: opts, log: log, tokens: opts.Tokens}
+	return &Service{db: db, st: newAccountStore(db), roles: opts.Authz, outbox: opts.Outbox,
+		hasher: NewHasher(opts.PasswordParams), opts: opts, log: opts.Logger.With("component", "customer"), tokens: opts.Tokens}, nil
 }
 
 // Hasher returns the service's password hasher.
@@ -134,15 +152,12 @@ func (s *Service) now() time.Time { return s.opts.Clock.Now().UTC().Truncate(tim
 
 // emit adds an event to the outbox in the transaction of ctx.
 func (s *Service) emit(ctx context.Context, subject string, payload any) error {
-	if s.opts.Outbox == nil {
-		return nil
-	}
 	e, err := events.New(subject, payload)
 	if err != nil {
 		return fmt.Errorf("build %s event: %w", subject, err)
 	}
 	e.Actor = authz.SubjectFrom(ctx).ID
-	if err := s.opts.Outbox.Add(ctx, e); err != nil {
+	if err := s.outbox.Add(ctx, e); err != nil {
 		return fmt.Errorf("add %s event: %w", subject, err)
 	}
 	return nil
@@ -161,11 +176,11 @@ func (s *Service) deliver(ctx context.Context, m TokenMessage) {
 func normalizeEmail(field, email string) (string, error) {
 	e := strings.ToLower(strings.TrimSpace(email))
 	if len(e) > 254 {
-		return "", errs.Invalid(field, "INVALID_EMAIL", "email address is too long")
+		return "", errs.Invalid(field, CodeInvalidEmail, "email address is too long")
 	}
 	a, err := mail.ParseAddress(e)
 	if err != nil || a.Address != e || !strings.Contains(e[strings.LastIndexByte(e, '@')+1:], ".") {
-		return "", errs.Invalid(field, "INVALID_EMAIL", "enter a valid email address")
+		return "", errs.Invalid(field, CodeInvalidEmail, "enter a valid email address")
 	}
 	return e, nil
 }
@@ -230,12 +245,4 @@ func (s *Service) ownAllOrNotFound(ctx context.Context, obj authz.Object, act au
 		}
 	}
 	return nil
-}
-
-func invalidCredentials() error {
-	return errs.Invalid("", "INVALID_CREDENTIALS", "email or password is wrong")
-}
-
-func invalidToken(field string) error {
-	return errs.Invalid(field, "INVALID_TOKEN", "this link or token is invalid, used or expired")
 }

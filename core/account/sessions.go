@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -59,11 +60,11 @@ func (s *Service) Authenticate(ctx context.Context, token string) (authz.Subject
 	}
 	now := s.now()
 	sess, err := s.st.liveSession(ctx, hashToken(token), now)
+	if errors.Is(err, errs.ErrNotFound) {
+		return authz.Subject{}, errSessionInvalid
+	}
 	if err != nil {
 		return authz.Subject{}, err
-	}
-	if sess == nil {
-		return authz.Subject{}, errSessionInvalid
 	}
 	sub := authz.Subject{ID: sess.PrincipalID, Store: authz.DefaultStore, Session: sess.ID}
 	switch sess.PrincipalKind {
@@ -90,22 +91,19 @@ func (s *Service) Authenticate(ctx context.Context, token string) (authz.Subject
 	return sub, nil
 }
 
-var errSessionInvalid = errs.Unauthenticated("the session is invalid or has expired; sign in again")
-
 // AuthenticateAPIKey turns an API key into the subject it stands for: the
 // key with its role. A revoked or unknown key gives
 // errs.ErrUnauthenticated.
 func (s *Service) AuthenticateAPIKey(ctx context.Context, key string) (authz.Subject, error) {
-	bad := errs.Unauthenticated("the API key is invalid or revoked")
 	if !strings.HasPrefix(key, APIKeyPrefix) {
-		return authz.Subject{}, bad
+		return authz.Subject{}, errAPIKeyInvalid
 	}
 	k, err := s.st.liveAPIKey(ctx, hashToken(key))
+	if errors.Is(err, errs.ErrNotFound) {
+		return authz.Subject{}, errAPIKeyInvalid
+	}
 	if err != nil {
 		return authz.Subject{}, err
-	}
-	if k == nil {
-		return authz.Subject{}, bad
 	}
 	if now := s.now(); k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > touchEvery {
 		if err := s.st.touchAPIKey(ctx, k.ID, now, touchEvery); err != nil {
@@ -128,7 +126,7 @@ func (s *Service) Logout(ctx context.Context) error {
 	return nil
 }
 
-// SessionsOf lists the sessions of a buyer (for the data export).
+// sessionsOf lists the sessions of a principal (for the data export).
 func (s *Service) sessionsOf(ctx context.Context, kind PrincipalKind, principalID string) ([]*Session, error) {
 	out, err := s.st.sessionsOf(ctx, kind, principalID)
 	if err != nil {

@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,7 +15,7 @@ import (
 )
 
 func checkName(v *errs.Validator, name string) {
-	v.Check(utf8.RuneCountInString(name) <= maxText, "name", "TOO_LONG", fmt.Sprintf("use at most %d characters", maxText))
+	v.Check(utf8.RuneCountInString(name) <= maxText, "name", CodeTooLong, fmt.Sprintf("use at most %d characters", maxText))
 }
 
 func (s *Service) withRoles(m *StaffMember) *StaffMember {
@@ -129,12 +130,9 @@ func (s *Service) insertStaffWithRoles(ctx context.Context, m *StaffMember, role
 // signs them in. Open to everyone; the token is the credential.
 func (s *Service) SetupOwner(ctx context.Context, token string, in NewStaff) (*StaffMember, *NewSession, error) {
 	now := s.now()
-	t, err := s.st.openToken(ctx, PurposeOwnerSetup, hashToken(token), now)
+	t, err := s.openToken(ctx, PurposeOwnerSetup, token, now)
 	if err != nil {
 		return nil, nil, err
-	}
-	if t == nil {
-		return nil, nil, invalidToken("token")
 	}
 	m, err := s.newStaff(ctx, in)
 	if err != nil {
@@ -154,7 +152,7 @@ func (s *Service) SetupOwner(ctx context.Context, token string, in NewStaff) (*S
 			return err
 		}
 		if len(owners) > 0 {
-			return errs.Conflict("token", "OWNER_EXISTS", "the shop already has an owner")
+			return errs.Conflict("token", CodeOwnerExists, "the shop already has an owner")
 		}
 		return s.insertStaffWithRoles(ctx, m, []string{authz.RoleOwner})
 	})
@@ -193,10 +191,11 @@ func (s *Service) Invite(ctx context.Context, email, name string, roles []string
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if m, err := s.st.staffByEmail(ctx, e); err != nil {
+	switch _, err := s.st.staffByEmail(ctx, e); {
+	case err == nil:
+		return nil, errStaffExists
+	case !errors.Is(err, errs.ErrNotFound):
 		return nil, err
-	} else if m != nil {
-		return nil, errs.Conflict("email", "STAFF_EXISTS", "a staff member with this email exists")
 	}
 	now := s.now()
 	token := newToken(accountTokenPrefix)
@@ -244,7 +243,7 @@ func (s *Service) RevokeInvitation(ctx context.Context, invitationID string) (*I
 		return nil, err
 	}
 	if !ok {
-		return nil, errs.Conflict("id", "INVITATION_CLOSED", "the invitation was already accepted or revoked")
+		return nil, errs.Conflict("id", CodeInvitationClosed, "the invitation was already accepted or revoked")
 	}
 	inv.RevokedAt = &now
 	return inv, nil
@@ -256,11 +255,11 @@ func (s *Service) RevokeInvitation(ctx context.Context, invitationID string) (*I
 func (s *Service) AcceptInvitation(ctx context.Context, token, name, password string) (*StaffMember, *NewSession, error) {
 	now := s.now()
 	inv, err := s.st.openInvitation(ctx, hashToken(token), now)
+	if errors.Is(err, errs.ErrNotFound) {
+		return nil, nil, invalidToken("token")
+	}
 	if err != nil {
 		return nil, nil, err
-	}
-	if inv == nil {
-		return nil, nil, invalidToken("token")
 	}
 	if strings.TrimSpace(name) == "" {
 		name = inv.Name
@@ -303,7 +302,7 @@ func (s *Service) StaffLogin(ctx context.Context, email, password string) (*Staf
 		return nil, nil, err
 	}
 	m, err := s.st.staffByEmail(ctx, e)
-	if err != nil {
+	if err != nil && !errors.Is(err, errs.ErrNotFound) {
 		return nil, nil, err
 	}
 	ok := false
@@ -454,7 +453,7 @@ func (s *Service) keepAnOwner(ctx context.Context, staffID string) error {
 			return nil
 		}
 	}
-	return errs.Conflict("id", "LAST_OWNER", "the shop needs at least one active owner")
+	return errs.Conflict("id", CodeLastOwner, "the shop needs at least one active owner")
 }
 
 // mayActOn is the one rule for changing another staff member's access:
@@ -476,10 +475,10 @@ func (s *Service) mayActOn(ctx context.Context, field string, roles []string, wh
 		if list == nil {
 			return err
 		}
-		if list[0].Code == "ROLE_NOT_FOUND" {
+		if list[0].Code == codeRoleNotFound {
 			continue
 		}
-		return errs.Invalid(field, "ROLE_NOT_HELD",
+		return errs.Invalid(field, CodeRoleNotHeld,
 			fmt.Sprintf("you cannot %s: it holds the role %s, whose permissions you do not all hold", what, role))
 	}
 	return nil
@@ -497,7 +496,7 @@ func (s *Service) DisableStaff(ctx context.Context, staffID string) (*StaffMembe
 		return nil, nil, err
 	}
 	if authz.SubjectFrom(ctx).ID == staffID {
-		return nil, nil, errs.Invalid("id", "CANNOT_DISABLE_SELF", "you cannot disable yourself")
+		return nil, nil, errs.Invalid("id", CodeCannotDisableSelf, "you cannot disable yourself")
 	}
 	m, err := s.st.staffByID(ctx, staffID)
 	if err != nil {
@@ -599,7 +598,7 @@ func (s *Service) ChangeStaffPassword(ctx context.Context, current, next string)
 		return err
 	}
 	if sub.Kind != authz.KindStaff {
-		return errs.Invalid("", "NOT_STAFF", "only a signed-in staff member changes their password here")
+		return errs.Invalid("", CodeNotStaff, "only a signed-in staff member changes their password here")
 	}
 	if err := authz.CanOwn(ctx, s.roles, authz.Staff, authz.Write, sub.ID); err != nil {
 		return err
@@ -608,16 +607,15 @@ func (s *Service) ChangeStaffPassword(ctx context.Context, current, next string)
 	if err != nil {
 		return err
 	}
-	bad := errs.Invalid("currentPassword", "INVALID_CREDENTIALS", "the current password is wrong")
 	if m.PasswordHash == nil {
-		return bad
+		return wrongCurrentPassword()
 	}
 	ok, _, err := s.hasher.Verify(ctx, current, *m.PasswordHash)
 	if err != nil {
 		return fmt.Errorf("verify password of %s: %w", m.ID, err)
 	}
 	if !ok {
-		return bad
+		return wrongCurrentPassword()
 	}
 	if err := CheckPassword("newPassword", next, m.Email); err != nil {
 		return err
@@ -647,7 +645,10 @@ func (s *Service) RequestStaffPasswordReset(ctx context.Context, email string) e
 	}
 	return s.db.RunInTx(ctx, func(ctx context.Context) error {
 		m, err := s.st.staffByEmail(ctx, e)
-		if err != nil || m == nil || m.Status != StaffActive {
+		if errors.Is(err, errs.ErrNotFound) {
+			return nil // the same answer for an unknown address
+		}
+		if err != nil || m.Status != StaffActive {
 			return err
 		}
 		token, exp, err := s.issueToken(ctx, PurposeStaffReset, m.ID, s.opts.ResetTokenTTL)
@@ -664,12 +665,9 @@ func (s *Service) RequestStaffPasswordReset(ctx context.Context, email string) e
 // and the sign-in throttle of the account is cleared.
 func (s *Service) ResetStaffPassword(ctx context.Context, token, password string) error {
 	now := s.now()
-	t, err := s.st.openToken(ctx, PurposeStaffReset, hashToken(token), now)
+	t, err := s.openToken(ctx, PurposeStaffReset, token, now)
 	if err != nil {
 		return err
-	}
-	if t == nil {
-		return invalidToken("token")
 	}
 	m, err := s.st.staffByID(ctx, t.PrincipalID)
 	if err != nil || m.Status != StaffActive {

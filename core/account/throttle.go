@@ -93,7 +93,7 @@ func (s *Service) checkThrottle(ctx context.Context, keys []throttleKey) error {
 		if secs == 1 {
 			unit = "second"
 		}
-		return errs.Limited("TOO_MANY_ATTEMPTS", fmt.Sprintf("too many failed sign-ins; try again in %d %s", secs, unit))
+		return errs.Limited(CodeTooManyAttempts, fmt.Sprintf("too many failed sign-ins; try again in %d %s", secs, unit))
 	}
 	return nil
 }
@@ -159,7 +159,7 @@ func (s *Service) mayMail(ctx context.Context, kind PrincipalKind, email string)
 			return false, err
 		}
 		if n > p.PerIP {
-			return false, errs.Limited("TOO_MANY_REQUESTS", "too many requests from this address; try again later")
+			return false, errs.Limited(CodeTooManyRequests, "too many requests from this address; try again later")
 		}
 	}
 	sum := sha256.Sum256([]byte(string(kind) + ":" + email))

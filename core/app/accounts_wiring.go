@@ -12,7 +12,7 @@ import (
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/store"
-	"github.com/kassahq/kassa/graphql"
+	"github.com/kassahq/kassa/httpauth"
 )
 
 // Accounts are an instance's permission system and accounts service.
@@ -60,24 +60,35 @@ func NewAccounts(ctx context.Context, db *store.DB, opts AccountsOptions) (*Acco
 	// Single-use tokens leave through the accounts' events only: the
 	// notification dispatcher mails them, or in development logs the
 	// links no channel delivered.
-	copts := account.Options{Logger: opts.Logger}
-	if opts.Outbox != nil {
-		copts.Outbox = opts.Outbox
+	var outbox account.Outbox = dropEvents{}
+	if opts.Outbox != nil { // not a nil *events.Outbox in the interface
+		outbox = opts.Outbox
 	}
-	return &Accounts{Enforcer: enf, Service: account.NewService(db, enf, copts)}, nil
+	svc, err := account.NewService(db, account.Options{Authz: enf, Outbox: outbox, Logger: opts.Logger})
+	if err != nil {
+		enf.Close()
+		return nil, err
+	}
+	return &Accounts{Enforcer: enf, Service: svc}, nil
 }
+
+// dropEvents is the accounts' outbox when AccountsOptions has none (a
+// test of the permission wiring alone): their events go nowhere.
+type dropEvents struct{}
+
+func (dropEvents) Add(context.Context, events.Event) error { return nil }
 
 // Close stops the enforcer's reloads and its watcher.
 func (a *Accounts) Close() { a.Enforcer.Close() }
 
 // Middleware returns the HTTP middleware that authenticates each request
-// (session cookie, bearer token or API key) and checks the anti-CSRF
-// header; wrap the /graphql handler (and the storefront's) with it.
-// secureCookies marks the session cookie Secure even on plain HTTP (set it
-// when a TLS-terminating proxy is in front); trustProxy reads the client
-// address from X-Forwarded-For.
-func (a *Accounts) Middleware(log *slog.Logger, secureCookies, trustProxy bool) func(http.Handler) http.Handler {
-	return graphql.Authenticate(a.Service, graphql.AuthOptions{SecureCookies: secureCookies, TrustProxy: trustProxy, Logger: log})
+// (session cookie, bearer token or API key) and applies the mount's CSRF
+// strategy, answering refusals with the mount's responder: /graphql uses
+// httpauth.HeaderCSRF and httpauth.JSON. secureCookies marks the session
+// cookie Secure even on plain HTTP (set it when a TLS-terminating proxy is
+// in front); trustProxy reads the client address from X-Forwarded-For.
+func (a *Accounts) Middleware(log *slog.Logger, secureCookies, trustProxy bool, csrf httpauth.CSRF, answer httpauth.Responder) func(http.Handler) http.Handler {
+	return httpauth.Authenticate(a.Service, httpauth.Options{SecureCookies: secureCookies, TrustProxy: trustProxy, Logger: log, CSRF: csrf, Responder: answer})
 }
 
 // AnnounceOwnerSetup prints a one-time owner setup token to w when the shop

@@ -27,6 +27,7 @@ import (
 	"github.com/kassahq/kassa/graphql"
 	"github.com/kassahq/kassa/graphql/loader"
 	"github.com/kassahq/kassa/graphql/resolver"
+	"github.com/kassahq/kassa/httpauth"
 	"github.com/kassahq/kassa/migrations"
 )
 
@@ -70,6 +71,8 @@ type App struct {
 	Plugins *plugin.Service
 	Catalog *catalog.Service
 	GraphQL *graphql.Server
+	// Settings are the shop settings, shipping and tax.
+	Settings *Settings
 
 	ready   atomic.Bool
 	closers []namedCloser
@@ -182,9 +185,14 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if err != nil {
 		return nil, err
 	}
+	a.Settings, err = NewSettings(a.DB, SettingsOptions{Authz: a.Authz, Outbox: a.Outbox, DefaultCurrency: a.Catalog.DefaultCurrency()})
+	if err != nil {
+		return nil, err
+	}
 
 	// API.
-	a.GraphQL, err = graphql.New(resolver.Services{Catalog: a.Catalog, Accounts: a.Accounts.Service, Access: a.Accounts.Enforcer, Plugins: a.Plugins}, graphql.Options{
+	a.GraphQL, err = graphql.New(resolver.Services{Catalog: a.Catalog, Accounts: a.Accounts.Service, Access: a.Accounts.Enforcer, Plugins: a.Plugins,
+		Shop: a.Settings.Shop, Shipping: a.Settings.Shipping, Tax: a.Settings.Tax}, graphql.Options{
 		Version:    Version,
 		Production: cfg.Production(),
 		Logger:     a.Log,
@@ -256,7 +264,7 @@ func (a *App) Start(ctx context.Context) error {
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	secureCookies := strings.HasPrefix(a.Config.BaseURL(), "https://")
-	mux.Handle("/graphql", a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy)(a.GraphQL))
+	mux.Handle("/graphql", a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.JSON{})(a.GraphQL))
 	mux.Handle("GET /graphql/assets/", a.GraphQL.AssetsHandler())
 	// Pages plugins serve through Kassa (a plugin has no listener).
 	mux.Handle("/plugins/", a.Plugins.HTTPHandler())
@@ -411,6 +419,11 @@ func (c *consumers) Start(ctx context.Context) (err error) {
 		}
 		c.subs = append(c.subs, sub)
 	}
+	sub, err := a.listenSettings(ctx)
+	if err != nil {
+		return err
+	}
+	c.subs = append(c.subs, sub)
 	return nil
 }
 

@@ -37,7 +37,7 @@ func (s *Service) UpdateSettings(ctx context.Context, id string, settings json.R
 	}
 	obj, err := parseObject(settings)
 	if err != nil {
-		return Plugin{}, errs.Invalid("input.settings", CodeInvalidSettings, err.Error())
+		return Plugin{}, errs.Invalid("settings", CodeInvalidSettings, err.Error())
 	}
 	// Secrets: omitted keeps the stored value, null clears it.
 	var stored map[string]any
@@ -151,7 +151,7 @@ func (s *Service) Enable(ctx context.Context, id string) (Plugin, error) {
 	if problems := schema.validate(full); problems != nil {
 		var v errs.Validator
 		for _, p := range problems {
-			v.Add(errs.Invalid("input.id", CodeMisconfigured, "configure the plugin before enabling it: "+p.Error()))
+			v.Add(errs.Invalid("id", CodeMisconfigured, "configure the plugin before enabling it: "+p.Error()))
 		}
 		return Plugin{}, v.Err()
 	}
@@ -160,7 +160,8 @@ func (s *Service) Enable(ctx context.Context, id string) (Plugin, error) {
 	if err := checkOutbound(r.ConfigSchema, full, s.guard()); err != nil {
 		var v errs.Validator
 		for _, e := range errs.All(err) {
-			v.Add(errs.Invalid("input.id", e.Code, "configure the plugin before enabling it: "+strings.Join(e.Field[2:], ".")+": "+e.Message))
+			// The message names the setting: the path past "settings".
+			v.Add(errs.Invalid("id", e.Code, "configure the plugin before enabling it: "+strings.Join(e.Field[1:], ".")+": "+e.Message))
 		}
 		return Plugin{}, v.Err()
 	}

@@ -88,7 +88,7 @@ func checkOutbound(doc string, obj map[string]any, guard netguard.Policy) error 
 			if !ok || s == "" {
 				return // the schema judges types and required fields
 			}
-			field := append([]string{"input", "settings"}, at...)
+			field := append([]string{"settings"}, at...)
 			if err := checkAddress(s, f.isURL, guard); err != nil {
 				code := CodeInvalidURL
 				if errors.Is(err, netguard.ErrBlocked) {

@@ -46,16 +46,16 @@ func TestCheckOutbound(t *testing.T) {
 		code     string
 	}{
 		{"public", map[string]any{"endpoints": []any{map[string]any{"url": "https://erp.example.com/in"}}, "host": "smtp.example.com:587"}, "", ""},
-		{"loopback URL", map[string]any{"endpoints": []any{map[string]any{"url": "https://erp.example.com/"}, map[string]any{"url": "http://127.0.0.1:9/"}}}, "input.settings.endpoints.1.url", CodePrivateNetwork},
-		{"metadata", map[string]any{"endpoints": []any{map[string]any{"url": "http://169.254.169.254/latest/meta-data/"}}}, "input.settings.endpoints.0.url", CodePrivateNetwork},
-		{"decimal", map[string]any{"endpoints": []any{map[string]any{"url": "http://2130706433/"}}}, "input.settings.endpoints.0.url", CodePrivateNetwork},
-		{"octal", map[string]any{"endpoints": []any{map[string]any{"url": "http://0177.0.0.1/"}}}, "input.settings.endpoints.0.url", CodePrivateNetwork},
-		{"mapped IPv6", map[string]any{"endpoints": []any{map[string]any{"url": "http://[::ffff:192.168.0.1]/"}}}, "input.settings.endpoints.0.url", CodePrivateNetwork},
-		{"not a URL", map[string]any{"endpoints": []any{map[string]any{"url": "erp.example.com/in"}}}, "input.settings.endpoints.0.url", CodeInvalidURL},
-		{"gopher", map[string]any{"endpoints": []any{map[string]any{"url": "gopher://erp.example.com/"}}}, "input.settings.endpoints.0.url", CodeInvalidURL},
-		{"localhost host with port", map[string]any{"host": "localhost:25"}, "input.settings.host", CodePrivateNetwork},
-		{"private host", map[string]any{"host": "10.0.0.25"}, "input.settings.host", CodePrivateNetwork},
-		{"IPv6 ULA host with port", map[string]any{"host": "[fd00::25]:587"}, "input.settings.host", CodePrivateNetwork},
+		{"loopback URL", map[string]any{"endpoints": []any{map[string]any{"url": "https://erp.example.com/"}, map[string]any{"url": "http://127.0.0.1:9/"}}}, "settings.endpoints.1.url", CodePrivateNetwork},
+		{"metadata", map[string]any{"endpoints": []any{map[string]any{"url": "http://169.254.169.254/latest/meta-data/"}}}, "settings.endpoints.0.url", CodePrivateNetwork},
+		{"decimal", map[string]any{"endpoints": []any{map[string]any{"url": "http://2130706433/"}}}, "settings.endpoints.0.url", CodePrivateNetwork},
+		{"octal", map[string]any{"endpoints": []any{map[string]any{"url": "http://0177.0.0.1/"}}}, "settings.endpoints.0.url", CodePrivateNetwork},
+		{"mapped IPv6", map[string]any{"endpoints": []any{map[string]any{"url": "http://[::ffff:192.168.0.1]/"}}}, "settings.endpoints.0.url", CodePrivateNetwork},
+		{"not a URL", map[string]any{"endpoints": []any{map[string]any{"url": "erp.example.com/in"}}}, "settings.endpoints.0.url", CodeInvalidURL},
+		{"gopher", map[string]any{"endpoints": []any{map[string]any{"url": "gopher://erp.example.com/"}}}, "settings.endpoints.0.url", CodeInvalidURL},
+		{"localhost host with port", map[string]any{"host": "localhost:25"}, "settings.host", CodePrivateNetwork},
+		{"private host", map[string]any{"host": "10.0.0.25"}, "settings.host", CodePrivateNetwork},
+		{"IPv6 ULA host with port", map[string]any{"host": "[fd00::25]:587"}, "settings.host", CodePrivateNetwork},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,8 +93,8 @@ func TestSettingsRefusePrivateNetworks(t *testing.T) {
 		p, err := e.svc.UpdateSettings(ctx(), testID, []byte(`{"mode":"sandbox","callback_url":"http://127.0.0.1:8080/cb","relays":["relay.example.com","10.1.2.3:25"]}`))
 		if !allow {
 			all := errs.All(err)
-			if len(all) != 2 || all[0].Code != CodePrivateNetwork || strings.Join(all[0].Field, ".") != "input.settings.callback_url" ||
-				strings.Join(all[1].Field, ".") != "input.settings.relays.1" {
+			if len(all) != 2 || all[0].Code != CodePrivateNetwork || strings.Join(all[0].Field, ".") != "settings.callback_url" ||
+				strings.Join(all[1].Field, ".") != "settings.relays.1" {
 				t.Fatalf("default policy: %v, want PRIVATE_NETWORK on callback_url and relays.1", err)
 			}
 			after, _ := e.svc.Get(ctx(), testID)

@@ -247,11 +247,12 @@ func sealSecrets(box *secret.Box, r *row, secrets map[string]any) error {
 }
 
 // settingsErrors turns schema or plugin refusals into user errors under
-// input.settings, with the schema's own messages.
+// settings (the transport adds its envelope: input.settings in GraphQL),
+// with the schema's own messages.
 func settingsErrors(problems []sdk.ConfigError) error {
 	var v errs.Validator
 	for _, p := range problems {
-		field := append([]string{"input", "settings"}, tokens(p.Field)...)
+		field := append([]string{"settings"}, tokens(p.Field)...)
 		v.Add(&errs.Error{Kind: errs.ErrInvalid, Code: CodeInvalidSettings, Field: field, Message: p.Message})
 	}
 	return v.Err()

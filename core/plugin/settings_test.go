@@ -37,11 +37,11 @@ func TestSettings(t *testing.T) {
 			field     []string
 			wantInMsg string
 		}{
-			"wrong type":       {`{"mode":"sandbox","max_amount":"ten"}`, []string{"input", "settings", "max_amount"}, "want integer"},
-			"not in enum":      {`{"mode":"production"}`, []string{"input", "settings", "mode"}, "sandbox"},
-			"unknown field":    {`{"mode":"sandbox","colour":"red"}`, []string{"input", "settings", "colour"}, `unknown setting "colour"`},
-			"missing":          {`{}`, []string{"input", "settings", "mode"}, `missing required setting "mode"`},
-			"secret too short": {`{"mode":"sandbox","api_key":"x"}`, []string{"input", "settings", "api_key"}, "minLength"},
+			"wrong type":       {`{"mode":"sandbox","max_amount":"ten"}`, []string{"settings", "max_amount"}, "want integer"},
+			"not in enum":      {`{"mode":"production"}`, []string{"settings", "mode"}, "sandbox"},
+			"unknown field":    {`{"mode":"sandbox","colour":"red"}`, []string{"settings", "colour"}, `unknown setting "colour"`},
+			"missing":          {`{}`, []string{"settings", "mode"}, `missing required setting "mode"`},
+			"secret too short": {`{"mode":"sandbox","api_key":"x"}`, []string{"settings", "api_key"}, "minLength"},
 		} {
 			_, err := e.svc.UpdateSettings(ctx(), testID, []byte(c.settings))
 			all := errs.All(err)

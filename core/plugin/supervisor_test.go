@@ -281,7 +281,7 @@ func TestSettingsReachRunningPlugin(t *testing.T) {
 	// Settings the plugin itself refuses are not saved.
 	_, err := e.svc.UpdateSettings(ctx(), testID, []byte(`{"mode":"sandbox","refuse":true}`))
 	all := errs.All(err)
-	if len(all) != 1 || all[0].Message != "the gateway refuses these settings" || strings.Join(all[0].Field, ".") != "input.settings.refuse" {
+	if len(all) != 1 || all[0].Message != "the gateway refuses these settings" || strings.Join(all[0].Field, ".") != "settings.refuse" {
 		t.Fatalf("plugin refusal: %v", err)
 	}
 	if p, _ := e.svc.Get(ctx(), testID); string(p.Settings) != `{"mode":"live"}` {

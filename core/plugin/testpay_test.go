@@ -26,7 +26,7 @@ func TestTestpay(t *testing.T) {
 		t.Fatalf("installed %+v", res.Plugin)
 	}
 	_, err = e.svc.UpdateSettings(ctx(), id, []byte(`{"webhook_secret": 42}`))
-	if all := errs.All(err); len(all) != 1 || strings.Join(all[0].Field, ".") != "input.settings.webhook_secret" || !strings.Contains(all[0].Message, "want string") {
+	if all := errs.All(err); len(all) != 1 || strings.Join(all[0].Field, ".") != "settings.webhook_secret" || !strings.Contains(all[0].Message, "want string") {
 		t.Fatalf("wrong type: %v", err)
 	}
 	const secretValue = "whsec_0123456789abcdef"

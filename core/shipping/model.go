@@ -6,12 +6,20 @@ import (
 	"github.com/kassahq/kassa/core/money"
 )
 
-// Limits on what staff enter.
+// Limits on what staff enter. Every list has one, so a huge input is
+// refused as a whole (TOO_MANY) rather than answered entry by entry.
 const (
-	MaxNameLength    = 100
-	MaxRegionLength  = 20
-	MaxRegions       = 500
-	MaxBands         = 20
+	MaxNameLength   = 100
+	MaxRegionLength = 20
+	// MaxCountries is more than there are ISO 3166-1 codes.
+	MaxCountries = 250
+	MaxRegions   = 500
+	// MaxPrices is the most currencies one method is priced in.
+	MaxPrices = 20
+	MaxBands  = 20
+	// MaxBandGrams is the heaviest end of a weight band (1000 t): a
+	// bound far above any parcel that keeps weights within 32 bits.
+	MaxBandGrams     = 1_000_000_000
 	MaxZones         = 500
 	MaxMethodsInZone = 50
 )
@@ -139,7 +147,9 @@ type UpdateMethodInput struct {
 
 // MethodPriceInput is a price as staff enter it: decimal amounts
 // ("12.50") in Currency. Set Amount for FLAT, Amount and FreeOver for
-// FREE_OVER, Bands for WEIGHT_BANDS, and nothing else.
+// FREE_OVER, Bands for WEIGHT_BANDS, and nothing else. Problems with
+// Currency are reported as "prices.N.currencyCode", the name the
+// catalog's prices and the API give it.
 type MethodPriceInput struct {
 	Currency string
 	Amount   string

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kassahq/kassa/core/kit/country"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/store"
@@ -37,11 +38,18 @@ func NewRates(db *store.DB, _ RatesOptions) *Rates {
 // the zone lists regions), has a price in the currency of p.Subtotal, and,
 // for weight bands, has a band for p's weight. Zones listing p's region
 // win: when any covers p, zones covering the whole country are left out.
-// No method ships p: an empty list.
+// No method ships p, or p has no valid country yet (a cart without an
+// address): an empty list.
 func (r *Rates) Quote(ctx context.Context, p Parcel) ([]Rate, error) {
 	p, err := normParcel(p)
 	if err != nil {
 		return nil, err
+	}
+	if !country.Valid(p.Country) {
+		// No zone lists it; and the store's filter must not see a
+		// pattern character or an empty code, which would match every
+		// zone.
+		return []Rate{}, nil
 	}
 	zones, err := r.store.Zones(ctx, p.Country)
 	if err != nil {

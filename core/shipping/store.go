@@ -1,9 +1,11 @@
 package shipping
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -146,6 +148,12 @@ func (s *shippingStore) Zones(ctx context.Context, country string) ([]*Zone, err
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("shipping: list zones: %w", err)
 	}
+	// Again in byte order: PostgreSQL orders text by the database's
+	// collation, SQLite by bytes, and the order of Quote's equal prices
+	// must not depend on the engine.
+	slices.SortStableFunc(rows, func(a, b zoneRow) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
+	})
 	return s.withMethods(ctx, rows)
 }
 

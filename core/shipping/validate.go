@@ -1,6 +1,7 @@
 package shipping
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -22,9 +23,14 @@ func checkName(v *errs.Validator, name string) string {
 }
 
 // checkCountries validates country codes as the address book does and
-// returns them upper case.
+// returns them upper case. A list longer than MaxCountries is refused as a
+// whole, so a huge list cannot answer one problem per entry.
 func checkCountries(v *errs.Validator, codes []string) []string {
 	v.Check(len(codes) > 0, "countries", CodeRequired, "a zone covers at least one country")
+	if len(codes) > MaxCountries {
+		v.Add(errs.Invalid("countries", CodeTooMany, fmt.Sprintf("a zone lists at most %d countries", MaxCountries)))
+		return nil
+	}
 	out := make([]string, 0, len(codes))
 	for i, c := range codes {
 		field := "countries." + strconv.Itoa(i)
@@ -59,9 +65,13 @@ func validRegion(r string) bool {
 	return true
 }
 
-// checkRegions validates region codes and returns them normalized.
+// checkRegions validates region codes and returns them normalized. A list
+// longer than MaxRegions is refused as a whole.
 func checkRegions(v *errs.Validator, regions []string) []string {
-	v.Check(len(regions) <= MaxRegions, "regions", CodeTooMany, fmt.Sprintf("a zone lists at most %d regions", MaxRegions))
+	if len(regions) > MaxRegions {
+		v.Add(errs.Invalid("regions", CodeTooMany, fmt.Sprintf("a zone lists at most %d regions", MaxRegions)))
+		return nil
+	}
 	out := make([]string, 0, len(regions))
 	for i, r := range regions {
 		field := "regions." + strconv.Itoa(i)
@@ -81,27 +91,36 @@ func checkRegions(v *errs.Validator, regions []string) []string {
 
 // parsePrices converts staff's prices, reporting problems under
 // "prices.N...". It checks the amounts, not which fields the kind uses
-// (checkKind does).
+// (checkKind does). Lists longer than MaxPrices or MaxBands are refused
+// as a whole, and messages never repeat what was typed, so a huge input
+// gets a short answer.
 func parsePrices(v *errs.Validator, in []MethodPriceInput) []MethodPrice {
 	v.Check(len(in) > 0, "prices", CodeRequired, "a method has a price in at least one currency")
+	if len(in) > MaxPrices {
+		v.Add(errs.Invalid("prices", CodeTooMany, fmt.Sprintf("a method has at most %d prices", MaxPrices)))
+		return nil
+	}
 	out := make([]MethodPrice, 0, len(in))
 	seen := map[money.Currency]bool{}
 	for i, pin := range in {
 		field := "prices." + strconv.Itoa(i)
 		cur, err := money.ParseCurrency(strings.TrimSpace(pin.Currency))
 		if err != nil {
-			v.Add(errs.Invalid(field+".currency", CodeInvalidCurrency, "not an ISO 4217 currency code: "+strconv.Quote(pin.Currency)))
+			v.Add(errs.Invalid(field+".currencyCode", CodeInvalidCurrency, "the currency is an ISO 4217 code such as CNY or USD"))
 			continue
 		}
 		if seen[cur] {
-			v.Add(errs.Invalid(field+".currency", CodeDuplicateCurrency, cur.Code()+" has two prices"))
+			v.Add(errs.Invalid(field+".currencyCode", CodeDuplicateCurrency, cur.Code()+" has two prices"))
 			continue
 		}
 		seen[cur] = true
 		p := MethodPrice{Currency: cur}
 		p.Amount = parseAmount(v, field+".amount", pin.Amount, cur)
 		p.FreeOver = parseAmount(v, field+".freeOver", pin.FreeOver, cur)
-		v.Check(len(pin.Bands) <= MaxBands, field+".bands", CodeTooMany, fmt.Sprintf("at most %d weight bands", MaxBands))
+		if len(pin.Bands) > MaxBands {
+			v.Add(errs.Invalid(field+".bands", CodeTooMany, fmt.Sprintf("a price has at most %d weight bands", MaxBands)))
+			continue
+		}
 		for j, b := range pin.Bands {
 			bf := field + ".bands." + strconv.Itoa(j)
 			price := parseAmount(v, bf+".amount", b.Amount, cur)
@@ -125,7 +144,14 @@ func parseAmount(v *errs.Validator, field, s string, cur money.Currency) money.M
 	}
 	m, err := money.Parse(s, cur)
 	if err != nil {
-		v.Add(errs.Invalid(field, CodeInvalidAmount, err.Error()))
+		// The reason ("more than 2 fraction digits"), not err's text,
+		// which repeats the input however long it is.
+		reason := "not a decimal amount"
+		var ae *money.AmountError
+		if errors.As(err, &ae) {
+			reason = ae.Reason
+		}
+		v.Add(errs.Invalid(field, CodeInvalidAmount, "not a valid "+cur.Code()+" amount: "+reason))
 		return money.Money{}
 	}
 	if m.IsNegative() {
@@ -152,8 +178,12 @@ func checkKind(v *errs.Validator, kind MethodKind, prices []MethodPrice) {
 			if kind == KindFlat {
 				v.Check(!set(p.FreeOver), field+".freeOver", CodeNotForKind, "only FREE_OVER methods have a threshold")
 			} else {
-				v.Check(set(p.FreeOver) && p.FreeOver.IsPositive(), field+".freeOver", CodeRequired,
-					"a FREE_OVER method has a positive threshold")
+				switch {
+				case !set(p.FreeOver):
+					v.Add(errs.Invalid(field+".freeOver", CodeRequired, "a FREE_OVER method has a threshold"))
+				case !p.FreeOver.IsPositive():
+					v.Add(errs.Invalid(field+".freeOver", CodeInvalidAmount, "the threshold is more than zero"))
+				}
 			}
 		case KindWeightBands:
 			v.Check(!set(p.Amount), field+".amount", CodeNotForKind, "a WEIGHT_BANDS method is priced by its bands")
@@ -167,6 +197,8 @@ func checkKind(v *errs.Validator, kind MethodKind, prices []MethodPrice) {
 					v.Check(j == len(p.Bands)-1, bf, CodeInvalidBands, "only the last band may be open-ended")
 				case *b.MaxGrams <= prev:
 					v.Add(errs.Invalid(bf, CodeInvalidBands, "bands ascend by weight, from more than 0 grams"))
+				case *b.MaxGrams > MaxBandGrams:
+					v.Add(errs.Invalid(bf, CodeInvalidBands, fmt.Sprintf("a band ends at %d grams at most", MaxBandGrams)))
 				default:
 					prev = *b.MaxGrams
 				}

@@ -12,6 +12,12 @@ import (
 // (SettingsUpdatedEvent).
 const SubjectSettingsUpdated = "kassa.shop.settings_updated"
 
+// CacheSubjects are the subject filters after which what anybody may read
+// of the settings (the currencies, whether prices include tax) may have
+// changed: the response cache of public reads forgets its answers on
+// them, and so does every instance's Service (Invalidate).
+func CacheSubjects() []string { return []string{"kassa.shop.>"} }
+
 // Outbox records events in the caller's transaction; they leave for the
 // bus once it committed. core/events' Outbox implements it.
 type Outbox interface {

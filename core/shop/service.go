@@ -109,7 +109,7 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 // result and may change it.
 func (s *Service) Settings(ctx context.Context) (*Settings, error) {
 	s.mu.Lock()
-	if s.cached != nil && (s.cacheFor < 0 || s.clock.Now().Sub(s.cachedAt) < s.cacheFor) {
+	if s.cached != nil && s.clock.Now().Sub(s.cachedAt) < s.cacheFor {
 		c := s.cached.clone()
 		s.mu.Unlock()
 		return c, nil
@@ -153,8 +153,10 @@ func (s *Service) Invalidate() {
 }
 
 // CanReadPrivate returns nil when the caller may see the settings that
-// only staff need (the reminder lead, when they were last saved), and
-// the authorizer's error otherwise.
+// only staff need (settings read), and the authorizer's error otherwise.
+// GraphQL shows buyers the currencies and whether prices include tax, and
+// asks it for the rest: the payment deadline and reminder lead, the order
+// number prefix, the line quantity limit and when they were last saved.
 func (s *Service) CanReadPrivate(ctx context.Context) error {
 	return s.authz.Can(ctx, authz.Settings, authz.Read)
 }
@@ -208,14 +210,19 @@ func apply(cur *Settings, in UpdateSettingsInput) (*Settings, []string, error) {
 		next.Currencies = nil
 		codes := *in.Currencies
 		v.Check(len(codes) > 0, "currencies", CodeRequired, "the shop sells in at least one currency")
-		v.Check(len(codes) <= MaxCurrencies, "currencies", CodeTooMany,
-			fmt.Sprintf("a shop sells in at most %d currencies", MaxCurrencies))
+		if len(codes) > MaxCurrencies {
+			// Refused as a whole: a huge list gets one problem, not one
+			// per entry.
+			v.Add(errs.Invalid("currencies", CodeTooMany, fmt.Sprintf("a shop sells in at most %d currencies", MaxCurrencies)))
+			codes = nil
+		}
 		seen := map[money.Currency]bool{}
 		for i, code := range codes {
 			field := "currencies." + strconv.Itoa(i)
 			c, err := money.ParseCurrency(strings.TrimSpace(code))
 			if err != nil {
-				v.Add(errs.Invalid(field, CodeInvalidCurrency, "not an ISO 4217 currency code: "+strconv.Quote(code)))
+				// Not quoting the input, which may be of any length.
+				v.Add(errs.Invalid(field, CodeInvalidCurrency, "the currency is an ISO 4217 code such as CNY or USD"))
 				continue
 			}
 			if seen[c] {

@@ -3,6 +3,8 @@ package shop_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,6 +121,10 @@ func TestUpdateRefusesBadInput(t *testing.T) {
 			want []problem
 		}{
 			{"no currency", shop.UpdateSettingsInput{Currencies: &[]string{}}, []problem{{"currencies", shop.CodeRequired}}},
+			{"too many currencies, refused as a whole", shop.UpdateSettingsInput{Currencies: ptr(slices.Repeat([]string{"XYZ"}, shop.MaxCurrencies+1))},
+				[]problem{{"currencies", shop.CodeTooMany}}},
+			{"a huge currency code", shop.UpdateSettingsInput{Currencies: &[]string{strings.Repeat("X", 100000)}},
+				[]problem{{"currencies.0", shop.CodeInvalidCurrency}}},
 			{"bad and repeated currencies", shop.UpdateSettingsInput{Currencies: &[]string{"USD", "XYZ", "usd"}},
 				[]problem{{"currencies.1", shop.CodeInvalidCurrency}, {"currencies.2", shop.CodeDuplicateCurrency}}},
 			{"deadline too short", shop.UpdateSettingsInput{PaymentDeadline: ptr(4 * time.Minute)}, []problem{{"paymentDeadline", shop.CodeOutOfRange}}},
@@ -142,6 +148,9 @@ func TestUpdateRefusesBadInput(t *testing.T) {
 				var got []problem
 				for _, e := range errs.All(err) {
 					got = append(got, problem{joinField(e.Field), e.Code})
+					if len(e.Message) > 200 {
+						t.Errorf("%s: a message of %d bytes repeats the input", e.Code, len(e.Message))
+					}
 				}
 				if diff := cmp.Diff(c.want, got); diff != "" {
 					t.Errorf("problems (-want +got):\n%s", diff)
@@ -217,8 +226,26 @@ func TestCache(t *testing.T) {
 			t.Errorf("the other instance reads %d after its cache expired", s.LineQuantityLimit)
 		}
 
+		// Without a cache, every read sees the row.
+		uncached, err := shop.NewService(db, shop.Options{Authz: authz.AllowAll{}, Outbox: &eventstest.Outbox{}, Clock: fake, CacheFor: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := uncached.Settings(ctx); s.LineQuantityLimit != 7 {
+			t.Fatalf("uncached reads %d", s.LineQuantityLimit)
+		}
+		if _, err := a.Update(ctx, shop.UpdateSettingsInput{LineQuantityLimit: ptr(int64(8))}); err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := uncached.Settings(ctx); s.LineQuantityLimit != 8 {
+			t.Errorf("uncached reads %d after another instance's update", s.LineQuantityLimit)
+		}
+		if _, err := a.Update(ctx, shop.UpdateSettingsInput{LineQuantityLimit: ptr(int64(7))}); err != nil {
+			t.Fatal(err)
+		}
+
 		boom := errors.New("boom")
-		err := db.RunInTx(ctx, func(ctx context.Context) error {
+		err = db.RunInTx(ctx, func(ctx context.Context) error {
 			if _, err := a.Update(ctx, shop.UpdateSettingsInput{LineQuantityLimit: ptr(int64(9))}); err != nil {
 				return err
 			}

@@ -11,6 +11,8 @@ const (
 	CodeInvalidCountry = "INVALID_COUNTRY"
 	CodeInvalidRegion  = "INVALID_REGION"
 	CodeOutOfRange     = "OUT_OF_RANGE"
+	// CodeTooMany: the shop already has MaxRates rates.
+	CodeTooMany = "TOO_MANY"
 	// CodeRateExists: the country (and region) already has a rate.
 	CodeRateExists = "TAX_RATE_EXISTS"
 )

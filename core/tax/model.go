@@ -8,6 +8,10 @@ const MaxBasisPoints = 10000
 // MaxNameLength bounds a rate's name.
 const MaxNameLength = 100
 
+// MaxRates is the most rates a shop keeps: every country and the regions
+// of a few, and a bound on the list staff read at once.
+const MaxRates = 1000
+
 // Rate is the tax rate of a country, or of a region of it.
 type Rate struct {
 	// ID is empty for the zero rate Rates.Rate answers where no rate is

@@ -79,7 +79,7 @@ func (s *Service) GetRate(ctx context.Context, id string) (*Rate, error) {
 }
 
 // CreateRate creates the rate of a country or region; each place has one
-// rate at most (CodeRateExists).
+// rate at most (CodeRateExists), and a shop MaxRates (CodeTooMany).
 func (s *Service) CreateRate(ctx context.Context, in RateInput) (*Rate, error) {
 	if err := s.authz.Can(ctx, authz.Settings, authz.Write); err != nil {
 		return nil, err
@@ -90,6 +90,13 @@ func (s *Service) CreateRate(ctx context.Context, in RateInput) (*Rate, error) {
 		return nil, err
 	}
 	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
+		n, err := s.store.Count(ctx)
+		if err != nil {
+			return err
+		}
+		if n >= MaxRates {
+			return errs.Invalid("", CodeTooMany, fmt.Sprintf("a shop has at most %d tax rates", MaxRates))
+		}
 		if err := s.free(ctx, r); err != nil {
 			return err
 		}

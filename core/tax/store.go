@@ -66,6 +66,15 @@ func (s *taxStore) Rate(ctx context.Context, id string) (*Rate, error) {
 	return rows[0].rate(), nil
 }
 
+// Count returns the number of rates.
+func (s *taxStore) Count(ctx context.Context) (int, error) {
+	n, err := s.db.Conn(ctx).NewSelect().Model((*rateRow)(nil)).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("tax: count rates: %w", err)
+	}
+	return int(n), nil
+}
+
 // RatesFor returns the rates of country: the country-wide one and the
 // region's, whichever exist.
 func (s *taxStore) RatesFor(ctx context.Context, country, region string) ([]*Rate, error) {

@@ -26,7 +26,7 @@ var rootCache = CachePolicy{Fields: []string{"serverVersion"}}
 // without repeats.
 func Cache() CachePolicy {
 	var out CachePolicy
-	for _, p := range []CachePolicy{rootCache, catalogCache} {
+	for _, p := range []CachePolicy{rootCache, catalogCache, settingsCache} {
 		out.Fields = append(out.Fields, p.Fields...)
 		out.Subjects = append(out.Subjects, p.Subjects...)
 	}

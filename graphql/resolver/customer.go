@@ -119,10 +119,13 @@ func str(s *string) string {
 
 func kindOf(s *string) account.Kind { return account.Kind(strings.ToLower(str(s))) }
 
-// Me resolves Query.me.
+// Me resolves Query.me: null for callers who are not a signed-in buyer.
 func (r *customerRoot) Me(ctx context.Context) (*customerResolver, error) {
 	c, err := r.svc.Me(ctx)
 	if err != nil {
+		if isNotFound(err) {
+			return nil, nil
+		}
 		return nil, err
 	}
 	return newCustomer(r.svc, c), nil

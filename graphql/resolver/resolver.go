@@ -11,6 +11,9 @@ import (
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/plugin"
+	"github.com/kassahq/kassa/core/shipping"
+	"github.com/kassahq/kassa/core/shop"
+	"github.com/kassahq/kassa/core/tax"
 )
 
 // Services are the core services the resolvers call.
@@ -22,6 +25,12 @@ type Services struct {
 	Access *authz.Enforcer
 	// Plugins is the plugin host: catalog, settings, health.
 	Plugins *plugin.Service
+	// Shop is the shop's settings.
+	Shop *shop.Service
+	// Shipping is the staff's side of shipping zones and methods.
+	Shipping *shipping.Service
+	// Tax is the staff's side of tax rates.
+	Tax *tax.Service
 }
 
 // Resolver is the root resolver of the schema.
@@ -32,6 +41,7 @@ type Resolver struct {
 	staffRoot
 	accessRoot
 	pluginRoot
+	settingsRoot
 }
 
 // New returns the root resolver over svc.
@@ -43,6 +53,7 @@ func New(version string, svc Services) *Resolver {
 		staffRoot:    staffRoot{svc: svc.Accounts, access: svc.Access},
 		accessRoot:   accessRoot{e: svc.Access},
 		pluginRoot:   newPluginRoot(svc),
+		settingsRoot: settingsRoot{shop: svc.Shop, shipping: svc.Shipping, tax: svc.Tax},
 	}
 }
 

@@ -157,6 +157,9 @@ func (r *viewerResolver) Permissions() []string {
 func (r *viewerResolver) Customer(ctx context.Context) (*customerResolver, error) {
 	c, err := r.root.svc.Me(ctx)
 	if err != nil {
+		if isNotFound(err) {
+			return nil, nil
+		}
 		return nil, err
 	}
 	return newCustomer(r.root.svc, c), nil

@@ -17,14 +17,15 @@ import (
 
 	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/events/eventstest"
 	"github.com/kassahq/kassa/core/kit/page"
 	"github.com/kassahq/kassa/core/store"
 )
 
 // NewService returns an accounts service on db with the default
-// permission policy, quiet logs and argon2id parameters cheap enough to
-// register dozens of buyers in a test. Never use those parameters
-// outside tests.
+// permission policy, quiet logs, an outbox that records its events for
+// nobody, and argon2id parameters cheap enough to register dozens of
+// buyers in a test. Never use those parameters outside tests.
 func NewService(t testing.TB, db *store.DB) *account.Service {
 	t.Helper()
 	quiet := slog.New(slog.DiscardHandler)
@@ -33,8 +34,12 @@ func NewService(t testing.TB, db *store.DB) *account.Service {
 		t.Fatal(err)
 	}
 	t.Cleanup(enf.Close)
-	return account.NewService(db, enf, account.Options{Logger: quiet,
+	svc, err := account.NewService(db, account.Options{Authz: enf, Outbox: &eventstest.Outbox{}, Logger: quiet,
 		PasswordParams: account.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
 }
 
 // System returns a context whose caller is the platform itself.

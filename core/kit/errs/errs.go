@@ -44,9 +44,9 @@ type Error struct {
 	// Code is stable and upper snake case, e.g. "PRODUCT_NOT_FOUND".
 	// Clients switch on it and translate it; never change a released one.
 	Code string
-	// Field is the input path of the offending value, e.g.
-	// ["input", "variants", "0", "sku"]; empty when no single field is at
-	// fault.
+	// Field is the path of the offending value relative to the service's
+	// input, e.g. ["variants", "0", "sku"]; empty when no single field is
+	// at fault. Transports add their envelope (GraphQL: "input").
 	Field []string
 	// Message is an English explanation for developers and logs.
 	Message string
@@ -78,8 +78,9 @@ func newError(kind error, field, code, msg string) *Error {
 	return e
 }
 
-// Invalid returns an ErrInvalid error for a field ("input.handle" style
-// dotted path, or "" for the whole input).
+// Invalid returns an ErrInvalid error for a field (a dotted path relative
+// to the service's input, "handle" or "variants.0.sku", or "" for the
+// whole input).
 func Invalid(field, code, msg string) *Error { return newError(ErrInvalid, field, code, msg) }
 
 // NotFound returns an ErrNotFound error.
