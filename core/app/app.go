@@ -21,6 +21,7 @@ import (
 	"github.com/kassahq/kassa/core/config"
 	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/notify"
+	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/plugin"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/worker"
@@ -73,6 +74,10 @@ type App struct {
 	GraphQL *graphql.Server
 	// Settings are the shop settings, shipping and tax.
 	Settings *Settings
+	// Checkout is the carts and the idempotency keys of checkout.
+	Checkout *Checkout
+	// Orders holds placed orders; the cart places them at checkout.
+	Orders *order.Service
 
 	ready   atomic.Bool
 	closers []namedCloser
@@ -189,6 +194,14 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if err != nil {
 		return nil, err
 	}
+	a.Orders, err = NewOrders(a.DB, OrdersOptions{Authz: a.Authz, Outbox: a.Outbox, Settings: a.Settings, Accounts: a.Accounts.Service})
+	if err != nil {
+		return nil, err
+	}
+	a.Checkout, err = NewCheckout(a.DB, CheckoutOptions{Authz: a.Authz, Settings: a.Settings, Orders: a.Orders})
+	if err != nil {
+		return nil, err
+	}
 
 	// API.
 	a.GraphQL, err = graphql.New(resolver.Services{Catalog: a.Catalog, Accounts: a.Accounts.Service, Access: a.Accounts.Enforcer, Plugins: a.Plugins,
@@ -242,7 +255,12 @@ func (a *App) buildWorkers() (err error) {
 	if err != nil {
 		return err
 	}
-	if err := a.workers.Add(relay, supervisor, &consumers{a: a}); err != nil {
+	// Deletes the idempotency keys past their 24 hours.
+	expiry, err := a.Checkout.expiryWorker()
+	if err != nil {
+		return err
+	}
+	if err := a.workers.Add(relay, supervisor, &consumers{a: a}, expiry); err != nil {
 		return err
 	}
 	a.onClose("workers", a.workers.Stop)

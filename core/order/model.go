@@ -92,11 +92,11 @@ func (a *Address) Scan(src any) error {
 }
 
 // Order is a placed order: what the buyer bought at which prices, where it
-// goes, and where its three status dimensions stand. Lines, shipments and
-// notes are loaded on their own (Service.Lines and friends), so a list of
-// orders reads one table.
+// goes, and where its three status dimensions stand. Lines, shipments,
+// notes and the timeline are loaded on their own (Service.Get returns them
+// in a Detail), so a list of orders reads one table.
 type Order struct {
-	bun.BaseModel `bun:"table:orders"`
+	bun.BaseModel `bun:"table:orders,alias:o"`
 
 	// ID is "ord_" followed by a sortable id.
 	ID string `bun:"id,pk"`
@@ -167,7 +167,7 @@ func (o *Order) Totals() pricing.Totals {
 
 // Line is one line of an order: a snapshot of the variant as sold.
 type Line struct {
-	bun.BaseModel `bun:"table:order_lines"`
+	bun.BaseModel `bun:"table:order_lines,alias:l"`
 
 	ID        string `bun:"id,pk"`
 	OrderID   string `bun:"order_id"`
@@ -198,7 +198,7 @@ func (l *Line) Unshipped() int64 { return l.Quantity - l.QuantityShipped }
 
 // Shipment is a parcel that left the shop with some of an order's lines.
 type Shipment struct {
-	bun.BaseModel `bun:"table:order_shipments"`
+	bun.BaseModel `bun:"table:order_shipments,alias:sh"`
 
 	// ID is "shp_" followed by a sortable id.
 	ID             string     `bun:"id,pk"`
@@ -214,7 +214,7 @@ type Shipment struct {
 
 // ShipmentLine is how many units of an order line a shipment holds.
 type ShipmentLine struct {
-	bun.BaseModel `bun:"table:order_shipment_lines"`
+	bun.BaseModel `bun:"table:order_shipment_lines,alias:sl"`
 
 	ShipmentID  string `bun:"shipment_id,pk"`
 	OrderLineID string `bun:"order_line_id,pk"`
@@ -223,7 +223,7 @@ type ShipmentLine struct {
 
 // Note is a staff note on an order; buyers never see it.
 type Note struct {
-	bun.BaseModel `bun:"table:order_notes"`
+	bun.BaseModel `bun:"table:order_notes,alias:n"`
 
 	ID        string    `bun:"id,pk"`
 	OrderID   string    `bun:"order_id"`
@@ -232,23 +232,46 @@ type Note struct {
 	CreatedAt time.Time `bun:"created_at"`
 }
 
-// TimelineEntry is one row of an order's timeline: a move of one of its
-// status dimensions (written by core/transition), or the placement.
-type TimelineEntry struct {
-	bun.BaseModel `bun:"table:order_timeline"`
+// Visibility says who sees a timeline entry.
+type Visibility string
 
+// The visibilities of timeline entries.
+const (
+	// VisibleToBuyer entries are shown to the order's buyer and to staff:
+	// the moves of the order's statuses, shipments, the placement.
+	VisibleToBuyer Visibility = "BUYER"
+	// StaffOnly entries are shown to staff only: notes.
+	StaffOnly Visibility = "STAFF"
+)
+
+// TimelineEntry is one row of an order's timeline: a move of one of its
+// status dimensions (written by core/transition), the placement, a
+// shipment that moved no status, a staff note or a claim (see the
+// Machine constants).
+type TimelineEntry struct {
+	bun.BaseModel `bun:"table:order_timeline,alias:tl"`
+
+	// ID is "trn_" followed by a sortable id: entries sort in the order
+	// things happened.
 	ID      string `bun:"id,pk"`
 	OrderID string `bun:"order_id"`
 	// Machine names the dimension ("order.status",
-	// "order.payment_status", "order.fulfillment_status").
-	Machine   string    `bun:"machine"`
-	FromState string    `bun:"from_state"`
-	ToState   string    `bun:"to_state"`
-	ActorKind string    `bun:"actor_kind"`
-	Actor     *string   `bun:"actor"`
-	Reason    *string   `bun:"reason"`
-	EventID   string    `bun:"event_id"`
-	CreatedAt time.Time `bun:"created_at"`
+	// "order.payment_status", "order.fulfillment_status") or the kind of
+	// entry (MachineShipment, MachineNote, MachineClaim).
+	Machine   string `bun:"machine"`
+	FromState string `bun:"from_state"`
+	ToState   string `bun:"to_state"`
+	// ActorKind is the kind of subject that acted (staff, customer,
+	// anonymous, apikey, system); Actor its id, nil for a guest and in
+	// what buyers are shown of other people's acts.
+	ActorKind string  `bun:"actor_kind"`
+	Actor     *string `bun:"actor"`
+	// Reason is why (a cancellation's reason), or a note's body.
+	Reason *string `bun:"reason"`
+	// EventID is the event emitted with the entry; empty for notes.
+	EventID    string     `bun:"event_id"`
+	CreatedAt  time.Time  `bun:"created_at"`
+	Visibility Visibility `bun:"visibility"`
 }
 
 // PlaceInput is what the cart hands the order at checkout completion: the
@@ -294,4 +317,99 @@ type Placed struct {
 	Order       *Order
 	Lines       []*Line
 	AccessToken string
+}
+
+// Detail is one order with everything its page shows. Buyers get the
+// entries of the timeline meant for them and no notes; staff get all.
+type Detail struct {
+	Order     *Order
+	Lines     []*Line
+	Shipments []*Shipment
+	Timeline  []*TimelineEntry
+	// Notes are the staff notes, oldest first; nil for buyers.
+	Notes []*Note
+}
+
+// ShipInput ships some units of an order's lines in one parcel.
+type ShipInput struct {
+	OrderID string
+	// Lines are the order lines in the parcel, each at most once, with
+	// how many of their unshipped units.
+	Lines []ShipLine
+	// Carrier and TrackingNumber are optional (a parcel handed over in
+	// person has neither).
+	Carrier        string
+	TrackingNumber string
+}
+
+// ShipLine is one line of a ShipInput.
+type ShipLine struct {
+	LineID   string
+	Quantity int64
+}
+
+// CancelInput cancels an order on behalf of staff or the platform.
+type CancelInput struct {
+	OrderID string
+	// Reason is required; the buyer sees it in their timeline.
+	Reason string
+}
+
+// CancelUnpaidInput is a buyer cancelling their own unpaid order: a
+// signed-in buyer names it by id, a guest by the access token returned at
+// checkout (OrderID may then be empty; when both are given they must name
+// the same order).
+type CancelUnpaidInput struct {
+	OrderID     string
+	AccessToken string
+	// Reason is optional.
+	Reason string
+}
+
+// AddNoteInput adds a staff note to an order.
+type AddNoteInput struct {
+	OrderID string
+	Body    string
+}
+
+// PaymentMove moves an order's payment status, as the payment domain's
+// callers do: From is the status the caller saw, so a duplicate or late
+// notification loses with STALE_STATE instead of moving twice.
+type PaymentMove struct {
+	OrderID string
+	From    PaymentStatus
+	To      PaymentStatus
+	Reason  string
+}
+
+// SortKey orders the staff's list of orders.
+type SortKey string
+
+// The sort keys of List. Each sorts descending (newest, highest first)
+// unless the filter asks for Ascending.
+const (
+	SortCreatedAt SortKey = "CREATED_AT"
+	SortNumber    SortKey = "NUMBER"
+	SortTotal     SortKey = "TOTAL"
+)
+
+// Filter narrows the staff's list of orders. Zero fields do not filter.
+type Filter struct {
+	Status            Status
+	PaymentStatus     PaymentStatus
+	FulfillmentStatus FulfillmentStatus
+	// CreatedFrom (inclusive) and CreatedTo (exclusive) bound when the
+	// order was placed.
+	CreatedFrom, CreatedTo time.Time
+	CustomerID             string
+	// PaymentMethod is the id of the gateway plugin the buyer paid with.
+	PaymentMethod string
+	// Query is an order number ("#1001", "1001" or with the shop's
+	// prefix), a whole email address, or the name before its @ ("alice"
+	// finds alice@example.com and alice@example.org); case does not
+	// matter. Each is an exact match, served by an index.
+	Query string
+	// SortKey is SortCreatedAt when empty.
+	SortKey   SortKey
+	Ascending bool
 }

@@ -1,0 +1,88 @@
+package app
+
+import (
+	"errors"
+	"time"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/cart"
+	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/idempotency"
+	"github.com/kassahq/kassa/core/shipping"
+	"github.com/kassahq/kassa/core/shop"
+	"github.com/kassahq/kassa/core/store"
+	"github.com/kassahq/kassa/core/tax"
+	"github.com/kassahq/kassa/core/worker"
+)
+
+// The cart's ports (ADR 0006, ADR 0008) are the other domains' unguarded
+// readers, handed to the cart here and nowhere else; the compiler checks
+// that each fits.
+var (
+	_ cart.Catalog  = (*catalog.CheckoutReader)(nil)
+	_ cart.Rates    = (*shipping.Rates)(nil)
+	_ cart.TaxRates = (*tax.Rates)(nil)
+	_ cart.Settings = (*shop.Service)(nil)
+)
+
+// expiryInterval is how often the idempotency.expiry worker deletes the
+// keys past their 24 hours; a key kept an hour longer harms nobody.
+const expiryInterval = time.Hour
+
+// Checkout is an instance's carts and checkout: the cart service and the
+// idempotency keys that make checkout completion (and later staff bulk
+// actions) happen once.
+type Checkout struct {
+	// Keys record idempotency keys and their results.
+	Keys *idempotency.Keys
+	// Carts holds guests' and buyers' carts and completes checkout.
+	Carts *cart.Service
+}
+
+// CheckoutOptions are what NewCheckout needs besides the database.
+type CheckoutOptions struct {
+	// Authz is asked by every cart operation. Required.
+	Authz authz.Authorizer
+	// Settings give the cart the shop's settings, shipping rates and tax
+	// rates. Required.
+	Settings *Settings
+	// Orders places the order at checkout: the order service
+	// (*order.Service) once core/app builds it. Until then it is nil, and
+	// cart.Service.Complete answers CHECKOUT_UNAVAILABLE while every other
+	// cart operation works.
+	Orders cart.Placer
+}
+
+// NewCheckout builds the idempotency keys and the cart service over db,
+// with the catalog's checkout reader and the settings' rates as the
+// cart's ports.
+func NewCheckout(db *store.DB, opts CheckoutOptions) (*Checkout, error) {
+	if opts.Settings == nil {
+		return nil, errors.New("app: checkout needs the shop settings")
+	}
+	keys, err := idempotency.NewKeys(db, idempotency.Options{})
+	if err != nil {
+		return nil, err
+	}
+	carts, err := cart.NewService(db, cart.Options{
+		Authz:    opts.Authz,
+		Catalog:  catalog.NewCheckoutReader(db, catalog.CheckoutReaderOptions{}),
+		Rates:    opts.Settings.ShippingRates,
+		TaxRates: opts.Settings.TaxRates,
+		Settings: opts.Settings.Shop,
+		Keys:     keys,
+		Placer:   opts.Orders,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Checkout{Keys: keys, Carts: carts}, nil
+}
+
+// expiryWorker returns the worker that deletes expired idempotency keys.
+// Every instance runs it: deleting a key twice deletes it once, so the
+// instances need no claim or lease between them.
+func (c *Checkout) expiryWorker() (*worker.Periodic, error) {
+	return worker.NewPeriodic("idempotency.expiry", c.Keys.DeleteExpired,
+		worker.PeriodicOptions{Interval: expiryInterval, Jitter: expiryInterval / 10})
+}

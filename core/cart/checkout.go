@@ -1,0 +1,286 @@
+package cart
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/kit/country"
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/order"
+	"github.com/kassahq/kassa/core/shipping"
+)
+
+// SetEmail sets the address the order's messages will go to.
+func (s *Service) SetEmail(ctx context.Context, ref Ref, email string) (*Cart, error) {
+	e, err := normalizeEmail("email", email)
+	if err != nil {
+		return nil, err
+	}
+	return s.change(ctx, ref, func(ctx context.Context, c *Cart) error {
+		c.Email, c.UpdatedAt = e, s.now()
+		return s.store.Update(ctx, c, "email")
+	})
+}
+
+// SetShippingAddress sets where the order goes. It decides the tax rate
+// and the shipping methods offered; a method chosen before that no longer
+// ships the cart is shown as unavailable (Cart.ShippingRate nil) until
+// another is chosen.
+func (s *Service) SetShippingAddress(ctx context.Context, ref Ref, address order.Address) (*Cart, error) {
+	a, err := normalizeAddress(address)
+	if err != nil {
+		return nil, err
+	}
+	return s.change(ctx, ref, func(ctx context.Context, c *Cart) error {
+		c.ShippingAddress, c.UpdatedAt = &a, s.now()
+		return s.store.Update(ctx, c, "shipping_address")
+	})
+}
+
+// SetBillingAddress sets the address the order is billed to; without
+// one, it is billed to the shipping address.
+func (s *Service) SetBillingAddress(ctx context.Context, ref Ref, address order.Address) (*Cart, error) {
+	a, err := normalizeAddress(address)
+	if err != nil {
+		return nil, err
+	}
+	return s.change(ctx, ref, func(ctx context.Context, c *Cart) error {
+		c.BillingAddress, c.UpdatedAt = &a, s.now()
+		return s.store.Update(ctx, c, "billing_address")
+	})
+}
+
+// ShippingMethods returns the shipping methods that ship the cart to its
+// shipping address, with their prices for its lines (their subtotal and
+// weight), cheapest first. It needs a shipping address
+// (CodeShippingAddressRequired).
+func (s *Service) ShippingMethods(ctx context.Context, ref Ref) ([]shipping.Rate, error) {
+	if err := authz.MayOwn(ctx, s.authz, authz.Cart, authz.Own(authz.Read)); err != nil {
+		return nil, err
+	}
+	c, err := s.reach(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if c.ShippingAddress == nil {
+		return nil, addressRequired()
+	}
+	if c.Lines, err = s.store.Lines(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	q, err := s.price(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return s.rates.Quote(ctx, q.parcel)
+}
+
+// SetShippingMethod chooses how the cart ships: one of the methods
+// ShippingMethods offers (CodeShippingMethodUnavailable on methodId
+// otherwise). It needs a shipping address.
+func (s *Service) SetShippingMethod(ctx context.Context, ref Ref, methodID string) (*Cart, error) {
+	if strings.TrimSpace(methodID) == "" {
+		return nil, errs.Invalid("methodId", CodeRequired, "choose a shipping method")
+	}
+	return s.change(ctx, ref, func(ctx context.Context, c *Cart) error {
+		if c.ShippingAddress == nil {
+			return addressRequired()
+		}
+		q, err := s.price(ctx, c)
+		if err != nil {
+			return err
+		}
+		_, err = s.rates.Rate(ctx, q.parcel, methodID)
+		var gone *shipping.MethodUnavailableError
+		if errors.As(err, &gone) {
+			return methodUnavailable("methodId")
+		}
+		if err != nil {
+			return err
+		}
+		c.ShippingMethodID, c.UpdatedAt = methodID, s.now()
+		return s.store.Update(ctx, c, "shipping_method_id")
+	})
+}
+
+// Complete checks the cart out: in one transaction it prices the cart
+// again from the catalog, shipping and tax, places the order
+// (order.Place reserves the stock) and marks the cart completed, so the
+// order, its stock, the completed cart and the idempotency key commit or
+// roll back together.
+//
+// key is the client's idempotency key (1 to 255 printable ASCII
+// characters). A retry with the same key by the same caller naming the
+// cart the same way returns the order placed the first time, access
+// token included, without placing another; the same key for another cart
+// or by another caller is CodeKeyReused of core/idempotency. A concurrent
+// retry waits for the first and returns its order.
+//
+// The cart must have lines, an email address, a shipping address and a
+// shipping method that ships it, and every line must be buyable as it is:
+// all problems are reported at once, with the cart's paths ("email",
+// "lines.2.quantity", "shippingMethodId"). Stock taken by another buyer
+// meanwhile fails placement with a *catalog.InsufficientStockError
+// (INSUFFICIENT_STOCK); nothing is kept then, and the buyer may change
+// the cart and try again with another key.
+func (s *Service) Complete(ctx context.Context, ref Ref, key string) (*order.Placed, error) {
+	if err := authz.MayOwn(ctx, s.authz, authz.Cart, authz.Own(authz.Write)); err != nil {
+		return nil, err
+	}
+	if s.placer == nil {
+		return nil, errs.Unavailable(CodeCheckoutUnavailable, "checkout is not available on this instance")
+	}
+	var placed *order.Placed
+	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
+		raw, err := s.keys.Do(ctx, CheckoutScope, key, checkoutRequest(ctx, ref), func(ctx context.Context) ([]byte, error) {
+			p, err := s.complete(ctx, ref)
+			if err != nil {
+				return nil, err
+			}
+			placed = p
+			return json.Marshal(p)
+		})
+		if err != nil {
+			return err
+		}
+		if placed == nil { // a retry: the first call's order
+			placed = new(order.Placed)
+			if err := json.Unmarshal(raw, placed); err != nil {
+				return fmt.Errorf("cart: read the stored checkout: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return placed, nil
+}
+
+// checkoutRequest is what Complete's idempotency key is bound to: the
+// cart as the caller names it and the caller's credential for it (the
+// token's hash, or the signed-in buyer). A retry is recognized, and
+// answered, only for the same caller naming the same cart; it needs no
+// cart lookup, so a buyer naming their open cart (an empty Ref) gets the
+// order back although that cart is no longer open.
+func checkoutRequest(ctx context.Context, ref Ref) []byte {
+	cred := "customer:" + customerOf(ctx)
+	if ref.Token != "" {
+		cred = "token:" + hashToken(ref.Token)
+	}
+	return []byte("cart:" + ref.ID + "\n" + cred)
+}
+
+// complete is Complete's work, inside the idempotency key's transaction.
+func (s *Service) complete(ctx context.Context, ref Ref) (*order.Placed, error) {
+	c, err := s.lock(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	q, err := s.price(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	var v errs.Validator
+	if len(c.Lines) == 0 {
+		v.Add(errs.Conflict("lines", CodeCartEmpty, "the cart is empty"))
+	}
+	if c.Email == "" {
+		v.Add(errs.Conflict("email", CodeEmailRequired, "enter an email address"))
+	}
+	if c.ShippingAddress == nil {
+		v.Add(errs.Conflict("shippingAddress", CodeShippingAddressRequired, "enter a shipping address"))
+	}
+	if c.ShippingMethodID == "" {
+		v.Add(errs.Conflict("shippingMethodId", CodeShippingMethodRequired, "choose a shipping method"))
+	}
+	for _, p := range q.problems {
+		v.Add(p)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	in := order.PlaceInput{
+		CartID:             c.ID,
+		Email:              c.Email,
+		Currency:           c.Currency,
+		ShippingAddress:    *c.ShippingAddress,
+		BillingAddress:     *c.ShippingAddress,
+		ShippingMethodID:   c.ShippingRate.MethodID,
+		ShippingMethodName: c.ShippingRate.Name,
+		Totals:             c.Totals,
+	}
+	if c.CustomerID != nil {
+		in.CustomerID = *c.CustomerID
+	}
+	if c.BillingAddress != nil {
+		in.BillingAddress = *c.BillingAddress
+	}
+	for _, l := range c.Lines {
+		in.Lines = append(in.Lines, order.PlaceLine{
+			VariantID: l.VariantID, ProductID: l.ProductID, SKU: l.SKU,
+			ProductTitle: l.ProductTitle, VariantTitle: l.VariantTitle,
+			WeightGrams: l.WeightGrams, Quantity: l.Quantity,
+			UnitPrice: l.UnitPrice, Subtotal: l.Subtotal, Discount: l.Discount, Tax: l.Tax, Total: l.Total,
+		})
+	}
+	placed, err := s.placer.Place(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.store.Complete(ctx, c.ID, placed.Order.ID, s.now())
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, cartCompleted()
+	}
+	return placed, nil
+}
+
+func addressRequired() *errs.Error {
+	return errs.Conflict("", CodeShippingAddressRequired, "enter a shipping address first")
+}
+
+// normalizeEmail trims and lower-cases an address and checks its form.
+func normalizeEmail(field, email string) (string, error) {
+	e := strings.ToLower(strings.TrimSpace(email))
+	if len(e) > maxEmail {
+		return "", errs.Invalid(field, CodeInvalidEmail, "the email address is too long")
+	}
+	a, err := mail.ParseAddress(e)
+	if err != nil || a.Address != e || !strings.Contains(e[strings.LastIndexByte(e, '@')+1:], ".") {
+		return "", errs.Invalid(field, CodeInvalidEmail, "enter a valid email address")
+	}
+	return e, nil
+}
+
+// normalizeAddress trims an address, upper-cases its country code and
+// checks it as the address book does: a street, a city, an ISO 3166-1
+// country, and no field longer than maxText. Paths are "address.city".
+func normalizeAddress(in order.Address) (order.Address, error) {
+	t := strings.TrimSpace
+	a := order.Address{
+		FirstName: t(in.FirstName), LastName: t(in.LastName), Company: t(in.Company),
+		Line1: t(in.Line1), Line2: t(in.Line2), City: t(in.City), Province: t(in.Province),
+		PostalCode: t(in.PostalCode), CountryCode: strings.ToUpper(t(in.CountryCode)), Phone: t(in.Phone),
+	}
+	var v errs.Validator
+	for _, f := range []struct{ field, value string }{
+		{"firstName", a.FirstName}, {"lastName", a.LastName}, {"company", a.Company}, {"line1", a.Line1},
+		{"line2", a.Line2}, {"city", a.City}, {"province", a.Province}, {"postalCode", a.PostalCode}, {"phone", a.Phone},
+	} {
+		v.Check(utf8.RuneCountInString(f.value) <= maxText, "address."+f.field, CodeTooLong, fmt.Sprintf("use at most %d characters", maxText))
+	}
+	v.Check(a.Line1 != "", "address.line1", CodeRequired, "the street address is required")
+	v.Check(a.City != "", "address.city", CodeRequired, "the city is required")
+	v.Check(country.Valid(a.CountryCode), "address.countryCode", CodeInvalidCountry,
+		"the country is an ISO 3166-1 alpha-2 code such as CN or US")
+	return a, v.Err()
+}

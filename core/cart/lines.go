@@ -1,0 +1,173 @@
+package cart
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/kit/id"
+)
+
+// AddLines adds units of variants to a cart: a variant already in the
+// cart gets the units added to its line, and a variant named twice gets
+// both. Each variant must be for sale in the cart's currency, and each
+// line's new quantity within the shop's line quantity limit and the
+// stock available. Every problem is reported at once, with its path
+// ("lines.1.quantity"), and nothing changes then. Prices are the
+// catalog's: the input carries none.
+func (s *Service) AddLines(ctx context.Context, ref Ref, lines []LineInput) (*Cart, error) {
+	var v errs.Validator
+	checkCount(&v, "lines", len(lines))
+	for i, l := range lines {
+		f := "lines." + strconv.Itoa(i)
+		v.Check(strings.TrimSpace(l.VariantID) != "", f+".variantId", CodeRequired, "name the product variant")
+		v.Check(l.Quantity > 0, f+".quantity", CodeInvalidQuantity, "add at least one")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, ref, func(ctx context.Context, c *Cart) error {
+		set, err := s.settings.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		byVariant := map[string]*Line{}
+		for _, l := range c.Lines {
+			byVariant[l.VariantID] = l
+		}
+		ids := make([]string, len(lines))
+		for i, l := range lines {
+			ids[i] = strings.TrimSpace(l.VariantID)
+		}
+		variants, err := s.catalog.CheckoutVariants(ctx, ids, c.Currency)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		var added []*Line
+		changed := map[*Line]bool{}
+		for i, in := range lines {
+			f := "lines." + strconv.Itoa(i)
+			l := byVariant[ids[i]]
+			if l == nil {
+				l = &Line{ID: id.New(LinePrefix), CartID: c.ID, VariantID: ids[i], CreatedAt: now}
+				byVariant[ids[i]] = l
+				added = append(added, l)
+			} else if !slices.Contains(added, l) {
+				changed[l] = true
+			}
+			l.Quantity += in.Quantity
+			v2, found := variants[ids[i]]
+			v.Add(lineProblem(f, v2, found, l.Quantity, set.LineQuantityLimit))
+		}
+		if len(c.Lines)+len(added) > MaxLines {
+			v.Add(tooManyLines("lines"))
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		for l := range changed {
+			if err := s.store.SetQuantity(ctx, c.ID, l.ID, l.Quantity); err != nil {
+				return err
+			}
+		}
+		return s.store.InsertLines(ctx, added)
+	})
+}
+
+// UpdateLines sets the quantities of lines of a cart; a quantity of 0
+// removes the line. Each new quantity is checked as AddLines checks it.
+// Every problem is reported at once, with its path, and nothing changes
+// then.
+func (s *Service) UpdateLines(ctx context.Context, ref Ref, updates []LineUpdate) (*Cart, error) {
+	var v errs.Validator
+	checkCount(&v, "lines", len(updates))
+	for i, u := range updates {
+		v.Check(u.Quantity >= 0, "lines."+strconv.Itoa(i)+".quantity", CodeInvalidQuantity, "the quantity cannot be negative")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, ref, func(ctx context.Context, c *Cart) error {
+		set, err := s.settings.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		byID := map[string]*Line{}
+		for _, l := range c.Lines {
+			byID[l.ID] = l
+		}
+		var ids []string
+		for _, u := range updates {
+			if l := byID[u.LineID]; l != nil {
+				ids = append(ids, l.VariantID)
+			}
+		}
+		variants, err := s.catalog.CheckoutVariants(ctx, ids, c.Currency)
+		if err != nil {
+			return err
+		}
+		final := map[*Line]int64{}
+		for i, u := range updates {
+			f := "lines." + strconv.Itoa(i)
+			l := byID[u.LineID]
+			if l == nil {
+				v.Add(errs.Invalid(f+".lineId", CodeLineNotFound, "this line is not in the cart"))
+				continue
+			}
+			final[l] = u.Quantity
+			if u.Quantity > 0 {
+				vr, found := variants[l.VariantID]
+				v.Add(lineProblem(f, vr, found, u.Quantity, set.LineQuantityLimit))
+			}
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		var gone []string
+		for l, q := range final {
+			if q == 0 {
+				gone = append(gone, l.ID)
+				continue
+			}
+			if err := s.store.SetQuantity(ctx, c.ID, l.ID, q); err != nil {
+				return err
+			}
+		}
+		return s.store.DeleteLines(ctx, c.ID, gone)
+	})
+}
+
+// RemoveLines removes lines from a cart. A line id that is not one of
+// the cart's is reported ("lineIds.1") and nothing changes then.
+func (s *Service) RemoveLines(ctx context.Context, ref Ref, lineIDs []string) (*Cart, error) {
+	var v errs.Validator
+	checkCount(&v, "lineIds", len(lineIDs))
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return s.change(ctx, ref, func(ctx context.Context, c *Cart) error {
+		in := map[string]bool{}
+		for _, l := range c.Lines {
+			in[l.ID] = true
+		}
+		for i, lid := range lineIDs {
+			v.Check(in[lid], "lineIds."+strconv.Itoa(i), CodeLineNotFound, "this line is not in the cart")
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		return s.store.DeleteLines(ctx, c.ID, lineIDs)
+	})
+}
+
+// checkCount checks that a call names 1 to MaxLines lines.
+func checkCount(v *errs.Validator, field string, n int) {
+	v.Check(n > 0, field, CodeRequired, "name at least one line")
+	if n > MaxLines {
+		v.Add(errs.Invalid(field, CodeTooManyLines, fmt.Sprintf("at most %d lines at once", MaxLines)))
+	}
+}

@@ -1,0 +1,132 @@
+package cart
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/money"
+	"github.com/kassahq/kassa/core/shipping"
+	"github.com/kassahq/kassa/core/shop"
+)
+
+// quote is what pricing a cart found besides the money it wrote into the
+// cart.
+type quote struct {
+	settings *shop.Settings
+	// parcel is what shipping prices: the shipping address, the subtotal
+	// and weight of the priced lines. Meaningful only with a shipping
+	// address.
+	parcel shipping.Parcel
+	// problems stand between the cart and checkout: lines that cannot be
+	// bought as they are (lines.N.variantId, lines.N.quantity) and a
+	// chosen method that no longer ships the cart (shippingMethodId).
+	problems []*errs.Error
+}
+
+// price fills c's lines, shipping rate and totals from the catalog, the
+// shop's settings, shipping and tax, as ComputeTotals computes them. A
+// line that cannot be priced is marked (Line.Problem) and left out of the
+// totals; a chosen method that does not ship the cart leaves
+// ShippingRate nil. c.Lines must be loaded.
+func (s *Service) price(ctx context.Context, c *Cart) (*quote, error) {
+	set, err := s.settings.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := &quote{settings: set}
+	cur := c.Currency
+	zero := money.Zero(cur)
+	ids := make([]string, len(c.Lines))
+	for i, l := range c.Lines {
+		ids[i] = l.VariantID
+	}
+	variants, err := s.catalog.CheckoutVariants(ctx, ids, cur)
+	if err != nil {
+		return nil, err
+	}
+	in := TotalsInput{Currency: cur, TaxIncluded: set.PricesIncludeTax}
+	subtotal := zero
+	var counted []*Line
+	for i, l := range c.Lines {
+		v, found := variants[l.VariantID]
+		l.UnitPrice, l.Subtotal, l.Discount, l.Tax, l.Total = zero, zero, zero, zero, zero
+		l.Problem = ""
+		if p := lineProblem("lines."+strconv.Itoa(i), v, found, l.Quantity, set.LineQuantityLimit); p != nil {
+			l.Problem = p.Code
+			q.problems = append(q.problems, p)
+		}
+		if found && v.ForSale() {
+			l.ProductID, l.SKU, l.ProductTitle, l.VariantTitle = v.ProductID, v.SKU, v.ProductTitle, v.VariantTitle
+			l.WeightGrams, l.Available = v.WeightGrams, v.Available
+		}
+		if !l.priced() {
+			continue
+		}
+		l.UnitPrice = *v.Price
+		sub, err := l.UnitPrice.Mul(l.Quantity)
+		if err != nil {
+			return nil, err
+		}
+		if subtotal, err = subtotal.Add(sub); err != nil {
+			return nil, err
+		}
+		in.Lines = append(in.Lines, PricedLine{UnitPrice: l.UnitPrice, Quantity: l.Quantity})
+		q.parcel.WeightGrams += l.WeightGrams * l.Quantity
+		counted = append(counted, l)
+	}
+	q.parcel.Subtotal = subtotal
+	c.ShippingRate = nil
+	if a := c.ShippingAddress; a != nil {
+		q.parcel.Country, q.parcel.Region = a.CountryCode, a.Province
+		rate, err := s.tax.Rate(ctx, a.CountryCode, a.Province)
+		if err != nil {
+			return nil, err
+		}
+		in.TaxBasisPoints = rate.BasisPoints
+		if c.ShippingMethodID != "" {
+			r, err := s.rates.Rate(ctx, q.parcel, c.ShippingMethodID)
+			var gone *shipping.MethodUnavailableError
+			switch {
+			case errors.As(err, &gone):
+				q.problems = append(q.problems, methodUnavailable("shippingMethodId"))
+			case err != nil:
+				return nil, err
+			default:
+				c.ShippingRate = &r
+				in.Shipping = r.Price
+			}
+		}
+	}
+	p, err := ComputeTotals(in)
+	if err != nil {
+		return nil, err
+	}
+	for i, l := range counted {
+		lt := p.Lines[i]
+		l.Subtotal, l.Discount, l.Tax, l.Total = lt.Subtotal, lt.Discount, lt.Tax, lt.Total
+	}
+	c.Totals = p.Totals
+	return q, nil
+}
+
+// lineProblem says what keeps qty units of variant v (found or not) from
+// being bought, as an error on field (a line's path: "lines.2"), or nil.
+func lineProblem(field string, v catalog.CheckoutVariant, found bool, qty, limit int64) *errs.Error {
+	switch {
+	case !found || v.ProductStatus == catalog.StatusDraft:
+		// A draft is not shown to buyers: it does not exist for them.
+		return errs.Invalid(field+".variantId", CodeVariantNotFound, "no such product variant")
+	case !v.ForSale():
+		return errs.Invalid(field+".variantId", CodeVariantArchived, "this item is no longer sold")
+	case v.Price == nil:
+		return errs.Invalid(field+".variantId", CodeVariantUnavailable, "this item is not sold in this currency")
+	case qty > limit:
+		return overLimit(field+".quantity", limit)
+	case qty > v.Available:
+		return insufficientStock(field+".quantity", v.Available)
+	}
+	return nil
+}

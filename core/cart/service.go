@@ -1,0 +1,335 @@
+package cart
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/idempotency"
+	"github.com/kassahq/kassa/core/kit/clock"
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/kit/id"
+	"github.com/kassahq/kassa/core/money"
+	"github.com/kassahq/kassa/core/order"
+	"github.com/kassahq/kassa/core/shipping"
+	"github.com/kassahq/kassa/core/shop"
+	"github.com/kassahq/kassa/core/store"
+	"github.com/kassahq/kassa/core/tax"
+)
+
+// The ports the cart calls (ADR 0006, ADR 0008). Each is a narrow,
+// unguarded view of another domain that core/app builds and hands only to
+// the cart: the cart has checked its caller before it calls them. Every
+// method joins the transaction in ctx.
+
+// Catalog reads the variants in a cart: core/catalog's CheckoutReader.
+type Catalog interface {
+	// CheckoutVariants returns the variants with the given ids that
+	// exist, priced in cur; a missing id is absent from the map.
+	CheckoutVariants(ctx context.Context, ids []string, cur money.Currency) (map[string]catalog.CheckoutVariant, error)
+}
+
+// Rates prices shipping: core/shipping's Rates.
+type Rates interface {
+	// Quote returns the methods that ship p, cheapest first.
+	Quote(ctx context.Context, p shipping.Parcel) ([]shipping.Rate, error)
+	// Rate returns what methodID costs for p, or a
+	// *shipping.MethodUnavailableError when it does not ship p.
+	Rate(ctx context.Context, p shipping.Parcel, methodID string) (shipping.Rate, error)
+}
+
+// TaxRates looks up the tax rate of an address: core/tax's Rates.
+type TaxRates interface {
+	// Rate returns the rate of a country and region (a zero rate where
+	// none is set).
+	Rate(ctx context.Context, country, region string) (tax.Rate, error)
+}
+
+// Settings reads the shop's settings: core/shop's Service.
+type Settings interface {
+	Settings(ctx context.Context) (*shop.Settings, error)
+}
+
+// Placer places an order from a completed cart: core/order's Service.
+// Place trusts its input (the cart priced it) and runs in the cart's
+// transaction; a short variant fails it with a
+// *catalog.InsufficientStockError.
+type Placer interface {
+	Place(ctx context.Context, in order.PlaceInput) (*order.Placed, error)
+}
+
+// CheckoutScope is the idempotency scope of Complete's keys.
+const CheckoutScope = "checkout"
+
+// Options configure NewService. Every port but Placer is required; Clock
+// defaults when nil.
+type Options struct {
+	// Authz is asked before every operation (cart read:own or
+	// write:own). Required.
+	Authz authz.Authorizer
+	// Catalog prices the lines. Required.
+	Catalog Catalog
+	// Rates quotes and prices shipping. Required.
+	Rates Rates
+	// TaxRates gives the tax rate of the shipping address. Required.
+	TaxRates TaxRates
+	// Settings are the shop's currencies, line quantity limit and tax
+	// inclusion. Required.
+	Settings Settings
+	// Keys make Complete idempotent. Required.
+	Keys *idempotency.Keys
+	// Placer places the order at checkout. Without it Complete answers
+	// CodeCheckoutUnavailable and every other method works.
+	Placer Placer
+	// Clock stamps carts; nil is the system clock.
+	Clock clock.Clock
+}
+
+// Service holds carts and checks them out. Every method asks the
+// authorizer first (cart read:own or write:own: every buyer and guest
+// holds them) and then reaches the cart only as its owner: with its
+// token, or as the signed-in buyer it belongs to (Ref). Another buyer's
+// cart is not found.
+type Service struct {
+	db       *store.DB
+	store    *cartStore
+	authz    authz.Authorizer
+	catalog  Catalog
+	rates    Rates
+	tax      TaxRates
+	settings Settings
+	keys     *idempotency.Keys
+	placer   Placer
+	clock    clock.Clock
+}
+
+// NewService returns the cart service over db. It fails when a required
+// option is missing.
+func NewService(db *store.DB, opts Options) (*Service, error) {
+	switch {
+	case db == nil:
+		return nil, errors.New("cart: no database")
+	case opts.Authz == nil:
+		return nil, errors.New("cart: Options.Authz is required")
+	case opts.Catalog == nil:
+		return nil, errors.New("cart: Options.Catalog is required")
+	case opts.Rates == nil:
+		return nil, errors.New("cart: Options.Rates is required")
+	case opts.TaxRates == nil:
+		return nil, errors.New("cart: Options.TaxRates is required")
+	case opts.Settings == nil:
+		return nil, errors.New("cart: Options.Settings is required")
+	case opts.Keys == nil:
+		return nil, errors.New("cart: Options.Keys is required")
+	}
+	s := &Service{db: db, store: newCartStore(db), authz: opts.Authz, catalog: opts.Catalog, rates: opts.Rates,
+		tax: opts.TaxRates, settings: opts.Settings, keys: opts.Keys, placer: opts.Placer, clock: opts.Clock}
+	if s.clock == nil {
+		s.clock = clock.System
+	}
+	return s, nil
+}
+
+// now is the time of a write, cut to the microsecond PostgreSQL keeps.
+func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
+
+// Create starts a cart in currency (an ISO 4217 code the shop sells in;
+// "" is the shop's default). A signed-in buyer's cart is theirs, and a
+// buyer has one open cart at a time (CodeCartExists); anyone else gets a
+// guest cart and, once, its token.
+func (s *Service) Create(ctx context.Context, currency string) (*Created, error) {
+	if err := authz.MayOwn(ctx, s.authz, authz.Cart, authz.Own(authz.Write)); err != nil {
+		return nil, err
+	}
+	set, err := s.settings.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cur := set.DefaultCurrency()
+	if code := strings.TrimSpace(currency); code != "" {
+		if cur, err = money.ParseCurrency(code); err != nil {
+			return nil, errs.Invalid("currency", CodeInvalidCurrency, "not an ISO 4217 currency code: "+code)
+		}
+	}
+	if !set.Sells(cur) {
+		return nil, errs.Invalid("currency", CodeCurrencyNotSupported, "the shop does not sell in "+cur.Code())
+	}
+	now := s.now()
+	c := &Cart{ID: id.New(Prefix), Currency: cur, CreatedAt: now, UpdatedAt: now}
+	out := &Created{Cart: c}
+	if buyer := customerOf(ctx); buyer != "" {
+		c.CustomerID = &buyer
+	} else {
+		token, hash, err := newToken()
+		if err != nil {
+			return nil, err
+		}
+		c.TokenHash, out.Token = &hash, token
+	}
+	err = s.db.RunInTx(ctx, func(ctx context.Context) error {
+		if c.CustomerID != nil {
+			// The unique index settles a race; this check answers the
+			// common case without a failed statement.
+			_, err := s.store.OpenByCustomer(ctx, *c.CustomerID)
+			if err == nil {
+				return cartExists()
+			}
+			if !errors.Is(err, errs.ErrNotFound) {
+				return err
+			}
+		}
+		if err := s.store.Insert(ctx, c); err != nil {
+			return err
+		}
+		_, err := s.price(ctx, c)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Get returns a cart, priced.
+func (s *Service) Get(ctx context.Context, ref Ref) (*Cart, error) {
+	if err := authz.MayOwn(ctx, s.authz, authz.Cart, authz.Own(authz.Read)); err != nil {
+		return nil, err
+	}
+	c, err := s.reach(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if c.Lines, err = s.store.Lines(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	if _, err := s.price(ctx, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// customerOf returns the signed-in buyer of ctx, or "".
+func customerOf(ctx context.Context) string {
+	if sub := authz.SubjectFrom(ctx); sub.Kind == authz.KindCustomer {
+		return sub.ID
+	}
+	return ""
+}
+
+// reach reads the cart ref names when the caller may reach it, or
+// CodeCartNotFound: by its token (with ID, if given, naming the same
+// cart), or as the signed-in buyer's own, by ID or as their open cart.
+func (s *Service) reach(ctx context.Context, ref Ref) (*Cart, error) {
+	if ref.Token != "" {
+		c, err := s.store.ByTokenHash(ctx, hashToken(ref.Token))
+		if err != nil {
+			return nil, err
+		}
+		if ref.ID != "" && ref.ID != c.ID {
+			return nil, cartNotFound()
+		}
+		return c, nil
+	}
+	buyer := customerOf(ctx)
+	if buyer == "" {
+		return nil, cartNotFound()
+	}
+	if ref.ID == "" {
+		return s.store.OpenByCustomer(ctx, buyer)
+	}
+	c, err := s.store.ByID(ctx, ref.ID)
+	if err != nil {
+		return nil, err
+	}
+	if c.CustomerID == nil || *c.CustomerID != buyer {
+		return nil, cartNotFound()
+	}
+	return c, nil
+}
+
+// lock reaches the cart ref names and takes it for the transaction in
+// ctx (see cartStore.Lock), with its lines read after the lock. A
+// completed cart is CodeCartCompleted.
+func (s *Service) lock(ctx context.Context, ref Ref) (*Cart, error) {
+	c, err := s.reach(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if c.Completed() {
+		return nil, cartCompleted()
+	}
+	ok, err := s.store.Lock(ctx, c.ID, s.now())
+	if err != nil {
+		return nil, err
+	}
+	// Read again after the lock: a change committed meanwhile is seen.
+	if c, err = s.store.ByID(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, cartCompleted()
+	}
+	if c.Lines, err = s.store.Lines(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// change runs fn on the cart ref names, locked, in one transaction, and
+// returns the cart priced after the change. It needs cart write:own.
+func (s *Service) change(ctx context.Context, ref Ref, fn func(ctx context.Context, c *Cart) error) (*Cart, error) {
+	if err := authz.MayOwn(ctx, s.authz, authz.Cart, authz.Own(authz.Write)); err != nil {
+		return nil, err
+	}
+	var out *Cart
+	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
+		c, err := s.lock(ctx, ref)
+		if err != nil {
+			return err
+		}
+		if err := fn(ctx, c); err != nil {
+			return err
+		}
+		if c, err = s.store.ByID(ctx, c.ID); err != nil {
+			return err
+		}
+		if c.Lines, err = s.store.Lines(ctx, c.ID); err != nil {
+			return err
+		}
+		if _, err := s.price(ctx, c); err != nil {
+			return err
+		}
+		out = c
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// newToken returns a new cart token (32 random bytes, base64url) and the
+// hash the cart keeps.
+func newToken() (token, hash string, err error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", "", fmt.Errorf("cart: token: %w", err)
+	}
+	token = base64.RawURLEncoding.EncodeToString(b[:])
+	return token, hashToken(token), nil
+}
+
+// hashToken is the SHA-256 of a token, in hex: what a cart stores and is
+// found by. A token is 256 random bits, so an unsalted hash is enough.
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,102 @@
+package idempotency
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"time"
+
+	"github.com/kassahq/kassa/core/store"
+)
+
+// keyStore is the persistence of idempotency keys: the only place with
+// SQL. Every method runs on the transaction carried by ctx, if any.
+type keyStore struct {
+	db *store.DB
+}
+
+func newKeyStore(db *store.DB) *keyStore { return &keyStore{db: db} }
+
+// record is a stored key as Do reads it back.
+type record struct {
+	RequestHash string
+	// Response is nil while the work that took the key has not stored
+	// its result (visible only inside that work's own transaction).
+	Response []byte
+}
+
+// Claim takes the key for the caller's transaction and reports whether
+// it did: it inserts the row, or takes over a row that expired but was
+// not deleted yet. A row another transaction has inserted and not yet
+// committed makes the statement wait (PostgreSQL waits on the primary
+// key; SQLite runs one writing transaction at a time), so a concurrent
+// duplicate sees the first result once it is committed.
+func (s *keyStore) Claim(ctx context.Context, scope, key, hash string, now, expires time.Time) (bool, error) {
+	var got []string
+	err := s.db.Conn(ctx).NewRaw(`INSERT INTO idempotency_keys (scope, idem_key, request_hash, response, created_at, expires_at)
+		VALUES (?, ?, ?, NULL, ?, ?)
+		ON CONFLICT (scope, idem_key) DO UPDATE SET request_hash = excluded.request_hash, response = NULL,
+			created_at = excluded.created_at, expires_at = excluded.expires_at
+		WHERE idempotency_keys.expires_at <= ?
+		RETURNING scope`,
+		scope, key, hash, now, expires, now,
+	).Scan(ctx, &got)
+	if err != nil && !store.IsNoRows(err) {
+		return false, fmt.Errorf("idempotency: claim key: %w", err)
+	}
+	return len(got) == 1, nil
+}
+
+// SaveResponse stores the result of the work that claimed the key.
+func (s *keyStore) SaveResponse(ctx context.Context, scope, key string, res []byte) error {
+	enc := base64.StdEncoding.EncodeToString(res)
+	r, err := s.db.Conn(ctx).NewRaw("UPDATE idempotency_keys SET response = ? WHERE scope = ? AND idem_key = ?",
+		enc, scope, key).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("idempotency: store response: %w", err)
+	}
+	if n, _ := r.RowsAffected(); n != 1 {
+		return fmt.Errorf("idempotency: store response: key %s/%s is gone", scope, key)
+	}
+	return nil
+}
+
+// Get reads a key; found is false when there is no row.
+func (s *keyStore) Get(ctx context.Context, scope, key string) (rec record, found bool, err error) {
+	var rows []struct {
+		RequestHash string  `bun:"request_hash"`
+		Response    *string `bun:"response"`
+	}
+	err = s.db.Conn(ctx).NewRaw("SELECT request_hash, response FROM idempotency_keys WHERE scope = ? AND idem_key = ?",
+		scope, key).Scan(ctx, &rows)
+	if err != nil && !store.IsNoRows(err) {
+		return record{}, false, fmt.Errorf("idempotency: read key: %w", err)
+	}
+	if len(rows) == 0 {
+		return record{}, false, nil
+	}
+	rec.RequestHash = rows[0].RequestHash
+	if rows[0].Response != nil {
+		rec.Response, err = base64.StdEncoding.DecodeString(*rows[0].Response)
+		if err != nil {
+			return record{}, false, fmt.Errorf("idempotency: decode response of %s/%s: %w", scope, key, err)
+		}
+	}
+	return rec, true, nil
+}
+
+// DeleteExpired deletes up to limit keys that expired at now and returns
+// how many it deleted.
+func (s *keyStore) DeleteExpired(ctx context.Context, now time.Time, limit int) (int64, error) {
+	r, err := s.db.Conn(ctx).NewRaw(`DELETE FROM idempotency_keys WHERE (scope, idem_key) IN (
+			SELECT scope, idem_key FROM idempotency_keys WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`,
+		now, limit).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("idempotency: delete expired keys: %w", err)
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("idempotency: delete expired keys: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,39 @@
+// Package order owns orders (ADR 0008): the snapshot of what a buyer
+// bought at which prices, its shipments, staff notes, its timeline, its
+// number, and its three status dimensions, each a core/transition table:
+// the order's life (Statuses, and BuyerStatuses for a buyer cancelling an
+// unpaid order), its money (PaymentStatuses, moved by the platform only)
+// and its goods (FulfillmentStatuses).
+//
+// The cart places orders at checkout, in its own transaction; Place asks
+// no permission (the cart authorized the buyer) and reserves stock
+// through the StockReserver port, which core/app fills with
+// catalog.Reservations:
+//
+//	svc, err := order.NewService(db, order.Options{
+//		Authz: az, Outbox: outbox, Stock: reservations, Settings: shopSettings, Customers: customers,
+//	})
+//	err = db.RunInTx(ctx, func(ctx context.Context) error {
+//		placed, err := svc.Place(ctx, order.PlaceInput{CartID: c.ID, Email: c.Email, Currency: c.Currency, Lines: lines, Totals: totals})
+//		// placed.Order.Number is "#1001"; placed.AccessToken opens a guest's order
+//		return err // *catalog.InsufficientStockError when a variant ran out
+//	})
+//
+// Staff (order read/write) list orders with filters and keyset pages
+// (List), read one with notes and the whole timeline (Get), ship lines in
+// one or several parcels (Ship), confirm delivery (MarkDelivered), close
+// fulfilled orders (Complete), cancel unshipped unpaid ones (Cancel) and
+// write notes (AddNote). Buyers (order read:own, write:own) reach their
+// own orders only, by their account (MyOrders, Get) or, as guests, by the
+// access token (GetByAccessToken); they cancel an order still waiting for
+// payment (CancelUnpaid) and attach the orders they placed as guests once
+// their email address is verified (ClaimGuestOrders). To a buyer every
+// other order does not exist (ORDER_NOT_FOUND).
+//
+// Every change that spans dimensions (a cancellation needs nothing
+// shipped and no money taken) first writes a guard: a conditional UPDATE
+// of the order row naming the states it needs, then the move, its
+// timeline row and its event, all in one transaction. Of two staff
+// members cancelling and shipping one order at once, one wins; the other
+// gets STALE_STATE and writes nothing.
+package order

@@ -1,0 +1,200 @@
+package order
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/events"
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/kit/id"
+	"github.com/kassahq/kassa/core/money"
+	"github.com/kassahq/kassa/core/pricing"
+	"github.com/kassahq/kassa/core/transition"
+)
+
+// Limits of a placement. The cart enforces tighter ones of its own; these
+// keep a bug in a caller from writing absurd rows.
+const (
+	// MaxLines is the most lines an order holds.
+	MaxLines = 250
+	// MaxEmail is the longest email address, in bytes.
+	MaxEmail = 320
+)
+
+// Place turns a priced cart into an order waiting for payment, in the
+// transaction carried by ctx (the cart's checkout, ADR 0008): it takes the
+// next order number, writes the order with its snapshot of lines, prices,
+// addresses and totals, reserves the stock of every line (all or nothing),
+// sets the payment deadline and reminder time from the shop's settings,
+// writes the first timeline row and kassa.order.placed.
+//
+// Place asks no permission: only the cart calls it, in-process, after it
+// authorized the buyer's checkout (ADR 0006), and it trusts the prices
+// the cart computed. It still refuses input no cart could build
+// (errs.ErrInvalid, with paths relative to in). A variant short of stock
+// fails with *catalog.InsufficientStockError (INSUFFICIENT_STOCK, its
+// field "lines.N.quantity"); a cart that placed an order already with
+// CART_ALREADY_PLACED. Whatever fails, Place leaves the caller's
+// transaction as it found it (it works under a savepoint): no number,
+// order or reservation is kept.
+//
+// A guest's order gets an access token, returned once in Placed and
+// stored hashed: it is how the guest reads (GetByAccessToken) and cancels
+// (CancelUnpaid) the order.
+func (s *Service) Place(ctx context.Context, in PlaceInput) (*Placed, error) {
+	if err := validatePlace(&in); err != nil {
+		return nil, err
+	}
+	var out *Placed
+	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
+		return s.store.Savepoint(ctx, "order_place", func() error {
+			p, err := s.place(ctx, in)
+			out = p
+			return err
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Service) place(ctx context.Context, in PlaceInput) (*Placed, error) {
+	set, err := s.settings.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seq, err := s.store.NextSeq(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	deadline := now.Add(set.PaymentDeadline)
+	t := in.Totals
+	o := &Order{
+		ID: id.New("ord"), Seq: seq, Number: set.OrderNumberPrefix + strconv.FormatInt(seq, 10),
+		Email: in.Email, Currency: in.Currency,
+		Status: Open, PaymentStatus: PaymentPending, FulfillmentStatus: Unfulfilled,
+		ShippingAddress: in.ShippingAddress, BillingAddress: in.BillingAddress,
+		ShippingMethodID: in.ShippingMethodID, ShippingMethodName: in.ShippingMethodName,
+		SubtotalAmount: t.Subtotal.Amount(), DiscountAmount: t.DiscountTotal.Amount(),
+		ShippingAmount: t.Shipping.Amount(), TaxAmount: t.Tax.Amount(), TotalAmount: t.Total.Amount(),
+		TaxIncluded: t.TaxIncluded, Discounts: t.Discounts,
+		PaymentDeadline: deadline, RemindAt: deadline.Add(-set.ReminderLead),
+		CartID: in.CartID, CreatedAt: now, UpdatedAt: now,
+	}
+	if o.Discounts == nil {
+		o.Discounts = []pricing.Adjustment{}
+	}
+	placed := &Placed{Order: o}
+	if in.CustomerID != "" {
+		o.CustomerID = &in.CustomerID
+	} else {
+		if placed.AccessToken, err = newAccessToken(); err != nil {
+			return nil, err
+		}
+		o.AccessTokenHash = hashToken(placed.AccessToken)
+	}
+	lines := make([]*Line, len(in.Lines))
+	reserve := make([]catalog.ReservationLine, len(in.Lines))
+	for i, l := range in.Lines {
+		lines[i] = &Line{
+			ID: id.New("oli"), OrderID: o.ID, Position: i,
+			VariantID: l.VariantID, ProductID: l.ProductID, SKU: l.SKU,
+			ProductTitle: l.ProductTitle, VariantTitle: l.VariantTitle, WeightGrams: l.WeightGrams,
+			Quantity: l.Quantity, UnitPriceAmount: l.UnitPrice.Amount(), SubtotalAmount: l.Subtotal.Amount(),
+			DiscountAmount: l.Discount.Amount(), TaxAmount: l.Tax.Amount(), TotalAmount: l.Total.Amount(),
+		}
+		reserve[i] = catalog.ReservationLine{VariantID: l.VariantID, Quantity: l.Quantity}
+	}
+	placed.Lines = lines
+	if err := s.store.InsertOrder(ctx, o, lines); err != nil {
+		return nil, err
+	}
+	// The reservation's paths (lines.N.quantity) are those of in: its
+	// lines are in's, in order.
+	if err := s.stock.Reserve(ctx, o.ID, reserve); err != nil {
+		return nil, err
+	}
+	ev, err := events.New(SubjectPlaced, PlacedEvent{OrderID: o.ID, Number: o.Number, CustomerID: in.CustomerID,
+		Total: t.Total, PaymentDeadline: deadline})
+	if err != nil {
+		return nil, fmt.Errorf("order: %w", err)
+	}
+	ev.OccurredAt, ev.Actor = now, actor(ctx)
+	sub := authz.SubjectFrom(ctx)
+	if err := s.store.InsertTimeline(ctx, &TimelineEntry{
+		ID: id.New(transition.TimelineIDPrefix), OrderID: o.ID, Machine: MachineStatus, FromState: "", ToState: string(Open),
+		ActorKind: string(sub.Kind), Actor: nullable(sub.ID), EventID: ev.ID, CreatedAt: now, Visibility: VisibleToBuyer,
+	}); err != nil {
+		return nil, err
+	}
+	// Last: the test outbox records on commit and cannot be rolled back
+	// to the savepoint.
+	if err := s.outbox.Add(ctx, ev); err != nil {
+		return nil, err
+	}
+	return placed, nil
+}
+
+// validatePlace normalizes in (the email is trimmed and lower-cased) and
+// refuses what no cart could build.
+func validatePlace(in *PlaceInput) error {
+	var v errs.Validator
+	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
+	v.Check(in.CartID != "", "cartId", CodeRequired, "name the cart being completed")
+	v.Check(in.Email != "", "email", CodeRequired, "an order needs an email address")
+	v.Check(len(in.Email) <= MaxEmail, "email", CodeTooLong, fmt.Sprintf("at most %d characters", MaxEmail))
+	if in.Currency.IsZero() {
+		v.Add(errs.Invalid("currency", CodeInvalidCurrency, "an order needs a currency"))
+		return v.Err()
+	}
+	v.Check(len(in.Lines) > 0, "lines", CodeRequired, "an order has at least one line")
+	v.Check(len(in.Lines) <= MaxLines, "lines", CodeTooMany, fmt.Sprintf("an order has at most %d lines", MaxLines))
+	cur := in.Currency
+	same := func(field string, m money.Money) {
+		v.Check(m.Currency() == cur, field, CodeInvalidCurrency, "must be in "+cur.Code())
+	}
+	for i, l := range in.Lines {
+		f := "lines." + strconv.Itoa(i)
+		v.Check(l.VariantID != "", f+".variantId", CodeRequired, "required")
+		v.Check(l.ProductID != "", f+".productId", CodeRequired, "required")
+		v.Check(l.ProductTitle != "", f+".productTitle", CodeRequired, "required")
+		v.Check(l.Quantity > 0 && l.Quantity <= catalog.MaxQuantity, f+".quantity", CodeInvalidQuantity,
+			fmt.Sprintf("must be between 1 and %d", catalog.MaxQuantity))
+		same(f+".unitPrice", l.UnitPrice)
+		same(f+".subtotal", l.Subtotal)
+		same(f+".discount", l.Discount)
+		same(f+".tax", l.Tax)
+		same(f+".total", l.Total)
+		v.Check(!l.Total.IsNegative(), f+".total", CodeInvalidAmount, "a line never costs less than nothing")
+	}
+	t := in.Totals
+	same("totals.subtotal", t.Subtotal)
+	same("totals.discountTotal", t.DiscountTotal)
+	same("totals.shipping", t.Shipping)
+	same("totals.tax", t.Tax)
+	same("totals.total", t.Total)
+	v.Check(!t.Total.IsNegative(), "totals.total", CodeInvalidAmount, "an order never costs less than nothing")
+	return v.Err()
+}
+
+// actor names the subject of ctx for events.
+func actor(ctx context.Context) string {
+	sub := authz.SubjectFrom(ctx)
+	if sub.ID != "" {
+		return sub.ID
+	}
+	return string(sub.Kind)
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

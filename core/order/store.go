@@ -1,0 +1,451 @@
+package order
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/kit/page"
+	"github.com/kassahq/kassa/core/store"
+)
+
+// orderStore is the order domain's persistence: the only place with SQL.
+// Every method runs on the transaction carried by ctx, if any
+// (store.DB.Conn), so the service composes them, and the moves of
+// core/transition, into one transaction, and the cart's checkout takes
+// them into its own. Other packages never reach it: they call the Service.
+type orderStore struct {
+	db *store.DB
+}
+
+func newOrderStore(db *store.DB) *orderStore { return &orderStore{db: db} }
+
+// sequenceName is the row of order_sequences that numbers orders.
+const sequenceName = "orders"
+
+// NextSeq takes the next order number: one UPDATE that increments the
+// sequence row and returns the number it held. Concurrent checkouts queue
+// on the row (PostgreSQL) or on the write lock (SQLite), so no number is
+// handed out twice; a rolled-back checkout gives its number back.
+func (s *orderStore) NextSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	err := s.db.Conn(ctx).NewRaw("UPDATE order_sequences SET next = next + 1 WHERE name = ? RETURNING next - 1", sequenceName).Scan(ctx, &seq)
+	if err != nil {
+		return 0, fmt.Errorf("take order number: %w", err)
+	}
+	return seq, nil
+}
+
+// orderRow is an order with the columns the store derives from it.
+type orderRow struct {
+	Order `bun:",extend"`
+
+	// EmailLocal is the part of the email before its last "@": staff
+	// search by it (listQuery.emailLocal).
+	EmailLocal string `bun:"email_local"`
+}
+
+// emailLocal returns the part of a lower-cased email address before its
+// last "@" (all of it without one).
+func emailLocal(email string) string {
+	if i := strings.LastIndexByte(email, '@'); i >= 0 {
+		return email[:i]
+	}
+	return email
+}
+
+// InsertOrder writes a new order and its lines. A second order of one
+// cart is refused with CodeCartAlreadyPlaced.
+func (s *orderStore) InsertOrder(ctx context.Context, o *Order, lines []*Line) error {
+	conn := s.db.Conn(ctx)
+	if _, err := conn.NewInsert().Model(&orderRow{Order: *o, EmailLocal: emailLocal(o.Email)}).Exec(ctx); err != nil {
+		if store.IsUniqueViolation(err) {
+			return errs.Conflict("cartId", CodeCartAlreadyPlaced, "this cart already placed an order")
+		}
+		return fmt.Errorf("insert order: %w", err)
+	}
+	if _, err := conn.NewInsert().Model(&lines).Exec(ctx); err != nil {
+		return fmt.Errorf("insert order lines: %w", err)
+	}
+	return nil
+}
+
+// InsertTimeline writes a timeline row that core/transition does not: the
+// placement, a shipment that moved no status, a note, a claim.
+func (s *orderStore) InsertTimeline(ctx context.Context, e *TimelineEntry) error {
+	if _, err := s.db.Conn(ctx).NewInsert().Model(e).Exec(ctx); err != nil {
+		return fmt.Errorf("insert order timeline: %w", err)
+	}
+	return nil
+}
+
+// OrderByID returns one order, or CodeOrderNotFound.
+func (s *orderStore) OrderByID(ctx context.Context, id string) (*Order, error) {
+	return s.orderWhere(ctx, "o.id = ?", id)
+}
+
+// OrderByTokenHash returns the order whose guest access token hashes to h,
+// or CodeOrderNotFound.
+func (s *orderStore) OrderByTokenHash(ctx context.Context, h string) (*Order, error) {
+	if h == "" {
+		return nil, orderNotFound()
+	}
+	return s.orderWhere(ctx, "o.access_token_hash = ?", h)
+}
+
+func (s *orderStore) orderWhere(ctx context.Context, where string, arg any) (*Order, error) {
+	o := new(Order)
+	err := s.db.Conn(ctx).NewSelect().Model(o).Where(where, arg).Limit(1).Scan(ctx)
+	if store.IsNoRows(err) {
+		return nil, orderNotFound()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read order: %w", err)
+	}
+	return o, nil
+}
+
+// Lines returns an order's lines in position order.
+func (s *orderStore) Lines(ctx context.Context, orderID string) ([]*Line, error) {
+	var ls []*Line
+	if err := s.db.Conn(ctx).NewSelect().Model(&ls).Where("l.order_id = ?", orderID).OrderExpr("l.position").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read order lines: %w", err)
+	}
+	return ls, nil
+}
+
+// Shipments returns an order's shipments, oldest first, with their lines.
+func (s *orderStore) Shipments(ctx context.Context, orderID string) ([]*Shipment, error) {
+	conn := s.db.Conn(ctx)
+	var shs []*Shipment
+	if err := conn.NewSelect().Model(&shs).Where("sh.order_id = ?", orderID).OrderExpr("sh.id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read shipments: %w", err)
+	}
+	if len(shs) == 0 {
+		return shs, nil
+	}
+	ids := make([]string, len(shs))
+	byID := make(map[string]*Shipment, len(shs))
+	for i, sh := range shs {
+		ids[i], byID[sh.ID] = sh.ID, sh
+	}
+	var sls []*ShipmentLine
+	if err := conn.NewSelect().Model(&sls).Where("sl.shipment_id IN (?)", bun.In(ids)).
+		OrderExpr("sl.shipment_id, sl.order_line_id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read shipment lines: %w", err)
+	}
+	for _, sl := range sls {
+		byID[sl.ShipmentID].Lines = append(byID[sl.ShipmentID].Lines, sl)
+	}
+	return shs, nil
+}
+
+// Notes returns an order's staff notes, oldest first.
+func (s *orderStore) Notes(ctx context.Context, orderID string) ([]*Note, error) {
+	var ns []*Note
+	if err := s.db.Conn(ctx).NewSelect().Model(&ns).Where("n.order_id = ?", orderID).OrderExpr("n.id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read order notes: %w", err)
+	}
+	return ns, nil
+}
+
+// Timeline returns an order's timeline, oldest first; with buyerOnly, the
+// entries buyers see only.
+func (s *orderStore) Timeline(ctx context.Context, orderID string, buyerOnly bool) ([]*TimelineEntry, error) {
+	var es []*TimelineEntry
+	q := s.db.Conn(ctx).NewSelect().Model(&es).Where("tl.order_id = ?", orderID)
+	if buyerOnly {
+		q = q.Where("tl.visibility = ?", VisibleToBuyer)
+	}
+	if err := q.OrderExpr("tl.id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read order timeline: %w", err)
+	}
+	return es, nil
+}
+
+// guard is the condition under which a change spanning the order's
+// dimensions may go ahead, and the columns it sets.
+type guard struct {
+	// The states each dimension must be in; nil accepts any.
+	status      []Status
+	payment     []PaymentStatus
+	fulfillment []FulfillmentStatus
+	now         time.Time
+	// cancelled and completed stamp cancelled_at or completed_at.
+	cancelled, completed bool
+}
+
+// Guard stamps the order's updated_at if, and only if, its dimensions are
+// in the states g names, and reports whether they were. It is the first
+// write of every change that spans dimensions (a cancellation needs
+// nothing shipped and no money moved): on PostgreSQL it locks the row, so
+// a concurrent change of another dimension waits and then finds the state
+// it expected gone; on SQLite writers take turns anyway. The moves that
+// follow in the same transaction then find the states g checked.
+func (s *orderStore) Guard(ctx context.Context, orderID string, g guard) (bool, error) {
+	q := s.db.Conn(ctx).NewUpdate().Table("orders").Set("updated_at = ?", g.now).Where("id = ?", orderID)
+	if g.cancelled {
+		q = q.Set("cancelled_at = ?", g.now)
+	}
+	if g.completed {
+		q = q.Set("completed_at = ?", g.now)
+	}
+	if g.status != nil {
+		q = q.Where("status IN (?)", bun.In(g.status))
+	}
+	if g.payment != nil {
+		q = q.Where("payment_status IN (?)", bun.In(g.payment))
+	}
+	if g.fulfillment != nil {
+		q = q.Where("fulfillment_status IN (?)", bun.In(g.fulfillment))
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("guard order %s: %w", orderID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("guard order %s: %w", orderID, err)
+	}
+	return n == 1, nil
+}
+
+// Touch stamps the order's updated_at after a move of one dimension.
+func (s *orderStore) Touch(ctx context.Context, orderID string, now time.Time) error {
+	if _, err := s.db.Conn(ctx).NewUpdate().Table("orders").Set("updated_at = ?", now).Where("id = ?", orderID).Exec(ctx); err != nil {
+		return fmt.Errorf("touch order %s: %w", orderID, err)
+	}
+	return nil
+}
+
+// AddShipped counts q more units of an order line as shipped unless that
+// would ship more than the line holds, and reports whether it did. The
+// bound is in the WHERE clause, so concurrent shipments never exceed it.
+func (s *orderStore) AddShipped(ctx context.Context, orderID, lineID string, q int64) (bool, error) {
+	res, err := s.db.Conn(ctx).NewUpdate().Table("order_lines").
+		Set("quantity_shipped = quantity_shipped + ?", q).
+		Where("id = ? AND order_id = ? AND quantity_shipped + ? <= quantity", lineID, orderID, q).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("ship order line %s: %w", lineID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("ship order line %s: %w", lineID, err)
+	}
+	return n == 1, nil
+}
+
+// InsertShipment writes a shipment and its lines.
+func (s *orderStore) InsertShipment(ctx context.Context, sh *Shipment) error {
+	conn := s.db.Conn(ctx)
+	if _, err := conn.NewInsert().Model(sh).Exec(ctx); err != nil {
+		return fmt.Errorf("insert shipment: %w", err)
+	}
+	if _, err := conn.NewInsert().Model(&sh.Lines).Exec(ctx); err != nil {
+		return fmt.Errorf("insert shipment lines: %w", err)
+	}
+	return nil
+}
+
+// MarkShipmentsDelivered stamps the order's shipments not yet delivered.
+func (s *orderStore) MarkShipmentsDelivered(ctx context.Context, orderID string, now time.Time) error {
+	if _, err := s.db.Conn(ctx).NewUpdate().Table("order_shipments").Set("delivered_at = ?", now).
+		Where("order_id = ? AND delivered_at IS NULL", orderID).Exec(ctx); err != nil {
+		return fmt.Errorf("mark shipments delivered: %w", err)
+	}
+	return nil
+}
+
+// InsertNote writes a staff note.
+func (s *orderStore) InsertNote(ctx context.Context, n *Note) error {
+	if _, err := s.db.Conn(ctx).NewInsert().Model(n).Exec(ctx); err != nil {
+		return fmt.Errorf("insert order note: %w", err)
+	}
+	return nil
+}
+
+// claimed is an order ClaimGuestOrders attached to its buyer.
+type claimed struct {
+	ID     string `bun:"id"`
+	Number string `bun:"number"`
+}
+
+// ClaimGuestOrders attaches every guest order placed with email to the
+// customer, in one conditional UPDATE (an order already attached to
+// someone is left alone), and returns the orders it attached.
+func (s *orderStore) ClaimGuestOrders(ctx context.Context, customerID, email string, now time.Time) ([]claimed, error) {
+	var out []claimed
+	err := s.db.Conn(ctx).NewRaw(
+		"UPDATE orders SET customer_id = ?, updated_at = ? WHERE customer_id IS NULL AND email = ? RETURNING id, number",
+		customerID, now, email).Scan(ctx, &out)
+	if err != nil && !store.IsNoRows(err) {
+		return nil, fmt.Errorf("claim guest orders: %w", err)
+	}
+	return out, nil
+}
+
+// listQuery is a validated Filter (or a buyer's own orders) with the
+// paging of one request.
+type listQuery struct {
+	status      Status
+	payment     PaymentStatus
+	fulfillment FulfillmentStatus
+	from, to    time.Time
+	customerID  string
+	method      string
+	// seq, emailExact and emailLocal come from Filter.Query; at most one
+	// is set.
+	seq        int64
+	emailExact string
+	emailLocal string
+
+	sortKey   SortKey
+	ascending bool
+	after     *page.Cursor
+	limit     int
+}
+
+// List returns up to q.limit orders after q.after in q's order, each with
+// its cursor. Every filter is a column of an index that also gives the
+// default order (migration 0010), and paging is a keyset on (sort key,
+// id), so a page costs the same wherever it starts.
+func (s *orderStore) List(ctx context.Context, q listQuery) ([]*Order, []page.Cursor, error) {
+	rows := make([]*Order, 0, q.limit)
+	sel, err := s.listSelect(ctx, q, &rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := sel.Scan(ctx); err != nil {
+		return nil, nil, fmt.Errorf("list orders: %w", err)
+	}
+	cursors := make([]page.Cursor, len(rows))
+	for i, o := range rows {
+		c := page.Cursor{ID: o.ID}
+		switch q.sortKey {
+		case SortNumber:
+			c.Key = strconv.FormatInt(o.Seq, 10)
+		case SortTotal:
+			c.Key = strconv.FormatInt(o.TotalAmount, 10)
+		default:
+			c.Key = o.CreatedAt.UTC().Format(time.RFC3339Nano)
+		}
+		cursors[i] = c
+	}
+	return rows, cursors, nil
+}
+
+// listSelect builds the query of List into rows.
+func (s *orderStore) listSelect(ctx context.Context, q listQuery, rows *[]*Order) (*bun.SelectQuery, error) {
+	sel := s.db.Conn(ctx).NewSelect().Model(rows)
+	if q.status != "" {
+		sel = sel.Where("o.status = ?", q.status)
+	}
+	if q.payment != "" {
+		sel = sel.Where("o.payment_status = ?", q.payment)
+	}
+	if q.fulfillment != "" {
+		sel = sel.Where("o.fulfillment_status = ?", q.fulfillment)
+	}
+	if !q.from.IsZero() {
+		sel = sel.Where("o.created_at >= ?", q.from)
+	}
+	if !q.to.IsZero() {
+		sel = sel.Where("o.created_at < ?", q.to)
+	}
+	if q.customerID != "" {
+		sel = sel.Where("o.customer_id = ?", q.customerID)
+	}
+	if q.method != "" {
+		sel = sel.Where("o.payment_method = ?", q.method)
+	}
+	switch {
+	case q.seq != 0:
+		sel = sel.Where("o.seq = ?", q.seq)
+	case q.emailExact != "":
+		sel = sel.Where("o.email = ?", q.emailExact)
+	case q.emailLocal != "":
+		sel = sel.Where("o.email_local = ?", q.emailLocal)
+	}
+
+	var sortCol string
+	switch q.sortKey {
+	case SortNumber:
+		sortCol = "o.seq"
+	case SortTotal:
+		sortCol = "o.total_amount"
+	default:
+		sortCol = "o.created_at"
+	}
+	op, dir := "<", "DESC"
+	if q.ascending {
+		op, dir = ">", "ASC"
+	}
+	if q.after != nil {
+		key, err := cursorValue(q.sortKey, q.after.Key)
+		if err != nil {
+			return nil, err
+		}
+		if q.sortKey == SortNumber {
+			// Numbers are unique: the number alone places the cursor.
+			sel = sel.Where("o.seq "+op+" ?", key)
+		} else {
+			// A row value compares (key, id) as a pair, which both
+			// engines answer from the (key, id) indexes.
+			sel = sel.Where("("+sortCol+", o.id) "+op+" (?, ?)", key, q.after.ID)
+		}
+	}
+	sel = sel.OrderExpr(sortCol + " " + dir)
+	if q.sortKey != SortNumber {
+		sel = sel.OrderExpr("o.id " + dir)
+	}
+	return sel.Limit(int64(q.limit)), nil
+}
+
+// cursorValue converts a cursor key back to the SQL value of the sort
+// column.
+func cursorValue(k SortKey, key string) (any, error) {
+	bad := errs.Invalid("after", CodeInvalidCursor, "cursor is not valid")
+	switch k {
+	case SortNumber, SortTotal:
+		n, err := strconv.ParseInt(key, 10, 64)
+		if err != nil {
+			return nil, bad
+		}
+		return n, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, key)
+	if err != nil {
+		return nil, bad
+	}
+	return t.UTC(), nil
+}
+
+// Savepoint runs fn after a savepoint and rolls back to it when fn fails,
+// so that a failed step leaves the caller's transaction as it found it:
+// on PostgreSQL a failed statement would otherwise abort the whole
+// transaction, and a caller that carried on after the error would commit
+// half of the step. name is an identifier written in code.
+func (s *orderStore) Savepoint(ctx context.Context, name string, fn func() error) error {
+	conn := s.db.Conn(ctx)
+	if _, err := conn.NewRaw("SAVEPOINT ?", bun.Ident(name)).Exec(ctx); err != nil {
+		return fmt.Errorf("savepoint %s: %w", name, err)
+	}
+	if err := fn(); err != nil {
+		if _, rerr := conn.NewRaw("ROLLBACK TO SAVEPOINT ?", bun.Ident(name)).Exec(ctx); rerr != nil {
+			return fmt.Errorf("%w (and rolling back to savepoint %s: %v)", err, name, rerr)
+		}
+		if _, rerr := conn.NewRaw("RELEASE SAVEPOINT ?", bun.Ident(name)).Exec(ctx); rerr != nil {
+			return fmt.Errorf("%w (and releasing savepoint %s: %v)", err, name, rerr)
+		}
+		return err
+	}
+	if _, err := conn.NewRaw("RELEASE SAVEPOINT ?", bun.Ident(name)).Exec(ctx); err != nil {
+		return fmt.Errorf("release savepoint %s: %w", name, err)
+	}
+	return nil
+}
