@@ -267,7 +267,7 @@ func TestSeedDemoIsIdempotentAndServed(t *testing.T) {
 			PageInfo struct{ HasNextPage bool }
 		}
 	}
-	in.graphql(`query($first: Int!) { products(first: $first) { edges { node { handle variants { sku price(currency: "CNY") { amount currencyCode } availableQuantity } } } pageInfo { hasNextPage } } }`,
+	in.graphql(`query($first: Int!) { products(first: $first, currency: "CNY") { edges { node { handle variants { sku price { amount currencyCode } availableQuantity } } } pageInfo { hasNextPage } } }`,
 		map[string]any{"first": 100}, &res)
 	n := len(res.Products.Edges)
 	if n < 50 || res.Products.PageInfo.HasNextPage {

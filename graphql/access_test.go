@@ -7,9 +7,12 @@ import (
 	"testing"
 
 	"github.com/kassahq/kassa/core/account"
+	"github.com/kassahq/kassa/core/app"
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/events/eventstest"
 	"github.com/kassahq/kassa/core/money"
+	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/shipping"
 	"github.com/kassahq/kassa/core/shop"
 	"github.com/kassahq/kassa/core/store"
@@ -18,9 +21,9 @@ import (
 	"github.com/kassahq/kassa/graphql/resolver"
 )
 
-// withSettings adds to svc the shop settings, shipping and tax services
-// over db, asking az, as core/app builds them: every operation of the
-// permission matrix then runs against its real service.
+// withSettings adds to svc the shop settings, shipping, tax, order and
+// cart services over db, asking az, as core/app builds them: every
+// operation of the permission matrix then runs against its real service.
 func withSettings(t testing.TB, db *store.DB, az authz.Authorizer, svc resolver.Services) resolver.Services {
 	t.Helper()
 	var err error
@@ -33,6 +36,17 @@ func withSettings(t testing.TB, db *store.DB, az authz.Authorizer, svc resolver.
 	if svc.Tax, err = tax.NewService(db, tax.Options{Authz: az}); err != nil {
 		t.Fatal(err)
 	}
+	if svc.Orders, err = order.NewService(db, order.Options{Authz: az, Outbox: &eventstest.Outbox{},
+		Stock: catalog.NewReservations(db, catalog.ReservationsOptions{}), Settings: svc.Shop,
+		Customers: app.OrderCustomers(svc.Accounts)}); err != nil {
+		t.Fatal(err)
+	}
+	checkout, err := app.NewCheckout(db, app.CheckoutOptions{Authz: az, Orders: svc.Orders, Settings: &app.Settings{Shop: svc.Shop,
+		ShippingRates: shipping.NewRates(db, shipping.RatesOptions{}), TaxRates: tax.NewRates(db, tax.RatesOptions{})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Carts, svc.RunInTx = checkout.Carts, db.RunInTx
 	return svc
 }
 

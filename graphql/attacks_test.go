@@ -18,7 +18,12 @@ import (
 	"testing"
 
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/idempotency"
+	"github.com/kassahq/kassa/core/money"
+	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/plugin"
+	"github.com/kassahq/kassa/core/pricing"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/testkit"
 	"github.com/kassahq/kassa/graphql"
@@ -63,6 +68,12 @@ func TestAttacks(t *testing.T) {
 		// Issue 9: the staff's settings, shipping zones and tax rates.
 		{"9 settings refused to other roles, guests and GET", attackSettingsAccess},
 		{"9 settings input with control characters, huge values and lists", attackSettingsInput},
+		// Issue 9: orders.
+		{"9 orders refused to other roles, other buyers, guests and GET", attackOrderAccess},
+		{"9 order input with control characters, huge values and lists", attackOrderInput},
+		// Issue 9: carts and checkout (cart_test.go).
+		{"9 carts refused to other buyers, guests, GET and cookie POSTs without CSRF", attackCartAccess},
+		{"9 cart input with control characters, huge quantities, lists and keys", attackCartInput},
 	}
 	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
 		for _, a := range attacks {
@@ -649,5 +660,257 @@ func attackSettingsInput(t *testing.T, ta *testkit.TestApp) {
 	}
 	if after := settingsState(t, owner); after != before {
 		t.Fatalf("refused input changed the settings:\n%s\n%s", before, after)
+	}
+}
+
+// attackOrders are two orders of a whole app for the order attacks: a
+// signed-in buyer's (buyer, line) and a guest's (guest, opened by token).
+type attackOrders struct {
+	buyer, line, guest, token string
+}
+
+// placeAttackOrders places, as checkout does, an order of one unit of a
+// new product for the buyer and one for a guest.
+func placeAttackOrders(t *testing.T, ta *testkit.TestApp, tag, buyerID, buyerEmail string) attackOrders {
+	t.Helper()
+	p, err := ta.Catalog.CreateProduct(system(), catalog.CreateProductInput{Title: "Attack tea " + tag, Status: catalog.StatusActive,
+		Variants: []catalog.VariantInput{{SKU: "ATK-" + tag, InventoryQuantity: 10, Prices: []catalog.PriceInput{{Currency: "USD", Amount: "5.00"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := ta.Catalog.VariantsByProductIDs(system(), []string{p.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	usd := func(n int64) money.Money { return money.New(n, money.USD) }
+	place := func(by authz.Subject, customerID, email string) *order.Placed {
+		placed, err := ta.Orders.Place(authz.WithSubject(context.Background(), by), order.PlaceInput{
+			CartID: "cart_" + tag + email, CustomerID: customerID, Email: email, Currency: money.USD,
+			ShippingAddress: order.Address{FirstName: "Ada", Line1: "1 Main St", City: "Springfield", CountryCode: "US"},
+			Lines: []order.PlaceLine{{VariantID: vs[p.ID][0].ID, ProductID: p.ID, SKU: "ATK-" + tag, ProductTitle: p.Title, Quantity: 1,
+				UnitPrice: usd(500), Subtotal: usd(500), Discount: usd(0), Tax: usd(0), Total: usd(500)}},
+			Totals: pricing.Totals{Subtotal: usd(500), DiscountTotal: usd(0), Shipping: usd(0), Tax: usd(0), Total: usd(500)},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return placed
+	}
+	mine := place(authz.Subject{Kind: authz.KindCustomer, ID: buyerID, Roles: []string{authz.RoleCustomer}}, buyerID, buyerEmail)
+	guest := place(authz.AnonymousSubject(), "", "guest-"+tag+"@example.com")
+	return attackOrders{buyer: mine.Order.ID, line: mine.Lines[0].ID, guest: guest.Order.ID, token: guest.AccessToken}
+}
+
+// orderBuyer registers and signs in a buyer and returns their browser
+// and id.
+func orderBuyer(t *testing.T, e *accountsEnv, email string) (*client, string) {
+	t.Helper()
+	c := e.browser()
+	must(t, c.do(registerOp, in("email", email, "password", "a long passphrase of "+email)))
+	must(t, c.do(loginOp, in("email", email, "password", "a long passphrase of "+email)))
+	return c, must(t, c.do(`{ me { id } }`, nil)).str("me", "id")
+}
+
+// orderState is everything the owner reads of the orders, and how many
+// order events the outbox holds.
+func orderState(t *testing.T, ta *testkit.TestApp, owner *client, ids ...string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, id := range ids {
+		res := must(t, owner.do(`query($id: ID!) { order(id: $id) { status paymentStatus fulfillmentStatus customerId updatedAt
+			lines { quantityShipped } shipments { id } timeline { kind to reason } notes { body } } }`, vars("id", id)))
+		b.WriteString(mustJSON(t, res.Data))
+	}
+	n, err := ta.DB.NewSelect().Table("outbox_events").Where("subject LIKE ?", "kassa.order.%").Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(&b, " %d order events", n)
+	return b.String()
+}
+
+// Issue 9: orders answer only to whom they belong and to staff with the
+// permission. Another buyer and a guest try every staff operation and
+// every buyer operation on a buyer's order and a guest's; a finance clerk
+// (order read) tries every change; a buyer's and the owner's browsers are
+// lured into GET mutations. Each is refused with FORBIDDEN,
+// UNAUTHENTICATED, ORDER_NOT_FOUND (a buyer learns nothing of another's
+// order), null or 405, and nothing changes.
+func attackOrderAccess(t *testing.T, ta *testkit.TestApp) {
+	e := onApp(t, ta)
+	_, owner := secStaff(t, e, "olga9o@shop.example", authz.RoleOwner)
+	_, finance := secStaff(t, e, "fina9o@shop.example", authz.RoleFinance)
+	alice, aliceID := orderBuyer(t, e, "alice9o@example.com")
+	bob, _ := orderBuyer(t, e, "bob9o@example.com")
+	guest := e.browser()
+	o := placeAttackOrders(t, ta, "9o", aliceID, "alice9o@example.com")
+	before := orderState(t, ta, owner, o.buyer, o.guest)
+
+	staffOps := []struct {
+		name, doc string
+		vars      map[string]any
+	}{
+		{"orderShip", orderShipDoc, in("orderId", o.buyer, "lines", []any{vars("lineId", o.line, "quantity", 1)})},
+		{"orderMarkDelivered", orderDeliveredDoc, in("id", o.buyer)},
+		{"orderComplete", orderCompleteDoc, in("id", o.buyer)},
+		{"orderNoteAdd", orderNoteDoc, in("orderId", o.buyer, "body", "refund me twice")},
+		{"orderCancel", orderCancelDoc, in("id", o.buyer, "reason", "because")},
+		{"ordersBulkCancel", ordersBulkCancelDoc, in("ids", []any{o.buyer, o.guest}, "reason", "because", "idempotencyKey", "atk-1")},
+		{"ordersBulkShip", ordersBulkShipDoc, in("filter", vars("status", "OPEN"), "idempotencyKey", "atk-2")},
+		{"ordersBulkNoteAdd", ordersBulkNoteDoc, in("ids", []any{o.buyer}, "body", "refund me twice", "idempotencyKey", "atk-3")},
+		{"orders", ordersDoc, nil},
+	}
+	for who, c := range map[string]*client{"finance": finance, "another buyer": bob, "guest": guest} {
+		for _, op := range staffOps {
+			if who == "finance" && op.name == "orders" {
+				if res := c.do(op.doc, op.vars); len(res.codes()) > 0 {
+					t.Errorf("finance lists orders: %v", res.codes())
+				}
+				continue
+			}
+			want := "FORBIDDEN"
+			switch {
+			case who != "finance" && op.name == "orderCancel":
+				// A buyer's cancel: someone else's order does not exist.
+				want = order.CodeOrderNotFound
+			case who == "guest":
+				want = "UNAUTHENTICATED"
+			}
+			res := c.do(op.doc, op.vars)
+			if !res.has(want) || len(res.codes()) != 1 || res.get(op.name, "order") != nil {
+				t.Errorf("%s %s: %v %v, want %s", who, op.name, res.codes(), res.Data, want)
+			}
+		}
+	}
+	// The guest's token with its last character changed.
+	guessed := o.token[:len(o.token)-1] + map[bool]string{true: "B", false: "A"}[strings.HasSuffix(o.token, "A")]
+	for who, c := range map[string]*client{"another buyer": bob, "guest": guest} {
+		for _, id := range []string{o.buyer, o.guest} {
+			for _, doc := range []string{orderDoc, nodeOrderDoc} {
+				res := c.do(doc, vars("id", id))
+				if len(res.codes()) > 0 || res.get("order") != nil || res.get("node") != nil {
+					t.Errorf("%s reads %s: %v %v", who, id, res.codes(), res.Data)
+				}
+			}
+		}
+		if res := c.do(orderByTokenDoc, vars("token", guessed)); len(res.codes()) > 0 || res.get("orderByToken") != nil {
+			t.Errorf("%s guesses a token: %v %v", who, res.codes(), res.Data)
+		}
+		if res := c.do(orderCancelDoc, in("id", o.guest, "token", "guessed")); !res.has(order.CodeOrderNotFound) {
+			t.Errorf("%s cancels the guest's order with a guessed token: %v", who, res.codes())
+		}
+		if res := c.do(myOrdersDoc, nil); len(res.codes()) > 0 || strings.Contains(mustJSON(t, res.Data), "#") {
+			t.Errorf("%s's orders: %v %v", who, res.codes(), res.Data)
+		}
+	}
+	// Alice herself may not act for the shop, nor reach the guest's order.
+	for _, op := range staffOps[:4] {
+		if res := alice.do(op.doc, op.vars); !res.has("FORBIDDEN") {
+			t.Errorf("the buyer %s her own order: %v", op.name, res.codes())
+		}
+	}
+	if res := alice.do(orderCancelDoc, in("id", o.guest)); !res.has(order.CodeOrderNotFound) {
+		t.Errorf("the buyer cancels a guest's order: %v", res.codes())
+	}
+	if after := orderState(t, ta, owner, o.buyer, o.guest); after != before {
+		t.Fatalf("refused callers changed the orders:\n%s\n%s", before, after)
+	}
+
+	// A link or image on another site: cookies travel, the CSRF header
+	// does not, and GET runs queries only.
+	for who, c := range map[string]*client{"buyer": alice, "owner": owner} {
+		q := `mutation M { orderCancel(input: {id: "` + o.buyer + `", reason: "link"}) { userErrors { code } } ` +
+			`orderNoteAdd(input: {orderId: "` + o.buyer + `", body: "link"}) { userErrors { code } } }`
+		resp, err := c.http.Get(ta.URL + "/graphql?" + url.Values{"query": {q}, "operationName": {"M"}}.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Fatalf("GET ran an order mutation for the %s: status %d %s", who, resp.StatusCode, body)
+		}
+	}
+	if after := orderState(t, ta, owner, o.buyer, o.guest); after != before {
+		t.Fatalf("a GET changed the orders:\n%s\n%s", before, after)
+	}
+}
+
+// Issue 9: order input from staff and buyers is checked like every
+// other: control characters are refused before anything runs, values and
+// lists past their bounds get one error with a code and a short answer,
+// page sizes past the largest page are refused, and nothing changes.
+func attackOrderInput(t *testing.T, ta *testkit.TestApp) {
+	e := onApp(t, ta)
+	_, owner := secStaff(t, e, "olga9p@shop.example", authz.RoleOwner)
+	alice, aliceID := orderBuyer(t, e, "alice9p@example.com")
+	o := placeAttackOrders(t, ta, "9p", aliceID, "alice9p@example.com")
+	before := orderState(t, ta, owner, o.buyer, o.guest)
+
+	ship := func(lines []any, kv ...any) map[string]any {
+		return in(append([]any{"orderId", o.buyer, "lines", lines}, kv...)...)
+	}
+	one := func(q any) []any { return []any{vars("lineId", o.line, "quantity", q)} }
+	many := make([]any, 1000)
+	for i := range many {
+		many[i] = vars("lineId", o.line, "quantity", 1)
+	}
+	long := strings.Repeat("n", 100_000)
+	bulkIDs := make([]any, order.MaxBulk+1)
+	for i := range bulkIDs {
+		bulkIDs[i] = o.buyer
+	}
+	for _, c := range []struct {
+		name string
+		as   *client
+		doc  string
+		vars map[string]any
+		want string
+	}{
+		{"NUL in a note", owner, orderNoteDoc, in("orderId", o.buyer, "body", "hi\x00"), graphql.CodeInvalidCharacters},
+		{"escape in a carrier", owner, orderShipDoc, ship(one(1), "carrier", "UPS\x1b[2J"), graphql.CodeInvalidCharacters},
+		{"C1 control in a tracking number", owner, orderShipDoc, ship(one(1), "trackingNumber", "1Z\u0085"), graphql.CodeInvalidCharacters},
+		{"bell in a buyer's reason", alice, orderCancelDoc, in("id", o.buyer, "reason", "no\a"), graphql.CodeInvalidCharacters},
+		{"NUL in a token", alice, orderByTokenDoc, vars("token", o.token+"\x00"), graphql.CodeInvalidCharacters},
+		{"NUL in the search", owner, ordersDoc, vars("filter", vars("query", "#1\x00")), graphql.CodeInvalidCharacters},
+		{"quantity past the line", owner, orderShipDoc, ship(one(2_000_000_000)), order.CodeInvalidQuantity},
+		{"negative quantity", owner, orderShipDoc, ship(one(-2_147_483_648)), order.CodeInvalidQuantity},
+		{"quantity past 32 bits", owner, orderShipDoc, ship(one(1 << 40)), "GRAPHQL_VALIDATION_FAILED"},
+		{"1000 lines in a parcel", owner, orderShipDoc, ship(many), order.CodeTooMany},
+		{"a carrier of 100 000 characters", owner, orderShipDoc, ship(one(1), "carrier", long), order.CodeTooLong},
+		{"a note of 100 000 characters", owner, orderNoteDoc, in("orderId", o.buyer, "body", long), order.CodeTooLong},
+		{"a reason of 100 000 characters", owner, orderCancelDoc, in("id", o.buyer, "reason", long), order.CodeTooLong},
+		{"a buyer's reason of 100 000 characters", alice, orderCancelDoc, in("id", o.buyer, "reason", long), order.CodeTooLong},
+		{"first: 100 000", owner, ordersDoc, vars("first", 100_000), "INVALID_PAGE_SIZE"},
+		{"first past 32 bits", owner, ordersDoc, vars("first", 1<<40), "GRAPHQL_VALIDATION_FAILED"},
+		{"negative first", alice, `query($first: Int) { myOrders(first: $first) { nodes { number } } }`, vars("first", -1), "INVALID_PAGE_SIZE"},
+		{"an unknown status", owner, ordersDoc, vars("filter", vars("status", "SHIPPED")), "GRAPHQL_VALIDATION_FAILED"},
+		{"NUL in a bulk reason", owner, ordersBulkCancelDoc, in("ids", []any{o.buyer}, "reason", "x\x00", "idempotencyKey", "atk-4"), graphql.CodeInvalidCharacters},
+		{"escape in an idempotency key", owner, ordersBulkNoteDoc, in("ids", []any{o.buyer}, "body", "x", "idempotencyKey", "k\x1b[2J"), graphql.CodeInvalidCharacters},
+		{"1001 orders in one bulk action", owner, ordersBulkCancelDoc, in("ids", bulkIDs, "reason", "x", "idempotencyKey", "atk-5"), order.CodeTooMany},
+		{"a bulk reason of 100 000 characters", owner, ordersBulkCancelDoc, in("ids", []any{o.buyer}, "reason", long, "idempotencyKey", "atk-6"), order.CodeTooLong},
+		{"an idempotency key of 100 000 characters", owner, ordersBulkNoteDoc, in("ids", []any{o.buyer}, "body", "x", "idempotencyKey", long), idempotency.CodeInvalidKey},
+		{"a bulk filter with an unknown status", owner, ordersBulkShipDoc, in("filter", vars("status", "SHIPPED"), "idempotencyKey", "atk-7"), "GRAPHQL_VALIDATION_FAILED"},
+	} {
+		res := c.as.do(c.doc, c.vars)
+		answer := mustJSON(t, res.Data) + mustJSON(t, res.Errors)
+		if codes := res.codes(); !res.has(c.want) || res.has("INTERNAL") || len(codes) != 1 {
+			t.Errorf("%s: %d codes %v, want one %s", c.name, len(codes), codes[:min(len(codes), 5)], c.want)
+		}
+		if len(answer) > 2048 {
+			t.Errorf("%s: an answer of %d bytes", c.name, len(answer))
+		}
+	}
+	// Huge text where nothing bounds it finds nothing, without an error.
+	for name, res := range map[string]gqlResult{
+		"a search of 100 000 characters": owner.do(ordersDoc, vars("filter", vars("query", long))),
+		"a token of 100 000 characters":  alice.do(orderByTokenDoc, vars("token", long)),
+	} {
+		if len(res.codes()) > 0 || strings.Contains(mustJSON(t, res.Data), "#") {
+			t.Errorf("%s: %v %v", name, res.codes(), res.Data)
+		}
+	}
+	if after := orderState(t, ta, owner, o.buyer, o.guest); after != before {
+		t.Fatalf("refused input changed the orders:\n%s\n%s", before, after)
 	}
 }

@@ -37,9 +37,9 @@ fragment TypeRef on __Type {
 
 // productGrid is the storefront's product grid (core/app/bench_cmd.go).
 const productGrid = `query ProductGrid($first: Int!, $currency: String!) {
-  products(first: $first) {
+  products(first: $first, currency: $currency) {
     edges { node { id handle title
-      variants { id sku title selectedOptions { name value } price(currency: $currency) { amount currencyCode } availableQuantity }
+      variants { id sku title selectedOptions { name value } price { amount currencyCode } availableQuantity }
     } }
     pageInfo { hasNextPage endCursor }
   }

@@ -125,6 +125,10 @@ func New(svc resolver.Services, opts Options) (*Server, error) {
 	production := opts.Production
 	s, err := gqlgo.ParseSchema(schema.String(), resolver.New(opts.Version, svc),
 		gqlgo.UseStringDescriptions(),
+		// A field without a resolver method is read from the resolver's
+		// exported struct field of that name: no reflect call, which the
+		// items of large lists (a grid's variants and prices) need.
+		gqlgo.UseFieldResolvers(),
 		gqlgo.MaxDepth(l.MaxDepth),
 		gqlgo.MaxQueryLength(l.MaxQueryBytes),
 		gqlgo.MaxSelections(l.MaxSelections),
@@ -322,6 +326,10 @@ func (s *Server) mapError(ctx context.Context, qe *gqlerrors.QueryError) *Error 
 	return e
 }
 
+// IdempotencyKeyHeader is the HTTP header a client may send its
+// checkoutComplete idempotency key in, in canonical form.
+const IdempotencyKeyHeader = "Idempotency-Key"
+
 // Codes of errors about the document itself.
 const (
 	// CodeValidationFailed: the document does not match the schema.
@@ -398,6 +406,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// through the writer the HTTP middleware (httpauth) gave the request.
 	if sw, ok := httpauth.SessionWriterFrom(r.Context()); ok {
 		r = r.WithContext(resolver.WithSessionTransport(r.Context(), sw))
+	}
+	// checkoutComplete takes its idempotency key from the input or from
+	// this header (the two must agree when both are given); the header
+	// applies to every operation of a batch.
+	if key := r.Header.Get(IdempotencyKeyHeader); key != "" {
+		r = r.WithContext(resolver.WithIdempotencyKey(r.Context(), key))
 	}
 	switch r.Method {
 	case http.MethodGet:

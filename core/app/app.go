@@ -205,7 +205,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 
 	// API.
 	a.GraphQL, err = graphql.New(resolver.Services{Catalog: a.Catalog, Accounts: a.Accounts.Service, Access: a.Accounts.Enforcer, Plugins: a.Plugins,
-		Shop: a.Settings.Shop, Shipping: a.Settings.Shipping, Tax: a.Settings.Tax}, graphql.Options{
+		Shop: a.Settings.Shop, Shipping: a.Settings.Shipping, Tax: a.Settings.Tax,
+		Carts: a.Checkout.Carts, RunInTx: a.DB.RunInTx,
+		Orders: a.Orders}, graphql.Options{
 		Version:    Version,
 		Production: cfg.Production(),
 		Logger:     a.Log,
@@ -263,6 +265,11 @@ func (a *App) buildWorkers() (err error) {
 	if err := a.workers.Add(relay, supervisor, &consumers{a: a}, expiry); err != nil {
 		return err
 	}
+	// Reminds buyers of unpaid orders and cancels those past their
+	// payment deadline; instances share the work through row claims.
+	if err := a.addOrderSchedulers(); err != nil {
+		return err
+	}
 	a.onClose("workers", a.workers.Stop)
 	return nil
 }
@@ -284,6 +291,8 @@ func (a *App) Handler() http.Handler {
 	secureCookies := strings.HasPrefix(a.Config.BaseURL(), "https://")
 	mux.Handle("/graphql", a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.JSON{})(a.GraphQL))
 	mux.Handle("GET /graphql/assets/", a.GraphQL.AssetsHandler())
+	// Orders as CSV for the shop's bookkeeping (order read), streamed.
+	mux.Handle("GET "+ExportOrdersPath, a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.JSON{})(exportOrders(a.Orders, a.Log)))
 	// Pages plugins serve through Kassa (a plugin has no listener).
 	mux.Handle("/plugins/", a.Plugins.HTTPHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -394,10 +403,12 @@ func (c *consumers) Start(ctx context.Context) (err error) {
 			_ = c.Stop(ctx)
 		}
 	}()
+	// Buyers are emailed about their orders (placed, shipped, cancelled,
+	// payment reminders, ...).
+	dopts := []notify.DispatcherOption{notify.WithOrders(orderEmails{orders: a.Orders})}
 	// Account emails leave through the enabled notification channels.
 	// Durable, so each event is handled once across instances and retried
 	// while no channel can take it.
-	var dopts []notify.DispatcherOption
 	if !a.Config.Production() {
 		dopts = append(dopts, notify.WithDevelopmentLog())
 	}
@@ -407,6 +418,16 @@ func (c *consumers) Start(ctx context.Context) (err error) {
 		sub, err := a.Bus.Subscribe(consumerCtx, fmt.Sprintf("notify-accounts-%d", i), filter, dispatcher.Handle)
 		if err != nil {
 			return fmt.Errorf("subscribe notifications to %s: %w", filter, err)
+		}
+		c.subs = append(c.subs, sub)
+	}
+	// Order emails start at the newest event, like merchant events: an
+	// instance upgraded to send them does not email buyers about last
+	// week's orders.
+	for i, filter := range dispatcher.OrderSubjects() {
+		sub, err := a.Bus.Subscribe(consumerCtx, fmt.Sprintf("notify-orders-%d", i), filter, dispatcher.HandleOrder, events.WithDeliverNew())
+		if err != nil {
+			return fmt.Errorf("subscribe order emails to %s: %w", filter, err)
 		}
 		c.subs = append(c.subs, sub)
 	}

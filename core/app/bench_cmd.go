@@ -20,15 +20,15 @@ import (
 )
 
 func init() {
-	commands["bench"] = command{"measure a running shop: `bench products` (GraphQL load) or `bench startup` (start-up time, idle memory)", runBench}
+	commands["bench"] = command{"measure a running shop: `bench products` (GraphQL load), `bench checkout-cart` (guest checkouts) or `bench startup` (start-up time, idle memory)", runBench}
 }
 
 // productListQuery is the storefront's product grid: 24 products with
 // variants, prices and stock.
 const productListQuery = `query ProductGrid($first: Int!, $currency: String!) {
-  products(first: $first) {
+  products(first: $first, currency: $currency) {
     edges { node { id handle title
-      variants { id sku title selectedOptions { name value } price(currency: $currency) { amount currencyCode } availableQuantity }
+      variants { id sku title selectedOptions { name value } price { amount currencyCode } availableQuantity }
     } }
     pageInfo { hasNextPage endCursor }
   }
@@ -36,15 +36,17 @@ const productListQuery = `query ProductGrid($first: Int!, $currency: String!) {
 
 func runBench(ctx context.Context, args []string, io IO) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: kassa bench products|startup [flags]", errUsage)
+		return fmt.Errorf("%w: kassa bench products|checkout-cart|startup [flags]", errUsage)
 	}
 	switch args[0] {
 	case "products":
 		return benchProducts(ctx, args[1:], io)
 	case "startup":
 		return benchStartup(ctx, args[1:], io)
+	case "checkout-cart":
+		return benchCheckoutCart(ctx, args[1:], io) // bench_checkout.go
 	}
-	return fmt.Errorf("%w: unknown benchmark %q (products, startup)", errUsage, args[0])
+	return fmt.Errorf("%w: unknown benchmark %q (products, checkout-cart, startup)", errUsage, args[0])
 }
 
 // benchProducts loads /graphql with the product grid query from a fixed

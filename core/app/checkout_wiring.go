@@ -8,6 +8,7 @@ import (
 	"github.com/kassahq/kassa/core/cart"
 	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/idempotency"
+	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/shipping"
 	"github.com/kassahq/kassa/core/shop"
 	"github.com/kassahq/kassa/core/store"
@@ -23,6 +24,7 @@ var (
 	_ cart.Rates    = (*shipping.Rates)(nil)
 	_ cart.TaxRates = (*tax.Rates)(nil)
 	_ cart.Settings = (*shop.Service)(nil)
+	_ cart.Placer   = (*order.Service)(nil)
 )
 
 // expiryInterval is how often the idempotency.expiry worker deletes the
@@ -47,9 +49,9 @@ type CheckoutOptions struct {
 	// rates. Required.
 	Settings *Settings
 	// Orders places the order at checkout: the order service
-	// (*order.Service) once core/app builds it. Until then it is nil, and
-	// cart.Service.Complete answers CHECKOUT_UNAVAILABLE while every other
-	// cart operation works.
+	// (*order.Service, built by NewOrders before the checkout). Without
+	// it cart.Service.Complete answers CHECKOUT_UNAVAILABLE while every
+	// other cart operation works.
 	Orders cart.Placer
 }
 

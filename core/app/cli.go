@@ -33,7 +33,7 @@ type command struct {
 var commands = map[string]command{
 	"serve":   {"run the shop: storefront, admin, GraphQL API and webhooks", runServe},
 	"migrate": {"apply (up), roll back (down) or list (status) database migrations", runMigrate},
-	"seed":    {"load data: `seed demo [--products N]` creates the demo shop (idempotent)", runSeed},
+	"seed":    {"load data: `seed demo [--products N]` creates the demo shop (idempotent); `seed orders --count N` adds orders for benchmarks", runSeed},
 	"config":  {"print every setting with its flag, environment variable and default", runConfig},
 	"version": {"print the version", func(_ context.Context, _ []string, io IO) error {
 		fmt.Fprintln(io.Stdout, "kassa", Version)

@@ -91,7 +91,12 @@ func instrument(next http.Handler, log *slog.Logger, m *httpMetrics) http.Handle
 		m.inflight.Inc()
 		defer func() {
 			m.inflight.Dec()
-			if p := recover(); p != nil {
+			p := recover()
+			// A handler aborting a response it started (a download that
+			// failed midway) is no bug: net/http closes the connection.
+			if p == http.ErrAbortHandler {
+				defer panic(p)
+			} else if p != nil {
 				log.ErrorContext(ctx, "panic serving request", attrRequestID, rid, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				if sw.status == 0 {
 					http.Error(sw, "internal error", http.StatusInternalServerError)

@@ -53,8 +53,14 @@ func NewOrders(db *store.DB, opts OrdersOptions) (*order.Service, error) {
 		Outbox:    opts.Outbox,
 		Stock:     catalog.NewReservations(db, catalog.ReservationsOptions{}),
 		Settings:  opts.Settings.Shop,
-		Customers: orderCustomers{accounts: opts.Accounts},
+		Customers: OrderCustomers(opts.Accounts),
 	})
+}
+
+// OrderCustomers is the order's Customers port over the accounts, for
+// NewOrders and for tests that build an order service of their own.
+func OrderCustomers(accounts *account.Service) order.Customers {
+	return orderCustomers{accounts: accounts}
 }
 
 // orderCustomers is the order's Customers port over the accounts: a

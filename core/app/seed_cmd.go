@@ -10,6 +10,9 @@ import (
 )
 
 func runSeed(ctx context.Context, args []string, io IO) error {
+	if seedOrdersRequested(args, io) {
+		return runSeedOrders(ctx, args, io) // seed_orders_cmd.go
+	}
 	fs, load := flagSet("seed", io)
 	products := fs.Int("products", 0, "number of products to generate (default: the 50+ hand-made demo products)")
 	fs.Usage = func() {

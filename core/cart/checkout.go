@@ -18,6 +18,9 @@ import (
 
 // SetEmail sets the address the order's messages will go to.
 func (s *Service) SetEmail(ctx context.Context, ref Ref, email string) (*Cart, error) {
+	if err := s.mayWrite(ctx); err != nil {
+		return nil, err
+	}
 	e, err := normalizeEmail("email", email)
 	if err != nil {
 		return nil, err
@@ -33,6 +36,9 @@ func (s *Service) SetEmail(ctx context.Context, ref Ref, email string) (*Cart, e
 // ships the cart is shown as unavailable (Cart.ShippingRate nil) until
 // another is chosen.
 func (s *Service) SetShippingAddress(ctx context.Context, ref Ref, address order.Address) (*Cart, error) {
+	if err := s.mayWrite(ctx); err != nil {
+		return nil, err
+	}
 	a, err := normalizeAddress(address)
 	if err != nil {
 		return nil, err
@@ -46,6 +52,9 @@ func (s *Service) SetShippingAddress(ctx context.Context, ref Ref, address order
 // SetBillingAddress sets the address the order is billed to; without
 // one, it is billed to the shipping address.
 func (s *Service) SetBillingAddress(ctx context.Context, ref Ref, address order.Address) (*Cart, error) {
+	if err := s.mayWrite(ctx); err != nil {
+		return nil, err
+	}
 	a, err := normalizeAddress(address)
 	if err != nil {
 		return nil, err
@@ -85,6 +94,9 @@ func (s *Service) ShippingMethods(ctx context.Context, ref Ref) ([]shipping.Rate
 // ShippingMethods offers (CodeShippingMethodUnavailable on methodId
 // otherwise). It needs a shipping address.
 func (s *Service) SetShippingMethod(ctx context.Context, ref Ref, methodID string) (*Cart, error) {
+	if err := s.mayWrite(ctx); err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(methodID) == "" {
 		return nil, errs.Invalid("methodId", CodeRequired, "choose a shipping method")
 	}

@@ -19,6 +19,9 @@ import (
 // ("lines.1.quantity"), and nothing changes then. Prices are the
 // catalog's: the input carries none.
 func (s *Service) AddLines(ctx context.Context, ref Ref, lines []LineInput) (*Cart, error) {
+	if err := s.mayWrite(ctx); err != nil {
+		return nil, err
+	}
 	var v errs.Validator
 	checkCount(&v, "lines", len(lines))
 	for i, l := range lines {
@@ -83,6 +86,9 @@ func (s *Service) AddLines(ctx context.Context, ref Ref, lines []LineInput) (*Ca
 // Every problem is reported at once, with its path, and nothing changes
 // then.
 func (s *Service) UpdateLines(ctx context.Context, ref Ref, updates []LineUpdate) (*Cart, error) {
+	if err := s.mayWrite(ctx); err != nil {
+		return nil, err
+	}
 	var v errs.Validator
 	checkCount(&v, "lines", len(updates))
 	for i, u := range updates {
@@ -144,6 +150,9 @@ func (s *Service) UpdateLines(ctx context.Context, ref Ref, updates []LineUpdate
 // RemoveLines removes lines from a cart. A line id that is not one of
 // the cart's is reported ("lineIds.1") and nothing changes then.
 func (s *Service) RemoveLines(ctx context.Context, ref Ref, lineIDs []string) (*Cart, error) {
+	if err := s.mayWrite(ctx); err != nil {
+		return nil, err
+	}
 	var v errs.Validator
 	checkCount(&v, "lineIds", len(lineIDs))
 	if err := v.Err(); err != nil {

@@ -283,10 +283,17 @@ func (s *Service) lock(ctx context.Context, ref Ref) (*Cart, error) {
 	return c, nil
 }
 
+// mayWrite asks for cart write:own. Methods ask it before they look at
+// their input: a caller without the permission is refused whatever it
+// sends.
+func (s *Service) mayWrite(ctx context.Context) error {
+	return authz.MayOwn(ctx, s.authz, authz.Cart, authz.Own(authz.Write))
+}
+
 // change runs fn on the cart ref names, locked, in one transaction, and
 // returns the cart priced after the change. It needs cart write:own.
 func (s *Service) change(ctx context.Context, ref Ref, fn func(ctx context.Context, c *Cart) error) (*Cart, error) {
-	if err := authz.MayOwn(ctx, s.authz, authz.Cart, authz.Own(authz.Write)); err != nil {
+	if err := s.mayWrite(ctx); err != nil {
 		return nil, err
 	}
 	var out *Cart

@@ -30,7 +30,8 @@
 // Listings are keyset-paginated (ListProducts with a page.Request), and the
 // batch getters (VariantsByProductIDs, PricesByVariantIDs, InventoryLevels,
 // CollectionsByProductIDs) answer any number of ids with one query, for the
-// GraphQL dataloaders.
+// GraphQL dataloaders; VariantGrid reads what a product grid shows of a
+// page (variants, stock, the price in one currency) in one.
 //
 // Stock: InventoryLevel.OnHand is what the shop holds, Reserved what placed
 // orders hold. Checkout reserves with a conditional UPDATE that never

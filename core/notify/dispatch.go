@@ -38,6 +38,8 @@ type Dispatcher struct {
 	store    Store
 	log      *slog.Logger
 	devLog   bool
+	// orders reads what order emails say (WithOrders); nil sends none.
+	orders Orders
 }
 
 // DispatcherOption tunes a Dispatcher.

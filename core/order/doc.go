@@ -36,4 +36,13 @@
 // timeline row and its event, all in one transaction. Of two staff
 // members cancelling and shipping one order at once, one wins; the other
 // gets STALE_STATE and writes nothing.
+//
+// The order's automatic work is a Scheduler's two workers: the payment
+// reminder (kassa.order.payment_reminder, once per unpaid order) and the
+// deadline closer, which cancels unpaid orders past their deadline unless
+// its BeforeExpire hook (the payment domain asking the gateway) keeps
+// them. Staff act on up to MaxBulk orders at once under an idempotency key
+// (BulkShip, BulkCancel, BulkAddNote: each order in a step of its own, a
+// result per order) and download them as CSV for their bookkeeping
+// (Export: keyset batches, constant memory).
 package order

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/idempotency"
 	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/page"
@@ -51,7 +52,7 @@ type Customers interface {
 	VerifiedEmail(ctx context.Context, customerID string) (email string, verified bool, err error)
 }
 
-// Options configure NewService. Every field but Clock is required.
+// Options configure NewService. Every field but Clock and Keys is required.
 type Options struct {
 	// Authz is asked before every operation, with the subject in the
 	// context: order read/write for staff, their own variants for buyers.
@@ -69,6 +70,9 @@ type Options struct {
 	Customers Customers
 	// Clock stamps orders and deadlines; nil is the system clock.
 	Clock clock.Clock
+	// Keys make staff bulk actions happen once per idempotency key (scope
+	// BulkScope); nil builds keys over db with Clock.
+	Keys *idempotency.Keys
 }
 
 // Service holds orders: it places them at checkout (for the cart), lets
@@ -85,6 +89,7 @@ type Service struct {
 	settings  Settings
 	customers Customers
 	clock     clock.Clock
+	keys      *idempotency.Keys
 
 	statuses      *transition.Machine[Status]
 	buyerStatuses *transition.Machine[Status]
@@ -113,6 +118,12 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 		stock: opts.Stock, settings: opts.Settings, customers: opts.Customers, clock: opts.Clock}
 	if s.clock == nil {
 		s.clock = clock.System
+	}
+	if s.keys = opts.Keys; s.keys == nil {
+		var err error
+		if s.keys, err = idempotency.NewKeys(db, idempotency.Options{Clock: s.clock}); err != nil {
+			return nil, err
+		}
 	}
 	mopts := transition.Options{DB: db, Outbox: opts.Outbox, Authorizer: opts.Authz, Clock: s.clock}
 	var err error
@@ -201,31 +212,77 @@ func (s *Service) GetByAccessToken(ctx context.Context, token string) (*Detail, 
 
 // detail loads what Detail shows to staff or to the order's buyer.
 func (s *Service) detail(ctx context.Context, o *Order, staff bool) (*Detail, error) {
-	d := &Detail{Order: o}
-	var err error
-	if d.Lines, err = s.store.Lines(ctx, o.ID); err != nil {
+	ds, err := s.details(ctx, []*Order{o}, staff)
+	if err != nil {
 		return nil, err
 	}
-	if d.Shipments, err = s.store.Shipments(ctx, o.ID); err != nil {
+	return ds[0], nil
+}
+
+// Details returns the details of a page of orders the caller listed (List
+// or MyOrders), in the same order, reading each kind of record once for
+// the whole page. Staff with order read see everything; anyone else only
+// their own orders, as Get shows them (an order not theirs is not found).
+func (s *Service) Details(ctx context.Context, orders []*Order) ([]*Detail, error) {
+	if err := authz.MayOwn(ctx, s.authz, authz.Order, authz.Read); err != nil {
 		return nil, err
 	}
-	if d.Timeline, err = s.store.Timeline(ctx, o.ID, !staff); err != nil {
+	staff := s.isStaff(ctx)
+	if !staff {
+		for _, o := range orders {
+			if !ownedByCaller(ctx, o) {
+				return nil, orderNotFound()
+			}
+		}
+	}
+	return s.details(ctx, orders, staff)
+}
+
+// details loads the lines, shipments, timeline and (for staff) notes of
+// orders with one query per kind.
+func (s *Service) details(ctx context.Context, orders []*Order, staff bool) ([]*Detail, error) {
+	out := make([]*Detail, len(orders))
+	if len(orders) == 0 {
+		return out, nil
+	}
+	ids := make([]string, len(orders))
+	for i, o := range orders {
+		ids[i] = o.ID
+	}
+	lines, err := s.store.LinesOf(ctx, ids)
+	if err != nil {
 		return nil, err
 	}
+	shipments, err := s.store.ShipmentsOf(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	timeline, err := s.store.TimelineOf(ctx, ids, !staff)
+	if err != nil {
+		return nil, err
+	}
+	var notes map[string][]*Note
 	if staff {
-		if d.Notes, err = s.store.Notes(ctx, o.ID); err != nil {
+		if notes, err = s.store.NotesOf(ctx, ids); err != nil {
 			return nil, err
 		}
-		return d, nil
 	}
 	// Buyers learn that staff acted, not which staff member.
 	me := authz.SubjectFrom(ctx).ID
-	for _, e := range d.Timeline {
-		if e.Actor != nil && (me == "" || *e.Actor != me) {
-			e.Actor = nil
+	for i, o := range orders {
+		d := &Detail{Order: o, Lines: lines[o.ID], Shipments: shipments[o.ID], Timeline: timeline[o.ID]}
+		if staff {
+			d.Notes = notes[o.ID]
+		} else {
+			for _, e := range d.Timeline {
+				if e.Actor != nil && (me == "" || *e.Actor != me) {
+					e.Actor = nil
+				}
+			}
 		}
+		out[i] = d
 	}
-	return d, nil
+	return out, nil
 }
 
 // MyOrders returns a page of the signed-in buyer's orders, newest first.

@@ -112,60 +112,27 @@ func (s *orderStore) orderWhere(ctx context.Context, where string, arg any) (*Or
 
 // Lines returns an order's lines in position order.
 func (s *orderStore) Lines(ctx context.Context, orderID string) ([]*Line, error) {
-	var ls []*Line
-	if err := s.db.Conn(ctx).NewSelect().Model(&ls).Where("l.order_id = ?", orderID).OrderExpr("l.position").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read order lines: %w", err)
-	}
-	return ls, nil
+	m, err := s.LinesOf(ctx, []string{orderID})
+	return m[orderID], err
 }
 
 // Shipments returns an order's shipments, oldest first, with their lines.
 func (s *orderStore) Shipments(ctx context.Context, orderID string) ([]*Shipment, error) {
-	conn := s.db.Conn(ctx)
-	var shs []*Shipment
-	if err := conn.NewSelect().Model(&shs).Where("sh.order_id = ?", orderID).OrderExpr("sh.id").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read shipments: %w", err)
-	}
-	if len(shs) == 0 {
-		return shs, nil
-	}
-	ids := make([]string, len(shs))
-	byID := make(map[string]*Shipment, len(shs))
-	for i, sh := range shs {
-		ids[i], byID[sh.ID] = sh.ID, sh
-	}
-	var sls []*ShipmentLine
-	if err := conn.NewSelect().Model(&sls).Where("sl.shipment_id IN (?)", bun.In(ids)).
-		OrderExpr("sl.shipment_id, sl.order_line_id").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read shipment lines: %w", err)
-	}
-	for _, sl := range sls {
-		byID[sl.ShipmentID].Lines = append(byID[sl.ShipmentID].Lines, sl)
-	}
-	return shs, nil
+	m, err := s.ShipmentsOf(ctx, []string{orderID})
+	return m[orderID], err
 }
 
 // Notes returns an order's staff notes, oldest first.
 func (s *orderStore) Notes(ctx context.Context, orderID string) ([]*Note, error) {
-	var ns []*Note
-	if err := s.db.Conn(ctx).NewSelect().Model(&ns).Where("n.order_id = ?", orderID).OrderExpr("n.id").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read order notes: %w", err)
-	}
-	return ns, nil
+	m, err := s.NotesOf(ctx, []string{orderID})
+	return m[orderID], err
 }
 
 // Timeline returns an order's timeline, oldest first; with buyerOnly, the
 // entries buyers see only.
 func (s *orderStore) Timeline(ctx context.Context, orderID string, buyerOnly bool) ([]*TimelineEntry, error) {
-	var es []*TimelineEntry
-	q := s.db.Conn(ctx).NewSelect().Model(&es).Where("tl.order_id = ?", orderID)
-	if buyerOnly {
-		q = q.Where("tl.visibility = ?", VisibleToBuyer)
-	}
-	if err := q.OrderExpr("tl.id").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read order timeline: %w", err)
-	}
-	return es, nil
+	m, err := s.TimelineOf(ctx, []string{orderID}, buyerOnly)
+	return m[orderID], err
 }
 
 // guard is the condition under which a change spanning the order's

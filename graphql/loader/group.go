@@ -105,3 +105,85 @@ func (g *Group[K, V]) run(ctx context.Context, b *batch[K, V], keys []K) {
 	}()
 	b.vals, b.err = g.fetch(ctx, keys)
 }
+
+// Load fetches every key of keys that is neither fetched nor being
+// fetched, in one call together with the wanted keys, and waits until
+// all of keys have their values. Parents call it before they return, so
+// that their children read the values with Cached, synchronously: a
+// resolver that takes no context runs in its parent's goroutine (see
+// docs/adr/0003-sibling-batched-loaders.md). It returns the first error of
+// the batches that hold keys.
+func (g *Group[K, V]) Load(ctx context.Context, keys ...K) error {
+	g.mu.Lock()
+	var (
+		mine  *batch[K, V]
+		fetch []K
+		wait  []*batch[K, V]
+	)
+	for _, k := range keys {
+		b, ok := g.entries[k]
+		if b != nil {
+			if b != mine && (len(wait) == 0 || wait[len(wait)-1] != b) {
+				wait = append(wait, b)
+			}
+			continue
+		}
+		if mine == nil {
+			mine = &batch[K, V]{done: make(chan struct{})}
+		}
+		if !ok { // wanted keys are fetched from pending below
+			fetch = append(fetch, k)
+		}
+		g.entries[k] = mine
+	}
+	if mine != nil {
+		// Fetch the wanted keys along: those not fetched yet and those
+		// just taken into mine above (every pending key is one or the
+		// other).
+		for _, p := range g.pending {
+			if g.entries[p] == nil {
+				g.entries[p] = mine
+			}
+			fetch = append(fetch, p)
+		}
+		g.pending = g.pending[:0]
+	}
+	g.mu.Unlock()
+	if mine != nil {
+		g.run(ctx, mine, fetch)
+		if mine.err != nil {
+			return mine.err
+		}
+	}
+	for _, b := range wait {
+		select {
+		case <-b.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if b.err != nil {
+			return b.err
+		}
+	}
+	return nil
+}
+
+// Cached returns the value of k if a batch fetched it without error; it
+// never fetches and never waits. The second result is false when k was
+// not fetched (yet).
+func (g *Group[K, V]) Cached(k K) (V, bool) {
+	g.mu.Lock()
+	b := g.entries[k]
+	g.mu.Unlock()
+	if b != nil {
+		select {
+		case <-b.done:
+			if b.err == nil {
+				return b.vals[k], true
+			}
+		default:
+		}
+	}
+	var zero V
+	return zero, false
+}

@@ -122,3 +122,110 @@ func TestGroupHonoursCancellation(t *testing.T) {
 	}
 	close(release)
 }
+
+func TestGroupLoadThenCached(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rec := &recorder{}
+	g := loader.NewGroup(rec.fetch)
+	if _, ok := g.Cached(1); ok {
+		t.Fatal("Cached answered before any fetch")
+	}
+	g.Want(7, 8)
+	// The asked keys and the wanted ones: one fetch.
+	if err := g.Load(ctx, 1, 2, 2, 3); err != nil {
+		t.Fatal(err)
+	}
+	if rec.calls.Load() != 1 || !slices.Equal(rec.batches[0], []int{1, 2, 3, 7, 8}) {
+		t.Fatalf("batches = %v, want one of 1 2 3 7 8", rec.batches)
+	}
+	for _, k := range []int{1, 2, 3, 7, 8} {
+		if v, ok := g.Cached(k); !ok || v != fmt.Sprint("v", k) {
+			t.Fatalf("Cached(%d) = %q, %v", k, v, ok)
+		}
+	}
+	// Loaded keys are not fetched again; new ones are, alone.
+	if err := g.Load(ctx, 2, 3, 4); err != nil {
+		t.Fatal(err)
+	}
+	if rec.calls.Load() != 2 || !slices.Equal(rec.batches[1], []int{4}) {
+		t.Fatalf("batches = %v, want a second one of 4", rec.batches)
+	}
+	// A key the fetch does not answer is cached as the zero value.
+	if err := g.Load(ctx, -5); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := g.Cached(-5); !ok || v != "" {
+		t.Fatalf("Cached(-5) = %q, %v; want the zero value, cached", v, ok)
+	}
+	if err := g.Load(ctx); err != nil || rec.calls.Load() != 3 {
+		t.Fatalf("Load of nothing: %v, %d calls", err, rec.calls.Load())
+	}
+}
+
+func TestGroupLoadWaitsForTheBatchInFlight(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	started := make(chan struct{})
+	var calls atomic.Int32
+	g := loader.NewGroup(func(_ context.Context, keys []int) (map[int]int, error) {
+		if calls.Add(1) == 1 {
+			close(started)
+			<-release
+		}
+		out := map[int]int{}
+		for _, k := range keys {
+			out[k] = k * 10
+		}
+		return out, nil
+	})
+	done := make(chan error)
+	go func() { done <- g.Load(context.Background(), 1, 2) }()
+	<-started
+	if _, ok := g.Cached(1); ok {
+		t.Fatal("Cached answered while the batch was in flight")
+	}
+	second := make(chan error)
+	go func() { second <- g.Load(context.Background(), 2) }()
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-second; err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := g.Cached(2); !ok || v != 20 || calls.Load() != 1 {
+		t.Fatalf("Cached(2) = %d, %v after %d fetches; want 20 from one", v, ok, calls.Load())
+	}
+	// A cancelled caller stops waiting for someone else's batch.
+	block, fetching := make(chan struct{}), make(chan struct{})
+	slow := loader.NewGroup(func(context.Context, []int) (map[int]int, error) {
+		close(fetching)
+		<-block
+		return nil, nil
+	})
+	go slow.Load(context.Background(), 1) //nolint:errcheck // only starts the fetch
+	<-fetching
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := slow.Load(ctx, 1); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	close(block)
+}
+
+func TestGroupLoadErrors(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	g := loader.NewGroup(func(context.Context, []string) (map[string]int, error) { return nil, boom })
+	if err := g.Load(context.Background(), "a", "b"); !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want boom", err)
+	}
+	// The failed keys stay failed: Load says so, Cached has nothing.
+	if err := g.Load(context.Background(), "b"); !errors.Is(err, boom) {
+		t.Fatalf("second err = %v, want boom", err)
+	}
+	if _, ok := g.Cached("a"); ok {
+		t.Fatal("Cached answered a failed key")
+	}
+}

@@ -12,9 +12,11 @@
 //	})
 //
 // Resolvers take it with From. The loaders batch by siblings (see Group):
-// a list resolver announces the keys of its page, and the first child that
-// needs one of them fetches all of them; fetching variants announces their
-// ids to the price and stock loaders in turn.
+// a list resolver loads the keys of its page (Load) before its children
+// read them (Cached), or announces them (Want) so that the first child that
+// needs one fetches all of them; fetching variants announces their ids to
+// the price and stock loaders in turn. Grid reads a page's variants with
+// their stock and price in one statement.
 package loader
 
 import (
@@ -22,6 +24,7 @@ import (
 
 	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/money"
 )
 
 // Services are the core services the loaders read from.
@@ -43,6 +46,10 @@ type Loaders struct {
 	Inventory *Group[string, catalog.InventoryLevel]
 	// Collections loads a product's collections, by product id.
 	Collections *Group[string, []catalog.Collection]
+	// Grid loads a product's variants with their stock and their price in
+	// one currency, by product id and currency, in one statement for a
+	// page (catalog.Service.VariantGrid): what a product grid shows.
+	Grid *Group[GridKey, []catalog.GridVariant]
 
 	// Addresses loads a buyer's address book, oldest first, by customer
 	// id. Default addresses are looked up in it, not loaded one by one.
@@ -85,6 +92,31 @@ func New(s Services) *Loaders {
 		l.Inventory.Want(ids...)
 		return m, nil
 	})
+	l.Grid = NewGroup(func(ctx context.Context, keys []GridKey) (map[GridKey][]catalog.GridVariant, error) {
+		// One statement per currency; the keys of one page share theirs.
+		out := make(map[GridKey][]catalog.GridVariant, len(keys))
+		for len(keys) > 0 {
+			cur := keys[0].Currency
+			var ids []string
+			var others []GridKey
+			for _, k := range keys {
+				if k.Currency == cur {
+					ids = append(ids, k.ProductID)
+				} else {
+					others = append(others, k)
+				}
+			}
+			m, err := s.Catalog.VariantGrid(ctx, ids, cur)
+			if err != nil {
+				return nil, err
+			}
+			for _, id := range ids {
+				out[GridKey{ProductID: id, Currency: cur}] = m[id]
+			}
+			keys = others
+		}
+		return out, nil
+	})
 	if s.Customers != nil {
 		l.Addresses = NewGroup(s.Customers.AddressesByCustomerIDs)
 		l.CustomerTags = NewGroup(s.Customers.TagsByCustomerIDs)
@@ -120,6 +152,13 @@ func (l *Loaders) WantGroups(ids ...string) {
 		return
 	}
 	l.GroupSizes.Want(ids...)
+}
+
+// GridKey is a key of Loaders.Grid: a product and the currency of the
+// prices shown.
+type GridKey struct {
+	ProductID string
+	Currency  money.Currency
 }
 
 type ctxKey struct{}

@@ -247,7 +247,7 @@ func (r *catalogRoot) productPayload(ctx context.Context, p catalog.Product, err
 	}
 	out := &productPayload{userErrors: ues}
 	if len(ues) == 0 {
-		out.product = newProduct(r.mutationScope(), &p)
+		out.product = newProduct(r.mutationScope(ctx), &p)
 	}
 	return out, nil
 }
@@ -275,9 +275,10 @@ func (r *catalogRoot) variant(ctx context.Context, v catalog.Variant) (*variantR
 	if err != nil {
 		return nil, err
 	}
-	s := r.mutationScope()
+	s := r.mutationScope(ctx)
 	s.l.WantProducts(p.ID)
-	return &variantResolver{v: &v, p: &p, s: s}, nil
+	vr := newVariant(&v, &p, s, nil)
+	return &vr, nil
 }
 
 func (r *catalogRoot) collectionPayload(ctx context.Context, c catalog.Collection, err error) (*collectionPayload, error) {
@@ -287,7 +288,7 @@ func (r *catalogRoot) collectionPayload(ctx context.Context, c catalog.Collectio
 	}
 	out := &collectionPayload{userErrors: ues}
 	if len(ues) == 0 {
-		out.collection = &collectionResolver{c: c, s: r.mutationScope()}
+		out.collection = &collectionResolver{c: c, s: r.mutationScope(ctx)}
 	}
 	return out, nil
 }

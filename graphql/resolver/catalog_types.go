@@ -10,7 +10,6 @@ import (
 	gql "github.com/graph-gophers/graphql-go"
 
 	"github.com/kassahq/kassa/core/catalog"
-	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/page"
 	"github.com/kassahq/kassa/core/money"
 )
@@ -58,29 +57,38 @@ func clampInt32(n int64) int32 {
 // ---- products ----
 
 // productConnection resolves ProductConnection. Its products live in one
-// slice, and announcing their ids to the loaders makes the variants,
-// prices and stock of the whole page one query each.
+// slice; newProductConnection loads what the selection reads of all of
+// them, one query per kind of row, before any of their fields runs.
 type productConnection struct {
 	p     page.Page[catalog.Product]
 	nodes []productResolver
 }
 
-func newProductConnection(s *catalogScope, p page.Page[catalog.Product]) *productConnection {
+func newProductConnection(ctx context.Context, s *catalogScope, p page.Page[catalog.Product]) (*productConnection, error) {
 	c := &productConnection{p: p, nodes: make([]productResolver, len(p.Items))}
 	ids := make([]string, len(p.Items))
 	for i := range p.Items {
 		c.nodes[i] = productResolver{p: &c.p.Items[i], s: s}
 		ids[i] = p.Items[i].ID
 	}
+	// Announced first, so that a sibling page loading at the same time
+	// (the products of other collections) takes these along.
 	s.l.WantProducts(ids...)
-	return c
+	grid, err := s.load(ctx, productNeeds(ctx), ids...)
+	if err != nil {
+		return nil, err
+	}
+	for i := range c.nodes {
+		c.nodes[i].grid = grid
+	}
+	return c, nil
 }
 
 func (c *productConnection) Edges() []*productEdge {
 	edges := make([]productEdge, len(c.nodes))
 	out := make([]*productEdge, len(c.nodes))
 	for i := range edges {
-		edges[i] = productEdge{c: c, i: i}
+		edges[i] = productEdge{Node: &c.nodes[i], c: c, i: i}
 		out[i] = &edges[i]
 	}
 	return out
@@ -96,20 +104,27 @@ func (c *productConnection) Nodes() []*productResolver {
 
 func (c *productConnection) PageInfo() *pageInfo { return newPageInfo(c.p) }
 
+// productEdge resolves ProductEdge; graph-gophers reads Node without a
+// call.
 type productEdge struct {
-	c *productConnection
-	i int
+	Node *productResolver
+	c    *productConnection
+	i    int
 }
 
-func (e *productEdge) Cursor() string         { return e.c.p.Cursors[e.i].Encode() }
-func (e *productEdge) Node() *productResolver { return &e.c.nodes[e.i] }
+func (e *productEdge) Cursor() string { return e.c.p.Cursors[e.i].Encode() }
 
-// productResolver resolves Product.
+// productResolver resolves Product. Every field is a synchronous getter
+// over what the parent loaded: with grid, its variants are in the grid
+// loader; else in the variant loader (or they load on demand).
 type productResolver struct {
-	p *catalog.Product
-	s *catalogScope
+	p    *catalog.Product
+	s    *catalogScope
+	grid bool
 }
 
+// newProduct returns the resolver of a product whose related rows nobody
+// loaded (a mutation's payload): announced, they load together on demand.
 func newProduct(s *catalogScope, p *catalog.Product) *productResolver {
 	s.l.WantProducts(p.ID)
 	return &productResolver{p: p, s: s}
@@ -133,64 +148,81 @@ func (r *productResolver) Tags() []string {
 }
 
 func (r *productResolver) Options() []*optionResolver {
+	rs := make([]optionResolver, len(r.p.Options))
 	out := make([]*optionResolver, len(r.p.Options))
 	for i := range r.p.Options {
-		out[i] = &optionResolver{o: &r.p.Options[i]}
+		rs[i] = optionResolver{o: &r.p.Options[i]}
+		out[i] = &rs[i]
 	}
 	return out
 }
 
-// variants returns the product's variants from the request's loader.
-func (r *productResolver) variants(ctx context.Context) ([]catalog.Variant, error) {
-	return r.s.l.Variants.Get(ctx, r.p.ID)
-}
-
-func (r *productResolver) Variants(ctx context.Context, args struct{ IncludeArchived bool }) ([]*variantResolver, error) {
-	vs, err := r.variants(ctx)
-	if err != nil {
-		return nil, err
-	}
-	rs := make([]variantResolver, 0, len(vs))
-	for i := range vs {
-		if !vs[i].Archived || args.IncludeArchived {
-			rs = append(rs, variantResolver{v: &vs[i], p: r.p, s: r.s})
+// variantList returns the product's variants, archived ones only when
+// archived is true.
+func (r *productResolver) variantList(archived bool) []*variantResolver {
+	var rs []variantResolver
+	if gs, ok := r.gridVariants(); ok {
+		rs = make([]variantResolver, 0, len(gs))
+		for i := range gs {
+			if !gs[i].Archived || archived {
+				rs = append(rs, newVariant(&gs[i].Variant, r.p, r.s, &gs[i]))
+			}
+		}
+	} else {
+		vs := r.s.variants(r.p.ID)
+		rs = make([]variantResolver, 0, len(vs))
+		for i := range vs {
+			if !vs[i].Archived || archived {
+				rs = append(rs, newVariant(&vs[i], r.p, r.s, nil))
+			}
 		}
 	}
 	out := make([]*variantResolver, len(rs))
 	for i := range rs {
 		out[i] = &rs[i]
 	}
-	return out, nil
+	return out
 }
 
-func (r *productResolver) FeaturedVariant(ctx context.Context) (*variantResolver, error) {
-	vs, err := r.variants(ctx)
-	if err != nil {
-		return nil, err
+// gridVariants returns the product's variants from the grid loader when
+// its parent loaded them there.
+func (r *productResolver) gridVariants() ([]catalog.GridVariant, bool) {
+	if !r.grid {
+		return nil, false
 	}
+	return r.s.gridVariants(r.p.ID)
+}
+
+func (r *productResolver) Variants() []*variantResolver    { return r.variantList(false) }
+func (r *productResolver) AllVariants() []*variantResolver { return r.variantList(true) }
+
+func (r *productResolver) FeaturedVariant() *variantResolver {
+	if gs, ok := r.gridVariants(); ok {
+		for i := range gs {
+			if !gs[i].Archived {
+				v := newVariant(&gs[i].Variant, r.p, r.s, &gs[i])
+				return &v
+			}
+		}
+		return nil
+	}
+	vs := r.s.variants(r.p.ID)
 	for i := range vs {
 		if !vs[i].Archived {
-			return &variantResolver{v: &vs[i], p: r.p, s: r.s}, nil
+			v := newVariant(&vs[i], r.p, r.s, nil)
+			return &v
 		}
 	}
-	return nil, nil
+	return nil
 }
 
-func (r *productResolver) PriceRange(ctx context.Context, args struct{ Currency *string }) (*priceRangeResolver, error) {
-	vs, err := r.variants(ctx)
-	if err != nil {
-		return nil, err
-	}
+// PriceRange is the lowest and highest price of the live variants in the
+// scope's currency; nil when none has a price in it.
+func (r *productResolver) PriceRange() *priceRangeResolver {
 	var lo, hi money.Money
 	found := false
-	for i := range vs {
-		if vs[i].Archived {
-			continue
-		}
-		p, err := r.s.price(ctx, vs[i].ID, args.Currency)
-		if err != nil {
-			return nil, err
-		}
+	for _, v := range r.variantList(false) {
+		p := v.price()
 		if p == nil {
 			continue
 		}
@@ -203,21 +235,18 @@ func (r *productResolver) PriceRange(ctx context.Context, args struct{ Currency 
 		found = true
 	}
 	if !found {
-		return nil, nil
+		return nil
 	}
-	return &priceRangeResolver{min: lo, max: hi}, nil
+	return &priceRangeResolver{min: lo, max: hi}
 }
 
-func (r *productResolver) Collections(ctx context.Context) ([]*collectionResolver, error) {
-	cs, err := r.s.l.Collections.Get(ctx, r.p.ID)
-	if err != nil {
-		return nil, err
-	}
+func (r *productResolver) Collections() []*collectionResolver {
+	cs := r.s.collections(r.p.ID)
 	out := make([]*collectionResolver, len(cs))
 	for i := range cs {
 		out[i] = &collectionResolver{c: cs[i], s: r.s}
 	}
-	return out, nil
+	return out
 }
 
 type optionResolver struct{ o *catalog.Option }
@@ -227,88 +256,124 @@ func (r *optionResolver) Values() []string { return r.o.Values }
 
 type priceRangeResolver struct{ min, max money.Money }
 
-func (r *priceRangeResolver) Min() *moneyResolver { return newMoney(r.min) }
-func (r *priceRangeResolver) Max() *moneyResolver { return newMoney(r.max) }
+func (r *priceRangeResolver) Min() *catalogMoney { return newCatalogMoney(r.min) }
+func (r *priceRangeResolver) Max() *catalogMoney { return newCatalogMoney(r.max) }
+
+// catalogMoney resolves the Money of catalog types. Its fields are read
+// by graph-gophers without a call (graphql.Options: UseFieldResolvers),
+// which matters for the thousands of prices of a product grid.
+type catalogMoney struct {
+	Amount       string
+	CurrencyCode string
+}
+
+func newCatalogMoney(m money.Money) *catalogMoney {
+	return &catalogMoney{Amount: m.Decimal(), CurrencyCode: m.Currency().Code()}
+}
 
 // ---- variants ----
 
 // variantResolver resolves ProductVariant. p is its product, whose
-// option names pair with the variant's values.
+// option names pair with the variant's values. The fields a grid shows
+// are synchronous getters, or exported fields that graph-gophers reads
+// without a call (UseFieldResolvers); the staff-only stock figures and
+// ledger take a context to answer a refusal. Make it with newVariant.
 type variantResolver struct {
+	ID    gql.ID
+	SKU   string
+	Title string
+
 	v *catalog.Variant
 	p *catalog.Product
 	s *catalogScope
+	// g is the variant's grid row, with its stock and price, when the
+	// parent loaded the grid; nil: the price and stock loaders have them.
+	g *catalog.GridVariant
 }
 
-func (r *variantResolver) ID() gql.ID             { return gql.ID(r.v.ID) }
-func (r *variantResolver) SKU() string            { return r.v.SKU }
-func (r *variantResolver) Title() string          { return r.v.Title }
+// price is the variant's price in the scope's currency, nil when it has
+// none in it.
+func (r *variantResolver) price() *catalog.Price {
+	if r.g != nil {
+		return r.g.Price
+	}
+	return r.s.price(r.v.ID)
+}
+
+// newVariant returns the resolver of v, a variant of p; g is its grid row
+// when the parent loaded the grid, else nil.
+func newVariant(v *catalog.Variant, p *catalog.Product, s *catalogScope, g *catalog.GridVariant) variantResolver {
+	return variantResolver{ID: gql.ID(v.ID), SKU: v.SKU, Title: v.Title, v: v, p: p, s: s, g: g}
+}
+
+func (r *variantResolver) level() catalog.InventoryLevel {
+	if r.g != nil {
+		return r.g.Level
+	}
+	return r.s.level(r.v.ID)
+}
+
 func (r *variantResolver) Position() int32        { return int32(r.v.Position) }
 func (r *variantResolver) WeightGrams() int32     { return int32(r.v.WeightGrams) }
 func (r *variantResolver) Archived() bool         { return r.v.Archived }
 func (r *variantResolver) CreatedAt() catalogTime { return catalogTime{r.v.CreatedAt} }
 func (r *variantResolver) UpdatedAt() catalogTime { return catalogTime{r.v.UpdatedAt} }
 
-func (r *variantResolver) SelectedOptions() []*selectedOptionResolver {
+func (r *variantResolver) SelectedOptions() []*selectedOption {
 	n := min(len(r.v.OptionValues), len(r.p.Options))
-	rs := make([]selectedOptionResolver, n)
-	out := make([]*selectedOptionResolver, n)
+	rs := make([]selectedOption, n)
+	out := make([]*selectedOption, n)
 	for i := range n {
-		rs[i] = selectedOptionResolver{name: r.p.Options[i].Name, value: r.v.OptionValues[i]}
+		rs[i] = selectedOption{Name: r.p.Options[i].Name, Value: r.v.OptionValues[i]}
 		out[i] = &rs[i]
 	}
 	return out
 }
 
-type currencyArg struct{ Currency *string }
-
-func (r *variantResolver) Price(ctx context.Context, args currencyArg) (*moneyResolver, error) {
-	p, err := r.s.price(ctx, r.v.ID, args.Currency)
-	if p == nil || err != nil {
-		return nil, err
+// Price is the price in the scope's currency; nil when the variant has
+// none in it.
+func (r *variantResolver) Price() *catalogMoney {
+	p := r.price()
+	if p == nil {
+		return nil
 	}
-	return newMoney(p.Amount), nil
+	return newCatalogMoney(p.Amount)
 }
 
-func (r *variantResolver) CompareAtPrice(ctx context.Context, args currencyArg) (*moneyResolver, error) {
-	p, err := r.s.price(ctx, r.v.ID, args.Currency)
-	if p == nil || p.CompareAt == nil || err != nil {
-		return nil, err
+// CompareAtPrice is the "was" price in the scope's currency; nil when
+// there is none.
+func (r *variantResolver) CompareAtPrice() *catalogMoney {
+	p := r.price()
+	if p == nil || p.CompareAt == nil {
+		return nil
 	}
-	return newMoney(*p.CompareAt), nil
+	return newCatalogMoney(*p.CompareAt)
 }
 
-func (r *variantResolver) Prices(ctx context.Context) ([]*moneyResolver, error) {
-	ps, err := r.s.l.Prices.Get(ctx, r.v.ID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*moneyResolver, len(ps))
+func (r *variantResolver) Prices() []*catalogMoney {
+	ps := r.s.prices(r.v.ID)
+	out := make([]*catalogMoney, len(ps))
 	for i := range ps {
-		out[i] = newMoney(ps[i].Amount)
+		out[i] = newCatalogMoney(ps[i].Amount)
 	}
-	return out, nil
+	return out
 }
 
-func (r *variantResolver) AvailableQuantity(ctx context.Context) (int32, error) {
-	l, err := r.s.l.Inventory.Get(ctx, r.v.ID)
-	return clampInt32(l.Available()), err
+func (r *variantResolver) AvailableQuantity() int32 {
+	l := r.level()
+	return clampInt32(l.Available())
 }
 
-func (r *variantResolver) AvailableForSale(ctx context.Context) (bool, error) {
-	l, err := r.s.l.Inventory.Get(ctx, r.v.ID)
-	return !r.v.Archived && l.Available() > 0, err
+func (r *variantResolver) AvailableForSale() bool {
+	l := r.level()
+	return !r.v.Archived && l.Available() > 0
 }
 
 func (r *variantResolver) Inventory(ctx context.Context) (*inventoryLevelResolver, error) {
-	if err := r.s.svc.CanReadInventory(ctx); err != nil {
+	if err := r.s.canReadInventory(ctx); err != nil {
 		return nil, err
 	}
-	l, err := r.s.l.Inventory.Get(ctx, r.v.ID)
-	if err != nil {
-		return nil, err
-	}
-	return &inventoryLevelResolver{l: l}, nil
+	return &inventoryLevelResolver{l: r.level()}, nil
 }
 
 func (r *variantResolver) InventoryAdjustments(ctx context.Context, args struct {
@@ -326,37 +391,8 @@ func (r *variantResolver) InventoryAdjustments(ctx context.Context, args struct 
 	return &adjustmentConnection{p: p}, nil
 }
 
-// price finds a variant's price in the currency named by code (the shop's
-// default when nil). The common case, an upper-case code the variant has a
-// price in, needs no parsing and no allocation.
-func (s *catalogScope) price(ctx context.Context, variantID string, code *string) (*catalog.Price, error) {
-	ps, err := s.l.Prices.Get(ctx, variantID)
-	if err != nil {
-		return nil, err
-	}
-	want := s.svc.DefaultCurrency().Code()
-	if code != nil {
-		want = *code
-	}
-	for i := range ps {
-		if ps[i].Amount.Currency().Code() == want {
-			return &ps[i], nil
-		}
-	}
-	cur, err := money.ParseCurrency(want)
-	if err != nil {
-		return nil, errs.Invalid("currency", catalog.CodeInvalidCurrency, fmt.Sprintf("%q is not an ISO 4217 currency code", want))
-	}
-	if cur.Code() != want { // lower case: look again with the canonical code
-		return s.price(ctx, variantID, new(cur.Code()))
-	}
-	return nil, nil
-}
-
-type selectedOptionResolver struct{ name, value string }
-
-func (r *selectedOptionResolver) Name() string  { return r.name }
-func (r *selectedOptionResolver) Value() string { return r.value }
+// selectedOption resolves SelectedOption; graph-gophers reads its fields.
+type selectedOption struct{ Name, Value string }
 
 type inventoryLevelResolver struct{ l catalog.InventoryLevel }
 
@@ -419,8 +455,9 @@ func (r *collectionResolver) Description() string    { return r.c.Description }
 func (r *collectionResolver) CreatedAt() catalogTime { return catalogTime{r.c.CreatedAt} }
 func (r *collectionResolver) UpdatedAt() catalogTime { return catalogTime{r.c.UpdatedAt} }
 
-// Products lists the collection's products: one query per collection, so
-// a page of collections with their products costs a query per collection.
+// Products lists the collection's products: one query per collection
+// for the page; what the pages show of their products is loaded with the
+// pages of sibling collections that are ready at the same time.
 func (r *collectionResolver) Products(ctx context.Context, args struct {
 	First   *int32
 	After   *string
@@ -439,7 +476,7 @@ func (r *collectionResolver) Products(ctx context.Context, args struct {
 	if err != nil {
 		return nil, err
 	}
-	return newProductConnection(r.s, p), nil
+	return newProductConnection(ctx, r.s, p)
 }
 
 type collectionConnection struct {

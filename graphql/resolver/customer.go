@@ -9,6 +9,7 @@ import (
 
 	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/cart"
 	"github.com/kassahq/kassa/core/kit/page"
 	"github.com/kassahq/kassa/graphql/loader"
 )
@@ -54,7 +55,11 @@ var customerOperations = map[string]Permission{
 }
 
 // customerRoot resolves the buyers' queries and mutations.
-type customerRoot struct{ svc *account.Service }
+type customerRoot struct {
+	svc *account.Service
+	// carts take a guest cart into the buyer's at sign-in.
+	carts *cart.Service
+}
 
 // loaders returns the request's loaders for a query's page of buyers.
 // Without customer loaders in ctx (a server built without
@@ -242,6 +247,9 @@ type loginInput struct {
 	Email       string
 	Password    string
 	ReturnToken bool
+	// CartToken is a guest cart's token, merged into the buyer's cart at
+	// sign-in (customerLogin only).
+	CartToken *string
 }
 
 // CustomerLogin resolves Mutation.customerLogin.
@@ -250,6 +258,9 @@ func (r *customerRoot) CustomerLogin(ctx context.Context, args struct{ Input log
 	ue, err := userErrors(err)
 	if err != nil || ue != nil {
 		return &customerLoginPayload{userErrors: ue}, err
+	}
+	if err := r.mergeCart(ctx, sess, str(args.Input.CartToken)); err != nil {
+		return nil, err
 	}
 	setSession(ctx, sess)
 	return &customerLoginPayload{customer: newCustomer(r.svc, c),

@@ -70,6 +70,11 @@ func (n *nodeResolver) ToApiKey() (*apiKeyResolver, bool) {
 	return r, ok
 }
 
+func (n *nodeResolver) ToOrder() (*orderResolver, bool) {
+	r, ok := n.v.(*orderResolver)
+	return r, ok
+}
+
 // Node resolves Query.node by the id's prefix, through the object's own
 // query so its permission applies.
 func (r *Resolver) Node(ctx context.Context, args struct{ ID gql.ID }) (*nodeResolver, error) {
@@ -108,6 +113,13 @@ func (r *Resolver) Node(ctx context.Context, args struct{ ID gql.ID }) (*nodeRes
 		var m *staffResolver
 		if m, err = r.staffRoot.StaffMember(ctx, struct{ ID gql.ID }{oid}); m != nil {
 			v = m
+		}
+	case "ord":
+		// Query.order's ownership applies: another buyer's order, or any
+		// order for a guest, is null.
+		var o *orderResolver
+		if o, err = r.orderRoot.Order(ctx, struct{ ID gql.ID }{oid}); o != nil {
+			v = o
 		}
 	}
 	if err != nil || v == nil {

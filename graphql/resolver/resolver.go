@@ -7,9 +7,13 @@
 package resolver
 
 import (
+	"context"
+
 	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/cart"
 	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/plugin"
 	"github.com/kassahq/kassa/core/shipping"
 	"github.com/kassahq/kassa/core/shop"
@@ -31,6 +35,15 @@ type Services struct {
 	Shipping *shipping.Service
 	// Tax is the staff's side of tax rates.
 	Tax *tax.Service
+	// Carts holds guests' and buyers' carts and completes checkout.
+	Carts *cart.Service
+	// RunInTx runs fn in one database transaction (store.DB.RunInTx):
+	// cartCreate creates a cart and adds its first lines in one. Required
+	// with Carts.
+	RunInTx func(ctx context.Context, fn func(ctx context.Context) error) error
+	// Orders holds placed orders: the staff's work on them and the
+	// buyers' reads of their own.
+	Orders *order.Service
 }
 
 // Resolver is the root resolver of the schema.
@@ -42,6 +55,8 @@ type Resolver struct {
 	accessRoot
 	pluginRoot
 	settingsRoot
+	cartRoot
+	orderRoot
 }
 
 // New returns the root resolver over svc.
@@ -49,11 +64,13 @@ func New(version string, svc Services) *Resolver {
 	return &Resolver{
 		version:      version,
 		catalogRoot:  catalogRoot{svc: svc.Catalog},
-		customerRoot: customerRoot{svc: svc.Accounts},
+		customerRoot: customerRoot{svc: svc.Accounts, carts: svc.Carts},
 		staffRoot:    staffRoot{svc: svc.Accounts, access: svc.Access},
 		accessRoot:   accessRoot{e: svc.Access},
 		pluginRoot:   newPluginRoot(svc),
 		settingsRoot: settingsRoot{shop: svc.Shop, shipping: svc.Shipping, tax: svc.Tax},
+		cartRoot:     newCartRoot(svc),
+		orderRoot:    newOrderRoot(svc),
 	}
 }
 

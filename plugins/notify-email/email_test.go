@@ -83,6 +83,7 @@ func orderData(extra string) json.RawMessage {
 	           {"name":"龙井茶","quantity":1,"total":{"amount":5310,"currency":"EUR"}}],
 	  "subtotal":{"amount":7890,"currency":"EUR"},"shipping":{"amount":490,"currency":"EUR"},"tax":{"amount":1095,"currency":"EUR"},
 	  "total":{"amount":8380,"currency":"EUR"},"payment_method":"Visa •••• 4242",
+	  "payment_deadline":"2026-03-14T10:00:00Z","payment_url":"https://shop.example/orders/ord_01/pay",
 	  "shipping_address":{"name":"Jürgen Müller","lines":["Mariahilfer Straße 1"],"postal_code":"1060","city":"Wien","country":"AT"}}` + extra + `}`)
 }
 
@@ -306,6 +307,7 @@ func TestEveryTemplate(t *testing.T) {
 	ch := start(t, config(srv, TLSStartTLS), "", nil)
 	extra := `,"shipment":{"carrier":"DHL","tracking_number":"JD0002","tracking_url":"https://track.example/JD0002"},
 	  "refund":{"amount":{"amount":1290,"currency":"EUR"},"reason":"damaged"},"invitation":{"inviter_name":"Alice","role":"manager"},
+	  "cancellation":{"reason":"payment deadline passed"},
 	  "expires_at":"2026-03-15T09:00:00Z"`
 	secret := json.RawMessage(`{"link":"https://shop.example/t?token=abc","code":"482913"}`)
 	wantSubject := map[string]string{

@@ -31,9 +31,19 @@ const (
 	localeZH = "zh-CN"
 )
 
+// Template ids of the order emails Kassa sends beyond the SDK's
+// constants: its order event names (core/notify maps the events to them).
+const (
+	templateOrderCancelled       = "order.cancelled"
+	templateOrderDelivered       = "order.delivered"
+	templateOrderCompleted       = "order.completed"
+	templateOrderPaymentReminder = "order.payment_reminder"
+)
+
 // templateIDs are the templates every locale has.
 var templateIDs = []string{
 	notify.TemplateOrderPlaced, notify.TemplateOrderPaid, notify.TemplateOrderShipped, notify.TemplateOrderRefunded,
+	templateOrderCancelled, templateOrderDelivered, templateOrderCompleted, templateOrderPaymentReminder,
 	notify.TemplateAccountVerifyEmail, notify.TemplateAccountPasswordReset, notify.TemplateStaffInvitation,
 }
 
@@ -103,6 +113,23 @@ type OrderData struct {
 	ShippingAddress *AddressData `json:"shipping_address"`
 	// PaymentMethod as shown to the buyer, e.g. "Visa •••• 4242".
 	PaymentMethod string `json:"payment_method"`
+	// PaymentDeadline is when an unpaid order is cancelled. Required by
+	// order.payment_reminder.
+	PaymentDeadline time.Time `json:"payment_deadline"`
+	// PaymentURL is where the buyer pays for an unpaid order.
+	PaymentURL string `json:"payment_url"`
+}
+
+// CancellationData is the cancellation of order.cancelled.
+type CancellationData struct {
+	// Reason as staff, the buyer or the shop gave it, in the shop's
+	// language.
+	Reason string `json:"reason"`
+	// Code names a cancellation the shop made itself, so that each
+	// locale words it in its own language: "payment_deadline" when the
+	// order was not paid in time. Empty for the others, whose Reason is
+	// shown as written.
+	Code string `json:"code"`
 }
 
 // ShipmentData is the parcel of order.shipped.
@@ -130,11 +157,12 @@ type InvitationData struct {
 // Data is the JSON object Kassa sends as notify.Message.Data. Each email
 // uses the parts it needs; unknown fields are ignored.
 type Data struct {
-	Store      StoreData       `json:"store"`
-	Order      *OrderData      `json:"order"`
-	Shipment   *ShipmentData   `json:"shipment"`
-	Refund     *RefundData     `json:"refund"`
-	Invitation *InvitationData `json:"invitation"`
+	Store        StoreData         `json:"store"`
+	Order        *OrderData        `json:"order"`
+	Shipment     *ShipmentData     `json:"shipment"`
+	Refund       *RefundData       `json:"refund"`
+	Cancellation *CancellationData `json:"cancellation"`
+	Invitation   *InvitationData   `json:"invitation"`
 	// ExpiresAt is when the link of an account email stops working.
 	ExpiresAt time.Time `json:"expires_at"`
 }
@@ -254,7 +282,8 @@ func prepare(templateID string, msg notify.Message) (*view, error) {
 		}
 	}
 	switch templateID {
-	case notify.TemplateOrderPlaced, notify.TemplateOrderPaid, notify.TemplateOrderShipped, notify.TemplateOrderRefunded:
+	case notify.TemplateOrderPlaced, notify.TemplateOrderPaid, notify.TemplateOrderShipped, notify.TemplateOrderRefunded,
+		templateOrderCancelled, templateOrderDelivered, templateOrderCompleted, templateOrderPaymentReminder:
 		if v.Order == nil || v.Order.Number == "" {
 			return nil, fmt.Errorf("data.order.number is required by %s", templateID)
 		}
@@ -263,6 +292,9 @@ func prepare(templateID string, msg notify.Message) (*view, error) {
 		}
 		if templateID == notify.TemplateOrderRefunded && (v.Refund == nil || v.Refund.Amount.Currency == "") {
 			return nil, fmt.Errorf("data.refund.amount is required by %s", templateID)
+		}
+		if templateID == templateOrderPaymentReminder && v.Order.PaymentDeadline.IsZero() {
+			return nil, fmt.Errorf("data.order.payment_deadline is required by %s", templateID)
 		}
 	case notify.TemplateAccountVerifyEmail, notify.TemplateAccountPasswordReset, notify.TemplateStaffInvitation:
 		u, err := url.Parse(v.Secret.Link)

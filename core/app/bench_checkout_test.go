@@ -1,0 +1,87 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kassahq/kassa/core/app"
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/kit/page"
+	"github.com/kassahq/kassa/core/order"
+	"github.com/kassahq/kassa/core/seed"
+	"github.com/kassahq/kassa/core/testkit"
+)
+
+// TestBenchCheckoutCart runs `kassa bench checkout-cart -c 2 -d 2s`
+// against a demo shop served over HTTP, with an API key to prepare it (the
+// demo shop ships nowhere and has little stock): every measured checkout
+// completes, the orders it reports are in the staff's list, and every
+// step has latencies.
+func TestBenchCheckoutCart(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		ctx := authz.WithSubject(context.Background(), authz.SystemSubject("test"))
+		if _, err := seed.Demo(ctx, ta.DB, ta.Catalog, seed.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		_, key, err := ta.Accounts.Service.CreateAPIKey(ctx, "bench", authz.RoleOwner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := func(args ...string) (int, string, string) {
+			var out, errOut bytes.Buffer
+			code := app.Main(append([]string{"bench", "checkout-cart", "--url", ta.URL + "/graphql"}, args...),
+				app.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
+			return code, out.String(), errOut.String()
+		}
+
+		// Without a credential the demo shop cannot take the orders, and
+		// the bench says so before measuring anything.
+		if code, _, errOut := run("-c", "2", "-d", "2s", "--warmup", "0s", "--api-key", ""); code != 1 ||
+			!strings.Contains(errOut, "--api-key") {
+			t.Fatalf("unprepared shop: exit %d, stderr %q; want exit 1 asking for --api-key", code, errOut)
+		}
+
+		code, out, errOut := run("-c", "2", "-d", "2s", "--warmup", "0s", "--api-key", key, "--variants", "6")
+		if code != 0 {
+			t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+		}
+		m := regexp.MustCompile(`: (\d+) orders, [0-9.]+ orders/s, 0 checkouts failed\n`).FindStringSubmatch(out)
+		if m == nil || !strings.Contains(out, "errors: none") {
+			t.Fatalf("report without orders or with errors:\n%s\nstderr: %s", out, errOut)
+		}
+		orders, _ := strconv.Atoi(m[1])
+		if orders == 0 {
+			t.Fatalf("no order completed:\n%s", out)
+		}
+		for _, step := range []string{"cartCreate", "cartLinesAdd", "cartEmailUpdate", "cartShippingAddressUpdate",
+			"cart.shippingMethods", "cartShippingMethodSelect", "checkoutComplete"} {
+			if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(step) + `\s+[1-9]\d*\s+\S+\s+\S+\s+\S+$`).MatchString(out) {
+				t.Errorf("no latencies for %s:\n%s", step, out)
+			}
+		}
+		if !strings.Contains(errOut, "restocked 6 variants") || !strings.Contains(errOut, "added shipping method") {
+			t.Errorf("preparation not reported: %q", errOut)
+		}
+		// At least the reported orders were placed (checkouts finished
+		// after the end of the measurement are not reported).
+		staff := authz.WithSubject(context.Background(), authz.Subject{Kind: authz.KindStaff, ID: "usr_owner",
+			Roles: []string{authz.RoleOwner}, Store: authz.DefaultStore})
+		p, err := ta.Orders.List(staff, order.Filter{}, page.Request{First: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Items) < min(orders, 100) {
+			t.Errorf("staff list has %d orders, the bench reported %d", len(p.Items), orders)
+		}
+
+		// A second run finds the shipping method there.
+		code, out, errOut = run("-c", "2", "-d", "1s", "--warmup", "0s", "--api-key", key, "--variants", "6")
+		if code != 0 || strings.Contains(errOut, "added shipping method") || !strings.Contains(out, "errors: none") {
+			t.Fatalf("second run: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+		}
+	})
+}

@@ -1,0 +1,1179 @@
+package graphql_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kassahq/kassa/core/account"
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/shipping"
+	"github.com/kassahq/kassa/core/shop"
+	"github.com/kassahq/kassa/core/tax"
+	"github.com/kassahq/kassa/core/testkit"
+	"github.com/kassahq/kassa/graphql"
+	"github.com/kassahq/kassa/httpauth"
+)
+
+// cartShop is a whole Kassa instance with a shop to buy from: CNY and USD,
+// at most 10 units a line, prices without tax, 13 % VAT in China.
+type cartShop struct {
+	ta *testkit.TestApp
+	// tea100: CNY 68.00, USD 9.50; 40 in stock; 120 g.
+	// tea250: CNY 148.00 only; 5 in stock; 300 g.
+	// mug: a DRAFT. kettle: an archived product.
+	tea100, tea250, mug, kettle string
+	// standard (CN): 10.00 CNY, free from 200.00; 5.00 USD. express (CN):
+	// 25.00 CNY. overseas (US): 20.00 USD, 140.00 CNY.
+	standard, express, overseas string
+}
+
+func newCartShop(t *testing.T, ta *testkit.TestApp) *cartShop {
+	t.Helper()
+	ctx := system()
+	s := &cartShop{ta: ta}
+	limit := int64(10)
+	if _, err := ta.Settings.Shop.Update(ctx, shop.UpdateSettingsInput{Currencies: &[]string{"CNY", "USD"}, LineQuantityLimit: &limit}); err != nil {
+		t.Fatal(err)
+	}
+	tea, err := ta.Catalog.CreateProduct(ctx, catalog.CreateProductInput{
+		Title: "Oolong Tea", Status: catalog.StatusActive,
+		Options: []catalog.Option{{Name: "Weight", Values: []string{"100 g", "250 g"}}},
+		Variants: []catalog.VariantInput{
+			{SKU: "TEA-100", SelectedOptions: []catalog.SelectedOption{{Name: "Weight", Value: "100 g"}}, WeightGrams: 120, InventoryQuantity: 40,
+				Prices: []catalog.PriceInput{{Currency: "CNY", Amount: "68.00"}, {Currency: "USD", Amount: "9.50"}}},
+			{SKU: "TEA-250", SelectedOptions: []catalog.SelectedOption{{Name: "Weight", Value: "250 g"}}, WeightGrams: 300, InventoryQuantity: 5,
+				Prices: []catalog.PriceInput{{Currency: "CNY", Amount: "148.00"}}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mug, err := ta.Catalog.CreateProduct(ctx, catalog.CreateProductInput{Title: "Enamel Mug",
+		Variants: []catalog.VariantInput{{SKU: "MUG", Prices: []catalog.PriceInput{{Currency: "CNY", Amount: "45.00"}}, InventoryQuantity: 3}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kettle, err := ta.Catalog.CreateProduct(ctx, catalog.CreateProductInput{Title: "Old Kettle", Status: catalog.StatusActive,
+		Variants: []catalog.VariantInput{{SKU: "KETTLE", Prices: []catalog.PriceInput{{Currency: "CNY", Amount: "300.00"}}, InventoryQuantity: 3}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ta.Catalog.ArchiveProduct(ctx, kettle.ID); err != nil {
+		t.Fatal(err)
+	}
+	vm, err := ta.Catalog.VariantsByProductIDs(ctx, []string{tea.ID, mug.ID, kettle.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.tea100, s.tea250, s.mug, s.kettle = vm[tea.ID][0].ID, vm[tea.ID][1].ID, vm[mug.ID][0].ID, vm[kettle.ID][0].ID
+
+	cn, err := ta.Settings.Shipping.CreateZone(ctx, shipping.ZoneInput{Name: "China", Countries: []string{"CN"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	us, err := ta.Settings.Shipping.CreateZone(ctx, shipping.ZoneInput{Name: "United States", Countries: []string{"US"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []struct {
+		dst *string
+		in  shipping.MethodInput
+	}{
+		{&s.standard, shipping.MethodInput{ZoneID: cn.ID, Name: "Standard", Kind: shipping.KindFreeOver, Prices: []shipping.MethodPriceInput{
+			{Currency: "CNY", Amount: "10.00", FreeOver: "200.00"}, {Currency: "USD", Amount: "5.00", FreeOver: "50.00"}}}},
+		{&s.express, shipping.MethodInput{ZoneID: cn.ID, Name: "Express", Kind: shipping.KindFlat, Prices: []shipping.MethodPriceInput{
+			{Currency: "CNY", Amount: "25.00"}}}},
+		{&s.overseas, shipping.MethodInput{ZoneID: us.ID, Name: "Overseas", Kind: shipping.KindFlat, Prices: []shipping.MethodPriceInput{
+			{Currency: "USD", Amount: "20.00"}, {Currency: "CNY", Amount: "140.00"}}}},
+	} {
+		got, err := ta.Settings.Shipping.CreateMethod(ctx, m.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*m.dst = got.ID
+	}
+	if _, err := ta.Settings.Tax.CreateRate(ctx, tax.RateInput{Country: "CN", Name: "VAT", BasisPoints: 1300}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// buyer registers a buyer and returns the subject of a session of theirs,
+// as the HTTP middleware would resolve it, and the session token.
+func (s *cartShop) buyer(t *testing.T, email string) (authz.Subject, string) {
+	t.Helper()
+	acc := s.ta.Accounts.Service
+	password := "passphrase of " + email
+	if err := acc.Register(system(), account.Registration{Email: email, Password: password}); err != nil {
+		t.Fatal(err)
+	}
+	_, sess, err := acc.Login(system(), email, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := acc.Authenticate(system(), sess.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub, sess.Token
+}
+
+// do runs an operation in-process as sub and decodes the answer.
+func (s *cartShop) do(t *testing.T, sub authz.Subject, query string, vars map[string]any) gqlResult {
+	t.Helper()
+	b, err := json.Marshal(s.ta.Exec(sub, query, vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out gqlResult
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// ready fills a cart for checkout (lines already in it): email, a
+// shipping address in China and the express method.
+func (s *cartShop) ready(t *testing.T, sub authz.Subject, ref map[string]any) {
+	t.Helper()
+	must(t, s.do(t, sub, cartEmailOp, vars("input", with(ref, "email", "buyer@example.com"))))
+	must(t, s.do(t, sub, cartShipToOp, vars("input", with(ref, "address", cnAddress))))
+	must(t, s.do(t, sub, cartMethodOp, vars("input", with(ref, "methodId", s.express))))
+}
+
+// stock returns a variant's stock on hand and reserved.
+func (s *cartShop) stock(t *testing.T, variantID string) catalog.InventoryLevel {
+	t.Helper()
+	levels, err := s.ta.Catalog.InventoryLevels(system(), []string{variantID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return levels[variantID]
+}
+
+// orders counts the orders placed from a cart.
+func (s *cartShop) orders(t *testing.T, cartID string) int {
+	t.Helper()
+	n, err := s.ta.DB.NewSelect().Table("orders").Where("cart_id = ?", cartID).Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(n)
+}
+
+// with returns a copy of m with the keys and values of kv set.
+func with(m map[string]any, kv ...any) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		out[k] = v
+	}
+	for k, v := range vars(kv...) {
+		out[k] = v
+	}
+	return out
+}
+
+var cnAddress = map[string]any{"firstName": "Li", "lastName": "Lei", "line1": "1 Keyuan Road", "city": "Shenzhen",
+	"province": "GD", "countryCode": "cn"}
+
+// cartTotals is what the scenarios read of a cart: every amount.
+const cartTotals = `lines { sku quantity unitPrice { amount } subtotal { amount } tax { amount } total { amount } problem }
+	subtotal { amount currencyCode } shipping { amount } tax { amount } taxIncluded discounts { code } discountTotal { amount } total { amount }`
+
+const (
+	cartCreateOp   = `mutation($input: CartCreateInput!) { cartCreate(input: $input) { token cart { id ` + cartTotals + ` } userErrors { field code } } }`
+	cartQueryOp    = `query($token: String, $id: ID) { cart(token: $token, id: $id) { id email completedAt ` + cartTotals + ` } }`
+	cartAddOp      = `mutation($input: CartLinesAddInput!) { cartLinesAdd(input: $input) { cart { ` + cartTotals + ` } userErrors { field code } } }`
+	cartUpdateOp   = `mutation($input: CartLinesUpdateInput!) { cartLinesUpdate(input: $input) { cart { ` + cartTotals + ` } userErrors { field code } } }`
+	cartRemoveOp   = `mutation($input: CartLinesRemoveInput!) { cartLinesRemove(input: $input) { cart { ` + cartTotals + ` } userErrors { field code } } }`
+	cartEmailOp    = `mutation($input: CartEmailUpdateInput!) { cartEmailUpdate(input: $input) { cart { email ` + cartTotals + ` } userErrors { field code } } }`
+	cartShipToOp   = `mutation($input: CartAddressUpdateInput!) { cartShippingAddressUpdate(input: $input) { cart { shippingAddress { city countryCode } ` + cartTotals + ` } userErrors { field code } } }`
+	cartBillToOp   = `mutation($input: CartAddressUpdateInput!) { cartBillingAddressUpdate(input: $input) { cart { billingAddress { city countryCode } } userErrors { field code } } }`
+	cartMethodOp   = `mutation($input: CartShippingMethodSelectInput!) { cartShippingMethodSelect(input: $input) { cart { shippingMethod { name price { amount } } ` + cartTotals + ` } userErrors { field code } } }`
+	cartMethodsOp  = `query($token: String) { cart(token: $token) { shippingMethodId shippingMethods { name price { amount currencyCode } } } }`
+	checkoutOp     = `mutation($input: CheckoutCompleteInput!) { checkoutComplete(input: $input) { order { id number paymentDeadline total { amount currencyCode } } accessToken userErrors { field code } } }`
+	cartLineIDsOp  = `query($token: String, $id: ID) { cart(token: $token, id: $id) { lines { id sku } } }`
+	customerCartOp = `{ cart { id lines { sku quantity } email } }`
+)
+
+// wantLine is a line as cartTotals reads it.
+type wantLine struct {
+	sku                   string
+	qty                   int
+	unit, sub, tax, total string
+	problem               string
+}
+
+// wantTotals is a cart as cartTotals reads it (CNY, tax not included).
+type wantTotals struct {
+	lines                          []wantLine
+	subtotal, shipping, tax, total string
+}
+
+func (w wantTotals) fields() map[string]any {
+	amount := func(a string) map[string]any { return map[string]any{"amount": a} }
+	lines := []any{}
+	for _, l := range w.lines {
+		var problem any
+		if l.problem != "" {
+			problem = l.problem
+		}
+		lines = append(lines, map[string]any{"sku": l.sku, "quantity": float64(l.qty), "unitPrice": amount(l.unit), "subtotal": amount(l.sub),
+			"tax": amount(l.tax), "total": amount(l.total), "problem": problem})
+	}
+	return map[string]any{"lines": lines, "subtotal": map[string]any{"amount": w.subtotal, "currencyCode": "CNY"},
+		"shipping": amount(w.shipping), "tax": amount(w.tax), "taxIncluded": false, "discounts": []any{},
+		"discountTotal": amount("0.00"), "total": amount(w.total)}
+}
+
+// payload is the WantData of a cart mutation answering w and extra
+// fields of the cart.
+func (w wantTotals) payload(t *testing.T, op string, extra ...any) string {
+	t.Helper()
+	c := w.fields()
+	for k, v := range vars(extra...) {
+		c[k] = v
+	}
+	return mustJSON(t, map[string]any{op: map[string]any{"cart": c, "userErrors": []any{}}})
+}
+
+// runCart runs scenarios with testkit.Run. A scenario whose WantData
+// holds userErrors expects their codes too, and no event unless it says
+// otherwise: a refused operation changes nothing.
+func runCart(t *testing.T, ta *testkit.TestApp, scenarios []testkit.Scenario) {
+	t.Helper()
+	for i, sc := range scenarios {
+		codes := testkit.UserErrorCodes(json.RawMessage(sc.WantData))
+		if sc.WantData == "" || len(codes) == 0 {
+			continue
+		}
+		if sc.WantUserErrors == nil {
+			scenarios[i].WantUserErrors = codes
+		}
+		if sc.WantEvents == nil {
+			scenarios[i].WantEvents = []string{}
+		}
+	}
+	testkit.Run(t, ta, scenarios)
+}
+
+// TestCartGuestCheckout is a guest's whole checkout through GraphQL, with
+// the totals at every step: create with a line, add, email, address (tax
+// appears), methods, method (shipping and its tax appear), change,
+// remove, complete; then the cart is completed and the stock reserved.
+func TestCartGuestCheckout(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		s := newCartShop(t, ta)
+		var token, cartID string
+		created := wantTotals{lines: []wantLine{{"TEA-100", 2, "68.00", "136.00", "0.00", "136.00", ""}},
+			subtotal: "136.00", shipping: "0.00", tax: "0.00", total: "136.00"}
+		runCart(t, ta, []testkit.Scenario{{
+			Name:       "create with a line",
+			Query:      cartCreateOp,
+			Variables:  in("currency", "CNY", "lines", []any{vars("variantId", s.tea100, "quantity", 2)}),
+			WantEvents: []string{},
+			Check: func(t *testing.T, data json.RawMessage) {
+				var got struct {
+					CartCreate struct {
+						Token *string
+						Cart  map[string]any
+					}
+				}
+				if err := json.Unmarshal(data, &got); err != nil {
+					t.Fatal(err)
+				}
+				if got.CartCreate.Token == nil || len(*got.CartCreate.Token) < 40 {
+					t.Fatalf("a guest's cart comes with a token: %s", data)
+				}
+				token, cartID = *got.CartCreate.Token, got.CartCreate.Cart["id"].(string)
+				delete(got.CartCreate.Cart, "id")
+				if diff := cmp.Diff(created.fields(), got.CartCreate.Cart); diff != "" {
+					t.Fatalf("totals (-want +got):\n%s", diff)
+				}
+			},
+		}})
+		ref := vars("token", token)
+		added := wantTotals{lines: []wantLine{
+			{"TEA-100", 2, "68.00", "136.00", "0.00", "136.00", ""},
+			{"TEA-250", 1, "148.00", "148.00", "0.00", "148.00", ""},
+		}, subtotal: "284.00", shipping: "0.00", tax: "0.00", total: "284.00"}
+		// 13 % of each line, rounded on its own: 17.68 + 19.24.
+		taxed := wantTotals{lines: []wantLine{
+			{"TEA-100", 2, "68.00", "136.00", "17.68", "153.68", ""},
+			{"TEA-250", 1, "148.00", "148.00", "19.24", "167.24", ""},
+		}, subtotal: "284.00", shipping: "0.00", tax: "36.92", total: "320.92"}
+		// Express 25.00 and its 3.25 of tax.
+		shipped := wantTotals{lines: taxed.lines, subtotal: "284.00", shipping: "25.00", tax: "40.17", total: "349.17"}
+		runCart(t, ta, []testkit.Scenario{
+			{Name: "the token reads the cart", Query: cartQueryOp, Variables: ref,
+				WantData: mustJSON(t, map[string]any{"cart": with(created.fields(), "id", cartID, "email", nil, "completedAt", nil)})},
+			{Name: "add a line", Query: cartAddOp, Variables: vars("input", with(ref, "lines", []any{vars("variantId", s.tea250, "quantity", 1)})),
+				WantData: added.payload(t, "cartLinesAdd"), WantEvents: []string{}},
+			{Name: "email", Query: cartEmailOp, Variables: vars("input", with(ref, "email", "  Guest@Example.COM ")),
+				WantData: added.payload(t, "cartEmailUpdate", "email", "guest@example.com"), WantEvents: []string{}},
+			{Name: "no methods before an address", Query: cartMethodsOp, Variables: ref,
+				WantData: `{"cart": {"shippingMethodId": null, "shippingMethods": []}}`},
+			{Name: "shipping address brings the tax", Query: cartShipToOp, Variables: vars("input", with(ref, "address", cnAddress)),
+				WantData: taxed.payload(t, "cartShippingAddressUpdate", "shippingAddress", vars("city", "Shenzhen", "countryCode", "CN"))},
+			{Name: "methods for the address and cart, cheapest first", Query: cartMethodsOp, Variables: ref,
+				WantData: `{"cart": {"shippingMethodId": null, "shippingMethods": [
+					{"name": "Standard", "price": {"amount": "0.00", "currencyCode": "CNY"}},
+					{"name": "Express", "price": {"amount": "25.00", "currencyCode": "CNY"}}]}}`},
+			{Name: "choose express", Query: cartMethodOp, Variables: vars("input", with(ref, "methodId", s.express)),
+				WantData: shipped.payload(t, "cartShippingMethodSelect", "shippingMethod", vars("name", "Express", "price", vars("amount", "25.00")))},
+			{Name: "billing address", Query: cartBillToOp, Variables: vars("input", with(ref, "address", vars("line1", "2 Road", "city", "Beijing", "countryCode", "CN"))),
+				WantData: `{"cartBillingAddressUpdate": {"cart": {"billingAddress": {"city": "Beijing", "countryCode": "CN"}}, "userErrors": []}}`},
+		})
+
+		lines := s.do(t, authz.AnonymousSubject(), cartLineIDsOp, ref)
+		tea100Line, tea250Line := lines.str("cart", "lines", "0", "id"), lines.str("cart", "lines", "1", "id")
+		// TEA-100 down to 1: 68.00 taxed 8.84; with 19.24 and 3.25.
+		changed := wantTotals{lines: []wantLine{
+			{"TEA-100", 1, "68.00", "68.00", "8.84", "76.84", ""},
+			{"TEA-250", 1, "148.00", "148.00", "19.24", "167.24", ""},
+		}, subtotal: "216.00", shipping: "25.00", tax: "31.33", total: "272.33"}
+		removed := wantTotals{lines: []wantLine{{"TEA-100", 1, "68.00", "68.00", "8.84", "76.84", ""}},
+			subtotal: "68.00", shipping: "25.00", tax: "12.09", total: "105.09"}
+		var orderID string
+		runCart(t, ta, []testkit.Scenario{
+			{Name: "change a quantity", Query: cartUpdateOp, Variables: vars("input", with(ref, "lines", []any{vars("lineId", tea100Line, "quantity", 1)})),
+				WantData: changed.payload(t, "cartLinesUpdate")},
+			{Name: "remove a line", Query: cartRemoveOp, Variables: vars("input", with(ref, "lineIds", []any{tea250Line})),
+				WantData: removed.payload(t, "cartLinesRemove")},
+			{Name: "checkout", Query: checkoutOp, Variables: vars("input", with(ref, "idempotencyKey", "guest-checkout-1")),
+				WantEvents: []string{"kassa.order.placed"},
+				Check: func(t *testing.T, data json.RawMessage) {
+					var got struct {
+						CheckoutComplete struct {
+							Order struct {
+								ID, Number      string
+								PaymentDeadline time.Time
+								Total           map[string]string
+							}
+							AccessToken *string
+							UserErrors  []any
+						}
+					}
+					if err := json.Unmarshal(data, &got); err != nil {
+						t.Fatal(err)
+					}
+					o := got.CheckoutComplete.Order
+					if !strings.HasPrefix(o.ID, "ord_") || !strings.HasPrefix(o.Number, "#") || o.Total["amount"] != "105.09" || o.Total["currencyCode"] != "CNY" {
+						t.Fatalf("order %+v", o)
+					}
+					if left := time.Until(o.PaymentDeadline); left < 25*time.Minute || left > 31*time.Minute {
+						t.Fatalf("payment deadline in %v, want the shop's 30 minutes", left)
+					}
+					if got.CheckoutComplete.AccessToken == nil || *got.CheckoutComplete.AccessToken == "" {
+						t.Fatalf("a guest gets the order's access token: %s", data)
+					}
+					orderID = o.ID
+				}},
+			{Name: "the completed cart changes no more", Query: cartAddOp, Variables: vars("input", with(ref, "lines", []any{vars("variantId", s.tea100, "quantity", 1)})),
+				WantUserErrors: []string{"CART_COMPLETED"}, WantEvents: []string{},
+				WantData: `{"cartLinesAdd": {"cart": null, "userErrors": [{"field": ["input"], "code": "CART_COMPLETED"}]}}`},
+			{Name: "nor checks out again", Query: checkoutOp, Variables: vars("input", with(ref, "idempotencyKey", "guest-checkout-2")),
+				WantUserErrors: []string{"CART_COMPLETED"}, WantEvents: []string{}},
+			{Name: "the completed cart still reads", Query: cartQueryOp, Variables: ref,
+				Check: func(t *testing.T, data json.RawMessage) {
+					if !strings.Contains(string(data), `"completedAt":"`) {
+						t.Fatalf("completedAt not set: %s", data)
+					}
+				}},
+		})
+		if got := s.stock(t, s.tea100); got.OnHand != 40 || got.Reserved != 1 {
+			t.Fatalf("TEA-100 stock %+v after the order, want 40 on hand, 1 reserved", got)
+		}
+		if got := s.stock(t, s.tea250); got.Reserved != 0 {
+			t.Fatalf("the removed line reserved %d", got.Reserved)
+		}
+		if n := s.orders(t, cartID); n != 1 || orderID == "" {
+			t.Fatalf("%d orders from the cart", n)
+		}
+	})
+}
+
+// TestCartSignedInCheckout: a buyer's cart needs no token and follows
+// them; they have one open cart at a time; checkout gives no access token
+// (the buyer reaches the order by signing in); afterwards a new cart can
+// start.
+func TestCartSignedInCheckout(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		s := newCartShop(t, ta)
+		buyer, _ := s.buyer(t, "ada@example.com")
+		var cartID string
+		one := wantTotals{lines: []wantLine{{"TEA-100", 3, "68.00", "204.00", "0.00", "204.00", ""}},
+			subtotal: "204.00", shipping: "0.00", tax: "0.00", total: "204.00"}
+		runCart(t, ta, []testkit.Scenario{
+			{Name: "no cart yet", As: buyer, Query: customerCartOp, WantData: `{"cart": null}`},
+			{Name: "create", As: buyer, Query: cartCreateOp, Variables: in("lines", []any{vars("variantId", s.tea100, "quantity", 3)}),
+				Check: func(t *testing.T, data json.RawMessage) {
+					var got struct{ CartCreate map[string]any }
+					if err := json.Unmarshal(data, &got); err != nil {
+						t.Fatal(err)
+					}
+					if got.CartCreate["token"] != nil {
+						t.Fatalf("a buyer's cart needs no token: %s", data)
+					}
+					c := got.CartCreate["cart"].(map[string]any)
+					cartID = c["id"].(string)
+					delete(c, "id")
+					if diff := cmp.Diff(one.fields(), c); diff != "" {
+						t.Fatalf("totals (-want +got):\n%s", diff)
+					}
+				}},
+			{Name: "one open cart at a time", As: buyer, Query: cartCreateOp, Variables: in("currency", "USD"),
+				WantUserErrors: []string{"CART_EXISTS"}, WantEvents: []string{}},
+			{Name: "the open cart follows the buyer", As: buyer, Query: customerCartOp,
+				Check: func(t *testing.T, data json.RawMessage) {
+					if !strings.Contains(string(data), cartID) || !strings.Contains(string(data), `"quantity":3`) {
+						t.Fatalf("cart %s", data)
+					}
+				}},
+		})
+		s.ready(t, buyer, map[string]any{})
+		runCart(t, ta, []testkit.Scenario{
+			{Name: "by id too", As: buyer, Query: cartQueryOp, Variables: vars("id", cartID),
+				Check: func(t *testing.T, data json.RawMessage) {
+					// 204.00 + 25.00, 13 % of each: 26.52 + 3.25.
+					if !strings.Contains(string(data), `"total":{"amount":"258.77"}`) {
+						t.Fatalf("cart %s", data)
+					}
+				}},
+			{Name: "checkout", As: buyer, Query: checkoutOp, Variables: in("idempotencyKey", "ada-1"),
+				WantEvents: []string{"kassa.order.placed"},
+				Check: func(t *testing.T, data json.RawMessage) {
+					var got struct{ CheckoutComplete map[string]any }
+					if err := json.Unmarshal(data, &got); err != nil {
+						t.Fatal(err)
+					}
+					if got.CheckoutComplete["accessToken"] != nil || got.CheckoutComplete["order"] == nil {
+						t.Fatalf("a buyer's checkout: %s", data)
+					}
+				}},
+			{Name: "no open cart after checkout", As: buyer, Query: customerCartOp, WantData: `{"cart": null}`},
+			{Name: "the completed cart by id", As: buyer, Query: cartQueryOp, Variables: vars("id", cartID),
+				Check: func(t *testing.T, data json.RawMessage) {
+					if !strings.Contains(string(data), `"completedAt":"`) {
+						t.Fatalf("cart %s", data)
+					}
+				}},
+			{Name: "a new cart", As: buyer, Query: cartCreateOp, Variables: in("currency", "USD", "lines", []any{vars("variantId", s.tea100, "quantity", 1)}),
+				Check: func(t *testing.T, data json.RawMessage) {
+					if !strings.Contains(string(data), `"subtotal":{"amount":"9.50","currencyCode":"USD"}`) {
+						t.Fatalf("cart %s", data)
+					}
+				}},
+		})
+		if n := s.orders(t, cartID); n != 1 {
+			t.Fatalf("%d orders", n)
+		}
+	})
+}
+
+// TestCartTypedErrors: every refusal of core/cart reaches the client as a
+// userError with its code and its path under input, and changes nothing.
+func TestCartTypedErrors(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		s := newCartShop(t, ta)
+		guest := authz.AnonymousSubject()
+		created := must(t, s.do(t, guest, cartCreateOp, in("lines", []any{vars("variantId", s.tea250, "quantity", 1)})))
+		ref := vars("token", created.str("cartCreate", "token"))
+		usd := vars("token", must(t, s.do(t, guest, cartCreateOp, in("currency", "USD"))).str("cartCreate", "token"))
+		before := s.do(t, guest, cartQueryOp, ref)
+
+		fieldErr := func(op string, fields ...string) string {
+			ues := []any{}
+			for i := 0; i+1 < len(fields); i += 2 {
+				path := []any{}
+				for _, p := range strings.Split(fields[i], ".") {
+					path = append(path, p)
+				}
+				ues = append(ues, map[string]any{"field": path, "code": fields[i+1]})
+			}
+			return mustJSON(t, map[string]any{op: map[string]any{"cart": nil, "userErrors": ues}})
+		}
+		line := func(variant string, qty int) map[string]any { return vars("variantId", variant, "quantity", qty) }
+		add := func(ref map[string]any, lines ...any) map[string]any { return vars("input", with(ref, "lines", lines)) }
+		many := make([]any, 101)
+		for i := range many {
+			many[i] = line(fmt.Sprintf("var_%026d", i), 1)
+		}
+		runCart(t, ta, []testkit.Scenario{
+			{Name: "unknown variant", Query: cartAddOp, Variables: add(ref, line("var_01J00000000000000000000000", 1)),
+				WantUserErrors: []string{"VARIANT_NOT_FOUND"}, WantEvents: []string{},
+				WantData: fieldErr("cartLinesAdd", "input.lines.0.variantId", "VARIANT_NOT_FOUND")},
+			{Name: "a draft is unknown to buyers", Query: cartAddOp, Variables: add(ref, line(s.mug, 1)),
+				WantData: fieldErr("cartLinesAdd", "input.lines.0.variantId", "VARIANT_NOT_FOUND")},
+			{Name: "archived variant", Query: cartAddOp, Variables: add(ref, line(s.kettle, 1)),
+				WantData: fieldErr("cartLinesAdd", "input.lines.0.variantId", "VARIANT_ARCHIVED")},
+			{Name: "no price in the cart's currency", Query: cartAddOp, Variables: add(usd, line(s.tea250, 1)),
+				WantData: fieldErr("cartLinesAdd", "input.lines.0.variantId", "VARIANT_UNAVAILABLE")},
+			{Name: "more than available", Query: cartAddOp, Variables: add(ref, line(s.tea250, 5)),
+				WantData: fieldErr("cartLinesAdd", "input.lines.0.quantity", "INSUFFICIENT_STOCK")},
+			{Name: "over the line quantity limit", Query: cartAddOp, Variables: add(ref, line(s.tea100, 11)),
+				WantData: fieldErr("cartLinesAdd", "input.lines.0.quantity", "QUANTITY_OVER_LIMIT")},
+			{Name: "over the limit in two lines of one variant", Query: cartAddOp, Variables: add(ref, line(s.tea100, 6), line(s.tea100, 5)),
+				WantData: fieldErr("cartLinesAdd", "input.lines.1.quantity", "QUANTITY_OVER_LIMIT")},
+			{Name: "zero and negative quantities", Query: cartAddOp, Variables: add(ref, line(s.tea100, 0), line(s.tea100, -3)),
+				WantData: fieldErr("cartLinesAdd", "input.lines.0.quantity", "INVALID_QUANTITY", "input.lines.1.quantity", "INVALID_QUANTITY")},
+			{Name: "every problem at once", Query: cartAddOp, Variables: add(ref, line(s.kettle, 1), line(s.tea100, 1), line(s.tea250, 9)),
+				WantData: fieldErr("cartLinesAdd", "input.lines.0.variantId", "VARIANT_ARCHIVED", "input.lines.2.quantity", "INSUFFICIENT_STOCK")},
+			{Name: "more than 100 lines", Query: cartAddOp, Variables: add(ref, many...),
+				WantData: fieldErr("cartLinesAdd", "input.lines", "TOO_MANY_LINES")},
+			{Name: "no lines", Query: cartAddOp, Variables: add(ref),
+				WantData: fieldErr("cartLinesAdd", "input.lines", "REQUIRED")},
+			{Name: "a line of no cart", Query: cartUpdateOp, Variables: vars("input", with(ref, "lines", []any{vars("lineId", "cln_01J00000000000000000000000", "quantity", 1)})),
+				WantData: fieldErr("cartLinesUpdate", "input.lines.0.lineId", "LINE_NOT_FOUND")},
+			{Name: "remove a line of no cart", Query: cartRemoveOp, Variables: vars("input", with(ref, "lineIds", []any{"cln_01J00000000000000000000000"})),
+				WantData: fieldErr("cartLinesRemove", "input.lineIds.0", "LINE_NOT_FOUND")},
+			{Name: "bad email", Query: cartEmailOp, Variables: vars("input", with(ref, "email", "not an address")),
+				WantData: fieldErr("cartEmailUpdate", "input.email", "INVALID_EMAIL")},
+			{Name: "bad country", Query: cartShipToOp, Variables: vars("input", with(ref, "address", vars("line1", "1 Road", "city", "Nowhere", "countryCode", "XX"))),
+				WantData: fieldErr("cartShippingAddressUpdate", "input.address.countryCode", "INVALID_COUNTRY")},
+			{Name: "blank street and city", Query: cartBillToOp, Variables: vars("input", with(ref, "address", vars("line1", " ", "city", "", "countryCode", "CN"))),
+				WantData: fieldErr("cartBillingAddressUpdate", "input.address.line1", "REQUIRED", "input.address.city", "REQUIRED")},
+			{Name: "unknown currency", Query: cartCreateOp, Variables: in("currency", "XYZ"),
+				WantData: `{"cartCreate": {"token": null, "cart": null, "userErrors": [{"field": ["input", "currency"], "code": "INVALID_CURRENCY"}]}}`},
+			{Name: "a currency the shop does not sell in", Query: cartCreateOp, Variables: in("currency", "EUR"),
+				WantData: `{"cartCreate": {"token": null, "cart": null, "userErrors": [{"field": ["input", "currency"], "code": "CURRENCY_NOT_SUPPORTED"}]}}`},
+			{Name: "refused first lines leave no cart", Query: cartCreateOp, Variables: in("lines", []any{line(s.kettle, 1)}),
+				WantData: `{"cartCreate": {"token": null, "cart": null, "userErrors": [{"field": ["input", "lines", "0", "variantId"], "code": "VARIANT_ARCHIVED"}]}}`},
+			{Name: "a method before an address", Query: cartMethodOp, Variables: vars("input", with(ref, "methodId", s.express)),
+				WantData: fieldErr("cartShippingMethodSelect", "input", "SHIPPING_ADDRESS_REQUIRED")},
+			{Name: "checkout without email, address or method", Query: checkoutOp, Variables: vars("input", with(ref, "idempotencyKey", "k1")),
+				WantData: `{"checkoutComplete": {"order": null, "accessToken": null, "userErrors": [
+					{"field": ["input", "email"], "code": "EMAIL_REQUIRED"},
+					{"field": ["input", "shippingAddress"], "code": "SHIPPING_ADDRESS_REQUIRED"},
+					{"field": ["input", "shippingMethodId"], "code": "SHIPPING_METHOD_REQUIRED"}]}}`},
+			{Name: "checkout of an empty cart", Query: checkoutOp, Variables: vars("input", with(usd, "idempotencyKey", "k2")),
+				WantUserErrors: []string{"CART_EMPTY", "EMAIL_REQUIRED", "SHIPPING_ADDRESS_REQUIRED", "SHIPPING_METHOD_REQUIRED"}},
+			{Name: "checkout without an idempotency key", Query: checkoutOp, Variables: vars("input", ref),
+				WantData: `{"checkoutComplete": {"order": null, "accessToken": null, "userErrors": [{"field": ["input", "idempotencyKey"], "code": "INVALID_IDEMPOTENCY_KEY"}]}}`},
+		})
+		if after := s.do(t, guest, cartQueryOp, ref); mustJSON(t, after.Data) != mustJSON(t, before.Data) {
+			t.Fatalf("refused mutations changed the cart:\n%s\n%s", mustJSON(t, before.Data), mustJSON(t, after.Data))
+		}
+		if n, _ := ta.DB.NewSelect().Table("carts").Count(context.Background()); n != 2 {
+			t.Fatalf("%d carts, want the 2 created: refused creations left some", n)
+		}
+
+		// A method of another zone; a method that stopped shipping the cart.
+		must(t, s.do(t, guest, cartShipToOp, vars("input", with(ref, "address", cnAddress))))
+		must(t, s.do(t, guest, cartEmailOp, vars("input", with(ref, "email", "g@example.com"))))
+		runCart(t, ta, []testkit.Scenario{
+			{Name: "a method of another zone", Query: cartMethodOp, Variables: vars("input", with(ref, "methodId", s.overseas)),
+				WantData: fieldErr("cartShippingMethodSelect", "input.methodId", "SHIPPING_METHOD_UNAVAILABLE")},
+			{Name: "checkout without a method", Query: checkoutOp, Variables: vars("input", with(ref, "idempotencyKey", "k3")),
+				WantData: `{"checkoutComplete": {"order": null, "accessToken": null, "userErrors": [{"field": ["input", "shippingMethodId"], "code": "SHIPPING_METHOD_REQUIRED"}]}}`},
+		})
+		must(t, s.do(t, guest, cartMethodOp, vars("input", with(ref, "methodId", s.express))))
+		runCart(t, ta, []testkit.Scenario{
+			{Name: "the address moves out of the method's zone", Query: cartShipToOp,
+				Variables: vars("input", with(ref, "address", vars("line1", "1 Main St", "city", "Boston", "countryCode", "US"))),
+				Check: func(t *testing.T, data json.RawMessage) {
+					if !strings.Contains(string(data), `"userErrors":[]`) {
+						t.Fatalf("%s", data)
+					}
+				}},
+			{Name: "checkout with a method that no longer ships", Query: checkoutOp, Variables: vars("input", with(ref, "idempotencyKey", "k4")),
+				WantData:   `{"checkoutComplete": {"order": null, "accessToken": null, "userErrors": [{"field": ["input", "shippingMethodId"], "code": "SHIPPING_METHOD_UNAVAILABLE"}]}}`,
+				WantEvents: []string{}},
+		})
+		// Stock taken by someone else after the line was added.
+		must(t, s.do(t, guest, cartShipToOp, vars("input", with(ref, "address", cnAddress))))
+		must(t, s.do(t, guest, cartUpdateOp, vars("input", with(ref, "lines", []any{vars("lineId",
+			s.do(t, guest, cartLineIDsOp, ref).str("cart", "lines", "0", "id"), "quantity", 4)}))))
+		if _, _, err := ta.Catalog.AdjustInventory(system(), catalog.AdjustInventoryInput{VariantID: s.tea250, Delta: -3, Reason: catalog.ReasonDamaged}); err != nil {
+			t.Fatal(err)
+		}
+		runCart(t, ta, []testkit.Scenario{
+			{Name: "the line shows the problem", Query: cartQueryOp, Variables: ref,
+				Check: func(t *testing.T, data json.RawMessage) {
+					if !strings.Contains(string(data), `"problem":"INSUFFICIENT_STOCK"`) {
+						t.Fatalf("%s", data)
+					}
+				}},
+			{Name: "checkout refuses it", Query: checkoutOp, Variables: vars("input", with(ref, "idempotencyKey", "k5")),
+				WantData:   `{"checkoutComplete": {"order": null, "accessToken": null, "userErrors": [{"field": ["input", "lines", "0", "quantity"], "code": "INSUFFICIENT_STOCK"}]}}`,
+				WantEvents: []string{}},
+		})
+	})
+}
+
+// TestCartOwnership: a cart is reached only by its token or as its buyer;
+// another buyer's cart id, a guest's id without its token, or a token that
+// matches nothing reach nothing, and change nothing.
+func TestCartOwnership(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		s := newCartShop(t, ta)
+		ada, _ := s.buyer(t, "ada@example.com")
+		bob, _ := s.buyer(t, "bob@example.com")
+		guest := authz.AnonymousSubject()
+		adaCart := must(t, s.do(t, ada, cartCreateOp, in("lines", []any{vars("variantId", s.tea100, "quantity", 1)}))).str("cartCreate", "cart", "id")
+		adaLine := s.do(t, ada, cartLineIDsOp, nil).str("cart", "lines", "0", "id")
+		g := must(t, s.do(t, guest, cartCreateOp, in("lines", []any{vars("variantId", s.tea100, "quantity", 1)})))
+		guestCart, guestToken := g.str("cartCreate", "cart", "id"), g.str("cartCreate", "token")
+		s.ready(t, ada, map[string]any{})
+		bobCart := must(t, s.do(t, bob, cartCreateOp, in())).str("cartCreate", "cart", "id")
+
+		notFound := func(op string) string {
+			return mustJSON(t, map[string]any{op: map[string]any{"cart": nil, "userErrors": []any{map[string]any{"field": []any{"input"}, "code": "CART_NOT_FOUND"}}}})
+		}
+		addTo := func(ref map[string]any) map[string]any {
+			return vars("input", with(ref, "lines", []any{vars("variantId", s.tea100, "quantity", 1)}))
+		}
+		runCart(t, ta, []testkit.Scenario{
+			{Name: "bob reads ada's cart by id", As: bob, Query: cartQueryOp, Variables: vars("id", adaCart), WantData: `{"cart": null}`},
+			{Name: "a guest reads ada's cart by id", Query: cartQueryOp, Variables: vars("id", adaCart), WantData: `{"cart": null}`},
+			{Name: "a guest cart by id without its token", As: bob, Query: cartQueryOp, Variables: vars("id", guestCart), WantData: `{"cart": null}`},
+			{Name: "a token that matches nothing", Query: cartQueryOp, Variables: vars("token", guestToken+"A"), WantData: `{"cart": null}`},
+			{Name: "a token with another cart's id", Query: cartQueryOp, Variables: vars("token", guestToken, "id", adaCart), WantData: `{"cart": null}`},
+			{Name: "a guest has no open cart", Query: customerCartOp, WantData: `{"cart": null}`},
+			{Name: "bob adds to ada's cart", As: bob, Query: cartAddOp, Variables: addTo(vars("cartId", adaCart)),
+				WantData: notFound("cartLinesAdd"), WantEvents: []string{}},
+			{Name: "bob changes ada's line in his cart", As: bob, Query: cartUpdateOp,
+				Variables:      vars("input", vars("lines", []any{vars("lineId", adaLine, "quantity", 5)})),
+				WantUserErrors: []string{"LINE_NOT_FOUND"}},
+			{Name: "bob removes ada's line by her cart id", As: bob, Query: cartRemoveOp, Variables: vars("input", vars("cartId", adaCart, "lineIds", []any{adaLine})),
+				WantData: notFound("cartLinesRemove")},
+			{Name: "bob sets ada's email", As: bob, Query: cartEmailOp, Variables: vars("input", vars("cartId", adaCart, "email", "bob@example.com")),
+				WantData: notFound("cartEmailUpdate")},
+			{Name: "bob sets ada's address", As: bob, Query: cartShipToOp, Variables: vars("input", vars("cartId", adaCart, "address", cnAddress)),
+				WantData: notFound("cartShippingAddressUpdate")},
+			{Name: "bob sets ada's billing address", As: bob, Query: cartBillToOp, Variables: vars("input", vars("cartId", adaCart, "address", cnAddress)),
+				WantData: notFound("cartBillingAddressUpdate")},
+			{Name: "bob picks ada's method", As: bob, Query: cartMethodOp, Variables: vars("input", vars("cartId", adaCart, "methodId", s.standard)),
+				WantData: notFound("cartShippingMethodSelect")},
+			{Name: "bob checks ada's cart out", As: bob, Query: checkoutOp, Variables: in("cartId", adaCart, "idempotencyKey", "bob-1"),
+				WantData:   `{"checkoutComplete": {"order": null, "accessToken": null, "userErrors": [{"field": ["input"], "code": "CART_NOT_FOUND"}]}}`,
+				WantEvents: []string{}},
+			{Name: "a guest checks ada's cart out by id", Query: checkoutOp, Variables: in("cartId", adaCart, "idempotencyKey", "guest-1"),
+				WantUserErrors: []string{"CART_NOT_FOUND"}, WantEvents: []string{}},
+			{Name: "ada with bob's cart id", As: ada, Query: cartAddOp, Variables: addTo(vars("cartId", bobCart)), WantData: notFound("cartLinesAdd")},
+			{Name: "a guest without token", Query: cartAddOp, Variables: addTo(vars()), WantData: notFound("cartLinesAdd")},
+		})
+		res := s.do(t, ada, cartQueryOp, nil)
+		if res.str("cart", "email") != "buyer@example.com" || res.get("cart", "lines", "0", "quantity") != float64(1) || s.orders(t, adaCart) != 0 {
+			t.Fatalf("ada's cart changed: %v", res.Data)
+		}
+	})
+}
+
+// httpCheckout sends checkoutComplete over HTTP as a guest, with the
+// Idempotency-Key header when header is not empty.
+func httpCheckout(t *testing.T, url string, input map[string]any, header string) (int, gqlResult) {
+	t.Helper()
+	body, _ := json.Marshal(graphql.Request{Query: checkoutOp, Variables: vars("input", input)})
+	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if header != "" {
+		req.Header.Set(graphql.IdempotencyKeyHeader, header)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Error(err)
+		return 0, gqlResult{}
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out gqlResult
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Errorf("status %d, body %s: %v", resp.StatusCode, b, err)
+	}
+	out.status = resp.StatusCode
+	return resp.StatusCode, out
+}
+
+// TestCheckoutIdempotency: one key places one order, whether the retries
+// come one after another or twenty at once, in the input or in the
+// Idempotency-Key header; the same key for another cart is refused, and so
+// are two different keys in one request.
+func TestCheckoutIdempotency(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		s := newCartShop(t, ta)
+		guest := authz.AnonymousSubject()
+		newCart := func() (string, map[string]any) {
+			t.Helper()
+			c := must(t, s.do(t, guest, cartCreateOp, in("lines", []any{vars("variantId", s.tea100, "quantity", 1)})))
+			ref := vars("token", c.str("cartCreate", "token"))
+			s.ready(t, guest, ref)
+			return c.str("cartCreate", "cart", "id"), ref
+		}
+
+		// One after another, in the input.
+		cartA, refA := newCart()
+		first := must(t, s.do(t, guest, checkoutOp, vars("input", with(refA, "idempotencyKey", "key-A"))))
+		again := must(t, s.do(t, guest, checkoutOp, vars("input", with(refA, "idempotencyKey", "key-A"))))
+		if first.str("checkoutComplete", "order", "id") == "" || mustJSON(t, first.Data) != mustJSON(t, again.Data) {
+			t.Fatalf("a retry answers differently:\n%s\n%s", mustJSON(t, first.Data), mustJSON(t, again.Data))
+		}
+		if n := s.orders(t, cartA); n != 1 {
+			t.Fatalf("%d orders after a retry", n)
+		}
+		cartB, refB := newCart()
+		runCart(t, ta, []testkit.Scenario{
+			{Name: "the key of another cart", Query: checkoutOp, Variables: vars("input", with(refB, "idempotencyKey", "key-A")),
+				WantData:   `{"checkoutComplete": {"order": null, "accessToken": null, "userErrors": [{"field": ["input", "idempotencyKey"], "code": "IDEMPOTENCY_KEY_REUSED"}]}}`,
+				WantEvents: []string{}},
+		})
+		if n := s.orders(t, cartB); n != 0 {
+			t.Fatalf("a reused key placed %d orders", n)
+		}
+
+		// Twenty at once over HTTP, the key in the header.
+		cartC, refC := newCart()
+		var wg sync.WaitGroup
+		answers := make([]gqlResult, 20)
+		for i := range answers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, answers[i] = httpCheckout(t, ta.URL, refC, "key-C")
+			}()
+		}
+		wg.Wait()
+		for i, a := range answers {
+			if len(a.codes()) > 0 || a.str("checkoutComplete", "order", "id") == "" || mustJSON(t, a.Data) != mustJSON(t, answers[0].Data) {
+				t.Fatalf("answer %d: %v %s\nfirst: %s", i, a.codes(), mustJSON(t, a.Data), mustJSON(t, answers[0].Data))
+			}
+		}
+		if n := s.orders(t, cartC); n != 1 {
+			t.Fatalf("20 concurrent checkouts with one key placed %d orders", n)
+		}
+		if got := s.stock(t, s.tea100); got.Reserved != 2 {
+			t.Fatalf("%d reserved, want one unit for each of the two orders", got.Reserved)
+		}
+
+		// Header and input: equal is one key, different is refused.
+		status, same := httpCheckout(t, ta.URL, with(refC, "idempotencyKey", "key-C"), "key-C")
+		if status != http.StatusOK || mustJSON(t, same.Data) != mustJSON(t, answers[0].Data) {
+			t.Fatalf("the same key twice: %d %v %s", status, same.codes(), mustJSON(t, same.Data))
+		}
+		_, refD := newCart()
+		_, mismatch := httpCheckout(t, ta.URL, with(refD, "idempotencyKey", "key-D"), "key-E")
+		if want := `{"checkoutComplete":{"accessToken":null,"order":null,"userErrors":[{"code":"IDEMPOTENCY_KEY_MISMATCH","field":["input","idempotencyKey"]}]}}`; mustJSON(t, mismatch.Data) != want {
+			t.Fatalf("two keys: %s", mustJSON(t, mismatch.Data))
+		}
+		_, bad := httpCheckout(t, ta.URL, refD, "ключ")
+		if !bad.has("INVALID_IDEMPOTENCY_KEY") {
+			t.Fatalf("a key that is not ASCII: %v", bad.codes())
+		}
+		_, placed := httpCheckout(t, ta.URL, refD, "key-D")
+		if len(placed.codes()) > 0 || placed.str("checkoutComplete", "order", "id") == "" {
+			t.Fatalf("refused keys spoiled the cart: %v %s", placed.codes(), mustJSON(t, placed.Data))
+		}
+	})
+}
+
+// TestCheckoutLastUnits: 200 guests check out at once over HTTP for the
+// last 5 units of a variant; one of them holds 2 units, added as two
+// lines of the same variant. Exactly the 5 units are sold, stock on hand
+// never falls below what is reserved, and everyone else is told the item
+// is sold out.
+func TestCheckoutLastUnits(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		s := newCartShop(t, ta)
+		p, err := ta.Catalog.CreateProduct(system(), catalog.CreateProductInput{Title: "Last Pot", Status: catalog.StatusActive,
+			Variants: []catalog.VariantInput{{SKU: "POT", Prices: []catalog.PriceInput{{Currency: "CNY", Amount: "30.00"}}, InventoryQuantity: 5}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm, err := ta.Catalog.VariantsByProductIDs(system(), []string{p.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pot := vm[p.ID][0].ID
+		const buyers = 200
+		type buyer struct {
+			cartID string
+			ref    map[string]any
+			units  int
+		}
+		all := make([]buyer, buyers)
+		guest := authz.AnonymousSubject()
+		for i := range all {
+			lines := []any{vars("variantId", pot, "quantity", 1)}
+			if i == 0 {
+				lines = append(lines, vars("variantId", pot, "quantity", 1))
+			}
+			c := must(t, s.do(t, guest, cartCreateOp, in("lines", lines)))
+			all[i] = buyer{cartID: c.str("cartCreate", "cart", "id"), ref: vars("token", c.str("cartCreate", "token")), units: len(lines)}
+			s.ready(t, guest, all[i].ref)
+		}
+		if got := s.do(t, guest, cartQueryOp, all[0].ref); got.get("cart", "lines", "0", "quantity") != float64(2) || len(got.get("cart", "lines").([]any)) != 1 {
+			t.Fatalf("two lines of one variant make one line of 2: %v", got.Data)
+		}
+
+		stop := make(chan struct{})
+		var samples atomic.Int64
+		sampled := make(chan error, 1)
+		go func() {
+			for {
+				select {
+				case <-stop:
+					sampled <- nil
+					return
+				default:
+				}
+				if l := s.stock(t, pot); l.Reserved > l.OnHand || l.Reserved < 0 {
+					sampled <- fmt.Errorf("stock %+v: more reserved than on hand", l)
+					return
+				}
+				samples.Add(1)
+			}
+		}()
+		var wg sync.WaitGroup
+		answers := make([]gqlResult, buyers)
+		start := make(chan struct{})
+		for i := range all {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, answers[i] = httpCheckout(t, ta.URL, with(all[i].ref, "idempotencyKey", fmt.Sprintf("pot-%d", i)), "")
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(stop)
+		if err := <-sampled; err != nil {
+			t.Fatal(err)
+		}
+
+		orders, units := 0, 0
+		for i, a := range answers {
+			switch {
+			case a.status != http.StatusOK:
+				t.Fatalf("buyer %d: status %d", i, a.status)
+			case a.str("checkoutComplete", "order", "id") != "":
+				orders++
+				units += all[i].units
+			case fmt.Sprint(a.codes()) != "[INSUFFICIENT_STOCK]":
+				t.Fatalf("buyer %d: %v %s", i, a.codes(), mustJSON(t, a.Data))
+			}
+		}
+		doubleWon := answers[0].str("checkoutComplete", "order", "id") != ""
+		if units != 5 || (doubleWon && orders != 4) || (!doubleWon && orders != 5) {
+			t.Fatalf("%d orders for %d units (the 2-unit cart won: %v), want the 5 units sold", orders, units, doubleWon)
+		}
+		if l := s.stock(t, pot); l.OnHand != 5 || l.Reserved != 5 || l.Available() != 0 {
+			t.Fatalf("stock %+v", l)
+		}
+		placed := 0
+		for _, b := range all {
+			placed += s.orders(t, b.cartID)
+		}
+		if placed != orders {
+			t.Fatalf("%d orders in the database, %d answered", placed, orders)
+		}
+		t.Logf("%d orders, %d stock samples during the race", orders, samples.Load())
+	})
+}
+
+// TestCartMergeAtSignIn: signing in with a guest cart's token takes the
+// guest cart into the buyer's: adopted when the buyer has no open cart,
+// its lines added to the buyer's cart otherwise; the guest token then
+// reaches nothing. A stale token does not stand in the way of signing in.
+func TestCartMergeAtSignIn(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		s := newCartShop(t, ta)
+		guest := authz.AnonymousSubject()
+		ada, _ := s.buyer(t, "ada@example.com")
+		s.buyer(t, "bob@example.com")
+		must(t, s.do(t, ada, cartCreateOp, in("lines", []any{vars("variantId", s.tea100, "quantity", 2)})))
+
+		g := must(t, s.do(t, guest, cartCreateOp, in("lines", []any{vars("variantId", s.tea100, "quantity", 3), vars("variantId", s.tea250, "quantity", 1)})))
+		token := g.str("cartCreate", "token")
+		must(t, s.do(t, guest, cartEmailOp, vars("input", vars("token", token, "email", "guest@example.com"))))
+		login := `mutation($input: LoginInput!) { customerLogin(input: $input) { customer { email } userErrors { code } } }`
+		runCart(t, ta, []testkit.Scenario{
+			{Name: "ada signs in with her guest cart", Query: login,
+				Variables: in("email", "ada@example.com", "password", "passphrase of ada@example.com", "cartToken", token),
+				WantData:  `{"customerLogin": {"customer": {"email": "ada@example.com"}, "userErrors": []}}`},
+			{Name: "her cart holds both", As: ada, Query: customerCartOp,
+				Check: func(t *testing.T, data json.RawMessage) {
+					var got struct {
+						Cart struct {
+							Lines []struct {
+								SKU      string
+								Quantity int
+							}
+							Email string
+						}
+					}
+					if err := json.Unmarshal(data, &got); err != nil {
+						t.Fatal(err)
+					}
+					want := `[{TEA-100 5} {TEA-250 1}]`
+					if fmt.Sprint(got.Cart.Lines) != want || got.Cart.Email != "guest@example.com" {
+						t.Fatalf("merged cart %s, want lines %s and the guest's email", data, want)
+					}
+				}},
+			{Name: "the guest token reaches nothing", Query: cartQueryOp, Variables: vars("token", token), WantData: `{"cart": null}`},
+			{Name: "a stale token does not stop a sign-in", Query: login,
+				Variables: in("email", "ada@example.com", "password", "passphrase of ada@example.com", "cartToken", token),
+				WantData:  `{"customerLogin": {"customer": {"email": "ada@example.com"}, "userErrors": []}}`},
+			{Name: "a wrong password merges nothing", Query: login,
+				Variables:      in("email", "bob@example.com", "password", "wrong", "cartToken", token),
+				WantUserErrors: []string{"INVALID_CREDENTIALS"}},
+		})
+
+		// Bob has no cart: the guest cart becomes his, the same cart.
+		g = must(t, s.do(t, guest, cartCreateOp, in("lines", []any{vars("variantId", s.tea250, "quantity", 2)})))
+		token, guestCart := g.str("cartCreate", "token"), g.str("cartCreate", "cart", "id")
+		must(t, s.do(t, guest, login, in("email", "bob@example.com", "password", "passphrase of bob@example.com", "cartToken", token)))
+		bob, err := ta.Accounts.Service.Authenticate(system(), loginToken(t, s, "bob@example.com"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		runCart(t, ta, []testkit.Scenario{
+			{Name: "bob adopts the guest cart", As: bob, Query: customerCartOp,
+				WantData: mustJSON(t, map[string]any{"cart": map[string]any{"id": guestCart, "email": nil,
+					"lines": []any{map[string]any{"sku": "TEA-250", "quantity": 2}}}})},
+			{Name: "its token reaches it no more", Query: cartQueryOp, Variables: vars("token", token), WantData: `{"cart": null}`},
+		})
+	})
+}
+
+// loginToken signs a buyer in over the API and returns the session token.
+func loginToken(t *testing.T, s *cartShop, email string) string {
+	t.Helper()
+	res := must(t, s.do(t, authz.AnonymousSubject(), `mutation($input: LoginInput!) { customerLogin(input: $input) { session { token } userErrors { code } } }`,
+		in("email", email, "password", "passphrase of "+email, "returnToken", true)))
+	return res.str("customerLogin", "session", "token")
+}
+
+// cartPost sends an operation over HTTP as a guest without cookies, with
+// the CSRF header a storefront's script sends, and decodes the answer.
+func cartPost(t *testing.T, url, query string, v map[string]any) gqlResult {
+	t.Helper()
+	body, _ := json.Marshal(graphql.Request{Query: query, Variables: v})
+	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(httpauth.CSRFHeader, "1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out gqlResult
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("status %d, body %s: %v", resp.StatusCode, b, err)
+	}
+	out.status = resp.StatusCode
+	return out
+}
+
+// attackCart is a product and two carts of a whole app for the cart
+// attacks: a guest's (its token) and a signed-in buyer's (their browser),
+// one unit of the product each, in the shop's default currency.
+type attackCart struct {
+	variant      string
+	guestToken   string
+	guestCart    string
+	buyer, other *client
+	buyerCart    string
+}
+
+func newAttackCart(t *testing.T, ta *testkit.TestApp, e *accountsEnv, tag string) attackCart {
+	t.Helper()
+	cur := ta.Catalog.DefaultCurrency().Code()
+	p, err := ta.Catalog.CreateProduct(system(), catalog.CreateProductInput{Title: "Cart attack kettle " + tag, Status: catalog.StatusActive,
+		Variants: []catalog.VariantInput{{SKU: "CAK-" + tag, InventoryQuantity: 10, Prices: []catalog.PriceInput{{Currency: cur, Amount: "5.00"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm, err := ta.Catalog.VariantsByProductIDs(system(), []string{p.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := attackCart{variant: vm[p.ID][0].ID, buyer: e.browser(), other: e.browser()}
+	line := in("lines", []any{vars("variantId", a.variant, "quantity", 1)})
+	g := must(t, e.browser().do(cartCreateOp, line))
+	a.guestToken, a.guestCart = g.str("cartCreate", "token"), g.str("cartCreate", "cart", "id")
+	for i, c := range []*client{a.buyer, a.other} {
+		email := fmt.Sprintf("cart-%s-%d@example.com", tag, i)
+		must(t, c.do(registerOp, in("email", email, "password", "a long passphrase of "+email)))
+		must(t, c.do(loginOp, in("email", email, "password", "a long passphrase of "+email)))
+	}
+	a.buyerCart = must(t, a.buyer.do(cartCreateOp, line)).str("cartCreate", "cart", "id")
+	return a
+}
+
+// state is what the owners read of both carts.
+func (a attackCart) state(t *testing.T, e *accountsEnv) string {
+	t.Helper()
+	guest := must(t, e.browser().do(cartQueryOp, vars("token", a.guestToken)))
+	buyer := must(t, a.buyer.do(cartQueryOp, nil))
+	return mustJSON(t, guest.Data) + mustJSON(t, buyer.Data)
+}
+
+// Issue 9: a cart answers only to its token or its buyer. Another buyer
+// and a guest name the carts by id in every cart operation; a buyer's
+// browser is lured into a GET mutation and into a cookie POST without the
+// CSRF header. Each is refused (CART_NOT_FOUND, null, 405, 403) and
+// nothing changes; a GET read of a cart is never answered from the
+// response cache.
+func attackCartAccess(t *testing.T, ta *testkit.TestApp) {
+	e := onApp(t, ta)
+	a := newAttackCart(t, ta, e, "access")
+	before := a.state(t, e)
+	guest := e.browser()
+	lines := []any{vars("variantId", a.variant, "quantity", 5)}
+	for _, c := range []struct {
+		who  string
+		c    *client
+		cart string
+	}{{"another buyer", a.other, a.buyerCart}, {"a guest", guest, a.buyerCart}, {"a buyer", a.buyer, a.guestCart}, {"a guest", guest, a.guestCart}} {
+		ref := vars("cartId", c.cart)
+		for _, op := range []struct{ name, doc, field string }{
+			{"cartLinesAdd", cartAddOp, "lines"}, {"cartEmailUpdate", cartEmailOp, "email"},
+			{"cartShippingAddressUpdate", cartShipToOp, "address"}, {"cartBillingAddressUpdate", cartBillToOp, "address"},
+			{"checkoutComplete", checkoutOp, "idempotencyKey"},
+		} {
+			value := map[string]any{"lines": lines, "email": "mallory@example.com", "address": cnAddress, "idempotencyKey": "mallory-" + op.name}[op.field]
+			res := c.c.do(op.doc, vars("input", with(ref, op.field, value)))
+			if fmt.Sprint(res.codes()) != "[CART_NOT_FOUND]" {
+				t.Errorf("%s: %s on %s: %v %v", c.who, op.name, c.cart, res.codes(), res.Data)
+			}
+		}
+		if res := c.c.do(cartQueryOp, vars("id", c.cart)); len(res.codes()) > 0 || res.get("cart") != nil {
+			t.Errorf("%s reads %s: %v %v", c.who, c.cart, res.codes(), res.Data)
+		}
+	}
+	if after := a.state(t, e); after != before {
+		t.Fatalf("other callers changed the carts:\n%s\n%s", before, after)
+	}
+
+	// A link on another site: the buyer's cookie travels, GET runs
+	// queries only.
+	q := `mutation M { cartLinesAdd(input: {lines: [{variantId: "` + a.variant + `", quantity: 5}]}) { userErrors { code } } ` +
+		`checkoutComplete(input: {idempotencyKey: "lured"}) { userErrors { code } } }`
+	resp, err := a.buyer.http.Get(ta.URL + "/graphql?" + url.Values{"query": {q}, "operationName": {"M"}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("GET ran a cart mutation: status %d %s", resp.StatusCode, body)
+	}
+	// A form on another site: a cookie POST without the CSRF header.
+	a.buyer.noCSRF = true
+	if res := a.buyer.do(cartAddOp, in("lines", lines)); res.status != http.StatusForbidden || !res.has("CSRF_HEADER_REQUIRED") {
+		t.Fatalf("cookie POST without the CSRF header: %d %v", res.status, res.codes())
+	}
+	a.buyer.noCSRF = false
+	if after := a.state(t, e); after != before {
+		t.Fatalf("a lured browser changed the carts:\n%s\n%s", before, after)
+	}
+
+	// GET reads are fine, and fresh after every change.
+	read := func() int {
+		t.Helper()
+		q := `query($token: String) { cart(token: $token) { lines { quantity } } }`
+		u := ta.URL + "/graphql?" + url.Values{"query": {q}, "variables": {mustJSON(t, vars("token", a.guestToken))}}.Encode()
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out gqlResult
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			t.Fatal(err)
+		}
+		n, _ := out.get("cart", "lines", "0", "quantity").(float64)
+		return int(n)
+	}
+	if n := read(); n != 1 {
+		t.Fatalf("GET read %d units", n)
+	}
+	must(t, guest.do(cartAddOp, vars("input", vars("token", a.guestToken, "lines", []any{vars("variantId", a.variant, "quantity", 2)}))))
+	if n := read(); n != 3 {
+		t.Fatalf("GET read %d units after adding 2 to 1: a stale answer", n)
+	}
+}
+
+// Issue 9: cart input is checked before anything changes. Control
+// characters are refused before anything runs; quantities past 32 bits
+// fail validation, and the largest Int is over the line limit without
+// wrapping; lists and keys past their bounds get one userError with a
+// code and a short answer; a document fanning out a cart field is over
+// the limits.
+func attackCartInput(t *testing.T, ta *testkit.TestApp) {
+	e := onApp(t, ta)
+	a := newAttackCart(t, ta, e, "input")
+	before := a.state(t, e)
+	guest := e.browser()
+	ref := vars("token", a.guestToken)
+	line := func(qty int) map[string]any { return vars("variantId", a.variant, "quantity", qty) }
+	lineID := must(t, guest.do(cartLineIDsOp, ref)).str("cart", "lines", "0", "id")
+	many := func(n int, v func(i int) any) []any {
+		out := make([]any, n)
+		for i := range out {
+			out[i] = v(i)
+		}
+		return out
+	}
+	fanOut := "{" + strings.Repeat(` cart { shippingMethods { name } }`, 2500) + " }"
+	for _, c := range []struct {
+		name, doc string
+		vars      map[string]any
+		// want are the codes of the answer, in order.
+		want string
+	}{
+		{"NUL in a token", cartQueryOp, vars("token", a.guestToken+"\x00"), graphql.CodeInvalidCharacters},
+		{"escape in an email", cartEmailOp, vars("input", with(ref, "email", "a@b.c\x1b[2J")), graphql.CodeInvalidCharacters},
+		{"newline in a city", cartShipToOp, vars("input", with(ref, "address", with(cnAddress, "city", "Shen\nzhen"))), graphql.CodeInvalidCharacters},
+		{"C1 control in an idempotency key", checkoutOp, vars("input", with(ref, "idempotencyKey", "k\u0085")), graphql.CodeInvalidCharacters},
+		{"a quantity past 32 bits", cartAddOp, vars("input", with(ref, "lines", []any{line(1 << 40)})), "GRAPHQL_VALIDATION_FAILED"},
+		{"the largest Int", cartAddOp, vars("input", with(ref, "lines", []any{line(2_147_483_647)})), "QUANTITY_OVER_LIMIT"},
+		{"the largest Int twice on one variant", cartAddOp, vars("input", with(ref, "lines", []any{line(2_147_483_647), line(2_147_483_647)})), "QUANTITY_OVER_LIMIT QUANTITY_OVER_LIMIT"},
+		{"the largest Int as a new quantity", cartUpdateOp, vars("input", with(ref, "lines", []any{vars("lineId", lineID, "quantity", 2_147_483_647)})), "QUANTITY_OVER_LIMIT"},
+		{"the smallest Int", cartUpdateOp, vars("input", with(ref, "lines", []any{vars("lineId", lineID, "quantity", -2_147_483_648)})), "INVALID_QUANTITY"},
+		{"10 000 lines", cartAddOp, vars("input", with(ref, "lines", many(10_000, func(int) any { return line(1) }))), "TOO_MANY_LINES"},
+		{"10 000 line updates", cartUpdateOp, vars("input", with(ref, "lines", many(10_000, func(int) any { return vars("lineId", lineID, "quantity", 1) }))), "TOO_MANY_LINES"},
+		{"20 000 line ids", cartRemoveOp, vars("input", with(ref, "lineIds", many(20_000, func(i int) any { return fmt.Sprintf("cln_%026d", i) }))), "TOO_MANY_LINES"},
+		{"first lines past the bound", cartCreateOp, in("lines", many(10_000, func(int) any { return line(1) })), "TOO_MANY_LINES"},
+		{"an email of 100 000 characters", cartEmailOp, vars("input", with(ref, "email", strings.Repeat("e", 100_000)+"@example.com")), "INVALID_EMAIL"},
+		{"a city of 100 000 characters", cartShipToOp, vars("input", with(ref, "address", with(cnAddress, "city", strings.Repeat("c", 100_000)))), "TOO_LONG"},
+		{"an idempotency key of 100 000 characters", checkoutOp, vars("input", with(ref, "idempotencyKey", strings.Repeat("k", 100_000))), "INVALID_IDEMPOTENCY_KEY"},
+		{"a currency of 100 000 characters", cartCreateOp, in("currency", strings.Repeat("X", 100_000)), "INVALID_CURRENCY"},
+		{"2500 shipping quotes in one document", fanOut, nil, graphql.CodeTooComplex},
+	} {
+		res := guest.do(c.doc, c.vars)
+		answer := mustJSON(t, res.Data) + mustJSON(t, res.Errors)
+		if codes := res.codes(); strings.Join(codes, " ") != c.want {
+			t.Errorf("%s: %d codes %v, want %s", c.name, len(codes), codes[:min(len(codes), 5)], c.want)
+		}
+		if len(answer) > 2048 {
+			t.Errorf("%s: an answer of %d bytes", c.name, len(answer))
+		}
+	}
+	// A token of 100 000 characters reaches nothing; a key of 10 000 in
+	// the header is refused like one in the input.
+	if res := guest.do(cartQueryOp, vars("token", strings.Repeat("t", 100_000))); len(res.codes()) > 0 || res.get("cart") != nil {
+		t.Errorf("a huge token: %v %v", res.codes(), res.Data)
+	}
+	if _, res := httpCheckout(t, ta.URL, ref, strings.Repeat("h", 10_000)); fmt.Sprint(res.codes()) != "[INVALID_IDEMPOTENCY_KEY]" {
+		t.Errorf("a huge header key: %v", res.codes())
+	}
+	if after := a.state(t, e); after != before {
+		t.Fatalf("refused input changed the carts:\n%s\n%s", before, after)
+	}
+}

@@ -1,0 +1,261 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+
+	gql "github.com/graph-gophers/graphql-go"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/kit/page"
+	"github.com/kassahq/kassa/core/order"
+)
+
+// orderOperations lists the order's operations with the permission each
+// needs (order.Service enforces them). A buyer reaches only their own
+// orders: by their account, or as a guest by the order's access token.
+// orderCancel serves staff (order write) and buyers (order write:own),
+// told apart by the kind of caller (see OrderCancel).
+var orderOperations = map[string]Permission{
+	"Query.myOrders":     {authz.Order, authz.Own(authz.Read)},
+	"Query.order":        {authz.Order, authz.Own(authz.Read)},
+	"Query.orderByToken": {authz.Order, authz.Own(authz.Read)},
+	"Query.orders":       {authz.Order, authz.Read},
+
+	"Mutation.orderCancel":              {authz.Order, authz.Own(authz.Write)},
+	"Mutation.customerClaimGuestOrders": {authz.Order, authz.Own(authz.Write)},
+	"Mutation.orderShip":                {authz.Order, authz.Write},
+	"Mutation.orderMarkDelivered":       {authz.Order, authz.Write},
+	"Mutation.orderComplete":            {authz.Order, authz.Write},
+	"Mutation.orderNoteAdd":             {authz.Order, authz.Write},
+}
+
+// orderRoot resolves the order's queries and mutations.
+type orderRoot struct {
+	svc *order.Service
+	// az answers the two operations only a signed-in buyer uses
+	// (myOrders, customerClaimGuestOrders) for other callers: it asks
+	// their permission before they get an empty page or NOT_A_CUSTOMER,
+	// as the service would for a buyer. Nil refuses them.
+	az authz.Authorizer
+}
+
+func newOrderRoot(svc Services) orderRoot {
+	r := orderRoot{svc: svc.Orders}
+	if svc.Access != nil {
+		r.az = svc.Access
+	}
+	return r
+}
+
+// mayOwn checks act, or its own variant, on orders for a caller the
+// service is not asked about.
+func (r *orderRoot) mayOwn(ctx context.Context, act authz.Action) error {
+	if r.az == nil {
+		return authz.Denied(authz.SubjectFrom(ctx), authz.Order, act)
+	}
+	return authz.MayOwn(ctx, r.az, authz.Order, act)
+}
+
+// MyOrders resolves Query.myOrders. Only a signed-in buyer has orders of
+// their own; everyone else holding the permission gets an empty page, as
+// `me` is null for them.
+func (r *orderRoot) MyOrders(ctx context.Context, args struct {
+	First *int32
+	After *string
+}) (*orderConnection, error) {
+	req, err := page.NewRequest(args.First, args.After)
+	if err != nil {
+		return nil, err
+	}
+	if authz.SubjectFrom(ctx).Kind != authz.KindCustomer {
+		if err := r.mayOwn(ctx, authz.Read); err != nil {
+			return nil, err
+		}
+		return &orderConnection{}, nil
+	}
+	p, err := r.svc.MyOrders(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return r.newOrderConnection(ctx, p)
+}
+
+// Order resolves Query.order: null when there is no such order or it is
+// not one the caller may see.
+func (r *orderRoot) Order(ctx context.Context, args struct{ ID gql.ID }) (*orderResolver, error) {
+	d, err := r.svc.Get(ctx, string(args.ID))
+	if err != nil {
+		if isNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return newOrderDetail(d), nil
+}
+
+// OrderByToken resolves Query.orderByToken: null for a token that opens
+// no order.
+func (r *orderRoot) OrderByToken(ctx context.Context, args struct{ Token string }) (*orderResolver, error) {
+	d, err := r.svc.GetByAccessToken(ctx, args.Token)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return newOrderDetail(d), nil
+}
+
+// orderFilterInput is the GraphQL OrderFilter.
+type orderFilterInput struct {
+	Status            *string
+	PaymentStatus     *string
+	FulfillmentStatus *string
+	CreatedFrom       *catalogTime
+	CreatedTo         *catalogTime
+	CustomerID        *gql.ID
+	PaymentMethod     *string
+	Query             *string
+}
+
+// orderSortInput is the GraphQL OrderSort; its defaults fill what the
+// client leaves out.
+type orderSortInput struct {
+	Key     string
+	Reverse bool
+}
+
+// orderFilterOf converts the filter and sort arguments of Query.orders.
+func orderFilterOf(in *orderFilterInput, sort *orderSortInput) order.Filter {
+	var f order.Filter
+	if in != nil {
+		f = order.Filter{Status: order.Status(str(in.Status)), PaymentStatus: order.PaymentStatus(str(in.PaymentStatus)),
+			FulfillmentStatus: order.FulfillmentStatus(str(in.FulfillmentStatus)), CustomerID: idStr(in.CustomerID),
+			PaymentMethod: str(in.PaymentMethod), Query: str(in.Query)}
+		if in.CreatedFrom != nil {
+			f.CreatedFrom = in.CreatedFrom.t
+		}
+		if in.CreatedTo != nil {
+			f.CreatedTo = in.CreatedTo.t
+		}
+	}
+	if sort != nil {
+		f.SortKey, f.Ascending = order.SortKey(sort.Key), sort.Reverse
+	}
+	return f
+}
+
+// Orders resolves Query.orders.
+func (r *orderRoot) Orders(ctx context.Context, args struct {
+	First  *int32
+	After  *string
+	Filter *orderFilterInput
+	Sort   *orderSortInput
+}) (*orderConnection, error) {
+	req, err := page.NewRequest(args.First, args.After)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.svc.List(ctx, orderFilterOf(args.Filter, args.Sort), req)
+	if err != nil {
+		return nil, filterPaths(err)
+	}
+	return r.newOrderConnection(ctx, p)
+}
+
+// filterPaths puts the field paths of order.Filter under the arguments of
+// Query.orders that carry them: the filter's fields under "filter", the
+// sort key under "sort.key"; "after" is an argument of its own.
+func filterPaths(err error) error {
+	all := errs.All(err)
+	if len(all) == 0 {
+		return err
+	}
+	out := make(errs.List, len(all))
+	for i, e := range all {
+		switch {
+		case len(e.Field) == 0 || e.Field[0] == "after":
+			out[i] = e
+		case e.Field[0] == "sortKey":
+			c := *e
+			c.Field = []string{"sort", "key"}
+			out[i] = &c
+		default:
+			out[i] = e.WithField("filter")
+		}
+	}
+	if len(out) == 1 {
+		return out[0]
+	}
+	return out
+}
+
+// detailFields are the fields of Order read from the order's detail
+// (Service.Get) rather than from its row.
+var detailFields = []string{"lines", "shipments", "timeline", "notes"}
+
+// selectsDetail reports whether the selection under ctx reads a detail
+// field of the orders at one of the paths ("nodes.", "edges.node.").
+func selectsDetail(ctx context.Context, prefixes ...string) bool {
+	for _, p := range prefixes {
+		for _, f := range detailFields {
+			if gql.HasSelectedField(ctx, p+f) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// newOrderConnection resolves a page of orders. Order's fields are plain
+// getters (the nodes are a list), so when the selection reads the lines,
+// shipments, timeline or notes of the orders, their details are loaded
+// here, before any field runs, in one batch for the whole page.
+func (r *orderRoot) newOrderConnection(ctx context.Context, p page.Page[*order.Order]) (*orderConnection, error) {
+	c := &orderConnection{p: p, nodes: make([]*orderResolver, len(p.Items))}
+	if !selectsDetail(ctx, "nodes.", "edges.node.") {
+		for i, o := range p.Items {
+			c.nodes[i] = newOrder(o)
+		}
+		return c, nil
+	}
+	ds, err := r.svc.Details(ctx, p.Items)
+	if err != nil {
+		return nil, err
+	}
+	for i, d := range ds {
+		c.nodes[i] = newOrderDetail(d)
+	}
+	return c, nil
+}
+
+// payloadOrder resolves the order field of a mutation's payload, as the
+// caller sees it, read after the change when the selection asks for it:
+// by the access token when the caller named the order by one (a guest),
+// else by id.
+func (r *orderRoot) payloadOrder(ctx context.Context, orderID, token string) (*orderResolver, error) {
+	if !gql.HasSelectedField(ctx, "order") {
+		return nil, nil
+	}
+	var (
+		d   *order.Detail
+		err error
+	)
+	if token != "" {
+		d, err = r.svc.GetByAccessToken(ctx, token)
+	} else {
+		d, err = r.svc.Get(ctx, orderID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return newOrderDetail(d), nil
+}
+
+// isCode reports whether err is a domain error with code.
+func isCode(err error, code string) bool {
+	var e *errs.Error
+	return errors.As(err, &e) && e.Code == code
+}
