@@ -23,6 +23,7 @@ import (
 	"github.com/kassahq/kassa/core/shop"
 	"github.com/kassahq/kassa/core/tax"
 	"github.com/kassahq/kassa/core/testkit"
+	"github.com/kassahq/kassa/core/testkit/invariant"
 	"github.com/kassahq/kassa/graphql"
 	"github.com/kassahq/kassa/httpauth"
 )
@@ -776,6 +777,7 @@ func TestCheckoutIdempotency(t *testing.T) {
 		if len(placed.codes()) > 0 || placed.str("checkoutComplete", "order", "id") == "" {
 			t.Fatalf("refused keys spoiled the cart: %v %s", placed.codes(), mustJSON(t, placed.Data))
 		}
+		invariant.Require(t, ta.DB)
 	})
 }
 
@@ -881,6 +883,7 @@ func TestCheckoutLastUnits(t *testing.T) {
 			t.Fatalf("%d orders in the database, %d answered", placed, orders)
 		}
 		t.Logf("%d orders, %d stock samples during the race", orders, samples.Load())
+		invariant.Require(t, ta.DB)
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
+	"github.com/kassahq/kassa/core/testkit/invariant"
 )
 
 // outcomes flattens a bulk result into "number code" lines (an empty code
@@ -118,6 +119,7 @@ func TestBulkCancel(t *testing.T) {
 		if _, err := f.svc.BulkCancel(staff(authz.RoleManager), in); codeOf(err) != idempotency.CodeKeyReused {
 			t.Errorf("another staff member: %v, want %s", err, idempotency.CodeKeyReused)
 		}
+		invariant.Require(t, db)
 	})
 }
 
@@ -223,6 +225,7 @@ func TestBulkConcurrentRepeat(t *testing.T) {
 		if results[0].Succeeded != 5 || f.out.Count(order.SubjectCancelled) != 5 {
 			t.Errorf("%d succeeded, %d cancellation events; want 5 of each", results[0].Succeeded, f.out.Count(order.SubjectCancelled))
 		}
+		invariant.Require(t, db)
 	})
 }
 

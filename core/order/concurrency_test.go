@@ -9,6 +9,7 @@ import (
 	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
+	"github.com/kassahq/kassa/core/testkit/invariant"
 	"github.com/kassahq/kassa/core/transition"
 )
 
@@ -123,5 +124,6 @@ func TestConcurrentStaff(t *testing.T) {
 				}
 			})
 		}
+		invariant.Require(t, db)
 	})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/kassahq/kassa/core/shop"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
+	"github.com/kassahq/kassa/core/testkit/invariant"
 	"github.com/kassahq/kassa/core/worker"
 	"github.com/kassahq/kassa/core/worker/workertest"
 )
@@ -160,6 +161,7 @@ func TestDeadlineCloser(t *testing.T) {
 				t.Errorf("order %s changed (-before +after):\n%s", id, diff)
 			}
 		}
+		invariant.Require(t, db)
 	})
 }
 
@@ -481,6 +483,7 @@ func TestSchedulersOnTwoInstances(t *testing.T) {
 		if got := f.level(t, mug); got != [2]int64{1000, 0} {
 			t.Errorf("mug stock %v after the cancellations, want all released", got)
 		}
+		invariant.Require(t, db)
 	})
 }
 
@@ -616,5 +619,6 @@ func TestCloserSlowInstance(t *testing.T) {
 		if by := f.claimedBy(t, p.Order.ID); by != "" {
 			t.Errorf("order still claimed by %q", by)
 		}
+		invariant.Require(t, db)
 	})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
 	"github.com/kassahq/kassa/core/tax"
+	"github.com/kassahq/kassa/core/testkit/invariant"
 )
 
 // noCustomers is the order's Customers port; seeding never claims orders.
@@ -171,6 +172,7 @@ func TestOrders(t *testing.T) {
 			t.Errorf("second run %+v, want #1501 to #1520 and nobody registered", res2)
 		}
 		checkReservations(t, db, res.Reserved+res2.Reserved)
+		invariant.Require(t, db)
 	})
 }
 

@@ -40,9 +40,9 @@ func TestLineTax(t *testing.T) {
 		{"USD 100 % in 0.07", money.New(7, money.USD), 10000, true, 3},          // net 3.5 -> 4
 		{"USD negative inclusive", money.New(-5, money.USD), 10000, true, -2},
 		{"JPY 10 % in 110", money.New(110, money.JPY), 1000, true, 10},
-		{"JPY 10 % in 1", money.New(1, money.JPY), 1000, true, 0}, // net 0.909 -> 1
-		{"JPY 10 % in 100", money.New(100, money.JPY), 1000, true, 9}, // net 90.909 -> 91
-		{"JPY 8 % in 27 is a tie", money.New(27, money.JPY), 800, true, 2}, // net 25 exactly
+		{"JPY 10 % in 1", money.New(1, money.JPY), 1000, true, 0},            // net 0.909 -> 1
+		{"JPY 10 % in 100", money.New(100, money.JPY), 1000, true, 9},        // net 90.909 -> 91
+		{"JPY 8 % in 27 is a tie", money.New(27, money.JPY), 800, true, 2},   // net 25 exactly
 		{"JPY 100 % in 3 is a tie", money.New(3, money.JPY), 10000, true, 1}, // net 1.5 -> 2
 	} {
 		t.Run(c.name, func(t *testing.T) {
