@@ -132,6 +132,9 @@ func (s *Service) Ship(ctx context.Context, in ShipInput) (*Shipment, error) {
 	v.Check(utf8.RuneCountInString(in.Carrier) <= MaxCarrier, "carrier", CodeTooLong, fmt.Sprintf("at most %d characters", MaxCarrier))
 	v.Check(utf8.RuneCountInString(in.TrackingNumber) <= MaxTracking, "trackingNumber", CodeTooLong, fmt.Sprintf("at most %d characters", MaxTracking))
 	v.Check(len(in.Lines) > 0, "lines", CodeRequired, "a shipment holds at least one line")
+	// A parcel holds at most the lines an order has: a longer list is
+	// refused whole, one error rather than one per line.
+	v.Check(len(in.Lines) <= MaxLines, "lines", CodeTooMany, fmt.Sprintf("an order has at most %d lines", MaxLines))
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

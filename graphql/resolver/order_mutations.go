@@ -2,7 +2,6 @@ package resolver
 
 import (
 	"context"
-	"fmt"
 
 	gql "github.com/graph-gophers/graphql-go"
 
@@ -145,16 +144,9 @@ func (p *shipPayload) Shipment() *shipmentResolver { return p.shipment }
 func (p *shipPayload) Order() *orderResolver       { return p.order }
 func (p *shipPayload) UserErrors() []*userError    { return p.userErrors }
 
-// OrderShip resolves Mutation.orderShip. A parcel cannot hold more lines
-// than an order has (order.MaxLines); a longer list is refused whole
-// before the service checks it line by line, so the answer stays one
-// error, not one per line.
+// OrderShip resolves Mutation.orderShip.
 func (r *orderRoot) OrderShip(ctx context.Context, args struct{ Input orderShipInput }) (*shipPayload, error) {
 	in := args.Input
-	if len(in.Lines) > order.MaxLines {
-		ue, err := userErrors(errs.Invalid("lines", order.CodeTooMany, fmt.Sprintf("an order has at most %d lines", order.MaxLines)))
-		return &shipPayload{userErrors: ue}, err
-	}
 	lines := make([]order.ShipLine, len(in.Lines))
 	for i, l := range in.Lines {
 		lines[i] = order.ShipLine{LineID: string(l.LineID), Quantity: int64(l.Quantity)}
