@@ -47,22 +47,43 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (*Order, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	return s.inOrderTx(ctx, in.OrderID, func(ctx context.Context, o *Order) (*Order, error) {
+		if err := cancellable(Statuses, o, cancellablePayments); err != nil {
+			return nil, err
+		}
+		return s.cancel(ctx, o, s.statuses, in.Reason, cancellablePayments)
+	})
+}
+
+// inOrderTx reads the order and runs fn on it in one transaction.
+func (s *Service) inOrderTx(ctx context.Context, orderID string, fn func(ctx context.Context, o *Order) (*Order, error)) (*Order, error) {
 	var out *Order
 	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
-		o, err := s.store.OrderByID(ctx, in.OrderID)
+		o, err := s.store.OrderByID(ctx, orderID)
 		if err != nil {
 			return err
 		}
-		if err := cancellable(Statuses, o, cancellablePayments); err != nil {
-			return err
-		}
-		out, err = s.cancel(ctx, o, s.statuses, in.Reason, cancellablePayments)
+		out, err = fn(ctx, o)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// hold runs g as a change's first write: it stamps the order if, and
+// only if, its dimensions are still as g says, and answers STALE_STATE
+// when a concurrent change moved them since the order was read.
+func (s *Service) hold(ctx context.Context, orderID string, g guard) error {
+	ok, err := s.store.Guard(ctx, orderID, g)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return stale(orderID)
+	}
+	return nil
 }
 
 // cancellable checks o against the table's move to CANCELLED and the rules
@@ -84,13 +105,9 @@ func cancellable(t *transition.Table[Status], o *Order, payments []PaymentStatus
 // transaction. The guard re-checks, as the first write, what cancellable
 // checked on the order as read.
 func (s *Service) cancel(ctx context.Context, o *Order, m *transition.Machine[Status], reason string, payments []PaymentStatus) (*Order, error) {
-	ok, err := s.store.Guard(ctx, o.ID, guard{status: []Status{Open}, payment: payments,
-		fulfillment: []FulfillmentStatus{Unfulfilled}, now: s.now(), cancelled: true})
-	if err != nil {
+	if err := s.hold(ctx, o.ID, guard{status: []Status{Open}, payment: payments,
+		fulfillment: []FulfillmentStatus{Unfulfilled}, now: s.now(), cancelled: true}); err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, stale(o.ID)
 	}
 	if _, err := m.Apply(ctx, transition.Move[Status]{ID: o.ID, From: Open, To: Cancelled, Reason: reason,
 		Payload: moved(o, MachineStatus, string(Open), string(Cancelled), reason)}); err != nil {
@@ -159,12 +176,8 @@ func (s *Service) Ship(ctx context.Context, in ShipInput) (*Shipment, error) {
 			return err
 		}
 		now := s.now()
-		ok, err := s.store.Guard(ctx, o.ID, guard{status: []Status{Open}, fulfillment: []FulfillmentStatus{o.FulfillmentStatus}, now: now})
-		if err != nil {
+		if err := s.hold(ctx, o.ID, guard{status: []Status{Open}, fulfillment: []FulfillmentStatus{o.FulfillmentStatus}, now: now}); err != nil {
 			return err
-		}
-		if !ok {
-			return stale(o.ID)
 		}
 		sh := &Shipment{ID: id.New("shp"), OrderID: o.ID, Carrier: in.Carrier, TrackingNumber: in.TrackingNumber,
 			CreatedBy: actor(ctx), CreatedAt: now}
@@ -263,37 +276,23 @@ func (s *Service) MarkDelivered(ctx context.Context, orderID string) (*Order, er
 	if err := s.authz.Can(ctx, authz.Order, authz.Write); err != nil {
 		return nil, err
 	}
-	var out *Order
-	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
-		o, err := s.store.OrderByID(ctx, orderID)
-		if err != nil {
-			return err
-		}
+	return s.inOrderTx(ctx, orderID, func(ctx context.Context, o *Order) (*Order, error) {
 		if err := FulfillmentStatuses.Check(o.FulfillmentStatus, Delivered); err != nil {
-			return err
+			return nil, err
 		}
 		now := s.now()
-		ok, err := s.store.Guard(ctx, o.ID, guard{fulfillment: []FulfillmentStatus{Fulfilled}, now: now})
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return stale(o.ID)
+		if err := s.hold(ctx, o.ID, guard{fulfillment: []FulfillmentStatus{Fulfilled}, now: now}); err != nil {
+			return nil, err
 		}
 		if _, err := s.fulfillments.Apply(ctx, transition.Move[FulfillmentStatus]{ID: o.ID, From: Fulfilled, To: Delivered,
 			Payload: moved(o, MachineFulfillment, string(Fulfilled), string(Delivered), "")}); err != nil {
-			return err
+			return nil, err
 		}
 		if err := s.store.MarkShipmentsDelivered(ctx, o.ID, now); err != nil {
-			return err
+			return nil, err
 		}
-		out, err = s.store.OrderByID(ctx, o.ID)
-		return err
+		return s.store.OrderByID(ctx, o.ID)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // Complete closes an open order whose every unit shipped (FULFILLED or
@@ -304,36 +303,22 @@ func (s *Service) Complete(ctx context.Context, orderID string) (*Order, error) 
 		return nil, err
 	}
 	done := []FulfillmentStatus{Fulfilled, Delivered}
-	var out *Order
-	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
-		o, err := s.store.OrderByID(ctx, orderID)
-		if err != nil {
-			return err
-		}
+	return s.inOrderTx(ctx, orderID, func(ctx context.Context, o *Order) (*Order, error) {
 		if err := Statuses.Check(o.Status, Completed); err != nil {
-			return err
+			return nil, err
 		}
 		if !slices.Contains(done, o.FulfillmentStatus) {
-			return errs.Conflict("", CodeNotFulfilled, fmt.Sprintf("order %s is %s: ship every unit first", o.Number, o.FulfillmentStatus))
+			return nil, errs.Conflict("", CodeNotFulfilled, fmt.Sprintf("order %s is %s: ship every unit first", o.Number, o.FulfillmentStatus))
 		}
-		ok, err := s.store.Guard(ctx, o.ID, guard{status: []Status{Open}, fulfillment: done, now: s.now(), completed: true})
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return stale(o.ID)
+		if err := s.hold(ctx, o.ID, guard{status: []Status{Open}, fulfillment: done, now: s.now(), completed: true}); err != nil {
+			return nil, err
 		}
 		if _, err := s.statuses.Apply(ctx, transition.Move[Status]{ID: o.ID, From: Open, To: Completed,
 			Payload: moved(o, MachineStatus, string(Open), string(Completed), "")}); err != nil {
-			return err
+			return nil, err
 		}
-		out, err = s.store.OrderByID(ctx, o.ID)
-		return err
+		return s.store.OrderByID(ctx, o.ID)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // AddNote adds a staff note to an order, with a staff-only timeline
