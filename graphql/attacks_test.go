@@ -220,7 +220,7 @@ func attackCostBatch(t *testing.T, ta *testkit.TestApp) {
 	for i := range batch {
 		batch[i] = graphql.Request{Query: attackDocument(i)}
 	}
-	resp, body := postRaw(t, fromAddress(t, "127.0.0.2"), ta, []byte(mustJSON(t, batch)))
+	resp, body := postRaw(t, fromAddress(t, "127.0.0.2"), ta, []byte(testkit.EncodeJSON(t, batch)))
 	var out []struct {
 		Data   json.RawMessage `json:"data"`
 		Errors []struct {
@@ -256,7 +256,7 @@ func attackRateLimit(t *testing.T, ta *testkit.TestApp) {
 			fmt.Fprintf(&b, " r%dp%d: %s", salt, i, productsAlias)
 		}
 		b.WriteString(" }")
-		return []byte(mustJSON(t, graphql.Request{Query: b.String()}))
+		return []byte(testkit.EncodeJSON(t, graphql.Request{Query: b.String()}))
 	}
 	c := fromAddress(t, "127.0.0.3")
 	if resp, out := postRaw(t, c, ta, doc(0)); resp.StatusCode != http.StatusOK || bytes.Contains(out, []byte(`"errors"`)) {
@@ -295,7 +295,7 @@ func attackNUL(t *testing.T, ta *testkit.TestApp) {
 	free := guest.do(registerOp, in("email", "free5\x00@example.com", "password", "someone's long passphrase"))
 	noInternal("register a taken address", taken)
 	noInternal("register a free address", free)
-	if a, b := mustJSON(t, taken.Data)+mustJSON(t, taken.Errors), mustJSON(t, free.Data)+mustJSON(t, free.Errors); a != b || taken.status != free.status {
+	if a, b := testkit.EncodeJSON(t, taken.Data)+testkit.EncodeJSON(t, taken.Errors), testkit.EncodeJSON(t, free.Data)+testkit.EncodeJSON(t, free.Errors); a != b || taken.status != free.status {
 		t.Fatalf("taken and free answer differently:\n%s\n%s", a, b)
 	}
 	n, err := ta.DB.NewSelect().Table("customers").Where("email LIKE ?", "%free5%").Count(context.Background())
@@ -372,7 +372,7 @@ func attackSecurityHeaders(t *testing.T, ta *testkit.TestApp) {
 func attackListLiteral(t *testing.T, ta *testkit.TestApp) {
 	nested := strings.Repeat("[", 60) + strings.Repeat("]", 60)
 	doc := `{ product(handle: [` + strings.TrimSuffix(strings.Repeat(nested+",", 16), ",") + `]) { id } }`
-	_, body := postRaw(t, http.DefaultClient, ta, []byte(mustJSON(t, graphql.Request{Query: doc})))
+	_, body := postRaw(t, http.DefaultClient, ta, []byte(testkit.EncodeJSON(t, graphql.Request{Query: doc})))
 	if len(body) >= 512 || !bytes.Contains(body, []byte("GRAPHQL_VALIDATION_FAILED")) || bytes.Contains(body, []byte("interface")) {
 		t.Fatalf("answer of %d bytes to a document of %d: %s", len(body), len(doc), body)
 	}
@@ -531,7 +531,7 @@ func settingsState(t *testing.T, owner *client) string {
 	res := must(t, owner.do(`{ shopSettings { currencies lineQuantityLimit orderNumberPrefix updatedAt }
 		shippingZones { id name countries regions methods { id name kind active prices { currencyCode amount { amount } } } }
 		taxRates { id country region name basisPoints } }`, nil))
-	return mustJSON(t, res.Data)
+	return testkit.EncodeJSON(t, res.Data)
 }
 
 // Issue 9: staff's settings are reachable only with settings permissions.
@@ -650,7 +650,7 @@ func attackSettingsInput(t *testing.T, ta *testkit.TestApp) {
 		{"5000 weight bands", 4, in("zoneId", zone, "name", "X", "kind", "WEIGHT_BANDS", "prices", []any{vars("currencyCode", "CNY", "bands", bands)}), "TOO_MANY"},
 	} {
 		res := owner.do(settingsOps[c.op].doc, c.vars)
-		answer := mustJSON(t, res.Data) + mustJSON(t, res.Errors)
+		answer := testkit.EncodeJSON(t, res.Data) + testkit.EncodeJSON(t, res.Errors)
 		if codes := res.codes(); !res.has(c.want) || res.has("INTERNAL") || len(codes) != 1 {
 			t.Errorf("%s: %d codes %v, want one %s", c.name, len(codes), codes[:min(len(codes), 5)], c.want)
 		}
@@ -719,7 +719,7 @@ func orderState(t *testing.T, ta *testkit.TestApp, owner *client, ids ...string)
 	for _, id := range ids {
 		res := must(t, owner.do(`query($id: ID!) { order(id: $id) { status paymentStatus fulfillmentStatus customerId updatedAt
 			lines { quantityShipped } shipments { id } timeline { kind to reason } notes { body } } }`, vars("id", id)))
-		b.WriteString(mustJSON(t, res.Data))
+		b.WriteString(testkit.EncodeJSON(t, res.Data))
 	}
 	n, err := ta.DB.NewSelect().Table("outbox_events").Where("subject LIKE ?", "kassa.order.%").Count(context.Background())
 	if err != nil {
@@ -799,7 +799,7 @@ func attackOrderAccess(t *testing.T, ta *testkit.TestApp) {
 		if res := c.do(orderCancelDoc, in("id", o.guest, "token", "guessed")); !res.has(order.CodeOrderNotFound) {
 			t.Errorf("%s cancels the guest's order with a guessed token: %v", who, res.codes())
 		}
-		if res := c.do(myOrdersDoc, nil); len(res.codes()) > 0 || strings.Contains(mustJSON(t, res.Data), "#") {
+		if res := c.do(myOrdersDoc, nil); len(res.codes()) > 0 || strings.Contains(testkit.EncodeJSON(t, res.Data), "#") {
 			t.Errorf("%s's orders: %v %v", who, res.codes(), res.Data)
 		}
 	}
@@ -893,7 +893,7 @@ func attackOrderInput(t *testing.T, ta *testkit.TestApp) {
 		{"a bulk filter with an unknown status", owner, ordersBulkShipDoc, in("filter", vars("status", "SHIPPED"), "idempotencyKey", "atk-7"), "GRAPHQL_VALIDATION_FAILED"},
 	} {
 		res := c.as.do(c.doc, c.vars)
-		answer := mustJSON(t, res.Data) + mustJSON(t, res.Errors)
+		answer := testkit.EncodeJSON(t, res.Data) + testkit.EncodeJSON(t, res.Errors)
 		if codes := res.codes(); !res.has(c.want) || res.has("INTERNAL") || len(codes) != 1 {
 			t.Errorf("%s: %d codes %v, want one %s", c.name, len(codes), codes[:min(len(codes), 5)], c.want)
 		}
@@ -906,7 +906,7 @@ func attackOrderInput(t *testing.T, ta *testkit.TestApp) {
 		"a search of 100 000 characters": owner.do(ordersDoc, vars("filter", vars("query", long))),
 		"a token of 100 000 characters":  alice.do(orderByTokenDoc, vars("token", long)),
 	} {
-		if len(res.codes()) > 0 || strings.Contains(mustJSON(t, res.Data), "#") {
+		if len(res.codes()) > 0 || strings.Contains(testkit.EncodeJSON(t, res.Data), "#") {
 			t.Errorf("%s: %v %v", name, res.codes(), res.Data)
 		}
 	}

@@ -248,7 +248,7 @@ func (w wantTotals) payload(t *testing.T, op string, extra ...any) string {
 	for k, v := range vars(extra...) {
 		c[k] = v
 	}
-	return mustJSON(t, map[string]any{op: map[string]any{"cart": c, "userErrors": []any{}}})
+	return testkit.EncodeJSON(t, map[string]any{op: map[string]any{"cart": c, "userErrors": []any{}}})
 }
 
 // runCart runs scenarios with testkit.Run. A scenario whose WantData
@@ -320,7 +320,7 @@ func TestCartGuestCheckout(t *testing.T) {
 		shipped := wantTotals{lines: taxed.lines, subtotal: "284.00", shipping: "25.00", tax: "40.17", total: "349.17"}
 		runCart(t, ta, []testkit.Scenario{
 			{Name: "the token reads the cart", Query: cartQueryOp, Variables: ref,
-				WantData: mustJSON(t, map[string]any{"cart": with(created.fields(), "id", cartID, "email", nil, "completedAt", nil)})},
+				WantData: testkit.EncodeJSON(t, map[string]any{"cart": with(created.fields(), "id", cartID, "email", nil, "completedAt", nil)})},
 			{Name: "add a line", Query: cartAddOp, Variables: vars("input", with(ref, "lines", []any{vars("variantId", s.tea250, "quantity", 1)})),
 				WantData: added.payload(t, "cartLinesAdd"), WantEvents: []string{}},
 			{Name: "email", Query: cartEmailOp, Variables: vars("input", with(ref, "email", "  Guest@Example.COM ")),
@@ -505,7 +505,7 @@ func TestCartTypedErrors(t *testing.T) {
 				}
 				ues = append(ues, map[string]any{"field": path, "code": fields[i+1]})
 			}
-			return mustJSON(t, map[string]any{op: map[string]any{"cart": nil, "userErrors": ues}})
+			return testkit.EncodeJSON(t, map[string]any{op: map[string]any{"cart": nil, "userErrors": ues}})
 		}
 		line := func(variant string, qty int) map[string]any { return vars("variantId", variant, "quantity", qty) }
 		add := func(ref map[string]any, lines ...any) map[string]any { return vars("input", with(ref, "lines", lines)) }
@@ -565,8 +565,8 @@ func TestCartTypedErrors(t *testing.T) {
 			{Name: "checkout without an idempotency key", Query: checkoutOp, Variables: vars("input", ref),
 				WantData: `{"checkoutComplete": {"order": null, "accessToken": null, "userErrors": [{"field": ["input", "idempotencyKey"], "code": "INVALID_IDEMPOTENCY_KEY"}]}}`},
 		})
-		if after := s.do(t, guest, cartQueryOp, ref); mustJSON(t, after.Data) != mustJSON(t, before.Data) {
-			t.Fatalf("refused mutations changed the cart:\n%s\n%s", mustJSON(t, before.Data), mustJSON(t, after.Data))
+		if after := s.do(t, guest, cartQueryOp, ref); testkit.EncodeJSON(t, after.Data) != testkit.EncodeJSON(t, before.Data) {
+			t.Fatalf("refused mutations changed the cart:\n%s\n%s", testkit.EncodeJSON(t, before.Data), testkit.EncodeJSON(t, after.Data))
 		}
 		if n, _ := ta.DB.NewSelect().Table("carts").Count(context.Background()); n != 2 {
 			t.Fatalf("%d carts, want the 2 created: refused creations left some", n)
@@ -632,7 +632,7 @@ func TestCartOwnership(t *testing.T) {
 		bobCart := must(t, s.do(t, bob, cartCreateOp, in())).str("cartCreate", "cart", "id")
 
 		notFound := func(op string) string {
-			return mustJSON(t, map[string]any{op: map[string]any{"cart": nil, "userErrors": []any{map[string]any{"field": []any{"input"}, "code": "CART_NOT_FOUND"}}}})
+			return testkit.EncodeJSON(t, map[string]any{op: map[string]any{"cart": nil, "userErrors": []any{map[string]any{"field": []any{"input"}, "code": "CART_NOT_FOUND"}}}})
 		}
 		addTo := func(ref map[string]any) map[string]any {
 			return vars("input", with(ref, "lines", []any{vars("variantId", s.tea100, "quantity", 1)}))
@@ -719,8 +719,8 @@ func TestCheckoutIdempotency(t *testing.T) {
 		cartA, refA := newCart()
 		first := must(t, s.do(t, guest, checkoutOp, vars("input", with(refA, "idempotencyKey", "key-A"))))
 		again := must(t, s.do(t, guest, checkoutOp, vars("input", with(refA, "idempotencyKey", "key-A"))))
-		if first.str("checkoutComplete", "order", "id") == "" || mustJSON(t, first.Data) != mustJSON(t, again.Data) {
-			t.Fatalf("a retry answers differently:\n%s\n%s", mustJSON(t, first.Data), mustJSON(t, again.Data))
+		if first.str("checkoutComplete", "order", "id") == "" || testkit.EncodeJSON(t, first.Data) != testkit.EncodeJSON(t, again.Data) {
+			t.Fatalf("a retry answers differently:\n%s\n%s", testkit.EncodeJSON(t, first.Data), testkit.EncodeJSON(t, again.Data))
 		}
 		if n := s.orders(t, cartA); n != 1 {
 			t.Fatalf("%d orders after a retry", n)
@@ -748,8 +748,8 @@ func TestCheckoutIdempotency(t *testing.T) {
 		}
 		wg.Wait()
 		for i, a := range answers {
-			if len(a.codes()) > 0 || a.str("checkoutComplete", "order", "id") == "" || mustJSON(t, a.Data) != mustJSON(t, answers[0].Data) {
-				t.Fatalf("answer %d: %v %s\nfirst: %s", i, a.codes(), mustJSON(t, a.Data), mustJSON(t, answers[0].Data))
+			if len(a.codes()) > 0 || a.str("checkoutComplete", "order", "id") == "" || testkit.EncodeJSON(t, a.Data) != testkit.EncodeJSON(t, answers[0].Data) {
+				t.Fatalf("answer %d: %v %s\nfirst: %s", i, a.codes(), testkit.EncodeJSON(t, a.Data), testkit.EncodeJSON(t, answers[0].Data))
 			}
 		}
 		if n := s.orders(t, cartC); n != 1 {
@@ -761,13 +761,13 @@ func TestCheckoutIdempotency(t *testing.T) {
 
 		// Header and input: equal is one key, different is refused.
 		status, same := httpCheckout(t, ta.URL, with(refC, "idempotencyKey", "key-C"), "key-C")
-		if status != http.StatusOK || mustJSON(t, same.Data) != mustJSON(t, answers[0].Data) {
-			t.Fatalf("the same key twice: %d %v %s", status, same.codes(), mustJSON(t, same.Data))
+		if status != http.StatusOK || testkit.EncodeJSON(t, same.Data) != testkit.EncodeJSON(t, answers[0].Data) {
+			t.Fatalf("the same key twice: %d %v %s", status, same.codes(), testkit.EncodeJSON(t, same.Data))
 		}
 		_, refD := newCart()
 		_, mismatch := httpCheckout(t, ta.URL, with(refD, "idempotencyKey", "key-D"), "key-E")
-		if want := `{"checkoutComplete":{"accessToken":null,"order":null,"userErrors":[{"code":"IDEMPOTENCY_KEY_MISMATCH","field":["input","idempotencyKey"]}]}}`; mustJSON(t, mismatch.Data) != want {
-			t.Fatalf("two keys: %s", mustJSON(t, mismatch.Data))
+		if want := `{"checkoutComplete":{"accessToken":null,"order":null,"userErrors":[{"code":"IDEMPOTENCY_KEY_MISMATCH","field":["input","idempotencyKey"]}]}}`; testkit.EncodeJSON(t, mismatch.Data) != want {
+			t.Fatalf("two keys: %s", testkit.EncodeJSON(t, mismatch.Data))
 		}
 		_, bad := httpCheckout(t, ta.URL, refD, "ключ")
 		if !bad.has("INVALID_IDEMPOTENCY_KEY") {
@@ -775,7 +775,7 @@ func TestCheckoutIdempotency(t *testing.T) {
 		}
 		_, placed := httpCheckout(t, ta.URL, refD, "key-D")
 		if len(placed.codes()) > 0 || placed.str("checkoutComplete", "order", "id") == "" {
-			t.Fatalf("refused keys spoiled the cart: %v %s", placed.codes(), mustJSON(t, placed.Data))
+			t.Fatalf("refused keys spoiled the cart: %v %s", placed.codes(), testkit.EncodeJSON(t, placed.Data))
 		}
 		invariant.Require(t, ta.DB)
 	})
@@ -865,7 +865,7 @@ func TestCheckoutLastUnits(t *testing.T) {
 				orders++
 				units += all[i].units
 			case fmt.Sprint(a.codes()) != "[INSUFFICIENT_STOCK]":
-				t.Fatalf("buyer %d: %v %s", i, a.codes(), mustJSON(t, a.Data))
+				t.Fatalf("buyer %d: %v %s", i, a.codes(), testkit.EncodeJSON(t, a.Data))
 			}
 		}
 		doubleWon := answers[0].str("checkoutComplete", "order", "id") != ""
@@ -945,7 +945,7 @@ func TestCartMergeAtSignIn(t *testing.T) {
 		}
 		runCart(t, ta, []testkit.Scenario{
 			{Name: "bob adopts the guest cart", As: bob, Query: customerCartOp,
-				WantData: mustJSON(t, map[string]any{"cart": map[string]any{"id": guestCart, "email": nil,
+				WantData: testkit.EncodeJSON(t, map[string]any{"cart": map[string]any{"id": guestCart, "email": nil,
 					"lines": []any{map[string]any{"sku": "TEA-250", "quantity": 2}}}})},
 			{Name: "its token reaches it no more", Query: cartQueryOp, Variables: vars("token", token), WantData: `{"cart": null}`},
 		})
@@ -1023,7 +1023,7 @@ func (a attackCart) state(t *testing.T, e *accountsEnv) string {
 	t.Helper()
 	guest := must(t, e.browser().do(cartQueryOp, vars("token", a.guestToken)))
 	buyer := must(t, a.buyer.do(cartQueryOp, nil))
-	return mustJSON(t, guest.Data) + mustJSON(t, buyer.Data)
+	return testkit.EncodeJSON(t, guest.Data) + testkit.EncodeJSON(t, buyer.Data)
 }
 
 // Issue 9: a cart answers only to its token or its buyer. Another buyer
@@ -1090,7 +1090,7 @@ func attackCartAccess(t *testing.T, ta *testkit.TestApp) {
 	read := func() int {
 		t.Helper()
 		q := `query($token: String) { cart(token: $token) { lines { quantity } } }`
-		u := ta.URL + "/graphql?" + url.Values{"query": {q}, "variables": {mustJSON(t, vars("token", a.guestToken))}}.Encode()
+		u := ta.URL + "/graphql?" + url.Values{"query": {q}, "variables": {testkit.EncodeJSON(t, vars("token", a.guestToken))}}.Encode()
 		resp, err := http.Get(u)
 		if err != nil {
 			t.Fatal(err)
@@ -1160,7 +1160,7 @@ func attackCartInput(t *testing.T, ta *testkit.TestApp) {
 		{"2500 shipping quotes in one document", fanOut, nil, graphql.CodeTooComplex},
 	} {
 		res := guest.do(c.doc, c.vars)
-		answer := mustJSON(t, res.Data) + mustJSON(t, res.Errors)
+		answer := testkit.EncodeJSON(t, res.Data) + testkit.EncodeJSON(t, res.Errors)
 		if codes := res.codes(); strings.Join(codes, " ") != c.want {
 			t.Errorf("%s: %d codes %v, want %s", c.name, len(codes), codes[:min(len(codes), 5)], c.want)
 		}

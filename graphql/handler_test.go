@@ -2,7 +2,6 @@ package graphql_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/testkit"
 	"github.com/kassahq/kassa/graphql"
 	"github.com/kassahq/kassa/graphql/resolver"
 )
@@ -66,8 +66,8 @@ func TestHandler(t *testing.T) {
 		{"get mutation behind a comment refused", dev, "GET", "", "", "", "/graphql?query=%23+x%0Amutation%7Bping%7D", 405, "POST"},
 		{"get second operation mutation refused", dev, "GET", "", "", "", "/graphql?query=query+A%7BserverVersion%7D+mutation+B%7Bping%7D&operationName=B", 405, "POST"},
 		{"get named query allowed", dev, "GET", "", "", "", "/graphql?query=query+A%7BserverVersion%7D+mutation+B%7Bping%7D&operationName=A", 200, `"serverVersion":"test"`},
-		{"too deep", dev, "POST", mustJSON(t, map[string]string{"query": deep}), "application/json", "", "/graphql", 200, "QUERY_TOO_COMPLEX"},
-		{"alias abuse", dev, "POST", mustJSON(t, map[string]string{"query": aliases.String()}), "application/json", "", "/graphql", 200, "QUERY_TOO_COMPLEX"},
+		{"too deep", dev, "POST", testkit.EncodeJSON(t, map[string]string{"query": deep}), "application/json", "", "/graphql", 200, "QUERY_TOO_COMPLEX"},
+		{"alias abuse", dev, "POST", testkit.EncodeJSON(t, map[string]string{"query": aliases.String()}), "application/json", "", "/graphql", 200, "QUERY_TOO_COMPLEX"},
 		{"unknown field", dev, "POST", `{"query":"{ nope }"}`, "application/json", "", "/graphql", 200, "GRAPHQL_VALIDATION_FAILED"},
 		{"graphiql in development", dev, "GET", "", "", "text/html", "/graphql", 200, "graphiql.min.js"},
 		{"no graphiql in production", prod, "GET", "", "", "text/html", "/graphql", 400, "POST a GraphQL request"},
@@ -114,13 +114,4 @@ func TestAssetsServed(t *testing.T) {
 			t.Errorf("%s: status %d, %d bytes", f, rec.Code, rec.Body.Len())
 		}
 	}
-}
-
-func mustJSON(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
+	"github.com/kassahq/kassa/core/testkit"
 	"github.com/kassahq/kassa/graphql"
 )
 
@@ -95,7 +96,7 @@ func TestCostBudget(t *testing.T) {
 	for i := range batch {
 		batch[i] = graphql.Request{Query: attackDocument(i)}
 	}
-	status, _, body := post(t, srv, mustJSON(t, batch))
+	status, _, body := post(t, srv, testkit.EncodeJSON(t, batch))
 	var out []struct {
 		Data   json.RawMessage `json:"data"`
 		Errors []struct {
@@ -125,14 +126,14 @@ func TestCostBudget(t *testing.T) {
 	}
 
 	// One document alone is over the budget too.
-	_, _, body = post(t, srv, mustJSON(t, batch[0]))
+	_, _, body = post(t, srv, testkit.EncodeJSON(t, batch[0]))
 	if !strings.Contains(string(body), `"message":"query cost 171285 exceeds the budget of 10000"`) || !strings.Contains(string(body), `"code":"QUERY_TOO_COMPLEX"`) {
 		t.Fatalf("single attack document: %s", body)
 	}
 
 	// A batch of documents each within the budget but over it together.
 	small := graphql.Request{Query: "{ " + strings.Repeat("a: "+productsAlias+" ", 0) + "p1: " + productsAlias + " p2: " + productsAlias + " p3: " + productsAlias + " p4: " + productsAlias + " p5: " + productsAlias + " p6: " + productsAlias + " }"}
-	_, _, body = post(t, srv, mustJSON(t, []graphql.Request{small, small, small}))
+	_, _, body = post(t, srv, testkit.EncodeJSON(t, []graphql.Request{small, small, small}))
 	if !strings.Contains(string(body), "batch cost 10818 exceeds the budget of 10000") {
 		t.Fatalf("three documents of 3606: %s", body)
 	}
@@ -172,7 +173,7 @@ func TestValueShapes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, _, body := post(t, srv, mustJSON(t, graphql.Request{Query: tt.query, Variables: tt.vars}))
+			_, _, body := post(t, srv, testkit.EncodeJSON(t, graphql.Request{Query: tt.query, Variables: tt.vars}))
 			if !strings.Contains(string(body), tt.want) || !strings.Contains(string(body), "GRAPHQL_VALIDATION_FAILED") || strings.Contains(string(body), "interface") {
 				t.Fatalf("answer %s", body)
 			}
@@ -213,9 +214,9 @@ func TestNoSuggestionsInProduction(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			body := mustJSON(t, graphql.Request{Query: tt.query, Variables: tt.vars, OperationName: ""})
+			body := testkit.EncodeJSON(t, graphql.Request{Query: tt.query, Variables: tt.vars, OperationName: ""})
 			if strings.Contains(tt.name, "does not run") {
-				body = mustJSON(t, graphql.Request{Query: tt.query, Variables: tt.vars, OperationName: "A"})
+				body = testkit.EncodeJSON(t, graphql.Request{Query: tt.query, Variables: tt.vars, OperationName: "A"})
 			}
 			_, _, got := post(t, prod, body)
 			if strings.Contains(string(got), "Did you mean") || !strings.Contains(string(got), tt.want) || !strings.Contains(string(got), "GRAPHQL_VALIDATION_FAILED") {

@@ -103,13 +103,13 @@ func TestOrdersBulkThroughGraphQL(t *testing.T) {
 			WantData: result("ordersBulkNoteAdd", "NOTE", 2, 0, false, outcome("#1001", ""), outcome("#1004", "")), WantEvents: []string{}},
 		{Name: "the note is on the order", As: ordOwner, Query: orderTimelineDoc, Variables: vars("id", id["#1004"]),
 			Check: func(t *testing.T, data json.RawMessage) {
-				if notes := dig(t, data, "order", "notes"); mustMarshal(t, notes) != `[{"body":"VIP"}]` {
+				if notes := testkit.Dig(testkit.DecodeJSON(t, data), "order", "notes"); mustMarshal(t, notes) != `[{"body":"VIP"}]` {
 					t.Errorf("notes %v", notes)
 				}
 			}},
 		{Name: "the shipment left with UPS", As: ordOwner, Query: orderDoc, Variables: vars("id", id["#1005"]),
 			Check: func(t *testing.T, data json.RawMessage) {
-				if got := mustMarshal(t, dig(t, data, "order", "shipments")); got != `[{"carrier":"UPS","lines":[{"quantity":1}],"trackingNumber":""}]` {
+				if got := mustMarshal(t, testkit.Dig(testkit.DecodeJSON(t, data), "order", "shipments")); got != `[{"carrier":"UPS","lines":[{"quantity":1}],"trackingNumber":""}]` {
 					t.Errorf("shipments %s", got)
 				}
 			}},

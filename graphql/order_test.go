@@ -143,16 +143,6 @@ func numbers(field string, ns ...string) string {
 	return string(b)
 }
 
-// dig walks decoded JSON by keys and list indexes.
-func dig(t *testing.T, data json.RawMessage, path ...string) any {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(data, &v); err != nil {
-		t.Fatal(err)
-	}
-	return gqlResult{Data: v.(map[string]any)}.get(path...)
-}
-
 const (
 	ordersDoc = `query($first: Int, $after: String, $filter: OrderFilter, $sort: OrderSort) {
 		orders(first: $first, after: $after, filter: $filter, sort: $sort) { nodes { number } } }`
@@ -282,17 +272,18 @@ func (w *orderWorld) pages(t *testing.T) {
 		testkit.Run(t, w.ta, []testkit.Scenario{{
 			Name: fmt.Sprintf("page %d", i+1), As: ordOwner, Query: ordersPageDoc, Variables: vars("first", 2, "after", after),
 			Check: func(t *testing.T, data json.RawMessage) {
-				edges, _ := dig(t, data, "orders", "edges").([]any)
+				d := testkit.DecodeJSON(t, data)
+				edges, _ := testkit.Dig(d, "orders", "edges").([]any)
 				for j := range edges {
-					got = append(got, dig(t, data, "orders", "edges", fmt.Sprint(j), "node", "number").(string))
+					got = append(got, testkit.Dig(d, "orders", "edges", j, "node", "number").(string))
 				}
-				hasNext := dig(t, data, "orders", "pageInfo", "hasNextPage")
-				hasPrev := dig(t, data, "orders", "pageInfo", "hasPreviousPage")
+				hasNext := testkit.Dig(d, "orders", "pageInfo", "hasNextPage")
+				hasPrev := testkit.Dig(d, "orders", "pageInfo", "hasPreviousPage")
 				if hasNext != (i < 2) || hasPrev != (i > 0) {
 					t.Errorf("page %d: hasNextPage %v, hasPreviousPage %v", i+1, hasNext, hasPrev)
 				}
-				next, _ = dig(t, data, "orders", "pageInfo", "endCursor").(string)
-				if last, _ := dig(t, data, "orders", "edges", fmt.Sprint(len(edges)-1), "cursor").(string); last != next {
+				next, _ = testkit.Dig(d, "orders", "pageInfo", "endCursor").(string)
+				if last, _ := testkit.Dig(d, "orders", "edges", len(edges)-1, "cursor").(string); last != next {
 					t.Errorf("endCursor %q is not the last edge's cursor %q", next, last)
 				}
 			},
@@ -386,11 +377,12 @@ func (w *orderWorld) fulfillment(t *testing.T) {
 			WantUserErrors: []string{order.CodeNothingToShip}, WantEvents: none},
 		{Name: "delivered", As: ordClerk, Query: orderDeliveredDoc, Variables: in("id", id),
 			Check: func(t *testing.T, data json.RawMessage) {
-				if s := dig(t, data, "orderMarkDelivered", "order", "fulfillmentStatus"); s != "DELIVERED" {
+				d := testkit.DecodeJSON(t, data)
+				if s := testkit.Dig(d, "orderMarkDelivered", "order", "fulfillmentStatus"); s != "DELIVERED" {
 					t.Errorf("fulfillment %v", s)
 				}
 				for i := 0; i < 3; i++ {
-					if dig(t, data, "orderMarkDelivered", "order", "shipments", fmt.Sprint(i), "deliveredAt") == nil {
+					if testkit.Dig(d, "orderMarkDelivered", "order", "shipments", i, "deliveredAt") == nil {
 						t.Errorf("shipment %d has no deliveredAt", i)
 					}
 				}

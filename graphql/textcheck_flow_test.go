@@ -19,6 +19,7 @@ import (
 	"github.com/kassahq/kassa/core/config"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
+	"github.com/kassahq/kassa/core/testkit"
 	"github.com/kassahq/kassa/graphql"
 	"github.com/kassahq/kassa/httpauth"
 )
@@ -151,11 +152,11 @@ func TestControlCharactersRefused(t *testing.T) {
 				res := a.exec(t, c.as, c.query, c.vars)
 				codes, fields := textCodes(t, res, c.want.userError)
 				if len(codes) == 0 {
-					t.Fatalf("not refused: errors %s, data %s", mustJSONText(t, res.Errors), res.Data)
+					t.Fatalf("not refused: errors %s, data %s", testkit.EncodeJSON(t, res.Errors), res.Data)
 				}
 				for _, code := range codes {
 					if code != graphql.CodeInvalidCharacters {
-						t.Fatalf("code %s, want only %s; errors %s, data %s", code, graphql.CodeInvalidCharacters, mustJSONText(t, res.Errors), res.Data)
+						t.Fatalf("code %s, want only %s; errors %s, data %s", code, graphql.CodeInvalidCharacters, testkit.EncodeJSON(t, res.Errors), res.Data)
 					}
 				}
 				if diff := cmp.Diff(c.want.field, fields[0]); diff != "" {
@@ -246,7 +247,7 @@ func TestNULEmailSameAnswerForTakenAndFree(t *testing.T) {
 				}
 				taken := a.exec(t, anon, op, input("known@example.com"))
 				free := a.exec(t, anon, op, input("free@example.com"))
-				if diff := cmp.Diff(mustJSONText(t, free), mustJSONText(t, taken)); diff != "" {
+				if diff := cmp.Diff(testkit.EncodeJSON(t, free), testkit.EncodeJSON(t, taken)); diff != "" {
 					t.Errorf("%s: taken and free answer differently (-free +taken):\n%s", name, diff)
 				}
 				if len(taken.Errors) > 0 || !strings.Contains(string(taken.Data), graphql.CodeInvalidCharacters) {
@@ -258,15 +259,6 @@ func TestNULEmailSameAnswerForTakenAndFree(t *testing.T) {
 			t.Errorf("malformed addresses logged an error:\n%s", a.log.String())
 		}
 	})
-}
-
-func mustJSONText(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // TestControlCharactersOverHTTP: the same refusal for a JSON POST (the

@@ -10,9 +10,7 @@ import (
 	"fmt"
 	stdio "io"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -402,11 +400,7 @@ func (b *checkoutBench) run(ctx context.Context, conc int, warmup, dur time.Dura
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			dialer := &net.Dialer{Timeout: 5 * time.Second}
-			if loopback {
-				dialer.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, byte(1+i/250), byte(1+i%250))}
-			}
-			tr := &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 1}
+			tr := benchTransport(i, loopback)
 			defer tr.CloseIdleConnections()
 			c := &gqlClient{http: &http.Client{Transport: tr, Timeout: 30 * time.Second}, url: b.url}
 			rng := mrand.New(mrand.NewPCG(uint64(i)+1, uint64(start.UnixNano())))
@@ -512,17 +506,6 @@ func newIdempotencyKey() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// isLoopbackIPv4 reports whether a URL's host is an IPv4 loopback
-// address, from which every other 127.0.0.0/8 address can connect.
-func isLoopbackIPv4(raw string) bool {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(u.Hostname())
-	return ip != nil && ip.To4() != nil && ip.IsLoopback()
 }
 
 // print writes the report: throughput, errors by code, and the

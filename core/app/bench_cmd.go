@@ -52,7 +52,11 @@ func runBench(ctx context.Context, args []string, io IO) error {
 // benchProducts loads /graphql with the product grid query from a fixed
 // number of concurrent clients and reports throughput and latency
 // percentiles. Only loopback targets are sensible: the point is to
-// measure the server, not the network.
+// measure the server, not the network. On an IPv4 loopback URL the
+// requests come from many source addresses (see benchTransport), as a
+// shop's grids come from many buyers: from one address the API's
+// per-address cost budget (graphql.DefaultRateLimit, about ten uncached
+// grids a second) would be measured instead of the server.
 func benchProducts(ctx context.Context, args []string, io IO) error {
 	fs, _ := flagSet("bench products", io)
 	target := fs.String("url", "http://127.0.0.1:8080/graphql", "GraphQL endpoint to load")
@@ -61,8 +65,13 @@ func benchProducts(ctx context.Context, args []string, io IO) error {
 	first := fs.Int("first", 24, "products per request")
 	currency := fs.String("currency", "CNY", "price currency")
 	uncached := fs.Bool("uncached", false, "make every request miss the response cache (an unused variable that changes each time)")
+	spread := fs.Bool("spread-addresses", true, "on an IPv4 loopback URL, send the requests from --addresses source addresses (127.0.x.y), each client taking its turn through its share, as a shop's requests come from many buyers: the API's per-address rate limit then limits each address, not the bench as a whole")
+	addresses := fs.Int("addresses", 1000, fmt.Sprintf("with --spread-addresses: how many source addresses (at least -c, at most %d); each should stay under about ten uncached grids a second", maxBenchAddresses))
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *conc < 1 || *dur <= 0 || *addresses < 1 || *addresses > maxBenchAddresses {
+		return fmt.Errorf("%w: -c and -d must be positive, --addresses from 1 to %d", errUsage, maxBenchAddresses)
 	}
 	body, _ := json.Marshal(map[string]any{"query": productListQuery, "variables": map[string]any{"first": *first, "currency": *currency}})
 	var nonce atomic.Int64
@@ -73,11 +82,29 @@ func benchProducts(ctx context.Context, args []string, io IO) error {
 		b, _ := json.Marshal(map[string]any{"query": productListQuery, "variables": map[string]any{"first": *first, "currency": *currency, "nonce": nonce.Add(1)}})
 		return b
 	}
-	tr := &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	// shares[i] are the clients worker i takes turns with: one shared
+	// pool of connections, or a client of its own for each source address
+	// of its share (i, i+c, i+2c, ...).
+	shares := make([][]*http.Client, *conc)
+	sources := 1
+	if *spread && isLoopbackIPv4(*target) {
+		n := max(*addresses, *conc)
+		sources = n
+		for k := range n {
+			tr := benchTransport(k, true)
+			defer tr.CloseIdleConnections()
+			shares[k%*conc] = append(shares[k%*conc], &http.Client{Transport: tr, Timeout: 10 * time.Second})
+		}
+	} else {
+		tr := &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}
+		defer tr.CloseIdleConnections()
+		for i := range shares {
+			shares[i] = []*http.Client{{Transport: tr, Timeout: 10 * time.Second}}
+		}
+	}
 
 	// Check the query works before measuring.
-	if err := benchOnce(ctx, client, *target, body); err != nil {
+	if err := benchOnce(ctx, shares[0][0], *target, body); err != nil {
 		return err
 	}
 	run := func(d time.Duration, record bool) ([]time.Duration, int64) {
@@ -93,7 +120,8 @@ func benchProducts(ctx context.Context, args []string, io IO) error {
 			go func() {
 				defer wg.Done()
 				local := make([]time.Duration, 0, 4096)
-				for time.Now().Before(deadline) && ctx.Err() == nil {
+				for turn := 0; time.Now().Before(deadline) && ctx.Err() == nil; turn++ {
+					client := shares[i][turn%len(shares[i])]
 					start := time.Now()
 					if err := benchOnce(ctx, client, *target, bodyFor()); err != nil {
 						fails.Add(1)
@@ -122,8 +150,8 @@ func benchProducts(ctx context.Context, args []string, io IO) error {
 	if *uncached {
 		mode = "uncached"
 	}
-	fmt.Fprintf(io.Stdout, "products(first: %d, %s) at concurrency %d for %s: %d requests, %.0f req/s, p50 %s, p90 %s, p99 %s, max %s, errors %d\n",
-		*first, mode, *conc, *dur, len(lat), float64(len(lat))/dur.Seconds(),
+	fmt.Fprintf(io.Stdout, "products(first: %d, %s) at concurrency %d from %d source addresses for %s: %d requests, %.0f req/s, p50 %s, p90 %s, p99 %s, max %s, errors %d\n",
+		*first, mode, *conc, sources, *dur, len(lat), float64(len(lat))/dur.Seconds(),
 		pct(.50).Round(10*time.Microsecond), pct(.90).Round(10*time.Microsecond), pct(.99).Round(10*time.Microsecond),
 		lat[len(lat)-1].Round(10*time.Microsecond), fails)
 	return nil

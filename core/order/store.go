@@ -95,7 +95,9 @@ func (s *orderStore) OrderByTokenHash(ctx context.Context, h string) (*Order, er
 	if h == "" {
 		return nil, orderNotFound()
 	}
-	return s.orderWhere(ctx, "o.access_token_hash = ?", h)
+	// The repeated condition lets SQLite use the partial index on the
+	// token (it matches a partial index only on its literal WHERE).
+	return s.orderWhere(ctx, "o.access_token_hash = ? AND o.access_token_hash <> ''", h)
 }
 
 func (s *orderStore) orderWhere(ctx context.Context, where string, arg any) (*Order, error) {

@@ -8,6 +8,7 @@ import (
 	"github.com/kassahq/kassa/core/catalog/catalogtest"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
+	"github.com/kassahq/kassa/core/testkit"
 )
 
 // TestCatalogGridPaths runs the catalog reads whose variants, prices and
@@ -100,13 +101,13 @@ func TestCatalogGridPaths(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				counter.n.Store(0)
-				got := run(t, srv, anon, tt.query, map[string]any{"id": vm[shop.Shirt.ID][0].ID})
-				if diff := cmp.Diff(tt.codes, got.codes); diff != "" {
-					t.Fatalf("error codes (-want +got):\n%s\n%s", diff, got.raw)
+				got := testkit.ExecServer(t, anon, srv, tt.query, map[string]any{"id": vm[shop.Shirt.ID][0].ID})
+				if diff := cmp.Diff(tt.codes, got.Codes); diff != "" {
+					t.Fatalf("error codes (-want +got):\n%s\n%s", diff, got.Raw)
 				}
 				if tt.want != "" {
-					if diff := cmp.Diff(mustJSON(t, tt.want), dig(got.data, tt.path...)); diff != "" {
-						t.Errorf("data (-want +got):\n%s\nresponse: %s", diff, got.raw)
+					if diff := cmp.Diff(testkit.DecodeJSON(t, tt.want), testkit.Dig(got.Data, tt.path...)); diff != "" {
+						t.Errorf("data (-want +got):\n%s\nresponse: %s", diff, got.Raw)
 					}
 				}
 				if n := counter.n.Load(); tt.queries >= 0 && n != tt.queries {

@@ -14,6 +14,7 @@ import (
 	"github.com/kassahq/kassa/core/catalog/catalogtest"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
+	"github.com/kassahq/kassa/core/testkit"
 	"github.com/kassahq/kassa/graphql"
 	"github.com/kassahq/kassa/graphql/loader"
 	"github.com/kassahq/kassa/graphql/resolver"
@@ -89,16 +90,16 @@ func TestCustomerListQueryCountIsFixed(t *testing.T) {
 				srv := newAccountsServer(t, db, acc, perRequest)
 				count := func(first int) int64 {
 					counter.n.Store(0)
-					r := run(t, srv, staff, customerListQuery, map[string]any{"first": first})
+					r := testkit.ExecServer(t, staff, srv, customerListQuery, map[string]any{"first": first})
 					n := counter.n.Load()
-					edges, _ := dig(r.data, "customers", "edges").([]any)
-					if len(edges) != first || len(r.codes) > 0 {
-						t.Fatalf("first=%d: errors %v, response %s", first, r.codes, r.raw)
+					edges, _ := testkit.Dig(r.Data, "customers", "edges").([]any)
+					if len(edges) != first || len(r.Codes) > 0 {
+						t.Fatalf("first=%d: errors %v, response %s", first, r.Codes, r.Raw)
 					}
 					// Newest first: the last seeded buyer leads.
 					for i, e := range edges {
 						want := wantNode(buyers[len(buyers)-1-i])
-						if diff := cmp.Diff(want, dig(e, "node")); diff != "" {
+						if diff := cmp.Diff(want, testkit.Dig(e, "node")); diff != "" {
 							t.Fatalf("first=%d, buyer %d (-want +got):\n%s", first, i, diff)
 						}
 					}
@@ -122,82 +123,60 @@ func TestCustomerListQueryCountIsFixed(t *testing.T) {
 // or groups and never another buyer; staff without customer read get
 // nothing.
 func TestCustomerFieldsKeepTheirPermissions(t *testing.T) {
-	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		acc := accounttest.NewService(t, db)
-		buyers := accounttest.SeedBuyers(t, acc, 3)
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		buyers := accounttest.SeedBuyers(t, ta.Accounts.Service, 3)
 		ana, ben := buyers[2], buyers[1] // with two addresses and one
-		srv := newAccountsServer(t, db, acc, true)
+		asAna := authz.SubjectFrom(accounttest.Buyer(ana.ID))
 		const book = `addresses { city } defaultShippingAddress { city } defaultBillingAddress { city }`
-		tests := []struct {
-			name  string
-			ctx   context.Context
-			query string
-			vars  map[string]any
-			want  string
-			codes []string
-		}{
+		testkit.Run(t, ta, []testkit.Scenario{
 			{
-				name:  "a buyer reads their own address book",
-				ctx:   accounttest.Buyer(ana.ID),
-				query: `{ me { ` + book + ` } }`,
-				want:  `{"me": {"addresses": [{"city": "City 2-0"}, {"city": "City 2-1"}], "defaultShippingAddress": {"city": "City 2-1"}, "defaultBillingAddress": {"city": "City 2-0"}}}`,
+				Name:     "a buyer reads their own address book",
+				As:       asAna,
+				Query:    `{ me { ` + book + ` } }`,
+				WantData: `{"me": {"addresses": [{"city": "City 2-0"}, {"city": "City 2-1"}], "defaultShippingAddress": {"city": "City 2-1"}, "defaultBillingAddress": {"city": "City 2-0"}}}`,
 			},
 			{
-				name:  "a buyer reads themselves by id",
-				ctx:   accounttest.Buyer(ana.ID),
-				query: `query($id: ID!) { customer(id: $id) { ` + book + ` } }`,
-				vars:  map[string]any{"id": ana.ID},
-				want:  `{"customer": {"addresses": [{"city": "City 2-0"}, {"city": "City 2-1"}], "defaultShippingAddress": {"city": "City 2-1"}, "defaultBillingAddress": {"city": "City 2-0"}}}`,
+				Name:      "a buyer reads themselves by id",
+				As:        asAna,
+				Query:     `query($id: ID!) { customer(id: $id) { ` + book + ` } }`,
+				Variables: map[string]any{"id": ana.ID},
+				WantData:  `{"customer": {"addresses": [{"city": "City 2-0"}, {"city": "City 2-1"}], "defaultShippingAddress": {"city": "City 2-1"}, "defaultBillingAddress": {"city": "City 2-0"}}}`,
 			},
 			{
-				name:  "another buyer does not exist for a buyer",
-				ctx:   accounttest.Buyer(ana.ID),
-				query: `query($id: ID!) { customer(id: $id) { ` + book + ` } }`,
-				vars:  map[string]any{"id": ben.ID},
-				want:  `{"customer": null}`,
+				Name:      "another buyer does not exist for a buyer",
+				As:        asAna,
+				Query:     `query($id: ID!) { customer(id: $id) { ` + book + ` } }`,
+				Variables: map[string]any{"id": ben.ID},
+				WantData:  `{"customer": null}`,
 			},
 			{
-				name:  "tags and groups are staff only",
-				ctx:   accounttest.Buyer(ana.ID),
-				query: `{ me { email tags groups { name } } }`,
-				want:  `{"me": {"email": "buyer02@example.com", "tags": null, "groups": null}}`,
-				codes: []string{"FORBIDDEN", "FORBIDDEN"},
+				Name:           "tags and groups are staff only",
+				As:             asAna,
+				Query:          `{ me { email tags groups { name } } }`,
+				WantData:       `{"me": {"email": "buyer02@example.com", "tags": null, "groups": null}}`,
+				WantErrorCodes: []string{"FORBIDDEN", "FORBIDDEN"},
 			},
 			{
-				name:  "buyers cannot list buyers",
-				ctx:   accounttest.Buyer(ana.ID),
-				query: `{ customers(first: 5) { nodes { ` + book + ` } } }`,
-				codes: []string{"FORBIDDEN"},
+				Name:           "buyers cannot list buyers",
+				As:             asAna,
+				Query:          `{ customers(first: 5) { nodes { ` + book + ` } } }`,
+				WantErrorCodes: []string{"FORBIDDEN"},
 			},
 			{
-				name:  "staff without customer read cannot list buyers",
-				ctx:   accounttest.Staff(authz.RoleDeveloper),
-				query: `{ customers(first: 5) { nodes { ` + book + ` } } }`,
-				codes: []string{"FORBIDDEN"},
+				Name:           "staff without customer read cannot list buyers",
+				As:             authz.SubjectFrom(accounttest.Staff(authz.RoleDeveloper)),
+				Query:          `{ customers(first: 5) { nodes { ` + book + ` } } }`,
+				WantErrorCodes: []string{"FORBIDDEN"},
 			},
 			{
-				name:  "staff with customer read see every buyer's book, tags and groups",
-				ctx:   accounttest.Staff(authz.RoleSupport),
-				query: `{ customers(first: 2) { nodes { ` + book + ` tags groups { name } } } }`,
-				want: `{"customers": {"nodes": [
+				Name:  "staff with customer read see every buyer's book, tags and groups",
+				As:    authz.SubjectFrom(accounttest.Staff(authz.RoleSupport)),
+				Query: `{ customers(first: 2) { nodes { ` + book + ` tags groups { name } } } }`,
+				WantData: `{"customers": {"nodes": [
 					{"addresses": [{"city": "City 2-0"}, {"city": "City 2-1"}], "defaultShippingAddress": {"city": "City 2-1"}, "defaultBillingAddress": {"city": "City 2-0"}, "tags": ["all", "tier-2"], "groups": [{"name": "Even"}]},
 					{"addresses": [{"city": "City 1-0"}], "defaultShippingAddress": {"city": "City 1-0"}, "defaultBillingAddress": {"city": "City 1-0"}, "tags": ["all", "tier-1"], "groups": []}]}}`,
 			},
-		}
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				r := run(t, srv, tt.ctx, tt.query, tt.vars)
-				if diff := cmp.Diff(tt.codes, r.codes); diff != "" {
-					t.Errorf("error codes (-want +got):\n%s\nresponse: %s", diff, r.raw)
-				}
-				if tt.want == "" {
-					return
-				}
-				if diff := cmp.Diff(mustJSON(t, tt.want), any(r.data)); diff != "" {
-					t.Errorf("data (-want +got):\n%s\nresponse: %s", diff, r.raw)
-				}
-			})
-		}
+		})
 	})
 }
 
@@ -205,20 +184,19 @@ func TestCustomerFieldsKeepTheirPermissions(t *testing.T) {
 // document: each payload's buyer shows the address book as that mutation
 // left it, not as an earlier payload loaded it.
 func TestCustomerPayloadsShowTheirOwnMutation(t *testing.T) {
-	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		acc := accounttest.NewService(t, db)
-		ben := accounttest.SeedBuyers(t, acc, 2)[1] // one address
-		srv := newAccountsServer(t, db, acc, true)
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		ben := accounttest.SeedBuyers(t, ta.Accounts.Service, 2)[1] // one address
 		const create = `customerAddressCreate(input: {customerId: $id, address: {line1: "New", city: $city, countryCode: "DE"}}) {
 			customer { addresses { city } } userErrors { code } }`
-		r := run(t, srv, accounttest.Staff(authz.RoleSupport), `mutation($id: ID!, $city: String!, $city2: String!) {
-			a: `+create+` b: `+strings.ReplaceAll(create, "$city", "$city2")+` }`,
-			map[string]any{"id": ben.ID, "city": "Bonn", "city2": "Kiel"})
-		want := `{"a": {"customer": {"addresses": [{"city": "City 1-0"}, {"city": "Bonn"}]}, "userErrors": []},
-			"b": {"customer": {"addresses": [{"city": "City 1-0"}, {"city": "Bonn"}, {"city": "Kiel"}]}, "userErrors": []}}`
-		if diff := cmp.Diff(mustJSON(t, want), any(r.data)); diff != "" || len(r.codes) > 0 {
-			t.Fatalf("errors %v, data (-want +got):\n%s", r.codes, diff)
-		}
+		testkit.Run(t, ta, []testkit.Scenario{{
+			Name: "two address creations in one document",
+			As:   authz.SubjectFrom(accounttest.Staff(authz.RoleSupport)),
+			Query: `mutation($id: ID!, $city: String!, $city2: String!) {
+				a: ` + create + ` b: ` + strings.ReplaceAll(create, "$city", "$city2") + ` }`,
+			Variables: map[string]any{"id": ben.ID, "city": "Bonn", "city2": "Kiel"},
+			WantData: `{"a": {"customer": {"addresses": [{"city": "City 1-0"}, {"city": "Bonn"}]}, "userErrors": []},
+				"b": {"customer": {"addresses": [{"city": "City 1-0"}, {"city": "Bonn"}, {"city": "Kiel"}]}, "userErrors": []}}`,
+		}})
 	})
 }
 
@@ -232,18 +210,18 @@ func TestGroupListQueryCountIsFixed(t *testing.T) {
 		db.AddQueryHook(counter)
 		srv := newAccountsServer(t, db, acc, true)
 		staff := accounttest.Staff(authz.RoleSupport)
-		count := func(query string) (int64, result) {
+		count := func(query string) (int64, testkit.Result) {
 			counter.n.Store(0)
-			r := run(t, srv, staff, query, nil)
-			if len(r.codes) > 0 {
-				t.Fatalf("errors %v: %s", r.codes, r.raw)
+			r := testkit.ExecServer(t, staff, srv, query, nil)
+			if len(r.Codes) > 0 {
+				t.Fatalf("errors %v: %s", r.Codes, r.Raw)
 			}
 			return counter.n.Load(), r
 		}
 		const groups = `{ customerGroups(first: 50) { edges { node { name customerCount } } } }`
 		before, r := count(groups)
-		if !strings.Contains(r.raw, `"name":"Even","customerCount":3`) || !strings.Contains(r.raw, `"name":"Triple","customerCount":2`) {
-			t.Fatalf("member counts wrong: %s", r.raw)
+		if !strings.Contains(r.Raw, `"name":"Even","customerCount":3`) || !strings.Contains(r.Raw, `"name":"Triple","customerCount":2`) {
+			t.Fatalf("member counts wrong: %s", r.Raw)
 		}
 		for i := 0; i < 5; i++ {
 			if _, err := acc.CreateGroup(accounttest.System(), account.GroupInput{Name: func(s string) *string { return &s }(fmt.Sprintf("Extra %d", i))}); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/kassahq/kassa/core/secret"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
+	"github.com/kassahq/kassa/core/testkit"
 	"github.com/kassahq/kassa/graphql"
 	"github.com/kassahq/kassa/graphql/resolver"
 )
@@ -123,9 +124,9 @@ func TestPluginSettingsAttack(t *testing.T) {
 						t.Fatalf("errors %+v, want %s naming %q", res.Errors, tt.wantCode, tt.wantMessage)
 					}
 				default:
-					if len(res.Errors) != 0 || dig(r, "pluginSettingsUpdate", "plugin") != nil ||
-						dig(r, "pluginSettingsUpdate", "userErrors", 0, "code") != tt.wantUserError ||
-						strings.Join(toStrings(dig(r, "pluginSettingsUpdate", "userErrors", 0, "field")), ".") != "input.settings.endpoints.0.url" {
+					if len(res.Errors) != 0 || testkit.Dig(r, "pluginSettingsUpdate", "plugin") != nil ||
+						testkit.Dig(r, "pluginSettingsUpdate", "userErrors", 0, "code") != tt.wantUserError ||
+						strings.Join(toStrings(testkit.Dig(r, "pluginSettingsUpdate", "userErrors", 0, "field")), ".") != "input.settings.endpoints.0.url" {
 						t.Fatalf("got %s %v, want userError %s on the URL", res.Data, res.Errors, tt.wantUserError)
 					}
 				}
@@ -138,21 +139,21 @@ func TestPluginSettingsAttack(t *testing.T) {
 		t.Run("owner allowed private networks", func(t *testing.T) {
 			srv, _ := newServer(true)
 			res := srv.Exec(staff("owner"), graphql.Request{Query: update, Variables: settings(receiver.URL + "/")})
-			if r := decode(t, res); len(res.Errors) != 0 || len(toStrings(dig(r, "pluginSettingsUpdate", "userErrors"))) != 0 {
+			if r := decode(t, res); len(res.Errors) != 0 || len(toStrings(testkit.Dig(r, "pluginSettingsUpdate", "userErrors"))) != 0 {
 				t.Fatalf("allowed: %s %+v", res.Data, res.Errors[0])
 			}
 			res = srv.Exec(staff("owner"), graphql.Request{Query: `mutation { pluginEnable(input: {id: "notify.webhook"}) { plugin { enabled } userErrors { code message } } }
 				`})
-			if r := decode(t, res); dig(r, "pluginEnable", "plugin", "enabled") != true {
+			if r := decode(t, res); testkit.Dig(r, "pluginEnable", "plugin", "enabled") != true {
 				t.Fatalf("enable: %s %v", res.Data, res.Errors)
 			}
 			res = srv.Exec(staff("owner"), graphql.Request{Query: `mutation { pluginHealthCheck(input: {id: "notify.webhook"}) { health { status message } userErrors { code } } }`})
-			if r := decode(t, res); dig(r, "pluginHealthCheck", "health", "status") != "SERVING" {
+			if r := decode(t, res); testkit.Dig(r, "pluginHealthCheck", "health", "status") != "SERVING" {
 				t.Fatalf("the plugin refused the allowed settings: %s %v", res.Data, res.Errors)
 			}
 			// Disabling narrows what flows: plugin:write alone suffices.
 			res = srv.Exec(staff("developer"), graphql.Request{Query: `mutation { pluginDisable(input: {id: "notify.webhook"}) { plugin { enabled } userErrors { code } } }`})
-			if r := decode(t, res); dig(r, "pluginDisable", "plugin", "enabled") != false {
+			if r := decode(t, res); testkit.Dig(r, "pluginDisable", "plugin", "enabled") != false {
 				t.Fatalf("developer disable: %s %v", res.Data, res.Errors)
 			}
 		})

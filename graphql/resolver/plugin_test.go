@@ -13,6 +13,7 @@ import (
 	"github.com/kassahq/kassa/core/plugin"
 	"github.com/kassahq/kassa/core/secret"
 	"github.com/kassahq/kassa/core/store/storetest"
+	"github.com/kassahq/kassa/core/testkit"
 	"github.com/kassahq/kassa/graphql"
 	"github.com/kassahq/kassa/graphql/resolver"
 )
@@ -60,9 +61,9 @@ func TestPluginGraphQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := []string{}
-	exec := func(ctx context.Context, q string, vars map[string]any) result {
-		r := run(t, srv, ctx, q, vars)
-		all = append(all, r.raw)
+	exec := func(ctx context.Context, q string, vars map[string]any) testkit.Result {
+		r := testkit.ExecServer(t, ctx, srv, q, vars)
+		all = append(all, r.Raw)
 		return r
 	}
 	const fields = `id kind version enabled sha256 settings configSchema capabilities
@@ -71,44 +72,44 @@ func TestPluginGraphQL(t *testing.T) {
 		plugin { ` + fields + ` } userErrors { field message code } } }`
 
 	r := exec(staff, `{ plugins { `+fields+` } }`, nil)
-	list := dig(r.data, "plugins").([]any)
-	if len(list) != 1 || dig(r.data, "plugins", 0, "kind") != "PAYMENT" || dig(r.data, "plugins", 0, "enabled") != false {
-		t.Fatalf("plugins = %s", r.raw)
+	list := testkit.Dig(r.Data, "plugins").([]any)
+	if len(list) != 1 || testkit.Dig(r.Data, "plugins", 0, "kind") != "PAYMENT" || testkit.Dig(r.Data, "plugins", 0, "enabled") != false {
+		t.Fatalf("plugins = %s", r.Raw)
 	}
-	if dig(r.data, "plugins", 0, "secretFields", 0, "isSet") != false || dig(r.data, "plugins", 0, "configSchema", "type") != "object" {
-		t.Fatalf("plugins = %s", r.raw)
+	if testkit.Dig(r.Data, "plugins", 0, "secretFields", 0, "isSet") != false || testkit.Dig(r.Data, "plugins", 0, "configSchema", "type") != "object" {
+		t.Fatalf("plugins = %s", r.Raw)
 	}
 
 	// Wrong type: the schema's message, the field path, nothing changed.
 	r = exec(staff, update, map[string]any{"s": map[string]any{"mode": "sandbox", "max_amount": "ten"}})
-	if dig(r.data, "pluginSettingsUpdate", "plugin") != nil ||
-		dig(r.data, "pluginSettingsUpdate", "userErrors", 0, "code") != plugin.CodeInvalidSettings ||
-		!strings.Contains(dig(r.data, "pluginSettingsUpdate", "userErrors", 0, "message").(string), "want integer") ||
-		strings.Join(toStrings(dig(r.data, "pluginSettingsUpdate", "userErrors", 0, "field")), ".") != "input.settings.max_amount" {
-		t.Fatalf("wrong type: %s", r.raw)
+	if testkit.Dig(r.Data, "pluginSettingsUpdate", "plugin") != nil ||
+		testkit.Dig(r.Data, "pluginSettingsUpdate", "userErrors", 0, "code") != plugin.CodeInvalidSettings ||
+		!strings.Contains(testkit.Dig(r.Data, "pluginSettingsUpdate", "userErrors", 0, "message").(string), "want integer") ||
+		strings.Join(toStrings(testkit.Dig(r.Data, "pluginSettingsUpdate", "userErrors", 0, "field")), ".") != "input.settings.max_amount" {
+		t.Fatalf("wrong type: %s", r.Raw)
 	}
 
 	// A secret is accepted, shown as set, never returned.
 	r = exec(staff, update, map[string]any{"s": map[string]any{"mode": "sandbox", "api_key": pluginSecret}})
-	if dig(r.data, "pluginSettingsUpdate", "plugin", "secretFields", 0, "isSet") != true ||
-		dig(r.data, "pluginSettingsUpdate", "plugin", "settings", "mode") != "sandbox" {
-		t.Fatalf("secret update: %s", r.raw)
+	if testkit.Dig(r.Data, "pluginSettingsUpdate", "plugin", "secretFields", 0, "isSet") != true ||
+		testkit.Dig(r.Data, "pluginSettingsUpdate", "plugin", "settings", "mode") != "sandbox" {
+		t.Fatalf("secret update: %s", r.Raw)
 	}
 	r = exec(staff, `mutation { pluginEnable(input: {id: "payment.hosttest"}) { plugin { enabled } userErrors { code } } }`, nil)
-	if dig(r.data, "pluginEnable", "plugin", "enabled") != true {
-		t.Fatalf("enable: %s", r.raw)
+	if testkit.Dig(r.Data, "pluginEnable", "plugin", "enabled") != true {
+		t.Fatalf("enable: %s", r.Raw)
 	}
 	r = exec(staff, `mutation { pluginHealthCheck(input: {id: "payment.hosttest"}) { health { status checkedAt } userErrors { code } } }`, nil)
-	if dig(r.data, "pluginHealthCheck", "health", "status") != "SERVING" {
-		t.Fatalf("health: %s", r.raw)
+	if testkit.Dig(r.Data, "pluginHealthCheck", "health", "status") != "SERVING" {
+		t.Fatalf("health: %s", r.Raw)
 	}
 	r = exec(staff, `{ plugin(id: "payment.hosttest") { `+fields+` } missing: plugin(id: "payment.none") { id } }`, nil)
-	if dig(r.data, "plugin", "health", "status") != "SERVING" || r.data["missing"] != nil {
-		t.Fatalf("plugin: %s", r.raw)
+	if testkit.Dig(r.Data, "plugin", "health", "status") != "SERVING" || testkit.Dig(r.Data, "missing") != nil {
+		t.Fatalf("plugin: %s", r.Raw)
 	}
 	r = exec(staff, `mutation { pluginDisable(input: {id: "payment.hosttest"}) { plugin { enabled health { status } } userErrors { code } } }`, nil)
-	if dig(r.data, "pluginDisable", "plugin", "enabled") != false || dig(r.data, "pluginDisable", "plugin", "health", "status") != "STOPPED" {
-		t.Fatalf("disable: %s", r.raw)
+	if testkit.Dig(r.Data, "pluginDisable", "plugin", "enabled") != false || testkit.Dig(r.Data, "pluginDisable", "plugin", "health", "status") != "STOPPED" {
+		t.Fatalf("disable: %s", r.Raw)
 	}
 	for _, raw := range all {
 		if strings.Contains(raw, pluginSecret) {
@@ -122,8 +123,8 @@ func TestPluginGraphQL(t *testing.T) {
 		`{ plugins { id } }`,
 		`mutation { pluginEnable(input: {id: "payment.hosttest"}) { userErrors { code } } }`,
 	} {
-		if r := run(t, srv, buyer, q, nil); len(r.codes) != 1 || r.codes[0] != "FORBIDDEN" {
-			t.Errorf("%s as a buyer: codes %v", q, r.codes)
+		if r := testkit.ExecServer(t, buyer, srv, q, nil); len(r.Codes) != 1 || r.Codes[0] != "FORBIDDEN" {
+			t.Errorf("%s as a buyer: codes %v", q, r.Codes)
 		}
 	}
 }

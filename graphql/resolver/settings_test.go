@@ -16,6 +16,7 @@ import (
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
 	"github.com/kassahq/kassa/core/tax"
+	"github.com/kassahq/kassa/core/testkit"
 	"github.com/kassahq/kassa/graphql"
 	"github.com/kassahq/kassa/graphql/resolver"
 )
@@ -47,22 +48,22 @@ func newSettingsServer(t *testing.T, db *store.DB) (*graphql.Server, *eventstest
 
 // userErrors returns the "field CODE" lines of a payload's userErrors,
 // fields joined by dots.
-func userErrors(t *testing.T, r result, payload string) []string {
+func userErrors(t *testing.T, r testkit.Result, payload string) []string {
 	t.Helper()
-	list, ok := dig(r.data, payload, "userErrors").([]any)
+	list, ok := testkit.Dig(r.Data, payload, "userErrors").([]any)
 	if !ok {
-		t.Fatalf("%s has no userErrors: %s %v", payload, r.raw, r.codes)
+		t.Fatalf("%s has no userErrors: %s %v", payload, r.Raw, r.Codes)
 	}
 	out := []string{}
 	for _, e := range list {
 		field := ""
-		for i, p := range dig(e, "field").([]any) {
+		for i, p := range testkit.Dig(e, "field").([]any) {
 			if i > 0 {
 				field += "."
 			}
 			field += p.(string)
 		}
-		out = append(out, field+" "+dig(e, "code").(string))
+		out = append(out, field+" "+testkit.Dig(e, "code").(string))
 	}
 	return out
 }
@@ -75,10 +76,10 @@ func TestShopSettingsAPI(t *testing.T) {
 		srv, out := newSettingsServer(t, db)
 		ctx := catalogtest.Staff()
 
-		r := run(t, srv, ctx, `{ shopSettings { `+shopSettingsFields+` updatedAt } }`, nil)
-		want := mustJSON(t, `{"shopSettings": {"currencies": ["CNY"], "defaultCurrency": "CNY", "pricesIncludeTax": false,
+		r := testkit.ExecServer(t, ctx, srv, `{ shopSettings { `+shopSettingsFields+` updatedAt } }`, nil)
+		want := testkit.DecodeJSON(t, `{"shopSettings": {"currencies": ["CNY"], "defaultCurrency": "CNY", "pricesIncludeTax": false,
 			"paymentDeadlineSeconds": 1800, "reminderLeadSeconds": 600, "orderNumberPrefix": "#", "lineQuantityLimit": 100, "updatedAt": null}}`)
-		if diff := cmp.Diff(want, any(r.data)); diff != "" {
+		if diff := cmp.Diff(want, r.Data); diff != "" {
 			t.Fatalf("defaults (-want +got):\n%s", diff)
 		}
 
@@ -98,11 +99,11 @@ func TestShopSettingsAPI(t *testing.T) {
 			{"prefix and limit", map[string]any{"orderNumberPrefix": "ABCDEFGHIJK", "lineQuantityLimit": 0},
 				[]string{"input.orderNumberPrefix TOO_LONG", "input.lineQuantityLimit OUT_OF_RANGE"}},
 		} {
-			r := run(t, srv, ctx, update, map[string]any{"input": c.input})
+			r := testkit.ExecServer(t, ctx, srv, update, map[string]any{"input": c.input})
 			if diff := cmp.Diff(c.want, userErrors(t, r, "shopSettingsUpdate")); diff != "" {
 				t.Errorf("%s (-want +got):\n%s", c.name, diff)
 			}
-			if s := dig(r.data, "shopSettingsUpdate", "shopSettings"); s != nil {
+			if s := testkit.Dig(r.Data, "shopSettingsUpdate", "shopSettings"); s != nil {
 				t.Errorf("%s: settings %v beside userErrors", c.name, s)
 			}
 		}
@@ -110,19 +111,19 @@ func TestShopSettingsAPI(t *testing.T) {
 			t.Fatalf("refused updates emitted %d events", n)
 		}
 
-		r = run(t, srv, ctx, update, map[string]any{"input": map[string]any{"currencies": []any{"usd", "CNY"}, "paymentDeadlineSeconds": 3600,
+		r = testkit.ExecServer(t, ctx, srv, update, map[string]any{"input": map[string]any{"currencies": []any{"usd", "CNY"}, "paymentDeadlineSeconds": 3600,
 			"reminderLeadSeconds": 900, "orderNumberPrefix": "KS-", "lineQuantityLimit": 12, "pricesIncludeTax": true}})
-		want = mustJSON(t, `{"shopSettings": {"currencies": ["USD", "CNY"], "defaultCurrency": "USD", "pricesIncludeTax": true,
+		want = testkit.DecodeJSON(t, `{"shopSettings": {"currencies": ["USD", "CNY"], "defaultCurrency": "USD", "pricesIncludeTax": true,
 			"paymentDeadlineSeconds": 3600, "reminderLeadSeconds": 900, "orderNumberPrefix": "KS-", "lineQuantityLimit": 12}, "userErrors": []}`)
-		if diff := cmp.Diff(want, dig(r.data, "shopSettingsUpdate")); diff != "" {
+		if diff := cmp.Diff(want, testkit.Dig(r.Data, "shopSettingsUpdate")); diff != "" {
 			t.Fatalf("update (-want +got):\n%s", diff)
 		}
 		if diff := cmp.Diff([]string{shop.SubjectSettingsUpdated}, out.Subjects()); diff != "" {
 			t.Errorf("events (-want +got):\n%s", diff)
 		}
-		r = run(t, srv, ctx, `{ shopSettings { lineQuantityLimit updatedAt } }`, nil)
-		if dig(r.data, "shopSettings", "lineQuantityLimit") != float64(12) || dig(r.data, "shopSettings", "updatedAt") == nil {
-			t.Errorf("read after the update: %s", r.raw)
+		r = testkit.ExecServer(t, ctx, srv, `{ shopSettings { lineQuantityLimit updatedAt } }`, nil)
+		if testkit.Dig(r.Data, "shopSettings", "lineQuantityLimit") != float64(12) || testkit.Dig(r.Data, "shopSettings", "updatedAt") == nil {
+			t.Errorf("read after the update: %s", r.Raw)
 		}
 	})
 }
@@ -134,26 +135,26 @@ func TestShippingAPI(t *testing.T) {
 
 		const zoneCreate = `mutation($input: ShippingZoneCreateInput!) { shippingZoneCreate(input: $input) {
 			shippingZone { id name countries regions methods { id } } userErrors { field code } } }`
-		r := run(t, srv, ctx, zoneCreate, map[string]any{"input": map[string]any{"name": " ", "countries": []any{"CN", "XX"}, "regions": []any{"G D"}}})
+		r := testkit.ExecServer(t, ctx, srv, zoneCreate, map[string]any{"input": map[string]any{"name": " ", "countries": []any{"CN", "XX"}, "regions": []any{"G D"}}})
 		if diff := cmp.Diff([]string{"input.name REQUIRED", "input.countries.1 INVALID_COUNTRY", "input.regions.0 INVALID_REGION"},
 			userErrors(t, r, "shippingZoneCreate")); diff != "" {
 			t.Errorf("bad zone (-want +got):\n%s", diff)
 		}
-		r = run(t, srv, ctx, zoneCreate, map[string]any{"input": map[string]any{"name": "Guangdong", "countries": []any{"cn"}, "regions": []any{"gd"}}})
-		zone, _ := dig(r.data, "shippingZoneCreate", "shippingZone", "id").(string)
-		if diff := cmp.Diff(mustJSON(t, `{"id": "`+zone+`", "name": "Guangdong", "countries": ["CN"], "regions": ["GD"], "methods": []}`),
-			dig(r.data, "shippingZoneCreate", "shippingZone")); diff != "" || zone == "" {
+		r = testkit.ExecServer(t, ctx, srv, zoneCreate, map[string]any{"input": map[string]any{"name": "Guangdong", "countries": []any{"cn"}, "regions": []any{"gd"}}})
+		zone, _ := testkit.Dig(r.Data, "shippingZoneCreate", "shippingZone", "id").(string)
+		if diff := cmp.Diff(testkit.DecodeJSON(t, `{"id": "`+zone+`", "name": "Guangdong", "countries": ["CN"], "regions": ["GD"], "methods": []}`),
+			testkit.Dig(r.Data, "shippingZoneCreate", "shippingZone")); diff != "" || zone == "" {
 			t.Fatalf("zone (-want +got):\n%s", diff)
 		}
 
 		const zoneUpdate = `mutation($input: ShippingZoneUpdateInput!) { shippingZoneUpdate(input: $input) {
 			shippingZone { name regions } userErrors { field code } } }`
-		r = run(t, srv, ctx, zoneUpdate, map[string]any{"input": map[string]any{"id": "shz_missing", "name": "X"}})
+		r = testkit.ExecServer(t, ctx, srv, zoneUpdate, map[string]any{"input": map[string]any{"id": "shz_missing", "name": "X"}})
 		if diff := cmp.Diff([]string{"input.id SHIPPING_ZONE_NOT_FOUND"}, userErrors(t, r, "shippingZoneUpdate")); diff != "" {
 			t.Errorf("unknown zone (-want +got):\n%s", diff)
 		}
-		r = run(t, srv, ctx, zoneUpdate, map[string]any{"input": map[string]any{"id": zone, "name": "South", "regions": []any{}}})
-		if diff := cmp.Diff(mustJSON(t, `{"name": "South", "regions": []}`), dig(r.data, "shippingZoneUpdate", "shippingZone")); diff != "" {
+		r = testkit.ExecServer(t, ctx, srv, zoneUpdate, map[string]any{"input": map[string]any{"id": zone, "name": "South", "regions": []any{}}})
+		if diff := cmp.Diff(testkit.DecodeJSON(t, `{"name": "South", "regions": []}`), testkit.Dig(r.Data, "shippingZoneUpdate", "shippingZone")); diff != "" {
 			t.Errorf("zone update (-want +got):\n%s", diff)
 		}
 
@@ -161,74 +162,74 @@ func TestShippingAPI(t *testing.T) {
 			shippingMethod { id zoneId name kind active position
 				prices { currencyCode amount { amount currencyCode } freeOver { amount } bands { maxGrams price { amount currencyCode } } } }
 			userErrors { field code } } }`
-		r = run(t, srv, ctx, methodCreate, map[string]any{"input": map[string]any{"zoneId": zone, "name": "Freight", "kind": "WEIGHT_BANDS",
+		r = testkit.ExecServer(t, ctx, srv, methodCreate, map[string]any{"input": map[string]any{"zoneId": zone, "name": "Freight", "kind": "WEIGHT_BANDS",
 			"prices": []any{map[string]any{"currencyCode": "CNY", "amount": "1", "bands": []any{
 				map[string]any{"maxGrams": 1000, "amount": "8"}, map[string]any{"amount": "12"}, map[string]any{"maxGrams": 2000, "amount": "x"}}}}}})
 		if diff := cmp.Diff([]string{"input.prices.0.bands.2.amount INVALID_AMOUNT"}, userErrors(t, r, "shippingMethodCreate")); diff != "" {
 			t.Errorf("bad amount (-want +got):\n%s", diff)
 		}
-		r = run(t, srv, ctx, methodCreate, map[string]any{"input": map[string]any{"zoneId": zone, "name": "Freight", "kind": "WEIGHT_BANDS",
+		r = testkit.ExecServer(t, ctx, srv, methodCreate, map[string]any{"input": map[string]any{"zoneId": zone, "name": "Freight", "kind": "WEIGHT_BANDS",
 			"prices": []any{map[string]any{"currencyCode": "CNY", "amount": "1", "bands": []any{
 				map[string]any{"amount": "12"}, map[string]any{"maxGrams": 1000, "amount": "8"}}}}}})
 		if diff := cmp.Diff([]string{"input.prices.0.amount NOT_FOR_KIND", "input.prices.0.bands.0.maxGrams INVALID_BANDS"},
 			userErrors(t, r, "shippingMethodCreate")); diff != "" {
 			t.Errorf("bad bands (-want +got):\n%s", diff)
 		}
-		r = run(t, srv, ctx, methodCreate, map[string]any{"input": map[string]any{"zoneId": "shz_missing", "name": "X", "kind": "FLAT",
+		r = testkit.ExecServer(t, ctx, srv, methodCreate, map[string]any{"input": map[string]any{"zoneId": "shz_missing", "name": "X", "kind": "FLAT",
 			"prices": []any{map[string]any{"currencyCode": "CNY", "amount": "1"}}}})
 		if diff := cmp.Diff([]string{"input.zoneId SHIPPING_ZONE_NOT_FOUND"}, userErrors(t, r, "shippingMethodCreate")); diff != "" {
 			t.Errorf("unknown zone (-want +got):\n%s", diff)
 		}
-		r = run(t, srv, ctx, methodCreate, map[string]any{"input": map[string]any{"zoneId": zone, "name": "Freight", "kind": "WEIGHT_BANDS",
+		r = testkit.ExecServer(t, ctx, srv, methodCreate, map[string]any{"input": map[string]any{"zoneId": zone, "name": "Freight", "kind": "WEIGHT_BANDS",
 			"prices": []any{map[string]any{"currencyCode": "CNY", "bands": []any{
 				map[string]any{"maxGrams": 1000, "amount": "8"}, map[string]any{"amount": "12.5"}}}}}})
-		method, _ := dig(r.data, "shippingMethodCreate", "shippingMethod", "id").(string)
-		want := mustJSON(t, `{"id": "`+method+`", "zoneId": "`+zone+`", "name": "Freight", "kind": "WEIGHT_BANDS", "active": true, "position": 0,
+		method, _ := testkit.Dig(r.Data, "shippingMethodCreate", "shippingMethod", "id").(string)
+		want := testkit.DecodeJSON(t, `{"id": "`+method+`", "zoneId": "`+zone+`", "name": "Freight", "kind": "WEIGHT_BANDS", "active": true, "position": 0,
 			"prices": [{"currencyCode": "CNY", "amount": null, "freeOver": null, "bands": [
 				{"maxGrams": 1000, "price": {"amount": "8.00", "currencyCode": "CNY"}},
 				{"maxGrams": null, "price": {"amount": "12.50", "currencyCode": "CNY"}}]}]}`)
-		if diff := cmp.Diff(want, dig(r.data, "shippingMethodCreate", "shippingMethod")); diff != "" {
+		if diff := cmp.Diff(want, testkit.Dig(r.Data, "shippingMethodCreate", "shippingMethod")); diff != "" {
 			t.Fatalf("method (-want +got):\n%s", diff)
 		}
 
 		const methodUpdate = `mutation($input: ShippingMethodUpdateInput!) { shippingMethodUpdate(input: $input) {
 			shippingMethod { kind active prices { amount { amount } freeOver { amount currencyCode } bands { maxGrams } } } userErrors { field code } } }`
-		r = run(t, srv, ctx, methodUpdate, map[string]any{"input": map[string]any{"id": method, "kind": "FREE_OVER"}})
+		r = testkit.ExecServer(t, ctx, srv, methodUpdate, map[string]any{"input": map[string]any{"id": method, "kind": "FREE_OVER"}})
 		if diff := cmp.Diff([]string{"input.prices.0.amount REQUIRED", "input.prices.0.bands NOT_FOR_KIND", "input.prices.0.freeOver REQUIRED"},
 			userErrors(t, r, "shippingMethodUpdate")); diff != "" {
 			t.Errorf("kind without prices (-want +got):\n%s", diff)
 		}
-		r = run(t, srv, ctx, methodUpdate, map[string]any{"input": map[string]any{"id": method, "kind": "FREE_OVER", "active": false,
+		r = testkit.ExecServer(t, ctx, srv, methodUpdate, map[string]any{"input": map[string]any{"id": method, "kind": "FREE_OVER", "active": false,
 			"prices": []any{map[string]any{"currencyCode": "USD", "amount": "5", "freeOver": "50"}}}})
-		want = mustJSON(t, `{"kind": "FREE_OVER", "active": false, "prices": [{"amount": {"amount": "5.00"}, "freeOver": {"amount": "50.00", "currencyCode": "USD"}, "bands": []}]}`)
-		if diff := cmp.Diff(want, dig(r.data, "shippingMethodUpdate", "shippingMethod")); diff != "" {
+		want = testkit.DecodeJSON(t, `{"kind": "FREE_OVER", "active": false, "prices": [{"amount": {"amount": "5.00"}, "freeOver": {"amount": "50.00", "currencyCode": "USD"}, "bands": []}]}`)
+		if diff := cmp.Diff(want, testkit.Dig(r.Data, "shippingMethodUpdate", "shippingMethod")); diff != "" {
 			t.Errorf("method update (-want +got):\n%s", diff)
 		}
-		r = run(t, srv, ctx, methodUpdate, map[string]any{"input": map[string]any{"id": "shm_missing", "name": "X"}})
+		r = testkit.ExecServer(t, ctx, srv, methodUpdate, map[string]any{"input": map[string]any{"id": "shm_missing", "name": "X"}})
 		if diff := cmp.Diff([]string{"input.id SHIPPING_METHOD_NOT_FOUND"}, userErrors(t, r, "shippingMethodUpdate")); diff != "" {
 			t.Errorf("unknown method (-want +got):\n%s", diff)
 		}
 
-		r = run(t, srv, ctx, `{ shippingZones { name methods { name } } }`, nil)
-		if diff := cmp.Diff(mustJSON(t, `{"shippingZones": [{"name": "South", "methods": [{"name": "Freight"}]}]}`), any(r.data)); diff != "" {
+		r = testkit.ExecServer(t, ctx, srv, `{ shippingZones { name methods { name } } }`, nil)
+		if diff := cmp.Diff(testkit.DecodeJSON(t, `{"shippingZones": [{"name": "South", "methods": [{"name": "Freight"}]}]}`), r.Data); diff != "" {
 			t.Errorf("zones (-want +got):\n%s", diff)
 		}
 
 		const methodDelete = `mutation($id: ID!) { shippingMethodDelete(input: {id: $id}) { deletedShippingMethodId userErrors { field code } } }`
-		r = run(t, srv, ctx, methodDelete, map[string]any{"id": method})
-		if got := dig(r.data, "shippingMethodDelete", "deletedShippingMethodId"); got != method {
-			t.Errorf("method delete: %s", r.raw)
+		r = testkit.ExecServer(t, ctx, srv, methodDelete, map[string]any{"id": method})
+		if got := testkit.Dig(r.Data, "shippingMethodDelete", "deletedShippingMethodId"); got != method {
+			t.Errorf("method delete: %s", r.Raw)
 		}
-		r = run(t, srv, ctx, methodDelete, map[string]any{"id": method})
+		r = testkit.ExecServer(t, ctx, srv, methodDelete, map[string]any{"id": method})
 		if diff := cmp.Diff([]string{"input.id SHIPPING_METHOD_NOT_FOUND"}, userErrors(t, r, "shippingMethodDelete")); diff != "" ||
-			dig(r.data, "shippingMethodDelete", "deletedShippingMethodId") != nil {
-			t.Errorf("deleting twice: %s", r.raw)
+			testkit.Dig(r.Data, "shippingMethodDelete", "deletedShippingMethodId") != nil {
+			t.Errorf("deleting twice: %s", r.Raw)
 		}
 		const zoneDelete = `mutation($id: ID!) { shippingZoneDelete(input: {id: $id}) { deletedShippingZoneId userErrors { field code } } }`
-		if r = run(t, srv, ctx, zoneDelete, map[string]any{"id": zone}); dig(r.data, "shippingZoneDelete", "deletedShippingZoneId") != zone {
-			t.Errorf("zone delete: %s", r.raw)
+		if r = testkit.ExecServer(t, ctx, srv, zoneDelete, map[string]any{"id": zone}); testkit.Dig(r.Data, "shippingZoneDelete", "deletedShippingZoneId") != zone {
+			t.Errorf("zone delete: %s", r.Raw)
 		}
-		r = run(t, srv, ctx, zoneDelete, map[string]any{"id": zone})
+		r = testkit.ExecServer(t, ctx, srv, zoneDelete, map[string]any{"id": zone})
 		if diff := cmp.Diff([]string{"input.id SHIPPING_ZONE_NOT_FOUND"}, userErrors(t, r, "shippingZoneDelete")); diff != "" {
 			t.Errorf("deleting twice (-want +got):\n%s", diff)
 		}
@@ -242,40 +243,40 @@ func TestTaxAPI(t *testing.T) {
 
 		const create = `mutation($input: TaxRateCreateInput!) { taxRateCreate(input: $input) {
 			taxRate { id country region name basisPoints } userErrors { field code } } }`
-		r := run(t, srv, ctx, create, map[string]any{"input": map[string]any{"country": "XX", "name": "", "basisPoints": 10001}})
+		r := testkit.ExecServer(t, ctx, srv, create, map[string]any{"input": map[string]any{"country": "XX", "name": "", "basisPoints": 10001}})
 		if diff := cmp.Diff([]string{"input.country INVALID_COUNTRY", "input.name REQUIRED", "input.basisPoints OUT_OF_RANGE"},
 			userErrors(t, r, "taxRateCreate")); diff != "" {
 			t.Errorf("bad rate (-want +got):\n%s", diff)
 		}
-		r = run(t, srv, ctx, create, map[string]any{"input": map[string]any{"country": "cn", "region": "gd", "name": "VAT", "basisPoints": 1300}})
-		id, _ := dig(r.data, "taxRateCreate", "taxRate", "id").(string)
-		if diff := cmp.Diff(mustJSON(t, `{"id": "`+id+`", "country": "CN", "region": "GD", "name": "VAT", "basisPoints": 1300}`),
-			dig(r.data, "taxRateCreate", "taxRate")); diff != "" || id == "" {
+		r = testkit.ExecServer(t, ctx, srv, create, map[string]any{"input": map[string]any{"country": "cn", "region": "gd", "name": "VAT", "basisPoints": 1300}})
+		id, _ := testkit.Dig(r.Data, "taxRateCreate", "taxRate", "id").(string)
+		if diff := cmp.Diff(testkit.DecodeJSON(t, `{"id": "`+id+`", "country": "CN", "region": "GD", "name": "VAT", "basisPoints": 1300}`),
+			testkit.Dig(r.Data, "taxRateCreate", "taxRate")); diff != "" || id == "" {
 			t.Fatalf("rate (-want +got):\n%s", diff)
 		}
-		r = run(t, srv, ctx, create, map[string]any{"input": map[string]any{"country": "CN", "region": "GD", "name": "Again", "basisPoints": 1}})
+		r = testkit.ExecServer(t, ctx, srv, create, map[string]any{"input": map[string]any{"country": "CN", "region": "GD", "name": "Again", "basisPoints": 1}})
 		if diff := cmp.Diff([]string{"input.region TAX_RATE_EXISTS"}, userErrors(t, r, "taxRateCreate")); diff != "" {
 			t.Errorf("second rate for a place (-want +got):\n%s", diff)
 		}
 
 		const update = `mutation($input: TaxRateUpdateInput!) { taxRateUpdate(input: $input) { taxRate { region basisPoints } userErrors { field code } } }`
-		r = run(t, srv, ctx, update, map[string]any{"input": map[string]any{"id": id, "region": "", "basisPoints": 900}})
-		if diff := cmp.Diff(mustJSON(t, `{"region": "", "basisPoints": 900}`), dig(r.data, "taxRateUpdate", "taxRate")); diff != "" {
+		r = testkit.ExecServer(t, ctx, srv, update, map[string]any{"input": map[string]any{"id": id, "region": "", "basisPoints": 900}})
+		if diff := cmp.Diff(testkit.DecodeJSON(t, `{"region": "", "basisPoints": 900}`), testkit.Dig(r.Data, "taxRateUpdate", "taxRate")); diff != "" {
 			t.Errorf("update (-want +got):\n%s", diff)
 		}
-		r = run(t, srv, ctx, update, map[string]any{"input": map[string]any{"id": "txr_missing", "name": "X"}})
+		r = testkit.ExecServer(t, ctx, srv, update, map[string]any{"input": map[string]any{"id": "txr_missing", "name": "X"}})
 		if diff := cmp.Diff([]string{"input.id TAX_RATE_NOT_FOUND"}, userErrors(t, r, "taxRateUpdate")); diff != "" {
 			t.Errorf("unknown rate (-want +got):\n%s", diff)
 		}
-		r = run(t, srv, ctx, `{ taxRates { country region basisPoints } }`, nil)
-		if diff := cmp.Diff(mustJSON(t, `{"taxRates": [{"country": "CN", "region": "", "basisPoints": 900}]}`), any(r.data)); diff != "" {
+		r = testkit.ExecServer(t, ctx, srv, `{ taxRates { country region basisPoints } }`, nil)
+		if diff := cmp.Diff(testkit.DecodeJSON(t, `{"taxRates": [{"country": "CN", "region": "", "basisPoints": 900}]}`), r.Data); diff != "" {
 			t.Errorf("list (-want +got):\n%s", diff)
 		}
 		const del = `mutation($id: ID!) { taxRateDelete(input: {id: $id}) { deletedTaxRateId userErrors { field code } } }`
-		if r = run(t, srv, ctx, del, map[string]any{"id": id}); dig(r.data, "taxRateDelete", "deletedTaxRateId") != id {
-			t.Errorf("delete: %s", r.raw)
+		if r = testkit.ExecServer(t, ctx, srv, del, map[string]any{"id": id}); testkit.Dig(r.Data, "taxRateDelete", "deletedTaxRateId") != id {
+			t.Errorf("delete: %s", r.Raw)
 		}
-		r = run(t, srv, ctx, del, map[string]any{"id": id})
+		r = testkit.ExecServer(t, ctx, srv, del, map[string]any{"id": id})
 		if diff := cmp.Diff([]string{"input.id TAX_RATE_NOT_FOUND"}, userErrors(t, r, "taxRateDelete")); diff != "" {
 			t.Errorf("deleting twice (-want +got):\n%s", diff)
 		}
