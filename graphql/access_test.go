@@ -235,7 +235,7 @@ func roleSubjects(t *testing.T, e *accountsEnv) map[string]authz.Subject {
 	return subs
 }
 
-// TestEveryOperationAgainstEveryRole runs every Query and Mutation field of
+// TestEveryOperationAgainstEveryRole runs every Query, Mutation and Subscription field of
 // the schema as every built-in role and compares the outcome with the
 // permission matrix: an operation missing from resolver.Operations()
 // fails, and so does one whose service lets a role through that the
@@ -255,7 +255,7 @@ func TestEveryOperationAgainstEveryRole(t *testing.T) {
 			perm resolver.Permission
 		}
 		var calls []call
-		for _, root := range []string{"Query", "Mutation"} {
+		for _, root := range []string{"Query", "Mutation", "Subscription"} {
 			for _, f := range types[root].Fields {
 				name := root + "." + f.Name
 				seen[name] = true
@@ -278,7 +278,7 @@ func TestEveryOperationAgainstEveryRole(t *testing.T) {
 		for _, role := range authz.BuiltinRoles() {
 			sub := subs[role]
 			for _, c := range calls {
-				res := e.exec(sub, c.doc, c.vars)
+				res := e.execOrSubscribe(sub, c.doc, c.vars)
 				want := expectAllowed(t, e, role, c.perm)
 				denied := res.has("FORBIDDEN") || res.has("UNAUTHENTICATED")
 				switch {

@@ -86,6 +86,9 @@ type Options struct {
 	RateLimit *RateLimit
 	// Clock times the rate limit; nil is the system clock.
 	Clock clock.Clock
+	// Live configures subscriptions over WebSocket and server-sent
+	// events; zero fields are DefaultLiveOptions.
+	Live LiveOptions
 }
 
 // Server executes GraphQL requests.
@@ -97,6 +100,7 @@ type Server struct {
 	ide     http.Handler
 	cache   *responseCache
 	limiter *costLimiter
+	live    *liveState
 }
 
 // New parses the schema over the given services.
@@ -133,6 +137,9 @@ func New(svc resolver.Services, opts Options) (*Server, error) {
 		gqlgo.MaxQueryLength(l.MaxQueryBytes),
 		gqlgo.MaxSelections(l.MaxSelections),
 		gqlgo.MaxParallelism(l.MaxParallelism),
+		// Each result of a subscription is resolved within this, or
+		// replaced by a timeout error (graph-gophers' default is 1 s).
+		gqlgo.SubscribeResolverTimeout(5*time.Second),
 		gqlgo.PanicHandler(panicHandler{log: opts.Logger}),
 		gqlgo.Tracer(rootTracer{}),
 		gqlgo.RestrictIntrospection(func(ctx context.Context) bool {
@@ -146,6 +153,9 @@ func New(svc resolver.Services, opts Options) (*Server, error) {
 		ide: graphiql.Page("/graphql", "/graphql/assets"), limiter: newCostLimiter(rate, now)}
 	if opts.Cache != nil {
 		srv.cache = newResponseCache(*opts.Cache, opts.Registerer)
+	}
+	if srv.live, err = newLiveState(opts.Live, opts.Registerer); err != nil {
+		return nil, err
 	}
 	if opts.Registerer != nil {
 		srv.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -241,6 +251,11 @@ func (s *Server) run(ctx context.Context, c *call) *Response {
 	if out := s.refuse(c.doc); out != nil { // limits, syntax, names, value shapes: issue 7
 		s.observe(c, "error")
 		return out
+	}
+	if c.doc.kind() == "subscription" {
+		s.observe(c, "error")
+		return &Response{Errors: []*Error{{Message: "subscriptions run over a WebSocket on /graphql (graphql-transport-ws) or as server-sent events on " + StreamPath,
+			Extensions: map[string]any{"code": "BAD_REQUEST"}}}}
 	}
 	var (
 		gen uint64
@@ -399,9 +414,14 @@ func (p panicHandler) MakePanicError(ctx context.Context, value any) *gqlerrors.
 }
 
 // ServeHTTP handles POST (JSON, single or batched), GET with a query
-// parameter (queries only), and GET from a browser (GraphiQL, outside
-// production).
+// parameter (queries only), GET from a browser (GraphiQL, outside
+// production), and the upgrade to a WebSocket of subscriptions
+// (graphql-transport-ws).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && isWebSocket(r) {
+		s.serveWebSocket(w, r)
+		return
+	}
 	// The sign-in and sign-out resolvers set and clear the session cookie
 	// through the writer the HTTP middleware (httpauth) gave the request.
 	if sw, ok := httpauth.SessionWriterFrom(r.Context()); ok {
@@ -494,10 +514,11 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 // within the budget, and a guest or buyer has the points for it. Either
 // refusal runs nothing.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, calls []*call, batch bool) {
-	total := 0
+	total, points := 0, 0
 	for _, c := range calls {
 		if c.hit == nil { // a cached answer costs nothing to give again
 			total = addCost(total, c.doc.cost)
+			points = addCost(points, s.points(c.doc))
 		}
 	}
 	if budget := s.opts.Limits.MaxCost; batch && total > budget {
@@ -509,12 +530,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, calls []*call, ba
 		writeJSON(w, http.StatusOK, out)
 		return
 	}
-	if ok, wait := s.charge(r.Context(), total); !ok {
+	if ok, wait := s.charge(r.Context(), points); !ok {
 		secs := int(math.Ceil(wait.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		writeJSON(w, http.StatusTooManyRequests, Response{Errors: []*Error{{
 			Message:    fmt.Sprintf("too much expensive work from your address; retry in %d s", secs),
-			Extensions: map[string]any{"code": CodeTooManyRequests, "retryAfter": secs, "cost": total},
+			Extensions: map[string]any{"code": CodeTooManyRequests, "retryAfter": secs, "cost": points},
 		}}})
 		return
 	}
@@ -527,6 +548,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, calls []*call, ba
 		out[i] = s.run(r.Context(), c)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// refusedPoints is what a document refused before it runs (too long, not
+// parsed, over the cost budget) spends of its client's points: the work
+// of reading and pricing it, not the work it asked for and never got.
+const refusedPoints = 1
+
+// points is what running d spends of its client's points: its cost, or
+// refusedPoints when refuse will answer it without running it.
+func (s *Server) points(d *document) int {
+	if d.tooLong || d.syntax != nil || d.cost > s.opts.Limits.MaxCost {
+		return refusedPoints
+	}
+	return d.cost
 }
 
 // charge spends cost points of a guest's or buyer's address; staff, API

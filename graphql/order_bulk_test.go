@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/idempotency"
 	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/testkit"
@@ -88,7 +89,7 @@ func TestOrdersBulkThroughGraphQL(t *testing.T) {
 			WantData: refused("ordersBulkCancel", userError(order.CodeRequired, "ids", "1"))},
 
 		{Name: "cancel by id: one cancelled, one paid, one missing", As: ordOwner, Query: ordersBulkCancelDoc, Variables: cancelByID,
-			WantData: cancelled, WantEvents: []string{order.SubjectCancelled}},
+			WantData: cancelled, WantEvents: []string{order.SubjectCancelled, catalog.SubjectStockMoved}},
 		{Name: "the retry gets the first result and does nothing", As: ordOwner, Query: ordersBulkCancelDoc, Variables: cancelByID,
 			WantData: replayed, WantEvents: []string{}},
 		{Name: "the key with another reason", As: ordOwner, Query: ordersBulkCancelDoc,
@@ -96,7 +97,7 @@ func TestOrdersBulkThroughGraphQL(t *testing.T) {
 			WantUserErrors: []string{idempotency.CodeKeyReused}, WantEvents: []string{}},
 		{Name: "ship the paid orders", As: ordClerk, Query: ordersBulkShipDoc,
 			Variables: vars("input", vars("filter", vars("paymentStatus", "PAID"), "carrier", "UPS", "idempotencyKey", "bulk-ship-1")),
-			WantData:  result("ordersBulkShip", "SHIP", 1, 0, false, outcome("#1005", "")), WantEvents: []string{order.SubjectShipped}},
+			WantData:  result("ordersBulkShip", "SHIP", 1, 0, false, outcome("#1005", "")), WantEvents: []string{catalog.SubjectStockMoved, order.SubjectShipped}},
 		{Name: "note alice's orders, oldest first", As: ordClerk, Query: ordersBulkNoteDoc,
 			Variables: vars("input", vars("filter", vars("query", "alice@example.com"), "sort", vars("key", "NUMBER", "reverse", true),
 				"body", "VIP", "idempotencyKey", "bulk-note-1")),

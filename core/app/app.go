@@ -22,10 +22,12 @@ import (
 	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/notify"
 	"github.com/kassahq/kassa/core/order"
+	"github.com/kassahq/kassa/core/payment"
 	"github.com/kassahq/kassa/core/plugin"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/worker"
 	"github.com/kassahq/kassa/graphql"
+	"github.com/kassahq/kassa/graphql/live"
 	"github.com/kassahq/kassa/graphql/loader"
 	"github.com/kassahq/kassa/graphql/resolver"
 	"github.com/kassahq/kassa/httpauth"
@@ -72,12 +74,18 @@ type App struct {
 	Plugins *plugin.Service
 	Catalog *catalog.Service
 	GraphQL *graphql.Server
+	// Live tells the GraphQL subscriptions open on this instance that
+	// their order changed; it listens to every order event.
+	Live *live.Hub
 	// Settings are the shop settings, shipping and tax.
 	Settings *Settings
 	// Checkout is the carts and the idempotency keys of checkout.
 	Checkout *Checkout
 	// Orders holds placed orders; the cart places them at checkout.
 	Orders *order.Service
+	// Payments pays orders through the gateway plugins and keeps the
+	// ledger.
+	Payments *payment.Service
 
 	ready   atomic.Bool
 	closers []namedCloser
@@ -198,16 +206,24 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if err != nil {
 		return nil, err
 	}
-	a.Checkout, err = NewCheckout(a.DB, CheckoutOptions{Authz: a.Authz, Settings: a.Settings, Orders: a.Orders})
+	a.Checkout, err = NewCheckout(a.DB, CheckoutOptions{Authz: a.Authz, Settings: a.Settings, Orders: a.Orders, Accounts: a.Accounts.Service})
+	if err != nil {
+		return nil, err
+	}
+	a.Payments, err = NewPayments(a.DB, PaymentsOptions{Authz: a.Authz, Outbox: a.Outbox, Orders: a.Orders, Plugins: a.Plugins,
+		Settings: a.Settings, Keys: a.Checkout.Keys, Logger: a.Log})
 	if err != nil {
 		return nil, err
 	}
 
 	// API.
+	if a.Live, err = live.NewHub(live.Options{Registerer: a.Metrics}); err != nil {
+		return nil, err
+	}
 	a.GraphQL, err = graphql.New(resolver.Services{Catalog: a.Catalog, Accounts: a.Accounts.Service, Access: a.Accounts.Enforcer, Plugins: a.Plugins,
 		Shop: a.Settings.Shop, Shipping: a.Settings.Shipping, Tax: a.Settings.Tax,
 		Carts: a.Checkout.Carts, RunInTx: a.DB.RunInTx,
-		Orders: a.Orders}, graphql.Options{
+		Orders: a.Orders, Live: a.Live}, graphql.Options{
 		Version:    Version,
 		Production: cfg.Production(),
 		Logger:     a.Log,
@@ -218,10 +234,16 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		// Each domain declares the reads it shares and the events that
 		// make them stale (resolver.Cache).
 		Cache: &graphql.CacheOptions{PublicFields: resolver.Cache().Fields, TTL: 30 * time.Second},
+		// Subscriptions: connection_init credentials are resolved like
+		// the HTTP headers; pages of the shop's public URL may connect.
+		Live: graphql.LiveOptions{Authenticator: a.Accounts.Service, AllowedOrigins: []string{cfg.BaseURL()}},
 	})
 	if err != nil {
 		return nil, err
 	}
+	// Open WebSockets and event streams end (clients connect again,
+	// elsewhere) before the services they read.
+	a.onClose("live subscriptions", func(context.Context) error { a.GraphQL.CloseLive(); a.Live.Close(); return nil })
 	if !opts.Offline {
 		if err := a.buildWorkers(); err != nil {
 			return nil, err
@@ -270,6 +292,14 @@ func (a *App) buildWorkers() (err error) {
 	if err := a.addOrderSchedulers(); err != nil {
 		return err
 	}
+	// Asks the gateways about payments and refunds whose outcome is open.
+	reconciler, err := a.Payments.Workers()
+	if err != nil {
+		return err
+	}
+	if err := a.workers.Add(reconciler...); err != nil {
+		return err
+	}
 	a.onClose("workers", a.workers.Stop)
 	return nil
 }
@@ -291,6 +321,8 @@ func (a *App) Handler() http.Handler {
 	secureCookies := strings.HasPrefix(a.Config.BaseURL(), "https://")
 	mux.Handle("/graphql", a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.JSON{})(a.GraphQL))
 	mux.Handle("GET /graphql/assets/", a.GraphQL.AssetsHandler())
+	// Subscriptions as server-sent events, for clients without WebSocket.
+	mux.Handle(graphql.StreamPath, a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.JSON{})(a.GraphQL.StreamHandler()))
 	// Orders as CSV for the shop's bookkeeping (order read), streamed.
 	mux.Handle("GET "+ExportOrdersPath, a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.JSON{})(exportOrders(a.Orders, a.Log)))
 	// Pages plugins serve through Kassa (a plugin has no listener).
@@ -356,6 +388,9 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// Shutdown waits for no hijacked WebSocket and would wait for every
+	// endless event stream: end them first.
+	srv.RegisterOnShutdown(a.GraphQL.CloseLive)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.ready.Store(true)
@@ -461,6 +496,12 @@ func (c *consumers) Start(ctx context.Context) (err error) {
 	sub, err := a.listenSettings(ctx)
 	if err != nil {
 		return err
+	}
+	c.subs = append(c.subs, sub)
+	// Every instance hears every order event and tells the subscriptions
+	// open on it: one NATS subscription however many there are.
+	if sub, err = a.Bus.Listen(ctx, live.OrderSubjects, a.Live.HandleOrderEvent); err != nil {
+		return fmt.Errorf("listen to %s: %w", live.OrderSubjects, err)
 	}
 	c.subs = append(c.subs, sub)
 	return nil

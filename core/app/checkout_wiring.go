@@ -1,9 +1,11 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"time"
 
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/cart"
 	"github.com/kassahq/kassa/core/catalog"
@@ -20,11 +22,12 @@ import (
 // readers, handed to the cart here and nowhere else; the compiler checks
 // that each fits.
 var (
-	_ cart.Catalog  = (*catalog.CheckoutReader)(nil)
-	_ cart.Rates    = (*shipping.Rates)(nil)
-	_ cart.TaxRates = (*tax.Rates)(nil)
-	_ cart.Settings = (*shop.Service)(nil)
-	_ cart.Placer   = (*order.Service)(nil)
+	_ cart.Catalog   = (*catalog.CheckoutReader)(nil)
+	_ cart.Rates     = (*shipping.Rates)(nil)
+	_ cart.TaxRates  = (*tax.Rates)(nil)
+	_ cart.Settings  = (*shop.Service)(nil)
+	_ cart.Placer    = (*order.Service)(nil)
+	_ cart.Customers = cartCustomers{}
 )
 
 // expiryInterval is how often the idempotency.expiry worker deletes the
@@ -53,6 +56,9 @@ type CheckoutOptions struct {
 	// it cart.Service.Complete answers CHECKOUT_UNAVAILABLE while every
 	// other cart operation works.
 	Orders cart.Placer
+	// Accounts give a signed-in buyer's cart their email address. Nil
+	// leaves buyers' carts without one until they enter it.
+	Accounts *account.Service
 }
 
 // NewCheckout builds the idempotency keys and the cart service over db,
@@ -66,19 +72,39 @@ func NewCheckout(db *store.DB, opts CheckoutOptions) (*Checkout, error) {
 	if err != nil {
 		return nil, err
 	}
+	var customers cart.Customers // an interface holding a nil port would not be nil
+	if opts.Accounts != nil {
+		customers = cartCustomers{accounts: opts.Accounts}
+	}
 	carts, err := cart.NewService(db, cart.Options{
-		Authz:    opts.Authz,
-		Catalog:  catalog.NewCheckoutReader(db, catalog.CheckoutReaderOptions{}),
-		Rates:    opts.Settings.ShippingRates,
-		TaxRates: opts.Settings.TaxRates,
-		Settings: opts.Settings.Shop,
-		Keys:     keys,
-		Placer:   opts.Orders,
+		Authz:     opts.Authz,
+		Catalog:   catalog.NewCheckoutReader(db, catalog.CheckoutReaderOptions{}),
+		Rates:     opts.Settings.ShippingRates,
+		TaxRates:  opts.Settings.TaxRates,
+		Settings:  opts.Settings.Shop,
+		Keys:      keys,
+		Placer:    opts.Orders,
+		Customers: customers,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &Checkout{Keys: keys, Carts: carts}, nil
+}
+
+// cartCustomers is the cart's Customers port over the accounts.
+type cartCustomers struct {
+	accounts *account.Service
+}
+
+// Email reads the buyer's account as the buyer in ctx (customer
+// read:own).
+func (c cartCustomers) Email(ctx context.Context, customerID string) (string, error) {
+	cu, err := c.accounts.Get(ctx, customerID)
+	if err != nil {
+		return "", err
+	}
+	return cu.Email, nil
 }
 
 // expiryWorker returns the worker that deletes expired idempotency keys.

@@ -19,14 +19,15 @@ const (
 // instance's workers, after the relay and the consumers they rely on:
 // order.payment_reminder and order.deadline_closer. Every instance runs
 // them; each claims the orders it works on under its own holder id, so
-// none is reminded or cancelled twice. The closer cancels every unpaid
-// order past its deadline until the payment domain gives it a
-// BeforeExpire hook (SchedulerOptions.BeforeExpire) that asks the gateway
-// first.
+// none is reminded or cancelled twice. Before the closer cancels an
+// unpaid order past its deadline, the payments close its trades at the
+// gateways (payment.Service.BeforeExpire): an order paid at the last
+// moment is kept and paid, never cancelled.
 func (a *App) addOrderSchedulers() error {
 	sc, err := order.NewScheduler(a.Orders, order.SchedulerOptions{
 		ReminderInterval: orderReminderInterval,
 		CloserInterval:   orderCloserInterval,
+		BeforeExpire:     paymentExpiry(a.Payments),
 		Logger:           a.Log,
 	})
 	if err != nil {

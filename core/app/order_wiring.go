@@ -51,7 +51,7 @@ func NewOrders(db *store.DB, opts OrdersOptions) (*order.Service, error) {
 	return order.NewService(db, order.Options{
 		Authz:     opts.Authz,
 		Outbox:    opts.Outbox,
-		Stock:     catalog.NewReservations(db, catalog.ReservationsOptions{}),
+		Stock:     catalog.NewReservations(db, catalog.ReservationsOptions{Outbox: opts.Outbox}),
 		Settings:  opts.Settings.Shop,
 		Customers: OrderCustomers(opts.Accounts),
 	})

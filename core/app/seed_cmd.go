@@ -46,6 +46,13 @@ func (a *App) seed(ctx context.Context, products int, progress io.Writer) error 
 		return fmt.Errorf("seed demo: %w", err)
 	}
 	a.Log.Info("demo shop seeded", "result", res)
+	// Settings, shipping and tax that fit the catalog: CNY first, tax
+	// included.
+	shopRes, err := seed.DemoShop(ctx, seed.ShopServices{Shop: a.Settings.Shop, Shipping: a.Settings.Shipping, Tax: a.Settings.Tax})
+	if err != nil {
+		return fmt.Errorf("seed demo shop settings: %w", err)
+	}
+	a.Log.Info("demo shop settings seeded", "result", shopRes)
 	// The installed reference gateways are configured and enabled so the
 	// demo shop takes (sandbox) payments out of the box.
 	enabled, err := SetUpDemoPlugins(ctx, a.Plugins)

@@ -57,10 +57,10 @@ func NewSettings(db *store.DB, opts SettingsOptions) (*Settings, error) {
 	if s.Shop, err = shop.NewService(db, shop.Options{Authz: opts.Authz, Outbox: opts.Outbox, DefaultCurrency: opts.DefaultCurrency}); err != nil {
 		return nil, err
 	}
-	if s.Shipping, err = shipping.NewService(db, shipping.Options{Authz: opts.Authz}); err != nil {
+	if s.Shipping, err = shipping.NewService(db, shipping.Options{Authz: opts.Authz, Rates: s.ShippingRates}); err != nil {
 		return nil, err
 	}
-	if s.Tax, err = tax.NewService(db, tax.Options{Authz: opts.Authz}); err != nil {
+	if s.Tax, err = tax.NewService(db, tax.Options{Authz: opts.Authz, Rates: s.TaxRates}); err != nil {
 		return nil, err
 	}
 	return s, nil

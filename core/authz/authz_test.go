@@ -110,8 +110,8 @@ func TestCanOwn(t *testing.T) {
 	if got := code(authz.MayOwn(buyer, e, authz.Order, authz.Read)); got != "" {
 		t.Errorf("MayOwn(buyer, order read) = %q", got)
 	}
-	if got := code(authz.MayOwn(buyer, e, authz.Payment, authz.Read)); got != "FORBIDDEN" {
-		t.Errorf("MayOwn(buyer, payment read) = %q", got)
+	if got := code(authz.MayOwn(buyer, e, authz.Refund, authz.Read)); got != "FORBIDDEN" {
+		t.Errorf("MayOwn(buyer, refund read) = %q", got)
 	}
 	// A staff member reaches their own profile with staff read:own.
 	if got := code(authz.CanOwn(as(authz.KindStaff, "stf_9", "fulfillment"), e, authz.Staff, authz.Write, "stf_9")); got != "" {

@@ -79,7 +79,7 @@ var actions = map[Object][]Action{
 	APIKey:     {Read, Write},
 	Cart:       {Own(Read), Own(Write)},
 	Order:      {Read, Write, Own(Read), Own(Write)},
-	Payment:    {Read, Write},
+	Payment:    {Read, Write, Own(Read), Own(Write)},
 	Refund:     {Read, Write},
 	Promotion:  {Read, Write},
 	Return:     {Read, Write, Own(Read), Own(Write)},
@@ -153,10 +153,10 @@ func DefaultPolicy() map[string][]Permission {
 			perms(Report, r...), perms(Role, r...)),
 		RoleCustomer: join(catalogR,
 			perms(Customer, Own(Read), Own(Write), Own(Erase)),
-			perms(Cart, ownRW...), perms(Order, ownRW...), perms(Return, ownRW...)),
+			perms(Cart, ownRW...), perms(Order, ownRW...), perms(Payment, ownRW...), perms(Return, ownRW...)),
 		// A guest's orders are their own by the access token returned at
 		// checkout (ADR 0008).
 		RoleAnonymous: join(catalogR, perms(Customer, Register),
-			perms(Cart, ownRW...), perms(Order, ownRW...)),
+			perms(Cart, ownRW...), perms(Order, ownRW...), perms(Payment, ownRW...)),
 	}
 }

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/idempotency"
 	"github.com/kassahq/kassa/core/kit/country"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/order"
@@ -25,10 +28,7 @@ func (s *Service) SetEmail(ctx context.Context, ref Ref, email string) (*Cart, e
 	if err != nil {
 		return nil, err
 	}
-	return s.change(ctx, ref, func(ctx context.Context, c *Cart) error {
-		c.Email, c.UpdatedAt = e, s.now()
-		return s.store.Update(ctx, c, "email")
-	})
+	return s.change(ctx, ref, write{columns: []string{"email"}, set: func(c *Cart) { c.Email = e }}, nil, nil)
 }
 
 // SetShippingAddress sets where the order goes. It decides the tax rate
@@ -43,10 +43,7 @@ func (s *Service) SetShippingAddress(ctx context.Context, ref Ref, address order
 	if err != nil {
 		return nil, err
 	}
-	return s.change(ctx, ref, func(ctx context.Context, c *Cart) error {
-		c.ShippingAddress, c.UpdatedAt = &a, s.now()
-		return s.store.Update(ctx, c, "shipping_address")
-	})
+	return s.change(ctx, ref, write{columns: []string{"shipping_address"}, set: func(c *Cart) { c.ShippingAddress = &a }}, nil, nil)
 }
 
 // SetBillingAddress sets the address the order is billed to; without
@@ -59,10 +56,7 @@ func (s *Service) SetBillingAddress(ctx context.Context, ref Ref, address order.
 	if err != nil {
 		return nil, err
 	}
-	return s.change(ctx, ref, func(ctx context.Context, c *Cart) error {
-		c.BillingAddress, c.UpdatedAt = &a, s.now()
-		return s.store.Update(ctx, c, "billing_address")
-	})
+	return s.change(ctx, ref, write{columns: []string{"billing_address"}, set: func(c *Cart) { c.BillingAddress = &a }}, nil, nil)
 }
 
 // ShippingMethods returns the shipping methods that ship the cart to its
@@ -83,11 +77,27 @@ func (s *Service) ShippingMethods(ctx context.Context, ref Ref) ([]shipping.Rate
 	if c.Lines, err = s.store.Lines(ctx, c.ID); err != nil {
 		return nil, err
 	}
-	q, err := s.price(ctx, c)
-	if err != nil {
+	if _, err := s.price(ctx, c); err != nil {
 		return nil, err
 	}
-	return s.rates.Quote(ctx, q.parcel)
+	return slices.Clone(c.rates), nil
+}
+
+// ShippingMethodsOf is ShippingMethods of a cart this service returned
+// priced (Get, Create and the changes), as it was priced: no second read
+// of the cart when a caller shows the cart and its methods together. It
+// needs a shipping address (CodeShippingAddressRequired).
+func (s *Service) ShippingMethodsOf(ctx context.Context, c *Cart) ([]shipping.Rate, error) {
+	if err := authz.MayOwn(ctx, s.authz, authz.Cart, authz.Own(authz.Read)); err != nil {
+		return nil, err
+	}
+	if c.ShippingAddress == nil {
+		return nil, addressRequired()
+	}
+	if !c.quoted {
+		return nil, errors.New("cart: ShippingMethodsOf needs a cart the service priced")
+	}
+	return slices.Clone(c.rates), nil
 }
 
 // SetShippingMethod chooses how the cart ships: one of the methods
@@ -100,25 +110,21 @@ func (s *Service) SetShippingMethod(ctx context.Context, ref Ref, methodID strin
 	if strings.TrimSpace(methodID) == "" {
 		return nil, errs.Invalid("methodId", CodeRequired, "choose a shipping method")
 	}
-	return s.change(ctx, ref, func(ctx context.Context, c *Cart) error {
-		if c.ShippingAddress == nil {
-			return addressRequired()
-		}
-		q, err := s.price(ctx, c)
-		if err != nil {
-			return err
-		}
-		_, err = s.rates.Rate(ctx, q.parcel, methodID)
-		var gone *shipping.MethodUnavailableError
-		if errors.As(err, &gone) {
-			return methodUnavailable("methodId")
-		}
-		if err != nil {
-			return err
-		}
-		c.ShippingMethodID, c.UpdatedAt = methodID, s.now()
-		return s.store.Update(ctx, c, "shipping_method_id")
-	})
+	// The choice is written with the lock and checked against the cart
+	// as priced with it; a refusal rolls the write back.
+	return s.change(ctx, ref, write{columns: []string{"shipping_method_id"}, set: func(c *Cart) { c.ShippingMethodID = methodID }}, nil,
+		func(ctx context.Context, c *Cart, vs map[string]catalog.CheckoutVariant) error {
+			if c.ShippingAddress == nil {
+				return addressRequired()
+			}
+			if _, err := s.priceWith(ctx, c, vs); err != nil {
+				return err
+			}
+			if c.ShippingRate == nil {
+				return methodUnavailable("methodId")
+			}
+			return nil
+		})
 }
 
 // Complete checks the cart out: in one transaction it prices the cart
@@ -148,6 +154,10 @@ func (s *Service) Complete(ctx context.Context, ref Ref, key string) (*order.Pla
 	if s.placer == nil {
 		return nil, errs.Unavailable(CodeCheckoutUnavailable, "checkout is not available on this instance")
 	}
+	if key == "" {
+		return nil, errs.Invalid(idempotency.Field, CodeIdempotencyKeyRequired,
+			"send an idempotency key (a new UUID for each checkout) so a retry cannot place the order twice")
+	}
 	var placed *order.Placed
 	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
 		raw, err := s.keys.Do(ctx, CheckoutScope, key, checkoutRequest(ctx, ref), func(ctx context.Context) ([]byte, error) {
@@ -166,6 +176,7 @@ func (s *Service) Complete(ctx context.Context, ref Ref, key string) (*order.Pla
 			if err := json.Unmarshal(raw, placed); err != nil {
 				return fmt.Errorf("cart: read the stored checkout: %w", err)
 			}
+			placed.Replayed = true
 		}
 		return nil
 	})
@@ -191,7 +202,11 @@ func checkoutRequest(ctx context.Context, ref Ref) []byte {
 
 // complete is Complete's work, inside the idempotency key's transaction.
 func (s *Service) complete(ctx context.Context, ref Ref) (*order.Placed, error) {
-	c, err := s.lock(ctx, ref)
+	// The cart is marked completed by the order it will place with its
+	// lock, in the same statement: whatever fails below rolls it back.
+	now := s.now()
+	orderID := order.NewID()
+	c, err := s.take(ctx, ref, &Cart{CompletedAt: &now, OrderID: orderID, UpdatedAt: now}, "completed_at", "order_id")
 	if err != nil {
 		return nil, err
 	}
@@ -219,6 +234,7 @@ func (s *Service) complete(ctx context.Context, ref Ref) (*order.Placed, error) 
 		return nil, err
 	}
 	in := order.PlaceInput{
+		OrderID:            orderID,
 		CartID:             c.ID,
 		Email:              c.Email,
 		Currency:           c.Currency,
@@ -242,18 +258,7 @@ func (s *Service) complete(ctx context.Context, ref Ref) (*order.Placed, error) 
 			UnitPrice: l.UnitPrice, Subtotal: l.Subtotal, Discount: l.Discount, Tax: l.Tax, Total: l.Total,
 		})
 	}
-	placed, err := s.placer.Place(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	ok, err := s.store.Complete(ctx, c.ID, placed.Order.ID, s.now())
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, cartCompleted()
-	}
-	return placed, nil
+	return s.placer.Place(ctx, in)
 }
 
 func addressRequired() *errs.Error {

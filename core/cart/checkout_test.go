@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/cart"
@@ -21,7 +22,6 @@ import (
 	"github.com/kassahq/kassa/core/shop"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
-	"github.com/kassahq/kassa/core/tax"
 )
 
 // TestShippingAndTotals prices carts end to end: the methods offered for
@@ -231,6 +231,12 @@ func TestComplete(t *testing.T) {
 			Totals: pricing.Totals{Subtotal: cny(28400), Discounts: []pricing.Adjustment{}, DiscountTotal: cny(0), Shipping: cny(0),
 				Tax: cny(3692), Total: cny(32092)},
 		}
+		// The cart names the order before placing it: it marks itself
+		// completed by it with its lock.
+		if calls[0].OrderID == "" || calls[0].OrderID != placed.Order.ID {
+			t.Fatalf("place input names order %q, placed %q", calls[0].OrderID, placed.Order.ID)
+		}
+		wantIn.OrderID = calls[0].OrderID
 		if diff := cmp.Diff(wantIn, calls[0], moneyEqual); diff != "" {
 			t.Fatalf("place input (-want +got):\n%s", diff)
 		}
@@ -251,7 +257,10 @@ func TestComplete(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(placed, again, moneyEqual); diff != "" {
+		if !again.Replayed || placed.Replayed {
+			t.Errorf("Replayed: first %v, retry %v; want false, true", placed.Replayed, again.Replayed)
+		}
+		if diff := cmp.Diff(placed, again, moneyEqual, cmpopts.IgnoreFields(order.Placed{}, "Replayed")); diff != "" {
 			t.Fatalf("retry answered another order (-first +retry):\n%s", diff)
 		}
 		if len(f.placer.placed()) != 1 || reserved(f.tea100) != 2 {
@@ -389,7 +398,7 @@ func TestCompleteWithoutPlacer(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc, err := cart.NewService(db, cart.Options{Authz: authz.AllowAll{}, Catalog: catalog.NewCheckoutReader(db, catalog.CheckoutReaderOptions{}),
-		Rates: shipping.NewRates(db, shipping.RatesOptions{}), TaxRates: tax.NewRates(db, tax.RatesOptions{}), Settings: f.shop, Keys: keys})
+		Rates: f.rates, TaxRates: f.taxRates, Settings: f.shop, Keys: keys})
 	if err != nil {
 		t.Fatal(err)
 	}

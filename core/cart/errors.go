@@ -66,6 +66,10 @@ const (
 	// CodeCheckoutUnavailable: the instance has no order service to place
 	// orders with.
 	CodeCheckoutUnavailable = "CHECKOUT_UNAVAILABLE"
+	// CodeIdempotencyKeyRequired: checkout completion sent no idempotency
+	// key, in its input or its header (field "idempotencyKey"). A key
+	// given but malformed is idempotency's INVALID_IDEMPOTENCY_KEY.
+	CodeIdempotencyKeyRequired = "IDEMPOTENCY_KEY_REQUIRED"
 )
 
 func cartNotFound() *errs.Error { return errs.NotFound(CodeCartNotFound, "no such cart") }

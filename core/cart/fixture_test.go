@@ -36,6 +36,8 @@ type fixture struct {
 	shipping *shipping.Service
 	placer   *fakePlacer
 	clock    *clock.Fake
+	rates    *shipping.Rates
+	taxRates *tax.Rates
 
 	// tea100: CNY 68.00, USD 9.50, JPY 1005; 40 in stock; 120 g.
 	// tea250: CNY 148.00 only; 5 in stock; 300 g.
@@ -60,7 +62,10 @@ type fakePlacer struct {
 }
 
 func (p *fakePlacer) Place(ctx context.Context, in order.PlaceInput) (*order.Placed, error) {
-	oid := id.New("ord")
+	oid := in.OrderID
+	if oid == "" {
+		oid = id.New("ord")
+	}
 	lines := make([]catalog.ReservationLine, len(in.Lines))
 	for i, l := range in.Lines {
 		lines[i] = catalog.ReservationLine{VariantID: l.VariantID, Quantity: l.Quantity}
@@ -143,7 +148,10 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	}
 	f.tea100, f.tea250, f.mug, f.kettle = vm[tea.ID][0].ID, vm[tea.ID][1].ID, vm[mug.ID][0].ID, vm[kettle.ID][0].ID
 
-	f.shipping, err = shipping.NewService(db, shipping.Options{Authz: authz.AllowAll{}})
+	// The rates the cart quotes with are the service's, as core/app
+	// wires them: a change of a zone is seen at once.
+	f.rates = shipping.NewRates(db, shipping.RatesOptions{Clock: f.clock})
+	f.shipping, err = shipping.NewService(db, shipping.Options{Authz: authz.AllowAll{}, Rates: f.rates})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +186,8 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 		}
 		*m.dst = got.ID
 	}
-	taxes, err := tax.NewService(db, tax.Options{Authz: authz.AllowAll{}})
+	f.taxRates = tax.NewRates(db, tax.RatesOptions{Clock: f.clock})
+	taxes, err := tax.NewService(db, tax.Options{Authz: authz.AllowAll{}, Rates: f.taxRates})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,8 +208,8 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	f.svc, err = cart.NewService(db, cart.Options{
 		Authz:    enf,
 		Catalog:  catalog.NewCheckoutReader(db, catalog.CheckoutReaderOptions{}),
-		Rates:    shipping.NewRates(db, shipping.RatesOptions{}),
-		TaxRates: tax.NewRates(db, tax.RatesOptions{}),
+		Rates:    f.rates,
+		TaxRates: f.taxRates,
 		Settings: f.shop,
 		Keys:     keys,
 		Placer:   f.placer,

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/id"
 )
@@ -32,7 +33,11 @@ func (s *Service) AddLines(ctx context.Context, ref Ref, lines []LineInput) (*Ca
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, ref, func(ctx context.Context, c *Cart) error {
+	ids := make([]string, len(lines))
+	for i, l := range lines {
+		ids[i] = strings.TrimSpace(l.VariantID)
+	}
+	return s.change(ctx, ref, write{}, ids, func(ctx context.Context, c *Cart, variants map[string]catalog.CheckoutVariant) error {
 		set, err := s.settings.Settings(ctx)
 		if err != nil {
 			return err
@@ -41,17 +46,9 @@ func (s *Service) AddLines(ctx context.Context, ref Ref, lines []LineInput) (*Ca
 		for _, l := range c.Lines {
 			byVariant[l.VariantID] = l
 		}
-		ids := make([]string, len(lines))
-		for i, l := range lines {
-			ids[i] = strings.TrimSpace(l.VariantID)
-		}
-		variants, err := s.catalog.CheckoutVariants(ctx, ids, c.Currency)
-		if err != nil {
-			return err
-		}
 		now := s.now()
 		var added []*Line
-		changed := map[*Line]bool{}
+		changed := map[string]int64{}
 		for i, in := range lines {
 			f := "lines." + strconv.Itoa(i)
 			l := byVariant[ids[i]]
@@ -59,10 +56,11 @@ func (s *Service) AddLines(ctx context.Context, ref Ref, lines []LineInput) (*Ca
 				l = &Line{ID: id.New(LinePrefix), CartID: c.ID, VariantID: ids[i], CreatedAt: now}
 				byVariant[ids[i]] = l
 				added = append(added, l)
-			} else if !slices.Contains(added, l) {
-				changed[l] = true
 			}
 			l.Quantity += in.Quantity
+			if !slices.Contains(added, l) {
+				changed[l.ID] = l.Quantity
+			}
 			v2, found := variants[ids[i]]
 			v.Add(lineProblem(f, v2, found, l.Quantity, set.LineQuantityLimit))
 		}
@@ -72,13 +70,21 @@ func (s *Service) AddLines(ctx context.Context, ref Ref, lines []LineInput) (*Ca
 		if err := v.Err(); err != nil {
 			return err
 		}
-		for l := range changed {
-			if err := s.store.SetQuantity(ctx, c.ID, l.ID, l.Quantity); err != nil {
-				return err
-			}
+		if err := s.store.SetQuantities(ctx, c.ID, changed); err != nil {
+			return err
 		}
-		return s.store.InsertLines(ctx, added)
+		if err := s.store.InsertLines(ctx, added); err != nil {
+			return err
+		}
+		c.Lines = append(c.Lines, added...)
+		sortLines(c.Lines)
+		return nil
 	})
+}
+
+// sortLines puts lines in the order the store reads them: by id.
+func sortLines(ls []*Line) {
+	slices.SortStableFunc(ls, func(a, b *Line) int { return strings.Compare(a.ID, b.ID) })
 }
 
 // UpdateLines sets the quantities of lines of a cart; a quantity of 0
@@ -97,7 +103,7 @@ func (s *Service) UpdateLines(ctx context.Context, ref Ref, updates []LineUpdate
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, ref, func(ctx context.Context, c *Cart) error {
+	return s.change(ctx, ref, write{}, nil, func(ctx context.Context, c *Cart, variants map[string]catalog.CheckoutVariant) error {
 		set, err := s.settings.Settings(ctx)
 		if err != nil {
 			return err
@@ -105,16 +111,6 @@ func (s *Service) UpdateLines(ctx context.Context, ref Ref, updates []LineUpdate
 		byID := map[string]*Line{}
 		for _, l := range c.Lines {
 			byID[l.ID] = l
-		}
-		var ids []string
-		for _, u := range updates {
-			if l := byID[u.LineID]; l != nil {
-				ids = append(ids, l.VariantID)
-			}
-		}
-		variants, err := s.catalog.CheckoutVariants(ctx, ids, c.Currency)
-		if err != nil {
-			return err
 		}
 		final := map[*Line]int64{}
 		for i, u := range updates {
@@ -134,16 +130,23 @@ func (s *Service) UpdateLines(ctx context.Context, ref Ref, updates []LineUpdate
 			return err
 		}
 		var gone []string
+		qty := map[string]int64{}
 		for l, q := range final {
 			if q == 0 {
 				gone = append(gone, l.ID)
 				continue
 			}
-			if err := s.store.SetQuantity(ctx, c.ID, l.ID, q); err != nil {
-				return err
-			}
+			qty[l.ID] = q
+			l.Quantity = q
 		}
-		return s.store.DeleteLines(ctx, c.ID, gone)
+		if err := s.store.SetQuantities(ctx, c.ID, qty); err != nil {
+			return err
+		}
+		if err := s.store.DeleteLines(ctx, c.ID, gone); err != nil {
+			return err
+		}
+		c.Lines = slices.DeleteFunc(c.Lines, func(l *Line) bool { return slices.Contains(gone, l.ID) })
+		return nil
 	})
 }
 
@@ -158,7 +161,7 @@ func (s *Service) RemoveLines(ctx context.Context, ref Ref, lineIDs []string) (*
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, ref, func(ctx context.Context, c *Cart) error {
+	return s.change(ctx, ref, write{}, nil, func(ctx context.Context, c *Cart, _ map[string]catalog.CheckoutVariant) error {
 		in := map[string]bool{}
 		for _, l := range c.Lines {
 			in[l.ID] = true
@@ -169,7 +172,11 @@ func (s *Service) RemoveLines(ctx context.Context, ref Ref, lineIDs []string) (*
 		if err := v.Err(); err != nil {
 			return err
 		}
-		return s.store.DeleteLines(ctx, c.ID, lineIDs)
+		if err := s.store.DeleteLines(ctx, c.ID, lineIDs); err != nil {
+			return err
+		}
+		c.Lines = slices.DeleteFunc(c.Lines, func(l *Line) bool { return slices.Contains(lineIDs, l.ID) })
+		return nil
 	})
 }
 

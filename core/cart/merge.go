@@ -17,7 +17,8 @@ import (
 // (never below what the buyer's cart already held), variants not for sale
 // in the buyer's cart's currency are left out, and an email or address
 // the buyer's cart lacks is taken from the guest cart; the guest cart is
-// then retired and its token reaches nothing. Only a signed-in buyer may
+// then retired and its token reaches nothing. A cart left without an
+// email either way takes the account's address (Options.Customers). Only a signed-in buyer may
 // merge; a completed guest cart is CodeCartCompleted.
 func (s *Service) Merge(ctx context.Context, guestToken string) (*Cart, error) {
 	if err := authz.MayOwn(ctx, s.authz, authz.Cart, authz.Own(authz.Write)); err != nil {
@@ -70,6 +71,17 @@ func (s *Service) Merge(ctx context.Context, guestToken string) (*Cart, error) {
 		}
 		if out, err = s.store.ByID(ctx, out.ID); err != nil {
 			return err
+		}
+		if out.Email == "" {
+			if out.Email, err = s.buyerEmail(ctx, buyer); err != nil {
+				return err
+			}
+			if out.Email != "" {
+				out.UpdatedAt = s.now()
+				if err := s.store.Update(ctx, out, "email"); err != nil {
+					return err
+				}
+			}
 		}
 		if out.Lines, err = s.store.Lines(ctx, out.ID); err != nil {
 			return err

@@ -75,6 +75,11 @@ type Cart struct {
 	// Line.Problem) and the shipping rate, taxed at the rate of the
 	// shipping address (zero before there is one).
 	Totals pricing.Totals `bun:"-"`
+
+	// rates are the methods that ship the cart as priced, cheapest
+	// first, when quoted is true (it has a shipping address).
+	rates  []shipping.Rate `bun:"-"`
+	quoted bool            `bun:"-"`
 }
 
 // Completed reports whether the cart placed its order.

@@ -2,7 +2,7 @@ package cart
 
 import (
 	"context"
-	"errors"
+	"slices"
 	"strconv"
 
 	"github.com/kassahq/kassa/core/catalog"
@@ -32,6 +32,18 @@ type quote struct {
 // totals; a chosen method that does not ship the cart leaves
 // ShippingRate nil. c.Lines must be loaded.
 func (s *Service) price(ctx context.Context, c *Cart) (*quote, error) {
+	vs, err := s.variants(ctx, c, nil)
+	if err != nil {
+		return nil, err
+	}
+	return s.priceWith(ctx, c, vs)
+}
+
+// priceWith is price over variants read already: every variant of c's
+// lines, as Catalog.CheckoutVariants answers (a missing one does not
+// exist). With a shipping address it quotes shipping once and keeps the
+// quote in c for ShippingMethodsOf.
+func (s *Service) priceWith(ctx context.Context, c *Cart, variants map[string]catalog.CheckoutVariant) (*quote, error) {
 	set, err := s.settings.Settings(ctx)
 	if err != nil {
 		return nil, err
@@ -39,14 +51,6 @@ func (s *Service) price(ctx context.Context, c *Cart) (*quote, error) {
 	q := &quote{settings: set}
 	cur := c.Currency
 	zero := money.Zero(cur)
-	ids := make([]string, len(c.Lines))
-	for i, l := range c.Lines {
-		ids[i] = l.VariantID
-	}
-	variants, err := s.catalog.CheckoutVariants(ctx, ids, cur)
-	if err != nil {
-		return nil, err
-	}
 	in := TotalsInput{Currency: cur, TaxIncluded: set.PricesIncludeTax}
 	subtotal := zero
 	var counted []*Line
@@ -78,7 +82,7 @@ func (s *Service) price(ctx context.Context, c *Cart) (*quote, error) {
 		counted = append(counted, l)
 	}
 	q.parcel.Subtotal = subtotal
-	c.ShippingRate = nil
+	c.ShippingRate, c.quoted, c.rates = nil, false, nil
 	if a := c.ShippingAddress; a != nil {
 		q.parcel.Country, q.parcel.Region = a.CountryCode, a.Province
 		rate, err := s.tax.Rate(ctx, a.CountryCode, a.Province)
@@ -86,15 +90,18 @@ func (s *Service) price(ctx context.Context, c *Cart) (*quote, error) {
 			return nil, err
 		}
 		in.TaxBasisPoints = rate.BasisPoints
+		// One quote answers both the chosen method's price and the
+		// methods offered (Rates.Rate is Quote and a lookup).
+		if c.rates, err = s.rates.Quote(ctx, q.parcel); err != nil {
+			return nil, err
+		}
+		c.quoted = true
 		if c.ShippingMethodID != "" {
-			r, err := s.rates.Rate(ctx, q.parcel, c.ShippingMethodID)
-			var gone *shipping.MethodUnavailableError
-			switch {
-			case errors.As(err, &gone):
+			i := slices.IndexFunc(c.rates, func(r shipping.Rate) bool { return r.MethodID == c.ShippingMethodID })
+			if i < 0 {
 				q.problems = append(q.problems, methodUnavailable("shippingMethodId"))
-			case err != nil:
-				return nil, err
-			default:
+			} else {
+				r := c.rates[i]
 				c.ShippingRate = &r
 				in.Shipping = r.Price
 			}

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,11 +40,9 @@ type Catalog interface {
 
 // Rates prices shipping: core/shipping's Rates.
 type Rates interface {
-	// Quote returns the methods that ship p, cheapest first.
+	// Quote returns the methods that ship p, cheapest first. The cart
+	// prices its chosen method from the same quote.
 	Quote(ctx context.Context, p shipping.Parcel) ([]shipping.Rate, error)
-	// Rate returns what methodID costs for p, or a
-	// *shipping.MethodUnavailableError when it does not ship p.
-	Rate(ctx context.Context, p shipping.Parcel, methodID string) (shipping.Rate, error)
 }
 
 // TaxRates looks up the tax rate of an address: core/tax's Rates.
@@ -56,6 +55,14 @@ type TaxRates interface {
 // Settings reads the shop's settings: core/shop's Service.
 type Settings interface {
 	Settings(ctx context.Context) (*shop.Settings, error)
+}
+
+// Customers gives a signed-in buyer's email address: their cart starts
+// with it. core/app adapts core/account to it.
+type Customers interface {
+	// Email returns the address of the buyer's account, as the buyer in
+	// ctx reads it (customer read:own).
+	Email(ctx context.Context, customerID string) (string, error)
 }
 
 // Placer places an order from a completed cart: core/order's Service.
@@ -89,6 +96,10 @@ type Options struct {
 	// Placer places the order at checkout. Without it Complete answers
 	// CodeCheckoutUnavailable and every other method works.
 	Placer Placer
+	// Customers give a signed-in buyer's cart their account's email
+	// address, at creation and when it takes a guest cart without one
+	// (Merge). Without it a buyer's cart starts without an email.
+	Customers Customers
 	// Clock stamps carts; nil is the system clock.
 	Clock clock.Clock
 }
@@ -108,6 +119,7 @@ type Service struct {
 	settings Settings
 	keys     *idempotency.Keys
 	placer   Placer
+	buyers   Customers
 	clock    clock.Clock
 }
 
@@ -131,11 +143,28 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 		return nil, errors.New("cart: Options.Keys is required")
 	}
 	s := &Service{db: db, store: newCartStore(db), authz: opts.Authz, catalog: opts.Catalog, rates: opts.Rates,
-		tax: opts.TaxRates, settings: opts.Settings, keys: opts.Keys, placer: opts.Placer, clock: opts.Clock}
+		tax: opts.TaxRates, settings: opts.Settings, keys: opts.Keys, placer: opts.Placer, buyers: opts.Customers, clock: opts.Clock}
 	if s.clock == nil {
 		s.clock = clock.System
 	}
 	return s, nil
+}
+
+// buyerEmail returns the email address of the buyer's account, in the
+// form SetEmail keeps; "" without a Customers port or when the account's
+// address is not one SetEmail would take.
+func (s *Service) buyerEmail(ctx context.Context, customerID string) (string, error) {
+	if s.buyers == nil {
+		return "", nil
+	}
+	email, err := s.buyers.Email(ctx, customerID)
+	if err != nil {
+		return "", fmt.Errorf("cart: read the buyer's email: %w", err)
+	}
+	if e, err := normalizeEmail("email", email); err == nil {
+		return e, nil
+	}
+	return "", nil
 }
 
 // now is the time of a write, cut to the microsecond PostgreSQL keeps.
@@ -167,12 +196,27 @@ func (s *Service) Create(ctx context.Context, currency string) (*Created, error)
 	out := &Created{Cart: c}
 	if buyer := customerOf(ctx); buyer != "" {
 		c.CustomerID = &buyer
+		// The order's messages go to the account's address unless the
+		// buyer enters another (SetEmail).
+		if c.Email, err = s.buyerEmail(ctx, buyer); err != nil {
+			return nil, err
+		}
 	} else {
 		token, hash, err := newToken()
 		if err != nil {
 			return nil, err
 		}
 		c.TokenHash, out.Token = &hash, token
+	}
+	if c.CustomerID == nil {
+		// A guest's cart is one row: no transaction needed.
+		if err := s.store.Insert(ctx, c); err != nil {
+			return nil, err
+		}
+		if _, err := s.price(ctx, c); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	err = s.db.RunInTx(ctx, func(ctx context.Context) error {
 		if c.CustomerID != nil {
@@ -255,27 +299,54 @@ func (s *Service) reach(ctx context.Context, ref Ref) (*Cart, error) {
 	return c, nil
 }
 
+// key is the condition that names the cart ref reaches, as reach
+// reaches it, or false when ref reaches no cart of the caller's.
+func (s *Service) key(ctx context.Context, ref Ref) (cartKey, bool) {
+	if ref.Token != "" {
+		if ref.ID != "" {
+			return cartKey{where: "token_hash = ? AND id = ?", args: []any{hashToken(ref.Token), ref.ID}}, true
+		}
+		return cartKey{where: "token_hash = ?", args: []any{hashToken(ref.Token)}}, true
+	}
+	buyer := customerOf(ctx)
+	switch {
+	case buyer == "":
+		return cartKey{}, false
+	case ref.ID == "":
+		return cartKey{where: "customer_id = ?", args: []any{buyer}}, true
+	}
+	return cartKey{where: "id = ? AND customer_id = ?", args: []any{ref.ID, buyer}}, true
+}
+
 // lock reaches the cart ref names and takes it for the transaction in
-// ctx (see cartStore.Lock), with its lines read after the lock. A
+// ctx (see cartStore.Take), with its lines read after the lock. A
 // completed cart is CodeCartCompleted.
 func (s *Service) lock(ctx context.Context, ref Ref) (*Cart, error) {
-	c, err := s.reach(ctx, ref)
+	return s.take(ctx, ref, &Cart{UpdatedAt: s.now()})
+}
+
+// take is lock writing columns of c with the lock: c carries their new
+// values and UpdatedAt, and is then filled with the cart as stored, its
+// lines included. The cart, its write and its lines cost two statements.
+func (s *Service) take(ctx context.Context, ref Ref, c *Cart, columns ...string) (*Cart, error) {
+	key, ok := s.key(ctx, ref)
+	if !ok {
+		return nil, cartNotFound()
+	}
+	ok, err := s.store.Take(ctx, c, key, columns...)
 	if err != nil {
-		return nil, err
-	}
-	if c.Completed() {
-		return nil, cartCompleted()
-	}
-	ok, err := s.store.Lock(ctx, c.ID, s.now())
-	if err != nil {
-		return nil, err
-	}
-	// Read again after the lock: a change committed meanwhile is seen.
-	if c, err = s.store.ByID(ctx, c.ID); err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, cartCompleted()
+		// Say why: no such cart of the caller's, or no longer open.
+		got, err := s.reach(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		if got.Completed() {
+			return nil, cartCompleted()
+		}
+		return nil, cartNotFound()
 	}
 	if c.Lines, err = s.store.Lines(ctx, c.ID); err != nil {
 		return nil, err
@@ -290,28 +361,45 @@ func (s *Service) mayWrite(ctx context.Context) error {
 	return authz.MayOwn(ctx, s.authz, authz.Cart, authz.Own(authz.Write))
 }
 
+// write names the columns of the cart a change writes with its lock
+// (see take), and sets their new values.
+type write struct {
+	columns []string
+	set     func(c *Cart)
+}
+
 // change runs fn on the cart ref names, locked, in one transaction, and
-// returns the cart priced after the change. It needs cart write:own.
-func (s *Service) change(ctx context.Context, ref Ref, fn func(ctx context.Context, c *Cart) error) (*Cart, error) {
+// returns the cart priced after the change. It needs cart write:own. w's
+// columns are written with the lock; fn gets the cart with its lines and
+// the catalog's variants of those lines and of extra (the variants it
+// adds), read in one statement. fn writes what it changes and leaves
+// c.Lines as they are then: the cart is priced from memory, not read
+// again.
+func (s *Service) change(ctx context.Context, ref Ref, w write, extra []string,
+	fn func(ctx context.Context, c *Cart, vs map[string]catalog.CheckoutVariant) error) (*Cart, error) {
 	if err := s.mayWrite(ctx); err != nil {
 		return nil, err
 	}
 	var out *Cart
 	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
-		c, err := s.lock(ctx, ref)
+		c := &Cart{UpdatedAt: s.now()}
+		if w.set != nil {
+			w.set(c)
+		}
+		c, err := s.take(ctx, ref, c, w.columns...)
 		if err != nil {
 			return err
 		}
-		if err := fn(ctx, c); err != nil {
+		vs, err := s.variants(ctx, c, extra)
+		if err != nil {
 			return err
 		}
-		if c, err = s.store.ByID(ctx, c.ID); err != nil {
-			return err
+		if fn != nil {
+			if err := fn(ctx, c, vs); err != nil {
+				return err
+			}
 		}
-		if c.Lines, err = s.store.Lines(ctx, c.ID); err != nil {
-			return err
-		}
-		if _, err := s.price(ctx, c); err != nil {
+		if _, err := s.priceWith(ctx, c, vs); err != nil {
 			return err
 		}
 		out = c
@@ -321,6 +409,21 @@ func (s *Service) change(ctx context.Context, ref Ref, fn func(ctx context.Conte
 		return nil, err
 	}
 	return out, nil
+}
+
+// variants reads the catalog's view of the variants of c's lines and of
+// extra, in one statement.
+func (s *Service) variants(ctx context.Context, c *Cart, extra []string) (map[string]catalog.CheckoutVariant, error) {
+	ids := make([]string, 0, len(c.Lines)+len(extra))
+	for _, l := range c.Lines {
+		ids = append(ids, l.VariantID)
+	}
+	for _, id := range extra {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return s.catalog.CheckoutVariants(ctx, ids, c.Currency)
 }
 
 // newToken returns a new cart token (32 random bytes, base64url) and the

@@ -3,6 +3,7 @@ package cart
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -61,19 +62,31 @@ func (s *cartStore) OpenByCustomer(ctx context.Context, customerID string) (*Car
 	return s.cartWhere(ctx, "customer_id = ? AND completed_at IS NULL", customerID)
 }
 
-// Lock takes an open cart for the caller's transaction: a conditional
-// UPDATE that holds the row until the transaction ends (PostgreSQL; SQLite
-// runs one writing transaction at a time), so a change racing with a
-// checkout either lands before it or finds the cart completed. It reports
-// false when the cart is completed or merged.
-func (s *cartStore) Lock(ctx context.Context, id string, now time.Time) (bool, error) {
-	r, err := s.db.Conn(ctx).NewRaw("UPDATE carts SET updated_at = ? WHERE id = ? AND completed_at IS NULL AND merged_into IS NULL",
-		now, id).Exec(ctx)
-	if err != nil {
-		return false, fmt.Errorf("lock cart: %w", err)
+// cartKey is how a caller names a cart in a WHERE clause: a condition
+// on the carts table and its arguments.
+type cartKey struct {
+	where string
+	args  []any
+}
+
+// Take takes an open cart for the caller's transaction and reads it, in
+// one statement: an UPDATE that stamps updated_at (c.UpdatedAt), writes
+// the given columns from c, and returns the whole row into c. On
+// PostgreSQL the row stays locked until the transaction ends (SQLite runs
+// one writing transaction at a time), so a change racing with a checkout
+// either lands before it or finds the cart completed. It reports false,
+// and writes nothing, when no open cart that was not merged matches key.
+func (s *cartStore) Take(ctx context.Context, c *Cart, key cartKey, columns ...string) (bool, error) {
+	err := s.db.Conn(ctx).NewUpdate().Model(c).Column(append(columns, "updated_at")...).
+		Where(key.where, key.args...).Where("completed_at IS NULL AND merged_into IS NULL").
+		Returning("*").Scan(ctx)
+	if store.IsNoRows(err) {
+		return false, nil
 	}
-	n, _ := r.RowsAffected()
-	return n == 1, nil
+	if err != nil {
+		return false, fmt.Errorf("take cart: %w", err)
+	}
+	return true, nil
 }
 
 // Update writes the given columns of an open cart.
@@ -84,18 +97,6 @@ func (s *cartStore) Update(ctx context.Context, c *Cart, columns ...string) erro
 		return fmt.Errorf("update cart: %w", err)
 	}
 	return nil
-}
-
-// Complete marks an open cart as having placed orderID, and reports
-// false when it was completed or merged meanwhile.
-func (s *cartStore) Complete(ctx context.Context, id, orderID string, now time.Time) (bool, error) {
-	r, err := s.db.Conn(ctx).NewRaw(`UPDATE carts SET completed_at = ?, order_id = ?, updated_at = ?
-		WHERE id = ? AND completed_at IS NULL AND merged_into IS NULL`, now, orderID, now, id).Exec(ctx)
-	if err != nil {
-		return false, fmt.Errorf("complete cart: %w", err)
-	}
-	n, _ := r.RowsAffected()
-	return n == 1, nil
 }
 
 // Adopt makes an open guest cart the buyer's own: it gets the buyer and
@@ -143,6 +144,29 @@ func (s *cartStore) InsertLines(ctx context.Context, ls []*Line) error {
 	}
 	if _, err := s.db.Conn(ctx).NewInsert().Model(&ls).Exec(ctx); err != nil {
 		return fmt.Errorf("insert cart lines: %w", err)
+	}
+	return nil
+}
+
+// SetQuantities sets the quantities of lines of a cart (line id to
+// quantity) in one statement.
+func (s *cartStore) SetQuantities(ctx context.Context, cartID string, qty map[string]int64) error {
+	if len(qty) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(qty))
+	cases := make([]string, 0, len(qty))
+	args := make([]any, 0, 2*len(qty)+2)
+	for id, q := range qty {
+		ids = append(ids, id)
+		cases = append(cases, "WHEN ? THEN CAST(? AS BIGINT)")
+		args = append(args, id, q)
+	}
+	args = append(args, cartID, bun.In(ids))
+	_, err := s.db.Conn(ctx).NewRaw("UPDATE cart_lines SET quantity = CASE id "+strings.Join(cases, " ")+
+		" END WHERE cart_id = ? AND id IN (?)", args...).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("update cart lines: %w", err)
 	}
 	return nil
 }

@@ -17,6 +17,9 @@ const (
 	// SubjectInventoryAdjusted: stock on hand was adjusted by hand
 	// (InventoryAdjustedEvent).
 	SubjectInventoryAdjusted = "kassa.inventory.adjusted"
+	// SubjectStockMoved: orders reserved, released or shipped stock
+	// (Reservations; StockMovedEvent), so available quantities changed.
+	SubjectStockMoved = "kassa.inventory.moved"
 	// SubjectCollectionCreated: a collection was created
 	// (CollectionEvent).
 	SubjectCollectionCreated = "kassa.collection.created"
@@ -64,6 +67,23 @@ type InventoryAdjustedEvent struct {
 	Delta        int64            `json:"delta"`
 	Reason       AdjustmentReason `json:"reason"`
 	OnHandAfter  int64            `json:"onHandAfter"`
+}
+
+// StockMovedEvent is the payload of kassa.inventory.moved: one move of
+// Reservations, for every variant it touched.
+type StockMovedEvent struct {
+	// Reference names the order (reserve, release) or the shipment
+	// (commit) the stock moved for.
+	Reference string           `json:"reference"`
+	Reason    AdjustmentReason `json:"reason"`
+	Variants  []StockMove      `json:"variants"`
+}
+
+// StockMove is what one move did to one variant's stock.
+type StockMove struct {
+	VariantID     string `json:"variantId"`
+	OnHandDelta   int64  `json:"onHandDelta"`
+	ReservedDelta int64  `json:"reservedDelta"`
 }
 
 // emit adds an event to the outbox in ctx's transaction.

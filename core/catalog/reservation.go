@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/id"
@@ -37,6 +38,11 @@ type ReservationLine struct {
 type ReservationsOptions struct {
 	// Clock stamps ledger rows; the system clock when nil.
 	Clock clock.Clock
+	// Outbox receives kassa.inventory.moved in the transaction of each
+	// move, so every instance drops the public answers that showed the
+	// old available quantity (CacheSubjects). core/app always sets it;
+	// nil emits nothing, for tests of the ledger alone.
+	Outbox Outbox
 }
 
 // Reservations moves stock for orders: Reserve at checkout, Release when
@@ -49,18 +55,21 @@ type ReservationsOptions struct {
 // builds it and hands it to other domains; GraphQL and the storefront
 // never reach it. Every method joins the transaction in ctx (store.RunInTx),
 // so the stock moves with the caller's order and goes back if the caller
-// rolls back. It emits no event: the order's own events (order.placed,
-// order.cancelled, order.shipped) say why stock moved, and
+// rolls back. Each move emits one kassa.inventory.moved (StockMovedEvent)
+// through the outbox, in the same transaction: it says only that stock
+// moved, so cached catalog answers are dropped; the order's own events
+// (order.placed, order.cancelled, order.shipped) say why, and
 // kassa.inventory.adjusted stays the event of adjustments by hand.
 type Reservations struct {
-	db    *store.DB
-	store *catalogStore
-	clock clock.Clock
+	db     *store.DB
+	store  *catalogStore
+	clock  clock.Clock
+	outbox Outbox
 }
 
 // NewReservations returns the catalog's stock reservations over db.
 func NewReservations(db *store.DB, opts ReservationsOptions) *Reservations {
-	r := &Reservations{db: db, store: newCatalogStore(db), clock: opts.Clock}
+	r := &Reservations{db: db, store: newCatalogStore(db), clock: opts.Clock, outbox: opts.Outbox}
 	if r.clock == nil {
 		r.clock = clock.System
 	}
@@ -157,6 +166,7 @@ func (r *Reservations) move(ctx context.Context, reason AdjustmentReason, ref st
 	}
 	return r.db.RunInTx(ctx, func(ctx context.Context) error {
 		now := r.clock.Now().UTC().Truncate(time.Microsecond)
+		moved := StockMovedEvent{Reference: ref, Reason: reason, Variants: make([]StockMove, 0, len(draws))}
 		for _, d := range draws {
 			l, ok, err := r.store.MoveStock(ctx, reason, d.variantID, d.quantity, now)
 			if err != nil {
@@ -178,9 +188,23 @@ func (r *Reservations) move(ctx context.Context, reason AdjustmentReason, ref st
 			if err := r.store.InsertStockMovement(ctx, &row); err != nil {
 				return err
 			}
+			moved.Variants = append(moved.Variants, StockMove{VariantID: d.variantID, OnHandDelta: row.Delta, ReservedDelta: row.ReservedDelta})
 		}
-		return nil
+		return r.emit(ctx, moved)
 	})
+}
+
+// emit adds kassa.inventory.moved to the outbox in ctx's transaction.
+func (r *Reservations) emit(ctx context.Context, moved StockMovedEvent) error {
+	if r.outbox == nil {
+		return nil
+	}
+	e, err := events.New(SubjectStockMoved, moved)
+	if err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	e.Actor = actor(ctx)
+	return r.outbox.Add(ctx, e)
 }
 
 // refusal explains why the conditional UPDATE of d matched no row.

@@ -30,8 +30,10 @@ type Options struct {
 	Outbox Outbox
 	// Clock stamps writes (tests move it); nil is the system clock.
 	Clock clock.Clock
-	// DefaultCurrency is the currency of a price asked for without one;
-	// zero is USD.
+	// DefaultCurrency is the currency of a shop that never chose its
+	// currencies: GraphQL shows prices asked for without a currency in
+	// the first of the shop settings' currencies, which start as this
+	// one. Zero is USD.
 	DefaultCurrency money.Currency
 }
 

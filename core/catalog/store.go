@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -96,8 +97,22 @@ type listQuery struct {
 // ListProducts returns up to q.limit products after q.after in q's order,
 // each with its cursor.
 func (s *catalogStore) ListProducts(ctx context.Context, q listQuery) ([]Product, []page.Cursor, error) {
-	rows := make([]listRow, 0, q.limit)
-	sel := s.db.Conn(ctx).NewSelect().Model(&rows).Column(listColumns...)
+	sel := s.db.Conn(ctx).NewSelect().Model((*listRow)(nil)).Column(listColumns...)
+	// The values are bound, not inlined by bun, so that the statement of
+	// a page's shape is prepared once (store.DB.QueryStmt): bind puts a
+	// placeholder in the text and the value in args, in the order of the
+	// text (joins, then the conditions as added). After a cursor of a date
+	// order, every value is inlined and the page runs through bun: the
+	// time must be written in bun's format, the one the rows hold.
+	var args []any
+	inlined := q.after != nil && (q.sortKey == SortCreatedAt || q.sortKey == SortUpdatedAt)
+	bind := func(v any) any {
+		if inlined {
+			return v
+		}
+		args = append(args, v)
+		return bun.Safe("?")
+	}
 	var sortCol string
 	switch q.sortKey {
 	case SortTitle:
@@ -110,16 +125,16 @@ func (s *catalogStore) ListProducts(ctx context.Context, q listQuery) ([]Product
 		sortCol = "cp.position"
 	}
 	if q.collectionID != "" {
-		sel = sel.Join("JOIN collection_products AS cp ON cp.product_id = product.id AND cp.collection_id = ?", q.collectionID)
+		sel = sel.Join("JOIN collection_products AS cp ON cp.product_id = product.id AND cp.collection_id = ?", bind(q.collectionID))
 		if q.sortKey == SortManual {
 			sel = sel.ColumnExpr("cp.position AS position")
 		}
 	}
 	if q.status != "" {
-		sel = sel.Where("product.status = ?", q.status)
+		sel = sel.Where("product.status = ?", bind(string(q.status)))
 	}
 	for _, t := range q.terms {
-		sel = sel.Where("product.search_text LIKE ? ESCAPE '!'", "%"+escapeLike(t)+"%")
+		sel = sel.Where("product.search_text LIKE ? ESCAPE '!'", bind("%"+escapeLike(t)+"%"))
 	}
 	op, dir := ">", "ASC"
 	if q.reverse {
@@ -134,7 +149,7 @@ func (s *catalogStore) ListProducts(ctx context.Context, q listQuery) ([]Product
 	}
 	if q.after != nil {
 		if sortCol == "" {
-			sel = sel.Where(idCol+" "+op+" ?", q.after.ID)
+			sel = sel.Where(idCol+" "+op+" ?", bind(q.after.ID))
 		} else {
 			key, err := cursorValue(q.sortKey, q.after.Key)
 			if err != nil {
@@ -142,13 +157,27 @@ func (s *catalogStore) ListProducts(ctx context.Context, q listQuery) ([]Product
 			}
 			// A row value compares (key, id) as a pair, which both
 			// engines answer from the (key, id) index.
-			sel = sel.Where("("+sortCol+", "+idCol+") "+op+" (?, ?)", key, q.after.ID)
+			sel = sel.Where("("+sortCol+", "+idCol+") "+op+" (?, ?)", bind(key), bind(q.after.ID))
 		}
 	}
 	if sortCol != "" {
 		sel = sel.OrderExpr(sortCol + " " + dir)
 	}
-	if err := sel.OrderExpr(idCol + " " + dir).Limit(int64(q.limit)).Scan(ctx); err != nil {
+	sel = sel.OrderExpr(idCol + " " + dir).Limit(int64(q.limit))
+	var (
+		rs  *sql.Rows
+		err error
+	)
+	if inlined {
+		rs, err = sel.Rows(ctx)
+	} else {
+		rs, err = s.db.QueryStmt(ctx, sel.String(), args...)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("list products: %w", err)
+	}
+	rows, err := scanListRows(rs, q.limit, q.sortKey == SortManual && q.collectionID != "")
+	if err != nil {
 		return nil, nil, fmt.Errorf("list products: %w", err)
 	}
 	out := make([]Product, len(rows))

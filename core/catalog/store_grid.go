@@ -8,9 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/uptrace/bun"
-
 	"github.com/kassahq/kassa/core/money"
+	"github.com/kassahq/kassa/core/store"
 )
 
 // gridQuery reads a page's variants with their stock and their price in
@@ -19,22 +18,28 @@ import (
 // running the statement. It has no ORDER BY: both engines walk the
 // (product_id, position) index and return each product's variants
 // together and in order, which VariantGrid checks (and sorts otherwise)
-// for less than SQLite's sorter costs.
+// for less than SQLite's sorter costs. It runs as a prepared statement
+// (store.DB.QueryStmt), one per IN list length: a grid's page has one
+// size, so SQLite parses it once instead of on every request.
 const gridQuery = `SELECT v.id, v.product_id, v.sku, v.title, v.option_values, v.position, v.weight_grams, v.archived,
 	l.on_hand, l.reserved, p.amount, p.compare_at_amount
 FROM product_variants AS v%s
 LEFT JOIN inventory_levels AS l ON l.variant_id = v.id
 LEFT JOIN variant_prices AS p ON p.variant_id = v.id AND p.currency = ?
-WHERE v.product_id IN (?)`
+WHERE v.product_id IN (%s)`
 
 // gridActiveOnly keeps the variants of ACTIVE products.
 const gridActiveOnly = `
 JOIN products AS pr ON pr.id = v.product_id AND pr.status = 'ACTIVE'`
 
-var (
-	gridAll    = fmt.Sprintf(gridQuery, "")
-	gridActive = fmt.Sprintf(gridQuery, gridActiveOnly)
-)
+// gridText is the grid statement for n products.
+func gridText(n int, activeOnly bool) string {
+	join := ""
+	if activeOnly {
+		join = gridActiveOnly
+	}
+	return fmt.Sprintf(gridQuery, join, store.Placeholders(n))
+}
 
 // VariantGrid reads the variants of the given products with their stock
 // and their price in cur, in one statement. activeOnly keeps the variants
@@ -44,11 +49,12 @@ func (s *catalogStore) VariantGrid(ctx context.Context, ids []string, cur money.
 	if len(ids) == 0 {
 		return out, nil
 	}
-	q := gridAll
-	if activeOnly {
-		q = gridActive
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, cur.Code())
+	for _, id := range ids {
+		args = append(args, id)
 	}
-	rows, err := s.db.Conn(ctx).QueryContext(ctx, q, cur.Code(), bun.In(ids))
+	rows, err := s.db.QueryStmt(ctx, gridText(len(ids), activeOnly), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read variant grid: %w", err)
 	}

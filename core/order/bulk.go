@@ -140,7 +140,7 @@ func (s *Service) BulkCancel(ctx context.Context, in BulkCancelInput) (*BulkResu
 	}
 	reason := strings.TrimSpace(in.Reason)
 	var v errs.Validator
-	v.Check(reason != "", "reason", CodeRequired, "say why the orders are cancelled")
+	v.Check(reason != "", "reason", CodeReasonRequired, "say why the orders are cancelled")
 	v.Check(utf8.RuneCountInString(reason) <= MaxReason, "reason", CodeTooLong, fmt.Sprintf("at most %d characters", MaxReason))
 	checkSelection(&v, in.Orders)
 	if err := v.Err(); err != nil {

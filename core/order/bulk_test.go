@@ -271,7 +271,7 @@ func TestBulkRefusals(t *testing.T) {
 			{"a developer reads orders only", staff(authz.RoleDeveloper), order.BulkCancelInput{Orders: one, Reason: "x", IdempotencyKey: "k"}, []string{" FORBIDDEN"}},
 			{"a buyer", buyer("cus_1"), order.BulkCancelInput{Orders: one, Reason: "x", IdempotencyKey: "k"}, []string{" FORBIDDEN"}},
 			{"no key", support, order.BulkCancelInput{Orders: one, Reason: "x"}, []string{"idempotencyKey " + idempotency.CodeInvalidKey}},
-			{"no reason", support, order.BulkCancelInput{Orders: one, Reason: "  ", IdempotencyKey: "k"}, []string{"reason " + order.CodeRequired}},
+			{"no reason", support, order.BulkCancelInput{Orders: one, Reason: "  ", IdempotencyKey: "k"}, []string{"reason " + order.CodeReasonRequired}},
 			{"no orders", support, order.BulkCancelInput{Reason: "x", IdempotencyKey: "k"}, []string{"orders " + order.CodeRequired}},
 			{"ids and filter", support, order.BulkCancelInput{Orders: order.BulkSelection{IDs: one.IDs, Filter: &order.Filter{}}, Reason: "x", IdempotencyKey: "k"},
 				[]string{"orders " + order.CodeAmbiguousSelection}},

@@ -20,6 +20,9 @@ const (
 	// payment notification); nothing was written. The same code as
 	// core/transition's, since it means the same thing to a client.
 	CodeStaleState = transition.CodeStaleState
+	// CodeReasonRequired: a cancellation without a reason, one order's
+	// or many's (core/transition's code for a move that needs a reason).
+	CodeReasonRequired = transition.CodeReasonRequired
 	// CodeNotOpen: the order is completed or cancelled.
 	CodeNotOpen = "ORDER_NOT_OPEN"
 	// CodeAlreadyShipped: a cancellation of an order of which something

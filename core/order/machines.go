@@ -30,7 +30,7 @@ var staffWrite = transition.Permission(authz.Order, authz.Write)
 // schedulers, which hold every permission). The service adds the rules
 // that span dimensions: completion needs every unit shipped, cancellation
 // nothing shipped and no money moved.
-var Statuses = transition.New[Status](MachineStatus).
+var Statuses = transition.New[Status](MachineStatus).Called("the order").
 	Allow(Open, Completed, staffWrite, transition.ReasonOptional, SubjectCompleted).
 	Allow(Open, Cancelled, staffWrite, transition.ReasonRequired, SubjectCancelled)
 
@@ -38,14 +38,14 @@ var Statuses = transition.New[Status](MachineStatus).
 // cancelling their own unpaid order (order:write:own). It shares the
 // status column and the machine name with Statuses; it is a table of its
 // own because its rule names another permission and other callers.
-var BuyerStatuses = transition.New[Status](MachineStatus).
+var BuyerStatuses = transition.New[Status](MachineStatus).Called("the order").
 	Allow(Open, Cancelled, transition.Who{Object: authz.Order, Action: authz.Own(authz.Write),
 		Kinds: []authz.SubjectKind{authz.KindCustomer, authz.KindAnonymous}}, transition.ReasonOptional, SubjectCancelled)
 
 // PaymentStatuses is where the order's money stands. Only the platform
 // moves it (verified gateway notifications, the reconciler): the payment
 // domain adds its callers. A later attempt may succeed after a failed one.
-var PaymentStatuses = transition.New[PaymentStatus](MachinePayment).
+var PaymentStatuses = transition.New[PaymentStatus](MachinePayment).Called("the order's payment").
 	Allow(PaymentPending, PaymentAuthorized, transition.System, transition.ReasonOptional, SubjectAuthorized).
 	Allow(PaymentPending, PaymentPaid, transition.System, transition.ReasonOptional, SubjectPaid).
 	Allow(PaymentPending, PaymentFailed, transition.System, transition.ReasonOptional, SubjectPaymentFailed).
@@ -60,7 +60,7 @@ var PaymentStatuses = transition.New[PaymentStatus](MachinePayment).
 // FulfillmentStatuses is where the order's goods stand, moved by staff
 // shipping (Ship) and confirming delivery (MarkDelivered). RETURNED is
 // reached by after-sales, which adds its moves.
-var FulfillmentStatuses = transition.New[FulfillmentStatus](MachineFulfillment).
+var FulfillmentStatuses = transition.New[FulfillmentStatus](MachineFulfillment).Called("the order's fulfillment").
 	Allow(Unfulfilled, PartiallyFulfilled, staffWrite, transition.ReasonOptional, SubjectShipped).
 	Allow(Unfulfilled, Fulfilled, staffWrite, transition.ReasonOptional, SubjectShipped).
 	Allow(PartiallyFulfilled, Fulfilled, staffWrite, transition.ReasonOptional, SubjectShipped).

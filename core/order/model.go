@@ -279,6 +279,9 @@ type TimelineEntry struct {
 // computed by the core (ADR 0008). Place trusts it: only the cart calls it,
 // in-process, in the cart's transaction.
 type PlaceInput struct {
+	// OrderID is the id the order gets, from NewID; empty for a new
+	// one. The cart names the order it places before placing it.
+	OrderID string
 	// CartID is the cart being completed; a cart places one order.
 	CartID string
 	// CustomerID is the signed-in buyer; empty for a guest.
@@ -317,6 +320,12 @@ type Placed struct {
 	Order       *Order
 	Lines       []*Line
 	AccessToken string
+	// Timeline is the order's timeline as placed: its first entry.
+	Timeline []*TimelineEntry `json:",omitempty"`
+	// Replayed is set by a caller that read Placed back from an
+	// idempotency key rather than placing the order now: the order may
+	// have moved on since.
+	Replayed bool `json:"-"`
 }
 
 // Detail is one order with everything its page shows. Buyers get the

@@ -63,20 +63,26 @@ func (s *Service) Place(ctx context.Context, in PlaceInput) (*Placed, error) {
 	return out, nil
 }
 
+// NewID returns a new order id, for PlaceInput.OrderID.
+func NewID() string { return id.New("ord") }
+
+// place writes the order. The number comes last but one, just before the
+// rows that need it: on PostgreSQL the sequence row stays locked from
+// there until the caller's commit, and every other checkout waits on it.
 func (s *Service) place(ctx context.Context, in PlaceInput) (*Placed, error) {
 	set, err := s.settings.Settings(ctx)
 	if err != nil {
 		return nil, err
 	}
-	seq, err := s.store.NextSeq(ctx)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
+	oid := in.OrderID
+	if oid == "" {
+		oid = NewID()
+	}
 	deadline := now.Add(set.PaymentDeadline)
 	t := in.Totals
 	o := &Order{
-		ID: id.New("ord"), Seq: seq, Number: set.OrderNumberPrefix + strconv.FormatInt(seq, 10),
+		ID:    oid,
 		Email: in.Email, Currency: in.Currency,
 		Status: Open, PaymentStatus: PaymentPending, FulfillmentStatus: Unfulfilled,
 		ShippingAddress: in.ShippingAddress, BillingAddress: in.BillingAddress,
@@ -112,12 +118,18 @@ func (s *Service) place(ctx context.Context, in PlaceInput) (*Placed, error) {
 		reserve[i] = catalog.ReservationLine{VariantID: l.VariantID, Quantity: l.Quantity}
 	}
 	placed.Lines = lines
-	if err := s.store.InsertOrder(ctx, o, lines); err != nil {
+	// The reservation's paths (lines.N.quantity) are those of in: its
+	// lines are in's, in order. It names the order before its row exists
+	// (the stock ledger keeps the id as text).
+	if err := s.stock.Reserve(ctx, o.ID, reserve); err != nil {
 		return nil, err
 	}
-	// The reservation's paths (lines.N.quantity) are those of in: its
-	// lines are in's, in order.
-	if err := s.stock.Reserve(ctx, o.ID, reserve); err != nil {
+	seq, err := s.store.NextSeq(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o.Seq, o.Number = seq, set.OrderNumberPrefix+strconv.FormatInt(seq, 10)
+	if err := s.store.InsertOrder(ctx, o, lines); err != nil {
 		return nil, err
 	}
 	ev, err := events.New(SubjectPlaced, PlacedEvent{OrderID: o.ID, Number: o.Number, CustomerID: in.CustomerID,
@@ -127,12 +139,14 @@ func (s *Service) place(ctx context.Context, in PlaceInput) (*Placed, error) {
 	}
 	ev.OccurredAt, ev.Actor = now, actor(ctx)
 	sub := authz.SubjectFrom(ctx)
-	if err := s.store.InsertTimeline(ctx, &TimelineEntry{
+	first := &TimelineEntry{
 		ID: id.New(transition.TimelineIDPrefix), OrderID: o.ID, Machine: MachineStatus, FromState: "", ToState: string(Open),
 		ActorKind: string(sub.Kind), Actor: nullable(sub.ID), EventID: ev.ID, CreatedAt: now, Visibility: VisibleToBuyer,
-	}); err != nil {
+	}
+	if err := s.store.InsertTimeline(ctx, first); err != nil {
 		return nil, err
 	}
+	placed.Timeline = []*TimelineEntry{first}
 	// Last: the test outbox records on commit and cannot be rolled back
 	// to the savepoint.
 	if err := s.outbox.Add(ctx, ev); err != nil {

@@ -42,7 +42,7 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (*Order, error) {
 	}
 	in.Reason = strings.TrimSpace(in.Reason)
 	var v errs.Validator
-	v.Check(in.Reason != "", "reason", transition.CodeReasonRequired, "say why the order is cancelled")
+	v.Check(in.Reason != "", "reason", CodeReasonRequired, "say why the order is cancelled")
 	v.Check(utf8.RuneCountInString(in.Reason) <= MaxReason, "reason", CodeTooLong, fmt.Sprintf("at most %d characters", MaxReason))
 	if err := v.Err(); err != nil {
 		return nil, err

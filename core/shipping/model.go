@@ -31,9 +31,10 @@ type Zone struct {
 	Name string
 	// Countries are ISO 3166-1 alpha-2 codes, upper case.
 	Countries []string
-	// Regions narrow the zone to these regions of its countries (upper
-	// case, as the address sends them: "GD", "CA-QC"); empty covers the
-	// whole countries. A parcel to a listed region is priced by this zone
+	// Regions narrow the zone to these regions of its countries: ISO
+	// 3166-2 subdivision codes without the country prefix, upper case,
+	// as an address's province holds them ("GD", "QC"; "CN-GD" given on
+	// input is kept as "GD"); empty covers the whole countries. A parcel to a listed region is priced by this zone
 	// rather than by a zone covering its whole country.
 	Regions []string
 	// Methods are the zone's methods in position order.
@@ -111,7 +112,8 @@ type ZoneInput struct {
 	Name string
 	// Countries are ISO 3166-1 alpha-2 codes; at least one.
 	Countries []string
-	// Regions are optional region codes within Countries.
+	// Regions are optional subdivision codes within Countries ("GD" or
+	// "CN-GD"; kept as "GD").
 	Regions []string
 }
 
@@ -169,7 +171,9 @@ type WeightBandInput struct {
 type Parcel struct {
 	// Country is the ISO 3166-1 alpha-2 code of the shipping address.
 	Country string
-	// Region is the address's region (province, state); may be empty.
+	// Region is the address's region (province, state): a subdivision
+	// code with or without the country prefix ("QC", "CA-QC"); may be
+	// empty.
 	Region      string
 	Subtotal    money.Money
 	WeightGrams int64

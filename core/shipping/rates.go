@@ -5,16 +5,32 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/core/kit/country"
 	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/kit/memo"
 	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/store"
 )
 
-// RatesOptions configure NewRates. No field is required yet; the struct
-// keeps the constructor's shape the same as every other's.
-type RatesOptions struct{}
+// DefaultCacheFor is how long Rates answers a country's zones from
+// memory when RatesOptions.CacheFor is zero.
+const DefaultCacheFor = 10 * time.Second
+
+// RatesOptions configure NewRates. No field is required.
+type RatesOptions struct {
+	// CacheFor is how long Quote keeps a country's zones and methods in
+	// memory: every cart request quotes shipping, and staff change zones
+	// rarely. A change through a Service holding these Rates
+	// (Options.Rates) is seen at once; one made by another instance
+	// sharing the database within CacheFor. Zero is DefaultCacheFor;
+	// negative reads the zones every time.
+	CacheFor time.Duration
+	// Clock times the cache; nil is the system clock.
+	Clock clock.Clock
+}
 
 // Rates prices parcels: the shipping side of the cart's port (ADR 0006).
 //
@@ -25,12 +41,21 @@ type RatesOptions struct{}
 // transaction carried by ctx, if any.
 type Rates struct {
 	store *shippingStore
+	zones *memo.Cache[string, []*Zone]
 }
 
 // NewRates returns the shipping rates over db.
-func NewRates(db *store.DB, _ RatesOptions) *Rates {
-	return &Rates{store: newShippingStore(db)}
+func NewRates(db *store.DB, opts RatesOptions) *Rates {
+	ttl := opts.CacheFor
+	if ttl == 0 {
+		ttl = DefaultCacheFor
+	}
+	return &Rates{store: newShippingStore(db), zones: memo.New[string, []*Zone](ttl, opts.Clock)}
 }
+
+// Invalidate forgets the zones kept in memory. The Service holding these
+// Rates calls it when it changes a zone or method.
+func (r *Rates) Invalidate() { r.zones.Invalidate() }
 
 // Quote returns what each method that ships p costs, cheapest first (then
 // by the zone's name and the method's position). A method ships p when it
@@ -51,7 +76,14 @@ func (r *Rates) Quote(ctx context.Context, p Parcel) ([]Rate, error) {
 		// zone.
 		return []Rate{}, nil
 	}
-	zones, err := r.store.Zones(ctx, p.Country)
+	load := func() ([]*Zone, error) { return r.store.Zones(ctx, p.Country) }
+	var zones []*Zone
+	if store.Touched(ctx, zonesKey{}) {
+		// This transaction changed zones: its own view, not kept.
+		zones, err = load()
+	} else {
+		zones, err = r.zones.Get(p.Country, load)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +129,10 @@ func (z *Zone) covers(p Parcel) (ok, byRegion bool) {
 	if len(z.Regions) == 0 {
 		return true, false
 	}
-	if p.Region != "" && slices.Contains(z.Regions, p.Region) {
+	// Zones saved before regions lost their prefix may still say
+	// "CA-QC"; the address may say either.
+	region := subdivision(p.Region, p.Country)
+	if region != "" && slices.ContainsFunc(z.Regions, func(r string) bool { return subdivision(r, p.Country) == region }) {
 		return true, true
 	}
 	return false, false

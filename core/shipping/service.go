@@ -27,6 +27,9 @@ type Options struct {
 	Authz authz.Authorizer
 	// Clock stamps writes; nil is the system clock.
 	Clock clock.Clock
+	// Rates are the buyers' quotes whose memory every change here
+	// invalidates; nil when there are none to tell.
+	Rates *Rates
 }
 
 // Service is the staff's side of shipping: zones and their methods. Every
@@ -37,6 +40,7 @@ type Service struct {
 	store *shippingStore
 	authz authz.Authorizer
 	clock clock.Clock
+	rates *Rates
 }
 
 // NewService returns the shipping service over db. It fails when a
@@ -48,7 +52,7 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 	case opts.Authz == nil:
 		return nil, errors.New("shipping: Options.Authz is required")
 	}
-	s := &Service{db: db, store: newShippingStore(db), authz: opts.Authz, clock: opts.Clock}
+	s := &Service{db: db, store: newShippingStore(db), authz: opts.Authz, clock: opts.Clock, rates: opts.Rates}
 	if s.clock == nil {
 		s.clock = clock.System
 	}
@@ -57,6 +61,25 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 
 // now is the time of a write, cut to the microsecond PostgreSQL keeps.
 func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
+
+// zonesKey marks a transaction that changed zones and methods (store.Touch): the
+// cache of Rates neither answers nor keeps what it reads there.
+type zonesKey struct{}
+
+// changed runs a change in a transaction and then makes the quotes forget
+// the zones they keep: at once, and again once the outermost transaction
+// committed (a quote between the two would keep the old zones).
+func (s *Service) changed(ctx context.Context, fn func(ctx context.Context) error) error {
+	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
+		store.Touch(ctx, zonesKey{})
+		return fn(ctx)
+	})
+	if s.rates != nil {
+		s.rates.Invalidate()
+		store.AfterCommit(ctx, s.rates.Invalidate)
+	}
+	return err
+}
 
 // Zones returns every zone with its methods (active or not), by name.
 func (s *Service) Zones(ctx context.Context) ([]*Zone, error) {
@@ -81,12 +104,14 @@ func (s *Service) CreateZone(ctx context.Context, in ZoneInput) (*Zone, error) {
 	}
 	var v errs.Validator
 	now := s.now()
-	z := &Zone{ID: id.New(ZonePrefix), Name: checkName(&v, in.Name), Countries: checkCountries(&v, in.Countries),
-		Regions: checkRegions(&v, in.Regions), Methods: []*Method{}, CreatedAt: now, UpdatedAt: now}
+	name := checkName(&v, in.Name) // problems in the input's order
+	countries := checkCountries(&v, in.Countries)
+	z := &Zone{ID: id.New(ZonePrefix), Name: name, Countries: countries,
+		Regions: checkRegions(&v, in.Regions, countries), Methods: []*Method{}, CreatedAt: now, UpdatedAt: now}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
+	err := s.changed(ctx, func(ctx context.Context) error {
 		n, err := s.store.CountZones(ctx)
 		if err != nil {
 			return err
@@ -108,7 +133,7 @@ func (s *Service) UpdateZone(ctx context.Context, id string, in UpdateZoneInput)
 		return nil, err
 	}
 	var out *Zone
-	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
+	err := s.changed(ctx, func(ctx context.Context) error {
 		z, err := s.store.Zone(ctx, id)
 		if err != nil {
 			return err
@@ -121,7 +146,7 @@ func (s *Service) UpdateZone(ctx context.Context, id string, in UpdateZoneInput)
 			z.Countries = checkCountries(&v, *in.Countries)
 		}
 		if in.Regions != nil {
-			z.Regions = checkRegions(&v, *in.Regions)
+			z.Regions = checkRegions(&v, *in.Regions, z.Countries)
 		}
 		if err := v.Err(); err != nil {
 			return err
@@ -145,7 +170,7 @@ func (s *Service) DeleteZone(ctx context.Context, id string) error {
 	if err := s.authz.Can(ctx, authz.Settings, authz.Write); err != nil {
 		return err
 	}
-	return s.db.RunInTx(ctx, func(ctx context.Context) error { return s.store.DeleteZone(ctx, id) })
+	return s.changed(ctx, func(ctx context.Context) error { return s.store.DeleteZone(ctx, id) })
 }
 
 // Method returns one method.
@@ -178,7 +203,7 @@ func (s *Service) CreateMethod(ctx context.Context, in MethodInput) (*Method, er
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
+	err := s.changed(ctx, func(ctx context.Context) error {
 		if _, err := s.store.Zone(ctx, in.ZoneID); err != nil {
 			if errors.Is(err, errs.ErrNotFound) {
 				return zoneNotFound().WithField("zoneId")
@@ -211,7 +236,7 @@ func (s *Service) UpdateMethod(ctx context.Context, id string, in UpdateMethodIn
 		return nil, err
 	}
 	var out *Method
-	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
+	err := s.changed(ctx, func(ctx context.Context) error {
 		m, err := s.store.Method(ctx, id)
 		if err != nil {
 			return err
@@ -258,5 +283,5 @@ func (s *Service) DeleteMethod(ctx context.Context, id string) error {
 	if err := s.authz.Can(ctx, authz.Settings, authz.Write); err != nil {
 		return err
 	}
-	return s.db.RunInTx(ctx, func(ctx context.Context) error { return s.store.DeleteMethod(ctx, id) })
+	return s.changed(ctx, func(ctx context.Context) error { return s.store.DeleteMethod(ctx, id) })
 }

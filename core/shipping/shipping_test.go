@@ -153,7 +153,7 @@ func TestZones(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := &shipping.Zone{ID: z.ID, Name: "South China", Countries: []string{"CN", "HK"}, Regions: []string{"GD", "CN-GX"},
+		want := &shipping.Zone{ID: z.ID, Name: "South China", Countries: []string{"CN", "HK"}, Regions: []string{"GD", "GX"}, // cn-gx is kept as GX (issue 9)
 			Methods: []*shipping.Method{}, CreatedAt: epoch, UpdatedAt: epoch}
 		if diff := cmp.Diff(want, z); diff != "" {
 			t.Fatalf("created (-want +got):\n%s", diff)
@@ -499,7 +499,7 @@ func TestPermissions(t *testing.T) {
 		if len(got) != 1 || got[0].Name != "China" || len(got[0].Methods) != 1 || got[0].Methods[0].Name != "Post" {
 			t.Errorf("refused calls changed the zones: %+v", got)
 		}
-		rates, err := shipping.NewRates(db, shipping.RatesOptions{}).Quote(ctx, shipping.Parcel{Country: "CN", Subtotal: money.New(100, money.CNY)})
+		rates, err := shipping.NewRates(db, shipping.RatesOptions{CacheFor: -1}).Quote(ctx, shipping.Parcel{Country: "CN", Subtotal: money.New(100, money.CNY)})
 		if err != nil || len(rates) != 1 {
 			t.Errorf("Quote without any permission: %v, %v", rates, err)
 		}
@@ -559,7 +559,7 @@ func TestQuote(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		ids := world(t, newService(t, db, authz.AllowAll{}))
-		rates := shipping.NewRates(db, shipping.RatesOptions{})
+		rates := shipping.NewRates(db, shipping.RatesOptions{CacheFor: -1})
 		cny := func(minor int64) money.Money { return money.New(minor, money.CNY) }
 		type quote struct {
 			Name  string
@@ -634,7 +634,7 @@ func TestRate(t *testing.T) {
 		ctx := context.Background()
 		svc := newService(t, db, authz.AllowAll{})
 		ids := world(t, svc)
-		rates := shipping.NewRates(db, shipping.RatesOptions{})
+		rates := shipping.NewRates(db, shipping.RatesOptions{CacheFor: -1})
 		parcel := shipping.Parcel{Country: "CN", Subtotal: money.New(25000, money.CNY), WeightGrams: 300}
 
 		got, err := rates.Rate(ctx, parcel, ids["Express"])
@@ -688,7 +688,7 @@ func TestRatesReadInTheCallersTransaction(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		svc := newService(t, db, authz.AllowAll{})
-		rates := shipping.NewRates(db, shipping.RatesOptions{})
+		rates := shipping.NewRates(db, shipping.RatesOptions{CacheFor: -1})
 		parcel := shipping.Parcel{Country: "DE", Subtotal: money.New(100, money.EUR)}
 		boom := errors.New("roll back")
 		err := db.RunInTx(ctx, func(ctx context.Context) error {
@@ -714,6 +714,77 @@ func TestRatesReadInTheCallersTransaction(t *testing.T) {
 		}
 		if got, err := rates.Quote(ctx, parcel); err != nil || len(got) != 0 {
 			t.Errorf("after the rollback: %+v, %v", got, err)
+		}
+	})
+}
+
+// TestRatesCache: quotes come from memory, a change through the service
+// holding the rates is seen at once, a change by another instance (a
+// service without them) within CacheFor, and a quote inside a transaction
+// that changed zones neither answers from nor fills the memory.
+func TestRatesCache(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(epoch)
+		rates := shipping.NewRates(db, shipping.RatesOptions{CacheFor: 10 * time.Second, Clock: clk})
+		here, err := shipping.NewService(db, shipping.Options{Authz: authz.AllowAll{}, Clock: clk, Rates: rates})
+		if err != nil {
+			t.Fatal(err)
+		}
+		elsewhere := newService(t, db, authz.AllowAll{}) // another instance
+		parcel := shipping.Parcel{Country: "DE", Subtotal: money.New(100, money.EUR)}
+		names := func() []string {
+			t.Helper()
+			got, err := rates.Quote(ctx, parcel)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, r := range got {
+				out = append(out, r.Name)
+			}
+			return out
+		}
+		z, err := here.CreateZone(ctx, shipping.ZoneInput{Name: "Germany", Countries: []string{"DE"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		add := func(ctx context.Context, svc *shipping.Service, name string) {
+			t.Helper()
+			if _, err := svc.CreateMethod(ctx, shipping.MethodInput{ZoneID: z.ID, Name: name, Kind: shipping.KindFlat,
+				Prices: []shipping.MethodPriceInput{flat("EUR", "4.90")}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := names(); len(got) != 0 {
+			t.Fatalf("before any method: %v", got)
+		}
+		add(ctx, here, "DHL")
+		if got := names(); !slices.Equal(got, []string{"DHL"}) {
+			t.Errorf("after a change here: %v, want it at once", got)
+		}
+		add(ctx, elsewhere, "UPS")
+		if got := names(); !slices.Equal(got, []string{"DHL"}) {
+			t.Errorf("after a change elsewhere: %v, want the kept quote within CacheFor", got)
+		}
+		clk.Advance(10 * time.Second)
+		if got := names(); !slices.Equal(got, []string{"DHL", "UPS"}) {
+			t.Errorf("after CacheFor: %v", got)
+		}
+		boom := errors.New("roll back")
+		err = db.RunInTx(ctx, func(ctx context.Context) error {
+			add(ctx, here, "Hermes")
+			got, err := rates.Quote(ctx, parcel)
+			if err != nil || len(got) != 3 {
+				t.Errorf("inside the changing transaction: %+v, %v", got, err)
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatal(err)
+		}
+		if got := names(); !slices.Equal(got, []string{"DHL", "UPS"}) {
+			t.Errorf("after the rollback: %v", got)
 		}
 	})
 }

@@ -65,9 +65,34 @@ func validRegion(r string) bool {
 	return true
 }
 
-// checkRegions validates region codes and returns them normalized. A list
-// longer than MaxRegions is refused as a whole.
-func checkRegions(v *errs.Validator, regions []string) []string {
+// subdivision returns region in the form zones keep and addresses send
+// (their province): the ISO 3166-2 subdivision code without its country
+// prefix, upper case. "ca-qc" of CA is "QC"; "QC" stays "QC"; a prefix of
+// another country stays.
+func subdivision(region, country string) string {
+	r := normRegion(region)
+	if rest, ok := strings.CutPrefix(r, country+"-"); ok && country != "" && rest != "" {
+		return rest
+	}
+	return r
+}
+
+// zoneRegion returns region without the prefix of whichever of countries
+// it names ("CA-QC" -> "QC" in a zone covering CA).
+func zoneRegion(region string, countries []string) string {
+	r := normRegion(region)
+	for _, c := range countries {
+		if s := subdivision(r, c); s != r {
+			return s
+		}
+	}
+	return r
+}
+
+// checkRegions validates region codes and returns them normalized to
+// subdivision codes of the zone's countries (zoneRegion). A list longer
+// than MaxRegions is refused as a whole.
+func checkRegions(v *errs.Validator, regions, countries []string) []string {
 	if len(regions) > MaxRegions {
 		v.Add(errs.Invalid("regions", CodeTooMany, fmt.Sprintf("a zone lists at most %d regions", MaxRegions)))
 		return nil
@@ -75,11 +100,11 @@ func checkRegions(v *errs.Validator, regions []string) []string {
 	out := make([]string, 0, len(regions))
 	for i, r := range regions {
 		field := "regions." + strconv.Itoa(i)
-		r = normRegion(r)
+		r = zoneRegion(r, countries)
 		switch {
 		case !validRegion(r):
 			v.Add(errs.Invalid(field, CodeInvalidRegion,
-				fmt.Sprintf("a region code is 1 to %d letters, digits or dashes, such as GD or CA-QC", MaxRegionLength)))
+				fmt.Sprintf("a region code is 1 to %d letters, digits or dashes, such as GD (or CN-GD) for Guangdong", MaxRegionLength)))
 		case slices.Contains(out, r):
 			v.Add(errs.Invalid(field, CodeDuplicateRegion, r+" is listed twice"))
 		default:

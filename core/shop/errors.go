@@ -19,4 +19,9 @@ const (
 	// CodeInvalidPrefix: the order number prefix holds a character that is
 	// not printable.
 	CodeInvalidPrefix = "INVALID_PREFIX"
+	// CodeInvalidPaymentMethod: an entry of the payment method order that
+	// is not a plugin id.
+	CodeInvalidPaymentMethod = "INVALID_PAYMENT_METHOD"
+	// CodeDuplicatePaymentMethod: a plugin id listed twice.
+	CodeDuplicatePaymentMethod = "DUPLICATE_PAYMENT_METHOD"
 )

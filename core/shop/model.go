@@ -26,6 +26,8 @@ const (
 	MaxLineQuantityLimit = 10000
 	// MaxCurrencies is the most currencies a shop may sell in.
 	MaxCurrencies = 20
+	// MaxPaymentMethods is the most gateways PaymentMethodOrder lists.
+	MaxPaymentMethods = 50
 )
 
 // Settings are the shop's settings.
@@ -47,6 +49,13 @@ type Settings struct {
 	// PricesIncludeTax says whether catalog and shipping prices include
 	// tax (tax is the part of them) or not (tax is added on top).
 	PricesIncludeTax bool
+	// RefundCancelledOrderPayments says what happens to money a gateway
+	// takes for an order that was cancelled meanwhile: refunded at once
+	// (true) or flagged for staff to decide (false, the default).
+	RefundCancelledOrderPayments bool
+	// PaymentMethodOrder lists payment gateway plugin ids in the order
+	// buyers see them; enabled gateways not listed follow, by id.
+	PaymentMethodOrder []string
 	// UpdatedAt is when staff last saved the settings; zero while the
 	// shop runs on its defaults.
 	UpdatedAt time.Time
@@ -69,6 +78,7 @@ func (s *Settings) Sells(cur money.Currency) bool { return slices.Contains(s.Cur
 func (s *Settings) clone() *Settings {
 	c := *s
 	c.Currencies = slices.Clone(s.Currencies)
+	c.PaymentMethodOrder = slices.Clone(s.PaymentMethodOrder)
 	return &c
 }
 
@@ -92,4 +102,10 @@ type UpdateSettingsInput struct {
 	// PricesIncludeTax switches between tax-inclusive and tax-exclusive
 	// prices.
 	PricesIncludeTax *bool
+	// RefundCancelledOrderPayments switches between refunding money that
+	// arrives for a cancelled order and flagging it for staff.
+	RefundCancelledOrderPayments *bool
+	// PaymentMethodOrder is at most MaxPaymentMethods plugin ids, no
+	// repeats; an empty list orders gateways by id.
+	PaymentMethodOrder *[]string
 }

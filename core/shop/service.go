@@ -244,7 +244,7 @@ func apply(cur *Settings, in UpdateSettingsInput) (*Settings, []string, error) {
 		case d < MinPaymentDeadline || d > MaxPaymentDeadline:
 			deadlineOK = false
 			v.Add(errs.Invalid("paymentDeadline", CodeOutOfRange,
-				fmt.Sprintf("the payment deadline is between %s and %s", MinPaymentDeadline, MaxPaymentDeadline)))
+				fmt.Sprintf("the payment deadline is between %s and %s", inWords(MinPaymentDeadline), inWords(MaxPaymentDeadline))))
 		}
 		next.PaymentDeadline = d
 	}
@@ -267,7 +267,7 @@ func apply(cur *Settings, in UpdateSettingsInput) (*Settings, []string, error) {
 			field = "paymentDeadline"
 		}
 		v.Add(errs.Invalid(field, CodeReminderAfterDeadline,
-			fmt.Sprintf("the reminder lead (%s) must be shorter than the payment deadline (%s)", next.ReminderLead, next.PaymentDeadline)))
+			fmt.Sprintf("the reminder lead (%s) must be shorter than the payment deadline (%s)", inWords(next.ReminderLead), inWords(next.PaymentDeadline))))
 	}
 	if in.OrderNumberPrefix != nil {
 		fields = append(fields, "orderNumberPrefix")
@@ -291,6 +291,33 @@ func apply(cur *Settings, in UpdateSettingsInput) (*Settings, []string, error) {
 	if in.PricesIncludeTax != nil {
 		fields = append(fields, "pricesIncludeTax")
 		next.PricesIncludeTax = *in.PricesIncludeTax
+	}
+	if in.RefundCancelledOrderPayments != nil {
+		fields = append(fields, "refundCancelledOrderPayments")
+		next.RefundCancelledOrderPayments = *in.RefundCancelledOrderPayments
+	}
+	if in.PaymentMethodOrder != nil {
+		fields = append(fields, "paymentMethodOrder")
+		ids := *in.PaymentMethodOrder
+		next.PaymentMethodOrder = nil
+		if len(ids) > MaxPaymentMethods {
+			v.Add(errs.Invalid("paymentMethodOrder", CodeTooMany, fmt.Sprintf("at most %d payment methods", MaxPaymentMethods)))
+			ids = nil
+		}
+		seen := map[string]bool{}
+		for i, id := range ids {
+			field := "paymentMethodOrder." + strconv.Itoa(i)
+			id = strings.TrimSpace(id)
+			switch {
+			case id == "" || len(id) > 100 || strings.ContainsAny(id, ", ") || strings.IndexFunc(id, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
+				v.Add(errs.Invalid(field, CodeInvalidPaymentMethod, "a payment method is a plugin id such as payment.testpay"))
+			case seen[id]:
+				v.Add(errs.Invalid(field, CodeDuplicatePaymentMethod, id+" is listed twice"))
+			default:
+				seen[id] = true
+				next.PaymentMethodOrder = append(next.PaymentMethodOrder, id)
+			}
+		}
 	}
 	if err := v.Err(); err != nil {
 		return nil, nil, err

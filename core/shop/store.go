@@ -35,6 +35,8 @@ type settingsRow struct {
 	OrderNumberPrefix      string    `bun:"order_number_prefix,notnull"`
 	LineQuantityLimit      int64     `bun:"line_quantity_limit,notnull"`
 	PricesIncludeTax       bool      `bun:"prices_include_tax,notnull"`
+	RefundCancelledPaid    bool      `bun:"refund_cancelled_order_payments,notnull"`
+	PaymentMethodOrder     string    `bun:"payment_method_order,notnull"`
 	UpdatedAt              time.Time `bun:"updated_at,notnull"`
 }
 
@@ -46,6 +48,11 @@ func (r *settingsRow) settings() (*Settings, error) {
 		LineQuantityLimit: r.LineQuantityLimit,
 		PricesIncludeTax:  r.PricesIncludeTax,
 		UpdatedAt:         r.UpdatedAt.UTC(),
+
+		RefundCancelledOrderPayments: r.RefundCancelledPaid,
+	}
+	if r.PaymentMethodOrder != "" {
+		s.PaymentMethodOrder = strings.Split(r.PaymentMethodOrder, ",")
 	}
 	for _, code := range strings.Split(r.Currencies, ",") {
 		c, err := money.ParseCurrency(code)
@@ -70,6 +77,8 @@ func newSettingsRow(s *Settings) *settingsRow {
 		OrderNumberPrefix:      s.OrderNumberPrefix,
 		LineQuantityLimit:      s.LineQuantityLimit,
 		PricesIncludeTax:       s.PricesIncludeTax,
+		RefundCancelledPaid:    s.RefundCancelledOrderPayments,
+		PaymentMethodOrder:     strings.Join(s.PaymentMethodOrder, ","),
 		UpdatedAt:              s.UpdatedAt,
 	}
 }
@@ -99,6 +108,8 @@ func (s *shopStore) Save(ctx context.Context, set *Settings) error {
 		Set("order_number_prefix = EXCLUDED.order_number_prefix").
 		Set("line_quantity_limit = EXCLUDED.line_quantity_limit").
 		Set("prices_include_tax = EXCLUDED.prices_include_tax").
+		Set("refund_cancelled_order_payments = EXCLUDED.refund_cancelled_order_payments").
+		Set("payment_method_order = EXCLUDED.payment_method_order").
 		Set("updated_at = EXCLUDED.updated_at").
 		Exec(ctx)
 	if err != nil {

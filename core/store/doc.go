@@ -12,6 +12,11 @@
 //		return outbox.Add(ctx, event) // joins the same transaction
 //	})
 //
+// Hot reads of fixed shape (a storefront page's products and their
+// variant grid) run through DB.QueryStmt with ? placeholders: prepared
+// once per text and reused, where bun would inline the values and the
+// engine parse every statement again.
+//
 // Guards against doubles (stock, coupons, transitions) are conditional
 // UPDATEs or unique inserts so they hold on SQLite and PostgreSQL alike.
 package store

@@ -37,11 +37,21 @@ type DB struct {
 	Dialect Dialect
 	// path is the SQLite database file ("" on PostgreSQL).
 	path string
+	// stmts are the prepared statements of QueryStmt (stmt.go).
+	stmts stmtCache
+	// writer lets one SQLite transaction at a time hold a connection
+	// (writer.go); nil on PostgreSQL.
+	writer writerSlot
 }
 
 // Options tune Open.
 type Options struct {
-	// MaxOpenConns caps the pool; 0 picks a default for the engine.
+	// MaxOpenConns caps the pool; 0 picks a default for the engine:
+	// PostgreSQL 4 per CPU (the cap also admits only as many
+	// transactions as the database can work on: more wait longer on the
+	// same rows), SQLite 4 per CPU and at least 8 (its transactions wait
+	// for the one writer slot without a connection, so the pool serves
+	// reads beside the writer; see writer.go).
 	MaxOpenConns int
 }
 
@@ -49,7 +59,10 @@ type Options struct {
 // "postgresql://..." for PostgreSQL, "sqlite:PATH", "file:PATH" or a plain
 // path for SQLite. SQLite runs in WAL mode with foreign keys on, a busy
 // timeout, and write transactions that take the lock when they begin so
-// concurrent writers queue instead of failing.
+// concurrent writers queue instead of failing. On SQLite the transactions
+// of one DB queue for one writer slot before they take a connection
+// (writer.go), so the pool (Options.MaxOpenConns, default 4 per CPU, at
+// least 8) serves reads beside the writer.
 func Open(ctx context.Context, rawURL string, opt Options) (*DB, error) {
 	var (
 		sqldb   *sql.DB
@@ -59,7 +72,7 @@ func Open(ctx context.Context, rawURL string, opt Options) (*DB, error) {
 	switch {
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
 		dialect = Postgres
-		sqldb, err = sql.Open("pgx", rawURL)
+		sqldb, err = sql.Open("pgx", withExecMode(rawURL))
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
@@ -96,10 +109,11 @@ func Open(ctx context.Context, rawURL string, opt Options) (*DB, error) {
 		}
 		n := opt.MaxOpenConns
 		if n == 0 {
-			n = 2 * runtime.GOMAXPROCS(0)
-			if n < 4 {
-				n = 4
-			}
+			// Reads run beside the one writer (WAL) and transactions
+			// wait for the writer slot without a connection (writer.go),
+			// so the pool serves reads: as many as the cores can run,
+			// and a few more for reads waiting on the disk.
+			n = max(8, 4*runtime.GOMAXPROCS(0))
 		}
 		sqldb.SetMaxOpenConns(n)
 		sqldb.SetMaxIdleConns(n)
@@ -121,7 +135,7 @@ func Open(ctx context.Context, rawURL string, opt Options) (*DB, error) {
 		db = bun.NewDB(sqldb, sqlitedialect.New())
 		file = sqlitePath(rawURL)
 	}
-	return &DB{DB: db, Dialect: dialect, path: file}, nil
+	return &DB{DB: db, Dialect: dialect, path: file, writer: newWriterSlot(dialect)}, nil
 }
 
 // createPrivate creates the SQLite file at path readable by its owner only,
@@ -168,6 +182,8 @@ type txKey struct{}
 type txState struct {
 	tx          bun.Tx
 	afterCommit []func()
+	// touched is what the transaction changed, for caches (touch.go).
+	touched map[any]bool
 }
 
 // RunInTx runs fn in a transaction. When ctx already carries one, fn joins
@@ -178,10 +194,7 @@ func (db *DB) RunInTx(ctx context.Context, fn func(ctx context.Context) error) e
 		return fn(ctx)
 	}
 	st := &txState{}
-	err := db.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		st.tx = tx
-		return fn(context.WithValue(ctx, txKey{}, st))
-	})
+	err := db.runInTx(ctx, st, fn)
 	if err != nil {
 		return err
 	}
@@ -189,6 +202,15 @@ func (db *DB) RunInTx(ctx context.Context, fn func(ctx context.Context) error) e
 		f()
 	}
 	return nil
+}
+
+// runInTx runs fn in a new transaction holding the SQLite writer slot.
+func (db *DB) runInTx(ctx context.Context, st *txState, fn func(ctx context.Context) error) error {
+	defer db.writer.acquire(ctx)()
+	return db.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		st.tx = tx
+		return fn(context.WithValue(ctx, txKey{}, st))
+	})
 }
 
 // Conn returns the transaction carried by ctx, or the pool.

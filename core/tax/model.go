@@ -19,7 +19,9 @@ type Rate struct {
 	ID string
 	// Country is an ISO 3166-1 alpha-2 code, upper case.
 	Country string
-	// Region is a region code within Country (upper case), or empty for
+	// Region is an ISO 3166-2 subdivision code of Country without the
+	// country prefix ("QC" in CA; "CA-QC" given on input is kept as "QC"),
+	// upper case, as an address's province holds it, or empty for
 	// the whole country.
 	Region string
 	// Name is what receipts call the tax ("VAT", "GST").

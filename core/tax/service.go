@@ -30,6 +30,9 @@ type Options struct {
 	Authz authz.Authorizer
 	// Clock stamps writes; nil is the system clock.
 	Clock clock.Clock
+	// Rates are the cart's lookups whose memory every change here
+	// invalidates; nil when there are none to tell.
+	Rates *Rates
 }
 
 // Service is the staff's side of tax: the rates. Every method asks the
@@ -40,6 +43,7 @@ type Service struct {
 	store *taxStore
 	authz authz.Authorizer
 	clock clock.Clock
+	rates *Rates
 }
 
 // NewService returns the tax service over db. It fails when a required
@@ -51,7 +55,7 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 	case opts.Authz == nil:
 		return nil, errors.New("tax: Options.Authz is required")
 	}
-	s := &Service{db: db, store: newTaxStore(db), authz: opts.Authz, clock: opts.Clock}
+	s := &Service{db: db, store: newTaxStore(db), authz: opts.Authz, clock: opts.Clock, rates: opts.Rates}
 	if s.clock == nil {
 		s.clock = clock.System
 	}
@@ -60,6 +64,26 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 
 // now is the time of a write, cut to the microsecond PostgreSQL keeps.
 func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
+
+// ratesKey marks a transaction that changed rates (store.Touch): the
+// cache of Rates neither answers nor keeps what it reads there.
+type ratesKey struct{}
+
+// changed runs a change in a transaction and then makes the lookups
+// forget the rates they keep: at once, and again once the outermost
+// transaction committed (a lookup between the two would keep the old
+// rates).
+func (s *Service) changed(ctx context.Context, fn func(ctx context.Context) error) error {
+	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
+		store.Touch(ctx, ratesKey{})
+		return fn(ctx)
+	})
+	if s.rates != nil {
+		s.rates.Invalidate()
+		store.AfterCommit(ctx, s.rates.Invalidate)
+	}
+	return err
+}
 
 // ListRates returns every rate, by country and then region (the
 // country-wide rate first).
@@ -89,7 +113,7 @@ func (s *Service) CreateRate(ctx context.Context, in RateInput) (*Rate, error) {
 	if err := check(r, in); err != nil {
 		return nil, err
 	}
-	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
+	err := s.changed(ctx, func(ctx context.Context) error {
 		n, err := s.store.Count(ctx)
 		if err != nil {
 			return err
@@ -114,7 +138,7 @@ func (s *Service) UpdateRate(ctx context.Context, id string, in UpdateRateInput)
 		return nil, err
 	}
 	var out *Rate
-	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
+	err := s.changed(ctx, func(ctx context.Context) error {
 		r, err := s.store.Rate(ctx, id)
 		if err != nil {
 			return err
@@ -157,7 +181,7 @@ func (s *Service) DeleteRate(ctx context.Context, id string) error {
 	if err := s.authz.Can(ctx, authz.Settings, authz.Write); err != nil {
 		return err
 	}
-	return s.db.RunInTx(ctx, func(ctx context.Context) error { return s.store.Delete(ctx, id) })
+	return s.changed(ctx, func(ctx context.Context) error { return s.store.Delete(ctx, id) })
 }
 
 // free refuses r when another rate has its place. The unique index is the
@@ -181,9 +205,9 @@ func check(r *Rate, in RateInput) error {
 	var v errs.Validator
 	r.Country = strings.ToUpper(strings.TrimSpace(in.Country))
 	v.Check(country.Valid(r.Country), "country", CodeInvalidCountry, "the country is an ISO 3166-1 alpha-2 code such as CN or US")
-	r.Region = normRegion(in.Region)
+	r.Region = subdivision(in.Region, r.Country)
 	v.Check(r.Region == "" || validRegion(r.Region), "region", CodeInvalidRegion,
-		fmt.Sprintf("a region code is 1 to %d letters, digits or dashes, such as GD or CA-QC", maxRegionLength))
+		fmt.Sprintf("a region code is 1 to %d letters, digits or dashes, such as QC (or CA-QC) for Quebec", maxRegionLength))
 	r.Name = strings.TrimSpace(in.Name)
 	v.Check(r.Name != "", "name", CodeRequired, "a name is required")
 	v.Check(utf8.RuneCountInString(r.Name) <= MaxNameLength, "name", CodeTooLong,
@@ -196,6 +220,18 @@ func check(r *Rate, in RateInput) error {
 
 // normRegion is how regions are compared: trimmed, upper case.
 func normRegion(r string) string { return strings.ToUpper(strings.TrimSpace(r)) }
+
+// subdivision returns region in the form rates keep and addresses send
+// (their province): the ISO 3166-2 subdivision code without its country
+// prefix, upper case. "ca-qc" of CA is "QC"; "QC" stays "QC". A prefix
+// of another country is left for validRegion to judge.
+func subdivision(region, country string) string {
+	r := normRegion(region)
+	if rest, ok := strings.CutPrefix(r, country+"-"); ok && country != "" && rest != "" {
+		return rest
+	}
+	return r
+}
 
 // validRegion reports whether r (normalized) is a plausible region code,
 // as core/shipping accepts them.

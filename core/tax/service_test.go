@@ -144,7 +144,7 @@ func TestRates(t *testing.T) {
 			t.Errorf("list order (-want +got):\n%s", diff)
 		}
 
-		lookup := tax.NewRates(db, tax.RatesOptions{})
+		lookup := tax.NewRates(db, tax.RatesOptions{CacheFor: -1})
 		for _, c := range []struct {
 			country, region string
 			wantID          string
@@ -224,7 +224,7 @@ func TestRatePermissions(t *testing.T) {
 				}
 			}
 		}
-		got, err := tax.NewRates(db, tax.RatesOptions{}).Rate(ctx, "CN", "")
+		got, err := tax.NewRates(db, tax.RatesOptions{CacheFor: -1}).Rate(ctx, "CN", "")
 		if err != nil || got.ID != r.ID || got.BasisPoints != 1300 {
 			t.Errorf("after refused changes, without any permission: %+v, %v", got, err)
 		}
@@ -256,4 +256,68 @@ func TestRatesAreBounded(t *testing.T) {
 	if list, _ := svc.ListRates(ctx); len(list) != tax.MaxRates {
 		t.Errorf("%d rates", len(list))
 	}
+}
+
+// TestRatesCache: lookups come from memory, a change through the service
+// holding the rates is seen at once, a change by another instance within
+// CacheFor, and a lookup inside a transaction that changed rates neither
+// answers from nor fills the memory.
+func TestRatesCache(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(epoch)
+		lookup := tax.NewRates(db, tax.RatesOptions{CacheFor: 10 * time.Second, Clock: clk})
+		here, err := tax.NewService(db, tax.Options{Authz: authz.AllowAll{}, Clock: clk, Rates: lookup})
+		if err != nil {
+			t.Fatal(err)
+		}
+		elsewhere, err := tax.NewService(db, tax.Options{Authz: authz.AllowAll{}, Clock: clk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bps := func() int64 {
+			t.Helper()
+			r, err := lookup.Rate(ctx, "CN", "GD")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r.BasisPoints
+		}
+		if got := bps(); got != 0 {
+			t.Fatalf("before any rate: %d", got)
+		}
+		cn, err := here.CreateRate(ctx, tax.RateInput{Country: "CN", Name: "VAT", BasisPoints: 1300})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := bps(); got != 1300 {
+			t.Errorf("after a change here: %d, want 1300 at once", got)
+		}
+		if _, err := elsewhere.CreateRate(ctx, tax.RateInput{Country: "CN", Region: "GD", Name: "VAT GD", BasisPoints: 600}); err != nil {
+			t.Fatal(err)
+		}
+		if got := bps(); got != 1300 {
+			t.Errorf("after a change elsewhere: %d, want the kept 1300 within CacheFor", got)
+		}
+		clk.Advance(10 * time.Second)
+		if got := bps(); got != 600 {
+			t.Errorf("after CacheFor: %d, want 600", got)
+		}
+		boom := errors.New("roll back")
+		err = db.RunInTx(ctx, func(ctx context.Context) error {
+			if err := here.DeleteRate(ctx, cn.ID); err != nil {
+				return err
+			}
+			if r, err := lookup.Rate(ctx, "CN", "SH"); err != nil || r.BasisPoints != 0 {
+				t.Errorf("inside the changing transaction: %+v, %v", r, err)
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatal(err)
+		}
+		if r, err := lookup.Rate(ctx, "CN", "SH"); err != nil || r.BasisPoints != 1300 {
+			t.Errorf("after the rollback: %+v, %v", r, err)
+		}
+	})
 }

@@ -76,11 +76,12 @@ func (s *taxStore) Count(ctx context.Context) (int, error) {
 }
 
 // RatesFor returns the rates of country: the country-wide one and the
-// region's, whichever exist.
+// region's (kept as "QC", or as "CA-QC" by rates saved before regions
+// lost their prefix), whichever exist.
 func (s *taxStore) RatesFor(ctx context.Context, country, region string) ([]*Rate, error) {
 	var rows []rateRow
 	err := s.db.Conn(ctx).NewSelect().Model(&rows).
-		Where("country = ?", country).Where("region IN (?)", bun.In([]string{"", region})).Scan(ctx)
+		Where("country = ?", country).Where("region IN (?)", bun.In([]string{"", region, country + "-" + region})).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("tax: read rates of %s: %w", country, err)
 	}

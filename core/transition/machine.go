@@ -183,7 +183,7 @@ func (m *Machine[S]) Apply(ctx context.Context, mv Move[S]) (Record, error) {
 	}
 	if rule.Reason == ReasonRequired && mv.Reason == "" {
 		return Record{}, errs.Invalid("reason", CodeReasonRequired,
-			fmt.Sprintf("%s %s -> %s needs a reason", m.table.name, mv.From, mv.To))
+			fmt.Sprintf("moving %s from %s to %s needs a reason", m.table.Words(), mv.From, mv.To))
 	}
 	sub := authz.SubjectFrom(ctx)
 	if err := m.authorize(ctx, sub, rule); err != nil {
@@ -239,7 +239,7 @@ func (m *Machine[S]) authorize(ctx context.Context, sub authz.Subject, rule Rule
 		return &Error{
 			Machine: m.table.name, From: string(rule.From), To: string(rule.To),
 			err: errs.Forbidden(CodeForbidden,
-				fmt.Sprintf("%s %s -> %s is for %s, not %s", m.table.name, rule.From, rule.To, rule.By, sub.Kind)),
+				fmt.Sprintf("moving %s from %s to %s is for %s, not %s", m.table.Words(), rule.From, rule.To, rule.By, sub.Kind)),
 		}
 	}
 	if rule.By.Object != "" {
@@ -284,7 +284,7 @@ func (m *Machine[S]) update(ctx context.Context, mv Move[S]) (bool, error) {
 	return false, &Error{
 		Machine: m.table.name, From: string(mv.From), To: string(mv.To), Current: current[0],
 		err: errs.Conflict("", CodeStaleState,
-			fmt.Sprintf("%s of %s is %s, not %s: it moved before %s could be applied", m.table.name, mv.ID, current[0], mv.From, mv.To)),
+			fmt.Sprintf("%s is %s now, not %s: it changed before the move to %s could be made", m.table.Words(), current[0], mv.From, mv.To)),
 	}
 }
 

@@ -114,7 +114,9 @@ type Rule[S ~string] struct {
 // package variables of the domain that owns the state, and are safe for
 // concurrent use once built.
 type Table[S ~string] struct {
-	name  string
+	name string
+	// words name the machine in messages people read (Called).
+	words string
 	rules []Rule[S]
 	index map[[2]S]int
 }
@@ -130,6 +132,23 @@ func New[S ~string](name string) *Table[S] {
 		panic(fmt.Sprintf("transition: machine name %q is not lower.dotted_snake_case", name))
 	}
 	return &Table[S]{name: name, index: map[[2]S]int{}}
+}
+
+// Called sets how messages people read name the machine, in the shop's
+// words ("the order's fulfillment"), instead of its name
+// ("order.fulfillment_status"), and returns t.
+func (t *Table[S]) Called(words string) *Table[S] {
+	t.words = words
+	return t
+}
+
+// Words returns what messages call the machine: the words given to
+// Called, else its name.
+func (t *Table[S]) Words() string {
+	if t.words != "" {
+		return t.words
+	}
+	return t.name
 }
 
 // Allow adds the move from -> to, made by by, with or without a reason,
@@ -172,7 +191,7 @@ func (t *Table[S]) Rule(from, to S) (Rule[S], error) {
 		return Rule[S]{}, &Error{
 			Machine: t.name, From: string(from), To: string(to),
 			err: errs.Conflict("", CodeInvalidTransition,
-				fmt.Sprintf("%s cannot move from %s to %s", t.name, from, to)),
+				fmt.Sprintf("%s cannot move from %s to %s", t.Words(), from, to)),
 		}
 	}
 	return t.rules[i], nil

@@ -122,7 +122,13 @@ func (r *cartRoot) CartCreate(ctx context.Context, args struct {
 		created *cart.Created
 		ref     cart.Ref
 	)
-	err := r.inTx(ctx, func(ctx context.Context) error {
+	// With lines the cart and its lines commit together; without, the
+	// cart is one row and needs no transaction.
+	run := r.inTx
+	if in.Lines == nil {
+		run = func(ctx context.Context, fn func(ctx context.Context) error) error { return fn(ctx) }
+	}
+	err := run(ctx, func(ctx context.Context) error {
 		var err error
 		if created, err = r.svc.Create(ctx, str(in.Currency)); err != nil {
 			return err
@@ -280,6 +286,13 @@ func (r *cartRoot) CheckoutComplete(ctx context.Context, args struct {
 	// a guest by the access token, a buyer as its owner. The order is
 	// placed whatever this read answers, and a guest's access token must
 	// reach them: a failed read shows the order as checkout placed it.
+	if !placed.Replayed {
+		// Placed now, in this request: the order is as checkout wrote
+		// it, nothing shipped yet, its one timeline entry the buyer's.
+		out.order = newOrderDetail(&order.Detail{Order: placed.Order, Lines: placed.Lines,
+			Shipments: []*order.Shipment{}, Timeline: placed.Timeline})
+		return out, nil
+	}
 	if r.orders != nil {
 		o := &orderRoot{svc: r.orders}
 		if out.order, err = o.payloadOrder(ctx, placed.Order.ID, placed.AccessToken); err == nil {

@@ -68,7 +68,7 @@ func (r *cartResolver) BillingAddress() *cartAddress  { return newCartAddress(r.
 // asks the service (once per cart, never per line). Without a shipping
 // address no method ships the cart, so the list is empty.
 func (r *cartResolver) ShippingMethods(ctx context.Context) ([]*shippingRate, error) {
-	rates, err := r.svc.ShippingMethods(ctx, r.ref)
+	rates, err := r.svc.ShippingMethodsOf(ctx, r.c)
 	var e *errs.Error
 	if errors.As(err, &e) && e.Code == cart.CodeShippingAddressRequired {
 		return []*shippingRate{}, nil

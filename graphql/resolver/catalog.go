@@ -14,6 +14,7 @@ import (
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/page"
 	"github.com/kassahq/kassa/core/money"
+	"github.com/kassahq/kassa/core/shop"
 	"github.com/kassahq/kassa/graphql/loader"
 )
 
@@ -52,7 +53,31 @@ var catalogCache = CachePolicy{
 }
 
 // catalogRoot resolves the catalog's queries and mutations.
-type catalogRoot struct{ svc *catalog.Service }
+type catalogRoot struct {
+	svc *catalog.Service
+	// shop gives the default currency of prices asked for without one:
+	// the first of the shop's currencies. Its settings are kept in
+	// memory and forgotten when staff save them (on any instance), so
+	// asking once per top-level field reads no row.
+	shop *shop.Service
+}
+
+// defaultCurrency is the shop's default currency: the first of the
+// currencies in its settings, or the catalog's when the resolver has no
+// shop service (a server built for the catalog alone).
+func (r *catalogRoot) defaultCurrency(ctx context.Context) (money.Currency, error) {
+	if r.shop == nil {
+		return r.svc.DefaultCurrency(), nil
+	}
+	set, err := r.shop.Settings(ctx)
+	if err != nil {
+		return money.Currency{}, err
+	}
+	if cur := set.DefaultCurrency(); !cur.IsZero() {
+		return cur, nil
+	}
+	return r.svc.DefaultCurrency(), nil
+}
 
 // catalogScope is what every catalog resolver under one top-level field
 // shares: the service, the request's loaders, the currency of the prices
@@ -85,8 +110,14 @@ type catalogScope struct {
 // without Options.PerRequest) it makes a set for this field, so batching
 // still works within it.
 func (r *catalogRoot) scope(ctx context.Context, currency *string) (*catalogScope, error) {
-	cur := r.svc.DefaultCurrency()
-	if currency != nil {
+	var cur money.Currency
+	if currency == nil {
+		c, err := r.defaultCurrency(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cur = c
+	} else {
 		c, err := money.ParseCurrency(*currency)
 		if err != nil {
 			return nil, errs.Invalid("currency", catalog.CodeInvalidCurrency, fmt.Sprintf("%q is not an ISO 4217 currency code", *currency))
@@ -104,8 +135,12 @@ func (r *catalogRoot) scope(ctx context.Context, currency *string) (*catalogScop
 // document run one after another, and a payload must not show what an
 // earlier mutation's payload cached before this one changed it. Payloads
 // show prices in the shop's default currency.
-func (r *catalogRoot) mutationScope(ctx context.Context) *catalogScope {
-	return &catalogScope{svc: r.svc, l: loader.New(loader.Services{Catalog: r.svc}), ctx: ctx, currency: r.svc.DefaultCurrency()}
+func (r *catalogRoot) mutationScope(ctx context.Context) (*catalogScope, error) {
+	cur, err := r.defaultCurrency(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &catalogScope{svc: r.svc, l: loader.New(loader.Services{Catalog: r.svc}), ctx: ctx, currency: cur}, nil
 }
 
 type productsArgs struct {

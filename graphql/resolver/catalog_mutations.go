@@ -247,7 +247,11 @@ func (r *catalogRoot) productPayload(ctx context.Context, p catalog.Product, err
 	}
 	out := &productPayload{userErrors: ues}
 	if len(ues) == 0 {
-		out.product = newProduct(r.mutationScope(ctx), &p)
+		s, err := r.mutationScope(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out.product = newProduct(s, &p)
 	}
 	return out, nil
 }
@@ -275,7 +279,10 @@ func (r *catalogRoot) variant(ctx context.Context, v catalog.Variant) (*variantR
 	if err != nil {
 		return nil, err
 	}
-	s := r.mutationScope(ctx)
+	s, err := r.mutationScope(ctx)
+	if err != nil {
+		return nil, err
+	}
 	s.l.WantProducts(p.ID)
 	vr := newVariant(&v, &p, s, nil)
 	return &vr, nil
@@ -288,7 +295,11 @@ func (r *catalogRoot) collectionPayload(ctx context.Context, c catalog.Collectio
 	}
 	out := &collectionPayload{userErrors: ues}
 	if len(ues) == 0 {
-		out.collection = &collectionResolver{c: c, s: r.mutationScope(ctx)}
+		s, err := r.mutationScope(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out.collection = &collectionResolver{c: c, s: s}
 	}
 	return out, nil
 }

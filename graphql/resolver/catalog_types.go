@@ -43,6 +43,26 @@ func (t catalogTime) MarshalJSON() ([]byte, error) {
 	return append(b, '"'), nil
 }
 
+// catalogID is the ID scalar of products and variants, the ids of a
+// product grid. graph-gophers writes a scalar with encoding/json, which
+// calls gql.ID's MarshalJSON and then checks and copies what it returned;
+// a string type it writes directly, in the same JSON for Kassa's ids.
+type catalogID string
+
+// ImplementsGraphQLType maps catalogID to ID.
+func (catalogID) ImplementsGraphQLType(name string) bool { return name == "ID" }
+
+// UnmarshalGraphQL reads an ID given as a string or an integer, as gql.ID
+// does.
+func (id *catalogID) UnmarshalGraphQL(input any) error {
+	var v gql.ID
+	if err := v.UnmarshalGraphQL(input); err != nil {
+		return err
+	}
+	*id = catalogID(v)
+	return nil
+}
+
 // clampInt32 fits a stock figure into GraphQL's 32-bit Int.
 func clampInt32(n int64) int32 {
 	switch {
@@ -130,7 +150,7 @@ func newProduct(s *catalogScope, p *catalog.Product) *productResolver {
 	return &productResolver{p: p, s: s}
 }
 
-func (r *productResolver) ID() gql.ID             { return gql.ID(r.p.ID) }
+func (r *productResolver) ID() catalogID          { return catalogID(r.p.ID) }
 func (r *productResolver) Handle() string         { return r.p.Handle }
 func (r *productResolver) Title() string          { return r.p.Title }
 func (r *productResolver) Description() string    { return r.p.Description }
@@ -279,7 +299,7 @@ func newCatalogMoney(m money.Money) *catalogMoney {
 // without a call (UseFieldResolvers); the staff-only stock figures and
 // ledger take a context to answer a refusal. Make it with newVariant.
 type variantResolver struct {
-	ID    gql.ID
+	ID    catalogID
 	SKU   string
 	Title string
 
@@ -303,7 +323,7 @@ func (r *variantResolver) price() *catalog.Price {
 // newVariant returns the resolver of v, a variant of p; g is its grid row
 // when the parent loaded the grid, else nil.
 func newVariant(v *catalog.Variant, p *catalog.Product, s *catalogScope, g *catalog.GridVariant) variantResolver {
-	return variantResolver{ID: gql.ID(v.ID), SKU: v.SKU, Title: v.Title, v: v, p: p, s: s, g: g}
+	return variantResolver{ID: catalogID(v.ID), SKU: v.SKU, Title: v.Title, v: v, p: p, s: s, g: g}
 }
 
 func (r *variantResolver) level() catalog.InventoryLevel {

@@ -14,12 +14,12 @@ type Permission struct {
 	Action authz.Action
 }
 
-// Operations maps every Query and Mutation field, as "Query.products" or
-// "Mutation.productCreate", to the permission it needs. Each domain adds
-// its own map here.
+// Operations maps every Query, Mutation and Subscription field, as
+// "Query.products" or "Mutation.productCreate", to the permission it
+// needs. Each domain adds its own map here.
 func Operations() map[string]Permission {
 	out := make(map[string]Permission, len(catalogOperations))
-	for _, m := range []map[string]Permission{catalogOperations, customerOperations, staffOperations, accessOperations, pluginOperations, nodeOperations, settingsOperations, cartOperations, orderOperations, orderBulkOperations} {
+	for _, m := range []map[string]Permission{catalogOperations, customerOperations, staffOperations, accessOperations, pluginOperations, nodeOperations, settingsOperations, cartOperations, orderOperations, orderBulkOperations, orderSubscriptionOperations} {
 		maps.Copy(out, m)
 	}
 	return out

@@ -186,6 +186,8 @@ func (r *timelineResolver) Kind() string {
 		return "NOTE"
 	case order.MachineClaim:
 		return "CLAIM"
+	case order.MachineReminder:
+		return "REMINDER"
 	}
 	return strings.ToUpper(strings.TrimPrefix(r.e.Machine, "order."))
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/kassahq/kassa/core/shipping"
 	"github.com/kassahq/kassa/core/shop"
 	"github.com/kassahq/kassa/core/tax"
+	"github.com/kassahq/kassa/graphql/live"
 )
 
 // Services are the core services the resolvers call.
@@ -44,6 +45,9 @@ type Services struct {
 	// Orders holds placed orders: the staff's work on them and the
 	// buyers' reads of their own.
 	Orders *order.Service
+	// Live tells order subscriptions that their order changed; nil
+	// refuses subscriptions.
+	Live *live.Hub
 }
 
 // Resolver is the root resolver of the schema.
@@ -57,13 +61,14 @@ type Resolver struct {
 	settingsRoot
 	cartRoot
 	orderRoot
+	liveRoot
 }
 
 // New returns the root resolver over svc.
 func New(version string, svc Services) *Resolver {
 	return &Resolver{
 		version:      version,
-		catalogRoot:  catalogRoot{svc: svc.Catalog},
+		catalogRoot:  catalogRoot{svc: svc.Catalog, shop: svc.Shop},
 		customerRoot: customerRoot{svc: svc.Accounts, carts: svc.Carts},
 		staffRoot:    staffRoot{svc: svc.Accounts, access: svc.Access},
 		accessRoot:   accessRoot{e: svc.Access},
@@ -71,6 +76,7 @@ func New(version string, svc Services) *Resolver {
 		settingsRoot: settingsRoot{shop: svc.Shop, shipping: svc.Shipping, tax: svc.Tax},
 		cartRoot:     newCartRoot(svc),
 		orderRoot:    newOrderRoot(svc),
+		liveRoot:     newLiveRoot(svc),
 	}
 }
 

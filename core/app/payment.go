@@ -1,0 +1,179 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/events"
+	"github.com/kassahq/kassa/core/idempotency"
+	"github.com/kassahq/kassa/core/order"
+	"github.com/kassahq/kassa/core/payment"
+	"github.com/kassahq/kassa/core/plugin"
+	"github.com/kassahq/kassa/core/shop"
+	"github.com/kassahq/kassa/core/store"
+)
+
+// The payment's ports (ADR 0006): the orders through paymentOrders, the
+// gateway plugins and the shop settings. The compiler checks that each
+// fits.
+var (
+	_ payment.Orders   = PaymentOrders{}
+	_ payment.Gateways = (*plugin.Service)(nil)
+	_ payment.Settings = (*shop.Service)(nil)
+)
+
+// PaymentsOptions are what NewPayments needs besides the database.
+type PaymentsOptions struct {
+	// Authz is asked by every payment operation. Required.
+	Authz authz.Authorizer
+	// Outbox receives the payment's events. Required.
+	Outbox *events.Outbox
+	// Orders are the orders payments pay. Required.
+	Orders *order.Service
+	// Plugins give the gateway plugins. Required.
+	Plugins *plugin.Service
+	// Settings give the shop's settings. Required.
+	Settings *Settings
+	// Keys record idempotency keys (the checkout's). Required.
+	Keys *idempotency.Keys
+	// Logger is the parent logger.
+	Logger *slog.Logger
+}
+
+// NewPayments builds the payment service over db with its ports.
+func NewPayments(db *store.DB, opts PaymentsOptions) (*payment.Service, error) {
+	switch {
+	case opts.Orders == nil:
+		return nil, errors.New("app: payments need the orders")
+	case opts.Plugins == nil:
+		return nil, errors.New("app: payments need the plugins")
+	case opts.Settings == nil:
+		return nil, errors.New("app: payments need the shop settings")
+	}
+	return payment.NewService(db, payment.Options{
+		Authz: opts.Authz, Outbox: opts.Outbox, Orders: PaymentOrders{Orders: opts.Orders},
+		Gateways: opts.Plugins, Settings: opts.Settings.Shop, Keys: opts.Keys, Logger: opts.Logger,
+	})
+}
+
+// PaymentOrders is the payment's Orders port over the order service, for
+// NewPayments and for tests that build a payment service of their own.
+// The payment service checked its caller; the port reads and moves
+// orders as the platform (the order's payment status is the platform's
+// to move).
+type PaymentOrders struct {
+	Orders *order.Service
+}
+
+func paymentSubject(ctx context.Context) context.Context {
+	if authz.SubjectFrom(ctx).IsSystem() {
+		return ctx
+	}
+	return authz.WithSubject(ctx, authz.SystemSubject("payment"))
+}
+
+// Order implements payment.Orders.
+func (p PaymentOrders) Order(ctx context.Context, orderID string) (*payment.OrderInfo, error) {
+	d, err := p.Orders.Get(paymentSubject(ctx), orderID)
+	if err != nil {
+		return nil, err
+	}
+	return orderInfo(d), nil
+}
+
+// OrderByAccessToken implements payment.Orders.
+func (p PaymentOrders) OrderByAccessToken(ctx context.Context, token string) (*payment.OrderInfo, error) {
+	d, err := p.Orders.GetByAccessToken(paymentSubject(ctx), token)
+	if err != nil {
+		return nil, err
+	}
+	return orderInfo(d), nil
+}
+
+// MovePayment implements payment.Orders: the shortest way from from to
+// to in order.PaymentStatuses, one MovePayment per step.
+func (p PaymentOrders) MovePayment(ctx context.Context, orderID string, from, to payment.OrderPaymentStatus, reason string) error {
+	path, err := paymentPath(order.PaymentStatus(from), order.PaymentStatus(to))
+	if err != nil {
+		return err
+	}
+	ctx = paymentSubject(ctx)
+	cur := order.PaymentStatus(from)
+	for _, next := range path {
+		if _, err := p.Orders.MovePayment(ctx, order.PaymentMove{OrderID: orderID, From: cur, To: next, Reason: reason}); err != nil {
+			return err
+		}
+		cur = next
+	}
+	return nil
+}
+
+// paymentPath finds the shortest sequence of moves from from to to in
+// the order's payment table (breadth first); the table's own
+// INVALID_TRANSITION error when there is none.
+func paymentPath(from, to order.PaymentStatus) ([]order.PaymentStatus, error) {
+	if from == to {
+		return nil, nil
+	}
+	prev := map[order.PaymentStatus]order.PaymentStatus{from: from}
+	queue := []order.PaymentStatus{from}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		for _, n := range order.PaymentStatuses.Next(s) {
+			if _, seen := prev[n]; seen {
+				continue
+			}
+			prev[n] = s
+			if n == to {
+				var path []order.PaymentStatus
+				for c := to; c != from; c = prev[c] {
+					path = append([]order.PaymentStatus{c}, path...)
+				}
+				return path, nil
+			}
+			queue = append(queue, n)
+		}
+	}
+	if err := order.PaymentStatuses.Check(from, to); err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("app: no way from %s to %s", from, to)
+}
+
+func orderInfo(d *order.Detail) *payment.OrderInfo {
+	o := d.Order
+	t := o.Totals()
+	info := &payment.OrderInfo{
+		ID: o.ID, Number: o.Number, Status: string(o.Status), PaymentStatus: payment.OrderPaymentStatus(o.PaymentStatus),
+		Total: t.Total, Shipping: t.Shipping, PaymentDeadline: o.PaymentDeadline, Email: o.Email,
+		Country: o.BillingAddress.CountryCode,
+	}
+	if o.CustomerID != nil {
+		info.CustomerID = *o.CustomerID
+	}
+	for _, l := range d.Lines {
+		info.Lines = append(info.Lines, payment.OrderLine{ID: l.ID, SKU: l.SKU, Quantity: l.Quantity, Total: l.TotalAmount})
+	}
+	return info
+}
+
+// paymentExpiry is the deadline closer's hook over the payments: the
+// trade is closed at the gateway before the order is cancelled.
+func paymentExpiry(p *payment.Service) order.ExpiryHook {
+	return order.ExpiryHookFunc(func(ctx context.Context, o *order.Order) (order.ExpiryVerdict, error) {
+		v, err := p.BeforeExpire(ctx, o.ID)
+		switch {
+		case err != nil:
+			return order.KeepPending, err
+		case v == payment.VerdictPaid:
+			return order.KeepPaid, nil
+		case v == payment.VerdictPending:
+			return order.KeepPending, nil
+		}
+		return order.ExpireNow, nil
+	})
+}

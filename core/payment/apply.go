@@ -1,0 +1,604 @@
+package payment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kassahq/kassa/core/kit/id"
+	"github.com/kassahq/kassa/core/money"
+	"github.com/kassahq/kassa/core/transition"
+)
+
+// eventBankTransferConfirmed is the fact of a staff member confirming
+// that a bank transfer arrived, with the amount received.
+const eventBankTransferConfirmed = "bank_transfer.confirmed"
+
+// fact is something learnt from a gateway, from any source: a verified
+// notification, the answer of CreatePayment, GetPayment, CapturePayment,
+// CancelPayment, Refund or GetRefund, a staff confirmation. Every fact
+// goes through apply, so the same truth learnt twice changes nothing
+// twice.
+type fact struct {
+	gatewayID string
+	// eventID is the gateway's event id, or one derived from the state
+	// reported ("reconcile:pay_…:SUCCEEDED"), unique per gateway.
+	eventID string
+	typ     string // an Event* constant or eventBankTransferConfirmed
+	source  string // a Source* constant
+
+	attemptID, gatewayRef      string
+	refundID, gatewayRefundRef string
+	// amount is what the gateway reported; the zero Money when it did
+	// not say.
+	amount money.Money
+	// captured is the total captured at the gateway when it said (a
+	// GetPayment or a capture's answer), else -1.
+	captured int64
+	// action is the buyer's pending action (requires_action).
+	action      *Action
+	declineCode string
+	buyerMsg    string
+	message     string
+	occurredAt  time.Time
+}
+
+// applied is what apply did.
+type applied struct {
+	duplicate bool
+	outcome   Outcome
+	flag      string
+	// refunds are refunds reserved while applying (money for a cancelled
+	// order, refunded by the shop's policy): sent to the gateway after
+	// commit.
+	refunds []string
+}
+
+// apply records f once and applies it, in one transaction (or the
+// caller's): the event row first (a duplicate stops there), then the
+// attempt's or refund's move, ledger rows and balance, the order's
+// payment status. A loser of a race on the same order (STALE_STATE) rolls
+// back and is retried a few times, so a notification racing the buyer's
+// return gets no error.
+func (s *Service) apply(ctx context.Context, f fact) (applied, error) {
+	ctx = asSystem(ctx, "payment."+lower(f.source))
+	var out applied
+	var err error
+	for range 4 {
+		out = applied{}
+		err = s.db.RunInTx(ctx, func(ctx context.Context) error {
+			var err error
+			out, err = s.applyTx(ctx, f)
+			return err
+		})
+		if err == nil || !transition.IsStale(err) {
+			break
+		}
+	}
+	if err != nil {
+		return applied{}, fmt.Errorf("apply %s %s: %w", f.gatewayID, f.eventID, err)
+	}
+	if out.duplicate {
+		return out, nil
+	}
+	for _, id := range out.refunds {
+		if _, err := s.sendRefund(ctx, id, false); err != nil {
+			// The refund is reserved and due: the reconciler sends it.
+			s.log.WarnContext(ctx, "automatic refund not sent yet", "refund", id, "error", err)
+		}
+	}
+	return out, nil
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+func (s *Service) applyTx(ctx context.Context, f fact) (applied, error) {
+	now := s.now()
+	att, ref, err := s.findTarget(ctx, f)
+	if err != nil {
+		return applied{}, err
+	}
+	rec := &EventRecord{
+		ID: id.New("gev"), GatewayID: f.gatewayID, GatewayEventID: f.eventID, Type: f.typ, Source: f.source,
+		AmountMinor: f.amount.Amount(), Currency: f.amount.Currency().Code(), Outcome: OutcomeApplied, ReceivedAt: now,
+		Detail: clip(f.message, 500),
+	}
+	if !f.occurredAt.IsZero() {
+		t := f.occurredAt.UTC().Truncate(time.Microsecond)
+		rec.OccurredAt = &t
+	}
+	if att != nil {
+		rec.OrderID, rec.AttemptID = &att.OrderID, &att.ID
+	}
+	if ref != nil {
+		rec.RefundID = &ref.ID
+	}
+	fresh, err := s.store.InsertEvent(ctx, rec)
+	if err != nil {
+		return applied{}, err
+	}
+	if !fresh {
+		return applied{duplicate: true}, nil
+	}
+	out := applied{outcome: OutcomeApplied}
+	switch {
+	case att == nil:
+		out.outcome, out.flag = OutcomeRefused, FlagUnknownAttempt
+	case !f.amount.Currency().IsZero() && f.amount.Currency() != att.Currency:
+		out.outcome, out.flag = OutcomeRefused, FlagCurrencyMismatch
+	default:
+		out, err = s.applyFact(ctx, f, att, ref, rec)
+		if err != nil {
+			return applied{}, err
+		}
+	}
+	rec.Outcome, rec.FlagReason = out.outcome, out.flag
+	if err := s.store.FinishEvent(ctx, rec); err != nil {
+		return applied{}, err
+	}
+	if out.flag != "" {
+		ev := FlaggedEvent{EventID: rec.ID, GatewayID: f.gatewayID, Reason: out.flag, Refunded: len(out.refunds) > 0}
+		if att != nil {
+			ev.OrderID, ev.AttemptID = att.OrderID, att.ID
+		}
+		if err := s.emit(ctx, SubjectFlagged, ev); err != nil {
+			return applied{}, err
+		}
+		s.log.WarnContext(ctx, "gateway event flagged", "gateway", f.gatewayID, "event", f.eventID, "reason", out.flag)
+	}
+	return out, nil
+}
+
+// findTarget finds the attempt (and the refund, for refund events) a fact
+// is about: by Kassa's ids first, then by the gateway's references. An
+// attempt of another gateway is not found: a gateway speaks for its own
+// attempts only.
+func (s *Service) findTarget(ctx context.Context, f fact) (*Attempt, *Refund, error) {
+	var ref *Refund
+	if f.refundID != "" || f.gatewayRefundRef != "" {
+		r, err := s.store.Refund(ctx, f.refundID)
+		if f.refundID == "" || errors.Is(err, errsNotFound) {
+			r, err = nil, nil
+			if f.gatewayRefundRef != "" {
+				r, err = s.store.RefundByRef(ctx, f.gatewayID, f.gatewayRefundRef)
+			}
+		}
+		switch {
+		case err == nil && r != nil && r.GatewayID == f.gatewayID:
+			ref = r
+		case err != nil && !errors.Is(err, errsNotFound):
+			return nil, nil, err
+		}
+	}
+	attemptID := f.attemptID
+	if ref != nil {
+		attemptID = ref.AttemptID
+	}
+	var att *Attempt
+	var err error
+	if attemptID != "" {
+		att, err = s.store.Attempt(ctx, attemptID)
+	}
+	if (att == nil || errors.Is(err, errsNotFound)) && f.gatewayRef != "" {
+		att, err = s.store.AttemptByRef(ctx, f.gatewayID, f.gatewayRef)
+	}
+	switch {
+	case errors.Is(err, errsNotFound) || att == nil:
+		return nil, nil, nil
+	case err != nil:
+		return nil, nil, err
+	case att.GatewayID != f.gatewayID:
+		return nil, nil, nil
+	}
+	return att, ref, nil
+}
+
+// applyFact applies a fact about a known attempt.
+func (s *Service) applyFact(ctx context.Context, f fact, att *Attempt, ref *Refund, rec *EventRecord) (applied, error) {
+	switch f.typ {
+	case EventPaymentSucceeded:
+		if f.captured < 0 && !f.amount.IsZero() && f.amount.Amount() != att.AmountMinor {
+			return applied{outcome: OutcomeRefused, flag: FlagAmountMismatch}, nil
+		}
+		total := f.captured
+		if total < 0 {
+			total = att.Captured
+			if total == 0 {
+				total = att.AmountMinor
+			}
+		}
+		return s.capture(ctx, f, att, total, rec, true)
+	case eventBankTransferConfirmed:
+		out, err := s.capture(ctx, f, att, att.Captured+f.amount.Amount(), rec, att.Captured+f.amount.Amount() >= att.AmountMinor)
+		if err != nil || out.flag != "" {
+			return out, err
+		}
+		switch total := att.Captured; {
+		case total < att.AmountMinor:
+			out.flag = FlagUnderpaid
+		case total > att.AmountMinor:
+			out.flag = FlagOverpaid
+		}
+		return out, nil
+	case EventPaymentAuthorized:
+		if !f.amount.IsZero() && f.amount.Amount() != att.AmountMinor {
+			return applied{outcome: OutcomeRefused, flag: FlagAmountMismatch}, nil
+		}
+		return s.authorize(ctx, f, att, rec)
+	case EventPaymentFailed:
+		if !att.State.Open() {
+			return applied{outcome: OutcomeIgnored}, nil
+		}
+		att.DeclineCode, att.BuyerMessage, att.MerchantMessage = clip(f.declineCode, 100), clip(f.buyerMsg, 500), clip(f.message, 500)
+		if err := s.moveAttempt(ctx, att, StateFailed, "declined: "+f.declineCode, "decline_code", "buyer_message", "merchant_message"); err != nil {
+			return applied{}, err
+		}
+		return applied{outcome: OutcomeApplied}, s.syncOrder(ctx, att.OrderID, "payment "+att.ID+" failed")
+	case EventPaymentCanceled:
+		switch att.State {
+		case StatePending, StateUnknown:
+		case StateAuthorized:
+			if err := s.ledger(ctx, att, nil, LedgerVoid, att.Authorized, rec); err != nil {
+				return applied{}, err
+			}
+		default:
+			return applied{outcome: OutcomeIgnored}, nil
+		}
+		if err := s.moveAttempt(ctx, att, StateCancelled, "closed at the gateway"); err != nil {
+			return applied{}, err
+		}
+		return applied{outcome: OutcomeApplied}, s.syncOrder(ctx, att.OrderID, "payment "+att.ID+" cancelled")
+	case EventPaymentRequiresAction:
+		if !att.State.Open() {
+			return applied{outcome: OutcomeIgnored}, nil
+		}
+		cols := []string{}
+		if f.action != nil && f.action.Type != "" {
+			setAction(att, *f.action)
+			cols = append(cols, actionColumns...)
+		}
+		if f.gatewayRef != "" && att.GatewayRef == "" {
+			att.GatewayRef = f.gatewayRef
+			cols = append(cols, "gateway_ref")
+		}
+		if att.State == StateUnknown {
+			return applied{outcome: OutcomeApplied}, s.moveAttempt(ctx, att, StatePending, "the gateway awaits the buyer", cols...)
+		}
+		if len(cols) == 0 {
+			return applied{outcome: OutcomeIgnored}, nil
+		}
+		att.UpdatedAt = s.now()
+		return applied{outcome: OutcomeApplied}, s.store.UpdateAttempt(ctx, att, cols...)
+	case EventRefundSucceeded:
+		return s.refundSucceeded(ctx, f, att, ref, rec)
+	case EventRefundFailed:
+		if ref == nil || (ref.State != RefundStatePending && ref.State != RefundStateUnknown) {
+			return applied{outcome: OutcomeIgnored}, nil
+		}
+		ref.FailureCode, ref.MerchantMessage = clip(f.declineCode, 100), clip(f.message, 500)
+		if err := s.store.Release(ctx, ref, false, s.now()); err != nil {
+			return applied{}, err
+		}
+		if err := s.moveRefund(ctx, ref, att, RefundStateFailed, "failure_code", "merchant_message"); err != nil {
+			return applied{}, err
+		}
+		return applied{outcome: OutcomeApplied}, nil
+	case EventDisputeOpened, EventDisputeClosed:
+		return applied{outcome: OutcomeIgnored, flag: FlagDispute}, nil
+	}
+	return applied{outcome: OutcomeIgnored}, nil
+}
+
+var actionColumns = []string{"action_type", "action_url", "action_qr_code", "action_secret", "action_text", "action_expires_at"}
+
+func setAction(a *Attempt, act Action) {
+	a.ActionType, a.ActionURL, a.ActionQRCode = act.Type, clip(act.URL, 4000), clip(act.QRCode, 4000)
+	a.ActionSecret, a.ActionText = clip(act.ClientSecret, 1000), clip(act.Instructions, 4000)
+	a.ActionExpiresAt = nil
+	if !act.ExpiresAt.IsZero() {
+		t := act.ExpiresAt.UTC().Truncate(time.Microsecond)
+		a.ActionExpiresAt = &t
+	}
+}
+
+// capture brings the attempt's captured money up to total (the
+// gateway's truth; never down: a capture is not undone by a later,
+// contradicting fact), and moves it to CAPTURED when paid says the
+// attempt is paid. Money arriving for a cancelled order is flagged and,
+// by the shop's setting, refunded; money for an order another attempt
+// already paid is flagged.
+func (s *Service) capture(ctx context.Context, f fact, att *Attempt, total int64, rec *EventRecord, paid bool) (applied, error) {
+	delta := total - att.Captured
+	if delta <= 0 && (att.State == StateCaptured || !paid) {
+		return applied{outcome: OutcomeIgnored}, nil
+	}
+	o, err := s.orders.Order(ctx, att.OrderID)
+	if err != nil {
+		return applied{}, err
+	}
+	balances, err := s.store.Balances(ctx, []string{att.OrderID})
+	if err != nil {
+		return applied{}, err
+	}
+	alreadyPaid := len(balances) == 1 && balances[0].Captured > 0 && att.Captured == 0
+	cols := []string{}
+	if f.gatewayRef != "" && att.GatewayRef == "" {
+		att.GatewayRef = f.gatewayRef
+		cols = append(cols, "gateway_ref")
+	}
+	if delta > 0 {
+		wasAuthorized := att.State == StateAuthorized
+		att.Captured = total
+		cols = append(cols, "captured_amount")
+		if err := s.ledger(ctx, att, nil, LedgerCapture, delta, rec); err != nil {
+			return applied{}, err
+		}
+		// A partial capture releases the rest of the authorization.
+		if wasAuthorized && paid && att.Authorized > total {
+			if err := s.ledger(ctx, att, nil, LedgerVoid, att.Authorized-total, rec); err != nil {
+				return applied{}, err
+			}
+		}
+	}
+	if paid && att.State != StateCaptured {
+		if err := s.moveAttempt(ctx, att, StateCaptured, "captured", cols...); err != nil {
+			return applied{}, err
+		}
+	} else if len(cols) > 0 {
+		att.UpdatedAt = s.now()
+		if err := s.store.UpdateAttempt(ctx, att, cols...); err != nil {
+			return applied{}, err
+		}
+	}
+	out := applied{outcome: OutcomeApplied}
+	switch {
+	case o.Status == OrderCancelled && delta > 0:
+		out.flag = FlagCancelledOrder
+		set, err := s.settings.Settings(ctx)
+		if err != nil {
+			return applied{}, err
+		}
+		if set.RefundCancelledOrderPayments {
+			r, err := s.reserveRefund(ctx, att, delta, 0, nil, "money arrived for a cancelled order", "")
+			if err != nil {
+				return applied{}, err
+			}
+			if r != nil {
+				out.refunds = append(out.refunds, r.ID)
+			}
+		}
+	case alreadyPaid && delta > 0:
+		out.flag = FlagDuplicatePayment
+	}
+	return out, s.syncOrder(ctx, att.OrderID, "payment "+att.ID+" captured")
+}
+
+// authorize records an authorization.
+func (s *Service) authorize(ctx context.Context, f fact, att *Attempt, rec *EventRecord) (applied, error) {
+	switch att.State {
+	case StatePending, StateUnknown, StateFailed:
+	default:
+		return applied{outcome: OutcomeIgnored}, nil
+	}
+	cols := []string{"authorized_amount"}
+	if f.gatewayRef != "" && att.GatewayRef == "" {
+		att.GatewayRef = f.gatewayRef
+		cols = append(cols, "gateway_ref")
+	}
+	att.Authorized = att.AmountMinor
+	if err := s.ledger(ctx, att, nil, LedgerAuthorization, att.Authorized, rec); err != nil {
+		return applied{}, err
+	}
+	if err := s.moveAttempt(ctx, att, StateAuthorized, "authorized", cols...); err != nil {
+		return applied{}, err
+	}
+	return applied{outcome: OutcomeApplied}, s.syncOrder(ctx, att.OrderID, "payment "+att.ID+" authorized")
+}
+
+// refundSucceeded settles a refund. A refund reported before the payment
+// it refunds (events out of order) implies the payment was captured: the
+// capture is applied first. A refund made at the gateway, unknown to
+// Kassa, is recorded when what is left to refund covers it.
+func (s *Service) refundSucceeded(ctx context.Context, f fact, att *Attempt, ref *Refund, rec *EventRecord) (applied, error) {
+	if ref != nil && ref.State == RefundStateSucceeded {
+		return applied{outcome: OutcomeIgnored}, nil
+	}
+	if ref != nil && !f.amount.IsZero() && f.amount.Amount() != ref.AmountMinor {
+		return applied{outcome: OutcomeRefused, flag: FlagAmountMismatch}, nil
+	}
+	out := applied{outcome: OutcomeApplied}
+	if att.Captured == 0 {
+		c, err := s.capture(ctx, f, att, att.AmountMinor, rec, true)
+		if err != nil {
+			return applied{}, err
+		}
+		out.flag, out.refunds = c.flag, c.refunds
+		if att, err = s.store.Attempt(ctx, att.ID); err != nil {
+			return applied{}, err
+		}
+	}
+	now := s.now()
+	if ref == nil {
+		amount := f.amount.Amount()
+		if amount <= 0 || amount > att.Refundable() {
+			return applied{outcome: OutcomeRefused, flag: FlagRefundExceedsCaptured}, nil
+		}
+		ref = &Refund{ID: id.New("ref"), OrderID: att.OrderID, AttemptID: att.ID, GatewayID: att.GatewayID,
+			AmountMinor: amount, Currency: att.Currency, State: RefundStateSucceeded, Reason: "refunded at the gateway",
+			GatewayRefundRef: clip(f.gatewayRefundRef, 200), CreatedAt: now, UpdatedAt: now}
+		if err := s.store.InsertRefund(ctx, ref); err != nil {
+			return applied{}, err
+		}
+		if err := s.store.AddRefunded(ctx, att.ID, amount, now); err != nil {
+			return applied{}, err
+		}
+		if err := s.ledger(ctx, att, ref, LedgerRefund, amount, rec); err != nil {
+			return applied{}, err
+		}
+		if err := s.emit(ctx, SubjectRefundSucceeded, RefundEvent{RefundID: ref.ID, AttemptID: att.ID, OrderID: att.OrderID,
+			GatewayID: att.GatewayID, Amount: ref.Amount(), From: "", To: string(RefundStateSucceeded)}); err != nil {
+			return applied{}, err
+		}
+		rec.RefundID = &ref.ID
+	} else {
+		if err := s.store.Release(ctx, ref, true, now); err != nil {
+			return applied{}, err
+		}
+		if err := s.ledger(ctx, att, ref, LedgerRefund, ref.AmountMinor, rec); err != nil {
+			return applied{}, err
+		}
+		cols := []string{}
+		if f.gatewayRefundRef != "" && ref.GatewayRefundRef == "" {
+			ref.GatewayRefundRef = clip(f.gatewayRefundRef, 200)
+			cols = append(cols, "gateway_refund_ref")
+		}
+		if err := s.moveRefund(ctx, ref, att, RefundStateSucceeded, cols...); err != nil {
+			return applied{}, err
+		}
+	}
+	return out, s.syncOrder(ctx, att.OrderID, "refund "+ref.ID+" succeeded")
+}
+
+// ledger writes a ledger row and its balance.
+func (s *Service) ledger(ctx context.Context, att *Attempt, ref *Refund, kind LedgerKind, amount int64, rec *EventRecord) error {
+	if amount <= 0 {
+		return nil
+	}
+	e := &LedgerEntry{ID: id.New("pld"), OrderID: att.OrderID, AttemptID: att.ID, Kind: kind, AmountMinor: amount,
+		Currency: att.Currency, GatewayID: att.GatewayID, GatewayRef: att.GatewayRef, CreatedAt: s.now()}
+	if ref != nil {
+		e.RefundID = &ref.ID
+	}
+	if rec != nil {
+		e.EventID = &rec.ID
+	}
+	return s.store.AddLedger(ctx, e)
+}
+
+// moveAttempt moves an attempt through its machine, writing the named
+// columns with it; a final state ends its reconciliation.
+func (s *Service) moveAttempt(ctx context.Context, att *Attempt, to State, reason string, cols ...string) error {
+	from := att.State
+	_, err := s.attempts.Apply(ctx, transition.Move[State]{ID: att.ID, From: from, To: to, Reason: clip(reason, 200),
+		Payload: AttemptEvent{AttemptID: att.ID, OrderID: att.OrderID, GatewayID: att.GatewayID, Amount: att.Amount(),
+			From: string(from), To: string(to), DeclineCode: att.DeclineCode}})
+	if err != nil {
+		return err
+	}
+	att.State = to
+	now := s.now()
+	att.UpdatedAt = now
+	if !to.Open() {
+		att.NextCheckAt = nil
+		cols = append(cols, "next_check_at")
+	} else if att.NextCheckAt == nil {
+		t := nextCheck(now, att.CheckCount)
+		att.NextCheckAt = &t
+		cols = append(cols, "next_check_at")
+	}
+	return s.store.UpdateAttempt(ctx, att, cols...)
+}
+
+// moveRefund moves a refund through its machine.
+func (s *Service) moveRefund(ctx context.Context, ref *Refund, att *Attempt, to RefundState, cols ...string) error {
+	from := ref.State
+	_, err := s.refunds.Apply(ctx, transition.Move[RefundState]{ID: ref.ID, From: from, To: to,
+		Payload: RefundEvent{RefundID: ref.ID, AttemptID: att.ID, OrderID: ref.OrderID, GatewayID: ref.GatewayID,
+			Amount: ref.Amount(), From: string(from), To: string(to), FailureCode: ref.FailureCode}})
+	if err != nil {
+		return err
+	}
+	ref.State = to
+	ref.UpdatedAt = s.now()
+	if to == RefundStateSucceeded || to == RefundStateFailed {
+		ref.NextCheckAt = nil
+		cols = append(cols, "next_check_at")
+	}
+	return s.store.UpdateRefund(ctx, ref, cols...)
+}
+
+// syncOrder moves the order's payment status to where its attempts and
+// balance say the money stands. A decline leaves the order PENDING: the
+// buyer may try again until the deadline, and the deadline closer
+// cancels PENDING orders only.
+func (s *Service) syncOrder(ctx context.Context, orderID, reason string) error {
+	o, err := s.orders.Order(ctx, orderID)
+	if err != nil {
+		return err
+	}
+	atts, err := s.store.AttemptsOfOrders(ctx, []string{orderID})
+	if err != nil {
+		return err
+	}
+	bs, err := s.store.Balances(ctx, []string{orderID})
+	if err != nil {
+		return err
+	}
+	var b Balance
+	if len(bs) == 1 {
+		b = *bs[0]
+	}
+	var captured, authorized, open, voided bool
+	for _, a := range atts {
+		switch {
+		case a.State == StateCaptured:
+			captured = true
+		case a.State == StateAuthorized:
+			authorized = true
+		case a.State.Open():
+			open = true
+		case a.State == StateCancelled && a.Authorized > 0:
+			voided = true
+		}
+	}
+	var target OrderPaymentStatus
+	switch {
+	case captured && b.Refunded >= b.Captured:
+		target = OrderPaymentRefunded
+	case captured && b.Refunded > 0:
+		target = OrderPaymentPartiallyRefunded
+	case captured:
+		target = OrderPaymentPaid
+	case authorized:
+		target = OrderPaymentAuthorized
+	case open:
+		return nil
+	case voided && o.PaymentStatus == OrderPaymentAuthorized:
+		target = OrderPaymentVoided
+	default:
+		return nil
+	}
+	if target == o.PaymentStatus {
+		return nil
+	}
+	err = s.orders.MovePayment(ctx, orderID, o.PaymentStatus, target, reason)
+	if transition.IsInvalid(err) {
+		// The order's table has no way there (money after a void): the
+		// ledger holds the truth, and the event is flagged by its caller
+		// when it matters.
+		s.log.WarnContext(ctx, "order payment status cannot follow the payments", "order", orderID,
+			"from", o.PaymentStatus, "to", target)
+		return nil
+	}
+	return err
+}
+
+// clip cuts s to at most n bytes, on a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

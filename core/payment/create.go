@@ -1,0 +1,240 @@
+package payment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/idempotency"
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/kit/id"
+	"github.com/kassahq/kassa/core/transition"
+)
+
+// Limits of the inputs.
+const (
+	MaxURL    = 2048
+	MaxReason = 500
+	MaxHint   = 200
+)
+
+// CreateInput starts a payment of an order.
+type CreateInput struct {
+	// OrderID names the order (a signed-in buyer's or, for staff, any);
+	// a guest names it by AccessToken instead.
+	OrderID     string
+	AccessToken string
+	// GatewayID is the gateway plugin chosen, one of AvailableMethods.
+	GatewayID string
+	// ReturnURL is where the gateway sends the buyer back: an absolute
+	// http(s) URL. Coming back is never proof of payment.
+	ReturnURL string
+	// PaymentMethod is an optional hint for the gateway ("card", a
+	// gateway token); never a card number.
+	PaymentMethod string
+	// ManualCapture asks for an authorization to be captured later by
+	// staff, when the gateway can.
+	ManualCapture bool
+	// Locale is the buyer's language (BCP 47), for the gateway's pages.
+	Locale string
+	// IdempotencyKey makes a retried request return the first attempt
+	// instead of starting another. Optional.
+	IdempotencyKey string
+}
+
+// Create starts a payment attempt of an order through a gateway and
+// returns it with the action to show the buyer. Needs payment write
+// (staff) or payment write:own (the order's buyer; a guest by access
+// token).
+//
+// The amount and currency are the order's. The attempt is committed
+// PENDING before the gateway is called with an idempotency key derived
+// from the attempt's id, so a crash or a retry never charges twice; a
+// gateway that did not answer leaves it UNKNOWN (returned without error:
+// the reconciler finds out). A gateway known to be down before the call
+// fails the attempt, which charged nothing, and Create returns the
+// plugin's error (PLUGIN_UNAVAILABLE). Refused: ORDER_ALREADY_PAID,
+// ORDER_NOT_OPEN, ORDER_PAYMENT_VOIDED; the gateway lookup's
+// PLUGIN_NOT_FOUND and PLUGIN_DISABLED; IDEMPOTENCY_KEY_REUSED.
+func (s *Service) Create(ctx context.Context, in CreateInput) (*Attempt, error) {
+	if err := authz.MayOwn(ctx, s.authz, authz.Payment, authz.Write); err != nil {
+		return nil, err
+	}
+	in.GatewayID, in.ReturnURL, in.PaymentMethod = strings.TrimSpace(in.GatewayID), strings.TrimSpace(in.ReturnURL), strings.TrimSpace(in.PaymentMethod)
+	var v errs.Validator
+	v.Check(in.OrderID != "" || in.AccessToken != "", "orderId", CodeRequired, "name the order")
+	v.Check(in.GatewayID != "", "gatewayId", CodeRequired, "choose a payment method")
+	v.Check(len(in.ReturnURL) <= MaxURL, "returnUrl", CodeTooLong, fmt.Sprintf("at most %d characters", MaxURL))
+	if in.ReturnURL != "" && len(in.ReturnURL) <= MaxURL {
+		u, err := url.Parse(in.ReturnURL)
+		v.Check(err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "", "returnUrl", CodeInvalidURL, "the return URL is an absolute http(s) URL")
+	}
+	v.Check(len(in.PaymentMethod) <= MaxHint, "paymentMethod", CodeTooLong, fmt.Sprintf("at most %d characters", MaxHint))
+	v.Check(len(in.Locale) <= 35, "locale", CodeTooLong, "at most 35 characters")
+	if in.IdempotencyKey != "" && !idempotency.ValidKey(in.IdempotencyKey) {
+		v.Add(errs.Invalid(idempotency.Field, idempotency.CodeInvalidKey, "the idempotency key is 1 to 255 printable ASCII characters"))
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	o, err := s.ownOrder(ctx, in.OrderID, in.AccessToken, authz.Write)
+	if err != nil {
+		return nil, err
+	}
+	gw, err := s.gateways.Gateway(ctx, in.GatewayID)
+	if err != nil {
+		return nil, err
+	}
+	var att *Attempt
+	fresh := false
+	insert := func(ctx context.Context) ([]byte, error) {
+		o, err := s.orders.Order(ctx, o.ID) // as it stands in this transaction
+		if err != nil {
+			return nil, err
+		}
+		if err := payable(o); err != nil {
+			return nil, err
+		}
+		now := s.now()
+		next := nextCheck(now, 0)
+		att = &Attempt{
+			ID: id.New("pay"), OrderID: o.ID, GatewayID: gw.ID(), AmountMinor: o.Total.Amount(), Currency: o.Total.Currency(),
+			CaptureMethod: CaptureAutomatic, State: StatePending, ReturnURL: in.ReturnURL, NextCheckAt: &next,
+			CreatedBy: authz.SubjectFrom(ctx).ID, CreatedAt: now, UpdatedAt: now,
+		}
+		if in.ManualCapture && gw.Supports(CapCaptureManual) {
+			att.CaptureMethod = CaptureManual
+		}
+		if err := s.store.InsertAttempt(ctx, att); err != nil {
+			return nil, err
+		}
+		fresh = true
+		return []byte(att.ID), nil
+	}
+	var attemptID []byte
+	if in.IdempotencyKey == "" {
+		err = s.db.RunInTx(ctx, func(ctx context.Context) error {
+			attemptID, err = insert(ctx)
+			return err
+		})
+	} else {
+		req := strings.Join([]string{o.ID, in.GatewayID, in.ReturnURL, in.PaymentMethod, fmt.Sprint(in.ManualCapture)}, "\x00")
+		attemptID, err = s.keys.Do(ctx, "payment.create", in.IdempotencyKey, []byte(req), insert)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !fresh {
+		// A repeat: the first request's attempt, as it stands.
+		return s.store.Attempt(ctx, string(attemptID))
+	}
+	res, err := gw.CreatePayment(ctx, CreateRequest{
+		AttemptID: att.ID, OrderID: o.ID, OrderNumber: o.Number, Amount: att.Amount(), BuyerEmail: o.Email,
+		Locale: in.Locale, ReturnURL: in.ReturnURL, IdempotencyKey: att.ID, PaymentMethod: in.PaymentMethod,
+		Description: "Order " + o.Number, CaptureMethod: att.CaptureMethod, ExpiresAt: o.PaymentDeadline,
+		Metadata: map[string]string{"order_id": o.ID},
+	})
+	if err != nil {
+		return s.createFailed(ctx, att, err)
+	}
+	if err := s.applyCreated(ctx, att, res); err != nil {
+		return nil, err
+	}
+	return s.store.Attempt(ctx, att.ID)
+}
+
+// payable refuses an order that cannot be paid.
+func payable(o *OrderInfo) error {
+	switch {
+	case o.Status != OrderOpen:
+		return errs.Conflict("orderId", CodeOrderNotOpen, fmt.Sprintf("order %s is %s", o.Number, strings.ToLower(o.Status)))
+	case o.PaymentStatus == OrderPaymentVoided:
+		return errs.Conflict("orderId", CodeOrderPaymentVoided, fmt.Sprintf("the payment of order %s was voided", o.Number))
+	case o.PaymentStatus != OrderPaymentPending && o.PaymentStatus != OrderPaymentFailed:
+		return errs.Conflict("orderId", CodeOrderAlreadyPaid, fmt.Sprintf("order %s is already paid (%s)", o.Number, o.PaymentStatus))
+	case !o.Total.IsPositive():
+		return errs.Invalid("orderId", CodeInvalidAmount, fmt.Sprintf("order %s has nothing to pay", o.Number))
+	}
+	return nil
+}
+
+// createFailed records a CreatePayment that returned an error: UNKNOWN
+// when the request may have left (the reconciler asks), FAILED with no
+// charge when the plugin was known to be down before the call.
+func (s *Service) createFailed(ctx context.Context, att *Attempt, callErr error) (*Attempt, error) {
+	sys := asSystem(ctx, "payment.create")
+	if errors.Is(callErr, ErrOutcomeUnknown) {
+		att.MerchantMessage = clip(callErr.Error(), 500)
+		if err := s.moveAttempt(sys, att, StateUnknown, "no answer from the gateway", "merchant_message"); err != nil && !transition.IsStale(err) {
+			return nil, err
+		}
+		s.log.WarnContext(ctx, "payment outcome unknown; reconciling", "attempt", att.ID, "gateway", att.GatewayID, "error", callErr)
+		a, err := s.store.Attempt(ctx, att.ID)
+		if err != nil {
+			return nil, err
+		}
+		return a, nil
+	}
+	att.DeclineCode, att.MerchantMessage = "gateway_unavailable", clip(callErr.Error(), 500)
+	if err := s.moveAttempt(sys, att, StateFailed, "the gateway could not be called; nothing was charged", "decline_code", "merchant_message"); err != nil && !transition.IsStale(err) {
+		return nil, errors.Join(callErr, err)
+	}
+	return nil, callErr
+}
+
+// applyCreated records CreatePayment's answer: the gateway's reference
+// and the buyer's action, then the state it reports, through the path of
+// every gateway fact.
+func (s *Service) applyCreated(ctx context.Context, att *Attempt, res CreateResult) error {
+	f := fact{gatewayID: att.GatewayID, source: SourceCreate, attemptID: att.ID, gatewayRef: res.GatewayRef,
+		amount: res.Amount, captured: -1, declineCode: res.DeclineCode, buyerMsg: res.BuyerMessage, message: res.MerchantMessage}
+	switch res.Status {
+	case StatusSucceeded:
+		f.typ = EventPaymentSucceeded
+	case StatusAuthorized:
+		f.typ = EventPaymentAuthorized
+	case StatusFailed:
+		f.typ = EventPaymentFailed
+	case StatusCanceled:
+		f.typ = EventPaymentCanceled
+	default: // pending, requires action, unknown: the action and reference
+		f.typ = EventPaymentRequiresAction
+		act := res.Action
+		f.action = &act
+	}
+	f.eventID = "create:" + att.ID + ":" + string(res.Status)
+	if res.Status != StatusSucceeded && res.Status != StatusAuthorized && res.Status != StatusFailed && res.Status != StatusCanceled {
+		// Record the action and reference on the attempt (PENDING stays
+		// PENDING) without a move.
+		if _, err := s.apply(ctx, f); err != nil {
+			return err
+		}
+		if res.Status == StatusUnknown {
+			a, err := s.store.Attempt(ctx, att.ID)
+			if err != nil {
+				return err
+			}
+			if a.State == StatePending {
+				return s.db.RunInTx(asSystem(ctx, "payment.create"), func(ctx context.Context) error {
+					return s.moveAttempt(ctx, a, StateUnknown, "the gateway does not know the outcome yet")
+				})
+			}
+		}
+		return nil
+	}
+	// The reference and action first, so a failed or paid attempt shows
+	// them too.
+	if res.GatewayRef != "" || res.Action.Type != "" {
+		att.GatewayRef = clip(res.GatewayRef, 200)
+		setAction(att, res.Action)
+		att.UpdatedAt = s.now()
+		if err := s.store.UpdateAttempt(ctx, att, append([]string{"gateway_ref"}, actionColumns...)...); err != nil {
+			return err
+		}
+	}
+	_, err := s.apply(ctx, f)
+	return err
+}

@@ -1,0 +1,154 @@
+package payment
+
+import (
+	"context"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/money"
+)
+
+// Maximums of the reads.
+const (
+	// MaxBatch is the most orders one batched read takes.
+	MaxBatch = 500
+	// MaxFlagged is the most flagged events Flagged returns.
+	MaxFlagged = 200
+)
+
+func batch(ids []string) []string {
+	if len(ids) > MaxBatch {
+		return ids[:MaxBatch]
+	}
+	return ids
+}
+
+// Attempt returns one attempt, for the buyer's status page: staff with
+// payment read see any; a buyer (payment read:own) theirs, a guest the
+// one of the order their access token opens. Others get
+// PAYMENT_NOT_FOUND.
+func (s *Service) Attempt(ctx context.Context, attemptID, accessToken string) (*Attempt, error) {
+	if err := authz.MayOwn(ctx, s.authz, authz.Payment, authz.Read); err != nil {
+		return nil, err
+	}
+	a, err := s.store.Attempt(ctx, attemptID)
+	if err != nil {
+		return nil, err
+	}
+	if s.authz.Can(ctx, authz.Payment, authz.Read) == nil {
+		return a, nil
+	}
+	o, err := s.ownOrder(ctx, a.OrderID, accessToken, authz.Read)
+	if err != nil || o.ID != a.OrderID {
+		return nil, attemptNotFound()
+	}
+	return a, nil
+}
+
+// AttemptsOf returns the attempts of each order, oldest first (staff,
+// payment read), for lists: one query for up to MaxBatch orders.
+func (s *Service) AttemptsOf(ctx context.Context, orderIDs []string) (map[string][]*Attempt, error) {
+	if err := s.authz.Can(ctx, authz.Payment, authz.Read); err != nil {
+		return nil, err
+	}
+	rows, err := s.store.AttemptsOfOrders(ctx, batch(orderIDs))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]*Attempt, len(orderIDs))
+	for _, r := range rows {
+		out[r.OrderID] = append(out[r.OrderID], r)
+	}
+	return out, nil
+}
+
+// EventsOf returns the gateway events of each order, oldest first (staff,
+// payment read).
+func (s *Service) EventsOf(ctx context.Context, orderIDs []string) (map[string][]*EventRecord, error) {
+	if err := s.authz.Can(ctx, authz.Payment, authz.Read); err != nil {
+		return nil, err
+	}
+	rows, err := s.store.EventsOfOrders(ctx, batch(orderIDs))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]*EventRecord, len(orderIDs))
+	for _, r := range rows {
+		out[*r.OrderID] = append(out[*r.OrderID], r)
+	}
+	return out, nil
+}
+
+// Flagged returns the latest flagged gateway events, newest first, at
+// most limit (MaxFlagged), for staff's attention (payment read).
+func (s *Service) Flagged(ctx context.Context, limit int) ([]*EventRecord, error) {
+	if err := s.authz.Can(ctx, authz.Payment, authz.Read); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > MaxFlagged {
+		limit = MaxFlagged
+	}
+	return s.store.FlaggedEvents(ctx, limit)
+}
+
+// LedgerOf returns the ledger rows of each order, oldest first (staff,
+// payment read).
+func (s *Service) LedgerOf(ctx context.Context, orderIDs []string) (map[string][]*LedgerEntry, error) {
+	if err := s.authz.Can(ctx, authz.Payment, authz.Read); err != nil {
+		return nil, err
+	}
+	rows, err := s.store.LedgerOfOrders(ctx, batch(orderIDs))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]*LedgerEntry, len(orderIDs))
+	for _, r := range rows {
+		out[r.OrderID] = append(out[r.OrderID], r)
+	}
+	return out, nil
+}
+
+// RefundsOf returns the refunds of each order, oldest first (staff,
+// refund read).
+func (s *Service) RefundsOf(ctx context.Context, orderIDs []string) (map[string][]*Refund, error) {
+	if err := s.authz.Can(ctx, authz.Refund, authz.Read); err != nil {
+		return nil, err
+	}
+	rows, err := s.store.RefundsOfOrders(ctx, batch(orderIDs))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]*Refund, len(orderIDs))
+	for _, r := range rows {
+		out[r.OrderID] = append(out[r.OrderID], r)
+	}
+	return out, nil
+}
+
+// Amounts are an order's money as the ledger says.
+type Amounts struct {
+	// Captured is what was taken, Refunded what went back, Paid the
+	// difference (never negative); Authorized and Voided are the
+	// authorizations made and released; RefundPending is refunds asked
+	// and not settled.
+	Captured, Refunded, Paid, Authorized, Voided, RefundPending money.Money
+}
+
+// AmountsOf returns each order's amounts (staff, payment read), derived
+// from the balance rows the ledger keeps; an order without payments has
+// none in the map.
+func (s *Service) AmountsOf(ctx context.Context, orderIDs []string) (map[string]Amounts, error) {
+	if err := s.authz.Can(ctx, authz.Payment, authz.Read); err != nil {
+		return nil, err
+	}
+	rows, err := s.store.Balances(ctx, batch(orderIDs))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Amounts, len(rows))
+	for _, b := range rows {
+		c := b.Currency
+		out[b.OrderID] = Amounts{Captured: money.New(b.Captured, c), Refunded: money.New(b.Refunded, c), Paid: b.Paid(),
+			Authorized: money.New(b.Authorized, c), Voided: money.New(b.Voided, c), RefundPending: money.New(b.RefundReserved, c)}
+	}
+	return out, nil
+}

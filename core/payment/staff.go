@@ -1,0 +1,250 @@
+package payment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/idempotency"
+	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/money"
+)
+
+// CaptureInput captures an authorized attempt.
+type CaptureInput struct {
+	AttemptID string
+	// Amount is what to capture, at most what was authorized; nil
+	// captures all of it. The rest of the authorization is released.
+	Amount *money.Money
+	// IdempotencyKey makes a retry return the first capture. Required.
+	IdempotencyKey string
+}
+
+// Capture captures an AUTHORIZED attempt, fully or partly. Needs payment
+// write. The gateway's key is derived from the attempt ("capture:pay_…"),
+// so retries never capture twice. Codes: PAYMENT_NOT_FOUND,
+// PAYMENT_NOT_AUTHORIZED, CAPTURE_EXCEEDS_AUTHORIZED, INVALID_AMOUNT,
+// GATEWAY_REFUSED, PAYMENT_OUTCOME_UNKNOWN (retry later), the plugin's
+// and the idempotency codes.
+func (s *Service) Capture(ctx context.Context, in CaptureInput) (*Attempt, error) {
+	if err := s.authz.Can(ctx, authz.Payment, authz.Write); err != nil {
+		return nil, err
+	}
+	if err := validKey(in.IdempotencyKey); err != nil {
+		return nil, err
+	}
+	att, err := s.store.Attempt(ctx, in.AttemptID)
+	if err != nil {
+		return nil, err
+	}
+	amount := att.Authorized
+	if in.Amount != nil {
+		amount = in.Amount.Amount()
+		switch {
+		case in.Amount.Currency() != att.Currency || amount <= 0:
+			return nil, errs.Invalid("amount", CodeInvalidAmount, "a positive amount in "+att.Currency.Code())
+		case amount > att.Authorized:
+			return nil, errs.Invalid("amount", CodeCaptureExceedsAuthorized, fmt.Sprintf("at most %s was authorized", money.New(att.Authorized, att.Currency)))
+		}
+	}
+	if err := s.once(ctx, "payment.capture", in.IdempotencyKey, att.ID+"\x00"+strconv.FormatInt(amount, 10), func(ctx context.Context) error {
+		cur, err := s.store.Attempt(ctx, att.ID)
+		if err == nil && cur.State != StateAuthorized {
+			return notAuthorized(cur)
+		}
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if att.State != StateAuthorized {
+		// A repeat of a capture that was made: its attempt as it stands.
+		return att, nil
+	}
+	gw, err := s.gateways.Gateway(ctx, att.GatewayID)
+	if err != nil {
+		return nil, err
+	}
+	res, err := gw.CapturePayment(ctx, CaptureRequest{AttemptID: att.ID, GatewayRef: att.GatewayRef,
+		Amount: money.New(amount, att.Currency), IdempotencyKey: "capture:" + att.ID})
+	switch {
+	case errors.Is(err, ErrOutcomeUnknown):
+		return nil, outcomeUnknown("capture")
+	case err != nil:
+		return nil, err
+	case res.Status != StatusSucceeded:
+		return nil, errs.Conflict("", CodeGatewayRefused, fmt.Sprintf("the gateway refused the capture: %s %s", res.DeclineCode, res.MerchantMessage))
+	}
+	captured := res.Captured
+	if captured <= 0 {
+		captured = amount
+	}
+	f := fact{gatewayID: att.GatewayID, source: SourceStaff, eventID: "capture:" + att.ID, typ: EventPaymentSucceeded,
+		attemptID: att.ID, gatewayRef: att.GatewayRef, captured: captured}
+	if _, err := s.apply(ctx, f); err != nil {
+		return nil, err
+	}
+	return s.store.Attempt(ctx, att.ID)
+}
+
+// VoidInput voids an authorized attempt.
+type VoidInput struct {
+	AttemptID string
+	// IdempotencyKey makes a retry return the first void. Required.
+	IdempotencyKey string
+}
+
+// Void releases an AUTHORIZED attempt's funds (CancelPayment at the
+// gateway; the key is "void:pay_…"); the order's payment becomes VOIDED.
+// Needs payment write. When the gateway says the payment was captured
+// meanwhile, the capture is applied and the attempt returned CAPTURED.
+// Codes as Capture.
+func (s *Service) Void(ctx context.Context, in VoidInput) (*Attempt, error) {
+	if err := s.authz.Can(ctx, authz.Payment, authz.Write); err != nil {
+		return nil, err
+	}
+	if err := validKey(in.IdempotencyKey); err != nil {
+		return nil, err
+	}
+	att, err := s.store.Attempt(ctx, in.AttemptID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.once(ctx, "payment.void", in.IdempotencyKey, att.ID, func(ctx context.Context) error {
+		cur, err := s.store.Attempt(ctx, att.ID)
+		if err == nil && cur.State != StateAuthorized {
+			return notAuthorized(cur)
+		}
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if att.State != StateAuthorized {
+		return att, nil // a repeat
+	}
+	gw, err := s.gateways.Gateway(ctx, att.GatewayID)
+	if err != nil {
+		return nil, err
+	}
+	res, err := gw.CancelPayment(ctx, CancelRequest{AttemptID: att.ID, GatewayRef: att.GatewayRef, IdempotencyKey: "void:" + att.ID, Reason: "voided by staff"})
+	switch {
+	case errors.Is(err, ErrOutcomeUnknown):
+		return nil, outcomeUnknown("void")
+	case err != nil:
+		return nil, err
+	}
+	f := fact{gatewayID: att.GatewayID, source: SourceStaff, attemptID: att.ID, gatewayRef: att.GatewayRef, captured: -1}
+	switch res.Status {
+	case CancelCanceled:
+		f.typ, f.eventID = EventPaymentCanceled, "void:"+att.ID
+	case CancelAlreadyPaid:
+		f.typ, f.eventID = EventPaymentSucceeded, "void:"+att.ID+":ALREADY_PAID"
+	default:
+		return nil, errs.Conflict("", CodeGatewayRefused, fmt.Sprintf("the gateway refused the void: %s %s", res.Code, res.MerchantMessage))
+	}
+	if _, err := s.apply(ctx, f); err != nil {
+		return nil, err
+	}
+	return s.store.Attempt(ctx, att.ID)
+}
+
+// ConfirmInput confirms money received by bank transfer (or another
+// offline method).
+type ConfirmInput struct {
+	OrderID string
+	// AttemptID names the attempt; empty takes the order's latest attempt
+	// not yet paid.
+	AttemptID string
+	// Amount is what arrived, in the order's currency.
+	Amount money.Money
+	// IdempotencyKey makes a retry confirm once. Required.
+	IdempotencyKey string
+}
+
+// ConfirmBankTransfer records money received outside any gateway call
+// (a bank transfer staff saw arrive). Needs payment write. The amount
+// received is captured; the attempt is paid when the money received
+// reaches what it asked, and an under- or over-payment is flagged
+// (UNDERPAID, OVERPAID) for staff; a later confirmation adds to an
+// underpaid one. Money for a cancelled order is flagged (and refunded
+// when the shop says so). Codes: ORDER_NOT_FOUND, PAYMENT_NOT_FOUND,
+// NO_OPEN_PAYMENT, INVALID_AMOUNT and the idempotency codes.
+func (s *Service) ConfirmBankTransfer(ctx context.Context, in ConfirmInput) (*Attempt, error) {
+	if err := s.authz.Can(ctx, authz.Payment, authz.Write); err != nil {
+		return nil, err
+	}
+	if err := validKey(in.IdempotencyKey); err != nil {
+		return nil, err
+	}
+	o, err := s.orders.Order(ctx, in.OrderID)
+	if errors.Is(err, errsNotFound) {
+		return nil, orderNotFound()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if in.Amount.Currency() != o.Total.Currency() || !in.Amount.IsPositive() {
+		return nil, errs.Invalid("amount", CodeInvalidAmount, "a positive amount in "+o.Total.Currency().Code())
+	}
+	atts, err := s.store.AttemptsOfOrders(ctx, []string{o.ID})
+	if err != nil {
+		return nil, err
+	}
+	var att *Attempt
+	for i := len(atts) - 1; i >= 0; i-- {
+		a := atts[i]
+		if in.AttemptID != "" {
+			if a.ID == in.AttemptID {
+				att = a
+			}
+			continue
+		}
+		if att == nil && a.State != StateCaptured && a.State != StateAuthorized {
+			att = a
+		}
+	}
+	switch {
+	case att == nil && in.AttemptID != "":
+		return nil, attemptNotFound()
+	case att == nil:
+		return nil, errs.Conflict("orderId", CodeNoOpenAttempt, fmt.Sprintf("order %s has no payment waiting for money", o.Number))
+	}
+	f := fact{gatewayID: att.GatewayID, source: SourceStaff, eventID: "confirm:" + att.ID + ":" + in.IdempotencyKey,
+		typ: eventBankTransferConfirmed, attemptID: att.ID, amount: in.Amount, captured: -1,
+		message: "confirmed by " + authz.SubjectFrom(ctx).ID}
+	var out applied
+	sys := asSystem(ctx, "payment.staff")
+	err = s.once(sys, "payment.confirm", in.IdempotencyKey, att.ID+"\x00"+in.Amount.String(), func(ctx context.Context) error {
+		var err error
+		out, err = s.applyTx(ctx, f)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range out.refunds {
+		if _, err := s.sendRefund(sys, id, false); err != nil {
+			s.log.WarnContext(ctx, "automatic refund not sent yet", "refund", id, "error", err)
+		}
+	}
+	return s.store.Attempt(ctx, att.ID)
+}
+
+// validKey checks a required idempotency key.
+func validKey(key string) error {
+	if !idempotency.ValidKey(key) {
+		return errs.Invalid(idempotency.Field, idempotency.CodeInvalidKey, "an idempotency key of 1 to 255 printable ASCII characters is required")
+	}
+	return nil
+}
+
+// once records the key for the request (IDEMPOTENCY_KEY_REUSED for the
+// same key with another request) and runs fn in its transaction the
+// first time only.
+func (s *Service) once(ctx context.Context, scope, key, request string, fn func(ctx context.Context) error) error {
+	_, err := s.keys.Do(ctx, scope, key, []byte(request), func(ctx context.Context) ([]byte, error) {
+		return []byte{}, fn(ctx)
+	})
+	return err
+}

@@ -1,0 +1,338 @@
+package payment
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/kassahq/kassa/core/store"
+)
+
+// paymentStore is the payments' persistence, the only place with SQL.
+// Every method runs on the transaction carried by ctx, if any.
+type paymentStore struct {
+	db *store.DB
+}
+
+func newPaymentStore(db *store.DB) *paymentStore { return &paymentStore{db: db} }
+
+func (s *paymentStore) conn(ctx context.Context) bun.IDB { return s.db.Conn(ctx) }
+
+// InsertAttempt writes a new attempt.
+func (s *paymentStore) InsertAttempt(ctx context.Context, a *Attempt) error {
+	if _, err := s.conn(ctx).NewInsert().Model(a).Exec(ctx); err != nil {
+		return fmt.Errorf("payment: insert attempt: %w", err)
+	}
+	return nil
+}
+
+// Attempt reads one attempt.
+func (s *paymentStore) Attempt(ctx context.Context, id string) (*Attempt, error) {
+	var a Attempt
+	err := s.conn(ctx).NewSelect().Model(&a).Where("id = ?", id).Scan(ctx)
+	if store.IsNoRows(err) {
+		return nil, attemptNotFound()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("payment: read attempt %s: %w", id, err)
+	}
+	return &a, nil
+}
+
+// AttemptByRef finds the attempt a gateway knows by its own reference.
+func (s *paymentStore) AttemptByRef(ctx context.Context, gatewayID, ref string) (*Attempt, error) {
+	var a Attempt
+	err := s.conn(ctx).NewSelect().Model(&a).Where("gateway_id = ? AND gateway_ref = ?", gatewayID, ref).
+		OrderExpr("id").Limit(1).Scan(ctx)
+	if store.IsNoRows(err) {
+		return nil, attemptNotFound()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("payment: read attempt by reference: %w", err)
+	}
+	return &a, nil
+}
+
+// AttemptsOfOrders returns the attempts of the orders, oldest first.
+func (s *paymentStore) AttemptsOfOrders(ctx context.Context, orderIDs []string) ([]*Attempt, error) {
+	var out []*Attempt
+	if len(orderIDs) == 0 {
+		return out, nil
+	}
+	err := s.conn(ctx).NewSelect().Model(&out).Where("order_id IN (?)", bun.In(orderIDs)).OrderExpr("order_id, id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("payment: read attempts: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateAttempt writes the named columns of a (never its state: the
+// machine moves that) and updated_at.
+func (s *paymentStore) UpdateAttempt(ctx context.Context, a *Attempt, columns ...string) error {
+	_, err := s.conn(ctx).NewUpdate().Model(a).Column(append(columns, "updated_at")...).WherePK().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("payment: update attempt %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// ScheduleAttempt sets when the reconciler asks about the attempt next
+// (nil: never again) and how often it asked.
+func (s *paymentStore) ScheduleAttempt(ctx context.Context, id string, next *time.Time, checks int64, now time.Time) error {
+	_, err := s.conn(ctx).NewUpdate().Table("payment_attempts").
+		Set("next_check_at = ?", next).Set("check_count = ?", checks).Set("updated_at = ?", now).
+		Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("payment: schedule attempt %s: %w", id, err)
+	}
+	return nil
+}
+
+// InsertEvent records a gateway fact and reports whether it is new: a
+// second insert of the same (gateway, gateway event id) inserts nothing,
+// which is what makes a fact apply once. On PostgreSQL a concurrent
+// insert of the same id waits for the first transaction and then inserts
+// nothing.
+func (s *paymentStore) InsertEvent(ctx context.Context, e *EventRecord) (bool, error) {
+	res, err := s.conn(ctx).NewInsert().Model(e).On("CONFLICT (gateway_id, gateway_event_id) DO NOTHING").Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("payment: insert gateway event: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("payment: insert gateway event: %w", err)
+	}
+	return n == 1, nil
+}
+
+// FinishEvent writes what applying the event did.
+func (s *paymentStore) FinishEvent(ctx context.Context, e *EventRecord) error {
+	_, err := s.conn(ctx).NewUpdate().Model(e).
+		Column("order_id", "attempt_id", "refund_id", "outcome", "flag_reason", "detail").WherePK().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("payment: finish gateway event %s: %w", e.ID, err)
+	}
+	return nil
+}
+
+// EventsOfOrders returns the gateway events of the orders, oldest first.
+func (s *paymentStore) EventsOfOrders(ctx context.Context, orderIDs []string) ([]*EventRecord, error) {
+	var out []*EventRecord
+	if len(orderIDs) == 0 {
+		return out, nil
+	}
+	err := s.conn(ctx).NewSelect().Model(&out).Where("order_id IN (?)", bun.In(orderIDs)).OrderExpr("order_id, id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("payment: read gateway events: %w", err)
+	}
+	return out, nil
+}
+
+// FlaggedEvents returns the flagged events, newest first, at most limit.
+func (s *paymentStore) FlaggedEvents(ctx context.Context, limit int) ([]*EventRecord, error) {
+	var out []*EventRecord
+	err := s.conn(ctx).NewSelect().Model(&out).Where("flag_reason <> ''").OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("payment: read flagged events: %w", err)
+	}
+	return out, nil
+}
+
+// AddLedger writes a ledger row and adds it to the order's balance, in
+// the caller's transaction.
+func (s *paymentStore) AddLedger(ctx context.Context, e *LedgerEntry) error {
+	if _, err := s.conn(ctx).NewInsert().Model(e).Exec(ctx); err != nil {
+		return fmt.Errorf("payment: insert ledger row: %w", err)
+	}
+	var d Balance
+	switch e.Kind {
+	case LedgerAuthorization:
+		d.Authorized = e.AmountMinor
+	case LedgerCapture:
+		d.Captured = e.AmountMinor
+	case LedgerRefund:
+		d.Refunded = e.AmountMinor
+	case LedgerVoid:
+		d.Voided = e.AmountMinor
+	default:
+		return fmt.Errorf("payment: ledger kind %q", e.Kind)
+	}
+	d.OrderID, d.Currency, d.UpdatedAt = e.OrderID, e.Currency, e.CreatedAt
+	return s.addBalance(ctx, &d)
+}
+
+// addBalance adds d's amounts to the order's balance row, creating it.
+func (s *paymentStore) addBalance(ctx context.Context, d *Balance) error {
+	// The row first, then an UPDATE: an upsert would check the CHECK
+	// constraint against its inserted candidate (a refund alone) and fail.
+	_, err := s.conn(ctx).NewRaw(`INSERT INTO payment_balances (order_id, currency, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (order_id) DO NOTHING`, d.OrderID, d.Currency, d.UpdatedAt).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("payment: create balance of %s: %w", d.OrderID, err)
+	}
+	_, err = s.conn(ctx).NewRaw(`UPDATE payment_balances SET authorized = authorized + ?, captured = captured + ?,
+		refunded = refunded + ?, voided = voided + ?, refund_reserved = refund_reserved + ?, updated_at = ?
+		WHERE order_id = ?`, d.Authorized, d.Captured, d.Refunded, d.Voided, d.RefundReserved, d.UpdatedAt, d.OrderID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("payment: update balance of %s: %w", d.OrderID, err)
+	}
+	return nil
+}
+
+// Reserve sets amount aside for a refund of the attempt, on the attempt
+// and on its order's balance, and reports whether what is left to refund
+// covered it. Each is one conditional UPDATE, so two refunds racing can
+// never reserve more than was captured, on SQLite and PostgreSQL alike.
+func (s *paymentStore) Reserve(ctx context.Context, a *Attempt, amount int64, now time.Time) (bool, error) {
+	res, err := s.conn(ctx).NewUpdate().Table("payment_attempts").
+		Set("refund_reserved = refund_reserved + ?", amount).Set("updated_at = ?", now).
+		Where("id = ? AND captured_amount - refunded_amount - refund_reserved >= ?", a.ID, amount).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("payment: reserve refund on %s: %w", a.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return false, err
+	}
+	res, err = s.conn(ctx).NewUpdate().Table("payment_balances").
+		Set("refund_reserved = refund_reserved + ?", amount).Set("updated_at = ?", now).
+		Where("order_id = ? AND captured - refunded - refund_reserved >= ?", a.OrderID, amount).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("payment: reserve refund on the balance of %s: %w", a.OrderID, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// Release gives back a reservation (a refund that failed), or, with
+// settled, turns it into refunded money (a refund that succeeded; the
+// ledger row is written by AddLedger).
+func (s *paymentStore) Release(ctx context.Context, r *Refund, settled bool, now time.Time) error {
+	refunded := int64(0)
+	if settled {
+		refunded = r.AmountMinor
+	}
+	_, err := s.conn(ctx).NewUpdate().Table("payment_attempts").
+		Set("refund_reserved = refund_reserved - ?", r.AmountMinor).
+		Set("refunded_amount = refunded_amount + ?", refunded).Set("updated_at = ?", now).
+		Where("id = ?", r.AttemptID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("payment: release refund %s: %w", r.ID, err)
+	}
+	// The ledger row adds the refunded amount to the balance; only the
+	// reservation goes here.
+	_, err = s.conn(ctx).NewUpdate().Table("payment_balances").
+		Set("refund_reserved = refund_reserved - ?", r.AmountMinor).Set("updated_at = ?", now).
+		Where("order_id = ?", r.OrderID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("payment: release refund %s on the balance: %w", r.ID, err)
+	}
+	return nil
+}
+
+// AddRefunded counts a refund that was never reserved (one made at the
+// gateway) on its attempt.
+func (s *paymentStore) AddRefunded(ctx context.Context, attemptID string, amount int64, now time.Time) error {
+	_, err := s.conn(ctx).NewUpdate().Table("payment_attempts").
+		Set("refunded_amount = refunded_amount + ?", amount).Set("updated_at = ?", now).
+		Where("id = ?", attemptID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("payment: count refund on %s: %w", attemptID, err)
+	}
+	return nil
+}
+
+// LedgerOfOrders returns the ledger rows of the orders, oldest first.
+func (s *paymentStore) LedgerOfOrders(ctx context.Context, orderIDs []string) ([]*LedgerEntry, error) {
+	var out []*LedgerEntry
+	if len(orderIDs) == 0 {
+		return out, nil
+	}
+	err := s.conn(ctx).NewSelect().Model(&out).Where("order_id IN (?)", bun.In(orderIDs)).OrderExpr("order_id, id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("payment: read ledger: %w", err)
+	}
+	return out, nil
+}
+
+// Balances returns the balance rows of the orders that have one.
+func (s *paymentStore) Balances(ctx context.Context, orderIDs []string) ([]*Balance, error) {
+	var out []*Balance
+	if len(orderIDs) == 0 {
+		return out, nil
+	}
+	err := s.conn(ctx).NewSelect().Model(&out).Where("order_id IN (?)", bun.In(orderIDs)).OrderExpr("order_id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("payment: read balances: %w", err)
+	}
+	return out, nil
+}
+
+// InsertRefund writes a new refund.
+func (s *paymentStore) InsertRefund(ctx context.Context, r *Refund) error {
+	if _, err := s.conn(ctx).NewInsert().Model(r).Exec(ctx); err != nil {
+		return fmt.Errorf("payment: insert refund: %w", err)
+	}
+	return nil
+}
+
+// Refund reads one refund.
+func (s *paymentStore) Refund(ctx context.Context, id string) (*Refund, error) {
+	var r Refund
+	err := s.conn(ctx).NewSelect().Model(&r).Where("id = ?", id).Scan(ctx)
+	if store.IsNoRows(err) {
+		return nil, refundNotFound()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("payment: read refund %s: %w", id, err)
+	}
+	return &r, nil
+}
+
+// RefundByRef finds a refund by the gateway's reference.
+func (s *paymentStore) RefundByRef(ctx context.Context, gatewayID, ref string) (*Refund, error) {
+	var r Refund
+	err := s.conn(ctx).NewSelect().Model(&r).Where("gateway_id = ? AND gateway_refund_ref = ?", gatewayID, ref).
+		OrderExpr("id").Limit(1).Scan(ctx)
+	if store.IsNoRows(err) {
+		return nil, refundNotFound()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("payment: read refund by reference: %w", err)
+	}
+	return &r, nil
+}
+
+// UpdateRefund writes the named columns of r and updated_at.
+func (s *paymentStore) UpdateRefund(ctx context.Context, r *Refund, columns ...string) error {
+	_, err := s.conn(ctx).NewUpdate().Model(r).Column(append(columns, "updated_at")...).WherePK().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("payment: update refund %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// ScheduleRefund sets when the reconciler asks about the refund next.
+func (s *paymentStore) ScheduleRefund(ctx context.Context, id string, next *time.Time, checks int64, now time.Time) error {
+	_, err := s.conn(ctx).NewUpdate().Table("payment_refunds").
+		Set("next_check_at = ?", next).Set("check_count = ?", checks).Set("updated_at = ?", now).
+		Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("payment: schedule refund %s: %w", id, err)
+	}
+	return nil
+}
+
+// RefundsOfOrders returns the refunds of the orders, oldest first.
+func (s *paymentStore) RefundsOfOrders(ctx context.Context, orderIDs []string) ([]*Refund, error) {
+	var out []*Refund
+	if len(orderIDs) == 0 {
+		return out, nil
+	}
+	err := s.conn(ctx).NewSelect().Model(&out).Where("order_id IN (?)", bun.In(orderIDs)).OrderExpr("order_id, id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("payment: read refunds: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,188 @@
+// Package live fans the order events an instance receives out to the
+// GraphQL subscriptions open on it. One bus listener per instance feeds a
+// Hub; each subscription watches one order id and is told, without the
+// event itself, that the order changed: it reads the order again as its
+// caller may see it. Ten thousand open subscriptions thus cost one NATS
+// subscription, and every instance of a cluster, listening on its own,
+// sees every order event.
+//
+//	hub := live.NewHub(live.Options{Registerer: reg})
+//	sub, err := bus.Listen(ctx, live.OrderSubjects, hub.HandleOrderEvent)
+//	w, err := hub.Watch(orderID)
+//	defer w.Stop()
+//	for range w.Changed() {
+//		// read the order again and send it
+//	}
+//
+// A watch holds at most one pending signal: a signal that finds one
+// pending is absorbed by it, since the reader reads the latest state
+// anyway. So the listener never waits for a subscriber, however slow;
+// what is slow is the subscriber's connection, which its transport
+// drops (graphql's WebSocket and server-sent events handlers).
+package live
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kassahq/kassa/core/events"
+)
+
+// OrderSubjects is the bus filter of the events that change what an
+// order shows: its status, payment and fulfillment moves, shipments and
+// cancellation (core/order's subjects).
+const OrderSubjects = "kassa.order.>"
+
+// ErrClosed is returned by Watch once the hub is closed (the instance is
+// shutting down).
+var ErrClosed = errors.New("live: hub closed")
+
+// Options configure NewHub.
+type Options struct {
+	// Registerer receives the hub's gauge of open watches and counter of
+	// signals; nil skips them.
+	Registerer prometheus.Registerer
+}
+
+// Hub dispatches "this order changed" to the watches of that order on
+// this instance. It is safe for concurrent use.
+type Hub struct {
+	mu      sync.Mutex
+	watches map[string]map[*Watch]struct{}
+	closed  bool
+
+	open    prometheus.Gauge
+	signals prometheus.Counter
+}
+
+// NewHub returns an empty hub.
+func NewHub(opts Options) (*Hub, error) {
+	h := &Hub{watches: map[string]map[*Watch]struct{}{},
+		open: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kassa_live_watches",
+			Help: "Orders watched by open GraphQL subscriptions on this instance.",
+		}),
+		signals: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kassa_live_signals_total",
+			Help: "Order changes dispatched to open GraphQL subscriptions.",
+		}),
+	}
+	if opts.Registerer != nil {
+		for _, c := range []prometheus.Collector{h.open, h.signals} {
+			if err := opts.Registerer.Register(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return h, nil
+}
+
+// Watch is one subscription's interest in one order.
+type Watch struct {
+	hub *Hub
+	key string
+	c   chan struct{}
+	// stopped is guarded by hub.mu.
+	stopped bool
+}
+
+// Watch starts watching the order with id key. Stop it when done.
+func (h *Hub) Watch(key string) (*Watch, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, ErrClosed
+	}
+	w := &Watch{hub: h, key: key, c: make(chan struct{}, 1)}
+	set := h.watches[key]
+	if set == nil {
+		set = map[*Watch]struct{}{}
+		h.watches[key] = set
+	}
+	set[w] = struct{}{}
+	h.open.Inc()
+	return w, nil
+}
+
+// Changed receives a value after the order changed, at most one pending
+// at a time; it is closed when the hub closes.
+func (w *Watch) Changed() <-chan struct{} { return w.c }
+
+// Stop ends the watch. It may be called more than once.
+func (w *Watch) Stop() {
+	h := w.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if w.stopped {
+		return
+	}
+	w.stopped = true
+	h.open.Dec()
+	set := h.watches[w.key]
+	delete(set, w)
+	if len(set) == 0 {
+		delete(h.watches, w.key)
+	}
+}
+
+// Notify tells every watch of key that it changed, without waiting for
+// any of them.
+func (h *Hub) Notify(key string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for w := range h.watches[key] {
+		select {
+		case w.c <- struct{}{}:
+			h.signals.Inc()
+		default: // a signal is pending already
+		}
+	}
+}
+
+// Watching reports how many watches are open on key.
+func (h *Hub) Watching(key string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.watches[key])
+}
+
+// orderRef is the part every order event's payload shares.
+type orderRef struct {
+	OrderID string `json:"orderId"`
+}
+
+// HandleOrderEvent is the bus handler of OrderSubjects: it notifies the
+// watches of the order the event names. Events naming no order are
+// ignored.
+func (h *Hub) HandleOrderEvent(_ context.Context, e events.Event) error {
+	var ref orderRef
+	if err := e.Decode(&ref); err != nil {
+		return err
+	}
+	if ref.OrderID != "" {
+		h.Notify(ref.OrderID)
+	}
+	return nil
+}
+
+// Close ends every watch (their Changed channels close) and refuses new
+// ones.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	h.closed = true
+	for key, set := range h.watches {
+		for w := range set {
+			w.stopped = true
+			close(w.c)
+			h.open.Dec()
+		}
+		delete(h.watches, key)
+	}
+}

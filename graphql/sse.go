@@ -1,0 +1,201 @@
+package graphql
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/kassahq/kassa/httpauth"
+)
+
+// StreamPath is where StreamHandler is mounted: subscriptions as
+// server-sent events, for clients without WebSocket.
+const StreamPath = "/graphql/stream"
+
+// StreamHandler serves subscriptions as server-sent events, one
+// subscription per request (the "distinct connections" mode of the
+// graphql-sse protocol): GET with the parameters query, variables (JSON)
+// and operationName, which is what a browser's EventSource sends, or POST
+// with a JSON body as on /graphql. The answer is text/event-stream: an
+// "event: next" whose data is one result, for each result; a comment
+// every PingInterval to keep proxies from closing an idle stream; and
+// "event: complete" when the subscription ends (the client then closes
+// the stream: an EventSource would otherwise connect again). A refused
+// subscription is answered with the JSON error envelope and a 4xx status
+// instead, before any event.
+//
+// A request that carries the session cookie must come from a page of the
+// shop itself (Origin or Sec-Fetch-Site say so): a page elsewhere gets
+// ORIGIN_REFUSED, so it cannot follow a buyer's orders with the buyer's
+// cookie. Guests name their order with its access token, which no other
+// site knows.
+func (s *Server) StreamHandler() http.Handler {
+	return http.HandlerFunc(s.serveStream)
+}
+
+func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
+	var req Request
+	switch r.Method {
+	case http.MethodGet:
+		q := r.URL.Query()
+		req = Request{Query: q.Get("query"), OperationName: q.Get("operationName")}
+		if v := q.Get("variables"); v != "" {
+			if err := json.Unmarshal([]byte(v), &req.Variables); err != nil {
+				writeJSON(w, http.StatusBadRequest, badRequest("variables are not valid JSON"))
+				return
+			}
+		}
+	case http.MethodPost:
+		if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" {
+			writeJSON(w, http.StatusUnsupportedMediaType, badRequest("Content-Type must be application/json"))
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.Limits.MaxBodyBytes))
+		if err != nil {
+			writeJSON(w, http.StatusRequestEntityTooLarge, Response{Errors: []*Error{{Message: "request body too large", Extensions: map[string]any{"code": CodeLimitExceeded}}}})
+			return
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			writeJSON(w, http.StatusBadRequest, badRequest("body is not a valid GraphQL request"))
+			return
+		}
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		writeJSON(w, http.StatusMethodNotAllowed, badRequest("use GET or POST"))
+		return
+	}
+	if req.Query == "" {
+		writeJSON(w, http.StatusBadRequest, badRequest("send a subscription in the query parameter"))
+		return
+	}
+	l := s.live
+	if httpauth.SessionFrom(r.Context()).Cookie && !l.sameSite(r) {
+		l.dropped.WithLabelValues("origin").Inc()
+		writeJSON(w, http.StatusForbidden, Response{Errors: []*Error{{
+			Message:    "pages of another site may not open an event stream with the buyer's cookie; name a guest's order by its access token",
+			Extensions: map[string]any{"code": CodeOriginRefused}}}})
+		return
+	}
+	ctx, cancel, release, refused := l.admit(r, "sse")
+	if refused != nil {
+		writeJSON(w, statusOf(&Response{Errors: []*Error{refused}}), Response{Errors: []*Error{refused}})
+		return
+	}
+	defer release()
+	// The client going away ends the stream too.
+	stopWithRequest := context.AfterFunc(r.Context(), func() { cancel(context.Canceled) })
+	defer stopWithRequest()
+
+	results, out := s.Subscribe(ctx, req)
+	if out == nil {
+		select {
+		case first, ok := <-results:
+			switch {
+			case !ok:
+				out = &Response{Errors: []*Error{{Message: "the subscription ended before it started", Extensions: map[string]any{"code": "UNAVAILABLE"}}}}
+			case refusal(first):
+				out = first
+			default:
+				s.stream(ctx, w, cancel, first, results)
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+	writeJSON(w, statusOf(out), out)
+}
+
+// stream writes the results of a started subscription as server-sent
+// events. A queue of QueueLength results sits between the subscription
+// and the client; a client that lets it fill, or takes longer than
+// WriteTimeout for one event, is dropped.
+func (s *Server) stream(ctx context.Context, w http.ResponseWriter, cancel context.CancelCauseFunc, first *Response, results <-chan *Response) {
+	opts := s.live.opts
+	rc := http.NewResponseController(w)
+	// The HTTP server's read timeout would end the stream; the write
+	// deadline is set before each event instead.
+	_ = rc.SetReadDeadline(time.Time{})
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // nginx: pass events on at once
+	w.WriteHeader(http.StatusOK)
+
+	queue := make(chan *Response, opts.QueueLength)
+	queue <- first
+	completed := make(chan bool, 1)
+	go func() {
+		completed <- pump(ctx, results, func(res *Response) bool {
+			select {
+			case queue <- res:
+				return true
+			default:
+				cancel(errSlow)
+				return false
+			}
+		})
+		close(queue)
+	}()
+	write := func(chunk []byte) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(opts.WriteTimeout))
+		_, err := w.Write(chunk)
+		if err == nil {
+			err = rc.Flush()
+		}
+		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			cancel(errSlow)
+		case err != nil:
+			cancel(err) // the client went away
+		}
+		return err == nil
+	}
+	heartbeat := time.NewTicker(opts.PingInterval)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case res, ok := <-queue:
+			if !ok {
+				if <-completed {
+					write([]byte("event: complete\ndata:\n\n"))
+				}
+				s.noteDrop(ctx)
+				return
+			}
+			b, err := json.Marshal(res)
+			if err != nil {
+				cancel(err)
+				continue
+			}
+			if !write(append(append([]byte("event: next\ndata: "), b...), "\n\n"...)) {
+				s.noteDrop(ctx)
+				return
+			}
+		case <-heartbeat.C:
+			if !write([]byte(": ping\n\n")) {
+				s.noteDrop(ctx)
+				return
+			}
+		case <-ctx.Done():
+			// Drain: the pump stops with the context.
+			for range queue {
+			}
+			<-completed
+			s.noteDrop(ctx)
+			return
+		}
+	}
+}
+
+// noteDrop counts a stream the server ended because its client was slow.
+func (s *Server) noteDrop(ctx context.Context) {
+	if errors.Is(context.Cause(ctx), errSlow) {
+		s.live.dropped.WithLabelValues("slow").Inc()
+	}
+}
