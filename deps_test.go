@@ -92,8 +92,12 @@ func allowed(from, to string) bool {
 		// Platform kits the domains build on: state machines, the
 		// worker lifecycle with its claims and leases, idempotency keys.
 		return leaf[to] || to == "store" || to == "events" || to == "authz"
+	case from == "delivery":
+		// The journal of event consumers: deliveries, dead letters kept
+		// sealed, replays.
+		return leaf[to] || to == "store" || to == "events" || to == "authz" || to == "secret"
 	case strings.HasPrefix(from, "domain:"):
-		return leaf[to] || to == "money" || to == "store" || to == "events" || to == "authz" || to == "secret" || to == "transition" || to == "worker" || to == "idempotency" || to == "pricing" || strings.HasPrefix(to, "domain:")
+		return leaf[to] || to == "money" || to == "store" || to == "events" || to == "authz" || to == "secret" || to == "transition" || to == "worker" || to == "idempotency" || to == "delivery" || to == "pricing" || strings.HasPrefix(to, "domain:")
 	case from == "plugin":
 		return leaf[to] || to == "money" || to == "store" || to == "events" || to == "authz" || to == "secret" || to == "sdk" || to == "worker" || strings.HasPrefix(to, "domain:")
 	case from == "httpauth":

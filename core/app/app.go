@@ -19,11 +19,13 @@ import (
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/config"
+	"github.com/kassahq/kassa/core/delivery"
 	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/notify"
 	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/payment"
 	"github.com/kassahq/kassa/core/plugin"
+	"github.com/kassahq/kassa/core/secret"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/worker"
 	"github.com/kassahq/kassa/graphql"
@@ -72,8 +74,11 @@ type App struct {
 	// Plugins is the plugin host: catalog, settings, supervisor, domain
 	// ports.
 	Plugins *plugin.Service
-	Catalog *catalog.Service
-	GraphQL *graphql.Server
+	// Deliveries journals what the event consumers did with each event
+	// and keeps their dead letters for replay.
+	Deliveries *delivery.Journal
+	Catalog    *catalog.Service
+	GraphQL    *graphql.Server
 	// Live tells the GraphQL subscriptions open on this instance that
 	// their order changed; it listens to every order event.
 	Live *live.Hub
@@ -185,6 +190,14 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return nil, err
 	}
 	a.onClose("plugins", a.Plugins.Close)
+	box, err := secret.Load(cfg.SecretKey, cfg.DataDir, a.Log)
+	if err != nil {
+		return nil, err
+	}
+	a.Deliveries, err = delivery.New(a.DB, delivery.Options{Box: box, Authz: a.Authz, Logger: a.Log})
+	if err != nil {
+		return nil, err
+	}
 	if cfg.PluginAutoInstall {
 		ids, err := InstallNewPlugins(ctx, a.Plugins, cfg.Plugins(), a.Log)
 		if err != nil {
@@ -284,7 +297,12 @@ func (a *App) buildWorkers() (err error) {
 	if err != nil {
 		return err
 	}
-	if err := a.workers.Add(relay, supervisor, &consumers{a: a}, expiry); err != nil {
+	// Deletes old delivered rows and dead letters of the journal.
+	cleanup, err := worker.NewPeriodic("delivery.cleanup", a.Deliveries.Cleanup, worker.PeriodicOptions{Interval: time.Hour, Jitter: 5 * time.Minute})
+	if err != nil {
+		return err
+	}
+	if err := a.workers.Add(relay, supervisor, &consumers{a: a}, expiry, cleanup); err != nil {
 		return err
 	}
 	// Reminds buyers of unpaid orders and cancels those past their
@@ -450,7 +468,8 @@ func (c *consumers) Start(ctx context.Context) (err error) {
 	dispatcher := notify.NewDispatcher(a.Plugins, notify.Store{Name: a.Config.StoreName, URL: a.Config.BaseURL()}, a.Log, dopts...)
 	consumerCtx := authz.WithSubject(context.WithoutCancel(ctx), authz.SystemSubject("notify"))
 	for i, filter := range dispatcher.Subjects() {
-		sub, err := a.Bus.Subscribe(consumerCtx, fmt.Sprintf("notify-accounts-%d", i), filter, dispatcher.Handle)
+		sub, err := a.Bus.Subscribe(consumerCtx, fmt.Sprintf("notify-accounts-%d", i), filter,
+			a.Deliveries.Wrap(fmt.Sprintf("notify-accounts-%d", i), dispatcher.Handle, events.DefaultMaxDeliver))
 		if err != nil {
 			return fmt.Errorf("subscribe notifications to %s: %w", filter, err)
 		}
@@ -460,7 +479,8 @@ func (c *consumers) Start(ctx context.Context) (err error) {
 	// instance upgraded to send them does not email buyers about last
 	// week's orders.
 	for i, filter := range dispatcher.OrderSubjects() {
-		sub, err := a.Bus.Subscribe(consumerCtx, fmt.Sprintf("notify-orders-%d", i), filter, dispatcher.HandleOrder, events.WithDeliverNew())
+		sub, err := a.Bus.Subscribe(consumerCtx, fmt.Sprintf("notify-orders-%d", i), filter,
+			a.Deliveries.Wrap(fmt.Sprintf("notify-orders-%d", i), dispatcher.HandleOrder, events.DefaultMaxDeliver), events.WithDeliverNew())
 		if err != nil {
 			return fmt.Errorf("subscribe order emails to %s: %w", filter, err)
 		}
@@ -474,7 +494,8 @@ func (c *consumers) Start(ctx context.Context) (err error) {
 		if i > 0 {
 			durable = fmt.Sprintf("notify-merchant-%d", i)
 		}
-		sub, err := a.Bus.Subscribe(consumerCtx, durable, filter, dispatcher.Forward, events.WithDeliverNew())
+		sub, err := a.Bus.Subscribe(consumerCtx, durable, filter,
+			a.Deliveries.Wrap(durable, dispatcher.Forward, events.DefaultMaxDeliver), events.WithDeliverNew())
 		if err != nil {
 			return fmt.Errorf("subscribe merchant events to %s: %w", filter, err)
 		}
