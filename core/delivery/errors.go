@@ -28,7 +28,9 @@ func consumerUnknown() *errs.Error {
 	return errs.NotFound(CodeConsumerUnknown, "no consumer of this name runs here")
 }
 
-func invalidCursor() *errs.Error { return errs.Invalid("after", "INVALID_CURSOR", "cursor is not valid") }
+func invalidCursor() *errs.Error {
+	return errs.Invalid("after", "INVALID_CURSOR", "cursor is not valid")
+}
 
 func invalidStatus() *errs.Error {
 	return errs.Invalid("status", CodeInvalidStatus, "status must be one of DELIVERED, RETRYING, DEAD, REPLAYING")

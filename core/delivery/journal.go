@@ -155,7 +155,9 @@ type sealedEvent struct {
 
 // ad binds a sealed event to its row: a sealed value copied to another
 // row does not open.
-func ad(consumer, eventID string) []byte { return []byte("event_deliveries/" + consumer + "/" + eventID) }
+func ad(consumer, eventID string) []byte {
+	return []byte("event_deliveries/" + consumer + "/" + eventID)
+}
 
 func (j *Journal) seal(consumer string, e events.Event) (string, error) {
 	plain, err := json.Marshal(sealedEvent{Actor: e.Actor, Headers: e.Headers, Payload: e.Payload})
