@@ -233,7 +233,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if a.Live, err = live.NewHub(live.Options{Registerer: a.Metrics}); err != nil {
 		return nil, err
 	}
-	a.GraphQL, err = graphql.New(resolver.Services{Catalog: a.Catalog, Accounts: a.Accounts.Service, Access: a.Accounts.Enforcer, Plugins: a.Plugins,
+	a.GraphQL, err = graphql.New(resolver.Services{Catalog: a.Catalog, Accounts: a.Accounts.Service, Access: a.Accounts.Enforcer, Plugins: a.Plugins, Deliveries: a.Deliveries,
 		Shop: a.Settings.Shop, Shipping: a.Settings.Shipping, Tax: a.Settings.Tax,
 		Carts: a.Checkout.Carts, RunInTx: a.DB.RunInTx,
 		Orders: a.Orders, Live: a.Live}, graphql.Options{

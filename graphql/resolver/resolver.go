@@ -13,6 +13,7 @@ import (
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/cart"
 	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/delivery"
 	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/plugin"
 	"github.com/kassahq/kassa/core/shipping"
@@ -30,6 +31,9 @@ type Services struct {
 	Access *authz.Enforcer
 	// Plugins is the plugin host: catalog, settings, health.
 	Plugins *plugin.Service
+	// Deliveries is the journal of event consumers and their dead
+	// letters.
+	Deliveries *delivery.Journal
 	// Shop is the shop's settings.
 	Shop *shop.Service
 	// Shipping is the staff's side of shipping zones and methods.
@@ -62,6 +66,7 @@ type Resolver struct {
 	cartRoot
 	orderRoot
 	liveRoot
+	deliveryRoot
 }
 
 // New returns the root resolver over svc.
@@ -77,6 +82,7 @@ func New(version string, svc Services) *Resolver {
 		cartRoot:     newCartRoot(svc),
 		orderRoot:    newOrderRoot(svc),
 		liveRoot:     newLiveRoot(svc),
+		deliveryRoot: deliveryRoot{j: svc.Deliveries, az: svc.Access},
 	}
 }
 
