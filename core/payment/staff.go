@@ -29,13 +29,7 @@ type CaptureInput struct {
 // GATEWAY_REFUSED, PAYMENT_OUTCOME_UNKNOWN (retry later), the plugin's
 // and the idempotency codes.
 func (s *Service) Capture(ctx context.Context, in CaptureInput) (*Attempt, error) {
-	if err := s.authz.Can(ctx, authz.Payment, authz.Write); err != nil {
-		return nil, err
-	}
-	if err := validKey(in.IdempotencyKey); err != nil {
-		return nil, err
-	}
-	att, err := s.store.Attempt(ctx, in.AttemptID)
+	att, err := s.staffAttempt(ctx, in.AttemptID, in.IdempotencyKey)
 	if err != nil {
 		return nil, err
 	}
@@ -101,13 +95,7 @@ type VoidInput struct {
 // meanwhile, the capture is applied and the attempt returned CAPTURED.
 // Codes as Capture.
 func (s *Service) Void(ctx context.Context, in VoidInput) (*Attempt, error) {
-	if err := s.authz.Can(ctx, authz.Payment, authz.Write); err != nil {
-		return nil, err
-	}
-	if err := validKey(in.IdempotencyKey); err != nil {
-		return nil, err
-	}
-	att, err := s.store.Attempt(ctx, in.AttemptID)
+	att, err := s.staffAttempt(ctx, in.AttemptID, in.IdempotencyKey)
 	if err != nil {
 		return nil, err
 	}
@@ -247,4 +235,16 @@ func (s *Service) once(ctx context.Context, scope, key, request string, fn func(
 		return []byte{}, fn(ctx)
 	})
 	return err
+}
+
+// staffAttempt is the start of a staff move on an attempt: payment write,
+// a well-formed idempotency key, the attempt read.
+func (s *Service) staffAttempt(ctx context.Context, attemptID, key string) (*Attempt, error) {
+	if err := s.authz.Can(ctx, authz.Payment, authz.Write); err != nil {
+		return nil, err
+	}
+	if err := validKey(key); err != nil {
+		return nil, err
+	}
+	return s.store.Attempt(ctx, attemptID)
 }
