@@ -75,9 +75,18 @@ func kassa(t *testing.T, dataDir string, args ...string) string {
 // start runs `kassa serve` on a free port and waits for /readyz.
 func start(t *testing.T, dataDir string, extra ...string) *instance {
 	t.Helper()
-	addr := freeAddr(t)
+	return startAt(t, freeAddr(t), dataDir, extra...)
+}
+
+// startAt is start on a given address, so that a restarted instance is
+// reached where gateways were told to send their notifications. Kassa
+// runs in a process group of its own with its plugins: killing the group
+// is a crash of the machine.
+func startAt(t *testing.T, addr, dataDir string, extra ...string) *instance {
+	t.Helper()
 	args := append([]string{"serve", "--http-addr", addr, "--data-dir", dataDir}, extra...)
 	cmd := exec.Command(kassaBin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	logs := &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
@@ -87,7 +96,7 @@ func start(t *testing.T, dataDir string, extra ...string) *instance {
 	go func() { in.exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-in.exited
 		}
 		if t.Failed() {
@@ -111,6 +120,16 @@ func start(t *testing.T, dataDir string, extra ...string) *instance {
 	}
 	t.Fatalf("kassa not ready in 60s\n%s", logs.String())
 	return nil
+}
+
+// crash kills Kassa and its plugins at once (SIGKILL to the process
+// group): nothing is flushed, nothing shuts down.
+func (in *instance) crash() {
+	in.t.Helper()
+	if err := syscall.Kill(-in.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		in.t.Fatal(err)
+	}
+	<-in.exited
 }
 
 // stop sends SIGTERM and waits for a clean exit.

@@ -47,6 +47,7 @@ func withSettings(t testing.TB, db *store.DB, az authz.Authorizer, svc resolver.
 		t.Fatal(err)
 	}
 	svc.Carts, svc.RunInTx = checkout.Carts, db.RunInTx
+	svc.Payments = newPayments(t, db, az, svc)
 	return svc
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/kassahq/kassa/core/config"
 	"github.com/kassahq/kassa/core/delivery"
 	"github.com/kassahq/kassa/core/events"
+	"github.com/kassahq/kassa/core/invoice"
 	"github.com/kassahq/kassa/core/notify"
 	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/payment"
@@ -34,6 +35,7 @@ import (
 	"github.com/kassahq/kassa/graphql/resolver"
 	"github.com/kassahq/kassa/httpauth"
 	"github.com/kassahq/kassa/migrations"
+	"github.com/kassahq/kassa/storefront"
 )
 
 // Version is the Kassa release, set at build time with
@@ -91,6 +93,11 @@ type App struct {
 	// Payments pays orders through the gateway plugins and keeps the
 	// ledger.
 	Payments *payment.Service
+	// Invoices issues invoices and credit notes through the invoice rule
+	// plugins and keeps them for staff and buyers.
+	Invoices *invoice.Service
+	// Storefront is the shop's pages, rendered from GraphQL in-process.
+	Storefront *storefront.Handler
 
 	ready   atomic.Bool
 	closers []namedCloser
@@ -224,7 +231,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return nil, err
 	}
 	a.Payments, err = NewPayments(a.DB, PaymentsOptions{Authz: a.Authz, Outbox: a.Outbox, Orders: a.Orders, Plugins: a.Plugins,
-		Settings: a.Settings, Keys: a.Checkout.Keys, Logger: a.Log})
+		Settings: a.Settings, Keys: a.Checkout.Keys, Logger: a.Log,
+		ReconcileInterval: a.Config.PaymentReconcileInterval, RecheckAfter: a.Config.PaymentRecheckAfter})
+	if err != nil {
+		return nil, err
+	}
+	a.Invoices, err = NewInvoices(a.DB, InvoicesOptions{Authz: a.Authz, Outbox: a.Outbox, Orders: a.Orders, Payments: a.Payments,
+		Plugins: a.Plugins, StoreName: cfg.StoreName, Logger: a.Log}) // invoice_wiring.go
 	if err != nil {
 		return nil, err
 	}
@@ -236,12 +249,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	a.GraphQL, err = graphql.New(resolver.Services{Catalog: a.Catalog, Accounts: a.Accounts.Service, Access: a.Accounts.Enforcer, Plugins: a.Plugins, Deliveries: a.Deliveries,
 		Shop: a.Settings.Shop, Shipping: a.Settings.Shipping, Tax: a.Settings.Tax,
 		Carts: a.Checkout.Carts, RunInTx: a.DB.RunInTx,
-		Orders: a.Orders, Live: a.Live}, graphql.Options{
+		Orders: a.Orders, Payments: a.Payments, Live: a.Live}, graphql.Options{
 		Version:    Version,
 		Production: cfg.Production(),
 		Logger:     a.Log,
 		Registerer: a.Metrics,
 		PerRequest: func(ctx context.Context) context.Context {
+			ctx = resolver.AttachInvoices(ctx, a.Invoices) // Order.invoices, graphql/resolver/invoice.go
 			return loader.Attach(ctx, loader.New(loader.Services{Catalog: a.Catalog, Customers: a.Accounts.Service}))
 		},
 		// Each domain declares the reads it shares and the events that
@@ -257,6 +271,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	// Open WebSockets and event streams end (clients connect again,
 	// elsewhere) before the services they read.
 	a.onClose("live subscriptions", func(context.Context) error { a.GraphQL.CloseLive(); a.Live.Close(); return nil })
+	if a.Storefront, err = storefront.New(storefront.Options{GraphQL: a.GraphQL, ThemeDir: cfg.ThemeDir, Logger: a.Log}); err != nil {
+		return nil, err
+	}
 	if !opts.Offline {
 		if err := a.buildWorkers(); err != nil {
 			return nil, err
@@ -343,8 +360,16 @@ func (a *App) Handler() http.Handler {
 	mux.Handle(graphql.StreamPath, a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.JSON{})(a.GraphQL.StreamHandler()))
 	// Orders as CSV for the shop's bookkeeping (order read), streamed.
 	mux.Handle("GET "+ExportOrdersPath, a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.JSON{})(exportOrders(a.Orders, a.Log)))
+	// Invoices and credit notes, for their buyer and staff (invoice_route.go).
+	mux.Handle(InvoicePattern, a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.JSON{})(downloadInvoice(a.Invoices, a.Log)))
 	// Pages plugins serve through Kassa (a plugin has no listener).
 	mux.Handle("/plugins/", a.Plugins.HTTPHandler())
+	// Payment gateways' notifications, authenticated by their signature.
+	webhookRoutes(mux, a.Payments, a.Log) // webhook_route.go
+	// The storefront's pages: HTML answers, GET only so far.
+	for _, p := range a.Storefront.Patterns() {
+		mux.Handle(p, a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.HTML{})(a.Storefront))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
@@ -458,7 +483,8 @@ func (c *consumers) Start(ctx context.Context) (err error) {
 	}()
 	// Buyers are emailed about their orders (placed, shipped, cancelled,
 	// payment reminders, ...).
-	dopts := []notify.DispatcherOption{notify.WithOrders(orderEmails{orders: a.Orders})}
+	dopts := []notify.DispatcherOption{notify.WithOrders(orderEmails{orders: a.Orders}),
+		notify.WithPayments(PaymentEmails(a.Orders, a.Payments, a.Accounts.Service, a.Authz, a.Config.BaseURL()))} // notify_payments.go
 	// Account emails leave through the enabled notification channels.
 	// Durable, so each event is handled once across instances and retried
 	// while no channel can take it.
@@ -485,6 +511,14 @@ func (c *consumers) Start(ctx context.Context) (err error) {
 			return fmt.Errorf("subscribe order emails to %s: %w", filter, err)
 		}
 		c.subs = append(c.subs, sub)
+	}
+	// Payment emails: declines, instructions, refunds; paid orders to staff.
+	if err := c.subscribePayments(consumerCtx, dispatcher); err != nil { // notify_payments.go
+		return err
+	}
+	// Invoices and credit notes through the invoice rule plugins.
+	if err := c.subscribeInvoices(ctx); err != nil { // invoice_wiring.go
+		return err
 	}
 	// Shop events go to the merchant's own systems (notify.webhook).
 	// A new consumer starts at the newest event: a merchant who enables
@@ -519,12 +553,15 @@ func (c *consumers) Start(ctx context.Context) (err error) {
 		return err
 	}
 	c.subs = append(c.subs, sub)
-	// Every instance hears every order event and tells the subscriptions
-	// open on it: one NATS subscription however many there are.
-	if sub, err = a.Bus.Listen(ctx, live.OrderSubjects, a.Live.HandleOrderEvent); err != nil {
-		return fmt.Errorf("listen to %s: %w", live.OrderSubjects, err)
+	// Every instance hears every order and payment event and tells the
+	// subscriptions open on it: one NATS subscription per subject however
+	// many there are.
+	for _, subject := range live.Subjects {
+		if sub, err = a.Bus.Listen(ctx, subject, a.Live.HandleOrderEvent); err != nil {
+			return fmt.Errorf("listen to %s: %w", subject, err)
+		}
+		c.subs = append(c.subs, sub)
 	}
-	c.subs = append(c.subs, sub)
 	return nil
 }
 

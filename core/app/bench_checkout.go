@@ -11,7 +11,9 @@ import (
 	stdio "io"
 	mrand "math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +24,19 @@ import (
 // The steps of one checkout, in order, as benchCheckoutCart reports them.
 var checkoutSteps = []string{"cartCreate", "cartLinesAdd", "cartEmailUpdate", "cartShippingAddressUpdate",
 	"cart.shippingMethods", "cartShippingMethodSelect", "checkoutComplete"}
+
+// The steps benchCheckout adds to pay the order, and the whole: payPage
+// is the buyer's "Pay" on the gateway's page (testpay's form, which then
+// notifies Kassa's /webhooks/{gateway}), paid the wait from that answer
+// until orderByToken says PAID, checkout everything from cartCreate to
+// PAID.
+const (
+	stepPayPage  = "testpay.pay"
+	stepPaid     = "paid"
+	stepCheckout = "checkout"
+)
+
+var paymentSteps = []string{"paymentCreate", stepPayPage, stepPaid}
 
 // The documents of a guest's checkout, as a storefront sends them: every
 // mutation reads back the cart's count and total to show them.
@@ -34,6 +49,8 @@ const (
 	benchShipping      = `query Shipping($token: String!) { cart(token: $token) { id shippingMethods { methodId name price { amount currencyCode } } subtotal { amount } tax { amount } total { amount } } }`
 	benchMethodSelect  = `mutation Method($input: CartShippingMethodSelectInput!) { cartShippingMethodSelect(input: $input) { ` + benchCartFields + ` } }`
 	benchComplete      = `mutation Complete($input: CheckoutCompleteInput!) { checkoutComplete(input: $input) { order { id number total { amount currencyCode } } accessToken userErrors { code field message } } }`
+	benchPaymentCreate = `mutation Pay($input: PaymentCreateInput!) { paymentCreate(input: $input) { payment { id state action { type url } } userErrors { code field message } } }`
+	benchPaidPoll      = `query Paid($token: String!) { orderByToken(token: $token) { paymentStatus } }`
 
 	benchSettings    = `{ shopSettings { defaultCurrency currencies } }`
 	benchProductsDoc = `query Products($after: String) { products(first: 100, after: $after) {
@@ -84,11 +101,97 @@ func benchCheckoutCart(ctx context.Context, args []string, cli IO) error {
 		return err
 	}
 	res := b.run(ctx, *conc, *warmup, *dur, *spread)
-	res.print(cli.Stdout, *conc, *dur, b.currency, b.country)
+	fmt.Fprintf(cli.Stdout, "checkout-cart: %d buyers for %s (%s, shipping to %s): %d orders, %.1f orders/s, %d checkouts failed\n",
+		*conc, *dur, b.currency, b.country, res.orders, float64(res.orders)/dur.Seconds(), res.failed)
+	res.print(cli.Stdout, checkoutSteps)
 	if res.orders == 0 {
 		return errors.New("no checkout completed")
 	}
 	return nil
+}
+
+// benchCheckout is `kassa bench checkout`: the whole checkout of a guest
+// over HTTP, as benchCheckoutCart's buyers do it, then the payment with
+// testpay: paymentCreate, the buyer's "Pay" on testpay's page (after which
+// testpay POSTs its signed notification to the shop's
+// /webhooks/payment.testpay), and orderByToken polled with a short
+// back-off until the order is PAID. It reports completed checkouts a
+// second, errors by code, the latency of every step and of the whole,
+// and ends with the line `checkouts/s=… errors=…`.
+func benchCheckout(ctx context.Context, args []string, cli IO) error {
+	fs, _ := flagSet("bench checkout", cli)
+	target := fs.String("url", "http://127.0.0.1:8080", "the shop's URL, or its GraphQL endpoint (URL/graphql)")
+	var conc int
+	var dur time.Duration
+	fs.IntVar(&conc, "concurrency", 8, "concurrent buyers")
+	fs.IntVar(&conc, "c", 8, "shorthand for --concurrency")
+	fs.DurationVar(&dur, "duration", 10*time.Second, "duration of the measurement (after the warm-up)")
+	fs.DurationVar(&dur, "d", 10*time.Second, "shorthand for --duration")
+	warmup := fs.Duration("warmup", 2*time.Second, "checkouts before the measurement, not counted")
+	currency := fs.String("currency", "", "currency of the carts (default: the shop's default currency)")
+	country := fs.String("country", "CN", "the buyers' country (ISO 3166-1 alpha-2)")
+	variants := fs.Int("variants", 20, "how many variants the buyers choose from")
+	gateway := fs.String("gateway", "payment.testpay", "the payment gateway plugin: testpay, or a gateway answering REDIRECT with a page that takes action=pay as testpay's does, or no action")
+	apiKey := fs.String("api-key", os.Getenv("KASSA_BENCH_API_KEY"), "staff API key or session token (Bearer) to prepare the shop: restock and add a shipping method; default $KASSA_BENCH_API_KEY")
+	stock := fs.Int("stock", 100000, "with --api-key: the available units each chosen variant is restocked to")
+	spread := fs.Bool("spread-addresses", true, "on an IPv4 loopback URL, give each buyer its own source address (127.0.x.y), as real buyers have theirs: the API's per-address rate limit then limits each buyer, not the bench as a whole")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: kassa bench checkout --url URL [--concurrency N] [--duration D] [--api-key KEY] [flags]\n\n"+
+			"Guests check out and pay over HTTP, one after another, N at once: cart, lines, email, address, shipping,\n"+
+			"checkoutComplete, paymentCreate with testpay, Pay on testpay's page, PAID observed (testpay notifies the\n"+
+			"shop's /webhooks/payment.testpay, so the shop's public URL must reach it). The shop needs testpay enabled\n"+
+			"(kassa seed demo does it) and, without --api-key, stock and a shipping method for --country.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if conc < 1 || dur <= 0 || *warmup < 0 || *variants < 1 || *stock < 1 || *gateway == "" {
+		return fmt.Errorf("%w: --concurrency, --duration, --variants and --stock must be positive, --warmup not negative, --gateway given", errUsage)
+	}
+	shop, endpoint, err := benchURLs(*target)
+	if err != nil {
+		return err
+	}
+	b := &checkoutBench{url: endpoint, shop: shop, gateway: *gateway, pay: true, country: strings.ToUpper(*country), currency: strings.ToUpper(*currency),
+		staff: &gqlClient{http: &http.Client{Timeout: 30 * time.Second}, url: endpoint, bearer: *apiKey}}
+	if err := b.prepare(ctx, *variants, *stock, cli.Stderr); err != nil {
+		return err
+	}
+	// One paid checkout proves the gateway and its notifications work
+	// before anything is measured.
+	probe, pc := newCheckoutResult(), b.buyerClients(0, false)
+	now := time.Now()
+	b.checkout(ctx, pc, mrand.New(mrand.NewPCG(3, 4)), 0, now, now.Add(time.Minute), probe)
+	pc.http.Transport.(*http.Transport).CloseIdleConnections()
+	if probe.orders != 1 {
+		for _, m := range probe.sample {
+			return fmt.Errorf("a first paid checkout failed (is %s installed and enabled, and does the shop's public URL reach this server?): %s", b.gateway, m)
+		}
+		return fmt.Errorf("a first paid checkout did not finish within a minute")
+	}
+	res := b.run(ctx, conc, *warmup, dur, *spread)
+	rate := float64(res.orders) / dur.Seconds()
+	fmt.Fprintf(cli.Stdout, "checkout: %d buyers for %s (%s, shipping to %s, paying with %s): %d checkouts paid, %.1f checkouts/s, %d checkouts failed\n",
+		conc, dur, b.currency, b.country, b.gateway, res.orders, rate, res.failed)
+	res.print(cli.Stdout, append(append(slices.Clone(checkoutSteps), paymentSteps...), stepCheckout))
+	fmt.Fprintf(cli.Stdout, "checkouts/s=%.1f errors=%d\n", rate, res.failed)
+	if res.orders == 0 {
+		return errors.New("no checkout completed")
+	}
+	return nil
+}
+
+// benchURLs returns the shop's URL and its GraphQL endpoint from either.
+func benchURLs(raw string) (shop, endpoint string, err error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", "", fmt.Errorf("%w: --url must be an http(s) URL, not %q", errUsage, raw)
+	}
+	u.RawQuery, u.Fragment = "", ""
+	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/graphql")
+	shop = u.String()
+	return shop, shop + "/graphql", nil
 }
 
 // checkoutBench is one run of the checkout benchmark.
@@ -97,6 +200,10 @@ type checkoutBench struct {
 	staff                  *gqlClient
 	// pool are the variants buyers add to their carts.
 	pool []string
+	// pay makes each checkout go on to pay the order with gateway;
+	// shop is the shop's URL, for the return URL.
+	pay           bool
+	gateway, shop string
 }
 
 // gqlClient posts GraphQL documents to one endpoint.
@@ -400,9 +507,8 @@ func (b *checkoutBench) run(ctx context.Context, conc int, warmup, dur time.Dura
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tr := benchTransport(i, loopback)
-			defer tr.CloseIdleConnections()
-			c := &gqlClient{http: &http.Client{Transport: tr, Timeout: 30 * time.Second}, url: b.url}
+			c := b.buyerClients(i, loopback)
+			defer c.http.Transport.(*http.Transport).CloseIdleConnections()
 			rng := mrand.New(mrand.NewPCG(uint64(i)+1, uint64(start.UnixNano())))
 			mine := newCheckoutResult()
 			for ctx.Err() == nil && time.Now().Before(end) {
@@ -417,33 +523,71 @@ func (b *checkoutBench) run(ctx context.Context, conc int, warmup, dur time.Dura
 	return total
 }
 
-// checkout takes one cart through checkout, recording each step that
-// started after from and ended before end; it gives up at the first
-// error or once end has passed.
-func (b *checkoutBench) checkout(ctx context.Context, c *gqlClient, rng *mrand.Rand, buyer int, from, end time.Time, res *checkoutResult) {
-	step := func(name, query string, vars map[string]any, root string, out any) bool {
-		if time.Now().After(end) {
-			return false
-		}
-		t0 := time.Now()
-		code, err := c.do(ctx, query, vars, root, out)
-		t1 := time.Now()
-		counted := !t0.Before(from) && !t1.After(end)
-		if code != "" {
-			if counted && ctx.Err() == nil {
-				res.errors[code]++
-				res.failed++
-				if _, ok := res.sample[code]; !ok {
-					res.sample[code] = name + ": " + err.Error()
-				}
-			}
-			return false
-		}
-		if counted {
-			res.latency[name] = append(res.latency[name], t1.Sub(t0))
-		}
-		return true
+// buyer is one bench buyer's connection to the shop: GraphQL, and the
+// gateway's page, whose redirect back to the shop it does not follow.
+type buyer struct {
+	*gqlClient
+	page *http.Client
+}
+
+// buyerClients returns the connection of buyer i: its own source address
+// on a loopback target when spread.
+func (b *checkoutBench) buyerClients(i int, spread bool) *buyer {
+	tr := benchTransport(i, spread)
+	return &buyer{
+		gqlClient: &gqlClient{http: &http.Client{Transport: tr, Timeout: 30 * time.Second}, url: b.url},
+		page: &http.Client{Transport: tr, Timeout: 30 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 	}
+}
+
+// attempt records the steps of one checkout in res: those that ended
+// between from and end count, whenever they started, so that the rate is
+// what the shop completed in the measured window (with long checkouts,
+// counting only those that also started in it would leave out the ones
+// that began during the warm-up).
+type attempt struct {
+	ctx       context.Context
+	res       *checkoutResult
+	from, end time.Time
+}
+
+// timed runs one step: it gives up once end has passed, records the
+// latency of a success, and counts an error (its code, one sample
+// message) and the checkout as failed.
+func (a *attempt) timed(name string, fn func() (string, error)) bool {
+	if time.Now().After(a.end) {
+		return false
+	}
+	t0 := time.Now()
+	code, err := fn()
+	t1 := time.Now()
+	counted := !t1.Before(a.from) && !t1.After(a.end)
+	if code != "" {
+		if counted && a.ctx.Err() == nil {
+			a.res.errors[code]++
+			a.res.failed++
+			if _, ok := a.res.sample[code]; !ok {
+				a.res.sample[code] = name + ": " + err.Error()
+			}
+		}
+		return false
+	}
+	if counted {
+		a.res.latency[name] = append(a.res.latency[name], t1.Sub(t0))
+	}
+	return true
+}
+
+// checkout takes one cart through checkout, and with b.pay through the
+// payment, recording each step; it gives up at the first error or once
+// end has passed.
+func (b *checkoutBench) checkout(ctx context.Context, c *buyer, rng *mrand.Rand, buyerN int, from, end time.Time, res *checkoutResult) {
+	a := &attempt{ctx: ctx, res: res, from: from, end: end}
+	step := func(name, query string, vars map[string]any, root string, out any) bool {
+		return a.timed(name, func() (string, error) { return c.do(ctx, query, vars, root, out) })
+	}
+	t0 := time.Now()
 	var created struct {
 		Token string `json:"token"`
 	}
@@ -458,7 +602,7 @@ func (b *checkoutBench) checkout(ctx context.Context, c *gqlClient, rng *mrand.R
 			return
 		}
 	}
-	email := fmt.Sprintf("bench.buyer%d.%d@example.com", buyer, rng.IntN(1_000_000))
+	email := fmt.Sprintf("bench.buyer%d.%d@example.com", buyerN, rng.IntN(1_000_000))
 	if !step("cartEmailUpdate", benchEmailUpdate, map[string]any{"input": map[string]any{"token": tok, "email": email}}, "cartEmailUpdate", nil) {
 		return
 	}
@@ -475,10 +619,9 @@ func (b *checkoutBench) checkout(ctx context.Context, c *gqlClient, rng *mrand.R
 		return
 	}
 	if len(cart.ShippingMethods) == 0 {
-		if !time.Now().After(end) {
-			res.errors["NO_SHIPPING_METHOD"]++
-			res.failed++
-		}
+		a.timed("cart.shippingMethods", func() (string, error) {
+			return "NO_SHIPPING_METHOD", errors.New("the cart has no shipping method")
+		})
 		return
 	}
 	if !step("cartShippingMethodSelect", benchMethodSelect, map[string]any{"input": map[string]any{"token": tok, "methodId": cart.ShippingMethods[0].MethodID}},
@@ -489,15 +632,129 @@ func (b *checkoutBench) checkout(ctx context.Context, c *gqlClient, rng *mrand.R
 		Order struct {
 			ID string `json:"id"`
 		} `json:"order"`
+		AccessToken string `json:"accessToken"`
 	}
-	t0 := time.Now()
 	if !step("checkoutComplete", benchComplete, map[string]any{"input": map[string]any{"token": tok, "idempotencyKey": newIdempotencyKey()}},
 		"checkoutComplete", &done) {
 		return
 	}
-	if done.Order.ID != "" && !t0.Before(from) && !time.Now().After(end) {
-		res.orders++
+	if done.Order.ID == "" {
+		return
 	}
+	if b.pay && !b.payOrder(ctx, c, a, done.Order.ID, done.AccessToken) {
+		return
+	}
+	if t1 := time.Now(); !t1.Before(from) && !t1.After(end) {
+		res.orders++
+		if b.pay {
+			res.latency[stepCheckout] = append(res.latency[stepCheckout], t1.Sub(t0))
+		}
+	}
+}
+
+// Polling for PAID: a first look at once, the next after paidPollFirst,
+// each wait twice the last, at most paidPollMax, for paidWaitMax. Each
+// look reads the whole order (orderByToken), so the bench's own polling
+// must not become the load it measures: about six looks in the first
+// 300 ms, then ten a second.
+const (
+	paidPollFirst = 5 * time.Millisecond
+	paidPollMax   = 100 * time.Millisecond
+	paidWaitMax   = 30 * time.Second
+)
+
+// payOrder pays a guest's order as a buyer does with testpay:
+// paymentCreate, "Pay" on the gateway's page when it asks for a redirect,
+// then orderByToken until the order is PAID (the gateway's notification
+// has then been applied). It reports whether the order got paid.
+func (b *checkoutBench) payOrder(ctx context.Context, c *buyer, a *attempt, orderID, token string) bool {
+	var created struct {
+		Payment *struct {
+			ID     string `json:"id"`
+			State  string `json:"state"`
+			Action *struct {
+				Type string `json:"type"`
+				URL  string `json:"url"`
+			} `json:"action"`
+		} `json:"payment"`
+	}
+	// The storefront's status page (storefront.OrderStatusPath) is where
+	// the gateway sends the buyer back; the bench does not go there.
+	ret := b.shop + "/orders/" + orderID + "/status?token=" + url.QueryEscape(token)
+	in := map[string]any{"orderId": orderID, "token": token, "gatewayId": b.gateway, "returnUrl": ret, "idempotencyKey": newIdempotencyKey()}
+	if !a.timed("paymentCreate", func() (string, error) {
+		if code, err := c.do(ctx, benchPaymentCreate, map[string]any{"input": in}, "paymentCreate", &created); code != "" {
+			return code, err
+		}
+		if created.Payment == nil {
+			return "NO_PAYMENT", errors.New("paymentCreate returned no payment and no userErrors")
+		}
+		switch created.Payment.State {
+		case "PENDING", "AUTHORIZED", "CAPTURED":
+			return "", nil
+		}
+		return "PAYMENT_" + created.Payment.State, fmt.Errorf("payment %s is %s at once", created.Payment.ID, created.Payment.State)
+	}) {
+		return false
+	}
+	if act := created.Payment.Action; act != nil && act.Type != "NONE" {
+		if act.Type != "REDIRECT" || act.URL == "" {
+			return a.timed(stepPayPage, func() (string, error) {
+				return "UNSUPPORTED_ACTION", fmt.Errorf("the gateway asks for %s; the bench can only follow a REDIRECT to testpay's page", act.Type)
+			})
+		}
+		if !a.timed(stepPayPage, func() (string, error) { return payOnPage(ctx, c.page, act.URL) }) {
+			return false
+		}
+	}
+	return a.timed(stepPaid, func() (string, error) {
+		wait, deadline := paidPollFirst, time.Now().Add(paidWaitMax)
+		for {
+			var o struct {
+				PaymentStatus string `json:"paymentStatus"`
+			}
+			if code, err := c.do(ctx, benchPaidPoll, map[string]any{"token": token}, "orderByToken", &o); code != "" {
+				return code, err
+			}
+			switch o.PaymentStatus {
+			case "PAID":
+				return "", nil
+			case "PENDING", "AUTHORIZED":
+			default:
+				return "PAYMENT_STATUS_" + o.PaymentStatus, fmt.Errorf("order %s is %s, not PAID", orderID, o.PaymentStatus)
+			}
+			if time.Now().Add(wait).After(deadline) {
+				return "NOT_PAID", fmt.Errorf("order %s still %s after %s", orderID, o.PaymentStatus, paidWaitMax)
+			}
+			select {
+			case <-ctx.Done():
+				return "CANCELLED", ctx.Err()
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, paidPollMax)
+		}
+	})
+}
+
+// payOnPage submits the gateway's page as the buyer clicking "Pay" does
+// (testpay's form: POST action=pay to the page's own URL, answered with a
+// redirect to the return URL).
+func payOnPage(ctx context.Context, c *http.Client, page string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, page, strings.NewReader(url.Values{"action": {"pay"}}.Encode()))
+	if err != nil {
+		return "CLIENT_ERROR", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := c.Do(req)
+	if err != nil {
+		return "NETWORK_ERROR", err
+	}
+	defer res.Body.Close()
+	body, _ := stdio.ReadAll(stdio.LimitReader(res.Body, 4096))
+	if res.StatusCode != http.StatusSeeOther && res.StatusCode != http.StatusOK {
+		return "PAGE_HTTP_" + strconv.Itoa(res.StatusCode), fmt.Errorf("the gateway's page answered %d: %.200s", res.StatusCode, body)
+	}
+	return "", nil
 }
 
 // newIdempotencyKey returns a fresh random key, as a storefront makes one
@@ -508,11 +765,8 @@ func newIdempotencyKey() string {
 	return hex.EncodeToString(b[:])
 }
 
-// print writes the report: throughput, errors by code, and the
-// percentiles of every step.
-func (r *checkoutResult) print(w stdio.Writer, conc int, dur time.Duration, currency, country string) {
-	fmt.Fprintf(w, "checkout-cart: %d buyers for %s (%s, shipping to %s): %d orders, %.1f orders/s, %d checkouts failed\n",
-		conc, dur, currency, country, r.orders, float64(r.orders)/dur.Seconds(), r.failed)
+// print writes errors by code and the percentiles of every step.
+func (r *checkoutResult) print(w stdio.Writer, steps []string) {
 	if len(r.errors) == 0 {
 		fmt.Fprintln(w, "errors: none")
 	} else {
@@ -529,7 +783,7 @@ func (r *checkoutResult) print(w stdio.Writer, conc int, dur time.Duration, curr
 		}
 	}
 	fmt.Fprintf(w, "%-28s %7s %10s %10s %10s\n", "step", "calls", "p50", "p95", "p99")
-	for _, s := range checkoutSteps {
+	for _, s := range steps {
 		ls := r.latency[s]
 		if len(ls) == 0 {
 			fmt.Fprintf(w, "%-28s %7d %10s %10s %10s\n", s, 0, "-", "-", "-")

@@ -14,6 +14,7 @@ import (
 	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/seed"
 	"github.com/kassahq/kassa/core/testkit"
+	"github.com/kassahq/kassa/core/testkit/invariant"
 )
 
 // TestBenchCheckoutCart runs `kassa bench checkout-cart -c 2 -d 2s`
@@ -84,4 +85,64 @@ func TestBenchCheckoutCart(t *testing.T) {
 			t.Fatalf("second run: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 		}
 	})
+}
+
+// TestBenchCheckout runs `kassa bench checkout --concurrency 2
+// --duration 2s` against a shop served over HTTP whose public URL is the
+// server itself, with the real testpay plugin: every measured checkout is
+// paid through testpay's page and its notification to
+// /webhooks/payment.testpay, none fails, every step has latencies, the
+// last line is the summary, and the orders it reports are PAID.
+func TestBenchCheckout(t *testing.T) {
+	for _, engine := range []struct {
+		name string
+		e    testkit.Engine
+	}{{"sqlite", testkit.SQLite}, {"postgres", testkit.Postgres}} {
+		t.Run(engine.name, func(t *testing.T) {
+			pa := newPayApp(t, engine.e)
+			ctx := authz.WithSubject(context.Background(), authz.SystemSubject("test"))
+			_, key, err := pa.Accounts.Service.CreateAPIKey(ctx, "bench", authz.RoleOwner)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out, errOut bytes.Buffer
+			code := app.Main([]string{"bench", "checkout", "--url", pa.URL, "--concurrency", "2", "--duration", "2s", "--warmup", "0s",
+				"--api-key", key, "--variants", "1"},
+				app.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
+			if code != 0 {
+				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errOut.String())
+			}
+			report := out.String()
+			t.Logf("kassa bench checkout:\n%s", report)
+			m := regexp.MustCompile(`\ncheckouts/s=([0-9.]+) errors=(\d+)\n$`).FindStringSubmatch(report)
+			if m == nil {
+				t.Fatalf("no summary line at the end:\n%s", report)
+			}
+			rate, _ := strconv.ParseFloat(m[1], 64)
+			errors, _ := strconv.Atoi(m[2])
+			paid := regexp.MustCompile(`: (\d+) checkouts paid, [0-9.]+ checkouts/s, (\d+) checkouts failed\n`).FindStringSubmatch(report)
+			if paid == nil {
+				t.Fatalf("no count of paid checkouts:\n%s", report)
+			}
+			completed, _ := strconv.Atoi(paid[1])
+			if completed == 0 || rate <= 0 || errors != 0 || paid[2] != "0" || !strings.Contains(report, "errors: none") {
+				t.Fatalf("%d checkouts paid at %.1f/s with %d errors; want some and no error:\n%s\nstderr: %s", completed, rate, errors, report, errOut.String())
+			}
+			for _, step := range []string{"cartCreate", "cartLinesAdd", "checkoutComplete", "paymentCreate", "testpay.pay", "paid", "checkout"} {
+				if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(step) + `\s+[1-9]\d*\s+\S+\s+\S+\s+\S+$`).MatchString(report) {
+					t.Errorf("no latencies for %s:\n%s", step, report)
+				}
+			}
+			// The checkouts reported, the probe before them, and the ones
+			// cut off at the end are paid: each through one capture.
+			if n := pa.count(t, "SELECT COUNT(*) FROM orders WHERE payment_status = 'PAID'"); n < completed+1 {
+				t.Errorf("%d orders PAID; the bench reported %d checkouts and a probe", n, completed)
+			}
+			if n, c := pa.count(t, "SELECT COUNT(*) FROM orders WHERE payment_status = 'PAID'"),
+				pa.count(t, "SELECT COUNT(*) FROM payment_ledger WHERE kind = 'CAPTURE'"); n != c {
+				t.Errorf("%d orders PAID, %d captures", n, c)
+			}
+			invariant.Require(t, pa.DB)
+		})
+	}
 }

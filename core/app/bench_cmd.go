@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	commands["bench"] = command{"measure a running shop: `bench products` (GraphQL load), `bench checkout-cart` (guest checkouts) or `bench startup` (start-up time, idle memory)", runBench}
+	commands["bench"] = command{"measure a running shop: `bench products` (GraphQL load), `bench checkout-cart` (guest checkouts), `bench checkout` (guest checkouts paid with testpay) or `bench startup` (start-up time, idle memory)", runBench}
 }
 
 // productListQuery is the storefront's product grid: 24 products with
@@ -36,7 +36,7 @@ const productListQuery = `query ProductGrid($first: Int!, $currency: String!) {
 
 func runBench(ctx context.Context, args []string, io IO) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: kassa bench products|checkout-cart|startup [flags]", errUsage)
+		return fmt.Errorf("%w: kassa bench products|checkout-cart|checkout|startup [flags]", errUsage)
 	}
 	switch args[0] {
 	case "products":
@@ -45,8 +45,10 @@ func runBench(ctx context.Context, args []string, io IO) error {
 		return benchStartup(ctx, args[1:], io)
 	case "checkout-cart":
 		return benchCheckoutCart(ctx, args[1:], io) // bench_checkout.go
+	case "checkout":
+		return benchCheckout(ctx, args[1:], io) // bench_checkout.go
 	}
-	return fmt.Errorf("%w: unknown benchmark %q (products, checkout-cart, startup)", errUsage, args[0])
+	return fmt.Errorf("%w: unknown benchmark %q (products, checkout-cart, checkout, startup)", errUsage, args[0])
 }
 
 // benchProducts loads /graphql with the product grid query from a fixed

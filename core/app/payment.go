@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/events"
@@ -41,6 +42,9 @@ type PaymentsOptions struct {
 	Keys *idempotency.Keys
 	// Logger is the parent logger.
 	Logger *slog.Logger
+	// ReconcileInterval and RecheckAfter tune the reconciler (see
+	// payment.Options); zero takes the defaults.
+	ReconcileInterval, RecheckAfter time.Duration
 }
 
 // NewPayments builds the payment service over db with its ports.
@@ -56,6 +60,7 @@ func NewPayments(db *store.DB, opts PaymentsOptions) (*payment.Service, error) {
 	return payment.NewService(db, payment.Options{
 		Authz: opts.Authz, Outbox: opts.Outbox, Orders: PaymentOrders{Orders: opts.Orders},
 		Gateways: opts.Plugins, Settings: opts.Settings.Shop, Keys: opts.Keys, Logger: opts.Logger,
+		ReconcileInterval: opts.ReconcileInterval, RecheckAfter: opts.RecheckAfter,
 	})
 }
 

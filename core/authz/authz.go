@@ -155,6 +155,8 @@ const (
 	Refund    Object = "refund"
 	Promotion Object = "promotion"
 	Return    Object = "return"
+	// Invoice is the invoices and credit notes of orders.
+	Invoice Object = "invoice"
 	// Plugin is the installed plugins and their settings.
 	Plugin Object = "plugin"
 	// Report is sales and finance reporting.
@@ -166,5 +168,5 @@ const (
 // Objects lists every declared object in a stable order.
 func Objects() []Object {
 	return []Object{Product, Collection, Inventory, Customer, Staff, Role, APIKey,
-		Cart, Order, Payment, Refund, Promotion, Return, Plugin, Report, Settings}
+		Cart, Order, Payment, Refund, Promotion, Return, Invoice, Plugin, Report, Settings}
 }

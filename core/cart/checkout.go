@@ -258,7 +258,8 @@ func (s *Service) complete(ctx context.Context, ref Ref) (*order.Placed, error) 
 			UnitPrice: l.UnitPrice, Subtotal: l.Subtotal, Discount: l.Discount, Tax: l.Tax, Total: l.Total,
 		})
 	}
-	return s.placer.Place(ctx, in)
+	// A failure fails Complete, whose transaction then rolls back.
+	return s.placer.Place(order.RollsBackOnError(ctx), in)
 }
 
 func addressRequired() *errs.Error {

@@ -329,6 +329,18 @@ func (s *Service) lock(ctx context.Context, ref Ref) (*Cart, error) {
 // values and UpdatedAt, and is then filled with the cart as stored, its
 // lines included. The cart, its write and its lines cost two statements.
 func (s *Service) take(ctx context.Context, ref Ref, c *Cart, columns ...string) (*Cart, error) {
+	c, err := s.takeRow(ctx, ref, c, columns...)
+	if err != nil {
+		return nil, err
+	}
+	if c.Lines, err = s.store.Lines(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// takeRow is take without the lines: one statement.
+func (s *Service) takeRow(ctx context.Context, ref Ref, c *Cart, columns ...string) (*Cart, error) {
 	key, ok := s.key(ctx, ref)
 	if !ok {
 		return nil, cartNotFound()
@@ -347,9 +359,6 @@ func (s *Service) take(ctx context.Context, ref Ref, c *Cart, columns ...string)
 			return nil, cartCompleted()
 		}
 		return nil, cartNotFound()
-	}
-	if c.Lines, err = s.store.Lines(ctx, c.ID); err != nil {
-		return nil, err
 	}
 	return c, nil
 }
@@ -375,17 +384,38 @@ type write struct {
 // adds), read in one statement. fn writes what it changes and leaves
 // c.Lines as they are then: the cart is priced from memory, not read
 // again.
+//
+// Without fn the change is w's write alone: that one statement is the
+// transaction (store.RunWrite), and the lines and variants are read after
+// it, as a read after the change would read them.
 func (s *Service) change(ctx context.Context, ref Ref, w write, extra []string,
 	fn func(ctx context.Context, c *Cart, vs map[string]catalog.CheckoutVariant) error) (*Cart, error) {
 	if err := s.mayWrite(ctx); err != nil {
 		return nil, err
 	}
+	c := &Cart{UpdatedAt: s.now()}
+	if w.set != nil {
+		w.set(c)
+	}
+	if fn == nil {
+		err := s.db.RunWrite(ctx, func(ctx context.Context) error {
+			var err error
+			c, err = s.takeRow(ctx, ref, c, w.columns...)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if c.Lines, err = s.store.Lines(ctx, c.ID); err != nil {
+			return nil, err
+		}
+		if _, err := s.price(ctx, c); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
 	var out *Cart
 	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
-		c := &Cart{UpdatedAt: s.now()}
-		if w.set != nil {
-			w.set(c)
-		}
 		c, err := s.take(ctx, ref, c, w.columns...)
 		if err != nil {
 			return err
@@ -394,10 +424,8 @@ func (s *Service) change(ctx context.Context, ref Ref, w write, extra []string,
 		if err != nil {
 			return err
 		}
-		if fn != nil {
-			if err := fn(ctx, c, vs); err != nil {
-				return err
-			}
+		if err := fn(ctx, c, vs); err != nil {
+			return err
 		}
 		if _, err := s.priceWith(ctx, c, vs); err != nil {
 			return err

@@ -2,12 +2,12 @@ package cart
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/uptrace/bun"
-
+	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/store"
 )
 
@@ -20,10 +20,59 @@ type cartStore struct {
 
 func newCartStore(db *store.DB) *cartStore { return &cartStore{db: db} }
 
+// cartColumns are the columns of carts, in the order scanCart reads them.
+const cartColumns = "id, token_hash, customer_id, currency, email, shipping_address, billing_address, " +
+	"shipping_method_id, order_id, merged_into, completed_at, created_at, updated_at"
+
+// scanCart reads a row of cartColumns into c.
+func scanCart(rows *sql.Rows, c *Cart) error {
+	return rows.Scan(&c.ID, &c.TokenHash, &c.CustomerID, &c.Currency, &c.Email, &c.ShippingAddress, &c.BillingAddress,
+		&c.ShippingMethodID, &c.OrderID, &c.MergedInto, store.ScanNullTime(&c.CompletedAt),
+		store.ScanTime(&c.CreatedAt), store.ScanTime(&c.UpdatedAt))
+}
+
+// address is an address column's value: its JSON, or NULL.
+func address(a *order.Address) (any, error) {
+	if a == nil {
+		return nil, nil
+	}
+	return a.Value()
+}
+
+// cartValue is the value of one of c's columns that a change writes
+// (Take), as the cart keeps it.
+func cartValue(c *Cart, column string) (any, error) {
+	switch column {
+	case "email":
+		return c.Email, nil
+	case "shipping_address":
+		return address(c.ShippingAddress)
+	case "billing_address":
+		return address(c.BillingAddress)
+	case "shipping_method_id":
+		return c.ShippingMethodID, nil
+	case "completed_at":
+		return c.CompletedAt, nil
+	case "order_id":
+		return c.OrderID, nil
+	}
+	return nil, fmt.Errorf("cart: no column %q to write", column)
+}
+
 // Insert writes a new cart. A buyer who already has an open cart makes
 // it fail with CodeCartExists (the unique index on open carts).
 func (s *cartStore) Insert(ctx context.Context, c *Cart) error {
-	_, err := s.db.Conn(ctx).NewInsert().Model(c).Exec(ctx)
+	ship, err := address(c.ShippingAddress)
+	if err != nil {
+		return fmt.Errorf("insert cart: %w", err)
+	}
+	bill, err := address(c.BillingAddress)
+	if err != nil {
+		return fmt.Errorf("insert cart: %w", err)
+	}
+	_, err = s.db.ExecStmt(ctx, "INSERT INTO carts ("+cartColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		c.ID, c.TokenHash, c.CustomerID, c.Currency, c.Email, ship, bill,
+		c.ShippingMethodID, c.OrderID, c.MergedInto, c.CompletedAt, c.CreatedAt, c.UpdatedAt)
 	if store.IsUniqueViolation(err) && c.CustomerID != nil {
 		return cartExists()
 	}
@@ -34,17 +83,24 @@ func (s *cartStore) Insert(ctx context.Context, c *Cart) error {
 }
 
 // cartWhere reads one cart that was not merged away, or
-// CodeCartNotFound.
+// CodeCartNotFound. where is a condition of code's (its values bound).
 func (s *cartStore) cartWhere(ctx context.Context, where string, args ...any) (*Cart, error) {
-	c := new(Cart)
-	err := s.db.Conn(ctx).NewSelect().Model(c).Where(where, args...).Where("merged_into IS NULL").Limit(1).Scan(ctx)
-	if store.IsNoRows(err) {
-		return nil, cartNotFound()
-	}
+	rows, err := s.db.QueryStmt(ctx, "SELECT "+cartColumns+" FROM carts WHERE ("+where+") AND merged_into IS NULL LIMIT 1", args...)
 	if err != nil {
 		return nil, fmt.Errorf("read cart: %w", err)
 	}
-	return c, nil
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read cart: %w", err)
+		}
+		return nil, cartNotFound()
+	}
+	c := new(Cart)
+	if err := scanCart(rows, c); err != nil {
+		return nil, fmt.Errorf("read cart: %w", err)
+	}
+	return c, rows.Close()
 }
 
 // ByID reads a cart by id.
@@ -76,14 +132,41 @@ type cartKey struct {
 // one writing transaction at a time), so a change racing with a checkout
 // either lands before it or finds the cart completed. It reports false,
 // and writes nothing, when no open cart that was not merged matches key.
+// The statement is prepared (one text per key and set of columns).
 func (s *cartStore) Take(ctx context.Context, c *Cart, key cartKey, columns ...string) (bool, error) {
-	err := s.db.Conn(ctx).NewUpdate().Model(c).Column(append(columns, "updated_at")...).
-		Where(key.where, key.args...).Where("completed_at IS NULL AND merged_into IS NULL").
-		Returning("*").Scan(ctx)
-	if store.IsNoRows(err) {
+	var q strings.Builder
+	args := make([]any, 0, len(columns)+1+len(key.args))
+	q.WriteString("UPDATE carts SET ")
+	for _, col := range columns {
+		v, err := cartValue(c, col)
+		if err != nil {
+			return false, err
+		}
+		q.WriteString(col)
+		q.WriteString(" = ?, ")
+		args = append(args, v)
+	}
+	q.WriteString("updated_at = ? WHERE (")
+	args = append(args, c.UpdatedAt)
+	q.WriteString(key.where)
+	q.WriteString(") AND completed_at IS NULL AND merged_into IS NULL RETURNING ")
+	q.WriteString(cartColumns)
+	args = append(args, key.args...)
+	rows, err := s.db.QueryStmt(ctx, q.String(), args...)
+	if err != nil {
+		return false, fmt.Errorf("take cart: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return false, fmt.Errorf("take cart: %w", err)
+		}
 		return false, nil
 	}
-	if err != nil {
+	if err := scanCart(rows, c); err != nil {
+		return false, fmt.Errorf("take cart: %w", err)
+	}
+	if err := rows.Close(); err != nil {
 		return false, fmt.Errorf("take cart: %w", err)
 	}
 	return true, nil
@@ -130,22 +213,44 @@ func (s *cartStore) MarkMerged(ctx context.Context, id, into string, now time.Ti
 
 // Lines reads a cart's lines, oldest first.
 func (s *cartStore) Lines(ctx context.Context, cartID string) ([]*Line, error) {
+	rows, err := s.db.QueryStmt(ctx, "SELECT id, cart_id, variant_id, quantity, created_at FROM cart_lines WHERE cart_id = ? ORDER BY id", cartID)
+	if err != nil {
+		return nil, fmt.Errorf("read cart lines: %w", err)
+	}
+	defer rows.Close()
 	var ls []*Line
-	if err := s.db.Conn(ctx).NewSelect().Model(&ls).Where("cart_id = ?", cartID).OrderExpr("id").Scan(ctx); err != nil {
+	for rows.Next() {
+		l := new(Line)
+		if err := rows.Scan(&l.ID, &l.CartID, &l.VariantID, &l.Quantity, store.ScanTime(&l.CreatedAt)); err != nil {
+			return nil, fmt.Errorf("read cart lines: %w", err)
+		}
+		ls = append(ls, l)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read cart lines: %w", err)
 	}
 	return ls, nil
 }
 
-// InsertLines writes new lines.
+// InsertLines writes new lines, in one statement.
 func (s *cartStore) InsertLines(ctx context.Context, ls []*Line) error {
 	if len(ls) == 0 {
 		return nil
 	}
-	if _, err := s.db.Conn(ctx).NewInsert().Model(&ls).Exec(ctx); err != nil {
+	args := make([]any, 0, 5*len(ls))
+	for _, l := range ls {
+		args = append(args, l.ID, l.CartID, l.VariantID, l.Quantity, l.CreatedAt)
+	}
+	q := "INSERT INTO cart_lines (id, cart_id, variant_id, quantity, created_at) VALUES " + rowsOf("(?, ?, ?, ?, ?)", len(ls))
+	if _, err := s.db.ExecStmt(ctx, q, args...); err != nil {
 		return fmt.Errorf("insert cart lines: %w", err)
 	}
 	return nil
+}
+
+// rowsOf repeats a row of placeholders n times, for a multi-row VALUES.
+func rowsOf(row string, n int) string {
+	return strings.Repeat(row+", ", n-1) + row
 }
 
 // SetQuantities sets the quantities of lines of a cart (line id to
@@ -154,17 +259,16 @@ func (s *cartStore) SetQuantities(ctx context.Context, cartID string, qty map[st
 	if len(qty) == 0 {
 		return nil
 	}
-	ids := make([]string, 0, len(qty))
-	cases := make([]string, 0, len(qty))
-	args := make([]any, 0, 2*len(qty)+2)
+	ids := make([]any, 0, len(qty))
+	args := make([]any, 0, 3*len(qty)+1)
 	for id, q := range qty {
 		ids = append(ids, id)
-		cases = append(cases, "WHEN ? THEN CAST(? AS BIGINT)")
 		args = append(args, id, q)
 	}
-	args = append(args, cartID, bun.In(ids))
-	_, err := s.db.Conn(ctx).NewRaw("UPDATE cart_lines SET quantity = CASE id "+strings.Join(cases, " ")+
-		" END WHERE cart_id = ? AND id IN (?)", args...).Exec(ctx)
+	args = append(args, cartID)
+	args = append(args, ids...)
+	_, err := s.db.ExecStmt(ctx, "UPDATE cart_lines SET quantity = CASE id "+strings.Repeat("WHEN ? THEN CAST(? AS BIGINT) ", len(qty))+
+		"END WHERE cart_id = ? AND id IN ("+store.Placeholders(len(qty))+")", args...)
 	if err != nil {
 		return fmt.Errorf("update cart lines: %w", err)
 	}
@@ -185,8 +289,12 @@ func (s *cartStore) DeleteLines(ctx context.Context, cartID string, lineIDs []st
 	if len(lineIDs) == 0 {
 		return nil
 	}
-	if _, err := s.db.Conn(ctx).NewDelete().Model((*Line)(nil)).
-		Where("cart_id = ? AND id IN (?)", cartID, bun.In(lineIDs)).Exec(ctx); err != nil {
+	args := make([]any, 0, 1+len(lineIDs))
+	args = append(args, cartID)
+	for _, id := range lineIDs {
+		args = append(args, id)
+	}
+	if _, err := s.db.ExecStmt(ctx, "DELETE FROM cart_lines WHERE cart_id = ? AND id IN ("+store.Placeholders(len(lineIDs))+")", args...); err != nil {
 		return fmt.Errorf("delete cart lines: %w", err)
 	}
 	return nil

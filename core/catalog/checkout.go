@@ -2,9 +2,8 @@ package catalog
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
-
-	"github.com/uptrace/bun"
 
 	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/store"
@@ -67,56 +66,60 @@ func (r *CheckoutReader) CheckoutVariants(ctx context.Context, ids []string, cur
 	return r.store.CheckoutVariants(ctx, ids, cur)
 }
 
-// checkoutRow is one variant joined with its product, its price in one
-// currency and its stock.
-type checkoutRow struct {
-	ID            string        `bun:"id"`
-	ProductID     string        `bun:"product_id"`
-	SKU           string        `bun:"sku"`
-	Title         string        `bun:"title"`
-	WeightGrams   int64         `bun:"weight_grams"`
-	Archived      bool          `bun:"archived"`
-	ProductTitle  string        `bun:"product_title"`
-	ProductStatus ProductStatus `bun:"product_status"`
-	Amount        *int64        `bun:"amount"`
-	OnHand        *int64        `bun:"on_hand"`
-	Reserved      *int64        `bun:"reserved"`
-}
-
-// CheckoutVariants is the query of CheckoutReader. It lives beside its
-// only caller rather than in store.go: it is the catalog's one read made
-// for another domain, and the join answers a cart of any size in one
-// round trip.
-func (s *catalogStore) CheckoutVariants(ctx context.Context, ids []string, cur money.Currency) (map[string]CheckoutVariant, error) {
-	out := make(map[string]CheckoutVariant, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var rows []checkoutRow
-	err := s.db.Conn(ctx).NewRaw(`SELECT v.id, v.product_id, v.sku, v.title, v.weight_grams, v.archived,
+// checkoutVariantsText is the query of CheckoutVariants for n ids: the
+// currency, then the ids, bound.
+func checkoutVariantsText(n int) string {
+	return `SELECT v.id, v.product_id, v.sku, v.title, v.weight_grams, v.archived,
 			p.title AS product_title, p.status AS product_status,
 			vp.amount, il.on_hand, il.reserved
 		FROM product_variants AS v
 		JOIN products AS p ON p.id = v.product_id
 		LEFT JOIN variant_prices AS vp ON vp.variant_id = v.id AND vp.currency = ?
 		LEFT JOIN inventory_levels AS il ON il.variant_id = v.id
-		WHERE v.id IN (?)`, cur.Code(), bun.In(ids)).Scan(ctx, &rows)
-	if err != nil && !store.IsNoRows(err) {
+		WHERE v.id IN (` + store.Placeholders(n) + `)`
+}
+
+// CheckoutVariants is the query of CheckoutReader. It lives beside its
+// only caller rather than in store.go: it is the catalog's one read made
+// for another domain, and the join answers a cart of any size in one
+// round trip. It is prepared (store.DB.QueryStmt, one text per number of
+// ids): every cart change and checkout runs it, and PostgreSQL takes
+// longer to plan the join than to run it.
+func (s *catalogStore) CheckoutVariants(ctx context.Context, ids []string, cur money.Currency) (map[string]CheckoutVariant, error) {
+	out := make(map[string]CheckoutVariant, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, 0, 1+len(ids))
+	args = append(args, cur.Code())
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	rows, err := s.db.QueryStmt(ctx, checkoutVariantsText(len(ids)), args...)
+	if err != nil {
 		return nil, fmt.Errorf("read checkout variants: %w", err)
 	}
-	for _, r := range rows {
-		v := CheckoutVariant{
-			VariantID: r.ID, ProductID: r.ProductID, SKU: r.SKU, ProductTitle: r.ProductTitle, VariantTitle: r.Title,
-			WeightGrams: r.WeightGrams, ProductStatus: r.ProductStatus, Archived: r.Archived,
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			v                        CheckoutVariant
+			amount, onHand, reserved sql.NullInt64
+		)
+		if err := rows.Scan(&v.VariantID, &v.ProductID, &v.SKU, &v.VariantTitle, &v.WeightGrams, &v.Archived,
+			&v.ProductTitle, &v.ProductStatus, &amount, &onHand, &reserved); err != nil {
+			return nil, fmt.Errorf("read checkout variants: %w", err)
 		}
-		if r.Amount != nil {
-			p := money.New(*r.Amount, cur)
+		if amount.Valid {
+			p := money.New(amount.Int64, cur)
 			v.Price = &p
 		}
-		if r.OnHand != nil && r.Reserved != nil {
-			v.Available = InventoryLevel{OnHand: *r.OnHand, Reserved: *r.Reserved}.Available()
+		if onHand.Valid && reserved.Valid {
+			v.Available = InventoryLevel{OnHand: onHand.Int64, Reserved: reserved.Int64}.Available()
 		}
-		out[r.ID] = v
+		out[v.VariantID] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read checkout variants: %w", err)
 	}
 	return out, nil
 }

@@ -159,6 +159,11 @@ func sumLines(ref string, lines []ReservationLine) ([]variantDraw, error) {
 	return draws, nil
 }
 
+// move applies one conditional UPDATE per variant, in variant id order,
+// then writes the ledger rows of every variant in one statement. A
+// refusal is reported as the UPDATE and INSERT of each variant in turn
+// would report it: the first variant whose guard refused, unless a
+// variant before it was moved for ref already (CodeAlreadyApplied).
 func (r *Reservations) move(ctx context.Context, reason AdjustmentReason, ref string, lines []ReservationLine) error {
 	draws, err := sumLines(ref, lines)
 	if err != nil {
@@ -167,13 +172,16 @@ func (r *Reservations) move(ctx context.Context, reason AdjustmentReason, ref st
 	return r.db.RunInTx(ctx, func(ctx context.Context) error {
 		now := r.clock.Now().UTC().Truncate(time.Microsecond)
 		moved := StockMovedEvent{Reference: ref, Reason: reason, Variants: make([]StockMove, 0, len(draws))}
-		for _, d := range draws {
+		rows := make([]stockMovementRow, 0, len(draws))
+		var refused *variantDraw
+		for i, d := range draws {
 			l, ok, err := r.store.MoveStock(ctx, reason, d.variantID, d.quantity, now)
 			if err != nil {
 				return err
 			}
 			if !ok {
-				return r.refusal(ctx, reason, d)
+				refused = &draws[i]
+				break
 			}
 			row := stockMovementRow{InventoryAdjustment: InventoryAdjustment{
 				ID: id.New("adj"), VariantID: d.variantID, Reason: reason, Note: ref,
@@ -185,10 +193,14 @@ func (r *Reservations) move(ctx context.Context, reason AdjustmentReason, ref st
 			if reason == ReasonShipped {
 				row.Delta = -d.quantity
 			}
-			if err := r.store.InsertStockMovement(ctx, &row); err != nil {
-				return err
-			}
+			rows = append(rows, row)
 			moved.Variants = append(moved.Variants, StockMove{VariantID: d.variantID, OnHandDelta: row.Delta, ReservedDelta: row.ReservedDelta})
+		}
+		if err := r.store.InsertStockMovements(ctx, rows); err != nil {
+			return err
+		}
+		if refused != nil {
+			return r.refusal(ctx, reason, *refused)
 		}
 		return r.emit(ctx, moved)
 	})

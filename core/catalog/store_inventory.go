@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -80,32 +81,46 @@ type stockMovementRow struct {
 	Reference string `bun:"reference"`
 }
 
+// moveStockText is the conditional UPDATE of each Reservations reason,
+// with its arguments in the order args gives them.
+var moveStockText = map[AdjustmentReason]string{
+	ReasonReserved: "UPDATE inventory_levels SET reserved = reserved + ?, updated_at = ? WHERE variant_id = ? AND on_hand - reserved >= ?",
+	ReasonReleased: "UPDATE inventory_levels SET reserved = reserved - ?, updated_at = ? WHERE variant_id = ? AND reserved >= ?",
+	ReasonShipped:  "UPDATE inventory_levels SET on_hand = on_hand - ?, reserved = reserved - ?, updated_at = ? WHERE variant_id = ? AND reserved >= ? AND on_hand >= ?",
+}
+
 // MoveStock applies the conditional UPDATE of a Reservations movement
 // (reserve, release or ship q of a variant) and returns the new level; ok
 // is false when the guard refused or the variant has no level. The guards
 // are in the WHERE clause, so concurrent callers can never cross them; the
-// CHECKs of inventory_levels are the last line of defence.
+// CHECKs of inventory_levels are the last line of defence. The statement
+// is prepared: every checkout runs it for each variant.
 func (s *catalogStore) MoveStock(ctx context.Context, reason AdjustmentReason, variantID string, q int64, now time.Time) (l InventoryLevel, ok bool, err error) {
-	var query string
-	var args []any
-	switch reason {
-	case ReasonReserved:
-		query = "UPDATE inventory_levels SET reserved = reserved + ?, updated_at = ? WHERE variant_id = ? AND on_hand - reserved >= ?"
-		args = []any{q, now, variantID, q}
-	case ReasonReleased:
-		query = "UPDATE inventory_levels SET reserved = reserved - ?, updated_at = ? WHERE variant_id = ? AND reserved >= ?"
-		args = []any{q, now, variantID, q}
-	case ReasonShipped:
-		query = "UPDATE inventory_levels SET on_hand = on_hand - ?, reserved = reserved - ?, updated_at = ? WHERE variant_id = ? AND reserved >= ? AND on_hand >= ?"
-		args = []any{q, q, now, variantID, q, q}
-	default:
+	query, known := moveStockText[reason]
+	if !known {
 		return InventoryLevel{}, false, fmt.Errorf("catalog: no stock movement for reason %s", reason)
 	}
-	err = s.db.Conn(ctx).NewRaw(query+" RETURNING variant_id, on_hand, reserved, updated_at", args...).Scan(ctx, &l)
-	if store.IsNoRows(err) {
+	var args []any
+	if reason == ReasonShipped {
+		args = []any{q, q, now, variantID, q, q}
+	} else {
+		args = []any{q, now, variantID, q}
+	}
+	rows, err := s.db.QueryStmt(ctx, query+" RETURNING variant_id, on_hand, reserved, updated_at", args...)
+	if err != nil {
+		return InventoryLevel{}, false, fmt.Errorf("%s stock: %w", reason, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return InventoryLevel{}, false, fmt.Errorf("%s stock: %w", reason, err)
+		}
 		return InventoryLevel{}, false, nil
 	}
-	if err != nil {
+	if err := rows.Scan(&l.VariantID, &l.OnHand, &l.Reserved, store.ScanTime(&l.UpdatedAt)); err != nil {
+		return InventoryLevel{}, false, fmt.Errorf("%s stock: %w", reason, err)
+	}
+	if err := rows.Close(); err != nil {
 		return InventoryLevel{}, false, fmt.Errorf("%s stock: %w", reason, err)
 	}
 	return l, true, nil
@@ -124,16 +139,47 @@ func (s *catalogStore) LevelByVariantID(ctx context.Context, variantID string) (
 	return l, nil
 }
 
-// InsertStockMovement appends a ledger row of Reservations; the unique
-// index on (reference, variant_id, reason) refuses a second one with
-// CodeAlreadyApplied.
-func (s *catalogStore) InsertStockMovement(ctx context.Context, row *stockMovementRow) error {
-	_, err := s.db.Conn(ctx).NewInsert().Model(row).Exec(ctx)
-	if store.IsUniqueViolation(err) {
-		return alreadyApplied(row)
+// stockMovementColumns are the columns of a stockMovementRow, in the
+// order InsertStockMovements binds them.
+const stockMovementColumns = "id, variant_id, delta, reason, note, actor, on_hand_after, created_at, reserved_delta, reference"
+
+// InsertStockMovements appends ledger rows of Reservations, in one
+// statement. The unique index on (reference, variant_id, reason) keeps a
+// second row of a movement out: the first row, in the given order, that
+// it kept out is refused with CodeAlreadyApplied (and the others are
+// written: the caller rolls back on the error).
+func (s *catalogStore) InsertStockMovements(ctx context.Context, rows []stockMovementRow) error {
+	if len(rows) == 0 {
+		return nil
 	}
+	row := "(" + strings.Repeat("?, ", strings.Count(stockMovementColumns, ",")) + "?)"
+	args := make([]any, 0, 10*len(rows))
+	for _, r := range rows {
+		args = append(args, r.ID, r.VariantID, r.Delta, string(r.Reason), r.Note, r.Actor, r.OnHandAfter, r.CreatedAt,
+			r.ReservedDelta, r.Reference)
+	}
+	q := "INSERT INTO inventory_adjustments (" + stockMovementColumns + ") VALUES " +
+		strings.Repeat(row+", ", len(rows)-1) + row + " ON CONFLICT DO NOTHING RETURNING id"
+	rs, err := s.db.QueryStmt(ctx, q, args...)
 	if err != nil {
-		return fmt.Errorf("insert stock movement: %w", err)
+		return fmt.Errorf("insert stock movements: %w", err)
+	}
+	defer rs.Close()
+	written := make(map[string]bool, len(rows))
+	for rs.Next() {
+		var id string
+		if err := rs.Scan(&id); err != nil {
+			return fmt.Errorf("insert stock movements: %w", err)
+		}
+		written[id] = true
+	}
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("insert stock movements: %w", err)
+	}
+	for i := range rows {
+		if !written[rows[i].ID] {
+			return alreadyApplied(&rows[i])
+		}
 	}
 	return nil
 }

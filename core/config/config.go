@@ -98,6 +98,20 @@ type Config struct {
 	// forge the headers.
 	TrustProxy bool `env:"KASSA_TRUST_PROXY" flag:"trust-proxy" yaml:"trust_proxy" default:"false"`
 
+	// Directory of a storefront theme: files there (templates/…,
+	// static/…, i18n/…) replace the built-in ones of the same path.
+	ThemeDir string `env:"KASSA_THEME_DIR" flag:"theme-dir" yaml:"theme_dir"`
+
+	// How often the payment reconciler looks for payments and refunds
+	// whose outcome Kassa does not know yet (a lost notification, a
+	// timeout, a crash after the gateway was called).
+	PaymentReconcileInterval time.Duration `env:"KASSA_PAYMENT_RECONCILE_INTERVAL" flag:"payment-reconcile-interval" yaml:"payment_reconcile_interval" default:"30s"`
+
+	// How long after a payment or refund started without a known outcome
+	// the reconciler first asks the gateway about it; later questions come
+	// after 2, 5, 15 and then every 60 times this.
+	PaymentRecheckAfter time.Duration `env:"KASSA_PAYMENT_RECHECK_AFTER" flag:"payment-recheck-after" yaml:"payment_recheck_after" default:"1m"`
+
 	// Seed the demo shop when the database has no products (make run sets
 	// it).
 	SeedDemo bool `env:"KASSA_SEED_DEMO" flag:"seed-demo" yaml:"seed_demo" default:"false"`
@@ -146,6 +160,9 @@ func (c Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		problems = append(problems, "data dir must not be empty")
+	}
+	if c.PaymentReconcileInterval < time.Second || c.PaymentRecheckAfter < time.Second {
+		problems = append(problems, "payment reconcile interval and recheck after must be at least 1s")
 	}
 	if len(problems) > 0 {
 		return errors.New("config: " + strings.Join(problems, "; "))
@@ -291,6 +308,9 @@ var summaries = map[string]string{
 	"LogFormat":                  "text or json",
 	"PluginDir":                  "directory of plugin executables (default DATA_DIR/plugins)",
 	"ShutdownTimeout":            "graceful shutdown limit",
+	"ThemeDir":                   "storefront theme directory overriding built-in templates and static files",
+	"PaymentReconcileInterval":   "how often the reconciler looks for payments of unknown outcome",
+	"PaymentRecheckAfter":        "when the gateway is first asked about a payment of unknown outcome",
 	"SeedDemo":                   "seed the demo shop when the catalog is empty",
 	"TrustProxy":                 "trust X-Forwarded-For from a reverse proxy in front",
 	"StoreName":                  "the shop's name in emails and pages",

@@ -32,26 +32,32 @@ type record struct {
 // key; SQLite runs one writing transaction at a time), so a concurrent
 // duplicate sees the first result once it is committed.
 func (s *keyStore) Claim(ctx context.Context, scope, key, hash string, now, expires time.Time) (bool, error) {
-	var got []string
-	err := s.db.Conn(ctx).NewRaw(`INSERT INTO idempotency_keys (scope, idem_key, request_hash, response, created_at, expires_at)
+	rows, err := s.db.QueryStmt(ctx, `INSERT INTO idempotency_keys (scope, idem_key, request_hash, response, created_at, expires_at)
 		VALUES (?, ?, ?, NULL, ?, ?)
 		ON CONFLICT (scope, idem_key) DO UPDATE SET request_hash = excluded.request_hash, response = NULL,
 			created_at = excluded.created_at, expires_at = excluded.expires_at
 		WHERE idempotency_keys.expires_at <= ?
 		RETURNING scope`,
 		scope, key, hash, now, expires, now,
-	).Scan(ctx, &got)
-	if err != nil && !store.IsNoRows(err) {
+	)
+	if err != nil {
 		return false, fmt.Errorf("idempotency: claim key: %w", err)
 	}
-	return len(got) == 1, nil
+	defer rows.Close()
+	claimed := rows.Next()
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("idempotency: claim key: %w", err)
+	}
+	if err := rows.Close(); err != nil {
+		return false, fmt.Errorf("idempotency: claim key: %w", err)
+	}
+	return claimed, nil
 }
 
 // SaveResponse stores the result of the work that claimed the key.
 func (s *keyStore) SaveResponse(ctx context.Context, scope, key string, res []byte) error {
 	enc := base64.StdEncoding.EncodeToString(res)
-	r, err := s.db.Conn(ctx).NewRaw("UPDATE idempotency_keys SET response = ? WHERE scope = ? AND idem_key = ?",
-		enc, scope, key).Exec(ctx)
+	r, err := s.db.ExecStmt(ctx, "UPDATE idempotency_keys SET response = ? WHERE scope = ? AND idem_key = ?", enc, scope, key)
 	if err != nil {
 		return fmt.Errorf("idempotency: store response: %w", err)
 	}
@@ -63,21 +69,26 @@ func (s *keyStore) SaveResponse(ctx context.Context, scope, key string, res []by
 
 // Get reads a key; found is false when there is no row.
 func (s *keyStore) Get(ctx context.Context, scope, key string) (rec record, found bool, err error) {
-	var rows []struct {
-		RequestHash string  `bun:"request_hash"`
-		Response    *string `bun:"response"`
-	}
-	err = s.db.Conn(ctx).NewRaw("SELECT request_hash, response FROM idempotency_keys WHERE scope = ? AND idem_key = ?",
-		scope, key).Scan(ctx, &rows)
-	if err != nil && !store.IsNoRows(err) {
+	rows, err := s.db.QueryStmt(ctx, "SELECT request_hash, response FROM idempotency_keys WHERE scope = ? AND idem_key = ?", scope, key)
+	if err != nil {
 		return record{}, false, fmt.Errorf("idempotency: read key: %w", err)
 	}
-	if len(rows) == 0 {
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return record{}, false, fmt.Errorf("idempotency: read key: %w", err)
+		}
 		return record{}, false, nil
 	}
-	rec.RequestHash = rows[0].RequestHash
-	if rows[0].Response != nil {
-		rec.Response, err = base64.StdEncoding.DecodeString(*rows[0].Response)
+	var response *string
+	if err := rows.Scan(&rec.RequestHash, &response); err != nil {
+		return record{}, false, fmt.Errorf("idempotency: read key: %w", err)
+	}
+	if err := rows.Close(); err != nil {
+		return record{}, false, fmt.Errorf("idempotency: read key: %w", err)
+	}
+	if response != nil {
+		rec.Response, err = base64.StdEncoding.DecodeString(*response)
 		if err != nil {
 			return record{}, false, fmt.Errorf("idempotency: decode response of %s/%s: %w", scope, key, err)
 		}

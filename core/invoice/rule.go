@@ -112,6 +112,9 @@ type Order struct {
 	FulfillmentStatus string
 	Locale            string
 	Metadata          map[string]string
+	// CustomerID is the buyer's account, empty for a guest's order. Kassa
+	// keeps it to itself: rules are not sent it.
+	CustomerID string
 }
 
 // OrderEvent is an order event to evaluate.

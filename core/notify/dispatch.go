@@ -40,6 +40,9 @@ type Dispatcher struct {
 	devLog   bool
 	// orders reads what order emails say (WithOrders); nil sends none.
 	orders Orders
+	// payments reads what payment emails say (WithPayments); nil sends
+	// none.
+	payments Payments
 }
 
 // DispatcherOption tunes a Dispatcher.

@@ -2,6 +2,7 @@ package order
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/page"
+	"github.com/kassahq/kassa/core/pricing"
 	"github.com/kassahq/kassa/core/store"
 )
 
@@ -33,12 +35,22 @@ const sequenceName = "orders"
 // on the row (PostgreSQL) or on the write lock (SQLite), so no number is
 // handed out twice; a rolled-back checkout gives its number back.
 func (s *orderStore) NextSeq(ctx context.Context) (int64, error) {
-	var seq int64
-	err := s.db.Conn(ctx).NewRaw("UPDATE order_sequences SET next = next + 1 WHERE name = ? RETURNING next - 1", sequenceName).Scan(ctx, &seq)
+	rows, err := s.db.QueryStmt(ctx, "UPDATE order_sequences SET next = next + 1 WHERE name = ? RETURNING next - 1", sequenceName)
 	if err != nil {
 		return 0, fmt.Errorf("take order number: %w", err)
 	}
-	return seq, nil
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return 0, fmt.Errorf("take order number: %w", err)
+		}
+		return 0, fmt.Errorf("take order number: no sequence %q", sequenceName)
+	}
+	var seq int64
+	if err := rows.Scan(&seq); err != nil {
+		return 0, fmt.Errorf("take order number: %w", err)
+	}
+	return seq, rows.Close()
 }
 
 // orderRow is an order with the columns the store derives from it.
@@ -59,17 +71,68 @@ func emailLocal(email string) string {
 	return email
 }
 
-// InsertOrder writes a new order and its lines. A second order of one
-// cart is refused with CodeCartAlreadyPlaced.
+// orderColumns are the columns InsertOrder writes: every column of
+// orderRow (TestInsertColumnsAreTheModels keeps them in step).
+const orderColumns = "id, seq, number, customer_id, email, currency, status, payment_status, fulfillment_status, " +
+	"shipping_address, billing_address, shipping_method_id, shipping_method_name, subtotal_amount, discount_amount, " +
+	"shipping_amount, tax_amount, total_amount, tax_included, discounts, payment_method, payment_deadline, remind_at, " +
+	"reminded_at, cart_id, access_token_hash, cancelled_at, completed_at, created_at, updated_at, email_local"
+
+// lineColumns are the columns of order_lines InsertOrder writes.
+const lineColumns = "id, order_id, position, variant_id, product_id, sku, product_title, variant_title, weight_grams, " +
+	"quantity, unit_price_amount, subtotal_amount, discount_amount, tax_amount, total_amount, quantity_shipped"
+
+// timelineColumns are the columns of order_timeline InsertTimeline writes.
+const timelineColumns = "id, order_id, machine, from_state, to_state, actor_kind, actor, reason, event_id, created_at, visibility"
+
+// placeholderRow is a row of placeholders, one per column of columns:
+// "(?, ?, …)".
+func placeholderRow(columns string) string {
+	return "(" + strings.Repeat("?, ", strings.Count(columns, ",")) + "?)"
+}
+
+// InsertOrder writes a new order and its lines, with one prepared
+// statement each. A second order of one cart is refused with
+// CodeCartAlreadyPlaced.
 func (s *orderStore) InsertOrder(ctx context.Context, o *Order, lines []*Line) error {
-	conn := s.db.Conn(ctx)
-	if _, err := conn.NewInsert().Model(&orderRow{Order: *o, EmailLocal: emailLocal(o.Email)}).Exec(ctx); err != nil {
+	ship, err := o.ShippingAddress.Value()
+	if err != nil {
+		return fmt.Errorf("insert order: %w", err)
+	}
+	bill, err := o.BillingAddress.Value()
+	if err != nil {
+		return fmt.Errorf("insert order: %w", err)
+	}
+	discounts := o.Discounts
+	if discounts == nil {
+		discounts = []pricing.Adjustment{}
+	}
+	disc, err := json.Marshal(discounts)
+	if err != nil {
+		return fmt.Errorf("insert order: %w", err)
+	}
+	_, err = s.db.ExecStmt(ctx, "INSERT INTO orders ("+orderColumns+") VALUES "+placeholderRow(orderColumns),
+		o.ID, o.Seq, o.Number, o.CustomerID, o.Email, o.Currency, string(o.Status), string(o.PaymentStatus), string(o.FulfillmentStatus),
+		ship, bill, o.ShippingMethodID, o.ShippingMethodName, o.SubtotalAmount, o.DiscountAmount,
+		o.ShippingAmount, o.TaxAmount, o.TotalAmount, o.TaxIncluded, string(disc), o.PaymentMethod, o.PaymentDeadline, o.RemindAt,
+		o.RemindedAt, o.CartID, o.AccessTokenHash, o.CancelledAt, o.CompletedAt, o.CreatedAt, o.UpdatedAt, emailLocal(o.Email))
+	if err != nil {
 		if store.IsUniqueViolation(err) {
 			return errs.Conflict("cartId", CodeCartAlreadyPlaced, "this cart already placed an order")
 		}
 		return fmt.Errorf("insert order: %w", err)
 	}
-	if _, err := conn.NewInsert().Model(&lines).Exec(ctx); err != nil {
+	if len(lines) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 16*len(lines))
+	for _, l := range lines {
+		args = append(args, l.ID, l.OrderID, l.Position, l.VariantID, l.ProductID, l.SKU, l.ProductTitle, l.VariantTitle, l.WeightGrams,
+			l.Quantity, l.UnitPriceAmount, l.SubtotalAmount, l.DiscountAmount, l.TaxAmount, l.TotalAmount, l.QuantityShipped)
+	}
+	row := placeholderRow(lineColumns)
+	q := "INSERT INTO order_lines (" + lineColumns + ") VALUES " + strings.Repeat(row+", ", len(lines)-1) + row
+	if _, err := s.db.ExecStmt(ctx, q, args...); err != nil {
 		return fmt.Errorf("insert order lines: %w", err)
 	}
 	return nil
@@ -78,7 +141,9 @@ func (s *orderStore) InsertOrder(ctx context.Context, o *Order, lines []*Line) e
 // InsertTimeline writes a timeline row that core/transition does not: the
 // placement, a shipment that moved no status, a note, a claim.
 func (s *orderStore) InsertTimeline(ctx context.Context, e *TimelineEntry) error {
-	if _, err := s.db.Conn(ctx).NewInsert().Model(e).Exec(ctx); err != nil {
+	_, err := s.db.ExecStmt(ctx, "INSERT INTO order_timeline ("+timelineColumns+") VALUES "+placeholderRow(timelineColumns),
+		e.ID, e.OrderID, e.Machine, e.FromState, e.ToState, e.ActorKind, e.Actor, e.Reason, e.EventID, e.CreatedAt, string(e.Visibility))
+	if err != nil {
 		return fmt.Errorf("insert order timeline: %w", err)
 	}
 	return nil

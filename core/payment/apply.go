@@ -262,7 +262,12 @@ func (s *Service) applyFact(ctx context.Context, f fact, att *Attempt, ref *Refu
 			return applied{outcome: OutcomeIgnored}, nil
 		}
 		cols := []string{}
+		// Instructions the buyer must follow away from the shop (a bank
+		// transfer) are news for the notifications: the first time an
+		// attempt gets them, kassa.payment.pending says so.
+		newInstructions := false
 		if f.action != nil && f.action.Type != "" {
+			newInstructions = f.action.Type == ActionInstructions && att.ActionType != ActionInstructions
 			setAction(att, *f.action)
 			cols = append(cols, actionColumns...)
 		}
@@ -277,7 +282,16 @@ func (s *Service) applyFact(ctx context.Context, f fact, att *Attempt, ref *Refu
 			return applied{outcome: OutcomeIgnored}, nil
 		}
 		att.UpdatedAt = s.now()
-		return applied{outcome: OutcomeApplied}, s.store.UpdateAttempt(ctx, att, cols...)
+		if err := s.store.UpdateAttempt(ctx, att, cols...); err != nil {
+			return applied{}, err
+		}
+		if newInstructions && att.State == StatePending {
+			if err := s.emit(ctx, SubjectPending, AttemptEvent{AttemptID: att.ID, OrderID: att.OrderID, GatewayID: att.GatewayID,
+				Amount: att.Amount(), From: string(StatePending), To: string(StatePending)}); err != nil {
+				return applied{}, err
+			}
+		}
+		return applied{outcome: OutcomeApplied}, nil
 	case EventRefundSucceeded:
 		return s.refundSucceeded(ctx, f, att, ref, rec)
 	case EventRefundFailed:
@@ -494,6 +508,7 @@ func (s *Service) moveAttempt(ctx context.Context, att *Attempt, to State, reaso
 	if err != nil {
 		return err
 	}
+	s.observeAttempt(ctx, att.GatewayID, to)
 	att.State = to
 	now := s.now()
 	att.UpdatedAt = now
@@ -501,7 +516,7 @@ func (s *Service) moveAttempt(ctx context.Context, att *Attempt, to State, reaso
 		att.NextCheckAt = nil
 		cols = append(cols, "next_check_at")
 	} else if att.NextCheckAt == nil {
-		t := nextCheck(now, att.CheckCount)
+		t := s.nextCheck(now, att.CheckCount)
 		att.NextCheckAt = &t
 		cols = append(cols, "next_check_at")
 	}

@@ -99,7 +99,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Attempt, error) 
 			return nil, err
 		}
 		now := s.now()
-		next := nextCheck(now, 0)
+		next := s.nextCheck(now, 0)
 		att = &Attempt{
 			ID: id.New("pay"), OrderID: o.ID, GatewayID: gw.ID(), AmountMinor: o.Total.Amount(), Currency: o.Total.Currency(),
 			CaptureMethod: CaptureAutomatic, State: StatePending, ReturnURL: in.ReturnURL, NextCheckAt: &next,

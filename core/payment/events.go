@@ -18,8 +18,9 @@ const (
 	SubjectCancelled = "kassa.payment.cancelled"
 	// SubjectUnknown: an attempt's outcome is unknown; reconciling.
 	SubjectUnknown = "kassa.payment.unknown"
-	// SubjectPending: an attempt whose outcome was unknown waits for the
-	// buyer after all.
+	// SubjectPending: an attempt waits for the buyer: one whose outcome
+	// was unknown after all, or a new one with instructions to follow
+	// away from the shop (a bank transfer's details).
 	SubjectPending = "kassa.payment.pending"
 	// SubjectRefundSucceeded: money went back to the buyer.
 	SubjectRefundSucceeded = "kassa.payment.refund_succeeded"

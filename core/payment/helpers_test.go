@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -316,6 +317,9 @@ func (g *fakeGateway) CreatePayment(_ context.Context, req payment.CreateRequest
 	res := payment.CreateResult{Status: st, GatewayRef: "ref_" + req.AttemptID}
 	if st == payment.StatusRequiresAction {
 		res.Action = payment.Action{Type: payment.ActionRedirect, URL: "https://pay.test/" + req.AttemptID}
+		if slices.Contains(g.caps, payment.CapActionInstructions) { // a bank transfer
+			res.Status, res.Action = payment.StatusPending, payment.Action{Type: payment.ActionInstructions, Instructions: "IBAN DE89 3704 0044 0532 0130 00"}
+		}
 	}
 	if st == payment.StatusFailed {
 		res.DeclineCode, res.BuyerMessage = "card_declined", "Your card was declined."

@@ -523,6 +523,10 @@ func TestConfirmBankTransfer(t *testing.T) {
 		f := newFixture(t, db, gw)
 		o := f.place(t, 1) // 20.00
 		a := f.start(t, o, "")
+		// The buyer is told how to pay: one kassa.payment.pending.
+		if n := f.outboxCount(t, payment.SubjectPending); n != 1 || a.ActionType != payment.ActionInstructions {
+			t.Fatalf("%d pending events for a bank transfer with %s, want 1 with instructions", n, a.ActionType)
+		}
 		in := payment.ConfirmInput{OrderID: o.id, Amount: cny(1500), IdempotencyKey: "t1"}
 		got, err := f.svc.ConfirmBankTransfer(staff("finance"), in)
 		if err != nil || got.State != payment.StatePending || got.Captured != 1500 {

@@ -2,6 +2,7 @@ package payment
 
 import (
 	"context"
+	"errors"
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/money"
@@ -148,6 +149,73 @@ func (s *Service) AmountsOf(ctx context.Context, orderIDs []string) (map[string]
 	for _, b := range rows {
 		c := b.Currency
 		out[b.OrderID] = Amounts{Captured: money.New(b.Captured, c), Refunded: money.New(b.Refunded, c), Paid: b.Paid(),
+			Authorized: money.New(b.Authorized, c), Voided: money.New(b.Voided, c), RefundPending: money.New(b.RefundReserved, c)}
+	}
+	return out, nil
+}
+
+// OrderPayments is what an order's buyer may see of its payments.
+type OrderPayments struct {
+	// Attempts and Refunds are oldest first.
+	Attempts []*Attempt
+	Refunds  []*Refund
+	// Amounts are the order's; nil when no money moved.
+	Amounts *Amounts
+}
+
+// PaymentsOfOrders returns the attempts, refunds and amounts of each
+// order the caller may see as its buyer (payment read:own): a signed-in
+// buyer's own orders, or the order a guest's access token opens; staff
+// with payment read see every order. Orders the caller may not see are
+// left out of the map. Each order's ownership is checked on its own (one
+// read of it), the payments are read in one query per table.
+func (s *Service) PaymentsOfOrders(ctx context.Context, orderIDs []string, accessToken string) (map[string]*OrderPayments, error) {
+	if err := authz.MayOwn(ctx, s.authz, authz.Payment, authz.Read); err != nil {
+		return nil, err
+	}
+	ids := batch(orderIDs)
+	if s.authz.Can(ctx, authz.Payment, authz.Read) != nil {
+		mine := make([]string, 0, len(ids))
+		for _, id := range ids {
+			if accessToken != "" && len(mine) > 0 {
+				break // a token opens one order
+			}
+			o, err := s.ownOrder(ctx, id, accessToken, authz.Read)
+			switch {
+			case errors.Is(err, errsNotFound):
+				continue
+			case err != nil:
+				return nil, err
+			}
+			mine = append(mine, o.ID)
+		}
+		ids = mine
+	}
+	out := make(map[string]*OrderPayments, len(ids))
+	for _, id := range ids {
+		out[id] = &OrderPayments{Attempts: []*Attempt{}, Refunds: []*Refund{}}
+	}
+	atts, err := s.store.AttemptsOfOrders(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range atts {
+		out[a.OrderID].Attempts = append(out[a.OrderID].Attempts, a)
+	}
+	refs, err := s.store.RefundsOfOrders(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range refs {
+		out[r.OrderID].Refunds = append(out[r.OrderID].Refunds, r)
+	}
+	bs, err := s.store.Balances(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range bs {
+		c := b.Currency
+		out[b.OrderID].Amounts = &Amounts{Captured: money.New(b.Captured, c), Refunded: money.New(b.Refunded, c), Paid: b.Paid(),
 			Authorized: money.New(b.Authorized, c), Voided: money.New(b.Voided, c), RefundPending: money.New(b.RefundReserved, c)}
 	}
 	return out, nil

@@ -96,7 +96,7 @@ func (s *Service) reschedule(ctx context.Context, c *worker.Claimer, kind, id st
 				return err
 			}
 			if a.State.Open() {
-				next := nextCheck(now, a.CheckCount+1)
+				next := s.nextCheck(now, a.CheckCount+1)
 				if err := s.store.ScheduleAttempt(ctx, id, &next, a.CheckCount+1, now); err != nil {
 					return err
 				}
@@ -107,7 +107,7 @@ func (s *Service) reschedule(ctx context.Context, c *worker.Claimer, kind, id st
 				return err
 			}
 			if r.State == RefundStatePending || r.State == RefundStateUnknown {
-				next := nextCheck(now, r.CheckCount+1)
+				next := s.nextCheck(now, r.CheckCount+1)
 				if err := s.store.ScheduleRefund(ctx, id, &next, r.CheckCount+1, now); err != nil {
 					return err
 				}

@@ -186,7 +186,7 @@ func (s *Service) reserveRefund(ctx context.Context, att *Attempt, amount, shipp
 			return errs.Conflict("amount", CodeRefundExceedsCaptured,
 				fmt.Sprintf("%s exceeds what is left to refund of payment %s", money.New(amount, att.Currency), att.ID))
 		}
-		next := nextCheck(now, 0)
+		next := s.nextCheck(now, 0)
 		ref = &Refund{ID: id.New("ref"), OrderID: att.OrderID, AttemptID: att.ID, GatewayID: att.GatewayID,
 			AmountMinor: amount, Currency: att.Currency, ShippingMinor: shipping, Lines: lines, State: RefundStatePending,
 			Reason: clip(reason, 2000), StaffID: staffID, NextCheckAt: &next, CreatedAt: now, UpdatedAt: now}

@@ -63,15 +63,19 @@ const (
 	ReconcilerWorker = "payment.reconciler"
 )
 
-// Backoff is when the reconciler asks about a PENDING or UNKNOWN attempt
-// (or refund) again: after the first, second, ... question; the last
-// step repeats until the state is final.
-var Backoff = []time.Duration{time.Minute, 2 * time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour}
+// DefaultRecheckAfter is Options.RecheckAfter's default.
+const DefaultRecheckAfter = time.Minute
+
+// backoff is when the reconciler asks about a PENDING or UNKNOWN attempt
+// (or refund) again, in multiples of Options.RecheckAfter: after the
+// first, second, ... question; the last step repeats until the state is
+// final. With the default: 1, 2, 5, 15 minutes, then hourly.
+var backoff = []time.Duration{1, 2, 5, 15, 60}
 
 // nextCheck is when to ask again after checks questions.
-func nextCheck(now time.Time, checks int64) time.Time {
-	i := int(min(checks, int64(len(Backoff)-1)))
-	return now.Add(Backoff[i])
+func (s *Service) nextCheck(now time.Time, checks int64) time.Time {
+	i := int(min(checks, int64(len(backoff)-1)))
+	return now.Add(backoff[i] * s.opt.RecheckAfter)
 }
 
 // Options are what NewService needs besides the database.
@@ -100,6 +104,13 @@ type Options struct {
 	ReconcileInterval time.Duration
 	ReconcileLease    time.Duration
 	ReconcileBatch    int
+	// RecheckAfter is when the reconciler first asks the gateway about
+	// an attempt or refund whose outcome is not known; later questions
+	// back off from it. Default DefaultRecheckAfter.
+	RecheckAfter time.Duration
+	// Observer is told of committed outcomes (attempt moves, webhook
+	// results) for metrics; nil tells no one.
+	Observer Observer
 	// Logger is the parent logger; nil is slog.Default().
 	Logger *slog.Logger
 }
@@ -122,6 +133,8 @@ type Service struct {
 	log      *slog.Logger
 	// The reconciler's claims on attempts and refunds.
 	attemptClaims, refundClaims *worker.Claimer
+	// refreshes spaces out the buyers' Refresh calls (refresh.go).
+	refreshes refreshTurns
 }
 
 // NewService returns the payment service over db. It fails when a
@@ -142,7 +155,7 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 		return nil, errors.New("payment: Options.Settings is required")
 	case opts.Keys == nil:
 		return nil, errors.New("payment: Options.Keys is required")
-	case opts.ReconcileInterval < 0 || opts.ReconcileLease < 0 || opts.ReconcileBatch < 0:
+	case opts.ReconcileInterval < 0 || opts.ReconcileLease < 0 || opts.ReconcileBatch < 0 || opts.RecheckAfter < 0:
 		return nil, errors.New("payment: options must not be negative")
 	}
 	if opts.Clock == nil {
@@ -150,6 +163,9 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 	}
 	if opts.ReconcileInterval == 0 {
 		opts.ReconcileInterval = DefaultReconcileInterval
+	}
+	if opts.RecheckAfter == 0 {
+		opts.RecheckAfter = DefaultRecheckAfter
 	}
 	if opts.ReconcileLease == 0 {
 		opts.ReconcileLease = DefaultReconcileLease
@@ -159,6 +175,9 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Observer == nil {
+		opts.Observer = noObserver{}
 	}
 	topt := transition.Options{DB: db, Outbox: opts.Outbox, Authorizer: opts.Authz, Clock: opts.Clock}
 	attempts, err := transition.NewMachine(Attempts, attemptStorage(), topt)

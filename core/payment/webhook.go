@@ -35,7 +35,8 @@ type WebhookOutcome struct {
 // is errs.ErrNotFound (answer 404), a plugin down errs.ErrUnavailable
 // (503), anything else WEBHOOK_NOT_APPLIED (500); the gateway retries,
 // and what was applied before is a duplicate then.
-func (s *Service) ApplyWebhook(ctx context.Context, gatewayID string, req WebhookRequest) (*WebhookOutcome, error) {
+func (s *Service) ApplyWebhook(ctx context.Context, gatewayID string, req WebhookRequest) (out *WebhookOutcome, err error) {
+	defer func() { s.observeWebhook(gatewayID, out, err) }()
 	gw, err := s.gateways.Gateway(ctx, gatewayID)
 	if err != nil {
 		return nil, err
@@ -47,7 +48,7 @@ func (s *Service) ApplyWebhook(ctx context.Context, gatewayID string, req Webhoo
 	if err != nil {
 		return nil, err
 	}
-	out := &WebhookOutcome{Response: res.Response, Rejected: res.Rejected}
+	out = &WebhookOutcome{Response: res.Response, Rejected: res.Rejected}
 	if res.Rejected != "" {
 		s.log.WarnContext(ctx, "webhook rejected by the plugin", "gateway", gatewayID, "reason", res.Rejected, "detail", res.RejectMessage)
 		return out, nil

@@ -204,6 +204,19 @@ func (db *DB) RunInTx(ctx context.Context, fn func(ctx context.Context) error) e
 	return nil
 }
 
+// RunWrite runs fn, which writes with a single statement, the cheapest
+// atomic way on each engine: in a transaction on SQLite (so it waits in
+// turn for the writer slot rather than in SQLite's busy timeout) and as
+// it is on PostgreSQL, where a statement outside a transaction commits on
+// its own and BEGIN and COMMIT would add two round trips. When ctx
+// carries a transaction, fn joins it.
+func (db *DB) RunWrite(ctx context.Context, fn func(ctx context.Context) error) error {
+	if db.Dialect == SQLite {
+		return db.RunInTx(ctx, fn)
+	}
+	return fn(ctx)
+}
+
 // runInTx runs fn in a new transaction holding the SQLite writer slot.
 func (db *DB) runInTx(ctx context.Context, st *txState, fn func(ctx context.Context) error) error {
 	defer db.writer.acquire(ctx)()

@@ -1,5 +1,5 @@
-// Package live fans the order events an instance receives out to the
-// GraphQL subscriptions open on it. One bus listener per instance feeds a
+// Package live fans the order and payment events an instance receives out
+// to the GraphQL subscriptions open on it. One bus listener per instance feeds a
 // Hub; each subscription watches one order id and is told, without the
 // event itself, that the order changed: it reads the order again as its
 // caller may see it. Ten thousand open subscriptions thus cost one NATS
@@ -7,7 +7,9 @@
 // sees every order event.
 //
 //	hub := live.NewHub(live.Options{Registerer: reg})
-//	sub, err := bus.Listen(ctx, live.OrderSubjects, hub.HandleOrderEvent)
+//	for _, subject := range live.Subjects {
+//		sub, err := bus.Listen(ctx, subject, hub.HandleOrderEvent)
+//	}
 //	w, err := hub.Watch(orderID)
 //	defer w.Stop()
 //	for range w.Changed() {
@@ -35,6 +37,17 @@ import (
 // order shows: its status, payment and fulfillment moves, shipments and
 // cancellation (core/order's subjects).
 const OrderSubjects = "kassa.order.>"
+
+// PaymentSubjects is the bus filter of the payment events (core/payment's
+// subjects): an attempt's or a refund's move, a flagged gateway event.
+// Some change the order's payment status too, but not all: a decline
+// leaves the order PENDING, and the buyer's status page must still show
+// it at once.
+const PaymentSubjects = "kassa.payment.>"
+
+// Subjects are the bus filters an instance listens to for its hub; each
+// event's payload names its order (orderId).
+var Subjects = []string{OrderSubjects, PaymentSubjects}
 
 // ErrClosed is returned by Watch once the hub is closed (the instance is
 // shutting down).
@@ -154,9 +167,9 @@ type orderRef struct {
 	OrderID string `json:"orderId"`
 }
 
-// HandleOrderEvent is the bus handler of OrderSubjects: it notifies the
-// watches of the order the event names. Events naming no order are
-// ignored.
+// HandleOrderEvent is the bus handler of Subjects: it notifies the
+// watches of the order the event names (orderId). Events naming no order
+// are ignored.
 func (h *Hub) HandleOrderEvent(_ context.Context, e events.Event) error {
 	var ref orderRef
 	if err := e.Decode(&ref); err != nil {

@@ -3,9 +3,12 @@ package live_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/kassahq/kassa/core/events"
+	"github.com/kassahq/kassa/core/money"
+	"github.com/kassahq/kassa/core/payment"
 	"github.com/kassahq/kassa/graphql/live"
 )
 
@@ -58,5 +61,50 @@ func TestHub(t *testing.T) {
 	a2.Stop() // after Close: no effect, no panic
 	if _, err := h.Watch("ord_c"); !errors.Is(err, live.ErrClosed) {
 		t.Errorf("watch after close: %v", err)
+	}
+}
+
+// TestPaymentEvents: every subject the payment domain emits is one the
+// hub listens to, and each payload signals the watches of its order, so
+// a payment that changes without moving its order (a decline) reaches
+// the buyer's status page.
+func TestPaymentEvents(t *testing.T) {
+	for _, subject := range payment.Subjects() {
+		heard := false
+		for _, filter := range live.Subjects {
+			heard = heard || strings.HasPrefix(subject, strings.TrimSuffix(filter, ">"))
+		}
+		if !heard {
+			t.Errorf("%s is not in live.Subjects %v", subject, live.Subjects)
+		}
+	}
+	h, err := live.NewHub(live.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	w, _ := h.Watch("ord_a")
+	for _, e := range []events.Event{
+		events.MustNew(payment.SubjectFailed, payment.AttemptEvent{AttemptID: "pay_1", OrderID: "ord_a", Amount: money.New(1000, money.CNY), From: "PENDING", To: "FAILED"}),
+		events.MustNew(payment.SubjectRefundSucceeded, payment.RefundEvent{RefundID: "ref_1", AttemptID: "pay_1", OrderID: "ord_a", Amount: money.New(500, money.CNY)}),
+		events.MustNew(payment.SubjectFlagged, payment.FlaggedEvent{EventID: "gev_1", OrderID: "ord_a", Reason: payment.FlagOverpaid}),
+	} {
+		if err := h.HandleOrderEvent(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-w.Changed():
+		default:
+			t.Errorf("%s did not signal its order", e.Subject)
+		}
+	}
+	// A flagged event about no known payment names no order: nothing.
+	if err := h.HandleOrderEvent(context.Background(), events.MustNew(payment.SubjectFlagged, payment.FlaggedEvent{EventID: "gev_2", Reason: payment.FlagUnknownAttempt})); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-w.Changed():
+		t.Error("an event without an order signalled a watch")
+	default:
 	}
 }

@@ -75,6 +75,11 @@ func (n *nodeResolver) ToOrder() (*orderResolver, bool) {
 	return r, ok
 }
 
+func (n *nodeResolver) ToPayment() (*paymentResolver, bool) {
+	r, ok := n.v.(*paymentResolver)
+	return r, ok
+}
+
 // Node resolves Query.node by the id's prefix, through the object's own
 // query so its permission applies.
 func (r *Resolver) Node(ctx context.Context, args struct{ ID gql.ID }) (*nodeResolver, error) {
@@ -120,6 +125,16 @@ func (r *Resolver) Node(ctx context.Context, args struct{ ID gql.ID }) (*nodeRes
 		var o *orderResolver
 		if o, err = r.orderRoot.Order(ctx, struct{ ID gql.ID }{oid}); o != nil {
 			v = o
+		}
+	case "pay":
+		// Query.payment's ownership applies: another buyer's payment,
+		// or any payment for a guest (who names it with a token), is null.
+		var p *paymentResolver
+		if p, err = r.paymentRoot.Payment(ctx, struct {
+			ID    gql.ID
+			Token *string
+		}{ID: oid}); p != nil {
+			v = p
 		}
 	}
 	if err != nil || v == nil {

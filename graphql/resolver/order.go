@@ -39,10 +39,12 @@ type orderRoot struct {
 	// their permission before they get an empty page or NOT_A_CUSTOMER,
 	// as the service would for a buyer. Nil refuses them.
 	az authz.Authorizer
+	// pay loads what the orders show of their payments (payment_order.go).
+	pay paymentReads
 }
 
 func newOrderRoot(svc Services) orderRoot {
-	r := orderRoot{svc: svc.Orders}
+	r := orderRoot{svc: svc.Orders, pay: paymentReads{svc: svc.Payments}}
 	if svc.Access != nil {
 		r.az = svc.Access
 	}
@@ -92,7 +94,7 @@ func (r *orderRoot) Order(ctx context.Context, args struct{ ID gql.ID }) (*order
 		}
 		return nil, err
 	}
-	return newOrderDetail(d), nil
+	return r.paidOrder(ctx, newOrderDetail(d), "", "")
 }
 
 // OrderByToken resolves Query.orderByToken: null for a token that opens
@@ -105,7 +107,7 @@ func (r *orderRoot) OrderByToken(ctx context.Context, args struct{ Token string 
 		}
 		return nil, err
 	}
-	return newOrderDetail(d), nil
+	return r.paidOrder(ctx, newOrderDetail(d), args.Token, "")
 }
 
 // orderFilterInput is the GraphQL OrderFilter.
@@ -219,7 +221,7 @@ func (r *orderRoot) newOrderConnection(ctx context.Context, p page.Page[*order.O
 		for i, o := range p.Items {
 			c.nodes[i] = newOrder(o)
 		}
-		return c, nil
+		return r.paidConnection(ctx, c)
 	}
 	ds, err := r.svc.Details(ctx, p.Items)
 	if err != nil {
@@ -228,7 +230,7 @@ func (r *orderRoot) newOrderConnection(ctx context.Context, p page.Page[*order.O
 	for i, d := range ds {
 		c.nodes[i] = newOrderDetail(d)
 	}
-	return c, nil
+	return r.paidConnection(ctx, c)
 }
 
 // payloadOrder resolves the order field of a mutation's payload, as the
@@ -251,7 +253,7 @@ func (r *orderRoot) payloadOrder(ctx context.Context, orderID, token string) (*o
 	if err != nil {
 		return nil, err
 	}
-	return newOrderDetail(d), nil
+	return r.paidOrder(ctx, newOrderDetail(d), token, "order.")
 }
 
 // isCode reports whether err is a domain error with code.

@@ -2,6 +2,8 @@ package resolver
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	gql "github.com/graph-gophers/graphql-go"
 
@@ -21,26 +23,34 @@ var orderSubscriptionOperations = map[string]Permission{
 // liveRoot resolves the subscriptions.
 type liveRoot struct {
 	svc *order.Service
+	// pay loads the order's payments with every read, so a payment that
+	// changes without moving the order (a decline) is sent too.
+	pay paymentReads
 	// hub tells a subscription that its order changed; nil refuses
 	// subscriptions (UNAVAILABLE) after the caller's permission was
 	// checked.
 	hub *live.Hub
 }
 
-func newLiveRoot(svc Services) liveRoot { return liveRoot{svc: svc.Orders, hub: svc.Live} }
+func newLiveRoot(svc Services) liveRoot {
+	return liveRoot{svc: svc.Orders, pay: paymentReads{svc: svc.Payments}, hub: svc.Live}
+}
 
 // OrderUpdated resolves Subscription.orderUpdated: the order at once, then
 // again after every change this instance hears of, each read as the
 // caller may see it (staff with order read any order, a signed-in buyer
 // their own, a guest by the order's access token), until the order is
 // completed or cancelled, the caller stops, or the instance shuts down.
-// An order the caller may not see is ORDER_NOT_FOUND before anything is
-// sent.
+// The order's payments, refunds and amounts are read with it (what of
+// them the caller may see; a subscription cannot tell what its results
+// select), so a payment attempt that changes without moving the order,
+// a decline the buyer may retry after, is sent too. An order the caller
+// may not see is ORDER_NOT_FOUND before anything is sent.
 func (r *liveRoot) OrderUpdated(ctx context.Context, args struct {
 	ID    gql.ID
 	Token *string
 }) (<-chan *orderResolver, error) {
-	read := func(ctx context.Context) (*order.Detail, error) {
+	read := func(ctx context.Context) (*orderResolver, error) {
 		return r.read(ctx, string(args.ID), str(args.Token))
 	}
 	if r.hub == nil {
@@ -66,11 +76,11 @@ func (r *liveRoot) OrderUpdated(ctx context.Context, args struct {
 		defer w.Stop()
 		for {
 			select {
-			case out <- newOrderDetail(d):
+			case out <- d:
 			case <-ctx.Done():
 				return
 			}
-			if final(d.Order) {
+			if final(d.o) {
 				return
 			}
 			sent := versionOf(d)
@@ -99,20 +109,27 @@ func (r *liveRoot) OrderUpdated(ctx context.Context, args struct {
 	return out, nil
 }
 
-// read reads the order as the caller may see it: by the access token when
-// one is given (which must open the order named by id), else by id.
-func (r *liveRoot) read(ctx context.Context, id, token string) (*order.Detail, error) {
+// read reads the order as the caller may see it, with its payments: by
+// the access token when one is given (which must open the order named by
+// id), else by id.
+func (r *liveRoot) read(ctx context.Context, id, token string) (*orderResolver, error) {
+	var (
+		d   *order.Detail
+		err error
+	)
 	if token == "" {
-		return r.svc.Get(ctx, id)
+		d, err = r.svc.Get(ctx, id)
+	} else if d, err = r.svc.GetByAccessToken(ctx, token); err == nil && d.Order.ID != id {
+		err = errs.NotFound(order.CodeOrderNotFound, "order not found")
 	}
-	d, err := r.svc.GetByAccessToken(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	if d.Order.ID != id {
-		return nil, errs.NotFound(order.CodeOrderNotFound, "order not found")
+	o := newOrderDetail(d)
+	if err := r.pay.load(ctx, []*orderResolver{o}, token, everyPaymentField, true); err != nil {
+		return nil, err
 	}
-	return d, nil
+	return o, nil
 }
 
 // orderVersion tells two reads of an order apart: an event that arrives
@@ -122,12 +139,37 @@ type orderVersion struct {
 	updated                     int64
 	status, payment, fulfilment string
 	timeline, shipments, notes  int
+	// payments tells the payments' states and money apart.
+	payments string
 }
 
-func versionOf(d *order.Detail) orderVersion {
-	o := d.Order
+func versionOf(r *orderResolver) orderVersion {
+	o := r.o
 	return orderVersion{updated: o.UpdatedAt.UnixMicro(), status: string(o.Status), payment: string(o.PaymentStatus),
-		fulfilment: string(o.FulfillmentStatus), timeline: len(d.Timeline), shipments: len(d.Shipments), notes: len(d.Notes)}
+		fulfilment: string(o.FulfillmentStatus), timeline: len(r.timeline), shipments: len(r.shipments), notes: len(r.notes),
+		payments: paymentsVersion(r.pay)}
+}
+
+// paymentsVersion fingerprints what an order shows of its payments: each
+// attempt's state, money, action and events, each refund's state. The
+// updated times are left out: the reconciler touches them on every
+// question it asks, and a subscriber waits for changes, not questions.
+func paymentsVersion(p *orderPayments) string {
+	if p == nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, x := range p.payments {
+		a := x.a
+		fmt.Fprintf(&b, "%s:%s:%d:%d:%d:%s:%d;", a.ID, a.State, a.Authorized, a.Captured, a.Refunded, a.ActionType, len(x.events))
+	}
+	for _, x := range p.refunds {
+		fmt.Fprintf(&b, "%s:%s;", x.r.ID, x.r.State)
+	}
+	if a := p.amounts; a != nil {
+		fmt.Fprintf(&b, "%d:%d:%d", a.Captured.Amount(), a.Refunded.Amount(), a.Authorized.Amount())
+	}
+	return b.String()
 }
 
 // final reports whether nothing more will happen to o that a subscriber

@@ -22,6 +22,8 @@ type orderResolver struct {
 	shipments []*shipmentResolver
 	timeline  []*timelineResolver
 	notes     []*orderNoteResolver
+	// pay is what the order shows of its payments (payment_order.go).
+	pay *orderPayments
 }
 
 // newOrder resolves an order read without its detail.

@@ -15,6 +15,7 @@ import (
 	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/delivery"
 	"github.com/kassahq/kassa/core/order"
+	"github.com/kassahq/kassa/core/payment"
 	"github.com/kassahq/kassa/core/plugin"
 	"github.com/kassahq/kassa/core/shipping"
 	"github.com/kassahq/kassa/core/shop"
@@ -49,6 +50,9 @@ type Services struct {
 	// Orders holds placed orders: the staff's work on them and the
 	// buyers' reads of their own.
 	Orders *order.Service
+	// Payments pays orders through the gateway plugins and keeps the
+	// money's record; nil refuses the payment operations.
+	Payments *payment.Service
 	// Live tells order subscriptions that their order changed; nil
 	// refuses subscriptions.
 	Live *live.Hub
@@ -67,6 +71,8 @@ type Resolver struct {
 	orderRoot
 	liveRoot
 	deliveryRoot
+	paymentRoot
+	reportRoot
 }
 
 // New returns the root resolver over svc.
@@ -83,6 +89,8 @@ func New(version string, svc Services) *Resolver {
 		orderRoot:    newOrderRoot(svc),
 		liveRoot:     newLiveRoot(svc),
 		deliveryRoot: deliveryRoot{j: svc.Deliveries, az: svc.Access},
+		paymentRoot:  newPaymentRoot(svc),
+		reportRoot:   newReportRoot(svc),
 	}
 }
 

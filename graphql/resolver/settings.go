@@ -121,6 +121,24 @@ func (r *shopSettingsResolver) LineQuantityLimit(ctx context.Context) (*int32, e
 	return &n, nil
 }
 
+func (r *shopSettingsResolver) RefundCancelledOrderPayments(ctx context.Context) (*bool, error) {
+	if err := r.private(ctx); err != nil {
+		return nil, err
+	}
+	return &r.s.RefundCancelledOrderPayments, nil
+}
+
+func (r *shopSettingsResolver) PaymentMethodOrder(ctx context.Context) (*[]string, error) {
+	if err := r.private(ctx); err != nil {
+		return nil, err
+	}
+	ids := slices.Clone(r.s.PaymentMethodOrder)
+	if ids == nil {
+		ids = []string{}
+	}
+	return &ids, nil
+}
+
 func (r *shopSettingsResolver) UpdatedAt(ctx context.Context) (*catalogTime, error) {
 	if err := r.private(ctx); err != nil || r.s.UpdatedAt.IsZero() {
 		return nil, err
@@ -135,6 +153,11 @@ type shopSettingsUpdateInput struct {
 	OrderNumberPrefix      *string
 	LineQuantityLimit      *int32
 	PricesIncludeTax       *bool
+	// RefundCancelledOrderPayments and PaymentMethodOrder are the
+	// payments' settings; shop.Service validates the ids (well-formed,
+	// no repeats, at most shop.MaxPaymentMethods).
+	RefundCancelledOrderPayments *bool
+	PaymentMethodOrder           *[]string
 }
 
 // shopFieldNames maps the service's field names to the input's where they
@@ -155,7 +178,8 @@ func (p *shopSettingsPayload) UserErrors() []*userError            { return p.us
 // ShopSettingsUpdate resolves Mutation.shopSettingsUpdate.
 func (r *settingsRoot) ShopSettingsUpdate(ctx context.Context, args struct{ Input shopSettingsUpdateInput }) (*shopSettingsPayload, error) {
 	in := args.Input
-	up := shop.UpdateSettingsInput{Currencies: in.Currencies, OrderNumberPrefix: in.OrderNumberPrefix, PricesIncludeTax: in.PricesIncludeTax}
+	up := shop.UpdateSettingsInput{Currencies: in.Currencies, OrderNumberPrefix: in.OrderNumberPrefix, PricesIncludeTax: in.PricesIncludeTax,
+		RefundCancelledOrderPayments: in.RefundCancelledOrderPayments, PaymentMethodOrder: in.PaymentMethodOrder}
 	if in.PaymentDeadlineSeconds != nil {
 		d := time.Duration(*in.PaymentDeadlineSeconds) * time.Second
 		up.PaymentDeadline = &d

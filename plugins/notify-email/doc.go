@@ -23,18 +23,27 @@
 // account.verify_email, account.password_reset, staff.invitation
 // (customer.email_verification, customer.verification_requested,
 // customer.password_reset, customer.password_reset_requested and
-// staff.invited are accepted as aliases).
+// staff.invited are accepted as aliases), and Kassa's order and payment
+// events': order.cancelled, order.delivered, order.completed,
+// order.payment_reminder, payment.failed (a declined payment the buyer
+// may retry), payment.instructions (how to pay offline, e.g. by bank
+// transfer) and staff.order_paid (to staff: an order to prepare).
 //
 // Message.Data is a JSON object (type Data): store {name, url,
 // support_email}; order {number, url, placed_at, lines [{name, sku,
 // quantity, total}], subtotal, discount, shipping, tax, total,
 // shipping_address {name, lines, postal_code, city, region, country},
 // payment_method}; shipment {carrier, tracking_number, tracking_url};
-// refund {amount, reason}; invitation {inviter_name, role}; expires_at.
+// refund {amount, reason}; invitation {inviter_name, role}; payment
+// {state, amount, decline_code, message, action, instructions,
+// reference, expires_at}; customer {name, email}; expires_at.
 // Amounts are {amount (minor units), currency}. Message.SecretData
 // (type SecretData) carries {link, code}: the account emails' link with
 // its token, which is never logged nor kept. Order emails need
-// order.number and order.total, order.refunded also refund.amount, the
+// order.number and order.total, order.refunded also refund.amount,
+// payment.failed and payment.instructions also payment.amount (the
+// instructions payment.instructions, order.payment_deadline
+// payment.failed and order.payment_reminder), the
 // account emails secret_data.link (an absolute http(s) URL); a message
 // without them fails with invalid_data.
 //

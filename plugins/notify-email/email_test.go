@@ -308,6 +308,9 @@ func TestEveryTemplate(t *testing.T) {
 	extra := `,"shipment":{"carrier":"DHL","tracking_number":"JD0002","tracking_url":"https://track.example/JD0002"},
 	  "refund":{"amount":{"amount":1290,"currency":"EUR"},"reason":"damaged"},"invitation":{"inviter_name":"Alice","role":"manager"},
 	  "cancellation":{"reason":"payment deadline passed"},
+	  "payment":{"state":"PENDING","amount":{"amount":8380,"currency":"EUR"},"action":"INSTRUCTIONS","message":"Card declined",
+	    "instructions":"IBAN DE89 3704 0044 0532 0130 00\nReference #1001","reference":"#1001"},
+	  "customer":{"name":"Jürgen Müller","email":"j@example.com"},
 	  "expires_at":"2026-03-15T09:00:00Z"`
 	secret := json.RawMessage(`{"link":"https://shop.example/t?token=abc","code":"482913"}`)
 	wantSubject := map[string]string{

@@ -38,12 +38,19 @@ const (
 	templateOrderDelivered       = "order.delivered"
 	templateOrderCompleted       = "order.completed"
 	templateOrderPaymentReminder = "order.payment_reminder"
+	// The payment emails: a declined payment the buyer may retry, the
+	// instructions of an offline payment (bank transfer), and staff told
+	// that an order was paid.
+	templatePaymentFailed       = "payment.failed"
+	templatePaymentInstructions = "payment.instructions"
+	templateStaffOrderPaid      = "staff.order_paid"
 )
 
 // templateIDs are the templates every locale has.
 var templateIDs = []string{
 	notify.TemplateOrderPlaced, notify.TemplateOrderPaid, notify.TemplateOrderShipped, notify.TemplateOrderRefunded,
 	templateOrderCancelled, templateOrderDelivered, templateOrderCompleted, templateOrderPaymentReminder,
+	templatePaymentFailed, templatePaymentInstructions, templateStaffOrderPaid,
 	notify.TemplateAccountVerifyEmail, notify.TemplateAccountPasswordReset, notify.TemplateStaffInvitation,
 }
 
@@ -146,6 +153,34 @@ type RefundData struct {
 	Reason string `json:"reason"`
 }
 
+// PaymentData is the payment attempt of payment.failed and
+// payment.instructions.
+type PaymentData struct {
+	// State is the attempt's state, e.g. FAILED or PENDING.
+	State string `json:"state"`
+	// Amount asked of the buyer. Required.
+	Amount Money `json:"amount"`
+	// DeclineCode and Message are the gateway's reason for a decline;
+	// Message is meant for the buyer.
+	DeclineCode string `json:"decline_code"`
+	Message     string `json:"message"`
+	// Action is the buyer's next step (INSTRUCTIONS, REDIRECT, ...).
+	Action string `json:"action"`
+	// Instructions are the text to follow, e.g. bank details. Required by
+	// payment.instructions.
+	Instructions string `json:"instructions"`
+	// Reference is what to quote with the payment (the order number).
+	Reference string `json:"reference"`
+	// ExpiresAt is when the instructions stop working, if they do.
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// CustomerData is the buyer named in staff.order_paid.
+type CustomerData struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
 // InvitationData is the invitation of staff.invitation.
 type InvitationData struct {
 	// InviterName is who invited.
@@ -163,6 +198,8 @@ type Data struct {
 	Refund       *RefundData       `json:"refund"`
 	Cancellation *CancellationData `json:"cancellation"`
 	Invitation   *InvitationData   `json:"invitation"`
+	Payment      *PaymentData      `json:"payment"`
+	Customer     *CustomerData     `json:"customer"`
 	// ExpiresAt is when the link of an account email stops working.
 	ExpiresAt time.Time `json:"expires_at"`
 }
@@ -283,7 +320,8 @@ func prepare(templateID string, msg notify.Message) (*view, error) {
 	}
 	switch templateID {
 	case notify.TemplateOrderPlaced, notify.TemplateOrderPaid, notify.TemplateOrderShipped, notify.TemplateOrderRefunded,
-		templateOrderCancelled, templateOrderDelivered, templateOrderCompleted, templateOrderPaymentReminder:
+		templateOrderCancelled, templateOrderDelivered, templateOrderCompleted, templateOrderPaymentReminder,
+		templatePaymentFailed, templatePaymentInstructions, templateStaffOrderPaid:
 		if v.Order == nil || v.Order.Number == "" {
 			return nil, fmt.Errorf("data.order.number is required by %s", templateID)
 		}
@@ -293,8 +331,14 @@ func prepare(templateID string, msg notify.Message) (*view, error) {
 		if templateID == notify.TemplateOrderRefunded && (v.Refund == nil || v.Refund.Amount.Currency == "") {
 			return nil, fmt.Errorf("data.refund.amount is required by %s", templateID)
 		}
-		if templateID == templateOrderPaymentReminder && v.Order.PaymentDeadline.IsZero() {
+		if (templateID == templateOrderPaymentReminder || templateID == templatePaymentFailed) && v.Order.PaymentDeadline.IsZero() {
 			return nil, fmt.Errorf("data.order.payment_deadline is required by %s", templateID)
+		}
+		if (templateID == templatePaymentFailed || templateID == templatePaymentInstructions) && (v.Payment == nil || v.Payment.Amount.Currency == "") {
+			return nil, fmt.Errorf("data.payment.amount is required by %s", templateID)
+		}
+		if templateID == templatePaymentInstructions && strings.TrimSpace(v.Payment.Instructions) == "" {
+			return nil, fmt.Errorf("data.payment.instructions is required by %s", templateID)
 		}
 	case notify.TemplateAccountVerifyEmail, notify.TemplateAccountPasswordReset, notify.TemplateStaffInvitation:
 		u, err := url.Parse(v.Secret.Link)

@@ -1,0 +1,48 @@
+// The order status page follows its order live (Subscription.orderUpdated
+// over server-sent events) until the payment settles. Without JavaScript
+// or EventSource the page still shows the status as of its loading.
+(function () {
+  "use strict";
+  var card = document.getElementById("order-status");
+  if (!card || card.dataset.live !== "true" || !window.EventSource) return;
+  var labels = JSON.parse(card.dataset.labels);
+  var status = document.getElementById("payment-status");
+  var message = document.getElementById("payment-message");
+  var url = "/graphql/stream?operationName=StorefrontOrderStatusLive" +
+    "&query=" + encodeURIComponent(card.dataset.query) +
+    "&variables=" + encodeURIComponent(card.dataset.variables);
+  var stream = new EventSource(url);
+
+  function settled(o) {
+    return o.status !== "OPEN" ||
+      (o.paymentStatus !== "PENDING" && o.paymentStatus !== "FAILED" && o.paymentStatus !== "AUTHORIZED");
+  }
+
+  function hide(id) {
+    var el = document.getElementById(id);
+    if (el) el.hidden = true;
+  }
+
+  stream.addEventListener("next", function (e) {
+    var o = (JSON.parse(e.data).data || {}).orderUpdated;
+    if (!o) return;
+    var key = o.status === "CANCELLED" ? "CANCELLED" : o.paymentStatus;
+    status.textContent = labels[key] || key;
+    status.dataset.status = key;
+    status.className = "status status-" + key;
+    var latest = o.payments.length ? o.payments[o.payments.length - 1] : null;
+    if (latest && latest.state === "FAILED" && !settled(o)) {
+      message.querySelector(".decline").textContent = latest.buyerMessage || "";
+      message.hidden = false;
+      hide("payment-action");
+    } else {
+      message.hidden = true;
+    }
+    if (settled(o)) {
+      stream.close();
+      hide("payment-action");
+      hide("live-hint");
+    }
+  });
+  stream.addEventListener("complete", function () { stream.close(); });
+})();

@@ -1,0 +1,179 @@
+package storefront
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/kassahq/kassa/graphql"
+)
+
+// embedded holds the default theme: templates, static files, catalogs.
+//
+//go:embed templates static i18n
+var embedded embed.FS
+
+// Executor runs a GraphQL operation in-process with the subject in ctx;
+// *graphql.Server is one.
+type Executor interface {
+	Exec(ctx context.Context, req graphql.Request) *graphql.Response
+}
+
+// Options are what New needs.
+type Options struct {
+	// GraphQL answers every page's data. Required.
+	GraphQL Executor
+	// ThemeDir, when set, overrides embedded files of the same path
+	// (templates/…, static/…, i18n/…).
+	ThemeDir string
+	// Logger is the parent logger; nil is slog.Default().
+	Logger *slog.Logger
+}
+
+// Handler serves the storefront's pages.
+type Handler struct {
+	exec  Executor
+	files fs.FS
+	cat   catalogs
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+	log   *slog.Logger
+}
+
+// New reads the theme (templates and catalogs are parsed once, here: a
+// broken theme fails the start, not a buyer's request) and returns the
+// storefront.
+func New(opts Options) (*Handler, error) {
+	if opts.GraphQL == nil {
+		return nil, errors.New("storefront: Options.GraphQL is required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	var files fs.FS = embedded
+	if opts.ThemeDir != "" {
+		st, err := os.Stat(opts.ThemeDir)
+		if err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("storefront: theme directory %q: not a readable directory", opts.ThemeDir)
+		}
+		files = layered{top: os.DirFS(opts.ThemeDir), base: embedded}
+	}
+	cat, err := loadCatalogs(files)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{exec: opts.GraphQL, files: files, cat: cat, pages: map[string]*template.Template{},
+		mux: http.NewServeMux(), log: opts.Logger.With("component", "storefront")}
+	for _, name := range []string{"order_status"} {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("storefront: template %s: %w", name, err)
+		}
+		h.pages[name] = t
+	}
+	h.mux.HandleFunc("GET "+OrderStatusPattern, h.orderStatus)
+	h.mux.Handle("GET /static/", h.static())
+	return h, nil
+}
+
+// OrderStatusPattern is the status page's route; OrderStatusPath builds
+// its path.
+const OrderStatusPattern = "/orders/{id}/status"
+
+// OrderStatusPath is the status page of an order, the return URL to give
+// a gateway (with ?token= for a guest).
+func OrderStatusPath(orderID string) string { return "/orders/" + orderID + "/status" }
+
+// Patterns are the routes to mount the Handler on.
+func (h *Handler) Patterns() []string {
+	return []string{"GET " + OrderStatusPattern, "GET /static/"}
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// static serves the theme's static files, revalidated hourly.
+func (h *Handler) static() http.Handler {
+	sub, _ := fs.Sub(h.files, "static")
+	files := http.StripPrefix("/static/", http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if path.Ext(r.URL.Path) == "" { // no directory listings
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
+}
+
+// pageCSP lets a page load the shop's own scripts, styles and images and
+// follow live updates from /graphql/stream; nothing inline, nothing from
+// elsewhere. Links to a gateway's page are navigation, which it allows.
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// render writes a page: rendered into a buffer first, so that a template
+// error becomes a clean 500 rather than half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
+	var buf bytes.Buffer
+	if err := h.pages[name].ExecuteTemplate(&buf, "layout.html", p); err != nil {
+		h.log.ErrorContext(r.Context(), "render page", "page", name, "error", err)
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Content-Security-Policy", pageCSP)
+	hd.Set("Content-Language", p.Lang)
+	hd.Set("Vary", "Accept-Language, Cookie")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// layered is a theme directory over the embedded files.
+type layered struct{ top, base fs.FS }
+
+// Open implements fs.FS: the theme's file when it has one.
+func (l layered) Open(name string) (fs.File, error) {
+	f, err := l.top.Open(name)
+	if err == nil {
+		return f, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return l.base.Open(name)
+}
+
+// ReadDir implements fs.ReadDirFS for ParseFS's globs: both layers'
+// entries, the theme's winning.
+func (l layered) ReadDir(name string) ([]fs.DirEntry, error) {
+	top, terr := fs.ReadDir(l.top, name)
+	base, berr := fs.ReadDir(l.base, name)
+	if terr != nil && berr != nil {
+		return nil, berr
+	}
+	seen := map[string]bool{}
+	var out []fs.DirEntry
+	for _, e := range top {
+		seen[e.Name()] = true
+		out = append(out, e)
+	}
+	for _, e := range base {
+		if !seen[e.Name()] {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return out, nil
+}
