@@ -45,6 +45,9 @@ type PaymentsOptions struct {
 	// ReconcileInterval and RecheckAfter tune the reconciler (see
 	// payment.Options); zero takes the defaults.
 	ReconcileInterval, RecheckAfter time.Duration
+	// Observer counts the payments' outcomes (payment_metrics.go); nil
+	// counts nothing.
+	Observer payment.Observer
 }
 
 // NewPayments builds the payment service over db with its ports.
@@ -61,6 +64,7 @@ func NewPayments(db *store.DB, opts PaymentsOptions) (*payment.Service, error) {
 		Authz: opts.Authz, Outbox: opts.Outbox, Orders: PaymentOrders{Orders: opts.Orders},
 		Gateways: opts.Plugins, Settings: opts.Settings.Shop, Keys: opts.Keys, Logger: opts.Logger,
 		ReconcileInterval: opts.ReconcileInterval, RecheckAfter: opts.RecheckAfter,
+		Observer: opts.Observer,
 	})
 }
 

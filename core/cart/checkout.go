@@ -67,15 +67,12 @@ func (s *Service) ShippingMethods(ctx context.Context, ref Ref) ([]shipping.Rate
 	if err := authz.MayOwn(ctx, s.authz, authz.Cart, authz.Own(authz.Read)); err != nil {
 		return nil, err
 	}
-	c, err := s.reach(ctx, ref)
+	c, err := s.reach(ctx, ref, true)
 	if err != nil {
 		return nil, err
 	}
 	if c.ShippingAddress == nil {
 		return nil, addressRequired()
-	}
-	if c.Lines, err = s.store.Lines(ctx, c.ID); err != nil {
-		return nil, err
 	}
 	if _, err := s.price(ctx, c); err != nil {
 		return nil, err

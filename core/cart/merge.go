@@ -69,7 +69,7 @@ func (s *Service) Merge(ctx context.Context, guestToken string) (*Cart, error) {
 			}
 			out = own
 		}
-		if out, err = s.store.ByID(ctx, out.ID); err != nil {
+		if out, err = s.store.ByID(ctx, out.ID, false); err != nil {
 			return err
 		}
 		if out.Email == "" {

@@ -222,7 +222,7 @@ func (s *Service) Create(ctx context.Context, currency string) (*Created, error)
 		if c.CustomerID != nil {
 			// The unique index settles a race; this check answers the
 			// common case without a failed statement.
-			_, err := s.store.OpenByCustomer(ctx, *c.CustomerID)
+			_, err := s.store.OpenByCustomer(ctx, *c.CustomerID, false)
 			if err == nil {
 				return cartExists()
 			}
@@ -247,11 +247,8 @@ func (s *Service) Get(ctx context.Context, ref Ref) (*Cart, error) {
 	if err := authz.MayOwn(ctx, s.authz, authz.Cart, authz.Own(authz.Read)); err != nil {
 		return nil, err
 	}
-	c, err := s.reach(ctx, ref)
+	c, err := s.reach(ctx, ref, true)
 	if err != nil {
-		return nil, err
-	}
-	if c.Lines, err = s.store.Lines(ctx, c.ID); err != nil {
 		return nil, err
 	}
 	if _, err := s.price(ctx, c); err != nil {
@@ -271,9 +268,10 @@ func customerOf(ctx context.Context) string {
 // reach reads the cart ref names when the caller may reach it, or
 // CodeCartNotFound: by its token (with ID, if given, naming the same
 // cart), or as the signed-in buyer's own, by ID or as their open cart.
-func (s *Service) reach(ctx context.Context, ref Ref) (*Cart, error) {
+// With lines, the cart's lines are read with it, in the same statement.
+func (s *Service) reach(ctx context.Context, ref Ref, lines bool) (*Cart, error) {
 	if ref.Token != "" {
-		c, err := s.store.ByTokenHash(ctx, hashToken(ref.Token))
+		c, err := s.store.ByTokenHash(ctx, hashToken(ref.Token), lines)
 		if err != nil {
 			return nil, err
 		}
@@ -287,9 +285,9 @@ func (s *Service) reach(ctx context.Context, ref Ref) (*Cart, error) {
 		return nil, cartNotFound()
 	}
 	if ref.ID == "" {
-		return s.store.OpenByCustomer(ctx, buyer)
+		return s.store.OpenByCustomer(ctx, buyer, lines)
 	}
-	c, err := s.store.ByID(ctx, ref.ID)
+	c, err := s.store.ByID(ctx, ref.ID, lines)
 	if err != nil {
 		return nil, err
 	}
@@ -327,31 +325,20 @@ func (s *Service) lock(ctx context.Context, ref Ref) (*Cart, error) {
 
 // take is lock writing columns of c with the lock: c carries their new
 // values and UpdatedAt, and is then filled with the cart as stored, its
-// lines included. The cart, its write and its lines cost two statements.
+// lines included (cartStore.TakeWithLines: one statement on PostgreSQL
+// when nothing races it, two otherwise).
 func (s *Service) take(ctx context.Context, ref Ref, c *Cart, columns ...string) (*Cart, error) {
-	c, err := s.takeRow(ctx, ref, c, columns...)
-	if err != nil {
-		return nil, err
-	}
-	if c.Lines, err = s.store.Lines(ctx, c.ID); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-// takeRow is take without the lines: one statement.
-func (s *Service) takeRow(ctx context.Context, ref Ref, c *Cart, columns ...string) (*Cart, error) {
 	key, ok := s.key(ctx, ref)
 	if !ok {
 		return nil, cartNotFound()
 	}
-	ok, err := s.store.Take(ctx, c, key, columns...)
+	ok, err := s.store.TakeWithLines(ctx, c, key, columns...)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		// Say why: no such cart of the caller's, or no longer open.
-		got, err := s.reach(ctx, ref)
+		got, err := s.reach(ctx, ref, false)
 		if err != nil {
 			return nil, err
 		}
@@ -385,9 +372,9 @@ type write struct {
 // c.Lines as they are then: the cart is priced from memory, not read
 // again.
 //
-// Without fn the change is w's write alone: that one statement is the
-// transaction (store.RunWrite), and the lines and variants are read after
-// it, as a read after the change would read them.
+// Without fn the change is w's write alone: the statement that writes
+// it and reads the lines is the transaction (store.RunWrite), and the
+// variants are read after it, as a read after the change would read them.
 func (s *Service) change(ctx context.Context, ref Ref, w write, extra []string,
 	fn func(ctx context.Context, c *Cart, vs map[string]catalog.CheckoutVariant) error) (*Cart, error) {
 	if err := s.mayWrite(ctx); err != nil {
@@ -400,13 +387,10 @@ func (s *Service) change(ctx context.Context, ref Ref, w write, extra []string,
 	if fn == nil {
 		err := s.db.RunWrite(ctx, func(ctx context.Context) error {
 			var err error
-			c, err = s.takeRow(ctx, ref, c, w.columns...)
+			c, err = s.take(ctx, ref, c, w.columns...)
 			return err
 		})
 		if err != nil {
-			return nil, err
-		}
-		if c.Lines, err = s.store.Lines(ctx, c.ID); err != nil {
 			return nil, err
 		}
 		if _, err := s.price(ctx, c); err != nil {

@@ -83,8 +83,26 @@ func (s *cartStore) Insert(ctx context.Context, c *Cart) error {
 }
 
 // cartWhere reads one cart that was not merged away, or
-// CodeCartNotFound. where is a condition of code's (its values bound).
-func (s *cartStore) cartWhere(ctx context.Context, where string, args ...any) (*Cart, error) {
+// CodeCartNotFound. where is a condition of code's on the carts table
+// (its values bound). With lines, the cart's lines are read with it, in
+// the same statement.
+func (s *cartStore) cartWhere(ctx context.Context, lines bool, where string, args ...any) (*Cart, error) {
+	if lines {
+		rows, err := s.db.QueryStmt(ctx, "SELECT "+cartColumnsOf("c")+", "+lineColumnsOf("l")+
+			" FROM (SELECT * FROM carts WHERE ("+where+") AND merged_into IS NULL LIMIT 1) AS c"+
+			" LEFT JOIN cart_lines AS l ON l.cart_id = c.id ORDER BY l.id", args...)
+		if err != nil {
+			return nil, fmt.Errorf("read cart: %w", err)
+		}
+		c, err := scanCartWithLines(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read cart: %w", err)
+		}
+		if c == nil {
+			return nil, cartNotFound()
+		}
+		return c, nil
+	}
 	rows, err := s.db.QueryStmt(ctx, "SELECT "+cartColumns+" FROM carts WHERE ("+where+") AND merged_into IS NULL LIMIT 1", args...)
 	if err != nil {
 		return nil, fmt.Errorf("read cart: %w", err)
@@ -103,19 +121,64 @@ func (s *cartStore) cartWhere(ctx context.Context, where string, args ...any) (*
 	return c, rows.Close()
 }
 
-// ByID reads a cart by id.
-func (s *cartStore) ByID(ctx context.Context, id string) (*Cart, error) {
-	return s.cartWhere(ctx, "id = ?", id)
+// scanCartWithLines reads the rows of a cart joined with its lines (the
+// columns of cartColumnsOf and lineColumnsOf, one row per line, one row
+// with NULL line columns for a cart without lines) and closes them; nil
+// when there is no row.
+func scanCartWithLines(rows *sql.Rows) (*Cart, error) {
+	defer rows.Close()
+	var c *Cart
+	for rows.Next() {
+		row := new(Cart)
+		var (
+			id, variantID sql.NullString
+			qty           sql.NullInt64
+			created       *time.Time
+		)
+		if err := rows.Scan(&row.ID, &row.TokenHash, &row.CustomerID, &row.Currency, &row.Email, &row.ShippingAddress, &row.BillingAddress,
+			&row.ShippingMethodID, &row.OrderID, &row.MergedInto, store.ScanNullTime(&row.CompletedAt),
+			store.ScanTime(&row.CreatedAt), store.ScanTime(&row.UpdatedAt),
+			&id, &variantID, &qty, store.ScanNullTime(&created)); err != nil {
+			return nil, err
+		}
+		if c == nil {
+			c = row
+		}
+		if id.Valid {
+			c.Lines = append(c.Lines, &Line{ID: id.String, CartID: c.ID, VariantID: variantID.String, Quantity: qty.Int64, CreatedAt: *created})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return c, rows.Close()
 }
 
-// ByTokenHash reads a guest cart by the hash of its token.
-func (s *cartStore) ByTokenHash(ctx context.Context, hash string) (*Cart, error) {
-	return s.cartWhere(ctx, "token_hash = ?", hash)
+// cartColumnsOf is cartColumns qualified by a table alias.
+func cartColumnsOf(alias string) string {
+	return alias + "." + strings.ReplaceAll(cartColumns, ", ", ", "+alias+".")
 }
 
-// OpenByCustomer reads a buyer's open cart.
-func (s *cartStore) OpenByCustomer(ctx context.Context, customerID string) (*Cart, error) {
-	return s.cartWhere(ctx, "customer_id = ? AND completed_at IS NULL", customerID)
+// lineColumnsOf are the columns of a line that scanCartWithLines reads,
+// qualified by a table alias.
+func lineColumnsOf(alias string) string {
+	return alias + ".id, " + alias + ".variant_id, " + alias + ".quantity, " + alias + ".created_at"
+}
+
+// ByID reads a cart by id, with its lines if asked.
+func (s *cartStore) ByID(ctx context.Context, id string, lines bool) (*Cart, error) {
+	return s.cartWhere(ctx, lines, "id = ?", id)
+}
+
+// ByTokenHash reads a guest cart by the hash of its token, with its
+// lines if asked.
+func (s *cartStore) ByTokenHash(ctx context.Context, hash string, lines bool) (*Cart, error) {
+	return s.cartWhere(ctx, lines, "token_hash = ?", hash)
+}
+
+// OpenByCustomer reads a buyer's open cart, with its lines if asked.
+func (s *cartStore) OpenByCustomer(ctx context.Context, customerID string, lines bool) (*Cart, error) {
+	return s.cartWhere(ctx, lines, "customer_id = ? AND completed_at IS NULL", customerID)
 }
 
 // cartKey is how a caller names a cart in a WHERE clause: a condition
@@ -134,25 +197,11 @@ type cartKey struct {
 // and writes nothing, when no open cart that was not merged matches key.
 // The statement is prepared (one text per key and set of columns).
 func (s *cartStore) Take(ctx context.Context, c *Cart, key cartKey, columns ...string) (bool, error) {
-	var q strings.Builder
-	args := make([]any, 0, len(columns)+1+len(key.args))
-	q.WriteString("UPDATE carts SET ")
-	for _, col := range columns {
-		v, err := cartValue(c, col)
-		if err != nil {
-			return false, err
-		}
-		q.WriteString(col)
-		q.WriteString(" = ?, ")
-		args = append(args, v)
+	q, args, err := takeStatement(c, key, columns)
+	if err != nil {
+		return false, err
 	}
-	q.WriteString("updated_at = ? WHERE (")
-	args = append(args, c.UpdatedAt)
-	q.WriteString(key.where)
-	q.WriteString(") AND completed_at IS NULL AND merged_into IS NULL RETURNING ")
-	q.WriteString(cartColumns)
-	args = append(args, key.args...)
-	rows, err := s.db.QueryStmt(ctx, q.String(), args...)
+	rows, err := s.db.QueryStmt(ctx, q, args...)
 	if err != nil {
 		return false, fmt.Errorf("take cart: %w", err)
 	}
@@ -170,6 +219,75 @@ func (s *cartStore) Take(ctx context.Context, c *Cart, key cartKey, columns ...s
 		return false, fmt.Errorf("take cart: %w", err)
 	}
 	return true, nil
+}
+
+// takeStatement is Take's UPDATE and its arguments: it writes columns
+// from c and updated_at on the open cart key names, and returns the
+// row's cartColumns.
+func takeStatement(c *Cart, key cartKey, columns []string) (string, []any, error) {
+	set, args, err := takeSet(c, columns)
+	if err != nil {
+		return "", nil, err
+	}
+	return "UPDATE carts SET " + set + " WHERE (" + key.where + ") AND completed_at IS NULL AND merged_into IS NULL RETURNING " + cartColumns,
+		append(args, key.args...), nil
+}
+
+// takeSet is the SET list of a take, columns from c and updated_at, and
+// its arguments.
+func takeSet(c *Cart, columns []string) (string, []any, error) {
+	var q strings.Builder
+	args := make([]any, 0, len(columns)+1)
+	for _, col := range columns {
+		v, err := cartValue(c, col)
+		if err != nil {
+			return "", nil, err
+		}
+		q.WriteString(col)
+		q.WriteString(" = ?, ")
+		args = append(args, v)
+	}
+	q.WriteString("updated_at = ?")
+	return q.String(), append(args, c.UpdatedAt), nil
+}
+
+// TakeWithLines is Take that also reads the cart's lines, as they are
+// once the cart is taken. On PostgreSQL it tries one statement first: it
+// reads the cart's row version (xmin) and its lines in the statement's
+// snapshot and takes the cart only if that version is still the latest,
+// so the lines read are the lines under the lock (every change of a
+// cart's lines takes the cart first, and so makes a new version). When
+// another transaction changed the cart meanwhile, or it matches nothing,
+// it falls back to Take and a read of the lines after it, as on SQLite.
+func (s *cartStore) TakeWithLines(ctx context.Context, c *Cart, key cartKey, columns ...string) (bool, error) {
+	if s.db.Dialect == store.Postgres {
+		set, setArgs, err := takeSet(c, columns)
+		if err != nil {
+			return false, err
+		}
+		stmt := "WITH s AS (SELECT id, xmin FROM carts WHERE (" + key.where + ") AND completed_at IS NULL AND merged_into IS NULL), " +
+			"c AS (UPDATE carts SET " + set + " FROM s WHERE carts.id = s.id AND carts.xmin = s.xmin" +
+			" AND carts.completed_at IS NULL AND carts.merged_into IS NULL RETURNING " + cartColumnsOf("carts") + ") " +
+			"SELECT " + cartColumnsOf("c") + ", " + lineColumnsOf("l") + " FROM c LEFT JOIN cart_lines AS l ON l.cart_id = c.id ORDER BY l.id"
+		rows, err := s.db.QueryStmt(ctx, stmt, append(append([]any{}, key.args...), setArgs...)...)
+		if err != nil {
+			return false, fmt.Errorf("take cart: %w", err)
+		}
+		got, err := scanCartWithLines(rows)
+		if err != nil {
+			return false, fmt.Errorf("take cart: %w", err)
+		}
+		if got != nil {
+			*c = *got
+			return true, nil
+		}
+	}
+	ok, err := s.Take(ctx, c, key, columns...)
+	if !ok || err != nil {
+		return ok, err
+	}
+	c.Lines, err = s.Lines(ctx, c.ID)
+	return err == nil, err
 }
 
 // Update writes the given columns of an open cart.

@@ -90,9 +90,11 @@ func rollsBack(ctx context.Context) bool {
 // NewID returns a new order id, for PlaceInput.OrderID.
 func NewID() string { return id.New("ord") }
 
-// place writes the order. The number comes last but one, just before the
-// rows that need it: on PostgreSQL the sequence row stays locked from
-// there until the caller's commit, and every other checkout waits on it.
+// place writes the order. The number comes last but one, with the rows
+// that need it (InsertNumbered): on PostgreSQL the sequence row stays
+// locked from there until the caller's commit, and every other checkout
+// waits on it, so only the outbox insert, the caller's idempotency
+// answer and the commit follow it.
 func (s *Service) place(ctx context.Context, in PlaceInput) (*Placed, error) {
 	set, err := s.settings.Settings(ctx)
 	if err != nil {
@@ -148,12 +150,15 @@ func (s *Service) place(ctx context.Context, in PlaceInput) (*Placed, error) {
 	if err := s.stock.Reserve(ctx, o.ID, reserve); err != nil {
 		return nil, err
 	}
-	seq, err := s.store.NextSeq(ctx)
-	if err != nil {
-		return nil, err
+	// The timeline row names the event, whose payload needs the number:
+	// the event's id is taken first.
+	eventID := id.New(events.IDPrefix)
+	sub := authz.SubjectFrom(ctx)
+	first := &TimelineEntry{
+		ID: id.New(transition.TimelineIDPrefix), OrderID: o.ID, Machine: MachineStatus, FromState: "", ToState: string(Open),
+		ActorKind: string(sub.Kind), Actor: nullable(sub.ID), EventID: eventID, CreatedAt: now, Visibility: VisibleToBuyer,
 	}
-	o.Seq, o.Number = seq, set.OrderNumberPrefix+strconv.FormatInt(seq, 10)
-	if err := s.store.InsertOrder(ctx, o, lines); err != nil {
+	if err := s.store.InsertNumbered(ctx, o, lines, first, set.OrderNumberPrefix); err != nil {
 		return nil, err
 	}
 	ev, err := events.New(SubjectPlaced, PlacedEvent{OrderID: o.ID, Number: o.Number, CustomerID: in.CustomerID,
@@ -161,15 +166,7 @@ func (s *Service) place(ctx context.Context, in PlaceInput) (*Placed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("order: %w", err)
 	}
-	ev.OccurredAt, ev.Actor = now, actor(ctx)
-	sub := authz.SubjectFrom(ctx)
-	first := &TimelineEntry{
-		ID: id.New(transition.TimelineIDPrefix), OrderID: o.ID, Machine: MachineStatus, FromState: "", ToState: string(Open),
-		ActorKind: string(sub.Kind), Actor: nullable(sub.ID), EventID: ev.ID, CreatedAt: now, Visibility: VisibleToBuyer,
-	}
-	if err := s.store.InsertTimeline(ctx, first); err != nil {
-		return nil, err
-	}
+	ev.ID, ev.OccurredAt, ev.Actor = eventID, now, actor(ctx)
 	placed.Timeline = []*TimelineEntry{first}
 	// Last: the test outbox records on commit and cannot be rolled back
 	// to the savepoint.

@@ -91,17 +91,15 @@ func placeholderRow(columns string) string {
 	return "(" + strings.Repeat("?, ", strings.Count(columns, ",")) + "?)"
 }
 
-// InsertOrder writes a new order and its lines, with one prepared
-// statement each. A second order of one cart is refused with
-// CodeCartAlreadyPlaced.
-func (s *orderStore) InsertOrder(ctx context.Context, o *Order, lines []*Line) error {
+// orderValues are o's values in the order of orderColumns.
+func orderValues(o *Order) ([]any, error) {
 	ship, err := o.ShippingAddress.Value()
 	if err != nil {
-		return fmt.Errorf("insert order: %w", err)
+		return nil, err
 	}
 	bill, err := o.BillingAddress.Value()
 	if err != nil {
-		return fmt.Errorf("insert order: %w", err)
+		return nil, err
 	}
 	discounts := o.Discounts
 	if discounts == nil {
@@ -109,14 +107,46 @@ func (s *orderStore) InsertOrder(ctx context.Context, o *Order, lines []*Line) e
 	}
 	disc, err := json.Marshal(discounts)
 	if err != nil {
-		return fmt.Errorf("insert order: %w", err)
+		return nil, err
 	}
-	_, err = s.db.ExecStmt(ctx, "INSERT INTO orders ("+orderColumns+") VALUES "+placeholderRow(orderColumns),
-		o.ID, o.Seq, o.Number, o.CustomerID, o.Email, o.Currency, string(o.Status), string(o.PaymentStatus), string(o.FulfillmentStatus),
+	return []any{o.ID, o.Seq, o.Number, o.CustomerID, o.Email, o.Currency, string(o.Status), string(o.PaymentStatus), string(o.FulfillmentStatus),
 		ship, bill, o.ShippingMethodID, o.ShippingMethodName, o.SubtotalAmount, o.DiscountAmount,
 		o.ShippingAmount, o.TaxAmount, o.TotalAmount, o.TaxIncluded, string(disc), o.PaymentMethod, o.PaymentDeadline, o.RemindAt,
-		o.RemindedAt, o.CartID, o.AccessTokenHash, o.CancelledAt, o.CompletedAt, o.CreatedAt, o.UpdatedAt, emailLocal(o.Email))
+		o.RemindedAt, o.CartID, o.AccessTokenHash, o.CancelledAt, o.CompletedAt, o.CreatedAt, o.UpdatedAt, emailLocal(o.Email)}, nil
+}
+
+// linesInsert is the INSERT of n order lines, their values bound in the
+// order of lineValues.
+func linesInsert(n int) string {
+	row := placeholderRow(lineColumns)
+	return "INSERT INTO order_lines (" + lineColumns + ") VALUES " + strings.Repeat(row+", ", n-1) + row
+}
+
+// lineValues are the values of lines in the order of lineColumns, line
+// after line.
+func lineValues(lines []*Line) []any {
+	args := make([]any, 0, 16*len(lines))
+	for _, l := range lines {
+		args = append(args, l.ID, l.OrderID, l.Position, l.VariantID, l.ProductID, l.SKU, l.ProductTitle, l.VariantTitle, l.WeightGrams,
+			l.Quantity, l.UnitPriceAmount, l.SubtotalAmount, l.DiscountAmount, l.TaxAmount, l.TotalAmount, l.QuantityShipped)
+	}
+	return args
+}
+
+// timelineValues are e's values in the order of timelineColumns.
+func timelineValues(e *TimelineEntry) []any {
+	return []any{e.ID, e.OrderID, e.Machine, e.FromState, e.ToState, e.ActorKind, e.Actor, e.Reason, e.EventID, e.CreatedAt, string(e.Visibility)}
+}
+
+// InsertOrder writes a new order and its lines, with one prepared
+// statement each. A second order of one cart is refused with
+// CodeCartAlreadyPlaced.
+func (s *orderStore) InsertOrder(ctx context.Context, o *Order, lines []*Line) error {
+	args, err := orderValues(o)
 	if err != nil {
+		return fmt.Errorf("insert order: %w", err)
+	}
+	if _, err = s.db.ExecStmt(ctx, "INSERT INTO orders ("+orderColumns+") VALUES "+placeholderRow(orderColumns), args...); err != nil {
 		if store.IsUniqueViolation(err) {
 			return errs.Conflict("cartId", CodeCartAlreadyPlaced, "this cart already placed an order")
 		}
@@ -125,14 +155,7 @@ func (s *orderStore) InsertOrder(ctx context.Context, o *Order, lines []*Line) e
 	if len(lines) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 16*len(lines))
-	for _, l := range lines {
-		args = append(args, l.ID, l.OrderID, l.Position, l.VariantID, l.ProductID, l.SKU, l.ProductTitle, l.VariantTitle, l.WeightGrams,
-			l.Quantity, l.UnitPriceAmount, l.SubtotalAmount, l.DiscountAmount, l.TaxAmount, l.TotalAmount, l.QuantityShipped)
-	}
-	row := placeholderRow(lineColumns)
-	q := "INSERT INTO order_lines (" + lineColumns + ") VALUES " + strings.Repeat(row+", ", len(lines)-1) + row
-	if _, err := s.db.ExecStmt(ctx, q, args...); err != nil {
+	if _, err := s.db.ExecStmt(ctx, linesInsert(len(lines)), lineValues(lines)...); err != nil {
 		return fmt.Errorf("insert order lines: %w", err)
 	}
 	return nil
@@ -141,10 +164,80 @@ func (s *orderStore) InsertOrder(ctx context.Context, o *Order, lines []*Line) e
 // InsertTimeline writes a timeline row that core/transition does not: the
 // placement, a shipment that moved no status, a note, a claim.
 func (s *orderStore) InsertTimeline(ctx context.Context, e *TimelineEntry) error {
-	_, err := s.db.ExecStmt(ctx, "INSERT INTO order_timeline ("+timelineColumns+") VALUES "+placeholderRow(timelineColumns),
-		e.ID, e.OrderID, e.Machine, e.FromState, e.ToState, e.ActorKind, e.Actor, e.Reason, e.EventID, e.CreatedAt, string(e.Visibility))
-	if err != nil {
+	if _, err := s.db.ExecStmt(ctx, "INSERT INTO order_timeline ("+timelineColumns+") VALUES "+placeholderRow(timelineColumns), timelineValues(e)...); err != nil {
 		return fmt.Errorf("insert order timeline: %w", err)
+	}
+	return nil
+}
+
+// InsertNumbered takes the next order number for o (Seq, and Number with
+// prefix) and writes o, its lines and its first timeline row. The
+// sequence row is locked from here to the caller's commit (NextSeq), so
+// the lock is taken with the writes that need the number: on PostgreSQL
+// in one statement, the number's UPDATE and the inserts as data-modifying
+// CTEs (the lines' foreign key is checked at the statement's end), one
+// round trip in the window instead of four; on SQLite, where writers
+// take turns anyway, as NextSeq, InsertOrder and InsertTimeline.
+func (s *orderStore) InsertNumbered(ctx context.Context, o *Order, lines []*Line, first *TimelineEntry, prefix string) error {
+	if s.db.Dialect != store.Postgres {
+		seq, err := s.NextSeq(ctx)
+		if err != nil {
+			return err
+		}
+		o.Seq, o.Number = seq, prefix+strconv.FormatInt(seq, 10)
+		if err := s.InsertOrder(ctx, o, lines); err != nil {
+			return err
+		}
+		return s.InsertTimeline(ctx, first)
+	}
+	orderArgs, err := orderValues(o)
+	if err != nil {
+		return fmt.Errorf("insert order: %w", err)
+	}
+	// The order's values with seq and number taken from the sequence:
+	// its select list is orderColumns' placeholders but those two.
+	sel := strings.Split(placeholderRow(orderColumns), ", ")
+	sel[0] = strings.TrimPrefix(sel[0], "(")
+	sel[len(sel)-1] = strings.TrimSuffix(sel[len(sel)-1], ")")
+	sel[1], sel[2] = "n.seq", "CAST(? AS TEXT) || CAST(n.seq AS TEXT)"
+	args := make([]any, 0, 1+len(orderArgs)+16*len(lines)+11)
+	args = append(args, sequenceName, orderArgs[0], prefix)
+	args = append(args, orderArgs[3:]...)
+	var q strings.Builder
+	q.WriteString("WITH n AS (UPDATE order_sequences SET next = next + 1 WHERE name = ? RETURNING next - 1 AS seq), ")
+	q.WriteString("o AS (INSERT INTO orders (" + orderColumns + ") SELECT " + strings.Join(sel, ", ") + " FROM n RETURNING seq, number), ")
+	if len(lines) > 0 {
+		q.WriteString("l AS (" + linesInsert(len(lines)) + "), ")
+		args = append(args, lineValues(lines)...)
+	}
+	q.WriteString("t AS (INSERT INTO order_timeline (" + timelineColumns + ") VALUES " + placeholderRow(timelineColumns) + ") ")
+	args = append(args, timelineValues(first)...)
+	q.WriteString("SELECT seq, number FROM o")
+	rows, err := s.db.QueryStmt(ctx, q.String(), args...)
+	if err != nil {
+		if store.IsUniqueViolation(err) {
+			return errs.Conflict("cartId", CodeCartAlreadyPlaced, "this cart already placed an order")
+		}
+		return fmt.Errorf("insert order: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			if store.IsUniqueViolation(err) {
+				return errs.Conflict("cartId", CodeCartAlreadyPlaced, "this cart already placed an order")
+			}
+			return fmt.Errorf("insert order: %w", err)
+		}
+		return fmt.Errorf("take order number: no sequence %q", sequenceName)
+	}
+	if err := rows.Scan(&o.Seq, &o.Number); err != nil {
+		return fmt.Errorf("insert order: %w", err)
+	}
+	if err := rows.Close(); err != nil {
+		if store.IsUniqueViolation(err) {
+			return errs.Conflict("cartId", CodeCartAlreadyPlaced, "this cart already placed an order")
+		}
+		return fmt.Errorf("insert order: %w", err)
 	}
 	return nil
 }

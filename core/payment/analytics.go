@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/kassahq/kassa/core/authz"
@@ -106,11 +107,12 @@ type AnalyticsRow struct {
 // Analytics answers how payments went between q.From and q.To (staff,
 // payment read): counts, success and failure rates, captured amounts and
 // the median time to paid, per gateway, method or currency, per UTC hour,
-// day or for the whole range. Hours, partial days and the days under way
-// are read from payment_attempts (on the indexes of migration 0014); the
-// whole days that ended from day summaries kept in the database, which
-// a change to one of a day's attempts drops (daySummaries): a year is a
-// few thousand summary rows, and the medians stay exact.
+// day or for the whole range. The whole days that ended are read from day
+// summaries kept in the database (daily and hourly cells), which a change
+// to one of a day's attempts drops (daySummaries): a year is 365 summary
+// rows, and the medians stay exact. The partial days at the ends of the
+// range and the days under way are read from payment_attempts, on the
+// indexes of migration 0014.
 //
 // Codes: REQUIRED, INVALID_RANGE, RANGE_TOO_LONG, TOO_MANY_BUCKETS,
 // INVALID_GROUP, INVALID_INTERVAL, ANALYTICS_TOO_LARGE.
@@ -155,11 +157,41 @@ func (s *Service) Analytics(ctx context.Context, q AnalyticsQuery) ([]*Analytics
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	release, err := s.reports.take(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	cells, err := s.analyticsCells(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	return fold(cells, q)
+}
+
+// MaxConcurrentReports is how many reports (analytics, reconciliations)
+// one service computes at once; more wait their turn. A GraphQL document
+// may ask for hundreds of them under aliases, each costing a field of
+// the budget: they then queue here instead of loading the database all
+// at once.
+const MaxConcurrentReports = 2
+
+// reportSlots are the turns of MaxConcurrentReports; the zero value is
+// ready.
+type reportSlots struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+// take waits for a turn (or for ctx to end) and returns its release.
+func (r *reportSlots) take(ctx context.Context) (func(), error) {
+	r.once.Do(func() { r.ch = make(chan struct{}, MaxConcurrentReports) })
+	select {
+	case r.ch <- struct{}{}:
+		return func() { <-r.ch }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // AnalyticsSettle is how long after its end a day is summarized, and how

@@ -173,6 +173,11 @@ func (s *Service) Reconciliation(ctx context.Context, gatewayID string, day time
 	if !gw.Supports(CapListTransactions) {
 		return nil, reconciliationNotSupported(gatewayID)
 	}
+	release, err := s.reports.take(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	end := start.Add(24 * time.Hour)
 	from, to := start.Add(-ReconciliationMargin), end.Add(ReconciliationMargin)
 	txns, err := listTransactions(ctx, gw, from, to)

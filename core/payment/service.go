@@ -135,6 +135,8 @@ type Service struct {
 	attemptClaims, refundClaims *worker.Claimer
 	// refreshes spaces out the buyers' Refresh calls (refresh.go).
 	refreshes refreshTurns
+	// reports bounds the reports computed at once (analytics.go).
+	reports reportSlots
 }
 
 // NewService returns the payment service over db. It fails when a

@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/uptrace/bun"
@@ -103,4 +105,123 @@ func TestPlaceholders(t *testing.T) {
 			t.Errorf("Placeholders(%d) = %q, want %q", n, got, want)
 		}
 	}
+}
+
+// TestExecStmt writes with bound arguments through the statement cache,
+// outside and inside a transaction (where a rollback undoes it), and
+// binds times as bun writes them: a time written by ExecStmt is stored
+// as the same text (SQLite) or value (PostgreSQL) as bun's, whatever its
+// location, and ScanTime and ScanNullTime read either back.
+func TestExecStmt(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, err := db.ExecContext(ctx, "CREATE TABLE exec_probe (id TEXT PRIMARY KEY, at TIMESTAMP NOT NULL, gone TIMESTAMP)"); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Date(2026, 12, 5, 10, 30, 0, 123456000, time.FixedZone("CST", 8*3600))
+		if _, err := db.NewRaw("INSERT INTO exec_probe (id, at, gone) VALUES ('bun', ?, NULL)", at).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecStmt(ctx, "INSERT INTO exec_probe (id, at, gone) VALUES (?, ?, ?)", "stmt", at, (*time.Time)(nil)); err != nil {
+			t.Fatal(err)
+		}
+		boom := errors.New("boom")
+		err := db.RunInTx(ctx, func(ctx context.Context) error {
+			if _, err := db.ExecStmt(ctx, "INSERT INTO exec_probe (id, at, gone) VALUES (?, ?, ?)", "rolled back", at, &at); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("RunInTx = %v, want boom", err)
+		}
+		var texts []string
+		if err := db.NewRaw("SELECT CAST(at AS TEXT) FROM exec_probe ORDER BY id").Scan(ctx, &texts); err != nil {
+			t.Fatal(err)
+		}
+		if len(texts) != 2 || texts[0] != texts[1] {
+			t.Fatalf("stored times %q, want two rows written alike", texts)
+		}
+		rows, err := db.QueryStmt(ctx, "SELECT id, at, gone FROM exec_probe ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var (
+				id   string
+				got  time.Time
+				gone = &at
+			)
+			if err := rows.Scan(&id, store.ScanTime(&got), store.ScanNullTime(&gone)); err != nil {
+				t.Fatal(err)
+			}
+			if !got.Equal(at) || got.Location() != time.UTC || gone != nil {
+				t.Errorf("%s: read %v and %v, want %v in UTC and nil", id, got, gone, at)
+			}
+			n++
+		}
+		if err := rows.Err(); err != nil || n != 2 {
+			t.Fatalf("read %d rows (%v), want 2", n, err)
+		}
+	})
+}
+
+// TestStmtInTxWithEveryConnectionTaken: a statement not yet prepared,
+// run in a transaction while the transaction holds the pool's only
+// connection, runs at once (unprepared, prepared in the background for
+// the next run) instead of waiting for a connection to prepare it on.
+func TestStmtInTxWithEveryConnectionTaken(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		// db.DB.DB.SetMaxOpenConns(1)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for i := range 3 {
+			err := db.RunInTx(ctx, func(ctx context.Context) error {
+				rows, err := db.QueryStmt(ctx, "SELECT ? + 1", i)
+				if err != nil {
+					return err
+				}
+				defer rows.Close()
+				if !rows.Next() {
+					return errors.New("no row")
+				}
+				var n int
+				if err := rows.Scan(&n); err != nil {
+					return err
+				}
+				if n != i+1 {
+					t.Errorf("read %d, want %d", n, i+1)
+				}
+				_, err = db.ExecStmt(ctx, "SELECT 1 WHERE ? = 1", i)
+				return err
+			})
+			if err != nil {
+				t.Fatalf("round %d: %v", i, err)
+			}
+		}
+	})
+}
+
+// TestRunWrite: on SQLite the write runs in a transaction (it waits for
+// the writer slot), on PostgreSQL on its own; in a transaction it joins
+// it either way.
+func TestRunWrite(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		var inTx bool
+		if err := db.RunWrite(ctx, func(ctx context.Context) error { inTx = store.InTx(ctx); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if want := db.Dialect == store.SQLite; inTx != want {
+			t.Errorf("in a transaction: %v, want %v", inTx, want)
+		}
+		err := db.RunInTx(ctx, func(ctx context.Context) error {
+			return db.RunWrite(ctx, func(ctx context.Context) error { inTx = store.InTx(ctx); return nil })
+		})
+		if err != nil || !inTx {
+			t.Errorf("inside a transaction: joined %v (%v), want true", inTx, err)
+		}
+	})
 }
