@@ -234,10 +234,11 @@ func (s *paymentShop) money(o order) money {
 	return *res.Order
 }
 
-// waitFor polls the order until cond holds or a minute passed.
+// waitFor polls the order until cond holds or two minutes passed (the
+// whole suite runs beside it on two cores).
 func (s *paymentShop) waitFor(o order, what string, cond func(money) bool) money {
 	s.t.Helper()
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		m := s.money(o)
 		if cond(m) {
@@ -247,6 +248,26 @@ func (s *paymentShop) waitFor(o order, what string, cond func(money) bool) money
 			s.t.Fatalf("order %s never became %s: %+v", o.id, what, m)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// waitAtGateway waits until testpay has recorded the attempt in its
+// state file: the money moved at the gateway, so a crash from now on
+// leaves an outcome only GetPayment can tell. A fixed sleep would crash
+// too early when the machine is busy.
+func (s *paymentShop) waitAtGateway(attemptID string) {
+	s.t.Helper()
+	state := filepath.Join(s.dir, "plugin-data", "payment.testpay", "testpay-state.json")
+	deadline := time.Now().Add(time.Minute)
+	for {
+		b, _ := os.ReadFile(state)
+		if bytes.Contains(b, []byte(strconv.Quote(attemptID))) {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("testpay never recorded attempt %s in %s", attemptID, state)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -306,8 +327,8 @@ func TestPaymentSurvivesACrashAtEachStep(t *testing.T) {
 				defer close(answered)
 				_, _ = s.pay(o, "timeout")
 			}()
-			s.waitFor(o, "an attempt", func(m money) bool { return len(m.Payments) == 1 })
-			time.Sleep(300 * time.Millisecond) // the call is at the gateway now
+			m := s.waitFor(o, "an attempt", func(m money) bool { return len(m.Payments) == 1 })
+			s.waitAtGateway(m.Payments[0].ID)
 			select {
 			case <-answered:
 				t.Fatal("CreatePayment answered before the crash; the timeout scenario should block")
@@ -374,8 +395,8 @@ func TestPaymentSurvivesAPluginCrash(t *testing.T) {
 		}
 		answer <- body
 	}()
-	s.waitFor(o, "an attempt", func(m money) bool { return len(m.Payments) == 1 })
-	time.Sleep(300 * time.Millisecond)
+	m := s.waitFor(o, "an attempt", func(m money) bool { return len(m.Payments) == 1 })
+	s.waitAtGateway(m.Payments[0].ID)
 	pid := pluginPID(t, s.in, "payment.testpay")
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)

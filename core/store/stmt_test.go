@@ -174,7 +174,7 @@ func TestExecStmt(t *testing.T) {
 // the next run) instead of waiting for a connection to prepare it on.
 func TestStmtInTxWithEveryConnectionTaken(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		// db.DB.DB.SetMaxOpenConns(1)
+		db.DB.DB.SetMaxOpenConns(1)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		for i := range 3 {
@@ -193,6 +193,11 @@ func TestStmtInTxWithEveryConnectionTaken(t *testing.T) {
 				}
 				if n != i+1 {
 					t.Errorf("read %d, want %d", n, i+1)
+				}
+				// A connection runs one statement at a time: the rows
+				// are closed before the transaction's next one.
+				if err := rows.Close(); err != nil {
+					return err
 				}
 				_, err = db.ExecStmt(ctx, "SELECT 1 WHERE ? = 1", i)
 				return err
