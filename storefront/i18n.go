@@ -24,18 +24,47 @@ const langCookie = "kassa_lang"
 // catalogs are the messages of each language, by key.
 type catalogs map[string]map[string]string
 
+// loadCatalogs reads the messages of each language from i18n/<lang>.json
+// and i18n/<area>.<lang>.json (each part of the storefront keeps its
+// own); a key defined twice in one language is an error, so that one
+// part cannot silently change another's text.
 func loadCatalogs(files fs.FS) (catalogs, error) {
 	c := catalogs{}
+	entries, err := fs.ReadDir(files, "i18n")
+	if err != nil {
+		return nil, fmt.Errorf("storefront: catalogs: %w", err)
+	}
 	for _, name := range langNames {
-		raw, err := fs.ReadFile(files, "i18n/"+name+".json")
+		c[name] = map[string]string{}
+	}
+	for _, e := range entries {
+		file := e.Name()
+		base, ok := strings.CutSuffix(file, ".json")
+		if !ok || e.IsDir() {
+			continue
+		}
+		lang := base[strings.LastIndex(base, ".")+1:]
+		into, known := c[lang]
+		if !known {
+			return nil, fmt.Errorf("storefront: catalog %s: no language %q", file, lang)
+		}
+		raw, err := fs.ReadFile(files, "i18n/"+file)
 		if err != nil {
-			return nil, fmt.Errorf("storefront: catalog %s: %w", name, err)
+			return nil, fmt.Errorf("storefront: catalog %s: %w", file, err)
 		}
 		m := map[string]string{}
 		if err := json.Unmarshal(raw, &m); err != nil {
-			return nil, fmt.Errorf("storefront: catalog %s: %w", name, err)
+			return nil, fmt.Errorf("storefront: catalog %s: %w", file, err)
 		}
-		c[name] = m
+		for k, v := range m {
+			if _, dup := into[k]; dup {
+				return nil, fmt.Errorf("storefront: catalog %s: key %q is defined twice for %s", file, k, lang)
+			}
+			into[k] = v
+		}
+	}
+	if len(c["en"]) == 0 {
+		return nil, fmt.Errorf("storefront: no English catalog in i18n/")
 	}
 	return c, nil
 }

@@ -74,16 +74,42 @@ func New(opts Options) (*Handler, error) {
 	}
 	h := &Handler{exec: opts.GraphQL, files: files, cat: cat, pages: map[string]*template.Template{},
 		mux: http.NewServeMux(), log: opts.Logger.With("component", "storefront")}
-	for _, name := range []string{"order_status"} {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+name+".html")
-		if err != nil {
-			return nil, fmt.Errorf("storefront: template %s: %w", name, err)
-		}
-		h.pages[name] = t
+	if err := h.parsePages(); err != nil {
+		return nil, err
 	}
 	h.mux.HandleFunc("GET "+OrderStatusPattern, h.orderStatus)
 	h.mux.Handle("GET /static/", h.static())
 	return h, nil
+}
+
+// parsePages parses every page of templates/: each NAME.html but the
+// layout and the partials (_NAME.html, shared by all pages) is a page,
+// rendered inside layout.html.
+func (h *Handler) parsePages() error {
+	entries, err := fs.ReadDir(h.files, "templates")
+	if err != nil {
+		return fmt.Errorf("storefront: templates: %w", err)
+	}
+	shared := []string{"templates/layout.html"}
+	var pages []string
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case e.IsDir() || path.Ext(name) != ".html" || name == "layout.html":
+		case strings.HasPrefix(name, "_"):
+			shared = append(shared, "templates/"+name)
+		default:
+			pages = append(pages, name)
+		}
+	}
+	for _, name := range pages {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(h.files, append(slices.Clone(shared), "templates/"+name)...)
+		if err != nil {
+			return fmt.Errorf("storefront: template %s: %w", name, err)
+		}
+		h.pages[strings.TrimSuffix(name, ".html")] = t
+	}
+	return nil
 }
 
 // OrderStatusPattern is the status page's route; OrderStatusPath builds

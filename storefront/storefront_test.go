@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/kassahq/kassa/graphql"
 )
@@ -237,5 +238,36 @@ func TestFormatMoney(t *testing.T) {
 		if got := formatMoney(in); got != want {
 			t.Errorf("formatMoney(%v) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestCatalogFiles: each part of the storefront keeps its messages in
+// i18n/<area>.<lang>.json, merged per language; a key defined twice or a
+// file of an unknown language fails the start.
+func TestCatalogFiles(t *testing.T) {
+	tests := []struct {
+		name  string
+		files fstest.MapFS
+		want  string // an error containing it; "" = loads
+	}{
+		{"merged", fstest.MapFS{"i18n/en.json": {Data: []byte(`{"a":"A"}`)}, "i18n/cart.en.json": {Data: []byte(`{"b":"B"}`)},
+			"i18n/zh-CN.json": {Data: []byte(`{"a":"甲"}`)}}, ""},
+		{"duplicate", fstest.MapFS{"i18n/en.json": {Data: []byte(`{"a":"A"}`)}, "i18n/cart.en.json": {Data: []byte(`{"a":"B"}`)}}, `key "a" is defined twice`},
+		{"unknown language", fstest.MapFS{"i18n/en.json": {Data: []byte(`{"a":"A"}`)}, "i18n/cart.fr.json": {Data: []byte(`{}`)}}, `no language "fr"`},
+		{"broken", fstest.MapFS{"i18n/en.json": {Data: []byte(`{"a":`)}}, "en.json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := loadCatalogs(tt.files)
+			if tt.want == "" {
+				if err != nil || c.message("en", "b") != "B" || c.message("zh-CN", "a") != "甲" || c.message("zh-CN", "b") != "B" {
+					t.Fatalf("loadCatalogs = %v, %v", c, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one containing %q", err, tt.want)
+			}
+		})
 	}
 }
