@@ -47,6 +47,8 @@ type Handler struct {
 	cat   catalogs
 	pages map[string]*template.Template
 	mux   *http.ServeMux
+	// patterns are the routes registered with handle, for Patterns.
+	patterns []string
 	log   *slog.Logger
 }
 
@@ -77,9 +79,17 @@ func New(opts Options) (*Handler, error) {
 	if err := h.parsePages(); err != nil {
 		return nil, err
 	}
-	h.mux.HandleFunc("GET "+OrderStatusPattern, h.orderStatus)
-	h.mux.Handle("GET /static/", h.static())
+	// Each part of the storefront registers its routes here, one line
+	// each, from its own file.
+	h.handle("GET "+OrderStatusPattern, http.HandlerFunc(h.orderStatus))
+	h.handle("GET /static/", h.static())
 	return h, nil
+}
+
+// handle registers a route of the storefront.
+func (h *Handler) handle(pattern string, handler http.Handler) {
+	h.mux.Handle(pattern, handler)
+	h.patterns = append(h.patterns, pattern)
 }
 
 // parsePages parses every page of templates/: each NAME.html but the
@@ -121,9 +131,7 @@ const OrderStatusPattern = "/orders/{id}/status"
 func OrderStatusPath(orderID string) string { return "/orders/" + orderID + "/status" }
 
 // Patterns are the routes to mount the Handler on.
-func (h *Handler) Patterns() []string {
-	return []string{"GET " + OrderStatusPattern, "GET /static/"}
-}
+func (h *Handler) Patterns() []string { return slices.Clone(h.patterns) }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
