@@ -31,5 +31,12 @@
 //		ReturnURL: "https://shop.example/orders/1001", IdempotencyKey: key})
 //	// show att.Action to the buyer; the gateway notifies:
 //	out, err := svc.ApplyWebhook(ctx, "payment.testpay", req) // send out.Response only when err == nil
+//	// the buyer is back from the gateway's page: ask now, at most once a second
+//	att, err = svc.Refresh(ctx, att.ID, accessToken)
 //	// background: svc.Workers() reconciles PENDING and UNKNOWN attempts.
+//
+// Reconciliation compares a gateway's settlement report (ListTransactions)
+// for a day with the books; Analytics aggregates the attempts for staff;
+// an [Observer] is told of every committed outcome (core/app counts them
+// on /metrics).
 package payment
