@@ -306,7 +306,7 @@ func (a *App) buildWorkers() (err error) {
 	})
 	// Applies catalog changes made elsewhere (another instance, the CLI)
 	// to running plugins and health-checks them.
-	supervisor, err := worker.NewPeriodic("plugin.supervisor", a.Plugins.Check, worker.PeriodicOptions{Interval: a.Plugins.HealthInterval()})
+	supervisor, err := worker.NewPeriodic("plugin.supervisor", a.Plugins.Check, worker.PeriodicOptions{Interval: a.Plugins.HealthInterval(), Immediate: true})
 	if err != nil {
 		return err
 	}

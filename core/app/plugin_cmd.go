@@ -109,11 +109,14 @@ func runPlugin(ctx context.Context, args []string, io IO) error {
 		verb := "installed"
 		switch {
 		case res.Unchanged:
-			verb = "already installed"
+			// --replace with the very binary installed (a reproducible
+			// rebuild gives the same bytes): nothing to replace, but the
+			// file in the plugin directory was written again.
+			verb = "unchanged (this exact binary is already installed; its file was restored)"
 		case res.Replaced:
 			verb = "replaced"
 		}
-		fmt.Fprintf(io.Stdout, "%s %s\n  kind     %s\n  version  %s\n  sha256   %s\n  file     %s\n  enabled  %t\n",
+		fmt.Fprintf(io.Stdout, "%s: %s\n  kind     %s\n  version  %s\n  sha256   %s\n  file     %s\n  enabled  %t\n",
 			verb, p.ID, p.Kind, p.Version, p.SHA256, p.FileName, p.Enabled)
 		for _, w := range res.Warnings {
 			fmt.Fprintln(io.Stderr, "warning:", w)

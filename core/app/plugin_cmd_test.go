@@ -38,13 +38,13 @@ func TestPluginCommand(t *testing.T) {
 		t.Fatalf("--help: %d %s", code, out)
 	}
 	out, errOut, code := run("install", "--replace", bin)
-	if code != 0 || !strings.Contains(out, "installed payment.hosttest") || !strings.Contains(out, "sha256") {
+	if code != 0 || !strings.Contains(out, "installed: payment.hosttest") || !strings.Contains(out, "sha256") {
 		t.Fatalf("install: %d\n%s\n%s", code, out, errOut)
 	}
 	if _, err := os.Stat(filepath.Join(data, "plugins", "payment.hosttest")); err != nil {
 		t.Fatal("not copied into DATA_DIR/plugins")
 	}
-	if out, _, code := run("install", "--replace", bin); code != 0 || !strings.Contains(out, "already installed") {
+	if out, _, code := run("install", "--replace", bin); code != 0 || !strings.Contains(out, "unchanged (this exact binary is already installed") {
 		t.Fatalf("reinstall: %d %s", code, out)
 	}
 	if _, errOut, code := run("install", bin); code != 1 || !strings.Contains(errOut, "--replace") {

@@ -551,9 +551,10 @@ func (s *Service) HealthInterval() time.Duration { return s.opts.HealthInterval 
 
 // Check is one round of the supervisor: it applies catalog changes made
 // by other instances or by the CLI (new binary, settings, disabled,
-// removed) to the running processes and health-checks them. A serving
-// App runs it every HealthInterval as a worker (worker.NewPeriodic); it
-// fails only when the catalog cannot be read.
+// removed) to the running processes, health-checks them and starts the
+// enabled plugins that are not running. A serving App runs it at start
+// and every HealthInterval as a worker (worker.NewPeriodic); it fails
+// only when the catalog cannot be read.
 func (s *Service) Check(ctx context.Context) error {
 	rows, err := s.st.list(ctx, "", false)
 	if err != nil {
@@ -574,6 +575,29 @@ func (s *Service) Check(ctx context.Context) error {
 		if i.running() != nil {
 			_, _ = i.probe(ctx)
 		}
+	}
+	// Enabled plugins not running yet are started now rather than on
+	// first use: health then says within one round whether a plugin
+	// enabled by the CLI or another instance works, and a binary changed
+	// behind Kassa's back (checksum) is reported and logged at start, not
+	// at the first buyer's payment. One in backoff fails at once.
+	for _, r := range rows {
+		if !r.Enabled || r.ID == "" {
+			continue
+		}
+		if i := s.existing(r.ID); i != nil && i.running() != nil {
+			continue
+		}
+		i, err := s.instance(r.ID)
+		if err != nil {
+			continue
+		}
+		i.mu.Lock()
+		i.wanted = true // a failed start is retried in the background
+		i.mu.Unlock()
+		sctx, cancel := context.WithTimeout(ctx, s.opts.StartTimeout+s.opts.CallTimeout)
+		_, _ = i.acquire(sctx) // a failure is logged and becomes the plugin's health
+		cancel()
 	}
 	return nil
 }

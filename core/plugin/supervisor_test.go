@@ -494,3 +494,57 @@ func TestPermissions(t *testing.T) {
 		t.Fatalf("read-only list: %v", err)
 	}
 }
+
+// TestCheckStartsEnabledPlugins: a supervisor round starts every enabled
+// plugin that is not running, so health is known without anyone using
+// it (enabled from the CLI, an instance restarted) and a binary changed
+// behind Kassa's back is reported and logged at once.
+func TestCheckStartsEnabledPlugins(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		tamper     bool
+		wantStatus HealthStatus
+		wantText   string // in the health message and the log
+	}{
+		{name: "healthy", wantStatus: HealthServing},
+		{name: "tampered", tamper: true, wantStatus: HealthUnavailable, wantText: "checksum mismatch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := sqliteEnv(t)
+			e.installEnabled(t, "")
+			if tt.tamper {
+				f, err := os.OpenFile(filepath.Join(e.opts.Dir, testID), os.O_APPEND|os.O_WRONLY, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, _ = f.Write([]byte("\x00evil"))
+				f.Close()
+			}
+			if err := e.svc.Check(ctx()); err != nil {
+				t.Fatal(err)
+			}
+			if running := e.pid() != 0; running != !tt.tamper {
+				t.Fatalf("running after a round: %v, want %v", running, !tt.tamper)
+			}
+			// The health is written to the catalog in the background.
+			deadline := time.Now().Add(10 * time.Second)
+			var p Plugin
+			for {
+				p, _ = e.svc.Get(ctx(), testID)
+				if p.Health.Status == tt.wantStatus || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if p.Health.Status != tt.wantStatus || !strings.Contains(p.Health.Message, tt.wantText) {
+				t.Fatalf("health %+v, want %s with %q", p.Health, tt.wantStatus, tt.wantText)
+			}
+			if tt.wantText != "" && !strings.Contains(e.logs.String(), tt.wantText) {
+				t.Errorf("the log does not say %q:\n%s", tt.wantText, e.logs.String())
+			}
+		})
+	}
+}

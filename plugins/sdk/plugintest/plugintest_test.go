@@ -62,20 +62,27 @@ func TestInnerRunGateway(t *testing.T) {
 	if os.Getenv(envInner) == "" {
 		t.Skip("run by TestKitCatchesBrokenGateways")
 	}
+	paid, unpaid := "succeeds", "pending"
+	scenarios := []plugintest.Scenario{
+		{Name: "succeeds", Request: payment.CreateRequest{PaymentMethod: "tok_ok"},
+			Want: plugintest.Outcome{Status: payment.StatusSucceeded}},
+		{Name: "declined", Request: payment.CreateRequest{PaymentMethod: "tok_decline"},
+			Want: plugintest.Outcome{Status: payment.StatusFailed, DeclineCode: payment.DeclineCardDeclined}},
+		{Name: "pending", Request: payment.CreateRequest{PaymentMethod: "tok_pending"},
+			Want: plugintest.Outcome{Status: payment.StatusPending}},
+	}
+	if os.Getenv(envMode) == "declines_only" {
+		// The gateway declares action.none, but its author gave the
+		// kit only a decline (which has no action either).
+		paid, unpaid, scenarios = "", "", scenarios[1:2]
+	}
 	plugintest.RunGateway(t, plugintest.GatewayConfig{
-		Binary: brokenBinary,
-		Env:    []string{"KASSA_BROKEN=" + os.Getenv(envMode)},
-		Config: json.RawMessage(`{"webhook_secret":"` + secret + `"}`),
-		Scenarios: []plugintest.Scenario{
-			{Name: "succeeds", Request: payment.CreateRequest{PaymentMethod: "tok_ok"},
-				Want: plugintest.Outcome{Status: payment.StatusSucceeded}},
-			{Name: "declined", Request: payment.CreateRequest{PaymentMethod: "tok_decline"},
-				Want: plugintest.Outcome{Status: payment.StatusFailed, DeclineCode: payment.DeclineCardDeclined}},
-			{Name: "pending", Request: payment.CreateRequest{PaymentMethod: "tok_pending"},
-				Want: plugintest.Outcome{Status: payment.StatusPending}},
-		},
-		Paid:   "succeeds",
-		Unpaid: "pending",
+		Binary:    brokenBinary,
+		Env:       []string{"KASSA_BROKEN=" + os.Getenv(envMode)},
+		Config:    json.RawMessage(`{"webhook_secret":"` + secret + `"}`),
+		Scenarios: scenarios,
+		Paid:      paid,
+		Unpaid:    unpaid,
 		Webhook: &plugintest.WebhookKit{
 			Sign: func(ev payment.Event, at time.Time) (http.Header, []byte, error) {
 				body, err := json.Marshal(map[string]any{
@@ -85,6 +92,7 @@ func TestInnerRunGateway(t *testing.T) {
 				h := http.Header{"Example-Signature": {webhook.Sign([]byte(secret), at, body)}}
 				return h, body, err
 			},
+			DerivedIDs: strings.HasSuffix(os.Getenv(envMode), "_ids"),
 		},
 	})
 }
@@ -110,6 +118,11 @@ func TestKitCatchesBrokenGateways(t *testing.T) {
 		{mode: "accept_bad_signature", wantFail: []string{"webhook/bad_signature_refused", "webhook/stale_refused", "webhook/replay_refused"}},
 		{mode: "no_replay_cache", wantFail: []string{"webhook/replay_refused"}},
 		{mode: "stale_accepted", wantFail: []string{"webhook/stale_refused"}},
+		{mode: "derived_ids", wantFail: nil},
+		{mode: "declines_only", wantFail: []string{"create/action_coverage"},
+			// Without an unpaid scenario there is nothing to cancel.
+			mayFail: []string{"cancel/unpaid"}},
+		{mode: "unstable_ids", wantFail: []string{"webhook/valid"}},
 	}
 	for _, tc := range tests {
 		name := tc.mode

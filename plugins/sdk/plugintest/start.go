@@ -3,6 +3,7 @@ package plugintest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"slices"
@@ -187,8 +188,8 @@ func commonChecks(s *suite, p *host.Plugin, kind sdk.Kind, knownCaps []string, c
 		if err != nil {
 			t.Fatalf("Configure failed with an error (refusals must be data): %v", err)
 		}
-		if !hasFieldError(res.Errors, "/plugintest_unknown_setting") {
-			t.Errorf("an unknown setting was not refused; got %v", res.Errors)
+		if msg := refusal(res.Errors, "plugintest_unknown_setting"); msg != "" {
+			t.Errorf("the unknown setting %q: %s", "plugintest_unknown_setting", msg)
 		}
 	})
 
@@ -226,6 +227,22 @@ func commonChecks(s *suite, p *host.Plugin, kind sdk.Kind, knownCaps []string, c
 		}
 	})
 	return info, configured
+}
+
+// refusal says what is wrong with the refusal of setting name: "" when
+// an error points at it (Field "/name"), or is about the settings as a
+// whole (Field "") and names it, as JSON Schema's additionalProperties
+// errors do.
+func refusal(errs []sdk.ConfigError, name string) string {
+	if len(errs) == 0 {
+		return "was accepted; it must be refused (tip: validate with sdk.Schema.Decode, which refuses unknown settings)"
+	}
+	for _, e := range errs {
+		if e.Field == "/"+name || (e.Field == "" && strings.Contains(e.Message, name)) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("was refused, but no error points at it (want Field %q, or Field \"\" with a message naming it); got %v", "/"+name, errs)
 }
 
 func hasFieldError(errs []sdk.ConfigError, field string) bool {

@@ -16,6 +16,8 @@
 //	accept_bad_signature  HandleWebhook: no signature, freshness or replay check
 //	stale_accepted        HandleWebhook: no freshness check
 //	no_replay_cache       HandleWebhook: no replay check
+//	derived_ids           HandleWebhook: event ids derived from the attempt (correct with WebhookKit.DerivedIDs)
+//	unstable_ids          HandleWebhook: derived event ids that change on every read
 package main
 
 import (
@@ -112,6 +114,16 @@ func (b *broken) Refund(ctx context.Context, req payment.RefundRequest) (payment
 // settings' secret and hands them to the example again.
 func (b *broken) HandleWebhook(ctx context.Context, req payment.WebhookRequest) (payment.WebhookResult, error) {
 	res, err := b.Gateway.HandleWebhook(ctx, req)
+	if b.mode == "derived_ids" || b.mode == "unstable_ids" {
+		// A gateway whose notifications carry no id: the event's id
+		// is made here, stable (from the payment and the event) or not.
+		for i := range res.Events {
+			res.Events[i].ID = "derived:" + res.Events[i].AttemptID + ":" + string(res.Events[i].Type)
+			if b.mode == "unstable_ids" {
+				res.Events[i].ID += fmt.Sprint(":", b.retries.Add(1))
+			}
+		}
+	}
 	secret := b.secret.Load()
 	if err != nil || res.Rejection == nil || !b.skips(res.Rejection.Reason) || secret == nil {
 		return res, err
