@@ -78,6 +78,8 @@ func TestOperationCost(t *testing.T) {
 		{"fragment cycle ends", `{ ...A } fragment A on Query { serverVersion ...B } fragment B on Query { ...A }`, "", nil, 1},
 		{"only the operation that runs", `query A { serverVersion } query B { products { nodes { id } } }`, "A", nil, 1},
 		{"unknown fields count", `{ nope { a b } }`, "", nil, 3},
+		{"an aggregate weighs more", `{ paymentAnalytics(from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z", groupBy: GATEWAY) { key attempts } }`, "", nil, 100 + 2},
+		{"aggregates under aliases each weigh", `{ a: paymentReconciliation(gatewayId: "payment.testpay", date: "2026-01-01") { gatewayId } b: paymentReconciliation(gatewayId: "payment.testpay", date: "2026-01-02") { gatewayId } }`, "", nil, 2 * (100 + 1)},
 		{"grid of 24", productGrid, "", map[string]any{"first": 24, "currency": "CNY"}, grid},
 	}
 	for _, tt := range tests {

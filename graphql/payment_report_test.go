@@ -152,7 +152,7 @@ func TestPaymentReports(t *testing.T) {
 		// A date that is not RFC 3339 is refused by the schema, before
 		// any resolver.
 		res := ta.Exec(rptFinance, analyticsQuery, an("yesterday", to, "GATEWAY", "DAY"))
-		if len(res.Errors) == 0 || res.Data != nil && string(res.Data) != "null" {
+		if len(res.Errors) == 0 || strings.Contains(string(res.Data), "paymentAnalytics") {
 			t.Errorf("a bad DateTime: %s %v", res.Data, res.Errors)
 		}
 

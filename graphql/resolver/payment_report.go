@@ -76,14 +76,19 @@ func (r *reportRoot) PaymentAnalytics(ctx context.Context, args struct {
 	From     catalogTime
 	To       catalogTime
 	GroupBy  string
-	Interval string
+	// Interval is a pointer although the schema gives it a default: an
+	// omitted variable ($i) reaches the resolver as null, not NONE.
+	Interval *string
 }) ([]*analyticsRowResolver, error) {
 	svc, err := r.service(ctx)
 	if err != nil {
 		return nil, err
 	}
-	q := payment.AnalyticsQuery{From: args.From.t, To: args.To.t, GroupBy: payment.AnalyticsGroup(args.GroupBy),
-		Interval: payment.AnalyticsInterval(args.Interval)}
+	interval := payment.IntervalNone
+	if args.Interval != nil {
+		interval = payment.AnalyticsInterval(*args.Interval)
+	}
+	q := payment.AnalyticsQuery{From: args.From.t, To: args.To.t, GroupBy: payment.AnalyticsGroup(args.GroupBy), Interval: interval}
 	rows, err := svc.Analytics(ctx, q)
 	if err != nil {
 		return nil, err
