@@ -7,7 +7,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/kassahq/kassa/core/app.Version=$(VERSION)
 export CGO_ENABLED ?= 0
 
-.PHONY: run build plugins install-plugins test test-short bench lint proto clean
+.PHONY: run build plugins install-plugins admin test test-short bench lint proto clean
 
 ## run: build kassa and the reference plugins, install the plugins, seed the demo shop on first run and serve on http://127.0.0.1:8080
 run: build install-plugins
@@ -31,6 +31,10 @@ install-plugins: build plugins
 			KASSA_DATA_DIR=$(DATA_DIR) $(BIN)/kassa plugin install --replace $(BIN)/plugins/$$p || exit 1; \
 		fi; \
 	done
+
+## admin: rebuild the web admin into admin/dist (committed; embedded in the binary unless built with -tags no_ui)
+admin:
+	cd admin && npm ci && npm run build
 
 ## test: run the whole test suite (root module and the plugin SDK module)
 test:

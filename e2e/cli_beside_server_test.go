@@ -21,6 +21,13 @@ func TestCommandsBesideARunningServer(t *testing.T) {
 	if setup == "" {
 		t.Fatalf("no setup token printed:\n%s", in.logs.String())
 	}
+	// The person starting the shop gets the pages' addresses and the
+	// admin's setup screen as a link.
+	for _, want := range []string{in.base + "/admin/setup?token=" + setup, "admin       " + in.base + "/admin/", "storefront  " + in.base + "/"} {
+		if !strings.Contains(in.logs.String(), want) {
+			t.Errorf("the start-up output lacks %q:\n%s", want, in.logs.String())
+		}
+	}
 
 	const email, password = "owner@example.com", "correct horse battery staple"
 	create := exec.Command(kassaBin, "user", "create-owner", "--email", email, "--password-stdin", "--data-dir", dir)

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
@@ -95,7 +97,7 @@ func (a *Accounts) Middleware(log *slog.Logger, secureCookies, trustProxy bool, 
 // has no owner yet, with how to use it; it prints nothing otherwise. Call
 // it at `kassa serve` start-up, after the server listens. The token is
 // printed to the terminal, never logged.
-func (a *Accounts) AnnounceOwnerSetup(ctx context.Context, w io.Writer) error {
+func (a *Accounts) AnnounceOwnerSetup(ctx context.Context, w io.Writer, baseURL string) error {
 	ctx = authz.WithSubject(ctx, authz.SystemSubject("owner-setup"))
 	token, err := a.Service.IssueOwnerSetupToken(ctx)
 	if err != nil {
@@ -105,15 +107,16 @@ func (a *Accounts) AnnounceOwnerSetup(ctx context.Context, w io.Writer) error {
 		return nil
 	}
 	_, err = fmt.Fprintf(w, `
-This shop has no owner yet. Create one with this one-time setup token
-(valid 24 hours; a new one is printed at each start until an owner exists):
+This shop has no owner yet. Open this one-time link to create one (valid
+24 hours; a new one is printed at each start until an owner exists):
 
-    %s
+    %s/admin/setup?token=%s
 
+or use the token %s
 in GraphQL:  mutation { staffSetupOwner(input: {token: "<token>", email: "you@example.com", password: "…"}) { userErrors { code message } } }
 or instead:  kassa user create-owner --email you@example.com
 
-`, token)
+`, strings.TrimSuffix(baseURL, "/"), url.QueryEscape(token), token)
 	return err
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/kassahq/kassa/admin"
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/config"
@@ -363,6 +364,8 @@ func (a *App) Handler() http.Handler {
 	mux.Handle("GET "+ExportOrdersPath, a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.JSON{})(exportOrders(a.Orders, a.Log)))
 	// Invoices and credit notes, for their buyer and staff (invoice_route.go).
 	mux.Handle(InvoicePattern, a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.JSON{})(downloadInvoice(a.Invoices, a.Log)))
+	// The staff's web admin: static files; its API calls go to /graphql.
+	mux.Handle("GET "+admin.Prefix, admin.Handler())
 	// Pages plugins serve through Kassa (a plugin has no listener).
 	mux.Handle("/plugins/", a.Plugins.HTTPHandler())
 	// Payment gateways' notifications, authenticated by their signature.

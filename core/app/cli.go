@@ -135,7 +135,9 @@ func runServe(ctx context.Context, args []string, io IO) error {
 	if err := a.Start(ctx); err != nil {
 		return err
 	}
-	if err := a.Accounts.AnnounceOwnerSetup(ctx, io.Stderr); err != nil {
+	base := strings.TrimSuffix(cfg.BaseURL(), "/")
+	fmt.Fprintf(io.Stderr, "\nKassa is serving:\n    storefront  %s/\n    admin       %s/admin/\n    GraphiQL    %s/graphql\n", base, base, base)
+	if err := a.Accounts.AnnounceOwnerSetup(ctx, io.Stderr, base); err != nil {
 		return err
 	}
 	if cfg.SeedDemo {

@@ -1,0 +1,137 @@
+// The admin's small component set; styles in styles.css.
+import type { ButtonHTMLAttributes, InputHTMLAttributes, ReactNode, SelectHTMLAttributes } from "react";
+import type { UserError } from "./api/schema";
+
+type Variant = "primary" | "secondary" | "critical" | "plain";
+
+export function Button({ variant = "secondary", className, ...rest }: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: Variant }) {
+  return <button type="button" {...rest} className={`btn btn-${variant}${className ? " " + className : ""}`} />;
+}
+
+export function Card({ title, actions, children }: { title?: ReactNode; actions?: ReactNode; children: ReactNode }) {
+  return (
+    <section className="card">
+      {(title || actions) && (
+        <header className="card-header">
+          {title && <h2>{title}</h2>}
+          {actions && <div className="card-actions">{actions}</div>}
+        </header>
+      )}
+      <div className="card-body">{children}</div>
+    </section>
+  );
+}
+
+export function Field({ label, id, ...rest }: InputHTMLAttributes<HTMLInputElement> & { label: string; id: string }) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input id={id} {...rest} />
+    </div>
+  );
+}
+
+export function Select({ label, id, options, ...rest }: SelectHTMLAttributes<HTMLSelectElement> & { label: string; id: string; options: Array<[string, string]> }) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} {...rest}>
+        {options.map(([v, l]) => (
+          <option key={v} value={v}>
+            {l}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+const tones: Record<string, string> = {
+  PAID: "success", CAPTURED: "success", SUCCEEDED: "success", COMPLETED: "success", DELIVERED: "success", FULFILLED: "success", APPLIED: "success",
+  PENDING: "attention", AUTHORIZED: "attention", PARTIALLY_FULFILLED: "attention", PARTIALLY_REFUNDED: "attention", UNKNOWN: "attention", UNFULFILLED: "attention",
+  FAILED: "critical", REFUSED: "critical", VOIDED: "neutral", CANCELLED: "neutral", REFUNDED: "neutral", OPEN: "info",
+};
+
+/** A status shown as a coloured pill; the tone follows the value. */
+export function Badge({ value, label }: { value: string; label?: string }) {
+  return <span className={`badge badge-${tones[value] ?? "neutral"}`}>{label ?? value.replace(/_/g, " ").toLowerCase()}</span>;
+}
+
+export interface Column<T> {
+  header: ReactNode;
+  cell(row: T): ReactNode;
+  align?: "end";
+}
+
+export function Table<T>({ columns, rows, rowKey, onRowClick }: { columns: Column<T>[]; rows: T[]; rowKey(row: T): string; onRowClick?(row: T): void }) {
+  return (
+    <div className="table-wrap">
+      <table className="table">
+        {columns.some((c) => c.header !== "") && (
+          <thead>
+            <tr>
+              {columns.map((c, i) => (
+                <th key={i} className={c.align === "end" ? "num" : undefined}>
+                  {c.header}
+                </th>
+              ))}
+            </tr>
+          </thead>
+        )}
+        <tbody>
+          {rows.map((r) => (
+            <tr key={rowKey(r)} className={onRowClick ? "clickable" : undefined} onClick={onRowClick ? () => onRowClick(r) : undefined}>
+              {columns.map((c, i) => (
+                <td key={i} className={c.align === "end" ? "num" : undefined}>
+                  {c.cell(r)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="empty">
+      <p className="empty-title">{title}</p>
+      {children && <p className="empty-hint">{children}</p>}
+    </div>
+  );
+}
+
+/** An error from the API: its message, and each userError's message. */
+export function ErrorBanner({ error, onRetry, retryLabel }: { error: unknown; onRetry?(): void; retryLabel?: string }) {
+  if (!error) return null;
+  const errs: UserError[] | null = (error as { errors?: UserError[] }).errors ?? null;
+  return (
+    <div className="banner banner-critical" role="alert">
+      {errs ? (
+        <ul>
+          {errs.map((e, i) => (
+            <li key={i}>
+              {e.message} <code>{e.code}</code>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p>
+          {error instanceof Error ? error.message : String(error)}
+          {(error as { code?: string }).code && <code> {(error as { code?: string }).code}</code>}
+        </p>
+      )}
+      {onRetry && (
+        <Button variant="plain" onClick={onRetry}>
+          {retryLabel}
+        </Button>
+      )}
+    </div>
+  );
+}
+
+export function Spinner({ label }: { label: string }) {
+  return <p className="loading">{label}</p>;
+}
