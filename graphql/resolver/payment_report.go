@@ -73,11 +73,12 @@ func (r *reportRoot) PaymentReconciliation(ctx context.Context, args struct {
 
 // PaymentAnalytics resolves Query.paymentAnalytics.
 func (r *reportRoot) PaymentAnalytics(ctx context.Context, args struct {
-	From     catalogTime
-	To       catalogTime
-	GroupBy  string
-	// Interval is a pointer although the schema gives it a default: an
-	// omitted variable ($i) reaches the resolver as null, not NONE.
+	From    catalogTime
+	To      catalogTime
+	GroupBy string
+	// Interval is nullable, no default in the schema: graph-gophers
+	// hands an omitted variable ($i) to the resolver as null, not as the
+	// argument's default, so nil means NONE here.
 	Interval *string
 }) ([]*analyticsRowResolver, error) {
 	svc, err := r.service(ctx)
