@@ -9,10 +9,22 @@
 // English and Simplified Chinese; the language comes from ?lang=, then
 // the kassa_lang cookie, then Accept-Language.
 //
-// Pages so far:
+// Pages:
 //
+//	GET /                              home: featured collections, products
+//	GET /collections/{handle}          a collection, paged and sorted
+//	GET /search?q=                     product search, paged and sorted
+//	GET /products/{handle}             a product with its variant picker
+//	GET /cart, POST /cart/{add,update,remove}
+//	GET /checkout, POST /checkout, POST /checkout/complete
+//	                                   one-page checkout, usable without JavaScript
 //	GET /orders/{id}/status[?token=]   the order's payment status, live
+//	GET /sitemap.xml, GET /robots.txt
 //	GET /static/...                    the theme's static files
+//
+// Each part registers its routes with Handler.handle in New, keeps its
+// templates in templates/ (partials shared by every page are _NAME.html)
+// and its messages in i18n/<area>.<lang>.json. Forms carry a csrf_token.
 //
 // The status page is where a buyer lands back from a payment gateway (the
 // returnUrl of paymentCreate): it shows what Kassa knows of the payment

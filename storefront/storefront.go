@@ -2,6 +2,7 @@ package storefront
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -20,7 +21,7 @@ import (
 
 // embedded holds the default theme: templates, static files, catalogs.
 //
-//go:embed templates static i18n
+//go:embed all:templates static i18n
 var embedded embed.FS
 
 // Executor runs a GraphQL operation in-process with the subject in ctx;
@@ -38,6 +39,19 @@ type Options struct {
 	ThemeDir string
 	// Logger is the parent logger; nil is slog.Default().
 	Logger *slog.Logger
+	// BaseURL is the shop's public address (https://shop.example), for
+	// canonical links, Open Graph, the sitemap and robots.txt; empty uses
+	// the request's host.
+	BaseURL string
+	// StoreName is the shop's name in the header and page titles; empty
+	// is "Kassa".
+	StoreName string
+	// FormKey keys guests' form tokens (FormKey(master), csrf.go); nil
+	// draws a random key that lives as long as the process.
+	FormKey []byte
+	// SessionFormToken is a signed-in request's form token (the accounts
+	// middleware's httpauth.FormTokenCSRF); nil binds all forms as guests'.
+	SessionFormToken func(context.Context) string
 }
 
 // Handler serves the storefront's pages.
@@ -49,7 +63,10 @@ type Handler struct {
 	mux   *http.ServeMux
 	// patterns are the routes registered with handle, for Patterns.
 	patterns []string
-	log   *slog.Logger
+	log      *slog.Logger
+	// storeName and baseURL are Options.StoreName and Options.BaseURL.
+	storeName, baseURL string
+	forms              *forms // csrf.go
 }
 
 // New reads the theme (templates and catalogs are parsed once, here: a
@@ -76,13 +93,31 @@ func New(opts Options) (*Handler, error) {
 	}
 	h := &Handler{exec: opts.GraphQL, files: files, cat: cat, pages: map[string]*template.Template{},
 		mux: http.NewServeMux(), log: opts.Logger.With("component", "storefront")}
+	h.storeName, h.baseURL = cmp.Or(opts.StoreName, "Kassa"), strings.TrimRight(opts.BaseURL, "/")
 	if err := h.parsePages(); err != nil {
+		return nil, err
+	}
+	if h.forms, err = newForms(opts.FormKey, opts.SessionFormToken, strings.HasPrefix(opts.BaseURL, "https://")); err != nil {
 		return nil, err
 	}
 	// Each part of the storefront registers its routes here, one line
 	// each, from its own file.
 	h.handle("GET "+OrderStatusPattern, http.HandlerFunc(h.orderStatus))
 	h.handle("GET /static/", h.static())
+	h.handle("GET /{$}", http.HandlerFunc(h.home))
+	h.handle("GET /collections/{handle}", http.HandlerFunc(h.collection))
+	h.handle("GET /search", http.HandlerFunc(h.search))
+	h.handle("GET /products/{handle}", http.HandlerFunc(h.product))
+	h.handle("GET "+productImagePattern, http.HandlerFunc(h.productImage))
+	h.handle("GET /sitemap.xml", http.HandlerFunc(h.sitemap))
+	h.handle("GET /robots.txt", http.HandlerFunc(h.robots))
+	h.handle("GET /cart", http.HandlerFunc(h.cartPage))
+	h.handle("POST /cart/add", h.guarded(h.cartAdd))
+	h.handle("POST /cart/update", h.guarded(h.cartUpdate))
+	h.handle("POST /cart/remove", h.guarded(h.cartRemove))
+	h.handle("GET /checkout", http.HandlerFunc(h.checkoutPage))
+	h.handle("POST /checkout", h.guarded(h.checkoutStep))
+	h.handle("POST /checkout/complete", h.guarded(h.checkoutComplete))
 	return h, nil
 }
 
@@ -160,7 +195,7 @@ const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-sr
 // error becomes a clean 500 rather than half a page.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
 	var buf bytes.Buffer
-	if err := h.pages[name].ExecuteTemplate(&buf, "layout.html", p); err != nil {
+	if err := h.execPage(&buf, w, r, name, p); err != nil {
 		h.log.ErrorContext(r.Context(), "render page", "page", name, "error", err)
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -99,6 +100,8 @@ type App struct {
 	Invoices *invoice.Service
 	// Storefront is the shop's pages, rendered from GraphQL in-process.
 	Storefront *storefront.Handler
+	// storefrontForms is the storefront forms' CSRF rule (storefront/csrf.go).
+	storefrontForms *httpauth.FormTokenCSRF
 
 	ready   atomic.Bool
 	closers []namedCloser
@@ -273,7 +276,21 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	// Open WebSockets and event streams end (clients connect again,
 	// elsewhere) before the services they read.
 	a.onClose("live subscriptions", func(context.Context) error { a.GraphQL.CloseLive(); a.Live.Close(); return nil })
-	if a.Storefront, err = storefront.New(storefront.Options{GraphQL: a.GraphQL, ThemeDir: cfg.ThemeDir, Logger: a.Log}); err != nil {
+	// The storefront's form tokens are keyed from the master key
+	// (KASSA_SECRET_KEY, else the key file secret.Load made sure of),
+	// derived for that purpose only; neither key is ever logged.
+	master := []byte(cfg.SecretKey)
+	if len(master) == 0 {
+		if master, err = os.ReadFile(filepath.Join(cfg.DataDir, secret.KeyFileName)); err != nil {
+			return nil, fmt.Errorf("storefront form key: %w", err)
+		}
+	}
+	if a.storefrontForms, err = httpauth.NewFormTokenCSRF(storefront.FormKey(master), 0); err != nil {
+		return nil, err
+	}
+	forms := a.storefrontForms
+	if a.Storefront, err = storefront.New(storefront.Options{GraphQL: a.GraphQL, ThemeDir: cfg.ThemeDir, Logger: a.Log, BaseURL: cfg.BaseURL(), StoreName: cfg.StoreName,
+		FormKey: storefront.FormKey(master), SessionFormToken: func(ctx context.Context) string { return forms.Token(httpauth.SessionFrom(ctx)) }}); err != nil {
 		return nil, err
 	}
 	if !opts.Offline {
@@ -370,9 +387,9 @@ func (a *App) Handler() http.Handler {
 	mux.Handle("/plugins/", a.Plugins.HTTPHandler())
 	// Payment gateways' notifications, authenticated by their signature.
 	webhookRoutes(mux, a.Payments, a.Log) // webhook_route.go
-	// The storefront's pages: HTML answers, GET only so far.
+	// The storefront's pages: HTML answers; its forms carry csrf_token.
 	for _, p := range a.Storefront.Patterns() {
-		mux.Handle(p, a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.HTML{})(a.Storefront))
+		mux.Handle(p, a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, a.storefrontForms, httpauth.HTML{})(a.Storefront))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

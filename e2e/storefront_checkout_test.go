@@ -1,0 +1,159 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// checkoutShop is the demo shop with testpay and banktransfer enabled
+// by the demo seed, served by the built binary.
+func checkoutShop(t *testing.T) (*instance, string) {
+	t.Helper()
+	dir, bins := t.TempDir(), t.TempDir()
+	kassa(t, dir, "plugin", "install", buildPlugin(t, bins, "testpay"))
+	kassa(t, dir, "plugin", "install", buildPlugin(t, bins, "banktransfer"))
+	kassa(t, dir, "seed", "demo")
+	in := start(t, dir)
+	var products struct {
+		Products struct {
+			Edges []struct {
+				Node struct {
+					Handle   string
+					Variants []struct{ AvailableQuantity int }
+				}
+			}
+		}
+	}
+	in.graphql(`{ products(first: 30, currency: "CNY") { edges { node { handle variants { availableQuantity } } } } }`, nil, &products)
+	for _, e := range products.Products.Edges {
+		if len(e.Node.Variants) > 0 && e.Node.Variants[0].AvailableQuantity >= 10 {
+			return in, e.Node.Handle
+		}
+	}
+	t.Fatal("the demo shop has nothing in stock")
+	return nil, ""
+}
+
+// shot saves a full-page PNG screenshot under e2e/screenshots.
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, name, png)
+}
+
+// fillCheckout adds the product to the cart from its page and goes
+// through the checkout's forms up to the payment step; name tells the
+// screenshots apart.
+func fillCheckout(t *testing.T, ctx context.Context, base, handle, name string) {
+	t.Helper()
+	steps := []struct {
+		name    string
+		actions []chromedp.Action[chromedp.Void]
+	}{
+		{"product page", []chromedp.Action[chromedp.Void]{chromedp.Navigate(base + "/products/" + handle), chromedp.WaitVisible(`form.buy button[type=submit]`)}},
+		{"add to cart", []chromedp.Action[chromedp.Void]{chromedp.Click(`form.buy button[type=submit]`), chromedp.WaitVisible(`#to-checkout`)}},
+	}
+	for _, s := range steps {
+		if err := chromedp.Do(ctx, s.actions...); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+	}
+	shot(t, ctx, "cart-"+name+".png")
+	steps = []struct {
+		name    string
+		actions []chromedp.Action[chromedp.Void]
+	}{
+		{"to checkout", []chromedp.Action[chromedp.Void]{chromedp.Click(`#to-checkout`), chromedp.WaitVisible(`#f-email`)}},
+		{"contact", []chromedp.Action[chromedp.Void]{
+			chromedp.SetValue(`#f-email`, "wang.fang@example.com"), chromedp.SetValue(`#f-firstName`, "芳"), chromedp.SetValue(`#f-lastName`, "王"),
+			chromedp.SetValue(`#f-line1`, "西湖区文三路1号"), chromedp.SetValue(`#f-city`, "杭州市"), chromedp.SetValue(`#f-province`, "浙江省"),
+			chromedp.SetValue(`#f-postalCode`, "310012"), chromedp.Click(`#contact button[type=submit]`), chromedp.WaitVisible(`#shipping input[name=method]`)}},
+	}
+	for _, s := range steps {
+		if err := chromedp.Do(ctx, s.actions...); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+	}
+	shot(t, ctx, "checkout-"+name+"-shipping.png")
+	if err := chromedp.Do(ctx, chromedp.Click(`#shipping button[type=submit]`), chromedp.WaitVisible(`#place-order`)); err != nil {
+		t.Fatalf("shipping method: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(`#place-order`), chromedp.WaitVisible(`#pay-form`)); err != nil {
+		t.Fatalf("place order: %v", err)
+	}
+	shot(t, ctx, "checkout-"+name+"-payment.png")
+}
+
+// TestStorefrontCheckout is a buyer in Chromium on a phone-sized screen:
+// the product goes into the cart, the checkout's forms are filled, the
+// order is paid on testpay's page and the status page turns PAID by
+// itself; a second buyer pays by bank transfer and sees the
+// instructions. No page breaks the Content-Security-Policy.
+func TestStorefrontCheckout(t *testing.T) {
+	t.Parallel()
+	in, handle := checkoutShop(t)
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspRecorder}); err != nil {
+		t.Fatal(err)
+	}
+	fillCheckout(t, ctx, in.base, handle, "testpay")
+
+	// testpay: its page, Pay, and back on the status page.
+	if err := chromedp.Do(ctx, chromedp.Click(`#pay-form input[value="payment.testpay"]`), chromedp.Click(`#pay-form button[type=submit]`),
+		chromedp.WaitVisible(`#fail`)); err != nil {
+		t.Fatalf("to testpay's page: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(`#pay`), chromedp.WaitVisible(`#payment-status`)); err != nil {
+		t.Fatalf("paying on testpay's page: %v", err)
+	}
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil || !strings.Contains(loc, "/orders/ord_") || !strings.Contains(loc, "/status?token=") {
+		t.Fatalf("back from testpay at %q (%v), want the order's status page", loc, err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__sameDocument = true`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#payment-status').dataset.status === 'PAID'`,
+		chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		t.Fatalf("the status page never turned PAID: %v", err)
+	}
+	same, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__sameDocument === true`))
+	if err != nil || !same {
+		t.Fatalf("the status page reloaded to show PAID (%v)", err)
+	}
+	shot(t, ctx, "checkout-paid.png")
+	if violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__csp`)); err != nil || len(violations) > 0 {
+		t.Fatalf("the Content-Security-Policy blocked parts of the page: %v %v", violations, err)
+	}
+
+	// The paid order leaves the checkout: the next buyer's cart is new.
+	// This one pays by bank transfer, in Chinese.
+	fillCheckout(t, ctx, in.base, handle, "bank")
+	if err := chromedp.Do(ctx, chromedp.Click(`#pay-form input[value="payment.banktransfer"]`), chromedp.Click(`#pay-form button[type=submit]`),
+		chromedp.WaitVisible(`#instructions`)); err != nil {
+		t.Fatalf("bank transfer: %v", err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Text(`#instructions`))
+	if err != nil || !strings.Contains(strings.ReplaceAll(text, " ", ""), "DE89370400440532013000") {
+		t.Fatalf("bank transfer instructions %q (%v)", text, err)
+	}
+	shot(t, ctx, "checkout-bank-transfer.png")
+	if err := chromedp.Do(ctx, chromedp.Navigate(in.base+"/checkout?lang=zh-CN"), chromedp.WaitVisible(`#instructions`)); err != nil {
+		t.Fatal(err)
+	}
+	shot(t, ctx, "checkout-bank-transfer-zh.png")
+	if violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__csp`)); err != nil || len(violations) > 0 {
+		t.Fatalf("the Content-Security-Policy blocked parts of the page: %v %v", violations, err)
+	}
+}

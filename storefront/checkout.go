@@ -1,0 +1,592 @@
+package storefront
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"html/template"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+)
+
+// The checkout's operations. The page works without JavaScript as a
+// sequence of posts: the contact and address form, then the shipping
+// method, then placing the order, then the payment method; each post
+// re-renders the page (errors next to their fields) or redirects back to
+// it with the next part enabled.
+const (
+	emailOp    = `mutation StorefrontCartEmailUpdate($input: CartEmailUpdateInput!) { cartEmailUpdate(input: $input) { cart { id } userErrors { field code message } } }`
+	addressOp  = `mutation StorefrontCartShippingAddressUpdate($input: CartAddressUpdateInput!) { cartShippingAddressUpdate(input: $input) { cart { id } userErrors { field code message } } }`
+	methodOp   = `mutation StorefrontCartShippingMethodSelect($input: CartShippingMethodSelectInput!) { cartShippingMethodSelect(input: $input) { cart { id } userErrors { field code message } } }`
+	completeOp = `mutation StorefrontCheckoutComplete($input: CheckoutCompleteInput!) { checkoutComplete(input: $input) { order { id } accessToken userErrors { field code message } } }`
+	payOp      = `mutation StorefrontPaymentCreate($input: PaymentCreateInput!) { paymentCreate(input: $input) {
+    payment { id state buyerMessage action { type url } } userErrors { field code message } } }`
+	checkoutOrderFields = `id number status paymentStatus total { amount currencyCode }
+    payments { id gatewayId state buyerMessage action { type url qrCode instructions } }`
+	checkoutOrderByToken = `query StorefrontCheckoutOrderByToken($token: String!) { order: orderByToken(token: $token) { ` + checkoutOrderFields + ` } }`
+	checkoutOrderByID    = `query StorefrontCheckoutOrder($id: ID!) { order(id: $id) { ` + checkoutOrderFields + ` } }`
+	paymentMethodsOp     = `query StorefrontPaymentMethods($id: ID!, $token: String) { availablePaymentMethods(orderId: $id, token: $token) { gatewayId name actions } }`
+)
+
+// orderCookie holds the order placed at checkout and awaiting payment:
+// its id and, for a guest, its access token ("ord_…~token").
+const orderCookie = "kassa_order"
+
+// countries are the ones the address form offers, by ISO 3166-1 code;
+// the shop's shipping zones decide which are served (INVALID_COUNTRY or
+// no shipping method otherwise). Names come from the catalogs.
+var countries = []string{"CN", "HK", "TW", "SG", "JP", "KR", "US", "CA", "GB", "DE", "FR", "NL", "IT", "ES", "AU"}
+
+// addressFields are the form's address fields, GraphQL's
+// CustomerAddressInput names, in the form's order.
+var addressFields = []string{"firstName", "lastName", "company", "line1", "line2", "city", "province", "postalCode", "countryCode", "phone"}
+
+// maxFieldLen is CustomerAddressInput's limit, in characters.
+const maxFieldLen = 200
+
+// placedOrder is the order of the checkout's payment step.
+type placedOrder struct {
+	ID            string
+	Number        string
+	Status        string
+	PaymentStatus string
+	Total         money
+	Payments      []*struct {
+		ID           string
+		GatewayID    string
+		State        string
+		BuyerMessage *string
+		Action       *struct {
+			Type         string
+			URL          *string
+			QRCode       *string
+			Instructions *string
+		}
+	}
+}
+
+// paymentMethod is one way to pay the order.
+type paymentMethod struct {
+	GatewayID string
+	Name      string
+	Actions   []string
+}
+
+// checkoutView is checkout.html's data.
+type checkoutView struct {
+	Cart *cart
+	// Form holds the values shown in the contact and address form.
+	Form map[string]string
+	// FieldErrors are the problems next to their fields, translated.
+	FieldErrors map[string]string
+	// Errors are problems of the page as a whole, translated.
+	Errors    []string
+	Countries []langChoice
+	// CanShip says the shipping step is open; CanPlace the order step.
+	CanShip, CanPlace bool
+	// Key is the idempotency key of the next post that places the order
+	// or starts a payment.
+	Key string
+	// Order is the placed order of the payment step, with its methods.
+	Order   *placedOrder
+	Methods []paymentMethod
+	// Pending is the latest attempt's action the buyer still has to
+	// follow (a QR code, bank transfer instructions); Declined its
+	// gateway's message after a decline.
+	Pending  *pendingAction
+	Declined string
+	// StatusURL is the order's status page.
+	StatusURL string
+	Total     string
+}
+
+// pendingAction is what the buyer does to finish a started payment.
+type pendingAction struct {
+	Type         string
+	URL          string
+	QR           template.HTML // an SVG of the QR code (qr.go)
+	QRContent    string
+	Instructions string
+}
+
+// Money formats an amount for the templates.
+func (checkoutView) Money(m money) string { return formatMoney(m) }
+
+// Money formats an amount for the templates.
+func (cartView) Money(m money) string { return formatMoney(m) }
+
+// newKey draws an idempotency key.
+func newKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// orderRef is the order kept in the order cookie.
+type orderRef struct{ id, token string }
+
+func readOrderCookie(r *http.Request) (orderRef, bool) {
+	c, err := r.Cookie(orderCookie)
+	if err != nil {
+		return orderRef{}, false
+	}
+	id, token, _ := strings.Cut(c.Value, "~")
+	if !validID(id) || (token != "" && !validToken(token)) {
+		return orderRef{}, false
+	}
+	return orderRef{id: id, token: token}, true
+}
+
+func (h *Handler) setOrderCookie(w http.ResponseWriter, r *http.Request, o *orderRef) {
+	ck := &http.Cookie{Name: orderCookie, Path: "/", MaxAge: 24 * 3600, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: h.forms.secure || r.TLS != nil}
+	if o == nil {
+		ck.MaxAge = -1
+	} else {
+		ck.Value = o.id + "~" + o.token
+	}
+	http.SetCookie(w, ck)
+}
+
+// statusURL is the order's status page, absolute, with a guest's token:
+// the return URL gateways send the buyer back to.
+func (h *Handler) statusURL(r *http.Request, o orderRef) string {
+	base := h.baseURL
+	if base == "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
+	}
+	u := base + OrderStatusPath(o.id)
+	if o.token != "" {
+		u += "?token=" + url.QueryEscape(o.token)
+	}
+	return u
+}
+
+// payable reports whether the order still takes a payment.
+func (o *placedOrder) payable() bool {
+	return o.Status == "OPEN" && (o.PaymentStatus == "PENDING" || o.PaymentStatus == "FAILED")
+}
+
+// loadOrder reads the order of the cookie; nil when it opens none.
+func (h *Handler) loadOrder(r *http.Request, ref orderRef) (*placedOrder, bool) {
+	var data struct{ Order *placedOrder }
+	var ok bool
+	if ref.token != "" {
+		ok = h.run(r, "StorefrontCheckoutOrderByToken", checkoutOrderByToken, map[string]any{"token": ref.token}, &data)
+	} else {
+		ok = h.run(r, "StorefrontCheckoutOrder", checkoutOrderByID, map[string]any{"id": ref.id}, &data)
+	}
+	if !ok {
+		return nil, false
+	}
+	if data.Order == nil || data.Order.ID != ref.id {
+		return nil, true
+	}
+	return data.Order, true
+}
+
+// checkoutPage serves GET /checkout.
+func (h *Handler) checkoutPage(w http.ResponseWriter, r *http.Request) {
+	h.showCheckout(w, r, http.StatusOK, nil, nil, nil)
+}
+
+// showCheckout renders the checkout as it stands: the payment step when
+// an order awaits payment, else the cart's steps. form, when set, holds
+// what the buyer typed (a refused post shows it back).
+func (h *Handler) showCheckout(w http.ResponseWriter, r *http.Request, status int, form map[string]string, fieldErrs map[string]string, errs []string) {
+	p := newPage(w, r, h.cat)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	p.Title = p.T("checkout.title")
+	v := &checkoutView{Form: form, FieldErrors: fieldErrs, Errors: errs, Key: newKey()}
+	if ref, ok := readOrderCookie(r); ok {
+		o, ok := h.loadOrder(r, ref)
+		if !ok {
+			h.unavailable(w, r, p)
+			return
+		}
+		if o != nil && o.payable() {
+			if !h.paymentStep(r, p, v, ref, o) {
+				h.unavailable(w, r, p)
+				return
+			}
+			p.Data = v
+			h.render(w, r, status, "checkout", p)
+			return
+		}
+		// Paid, cancelled or gone: the checkout starts over.
+		h.setOrderCookie(w, r, nil)
+	}
+	b := h.buyerOf(r)
+	c, ok := h.loadCart(r, b)
+	if !ok {
+		h.unavailable(w, r, p)
+		return
+	}
+	if c == nil || len(c.Lines) == 0 {
+		http.Redirect(w, r, "/cart", http.StatusSeeOther)
+		return
+	}
+	v.Cart = c
+	if v.Form == nil {
+		v.Form = map[string]string{"countryCode": "CN"}
+		if c.Email != nil {
+			v.Form["email"] = *c.Email
+		}
+		if a := c.ShippingAddress; a != nil {
+			for k, s := range map[string]string{"firstName": a.FirstName, "lastName": a.LastName, "company": a.Company,
+				"line1": a.Line1, "line2": a.Line2, "city": a.City, "province": a.Province, "postalCode": a.PostalCode,
+				"countryCode": a.CountryCode, "phone": a.Phone} {
+				v.Form[k] = s
+			}
+		}
+	}
+	v.CanShip = c.ShippingAddress != nil && c.Email != nil
+	v.CanPlace = v.CanShip && c.ShippingMethodID != nil
+	for _, code := range countries {
+		v.Countries = append(v.Countries, langChoice{Code: code, Name: p.T("country." + code)})
+	}
+	v.Total = formatMoney(c.Total)
+	p.Data = v
+	h.render(w, r, status, "checkout", p)
+}
+
+// paymentStep fills the view of an order awaiting payment: its methods,
+// the action of a started payment, the message of a decline.
+func (h *Handler) paymentStep(r *http.Request, p *page, v *checkoutView, ref orderRef, o *placedOrder) bool {
+	var data struct{ AvailablePaymentMethods []paymentMethod }
+	if !h.run(r, "StorefrontPaymentMethods", paymentMethodsOp, map[string]any{"id": o.ID, "token": nullable(ref.token)}, &data) {
+		return false
+	}
+	v.Order, v.Methods = o, data.AvailablePaymentMethods
+	v.StatusURL = h.statusURL(r, ref)
+	v.Total = formatMoney(o.Total)
+	if n := len(o.Payments); n > 0 {
+		last := o.Payments[n-1]
+		switch {
+		case last.State == "FAILED":
+			v.Declined = p.T("checkout.declined")
+			if last.BuyerMessage != nil && *last.BuyerMessage != "" {
+				v.Declined = *last.BuyerMessage
+			}
+		case last.State == "PENDING" && last.Action != nil:
+			a := &pendingAction{Type: last.Action.Type, URL: deref(last.Action.URL), Instructions: deref(last.Action.Instructions)}
+			if a.Type == "QR_CODE" && last.Action.QRCode != nil {
+				a.QRContent = *last.Action.QRCode
+				a.QR = qrSVG(a.QRContent)
+			}
+			if a.Type == "QR_CODE" || a.Type == "INSTRUCTIONS" || a.Type == "REDIRECT" {
+				v.Pending = a
+			}
+		}
+	}
+	return true
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// checkoutStep serves POST /checkout: step=contact (email and address)
+// or step=shipping (the method).
+func (h *Handler) checkoutStep(w http.ResponseWriter, r *http.Request) {
+	b := h.buyerOf(r)
+	switch r.PostForm.Get("step") {
+	case "contact":
+		form, fieldErrs := readContact(r)
+		p := newPage(w, r, h.cat)
+		if len(fieldErrs) > 0 {
+			h.showCheckout(w, r, http.StatusUnprocessableEntity, form, translate(p, fieldErrs), nil)
+			return
+		}
+		if !b.has() {
+			http.Redirect(w, r, "/cart", http.StatusSeeOther)
+			return
+		}
+		addr := map[string]any{}
+		for _, f := range addressFields {
+			if form[f] != "" {
+				addr[f] = form[f]
+			}
+		}
+		var e struct {
+			CartEmailUpdate struct{ UserErrors []userError }
+		}
+		var a struct {
+			CartShippingAddressUpdate struct{ UserErrors []userError }
+		}
+		if !h.run(r, "StorefrontCartEmailUpdate", emailOp, map[string]any{"input": b.input(map[string]any{"email": form["email"]})}, &e) ||
+			!h.run(r, "StorefrontCartShippingAddressUpdate", addressOp, map[string]any{"input": b.input(map[string]any{"address": addr})}, &a) {
+			h.showCheckout(w, r, http.StatusServiceUnavailable, form, nil, []string{p.T("cartError.UNAVAILABLE")})
+			return
+		}
+		if errs := append(e.CartEmailUpdate.UserErrors, a.CartShippingAddressUpdate.UserErrors...); len(errs) > 0 {
+			fieldErrs, general := placeErrors(p, errs, "email")
+			h.showCheckout(w, r, http.StatusUnprocessableEntity, form, fieldErrs, general)
+			return
+		}
+		http.Redirect(w, r, "/checkout#shipping", http.StatusSeeOther)
+	case "shipping":
+		p := newPage(w, r, h.cat)
+		method := r.PostForm.Get("method")
+		if !validID(method) {
+			h.showCheckout(w, r, http.StatusUnprocessableEntity, nil, nil, []string{p.T("cartError.SHIPPING_METHOD_REQUIRED")})
+			return
+		}
+		var m struct {
+			CartShippingMethodSelect struct{ UserErrors []userError }
+		}
+		if !h.run(r, "StorefrontCartShippingMethodSelect", methodOp, map[string]any{"input": b.input(map[string]any{"methodId": method})}, &m) {
+			h.showCheckout(w, r, http.StatusServiceUnavailable, nil, nil, []string{p.T("cartError.UNAVAILABLE")})
+			return
+		}
+		if errs := m.CartShippingMethodSelect.UserErrors; len(errs) > 0 {
+			h.showCheckout(w, r, http.StatusUnprocessableEntity, nil, nil, codesText(p, errs))
+			return
+		}
+		http.Redirect(w, r, "/checkout#place", http.StatusSeeOther)
+	default:
+		http.Redirect(w, r, "/checkout", http.StatusSeeOther)
+	}
+}
+
+// readContact reads and checks the contact and address form: every
+// field at most maxFieldLen characters of printable text, the required
+// ones present, a plausible email, a country of the list.
+func readContact(r *http.Request) (map[string]string, map[string]string) {
+	form := map[string]string{}
+	errs := map[string]string{}
+	for _, f := range append([]string{"email"}, addressFields...) {
+		s := strings.TrimSpace(r.PostForm.Get(f))
+		switch {
+		case !utf8.ValidString(s) || strings.ContainsFunc(s, isControl):
+			errs[f] = "INVALID_CHARACTERS"
+			s = ""
+		case utf8.RuneCountInString(s) > maxFieldLen:
+			errs[f] = "TOO_LONG"
+			s = string([]rune(s)[:maxFieldLen])
+		}
+		form[f] = s
+	}
+	for _, f := range []string{"email", "line1", "city", "countryCode"} {
+		if form[f] == "" && errs[f] == "" {
+			errs[f] = "REQUIRED"
+		}
+	}
+	if e := form["email"]; e != "" && errs["email"] == "" {
+		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
+			errs["email"] = "INVALID_EMAIL"
+		}
+	}
+	if c := form["countryCode"]; c != "" && errs["countryCode"] == "" && !contains(countries, c) {
+		errs["countryCode"] = "INVALID_COUNTRY"
+	}
+	return form, errs
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// translate turns field codes into texts of the page's language.
+func translate(p *page, codes map[string]string) map[string]string {
+	out := make(map[string]string, len(codes))
+	for f, c := range codes {
+		out[f] = errorText(p, c)
+	}
+	return out
+}
+
+// placeErrors puts userErrors next to the field their path names (the
+// last segment: ["input","address","city"] is city); others are the
+// page's.
+func placeErrors(p *page, errs []userError, fallback string) (map[string]string, []string) {
+	fields := map[string]string{}
+	var general []string
+	for _, e := range errs {
+		f := ""
+		if n := len(e.Field); n > 0 {
+			f = e.Field[n-1]
+		}
+		if f == "email" || contains(addressFields, f) {
+			fields[f] = errorText(p, e.Code)
+			continue
+		}
+		if e.Code == "INVALID_EMAIL" {
+			fields[fallback] = errorText(p, e.Code)
+			continue
+		}
+		general = append(general, errorText(p, e.Code))
+	}
+	return fields, general
+}
+
+// codesText translates userErrors for the top of the page.
+func codesText(p *page, errs []userError) []string {
+	var out []string
+	for _, e := range errs {
+		t := errorText(p, e.Code)
+		if !contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// checkoutComplete serves POST /checkout/complete: it places the order
+// (checkoutComplete, with the form's idempotency key, so a double submit
+// places one order) unless one awaits payment already, then, when a
+// gateway was chosen, starts the payment and sends the buyer where it
+// says: the gateway's page (REDIRECT), the checkout's payment panel (a QR
+// code, bank transfer instructions), back to the methods after a decline,
+// or the status page.
+func (h *Handler) checkoutComplete(w http.ResponseWriter, r *http.Request) {
+	p := newPage(w, r, h.cat)
+	key := r.PostForm.Get("key")
+	if !validID(key) {
+		h.showCheckout(w, r, http.StatusUnprocessableEntity, nil, nil, []string{p.T("cartError.GENERIC")})
+		return
+	}
+	gateway := r.PostForm.Get("gateway")
+	if gateway != "" && (len(gateway) > 100 || strings.ContainsFunc(gateway, func(c rune) bool { return c <= ' ' || c > 0x7e })) {
+		h.showCheckout(w, r, http.StatusUnprocessableEntity, nil, nil, []string{p.T("cartError.PAYMENT_METHOD_REQUIRED")})
+		return
+	}
+	ref, placed := readOrderCookie(r)
+	if placed {
+		o, ok := h.loadOrder(r, ref)
+		if !ok {
+			h.unavailable(w, r, p)
+			return
+		}
+		placed = o != nil && o.payable()
+	}
+	if !placed {
+		b := h.buyerOf(r)
+		if !b.has() {
+			http.Redirect(w, r, "/cart", http.StatusSeeOther)
+			return
+		}
+		var data struct {
+			CheckoutComplete struct {
+				Order       *struct{ ID string }
+				AccessToken *string
+				UserErrors  []userError
+			}
+		}
+		if !h.run(r, "StorefrontCheckoutComplete", completeOp, map[string]any{"input": b.input(map[string]any{"idempotencyKey": "chk-" + key})}, &data) {
+			h.showCheckout(w, r, http.StatusServiceUnavailable, nil, nil, []string{p.T("cartError.UNAVAILABLE")})
+			return
+		}
+		res := data.CheckoutComplete
+		if len(res.UserErrors) > 0 || res.Order == nil {
+			h.showCheckout(w, r, http.StatusUnprocessableEntity, nil, nil, codesText(p, res.UserErrors))
+			return
+		}
+		ref = orderRef{id: res.Order.ID, token: deref(res.AccessToken)}
+		h.setOrderCookie(w, r, &ref)
+		if !b.signedIn {
+			h.setCartCookie(w, r, "") // the cart is the order's now
+		}
+	}
+	if gateway == "" {
+		http.Redirect(w, r, "/checkout#payment", http.StatusSeeOther)
+		return
+	}
+	status := h.statusURL(r, ref)
+	in := map[string]any{"orderId": ref.id, "gatewayId": gateway, "returnUrl": status, "locale": p.Lang, "idempotencyKey": "pay-" + key}
+	if ref.token != "" {
+		in["token"] = ref.token
+	}
+	var data struct {
+		PaymentCreate struct {
+			Payment *struct {
+				ID           string
+				State        string
+				BuyerMessage *string
+				Action       *struct {
+					Type string
+					URL  *string
+				}
+			}
+			UserErrors []userError
+		}
+	}
+	if !h.run(r, "StorefrontPaymentCreate", payOp, map[string]any{"input": in}, &data) {
+		h.showCheckout(w, r, http.StatusServiceUnavailable, nil, nil, []string{p.T("cartError.PAYMENT_UNAVAILABLE")})
+		return
+	}
+	res := data.PaymentCreate
+	if len(res.UserErrors) > 0 || res.Payment == nil {
+		if len(res.UserErrors) > 0 && res.UserErrors[0].Code == "ORDER_ALREADY_PAID" {
+			http.Redirect(w, r, status, http.StatusSeeOther)
+			return
+		}
+		h.showCheckout(w, r, http.StatusUnprocessableEntity, nil, nil, codesText(p, res.UserErrors))
+		return
+	}
+	pay := res.Payment
+	switch {
+	case pay.State == "FAILED":
+		// The page shows the gateway's message and the methods again.
+		http.Redirect(w, r, "/checkout#payment", http.StatusSeeOther)
+	case pay.State == "PENDING" && pay.Action != nil && pay.Action.Type == "REDIRECT" && httpLink(deref(pay.Action.URL)) != "":
+		http.Redirect(w, r, httpLink(deref(pay.Action.URL)), http.StatusSeeOther)
+	case pay.State == "PENDING" && pay.Action != nil && (pay.Action.Type == "QR_CODE" || pay.Action.Type == "INSTRUCTIONS"):
+		// The status page shows neither a QR code nor the instructions
+		// of an INSTRUCTIONS action: the checkout's payment panel does,
+		// and links to the status page.
+		http.Redirect(w, r, "/checkout#payment", http.StatusSeeOther)
+	default:
+		http.Redirect(w, r, status, http.StatusSeeOther)
+	}
+}
+
+// httpLink admits only an http(s) URL from a gateway.
+func httpLink(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return ""
+	}
+	return s
+}
+
+// formField is one input of the contact form, for the "field" template.
+type formField struct {
+	Name, Label, Value, Error, Autocomplete, Type string
+	Required                                      bool
+}
+
+func init() {
+	funcs["field"] = func(p *page, v *checkoutView, name, autocomplete, typ string, required bool) formField {
+		return formField{Name: name, Label: p.T("field." + name), Value: v.Form[name], Error: v.FieldErrors[name],
+			Autocomplete: autocomplete, Type: typ, Required: required}
+	}
+	funcs["errText"] = func(p *page, code string) string { return errorText(p, code) }
+	// methodNote says what paying with a method asks of the buyer.
+	funcs["methodNote"] = func(p *page, m paymentMethod) string {
+		for _, a := range []string{"REDIRECT", "QR_CODE", "INSTRUCTIONS"} {
+			if contains(m.Actions, a) {
+				return p.T("checkout.action." + a)
+			}
+		}
+		return ""
+	}
+	// httpURL1 admits an http(s) link from a gateway, as httpURL does for
+	// a pointer.
+	funcs["httpURL1"] = httpLink
+}

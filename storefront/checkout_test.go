@@ -1,0 +1,176 @@
+package storefront_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kassahq/kassa/core/testkit"
+)
+
+var (
+	methodRE = regexp.MustCompile(`name="method" value="([^"]+)"`)
+	keyRE    = regexp.MustCompile(`name="key" value="([^"]+)"`)
+)
+
+// contact is a valid contact and address form, in Hangzhou (the demo
+// shop ships there).
+func contact() url.Values {
+	return url.Values{"step": {"contact"}, "email": {"wang.fang@example.com"}, "firstName": {"芳"}, "lastName": {"王"},
+		"line1": {"西湖区文三路1号"}, "city": {"杭州市"}, "province": {"浙江省"}, "postalCode": {"310012"}, "countryCode": {"CN"}, "phone": {""}}
+}
+
+func with(v url.Values, field, value string) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	out.Set(field, value)
+	return out
+}
+
+// checkoutToPayment takes a shopper with a cart through the checkout's
+// forms up to the payment step; it returns the payment step's page.
+func (b *shopper) checkoutToPayment() string {
+	b.t.Helper()
+	res, page := b.get("/checkout")
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, `id="contact"`) {
+		b.t.Fatalf("checkout: %d\n%s", res.StatusCode, page)
+	}
+	res, _ = b.post("/checkout", contact())
+	wantRedirect(b.t, res, "/checkout")
+	_, page = b.get("/checkout")
+	m := methodRE.FindStringSubmatch(page)
+	if m == nil {
+		b.t.Fatalf("no shipping method offered after the address:\n%s", page)
+	}
+	res, _ = b.post("/checkout", url.Values{"step": {"shipping"}, "method": {m[1]}})
+	wantRedirect(b.t, res, "/checkout")
+	_, page = b.get("/checkout")
+	k := keyRE.FindStringSubmatch(page)
+	if k == nil || !strings.Contains(page, `id="place-order"`) {
+		b.t.Fatalf("the order cannot be placed after the shipping method:\n%s", page)
+	}
+	res, _ = b.post("/checkout/complete", url.Values{"key": {k[1]}})
+	wantRedirect(b.t, res, "/checkout")
+	if b.cookie("kassa_order") == "" || b.cookie("kassa_cart") != "" {
+		b.t.Fatalf("after placing: order cookie %q, cart cookie %q", b.cookie("kassa_order"), b.cookie("kassa_cart"))
+	}
+	// The same form sent twice places one order: the second post finds
+	// it awaiting payment.
+	res, _ = b.post("/checkout/complete", url.Values{"key": {k[1]}})
+	wantRedirect(b.t, res, "/checkout")
+	res, page = b.get("/checkout")
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, `id="payment"`) {
+		b.t.Fatalf("payment step: %d\n%s", res.StatusCode, page)
+	}
+	return page
+}
+
+// pay chooses a method on the payment step.
+func (b *shopper) pay(page, gateway string) *http.Response {
+	b.t.Helper()
+	k := keyRE.FindStringSubmatch(page)
+	if k == nil {
+		b.t.Fatalf("no payment form:\n%s", page)
+	}
+	res, _ := b.post("/checkout/complete", url.Values{"key": {k[1]}, "gateway": {gateway}})
+	return res
+}
+
+// TestCheckoutWithoutJavaScript is a guest's whole checkout as forms, on
+// both databases: refused addresses change nothing and say why next to
+// the field; the order is placed once; a declined payment comes back to
+// the methods with the gateway's message; bank transfer shows its
+// instructions; testpay sends the buyer to its page with the status
+// page as the return URL.
+func TestCheckoutWithoutJavaScript(t *testing.T) {
+	for _, engine := range []testkit.Engine{testkit.SQLite, testkit.Postgres} {
+		name := map[testkit.Engine]string{testkit.SQLite: "sqlite", testkit.Postgres: "postgres"}[engine]
+		t.Run(name, func(t *testing.T) {
+			s := newTestShop(t, engine)
+			b := s.shopper()
+			if res, _ := b.get("/checkout"); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/cart" {
+				t.Fatalf("checkout without a cart: %d to %q", res.StatusCode, res.Header.Get("Location"))
+			}
+			b.visitProduct()
+			wantRedirect(t, b.add(s.variant, "1"), "/cart")
+			res, page := b.get("/checkout")
+			if res.StatusCode != http.StatusOK || res.Header.Get("Cache-Control") != "no-store" || strings.Contains(page, `id="place-order"`) {
+				t.Fatalf("checkout: %d %q\n%s", res.StatusCode, res.Header.Get("Cache-Control"), page)
+			}
+
+			refused := []struct {
+				name, field, value, want string
+			}{
+				{"no city", "city", "", "This field is required"},
+				{"no email", "email", "", "This field is required"},
+				{"bad email", "email", "wang@", "valid email"},
+				{"email with a name", "email", "Wang <wang@example.com>", "valid email"},
+				{"control character", "line1", "文三路\x001号", "cannot be used"},
+				{"newline", "city", "杭州\n市", "cannot be used"},
+				{"too long", "line1", strings.Repeat("路", 201), "too long"},
+				{"unknown country", "countryCode", "XX", "Choose a country"},
+				{"invalid UTF-8", "firstName", "\xff\xfe", "cannot be used"},
+			}
+			for _, c := range refused {
+				t.Run(c.name, func(t *testing.T) {
+					res, page := b.post("/checkout", with(contact(), c.field, c.value))
+					if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="e-`+c.field+`"`) && c.field != "countryCode" || !strings.Contains(page, c.want) {
+						t.Fatalf("answer %d, want 422 with %q next to %s:\n%s", res.StatusCode, c.want, c.field, page)
+					}
+					if !strings.Contains(page, "310012") {
+						t.Fatal("the form lost what the buyer typed")
+					}
+					if _, email := b.cart(); email != "" {
+						t.Fatalf("the cart changed: email %q", email)
+					}
+				})
+			}
+			if res, _ := b.post("/checkout", url.Values{"step": {"shipping"}, "method": {"shm_<script>"}}); res.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("a malformed shipping method: %d", res.StatusCode)
+			}
+
+			page = b.checkoutToPayment()
+			for _, want := range []string{`value="payment.testpay"`, `value="payment.banktransfer"`, `id="order-total"`} {
+				if !strings.Contains(page, want) {
+					t.Fatalf("payment step lacks %s:\n%s", want, page)
+				}
+			}
+
+			// testpay sends the buyer to its page; the buyer fails there.
+			res = b.pay(page, "payment.testpay")
+			wantRedirect(t, res, s.URL+"/plugins/payment.testpay/pay/")
+			gateway := res.Header.Get("Location")
+			back, _ := b.post(strings.TrimPrefix(gateway, s.URL), url.Values{"action": {"fail"}})
+			returnURL := back.Header.Get("Location")
+			if !strings.HasPrefix(returnURL, s.URL+"/orders/ord_") || !strings.Contains(returnURL, "/status?token=") {
+				t.Fatalf("testpay sends the buyer back to %q, want the order's status page", returnURL)
+			}
+			// testpay notifies Kassa of the decline on its own time.
+			for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+				if _, page = b.get("/checkout"); strings.Contains(page, `id="declined"`) {
+					break
+				}
+			}
+			if !strings.Contains(page, `id="declined"`) || !strings.Contains(page, `value="payment.banktransfer"`) {
+				t.Fatalf("after a decline the checkout does not offer the methods again:\n%s", page)
+			}
+
+			// Bank transfer: the instructions, and the way to the status
+			// page.
+			res = b.pay(page, "payment.banktransfer")
+			wantRedirect(t, res, "/checkout")
+			_, page = b.get("/checkout")
+			if !strings.Contains(page, `id="instructions"`) || !strings.Contains(page, "DE89") || !strings.Contains(page, `id="status-link"`) {
+				t.Fatalf("bank transfer instructions missing:\n%s", page)
+			}
+			if _, zh := b.get("/checkout?lang=zh-CN"); !strings.Contains(zh, "银行转账说明") {
+				t.Fatalf("payment step in Chinese:\n%s", zh)
+			}
+		})
+	}
+}
