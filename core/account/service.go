@@ -13,6 +13,7 @@ import (
 	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/kit/peer"
 	"github.com/kassahq/kassa/core/store"
 )
 
@@ -187,28 +188,13 @@ func normalizeEmail(field, email string) (string, error) {
 
 // Client describes who is on the other end of a request: the HTTP layer
 // puts it in the context for throttling and session records.
-type Client struct {
-	// IP is the client's address, without port.
-	IP string
-	// UserAgent is the client's User-Agent header, cut to 256 bytes.
-	UserAgent string
-}
+type Client = peer.Client
 
-type clientKey struct{}
-
-// WithClient returns ctx carrying c.
-func WithClient(ctx context.Context, c Client) context.Context {
-	if len(c.UserAgent) > 256 {
-		c.UserAgent = c.UserAgent[:256]
-	}
-	return context.WithValue(ctx, clientKey{}, c)
-}
+// WithClient returns ctx carrying c (see package peer).
+func WithClient(ctx context.Context, c Client) context.Context { return peer.With(ctx, c) }
 
 // ClientFrom returns the client in ctx, or the zero Client.
-func ClientFrom(ctx context.Context) Client {
-	c, _ := ctx.Value(clientKey{}).(Client)
-	return c
-}
+func ClientFrom(ctx context.Context) Client { return peer.From(ctx) }
 
 // ownOrNotFound applies the ownership rule to a record owned by ownerID,
 // hiding records the caller may not reach: to a caller who holds only the

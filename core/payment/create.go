@@ -11,6 +11,7 @@ import (
 	"github.com/kassahq/kassa/core/idempotency"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/id"
+	"github.com/kassahq/kassa/core/kit/peer"
 	"github.com/kassahq/kassa/core/transition"
 )
 
@@ -131,11 +132,17 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Attempt, error) 
 		// A repeat: the first request's attempt, as it stands.
 		return s.store.Attempt(ctx, string(attemptID))
 	}
+	// The buyer's browser, when a buyer (guest or signed in) started this
+	// payment: staff and integrations calling for a buyer are not the buyer.
+	var buyer peer.Client
+	if k := authz.SubjectFrom(ctx).Kind; k == authz.KindAnonymous || k == authz.KindCustomer {
+		buyer = peer.From(ctx)
+	}
 	res, err := gw.CreatePayment(ctx, CreateRequest{
 		AttemptID: att.ID, OrderID: o.ID, OrderNumber: o.Number, Amount: att.Amount(), BuyerEmail: o.Email,
 		Locale: in.Locale, ReturnURL: in.ReturnURL, IdempotencyKey: att.ID, PaymentMethod: in.PaymentMethod,
 		Description: "Order " + o.Number, CaptureMethod: att.CaptureMethod, ExpiresAt: o.PaymentDeadline,
-		Metadata: map[string]string{"order_id": o.ID},
+		Metadata: map[string]string{"order_id": o.ID}, BuyerIP: buyer.IP, BuyerUserAgent: buyer.UserAgent,
 	})
 	if err != nil {
 		return s.createFailed(ctx, att, err)

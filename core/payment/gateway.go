@@ -152,6 +152,11 @@ type CreateRequest struct {
 	// Kassa; filled by the gateway implementation when empty.
 	PluginBaseURL string
 	ExpiresAt     time.Time // the order's payment deadline; zero if none
+	// BuyerIP and BuyerUserAgent describe the buyer's browser when the
+	// payment starts from the buyer's request (the storefront, or a
+	// headless storefront calling the API); empty otherwise.
+	BuyerIP        string
+	BuyerUserAgent string
 }
 
 // CreateResult is the outcome of CreatePayment.

@@ -248,6 +248,8 @@ type fakeGateway struct {
 	refunds   map[string]int64 // refund id -> amount refunded
 	refundErr error
 	calls     map[string]int
+	// lastCreate is the last CreatePayment request.
+	lastCreate payment.CreateRequest
 }
 
 type fakePayment struct {
@@ -299,6 +301,7 @@ func (g *fakeGateway) CreatePayment(_ context.Context, req payment.CreateRequest
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.calls["create"]++
+	g.lastCreate = req
 	if p, ok := g.state[req.AttemptID]; ok && req.IdempotencyKey == req.AttemptID {
 		return payment.CreateResult{Status: p.status, GatewayRef: "ref_" + req.AttemptID}, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/kit/peer"
 	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/payment"
@@ -104,6 +105,30 @@ func TestCreateIsIdempotentAndChecksTheOrder(t *testing.T) {
 		ms, err := f.svc.AvailableMethods(guest(), "", f.place(t, 1).token)
 		if err != nil || len(ms) != 1 || ms[0].GatewayID != fakeID {
 			t.Fatalf("methods %+v, %v", ms, err)
+		}
+	})
+}
+
+// Gateways that check the buyer's device (WeChat Pay H5) get the buyer's
+// browser, and never a staff member's or an integration's as the buyer's.
+func TestCreatePassesTheBuyersBrowser(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		gw := newFake(fakeID)
+		f := newFixture(t, db, gw)
+		browser := peer.Client{IP: "203.0.113.7", UserAgent: "Mozilla/5.0 (iPhone)"}
+		o := f.place(t, 1)
+		if _, err := f.svc.Create(peer.With(guest(), browser), payment.CreateInput{AccessToken: o.token, GatewayID: fakeID}); err != nil {
+			t.Fatal(err)
+		}
+		if got := gw.lastCreate; got.BuyerIP != browser.IP || got.BuyerUserAgent != browser.UserAgent {
+			t.Errorf("guest's payment: buyer %q %q, want %+v", got.BuyerIP, got.BuyerUserAgent, browser)
+		}
+		o2 := f.place(t, 1)
+		if _, err := f.svc.Create(peer.With(staff("owner"), browser), payment.CreateInput{OrderID: o2.id, GatewayID: fakeID}); err != nil {
+			t.Fatal(err)
+		}
+		if got := gw.lastCreate; got.BuyerIP != "" || got.BuyerUserAgent != "" {
+			t.Errorf("staff's payment passed the staff's browser as the buyer's: %q %q", got.BuyerIP, got.BuyerUserAgent)
 		}
 	})
 }

@@ -169,6 +169,7 @@ func createReqToSDK(req payment.CreateRequest) sdkpay.CreateRequest {
 		ReturnURL: req.ReturnURL, NotifyURL: req.NotifyURL, IdempotencyKey: req.IdempotencyKey,
 		PaymentMethod: req.PaymentMethod, Metadata: req.Metadata, Description: req.Description,
 		CaptureMethod: captureToSDK(req.CaptureMethod), PluginBaseURL: req.PluginBaseURL, ExpiresAt: req.ExpiresAt,
+		BuyerIP: req.BuyerIP, BuyerUserAgent: req.BuyerUserAgent,
 	}
 }
 

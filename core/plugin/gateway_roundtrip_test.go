@@ -112,6 +112,7 @@ func TestGatewayRequestsRoundTrip(t *testing.T) {
 			Locale: "zh-CN", ReturnURL: "https://r", NotifyURL: "https://n", IdempotencyKey: "k",
 			PaymentMethod: "alipay", Metadata: map[string]string{"store": "s"}, Description: "d",
 			CaptureMethod: payment.CaptureManual, PluginBaseURL: "https://p", ExpiresAt: rtAt,
+			BuyerIP: "203.0.113.7", BuyerUserAgent: "Mozilla/5.0",
 		}}, func(d payment.CreateRequest) (payment.CreateRequest, error) {
 			s := createReqToSDK(d)
 			amount, err := fromSDKMoney(s.Amount, "amount")
@@ -121,6 +122,7 @@ func TestGatewayRequestsRoundTrip(t *testing.T) {
 				IdempotencyKey: s.IdempotencyKey, PaymentMethod: s.PaymentMethod, Metadata: s.Metadata,
 				Description: s.Description, CaptureMethod: captureFromSDK(s.CaptureMethod),
 				PluginBaseURL: s.PluginBaseURL, ExpiresAt: s.ExpiresAt,
+				BuyerIP: s.BuyerIP, BuyerUserAgent: s.BuyerUserAgent,
 			}, err
 		})
 	})

@@ -105,7 +105,8 @@ func TestCompileSchemaRefusals(t *testing.T) {
 func TestInfoValidate(t *testing.T) {
 	t.Parallel()
 	good := sdk.Info{ID: "payment.testpay", Kind: sdk.KindPayment, Version: "1.2.3-beta.1", ProtocolVersion: 1,
-		DisplayName: "Test", ConfigSchema: `{"type":"object"}`}
+		DisplayName: "Test", ConfigSchema: `{"type":"object"}`,
+		DisplayNames: map[string]string{"zh-CN": "测试"}, Descriptions: map[string]string{"zh-Hans-CN": "测试支付"}}
 	if err := good.Validate(); err != nil {
 		t.Fatalf("valid info: %v", err)
 	}
@@ -119,6 +120,9 @@ func TestInfoValidate(t *testing.T) {
 		"protocol 2":         func(i *sdk.Info) { i.ProtocolVersion = 2 },
 		"no display name":    func(i *sdk.Info) { i.DisplayName = "" },
 		"bad schema":         func(i *sdk.Info) { i.ConfigSchema = "{" },
+		"bad name language":  func(i *sdk.Info) { i.DisplayNames = map[string]string{"chinese!": "测试"} },
+		"blank name":         func(i *sdk.Info) { i.DisplayNames = map[string]string{"zh-CN": " "} },
+		"huge description":   func(i *sdk.Info) { i.Descriptions = map[string]string{"zh-CN": strings.Repeat("长", 200)} },
 	}
 	for name, mod := range tests {
 		i := good

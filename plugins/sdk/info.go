@@ -59,6 +59,12 @@ type Info struct {
 	DisplayName string
 	// Description is one or two sentences for the admin's plugin list.
 	Description string
+	// DisplayNames are DisplayName in other languages, keyed by BCP 47 tag,
+	// e.g. {"zh-CN": "微信支付"}; screens fall back to DisplayName.
+	DisplayNames map[string]string
+	// Descriptions are Description in other languages, keyed like
+	// DisplayNames.
+	Descriptions map[string]string
 	// SDKVersion is the SDK version the plugin was built with; [Serve]
 	// functions fill it.
 	SDKVersion string
@@ -69,6 +75,7 @@ func (i Info) Has(c string) bool { return slices.Contains(i.Capabilities, c) }
 
 var (
 	idPattern     = regexp.MustCompile(`^[a-z][a-z0-9]*\.[a-z0-9][a-z0-9_-]{0,62}$`)
+	langPattern   = regexp.MustCompile(`^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$`)
 	semverPattern = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`)
 )
 
@@ -97,6 +104,18 @@ func (i Info) Validate() error {
 	}
 	if strings.TrimSpace(i.DisplayName) == "" {
 		problems = append(problems, "display name is empty")
+	}
+	for _, m := range []struct {
+		what  string
+		texts map[string]string
+	}{{"display name", i.DisplayNames}, {"description", i.Descriptions}} {
+		for tag, text := range m.texts {
+			if !langPattern.MatchString(tag) {
+				problems = append(problems, fmt.Sprintf("%s language %q is not a BCP 47 tag like zh-CN", m.what, tag))
+			} else if strings.TrimSpace(text) == "" || len(text) > 500 {
+				problems = append(problems, fmt.Sprintf("%s for %s is empty or longer than 500 bytes", m.what, tag))
+			}
+		}
 	}
 	if _, err := CompileSchema(i.ConfigSchema); err != nil {
 		problems = append(problems, err.Error())

@@ -6,7 +6,8 @@
 //
 //	wechatpay_native  Native: a QR code (code_url) the buyer scans (default)
 //	wechatpay_h5      H5: a redirect to h5_url in a mobile browser; needs the
-//	                  buyer's IP in Metadata["client_ip"]
+//	                  buyer's IP: CreateRequest.BuyerIP, which Kassa fills,
+//	                  or Metadata["client_ip"] when given
 //	wechatpay_jsapi   JSAPI: inside WeChat, the WeixinJSBridge parameters
 //	                  (signed prepay_id package) as the client secret; needs
 //	                  the buyer's openid in Metadata["wechat_openid"]

@@ -161,9 +161,14 @@ func (g *Gateway) createPayment(ctx context.Context, req payment.CreateRequest) 
 	case "", MethodNative, "native":
 		method, path = MethodNative, "/v3/pay/transactions/native"
 	case MethodH5:
+		// Kassa passes the buyer's browser address; a headless storefront
+		// calling from its own server may name the buyer's in metadata.
 		ip := strings.TrimSpace(req.Metadata[MetaClientIP])
 		if ip == "" {
-			return declined("invalid_request", msgNeedsIP, loc, "H5 payments need the buyer's IP address in metadata "+MetaClientIP), nil
+			ip = req.BuyerIP
+		}
+		if ip == "" {
+			return declined("invalid_request", msgNeedsIP, loc, "H5 payments need the buyer's IP address (CreateRequest.BuyerIP or metadata "+MetaClientIP+")"), nil
 		}
 		path = "/v3/pay/transactions/h5"
 		body.SceneInfo = &sceneBody{PayerClientIP: ip, H5Info: &h5Body{Type: "Wap"}}

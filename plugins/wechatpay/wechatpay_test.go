@@ -151,6 +151,10 @@ func TestConformance(t *testing.T) {
 	method := func(m string, meta map[string]string) payment.CreateRequest {
 		return payment.CreateRequest{PaymentMethod: m, Metadata: meta}
 	}
+	buyerIP := func(r payment.CreateRequest, ip string) payment.CreateRequest {
+		r.BuyerIP = ip
+		return r
+	}
 	checkJSAPI := func(ctx context.Context, h *plugintest.Harness, req payment.CreateRequest, res payment.CreateResult) error {
 		var p map[string]string
 		if err := json.Unmarshal([]byte(res.Action.ClientSecret), &p); err != nil {
@@ -175,9 +179,13 @@ func TestConformance(t *testing.T) {
 				Complete: pay(sb), WantFinal: payment.StatusSucceeded},
 			{Name: "native_unpaid", Request: method("", nil),
 				Want: plugintest.Outcome{Status: payment.StatusRequiresAction, Action: payment.ActionQRCode}},
-			{Name: "h5", Request: method(MethodH5, map[string]string{MetaClientIP: "203.0.113.7"}),
+			{Name: "h5", Request: buyerIP(method(MethodH5, nil), "203.0.113.7"),
 				Want:     plugintest.Outcome{Status: payment.StatusRequiresAction, Action: payment.ActionRedirect},
 				Complete: pay(sb), WantFinal: payment.StatusSucceeded},
+			{Name: "h5_metadata_ip", Request: method(MethodH5, map[string]string{MetaClientIP: "203.0.113.8"}),
+				Want: plugintest.Outcome{Status: payment.StatusRequiresAction, Action: payment.ActionRedirect}},
+			{Name: "h5_without_ip", Request: method(MethodH5, nil),
+				Want: plugintest.Outcome{Status: payment.StatusFailed, DeclineCode: "invalid_request"}},
 			{Name: "jsapi", Request: method(MethodJSAPI, map[string]string{MetaOpenID: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}),
 				Want:     plugintest.Outcome{Status: payment.StatusRequiresAction, Action: payment.ActionClientSecret},
 				Complete: checkJSAPI, WantFinal: payment.StatusSucceeded},

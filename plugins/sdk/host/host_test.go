@@ -106,6 +106,7 @@ func TestStartDescribeConfigureAndLogs(t *testing.T) {
 		Capabilities: []string{payment.CapActionRedirect, payment.CapHTTP},
 		ConfigSchema: `{"type":"object","additionalProperties":false,"properties":{"secret":{"type":"string","writeOnly":true}}}`,
 		SDKVersion:   sdk.Version,
+		DisplayNames: map[string]string{"zh-CN": "主机测试"}, Descriptions: map[string]string{"zh-CN": "主机的测试插件"},
 	}
 	if d := cmp.Diff(want, info); d != "" {
 		t.Errorf("Describe (-want +got):\n%s", d)

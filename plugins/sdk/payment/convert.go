@@ -123,6 +123,7 @@ func createReqToPB(r CreateRequest) *pb.CreatePaymentRequest {
 		BuyerEmail: r.BuyerEmail, Locale: r.Locale, ReturnUrl: r.ReturnURL, NotifyUrl: r.NotifyURL,
 		IdempotencyKey: r.IdempotencyKey, PaymentMethod: r.PaymentMethod, Metadata: r.Metadata,
 		Description: r.Description, CaptureMethod: cm, PluginBaseUrl: r.PluginBaseURL, ExpiresAt: rpc.TS(r.ExpiresAt),
+		BuyerIp: r.BuyerIP, BuyerUserAgent: r.BuyerUserAgent,
 	}
 }
 
@@ -136,6 +137,7 @@ func createReqFromPB(r *pb.CreatePaymentRequest) CreateRequest {
 		BuyerEmail: r.GetBuyerEmail(), Locale: r.GetLocale(), ReturnURL: r.GetReturnUrl(), NotifyURL: r.GetNotifyUrl(),
 		IdempotencyKey: r.GetIdempotencyKey(), PaymentMethod: r.GetPaymentMethod(), Metadata: r.GetMetadata(),
 		Description: r.GetDescription(), CaptureMethod: cm, PluginBaseURL: r.GetPluginBaseUrl(), ExpiresAt: rpc.Time(r.GetExpiresAt()),
+		BuyerIP: r.GetBuyerIp(), BuyerUserAgent: r.GetBuyerUserAgent(),
 	}
 }
 

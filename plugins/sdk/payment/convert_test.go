@@ -26,7 +26,7 @@ func TestCreateRoundTrip(t *testing.T) {
 		AttemptID: "pay_1", OrderID: "ord_1", OrderNumber: "#1", Amount: eur, BuyerEmail: "a@b.c", Locale: "zh-CN",
 		ReturnURL: "https://r", NotifyURL: "https://n", IdempotencyKey: "k", PaymentMethod: "alipay",
 		Metadata: map[string]string{"store": "s"}, Description: "d", CaptureMethod: CaptureManual,
-		PluginBaseURL: "https://p", ExpiresAt: at,
+		PluginBaseURL: "https://p", ExpiresAt: at, BuyerIP: "203.0.113.7", BuyerUserAgent: "Mozilla/5.0",
 	}
 	if d := cmp.Diff(req, createReqFromPB(createReqToPB(req))); d != "" {
 		t.Errorf("CreateRequest (-want +got):\n%s", d)

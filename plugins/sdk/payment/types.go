@@ -236,6 +236,13 @@ type CreateRequest struct {
 	PluginBaseURL string
 	// ExpiresAt is the order's payment deadline; zero if none.
 	ExpiresAt time.Time
+	// BuyerIP is the buyer's browser's IP address as Kassa saw it, for
+	// gateways that require it (WeChat Pay H5's payer_client_ip); empty when
+	// the payment was not started from a buyer's request.
+	BuyerIP string
+	// BuyerUserAgent is the buyer's browser's User-Agent (at most 512
+	// bytes); optional.
+	BuyerUserAgent string
 }
 
 // CreateResult is the outcome of CreatePayment. A decline is a result with

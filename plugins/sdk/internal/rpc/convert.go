@@ -83,6 +83,8 @@ func InfoToPB(i sdk.Info) *pb.PluginInfo {
 		DisplayName:     i.DisplayName,
 		Description:     i.Description,
 		SdkVersion:      i.SDKVersion,
+		DisplayNames:    i.DisplayNames,
+		Descriptions:    i.Descriptions,
 	}
 }
 
@@ -104,6 +106,8 @@ func InfoFromPB(p *pb.PluginInfo) sdk.Info {
 		DisplayName:     p.GetDisplayName(),
 		Description:     p.GetDescription(),
 		SDKVersion:      p.GetSdkVersion(),
+		DisplayNames:    p.GetDisplayNames(),
+		Descriptions:    p.GetDescriptions(),
 	}
 }
 

@@ -22,6 +22,7 @@ func (gateway) Describe(context.Context) (sdk.Info, error) {
 	slog.Info("describe called", "answer", 42)
 	return sdk.Info{
 		ID: "payment.hosttest", Kind: sdk.KindPayment, Version: "1.0.0", DisplayName: "Host test",
+		DisplayNames: map[string]string{"zh-CN": "主机测试"}, Descriptions: map[string]string{"zh-CN": "主机的测试插件"},
 		Capabilities: []string{payment.CapActionRedirect, payment.CapHTTP},
 		ConfigSchema: `{"type":"object","additionalProperties":false,"properties":{"secret":{"type":"string","writeOnly":true}}}`,
 	}, nil

@@ -385,7 +385,14 @@ type PluginInfo struct {
 	Description string `protobuf:"bytes,8,opt,name=description,proto3" json:"description,omitempty"`
 	// SdkVersion is the version of the Kassa plugin SDK the plugin was built
 	// with, for support; informational only.
-	SdkVersion    string `protobuf:"bytes,9,opt,name=sdk_version,json=sdkVersion,proto3" json:"sdk_version,omitempty"`
+	SdkVersion string `protobuf:"bytes,9,opt,name=sdk_version,json=sdkVersion,proto3" json:"sdk_version,omitempty"`
+	// DisplayNames are display_name in other languages, keyed by BCP 47 tag
+	// (e.g. "zh-CN": "微信支付"). Admin screens and the storefront pick the
+	// buyer's or staff member's language and fall back to display_name.
+	DisplayNames map[string]string `protobuf:"bytes,10,rep,name=display_names,json=displayNames,proto3" json:"display_names,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Descriptions are description in other languages, keyed like
+	// display_names.
+	Descriptions  map[string]string `protobuf:"bytes,11,rep,name=descriptions,proto3" json:"descriptions,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -481,6 +488,20 @@ func (x *PluginInfo) GetSdkVersion() string {
 		return x.SdkVersion
 	}
 	return ""
+}
+
+func (x *PluginInfo) GetDisplayNames() map[string]string {
+	if x != nil {
+		return x.DisplayNames
+	}
+	return nil
+}
+
+func (x *PluginInfo) GetDescriptions() map[string]string {
+	if x != nil {
+		return x.Descriptions
+	}
+	return nil
 }
 
 // ConfigureRequest carries the plugin's settings.
@@ -990,7 +1011,7 @@ const file_kassa_plugin_v1_common_proto_rawDesc = "" +
 	"\x06values\x18\x01 \x03(\tR\x06values\"\x11\n" +
 	"\x0fDescribeRequest\"C\n" +
 	"\x10DescribeResponse\x12/\n" +
-	"\x04info\x18\x01 \x01(\v2\x1b.kassa.plugin.v1.PluginInfoR\x04info\"\xbb\x02\n" +
+	"\x04info\x18\x01 \x01(\v2\x1b.kassa.plugin.v1.PluginInfoR\x04info\"\xe4\x04\n" +
 	"\n" +
 	"PluginInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12)\n" +
@@ -1002,7 +1023,16 @@ const file_kassa_plugin_v1_common_proto_rawDesc = "" +
 	"\fdisplay_name\x18\a \x01(\tR\vdisplayName\x12 \n" +
 	"\vdescription\x18\b \x01(\tR\vdescription\x12\x1f\n" +
 	"\vsdk_version\x18\t \x01(\tR\n" +
-	"sdkVersion\"`\n" +
+	"sdkVersion\x12R\n" +
+	"\rdisplay_names\x18\n" +
+	" \x03(\v2-.kassa.plugin.v1.PluginInfo.DisplayNamesEntryR\fdisplayNames\x12Q\n" +
+	"\fdescriptions\x18\v \x03(\v2-.kassa.plugin.v1.PluginInfo.DescriptionsEntryR\fdescriptions\x1a?\n" +
+	"\x11DisplayNamesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a?\n" +
+	"\x11DescriptionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"`\n" +
 	"\x10ConfigureRequest\x12\x16\n" +
 	"\x06config\x18\x01 \x01(\fR\x06config\x124\n" +
 	"\x16allow_private_networks\x18\x02 \x01(\bR\x14allowPrivateNetworks\"I\n" +
@@ -1068,7 +1098,7 @@ func file_kassa_plugin_v1_common_proto_rawDescGZIP() []byte {
 }
 
 var file_kassa_plugin_v1_common_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_kassa_plugin_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_kassa_plugin_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_kassa_plugin_v1_common_proto_goTypes = []any{
 	(Kind)(0),                     // 0: kassa.plugin.v1.Kind
 	(HealthStatus)(0),             // 1: kassa.plugin.v1.HealthStatus
@@ -1085,34 +1115,38 @@ var file_kassa_plugin_v1_common_proto_goTypes = []any{
 	(*HTTPRequest)(nil),           // 12: kassa.plugin.v1.HTTPRequest
 	(*HTTPResponse)(nil),          // 13: kassa.plugin.v1.HTTPResponse
 	(*TimeRange)(nil),             // 14: kassa.plugin.v1.TimeRange
-	nil,                           // 15: kassa.plugin.v1.HTTPRequest.HeadersEntry
-	nil,                           // 16: kassa.plugin.v1.HTTPResponse.HeadersEntry
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
+	nil,                           // 15: kassa.plugin.v1.PluginInfo.DisplayNamesEntry
+	nil,                           // 16: kassa.plugin.v1.PluginInfo.DescriptionsEntry
+	nil,                           // 17: kassa.plugin.v1.HTTPRequest.HeadersEntry
+	nil,                           // 18: kassa.plugin.v1.HTTPResponse.HeadersEntry
+	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
 }
 var file_kassa_plugin_v1_common_proto_depIdxs = []int32{
 	6,  // 0: kassa.plugin.v1.DescribeResponse.info:type_name -> kassa.plugin.v1.PluginInfo
 	0,  // 1: kassa.plugin.v1.PluginInfo.kind:type_name -> kassa.plugin.v1.Kind
-	9,  // 2: kassa.plugin.v1.ConfigureResponse.errors:type_name -> kassa.plugin.v1.ConfigError
-	1,  // 3: kassa.plugin.v1.HealthResponse.status:type_name -> kassa.plugin.v1.HealthStatus
-	15, // 4: kassa.plugin.v1.HTTPRequest.headers:type_name -> kassa.plugin.v1.HTTPRequest.HeadersEntry
-	16, // 5: kassa.plugin.v1.HTTPResponse.headers:type_name -> kassa.plugin.v1.HTTPResponse.HeadersEntry
-	17, // 6: kassa.plugin.v1.TimeRange.from:type_name -> google.protobuf.Timestamp
-	17, // 7: kassa.plugin.v1.TimeRange.to:type_name -> google.protobuf.Timestamp
-	3,  // 8: kassa.plugin.v1.HTTPRequest.HeadersEntry.value:type_name -> kassa.plugin.v1.HeaderValues
-	3,  // 9: kassa.plugin.v1.HTTPResponse.HeadersEntry.value:type_name -> kassa.plugin.v1.HeaderValues
-	4,  // 10: kassa.plugin.v1.Plugin.Describe:input_type -> kassa.plugin.v1.DescribeRequest
-	7,  // 11: kassa.plugin.v1.Plugin.Configure:input_type -> kassa.plugin.v1.ConfigureRequest
-	10, // 12: kassa.plugin.v1.Plugin.Health:input_type -> kassa.plugin.v1.HealthRequest
-	12, // 13: kassa.plugin.v1.Plugin.HandleHTTP:input_type -> kassa.plugin.v1.HTTPRequest
-	5,  // 14: kassa.plugin.v1.Plugin.Describe:output_type -> kassa.plugin.v1.DescribeResponse
-	8,  // 15: kassa.plugin.v1.Plugin.Configure:output_type -> kassa.plugin.v1.ConfigureResponse
-	11, // 16: kassa.plugin.v1.Plugin.Health:output_type -> kassa.plugin.v1.HealthResponse
-	13, // 17: kassa.plugin.v1.Plugin.HandleHTTP:output_type -> kassa.plugin.v1.HTTPResponse
-	14, // [14:18] is the sub-list for method output_type
-	10, // [10:14] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	15, // 2: kassa.plugin.v1.PluginInfo.display_names:type_name -> kassa.plugin.v1.PluginInfo.DisplayNamesEntry
+	16, // 3: kassa.plugin.v1.PluginInfo.descriptions:type_name -> kassa.plugin.v1.PluginInfo.DescriptionsEntry
+	9,  // 4: kassa.plugin.v1.ConfigureResponse.errors:type_name -> kassa.plugin.v1.ConfigError
+	1,  // 5: kassa.plugin.v1.HealthResponse.status:type_name -> kassa.plugin.v1.HealthStatus
+	17, // 6: kassa.plugin.v1.HTTPRequest.headers:type_name -> kassa.plugin.v1.HTTPRequest.HeadersEntry
+	18, // 7: kassa.plugin.v1.HTTPResponse.headers:type_name -> kassa.plugin.v1.HTTPResponse.HeadersEntry
+	19, // 8: kassa.plugin.v1.TimeRange.from:type_name -> google.protobuf.Timestamp
+	19, // 9: kassa.plugin.v1.TimeRange.to:type_name -> google.protobuf.Timestamp
+	3,  // 10: kassa.plugin.v1.HTTPRequest.HeadersEntry.value:type_name -> kassa.plugin.v1.HeaderValues
+	3,  // 11: kassa.plugin.v1.HTTPResponse.HeadersEntry.value:type_name -> kassa.plugin.v1.HeaderValues
+	4,  // 12: kassa.plugin.v1.Plugin.Describe:input_type -> kassa.plugin.v1.DescribeRequest
+	7,  // 13: kassa.plugin.v1.Plugin.Configure:input_type -> kassa.plugin.v1.ConfigureRequest
+	10, // 14: kassa.plugin.v1.Plugin.Health:input_type -> kassa.plugin.v1.HealthRequest
+	12, // 15: kassa.plugin.v1.Plugin.HandleHTTP:input_type -> kassa.plugin.v1.HTTPRequest
+	5,  // 16: kassa.plugin.v1.Plugin.Describe:output_type -> kassa.plugin.v1.DescribeResponse
+	8,  // 17: kassa.plugin.v1.Plugin.Configure:output_type -> kassa.plugin.v1.ConfigureResponse
+	11, // 18: kassa.plugin.v1.Plugin.Health:output_type -> kassa.plugin.v1.HealthResponse
+	13, // 19: kassa.plugin.v1.Plugin.HandleHTTP:output_type -> kassa.plugin.v1.HTTPResponse
+	16, // [16:20] is the sub-list for method output_type
+	12, // [12:16] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_kassa_plugin_v1_common_proto_init() }
@@ -1126,7 +1160,7 @@ func file_kassa_plugin_v1_common_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kassa_plugin_v1_common_proto_rawDesc), len(file_kassa_plugin_v1_common_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   15,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

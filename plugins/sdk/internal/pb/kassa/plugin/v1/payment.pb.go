@@ -468,9 +468,17 @@ type CreatePaymentRequest struct {
 	PluginBaseUrl string `protobuf:"bytes,14,opt,name=plugin_base_url,json=pluginBaseUrl,proto3" json:"plugin_base_url,omitempty"`
 	// ExpiresAt is the payment deadline of the order; gateways that support it
 	// should close the trade at that time. Optional.
-	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	// BuyerIp is the IP address of the buyer's browser as the host saw it
+	// (behind trusted proxies, the forwarded client address), for gateways
+	// that require it for risk checks (e.g. WeChat Pay H5's payer_client_ip).
+	// Empty when the payment was not started from a buyer's request.
+	BuyerIp string `protobuf:"bytes,16,opt,name=buyer_ip,json=buyerIp,proto3" json:"buyer_ip,omitempty"`
+	// BuyerUserAgent is the User-Agent of the buyer's browser, clipped to 512
+	// bytes, for gateways that choose a flow by device. Optional.
+	BuyerUserAgent string `protobuf:"bytes,17,opt,name=buyer_user_agent,json=buyerUserAgent,proto3" json:"buyer_user_agent,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *CreatePaymentRequest) Reset() {
@@ -606,6 +614,20 @@ func (x *CreatePaymentRequest) GetExpiresAt() *timestamppb.Timestamp {
 		return x.ExpiresAt
 	}
 	return nil
+}
+
+func (x *CreatePaymentRequest) GetBuyerIp() string {
+	if x != nil {
+		return x.BuyerIp
+	}
+	return ""
+}
+
+func (x *CreatePaymentRequest) GetBuyerUserAgent() string {
+	if x != nil {
+		return x.BuyerUserAgent
+	}
+	return ""
 }
 
 // PaymentAction is what the buyer has to do next.
@@ -2134,7 +2156,7 @@ var File_kassa_plugin_v1_payment_proto protoreflect.FileDescriptor
 
 const file_kassa_plugin_v1_payment_proto_rawDesc = "" +
 	"\n" +
-	"\x1dkassa/plugin/v1/payment.proto\x12\x0fkassa.plugin.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ckassa/plugin/v1/common.proto\"\xc4\x05\n" +
+	"\x1dkassa/plugin/v1/payment.proto\x12\x0fkassa.plugin.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ckassa/plugin/v1/common.proto\"\x89\x06\n" +
 	"\x14CreatePaymentRequest\x12\x1d\n" +
 	"\n" +
 	"attempt_id\x18\x01 \x01(\tR\tattemptId\x12\x19\n" +
@@ -2156,7 +2178,9 @@ const file_kassa_plugin_v1_payment_proto_rawDesc = "" +
 	"\x0ecapture_method\x18\r \x01(\x0e2\x1e.kassa.plugin.v1.CaptureMethodR\rcaptureMethod\x12&\n" +
 	"\x0fplugin_base_url\x18\x0e \x01(\tR\rpluginBaseUrl\x129\n" +
 	"\n" +
-	"expires_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x1a;\n" +
+	"expires_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x19\n" +
+	"\bbuyer_ip\x18\x10 \x01(\tR\abuyerIp\x12(\n" +
+	"\x10buyer_user_agent\x18\x11 \x01(\tR\x0ebuyerUserAgent\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf2\x02\n" +
