@@ -1,18 +1,15 @@
 package main
 
 import (
-	"crypto"
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kassahq/kassa/plugins/sdk/webhook"
 )
 
 // chinaTime is the zone of Alipay's timestamps ("2006-01-02 15:04:05",
@@ -25,33 +22,18 @@ const timeLayout = "2006-01-02 15:04:05"
 // signContent is the string Alipay signs: the parameters with a non-empty
 // value, sorted by name, joined as "k=v&k=v" with raw values. "sign" is
 // always left out; requests sign "sign_type" too, notifications do not
-// (withSignType false).
+// (withSignType false). The SDK holds the one implementation.
 func signContent(params url.Values, withSignType bool) string {
-	keys := make([]string, 0, len(params))
-	for k, v := range params {
-		if k == "sign" || (!withSignType && k == "sign_type") || len(v) == 0 || v[0] == "" {
-			continue
-		}
-		keys = append(keys, k)
+	if withSignType {
+		return webhook.AlipayRequestSignContent(params)
 	}
-	sort.Strings(keys)
-	var sb strings.Builder
-	for i, k := range keys {
-		if i > 0 {
-			sb.WriteByte('&')
-		}
-		sb.WriteString(k)
-		sb.WriteByte('=')
-		sb.WriteString(params.Get(k))
-	}
-	return sb.String()
+	return webhook.AlipaySignContent(params)
 }
 
 // signRSA2 is Alipay's RSA2: RSASSA-PKCS1-v1_5 over SHA-256, base64
 // (standard alphabet, padded).
 func signRSA2(key *rsa.PrivateKey, content []byte) (string, error) {
-	sum := sha256.Sum256(content)
-	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
+	sig, err := webhook.SignRSASHA256(key, content)
 	if err != nil {
 		return "", fmt.Errorf("alipay: sign: %w", err)
 	}
@@ -59,7 +41,7 @@ func signRSA2(key *rsa.PrivateKey, content []byte) (string, error) {
 }
 
 // errBadSignature says a signature did not verify.
-var errBadSignature = errors.New("alipay: signature does not verify")
+var errBadSignature = fmt.Errorf("alipay: %w", webhook.ErrBadSignature)
 
 // verifyRSA2 checks a base64 RSA2 signature over content.
 func verifyRSA2(pub *rsa.PublicKey, content []byte, sign string) error {
@@ -67,8 +49,7 @@ func verifyRSA2(pub *rsa.PublicKey, content []byte, sign string) error {
 	if err != nil || len(sig) == 0 {
 		return fmt.Errorf("%w: signature is not base64", errBadSignature)
 	}
-	sum := sha256.Sum256(content)
-	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig); err != nil {
+	if webhook.VerifyRSASHA256(pub, content, sig) != nil {
 		return errBadSignature
 	}
 	return nil

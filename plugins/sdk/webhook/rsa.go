@@ -95,10 +95,16 @@ func derBytes(data []byte) ([]byte, error) {
 // AlipaySignContent returns the string Alipay signs for a notification or
 // request: every parameter except "sign" and "sign_type" with a non-empty
 // value, sorted by name, joined as "k=v&k=v" with raw (unescaped) values.
-func AlipaySignContent(params url.Values) string {
+func AlipaySignContent(params url.Values) string { return alipayContent(params, false) }
+
+// AlipayRequestSignContent returns the string an Alipay OpenAPI request is
+// signed over: like [AlipaySignContent], but "sign_type" is signed too.
+func AlipayRequestSignContent(params url.Values) string { return alipayContent(params, true) }
+
+func alipayContent(params url.Values, withSignType bool) string {
 	keys := make([]string, 0, len(params))
 	for k, v := range params {
-		if k == "sign" || k == "sign_type" || len(v) == 0 || v[0] == "" {
+		if k == "sign" || (!withSignType && k == "sign_type") || len(v) == 0 || v[0] == "" {
 			continue
 		}
 		keys = append(keys, k)
