@@ -102,6 +102,7 @@ type trade struct {
 	status                                          string
 	created, paid, closed                           time.Time
 	refunds                                         map[string]refundRec // by out_request_no
+	paidNote                                        url.Values           // the payment's notification, for Renotify
 }
 
 // Notification is one delivery attempt the sandbox made.
@@ -216,8 +217,24 @@ func (s *Server) Pay(outTradeNo string) error {
 	}
 	t.status, t.paid = "TRADE_SUCCESS", time.Now()
 	n := s.tradeNotification(t)
+	t.paidNote = n
 	s.mu.Unlock()
 	s.notify(t.notifyURL, n)
+	return nil
+}
+
+// Renotify sends a paid trade's payment notification again with the same
+// notify_id, as Alipay does when it doubts an answer.
+func (s *Server) Renotify(outTradeNo string) error {
+	s.mu.Lock()
+	t, ok := s.trades[outTradeNo]
+	if !ok || t.paidNote == nil {
+		s.mu.Unlock()
+		return ErrNoTrade
+	}
+	n, to := t.paidNote, t.notifyURL
+	s.mu.Unlock()
+	s.notify(to, n)
 	return nil
 }
 

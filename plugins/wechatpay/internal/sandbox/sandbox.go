@@ -184,6 +184,19 @@ func (s *Server) Attempts() []Attempt {
 	return append([]Attempt(nil), s.attempts...)
 }
 
+// ByAttach returns the out_trade_no of the order whose attach is attach
+// (the plugin sends Kassa's attempt id there), or "".
+func (s *Server) ByAttach(attach string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for no, o := range s.orders {
+		if o.Attach == attach {
+			return no
+		}
+	}
+	return ""
+}
+
 // Errors of Pay.
 var (
 	ErrNoOrder     = errors.New("sandbox: no such order")
