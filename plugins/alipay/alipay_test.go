@@ -39,7 +39,7 @@ func appKeyPEM() string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 }
 
-func startSandbox(t *testing.T, opts sandbox.Options) *sandbox.Server {
+func startSandbox(t testing.TB, opts sandbox.Options) *sandbox.Server {
 	t.Helper()
 	opts.AppID, opts.AppPublicKey = testAppID, &testKey.PublicKey
 	if opts.Schedule == nil {

@@ -51,7 +51,7 @@ var (
 )
 
 // testKeys generates the merchant and platform keys once per run.
-func testKeys(t *testing.T) keys {
+func testKeys(t testing.TB) keys {
 	t.Helper()
 	keysOnce.Do(func() {
 		m, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -95,7 +95,7 @@ func pemEC(t *testing.T) string {
 
 // newSandbox starts a sandbox that knows the merchant certificate's public
 // key and signs with the platform key; retries are compressed 1000 times.
-func newSandbox(t *testing.T) *sandbox.Server {
+func newSandbox(t testing.TB) *sandbox.Server {
 	t.Helper()
 	k := testKeys(t)
 	sb := sandbox.New(sandbox.Options{MchID: mchID, AppID: appID, MerchantKey: &k.merchant.PublicKey, MerchantSerial: merchantSerial,
@@ -105,7 +105,7 @@ func newSandbox(t *testing.T) *sandbox.Server {
 }
 
 // settingsFor returns plugin settings for sb, with overrides applied.
-func settingsFor(t *testing.T, base string, override map[string]any) json.RawMessage {
+func settingsFor(t testing.TB, base string, override map[string]any) json.RawMessage {
 	t.Helper()
 	k := testKeys(t)
 	m := map[string]any{
