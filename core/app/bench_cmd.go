@@ -14,13 +14,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 )
 
 func init() {
-	commands["bench"] = command{"measure a running shop: `bench products` (GraphQL load), `bench checkout-cart` (guest checkouts), `bench checkout` (guest checkouts paid with testpay) or `bench startup` (start-up time, idle memory)", runBench}
+	commands["bench"] = command{"measure a running shop: `bench products` (GraphQL load), `bench pages` (storefront pages), `bench checkout-cart` (guest checkouts), `bench checkout` (guest checkouts paid with testpay) or `bench startup` (start-up time, idle memory)", runBench}
 }
 
 // productListQuery is the storefront's product grid: 24 products with
@@ -36,11 +35,13 @@ const productListQuery = `query ProductGrid($first: Int!, $currency: String!) {
 
 func runBench(ctx context.Context, args []string, io IO) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: kassa bench products|checkout-cart|checkout|startup [flags]", errUsage)
+		return fmt.Errorf("%w: kassa bench products|pages|checkout-cart|checkout|startup [flags]", errUsage)
 	}
 	switch args[0] {
 	case "products":
 		return benchProducts(ctx, args[1:], io)
+	case "pages":
+		return benchPages(ctx, args[1:], io) // bench_pages.go
 	case "startup":
 		return benchStartup(ctx, args[1:], io)
 	case "checkout-cart":
@@ -48,7 +49,7 @@ func runBench(ctx context.Context, args []string, io IO) error {
 	case "checkout":
 		return benchCheckout(ctx, args[1:], io) // bench_checkout.go
 	}
-	return fmt.Errorf("%w: unknown benchmark %q (products, checkout-cart, checkout, startup)", errUsage, args[0])
+	return fmt.Errorf("%w: unknown benchmark %q (products, pages, checkout-cart, checkout, startup)", errUsage, args[0])
 }
 
 // benchProducts loads /graphql with the product grid query from a fixed
@@ -84,78 +85,25 @@ func benchProducts(ctx context.Context, args []string, io IO) error {
 		b, _ := json.Marshal(map[string]any{"query": productListQuery, "variables": map[string]any{"first": *first, "currency": *currency, "nonce": nonce.Add(1)}})
 		return b
 	}
-	// shares[i] are the clients worker i takes turns with: one shared
-	// pool of connections, or a client of its own for each source address
-	// of its share (i, i+c, i+2c, ...).
-	shares := make([][]*http.Client, *conc)
-	sources := 1
-	if *spread && isLoopbackIPv4(*target) {
-		n := max(*addresses, *conc)
-		sources = n
-		for k := range n {
-			tr := benchTransport(k, true)
-			defer tr.CloseIdleConnections()
-			shares[k%*conc] = append(shares[k%*conc], &http.Client{Transport: tr, Timeout: 10 * time.Second})
-		}
-	} else {
-		tr := &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}
-		defer tr.CloseIdleConnections()
-		for i := range shares {
-			shares[i] = []*http.Client{{Transport: tr, Timeout: 10 * time.Second}}
-		}
-	}
+	shares, sources, done := benchClients(*target, *conc, *spread, *addresses)
+	defer done()
 
 	// Check the query works before measuring.
 	if err := benchOnce(ctx, shares[0][0], *target, body); err != nil {
 		return err
 	}
-	run := func(d time.Duration, record bool) ([]time.Duration, int64) {
-		var (
-			mu    sync.Mutex
-			lat   []time.Duration
-			fails atomic.Int64
-			wg    sync.WaitGroup
-		)
-		deadline := time.Now().Add(d)
-		for i := 0; i < *conc; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				local := make([]time.Duration, 0, 4096)
-				for turn := 0; time.Now().Before(deadline) && ctx.Err() == nil; turn++ {
-					client := shares[i][turn%len(shares[i])]
-					start := time.Now()
-					if err := benchOnce(ctx, client, *target, bodyFor()); err != nil {
-						fails.Add(1)
-						continue
-					}
-					local = append(local, time.Since(start))
-				}
-				if record {
-					mu.Lock()
-					lat = append(lat, local...)
-					mu.Unlock()
-				}
-			}()
-		}
-		wg.Wait()
-		return lat, fails.Load()
-	}
-	run(2*time.Second, false)
-	lat, fails := run(*dur, true)
+	post := func(c *http.Client) (int, error) { return 0, benchOnce(ctx, c, *target, bodyFor()) }
+	benchLoad(ctx, *conc, 2*time.Second, shares, post)
+	lat, fails := benchLoad(ctx, *conc, *dur, shares, post)
 	if len(lat) == 0 {
 		return errors.New("no successful requests")
 	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	pct := func(p float64) time.Duration { return lat[int(float64(len(lat)-1)*p)] }
 	mode := "cached"
 	if *uncached {
 		mode = "uncached"
 	}
-	fmt.Fprintf(io.Stdout, "products(first: %d, %s) at concurrency %d from %d source addresses for %s: %d requests, %.0f req/s, p50 %s, p90 %s, p99 %s, max %s, errors %d\n",
-		*first, mode, *conc, sources, *dur, len(lat), float64(len(lat))/dur.Seconds(),
-		pct(.50).Round(10*time.Microsecond), pct(.90).Round(10*time.Microsecond), pct(.99).Round(10*time.Microsecond),
-		lat[len(lat)-1].Round(10*time.Microsecond), fails)
+	fmt.Fprintf(io.Stdout, "products(first: %d, %s) at concurrency %d from %d source addresses for %s: %s\n",
+		*first, mode, *conc, sources, *dur, latencyReport(lat, *dur, fails))
 	return nil
 }
 

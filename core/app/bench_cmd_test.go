@@ -56,3 +56,36 @@ func TestBenchProducts(t *testing.T) {
 		}
 	})
 }
+
+// TestBenchPages runs `kassa bench pages` against a demo shop's
+// storefront: without --path it finds a product and a collection in the
+// sitemap and reports each; a page that is not there is an error, not a
+// report of failures.
+func TestBenchPages(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		ctx := authz.WithSubject(context.Background(), authz.SystemSubject("test"))
+		if _, err := seed.Demo(ctx, ta.DB, ta.Catalog, seed.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut bytes.Buffer
+		args := []string{"bench", "pages", "--url", ta.URL, "-c", "4", "-d", "1s", "--addresses", "50"}
+		if code := app.Main(args, app.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut}); code != 0 {
+			t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errOut.String())
+		}
+		report := regexp.MustCompile(`(?m)^GET (/\S+) \((\d+) bytes of HTML\) at concurrency 4 from 50 source addresses for 1s: (\d+) requests, \d+ req/s, p50 \S+, p90 \S+, p99 \S+, max \S+, errors 0$`)
+		pages := report.FindAllStringSubmatch(out.String(), -1)
+		if len(pages) != 2 || !strings.HasPrefix(pages[0][1], "/products/") || !strings.HasPrefix(pages[1][1], "/collections/") {
+			t.Fatalf("want a product and a collection page reported:\n%s", out.String())
+		}
+		for _, p := range pages {
+			if n, _ := strconv.Atoi(p[3]); n == 0 {
+				t.Errorf("%s: no requests", p[1])
+			}
+		}
+		out.Reset()
+		args = []string{"bench", "pages", "--url", ta.URL, "--path", "/products/no-such-thing", "-c", "1", "-d", "1s"}
+		if code := app.Main(args, app.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut}); code == 0 {
+			t.Fatalf("a missing page was measured:\n%s", out.String())
+		}
+	})
+}
