@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"compress/gzip"
 	"io"
 	"io/fs"
 	"net/http"
@@ -78,6 +79,60 @@ func TestHandlerServesTheBuild(t *testing.T) {
 			}
 			if !strings.Contains(b, c.bodyHas) {
 				t.Errorf("body %q lacks %q", b, c.bodyHas)
+			}
+		})
+	}
+}
+
+// TestGzip serves text assets compressed to browsers that take gzip, the
+// same bytes as the file once unpacked, and plain to those that do not.
+func TestGzip(t *testing.T) {
+	t.Parallel()
+	script := strings.Repeat(`console.log("admin");`, 500)
+	h := New(fstest.MapFS{
+		"index.html":             {Data: []byte(`<!doctype html>`)},
+		"assets/index-abc123.js": {Data: []byte(script)},
+		"assets/logo-abc123.png": {Data: []byte("\x89PNG")},
+	})
+	cases := []struct {
+		name, target, accept string
+		gzipped              bool
+	}{
+		{"gzip taken", "/admin/assets/index-abc123.js", "gzip, deflate, br", true},
+		{"gzip with a weight", "/admin/assets/index-abc123.js", "br;q=1.0, gzip;q=0.8", true},
+		{"gzip refused", "/admin/assets/index-abc123.js", "gzip;q=0, br", false},
+		{"no Accept-Encoding", "/admin/assets/index-abc123.js", "", false},
+		{"an image stays as it is", "/admin/assets/logo-abc123.png", "gzip", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			req := httptest.NewRequest("GET", c.target, nil)
+			if c.accept != "" {
+				req.Header.Set("Accept-Encoding", c.accept)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			res := rec.Result()
+			if got := res.Header.Get("Content-Encoding") == "gzip"; got != c.gzipped {
+				t.Fatalf("Content-Encoding %q, want gzip %v", res.Header.Get("Content-Encoding"), c.gzipped)
+			}
+			if !c.gzipped {
+				return
+			}
+			if !strings.Contains(res.Header.Get("Vary"), "Accept-Encoding") {
+				t.Errorf("Vary %q lacks Accept-Encoding", res.Header.Get("Vary"))
+			}
+			zr, err := gzip.NewReader(res.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, err := io.ReadAll(zr)
+			if err != nil || string(plain) != script {
+				t.Fatalf("unpacked %d bytes (%v), want the script's %d", len(plain), err, len(script))
+			}
+			if n := rec.Body.Len(); n >= len(script)/4 {
+				t.Errorf("gzip body %d bytes for %d of script", n, len(script))
 			}
 		})
 	}
