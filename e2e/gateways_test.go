@@ -3,11 +3,14 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +29,9 @@ var gateways = []struct {
 }{
 	{"wechatpay", "payment.wechatpay", "wechatpay_native", "QR_CODE"},
 	{"alipay", "payment.alipay", "alipay_qr", "QR_CODE"},
+	// UnionPay's consumption starts when the buyer's browser posts the
+	// plugin's page to UnionPay's cashier.
+	{"unionpay", "payment.unionpay", "unionpay", "REDIRECT"},
 }
 
 func TestGatewaysEndToEnd(t *testing.T) {
@@ -41,20 +47,23 @@ func TestGatewaysEndToEnd(t *testing.T) {
 				PaymentCreate struct {
 					Payment *struct {
 						ID, State string
-						Action    *struct{ Type, QRCode string }
+						Action    *struct{ Type, QRCode, URL string }
 					}
 					UserErrors []struct{ Code, Message string }
 				}
 			}
-			s.do("", `mutation($in: PaymentCreateInput!) { paymentCreate(input: $in) { payment { id state action { type qrCode } } userErrors { code message } } }`,
+			s.do("", `mutation($in: PaymentCreateInput!) { paymentCreate(input: $in) { payment { id state action { type qrCode url } } userErrors { code message } } }`,
 				map[string]any{"in": map[string]any{"orderId": o.id, "token": o.token, "gatewayId": gw.id, "paymentMethod": gw.method,
 					"returnUrl": s.in.base + "/orders/" + o.id + "/status", "idempotencyKey": key()}}, &created)
 			p := created.PaymentCreate.Payment
 			if p == nil || len(created.PaymentCreate.UserErrors) > 0 {
 				t.Fatalf("paymentCreate: %+v", created.PaymentCreate.UserErrors)
 			}
-			if p.Action == nil || p.Action.Type != gw.action || p.Action.QRCode == "" {
+			if p.Action == nil || p.Action.Type != gw.action || (p.Action.QRCode == "" && p.Action.URL == "") {
 				t.Fatalf("payment %s asks the buyer for %+v, want a %s", p.ID, p.Action, gw.action)
+			}
+			if gw.action == "REDIRECT" {
+				postPayPage(t, p.Action.URL)
 			}
 
 			// The buyer pays at the gateway; its notification turns the
@@ -85,6 +94,41 @@ func TestGatewaysEndToEnd(t *testing.T) {
 			}
 			s.waitFor(o, "PARTIALLY_REFUNDED", func(m money) bool { return m.PaymentStatus == "PARTIALLY_REFUNDED" })
 		})
+	}
+}
+
+var (
+	payForm   = regexp.MustCompile(`<form[^>]* method="post" action="([^"]+)"`)
+	payFields = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+)
+
+// postPayPage plays the buyer's browser on a gateway's redirect: it opens
+// the page (served by the plugin through Kassa) and posts its form to the
+// gateway, as the page's script or its button does.
+func postPayPage(t *testing.T, pageURL string) {
+	t.Helper()
+	res, err := http.Get(pageURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := payForm.FindSubmatch(page)
+	if res.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("pay page %s: %s\n%s", pageURL, res.Status, page)
+	}
+	form := url.Values{}
+	for _, f := range payFields.FindAllSubmatch(page, -1) {
+		form.Set(html.UnescapeString(string(f[1])), html.UnescapeString(string(f[2])))
+	}
+	res, err = http.PostForm(html.UnescapeString(string(m[1])), form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("the gateway's cashier answered the posted form: %s\n%s", res.Status, body)
 	}
 }
 

@@ -53,7 +53,7 @@ func merchantKeyPEM() string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 }
 
-func startSandbox(t *testing.T, opts sandbox.Options) *sandbox.Server {
+func startSandbox(t testing.TB, opts sandbox.Options) *sandbox.Server {
 	t.Helper()
 	opts.MerID, opts.MerchantCert = testMerID, merchantCert
 	if opts.Schedule == nil {

@@ -221,6 +221,19 @@ func (s *Server) Pay(orderID, respCode string) error {
 	return nil
 }
 
+// ByReserved returns the orderId of the consumption whose reqReserved is
+// reserved (the plugin sends Kassa's attempt id there), or "".
+func (s *Server) ByReserved(reserved string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, t := range s.txns {
+		if t.txnType == "01" && t.reqReserved == reserved {
+			return id
+		}
+	}
+	return ""
+}
+
 // Renotify sends an order's notification again, as UnionPay does when it
 // doubts a delivery.
 func (s *Server) Renotify(orderID string) error {
