@@ -300,6 +300,19 @@ func (s *Server) Sign(body []byte, t time.Time) http.Header {
 	}
 }
 
+// ByCustomID returns the id of the order whose purchase unit carries
+// custom_id (the plugin sends Kassa's attempt id there), or "".
+func (s *Server) ByCustomID(customID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, o := range s.orders {
+		if o.customID == customID {
+			return id
+		}
+	}
+	return ""
+}
+
 // Approve plays the buyer approving an order on PayPal; outcome is what
 // the capture will do (OutcomeCompleted unless OutcomePending).
 func (s *Server) Approve(orderID, outcome string) error {
