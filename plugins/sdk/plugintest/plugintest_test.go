@@ -70,6 +70,12 @@ func TestInnerRunGateway(t *testing.T) {
 			Want: plugintest.Outcome{Status: payment.StatusFailed, DeclineCode: payment.DeclineCardDeclined}},
 		{Name: "pending", Request: payment.CreateRequest{PaymentMethod: "tok_pending"},
 			Want: plugintest.Outcome{Status: payment.StatusPending}},
+		// The example's hosted page, by redirect and by QR code; the
+		// example's own test (examples/gateway/main_test.go) pays on it.
+		{Name: "page", Request: payment.CreateRequest{PaymentMethod: "page"},
+			Want: plugintest.Outcome{Status: payment.StatusRequiresAction, Action: payment.ActionRedirect}},
+		{Name: "qr", Request: payment.CreateRequest{PaymentMethod: "qr"},
+			Want: plugintest.Outcome{Status: payment.StatusRequiresAction, Action: payment.ActionQRCode}},
 	}
 	if os.Getenv(envMode) == "declines_only" {
 		// The gateway declares action.none, but its author gave the

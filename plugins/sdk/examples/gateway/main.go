@@ -3,7 +3,8 @@
 // directory to start your own (see docs/plugins.md, "Start from the
 // example").
 //
-// Its test (main_test.go) runs the conformance kit against the built binary.
+// Its test (main_test.go) runs the conformance kit against the built binary
+// and plays the buyer on the gateway's hosted payment page.
 package main
 
 import (

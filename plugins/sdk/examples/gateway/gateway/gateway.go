@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kassahq/kassa/plugins/sdk"
+	"github.com/kassahq/kassa/plugins/sdk/netguard"
 	"github.com/kassahq/kassa/plugins/sdk/payment"
 	"github.com/kassahq/kassa/plugins/sdk/webhook"
 )
@@ -43,6 +43,27 @@ type settings struct {
 	StatementDescriptor string `json:"statement_descriptor"`
 }
 
+// configured is what Configure built: the settings in effect and the HTTP
+// client for outgoing calls, swapped together so a call never sees the
+// secret of one configuration with the client of another.
+type configured struct {
+	settings
+	// client dials through the SDK's network guard: only public
+	// addresses, unless the shop owner allows private networks.
+	client *http.Client
+}
+
+// Payment method hints (CreateRequest.PaymentMethod) the example answers.
+// A real gateway names its products here ("card", "alipay_qr", ...); the
+// test tokens stand in for a sandbox's test cards.
+const (
+	MethodPage   = "page"        // REQUIRES_ACTION: redirect to the hosted payment page (also without a hint)
+	MethodQR     = "qr"          // REQUIRES_ACTION: a QR code holding the page's address
+	TokenOK      = "tok_ok"      // SUCCEEDED at once, no buyer action
+	TokenDecline = "tok_decline" // FAILED, card_declined
+	TokenPending = "tok_pending" // PENDING until cancelled
+)
+
 // SignatureHeader is the header that carries "t=<unix>,v1=<hex hmac>" on
 // the gateway's notifications.
 const SignatureHeader = "Example-Signature"
@@ -52,7 +73,7 @@ const SignatureHeader = "Example-Signature"
 type Gateway struct {
 	payment.UnimplementedGateway
 
-	cfg    atomic.Pointer[settings]
+	cfg    atomic.Pointer[configured]
 	replay *webhook.ReplayCache
 
 	mu       sync.Mutex
@@ -61,11 +82,24 @@ type Gateway struct {
 	refunds  map[string]*refund              // by refund id
 }
 
+// charge is the in-memory bank's record of a payment. The fields below
+// refunded are what the hosted page needs; a real gateway keeps them on its
+// side.
 type charge struct {
 	ref      string
 	amount   sdk.Money
 	status   payment.Status
+	decline  string
 	refunded int64
+
+	attemptID, orderNumber, locale string
+	returnURL, notifyURL           string
+	// action is what the buyer still has to do while status is
+	// REQUIRES_ACTION; its URL carries token.
+	action payment.Action
+	// token is the page's secret: unguessable, required by the page's
+	// GET and POST (see page.go).
+	token string
 }
 
 type refund struct {
@@ -91,9 +125,13 @@ func (g *Gateway) Describe(context.Context) (sdk.Info, error) {
 		Version:     "0.1.0",
 		DisplayName: "Example gateway",
 		Description: "A minimal gateway showing the Kassa plugin contract.",
+		// Names and descriptions in the buyer's and staff's languages;
+		// screens fall back to DisplayName and Description.
+		DisplayNames: map[string]string{"zh-CN": "示例网关"},
+		Descriptions: map[string]string{"zh-CN": "演示 Kassa 插件约定的最小支付网关。"},
 		Capabilities: []string{
-			payment.CapActionNone, payment.CapCancel, payment.CapRefund,
-			payment.CapRefundPartial, payment.CapWebhook,
+			payment.CapActionNone, payment.CapActionRedirect, payment.CapActionQRCode, payment.CapHTTP,
+			payment.CapCancel, payment.CapRefund, payment.CapRefundPartial, payment.CapWebhook,
 		},
 		ConfigSchema: schema.String(),
 	}, nil
@@ -101,12 +139,18 @@ func (g *Gateway) Describe(context.Context) (sdk.Info, error) {
 
 // Configure implements sdk.Plugin: invalid settings are refused as data and
 // the previous settings stay in effect.
-func (g *Gateway) Configure(_ context.Context, raw json.RawMessage) (sdk.ConfigureResult, error) {
+//
+// The HTTP client is built here because the shop owner's choice about
+// private networks arrives with Configure's context: every outgoing call
+// (here only the notifications of webhook.go) goes through a transport
+// that checks the address actually connected to.
+func (g *Gateway) Configure(ctx context.Context, raw json.RawMessage) (sdk.ConfigureResult, error) {
 	var s settings
 	if errs := schema.Decode(raw, &s); errs != nil {
 		return sdk.ConfigureResult{Errors: errs}, nil
 	}
-	g.cfg.Store(&s)
+	guard := netguard.Policy{AllowPrivate: sdk.AllowPrivateNetworks(ctx)}
+	g.cfg.Store(&configured{settings: s, client: &http.Client{Transport: guard.Transport(), Timeout: 10 * time.Second}})
 	return sdk.ConfigureResult{}, nil
 }
 
@@ -118,37 +162,76 @@ func (g *Gateway) Health(context.Context) (sdk.Health, error) {
 	return sdk.Health{Status: sdk.HealthServing}, nil
 }
 
-func newRef(prefix string) string {
-	b := make([]byte, 8)
+// newRef returns prefix and n random bytes in hex: gateway references (8
+// bytes) and the page's token (16 bytes, 128 bits nobody can guess).
+func newRef(prefix string, n int) string {
+	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return prefix + hex.EncodeToString(b)
 }
 
-// CreatePayment implements payment.Gateway.
+// CreatePayment implements payment.Gateway. Most gateways answer
+// REQUIRES_ACTION with a page for the buyer (MethodPage, MethodQR); the
+// test tokens show the other outcomes. Nothing here may fail with an error
+// after the charge is recorded: an error means "outcome unknown".
 func (g *Gateway) CreatePayment(_ context.Context, req payment.CreateRequest) (payment.CreateResult, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if res, ok := g.byKey[req.IdempotencyKey]; ok {
 		return res, nil // a retry: the first answer, no second charge
 	}
-	c := &charge{ref: newRef("ch_"), amount: req.Amount}
+	c := &charge{ref: newRef("ch_", 8), amount: req.Amount, attemptID: req.AttemptID, orderNumber: req.OrderNumber,
+		locale: req.Locale, returnURL: req.ReturnURL, notifyURL: req.NotifyURL}
 	var res payment.CreateResult
 	switch req.PaymentMethod {
-	case "tok_decline":
-		c.status = payment.StatusFailed
-		res = payment.CreateResult{Status: payment.StatusFailed, DeclineCode: payment.DeclineCardDeclined,
-			BuyerMessage: "Your card was declined.", MerchantMessage: "test token tok_decline"}
-	case "tok_pending":
+	case MethodPage, MethodQR, "":
+		if req.PluginBaseURL == "" || req.AttemptID == "" {
+			// Nothing was charged, so this is a decline, not an error.
+			res = declined(payment.DeclineProcessingError, req.Locale, "Kassa sent no PluginBaseURL or attempt id: the hosted page has no address")
+			break
+		}
+		c.status, c.token = payment.StatusRequiresAction, newRef("", 16)
+		// The page lives under the plugin's prefix on the shop's own
+		// origin; Kassa hands the request to HandleHTTP (page.go).
+		// The link works until the payment is settled or Kassa closes it
+		// (CancelPayment at the order's payment deadline, ExpiresAt).
+		link := req.PluginBaseURL + "/pay/" + req.AttemptID + "?token=" + c.token
+		c.action = payment.Action{Type: payment.ActionRedirect, URL: link, ExpiresAt: req.ExpiresAt}
+		if req.PaymentMethod == MethodQR {
+			// The buyer scans the code with a phone, which opens the
+			// same page.
+			c.action = payment.Action{Type: payment.ActionQRCode, QRCode: link, Instructions: textScan.in(req.Locale), ExpiresAt: c.action.ExpiresAt}
+		}
+		res = payment.CreateResult{Status: c.status, Action: c.action}
+	case TokenDecline:
+		res = declined(payment.DeclineCardDeclined, req.Locale, "test token "+TokenDecline)
+	case TokenPending:
 		c.status = payment.StatusPending
 		res = payment.CreateResult{Status: payment.StatusPending}
-	default:
+	case TokenOK:
 		c.status = payment.StatusSucceeded
 		res = payment.CreateResult{Status: payment.StatusSucceeded}
+	default:
+		res = declined("payment_method_not_supported", req.Locale,
+			fmt.Sprintf("unknown payment method %q (page, qr or a test token)", req.PaymentMethod))
+	}
+	if res.Status == payment.StatusFailed {
+		c.status, c.decline = payment.StatusFailed, res.DeclineCode
 	}
 	res.GatewayRef, res.Amount = c.ref, req.Amount
 	g.payments[req.AttemptID] = c
 	g.byKey[req.IdempotencyKey] = res
 	return res, nil
+}
+
+// declined is a CreatePayment refusal as data: a stable code, a message
+// for the buyer in their language, detail for staff.
+func declined(code, locale, staff string) payment.CreateResult {
+	buyer := textDeclined
+	if code == payment.DeclineProcessingError || code == "payment_method_not_supported" {
+		buyer = textUnavailable
+	}
+	return payment.CreateResult{Status: payment.StatusFailed, DeclineCode: code, BuyerMessage: buyer.in(locale), MerchantMessage: staff}
 }
 
 // GetPayment implements payment.Gateway.
@@ -159,9 +242,13 @@ func (g *Gateway) GetPayment(_ context.Context, req payment.GetRequest) (payment
 	if !ok {
 		return payment.PaymentState{Status: payment.StatusNotFound}, nil
 	}
-	st := payment.PaymentState{Status: c.status, GatewayRef: c.ref, Amount: c.amount, Refunded: c.refunded}
-	if c.status == payment.StatusSucceeded {
+	st := payment.PaymentState{Status: c.status, GatewayRef: c.ref, Amount: c.amount, Refunded: c.refunded, DeclineCode: c.decline}
+	switch c.status {
+	case payment.StatusSucceeded:
 		st.Authorized, st.Captured = c.amount.Amount, c.amount.Amount
+	case payment.StatusRequiresAction:
+		// A buyer coming back to the shop can pick up where they left.
+		st.Action = c.action
 	}
 	return st, nil
 }
@@ -204,7 +291,7 @@ func (g *Gateway) Refund(_ context.Context, req payment.RefundRequest) (payment.
 			MerchantMessage: fmt.Sprintf("refundable: %d", c.amount.Amount-c.refunded)}, nil
 	}
 	c.refunded += req.Amount.Amount
-	r := &refund{ref: newRef("re_"), amount: req.Amount}
+	r := &refund{ref: newRef("re_", 8), amount: req.Amount}
 	g.refunds[req.RefundID] = r
 	return payment.RefundResult{Status: payment.RefundSucceeded, GatewayRefundRef: r.ref, Amount: r.amount}, nil
 }
@@ -218,54 +305,4 @@ func (g *Gateway) GetRefund(_ context.Context, req payment.GetRefundRequest) (pa
 		return payment.RefundResult{Status: payment.RefundNotFound}, nil
 	}
 	return payment.RefundResult{Status: payment.RefundSucceeded, GatewayRefundRef: r.ref, Amount: r.amount}, nil
-}
-
-// Notification is the body the (imaginary) gateway posts. Tests sign one
-// with SignatureHeader to play the gateway.
-type Notification struct {
-	ID        string `json:"id"`
-	Type      string `json:"type"`
-	AttemptID string `json:"attempt_id"`
-	Payment   string `json:"payment"`
-	Amount    int64  `json:"amount"`
-	Currency  string `json:"currency"`
-	Created   int64  `json:"created"`
-}
-
-// HandleWebhook implements payment.Gateway: verify (signature, freshness,
-// replay), then normalize. Refusals are data with the answer to send.
-func (g *Gateway) HandleWebhook(_ context.Context, req payment.WebhookRequest) (payment.WebhookResult, error) {
-	cfg := g.cfg.Load()
-	if cfg == nil {
-		return reject(payment.RejectNotConfigured, "not configured", http.StatusServiceUnavailable), nil
-	}
-	v := webhook.Verifier{Secrets: [][]byte{[]byte(cfg.WebhookSecret)}, Replay: g.replay}
-	if err := v.Verify(req.Header.Get(SignatureHeader), req.Body, req.ReceivedAt); err != nil {
-		switch {
-		case errors.Is(err, webhook.ErrStale):
-			return reject(payment.RejectStale, err.Error(), http.StatusBadRequest), nil
-		case errors.Is(err, webhook.ErrReplay):
-			return reject(payment.RejectReplay, err.Error(), http.StatusBadRequest), nil
-		default:
-			return reject(payment.RejectBadSignature, err.Error(), http.StatusBadRequest), nil
-		}
-	}
-	var n Notification
-	if err := json.Unmarshal(req.Body, &n); err != nil || n.ID == "" {
-		return reject(payment.RejectMalformed, "body is not a notification", http.StatusBadRequest), nil
-	}
-	return payment.WebhookResult{
-		Events: []payment.Event{{
-			ID: n.ID, Type: n.Type, AttemptID: n.AttemptID, GatewayRef: n.Payment,
-			Amount: sdk.Money{Amount: n.Amount, Currency: n.Currency}, OccurredAt: time.Unix(n.Created, 0).UTC(),
-		}},
-		Response: sdk.HTTPResponse{Status: http.StatusOK},
-	}, nil
-}
-
-func reject(reason payment.RejectionReason, msg string, status int) payment.WebhookResult {
-	return payment.WebhookResult{
-		Rejection: &payment.Rejection{Reason: reason, Message: msg},
-		Response:  sdk.HTTPResponse{Status: status, Body: []byte(reason.String())},
-	}
 }
