@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	commands["plugin"] = command{"manage plugins: install PATH [--replace], list, verify, remove ID, enable ID, disable ID, settings ID", runPlugin}
+	commands["plugin"] = command{"manage plugins: install PATH [--replace], list, verify, remove ID, enable ID, disable ID, settings ID, dev DIR, trigger EVENT", runPlugin}
 }
 
 const pluginUsage = `Usage: kassa plugin <action> [arguments] [flags]
@@ -32,6 +32,11 @@ Actions:
   enable ID | disable ID     offer a plugin to the shop, or stop offering it
   settings ID [--set JSON]   show a plugin's settings (secrets only as set/not set), or
                              replace them with a JSON object (omitted secrets are kept)
+  dev DIR [--addr HOST:PORT] build the plugin in DIR, install and enable it in a development
+                             data dir, serve the shop with it, and rebuild, reinstall and
+                             restart it whenever DIR's .go files change
+  trigger EVENT --payment ID post the running shop a notification of EVENT about the payment,
+                             signed by the plugin as its gateway would (see trigger --help)
 
 The plugin directory is --plugin-dir (default DATA_DIR/plugins). A running server
 picks up changes within its health-check interval.
@@ -49,6 +54,12 @@ func runPlugin(ctx context.Context, args []string, io IO) error {
 		return nil
 	}
 	action, rest := args[0], args[1:]
+	switch action {
+	case "dev":
+		return runPluginDev(ctx, rest, io) // plugin_dev.go
+	case "trigger":
+		return runPluginTrigger(ctx, rest, io) // plugin_trigger.go
+	}
 	fs, load := flagSet("plugin "+action, io)
 	replace := fs.Bool("replace", false, "install: replace an installed version of the plugin")
 	set := fs.String("set", "", "settings: new settings as a JSON object")

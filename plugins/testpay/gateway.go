@@ -128,15 +128,17 @@ func New(dataDir string) (*Gateway, error) {
 // Describe implements sdk.Plugin.
 func (g *Gateway) Describe(context.Context) (sdk.Info, error) {
 	return sdk.Info{
-		ID:          ID,
-		Kind:        sdk.KindPayment,
-		Version:     Version,
-		DisplayName: "Test payments",
-		Description: "Sandbox gateway for development and demos: test cards decide the outcome. No money moves.",
+		ID:           ID,
+		Kind:         sdk.KindPayment,
+		Version:      Version,
+		DisplayName:  "Test payments",
+		Description:  "Sandbox gateway for development and demos: test cards decide the outcome. No money moves.",
+		DisplayNames: map[string]string{"zh-CN": "测试支付"},
+		Descriptions: map[string]string{"zh-CN": "用于开发和演示的沙盒网关：由测试卡决定结果，不会产生真实资金流动。"},
 		Capabilities: []string{
 			payment.CapActionNone, payment.CapActionRedirect, payment.CapActionQRCode,
 			payment.CapCaptureManual, payment.CapCancel, payment.CapRefund, payment.CapRefundPartial,
-			payment.CapWebhook, payment.CapListTransactions, payment.CapHTTP,
+			payment.CapWebhook, payment.CapWebhookSimulate, payment.CapListTransactions, payment.CapHTTP,
 		},
 		ConfigSchema: schema.String(),
 	}, nil

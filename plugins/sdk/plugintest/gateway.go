@@ -68,7 +68,8 @@ type GatewayConfig struct {
 	// AUTHORIZED; required with payment.CapCaptureManual.
 	Authorized string
 	// Webhook lets the kit produce signed deliveries; required with
-	// payment.CapWebhook.
+	// payment.CapWebhook, unless the plugin declares
+	// payment.CapWebhookSimulate: its SimulateWebhook then signs them.
 	Webhook *WebhookKit
 }
 
@@ -219,7 +220,7 @@ var paymentCaps = []string{
 	payment.CapActionNone, payment.CapActionRedirect, payment.CapActionQRCode, payment.CapActionClientSecret,
 	payment.CapActionInstructions, payment.CapCaptureManual, payment.CapCancel, payment.CapRefund,
 	payment.CapRefundPartial, payment.CapRefundManual, payment.CapWebhook, payment.CapListTransactions, payment.CapHTTP,
-	payment.CapManualConfirmation,
+	payment.CapManualConfirmation, payment.CapWebhookSimulate,
 }
 
 // RunGateway starts the gateway binary as Kassa does and checks the payment
@@ -277,6 +278,7 @@ func RunGateway(t *testing.T, cfg GatewayConfig) {
 	r.checkCapture()
 	r.checkRefund(created)
 	r.checkWebhooks()
+	r.checkSimulate() // simulate.go
 	r.checkHTTP()
 	r.checkListTransactions()
 	r.checkDeliveries()
@@ -855,10 +857,10 @@ func (r *gatewayRun) checkWebhooks() {
 		r.s.skip("webhook", "the plugin does not declare "+payment.CapWebhook)
 		return
 	}
-	kit := r.cfg.Webhook
+	kit := r.webhookKit() // Sign, or the plugin's SimulateWebhook (simulate.go)
 	if kit == nil || kit.Sign == nil {
 		r.s.check("webhook", func(t *testing.T) {
-			t.Fatalf("the plugin declares %q: set GatewayConfig.Webhook.Sign so the kit can produce signed notifications", payment.CapWebhook)
+			t.Fatalf("the plugin declares %q: set GatewayConfig.Webhook.Sign, or implement payment.WebhookSimulator and declare %q, so the kit can produce signed notifications", payment.CapWebhook, payment.CapWebhookSimulate)
 		})
 		return
 	}

@@ -2152,6 +2152,215 @@ func (x *Transaction) GetOccurredAt() *timestamppb.Timestamp {
 	return nil
 }
 
+// SimulateWebhookRequest says which notification to build. The plugin fills
+// what the gateway's format needs from these fields; it need not know the
+// payment (a developer may simulate an event the gateway never sent).
+type SimulateWebhookRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Type is the normalized event the notification must announce, one of
+	// PaymentEvent.type's values (e.g. "payment.succeeded",
+	// "refund.succeeded"). A plugin refuses a type its gateway cannot send.
+	Type string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	// AttemptId is the host's attempt id the notification is about.
+	AttemptId string `protobuf:"bytes,2,opt,name=attempt_id,json=attemptId,proto3" json:"attempt_id,omitempty"`
+	// GatewayPaymentRef is the gateway's payment id, when known.
+	GatewayPaymentRef string `protobuf:"bytes,3,opt,name=gateway_payment_ref,json=gatewayPaymentRef,proto3" json:"gateway_payment_ref,omitempty"`
+	// Amount is the amount the notification announces (the payment's, or
+	// the refund's for refund events).
+	Amount *Money `protobuf:"bytes,4,opt,name=amount,proto3" json:"amount,omitempty"`
+	// RefundId is the host's refund id (refund events).
+	RefundId string `protobuf:"bytes,5,opt,name=refund_id,json=refundId,proto3" json:"refund_id,omitempty"`
+	// GatewayRefundRef is the gateway's refund id (refund events), when
+	// known.
+	GatewayRefundRef string `protobuf:"bytes,6,opt,name=gateway_refund_ref,json=gatewayRefundRef,proto3" json:"gateway_refund_ref,omitempty"`
+	// DeclineCode is the reason carried by failure events. Optional.
+	DeclineCode string `protobuf:"bytes,7,opt,name=decline_code,json=declineCode,proto3" json:"decline_code,omitempty"`
+	// EventId is the id the notification should carry, for gateways whose
+	// notifications carry one; empty lets the plugin choose a fresh one.
+	EventId string `protobuf:"bytes,8,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// SignedAt is the time the signature should state; unset means now.
+	// Tests set it in the past to check that stale notifications are
+	// refused.
+	SignedAt      *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=signed_at,json=signedAt,proto3" json:"signed_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SimulateWebhookRequest) Reset() {
+	*x = SimulateWebhookRequest{}
+	mi := &file_kassa_plugin_v1_payment_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SimulateWebhookRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SimulateWebhookRequest) ProtoMessage() {}
+
+func (x *SimulateWebhookRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kassa_plugin_v1_payment_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SimulateWebhookRequest.ProtoReflect.Descriptor instead.
+func (*SimulateWebhookRequest) Descriptor() ([]byte, []int) {
+	return file_kassa_plugin_v1_payment_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *SimulateWebhookRequest) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *SimulateWebhookRequest) GetAttemptId() string {
+	if x != nil {
+		return x.AttemptId
+	}
+	return ""
+}
+
+func (x *SimulateWebhookRequest) GetGatewayPaymentRef() string {
+	if x != nil {
+		return x.GatewayPaymentRef
+	}
+	return ""
+}
+
+func (x *SimulateWebhookRequest) GetAmount() *Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+func (x *SimulateWebhookRequest) GetRefundId() string {
+	if x != nil {
+		return x.RefundId
+	}
+	return ""
+}
+
+func (x *SimulateWebhookRequest) GetGatewayRefundRef() string {
+	if x != nil {
+		return x.GatewayRefundRef
+	}
+	return ""
+}
+
+func (x *SimulateWebhookRequest) GetDeclineCode() string {
+	if x != nil {
+		return x.DeclineCode
+	}
+	return ""
+}
+
+func (x *SimulateWebhookRequest) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *SimulateWebhookRequest) GetSignedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SignedAt
+	}
+	return nil
+}
+
+// SimulateWebhookResponse is the HTTP request the gateway would send.
+type SimulateWebhookResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Method is the HTTP method, normally "POST".
+	Method string `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	// Path is the request path below /webhooks/{plugin id}, "" or "/...".
+	Path string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	// Query is the raw query string without "?".
+	Query string `protobuf:"bytes,3,opt,name=query,proto3" json:"query,omitempty"`
+	// Headers are the request headers, signature included.
+	Headers map[string]*HeaderValues `protobuf:"bytes,4,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Body is the raw body, byte for byte as signed.
+	Body          []byte `protobuf:"bytes,5,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SimulateWebhookResponse) Reset() {
+	*x = SimulateWebhookResponse{}
+	mi := &file_kassa_plugin_v1_payment_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SimulateWebhookResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SimulateWebhookResponse) ProtoMessage() {}
+
+func (x *SimulateWebhookResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kassa_plugin_v1_payment_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SimulateWebhookResponse.ProtoReflect.Descriptor instead.
+func (*SimulateWebhookResponse) Descriptor() ([]byte, []int) {
+	return file_kassa_plugin_v1_payment_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *SimulateWebhookResponse) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *SimulateWebhookResponse) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *SimulateWebhookResponse) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *SimulateWebhookResponse) GetHeaders() map[string]*HeaderValues {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+func (x *SimulateWebhookResponse) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
 var File_kassa_plugin_v1_payment_proto protoreflect.FileDescriptor
 
 const file_kassa_plugin_v1_payment_proto_rawDesc = "" +
@@ -2312,7 +2521,27 @@ const file_kassa_plugin_v1_payment_proto_rawDesc = "" +
 	"\x06amount\x18\x06 \x01(\v2\x16.kassa.plugin.v1.MoneyR\x06amount\x12(\n" +
 	"\x03fee\x18\a \x01(\v2\x16.kassa.plugin.v1.MoneyR\x03fee\x12;\n" +
 	"\voccurred_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"occurredAt*\x82\x02\n" +
+	"occurredAt\"\xed\x02\n" +
+	"\x16SimulateWebhookRequest\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x1d\n" +
+	"\n" +
+	"attempt_id\x18\x02 \x01(\tR\tattemptId\x12.\n" +
+	"\x13gateway_payment_ref\x18\x03 \x01(\tR\x11gatewayPaymentRef\x12.\n" +
+	"\x06amount\x18\x04 \x01(\v2\x16.kassa.plugin.v1.MoneyR\x06amount\x12\x1b\n" +
+	"\trefund_id\x18\x05 \x01(\tR\brefundId\x12,\n" +
+	"\x12gateway_refund_ref\x18\x06 \x01(\tR\x10gatewayRefundRef\x12!\n" +
+	"\fdecline_code\x18\a \x01(\tR\vdeclineCode\x12\x19\n" +
+	"\bevent_id\x18\b \x01(\tR\aeventId\x127\n" +
+	"\tsigned_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\bsignedAt\"\x9b\x02\n" +
+	"\x17SimulateWebhookResponse\x12\x16\n" +
+	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x12\x14\n" +
+	"\x05query\x18\x03 \x01(\tR\x05query\x12O\n" +
+	"\aheaders\x18\x04 \x03(\v25.kassa.plugin.v1.SimulateWebhookResponse.HeadersEntryR\aheaders\x12\x12\n" +
+	"\x04body\x18\x05 \x01(\fR\x04body\x1aY\n" +
+	"\fHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x123\n" +
+	"\x05value\x18\x02 \x01(\v2\x1d.kassa.plugin.v1.HeaderValuesR\x05value:\x028\x01*\x82\x02\n" +
 	"\rPaymentStatus\x12\x1e\n" +
 	"\x1aPAYMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16PAYMENT_STATUS_PENDING\x10\x01\x12\"\n" +
@@ -2351,7 +2580,7 @@ const file_kassa_plugin_v1_payment_proto_rawDesc = "" +
 	"\x16REJECTION_REASON_STALE\x10\x02\x12\x1b\n" +
 	"\x17REJECTION_REASON_REPLAY\x10\x03\x12\x1e\n" +
 	"\x1aREJECTION_REASON_MALFORMED\x10\x04\x12#\n" +
-	"\x1fREJECTION_REASON_NOT_CONFIGURED\x10\x052\xef\x05\n" +
+	"\x1fREJECTION_REASON_NOT_CONFIGURED\x10\x052\xd5\x06\n" +
 	"\x0ePaymentGateway\x12^\n" +
 	"\rCreatePayment\x12%.kassa.plugin.v1.CreatePaymentRequest\x1a&.kassa.plugin.v1.CreatePaymentResponse\x12U\n" +
 	"\n" +
@@ -2361,7 +2590,8 @@ const file_kassa_plugin_v1_payment_proto_rawDesc = "" +
 	"\x06Refund\x12\x1e.kassa.plugin.v1.RefundRequest\x1a\x1f.kassa.plugin.v1.RefundResponse\x12O\n" +
 	"\tGetRefund\x12!.kassa.plugin.v1.GetRefundRequest\x1a\x1f.kassa.plugin.v1.RefundResponse\x12^\n" +
 	"\rHandleWebhook\x12%.kassa.plugin.v1.HandleWebhookRequest\x1a&.kassa.plugin.v1.HandleWebhookResponse\x12g\n" +
-	"\x10ListTransactions\x12(.kassa.plugin.v1.ListTransactionsRequest\x1a).kassa.plugin.v1.ListTransactionsResponseBKZIgithub.com/kassahq/kassa/plugins/sdk/internal/pb/kassa/plugin/v1;pluginv1b\x06proto3"
+	"\x10ListTransactions\x12(.kassa.plugin.v1.ListTransactionsRequest\x1a).kassa.plugin.v1.ListTransactionsResponse\x12d\n" +
+	"\x0fSimulateWebhook\x12'.kassa.plugin.v1.SimulateWebhookRequest\x1a(.kassa.plugin.v1.SimulateWebhookResponseBKZIgithub.com/kassahq/kassa/plugins/sdk/internal/pb/kassa/plugin/v1;pluginv1b\x06proto3"
 
 var (
 	file_kassa_plugin_v1_payment_proto_rawDescOnce sync.Once
@@ -2376,7 +2606,7 @@ func file_kassa_plugin_v1_payment_proto_rawDescGZIP() []byte {
 }
 
 var file_kassa_plugin_v1_payment_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_kassa_plugin_v1_payment_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_kassa_plugin_v1_payment_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_kassa_plugin_v1_payment_proto_goTypes = []any{
 	(PaymentStatus)(0),               // 0: kassa.plugin.v1.PaymentStatus
 	(CaptureMethod)(0),               // 1: kassa.plugin.v1.CaptureMethod
@@ -2403,71 +2633,80 @@ var file_kassa_plugin_v1_payment_proto_goTypes = []any{
 	(*ListTransactionsRequest)(nil),  // 22: kassa.plugin.v1.ListTransactionsRequest
 	(*ListTransactionsResponse)(nil), // 23: kassa.plugin.v1.ListTransactionsResponse
 	(*Transaction)(nil),              // 24: kassa.plugin.v1.Transaction
-	nil,                              // 25: kassa.plugin.v1.CreatePaymentRequest.MetadataEntry
-	nil,                              // 26: kassa.plugin.v1.PaymentAction.DetailsEntry
-	nil,                              // 27: kassa.plugin.v1.HandleWebhookRequest.HeadersEntry
-	(*Money)(nil),                    // 28: kassa.plugin.v1.Money
-	(*timestamppb.Timestamp)(nil),    // 29: google.protobuf.Timestamp
-	(*HTTPResponse)(nil),             // 30: kassa.plugin.v1.HTTPResponse
-	(*TimeRange)(nil),                // 31: kassa.plugin.v1.TimeRange
-	(*HeaderValues)(nil),             // 32: kassa.plugin.v1.HeaderValues
+	(*SimulateWebhookRequest)(nil),   // 25: kassa.plugin.v1.SimulateWebhookRequest
+	(*SimulateWebhookResponse)(nil),  // 26: kassa.plugin.v1.SimulateWebhookResponse
+	nil,                              // 27: kassa.plugin.v1.CreatePaymentRequest.MetadataEntry
+	nil,                              // 28: kassa.plugin.v1.PaymentAction.DetailsEntry
+	nil,                              // 29: kassa.plugin.v1.HandleWebhookRequest.HeadersEntry
+	nil,                              // 30: kassa.plugin.v1.SimulateWebhookResponse.HeadersEntry
+	(*Money)(nil),                    // 31: kassa.plugin.v1.Money
+	(*timestamppb.Timestamp)(nil),    // 32: google.protobuf.Timestamp
+	(*HTTPResponse)(nil),             // 33: kassa.plugin.v1.HTTPResponse
+	(*TimeRange)(nil),                // 34: kassa.plugin.v1.TimeRange
+	(*HeaderValues)(nil),             // 35: kassa.plugin.v1.HeaderValues
 }
 var file_kassa_plugin_v1_payment_proto_depIdxs = []int32{
-	28, // 0: kassa.plugin.v1.CreatePaymentRequest.amount:type_name -> kassa.plugin.v1.Money
-	25, // 1: kassa.plugin.v1.CreatePaymentRequest.metadata:type_name -> kassa.plugin.v1.CreatePaymentRequest.MetadataEntry
+	31, // 0: kassa.plugin.v1.CreatePaymentRequest.amount:type_name -> kassa.plugin.v1.Money
+	27, // 1: kassa.plugin.v1.CreatePaymentRequest.metadata:type_name -> kassa.plugin.v1.CreatePaymentRequest.MetadataEntry
 	1,  // 2: kassa.plugin.v1.CreatePaymentRequest.capture_method:type_name -> kassa.plugin.v1.CaptureMethod
-	29, // 3: kassa.plugin.v1.CreatePaymentRequest.expires_at:type_name -> google.protobuf.Timestamp
+	32, // 3: kassa.plugin.v1.CreatePaymentRequest.expires_at:type_name -> google.protobuf.Timestamp
 	2,  // 4: kassa.plugin.v1.PaymentAction.type:type_name -> kassa.plugin.v1.ActionType
-	29, // 5: kassa.plugin.v1.PaymentAction.expires_at:type_name -> google.protobuf.Timestamp
-	26, // 6: kassa.plugin.v1.PaymentAction.details:type_name -> kassa.plugin.v1.PaymentAction.DetailsEntry
+	32, // 5: kassa.plugin.v1.PaymentAction.expires_at:type_name -> google.protobuf.Timestamp
+	28, // 6: kassa.plugin.v1.PaymentAction.details:type_name -> kassa.plugin.v1.PaymentAction.DetailsEntry
 	0,  // 7: kassa.plugin.v1.CreatePaymentResponse.status:type_name -> kassa.plugin.v1.PaymentStatus
 	7,  // 8: kassa.plugin.v1.CreatePaymentResponse.action:type_name -> kassa.plugin.v1.PaymentAction
-	28, // 9: kassa.plugin.v1.CreatePaymentResponse.amount:type_name -> kassa.plugin.v1.Money
+	31, // 9: kassa.plugin.v1.CreatePaymentResponse.amount:type_name -> kassa.plugin.v1.Money
 	0,  // 10: kassa.plugin.v1.GetPaymentResponse.status:type_name -> kassa.plugin.v1.PaymentStatus
-	28, // 11: kassa.plugin.v1.GetPaymentResponse.amount:type_name -> kassa.plugin.v1.Money
+	31, // 11: kassa.plugin.v1.GetPaymentResponse.amount:type_name -> kassa.plugin.v1.Money
 	7,  // 12: kassa.plugin.v1.GetPaymentResponse.action:type_name -> kassa.plugin.v1.PaymentAction
-	28, // 13: kassa.plugin.v1.CapturePaymentRequest.amount:type_name -> kassa.plugin.v1.Money
+	31, // 13: kassa.plugin.v1.CapturePaymentRequest.amount:type_name -> kassa.plugin.v1.Money
 	0,  // 14: kassa.plugin.v1.CapturePaymentResponse.status:type_name -> kassa.plugin.v1.PaymentStatus
 	3,  // 15: kassa.plugin.v1.CancelPaymentResponse.status:type_name -> kassa.plugin.v1.CancelStatus
 	0,  // 16: kassa.plugin.v1.CancelPaymentResponse.payment_status:type_name -> kassa.plugin.v1.PaymentStatus
-	28, // 17: kassa.plugin.v1.RefundRequest.amount:type_name -> kassa.plugin.v1.Money
+	31, // 17: kassa.plugin.v1.RefundRequest.amount:type_name -> kassa.plugin.v1.Money
 	4,  // 18: kassa.plugin.v1.RefundResponse.status:type_name -> kassa.plugin.v1.RefundStatus
-	28, // 19: kassa.plugin.v1.RefundResponse.amount:type_name -> kassa.plugin.v1.Money
-	27, // 20: kassa.plugin.v1.HandleWebhookRequest.headers:type_name -> kassa.plugin.v1.HandleWebhookRequest.HeadersEntry
-	29, // 21: kassa.plugin.v1.HandleWebhookRequest.received_at:type_name -> google.protobuf.Timestamp
+	31, // 19: kassa.plugin.v1.RefundResponse.amount:type_name -> kassa.plugin.v1.Money
+	29, // 20: kassa.plugin.v1.HandleWebhookRequest.headers:type_name -> kassa.plugin.v1.HandleWebhookRequest.HeadersEntry
+	32, // 21: kassa.plugin.v1.HandleWebhookRequest.received_at:type_name -> google.protobuf.Timestamp
 	5,  // 22: kassa.plugin.v1.WebhookRejection.reason:type_name -> kassa.plugin.v1.RejectionReason
 	21, // 23: kassa.plugin.v1.HandleWebhookResponse.events:type_name -> kassa.plugin.v1.PaymentEvent
-	30, // 24: kassa.plugin.v1.HandleWebhookResponse.response:type_name -> kassa.plugin.v1.HTTPResponse
+	33, // 24: kassa.plugin.v1.HandleWebhookResponse.response:type_name -> kassa.plugin.v1.HTTPResponse
 	19, // 25: kassa.plugin.v1.HandleWebhookResponse.rejection:type_name -> kassa.plugin.v1.WebhookRejection
-	28, // 26: kassa.plugin.v1.PaymentEvent.amount:type_name -> kassa.plugin.v1.Money
-	29, // 27: kassa.plugin.v1.PaymentEvent.occurred_at:type_name -> google.protobuf.Timestamp
-	31, // 28: kassa.plugin.v1.ListTransactionsRequest.range:type_name -> kassa.plugin.v1.TimeRange
+	31, // 26: kassa.plugin.v1.PaymentEvent.amount:type_name -> kassa.plugin.v1.Money
+	32, // 27: kassa.plugin.v1.PaymentEvent.occurred_at:type_name -> google.protobuf.Timestamp
+	34, // 28: kassa.plugin.v1.ListTransactionsRequest.range:type_name -> kassa.plugin.v1.TimeRange
 	24, // 29: kassa.plugin.v1.ListTransactionsResponse.transactions:type_name -> kassa.plugin.v1.Transaction
-	28, // 30: kassa.plugin.v1.Transaction.amount:type_name -> kassa.plugin.v1.Money
-	28, // 31: kassa.plugin.v1.Transaction.fee:type_name -> kassa.plugin.v1.Money
-	29, // 32: kassa.plugin.v1.Transaction.occurred_at:type_name -> google.protobuf.Timestamp
-	32, // 33: kassa.plugin.v1.HandleWebhookRequest.HeadersEntry.value:type_name -> kassa.plugin.v1.HeaderValues
-	6,  // 34: kassa.plugin.v1.PaymentGateway.CreatePayment:input_type -> kassa.plugin.v1.CreatePaymentRequest
-	9,  // 35: kassa.plugin.v1.PaymentGateway.GetPayment:input_type -> kassa.plugin.v1.GetPaymentRequest
-	11, // 36: kassa.plugin.v1.PaymentGateway.CapturePayment:input_type -> kassa.plugin.v1.CapturePaymentRequest
-	13, // 37: kassa.plugin.v1.PaymentGateway.CancelPayment:input_type -> kassa.plugin.v1.CancelPaymentRequest
-	15, // 38: kassa.plugin.v1.PaymentGateway.Refund:input_type -> kassa.plugin.v1.RefundRequest
-	17, // 39: kassa.plugin.v1.PaymentGateway.GetRefund:input_type -> kassa.plugin.v1.GetRefundRequest
-	18, // 40: kassa.plugin.v1.PaymentGateway.HandleWebhook:input_type -> kassa.plugin.v1.HandleWebhookRequest
-	22, // 41: kassa.plugin.v1.PaymentGateway.ListTransactions:input_type -> kassa.plugin.v1.ListTransactionsRequest
-	8,  // 42: kassa.plugin.v1.PaymentGateway.CreatePayment:output_type -> kassa.plugin.v1.CreatePaymentResponse
-	10, // 43: kassa.plugin.v1.PaymentGateway.GetPayment:output_type -> kassa.plugin.v1.GetPaymentResponse
-	12, // 44: kassa.plugin.v1.PaymentGateway.CapturePayment:output_type -> kassa.plugin.v1.CapturePaymentResponse
-	14, // 45: kassa.plugin.v1.PaymentGateway.CancelPayment:output_type -> kassa.plugin.v1.CancelPaymentResponse
-	16, // 46: kassa.plugin.v1.PaymentGateway.Refund:output_type -> kassa.plugin.v1.RefundResponse
-	16, // 47: kassa.plugin.v1.PaymentGateway.GetRefund:output_type -> kassa.plugin.v1.RefundResponse
-	20, // 48: kassa.plugin.v1.PaymentGateway.HandleWebhook:output_type -> kassa.plugin.v1.HandleWebhookResponse
-	23, // 49: kassa.plugin.v1.PaymentGateway.ListTransactions:output_type -> kassa.plugin.v1.ListTransactionsResponse
-	42, // [42:50] is the sub-list for method output_type
-	34, // [34:42] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	31, // 30: kassa.plugin.v1.Transaction.amount:type_name -> kassa.plugin.v1.Money
+	31, // 31: kassa.plugin.v1.Transaction.fee:type_name -> kassa.plugin.v1.Money
+	32, // 32: kassa.plugin.v1.Transaction.occurred_at:type_name -> google.protobuf.Timestamp
+	31, // 33: kassa.plugin.v1.SimulateWebhookRequest.amount:type_name -> kassa.plugin.v1.Money
+	32, // 34: kassa.plugin.v1.SimulateWebhookRequest.signed_at:type_name -> google.protobuf.Timestamp
+	30, // 35: kassa.plugin.v1.SimulateWebhookResponse.headers:type_name -> kassa.plugin.v1.SimulateWebhookResponse.HeadersEntry
+	35, // 36: kassa.plugin.v1.HandleWebhookRequest.HeadersEntry.value:type_name -> kassa.plugin.v1.HeaderValues
+	35, // 37: kassa.plugin.v1.SimulateWebhookResponse.HeadersEntry.value:type_name -> kassa.plugin.v1.HeaderValues
+	6,  // 38: kassa.plugin.v1.PaymentGateway.CreatePayment:input_type -> kassa.plugin.v1.CreatePaymentRequest
+	9,  // 39: kassa.plugin.v1.PaymentGateway.GetPayment:input_type -> kassa.plugin.v1.GetPaymentRequest
+	11, // 40: kassa.plugin.v1.PaymentGateway.CapturePayment:input_type -> kassa.plugin.v1.CapturePaymentRequest
+	13, // 41: kassa.plugin.v1.PaymentGateway.CancelPayment:input_type -> kassa.plugin.v1.CancelPaymentRequest
+	15, // 42: kassa.plugin.v1.PaymentGateway.Refund:input_type -> kassa.plugin.v1.RefundRequest
+	17, // 43: kassa.plugin.v1.PaymentGateway.GetRefund:input_type -> kassa.plugin.v1.GetRefundRequest
+	18, // 44: kassa.plugin.v1.PaymentGateway.HandleWebhook:input_type -> kassa.plugin.v1.HandleWebhookRequest
+	22, // 45: kassa.plugin.v1.PaymentGateway.ListTransactions:input_type -> kassa.plugin.v1.ListTransactionsRequest
+	25, // 46: kassa.plugin.v1.PaymentGateway.SimulateWebhook:input_type -> kassa.plugin.v1.SimulateWebhookRequest
+	8,  // 47: kassa.plugin.v1.PaymentGateway.CreatePayment:output_type -> kassa.plugin.v1.CreatePaymentResponse
+	10, // 48: kassa.plugin.v1.PaymentGateway.GetPayment:output_type -> kassa.plugin.v1.GetPaymentResponse
+	12, // 49: kassa.plugin.v1.PaymentGateway.CapturePayment:output_type -> kassa.plugin.v1.CapturePaymentResponse
+	14, // 50: kassa.plugin.v1.PaymentGateway.CancelPayment:output_type -> kassa.plugin.v1.CancelPaymentResponse
+	16, // 51: kassa.plugin.v1.PaymentGateway.Refund:output_type -> kassa.plugin.v1.RefundResponse
+	16, // 52: kassa.plugin.v1.PaymentGateway.GetRefund:output_type -> kassa.plugin.v1.RefundResponse
+	20, // 53: kassa.plugin.v1.PaymentGateway.HandleWebhook:output_type -> kassa.plugin.v1.HandleWebhookResponse
+	23, // 54: kassa.plugin.v1.PaymentGateway.ListTransactions:output_type -> kassa.plugin.v1.ListTransactionsResponse
+	26, // 55: kassa.plugin.v1.PaymentGateway.SimulateWebhook:output_type -> kassa.plugin.v1.SimulateWebhookResponse
+	47, // [47:56] is the sub-list for method output_type
+	38, // [38:47] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_kassa_plugin_v1_payment_proto_init() }
@@ -2482,7 +2721,7 @@ func file_kassa_plugin_v1_payment_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kassa_plugin_v1_payment_proto_rawDesc), len(file_kassa_plugin_v1_payment_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   22,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -39,6 +39,7 @@ const (
 	PaymentGateway_GetRefund_FullMethodName        = "/kassa.plugin.v1.PaymentGateway/GetRefund"
 	PaymentGateway_HandleWebhook_FullMethodName    = "/kassa.plugin.v1.PaymentGateway/HandleWebhook"
 	PaymentGateway_ListTransactions_FullMethodName = "/kassa.plugin.v1.PaymentGateway/ListTransactions"
+	PaymentGateway_SimulateWebhook_FullMethodName  = "/kassa.plugin.v1.PaymentGateway/SimulateWebhook"
 )
 
 // PaymentGatewayClient is the client API for PaymentGateway service.
@@ -74,6 +75,16 @@ type PaymentGatewayClient interface {
 	// ListTransactions lists the gateway's settled transactions for settlement
 	// reconciliation. Optional (capability "list_transactions").
 	ListTransactions(ctx context.Context, in *ListTransactionsRequest, opts ...grpc.CallOption) (*ListTransactionsResponse, error)
+	// SimulateWebhook builds a notification exactly as the gateway would send
+	// it to /webhooks/{plugin id} (its body, headers and signature), so that
+	// a developer can drive the whole webhook path of a test shop (`kassa
+	// plugin trigger`) and the conformance kit can check HandleWebhook with
+	// the plugin's own signing. It only builds the request: the host posts
+	// it. A plugin serves it only in its sandbox or test mode and must refuse
+	// with FAILED_PRECONDITION, saying so, when it is configured for the
+	// gateway's production environment. Optional (capability
+	// "webhook.simulate", which needs "webhook"). Added in protocol 1.
+	SimulateWebhook(ctx context.Context, in *SimulateWebhookRequest, opts ...grpc.CallOption) (*SimulateWebhookResponse, error)
 }
 
 type paymentGatewayClient struct {
@@ -164,6 +175,16 @@ func (c *paymentGatewayClient) ListTransactions(ctx context.Context, in *ListTra
 	return out, nil
 }
 
+func (c *paymentGatewayClient) SimulateWebhook(ctx context.Context, in *SimulateWebhookRequest, opts ...grpc.CallOption) (*SimulateWebhookResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SimulateWebhookResponse)
+	err := c.cc.Invoke(ctx, PaymentGateway_SimulateWebhook_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PaymentGatewayServer is the server API for PaymentGateway service.
 // All implementations must embed UnimplementedPaymentGatewayServer
 // for forward compatibility.
@@ -197,6 +218,16 @@ type PaymentGatewayServer interface {
 	// ListTransactions lists the gateway's settled transactions for settlement
 	// reconciliation. Optional (capability "list_transactions").
 	ListTransactions(context.Context, *ListTransactionsRequest) (*ListTransactionsResponse, error)
+	// SimulateWebhook builds a notification exactly as the gateway would send
+	// it to /webhooks/{plugin id} (its body, headers and signature), so that
+	// a developer can drive the whole webhook path of a test shop (`kassa
+	// plugin trigger`) and the conformance kit can check HandleWebhook with
+	// the plugin's own signing. It only builds the request: the host posts
+	// it. A plugin serves it only in its sandbox or test mode and must refuse
+	// with FAILED_PRECONDITION, saying so, when it is configured for the
+	// gateway's production environment. Optional (capability
+	// "webhook.simulate", which needs "webhook"). Added in protocol 1.
+	SimulateWebhook(context.Context, *SimulateWebhookRequest) (*SimulateWebhookResponse, error)
 	mustEmbedUnimplementedPaymentGatewayServer()
 }
 
@@ -230,6 +261,9 @@ func (UnimplementedPaymentGatewayServer) HandleWebhook(context.Context, *HandleW
 }
 func (UnimplementedPaymentGatewayServer) ListTransactions(context.Context, *ListTransactionsRequest) (*ListTransactionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListTransactions not implemented")
+}
+func (UnimplementedPaymentGatewayServer) SimulateWebhook(context.Context, *SimulateWebhookRequest) (*SimulateWebhookResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SimulateWebhook not implemented")
 }
 func (UnimplementedPaymentGatewayServer) mustEmbedUnimplementedPaymentGatewayServer() {}
 func (UnimplementedPaymentGatewayServer) testEmbeddedByValue()                        {}
@@ -396,6 +430,24 @@ func _PaymentGateway_ListTransactions_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PaymentGateway_SimulateWebhook_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SimulateWebhookRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PaymentGatewayServer).SimulateWebhook(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PaymentGateway_SimulateWebhook_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PaymentGatewayServer).SimulateWebhook(ctx, req.(*SimulateWebhookRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PaymentGateway_ServiceDesc is the grpc.ServiceDesc for PaymentGateway service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -434,6 +486,10 @@ var PaymentGateway_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListTransactions",
 			Handler:    _PaymentGateway_ListTransactions_Handler,
+		},
+		{
+			MethodName: "SimulateWebhook",
+			Handler:    _PaymentGateway_SimulateWebhook_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
