@@ -2,7 +2,7 @@
 GO        ?= go
 BIN       := bin
 DATA_DIR  ?= ./data
-PLUGINS   := testpay banktransfer invoice-standard notify-email notify-webhook wechatpay alipay unionpay paypal
+PLUGINS   := testpay banktransfer invoice-standard notify-email notify-webhook wechatpay alipay unionpay paypal stripe
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X github.com/kassahq/kassa/core/app.Version=$(VERSION)
 export CGO_ENABLED ?= 0
