@@ -27,17 +27,24 @@ var gateways = []struct {
 	method     string // the paymentMethod whose trade exists before the buyer acts
 	action     string // the action the buyer gets
 	// renotify: the sandbox repeats a notification on demand (PayPal's
-	// sandbox sends every transmission twice instead).
+	// and Stripe's send every delivery twice instead).
 	renotify bool
+	// appWebhook: the gateway notifies the one URL registered for the
+	// merchant's account, given to its sandbox, rather than a URL Kassa
+	// sends with each payment.
+	appWebhook bool
 }{
-	{"wechatpay", "payment.wechatpay", "wechatpay_native", "QR_CODE", true},
-	{"alipay", "payment.alipay", "alipay_qr", "QR_CODE", true},
+	{"wechatpay", "payment.wechatpay", "wechatpay_native", "QR_CODE", true, false},
+	{"alipay", "payment.alipay", "alipay_qr", "QR_CODE", true, false},
 	// UnionPay's consumption starts when the buyer's browser posts the
 	// plugin's page to UnionPay's cashier.
-	{"unionpay", "payment.unionpay", "unionpay", "REDIRECT", true},
+	{"unionpay", "payment.unionpay", "unionpay", "REDIRECT", true, false},
 	// PayPal: the buyer approves on PayPal; the plugin captures on the
 	// approval's webhook, and the capture's webhook pays the order.
-	{"paypal", "payment.paypal", "paypal", "REDIRECT", false},
+	{"paypal", "payment.paypal", "paypal", "REDIRECT", false, true},
+	// Stripe: the Payment Element confirms the PaymentIntent in the
+	// buyer's browser with the client secret.
+	{"stripe", "payment.stripe", "stripe_element", "CLIENT_SECRET", false, true},
 }
 
 func TestGatewaysEndToEnd(t *testing.T) {
@@ -46,10 +53,8 @@ func TestGatewaysEndToEnd(t *testing.T) {
 		t.Run(gw.plugin, func(t *testing.T) {
 			t.Parallel()
 			addr := freeAddr(t)
-			// PayPal sends webhooks to the one URL of the app, given to
-			// its sandbox; the others take Kassa's URL with each payment.
 			var args []string
-			if gw.plugin == "paypal" {
+			if gw.appWebhook {
 				args = []string{"--webhook-url", "http://" + addr + "/webhooks/" + gw.id}
 			}
 			settings, control := startSandboxd(t, gw.plugin, args...)
@@ -60,19 +65,19 @@ func TestGatewaysEndToEnd(t *testing.T) {
 				PaymentCreate struct {
 					Payment *struct {
 						ID, State string
-						Action    *struct{ Type, QRCode, URL string }
+						Action    *struct{ Type, QRCode, URL, ClientSecret string }
 					}
 					UserErrors []struct{ Code, Message string }
 				}
 			}
-			s.do("", `mutation($in: PaymentCreateInput!) { paymentCreate(input: $in) { payment { id state action { type qrCode url } } userErrors { code message } } }`,
+			s.do("", `mutation($in: PaymentCreateInput!) { paymentCreate(input: $in) { payment { id state action { type qrCode url clientSecret } } userErrors { code message } } }`,
 				map[string]any{"in": map[string]any{"orderId": o.id, "token": o.token, "gatewayId": gw.id, "paymentMethod": gw.method,
 					"returnUrl": s.in.base + "/orders/" + o.id + "/status", "idempotencyKey": key()}}, &created)
 			p := created.PaymentCreate.Payment
 			if p == nil || len(created.PaymentCreate.UserErrors) > 0 {
 				t.Fatalf("paymentCreate: %+v", created.PaymentCreate.UserErrors)
 			}
-			if p.Action == nil || p.Action.Type != gw.action || (p.Action.QRCode == "" && p.Action.URL == "") {
+			if p.Action == nil || p.Action.Type != gw.action || p.Action.QRCode+p.Action.URL+p.Action.ClientSecret == "" {
 				t.Fatalf("payment %s asks the buyer for %+v, want a %s", p.ID, p.Action, gw.action)
 			}
 			if gw.plugin == "unionpay" {

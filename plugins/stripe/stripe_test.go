@@ -33,7 +33,7 @@ func TestMain(m *testing.M) { plugintest.Main(m, ".", &binary) }
 // fastSchedule compresses the retry back-off for tests.
 var fastSchedule = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}
 
-func startSandbox(t *testing.T, opts sandbox.Options) *sandbox.Server {
+func startSandbox(t testing.TB, opts sandbox.Options) *sandbox.Server {
 	t.Helper()
 	opts.SecretKey = testSecretKey
 	if opts.WebhookSecrets == nil {

@@ -700,6 +700,19 @@ func (s *Server) SettleRefund(id string, ok bool) error {
 // ErrNotPayable is returned for a payment in a state the buyer cannot pay.
 var ErrNotPayable = errors.New("sandbox: the payment cannot be paid in its state")
 
+// IntentByMetadata returns the id of the PaymentIntent whose metadata has
+// key = value (the plugin puts Kassa's attempt id there), or "".
+func (s *Server) IntentByMetadata(key, value string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, in := range s.intents {
+		if in.Metadata[key] == value {
+			return id
+		}
+	}
+	return ""
+}
+
 // Confirm plays Stripe.js confirmPayment on a PaymentIntent with a test
 // PaymentMethod. A decline is returned as an error carrying the message.
 func (s *Server) Confirm(piID, paymentMethod string) error {
