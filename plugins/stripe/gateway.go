@@ -158,7 +158,7 @@ func (g *Gateway) Describe(context.Context) (sdk.Info, error) {
 		Description: "Cards and wallets (Apple Pay, Google Pay, Link ...) through Stripe: the Payment Element on your storefront or a Stripe-hosted Checkout page, with manual capture, partial refunds and signed webhooks.",
 		Capabilities: []string{
 			payment.CapActionNone, payment.CapActionClientSecret, payment.CapActionRedirect,
-			payment.CapCaptureManual, payment.CapCancel, payment.CapRefund, payment.CapRefundPartial, payment.CapWebhook,
+			payment.CapCaptureManual, payment.CapCancel, payment.CapRefund, payment.CapRefundPartial, payment.CapWebhook, payment.CapWebhookSimulate,
 		},
 		ConfigSchema: schema.String(),
 	}, nil
