@@ -91,6 +91,7 @@ func (w *costWalker) fragment(name string) int {
 var fieldWeights = map[string]int{
 	"Query.paymentAnalytics":      100,
 	"Query.paymentReconciliation": 100,
+	"Query.salesSummary":          100,
 }
 
 func (w *costWalker) field(f *ast.Field, parent ast.NamedType) int {

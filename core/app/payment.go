@@ -159,7 +159,7 @@ func orderInfo(d *order.Detail) *payment.OrderInfo {
 	info := &payment.OrderInfo{
 		ID: o.ID, Number: o.Number, Status: string(o.Status), PaymentStatus: payment.OrderPaymentStatus(o.PaymentStatus),
 		Total: t.Total, Shipping: t.Shipping, PaymentDeadline: o.PaymentDeadline, Email: o.Email,
-		Country: o.BillingAddress.CountryCode,
+		Country: o.BillingAddress.CountryCode, ShippingCountry: o.ShippingAddress.CountryCode,
 	}
 	if o.CustomerID != nil {
 		info.CustomerID = *o.CustomerID

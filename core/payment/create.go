@@ -30,6 +30,11 @@ type CreateInput struct {
 	AccessToken string
 	// GatewayID is the gateway plugin chosen, one of AvailableMethods.
 	GatewayID string
+	// Method is a routed payment method chosen instead of a gateway
+	// ("card", one of AvailableMethods' Method): the shop's routes pick
+	// the gateway, and the next one when the first provably received
+	// nothing (routing.go). Give GatewayID or Method, not both.
+	Method string
 	// ReturnURL is where the gateway sends the buyer back: an absolute
 	// http(s) URL. Coming back is never proof of payment.
 	ReturnURL string
@@ -59,15 +64,26 @@ type CreateInput struct {
 // fails the attempt, which charged nothing, and Create returns the
 // plugin's error (PLUGIN_UNAVAILABLE). Refused: ORDER_ALREADY_PAID,
 // ORDER_NOT_OPEN, ORDER_PAYMENT_VOIDED; the gateway lookup's
-// PLUGIN_NOT_FOUND and PLUGIN_DISABLED; IDEMPOTENCY_KEY_REUSED.
+// PLUGIN_NOT_FOUND and PLUGIN_DISABLED; IDEMPOTENCY_KEY_REUSED; for a
+// method, NO_ROUTE and GATEWAY_AND_METHOD.
+//
+// By method, the gateways of the matching routes are tried in order: the
+// next only after an attempt FAILED in a way that proves its gateway
+// received nothing it could act on (failoverAllowed), each attempt kept
+// FAILED on the order and the next one naming it (FailoverOf). Never
+// after UNKNOWN, PENDING or a buyer's decline. A repeat with the same
+// idempotency key returns the chain's last attempt.
 func (s *Service) Create(ctx context.Context, in CreateInput) (*Attempt, error) {
 	if err := authz.MayOwn(ctx, s.authz, authz.Payment, authz.Write); err != nil {
 		return nil, err
 	}
 	in.GatewayID, in.ReturnURL, in.PaymentMethod = strings.TrimSpace(in.GatewayID), strings.TrimSpace(in.ReturnURL), strings.TrimSpace(in.PaymentMethod)
+	in.Method = strings.TrimSpace(in.Method)
 	var v errs.Validator
 	v.Check(in.OrderID != "" || in.AccessToken != "", "orderId", CodeRequired, "name the order")
-	v.Check(in.GatewayID != "", "gatewayId", CodeRequired, "choose a payment method")
+	v.Check(in.GatewayID != "" || in.Method != "", "gatewayId", CodeRequired, "choose a payment method")
+	v.Check(in.GatewayID == "" || in.Method == "", "method", CodeGatewayAndMethod, "name a gateway or a method, not both")
+	v.Check(in.Method == "" || methodPattern.MatchString(in.Method), "method", CodeInvalidMethod, "not a payment method name (card, alipay)")
 	v.Check(len(in.ReturnURL) <= MaxURL, "returnUrl", CodeTooLong, fmt.Sprintf("at most %d characters", MaxURL))
 	if in.ReturnURL != "" && len(in.ReturnURL) <= MaxURL {
 		u, err := url.Parse(in.ReturnURL)
@@ -85,10 +101,44 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Attempt, error) 
 	if err != nil {
 		return nil, err
 	}
-	gw, err := s.gateways.Gateway(ctx, in.GatewayID)
-	if err != nil {
-		return nil, err
+	var gws []Gateway
+	if in.Method != "" {
+		if gws, err = s.routedGateways(ctx, in.Method, o); err != nil {
+			return nil, err
+		}
+		if len(gws) == 0 {
+			return nil, errs.Invalid("method", CodeNoRoute, fmt.Sprintf("no gateway takes %s for this order", in.Method))
+		}
+	} else {
+		gw, err := s.gateways.Gateway(ctx, in.GatewayID)
+		if err != nil {
+			return nil, err
+		}
+		gws = []Gateway{gw}
 	}
+	var prev *Attempt
+	for i, gw := range gws {
+		a, repeat, err := s.createOne(ctx, in, o, gw, prev)
+		if repeat || i == len(gws)-1 || !failoverAllowed(a) {
+			if err != nil {
+				return nil, err
+			}
+			return a, nil
+		}
+		s.log.InfoContext(ctx, "payment failover", "order", o.ID, "method", in.Method, "attempt", a.ID,
+			"gateway", a.GatewayID, "decline_code", a.DeclineCode, "next", gws[i+1].ID())
+		prev = a
+	}
+	panic("unreachable: the last gateway returns")
+}
+
+// createOne makes one attempt of Create through gw: committed PENDING,
+// then the gateway asked. prev is the attempt it follows (failover), nil
+// for the first, which alone records the idempotency key; repeat is true
+// when the key had been seen, and a is then the chain's last attempt. a
+// is the attempt as it stands after the call, also when err says why the
+// gateway could not be asked (nil when none was made).
+func (s *Service) createOne(ctx context.Context, in CreateInput, o *OrderInfo, gw Gateway, prev *Attempt) (a *Attempt, repeat bool, err error) {
 	var att *Attempt
 	fresh := false
 	insert := func(ctx context.Context) ([]byte, error) {
@@ -104,7 +154,10 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Attempt, error) 
 		att = &Attempt{
 			ID: id.New("pay"), OrderID: o.ID, GatewayID: gw.ID(), AmountMinor: o.Total.Amount(), Currency: o.Total.Currency(),
 			CaptureMethod: CaptureAutomatic, State: StatePending, ReturnURL: in.ReturnURL, NextCheckAt: &next,
-			CreatedBy: authz.SubjectFrom(ctx).ID, CreatedAt: now, UpdatedAt: now,
+			CreatedBy: authz.SubjectFrom(ctx).ID, CreatedAt: now, UpdatedAt: now, Method: in.Method,
+		}
+		if prev != nil {
+			att.FailoverOf = &prev.ID
 		}
 		if in.ManualCapture && gw.Supports(CapCaptureManual) {
 			att.CaptureMethod = CaptureManual
@@ -116,21 +169,26 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Attempt, error) 
 		return []byte(att.ID), nil
 	}
 	var attemptID []byte
-	if in.IdempotencyKey == "" {
+	if in.IdempotencyKey == "" || prev != nil {
 		err = s.db.RunInTx(ctx, func(ctx context.Context) error {
 			attemptID, err = insert(ctx)
 			return err
 		})
 	} else {
 		req := strings.Join([]string{o.ID, in.GatewayID, in.ReturnURL, in.PaymentMethod, fmt.Sprint(in.ManualCapture)}, "\x00")
+		if in.Method != "" {
+			req += "\x00method:" + in.Method
+		}
 		attemptID, err = s.keys.Do(ctx, "payment.create", in.IdempotencyKey, []byte(req), insert)
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if !fresh {
-		// A repeat: the first request's attempt, as it stands.
-		return s.store.Attempt(ctx, string(attemptID))
+		// A repeat: the first request's attempt, or the last one it
+		// failed over to, as it stands.
+		a, err := s.store.LastOfChain(ctx, string(attemptID))
+		return a, true, err
 	}
 	// The buyer's browser, when a buyer (guest or signed in) started this
 	// payment: staff and integrations calling for a buyer are not the buyer.
@@ -145,12 +203,19 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Attempt, error) 
 		Metadata: map[string]string{"order_id": o.ID}, BuyerIP: buyer.IP, BuyerUserAgent: buyer.UserAgent,
 	})
 	if err != nil {
-		return s.createFailed(ctx, att, err)
+		a, err := s.createFailed(ctx, att, err)
+		if err != nil && a == nil {
+			// Refused before the call: the attempt as recorded (FAILED),
+			// for the caller to fail over.
+			a, _ = s.store.Attempt(ctx, att.ID)
+		}
+		return a, false, err
 	}
 	if err := s.applyCreated(ctx, att, res); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return s.store.Attempt(ctx, att.ID)
+	a, err = s.store.Attempt(ctx, att.ID)
+	return a, false, err
 }
 
 // payable refuses an order that cannot be paid.

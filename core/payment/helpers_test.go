@@ -240,6 +240,9 @@ type fakeGateway struct {
 	// redirect when empty); createErr fails it instead.
 	create    payment.Status
 	createErr error
+	// decline is the decline code of a FAILED create; card_declined when
+	// empty.
+	decline string
 	// state is the gateway's truth per attempt id; getErr fails
 	// GetPayment, cancelErr CancelPayment.
 	state     map[string]*fakePayment
@@ -326,6 +329,9 @@ func (g *fakeGateway) CreatePayment(_ context.Context, req payment.CreateRequest
 	}
 	if st == payment.StatusFailed {
 		res.DeclineCode, res.BuyerMessage = "card_declined", "Your card was declined."
+		if g.decline != "" {
+			res.DeclineCode = g.decline
+		}
 	}
 	return res, nil
 }

@@ -1,6 +1,7 @@
 package payment
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strings"
@@ -8,11 +9,14 @@ import (
 	"github.com/kassahq/kassa/core/authz"
 )
 
-// actionCaps maps the action capabilities to the actions.
-var actionCaps = []struct {
+// actionCap is an action capability and the action it allows.
+type actionCap struct {
 	cap string
 	act ActionType
-}{
+}
+
+// actionCaps maps the action capabilities to the actions.
+var actionCaps = []actionCap{
 	{CapActionNone, ActionNone}, {CapActionRedirect, ActionRedirect}, {CapActionQRCode, ActionQRCode},
 	{CapActionClientSecret, ActionClientSecret}, {CapActionInstructions, ActionInstructions},
 }
@@ -20,7 +24,12 @@ var actionCaps = []struct {
 // AvailableMethods lists the payment methods a buyer may choose for an
 // order: the enabled gateways that can take a payment (they declare a
 // buyer action), in the shop's order (shop.Settings.PaymentMethodOrder,
-// then by id). Needs payment write or write:own, as Create. The plugin
+// then by id). A gateway named by the shop's routes is not listed by
+// itself: each routed method is, once, with the first gateway it goes
+// to for this order, when one matches (routing.go); its actions are
+// those of every gateway it may fail over to, and it offers manual
+// capture when all of them do. Needs payment write or write:own, as
+// Create. The plugin
 // contract does not yet let a gateway declare the currencies, countries
 // or amounts it accepts, so no gateway is left out for them. Refused
 // as Create refuses: ORDER_ALREADY_PAID, ORDER_NOT_OPEN, ...
@@ -40,8 +49,45 @@ func (s *Service) AvailableMethods(ctx context.Context, orderID, accessToken str
 	if err != nil {
 		return nil, err
 	}
+	routes, err := s.store.Routes(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	routed := map[string]bool{}
+	var methods []string
+	for _, r := range routes {
+		routed[r.GatewayID] = true
+		if !slices.Contains(methods, r.Method) {
+			methods = append(methods, r.Method)
+		}
+	}
 	out := []Method{}
+	for _, method := range methods {
+		cands, err := s.routedGateways(ctx, method, o)
+		if err != nil {
+			return nil, err
+		}
+		m := Method{Method: method, ManualCapture: len(cands) > 0}
+		for _, gw := range cands {
+			m.ManualCapture = m.ManualCapture && gw.Supports(CapCaptureManual)
+			for _, c := range actionCaps {
+				if gw.Supports(c.cap) && !slices.Contains(m.Actions, c.act) {
+					m.Actions = append(m.Actions, c.act)
+				}
+			}
+			if m.GatewayID == "" && slices.ContainsFunc(actionCaps, func(c actionCap) bool { return gw.Supports(c.cap) }) {
+				m.GatewayID = gw.ID()
+			}
+		}
+		if m.GatewayID != "" {
+			slices.SortFunc(m.Actions, func(a, b ActionType) int { return actionRank(a) - actionRank(b) })
+			out = append(out, m)
+		}
+	}
 	for _, gw := range gws {
+		if routed[gw.ID()] {
+			continue
+		}
 		m := Method{GatewayID: gw.ID(), ManualCapture: gw.Supports(CapCaptureManual)}
 		for _, c := range actionCaps {
 			if gw.Supports(c.cap) {
@@ -52,17 +98,25 @@ func (s *Service) AvailableMethods(ctx context.Context, orderID, accessToken str
 			out = append(out, m)
 		}
 	}
-	rank := func(id string) int {
-		if i := slices.Index(set.PaymentMethodOrder, id); i >= 0 {
-			return i
+	rank := func(m Method) int {
+		for _, k := range []string{m.Method, m.GatewayID} {
+			if i := slices.Index(set.PaymentMethodOrder, k); k != "" && i >= 0 {
+				return i
+			}
 		}
 		return len(set.PaymentMethodOrder)
 	}
+	key := func(m Method) string { return cmp.Or(m.Method, m.GatewayID) }
 	slices.SortStableFunc(out, func(a, b Method) int {
-		if d := rank(a.GatewayID) - rank(b.GatewayID); d != 0 {
+		if d := rank(a) - rank(b); d != 0 {
 			return d
 		}
-		return strings.Compare(a.GatewayID, b.GatewayID)
+		return strings.Compare(key(a), key(b))
 	})
 	return out, nil
+}
+
+// actionRank orders actions as actionCaps does.
+func actionRank(a ActionType) int {
+	return slices.IndexFunc(actionCaps, func(c actionCap) bool { return c.act == a })
 }

@@ -93,7 +93,10 @@ type OrderInfo struct {
 	Email      string
 	// Country is the billing address's ISO 3166-1 alpha-2 code.
 	Country string
-	Lines   []OrderLine
+	// ShippingCountry is the shipping address's ISO 3166-1 alpha-2 code,
+	// what routes narrow by; empty when nothing is shipped.
+	ShippingCountry string
+	Lines           []OrderLine
 }
 
 // OrderLine is an order line as refunds by line need it.
@@ -121,6 +124,12 @@ type Attempt struct {
 	State         State          `bun:"state"`
 	// GatewayRef is the gateway's payment id; empty until it answered.
 	GatewayRef string `bun:"gateway_ref"`
+	// Method is the payment method the buyer chose when the attempt was
+	// routed (routing.go); empty when a gateway was named.
+	Method string `bun:"method"`
+	// FailoverOf is the attempt this one followed because its gateway
+	// provably received nothing; nil for the first of a payment.
+	FailoverOf *string `bun:"failover_of"`
 
 	ActionType      ActionType `bun:"action_type"`
 	ActionURL       string     `bun:"action_url"`
@@ -362,7 +371,11 @@ func (b *Balance) Paid() money.Money { return money.New(b.Captured-b.Refunded, b
 
 // Method is a payment method a buyer may choose for an order.
 type Method struct {
-	// GatewayID is the gateway plugin's id, what Create takes.
+	// Method is the routed payment method ("card"), what Create takes
+	// instead of a gateway; empty for a gateway no route names.
+	Method string
+	// GatewayID is the gateway plugin's id, what Create takes; for a
+	// routed method, the first gateway it goes to for this order.
 	GatewayID string
 	// Actions are the buyer actions the gateway may answer.
 	Actions []ActionType

@@ -76,6 +76,7 @@ func (s *Service) Install(ctx context.Context, path string, opt InstallOptions) 
 		caps, _ := json.Marshal(info.Capabilities)
 		r := &row{
 			ID: info.ID, Kind: string(info.Kind), DisplayName: info.DisplayName, Description: info.Description,
+			DisplayNames: textsJSON(info.DisplayNames), Descriptions: textsJSON(info.Descriptions),
 			Version: info.Version, ProtocolVersion: info.ProtocolVersion, SDKVersion: info.SDKVersion,
 			SHA256: sum, FileName: fileName, Capabilities: string(caps), ConfigSchema: info.ConfigSchema,
 			Settings: "{}", SecretFields: "[]", Revision: 1, HealthStatus: string(HealthUnknown),
@@ -93,6 +94,12 @@ func (s *Service) Install(ctx context.Context, path string, opt InstallOptions) 
 			return errAlreadyInstalled(info.ID)
 		case old.SHA256 == sum && old.FileName == fileName:
 			res.Unchanged = true
+			if old.DisplayNames != r.DisplayNames || old.Descriptions != r.Descriptions {
+				old.DisplayNames, old.Descriptions = r.DisplayNames, r.Descriptions
+				if err := s.st.saveTexts(ctx, old); err != nil {
+					return err
+				}
+			}
 			r = old
 		default:
 			res.Replaced = true
@@ -363,6 +370,7 @@ func (s *Service) Remove(ctx context.Context, id string) error {
 func (s *Service) toPlugin(r *row, schema *settingsSchema) Plugin {
 	p := Plugin{
 		ID: r.ID, Kind: Kind(r.Kind), DisplayName: r.DisplayName, Description: r.Description,
+		DisplayNames: texts(r.DisplayNames), Descriptions: texts(r.Descriptions),
 		Version: r.Version, ProtocolVersion: r.ProtocolVersion, SDKVersion: r.SDKVersion,
 		SHA256: r.SHA256, FileName: r.FileName, Capabilities: r.capabilities(), ConfigSchema: r.ConfigSchema,
 		Enabled: r.Enabled, Settings: json.RawMessage(r.Settings), Revision: r.Revision,

@@ -2,7 +2,10 @@ package plugin
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
+
+	"golang.org/x/text/language"
 )
 
 // Kind is what a plugin does: take payments, issue invoices or send
@@ -69,6 +72,11 @@ type Plugin struct {
 	// DisplayName and Description come from the plugin's Describe.
 	DisplayName string
 	Description string
+	// DisplayNames and Descriptions are DisplayName and Description in
+	// other languages, keyed by BCP 47 tag ({"zh-CN": "微信支付"}); nil
+	// when the plugin gives none. DisplayNameIn and DescriptionIn pick one.
+	DisplayNames map[string]string
+	Descriptions map[string]string
 	// Version is the plugin's semantic version.
 	Version string
 	// ProtocolVersion is the plugin protocol major version it speaks.
@@ -108,6 +116,51 @@ func (p Plugin) Has(c string) bool {
 		}
 	}
 	return false
+}
+
+// DisplayNameIn is the plugin's name in the language lang (a BCP 47 tag,
+// e.g. from a buyer's request), or DisplayName when the plugin gives none
+// close enough: zh and zh-Hans-CN find zh-CN, zh-TW does not (another
+// script), and an empty or malformed lang is the default.
+func (p Plugin) DisplayNameIn(lang string) string {
+	return inLanguage(p.DisplayName, p.DisplayNames, lang)
+}
+
+// DescriptionIn is the plugin's description in lang, as DisplayNameIn.
+func (p Plugin) DescriptionIn(lang string) string {
+	return inLanguage(p.Description, p.Descriptions, lang)
+}
+
+// inLanguage picks the text of texts that matches lang with at least high
+// confidence, and def otherwise.
+func inLanguage(def string, texts map[string]string, lang string) string {
+	if len(texts) == 0 || lang == "" || len(lang) > 35 {
+		return def
+	}
+	want, err := language.Parse(lang)
+	if err != nil {
+		return def
+	}
+	// The default text stands first as Und, the matcher's fallback; keys
+	// are sorted so that the choice does not depend on map order.
+	keys := make([]string, 0, len(texts))
+	for k := range texts {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	tags := []language.Tag{language.Und}
+	var from []string
+	for _, k := range keys {
+		if t, err := language.Parse(k); err == nil {
+			tags = append(tags, t)
+			from = append(from, k)
+		}
+	}
+	_, i, conf := language.NewMatcher(tags).Match(want)
+	if i == 0 || conf < language.High {
+		return def
+	}
+	return texts[from[i-1]]
 }
 
 // InstallResult is the outcome of Install.

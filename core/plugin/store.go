@@ -20,6 +20,8 @@ type row struct {
 	Kind            string       `bun:"kind,notnull"`
 	DisplayName     string       `bun:"display_name,notnull"`
 	Description     string       `bun:"description,notnull"`
+	DisplayNames    string       `bun:"display_names,notnull"`
+	Descriptions    string       `bun:"descriptions,notnull"`
 	Version         string       `bun:"version,notnull"`
 	ProtocolVersion int          `bun:"protocol_version,notnull"`
 	SDKVersion      string       `bun:"sdk_version,notnull"`
@@ -44,6 +46,28 @@ func (r *row) capabilities() []string {
 	var caps []string
 	_ = json.Unmarshal([]byte(r.Capabilities), &caps)
 	return caps
+}
+
+// texts reads a JSON object of texts by language (display_names,
+// descriptions); nil when empty or unreadable.
+func texts(s string) map[string]string {
+	var m map[string]string
+	if json.Unmarshal([]byte(s), &m) != nil || len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// textsJSON stores texts by language as a JSON object ("{}" for none).
+func textsJSON(m map[string]string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
 }
 
 func (r *row) secretFieldsSet() []string {
@@ -96,11 +120,22 @@ func (s pluginStore) insert(ctx context.Context, r *row) error {
 // settings and enabled flag.
 func (s pluginStore) replaceBinary(ctx context.Context, r *row, prevRevision int64) error {
 	res, err := s.db.Conn(ctx).NewUpdate().Model(r).
-		Column("display_name", "description", "version", "protocol_version", "sdk_version", "sha256",
+		Column("display_name", "description", "display_names", "descriptions", "version", "protocol_version", "sdk_version", "sha256",
 			"file_name", "capabilities", "config_schema", "settings", "secrets", "secrets_key_id",
 			"secret_fields", "revision", "health_status", "health_message", "health_checked_at", "updated_at").
 		WherePK().Where("revision = ?", prevRevision).Exec(ctx)
 	return checkOne(res, err, r.ID)
+}
+
+// saveTexts stores the names and descriptions in other languages of an
+// unchanged binary: rows written before they were recorded get them at the
+// binary's next install.
+func (s pluginStore) saveTexts(ctx context.Context, r *row) error {
+	_, err := s.db.Conn(ctx).NewUpdate().Model(r).Column("display_names", "descriptions").WherePK().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("update plugin %s: %w", r.ID, err)
+	}
+	return nil
 }
 
 // saveSettings stores new settings if nobody changed the plugin since

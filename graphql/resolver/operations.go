@@ -19,7 +19,7 @@ type Permission struct {
 // needs. Each domain adds its own map here.
 func Operations() map[string]Permission {
 	out := make(map[string]Permission, len(catalogOperations))
-	for _, m := range []map[string]Permission{catalogOperations, customerOperations, staffOperations, accessOperations, pluginOperations, nodeOperations, settingsOperations, cartOperations, orderOperations, orderBulkOperations, orderSubscriptionOperations, deliveryOperations, paymentOperations, paymentReportOperations} {
+	for _, m := range []map[string]Permission{catalogOperations, customerOperations, staffOperations, accessOperations, pluginOperations, nodeOperations, settingsOperations, cartOperations, orderOperations, orderBulkOperations, orderSubscriptionOperations, deliveryOperations, paymentOperations, paymentReportOperations, salesOperations} {
 		maps.Copy(out, m)
 	}
 	return out

@@ -33,6 +33,9 @@ var paymentOperations = map[string]Permission{
 	"Mutation.paymentVoid":                {authz.Payment, authz.Write},
 	"Mutation.orderRefund":                {authz.Refund, authz.Write},
 	"Mutation.paymentConfirmBankTransfer": {authz.Payment, authz.Write},
+	// Routing (payment_routing.go): the shop's payment settings.
+	"Query.paymentRoutes":       {authz.Payment, authz.Read},
+	"Mutation.paymentRoutesSet": {authz.Payment, authz.Write},
 }
 
 // Codes of the payment resolvers, besides core/payment's.
@@ -125,11 +128,11 @@ func (r *paymentRoot) AvailablePaymentMethods(ctx context.Context, args struct {
 	names := r.methodNames(ctx)
 	out := make([]*paymentMethodResolver, len(ms))
 	for i, m := range ms {
-		name := names[m.GatewayID]
-		if name == "" {
-			name = m.GatewayID
+		p, ok := names[m.GatewayID]
+		if !ok || p.DisplayName == "" {
+			p = plugin.Plugin{DisplayName: m.GatewayID}
 		}
-		out[i] = &paymentMethodResolver{m: m, name: name}
+		out[i] = &paymentMethodResolver{m: m, plugin: p}
 	}
 	return out, nil
 }
@@ -139,7 +142,7 @@ func (r *paymentRoot) AvailablePaymentMethods(ctx context.Context, args struct {
 // name is what the checkout shows every buyer, so it is read as the
 // platform, and nothing else of the catalog leaves here. Without a
 // catalog, or when it cannot be read, methods are named by their id.
-func (r *paymentRoot) methodNames(ctx context.Context) map[string]string {
+func (r *paymentRoot) methodNames(ctx context.Context) map[string]plugin.Plugin {
 	if r.plugins == nil {
 		return nil
 	}
@@ -147,9 +150,10 @@ func (r *paymentRoot) methodNames(ctx context.Context) map[string]string {
 	if err != nil {
 		return nil
 	}
-	out := make(map[string]string, len(list))
+	out := make(map[string]plugin.Plugin, len(list))
 	for _, p := range list {
-		out[p.ID] = p.DisplayName
+		// Only the names leave here.
+		out[p.ID] = plugin.Plugin{ID: p.ID, DisplayName: p.DisplayName, DisplayNames: p.DisplayNames}
 	}
 	return out
 }

@@ -49,7 +49,8 @@ func (r *paymentRoot) paymentDone(ctx context.Context, a *payment.Attempt, err e
 type paymentCreateInput struct {
 	OrderID        *gql.ID
 	Token          *string
-	GatewayID      string
+	GatewayID      *string
+	Method         *string
 	ReturnURL      *string
 	PaymentMethod  *string
 	ManualCapture  *bool
@@ -69,7 +70,7 @@ func (r *paymentRoot) PaymentCreate(ctx context.Context, args struct{ Input paym
 	if err != nil {
 		return r.refused(ctx, op, err)
 	}
-	a, err := svc.Create(ctx, payment.CreateInput{OrderID: idStr(in.OrderID), AccessToken: str(in.Token), GatewayID: in.GatewayID,
+	a, err := svc.Create(ctx, payment.CreateInput{OrderID: idStr(in.OrderID), AccessToken: str(in.Token), GatewayID: str(in.GatewayID), Method: str(in.Method),
 		ReturnURL: str(in.ReturnURL), PaymentMethod: str(in.PaymentMethod), ManualCapture: in.ManualCapture != nil && *in.ManualCapture,
 		Locale: str(in.Locale), IdempotencyKey: key})
 	return r.paymentDone(ctx, a, err, str(in.Token))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/payment"
+	"github.com/kassahq/kassa/core/plugin"
 )
 
 // The resolvers of the payment types. Payments, refunds, ledger rows and
@@ -91,15 +92,18 @@ func (r *paymentActionResolver) ExpiresAt() *catalogTime {
 	return &catalogTime{r.a.ExpiresAt}
 }
 
-// paymentMethodResolver resolves PaymentMethod; name is the plugin's
-// display name.
+// paymentMethodResolver resolves PaymentMethod; plugin holds the gateway
+// plugin's names (nothing else of the catalog).
 type paymentMethodResolver struct {
-	m    payment.Method
-	name string
+	m      payment.Method
+	plugin plugin.Plugin
 }
 
-func (r *paymentMethodResolver) GatewayID() string   { return r.m.GatewayID }
-func (r *paymentMethodResolver) Name() string        { return r.name }
+func (r *paymentMethodResolver) GatewayID() string { return r.m.GatewayID }
+func (r *paymentMethodResolver) Method() *string   { return nonEmpty(r.m.Method) }
+func (r *paymentMethodResolver) Name(args languageArg) string {
+	return r.plugin.DisplayNameIn(str(args.Language))
+}
 func (r *paymentMethodResolver) ManualCapture() bool { return r.m.ManualCapture }
 
 func (r *paymentMethodResolver) Actions() []string {

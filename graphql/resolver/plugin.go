@@ -185,8 +185,6 @@ type pluginResolver struct{ p plugin.Plugin }
 
 func (r *pluginResolver) ID() gql.ID             { return gql.ID(r.p.ID) }
 func (r *pluginResolver) Kind() string           { return strings.ToUpper(string(r.p.Kind)) }
-func (r *pluginResolver) DisplayName() string    { return r.p.DisplayName }
-func (r *pluginResolver) Description() string    { return r.p.Description }
 func (r *pluginResolver) Version() string        { return r.p.Version }
 func (r *pluginResolver) ProtocolVersion() int32 { return int32(r.p.ProtocolVersion) }
 func (r *pluginResolver) SdkVersion() string     { return r.p.SDKVersion }

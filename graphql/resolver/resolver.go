@@ -73,6 +73,7 @@ type Resolver struct {
 	deliveryRoot
 	paymentRoot
 	reportRoot
+	salesRoot
 }
 
 // New returns the root resolver over svc.
@@ -91,6 +92,7 @@ func New(version string, svc Services) *Resolver {
 		deliveryRoot: deliveryRoot{j: svc.Deliveries, az: svc.Access},
 		paymentRoot:  newPaymentRoot(svc),
 		reportRoot:   newReportRoot(svc),
+		salesRoot:    salesRoot{svc: svc.Orders},
 	}
 }
 

@@ -145,11 +145,13 @@ func New(dataDir string) (*Gateway, error) {
 // Describe implements sdk.Plugin.
 func (g *Gateway) Describe(context.Context) (sdk.Info, error) {
 	return sdk.Info{
-		ID:          ID,
-		Kind:        sdk.KindPayment,
-		Version:     Version,
-		DisplayName: "Alipay",
-		Description: "Alipay (支付宝) through the Open Platform: computer and mobile website payments and QR codes, with refunds and notifications. CNY only.",
+		ID:           ID,
+		Kind:         sdk.KindPayment,
+		Version:      Version,
+		DisplayName:  "Alipay",
+		Description:  "Alipay (支付宝) through the Open Platform: computer and mobile website payments and QR codes, with refunds and notifications. CNY only.",
+		DisplayNames: map[string]string{"zh-CN": "支付宝"},
+		Descriptions: map[string]string{"zh-CN": "通过支付宝开放平台收款：电脑网站支付、手机网站支付和扫码支付，支持退款和异步通知。仅限人民币。"},
 		Capabilities: []string{
 			payment.CapActionRedirect, payment.CapActionQRCode, payment.CapCancel,
 			payment.CapRefund, payment.CapRefundPartial, payment.CapWebhook, payment.CapListTransactions,

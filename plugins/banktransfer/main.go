@@ -145,11 +145,13 @@ func (g *Gateway) persist() {
 // Describe implements sdk.Plugin.
 func (g *Gateway) Describe(context.Context) (sdk.Info, error) {
 	return sdk.Info{
-		ID:          ID,
-		Kind:        sdk.KindPayment,
-		Version:     Version,
-		DisplayName: "Bank transfer",
-		Description: "The buyer transfers the amount to the shop's account with the order number as reference; staff confirm receipt.",
+		ID:           ID,
+		Kind:         sdk.KindPayment,
+		Version:      Version,
+		DisplayName:  "Bank transfer",
+		Description:  "The buyer transfers the amount to the shop's account with the order number as reference; staff confirm receipt.",
+		DisplayNames: map[string]string{"zh-CN": "银行转账"},
+		Descriptions: map[string]string{"zh-CN": "买家以订单号为附言将款项转入店铺账户，店员确认到账。"},
 		Capabilities: []string{
 			payment.CapActionInstructions, payment.CapCancel, payment.CapRefundManual, payment.CapManualConfirmation,
 		},

@@ -139,11 +139,13 @@ func New(dataDir string) (*Gateway, error) {
 // Describe implements sdk.Plugin.
 func (g *Gateway) Describe(context.Context) (sdk.Info, error) {
 	return sdk.Info{
-		ID:          ID,
-		Kind:        sdk.KindPayment,
-		Version:     Version,
-		DisplayName: "WeChat Pay",
-		Description: "WeChat Pay API v3 for mainland China merchants: QR code (Native), mobile browser (H5) and in-WeChat (JSAPI) payments in CNY, refunds and signed notifications.",
+		ID:           ID,
+		Kind:         sdk.KindPayment,
+		Version:      Version,
+		DisplayName:  "WeChat Pay",
+		Description:  "WeChat Pay API v3 for mainland China merchants: QR code (Native), mobile browser (H5) and in-WeChat (JSAPI) payments in CNY, refunds and signed notifications.",
+		DisplayNames: map[string]string{"zh-CN": "微信支付"},
+		Descriptions: map[string]string{"zh-CN": "面向中国大陆商户的微信支付 API v3：Native 扫码、H5 手机浏览器和 JSAPI 公众号内支付，人民币结算，支持退款和签名通知。"},
 		Capabilities: []string{
 			payment.CapActionRedirect, payment.CapActionQRCode, payment.CapActionClientSecret,
 			payment.CapCancel, payment.CapRefund, payment.CapRefundPartial, payment.CapWebhook, payment.CapListTransactions,
