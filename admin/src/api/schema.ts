@@ -643,6 +643,7 @@ export interface Mutation {
   paymentConfirmBankTransfer: PaymentConfirmBankTransferPayload;
   paymentCreate: PaymentCreatePayload;
   paymentRefresh: PaymentRefreshPayload;
+  paymentRoutesSet: PaymentRoutesSetPayload;
   paymentVoid: PaymentVoidPayload;
   ping: boolean;
   pluginDisable: PluginDisablePayload;
@@ -925,10 +926,12 @@ export interface Payment {
   createdAt: string;
   declineCode: string | null;
   events: Array<PaymentEvent>;
+  failoverOf: string | null;
   gatewayId: string;
   id: string;
   manualCapture: boolean;
   merchantMessage: string | null;
+  method: string | null;
   order: Order | null;
   refunded: Money;
   state: PaymentState;
@@ -987,10 +990,11 @@ export interface PaymentConfirmBankTransferPayload {
 }
 
 export interface PaymentCreateInput {
-  gatewayId: string;
+  gatewayId?: string | null;
   idempotencyKey?: string | null;
   locale?: string | null;
   manualCapture?: boolean | null;
+  method?: string | null;
   orderId?: string | null;
   paymentMethod?: string | null;
   returnUrl?: string | null;
@@ -1057,6 +1061,7 @@ export interface PaymentMethod {
   actions: Array<PaymentActionType>;
   gatewayId: string;
   manualCapture: boolean;
+  method: string | null;
   name: string;
 }
 
@@ -1090,6 +1095,37 @@ export interface PaymentRefreshInput {
 
 export interface PaymentRefreshPayload {
   payment: Payment | null;
+  userErrors: Array<UserError>;
+}
+
+export interface PaymentRoute {
+  country: string | null;
+  createdAt: string;
+  createdBy: string;
+  currency: string | null;
+  gatewayId: string;
+  id: string;
+  maxAmount: Money | null;
+  method: string;
+  minAmount: Money | null;
+  position: number;
+}
+
+export interface PaymentRouteInput {
+  country?: string | null;
+  currency?: string | null;
+  gatewayId: string;
+  maxAmount?: string | null;
+  minAmount?: string | null;
+}
+
+export interface PaymentRoutesSetInput {
+  method: string;
+  routes: Array<PaymentRouteInput>;
+}
+
+export interface PaymentRoutesSetPayload {
+  routes: Array<PaymentRoute> | null;
   userErrors: Array<UserError>;
 }
 
@@ -1383,6 +1419,7 @@ export interface Query {
   payment: Payment | null;
   paymentAnalytics: Array<PaymentAnalyticsRow>;
   paymentReconciliation: PaymentReconciliation;
+  paymentRoutes: Array<PaymentRoute>;
   permissionCatalog: Array<PermissionObject>;
   plugin: Plugin | null;
   plugins: Array<Plugin>;
@@ -1390,6 +1427,7 @@ export interface Query {
   products: ProductConnection;
   role: Role | null;
   roles: Array<Role>;
+  salesSummary: SalesSummary;
   serverVersion: string;
   shippingZones: Array<ShippingZone>;
   shopSettings: ShopSettings;
@@ -1456,6 +1494,27 @@ export interface RoleUpdateInput {
   description?: string | null;
   name: string;
   permissions?: Array<string> | null;
+}
+
+export interface SalesDay {
+  date: string;
+  orders: number;
+  paidOrders: number;
+  revenue: Array<Money>;
+  start: string;
+}
+
+export interface SalesSummary {
+  asOf: string;
+  awaitingShipment: number;
+  days: Array<SalesDay>;
+  nearDeadlineSeconds: number;
+  orders: number;
+  paidOrders: number;
+  revenue: Array<Money>;
+  timeZone: string;
+  unpaid: number;
+  unpaidNearDeadline: number;
 }
 
 export interface SelectedOption {
