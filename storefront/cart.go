@@ -90,6 +90,15 @@ func (l *cartLine) Initial() string {
 	return strings.ToUpper(string(r))
 }
 
+// Image is the product's picture (the artwork of productImagePattern);
+// empty when the product is no longer for sale.
+func (l *cartLine) Image() string {
+	if l.Handle == "" {
+		return ""
+	}
+	return productImagePath(l.Handle)
+}
+
 // address is GraphQL's Address.
 type address struct {
 	FirstName, LastName, Company, Line1, Line2, City, Province, PostalCode, CountryCode, Phone string

@@ -96,6 +96,11 @@ func (h *Handler) orderStatus(w http.ResponseWriter, r *http.Request) {
 		Total: formatMoney(o.Total), Labels: statusLabels(p)}
 	if n := len(o.Payments); n > 0 {
 		v.Latest = o.Payments[n-1]
+		// A wallet's QR code is drawn here, as the checkout draws it:
+		// the buyer back on this page can still scan it.
+		if a := v.Latest.Action; v.Latest.State == "PENDING" && a != nil && a.Type == "QR_CODE" && a.QRCode != nil {
+			v.QR = qrSVG(*a.QRCode)
+		}
 	}
 	p.Data = v
 	h.render(w, r, http.StatusOK, "order_status", p)
@@ -113,6 +118,9 @@ type orderStatusView struct {
 	Total            string
 	// Labels are the payment statuses' texts for the script.
 	Labels string
+	// QR is the latest attempt's QR code (qr.go) when it asks the buyer
+	// to scan one.
+	QR template.HTML
 }
 
 // live says whether the status may still change by itself.
@@ -176,12 +184,15 @@ type page struct {
 	SwitchURL string
 	// Unavailable says the page's data could not be read (try again).
 	Unavailable bool
-	Data        any
-	msgs        catalogs
+	// SignedIn says a buyer is signed in: the header links to their
+	// account rather than to the sign-in page.
+	SignedIn bool
+	Data     any
+	msgs     catalogs
 }
 
 func newPage(w http.ResponseWriter, r *http.Request, cat catalogs) *page {
-	p := &page{Lang: pickLanguage(w, r), msgs: cat}
+	p := &page{Lang: pickLanguage(w, r), msgs: cat, SignedIn: signedIn(r.Context())}
 	u := *r.URL
 	q := u.Query()
 	q.Set("lang", p.OtherLang().Code)

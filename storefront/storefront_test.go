@@ -67,7 +67,7 @@ func TestOrderStatusPage(t *testing.T) {
 	evil := pendingOrder()
 	evil["payments"].([]any)[0].(map[string]any)["action"] = map[string]any{"type": "REDIRECT", "url": "javascript:alert(1)"}
 	bank := pendingOrder()
-	bank["payments"].([]any)[0].(map[string]any)["action"] = map[string]any{"type": "BANK_TRANSFER", "instructions": "IBAN DE89 <b>3704</b>"}
+	bank["payments"].([]any)[0].(map[string]any)["action"] = map[string]any{"type": "INSTRUCTIONS", "instructions": "IBAN DE89 <b>3704</b>"}
 	tests := []struct {
 		name      string
 		order     map[string]any
