@@ -252,12 +252,13 @@ func (s *paymentShop) waitFor(o order, what string, cond func(money) bool) money
 }
 
 // waitAtGateway waits until testpay has recorded the attempt in its
-// state file: the money moved at the gateway, so a crash from now on
+// journal (one JSON line per change, written before CreatePayment
+// answers): the money moved at the gateway, so a crash from now on
 // leaves an outcome only GetPayment can tell. A fixed sleep would crash
 // too early when the machine is busy.
 func (s *paymentShop) waitAtGateway(attemptID string) {
 	s.t.Helper()
-	state := filepath.Join(s.dir, "plugin-data", "payment.testpay", "testpay-state.json")
+	state := filepath.Join(s.dir, "plugin-data", "payment.testpay", "testpay-journal.jsonl")
 	deadline := time.Now().Add(time.Minute)
 	for {
 		b, _ := os.ReadFile(state)

@@ -97,13 +97,13 @@ func (s *settings) timeout() time.Duration {
 type Gateway struct {
 	payment.UnimplementedGateway
 
-	dataDir string
-	cfg     atomic.Pointer[settings]
-	replay  *webhook.ReplayCache
-	client  *http.Client
+	cfg    atomic.Pointer[settings]
+	replay *webhook.ReplayCache
+	client *http.Client
 
 	mu     sync.Mutex
 	st     *state
+	j      *journal               // nil when the state is kept in memory only
 	timers map[string]*time.Timer // pending settlements by attempt id
 	wg     sync.WaitGroup         // outgoing notifications (tests wait on it)
 }
@@ -112,16 +112,16 @@ type Gateway struct {
 // only). Pending asynchronous payments found in the state are rescheduled
 // once the gateway is configured.
 func New(dataDir string) (*Gateway, error) {
-	st, err := load(dataDir)
+	st, j, err := open(dataDir)
 	if err != nil {
 		return nil, err
 	}
 	return &Gateway{
-		dataDir: dataDir,
-		replay:  webhook.NewReplayCache(100_000),
-		client:  &http.Client{Timeout: 10 * time.Second},
-		st:      st,
-		timers:  map[string]*time.Timer{},
+		replay: webhook.NewReplayCache(100_000),
+		client: &http.Client{Timeout: 10 * time.Second},
+		st:     st,
+		j:      j,
+		timers: map[string]*time.Timer{},
 	}, nil
 }
 
@@ -180,10 +180,20 @@ func parseStatus(name string) payment.Status {
 	return payment.StatusUnknown
 }
 
-// persist saves the state; callers hold g.mu. A failed save is logged: the
-// sandbox keeps working from memory.
-func (g *Gateway) persist() {
-	if err := g.st.save(g.dataDir); err != nil {
+// persist journals the changed records; callers hold g.mu, then call
+// g.sync after releasing it and before the change is answered or
+// notified. A failed write is logged: the sandbox keeps working from
+// memory.
+func (g *Gateway) persist(es ...entry) {
+	if err := g.j.add(g.st, es...); err != nil {
+		slog.Error("saving state failed", "error", err)
+	}
+}
+
+// sync makes the journalled changes durable; callers do not hold g.mu, so
+// concurrent calls share their disk flushes.
+func (g *Gateway) sync() {
+	if err := g.j.sync(); err != nil {
 		slog.Error("saving state failed", "error", err)
 	}
 }
@@ -265,14 +275,15 @@ func (g *Gateway) CreatePayment(ctx context.Context, req payment.CreateRequest) 
 	res.Status = parseStatus(p.Status)
 	res.DeclineCode = p.DeclineCode
 	p.Created = res
-	g.st.Payments[p.AttemptID] = p
+	g.st.putPayment(p)
 	g.st.Keys[key] = p.AttemptID
-	g.persist()
+	g.persist(entry{Payment: p, Key: key})
 	if !p.SettleAt.IsZero() {
 		g.schedule(p)
 	}
 	ev := g.eventFor(p, "")
 	g.mu.Unlock()
+	g.sync()
 
 	for i := range notifyNow {
 		g.notify(p.NotifyURL, ev, time.Duration(i)*1100*time.Millisecond)
@@ -339,9 +350,10 @@ func (g *Gateway) settleAsync(attemptID string) {
 	}
 	notify := p.Notify
 	g.settle(p, p.SettleTo == "succeeded", p.SettleTo)
-	g.persist()
+	g.persist(entry{Payment: p})
 	ev := g.eventFor(p, "")
 	g.mu.Unlock()
+	g.sync()
 	if notify {
 		g.notify(p.NotifyURL, ev, 0)
 	}
@@ -393,6 +405,7 @@ func (g *Gateway) find(attemptID, ref string) *record {
 
 // CapturePayment implements payment.Gateway.
 func (g *Gateway) CapturePayment(_ context.Context, req payment.CaptureRequest) (payment.CaptureResult, error) {
+	defer g.sync() // deferred first, so it runs after the unlock
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	p := g.find(req.AttemptID, req.GatewayRef)
@@ -422,12 +435,13 @@ func (g *Gateway) CapturePayment(_ context.Context, req payment.CaptureRequest) 
 		}
 		p.Captures[key] = captureRes{Status: res.Status.String(), Captured: res.Captured, DeclineCode: res.DeclineCode}
 	}
-	g.persist()
+	g.persist(entry{Payment: p})
 	return res, nil
 }
 
 // CancelPayment implements payment.Gateway.
 func (g *Gateway) CancelPayment(_ context.Context, req payment.CancelRequest) (payment.CancelResult, error) {
+	defer g.sync() // deferred first, so it runs after the unlock
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	p := g.find(req.AttemptID, req.GatewayRef)
@@ -445,7 +459,7 @@ func (g *Gateway) CancelPayment(_ context.Context, req payment.CancelRequest) (p
 			t.Stop()
 			delete(g.timers, p.AttemptID)
 		}
-		g.persist()
+		g.persist(entry{Payment: p})
 		return payment.CancelResult{Status: payment.CancelCanceled, PaymentStatus: payment.StatusCanceled}, nil
 	default: // FAILED or CANCELED: closed already
 		return payment.CancelResult{Status: payment.CancelCanceled, PaymentStatus: st}, nil
@@ -477,13 +491,16 @@ func (g *Gateway) Refund(_ context.Context, req payment.RefundRequest) (payment.
 		p.Refunded += req.Amount.Amount
 	}
 	g.st.Refunds[r.ID] = r
-	g.persist()
 	var ev notification
 	var url string
 	if p != nil && r.Status == payment.RefundSucceeded.String() {
 		ev, url = g.eventFor(p, r.ID), p.NotifyURL
+		g.persist(entry{Refund: r}, entry{Payment: p})
+	} else {
+		g.persist(entry{Refund: r})
 	}
 	g.mu.Unlock()
+	g.sync()
 	if url != "" {
 		g.notify(url, ev, 0)
 	}

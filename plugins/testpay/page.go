@@ -139,12 +139,13 @@ func (g *Gateway) completePage(ref, action string) (sdk.HTTPResponse, error) {
 	changed := false
 	if parseStatus(p.Status) == payment.StatusRequiresAction {
 		g.settle(p, action == "pay", payment.DeclineAuthenticationFailed)
-		g.persist()
+		g.persist(entry{Payment: p})
 		changed = true
 	}
 	ev, notifyURL, returnURL, status := g.eventFor(p, ""), p.NotifyURL, safeURL(p.ReturnURL), p.Status
 	g.mu.Unlock()
 	if changed {
+		g.sync()
 		g.notify(notifyURL, ev, 0)
 	}
 	if returnURL == "" {
