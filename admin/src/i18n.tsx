@@ -1,6 +1,8 @@
 // A small dictionary in English and Simplified Chinese, chosen from the
 // browser's language and switchable; the choice is remembered.
 import { createContext, useContext, useState, type ReactNode } from "react";
+import * as partA from "./i18n/partA";
+import * as partB from "./i18n/partB";
 
 export type Lang = "en" | "zh-CN";
 
@@ -101,9 +103,9 @@ const en = {
   "dash.more": "or more",
 } as const;
 
-export type Key = keyof typeof en;
+export type Key = keyof typeof en | keyof typeof partA.en | keyof typeof partB.en;
 
-const zh: Record<Key, string> = {
+const zh: Record<keyof typeof en, string> = {
   "app.title": "Kassa 后台",
   "nav.dashboard": "概览",
   "nav.orders": "订单",
@@ -200,7 +202,7 @@ const zh: Record<Key, string> = {
   "dash.more": "或更多",
 };
 
-const dictionaries: Record<Lang, Record<Key, string>> = { en, "zh-CN": zh };
+const dictionaries: Record<Lang, Record<Key, string>> = { en: { ...en, ...partA.en, ...partB.en }, "zh-CN": { ...zh, ...partA.zhCN, ...partB.zhCN } };
 
 /** The language of the browser, when it is one the admin speaks. */
 export function defaultLang(): Lang {

@@ -3,9 +3,16 @@ import { createRoot } from "react-dom/client";
 import { Route, Router, Switch } from "wouter";
 import { I18nProvider, useI18n } from "./i18n";
 import { Dashboard } from "./pages/Dashboard";
+import { Guard } from "./pages/Guard";
+import { PluginDetail, Plugins } from "./pages/Plugins";
+import { SettingsPage } from "./pages/Settings";
 import { Layout } from "./pages/Layout";
 import { OrderDetail } from "./pages/OrderDetail";
 import { Orders } from "./pages/Orders";
+import { CustomerDetail, CustomerGroups, Customers } from "./pages/Customers";
+import { ProductCreate, ProductEditor, Products } from "./pages/Products";
+import { Roles } from "./pages/Roles";
+import { Staff } from "./pages/Staff";
 import { TokenScreen } from "./pages/Setup";
 import { SignIn } from "./pages/SignIn";
 import { SessionProvider, useSession } from "./session";
@@ -33,6 +40,18 @@ function App() {
         <Route path="/" component={Dashboard} />
         <Route path="/orders" component={Orders} />
         <Route path="/orders/:id">{(p) => <OrderDetail id={p.id} />}</Route>
+        <Route path="/products" component={Products} />
+        <Route path="/products/new" component={ProductCreate} />
+        <Route path="/products/:id">{(p) => <ProductEditor id={p.id} />}</Route>
+        <Route path="/customers" component={Customers} />
+        <Route path="/customers/groups" component={CustomerGroups} />
+        <Route path="/customers/:id">{(p) => <CustomerDetail id={p.id} />}</Route>
+        <Route path="/staff" component={Staff} />
+        <Route path="/roles">{() => <Roles />}</Route>
+        <Route path="/roles/:name">{(p) => <Roles name={decodeURIComponent(p.name)} />}</Route>
+        <Route path="/plugins"><Guard permission="plugin:read"><Plugins /></Guard></Route>
+        <Route path="/plugins/:id">{(p) => <Guard permission="plugin:read"><PluginDetail id={decodeURIComponent(p.id)} /></Guard>}</Route>
+        <Route path="/settings"><Guard permission="settings:read"><SettingsPage /></Guard></Route>
         <Route>
           <EmptyState title="404" />
         </Route>

@@ -1,106 +1,170 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { Link } from "wouter";
 import { gql } from "../api/client";
-import type { Money, Order, PaymentAnalyticsRow } from "../api/schema";
+import type { Money, PaymentAnalyticsRow, SalesSummary } from "../api/schema";
 import { formatMoney, useI18n } from "../i18n";
 import { useSession } from "../session";
-import { Card, EmptyState, ErrorBanner, Spinner, Table } from "../ui";
+import { Card, EmptyState, ErrorBanner, Select, Spinner, Table } from "../ui";
+import { BarChart, RateChart } from "./charts";
 
-// Counts stop at one page: the dashboard says "100 or more" rather than
-// paging through every order.
-const cap = 100;
-
-const FIGURES = `query Dashboard($today: OrderFilter!, $unpaid: OrderFilter!, $first: Int!) {
-  today: orders(first: $first, filter: $today) { nodes { id paymentStatus total { amount currencyCode } } pageInfo { hasNextPage } }
-  unpaid: orders(first: $first, filter: $unpaid) { nodes { id } pageInfo { hasNextPage } }
+// The figures are computed by the server (salesSummary: SQL aggregates
+// over every order, days cut in the browser's time zone); the dashboard
+// only draws them.
+const SALES = `query Sales($tz: String!, $from: String!, $to: String!) {
+  salesSummary(timeZone: $tz, from: $from, to: $to) {
+    timeZone awaitingShipment unpaid unpaidNearDeadline nearDeadlineSeconds
+    days { date orders paidOrders revenue { amount currencyCode } }
+  }
 }`;
 const ANALYTICS = `query Analytics($from: DateTime!, $to: DateTime!) {
-  paymentAnalytics(from: $from, to: $to, groupBy: GATEWAY) { key attempts succeeded failed successRate captured { amount currencyCode } }
+  gateways: paymentAnalytics(from: $from, to: $to, groupBy: GATEWAY) { key attempts succeeded failed successRate captured { amount currencyCode } }
+  methods: paymentAnalytics(from: $from, to: $to, groupBy: METHOD) { key attempts succeeded failed successRate captured { amount currencyCode } }
+  daily: paymentAnalytics(from: $from, to: $to, groupBy: GATEWAY, interval: DAY) { bucketStart key attempts succeeded }
 }`;
 
-interface Figures {
-  today: { nodes: Array<Pick<Order, "id" | "paymentStatus" | "total">>; pageInfo: { hasNextPage: boolean } };
-  unpaid: { nodes: Array<Pick<Order, "id">>; pageInfo: { hasNextPage: boolean } };
+type Sales = Pick<SalesSummary, "timeZone" | "awaitingShipment" | "unpaid" | "unpaidNearDeadline" | "nearDeadlineSeconds"> & {
+  days: Array<{ date: string; orders: number; paidOrders: number; revenue: Money[] }>;
+};
+type Row = Pick<PaymentAnalyticsRow, "key" | "attempts" | "succeeded" | "failed" | "successRate" | "captured">;
+interface Analytics {
+  gateways: Row[];
+  methods: Row[];
+  daily: Array<Pick<PaymentAnalyticsRow, "bucketStart" | "key" | "attempts" | "succeeded">>;
 }
 
-/** Adds amounts per currency, in minor-unit-safe decimal arithmetic. */
-function sumByCurrency(ms: Money[]): Money[] {
-  const totals = new Map<string, { units: bigint; digits: number }>();
-  for (const m of ms) {
-    const [whole, frac = ""] = m.amount.replace("-", "").split(".");
-    const sign = m.amount.startsWith("-") ? -1n : 1n;
-    const cur = totals.get(m.currencyCode) ?? { units: 0n, digits: frac.length };
-    const digits = Math.max(cur.digits, frac.length);
-    const scale = (n: bigint, from: number) => n * 10n ** BigInt(digits - from);
-    cur.units = scale(cur.units, cur.digits) + sign * scale(BigInt(whole + frac), frac.length);
-    cur.digits = digits;
-    totals.set(m.currencyCode, cur);
-  }
-  return [...totals.entries()].map(([currencyCode, { units, digits }]) => {
-    const neg = units < 0n;
-    const s = (neg ? -units : units).toString().padStart(digits + 1, "0");
-    const amount = digits > 0 ? `${s.slice(0, -digits)}.${s.slice(-digits)}` : s;
-    return { currencyCode, amount: (neg ? "-" : "") + amount };
-  });
+const days = 30;
+
+/** The calendar day of d in the browser's time zone, YYYY-MM-DD. */
+function localDate(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
 }
 
 export function Dashboard() {
   const { t, lang } = useI18n();
   const { can } = useSession();
-  const [figures, setFigures] = useState<Figures | null>(null);
-  const [rows, setRows] = useState<PaymentAnalyticsRow[] | null>(null);
+  const mayReport = can("report:read");
+  const mayPayments = can("payment:read");
+  const [sales, setSales] = useState<Sales | null>(null);
+  const [analytics, setAnalytics] = useState<Analytics | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [currency, setCurrency] = useState("");
   const load = useCallback(async () => {
-    const midnight = new Date();
-    midnight.setHours(0, 0, 0, 0);
     const now = new Date();
+    const first = new Date(now.getFullYear(), now.getMonth(), now.getDate() - (days - 1));
+    setError(null);
     try {
-      setFigures(await gql<Figures>(FIGURES, {
-        first: cap,
-        today: { createdFrom: midnight.toISOString() },
-        unpaid: { status: "OPEN", paymentStatus: "PENDING" },
-      }));
-      if (can("payment:read")) {
-        const from = new Date(now.getTime() - 30 * 24 * 3600 * 1000);
-        const d = await gql<{ paymentAnalytics: PaymentAnalyticsRow[] }>(ANALYTICS, { from: from.toISOString(), to: now.toISOString() });
-        setRows(d.paymentAnalytics);
+      if (mayReport) {
+        const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+        const d = await gql<{ salesSummary: Sales }>(SALES, { tz, from: localDate(first), to: localDate(now) });
+        setSales(d.salesSummary);
       }
-      setError(null);
+      if (mayPayments) {
+        // Analytics buckets are UTC days: the same 30 days, give or take
+        // the offset.
+        const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (days - 1)));
+        setAnalytics(await gql<Analytics>(ANALYTICS, { from: from.toISOString(), to: now.toISOString() }));
+      }
     } catch (e) {
       setError(e);
     }
-  }, [can]);
+  }, [mayReport, mayPayments]);
   useEffect(() => {
     void load();
   }, [load]);
 
-  const count = (c: { nodes: unknown[]; pageInfo: { hasNextPage: boolean } }) => `${c.nodes.length}${c.pageInfo.hasNextPage ? "+" : ""}`;
-  const revenue = figures
-    ? sumByCurrency(figures.today.nodes.filter((o) => o.paymentStatus === "PAID" || o.paymentStatus === "PARTIALLY_REFUNDED").map((o) => o.total))
-    : [];
+  const currencies = useMemo(() => {
+    const s = new Set<string>();
+    sales?.days.forEach((d) => d.revenue.forEach((m) => s.add(m.currencyCode)));
+    return [...s].sort();
+  }, [sales]);
+  const shown = currencies.includes(currency) ? currency : currencies[0] ?? "";
+  const today = sales?.days[sales.days.length - 1];
+  const anyOrders = sales?.days.some((d) => d.orders > 0) ?? false;
+
+  const rate = useMemo(() => {
+    if (!analytics) return null;
+    const labels: string[] = [];
+    for (let i = 0; i < days; i++) {
+      const now = new Date();
+      labels.push(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (days - 1) + i)).toISOString().slice(0, 10));
+    }
+    const keys = [...new Set(analytics.daily.map((r) => r.key))].sort();
+    const series = keys.map((k) => ({
+      name: k,
+      values: labels.map((l) => {
+        const r = analytics.daily.find((x) => x.key === k && x.bucketStart?.slice(0, 10) === l);
+        return r && r.attempts > 0 ? r.succeeded / r.attempts : null;
+      }),
+    }));
+    return { labels, series };
+  }, [analytics]);
+
+  const money = (m: Money[]) => (m.length ? m.map((x) => formatMoney(x, lang)).join(" · ") : formatMoney({ amount: "0", currencyCode: shown || "CNY" }, lang));
+  const rowsTable = (rows: Row[], keyHeader: string) => (
+    <Table<Row> rows={rows} rowKey={(r) => r.key} columns={[
+      { header: keyHeader, cell: (r) => r.key },
+      { header: t("dash.attempts"), cell: (r) => r.attempts, align: "end" },
+      { header: t("dash.successRate"), cell: (r) => (r.successRate * 100).toFixed(1) + "%", align: "end" },
+      { header: t("dash.captured"), cell: (r) => r.captured.map((m) => formatMoney(m, lang)).join(" · "), align: "end" },
+    ]} />
+  );
+
   return (
     <div className="page">
-      <div className="page-header"><h1>{t("dash.title")}</h1></div>
+      <div className="page-header">
+        <h1>{t("dash.title")}</h1>
+        {sales && <span className="muted">{t("dash.timeZone", { tz: sales.timeZone })}</span>}
+      </div>
       <ErrorBanner error={error} onRetry={() => void load()} retryLabel={t("common.retry")} />
-      {!figures && !error && <Spinner label={t("common.loading")} />}
-      {figures && (
-        <div className="stats">
-          <Card><div className="stat"><span className="stat-label">{t("dash.todayOrders")}</span><span className="stat-value" id="stat-today">{count(figures.today)}</span></div></Card>
-          <Card><div className="stat"><span className="stat-label">{t("dash.todayRevenue")}</span><span className="stat-value">{revenue.length ? revenue.map((m) => formatMoney(m, lang)).join(" · ") : "0"}</span></div></Card>
-          <Card><div className="stat"><span className="stat-label">{t("dash.unpaid")}</span><span className="stat-value">{count(figures.unpaid)}</span></div></Card>
+      {!mayReport && !mayPayments && (
+        <Card>
+          <EmptyState title={t("dash.noReport")}>
+            {t("dash.noReportHint")} <Link href="/orders">{t("dash.viewOrders")}</Link>
+          </EmptyState>
+        </Card>
+      )}
+      {mayReport && !sales && !error && <Spinner label={t("common.loading")} />}
+      {sales && today && (
+        <div className="stats stats-4">
+          <Card><div className="stat"><span className="stat-label">{t("dash.todayOrders")}</span><span className="stat-value" id="stat-today">{today.orders}</span><span className="muted">{t("dash.paidOrders", { n: String(today.paidOrders) })}</span></div></Card>
+          <Card><div className="stat"><span className="stat-label">{t("dash.todayRevenue")}</span><span className="stat-value" id="stat-today-revenue">{money(today.revenue)}</span></div></Card>
+          <Card><div className="stat"><span className="stat-label">{t("dash.awaitingShipment")}</span><span className="stat-value" id="stat-awaiting">{sales.awaitingShipment}</span>{can("order:read") && <Link href="/orders?status=OPEN">{t("dash.viewOrders")}</Link>}</div></Card>
+          <Card><div className="stat"><span className="stat-label">{t("dash.nearDeadline")}</span><span className="stat-value" id="stat-near-deadline">{sales.unpaidNearDeadline}</span><span className="muted" id="stat-unpaid">{t("dash.nearDeadlineHint", { n: String(sales.unpaid), m: String(Math.round(sales.nearDeadlineSeconds / 60)) })}</span></div></Card>
         </div>
       )}
-      {rows && (
-        <Card title={t("dash.gateways")}>
-          {rows.length === 0 ? <EmptyState title={t("dash.noPayments")} /> : (
-            <Table<PaymentAnalyticsRow> rows={rows} rowKey={(r) => r.key} columns={[
-              { header: t("dash.gateway"), cell: (r) => r.key },
-              { header: t("dash.attempts"), cell: (r) => r.attempts, align: "end" },
-              { header: t("dash.successRate"), cell: (r) => (r.successRate * 100).toFixed(1) + "%", align: "end" },
-              { header: t("dash.captured"), cell: (r) => r.captured.map((m) => formatMoney(m, lang)).join(" · "), align: "end" },
-            ]} />
+      {sales && (
+        <Card title={t("dash.revenueChart")} actions={currencies.length > 1 && (
+          <Select id="chart-currency" label={t("settings.currency")} value={shown} onChange={(e) => setCurrency(e.target.value)} options={currencies.map((c): [string, string] => [c, c])} />
+        )}>
+          {!anyOrders ? (
+            <EmptyState title={t("dash.noSales")}>{t("dash.noSalesHint")}</EmptyState>
+          ) : (
+            <>
+              <BarChart label={t("dash.revenueChart")} format={(v) => formatMoney({ amount: String(v), currencyCode: shown || "CNY" }, lang)}
+                points={sales.days.map((d) => ({ label: d.date, value: Number(d.revenue.find((m) => m.currencyCode === shown)?.amount ?? 0) }))} />
+              <h3>{t("dash.ordersChart")}</h3>
+              <BarChart label={t("dash.ordersChart")} format={(v) => String(Math.round(v))} points={sales.days.map((d) => ({ label: d.date, value: d.orders }))} />
+            </>
           )}
         </Card>
       )}
+      {analytics && (
+        <Card title={t("dash.gateways")}>
+          {analytics.gateways.length === 0 ? <EmptyState title={t("dash.noPayments")} /> : (
+            <>
+              {rowsTable(analytics.gateways, t("dash.gateway"))}
+              {rate && rate.series.length > 0 && (
+                <>
+                  <h3>{t("dash.rateOverTime")}</h3>
+                  <RateChart label={t("dash.rateOverTime")} labels={rate.labels} series={rate.series} />
+                </>
+              )}
+            </>
+          )}
+        </Card>
+      )}
+      {analytics && analytics.methods.length > 0 && <Card title={t("dash.byMethod")}>{rowsTable(analytics.methods, t("dash.method"))}</Card>}
     </div>
   );
 }

@@ -8,6 +8,12 @@ import { Button } from "../ui";
 export const sections: Array<{ path: string; label: Key; permission: string }> = [
   { path: "/", label: "nav.dashboard", permission: "order:read" },
   { path: "/orders", label: "nav.orders", permission: "order:read" },
+  { path: "/products", label: "nav.products", permission: "product:read" },
+  { path: "/customers", label: "nav.customers", permission: "customer:read" },
+  { path: "/staff", label: "nav.staff", permission: "staff:read" },
+  { path: "/roles", label: "nav.roles", permission: "role:read" },
+  { path: "/plugins", label: "nav.plugins", permission: "plugin:read" },
+  { path: "/settings", label: "nav.settings", permission: "settings:read" },
 ];
 
 export function LangSwitch() {

@@ -1,0 +1,285 @@
+package e2e
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	kmoney "github.com/kassahq/kassa/core/money"
+)
+
+// partAZone is the browser's time zone in TestAdminPartA: the dashboard
+// asks the server for days cut at its midnights, and the test computes
+// the expected figures in it too.
+const partAZone = "Asia/Shanghai"
+
+// TestAdminPartA drives the dashboard, plugins and settings screens in
+// Chromium against the built binary with testpay installed:
+//
+//   - the dashboard's figures (orders and revenue today, orders waiting to
+//     ship, unpaid orders) equal those computed from the orders the test
+//     placed and paid through GraphQL;
+//   - the plugin settings form shows a refused value's error, then saves a
+//     new webhook secret that never comes back, neither in the page (its
+//     markup and its inputs) nor in the GraphQL answer;
+//   - the settings screen adds a tax rate;
+//   - a fulfillment member, without plugin or report permission, sees no
+//     plugins or settings in the navigation, gets the "not allowed" page
+//     on the plugins URL, and the API refuses them the plugins.
+//
+// Every screen is saved as a screenshot, and none trips the admin's
+// Content-Security-Policy.
+func TestAdminPartA(t *testing.T) {
+	t.Parallel()
+	zone, err := time.LoadLocation(partAZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now := time.Now().In(zone); now.Add(3*time.Minute).Day() != now.Day() {
+		time.Sleep(4 * time.Minute) // one day in the zone for the whole test
+	}
+	s := newPaymentShop(t)
+	paid1, paid2, unpaid := s.placeOrder(), s.placeOrder(), s.placeOrder()
+	for _, o := range []order{paid1, paid2} {
+		if out, err := s.pay(o, "succeed"); err != nil {
+			t.Fatalf("pay: %v %s", err, out)
+		}
+		s.waitFor(o, "PAID", func(m money) bool { return m.PaymentStatus == "PAID" })
+	}
+	_ = unpaid
+
+	// What the dashboard must show, from the shop's orders.
+	var all struct {
+		Orders struct {
+			Nodes []struct {
+				CreatedAt, Status, PaymentStatus, FulfillmentStatus string
+				Total                                               struct{ Amount, CurrencyCode string }
+			}
+			PageInfo struct{ HasNextPage bool }
+		}
+	}
+	s.do(s.staff, `{ orders(first: 100) { nodes { createdAt status paymentStatus fulfillmentStatus total { amount currencyCode } } pageInfo { hasNextPage } } }`, nil, &all)
+	if all.Orders.PageInfo.HasNextPage || len(all.Orders.Nodes) < 3 {
+		t.Fatalf("the shop has %d orders (more: %v)", len(all.Orders.Nodes), all.Orders.PageInfo.HasNextPage)
+	}
+	today := time.Now().In(zone).Format(time.DateOnly)
+	var wantToday, wantAwaiting, wantUnpaid int
+	revenue := map[string]kmoney.Money{}
+	for _, o := range all.Orders.Nodes {
+		at, err := time.Parse(time.RFC3339Nano, o.CreatedAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paid := o.PaymentStatus == "PAID" || o.PaymentStatus == "PARTIALLY_REFUNDED"
+		if at.In(zone).Format(time.DateOnly) == today {
+			wantToday++
+			if paid {
+				cur, err := kmoney.ParseCurrency(o.Total.CurrencyCode)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m, err := kmoney.Parse(o.Total.Amount, cur)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if prev, ok := revenue[o.Total.CurrencyCode]; ok {
+					m, _ = prev.Add(m)
+				}
+				revenue[o.Total.CurrencyCode] = m
+			}
+		}
+		unshipped := o.FulfillmentStatus == "UNFULFILLED" || o.FulfillmentStatus == "PARTIALLY_FULFILLED"
+		if o.Status == "OPEN" && unshipped && (paid || o.PaymentStatus == "AUTHORIZED") {
+			wantAwaiting++
+		}
+		if o.Status == "OPEN" && o.PaymentStatus == "PENDING" {
+			wantUnpaid++
+		}
+	}
+	if wantToday < 3 || wantAwaiting < 2 || wantUnpaid < 1 || len(revenue) != 1 {
+		t.Fatalf("the orders placed: today %d, awaiting %d, unpaid %d, revenue %v", wantToday, wantAwaiting, wantUnpaid, revenue)
+	}
+	var wantRevenue string
+	for _, m := range revenue {
+		wantRevenue = m.Decimal()
+	}
+
+	ctx := newBrowser(t)
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspRecorder}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: partAZone}); err != nil {
+		t.Fatal(err)
+	}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		screenshot(t, "admin-parta-"+name+".png", png)
+	}
+	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			shot("failed")
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(sel))
+		if err != nil {
+			shot("failed")
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return strings.TrimSpace(s)
+	}
+	count := func(sel string) int {
+		t.Helper()
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('`+sel+`').length`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	digits := regexp.MustCompile(`[^0-9.]`)
+
+	// The dashboard.
+	do("sign in as the owner", chromedp.Navigate(s.in.base+"/admin/"), chromedp.WaitVisible(`#email`),
+		chromedp.SendKeys(`#email`, crashOwner), chromedp.SendKeys(`#password`, crashPassword), chromedp.Click(`#sign-in`),
+		chromedp.WaitVisible(`#stat-today`), chromedp.WaitVisible(`.chart`))
+	shot("dashboard")
+	if got := text(`#stat-today`); got != strconv.Itoa(wantToday) {
+		t.Errorf("orders today: the dashboard shows %q, the orders make %d", got, wantToday)
+	}
+	if got := digits.ReplaceAllString(text(`#stat-today-revenue`), ""); got != wantRevenue {
+		t.Errorf("revenue today: the dashboard shows %q, the orders make %s", text(`#stat-today-revenue`), wantRevenue)
+	}
+	if got := text(`#stat-awaiting`); got != strconv.Itoa(wantAwaiting) {
+		t.Errorf("waiting to ship: the dashboard shows %q, the orders make %d", got, wantAwaiting)
+	}
+	if got := text(`#stat-unpaid`); !strings.HasPrefix(got, strconv.Itoa(wantUnpaid)+" unpaid") {
+		t.Errorf("unpaid: the dashboard shows %q, the orders make %d", got, wantUnpaid)
+	}
+	if !strings.Contains(text(`.content`), "payment.testpay") {
+		t.Error("the dashboard lacks the payments by gateway")
+	}
+
+	// The plugins and the delivery log.
+	do("the plugins", chromedp.Navigate(s.in.base+"/admin/plugins"), chromedp.WaitVisible(`.plugin-link`))
+	shot("plugins")
+	do("testpay's page", chromedp.Click(`a.plugin-link[href$="/plugins/payment.testpay"]`), chromedp.WaitVisible(`#plugin-settings`))
+	if v, err := chromedp.Run(ctx, chromedp.Value(`#setting-webhook_secret`)); err != nil || v != "" {
+		t.Fatalf("the secret's input holds %q (%v)", v, err)
+	}
+	if got := text(`.secret-field .badge`); !strings.EqualFold(got, "set") {
+		t.Errorf("the secret's state reads %q, want set", got)
+	}
+	do("a refused delay", chromedp.SetValue(`#setting-async_delay_ms`, ""), chromedp.SendKeys(`#setting-async_delay_ms`, "99999999"),
+		chromedp.Click(`#plugin-save`), chromedp.WaitVisible(`.field-error`))
+	shot("plugin-refused")
+	if e := text(`.field-error`); !strings.Contains(e, "maximum") || !strings.Contains(e, "INVALID_SETTINGS") {
+		t.Errorf("the delay's error reads %q", text(`.field-error`))
+	}
+	const secret = "whsec_parta_Zq8v3kT1mN5pR7xW"
+	do("save a new secret", chromedp.SetValue(`#setting-async_delay_ms`, ""), chromedp.SendKeys(`#setting-async_delay_ms`, "50"),
+		chromedp.SendKeys(`#setting-webhook_secret`, secret), chromedp.Click(`#plugin-save`), chromedp.WaitVisible(`.banner-success`))
+	shot("plugin-saved")
+	leaks := func(where string) {
+		t.Helper()
+		html, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.outerHTML + [...document.querySelectorAll('input, textarea')].map(e => e.value).join(' ')`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(html, secret) {
+			t.Errorf("%s: the page holds the secret", where)
+		}
+	}
+	leaks("after saving")
+	do("reload testpay's page", chromedp.Reload(), chromedp.WaitVisible(`#plugin-settings`))
+	leaks("after a reload")
+	if v, err := chromedp.Run(ctx, chromedp.Value(`#setting-async_delay_ms`)); err != nil || v != "50" {
+		t.Errorf("the delay reads %q after saving (%v)", v, err)
+	}
+	if got := text(`.secret-field .badge`); !strings.EqualFold(got, "set") {
+		t.Errorf("the secret's state reads %q after saving", got)
+	}
+	answer := s.in.graphqlAs(s.staff, `{ plugin(id: "payment.testpay") { settings secretFields { name isSet } configSchema updatedAt } plugins { settings } }`)
+	if strings.Contains(answer, secret) || !strings.Contains(answer, `"isSet":true`) || !strings.Contains(answer, `"async_delay_ms":50`) {
+		t.Errorf("the GraphQL answer after saving: %s", answer)
+	}
+
+	// The settings: add a tax rate.
+	do("the settings", chromedp.Navigate(s.in.base+"/admin/settings"), chromedp.WaitVisible(`#store-settings`), chromedp.WaitVisible(`#tax-form`))
+	do("add a tax rate", chromedp.SendKeys(`#tax-country`, "SG"), chromedp.SendKeys(`#tax-name`, "GST"), chromedp.SendKeys(`#tax-rate`, "9"),
+		chromedp.Click(`#tax-add`))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('.content').textContent.includes('GST')`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		shot("failed")
+		t.Fatalf("the tax rate did not appear: %v", err)
+	}
+	shot("settings")
+	if rates := s.in.graphqlAs(s.staff, `{ taxRates { country name basisPoints } }`); !strings.Contains(rates, `{"country":"SG","name":"GST","basisPoints":900}`) {
+		t.Errorf("tax rates after the form: %s", rates)
+	}
+
+	// A fulfillment member, invited by the owner.
+	var inv struct {
+		StaffInvite struct{ UserErrors []struct{ Code string } }
+	}
+	s.do(s.staff, `mutation { staffInvite(input: {email: "packer@example.com", name: "Pat Packer", roles: ["fulfillment"]}) { userErrors { code } } }`, nil, &inv)
+	if len(inv.StaffInvite.UserErrors) > 0 {
+		t.Fatalf("staffInvite: %+v", inv.StaffInvite.UserErrors)
+	}
+	linkRE := regexp.MustCompile(`link=\S*(/admin/accept-invitation\?token=[A-Za-z0-9_%.~-]+)`)
+	var link []string
+	for deadline := time.Now().Add(20 * time.Second); link == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		link = linkRE.FindStringSubmatch(s.in.logs.String())
+	}
+	if link == nil {
+		t.Fatal("no invitation link in the development log")
+	}
+	// The owner's screens kept to the Content-Security-Policy; the
+	// fulfillment member gets a browser of their own (each one has a
+	// minute).
+	if violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__csp`)); err != nil || len(violations) > 0 {
+		t.Fatalf("the Content-Security-Policy blocked parts of the admin: %v %v", violations, err)
+	}
+	ctx = newBrowser(t)
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspRecorder}); err != nil {
+		t.Fatal(err)
+	}
+	do("accept the invitation", chromedp.Navigate(s.in.base+link[1]), chromedp.WaitVisible(`#token-form`),
+		chromedp.SendKeys(`#password`, "packer's long passphrase"), chromedp.Click(`#token-submit`), chromedp.WaitVisible(`#sign-out`))
+	do("fulfillment's dashboard", chromedp.Navigate(s.in.base+"/admin/"), chromedp.WaitVisible(`.empty`))
+	shot("dashboard-fulfillment")
+	if nav := text(`.sidenav`); strings.Contains(nav, "Plugins") || strings.Contains(nav, "Settings") || !strings.Contains(nav, "Orders") {
+		t.Errorf("fulfillment's navigation: %q", nav)
+	}
+	if count(`#stat-today`) > 0 {
+		t.Error("fulfillment, without report read, sees sales figures")
+	}
+	do("fulfillment opens the plugins URL", chromedp.Navigate(s.in.base+"/admin/plugins"), chromedp.WaitVisible(`#forbidden`))
+	shot("plugins-forbidden")
+	if count(`.plugin-link`)+count(`#plugin-settings`) > 0 {
+		t.Error("fulfillment sees plugins")
+	}
+	packer := s.in.staffToken("packer@example.com", "packer's long passphrase")
+	for _, q := range []string{`{ plugins { id } }`, `{ plugin(id: "payment.testpay") { id secretFields { isSet } } }`,
+		`mutation { pluginSettingsUpdate(input: {id: "payment.testpay", settings: {}}) { userErrors { code } } }`,
+		`{ eventDeliveries(first: 5) { nodes { eventId } } }`, `{ salesSummary(timeZone: "UTC", from: "2026-01-01", to: "2026-01-02") { orders } }`} {
+		if res := s.in.graphqlAs(packer, q); !strings.Contains(res, "FORBIDDEN") || strings.Contains(res, "payment.testpay\"") {
+			t.Errorf("fulfillment's %s: %s", q, res)
+		}
+	}
+
+	if violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__csp`)); err != nil || len(violations) > 0 {
+		t.Fatalf("the Content-Security-Policy blocked parts of the admin: %v %v", violations, err)
+	}
+}
