@@ -38,7 +38,7 @@
 // # State
 //
 // Alipay creates a page or wap trade only when the buyer opens the
-// cashier. $KASSA_PLUGIN_DATA_DIR/alipay-attempts.json remembers the
+// cashier. $KASSA_PLUGIN_DATA_DIR/alipay-attempts.jsonl (a plugins/sdk/state journal) remembers the
 // attempts the plugin started (no personal data), so GetPayment answers
 // REQUIRES_ACTION rather than NOT_FOUND before that, and CANCELED after a
 // close of a trade the buyer never opened.

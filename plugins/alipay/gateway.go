@@ -17,6 +17,7 @@ import (
 	"github.com/kassahq/kassa/plugins/sdk"
 	"github.com/kassahq/kassa/plugins/sdk/netguard"
 	"github.com/kassahq/kassa/plugins/sdk/payment"
+	"github.com/kassahq/kassa/plugins/sdk/state"
 	"github.com/kassahq/kassa/plugins/sdk/webhook"
 )
 
@@ -128,14 +129,14 @@ type Gateway struct {
 
 	cfg     atomic.Pointer[configured]
 	replay  *webhook.ReplayCache
-	journal *journal
+	journal *state.Store[attempt]
 	now     func() time.Time
 }
 
 // New returns a gateway remembering its attempts in dataDir ("" keeps
 // them in memory only).
 func New(dataDir string) (*Gateway, error) {
-	j, err := loadJournal(dataDir)
+	j, err := openJournal(dataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -271,8 +272,8 @@ func declined(code string, t text, locale, staff string) payment.CreateResult {
 func (g *Gateway) CreatePayment(ctx context.Context, req payment.CreateRequest) (payment.CreateResult, error) {
 	res, err := g.createPayment(ctx, req)
 	if err == nil && res.Status == payment.StatusFailed && req.AttemptID != "" {
-		if _, known := g.journal.get(req.AttemptID); !known {
-			err = g.journal.put(req.AttemptID, attempt{Method: req.PaymentMethod, Amount: req.Amount.Amount, Created: g.now().UTC(), Declined: res.DeclineCode})
+		if _, known := g.journal.Get(req.AttemptID); !known {
+			err = g.journal.Put(req.AttemptID, attempt{Method: req.PaymentMethod, Amount: req.Amount.Amount, Created: g.now().UTC(), Declined: res.DeclineCode})
 		}
 	}
 	return res, err
@@ -299,7 +300,7 @@ func (g *Gateway) createPayment(ctx context.Context, req payment.CreateRequest) 
 	if method == "" || method == "alipay" {
 		method = MethodPage
 	}
-	if prev, ok := g.journal.get(req.AttemptID); ok && prev.Declined == "" && prev.Method == method && prev.Amount == req.Amount.Amount && !prev.Closed {
+	if prev, ok := g.journal.Get(req.AttemptID); ok && prev.Declined == "" && prev.Method == method && prev.Amount == req.Amount.Amount && !prev.Closed {
 		// A retry: same out_trade_no, the same answer.
 		return prev.result(req.AttemptID, req.Locale), nil
 	}
@@ -350,7 +351,7 @@ func (g *Gateway) createPayment(ctx context.Context, req payment.CreateRequest) 
 		return declined("payment_method_not_supported", textMethod, req.Locale,
 			fmt.Sprintf("unknown payment method %q (alipay_page, alipay_wap or alipay_qr)", req.PaymentMethod)), nil
 	}
-	if err := g.journal.put(req.AttemptID, a); err != nil {
+	if err := g.journal.Put(req.AttemptID, a); err != nil {
 		return payment.CreateResult{}, err
 	}
 	return a.result(req.AttemptID, req.Locale), nil

@@ -56,7 +56,7 @@ func (g *Gateway) GetPayment(ctx context.Context, req payment.GetRequest) (payme
 	if err != nil {
 		return payment.PaymentState{}, err
 	}
-	a, known := g.journal.get(req.AttemptID)
+	a, known := g.journal.Get(req.AttemptID)
 	if q == nil {
 		switch {
 		case !known:
@@ -112,7 +112,7 @@ func (g *Gateway) GetPayment(ctx context.Context, req payment.GetRequest) (payme
 // queried (alipay.trade.fastpay.refund.query).
 func (g *Gateway) refundedTotal(ctx context.Context, c *configured, outTradeNo string) (int64, error) {
 	var sum int64
-	for _, id := range g.journal.refunds(outTradeNo) {
+	for _, id := range g.refunds(outTradeNo) {
 		r, err := g.refundQuery(ctx, c, outTradeNo, id)
 		if err != nil {
 			return 0, err
@@ -141,9 +141,9 @@ func (g *Gateway) CancelPayment(ctx context.Context, req payment.CancelRequest) 
 	case res.SubCode == "ACQ.TRADE_NOT_EXIST":
 		// Never opened: remember the close so GetPayment says CANCELED.
 		// The page URL carries time_expire, so a late buyer is refused.
-		if a, ok := g.journal.get(req.AttemptID); ok {
+		if a, ok := g.journal.Get(req.AttemptID); ok {
 			a.Closed = true
-			if err := g.journal.put(req.AttemptID, a); err != nil {
+			if err := g.journal.Put(req.AttemptID, a); err != nil {
 				return payment.CancelResult{}, err
 			}
 		}
@@ -192,7 +192,7 @@ func (g *Gateway) Refund(ctx context.Context, req payment.RefundRequest) (paymen
 	}
 	// Remember the refund before asking, so GetPayment counts it even if
 	// the answer is lost.
-	if err := g.journal.addRefund(req.AttemptID, req.RefundID); err != nil {
+	if err := g.addRefund(req.AttemptID, req.RefundID); err != nil {
 		return payment.RefundResult{}, err
 	}
 	res, err := c.api.call(ctx, "alipay.trade.refund", map[string]any{

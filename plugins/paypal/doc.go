@@ -19,7 +19,7 @@
 //
 // PayPal has no call to cancel an order the buyer has not approved (it
 // expires after three hours), so CancelPayment closes the attempt in the
-// plugin's journal ($KASSA_PLUGIN_DATA_DIR/paypal-orders.json, which also
+// plugin's journal ($KASSA_PLUGIN_DATA_DIR/paypal-orders.jsonl, a plugins/sdk/state journal, which also
 // maps attempt ids to order ids, no personal data): the plugin never
 // captures a closed attempt, and a late approval moves no money.
 //

@@ -18,6 +18,7 @@ import (
 	"github.com/kassahq/kassa/plugins/sdk"
 	"github.com/kassahq/kassa/plugins/sdk/netguard"
 	"github.com/kassahq/kassa/plugins/sdk/payment"
+	"github.com/kassahq/kassa/plugins/sdk/state"
 	"github.com/kassahq/kassa/plugins/sdk/webhook"
 )
 
@@ -129,7 +130,7 @@ type Gateway struct {
 
 	cfg     atomic.Pointer[configured]
 	replay  *webhook.ReplayCache
-	journal *journal
+	journal *state.Store[attempt]
 	now     func() time.Time
 	// locks serialize settling and cancelling one attempt, so a cancel
 	// never answers CANCELED while a capture of the same order is on its
@@ -143,7 +144,7 @@ type Gateway struct {
 // New returns a gateway remembering its attempts in dataDir ("" keeps
 // them in memory only).
 func New(dataDir string) (*Gateway, error) {
-	j, err := loadJournal(dataDir)
+	j, err := openJournal(dataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +170,7 @@ func (g *Gateway) Describe(context.Context) (sdk.Info, error) {
 		Descriptions: map[string]string{"zh-CN": "PayPal 结账（Orders v2）：买家在 PayPal 批准付款，商店立即收款或先授权后收款；支持部分退款和签名的 Webhook 通知。"},
 		Capabilities: []string{
 			payment.CapActionRedirect, payment.CapCaptureManual, payment.CapCancel,
-			payment.CapRefund, payment.CapRefundPartial, payment.CapWebhook,
+			payment.CapRefund, payment.CapRefundPartial, payment.CapWebhook, payment.CapListTransactions,
 		},
 		ConfigSchema: schema.String(),
 	}, nil

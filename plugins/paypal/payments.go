@@ -57,13 +57,13 @@ func (g *Gateway) CreatePayment(ctx context.Context, req payment.CreateRequest) 
 	}
 	res, a, err := g.createPayment(ctx, c, req)
 	if err == nil && res.Status == payment.StatusFailed && validRef(req.AttemptID) {
-		if _, known := g.journal.get(req.AttemptID); !known {
-			err = g.journal.update(req.AttemptID, func(p *attempt) {
+		if _, known := g.journal.Get(req.AttemptID); !known {
+			err = g.update(req.AttemptID, func(p *attempt) {
 				*p = attempt{Amount: req.Amount.Amount, Currency: req.Amount.Currency, Declined: res.DeclineCode}
 			})
 		}
 	} else if err == nil && a != nil {
-		err = g.journal.update(req.AttemptID, func(p *attempt) { *p = *a })
+		err = g.update(req.AttemptID, func(p *attempt) { *p = *a })
 	}
 	return res, err
 }
@@ -83,7 +83,7 @@ func (g *Gateway) createPayment(ctx context.Context, c *configured, req payment.
 	if !validRef(req.AttemptID) {
 		return declined("invalid_request", textRefused, req.Locale, "the attempt id does not fit PayPal's custom_id"), nil, nil
 	}
-	if prev, ok := g.journal.get(req.AttemptID); ok && prev.OrderID != "" && prev.Amount == req.Amount.Amount && prev.Currency == req.Amount.Currency {
+	if prev, ok := g.journal.Get(req.AttemptID); ok && prev.OrderID != "" && prev.Amount == req.Amount.Amount && prev.Currency == req.Amount.Currency {
 		// A retry: the same order, the same answer.
 		return prev.result(req.Locale), nil, nil
 	}
@@ -159,7 +159,7 @@ func (g *Gateway) orderID(attemptID, gatewayRef string) string {
 	if gatewayRef != "" {
 		return gatewayRef
 	}
-	a, _ := g.journal.get(attemptID)
+	a, _ := g.journal.Get(attemptID)
 	return a.OrderID
 }
 
@@ -173,7 +173,7 @@ func (g *Gateway) settle(ctx context.Context, c *configured, attemptID string, o
 	}
 	unlock := g.lock(attemptID)
 	defer unlock()
-	if a, ok := g.journal.get(attemptID); ok && a.Closed {
+	if a, ok := g.journal.Get(attemptID); ok && a.Closed {
 		return o, nil
 	}
 	op := "capture"
@@ -192,8 +192,8 @@ func (g *Gateway) settle(ctx context.Context, c *configured, attemptID string, o
 	}
 }
 
-// state is Kassa's view of an order.
-func state(o *ppOrder, a attempt, known bool) (payment.PaymentState, error) {
+// orderState is Kassa's view of an order.
+func orderState(o *ppOrder, a attempt, known bool) (payment.PaymentState, error) {
 	if len(o.PurchaseUnits) == 0 {
 		return payment.PaymentState{}, fmt.Errorf("paypal: order %s has no purchase unit", o.ID)
 	}
@@ -278,7 +278,7 @@ func (g *Gateway) GetPayment(ctx context.Context, req payment.GetRequest) (payme
 	if err != nil {
 		return payment.PaymentState{}, err
 	}
-	a, known := g.journal.get(req.AttemptID)
+	a, known := g.journal.Get(req.AttemptID)
 	if known && a.Declined != "" {
 		return payment.PaymentState{Status: payment.StatusFailed, DeclineCode: a.Declined, MerchantMessage: "refused before reaching PayPal"}, nil
 	}
@@ -301,7 +301,7 @@ func (g *Gateway) GetPayment(ctx context.Context, req payment.GetRequest) (payme
 	if o, err = g.settle(ctx, c, req.AttemptID, o); err != nil {
 		return payment.PaymentState{}, err
 	}
-	return state(o, a, known)
+	return orderState(o, a, known)
 }
 
 // CapturePayment implements payment.Gateway for intent AUTHORIZE: the
@@ -360,8 +360,8 @@ func (g *Gateway) CapturePayment(ctx context.Context, req payment.CaptureRequest
 	if o, err = g.getOrder(ctx, c, o.ID); err != nil || o == nil {
 		return payment.CaptureResult{}, errors.Join(errors.New("paypal: read the order after capture"), err)
 	}
-	a, known := g.journal.get(req.AttemptID)
-	st, err := state(o, a, known)
+	a, known := g.journal.Get(req.AttemptID)
+	st, err := orderState(o, a, known)
 	if err != nil {
 		return payment.CaptureResult{}, err
 	}
@@ -383,8 +383,8 @@ func (g *Gateway) CancelPayment(ctx context.Context, req payment.CancelRequest) 
 	}
 	unlock := g.lock(req.AttemptID)
 	defer unlock()
-	if _, known := g.journal.get(req.AttemptID); known {
-		if err := g.journal.update(req.AttemptID, func(a *attempt) { a.Closed = true }); err != nil {
+	if _, known := g.journal.Get(req.AttemptID); known {
+		if err := g.update(req.AttemptID, func(a *attempt) { a.Closed = true }); err != nil {
 			return payment.CancelResult{}, err
 		}
 	}
@@ -399,8 +399,8 @@ func (g *Gateway) CancelPayment(ctx context.Context, req payment.CancelRequest) 
 	if o == nil {
 		return payment.CancelResult{Status: payment.CancelCanceled, PaymentStatus: payment.StatusCanceled, MerchantMessage: "PayPal has no such order"}, nil
 	}
-	a, known := g.journal.get(req.AttemptID)
-	st, err := state(o, a, known)
+	a, known := g.journal.Get(req.AttemptID)
+	st, err := orderState(o, a, known)
 	if err != nil {
 		return payment.CancelResult{}, err
 	}
@@ -490,7 +490,7 @@ func (g *Gateway) Refund(ctx context.Context, req payment.RefundRequest) (paymen
 	default:
 		return payment.RefundResult{}, fmt.Errorf("paypal: refund capture %s: %w", captureID, err)
 	}
-	if err := g.journal.update(req.AttemptID, func(a *attempt) {
+	if err := g.update(req.AttemptID, func(a *attempt) {
 		if a.Refunds == nil {
 			a.Refunds = map[string]string{}
 		}
@@ -531,7 +531,7 @@ func (g *Gateway) GetRefund(ctx context.Context, req payment.GetRefundRequest) (
 	}
 	ref := req.GatewayRefundRef
 	if ref == "" {
-		a, _ := g.journal.get(req.AttemptID)
+		a, _ := g.journal.Get(req.AttemptID)
 		ref = a.Refunds[req.RefundID]
 	}
 	if ref != "" {

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"sync"
+	"maps"
 	"time"
+
+	"github.com/kassahq/kassa/plugins/sdk/state"
 )
 
 // stateFile keeps, in KASSA_PLUGIN_DATA_DIR, the orders this plugin
@@ -17,7 +14,11 @@ import (
 // attempt id alone, after a lost CreatePayment answer), and remembers
 // closes: PayPal has no call that cancels an unapproved order, so a
 // closed attempt is one this plugin will never capture or authorize.
-const stateFile = "paypal-orders.json"
+const stateFile = "paypal-orders.jsonl"
+
+// legacyStateFile is the whole-file journal of earlier versions, folded
+// into stateFile once.
+const legacyStateFile = "paypal-orders.json"
 
 // keepAttempts is how long attempts are remembered.
 const keepAttempts = 30 * 24 * time.Hour
@@ -38,80 +39,40 @@ type attempt struct {
 	Refunds map[string]string `json:"refunds,omitempty"`
 }
 
-// journal is the attempts by attempt id, in memory and on disk. Safe for
-// concurrent use.
-type journal struct {
-	dir string
-	mu  sync.Mutex
-	m   map[string]attempt
-}
-
-func loadJournal(dir string) (*journal, error) {
-	j := &journal{dir: dir, m: map[string]attempt{}}
-	if dir == "" {
-		return j, nil
-	}
-	b, err := os.ReadFile(filepath.Join(dir, stateFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return j, nil
-	}
+// openJournal opens the attempts by attempt id kept in dir ("" keeps
+// them in memory only).
+func openJournal(dir string) (*state.Store[attempt], error) {
+	s, err := state.Open(state.Options[attempt]{
+		Dir: dir, File: stateFile, Legacy: legacyStateFile,
+		Expired: func(a attempt, now time.Time) bool { return now.Sub(a.Created) > keepAttempts },
+		Clone:   func(a attempt) attempt { a.Refunds = maps.Clone(a.Refunds); return a },
+	})
 	if err != nil {
-		return nil, fmt.Errorf("paypal: read %s: %w", stateFile, err)
+		return nil, fmt.Errorf("paypal: attempts journal: %w", err)
 	}
-	if err := json.Unmarshal(b, &j.m); err != nil {
-		return nil, fmt.Errorf("paypal: parse %s: %w", stateFile, err)
-	}
-	return j, nil
+	return s, nil
 }
 
-func (j *journal) get(id string) (attempt, bool) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	a, ok := j.m[id]
-	return a, ok
-}
-
-// update changes one attempt and saves the journal before returning, so
+// update changes one attempt and returns once the change is durable, so
 // an answer Kassa received is never forgotten by a restart.
-func (j *journal) update(id string, fn func(a *attempt)) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	a := j.m[id]
-	fn(&a)
-	if a.Created.IsZero() {
-		a.Created = time.Now().UTC()
-	}
-	j.m[id] = a
-	for k, v := range j.m {
-		if time.Since(v.Created) > keepAttempts {
-			delete(j.m, k)
+func (g *Gateway) update(id string, fn func(a *attempt)) error {
+	return g.journal.Update(id, func(a *attempt, _ bool) bool {
+		fn(a)
+		if a.Created.IsZero() {
+			a.Created = g.now().UTC()
 		}
-	}
-	if j.dir == "" {
-		return nil
-	}
-	b, err := json.Marshal(j.m)
-	if err != nil {
-		return fmt.Errorf("paypal: encode journal: %w", err)
-	}
-	tmp := filepath.Join(j.dir, stateFile+".tmp")
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("paypal: write journal: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(j.dir, stateFile)); err != nil {
-		return fmt.Errorf("paypal: write journal: %w", err)
-	}
-	return nil
+		return true
+	})
 }
 
 // attemptOf returns the attempt id of a PayPal order, or "".
-func (j *journal) attemptOf(orderID string) string {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	for id, a := range j.m {
+func (g *Gateway) attemptOf(orderID string) string {
+	found := ""
+	g.journal.Range(func(id string, a attempt) bool {
 		if a.OrderID == orderID {
-			return id
+			found = id
 		}
-	}
-	return ""
+		return found == ""
+	})
+	return found
 }

@@ -210,7 +210,7 @@ func (g *Gateway) refundParent(ctx context.Context, c *configured, p ppPayment, 
 		}
 	}
 	if e.AttemptID == "" && e.GatewayRef != "" {
-		e.AttemptID = g.journal.attemptOf(e.GatewayRef)
+		e.AttemptID = g.attemptOf(e.GatewayRef)
 	}
 	return nil
 }
@@ -224,7 +224,7 @@ func (g *Gateway) approved(ctx context.Context, c *configured, ev webhookEvent) 
 		return nil, "CHECKOUT.ORDER.APPROVED without an order", nil
 	}
 	attemptID := o.PurchaseUnits[0].CustomID
-	a, known := g.journal.get(attemptID)
+	a, known := g.journal.Get(attemptID)
 	if known && a.OrderID != "" && a.OrderID != o.ID {
 		return nil, "order " + o.ID + " is not the order of attempt " + attemptID, nil
 	}
@@ -241,7 +241,7 @@ func (g *Gateway) approved(ctx context.Context, c *configured, ev webhookEvent) 
 	if fresh, err = g.settle(ctx, c, attemptID, fresh); err != nil {
 		return nil, "", err
 	}
-	st, err := state(fresh, a, known)
+	st, err := orderState(fresh, a, known)
 	if err != nil {
 		return nil, "", err
 	}

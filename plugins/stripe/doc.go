@@ -23,7 +23,7 @@
 // operation ("kassa-create-pay_…", "kassa-refund-ref_…"), since Stripe's
 // keys are per account. The metadata of every PaymentIntent and refund
 // carries kassa_attempt_id (and kassa_refund_id), and
-// $KASSA_PLUGIN_DATA_DIR/stripe-attempts.json maps attempts to Stripe ids,
+// $KASSA_PLUGIN_DATA_DIR/stripe-attempts.jsonl (a plugins/sdk/state journal) maps attempts to Stripe ids,
 // so a retry after Stripe's 24-hour key window creates nothing new.
 //
 // # Webhooks

@@ -16,6 +16,7 @@ import (
 	"github.com/kassahq/kassa/plugins/sdk"
 	"github.com/kassahq/kassa/plugins/sdk/netguard"
 	"github.com/kassahq/kassa/plugins/sdk/payment"
+	"github.com/kassahq/kassa/plugins/sdk/state"
 	"github.com/kassahq/kassa/plugins/sdk/webhook"
 )
 
@@ -134,14 +135,14 @@ type Gateway struct {
 
 	cfg     atomic.Pointer[configured]
 	replay  *webhook.ReplayCache
-	journal *journal
+	journal *state.Store[attempt]
 	now     func() time.Time
 }
 
 // New returns a gateway remembering its attempts in dataDir ("" keeps them
 // in memory only).
 func New(dataDir string) (*Gateway, error) {
-	j, err := loadJournal(dataDir)
+	j, err := openJournal(dataDir)
 	if err != nil {
 		return nil, err
 	}

@@ -102,8 +102,8 @@ func declined(code, locale, staff string) payment.CreateResult {
 func (g *Gateway) CreatePayment(ctx context.Context, req payment.CreateRequest) (payment.CreateResult, error) {
 	res, err := g.createPayment(ctx, req)
 	if err == nil && res.Status == payment.StatusFailed && res.GatewayRef == "" && req.AttemptID != "" {
-		if _, known := g.journal.get(req.AttemptID); !known {
-			err = g.journal.put(req.AttemptID, attempt{Method: req.PaymentMethod, Amount: req.Amount.Amount, Created: g.now().UTC(), Declined: res.DeclineCode})
+		if _, known := g.journal.Get(req.AttemptID); !known {
+			err = g.remember(req.AttemptID, attempt{Method: req.PaymentMethod, Amount: req.Amount.Amount, Created: g.now().UTC(), Declined: res.DeclineCode})
 		}
 	}
 	return res, err
@@ -138,7 +138,7 @@ func (g *Gateway) createPayment(ctx context.Context, req payment.CreateRequest) 
 	}
 	// A retry after Stripe forgot the Idempotency-Key (24 h) must not
 	// create a second PaymentIntent: the journal answers with the first.
-	if a, ok := g.journal.get(req.AttemptID); ok && a.Amount == req.Amount.Amount && (a.PaymentIntent != "" || a.Session != "") {
+	if a, ok := g.journal.Get(req.AttemptID); ok && a.Amount == req.Amount.Amount && (a.PaymentIntent != "" || a.Session != "") {
 		st, err := g.GetPayment(ctx, payment.GetRequest{AttemptID: req.AttemptID})
 		if err != nil {
 			return payment.CreateResult{}, err
@@ -198,7 +198,7 @@ func (g *Gateway) createPayment(ctx context.Context, req payment.CreateRequest) 
 		if se.PaymentIntent != nil && se.PaymentIntent.ID != "" {
 			// A card decline on confirmation: the PaymentIntent exists,
 			// in requires_payment_method with last_payment_error.
-			if jerr := g.journal.put(req.AttemptID, attempt{PaymentIntent: se.PaymentIntent.ID, Method: method, Amount: req.Amount.Amount, Created: g.now().UTC()}); jerr != nil {
+			if jerr := g.remember(req.AttemptID, attempt{PaymentIntent: se.PaymentIntent.ID, Method: method, Amount: req.Amount.Amount, Created: g.now().UTC()}); jerr != nil {
 				return payment.CreateResult{}, jerr
 			}
 			res := declined(declineCode(se), req.Locale, "Stripe: "+se.Msg)
@@ -211,7 +211,7 @@ func (g *Gateway) createPayment(ctx context.Context, req payment.CreateRequest) 
 		}
 		return declined(declineCode(se), req.Locale, fmt.Sprintf("Stripe refused the request (%s %s): %s", se.Type, se.Code, se.Msg)), nil
 	}
-	if err := g.journal.put(req.AttemptID, attempt{PaymentIntent: pi.ID, Method: method, Amount: req.Amount.Amount, Created: g.now().UTC()}); err != nil {
+	if err := g.remember(req.AttemptID, attempt{PaymentIntent: pi.ID, Method: method, Amount: req.Amount.Amount, Created: g.now().UTC()}); err != nil {
 		return payment.CreateResult{}, err
 	}
 	st := g.intentState(c, pi, method != MethodElement)
@@ -289,7 +289,7 @@ func (g *Gateway) createCheckout(ctx context.Context, c *configured, req payment
 		}
 		return declined(declineCode(se), req.Locale, fmt.Sprintf("Stripe refused the Checkout Session (%s %s): %s", se.Type, se.Code, se.Msg)), nil
 	}
-	if err := g.journal.put(req.AttemptID, attempt{Session: cs.ID, Method: MethodCheckout, Amount: req.Amount.Amount, Created: g.now().UTC()}); err != nil {
+	if err := g.remember(req.AttemptID, attempt{Session: cs.ID, Method: MethodCheckout, Amount: req.Amount.Amount, Created: g.now().UTC()}); err != nil {
 		return payment.CreateResult{}, err
 	}
 	return payment.CreateResult{Status: payment.StatusRequiresAction, GatewayRef: cs.ID,
@@ -358,7 +358,7 @@ type target struct {
 // the gateway reference, the journal, or Stripe's search on the attempt
 // id in the metadata. Both nil without error: Stripe has no such attempt.
 func (g *Gateway) resolve(ctx context.Context, c *configured, attemptID, ref string) (target, error) {
-	a, known := g.journal.get(attemptID)
+	a, known := g.journal.Get(attemptID)
 	switch {
 	case strings.HasPrefix(ref, "pi_"):
 	case strings.HasPrefix(ref, "cs_"):
@@ -428,7 +428,7 @@ func (g *Gateway) GetPayment(ctx context.Context, req payment.GetRequest) (payme
 	if err != nil {
 		return payment.PaymentState{}, err
 	}
-	if a, ok := g.journal.get(req.AttemptID); ok && a.Declined != "" && req.GatewayRef == "" {
+	if a, ok := g.journal.Get(req.AttemptID); ok && a.Declined != "" && req.GatewayRef == "" {
 		return payment.PaymentState{Status: payment.StatusFailed, DeclineCode: a.Declined, MerchantMessage: "refused before reaching Stripe"}, nil
 	}
 	t, err := g.resolve(ctx, c, req.AttemptID, req.GatewayRef)

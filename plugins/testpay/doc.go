@@ -43,7 +43,8 @@
 // amount_exceeds_captured, refund.succeeded notified) and ListTransactions
 // work as with a real gateway. Idempotency keys are honoured on every
 // mutating call. State is kept in memory and in
-// $KASSA_PLUGIN_DATA_DIR/testpay-journal.jsonl (one JSON line per
-// change, compacted as it grows), so a restart loses nothing; pending
+// $KASSA_PLUGIN_DATA_DIR/testpay-records.jsonl (the journal of
+// plugins/sdk/state: one JSON line per change, compacted as it grows), so
+// a restart loses nothing; pending
 // asynchronous payments resume after the restart.
 package main

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kassahq/kassa/plugins/sdk"
 	"github.com/kassahq/kassa/plugins/sdk/payment"
+	sdkstate "github.com/kassahq/kassa/plugins/sdk/state"
 	"github.com/kassahq/kassa/plugins/sdk/webhook"
 )
 
@@ -103,7 +104,7 @@ type Gateway struct {
 
 	mu     sync.Mutex
 	st     *state
-	j      *journal               // nil when the state is kept in memory only
+	j      *sdkstate.Store[item]  // nil when the state is kept in memory only
 	timers map[string]*time.Timer // pending settlements by attempt id
 	wg     sync.WaitGroup         // outgoing notifications (tests wait on it)
 }
@@ -185,7 +186,14 @@ func parseStatus(name string) payment.Status {
 // notified. A failed write is logged: the sandbox keeps working from
 // memory.
 func (g *Gateway) persist(es ...entry) {
-	if err := g.j.add(g.st, es...); err != nil {
+	if g.j == nil {
+		return
+	}
+	var cs []sdkstate.Change[item]
+	for _, e := range es {
+		cs = append(cs, e.changes()...)
+	}
+	if err := g.j.Append(cs...); err != nil {
 		slog.Error("saving state failed", "error", err)
 	}
 }
@@ -193,7 +201,10 @@ func (g *Gateway) persist(es ...entry) {
 // sync makes the journalled changes durable; callers do not hold g.mu, so
 // concurrent calls share their disk flushes.
 func (g *Gateway) sync() {
-	if err := g.j.sync(); err != nil {
+	if g.j == nil {
+		return
+	}
+	if err := g.j.Sync(); err != nil {
 		slog.Error("saving state failed", "error", err)
 	}
 }

@@ -1,18 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/kassahq/kassa/plugins/sdk/payment"
+	sdkstate "github.com/kassahq/kassa/plugins/sdk/state"
 )
 
 // record is a sandbox payment. Statuses are stored by name so the journal
@@ -59,7 +58,7 @@ type refundRecord struct {
 }
 
 // state is everything testpay remembers, in memory; the journal in
-// $KASSA_PLUGIN_DATA_DIR/testpay-journal.jsonl makes it survive restarts.
+// $KASSA_PLUGIN_DATA_DIR/testpay-records.jsonl makes it survive restarts.
 type state struct {
 	Payments map[string]*record       `json:"payments"` // by attempt id
 	Refunds  map[string]*refundRecord `json:"refunds"`  // by Kassa refund id
@@ -85,10 +84,10 @@ func (s *state) putPayment(p *record) {
 	s.refs[p.Ref] = p.AttemptID
 }
 
-// entry is one line of the journal: the whole payment or refund as it is
-// after a change (the last line about an attempt or refund wins), and/or
-// an idempotency key of CreatePayment. Whole records rather than deltas
-// keep replay trivial; a record is a few hundred bytes.
+// entry is one change: the whole payment or refund as it is after it,
+// and/or an idempotency key of CreatePayment. Whole records rather than
+// deltas keep replay trivial; a record is a few hundred bytes. It was the
+// line format of the journal before 1.2 (testpay-journal.jsonl).
 type entry struct {
 	Payment *record       `json:"payment,omitempty"`
 	Refund  *refundRecord `json:"refund,omitempty"`
@@ -127,73 +126,119 @@ func (s *state) apply(e entry) error {
 }
 
 const (
-	journalFile = "testpay-journal.jsonl"
+	// recordsFile is the journal (plugins/sdk/state) of testpay's records.
+	recordsFile = "testpay-records.jsonl"
+	// oldJournalFile is the journal of testpay 1.1, one entry a line:
+	// read once and folded into recordsFile.
+	oldJournalFile = "testpay-journal.jsonl"
 	// legacyStateFile is the whole-state file of testpay before 1.1,
-	// rewritten on every change: read once and folded into the journal.
+	// rewritten on every change: read once and folded into recordsFile.
 	legacyStateFile = "testpay-state.json"
-	// compactMin is the number of journal lines below which the journal
-	// is never compacted; above it, it is when it holds more than twice
-	// as many lines as live records (each payment is written two or three
-	// times: created, settled, refunded), so compaction costs O(1) per
-	// change amortized.
-	compactMin = 4096
 )
 
-// journal appends one JSON line per change to the state: a change costs
-// its own size, not the size of everything testpay remembers (the old
-// whole-file rewrite made each change O(all payments)). Callers of add
-// hold the gateway's mutex; sync is called without it, so the fsyncs of
-// concurrent calls are shared (group commit) instead of serializing
-// every call behind a disk flush.
-type journal struct {
-	dir   string
-	f     *os.File
-	lines int // lines in the file
+// item is one record of the journal, under the key "p:<attempt id>",
+// "r:<refund id>" or "k:<idempotency key>".
+type item struct {
+	Payment *record       `json:"payment,omitempty"`
+	Refund  *refundRecord `json:"refund,omitempty"`
+	Attempt string        `json:"attempt,omitempty"` // of an idempotency key
+}
 
-	mu      sync.Mutex // guards f across compaction and sync, written, synced
-	written uint64     // entries written to f
-	synced  uint64     // entries known to be on disk
-	buf     bytes.Buffer
+// changes are the journal changes of e.
+func (e entry) changes() []sdkstate.Change[item] {
+	var out []sdkstate.Change[item]
+	if e.Payment != nil {
+		out = append(out, sdkstate.Change[item]{Key: "p:" + e.Payment.AttemptID, Record: &item{Payment: e.Payment}})
+	}
+	if e.Refund != nil {
+		out = append(out, sdkstate.Change[item]{Key: "r:" + e.Refund.ID, Record: &item{Refund: e.Refund}})
+	}
+	if e.Key != "" {
+		id := e.KeyAttempt
+		if id == "" && e.Payment != nil {
+			id = e.Payment.AttemptID
+		}
+		out = append(out, sdkstate.Change[item]{Key: "k:" + e.Key, Record: &item{Attempt: id}})
+	}
+	return out
 }
 
 // open loads the state from dir ("" keeps everything in memory: a nil
-// journal) and opens the journal for appending. A torn last line (a crash
-// in the middle of a write) is dropped; any other unreadable line is an
-// error, never silently lost state.
-func open(dir string) (*state, *journal, error) {
+// journal) and opens its journal. The records are shared with the
+// journal: they are changed under the gateway's mutex only, which also
+// covers every journal write.
+func open(dir string) (*state, *sdkstate.Store[item], error) {
 	s := newState()
 	if dir == "" {
 		return s, nil, nil
 	}
+	j, err := sdkstate.Open(sdkstate.Options[item]{Dir: dir, File: recordsFile})
+	if err != nil {
+		return nil, nil, fmt.Errorf("testpay: %w", err)
+	}
+	var bad error
+	j.Range(func(k string, it item) bool {
+		switch {
+		case it.Payment != nil && it.Payment.AttemptID != "" && it.Payment.Ref != "":
+			s.putPayment(it.Payment)
+		case it.Refund != nil && it.Refund.ID != "":
+			s.Refunds[it.Refund.ID] = it.Refund
+		case it.Attempt != "" && strings.HasPrefix(k, "k:"):
+			s.Keys[k[len("k:"):]] = it.Attempt
+		default:
+			bad = fmt.Errorf("testpay: %s: record %q is empty or incomplete", recordsFile, k)
+			return false
+		}
+		return true
+	})
+	if bad != nil {
+		j.Close()
+		return nil, nil, bad
+	}
+	if err := foldOld(dir, s, j); err != nil {
+		j.Close()
+		return nil, nil, err
+	}
+	return s, j, nil
+}
+
+// foldOld moves the state files of earlier versions (the whole-state file
+// before 1.1, the entry journal of 1.1) into the journal, then removes
+// them: the journal holds it all before they go.
+func foldOld(dir string, s *state, j *sdkstate.Store[item]) error {
 	legacy, err := loadLegacy(dir, s)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	path := filepath.Join(dir, journalFile)
-	lines, err := replay(path, s)
+	old, err := replayOld(filepath.Join(dir, oldJournalFile), s)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	j := &journal{dir: dir, lines: lines}
-	if legacy || lines > compactMin {
-		// The legacy file's content goes into a fresh journal before the
-		// file is removed; a long journal starts short.
-		if err := j.compact(s); err != nil {
-			return nil, nil, err
+	if !legacy && !old {
+		return nil
+	}
+	var cs []sdkstate.Change[item]
+	for _, p := range s.Payments {
+		cs = append(cs, entry{Payment: p}.changes()...)
+	}
+	for _, r := range s.Refunds {
+		cs = append(cs, entry{Refund: r}.changes()...)
+	}
+	for k, id := range s.Keys {
+		cs = append(cs, entry{Key: k, KeyAttempt: id}.changes()...)
+	}
+	if err := j.Append(cs...); err != nil {
+		return fmt.Errorf("testpay: fold old state: %w", err)
+	}
+	if err := j.Compact(); err != nil { // fsyncs the journal
+		return fmt.Errorf("testpay: fold old state: %w", err)
+	}
+	for _, name := range []string{legacyStateFile, oldJournalFile} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("testpay: remove %s: %w", name, err)
 		}
-		if legacy {
-			if err := os.Remove(filepath.Join(dir, legacyStateFile)); err != nil {
-				return nil, nil, err
-			}
-		}
-		return s, j, nil
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, nil, err
-	}
-	j.f = f
-	return s, j, nil
+	return nil
 }
 
 func loadLegacy(dir string, s *state) (bool, error) {
@@ -202,7 +247,7 @@ func loadLegacy(dir string, s *state) (bool, error) {
 		return false, nil
 	}
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("testpay: read %s: %w", legacyStateFile, err)
 	}
 	var old state
 	if err := json.Unmarshal(b, &old); err != nil {
@@ -220,156 +265,25 @@ func loadLegacy(dir string, s *state) (bool, error) {
 	return true, nil
 }
 
-// replay applies the journal at path to s and returns its line count.
-func replay(path string, s *state) (int, error) {
-	f, err := os.Open(path)
+// replayOld applies the 1.1 journal at path to s. Its text after the last
+// newline is a write cut short by a crash, never acknowledged: dropped.
+func replayOld(path string, s *state) (bool, error) {
+	b, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
-		return 0, nil
+		return false, nil
 	}
 	if err != nil {
-		return 0, err
+		return false, fmt.Errorf("testpay: read %s: %w", oldJournalFile, err)
 	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 64<<10)
-	n := 0
-	for {
-		line, err := r.ReadBytes('\n')
-		if errors.Is(err, io.EOF) {
-			// Unterminated: a write cut short by a crash. It was never
-			// fsync'd, so no answer depended on it.
-			return n, nil
-		}
-		if err != nil {
-			return 0, err
-		}
-		n++
+	lines := bytes.Split(b, []byte("\n"))
+	for n, line := range lines[:len(lines)-1] {
 		var e entry
 		if err := json.Unmarshal(line, &e); err != nil {
-			return 0, fmt.Errorf("testpay: corrupt journal %s line %d: %w", journalFile, n, err)
+			return false, fmt.Errorf("testpay: corrupt journal %s line %d: %w", oldJournalFile, n+1, err)
 		}
 		if err := s.apply(e); err != nil {
-			return 0, fmt.Errorf("testpay: corrupt journal %s line %d: %w", journalFile, n, err)
+			return false, fmt.Errorf("testpay: corrupt journal %s line %d: %w", oldJournalFile, n+1, err)
 		}
 	}
-}
-
-// add appends the entries as lines in one write (a process that dies
-// after it loses nothing: the data is in the kernel). Callers hold the
-// gateway's mutex, then call sync before answering when the change must
-// survive a machine crash. When the journal has grown past its bound it
-// is compacted to the live records of s.
-func (j *journal) add(s *state, es ...entry) error {
-	if j == nil {
-		return nil
-	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.buf.Reset()
-	enc := json.NewEncoder(&j.buf)
-	for _, e := range es {
-		if err := enc.Encode(e); err != nil { // Encode ends each with '\n'
-			return err
-		}
-	}
-	if _, err := j.f.Write(j.buf.Bytes()); err != nil {
-		return err
-	}
-	j.lines += len(es)
-	j.written++
-	if live := len(s.Payments) + len(s.Refunds) + len(s.Keys); j.lines > compactMin && j.lines > 2*live {
-		return j.compactLocked(s)
-	}
-	return nil
-}
-
-// sync makes every entry added so far durable. Concurrent callers share
-// one fsync: whoever flushes covers the entries written before it.
-func (j *journal) sync() error {
-	if j == nil {
-		return nil
-	}
-	j.mu.Lock()
-	target := j.written
-	if j.synced >= target {
-		j.mu.Unlock()
-		return nil
-	}
-	f := j.f
-	j.mu.Unlock()
-	// Outside the lock so that adds go on during the flush. A compaction
-	// meanwhile closes f after fsyncing the new file, which covers target.
-	err := f.Sync()
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if err != nil && j.f == f {
-		return err
-	}
-	j.synced = max(j.synced, target)
-	return nil
-}
-
-func (j *journal) compact(s *state) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.compactLocked(s)
-}
-
-// compactLocked writes the live records to a new journal, fsyncs it and
-// renames it over the old one: at every moment one complete journal is
-// on disk.
-func (j *journal) compactLocked(s *state) error {
-	tmp, err := os.CreateTemp(j.dir, journalFile+".*")
-	if err != nil {
-		return err
-	}
-	fail := func(err error) error {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	w := bufio.NewWriterSize(tmp, 64<<10)
-	enc := json.NewEncoder(w)
-	n := 0
-	for _, p := range s.Payments {
-		if err := enc.Encode(entry{Payment: p}); err != nil {
-			return fail(err)
-		}
-		n++
-	}
-	for _, r := range s.Refunds {
-		if err := enc.Encode(entry{Refund: r}); err != nil {
-			return fail(err)
-		}
-		n++
-	}
-	for k, id := range s.Keys {
-		if err := enc.Encode(entry{Key: k, KeyAttempt: id}); err != nil {
-			return fail(err)
-		}
-		n++
-	}
-	if err := w.Flush(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(j.dir, journalFile)); err != nil {
-		return fail(err)
-	}
-	if d, err := os.Open(j.dir); err == nil {
-		_ = d.Sync() // the rename itself survives a crash
-		d.Close()
-	}
-	tmp.Close()
-	f, err := os.OpenFile(filepath.Join(j.dir, journalFile), os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	if j.f != nil {
-		j.f.Close()
-	}
-	j.f, j.lines = f, n
-	j.synced = j.written
-	return nil
+	return true, nil
 }

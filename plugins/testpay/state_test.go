@@ -11,6 +11,7 @@ import (
 
 	"github.com/kassahq/kassa/plugins/sdk"
 	"github.com/kassahq/kassa/plugins/sdk/payment"
+	sdkstate "github.com/kassahq/kassa/plugins/sdk/state"
 )
 
 func newInProcess(t *testing.T, dir string) *Gateway {
@@ -86,7 +87,7 @@ func TestJournalReplay(t *testing.T) {
 		t.Errorf("refund after restart: %+v", r)
 	}
 
-	path := filepath.Join(dir, journalFile)
+	path := filepath.Join(dir, recordsFile)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -120,38 +121,65 @@ func TestJournalReplay(t *testing.T) {
 func TestJournalCompaction(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	s, j, err := open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := newInProcess(t, dir)
 	p := &record{Ref: "tp_1", AttemptID: "pay_1", Amount: 100, Currency: "EUR", Status: payment.StatusPending.String()}
-	s.putPayment(p)
-	s.Keys["k1"] = "pay_1"
-	if err := j.add(s, entry{Payment: p, Key: "k1"}); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 3 * compactMin {
+	const changes = 3 * sdkstate.DefaultCompactMin
+	g.mu.Lock()
+	g.st.putPayment(p)
+	g.st.Keys["k1"] = "pay_1"
+	g.persist(entry{Payment: p, Key: "k1"})
+	for i := range changes {
 		p.Captured = int64(i)
-		if err := j.add(s, entry{Payment: p}); err != nil {
-			t.Fatal(err)
-		}
+		g.persist(entry{Payment: p})
 	}
-	if err := j.sync(); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, journalFile))
+	g.mu.Unlock()
+	g.sync()
+	b, err := os.ReadFile(filepath.Join(dir, recordsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(string(b), "\n"); n > compactMin+1 {
-		t.Errorf("journal has %d lines after %d changes to one payment; want at most %d", n, 3*compactMin+1, compactMin+1)
+	if n := strings.Count(string(b), "\n"); n > sdkstate.DefaultCompactMin+1 {
+		t.Errorf("journal has %d lines after %d changes to one payment; want at most %d", n, changes+1, sdkstate.DefaultCompactMin+1)
 	}
-	s2, _, err := open(dir)
+	s2, j2, err := open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s2.Payments["pay_1"]; got == nil || got.Captured != int64(3*compactMin-1) || s2.Keys["k1"] != "pay_1" || s2.byRef("tp_1") != got {
+	defer j2.Close()
+	if got := s2.Payments["pay_1"]; got == nil || got.Captured != int64(changes-1) || s2.Keys["k1"] != "pay_1" || s2.byRef("tp_1") != got {
 		t.Errorf("after compaction: %+v keys %v", got, s2.Keys)
+	}
+}
+
+// TestOldJournalFolded: the entry journal of testpay 1.1, torn last line
+// included, is read once, folded into the records journal and removed.
+func TestOldJournalFolded(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	old := `{"payment":{"ref":"tp_j","attempt_id":"pay_j","amount":500,"currency":"EUR","status":"SUCCEEDED","captured":500,` +
+		`"created":{"Status":3,"GatewayRef":"tp_j","Amount":{"Amount":500,"Currency":"EUR"}}},"key":"idem_j"}` + "\n" +
+		`{"refund":{"id":"ref_j","ref":"tpr_j","attempt_id":"pay_j","amount":200,"currency":"EUR","status":"SUCCEEDED"}}` + "\n" +
+		`{"payment":{"ref":"tp_torn"`
+	if err := os.WriteFile(filepath.Join(dir, oldJournalFile), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	newInProcess(t, dir)
+	if _, err := os.Stat(filepath.Join(dir, oldJournalFile)); !os.IsNotExist(err) {
+		t.Errorf("old journal still there: %v", err)
+	}
+	g := newInProcess(t, dir) // from the records journal alone
+	ctx := context.Background()
+	if st, _ := g.GetPayment(ctx, payment.GetRequest{GatewayRef: "tp_j"}); st.Status != payment.StatusSucceeded || st.Captured != 500 {
+		t.Errorf("folded payment: %+v", st)
+	}
+	if r, _ := g.GetRefund(ctx, payment.GetRefundRequest{RefundID: "ref_j"}); r.Status != payment.RefundSucceeded {
+		t.Errorf("folded refund: %+v", r)
+	}
+	if g.st.Keys["idem_j"] != "pay_j" {
+		t.Errorf("folded key: %v", g.st.Keys)
+	}
+	if st, _ := g.GetPayment(ctx, payment.GetRequest{GatewayRef: "tp_torn"}); st.Status != payment.StatusNotFound {
+		t.Errorf("the torn line was applied: %+v", st)
 	}
 }
 

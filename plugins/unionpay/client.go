@@ -21,9 +21,12 @@ type answer = url.Values
 type client struct {
 	merID string
 	base  string
-	cred  *credentials
-	http  *http.Client
-	now   func() time.Time
+	// fileBase is the base URL of the file transfer service
+	// (fileTransRequest), a host of its own at UnionPay.
+	fileBase string
+	cred     *credentials
+	http     *http.Client
+	now      func() time.Time
 }
 
 // errUnreachable wraps transport failures (the outcome is unknown).
@@ -71,10 +74,16 @@ func (c *client) sign(p url.Values) error {
 // transport failure or an unverifiable answer is an error; UnionPay's
 // refusals are in the answer's respCode.
 func (c *client) post(ctx context.Context, path string, p url.Values) (answer, error) {
+	return c.postTo(ctx, c.base, path, p, 1<<20)
+}
+
+// postTo is post to another base URL with a bound on the answer's size
+// (a reconciliation file travels inside the answer).
+func (c *client) postTo(ctx context.Context, base, path string, p url.Values, limit int64) (answer, error) {
 	if err := c.sign(p); err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, strings.NewReader(p.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, strings.NewReader(p.Encode()))
 	if err != nil {
 		return nil, fmt.Errorf("unionpay: %s: %w", path, err)
 	}
@@ -84,9 +93,12 @@ func (c *client) post(ctx context.Context, path string, p url.Values) (answer, e
 		return nil, fmt.Errorf("unionpay: %s: %w: %w", path, errUnreachable, err)
 	}
 	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	body, err := io.ReadAll(io.LimitReader(res.Body, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("unionpay: %s: read answer: %w: %w", path, errUnreachable, err)
+	}
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("unionpay: %s: answer larger than %d bytes", path, limit)
 	}
 	if res.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("unionpay: %s: %w: HTTP %d", path, errUnreachable, res.StatusCode)

@@ -56,7 +56,7 @@
 //
 // # State
 //
-// $KASSA_PLUGIN_DATA_DIR/unionpay-attempts.json remembers each attempt's
+// $KASSA_PLUGIN_DATA_DIR/unionpay-attempts.jsonl (a plugins/sdk/state journal) remembers each attempt's
 // orderId and txnTime (the query needs both), its refunds and cancels.
 //
 // The package internal/sandbox is a local imitation of the gateway for

@@ -12,6 +12,7 @@ import (
 	"github.com/kassahq/kassa/plugins/sdk"
 	"github.com/kassahq/kassa/plugins/sdk/netguard"
 	"github.com/kassahq/kassa/plugins/sdk/payment"
+	"github.com/kassahq/kassa/plugins/sdk/state"
 	"github.com/kassahq/kassa/plugins/sdk/webhook"
 )
 
@@ -27,11 +28,20 @@ const (
 	TestBaseURL       = "https://gateway.test.95516.com"
 )
 
+// Base URLs of UnionPay's file transfer service (reconciliation files).
+const (
+	ProductionFileURL = "https://filedownload.95516.com"
+	TestFileURL       = "https://filedownload.test.95516.com"
+)
+
 // Paths below the base URL.
 const (
 	pathFront = "/gateway/api/frontTransReq.do"
 	pathBack  = "/gateway/api/backTransReq.do"
 	pathQuery = "/gateway/api/queryTrans.do"
+	// pathFile is below the file transfer base URL: UnionPay's SDK posts
+	// to the host's root.
+	pathFile = "/"
 )
 
 // Payment method ids of CreateRequest.PaymentMethod.
@@ -98,6 +108,11 @@ var schema = sdk.MustCompileSchema(`{
       "title": "Gateway base URL",
       "description": "Leave empty: https://gateway.95516.com, or https://gateway.test.95516.com with the test environment on."
     },
+    "file_url": {
+      "type": "string", "format": "uri", "x-kassa-outbound": true,
+      "title": "File transfer base URL",
+      "description": "Where reconciliation files are downloaded from. Leave empty: https://filedownload.95516.com, or https://filedownload.test.95516.com with the test environment on; the gateway base URL when that is set."
+    },
     "notify_url": {
       "type": "string", "format": "uri", "readOnly": true, "x-kassa-outbound": false,
       "title": "Back notification URL (后台通知地址 backUrl)",
@@ -117,6 +132,7 @@ type settings struct {
 	MiddleCert       string `json:"middle_cert"`
 	Sandbox          bool   `json:"sandbox"`
 	GatewayURL       string `json:"gateway_url"`
+	FileURL          string `json:"file_url"`
 	NotifyURL        string `json:"notify_url"`
 }
 
@@ -132,14 +148,14 @@ type Gateway struct {
 
 	cfg     atomic.Pointer[configured]
 	replay  *webhook.ReplayCache
-	journal *journal
+	journal *state.Store[attempt]
 	now     func() time.Time
 }
 
 // New returns a gateway remembering its attempts in dataDir ("" keeps
 // them in memory only).
 func New(dataDir string) (*Gateway, error) {
-	j, err := loadJournal(dataDir)
+	j, err := openJournal(dataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +173,7 @@ func (g *Gateway) Describe(context.Context) (sdk.Info, error) {
 		Description:  "UnionPay online gateway (银联在线支付, 5.1.0): bank card payment on UnionPay's pages for computers and phones, with refunds and back notifications. CNY only.",
 		Capabilities: []string{
 			payment.CapActionRedirect, payment.CapCancel, payment.CapRefund, payment.CapRefundPartial,
-			payment.CapWebhook, payment.CapHTTP,
+			payment.CapWebhook, payment.CapHTTP, payment.CapListTransactions,
 		},
 		ConfigSchema: schema.String(),
 	}, nil
@@ -179,15 +195,28 @@ func (g *Gateway) Configure(ctx context.Context, raw json.RawMessage) (sdk.Confi
 			base = TestBaseURL
 		}
 	}
+	fileBase := strings.TrimRight(s.FileURL, "/")
+	switch {
+	case fileBase != "":
+	case s.GatewayURL != "":
+		fileBase = base // a gateway of one's own (a test double) serves both
+	case s.Sandbox:
+		fileBase = TestFileURL
+	default:
+		fileBase = ProductionFileURL
+	}
 	guard := netguard.Policy{AllowPrivate: sdk.AllowPrivateNetworks(ctx)}
 	if err := guard.CheckURL(base); err != nil {
 		errs = append(errs, sdk.ConfigError{Field: "/gateway_url", Code: "private_network", Message: err.Error()})
+	}
+	if err := guard.CheckURL(fileBase); err != nil {
+		errs = append(errs, sdk.ConfigError{Field: "/file_url", Code: "private_network", Message: err.Error()})
 	}
 	if len(errs) > 0 {
 		return sdk.ConfigureResult{Errors: errs}, nil
 	}
 	g.cfg.Store(&configured{s: s, api: &client{
-		merID: s.MerID, base: base, cred: cred,
+		merID: s.MerID, base: base, fileBase: fileBase, cred: cred,
 		http: &http.Client{Transport: guard.Transport(), Timeout: 15 * time.Second}, now: g.now,
 	}})
 	return sdk.ConfigureResult{}, nil

@@ -79,7 +79,7 @@ func (g *Gateway) HandleHTTP(ctx context.Context, req sdk.HTTPRequest) (sdk.HTTP
 	case kind == "pay" && (req.Method == http.MethodGet || req.Method == http.MethodHead):
 		return g.payPage(req, id)
 	case kind == "return" && (req.Method == http.MethodGet || req.Method == http.MethodPost):
-		a, ok := g.journal.get(id)
+		a, ok := g.journal.Get(id)
 		if !ok || a.Declined != "" {
 			return notFound(), nil
 		}
@@ -100,7 +100,7 @@ func (g *Gateway) payPage(req sdk.HTTPRequest, id string) (sdk.HTTPResponse, err
 		return sdk.HTTPResponse{Status: http.StatusServiceUnavailable, Body: []byte("UnionPay is not configured")}, nil
 	}
 	q, _ := url.ParseQuery(req.Query)
-	a, ok := g.journal.get(id)
+	a, ok := g.journal.Get(id)
 	if !ok || a.Declined != "" || a.Token == "" || subtle.ConstantTimeCompare([]byte(q.Get("k")), []byte(a.Token)) != 1 {
 		return notFound(), nil
 	}

@@ -28,7 +28,7 @@ const maxFen = 999_999_999_999
 func (g *Gateway) CreatePayment(ctx context.Context, req payment.CreateRequest) (payment.CreateResult, error) {
 	res, err := g.createPayment(req)
 	if err == nil && res.Status == payment.StatusFailed && validKassaID(req.AttemptID) {
-		err = g.journal.update(req.AttemptID, func(a *attempt, exists bool) bool {
+		err = g.update(req.AttemptID, func(a *attempt, exists bool) bool {
 			if exists {
 				return false
 			}
@@ -67,7 +67,7 @@ func (g *Gateway) createPayment(req payment.CreateRequest) (payment.CreateResult
 	if req.PluginBaseURL == "" {
 		return declined(payment.DeclineProcessingError, textRefused, req.Locale, "Kassa passed no plugin base URL for the UnionPay payment page"), nil
 	}
-	if prev, ok := g.journal.get(req.AttemptID); ok && prev.Declined == "" {
+	if prev, ok := g.journal.Get(req.AttemptID); ok && prev.Declined == "" {
 		if prev.Method != method || prev.Amount != req.Amount.Amount {
 			return declined("invalid_request", textRefused, req.Locale, "the attempt id was already used with another amount or method"), nil
 		}
@@ -86,7 +86,7 @@ func (g *Gateway) createPayment(req payment.CreateRequest) (payment.CreateResult
 		PayBase: base,
 	}
 	var out attempt
-	err = g.journal.update(req.AttemptID, func(cur *attempt, exists bool) bool {
+	err = g.update(req.AttemptID, func(cur *attempt, exists bool) bool {
 		if exists && cur.Declined == "" {
 			out = *cur // a concurrent retry won
 			return false
@@ -150,7 +150,7 @@ func (g *Gateway) GetPayment(ctx context.Context, req payment.GetRequest) (payme
 	if err != nil {
 		return payment.PaymentState{}, err
 	}
-	a, known := g.journal.get(req.AttemptID)
+	a, known := g.journal.Get(req.AttemptID)
 	switch {
 	case !known:
 		// Never created here: UnionPay cannot know an orderId this plugin
@@ -190,7 +190,7 @@ func (g *Gateway) GetPayment(ctx context.Context, req payment.GetRequest) (payme
 		return payment.PaymentState{}, err
 	}
 	if qid := res.Get("queryId"); qid != "" && qid != a.QueryID {
-		if err := g.journal.update(req.AttemptID, func(cur *attempt, _ bool) bool { cur.QueryID = qid; return true }); err != nil {
+		if err := g.update(req.AttemptID, func(cur *attempt, _ bool) bool { cur.QueryID = qid; return true }); err != nil {
 			return payment.PaymentState{}, err
 		}
 	}
@@ -219,12 +219,12 @@ func (g *Gateway) CancelPayment(ctx context.Context, req payment.CancelRequest) 
 	if err != nil {
 		return payment.CancelResult{}, err
 	}
-	a, known := g.journal.get(req.AttemptID)
+	a, known := g.journal.Get(req.AttemptID)
 	if !known || a.Declined != "" {
 		return payment.CancelResult{Status: payment.CancelCanceled, PaymentStatus: payment.StatusCanceled, MerchantMessage: "never sent to UnionPay"}, nil
 	}
 	if !a.Canceled {
-		if err := g.journal.update(req.AttemptID, func(cur *attempt, _ bool) bool { cur.Canceled = true; return true }); err != nil {
+		if err := g.update(req.AttemptID, func(cur *attempt, _ bool) bool { cur.Canceled = true; return true }); err != nil {
 			return payment.CancelResult{}, err
 		}
 	}
@@ -282,7 +282,7 @@ func (g *Gateway) Refund(ctx context.Context, req payment.RefundRequest) (paymen
 	if !validKassaID(req.RefundID) {
 		return fail("invalid_request", "the refund id is not a valid id")
 	}
-	a, known := g.journal.get(req.AttemptID)
+	a, known := g.journal.Get(req.AttemptID)
 	if !known || a.Declined != "" {
 		return fail(payment.FailurePaymentNotFound, "this plugin never sent the attempt to UnionPay")
 	}
@@ -328,7 +328,7 @@ func (g *Gateway) Refund(ctx context.Context, req payment.RefundRequest) (paymen
 	}
 	rec := refundRec{OrderID: refundOrderID(req.RefundID, txnType), TxnTime: g.now().In(chinaTime).Format(txnTimeLayout), TxnType: txnType, Amount: req.Amount.Amount}
 	qid := orig.Get("queryId")
-	err = g.journal.update(req.AttemptID, func(cur *attempt, _ bool) bool {
+	err = g.update(req.AttemptID, func(cur *attempt, _ bool) bool {
 		if cur.Refunds == nil {
 			cur.Refunds = map[string]refundRec{}
 		}
@@ -363,7 +363,7 @@ func (g *Gateway) sendRefund(ctx context.Context, c *configured, req payment.Ref
 		// Accepted (00, 05), outcome pending (03, 04), or already sent
 		// (12, duplicate orderId): UnionPay's answer for the transaction
 		// itself comes from the query.
-		cur, _ := g.journal.get(req.AttemptID)
+		cur, _ := g.journal.Get(req.AttemptID)
 		r, err := g.refundState(ctx, c, cur, req.RefundID)
 		if err != nil {
 			return payment.RefundResult{}, err
@@ -381,13 +381,13 @@ func (g *Gateway) sendRefund(ctx context.Context, c *configured, req payment.Ref
 		// allowed for this card): refund instead, under its own orderId.
 		slog.Info("unionpay void refused, refunding instead", "refund", req.RefundID, "code", code, "msg", res.Get("respMsg"))
 		next := refundRec{OrderID: refundOrderID(req.RefundID, "04"), TxnTime: g.now().In(chinaTime).Format(txnTimeLayout), TxnType: "04", Amount: rec.Amount}
-		if err := g.journal.update(req.AttemptID, func(cur *attempt, _ bool) bool { cur.Refunds[req.RefundID] = next; return true }); err != nil {
+		if err := g.update(req.AttemptID, func(cur *attempt, _ bool) bool { cur.Refunds[req.RefundID] = next; return true }); err != nil {
 			return payment.RefundResult{}, err
 		}
 		return g.sendRefund(ctx, c, req, a, next)
 	}
 	failure := refundFailure(code)
-	if err := g.journal.update(req.AttemptID, func(cur *attempt, _ bool) bool {
+	if err := g.update(req.AttemptID, func(cur *attempt, _ bool) bool {
 		r := cur.Refunds[req.RefundID]
 		r.Failed = failure
 		cur.Refunds[req.RefundID] = r
@@ -416,10 +416,10 @@ func (g *Gateway) GetRefund(ctx context.Context, req payment.GetRefundRequest) (
 	if err != nil {
 		return payment.RefundResult{}, err
 	}
-	a, ok := g.journal.get(req.AttemptID)
+	a, ok := g.journal.Get(req.AttemptID)
 	if !ok {
-		if aid, _, found := g.journal.byRefundOrder(req.GatewayRefundRef); found {
-			a, ok = g.journal.get(aid)
+		if aid, _, found := g.byRefundOrder(req.GatewayRefundRef); found {
+			a, ok = g.journal.Get(aid)
 		}
 	}
 	if !ok {

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"sync"
+	"maps"
 	"time"
+
+	"github.com/kassahq/kassa/plugins/sdk/state"
 )
 
 // stateFile keeps, in KASSA_PLUGIN_DATA_DIR, the attempts and refunds this
@@ -17,7 +14,11 @@ import (
 // buyer's browser posts it: the journal remembers both, tells "not posted
 // yet" (REQUIRES_ACTION) from "never created" (NOT_FOUND), and remembers
 // cancels, which UnionPay has no call for. No personal data.
-const stateFile = "unionpay-attempts.json"
+const stateFile = "unionpay-attempts.jsonl"
+
+// legacyStateFile is the whole-file journal of earlier versions, folded
+// into stateFile once.
+const legacyStateFile = "unionpay-attempts.json"
 
 // keepAttempts is how long attempts are remembered (UnionPay refunds up to
 // a year after payment: refunds extend an attempt's life).
@@ -60,98 +61,55 @@ type refundRec struct {
 	Failed string `json:"failed,omitempty"`
 }
 
-// journal is the attempts by attempt id, in memory and on disk. Safe for
-// concurrent use.
-type journal struct {
-	dir string
-	mu  sync.Mutex
-	m   map[string]attempt
-}
-
-func loadJournal(dir string) (*journal, error) {
-	j := &journal{dir: dir, m: map[string]attempt{}}
-	if dir == "" {
-		return j, nil
-	}
-	b, err := os.ReadFile(filepath.Join(dir, stateFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return j, nil
-	}
+// openJournal opens the attempts by attempt id kept in dir ("" keeps
+// them in memory only).
+func openJournal(dir string) (*state.Store[attempt], error) {
+	s, err := state.Open(state.Options[attempt]{
+		Dir: dir, File: stateFile, Legacy: legacyStateFile,
+		Expired: func(a attempt, now time.Time) bool { return now.Sub(a.Touched) > keepAttempts },
+		Clone:   func(a attempt) attempt { a.Refunds = maps.Clone(a.Refunds); return a },
+	})
 	if err != nil {
-		return nil, fmt.Errorf("unionpay: read %s: %w", stateFile, err)
+		return nil, fmt.Errorf("unionpay: attempts journal: %w", err)
 	}
-	if err := json.Unmarshal(b, &j.m); err != nil {
-		return nil, fmt.Errorf("unionpay: parse %s: %w", stateFile, err)
-	}
-	return j, nil
+	return s, nil
 }
 
-func (j *journal) get(id string) (attempt, bool) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	a, ok := j.m[id]
-	if ok {
-		a.Refunds = cloneRefunds(a.Refunds)
-	}
-	return a, ok
-}
-
-func cloneRefunds(m map[string]refundRec) map[string]refundRec {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]refundRec, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
-// update changes an attempt under the lock and saves the journal before
-// returning, so an answer Kassa received is never forgotten by a restart.
-// f returns false to leave the journal as it was.
-func (j *journal) update(id string, f func(a *attempt, exists bool) bool) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	a, ok := j.m[id]
-	a.Refunds = cloneRefunds(a.Refunds)
-	if !f(&a, ok) {
-		return nil
-	}
-	a.Touched = time.Now().UTC()
-	j.m[id] = a
-	for k, v := range j.m {
-		if time.Since(v.Touched) > keepAttempts {
-			delete(j.m, k)
+// update changes an attempt and returns once the change is durable, so an
+// answer Kassa received is never forgotten by a restart. f returns false
+// to leave the attempt as it was.
+func (g *Gateway) update(id string, f func(a *attempt, exists bool) bool) error {
+	return g.journal.Update(id, func(a *attempt, exists bool) bool {
+		if !f(a, exists) {
+			return false
 		}
-	}
-	if j.dir == "" {
-		return nil
-	}
-	b, err := json.Marshal(j.m)
-	if err != nil {
-		return fmt.Errorf("unionpay: encode journal: %w", err)
-	}
-	tmp := filepath.Join(j.dir, stateFile+".tmp")
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("unionpay: write journal: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(j.dir, stateFile)); err != nil {
-		return fmt.Errorf("unionpay: write journal: %w", err)
-	}
-	return nil
+		a.Touched = time.Now().UTC()
+		return true
+	})
 }
 
 // byRefundOrder finds the attempt and refund id of a refund's orderId.
-func (j *journal) byRefundOrder(orderID string) (attemptID, refundID string, ok bool) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	for aid, a := range j.m {
+func (g *Gateway) byRefundOrder(orderID string) (attemptID, refundID string, ok bool) {
+	g.journal.Range(func(aid string, a attempt) bool {
 		for rid, r := range a.Refunds {
 			if r.OrderID == orderID {
-				return aid, rid, true
+				attemptID, refundID, ok = aid, rid, true
+				return false
 			}
 		}
-	}
-	return "", "", false
+		return true
+	})
+	return attemptID, refundID, ok
+}
+
+// attemptByOrder finds the attempt whose orderId is orderID.
+func (g *Gateway) attemptByOrder(orderID string) (id string, a attempt, ok bool) {
+	g.journal.Range(func(k string, cur attempt) bool {
+		if cur.OrderID == orderID {
+			id, a, ok = k, cur, true
+			return false
+		}
+		return true
+	})
+	return id, a, ok
 }

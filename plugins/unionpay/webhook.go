@@ -120,7 +120,7 @@ func (g *Gateway) normalize(f url.Values) (ev payment.Event, ok bool, msg string
 		if code == "00" || code == "A6" {
 			ev.Type = payment.EventPaymentSucceeded
 			if qid := f.Get("queryId"); qid != "" {
-				_ = g.journal.update(id, func(a *attempt, exists bool) bool {
+				_ = g.update(id, func(a *attempt, exists bool) bool {
 					if !exists || a.QueryID == qid {
 						return false
 					}
@@ -138,9 +138,9 @@ func (g *Gateway) normalize(f url.Values) (ev payment.Event, ok bool, msg string
 			return ev, false, "refund orderId " + f.Get("orderId") + " does not match reqReserved"
 		}
 		ev.RefundID, ev.GatewayRefundRef = refundID, f.Get("orderId")
-		if aid, _, found := g.journal.byRefundOrder(f.Get("orderId")); found {
+		if aid, _, found := g.byRefundOrder(f.Get("orderId")); found {
 			ev.AttemptID = aid
-			if a, ok := g.journal.get(aid); ok {
+			if a, ok := g.journal.Get(aid); ok {
 				ev.GatewayRef = a.OrderID
 			}
 		}
@@ -154,16 +154,4 @@ func (g *Gateway) normalize(f url.Values) (ev payment.Event, ok bool, msg string
 	// Other transaction types (pre-authorizations and so on) are not
 	// started by this plugin: acknowledged, nothing to apply.
 	return ev, false, ""
-}
-
-// attemptByOrder finds the attempt whose orderId is orderID.
-func (g *Gateway) attemptByOrder(orderID string) (string, attempt, bool) {
-	g.journal.mu.Lock()
-	defer g.journal.mu.Unlock()
-	for id, a := range g.journal.m {
-		if a.OrderID == orderID {
-			return id, a, true
-		}
-	}
-	return "", attempt{}, false
 }

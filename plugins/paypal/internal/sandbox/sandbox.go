@@ -2,7 +2,8 @@
 // written from PayPal's public documentation: the OAuth 2.0
 // client-credentials token endpoint, Orders v2 (create, get, authorize,
 // capture), Payments v2 (authorizations capture and void, captures
-// refund, refunds), the buyer's approval page, webhook lookup and
+// refund, refunds), Transaction Search (/v1/reporting/transactions, see
+// reporting.go), the buyer's approval page, webhook lookup and
 // verify-webhook-signature, and signed webhook deliveries.
 //
 // Every API call needs a bearer token from /v1/oauth2/token (client id
@@ -535,6 +536,8 @@ func (s *Server) route(r *http.Request, body []byte) (int, []byte, [][]byte) {
 		}
 	case r.Method == http.MethodPost && r.URL.Path == "/v1/notifications/verify-webhook-signature":
 		v, err = s.verify(body)
+	case r.Method == http.MethodGet && r.URL.Path == "/v1/reporting/transactions":
+		v, err = s.search(r.URL.Query())
 	default:
 		err = notFound()
 	}

@@ -5,6 +5,7 @@
 //	POST /sandbox/pay                   the cashier's "pay" button
 //	POST /gateway/api/backTransReq.do   refund (txnType 04) and void (消费撤销, txnType 31)
 //	POST /gateway/api/queryTrans.do     transaction query
+//	POST /                              file transfer (txnType 76): the day's reconciliation file, see files.go
 //
 // It checks the merchant's signMethod 01 signatures with the registered
 // merchant certificate (certId = its serial), answers "k=v&..." signed by
@@ -135,6 +136,7 @@ func Start(opts Options) (*Server, error) {
 	mux.HandleFunc("POST /sandbox/pay", s.payButton)
 	mux.HandleFunc("POST /gateway/api/backTransReq.do", s.back)
 	mux.HandleFunc("POST /gateway/api/queryTrans.do", s.query)
+	mux.HandleFunc("POST /{$}", s.fileTransfer)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }()
 	return s, nil
@@ -313,7 +315,7 @@ func (s *Server) verify(p url.Values) (string, string) {
 	} else if t.After(time.Now().Add(15 * time.Minute)) {
 		return "30", "交易时间超出范围: txnTime is in the future (clock skew)"
 	}
-	if !orderIDPattern.MatchString(p.Get("orderId")) {
+	if p.Get("txnType") != "76" && !orderIDPattern.MatchString(p.Get("orderId")) { // a file request names no order
 		return "30", "报文格式错误: orderId must be 8-40 letters and digits"
 	}
 	return "", ""
@@ -490,7 +492,7 @@ func (s *Server) back(w http.ResponseWriter, r *http.Request) {
 	}
 	s.seq++
 	t := &txn{orderID: p.Get("orderId"), txnTime: p.Get("txnTime"), txnType: txnType, backURL: p.Get("backUrl"), reqReserved: p.Get("reqReserved"),
-		amount: amount, status: "00", origQryID: orig.queryID, queryID: fmt.Sprintf("%s%08d", now.In(chinaTime).Format(layout), s.seq+50000000),
+		amount: amount, status: "00", origQryID: orig.queryID, queryID: fmt.Sprintf("%s%07d", now.In(chinaTime).Format(layout), s.seq%5000000+5000000),
 		traceTime: now, settleDate: now.In(chinaTime).Add(time.Hour).Format("0102")}
 	s.txns[t.orderID] = t
 	orig.refunded += amount
@@ -508,7 +510,7 @@ func (s *Server) back(w http.ResponseWriter, r *http.Request) {
 func (s *Server) notification(t *txn) url.Values {
 	if t.queryID == "" {
 		s.seq++
-		t.queryID = fmt.Sprintf("%s%08d", time.Now().In(chinaTime).Format(layout), s.seq)
+		t.queryID = fmt.Sprintf("%s%07d", time.Now().In(chinaTime).Format(layout), s.seq%5000000)
 	}
 	n := url.Values{}
 	n.Set("version", "5.1.0")
