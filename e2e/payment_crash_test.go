@@ -258,7 +258,7 @@ func (s *paymentShop) waitFor(o order, what string, cond func(money) bool) money
 // too early when the machine is busy.
 func (s *paymentShop) waitAtGateway(attemptID string) {
 	s.t.Helper()
-	state := filepath.Join(s.dir, "plugin-data", "payment.testpay", "testpay-journal.jsonl")
+	state := filepath.Join(s.dir, "plugin-data", "payment.testpay", "testpay-records.jsonl")
 	deadline := time.Now().Add(time.Minute)
 	for {
 		b, _ := os.ReadFile(state)

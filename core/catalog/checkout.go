@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
+	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/store"
 )
@@ -34,9 +36,19 @@ type CheckoutVariant struct {
 // and its product is ACTIVE.
 func (v *CheckoutVariant) ForSale() bool { return !v.Archived && v.ProductStatus == StatusActive }
 
-// CheckoutReaderOptions configure NewCheckoutReader. No field is required
-// yet; the struct keeps the constructor's shape the same as every other's.
-type CheckoutReaderOptions struct{}
+// CheckoutReaderOptions configure NewCheckoutReader. Every field
+// defaults when zero.
+type CheckoutReaderOptions struct {
+	// CacheFor is how long a variant's answer is kept in memory (see
+	// checkoutCache): this instance's catalog changes and reservations
+	// drop what they changed at once, another instance's are seen within
+	// CacheFor. Zero is DefaultCheckoutCacheFor; negative turns the
+	// cache off (every call reads the database).
+	CacheFor time.Duration
+	// Clock dates the cached answers (tests move it); nil is the system
+	// clock.
+	Clock clock.Clock
+}
 
 // CheckoutReader reads what a cart needs of the catalog: the catalog's
 // side of the cart's Catalog port (ADR 0006, ADR 0008).
@@ -47,23 +59,37 @@ type CheckoutReaderOptions struct{}
 // The cart must not show a variant that is not ForSale. Only core/app
 // builds it and hands it to the cart. It reads in the transaction carried
 // by ctx, if any, so checkout prices the cart in its own transaction.
+//
+// Answers are kept in memory for CheckoutReaderOptions.CacheFor, shared
+// with the catalog Service and Reservations built over the same database,
+// which drop what their changes make stale.
 type CheckoutReader struct {
 	store *catalogStore
+	cache *checkoutCache
 }
 
 // NewCheckoutReader returns the catalog's checkout reader over db.
-func NewCheckoutReader(db *store.DB, _ CheckoutReaderOptions) *CheckoutReader {
-	return &CheckoutReader{store: newCatalogStore(db)}
+func NewCheckoutReader(db *store.DB, opts CheckoutReaderOptions) *CheckoutReader {
+	ttl := opts.CacheFor
+	if ttl == 0 {
+		ttl = DefaultCheckoutCacheFor
+	}
+	c := checkoutCacheOf(db)
+	c.configure(ttl, opts.Clock)
+	return &CheckoutReader{store: newCatalogStore(db), cache: c}
 }
 
 // CheckoutVariants returns the variants with the given ids that exist, by
-// id, with their prices in cur, in one query. An id with no variant is
-// absent from the map.
+// id, with their prices in cur: from memory where fresh, the rest in one
+// query. An id with no variant is absent from the map. The map is the
+// caller's; the Price pointers in it are shared, read-only.
 func (r *CheckoutReader) CheckoutVariants(ctx context.Context, ids []string, cur money.Currency) (map[string]CheckoutVariant, error) {
 	if cur.IsZero() {
 		return nil, fmt.Errorf("catalog: checkout variants need a currency")
 	}
-	return r.store.CheckoutVariants(ctx, ids, cur)
+	return r.cache.get(ctx, ids, cur.Code(), func(missing []string) (map[string]CheckoutVariant, error) {
+		return r.store.CheckoutVariants(ctx, missing, cur)
+	})
 }
 
 // checkoutVariantsText is the query of CheckoutVariants for n ids: the

@@ -93,6 +93,9 @@ func (s *Service) emit(ctx context.Context, subject string, payload any) error {
 		return fmt.Errorf("catalog: %w", err)
 	}
 	e.Actor = actor(ctx)
+	// Every change of the catalog emits an event: the one place to drop
+	// the checkout answers it makes stale.
+	s.cache.changedAll(ctx)
 	return s.outbox.Add(ctx, e)
 }
 

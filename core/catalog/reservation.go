@@ -65,11 +65,13 @@ type Reservations struct {
 	store  *catalogStore
 	clock  clock.Clock
 	outbox Outbox
+	// cache holds the checkout answers whose availability moves drop.
+	cache *checkoutCache
 }
 
 // NewReservations returns the catalog's stock reservations over db.
 func NewReservations(db *store.DB, opts ReservationsOptions) *Reservations {
-	r := &Reservations{db: db, store: newCatalogStore(db), clock: opts.Clock, outbox: opts.Outbox}
+	r := &Reservations{db: db, store: newCatalogStore(db), clock: opts.Clock, outbox: opts.Outbox, cache: checkoutCacheOf(db)}
 	if r.clock == nil {
 		r.clock = clock.System
 	}
@@ -77,8 +79,8 @@ func NewReservations(db *store.DB, opts ReservationsOptions) *Reservations {
 }
 
 // Reserve holds stock for the order named by ref, all or nothing: one
-// conditional UPDATE per variant, for the sum of every line drawing on it,
-// which never takes available stock below zero under any concurrency on
+// conditional UPDATE for all variants, of the sum of every line drawing on
+// each, which never takes available stock below zero under any concurrency on
 // either engine. A variant short of stock fails the whole request with an
 // *InsufficientStockError; the caller's transaction must then roll back
 // (on PostgreSQL the rows already reserved are undone by that rollback,
@@ -159,9 +161,9 @@ func sumLines(ref string, lines []ReservationLine) ([]variantDraw, error) {
 	return draws, nil
 }
 
-// move applies one conditional UPDATE per variant, in variant id order,
+// move applies the conditional UPDATE of every variant in one statement,
 // then writes the ledger rows of every variant in one statement. A
-// refusal is reported as the UPDATE and INSERT of each variant in turn
+// refusal is reported as one UPDATE and INSERT per variant in id order
 // would report it: the first variant whose guard refused, unless a
 // variant before it was moved for ref already (CodeAlreadyApplied).
 func (r *Reservations) move(ctx context.Context, reason AdjustmentReason, ref string, lines []ReservationLine) error {
@@ -173,16 +175,19 @@ func (r *Reservations) move(ctx context.Context, reason AdjustmentReason, ref st
 		now := r.clock.Now().UTC().Truncate(time.Microsecond)
 		moved := StockMovedEvent{Reference: ref, Reason: reason, Variants: make([]StockMove, 0, len(draws))}
 		rows := make([]stockMovementRow, 0, len(draws))
+		levels, err := r.store.MoveStocks(ctx, reason, draws, now)
+		if err != nil {
+			return err
+		}
 		var refused *variantDraw
+		ids := make(map[string]bool, len(draws))
 		for i, d := range draws {
-			l, ok, err := r.store.MoveStock(ctx, reason, d.variantID, d.quantity, now)
-			if err != nil {
-				return err
-			}
+			l, ok := levels[d.variantID]
 			if !ok {
 				refused = &draws[i]
 				break
 			}
+			ids[d.variantID] = true
 			row := stockMovementRow{InventoryAdjustment: InventoryAdjustment{
 				ID: id.New("adj"), VariantID: d.variantID, Reason: reason, Note: ref,
 				Actor: actor(ctx), OnHandAfter: l.OnHand, CreatedAt: now,
@@ -201,6 +206,11 @@ func (r *Reservations) move(ctx context.Context, reason AdjustmentReason, ref st
 		}
 		if refused != nil {
 			return r.refusal(ctx, reason, *refused)
+		}
+		// Reserving and releasing change what carts see as available;
+		// shipping takes the same quantity off on hand and reserved.
+		if reason != ReasonShipped {
+			r.cache.changedStock(ctx, ids)
 		}
 		return r.emit(ctx, moved)
 	})

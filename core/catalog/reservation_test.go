@@ -377,3 +377,76 @@ func TestReleaseAndCommitBounds(t *testing.T) {
 		}
 	})
 }
+
+// TestReserveSeveralVariantsAtOnce: orders drawing on both variants, the
+// lines in either order, race for them. The one statement that reserves
+// every variant of an order never oversells either, never deadlocks on
+// PostgreSQL (its rows are locked in id order), and an order short of
+// one variant keeps nothing of the other.
+func TestReserveSeveralVariantsAtOnce(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newStockFixture(t, db) // last: 5 on hand, spare: 3
+		const buyers = 40
+		var (
+			wg       sync.WaitGroup
+			start    = make(chan struct{})
+			mu       sync.Mutex
+			won      int
+			problems []error
+		)
+		for i := range buyers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				lines := []catalog.ReservationLine{{VariantID: f.last, Quantity: 1}, {VariantID: f.spare, Quantity: 1}}
+				if i%2 == 1 {
+					lines[0], lines[1] = lines[1], lines[0]
+				}
+				err := db.RunInTx(catalogtest.Customer(), func(ctx context.Context) error {
+					return f.reservations.Reserve(ctx, fmt.Sprintf("ord_%03d", i), lines)
+				})
+				mu.Lock()
+				defer mu.Unlock()
+				var short *catalog.InsufficientStockError
+				switch {
+				case err == nil:
+					won++
+				case errors.As(err, &short) && codeOf(err) == catalog.CodeInsufficientStock:
+				default:
+					problems = append(problems, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if len(problems) > 0 {
+			t.Fatalf("%d unexpected errors, first: %v", len(problems), problems[0])
+		}
+		if won != 3 {
+			t.Fatalf("%d orders won, want 3 (the spare's stock)", won)
+		}
+		if got := f.level(t, f.last); got != [2]int64{5, 3} {
+			t.Errorf("last [on hand, reserved] = %v, want [5 3]", got)
+		}
+		if got := f.level(t, f.spare); got != [2]int64{3, 3} {
+			t.Errorf("spare [on hand, reserved] = %v, want [3 3]", got)
+		}
+
+		// Short of the second variant in id order: the first is not kept.
+		ctx := catalogtest.Customer()
+		err := db.RunInTx(ctx, func(ctx context.Context) error {
+			return f.reservations.Reserve(ctx, "ord_short", []catalog.ReservationLine{{VariantID: f.last, Quantity: 1}, {VariantID: f.spare, Quantity: 1}})
+		})
+		var short *catalog.InsufficientStockError
+		if !errors.As(err, &short) || short.VariantID != f.spare || short.Available != 0 {
+			t.Fatalf("err = %v, want the spare short", err)
+		}
+		if got := f.level(t, f.last); got != [2]int64{5, 3} {
+			t.Errorf("last after a refused order = %v, want [5 3]", got)
+		}
+		if ms := f.movements(t, "ord_short"); len(ms) != 0 {
+			t.Errorf("ledger rows of a refused order: %v", ms)
+		}
+	})
+}

@@ -49,6 +49,8 @@ type Service struct {
 	clock    clock.Clock
 	currency money.Currency
 	outbox   Outbox
+	// cache holds the checkout answers this service's changes drop.
+	cache *checkoutCache
 }
 
 // NewService returns the catalog service over db. It fails when a
@@ -63,7 +65,7 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 		return nil, errors.New("catalog: Options.Outbox is required")
 	}
 	s := &Service{db: db, store: newCatalogStore(db), authz: opts.Authz, clock: opts.Clock,
-		currency: opts.DefaultCurrency, outbox: opts.Outbox}
+		currency: opts.DefaultCurrency, outbox: opts.Outbox, cache: checkoutCacheOf(db)}
 	if s.clock == nil {
 		s.clock = clock.System
 	}

@@ -94,7 +94,7 @@ var moveStockText = map[AdjustmentReason]string{
 // is false when the guard refused or the variant has no level. The guards
 // are in the WHERE clause, so concurrent callers can never cross them; the
 // CHECKs of inventory_levels are the last line of defence. The statement
-// is prepared: every checkout runs it for each variant.
+// is prepared: every checkout of one variant runs it (MoveStocks).
 func (s *catalogStore) MoveStock(ctx context.Context, reason AdjustmentReason, variantID string, q int64, now time.Time) (l InventoryLevel, ok bool, err error) {
 	query, known := moveStockText[reason]
 	if !known {
@@ -124,6 +124,75 @@ func (s *catalogStore) MoveStock(ctx context.Context, reason AdjustmentReason, v
 		return InventoryLevel{}, false, fmt.Errorf("%s stock: %w", reason, err)
 	}
 	return l, true, nil
+}
+
+// moveStocksSet is the SET and guard of each Reservations reason over the
+// rows of the VALUES list d (vid, qty) in moveStocksText.
+var moveStocksSet = map[AdjustmentReason]string{
+	ReasonReserved: "SET reserved = reserved + d.qty, updated_at = ? FROM d WHERE inventory_levels.variant_id = d.vid AND on_hand - reserved >= d.qty",
+	ReasonReleased: "SET reserved = reserved - d.qty, updated_at = ? FROM d WHERE inventory_levels.variant_id = d.vid AND reserved >= d.qty",
+	ReasonShipped:  "SET on_hand = on_hand - d.qty, reserved = reserved - d.qty, updated_at = ? FROM d WHERE inventory_levels.variant_id = d.vid AND reserved >= d.qty AND on_hand >= d.qty",
+}
+
+// moveStocksText is the conditional UPDATE of n variants at once for a
+// reason: the variant ids and quantities, then the time, bound. On
+// PostgreSQL the rows are first locked in variant id order (the
+// materialized FOR UPDATE, whose sort runs before its locks), so two
+// orders drawing on the same variants queue instead of deadlocking, as
+// the one-statement-per-variant moves did; the guard is still the
+// UPDATE's WHERE, re-checked on the newest row after a wait. SQLite runs
+// one writer at a time and needs no lock order.
+func moveStocksText(dialect store.Dialect, reason AdjustmentReason, n int) string {
+	values := strings.TrimSuffix(strings.Repeat("(?, CAST(? AS BIGINT)), ", n), ", ")
+	q := "WITH d(vid, qty) AS (VALUES " + values + ")"
+	where := ""
+	if dialect == store.Postgres {
+		q += ", locked AS MATERIALIZED (SELECT variant_id FROM inventory_levels WHERE variant_id IN (SELECT vid FROM d) ORDER BY variant_id FOR UPDATE)"
+		where = " AND inventory_levels.variant_id IN (SELECT variant_id FROM locked)"
+	}
+	return q + " UPDATE inventory_levels " + moveStocksSet[reason] + where +
+		" RETURNING variant_id, on_hand, reserved, updated_at"
+}
+
+// MoveStocks applies the conditional UPDATE of a Reservations movement to
+// every draw in one statement and returns the new levels of the variants
+// it moved, by id; a variant whose guard refused (or that has no level)
+// is absent, and the caller must roll back the others. One draw runs
+// MoveStock's simpler statement. The statements are prepared (one text
+// per reason and number of variants).
+func (s *catalogStore) MoveStocks(ctx context.Context, reason AdjustmentReason, draws []variantDraw, now time.Time) (map[string]InventoryLevel, error) {
+	out := make(map[string]InventoryLevel, len(draws))
+	if len(draws) == 1 {
+		l, ok, err := s.MoveStock(ctx, reason, draws[0].variantID, draws[0].quantity, now)
+		if ok {
+			out[l.VariantID] = l
+		}
+		return out, err
+	}
+	if _, known := moveStocksSet[reason]; !known {
+		return nil, fmt.Errorf("catalog: no stock movement for reason %s", reason)
+	}
+	args := make([]any, 0, 2*len(draws)+1)
+	for _, d := range draws {
+		args = append(args, d.variantID, d.quantity)
+	}
+	args = append(args, now)
+	rows, err := s.db.QueryStmt(ctx, moveStocksText(s.db.Dialect, reason, len(draws)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s stock: %w", reason, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l InventoryLevel
+		if err := rows.Scan(&l.VariantID, &l.OnHand, &l.Reserved, store.ScanTime(&l.UpdatedAt)); err != nil {
+			return nil, fmt.Errorf("%s stock: %w", reason, err)
+		}
+		out[l.VariantID] = l
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s stock: %w", reason, err)
+	}
+	return out, nil
 }
 
 // LevelByVariantID reads one variant's stock, or errs.ErrNotFound.

@@ -60,6 +60,19 @@ type Journal struct {
 
 	mu       sync.RWMutex
 	handlers map[string]events.Handler
+
+	// delivered queues the delivered tries waiting for the statement
+	// that records them (recordDelivered).
+	deliveredMu sync.Mutex
+	delivered   []*pendingDelivery
+	flushing    bool
+}
+
+// pendingDelivery is a delivered try waiting in recordDelivered.
+type pendingDelivery struct {
+	a    attempt
+	err  error
+	done chan struct{}
 }
 
 // New returns a journal over db.
@@ -118,12 +131,15 @@ func (j *Journal) Wrap(consumer string, h events.Handler, maxAttempts int) event
 		}
 		// The journal must not be what fails the delivery: a context
 		// past the handler's ack deadline still records.
+		if a.status == Delivered {
+			if rerr := j.recordDelivered(context.WithoutCancel(ctx), a); rerr != nil {
+				j.log.Error("record delivery", "consumer", consumer, "event_id", e.ID, "error", rerr)
+			}
+			return nil
+		}
 		status, _, rerr := j.store.Record(context.WithoutCancel(ctx), a)
 		if rerr != nil {
 			j.log.Error("record delivery", "consumer", consumer, "event_id", e.ID, "error", rerr)
-		}
-		if a.status == Delivered {
-			return nil
 		}
 		herr := errors.New(a.lastError)
 		if status == Dead || a.status == Dead {
@@ -131,6 +147,68 @@ func (j *Journal) Wrap(consumer string, h events.Handler, maxAttempts int) event
 			return events.Permanent(herr)
 		}
 		return herr
+	}
+}
+
+// recordDelivered records a delivered try and returns once it is
+// written. Every placed order is delivered to several consumers at about
+// the same moment, so tries are grouped: the first caller writes its
+// own, and whoever arrives while a statement is under way waits and is
+// written by the next one, together with the others that queued meanwhile
+// (no timer: a lone try is written at once). The caller acknowledges the
+// event only after its row is written, as before.
+func (j *Journal) recordDelivered(ctx context.Context, a attempt) error {
+	p := &pendingDelivery{a: a, done: make(chan struct{})}
+	j.deliveredMu.Lock()
+	j.delivered = append(j.delivered, p)
+	if j.flushing {
+		j.deliveredMu.Unlock()
+		<-p.done
+		return p.err
+	}
+	j.flushing = true
+	for len(j.delivered) > 0 {
+		batch := j.delivered
+		j.delivered = nil
+		j.deliveredMu.Unlock()
+		j.flushDelivered(ctx, batch)
+		j.deliveredMu.Lock()
+	}
+	j.flushing = false
+	j.deliveredMu.Unlock()
+	<-p.done
+	return p.err
+}
+
+// maxDeliveredPerStatement bounds the rows of one statement, and so the
+// number of statement texts prepared on each connection.
+const maxDeliveredPerStatement = 32
+
+// flushDelivered writes a batch of delivered tries, a row named twice
+// (a redelivery racing its first delivery) in a statement of its own, at
+// most maxDeliveredPerStatement rows a statement.
+func (j *Journal) flushDelivered(ctx context.Context, batch []*pendingDelivery) {
+	type key struct{ consumer, eventID string }
+	for len(batch) > 0 {
+		seen := make(map[key]bool, len(batch))
+		var now, later []*pendingDelivery
+		as := make([]attempt, 0, len(batch))
+		for _, p := range batch {
+			k := key{p.a.consumer, p.a.eventID}
+			if seen[k] || len(now) == maxDeliveredPerStatement {
+				later = append(later, p)
+				continue
+			}
+			seen[k] = true
+			now = append(now, p)
+			as = append(as, p.a)
+		}
+		err := j.store.RecordDelivered(ctx, as)
+		for _, p := range now {
+			p.err = err
+			close(p.done)
+		}
+		batch = later
 	}
 }
 

@@ -248,3 +248,49 @@ func TestJournal(t *testing.T) {
 		}
 	})
 }
+
+// Deliveries that arrive together are written together, and each is
+// acknowledged only once its row is there; a redelivery of a delivered
+// event in the same group counts a second try.
+func TestConcurrentDeliveriesAreAllRecorded(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		clk := &fakeClock{t: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)}
+		j := newJournal(t, db, clk, gate{})
+		const consumers, perConsumer = 4, 10
+		var wg sync.WaitGroup
+		for c := range consumers {
+			h := j.Wrap(fmt.Sprintf("c-%d", c), func(context.Context, events.Event) error { return nil }, 3)
+			for i := range perConsumer {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					e := events.Event{ID: fmt.Sprintf("evt_%d", i), Subject: "kassa.order.placed", OccurredAt: clk.Now()}
+					if err := h(context.Background(), e); err != nil {
+						t.Errorf("deliver: %v", err)
+					}
+					if i == 0 { // the same event again, racing the others
+						if err := h(context.Background(), e); err != nil {
+							t.Errorf("redeliver: %v", err)
+						}
+					}
+				}()
+			}
+		}
+		wg.Wait()
+		for c := range consumers {
+			for i := range perConsumer {
+				d, err := j.Get(staff(), fmt.Sprintf("c-%d", c), fmt.Sprintf("evt_%d", i))
+				if err != nil {
+					t.Fatalf("c-%d evt_%d: %v", c, i, err)
+				}
+				want := 1
+				if i == 0 {
+					want = 2
+				}
+				if d.Status != delivery.Delivered || d.Attempts != want {
+					t.Errorf("c-%d evt_%d: %s after %d tries, want DELIVERED after %d", c, i, d.Status, d.Attempts, want)
+				}
+			}
+		}
+	})
+}

@@ -96,6 +96,39 @@ func (s *journalStore) Record(ctx context.Context, a attempt) (Status, int, erro
 	return Status(got[0].Status), got[0].Attempts, nil
 }
 
+// recordDeliveredText is the upsert of n delivered tries, the columns of
+// each row bound in RecordDelivered's order.
+func recordDeliveredText(n int) string {
+	row := "(?, ?, ?, 'DELIVERED', 1, '', '', ?, ?, ?)"
+	return `INSERT INTO event_deliveries
+			(consumer, event_id, subject, status, attempts, last_error, sealed_event, occurred_at, first_attempt_at, last_attempt_at)
+		VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") + `
+		ON CONFLICT (consumer, event_id) DO UPDATE SET status = 'DELIVERED',
+			attempts = event_deliveries.attempts + 1,
+			last_error = excluded.last_error,
+			sealed_event = excluded.sealed_event,
+			last_attempt_at = excluded.last_attempt_at`
+}
+
+// RecordDelivered adds one delivered try to each (consumer, event) row
+// of as, creating the rows of first tries, in one statement: what Record
+// does for a Delivered attempt, for several at once. as must not name a
+// row twice (PostgreSQL refuses to update one row twice in a statement).
+// The statement is prepared, one text per number of rows.
+func (s *journalStore) RecordDelivered(ctx context.Context, as []attempt) error {
+	if len(as) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 6*len(as))
+	for _, a := range as {
+		args = append(args, a.consumer, a.eventID, a.subject, a.occurredAt, a.at, a.at)
+	}
+	if _, err := s.db.ExecStmt(ctx, recordDeliveredText(len(as)), args...); err != nil {
+		return fmt.Errorf("delivery: record %d deliveries: %w", len(as), err)
+	}
+	return nil
+}
+
 // Get reads one row; found is false when there is none.
 func (s *journalStore) Get(ctx context.Context, consumer, eventID string) (row, bool, error) {
 	var rows []row
