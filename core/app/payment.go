@@ -84,22 +84,36 @@ func paymentSubject(ctx context.Context) context.Context {
 	return authz.WithSubject(ctx, authz.SystemSubject("payment"))
 }
 
-// Order implements payment.Orders.
+// Order implements payment.Orders with the order's row alone
+// (order.PaymentView, one query): a paid order is read about three times.
 func (p PaymentOrders) Order(ctx context.Context, orderID string) (*payment.OrderInfo, error) {
+	v, err := p.Orders.PaymentView(paymentSubject(ctx), orderID)
+	if err != nil {
+		return nil, err
+	}
+	return orderInfo(v), nil
+}
+
+// OrderByAccessToken implements payment.Orders, as Order does.
+func (p PaymentOrders) OrderByAccessToken(ctx context.Context, token string) (*payment.OrderInfo, error) {
+	v, err := p.Orders.PaymentViewByAccessToken(paymentSubject(ctx), token)
+	if err != nil {
+		return nil, err
+	}
+	return orderInfo(v), nil
+}
+
+// OrderLines implements payment.Orders: the lines refunds by line need.
+func (p PaymentOrders) OrderLines(ctx context.Context, orderID string) ([]payment.OrderLine, error) {
 	d, err := p.Orders.Get(paymentSubject(ctx), orderID)
 	if err != nil {
 		return nil, err
 	}
-	return orderInfo(d), nil
-}
-
-// OrderByAccessToken implements payment.Orders.
-func (p PaymentOrders) OrderByAccessToken(ctx context.Context, token string) (*payment.OrderInfo, error) {
-	d, err := p.Orders.GetByAccessToken(paymentSubject(ctx), token)
-	if err != nil {
-		return nil, err
+	out := make([]payment.OrderLine, len(d.Lines))
+	for i, l := range d.Lines {
+		out[i] = payment.OrderLine{ID: l.ID, SKU: l.SKU, Quantity: l.Quantity, Total: l.TotalAmount}
 	}
-	return orderInfo(d), nil
+	return out, nil
 }
 
 // MovePayment implements payment.Orders: the shortest way from from to
@@ -153,19 +167,14 @@ func paymentPath(from, to order.PaymentStatus) ([]order.PaymentStatus, error) {
 	return nil, fmt.Errorf("app: no way from %s to %s", from, to)
 }
 
-func orderInfo(d *order.Detail) *payment.OrderInfo {
-	o := d.Order
-	t := o.Totals()
+func orderInfo(v *order.PaymentView) *payment.OrderInfo {
 	info := &payment.OrderInfo{
-		ID: o.ID, Number: o.Number, Status: string(o.Status), PaymentStatus: payment.OrderPaymentStatus(o.PaymentStatus),
-		Total: t.Total, Shipping: t.Shipping, PaymentDeadline: o.PaymentDeadline, Email: o.Email,
-		Country: o.BillingAddress.CountryCode, ShippingCountry: o.ShippingAddress.CountryCode,
+		ID: v.ID, Number: v.Number, Status: string(v.Status), PaymentStatus: payment.OrderPaymentStatus(v.PaymentStatus),
+		Total: v.Total, Shipping: v.Shipping, PaymentDeadline: v.PaymentDeadline, Email: v.Email,
+		Country: v.BillingCountry, ShippingCountry: v.ShippingCountry,
 	}
-	if o.CustomerID != nil {
-		info.CustomerID = *o.CustomerID
-	}
-	for _, l := range d.Lines {
-		info.Lines = append(info.Lines, payment.OrderLine{ID: l.ID, SKU: l.SKU, Quantity: l.Quantity, Total: l.TotalAmount})
+	if v.CustomerID != nil {
+		info.CustomerID = *v.CustomerID
 	}
 	return info
 }

@@ -34,6 +34,10 @@ func (reportOrders) Order(context.Context, string) (*payment.OrderInfo, error) {
 	return nil, errs.NotFound("ORDER_NOT_FOUND", "no orders here")
 }
 
+func (reportOrders) OrderLines(context.Context, string) ([]payment.OrderLine, error) {
+	return nil, errs.NotFound("ORDER_NOT_FOUND", "no orders here")
+}
+
 func (reportOrders) OrderByAccessToken(context.Context, string) (*payment.OrderInfo, error) {
 	return nil, errs.NotFound("ORDER_NOT_FOUND", "no orders here")
 }

@@ -339,11 +339,7 @@ func (s *Service) capture(ctx context.Context, f fact, att *Attempt, total int64
 	if err != nil {
 		return applied{}, err
 	}
-	balances, err := s.store.Balances(ctx, []string{att.OrderID})
-	if err != nil {
-		return applied{}, err
-	}
-	alreadyPaid := len(balances) == 1 && balances[0].Captured > 0 && att.Captured == 0
+	firstCapture := att.Captured == 0
 	cols := []string{}
 	if f.gatewayRef != "" && att.GatewayRef == "" {
 		att.GatewayRef = f.gatewayRef
@@ -373,6 +369,18 @@ func (s *Service) capture(ctx context.Context, f fact, att *Attempt, total int64
 			return applied{}, err
 		}
 	}
+	// The balance is read once, after this capture's ledger rows: their
+	// update holds the balance row, so it is the order's money as this
+	// transaction commits it (syncOrder would read it again).
+	balances, err := s.store.Balances(ctx, []string{att.OrderID})
+	if err != nil {
+		return applied{}, err
+	}
+	var b Balance
+	if len(balances) == 1 {
+		b = *balances[0]
+	}
+	alreadyPaid := firstCapture && b.Captured-max(delta, 0) > 0
 	out := applied{outcome: OutcomeApplied}
 	switch {
 	case o.Status == OrderCancelled && delta > 0:
@@ -393,7 +401,15 @@ func (s *Service) capture(ctx context.Context, f fact, att *Attempt, total int64
 	case alreadyPaid && delta > 0:
 		out.flag = FlagDuplicatePayment
 	}
-	return out, s.syncOrder(ctx, att.OrderID, "payment "+att.ID+" captured")
+	reason := "payment " + att.ID + " captured"
+	if att.State != StateCaptured {
+		return out, s.syncOrder(ctx, att.OrderID, reason)
+	}
+	// The order and its balance are known here, and a captured attempt
+	// settles what the others would say: syncOrder would read all three
+	// again. The refund reserved for a cancelled order moves no money
+	// until it is sent, after commit.
+	return out, s.moveOrder(ctx, o, orderTarget(o, nil, b, true), reason)
 }
 
 // authorize records an authorization.
@@ -562,7 +578,14 @@ func (s *Service) syncOrder(ctx context.Context, orderID, reason string) error {
 	if len(bs) == 1 {
 		b = *bs[0]
 	}
-	var captured, authorized, open, voided bool
+	return s.moveOrder(ctx, o, orderTarget(o, atts, b, false), reason)
+}
+
+// orderTarget is the payment status the order o should have by its
+// attempts and balance b, or "" to leave it as it is; captured says an
+// attempt is known to be captured without atts.
+func orderTarget(o *OrderInfo, atts []*Attempt, b Balance, captured bool) OrderPaymentStatus {
+	var authorized, open, voided bool
 	for _, a := range atts {
 		switch {
 		case a.State == StateCaptured:
@@ -575,32 +598,35 @@ func (s *Service) syncOrder(ctx context.Context, orderID, reason string) error {
 			voided = true
 		}
 	}
-	var target OrderPaymentStatus
 	switch {
 	case captured && b.Refunded >= b.Captured:
-		target = OrderPaymentRefunded
+		return OrderPaymentRefunded
 	case captured && b.Refunded > 0:
-		target = OrderPaymentPartiallyRefunded
+		return OrderPaymentPartiallyRefunded
 	case captured:
-		target = OrderPaymentPaid
+		return OrderPaymentPaid
 	case authorized:
-		target = OrderPaymentAuthorized
+		return OrderPaymentAuthorized
 	case open:
-		return nil
+		return ""
 	case voided && o.PaymentStatus == OrderPaymentAuthorized:
-		target = OrderPaymentVoided
-	default:
+		return OrderPaymentVoided
+	}
+	return ""
+}
+
+// moveOrder moves the order's payment status to target, if it is not
+// there already ("" leaves it).
+func (s *Service) moveOrder(ctx context.Context, o *OrderInfo, target OrderPaymentStatus, reason string) error {
+	if target == "" || target == o.PaymentStatus {
 		return nil
 	}
-	if target == o.PaymentStatus {
-		return nil
-	}
-	err = s.orders.MovePayment(ctx, orderID, o.PaymentStatus, target, reason)
+	err := s.orders.MovePayment(ctx, o.ID, o.PaymentStatus, target, reason)
 	if transition.IsInvalid(err) {
 		// The order's table has no way there (money after a void): the
 		// ledger holds the truth, and the event is flagged by its caller
 		// when it matters.
-		s.log.WarnContext(ctx, "order payment status cannot follow the payments", "order", orderID,
+		s.log.WarnContext(ctx, "order payment status cannot follow the payments", "order", o.ID,
 			"from", o.PaymentStatus, "to", target)
 		return nil
 	}

@@ -96,7 +96,6 @@ type OrderInfo struct {
 	// ShippingCountry is the shipping address's ISO 3166-1 alpha-2 code,
 	// what routes narrow by; empty when nothing is shipped.
 	ShippingCountry string
-	Lines           []OrderLine
 }
 
 // OrderLine is an order line as refunds by line need it.

@@ -72,7 +72,13 @@ func (s *Service) Refund(ctx context.Context, in RefundInput) (*Refund, error) {
 	if err != nil {
 		return nil, err
 	}
-	total, shipping, lines, err := refundAmount(o, in)
+	var orderLines []OrderLine
+	if len(in.Lines) > 0 {
+		if orderLines, err = s.orders.OrderLines(ctx, in.OrderID); err != nil {
+			return nil, err
+		}
+	}
+	total, shipping, lines, err := refundAmount(o, orderLines, in)
 	if err != nil {
 		return nil, err
 	}
@@ -117,8 +123,9 @@ func exceedsCaptured(o *OrderInfo, amount int64) *errs.Error {
 		fmt.Sprintf("%s exceeds what is left to refund of order %s", money.New(amount, o.Total.Currency()), o.Number))
 }
 
-// refundAmount works out a refund's total, shipping part and lines.
-func refundAmount(o *OrderInfo, in RefundInput) (int64, int64, RefundLines, error) {
+// refundAmount works out a refund's total, shipping part and lines, the
+// order's lines being orderLines.
+func refundAmount(o *OrderInfo, orderLines []OrderLine, in RefundInput) (int64, int64, RefundLines, error) {
 	cur := o.Total.Currency()
 	var v errs.Validator
 	var lines RefundLines
@@ -127,9 +134,9 @@ func refundAmount(o *OrderInfo, in RefundInput) (int64, int64, RefundLines, erro
 	for i, l := range in.Lines {
 		field := "lines." + strconv.Itoa(i)
 		var ol *OrderLine
-		for j := range o.Lines {
-			if o.Lines[j].ID == l.LineID {
-				ol = &o.Lines[j]
+		for j := range orderLines {
+			if orderLines[j].ID == l.LineID {
+				ol = &orderLines[j]
 			}
 		}
 		switch {

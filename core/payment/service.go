@@ -22,7 +22,12 @@ import (
 // asks no permission: the payment service checked its caller.
 type Orders interface {
 	// Order reads an order by id; errs.ErrNotFound when there is none.
+	// It is read several times per payment, so it reads the order's row
+	// only: the lines are OrderLines'.
 	Order(ctx context.Context, orderID string) (*OrderInfo, error)
+	// OrderLines reads the lines of an order, which refunds by line need;
+	// errs.ErrNotFound when there is no such order.
+	OrderLines(ctx context.Context, orderID string) ([]OrderLine, error)
 	// OrderByAccessToken reads the order a guest's access token opens;
 	// errs.ErrNotFound for a wrong token.
 	OrderByAccessToken(ctx context.Context, token string) (*OrderInfo, error)

@@ -113,6 +113,7 @@ func (s *Service) Install(ctx context.Context, path string, opt InstallOptions) 
 				return err
 			}
 		}
+		s.enabled.invalidate(ctx)
 		if tmp != "" {
 			// Also when unchanged: the file in the directory may be the
 			// tampered one this install repairs.
@@ -356,6 +357,7 @@ func (s *Service) Remove(ctx context.Context, id string) error {
 	if err := s.st.delete(ctx, id); err != nil {
 		return err
 	}
+	s.enabled.invalidate(ctx)
 	s.reload(id, "removed")
 	if r.FileName == r.ID {
 		if err := removeFile(s.binaryPath(r)); err != nil {

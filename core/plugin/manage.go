@@ -110,6 +110,7 @@ func (s *Service) UpdateSettings(ctx context.Context, id string, settings json.R
 		}
 		return Plugin{}, err
 	}
+	s.enabled.invalidate(ctx)
 	if inst != nil && p != nil {
 		inst.mu.Lock()
 		if inst.revision == prev {
@@ -181,6 +182,7 @@ func (s *Service) setEnabled(ctx context.Context, id string, enabled bool) (Plug
 	if err != nil {
 		return Plugin{}, err
 	}
+	s.enabled.invalidate(ctx)
 	r, err := s.st.get(ctx, id)
 	if err != nil {
 		return Plugin{}, err

@@ -11,7 +11,17 @@ import (
 )
 
 // enabledOfKind loads plugin id and checks it is enabled and of kind k.
+// An enabled plugin comes from the cached list (enabledRows): every
+// webhook and payment asks for its gateway. Anything else is read from
+// the database, for the precise error.
 func (s *Service) enabledOfKind(ctx context.Context, id string, k Kind) (*row, error) {
+	if rows, err := s.enabledRows(ctx, k); err == nil {
+		for _, r := range rows {
+			if r.ID == id {
+				return r, nil
+			}
+		}
+	}
 	r, err := s.st.get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -48,9 +58,10 @@ func (s *Service) Gateway(ctx context.Context, id string) (payment.Gateway, erro
 	return s.gateway(r)
 }
 
-// Gateways returns every enabled payment gateway, ordered by id.
+// Gateways returns every enabled payment gateway, ordered by id, from
+// memory as Channels does.
 func (s *Service) Gateways(ctx context.Context) ([]payment.Gateway, error) {
-	rows, err := s.st.list(ctx, KindPayment, true)
+	rows, err := s.enabledRows(ctx, KindPayment)
 	if err != nil {
 		return nil, err
 	}
@@ -65,9 +76,10 @@ func (s *Service) Gateways(ctx context.Context) ([]payment.Gateway, error) {
 	return out, nil
 }
 
-// Rules returns every enabled invoice rule, ordered by id.
+// Rules returns every enabled invoice rule, ordered by id, from memory as
+// Channels does.
 func (s *Service) Rules(ctx context.Context) ([]invoice.Rule, error) {
-	rows, err := s.st.list(ctx, KindInvoice, true)
+	rows, err := s.enabledRows(ctx, KindInvoice)
 	if err != nil {
 		return nil, err
 	}
@@ -95,9 +107,11 @@ func (s *Service) Rule(ctx context.Context, id string) (invoice.Rule, error) {
 	return &ruleAdapter{inst: i}, nil
 }
 
-// Channels returns every enabled notification channel, ordered by id.
+// Channels returns every enabled notification channel, ordered by id. The
+// consumers of every event ask, so the list comes from memory
+// (enabledRows, enabledCacheTTL).
 func (s *Service) Channels(ctx context.Context) ([]notify.Channel, error) {
-	rows, err := s.st.list(ctx, KindNotify, true)
+	rows, err := s.enabledRows(ctx, KindNotify)
 	if err != nil {
 		return nil, err
 	}

@@ -97,6 +97,8 @@ type Service struct {
 	pendingHealth map[string]Health
 	healthWriting map[string]bool
 	wg            sync.WaitGroup
+	// enabled caches the lists of enabled plugins (enabled_cache.go).
+	enabled enabledCache
 }
 
 // NewService returns the plugin host over db. It starts no process:

@@ -560,6 +560,9 @@ func (s *Service) Check(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("plugin supervisor: read catalog: %w", err)
 	}
+	// Changes made by another instance or the CLI reach the cached lists
+	// of enabled plugins at least this often (enabled_cache.go).
+	s.enabled.drop()
 	byID := make(map[string]*row, len(rows))
 	for _, r := range rows {
 		byID[r.ID] = r
