@@ -145,8 +145,10 @@ func (s *paymentShop) demoTea(token string) (productID string, v demoVariant) {
 //     through the invitation link; support sees Customers but no refund
 //     button on a paid order, and the API refuses their refund;
 //   - the owner's role screen shows the owner role read-only and creates
-//     a role; then takes customer read from support in the matrix, and the
-//     support member no longer sees the Customers screen;
+//     a role; on the staff screen the owner cannot drop the shop's last
+//     owner (LAST_OWNER shown) and gives the support member that role too;
+//     then takes customer read from support in the matrix, and the support
+//     member no longer sees the Customers screen nor the staff screen;
 //   - the owner cancels two unpaid orders at once from the orders list.
 func TestAdminPartB(t *testing.T) {
 	t.Parallel()
@@ -284,6 +286,36 @@ func TestAdminPartB(t *testing.T) {
 	// support member's next page load no longer offers Customers.
 	owner = newAdminTab(t, s.in.base, "owner-roles")
 	owner.signIn(crashOwner, crashPassword)
+
+	// Staff roles: the shop keeps its last owner (the API's userError
+	// shows in place); the owner gives sam the stock-clerk role as well.
+	ownerForm, samForm := `.role-form[data-email="`+crashOwner+`"]`, `.role-form[data-email="sam@example.com"]`
+	owner.do("the staff screen", chromedp.Navigate(s.in.base+"/admin/staff"), chromedp.WaitVisible(`.edit-roles[data-email="sam@example.com"]`))
+	owner.do("drop the owner's own owner role", chromedp.Click(`.edit-roles[data-email="`+crashOwner+`"]`), chromedp.WaitVisible(ownerForm),
+		chromedp.Click(ownerForm+` input[value="owner"]`), chromedp.Click(ownerForm+` input[value="support"]`),
+		chromedp.Click(ownerForm+` .save-roles`), chromedp.WaitVisible(ownerForm+` .banner-critical`))
+	owner.shot("staff-last-owner")
+	if msg := owner.text(ownerForm + ` .banner-critical`); !strings.Contains(msg, "LAST_OWNER") {
+		t.Errorf("dropping the last owner shows %q, want LAST_OWNER", msg)
+	}
+	owner.do("give sam stock-clerk too", chromedp.Click(`.edit-roles[data-email="sam@example.com"]`), chromedp.WaitVisible(samForm),
+		chromedp.Click(samForm+` input[value="stock-clerk"]`), chromedp.Click(samForm+` .save-roles`),
+		until(`document.querySelector('.staff-roles[data-email="sam@example.com"]')?.textContent.includes('stock-clerk')`))
+	owner.shot("staff-roles-changed")
+	var members struct {
+		StaffMembers struct {
+			Nodes []struct {
+				Email string
+				Roles []string
+			}
+		}
+	}
+	s.do(s.staff, `{ staffMembers(first: 50) { nodes { email roles } } }`, nil, &members)
+	for _, m := range members.StaffMembers.Nodes {
+		if got := strings.Join(m.Roles, ","); m.Email == "sam@example.com" && got != "stock-clerk,support" || m.Email == crashOwner && got != "owner" {
+			t.Errorf("after the role changes %s holds %s", m.Email, got)
+		}
+	}
 	owner.do("the support role", chromedp.Navigate(s.in.base+"/admin/roles/support"), chromedp.WaitVisible(`input[data-perm="customer:read"]:checked`),
 		chromedp.Click(`input[data-perm="customer:read"]`), chromedp.Click(`input[data-perm="customer:write"]`),
 		chromedp.Click(`#save-role`), chromedp.WaitVisible(`.banner-success`), chromedp.WaitVisible(`input[data-perm="customer:read"]:not(:checked)`))
@@ -292,6 +324,10 @@ func TestAdminPartB(t *testing.T) {
 	sam.signIn("sam@example.com", "sam's long passphrase")
 	if nav := sam.text(`.sidenav`); strings.Contains(nav, "Customers") || !strings.Contains(nav, "Orders") {
 		t.Errorf("after losing customer read, support's navigation: %q", nav)
+	}
+	sam.do("support opens the staff screen", chromedp.Navigate(s.in.base+"/admin/staff"), chromedp.WaitVisible(`#forbidden`))
+	if sam.count(`.edit-roles`) != 0 {
+		t.Error("a role without staff write is offered to change roles")
 	}
 	sam.do("support opens the customers screen", chromedp.Navigate(s.in.base+"/admin/customers"), chromedp.WaitVisible(`#forbidden`))
 	sam.shot("customers-forbidden")

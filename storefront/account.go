@@ -355,10 +355,12 @@ func safeReturn(s string) string {
 }
 
 // setSessionCookie keeps the session token the API issued; an empty
-// token clears it.
+// token clears it. The cookie is Secure when the request came over TLS,
+// directly or through a trusted proxy, or the public URL is https
+// (forms.secureFor).
 func (h *Handler) setSessionCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
 	ck := &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: h.forms.secure || r.TLS != nil}
+		SameSite: http.SameSiteLaxMode, Secure: h.forms.secureFor(r)}
 	if token == "" {
 		ck.MaxAge = -1
 	} else {

@@ -221,7 +221,7 @@ func (h *Handler) addHandles(r *http.Request, c *cart) {
 // setCartCookie keeps a guest cart's token; an empty token clears it.
 func (h *Handler) setCartCookie(w http.ResponseWriter, r *http.Request, token string) {
 	ck := &http.Cookie{Name: cartCookie, Value: token, Path: "/", MaxAge: 30 * 24 * 3600, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: h.forms.secure || r.TLS != nil}
+		SameSite: http.SameSiteLaxMode, Secure: h.forms.secureFor(r)}
 	if token == "" {
 		ck.MaxAge = -1
 	}

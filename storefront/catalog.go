@@ -80,6 +80,8 @@ type chrome struct {
 	OGImage string
 	// NoIndex keeps search result pages out of search engines.
 	NoIndex bool
+	// answer names the chrome's GraphQL answer, for a memoized page's key.
+	answer memoKey
 }
 
 // currencyChoice is a currency as the switcher offers it.
@@ -337,30 +339,59 @@ func (h *Handler) message(w http.ResponseWriter, r *http.Request, p *page, c *ch
 
 // query runs a named operation and decodes its data into out.
 func (h *Handler) query(r *http.Request, op, doc string, vars map[string]any, out any) []*graphql.Error {
+	data, errs := h.queryRaw(r, op, doc, vars)
+	if errs != nil {
+		return errs
+	}
+	return decodeAnswer(op, data, out)
+}
+
+// queryRaw runs a named operation and returns its data undecoded, for a
+// page that may be memoized (memo.go): the answer's bytes are part of
+// its key, and a memoized page needs no decoding.
+func (h *Handler) queryRaw(r *http.Request, op, doc string, vars map[string]any) (json.RawMessage, []*graphql.Error) {
 	res := h.exec.Exec(r.Context(), graphql.Request{Query: doc, OperationName: op, Variables: vars})
 	if len(res.Errors) > 0 {
-		return res.Errors
+		return nil, res.Errors
 	}
-	if err := json.Unmarshal(res.Data, out); err != nil {
+	return res.Data, nil
+}
+
+// decodeAnswer decodes an operation's data into out.
+func decodeAnswer(op string, data json.RawMessage, out any) []*graphql.Error {
+	if err := json.Unmarshal(data, out); err != nil {
 		return []*graphql.Error{{Message: fmt.Sprintf("decode %s: %v", op, err), Extensions: map[string]any{"code": "INTERNAL"}}}
 	}
 	return nil
 }
 
+// chromeAnswer is StorefrontChrome's data, decoded once per distinct
+// answer (memo.go) and shared by the requests that get the same bytes:
+// read it, never change it.
+type chromeAnswer struct {
+	ShopSettings shopInfo
+	Collections  struct{ Nodes []link }
+}
+
 // chrome reads the shop's chrome and picks the currency; a failure is a
 // 503 already written (nil returned).
 func (h *Handler) chrome(w http.ResponseWriter, r *http.Request, p *page) *chrome {
-	var data struct {
-		ShopSettings shopInfo
-		Collections  struct{ Nodes []link }
+	raw, errs := h.queryRaw(r, "StorefrontChrome", chromeQuery, nil)
+	key := newMemoKey().add(raw).sum()
+	data, ok := h.answers.get(key)
+	if !ok && errs == nil {
+		data = &chromeAnswer{}
+		if errs = decodeAnswer("StorefrontChrome", raw, data); errs == nil {
+			h.answers.put(key, data)
+		}
 	}
-	if errs := h.query(r, "StorefrontChrome", chromeQuery, nil, &data); errs != nil {
+	if errs != nil {
 		h.log.WarnContext(r.Context(), "chrome query failed", "error", errs[0].Message)
 		h.message(w, r, p, nil, http.StatusServiceUnavailable, "unavailable.title", "unavailable.text")
 		return nil
 	}
 	c := &chrome{ShopName: h.storeName, Collections: data.Collections.Nodes, OGType: "website",
-		Currency: pickCurrency(w, r, data.ShopSettings)}
+		Currency: pickCurrency(w, r, data.ShopSettings), answer: key}
 	for _, code := range data.ShopSettings.Currencies {
 		u := *r.URL
 		q := u.Query()
@@ -463,15 +494,25 @@ func (h *Handler) collection(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sort, choices := pickSort(p, collectionSorts, q.Get("sort"))
+	vars := map[string]any{"handle": handle, "currency": c.Currency, "first": pageSize, "after": nullable(pg.After),
+		"sortKey": sort.key, "reverse": sort.reverse}
+	raw, errs := h.queryRaw(r, "StorefrontCollection", collectionQ, vars)
+	if errs != nil {
+		h.catalogError(w, r, p, c, errs)
+		return
+	}
+	// Everything the page shows comes from these inputs (memo.go).
+	key := h.pageKey("collection", r, p, c).add(raw).sum()
+	if h.replay(h.cacheable(w, r), r, http.StatusOK, p, key) {
+		return
+	}
 	var data struct {
 		Collection *struct {
 			Handle, Title, Description string
 			Products                   productConnection
 		}
 	}
-	vars := map[string]any{"handle": handle, "currency": c.Currency, "first": pageSize, "after": nullable(pg.After),
-		"sortKey": sort.key, "reverse": sort.reverse}
-	if errs := h.query(r, "StorefrontCollection", collectionQ, vars, &data); errs != nil {
+	if errs := decodeAnswer("StorefrontCollection", raw, &data); errs != nil {
 		h.catalogError(w, r, p, c, errs)
 		return
 	}
@@ -492,7 +533,7 @@ func (h *Handler) collection(w http.ResponseWriter, r *http.Request) {
 	c.Description = summary(col.Description, p.T("collection.description", col.Title, c.ShopName))
 	c.Canonical = h.absolute(r, canonicalPath(path, keep, pg.After))
 	p.Data = v
-	h.render(h.cacheable(w, r), r, http.StatusOK, "collection", p)
+	h.renderMemo(h.cacheable(w, r), r, http.StatusOK, "collection", p, key)
 }
 
 // search serves GET /search?q=.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/mail"
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -27,7 +28,8 @@ const (
     payments { id gatewayId state buyerMessage action { type url qrCode instructions } }`
 	checkoutOrderByToken = `query StorefrontCheckoutOrderByToken($token: String!) { order: orderByToken(token: $token) { ` + checkoutOrderFields + ` } }`
 	checkoutOrderByID    = `query StorefrontCheckoutOrder($id: ID!) { order(id: $id) { ` + checkoutOrderFields + ` } }`
-	paymentMethodsOp     = `query StorefrontPaymentMethods($id: ID!, $token: String) { availablePaymentMethods(orderId: $id, token: $token) { gatewayId name actions } }`
+	paymentMethodsOp     = `query StorefrontPaymentMethods($id: ID!, $token: String, $lang: String) {
+    availablePaymentMethods(orderId: $id, token: $token) { gatewayId method name(language: $lang) actions } }`
 )
 
 // orderCookie holds the order placed at checkout and awaiting payment:
@@ -67,12 +69,58 @@ type placedOrder struct {
 	}
 }
 
-// paymentMethod is one way to pay the order.
+// paymentMethod is one way to pay the order, as availablePaymentMethods
+// gives it: a routed method (Method set: the shop's routes pick the
+// gateway and fail over) or a gateway no route names.
 type paymentMethod struct {
 	GatewayID string
+	Method    *string
 	Name      string
 	Actions   []string
 }
+
+// paymentChoice is one option of the payment form.
+type paymentChoice struct {
+	// Value is what the form posts as pay: the routed method (card) or
+	// the gateway's plugin id (payment.testpay); a plugin id always has
+	// a dot and a method never does.
+	Value string
+	// Name and Description are in the page's language: a routed method's
+	// from the storefront's catalogs (payMethod.<method>.*) when they
+	// know it, else the gateway's name as its plugin gives it in that
+	// language, and what paying this way asks of the buyer.
+	Name, Description string
+}
+
+// choice turns a method of the API into the form's option.
+func (m paymentMethod) choice(p *page) paymentChoice {
+	c := paymentChoice{Value: m.GatewayID, Name: m.Name}
+	if m.Method != nil && *m.Method != "" {
+		c.Value = *m.Method
+		if s, ok := p.msgs.lookup(p.Lang, "payMethod."+*m.Method+".name"); ok {
+			c.Name = s
+		}
+		if s, ok := p.msgs.lookup(p.Lang, "payMethod."+*m.Method+".description"); ok {
+			c.Description = s
+		}
+	}
+	if c.Description == "" {
+		for _, a := range []string{"REDIRECT", "QR_CODE", "INSTRUCTIONS"} {
+			if contains(m.Actions, a) {
+				c.Description = p.T("checkout.action." + a)
+				break
+			}
+		}
+	}
+	return c
+}
+
+// Patterns of the payment form's choice, as the API accepts them: a
+// routed method, or a gateway plugin's id.
+var (
+	payMethodPattern  = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+	payGatewayPattern = regexp.MustCompile(`^[a-z][a-z0-9]*\.[a-z0-9][a-z0-9_-]{0,62}$`)
+)
 
 // checkoutView is checkout.html's data.
 type checkoutView struct {
@@ -91,7 +139,7 @@ type checkoutView struct {
 	Key string
 	// Order is the placed order of the payment step, with its methods.
 	Order   *placedOrder
-	Methods []paymentMethod
+	Methods []paymentChoice
 	// Pending is the latest attempt's action the buyer still has to
 	// follow (a QR code, bank transfer instructions); Declined its
 	// gateway's message after a decline.
@@ -141,7 +189,7 @@ func readOrderCookie(r *http.Request) (orderRef, bool) {
 
 func (h *Handler) setOrderCookie(w http.ResponseWriter, r *http.Request, o *orderRef) {
 	ck := &http.Cookie{Name: orderCookie, Path: "/", MaxAge: 24 * 3600, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: h.forms.secure || r.TLS != nil}
+		SameSite: http.SameSiteLaxMode, Secure: h.forms.secureFor(r)}
 	if o == nil {
 		ck.MaxAge = -1
 	} else {
@@ -261,10 +309,13 @@ func (h *Handler) showCheckout(w http.ResponseWriter, r *http.Request, status in
 // the action of a started payment, the message of a decline.
 func (h *Handler) paymentStep(r *http.Request, p *page, v *checkoutView, ref orderRef, o *placedOrder) bool {
 	var data struct{ AvailablePaymentMethods []paymentMethod }
-	if !h.run(r, "StorefrontPaymentMethods", paymentMethodsOp, map[string]any{"id": o.ID, "token": nullable(ref.token)}, &data) {
+	if !h.run(r, "StorefrontPaymentMethods", paymentMethodsOp, map[string]any{"id": o.ID, "token": nullable(ref.token), "lang": p.Lang}, &data) {
 		return false
 	}
-	v.Order, v.Methods = o, data.AvailablePaymentMethods
+	v.Order = o
+	for _, m := range data.AvailablePaymentMethods {
+		v.Methods = append(v.Methods, m.choice(p))
+	}
 	v.StatusURL = h.statusURL(r, ref)
 	v.Total = formatMoney(o.Total)
 	if n := len(o.Payments); n > 0 {
@@ -449,8 +500,9 @@ func codesText(p *page, errs []userError) []string {
 
 // checkoutComplete serves POST /checkout/complete: it places the order
 // (checkoutComplete, with the form's idempotency key, so a double submit
-// places one order) unless one awaits payment already, then, when a
-// gateway was chosen, starts the payment and sends the buyer where it
+// places one order) unless one awaits payment already, then, when a way
+// to pay was chosen (pay: a routed method or a gateway), starts the
+// payment with paymentCreate and sends the buyer where it
 // says: the gateway's page (REDIRECT), the checkout's payment panel (a QR
 // code, bank transfer instructions), back to the methods after a decline,
 // or the status page.
@@ -461,8 +513,11 @@ func (h *Handler) checkoutComplete(w http.ResponseWriter, r *http.Request) {
 		h.showCheckout(w, r, http.StatusUnprocessableEntity, nil, nil, []string{p.T("cartError.GENERIC")})
 		return
 	}
-	gateway := r.PostForm.Get("gateway")
-	if gateway != "" && (len(gateway) > 100 || strings.ContainsFunc(gateway, func(c rune) bool { return c <= ' ' || c > 0x7e })) {
+	// pay is a routed method (the shop's routes choose the gateway and
+	// fail over, so the owner's routing applies to the storefront's
+	// buyers) or a gateway no route names.
+	pay := r.PostForm.Get("pay")
+	if pay != "" && !payMethodPattern.MatchString(pay) && !payGatewayPattern.MatchString(pay) {
 		h.showCheckout(w, r, http.StatusUnprocessableEntity, nil, nil, []string{p.T("cartError.PAYMENT_METHOD_REQUIRED")})
 		return
 	}
@@ -503,12 +558,17 @@ func (h *Handler) checkoutComplete(w http.ResponseWriter, r *http.Request) {
 			h.setCartCookie(w, r, "") // the cart is the order's now
 		}
 	}
-	if gateway == "" {
+	if pay == "" {
 		http.Redirect(w, r, "/checkout#payment", http.StatusSeeOther)
 		return
 	}
 	status := h.statusURL(r, ref)
-	in := map[string]any{"orderId": ref.id, "gatewayId": gateway, "returnUrl": status, "locale": p.Lang, "idempotencyKey": "pay-" + key}
+	in := map[string]any{"orderId": ref.id, "returnUrl": status, "locale": p.Lang, "idempotencyKey": "pay-" + key}
+	if payMethodPattern.MatchString(pay) {
+		in["method"] = pay
+	} else {
+		in["gatewayId"] = pay
+	}
 	if ref.token != "" {
 		in["token"] = ref.token
 	}
@@ -539,17 +599,18 @@ func (h *Handler) checkoutComplete(w http.ResponseWriter, r *http.Request) {
 		h.showCheckout(w, r, http.StatusUnprocessableEntity, nil, nil, codesText(p, res.UserErrors))
 		return
 	}
-	pay := res.Payment
+	started := res.Payment
 	switch {
-	case pay.State == "FAILED":
+	case started.State == "FAILED":
 		// The page shows the gateway's message and the methods again.
 		http.Redirect(w, r, "/checkout#payment", http.StatusSeeOther)
-	case pay.State == "PENDING" && pay.Action != nil && pay.Action.Type == "REDIRECT" && httpLink(deref(pay.Action.URL)) != "":
-		http.Redirect(w, r, httpLink(deref(pay.Action.URL)), http.StatusSeeOther)
-	case pay.State == "PENDING" && pay.Action != nil && (pay.Action.Type == "QR_CODE" || pay.Action.Type == "INSTRUCTIONS"):
-		// The status page shows neither a QR code nor the instructions
-		// of an INSTRUCTIONS action: the checkout's payment panel does,
-		// and links to the status page.
+	case started.State == "PENDING" && started.Action != nil && started.Action.Type == "REDIRECT" && httpLink(deref(started.Action.URL)) != "":
+		http.Redirect(w, r, httpLink(deref(started.Action.URL)), http.StatusSeeOther)
+	case started.State == "PENDING" && started.Action != nil && (started.Action.Type == "QR_CODE" || started.Action.Type == "INSTRUCTIONS"):
+		// The checkout's payment panel shows the QR code or the
+		// instructions beside the other methods, so the buyer can still
+		// switch, and links to the status page, which shows them too
+		// and follows the payment live.
 		http.Redirect(w, r, "/checkout#payment", http.StatusSeeOther)
 	default:
 		http.Redirect(w, r, status, http.StatusSeeOther)
@@ -577,15 +638,6 @@ func init() {
 			Autocomplete: autocomplete, Type: typ, Required: required}
 	}
 	funcs["errText"] = func(p *page, code string) string { return errorText(p, code) }
-	// methodNote says what paying with a method asks of the buyer.
-	funcs["methodNote"] = func(p *page, m paymentMethod) string {
-		for _, a := range []string{"REDIRECT", "QR_CODE", "INSTRUCTIONS"} {
-			if contains(m.Actions, a) {
-				return p.T("checkout.action." + a)
-			}
-		}
-		return ""
-	}
 	// httpURL1 admits an http(s) link from a gateway, as httpURL does for
 	// a pointer.
 	funcs["httpURL1"] = httpLink

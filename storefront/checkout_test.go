@@ -1,13 +1,19 @@
 package storefront_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/payment"
 	"github.com/kassahq/kassa/core/testkit"
 )
 
@@ -77,7 +83,7 @@ func (b *shopper) pay(page, gateway string) *http.Response {
 	if k == nil {
 		b.t.Fatalf("no payment form:\n%s", page)
 	}
-	res, _ := b.post("/checkout/complete", url.Values{"key": {k[1]}, "gateway": {gateway}})
+	res, _ := b.post("/checkout/complete", url.Values{"key": {k[1]}, "pay": {gateway}})
 	return res
 }
 
@@ -173,4 +179,86 @@ func TestCheckoutWithoutJavaScript(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCheckoutPaysByRoutedMethod is the payment step on the shop's
+// routes: the gateways are named in the buyer's language (the plugins'
+// zh-CN names); once the owner routes "card" to testpay, then to
+// banktransfer, the buyer is offered the method, not the gateways, and
+// with testpay down (its binary no longer the pinned one, so the host
+// cannot start it) the payment fails over to banktransfer, whose
+// instructions the buyer gets.
+func TestCheckoutPaysByRoutedMethod(t *testing.T) {
+	s := newTestShop(t, testkit.SQLite)
+	b := s.shopper()
+	b.visitProduct()
+	wantRedirect(t, b.add(s.variant, "1"), "/cart")
+	b.checkoutToPayment()
+	_, zh := b.get("/checkout?lang=zh-CN")
+	for _, want := range []string{`value="payment.testpay"`, ">测试支付<", ">银行转账<", "在支付服务商页面付款"} {
+		if !strings.Contains(zh, want) {
+			t.Fatalf("the payment step in Chinese lacks %s:\n%s", want, zh)
+		}
+	}
+
+	sys := authz.WithSubject(context.Background(), authz.SystemSubject("test"))
+	if _, err := s.app.Payments.SetRoutes(sys, payment.SetRoutesInput{Method: "card",
+		Routes: []payment.RouteInput{{GatewayID: "payment.testpay"}, {GatewayID: "payment.banktransfer"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.app.Plugins.Disable(sys, "payment.testpay"); err != nil {
+		t.Fatal(err)
+	}
+	tp, err := s.app.Plugins.Get(sys, "payment.testpay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(s.app.Plugins.Dir(), tp.FileName), []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.app.Plugins.Enable(sys, "payment.testpay"); err != nil {
+		t.Fatal(err)
+	}
+
+	_, zh = b.get("/checkout")
+	if !strings.Contains(zh, `name="pay" value="card"`) || !strings.Contains(zh, ">银行卡<") || !strings.Contains(zh, "使用借记卡或信用卡付款。") ||
+		strings.Contains(zh, `value="payment.testpay"`) || strings.Contains(zh, `value="payment.banktransfer"`) {
+		t.Fatalf("the routed method is not offered alone, in Chinese:\n%s", zh)
+	}
+	_, page := b.get("/checkout?lang=en")
+	if !strings.Contains(page, ">Card<") {
+		t.Fatalf("the routed method in English:\n%s", page)
+	}
+	wantRedirect(t, b.pay(page, "card"), "/checkout")
+	_, page = b.get("/checkout")
+	if !strings.Contains(page, `id="instructions"`) || !strings.Contains(page, "DE89") {
+		t.Fatalf("after failover the buyer does not get banktransfer's instructions:\n%s", page)
+	}
+
+	orderID, _, _ := strings.Cut(b.cookie("kassa_order"), "~")
+	attempts, err := s.app.Payments.AttemptsOf(sys, []string{orderID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range attempts[orderID] {
+		got = append(got, fmt.Sprintf("%s %s %s %s failover=%t", a.Method, a.GatewayID, a.State, a.DeclineCode, a.FailoverOf != nil))
+	}
+	want := []string{"card payment.testpay FAILED gateway_unavailable failover=false", "card payment.banktransfer PENDING  failover=true"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("attempts %q, want %q", got, want)
+	}
+
+	// A choice that is neither a method nor a gateway id is refused
+	// before the API is asked.
+	if res, _ := b.post("/checkout/complete", url.Values{"key": {newFormKey(page)}, "pay": {"Card!"}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("a malformed choice: %d", res.StatusCode)
+	}
+}
+
+func newFormKey(page string) string {
+	if k := keyRE.FindStringSubmatch(page); k != nil {
+		return k[1]
+	}
+	return "k"
 }

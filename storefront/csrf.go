@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/kassahq/kassa/core/authz"
 )
@@ -76,10 +77,22 @@ type forms struct {
 	// session is the token of a signed-in request (nil: none, every
 	// buyer is bound as a guest).
 	session func(ctx context.Context) string
-	secure  bool
+	// secure marks every cookie Secure (an https public URL);
+	// trustProxy believes X-Forwarded-Proto (Options.TrustProxy).
+	secure, trustProxy bool
 }
 
-func newForms(key []byte, session func(context.Context) string, secure bool) (*forms, error) {
+// secureFor reports whether the cookies of r's answer are Secure: the
+// public URL is https, the request came over TLS, or it came through the
+// trusted proxy over TLS (X-Forwarded-Proto: https) although the proxy
+// speaks plain HTTP to Kassa and the public URL may say http. A browser
+// that reached the shop over https must not get a session cookie it
+// would also send over plain http.
+func (f *forms) secureFor(r *http.Request) bool {
+	return f.secure || r.TLS != nil || (f.trustProxy && strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https"))
+}
+
+func newForms(key []byte, session func(context.Context) string, secure, trustProxy bool) (*forms, error) {
 	if key == nil {
 		// Without a configured key the tokens live as long as the
 		// process (tests, a storefront outside the app).
@@ -91,7 +104,7 @@ func newForms(key []byte, session func(context.Context) string, secure bool) (*f
 	if len(key) < 32 {
 		return nil, errors.New("storefront: Options.FormKey must have at least 32 bytes")
 	}
-	return &forms{key: key, session: session, secure: secure}, nil
+	return &forms{key: key, session: session, secure: secure, trustProxy: trustProxy}, nil
 }
 
 // signedIn reports whether the request is a signed-in buyer's session.
@@ -109,7 +122,7 @@ func (f *forms) token(w http.ResponseWriter, r *http.Request) string {
 		_, _ = rand.Read(b[:])
 		binding = base64.RawURLEncoding.EncodeToString(b[:])
 		http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: binding, Path: "/", HttpOnly: true,
-			SameSite: http.SameSiteLaxMode, Secure: f.secure || r.TLS != nil})
+			SameSite: http.SameSiteLaxMode, Secure: f.secureFor(r)})
 		// Later calls in the same request must agree with the cookie
 		// just set.
 		r.AddCookie(&http.Cookie{Name: csrfCookie, Value: binding})
@@ -202,14 +215,23 @@ func (h *Handler) execPage(buf *bytes.Buffer, w http.ResponseWriter, r *http.Req
 	if err := h.pages[name].ExecuteTemplate(buf, "layout.html", p); err != nil {
 		return err
 	}
+	if bytes.Contains(buf.Bytes(), []byte(tokenMark)) {
+		out := h.withToken(buf.Bytes(), w, r)
+		buf.Reset()
+		buf.Write(out)
+	}
+	return nil
+}
+
+// withToken returns html with the request's token in place of the mark
+// (a new slice: html may be a memoized page, never written to), or html
+// itself when it has no form.
+func (h *Handler) withToken(html []byte, w http.ResponseWriter, r *http.Request) []byte {
 	mark := []byte(tokenMark)
-	if !bytes.Contains(buf.Bytes(), mark) {
-		return nil // no form: no token, no cookie
+	if !bytes.Contains(html, mark) {
+		return html // no form: no token, no cookie
 	}
 	// The token is base64url: nothing in it needs escaping anywhere the
 	// mark could stand.
-	out := bytes.ReplaceAll(buf.Bytes(), mark, []byte(h.forms.token(w, r)))
-	buf.Reset()
-	buf.Write(out)
-	return nil
+	return bytes.ReplaceAll(html, mark, []byte(h.forms.token(w, r)))
 }

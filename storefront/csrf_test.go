@@ -15,7 +15,7 @@ import (
 // cookie, a signed-in buyer's is the session's; anything else fails.
 func TestFormTokens(t *testing.T) {
 	key := FormKey([]byte("master key material of the test shop"))
-	f, err := newForms(key, func(ctx context.Context) string { return "session-token-" + authz.SubjectFrom(ctx).Session }, false)
+	f, err := newForms(key, func(ctx context.Context) string { return "session-token-" + authz.SubjectFrom(ctx).Session }, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestFormTokens(t *testing.T) {
 		})
 	}
 	// Another key (another shop) never accepts this shop's tokens.
-	g, _ := newForms(FormKey([]byte("another shop")), nil, false)
+	g, _ := newForms(FormKey([]byte("another shop")), nil, false, false)
 	if g.guestToken(binding) == tok {
 		t.Fatal("two keys give the same token")
 	}

@@ -19,12 +19,41 @@
 //	GET /checkout, POST /checkout, POST /checkout/complete
 //	                                   one-page checkout, usable without JavaScript
 //	GET /orders/{id}/status[?token=]   the order's payment status, live
+//	GET /products/{handle}/image.svg   a product's image
 //	GET /sitemap.xml, GET /robots.txt
 //	GET /static/...                    the theme's static files
+//
+// Account pages (account.go, account_book.go), forms without JavaScript,
+// answered no-store and noindex; a guest is sent to sign in and back:
+//
+//	GET /account                       the buyer's overview
+//	GET|POST /account/register         sign up (a verification email follows)
+//	GET|POST /account/login[?return=]  sign in; the guest's cart joins the buyer's
+//	POST /account/logout               sign out
+//	GET|POST /account/forgot-password  ask for a reset link by email
+//	GET|POST /account/reset-password   set a new password with the mailed token
+//	GET|POST /account/verify-email     confirm the email with the mailed token
+//	GET /account/addresses, GET|POST /account/addresses/new,
+//	GET|POST /account/addresses/{id}, POST /account/addresses/{id}/{delete,default}
+//	                                   the address book
+//	GET /account/orders, GET /account/orders/{id}
+//	                                   order history: lines, payments, refunds, invoices
+//	POST /account/orders/{id}/cancel   cancel an unpaid order
+//
+// The session cookie (kassa_session) holds the token customerLogin
+// returned: HttpOnly, SameSite=Lax, and Secure when the public URL is
+// https, the request came over TLS, or a trusted proxy (Options.TrustProxy)
+// says the buyer reached it over https. Another buyer's ids answer 404.
 //
 // Each part registers its routes with Handler.handle in New, keeps its
 // templates in templates/ (partials shared by every page are _NAME.html)
 // and its messages in i18n/<area>.<lang>.json. Forms carry a csrf_token.
+//
+// The checkout's payment step offers availablePaymentMethods, named in
+// the buyer's language: a method the shop routes (card) is paid with
+// paymentCreate(method:), so the owner's routes pick the gateway and
+// fail over to the next when one provably received nothing; a gateway no
+// route names is paid with paymentCreate(gatewayId:).
 //
 // The status page is where a buyer lands back from a payment gateway (the
 // returnUrl of paymentCreate): it shows what Kassa knows of the payment

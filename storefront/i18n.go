@@ -81,6 +81,17 @@ func (c catalogs) message(lang, key string) string {
 	return key
 }
 
+// lookup returns key's text in lang, else in English; ok is false when
+// neither catalog has it (the caller then shows something else, as the
+// payment step shows a gateway's own name for a method it does not know).
+func (c catalogs) lookup(lang, key string) (string, bool) {
+	if s, ok := c[lang][key]; ok {
+		return s, true
+	}
+	s, ok := c["en"][key]
+	return s, ok
+}
+
 // pickLanguage chooses the page's language: ?lang=, the cookie, then
 // Accept-Language. An explicit ?lang= is remembered in the cookie.
 func pickLanguage(w http.ResponseWriter, r *http.Request) string {

@@ -52,6 +52,12 @@ type Options struct {
 	// SessionFormToken is a signed-in request's form token (the accounts
 	// middleware's httpauth.FormTokenCSRF); nil binds all forms as guests'.
 	SessionFormToken func(context.Context) string
+	// TrustProxy believes the X-Forwarded-Proto header of a reverse proxy
+	// in front (config TrustProxy, KASSA_TRUST_PROXY): a request that
+	// reached the proxy over https gets Secure cookies (the session, the
+	// cart, the form binding) even when BaseURL is http. Leave it off
+	// when clients reach Kassa directly: they could forge the header.
+	TrustProxy bool
 }
 
 // Handler serves the storefront's pages.
@@ -67,6 +73,10 @@ type Handler struct {
 	// storeName and baseURL are Options.StoreName and Options.BaseURL.
 	storeName, baseURL string
 	forms              *forms // csrf.go
+	// answers and rendered memoize decoded chrome answers and rendered
+	// catalog pages (memo.go).
+	answers  *memo[*chromeAnswer]
+	rendered *memo[[]byte]
 }
 
 // New reads the theme (templates and catalogs are parsed once, here: a
@@ -92,12 +102,13 @@ func New(opts Options) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{exec: opts.GraphQL, files: files, cat: cat, pages: map[string]*template.Template{},
+		answers: newMemo[*chromeAnswer](maxMemoAnswers), rendered: newMemo[[]byte](maxMemoPages),
 		mux: http.NewServeMux(), log: opts.Logger.With("component", "storefront")}
 	h.storeName, h.baseURL = cmp.Or(opts.StoreName, "Kassa"), strings.TrimRight(opts.BaseURL, "/")
 	if err := h.parsePages(); err != nil {
 		return nil, err
 	}
-	if h.forms, err = newForms(opts.FormKey, opts.SessionFormToken, strings.HasPrefix(opts.BaseURL, "https://")); err != nil {
+	if h.forms, err = newForms(opts.FormKey, opts.SessionFormToken, strings.HasPrefix(opts.BaseURL, "https://"), opts.TrustProxy); err != nil {
 		return nil, err
 	}
 	// Each part of the storefront registers its routes here, one line
@@ -222,13 +233,57 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return
 	}
+	writePage(w, status, p, buf.Bytes())
+}
+
+// writePage writes a rendered page with the headers of every page.
+func writePage(w http.ResponseWriter, status int, p *page, html []byte) {
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Content-Security-Policy", pageCSP)
 	hd.Set("Content-Language", p.Lang)
 	hd.Set("Vary", "Accept-Language, Cookie")
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(html)
+}
+
+// pageKey starts the key of a memoized page (memo.go) with what the
+// request adds to its GraphQL answers: the template, the language, the
+// signed-in flag (the header's account link), the currency, the URL
+// (the language and currency switchers' links, pagination, the sort
+// form), the public base (canonical and Open Graph links) and the
+// chrome's answer. The caller adds the page's own answers.
+func (h *Handler) pageKey(name string, r *http.Request, p *page, c *chrome) *keyBuilder {
+	signed := "guest"
+	if p.SignedIn {
+		signed = "buyer"
+	}
+	return newMemoKey(name, p.Lang, signed, c.Currency, r.URL.RequestURI(), h.absolute(r, "/")).add(c.answer[:])
+}
+
+// replay writes the memoized page of key, with the request's form token,
+// and reports whether there was one.
+func (h *Handler) replay(w http.ResponseWriter, r *http.Request, status int, p *page, key memoKey) bool {
+	html, ok := h.rendered.get(key)
+	if !ok {
+		return false
+	}
+	writePage(w, status, p, h.withToken(html, w, r))
+	return true
+}
+
+// renderMemo renders a page as render does and keeps its bytes under
+// key, before the form token goes in, for replay.
+func (h *Handler) renderMemo(w http.ResponseWriter, r *http.Request, status int, name string, p *page, key memoKey) {
+	var buf bytes.Buffer
+	if err := h.pages[name].ExecuteTemplate(&buf, "layout.html", p); err != nil {
+		h.log.ErrorContext(r.Context(), "render page", "page", name, "error", err)
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	html := buf.Bytes()
+	h.rendered.put(key, html)
+	writePage(w, status, p, h.withToken(html, w, r))
 }
 
 // layered is a theme directory over the embedded files.

@@ -9,6 +9,7 @@ import { SettingsPage } from "./pages/Settings";
 import { Layout } from "./pages/Layout";
 import { OrderDetail } from "./pages/OrderDetail";
 import { Orders } from "./pages/Orders";
+import { Payments } from "./pages/Payments";
 import { CustomerDetail, CustomerGroups, Customers } from "./pages/Customers";
 import { ProductCreate, ProductEditor, Products } from "./pages/Products";
 import { Roles } from "./pages/Roles";
@@ -51,6 +52,7 @@ function App() {
         <Route path="/roles/:name">{(p) => <Roles name={decodeURIComponent(p.name)} />}</Route>
         <Route path="/plugins"><Guard permission="plugin:read"><Plugins /></Guard></Route>
         <Route path="/plugins/:id">{(p) => <Guard permission="plugin:read"><PluginDetail id={decodeURIComponent(p.id)} /></Guard>}</Route>
+        <Route path="/payments" component={Payments} />
         <Route path="/settings"><Guard permission="settings:read"><SettingsPage /></Guard></Route>
         <Route>
           <EmptyState title="404" />

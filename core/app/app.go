@@ -290,7 +290,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	forms := a.storefrontForms
 	if a.Storefront, err = storefront.New(storefront.Options{GraphQL: a.GraphQL, ThemeDir: cfg.ThemeDir, Logger: a.Log, BaseURL: cfg.BaseURL(), StoreName: cfg.StoreName,
-		FormKey: storefront.FormKey(master), SessionFormToken: func(ctx context.Context) string { return forms.Token(httpauth.SessionFrom(ctx)) }}); err != nil {
+		FormKey: storefront.FormKey(master), SessionFormToken: func(ctx context.Context) string { return forms.Token(httpauth.SessionFrom(ctx)) },
+		TrustProxy: cfg.TrustProxy}); err != nil {
 		return nil, err
 	}
 	if !opts.Offline {

@@ -13,6 +13,7 @@ export const sections: Array<{ path: string; label: Key; permission: string }> =
   { path: "/staff", label: "nav.staff", permission: "staff:read" },
   { path: "/roles", label: "nav.roles", permission: "role:read" },
   { path: "/plugins", label: "nav.plugins", permission: "plugin:read" },
+  { path: "/payments", label: "nav.payments", permission: "payment:read" },
   { path: "/settings", label: "nav.settings", permission: "settings:read" },
 ];
 

@@ -1,5 +1,5 @@
 // Staff: the members with their roles and status, open invitations, the
-// invite form, and disabling or enabling a member.
+// invite form, changing a member's roles, and disabling or enabling a member.
 import { useState, type FormEvent } from "react";
 import { Link } from "wouter";
 import { check, gql } from "../api/client";
@@ -23,6 +23,7 @@ function staffQuery(roles: boolean): string {
 const INVITE = `mutation($input: StaffInviteInput!) { staffInvite(input: $input) { invitation { id email name roles expiresAt createdAt } userErrors { code field message } } }`;
 const REVOKE = `mutation($input: StaffInvitationRevokeInput!) { staffInvitationRevoke(input: $input) { invitation { id } userErrors { code field message } } }`;
 const DISABLE = `mutation($input: StaffIdInput!) { staffDisable(input: $input) { staffMember { id status } revokedApiKeys { id name } userErrors { code field message } } }`;
+const UPDATE = `mutation($input: StaffUpdateInput!) { staffUpdate(input: $input) { staffMember { id roles } userErrors { code field message } } }`;
 const ENABLE = `mutation($input: StaffIdInput!) { staffEnable(input: $input) { staffMember { id status } userErrors { code field message } } }`;
 
 export function Staff() {
@@ -46,6 +47,7 @@ function StaffScreen() {
   const [actionError, setActionError] = useState<unknown>(null);
   const [notice, setNotice] = useState("");
   const [invited, setInvited] = useState<Invitation | null>(null);
+  const [editing, setEditing] = useState<string | null>(null);
 
   async function act(run: () => Promise<string>) {
     setActionError(null);
@@ -99,7 +101,18 @@ function StaffScreen() {
         {data && (
           <Table<Member> rows={data.staffMembers.nodes} rowKey={(m) => m.id} columns={[
             { header: t("staff.name"), cell: (m) => <><strong className="staff-name">{m.name || m.email}</strong><div className="muted">{m.email}</div></> },
-            { header: t("staff.roles"), cell: (m) => m.roles.join(", ") },
+            { header: t("staff.roles"), cell: (m) => editing === m.id ? (
+              <RoleEditor member={m} roles={data.roles ?? null} onCancel={() => setEditing(null)} onSaved={(roles) => {
+                setEditing(null);
+                setNotice(t("staff.rolesChanged", { name: m.name || m.email, roles: roles.join(", ") }));
+                void reload();
+              }} />
+            ) : (
+              <span className="staff-roles" data-email={m.email}>
+                {m.roles.join(", ")}
+                {write && <> <Button variant="plain" className="edit-roles" data-email={m.email} onClick={() => { setNotice(""); setEditing(m.id); }}>{t("staff.editRoles")}</Button></>}
+              </span>
+            ) },
             { header: t("orders.status"), cell: (m) => <Badge value={m.status === "ACTIVE" ? "SUCCEEDED" : "CANCELLED"} label={t(`staffStatus.${m.status}`)} /> },
             { header: t("staff.lastLogin"), cell: (m) => (m.lastLoginAt ? formatDate(m.lastLoginAt, lang) : t("staff.never")) },
             {
@@ -147,6 +160,54 @@ function StaffScreen() {
 
 /** Roles every buyer and guest holds: never given to staff. */
 const buyerRoles = ["customer", "anonymous"];
+
+/**
+ * Replaces a member's roles with staffUpdate: checkboxes of the shop's
+ * roles for a viewer who may read them, else the names typed. Refusals
+ * (ROLE_NOT_HELD, LAST_OWNER, an unknown role) show in place.
+ */
+function RoleEditor({ member, roles, onCancel, onSaved }: { member: Member; roles: Array<{ name: string }> | null; onCancel(): void; onSaved(roles: string[]): void }) {
+  const { t } = useI18n();
+  const [chosen, setChosen] = useState<string[]>(member.roles);
+  const [typed, setTyped] = useState(member.roles.join(", "));
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setError(null);
+    setBusy(true);
+    try {
+      const list = roles ? chosen : typed.split(",").map((r) => r.trim()).filter(Boolean);
+      const d = await gql<{ staffUpdate: { staffMember: Pick<StaffMember, "id" | "roles"> | null; userErrors: UserError[] } }>(UPDATE, { input: { id: member.id, roles: list } });
+      check(d.staffUpdate);
+      onSaved(d.staffUpdate.staffMember?.roles ?? list);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <form className="stack role-form" data-email={member.email} onSubmit={(e) => void submit(e)}>
+      <ErrorBanner error={error} />
+      {roles ? (
+        <div className="role-editor">
+          {roles.filter((r) => !buyerRoles.includes(r.name)).map((r) => (
+            <Check key={r.name} id={`role-${member.id}-${r.name}`} value={r.name} checked={chosen.includes(r.name)}
+              onChange={(e) => setChosen(e.target.checked ? [...chosen, r.name] : chosen.filter((x) => x !== r.name))} label={r.name} />
+          ))}
+        </div>
+      ) : (
+        <Field id={`roles-${member.id}`} label={t("staff.rolesTyped")} value={typed} onChange={(e) => setTyped(e.target.value)} />
+      )}
+      <p className="muted">{t("staff.rolesHint")}</p>
+      <div className="row-actions">
+        <Button type="submit" variant="primary" className="save-roles" disabled={busy}>{t("staff.saveRoles")}</Button>
+        <Button variant="plain" onClick={onCancel}>{t("common.cancel")}</Button>
+      </div>
+    </form>
+  );
+}
 
 function InviteForm({ roles, onInvite }: { roles: Array<{ name: string; description: string }> | null; onInvite(input: { email: string; name: string; roles: string[] }): Promise<boolean> }) {
   const { t } = useI18n();
