@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +21,9 @@ import (
 // maxBill bounds a downloaded bill archive.
 const maxBill = 64 << 20
 
+// billDays are Alipay's bill days: China-time calendar days.
+var billDays = payment.DayPager{Location: chinaTime, PageSize: 200, MaxPageSize: 1000}
+
 // ListTransactions implements payment.Gateway from Alipay's daily trade
 // bills (对账单, alipay.data.dataservice.bill.downloadurl.query). A day's
 // bill exists from the next day on; days without one list nothing. The
@@ -31,56 +33,10 @@ func (g *Gateway) ListTransactions(ctx context.Context, req payment.ListTransact
 	if err != nil {
 		return payment.TransactionPage{}, err
 	}
-	if !req.From.Before(req.To) {
-		return payment.TransactionPage{}, nil
-	}
-	size := req.PageSize
-	if size <= 0 || size > 1000 {
-		size = 200
-	}
-	day := chinaDay(req.From)
-	last := chinaDay(req.To.Add(-time.Nanosecond))
-	offset := 0
-	if req.PageToken != "" {
-		d, o, ok := strings.Cut(req.PageToken, "/")
-		t, err1 := time.ParseInLocation("2006-01-02", d, chinaTime)
-		n, err2 := strconv.Atoi(o)
-		if !ok || err1 != nil || err2 != nil || n < 0 || t.Before(day) || t.After(last) {
-			return payment.TransactionPage{}, fmt.Errorf("alipay: bad page token %q", req.PageToken)
-		}
-		day, offset = t, n
-	}
-	for ; !day.After(last); day, offset = day.AddDate(0, 0, 1), 0 {
-		all, err := g.billDay(ctx, c, day)
-		if err != nil {
-			return payment.TransactionPage{}, err
-		}
-		var rows []payment.Transaction
-		for _, tx := range all {
-			if !tx.OccurredAt.Before(req.From) && tx.OccurredAt.Before(req.To) {
-				rows = append(rows, tx)
-			}
-		}
-		if offset >= len(rows) {
-			continue
-		}
-		end := min(offset+size, len(rows))
-		page := payment.TransactionPage{Transactions: rows[offset:end]}
-		switch {
-		case end < len(rows):
-			page.NextPageToken = fmt.Sprintf("%s/%d", day.Format("2006-01-02"), end)
-		case day.Before(last):
-			page.NextPageToken = day.AddDate(0, 0, 1).Format("2006-01-02") + "/0"
-		}
-		return page, nil
-	}
-	return payment.TransactionPage{}, nil
-}
-
-// chinaDay is the start of t's day in China time.
-func chinaDay(t time.Time) time.Time {
-	y, m, d := t.In(chinaTime).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, chinaTime)
+	// Errors of the download carry the plugin's name and the day already.
+	return billDays.List(ctx, req, func(ctx context.Context, day time.Time) ([]payment.Transaction, error) {
+		return g.billDay(ctx, c, day)
+	})
 }
 
 // billDay downloads and parses one day's trade bill; nil when Alipay has

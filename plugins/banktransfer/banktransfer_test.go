@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -119,13 +121,105 @@ func TestStateSurvivesRestart(t *testing.T) {
 	if c, err := gw.CancelPayment(ctx, payment.CancelRequest{AttemptID: "pay_r", IdempotencyKey: "c"}); err != nil || c.Status != payment.CancelCanceled {
 		t.Fatalf("cancel: %+v %v", c, err)
 	}
+	refund := payment.RefundRequest{RefundID: "ref_r", AttemptID: "pay_r", Amount: sdk.Money{Amount: 40, Currency: "EUR"}, IdempotencyKey: "rr"}
+	r1, err := gw.Refund(ctx, refund)
+	if err != nil || r1.Status != payment.RefundPending {
+		t.Fatalf("refund: %+v %v", r1, err)
+	}
 	gw2 := start(t, dir)
 	again, _ := gw2.CreatePayment(ctx, req)
 	if again.GatewayRef != first.GatewayRef || again.Action.Instructions != first.Action.Instructions {
 		t.Errorf("retry after restart differs: %+v vs %+v", again, first)
 	}
+	// The idempotency key is remembered too: the same key for another
+	// attempt id answers the first transfer.
+	other := req
+	other.AttemptID = "pay_other"
+	if byKey, _ := gw2.CreatePayment(ctx, other); byKey.GatewayRef != first.GatewayRef {
+		t.Errorf("same key after restart made %q, want %q", byKey.GatewayRef, first.GatewayRef)
+	}
 	if st, _ := gw2.GetPayment(ctx, payment.GetRequest{AttemptID: "pay_r"}); st.Status != payment.StatusCanceled {
 		t.Errorf("after restart GetPayment = %s, want CANCELED", st.Status)
+	}
+	if st, _ := gw2.GetPayment(ctx, payment.GetRequest{GatewayRef: first.GatewayRef}); st.Status != payment.StatusCanceled {
+		t.Errorf("after restart GetPayment by ref = %s, want CANCELED", st.Status)
+	}
+	if r, err := gw2.GetRefund(ctx, payment.GetRefundRequest{RefundID: "ref_r"}); err != nil || r.Status != payment.RefundPending || r.Instructions != r1.Instructions {
+		t.Errorf("after restart GetRefund = %+v %v, want %+v", r, err, r1)
+	}
+	// A repeated refund id answers the first refund, even with another amount.
+	refund.Amount.Amount = 60
+	if r, _ := gw2.Refund(ctx, refund); r.Amount.Amount != 40 || r.GatewayRefundRef != r1.GatewayRefundRef {
+		t.Errorf("repeated refund after restart = %+v, want the first", r)
+	}
+}
+
+// TestLegacyStateFolded: the whole-state file of earlier builds is read once into the
+// journals and removed; its transfers, keys and refunds are all kept.
+func TestLegacyStateFolded(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	legacy := `{
+ "transfers": {"pay_old": {"attempt_id": "pay_old", "ref": "bt_pay_old", "reference": "#9", "amount": 500, "currency": "EUR",
+   "status": "PENDING", "created_at": "2026-01-02T03:04:05Z",
+   "created": {"Status": 1, "GatewayRef": "bt_pay_old", "MerchantMessage": "awaiting bank transfer with reference #9"}}},
+ "keys": {"k_old": "pay_old"},
+ "refunds": {"ref_old": {"id": "ref_old", "attempt_id": "pay_old", "result": {"Status": 1, "GatewayRefundRef": "btr_ref_old"}}}
+}`
+	if err := os.WriteFile(filepath.Join(dir, legacyStateFile), []byte(legacy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, legacyStateFile)); !os.IsNotExist(err) {
+		t.Errorf("legacy file still there: %v", err)
+	}
+	check := func(g *Gateway) {
+		t.Helper()
+		ctx := context.Background()
+		g.cfg.Store(&settings{AccountHolder: "A", IBAN: "DE89370400440532013000", BankName: "B"})
+		st, err := g.GetPayment(ctx, payment.GetRequest{AttemptID: "pay_old"})
+		if err != nil || st.Status != payment.StatusPending || st.Amount.Amount != 500 || st.GatewayRef != "bt_pay_old" {
+			t.Errorf("GetPayment = %+v %v", st, err)
+		}
+		res, err := g.CreatePayment(ctx, payment.CreateRequest{AttemptID: "pay_new", IdempotencyKey: "k_old", Amount: sdk.Money{Amount: 1, Currency: "EUR"}})
+		if err != nil || res.GatewayRef != "bt_pay_old" {
+			t.Errorf("CreatePayment with the old key = %+v %v, want bt_pay_old", res, err)
+		}
+		r, err := g.GetRefund(ctx, payment.GetRefundRequest{RefundID: "ref_old"})
+		if err != nil || r.GatewayRefundRef != "btr_ref_old" {
+			t.Errorf("GetRefund = %+v %v", r, err)
+		}
+	}
+	check(g)
+	// Closed and opened again: read from the journals alone.
+	g.transfers.Close()
+	g.refunds.Close()
+	g2, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(g2)
+	if _, ok := g2.transfers.Get("pay_new"); ok {
+		t.Error("a retry with the old key made a new transfer")
+	}
+}
+
+// TestCorruptLegacyStateRefused: an unreadable state file stops the start
+// rather than losing the transfers it holds.
+func TestCorruptLegacyStateRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, legacyStateFile), []byte(`{"transfers": [`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(dir); err == nil || !strings.Contains(err.Error(), legacyStateFile) {
+		t.Fatalf("New = %v, want an error naming %s", err, legacyStateFile)
+	}
+	if _, err := os.Stat(filepath.Join(dir, legacyStateFile)); err != nil {
+		t.Errorf("legacy file removed: %v", err)
 	}
 }
 

@@ -16,6 +16,10 @@
 // refund.manual): Refund answers PENDING with instructions for staff, who
 // transfer the money back and confirm it in Kassa.
 //
-// Idempotency keys are honoured; state is kept in memory and in
-// $KASSA_PLUGIN_DATA_DIR/banktransfer-state.json.
+// Idempotency keys are honoured. Transfers and refunds are kept in memory
+// and in journals of plugins/sdk/state in $KASSA_PLUGIN_DATA_DIR
+// (banktransfer-transfers.jsonl, banktransfer-refunds.jsonl), written
+// before the answer, so a retry after a restart gets the same
+// instructions; the whole-state file of earlier builds (banktransfer-state.json) is
+// folded into them once.
 package main

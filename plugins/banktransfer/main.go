@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/kassahq/kassa/plugins/sdk"
 	"github.com/kassahq/kassa/plugins/sdk/payment"
+	"github.com/kassahq/kassa/plugins/sdk/state"
 )
 
 // ID is the plugin's id.
@@ -60,7 +59,9 @@ type settings struct {
 
 // transfer is an expected incoming transfer.
 type transfer struct {
-	AttemptID string               `json:"attempt_id"`
+	AttemptID string `json:"attempt_id"`
+	// Key is the idempotency key of the CreatePayment that made it.
+	Key       string               `json:"key,omitempty"`
 	Ref       string               `json:"ref"`
 	Reference string               `json:"reference"`
 	Amount    int64                `json:"amount"`
@@ -77,69 +78,35 @@ type manualRefund struct {
 	Result    payment.RefundResult `json:"result"`
 }
 
-type state struct {
-	Transfers map[string]*transfer     `json:"transfers"` // by attempt id
-	Keys      map[string]string        `json:"keys"`      // idempotency key -> attempt id
-	Refunds   map[string]*manualRefund `json:"refunds"`   // by refund id
-}
-
-const stateFile = "banktransfer-state.json"
-
 // Gateway is the bank transfer plugin.
 type Gateway struct {
 	payment.UnimplementedGateway
 
-	dataDir string
-	cfg     atomic.Pointer[settings]
+	cfg atomic.Pointer[settings]
 
-	mu sync.Mutex
-	st state
+	// transfers and refunds survive restarts (state.go). mu serializes
+	// the check-then-create of CreatePayment and Refund and guards keys.
+	transfers *state.Store[transfer]
+	refunds   *state.Store[manualRefund]
+	mu        sync.Mutex
+	keys      map[string]string // CreatePayment idempotency key -> attempt id
 }
 
-// New returns a gateway with the state found in dataDir ("" for memory
-// only).
+// New returns a gateway with the transfers and refunds found in dataDir
+// ("" for memory only).
 func New(dataDir string) (*Gateway, error) {
-	g := &Gateway{dataDir: dataDir, st: state{Transfers: map[string]*transfer{}, Keys: map[string]string{}, Refunds: map[string]*manualRefund{}}}
-	if dataDir == "" {
-		return g, nil
-	}
-	b, err := os.ReadFile(filepath.Join(dataDir, stateFile))
-	switch {
-	case os.IsNotExist(err):
-		return g, nil
-	case err != nil:
+	transfers, refunds, err := openState(dataDir)
+	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(b, &g.st); err != nil {
-		return nil, fmt.Errorf("banktransfer: corrupt state file: %w", err)
-	}
-	if g.st.Transfers == nil {
-		g.st.Transfers = map[string]*transfer{}
-	}
-	if g.st.Keys == nil {
-		g.st.Keys = map[string]string{}
-	}
-	if g.st.Refunds == nil {
-		g.st.Refunds = map[string]*manualRefund{}
-	}
-	return g, nil
-}
-
-// persist writes the state atomically; callers hold g.mu.
-func (g *Gateway) persist() {
-	if g.dataDir == "" {
-		return
-	}
-	b, err := json.MarshalIndent(g.st, "", " ")
-	if err == nil {
-		tmp := filepath.Join(g.dataDir, stateFile+".tmp")
-		if err = os.WriteFile(tmp, b, 0o600); err == nil {
-			err = os.Rename(tmp, filepath.Join(g.dataDir, stateFile))
+	g := &Gateway{transfers: transfers, refunds: refunds, keys: map[string]string{}}
+	transfers.Range(func(id string, t transfer) bool {
+		if t.Key != "" {
+			g.keys[t.Key] = id
 		}
-	}
-	if err != nil {
-		slog.Error("saving state failed", "error", err)
-	}
+		return true
+	})
+	return g, nil
 }
 
 // Describe implements sdk.Plugin.
@@ -215,10 +182,12 @@ func (g *Gateway) CreatePayment(_ context.Context, req payment.CreateRequest) (p
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if id, ok := g.st.Keys[key]; ok {
-		return g.st.Transfers[id].Created, nil
+	if id, ok := g.keys[key]; ok {
+		if t, ok := g.transfers.Get(id); ok {
+			return t.Created, nil
+		}
 	}
-	if t, ok := g.st.Transfers[req.AttemptID]; ok {
+	if t, ok := g.transfers.Get(req.AttemptID); ok {
 		return t.Created, nil
 	}
 	if req.Amount.Amount <= 0 || len(req.Amount.Currency) != 3 {
@@ -230,7 +199,7 @@ func (g *Gateway) CreatePayment(_ context.Context, req payment.CreateRequest) (p
 		reference = req.OrderID
 	}
 	amount := formatAmount(req.Amount.Amount, req.Amount.Currency)
-	t := &transfer{AttemptID: req.AttemptID, Ref: "bt_" + req.AttemptID, Reference: reference, Amount: req.Amount.Amount,
+	t := transfer{AttemptID: req.AttemptID, Key: key, Ref: "bt_" + req.AttemptID, Reference: reference, Amount: req.Amount.Amount,
 		Currency: req.Amount.Currency, Status: payment.StatusPending.String(), CreatedAt: time.Now().UTC()}
 	details := map[string]string{
 		"account_holder": cfg.AccountHolder, "iban": cfg.IBAN, "bank_name": cfg.BankName,
@@ -249,9 +218,12 @@ func (g *Gateway) CreatePayment(_ context.Context, req payment.CreateRequest) (p
 		},
 		MerchantMessage: "awaiting bank transfer with reference " + reference,
 	}
-	g.st.Transfers[t.AttemptID] = t
-	g.st.Keys[key] = t.AttemptID
-	g.persist()
+	// On disk before the buyer sees the instructions: a retry after a
+	// restart gets the same ones.
+	if err := g.transfers.Put(t.AttemptID, t); err != nil {
+		return payment.CreateResult{}, fmt.Errorf("banktransfer: record transfer %s: %w", t.AttemptID, err)
+	}
+	g.keys[key] = t.AttemptID
 	return t.Created, nil
 }
 
@@ -308,10 +280,8 @@ func formatAmount(amount int64, currency string) string {
 // GetPayment implements payment.Gateway. A bank transfer stays PENDING: the
 // plugin cannot see the shop's account; staff confirm receipt in Kassa.
 func (g *Gateway) GetPayment(_ context.Context, req payment.GetRequest) (payment.PaymentState, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	t := g.find(req.AttemptID, req.GatewayRef)
-	if t == nil {
+	t, ok := g.find(req.AttemptID, req.GatewayRef)
+	if !ok {
 		return payment.PaymentState{Status: payment.StatusNotFound}, nil
 	}
 	st := payment.PaymentState{
@@ -325,30 +295,36 @@ func (g *Gateway) GetPayment(_ context.Context, req payment.GetRequest) (payment
 	return st, nil
 }
 
-func (g *Gateway) find(attemptID, ref string) *transfer {
-	if t, ok := g.st.Transfers[attemptID]; ok {
-		return t
+// find returns the transfer of an attempt, by its id or else by its
+// reference ("bt_" and the attempt id).
+func (g *Gateway) find(attemptID, ref string) (transfer, bool) {
+	if t, ok := g.transfers.Get(attemptID); ok {
+		return t, true
 	}
-	for _, t := range g.st.Transfers {
-		if ref != "" && t.Ref == ref {
-			return t
+	if id, ok := strings.CutPrefix(ref, "bt_"); ok {
+		if t, ok := g.transfers.Get(id); ok && t.Ref == ref {
+			return t, true
 		}
 	}
-	return nil
+	return transfer{}, false
 }
 
 // CancelPayment implements payment.Gateway: the instructions are withdrawn.
 // Kassa does not cancel an attempt staff marked received.
 func (g *Gateway) CancelPayment(_ context.Context, req payment.CancelRequest) (payment.CancelResult, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	t := g.find(req.AttemptID, req.GatewayRef)
-	if t == nil {
+	t, ok := g.find(req.AttemptID, req.GatewayRef)
+	if !ok {
 		return payment.CancelResult{Status: payment.CancelCanceled, PaymentStatus: payment.StatusNotFound}, nil
 	}
-	if t.Status != payment.StatusCanceled.String() {
-		t.Status = payment.StatusCanceled.String()
-		g.persist()
+	err := g.transfers.Update(t.AttemptID, func(cur *transfer, exists bool) bool {
+		if !exists || cur.Status == payment.StatusCanceled.String() {
+			return false
+		}
+		cur.Status = payment.StatusCanceled.String()
+		return true
+	})
+	if err != nil {
+		return payment.CancelResult{}, fmt.Errorf("banktransfer: cancel transfer %s: %w", t.AttemptID, err)
 	}
 	return payment.CancelResult{Status: payment.CancelCanceled, PaymentStatus: payment.StatusCanceled,
 		MerchantMessage: "if money for reference " + t.Reference + " still arrives, refund it"}, nil
@@ -359,11 +335,11 @@ func (g *Gateway) CancelPayment(_ context.Context, req payment.CancelRequest) (p
 func (g *Gateway) Refund(_ context.Context, req payment.RefundRequest) (payment.RefundResult, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if r, ok := g.st.Refunds[req.RefundID]; ok {
+	if r, ok := g.refunds.Get(req.RefundID); ok {
 		return r.Result, nil
 	}
-	t := g.find(req.AttemptID, req.GatewayRef)
-	if t == nil {
+	t, ok := g.find(req.AttemptID, req.GatewayRef)
+	if !ok {
 		return payment.RefundResult{Status: payment.RefundFailed, FailureCode: payment.FailurePaymentNotFound,
 			MerchantMessage: "no bank transfer for this attempt"}, nil
 	}
@@ -380,17 +356,16 @@ func (g *Gateway) Refund(_ context.Context, req payment.RefundRequest) (payment.
 			amount, t.Reference, t.Reference),
 		MerchantMessage: "manual refund: staff must transfer the money",
 	}
-	g.st.Refunds[req.RefundID] = &manualRefund{ID: req.RefundID, AttemptID: t.AttemptID, Result: res}
-	g.persist()
+	if err := g.refunds.Put(req.RefundID, manualRefund{ID: req.RefundID, AttemptID: t.AttemptID, Result: res}); err != nil {
+		return payment.RefundResult{}, fmt.Errorf("banktransfer: record refund %s: %w", req.RefundID, err)
+	}
 	return res, nil
 }
 
 // GetRefund implements payment.Gateway: manual refunds stay PENDING until
 // staff confirm them in Kassa.
 func (g *Gateway) GetRefund(_ context.Context, req payment.GetRefundRequest) (payment.RefundResult, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if r, ok := g.st.Refunds[req.RefundID]; ok {
+	if r, ok := g.refunds.Get(req.RefundID); ok {
 		return r.Result, nil
 	}
 	return payment.RefundResult{Status: payment.RefundNotFound}, nil

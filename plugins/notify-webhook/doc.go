@@ -53,9 +53,11 @@
 // or retries_exhausted; ErrorMessage details each endpoint. Send is
 // idempotent by message id: calling it again never POSTs again but returns
 // the current status, which is how Kassa follows a QUEUED delivery. The
-// deliveries live in KASSA_PLUGIN_DATA_DIR/notify-webhook-state.json,
-// written before the first attempt, so retries continue after a restart
-// (at least once: an attempt cut off by a crash is made again); finished
-// ones are forgotten after seven days and their payload as soon as they
-// are final.
+// deliveries live in a journal of plugins/sdk/state,
+// KASSA_PLUGIN_DATA_DIR/notify-webhook-deliveries.jsonl (the whole-state
+// file notify-webhook-state.json of earlier builds is folded into it
+// once), written before the first attempt and before Send answers, so
+// retries continue after a restart (at least once: an attempt cut off by
+// a crash is made again); finished ones are forgotten after seven days
+// and their payload as soon as they are final.
 package main

@@ -9,10 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/kassahq/kassa/plugins/sdk/netguard"
 	"github.com/kassahq/kassa/plugins/sdk/notify"
+	"github.com/kassahq/kassa/plugins/sdk/state"
 	"github.com/kassahq/kassa/plugins/sdk/webhook"
 )
 
@@ -142,9 +142,15 @@ type body struct {
 	Data      json.RawMessage `json:"data"`
 }
 
-// stateFile keeps the deliveries in KASSA_PLUGIN_DATA_DIR so retries
-// continue after a restart.
-const stateFile = "notify-webhook-state.json"
+const (
+	// stateFile is the journal (plugins/sdk/state) of the deliveries, by
+	// message id, in KASSA_PLUGIN_DATA_DIR, so retries continue after a
+	// restart.
+	stateFile = "notify-webhook-deliveries.jsonl"
+	// legacyStateFile is the whole-state file of earlier builds, rewritten
+	// on every change: folded into stateFile once, then removed.
+	legacyStateFile = "notify-webhook-state.json"
+)
 
 // retention is how long finished deliveries are remembered (for
 // idempotent retries and status queries).
@@ -152,8 +158,11 @@ const retention = 7 * 24 * time.Hour
 
 // queue holds the deliveries and retries them in the background.
 type queue struct {
-	path     string
 	settings func() *settings
+	// journal makes records durable; nil keeps them in memory only. It
+	// gets copies, written under mu, and is synced after mu is released
+	// so that concurrent deliveries share fsyncs.
+	journal *state.Store[record]
 
 	mu      sync.Mutex
 	records map[string]*record // by message id
@@ -170,75 +179,68 @@ func openQueue(dir string, cfg func() *settings) (*queue, error) {
 	if dir == "" {
 		return q, nil
 	}
-	q.path = filepath.Join(dir, stateFile)
-	b, err := os.ReadFile(q.path)
-	if os.IsNotExist(err) {
-		return q, nil
-	}
+	j, err := state.Open(state.Options[record]{
+		Dir: dir, File: stateFile, Legacy: legacyStateFile,
+		Expired: expired, Clone: cloneRecord,
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("notify.webhook: deliveries journal: %w", err)
 	}
-	if err := json.Unmarshal(b, &q.records); err != nil {
-		return nil, fmt.Errorf("notify.webhook: corrupt state file %s: %w", q.path, err)
-	}
-	if q.records == nil {
-		q.records = map[string]*record{}
-	}
-	q.prune(time.Now())
+	j.Range(func(id string, r record) bool {
+		q.records[id] = &r
+		return true
+	})
+	q.journal = j
 	return q, nil
 }
 
-// prune forgets deliveries finished longer ago than the retention.
-func (q *queue) prune(now time.Time) {
-	for id, r := range q.records {
-		if !r.final() {
-			continue
+// expired reports a delivery finished longer ago than the retention: the
+// journal hides it at the next start and drops it when it compacts.
+func expired(r record, now time.Time) bool {
+	if !r.final() {
+		return false
+	}
+	var last time.Time
+	for _, t := range r.Targets {
+		if t.DoneAt.After(last) {
+			last = t.DoneAt
 		}
-		var last time.Time
-		for _, t := range r.Targets {
-			if t.DoneAt.After(last) {
-				last = t.DoneAt
-			}
-		}
-		if last.IsZero() {
-			last = r.CreatedAt
-		}
-		if now.Sub(last) > retention {
-			delete(q.records, id)
-		}
+	}
+	if last.IsZero() {
+		last = r.CreatedAt
+	}
+	return now.Sub(last) > retention
+}
+
+// cloneRecord copies r with its targets, which attempts change in place.
+func cloneRecord(r record) record {
+	ts := make([]*target, len(r.Targets))
+	for i, t := range r.Targets {
+		c := *t
+		ts[i] = &c
+	}
+	r.Targets = ts
+	return r
+}
+
+// saveLocked writes r's current state to the journal, durable after the
+// next sync. Call with q.mu held.
+func (q *queue) saveLocked(r *record) {
+	if q.journal == nil {
+		return
+	}
+	c := cloneRecord(*r)
+	if err := q.journal.Append(state.Change[record]{Key: r.MessageID, Record: &c}); err != nil {
+		logger().Error("cannot save the delivery state", "message_id", r.MessageID, "err", err)
 	}
 }
 
-// save writes the state file (atomically). Call with q.mu held.
-func (q *queue) save() error {
-	if q.path == "" {
-		return nil
+// sync makes the changes saved so far durable. Call without q.mu.
+func (q *queue) sync() {
+	if q.journal == nil {
+		return
 	}
-	b, err := json.Marshal(q.records)
-	if err != nil {
-		return err
-	}
-	tmp := q.path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, q.path)
-}
-
-func (q *queue) saveLogged() {
-	if err := q.save(); err != nil {
+	if err := q.journal.Sync(); err != nil {
 		logger().Error("cannot save the delivery state", "err", err)
 	}
 }
@@ -323,8 +325,9 @@ func (c *Channel) Send(ctx context.Context, msg notify.Message) (notify.Delivery
 	for _, t := range targets {
 		q.busy[t] = true
 	}
-	q.saveLogged()
+	q.saveLocked(r)
 	q.mu.Unlock()
+	q.sync()
 
 	// Answer before Kassa's deadline: an attempt cut short is retried.
 	if dl, ok := ctx.Deadline(); ok {
@@ -343,12 +346,13 @@ func (c *Channel) Send(ctx context.Context, msg notify.Message) (notify.Delivery
 	wg.Wait()
 
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	if r.final() {
 		r.Body = nil
 	}
-	q.saveLogged()
+	q.saveLocked(r)
 	d := r.delivery()
+	q.mu.Unlock()
+	q.sync() // before answering: Kassa may rely on a QUEUED delivery going on
 	logger().Info("event delivered", "message_id", msg.ID, "type", msg.TemplateID, "delivery_id", r.DeliveryID,
 		"endpoints", len(targets), "status", d.Status.String())
 	q.wake()
@@ -518,12 +522,7 @@ func (q *queue) run(ctx context.Context) {
 			var due []job
 			q.mu.Lock()
 			now := time.Now()
-			ids := make([]string, 0, len(q.records))
-			for id := range q.records {
-				ids = append(ids, id)
-			}
-			slices.Sort(ids)
-			for _, id := range ids {
+			for _, id := range slices.Sorted(maps.Keys(q.records)) {
 				r := q.records[id]
 				for _, t := range r.Targets {
 					if t.State != statePending || q.busy[t] {
@@ -547,8 +546,9 @@ func (q *queue) run(ctx context.Context) {
 					if j.r.final() {
 						j.r.Body = nil
 					}
-					q.saveLogged()
+					q.saveLocked(j.r)
 					q.mu.Unlock()
+					q.sync()
 					q.wake()
 				}()
 			}

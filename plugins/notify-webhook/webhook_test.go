@@ -7,11 +7,16 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/kassahq/kassa/plugins/sdk"
 	"github.com/kassahq/kassa/plugins/sdk/netguard"
@@ -433,5 +438,80 @@ func TestPostRefusesPrivateAfterResolution(t *testing.T) {
 	cfg.client = newClient(netguard.Policy{AllowPrivate: true})
 	if res := (&queue{}).post(context.Background(), cfg, m.URL+"/hook", secret, &record{MessageID: "evt_y", Type: "order.paid"}, []byte(`{}`), 1); res.err != "" {
 		t.Fatalf("allowed: post = %+v", res)
+	}
+}
+
+// TestDeliveriesRememberedAcrossRestart: a finished delivery is still known
+// to the next plugin process, so Kassa's repeat of the message answers its
+// status and never POSTs again.
+func TestDeliveriesRememberedAcrossRestart(t *testing.T) {
+	t.Parallel()
+	m := newMerchant(t, nil)
+	dir := t.TempDir()
+	cfg := config("", "erp", m.URL, `["*"]`)
+	msg := notify.Message{ID: "evt_remembered", TemplateID: "order.paid", Data: data("#5001")}
+	p := plugintest.Start(t, plugintest.StartConfig{Binary: binary, PluginID: ID, DataDir: dir})
+	if res, err := p.Plugin().Configure(loopbackAllowed, cfg); err != nil || !res.OK() {
+		t.Fatalf("Configure: %+v %v", res.Errors, err)
+	}
+	first, _ := p.Channel()
+	d, err := first.Send(context.Background(), msg)
+	if err != nil || d.Status != notify.DeliverySent {
+		t.Fatalf("Send = %+v %v, want SENT", d, err)
+	}
+	p.Kill()
+	again, err := start(t, cfg, dir).Send(context.Background(), msg)
+	if err != nil || again.Status != notify.DeliverySent || again.ID != d.ID {
+		t.Errorf("Send after restart = %+v %v, want SENT %s", again, err, d.ID)
+	}
+	if n := len(m.received()); n != 1 {
+		t.Errorf("%d POSTs, want 1", n)
+	}
+}
+
+// TestLegacyStateFolded: the whole-state file of earlier builds is read
+// into the journal once and removed; deliveries finished longer ago than
+// the retention are forgotten, the others kept.
+func TestLegacyStateFolded(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	now := time.Now().UTC()
+	old := map[string]*record{
+		"evt_pending": {MessageID: "evt_pending", DeliveryID: deliveryID("evt_pending"), Type: "order.paid", CreatedAt: now.Add(-time.Minute),
+			Body: json.RawMessage(`{"id":"evt_pending"}`), Targets: []*target{{Endpoint: "erp", State: statePending, Attempts: 1, NextAt: now}}},
+		"evt_recent": {MessageID: "evt_recent", DeliveryID: deliveryID("evt_recent"), Type: "order.paid", CreatedAt: now.Add(-48 * time.Hour),
+			Targets: []*target{{Endpoint: "erp", State: stateSent, Attempts: 1, DoneAt: now.Add(-48 * time.Hour)}}},
+		"evt_old": {MessageID: "evt_old", DeliveryID: deliveryID("evt_old"), Type: "order.paid", CreatedAt: now.Add(-9 * 24 * time.Hour),
+			Targets: []*target{{Endpoint: "erp", State: stateFailed, Attempts: 2, Code: CodeRetriesExhausted, DoneAt: now.Add(-8 * 24 * time.Hour)}}},
+	}
+	b, err := json.Marshal(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, legacyStateFile), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 { // the legacy file, then the journal alone
+		q, err := openQueue(dir, func() *settings { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, legacyStateFile)); !os.IsNotExist(err) {
+			t.Errorf("round %d: legacy file still there: %v", round, err)
+		}
+		var ids []string
+		for id := range q.records {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		if d := cmp.Diff([]string{"evt_pending", "evt_recent"}, ids); d != "" {
+			t.Errorf("round %d: deliveries (-want +got):\n%s", round, d)
+		}
+		if r := q.records["evt_pending"]; r == nil || string(r.Body) != `{"id":"evt_pending"}` || r.Targets[0].Attempts != 1 || r.Targets[0].State != statePending {
+			t.Errorf("round %d: pending delivery %+v", round, r)
+		}
+		if err := q.journal.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -17,9 +17,11 @@ import (
 // (PayPal refuses more than 31 days).
 const searchWindow = 31 * 24 * time.Hour
 
-// searchPageSize is the page size asked when Kassa lets the plugin choose;
-// PayPal allows at most 500.
+// searchPageSize is the page size asked when Kassa lets the plugin choose.
 const searchPageSize = 100
+
+// maxSearchPageSize is the largest page PayPal serves.
+const maxSearchPageSize = 500
 
 // ppSearch is the answer of GET /v1/reporting/transactions.
 type ppSearch struct {
@@ -56,10 +58,7 @@ func (g *Gateway) ListTransactions(ctx context.Context, req payment.ListTransact
 	if !req.From.Before(req.To) {
 		return payment.TransactionPage{}, nil
 	}
-	size := req.PageSize
-	if size <= 0 || size > 500 {
-		size = searchPageSize
-	}
+	size := req.Limit(searchPageSize, maxSearchPageSize)
 	start, page := req.From, 1
 	if req.PageToken != "" {
 		w, p, ok := strings.Cut(req.PageToken, "/")

@@ -47,6 +47,10 @@ var zmLineMin = func() int {
 	return n - 1
 }()
 
+// settlementDays are UnionPay's settlement days: China time, closed at
+// 23:00.
+var settlementDays = payment.DayPager{Location: chinaTime, Cutoff: 23 * time.Hour, PageSize: 200, MaxPageSize: 1000}
+
 // ListTransactions implements payment.Gateway from UnionPay's daily
 // reconciliation files (file transfer, txnType 76, fileType 00). UnionPay
 // settles at 23:00 China time, so settlement day D holds the transactions
@@ -58,56 +62,10 @@ func (g *Gateway) ListTransactions(ctx context.Context, req payment.ListTransact
 	if err != nil {
 		return payment.TransactionPage{}, err
 	}
-	if !req.From.Before(req.To) {
-		return payment.TransactionPage{}, nil
-	}
-	size := req.PageSize
-	if size <= 0 || size > 1000 {
-		size = 200
-	}
-	day, last := settlementDayStart(req.From), settlementDayStart(req.To.Add(-time.Nanosecond))
-	offset := 0
-	if req.PageToken != "" {
-		d, o, ok := strings.Cut(req.PageToken, "/")
-		t, err1 := time.ParseInLocation("2006-01-02", d, chinaTime)
-		n, err2 := strconv.Atoi(o)
-		if !ok || err1 != nil || err2 != nil || n < 0 || t.Before(day) || t.After(last) {
-			return payment.TransactionPage{}, fmt.Errorf("unionpay: bad page token %q", req.PageToken)
-		}
-		day, offset = t, n
-	}
-	for ; !day.After(last); day, offset = day.AddDate(0, 0, 1), 0 {
-		all, err := g.settlementFile(ctx, c, day)
-		if err != nil {
-			return payment.TransactionPage{}, err
-		}
-		var rows []payment.Transaction
-		for _, tx := range all {
-			if !tx.OccurredAt.Before(req.From) && tx.OccurredAt.Before(req.To) {
-				rows = append(rows, tx)
-			}
-		}
-		if offset >= len(rows) {
-			continue
-		}
-		end := min(offset+size, len(rows))
-		page := payment.TransactionPage{Transactions: rows[offset:end]}
-		switch {
-		case end < len(rows):
-			page.NextPageToken = fmt.Sprintf("%s/%d", day.Format("2006-01-02"), end)
-		case day.Before(last):
-			page.NextPageToken = day.AddDate(0, 0, 1).Format("2006-01-02") + "/0"
-		}
-		return page, nil
-	}
-	return payment.TransactionPage{}, nil
-}
-
-// settlementDayStart is the start (China time) of the settlement day of t: the
-// day of t + 1 hour, since the day's cut-off is 23:00.
-func settlementDayStart(t time.Time) time.Time {
-	y, m, d := t.In(chinaTime).Add(time.Hour).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, chinaTime)
+	// Errors of the download carry the plugin's name and the day already.
+	return settlementDays.List(ctx, req, func(ctx context.Context, day time.Time) ([]payment.Transaction, error) {
+		return g.settlementFile(ctx, c, day)
+	})
 }
 
 // settlementFile downloads and parses one settlement day's transaction

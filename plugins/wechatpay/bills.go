@@ -175,51 +175,22 @@ func (g *Gateway) dayBill(ctx context.Context, cfg *config, day string) ([]payme
 	return parseBill(content)
 }
 
+// billDays are WeChat Pay's bill days: China-time calendar days.
+var billDays = payment.DayPager{Location: cst, PageSize: 100, MaxPageSize: 1000}
+
 // ListTransactions implements payment.Gateway from the daily trade bills
-// (China time days). The page token is "YYYY-MM-DD:offset".
+// (China time days); a range without an end reads up to now. The page
+// token is "YYYY-MM-DD/offset" of the day being read.
 func (g *Gateway) ListTransactions(ctx context.Context, req payment.ListTransactionsRequest) (payment.TransactionPage, error) {
 	cfg := g.cfg.Load()
 	if cfg == nil {
 		return payment.TransactionPage{}, errors.New("wechatpay: not configured")
 	}
-	size := req.PageSize
-	if size <= 0 || size > 1000 {
-		size = 100
+	if req.To.IsZero() {
+		req.To = g.now()
 	}
-	to := req.To
-	if to.IsZero() {
-		to = g.now()
-	}
-	day := time.Date(req.From.In(cst).Year(), req.From.In(cst).Month(), req.From.In(cst).Day(), 0, 0, 0, 0, cst)
-	offset := 0
-	if req.PageToken != "" {
-		d, o, ok := strings.Cut(req.PageToken, ":")
-		t, err1 := time.ParseInLocation("2006-01-02", d, cst)
-		n, err2 := strconv.Atoi(o)
-		if !ok || err1 != nil || err2 != nil || n < 0 {
-			return payment.TransactionPage{}, fmt.Errorf("wechatpay: bad page token %q", req.PageToken)
-		}
-		day, offset = t, n
-	}
-	var page payment.TransactionPage
-	for ; day.Before(to); day, offset = day.AddDate(0, 0, 1), 0 {
-		all, err := g.dayBill(ctx, cfg, day.Format("2006-01-02"))
-		if err != nil {
-			return payment.TransactionPage{}, err
-		}
-		var in []payment.Transaction
-		for _, t := range all {
-			if !t.OccurredAt.Before(req.From) && t.OccurredAt.Before(to) {
-				in = append(in, t)
-			}
-		}
-		for i := offset; i < len(in); i++ {
-			if len(page.Transactions) == size {
-				page.NextPageToken = day.Format("2006-01-02") + ":" + strconv.Itoa(i)
-				return page, nil
-			}
-			page.Transactions = append(page.Transactions, in[i])
-		}
-	}
-	return page, nil
+	// Errors of the download carry the plugin's name and the day already.
+	return billDays.List(ctx, req, func(ctx context.Context, day time.Time) ([]payment.Transaction, error) {
+		return g.dayBill(ctx, cfg, day.Format("2006-01-02"))
+	})
 }
