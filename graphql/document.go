@@ -25,19 +25,33 @@ type document struct {
 	op *ast.OperationDefinition
 	// cost is the static cost of op (see cost.go).
 	cost int
+	// clean reports that the document itself (its names and literal
+	// values) passed documentProblems with names checked as
+	// cleanNames says: only the variables remain.
+	clean, cleanNames bool
 }
 
 // readDocument parses req with the executor's parser and prices the
-// operation it would run.
+// operation it would run. The parse of a text seen before comes from
+// s.docs (the cost is priced again: it depends on the variables).
 func (s *Server) readDocument(req Request) *document {
 	d := &document{query: req.Query, vars: req.Variables}
 	if limit := s.opts.Limits.MaxQueryBytes; limit > 0 && len(req.Query) > limit {
 		d.tooLong = true
 		return d
 	}
-	d.def, d.syntax = parseDocument(req.Query)
-	if d.syntax != nil {
-		return d
+	if pd := s.docs.get(req.Query); pd != nil {
+		d.def, d.clean, d.cleanNames = pd.def, pd.clean, s.opts.Production
+	} else {
+		d.def, d.syntax = parseDocument(req.Query)
+		if d.syntax != nil {
+			return d
+		}
+		// The variables' own problems are left for each request: a
+		// document judged without them is judged on its text alone.
+		clean := len(documentProblems(s.schema.AST(), &document{def: d.def}, s.opts.Production)) == 0
+		s.docs.put(req.Query, &parsedDocument{def: d.def, clean: clean})
+		d.clean, d.cleanNames = clean, s.opts.Production
 	}
 	d.op = pickOperation(d.def, req.OperationName)
 	if d.op != nil {

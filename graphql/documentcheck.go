@@ -33,8 +33,17 @@ var scalarsTakingObjects = map[string]bool{"JSON": true}
 //
 // Names are checked in every operation and fragment, as the validator
 // does; values of variables only for the operation that runs.
+//
+// A clean document (d.clean: nothing found in its text before, names
+// checked or not as now) gets only
+// the checks of the request's variables, in the order the whole check
+// runs them, so the answer is the same as the whole check's.
 func documentProblems(schema *ast.Schema, d *document, production bool) []*gqlerrors.QueryError {
 	c := &documentChecker{schema: schema, names: production}
+	if d.clean && d.cleanNames == production {
+		c.variables(d)
+		return c.problems
+	}
 	for _, op := range d.def.Operations {
 		for _, v := range op.Vars {
 			t := resolveDocType(schema, v.Type)
@@ -68,6 +77,31 @@ func documentProblems(schema *ast.Schema, d *document, production bool) []*gqler
 		}
 	}
 	return c.problems
+}
+
+// variables runs the checks of documentProblems that read the request's
+// variables, in the same order.
+func (c *documentChecker) variables(d *document) {
+	if c.names {
+		for _, op := range d.def.Operations {
+			for _, v := range op.Vars {
+				if val, ok := d.vars[v.Name.Name]; ok {
+					if t := resolveDocType(c.schema, v.Type); t != nil {
+						c.variableNames(val, t, v.Name.Name)
+					}
+				}
+			}
+		}
+	}
+	if d.op != nil {
+		for _, v := range d.op.Vars {
+			if t := resolveDocType(c.schema, v.Type); t != nil {
+				if val, ok := d.vars[v.Name.Name]; ok {
+					c.variable(reflect.ValueOf(val), t, v.Name.Name, nil, v.Loc)
+				}
+			}
+		}
+	}
 }
 
 type documentChecker struct {

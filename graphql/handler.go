@@ -101,6 +101,7 @@ type Server struct {
 	cache   *responseCache
 	limiter *costLimiter
 	live    *liveState
+	docs    *parsedDocuments
 }
 
 // New parses the schema over the given services.
@@ -150,7 +151,7 @@ func New(svc resolver.Services, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("parse graphql schema: %w", err)
 	}
 	srv := &Server{schema: s, opts: opts, log: opts.Logger.With("component", "graphql"),
-		ide: graphiql.Page("/graphql", "/graphql/assets"), limiter: newCostLimiter(rate, now)}
+		ide: graphiql.Page("/graphql", "/graphql/assets"), limiter: newCostLimiter(rate, now), docs: newParsedDocuments()}
 	if opts.Cache != nil {
 		srv.cache = newResponseCache(*opts.Cache, opts.Registerer)
 	}

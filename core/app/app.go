@@ -570,6 +570,16 @@ func (c *consumers) Start(ctx context.Context) (err error) {
 		}
 		c.subs = append(c.subs, sub)
 	}
+	// The catalog's checkout answers kept in memory (catalog.CheckoutReader)
+	// are dropped by a catalog change or stock move on any instance, not
+	// only this one's; their time to live is the backstop.
+	for _, subject := range catalog.CacheSubjects() {
+		sub, err := a.Bus.Listen(ctx, subject, a.Catalog.ForgetCheckoutAnswers)
+		if err != nil {
+			return fmt.Errorf("listen to %s: %w", subject, err)
+		}
+		c.subs = append(c.subs, sub)
+	}
 	sub, err := a.listenSettings(ctx)
 	if err != nil {
 		return err

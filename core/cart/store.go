@@ -127,22 +127,34 @@ func (s *cartStore) cartWhere(ctx context.Context, lines bool, where string, arg
 // when there is no row.
 func scanCartWithLines(rows *sql.Rows) (*Cart, error) {
 	defer rows.Close()
-	var c *Cart
+	var (
+		c             *Cart
+		id, variantID sql.NullString
+		qty           sql.NullInt64
+		created       *time.Time
+		// The cart's columns repeat on every line's row: they are decoded
+		// from the first row only (the addresses are JSON, decoded again
+		// for every line otherwise) and only read past on the others.
+		skip   = make([]any, strings.Count(cartColumns, ",")+1)
+		skipTo = make([]any, 0, len(skip)+4)
+		lineTo = []any{&id, &variantID, &qty, store.ScanNullTime(&created)}
+	)
+	for i := range skip {
+		skipTo = append(skipTo, &skip[i])
+	}
+	skipTo = append(skipTo, lineTo...)
 	for rows.Next() {
-		row := new(Cart)
-		var (
-			id, variantID sql.NullString
-			qty           sql.NullInt64
-			created       *time.Time
-		)
-		if err := rows.Scan(&row.ID, &row.TokenHash, &row.CustomerID, &row.Currency, &row.Email, &row.ShippingAddress, &row.BillingAddress,
-			&row.ShippingMethodID, &row.OrderID, &row.MergedInto, store.ScanNullTime(&row.CompletedAt),
-			store.ScanTime(&row.CreatedAt), store.ScanTime(&row.UpdatedAt),
-			&id, &variantID, &qty, store.ScanNullTime(&created)); err != nil {
-			return nil, err
-		}
+		id, variantID, qty, created = sql.NullString{}, sql.NullString{}, sql.NullInt64{}, nil
 		if c == nil {
+			row := new(Cart)
+			if err := rows.Scan(append([]any{&row.ID, &row.TokenHash, &row.CustomerID, &row.Currency, &row.Email, &row.ShippingAddress, &row.BillingAddress,
+				&row.ShippingMethodID, &row.OrderID, &row.MergedInto, store.ScanNullTime(&row.CompletedAt),
+				store.ScanTime(&row.CreatedAt), store.ScanTime(&row.UpdatedAt)}, lineTo...)...); err != nil {
+				return nil, err
+			}
 			c = row
+		} else if err := rows.Scan(skipTo...); err != nil {
+			return nil, err
 		}
 		if id.Valid {
 			c.Lines = append(c.Lines, &Line{ID: id.String, CartID: c.ID, VariantID: variantID.String, Quantity: qty.Int64, CreatedAt: *created})

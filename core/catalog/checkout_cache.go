@@ -2,11 +2,13 @@ package catalog
 
 import (
 	"context"
+	"encoding/json"
 	"runtime"
 	"sync"
 	"time"
 	"weak"
 
+	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/core/store"
 )
@@ -38,9 +40,11 @@ type checkoutEntry struct {
 // process drops what it changed once the change commits: the catalog
 // Service's writes (products, variants, prices, stock adjustments) drop
 // everything, Reservations drop the variants they moved. Another
-// instance sharing the database is seen within the reader's time to live
-// (a short TTL, not a version check: a check would be the round trip the
-// cache saves). What may be stale for that long is harmless where it
+// instance's changes reach it as their events (CacheSubjects), which
+// Service.ForgetCheckoutAnswers turns into the same drops on every
+// instance; the reader's time to live is the backstop for an event lost
+// on the way (a short TTL, not a version check: a check would be the
+// round trip the cache saves). What may be stale for that long is harmless where it
 // matters: the reservation at checkout is a conditional UPDATE on the
 // stock itself, so an availability shown too high never oversells, and
 // the price is the one the buyer was shown moments before.
@@ -55,7 +59,21 @@ type checkoutCache struct {
 	// gen counts invalidations, so a read that started before one never
 	// keeps what it read.
 	gen uint64
+	// applied holds the ids of the stock-move events whose drop this
+	// process made itself once their transaction committed, and when:
+	// their arrival on the bus (ForgetCheckoutAnswers) drops nothing
+	// again. Without it every order would drop its variants twice, and
+	// the second drop costs a read of answers that were fresh.
+	applied map[string]time.Time
 }
+
+// maxAppliedEvents bounds checkoutCache.applied; past it, ids older than
+// appliedFor are forgotten (their event was lost or is very late: it
+// then drops once more, which is only a read).
+const (
+	maxAppliedEvents = 4096
+	appliedFor       = time.Minute
+)
 
 // checkoutCaches holds the one checkoutCache of each open database, so
 // the Service, the CheckoutReader and the Reservations core/app builds
@@ -180,8 +198,81 @@ func (c *checkoutCache) changedAll(ctx context.Context) {
 
 // changedStock records in ctx's transaction that the stock of the given
 // variants moved: their entries are dropped once it commits (before, the
-// entries still hold what other transactions can read).
-func (c *checkoutCache) changedStock(ctx context.Context, variantIDs map[string]bool) {
+// entries still hold what other transactions can read). eventID is the
+// id of the stock-move event written in the same transaction ("" for
+// none), whose own arrival then drops nothing more.
+func (c *checkoutCache) changedStock(ctx context.Context, variantIDs map[string]bool, eventID string) {
 	store.Touch(ctx, checkoutTouch{})
-	store.AfterCommit(ctx, func() { c.drop(variantIDs) })
+	store.AfterCommit(ctx, func() {
+		c.drop(variantIDs)
+		if eventID != "" {
+			c.markApplied(eventID)
+		}
+	})
+}
+
+// markApplied records that the drop of event id was made here.
+func (c *checkoutCache) markApplied(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.clock.Now()
+	if c.applied == nil {
+		c.applied = map[string]time.Time{}
+	}
+	if len(c.applied) >= maxAppliedEvents {
+		for k, at := range c.applied {
+			if now.Sub(at) >= appliedFor {
+				delete(c.applied, k)
+			}
+		}
+		if len(c.applied) >= maxAppliedEvents {
+			clear(c.applied)
+		}
+	}
+	c.applied[id] = now
+}
+
+// wasApplied reports, once, whether the drop of event id was made here.
+func (c *checkoutCache) wasApplied(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.applied[id]; ok {
+		delete(c.applied, id)
+		return true
+	}
+	return false
+}
+
+// ForgetCheckoutAnswers is the handler core/app listens with on every
+// instance to the catalog's events (CacheSubjects), wherever they were
+// written: it drops the checkout answers kept in memory that the event
+// makes stale, so another instance's change is seen here as soon as its
+// event arrives rather than after the reader's time to live. A stock
+// move drops its variants; every other event, or a move whose payload
+// does not decode, drops everything. A move that left every available
+// quantity as it was (a shipment takes the same off on hand and
+// reserved) drops nothing, nor does a move whose drop this process made
+// when it committed. It never fails: a dropped answer is only read again.
+func (s *Service) ForgetCheckoutAnswers(_ context.Context, e events.Event) error {
+	if e.Subject == SubjectStockMoved {
+		if s.cache.wasApplied(e.ID) {
+			return nil
+		}
+		var moved StockMovedEvent
+		if err := json.Unmarshal(e.Payload, &moved); err == nil && len(moved.Variants) > 0 {
+			ids := make(map[string]bool, len(moved.Variants))
+			for _, m := range moved.Variants {
+				if m.OnHandDelta != m.ReservedDelta {
+					ids[m.VariantID] = true
+				}
+			}
+			if len(ids) == 0 {
+				return nil
+			}
+			s.cache.drop(ids)
+			return nil
+		}
+	}
+	s.cache.dropAll()
+	return nil
 }

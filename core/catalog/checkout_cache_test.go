@@ -8,6 +8,7 @@ import (
 
 	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/catalog/catalogtest"
+	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/store"
@@ -101,5 +102,92 @@ func TestCheckoutVariantsCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("cache off", got[tea], 7300, 40)
+	})
+}
+
+// eventRecorder is an outbox that keeps what it is given.
+type eventRecorder struct{ got []events.Event }
+
+func (r *eventRecorder) Add(_ context.Context, e events.Event) error {
+	r.got = append(r.got, e)
+	return nil
+}
+
+// ForgetCheckoutAnswers drops what another instance's catalog event
+// makes stale, and nothing for an event whose drop this process made
+// itself or a move that left the available quantity as it was.
+func TestForgetCheckoutAnswers(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		svc := catalogtest.NewService(db)
+		shop := catalogtest.Seed(t, svc)
+		vm, err := svc.VariantsByProductIDs(catalogtest.Staff(), []string{shop.Tea.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tea := vm[shop.Tea.ID][0].ID
+		r := catalog.NewCheckoutReader(db, catalog.CheckoutReaderOptions{CacheFor: time.Hour})
+		rec := &eventRecorder{}
+		res := catalog.NewReservations(db, catalog.ReservationsOptions{Outbox: rec})
+		price := func(step string) int64 {
+			t.Helper()
+			got, err := r.CheckoutVariants(ctx, []string{tea}, money.CNY)
+			if err != nil {
+				t.Fatalf("%s: %v", step, err)
+			}
+			return got[tea].Price.Amount()
+		}
+		elsewhere := func(amount int64) {
+			t.Helper()
+			if _, err := db.ExecStmt(ctx, "UPDATE variant_prices SET amount = ? WHERE variant_id = ? AND currency = 'CNY'", amount, tea); err != nil {
+				t.Fatal(err)
+			}
+		}
+		forget := func(e events.Event) {
+			t.Helper()
+			if err := svc.ForgetCheckoutAnswers(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		if err := res.Reserve(ctx, "ord_1", []catalog.ReservationLine{{VariantID: tea, Quantity: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.got) != 1 {
+			t.Fatalf("%d events", len(rec.got))
+		}
+		own := rec.got[0]
+		if p := price("after the reservation"); p != 6800 {
+			t.Fatalf("price %d", p)
+		}
+		elsewhere(7000)
+		forget(own)
+		if p := price("own event"); p != 6800 {
+			t.Errorf("this process's own stock move dropped its variants again (price %d)", p)
+		}
+		shipped, err := events.New(catalog.SubjectStockMoved, catalog.StockMovedEvent{Reference: "shp_1", Reason: catalog.ReasonShipped,
+			Variants: []catalog.StockMove{{VariantID: tea, OnHandDelta: -1, ReservedDelta: -1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		forget(shipped)
+		if p := price("shipment elsewhere"); p != 6800 {
+			t.Errorf("a shipment, which leaves availability as it was, dropped the variant (price %d)", p)
+		}
+		// The same move arriving again, as another instance's would,
+		// drops the variant now.
+		forget(own)
+		if p := price("the move again"); p != 7000 {
+			t.Errorf("another instance's stock move kept the variant (price %d)", p)
+		}
+		elsewhere(7100)
+		updated, err := events.New(catalog.SubjectProductUpdated, catalog.ProductEvent{ProductID: shop.Tea.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		forget(updated)
+		if p := price("product changed elsewhere"); p != 7100 {
+			t.Errorf("another instance's product change kept the variant (price %d)", p)
+		}
 	})
 }

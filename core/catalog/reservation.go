@@ -207,26 +207,34 @@ func (r *Reservations) move(ctx context.Context, reason AdjustmentReason, ref st
 		if refused != nil {
 			return r.refusal(ctx, reason, *refused)
 		}
+		eventID, err := r.emit(ctx, moved)
+		if err != nil {
+			return err
+		}
 		// Reserving and releasing change what carts see as available;
 		// shipping takes the same quantity off on hand and reserved.
 		if reason != ReasonShipped {
-			r.cache.changedStock(ctx, ids)
+			r.cache.changedStock(ctx, ids, eventID)
 		}
-		return r.emit(ctx, moved)
+		return nil
 	})
 }
 
-// emit adds kassa.inventory.moved to the outbox in ctx's transaction.
-func (r *Reservations) emit(ctx context.Context, moved StockMovedEvent) error {
+// emit adds kassa.inventory.moved to the outbox in ctx's transaction
+// and returns its id ("" without an outbox).
+func (r *Reservations) emit(ctx context.Context, moved StockMovedEvent) (string, error) {
 	if r.outbox == nil {
-		return nil
+		return "", nil
 	}
 	e, err := events.New(SubjectStockMoved, moved)
 	if err != nil {
-		return fmt.Errorf("catalog: %w", err)
+		return "", fmt.Errorf("catalog: %w", err)
 	}
 	e.Actor = actor(ctx)
-	return r.outbox.Add(ctx, e)
+	if err := r.outbox.Add(ctx, e); err != nil {
+		return "", err
+	}
+	return e.ID, nil
 }
 
 // refusal explains why the conditional UPDATE of d matched no row.
