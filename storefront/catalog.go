@@ -448,6 +448,16 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
+	raw, errs := h.queryRaw(r, "StorefrontHome", homeQuery, map[string]any{"currency": c.Currency})
+	if errs != nil {
+		h.catalogError(w, r, p, c, errs)
+		return
+	}
+	// Everything the page shows comes from these inputs (memo.go).
+	key := h.pageKey("home", r, p, c).add(raw).sum()
+	if h.replay(h.cacheable(w, r), r, http.StatusOK, p, key) {
+		return
+	}
 	v := &homeView{chrome: c}
 	var data struct {
 		Collections struct {
@@ -458,7 +468,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 		}
 		Products struct{ Nodes []*productCard }
 	}
-	if errs := h.query(r, "StorefrontHome", homeQuery, map[string]any{"currency": c.Currency}, &data); errs != nil {
+	if errs := decodeAnswer("StorefrontHome", raw, &data); errs != nil {
 		h.catalogError(w, r, p, c, errs)
 		return
 	}
@@ -472,7 +482,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 	c.Description = p.T("home.description", c.ShopName)
 	c.Canonical = h.absolute(r, "/")
 	p.Data = v
-	h.render(h.cacheable(w, r), r, http.StatusOK, "home", p)
+	h.renderMemo(h.cacheable(w, r), r, http.StatusOK, "home", p, key)
 }
 
 // collection serves GET /collections/{handle}.
@@ -556,14 +566,29 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	}
 	sort, choices := pickSort(p, searchSorts, q.Get("sort"))
 	c.Query, c.NoIndex = term, true
+	// Everything the page shows comes from the request and, with a
+	// term, the search's answer (memo.go); without one the page is the
+	// empty search form.
+	var raw json.RawMessage
+	if term != "" {
+		vars := map[string]any{"q": term, "currency": c.Currency, "first": pageSize, "after": nullable(pg.After),
+			"sortKey": sort.key, "reverse": sort.reverse}
+		var errs []*graphql.Error
+		if raw, errs = h.queryRaw(r, "StorefrontSearch", searchQuery, vars); errs != nil {
+			h.catalogError(w, r, p, c, errs)
+			return
+		}
+	}
+	key := h.pageKey("search", r, p, c).add(raw).sum()
+	if h.replay(h.cacheable(w, r), r, http.StatusOK, p, key) {
+		return
+	}
 	v := &listView{chrome: c, Sorts: choices, Sort: sort.value, Action: "/search", Searched: term != ""}
 	keep := url.Values{}
 	if term != "" {
 		keep.Set("q", term)
 		var data struct{ Products productConnection }
-		vars := map[string]any{"q": term, "currency": c.Currency, "first": pageSize, "after": nullable(pg.After),
-			"sortKey": sort.key, "reverse": sort.reverse}
-		if errs := h.query(r, "StorefrontSearch", searchQuery, vars, &data); errs != nil {
+		if errs := decodeAnswer("StorefrontSearch", raw, &data); errs != nil {
 			h.catalogError(w, r, p, c, errs)
 			return
 		}
@@ -579,7 +604,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	c.Description = p.T("search.description", c.ShopName)
 	c.Canonical = h.absolute(r, canonicalPath("/search", keep, pg.After))
 	p.Data = v
-	h.render(h.cacheable(w, r), r, http.StatusOK, "search", p)
+	h.renderMemo(h.cacheable(w, r), r, http.StatusOK, "search", p, key)
 }
 
 // productVariant is a variant as the picker shows it.
@@ -663,9 +688,21 @@ func (h *Handler) product(w http.ResponseWriter, r *http.Request) {
 		h.message(w, r, p, c, http.StatusNotFound, "error.productNotFound.title", "error.productNotFound.text")
 		return
 	}
+	raw, errs := h.queryRaw(r, "StorefrontProduct", productQuery, map[string]any{"handle": handle, "currency": c.Currency})
+	if errs != nil {
+		h.catalogError(w, r, p, c, errs)
+		return
+	}
+	// Everything the page shows comes from these inputs (memo.go): the
+	// variant picked by ?variant= is in the URL, the form token is
+	// swapped in per request.
+	key := h.pageKey("product", r, p, c).add(raw).sum()
+	if h.replay(h.cacheable(w, r), r, http.StatusOK, p, key) {
+		return
+	}
 	v := &productView{chrome: c}
 	var data struct{ Product json.RawMessage }
-	if errs := h.query(r, "StorefrontProduct", productQuery, map[string]any{"handle": handle, "currency": c.Currency}, &data); errs != nil {
+	if errs := decodeAnswer("StorefrontProduct", raw, &data); errs != nil {
 		h.catalogError(w, r, p, c, errs)
 		return
 	}
@@ -691,7 +728,7 @@ func (h *Handler) product(w http.ResponseWriter, r *http.Request) {
 	c.OGType = "product"
 	c.OGImage = h.absolute(r, v.Image)
 	p.Data = v
-	h.render(h.cacheable(w, r), r, http.StatusOK, "product", p)
+	h.renderMemo(h.cacheable(w, r), r, http.StatusOK, "product", p, key)
 }
 
 // validHandle admits what a handle can be: short, lowercase letters,

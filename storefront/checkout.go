@@ -29,7 +29,7 @@ const (
 	checkoutOrderByToken = `query StorefrontCheckoutOrderByToken($token: String!) { order: orderByToken(token: $token) { ` + checkoutOrderFields + ` } }`
 	checkoutOrderByID    = `query StorefrontCheckoutOrder($id: ID!) { order(id: $id) { ` + checkoutOrderFields + ` } }`
 	paymentMethodsOp     = `query StorefrontPaymentMethods($id: ID!, $token: String, $lang: String) {
-    availablePaymentMethods(orderId: $id, token: $token) { gatewayId method name(language: $lang) actions } }`
+    availablePaymentMethods(orderId: $id, token: $token) { gatewayId method name(language: $lang) description(language: $lang) actions } }`
 )
 
 // orderCookie holds the order placed at checkout and awaiting payment:
@@ -76,7 +76,11 @@ type paymentMethod struct {
 	GatewayID string
 	Method    *string
 	Name      string
-	Actions   []string
+	// Description is the gateway plugin's own description in the page's
+	// language (its default one when it has none in that language);
+	// empty when the plugin gives none.
+	Description string
+	Actions     []string
 }
 
 // paymentChoice is one option of the payment form.
@@ -87,8 +91,10 @@ type paymentChoice struct {
 	Value string
 	// Name and Description are in the page's language: a routed method's
 	// from the storefront's catalogs (payMethod.<method>.*) when they
-	// know it, else the gateway's name as its plugin gives it in that
-	// language, and what paying this way asks of the buyer.
+	// know it (the shop's word for "card" stays put whichever gateway
+	// the routes pick first), else the gateway's name and description as
+	// its plugin gives them in that language, else what paying this way
+	// asks of the buyer.
 	Name, Description string
 }
 
@@ -103,6 +109,9 @@ func (m paymentMethod) choice(p *page) paymentChoice {
 		if s, ok := p.msgs.lookup(p.Lang, "payMethod."+*m.Method+".description"); ok {
 			c.Description = s
 		}
+	}
+	if c.Description == "" {
+		c.Description = strings.TrimSpace(m.Description)
 	}
 	if c.Description == "" {
 		for _, a := range []string{"REDIRECT", "QR_CODE", "INSTRUCTIONS"} {

@@ -182,8 +182,10 @@ func TestCheckoutWithoutJavaScript(t *testing.T) {
 }
 
 // TestCheckoutPaysByRoutedMethod is the payment step on the shop's
-// routes: the gateways are named in the buyer's language (the plugins'
-// zh-CN names); once the owner routes "card" to testpay, then to
+// routes: the gateways are named and described in the buyer's language
+// (the plugins' zh-CN names and descriptions, which the API gives every
+// buyer and nothing else of the plugins: paymentMethodDescriptions);
+// once the owner routes "card" to testpay, then to
 // banktransfer, the buyer is offered the method, not the gateways, and
 // with testpay down (its binary no longer the pinned one, so the host
 // cannot start it) the payment fails over to banktransfer, whose
@@ -195,11 +197,26 @@ func TestCheckoutPaysByRoutedMethod(t *testing.T) {
 	wantRedirect(t, b.add(s.variant, "1"), "/cart")
 	b.checkoutToPayment()
 	_, zh := b.get("/checkout?lang=zh-CN")
-	for _, want := range []string{`value="payment.testpay"`, ">测试支付<", ">银行转账<", "在支付服务商页面付款"} {
+	// The plugins' own descriptions replace the storefront's generic
+	// "you pay on the provider's page".
+	for _, want := range []string{`value="payment.testpay"`, ">测试支付<", ">银行转账<",
+		">用于开发和演示的沙盒网关：由测试卡决定结果，不会产生真实资金流动。<", ">买家以订单号为附言将款项转入店铺账户，店员确认到账。<"} {
 		if !strings.Contains(zh, want) {
 			t.Fatalf("the payment step in Chinese lacks %s:\n%s", want, zh)
 		}
 	}
+	if strings.Contains(zh, "在支付服务商页面付款") || strings.Contains(zh, "Sandbox gateway") {
+		t.Fatalf("the payment step in Chinese shows the generic or the English text:\n%s", zh)
+	}
+	_, en := b.get("/checkout?lang=en")
+	for _, want := range []string{">Sandbox gateway for development and demos: test cards decide the outcome. No money moves.<",
+		">The buyer transfers the amount to the shop&#39;s account with the order number as reference; staff confirm receipt.<"} {
+		if !strings.Contains(en, want) {
+			t.Fatalf("the payment step in English lacks %s:\n%s", want, en)
+		}
+	}
+	paymentMethodDescriptions(t, s, b)
+	b.get("/checkout?lang=zh-CN") // the rest of the test reads Chinese
 
 	sys := authz.WithSubject(context.Background(), authz.SystemSubject("test"))
 	if _, err := s.app.Payments.SetRoutes(sys, payment.SetRoutesInput{Method: "card",

@@ -7,18 +7,23 @@ import (
 	"sync"
 )
 
-// Memoized pages. A catalog page is a pure function of the GraphQL
-// answers it shows (themselves served from the public read cache, ADR
-// 0004, and identical bytes while nothing changes) and of a few things of
-// the request: the language, the currency, the URL (the switchers' and
-// pagination's links), the host (canonical links without a public URL)
-// and whether a buyer is signed in (the header's account link). Decoding
-// the answers and running html/template over them was three quarters of
-// a collection page's CPU (BENCHMARKS.md, storefront pages); the page is
-// rendered once per distinct set of those inputs and the bytes replayed.
-// A changed answer is a new key, so nothing is ever stale; the form token
-// is not part of the bytes (the mark execPage swaps per request stays in
-// them), so no buyer's token is replayed to another.
+// Memoized pages. A catalog page (home, collection, product, search) is
+// a pure function of the GraphQL answers it shows (themselves served
+// from the public read cache, ADR 0004, and identical bytes while
+// nothing changes) and of a few things of the request: the template, the
+// language, the currency, the URL (the switchers' and pagination's
+// links, a product's ?variant=, the search term), the public base or host
+// (canonical and Open Graph links) and whether a buyer is signed in (the
+// header's account link). Decoding the answers and running html/template
+// over them was three quarters of a collection page's CPU (BENCHMARKS.md,
+// storefront pages); the page is rendered once per distinct set of those
+// inputs and the bytes replayed. A changed answer is a new key, so
+// nothing is ever stale; the form token is not part of the bytes (the
+// mark execPage swaps per request stays in them, and the product page's
+// cart form gets the request's token on every replay), so no buyer's
+// token is replayed to another. Error and not-found pages are rendered
+// every time: they are rare, and a crawler's misses must not fill the
+// memo.
 
 // Bounds of the memos: a rendered page is about 8 KB, a decoded chrome
 // answer about 2 KB, so they stay under about 10 MB together.
@@ -34,6 +39,8 @@ type memoKey [sha256.Size]byte
 // entry makes room: the working set of a shop (its pages in two
 // languages and a few currencies) is far smaller than the bound, and a
 // crawler walking every sort and page only costs renders, never memory.
+// A nil memo keeps nothing: every page is rendered (the tests compare
+// replays with such renders).
 type memo[V any] struct {
 	mu  sync.RWMutex
 	max int
@@ -45,6 +52,10 @@ func newMemo[V any](max int) *memo[V] {
 }
 
 func (m *memo[V]) get(k memoKey) (V, bool) {
+	if m == nil {
+		var zero V
+		return zero, false
+	}
 	m.mu.RLock()
 	v, ok := m.m[k]
 	m.mu.RUnlock()
@@ -52,6 +63,9 @@ func (m *memo[V]) get(k memoKey) (V, bool) {
 }
 
 func (m *memo[V]) put(k memoKey, v V) {
+	if m == nil {
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.m[k]; !ok && len(m.m) >= m.max {
@@ -65,6 +79,9 @@ func (m *memo[V]) put(k memoKey, v V) {
 
 // len is the number of values kept (tests).
 func (m *memo[V]) len() int {
+	if m == nil {
+		return 0
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return len(m.m)

@@ -74,7 +74,7 @@ type Handler struct {
 	storeName, baseURL string
 	forms              *forms // csrf.go
 	// answers and rendered memoize decoded chrome answers and rendered
-	// catalog pages (memo.go).
+	// catalog pages: home, collection, product, search (memo.go).
 	answers  *memo[*chromeAnswer]
 	rendered *memo[[]byte]
 }
@@ -273,8 +273,13 @@ func (h *Handler) replay(w http.ResponseWriter, r *http.Request, status int, p *
 }
 
 // renderMemo renders a page as render does and keeps its bytes under
-// key, before the form token goes in, for replay.
+// key, before the form token goes in, for replay. Without a page memo it
+// is render.
 func (h *Handler) renderMemo(w http.ResponseWriter, r *http.Request, status int, name string, p *page, key memoKey) {
+	if h.rendered == nil {
+		h.render(w, r, status, name, p)
+		return
+	}
 	var buf bytes.Buffer
 	if err := h.pages[name].ExecuteTemplate(&buf, "layout.html", p); err != nil {
 		h.log.ErrorContext(r.Context(), "render page", "page", name, "error", err)

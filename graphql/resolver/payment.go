@@ -137,10 +137,11 @@ func (r *paymentRoot) AvailablePaymentMethods(ctx context.Context, args struct {
 	return out, nil
 }
 
-// methodNames are the display names of the installed plugins, by id. The
-// plugin catalog needs plugin read, which buyers do not hold; a gateway's
-// name is what the checkout shows every buyer, so it is read as the
-// platform, and nothing else of the catalog leaves here. Without a
+// methodNames are the display names and descriptions of the installed
+// plugins, by id. The plugin catalog needs plugin read, which buyers do
+// not hold; a gateway's name and description are what the checkout shows
+// every buyer, so they are read as the platform, and nothing else of the
+// catalog (settings, capabilities, versions, paths) leaves here. Without a
 // catalog, or when it cannot be read, methods are named by their id.
 func (r *paymentRoot) methodNames(ctx context.Context) map[string]plugin.Plugin {
 	if r.plugins == nil {
@@ -152,8 +153,9 @@ func (r *paymentRoot) methodNames(ctx context.Context) map[string]plugin.Plugin 
 	}
 	out := make(map[string]plugin.Plugin, len(list))
 	for _, p := range list {
-		// Only the names leave here.
-		out[p.ID] = plugin.Plugin{ID: p.ID, DisplayName: p.DisplayName, DisplayNames: p.DisplayNames}
+		// Only the names and descriptions leave here.
+		out[p.ID] = plugin.Plugin{ID: p.ID, DisplayName: p.DisplayName, DisplayNames: p.DisplayNames,
+			Description: p.Description, Descriptions: p.Descriptions}
 	}
 	return out
 }

@@ -93,7 +93,7 @@ func (r *paymentActionResolver) ExpiresAt() *catalogTime {
 }
 
 // paymentMethodResolver resolves PaymentMethod; plugin holds the gateway
-// plugin's names (nothing else of the catalog).
+// plugin's names and descriptions (nothing else of the catalog).
 type paymentMethodResolver struct {
 	m      payment.Method
 	plugin plugin.Plugin
@@ -104,6 +104,13 @@ func (r *paymentMethodResolver) Method() *string   { return nonEmpty(r.m.Method)
 func (r *paymentMethodResolver) Name(args languageArg) string {
 	return r.plugin.DisplayNameIn(str(args.Language))
 }
+
+// Description resolves PaymentMethod.description: the plugin's own words
+// for buyers, localized as Name is.
+func (r *paymentMethodResolver) Description(args languageArg) string {
+	return r.plugin.DescriptionIn(str(args.Language))
+}
+
 func (r *paymentMethodResolver) ManualCapture() bool { return r.m.ManualCapture }
 
 func (r *paymentMethodResolver) Actions() []string {

@@ -1059,6 +1059,7 @@ export type PaymentLedgerKind = "AUTHORIZATION" | "CAPTURE" | "REFUND" | "VOID";
 
 export interface PaymentMethod {
   actions: Array<PaymentActionType>;
+  description: string;
   gatewayId: string;
   manualCapture: boolean;
   method: string | null;
