@@ -654,7 +654,7 @@ func (b *checkoutBench) checkout(ctx context.Context, c *buyer, rng *mrand.Rand,
 
 // Polling for PAID: a first look at once, the next after paidPollFirst,
 // each wait twice the last, at most paidPollMax, for paidWaitMax. Each
-// look reads the whole order (orderByToken), so the bench's own polling
+// look reads the order's row (orderByToken), so the bench's own polling
 // must not become the load it measures: about six looks in the first
 // 300 ms, then ten a second.
 const (

@@ -3,6 +3,8 @@ package resolver
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 
 	gql "github.com/graph-gophers/graphql-go"
 
@@ -85,29 +87,71 @@ func (r *orderRoot) MyOrders(ctx context.Context, args struct {
 }
 
 // Order resolves Query.order: null when there is no such order or it is
-// not one the caller may see.
+// not one the caller may see. The order's row alone is read unless the
+// selection reads its lines, shipments, timeline or notes (readOrder).
 func (r *orderRoot) Order(ctx context.Context, args struct{ ID gql.ID }) (*orderResolver, error) {
-	d, err := r.svc.Get(ctx, string(args.ID))
+	o, err := r.readOrder(ctx, string(args.ID), "", "")
 	if err != nil {
 		if isNotFound(err) {
 			return nil, nil
 		}
 		return nil, err
 	}
-	return r.paidOrder(ctx, newOrderDetail(d), "", "")
+	return r.paidOrder(ctx, o, "", "")
 }
 
 // OrderByToken resolves Query.orderByToken: null for a token that opens
-// no order.
+// no order. A buyer's status page polls it for the order's statuses and
+// total, which the order's row holds: the lines, shipments and timeline
+// are read only when the selection reads them (readOrder).
 func (r *orderRoot) OrderByToken(ctx context.Context, args struct{ Token string }) (*orderResolver, error) {
-	d, err := r.svc.GetByAccessToken(ctx, args.Token)
+	o, err := r.readOrder(ctx, "", args.Token, "")
 	if err != nil {
 		if isNotFound(err) {
 			return nil, nil
 		}
 		return nil, err
 	}
-	return r.paidOrder(ctx, newOrderDetail(d), args.Token, "")
+	return r.paidOrder(ctx, o, args.Token, "")
+}
+
+// readOrder reads the order of a root query or of a payload (prefix
+// "order."), as the caller may see it: by the access token when one is
+// given, else by id. Order's fields are plain getters (orders also come
+// in lists), so what they show is loaded here: the order's row alone (one
+// query) when the selection under ctx reads none of the detail fields,
+// else the order with its detail (the row, lines, shipments, timeline
+// and, for staff, notes). Both reads answer the same callers; to anyone
+// else the order is not found.
+func (r *orderRoot) readOrder(ctx context.Context, id, token, prefix string) (*orderResolver, error) {
+	if selectsDetail(ctx, prefix) {
+		var (
+			d   *order.Detail
+			err error
+		)
+		if token != "" {
+			d, err = r.svc.GetByAccessToken(ctx, token)
+		} else {
+			d, err = r.svc.Get(ctx, id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return newOrderDetail(d), nil
+	}
+	var (
+		o   *order.Order
+		err error
+	)
+	if token != "" {
+		o, err = r.svc.GetOrderByAccessToken(ctx, token)
+	} else {
+		o, err = r.svc.GetOrder(ctx, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return newOrder(o), nil
 }
 
 // orderFilterInput is the GraphQL OrderFilter.
@@ -199,11 +243,25 @@ func filterPaths(err error) error {
 var detailFields = []string{"lines", "shipments", "timeline", "notes"}
 
 // selectsDetail reports whether the selection under ctx reads a detail
-// field of the orders at one of the paths ("nodes.", "edges.node.").
+// field of the orders at one of the paths ("" for the order itself,
+// "nodes.", "edges.node."), directly or through the order of its payments
+// (payments.order.lines): that order is the same one, built once.
 func selectsDetail(ctx context.Context, prefixes ...string) bool {
-	for _, p := range prefixes {
-		for _, f := range detailFields {
-			if gql.HasSelectedField(ctx, p+f) {
+	for _, name := range gql.SelectedFieldNames(ctx) {
+		for _, p := range prefixes {
+			rest, ok := strings.CutPrefix(name, p)
+			if !ok {
+				continue
+			}
+			for {
+				r, nested := strings.CutPrefix(rest, "payments.order.")
+				if !nested {
+					break
+				}
+				rest = r
+			}
+			field, _, _ := strings.Cut(rest, ".")
+			if slices.Contains(detailFields, field) {
 				return true
 			}
 		}
@@ -241,19 +299,11 @@ func (r *orderRoot) payloadOrder(ctx context.Context, orderID, token string) (*o
 	if !gql.HasSelectedField(ctx, "order") {
 		return nil, nil
 	}
-	var (
-		d   *order.Detail
-		err error
-	)
-	if token != "" {
-		d, err = r.svc.GetByAccessToken(ctx, token)
-	} else {
-		d, err = r.svc.Get(ctx, orderID)
-	}
+	o, err := r.readOrder(ctx, orderID, token, "order.")
 	if err != nil {
 		return nil, err
 	}
-	return r.paidOrder(ctx, newOrderDetail(d), token, "order.")
+	return r.paidOrder(ctx, o, token, "order.")
 }
 
 // isCode reports whether err is a domain error with code.
