@@ -127,7 +127,7 @@ func buyWithTestpay(t *testing.T, ctx context.Context, base, handle, email, name
 		return ""
 	}
 	do(t, ctx, "to testpay", chromedp.Click(`#pay-form input[value="payment.testpay"]`), chromedp.Click(`#pay-form button[type=submit]`),
-		chromedp.WaitVisible(`#pay`))
+		chromedp.WaitVisible(`#fail`)) // on testpay's page: #fail is its own
 	do(t, ctx, "pay on testpay", chromedp.Click(`#pay`), chromedp.WaitVisible(`#payment-status`))
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#payment-status').dataset.status === 'PAID'`,
 		chromedp.WithPollingTimeout(20*time.Second))); err != nil {
