@@ -391,7 +391,7 @@ func (h *Handler) chrome(w http.ResponseWriter, r *http.Request, p *page) *chrom
 		return nil
 	}
 	c := &chrome{ShopName: h.storeName, Collections: data.Collections.Nodes, OGType: "website",
-		Currency: pickCurrency(w, r, data.ShopSettings), answer: key}
+		Currency: pickCurrency(w, r, data.ShopSettings, h.forms.secureFor(r)), answer: key}
 	for _, code := range data.ShopSettings.Currencies {
 		u := *r.URL
 		q := u.Query()
@@ -443,7 +443,7 @@ func (c *cacheWriter) Write(b []byte) (int, error) {
 
 // home serves GET /{$}.
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
-	p := newPage(w, r, h.cat)
+	p := newPage(w, r, h.cat, h.forms.secureFor(r))
 	c := h.chrome(w, r, p)
 	if c == nil {
 		return
@@ -487,7 +487,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 
 // collection serves GET /collections/{handle}.
 func (h *Handler) collection(w http.ResponseWriter, r *http.Request) {
-	p := newPage(w, r, h.cat)
+	p := newPage(w, r, h.cat, h.forms.secureFor(r))
 	c := h.chrome(w, r, p)
 	if c == nil {
 		return
@@ -548,7 +548,7 @@ func (h *Handler) collection(w http.ResponseWriter, r *http.Request) {
 
 // search serves GET /search?q=.
 func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
-	p := newPage(w, r, h.cat)
+	p := newPage(w, r, h.cat, h.forms.secureFor(r))
 	c := h.chrome(w, r, p)
 	if c == nil {
 		return
@@ -678,7 +678,7 @@ func (v *productView) SoldOut() bool { return v.Selected == "" }
 
 // product serves GET /products/{handle}.
 func (h *Handler) product(w http.ResponseWriter, r *http.Request) {
-	p := newPage(w, r, h.cat)
+	p := newPage(w, r, h.cat, h.forms.secureFor(r))
 	c := h.chrome(w, r, p)
 	if c == nil {
 		return

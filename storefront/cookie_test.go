@@ -33,7 +33,7 @@ var csrfValueRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 // when the buyer reached a trusted TLS-terminating proxy (X-Forwarded-Proto:
 // https) though the public URL is http; a header from an untrusted
 // client, or plain http, does not make it Secure; an https public URL
-// always does.
+// always does. The language cookie follows the same rule.
 func TestSessionCookieSecureBehindTrustedProxy(t *testing.T) {
 	cases := []struct {
 		name       string
@@ -86,6 +86,16 @@ func TestSessionCookieSecureBehindTrustedProxy(t *testing.T) {
 			}
 			if session.Secure != c.secure || !session.HttpOnly {
 				t.Errorf("session cookie Secure=%t HttpOnly=%t, want Secure=%t", session.Secure, session.HttpOnly, c.secure)
+			}
+			// The language a buyer picks is remembered the same way.
+			var lang *http.Cookie
+			for _, ck := range send(httptest.NewRequest(http.MethodGet, "/account/login?lang=zh-CN", nil), nil).Result().Cookies() {
+				if ck.Name == langCookie {
+					lang = ck
+				}
+			}
+			if lang == nil || lang.Value != "zh-CN" || lang.Secure != c.secure {
+				t.Errorf("language cookie %+v, want zh-CN with Secure=%t", lang, c.secure)
 			}
 		})
 	}

@@ -94,7 +94,7 @@ func BenchmarkRenderWithToken(b *testing.B) {
 	r := httptest.NewRequest(http.MethodGet, "/cart", nil)
 	for b.Loop() {
 		rec := httptest.NewRecorder()
-		p := newPage(rec, r, h.cat)
+		p := newPage(rec, r, h.cat, false)
 		p.Data = &cartView{}
 		h.render(rec, r, http.StatusOK, "cart", p)
 	}

@@ -12,12 +12,13 @@ const currencyCookie = "kassa_currency"
 
 // pickCurrency chooses the currency prices are shown in: ?currency=, then
 // the cookie, then the shop's default. Only a currency the shop sells in
-// counts; an explicit valid ?currency= is remembered in the cookie.
-func pickCurrency(w http.ResponseWriter, r *http.Request, shop shopInfo) string {
+// counts; an explicit valid ?currency= is remembered in the cookie, Secure
+// as the session's is (forms.secureFor).
+func pickCurrency(w http.ResponseWriter, r *http.Request, shop shopInfo, secure bool) string {
 	if q := r.URL.Query().Get("currency"); q != "" {
 		if c, ok := shop.sells(q); ok {
 			http.SetCookie(w, &http.Cookie{Name: currencyCookie, Value: c, Path: "/", MaxAge: 365 * 24 * 3600,
-				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure})
 			return c
 		}
 	}

@@ -93,12 +93,13 @@ func (c catalogs) lookup(lang, key string) (string, bool) {
 }
 
 // pickLanguage chooses the page's language: ?lang=, the cookie, then
-// Accept-Language. An explicit ?lang= is remembered in the cookie.
-func pickLanguage(w http.ResponseWriter, r *http.Request) string {
+// Accept-Language. An explicit ?lang= is remembered in the cookie, Secure
+// as the session's is (forms.secureFor).
+func pickLanguage(w http.ResponseWriter, r *http.Request, secure bool) string {
 	if q := r.URL.Query().Get("lang"); q != "" {
 		if lang, ok := parseLang(q); ok {
 			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
-				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure})
 			return lang
 		}
 	}

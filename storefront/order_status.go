@@ -58,7 +58,7 @@ type money struct {
 
 // orderStatus serves GET /orders/{id}/status[?token=].
 func (h *Handler) orderStatus(w http.ResponseWriter, r *http.Request) {
-	p := newPage(w, r, h.cat)
+	p := newPage(w, r, h.cat, h.forms.secureFor(r))
 	// The page is the buyer's alone (a token in the URL, their order):
 	// no cache anywhere keeps it.
 	w.Header().Set("Cache-Control", "no-store")
@@ -191,8 +191,8 @@ type page struct {
 	msgs     catalogs
 }
 
-func newPage(w http.ResponseWriter, r *http.Request, cat catalogs) *page {
-	p := &page{Lang: pickLanguage(w, r), msgs: cat, SignedIn: signedIn(r.Context())}
+func newPage(w http.ResponseWriter, r *http.Request, cat catalogs, secure bool) *page {
+	p := &page{Lang: pickLanguage(w, r, secure), msgs: cat, SignedIn: signedIn(r.Context())}
 	u := *r.URL
 	q := u.Query()
 	q.Set("lang", p.OtherLang().Code)
