@@ -156,7 +156,11 @@ func (g *Gateway) Describe(context.Context) (sdk.Info, error) {
 		Kind:        sdk.KindPayment,
 		Version:     Version,
 		DisplayName: "Stripe",
-		Description: "Cards and wallets (Apple Pay, Google Pay, Link ...) through Stripe: the Payment Element on your storefront or a Stripe-hosted Checkout page, with manual capture, partial refunds and signed webhooks.",
+		// Stripe keeps its name in Chinese; the description says what
+		// the buyer gets.
+		DisplayNames: map[string]string{"zh-CN": "Stripe 银行卡"},
+		Description:  "Cards and wallets (Apple Pay, Google Pay, Link ...) through Stripe: the Payment Element on your storefront or a Stripe-hosted Checkout page, with manual capture, partial refunds and signed webhooks.",
+		Descriptions: map[string]string{"zh-CN": "通过 Stripe 使用银行卡和电子钱包（Apple Pay、Google Pay、Link 等）付款：在店铺页面内填写卡信息，或跳转到 Stripe 托管的结账页面；支持人工收款、部分退款和签名的 Webhook 通知。"},
 		Capabilities: []string{
 			payment.CapActionNone, payment.CapActionClientSecret, payment.CapActionRedirect,
 			payment.CapCaptureManual, payment.CapCancel, payment.CapRefund, payment.CapRefundPartial, payment.CapWebhook, payment.CapWebhookSimulate,

@@ -171,6 +171,7 @@ func (g *Gateway) Describe(context.Context) (sdk.Info, error) {
 		DisplayName:  "UnionPay",
 		DisplayNames: map[string]string{"zh-CN": "银联在线支付"},
 		Description:  "UnionPay online gateway (银联在线支付, 5.1.0): bank card payment on UnionPay's pages for computers and phones, with refunds and back notifications. CNY only.",
+		Descriptions: map[string]string{"zh-CN": "银联在线网关（5.1.0）：买家在银联的电脑或手机页面上用银行卡付款，支持退款和后台通知。仅限人民币。"},
 		Capabilities: []string{
 			payment.CapActionRedirect, payment.CapCancel, payment.CapRefund, payment.CapRefundPartial,
 			payment.CapWebhook, payment.CapHTTP, payment.CapListTransactions,
