@@ -2,7 +2,6 @@ package payment
 
 import (
 	"context"
-	"errors"
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/money"
@@ -163,35 +162,60 @@ type OrderPayments struct {
 	Amounts *Amounts
 }
 
-// PaymentsOfOrders returns the attempts, refunds and amounts of each
-// order the caller may see as its buyer (payment read:own): a signed-in
-// buyer's own orders, or the order a guest's access token opens; staff
-// with payment read see every order. Orders the caller may not see are
-// left out of the map. Each order's ownership is checked on its own (one
-// read of it), the payments are read in one query per table.
-func (s *Service) PaymentsOfOrders(ctx context.Context, orderIDs []string, accessToken string) (map[string]*OrderPayments, error) {
+// OpenedOrder is an order the caller already read in this request through
+// the order service, which let them read it: by id (the order service
+// checked the caller may read it) or by a guest's access token (the token
+// opened it). PaymentsOfOpenedOrders takes it on trust, so the status
+// page's poll reads the order once: build it only from what the order
+// service returned, never from a client's input.
+type OpenedOrder struct {
+	// ID is the order's id.
+	ID string
+	// CustomerID is the order's buyer; empty for a guest's order.
+	CustomerID string
+	// ByAccessToken says the order was read by the guest's access token
+	// (the token opened it), not by id.
+	ByAccessToken bool
+}
+
+// PaymentsOfOpenedOrders returns the attempts, refunds and amounts of each
+// opened order the caller may see as its buyer (payment read:own): a
+// signed-in buyer's own orders, or the order a guest's access token
+// opened (one: a token opens one order); staff with payment read see
+// every order. Orders the caller may not see are left out of the map.
+// The orders are not read again (the caller read them); the payments are
+// read in one query per table.
+func (s *Service) PaymentsOfOpenedOrders(ctx context.Context, orders []OpenedOrder) (map[string]*OrderPayments, error) {
 	if err := authz.MayOwn(ctx, s.authz, authz.Payment, authz.Read); err != nil {
 		return nil, err
 	}
-	ids := batch(orderIDs)
-	if s.authz.Can(ctx, authz.Payment, authz.Read) != nil {
-		mine := make([]string, 0, len(ids))
-		for _, id := range ids {
-			if accessToken != "" && len(mine) > 0 {
-				break // a token opens one order
-			}
-			o, err := s.ownOrder(ctx, id, accessToken, authz.Read)
-			switch {
-			case errors.Is(err, errsNotFound):
+	if len(orders) > MaxBatch {
+		orders = orders[:MaxBatch]
+	}
+	staff := s.authz.Can(ctx, authz.Payment, authz.Read) == nil
+	ids := make([]string, 0, len(orders))
+	byToken := false
+	for _, o := range orders {
+		switch {
+		case o.ID == "":
+			continue
+		case staff:
+		case o.ByAccessToken:
+			// The token opened the order, which is all a guest needs
+			// (ownOrder asks no more); a token opens one order.
+			if byToken {
 				continue
-			case err != nil:
-				return nil, err
 			}
-			mine = append(mine, o.ID)
+			byToken = true
+		case authz.CanOwn(ctx, s.authz, authz.Payment, authz.Read, o.CustomerID) != nil:
+			continue // not the caller's order
 		}
-		ids = mine
+		ids = append(ids, o.ID)
 	}
 	out := make(map[string]*OrderPayments, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
 	for _, id := range ids {
 		out[id] = &OrderPayments{Attempts: []*Attempt{}, Refunds: []*Refund{}}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/uptrace/bun"
 
+	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/app"
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/catalog"
@@ -61,6 +62,17 @@ func (l *statementLog) take() []string {
 // alone.
 var detailTables = []string{"order_lines", "order_shipments", "order_shipment_lines", "order_timeline", "order_notes"}
 
+// readsOrders returns the statements that read the orders table itself.
+func readsOrders(sqls []string) []string {
+	var out []string
+	for _, q := range sqls {
+		if strings.Contains(q, `"orders"`) {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
 func readsDetail(sqls []string) []string {
 	var out []string
 	for _, q := range sqls {
@@ -76,8 +88,10 @@ func readsDetail(sqls []string) []string {
 
 // newOrderReadApp builds the application over db, not started (no worker
 // runs a statement of its own), with one product and one guest order; it
-// returns the app and the guest's access token.
-func newOrderReadApp(t *testing.T, db *store.DB) (*app.App, *order.Placed) {
+// returns the app, the guest's order with its access token, and a way to
+// place another order (for the signed-in buyer customerID, placing as
+// ctx; a guest's for "").
+func newOrderReadApp(t *testing.T, db *store.DB) (*app.App, *order.Placed, func(ctx context.Context, customerID string) *order.Placed) {
 	t.Helper()
 	cfg, err := config.Load("", false, func(string) string { return "" }, map[string]string{"data-dir": t.TempDir()})
 	if err != nil {
@@ -106,16 +120,20 @@ func newOrderReadApp(t *testing.T, db *store.DB) (*app.App, *order.Placed) {
 	v := vs[p.ID][0]
 	usd := func(n int64) money.Money { return money.New(n, money.USD) }
 	addr := order.Address{FirstName: "Ada", Line1: "1 Main St", City: "Springfield", CountryCode: "US"}
-	placed, err := a.Orders.Place(authz.WithSubject(context.Background(), authz.AnonymousSubject()), order.PlaceInput{
-		CartID: "cart_read", Email: "guest@example.com", Currency: money.USD, ShippingAddress: addr, BillingAddress: addr,
-		ShippingMethodID: "shm_post", ShippingMethodName: "Post",
-		Lines: []order.PlaceLine{{VariantID: v.ID, ProductID: v.ProductID, SKU: "TEA", ProductTitle: "Tea", Quantity: 2,
-			UnitPrice: usd(500), Subtotal: usd(1000), Discount: usd(0), Tax: usd(0), Total: usd(1000)}},
-		Totals: pricing.Totals{Subtotal: usd(1000), DiscountTotal: usd(0), Shipping: usd(500), Tax: usd(0), Total: usd(1500)}})
-	if err != nil {
-		t.Fatal(err)
+	place := func(ctx context.Context, customerID string) *order.Placed {
+		t.Helper()
+		placed, err := a.Orders.Place(ctx, order.PlaceInput{
+			CartID: "cart_read_" + customerID, CustomerID: customerID, Email: "guest@example.com", Currency: money.USD,
+			ShippingAddress: addr, BillingAddress: addr, ShippingMethodID: "shm_post", ShippingMethodName: "Post",
+			Lines: []order.PlaceLine{{VariantID: v.ID, ProductID: v.ProductID, SKU: "TEA", ProductTitle: "Tea", Quantity: 2,
+				UnitPrice: usd(500), Subtotal: usd(1000), Discount: usd(0), Tax: usd(0), Total: usd(1000)}},
+			Totals: pricing.Totals{Subtotal: usd(1000), DiscountTotal: usd(0), Shipping: usd(500), Tax: usd(0), Total: usd(1500)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return placed
 	}
-	return a, placed
+	return a, place(authz.WithSubject(context.Background(), authz.AnonymousSubject()), ""), place
 }
 
 // TestOrderByTokenReadsTheRowAlone proves a status page's poll of
@@ -129,7 +147,7 @@ func TestOrderByTokenReadsTheRowAlone(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		log := &statementLog{}
 		db.AddQueryHook(log)
-		a, placed := newOrderReadApp(t, db)
+		a, placed, place := newOrderReadApp(t, db)
 		guest := context.WithValue(authz.WithSubject(context.Background(), authz.AnonymousSubject()), traceKey{}, true)
 		exec := func(t *testing.T, ctx context.Context, query string, vars map[string]any) (any, []string) {
 			t.Helper()
@@ -148,10 +166,14 @@ func TestOrderByTokenReadsTheRowAlone(t *testing.T) {
 		if len(sqls) != 1 || !strings.Contains(sqls[0], `FROM "orders"`) {
 			t.Errorf("polling paymentStatus ran %d statements, want one read of the order's row:\n%s", len(sqls), strings.Join(sqls, "\n"))
 		}
-		// The status page's poll, with the payments.
+		// The status page's poll, with the payments: the order's row is
+		// read once, the payments' reads take it as read.
 		status, sqls := exec(t, guest, `query($token: String!) { orderByToken(token: $token) { `+rowFields+` } }`, tokenVars)
 		if d := readsDetail(sqls); len(d) > 0 {
 			t.Errorf("the status poll read the order's detail:\n%s", strings.Join(d, "\n"))
+		}
+		if n := len(readsOrders(sqls)); n != 1 {
+			t.Errorf("the status poll read the orders table %d times, want once:\n%s", n, strings.Join(sqls, "\n"))
 		}
 		want := map[string]any{"id": placed.Order.ID, "number": placed.Order.Number, "status": "OPEN", "paymentStatus": "PENDING",
 			"fulfillmentStatus": "UNFULFILLED", "paymentDeadline": testkit.Dig(status, "orderByToken", "paymentDeadline"),
@@ -185,7 +207,7 @@ func TestOrderByTokenReadsTheRowAlone(t *testing.T) {
 		}
 
 		for _, token := range []string{placed.AccessToken + "x", ""} {
-			for _, fields := range []string{"id status", "id lines { sku }"} {
+			for _, fields := range []string{"id status", "id lines { sku }", "id payments { id state }"} {
 				got, _ := exec(t, guest, `query($token: String!) { orderByToken(token: $token) { `+fields+` } }`, map[string]any{"token": token})
 				if diff := cmp.Diff(map[string]any{"orderByToken": nil}, got); diff != "" {
 					t.Errorf("token %q, fields %q (-want +got):\n%s", token, fields, diff)
@@ -200,7 +222,7 @@ func TestOrderByTokenReadsTheRowAlone(t *testing.T) {
 		staff := context.WithValue(authz.WithSubject(context.Background(), authz.Subject{Kind: authz.KindStaff, ID: "stf_owner",
 			Roles: []string{authz.RoleOwner}}), traceKey{}, true)
 		idVars := map[string]any{"id": placed.Order.ID}
-		for _, fields := range []string{"id status", "id lines { sku }"} {
+		for _, fields := range []string{"id status", "id lines { sku }", "id payments { id state }"} {
 			got, _ := exec(t, buyer, `query($id: ID!) { order(id: $id) { `+fields+` } }`, idVars)
 			if diff := cmp.Diff(map[string]any{"order": nil}, got); diff != "" {
 				t.Errorf("another buyer, fields %q (-want +got):\n%s", fields, diff)
@@ -212,6 +234,33 @@ func TestOrderByTokenReadsTheRowAlone(t *testing.T) {
 		}
 		if diff := cmp.Diff(map[string]any{"id": placed.Order.ID, "paymentStatus": "PENDING"}, testkit.Dig(got, "order")); diff != "" {
 			t.Errorf("order by id (-want +got):\n%s", diff)
+		}
+
+		// A signed-in buyer's own order by id, with its payments: the row
+		// is read once; another buyer gets null and no payments.
+		anon := authz.WithSubject(context.Background(), authz.AnonymousSubject())
+		const pw = "a long enough passphrase 42"
+		if err := a.Accounts.Service.Register(anon, account.Registration{Email: "alice@example.com", Password: pw}); err != nil {
+			t.Fatal(err)
+		}
+		cus, _, err := a.Accounts.Service.Login(anon, "alice@example.com", pw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		alice := context.WithValue(authz.WithSubject(context.Background(), authz.Subject{Kind: authz.KindCustomer, ID: cus.ID,
+			Roles: []string{authz.RoleCustomer}}), traceKey{}, true)
+		mine := place(alice, cus.ID)
+		mineVars := map[string]any{"id": mine.Order.ID}
+		got, sqls = exec(t, alice, `query($id: ID!) { order(id: $id) { id payments { id state } } }`, mineVars)
+		if diff := cmp.Diff(map[string]any{"id": mine.Order.ID, "payments": []any{}}, testkit.Dig(got, "order")); diff != "" {
+			t.Errorf("the buyer's own order (-want +got):\n%s", diff)
+		}
+		if n := len(readsOrders(sqls)); n != 1 {
+			t.Errorf("the buyer's order with payments read the orders table %d times, want once:\n%s", n, strings.Join(sqls, "\n"))
+		}
+		got, _ = exec(t, buyer, `query($id: ID!) { order(id: $id) { id payments { id state } } }`, mineVars)
+		if diff := cmp.Diff(map[string]any{"order": nil}, got); diff != "" {
+			t.Errorf("another buyer's order with payments (-want +got):\n%s", diff)
 		}
 	})
 }

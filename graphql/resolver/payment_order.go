@@ -70,8 +70,10 @@ func selectedPayments(ctx context.Context, prefixes ...string) paySelection {
 // caller may see them. Staff and API keys read through the staff batch
 // reads (payment read, refund read: a caller without them gets
 // FORBIDDEN, as for any field they may not see); buyers and guests
-// through the buyer's read of their own orders (token: a guest's access
-// token), which shows them no ledger and no gateway events. With lenient,
+// through the buyer's read of their own orders (token: the guest's access
+// token the orders were read by), which shows them no ledger and no
+// gateway events. Every node must have been read through the order
+// service as the caller may see it: the buyer's read trusts them. With lenient,
 // a piece the caller may not see is left empty instead (subscriptions,
 // which read everything).
 func (p paymentReads) load(ctx context.Context, nodes []*orderResolver, token string, sel paySelection, lenient bool) error {
@@ -90,7 +92,17 @@ func (p paymentReads) load(ctx context.Context, nodes []*orderResolver, token st
 		if !sel.payments && !sel.refunds && !sel.amounts {
 			return nil // buyers see no ledger
 		}
-		m, err := p.svc.PaymentsOfOrders(ctx, ids, token)
+		// The orders were read as the caller may see them (by the token
+		// when there is one): the payment service takes them as read and
+		// reads none of them again.
+		opened := make([]payment.OpenedOrder, len(nodes))
+		for i, n := range nodes {
+			opened[i] = payment.OpenedOrder{ID: n.o.ID, ByAccessToken: token != ""}
+			if n.o.CustomerID != nil {
+				opened[i].CustomerID = *n.o.CustomerID
+			}
+		}
+		m, err := p.svc.PaymentsOfOpenedOrders(ctx, opened)
 		if err != nil {
 			if refused(err) {
 				return nil
