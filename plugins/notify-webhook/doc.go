@@ -58,6 +58,8 @@
 // file notify-webhook-state.json of earlier builds is folded into it
 // once), written before the first attempt and before Send answers, so
 // retries continue after a restart (at least once: an attempt cut off by
-// a crash is made again); finished ones are forgotten after seven days
-// and their payload as soon as they are final.
+// a crash is made again); finished ones are forgotten seven days after
+// they finished (checked at start and then hourly, the journal compacted
+// to what is kept) and their payload as soon as they are final; deliveries
+// still retrying are kept whatever their age.
 package main

@@ -219,7 +219,7 @@ type Channel struct {
 // them in memory only) and starts its retry worker.
 func New(dataDir string) (*Channel, error) {
 	c := &Channel{}
-	q, err := openQueue(dataDir, c.cfg.Load)
+	q, err := openQueue(dataDir, c.cfg.Load, time.Now)
 	if err != nil {
 		return nil, err
 	}

@@ -156,9 +156,17 @@ const (
 // idempotent retries and status queries).
 const retention = 7 * 24 * time.Hour
 
+// pruneInterval is how often a running plugin forgets the deliveries
+// finished longer ago than the retention: without it a plugin that runs
+// for months would keep every one of them in memory and in its journal.
+const pruneInterval = time.Hour
+
 // queue holds the deliveries and retries them in the background.
 type queue struct {
 	settings func() *settings
+	// now is the clock of the deliveries' timestamps, retries and
+	// retention; tests move it forward instead of sleeping.
+	now func() time.Time
 	// journal makes records durable; nil keeps them in memory only. It
 	// gets copies, written under mu, and is synced after mu is released
 	// so that concurrent deliveries share fsyncs.
@@ -171,9 +179,11 @@ type queue struct {
 	wakeCh  chan struct{}
 }
 
-func openQueue(dir string, cfg func() *settings) (*queue, error) {
+// openQueue loads the deliveries remembered in dir ("" keeps them in
+// memory only), whose retention and retries run on the clock now.
+func openQueue(dir string, cfg func() *settings, now func() time.Time) (*queue, error) {
 	q := &queue{
-		settings: cfg, records: map[string]*record{}, busy: map[*target]bool{},
+		settings: cfg, now: now, records: map[string]*record{}, busy: map[*target]bool{},
 		flight: map[string]chan struct{}{}, wakeCh: make(chan struct{}, 1),
 	}
 	if dir == "" {
@@ -181,7 +191,7 @@ func openQueue(dir string, cfg func() *settings) (*queue, error) {
 	}
 	j, err := state.Open(state.Options[record]{
 		Dir: dir, File: stateFile, Legacy: legacyStateFile,
-		Expired: expired, Clone: cloneRecord,
+		Expired: expired, Clone: cloneRecord, Now: now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("notify.webhook: deliveries journal: %w", err)
@@ -195,7 +205,8 @@ func openQueue(dir string, cfg func() *settings) (*queue, error) {
 }
 
 // expired reports a delivery finished longer ago than the retention: the
-// journal hides it at the next start and drops it when it compacts.
+// journal hides it at the next start, and prune forgets it while the
+// plugin runs.
 func expired(r record, now time.Time) bool {
 	if !r.final() {
 		return false
@@ -243,6 +254,44 @@ func (q *queue) sync() {
 	if err := q.journal.Sync(); err != nil {
 		logger().Error("cannot save the delivery state", "err", err)
 	}
+}
+
+// prune forgets the deliveries finished longer ago than the retention, in
+// memory and in the journal, and compacts the journal so that the disk
+// lets go of them too; deliveries still retrying stay whatever their age.
+// It returns how many it forgot.
+func (q *queue) prune() int {
+	now := q.now()
+	q.mu.Lock()
+	var gone []state.Change[record] // deletions: a nil Record
+	for id, r := range q.records {
+		if expired(*r, now) {
+			delete(q.records, id)
+			gone = append(gone, state.Change[record]{Key: id})
+		}
+	}
+	compact := false
+	if q.journal != nil {
+		if err := q.journal.Append(gone...); err != nil {
+			logger().Error("cannot forget old deliveries", "err", err)
+		}
+		// The journal also holds the records it hid at Open (expired
+		// before this process started), which the queue never loaded.
+		compact = len(gone) > 0 || q.journal.Len() > len(q.records)
+	}
+	q.mu.Unlock()
+	if len(gone) > 0 {
+		logger().Info("forgot finished deliveries", "count", len(gone), "older_than", retention.String())
+	}
+	if compact {
+		// Outside q.mu: Sends wait for the rewrite only when they reach
+		// the journal, not while they POST.
+		if err := q.journal.Compact(); err != nil {
+			logger().Error("cannot compact the deliveries journal", "err", err)
+			q.sync() // the deletions at least
+		}
+	}
+	return len(gone)
 }
 
 func (q *queue) wake() {
@@ -311,7 +360,7 @@ func (c *Channel) Send(ctx context.Context, msg notify.Message) (notify.Delivery
 	if msg.Recipient.URL != "" && len(targets) == 0 {
 		return failed(CodeUnknownEndpoint, "no configured endpoint has the recipient URL", false), nil
 	}
-	now := time.Now().UTC()
+	now := q.now().UTC()
 	b, err := json.Marshal(body{ID: msg.ID, Type: msg.TemplateID, CreatedAt: now.Truncate(time.Millisecond), Data: data})
 	if err != nil {
 		return failed(CodeInvalidData, err.Error(), false), nil
@@ -405,7 +454,7 @@ func (q *queue) attempt(ctx context.Context, cfg *settings, r *record, t *target
 	defer q.mu.Unlock()
 	defer delete(q.busy, t)
 	t.Attempts, t.HTTP, t.LastError = n, res.status, res.err
-	now := time.Now().UTC()
+	now := q.now().UTC()
 	switch {
 	case res.err == "":
 		t.State, t.NextAt, t.DoneAt, t.Code = stateSent, time.Time{}, now, ""
@@ -426,7 +475,7 @@ func (q *queue) attempt(ctx context.Context, cfg *settings, r *record, t *target
 func (q *queue) finish(t *target, code, msg string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	t.State, t.Code, t.LastError, t.NextAt, t.DoneAt = stateFailed, code, msg, time.Time{}, time.Now().UTC()
+	t.State, t.Code, t.LastError, t.NextAt, t.DoneAt = stateFailed, code, msg, time.Time{}, q.now().UTC()
 	delete(q.busy, t)
 }
 
@@ -505,15 +554,24 @@ func backoff(initial time.Duration, n int) time.Duration {
 	return d + jitter
 }
 
-// run retries due targets until ctx ends.
+// run retries due targets, and prunes old deliveries every pruneInterval
+// (first at once, for those the journal hid at Open), until ctx ends.
 func (q *queue) run(ctx context.Context) {
 	const sem = 4 // concurrent background attempts
 	slots := make(chan struct{}, sem)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	pruneAt := q.now()
 	for {
+		if !q.now().Before(pruneAt) {
+			q.prune()
+			pruneAt = q.now().Add(pruneInterval)
+		}
 		cfg := q.settings()
-		next := time.Now().Add(time.Hour)
+		next := q.now().Add(time.Hour)
+		if pruneAt.Before(next) {
+			next = pruneAt
+		}
 		if cfg != nil {
 			type job struct {
 				r *record
@@ -521,7 +579,7 @@ func (q *queue) run(ctx context.Context) {
 			}
 			var due []job
 			q.mu.Lock()
-			now := time.Now()
+			now := q.now()
 			for _, id := range slices.Sorted(maps.Keys(q.records)) {
 				r := q.records[id]
 				for _, t := range r.Targets {
@@ -553,7 +611,7 @@ func (q *queue) run(ctx context.Context) {
 				}()
 			}
 		}
-		timer.Reset(max(time.Until(next), 10*time.Millisecond))
+		timer.Reset(max(next.Sub(q.now()), 10*time.Millisecond))
 		select {
 		case <-ctx.Done():
 			return

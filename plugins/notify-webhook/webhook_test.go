@@ -492,7 +492,7 @@ func TestLegacyStateFolded(t *testing.T) {
 		t.Fatal(err)
 	}
 	for round := range 2 { // the legacy file, then the journal alone
-		q, err := openQueue(dir, func() *settings { return nil })
+		q, err := openQueue(dir, func() *settings { return nil }, time.Now)
 		if err != nil {
 			t.Fatal(err)
 		}
