@@ -3,6 +3,7 @@ package resolver
 import (
 	"context"
 	"errors"
+	"iter"
 	"slices"
 	"strings"
 
@@ -247,26 +248,40 @@ var detailFields = []string{"lines", "shipments", "timeline", "notes"}
 // "nodes.", "edges.node."), directly or through the order of its payments
 // (payments.order.lines): that order is the same one, built once.
 func selectsDetail(ctx context.Context, prefixes ...string) bool {
-	for _, name := range gql.SelectedFieldNames(ctx) {
-		for _, p := range prefixes {
-			rest, ok := strings.CutPrefix(name, p)
-			if !ok {
-				continue
-			}
-			for {
-				r, nested := strings.CutPrefix(rest, "payments.order.")
-				if !nested {
-					break
-				}
-				rest = r
-			}
-			field, _, _ := strings.Cut(rest, ".")
-			if slices.Contains(detailFields, field) {
-				return true
-			}
+	for rest := range orderFieldPaths(ctx, prefixes) {
+		field, _, _ := strings.Cut(rest, ".")
+		if slices.Contains(detailFields, field) {
+			return true
 		}
 	}
 	return false
+}
+
+// orderFieldPaths yields the selected field paths under ctx relative to
+// the orders at one of the path prefixes, with any number of
+// "payments.order." hops removed: a payment's order is the same order,
+// built once, so its fields count as the order's own.
+func orderFieldPaths(ctx context.Context, prefixes []string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for _, name := range gql.SelectedFieldNames(ctx) {
+			for _, p := range prefixes {
+				rest, ok := strings.CutPrefix(name, p)
+				if !ok {
+					continue
+				}
+				for {
+					r, nested := strings.CutPrefix(rest, "payments.order.")
+					if !nested {
+						break
+					}
+					rest = r
+				}
+				if !yield(rest) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // newOrderConnection resolves a page of orders. Order's fields are plain

@@ -3,9 +3,6 @@ package resolver
 import (
 	"context"
 	"errors"
-	"strings"
-
-	gql "github.com/graph-gophers/graphql-go"
 
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/payment"
@@ -36,31 +33,18 @@ var everyPaymentField = paySelection{payments: true, events: true, refunds: true
 // (payments.order.refunds): that order is the same one, already loaded.
 func selectedPayments(ctx context.Context, prefixes ...string) paySelection {
 	var s paySelection
-	for _, name := range gql.SelectedFieldNames(ctx) {
-		for _, p := range prefixes {
-			rest, ok := strings.CutPrefix(name, p)
-			if !ok {
-				continue
-			}
-			for {
-				r, nested := strings.CutPrefix(rest, "payments.order.")
-				if !nested {
-					break
-				}
-				rest = r
-			}
-			switch rest {
-			case "payments":
-				s.payments = true
-			case "payments.events":
-				s.events = true
-			case "refunds":
-				s.refunds = true
-			case "paymentLedger":
-				s.ledger = true
-			case "amountPaid", "amountRefunded", "amountAuthorized":
-				s.amounts = true
-			}
+	for rest := range orderFieldPaths(ctx, prefixes) {
+		switch rest {
+		case "payments":
+			s.payments = true
+		case "payments.events":
+			s.events = true
+		case "refunds":
+			s.refunds = true
+		case "paymentLedger":
+			s.ledger = true
+		case "amountPaid", "amountRefunded", "amountAuthorized":
+			s.amounts = true
 		}
 	}
 	return s
