@@ -208,7 +208,13 @@ func TestProtocol(t *testing.T) {
 			}
 			if round == 0 {
 				first = d
+				// The plugin's stderr reaches the host's logger through
+				// go-plugin's reader, after Send has answered: wait for it.
 				rec, ok := logs.find("message written")
+				for deadline := time.Now().Add(5 * time.Second); !ok && time.Now().Before(deadline); {
+					time.Sleep(10 * time.Millisecond)
+					rec, ok = logs.find("message written")
+				}
 				if !ok {
 					t.Fatalf("the plugin's JSON log line did not reach the host's logger")
 				}
