@@ -200,7 +200,7 @@ func TestCheckoutPaysByRoutedMethod(t *testing.T) {
 	// The plugins' own descriptions replace the storefront's generic
 	// "you pay on the provider's page".
 	for _, want := range []string{`value="payment.testpay"`, ">测试支付<", ">银行转账<",
-		">用于开发和演示的沙盒网关：由测试卡决定结果，不会产生真实资金流动。<", ">买家以订单号为附言将款项转入店铺账户，店员确认到账。<"} {
+		">用于开发和演示的沙盒网关：由测试卡决定结果，不会产生真实资金流动。<", ">以订单号为附言，将款项转入店铺账户；店铺确认到账。<"} {
 		if !strings.Contains(zh, want) {
 			t.Fatalf("the payment step in Chinese lacks %s:\n%s", want, zh)
 		}
@@ -210,7 +210,7 @@ func TestCheckoutPaysByRoutedMethod(t *testing.T) {
 	}
 	_, en := b.get("/checkout?lang=en")
 	for _, want := range []string{">Sandbox gateway for development and demos: test cards decide the outcome. No money moves.<",
-		">The buyer transfers the amount to the shop&#39;s account with the order number as reference; staff confirm receipt.<"} {
+		">Pay by bank transfer to the shop&#39;s account with the order number as the reference; the shop confirms receipt.<"} {
 		if !strings.Contains(en, want) {
 			t.Fatalf("the payment step in English lacks %s:\n%s", want, en)
 		}

@@ -116,9 +116,9 @@ func (g *Gateway) Describe(context.Context) (sdk.Info, error) {
 		Kind:         sdk.KindPayment,
 		Version:      Version,
 		DisplayName:  "Bank transfer",
-		Description:  "The buyer transfers the amount to the shop's account with the order number as reference; staff confirm receipt.",
+		Description:  "Pay by bank transfer to the shop's account with the order number as the reference; the shop confirms receipt.",
 		DisplayNames: map[string]string{"zh-CN": "银行转账"},
-		Descriptions: map[string]string{"zh-CN": "买家以订单号为附言将款项转入店铺账户，店员确认到账。"},
+		Descriptions: map[string]string{"zh-CN": "以订单号为附言，将款项转入店铺账户；店铺确认到账。"},
 		Capabilities: []string{
 			payment.CapActionInstructions, payment.CapCancel, payment.CapRefundManual, payment.CapManualConfirmation,
 		},
