@@ -432,7 +432,7 @@ func (h *Handler) accountHome(w http.ResponseWriter, r *http.Request) {
 	if !requireBuyer(w, r) {
 		return
 	}
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	me, code := h.loadMe(r)
 	if code != "" || me == nil {
 		h.accountUnavailable(w, r, p)
@@ -465,7 +465,7 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, ret, http.StatusSeeOther)
 		return
 	}
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	v := h.newAccountView(p, "")
 	v.Mode, v.Return, v.Notice = "login", ret, notice(p, r)
 	h.showAuth(w, r, p, http.StatusOK, v)
@@ -474,7 +474,7 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 // login signs the buyer in with email and password; the guest's cart
 // joins theirs.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	v := h.newAccountView(p, "")
 	v.Mode, v.Return = "login", safeReturn(r.PostForm.Get("return"))
 	email := readEmail(r, v)
@@ -544,7 +544,7 @@ func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 		return
 	}
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	v := h.newAccountView(p, "")
 	v.Mode, v.Return = "register", safeReturn(r.URL.Query().Get("return"))
 	h.showAuth(w, r, p, http.StatusOK, v)
@@ -554,7 +554,7 @@ func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) {
 // answers alike whether or not the address had an account, so a taken
 // address ends on the sign-in page with the same neutral notice.
 func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	v := h.newAccountView(p, "")
 	v.Mode, v.Return = "register", safeReturn(r.PostForm.Get("return"))
 	email := readEmail(r, v)
@@ -604,7 +604,7 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 	var data struct{ Logout struct{ LoggedOut bool } }
 	if code := h.runOp(r, "StorefrontAccountLogout", accountLogoutOp, nil, &data); code != "" && code != "UNAUTHENTICATED" {
-		p := newPage(w, r, h.cat, h.forms.secureFor(r))
+		p := h.pageFor(w, r)
 		h.accountUnavailable(w, r, p)
 		return
 	}
@@ -614,7 +614,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 
 // forgotPage serves GET /account/forgot-password.
 func (h *Handler) forgotPage(w http.ResponseWriter, r *http.Request) {
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	v := h.newAccountView(p, "")
 	v.Mode = "forgot"
 	h.showAuth(w, r, p, http.StatusOK, v)
@@ -623,7 +623,7 @@ func (h *Handler) forgotPage(w http.ResponseWriter, r *http.Request) {
 // forgot asks the API to mail a reset link; the answer is the same for
 // every well-formed address.
 func (h *Handler) forgot(w http.ResponseWriter, r *http.Request) {
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	v := h.newAccountView(p, "")
 	v.Mode = "forgot"
 	email := readEmail(r, v)
@@ -659,7 +659,7 @@ func linkToken(s string) string {
 
 // resetPage serves GET /account/reset-password?token=, the mailed link.
 func (h *Handler) resetPage(w http.ResponseWriter, r *http.Request) {
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	v := h.newAccountView(p, "")
 	v.Mode, v.Token = "reset", linkToken(r.URL.Query().Get("token"))
 	if v.Token == "" {
@@ -673,7 +673,7 @@ func (h *Handler) resetPage(w http.ResponseWriter, r *http.Request) {
 // reset sets the new password; every session of the buyer ends, so they
 // sign in again with it.
 func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	v := h.newAccountView(p, "")
 	v.Mode, v.Token = "reset", linkToken(r.PostForm.Get("token"))
 	pw := readPassword(r, v, "password")
@@ -707,7 +707,7 @@ func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
 // a button confirms, so that a mail scanner following links does not
 // spend the token.
 func (h *Handler) verifyPage(w http.ResponseWriter, r *http.Request) {
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	v := h.newAccountView(p, "")
 	v.Mode, v.Token = "verify", linkToken(r.URL.Query().Get("token"))
 	status := http.StatusOK
@@ -719,7 +719,7 @@ func (h *Handler) verifyPage(w http.ResponseWriter, r *http.Request) {
 
 // verify redeems the verification token.
 func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	v := h.newAccountView(p, "")
 	v.Mode, v.Token = "verify", linkToken(r.PostForm.Get("token"))
 	if v.Token == "" {

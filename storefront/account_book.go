@@ -17,7 +17,7 @@ func (h *Handler) addressesPage(w http.ResponseWriter, r *http.Request) {
 	if !requireBuyer(w, r) {
 		return
 	}
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	me, code := h.loadMe(r)
 	if code != "" || me == nil {
 		h.accountUnavailable(w, r, p)
@@ -63,7 +63,7 @@ func (h *Handler) newAddressPage(w http.ResponseWriter, r *http.Request) {
 	if !requireBuyer(w, r) {
 		return
 	}
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	v := h.newAccountView(p, "addresses")
 	v.Address = &customerAddress{}
 	v.Form["countryCode"] = "CN"
@@ -75,7 +75,7 @@ func (h *Handler) editAddressPage(w http.ResponseWriter, r *http.Request) {
 	if !requireBuyer(w, r) {
 		return
 	}
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	id := r.PathValue("id")
 	if !validID(id) {
 		h.accountNotFound(w, r, p)
@@ -146,7 +146,7 @@ func (h *Handler) saveAddress(w http.ResponseWriter, r *http.Request) {
 	if !requireBuyer(w, r) {
 		return
 	}
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	v := h.newAccountView(p, "addresses")
 	id := r.PathValue("id")
 	if id != "" && !validID(id) {
@@ -223,7 +223,7 @@ func (h *Handler) addressAction(w http.ResponseWriter, r *http.Request, name, op
 	if !requireBuyer(w, r) {
 		return
 	}
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	id := r.PathValue("id")
 	if !validID(id) {
 		h.accountNotFound(w, r, p)
@@ -255,7 +255,7 @@ func (h *Handler) ordersPage(w http.ResponseWriter, r *http.Request) {
 	if !requireBuyer(w, r) {
 		return
 	}
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	after := r.URL.Query().Get("after")
 	if after != "" && !validCursor(after) {
 		v := h.newAccountView(p, "orders")
@@ -325,7 +325,7 @@ func (h *Handler) orderPage(w http.ResponseWriter, r *http.Request) {
 	if !requireBuyer(w, r) {
 		return
 	}
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	id := r.PathValue("id")
 	if !validID(id) {
 		h.accountNotFound(w, r, p)
@@ -354,7 +354,7 @@ func (h *Handler) cancelOrder(w http.ResponseWriter, r *http.Request) {
 	if !requireBuyer(w, r) {
 		return
 	}
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	id := r.PathValue("id")
 	if !validID(id) {
 		h.accountNotFound(w, r, p)

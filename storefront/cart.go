@@ -232,7 +232,7 @@ func (h *Handler) setCartCookie(w http.ResponseWriter, r *http.Request, token st
 // subtotal, or the empty cart; errors of the last post come in the flash
 // query (?e=CODE,CODE), as codes only, translated here.
 func (h *Handler) cartPage(w http.ResponseWriter, r *http.Request) {
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	w.Header().Set("Cache-Control", "no-store")
 	b := h.buyerOf(r)
 	c, ok := h.loadCart(r, b)

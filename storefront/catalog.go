@@ -443,7 +443,7 @@ func (c *cacheWriter) Write(b []byte) (int, error) {
 
 // home serves GET /{$}.
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	c := h.chrome(w, r, p)
 	if c == nil {
 		return
@@ -487,7 +487,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 
 // collection serves GET /collections/{handle}.
 func (h *Handler) collection(w http.ResponseWriter, r *http.Request) {
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	c := h.chrome(w, r, p)
 	if c == nil {
 		return
@@ -548,7 +548,7 @@ func (h *Handler) collection(w http.ResponseWriter, r *http.Request) {
 
 // search serves GET /search?q=.
 func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	c := h.chrome(w, r, p)
 	if c == nil {
 		return
@@ -678,7 +678,7 @@ func (v *productView) SoldOut() bool { return v.Selected == "" }
 
 // product serves GET /products/{handle}.
 func (h *Handler) product(w http.ResponseWriter, r *http.Request) {
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	c := h.chrome(w, r, p)
 	if c == nil {
 		return

@@ -257,7 +257,7 @@ func (h *Handler) checkoutPage(w http.ResponseWriter, r *http.Request) {
 // an order awaits payment, else the cart's steps. form, when set, holds
 // what the buyer typed (a refused post shows it back).
 func (h *Handler) showCheckout(w http.ResponseWriter, r *http.Request, status int, form map[string]string, fieldErrs map[string]string, errs []string) {
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	p.Title = p.T("checkout.title")
@@ -363,7 +363,7 @@ func (h *Handler) checkoutStep(w http.ResponseWriter, r *http.Request) {
 	switch r.PostForm.Get("step") {
 	case "contact":
 		form, fieldErrs := readContact(r)
-		p := newPage(w, r, h.cat, h.forms.secureFor(r))
+		p := h.pageFor(w, r)
 		if len(fieldErrs) > 0 {
 			h.showCheckout(w, r, http.StatusUnprocessableEntity, form, translate(p, fieldErrs), nil)
 			return
@@ -396,7 +396,7 @@ func (h *Handler) checkoutStep(w http.ResponseWriter, r *http.Request) {
 		}
 		http.Redirect(w, r, "/checkout#shipping", http.StatusSeeOther)
 	case "shipping":
-		p := newPage(w, r, h.cat, h.forms.secureFor(r))
+		p := h.pageFor(w, r)
 		method := r.PostForm.Get("method")
 		if !validID(method) {
 			h.showCheckout(w, r, http.StatusUnprocessableEntity, nil, nil, []string{p.T("cartError.SHIPPING_METHOD_REQUIRED")})
@@ -516,7 +516,7 @@ func codesText(p *page, errs []userError) []string {
 // code, bank transfer instructions), back to the methods after a decline,
 // or the status page.
 func (h *Handler) checkoutComplete(w http.ResponseWriter, r *http.Request) {
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	key := r.PostForm.Get("key")
 	if !validID(key) {
 		h.showCheckout(w, r, http.StatusUnprocessableEntity, nil, nil, []string{p.T("cartError.GENERIC")})

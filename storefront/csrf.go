@@ -172,12 +172,12 @@ func (h *Handler) guarded(next http.HandlerFunc) http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if err := r.ParseForm(); err != nil {
-			p := newPage(w, r, h.cat, h.forms.secureFor(r))
+			p := h.pageFor(w, r)
 			h.refuse(w, r, p, http.StatusBadRequest, "form.unreadable")
 			return
 		}
 		if !h.forms.check(r) {
-			p := newPage(w, r, h.cat, h.forms.secureFor(r))
+			p := h.pageFor(w, r)
 			h.refuse(w, r, p, http.StatusForbidden, "form.expired")
 			return
 		}

@@ -58,7 +58,7 @@ type money struct {
 
 // orderStatus serves GET /orders/{id}/status[?token=].
 func (h *Handler) orderStatus(w http.ResponseWriter, r *http.Request) {
-	p := newPage(w, r, h.cat, h.forms.secureFor(r))
+	p := h.pageFor(w, r)
 	// The page is the buyer's alone (a token in the URL, their order):
 	// no cache anywhere keeps it.
 	w.Header().Set("Cache-Control", "no-store")
@@ -189,6 +189,11 @@ type page struct {
 	SignedIn bool
 	Data     any
 	msgs     catalogs
+}
+
+// pageFor starts r's page with the handler's catalogs and cookie rule.
+func (h *Handler) pageFor(w http.ResponseWriter, r *http.Request) *page {
+	return newPage(w, r, h.cat, h.forms.secureFor(r))
 }
 
 func newPage(w http.ResponseWriter, r *http.Request, cat catalogs, secure bool) *page {
