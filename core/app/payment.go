@@ -116,20 +116,24 @@ func (p PaymentOrders) OrderLines(ctx context.Context, orderID string) ([]paymen
 	return out, nil
 }
 
-// MovePayment implements payment.Orders: the shortest way from from to
-// to in order.PaymentStatuses, one MovePayment per step.
-func (p PaymentOrders) MovePayment(ctx context.Context, orderID string, from, to payment.OrderPaymentStatus, reason string) error {
-	path, err := paymentPath(order.PaymentStatus(from), order.PaymentStatus(to))
+// MovePayment implements payment.Orders: the shortest way from
+// o.PaymentStatus to to in order.PaymentStatuses, one MovePaymentOf per
+// step, over the order as the payment read it.
+func (p PaymentOrders) MovePayment(ctx context.Context, o *payment.OrderInfo, to payment.OrderPaymentStatus, reason string) error {
+	path, err := paymentPath(order.PaymentStatus(o.PaymentStatus), order.PaymentStatus(to))
 	if err != nil {
 		return err
 	}
 	ctx = paymentSubject(ctx)
-	cur := order.PaymentStatus(from)
+	v := &order.PaymentView{ID: o.ID, Number: o.Number, PaymentStatus: order.PaymentStatus(o.PaymentStatus)}
+	if o.CustomerID != "" {
+		v.CustomerID = &o.CustomerID
+	}
 	for _, next := range path {
-		if _, err := p.Orders.MovePayment(ctx, order.PaymentMove{OrderID: orderID, From: cur, To: next, Reason: reason}); err != nil {
+		if err := p.Orders.MovePaymentOf(ctx, v, next, reason); err != nil {
 			return err
 		}
-		cur = next
+		o.PaymentStatus = payment.OrderPaymentStatus(next)
 	}
 	return nil
 }

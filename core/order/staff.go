@@ -383,6 +383,32 @@ func (s *Service) note(ctx context.Context, orderID, machine, state, reason stri
 	return s.outbox.Add(ctx, ev)
 }
 
+// MovePaymentOf moves the payment status of the order v, as the caller
+// read it in the transaction carried by ctx, from v.PaymentStatus to to,
+// as PaymentStatuses allows and only for the platform, as MovePayment
+// does, without reading the order: one conditional UPDATE of the status
+// and updated_at, the timeline row and the event. STALE_STATE
+// (transition.IsStale) when the status is no longer v's; nothing is
+// written then. On success v.PaymentStatus is to.
+func (s *Service) MovePaymentOf(ctx context.Context, v *PaymentView, to PaymentStatus, reason string) error {
+	if _, err := PaymentStatuses.Rule(v.PaymentStatus, to); err != nil {
+		return err
+	}
+	if sub := authz.SubjectFrom(ctx); !sub.IsSystem() {
+		return errs.Forbidden(transition.CodeForbidden, "only the platform moves an order's payment status")
+	}
+	m := Moved{OrderID: v.ID, Number: v.Number, Machine: MachinePayment, From: string(v.PaymentStatus), To: string(to), Reason: reason}
+	if v.CustomerID != nil {
+		m.CustomerID = *v.CustomerID
+	}
+	if _, err := s.payments.Apply(ctx, transition.Move[PaymentStatus]{ID: v.ID, From: v.PaymentStatus, To: to, Reason: reason,
+		Payload: m, Set: []transition.Column{{Name: "updated_at", Value: s.now()}}}); err != nil {
+		return err
+	}
+	v.PaymentStatus = to
+	return nil
+}
+
 // MovePayment moves an order's payment status from mv.From to mv.To, as
 // PaymentStatuses allows: only the platform may (the payment domain's
 // verified notifications and reconciler run as system subjects); others
@@ -403,10 +429,8 @@ func (s *Service) MovePayment(ctx context.Context, mv PaymentMove) (*Order, erro
 			return err
 		}
 		if _, err := s.payments.Apply(ctx, transition.Move[PaymentStatus]{ID: o.ID, From: mv.From, To: mv.To, Reason: mv.Reason,
-			Payload: moved(o, MachinePayment, string(mv.From), string(mv.To), mv.Reason)}); err != nil {
-			return err
-		}
-		if err := s.store.Touch(ctx, o.ID, s.now()); err != nil {
+			Payload: moved(o, MachinePayment, string(mv.From), string(mv.To), mv.Reason),
+			Set:     []transition.Column{{Name: "updated_at", Value: s.now()}}}); err != nil {
 			return err
 		}
 		out, err = s.store.OrderByID(ctx, o.ID)

@@ -342,14 +342,6 @@ func (s *orderStore) Guard(ctx context.Context, orderID string, g guard) (bool, 
 	return n == 1, nil
 }
 
-// Touch stamps the order's updated_at after a move of one dimension.
-func (s *orderStore) Touch(ctx context.Context, orderID string, now time.Time) error {
-	if _, err := s.db.Conn(ctx).NewUpdate().Table("orders").Set("updated_at = ?", now).Where("id = ?", orderID).Exec(ctx); err != nil {
-		return fmt.Errorf("touch order %s: %w", orderID, err)
-	}
-	return nil
-}
-
 // AddShipped counts q more units of an order line as shipped unless that
 // would ship more than the line holds, and reports whether it did. The
 // bound is in the WHERE clause, so concurrent shipments never exceed it.

@@ -42,7 +42,7 @@ func (reportOrders) OrderByAccessToken(context.Context, string) (*payment.OrderI
 	return nil, errs.NotFound("ORDER_NOT_FOUND", "no orders here")
 }
 
-func (reportOrders) MovePayment(context.Context, string, payment.OrderPaymentStatus, payment.OrderPaymentStatus, string) error {
+func (reportOrders) MovePayment(context.Context, *payment.OrderInfo, payment.OrderPaymentStatus, string) error {
 	return errors.New("reports move no order")
 }
 

@@ -53,6 +53,11 @@ type applied struct {
 	// order, refunded by the shop's policy): sent to the gateway after
 	// commit.
 	refunds []string
+	// attempt is the attempt as applying left it, read once in the
+	// transaction and kept up to date by its moves; nil for a duplicate,
+	// an unknown attempt, or when applying changed it in ways it does not
+	// track (refunds reserved or settled): read it again then.
+	attempt *Attempt
 }
 
 // apply records f once and applies it, in one transaction (or the
@@ -67,7 +72,9 @@ func (s *Service) apply(ctx context.Context, f fact) (applied, error) {
 	var err error
 	for range 4 {
 		out = applied{}
-		err = s.db.RunInTx(ctx, func(ctx context.Context) error {
+		// One insert for the outbox events of the attempt's and the
+		// order's moves.
+		err = transition.RunBatched(ctx, s.db, func(ctx context.Context) error {
 			var err error
 			out, err = s.applyTx(ctx, f)
 			return err
@@ -122,6 +129,17 @@ func (s *Service) applyTx(ctx context.Context, f fact) (applied, error) {
 	if ref != nil {
 		rec.RefundID = &ref.ID
 	}
+	// The row is inserted with the outcome expected: a refusal known
+	// before applying, else APPLIED; it is updated only when applying
+	// turns out otherwise (ignored, flagged, a refund created).
+	out := applied{outcome: OutcomeApplied}
+	switch {
+	case att == nil:
+		out.outcome, out.flag = OutcomeRefused, FlagUnknownAttempt
+	case !f.amount.Currency().IsZero() && f.amount.Currency() != att.Currency:
+		out.outcome, out.flag = OutcomeRefused, FlagCurrencyMismatch
+	}
+	rec.Outcome, rec.FlagReason = out.outcome, out.flag
 	fresh, err := s.store.InsertEvent(ctx, rec)
 	if err != nil {
 		return applied{}, err
@@ -129,21 +147,18 @@ func (s *Service) applyTx(ctx context.Context, f fact) (applied, error) {
 	if !fresh {
 		return applied{duplicate: true}, nil
 	}
-	out := applied{outcome: OutcomeApplied}
-	switch {
-	case att == nil:
-		out.outcome, out.flag = OutcomeRefused, FlagUnknownAttempt
-	case !f.amount.Currency().IsZero() && f.amount.Currency() != att.Currency:
-		out.outcome, out.flag = OutcomeRefused, FlagCurrencyMismatch
-	default:
+	if out.flag == "" {
+		refundID := rec.RefundID
 		out, err = s.applyFact(ctx, f, att, ref, rec)
 		if err != nil {
 			return applied{}, err
 		}
-	}
-	rec.Outcome, rec.FlagReason = out.outcome, out.flag
-	if err := s.store.FinishEvent(ctx, rec); err != nil {
-		return applied{}, err
+		if out.outcome != rec.Outcome || out.flag != rec.FlagReason || rec.RefundID != refundID {
+			rec.Outcome, rec.FlagReason = out.outcome, out.flag
+			if err := s.store.FinishEvent(ctx, rec); err != nil {
+				return applied{}, err
+			}
+		}
 	}
 	if out.flag != "" {
 		ev := FlaggedEvent{EventID: rec.ID, GatewayID: f.gatewayID, Reason: out.flag, Refunded: len(out.refunds) > 0}
@@ -154,6 +169,12 @@ func (s *Service) applyTx(ctx context.Context, f fact) (applied, error) {
 			return applied{}, err
 		}
 		s.log.WarnContext(ctx, "gateway event flagged", "gateway", f.gatewayID, "event", f.eventID, "reason", out.flag)
+	}
+	switch f.typ {
+	case EventPaymentSucceeded, EventPaymentAuthorized, EventPaymentFailed, EventPaymentCanceled, EventPaymentRequiresAction:
+		if att != nil && len(out.refunds) == 0 {
+			out.attempt = att
+		}
 	}
 	return out, nil
 }
@@ -247,7 +268,7 @@ func (s *Service) applyFact(ctx context.Context, f fact, att *Attempt, ref *Refu
 		switch att.State {
 		case StatePending, StateUnknown:
 		case StateAuthorized:
-			if err := s.ledger(ctx, att, nil, LedgerVoid, att.Authorized, rec); err != nil {
+			if _, err := s.ledger(ctx, att, nil, LedgerVoid, att.Authorized, rec); err != nil {
 				return applied{}, err
 			}
 		default:
@@ -345,16 +366,20 @@ func (s *Service) capture(ctx context.Context, f fact, att *Attempt, total int64
 		att.GatewayRef = f.gatewayRef
 		cols = append(cols, "gateway_ref")
 	}
+	// bal is the order's balance after this capture's ledger rows, from
+	// their own upsert: their write holds the balance row, so it is the
+	// order's money as this transaction commits it.
+	var bal *Balance
 	if delta > 0 {
 		wasAuthorized := att.State == StateAuthorized
 		att.Captured = total
 		cols = append(cols, "captured_amount")
-		if err := s.ledger(ctx, att, nil, LedgerCapture, delta, rec); err != nil {
+		if bal, err = s.ledger(ctx, att, nil, LedgerCapture, delta, rec); err != nil {
 			return applied{}, err
 		}
 		// A partial capture releases the rest of the authorization.
 		if wasAuthorized && paid && att.Authorized > total {
-			if err := s.ledger(ctx, att, nil, LedgerVoid, att.Authorized-total, rec); err != nil {
+			if bal, err = s.ledger(ctx, att, nil, LedgerVoid, att.Authorized-total, rec); err != nil {
 				return applied{}, err
 			}
 		}
@@ -369,16 +394,19 @@ func (s *Service) capture(ctx context.Context, f fact, att *Attempt, total int64
 			return applied{}, err
 		}
 	}
-	// The balance is read once, after this capture's ledger rows: their
-	// update holds the balance row, so it is the order's money as this
-	// transaction commits it (syncOrder would read it again).
-	balances, err := s.store.Balances(ctx, []string{att.OrderID})
-	if err != nil {
-		return applied{}, err
-	}
 	var b Balance
-	if len(balances) == 1 {
-		b = *balances[0]
+	if bal != nil {
+		b = *bal
+	} else {
+		// No money moved here (the attempt only moves to CAPTURED): the
+		// balance is read.
+		balances, err := s.store.Balances(ctx, []string{att.OrderID})
+		if err != nil {
+			return applied{}, err
+		}
+		if len(balances) == 1 {
+			b = *balances[0]
+		}
 	}
 	alreadyPaid := firstCapture && b.Captured-max(delta, 0) > 0
 	out := applied{outcome: OutcomeApplied}
@@ -425,7 +453,7 @@ func (s *Service) authorize(ctx context.Context, f fact, att *Attempt, rec *Even
 		cols = append(cols, "gateway_ref")
 	}
 	att.Authorized = att.AmountMinor
-	if err := s.ledger(ctx, att, nil, LedgerAuthorization, att.Authorized, rec); err != nil {
+	if _, err := s.ledger(ctx, att, nil, LedgerAuthorization, att.Authorized, rec); err != nil {
 		return applied{}, err
 	}
 	if err := s.moveAttempt(ctx, att, StateAuthorized, "authorized", cols...); err != nil {
@@ -471,7 +499,7 @@ func (s *Service) refundSucceeded(ctx context.Context, f fact, att *Attempt, ref
 		if err := s.store.AddRefunded(ctx, att.ID, amount, now); err != nil {
 			return applied{}, err
 		}
-		if err := s.ledger(ctx, att, ref, LedgerRefund, amount, rec); err != nil {
+		if _, err := s.ledger(ctx, att, ref, LedgerRefund, amount, rec); err != nil {
 			return applied{}, err
 		}
 		if err := s.emit(ctx, SubjectRefundSucceeded, RefundEvent{RefundID: ref.ID, AttemptID: att.ID, OrderID: att.OrderID,
@@ -483,7 +511,7 @@ func (s *Service) refundSucceeded(ctx context.Context, f fact, att *Attempt, ref
 		if err := s.store.Release(ctx, ref, true, now); err != nil {
 			return applied{}, err
 		}
-		if err := s.ledger(ctx, att, ref, LedgerRefund, ref.AmountMinor, rec); err != nil {
+		if _, err := s.ledger(ctx, att, ref, LedgerRefund, ref.AmountMinor, rec); err != nil {
 			return applied{}, err
 		}
 		cols := []string{}
@@ -498,10 +526,11 @@ func (s *Service) refundSucceeded(ctx context.Context, f fact, att *Attempt, ref
 	return out, s.syncOrder(ctx, att.OrderID, "refund "+ref.ID+" succeeded")
 }
 
-// ledger writes a ledger row and its balance.
-func (s *Service) ledger(ctx context.Context, att *Attempt, ref *Refund, kind LedgerKind, amount int64, rec *EventRecord) error {
+// ledger writes a ledger row and its balance, and returns the balance as
+// it then stands (nil when amount is not positive and nothing is written).
+func (s *Service) ledger(ctx context.Context, att *Attempt, ref *Refund, kind LedgerKind, amount int64, rec *EventRecord) (*Balance, error) {
 	if amount <= 0 {
-		return nil
+		return nil, nil
 	}
 	e := &LedgerEntry{ID: id.New("pld"), OrderID: att.OrderID, AttemptID: att.ID, Kind: kind, AmountMinor: amount,
 		Currency: att.Currency, GatewayID: att.GatewayID, GatewayRef: att.GatewayRef, CreatedAt: s.now()}
@@ -516,27 +545,32 @@ func (s *Service) ledger(ctx context.Context, att *Attempt, ref *Refund, kind Le
 
 // moveAttempt moves an attempt through its machine, writing the named
 // columns with it; a final state ends its reconciliation.
+// The columns ride in the move's conditional UPDATE: they change only
+// when the state does, in one statement.
 func (s *Service) moveAttempt(ctx context.Context, att *Attempt, to State, reason string, cols ...string) error {
 	from := att.State
+	now := s.now()
+	next, nextChanged := att.NextCheckAt, false
+	if !to.Open() {
+		next, nextChanged = nil, true
+	} else if att.NextCheckAt == nil {
+		t := s.nextCheck(now, att.CheckCount)
+		next, nextChanged = &t, true
+	}
+	set := s.store.attemptColumns(att, cols...)
+	set = append(set, transition.Column{Name: "updated_at", Value: now})
+	if nextChanged {
+		set = append(set, transition.Column{Name: "next_check_at", Value: next})
+	}
 	_, err := s.attempts.Apply(ctx, transition.Move[State]{ID: att.ID, From: from, To: to, Reason: clip(reason, 200),
 		Payload: AttemptEvent{AttemptID: att.ID, OrderID: att.OrderID, GatewayID: att.GatewayID, Amount: att.Amount(),
-			From: string(from), To: string(to), DeclineCode: att.DeclineCode}})
+			From: string(from), To: string(to), DeclineCode: att.DeclineCode}, Set: set})
 	if err != nil {
 		return err
 	}
 	s.observeAttempt(ctx, att.GatewayID, to)
-	att.State = to
-	now := s.now()
-	att.UpdatedAt = now
-	if !to.Open() {
-		att.NextCheckAt = nil
-		cols = append(cols, "next_check_at")
-	} else if att.NextCheckAt == nil {
-		t := s.nextCheck(now, att.CheckCount)
-		att.NextCheckAt = &t
-		cols = append(cols, "next_check_at")
-	}
-	return s.store.UpdateAttempt(ctx, att, cols...)
+	att.State, att.UpdatedAt, att.NextCheckAt = to, now, next
+	return nil
 }
 
 // moveRefund moves a refund through its machine.
@@ -621,13 +655,14 @@ func (s *Service) moveOrder(ctx context.Context, o *OrderInfo, target OrderPayme
 	if target == "" || target == o.PaymentStatus {
 		return nil
 	}
-	err := s.orders.MovePayment(ctx, o.ID, o.PaymentStatus, target, reason)
+	from := o.PaymentStatus
+	err := s.orders.MovePayment(ctx, o, target, reason)
 	if transition.IsInvalid(err) {
 		// The order's table has no way there (money after a void): the
 		// ledger holds the truth, and the event is flagged by its caller
 		// when it matters.
 		s.log.WarnContext(ctx, "order payment status cannot follow the payments", "order", o.ID,
-			"from", o.PaymentStatus, "to", target)
+			"from", from, "to", target)
 		return nil
 	}
 	return err

@@ -142,9 +142,16 @@ func (s *Service) createOne(ctx context.Context, in CreateInput, o *OrderInfo, g
 	var att *Attempt
 	fresh := false
 	insert := func(ctx context.Context) ([]byte, error) {
-		o, err := s.orders.Order(ctx, o.ID) // as it stands in this transaction
-		if err != nil {
-			return nil, err
+		o := o
+		if prev != nil {
+			// After a gateway call: the order as it stands now. The first
+			// attempt takes the order Create just read (no row is locked by
+			// a read, so reading it again here would narrow no race: a
+			// second payment is flagged when it arrives).
+			var err error
+			if o, err = s.orders.Order(ctx, o.ID); err != nil {
+				return nil, err
+			}
 		}
 		if err := payable(o); err != nil {
 			return nil, err
@@ -211,8 +218,8 @@ func (s *Service) createOne(ctx context.Context, in CreateInput, o *OrderInfo, g
 		}
 		return a, false, err
 	}
-	if err := s.applyCreated(ctx, att, res); err != nil {
-		return nil, false, err
+	if a, err = s.applyCreated(ctx, att, res); err != nil || a != nil {
+		return a, false, err
 	}
 	a, err = s.store.Attempt(ctx, att.ID)
 	return a, false, err
@@ -259,8 +266,9 @@ func (s *Service) createFailed(ctx context.Context, att *Attempt, callErr error)
 
 // applyCreated records CreatePayment's answer: the gateway's reference
 // and the buyer's action, then the state it reports, through the path of
-// every gateway fact.
-func (s *Service) applyCreated(ctx context.Context, att *Attempt, res CreateResult) error {
+// every gateway fact. It returns the attempt as applying left it, when
+// known without reading it again (else nil).
+func (s *Service) applyCreated(ctx context.Context, att *Attempt, res CreateResult) (*Attempt, error) {
 	f := fact{gatewayID: att.GatewayID, source: SourceCreate, attemptID: att.ID, gatewayRef: res.GatewayRef,
 		amount: res.Amount, captured: -1, declineCode: res.DeclineCode, buyerMsg: res.BuyerMessage, message: res.MerchantMessage}
 	switch res.Status {
@@ -281,21 +289,28 @@ func (s *Service) applyCreated(ctx context.Context, att *Attempt, res CreateResu
 	if res.Status != StatusSucceeded && res.Status != StatusAuthorized && res.Status != StatusFailed && res.Status != StatusCanceled {
 		// Record the action and reference on the attempt (PENDING stays
 		// PENDING) without a move.
-		if _, err := s.apply(ctx, f); err != nil {
-			return err
+		out, err := s.apply(ctx, f)
+		if err != nil {
+			return nil, err
 		}
 		if res.Status == StatusUnknown {
-			a, err := s.store.Attempt(ctx, att.ID)
-			if err != nil {
-				return err
+			a := out.attempt
+			if a == nil {
+				if a, err = s.store.Attempt(ctx, att.ID); err != nil {
+					return nil, err
+				}
 			}
 			if a.State == StatePending {
-				return s.db.RunInTx(asSystem(ctx, "payment.create"), func(ctx context.Context) error {
+				err := transition.RunBatched(asSystem(ctx, "payment.create"), s.db, func(ctx context.Context) error {
 					return s.moveAttempt(ctx, a, StateUnknown, "the gateway does not know the outcome yet")
 				})
+				if err != nil {
+					return nil, err
+				}
 			}
+			return a, nil
 		}
-		return nil
+		return out.attempt, nil
 	}
 	// The reference and action first, so a failed or paid attempt shows
 	// them too.
@@ -304,9 +319,9 @@ func (s *Service) applyCreated(ctx context.Context, att *Attempt, res CreateResu
 		setAction(att, res.Action)
 		att.UpdatedAt = s.now()
 		if err := s.store.UpdateAttempt(ctx, att, append([]string{"gateway_ref"}, actionColumns...)...); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	_, err := s.apply(ctx, f)
-	return err
+	out, err := s.apply(ctx, f)
+	return out.attempt, err
 }

@@ -31,12 +31,14 @@ type Orders interface {
 	// OrderByAccessToken reads the order a guest's access token opens;
 	// errs.ErrNotFound for a wrong token.
 	OrderByAccessToken(ctx context.Context, token string) (*OrderInfo, error)
-	// MovePayment moves the order's payment status from from to to, in
-	// the transaction carried by ctx, through as many moves of the
-	// order's table as it takes (PENDING -> PAID -> REFUNDED). It fails
-	// with STALE_STATE when the status is no longer from, and with
-	// INVALID_TRANSITION when the table offers no way.
-	MovePayment(ctx context.Context, orderID string, from, to OrderPaymentStatus, reason string) error
+	// MovePayment moves the payment status of the order o, as the caller
+	// read it in the transaction carried by ctx, from o.PaymentStatus to
+	// to, in that transaction, through as many moves of the order's table
+	// as it takes (PENDING -> PAID -> REFUNDED), without reading the
+	// order again. It fails with STALE_STATE when the status is no longer
+	// o's, and with INVALID_TRANSITION when the table offers no way; on
+	// success o.PaymentStatus is to.
+	MovePayment(ctx context.Context, o *OrderInfo, to OrderPaymentStatus, reason string) error
 }
 
 // Gateways finds the enabled gateway plugins (core/plugin.Service).
@@ -239,7 +241,8 @@ func (s *Service) emit(ctx context.Context, subject string, payload any) error {
 	if ev.Actor == "" {
 		ev.Actor = string(sub.Kind)
 	}
-	return s.outbox.Add(ctx, ev)
+	// With the moves' events when the transaction batches them.
+	return transition.Emit(ctx, s.outbox, ev)
 }
 
 // ownOrder loads the order a caller names, checking act on payments for

@@ -3,11 +3,13 @@ package payment
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/kassahq/kassa/core/store"
+	"github.com/kassahq/kassa/core/transition"
 )
 
 // paymentStore is the payments' persistence, the only place with SQL.
@@ -78,6 +80,27 @@ func (s *paymentStore) UpdateAttempt(ctx context.Context, a *Attempt, columns ..
 	return nil
 }
 
+// attemptColumns returns the named columns of a with their values as
+// bun writes them, for a move that writes them with the state
+// (transition.Move.Set). A name that is no column of Attempt panics: the
+// names are written in code.
+func (s *paymentStore) attemptColumns(a *Attempt, names ...string) []transition.Column {
+	if len(names) == 0 {
+		return nil
+	}
+	t := s.db.DB.Dialect().Tables().Get(reflect.TypeFor[Attempt]())
+	v := reflect.ValueOf(a).Elem()
+	out := make([]transition.Column, len(names))
+	for i, n := range names {
+		f := t.LookupField(n)
+		if f == nil {
+			panic("payment: no attempt column " + n)
+		}
+		out[i] = transition.Column{Name: n, Value: f.Value(v).Interface()}
+	}
+	return out
+}
+
 // ScheduleAttempt sets when the reconciler asks about the attempt next
 // (nil: never again) and how often it asked.
 func (s *paymentStore) ScheduleAttempt(ctx context.Context, id string, next *time.Time, checks int64, now time.Time) error {
@@ -141,10 +164,10 @@ func (s *paymentStore) FlaggedEvents(ctx context.Context, limit int) ([]*EventRe
 }
 
 // AddLedger writes a ledger row and adds it to the order's balance, in
-// the caller's transaction.
-func (s *paymentStore) AddLedger(ctx context.Context, e *LedgerEntry) error {
+// the caller's transaction, and returns the balance as it now stands.
+func (s *paymentStore) AddLedger(ctx context.Context, e *LedgerEntry) (*Balance, error) {
 	if _, err := s.conn(ctx).NewInsert().Model(e).Exec(ctx); err != nil {
-		return fmt.Errorf("payment: insert ledger row: %w", err)
+		return nil, fmt.Errorf("payment: insert ledger row: %w", err)
 	}
 	var d Balance
 	switch e.Kind {
@@ -157,28 +180,57 @@ func (s *paymentStore) AddLedger(ctx context.Context, e *LedgerEntry) error {
 	case LedgerVoid:
 		d.Voided = e.AmountMinor
 	default:
-		return fmt.Errorf("payment: ledger kind %q", e.Kind)
+		return nil, fmt.Errorf("payment: ledger kind %q", e.Kind)
 	}
 	d.OrderID, d.Currency, d.UpdatedAt = e.OrderID, e.Currency, e.CreatedAt
 	return s.addBalance(ctx, &d)
 }
 
-// addBalance adds d's amounts to the order's balance row, creating it.
-func (s *paymentStore) addBalance(ctx context.Context, d *Balance) error {
-	// The row first, then an UPDATE: an upsert would check the CHECK
-	// constraint against its inserted candidate (a refund alone) and fail.
-	_, err := s.conn(ctx).NewRaw(`INSERT INTO payment_balances (order_id, currency, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT (order_id) DO NOTHING`, d.OrderID, d.Currency, d.UpdatedAt).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("payment: create balance of %s: %w", d.OrderID, err)
+// balanceColumns are the columns of payment_balances, as RETURNING reads
+// them into a Balance.
+const balanceColumns = "order_id, currency, authorized, captured, refunded, voided, refund_reserved, updated_at"
+
+// addBalance adds d's amounts to the order's balance row, creating it,
+// and returns the row as it now stands.
+func (s *paymentStore) addBalance(ctx context.Context, d *Balance) (*Balance, error) {
+	b := new(Balance)
+	if d.Refunded+d.RefundReserved <= d.Captured {
+		// d as a new row passes the CHECK constraint, which an upsert
+		// checks against its inserted candidate first: one statement.
+		err := s.conn(ctx).NewRaw(`INSERT INTO payment_balances (`+balanceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (order_id) DO UPDATE SET authorized = payment_balances.authorized + excluded.authorized,
+			captured = payment_balances.captured + excluded.captured, refunded = payment_balances.refunded + excluded.refunded,
+			voided = payment_balances.voided + excluded.voided,
+			refund_reserved = payment_balances.refund_reserved + excluded.refund_reserved, updated_at = excluded.updated_at
+			RETURNING `+balanceColumns,
+			d.OrderID, d.Currency, d.Authorized, d.Captured, d.Refunded, d.Voided, d.RefundReserved, d.UpdatedAt).Scan(ctx, b)
+		if err != nil {
+			return nil, fmt.Errorf("payment: add to the balance of %s: %w", d.OrderID, err)
+		}
+		return b, nil
 	}
-	_, err = s.conn(ctx).NewRaw(`UPDATE payment_balances SET authorized = authorized + ?, captured = captured + ?,
+	// A refund alone would fail the CHECK as an inserted candidate: the
+	// row exists (money was captured before) and is updated; should it
+	// not, it is created first and the update fails the CHECK, as it
+	// must.
+	update := func() error {
+		return s.conn(ctx).NewRaw(`UPDATE payment_balances SET authorized = authorized + ?, captured = captured + ?,
 		refunded = refunded + ?, voided = voided + ?, refund_reserved = refund_reserved + ?, updated_at = ?
-		WHERE order_id = ?`, d.Authorized, d.Captured, d.Refunded, d.Voided, d.RefundReserved, d.UpdatedAt, d.OrderID).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("payment: update balance of %s: %w", d.OrderID, err)
+		WHERE order_id = ? RETURNING `+balanceColumns,
+			d.Authorized, d.Captured, d.Refunded, d.Voided, d.RefundReserved, d.UpdatedAt, d.OrderID).Scan(ctx, b)
 	}
-	return nil
+	err := update()
+	if store.IsNoRows(err) {
+		_, err = s.conn(ctx).NewRaw(`INSERT INTO payment_balances (order_id, currency, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (order_id) DO NOTHING`, d.OrderID, d.Currency, d.UpdatedAt).Exec(ctx)
+		if err == nil {
+			err = update()
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("payment: update balance of %s: %w", d.OrderID, err)
+	}
+	return b, nil
 }
 
 // Reserve sets amount aside for a refund of the attempt, on the attempt

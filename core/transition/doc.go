@@ -41,6 +41,11 @@
 // nothing, so exactly one timeline row and one event exist. See
 // Machine.Apply for why losing is an error and not a flag.
 //
+// Columns that change with the state (updated_at, an amount) ride in the
+// same UPDATE through Move.Set, so they are written only when the move is
+// made. RunBatched gathers the events of one transaction's moves and adds
+// them to the outbox in one insert before it commits.
+//
 // Every entity with a machine has a timeline table, shared by its
 // machines, with these columns (the entity key column is named by
 // Storage.TimelineKey). A domain's migration creates it:

@@ -114,6 +114,18 @@ type Move[S ~string] struct {
 	Reason string
 	// Payload is the event payload; nil means a Changed.
 	Payload any
+	// Set are other columns of the record written by the same
+	// conditional UPDATE as the state (an updated_at, the amount that
+	// comes with the new state), so they change if and only if the move
+	// is made, in one statement. Names are SQL identifiers written in
+	// code, never the state column.
+	Set []Column
+}
+
+// Column is a column written with a move, and its value.
+type Column struct {
+	Name  string
+	Value any
 }
 
 // Changed is the default payload of a transition event.
@@ -185,6 +197,11 @@ func (m *Machine[S]) Apply(ctx context.Context, mv Move[S]) (Record, error) {
 		return Record{}, errs.Invalid("reason", CodeReasonRequired,
 			fmt.Sprintf("moving %s from %s to %s needs a reason", m.table.Words(), mv.From, mv.To))
 	}
+	for _, c := range mv.Set {
+		if !identifier.MatchString(c.Name) || c.Name == m.st.State || c.Name == m.st.Key {
+			return Record{}, fmt.Errorf("transition: %s: column %q cannot be set with a move", m.table.name, c.Name)
+		}
+	}
 	sub := authz.SubjectFrom(ctx)
 	if err := m.authorize(ctx, sub, rule); err != nil {
 		return Record{}, err
@@ -225,7 +242,7 @@ func (m *Machine[S]) Apply(ctx context.Context, mv Move[S]) (Record, error) {
 		if err := m.insert(ctx, rec); err != nil {
 			return err
 		}
-		return m.opt.Outbox.Add(ctx, ev)
+		return Emit(ctx, m.opt.Outbox, ev)
 	})
 	if err != nil {
 		return Record{}, err
@@ -255,9 +272,15 @@ func (m *Machine[S]) authorize(ctx context.Context, sub authz.Subject, rule Rule
 // not exist.
 func (m *Machine[S]) update(ctx context.Context, mv Move[S]) (bool, error) {
 	db := m.opt.DB.Conn(ctx)
-	res, err := db.NewRaw("UPDATE ? SET ? = ? WHERE ? = ? AND ? = ?",
-		bun.Ident(m.st.Table), bun.Ident(m.st.State), string(mv.To),
-		bun.Ident(m.st.Key), mv.ID, bun.Ident(m.st.State), string(mv.From)).Exec(ctx)
+	q := "UPDATE ? SET ? = ?"
+	args := make([]any, 0, 7+2*len(mv.Set))
+	args = append(args, bun.Ident(m.st.Table), bun.Ident(m.st.State), string(mv.To))
+	for _, c := range mv.Set {
+		q += ", ? = ?"
+		args = append(args, bun.Ident(c.Name), c.Value)
+	}
+	args = append(args, bun.Ident(m.st.Key), mv.ID, bun.Ident(m.st.State), string(mv.From))
+	res, err := db.NewRaw(q+" WHERE ? = ? AND ? = ?", args...).Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("transition: %s: update %s %s: %w", m.table.name, m.st.Table, mv.ID, err)
 	}

@@ -1,0 +1,115 @@
+package transition_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/store"
+	"github.com/kassahq/kassa/core/store/storetest"
+	"github.com/kassahq/kassa/core/transition"
+)
+
+// outboxInserts counts the statements inserting into the outbox.
+type outboxInserts struct{ n atomic.Int64 }
+
+func (c *outboxInserts) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
+
+func (c *outboxInserts) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	if strings.HasPrefix(e.Query, `INSERT INTO "outbox_events"`) {
+		c.n.Add(1)
+	}
+}
+
+// Move.Set writes its columns in the move's conditional UPDATE: with a
+// move made, never with a stale one; the state and key columns are
+// refused before anything is written.
+func TestApplySetsColumnsWithTheMove(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := authz.WithSubject(context.Background(), system)
+		if _, err := db.ExecContext(ctx, "ALTER TABLE widgets ADD COLUMN note TEXT"); err != nil {
+			t.Fatal(err)
+		}
+		note := func(wid string) string {
+			var s *string
+			if err := db.NewRaw("SELECT note FROM widgets WHERE id = ?", wid).Scan(ctx, &s); err != nil {
+				t.Fatal(err)
+			}
+			if s == nil {
+				return ""
+			}
+			return *s
+		}
+		wid := f.widget(t, statusNew)
+		if _, err := f.machine.Apply(ctx, transition.Move[status]{ID: wid, From: statusNew, To: statusPaid,
+			Set: []transition.Column{{Name: "note", Value: "paid"}}}); err != nil {
+			t.Fatal(err)
+		}
+		if f.state(t, wid) != statusPaid || note(wid) != "paid" {
+			t.Fatalf("state %s, note %q", f.state(t, wid), note(wid))
+		}
+		_, err := f.machine.Apply(ctx, transition.Move[status]{ID: wid, From: statusNew, To: statusPaid,
+			Set: []transition.Column{{Name: "note", Value: "again"}}})
+		if !transition.IsStale(err) || note(wid) != "paid" {
+			t.Fatalf("stale move: %v, note %q", err, note(wid))
+		}
+		for _, col := range []string{"status", "id", "note; DROP TABLE widgets"} {
+			other := f.widget(t, statusNew)
+			_, err := f.machine.Apply(ctx, transition.Move[status]{ID: other, From: statusNew, To: statusPaid,
+				Set: []transition.Column{{Name: col, Value: "x"}}})
+			if err == nil || f.state(t, other) != statusNew || len(f.timeline(t, other)) != 0 {
+				t.Fatalf("set %q: %v, state %s", col, err, f.state(t, other))
+			}
+		}
+	})
+}
+
+// RunBatched adds the events of a transaction's moves in one insert
+// before it commits, and none when it rolls back.
+func TestRunBatchedAddsTheEventsOnce(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		inserts := &outboxInserts{}
+		db.AddQueryHook(inserts)
+		ctx := authz.WithSubject(context.Background(), system)
+		a, b := f.widget(t, statusNew), f.widget(t, statusNew)
+		err := transition.RunBatched(ctx, db, func(ctx context.Context) error {
+			for _, wid := range []string{a, b} {
+				if _, err := f.machine.Apply(ctx, transition.Move[status]{ID: wid, From: statusNew, To: statusPaid}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := inserts.n.Load(); n != 1 {
+			t.Errorf("%d outbox inserts, want 1", n)
+		}
+		for _, wid := range []string{a, b} {
+			if got := f.outboxOf(t, wid); len(got) != 1 || got[0] != "kassa.widget.paid" {
+				t.Errorf("events of %s: %v", wid, got)
+			}
+		}
+		c := f.widget(t, statusNew)
+		boom := errors.New("boom")
+		err = transition.RunBatched(ctx, db, func(ctx context.Context) error {
+			if _, err := f.machine.Apply(ctx, transition.Move[status]{ID: c, From: statusNew, To: statusPaid}); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) || f.state(t, c) != statusNew || len(f.outboxOf(t, c)) != 0 {
+			t.Fatalf("rolled back: %v, state %s, events %v", err, f.state(t, c), f.outboxOf(t, c))
+		}
+	})
+}
