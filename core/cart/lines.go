@@ -10,6 +10,7 @@ import (
 	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/id"
+	"github.com/kassahq/kassa/core/store"
 )
 
 // AddLines adds units of variants to a cart: a variant already in the
@@ -36,6 +37,9 @@ func (s *Service) AddLines(ctx context.Context, ref Ref, lines []LineInput) (*Ca
 	ids := make([]string, len(lines))
 	for i, l := range lines {
 		ids[i] = strings.TrimSpace(l.VariantID)
+	}
+	if c, err := s.addAtOnce(ctx, ref, lines, ids); c != nil || err != nil {
+		return c, err
 	}
 	return s.change(ctx, ref, write{}, ids, func(ctx context.Context, c *Cart, variants map[string]catalog.CheckoutVariant) error {
 		set, err := s.settings.Settings(ctx)
@@ -80,6 +84,66 @@ func (s *Service) AddLines(ctx context.Context, ref Ref, lines []LineInput) (*Ca
 		sortLines(c.Lines)
 		return nil
 	})
+}
+
+// addAtOnce is AddLines in one statement without a transaction
+// (cartStore.AddAtOnce), on PostgreSQL, for a cart in the shop's default
+// currency whose variants are all for sale in it: the catalog's answers
+// (from memory, as the transactional way reads them) give each variant's
+// limit (the shop's line limit or the stock available, the lower) and the
+// statement checks the cart's lines against them under the cart's lock.
+// It returns nil, having written nothing, when the transactional way must
+// decide: another engine or currency, a variant not for sale, a limit or
+// MaxLines passed, a cart changed meanwhile, not found or completed; that
+// way then reports the problems with their paths.
+func (s *Service) addAtOnce(ctx context.Context, ref Ref, lines []LineInput, ids []string) (*Cart, error) {
+	if s.db.Dialect != store.Postgres {
+		return nil, nil
+	}
+	key, ok := s.key(ctx, ref)
+	if !ok {
+		return nil, nil
+	}
+	set, err := s.settings.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cur := set.DefaultCurrency()
+	var distinct []string
+	byVariant := map[string]*lineAdd{}
+	adds := make([]*lineAdd, 0, len(lines))
+	for i, in := range lines {
+		a := byVariant[ids[i]]
+		if a == nil {
+			a = &lineAdd{variantID: ids[i], newID: id.New(LinePrefix)}
+			byVariant[ids[i]] = a
+			adds = append(adds, a)
+			distinct = append(distinct, ids[i])
+		}
+		a.quantity += in.Quantity
+	}
+	vs, err := s.catalog.CheckoutVariants(ctx, distinct, cur)
+	if err != nil {
+		return nil, err
+	}
+	list := make([]lineAdd, len(adds))
+	for i, a := range adds {
+		v, found := vs[a.variantID]
+		if lineProblem("", v, found, a.quantity, set.LineQuantityLimit) != nil {
+			return nil, nil
+		}
+		a.limit = min(set.LineQuantityLimit, v.Available)
+		list[i] = *a
+	}
+	now := s.now()
+	c, err := s.store.AddAtOnce(ctx, key, cur.Code(), list, MaxLines, now)
+	if c == nil || err != nil {
+		return nil, err
+	}
+	if _, err := s.price(ctx, c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // sortLines puts lines in the order the store reads them: by id.

@@ -429,3 +429,53 @@ func (s *cartStore) DeleteLines(ctx context.Context, cartID string, lineIDs []st
 	}
 	return nil
 }
+
+// lineAdd is what AddAtOnce adds of one variant: its quantity, the most
+// its line may then hold, and the id of its line if it is new.
+type lineAdd struct {
+	variantID string
+	quantity  int64
+	limit     int64
+	newID     string
+}
+
+// AddAtOnce adds lines to the open cart key names in one statement, on
+// PostgreSQL only, when it can decide alone: the cart is in currency cur,
+// no variant's line goes over its limit, the cart stays within maxLines,
+// and the cart's row version (xmin) read in the statement's snapshot is
+// still the latest when its UPDATE takes it (as TakeWithLines: the lines
+// it read are then the lines under the lock). It then stamps updated_at,
+// adds to existing lines, inserts new ones and returns the cart with its
+// lines as they are after the change. Otherwise it writes nothing and
+// returns nil, and the caller takes the transactional way, which says
+// what is wrong.
+func (s *cartStore) AddAtOnce(ctx context.Context, key cartKey, cur string, adds []lineAdd, maxLines int, now time.Time) (*Cart, error) {
+	args := make([]any, 0, len(key.args)+4*len(adds)+4)
+	args = append(args, key.args...)
+	for _, a := range adds {
+		args = append(args, a.variantID, a.quantity, a.limit, a.newID)
+	}
+	args = append(args, maxLines, now, cur, now)
+	stmt := "WITH s AS (SELECT id, xmin FROM carts WHERE (" + key.where + ") AND completed_at IS NULL AND merged_into IS NULL), " +
+		"l AS (SELECT cl.id, cl.variant_id, cl.quantity, cl.created_at FROM cart_lines AS cl JOIN s ON cl.cart_id = s.id), " +
+		"d(vid, qty, lim, lid) AS (VALUES " + rowsOf("(?, CAST(? AS BIGINT), CAST(? AS BIGINT), ?)", len(adds)) + "), " +
+		"chk AS (SELECT NOT EXISTS (SELECT 1 FROM d LEFT JOIN l ON l.variant_id = d.vid WHERE COALESCE(l.quantity, 0) + d.qty > d.lim)" +
+		" AND (SELECT count(*) FROM l) + (SELECT count(*) FROM d WHERE NOT EXISTS (SELECT 1 FROM l WHERE l.variant_id = d.vid)) <= CAST(? AS BIGINT) AS ok), " +
+		"c AS (UPDATE carts SET updated_at = ? FROM s, chk WHERE chk.ok AND carts.id = s.id AND carts.xmin = s.xmin AND carts.currency = ?" +
+		" AND carts.completed_at IS NULL AND carts.merged_into IS NULL RETURNING " + cartColumnsOf("carts") + "), " +
+		"u AS (UPDATE cart_lines SET quantity = cart_lines.quantity + d.qty FROM d, c WHERE cart_lines.cart_id = c.id AND cart_lines.variant_id = d.vid" +
+		" RETURNING cart_lines.id, cart_lines.variant_id, cart_lines.quantity, cart_lines.created_at), " +
+		"i AS (INSERT INTO cart_lines (id, cart_id, variant_id, quantity, created_at) SELECT d.lid, c.id, d.vid, d.qty, CAST(? AS TIMESTAMP) FROM d, c" +
+		" WHERE NOT EXISTS (SELECT 1 FROM l WHERE l.variant_id = d.vid) RETURNING id, variant_id, quantity, created_at), " +
+		"x AS (SELECT * FROM l WHERE NOT EXISTS (SELECT 1 FROM u WHERE u.id = l.id) UNION ALL SELECT * FROM u UNION ALL SELECT * FROM i) " +
+		"SELECT " + cartColumnsOf("c") + ", " + lineColumnsOf("x") + " FROM c LEFT JOIN x ON true ORDER BY x.id"
+	rows, err := s.db.QueryStmt(ctx, stmt, args...)
+	if err != nil {
+		return nil, fmt.Errorf("add cart lines: %w", err)
+	}
+	c, err := scanCartWithLines(rows)
+	if err != nil {
+		return nil, fmt.Errorf("add cart lines: %w", err)
+	}
+	return c, nil
+}

@@ -40,10 +40,11 @@ func (v *CheckoutVariant) ForSale() bool { return !v.Archived && v.ProductStatus
 // defaults when zero.
 type CheckoutReaderOptions struct {
 	// CacheFor is how long a variant's answer is kept in memory (see
-	// checkoutCache): this instance's catalog changes and reservations
-	// drop what they changed at once, another instance's are seen within
-	// CacheFor. Zero is DefaultCheckoutCacheFor; negative turns the
-	// cache off (every call reads the database).
+	// checkoutCache): this instance's catalog changes drop what they
+	// changed at once and its reservations write the new availability
+	// in; another instance's changes are seen when their events arrive,
+	// at the latest within CacheFor. Zero is DefaultCheckoutCacheFor;
+	// negative turns the cache off (every call reads the database).
 	CacheFor time.Duration
 	// Clock dates the cached answers (tests move it); nil is the system
 	// clock.
@@ -62,7 +63,8 @@ type CheckoutReaderOptions struct {
 //
 // Answers are kept in memory for CheckoutReaderOptions.CacheFor, shared
 // with the catalog Service and Reservations built over the same database,
-// which drop what their changes make stale.
+// which drop what their changes make stale (Reservations write the new
+// availability in).
 type CheckoutReader struct {
 	store *catalogStore
 	cache *checkoutCache

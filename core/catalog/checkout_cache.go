@@ -29,6 +29,17 @@ type checkoutTouch struct{}
 type checkoutEntry struct {
 	v  CheckoutVariant
 	at time.Time
+	// ticket orders the entry's availability among this process's stock
+	// moves of the variant (checkoutCache.seq): a move's figures replace
+	// it only when the move is newer.
+	ticket uint64
+}
+
+// pendingMove is a stock move of this process that changed a variant's
+// row and has not yet committed (or rolled back: nothing says so).
+type pendingMove struct {
+	ticket uint64
+	at     time.Time
 }
 
 // checkoutCache keeps CheckoutVariants' answers of one database in
@@ -37,9 +48,11 @@ type checkoutEntry struct {
 // availability of the variants they reserve.
 //
 // It is correct on one instance because every change through this
-// process drops what it changed once the change commits: the catalog
-// Service's writes (products, variants, prices, stock adjustments) drop
-// everything, Reservations drop the variants they moved. Another
+// process updates or drops what it changed once the change commits: the
+// catalog Service's writes (products, variants, prices, stock
+// adjustments) drop everything; Reservations write the available
+// quantity their UPDATE returned into the variants' entries (a drop would
+// cost the next cart a read, and every order reserves). Another
 // instance's changes reach it as their events (CacheSubjects), which
 // Service.ForgetCheckoutAnswers turns into the same drops on every
 // instance; the reader's time to live is the backstop for an event lost
@@ -59,6 +72,18 @@ type checkoutCache struct {
 	// gen counts invalidations, so a read that started before one never
 	// keeps what it read.
 	gen uint64
+	// seq numbers this process's reservations and releases as their
+	// UPDATE returns. A row's UPDATEs return in the order they commit (a
+	// second waits on the first's row lock, or SQLite's one writer), so
+	// for one variant the ticket order is the commit order, while the
+	// after-commit hooks that apply them may run in any order.
+	seq uint64
+	// pending holds, by variant, the ticket of the newest move whose
+	// UPDATE returned and whose commit hook has not run: a read of the
+	// database meanwhile may miss that move, so it is not kept. A move
+	// that rolled back stays until the next move of the variant commits,
+	// or for pendingFor.
+	pending map[string]pendingMove
 	// applied holds the ids of the stock-move events whose drop this
 	// process made itself once their transaction committed, and when:
 	// their arrival on the bus (ForgetCheckoutAnswers) drops nothing
@@ -73,6 +98,10 @@ type checkoutCache struct {
 const (
 	maxAppliedEvents = 4096
 	appliedFor       = time.Minute
+	// pendingFor is how long a move keeps loads of its variant from being
+	// kept without its hook running (it rolled back): longer than a
+	// checkout's transaction holds its stock rows.
+	pendingFor = time.Minute
 )
 
 // checkoutCaches holds the one checkoutCache of each open database, so
@@ -124,6 +153,9 @@ func (c *checkoutCache) get(ctx context.Context, ids []string, cur string, load 
 		return load(ids)
 	}
 	now := c.clock.Now()
+	// A load reads the rows as committed when it runs: newer than every
+	// move whose ticket is issued by now and whose hook has run.
+	ticket := c.seq
 	out := make(map[string]CheckoutVariant, len(ids))
 	var missing []string
 	for _, id := range ids {
@@ -154,6 +186,9 @@ func (c *checkoutCache) get(ctx context.Context, ids []string, cur string, load 
 		if !keep {
 			continue
 		}
+		if p, ok := c.pending[id]; ok && at.Sub(p.at) < pendingFor {
+			continue // the read may be from before that move
+		}
 		byCur := c.entries[id]
 		if byCur == nil {
 			byCur = map[string]checkoutEntry{}
@@ -162,7 +197,7 @@ func (c *checkoutCache) get(ctx context.Context, ids []string, cur string, load 
 		if _, had := byCur[cur]; !had {
 			c.n++
 		}
-		byCur[cur] = checkoutEntry{v: v, at: at}
+		byCur[cur] = checkoutEntry{v: v, at: at, ticket: ticket}
 	}
 	return out, nil
 }
@@ -197,18 +232,66 @@ func (c *checkoutCache) changedAll(ctx context.Context) {
 }
 
 // changedStock records in ctx's transaction that the stock of the given
-// variants moved: their entries are dropped once it commits (before, the
+// variants moved to levels (as the move's UPDATE returned them): once it
+// commits, their entries show the new available quantity (before, the
 // entries still hold what other transactions can read). eventID is the
 // id of the stock-move event written in the same transaction ("" for
-// none), whose own arrival then drops nothing more.
-func (c *checkoutCache) changedStock(ctx context.Context, variantIDs map[string]bool, eventID string) {
+// none), whose own arrival then drops nothing.
+func (c *checkoutCache) changedStock(ctx context.Context, levels map[string]InventoryLevel, eventID string) {
 	store.Touch(ctx, checkoutTouch{})
+	ticket := c.issue(levels)
 	store.AfterCommit(ctx, func() {
-		c.drop(variantIDs)
+		c.apply(ticket, levels)
 		if eventID != "" {
 			c.markApplied(eventID)
 		}
 	})
+}
+
+// issue numbers a move whose UPDATE has just returned and marks its
+// variants pending until its hook (apply) runs.
+func (c *checkoutCache) issue(levels map[string]InventoryLevel) uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	now := c.clock.Now()
+	if c.pending == nil {
+		c.pending = map[string]pendingMove{}
+	}
+	if len(c.pending) >= maxCheckoutEntries {
+		for id, p := range c.pending {
+			if now.Sub(p.at) >= pendingFor {
+				delete(c.pending, id)
+			}
+		}
+	}
+	for id := range levels {
+		c.pending[id] = pendingMove{ticket: c.seq, at: now}
+	}
+	return c.seq
+}
+
+// apply writes the available quantities of a committed move into the
+// entries of its variants that are older than it, in every currency. A
+// variant without an entry stays without one (its next read loads it).
+// Reads under way may have read the rows before the commit: gen makes
+// them keep nothing.
+func (c *checkoutCache) apply(ticket uint64, levels map[string]InventoryLevel) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, l := range levels {
+		if p, ok := c.pending[id]; ok && p.ticket <= ticket {
+			delete(c.pending, id)
+		}
+		for cur, e := range c.entries[id] {
+			if e.ticket >= ticket {
+				continue // a newer move, or a read after it, is there
+			}
+			e.v.Available, e.ticket = l.Available(), ticket
+			c.entries[id][cur] = e
+		}
+	}
+	c.gen++
 }
 
 // markApplied records that the drop of event id was made here.

@@ -70,6 +70,19 @@ func TestCheckoutVariantsCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("after a reservation", read("reserved"), 7200, 25)
+		// The reservation wrote its availability into the answer kept in
+		// memory rather than dropping it: another instance's price change
+		// is not read yet.
+		elsewhere(7250)
+		if err := res.Reserve(ctx, "ord_0", []catalog.ReservationLine{{VariantID: tea, Quantity: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		check("after a second reservation", read("reserved again"), 7200, 24)
+		if err := res.Release(ctx, "ord_0", []catalog.ReservationLine{{VariantID: tea, Quantity: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		check("after its release", read("released again"), 7200, 25)
+		elsewhere(7200)
 
 		// A reservation rolled back changes nothing, and what the
 		// transaction read of it is not kept.

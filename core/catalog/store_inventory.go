@@ -195,6 +195,69 @@ func (s *catalogStore) MoveStocks(ctx context.Context, reason AdjustmentReason, 
 	return out, nil
 }
 
+// moveStocksLoggedText is MoveStocksLogged's statement for n variants
+// (PostgreSQL only): moveStocksText's locks and conditional UPDATE, and
+// the ledger rows of the variants it moved inserted from its RETURNING
+// (their on_hand_after), so the stock rows stay locked for one round trip
+// less. Bound: per variant its id, quantity, ledger row id, delta and
+// reserved delta; then the time of the UPDATE; then the ledger's reason,
+// note, actor, time and reference.
+func moveStocksLoggedText(reason AdjustmentReason, n int) string {
+	values := strings.TrimSuffix(strings.Repeat("(?, CAST(? AS BIGINT), ?, CAST(? AS BIGINT), CAST(? AS BIGINT)), ", n), ", ")
+	return "WITH d(vid, qty, adj, delta, rdelta) AS (VALUES " + values + ")" +
+		", locked AS MATERIALIZED (SELECT variant_id FROM inventory_levels WHERE variant_id IN (SELECT vid FROM d) ORDER BY variant_id FOR UPDATE)" +
+		", u AS (UPDATE inventory_levels " + moveStocksSet[reason] + " AND inventory_levels.variant_id IN (SELECT variant_id FROM locked)" +
+		" RETURNING inventory_levels.variant_id, inventory_levels.on_hand, inventory_levels.reserved, inventory_levels.updated_at)" +
+		", a AS (INSERT INTO inventory_adjustments (" + stockMovementColumns + ")" +
+		" SELECT d.adj, u.variant_id, d.delta, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), u.on_hand, CAST(? AS TIMESTAMP), d.rdelta, CAST(? AS TEXT)" +
+		" FROM u JOIN d ON d.vid = u.variant_id ORDER BY u.variant_id ON CONFLICT DO NOTHING RETURNING variant_id)" +
+		" SELECT u.variant_id, u.on_hand, u.reserved, u.updated_at, a.variant_id IS NOT NULL FROM u LEFT JOIN a ON a.variant_id = u.variant_id"
+}
+
+// MoveStocksLogged is MoveStocks and InsertStockMovements in one
+// statement, on PostgreSQL: rows are the ledger rows of draws, in the
+// same order, whose OnHandAfter the statement fills from the new level.
+// It returns the new levels of the variants it moved, by id, and which of
+// them got their ledger row (a variant whose row the unique index kept
+// out, a movement applied already, is absent from written). The caller
+// rolls back when a variant is missing from either.
+func (s *catalogStore) MoveStocksLogged(ctx context.Context, reason AdjustmentReason, draws []variantDraw, rows []stockMovementRow, now time.Time) (levels map[string]InventoryLevel, written map[string]bool, err error) {
+	if _, known := moveStocksSet[reason]; !known {
+		return nil, nil, fmt.Errorf("catalog: no stock movement for reason %s", reason)
+	}
+	if len(draws) == 0 || len(rows) != len(draws) {
+		return nil, nil, fmt.Errorf("catalog: %d ledger rows for %d variants", len(rows), len(draws))
+	}
+	args := make([]any, 0, 5*len(draws)+6)
+	for i, d := range draws {
+		args = append(args, d.variantID, d.quantity, rows[i].ID, rows[i].Delta, rows[i].ReservedDelta)
+	}
+	r0 := rows[0]
+	args = append(args, now, string(r0.Reason), r0.Note, r0.Actor, r0.CreatedAt, r0.Reference)
+	rs, err := s.db.QueryStmt(ctx, moveStocksLoggedText(reason, len(draws)), args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s stock: %w", reason, err)
+	}
+	defer rs.Close()
+	levels = make(map[string]InventoryLevel, len(draws))
+	written = make(map[string]bool, len(draws))
+	for rs.Next() {
+		var (
+			l  InventoryLevel
+			ok bool
+		)
+		if err := rs.Scan(&l.VariantID, &l.OnHand, &l.Reserved, store.ScanTime(&l.UpdatedAt), &ok); err != nil {
+			return nil, nil, fmt.Errorf("%s stock: %w", reason, err)
+		}
+		levels[l.VariantID] = l
+		written[l.VariantID] = ok
+	}
+	if err := rs.Err(); err != nil {
+		return nil, nil, fmt.Errorf("%s stock: %w", reason, err)
+	}
+	return levels, written, rs.Close()
+}
+
 // LevelByVariantID reads one variant's stock, or errs.ErrNotFound.
 func (s *catalogStore) LevelByVariantID(ctx context.Context, variantID string) (InventoryLevel, error) {
 	var l InventoryLevel

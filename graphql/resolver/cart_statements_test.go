@@ -1,0 +1,156 @@
+package resolver_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/shipping"
+	"github.com/kassahq/kassa/core/store"
+	"github.com/kassahq/kassa/core/store/storetest"
+	"github.com/kassahq/kassa/core/testkit"
+)
+
+// The documents of `kassa bench checkout-cart` (core/app/bench_checkout.go).
+const (
+	stmtCartFields = `cart { id totalQuantity total { amount currencyCode } } userErrors { code field message }`
+	stmtCartCreate = `mutation($input: CartCreateInput!) { cartCreate(input: $input) { token ` + stmtCartFields + ` } }`
+	stmtLinesAdd   = `mutation($input: CartLinesAddInput!) { cartLinesAdd(input: $input) { ` + stmtCartFields + ` } }`
+	stmtEmail      = `mutation($input: CartEmailUpdateInput!) { cartEmailUpdate(input: $input) { ` + stmtCartFields + ` } }`
+	stmtAddress    = `mutation($input: CartAddressUpdateInput!) { cartShippingAddressUpdate(input: $input) { ` + stmtCartFields + ` } }`
+	stmtShipping   = `query($token: String!) { cart(token: $token) { id shippingMethods { methodId name price { amount currencyCode } } subtotal { amount } tax { amount } total { amount } } }`
+	stmtMethod     = `mutation($input: CartShippingMethodSelectInput!) { cartShippingMethodSelect(input: $input) { ` + stmtCartFields + ` } }`
+	stmtComplete   = `mutation($input: CheckoutCompleteInput!) { checkoutComplete(input: $input) { order { id number total { amount currencyCode } } accessToken userErrors { code field message } } }`
+)
+
+// TestCheckoutStepStatements counts the statements of each step of a
+// guest's checkout, as the bench sends them, on a second checkout of the
+// same variant (the catalog's answers in memory, as in a shop that sells):
+// no step reads the catalog again, because the first checkout's
+// reservation wrote its availability into the kept answers rather than
+// dropping them; on PostgreSQL the single-statement changes run no
+// BEGIN/COMMIT, adding a line is one statement (cartStore.AddAtOnce) and
+// checkout writes the stock and its ledger rows in one statement. A step
+// that grows fails the test.
+func TestCheckoutStepStatements(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		log := &statementLog{}
+		db.AddQueryHook(log)
+		a, placed, _ := newOrderReadApp(t, db)
+		// A time to live longer than any test run: an answer that expires
+		// would be read again whatever this pass does.
+		catalog.NewCheckoutReader(db, catalog.CheckoutReaderOptions{CacheFor: time.Hour})
+		owner := authz.WithSubject(context.Background(), authz.Subject{Kind: authz.KindStaff, ID: "stf_owner", Roles: []string{authz.RoleOwner}})
+		zone, err := a.Settings.Shipping.CreateZone(owner, shipping.ZoneInput{Name: "US", Countries: []string{"US"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		method, err := a.Settings.Shipping.CreateMethod(owner, shipping.MethodInput{ZoneID: zone.ID, Name: "Post", Kind: shipping.KindFlat,
+			Prices: []shipping.MethodPriceInput{{Currency: "USD", Amount: "5.00"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		variant := placed.Lines[0].VariantID
+		guest := context.WithValue(authz.WithSubject(context.Background(), authz.AnonymousSubject()), traceKey{}, true)
+		exec := func(t *testing.T, query string, vars map[string]any) (any, []string) {
+			t.Helper()
+			log.take()
+			r := testkit.ExecServer(t, guest, a.GraphQL, query, vars)
+			if len(r.Codes) > 0 {
+				t.Fatalf("errors %v: %s", r.Codes, r.Raw)
+			}
+			for _, ue := range []string{"cartCreate", "cartLinesAdd", "cartEmailUpdate", "cartShippingAddressUpdate", "cartShippingMethodSelect", "checkoutComplete"} {
+				if errs, _ := testkit.Dig(r.Data, ue, "userErrors").([]any); len(errs) > 0 {
+					t.Fatalf("%s: userErrors %v", ue, errs)
+				}
+			}
+			return r.Data, log.take()
+		}
+		in := func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i < len(kv); i += 2 {
+				m[kv[i].(string)] = kv[i+1]
+			}
+			return map[string]any{"input": m}
+		}
+		checkout := func(t *testing.T, n int) map[string][]string {
+			steps := map[string][]string{}
+			data, sqls := exec(t, stmtCartCreate, in("currency", "USD"))
+			steps["cartCreate"] = sqls
+			token := testkit.Dig(data, "cartCreate", "token").(string)
+			_, steps["cartLinesAdd"] = exec(t, stmtLinesAdd, in("token", token, "lines", []any{map[string]any{"variantId": variant, "quantity": 1}}))
+			_, steps["cartEmailUpdate"] = exec(t, stmtEmail, in("token", token, "email", "guest@example.com"))
+			_, steps["cartShippingAddressUpdate"] = exec(t, stmtAddress, in("token", token,
+				"address", map[string]any{"firstName": "Ada", "line1": "1 Main St", "city": "Springfield", "countryCode": "US"}))
+			_, steps["cart.shippingMethods"] = exec(t, stmtShipping, map[string]any{"token": token})
+			_, steps["cartShippingMethodSelect"] = exec(t, stmtMethod, in("token", token, "methodId", method.ID))
+			data, steps["checkoutComplete"] = exec(t, stmtComplete, in("token", token, "idempotencyKey", fmt.Sprintf("stmt-%d", n)))
+			if testkit.Dig(data, "checkoutComplete", "order", "number") == nil {
+				t.Fatalf("checkout %d placed no order", n)
+			}
+			return steps
+		}
+		checkout(t, 1) // reads the variant into memory
+		steps := checkout(t, 2)
+
+		// Adding to a line already there, and past the stock: the second
+		// is refused with the cart's path, whichever way it is decided.
+		data, _ := exec(t, stmtCartCreate, in("currency", "USD"))
+		token := testkit.Dig(data, "cartCreate", "token").(string)
+		add := func(qty int) any {
+			t.Helper()
+			r := testkit.ExecServer(t, guest, a.GraphQL, stmtLinesAdd, in("token", token, "lines", []any{map[string]any{"variantId": variant, "quantity": qty}}))
+			if len(r.Codes) > 0 {
+				t.Fatalf("errors %v: %s", r.Codes, r.Raw)
+			}
+			return r.Data
+		}
+		add(2)
+		if q := testkit.Dig(add(3), "cartLinesAdd", "cart", "totalQuantity"); q != float64(5) {
+			t.Errorf("a second add of the variant: totalQuantity %v, want 5", q)
+		}
+		over := add(100)
+		if ue := testkit.Dig(over, "cartLinesAdd", "userErrors", 0); ue == nil || testkit.Dig(ue, "field") == nil {
+			t.Errorf("an add past the stock was not refused with its path: %v", over)
+		}
+		if q := testkit.Dig(add(1), "cartLinesAdd", "cart", "totalQuantity"); q != float64(6) {
+			t.Errorf("after a refused add: totalQuantity %v, want 6", q)
+		}
+
+		pg := db.Dialect == store.Postgres
+		// Statements per step, BEGIN and COMMIT counted: PostgreSQL, SQLite
+		// (where every write is a transaction, and the stock and its
+		// ledger are two statements).
+		want := map[string][2]int{
+			"cartCreate":                {1, 1},
+			"cartLinesAdd":              {1, 5},
+			"cartEmailUpdate":           {1, 4},
+			"cartShippingAddressUpdate": {1, 4},
+			"cart.shippingMethods":      {1, 1},
+			"cartShippingMethodSelect":  {3, 4},
+			"checkoutComplete":          {9, 14},
+		}
+		for step, sqls := range steps {
+			w := want[step][1]
+			if pg {
+				w = want[step][0]
+			}
+			t.Logf("%s: %d statements", step, len(sqls))
+			if len(sqls) > w {
+				t.Errorf("%s ran %d statements, want at most %d:\n%s", step, len(sqls), w, strings.Join(sqls, "\n"))
+			}
+			for _, q := range sqls {
+				if strings.Contains(q, "product_variants") {
+					t.Errorf("%s read the catalog, whose answers were in memory:\n%s", step, q)
+				}
+				if pg && strings.HasPrefix(q, "INSERT INTO inventory_adjustments") {
+					t.Errorf("%s wrote the stock ledger in a statement of its own:\n%s", step, q)
+				}
+			}
+		}
+	})
+}
