@@ -78,21 +78,26 @@ func newResponseCache(o CacheOptions, reg prometheus.Registerer) *responseCache 
 	return c
 }
 
-// key hashes what determines the answer of a public read: the audience,
-// the document and the variables.
-func cacheKey(audience string, req Request) ([32]byte, [32]byte, bool) {
-	vars, err := json.Marshal(req.Variables) // map keys are sorted: canonical
+// documentKey hashes the text of a request's operation: its name and
+// document. The verdicts of the cache are kept by it.
+func documentKey(req Request) [32]byte {
+	return sha256.Sum256([]byte(req.OperationName + "\x00" + req.Query))
+}
+
+// cacheKey hashes what determines the answer of a public read: the
+// audience, the document (its documentKey) and the variables.
+func cacheKey(audience string, doc [32]byte, variables map[string]any) ([32]byte, bool) {
+	vars, err := json.Marshal(variables) // map keys are sorted: canonical
 	if err != nil {
-		return [32]byte{}, [32]byte{}, false
+		return [32]byte{}, false
 	}
-	doc := sha256.Sum256([]byte(req.OperationName + "\x00" + req.Query))
 	h := sha256.New()
 	h.Write([]byte(audience))
 	h.Write(doc[:])
 	h.Write(vars)
 	var k [32]byte
 	h.Sum(k[:0])
-	return k, doc, true
+	return k, true
 }
 
 func (c *responseCache) get(k [32]byte) (json.RawMessage, bool) {

@@ -5,17 +5,18 @@
 package graphql
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	gqlgo "github.com/graph-gophers/graphql-go"
@@ -225,9 +226,11 @@ type call struct {
 func (s *Server) prepare(ctx context.Context, req Request) *call {
 	c := &call{req: req, start: time.Now()}
 	if aud, ok := audience(ctx); ok && s.cache != nil {
-		c.key, c.docKey, c.cacheable = cacheKey(aud, req)
-		if v, judged := s.cache.verdicts.Load(c.docKey); judged && !v.(bool) {
-			c.cacheable = false
+		// A document judged not cacheable (a mutation, a cart) is known
+		// by its text: its variables are not encoded for a key.
+		c.docKey = documentKey(req)
+		if v, judged := s.cache.verdicts.Load(c.docKey); !judged || v.(bool) {
+			c.key, c.cacheable = cacheKey(aud, c.docKey, req.Variables)
 		}
 	}
 	if c.cacheable {
@@ -425,14 +428,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The sign-in and sign-out resolvers set and clear the session cookie
 	// through the writer the HTTP middleware (httpauth) gave the request.
-	if sw, ok := httpauth.SessionWriterFrom(r.Context()); ok {
-		r = r.WithContext(resolver.WithSessionTransport(r.Context(), sw))
+	ctx := r.Context()
+	if sw, ok := httpauth.SessionWriterFrom(ctx); ok {
+		ctx = resolver.WithSessionTransport(ctx, sw)
 	}
 	// checkoutComplete takes its idempotency key from the input or from
 	// this header (the two must agree when both are given); the header
 	// applies to every operation of a batch.
 	if key := r.Header.Get(IdempotencyKeyHeader); key != "" {
-		r = r.WithContext(resolver.WithIdempotencyKey(r.Context(), key))
+		ctx = resolver.WithIdempotencyKey(ctx, key)
+	}
+	if ctx != r.Context() {
+		r = r.WithContext(ctx) // one copy of the request, not one per value
 	}
 	switch r.Method {
 	case http.MethodGet:
@@ -479,13 +486,19 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnsupportedMediaType, badRequest("Content-Type must be application/json"))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.Limits.MaxBodyBytes))
-	if err != nil {
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer putBodyBuffer(buf)
+	if n := r.ContentLength; n > 0 && n <= s.opts.Limits.MaxBodyBytes {
+		buf.Grow(int(n) + 1) // the +1 lets ReadFrom see EOF without growing
+	}
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.opts.Limits.MaxBodyBytes)); err != nil {
 		writeJSON(w, http.StatusRequestEntityTooLarge, Response{Errors: []*Error{{Message: "request body too large", Extensions: map[string]any{"code": "LIMIT_EXCEEDED"}}}})
 		return
 	}
-	trimmed := strings.TrimSpace(string(body))
-	if strings.HasPrefix(trimmed, "[") {
+	// Decoding copies every string out of body, so the buffer goes back
+	// to the pool when this returns.
+	body := buf.Bytes()
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
 		var reqs []Request
 		if err := json.Unmarshal(body, &reqs); err != nil {
 			writeJSON(w, http.StatusBadRequest, badRequest("body is not a valid GraphQL request"))
@@ -508,6 +521,22 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.serve(w, r, []*call{s.prepare(r.Context(), req)}, false)
+}
+
+// bodyBuffers hold request bodies while they are decoded: most requests
+// are a few hundred bytes to a few kilobytes, read once per request.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is the largest buffer kept in bodyBuffers: a rare large
+// body (up to MaxBodyBytes) is left to the collector rather than kept.
+const maxPooledBody = 64 << 10
+
+func putBodyBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledBody {
+		return
+	}
+	b.Reset()
+	bodyBuffers.Put(b)
 }
 
 // serve runs the prepared operations of one HTTP request, after two
@@ -589,13 +618,22 @@ func writeResponse(w http.ResponseWriter, res *Response) {
 		writeJSON(w, http.StatusOK, res)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(res.Data)+10))
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	// net/http counts a short answer itself, without allocating, when the
+	// handler returns before its 2 KB buffer fills; a longer one (a
+	// product grid) is sent with its length rather than in chunks.
+	if n := len(res.Data) + len(dataPrefix) + len(dataSuffix); n > 1024 {
+		h.Set("Content-Length", strconv.Itoa(n))
+	}
 	w.WriteHeader(http.StatusOK)
-	_, _ = io.WriteString(w, `{"data":`)
+	_, _ = w.Write(dataPrefix)
 	_, _ = w.Write(res.Data)
-	_, _ = io.WriteString(w, "}\n")
+	_, _ = w.Write(dataSuffix)
 }
+
+// dataPrefix and dataSuffix wrap the data of an answer without errors.
+var dataPrefix, dataSuffix = []byte(`{"data":`), []byte("}\n")
 
 // AssetsHandler serves GraphiQL's embedded assets under /graphql/assets/.
 func (s *Server) AssetsHandler() http.Handler {

@@ -105,19 +105,26 @@ func textOutcome(out *Response) string {
 // returns the problems found under each root selection (index aligned
 // with op.Selections), or nil when there are none.
 func findTextProblems(schema *ast.Schema, doc *ast.ExecutableDefinition, op *ast.OperationDefinition, vars map[string]any) [][]textProblem {
-	w := &textWalker{schema: schema, doc: doc, op: op, vars: vars, frags: map[string]*fragmentText{}}
+	w := &textWalker{schema: schema, doc: doc, op: op, vars: vars}
 	root := schema.RootOperationTypes[rootOperationKey(op.Type)]
 	w.directives(op.Directives)
 	opLevel := w.found
-	found := len(opLevel) > 0
-	perRoot := make([][]textProblem, len(op.Selections))
+	// Made on the first problem: nearly every request has none.
+	var perRoot [][]textProblem
+	if len(opLevel) > 0 {
+		perRoot = make([][]textProblem, len(op.Selections))
+	}
 	for i, sel := range op.Selections {
 		w.found = nil
 		w.selection(sel, root)
-		perRoot[i] = w.found
-		found = found || len(w.found) > 0
+		if len(w.found) > 0 && perRoot == nil {
+			perRoot = make([][]textProblem, len(op.Selections))
+		}
+		if perRoot != nil {
+			perRoot[i] = w.found
+		}
 	}
-	if !found {
+	if perRoot == nil {
 		return nil
 	}
 	if len(opLevel) > 0 {
@@ -216,6 +223,9 @@ func (w *textWalker) fragment(name string) {
 		return // the executor refuses an unknown fragment
 	}
 	f := &fragmentText{}
+	if w.frags == nil {
+		w.frags = map[string]*fragmentText{}
+	}
 	w.frags[name] = f
 	outer := w.found
 	w.found = nil

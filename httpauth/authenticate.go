@@ -74,13 +74,25 @@ type Session struct {
 	ID string
 }
 
-type sessionKey struct{}
+// requestKey keys the one value the middleware puts into a request's
+// context for SessionFrom and SessionWriterFrom: one allocation per
+// request for both.
+type requestKey struct{}
+
+// request is what the middleware knows of one request: its session and
+// the writer of its session cookie.
+type request struct {
+	sess   Session
+	cookie cookieWriter
+}
 
 // SessionFrom returns the session the middleware found for the request
 // whose context is ctx; the zero Session outside the middleware.
 func SessionFrom(ctx context.Context) Session {
-	s, _ := ctx.Value(sessionKey{}).(Session)
-	return s
+	if rq, ok := ctx.Value(requestKey{}).(*request); ok {
+		return rq.sess
+	}
+	return Session{}
 }
 
 // SessionWriter sets and clears the session cookie on the response: the
@@ -93,13 +105,13 @@ type SessionWriter interface {
 	ClearSession()
 }
 
-type writerKey struct{}
-
 // SessionWriterFrom returns the writer the middleware put into the
 // context of the request; in-process callers have none.
 func SessionWriterFrom(ctx context.Context) (SessionWriter, bool) {
-	w, ok := ctx.Value(writerKey{}).(SessionWriter)
-	return w, ok
+	if rq, ok := ctx.Value(requestKey{}).(*request); ok {
+		return &rq.cookie, true
+	}
+	return nil, false
 }
 
 // Authenticate is the HTTP middleware that puts the caller into the
@@ -131,13 +143,12 @@ func Authenticate(a Authenticator, opts Options) func(http.Handler) http.Handler
 			ctx := r.Context()
 			ctx = account.WithClient(ctx, account.Client{IP: clientIP(r, opts.TrustProxy), UserAgent: r.UserAgent()})
 			secure := opts.SecureCookies || r.TLS != nil || (opts.TrustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
-			tr := &cookieWriter{w: w, secure: secure}
+			rq := &request{cookie: cookieWriter{w: w, secure: secure}}
+			tr := &rq.cookie
 
 			sub := authz.AnonymousSubject()
-			var (
-				err  error
-				sess Session
-			)
+			var err error
+			sess := &rq.sess
 			bearer, hasBearer := bearerToken(r)
 			apiKey := r.Header.Get(APIKeyHeader)
 			switch {
@@ -162,7 +173,7 @@ func Authenticate(a Authenticator, opts Options) func(http.Handler) http.Handler
 			// forged request gets the refusal, whatever the cookie is
 			// worth.
 			if sess.Cookie || err == nil {
-				if cerr := csrf.Check(r, sess); cerr != nil {
+				if cerr := csrf.Check(r, *sess); cerr != nil {
 					answer.Refuse(w, r, refusalOf(cerr))
 					return
 				}
@@ -182,8 +193,7 @@ func Authenticate(a Authenticator, opts Options) func(http.Handler) http.Handler
 				return
 			}
 			ctx = authz.WithSubject(ctx, sub)
-			ctx = context.WithValue(ctx, sessionKey{}, sess)
-			ctx = context.WithValue(ctx, writerKey{}, SessionWriter(tr))
+			ctx = context.WithValue(ctx, requestKey{}, rq)
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}

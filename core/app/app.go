@@ -261,7 +261,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Registerer: a.Metrics,
 		PerRequest: func(ctx context.Context) context.Context {
 			ctx = resolver.AttachInvoices(ctx, a.Invoices) // Order.invoices, graphql/resolver/invoice.go
-			return loader.Attach(ctx, loader.New(loader.Services{Catalog: a.Catalog, Customers: a.Accounts.Service}))
+			return loader.AttachNew(ctx, loader.Services{Catalog: a.Catalog, Customers: a.Accounts.Service})
 		},
 		// Each domain declares the reads it shares and the events that
 		// make them stale (resolver.Cache).

@@ -107,7 +107,7 @@ func instrument(next http.Handler, log *slog.Logger, m *httpMetrics) http.Handle
 				route = "unmatched"
 			}
 			d := time.Since(start)
-			m.duration.WithLabelValues(route, r.Method, strconv.Itoa(sw.status/100)+"xx").Observe(d.Seconds())
+			m.duration.WithLabelValues(route, r.Method, statusClass(sw.status)).Observe(d.Seconds())
 			// Server errors are logged as errors, except readiness
 			// probes answering 503: those repeat every few seconds during
 			// an outage that is logged where it happens.
@@ -122,6 +122,18 @@ func instrument(next http.Handler, log *slog.Logger, m *httpMetrics) http.Handle
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// statusClasses are the code labels of the duration metric, made once
+// rather than per request.
+var statusClasses = [...]string{"0xx", "1xx", "2xx", "3xx", "4xx", "5xx"}
+
+// statusClass is the code label of status: "2xx" for 201.
+func statusClass(status int) string {
+	if c := status / 100; c >= 0 && c < len(statusClasses) {
+		return statusClasses[c]
+	}
+	return strconv.Itoa(status/100) + "xx"
 }
 
 // defaultCSP is the Content-Security-Policy of every response whose
@@ -145,13 +157,19 @@ const hstsMaxAge = "max-age=31536000"
 // is https, since on plain http it would lock browsers out.
 func securityHeaders(next http.Handler, https bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The values share one array, one allocation per response instead
+		// of one per header (Header.Set makes a slice each); each slice is
+		// capped at its one value, so a handler's Add copies instead of
+		// writing into its neighbour. The keys are in canonical form, as
+		// Set would make them.
+		v := &[5]string{"nosniff", "strict-origin-when-cross-origin", "DENY", defaultCSP, hstsMaxAge}
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", defaultCSP)
+		h["X-Content-Type-Options"] = v[0:1:1]
+		h["Referrer-Policy"] = v[1:2:2]
+		h["X-Frame-Options"] = v[2:3:3]
+		h["Content-Security-Policy"] = v[3:4:4]
 		if https {
-			h.Set("Strict-Transport-Security", hstsMaxAge)
+			h["Strict-Transport-Security"] = v[4:5:5]
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -67,7 +67,11 @@ func BenchmarkAuthorizationPerRequest(b *testing.B) {
 	b.Run("cached", func(b *testing.B) { benchRequests(b, e) })
 	b.Run("uncached", func(b *testing.B) {
 		e.ce.EnableCache(false)
-		defer e.ce.EnableCache(true)
+		e.decisions.Store(nil)
+		defer func() {
+			e.ce.EnableCache(true)
+			e.decisions.Store(newDecisionCache())
+		}()
 		benchRequests(b, e)
 	})
 }

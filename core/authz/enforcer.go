@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/casbin/casbin/v2"
@@ -43,12 +44,15 @@ type Options struct {
 // Enforcer is the Casbin-backed Authorizer: the default policy seeded in
 // the database, a decision cache, and the administration of roles.
 type Enforcer struct {
-	ce      *casbin.SyncedCachedEnforcer
-	db      *store.DB
-	adapter *Adapter
-	watcher persist.Watcher
-	clock   clock.Clock
-	log     *slog.Logger
+	ce *casbin.SyncedCachedEnforcer
+	// decisions answers the questions asked since the last policy load
+	// without Casbin; nil asks Casbin every time.
+	decisions atomic.Pointer[decisionCache]
+	db        *store.DB
+	adapter   *Adapter
+	watcher   persist.Watcher
+	clock     clock.Clock
+	log       *slog.Logger
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -82,6 +86,7 @@ func NewEnforcer(ctx context.Context, db *store.DB, opts Options) (*Enforcer, er
 	// Cached decisions live until the next policy load: every change goes
 	// through Reload, which clears the cache.
 	e.ce.SetExpireTime(0)
+	e.decisions.Store(newDecisionCache())
 	if e.watcher != nil {
 		if err := e.watcher.SetUpdateCallback(func(string) {
 			if err := e.reloadLocal(); err != nil {
@@ -139,7 +144,50 @@ func (e *Enforcer) reloadLocal() error {
 	if err := e.ce.InvalidateCache(); err != nil {
 		return fmt.Errorf("clear decision cache: %w", err)
 	}
+	// A fresh cache only after the load: a decision taken from the old
+	// policy meanwhile lands in the old cache, which nobody reads again.
+	e.decisions.Store(newDecisionCache())
 	return nil
+}
+
+// maxDecisions bounds the decision cache. The questions asked are the
+// roles and stores in use times the objects and actions of the code: a
+// few hundred; the bound only matters if role names were endless.
+const maxDecisions = 4096
+
+// decisionKey is one question to the policy.
+type decisionKey struct {
+	role, store string
+	obj         Object
+	act         Action
+}
+
+// decisionCache keeps the policy's answers per role, store, object and
+// action. Casbin's own cache answers too, but builds a string key per
+// question; every GraphQL operation asks one to three questions (a
+// guest's cart mutation: MayOwn asks cart:write, then cart:write:own).
+type decisionCache struct {
+	mu sync.RWMutex
+	m  map[decisionKey]bool
+}
+
+func newDecisionCache() *decisionCache {
+	return &decisionCache{m: make(map[decisionKey]bool, 64)}
+}
+
+func (c *decisionCache) get(k decisionKey) (allowed, found bool) {
+	c.mu.RLock()
+	allowed, found = c.m[k]
+	c.mu.RUnlock()
+	return allowed, found
+}
+
+func (c *decisionCache) put(k decisionKey, allowed bool) {
+	c.mu.Lock()
+	if len(c.m) < maxDecisions {
+		c.m[k] = allowed
+	}
+	c.mu.Unlock()
 }
 
 // Reload reloads the policy from the database on this instance and tells
@@ -194,10 +242,23 @@ func (e *Enforcer) allowed(roles []string, storeID string, obj Object, act Actio
 	if storeID == "" {
 		storeID = DefaultStore
 	}
+	// Loaded before asking Casbin: see reloadLocal.
+	cache := e.decisions.Load()
 	for _, role := range roles {
-		ok, err := e.ce.Enforce(role, storeID, string(obj), string(act))
-		if err != nil {
-			return false, fmt.Errorf("enforce %s %s:%s: %w", role, obj, act, err)
+		k := decisionKey{role: role, store: storeID, obj: obj, act: act}
+		ok, found := false, false
+		if cache != nil {
+			ok, found = cache.get(k)
+		}
+		if !found {
+			var err error
+			ok, err = e.ce.Enforce(role, storeID, string(obj), string(act))
+			if err != nil {
+				return false, fmt.Errorf("enforce %s %s:%s: %w", role, obj, act, err)
+			}
+			if cache != nil {
+				cache.put(k, ok)
+			}
 		}
 		if ok {
 			return true, nil

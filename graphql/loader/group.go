@@ -44,14 +44,28 @@ type batch[K comparable, V any] struct {
 // NewGroup returns a Group that fetches with fetch. fetch gets every key it
 // must answer at once and returns the values it found; a key it leaves
 // out has the zero value.
+//
+// The entries are made on the first Want, Get or Load: every request gets
+// a set of loaders and most requests (a cart mutation) use none of them.
 func NewGroup[K comparable, V any](fetch func(ctx context.Context, keys []K) (map[K]V, error)) *Group[K, V] {
-	return &Group[K, V]{fetch: fetch, entries: make(map[K]*batch[K, V], 32)}
+	return &Group[K, V]{fetch: fetch}
+}
+
+// init makes the entries of a group used for the first time; g.mu held.
+func (g *Group[K, V]) init() {
+	if g.entries == nil {
+		g.entries = make(map[K]*batch[K, V], 32)
+	}
 }
 
 // Want announces keys that will probably be asked for, so that the first
 // Get fetches them all together. It fetches nothing by itself.
 func (g *Group[K, V]) Want(keys ...K) {
+	if len(keys) == 0 {
+		return
+	}
 	g.mu.Lock()
+	g.init()
 	for _, k := range keys {
 		if _, ok := g.entries[k]; !ok {
 			g.entries[k] = nil
@@ -65,6 +79,7 @@ func (g *Group[K, V]) Want(keys ...K) {
 // it was fetched already or is being fetched.
 func (g *Group[K, V]) Get(ctx context.Context, k K) (V, error) {
 	g.mu.Lock()
+	g.init()
 	b, ok := g.entries[k]
 	if b == nil {
 		b = &batch[K, V]{done: make(chan struct{})}
@@ -115,6 +130,7 @@ func (g *Group[K, V]) run(ctx context.Context, b *batch[K, V], keys []K) {
 // the batches that hold keys.
 func (g *Group[K, V]) Load(ctx context.Context, keys ...K) error {
 	g.mu.Lock()
+	g.init()
 	var (
 		mine  *batch[K, V]
 		fetch []K

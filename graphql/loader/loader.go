@@ -3,11 +3,12 @@
 // of buyers with their addresses, tags and groups, costs a fixed number of
 // queries whatever the page size.
 //
-// The application makes one set per request and puts it in the context:
+// The application gives every request a set in its context, made when a
+// resolver first asks for it:
 //
 //	srv, err := graphql.New(services, graphql.Options{
 //		PerRequest: func(ctx context.Context) context.Context {
-//			return loader.Attach(ctx, loader.New(loader.Services{Catalog: catalogService, Customers: accounts}))
+//			return loader.AttachNew(ctx, loader.Services{Catalog: catalogService, Customers: accounts})
 //		},
 //	})
 //
@@ -21,6 +22,7 @@ package loader
 
 import (
 	"context"
+	"sync"
 
 	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/catalog"
@@ -168,8 +170,28 @@ func Attach(ctx context.Context, l *Loaders) context.Context {
 	return context.WithValue(ctx, ctxKey{}, l)
 }
 
+// AttachNew returns ctx carrying a fresh set of loaders over s, made by
+// the first From: a request that reads nothing in batches (a cart
+// mutation, a checkout step) makes none.
+func AttachNew(ctx context.Context, s Services) context.Context {
+	return context.WithValue(ctx, ctxKey{}, &lazyLoaders{s: s})
+}
+
+// lazyLoaders makes one request's loaders when a resolver first asks.
+type lazyLoaders struct {
+	once sync.Once
+	s    Services
+	l    *Loaders
+}
+
 // From returns the loaders in ctx, or nil when none were attached.
 func From(ctx context.Context) *Loaders {
-	l, _ := ctx.Value(ctxKey{}).(*Loaders)
-	return l
+	switch v := ctx.Value(ctxKey{}).(type) {
+	case *Loaders:
+		return v
+	case *lazyLoaders:
+		v.once.Do(func() { v.l = New(v.s) })
+		return v.l
+	}
+	return nil
 }
