@@ -517,7 +517,7 @@ func (c *consumers) Start(ctx context.Context) (err error) {
 	consumerCtx := authz.WithSubject(context.WithoutCancel(ctx), authz.SystemSubject("notify"))
 	for i, filter := range dispatcher.Subjects() {
 		sub, err := a.Bus.Subscribe(consumerCtx, fmt.Sprintf("notify-accounts-%d", i), filter,
-			a.Deliveries.Wrap(fmt.Sprintf("notify-accounts-%d", i), dispatcher.Handle, events.DefaultMaxDeliver))
+			a.Deliveries.Wrap(fmt.Sprintf("notify-accounts-%d", i), dispatcher.Handle, events.DefaultMaxDeliver, delivery.OnlyWanted(dispatcher.Wants)))
 		if err != nil {
 			return fmt.Errorf("subscribe notifications to %s: %w", filter, err)
 		}
@@ -528,7 +528,7 @@ func (c *consumers) Start(ctx context.Context) (err error) {
 	// week's orders.
 	for i, filter := range dispatcher.OrderSubjects() {
 		sub, err := a.Bus.Subscribe(consumerCtx, fmt.Sprintf("notify-orders-%d", i), filter,
-			a.Deliveries.Wrap(fmt.Sprintf("notify-orders-%d", i), dispatcher.HandleOrder, events.DefaultMaxDeliver), events.WithDeliverNew())
+			a.Deliveries.Wrap(fmt.Sprintf("notify-orders-%d", i), dispatcher.HandleOrder, events.DefaultMaxDeliver, delivery.OnlyWanted(dispatcher.WantsOrder)), events.WithDeliverNew())
 		if err != nil {
 			return fmt.Errorf("subscribe order emails to %s: %w", filter, err)
 		}
@@ -551,7 +551,7 @@ func (c *consumers) Start(ctx context.Context) (err error) {
 			durable = fmt.Sprintf("notify-merchant-%d", i)
 		}
 		sub, err := a.Bus.Subscribe(consumerCtx, durable, filter,
-			a.Deliveries.Wrap(durable, dispatcher.Forward, events.DefaultMaxDeliver), events.WithDeliverNew())
+			a.Deliveries.Wrap(durable, dispatcher.Forward, events.DefaultMaxDeliver, delivery.OnlyWanted(dispatcher.WantsForward)), events.WithDeliverNew())
 		if err != nil {
 			return fmt.Errorf("subscribe merchant events to %s: %w", filter, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/delivery"
 	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/invoice"
 	"github.com/kassahq/kassa/core/kit/errs"
@@ -198,7 +199,7 @@ func (c *consumers) subscribeInvoices(ctx context.Context) error {
 	for i, subject := range invoice.Subjects() {
 		durable := fmt.Sprintf("invoices-%d", i)
 		sub, err := a.Bus.Subscribe(ctx, durable, subject,
-			a.Deliveries.Wrap(durable, a.Invoices.Handle, events.DefaultMaxDeliver), events.WithDeliverNew())
+			a.Deliveries.Wrap(durable, a.Invoices.Handle, events.DefaultMaxDeliver, delivery.OnlyWanted(a.Invoices.Wants)), events.WithDeliverNew())
 		if err != nil {
 			return fmt.Errorf("subscribe invoices to %s: %w", subject, err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/delivery"
 	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/page"
@@ -156,7 +157,7 @@ func (c *consumers) subscribePayments(ctx context.Context, dispatcher *notify.Di
 	for i, filter := range dispatcher.PaymentSubjects() {
 		durable := fmt.Sprintf("notify-payments-%d", i)
 		sub, err := a.Bus.Subscribe(ctx, durable, filter,
-			a.Deliveries.Wrap(durable, dispatcher.HandlePayment, events.DefaultMaxDeliver), events.WithDeliverNew())
+			a.Deliveries.Wrap(durable, dispatcher.HandlePayment, events.DefaultMaxDeliver, delivery.OnlyWanted(dispatcher.WantsPayment)), events.WithDeliverNew())
 		if err != nil {
 			return fmt.Errorf("subscribe payment emails to %s: %w", filter, err)
 		}

@@ -11,6 +11,13 @@
 //	...
 //	journal.Replay(staffCtx, "notify-orders-0", "evt_01J...") // a dead letter, now
 //
+// A consumer journals the events it works on, not every event its
+// subscription receives: wrapped with OnlyWanted, it acknowledges an event
+// nothing would act on (no enabled channel or invoice rule for it, asked
+// of the plugin service's in-memory lists) without calling the handler,
+// reading anything or writing a row. A redelivery always runs the
+// handler, so a row left RETRYING ends DELIVERED.
+//
 // The journal is written after the handler returned, outside its work:
 // the handler is idempotent (delivery is at least once), so a journal
 // write that fails after a success is logged and the event is still

@@ -106,17 +106,46 @@ func New(db *store.DB, opt Options) (*Journal, error) {
 
 func (j *Journal) now() time.Time { return j.opt.Clock.Now().UTC().Truncate(time.Microsecond) }
 
+// WrapOption tunes a journaled consumer (Wrap).
+type WrapOption func(*wrapConfig)
+
+type wrapConfig struct {
+	wants func(context.Context, events.Event) bool
+}
+
+// OnlyWanted makes the consumer skip the events wants says it has nothing
+// to do for (no enabled channel or rule would act on them): such an event
+// is acknowledged at once, without calling the handler and without a
+// journal row, so an idle consumer costs no write and no read per event.
+// wants must be cheap (in-memory state, such as the enabled-plugin lists)
+// and answer true when it cannot tell, so the handler runs and fails or
+// retries as it would. Replay always calls the handler, and so does a
+// redelivery (events.Delivery above 1), which may close a RETRYING row.
+func OnlyWanted(wants func(ctx context.Context, e events.Event) bool) WrapOption {
+	return func(c *wrapConfig) { c.wants = wants }
+}
+
 // Wrap returns h journaled as consumer: each call's outcome is recorded,
 // and the event is sealed while it is not delivered. After maxAttempts
 // failed tries (the bus's maximum deliveries) or a permanent error, the
 // row is a dead letter and the bus is told to stop (events.Permanent).
 // Wrap also registers h for Replay under consumer; a consumer name is
-// wrapped once per journal.
-func (j *Journal) Wrap(consumer string, h events.Handler, maxAttempts int) events.Handler {
+// wrapped once per journal. Events OnlyWanted filters out leave no row.
+func (j *Journal) Wrap(consumer string, h events.Handler, maxAttempts int, opts ...WrapOption) events.Handler {
+	var cfg wrapConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	j.mu.Lock()
 	j.handlers[consumer] = h
 	j.mu.Unlock()
 	return func(ctx context.Context, e events.Event) error {
+		// Only a first delivery is skipped: a redelivery may follow a
+		// failed try whose RETRYING row must end DELIVERED, as the
+		// handler's no-op makes it.
+		if cfg.wants != nil && events.Delivery(ctx) <= 1 && !cfg.wants(ctx, e) {
+			return nil
+		}
 		err := h(ctx, e)
 		a := attempt{consumer: consumer, eventID: e.ID, subject: e.Subject, occurredAt: e.OccurredAt.UTC(), at: j.now(),
 			status: Delivered, maxAttempts: maxAttempts}

@@ -294,3 +294,94 @@ func TestConcurrentDeliveriesAreAllRecorded(t *testing.T) {
 		}
 	})
 }
+
+// TestOnlyWanted: a consumer with nothing to do for an event (no enabled
+// channel or rule wants it) acknowledges it without calling its handler
+// and without a journal row; a redelivery after a failed try still runs
+// the handler, so its RETRYING row ends DELIVERED; staff replay ignores
+// the filter.
+func TestOnlyWanted(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		clk := &fakeClock{t: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)}
+		j := newJournal(t, db, clk, gate{})
+		var wanted atomic.Bool
+		var calls atomic.Int32
+		fail := atomic.Bool{}
+		h := j.Wrap("idle-consumer", func(context.Context, events.Event) error {
+			calls.Add(1)
+			if fail.Load() {
+				return errors.New("channel down")
+			}
+			return nil
+		}, 5, delivery.OnlyWanted(func(context.Context, events.Event) bool { return wanted.Load() }))
+		bus := events.NewMemoryBus(nil)
+		t.Cleanup(func() { _ = bus.Close() })
+		done := make(chan string, 16)
+		sub, err := bus.Subscribe(context.Background(), "idle-consumer", "kassa.>", func(ctx context.Context, e events.Event) error {
+			err := h(ctx, e)
+			if err == nil {
+				done <- e.ID
+			}
+			return err
+		}, events.WithBackoff(300*time.Millisecond)) // long enough for the flip below
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = sub.Stop() })
+		publish := func() events.Event {
+			t.Helper()
+			e, err := events.New("kassa.order.placed", map[string]string{"orderId": "ord_1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := bus.Publish(context.Background(), e); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case id := <-done:
+				if id != e.ID {
+					t.Fatalf("acknowledged %s, want %s", id, e.ID)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("event not acknowledged")
+			}
+			return e
+		}
+		rows := func() []delivery.Delivery {
+			t.Helper()
+			p, err := j.List(staff(), delivery.Filter{Consumer: "idle-consumer"}, page.Request{First: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p.Items
+		}
+
+		// Nobody wants it: acknowledged, no call, no row.
+		publish()
+		if n := calls.Load(); n != 0 {
+			t.Fatalf("handler called %d times for an unwanted event", n)
+		}
+		if got := rows(); len(got) != 0 {
+			t.Fatalf("an unwanted event left %d journal rows: %+v", len(got), got)
+		}
+
+		// Wanted, failing once, then unwanted at its redelivery: the
+		// handler runs again and the row ends DELIVERED after 2 tries.
+		wanted.Store(true)
+		fail.Store(true)
+		go func() {
+			for rows := 0; rows == 0; {
+				time.Sleep(time.Millisecond)
+				p, _ := j.List(staff(), delivery.Filter{Status: delivery.Retrying}, page.Request{First: 1})
+				rows = len(p.Items)
+			}
+			wanted.Store(false)
+			fail.Store(false)
+		}()
+		e := publish()
+		got := rows()
+		if len(got) != 1 || got[0].EventID != e.ID || got[0].Status != delivery.Delivered || got[0].Attempts != 2 {
+			t.Fatalf("journal after a retried event = %+v, want one DELIVERED row after 2 tries", got)
+		}
+	})
+}

@@ -179,6 +179,24 @@ func componentLogger(l *slog.Logger) *slog.Logger {
 	return l.With(attrComponent, "events")
 }
 
+type deliveryKey struct{}
+
+// withDelivery records in ctx that the handler runs the n-th delivery of
+// its event to a durable consumer.
+func withDelivery(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, deliveryKey{}, n)
+}
+
+// Delivery returns which delivery of its event to a durable consumer the
+// handler called with ctx runs: 1 the first time, more when the event is
+// delivered again after a failure or a lost acknowledgement. It is 0
+// outside a durable consumer's handler (a listener, a replay, a direct
+// call).
+func Delivery(ctx context.Context) int {
+	n, _ := ctx.Value(deliveryKey{}).(int)
+	return n
+}
+
 // callHandler runs h, turning a panic into an error so one bad event
 // cannot take the process down.
 func callHandler(ctx context.Context, h Handler, e Event) (err error) {

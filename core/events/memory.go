@@ -256,7 +256,7 @@ func (s *memSub) run() {
 			continue
 		}
 		attempts++
-		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ackWait)
+		ctx, cancel := context.WithTimeout(withDelivery(s.ctx, attempts), s.cfg.ackWait)
 		err := callHandler(ctx, s.h, e)
 		cancel()
 		if err == nil {

@@ -417,7 +417,7 @@ func (b *NATSBus) deliver(ctx context.Context, log *slog.Logger, cfg subscribeCo
 	if md, err := m.Metadata(); err == nil {
 		n = int(md.NumDelivered)
 	}
-	hctx, cancel := context.WithTimeout(ctx, cfg.ackWait)
+	hctx, cancel := context.WithTimeout(withDelivery(ctx, n), cfg.ackWait)
 	err = callHandler(hctx, h, e)
 	cancel()
 	if err == nil {

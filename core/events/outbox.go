@@ -130,6 +130,27 @@ func (o *Outbox) pending(ctx context.Context, limit int) ([]outboxRow, error) {
 	return rows, nil
 }
 
+// pendingLocked is pending for a relay on PostgreSQL, in the
+// transaction carried by ctx: it takes the relay's transaction-level
+// advisory lock and reads the rows in the same statement, and reads none
+// when another relay holds the lock. The key is per schema, so test
+// schemas (and shops sharing a database server) do not wait for each
+// other. The CTE is materialized, so the lock is tried once per
+// statement, not once per row.
+func (o *Outbox) pendingLocked(ctx context.Context, limit int) ([]outboxRow, error) {
+	var rows []outboxRow
+	err := o.db.Conn(ctx).NewRaw(`WITH relay_lock AS MATERIALIZED (
+			SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.outbox_events')) AS held)
+		SELECT o.id, o.subject, o.payload, o.headers, o.actor, o.occurred_at, o.created_at, o.sent_at, o.attempts, o.last_error
+		FROM relay_lock, outbox_events AS o
+		WHERE relay_lock.held AND o.sent_at IS NULL
+		ORDER BY o.id ASC LIMIT ?`, limit).Scan(ctx, &rows)
+	if err != nil && !store.IsNoRows(err) {
+		return nil, fmt.Errorf("outbox: take relay lock and read pending events: %w", err)
+	}
+	return rows, nil
+}
+
 // markSent records that ids were acknowledged by the stream. The condition
 // on sent_at keeps the first time when two relays raced.
 func (o *Outbox) markSent(ctx context.Context, ids []string, at time.Time) error {

@@ -2,7 +2,6 @@ package events
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -49,10 +48,13 @@ type RelayOptions struct {
 // stream drops as a duplicate, so consumers see it once.
 //
 // Several kassa instances sharing one PostgreSQL database each run a
-// relay. A round runs in a transaction that first takes a transaction-level
-// advisory lock (pg_try_advisory_xact_lock) on the outbox: only one relay
-// publishes at a time, the others find the lock taken and wait for their
-// next poll. One publisher at a time keeps the stream in id order, which
+// relay. A round runs in a transaction whose first statement takes a
+// transaction-level advisory lock (pg_try_advisory_xact_lock) on the
+// outbox and, in the same statement, reads the pending rows: only one
+// relay publishes at a time, the others read nothing and wait for their
+// next poll. (The read's snapshot may predate the commit of the relay
+// that held the lock just before, so rarely a round republishes what
+// that relay had just marked: the stream drops the duplicates.) One publisher at a time keeps the stream in id order, which
 // claiming disjoint batches with FOR UPDATE SKIP LOCKED would not; the
 // lock is released by commit, rollback or a dropped connection, so a
 // crashed instance never blocks the others. On SQLite (one instance) a
@@ -246,9 +248,6 @@ func (r *Relay) drain(ctx context.Context) error {
 // (and on PostgreSQL its transaction) forever.
 const publishTimeout = 10 * time.Second
 
-// errLocked means another relay holds the PostgreSQL advisory lock.
-var errLocked = errors.New("outbox relay lock held elsewhere")
-
 // roundOnce publishes one batch and returns how many events it marked
 // sent, with the publish failure that ended the batch early, if any.
 func (r *Relay) roundOnce(ctx context.Context) (int, error) {
@@ -256,7 +255,11 @@ func (r *Relay) roundOnce(ctx context.Context) (int, error) {
 	defer r.round.Unlock()
 	db := r.outbox.db
 	if db.Dialect != store.Postgres {
-		sent, pubErr, err := r.publishBatch(ctx)
+		rows, err := r.outbox.pending(ctx, r.opt.BatchSize)
+		if err != nil {
+			return 0, err
+		}
+		sent, pubErr, err := r.publishBatch(ctx, rows)
 		if err != nil {
 			return 0, err
 		}
@@ -267,39 +270,28 @@ func (r *Relay) roundOnce(ctx context.Context) (int, error) {
 		pubErr error
 	)
 	err := db.RunInTx(ctx, func(ctx context.Context) error {
-		// The key is per schema, so test schemas (and shops sharing a
-		// database server) do not wait for each other.
-		var locked bool
-		if err := db.Conn(ctx).NewRaw("SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.outbox_events'))").Scan(ctx, &locked); err != nil {
-			return fmt.Errorf("outbox: take relay lock: %w", err)
+		// The lock and the read are one statement: another relay
+		// holding the lock reads nothing, as an empty outbox does.
+		rows, err := r.outbox.pendingLocked(ctx, r.opt.BatchSize)
+		if err != nil {
+			return err
 		}
-		if !locked {
-			return errLocked
-		}
-		var err error
-		sent, pubErr, err = r.publishBatch(ctx)
+		sent, pubErr, err = r.publishBatch(ctx, rows)
 		return err
 	})
-	switch {
-	case errors.Is(err, errLocked):
-		return 0, nil
-	case err != nil:
+	if err != nil {
 		return 0, err
 	}
 	return sent, pubErr
 }
 
-// publishBatch publishes the oldest pending events in order and marks the
-// published ones sent. It stops at the first publish failure, so the stream
-// keeps id order, records it on the row and returns it as pubErr (the
-// marks before it still count). err is a database failure or
+// publishBatch publishes rows, the oldest pending events, in order and
+// marks the published ones sent. It stops at the first publish failure,
+// so the stream keeps id order, records it on the row and returns it as
+// pubErr (the marks before it still count). err is a database failure or
 // cancellation: nothing was marked, and the next round publishes the same
 // events again, which the stream drops as duplicates.
-func (r *Relay) publishBatch(ctx context.Context) (sent int, pubErr, err error) {
-	rows, err := r.outbox.pending(ctx, r.opt.BatchSize)
-	if err != nil {
-		return 0, nil, err
-	}
+func (r *Relay) publishBatch(ctx context.Context, rows []outboxRow) (sent int, pubErr, err error) {
 	if len(rows) == 0 {
 		return 0, nil, nil
 	}

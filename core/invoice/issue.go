@@ -53,6 +53,19 @@ func decodeCause(e events.Event) (cause, bool, error) {
 	return cause{}, false, nil
 }
 
+// Wants reports whether Handle may act on e: an order paid or a refund
+// that succeeded, while an invoice rule is enabled (the plugin service
+// keeps that list in memory). It answers true when the rules cannot be
+// listed, so Handle runs and retries. For delivery.OnlyWanted: a shop
+// without an invoice rule reads no order and journals nothing.
+func (s *Service) Wants(ctx context.Context, e events.Event) bool {
+	if e.Subject != SubjectOrderPaid && e.Subject != SubjectRefundSucceeded {
+		return false
+	}
+	rules, err := s.opt.Rules.Rules(ctx)
+	return err != nil || len(rules) > 0
+}
+
 // Handle is the invoice consumer: for an order paid or a refund that
 // succeeded, it asks every enabled rule whether the event calls for a
 // document (Evaluate) and issues the one it calls for (IssueInvoice),

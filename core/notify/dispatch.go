@@ -164,21 +164,57 @@ func (d *Dispatcher) MerchantSubjects() []string { return []string{"kassa.>"} }
 // the event type ("customer.registered") and its data the event payload.
 // Errors mean "retry later", as for Handle.
 func (d *Dispatcher) Forward(ctx context.Context, e events.Event) error {
-	typ := strings.TrimPrefix(e.Subject, "kassa.")
-	allowed := false
-	for _, p := range merchantEvents {
-		if typ == p || (strings.HasSuffix(p, ".") && strings.HasPrefix(typ, p)) {
-			allowed = true
-			break
-		}
-	}
-	if !allowed {
+	if !merchantEvent(e.Subject) {
 		return nil
 	}
+	typ := strings.TrimPrefix(e.Subject, "kassa.")
 	_, err := d.deliver(ctx, e, CapMerchantEvents, func(ch Channel) Message {
 		return Message{ID: e.ID + "." + ch.ID(), TemplateID: typ, Data: e.Payload}
 	})
 	return err
+}
+
+// hasChannel reports whether an enabled channel declares capability; true
+// when the channels cannot be listed, so the handler runs and retries.
+// The plugin service serves the list from memory (core/plugin's enabled
+// cache), so asking on every event costs no query.
+func (d *Dispatcher) hasChannel(ctx context.Context, capability string) bool {
+	channels, err := d.channels.Channels(ctx)
+	if err != nil {
+		return true
+	}
+	for _, ch := range channels {
+		if ch.Supports(capability) {
+			return true
+		}
+	}
+	return false
+}
+
+// Wants reports whether Handle may act on e: an account event that is a
+// message. Without a channel Handle still acts in development (it logs
+// the link), so the channels are not asked. For delivery.OnlyWanted.
+func (d *Dispatcher) Wants(_ context.Context, e events.Event) bool {
+	_, ok := accountMessages[e.Subject]
+	return ok
+}
+
+// WantsForward reports whether Forward may act on e: a shop event the
+// merchant's systems get, while a channel forwards shop events. For
+// delivery.OnlyWanted: a shop without notify.webhook journals nothing.
+func (d *Dispatcher) WantsForward(ctx context.Context, e events.Event) bool {
+	return merchantEvent(e.Subject) && d.hasChannel(ctx, CapMerchantEvents)
+}
+
+// merchantEvent reports whether subject is forwarded to the merchant.
+func merchantEvent(subject string) bool {
+	typ := strings.TrimPrefix(subject, "kassa.")
+	for _, p := range merchantEvents {
+		if typ == p || (strings.HasSuffix(p, ".") && strings.HasPrefix(typ, p)) {
+			return true
+		}
+	}
+	return false
 }
 
 // deliver sends the message build makes to every enabled channel with the

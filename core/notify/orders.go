@@ -127,6 +127,15 @@ func (d *Dispatcher) OrderSubjects() []string {
 	return []string{"kassa.order.>"}
 }
 
+// WantsOrder reports whether HandleOrder may act on e: an order event
+// buyers are emailed about, while a channel delivers to people. For
+// delivery.OnlyWanted: no order is read, no row written, for an email
+// nobody would send.
+func (d *Dispatcher) WantsOrder(ctx context.Context, e events.Event) bool {
+	_, ok := orderMessages[e.Subject]
+	return ok && d.orders != nil && d.hasChannel(ctx, CapPersonal)
+}
+
 // orderEvent is the part of an order event's payload an email needs: the
 // order, and for a shipment its parcel.
 type orderEvent struct {

@@ -110,6 +110,18 @@ func (d *Dispatcher) PaymentSubjects() []string {
 	return []string{"kassa.payment.>", subjectOrderPaid}
 }
 
+// WantsPayment reports whether HandlePayment may act on e: one of the
+// payment events it emails about, while a channel delivers to people.
+// For delivery.OnlyWanted.
+func (d *Dispatcher) WantsPayment(ctx context.Context, e events.Event) bool {
+	switch e.Subject {
+	case subjectPaymentFailed, subjectPaymentPending, subjectRefundSucceeded, subjectOrderPaid:
+	default:
+		return false
+	}
+	return d.payments != nil && d.orders != nil && d.hasChannel(ctx, CapPersonal)
+}
+
 // paymentEvent is the part of a payment event's payload an email needs.
 type paymentEvent struct {
 	AttemptID string `json:"attemptId"`
