@@ -13,9 +13,11 @@ import (
 	"time"
 
 	gqlgo "github.com/graph-gophers/graphql-go"
+	"github.com/graph-gophers/graphql-go/ast"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kassahq/kassa/core/account"
+	"github.com/kassahq/kassa/graphql/resolver"
 	"github.com/kassahq/kassa/httpauth"
 )
 
@@ -284,6 +286,11 @@ func (s *Server) Subscribe(ctx context.Context, req Request) (<-chan *Response, 
 	if s.opts.PerRequest != nil {
 		ctx = s.opts.PerRequest(ctx)
 	}
+	// The executor tells a subscription's resolver nothing of what its
+	// results select (graph-gophers sets the selection only for fields
+	// of results): the resolver is told here, from the same parse, so
+	// that it reads what the results show and nothing more.
+	ctx = resolver.WithSubscriptionFields(ctx, subscriptionFields(d.def, d.op))
 	results, err := s.schema.Subscribe(ctx, req.Query, req.OperationName, req.Variables)
 	if err != nil {
 		return nil, &Response{Errors: []*Error{s.internal(ctx, err)}}
@@ -314,6 +321,72 @@ func (s *Server) Subscribe(ctx context.Context, req Request) (<-chan *Response, 
 		}
 	}()
 	return out, nil
+}
+
+// subscriptionFields returns the field paths selected under the root
+// fields of a subscription, as graph-gophers' SelectedFieldNames gives
+// them to a query's resolver ("status", "payments", "payments.state"):
+// schema field names (aliases ignored), fragments flattened, meta fields
+// left out. Every root field's selection is merged (a subscription has
+// one), and @skip and @include are not judged: the paths are a superset
+// of what the results read, never less.
+func subscriptionFields(def *ast.ExecutableDefinition, op *ast.OperationDefinition) []string {
+	var (
+		out  []string
+		seen = map[string]bool{}
+		// open are the fragments being walked: a cycle (refused later
+		// by validation) must not recurse for ever.
+		open = map[string]bool{}
+	)
+	var walk func(sels ast.SelectionSet, prefix string)
+	walk = func(sels ast.SelectionSet, prefix string) {
+		for _, sel := range sels {
+			switch x := sel.(type) {
+			case *ast.Field:
+				if strings.HasPrefix(x.Name.Name, "__") {
+					continue
+				}
+				path := prefix + x.Name.Name
+				if !seen[path] {
+					seen[path] = true
+					out = append(out, path)
+				}
+				walk(x.SelectionSet, path+".")
+			case *ast.InlineFragment:
+				walk(x.Selections, prefix)
+			case *ast.FragmentSpread:
+				f := def.Fragments.Get(x.Name.Name)
+				if f == nil || open[f.Name.Name] {
+					continue
+				}
+				open[f.Name.Name] = true
+				walk(f.Selections, prefix)
+				delete(open, f.Name.Name)
+			}
+		}
+	}
+	// The root fields themselves, under fragments too.
+	var roots func(sels ast.SelectionSet)
+	roots = func(sels ast.SelectionSet) {
+		for _, sel := range sels {
+			switch x := sel.(type) {
+			case *ast.Field:
+				walk(x.SelectionSet, "")
+			case *ast.InlineFragment:
+				roots(x.Selections)
+			case *ast.FragmentSpread:
+				if f := def.Fragments.Get(x.Name.Name); f != nil && !open[f.Name.Name] {
+					open[f.Name.Name] = true
+					roots(f.Selections)
+					delete(open, f.Name.Name)
+				}
+			}
+		}
+	}
+	if op != nil {
+		roots(op.Selections)
+	}
+	return out
 }
 
 // internal logs err and returns the error clients see for it.

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -25,18 +26,21 @@ import (
 var checkoutSteps = []string{"cartCreate", "cartLinesAdd", "cartEmailUpdate", "cartShippingAddressUpdate",
 	"cart.shippingMethods", "cartShippingMethodSelect", "checkoutComplete"}
 
-// The steps benchCheckout adds to pay the order, and the whole: payPage
-// is the buyer's "Pay" on the gateway's page (testpay's form, which then
-// notifies Kassa's /webhooks/{gateway}), paid the wait from that answer
-// until orderByToken says PAID, checkout everything from cartCreate to
-// PAID.
+// The steps benchCheckout adds to pay the order, and the whole: follow
+// opens the order's status stream (Subscription.orderUpdated as
+// server-sent events, as the storefront's status page follows it) until
+// its first event, the order as it stands; payPage is the buyer's "Pay"
+// on the gateway's page (testpay's form, which then notifies Kassa's
+// /webhooks/{gateway}); paid the wait from that answer until an event of
+// the stream says PAID; checkout everything from cartCreate to PAID.
 const (
+	stepFollow   = "orderUpdated"
 	stepPayPage  = "testpay.pay"
 	stepPaid     = "paid"
 	stepCheckout = "checkout"
 )
 
-var paymentSteps = []string{"paymentCreate", stepPayPage, stepPaid}
+var paymentSteps = []string{"paymentCreate", stepFollow, stepPayPage, stepPaid}
 
 // The documents of a guest's checkout, as a storefront sends them: every
 // mutation reads back the cart's count and total to show them.
@@ -50,7 +54,9 @@ const (
 	benchMethodSelect  = `mutation Method($input: CartShippingMethodSelectInput!) { cartShippingMethodSelect(input: $input) { ` + benchCartFields + ` } }`
 	benchComplete      = `mutation Complete($input: CheckoutCompleteInput!) { checkoutComplete(input: $input) { order { id number total { amount currencyCode } } accessToken userErrors { code field message } } }`
 	benchPaymentCreate = `mutation Pay($input: PaymentCreateInput!) { paymentCreate(input: $input) { payment { id state action { type url } } userErrors { code field message } } }`
-	benchPaidPoll      = `query Paid($token: String!) { orderByToken(token: $token) { paymentStatus } }`
+	// benchFollow is the status page's subscription, with the fields the
+	// bench judges: the order's row alone answers it.
+	benchFollow = `subscription BenchOrderStatus($id: ID!, $token: String) { orderUpdated(id: $id, token: $token) { status paymentStatus } }`
 
 	benchSettings    = `{ shopSettings { defaultCurrency currencies } }`
 	benchProductsDoc = `query Products($after: String) { products(first: 100, after: $after) {
@@ -112,10 +118,12 @@ func benchCheckoutCart(ctx context.Context, args []string, cli IO) error {
 
 // benchCheckout is `kassa bench checkout`: the whole checkout of a guest
 // over HTTP, as benchCheckoutCart's buyers do it, then the payment with
-// testpay: paymentCreate, the buyer's "Pay" on testpay's page (after which
-// testpay POSTs its signed notification to the shop's
-// /webhooks/payment.testpay), and orderByToken polled with a short
-// back-off until the order is PAID. It reports completed checkouts a
+// testpay: paymentCreate, the order's status followed live as the
+// storefront's status page follows it (Subscription.orderUpdated as
+// server-sent events, opened before paying so that no change is missed),
+// the buyer's "Pay" on testpay's page (after which testpay POSTs its
+// signed notification to the shop's /webhooks/payment.testpay), and the
+// stream's events until one says PAID. It reports completed checkouts a
 // second, errors by code, the latency of every step and of the whole,
 // and ends with the line `checkouts/s=… errors=…`.
 func benchCheckout(ctx context.Context, args []string, cli IO) error {
@@ -138,8 +146,9 @@ func benchCheckout(ctx context.Context, args []string, cli IO) error {
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: kassa bench checkout --url URL [--concurrency N] [--duration D] [--api-key KEY] [flags]\n\n"+
 			"Guests check out and pay over HTTP, one after another, N at once: cart, lines, email, address, shipping,\n"+
-			"checkoutComplete, paymentCreate with testpay, Pay on testpay's page, PAID observed (testpay notifies the\n"+
-			"shop's /webhooks/payment.testpay, so the shop's public URL must reach it). The shop needs testpay enabled\n"+
+			"checkoutComplete, paymentCreate with testpay, the order followed on /graphql/stream (orderUpdated, as the\n"+
+			"status page does), Pay on testpay's page, PAID seen on the stream (testpay notifies the shop's\n"+
+			"/webhooks/payment.testpay, so the shop's public URL must reach it). The shop needs testpay enabled\n"+
 			"(kassa seed demo does it) and, without --api-key, stock and a shipping method for --country.")
 		fs.PrintDefaults()
 	}
@@ -523,11 +532,15 @@ func (b *checkoutBench) run(ctx context.Context, conc int, warmup, dur time.Dura
 	return total
 }
 
-// buyer is one bench buyer's connection to the shop: GraphQL, and the
-// gateway's page, whose redirect back to the shop it does not follow.
+// buyer is one bench buyer's connection to the shop: GraphQL, the
+// order's status stream, and the gateway's page, whose redirect back to
+// the shop it does not follow.
 type buyer struct {
 	*gqlClient
 	page *http.Client
+	// stream opens event streams: no overall timeout, which would cut a
+	// stream off; each is bounded by its context instead.
+	stream *http.Client
 }
 
 // buyerClients returns the connection of buyer i: its own source address
@@ -538,6 +551,7 @@ func (b *checkoutBench) buyerClients(i int, spread bool) *buyer {
 		gqlClient: &gqlClient{http: &http.Client{Transport: tr, Timeout: 30 * time.Second}, url: b.url},
 		page: &http.Client{Transport: tr, Timeout: 30 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		stream: &http.Client{Transport: tr},
 	}
 }
 
@@ -652,21 +666,18 @@ func (b *checkoutBench) checkout(ctx context.Context, c *buyer, rng *mrand.Rand,
 	}
 }
 
-// Polling for PAID: a first look at once, the next after paidPollFirst,
-// each wait twice the last, at most paidPollMax, for paidWaitMax. Each
-// look reads the order's row (orderByToken), so the bench's own polling
-// must not become the load it measures: about six looks in the first
-// 300 ms, then ten a second.
-const (
-	paidPollFirst = 5 * time.Millisecond
-	paidPollMax   = 100 * time.Millisecond
-	paidWaitMax   = 30 * time.Second
-)
+// paidWaitMax bounds the wait for PAID, from opening the order's status
+// stream: a checkout still unpaid then fails with NOT_PAID.
+const paidWaitMax = 30 * time.Second
 
 // payOrder pays a guest's order as a buyer does with testpay:
-// paymentCreate, "Pay" on the gateway's page when it asks for a redirect,
-// then orderByToken until the order is PAID (the gateway's notification
-// has then been applied). It reports whether the order got paid.
+// paymentCreate; the order's status stream opened, as the status page
+// follows it, and its first event read; "Pay" on the gateway's page when
+// it asks for a redirect; then the stream's events until one says PAID
+// (the gateway's notification has then been applied). Each change is
+// pushed by the shop as it commits, so the bench asks nothing while it
+// waits (it polled orderByToken before, about five requests a checkout).
+// It reports whether the order got paid.
 func (b *checkoutBench) payOrder(ctx context.Context, c *buyer, a *attempt, orderID, token string) bool {
 	var created struct {
 		Payment *struct {
@@ -697,6 +708,19 @@ func (b *checkoutBench) payOrder(ctx context.Context, c *buyer, a *attempt, orde
 	}) {
 		return false
 	}
+	// The stream is open before the buyer pays: the order's payment
+	// cannot move unseen (the first event is the order as it stands,
+	// every later change is pushed).
+	followCtx, stop := context.WithTimeout(ctx, paidWaitMax)
+	defer stop()
+	var st *orderStream
+	if !a.timed(stepFollow, func() (code string, err error) {
+		st, code, err = followOrder(followCtx, c.stream, b.shop, orderID, token)
+		return code, err
+	}) {
+		return false
+	}
+	defer st.close()
 	if act := created.Payment.Action; act != nil && act.Type != "NONE" {
 		if act.Type != "REDIRECT" || act.URL == "" {
 			return a.timed(stepPayPage, func() (string, error) {
@@ -708,14 +732,7 @@ func (b *checkoutBench) payOrder(ctx context.Context, c *buyer, a *attempt, orde
 		}
 	}
 	return a.timed(stepPaid, func() (string, error) {
-		wait, deadline := paidPollFirst, time.Now().Add(paidWaitMax)
-		for {
-			var o struct {
-				PaymentStatus string `json:"paymentStatus"`
-			}
-			if code, err := c.do(ctx, benchPaidPoll, map[string]any{"token": token}, "orderByToken", &o); code != "" {
-				return code, err
-			}
+		for o := st.first; ; {
 			switch o.PaymentStatus {
 			case "PAID":
 				return "", nil
@@ -723,18 +740,147 @@ func (b *checkoutBench) payOrder(ctx context.Context, c *buyer, a *attempt, orde
 			default:
 				return "PAYMENT_STATUS_" + o.PaymentStatus, fmt.Errorf("order %s is %s, not PAID", orderID, o.PaymentStatus)
 			}
-			if time.Now().Add(wait).After(deadline) {
-				return "NOT_PAID", fmt.Errorf("order %s still %s after %s", orderID, o.PaymentStatus, paidWaitMax)
-			}
-			select {
-			case <-ctx.Done():
+			next, code, err := st.next()
+			switch {
+			case code == "" && next == nil:
+				// The subscription ended: the order is completed or
+				// cancelled, and was never seen PAID.
+				return "NOT_PAID", fmt.Errorf("order %s is %s and %s: it will not be paid", orderID, o.Status, o.PaymentStatus)
+			case code == "NETWORK_ERROR" && ctx.Err() != nil:
 				return "CANCELLED", ctx.Err()
-			case <-time.After(wait):
+			case code == "NETWORK_ERROR" && errors.Is(followCtx.Err(), context.DeadlineExceeded):
+				return "NOT_PAID", fmt.Errorf("order %s still %s after %s", orderID, o.PaymentStatus, paidWaitMax)
+			case code != "":
+				return code, err
 			}
-			wait = min(2*wait, paidPollMax)
+			o = next
 		}
 	})
 }
+
+// streamOrder is the order as the bench's subscription selects it.
+type streamOrder struct {
+	Status        string `json:"status"`
+	PaymentStatus string `json:"paymentStatus"`
+}
+
+// orderStream is an open orderUpdated subscription over server-sent
+// events (graphql.StreamHandler): first is its first event.
+type orderStream struct {
+	body  stdio.ReadCloser
+	r     *bufio.Reader
+	first *streamOrder
+}
+
+// followOrder opens the order's status stream as the storefront's status
+// page does (GET /graphql/stream with the guest's access token) and reads
+// its first event, the order as it stands. It returns the stream, or the
+// code of what went wrong as gqlClient.do does. The stream lives as long
+// as ctx.
+func followOrder(ctx context.Context, c *http.Client, shop, orderID, token string) (*orderStream, string, error) {
+	vars, err := json.Marshal(map[string]any{"id": orderID, "token": token})
+	if err != nil {
+		return nil, "CLIENT_ERROR", err
+	}
+	q := url.Values{"operationName": {"BenchOrderStatus"}, "query": {benchFollow}, "variables": {string(vars)}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, shop+"/graphql/stream?"+q.Encode(), nil)
+	if err != nil {
+		return nil, "CLIENT_ERROR", err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	res, err := c.Do(req)
+	if err != nil {
+		return nil, "NETWORK_ERROR", err
+	}
+	if ct := res.Header.Get("Content-Type"); res.StatusCode != http.StatusOK || !strings.HasPrefix(ct, "text/event-stream") {
+		// A refusal: the JSON error envelope.
+		defer res.Body.Close()
+		raw, _ := stdio.ReadAll(stdio.LimitReader(res.Body, 64<<10))
+		var env struct {
+			Errors []struct {
+				Message    string         `json:"message"`
+				Extensions map[string]any `json:"extensions"`
+			} `json:"errors"`
+		}
+		if json.Unmarshal(raw, &env) == nil && len(env.Errors) > 0 {
+			code, _ := env.Errors[0].Extensions["code"].(string)
+			if code == "" {
+				code = "GRAPHQL_ERROR"
+			}
+			return nil, code, fmt.Errorf("%s: %s", code, env.Errors[0].Message)
+		}
+		return nil, "HTTP_" + strconv.Itoa(res.StatusCode), fmt.Errorf("status %d: %.200s", res.StatusCode, raw)
+	}
+	st := &orderStream{body: res.Body, r: bufio.NewReader(res.Body)}
+	first, code, err := st.next()
+	if code == "" && first == nil {
+		code, err = "STREAM_ENDED", errors.New("the order's stream ended before its first event")
+	}
+	if code != "" {
+		st.close()
+		return nil, code, err
+	}
+	st.first = first
+	return st, "", nil
+}
+
+// next reads the stream's next result: the order, or nil and "" when the
+// subscription completed, or the code of an error (a result's first
+// error, NETWORK_ERROR when the stream broke or its context ended).
+func (st *orderStream) next() (*streamOrder, string, error) {
+	var name, data string
+	for {
+		line, err := st.r.ReadString('\n')
+		if err != nil {
+			if err == stdio.EOF {
+				return nil, "", nil // the server ended the stream
+			}
+			return nil, "NETWORK_ERROR", err
+		}
+		line = strings.TrimRight(line, "\r\n")
+		switch {
+		case line == "" && name == "complete":
+			return nil, "", nil
+		case line == "" && name == "next":
+			var res struct {
+				Data struct {
+					OrderUpdated *streamOrder `json:"orderUpdated"`
+				} `json:"data"`
+				Errors []struct {
+					Message    string         `json:"message"`
+					Extensions map[string]any `json:"extensions"`
+				} `json:"errors"`
+			}
+			if err := json.Unmarshal([]byte(data), &res); err != nil {
+				return nil, "CLIENT_ERROR", fmt.Errorf("decode an event: %w", err)
+			}
+			if len(res.Errors) > 0 {
+				code, _ := res.Errors[0].Extensions["code"].(string)
+				if code == "" {
+					code = "GRAPHQL_ERROR"
+				}
+				return nil, code, fmt.Errorf("%s: %s", code, res.Errors[0].Message)
+			}
+			if res.Data.OrderUpdated == nil {
+				return nil, "NO_ORDER", errors.New("an event without the order")
+			}
+			return res.Data.OrderUpdated, "", nil
+		case line == "":
+			name, data = "", "" // a heartbeat comment's end, or an unknown event
+		case strings.HasPrefix(line, "event:"):
+			name = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
+		case strings.HasPrefix(line, "data:"):
+			if data != "" {
+				data += "\n"
+			}
+			data += strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " ")
+		}
+	}
+}
+
+// close ends the stream: the server's subscription ends with the
+// connection.
+func (st *orderStream) close() { _ = st.body.Close() }
 
 // payOnPage submits the gateway's page as the buyer clicking "Pay" does
 // (testpay's form: POST action=pay to the page's own URL, answered with a

@@ -91,7 +91,9 @@ func TestBenchCheckoutCart(t *testing.T) {
 // --duration 2s` against a shop served over HTTP whose public URL is the
 // server itself, with the real testpay plugin: every measured checkout is
 // paid through testpay's page and its notification to
-// /webhooks/payment.testpay, none fails, every step has latencies, the
+// /webhooks/payment.testpay and seen PAID on the order's status stream
+// (orderUpdated over server-sent events), none fails, every step has
+// latencies, the
 // last line is the summary, and the orders it reports are PAID.
 func TestBenchCheckout(t *testing.T) {
 	for _, engine := range []struct {
@@ -128,7 +130,7 @@ func TestBenchCheckout(t *testing.T) {
 			if completed == 0 || rate <= 0 || errors != 0 || paid[2] != "0" || !strings.Contains(report, "errors: none") {
 				t.Fatalf("%d checkouts paid at %.1f/s with %d errors; want some and no error:\n%s\nstderr: %s", completed, rate, errors, report, errOut.String())
 			}
-			for _, step := range []string{"cartCreate", "cartLinesAdd", "checkoutComplete", "paymentCreate", "testpay.pay", "paid", "checkout"} {
+			for _, step := range []string{"cartCreate", "cartLinesAdd", "checkoutComplete", "paymentCreate", "orderUpdated", "testpay.pay", "paid", "checkout"} {
 				if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(step) + `\s+[1-9]\d*\s+\S+\s+\S+\s+\S+$`).MatchString(report) {
 					t.Errorf("no latencies for %s:\n%s", step, report)
 				}

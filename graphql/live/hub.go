@@ -10,7 +10,7 @@
 //	for _, subject := range live.Subjects {
 //		sub, err := bus.Listen(ctx, subject, hub.HandleOrderEvent)
 //	}
-//	w, err := hub.Watch(orderID)
+//	w, err := hub.Watch(orderID) // or hub.Watch(orderID, live.OrderSubjects): the order's own events only
 //	defer w.Stop()
 //	for range w.Changed() {
 //		// read the order again and send it
@@ -26,6 +26,7 @@ package live
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -98,18 +99,31 @@ type Watch struct {
 	hub *Hub
 	key string
 	c   chan struct{}
+	// prefixes are the subjects the watch is told of (the filters
+	// given to Hub.Watch, "kassa.order."); nil is every subject.
+	prefixes []string
 	// stopped is guarded by hub.mu.
 	stopped bool
 }
 
-// Watch starts watching the order with id key. Stop it when done.
-func (h *Hub) Watch(key string) (*Watch, error) {
+// Watch starts watching the order with id key, told of the events
+// matching one of subjects (of Subjects: OrderSubjects, PaymentSubjects),
+// of every event when none is given. A subscriber that shows nothing of
+// the order's payments watches OrderSubjects alone: a payment that moves
+// the order moves it with an order event in the same transaction, so
+// the payment events would only make it read an unchanged order again.
+// Stop it when done.
+func (h *Hub) Watch(key string, subjects ...string) (*Watch, error) {
+	var prefixes []string
+	for _, s := range subjects {
+		prefixes = append(prefixes, strings.TrimSuffix(s, ">"))
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return nil, ErrClosed
 	}
-	w := &Watch{hub: h, key: key, c: make(chan struct{}, 1)}
+	w := &Watch{hub: h, key: key, c: make(chan struct{}, 1), prefixes: prefixes}
 	set := h.watches[key]
 	if set == nil {
 		set = map[*Watch]struct{}{}
@@ -143,16 +157,36 @@ func (w *Watch) Stop() {
 
 // Notify tells every watch of key that it changed, without waiting for
 // any of them.
-func (h *Hub) Notify(key string) {
+func (h *Hub) Notify(key string) { h.notify(key, "") }
+
+// notify tells the watches of key that want subject (every watch when
+// subject is "") that it changed.
+func (h *Hub) notify(key, subject string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for w := range h.watches[key] {
+		if subject != "" && !w.wants(subject) {
+			continue
+		}
 		select {
 		case w.c <- struct{}{}:
 			h.signals.Inc()
 		default: // a signal is pending already
 		}
 	}
+}
+
+// wants reports whether w is told of events of subject.
+func (w *Watch) wants(subject string) bool {
+	if w.prefixes == nil {
+		return true
+	}
+	for _, p := range w.prefixes {
+		if strings.HasPrefix(subject, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // Watching reports how many watches are open on key.
@@ -168,15 +202,15 @@ type orderRef struct {
 }
 
 // HandleOrderEvent is the bus handler of Subjects: it notifies the
-// watches of the order the event names (orderId). Events naming no order
-// are ignored.
+// watches of the order the event names (orderId) that want its subject.
+// Events naming no order are ignored.
 func (h *Hub) HandleOrderEvent(_ context.Context, e events.Event) error {
 	var ref orderRef
 	if err := e.Decode(&ref); err != nil {
 		return err
 	}
 	if ref.OrderID != "" {
-		h.Notify(ref.OrderID)
+		h.notify(ref.OrderID, e.Subject)
 	}
 	return nil
 }

@@ -108,3 +108,47 @@ func TestPaymentEvents(t *testing.T) {
 	default:
 	}
 }
+
+// TestWatchSubjects: a watch given subjects is told of those events only
+// (a subscription showing nothing of the payments skips the payment
+// events, whose order moves come with an order event), one given none of
+// every event, and Notify tells every watch.
+func TestWatchSubjects(t *testing.T) {
+	h, err := live.NewHub(live.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	rows, _ := h.Watch("ord_a", live.OrderSubjects)
+	all, _ := h.Watch("ord_a")
+	signalled := func(w *live.Watch) bool {
+		select {
+		case <-w.Changed():
+			return true
+		default:
+			return false
+		}
+	}
+	for _, c := range []struct {
+		subject   string
+		rows, all bool
+	}{
+		{payment.SubjectSucceeded, false, true},
+		{"kassa.order.paid", true, true},
+		{"kassa.orders.other", false, true}, // a prefix of the filter's words is not the filter
+	} {
+		if err := h.HandleOrderEvent(context.Background(), events.MustNew(c.subject, map[string]string{"orderId": "ord_a"})); err != nil {
+			t.Fatal(err)
+		}
+		if got := signalled(rows); got != c.rows {
+			t.Errorf("%s: the order-events watch signalled %v, want %v", c.subject, got, c.rows)
+		}
+		if got := signalled(all); got != c.all {
+			t.Errorf("%s: the every-event watch signalled %v, want %v", c.subject, got, c.all)
+		}
+	}
+	h.Notify("ord_a")
+	if !signalled(rows) || !signalled(all) {
+		t.Error("Notify skipped a watch")
+	}
+}

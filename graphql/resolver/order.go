@@ -248,7 +248,13 @@ var detailFields = []string{"lines", "shipments", "timeline", "notes"}
 // "nodes.", "edges.node."), directly or through the order of its payments
 // (payments.order.lines): that order is the same one, built once.
 func selectsDetail(ctx context.Context, prefixes ...string) bool {
-	for rest := range orderFieldPaths(ctx, prefixes) {
+	return detailIn(orderFieldPaths(ctx, prefixes))
+}
+
+// detailIn reports whether one of the order-relative paths reads a
+// detail field.
+func detailIn(paths iter.Seq[string]) bool {
+	for rest := range paths {
 		field, _, _ := strings.Cut(rest, ".")
 		if slices.Contains(detailFields, field) {
 			return true
@@ -262,8 +268,14 @@ func selectsDetail(ctx context.Context, prefixes ...string) bool {
 // "payments.order." hops removed: a payment's order is the same order,
 // built once, so its fields count as the order's own.
 func orderFieldPaths(ctx context.Context, prefixes []string) iter.Seq[string] {
+	return orderPathsOf(gql.SelectedFieldNames(ctx), prefixes)
+}
+
+// orderPathsOf is orderFieldPaths over the selected paths names (a
+// subscription's, which its context does not hold).
+func orderPathsOf(names, prefixes []string) iter.Seq[string] {
 	return func(yield func(string) bool) {
-		for _, name := range gql.SelectedFieldNames(ctx) {
+		for _, name := range names {
 			for _, p := range prefixes {
 				rest, ok := strings.CutPrefix(name, p)
 				if !ok {

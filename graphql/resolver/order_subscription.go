@@ -36,22 +36,63 @@ func newLiveRoot(svc Services) liveRoot {
 	return liveRoot{svc: svc.Orders, pay: paymentReads{svc: svc.Payments}, hub: svc.Live}
 }
 
+// subscriptionFieldsKey carries the field paths a subscription's results
+// select (WithSubscriptionFields).
+type subscriptionFieldsKey struct{}
+
+// WithSubscriptionFields returns ctx telling the subscription resolver
+// started in it which fields its results select, as paths relative to
+// the subscription's field ("status", "payments.state"), the form
+// graph-gophers' SelectedFieldNames gives a query's resolvers (which it
+// does not for a subscription's). graphql.Server.Subscribe computes them
+// once per subscription from the parsed document; a superset is
+// harmless (more is read), a missing path is not. A subscription started
+// without them reads everything the caller may see.
+func WithSubscriptionFields(ctx context.Context, fields []string) context.Context {
+	return context.WithValue(ctx, subscriptionFieldsKey{}, fields)
+}
+
+// liveSelection is what a subscription's reads load besides the order's
+// row: its detail (lines, shipments, timeline, notes) and which of its
+// payment fields.
+type liveSelection struct {
+	detail bool
+	pay    paySelection
+}
+
+// liveSelectionOf reads the selection WithSubscriptionFields put in ctx;
+// without one, everything.
+func liveSelectionOf(ctx context.Context) liveSelection {
+	fields, ok := ctx.Value(subscriptionFieldsKey{}).([]string)
+	if !ok {
+		return liveSelection{detail: true, pay: everyPaymentField}
+	}
+	paths := orderPathsOf(fields, []string{""})
+	return liveSelection{detail: detailIn(paths), pay: paymentsIn(paths)}
+}
+
 // OrderUpdated resolves Subscription.orderUpdated: the order at once, then
 // again after every change this instance hears of, each read as the
 // caller may see it (staff with order read any order, a signed-in buyer
 // their own, a guest by the order's access token), until the order is
 // completed or cancelled, the caller stops, or the instance shuts down.
-// The order's payments, refunds and amounts are read with it (what of
-// them the caller may see; a subscription cannot tell what its results
-// select), so a payment attempt that changes without moving the order,
-// a decline the buyer may retry after, is sent too. An order the caller
-// may not see is ORDER_NOT_FOUND before anything is sent.
+// Each read loads what the results select (WithSubscriptionFields): the
+// order's row alone for its statuses and amounts (one query), its detail
+// and payments only when selected, as the order query does. A selection
+// with payments, refunds or amounts reads them with every change (what
+// of them the caller may see), so a payment attempt that changes without
+// moving the order, a decline the buyer may retry after, is sent too;
+// one without payment fields and detail is told of the order's own
+// events only, since a payment that moves the order moves it with an
+// order event. An order the caller may not see is ORDER_NOT_FOUND before
+// anything is sent.
 func (r *liveRoot) OrderUpdated(ctx context.Context, args struct {
 	ID    gql.ID
 	Token *string
 }) (<-chan *orderResolver, error) {
+	sel := liveSelectionOf(ctx)
 	read := func(ctx context.Context) (*orderResolver, error) {
-		return r.read(ctx, string(args.ID), str(args.Token))
+		return r.read(ctx, string(args.ID), str(args.Token), sel)
 	}
 	if r.hub == nil {
 		if _, err := read(ctx); err != nil {
@@ -59,9 +100,13 @@ func (r *liveRoot) OrderUpdated(ctx context.Context, args struct {
 		}
 		return nil, errs.Unavailable("LIVE_UPDATES_UNAVAILABLE", "live updates are not available on this server")
 	}
+	var subjects []string // every event of the order
+	if !sel.detail && sel.pay == (paySelection{}) {
+		subjects = []string{live.OrderSubjects}
+	}
 	// Watch before the first read: a change committed between the two is
 	// then seen by the read, or signalled, or both, never lost.
-	w, err := r.hub.Watch(string(args.ID))
+	w, err := r.hub.Watch(string(args.ID), subjects...)
 	if err != nil {
 		return nil, errs.Unavailable("LIVE_UPDATES_UNAVAILABLE", "the server is shutting down; subscribe again")
 	}
@@ -109,24 +154,42 @@ func (r *liveRoot) OrderUpdated(ctx context.Context, args struct {
 	return out, nil
 }
 
-// read reads the order as the caller may see it, with its payments: by
+// read reads the order as the caller may see it, with what sel loads: by
 // the access token when one is given (which must open the order named by
 // id), else by id.
-func (r *liveRoot) read(ctx context.Context, id, token string) (*orderResolver, error) {
+func (r *liveRoot) read(ctx context.Context, id, token string, sel liveSelection) (*orderResolver, error) {
 	var (
-		d   *order.Detail
+		o   *orderResolver
+		row *order.Order
 		err error
 	)
-	if token == "" {
-		d, err = r.svc.Get(ctx, id)
-	} else if d, err = r.svc.GetByAccessToken(ctx, token); err == nil && d.Order.ID != id {
+	if sel.detail {
+		var d *order.Detail
+		if token == "" {
+			d, err = r.svc.Get(ctx, id)
+		} else {
+			d, err = r.svc.GetByAccessToken(ctx, token)
+		}
+		if err == nil {
+			row, o = d.Order, newOrderDetail(d)
+		}
+	} else {
+		if token == "" {
+			row, err = r.svc.GetOrder(ctx, id)
+		} else {
+			row, err = r.svc.GetOrderByAccessToken(ctx, token)
+		}
+		if err == nil {
+			o = newOrder(row)
+		}
+	}
+	if err == nil && row.ID != id {
 		err = errs.NotFound(order.CodeOrderNotFound, "order not found")
 	}
 	if err != nil {
 		return nil, err
 	}
-	o := newOrderDetail(d)
-	if err := r.pay.load(ctx, []*orderResolver{o}, token, everyPaymentField, true); err != nil {
+	if err := r.pay.load(ctx, []*orderResolver{o}, token, sel.pay, true); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -134,7 +197,9 @@ func (r *liveRoot) read(ctx context.Context, id, token string) (*orderResolver, 
 
 // orderVersion tells two reads of an order apart: an event that arrives
 // after the first read already saw its change (the order's placement,
-// published a moment after checkout) sends nothing again.
+// published a moment after checkout) sends nothing again. The counts and
+// payments are those the reads loaded (zero and empty when the selection
+// reads none).
 type orderVersion struct {
 	updated                     int64
 	status, payment, fulfilment string

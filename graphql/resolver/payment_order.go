@@ -3,6 +3,7 @@ package resolver
 import (
 	"context"
 	"errors"
+	"iter"
 
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/payment"
@@ -22,8 +23,9 @@ type paySelection struct {
 	payments, events, refunds, ledger, amounts bool
 }
 
-// everyPaymentField is the selection of a subscription, whose resolver
-// cannot see what each result selects: everything the caller may see.
+// everyPaymentField is the selection of a subscription started without
+// its selected fields (WithSubscriptionFields): everything the caller may
+// see.
 var everyPaymentField = paySelection{payments: true, events: true, refunds: true, ledger: true, amounts: true}
 
 // selectedPayments reports which payment fields of Order the selection
@@ -32,8 +34,14 @@ var everyPaymentField = paySelection{payments: true, events: true, refunds: true
 // a payload's order), and through the order of its payments
 // (payments.order.refunds): that order is the same one, already loaded.
 func selectedPayments(ctx context.Context, prefixes ...string) paySelection {
+	return paymentsIn(orderFieldPaths(ctx, prefixes))
+}
+
+// paymentsIn reports which payment fields of Order the order-relative
+// paths read.
+func paymentsIn(paths iter.Seq[string]) paySelection {
 	var s paySelection
-	for rest := range orderFieldPaths(ctx, prefixes) {
+	for rest := range paths {
 		switch rest {
 		case "payments":
 			s.payments = true
