@@ -73,10 +73,14 @@ func readsOrders(sqls []string) []string {
 	return out
 }
 
-func readsDetail(sqls []string) []string {
+// readsDetail returns the statements that touch an order's detail tables.
+func readsDetail(sqls []string) []string { return touching(sqls, detailTables) }
+
+// touching returns the statements that name one of tables.
+func touching(sqls []string, tables []string) []string {
 	var out []string
 	for _, q := range sqls {
-		for _, t := range detailTables {
+		for _, t := range tables {
 			if strings.Contains(q, t) {
 				out = append(out, q)
 				break

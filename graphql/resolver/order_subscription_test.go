@@ -22,18 +22,8 @@ import (
 // selecting none of the order's payment fields must leave alone.
 var paymentTables = []string{"payment_attempts", "payment_balances", "payment_ledger", "payment_refunds", "payment_gateway_events"}
 
-func readsPayments(sqls []string) []string {
-	var out []string
-	for _, q := range sqls {
-		for _, t := range paymentTables {
-			if strings.Contains(q, t) {
-				out = append(out, q)
-				break
-			}
-		}
-	}
-	return out
-}
+// readsPayments returns the statements that touch the payment tables.
+func readsPayments(sqls []string) []string { return touching(sqls, paymentTables) }
 
 // TestOrderUpdatedReadsWhatItSelects follows a guest's order through its
 // payment with Subscription.orderUpdated, counting the statements each
