@@ -132,8 +132,8 @@ func (s *Service) SetShippingMethod(ctx context.Context, ref Ref, methodID strin
 //
 // key is the client's idempotency key (1 to 255 printable ASCII
 // characters). A retry with the same key by the same caller naming the
-// cart the same way returns the order placed the first time, access
-// token included, without placing another; the same key for another cart
+// cart the same way returns the order placed the first time, as it is
+// now, access token included, without placing another; the same key for another cart
 // or by another caller is CodeKeyReused of core/idempotency. A concurrent
 // retry waits for the first and returns its order.
 //
@@ -155,32 +155,58 @@ func (s *Service) Complete(ctx context.Context, ref Ref, key string) (*order.Pla
 		return nil, errs.Invalid(idempotency.Field, CodeIdempotencyKeyRequired,
 			"send an idempotency key (a new UUID for each checkout) so a retry cannot place the order twice")
 	}
+	// The order's id and guest token are chosen here, so the key's
+	// answer is stored with its claim, before the order's writes lock
+	// stock rows (nothing is written to the key after them); a retry
+	// reads the order back by them.
+	orderID := order.NewID()
+	token, err := order.NewAccessToken()
+	if err != nil {
+		return nil, err
+	}
+	answer, err := json.Marshal(checkoutAnswer{OrderID: orderID, AccessToken: token})
+	if err != nil {
+		return nil, fmt.Errorf("cart: encode the checkout's answer: %w", err)
+	}
 	var placed *order.Placed
-	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
-		raw, err := s.keys.Do(ctx, CheckoutScope, key, checkoutRequest(ctx, ref), func(ctx context.Context) ([]byte, error) {
-			p, err := s.complete(ctx, ref)
-			if err != nil {
-				return nil, err
-			}
+	err = s.db.RunInTx(ctx, func(ctx context.Context) error {
+		raw, ran, err := s.keys.DoAnswered(ctx, CheckoutScope, key, checkoutRequest(ctx, ref), answer, func(ctx context.Context) error {
+			p, err := s.complete(ctx, ref, orderID, token)
 			placed = p
-			return json.Marshal(p)
+			return err
 		})
-		if err != nil {
+		if err != nil || ran {
 			return err
 		}
-		if placed == nil { // a retry: the first call's order
-			placed = new(order.Placed)
-			if err := json.Unmarshal(raw, placed); err != nil {
-				return fmt.Errorf("cart: read the stored checkout: %w", err)
-			}
-			placed.Replayed = true
+		// A retry: the order the first call placed, as it is now.
+		var a checkoutAnswer
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return fmt.Errorf("cart: read the stored checkout: %w", err)
 		}
+		if a.OrderID == "" && a.Order != nil { // stored whole, before checkoutAnswer
+			a.OrderID = a.Order.ID
+		}
+		if placed, err = s.placer.PlacedAgain(ctx, a.OrderID, a.AccessToken); err != nil {
+			return fmt.Errorf("cart: read the order of the stored checkout: %w", err)
+		}
+		placed.Replayed = true
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return placed, nil
+}
+
+// checkoutAnswer is what Complete's idempotency key stores: the order
+// it places and, for a guest, the access token it is read with.
+type checkoutAnswer struct {
+	OrderID     string `json:"orderId"`
+	AccessToken string `json:"accessToken,omitempty"`
+	// Order is set in the answers stored before checkoutAnswer (the
+	// whole order.Placed, its AccessToken read into AccessToken); they
+	// expire within a day of the upgrade.
+	Order *struct{ ID string } `json:"Order,omitempty"`
 }
 
 // checkoutRequest is what Complete's idempotency key is bound to: the
@@ -197,12 +223,12 @@ func checkoutRequest(ctx context.Context, ref Ref) []byte {
 	return []byte("cart:" + ref.ID + "\n" + cred)
 }
 
-// complete is Complete's work, inside the idempotency key's transaction.
-func (s *Service) complete(ctx context.Context, ref Ref) (*order.Placed, error) {
+// complete is Complete's work, inside the idempotency key's
+// transaction: it places order orderID, read by token if a guest's.
+func (s *Service) complete(ctx context.Context, ref Ref, orderID, token string) (*order.Placed, error) {
 	// The cart is marked completed by the order it will place with its
 	// lock, in the same statement: whatever fails below rolls it back.
 	now := s.now()
-	orderID := order.NewID()
 	c, err := s.take(ctx, ref, &Cart{CompletedAt: &now, OrderID: orderID, UpdatedAt: now}, "completed_at", "order_id")
 	if err != nil {
 		return nil, err
@@ -232,6 +258,7 @@ func (s *Service) complete(ctx context.Context, ref Ref) (*order.Placed, error) 
 	}
 	in := order.PlaceInput{
 		OrderID:            orderID,
+		AccessToken:        token,
 		CartID:             c.ID,
 		Email:              c.Email,
 		Currency:           c.Currency,

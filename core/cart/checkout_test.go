@@ -237,6 +237,12 @@ func TestComplete(t *testing.T) {
 			t.Fatalf("place input names order %q, placed %q", calls[0].OrderID, placed.Order.ID)
 		}
 		wantIn.OrderID = calls[0].OrderID
+		// It chooses the guest's token too: its idempotency answer,
+		// stored before placing, names it.
+		if calls[0].AccessToken == "" || calls[0].AccessToken != placed.AccessToken {
+			t.Fatalf("place input gives token %q, placed %q", calls[0].AccessToken, placed.AccessToken)
+		}
+		wantIn.AccessToken = calls[0].AccessToken
 		if diff := cmp.Diff(wantIn, calls[0], moneyEqual); diff != "" {
 			t.Fatalf("place input (-want +got):\n%s", diff)
 		}

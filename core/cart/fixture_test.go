@@ -59,6 +59,25 @@ type fakePlacer struct {
 	mu        sync.Mutex
 	calls     []order.PlaceInput
 	failAfter bool
+	// orders are the orders placed, by id, for PlacedAgain (a rolled-back
+	// placement stays: the cart never asks for it).
+	orders map[string]*order.Placed
+}
+
+// PlacedAgain returns the order placed with orderID, its token if token
+// is the order's, as core/order's does.
+func (p *fakePlacer) PlacedAgain(ctx context.Context, orderID, token string) (*order.Placed, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	placed, ok := p.orders[orderID]
+	if !ok {
+		return nil, errs.NotFound("ORDER_NOT_FOUND", "no such order")
+	}
+	again := &order.Placed{Order: placed.Order, Lines: placed.Lines}
+	if token != "" && token == placed.AccessToken {
+		again.AccessToken = token
+	}
+	return again, nil
 }
 
 func (p *fakePlacer) Place(ctx context.Context, in order.PlaceInput) (*order.Placed, error) {
@@ -86,12 +105,19 @@ func (p *fakePlacer) Place(ctx context.Context, in order.PlaceInput) (*order.Pla
 	if in.CustomerID != "" {
 		o.CustomerID = &in.CustomerID
 	} else {
-		placed.AccessToken = "order-token-" + oid
+		placed.AccessToken = in.AccessToken
+		if placed.AccessToken == "" {
+			placed.AccessToken = "order-token-" + oid
+		}
 	}
 	for i, l := range in.Lines {
 		placed.Lines = append(placed.Lines, &order.Line{ID: id.New("orl"), OrderID: oid, Position: i, VariantID: l.VariantID,
 			Quantity: l.Quantity, UnitPriceAmount: l.UnitPrice.Amount(), TotalAmount: l.Total.Amount()})
 	}
+	if p.orders == nil {
+		p.orders = map[string]*order.Placed{}
+	}
+	p.orders[oid] = placed
 	return placed, nil
 }
 

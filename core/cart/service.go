@@ -71,6 +71,9 @@ type Customers interface {
 // *catalog.InsufficientStockError.
 type Placer interface {
 	Place(ctx context.Context, in order.PlaceInput) (*order.Placed, error)
+	// PlacedAgain reads back the order Place placed with orderID, for a
+	// retried checkout: token is its AccessToken when it is the order's.
+	PlacedAgain(ctx context.Context, orderID, token string) (*order.Placed, error)
 }
 
 // CheckoutScope is the idempotency scope of Complete's keys.

@@ -12,6 +12,7 @@ import (
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/id"
 	"github.com/kassahq/kassa/core/store"
+	"github.com/kassahq/kassa/core/transition"
 )
 
 // The ledger reasons of stock moved by orders (Reservations). Staff cannot
@@ -240,7 +241,10 @@ func (r *Reservations) move(ctx context.Context, reason AdjustmentReason, ref st
 }
 
 // emit adds kassa.inventory.moved to the outbox in ctx's transaction
-// and returns its id ("" without an outbox).
+// and returns its id ("" without an outbox). In a transition.RunBatched
+// (order placement) the event joins the batch, inserted with the
+// caller's own events in one statement when the batch ends, so no insert
+// of its own runs while the stock rows just moved stay locked.
 func (r *Reservations) emit(ctx context.Context, moved StockMovedEvent) (string, error) {
 	if r.outbox == nil {
 		return "", nil
@@ -250,7 +254,7 @@ func (r *Reservations) emit(ctx context.Context, moved StockMovedEvent) (string,
 		return "", fmt.Errorf("catalog: %w", err)
 	}
 	e.Actor = actor(ctx)
-	if err := r.outbox.Add(ctx, e); err != nil {
+	if err := transition.Emit(ctx, r.outbox, e); err != nil {
 		return "", err
 	}
 	return e.ID, nil

@@ -111,22 +111,46 @@ func ValidKey(key string) bool {
 // before anything is written. scope is chosen by code: an invalid one is
 // a plain error.
 func (k *Keys) Do(ctx context.Context, scope, key string, request []byte, fn func(ctx context.Context) ([]byte, error)) ([]byte, error) {
+	out, _, err := k.do(ctx, scope, key, request, nil, fn)
+	return out, err
+}
+
+// DoAnswered is Do for work whose result, answer, is known before it runs
+// (the ids of what it will create, which a retry reads back): answer is
+// stored with the claim, in the same statement, so nothing is written to
+// the key after fn, while fn's own writes hold their locks. It returns
+// the stored result and whether fn ran in this call: when it did not, the
+// result is answer as an earlier call stored it. The guarantees are Do's:
+// a concurrent call waits for the first transaction and then returns its
+// answer, or runs fn itself when the first rolled back, since the answer
+// is stored if and only if fn's work commits with it. Unlike Do, a second
+// call with the same key inside the first's own transaction, before fn
+// returns, gets the answer rather than CodeKeyInUse.
+func (k *Keys) DoAnswered(ctx context.Context, scope, key string, request, answer []byte, fn func(ctx context.Context) error) ([]byte, bool, error) {
+	if answer == nil {
+		answer = []byte{} // as a replay reads it back
+	}
+	return k.do(ctx, scope, key, request, answer, func(ctx context.Context) ([]byte, error) { return nil, fn(ctx) })
+}
+
+// do is Do and DoAnswered: answer, when not nil, is stored with the
+// claim, and fn's result is then ignored. ran reports whether fn ran.
+func (k *Keys) do(ctx context.Context, scope, key string, request, answer []byte, fn func(ctx context.Context) ([]byte, error)) (out []byte, ran bool, err error) {
 	if scope == "" || len(scope) > maxScopeLength || !ValidKey(scope) {
-		return nil, fmt.Errorf("idempotency: invalid scope %q", scope)
+		return nil, false, fmt.Errorf("idempotency: invalid scope %q", scope)
 	}
 	if !ValidKey(key) {
-		return nil, invalidKey()
+		return nil, false, invalidKey()
 	}
 	sum := sha256.Sum256(request)
 	hash := hex.EncodeToString(sum[:])
-	var out []byte
-	err := k.db.RunInTx(ctx, func(ctx context.Context) error {
+	err = k.db.RunInTx(ctx, func(ctx context.Context) error {
 		// Two rounds at most: a row read as taken may be deleted by the
 		// expiry worker before it is read back; the second claim then
 		// takes the key.
 		for range 2 {
 			now := k.now()
-			claimed, err := k.store.Claim(ctx, scope, key, hash, now, now.Add(k.ttl))
+			claimed, err := k.store.Claim(ctx, scope, key, hash, answer, now, now.Add(k.ttl))
 			if err != nil {
 				return err
 			}
@@ -134,6 +158,11 @@ func (k *Keys) Do(ctx context.Context, scope, key string, request []byte, fn fun
 				res, err := fn(ctx)
 				if err != nil {
 					return err
+				}
+				ran = true
+				if answer != nil {
+					out = answer
+					return nil
 				}
 				if res == nil {
 					res = []byte{} // as a replay reads it back
@@ -163,9 +192,9 @@ func (k *Keys) Do(ctx context.Context, scope, key string, request []byte, fn fun
 		return fmt.Errorf("idempotency: key %s/%s vanished twice while it was read", scope, key)
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return out, nil
+	return out, ran, nil
 }
 
 // DeleteExpired deletes every expired key, BatchSize rows per statement,

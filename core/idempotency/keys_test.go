@@ -333,3 +333,76 @@ func TestExpiryWorker(t *testing.T) {
 		}
 	})
 }
+
+// TestDoAnswered: the answer stored with the claim is what every repeat
+// gets, concurrent duplicates included, and the work runs once; work that
+// fails keeps neither the key nor its answer, so the next call runs and
+// stores its own.
+func TestDoAnswered(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		keys := newKeys(t, db, nil, 0)
+		ctx := context.Background()
+		boom := errors.New("boom")
+		if _, ran, err := keys.DoAnswered(ctx, "checkout", "k-fail", []byte("cart_a"), []byte("lost"),
+			func(context.Context) error { return boom }); !errors.Is(err, boom) || ran {
+			t.Fatalf("failing work: ran %v, err %v", ran, err)
+		}
+		if n := keyCount(t, db); n != 0 {
+			t.Fatalf("%d keys kept after the work failed", n)
+		}
+		var runs atomic.Int64
+		const callers = 20
+		var wg sync.WaitGroup
+		results := make([]string, callers)
+		ran := make([]bool, callers)
+		failures := make([]error, callers)
+		start := make(chan struct{})
+		for i := range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				answer := fmt.Sprintf("answer of caller %d", i)
+				var res []byte
+				res, ran[i], failures[i] = keys.DoAnswered(ctx, "checkout", "k-fail", []byte("cart_a"), []byte(answer), func(context.Context) error {
+					runs.Add(1)
+					time.Sleep(50 * time.Millisecond) // the others arrive meanwhile
+					return nil
+				})
+				results[i] = string(res)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		first := -1
+		for i := range callers {
+			if failures[i] != nil {
+				t.Fatalf("caller %d: %v", i, failures[i])
+			}
+			if ran[i] {
+				first = i
+			}
+		}
+		if runs.Load() != 1 || first < 0 {
+			t.Fatalf("work ran %d times, want once", runs.Load())
+		}
+		want := fmt.Sprintf("answer of caller %d", first)
+		for i := range callers {
+			if results[i] != want || (ran[i] != (i == first)) {
+				t.Errorf("caller %d got %q (ran %v), want %q", i, results[i], ran[i], want)
+			}
+		}
+		// Do reads the answer back as its own result, and refuses
+		// another request with the key.
+		if got, err := keys.Do(ctx, "checkout", "k-fail", []byte("cart_a"), counted(&runs, "x")); err != nil || string(got) != want {
+			t.Fatalf("Do after DoAnswered: %q, %v", got, err)
+		}
+		if _, _, err := keys.DoAnswered(ctx, "checkout", "k-fail", []byte("cart_b"), []byte("y"),
+			func(context.Context) error { return nil }); code(err) != idempotency.CodeKeyReused {
+			t.Fatalf("another request: %v, want %s", err, idempotency.CodeKeyReused)
+		}
+		if runs.Load() != 1 {
+			t.Fatalf("work ran %d times, want once", runs.Load())
+		}
+	})
+}

@@ -27,18 +27,24 @@ type record struct {
 
 // Claim takes the key for the caller's transaction and reports whether
 // it did: it inserts the row, or takes over a row that expired but was
-// not deleted yet. A row another transaction has inserted and not yet
+// not deleted yet, with response when not nil (DoAnswered), else none
+// yet. A row another transaction has inserted and not yet
 // committed makes the statement wait (PostgreSQL waits on the primary
 // key; SQLite runs one writing transaction at a time), so a concurrent
 // duplicate sees the first result once it is committed.
-func (s *keyStore) Claim(ctx context.Context, scope, key, hash string, now, expires time.Time) (bool, error) {
+func (s *keyStore) Claim(ctx context.Context, scope, key, hash string, response []byte, now, expires time.Time) (bool, error) {
+	var enc *string
+	if response != nil {
+		e := base64.StdEncoding.EncodeToString(response)
+		enc = &e
+	}
 	rows, err := s.db.QueryStmt(ctx, `INSERT INTO idempotency_keys (scope, idem_key, request_hash, response, created_at, expires_at)
-		VALUES (?, ?, ?, NULL, ?, ?)
-		ON CONFLICT (scope, idem_key) DO UPDATE SET request_hash = excluded.request_hash, response = NULL,
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (scope, idem_key) DO UPDATE SET request_hash = excluded.request_hash, response = excluded.response,
 			created_at = excluded.created_at, expires_at = excluded.expires_at
 		WHERE idempotency_keys.expires_at <= ?
 		RETURNING scope`,
-		scope, key, hash, now, expires, now,
+		scope, key, hash, enc, now, expires, now,
 	)
 	if err != nil {
 		return false, fmt.Errorf("idempotency: claim key: %w", err)

@@ -249,8 +249,14 @@ func (f *fixture) state(t *testing.T, orderID string) state {
 	if err := f.db.NewSelect().Table("order_lines").Column("quantity_shipped").Where("order_id = ?", orderID).OrderExpr("position").Scan(ctx, &shipped); err != nil {
 		t.Fatal(err)
 	}
+	// The next order number: the counter row on SQLite, the sequence on
+	// PostgreSQL (ADR 0010).
+	next := f.db.NewSelect().Table("order_sequences").Column("next")
+	if f.db.Dialect == store.Postgres {
+		next = f.db.NewSelect().ColumnExpr("CASE WHEN is_called THEN last_value + 1 ELSE last_value END").Table("order_numbers")
+	}
 	var seq int64
-	if err := f.db.NewSelect().Table("order_sequences").Column("next").Scan(ctx, &seq); err != nil {
+	if err := next.Scan(ctx, &seq); err != nil {
 		t.Fatal(err)
 	}
 	return state{

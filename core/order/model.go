@@ -286,8 +286,13 @@ type PlaceInput struct {
 	CartID string
 	// CustomerID is the signed-in buyer; empty for a guest.
 	CustomerID string
-	Email      string
-	Currency   money.Currency
+	// AccessToken is the token a guest's order is read with, from
+	// NewAccessToken; empty makes one. The cart chooses it so it can
+	// store its idempotent answer before placing. A buyer's order
+	// (CustomerID set) has none and ignores it.
+	AccessToken string
+	Email       string
+	Currency    money.Currency
 
 	ShippingAddress    Address
 	BillingAddress     Address

@@ -40,8 +40,9 @@ const (
 // fails with *catalog.InsufficientStockError (INSUFFICIENT_STOCK, its
 // field "lines.N.quantity"); a cart that placed an order already with
 // CART_ALREADY_PLACED. Whatever fails, Place leaves the caller's
-// transaction as it found it (it works under a savepoint): no number,
-// order or reservation is kept. The savepoint is left out, two
+// transaction as it found it (it works under a savepoint): no order or
+// reservation is kept, and on SQLite no number (on PostgreSQL a number
+// taken before the failure is a gap, ADR 0010). The savepoint is left out, two
 // statements fewer, when Place runs its own transaction or the caller
 // says it rolls back on failure (RollsBackOnError).
 //
@@ -90,11 +91,38 @@ func rollsBack(ctx context.Context) bool {
 // NewID returns a new order id, for PlaceInput.OrderID.
 func NewID() string { return id.New("ord") }
 
-// place writes the order. The number comes last but one, with the rows
-// that need it (InsertNumbered): on PostgreSQL the sequence row stays
-// locked from there until the caller's commit, and every other checkout
-// waits on it, so only the outbox insert, the caller's idempotency
-// answer and the commit follow it.
+// NewAccessToken returns a new guest access token, for
+// PlaceInput.AccessToken.
+func NewAccessToken() (string, error) { return newAccessToken() }
+
+// PlacedAgain reads back an order Place placed, for a caller answering a
+// retry of the request that placed it (the cart's checkout, with the id
+// and token it chose): the order as it is now, its lines, and token when
+// it is the order's access token (a buyer's order has none). Like Place,
+// it asks no permission: the caller authorized the retry, which only the
+// first request's caller can make.
+func (s *Service) PlacedAgain(ctx context.Context, orderID, token string) (*Placed, error) {
+	o, err := s.store.OrderByID(ctx, orderID)
+	if err != nil {
+		return nil, err
+	}
+	lines, err := s.store.Lines(ctx, orderID)
+	if err != nil {
+		return nil, err
+	}
+	p := &Placed{Order: o, Lines: lines}
+	if token != "" && o.AccessTokenHash != "" && hashToken(token) == o.AccessTokenHash {
+		p.AccessToken = token
+	}
+	return p, nil
+}
+
+// place writes the order: the reservation, whose stock rows stay locked
+// to the caller's commit, then the numbered insert (on PostgreSQL the
+// number comes from a SEQUENCE and waits for no other checkout, ADR
+// 0010), then one outbox insert of both events (RunBatched), and the
+// commit. The caller's idempotency answer is written before Place
+// (PlaceInput.AccessToken), so nothing else follows.
 func (s *Service) place(ctx context.Context, in PlaceInput) (*Placed, error) {
 	set, err := s.settings.Settings(ctx)
 	if err != nil {
@@ -126,8 +154,11 @@ func (s *Service) place(ctx context.Context, in PlaceInput) (*Placed, error) {
 	if in.CustomerID != "" {
 		o.CustomerID = &in.CustomerID
 	} else {
-		if placed.AccessToken, err = newAccessToken(); err != nil {
-			return nil, err
+		placed.AccessToken = in.AccessToken
+		if placed.AccessToken == "" {
+			if placed.AccessToken, err = newAccessToken(); err != nil {
+				return nil, err
+			}
 		}
 		o.AccessTokenHash = hashToken(placed.AccessToken)
 	}
@@ -144,35 +175,40 @@ func (s *Service) place(ctx context.Context, in PlaceInput) (*Placed, error) {
 		reserve[i] = catalog.ReservationLine{VariantID: l.VariantID, Quantity: l.Quantity}
 	}
 	placed.Lines = lines
-	// The reservation's paths (lines.N.quantity) are those of in: its
-	// lines are in's, in order. It names the order before its row exists
-	// (the stock ledger keeps the id as text).
-	if err := s.stock.Reserve(ctx, o.ID, reserve); err != nil {
-		return nil, err
-	}
-	// The timeline row names the event, whose payload needs the number:
-	// the event's id is taken first.
-	eventID := id.New(events.IDPrefix)
 	sub := authz.SubjectFrom(ctx)
-	first := &TimelineEntry{
-		ID: id.New(transition.TimelineIDPrefix), OrderID: o.ID, Machine: MachineStatus, FromState: "", ToState: string(Open),
-		ActorKind: string(sub.Kind), Actor: nullable(sub.ID), EventID: eventID, CreatedAt: now, Visibility: VisibleToBuyer,
-	}
-	if err := s.store.InsertNumbered(ctx, o, lines, first, set.OrderNumberPrefix); err != nil {
-		return nil, err
-	}
-	ev, err := events.New(SubjectPlaced, PlacedEvent{OrderID: o.ID, Number: o.Number, CustomerID: in.CustomerID,
-		Total: t.Total, PaymentDeadline: deadline})
+	var first *TimelineEntry
+	// The reservation's kassa.inventory.moved and kassa.order.placed go
+	// in one outbox insert when the batch ends, in that order.
+	err = transition.RunBatched(ctx, s.db, func(ctx context.Context) error {
+		// The reservation's paths (lines.N.quantity) are those of in: its
+		// lines are in's, in order. It names the order before its row
+		// exists (the stock ledger keeps the id as text).
+		if err := s.stock.Reserve(ctx, o.ID, reserve); err != nil {
+			return err
+		}
+		// The timeline row names the event, whose payload needs the
+		// number: the event's id is taken first, after the reservation's
+		// (the relay publishes in id order).
+		eventID := id.New(events.IDPrefix)
+		first = &TimelineEntry{
+			ID: id.New(transition.TimelineIDPrefix), OrderID: o.ID, Machine: MachineStatus, FromState: "", ToState: string(Open),
+			ActorKind: string(sub.Kind), Actor: nullable(sub.ID), EventID: eventID, CreatedAt: now, Visibility: VisibleToBuyer,
+		}
+		if err := s.store.InsertNumbered(ctx, o, lines, first, set.OrderNumberPrefix); err != nil {
+			return err
+		}
+		ev, err := events.New(SubjectPlaced, PlacedEvent{OrderID: o.ID, Number: o.Number, CustomerID: in.CustomerID,
+			Total: t.Total, PaymentDeadline: deadline})
+		if err != nil {
+			return fmt.Errorf("order: %w", err)
+		}
+		ev.ID, ev.OccurredAt, ev.Actor = eventID, now, actor(ctx)
+		return transition.Emit(ctx, s.outbox, ev)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("order: %w", err)
-	}
-	ev.ID, ev.OccurredAt, ev.Actor = eventID, now, actor(ctx)
-	placed.Timeline = []*TimelineEntry{first}
-	// Last: the test outbox records on commit and cannot be rolled back
-	// to the savepoint.
-	if err := s.outbox.Add(ctx, ev); err != nil {
 		return nil, err
 	}
+	placed.Timeline = []*TimelineEntry{first}
 	return placed, nil
 }
 

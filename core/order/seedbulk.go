@@ -15,6 +15,7 @@ import (
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/id"
 	"github.com/kassahq/kassa/core/pricing"
+	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/transition"
 )
 
@@ -76,10 +77,11 @@ type seeded struct {
 	unshipped []catalog.ReservationLine
 }
 
-// TakeSeedNumbers takes n consecutive order numbers for InsertSeedOrders,
-// in one UPDATE, and returns the first. Taken in a transaction of their
-// own, they let several InsertSeedOrders transactions run at once (each
-// would otherwise hold the sequence's row until it commits); numbers
+// TakeSeedNumbers takes n consecutive order numbers for InsertSeedOrders
+// (in one statement, TakeSeqs) and returns the first. Taken in a
+// transaction of their own, they let several InsertSeedOrders
+// transactions run at once (on SQLite each would otherwise hold the
+// sequence's row until it commits); numbers
 // taken and never used stay unused, a gap in the numbering. Only the
 // platform may take them.
 func (s *Service) TakeSeedNumbers(ctx context.Context, n int) (int64, error) {
@@ -354,21 +356,47 @@ func actorOf(sub authz.Subject) string {
 	return string(sub.Kind)
 }
 
-// TakeSeqs takes n consecutive order numbers in one UPDATE and returns the
-// first.
+// TakeSeqs takes n consecutive order numbers and returns the first: on
+// SQLite in one UPDATE of the counter row; on PostgreSQL as n nextval of
+// the order_numbers SEQUENCE in one statement, which checkouts running
+// meanwhile may interleave with: a run that is not consecutive is left
+// as a gap and taken again (seedTries times at most).
 func (s *orderStore) TakeSeqs(ctx context.Context, n int64) (int64, error) {
-	var first int64
-	err := s.db.Conn(ctx).NewRaw("UPDATE order_sequences SET next = next + ? WHERE name = ? RETURNING next - ?", n, sequenceName, n).Scan(ctx, &first)
-	if err != nil {
-		return 0, fmt.Errorf("take order numbers: %w", err)
+	if s.db.Dialect != store.Postgres {
+		var first int64
+		err := s.db.Conn(ctx).NewRaw("UPDATE order_sequences SET next = next + ? WHERE name = ? RETURNING next - ?", n, sequenceName, n).Scan(ctx, &first)
+		if err != nil {
+			return 0, fmt.Errorf("take order numbers: %w", err)
+		}
+		return first, nil
 	}
-	return first, nil
+	for range seedTries {
+		var lo, hi int64
+		err := s.db.Conn(ctx).NewRaw("SELECT min(seq), max(seq) FROM (SELECT nextval('"+pgSequence+"') AS seq FROM generate_series(1, ?)) AS t", n).
+			Scan(ctx, &lo, &hi)
+		if err != nil {
+			return 0, fmt.Errorf("take order numbers: %w", err)
+		}
+		if hi-lo == n-1 {
+			return lo, nil
+		}
+	}
+	return 0, fmt.Errorf("take order numbers: checkouts took numbers among %d in a row %d times; seed when the shop is quieter", n, seedTries)
 }
 
-// NextSeqValue reads the next order number the sequence will hand out.
+// seedTries is how many runs of numbers TakeSeqs takes on PostgreSQL
+// before it gives up on a consecutive one.
+const seedTries = 5
+
+// NextSeqValue reads the next order number the sequence will hand out
+// (on PostgreSQL, as no session has taken it yet).
 func (s *orderStore) NextSeqValue(ctx context.Context) (int64, error) {
+	q := "SELECT next FROM order_sequences WHERE name = '" + sequenceName + "'"
+	if s.db.Dialect == store.Postgres {
+		q = "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM " + pgSequence
+	}
 	var next int64
-	if err := s.db.Conn(ctx).NewRaw("SELECT next FROM order_sequences WHERE name = ?", sequenceName).Scan(ctx, &next); err != nil {
+	if err := s.db.Conn(ctx).NewRaw(q).Scan(ctx, &next); err != nil {
 		return 0, fmt.Errorf("read order sequence: %w", err)
 	}
 	return next, nil

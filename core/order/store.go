@@ -27,13 +27,19 @@ type orderStore struct {
 
 func newOrderStore(db *store.DB) *orderStore { return &orderStore{db: db} }
 
-// sequenceName is the row of order_sequences that numbers orders.
+// sequenceName is the row of order_sequences that numbers orders on
+// SQLite.
 const sequenceName = "orders"
 
-// NextSeq takes the next order number: one UPDATE that increments the
-// sequence row and returns the number it held. Concurrent checkouts queue
-// on the row (PostgreSQL) or on the write lock (SQLite), so no number is
-// handed out twice; a rolled-back checkout gives its number back.
+// pgSequence is the PostgreSQL SEQUENCE that numbers orders (migration
+// 0016, ADR 0010): nextval takes no row lock, so checkouts do not queue
+// on the number, and a rolled-back checkout leaves a gap.
+const pgSequence = "order_numbers"
+
+// NextSeq takes the next order number on SQLite: one UPDATE that
+// increments the sequence row and returns the number it held. Writers
+// take turns on SQLite, so no number is handed out twice; a rolled-back
+// checkout gives its number back.
 func (s *orderStore) NextSeq(ctx context.Context) (int64, error) {
 	rows, err := s.db.QueryStmt(ctx, "UPDATE order_sequences SET next = next + 1 WHERE name = ? RETURNING next - 1", sequenceName)
 	if err != nil {
@@ -171,13 +177,13 @@ func (s *orderStore) InsertTimeline(ctx context.Context, e *TimelineEntry) error
 }
 
 // InsertNumbered takes the next order number for o (Seq, and Number with
-// prefix) and writes o, its lines and its first timeline row. The
-// sequence row is locked from here to the caller's commit (NextSeq), so
-// the lock is taken with the writes that need the number: on PostgreSQL
-// in one statement, the number's UPDATE and the inserts as data-modifying
-// CTEs (the lines' foreign key is checked at the statement's end), one
-// round trip in the window instead of four; on SQLite, where writers
-// take turns anyway, as NextSeq, InsertOrder and InsertTimeline.
+// prefix) and writes o, its lines and its first timeline row: on
+// PostgreSQL in one statement, the number from the order_numbers
+// SEQUENCE (no row lock: concurrent checkouts do not wait for each
+// other's commit, and a rolled-back one leaves a gap, ADR 0010) and the
+// inserts as data-modifying CTEs (the lines' foreign key is checked at
+// the statement's end); on SQLite, where writers take turns anyway, as
+// NextSeq on the counter row (gap-free), InsertOrder and InsertTimeline.
 func (s *orderStore) InsertNumbered(ctx context.Context, o *Order, lines []*Line, first *TimelineEntry, prefix string) error {
 	if s.db.Dialect != store.Postgres {
 		seq, err := s.NextSeq(ctx)
@@ -201,10 +207,10 @@ func (s *orderStore) InsertNumbered(ctx context.Context, o *Order, lines []*Line
 	sel[len(sel)-1] = strings.TrimSuffix(sel[len(sel)-1], ")")
 	sel[1], sel[2] = "n.seq", "CAST(? AS TEXT) || CAST(n.seq AS TEXT)"
 	args := make([]any, 0, 1+len(orderArgs)+16*len(lines)+11)
-	args = append(args, sequenceName, orderArgs[0], prefix)
+	args = append(args, orderArgs[0], prefix)
 	args = append(args, orderArgs[3:]...)
 	var q strings.Builder
-	q.WriteString("WITH n AS (UPDATE order_sequences SET next = next + 1 WHERE name = ? RETURNING next - 1 AS seq), ")
+	q.WriteString("WITH n AS (SELECT nextval('" + pgSequence + "') AS seq), ")
 	q.WriteString("o AS (INSERT INTO orders (" + orderColumns + ") SELECT " + strings.Join(sel, ", ") + " FROM n RETURNING seq, number), ")
 	if len(lines) > 0 {
 		q.WriteString("l AS (" + linesInsert(len(lines)) + "), ")
@@ -228,7 +234,7 @@ func (s *orderStore) InsertNumbered(ctx context.Context, o *Order, lines []*Line
 			}
 			return fmt.Errorf("insert order: %w", err)
 		}
-		return fmt.Errorf("take order number: no sequence %q", sequenceName)
+		return fmt.Errorf("insert order: no row returned")
 	}
 	if err := rows.Scan(&o.Seq, &o.Number); err != nil {
 		return fmt.Errorf("insert order: %w", err)

@@ -132,7 +132,7 @@ func TestCheckoutStepStatements(t *testing.T) {
 			"cartShippingAddressUpdate": {1, 4},
 			"cart.shippingMethods":      {1, 1},
 			"cartShippingMethodSelect":  {3, 4},
-			"checkoutComplete":          {9, 14},
+			"checkoutComplete":          {7, 12},
 		}
 		for step, sqls := range steps {
 			w := want[step][1]
@@ -151,6 +151,20 @@ func TestCheckoutStepStatements(t *testing.T) {
 					t.Errorf("%s wrote the stock ledger in a statement of its own:\n%s", step, q)
 				}
 			}
+		}
+		// Checkout writes its idempotency answer with the claim and both
+		// events (stock moved, order placed) in one insert.
+		outbox := 0
+		for _, q := range steps["checkoutComplete"] {
+			if strings.HasPrefix(q, "UPDATE idempotency_keys") || strings.HasPrefix(q, "UPDATE \"idempotency_keys\"") {
+				t.Errorf("checkoutComplete wrote its idempotency answer after the claim:\n%s", q)
+			}
+			if strings.Contains(q, "INTO \"outbox_events\"") || strings.Contains(q, "INTO outbox_events") {
+				outbox++
+			}
+		}
+		if outbox != 1 {
+			t.Errorf("checkoutComplete ran %d outbox inserts, want 1:\n%s", outbox, strings.Join(steps["checkoutComplete"], "\n"))
 		}
 	})
 }
