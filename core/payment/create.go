@@ -97,29 +97,62 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Attempt, error) 
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	o, err := s.ownOrder(ctx, in.OrderID, in.AccessToken, authz.Write)
+	// The gateways come from the plugin catalog in memory, before the
+	// transaction: inside one the catalog is read from the database. A
+	// lookup error is returned after the order's own (the order is named
+	// first).
+	var (
+		gw      Gateway
+		gwErr   error
+		enabled map[string]Gateway
+		o       *OrderInfo
+		gws     []Gateway
+		a       *Attempt
+		repeat  bool
+		err     error
+	)
+	if in.Method != "" {
+		if enabled, err = s.enabledGateways(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		gw, gwErr = s.gateways.Gateway(ctx, in.GatewayID)
+	}
+	// The order read, the idempotency claim and the attempt's insert in
+	// one transaction: one database connection taken from the pool before
+	// the gateway is called instead of two (under load each take waits its
+	// turn for the pool, issue 10). Reading the order locks nothing, as
+	// before.
+	err = s.db.RunInTx(ctx, func(ctx context.Context) error {
+		var err error
+		if o, err = s.ownOrder(ctx, in.OrderID, in.AccessToken, authz.Write); err != nil {
+			return err
+		}
+		if in.Method != "" {
+			if gws, err = s.routedAmong(ctx, in.Method, o, enabled); err != nil {
+				return err
+			}
+			if len(gws) == 0 {
+				return errs.Invalid("method", CodeNoRoute, fmt.Sprintf("no gateway takes %s for this order", in.Method))
+			}
+		} else {
+			if gwErr != nil {
+				return gwErr
+			}
+			gws = []Gateway{gw}
+		}
+		a, repeat, err = s.begin(ctx, in, o, gws[0], nil)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	var gws []Gateway
-	if in.Method != "" {
-		if gws, err = s.routedGateways(ctx, in.Method, o); err != nil {
-			return nil, err
-		}
-		if len(gws) == 0 {
-			return nil, errs.Invalid("method", CodeNoRoute, fmt.Sprintf("no gateway takes %s for this order", in.Method))
-		}
-	} else {
-		gw, err := s.gateways.Gateway(ctx, in.GatewayID)
-		if err != nil {
-			return nil, err
-		}
-		gws = []Gateway{gw}
+	if repeat {
+		return a, nil
 	}
-	var prev *Attempt
-	for i, gw := range gws {
-		a, repeat, err := s.createOne(ctx, in, o, gw, prev)
-		if repeat || i == len(gws)-1 || !failoverAllowed(a) {
+	for i := 0; ; i++ {
+		a, err = s.ask(ctx, in, o, gws[i], a)
+		if i == len(gws)-1 || !failoverAllowed(a) {
 			if err != nil {
 				return nil, err
 			}
@@ -127,76 +160,86 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Attempt, error) 
 		}
 		s.log.InfoContext(ctx, "payment failover", "order", o.ID, "method", in.Method, "attempt", a.ID,
 			"gateway", a.GatewayID, "decline_code", a.DeclineCode, "next", gws[i+1].ID())
-		prev = a
+		// The next attempt is recorded after the previous gateway's call,
+		// in a transaction of its own.
+		prev := a
+		err = s.db.RunInTx(ctx, func(ctx context.Context) error {
+			var err error
+			a, _, err = s.begin(ctx, in, o, gws[i+1], prev)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
-	panic("unreachable: the last gateway returns")
 }
 
-// createOne makes one attempt of Create through gw: committed PENDING,
-// then the gateway asked. prev is the attempt it follows (failover), nil
+// begin records one attempt of Create through gw, PENDING, in the
+// transaction ctx carries. prev is the attempt it follows (failover), nil
 // for the first, which alone records the idempotency key; repeat is true
-// when the key had been seen, and a is then the chain's last attempt. a
-// is the attempt as it stands after the call, also when err says why the
-// gateway could not be asked (nil when none was made).
-func (s *Service) createOne(ctx context.Context, in CreateInput, o *OrderInfo, gw Gateway, prev *Attempt) (a *Attempt, repeat bool, err error) {
+// when the key had been seen, and a is then the chain's last attempt as
+// it stands.
+func (s *Service) begin(ctx context.Context, in CreateInput, o *OrderInfo, gw Gateway, prev *Attempt) (a *Attempt, repeat bool, err error) {
 	var att *Attempt
-	fresh := false
-	insert := func(ctx context.Context) ([]byte, error) {
+	insert := func(ctx context.Context) error {
 		o := o
 		if prev != nil {
 			// After a gateway call: the order as it stands now. The first
-			// attempt takes the order Create just read (no row is locked by
-			// a read, so reading it again here would narrow no race: a
-			// second payment is flagged when it arrives).
+			// attempt takes the order Create just read in this transaction
+			// (no row is locked by a read, so reading it again here would
+			// narrow no race: a second payment is flagged when it arrives).
 			var err error
 			if o, err = s.orders.Order(ctx, o.ID); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		if err := payable(o); err != nil {
-			return nil, err
-		}
-		now := s.now()
-		next := s.nextCheck(now, 0)
-		att = &Attempt{
-			ID: id.New("pay"), OrderID: o.ID, GatewayID: gw.ID(), AmountMinor: o.Total.Amount(), Currency: o.Total.Currency(),
-			CaptureMethod: CaptureAutomatic, State: StatePending, ReturnURL: in.ReturnURL, NextCheckAt: &next,
-			CreatedBy: authz.SubjectFrom(ctx).ID, CreatedAt: now, UpdatedAt: now, Method: in.Method,
-		}
-		if prev != nil {
-			att.FailoverOf = &prev.ID
-		}
-		if in.ManualCapture && gw.Supports(CapCaptureManual) {
-			att.CaptureMethod = CaptureManual
-		}
-		if err := s.store.InsertAttempt(ctx, att); err != nil {
-			return nil, err
-		}
-		fresh = true
-		return []byte(att.ID), nil
-	}
-	var attemptID []byte
-	if in.IdempotencyKey == "" || prev != nil {
-		err = s.db.RunInTx(ctx, func(ctx context.Context) error {
-			attemptID, err = insert(ctx)
 			return err
-		})
-	} else {
-		req := strings.Join([]string{o.ID, in.GatewayID, in.ReturnURL, in.PaymentMethod, fmt.Sprint(in.ManualCapture)}, "\x00")
-		if in.Method != "" {
-			req += "\x00method:" + in.Method
 		}
-		attemptID, err = s.keys.Do(ctx, "payment.create", in.IdempotencyKey, []byte(req), insert)
+		return s.store.InsertAttempt(ctx, att)
 	}
+	now := s.now()
+	next := s.nextCheck(now, 0)
+	// The attempt is built before the claim so that its id, the key's
+	// answer, is stored with the claim (no write to the key after it).
+	att = &Attempt{
+		ID: id.New("pay"), OrderID: o.ID, GatewayID: gw.ID(), AmountMinor: o.Total.Amount(), Currency: o.Total.Currency(),
+		CaptureMethod: CaptureAutomatic, State: StatePending, ReturnURL: in.ReturnURL, NextCheckAt: &next,
+		CreatedBy: authz.SubjectFrom(ctx).ID, CreatedAt: now, UpdatedAt: now, Method: in.Method,
+	}
+	if prev != nil {
+		att.FailoverOf = &prev.ID
+	}
+	if in.ManualCapture && gw.Supports(CapCaptureManual) {
+		att.CaptureMethod = CaptureManual
+	}
+	if in.IdempotencyKey == "" || prev != nil {
+		if err := insert(ctx); err != nil {
+			return nil, false, err
+		}
+		return att, false, nil
+	}
+	req := strings.Join([]string{o.ID, in.GatewayID, in.ReturnURL, in.PaymentMethod, fmt.Sprint(in.ManualCapture)}, "\x00")
+	if in.Method != "" {
+		req += "\x00method:" + in.Method
+	}
+	attemptID, ran, err := s.keys.DoAnswered(ctx, "payment.create", in.IdempotencyKey, []byte(req), []byte(att.ID), insert)
 	if err != nil {
 		return nil, false, err
 	}
-	if !fresh {
-		// A repeat: the first request's attempt, or the last one it
-		// failed over to, as it stands.
-		a, err := s.store.LastOfChain(ctx, string(attemptID))
-		return a, true, err
+	if ran {
+		return att, false, nil
 	}
+	// A repeat: the first request's attempt, or the last one it failed
+	// over to, as it stands.
+	a, err = s.store.LastOfChain(ctx, string(attemptID))
+	return a, true, err
+}
+
+// ask calls gw's CreatePayment for att, committed PENDING, and records
+// the answer. It returns the attempt as it stands after the call, also
+// when err says why the gateway could not be asked.
+func (s *Service) ask(ctx context.Context, in CreateInput, o *OrderInfo, gw Gateway, att *Attempt) (a *Attempt, err error) {
 	// The buyer's browser, when a buyer (guest or signed in) started this
 	// payment: staff and integrations calling for a buyer are not the buyer.
 	var buyer peer.Client
@@ -216,13 +259,12 @@ func (s *Service) createOne(ctx context.Context, in CreateInput, o *OrderInfo, g
 			// for the caller to fail over.
 			a, _ = s.store.Attempt(ctx, att.ID)
 		}
-		return a, false, err
+		return a, err
 	}
 	if a, err = s.applyCreated(ctx, att, res); err != nil || a != nil {
-		return a, false, err
+		return a, err
 	}
-	a, err = s.store.Attempt(ctx, att.ID)
-	return a, false, err
+	return s.store.Attempt(ctx, att.ID)
 }
 
 // payable refuses an order that cannot be paid.

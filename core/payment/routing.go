@@ -265,11 +265,17 @@ func (s *Service) checkGateway(ctx context.Context, gatewayID string) *errs.Erro
 // routedGateways lists the enabled gateways a payment of o by method goes
 // to, in the order to try them: the matching routes' gateways, each once.
 func (s *Service) routedGateways(ctx context.Context, method string, o *OrderInfo) ([]Gateway, error) {
-	routes, err := s.store.Routes(ctx, method)
+	enabled, err := s.enabledGateways(ctx)
 	if err != nil {
 		return nil, err
 	}
-	enabled, err := s.enabledGateways(ctx)
+	return s.routedAmong(ctx, method, o, enabled)
+}
+
+// routedAmong is routedGateways among the enabled gateways given (by id),
+// for a caller that looked them up before its transaction.
+func (s *Service) routedAmong(ctx context.Context, method string, o *OrderInfo, enabled map[string]Gateway) ([]Gateway, error) {
+	routes, err := s.store.Routes(ctx, method)
 	if err != nil {
 		return nil, err
 	}

@@ -78,9 +78,10 @@ func TestStatementsOfPayingAnOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// One transaction before the gateway call, the order read in it and
+		// the key's answer (the attempt id) stored with the claim.
 		check(t, "create", log.take(), []string{
-			"SELECT orders",
-			"BEGIN", "INSERT idempotency_keys", "INSERT payment_attempts", "UPDATE idempotency_keys", "COMMIT",
+			"BEGIN", "SELECT orders", "INSERT idempotency_keys", "INSERT payment_attempts", "COMMIT",
 			"BEGIN", "SELECT payment_attempts", "INSERT payment_gateway_events", "UPDATE payment_attempts", "COMMIT",
 		})
 
