@@ -1,6 +1,7 @@
 package graphql
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -91,17 +92,23 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 	stopWithRequest := context.AfterFunc(r.Context(), func() { cancel(context.Canceled) })
 	defer stopWithRequest()
 
-	results, out := s.Subscribe(ctx, req)
-	if out == nil {
+	sctx, results, out := s.subscribe(ctx, req)
+	for out == nil {
 		select {
-		case first, ok := <-results:
+		case v, ok := <-results:
+			var first *Response
+			if ok {
+				if first = s.result(sctx, v); first == nil {
+					continue
+				}
+			}
 			switch {
 			case !ok:
 				out = &Response{Errors: []*Error{{Message: "the subscription ended before it started", Extensions: map[string]any{"code": "UNAVAILABLE"}}}}
 			case refusal(first):
 				out = first
 			default:
-				s.stream(ctx, w, cancel, first, results)
+				s.stream(ctx, sctx, w, cancel, first, results)
 				return
 			}
 		case <-ctx.Done():
@@ -112,10 +119,12 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 }
 
 // stream writes the results of a started subscription as server-sent
-// events. A queue of QueueLength results sits between the subscription
-// and the client; a client that lets it fill, or takes longer than
-// WriteTimeout for one event, is dropped.
-func (s *Server) stream(ctx context.Context, w http.ResponseWriter, cancel context.CancelCauseFunc, first *Response, results <-chan *Response) {
+// events: results is the executor's channel (Server.subscribe) and sctx
+// the subscription's context, in which they are converted. A queue of
+// QueueLength results sits between the subscription and the client; a
+// client that lets it fill, or takes longer than WriteTimeout for one
+// event, is dropped.
+func (s *Server) stream(ctx, sctx context.Context, w http.ResponseWriter, cancel context.CancelCauseFunc, first *Response, results <-chan any) {
 	opts := s.live.opts
 	rc := http.NewResponseController(w)
 	// The HTTP server's read timeout would end the stream; the write
@@ -131,7 +140,11 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, cancel conte
 	queue <- first
 	completed := make(chan bool, 1)
 	go func() {
-		completed <- pump(ctx, results, func(res *Response) bool {
+		completed <- pump(ctx, results, func(v any) bool {
+			res := s.result(sctx, v)
+			if res == nil {
+				return true
+			}
 			select {
 			case queue <- res:
 				return true
@@ -158,6 +171,7 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, cancel conte
 	}
 	heartbeat := time.NewTicker(opts.PingInterval)
 	defer heartbeat.Stop()
+	var chunk []byte // reused: each event is written before the next
 	for {
 		select {
 		case res, ok := <-queue:
@@ -168,12 +182,12 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, cancel conte
 				s.noteDrop(ctx)
 				return
 			}
-			b, err := json.Marshal(res)
-			if err != nil {
+			var err error
+			if chunk, err = appendEvent(chunk[:0], res); err != nil {
 				cancel(err)
 				continue
 			}
-			if !write(append(append([]byte("event: next\ndata: "), b...), "\n\n"...)) {
+			if !write(chunk) {
 				s.noteDrop(ctx)
 				return
 			}
@@ -198,4 +212,24 @@ func (s *Server) noteDrop(ctx context.Context) {
 	if errors.Is(context.Cause(ctx), errSlow) {
 		s.live.dropped.WithLabelValues("slow").Inc()
 	}
+}
+
+// appendEvent appends res to b as an "event: next" of the stream. A
+// result without errors, nearly every one, is the executor's data put in
+// its envelope as it is: compact JSON, with no line break that would end
+// the event's data line.
+func appendEvent(b []byte, res *Response) ([]byte, error) {
+	b = append(b, "event: next\ndata: "...)
+	if len(res.Errors) == 0 && len(res.Data) > 0 && !bytes.ContainsAny(res.Data, "\r\n") {
+		b = append(b, `{"data":`...)
+		b = append(b, res.Data...)
+		b = append(b, '}')
+	} else {
+		j, err := json.Marshal(res)
+		if err != nil {
+			return b, err
+		}
+		b = append(b, j...)
+	}
+	return append(b, "\n\n"...), nil
 }

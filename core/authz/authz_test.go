@@ -113,12 +113,39 @@ func TestCanOwn(t *testing.T) {
 	if got := code(authz.MayOwn(buyer, e, authz.Refund, authz.Read)); got != "FORBIDDEN" {
 		t.Errorf("MayOwn(buyer, refund read) = %q", got)
 	}
+	// A guest writes carts with cart write:own alone, and may not read
+	// orders at all: the refusal names the guest's case.
+	guest := authz.WithSubject(context.Background(), authz.AnonymousSubject())
+	if got := code(authz.MayOwn(guest, e, authz.Cart, authz.Own(authz.Write))); got != "" {
+		t.Errorf("MayOwn(guest, cart write:own) = %q", got)
+	}
+	if got := code(authz.MayOwn(guest, e, authz.Refund, authz.Read)); got != "UNAUTHENTICATED" {
+		t.Errorf("MayOwn(guest, refund read) = %q", got)
+	}
 	// A staff member reaches their own profile with staff read:own.
 	if got := code(authz.CanOwn(as(authz.KindStaff, "stf_9", "fulfillment"), e, authz.Staff, authz.Write, "stf_9")); got != "" {
 		t.Errorf("staff own profile = %q", got)
 	}
 	if got := code(authz.CanOwn(as(authz.KindStaff, "stf_9", "fulfillment"), e, authz.Staff, authz.Write, "stf_8")); got != "FORBIDDEN" {
 		t.Errorf("staff other profile = %q", got)
+	}
+}
+
+// TestOwnChecksAllocateNothing: a guest's cart operation (refused cart
+// write, allowed cart write:own) and a buyer reading their own record
+// pass without building the refusal of the first question.
+func TestOwnChecksAllocateNothing(t *testing.T) {
+	db := storetest.NewSQLite(t)
+	e := newEnforcer(t, db, nil)
+	guest := authz.WithSubject(context.Background(), authz.AnonymousSubject())
+	buyer := as(authz.KindCustomer, "cus_1", "customer")
+	_ = authz.MayOwn(guest, e, authz.Cart, authz.Write) // fill the decision cache
+	_ = authz.CanOwn(buyer, e, authz.Customer, authz.Read, "cus_1")
+	if n := testing.AllocsPerRun(100, func() { _ = authz.MayOwn(guest, e, authz.Cart, authz.Write) }); n != 0 {
+		t.Errorf("MayOwn(guest, cart write) allocates %.0f times, want 0", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = authz.CanOwn(buyer, e, authz.Customer, authz.Read, "cus_1") }); n != 0 {
+		t.Errorf("CanOwn(buyer, own record) allocates %.0f times, want 0", n)
 	}
 }
 

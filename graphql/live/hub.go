@@ -28,6 +28,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -70,6 +71,7 @@ type Hub struct {
 
 	open    prometheus.Gauge
 	signals prometheus.Counter
+	lag     prometheus.Histogram
 }
 
 // NewHub returns an empty hub.
@@ -83,9 +85,14 @@ func NewHub(opts Options) (*Hub, error) {
 			Name: "kassa_live_signals_total",
 			Help: "Order changes dispatched to open GraphQL subscriptions.",
 		}),
+		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "kassa_live_event_lag_seconds",
+			Help:    "From an order or payment event's occurrence (in its transaction) to this instance's hub receiving it: the commit, the outbox relay and the bus.",
+			Buckets: []float64{.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}),
 	}
 	if opts.Registerer != nil {
-		for _, c := range []prometheus.Collector{h.open, h.signals} {
+		for _, c := range []prometheus.Collector{h.open, h.signals, h.lag} {
 			if err := opts.Registerer.Register(c); err != nil {
 				return nil, err
 			}
@@ -208,6 +215,9 @@ func (h *Hub) HandleOrderEvent(_ context.Context, e events.Event) error {
 	var ref orderRef
 	if err := e.Decode(&ref); err != nil {
 		return err
+	}
+	if !e.OccurredAt.IsZero() {
+		h.lag.Observe(max(0, time.Since(e.OccurredAt).Seconds()))
 	}
 	if ref.OrderID != "" {
 		h.notify(ref.OrderID, e.Subject)

@@ -5,6 +5,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/money"
@@ -150,5 +154,37 @@ func TestWatchSubjects(t *testing.T) {
 	h.Notify("ord_a")
 	if !signalled(rows) || !signalled(all) {
 		t.Error("Notify skipped a watch")
+	}
+}
+
+// TestEventLag: the hub records how late each event reaches it, from
+// the moment it occurred, so an operator sees the delay the outbox relay
+// and the bus add before a status page hears of a change.
+func TestEventLag(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	h, err := live.NewHub(live.Options{Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := events.MustNew("kassa.order.paid", map[string]string{"orderId": "ord_a"})
+	e.OccurredAt = time.Now().Add(-300 * time.Millisecond)
+	if err := h.HandleOrderEvent(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.CollectAndCount(reg, "kassa_live_event_lag_seconds"); n != 1 {
+		t.Fatalf("lag series: %d, want 1", n)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "kassa_live_event_lag_seconds" {
+			continue
+		}
+		hist := mf.GetMetric()[0].GetHistogram()
+		if hist.GetSampleCount() != 1 || hist.GetSampleSum() < 0.3 || hist.GetSampleSum() > 5 {
+			t.Errorf("lag: %d samples, sum %.3f s; want 1 sample of about 0.3 s", hist.GetSampleCount(), hist.GetSampleSum())
+		}
 	}
 }

@@ -3,6 +3,7 @@ package resolver
 import (
 	"context"
 	"errors"
+	"slices"
 
 	gql "github.com/graph-gophers/graphql-go"
 
@@ -92,7 +93,21 @@ func (r *cartRoot) Cart(ctx context.Context, args struct {
 	if err != nil {
 		return nil, err
 	}
-	return newCart(r.svc, c, ref), nil
+	cr := newCart(r.svc, c, ref)
+	// The shipping quote is read here, where the context is, so that
+	// Cart.shippingMethods is a plain getter and the cart's fields run
+	// without a goroutine each (DESIGN.md, GraphQL conventions). Get
+	// priced the cart, quote included, under the same read permission,
+	// so ShippingMethodsOf fails only on a failing policy store; that
+	// error is the cart's when the selection shows its methods, and
+	// ignored when it does not.
+	if cr.rates, err = quoteOf(ctx, r.svc, c); err != nil {
+		if slices.Contains(gql.SelectedFieldNames(ctx), "shippingMethods") {
+			return nil, err
+		}
+		cr.rates = []*shippingRate{}
+	}
+	return cr, nil
 }
 
 type cartLineInput struct {
@@ -144,7 +159,7 @@ func (r *cartRoot) CartCreate(ctx context.Context, args struct {
 	if err != nil || ue != nil {
 		return &cartCreatePayload{userErrors: ue}, err
 	}
-	p := &cartCreatePayload{cart: newCart(r.svc, created.Cart, ref)}
+	p := &cartCreatePayload{cart: payloadCartOf(newCart(r.svc, created.Cart, ref))}
 	if created.Token != "" {
 		p.token = &created.Token
 	}
@@ -157,7 +172,7 @@ func (r *cartRoot) cartPayload(c *cart.Cart, ref cart.Ref, err error) (*cartPayl
 	if err != nil || ue != nil {
 		return &cartPayload{userErrors: ue}, err
 	}
-	return &cartPayload{cart: newCart(r.svc, c, ref)}, nil
+	return &cartPayload{cart: payloadCartOf(newCart(r.svc, c, ref))}, nil
 }
 
 // CartLinesAdd resolves Mutation.cartLinesAdd.

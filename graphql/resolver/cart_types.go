@@ -14,7 +14,7 @@ import (
 )
 
 // cartResolver resolves Cart over a cart the service priced: every field
-// but shippingMethods is a plain getter over it (ADR 0008, DESIGN.md
+// is a plain getter over it (ADR 0008, DESIGN.md
 // "GraphQL conventions": the lines are a list, so their fields must not
 // start goroutines). ref is how the caller reached the cart, for the
 // shipping quote.
@@ -23,6 +23,9 @@ type cartResolver struct {
 	c     *cart.Cart
 	ref   cart.Ref
 	lines []*cartLineResolver
+	// rates are the shipping methods, read by the resolver that made
+	// this one (Query.cart); payloadCart reads its own.
+	rates []*shippingRate
 }
 
 // newCart resolves c, reached by ref. A buyer's cart reached as their
@@ -64,11 +67,15 @@ func (r *cartResolver) Email() *string {
 func (r *cartResolver) ShippingAddress() *cartAddress { return newCartAddress(r.c.ShippingAddress) }
 func (r *cartResolver) BillingAddress() *cartAddress  { return newCartAddress(r.c.BillingAddress) }
 
-// ShippingMethods quotes the cart's shipping: the one field of Cart that
-// asks the service (once per cart, never per line). Without a shipping
-// address no method ships the cart, so the list is empty.
-func (r *cartResolver) ShippingMethods(ctx context.Context) ([]*shippingRate, error) {
-	rates, err := r.svc.ShippingMethodsOf(ctx, r.c)
+// ShippingMethods resolves Cart.shippingMethods over the quote the
+// parent read (quoteOf): Query.cart reads it with the cart. Without a
+// shipping address no method ships the cart, so the list is empty.
+func (r *cartResolver) ShippingMethods() []*shippingRate { return r.rates }
+
+// quoteOf reads the shipping methods of c, a cart the service priced:
+// empty without a shipping address.
+func quoteOf(ctx context.Context, svc *cart.Service, c *cart.Cart) ([]*shippingRate, error) {
+	rates, err := svc.ShippingMethodsOf(ctx, c)
 	var e *errs.Error
 	if errors.As(err, &e) && e.Code == cart.CodeShippingAddressRequired {
 		return []*shippingRate{}, nil
@@ -81,6 +88,26 @@ func (r *cartResolver) ShippingMethods(ctx context.Context) ([]*shippingRate, er
 		out[i] = &shippingRate{r: rates[i]}
 	}
 	return out, nil
+}
+
+// payloadCart resolves the Cart of a mutation's payload. Its shipping
+// methods are read when asked for (rarely: a storefront reads the cart
+// with Query.cart after changing it), with the caller's read
+// permission on carts checked then, and a refusal or failure being
+// the field's error as the schema has always answered it; its other
+// fields are cartResolver's plain getters.
+type payloadCart struct{ *cartResolver }
+
+func payloadCartOf(r *cartResolver) *payloadCart {
+	if r == nil {
+		return nil
+	}
+	return &payloadCart{r}
+}
+
+// ShippingMethods quotes the cart's shipping for a payload.
+func (r *payloadCart) ShippingMethods(ctx context.Context) ([]*shippingRate, error) {
+	return quoteOf(ctx, r.svc, r.c)
 }
 
 func (r *cartResolver) ShippingMethodID() *gql.ID {
@@ -193,21 +220,21 @@ func (r *cartAdjustment) Label() string          { return r.a.Label }
 func (r *cartAdjustment) Amount() *moneyResolver { return newMoney(r.a.Amount) }
 
 type cartCreatePayload struct {
-	cart       *cartResolver
+	cart       *payloadCart
 	token      *string
 	userErrors []*userError
 }
 
-func (p *cartCreatePayload) Cart() *cartResolver      { return p.cart }
+func (p *cartCreatePayload) Cart() *payloadCart       { return p.cart }
 func (p *cartCreatePayload) Token() *string           { return p.token }
 func (p *cartCreatePayload) UserErrors() []*userError { return p.userErrors }
 
 type cartPayload struct {
-	cart       *cartResolver
+	cart       *payloadCart
 	userErrors []*userError
 }
 
-func (p *cartPayload) Cart() *cartResolver      { return p.cart }
+func (p *cartPayload) Cart() *payloadCart       { return p.cart }
 func (p *cartPayload) UserErrors() []*userError { return p.userErrors }
 
 type checkoutCompletePayload struct {

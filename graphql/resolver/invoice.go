@@ -21,8 +21,11 @@ import (
 type invoiceReads struct {
 	svc *invoice.Service
 
+	// mu guards the rest; cond (on mu) and got are made by the first
+	// get, so that the requests that read no invoices, nearly all of
+	// them, pay for neither.
 	mu   sync.Mutex
-	cond *sync.Cond
+	cond sync.Cond
 	busy bool
 	// queue holds the orders waiting for the next read; got what the
 	// reads found, until the order's field takes it. Keys are the
@@ -52,9 +55,7 @@ func AttachInvoices(ctx context.Context, svc *invoice.Service) context.Context {
 	if svc == nil {
 		return ctx
 	}
-	l := &invoiceReads{svc: svc, got: map[*orderResolver]invoiceResult{}}
-	l.cond = sync.NewCond(&l.mu)
-	return context.WithValue(ctx, invoiceReadsKey{}, l)
+	return context.WithValue(ctx, invoiceReadsKey{}, &invoiceReads{svc: svc})
 }
 
 func invoiceReadsFrom(ctx context.Context) *invoiceReads {
@@ -71,6 +72,10 @@ func (l *invoiceReads) get(ctx context.Context, o *orderResolver) ([]*invoice.In
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.got == nil {
+		l.got = map[*orderResolver]invoiceResult{}
+		l.cond.L = &l.mu
+	}
 	l.queue = append(l.queue, invoiceWanted{key: o, ref: ref})
 	for {
 		if r, ok := l.got[o]; ok {
