@@ -14,6 +14,7 @@ import (
 	"github.com/kassahq/kassa/core/kit/page"
 	"github.com/kassahq/kassa/core/pricing"
 	"github.com/kassahq/kassa/core/store"
+	"github.com/kassahq/kassa/core/transition"
 )
 
 // orderStore is the order domain's persistence: the only place with SQL.
@@ -554,13 +555,17 @@ func cursorValue(k SortKey, key string) (any, error) {
 // so that a failed step leaves the caller's transaction as it found it:
 // on PostgreSQL a failed statement would otherwise abort the whole
 // transaction, and a caller that carried on after the error would commit
-// half of the step. name is an identifier written in code.
+// half of the step. Events the step added to a batch of
+// transition.RunBatched leave the batch with it. name is an identifier
+// written in code.
 func (s *orderStore) Savepoint(ctx context.Context, name string, fn func() error) error {
 	conn := s.db.Conn(ctx)
 	if _, err := conn.NewRaw("SAVEPOINT ?", bun.Ident(name)).Exec(ctx); err != nil {
 		return fmt.Errorf("savepoint %s: %w", name, err)
 	}
+	rewind := transition.MarkBatch(ctx)
 	if err := fn(); err != nil {
+		rewind()
 		if _, rerr := conn.NewRaw("ROLLBACK TO SAVEPOINT ?", bun.Ident(name)).Exec(ctx); rerr != nil {
 			return fmt.Errorf("%w (and rolling back to savepoint %s: %v)", err, name, rerr)
 		}

@@ -78,3 +78,27 @@ func (b *batch) flush(ctx context.Context) error {
 	}
 	return nil
 }
+
+// MarkBatch marks the batch of RunBatched carried by ctx, if any, and
+// returns the function that takes the events emitted since out of it
+// again. A savepoint inside a batched transaction calls it when it rolls
+// back, so the batch does not publish the events of the moves it undid.
+func MarkBatch(ctx context.Context) (rewind func()) {
+	b, ok := ctx.Value(batchKey{}).(*batch)
+	if !ok {
+		return func() {}
+	}
+	outboxes, counts := len(b.outboxes), make(map[Outbox]int, len(b.events))
+	for o, evs := range b.events {
+		counts[o] = len(evs)
+	}
+	return func() {
+		for _, o := range b.outboxes[outboxes:] {
+			delete(b.events, o)
+		}
+		b.outboxes = b.outboxes[:outboxes]
+		for o, n := range counts {
+			b.events[o] = b.events[o][:n]
+		}
+	}
+}

@@ -111,5 +111,30 @@ func TestRunBatchedAddsTheEventsOnce(t *testing.T) {
 		if !errors.Is(err, boom) || f.state(t, c) != statusNew || len(f.outboxOf(t, c)) != 0 {
 			t.Fatalf("rolled back: %v, state %s, events %v", err, f.state(t, c), f.outboxOf(t, c))
 		}
+		// MarkBatch's rewind takes the events emitted after the mark out of
+		// the batch (a savepoint rolled back undid their moves); those
+		// emitted before stay.
+		d, e := f.widget(t, statusNew), f.widget(t, statusNew)
+		err = transition.RunBatched(ctx, db, func(ctx context.Context) error {
+			if _, err := f.machine.Apply(ctx, transition.Move[status]{ID: d, From: statusNew, To: statusPaid}); err != nil {
+				return err
+			}
+			rewind := transition.MarkBatch(ctx)
+			if _, err := f.machine.Apply(ctx, transition.Move[status]{ID: e, From: statusNew, To: statusPaid}); err != nil {
+				return err
+			}
+			rewind()
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.outboxOf(t, d); len(got) != 1 {
+			t.Errorf("events before the mark: %v, want one", got)
+		}
+		if got := f.outboxOf(t, e); len(got) != 0 {
+			t.Errorf("events after the mark, rewound: %v, want none", got)
+		}
+		transition.MarkBatch(ctx)() // no batch: nothing to rewind
 	})
 }
