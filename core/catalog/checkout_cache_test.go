@@ -15,6 +15,19 @@ import (
 	"github.com/kassahq/kassa/core/store/storetest"
 )
 
+// seedTea seeds the test shop and returns its service, the shop and the
+// tea's first variant.
+func seedTea(t *testing.T, db *store.DB) (*catalog.Service, catalogtest.Shop, string) {
+	t.Helper()
+	svc := catalogtest.NewService(db)
+	shop := catalogtest.Seed(t, svc)
+	vm, err := svc.VariantsByProductIDs(catalogtest.Staff(), []string{shop.Tea.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, shop, vm[shop.Tea.ID][0].ID
+}
+
 // The checkout reader answers from memory until this instance changes
 // what it answers (dropped at once) or its time to live runs out (the
 // bound on another instance's changes), and never keeps what a
@@ -22,13 +35,7 @@ import (
 func TestCheckoutVariantsCache(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		svc := catalogtest.NewService(db)
-		shop := catalogtest.Seed(t, svc)
-		vm, err := svc.VariantsByProductIDs(catalogtest.Staff(), []string{shop.Tea.ID})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tea := vm[shop.Tea.ID][0].ID
+		svc, _, tea := seedTea(t, db)
 		clk := clock.NewFake(time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC))
 		r := catalog.NewCheckoutReader(db, catalog.CheckoutReaderOptions{Clock: clk})
 		res := catalog.NewReservations(db, catalog.ReservationsOptions{})
@@ -87,7 +94,7 @@ func TestCheckoutVariantsCache(t *testing.T) {
 		// A reservation rolled back changes nothing, and what the
 		// transaction read of it is not kept.
 		rollback := errors.New("rolled back")
-		err = db.RunInTx(ctx, func(ctx context.Context) error {
+		err := db.RunInTx(ctx, func(ctx context.Context) error {
 			if err := res.Reserve(ctx, "ord_2", []catalog.ReservationLine{{VariantID: tea, Quantity: 5}}); err != nil {
 				return err
 			}
@@ -132,13 +139,7 @@ func (r *eventRecorder) Add(_ context.Context, e events.Event) error {
 func TestForgetCheckoutAnswers(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		svc := catalogtest.NewService(db)
-		shop := catalogtest.Seed(t, svc)
-		vm, err := svc.VariantsByProductIDs(catalogtest.Staff(), []string{shop.Tea.ID})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tea := vm[shop.Tea.ID][0].ID
+		svc, shop, tea := seedTea(t, db)
 		r := catalog.NewCheckoutReader(db, catalog.CheckoutReaderOptions{CacheFor: time.Hour})
 		rec := &eventRecorder{}
 		res := catalog.NewReservations(db, catalog.ReservationsOptions{Outbox: rec})
