@@ -407,6 +407,43 @@ func TestCartGuestCheckout(t *testing.T) {
 	})
 }
 
+// TestCartEmailWithAddress: the contact and address form is one
+// mutation. cartShippingAddressUpdate with an email sets both and answers
+// the shipping methods for the address; an invalid email with a valid
+// address, or the reverse, changes nothing and says which field; without
+// an email the cart's stays.
+func TestCartEmailWithAddress(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		s := newCartShop(t, ta)
+		guest := authz.AnonymousSubject()
+		ref := vars("token", must(t, s.do(t, guest, cartCreateOp, in("lines", []any{vars("variantId", s.tea100, "quantity", 1)}))).str("cartCreate", "token"))
+		contactOp := `mutation($input: CartAddressUpdateInput!) { cartShippingAddressUpdate(input: $input) {
+			cart { email shippingAddress { city countryCode } shippingMethods { name price { amount } } tax { amount } } userErrors { field code } } }`
+		readOp := `query($token: String) { cart(token: $token) { email shippingAddress { city countryCode } tax { amount } } }`
+		unchanged := `{"cart": {"email": null, "shippingAddress": null, "tax": {"amount": "0.00"}}}`
+		us := vars("line1", "1 Main St", "city", "Boston", "countryCode", "US")
+		runCart(t, ta, []testkit.Scenario{
+			{Name: "an invalid email with a valid address", Query: contactOp, Variables: vars("input", with(ref, "address", cnAddress, "email", "li@example")),
+				WantData: `{"cartShippingAddressUpdate": {"cart": null, "userErrors": [{"field": ["input", "email"], "code": "INVALID_EMAIL"}]}}`},
+			{Name: "sets neither", Query: readOp, Variables: ref, WantData: unchanged},
+			{Name: "a valid email with an invalid address", Query: contactOp,
+				Variables: vars("input", with(ref, "address", with(cnAddress, "city", " "), "email", "li@example.com")),
+				WantData:  `{"cartShippingAddressUpdate": {"cart": null, "userErrors": [{"field": ["input", "address", "city"], "code": "REQUIRED"}]}}`},
+			{Name: "sets neither either", Query: readOp, Variables: ref, WantData: unchanged},
+			{Name: "both in one mutation, with the methods for the address", Query: contactOp,
+				Variables: vars("input", with(ref, "address", cnAddress, "email", " Li.Lei@Example.COM ")), WantEvents: []string{},
+				WantData: `{"cartShippingAddressUpdate": {"cart": {"email": "li.lei@example.com", "shippingAddress": {"city": "Shenzhen", "countryCode": "CN"},
+					"shippingMethods": [{"name": "Standard", "price": {"amount": "10.00"}}, {"name": "Express", "price": {"amount": "25.00"}}],
+					"tax": {"amount": "8.84"}}, "userErrors": []}}`},
+			{Name: "both are kept", Query: readOp, Variables: ref,
+				WantData: `{"cart": {"email": "li.lei@example.com", "shippingAddress": {"city": "Shenzhen", "countryCode": "CN"}, "tax": {"amount": "8.84"}}}`},
+			{Name: "an address alone keeps the email", Query: contactOp, Variables: vars("input", with(ref, "address", us)),
+				WantData: `{"cartShippingAddressUpdate": {"cart": {"email": "li.lei@example.com", "shippingAddress": {"city": "Boston", "countryCode": "US"},
+					"shippingMethods": [{"name": "Overseas", "price": {"amount": "140.00"}}], "tax": {"amount": "0.00"}}, "userErrors": []}}`},
+		})
+	})
+}
+
 // TestCartSignedInCheckout: a buyer's cart needs no token and follows
 // them; they have one open cart at a time; checkout gives no access token
 // (the buyer reaches the order by signing in); afterwards a new cart can
@@ -543,6 +580,14 @@ func TestCartTypedErrors(t *testing.T) {
 				WantData: fieldErr("cartLinesRemove", "input.lineIds.0", "LINE_NOT_FOUND")},
 			{Name: "bad email", Query: cartEmailOp, Variables: vars("input", with(ref, "email", "not an address")),
 				WantData: fieldErr("cartEmailUpdate", "input.email", "INVALID_EMAIL")},
+			{Name: "a bad email with a good address", Query: cartShipToOp, Variables: vars("input", with(ref, "address", cnAddress, "email", "not an address")),
+				WantData: fieldErr("cartShippingAddressUpdate", "input.email", "INVALID_EMAIL")},
+			{Name: "a bad email and a bad address", Query: cartShipToOp,
+				Variables: vars("input", with(ref, "address", vars("line1", "1 Road", "city", "Nowhere", "countryCode", "XX"), "email", "li@example")),
+				WantData:  fieldErr("cartShippingAddressUpdate", "input.email", "INVALID_EMAIL", "input.address.countryCode", "INVALID_COUNTRY")},
+			{Name: "a good email with a bad address", Query: cartBillToOp,
+				Variables: vars("input", with(ref, "address", vars("line1", "", "city", "Nowhere", "countryCode", "CN"), "email", "g@example.com")),
+				WantData:  fieldErr("cartBillingAddressUpdate", "input.address.line1", "REQUIRED")},
 			{Name: "bad country", Query: cartShipToOp, Variables: vars("input", with(ref, "address", vars("line1", "1 Road", "city", "Nowhere", "countryCode", "XX"))),
 				WantData: fieldErr("cartShippingAddressUpdate", "input.address.countryCode", "INVALID_COUNTRY")},
 			{Name: "blank street and city", Query: cartBillToOp, Variables: vars("input", with(ref, "address", vars("line1", " ", "city", "", "countryCode", "CN"))),
@@ -655,6 +700,12 @@ func TestCartOwnership(t *testing.T) {
 				WantData: notFound("cartEmailUpdate")},
 			{Name: "bob sets ada's address", As: bob, Query: cartShipToOp, Variables: vars("input", vars("cartId", adaCart, "address", cnAddress)),
 				WantData: notFound("cartShippingAddressUpdate")},
+			{Name: "bob sets ada's email with an address", As: bob, Query: cartShipToOp,
+				Variables: vars("input", vars("cartId", adaCart, "address", cnAddress, "email", "bob@example.com")),
+				WantData:  notFound("cartShippingAddressUpdate")},
+			{Name: "a guest sets ada's email with an address", Query: cartShipToOp,
+				Variables: vars("input", vars("cartId", adaCart, "address", cnAddress, "email", "mallory@example.com")),
+				WantData:  notFound("cartShippingAddressUpdate")},
 			{Name: "bob sets ada's billing address", As: bob, Query: cartBillToOp, Variables: vars("input", vars("cartId", adaCart, "address", cnAddress)),
 				WantData: notFound("cartBillingAddressUpdate")},
 			{Name: "bob picks ada's method", As: bob, Query: cartMethodOp, Variables: vars("input", vars("cartId", adaCart, "methodId", s.standard)),
@@ -1047,13 +1098,19 @@ func attackCartAccess(t *testing.T, ta *testkit.TestApp) {
 		cart string
 	}{{"another buyer", a.other, a.buyerCart}, {"a guest", guest, a.buyerCart}, {"a buyer", a.buyer, a.guestCart}, {"a guest", guest, a.guestCart}} {
 		ref := vars("cartId", c.cart)
-		for _, op := range []struct{ name, doc, field string }{
-			{"cartLinesAdd", cartAddOp, "lines"}, {"cartEmailUpdate", cartEmailOp, "email"},
-			{"cartShippingAddressUpdate", cartShipToOp, "address"}, {"cartBillingAddressUpdate", cartBillToOp, "address"},
-			{"checkoutComplete", checkoutOp, "idempotencyKey"},
+		for _, op := range []struct {
+			name, doc, field string
+			// extra are more fields of the input, as key, value pairs.
+			extra []any
+		}{
+			{"cartLinesAdd", cartAddOp, "lines", nil}, {"cartEmailUpdate", cartEmailOp, "email", nil},
+			{"cartShippingAddressUpdate", cartShipToOp, "address", nil}, {"cartBillingAddressUpdate", cartBillToOp, "address", nil},
+			{"cartShippingAddressUpdate with an email", cartShipToOp, "address", []any{"email", "mallory@example.com"}},
+			{"cartBillingAddressUpdate with an email", cartBillToOp, "address", []any{"email", "mallory@example.com"}},
+			{"checkoutComplete", checkoutOp, "idempotencyKey", nil},
 		} {
 			value := map[string]any{"lines": lines, "email": "mallory@example.com", "address": cnAddress, "idempotencyKey": "mallory-" + op.name}[op.field]
-			res := c.c.do(op.doc, vars("input", with(ref, op.field, value)))
+			res := c.c.do(op.doc, vars("input", with(with(ref, op.field, value), op.extra...)))
 			if fmt.Sprint(res.codes()) != "[CART_NOT_FOUND]" {
 				t.Errorf("%s: %s on %s: %v %v", c.who, op.name, c.cart, res.codes(), res.Data)
 			}
@@ -1146,6 +1203,7 @@ func attackCartInput(t *testing.T, ta *testkit.TestApp) {
 		{"NUL in a token", cartQueryOp, vars("token", a.guestToken+"\x00"), graphql.CodeInvalidCharacters},
 		{"escape in an email", cartEmailOp, vars("input", with(ref, "email", "a@b.c\x1b[2J")), graphql.CodeInvalidCharacters},
 		{"newline in a city", cartShipToOp, vars("input", with(ref, "address", with(cnAddress, "city", "Shen\nzhen"))), graphql.CodeInvalidCharacters},
+		{"escape in an email with an address", cartShipToOp, vars("input", with(ref, "address", cnAddress, "email", "a@b.c\x1b[2J")), graphql.CodeInvalidCharacters},
 		{"C1 control in an idempotency key", checkoutOp, vars("input", with(ref, "idempotencyKey", "k\u0085")), graphql.CodeInvalidCharacters},
 		{"a quantity past 32 bits", cartAddOp, vars("input", with(ref, "lines", []any{line(1 << 40)})), "GRAPHQL_VALIDATION_FAILED"},
 		{"the largest Int", cartAddOp, vars("input", with(ref, "lines", []any{line(2_147_483_647)})), "QUANTITY_OVER_LIMIT"},
@@ -1157,6 +1215,8 @@ func attackCartInput(t *testing.T, ta *testkit.TestApp) {
 		{"20 000 line ids", cartRemoveOp, vars("input", with(ref, "lineIds", many(20_000, func(i int) any { return fmt.Sprintf("cln_%026d", i) }))), "TOO_MANY_LINES"},
 		{"first lines past the bound", cartCreateOp, in("lines", many(10_000, func(int) any { return line(1) })), "TOO_MANY_LINES"},
 		{"an email of 100 000 characters", cartEmailOp, vars("input", with(ref, "email", strings.Repeat("e", 100_000)+"@example.com")), "INVALID_EMAIL"},
+		{"an email of 100 000 characters with an address", cartShipToOp,
+			vars("input", with(ref, "address", cnAddress, "email", strings.Repeat("e", 100_000)+"@example.com")), "INVALID_EMAIL"},
 		{"a city of 100 000 characters", cartShipToOp, vars("input", with(ref, "address", with(cnAddress, "city", strings.Repeat("c", 100_000)))), "TOO_LONG"},
 		{"an idempotency key of 100 000 characters", checkoutOp, vars("input", with(ref, "idempotencyKey", strings.Repeat("k", 100_000))), "INVALID_IDEMPOTENCY_KEY"},
 		{"a currency of 100 000 characters", cartCreateOp, in("currency", strings.Repeat("X", 100_000)), "INVALID_CURRENCY"},

@@ -164,7 +164,8 @@ func TestRegionsMatchSubdivisionCodes(t *testing.T) {
 }
 
 // TestBuyersCartTakesTheirEmail: a signed-in buyer's new cart starts with
-// their account's email, which they may still change; a guest cart taken
+// their account's email, which they may still change (alone, or with the
+// shipping address; an address without one keeps it); a guest cart taken
 // at sign-in without an email gets it too (issue 9).
 func TestBuyersCartTakesTheirEmail(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
@@ -175,11 +176,16 @@ func TestBuyersCartTakesTheirEmail(t *testing.T) {
 		g := must(t, s.do(t, guest, cartCreateOp, in("lines", []any{vars("variantId", s.tea100, "quantity", 1)})))
 		token := g.str("cartCreate", "token")
 		login := `mutation($input: LoginInput!) { customerLogin(input: $input) { customer { email } userErrors { code } } }`
+		shipTo := `mutation($input: CartAddressUpdateInput!) { cartShippingAddressUpdate(input: $input) { cart { email shippingAddress { city } } userErrors { code } } }`
 		runCart(t, ta, []testkit.Scenario{
 			{Name: "ada's new cart has her email", As: ada, Query: `mutation { cartCreate(input: {}) { cart { email } userErrors { code } } }`,
 				WantData: `{"cartCreate": {"cart": {"email": "ada@example.com"}, "userErrors": []}}`},
 			{Name: "she may change it", As: ada, Query: `mutation { cartEmailUpdate(input: {email: "ada.work@example.com"}) { cart { email } userErrors { code } } }`,
 				WantData: `{"cartEmailUpdate": {"cart": {"email": "ada.work@example.com"}, "userErrors": []}}`},
+			{Name: "an address without an email keeps hers", As: ada, Query: shipTo, Variables: in("address", cnAddress),
+				WantData: `{"cartShippingAddressUpdate": {"cart": {"email": "ada.work@example.com", "shippingAddress": {"city": "Shenzhen"}}, "userErrors": []}}`},
+			{Name: "an address with an email changes it", As: ada, Query: shipTo, Variables: in("address", cnAddress, "email", "Ada.Home@Example.com"),
+				WantData: `{"cartShippingAddressUpdate": {"cart": {"email": "ada.home@example.com", "shippingAddress": {"city": "Shenzhen"}}, "userErrors": []}}`},
 			{Name: "bob signs in with a guest cart without an email", Query: login,
 				Variables: in("email", "bob@example.com", "password", "passphrase of bob@example.com", "cartToken", token),
 				WantData:  `{"customerLogin": {"customer": {"email": "bob@example.com"}, "userErrors": []}}`},

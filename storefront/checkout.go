@@ -13,12 +13,12 @@ import (
 )
 
 // The checkout's operations. The page works without JavaScript as a
-// sequence of posts: the contact and address form, then the shipping
-// method, then placing the order, then the payment method; each post
-// re-renders the page (errors next to their fields) or redirects back to
-// it with the next part enabled.
+// sequence of posts: the contact and address form (one operation, the
+// email with the address: a problem with either sets neither), then the
+// shipping method, then placing the order, then the payment method; each
+// post re-renders the page (errors next to their fields) or redirects
+// back to it with the next part enabled.
 const (
-	emailOp    = `mutation StorefrontCartEmailUpdate($input: CartEmailUpdateInput!) { cartEmailUpdate(input: $input) { cart { id } userErrors { field code message } } }`
 	addressOp  = `mutation StorefrontCartShippingAddressUpdate($input: CartAddressUpdateInput!) { cartShippingAddressUpdate(input: $input) { cart { id } userErrors { field code message } } }`
 	methodOp   = `mutation StorefrontCartShippingMethodSelect($input: CartShippingMethodSelectInput!) { cartShippingMethodSelect(input: $input) { cart { id } userErrors { field code message } } }`
 	completeOp = `mutation StorefrontCheckoutComplete($input: CheckoutCompleteInput!) { checkoutComplete(input: $input) { order { id } accessToken userErrors { field code message } } }`
@@ -378,18 +378,15 @@ func (h *Handler) checkoutStep(w http.ResponseWriter, r *http.Request) {
 				addr[f] = form[f]
 			}
 		}
-		var e struct {
-			CartEmailUpdate struct{ UserErrors []userError }
-		}
 		var a struct {
 			CartShippingAddressUpdate struct{ UserErrors []userError }
 		}
-		if !h.run(r, "StorefrontCartEmailUpdate", emailOp, map[string]any{"input": b.input(map[string]any{"email": form["email"]})}, &e) ||
-			!h.run(r, "StorefrontCartShippingAddressUpdate", addressOp, map[string]any{"input": b.input(map[string]any{"address": addr})}, &a) {
+		in := b.input(map[string]any{"email": form["email"], "address": addr})
+		if !h.run(r, "StorefrontCartShippingAddressUpdate", addressOp, map[string]any{"input": in}, &a) {
 			h.showCheckout(w, r, http.StatusServiceUnavailable, form, nil, []string{p.T("cartError.UNAVAILABLE")})
 			return
 		}
-		if errs := append(e.CartEmailUpdate.UserErrors, a.CartShippingAddressUpdate.UserErrors...); len(errs) > 0 {
+		if errs := a.CartShippingAddressUpdate.UserErrors; len(errs) > 0 {
 			fieldErrs, general := placeErrors(p, errs, "email")
 			h.showCheckout(w, r, http.StatusUnprocessableEntity, form, fieldErrs, general)
 			return

@@ -88,8 +88,8 @@ func (b *shopper) pay(page, gateway string) *http.Response {
 }
 
 // TestCheckoutWithoutJavaScript is a guest's whole checkout as forms, on
-// both databases: refused addresses change nothing and say why next to
-// the field; the order is placed once; a declined payment comes back to
+// both databases: refused addresses and emails change nothing (neither
+// the email nor the address) and say why next to the field; the order is placed once; a declined payment comes back to
 // the methods with the gateway's message; bank transfer shows its
 // instructions; testpay sends the buyer to its page with the status
 // page as the return URL.
@@ -121,6 +121,9 @@ func TestCheckoutWithoutJavaScript(t *testing.T) {
 				{"too long", "line1", strings.Repeat("路", 201), "too long"},
 				{"unknown country", "countryCode", "XX", "Choose a country"},
 				{"invalid UTF-8", "firstName", "\xff\xfe", "cannot be used"},
+				// The form takes it; the API does not (no dot in the
+				// domain), and then sets the address neither.
+				{"an email the API refuses", "email", "wang@localhost", "valid email"},
 			}
 			for _, c := range refused {
 				t.Run(c.name, func(t *testing.T) {
@@ -133,6 +136,13 @@ func TestCheckoutWithoutJavaScript(t *testing.T) {
 					}
 					if _, email := b.cart(); email != "" {
 						t.Fatalf("the cart changed: email %q", email)
+					}
+					var data struct {
+						Cart *struct{ ShippingAddress *struct{ City string } }
+					}
+					b.s.query(`query($t: String) { cart(token: $t) { shippingAddress { city } } }`, map[string]any{"t": b.cookie("kassa_cart")}, &data)
+					if data.Cart == nil || data.Cart.ShippingAddress != nil {
+						t.Fatalf("the cart changed: shipping address %+v", data.Cart)
 					}
 				})
 			}

@@ -22,9 +22,11 @@ import (
 	"time"
 )
 
-// The steps of one checkout, in order, as benchCheckoutCart reports them.
-var checkoutSteps = []string{"cartCreate", "cartLinesAdd", "cartEmailUpdate", "cartShippingAddressUpdate",
-	"cart.shippingMethods", "cartShippingMethodSelect", "checkoutComplete"}
+// The steps of one checkout, in order, as benchCheckoutCart reports them:
+// a request each, as a headless storefront sends them (the lines added
+// at once; the contact and address form as one mutation, whose answer
+// brings the shipping methods for the address).
+var checkoutSteps = []string{"cartCreate", "cartLinesAdd", "cartShippingAddressUpdate", "cartShippingMethodSelect", "checkoutComplete"}
 
 // The steps benchCheckout adds to pay the order, and the whole: follow
 // opens the order's status stream (Subscription.orderUpdated as
@@ -43,14 +45,15 @@ const (
 var paymentSteps = []string{"paymentCreate", stepFollow, stepPayPage, stepPaid}
 
 // The documents of a guest's checkout, as a storefront sends them: every
-// mutation reads back the cart's count and total to show them.
+// mutation reads back the cart's count and total to show them; the
+// contact and address form (benchAddressUpdate: the email and the
+// shipping address in one mutation) reads the shipping methods and the
+// totals the next step shows.
 const (
 	benchCartFields    = `cart { id totalQuantity total { amount currencyCode } } userErrors { code field message }`
 	benchCartCreate    = `mutation CartCreate($input: CartCreateInput!) { cartCreate(input: $input) { token ` + benchCartFields + ` } }`
 	benchLinesAdd      = `mutation LinesAdd($input: CartLinesAddInput!) { cartLinesAdd(input: $input) { ` + benchCartFields + ` } }`
-	benchEmailUpdate   = `mutation Email($input: CartEmailUpdateInput!) { cartEmailUpdate(input: $input) { ` + benchCartFields + ` } }`
-	benchAddressUpdate = `mutation Address($input: CartAddressUpdateInput!) { cartShippingAddressUpdate(input: $input) { ` + benchCartFields + ` } }`
-	benchShipping      = `query Shipping($token: String!) { cart(token: $token) { id shippingMethods { methodId name price { amount currencyCode } } subtotal { amount } tax { amount } total { amount } } }`
+	benchAddressUpdate = `mutation Address($input: CartAddressUpdateInput!) { cartShippingAddressUpdate(input: $input) { cart { id totalQuantity shippingMethods { methodId name price { amount currencyCode } } subtotal { amount } tax { amount } total { amount currencyCode } } userErrors { code field message } } }`
 	benchMethodSelect  = `mutation Method($input: CartShippingMethodSelectInput!) { cartShippingMethodSelect(input: $input) { ` + benchCartFields + ` } }`
 	benchComplete      = `mutation Complete($input: CheckoutCompleteInput!) { checkoutComplete(input: $input) { order { id number total { amount currencyCode } } accessToken userErrors { code field message } } }`
 	benchPaymentCreate = `mutation Pay($input: PaymentCreateInput!) { paymentCreate(input: $input) { payment { id state action { type url } } userErrors { code field message } } }`
@@ -69,10 +72,11 @@ const (
 )
 
 // benchCheckoutCart is `kassa bench checkout-cart`: concurrent guests each
-// checking out one cart after another over GraphQL (create a cart, add
-// two or three lines one at a time, give an email address and a shipping
-// address, read the shipping methods and choose the cheapest, complete
-// checkout with an idempotency key), reporting orders a second, errors by
+// checking out one cart after another over GraphQL in five requests
+// (create a cart, add two or three lines in one call, give the email and
+// the shipping address in one call whose answer lists the shipping
+// methods, choose the cheapest, complete checkout with an idempotency
+// key), reporting orders a second, errors by
 // code and the latency of every step. With a staff credential it first
 // makes sure the shop can take the orders: it restocks the variants the
 // buyers use and adds a shipping method for their country when there is
@@ -91,7 +95,9 @@ func benchCheckoutCart(ctx context.Context, args []string, cli IO) error {
 	spread := fs.Bool("spread-addresses", true, "on an IPv4 loopback URL, give each buyer its own source address (127.0.x.y), as real buyers have theirs: the API's per-address rate limit then limits each buyer, not the bench as a whole")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: kassa bench checkout-cart --url URL [-c N] [-d D] [--api-key KEY] [flags]\n\n"+
-			"Guests check out carts over GraphQL, one after another, N at once. Without --api-key the shop must already\n"+
+			"Guests check out carts over GraphQL, one after another, N at once, in five requests each: cartCreate,\n"+
+			"cartLinesAdd (two or three lines at once), cartShippingAddressUpdate (email and address; it answers the\n"+
+			"shipping methods), cartShippingMethodSelect, checkoutComplete. Without --api-key the shop must already\n"+
 			"ship to --country in the currency and have stock (e.g. kassa seed demo, a shipping zone, restocked variants).")
 		fs.PrintDefaults()
 	}
@@ -145,8 +151,8 @@ func benchCheckout(ctx context.Context, args []string, cli IO) error {
 	spread := fs.Bool("spread-addresses", true, "on an IPv4 loopback URL, give each buyer its own source address (127.0.x.y), as real buyers have theirs: the API's per-address rate limit then limits each buyer, not the bench as a whole")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: kassa bench checkout --url URL [--concurrency N] [--duration D] [--api-key KEY] [flags]\n\n"+
-			"Guests check out and pay over HTTP, one after another, N at once: cart, lines, email, address, shipping,\n"+
-			"checkoutComplete, paymentCreate with testpay, the order followed on /graphql/stream (orderUpdated, as the\n"+
+			"Guests check out and pay over HTTP, one after another, N at once: the five requests of checkout-cart\n"+
+			"(cartCreate, cartLinesAdd, cartShippingAddressUpdate, cartShippingMethodSelect, checkoutComplete), paymentCreate with testpay, the order followed on /graphql/stream (orderUpdated, as the\n"+
 			"status page does), Pay on testpay's page, PAID seen on the stream (testpay notifies the shop's\n"+
 			"/webhooks/payment.testpay, so the shop's public URL must reach it). The shop needs testpay enabled\n"+
 			"(kassa seed demo does it) and, without --api-key, stock and a shipping method for --country.")
@@ -384,17 +390,16 @@ func (b *checkoutBench) prepare(ctx context.Context, nVariants, stock int, log s
 		"lines": []map[string]any{{"variantId": b.pool[0], "quantity": 1}}}}, "cartCreate", &created); err != nil {
 		return fmt.Errorf("create a cart: %w", err)
 	}
+	var probe struct {
+		Cart struct {
+			ShippingMethods []json.RawMessage `json:"shippingMethods"`
+		} `json:"cart"`
+	}
 	if _, err := c.do(ctx, benchAddressUpdate, map[string]any{"input": map[string]any{"token": created.Token,
-		"address": b.address(mrand.New(mrand.NewPCG(1, 2)))}}, "cartShippingAddressUpdate", nil); err != nil {
+		"address": b.address(mrand.New(mrand.NewPCG(1, 2)))}}, "cartShippingAddressUpdate", &probe); err != nil {
 		return fmt.Errorf("set a cart's address: %w", err)
 	}
-	var probe struct {
-		ShippingMethods []json.RawMessage `json:"shippingMethods"`
-	}
-	if _, err := c.do(ctx, benchShipping, map[string]any{"token": created.Token}, "cart", &probe); err != nil {
-		return fmt.Errorf("read a cart's shipping methods: %w", err)
-	}
-	if len(probe.ShippingMethods) == 0 {
+	if len(probe.Cart.ShippingMethods) == 0 {
 		return fmt.Errorf("the shop ships nothing to %s in %s: add a shipping zone and method, or give --api-key to let the bench add one", b.country, b.currency)
 	}
 	return nil
@@ -609,36 +614,38 @@ func (b *checkoutBench) checkout(ctx context.Context, c *buyer, rng *mrand.Rand,
 		return
 	}
 	tok := created.Token
-	lines := 2 + rng.IntN(2)
-	for _, k := range rng.Perm(len(b.pool))[:min(lines, len(b.pool))] {
-		in := map[string]any{"token": tok, "lines": []map[string]any{{"variantId": b.pool[k], "quantity": 1 + rng.IntN(2)}}}
-		if !step("cartLinesAdd", benchLinesAdd, map[string]any{"input": in}, "cartLinesAdd", nil) {
-			return
-		}
+	// The lines the buyer picked, added at once as a storefront's "add
+	// to cart" of a bundle or a saved cart does.
+	picks := rng.Perm(len(b.pool))[:min(2+rng.IntN(2), len(b.pool))]
+	lines := make([]map[string]any, len(picks))
+	for i, k := range picks {
+		lines[i] = map[string]any{"variantId": b.pool[k], "quantity": 1 + rng.IntN(2)}
 	}
+	if !step("cartLinesAdd", benchLinesAdd, map[string]any{"input": map[string]any{"token": tok, "lines": lines}}, "cartLinesAdd", nil) {
+		return
+	}
+	// The contact and address form: one mutation, which answers the
+	// shipping methods for the address.
 	email := fmt.Sprintf("bench.buyer%d.%d@example.com", buyerN, rng.IntN(1_000_000))
-	if !step("cartEmailUpdate", benchEmailUpdate, map[string]any{"input": map[string]any{"token": tok, "email": email}}, "cartEmailUpdate", nil) {
+	var addressed struct {
+		Cart struct {
+			ShippingMethods []struct {
+				MethodID string `json:"methodId"`
+			} `json:"shippingMethods"`
+		} `json:"cart"`
+	}
+	if !step("cartShippingAddressUpdate", benchAddressUpdate, map[string]any{"input": map[string]any{"token": tok, "email": email, "address": b.address(rng)}},
+		"cartShippingAddressUpdate", &addressed) {
 		return
 	}
-	if !step("cartShippingAddressUpdate", benchAddressUpdate, map[string]any{"input": map[string]any{"token": tok, "address": b.address(rng)}},
-		"cartShippingAddressUpdate", nil) {
-		return
-	}
-	var cart struct {
-		ShippingMethods []struct {
-			MethodID string `json:"methodId"`
-		} `json:"shippingMethods"`
-	}
-	if !step("cart.shippingMethods", benchShipping, map[string]any{"token": tok}, "cart", &cart) {
-		return
-	}
-	if len(cart.ShippingMethods) == 0 {
-		a.timed("cart.shippingMethods", func() (string, error) {
+	methods := addressed.Cart.ShippingMethods
+	if len(methods) == 0 {
+		a.timed("cartShippingAddressUpdate", func() (string, error) {
 			return "NO_SHIPPING_METHOD", errors.New("the cart has no shipping method")
 		})
 		return
 	}
-	if !step("cartShippingMethodSelect", benchMethodSelect, map[string]any{"input": map[string]any{"token": tok, "methodId": cart.ShippingMethods[0].MethodID}},
+	if !step("cartShippingMethodSelect", benchMethodSelect, map[string]any{"input": map[string]any{"token": tok, "methodId": methods[0].MethodID}},
 		"cartShippingMethodSelect", nil) {
 		return
 	}

@@ -17,8 +17,9 @@ import (
 	"github.com/kassahq/kassa/graphql"
 )
 
-// benchEmailDoc is the storefront's cartEmailUpdate, as `kassa bench
-// checkout-cart` sends it: a guest's cart mutation reading the cart back.
+// benchEmailDoc is a storefront's cartEmailUpdate: a guest's cart
+// mutation reading the cart back, as the mutations of `kassa bench
+// checkout-cart` do.
 const benchEmailDoc = `mutation Email($input: CartEmailUpdateInput!) { cartEmailUpdate(input: $input) { cart { id totalQuantity total { amount currencyCode } } userErrors { code field message } } }`
 
 // BenchmarkHandlerCartMutation sends one guest's cart mutation through the

@@ -290,12 +290,12 @@ func TestEmailAndAddresses(t *testing.T) {
 		}
 		a := cnAddress()
 		a.CountryCode, a.City = " cn ", " Shenzhen "
-		c = mustCart(t)(f.svc.SetShippingAddress(guest(), ref, a))
+		c = mustCart(t)(f.svc.SetShippingAddress(guest(), ref, a, nil))
 		if want := cnAddress(); *c.ShippingAddress != want || c.BillingAddress != nil {
 			t.Errorf("shipping address %+v, billing %+v", c.ShippingAddress, c.BillingAddress)
 		}
 		bill := order.Address{Company: "Kassa Ltd", Line1: "2 Harbour Road", City: "Hong Kong", CountryCode: "HK"}
-		if c = mustCart(t)(f.svc.SetBillingAddress(guest(), ref, bill)); *c.BillingAddress != bill {
+		if c = mustCart(t)(f.svc.SetBillingAddress(guest(), ref, bill, nil)); *c.BillingAddress != bill {
 			t.Errorf("billing address %+v", c.BillingAddress)
 		}
 		long := string(make([]rune, 201))
@@ -308,12 +308,63 @@ func TestEmailAndAddresses(t *testing.T) {
 			"empty":           {order.Address{}, []string{"address.line1 REQUIRED", "address.city REQUIRED", "address.countryCode INVALID_COUNTRY"}},
 			"too long":        {order.Address{Line1: "x", City: "y", CountryCode: "CN", Company: long}, []string{"address.company TOO_LONG"}},
 		} {
-			if _, err := f.svc.SetShippingAddress(guest(), ref, tt.a); !cmp.Equal(problems(err), tt.want) {
+			if _, err := f.svc.SetShippingAddress(guest(), ref, tt.a, nil); !cmp.Equal(problems(err), tt.want) {
 				t.Errorf("%s: %v", name, problems(err))
 			}
 		}
 		if c = mustCart(t)(f.svc.Get(guest(), ref)); *c.ShippingAddress != cnAddress() || *c.BillingAddress != bill {
 			t.Error("a refused address changed the cart")
+		}
+	})
+}
+
+// TestEmailWithAddress: an address update that carries an email sets
+// both at once, checked as SetEmail and the address alone are; a problem
+// with either writes neither, and every problem is reported; without an
+// email the cart's stays.
+func TestEmailWithAddress(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ref := f.newGuestCart(t, "")
+		email := func(s string) *string { return &s }
+		c := mustCart(t)(f.svc.SetShippingAddress(guest(), ref, cnAddress(), email("  Li.Wei@Example.COM ")))
+		if c.Email != "li.wei@example.com" || c.ShippingAddress == nil || *c.ShippingAddress != cnAddress() {
+			t.Fatalf("email %q, shipping address %+v", c.Email, c.ShippingAddress)
+		}
+		us := order.Address{Line1: "1 Main St", City: "Boston", CountryCode: "US"}
+		for name, tt := range map[string]struct {
+			a     order.Address
+			email string
+			want  []string
+		}{
+			"a bad email, a good address": {us, "li@example", []string{"email INVALID_EMAIL"}},
+			"a good email, a bad address": {order.Address{Line1: "x", City: "y", CountryCode: "XX"}, "new@example.com",
+				[]string{"address.countryCode INVALID_COUNTRY"}},
+			"both bad": {order.Address{}, "Li <li@example.com>",
+				[]string{"email INVALID_EMAIL", "address.line1 REQUIRED", "address.city REQUIRED", "address.countryCode INVALID_COUNTRY"}},
+		} {
+			if _, err := f.svc.SetShippingAddress(guest(), ref, tt.a, email(tt.email)); !cmp.Equal(problems(err), tt.want) {
+				t.Errorf("%s: %v", name, problems(err))
+			}
+			if _, err := f.svc.SetBillingAddress(guest(), ref, tt.a, email(tt.email)); !cmp.Equal(problems(err), tt.want) {
+				t.Errorf("%s, billing: %v", name, problems(err))
+			}
+		}
+		if c = mustCart(t)(f.svc.Get(guest(), ref)); c.Email != "li.wei@example.com" || *c.ShippingAddress != cnAddress() || c.BillingAddress != nil {
+			t.Fatalf("a refused update changed the cart: email %q, shipping %+v, billing %+v", c.Email, c.ShippingAddress, c.BillingAddress)
+		}
+		// No email: the address alone.
+		if c = mustCart(t)(f.svc.SetShippingAddress(guest(), ref, us, nil)); c.Email != "li.wei@example.com" || *c.ShippingAddress != us {
+			t.Errorf("without an email: email %q, shipping %+v", c.Email, c.ShippingAddress)
+		}
+		bill := order.Address{Line1: "2 Harbour Road", City: "Hong Kong", CountryCode: "HK"}
+		if c = mustCart(t)(f.svc.SetBillingAddress(guest(), ref, bill, email("billing@example.com"))); c.Email != "billing@example.com" ||
+			*c.BillingAddress != bill || *c.ShippingAddress != us {
+			t.Errorf("billing with an email: email %q, billing %+v, shipping %+v", c.Email, c.BillingAddress, c.ShippingAddress)
+		}
+		// Another buyer's cart is not reached, whatever the input.
+		if _, err := f.svc.SetShippingAddress(buyer("cus_bob"), cart.Ref{ID: c.ID}, cnAddress(), email("bob@example.com")); !cmp.Equal(problems(err), []string{" CART_NOT_FOUND"}) {
+			t.Errorf("bob on a guest's cart: %v", problems(err))
 		}
 	})
 }

@@ -35,28 +35,56 @@ func (s *Service) SetEmail(ctx context.Context, ref Ref, email string) (*Cart, e
 // and the shipping methods offered; a method chosen before that no longer
 // ships the cart is shown as unavailable (Cart.ShippingRate nil) until
 // another is chosen.
-func (s *Service) SetShippingAddress(ctx context.Context, ref Ref, address order.Address) (*Cart, error) {
-	if err := s.mayWrite(ctx); err != nil {
-		return nil, err
-	}
-	a, err := normalizeAddress(address)
-	if err != nil {
-		return nil, err
-	}
-	return s.change(ctx, ref, write{columns: []string{"shipping_address"}, set: func(c *Cart) { c.ShippingAddress = &a }}, nil, nil)
+//
+// A non-nil email is set with the address, as SetEmail sets it (the same
+// checks, the path "email"), in the same statement: a checkout's contact
+// and address form is one request, and a problem with either writes
+// neither. A nil email leaves the cart's as it is (a signed-in buyer's
+// cart keeps their account's email unless they give another).
+func (s *Service) SetShippingAddress(ctx context.Context, ref Ref, address order.Address, email *string) (*Cart, error) {
+	return s.setAddress(ctx, ref, "shipping_address", func(c *Cart, a *order.Address) { c.ShippingAddress = a }, address, email)
 }
 
 // SetBillingAddress sets the address the order is billed to; without
-// one, it is billed to the shipping address.
-func (s *Service) SetBillingAddress(ctx context.Context, ref Ref, address order.Address) (*Cart, error) {
+// one, it is billed to the shipping address. A non-nil email is set
+// with it, as SetShippingAddress sets it.
+func (s *Service) SetBillingAddress(ctx context.Context, ref Ref, address order.Address, email *string) (*Cart, error) {
+	return s.setAddress(ctx, ref, "billing_address", func(c *Cart, a *order.Address) { c.BillingAddress = a }, address, email)
+}
+
+// setAddress writes address to column (set puts it in the cart) and,
+// when email is not nil, the email with it, in one write. Every problem
+// of both is reported at once, and nothing is written then.
+func (s *Service) setAddress(ctx context.Context, ref Ref, column string, set func(*Cart, *order.Address),
+	address order.Address, email *string) (*Cart, error) {
 	if err := s.mayWrite(ctx); err != nil {
 		return nil, err
 	}
+	var v errs.Validator
+	var e string
+	columns := []string{column}
+	if email != nil {
+		var err error
+		if e, err = normalizeEmail("email", *email); err != nil {
+			for _, p := range errs.All(err) {
+				v.Add(p)
+			}
+		}
+		columns = append(columns, "email")
+	}
 	a, err := normalizeAddress(address)
-	if err != nil {
+	for _, p := range errs.All(err) {
+		v.Add(p)
+	}
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	return s.change(ctx, ref, write{columns: []string{"billing_address"}, set: func(c *Cart) { c.BillingAddress = &a }}, nil, nil)
+	return s.change(ctx, ref, write{columns: columns, set: func(c *Cart) {
+		set(c, &a)
+		if email != nil {
+			c.Email = e
+		}
+	}}, nil, nil)
 }
 
 // ShippingMethods returns the shipping methods that ship the cart to its

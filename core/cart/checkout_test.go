@@ -108,7 +108,7 @@ func TestShippingAndTotals(t *testing.T) {
 			if _, err := f.svc.ShippingMethods(guest(), ref); !cmp.Equal(problems(err), []string{" SHIPPING_ADDRESS_REQUIRED"}) {
 				t.Fatalf("%s: methods before an address: %v", tt.name, err)
 			}
-			c := mustCart(t)(f.svc.SetShippingAddress(guest(), ref, cnAddress()))
+			c := mustCart(t)(f.svc.SetShippingAddress(guest(), ref, cnAddress(), nil))
 			offered, err := f.svc.ShippingMethods(guest(), ref)
 			if err != nil {
 				t.Fatal(err)
@@ -145,7 +145,7 @@ func TestSetShippingMethod(t *testing.T) {
 		if _, err := f.svc.SetShippingMethod(guest(), ref, f.standard); !cmp.Equal(problems(err), []string{" SHIPPING_ADDRESS_REQUIRED"}) {
 			t.Fatalf("before an address: %v", err)
 		}
-		mustCart(t)(f.svc.SetShippingAddress(guest(), ref, cnAddress()))
+		mustCart(t)(f.svc.SetShippingAddress(guest(), ref, cnAddress(), nil))
 		for _, m := range []string{f.overseas, "shm_unknown"} {
 			if _, err := f.svc.SetShippingMethod(guest(), ref, m); !cmp.Equal(problems(err), []string{"methodId SHIPPING_METHOD_UNAVAILABLE"}) {
 				t.Fatalf("method %s: %v", m, err)
@@ -161,7 +161,7 @@ func TestSetShippingMethod(t *testing.T) {
 		// Moved to the US: Express no longer ships the cart. The cart
 		// keeps the choice, shows no rate, and checkout refuses it.
 		us := order.Address{Line1: "1 Main St", City: "Springfield", Province: "IL", CountryCode: "US"}
-		c = mustCart(t)(f.svc.SetShippingAddress(guest(), ref, us))
+		c = mustCart(t)(f.svc.SetShippingAddress(guest(), ref, us, nil))
 		if c.ShippingMethodID != f.express || c.ShippingRate != nil || c.Totals.Shipping != money.Zero(money.CNY) || c.Totals.Tax != money.Zero(money.CNY) {
 			t.Fatalf("after the move: method %s, rate %+v, totals %+v", c.ShippingMethodID, c.ShippingRate, c.Totals)
 		}
@@ -209,7 +209,7 @@ func TestComplete(t *testing.T) {
 		ref := f.newGuestCart(t, "")
 		c := f.ready(t, guest(), ref, f.standard, cart.LineInput{VariantID: f.tea100, Quantity: 2}, cart.LineInput{VariantID: f.tea250, Quantity: 1})
 		bill := order.Address{Line1: "2 Harbour Road", City: "Hong Kong", CountryCode: "HK"}
-		c = mustCart(t)(f.svc.SetBillingAddress(guest(), ref, bill))
+		c = mustCart(t)(f.svc.SetBillingAddress(guest(), ref, bill, nil))
 		placed, err := f.svc.Complete(guest(), ref, "key-1")
 		if err != nil {
 			t.Fatal(err)
@@ -447,7 +447,7 @@ func TestMerge(t *testing.T) {
 		g2 := f.newGuestCart(t, "")
 		mustCart(t)(f.svc.AddLines(guest(), g2, []cart.LineInput{line(f.tea100, 5), line(f.tea250, 4)}))
 		mustCart(t)(f.svc.SetEmail(guest(), g2, "guest@example.com"))
-		mustCart(t)(f.svc.SetShippingAddress(guest(), g2, cnAddress()))
+		mustCart(t)(f.svc.SetShippingAddress(guest(), g2, cnAddress(), nil))
 		merged, err := f.svc.Merge(bob, g2.Token)
 		if err != nil {
 			t.Fatal(err)

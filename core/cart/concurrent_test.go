@@ -33,7 +33,7 @@ func TestConcurrentChangesOfOneCart(t *testing.T) {
 				defer wg.Done()
 				switch {
 				case i >= adds && i%2 == 0:
-					if _, err := f.svc.SetShippingAddress(guest(), ref, cnAddress()); err != nil {
+					if _, err := f.svc.SetShippingAddress(guest(), ref, cnAddress(), nil); err != nil {
 						t.Error(err)
 					}
 				case i >= adds:

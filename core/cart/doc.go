@@ -16,8 +16,8 @@
 //	created, err := svc.Create(ctx, "CNY")          // a guest: created.Token reaches the cart
 //	ref := cart.Ref{Token: created.Token}
 //	c, err := svc.AddLines(ctx, ref, []cart.LineInput{{VariantID: "var_…", Quantity: 2}})
-//	c, err = svc.SetEmail(ctx, ref, "buyer@example.com")
-//	c, err = svc.SetShippingAddress(ctx, ref, order.Address{Line1: "1 Road", City: "Shenzhen", CountryCode: "CN"})
+//	email := "buyer@example.com"                   // set with the address; nil leaves the cart's (SetEmail sets it alone)
+//	c, err = svc.SetShippingAddress(ctx, ref, order.Address{Line1: "1 Road", City: "Shenzhen", CountryCode: "CN"}, &email)
 //	rates, err := svc.ShippingMethods(ctx, ref)
 //	c, err = svc.SetShippingMethod(ctx, ref, rates[0].MethodID)
 //	placed, err := svc.Complete(ctx, ref, idempotencyKey) // placed.Order, placed.AccessToken

@@ -286,7 +286,7 @@ func (f *fixture) ready(t *testing.T, ctx context.Context, ref cart.Ref, method 
 	t.Helper()
 	mustCart(t)(f.svc.AddLines(ctx, ref, lines))
 	mustCart(t)(f.svc.SetEmail(ctx, ref, "buyer@example.com"))
-	mustCart(t)(f.svc.SetShippingAddress(ctx, ref, cnAddress()))
+	mustCart(t)(f.svc.SetShippingAddress(ctx, ref, cnAddress(), nil))
 	return mustCart(t)(f.svc.SetShippingMethod(ctx, ref, method))
 }
 

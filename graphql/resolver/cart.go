@@ -236,22 +236,25 @@ func (r *cartRoot) CartEmailUpdate(ctx context.Context, args struct {
 	return r.cartPayload(c, ref, err)
 }
 
+// cartAddressUpdateInput is CartAddressUpdateInput: an address and, when
+// given, the email set with it.
 type cartAddressUpdateInput struct {
 	cartRefInput
 	Address addressInput
+	Email   *string
 }
 
 // CartShippingAddressUpdate resolves Mutation.cartShippingAddressUpdate.
 func (r *cartRoot) CartShippingAddressUpdate(ctx context.Context, args struct{ Input cartAddressUpdateInput }) (*cartPayload, error) {
 	ref := args.Input.ref()
-	c, err := r.svc.SetShippingAddress(ctx, ref, cartAddressOf(args.Input.Address))
+	c, err := r.svc.SetShippingAddress(ctx, ref, cartAddressOf(args.Input.Address), args.Input.Email)
 	return r.cartPayload(c, ref, err)
 }
 
 // CartBillingAddressUpdate resolves Mutation.cartBillingAddressUpdate.
 func (r *cartRoot) CartBillingAddressUpdate(ctx context.Context, args struct{ Input cartAddressUpdateInput }) (*cartPayload, error) {
 	ref := args.Input.ref()
-	c, err := r.svc.SetBillingAddress(ctx, ref, cartAddressOf(args.Input.Address))
+	c, err := r.svc.SetBillingAddress(ctx, ref, cartAddressOf(args.Input.Address), args.Input.Email)
 	return r.cartPayload(c, ref, err)
 }
 

@@ -88,6 +88,7 @@ export interface Cart {
 export interface CartAddressUpdateInput {
   address: CustomerAddressInput;
   cartId?: string | null;
+  email?: string | null;
   token?: string | null;
 }
 
