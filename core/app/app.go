@@ -251,6 +251,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if a.Live, err = live.NewHub(live.Options{Registerer: a.Metrics}); err != nil {
 		return nil, err
 	}
+	// A change committed here reaches this instance's subscriptions at
+	// once; other instances hear of it from the bus (consumers.Start).
+	for _, subject := range live.Subjects {
+		if err := a.Outbox.OnCommit(subject, a.Live.HandleCommitted); err != nil {
+			return nil, err
+		}
+	}
 	a.GraphQL, err = graphql.New(resolver.Services{Catalog: a.Catalog, Accounts: a.Accounts.Service, Access: a.Accounts.Enforcer, Plugins: a.Plugins, Deliveries: a.Deliveries,
 		Shop: a.Settings.Shop, Shipping: a.Settings.Shipping, Tax: a.Settings.Tax,
 		Carts: a.Checkout.Carts, RunInTx: a.DB.RunInTx,

@@ -28,6 +28,21 @@ type Publisher interface {
 	Publish(ctx context.Context, e Event) error
 }
 
+// batchPublisher is a Publisher that can have several events in flight
+// at once; the relay uses it when its bus is one (NATSBus).
+type batchPublisher interface {
+	// PublishBatch publishes evs in order and returns how many leading
+	// events the stream acknowledged, with the reason the next one was
+	// not (nil when all were). No event is stored ahead of one before it
+	// in evs that was not acknowledged. errOutOfTurn means the next one
+	// was refused only because its predecessor was a duplicate: publish
+	// the rest again.
+	PublishBatch(ctx context.Context, evs []Event) (int, error)
+}
+
+// errOutOfTurn: see batchPublisher.
+var errOutOfTurn = errors.New("refused after a duplicate: publish again")
+
 // Bus is the event bus port: durable, at-least-once consumers backed by a
 // stream (JetStream in production, memory in unit tests), and ephemeral
 // listeners for broadcasts every instance must see.

@@ -11,7 +11,10 @@ import (
 func (r *Relay) SetBeforeMark(f func() error) { r.beforeMark = f }
 
 // Round runs one relay round.
-func (r *Relay) Round(ctx context.Context) (int, error) { return r.roundOnce(ctx) }
+func (r *Relay) Round(ctx context.Context) (int, error) {
+	n, _, err := r.roundOnce(ctx)
+	return n, err
+}
 
 // Prune deletes sent events older than cutoff.
 func (o *Outbox) Prune(ctx context.Context, cutoff time.Time) (int64, error) {
@@ -20,3 +23,6 @@ func (o *Outbox) Prune(ctx context.Context, cutoff time.Time) (int64, error) {
 
 // SubjectMatches exposes subjectMatches.
 var SubjectMatches = subjectMatches
+
+// ErrOutOfTurn exposes errOutOfTurn.
+var ErrOutOfTurn = errOutOfTurn

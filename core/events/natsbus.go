@@ -91,7 +91,10 @@ type NATSBus struct {
 	subs     map[Subscription]struct{}
 }
 
-var _ Bus = (*NATSBus)(nil)
+var (
+	_ Bus            = (*NATSBus)(nil)
+	_ batchPublisher = (*NATSBus)(nil)
+)
 
 var prefixRe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
@@ -167,7 +170,10 @@ func OpenNATS(ctx context.Context, opt NATSOptions) (*NATSBus, error) {
 		return nil, fmt.Errorf("events: connect to nats %s: %w", redact(url), err)
 	}
 	b.nc = nc
-	js, err := jetstream.New(nc)
+	// The timeout resolves an asynchronous publish (PublishBatch) whose
+	// acknowledgement never comes, so it does not stay pending for the
+	// life of the connection.
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(asyncAckTimeout))
 	if err != nil {
 		b.Close()
 		return nil, fmt.Errorf("events: jetstream: %w", err)
@@ -287,6 +293,16 @@ func (b *NATSBus) Publish(ctx context.Context, e Event) error {
 	if b.closing() {
 		return ErrClosed
 	}
+	ack, err := b.js.PublishMsg(ctx, b.message(e), jetstream.WithMsgID(e.ID), jetstream.WithExpectStream(b.stream))
+	if err != nil {
+		return fmt.Errorf("events: publish %s %s: %w", e.Subject, e.ID, err)
+	}
+	b.noteDuplicate(e, ack)
+	return nil
+}
+
+// message is e as a NATS message, without the JetStream headers.
+func (b *NATSBus) message(e Event) *nats.Msg {
 	m := nats.NewMsg(b.wire(e.Subject))
 	m.Data = e.Payload
 	m.Header.Set(headerOccurredAt, e.OccurredAt.UTC().Format(time.RFC3339Nano))
@@ -296,14 +312,77 @@ func (b *NATSBus) Publish(ctx context.Context, e Event) error {
 	for k, v := range e.Headers {
 		m.Header.Set(k, v)
 	}
-	ack, err := b.js.PublishMsg(ctx, m, jetstream.WithMsgID(e.ID), jetstream.WithExpectStream(b.stream))
-	if err != nil {
-		return fmt.Errorf("events: publish %s %s: %w", e.Subject, e.ID, err)
-	}
-	if ack.Duplicate {
+	return m
+}
+
+func (b *NATSBus) noteDuplicate(e Event, ack *jetstream.PubAck) {
+	if ack != nil && ack.Duplicate {
 		b.log.Debug("duplicate event dropped by the stream", attrEventID, e.ID, attrSubject, e.Subject)
 	}
-	return nil
+}
+
+// asyncAckTimeout bounds the wait for one acknowledgement of PublishBatch.
+const asyncAckTimeout = 10 * time.Second
+
+// errCodeWrongLastMsgID is JetStream's error code for a message whose
+// Nats-Expected-Last-Msg-Id is not the id of the stream's last message
+// (nats-server's JSStreamWrongLastMsgIDErrF; nats.go names no constant).
+const errCodeWrongLastMsgID jetstream.ErrorCode = 10070
+
+// PublishBatch implements batchPublisher: it sends every event of evs
+// without waiting, then waits for their acknowledgements, so a batch
+// costs the stream's writes but one round trip. It returns how many
+// leading events the stream acknowledged (stored, or dropped as
+// duplicates) and why the next one was not.
+//
+// Several events in flight must not be stored out of order: if one is
+// lost (a connection cut, a publish retried after "no responders") the
+// ones after it must not be stored ahead of it. So each event after the
+// first expects the one before it to be the stream's last message
+// (Nats-Expected-Last-Msg-Id), and the stream refuses it otherwise; the
+// refusals go on down the batch, since none of them is stored. A refusal
+// whose predecessor was acknowledged is not a failure but the sign that
+// the predecessor was a duplicate (already in the stream, not last):
+// PublishBatch then returns errOutOfTurn and the caller publishes the
+// rest again, the refused event first, with no expectation.
+func (b *NATSBus) PublishBatch(ctx context.Context, evs []Event) (int, error) {
+	if b.closing() {
+		return 0, ErrClosed
+	}
+	futures := make([]jetstream.PubAckFuture, 0, len(evs))
+	var sendErr error
+	for i, e := range evs {
+		if sendErr = e.Validate(); sendErr != nil {
+			break
+		}
+		opts := []jetstream.PublishOpt{jetstream.WithMsgID(e.ID), jetstream.WithExpectStream(b.stream)}
+		if i > 0 {
+			opts = append(opts, jetstream.WithExpectLastMsgID(evs[i-1].ID))
+		}
+		f, err := b.js.PublishMsgAsync(b.message(e), opts...)
+		if err != nil {
+			sendErr = fmt.Errorf("events: publish %s %s: %w", e.Subject, e.ID, err)
+			break
+		}
+		futures = append(futures, f)
+	}
+	for i, f := range futures {
+		e := evs[i]
+		select {
+		case ack := <-f.Ok():
+			b.noteDuplicate(e, ack)
+		case err := <-f.Err():
+			var apiErr *jetstream.APIError
+			if i > 0 && errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeWrongLastMsgID {
+				b.log.Debug("event published out of turn after a duplicate; publishing again", attrEventID, e.ID, attrSubject, e.Subject)
+				return i, fmt.Errorf("events: publish %s %s: %w", e.Subject, e.ID, errOutOfTurn)
+			}
+			return i, fmt.Errorf("events: publish %s %s: %w", e.Subject, e.ID, err)
+		case <-ctx.Done():
+			return i, fmt.Errorf("events: publish %s %s: %w", e.Subject, e.ID, ctx.Err())
+		}
+	}
+	return len(futures), sendErr
 }
 
 func (b *NATSBus) decode(subject string, h nats.Header, data []byte) (Event, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -19,11 +20,50 @@ import (
 type Outbox struct {
 	db   *store.DB
 	wake chan struct{}
+	// committed are the OnCommit listeners, replaced as a whole when one
+	// is added so that AddAll reads them without a lock.
+	committed atomic.Pointer[[]commitListener]
+}
+
+// commitListener is one OnCommit registration.
+type commitListener struct {
+	filter string
+	f      func(Event)
 }
 
 // NewOutbox returns the outbox kept in db's outbox_events table.
 func NewOutbox(db *store.DB) *Outbox {
 	return &Outbox{db: db, wake: make(chan struct{}, 1)}
+}
+
+// OnCommit calls f with every event added to this outbox whose subject
+// matches filter (see ValidateFilter), right after the transaction that
+// added it committed, in the goroutine that committed it: on this
+// instance only, and before the relay publishes the event, which takes a
+// round of the relay and a trip through the bus. It is for what must
+// react at once to a change made here and reads the change back from the
+// database, such as the live subscriptions of this instance; every
+// instance, this one included, still receives the event from the bus.
+//
+// f must be quick and must not block. It may rarely be called for an
+// event whose row a savepoint rolled back (the outbox cannot see
+// savepoints), so it must treat the event as a hint to read committed
+// state again, never as a fact.
+func (o *Outbox) OnCommit(filter string, f func(Event)) error {
+	if err := ValidateFilter(filter); err != nil {
+		return err
+	}
+	for {
+		old := o.committed.Load()
+		var ls []commitListener
+		if old != nil {
+			ls = append(ls, *old...)
+		}
+		ls = append(ls, commitListener{filter: filter, f: f})
+		if o.committed.CompareAndSwap(old, &ls) {
+			return nil
+		}
+	}
 }
 
 // outboxRow is one row of outbox_events.
@@ -86,8 +126,38 @@ func (o *Outbox) AddAll(ctx context.Context, events ...Event) error {
 	if _, err := o.db.Conn(ctx).NewInsert().Model(&rows).Exec(ctx); err != nil {
 		return fmt.Errorf("outbox: add %d events: %w", len(events), err)
 	}
+	// The listeners first: they are told before the relay is woken, so
+	// the bus's copy of an event rarely reaches them before the event.
+	if ls := o.committed.Load(); ls != nil {
+		o.tellCommitted(ctx, *ls, events)
+	}
 	store.AfterCommit(ctx, o.notify)
 	return nil
+}
+
+// tellCommitted hands events to the OnCommit listeners ls after the
+// commit of the transaction carried by ctx.
+func (o *Outbox) tellCommitted(ctx context.Context, ls []commitListener, events []Event) {
+	type delivery struct {
+		f func(Event)
+		e Event
+	}
+	var ds []delivery
+	for _, e := range events {
+		for _, l := range ls {
+			if subjectMatches(l.filter, e.Subject) {
+				ds = append(ds, delivery{l.f, e})
+			}
+		}
+	}
+	if len(ds) == 0 {
+		return
+	}
+	store.AfterCommit(ctx, func() {
+		for _, d := range ds {
+			d.f(d.e)
+		}
+	})
 }
 
 // notify wakes a relay waiting on this outbox.
@@ -137,10 +207,19 @@ func (o *Outbox) pending(ctx context.Context, limit int) ([]outboxRow, error) {
 // schemas (and shops sharing a database server) do not wait for each
 // other. The CTE is materialized, so the lock is tried once per
 // statement, not once per row.
+//
+// The same statement turns synchronous_commit off for the rest of the
+// transaction: its commit, which stores the marks, then does not wait
+// for PostgreSQL's disk flush, which would hold the next round (and every
+// other relay) behind it. A crash can lose the last marks, never an
+// event: the stream holds every event it acknowledged (that is what the
+// marks record), and the next round publishes the unmarked ones again,
+// which the stream drops as duplicates.
 func (o *Outbox) pendingLocked(ctx context.Context, limit int) ([]outboxRow, error) {
 	var rows []outboxRow
 	err := o.db.Conn(ctx).NewRaw(`WITH relay_lock AS MATERIALIZED (
-			SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.outbox_events')) AS held)
+			SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.outbox_events')) AS held,
+				set_config('synchronous_commit', 'off', true) AS async_commit)
 		SELECT o.id, o.subject, o.payload, o.headers, o.actor, o.occurred_at, o.created_at, o.sent_at, o.attempts, o.last_error
 		FROM relay_lock, outbox_events AS o
 		WHERE relay_lock.held AND o.sent_at IS NULL

@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -42,10 +43,12 @@ type RelayOptions struct {
 }
 
 // Relay publishes the outbox to the bus: it reads unsent events in id
-// order, publishes each with Nats-Msg-Id = event id and waits for the
-// stream's acknowledgement, then marks them sent. A crash between publish
-// and marking makes the next round publish the event again, which the
-// stream drops as a duplicate, so consumers see it once.
+// order, publishes them with Nats-Msg-Id = event id, all of a round in
+// flight at once on NATS (NATSBus.PublishBatch, which keeps them from
+// being stored out of order), waits for the stream's acknowledgements,
+// then marks the acknowledged ones sent. A crash between publish and
+// marking makes the next round publish the event again, which the stream
+// drops as a duplicate, so consumers see it once.
 //
 // Several kassa instances sharing one PostgreSQL database each run a
 // relay. A round runs in a transaction whose first statement takes a
@@ -67,7 +70,10 @@ type RelayOptions struct {
 // longer than that window, the event is delivered twice; handlers are
 // idempotent by event id for that reason. Events are published in id order
 // among those committed at the time; events of concurrent transactions
-// may interleave differently from their commit order.
+// may interleave differently from their commit order. On PostgreSQL a
+// round commits its marks without waiting for the disk flush (see
+// pendingLocked), so a crash of the database can lose the last marks
+// too, with the same outcome: their events are published again.
 type Relay struct {
 	outbox *Outbox
 	bus    Publisher
@@ -234,39 +240,43 @@ func (r *Relay) Flush(ctx context.Context) error {
 	}
 }
 
-// drain runs rounds until one publishes less than a full batch.
+// drain runs rounds until one publishes less than a full batch and
+// leaves nothing to publish again at once.
 func (r *Relay) drain(ctx context.Context) error {
 	for {
-		n, err := r.roundOnce(ctx)
-		if err != nil || n < r.opt.BatchSize {
+		n, again, err := r.roundOnce(ctx)
+		if err != nil || (n < r.opt.BatchSize && !again) {
 			return err
 		}
 	}
 }
 
-// publishTimeout bounds one publish, so a hung bus cannot hold the relay
-// (and on PostgreSQL its transaction) forever.
+// publishTimeout bounds the publishing of one batch, so a hung bus cannot
+// hold the relay (and on PostgreSQL its transaction) forever.
 const publishTimeout = 10 * time.Second
 
 // roundOnce publishes one batch and returns how many events it marked
-// sent, with the publish failure that ended the batch early, if any.
-func (r *Relay) roundOnce(ctx context.Context) (int, error) {
+// sent, whether the rest of the batch is to be published again at once
+// (see batchPublisher), and the publish failure that ended the batch
+// early, if any.
+func (r *Relay) roundOnce(ctx context.Context) (int, bool, error) {
 	r.round.Lock()
 	defer r.round.Unlock()
 	db := r.outbox.db
 	if db.Dialect != store.Postgres {
 		rows, err := r.outbox.pending(ctx, r.opt.BatchSize)
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
-		sent, pubErr, err := r.publishBatch(ctx, rows)
+		sent, again, pubErr, err := r.publishBatch(ctx, rows)
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
-		return sent, pubErr
+		return sent, again, pubErr
 	}
 	var (
 		sent   int
+		again  bool
 		pubErr error
 	)
 	err := db.RunInTx(ctx, func(ctx context.Context) error {
@@ -276,61 +286,87 @@ func (r *Relay) roundOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
-		sent, pubErr, err = r.publishBatch(ctx, rows)
+		sent, again, pubErr, err = r.publishBatch(ctx, rows)
 		return err
 	})
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	return sent, pubErr
+	return sent, again, pubErr
 }
 
 // publishBatch publishes rows, the oldest pending events, in order and
-// marks the published ones sent. It stops at the first publish failure,
-// so the stream keeps id order, records it on the row and returns it as
-// pubErr (the marks before it still count). err is a database failure or
-// cancellation: nothing was marked, and the next round publishes the same
-// events again, which the stream drops as duplicates.
-func (r *Relay) publishBatch(ctx context.Context, rows []outboxRow) (sent int, pubErr, err error) {
+// marks the published ones sent: all in flight at once when the bus can
+// (batchPublisher), else one after the other. It stops at the first
+// publish failure, so the stream keeps id order: the failure is recorded
+// on its row and returned as pubErr, the rows after it stay unsent and
+// untouched, and the marks before it still count. again reports that the
+// rest was refused only because of a duplicate ahead of it, to be
+// published again at once. err is a database failure or cancellation:
+// nothing was marked, and the next round publishes the same events again,
+// which the stream drops as duplicates.
+func (r *Relay) publishBatch(ctx context.Context, rows []outboxRow) (sent int, again bool, pubErr, err error) {
 	if len(rows) == 0 {
-		return 0, nil, nil
+		return 0, false, nil, nil
 	}
-	ids := make([]string, 0, len(rows))
+	evs := make([]Event, 0, len(rows))
+	var failed error // why rows[len(evs)] was not published, if it was not
 	for _, row := range rows {
 		e, err := row.event()
-		if err == nil {
-			pctx, cancel := context.WithTimeout(ctx, publishTimeout)
-			err = r.bus.Publish(pctx, e)
-			cancel()
-		}
 		if err != nil {
-			if ctx.Err() != nil {
-				return 0, nil, ctx.Err()
-			}
-			r.publishErrors.Inc()
-			r.log.Warn("publishing outbox event failed", attrEventID, row.ID, attrSubject, row.Subject, attrAttempt, row.Attempts+1, attrError, err.Error())
-			if merr := r.outbox.markFailed(ctx, row.ID, err); merr != nil {
-				r.log.Warn("recording outbox failure failed", attrEventID, row.ID, attrError, merr.Error())
-			}
-			pubErr = fmt.Errorf("events: publish outbox event %s: %w", row.ID, err)
+			failed = err
 			break
 		}
-		ids = append(ids, row.ID)
+		evs = append(evs, e)
 	}
-	if len(ids) == 0 {
-		return 0, pubErr, nil
+	pctx, cancel := context.WithTimeout(ctx, publishTimeout)
+	defer cancel()
+	n := 0
+	if bp, ok := r.bus.(batchPublisher); ok {
+		var err error
+		if n, err = bp.PublishBatch(pctx, evs); err != nil {
+			failed = err
+		}
+	} else {
+		for ; n < len(evs); n++ {
+			if err := r.bus.Publish(pctx, evs[n]); err != nil {
+				failed = err
+				break
+			}
+		}
+	}
+	if failed != nil && ctx.Err() != nil {
+		return 0, false, nil, ctx.Err()
+	}
+	if errors.Is(failed, errOutOfTurn) {
+		again = true
+	} else if failed != nil {
+		row := rows[n]
+		r.publishErrors.Inc()
+		r.log.Warn("publishing outbox event failed", attrEventID, row.ID, attrSubject, row.Subject, attrAttempt, row.Attempts+1, attrError, failed.Error())
+		if merr := r.outbox.markFailed(ctx, row.ID, failed); merr != nil {
+			r.log.Warn("recording outbox failure failed", attrEventID, row.ID, attrError, merr.Error())
+		}
+		pubErr = fmt.Errorf("events: publish outbox event %s: %w", row.ID, failed)
+	}
+	if n == 0 {
+		return 0, again, pubErr, nil
+	}
+	ids := make([]string, n)
+	for i, row := range rows[:n] {
+		ids[i] = row.ID
 	}
 	if r.beforeMark != nil {
 		if err := r.beforeMark(); err != nil {
-			return 0, nil, err
+			return 0, false, nil, err
 		}
 	}
 	if err := r.outbox.markSent(ctx, ids, now()); err != nil {
-		return 0, nil, err
+		return 0, false, nil, err
 	}
-	r.published.Add(float64(len(ids)))
-	r.log.Debug("outbox events published", attrCount, len(ids))
-	return len(ids), pubErr, nil
+	r.published.Add(float64(n))
+	r.log.Debug("outbox events published", attrCount, n)
+	return n, again, pubErr, nil
 }
 
 // refreshStats updates the pending and lag gauges.

@@ -6,8 +6,17 @@
 // subscription, and every instance of a cluster, listening on its own,
 // sees every order event.
 //
+// An event committed on this instance reaches its hub twice: at once
+// from the outbox after the commit (HandleCommitted), and later from the
+// bus, after the outbox relay published it. The first tells the
+// watches; the hub remembers the event's id, and the bus's copy tells
+// no one again. So a buyer's status page on the instance that applied
+// the payment shows it without waiting for the relay and the bus, and
+// those on other instances as soon as the bus brings it.
+//
 //	hub := live.NewHub(live.Options{Registerer: reg})
 //	for _, subject := range live.Subjects {
+//		err := outbox.OnCommit(subject, hub.HandleCommitted)
 //		sub, err := bus.Listen(ctx, subject, hub.HandleOrderEvent)
 //	}
 //	w, err := hub.Watch(orderID) // or hub.Watch(orderID, live.OrderSubjects): the order's own events only
@@ -62,21 +71,33 @@ type Options struct {
 	Registerer prometheus.Registerer
 }
 
+// recentCommits is how many ids of events committed on this instance a
+// hub remembers to recognise their copies from the bus: far more than
+// the events a relay has in flight. A copy that comes after its id was
+// forgotten only makes its watches read an unchanged order again.
+const recentCommits = 4096
+
 // Hub dispatches "this order changed" to the watches of that order on
 // this instance. It is safe for concurrent use.
 type Hub struct {
 	mu      sync.Mutex
 	watches map[string]map[*Watch]struct{}
 	closed  bool
+	// committed holds the ids of events HandleCommitted dispatched whose
+	// bus copy has not come yet; recent is the ring that forgets the
+	// oldest of them, next its next slot. Guarded by mu.
+	committed map[string]struct{}
+	recent    [recentCommits]string
+	next      int
 
 	open    prometheus.Gauge
 	signals prometheus.Counter
-	lag     prometheus.Histogram
+	lag     *prometheus.HistogramVec
 }
 
 // NewHub returns an empty hub.
 func NewHub(opts Options) (*Hub, error) {
-	h := &Hub{watches: map[string]map[*Watch]struct{}{},
+	h := &Hub{watches: map[string]map[*Watch]struct{}{}, committed: map[string]struct{}{},
 		open: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "kassa_live_watches",
 			Help: "Orders watched by open GraphQL subscriptions on this instance.",
@@ -85,11 +106,12 @@ func NewHub(opts Options) (*Hub, error) {
 			Name: "kassa_live_signals_total",
 			Help: "Order changes dispatched to open GraphQL subscriptions.",
 		}),
-		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "kassa_live_event_lag_seconds",
-			Help:    "From an order or payment event's occurrence (in its transaction) to this instance's hub receiving it: the commit, the outbox relay and the bus.",
+		lag: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "kassa_live_event_lag_seconds",
+			Help: "From an order or payment event's occurrence (in its transaction) to this instance's hub receiving it, " +
+				"by way of the commit on this instance (via=commit) or of the outbox relay and the bus (via=bus).",
 			Buckets: []float64{.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}),
+		}, []string{"via"}),
 	}
 	if opts.Registerer != nil {
 		for _, c := range []prometheus.Collector{h.open, h.signals, h.lag} {
@@ -171,6 +193,11 @@ func (h *Hub) Notify(key string) { h.notify(key, "") }
 func (h *Hub) notify(key, subject string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.notifyLocked(key, subject)
+}
+
+// notifyLocked is notify for a caller holding h.mu.
+func (h *Hub) notifyLocked(key, subject string) {
 	for w := range h.watches[key] {
 		if subject != "" && !w.wants(subject) {
 			continue
@@ -209,20 +236,54 @@ type orderRef struct {
 }
 
 // HandleOrderEvent is the bus handler of Subjects: it notifies the
-// watches of the order the event names (orderId) that want its subject.
-// Events naming no order are ignored.
+// watches of the order the event names (orderId) that want its subject,
+// unless HandleCommitted already did for this event. Events naming no
+// order are ignored.
 func (h *Hub) HandleOrderEvent(_ context.Context, e events.Event) error {
 	var ref orderRef
 	if err := e.Decode(&ref); err != nil {
 		return err
 	}
-	if !e.OccurredAt.IsZero() {
-		h.lag.Observe(max(0, time.Since(e.OccurredAt).Seconds()))
+	h.observe("bus", e)
+	if ref.OrderID == "" {
+		return nil
 	}
-	if ref.OrderID != "" {
-		h.notify(ref.OrderID, e.Subject)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, told := h.committed[e.ID]; told {
+		delete(h.committed, e.ID)
+		return nil
 	}
+	h.notifyLocked(ref.OrderID, e.Subject)
 	return nil
+}
+
+// HandleCommitted is the events.Outbox.OnCommit handler of Subjects: it
+// notifies the watches of the order an event committed on this instance
+// names, at once, and remembers the event so that its copy from the bus
+// notifies no one again. A payload naming no order is ignored.
+func (h *Hub) HandleCommitted(e events.Event) {
+	var ref orderRef
+	if e.Decode(&ref) != nil || ref.OrderID == "" {
+		return
+	}
+	h.observe("commit", e)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if old := h.recent[h.next]; old != "" {
+		delete(h.committed, old)
+	}
+	h.recent[h.next] = e.ID
+	h.next = (h.next + 1) % recentCommits
+	h.committed[e.ID] = struct{}{}
+	h.notifyLocked(ref.OrderID, e.Subject)
+}
+
+// observe records how late e reached the hub, by way of via.
+func (h *Hub) observe(via string, e events.Event) {
+	if !e.OccurredAt.IsZero() {
+		h.lag.WithLabelValues(via).Observe(max(0, time.Since(e.OccurredAt).Seconds()))
+	}
 }
 
 // Close ends every watch (their Changed channels close) and refuses new

@@ -188,3 +188,71 @@ func TestEventLag(t *testing.T) {
 		}
 	}
 }
+
+// TestHubCommittedEvents: an event committed on this instance signals its
+// order's watches at once, and its copy from the bus signals no one
+// again; an event committed elsewhere, which comes by the bus alone,
+// signals as before.
+func TestHubCommittedEvents(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	h, err := live.NewHub(live.Options{Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := h.Watch("ord_a")
+	pending := func() bool {
+		select {
+		case <-w.Changed():
+			return true
+		default:
+			return false
+		}
+	}
+	paid := events.MustNew("kassa.order.paid", map[string]string{"orderId": "ord_a"})
+	h.HandleCommitted(paid)
+	if !pending() {
+		t.Fatal("a committed event did not signal its order's watch")
+	}
+	if err := h.HandleOrderEvent(context.Background(), paid); err != nil {
+		t.Fatal(err)
+	}
+	if pending() {
+		t.Fatal("the bus's copy of a committed event signalled again")
+	}
+	elsewhere := events.MustNew("kassa.order.fulfilled", map[string]string{"orderId": "ord_a"})
+	if err := h.HandleOrderEvent(context.Background(), elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	if !pending() {
+		t.Fatal("an event from another instance did not signal")
+	}
+	h.HandleCommitted(events.MustNew("kassa.order.paid", "not an object")) // ignored, no panic
+	if n := testutil.CollectAndCount(reg, "kassa_live_event_lag_seconds"); n != 2 {
+		t.Errorf("lag series: %d, want 2 (via commit and via bus)", n)
+	}
+}
+
+// TestHubForgetsOldCommits: the ids the hub keeps to recognise the bus's
+// copies are bounded; a copy that comes after its id was forgotten
+// signals again, which is harmless.
+func TestHubForgetsOldCommits(t *testing.T) {
+	h, err := live.NewHub(live.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := h.Watch("ord_a")
+	first := events.MustNew("kassa.order.paid", map[string]string{"orderId": "ord_a"})
+	h.HandleCommitted(first)
+	for range 5000 {
+		h.HandleCommitted(events.MustNew("kassa.order.placed", map[string]string{"orderId": "ord_b"}))
+	}
+	<-w.Changed()
+	if err := h.HandleOrderEvent(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-w.Changed():
+	default:
+		t.Fatal("the copy of a forgotten commit did not signal")
+	}
+}
