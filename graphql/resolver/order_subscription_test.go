@@ -124,12 +124,14 @@ func TestOrderUpdatedReadsWhatItSelects(t *testing.T) {
 			t.Helper()
 			id := f.placed.Order.ID
 			// The payment's event first, as the relay may publish it,
-			// then the payment moves the order, and the order's event.
+			// then the payment moves the order. The move's commit
+			// signals this instance's hub itself (Outbox.OnCommit); the
+			// bus's copy of that event carries the same id and is
+			// dropped by the hub (graphql/live), so it is not sent here.
 			signal(t, payment.SubjectSucceeded, id)
 			if _, err := a.Orders.MovePayment(system, order.PaymentMove{OrderID: id, From: order.PaymentPending, To: order.PaymentPaid}); err != nil {
 				t.Fatal(err)
 			}
-			signal(t, order.SubjectPaid, id)
 		}
 
 		t.Run("statuses alone: the order's row, once a result", func(t *testing.T) {
