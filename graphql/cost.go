@@ -33,8 +33,17 @@ const maxCost = math.MaxInt32
 // costs are computed once each, and a fragment cycle (which validation
 // refuses later) counts 0, so the walk is linear in the document.
 func operationCost(schema *ast.Schema, def *ast.ExecutableDefinition, op *ast.OperationDefinition, vars map[string]any) int {
-	w := &costWalker{schema: schema, def: def, op: op, vars: vars, frags: map[string]int{}}
-	return w.selections(op.Selections, rootType(schema, op.Type))
+	cost, _ := priceOperation(schema, def, op, vars)
+	return cost
+}
+
+// priceOperation is operationCost, also reporting whether the cost read
+// a variable: when it did not, it is the same for every request of the
+// document and parsedDocument keeps it.
+func priceOperation(schema *ast.Schema, def *ast.ExecutableDefinition, op *ast.OperationDefinition, vars map[string]any) (cost int, readVars bool) {
+	w := &costWalker{schema: schema, def: def, op: op, vars: vars}
+	cost = w.selections(op.Selections, rootType(schema, op.Type))
+	return cost, w.readVars
 }
 
 type costWalker struct {
@@ -43,8 +52,10 @@ type costWalker struct {
 	op     *ast.OperationDefinition
 	vars   map[string]any
 	// frags memoizes fragment costs; visiting marks a fragment being
-	// walked, so a cycle ends there.
+	// walked, so a cycle ends there. Made at the first spread.
 	frags map[string]int
+	// readVars records that a page size came from a variable.
+	readVars bool
 }
 
 const visiting = -1
@@ -79,6 +90,9 @@ func (w *costWalker) fragment(name string) int {
 	if f == nil {
 		return 0 // validation answers the unknown fragment
 	}
+	if w.frags == nil {
+		w.frags = map[string]int{}
+	}
 	w.frags[name] = visiting
 	c := w.selections(f.Selections, w.schema.Types[f.On.Name])
 	w.frags[name] = c
@@ -88,11 +102,15 @@ func (w *costWalker) fragment(name string) int {
 // fieldWeights are the costs of fields that do far more work than a
 // read of rows: aggregates over a range of a year, and reports that call
 // a gateway. A document can hold a few of them, not hundreds.
-var fieldWeights = map[string]int{
-	"Query.paymentAnalytics":      100,
-	"Query.paymentReconciliation": 100,
-	"Query.salesSummary":          100,
+var fieldWeights = map[typeField]int{
+	{"Query", "paymentAnalytics"}:      100,
+	{"Query", "paymentReconciliation"}: 100,
+	{"Query", "salesSummary"}:          100,
 }
+
+// typeField names a field of a type; as a map key it is looked up
+// without building a "Type.field" string for every field priced.
+type typeField struct{ typ, field string }
 
 func (w *costWalker) field(f *ast.Field, parent ast.NamedType) int {
 	def := lookupField(w.schema, parent, f.Name.Name)
@@ -101,7 +119,7 @@ func (w *costWalker) field(f *ast.Field, parent ast.NamedType) int {
 	}
 	self := 1
 	if parent != nil {
-		if n, ok := fieldWeights[parent.TypeName()+"."+f.Name.Name]; ok {
+		if n, ok := fieldWeights[typeField{parent.TypeName(), f.Name.Name}]; ok {
 			self = n
 		}
 	}
@@ -138,6 +156,7 @@ func (w *costWalker) pageSize(f *ast.Field, def *ast.FieldDefinition) int {
 // number, where the resolver uses its default or refuses the request.
 func (w *costWalker) intValue(v ast.Value) (int, bool) {
 	if variable, ok := v.(*ast.Variable); ok {
+		w.readVars = true
 		if val, ok := w.vars[variable.Name]; ok {
 			return goInt(val)
 		}

@@ -175,3 +175,34 @@ func BenchmarkExecutorValidation(b *testing.B) {
 		}
 	}
 }
+
+// TestCostKeptPerDocument: a document seen again is priced from its
+// kept parse, once per operation, unless its page sizes come from
+// variables: those are priced again with each request's.
+func TestCostKeptPerDocument(t *testing.T) {
+	t.Parallel()
+	s := testServer(t, Options{})
+	const doc = `query Fixed { products(first: 10) { nodes { id } } } query Sized($n: Int = 3) { products(first: $n) { nodes { id } } }`
+	for i, tt := range []struct {
+		op   string
+		vars map[string]any
+		want int
+	}{
+		{"Fixed", nil, 1 + 10*2},
+		{"Sized", map[string]any{"n": 50}, 1 + 50*2},
+		{"Sized", map[string]any{"n": 2}, 1 + 2*2},
+		{"Sized", nil, 1 + 3*2},
+		{"Fixed", map[string]any{"n": 50}, 1 + 10*2},
+	} {
+		if got := costOf(t, s, doc, tt.op, tt.vars); got != tt.want {
+			t.Errorf("request %d (%s %v): cost %d, want %d", i, tt.op, tt.vars, got, tt.want)
+		}
+	}
+	pd := s.docs.get(doc)
+	if pd == nil {
+		t.Fatal("the document was not kept")
+	}
+	if fixed, sized := pd.costs[0].Load(), pd.costs[1].Load(); fixed != 1+10*2+1 || sized != costDependsOnVars {
+		t.Fatalf("kept costs %d and %d, want %d and %d", fixed, sized, 1+10*2+1, costDependsOnVars)
+	}
+}

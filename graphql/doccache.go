@@ -2,6 +2,7 @@ package graphql
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/graph-gophers/graphql-go/ast"
 )
@@ -26,6 +27,46 @@ type parsedDocument struct {
 	// clean reports that documentProblems found nothing in the document
 	// itself, so only the request's variables remain to be checked.
 	clean bool
+	// costs holds, index aligned with def.Operations, what each
+	// operation's cost is known to be: 0 not priced yet, costDependsOnVars,
+	// else the cost plus one. An operation is priced when a request first
+	// runs it, not all at once: pricing every operation of a document
+	// would let one request spend the walk of operations it never runs.
+	costs []atomic.Int64
+}
+
+// costDependsOnVars marks an operation whose page sizes come from
+// variables: it is priced again for every request.
+const costDependsOnVars = -1
+
+func newParsedDocument(def *ast.ExecutableDefinition, clean bool) *parsedDocument {
+	return &parsedDocument{def: def, clean: clean, costs: make([]atomic.Int64, len(def.Operations))}
+}
+
+// operationCost is operationCost (cost.go) for op, one of the document's
+// operations, with the request's variables; a cost that read none of them
+// is computed once per document.
+func (p *parsedDocument) operationCost(schema *ast.Schema, op *ast.OperationDefinition, vars map[string]any) int {
+	i := 0
+	for i < len(p.def.Operations) && p.def.Operations[i] != op {
+		i++
+	}
+	if i == len(p.def.Operations) {
+		return operationCost(schema, p.def, op, vars) // not ours: priced as it is
+	}
+	switch known := p.costs[i].Load(); {
+	case known > 0:
+		return int(known - 1)
+	case known == costDependsOnVars:
+		return operationCost(schema, p.def, op, vars)
+	}
+	cost, readVars := priceOperation(schema, p.def, op, vars)
+	if readVars {
+		p.costs[i].Store(costDependsOnVars)
+	} else {
+		p.costs[i].Store(int64(cost) + 1)
+	}
+	return cost
 }
 
 // parsedDocuments keeps the parse of the documents clients send again

@@ -33,29 +33,30 @@ type document struct {
 
 // readDocument parses req with the executor's parser and prices the
 // operation it would run. The parse of a text seen before comes from
-// s.docs (the cost is priced again: it depends on the variables).
+// s.docs, and so does its cost unless the cost reads the variables.
 func (s *Server) readDocument(req Request) *document {
 	d := &document{query: req.Query, vars: req.Variables}
 	if limit := s.opts.Limits.MaxQueryBytes; limit > 0 && len(req.Query) > limit {
 		d.tooLong = true
 		return d
 	}
-	if pd := s.docs.get(req.Query); pd != nil {
-		d.def, d.clean, d.cleanNames = pd.def, pd.clean, s.opts.Production
-	} else {
-		d.def, d.syntax = parseDocument(req.Query)
-		if d.syntax != nil {
+	pd := s.docs.get(req.Query)
+	if pd == nil {
+		def, syntax := parseDocument(req.Query)
+		if syntax != nil {
+			d.syntax = syntax
 			return d
 		}
 		// The variables' own problems are left for each request: a
 		// document judged without them is judged on its text alone.
-		clean := len(documentProblems(s.schema.AST(), &document{def: d.def}, s.opts.Production)) == 0
-		s.docs.put(req.Query, &parsedDocument{def: d.def, clean: clean})
-		d.clean, d.cleanNames = clean, s.opts.Production
+		clean := len(documentProblems(s.schema.AST(), &document{def: def}, s.opts.Production)) == 0
+		pd = newParsedDocument(def, clean)
+		s.docs.put(req.Query, pd)
 	}
+	d.def, d.clean, d.cleanNames = pd.def, pd.clean, s.opts.Production
 	d.op = pickOperation(d.def, req.OperationName)
 	if d.op != nil {
-		d.cost = operationCost(s.schema.AST(), d.def, d.op, req.Variables)
+		d.cost = pd.operationCost(s.schema.AST(), d.op, req.Variables)
 	}
 	return d
 }
@@ -65,6 +66,14 @@ func (s *Server) readDocument(req Request) *document {
 func (d *document) kind() string {
 	if d.op == nil {
 		return ""
+	}
+	switch d.op.Type {
+	case "QUERY":
+		return "query"
+	case "MUTATION":
+		return "mutation"
+	case "SUBSCRIPTION":
+		return "subscription"
 	}
 	return strings.ToLower(string(d.op.Type))
 }

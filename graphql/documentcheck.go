@@ -1,6 +1,7 @@
 package graphql
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
@@ -71,7 +72,7 @@ func documentProblems(schema *ast.Schema, d *document, production bool) []*gqler
 		for _, v := range d.op.Vars {
 			if t := resolveDocType(schema, v.Type); t != nil {
 				if val, ok := d.vars[v.Name.Name]; ok {
-					c.variable(reflect.ValueOf(val), t, v.Name.Name, nil, v.Loc)
+					c.jsonVariable(val, t, v.Name.Name, nil, v.Loc)
 				}
 			}
 		}
@@ -80,28 +81,44 @@ func documentProblems(schema *ast.Schema, d *document, production bool) []*gqler
 }
 
 // variables runs the checks of documentProblems that read the request's
-// variables, in the same order.
+// variables, in the same order. The variables' types are read as the
+// document writes them (docType), not resolved into new values first:
+// this runs for every request. A name the schema does not know stops
+// the check where the resolved type would have been nil, and problems
+// are only found at known types, so the answer is the same.
 func (c *documentChecker) variables(d *document) {
 	if c.names {
 		for _, op := range d.def.Operations {
 			for _, v := range op.Vars {
 				if val, ok := d.vars[v.Name.Name]; ok {
-					if t := resolveDocType(c.schema, v.Type); t != nil {
-						c.variableNames(val, t, v.Name.Name)
-					}
+					c.variableNames(val, v.Type, v.Name.Name)
 				}
 			}
 		}
 	}
 	if d.op != nil {
 		for _, v := range d.op.Vars {
-			if t := resolveDocType(c.schema, v.Type); t != nil {
-				if val, ok := d.vars[v.Name.Name]; ok {
-					c.variable(reflect.ValueOf(val), t, v.Name.Name, nil, v.Loc)
-				}
+			if val, ok := d.vars[v.Name.Name]; ok {
+				c.jsonVariable(val, v.Type, v.Name.Name, nil, v.Loc)
 			}
 		}
 	}
+}
+
+// docType strips the non-null of t and, when t is a name written in the
+// document, looks it up in the schema: nil for a name it does not know.
+// Schema types and those of resolveDocType pass through.
+func (c *documentChecker) docType(t ast.Type) ast.Type {
+	if nn, ok := t.(*ast.NonNull); ok {
+		t = nn.OfType
+	}
+	if tn, ok := t.(*ast.TypeName); ok {
+		if nt, ok := c.schema.Types[tn.Name]; ok {
+			return nt
+		}
+		return nil
+	}
+	return t
 }
 
 type documentChecker struct {
@@ -249,6 +266,47 @@ func (c *documentChecker) notSingle(loc gqlerrors.Location, arg string, path []s
 	c.add(loc, "ValuesOfCorrectTypeRule", "Argument %q has an invalid value at %q: expected %s.", arg, strings.Join(path, "."), want)
 }
 
+// jsonVariable is variable for a value as encoding/json decodes it
+// (strings, numbers, booleans, []any, map[string]any), read without
+// reflection: every request's variables pass here. Any other Go value
+// (an in-process caller's) goes to variable.
+func (c *documentChecker) jsonVariable(v any, t ast.Type, name string, path []string, loc gqlerrors.Location) {
+	t = c.docType(t)
+	var composite bool
+	switch v := v.(type) {
+	case nil:
+		return
+	case string, float64, bool, json.Number:
+	case []any:
+		if l, ok := t.(*ast.List); ok {
+			for _, e := range v {
+				c.jsonVariable(e, l.OfType, name, path, loc)
+			}
+			return
+		}
+		composite = true
+	case map[string]any:
+		if io, ok := t.(*ast.InputObject); ok {
+			for _, decl := range io.Values {
+				if e, ok := v[decl.Name.Name]; ok {
+					c.jsonVariable(e, decl.Type, name, append(path, decl.Name.Name), loc)
+				}
+			}
+			return
+		}
+		composite = true
+	default:
+		c.variable(reflect.ValueOf(v), t, name, path, loc)
+		return
+	}
+	switch t := t.(type) {
+	case *ast.List:
+		c.jsonVariable(v, t.OfType, name, path, loc)
+	default:
+		c.single(t, composite, name, path, loc)
+	}
+}
+
 // variable checks the value of a variable of the operation that runs:
 // a list or object where a single value belongs.
 func (c *documentChecker) variable(v reflect.Value, t ast.Type, name string, path []string, loc gqlerrors.Location) {
@@ -261,9 +319,7 @@ func (c *documentChecker) variable(v reflect.Value, t ast.Type, name string, pat
 	if !v.IsValid() {
 		return
 	}
-	if nn, ok := t.(*ast.NonNull); ok {
-		t = nn.OfType
-	}
+	t = c.docType(t)
 	composite := v.Kind() == reflect.Slice || v.Kind() == reflect.Array || v.Kind() == reflect.Map || v.Kind() == reflect.Struct
 	switch t := t.(type) {
 	case *ast.List:
@@ -283,6 +339,16 @@ func (c *documentChecker) variable(v reflect.Value, t ast.Type, name string, pat
 				c.variable(e, decl.Type, name, append(path, decl.Name.Name), loc)
 			}
 		}
+	default:
+		c.single(t, composite, name, path, loc)
+	}
+}
+
+// single refuses a list or object (composite) given for a variable, or a
+// part of one, of enum or scalar type t, except for the scalars that take
+// objects.
+func (c *documentChecker) single(t ast.Type, composite bool, name string, path []string, loc gqlerrors.Location) {
+	switch t := t.(type) {
 	case *ast.EnumTypeDefinition:
 		if composite {
 			c.variableNotSingle(loc, name, path, t.Name)
@@ -305,9 +371,7 @@ func (c *documentChecker) variableNotSingle(loc gqlerrors.Location, name string,
 // variableNames checks, in production, that a variable's input objects
 // name only fields their types have.
 func (c *documentChecker) variableNames(val any, t ast.Type, name string) {
-	if nn, ok := t.(*ast.NonNull); ok {
-		t = nn.OfType
-	}
+	t = c.docType(t)
 	switch t := t.(type) {
 	case *ast.List:
 		if list, ok := val.([]any); ok {
@@ -322,7 +386,10 @@ func (c *documentChecker) variableNames(val any, t ast.Type, name string) {
 		if !ok {
 			return
 		}
-		keys := make([]string, 0, len(obj))
+		// Keys in order, so the problems are; on the stack for the few
+		// fields an input object has.
+		var buf [16]string
+		keys := buf[:0]
 		for k := range obj {
 			keys = append(keys, k)
 		}

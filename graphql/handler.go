@@ -14,6 +14,7 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -97,7 +98,7 @@ type Server struct {
 	schema  *gqlgo.Schema
 	opts    Options
 	log     *slog.Logger
-	latency *prometheus.HistogramVec
+	latency *operationLatency
 	ide     http.Handler
 	cache   *responseCache
 	limiter *costLimiter
@@ -160,14 +161,15 @@ func New(svc resolver.Services, opts Options) (*Server, error) {
 		return nil, err
 	}
 	if opts.Registerer != nil {
-		srv.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		vec := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "kassa_graphql_operation_duration_seconds",
 			Help:    "GraphQL operation latency by operation type and outcome.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"type", "outcome"})
-		if err := opts.Registerer.Register(srv.latency); err != nil {
+		if err := opts.Registerer.Register(vec); err != nil {
 			return nil, fmt.Errorf("register graphql metrics: %w", err)
 		}
+		srv.latency = &operationLatency{vec: vec}
 	}
 	return srv, nil
 }
@@ -308,8 +310,34 @@ func (s *Server) InvalidateCache() {
 
 func (s *Server) observe(c *call, outcome string) {
 	if s.latency != nil {
-		s.latency.WithLabelValues(operationLabel(c), outcome).Observe(time.Since(c.start).Seconds())
+		s.latency.observer(operationLabel(c), outcome).Observe(time.Since(c.start).Seconds())
 	}
+}
+
+// operationLatency is the latency histogram of operations with its
+// series kept at hand: WithLabelValues hashes and checks both labels and
+// takes the vector's lock, on every operation. A series is still made
+// when it is first observed, as WithLabelValues makes it.
+type operationLatency struct {
+	vec  *prometheus.HistogramVec
+	once [len(operationTypes)][len(operationOutcomes)]sync.Once
+	obs  [len(operationTypes)][len(operationOutcomes)]prometheus.Observer
+}
+
+// operationTypes and operationOutcomes are the values of the type and
+// outcome labels (operationLabel, observe's callers).
+var (
+	operationTypes    = [...]string{"query", "mutation", "subscription", "invalid"}
+	operationOutcomes = [...]string{"ok", "error"}
+)
+
+func (l *operationLatency) observer(typ, outcome string) prometheus.Observer {
+	i, j := slices.Index(operationTypes[:], typ), slices.Index(operationOutcomes[:], outcome)
+	if i < 0 || j < 0 {
+		return l.vec.WithLabelValues(typ, outcome)
+	}
+	l.once[i][j].Do(func() { l.obs[i][j] = l.vec.WithLabelValues(typ, outcome) })
+	return l.obs[i][j]
 }
 
 // mapError is the one place where domain errors become GraphQL codes.
@@ -438,12 +466,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if key := r.Header.Get(IdempotencyKeyHeader); key != "" {
 		ctx = resolver.WithIdempotencyKey(ctx, key)
 	}
-	if ctx != r.Context() {
-		r = r.WithContext(ctx) // one copy of the request, not one per value
-	}
+	// ctx goes down as an argument: a copy of the request to carry it
+	// would be one more allocation per request.
 	switch r.Method {
 	case http.MethodGet:
-		if r.URL.Query().Get("query") == "" {
+		q := r.URL.Query() // parses the query string: once, not per parameter
+		if q.Get("query") == "" {
 			if s.opts.Production || !strings.Contains(r.Header.Get("Accept"), "text/html") {
 				writeJSON(w, http.StatusBadRequest, Response{Errors: []*Error{{Message: "POST a GraphQL request", Extensions: map[string]any{"code": "BAD_REQUEST"}}}})
 				return
@@ -451,8 +479,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.ide.ServeHTTP(w, r)
 			return
 		}
-		req := Request{Query: r.URL.Query().Get("query"), OperationName: r.URL.Query().Get("operationName")}
-		if v := r.URL.Query().Get("variables"); v != "" {
+		req := Request{Query: q.Get("query"), OperationName: q.Get("operationName")}
+		if v := q.Get("variables"); v != "" {
 			if err := json.Unmarshal([]byte(v), &req.Variables); err != nil {
 				writeJSON(w, http.StatusBadRequest, badRequest("variables are not valid JSON"))
 				return
@@ -464,7 +492,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// (issue 7: a second lexer read a block string differently and
 		// let a mutation through). A syntax error or a missing operation
 		// is answered without running anything.
-		c := s.prepare(r.Context(), req)
+		c := s.prepare(ctx, req)
 		if c.doc == nil {
 			c.doc = s.readDocument(req) // the type never comes from the cache
 		}
@@ -472,17 +500,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusMethodNotAllowed, badRequest("only queries may be sent with GET; send mutations with POST"))
 			return
 		}
-		s.serve(w, r, []*call{c}, false)
+		s.serve(ctx, w, []*call{c}, false)
 	case http.MethodPost:
-		s.servePost(w, r)
+		s.servePost(ctx, w, r)
 	default:
 		w.Header().Set("Allow", "GET, POST")
 		writeJSON(w, http.StatusMethodNotAllowed, badRequest("use GET or POST"))
 	}
 }
 
-func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
-	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" && ct != "application/graphql-response+json" {
+func (s *Server) servePost(ctx context.Context, w http.ResponseWriter, r *http.Request) {
+	if !jsonContentType(r.Header.Get("Content-Type")) {
 		writeJSON(w, http.StatusUnsupportedMediaType, badRequest("Content-Type must be application/json"))
 		return
 	}
@@ -510,9 +538,9 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 		}
 		calls := make([]*call, len(reqs))
 		for i, req := range reqs {
-			calls[i] = s.prepare(r.Context(), req)
+			calls[i] = s.prepare(ctx, req)
 		}
-		s.serve(w, r, calls, true)
+		s.serve(ctx, w, calls, true)
 		return
 	}
 	var req Request
@@ -520,7 +548,19 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, badRequest("body is not a valid GraphQL request"))
 		return
 	}
-	s.serve(w, r, []*call{s.prepare(r.Context(), req)}, false)
+	s.serve(ctx, w, []*call{s.prepare(ctx, req)}, false)
+}
+
+// jsonContentType reports whether a Content-Type names JSON. The plain
+// forms clients send are recognised without mime.ParseMediaType, which
+// makes a map of parameters for every request.
+func jsonContentType(v string) bool {
+	switch v {
+	case "application/json", "application/graphql-response+json":
+		return true
+	}
+	ct, _, _ := mime.ParseMediaType(v)
+	return ct == "application/json" || ct == "application/graphql-response+json"
 }
 
 // bodyBuffers hold request bodies while they are decoded: most requests
@@ -543,7 +583,7 @@ func putBodyBuffer(b *bytes.Buffer) {
 // checks that concern the request as a whole: the cost of a batch is
 // within the budget, and a guest or buyer has the points for it. Either
 // refusal runs nothing.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, calls []*call, batch bool) {
+func (s *Server) serve(ctx context.Context, w http.ResponseWriter, calls []*call, batch bool) {
 	total, points := 0, 0
 	for _, c := range calls {
 		if c.hit == nil { // a cached answer costs nothing to give again
@@ -560,7 +600,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, calls []*call, ba
 		writeJSON(w, http.StatusOK, out)
 		return
 	}
-	if ok, wait := s.charge(r.Context(), points); !ok {
+	if ok, wait := s.charge(ctx, points); !ok {
 		secs := int(math.Ceil(wait.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		writeJSON(w, http.StatusTooManyRequests, Response{Errors: []*Error{{
@@ -570,12 +610,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, calls []*call, ba
 		return
 	}
 	if !batch {
-		writeResponse(w, s.run(r.Context(), calls[0]))
+		writeResponse(w, s.run(ctx, calls[0]))
 		return
 	}
 	out := make([]*Response, len(calls))
 	for i, c := range calls {
-		out[i] = s.run(r.Context(), c)
+		out[i] = s.run(ctx, c)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/testkit"
 	"github.com/kassahq/kassa/graphql"
@@ -113,5 +115,38 @@ func TestAssetsServed(t *testing.T) {
 		if rec.Code != http.StatusOK || rec.Body.Len() < 1000 {
 			t.Errorf("%s: status %d, %d bytes", f, rec.Code, rec.Body.Len())
 		}
+	}
+}
+
+// TestOperationDurationSeries: each operation lands in the series of its
+// type and outcome, the first of each and those after it alike.
+func TestOperationDurationSeries(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	s := newServer(t, graphql.Options{Registerer: reg})
+	ctx := context.Background()
+	for _, q := range []string{"{ serverVersion }", "{ serverVersion }", "mutation { ping }", "{ nope }", "{", "{ serverVersion }"} {
+		s.Exec(ctx, graphql.Request{Query: q})
+	}
+	want := map[[2]string]uint64{{"query", "ok"}: 3, {"mutation", "ok"}: 1, {"query", "error"}: 1, {"invalid", "error"}: 1}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[[2]string]uint64{}
+	for _, f := range families {
+		if f.GetName() != "kassa_graphql_operation_duration_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			got[[2]string{labels["type"], labels["outcome"]}] = m.GetHistogram().GetSampleCount()
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("series %v, want %v", got, want)
 	}
 }

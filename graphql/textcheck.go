@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"text/scanner"
 
@@ -306,7 +307,7 @@ func (w *textWalker) field(fields ast.ArgumentsDefinition, name string, parent a
 
 func (w *textWalker) variable(name string, loc gqlerrors.Location, t ast.Type, lines text.Lines, path []string) {
 	if v, given := w.vars[name]; given {
-		w.goValue(reflect.ValueOf(v), loc, t, lines, path)
+		w.jsonValue(v, loc, t, lines, path)
 		return
 	}
 	// The executor fills a missing variable from its default.
@@ -315,8 +316,45 @@ func (w *textWalker) variable(name string, loc gqlerrors.Location, t ast.Type, l
 	}
 }
 
-// goValue checks a variable's value: JSON decoded by encoding/json, or
-// Go values given by in-process callers (the storefront).
+// jsonValue checks a variable's value as encoding/json decodes it
+// (strings, []any, map[string]any) without reflection: every request's
+// variables pass here. Any other Go value goes to goValue.
+//
+// A list or object extends path in place, one array for the whole value
+// rather than one per item: add copies the path, nothing else keeps it,
+// and an item's walk is over before its sibling's starts. The array is
+// copied first (Grow) when path has no room: the caller's is not ours.
+func (w *textWalker) jsonValue(v any, loc gqlerrors.Location, t ast.Type, lines text.Lines, path []string) {
+	switch v.(type) {
+	case []any, map[string]any:
+		if cap(path) == len(path) {
+			path = slices.Grow(path, 4)
+		}
+	}
+	switch v := v.(type) {
+	case nil, bool, float64, json.Number:
+	case string:
+		if p, bad := text.Check(v, lines); bad {
+			w.add(path, p, loc)
+		}
+	case []any:
+		elem := listElement(t)
+		for i, x := range v {
+			w.jsonValue(x, loc, elem, lines, append(path, strconv.Itoa(i)))
+		}
+	case map[string]any:
+		fields := inputFields(t)
+		for name, x := range v {
+			ft, fl := w.field(fields, name, t, lines)
+			w.jsonValue(x, loc, ft, fl, append(path, name))
+		}
+	default:
+		w.goValue(reflect.ValueOf(v), loc, t, lines, path)
+	}
+}
+
+// goValue checks a variable's value: Go values given by in-process
+// callers (the storefront).
 func (w *textWalker) goValue(v reflect.Value, loc gqlerrors.Location, t ast.Type, lines text.Lines, path []string) {
 	for v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer {
 		if v.IsNil() {

@@ -2,6 +2,7 @@ package graphql
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -275,4 +276,31 @@ fragment Card on Product {
 			}
 		}
 	})
+}
+
+// TestTextProblemPathsOfVariables: the paths of problems found in a
+// variable's nested values name each value, however many siblings were
+// walked before it (the walk extends one path in place).
+func TestTextProblemPathsOfVariables(t *testing.T) {
+	t.Parallel()
+	s := testServer(t, Options{})
+	req := Request{Query: `mutation($input: CartAddressUpdateInput!, $ids: [ID!]!) { cartShippingAddressUpdate(input: $input) { userErrors { field } } nodes: cartShippingAddressUpdate(input: {token: "t", address: {firstName: $ids}}) { userErrors { field } } }`,
+		Variables: map[string]any{
+			"input": map[string]any{"token": "t", "address": map[string]any{"firstName": "ok", "line1": "a\x00", "city": "b\x01", "lastName": "also ok"}},
+			"ids":   []any{"ok", "x\x00", "fine", "y\x00"},
+		}}
+	d := s.readDocument(req)
+	perRoot := findTextProblems(s.schema.AST(), d.def, d.op, req.Variables)
+	var got []string
+	for _, problems := range perRoot {
+		for _, p := range problems {
+			got = append(got, strings.Join(p.field, "."))
+		}
+	}
+	slices.Sort(got)
+	want := []string{"input.address.city", "input.address.line1", "input.address.firstName.1", "input.address.firstName.3"}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("paths %q, want %q", got, want)
+	}
 }

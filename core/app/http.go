@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/kassahq/kassa/core/kit/reqid"
@@ -28,6 +29,31 @@ const (
 type httpMetrics struct {
 	duration *prometheus.HistogramVec
 	inflight prometheus.Gauge
+	// series keeps the duration's series by their labels (routeLabels
+	// to prometheus.Observer): WithLabelValues hashes and checks every
+	// label and takes the vector's lock, on every request. Routes are
+	// ServeMux patterns and codes status classes; only the standard
+	// methods are kept, since a client may send any method.
+	series sync.Map
+}
+
+// routeLabels are the label values of one duration series.
+type routeLabels struct{ route, method, code string }
+
+// observer is the duration series of the labels, made when first
+// observed as WithLabelValues makes it.
+func (m *httpMetrics) observer(route, method, code string) prometheus.Observer {
+	k := routeLabels{route, method, code}
+	if o, ok := m.series.Load(k); ok {
+		return o.(prometheus.Observer)
+	}
+	o := m.duration.WithLabelValues(route, method, code)
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		m.series.Store(k, o)
+	}
+	return o
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -107,7 +133,7 @@ func instrument(next http.Handler, log *slog.Logger, m *httpMetrics) http.Handle
 				route = "unmatched"
 			}
 			d := time.Since(start)
-			m.duration.WithLabelValues(route, r.Method, statusClass(sw.status)).Observe(d.Seconds())
+			m.observer(route, r.Method, statusClass(sw.status)).Observe(d.Seconds())
 			// Server errors are logged as errors, except readiness
 			// probes answering 503: those repeat every few seconds during
 			// an outage that is logged where it happens.

@@ -1,0 +1,70 @@
+package graphql
+
+import (
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/graph-gophers/graphql-go/ast"
+	gqlerrors "github.com/graph-gophers/graphql-go/errors"
+)
+
+// TestJSONVariableMatchesReflection: the reflection-free check of a
+// variable decoded from JSON finds what the reflection walk finds, for
+// values of every shape at every kind of type.
+func TestJSONVariableMatchesReflection(t *testing.T) {
+	t.Parallel()
+	s := testServer(t, Options{})
+	schema := s.schema.AST()
+	input := schema.Types["CartLinesAddInput"]
+	if input == nil {
+		t.Fatal("no CartLinesAddInput in the schema")
+	}
+	types := map[string]ast.Type{
+		"String":              schema.Types["String"],
+		"String!":             &ast.NonNull{OfType: schema.Types["String"]},
+		"[String!]":           &ast.List{OfType: &ast.NonNull{OfType: schema.Types["String"]}},
+		"enum":                schema.Types["ProductStatus"],
+		"JSON":                schema.Types["JSON"],
+		"CartLinesAddInput!":  &ast.NonNull{OfType: input},
+		"[CartLinesAddInput]": &ast.List{OfType: input},
+		"written [Unknown!]":  &ast.List{OfType: &ast.NonNull{OfType: &ast.TypeName{Ident: ast.Ident{Name: "Unknown"}}}},
+		"written String!":     &ast.NonNull{OfType: &ast.TypeName{Ident: ast.Ident{Name: "String"}}},
+		"written [CartLinesAddInput!]!": &ast.NonNull{OfType: &ast.List{OfType: &ast.NonNull{
+			OfType: &ast.TypeName{Ident: ast.Ident{Name: "CartLinesAddInput"}}}}},
+	}
+	line := map[string]any{"variantId": "var_1", "quantity": float64(2)}
+	values := map[string]any{
+		"null":            nil,
+		"string":          "x",
+		"number":          float64(1),
+		"bool":            true,
+		"list":            []any{"a", "b"},
+		"object":          map[string]any{"a": "b"},
+		"list of objects": []any{map[string]any{"a": "b"}},
+		"input":           map[string]any{"token": "t", "lines": []any{line}},
+		"input, bad line": map[string]any{"token": []any{"t"}, "lines": []any{map[string]any{"variantId": map[string]any{}, "quantity": []any{1}}}},
+		"input, one line": map[string]any{"token": "t", "lines": line},
+		"list of inputs":  []any{map[string]any{"token": map[string]any{}}, "x"},
+	}
+	for tn, typ := range types {
+		for vn, val := range values {
+			json := &documentChecker{schema: schema}
+			json.jsonVariable(val, typ, "v", nil, gqlerrors.Location{})
+			refl := &documentChecker{schema: schema}
+			refl.variable(reflect.ValueOf(val), resolvedOrNil(schema, typ), "v", nil, gqlerrors.Location{})
+			if got, want := fmt.Sprint(messages(json.problems)), fmt.Sprint(messages(refl.problems)); got != want {
+				t.Errorf("%s at %s: %s, reflection finds %s", vn, tn, got, want)
+			}
+		}
+	}
+}
+
+// resolvedOrNil is the type documentProblems gives variable: the
+// document's type resolved, nil when a name is unknown.
+func resolvedOrNil(schema *ast.Schema, t ast.Type) ast.Type {
+	if r := resolveDocType(schema, t); r != nil {
+		return r
+	}
+	return t
+}
