@@ -265,14 +265,17 @@ func (s *orderStore) OrderByTokenHash(ctx context.Context, h string) (*Order, er
 	return s.orderWhere(ctx, "o.access_token_hash = ? AND o.access_token_hash <> ''", h)
 }
 
+// orderWhere reads one order row with a statement of fixed text, its
+// argument bound: an order's page and its status subscription read it
+// on every change.
 func (s *orderStore) orderWhere(ctx context.Context, where string, arg any) (*Order, error) {
 	o := new(Order)
-	err := s.db.Conn(ctx).NewSelect().Model(o).Where(where, arg).Limit(1).Scan(ctx)
-	if store.IsNoRows(err) {
-		return nil, orderNotFound()
-	}
+	n, err := s.db.ScanStmt(ctx, o, "SELECT "+s.db.ModelColumns(o, "o.")+" FROM \"orders\" AS o WHERE "+where+" LIMIT 1", arg)
 	if err != nil {
 		return nil, fmt.Errorf("read order: %w", err)
+	}
+	if n == 0 {
+		return nil, orderNotFound()
 	}
 	return o, nil
 }

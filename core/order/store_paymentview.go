@@ -3,16 +3,12 @@ package order
 import (
 	"context"
 	"fmt"
-
-	"github.com/kassahq/kassa/core/store"
 )
 
 // paymentViewColumns are the order row's columns PaymentView reads: the
 // statuses, the money, the deadline and who and where the buyer is.
-var paymentViewColumns = []string{
-	"o.id", "o.number", "o.customer_id", "o.email", "o.currency", "o.status", "o.payment_status",
-	"o.shipping_amount", "o.total_amount", "o.payment_deadline", "o.shipping_address", "o.billing_address",
-}
+const paymentViewColumns = "o.id, o.number, o.customer_id, o.email, o.currency, o.status, o.payment_status, " +
+	"o.shipping_amount, o.total_amount, o.payment_deadline, o.shipping_address, o.billing_address"
 
 // PaymentViewByID reads the columns of PaymentView of one order in one
 // query, or CodeOrderNotFound.
@@ -31,14 +27,16 @@ func (s *orderStore) PaymentViewByTokenHash(ctx context.Context, h string) (*Ord
 	return s.paymentViewWhere(ctx, "o.access_token_hash = ? AND o.access_token_hash <> ''", h)
 }
 
+// paymentViewWhere reads with a statement of fixed text, its argument
+// bound: paying an order reads it in every step.
 func (s *orderStore) paymentViewWhere(ctx context.Context, where string, arg any) (*Order, error) {
 	o := new(Order)
-	err := s.db.Conn(ctx).NewSelect().Model(o).Column(paymentViewColumns...).Where(where, arg).Limit(1).Scan(ctx)
-	if store.IsNoRows(err) {
-		return nil, orderNotFound()
-	}
+	n, err := s.db.ScanStmt(ctx, o, "SELECT "+paymentViewColumns+" FROM \"orders\" AS o WHERE "+where+" LIMIT 1", arg)
 	if err != nil {
 		return nil, fmt.Errorf("read order for payment: %w", err)
+	}
+	if n == 0 {
+		return nil, orderNotFound()
 	}
 	return o, nil
 }

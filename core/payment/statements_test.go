@@ -22,9 +22,14 @@ type traced struct{}
 type statementLog struct {
 	mu   sync.Mutex
 	list []string
+	// texts are the statements' texts as sent, in the same order.
+	texts []string
 }
 
 var statementHead = regexp.MustCompile(`^\s*(?:WITH .*?\)\s*)?(SELECT|INSERT INTO|UPDATE|DELETE FROM|BEGIN|COMMIT|ROLLBACK)\b\s*"?([a-z_]*)`)
+
+// statementWrite finds the writes of a statement, its CTEs' too.
+var statementWrite = regexp.MustCompile(`(INSERT INTO|UPDATE|DELETE FROM)\s+"?([a-z_]+)`)
 
 func (l *statementLog) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
 	return ctx
@@ -39,7 +44,17 @@ func (l *statementLog) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
 		q = strings.TrimSpace(strings.TrimSuffix(m[1], " INTO") + " " + m[2])
 		q = strings.TrimSuffix(strings.TrimSuffix(q, " FROM"), " ")
 	}
-	if strings.HasPrefix(q, "SELECT") {
+	if strings.HasPrefix(strings.TrimSpace(e.Query), "WITH ") {
+		// A statement of data-modifying CTEs: its writes, in order
+		// ("UPDATE orders + INSERT order_timeline").
+		var w []string
+		for _, m := range statementWrite.FindAllStringSubmatch(e.Query, -1) {
+			w = append(w, strings.TrimSuffix(strings.TrimSuffix(m[1], " INTO"), " FROM")+" "+m[2])
+		}
+		if len(w) > 0 {
+			q = strings.Join(w, " + ")
+		}
+	} else if strings.HasPrefix(q, "SELECT") {
 		// SELECT "pa"."id", ... FROM "payment_attempts": name the table.
 		if i := strings.Index(e.Query, " FROM "); i >= 0 {
 			rest := strings.Trim(strings.Fields(e.Query[i+6:])[0], `"`)
@@ -48,6 +63,7 @@ func (l *statementLog) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
 	}
 	l.mu.Lock()
 	l.list = append(l.list, q)
+	l.texts = append(l.texts, e.Query)
 	l.mu.Unlock()
 }
 
@@ -55,18 +71,32 @@ func (l *statementLog) take() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := l.list
-	l.list = nil
+	l.list, l.texts = nil, nil
+	return out
+}
+
+// takeTexts returns the texts of the statements recorded, and forgets
+// them.
+func (l *statementLog) takeTexts() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.texts
+	l.list, l.texts = nil, nil
 	return out
 }
 
 // Applying a gateway's capture notification is one transaction of
-// twelve statements: the attempt and the order read once each, the event
-// row inserted with its outcome (no second write), the balance as one
-// upsert returning it, the attempt's captured amount with its state and
-// the order's payment status with its updated_at each in one conditional
-// UPDATE, and the two moves' events in one outbox insert. A replay reads
-// the attempt and stops at the event row. Creating the payment reads the
-// order once and the attempt once.
+// twelve statements on SQLite, nine on PostgreSQL: the attempt and the
+// order read once each, the event row inserted with its outcome (no
+// second write), the balance as one upsert returning it, the attempt's
+// captured amount with its state and the order's payment status with its
+// updated_at each in one conditional UPDATE, and the two moves' events in
+// one outbox insert; on PostgreSQL the ledger row rides with the balance's
+// upsert and each move's timeline row with its UPDATE. A replay reads the
+// attempt and stops at the event row. Creating the payment reads the
+// order once and the attempt once. Every statement but the outbox's has a
+// fixed text (prepared once), which TestStatementTextsOfPayingAnOrder
+// checks.
 func TestStatementsOfPayingAnOrder(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		log := &statementLog{}
@@ -96,13 +126,23 @@ func TestStatementsOfPayingAnOrder(t *testing.T) {
 		if out := webhook("evt_paid"); out.Applied != 1 {
 			t.Fatalf("outcome %+v", out)
 		}
-		check(t, "capture", log.take(), []string{
+		want := []string{
 			"BEGIN", "SELECT payment_attempts", "INSERT payment_gateway_events", "SELECT orders",
 			"INSERT payment_ledger", "INSERT payment_balances",
 			"UPDATE payment_attempts", "INSERT payment_attempt_timeline",
 			"UPDATE orders", "INSERT order_timeline",
 			"INSERT outbox_events", "COMMIT",
-		})
+		}
+		if db.Dialect == store.Postgres {
+			want = []string{
+				"BEGIN", "SELECT payment_attempts", "INSERT payment_gateway_events", "SELECT orders",
+				"INSERT payment_ledger + INSERT payment_balances",
+				"UPDATE payment_attempts + INSERT payment_attempt_timeline",
+				"UPDATE orders + INSERT order_timeline",
+				"INSERT outbox_events", "COMMIT",
+			}
+		}
+		check(t, "capture", log.take(), want)
 		if _, ps := f.orderStatus(t, o.id); ps != "PAID" {
 			t.Fatalf("payment status %s", ps)
 		}
@@ -122,4 +162,43 @@ func check(t *testing.T, what string, got, want []string) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("%s: %d statements\n  %s\nwant %d\n  %s", what, len(got), strings.Join(got, "\n  "), len(want), strings.Join(want, "\n  "))
 	}
+}
+
+// Paying a second order sends the texts that paying the first sent, the
+// values bound: PostgreSQL plans each once. Only the outbox's insert
+// (core/events, values written into its text) is new each time.
+func TestStatementTextsOfPayingAnOrder(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		log := &statementLog{}
+		db.AddQueryHook(log)
+		f := newFixture(t, db, newFake(fakeID))
+		pay := func(key string) []string {
+			o := f.place(t, 1)
+			log.take()
+			a, err := f.svc.Create(context.WithValue(guest(), traced{}, true),
+				payment.CreateInput{AccessToken: o.token, GatewayID: fakeID, ReturnURL: "https://shop.test/r", IdempotencyKey: key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := f.svc.ApplyWebhook(context.WithValue(context.Background(), traced{}, true), fakeID,
+				payment.WebhookRequest{Method: "POST", Body: body(t, "ok", succeeded(a, "evt_"+key))})
+			if err != nil || out.Applied != 1 {
+				t.Fatalf("webhook: %+v, %v", out, err)
+			}
+			return log.takeTexts()
+		}
+		seen := map[string]bool{}
+		for _, q := range pay("k-1") {
+			seen[q] = true
+		}
+		second := pay("k-2")
+		if len(second) == 0 {
+			t.Fatal("no statement recorded")
+		}
+		for _, q := range second {
+			if !seen[q] && !strings.Contains(q, "outbox_events") {
+				t.Errorf("a statement with a text of its own (its values written into it):\n  %s", q)
+			}
+		}
+	})
 }

@@ -2,8 +2,10 @@ package payment
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -22,23 +24,33 @@ func newPaymentStore(db *store.DB) *paymentStore { return &paymentStore{db: db} 
 
 func (s *paymentStore) conn(ctx context.Context) bun.IDB { return s.db.Conn(ctx) }
 
+// insertModel writes a new row of a bun model (a *T) with a statement
+// of fixed text, its values bound, and suffix after them (an ON
+// CONFLICT clause).
+func (s *paymentStore) insertModel(ctx context.Context, table string, model any, suffix string) (sql.Result, error) {
+	cols := s.db.ModelColumns(model, "")
+	vals := s.db.ModelValues(model)
+	return s.db.ExecStmt(ctx, "INSERT INTO \""+table+"\" ("+cols+") VALUES ("+store.Placeholders(len(vals))+")"+suffix, vals...)
+}
+
 // InsertAttempt writes a new attempt.
 func (s *paymentStore) InsertAttempt(ctx context.Context, a *Attempt) error {
-	if _, err := s.conn(ctx).NewInsert().Model(a).Exec(ctx); err != nil {
+	if _, err := s.insertModel(ctx, "payment_attempts", a, ""); err != nil {
 		return fmt.Errorf("payment: insert attempt: %w", err)
 	}
 	return nil
 }
 
-// Attempt reads one attempt.
+// Attempt reads one attempt, with a statement of fixed text: every fact
+// applied reads its attempt.
 func (s *paymentStore) Attempt(ctx context.Context, id string) (*Attempt, error) {
 	var a Attempt
-	err := s.conn(ctx).NewSelect().Model(&a).Where("id = ?", id).Scan(ctx)
-	if store.IsNoRows(err) {
-		return nil, attemptNotFound()
-	}
+	n, err := s.db.ScanStmt(ctx, &a, "SELECT "+s.db.ModelColumns(&a, "")+" FROM \"payment_attempts\" WHERE id = ?", id)
 	if err != nil {
 		return nil, fmt.Errorf("payment: read attempt %s: %w", id, err)
+	}
+	if n == 0 {
+		return nil, attemptNotFound()
 	}
 	return &a, nil
 }
@@ -71,9 +83,22 @@ func (s *paymentStore) AttemptsOfOrders(ctx context.Context, orderIDs []string) 
 }
 
 // UpdateAttempt writes the named columns of a (never its state: the
-// machine moves that) and updated_at.
+// machine moves that) and updated_at, with a statement of fixed text per
+// list of columns.
 func (s *paymentStore) UpdateAttempt(ctx context.Context, a *Attempt, columns ...string) error {
-	_, err := s.conn(ctx).NewUpdate().Model(a).Column(append(columns, "updated_at")...).WherePK().Exec(ctx)
+	set := append(s.attemptColumns(a, columns...), transition.Column{Name: "updated_at", Value: a.UpdatedAt})
+	var q strings.Builder
+	args := make([]any, 0, len(set)+1)
+	q.WriteString("UPDATE \"payment_attempts\" SET ")
+	for i, c := range set {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(c.Name + " = ?")
+		args = append(args, c.Value)
+	}
+	q.WriteString(" WHERE id = ?")
+	_, err := s.db.ExecStmt(ctx, q.String(), append(args, a.ID)...)
 	if err != nil {
 		return fmt.Errorf("payment: update attempt %s: %w", a.ID, err)
 	}
@@ -119,7 +144,7 @@ func (s *paymentStore) ScheduleAttempt(ctx context.Context, id string, next *tim
 // insert of the same id waits for the first transaction and then inserts
 // nothing.
 func (s *paymentStore) InsertEvent(ctx context.Context, e *EventRecord) (bool, error) {
-	res, err := s.conn(ctx).NewInsert().Model(e).On("CONFLICT (gateway_id, gateway_event_id) DO NOTHING").Exec(ctx)
+	res, err := s.insertModel(ctx, "payment_gateway_events", e, " ON CONFLICT (gateway_id, gateway_event_id) DO NOTHING")
 	if err != nil {
 		return false, fmt.Errorf("payment: insert gateway event: %w", err)
 	}
@@ -132,8 +157,8 @@ func (s *paymentStore) InsertEvent(ctx context.Context, e *EventRecord) (bool, e
 
 // FinishEvent writes what applying the event did.
 func (s *paymentStore) FinishEvent(ctx context.Context, e *EventRecord) error {
-	_, err := s.conn(ctx).NewUpdate().Model(e).
-		Column("order_id", "attempt_id", "refund_id", "outcome", "flag_reason", "detail").WherePK().Exec(ctx)
+	_, err := s.db.ExecStmt(ctx, "UPDATE payment_gateway_events SET order_id = ?, attempt_id = ?, refund_id = ?, outcome = ?, flag_reason = ?, detail = ? WHERE id = ?",
+		e.OrderID, e.AttemptID, e.RefundID, string(e.Outcome), e.FlagReason, e.Detail, e.ID)
 	if err != nil {
 		return fmt.Errorf("payment: finish gateway event %s: %w", e.ID, err)
 	}
@@ -164,11 +189,10 @@ func (s *paymentStore) FlaggedEvents(ctx context.Context, limit int) ([]*EventRe
 }
 
 // AddLedger writes a ledger row and adds it to the order's balance, in
-// the caller's transaction, and returns the balance as it now stands.
+// the caller's transaction, and returns the balance as it now stands. On
+// PostgreSQL a row that the balance's upsert takes is one statement with
+// it.
 func (s *paymentStore) AddLedger(ctx context.Context, e *LedgerEntry) (*Balance, error) {
-	if _, err := s.conn(ctx).NewInsert().Model(e).Exec(ctx); err != nil {
-		return nil, fmt.Errorf("payment: insert ledger row: %w", err)
-	}
 	var d Balance
 	switch e.Kind {
 	case LedgerAuthorization:
@@ -183,7 +207,43 @@ func (s *paymentStore) AddLedger(ctx context.Context, e *LedgerEntry) (*Balance,
 		return nil, fmt.Errorf("payment: ledger kind %q", e.Kind)
 	}
 	d.OrderID, d.Currency, d.UpdatedAt = e.OrderID, e.Currency, e.CreatedAt
+	if d.Refunded+d.RefundReserved <= d.Captured && s.db.Dialect == store.Postgres {
+		vals := s.db.ModelValues(e)
+		cte := "WITH l AS (INSERT INTO payment_ledger (" + s.db.ModelColumns(e, "") + ") VALUES (" + store.Placeholders(len(vals)) + ")) "
+		b, err := s.upsertBalance(ctx, cte, vals, &d)
+		if err != nil {
+			return nil, fmt.Errorf("payment: insert ledger row: %w", err)
+		}
+		return b, nil
+	}
+	if _, err := s.insertModel(ctx, "payment_ledger", e, ""); err != nil {
+		return nil, fmt.Errorf("payment: insert ledger row: %w", err)
+	}
 	return s.addBalance(ctx, &d)
+}
+
+// balanceUpsert adds the amounts of a new balance row to the order's
+// row, creating it, and returns the row as it then stands.
+const balanceUpsert = `INSERT INTO payment_balances (` + balanceColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (order_id) DO UPDATE SET authorized = payment_balances.authorized + excluded.authorized,
+	captured = payment_balances.captured + excluded.captured, refunded = payment_balances.refunded + excluded.refunded,
+	voided = payment_balances.voided + excluded.voided,
+	refund_reserved = payment_balances.refund_reserved + excluded.refund_reserved, updated_at = excluded.updated_at
+	RETURNING ` + balanceColumns
+
+// upsertBalance runs balanceUpsert for d, after prefix (a CTE, or "")
+// whose values are args, with a statement of fixed text.
+func (s *paymentStore) upsertBalance(ctx context.Context, prefix string, args []any, d *Balance) (*Balance, error) {
+	args = append(args, d.OrderID, d.Currency, d.Authorized, d.Captured, d.Refunded, d.Voided, d.RefundReserved, d.UpdatedAt)
+	b := new(Balance)
+	n, err := s.db.ScanStmt(ctx, b, prefix+balanceUpsert, args...)
+	if err == nil && n != 1 {
+		err = fmt.Errorf("%d balance rows returned", n)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("payment: add to the balance of %s: %w", d.OrderID, err)
+	}
+	return b, nil
 }
 
 // balanceColumns are the columns of payment_balances, as RETURNING reads
@@ -197,17 +257,7 @@ func (s *paymentStore) addBalance(ctx context.Context, d *Balance) (*Balance, er
 	if d.Refunded+d.RefundReserved <= d.Captured {
 		// d as a new row passes the CHECK constraint, which an upsert
 		// checks against its inserted candidate first: one statement.
-		err := s.conn(ctx).NewRaw(`INSERT INTO payment_balances (`+balanceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (order_id) DO UPDATE SET authorized = payment_balances.authorized + excluded.authorized,
-			captured = payment_balances.captured + excluded.captured, refunded = payment_balances.refunded + excluded.refunded,
-			voided = payment_balances.voided + excluded.voided,
-			refund_reserved = payment_balances.refund_reserved + excluded.refund_reserved, updated_at = excluded.updated_at
-			RETURNING `+balanceColumns,
-			d.OrderID, d.Currency, d.Authorized, d.Captured, d.Refunded, d.Voided, d.RefundReserved, d.UpdatedAt).Scan(ctx, b)
-		if err != nil {
-			return nil, fmt.Errorf("payment: add to the balance of %s: %w", d.OrderID, err)
-		}
-		return b, nil
+		return s.upsertBalance(ctx, "", nil, d)
 	}
 	// A refund alone would fail the CHECK as an inserted candidate: the
 	// row exists (money was captured before) and is updated; should it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -173,7 +174,8 @@ type Record struct {
 // transaction carried by ctx, or in one of its own: a conditional UPDATE
 // of the state column with the from-state in its WHERE clause, then, only
 // when exactly one row changed, a timeline row and the rule's event in the
-// outbox. No row is locked before the update, so it behaves the same on
+// outbox. On PostgreSQL the update and the timeline row are one
+// statement. No row is locked before the update, so it behaves the same on
 // SQLite and PostgreSQL: of two callers making the same move at once, the
 // database lets one update the row and the other finds the state changed.
 //
@@ -235,12 +237,14 @@ func (m *Machine[S]) Apply(ctx context.Context, mv Move[S]) (Record, error) {
 	rec.EventID = ev.ID
 
 	err = m.opt.DB.RunInTx(ctx, func(ctx context.Context) error {
-		won, err := m.update(ctx, mv)
+		won, inserted, err := m.update(ctx, mv, rec)
 		if err != nil || !won {
 			return err
 		}
-		if err := m.insert(ctx, rec); err != nil {
-			return err
+		if !inserted {
+			if err := m.insert(ctx, rec); err != nil {
+				return err
+			}
 		}
 		return Emit(ctx, m.opt.Outbox, ev)
 	})
@@ -269,55 +273,85 @@ func (m *Machine[S]) authorize(ctx context.Context, sub authz.Subject, rule Rule
 
 // update makes the conditional UPDATE and reports whether it won. When no
 // row changed it tells a record that moved on (stale) from one that does
-// not exist.
-func (m *Machine[S]) update(ctx context.Context, mv Move[S]) (bool, error) {
-	db := m.opt.DB.Conn(ctx)
-	q := "UPDATE ? SET ? = ?"
-	args := make([]any, 0, 7+2*len(mv.Set))
-	args = append(args, bun.Ident(m.st.Table), bun.Ident(m.st.State), string(mv.To))
+// not exist. Its text is fixed per table and Set columns, its values
+// bound: PostgreSQL plans it once (store.DB.ExecStmt). On PostgreSQL the
+// timeline row r is inserted by the same statement, a data-modifying CTE
+// whose insert takes a row from the update only when it won; inserted
+// reports whether it was.
+func (m *Machine[S]) update(ctx context.Context, mv Move[S], r Record) (won, inserted bool, err error) {
+	db := m.opt.DB
+	var q strings.Builder
+	args := make([]any, 0, 3+len(mv.Set)+len(timelineColumns))
+	q.WriteString("UPDATE " + quote(m.st.Table) + " SET " + quote(m.st.State) + " = ?")
+	args = append(args, string(mv.To))
 	for _, c := range mv.Set {
-		q += ", ? = ?"
-		args = append(args, bun.Ident(c.Name), c.Value)
+		q.WriteString(", " + quote(c.Name) + " = ?")
+		args = append(args, c.Value)
 	}
-	args = append(args, bun.Ident(m.st.Key), mv.ID, bun.Ident(m.st.State), string(mv.From))
-	res, err := db.NewRaw(q+" WHERE ? = ? AND ? = ?", args...).Exec(ctx)
+	q.WriteString(" WHERE " + quote(m.st.Key) + " = ? AND " + quote(m.st.State) + " = ?")
+	args = append(args, mv.ID, string(mv.From))
+	text := q.String()
+	if db.Dialect == store.Postgres {
+		inserted = true
+		text = "WITH u AS (" + text + " RETURNING 1) INSERT INTO " + quote(m.st.Timeline) + " (" + m.timelineColumns() +
+			") SELECT " + store.Placeholders(len(timelineColumns)) + " FROM u"
+		args = append(args, timelineValues(r)...)
+	}
+	res, err := db.ExecStmt(ctx, text, args...)
 	if err != nil {
-		return false, fmt.Errorf("transition: %s: update %s %s: %w", m.table.name, m.st.Table, mv.ID, err)
+		return false, false, fmt.Errorf("transition: %s: update %s %s: %w", m.table.name, m.st.Table, mv.ID, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, fmt.Errorf("transition: %s: rows affected: %w", m.table.name, err)
+		return false, false, fmt.Errorf("transition: %s: rows affected: %w", m.table.name, err)
 	}
 	switch {
 	case n == 1:
-		return true, nil
+		return true, inserted, nil
 	case n > 1:
 		// Returning the error rolls the update back.
-		return false, fmt.Errorf("transition: %s: %d rows of %s have %s = %s: the key is not unique", m.table.name, n, m.st.Table, m.st.Key, mv.ID)
+		return false, false, fmt.Errorf("transition: %s: %d rows of %s have %s = %s: the key is not unique", m.table.name, n, m.st.Table, m.st.Key, mv.ID)
 	}
 	var current []string
-	err = db.NewRaw("SELECT ? FROM ? WHERE ? = ?",
+	err = db.Conn(ctx).NewRaw("SELECT ? FROM ? WHERE ? = ?",
 		bun.Ident(m.st.State), bun.Ident(m.st.Table), bun.Ident(m.st.Key), mv.ID).Scan(ctx, &current)
 	if err != nil && !store.IsNoRows(err) {
-		return false, fmt.Errorf("transition: %s: read %s %s: %w", m.table.name, m.st.Table, mv.ID, err)
+		return false, false, fmt.Errorf("transition: %s: read %s %s: %w", m.table.name, m.st.Table, mv.ID, err)
 	}
 	if len(current) == 0 {
-		return false, errs.NotFound(CodeNotFound, fmt.Sprintf("%s: no %s row has %s %s", m.table.name, m.st.Table, m.st.Key, mv.ID))
+		return false, false, errs.NotFound(CodeNotFound, fmt.Sprintf("%s: no %s row has %s %s", m.table.name, m.st.Table, m.st.Key, mv.ID))
 	}
-	return false, &Error{
+	return false, false, &Error{
 		Machine: m.table.name, From: string(mv.From), To: string(mv.To), Current: current[0],
 		err: errs.Conflict("", CodeStaleState,
 			fmt.Sprintf("%s is %s now, not %s: it changed before the move to %s could be made", m.table.Words(), current[0], mv.From, mv.To)),
 	}
 }
 
-// insert writes the timeline row.
+// timelineColumns are the columns of a timeline row but its entity key
+// (Storage.TimelineKey), which comes second; timelineValues their values.
+var timelineColumns = []string{"id", "", "machine", "from_state", "to_state", "actor_kind", "actor", "reason", "event_id", "created_at"}
+
+// timelineColumns names the columns of the machine's timeline rows, in
+// the order of timelineValues.
+func (m *Machine[S]) timelineColumns() string {
+	cols := append([]string(nil), timelineColumns...)
+	cols[1] = quote(m.st.TimelineKey)
+	return strings.Join(cols, ", ")
+}
+
+func timelineValues(r Record) []any {
+	return []any{r.ID, r.EntityID, r.Machine, r.From, r.To, r.ActorKind, nullable(r.Actor), nullable(r.Reason), r.EventID, r.At}
+}
+
+// quote quotes an identifier NewMachine or Apply checked (a plain
+// lower-case name), as SQLite and PostgreSQL both read it.
+func quote(name string) string { return `"` + name + `"` }
+
+// insert writes the timeline row, as a statement of fixed text.
 func (m *Machine[S]) insert(ctx context.Context, r Record) error {
-	_, err := m.opt.DB.Conn(ctx).NewRaw(
-		"INSERT INTO ? (id, ?, machine, from_state, to_state, actor_kind, actor, reason, event_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		bun.Ident(m.st.Timeline), bun.Ident(m.st.TimelineKey),
-		r.ID, r.EntityID, r.Machine, r.From, r.To, r.ActorKind, nullable(r.Actor), nullable(r.Reason), r.EventID, r.At,
-	).Exec(ctx)
+	_, err := m.opt.DB.ExecStmt(ctx, "INSERT INTO "+quote(m.st.Timeline)+" ("+m.timelineColumns()+") VALUES ("+
+		store.Placeholders(len(timelineColumns))+")", timelineValues(r)...)
 	if err != nil {
 		return fmt.Errorf("transition: %s: insert into %s: %w", m.table.name, m.st.Timeline, err)
 	}
