@@ -92,3 +92,22 @@ func (s *Service) enabledRows(ctx context.Context, k Kind) ([]*row, error) {
 	c.mu.Unlock()
 	return rows, nil
 }
+
+// enabledRow returns the plugin id's row: from the cached lists of
+// enabled plugins when it is one (a gateway's payment page is asked on
+// every checkout), else from the database, which tells a disabled plugin
+// from a missing one.
+func (s *Service) enabledRow(ctx context.Context, id string) (*row, error) {
+	for _, k := range []Kind{KindPayment, KindNotify, KindInvoice} {
+		rows, err := s.enabledRows(ctx, k)
+		if err != nil {
+			break
+		}
+		for _, r := range rows {
+			if r.ID == id {
+				return r, nil
+			}
+		}
+	}
+	return s.st.get(ctx, id)
+}

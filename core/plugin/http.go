@@ -65,7 +65,7 @@ func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	row, err := s.st.get(ctx, id)
+	row, err := s.enabledRow(ctx, id)
 	if err != nil || !row.Enabled {
 		if err != nil && !errors.Is(err, errs.ErrNotFound) {
 			s.log.Error("plugin page", attrPlugin, id, attrErr, err)
