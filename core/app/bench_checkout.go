@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -92,7 +93,7 @@ func benchCheckoutCart(ctx context.Context, args []string, cli IO) error {
 	variants := fs.Int("variants", 20, "how many variants the buyers choose from")
 	apiKey := fs.String("api-key", os.Getenv("KASSA_BENCH_API_KEY"), "staff API key or session token (Bearer) to prepare the shop: restock and add a shipping method; default $KASSA_BENCH_API_KEY")
 	stock := fs.Int("stock", 100000, "with --api-key: the available units each chosen variant is restocked to")
-	spread := fs.Bool("spread-addresses", true, "on an IPv4 loopback URL, give each buyer its own source address (127.0.x.y), as real buyers have theirs: the API's per-address rate limit then limits each buyer, not the bench as a whole")
+	spread := fs.Bool("spread-addresses", true, "on an IPv4 loopback URL, run each checkout as a new buyer from a source address of its own (127.0.x.y), on a new connection, as real buyers come: the API's per-address rate limit then limits each buyer, not the bench as a whole")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: kassa bench checkout-cart --url URL [-c N] [-d D] [--api-key KEY] [flags]\n\n"+
 			"Guests check out carts over GraphQL, one after another, N at once, in five requests each: cartCreate,\n"+
@@ -148,7 +149,7 @@ func benchCheckout(ctx context.Context, args []string, cli IO) error {
 	gateway := fs.String("gateway", "payment.testpay", "the payment gateway plugin: testpay, or a gateway answering REDIRECT with a page that takes action=pay as testpay's does, or no action")
 	apiKey := fs.String("api-key", os.Getenv("KASSA_BENCH_API_KEY"), "staff API key or session token (Bearer) to prepare the shop: restock and add a shipping method; default $KASSA_BENCH_API_KEY")
 	stock := fs.Int("stock", 100000, "with --api-key: the available units each chosen variant is restocked to")
-	spread := fs.Bool("spread-addresses", true, "on an IPv4 loopback URL, give each buyer its own source address (127.0.x.y), as real buyers have theirs: the API's per-address rate limit then limits each buyer, not the bench as a whole")
+	spread := fs.Bool("spread-addresses", true, "on an IPv4 loopback URL, run each checkout as a new buyer from a source address of its own (127.0.x.y), on a new connection, as real buyers come: the API's per-address rate limit then limits each buyer, not the bench as a whole")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: kassa bench checkout --url URL [--concurrency N] [--duration D] [--api-key KEY] [flags]\n\n"+
 			"Guests check out and pay over HTTP, one after another, N at once: the five requests of checkout-cart\n"+
@@ -221,11 +222,47 @@ type checkoutBench struct {
 	gateway, shop string
 }
 
-// gqlClient posts GraphQL documents to one endpoint.
+// gqlClient posts GraphQL documents to one endpoint. It is not safe for
+// concurrent use: each buyer has its own, whose buffers it reuses from
+// one request to the next.
 type gqlClient struct {
 	http   *http.Client
 	url    string
 	bearer string
+	// header is the requests' header, made once: the client does not
+	// change it (http.Client clones it for its timeout).
+	header http.Header
+	// answer holds the answer being decoded; decoding copies what it
+	// keeps.
+	answer bytes.Buffer
+}
+
+// gqlRequest is the body of a GraphQL request.
+type gqlRequest struct {
+	Query     string `json:"query"`
+	Variables any    `json:"variables"`
+}
+
+// inputVars are the variables of a mutation of one input: the buyers'
+// typed inputs, which encode faster than maps.
+type inputVars struct {
+	Input any `json:"input"`
+}
+
+// gqlError is an entry of an answer's errors.
+type gqlError struct {
+	Message    string         `json:"message"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// coded returns the error's code (GRAPHQL_ERROR when it has none) and
+// the error.
+func (e *gqlError) coded() (string, error) {
+	code, _ := e.Extensions["code"].(string)
+	if code == "" {
+		code = "GRAPHQL_ERROR"
+	}
+	return code, fmt.Errorf("%s: %s", code, e.Message)
 }
 
 // gqlUserError is an entry of a payload's userErrors.
@@ -235,12 +272,29 @@ type gqlUserError struct {
 	Message string   `json:"message"`
 }
 
-// do sends a document and decodes the field root of its data into out.
-// It returns "" on success, else the code of what went wrong: the code of
-// the first userError or top-level error, HTTP_<status>, or
-// NETWORK_ERROR; err says more.
-func (c *gqlClient) do(ctx context.Context, query string, vars map[string]any, root string, out any) (string, error) {
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+// gqlPayload is the userErrors of a mutation's payload: the type a
+// mutation's payload is decoded into embeds it, so that gqlDo reports
+// them from the same decoding.
+type gqlPayload struct {
+	UserErrors []gqlUserError `json:"userErrors"`
+}
+
+func (p *gqlPayload) firstUserError() *gqlUserError {
+	if len(p.UserErrors) == 0 {
+		return nil
+	}
+	return &p.UserErrors[0]
+}
+
+// gqlDo sends a document with its variables to c and decodes the field
+// root of the answer's data into out, in one pass over the answer; out's
+// type embeds gqlPayload when root is a mutation. It returns "" on
+// success, else the code of what went wrong: the code of the first
+// top-level error or userError, HTTP_<status>, NETWORK_ERROR, or
+// CLIENT_ERROR when the answer has no root or one of another shape; err
+// says more.
+func gqlDo[T any](ctx context.Context, c *gqlClient, query string, vars any, root string, out *T) (string, error) {
+	body, err := json.Marshal(gqlRequest{Query: query, Variables: vars})
 	if err != nil {
 		return "CLIENT_ERROR", err
 	}
@@ -248,51 +302,56 @@ func (c *gqlClient) do(ctx context.Context, query string, vars map[string]any, r
 	if err != nil {
 		return "CLIENT_ERROR", err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if c.bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	if c.header == nil {
+		c.header = http.Header{"Content-Type": {"application/json"}}
+		if c.bearer != "" {
+			c.header.Set("Authorization", "Bearer "+c.bearer)
+		}
 	}
+	req.Header = c.header
 	res, err := c.http.Do(req)
 	if err != nil {
 		return "NETWORK_ERROR", err
 	}
-	defer res.Body.Close()
-	raw, err := stdio.ReadAll(res.Body)
+	// Read to the end, so that the connection serves the next request.
+	c.answer.Reset()
+	_, err = c.answer.ReadFrom(res.Body)
+	_ = res.Body.Close()
 	if err != nil {
 		return "NETWORK_ERROR", err
 	}
+	raw := c.answer.Bytes()
+	// The document has one root field: data is a map of one entry.
 	var env struct {
-		Data   map[string]json.RawMessage `json:"data"`
-		Errors []struct {
-			Message    string         `json:"message"`
-			Extensions map[string]any `json:"extensions"`
-		} `json:"errors"`
+		Data   map[string]*T `json:"data"`
+		Errors []gqlError    `json:"errors"`
 	}
-	if err := json.Unmarshal(raw, &env); err != nil {
+	// A root of another shape than out's is told apart from an answer
+	// that is not GraphQL's: encoding/json decodes the rest of the answer
+	// before it reports the first UnmarshalTypeError.
+	var shapeErr *json.UnmarshalTypeError
+	if err := json.Unmarshal(raw, &env); err != nil && !errors.As(err, &shapeErr) {
 		return "HTTP_" + strconv.Itoa(res.StatusCode), fmt.Errorf("status %d: %.200s", res.StatusCode, raw)
 	}
 	if len(env.Errors) > 0 {
-		code, _ := env.Errors[0].Extensions["code"].(string)
-		if code == "" {
-			code = "GRAPHQL_ERROR"
-		}
-		return code, fmt.Errorf("%s: %s", code, env.Errors[0].Message)
+		return env.Errors[0].coded()
 	}
 	if res.StatusCode != http.StatusOK {
 		return "HTTP_" + strconv.Itoa(res.StatusCode), fmt.Errorf("status %d: %.200s", res.StatusCode, raw)
 	}
-	data := env.Data[root]
-	var ue struct {
-		UserErrors []gqlUserError `json:"userErrors"`
-	}
-	if err := json.Unmarshal(data, &ue); err == nil && len(ue.UserErrors) > 0 {
-		e := ue.UserErrors[0]
-		return e.Code, fmt.Errorf("%s at %s: %s", e.Code, strings.Join(e.Field, "."), e.Message)
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return "CLIENT_ERROR", fmt.Errorf("decode %s: %w", root, err)
+	payload, ok := env.Data[root]
+	if p, isPayload := any(payload).(interface{ firstUserError() *gqlUserError }); isPayload && payload != nil {
+		if e := p.firstUserError(); e != nil {
+			return e.Code, fmt.Errorf("%s at %s: %s", e.Code, strings.Join(e.Field, "."), e.Message)
 		}
+	}
+	switch {
+	case shapeErr != nil:
+		return "CLIENT_ERROR", fmt.Errorf("decode %s: %w", root, shapeErr)
+	case !ok:
+		return "CLIENT_ERROR", fmt.Errorf("decode %s: not in the answer's data", root)
+	case payload != nil:
+		*out = *payload
 	}
 	return "", nil
 }
@@ -307,7 +366,7 @@ func (b *checkoutBench) prepare(ctx context.Context, nVariants, stock int, log s
 		DefaultCurrency string   `json:"defaultCurrency"`
 		Currencies      []string `json:"currencies"`
 	}
-	if _, err := pub.do(ctx, benchSettings, nil, "shopSettings", &set); err != nil {
+	if _, err := gqlDo(ctx, pub, benchSettings, nil, "shopSettings", &set); err != nil {
 		return fmt.Errorf("read the shop's settings at %s: %w", b.url, err)
 	}
 	if b.currency == "" {
@@ -335,7 +394,7 @@ func (b *checkoutBench) prepare(ctx context.Context, nVariants, stock int, log s
 				EndCursor   string `json:"endCursor"`
 			} `json:"pageInfo"`
 		}
-		if _, err := pub.do(ctx, benchProductsDoc, map[string]any{"after": after}, "products", &page); err != nil {
+		if _, err := gqlDo(ctx, pub, benchProductsDoc, map[string]any{"after": after}, "products", &page); err != nil {
 			return fmt.Errorf("list products: %w", err)
 		}
 		for _, e := range page.Edges {
@@ -368,7 +427,7 @@ func (b *checkoutBench) prepare(ctx context.Context, nVariants, stock int, log s
 				continue
 			}
 			in := map[string]any{"variantId": v, "delta": stock - available[v], "reason": "RECEIVED", "note": "kassa bench checkout-cart"}
-			if _, err := b.staff.do(ctx, benchAdjust, map[string]any{"input": in}, "inventoryAdjust", nil); err != nil {
+			if _, err := gqlDo(ctx, b.staff, benchAdjust, inputVars{in}, "inventoryAdjust", &gqlPayload{}); err != nil {
 				return fmt.Errorf("restock %s: %w", v, err)
 			}
 			restocked++
@@ -383,20 +442,14 @@ func (b *checkoutBench) prepare(ctx context.Context, nVariants, stock int, log s
 	// One cart through to its shipping methods proves the shop can take
 	// the orders before anything is measured.
 	c := &gqlClient{http: b.staff.http, url: b.url}
-	var created struct {
-		Token string `json:"token"`
-	}
-	if _, err := c.do(ctx, benchCartCreate, map[string]any{"input": map[string]any{"currency": b.currency,
-		"lines": []map[string]any{{"variantId": b.pool[0], "quantity": 1}}}}, "cartCreate", &created); err != nil {
+	var created cartCreated
+	if _, err := gqlDo(ctx, c, benchCartCreate, inputVars{cartInput{Currency: b.currency, Lines: []cartLine{{VariantID: b.pool[0], Quantity: 1}}}},
+		"cartCreate", &created); err != nil {
 		return fmt.Errorf("create a cart: %w", err)
 	}
-	var probe struct {
-		Cart struct {
-			ShippingMethods []json.RawMessage `json:"shippingMethods"`
-		} `json:"cart"`
-	}
-	if _, err := c.do(ctx, benchAddressUpdate, map[string]any{"input": map[string]any{"token": created.Token,
-		"address": b.address(mrand.New(mrand.NewPCG(1, 2)))}}, "cartShippingAddressUpdate", &probe); err != nil {
+	var probe cartAddressed
+	if _, err := gqlDo(ctx, c, benchAddressUpdate, inputVars{cartInput{Token: created.Token, Address: b.address(mrand.New(mrand.NewPCG(1, 2)))}},
+		"cartShippingAddressUpdate", &probe); err != nil {
 		return fmt.Errorf("set a cart's address: %w", err)
 	}
 	if len(probe.Cart.ShippingMethods) == 0 {
@@ -421,7 +474,7 @@ func (b *checkoutBench) ensureShipping(ctx context.Context, log stdio.Writer) er
 			} `json:"prices"`
 		} `json:"methods"`
 	}
-	if _, err := b.staff.do(ctx, benchZones, nil, "shippingZones", &zones); err != nil {
+	if _, err := gqlDo(ctx, b.staff, benchZones, nil, "shippingZones", &zones); err != nil {
 		return fmt.Errorf("read shipping zones: %w", err)
 	}
 	zoneID := ""
@@ -444,35 +497,109 @@ func (b *checkoutBench) ensureShipping(ctx context.Context, log stdio.Writer) er
 	}
 	if zoneID == "" {
 		var out struct {
+			gqlPayload
 			ShippingZone struct {
 				ID string `json:"id"`
 			} `json:"shippingZone"`
 		}
 		in := map[string]any{"name": "Bench " + b.country, "countries": []string{b.country}}
-		if _, err := b.staff.do(ctx, benchZone, map[string]any{"input": in}, "shippingZoneCreate", &out); err != nil {
+		if _, err := gqlDo(ctx, b.staff, benchZone, inputVars{in}, "shippingZoneCreate", &out); err != nil {
 			return fmt.Errorf("create a shipping zone for %s: %w", b.country, err)
 		}
 		zoneID = out.ShippingZone.ID
 	}
 	in := map[string]any{"zoneId": zoneID, "name": "Bench courier", "kind": "FLAT",
 		"prices": []map[string]any{{"currencyCode": b.currency, "amount": "10"}}}
-	if _, err := b.staff.do(ctx, benchMethod, map[string]any{"input": in}, "shippingMethodCreate", nil); err != nil {
+	if _, err := gqlDo(ctx, b.staff, benchMethod, inputVars{in}, "shippingMethodCreate", &gqlPayload{}); err != nil {
 		return fmt.Errorf("create a shipping method for %s: %w", b.country, err)
 	}
 	fmt.Fprintf(log, "added shipping method \"Bench courier\" (flat 10 %s) for %s\n", b.currency, b.country)
 	return nil
 }
 
-// address is a buyer's shipping address in the bench's country.
-func (b *checkoutBench) address(rng *mrand.Rand) map[string]any {
-	if b.country == "CN" {
-		return map[string]any{"firstName": "芳", "lastName": "王", "line1": fmt.Sprintf("西湖区文三路%d号", 1+rng.IntN(300)),
-			"city": "杭州市", "province": "浙江省", "postalCode": "310012", "countryCode": "CN",
-			"phone": fmt.Sprintf("+86 138 %04d %04d", rng.IntN(10000), rng.IntN(10000))}
+// cartInput is the input of a buyer's cart mutation: the fields each
+// step sends, the others left out.
+type cartInput struct {
+	Token          string        `json:"token,omitempty"`
+	Currency       string        `json:"currency,omitempty"`
+	Lines          []cartLine    `json:"lines,omitempty"`
+	Email          string        `json:"email,omitempty"`
+	Address        *benchAddress `json:"address,omitempty"`
+	MethodID       string        `json:"methodId,omitempty"`
+	IdempotencyKey string        `json:"idempotencyKey,omitempty"`
+}
+
+// cartLine is a line a buyer adds to the cart.
+type cartLine struct {
+	VariantID string `json:"variantId"`
+	Quantity  int    `json:"quantity"`
+}
+
+// benchAddress is a buyer's shipping address.
+type benchAddress struct {
+	FirstName   string `json:"firstName"`
+	LastName    string `json:"lastName"`
+	Line1       string `json:"line1"`
+	City        string `json:"city"`
+	Province    string `json:"province,omitempty"`
+	PostalCode  string `json:"postalCode"`
+	CountryCode string `json:"countryCode"`
+	Phone       string `json:"phone,omitempty"`
+}
+
+// paymentInput is the input of the buyer's paymentCreate.
+type paymentInput struct {
+	OrderID        string `json:"orderId"`
+	Token          string `json:"token"`
+	GatewayID      string `json:"gatewayId"`
+	ReturnURL      string `json:"returnUrl"`
+	IdempotencyKey string `json:"idempotencyKey"`
+}
+
+// The payloads of the checkout's steps, with the fields the bench reads.
+type (
+	cartCreated struct {
+		gqlPayload
+		Token string `json:"token"`
 	}
-	return map[string]any{"firstName": "Bench", "lastName": "Buyer " + strconv.Itoa(rng.IntN(10000)),
-		"line1": strconv.Itoa(1+rng.IntN(300)) + " Bench Road", "city": "Springfield", "postalCode": "12345",
-		"countryCode": b.country}
+	cartAddressed struct {
+		gqlPayload
+		Cart struct {
+			ShippingMethods []struct {
+				MethodID string `json:"methodId"`
+			} `json:"shippingMethods"`
+		} `json:"cart"`
+	}
+	checkoutCompleted struct {
+		gqlPayload
+		Order struct {
+			ID string `json:"id"`
+		} `json:"order"`
+		AccessToken string `json:"accessToken"`
+	}
+	paymentCreated struct {
+		gqlPayload
+		Payment *struct {
+			ID     string `json:"id"`
+			State  string `json:"state"`
+			Action *struct {
+				Type string `json:"type"`
+				URL  string `json:"url"`
+			} `json:"action"`
+		} `json:"payment"`
+	}
+)
+
+// address is a buyer's shipping address in the bench's country.
+func (b *checkoutBench) address(rng *mrand.Rand) *benchAddress {
+	if b.country == "CN" {
+		return &benchAddress{FirstName: "芳", LastName: "王", Line1: fmt.Sprintf("西湖区文三路%d号", 1+rng.IntN(300)),
+			City: "杭州市", Province: "浙江省", PostalCode: "310012", CountryCode: "CN",
+			Phone: fmt.Sprintf("+86 138 %04d %04d", rng.IntN(10000), rng.IntN(10000))}
+	}
+	return &benchAddress{FirstName: "Bench", LastName: "Buyer " + strconv.Itoa(rng.IntN(10000)),
+		Line1: strconv.Itoa(1+rng.IntN(300)) + " Bench Road", City: "Springfield", PostalCode: "12345",
+		CountryCode: b.country}
 }
 
 // checkoutResult is what the buyers measured.
@@ -509,6 +636,14 @@ func newCheckoutResult() *checkoutResult {
 // run lets conc buyers check out until warmup plus dur have passed and
 // returns what happened during dur.
 func (b *checkoutBench) run(ctx context.Context, conc int, warmup, dur time.Duration, spread bool) *checkoutResult {
+	// The buyers wait on the shop nearly all the time: one P runs them
+	// all, without the wake-ups of idle Ps (spinning threads, futex
+	// calls) that cost more CPU than the buyers' own work and take it
+	// from the shop when both share a machine. GOMAXPROCS in the
+	// environment overrides it.
+	if os.Getenv("GOMAXPROCS") == "" {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	}
 	start := time.Now()
 	from, end := start.Add(warmup), start.Add(warmup+dur)
 	total := newCheckoutResult()
@@ -522,10 +657,19 @@ func (b *checkoutBench) run(ctx context.Context, conc int, warmup, dur time.Dura
 		go func() {
 			defer wg.Done()
 			c := b.buyerClients(i, loopback)
-			defer c.http.Transport.(*http.Transport).CloseIdleConnections()
+			defer func() { c.http.Transport.(*http.Transport).CloseIdleConnections() }()
 			rng := mrand.New(mrand.NewPCG(uint64(i)+1, uint64(start.UnixNano())))
 			mine := newCheckoutResult()
-			for ctx.Err() == nil && time.Now().Before(end) {
+			for n := 0; ctx.Err() == nil && time.Now().Before(end); n++ {
+				if loopback && n > 0 {
+					// Each checkout is another buyer: from an address
+					// of its own, on a new connection, as the shop
+					// and its per-address rate limit see real buyers.
+					// One goroutine checking out back to back from one
+					// address would spend one buyer's budget many
+					// times over.
+					c.use(benchTransport(i+n*conc, true))
+				}
 				b.checkout(ctx, c, rng, i, from, end, mine)
 			}
 			mu.Lock()
@@ -546,6 +690,9 @@ type buyer struct {
 	// stream opens event streams: no overall timeout, which would cut a
 	// stream off; each is bounded by its context instead.
 	stream *http.Client
+	// events reads the order's status stream, one checkout after
+	// another.
+	events *bufio.Reader
 }
 
 // buyerClients returns the connection of buyer i: its own source address
@@ -557,7 +704,15 @@ func (b *checkoutBench) buyerClients(i int, spread bool) *buyer {
 		page: &http.Client{Transport: tr, Timeout: 30 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		stream: &http.Client{Transport: tr},
+		events: bufio.NewReader(nil),
 	}
+}
+
+// use moves the buyer to transport tr, closing the connection it kept.
+func (c *buyer) use(tr *http.Transport) {
+	old := c.http.Transport.(*http.Transport)
+	c.http.Transport, c.page.Transport, c.stream.Transport = tr, tr, tr
+	old.CloseIdleConnections()
 }
 
 // attempt records the steps of one checkout in res: those that ended
@@ -603,39 +758,27 @@ func (a *attempt) timed(name string, fn func() (string, error)) bool {
 // end has passed.
 func (b *checkoutBench) checkout(ctx context.Context, c *buyer, rng *mrand.Rand, buyerN int, from, end time.Time, res *checkoutResult) {
 	a := &attempt{ctx: ctx, res: res, from: from, end: end}
-	step := func(name, query string, vars map[string]any, root string, out any) bool {
-		return a.timed(name, func() (string, error) { return c.do(ctx, query, vars, root, out) })
-	}
 	t0 := time.Now()
-	var created struct {
-		Token string `json:"token"`
-	}
-	if !step("cartCreate", benchCartCreate, map[string]any{"input": map[string]any{"currency": b.currency}}, "cartCreate", &created) {
+	var created cartCreated
+	if !gqlStep(a, c.gqlClient, "cartCreate", benchCartCreate, cartInput{Currency: b.currency}, &created) {
 		return
 	}
 	tok := created.Token
 	// The lines the buyer picked, added at once as a storefront's "add
 	// to cart" of a bundle or a saved cart does.
 	picks := rng.Perm(len(b.pool))[:min(2+rng.IntN(2), len(b.pool))]
-	lines := make([]map[string]any, len(picks))
+	lines := make([]cartLine, len(picks))
 	for i, k := range picks {
-		lines[i] = map[string]any{"variantId": b.pool[k], "quantity": 1 + rng.IntN(2)}
+		lines[i] = cartLine{VariantID: b.pool[k], Quantity: 1 + rng.IntN(2)}
 	}
-	if !step("cartLinesAdd", benchLinesAdd, map[string]any{"input": map[string]any{"token": tok, "lines": lines}}, "cartLinesAdd", nil) {
+	if !gqlStep(a, c.gqlClient, "cartLinesAdd", benchLinesAdd, cartInput{Token: tok, Lines: lines}, &gqlPayload{}) {
 		return
 	}
 	// The contact and address form: one mutation, which answers the
 	// shipping methods for the address.
-	email := fmt.Sprintf("bench.buyer%d.%d@example.com", buyerN, rng.IntN(1_000_000))
-	var addressed struct {
-		Cart struct {
-			ShippingMethods []struct {
-				MethodID string `json:"methodId"`
-			} `json:"shippingMethods"`
-		} `json:"cart"`
-	}
-	if !step("cartShippingAddressUpdate", benchAddressUpdate, map[string]any{"input": map[string]any{"token": tok, "email": email, "address": b.address(rng)}},
-		"cartShippingAddressUpdate", &addressed) {
+	email := "bench.buyer" + strconv.Itoa(buyerN) + "." + strconv.Itoa(rng.IntN(1_000_000)) + "@example.com"
+	var addressed cartAddressed
+	if !gqlStep(a, c.gqlClient, "cartShippingAddressUpdate", benchAddressUpdate, cartInput{Token: tok, Email: email, Address: b.address(rng)}, &addressed) {
 		return
 	}
 	methods := addressed.Cart.ShippingMethods
@@ -645,18 +788,11 @@ func (b *checkoutBench) checkout(ctx context.Context, c *buyer, rng *mrand.Rand,
 		})
 		return
 	}
-	if !step("cartShippingMethodSelect", benchMethodSelect, map[string]any{"input": map[string]any{"token": tok, "methodId": methods[0].MethodID}},
-		"cartShippingMethodSelect", nil) {
+	if !gqlStep(a, c.gqlClient, "cartShippingMethodSelect", benchMethodSelect, cartInput{Token: tok, MethodID: methods[0].MethodID}, &gqlPayload{}) {
 		return
 	}
-	var done struct {
-		Order struct {
-			ID string `json:"id"`
-		} `json:"order"`
-		AccessToken string `json:"accessToken"`
-	}
-	if !step("checkoutComplete", benchComplete, map[string]any{"input": map[string]any{"token": tok, "idempotencyKey": newIdempotencyKey()}},
-		"checkoutComplete", &done) {
+	var done checkoutCompleted
+	if !gqlStep(a, c.gqlClient, "checkoutComplete", benchComplete, cartInput{Token: tok, IdempotencyKey: newIdempotencyKey()}, &done) {
 		return
 	}
 	if done.Order.ID == "" {
@@ -673,6 +809,12 @@ func (b *checkoutBench) checkout(ctx context.Context, c *buyer, rng *mrand.Rand,
 	}
 }
 
+// gqlStep runs a cart step of the checkout: the mutation root with its
+// input, the payload decoded into out.
+func gqlStep[T any](a *attempt, c *gqlClient, root, query string, in cartInput, out *T) bool {
+	return a.timed(root, func() (string, error) { return gqlDo(a.ctx, c, query, inputVars{in}, root, out) })
+}
+
 // paidWaitMax bounds the wait for PAID, from opening the order's status
 // stream: a checkout still unpaid then fails with NOT_PAID.
 const paidWaitMax = 30 * time.Second
@@ -686,22 +828,13 @@ const paidWaitMax = 30 * time.Second
 // waits (it polled orderByToken before, about five requests a checkout).
 // It reports whether the order got paid.
 func (b *checkoutBench) payOrder(ctx context.Context, c *buyer, a *attempt, orderID, token string) bool {
-	var created struct {
-		Payment *struct {
-			ID     string `json:"id"`
-			State  string `json:"state"`
-			Action *struct {
-				Type string `json:"type"`
-				URL  string `json:"url"`
-			} `json:"action"`
-		} `json:"payment"`
-	}
+	var created paymentCreated
 	// The storefront's status page (storefront.OrderStatusPath) is where
 	// the gateway sends the buyer back; the bench does not go there.
 	ret := b.shop + "/orders/" + orderID + "/status?token=" + url.QueryEscape(token)
-	in := map[string]any{"orderId": orderID, "token": token, "gatewayId": b.gateway, "returnUrl": ret, "idempotencyKey": newIdempotencyKey()}
+	in := paymentInput{OrderID: orderID, Token: token, GatewayID: b.gateway, ReturnURL: ret, IdempotencyKey: newIdempotencyKey()}
 	if !a.timed("paymentCreate", func() (string, error) {
-		if code, err := c.do(ctx, benchPaymentCreate, map[string]any{"input": in}, "paymentCreate", &created); code != "" {
+		if code, err := gqlDo(ctx, c.gqlClient, benchPaymentCreate, inputVars{in}, "paymentCreate", &created); code != "" {
 			return code, err
 		}
 		if created.Payment == nil {
@@ -722,7 +855,7 @@ func (b *checkoutBench) payOrder(ctx context.Context, c *buyer, a *attempt, orde
 	defer stop()
 	var st *orderStream
 	if !a.timed(stepFollow, func() (code string, err error) {
-		st, code, err = followOrder(followCtx, c.stream, b.shop, orderID, token)
+		st, code, err = followOrder(followCtx, c.stream, c.events, b.shop, orderID, token)
 		return code, err
 	}) {
 		return false
@@ -777,20 +910,29 @@ type orderStream struct {
 	body  stdio.ReadCloser
 	r     *bufio.Reader
 	first *streamOrder
+	// data gathers an event's data lines.
+	data []byte
 }
+
+// benchFollowQuery is the query string of the status stream's request
+// but the variables' value, encoded once.
+var benchFollowQuery = url.Values{"operationName": {"BenchOrderStatus"}, "query": {benchFollow}}.Encode() + "&variables="
 
 // followOrder opens the order's status stream as the storefront's status
 // page does (GET /graphql/stream with the guest's access token) and reads
 // its first event, the order as it stands. It returns the stream, or the
-// code of what went wrong as gqlClient.do does. The stream lives as long
-// as ctx.
-func followOrder(ctx context.Context, c *http.Client, shop, orderID, token string) (*orderStream, string, error) {
-	vars, err := json.Marshal(map[string]any{"id": orderID, "token": token})
+// code of what went wrong as gqlDo does. The stream lives as long as
+// ctx; it reads through r, the buyer's, which no other stream uses
+// meanwhile.
+func followOrder(ctx context.Context, c *http.Client, r *bufio.Reader, shop, orderID, token string) (*orderStream, string, error) {
+	vars, err := json.Marshal(struct {
+		ID    string `json:"id"`
+		Token string `json:"token"`
+	}{orderID, token})
 	if err != nil {
 		return nil, "CLIENT_ERROR", err
 	}
-	q := url.Values{"operationName": {"BenchOrderStatus"}, "query": {benchFollow}, "variables": {string(vars)}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, shop+"/graphql/stream?"+q.Encode(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, shop+"/graphql/stream?"+benchFollowQuery+url.QueryEscape(string(vars)), nil)
 	if err != nil {
 		return nil, "CLIENT_ERROR", err
 	}
@@ -804,21 +946,16 @@ func followOrder(ctx context.Context, c *http.Client, shop, orderID, token strin
 		defer res.Body.Close()
 		raw, _ := stdio.ReadAll(stdio.LimitReader(res.Body, 64<<10))
 		var env struct {
-			Errors []struct {
-				Message    string         `json:"message"`
-				Extensions map[string]any `json:"extensions"`
-			} `json:"errors"`
+			Errors []gqlError `json:"errors"`
 		}
 		if json.Unmarshal(raw, &env) == nil && len(env.Errors) > 0 {
-			code, _ := env.Errors[0].Extensions["code"].(string)
-			if code == "" {
-				code = "GRAPHQL_ERROR"
-			}
-			return nil, code, fmt.Errorf("%s: %s", code, env.Errors[0].Message)
+			code, err := env.Errors[0].coded()
+			return nil, code, err
 		}
 		return nil, "HTTP_" + strconv.Itoa(res.StatusCode), fmt.Errorf("status %d: %.200s", res.StatusCode, raw)
 	}
-	st := &orderStream{body: res.Body, r: bufio.NewReader(res.Body)}
+	r.Reset(res.Body)
+	st := &orderStream{body: res.Body, r: r}
 	first, code, err := st.next()
 	if code == "" && first == nil {
 		code, err = "STREAM_ENDED", errors.New("the order's stream ended before its first event")
@@ -835,7 +972,8 @@ func followOrder(ctx context.Context, c *http.Client, shop, orderID, token strin
 // subscription completed, or the code of an error (a result's first
 // error, NETWORK_ERROR when the stream broke or its context ended).
 func (st *orderStream) next() (*streamOrder, string, error) {
-	var name, data string
+	var name string
+	st.data = st.data[:0]
 	for {
 		line, err := st.r.ReadString('\n')
 		if err != nil {
@@ -853,34 +991,28 @@ func (st *orderStream) next() (*streamOrder, string, error) {
 				Data struct {
 					OrderUpdated *streamOrder `json:"orderUpdated"`
 				} `json:"data"`
-				Errors []struct {
-					Message    string         `json:"message"`
-					Extensions map[string]any `json:"extensions"`
-				} `json:"errors"`
+				Errors []gqlError `json:"errors"`
 			}
-			if err := json.Unmarshal([]byte(data), &res); err != nil {
+			if err := json.Unmarshal(st.data, &res); err != nil {
 				return nil, "CLIENT_ERROR", fmt.Errorf("decode an event: %w", err)
 			}
 			if len(res.Errors) > 0 {
-				code, _ := res.Errors[0].Extensions["code"].(string)
-				if code == "" {
-					code = "GRAPHQL_ERROR"
-				}
-				return nil, code, fmt.Errorf("%s: %s", code, res.Errors[0].Message)
+				code, err := res.Errors[0].coded()
+				return nil, code, err
 			}
 			if res.Data.OrderUpdated == nil {
 				return nil, "NO_ORDER", errors.New("an event without the order")
 			}
 			return res.Data.OrderUpdated, "", nil
 		case line == "":
-			name, data = "", "" // a heartbeat comment's end, or an unknown event
+			name, st.data = "", st.data[:0] // a heartbeat comment's end, or an unknown event
 		case strings.HasPrefix(line, "event:"):
 			name = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
 		case strings.HasPrefix(line, "data:"):
-			if data != "" {
-				data += "\n"
+			if len(st.data) > 0 {
+				st.data = append(st.data, '\n')
 			}
-			data += strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " ")
+			st.data = append(st.data, strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " ")...)
 		}
 	}
 }
@@ -893,7 +1025,7 @@ func (st *orderStream) close() { _ = st.body.Close() }
 // (testpay's form: POST action=pay to the page's own URL, answered with a
 // redirect to the return URL).
 func payOnPage(ctx context.Context, c *http.Client, page string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, page, strings.NewReader(url.Values{"action": {"pay"}}.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, page, strings.NewReader("action=pay"))
 	if err != nil {
 		return "CLIENT_ERROR", err
 	}
