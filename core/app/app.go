@@ -522,22 +522,22 @@ func (c *consumers) Start(ctx context.Context) (err error) {
 	}
 	dispatcher := notify.NewDispatcher(a.Plugins, notify.Store{Name: a.Config.StoreName, URL: a.Config.BaseURL()}, a.Log, dopts...)
 	consumerCtx := authz.WithSubject(context.WithoutCancel(ctx), authz.SystemSubject("notify"))
-	for i, filter := range dispatcher.Subjects() {
-		sub, err := a.Bus.Subscribe(consumerCtx, fmt.Sprintf("notify-accounts-%d", i), filter,
+	for i, filters := range dispatcher.Subjects() {
+		sub, err := subscribeFilters(consumerCtx, a.Bus, fmt.Sprintf("notify-accounts-%d", i), filters,
 			a.Deliveries.Wrap(fmt.Sprintf("notify-accounts-%d", i), dispatcher.Handle, events.DefaultMaxDeliver, delivery.OnlyWanted(dispatcher.Wants)))
 		if err != nil {
-			return fmt.Errorf("subscribe notifications to %s: %w", filter, err)
+			return fmt.Errorf("subscribe notifications to %v: %w", filters, err)
 		}
 		c.subs = append(c.subs, sub)
 	}
 	// Order emails start at the newest event, like merchant events: an
 	// instance upgraded to send them does not email buyers about last
 	// week's orders.
-	for i, filter := range dispatcher.OrderSubjects() {
-		sub, err := a.Bus.Subscribe(consumerCtx, fmt.Sprintf("notify-orders-%d", i), filter,
+	for i, filters := range dispatcher.OrderSubjects() {
+		sub, err := subscribeFilters(consumerCtx, a.Bus, fmt.Sprintf("notify-orders-%d", i), filters,
 			a.Deliveries.Wrap(fmt.Sprintf("notify-orders-%d", i), dispatcher.HandleOrder, events.DefaultMaxDeliver, delivery.OnlyWanted(dispatcher.WantsOrder)), events.WithDeliverNew())
 		if err != nil {
-			return fmt.Errorf("subscribe order emails to %s: %w", filter, err)
+			return fmt.Errorf("subscribe order emails to %v: %w", filters, err)
 		}
 		c.subs = append(c.subs, sub)
 	}
@@ -552,15 +552,15 @@ func (c *consumers) Start(ctx context.Context) (err error) {
 	// Shop events go to the merchant's own systems (notify.webhook).
 	// A new consumer starts at the newest event: a merchant who enables
 	// webhooks gets what happens from then on, not the last week again.
-	for i, filter := range dispatcher.MerchantSubjects() {
+	for i, filters := range dispatcher.MerchantSubjects() {
 		durable := "notify-merchant" // the first keeps the name existing streams know
 		if i > 0 {
 			durable = fmt.Sprintf("notify-merchant-%d", i)
 		}
-		sub, err := a.Bus.Subscribe(consumerCtx, durable, filter,
+		sub, err := subscribeFilters(consumerCtx, a.Bus, durable, filters,
 			a.Deliveries.Wrap(durable, dispatcher.Forward, events.DefaultMaxDeliver, delivery.OnlyWanted(dispatcher.WantsForward)), events.WithDeliverNew())
 		if err != nil {
-			return fmt.Errorf("subscribe merchant events to %s: %w", filter, err)
+			return fmt.Errorf("subscribe merchant events to %v: %w", filters, err)
 		}
 		c.subs = append(c.subs, sub)
 	}
@@ -602,6 +602,16 @@ func (c *consumers) Start(ctx context.Context) (err error) {
 		c.subs = append(c.subs, sub)
 	}
 	return nil
+}
+
+// subscribeFilters subscribes the durable consumer durable to the events
+// matching any of filters (a group of the dispatcher's subjects): one
+// delivery per event whichever filter it matches.
+func subscribeFilters(ctx context.Context, bus events.Bus, durable string, filters []string, h events.Handler, opts ...events.SubscribeOption) (events.Subscription, error) {
+	if len(filters) == 0 {
+		return nil, fmt.Errorf("consumer %s has no filter", durable)
+	}
+	return bus.Subscribe(ctx, durable, filters[0], h, append(opts, events.WithFilters(filters[1:]...))...)
 }
 
 // Stop ends every subscription, waiting for running handlers. A

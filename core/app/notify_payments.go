@@ -150,16 +150,16 @@ func (p paymentEmails) StaffRecipients(ctx context.Context) ([]notify.StaffRecip
 }
 
 // subscribePayments starts the payment emails' consumers, one durable
-// consumer per filter, each delivery journaled. They start at the newest
+// consumer per group of filters, each delivery journaled. They start at the newest
 // event, as the order emails do.
 func (c *consumers) subscribePayments(ctx context.Context, dispatcher *notify.Dispatcher) error {
 	a := c.a
-	for i, filter := range dispatcher.PaymentSubjects() {
+	for i, filters := range dispatcher.PaymentSubjects() {
 		durable := fmt.Sprintf("notify-payments-%d", i)
-		sub, err := a.Bus.Subscribe(ctx, durable, filter,
+		sub, err := subscribeFilters(ctx, a.Bus, durable, filters,
 			a.Deliveries.Wrap(durable, dispatcher.HandlePayment, events.DefaultMaxDeliver, delivery.OnlyWanted(dispatcher.WantsPayment)), events.WithDeliverNew())
 		if err != nil {
-			return fmt.Errorf("subscribe payment emails to %s: %w", filter, err)
+			return fmt.Errorf("subscribe payment emails to %v: %w", filters, err)
 		}
 		c.subs = append(c.subs, sub)
 	}

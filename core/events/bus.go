@@ -49,8 +49,10 @@ var errOutOfTurn = errors.New("refused after a duplicate: publish again")
 type Bus interface {
 	Publisher
 	// Subscribe starts a durable consumer named durable that receives every
-	// event matching filter (see ValidateFilter), including events
-	// published while it was not running. Each event goes to one of the
+	// event matching filter (see ValidateFilter), or one of the filters
+	// WithFilters adds, including events published while it was not
+	// running. Restarting a consumer with other filters changes what it
+	// receives from where it stands in the stream. Each event goes to one of the
 	// subscriptions sharing the durable name (across instances too), one
 	// at a time per subscription, in stream order; a failing event is
 	// redelivered with backoff up to the maximum number of deliveries.
@@ -89,6 +91,7 @@ const (
 var DefaultBackoff = []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute}
 
 type subscribeConfig struct {
+	more       []string
 	maxDeliver int
 	backoff    []time.Duration
 	ackWait    time.Duration
@@ -157,6 +160,33 @@ func WithAckWait(d time.Duration) SubscribeOption {
 // still holds. It has no effect on a consumer that already exists.
 func WithDeliverNew() SubscribeOption {
 	return func(c *subscribeConfig) { c.deliverNew = true }
+}
+
+// WithFilters makes the consumer receive the events matching any of
+// filters as well as its filter: one consumer (one delivery and one
+// acknowledgement per event) for several subjects, rather than one
+// consumer each or a wider filter whose extra events the handler drops.
+// No two of the filters may overlap (match a common subject), as
+// JetStream requires.
+func WithFilters(filters ...string) SubscribeOption {
+	return func(c *subscribeConfig) { c.more = append(c.more, filters...) }
+}
+
+// filters are the consumer's filters: filter and those WithFilters adds,
+// each valid and none overlapping another.
+func (c subscribeConfig) filters(filter string) ([]string, error) {
+	fs := append([]string{filter}, c.more...)
+	for i, f := range fs {
+		if err := ValidateFilter(f); err != nil {
+			return nil, err
+		}
+		for _, g := range fs[:i] {
+			if filtersOverlap(f, g) {
+				return nil, fmt.Errorf("%w: filters %q and %q overlap", ErrInvalidEvent, g, f)
+			}
+		}
+	}
+	return fs, nil
 }
 
 var durableName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)

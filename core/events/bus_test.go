@@ -184,6 +184,76 @@ func TestBusDurableResumesWhereItStopped(t *testing.T) {
 	})
 }
 
+// TestBusSeveralFilters: a consumer with several filters is delivered the
+// events matching any of them, each once, and nothing else; restarted
+// with narrower filters (as an upgrade narrows a consumer), it keeps its
+// place in the stream and receives what its new filters match. Filters
+// that overlap are refused.
+func TestBusSeveralFilters(t *testing.T) {
+	t.Parallel()
+	eventstest.ForEachBus(t, func(t *testing.T, bus events.Bus) {
+		t.Parallel()
+		ctx := context.Background()
+		nop := func(context.Context, events.Event) error { return nil }
+		if _, err := bus.Subscribe(ctx, "overlap", "kassa.order.>", nop, events.WithFilters("kassa.order.paid")); !errors.Is(err, events.ErrInvalidEvent) {
+			t.Errorf("overlapping filters: %v", err)
+		}
+		if _, err := bus.Subscribe(ctx, "overlap", "kassa.*.paid", nop, events.WithFilters("kassa.order.*")); !errors.Is(err, events.ErrInvalidEvent) {
+			t.Errorf("overlapping wildcard filters: %v", err)
+		}
+		if _, err := bus.Subscribe(ctx, "bad", "kassa.order.paid", nop, events.WithFilters("order.>")); !errors.Is(err, events.ErrInvalidEvent) {
+			t.Errorf("invalid extra filter: %v", err)
+		}
+
+		// A new consumer with filters in two domains.
+		two := eventstest.NewRecorder()
+		sub, err := bus.Subscribe(ctx, "two", "kassa.payment.failed", two.Handle, events.WithFilters("kassa.order.paid"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sub.Stop()
+
+		// Before the upgrade: one wide filter.
+		old := eventstest.NewRecorder()
+		sub, err = bus.Subscribe(ctx, "narrowed", "kassa.payment.>", old.Handle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p1 := mustEvent(t, "kassa.payment.failed", 1)
+		publish(t, bus, p1)
+		old.WaitForIDs(t, p1.ID)
+		if err := sub.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		// Published while no instance runs: the upgraded consumer takes
+		// what it wants of it.
+		missed := mustEvent(t, "kassa.payment.pending", 2)
+		dropped := mustEvent(t, "kassa.payment.succeeded", 3)
+		publish(t, bus, missed, dropped)
+
+		rec := eventstest.NewRecorder()
+		sub, err = bus.Subscribe(ctx, "narrowed", "kassa.payment.failed", rec.Handle, events.WithFilters("kassa.payment.pending"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sub.Stop()
+		failed := mustEvent(t, "kassa.payment.failed", 4)
+		succeeded := mustEvent(t, "kassa.payment.succeeded", 5)
+		placed := mustEvent(t, "kassa.order.placed", 6)
+		paid := mustEvent(t, "kassa.order.paid", 7)
+		last := mustEvent(t, "kassa.payment.failed", 8)
+		publish(t, bus, failed, succeeded, placed, paid, last)
+		got := rec.WaitForIDs(t, missed.ID, failed.ID, last.ID)
+		if diff := cmp.Diff([]string{missed.ID, failed.ID, last.ID}, eventstest.IDs(got)); diff != "" {
+			t.Errorf("narrowed consumer was delivered (-want +got):\n%s", diff)
+		}
+		got = two.WaitForIDs(t, p1.ID, failed.ID, paid.ID, last.ID)
+		if diff := cmp.Diff([]string{p1.ID, failed.ID, paid.ID, last.ID}, eventstest.IDs(got)); diff != "" {
+			t.Errorf("consumer of two domains was delivered (-want +got):\n%s", diff)
+		}
+	})
+}
+
 func TestBusSharedDurableSplitsWork(t *testing.T) {
 	t.Parallel()
 	eventstest.ForEachBus(t, func(t *testing.T, bus events.Bus) {

@@ -183,6 +183,12 @@ func validToken(t string) bool {
 	return true
 }
 
+// SubjectMatches reports whether subject matches a NATS-style filter
+// ("kassa.order.*", "kassa.>"), as the bus delivers it.
+func SubjectMatches(filter, subject string) bool {
+	return subjectMatches(filter, subject)
+}
+
 // subjectMatches reports whether subject matches a NATS-style filter.
 func subjectMatches(filter, subject string) bool {
 	f := strings.Split(filter, ".")
@@ -196,6 +202,30 @@ func subjectMatches(filter, subject string) bool {
 		}
 	}
 	return len(f) == len(s)
+}
+
+// filtersOverlap reports whether some subject matches both filters.
+func filtersOverlap(a, b string) bool {
+	x, y := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(x) && i < len(y); i++ {
+		switch {
+		case x[i] == ">" || y[i] == ">":
+			return true
+		case x[i] != "*" && y[i] != "*" && x[i] != y[i]:
+			return false
+		}
+	}
+	return len(x) == len(y)
+}
+
+// matchesAny reports whether subject matches one of filters.
+func matchesAny(filters []string, subject string) bool {
+	for _, f := range filters {
+		if subjectMatches(f, subject) {
+			return true
+		}
+	}
+	return false
 }
 
 // now is the event clock: UTC, truncated to microseconds so the time

@@ -21,8 +21,8 @@ func (o *Outbox) Prune(ctx context.Context, cutoff time.Time) (int64, error) {
 	return o.prune(ctx, cutoff)
 }
 
-// SubjectMatches exposes subjectMatches.
-var SubjectMatches = subjectMatches
-
 // ErrOutOfTurn exposes errOutOfTurn.
 var ErrOutOfTurn = errOutOfTurn
+
+// CoveringFilter is coveringFilter.
+var CoveringFilter = coveringFilter

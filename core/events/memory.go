@@ -96,10 +96,11 @@ func (b *MemoryBus) Subscribe(ctx context.Context, durable, filter string, h Han
 	if err := validateDurable(durable); err != nil {
 		return nil, err
 	}
-	if err := ValidateFilter(filter); err != nil {
+	cfg := newSubscribeConfig(opts)
+	filters, err := cfg.filters(filter)
+	if err != nil {
 		return nil, err
 	}
-	cfg := newSubscribeConfig(opts)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -113,7 +114,7 @@ func (b *MemoryBus) Subscribe(ctx context.Context, durable, filter string, h Han
 		}
 		b.durables[durable] = d
 	}
-	d.filter = filter
+	d.filters = filters
 	s := &memSub{bus: b, d: d, h: h, cfg: cfg, ctx: context.WithoutCancel(ctx), done: make(chan struct{}), exited: make(chan struct{})}
 	b.subs[s] = struct{}{}
 	d.signal()
@@ -161,11 +162,11 @@ func (b *MemoryBus) Close() error {
 // bus's event log and the failed deliveries waiting for their retry.
 // Guarded by the bus mutex.
 type memDurable struct {
-	name   string
-	filter string
-	next   int
-	retry  []memRetry
-	wake   chan struct{}
+	name    string
+	filters []string
+	next    int
+	retry   []memRetry
+	wake    chan struct{}
 }
 
 type memRetry struct {
@@ -197,7 +198,7 @@ func (d *memDurable) take(events []Event, now time.Time) (idx, attempts int, wai
 	for d.next < len(events) {
 		i := d.next
 		d.next++
-		if subjectMatches(d.filter, events[i].Subject) {
+		if matchesAny(d.filters, events[i].Subject) {
 			return i, 0, 0, true
 		}
 	}

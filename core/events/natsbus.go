@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -409,29 +410,46 @@ func (b *NATSBus) decode(subject string, h nats.Header, data []byte) (Event, err
 }
 
 // Subscribe implements Bus with a durable JetStream pull consumer named
-// durable. Acknowledgements are explicit and confirmed by the server; a
-// failed event is negatively acknowledged with the backoff delay for its
+// durable. Acknowledgements are explicit, sent without waiting for the
+// server's confirmation (see deliver); a failed event is negatively acknowledged with the backoff delay for its
 // delivery count; after the last allowed delivery it is terminated and
 // logged.
 func (b *NATSBus) Subscribe(ctx context.Context, durable, filter string, h Handler, opts ...SubscribeOption) (Subscription, error) {
 	if err := validateDurable(durable); err != nil {
 		return nil, err
 	}
-	if err := ValidateFilter(filter); err != nil {
+	cfg := newSubscribeConfig(opts)
+	filters, err := cfg.filters(filter)
+	if err != nil {
 		return nil, err
 	}
 	if b.closing() {
 		return nil, ErrClosed
 	}
-	cfg := newSubscribeConfig(opts)
 	cc := jetstream.ConsumerConfig{
 		Durable:       durable,
-		FilterSubject: b.wire(filter),
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       cfg.ackWait,
 		MaxDeliver:    cfg.maxDeliver,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		MaxAckPending: 1000,
+	}
+	// One filter stays FilterSubject, as consumers made before multiple
+	// filters were used have it: their configuration does not change.
+	// Several need NATS 2.10 or later; an older server gets the narrowest
+	// filter covering them all, and deliver drops (acknowledges) what
+	// none of them matches.
+	var only []string
+	switch {
+	case len(filters) == 1:
+		cc.FilterSubject = b.wire(filter)
+	case b.multipleFilters():
+		for _, f := range filters {
+			cc.FilterSubjects = append(cc.FilterSubjects, b.wire(f))
+		}
+	default:
+		cc.FilterSubject = b.wire(coveringFilter(filters))
+		only = filters
 	}
 	if cfg.deliverNew {
 		cc.DeliverPolicy = jetstream.DeliverNewPolicy
@@ -456,7 +474,7 @@ func (b *NATSBus) Subscribe(ctx context.Context, durable, filter string, h Handl
 			return
 		}
 		defer s.running.Done()
-		b.deliver(hctx, s.log, cfg, h, m)
+		b.deliver(hctx, s.log, cfg, only, h, m)
 	},
 		jetstream.PullMaxMessages(64),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
@@ -485,7 +503,47 @@ func (b *NATSBus) Subscribe(ctx context.Context, durable, filter string, h Handl
 	return s, nil
 }
 
-func (b *NATSBus) deliver(ctx context.Context, log *slog.Logger, cfg subscribeConfig, h Handler, m jetstream.Msg) {
+// multipleFilters reports whether the server takes several filters per
+// consumer (NATS 2.10 and later).
+func (b *NATSBus) multipleFilters() bool {
+	major, rest, _ := strings.Cut(b.nc.ConnectedServerVersion(), ".")
+	minor, _, _ := strings.Cut(rest, ".")
+	ma, err1 := strconv.Atoi(major)
+	mi, err2 := strconv.Atoi(minor)
+	return err1 == nil && err2 == nil && (ma > 2 || ma == 2 && mi >= 10)
+}
+
+// coveringFilter is the narrowest single filter matching every subject
+// filters match: their common leading tokens and ">", or the filter
+// itself when they are all the same.
+func coveringFilter(filters []string) string {
+	common := strings.Split(filters[0], ".")
+	for _, f := range filters[1:] {
+		toks := strings.Split(f, ".")
+		n := 0
+		for n < len(common) && n < len(toks) && common[n] == toks[n] && common[n] != ">" {
+			n++
+		}
+		if n < len(common) || len(toks) != len(common) {
+			// ">" takes one token at least: a filter ending where the
+			// common part does needs one token less.
+			if n >= len(toks) || n >= len(common) {
+				n = min(len(toks), len(common)) - 1
+			}
+			common = append(common[:n], ">")
+		}
+	}
+	return strings.Join(common, ".")
+}
+
+// deliver runs h on m and acknowledges it, or asks for its redelivery.
+// With only set (several filters on a server without them), a message
+// none of only matches is acknowledged without h.
+func (b *NATSBus) deliver(ctx context.Context, log *slog.Logger, cfg subscribeConfig, only []string, h Handler, m jetstream.Msg) {
+	if only != nil && !matchesAny(only, b.unwire(m.Subject())) {
+		_ = m.Ack()
+		return
+	}
 	e, err := b.decode(m.Subject(), m.Headers(), m.Data())
 	if err != nil {
 		log.Error("malformed event message dropped", attrSubject, m.Subject(), attrError, err.Error())
@@ -500,10 +558,12 @@ func (b *NATSBus) deliver(ctx context.Context, log *slog.Logger, cfg subscribeCo
 	err = callHandler(hctx, h, e)
 	cancel()
 	if err == nil {
-		actx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := m.DoubleAck(actx); err != nil {
-			log.Warn("acknowledgement not confirmed; the event may be redelivered", attrEventID, e.ID, attrError, err.Error())
+		// Not waited for (DoubleAck): a lost acknowledgement only means
+		// the event comes again after AckWait, which at-least-once
+		// handlers take; waiting would cost a round trip per event and
+		// consumer, most of them events the handler dropped.
+		if err := m.Ack(); err != nil {
+			log.Warn("acknowledgement not sent; the event will be redelivered", attrEventID, e.ID, attrError, err.Error())
 		}
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,9 +79,25 @@ var accountMessages = map[string]struct {
 	"kassa.staff.invited":                     {TemplateStaffInvitation, "/admin/accept-invitation"},
 }
 
-// Subjects are the event filters the dispatcher consumes.
-func (d *Dispatcher) Subjects() []string {
-	return []string{"kassa.customer.>", "kassa.staff.>"}
+// Subjects are the event filters Handle consumes, in groups: one durable
+// consumer per group, receiving the events matching any filter of its
+// group (events.WithFilters). The groups stay in their order, since
+// existing streams know each consumer by its group's index (the first
+// took kassa.customer.>, the second kassa.staff.>): each filters only
+// the subjects Handle acts on, so the consumers are not delivered the
+// other customer and staff events.
+func (d *Dispatcher) Subjects() [][]string {
+	var customer, staff []string
+	for s := range accountMessages {
+		if strings.HasPrefix(s, "kassa.customer.") {
+			customer = append(customer, s)
+		} else {
+			staff = append(staff, s)
+		}
+	}
+	slices.Sort(customer)
+	slices.Sort(staff)
+	return [][]string{customer, staff}
 }
 
 // tokenEvent is the part of an account event's payload a message needs.
@@ -156,8 +173,20 @@ var merchantEvents = []string{
 	"order.", "payment.", "refund.", "return.", "invoice.",
 }
 
-// MerchantSubjects are the event filters Forward consumes.
-func (d *Dispatcher) MerchantSubjects() []string { return []string{"kassa.>"} }
+// MerchantSubjects are the event filters Forward consumes, one group
+// (see Subjects): the merchant events, so the consumer is not delivered
+// the events never forwarded.
+func (d *Dispatcher) MerchantSubjects() [][]string {
+	fs := make([]string, 0, len(merchantEvents))
+	for _, p := range merchantEvents {
+		if strings.HasSuffix(p, ".") {
+			fs = append(fs, "kassa."+p+">")
+		} else {
+			fs = append(fs, "kassa."+p)
+		}
+	}
+	return [][]string{fs}
+}
 
 // Forward hands a shop event to the channels that deliver to the
 // merchant's own systems (notify.webhook): the message's template id is

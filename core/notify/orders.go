@@ -118,13 +118,19 @@ type Cancellation struct {
 // (HandleOrder), reading the orders through src.
 func WithOrders(src Orders) DispatcherOption { return func(d *Dispatcher) { d.orders = src } }
 
-// OrderSubjects are the event filters HandleOrder consumes; none without
-// WithOrders.
-func (d *Dispatcher) OrderSubjects() []string {
+// OrderSubjects are the event filters HandleOrder consumes, one group
+// (see Subjects): the order events buyers are emailed about, so the
+// consumer is not delivered the others. None without WithOrders.
+func (d *Dispatcher) OrderSubjects() [][]string {
 	if d.orders == nil {
 		return nil
 	}
-	return []string{"kassa.order.>"}
+	fs := make([]string, 0, len(orderMessages))
+	for s := range orderMessages {
+		fs = append(fs, s)
+	}
+	slices.Sort(fs)
+	return [][]string{fs}
 }
 
 // WantsOrder reports whether HandleOrder may act on e: an order event

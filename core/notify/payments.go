@@ -101,13 +101,15 @@ type StaffRecipient struct {
 // and staff about paid orders (HandlePayment), reading them through src.
 func WithPayments(src Payments) DispatcherOption { return func(d *Dispatcher) { d.payments = src } }
 
-// PaymentSubjects are the event filters HandlePayment consumes; none
-// without WithPayments and WithOrders.
-func (d *Dispatcher) PaymentSubjects() []string {
+// PaymentSubjects are the event filters HandlePayment consumes, in
+// groups (see Subjects): the payment events it emails about (the first
+// group, which took kassa.payment.> in existing streams), and the order
+// paid. None without WithPayments and WithOrders.
+func (d *Dispatcher) PaymentSubjects() [][]string {
 	if d.payments == nil || d.orders == nil {
 		return nil
 	}
-	return []string{"kassa.payment.>", subjectOrderPaid}
+	return [][]string{{subjectPaymentFailed, subjectPaymentPending, subjectRefundSucceeded}, {subjectOrderPaid}}
 }
 
 // WantsPayment reports whether HandlePayment may act on e: one of the
