@@ -8,6 +8,7 @@ import (
 
 	"github.com/kassahq/kassa/core/kit/id"
 	"github.com/kassahq/kassa/core/money"
+	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/transition"
 )
 
@@ -109,43 +110,22 @@ func lower(s string) string {
 }
 
 func (s *Service) applyTx(ctx context.Context, f fact) (applied, error) {
-	now := s.now()
-	att, ref, err := s.findTarget(ctx, f)
-	if err != nil {
-		return applied{}, err
-	}
-	rec := &EventRecord{
-		ID: id.New("gev"), GatewayID: f.gatewayID, GatewayEventID: f.eventID, Type: f.typ, Source: f.source,
-		AmountMinor: f.amount.Amount(), Currency: f.amount.Currency().Code(), Outcome: OutcomeApplied, ReceivedAt: now,
-		Detail: clip(f.message, 500),
-	}
-	if !f.occurredAt.IsZero() {
-		t := f.occurredAt.UTC().Truncate(time.Microsecond)
-		rec.OccurredAt = &t
-	}
-	if att != nil {
-		rec.OrderID, rec.AttemptID = &att.OrderID, &att.ID
-	}
-	if ref != nil {
-		rec.RefundID = &ref.ID
-	}
-	// The row is inserted with the outcome expected: a refusal known
-	// before applying, else APPLIED; it is updated only when applying
-	// turns out otherwise (ignored, flagged, a refund created).
-	out := applied{outcome: OutcomeApplied}
-	switch {
-	case att == nil:
-		out.outcome, out.flag = OutcomeRefused, FlagUnknownAttempt
-	case !f.amount.Currency().IsZero() && f.amount.Currency() != att.Currency:
-		out.outcome, out.flag = OutcomeRefused, FlagCurrencyMismatch
-	}
-	rec.Outcome, rec.FlagReason = out.outcome, out.flag
-	fresh, err := s.store.InsertEvent(ctx, rec)
+	att, ref, rec, fresh, err := s.recordFact(ctx, f)
 	if err != nil {
 		return applied{}, err
 	}
 	if !fresh {
 		return applied{duplicate: true}, nil
+	}
+	out := applied{outcome: rec.Outcome, flag: rec.FlagReason}
+	if refused := expected(f, att); refused.flag != out.flag {
+		// Recorded before the attempt was known (recordFact): the
+		// refusal is written now.
+		out = refused
+		rec.Outcome, rec.FlagReason = out.outcome, out.flag
+		if err := s.store.FinishEvent(ctx, rec); err != nil {
+			return applied{}, err
+		}
 	}
 	if out.flag == "" {
 		refundID := rec.RefundID
@@ -177,6 +157,71 @@ func (s *Service) applyTx(ctx context.Context, f fact) (applied, error) {
 		}
 	}
 	return out, nil
+}
+
+// recordFact finds the attempt (and refund) f is about and records f's
+// event row, inserted first in the transaction of ctx: fresh is false for
+// a duplicate, which inserted nothing and stops there. The row holds the
+// outcome expected (expected): a refusal known before applying, else
+// APPLIED, updated only when applying turns out otherwise (ignored,
+// flagged, a refund created). On PostgreSQL a fact naming its attempt
+// reads it and inserts the row in one statement (AttemptAndEvent),
+// the row then saying APPLIED until the caller checks it.
+func (s *Service) recordFact(ctx context.Context, f fact) (att *Attempt, ref *Refund, rec *EventRecord, fresh bool, err error) {
+	if s.db.Dialect == store.Postgres && f.attemptID != "" && f.refundID == "" && f.gatewayRefundRef == "" {
+		rec = s.eventRecord(f, nil)
+		var found bool
+		att, fresh, found, err = s.store.AttemptAndEvent(ctx, rec, f.attemptID)
+		if err != nil || found {
+			if found {
+				rec.OrderID, rec.AttemptID = &att.OrderID, &att.ID
+			}
+			return att, nil, rec, fresh, err
+		}
+		// Not an attempt of this gateway by Kassa's id: nothing was
+		// written, and the gateway's reference is tried.
+	}
+	if att, ref, err = s.findTarget(ctx, f); err != nil {
+		return nil, nil, nil, false, err
+	}
+	rec = s.eventRecord(f, att)
+	if ref != nil {
+		rec.RefundID = &ref.ID
+	}
+	out := expected(f, att)
+	rec.Outcome, rec.FlagReason = out.outcome, out.flag
+	fresh, err = s.store.InsertEvent(ctx, rec)
+	return att, ref, rec, fresh, err
+}
+
+// expected is the outcome of f about att (nil: unknown) known before
+// applying it: a refusal, else APPLIED.
+func expected(f fact, att *Attempt) applied {
+	switch {
+	case att == nil:
+		return applied{outcome: OutcomeRefused, flag: FlagUnknownAttempt}
+	case !f.amount.Currency().IsZero() && f.amount.Currency() != att.Currency:
+		return applied{outcome: OutcomeRefused, flag: FlagCurrencyMismatch}
+	}
+	return applied{outcome: OutcomeApplied}
+}
+
+// eventRecord is the row of f about att (nil: an unknown attempt),
+// expected to apply.
+func (s *Service) eventRecord(f fact, att *Attempt) *EventRecord {
+	rec := &EventRecord{
+		ID: id.New("gev"), GatewayID: f.gatewayID, GatewayEventID: f.eventID, Type: f.typ, Source: f.source,
+		AmountMinor: f.amount.Amount(), Currency: f.amount.Currency().Code(), Outcome: OutcomeApplied, ReceivedAt: s.now(),
+		Detail: clip(f.message, 500),
+	}
+	if !f.occurredAt.IsZero() {
+		t := f.occurredAt.UTC().Truncate(time.Microsecond)
+		rec.OccurredAt = &t
+	}
+	if att != nil {
+		rec.OrderID, rec.AttemptID = &att.OrderID, &att.ID
+	}
+	return rec
 }
 
 // findTarget finds the attempt (and the refund, for refund events) a fact

@@ -12,6 +12,7 @@ import (
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/id"
 	"github.com/kassahq/kassa/core/kit/peer"
+	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/transition"
 )
 
@@ -331,12 +332,11 @@ func (s *Service) applyCreated(ctx context.Context, att *Attempt, res CreateResu
 	if res.Status != StatusSucceeded && res.Status != StatusAuthorized && res.Status != StatusFailed && res.Status != StatusCanceled {
 		// Record the action and reference on the attempt (PENDING stays
 		// PENDING) without a move.
-		out, err := s.apply(ctx, f)
+		a, err := s.applyAction(ctx, att, f)
 		if err != nil {
 			return nil, err
 		}
 		if res.Status == StatusUnknown {
-			a := out.attempt
 			if a == nil {
 				if a, err = s.store.Attempt(ctx, att.ID); err != nil {
 					return nil, err
@@ -352,7 +352,7 @@ func (s *Service) applyCreated(ctx context.Context, att *Attempt, res CreateResu
 			}
 			return a, nil
 		}
-		return out.attempt, nil
+		return a, nil
 	}
 	// The reference and action first, so a failed or paid attempt shows
 	// them too.
@@ -362,6 +362,36 @@ func (s *Service) applyCreated(ctx context.Context, att *Attempt, res CreateResu
 		att.UpdatedAt = s.now()
 		if err := s.store.UpdateAttempt(ctx, att, append([]string{"gateway_ref"}, actionColumns...)...); err != nil {
 			return nil, err
+		}
+	}
+	out, err := s.apply(ctx, f)
+	return out.attempt, err
+}
+
+// applyAction applies f, CreatePayment's answer asking the buyer for an
+// action, to att as Create wrote it (PENDING, before the call), and
+// returns the attempt as it then stands when known without reading it
+// again (else nil). On PostgreSQL the event row and the attempt's action
+// columns are one statement that commits on its own (RecordAction): the
+// write after the gateway's answer needs no transaction of its own.
+// Anything else goes through apply: SQLite, instructions (news for the
+// notifications), a currency that is not the attempt's, and an attempt
+// that moved since (a notification was quicker) or an event already
+// recorded, which RecordAction leaves untouched.
+func (s *Service) applyAction(ctx context.Context, att *Attempt, f fact) (*Attempt, error) {
+	fast := s.db.Dialect == store.Postgres && att.State == StatePending && f.action != nil &&
+		f.action.Type != "" && f.action.Type != ActionInstructions &&
+		(f.amount.Currency().IsZero() || f.amount.Currency() == att.Currency)
+	if fast {
+		a := *att
+		setAction(&a, *f.action)
+		a.UpdatedAt = s.now()
+		written, ok, err := s.store.RecordAction(ctx, s.eventRecord(f, att), &a, f.gatewayRef)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return written, nil
 		}
 	}
 	out, err := s.apply(ctx, f)

@@ -253,6 +253,9 @@ type fakeGateway struct {
 	calls     map[string]int
 	// lastCreate is the last CreatePayment request.
 	lastCreate payment.CreateRequest
+	// duringCreate, when set, runs inside CreatePayment before it
+	// answers (a notification quicker than the answer).
+	duringCreate func(req payment.CreateRequest)
 }
 
 type fakePayment struct {
@@ -301,6 +304,12 @@ func (g *fakeGateway) truth(attemptID string, st payment.Status, amount money.Mo
 }
 
 func (g *fakeGateway) CreatePayment(_ context.Context, req payment.CreateRequest) (payment.CreateResult, error) {
+	g.mu.Lock()
+	during := g.duringCreate
+	g.mu.Unlock()
+	if during != nil {
+		during(req)
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.calls["create"]++

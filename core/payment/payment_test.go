@@ -109,6 +109,33 @@ func TestCreateIsIdempotentAndChecksTheOrder(t *testing.T) {
 	})
 }
 
+// A notification of the payment applied while CreatePayment was still
+// answering (the attempt captured before its answer is recorded): the
+// answer's action is not written over the captured attempt, its event is
+// recorded as ignored, and Create returns the attempt as it stands.
+func TestNotificationQuickerThanTheAnswer(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		gw := newFake(fakeID)
+		f := newFixture(t, db, gw)
+		o := f.place(t, 1)
+		gw.set(func(g *fakeGateway) {
+			g.duringCreate = func(req payment.CreateRequest) {
+				f.webhook(t, payment.GatewayEvent{ID: "evt_quick", Type: payment.EventPaymentSucceeded, AttemptID: req.AttemptID, Amount: req.Amount})
+			}
+		})
+		a := f.start(t, o, "k-quick")
+		if a.State != payment.StateCaptured || a.ActionType != "" {
+			t.Fatalf("attempt %s, action %q", a.State, a.ActionType)
+		}
+		if _, ps := f.orderStatus(t, o.id); ps != "PAID" {
+			t.Fatalf("payment status %s", ps)
+		}
+		if n := f.count(t, "SELECT COUNT(*) FROM payment_gateway_events WHERE attempt_id = ? AND source = 'CREATE' AND outcome = 'IGNORED'", a.ID); n != 1 {
+			t.Fatalf("%d ignored answers recorded", n)
+		}
+	})
+}
+
 // Gateways that check the buyer's device (WeChat Pay H5) get the buyer's
 // browser, and never a staff member's or an integration's as the buyer's.
 func TestCreatePassesTheBuyersBrowser(t *testing.T) {

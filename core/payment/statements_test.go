@@ -86,16 +86,20 @@ func (l *statementLog) takeTexts() []string {
 }
 
 // Applying a gateway's capture notification is one transaction of
-// twelve statements on SQLite, nine on PostgreSQL: the attempt and the
+// twelve statements on SQLite, eight on PostgreSQL: the attempt and the
 // order read once each, the event row inserted with its outcome (no
 // second write), the balance as one upsert returning it, the attempt's
 // captured amount with its state and the order's payment status with its
 // updated_at each in one conditional UPDATE, and the two moves' events in
-// one outbox insert; on PostgreSQL the ledger row rides with the balance's
-// upsert and each move's timeline row with its UPDATE. A replay reads the
-// attempt and stops at the event row. Creating the payment reads the
-// order once and the attempt once. Every statement has a fixed text
-// (prepared once), which TestStatementTextsOfPayingAnOrder checks.
+// one outbox insert; on PostgreSQL the attempt's read rides with the
+// event row's insert, the ledger row with the balance's upsert and each
+// move's timeline row with its UPDATE. A replay reads the attempt and
+// stops at the event row. Creating the payment reads the order once, in
+// the one transaction before the gateway's call; after it, on PostgreSQL,
+// the answer's event row and the attempt's action are one statement
+// committing on its own (no transaction), the attempt not read again.
+// Every statement has a fixed text (prepared once), which
+// TestStatementTextsOfPayingAnOrder checks.
 func TestStatementsOfPayingAnOrder(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		log := &statementLog{}
@@ -108,11 +112,21 @@ func TestStatementsOfPayingAnOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		// One transaction before the gateway call, the order read in it and
-		// the key's answer (the attempt id) stored with the claim.
-		check(t, "create", log.take(), []string{
+		// the key's answer (the attempt id) stored with the claim. After
+		// the call, the answer's event row and the attempt's action: on
+		// PostgreSQL one statement committing on its own, the attempt not
+		// read again.
+		want := []string{
 			"BEGIN", "SELECT orders", "INSERT idempotency_keys", "INSERT payment_attempts", "COMMIT",
 			"BEGIN", "SELECT payment_attempts", "INSERT payment_gateway_events", "UPDATE payment_attempts", "COMMIT",
-		})
+		}
+		if db.Dialect == store.Postgres {
+			want = []string{
+				"BEGIN", "SELECT orders", "INSERT idempotency_keys", "INSERT payment_attempts", "COMMIT",
+				"INSERT payment_gateway_events + UPDATE payment_attempts",
+			}
+		}
+		check(t, "create", log.take(), want)
 
 		webhook := func(id string) *payment.WebhookOutcome {
 			out, err := f.svc.ApplyWebhook(context.WithValue(context.Background(), traced{}, true), fakeID,
@@ -125,7 +139,7 @@ func TestStatementsOfPayingAnOrder(t *testing.T) {
 		if out := webhook("evt_paid"); out.Applied != 1 {
 			t.Fatalf("outcome %+v", out)
 		}
-		want := []string{
+		want = []string{
 			"BEGIN", "SELECT payment_attempts", "INSERT payment_gateway_events", "SELECT orders",
 			"INSERT payment_ledger", "INSERT payment_balances",
 			"UPDATE payment_attempts", "INSERT payment_attempt_timeline",
@@ -133,8 +147,10 @@ func TestStatementsOfPayingAnOrder(t *testing.T) {
 			"INSERT outbox_events", "COMMIT",
 		}
 		if db.Dialect == store.Postgres {
+			// The attempt's read rides in the event's insert (the log
+			// names a CTE statement by its writes).
 			want = []string{
-				"BEGIN", "SELECT payment_attempts", "INSERT payment_gateway_events", "SELECT orders",
+				"BEGIN", "INSERT payment_gateway_events", "SELECT orders",
 				"INSERT payment_ledger + INSERT payment_balances",
 				"UPDATE payment_attempts + INSERT payment_attempt_timeline",
 				"UPDATE orders + INSERT order_timeline",
@@ -148,7 +164,11 @@ func TestStatementsOfPayingAnOrder(t *testing.T) {
 		if out := webhook("evt_paid"); out.Duplicates != 1 {
 			t.Fatalf("replay outcome %+v", out)
 		}
-		check(t, "replay", log.take(), []string{"BEGIN", "SELECT payment_attempts", "INSERT payment_gateway_events", "COMMIT"})
+		want = []string{"BEGIN", "SELECT payment_attempts", "INSERT payment_gateway_events", "COMMIT"}
+		if db.Dialect == store.Postgres {
+			want = []string{"BEGIN", "INSERT payment_gateway_events", "COMMIT"}
+		}
+		check(t, "replay", log.take(), want)
 		// The event row holds the outcome without a second write.
 		if n := f.count(t, "SELECT COUNT(*) FROM payment_gateway_events WHERE gateway_event_id = 'evt_paid' AND outcome = 'APPLIED'"); n != 1 {
 			t.Fatalf("%d applied event rows", n)

@@ -155,6 +155,87 @@ func (s *paymentStore) InsertEvent(ctx context.Context, e *EventRecord) (bool, e
 	return n == 1, nil
 }
 
+// attemptRead is an attempt read with the insert of a gateway event
+// (AttemptAndEvent): Fresh says the event was new.
+type attemptRead struct {
+	Attempt `bun:",extend"`
+	Fresh   bool `bun:"fresh"`
+}
+
+// AttemptAndEvent reads the attempt attemptID of e's gateway and records
+// e about it, as Attempt and InsertEvent would, in one statement of
+// PostgreSQL's: e's order and attempt are the attempt's. It returns the
+// attempt, whether e is new (a duplicate inserts nothing: the fact
+// applies once), and whether the attempt was found; when it was not,
+// nothing is written and the caller looks the long way (by the
+// gateway's reference). PostgreSQL only: SQLite has no writing CTE.
+func (s *paymentStore) AttemptAndEvent(ctx context.Context, e *EventRecord, attemptID string) (a *Attempt, fresh, found bool, err error) {
+	vals := s.db.ModelValues(e)
+	cols := strings.Split(s.db.ModelColumns(e, ""), ", ")
+	sel := make([]string, len(cols))
+	args := make([]any, 0, len(vals)+2)
+	args = append(args, attemptID, e.GatewayID)
+	for i, c := range cols {
+		switch c {
+		case "order_id":
+			sel[i] = "a.order_id"
+		case "attempt_id":
+			sel[i] = "a.id"
+		default:
+			sel[i] = "?"
+			args = append(args, vals[i])
+		}
+	}
+	var r attemptRead
+	n, err := s.db.ScanStmt(ctx, &r, `WITH a AS (SELECT `+s.db.ModelColumns(&r.Attempt, "")+` FROM payment_attempts WHERE id = ? AND gateway_id = ?),
+	e AS (INSERT INTO payment_gateway_events (`+strings.Join(cols, ", ")+`) SELECT `+strings.Join(sel, ", ")+` FROM a
+	ON CONFLICT (gateway_id, gateway_event_id) DO NOTHING RETURNING 1)
+	SELECT `+s.db.ModelColumns(&r.Attempt, "a.")+`, EXISTS (SELECT 1 FROM e) AS fresh FROM a`, args...)
+	if err != nil {
+		return nil, false, false, fmt.Errorf("payment: read attempt %s and insert gateway event: %w", attemptID, err)
+	}
+	if n == 0 {
+		return nil, false, false, nil
+	}
+	return &r.Attempt, r.Fresh, true, nil
+}
+
+// RecordAction records e, a gateway's answer asking the buyer for an
+// action, and writes a's action columns (and its gateway reference
+// ref, when it has none yet) in one statement of PostgreSQL's, which
+// commits on its own: the event row and the attempt's columns are
+// written together or not at all, with no BEGIN and COMMIT around them.
+// Nothing is written unless the attempt is still PENDING at a's gateway
+// and e is new; it returns the attempt as written and whether it was
+// (if not, the caller applies e the long way, which tells a duplicate
+// or a move from it). PostgreSQL only: SQLite has no writing CTE.
+func (s *paymentStore) RecordAction(ctx context.Context, e *EventRecord, a *Attempt, ref string) (*Attempt, bool, error) {
+	vals := s.db.ModelValues(e)
+	var q strings.Builder
+	// The event's insert selects its values from the attempt's row, so
+	// that it inserts nothing when the attempt moved since the caller
+	// wrote it; the update runs only when the insert did.
+	q.WriteString(`WITH e AS (INSERT INTO payment_gateway_events (` + s.db.ModelColumns(e, "") + `) SELECT ` + store.Placeholders(len(vals)) +
+		` FROM payment_attempts WHERE id = ? AND gateway_id = ? AND state = ?
+	ON CONFLICT (gateway_id, gateway_event_id) DO NOTHING RETURNING 1)
+	UPDATE payment_attempts SET `)
+	set := s.attemptColumns(a, actionColumns...)
+	args := append(vals, a.ID, a.GatewayID, string(StatePending))
+	for _, c := range set {
+		q.WriteString(c.Name + " = ?, ")
+		args = append(args, c.Value)
+	}
+	q.WriteString(`gateway_ref = CASE WHEN gateway_ref = '' THEN CAST(? AS TEXT) ELSE gateway_ref END, updated_at = ?
+	WHERE id = ? AND EXISTS (SELECT 1 FROM e) RETURNING ` + s.db.ModelColumns(a, ""))
+	args = append(args, ref, a.UpdatedAt, a.ID)
+	var out Attempt
+	n, err := s.db.ScanStmt(ctx, &out, q.String(), args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("payment: record the action of %s: %w", a.ID, err)
+	}
+	return &out, n == 1, nil
+}
+
 // FinishEvent writes what applying the event did.
 func (s *paymentStore) FinishEvent(ctx context.Context, e *EventRecord) error {
 	_, err := s.db.ExecStmt(ctx, "UPDATE payment_gateway_events SET order_id = ?, attempt_id = ?, refund_id = ?, outcome = ?, flag_reason = ?, detail = ? WHERE id = ?",
