@@ -143,7 +143,7 @@ const preparedOutboxRows = 8
 
 // outboxInsertColumns are the columns insert writes; attempts starts at
 // its default, sent_at and last_error NULL.
-const outboxInsertColumns = "INSERT INTO outbox_events (id, subject, payload, headers, actor, occurred_at, created_at) VALUES "
+const outboxInsertColumns = `INSERT INTO "outbox_events" (id, subject, payload, headers, actor, occurred_at, created_at) VALUES `
 
 // insert writes rows in one statement.
 func (o *Outbox) insert(ctx context.Context, rows []outboxRow) error {
