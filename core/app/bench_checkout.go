@@ -94,6 +94,7 @@ func benchCheckoutCart(ctx context.Context, args []string, cli IO) error {
 	apiKey := fs.String("api-key", os.Getenv("KASSA_BENCH_API_KEY"), "staff API key or session token (Bearer) to prepare the shop: restock and add a shipping method; default $KASSA_BENCH_API_KEY")
 	stock := fs.Int("stock", 100000, "with --api-key: the available units each chosen variant is restocked to")
 	spread := fs.Bool("spread-addresses", true, "on an IPv4 loopback URL, run each checkout as a new buyer from a source address of its own (127.0.x.y), on a new connection, as real buyers come: the API's per-address rate limit then limits each buyer, not the bench as a whole")
+	rate := fs.Float64("rate", 0, "checkouts started a second, whatever the shop answers (an open loop: each step's latency at that load, with at most N buyers at once; an arrival finding all N busy is turned away and counted); 0: each buyer starts its next checkout at once (a closed loop: the shop's capacity)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: kassa bench checkout-cart --url URL [-c N] [-d D] [--api-key KEY] [flags]\n\n"+
 			"Guests check out carts over GraphQL, one after another, N at once, in five requests each: cartCreate,\n"+
@@ -105,17 +106,18 @@ func benchCheckoutCart(ctx context.Context, args []string, cli IO) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *conc < 1 || *dur <= 0 || *warmup < 0 || *variants < 1 || *stock < 1 {
-		return fmt.Errorf("%w: -c, -d, --variants and --stock must be positive, --warmup not negative", errUsage)
+	if *conc < 1 || *dur <= 0 || *warmup < 0 || *variants < 1 || *stock < 1 || !(*rate >= 0 && *rate <= maxBenchRate) {
+		return fmt.Errorf("%w: -c, -d, --variants and --stock must be positive, --warmup not negative, --rate from 0 to %d", errUsage, maxBenchRate)
 	}
 	b := &checkoutBench{url: *target, country: strings.ToUpper(*country), currency: strings.ToUpper(*currency),
 		staff: &gqlClient{http: &http.Client{Timeout: 30 * time.Second}, url: *target, bearer: *apiKey}}
 	if err := b.prepare(ctx, *variants, *stock, cli.Stderr); err != nil {
 		return err
 	}
-	res := b.run(ctx, *conc, *warmup, *dur, *spread)
+	res := b.run(ctx, *conc, *warmup, *dur, *spread, *rate)
 	fmt.Fprintf(cli.Stdout, "checkout-cart: %d buyers for %s (%s, shipping to %s): %d orders, %.1f orders/s, %d checkouts failed\n",
 		*conc, *dur, b.currency, b.country, res.orders, float64(res.orders)/dur.Seconds(), res.failed)
+	res.printArrivals(cli.Stdout, *rate, *conc)
 	res.print(cli.Stdout, checkoutSteps)
 	if res.orders == 0 {
 		return errors.New("no checkout completed")
@@ -150,6 +152,7 @@ func benchCheckout(ctx context.Context, args []string, cli IO) error {
 	apiKey := fs.String("api-key", os.Getenv("KASSA_BENCH_API_KEY"), "staff API key or session token (Bearer) to prepare the shop: restock and add a shipping method; default $KASSA_BENCH_API_KEY")
 	stock := fs.Int("stock", 100000, "with --api-key: the available units each chosen variant is restocked to")
 	spread := fs.Bool("spread-addresses", true, "on an IPv4 loopback URL, run each checkout as a new buyer from a source address of its own (127.0.x.y), on a new connection, as real buyers come: the API's per-address rate limit then limits each buyer, not the bench as a whole")
+	rate := fs.Float64("rate", 0, "checkouts started a second, whatever the shop answers (an open loop: each step's latency at that load, with at most N buyers at once; an arrival finding all N busy is turned away and counted); 0: each buyer starts its next checkout at once (a closed loop: the shop's capacity)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: kassa bench checkout --url URL [--concurrency N] [--duration D] [--api-key KEY] [flags]\n\n"+
 			"Guests check out and pay over HTTP, one after another, N at once: the five requests of checkout-cart\n"+
@@ -162,8 +165,8 @@ func benchCheckout(ctx context.Context, args []string, cli IO) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if conc < 1 || dur <= 0 || *warmup < 0 || *variants < 1 || *stock < 1 || *gateway == "" {
-		return fmt.Errorf("%w: --concurrency, --duration, --variants and --stock must be positive, --warmup not negative, --gateway given", errUsage)
+	if conc < 1 || dur <= 0 || *warmup < 0 || *variants < 1 || *stock < 1 || *gateway == "" || !(*rate >= 0 && *rate <= maxBenchRate) {
+		return fmt.Errorf("%w: --concurrency, --duration, --variants and --stock must be positive, --warmup not negative, --rate from 0 to %d, --gateway given", errUsage, maxBenchRate)
 	}
 	shop, endpoint, err := benchURLs(*target)
 	if err != nil {
@@ -186,12 +189,13 @@ func benchCheckout(ctx context.Context, args []string, cli IO) error {
 		}
 		return fmt.Errorf("a first paid checkout did not finish within a minute")
 	}
-	res := b.run(ctx, conc, *warmup, dur, *spread)
-	rate := float64(res.orders) / dur.Seconds()
+	res := b.run(ctx, conc, *warmup, dur, *spread, *rate)
+	paid := float64(res.orders) / dur.Seconds()
 	fmt.Fprintf(cli.Stdout, "checkout: %d buyers for %s (%s, shipping to %s, paying with %s): %d checkouts paid, %.1f checkouts/s, %d checkouts failed\n",
-		conc, dur, b.currency, b.country, b.gateway, res.orders, rate, res.failed)
+		conc, dur, b.currency, b.country, b.gateway, res.orders, paid, res.failed)
+	res.printArrivals(cli.Stdout, *rate, conc)
 	res.print(cli.Stdout, append(append(slices.Clone(checkoutSteps), paymentSteps...), stepCheckout))
-	fmt.Fprintf(cli.Stdout, "checkouts/s=%.1f errors=%d\n", rate, res.failed)
+	fmt.Fprintf(cli.Stdout, "checkouts/s=%.1f errors=%d\n", paid, res.failed)
 	if res.orders == 0 {
 		return errors.New("no checkout completed")
 	}
@@ -611,6 +615,9 @@ type checkoutResult struct {
 	latency map[string][]time.Duration
 	// sample is one error message per code.
 	sample map[string]string
+	// offered and turnedAway count, with a rate, the arrivals of the
+	// measured window and those that found every buyer busy.
+	offered, turnedAway int
 }
 
 func (r *checkoutResult) merge(o *checkoutResult) {
@@ -634,8 +641,14 @@ func newCheckoutResult() *checkoutResult {
 }
 
 // run lets conc buyers check out until warmup plus dur have passed and
-// returns what happened during dur.
-func (b *checkoutBench) run(ctx context.Context, conc int, warmup, dur time.Duration, spread bool) *checkoutResult {
+// returns what happened during dur. With rate zero each buyer checks out
+// again as soon as it is done (a closed loop: the shop's capacity, and
+// latencies that are mostly queueing once it is saturated). With a rate,
+// checkouts arrive at that many a second whatever the shop does (an open
+// loop: the latency of each step at a load the shop is given), each
+// taken by an idle buyer; an arrival that finds all conc buyers busy is
+// turned away and counted.
+func (b *checkoutBench) run(ctx context.Context, conc int, warmup, dur time.Duration, spread bool, rate float64) *checkoutResult {
 	// The buyers wait on the shop nearly all the time: one P runs them
 	// all, without the wake-ups of idle Ps (spinning threads, futex
 	// calls) that cost more CPU than the buyers' own work and take it
@@ -651,6 +664,12 @@ func (b *checkoutBench) run(ctx context.Context, conc int, warmup, dur time.Dura
 		mu sync.Mutex
 		wg sync.WaitGroup
 	)
+	// arrivals hands an arrival to an idle buyer: unbuffered, so that a
+	// send succeeds only when a buyer is waiting for one.
+	var arrivals chan struct{}
+	if rate > 0 {
+		arrivals = make(chan struct{})
+	}
 	loopback := spread && isLoopbackIPv4(b.url)
 	for i := range conc {
 		wg.Add(1)
@@ -661,6 +680,11 @@ func (b *checkoutBench) run(ctx context.Context, conc int, warmup, dur time.Dura
 			rng := mrand.New(mrand.NewPCG(uint64(i)+1, uint64(start.UnixNano())))
 			mine := newCheckoutResult()
 			for n := 0; ctx.Err() == nil && time.Now().Before(end); n++ {
+				if arrivals != nil {
+					if _, open := <-arrivals; !open {
+						break
+					}
+				}
 				if loopback && n > 0 {
 					// Each checkout is another buyer: from an address
 					// of its own, on a new connection, as the shop
@@ -677,8 +701,45 @@ func (b *checkoutBench) run(ctx context.Context, conc int, warmup, dur time.Dura
 			mu.Unlock()
 		}()
 	}
+	if arrivals != nil {
+		total.offered, total.turnedAway = arrive(ctx, arrivals, rate, start, from, end)
+		close(arrivals)
+	}
 	wg.Wait()
 	return total
+}
+
+// arrive sends arrivals at rate a second from start until end, each
+// on time by the clock (not a ticker, whose ticks a slow reader loses),
+// and counts those of the measured window [from, end): offered, and
+// turned away because no buyer was waiting.
+func arrive(ctx context.Context, arrivals chan<- struct{}, rate float64, start, from, end time.Time) (offered, turnedAway int) {
+	every := time.Duration(float64(time.Second) / rate)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for k := 0; ; k++ {
+		at := start.Add(time.Duration(k) * every)
+		if !at.Before(end) {
+			return offered, turnedAway
+		}
+		timer.Reset(time.Until(at))
+		select {
+		case <-ctx.Done():
+			return offered, turnedAway
+		case <-timer.C:
+		}
+		measured := !at.Before(from)
+		if measured {
+			offered++
+		}
+		select {
+		case arrivals <- struct{}{}:
+		default:
+			if measured {
+				turnedAway++
+			}
+		}
+	}
 }
 
 // buyer is one bench buyer's connection to the shop: GraphQL, the
@@ -1048,6 +1109,21 @@ func newIdempotencyKey() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// maxBenchRate bounds --rate: arrivals a second one bench can time.
+const maxBenchRate = 100_000
+
+// printArrivals writes, for a run at a rate, the arrivals offered and
+// those turned away: turned-away arrivals mean the rate was more than
+// conc buyers could carry, and the latencies are then those of a
+// saturated shop.
+func (r *checkoutResult) printArrivals(w stdio.Writer, rate float64, conc int) {
+	if rate <= 0 {
+		return
+	}
+	fmt.Fprintf(w, "arrivals: %.1f/s offered, %d in the measured window, %d turned away (all %d buyers busy)\n",
+		rate, r.offered, r.turnedAway, conc)
 }
 
 // print writes errors by code and the percentiles of every step.

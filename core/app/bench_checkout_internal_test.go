@@ -23,6 +23,8 @@ import (
 type fakeShop struct {
 	srv    *httptest.Server
 	record bool
+	// delay slows every GraphQL answer, as a busy shop's.
+	delay time.Duration
 
 	mu     sync.Mutex
 	bodies []map[string]any
@@ -65,6 +67,7 @@ var fakeShopAnswers = map[string]string{
 }
 
 func (f *fakeShop) graphql(w http.ResponseWriter, r *http.Request) {
+	time.Sleep(f.delay)
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return
@@ -213,6 +216,38 @@ func TestBenchBuyerRequests(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestBenchRunAtRate runs buyers in an open loop at the fake shop: at a
+// rate the shop can take, as many checkouts as arrived (not as many as
+// the buyers could do back to back) and none turned away; at a rate above
+// what the buyers can carry, the excess is counted as turned away.
+func TestBenchRunAtRate(t *testing.T) {
+	ctx := context.Background()
+	t.Run("carried", func(t *testing.T) {
+		f := newFakeShop(t, false)
+		b := fakeBench(f, false)
+		res := b.run(ctx, 4, 200*time.Millisecond, time.Second, false, 20)
+		// 20 arrivals in the second measured; a buyer's checkout at the
+		// fake shop takes about a millisecond, so a closed loop would
+		// place hundreds.
+		if res.offered != 20 || res.turnedAway != 0 {
+			t.Errorf("offered %d, turned away %d; want 20 and 0", res.offered, res.turnedAway)
+		}
+		if res.orders < 15 || res.orders > 21 || res.failed != 0 {
+			t.Errorf("%d orders (%d failed); want about 20 (%v)", res.orders, res.failed, res.sample)
+		}
+	})
+	t.Run("saturated", func(t *testing.T) {
+		f := newFakeShop(t, false)
+		f.delay = 20 * time.Millisecond // a checkout takes five answers: 100 ms
+		b := fakeBench(f, false)
+		res := b.run(ctx, 1, 0, time.Second, false, 50)
+		if res.offered != 50 || res.turnedAway < 35 || res.orders > 11 {
+			t.Errorf("offered %d, turned away %d, %d orders; want 50 offered, most turned away, about 10 orders",
+				res.offered, res.turnedAway, res.orders)
+		}
+	})
 }
 
 // BenchmarkBuyerCheckout is one buyer's checkout at the fake shop, as

@@ -87,12 +87,28 @@ func TestBenchCheckoutCart(t *testing.T) {
 			t.Errorf("staff list has %d orders, the bench reported %d", len(p.Items), orders)
 		}
 
-		// A second run finds the shipping method there.
-		code, out, errOut = run("-c", "2", "-d", "1s", "--warmup", "0s", "--api-key", key, "--variants", "6")
-		if code != 0 || strings.Contains(errOut, "added shipping method") || !strings.Contains(out, "errors: none") {
+		// A second run, at a rate (an open loop), finds the shipping
+		// method there and places no more orders than arrived.
+		code, out, errOut = run("-c", "2", "-d", "1s", "--warmup", "0s", "--api-key", key, "--variants", "6", "--rate", "5")
+		if code != 0 || strings.Contains(errOut, "added shipping method") || !strings.Contains(out, "errors: none") ||
+			!regexp.MustCompile(`arrivals: 5\.0/s offered, 5 in the measured window, \d turned away \(all 2 buyers busy\)\n`).MatchString(out) {
 			t.Fatalf("second run: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 		}
+		if m := regexp.MustCompile(`: (\d+) orders, `).FindStringSubmatch(out); m == nil || atoi(m[1]) > 5 {
+			t.Errorf("at 5 arrivals a second for 1 s: %s", out)
+		}
+		if code, _, errOut := run("-c", "2", "-d", "1s", "--rate", "-1"); code != 2 || !strings.Contains(errOut, "--rate") {
+			t.Errorf("a negative rate: exit %d, stderr %q; want a usage error", code, errOut)
+		}
 	})
+}
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		panic(err)
+	}
+	return n
 }
 
 // TestBenchCheckout runs `kassa bench checkout --concurrency 2
