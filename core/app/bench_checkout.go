@@ -94,7 +94,7 @@ func benchCheckoutCart(ctx context.Context, args []string, cli IO) error {
 	apiKey := fs.String("api-key", os.Getenv("KASSA_BENCH_API_KEY"), "staff API key or session token (Bearer) to prepare the shop: restock and add a shipping method; default $KASSA_BENCH_API_KEY")
 	stock := fs.Int("stock", 100000, "with --api-key: the available units each chosen variant is restocked to")
 	spread := fs.Bool("spread-addresses", true, "on an IPv4 loopback URL, run each checkout as a new buyer from a source address of its own (127.0.x.y), on a new connection, as real buyers come: the API's per-address rate limit then limits each buyer, not the bench as a whole")
-	rate := fs.Float64("rate", 0, "checkouts started a second, whatever the shop answers (an open loop: each step's latency at that load, with at most N buyers at once; an arrival finding all N busy is turned away and counted); 0: each buyer starts its next checkout at once (a closed loop: the shop's capacity)")
+	rate := fs.Float64("rate", 0, rateUsage)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: kassa bench checkout-cart --url URL [-c N] [-d D] [--api-key KEY] [flags]\n\n"+
 			"Guests check out carts over GraphQL, one after another, N at once, in five requests each: cartCreate,\n"+
@@ -152,7 +152,7 @@ func benchCheckout(ctx context.Context, args []string, cli IO) error {
 	apiKey := fs.String("api-key", os.Getenv("KASSA_BENCH_API_KEY"), "staff API key or session token (Bearer) to prepare the shop: restock and add a shipping method; default $KASSA_BENCH_API_KEY")
 	stock := fs.Int("stock", 100000, "with --api-key: the available units each chosen variant is restocked to")
 	spread := fs.Bool("spread-addresses", true, "on an IPv4 loopback URL, run each checkout as a new buyer from a source address of its own (127.0.x.y), on a new connection, as real buyers come: the API's per-address rate limit then limits each buyer, not the bench as a whole")
-	rate := fs.Float64("rate", 0, "checkouts started a second, whatever the shop answers (an open loop: each step's latency at that load, with at most N buyers at once; an arrival finding all N busy is turned away and counted); 0: each buyer starts its next checkout at once (a closed loop: the shop's capacity)")
+	rate := fs.Float64("rate", 0, rateUsage)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: kassa bench checkout --url URL [--concurrency N] [--duration D] [--api-key KEY] [flags]\n\n"+
 			"Guests check out and pay over HTTP, one after another, N at once: the five requests of checkout-cart\n"+
@@ -1110,6 +1110,9 @@ func newIdempotencyKey() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// rateUsage explains --rate of both checkout benches.
+const rateUsage = "checkouts started a second, whatever the shop answers (an open loop: each step's latency at that load, with at most N buyers at once; an arrival finding all N busy is turned away and counted); 0: each buyer starts its next checkout at once (a closed loop: the shop's capacity)"
 
 // maxBenchRate bounds --rate: arrivals a second one bench can time.
 const maxBenchRate = 100_000
