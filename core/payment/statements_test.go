@@ -3,6 +3,7 @@ package payment_test
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -219,4 +220,70 @@ func TestStatementTextsOfPayingAnOrder(t *testing.T) {
 			}
 		}
 	})
+}
+
+// planScan finds each scan of a table in a plan: the index it uses ("" for
+// a sequential scan) and the table.
+var planScan = regexp.MustCompile(`(?:Index Scan|Index Only Scan|Bitmap Index Scan) (?:Backward )?(?:using )?(\S+)(?: on (\S+))?|Seq Scan on (\S+)`)
+
+// Paying an order finds its attempt and order rows by their keys in the
+// plans PostgreSQL keeps for the statements (generic plans), made as on a
+// new shop, whose tables have no statistics yet: a plan made then that
+// walked the (gateway_id, gateway_ref) index read every attempt of the
+// gateway for each notification, one on (payment_status, created_at, id)
+// every order in that status for each move.
+func TestStatementPlansOfPayingAnOrder(t *testing.T) {
+	db := storetest.NewPostgres(t)
+	log := &statementLog{}
+	db.AddQueryHook(log)
+	f := newFixture(t, db, newFake(fakeID))
+	o := f.place(t, 1)
+	log.take()
+	a, err := f.svc.Create(context.WithValue(guest(), traced{}, true),
+		payment.CreateInput{AccessToken: o.token, GatewayID: fakeID, ReturnURL: "https://shop.test/r", IdempotencyKey: "k-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.svc.ApplyWebhook(context.WithValue(context.Background(), traced{}, true), fakeID,
+		payment.WebhookRequest{Method: "POST", Body: body(t, "ok", succeeded(a, "evt_1"))})
+	if err != nil || out.Applied != 1 {
+		t.Fatalf("webhook: %+v, %v", out, err)
+	}
+	// The indexes that find one row of each table.
+	keys := map[string][]string{
+		"payment_attempts": {"payment_attempts_pkey"},
+		"orders":           {"orders_pkey", "orders_access_token"},
+	}
+	checked := 0
+	for _, q := range log.takeTexts() {
+		if q == "BEGIN" || q == "COMMIT" {
+			continue
+		}
+		plan := storetest.GenericPlan(t, db, q)
+		for _, m := range planScan.FindAllStringSubmatch(plan, -1) {
+			index, table := m[1], m[2]
+			if m[3] != "" {
+				index, table = "", m[3]
+			}
+			if table == "" {
+				// A bitmap index scan names no table: its index does.
+				for tb := range keys {
+					if strings.HasPrefix(index, tb+"_") {
+						table = tb
+					}
+				}
+			}
+			want, ok := keys[table]
+			if !ok {
+				continue
+			}
+			checked++
+			if !slices.Contains(want, index) {
+				t.Errorf("%s is scanned by %q, not by its key:\n%s\n%s", table, index, q, plan)
+			}
+		}
+	}
+	if checked < 4 {
+		t.Fatalf("%d scans of attempts and orders checked", checked)
+	}
 }

@@ -138,3 +138,42 @@ func TestRunBatchedAddsTheEventsOnce(t *testing.T) {
 		transition.MarkBatch(ctx)() // no batch: nothing to rewind
 	})
 }
+
+// updates records the text of each conditional UPDATE the machine sends.
+type updates struct{ texts []string }
+
+func (u *updates) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+
+func (u *updates) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	if strings.Contains(e.Query, `UPDATE "widgets"`) {
+		u.texts = append(u.texts, e.Query)
+	}
+}
+
+// A move's conditional UPDATE finds its row by the key even when an index
+// on (state, key) could serve too, on a table never analyzed (a new shop):
+// PostgreSQL keeps a prepared statement's generic plan, and one made then
+// walked every row in the from-state, as the orders' payment_status
+// transitions did through orders_payment_created.
+func TestApplyFindsTheRowByItsKey(t *testing.T) {
+	db := storetest.NewPostgres(t)
+	f := newFixture(t, db)
+	ctx := authz.WithSubject(context.Background(), system)
+	if _, err := db.ExecContext(ctx, "CREATE INDEX widgets_status ON widgets (status, id)"); err != nil {
+		t.Fatal(err)
+	}
+	log := &updates{}
+	db.AddQueryHook(log)
+	r := widgets.Rules()[0]
+	wid := f.widget(t, r.From)
+	if _, err := f.machine.Apply(authz.WithSubject(ctx, subjectFor(r)), transition.Move[status]{ID: wid, From: r.From, To: r.To, Reason: "because"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(log.texts) != 1 {
+		t.Fatalf("%d updates recorded: %q", len(log.texts), log.texts)
+	}
+	plan := storetest.GenericPlan(t, db, log.texts[0])
+	if !strings.Contains(plan, "widgets_pkey") || strings.Contains(plan, "widgets_status") {
+		t.Errorf("the update does not find its row by the key:\n%s", plan)
+	}
+}

@@ -288,7 +288,13 @@ func (m *Machine[S]) update(ctx context.Context, mv Move[S], r Record) (won, ins
 		q.WriteString(", " + quote(c.Name) + " = ?")
 		args = append(args, c.Value)
 	}
-	q.WriteString(" WHERE " + quote(m.st.Key) + " = ? AND " + quote(m.st.State) + " = ?")
+	// The from-state is a filter on the row the key finds, never a way to
+	// find it: written bare, a plan made while the table had no
+	// statistics (a new shop; PostgreSQL keeps a prepared statement's
+	// plan) may weigh a (state, ...) index that also holds the key as the
+	// key's equal and walk every row in that state (orders has three).
+	// The state column is NOT NULL, so IS TRUE changes no answer.
+	q.WriteString(" WHERE " + quote(m.st.Key) + " = ? AND (" + quote(m.st.State) + " = ?) IS TRUE")
 	args = append(args, mv.ID, string(mv.From))
 	text := q.String()
 	if db.Dialect == store.Postgres {

@@ -3,6 +3,8 @@ package resolver_test
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -177,5 +179,67 @@ func TestCheckoutStepStatements(t *testing.T) {
 		if writes != 1 {
 			t.Errorf("cartShippingAddressUpdate wrote the cart %d times, want once:\n%s", writes, strings.Join(steps["cartShippingAddressUpdate"], "\n"))
 		}
+		if pg {
+			checkStepPlans(t, db, steps)
+		}
 	})
+}
+
+// planScan finds each scan in a plan: the index it uses and the table,
+// or the table of a sequential scan.
+var planScan = regexp.MustCompile(`(?:Index Scan|Index Only Scan) (?:Backward )?using (\S+) on (\S+)|Bitmap Index Scan on (\S+)|Seq Scan on (\S+)`)
+
+// checkStepPlans checks that every statement of the steps finds its rows
+// through the index made for it in the plan PostgreSQL keeps for it (a
+// generic plan), made as on a new shop whose tables have no statistics
+// yet: a plan made then that scanned another index that happens to hold
+// the key walks every row that index holds for each call, until
+// autovacuum's first ANALYZE replans.
+func checkStepPlans(t *testing.T, db *store.DB, steps map[string][]string) {
+	t.Helper()
+	// The indexes that find a checkout's rows, by table.
+	keys := map[string][]string{
+		"carts":            {"carts_pkey", "carts_token"},
+		"cart_lines":       {"cart_lines_variant"},
+		"inventory_levels": {"inventory_levels_pkey"},
+		"orders":           {"orders_pkey"},
+		"idempotency_keys": {"idempotency_keys_pkey"},
+	}
+	tableOf := func(index string) string {
+		for table, indexes := range keys {
+			if slices.Contains(indexes, index) {
+				return table
+			}
+		}
+		return ""
+	}
+	scans := 0
+	for step, sqls := range steps {
+		for _, q := range sqls {
+			if q == "BEGIN" || q == "COMMIT" {
+				continue
+			}
+			plan := storetest.GenericPlan(t, db, q)
+			for _, m := range planScan.FindAllStringSubmatch(plan, -1) {
+				index, table := m[1], m[2]
+				switch {
+				case m[3] != "":
+					index, table = m[3], tableOf(m[3])
+				case m[4] != "":
+					index, table = "", m[4]
+				}
+				want, ok := keys[table]
+				if !ok {
+					continue
+				}
+				scans++
+				if !slices.Contains(want, index) {
+					t.Errorf("%s: %s is scanned by %q:\n%s\n%s", step, table, index, q, plan)
+				}
+			}
+		}
+	}
+	if scans < 10 {
+		t.Errorf("%d scans of a checkout's tables checked", scans)
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -145,4 +146,69 @@ func withSearchPath(dsn, schema string) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// GenericPlan returns PostgreSQL's generic plan of text (a statement with
+// $n placeholders, as store.DB sends it): the plan a prepared statement
+// keeps once PostgreSQL stops planning it per call, made from the tables'
+// statistics as they are now, which on a new database are none. EXPLAIN
+// without ANALYZE: a write is planned, not run.
+func GenericPlan(t testing.TB, db *store.DB, text string) string {
+	t.Helper()
+	if db.Dialect != store.Postgres {
+		t.Fatal("GenericPlan: PostgreSQL only")
+	}
+	ctx := context.Background()
+	conn, err := db.DB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	n := 0
+	for i := 0; i < len(text); i++ {
+		if text[i] != '$' {
+			continue
+		}
+		j := i + 1
+		for j < len(text) && text[j] >= '0' && text[j] <= '9' {
+			j++
+		}
+		if k, err := strconv.Atoi(text[i+1 : j]); err == nil && k > n {
+			n = k
+		}
+	}
+	args := make([]string, n)
+	for i := range args {
+		args[i] = "NULL"
+	}
+	execute := "EXPLAIN EXECUTE kassa_plan_check"
+	if n > 0 {
+		execute += "(" + strings.Join(args, ", ") + ")"
+	}
+	for _, q := range []string{"SET plan_cache_mode = force_generic_plan", "PREPARE kassa_plan_check AS " + text} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	defer func() {
+		_, _ = conn.ExecContext(ctx, "DEALLOCATE kassa_plan_check")
+		_, _ = conn.ExecContext(ctx, "RESET plan_cache_mode")
+	}()
+	rows, err := conn.QueryContext(ctx, execute)
+	if err != nil {
+		t.Fatalf("explain %s: %v", text, err)
+	}
+	defer rows.Close()
+	var plan strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(line + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan.String()
 }
