@@ -464,8 +464,10 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 	// endless event stream: end them first.
 	srv.RegisterOnShutdown(a.GraphQL.CloseLive)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	// Ready before the first request is accepted: the listener is bound,
+	// so a caller told the address may already have connected.
 	a.ready.Store(true)
+	go func() { errc <- srv.Serve(ln) }()
 	a.Log.Info("kassa serving", "addr", ln.Addr().String(), "version", Version, "env", a.Config.Env, "database", a.DB.Dialect)
 
 	select {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	stdio "io"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -120,6 +121,13 @@ func runPluginDev(ctx context.Context, args []string, io IO) error {
 	if err := a.Start(ctx); err != nil {
 		return err
 	}
+	// Listen before the banner: a plugin author (or a script) who opens
+	// the shop's address as soon as it is printed finds it there.
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	defer ln.Close() //nolint:errcheck // closed already when the shop has served
 	base := strings.TrimSuffix(cfg.BaseURL(), "/")
 	fmt.Fprintf(io.Stdout, `
 %s %s is installed from %s
@@ -140,7 +148,7 @@ Watching %s for changes; Ctrl-C stops.
 		defer close(watchDone)
 		d.watch(wctx, *poll)
 	}()
-	err = a.Serve(ctx)
+	err = a.ServeListener(ctx, ln)
 	stopWatch()
 	<-watchDone
 	if err != nil {
