@@ -1,9 +1,11 @@
 package events_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -286,6 +288,24 @@ func TestRelayFlushDrainsInOrder(t *testing.T) {
 	})
 }
 
+// syncBuffer is a bytes.Buffer safe for a logger and a test at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // flaky fails its first calls.
 type flaky struct {
 	events.Publisher
@@ -306,7 +326,9 @@ func TestRelayRetriesAndReportsMetrics(t *testing.T) {
 		reg := prometheus.NewPedanticRegistry()
 		pub := &flaky{Publisher: bus}
 		pub.failures.Store(2)
-		relay := newRelay(t, outbox, pub, events.RelayOptions{Registerer: reg, MaxBackoff: 20 * time.Millisecond})
+		logs := &syncBuffer{}
+		relay := newRelay(t, outbox, pub, events.RelayOptions{Registerer: reg, MaxBackoff: 20 * time.Millisecond,
+			Logger: slog.New(slog.NewTextHandler(logs, nil))})
 		rec := eventstest.Subscribe(t, bus, "kassa.>")
 
 		a, b := mustEvent(t, "kassa.order.placed", 1), mustEvent(t, "kassa.order.paid", 2)
@@ -327,6 +349,10 @@ func TestRelayRetriesAndReportsMetrics(t *testing.T) {
 		flush(t, relay) // the consumer may see an event before the relay marks it
 		if s, _ := rowState(t, db, a.ID); !s.Sent || s.Attempts != 2 || s.LastError == "" {
 			t.Fatalf("retried row = %+v, want sent after 2 failed attempts", s)
+		}
+		// The running relay's failed round is logged with its retry.
+		if out := logs.String(); !strings.Contains(out, "relaying the outbox failed; retrying") || !strings.Contains(out, "no responders") {
+			t.Errorf("the relay's retry is not logged:\n%s", out)
 		}
 		if err := testutil.GatherAndCompare(reg, strings.NewReader(`
 # HELP kassa_outbox_pending_events Committed events not yet published to the event stream.

@@ -188,6 +188,9 @@ func (r *Relay) Run(ctx context.Context) error {
 			backoff = min(max(2*backoff, 100*time.Millisecond), r.opt.MaxBackoff)
 			wait = backoff
 			wake = nil // a commit must not hammer a failing bus
+			// A failing database or bus stops all events: say so, each
+			// retry (the pauses grow, so the lines thin out).
+			r.log.Warn("relaying the outbox failed; retrying", attrError, err.Error(), "retry_in", backoff.String())
 		} else {
 			backoff = 0
 		}
