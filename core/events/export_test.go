@@ -12,7 +12,7 @@ func (r *Relay) SetBeforeMark(f func() error) { r.beforeMark = f }
 
 // Round runs one relay round.
 func (r *Relay) Round(ctx context.Context) (int, error) {
-	n, _, err := r.roundOnce(ctx)
+	n, _, _, err := r.roundOnce(ctx)
 	return n, err
 }
 

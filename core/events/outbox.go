@@ -233,7 +233,9 @@ func (o *Outbox) pending(ctx context.Context, limit int) ([]outboxRow, error) {
 // pendingLocked is pending for a relay on PostgreSQL, in the
 // transaction carried by ctx: it takes the relay's transaction-level
 // advisory lock and reads the rows in the same statement, and reads none
-// when another relay holds the lock. The key is per schema, so test
+// when another relay holds the lock; held tells that case from an empty
+// outbox, so the caller can look again soon (the other relay may have
+// read before the commit that woke this one). The key is per schema, so test
 // schemas (and shops sharing a database server) do not wait for each
 // other. The CTE is materialized, so the lock is tried once per
 // statement, not once per row.
@@ -245,19 +247,56 @@ func (o *Outbox) pending(ctx context.Context, limit int) ([]outboxRow, error) {
 // event: the stream holds every event it acknowledged (that is what the
 // marks record), and the next round publishes the unmarked ones again,
 // which the stream drops as duplicates.
-func (o *Outbox) pendingLocked(ctx context.Context, limit int) ([]outboxRow, error) {
-	var rows []outboxRow
-	err := o.db.Conn(ctx).NewRaw(`WITH relay_lock AS MATERIALIZED (
+func (o *Outbox) pendingLocked(ctx context.Context, limit int) (rows []outboxRow, held bool, err error) {
+	// One row at least, telling whether the lock was taken; with the
+	// pending events, if any, beside it.
+	var read []struct {
+		Held       bool       `bun:"held"`
+		ID         *string    `bun:"id"`
+		Subject    *string    `bun:"subject"`
+		Payload    *string    `bun:"payload"`
+		Headers    *string    `bun:"headers"`
+		Actor      *string    `bun:"actor"`
+		OccurredAt *time.Time `bun:"occurred_at"`
+		CreatedAt  *time.Time `bun:"created_at"`
+		SentAt     *time.Time `bun:"sent_at"`
+		Attempts   *int       `bun:"attempts"`
+		LastError  *string    `bun:"last_error"`
+	}
+	err = o.db.Conn(ctx).NewRaw(`WITH relay_lock AS MATERIALIZED (
 			SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.outbox_events')) AS held,
 				set_config('synchronous_commit', 'off', true) AS async_commit)
-		SELECT o.id, o.subject, o.payload, o.headers, o.actor, o.occurred_at, o.created_at, o.sent_at, o.attempts, o.last_error
-		FROM relay_lock, outbox_events AS o
-		WHERE relay_lock.held AND o.sent_at IS NULL
-		ORDER BY o.id ASC LIMIT ?`, limit).Scan(ctx, &rows)
+		SELECT relay_lock.held, o.id, o.subject, o.payload, o.headers, o.actor, o.occurred_at, o.created_at, o.sent_at, o.attempts, o.last_error
+		FROM relay_lock LEFT JOIN LATERAL (
+			SELECT * FROM outbox_events WHERE relay_lock.held AND sent_at IS NULL ORDER BY id ASC LIMIT ?) AS o ON true
+		ORDER BY o.id ASC`, limit).Scan(ctx, &read)
 	if err != nil && !store.IsNoRows(err) {
-		return nil, fmt.Errorf("outbox: take relay lock and read pending events: %w", err)
+		return nil, false, fmt.Errorf("outbox: take relay lock and read pending events: %w", err)
 	}
-	return rows, nil
+	for _, r := range read {
+		held = held || r.Held
+		if r.ID == nil {
+			continue
+		}
+		row := outboxRow{ID: *r.ID, Headers: r.Headers, Actor: r.Actor, SentAt: r.SentAt, LastError: r.LastError}
+		if r.Subject != nil {
+			row.Subject = *r.Subject
+		}
+		if r.Payload != nil {
+			row.Payload = *r.Payload
+		}
+		if r.OccurredAt != nil {
+			row.OccurredAt = *r.OccurredAt
+		}
+		if r.CreatedAt != nil {
+			row.CreatedAt = *r.CreatedAt
+		}
+		if r.Attempts != nil {
+			row.Attempts = *r.Attempts
+		}
+		rows = append(rows, row)
+	}
+	return rows, held, nil
 }
 
 // markSent records that ids were acknowledged by the stream. The condition

@@ -462,6 +462,41 @@ func TestRelaysOfSeveralInstances(t *testing.T) {
 	})
 }
 
+// A relay woken by a commit while another relay holds the lock (and may
+// have read before that commit) looks again soon, not at its next poll:
+// the event arrives after the lock is released though the relay polls
+// once an hour.
+func TestRelayLockedOutLooksAgainSoon(t *testing.T) {
+	t.Parallel()
+	db := storetest.NewPostgres(t)
+	bus := events.NewMemoryBus(nil)
+	outbox := events.NewOutbox(db)
+	relay := newRelay(t, outbox, bus, events.RelayOptions{PollInterval: time.Hour})
+	rec := eventstest.Subscribe(t, bus, "kassa.>")
+
+	// The other relay: a transaction holding the relay lock.
+	ctx := context.Background()
+	holder, err := db.DB.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback() //nolint:errcheck // committed below
+	if _, err := holder.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.outbox_events'))"); err != nil {
+		t.Fatal(err)
+	}
+	runRelay(t, relay)
+	e := mustEvent(t, "kassa.order.placed", 1)
+	addInTx(t, db, outbox, e) // wakes the relay, which finds the lock held
+	time.Sleep(200 * time.Millisecond)
+	if s, _ := rowState(t, db, e.ID); s.Sent {
+		t.Fatal("published while another relay held the lock")
+	}
+	if err := holder.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	rec.WaitForIDs(t, e.ID)
+}
+
 func TestOutboxAdd(t *testing.T) {
 	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {

@@ -168,7 +168,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	poll := time.NewTimer(0)
 	defer poll.Stop()
 	for {
-		err := r.drain(ctx)
+		lockedOut, err := r.drain(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -193,6 +193,12 @@ func (r *Relay) Run(ctx context.Context) error {
 			r.log.Warn("relaying the outbox failed; retrying", attrError, err.Error(), "retry_in", backoff.String())
 		} else {
 			backoff = 0
+			if lockedOut {
+				// Another relay held the lock: it may have read before
+				// the commit that woke this one, so look again soon
+				// rather than at the next poll.
+				wait = min(wait, lockedRetry)
+			}
 		}
 		poll.Reset(wait)
 		select {
@@ -217,7 +223,7 @@ func (r *Relay) Flush(ctx context.Context) error {
 	const lockedWait = 20 * time.Millisecond
 	backoff := lockedWait
 	for {
-		err := r.drain(ctx)
+		_, err := r.drain(ctx)
 		n, _, serr := r.outbox.stats(ctx)
 		if err == nil && serr == nil && n == 0 {
 			r.refreshStats(ctx)
@@ -243,13 +249,18 @@ func (r *Relay) Flush(ctx context.Context) error {
 	}
 }
 
+// lockedRetry is how soon a relay that found another holding the relay
+// lock looks again.
+const lockedRetry = 50 * time.Millisecond
+
 // drain runs rounds until one publishes less than a full batch and
-// leaves nothing to publish again at once.
-func (r *Relay) drain(ctx context.Context) error {
+// leaves nothing to publish again at once. lockedOut reports that the
+// last round read nothing because another relay held the lock.
+func (r *Relay) drain(ctx context.Context) (lockedOut bool, err error) {
 	for {
-		n, again, err := r.roundOnce(ctx)
+		n, again, locked, err := r.roundOnce(ctx)
 		if err != nil || (n < r.opt.BatchSize && !again) {
-			return err
+			return locked, err
 		}
 	}
 }
@@ -260,42 +271,39 @@ const publishTimeout = 10 * time.Second
 
 // roundOnce publishes one batch and returns how many events it marked
 // sent, whether the rest of the batch is to be published again at once
-// (see batchPublisher), and the publish failure that ended the batch
-// early, if any.
-func (r *Relay) roundOnce(ctx context.Context) (int, bool, error) {
+// (see batchPublisher), whether it read nothing because another relay
+// held the lock (PostgreSQL), and the publish failure that ended the
+// batch early, if any.
+func (r *Relay) roundOnce(ctx context.Context) (sent int, again, lockedOut bool, err error) {
 	r.round.Lock()
 	defer r.round.Unlock()
 	db := r.outbox.db
 	if db.Dialect != store.Postgres {
 		rows, err := r.outbox.pending(ctx, r.opt.BatchSize)
 		if err != nil {
-			return 0, false, err
+			return 0, false, false, err
 		}
 		sent, again, pubErr, err := r.publishBatch(ctx, rows)
 		if err != nil {
-			return 0, false, err
+			return 0, false, false, err
 		}
-		return sent, again, pubErr
+		return sent, again, false, pubErr
 	}
-	var (
-		sent   int
-		again  bool
-		pubErr error
-	)
-	err := db.RunInTx(ctx, func(ctx context.Context) error {
-		// The lock and the read are one statement: another relay
-		// holding the lock reads nothing, as an empty outbox does.
-		rows, err := r.outbox.pendingLocked(ctx, r.opt.BatchSize)
+	var pubErr error
+	err = db.RunInTx(ctx, func(ctx context.Context) error {
+		// The lock and the read are one statement.
+		rows, held, err := r.outbox.pendingLocked(ctx, r.opt.BatchSize)
 		if err != nil {
 			return err
 		}
+		lockedOut = !held
 		sent, again, pubErr, err = r.publishBatch(ctx, rows)
 		return err
 	})
 	if err != nil {
-		return 0, false, err
+		return 0, false, false, err
 	}
-	return sent, again, pubErr
+	return sent, again, lockedOut, pubErr
 }
 
 // publishBatch publishes rows, the oldest pending events, in order and
