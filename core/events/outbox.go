@@ -249,19 +249,11 @@ func (o *Outbox) pending(ctx context.Context, limit int) ([]outboxRow, error) {
 // which the stream drops as duplicates.
 func (o *Outbox) pendingLocked(ctx context.Context, limit int) (rows []outboxRow, held bool, err error) {
 	// One row at least, telling whether the lock was taken; with the
-	// pending events, if any, beside it.
+	// pending events, if any, beside it (none: a row of NULLs, read as
+	// zero values).
 	var read []struct {
-		Held       bool       `bun:"held"`
-		ID         *string    `bun:"id"`
-		Subject    *string    `bun:"subject"`
-		Payload    *string    `bun:"payload"`
-		Headers    *string    `bun:"headers"`
-		Actor      *string    `bun:"actor"`
-		OccurredAt *time.Time `bun:"occurred_at"`
-		CreatedAt  *time.Time `bun:"created_at"`
-		SentAt     *time.Time `bun:"sent_at"`
-		Attempts   *int       `bun:"attempts"`
-		LastError  *string    `bun:"last_error"`
+		outboxRow
+		Held bool `bun:"held"`
 	}
 	err = o.db.Conn(ctx).NewRaw(`WITH relay_lock AS MATERIALIZED (
 			SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.outbox_events')) AS held,
@@ -275,26 +267,9 @@ func (o *Outbox) pendingLocked(ctx context.Context, limit int) (rows []outboxRow
 	}
 	for _, r := range read {
 		held = held || r.Held
-		if r.ID == nil {
-			continue
+		if r.ID != "" {
+			rows = append(rows, r.outboxRow)
 		}
-		row := outboxRow{ID: *r.ID, Headers: r.Headers, Actor: r.Actor, SentAt: r.SentAt, LastError: r.LastError}
-		if r.Subject != nil {
-			row.Subject = *r.Subject
-		}
-		if r.Payload != nil {
-			row.Payload = *r.Payload
-		}
-		if r.OccurredAt != nil {
-			row.OccurredAt = *r.OccurredAt
-		}
-		if r.CreatedAt != nil {
-			row.CreatedAt = *r.CreatedAt
-		}
-		if r.Attempts != nil {
-			row.Attempts = *r.Attempts
-		}
-		rows = append(rows, row)
 	}
 	return rows, held, nil
 }
