@@ -127,6 +127,7 @@ func runServe(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
+	tuneGC(os.Getenv)
 	a, err := New(ctx, cfg, Options{LogOutput: io.Stderr})
 	if err != nil {
 		return err

@@ -119,11 +119,21 @@ func New(dataDir string) (*Gateway, error) {
 	}
 	return &Gateway{
 		replay: webhook.NewReplayCache(100_000),
-		client: &http.Client{Timeout: 10 * time.Second},
+		client: notifyClient(),
 		st:     st,
 		j:      j,
 		timers: map[string]*time.Timer{},
 	}, nil
+}
+
+// notifyClient returns the client of the webhook deliveries. Like a real
+// gateway's, it keeps connections to the shop open: the default two idle
+// connections a host would make every delivery beyond the second at once
+// a new TCP connection, set up and torn down on both sides.
+func notifyClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	return &http.Client{Timeout: 10 * time.Second, Transport: tr}
 }
 
 // Describe implements sdk.Plugin.
