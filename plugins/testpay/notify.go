@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -106,6 +107,9 @@ func (g *Gateway) post(url string, secret, body []byte) error {
 	if err != nil {
 		return err
 	}
+	// Read the (short) answer to its end: a connection whose answer was
+	// left unread is closed instead of kept for the next delivery.
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	res.Body.Close()
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		return errors.New("notify_url answered " + res.Status)

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -115,6 +117,8 @@ type receiver struct {
 	got  []delivered
 	srv  *httptest.Server
 	code int
+	// conns counts the connections opened to the receiver.
+	conns atomic.Int32
 }
 
 type delivered struct {
@@ -125,7 +129,7 @@ type delivered struct {
 
 func newReceiver(t *testing.T) *receiver {
 	r := &receiver{code: http.StatusOK}
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	r.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		var n notification
 		_ = json.Unmarshal(body, &n)
@@ -134,7 +138,15 @@ func newReceiver(t *testing.T) *receiver {
 		code := r.code
 		r.mu.Unlock()
 		w.WriteHeader(code)
+		// As Kassa answers a delivery.
+		_, _ = w.Write([]byte(`{"received":true}`))
 	}))
+	r.srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			r.conns.Add(1)
+		}
+	}
+	r.srv.Start()
 	t.Cleanup(r.srv.Close)
 	return r
 }
@@ -235,6 +247,29 @@ func TestNotifications(t *testing.T) {
 		if twice[0].header.Get(SignatureHeader) == twice[1].header.Get(SignatureHeader) {
 			t.Errorf("notify_twice: the redelivery must be signed anew (it would be refused as a replay)")
 		}
+	}
+}
+
+// Deliveries one after the other reuse one connection to the shop, as a
+// real gateway's do: each would otherwise be a TCP connection set up and
+// torn down on both sides.
+func TestNotificationsKeepTheConnection(t *testing.T) {
+	t.Parallel()
+	rcv := newReceiver(t)
+	gw := startTestpay(t, "", "")
+	for i := range 5 {
+		id := fmt.Sprintf("pay_kept_%d", i)
+		create(t, gw, id, "succeed", 1000, rcv.srv.URL)
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) && len(rcv.for_(id)) < 1 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if len(rcv.for_(id)) != 1 {
+			t.Fatalf("%s: no delivery", id)
+		}
+	}
+	if n := rcv.conns.Load(); n != 1 {
+		t.Errorf("5 deliveries in turn opened %d connections, want 1", n)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -98,6 +99,9 @@ func (c *configured) deliver(ctx context.Context, notifyURL string, body []byte)
 	if err != nil {
 		return err
 	}
+	// Read the short answer to its end so the connection is kept for the
+	// next delivery (an unread answer closes it).
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	res.Body.Close()
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		// Kassa answers 5xx when it could not apply the events: retry.
