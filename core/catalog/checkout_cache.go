@@ -90,6 +90,14 @@ type checkoutCache struct {
 	// again. Without it every order would drop its variants twice, and
 	// the second drop costs a read of answers that were fresh.
 	applied map[string]time.Time
+
+	// grid holds VariantGrid's answers for buyers by product id, then
+	// currency code (grid_cache.go), under the same rules; gridN counts
+	// its products. gridProduct maps a variant to the product whose
+	// answers hold it, for the drops and moves named by variant.
+	grid        map[string]map[string]gridEntry
+	gridN       int
+	gridProduct map[string]string
 }
 
 // maxAppliedEvents bounds checkoutCache.applied; past it, ids older than
@@ -118,7 +126,8 @@ func checkoutCacheOf(db *store.DB) *checkoutCache {
 	if c, ok := checkoutCaches.Load(key); ok {
 		return c.(*checkoutCache)
 	}
-	c, loaded := checkoutCaches.LoadOrStore(key, &checkoutCache{clock: clock.System, entries: map[string]map[string]checkoutEntry{}})
+	c, loaded := checkoutCaches.LoadOrStore(key, &checkoutCache{clock: clock.System, entries: map[string]map[string]checkoutEntry{},
+		grid: map[string]map[string]gridEntry{}, gridProduct: map[string]string{}})
 	if !loaded {
 		runtime.AddCleanup(db, func(k weak.Pointer[store.DB]) { checkoutCaches.Delete(k) }, key)
 	}
@@ -135,6 +144,7 @@ func (c *checkoutCache) configure(ttl time.Duration, clk clock.Clock) {
 		c.clock = clk
 	}
 	c.entries, c.n = map[string]map[string]checkoutEntry{}, 0
+	c.clearGrid()
 	c.gen++
 }
 
@@ -206,17 +216,20 @@ func (c *checkoutCache) get(ctx context.Context, ids []string, cur string, load 
 func (c *checkoutCache) dropAll() {
 	c.mu.Lock()
 	c.entries, c.n = map[string]map[string]checkoutEntry{}, 0
+	c.clearGrid()
 	c.gen++
 	c.mu.Unlock()
 }
 
-// drop forgets the entries of the given variants, in every currency.
+// drop forgets the entries of the given variants, in every currency, and
+// the grid answers of their products.
 func (c *checkoutCache) drop(variantIDs map[string]bool) {
 	c.mu.Lock()
 	for id := range variantIDs {
 		c.n -= len(c.entries[id])
 		delete(c.entries, id)
 	}
+	c.dropGrid(variantIDs)
 	c.gen++
 	c.mu.Unlock()
 }
@@ -272,7 +285,8 @@ func (c *checkoutCache) issue(levels map[string]InventoryLevel) uint64 {
 }
 
 // apply writes the available quantities of a committed move into the
-// entries of its variants that are older than it, in every currency. A
+// entries of its variants that are older than it, in every currency, and
+// its stock figures into the grid answers holding them. A
 // variant without an entry stays without one (its next read loads it).
 // Reads under way may have read the rows before the commit: gen makes
 // them keep nothing.
@@ -291,6 +305,7 @@ func (c *checkoutCache) apply(ticket uint64, levels map[string]InventoryLevel) {
 			c.entries[id][cur] = e
 		}
 	}
+	c.applyGrid(ticket, levels)
 	c.gen++
 }
 

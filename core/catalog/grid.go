@@ -27,10 +27,22 @@ type GridVariant struct {
 // of products, where VariantsByProductIDs, InventoryLevels and
 // PricesByVariantIDs take three. A storefront's product grid reads this
 // after each page of products. The variants of products the caller may not
-// see are left out, as in VariantsByProductIDs.
+// see are left out, as in VariantsByProductIDs. A buyer's answer may come
+// from memory (as fresh as CheckoutVariants'); its slices are shared and
+// read-only.
 func (s *Service) VariantGrid(ctx context.Context, productIDs []string, currency money.Currency) (map[string][]GridVariant, error) {
 	if err := s.authz.Can(ctx, authz.Product, authz.Read); err != nil {
 		return nil, err
 	}
-	return s.store.VariantGrid(ctx, productIDs, currency, !s.seesAll(ctx))
+	activeOnly := !s.seesAll(ctx)
+	load := func(ids []string) (map[string][]GridVariant, error) {
+		return s.store.VariantGrid(ctx, ids, currency, activeOnly)
+	}
+	// A buyer's grid is answered from memory where fresh (grid_cache.go):
+	// the storefront reads it with every page of products, and it changes
+	// with the catalog and the stock moves that drop or update it.
+	if k := authz.SubjectFrom(ctx).Kind; activeOnly && (k == authz.KindAnonymous || k == authz.KindCustomer) {
+		return s.cache.gridGet(ctx, productIDs, currency.Code(), load)
+	}
+	return load(productIDs)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 
@@ -41,6 +42,17 @@ func gridText(n int, activeOnly bool) string {
 	return fmt.Sprintf(gridQuery, join, store.Placeholders(n))
 }
 
+// gridListLen is the length of the IN list that reads n products: the
+// next power of two up to 256, so that the products a buyer's grid misses
+// in memory (any number up to a page) take a few prepared statements, not
+// one per count.
+func gridListLen(n int) int {
+	if n <= 1 || n > 256 {
+		return n
+	}
+	return 1 << bits.Len(uint(n-1))
+}
+
 // VariantGrid reads the variants of the given products with their stock
 // and their price in cur, in one statement. activeOnly keeps the variants
 // of ACTIVE products.
@@ -49,12 +61,16 @@ func (s *catalogStore) VariantGrid(ctx context.Context, ids []string, cur money.
 	if len(ids) == 0 {
 		return out, nil
 	}
-	args := make([]any, 0, len(ids)+1)
+	listLen := gridListLen(len(ids))
+	args := make([]any, 0, listLen+1)
 	args = append(args, cur.Code())
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	rows, err := s.db.QueryStmt(ctx, gridText(len(ids), activeOnly), args...)
+	for len(args) < listLen+1 {
+		args = append(args, ids[len(ids)-1]) // IN ignores the repeats
+	}
+	rows, err := s.db.QueryStmt(ctx, gridText(listLen, activeOnly), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read variant grid: %w", err)
 	}
