@@ -43,9 +43,11 @@ type pendingMove struct {
 }
 
 // checkoutCache keeps CheckoutVariants' answers of one database in
-// memory. Every cart request prices its lines with them (titles, price,
-// availability); staff change them rarely, and orders change only the
-// availability of the variants they reserve.
+// memory, and VariantGrid's for buyers (grid_cache.go). Every cart
+// request prices its lines with them (titles, price, availability), and
+// every page of a storefront's product grid shows them; staff change them
+// rarely, and orders change only the availability of the variants they
+// reserve.
 //
 // It is correct on one instance because every change through this
 // process updates or drops what it changed once the change commits: the
