@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -649,14 +648,7 @@ func newCheckoutResult() *checkoutResult {
 // taken by an idle buyer; an arrival that finds all conc buyers busy is
 // turned away and counted.
 func (b *checkoutBench) run(ctx context.Context, conc int, warmup, dur time.Duration, spread bool, rate float64) *checkoutResult {
-	// The buyers wait on the shop nearly all the time: one P runs them
-	// all, without the wake-ups of idle Ps (spinning threads, futex
-	// calls) that cost more CPU than the buyers' own work and take it
-	// from the shop when both share a machine. GOMAXPROCS in the
-	// environment overrides it.
-	if os.Getenv("GOMAXPROCS") == "" {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	}
+	defer onOneP()()
 	start := time.Now()
 	from, end := start.Add(warmup), start.Add(warmup+dur)
 	total := newCheckoutResult()

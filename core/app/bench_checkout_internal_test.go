@@ -9,9 +9,11 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -273,5 +275,41 @@ func BenchmarkBuyerCheckout(b *testing.B) {
 				b.Fatalf("%d orders, %d failed: %v", res.orders, res.failed, res.sample)
 			}
 		})
+	}
+}
+
+// The load generators run their clients on one P (unless GOMAXPROCS is
+// set), and give the process its setting back afterwards.
+func TestBenchLoadRunsOnOneP(t *testing.T) {
+	t.Setenv("GOMAXPROCS", "")
+	before := runtime.GOMAXPROCS(0)
+	if before == 1 {
+		runtime.GOMAXPROCS(2)
+		t.Cleanup(func() { runtime.GOMAXPROCS(1) })
+		before = 2
+	}
+	var seen atomic.Int32
+	lat, fails := benchLoad(context.Background(), 2, 20*time.Millisecond, [][]*http.Client{{nil}, {nil}}, func(*http.Client) (int, error) {
+		seen.Store(int32(runtime.GOMAXPROCS(0)))
+		time.Sleep(time.Millisecond)
+		return 0, nil
+	})
+	if len(lat) == 0 || fails != 0 {
+		t.Fatalf("%d calls, %d failed", len(lat), fails)
+	}
+	if n := seen.Load(); n != 1 {
+		t.Errorf("the clients ran with GOMAXPROCS %d, want 1", n)
+	}
+	if n := runtime.GOMAXPROCS(0); n != before {
+		t.Errorf("GOMAXPROCS %d after the load, want %d back", n, before)
+	}
+
+	t.Setenv("GOMAXPROCS", "3")
+	benchLoad(context.Background(), 1, 5*time.Millisecond, [][]*http.Client{{nil}}, func(*http.Client) (int, error) {
+		seen.Store(int32(runtime.GOMAXPROCS(0)))
+		return 0, nil
+	})
+	if n := seen.Load(); n != int32(before) {
+		t.Errorf("with GOMAXPROCS set, the clients ran with %d Ps, want the process's %d", n, before)
 	}
 }
