@@ -124,7 +124,18 @@ func (s *catalogStore) ListProducts(ctx context.Context, q listQuery) ([]Product
 	case SortManual:
 		sortCol = "cp.position"
 	}
-	if q.collectionID != "" {
+	switch {
+	case q.collectionID != "" && q.sortKey == SortManual && s.db.Dialect == store.Postgres:
+		// A collection in its own order is read from its memberships, in
+		// order, each product found by its key: the LATERAL subquery with
+		// its OFFSET fence keeps PostgreSQL from turning the join around.
+		// A generic plan made before the tables had statistics (a new
+		// shop's first minute) would otherwise walk every ACTIVE product
+		// and sort (TestProductListPlansOnANewShop).
+		sel = sel.ModelTableExpr(`collection_products AS cp CROSS JOIN LATERAL (SELECT * FROM products WHERE id = cp.product_id OFFSET 0) AS "product"`).
+			ColumnExpr("cp.position AS position").
+			Where("cp.collection_id = ?", bind(q.collectionID))
+	case q.collectionID != "":
 		sel = sel.Join("JOIN collection_products AS cp ON cp.product_id = product.id AND cp.collection_id = ?", bind(q.collectionID))
 		if q.sortKey == SortManual {
 			sel = sel.ColumnExpr("cp.position AS position")
