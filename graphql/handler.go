@@ -91,6 +91,10 @@ type Options struct {
 	// Live configures subscriptions over WebSocket and server-sent
 	// events; zero fields are DefaultLiveOptions.
 	Live LiveOptions
+	// Admission lines up the queries and mutations received over HTTP
+	// when more arrive than it has slots; zero is off. Subscriptions and
+	// Exec are not in line.
+	Admission AdmissionOptions
 }
 
 // Server executes GraphQL requests.
@@ -104,6 +108,7 @@ type Server struct {
 	limiter *costLimiter
 	live    *liveState
 	docs    *parsedDocuments
+	admit   *admission
 }
 
 // New parses the schema over the given services.
@@ -153,7 +158,8 @@ func New(svc resolver.Services, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("parse graphql schema: %w", err)
 	}
 	srv := &Server{schema: s, opts: opts, log: opts.Logger.With("component", "graphql"),
-		ide: graphiql.Page("/graphql", "/graphql/assets"), limiter: newCostLimiter(rate, now), docs: newParsedDocuments()}
+		ide: graphiql.Page("/graphql", "/graphql/assets"), limiter: newCostLimiter(rate, now), docs: newParsedDocuments(),
+		admit: newAdmission(opts.Admission)}
 	if opts.Cache != nil {
 		srv.cache = newResponseCache(*opts.Cache, opts.Registerer)
 	}
@@ -610,14 +616,26 @@ func (s *Server) serve(ctx context.Context, w http.ResponseWriter, calls []*call
 		return
 	}
 	if !batch {
-		writeResponse(w, s.run(ctx, calls[0]))
+		writeResponse(w, s.runInLine(ctx, calls[0]))
 		return
 	}
 	out := make([]*Response, len(calls))
 	for i, c := range calls {
-		out[i] = s.run(ctx, c)
+		out[i] = s.runInLine(ctx, c)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// runInLine runs c once the admission line lets it (admission.go),
+// leaving its slot before the answer is written. An answer from the
+// response cache runs nothing and waits for no slot.
+func (s *Server) runInLine(ctx context.Context, c *call) *Response {
+	if c.hit != nil {
+		return s.run(ctx, c)
+	}
+	leave := s.admit.enter(ctx)
+	defer leave()
+	return s.run(ctx, c)
 }
 
 // refusedPoints is what a document refused before it runs (too long, not

@@ -276,6 +276,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		// Subscriptions: connection_init credentials are resolved like
 		// the HTTP headers; pages of the shop's public URL may connect.
 		Live: graphql.LiveOptions{Authenticator: a.Accounts.Service, AllowedOrigins: []string{cfg.BaseURL()}},
+		// Operations beyond the database pool's size wait in line rather
+		// than for a connection, which database/sql hands to a random
+		// waiter (graphql/admission.go).
+		Admission: graphql.AdmissionOptions{Slots: graphqlSlots(cfg.GraphQLConcurrency)},
 	})
 	if err != nil {
 		return nil, err

@@ -87,6 +87,13 @@ type Config struct {
 	// (the owner) can turn this on.
 	PluginAllowPrivateNetworks bool `env:"KASSA_PLUGIN_ALLOW_PRIVATE_NETWORKS" flag:"plugin-allow-private-networks" yaml:"plugin_allow_private_networks" default:"false"`
 
+	// How many GraphQL queries and mutations run at once; more wait their
+	// turn in arrival order, each for 100 ms at most before it runs
+	// anyway. 0 is 4 per CPU (the PostgreSQL pool's size); a number above
+	// the connections the server takes (10000) lets every operation run
+	// at once. Subscriptions never wait.
+	GraphQLConcurrency int `env:"KASSA_GRAPHQL_CONCURRENCY" flag:"graphql-concurrency" yaml:"graphql_concurrency" default:"0"`
+
 	// How long a graceful shutdown waits for requests in flight and the
 	// outbox to drain.
 	ShutdownTimeout time.Duration `env:"KASSA_SHUTDOWN_TIMEOUT" flag:"shutdown-timeout" yaml:"shutdown_timeout" default:"15s"`
@@ -308,6 +315,7 @@ var summaries = map[string]string{
 	"LogFormat":                  "text or json",
 	"PluginDir":                  "directory of plugin executables (default DATA_DIR/plugins)",
 	"ShutdownTimeout":            "graceful shutdown limit",
+	"GraphQLConcurrency":         "GraphQL operations run at once, the others in line (0: 4 per CPU)",
 	"ThemeDir":                   "storefront theme directory overriding built-in templates and static files",
 	"PaymentReconcileInterval":   "how often the reconciler looks for payments of unknown outcome",
 	"PaymentRecheckAfter":        "when the gateway is first asked about a payment of unknown outcome",

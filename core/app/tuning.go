@@ -1,6 +1,9 @@
 package app
 
-import "runtime/debug"
+import (
+	"runtime"
+	"runtime/debug"
+)
 
 // serverGCPercent is the garbage collector's target for kassa serve when
 // the operator set none (GOGC unset): the heap may grow to five times
@@ -19,4 +22,14 @@ func tuneGC(getenv func(string) string) int {
 	}
 	debug.SetGCPercent(serverGCPercent)
 	return serverGCPercent
+}
+
+// graphqlSlots is how many GraphQL operations run at once for the
+// setting n (config.GraphQLConcurrency): 0 is the PostgreSQL pool's
+// default size, 4 per CPU.
+func graphqlSlots(n int) int {
+	if n <= 0 {
+		return 4 * runtime.GOMAXPROCS(0)
+	}
+	return n
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"runtime"
 	"runtime/debug"
 	"testing"
 )
@@ -34,5 +35,16 @@ func TestTuneGC(t *testing.T) {
 				t.Errorf("GC percent after tuneGC = %d, want %d", now, tt.want)
 			}
 		})
+	}
+}
+
+func TestGraphQLSlots(t *testing.T) {
+	cpus := runtime.GOMAXPROCS(0)
+	for _, tt := range []struct{ setting, want int }{
+		{0, 4 * cpus}, {12, 12}, {1, 1},
+	} {
+		if got := graphqlSlots(tt.setting); got != tt.want {
+			t.Errorf("graphqlSlots(%d) = %d, want %d", tt.setting, got, tt.want)
+		}
 	}
 }
