@@ -3,9 +3,14 @@ package graphql
 import (
 	"context"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kassahq/kassa/graphql/resolver"
 )
 
 // inLine waits until n operations wait in a's line.
@@ -116,5 +121,42 @@ func TestAdmissionUnderLoad(t *testing.T) {
 	wg.Wait()
 	if a.free != slots || a.line.Len() != 0 {
 		t.Errorf("after the load: %d free, %d in line; want %d and 0", a.free, a.line.Len(), slots)
+	}
+}
+
+// A query received over HTTP waits in the server's line: with its one
+// slot taken, the answer comes only once the slot is left (or MaxWait
+// has passed).
+func TestHTTPOperationsWaitInLine(t *testing.T) {
+	s, err := New(resolver.Services{}, Options{Version: "test", Admission: AdmissionOptions{Slots: 1, MaxWait: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder := s.admit.enter(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ serverVersion }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		done <- rec.Code
+	}()
+	inLine(t, s.admit, 1)
+	select {
+	case <-done:
+		t.Fatal("the query ran while the only slot was taken")
+	case <-time.After(20 * time.Millisecond):
+	}
+	holder()
+	select {
+	case code := <-done:
+		if code != http.StatusOK {
+			t.Errorf("status %d", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the query did not run once the slot was left")
+	}
+	if s.admit.free != 1 {
+		t.Errorf("%d slots free after the query, want 1", s.admit.free)
 	}
 }
