@@ -18,8 +18,8 @@ const DefaultAdmissionWait = 100 * time.Millisecond
 // connection, and database/sql hands a freed connection to a random
 // waiter: under load some wait many times longer than others. Waiting in
 // line instead keeps each operation's latency near the average (with 32
-// buyers checking out, the slowest 1 % of steps took 31 to 47 ms instead of
-// 64 to 77 ms, at the same rate; BENCHMARKS.md).
+// buyers checking out, the slowest 1 % of steps took 32 to 45 ms instead of
+// 61 to 70 ms, at about the same rate; BENCHMARKS.md).
 type AdmissionOptions struct {
 	// Slots is how many operations run at once; 0 turns admission off.
 	// The database pool's size is the natural choice.
