@@ -3,8 +3,11 @@ package graphql
 import (
 	"container/list"
 	"context"
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // DefaultAdmissionWait is how long an operation waits for a slot when
@@ -35,6 +38,9 @@ type AdmissionOptions struct {
 // once.
 type admission struct {
 	maxWait time.Duration
+	// late counts the operations that ran without a slot after maxWait;
+	// nil without metrics.
+	late prometheus.Counter
 
 	mu   sync.Mutex
 	free int
@@ -43,14 +49,45 @@ type admission struct {
 	line list.List
 }
 
-func newAdmission(o AdmissionOptions) *admission {
+// newAdmission returns the line of o, nil when o is off, registering its
+// metrics with reg when reg is not nil: the slots, the operations waiting,
+// and those that ran without a slot (a line too short for the load, or
+// slots held by slow operations).
+func newAdmission(o AdmissionOptions, reg prometheus.Registerer) (*admission, error) {
 	if o.Slots <= 0 {
-		return nil
+		return nil, nil
 	}
 	if o.MaxWait <= 0 {
 		o.MaxWait = DefaultAdmissionWait
 	}
-	return &admission{maxWait: o.MaxWait, free: o.Slots}
+	a := &admission{maxWait: o.MaxWait, free: o.Slots}
+	if reg == nil {
+		return a, nil
+	}
+	a.late = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "kassa_graphql_admission_late_total",
+		Help: "GraphQL operations that waited the longest wait for a slot and ran without one.",
+	})
+	for _, c := range []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "kassa_graphql_admission_slots",
+			Help: "GraphQL queries and mutations that run at once; more wait in line.",
+		}, func() float64 { return float64(o.Slots) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "kassa_graphql_admission_waiting",
+			Help: "GraphQL operations waiting in line for a slot.",
+		}, func() float64 {
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			return float64(a.line.Len())
+		}),
+		a.late,
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register graphql admission metrics: %w", err)
+		}
+	}
+	return a, nil
 }
 
 // enter waits for a slot, in arrival order, for at most maxWait or until
@@ -85,6 +122,9 @@ func (a *admission) enter(ctx context.Context) (leave func()) {
 	default:
 	}
 	a.line.Remove(el)
+	if a.late != nil && ctx.Err() == nil {
+		a.late.Inc()
+	}
 	return func() {}
 }
 

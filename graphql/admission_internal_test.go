@@ -10,8 +10,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/kassahq/kassa/graphql/resolver"
 )
+
+func mustAdmission(t *testing.T, o AdmissionOptions) *admission {
+	t.Helper()
+	a, err := newAdmission(o, nil)
+	if err != nil || a == nil {
+		t.Fatalf("newAdmission: %v, %v", a, err)
+	}
+	return a
+}
 
 // inLine waits until n operations wait in a's line.
 func inLine(t *testing.T, a *admission, n int) {
@@ -34,7 +46,7 @@ func inLine(t *testing.T, a *admission, n int) {
 // Operations past the slots run in the order they arrived, each when one
 // before it leaves.
 func TestAdmissionRunsInArrivalOrder(t *testing.T) {
-	a := newAdmission(AdmissionOptions{Slots: 1, MaxWait: time.Minute})
+	a := mustAdmission(t, AdmissionOptions{Slots: 1, MaxWait: time.Minute})
 	first := a.enter(context.Background())
 	var (
 		mu    sync.Mutex
@@ -69,7 +81,11 @@ func TestAdmissionRunsInArrivalOrder(t *testing.T) {
 // whose caller gave up stops waiting at once. Neither leaves a slot
 // behind or takes one.
 func TestAdmissionWaitIsBounded(t *testing.T) {
-	a := newAdmission(AdmissionOptions{Slots: 1, MaxWait: 30 * time.Millisecond})
+	reg := prometheus.NewRegistry()
+	a, err := newAdmission(AdmissionOptions{Slots: 1, MaxWait: 30 * time.Millisecond}, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	holder := a.enter(context.Background())
 	start := time.Now()
 	late := a.enter(context.Background())
@@ -88,7 +104,12 @@ func TestAdmissionWaitIsBounded(t *testing.T) {
 	if a.free != 1 {
 		t.Errorf("after the holder left: %d free, want 1", a.free)
 	}
-	if newAdmission(AdmissionOptions{}) != nil {
+	// The one that waited it out counts as late; the one whose caller
+	// gave up does not.
+	if n := testutil.ToFloat64(a.late); n != 1 {
+		t.Errorf("kassa_graphql_admission_late_total = %v, want 1", n)
+	}
+	if off, _ := newAdmission(AdmissionOptions{}, nil); off != nil {
 		t.Error("no slots must turn admission off")
 	}
 	var off *admission
@@ -99,7 +120,7 @@ func TestAdmissionWaitIsBounded(t *testing.T) {
 // than the slots with a slot each, and give every slot back.
 func TestAdmissionUnderLoad(t *testing.T) {
 	const slots = 3
-	a := newAdmission(AdmissionOptions{Slots: slots, MaxWait: 2 * time.Millisecond})
+	a := mustAdmission(t, AdmissionOptions{Slots: slots, MaxWait: 2 * time.Millisecond})
 	var wg sync.WaitGroup
 	for g := range 16 {
 		wg.Add(1)
@@ -128,7 +149,8 @@ func TestAdmissionUnderLoad(t *testing.T) {
 // slot taken, the answer comes only once the slot is left (or MaxWait
 // has passed).
 func TestHTTPOperationsWaitInLine(t *testing.T) {
-	s, err := New(resolver.Services{}, Options{Version: "test", Admission: AdmissionOptions{Slots: 1, MaxWait: time.Minute}})
+	reg := prometheus.NewRegistry()
+	s, err := New(resolver.Services{}, Options{Version: "test", Registerer: reg, Admission: AdmissionOptions{Slots: 1, MaxWait: time.Minute}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,6 +164,13 @@ func TestHTTPOperationsWaitInLine(t *testing.T) {
 		done <- rec.Code
 	}()
 	inLine(t, s.admit, 1)
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP kassa_graphql_admission_waiting GraphQL operations waiting in line for a slot.
+# TYPE kassa_graphql_admission_waiting gauge
+kassa_graphql_admission_waiting 1
+`), "kassa_graphql_admission_waiting"); err != nil {
+		t.Error(err)
+	}
 	select {
 	case <-done:
 		t.Fatal("the query ran while the only slot was taken")

@@ -158,8 +158,10 @@ func New(svc resolver.Services, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("parse graphql schema: %w", err)
 	}
 	srv := &Server{schema: s, opts: opts, log: opts.Logger.With("component", "graphql"),
-		ide: graphiql.Page("/graphql", "/graphql/assets"), limiter: newCostLimiter(rate, now), docs: newParsedDocuments(),
-		admit: newAdmission(opts.Admission)}
+		ide: graphiql.Page("/graphql", "/graphql/assets"), limiter: newCostLimiter(rate, now), docs: newParsedDocuments()}
+	if srv.admit, err = newAdmission(opts.Admission, opts.Registerer); err != nil {
+		return nil, err
+	}
 	if opts.Cache != nil {
 		srv.cache = newResponseCache(*opts.Cache, opts.Registerer)
 	}

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -84,13 +83,7 @@ func TestPaymentMetrics(t *testing.T) {
 			}
 		}
 
-		resp, err := http.Get(ta.URL + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		text := string(b)
+		text := metricsText(t, ta.URL)
 		for _, line := range []string{
 			`kassa_payment_attempts_total{gateway="payment.testpay",outcome="captured"} 1`,
 			`kassa_payment_attempts_total{gateway="payment.testpay",outcome="failed"} 1`,
