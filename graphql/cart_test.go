@@ -146,6 +146,17 @@ func (s *cartShop) do(t *testing.T, sub authz.Subject, query string, vars map[st
 	return out
 }
 
+// readyCart creates sub's cart with quantity units of variantID and
+// fills it for checkout (ready); it returns the cart's id and the
+// reference (its token) to complete it with.
+func (s *cartShop) readyCart(t *testing.T, sub authz.Subject, variantID string, quantity int) (string, map[string]any) {
+	t.Helper()
+	c := must(t, s.do(t, sub, cartCreateOp, in("lines", []any{vars("variantId", variantID, "quantity", quantity)})))
+	ref := vars("token", c.str("cartCreate", "token"))
+	s.ready(t, sub, ref)
+	return c.str("cartCreate", "cart", "id"), ref
+}
+
 // ready fills a cart for checkout (lines already in it): email, a
 // shipping address in China and the express method.
 func (s *cartShop) ready(t *testing.T, sub authz.Subject, ref map[string]any) {
@@ -760,10 +771,7 @@ func TestCheckoutIdempotency(t *testing.T) {
 		guest := authz.AnonymousSubject()
 		newCart := func() (string, map[string]any) {
 			t.Helper()
-			c := must(t, s.do(t, guest, cartCreateOp, in("lines", []any{vars("variantId", s.tea100, "quantity", 1)})))
-			ref := vars("token", c.str("cartCreate", "token"))
-			s.ready(t, guest, ref)
-			return c.str("cartCreate", "cart", "id"), ref
+			return s.readyCart(t, guest, s.tea100, 1)
 		}
 
 		// One after another, in the input.

@@ -47,9 +47,7 @@ func TestBuyersGridFollowsTheShop(t *testing.T) {
 		}
 		expect("first", 40, "68.00")
 
-		c := must(t, s.do(t, guest, cartCreateOp, in("lines", []any{vars("variantId", s.tea100, "quantity", 3)})))
-		ref := vars("token", c.str("cartCreate", "token"))
-		s.ready(t, guest, ref)
+		_, ref := s.readyCart(t, guest, s.tea100, 3)
 		placed := must(t, s.do(t, guest, checkoutOp, vars("input", with(ref, "idempotencyKey", "grid-cache"))))
 		orderID := placed.str("checkoutComplete", "order", "id")
 		if orderID == "" {

@@ -82,9 +82,7 @@ func TestStockMovesRefreshGuestReads(t *testing.T) {
 		if a, _ := teaVariant(t, s, "TEA-100"); a != 40 {
 			t.Fatalf("TEA-100: %d available, want 40", a)
 		}
-		c := must(t, s.do(t, guest, cartCreateOp, in("lines", []any{vars("variantId", s.tea100, "quantity", 3)})))
-		ref := vars("token", c.str("cartCreate", "token"))
-		s.ready(t, guest, ref)
+		_, ref := s.readyCart(t, guest, s.tea100, 3)
 		placed := must(t, s.do(t, guest, checkoutOp, vars("input", with(ref, "idempotencyKey", "issue9-stock"))))
 		orderID := placed.str("checkoutComplete", "order", "id")
 		if orderID == "" {
@@ -202,9 +200,7 @@ func TestCheckoutWithoutIdempotencyKey(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
 		s := newCartShop(t, ta)
 		guest := authz.AnonymousSubject()
-		c := must(t, s.do(t, guest, cartCreateOp, in("lines", []any{vars("variantId", s.tea100, "quantity", 1)})))
-		ref := vars("token", c.str("cartCreate", "token"))
-		s.ready(t, guest, ref)
+		_, ref := s.readyCart(t, guest, s.tea100, 1)
 		op := `mutation($input: CheckoutCompleteInput!) { checkoutComplete(input: $input) { order { id } userErrors { field code } } }`
 		runCart(t, ta, []testkit.Scenario{
 			{Name: "no key", Query: op, Variables: vars("input", ref),
@@ -224,9 +220,7 @@ func TestCancelReasonCodes(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
 		s := newCartShop(t, ta)
 		guest := authz.AnonymousSubject()
-		c := must(t, s.do(t, guest, cartCreateOp, in("lines", []any{vars("variantId", s.tea100, "quantity", 1)})))
-		ref := vars("token", c.str("cartCreate", "token"))
-		s.ready(t, guest, ref)
+		_, ref := s.readyCart(t, guest, s.tea100, 1)
 		orderID := must(t, s.do(t, guest, checkoutOp, vars("input", with(ref, "idempotencyKey", "issue9-cancel")))).str("checkoutComplete", "order", "id")
 		cancel := `mutation($input: OrderCancelInput!) { orderCancel(input: $input) { order { status } userErrors { field message code } } }`
 		bulk := `mutation($input: OrdersBulkCancelInput!) { ordersBulkCancel(input: $input) { result { succeeded } userErrors { field code } } }`
