@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 
 	"github.com/graph-gophers/graphql-go/ast"
+
+	"github.com/kassahq/kassa/graphql/plan"
 )
 
 // maxParsedDocuments bounds each generation of parsedDocuments. A shop's
@@ -33,6 +35,16 @@ type parsedDocument struct {
 	// runs it, not all at once: pricing every operation of a document
 	// would let one request spend the walk of operations it never runs.
 	costs []atomic.Int64
+	// plans holds, index aligned with def.Operations, each operation's
+	// query plan, compiled when a request first runs it; nil when the
+	// plan table does not cover the operation.
+	plans []compiledPlan
+}
+
+// compiledPlan is an operation's plan, compiled once.
+type compiledPlan struct {
+	once sync.Once
+	p    *plan.Plan
 }
 
 // costDependsOnVars marks an operation whose page sizes come from
@@ -40,7 +52,21 @@ type parsedDocument struct {
 const costDependsOnVars = -1
 
 func newParsedDocument(def *ast.ExecutableDefinition, clean bool) *parsedDocument {
-	return &parsedDocument{def: def, clean: clean, costs: make([]atomic.Int64, len(def.Operations))}
+	return &parsedDocument{def: def, clean: clean, costs: make([]atomic.Int64, len(def.Operations)),
+		plans: make([]compiledPlan, len(def.Operations))}
+}
+
+// plan returns the plan of op, one of the document's operations, compiling
+// it on first use; nil when the table does not cover it.
+func (p *parsedDocument) plan(op *ast.OperationDefinition, compile func(*ast.ExecutableDefinition, *ast.OperationDefinition) *plan.Plan) *plan.Plan {
+	for i := range p.def.Operations {
+		if p.def.Operations[i] == op {
+			cp := &p.plans[i]
+			cp.once.Do(func() { cp.p = compile(p.def, op) })
+			return cp.p
+		}
+	}
+	return nil
 }
 
 // operationCost is operationCost (cost.go) for op, one of the document's

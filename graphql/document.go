@@ -25,6 +25,9 @@ type document struct {
 	op *ast.OperationDefinition
 	// cost is the static cost of op (see cost.go).
 	cost int
+	// parsed is the server's knowledge of the text, shared by every
+	// request that sends it; nil when the document did not parse.
+	parsed *parsedDocument
 	// clean reports that the document itself (its names and literal
 	// values) passed documentProblems with names checked as
 	// cleanNames says: only the variables remain.
@@ -53,7 +56,7 @@ func (s *Server) readDocument(req Request) *document {
 		pd = newParsedDocument(def, clean)
 		s.docs.put(req.Query, pd)
 	}
-	d.def, d.clean, d.cleanNames = pd.def, pd.clean, s.opts.Production
+	d.def, d.clean, d.cleanNames, d.parsed = pd.def, pd.clean, s.opts.Production, pd
 	d.op = pickOperation(d.def, req.OperationName)
 	if d.op != nil {
 		d.cost = pd.operationCost(s.schema.AST(), d.op, req.Variables)

@@ -18,9 +18,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gqlgo "github.com/graph-gophers/graphql-go"
+	"github.com/graph-gophers/graphql-go/ast"
 	gqlerrors "github.com/graph-gophers/graphql-go/errors"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -30,6 +32,7 @@ import (
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/reqid"
 	"github.com/kassahq/kassa/graphql/graphiql"
+	"github.com/kassahq/kassa/graphql/plan"
 	"github.com/kassahq/kassa/graphql/resolver"
 	"github.com/kassahq/kassa/graphql/schema"
 	"github.com/kassahq/kassa/httpauth"
@@ -95,6 +98,9 @@ type Options struct {
 	// when more arrive than it has slots; zero is off. Subscriptions and
 	// Exec are not in line.
 	Admission AdmissionOptions
+	// NoPlans runs every operation through graph-gophers' executor, none
+	// through a query plan (package plan); tests compare the two.
+	NoPlans bool
 }
 
 // Server executes GraphQL requests.
@@ -109,6 +115,11 @@ type Server struct {
 	live    *liveState
 	docs    *parsedDocuments
 	admit   *admission
+	// plans is the table of fields query plans run; nil with NoPlans.
+	plans *plan.Table
+	// planRuns counts the operations a plan answered, planGaveUp those
+	// it left to the executor after it started.
+	planRuns, planGaveUp atomic.Uint64
 }
 
 // New parses the schema over the given services.
@@ -135,7 +146,8 @@ func New(svc resolver.Services, opts Options) (*Server, error) {
 	}
 	l := opts.Limits
 	production := opts.Production
-	s, err := gqlgo.ParseSchema(schema.String(), resolver.New(opts.Version, svc),
+	root := resolver.New(opts.Version, svc)
+	s, err := gqlgo.ParseSchema(schema.String(), root,
 		gqlgo.UseStringDescriptions(),
 		// A field without a resolver method is read from the resolver's
 		// exported struct field of that name: no reflect call, which the
@@ -159,6 +171,15 @@ func New(svc resolver.Services, opts Options) (*Server, error) {
 	}
 	srv := &Server{schema: s, opts: opts, log: opts.Logger.With("component", "graphql"),
 		ide: graphiql.Page("/graphql", "/graphql/assets"), limiter: newCostLimiter(rate, now), docs: newParsedDocuments()}
+	if !opts.NoPlans {
+		srv.plans = root.Plans()
+		if err := srv.plans.Check(s.AST()); err != nil {
+			return nil, err
+		}
+		if err := srv.registerPlanMetrics(opts.Registerer); err != nil {
+			return nil, err
+		}
+	}
 	if srv.admit, err = newAdmission(opts.Admission, opts.Registerer); err != nil {
 		return nil, err
 	}
@@ -288,6 +309,17 @@ func (s *Server) run(ctx context.Context, c *call) *Response {
 		s.observe(c, textOutcome(out))
 		return out
 	}
+	if data, ok := s.runPlan(ctx, c, rec); ok {
+		if c.cacheable {
+			public := s.cache.allPublic(rec)
+			s.cache.verdicts.Store(c.docKey, public)
+			if public {
+				s.cache.put(c.key, gen, data)
+			}
+		}
+		s.observe(c, "ok")
+		return &Response{Data: data}
+	}
 	res := s.schema.Exec(ctx, req.Query, req.OperationName, req.Variables)
 	out := &Response{Data: res.Data}
 	if c.cacheable && len(res.Errors) == 0 {
@@ -306,6 +338,65 @@ func (s *Server) run(ctx context.Context, c *call) *Response {
 	}
 	s.observe(c, outcome)
 	return out
+}
+
+// runPlan answers c with its document's query plan, when the plan table
+// covers the operation, the request passes graph-gophers' validation and
+// the plan does not give up; ok false leaves c to the executor, which then
+// answers exactly as without plans. rec, when set, hears the plan's root
+// fields as the executor's tracer would tell it.
+func (s *Server) runPlan(ctx context.Context, c *call, rec *rootRecorder) (data []byte, ok bool) {
+	if s.plans == nil || c.doc.parsed == nil || c.doc.op == nil {
+		return nil, false
+	}
+	p := c.doc.parsed.plan(c.doc.op, func(def *ast.ExecutableDefinition, op *ast.OperationDefinition) *plan.Plan {
+		return plan.Compile(s.plans, s.schema.AST(), def, op, s.opts.Limits.MaxSelections)
+	})
+	if p == nil {
+		return nil, false
+	}
+	if errs := s.schema.ValidateWithVariables(c.req.Query, c.req.Variables); len(errs) > 0 {
+		return nil, false
+	}
+	if data, ok = p.Execute(ctx, c.req.Variables); !ok {
+		s.planGaveUp.Add(1)
+		return nil, false
+	}
+	s.planRuns.Add(1)
+	if rec != nil {
+		rec.mu.Lock()
+		rec.roots = append(rec.roots, p.Roots()...)
+		rec.mu.Unlock()
+	}
+	return data, true
+}
+
+// registerPlanMetrics exports how often query plans answered.
+func (s *Server) registerPlanMetrics(reg prometheus.Registerer) error {
+	if reg == nil {
+		return nil
+	}
+	for _, c := range []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "kassa_graphql_plan_runs_total",
+			Help: "GraphQL queries answered by a query plan instead of the executor.",
+		}, func() float64 { return float64(s.planRuns.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "kassa_graphql_plan_gave_up_total",
+			Help: "GraphQL queries a query plan started and left to the executor (an error, an unexpected null, a panic).",
+		}, func() float64 { return float64(s.planGaveUp.Load()) }),
+	} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("register graphql plan metrics: %w", err)
+		}
+	}
+	return nil
+}
+
+// PlanCounts returns how many operations query plans answered and how
+// many they left to the executor after starting.
+func (s *Server) PlanCounts() (ran, gaveUp uint64) {
+	return s.planRuns.Load(), s.planGaveUp.Load()
 }
 
 // InvalidateCache drops every cached answer; the app calls it whenever the

@@ -102,7 +102,7 @@ func (r *cartRoot) Cart(ctx context.Context, args struct {
 	// error is the cart's when the selection shows its methods, and
 	// ignored when it does not.
 	if cr.rates, err = quoteOf(ctx, r.svc, c); err != nil {
-		if slices.Contains(gql.SelectedFieldNames(ctx), "shippingMethods") {
+		if slices.Contains(selectedFieldNames(ctx), "shippingMethods") {
 			return nil, err
 		}
 		cr.rates = []*shippingRate{}

@@ -329,7 +329,7 @@ const (
 // through a collections field stop there.
 func productNeeds(ctx context.Context) need {
 	var n need
-	for _, path := range gql.SelectedFieldNames(ctx) {
+	for _, path := range selectedFieldNames(ctx) {
 		if strings.HasPrefix(path, "collections.") || strings.Contains(path, ".collections.") {
 			continue
 		}

@@ -37,10 +37,15 @@ func (t *catalogTime) UnmarshalGraphQL(input any) error {
 
 // MarshalJSON writes the time as an RFC 3339 string without reflection.
 func (t catalogTime) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 32)
+	return t.appendJSON(make([]byte, 0, 32)), nil
+}
+
+// appendJSON appends the time as MarshalJSON writes it; query plans write
+// it so too.
+func (t catalogTime) appendJSON(b []byte) []byte {
 	b = append(b, '"')
 	b = t.t.UTC().AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"'), nil
+	return append(b, '"')
 }
 
 // catalogID is the ID scalar of products and variants, the ids of a

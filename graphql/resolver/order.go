@@ -268,7 +268,7 @@ func detailIn(paths iter.Seq[string]) bool {
 // "payments.order." hops removed: a payment's order is the same order,
 // built once, so its fields count as the order's own.
 func orderFieldPaths(ctx context.Context, prefixes []string) iter.Seq[string] {
-	return orderPathsOf(gql.SelectedFieldNames(ctx), prefixes)
+	return orderPathsOf(selectedFieldNames(ctx), prefixes)
 }
 
 // orderPathsOf is orderFieldPaths over the selected paths names (a

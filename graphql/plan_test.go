@@ -1,0 +1,163 @@
+package graphql_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/testkit"
+)
+
+// planCorpus are catalog reads a query plan answers (package plan): the
+// storefront's grid and product page, every field of the plan table,
+// fragments, aliases, merged fields, __typename, defaults, nulls.
+var planCorpus = []struct {
+	name, query string
+	vars        map[string]any
+}{
+	{"bench grid", `query ProductGrid($first: Int!, $currency: String!) {
+  products(first: $first, currency: $currency) {
+    edges { node { id handle title
+      variants { id sku title selectedOptions { name value } price { amount currencyCode } availableQuantity }
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`, map[string]any{"first": 24, "currency": "CNY"}},
+	{"grid in USD, prices missing", `query($c: String) { products(first: 10, currency: $c) { nodes { title featuredVariant { sku price { amount } compareAtPrice { amount } }
+  priceRange { min { amount currencyCode } max { amount currencyCode } } variants { price { amount } } } } }`, map[string]any{"c": "USD"}},
+	{"every field", `query($h: String) { product(handle: $h) { __typename id handle title description status vendor productType tags
+  options { name values } createdAt updatedAt
+  allVariants { __typename id sku title selectedOptions { __typename name value } position weightGrams archived price { amount currencyCode }
+    compareAtPrice { amount } prices { amount currencyCode } availableQuantity availableForSale createdAt updatedAt }
+  featuredVariant { id } priceRange { min { amount } max { amount } } } }`, map[string]any{"h": "oolong-tea"}},
+	{"fragments, aliases, merges", `query { __typename first: products(first: 2) { edges { cursor node { id ...Card } } }
+  products(first: 1, sortKey: TITLE, reverse: true) { nodes { ... on Product { title } ... { handle } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }
+fragment Card on Product { t: title variants { sku } variants { price { amount } sku } }`, nil},
+	{"a product that is not there", `{ product(handle: "no-such-thing") { id } }`, nil},
+	{"defaults of variables", `query($n: Int = 2, $q: String = "tea") { products(first: $n, query: $q) { nodes { title } } }`, nil},
+	{"escaped text", `{ product(handle: "escapes") { title description vendor tags variants { sku title selectedOptions { name value } } } }`, nil},
+	{"a page after a cursor", `query($after: String) { products(first: 1, after: $after) { nodes { handle } pageInfo { endCursor } } }`, nil},
+}
+
+// TestPlansAnswerAsTheExecutor: every operation of the corpus gets, byte
+// for byte, the answer graph-gophers' executor gives it, for a guest and
+// for staff (who see drafts), and the plan did answer it. The executor's
+// answer comes from the same document behind @include(if: true), which
+// plans leave to the executor and which changes nothing else.
+func TestPlansAnswerAsTheExecutor(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		newCartShop(t, ta)
+		ctx := system()
+		if _, err := ta.Catalog.CreateProduct(ctx, catalog.CreateProductInput{
+			Handle: "escapes", Title: `<b>Tea & "cups"</b> \ 茶 – 🍵`, Description: "line one\nline two\ttabbed </script>",
+			Vendor: "A&B", Status: catalog.StatusActive, Tags: []string{"<x>", "茶"},
+			Options: []catalog.Option{{Name: "Größe", Values: []string{"<S>", "M&M"}}},
+			Variants: []catalog.VariantInput{
+				{SKU: "ESC-<S>", SelectedOptions: []catalog.SelectedOption{{Name: "Größe", Value: "<S>"}},
+					Prices: []catalog.PriceInput{{Currency: "CNY", Amount: "1.00"}}, InventoryQuantity: 2},
+				{SKU: "ESC-M&M", SelectedOptions: []catalog.SelectedOption{{Name: "Größe", Value: "M&M"}}},
+			},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		first := must(t, execAs(t, ta, authz.AnonymousSubject(), `{ products(first: 1) { pageInfo { endCursor } } }`, nil))
+		cursor := first.str("products", "pageInfo", "endCursor")
+		for _, who := range []struct {
+			name string
+			sub  authz.Subject
+		}{{"guest", authz.AnonymousSubject()}, {"staff", ordOwner}} {
+			for i, c := range planCorpus {
+				t.Run(who.name+"/"+c.name, func(t *testing.T) {
+					vars := map[string]any{}
+					for k, v := range c.vars {
+						vars[k] = v
+					}
+					if c.name == "a page after a cursor" {
+						vars["after"] = cursor
+					}
+					ran, _ := ta.GraphQL.PlanCounts()
+					planned := answer(t, ta, who.sub, c.query, withNonce(vars, i))
+					if now, _ := ta.GraphQL.PlanCounts(); now != ran+1 {
+						t.Fatalf("no plan answered %s", c.name)
+					}
+					executed := answer(t, ta, who.sub, withoutPlan(t, c.query), withNonce(vars, i))
+					if now, _ := ta.GraphQL.PlanCounts(); now != ran+1 {
+						t.Fatalf("a plan answered the document kept from plans")
+					}
+					if planned != executed {
+						t.Fatalf("the plan answered\n%s\nthe executor\n%s", planned, executed)
+					}
+					if strings.Contains(planned, `"errors"`) {
+						t.Fatalf("the corpus should read without errors: %s", planned)
+					}
+				})
+			}
+		}
+
+		// Where the executor answers with an error, a plan gives up and
+		// the executor's answer is the one sent.
+		t.Run("errors are the executor's", func(t *testing.T) {
+			_, gaveUp := ta.GraphQL.PlanCounts()
+			for _, q := range []string{
+				`{ products(first: 1000) { nodes { id } } }`,
+				`{ products(currency: "XXX") { nodes { id } } }`,
+				`{ product(id: "prd_1", handle: "both") { id } }`,
+			} {
+				got := answer(t, ta, authz.AnonymousSubject(), q, nil)
+				want := answer(t, ta, authz.AnonymousSubject(), withoutPlan(t, q), nil)
+				if got != want || !strings.Contains(got, `"errors"`) {
+					t.Errorf("%s: plan side %s, executor %s", q, got, want)
+				}
+			}
+			if _, now := ta.GraphQL.PlanCounts(); now != gaveUp+3 {
+				t.Errorf("plans gave up %d times, want 3", now-gaveUp)
+			}
+		})
+	})
+}
+
+// withoutPlan keeps q's operation from plans, changing nothing else:
+// its root selection goes behind @include(if: true).
+func withoutPlan(t *testing.T, q string) string {
+	t.Helper()
+	open := strings.IndexByte(q, '{')
+	end := strings.Index(q, "\nfragment ")
+	if end < 0 {
+		end = len(q)
+	}
+	close := strings.LastIndexByte(q[:end], '}')
+	if open < 0 || close < open {
+		t.Fatalf("no selection in %s", q)
+	}
+	return q[:open] + "{ ... @include(if: true) " + q[open:close+1] + " }" + q[close+1:]
+}
+
+func withNonce(vars map[string]any, i int) map[string]any {
+	out := map[string]any{"nonce": fmt.Sprint("plan-", i)}
+	for k, v := range vars {
+		out[k] = v
+	}
+	return out
+}
+
+// answer runs q as sub and returns the response as JSON.
+func answer(t *testing.T, ta *testkit.TestApp, sub authz.Subject, q string, vars map[string]any) string {
+	t.Helper()
+	b, err := json.Marshal(ta.Exec(sub, q, vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func execAs(t *testing.T, ta *testkit.TestApp, sub authz.Subject, q string, vars map[string]any) gqlResult {
+	t.Helper()
+	var out gqlResult
+	if err := json.Unmarshal([]byte(answer(t, ta, sub, q, vars)), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
