@@ -37,6 +37,7 @@ var planCorpus = []struct {
   products(first: 1, sortKey: TITLE, reverse: true) { nodes { ... on Product { title } ... { handle } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }
 fragment Card on Product { t: title variants { sku } variants { price { amount } sku } }`, nil},
 	{"a product that is not there", `{ product(handle: "no-such-thing") { id } }`, nil},
+	{"a draft: staff only", `{ product(handle: "enamel-mug") { title status variants { sku } } products(first: 10, status: DRAFT) { nodes { handle } } }`, nil},
 	{"defaults of variables", `query($n: Int = 2, $q: String = "tea") { products(first: $n, query: $q) { nodes { title } } }`, nil},
 	{"escaped text", `{ product(handle: "escapes") { title description vendor tags variants { sku title selectedOptions { name value } } } }`, nil},
 	{"a page after a cursor", `query($after: String) { products(first: 1, after: $after) { nodes { handle } pageInfo { endCursor } } }`, nil},

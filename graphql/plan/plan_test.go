@@ -76,6 +76,9 @@ func testTable(rootErr error, items ...*itemT) *Table {
 			return nil, rootErr
 		}
 		n := a.Int32("first")
+		if a.Bool("all") {
+			n = nil
+		}
 		s := &shopT{items: items}
 		if n != nil && int(*n) < len(items) {
 			s.items = items[:*n]
@@ -95,7 +98,7 @@ func testTable(rootErr error, items ...*itemT) *Table {
 }
 
 const testSDL = `schema { query: Query }
-type Query { shop(first: Int = 5): Shop! other: Int node: Node }
+type Query { shop(first: Int = 5, all: Boolean = false): Shop! other: Int node: Node }
 interface Node { id: ID! }
 type Shop { items: [Item!]! }
 enum Kind { TEA CUP }
@@ -148,6 +151,9 @@ func TestPlans(t *testing.T) {
 			`{"shop":{"items":[{"name":"Oolong \u003cb\u003e"}]}}`},
 		{"a variable left out", `query($n: Int) { shop(first: $n) { items { name } } }`, nil, true, false, ""},
 		{"a wrong variable type", `query($n: Int) { shop(first: $n) { items { name } } }`, map[string]any{"n": "one"}, true, false, ""},
+		{"a Boolean default and a given one", `{ shop(first: 1, all: true) { items { name } } }`, nil, true, true,
+			`{"shop":{"items":[{"name":"Oolong \u003cb\u003e"},{"name":"Mug"}]}}`},
+		{"null for a Go bool gives up", `{ shop(all: null) { items { name } } }`, nil, true, false, ""},
 		{"a fraction", `query($n: Int) { shop(first: $n) { items { name } } }`, map[string]any{"n": 1.5}, true, false, ""},
 		{"aliases, fragments, merge, typename", `{ a: shop(first: 1) { __typename items { ...F n: name } items { kind } } }
 fragment F on Item { name ... on Item { tags } }`, nil, true, true,

@@ -245,10 +245,15 @@ func (a Args) Int32(name string) *int32 {
 	return &i
 }
 
-// Bool returns a Boolean argument; false when absent or null.
+// Bool returns a Boolean argument for a Go bool: false when absent; an
+// explicit null, which such an argument cannot hold, gives up.
 func (a Args) Bool(name string) bool {
-	switch v := a.vals[name].(type) {
+	v, given := a.vals[name]
+	switch v := v.(type) {
 	case nil:
+		if given {
+			a.fail()
+		}
 		return false
 	case bool:
 		return v
