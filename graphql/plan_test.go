@@ -40,6 +40,14 @@ fragment Card on Product { t: title variants { sku } variants { price { amount }
 	{"a draft: staff only", `{ product(handle: "enamel-mug") { title status variants { sku } } products(first: 10, status: DRAFT) { nodes { handle } } }`, nil},
 	{"defaults of variables", `query($n: Int = 2, $q: String = "tea") { products(first: $n, query: $q) { nodes { title } } }`, nil},
 	{"escaped text", `{ product(handle: "escapes") { title description vendor tags variants { sku title selectedOptions { name value } } } }`, nil},
+	{"storefront home", `query StorefrontHome($currency: String) { collections(first: 3, currency: $currency) { nodes { handle title description
+  products(first: 4) { nodes { ...Card } } } } products(first: 12, currency: $currency, sortKey: CREATED_AT, reverse: true) { nodes { ...Card } } }
+fragment Card on Product { handle title vendor priceRange { min { amount currencyCode } max { amount currencyCode } }
+  featuredVariant { price { amount currencyCode } compareAtPrice { amount currencyCode } } variants { availableForSale } }`, map[string]any{"currency": "CNY"}},
+	{"collection page", `query($handle: String!, $first: Int, $sortKey: ProductSortKey, $reverse: Boolean) { collection(handle: $handle) {
+  id handle title description createdAt updatedAt products(first: $first, sortKey: $sortKey, reverse: $reverse) { nodes { handle collections { handle title } } pageInfo { hasNextPage endCursor } } } }`,
+		map[string]any{"handle": "teas", "first": 2, "sortKey": "TITLE", "reverse": true}},
+	{"collections with edges", `{ collections(first: 5) { edges { cursor node { id title products { edges { node { title } } } } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`, nil},
 	{"a page after a cursor", `query($after: String) { products(first: 1, after: $after) { nodes { handle } pageInfo { endCursor } } }`, nil},
 }
 
@@ -62,6 +70,17 @@ func TestPlansAnswerAsTheExecutor(t *testing.T) {
 				{SKU: "ESC-M&M", SelectedOptions: []catalog.SelectedOption{{Name: "Größe", Value: "M&M"}}},
 			},
 		}); err != nil {
+			t.Fatal(err)
+		}
+		prods := must(t, execAs(t, ta, ordOwner, `{ products(first: 10) { nodes { id } } }`, nil))
+		var ids []string
+		for _, n := range testkit.Dig(prods.Data, "products", "nodes").([]any) {
+			ids = append(ids, testkit.Dig(n, "id").(string))
+		}
+		if _, err := ta.Catalog.CreateCollection(ctx, catalog.CollectionInput{Handle: "teas", Title: "Teas & <cups>", Description: "Leaves", ProductIDs: ids}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ta.Catalog.CreateCollection(ctx, catalog.CollectionInput{Title: "Empty"}); err != nil {
 			t.Fatal(err)
 		}
 		first := must(t, execAs(t, ta, authz.AnonymousSubject(), `{ products(first: 1) { pageInfo { endCursor } } }`, nil))

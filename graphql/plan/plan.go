@@ -27,14 +27,13 @@ type node struct {
 	nonNull  bool
 	f        *field
 	enum     map[string]bool // an enum leaf's schema values
-	r        *root
-	args     []arg // a root's arguments
+	args     []arg           // the arguments of a field with resolve
 	children []*node
 	// raw gathers the selection sets merged into this key while compiling.
 	raw []ast.Selection
 }
 
-// arg is one argument of a root field: the document's value or else the
+// arg is one argument of a field: the document's value or else the
 // schema's default.
 type arg struct {
 	name  string
@@ -89,15 +88,10 @@ func (c *compiler) selectionSet(sels []ast.Selection, def *ast.ObjectTypeDefinit
 		return nil, false
 	}
 	for _, n := range nodes {
-		if n.f == nil && n.r == nil {
+		if n.f == nil {
 			continue // __typename
 		}
-		var child reflect.Type
-		if n.r != nil {
-			child = n.r.child
-		} else {
-			child = n.f.child
-		}
+		child := n.f.child
 		if child == nil { // a leaf
 			if len(n.raw) > 0 {
 				return nil, false
@@ -186,37 +180,37 @@ func (c *compiler) field(n *node, sel *ast.Field, def *ast.ObjectTypeDefinition,
 	}
 	n.nonNull = isNonNull(fd.Type)
 	if obj == nil {
-		n.r = c.t.roots[n.name]
-		if n.r == nil {
-			return false
-		}
-		for _, a := range sel.Arguments {
-			if fd.Arguments.Get(a.Name.Name) == nil {
-				return false
-			}
-		}
-		for _, ad := range fd.Arguments {
-			v, _ := sel.Arguments.Get(ad.Name.Name)
-			n.args = append(n.args, arg{name: ad.Name.Name, value: v, def: ad.Default})
-		}
-		return true
+		n.f = c.t.roots[n.name]
+	} else {
+		n.f = obj.fields[n.name]
 	}
-	if len(sel.Arguments) > 0 {
-		return false
-	}
-	n.f = obj.fields[n.name]
 	if n.f == nil {
 		return false
 	}
-	if n.f.enum != nil {
-		e, ok := c.s.Types[namedType(fd.Type)].(*ast.EnumTypeDefinition)
-		if !ok {
+	if n.f.resolve == nil {
+		return len(sel.Arguments) == 0 && (n.f.enum == nil || c.enumValues(n, fd))
+	}
+	for _, a := range sel.Arguments {
+		if fd.Arguments.Get(a.Name.Name) == nil {
 			return false
 		}
-		n.enum = make(map[string]bool, len(e.EnumValuesDefinition))
-		for _, v := range e.EnumValuesDefinition {
-			n.enum[v.EnumValue] = true
-		}
+	}
+	for _, ad := range fd.Arguments {
+		v, _ := sel.Arguments.Get(ad.Name.Name)
+		n.args = append(n.args, arg{name: ad.Name.Name, value: v, def: ad.Default})
+	}
+	return true
+}
+
+// enumValues gives n, an enum leaf of fd, the schema's values.
+func (c *compiler) enumValues(n *node, fd *ast.FieldDefinition) bool {
+	e, ok := c.s.Types[namedType(fd.Type)].(*ast.EnumTypeDefinition)
+	if !ok {
+		return false
+	}
+	n.enum = make(map[string]bool, len(e.EnumValuesDefinition))
+	for _, v := range e.EnumValuesDefinition {
+		n.enum[v.EnumValue] = true
 	}
 	return true
 }
@@ -230,42 +224,17 @@ func (p *Plan) Execute(ctx context.Context, vars map[string]any) (data []byte, o
 			data, ok = nil, false
 		}
 	}()
-	vars = p.withDefaults(vars)
-	b := make([]byte, 0, 4096)
-	b = append(b, '{')
-	for i, n := range p.roots {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, n.prefix...)
-		if n.typename != "" {
-			b = appendString(b, n.typename)
-			continue
-		}
-		args, good := n.argValues(vars)
-		if !good {
-			return nil, false
-		}
-		bad := false
-		v, err := n.r.resolve(context.WithValue(ctx, selectionKey{}, n), Args{vals: args, bad: &bad})
-		if err != nil || bad {
-			return nil, false
-		}
-		if v == nil {
-			if n.nonNull {
-				return nil, false
-			}
-			b = append(b, "null"...)
-			continue
-		}
-		if b, ok = writeObject(b, n.children, v); !ok {
-			return nil, false
-		}
-	}
-	if ctx.Err() != nil {
+	r := &run{ctx: ctx, vars: p.withDefaults(vars)}
+	if data, ok = r.writeObject(make([]byte, 0, 4096), p.roots, nil); !ok || ctx.Err() != nil {
 		return nil, false
 	}
-	return append(b, '}'), true
+	return data, true
+}
+
+// run is one execution of a plan.
+type run struct {
+	ctx  context.Context
+	vars map[string]any
 }
 
 // withDefaults returns vars with the operation's defaults for variables
@@ -316,8 +285,8 @@ func (n *node) argValues(vars map[string]any) (map[string]any, bool) {
 	return m, true
 }
 
-// writeObject appends the JSON object of sels on obj.
-func writeObject(b []byte, sels []*node, obj any) ([]byte, bool) {
+// writeObject appends the JSON object of sels on obj (nil for Query).
+func (r *run) writeObject(b []byte, sels []*node, obj any) ([]byte, bool) {
 	b = append(b, '{')
 	for i, n := range sels {
 		if i > 0 {
@@ -325,7 +294,7 @@ func writeObject(b []byte, sels []*node, obj any) ([]byte, bool) {
 		}
 		b = append(b, n.prefix...)
 		var ok bool
-		if b, ok = n.write(b, obj); !ok {
+		if b, ok = r.write(b, n, obj); !ok {
 			return nil, false
 		}
 	}
@@ -333,7 +302,7 @@ func writeObject(b []byte, sels []*node, obj any) ([]byte, bool) {
 }
 
 // write appends the value of n on obj.
-func (n *node) write(b []byte, obj any) ([]byte, bool) {
+func (r *run) write(b []byte, n *node, obj any) ([]byte, bool) {
 	f := n.f
 	switch {
 	case n.typename != "":
@@ -349,14 +318,28 @@ func (n *node) write(b []byte, obj any) ([]byte, bool) {
 	case leafField:
 		return f.leaf(b, obj)
 	case objectField:
-		c := f.object(obj)
+		var c any
+		if f.resolve != nil {
+			args, good := n.argValues(r.vars)
+			if !good {
+				return nil, false
+			}
+			bad := false
+			v, err := f.resolve(context.WithValue(r.ctx, selectionKey{}, n), obj, Args{vals: args, bad: &bad})
+			if err != nil || bad {
+				return nil, false
+			}
+			c = v
+		} else {
+			c = f.object(obj)
+		}
 		if c == nil {
 			if n.nonNull {
 				return nil, false
 			}
 			return append(b, "null"...), true
 		}
-		return writeObject(b, n.children, c)
+		return r.writeObject(b, n.children, c)
 	default:
 		b = append(b, '[')
 		first, ok := true, true
@@ -365,7 +348,7 @@ func (n *node) write(b []byte, obj any) ([]byte, bool) {
 				b = append(b, ',')
 			}
 			first = false
-			b, ok = writeObject(b, n.children, item)
+			b, ok = r.writeObject(b, n.children, item)
 			return ok
 		})
 		if !complete || !ok {

@@ -114,7 +114,7 @@ func testSchema(t *testing.T) *ast.Schema {
 	return s
 }
 
-func run(t *testing.T, table *Table, s *ast.Schema, q string, vars map[string]any) (string, bool, bool) {
+func execute(t *testing.T, table *Table, s *ast.Schema, q string, vars map[string]any) (string, bool, bool) {
 	t.Helper()
 	def := parse(t, q)
 	p := Compile(table, s, def, def.Operations[0], 2000)
@@ -171,7 +171,7 @@ fragment F on Item { name ... on Item { tags } }`, nil, true, true,
 		{"an object without one", `{ shop { items } }`, nil, false, false, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, compiled, ran := run(t, table, s, c.q, c.vars)
+			got, compiled, ran := execute(t, table, s, c.q, c.vars)
 			if compiled != c.compiled || ran != c.ran || got != c.want {
 				t.Fatalf("compiled %v ran %v: %s; want compiled %v ran %v: %s", compiled, ran, got, c.compiled, c.ran, c.want)
 			}
@@ -179,24 +179,24 @@ fragment F on Item { name ... on Item { tags } }`, nil, true, true,
 	}
 
 	t.Run("an enum name the schema lacks gives up", func(t *testing.T) {
-		if _, _, ran := run(t, testTable(nil, &itemT{name: "x", kind: "SPOON"}), s, `{ shop { items { kind } } }`, nil); ran {
+		if _, _, ran := execute(t, testTable(nil, &itemT{name: "x", kind: "SPOON"}), s, `{ shop { items { kind } } }`, nil); ran {
 			t.Fatal("ran")
 		}
 	})
 	t.Run("a resolver error gives up", func(t *testing.T) {
-		if _, _, ran := run(t, testTable(errors.New("boom")), s, `{ shop { items { name } } }`, nil); ran {
+		if _, _, ran := execute(t, testTable(errors.New("boom")), s, `{ shop { items { name } } }`, nil); ran {
 			t.Fatal("ran")
 		}
 	})
 	t.Run("a nil item gives up", func(t *testing.T) {
-		if _, _, ran := run(t, testTable(nil, nil), s, `{ shop { items { name } } }`, nil); ran {
+		if _, _, ran := execute(t, testTable(nil, nil), s, `{ shop { items { name } } }`, nil); ran {
 			t.Fatal("ran")
 		}
 	})
 	t.Run("a panic gives up", func(t *testing.T) {
 		tb := testTable(nil, &itemT{name: "x"})
 		Object(tb, "Item", String("name", func(i *itemT) string { return i.price.amount }))
-		if _, _, ran := run(t, tb, s, `{ shop { items { name } } }`, nil); ran {
+		if _, _, ran := execute(t, tb, s, `{ shop { items { name } } }`, nil); ran {
 			t.Fatal("ran")
 		}
 	})
@@ -217,7 +217,7 @@ fragment F on Item { name ... on Item { tags } }`, nil, true, true,
 		Object(tb, "Shop", List("items", func(s *shopT) []*itemT { return s.items }))
 		Object(tb, "Item", String("name", func(i *itemT) string { return i.name }), Obj("price", func(i *itemT) *priceT { return i.price }))
 		Object(tb, "Price", String("amount", func(p *priceT) string { return p.amount }))
-		if _, _, ran := run(t, tb, s, `{ shop { __typename items { x: name ...P } items { name } } } fragment P on Item { price { amount } }`, nil); !ran {
+		if _, _, ran := execute(t, tb, s, `{ shop { __typename items { x: name ...P } items { name } } } fragment P on Item { price { amount } }`, nil); !ran {
 			t.Fatal("did not run")
 		}
 		if got := strings.Join(names, " "); got != "items items.name items.price items.price.amount" {

@@ -22,12 +22,12 @@ import (
 // It is built once at start-up and only read afterwards.
 type Table struct {
 	objects map[reflect.Type]*object
-	roots   map[string]*root
+	roots   map[string]*field
 }
 
 // NewTable returns an empty table.
 func NewTable() *Table {
-	return &Table{objects: map[reflect.Type]*object{}, roots: map[string]*root{}}
+	return &Table{objects: map[reflect.Type]*object{}, roots: map[string]*field{}}
 }
 
 // object is a GraphQL object type as resolved by one Go type.
@@ -44,32 +44,29 @@ const (
 	listField                    // a list of objects
 )
 
-// field is one field of an object type. Exactly one of leaf, object and
-// list is set, by kind.
+// field is one field of an object type, or a root field. Exactly one of
+// leaf, enum, object, resolve and list is set.
 type field struct {
 	kind fieldKind
 	// leaf appends the JSON of the field's value to b; ok false gives up
-	// (a value the executor would refuse, such as an enum name the schema
-	// does not have).
+	// (a value the executor would not write as it is).
 	leaf func(b []byte, obj any) (out []byte, ok bool)
-	// enum marks a leaf that writes an enum name; the plan checks the
-	// name against the schema.
+	// enum returns the name of an enum value; the plan checks it against
+	// the schema.
 	enum func(obj any) string
 	// nullable marks a leaf that may write null: only allowed on a field
 	// of a nullable type.
 	nullable bool
 	// object returns the child object, nil for null.
 	object func(obj any) any
+	// resolve returns the child object of a field that takes arguments
+	// or the request's context (a root field, a collection's products);
+	// nil for null; an error gives up. obj is nil for a root field.
+	resolve func(ctx context.Context, obj any, args Args) (any, error)
 	// list calls each with every item of the list, in order, until it
 	// returns false; it returns false when an item is nil.
 	list  func(obj any, each func(item any) bool) bool
 	child reflect.Type // the Go type of object or list items
-}
-
-// root is a field of the Query type with its resolver.
-type root struct {
-	resolve func(ctx context.Context, args Args) (any, error)
-	child   reflect.Type
 }
 
 // Object registers the GraphQL object type name as resolved by the Go type
@@ -83,18 +80,16 @@ func Object[T any](t *Table, name string, fields ...Field[T]) {
 }
 
 // Root registers the Query field name, resolved by resolve into a value of
-// the registered object type *C.
+// the registered object type *C; nil is null.
 func Root[C any](t *Table, name string, resolve func(ctx context.Context, args Args) (*C, error)) {
-	t.roots[name] = &root{
-		child: reflect.TypeFor[*C](),
-		resolve: func(ctx context.Context, args Args) (any, error) {
+	t.roots[name] = &field{kind: objectField, child: reflect.TypeFor[*C](),
+		resolve: func(ctx context.Context, _ any, args Args) (any, error) {
 			c, err := resolve(ctx, args)
 			if c == nil || err != nil {
 				return nil, err
 			}
 			return c, nil
-		},
-	}
+		}}
 }
 
 // Field is one field of an object type resolved by T.
@@ -173,6 +168,34 @@ func Obj[T, C any](name string, get func(T) *C) Field[T] {
 			return c
 		}
 		return nil
+	}}}
+}
+
+// Resolve is a field of an object type resolved by *C that takes
+// arguments or the request's context; nil is null.
+func Resolve[T, C any](name string, resolve func(ctx context.Context, obj T, args Args) (*C, error)) Field[T] {
+	return Field[T]{name, &field{kind: objectField, child: reflect.TypeFor[*C](),
+		resolve: func(ctx context.Context, o any, args Args) (any, error) {
+			c, err := resolve(ctx, o.(T), args)
+			if c == nil || err != nil {
+				return nil, err
+			}
+			return c, nil
+		}}}
+}
+
+// ID is an ID! field whose Go value is a graphql.ID, which graph-gophers
+// writes with strconv.Quote: the same JSON as a string's for printable
+// ASCII, which Kassa's ids are; any other id gives up.
+func ID[T any](name string, get func(T) string) Field[T] {
+	return Field[T]{name, &field{kind: leafField, leaf: func(b []byte, o any) ([]byte, bool) {
+		id := get(o.(T))
+		for i := 0; i < len(id); i++ {
+			if id[i] < 0x20 || id[i] > 0x7e {
+				return b, false
+			}
+		}
+		return appendString(b, id), true
 	}}}
 }
 
@@ -276,8 +299,8 @@ func (t *Table) Check(s *ast.Schema) error {
 			if fd == nil {
 				return fmt.Errorf("plan: %s.%s is not in the schema", o.name, name)
 			}
-			if len(fd.Arguments) > 0 {
-				return fmt.Errorf("plan: %s.%s takes arguments", o.name, name)
+			if len(fd.Arguments) > 0 && f.resolve == nil {
+				return fmt.Errorf("plan: %s.%s takes arguments; use Resolve", o.name, name)
 			}
 			if f.child != nil {
 				if _, ok := t.objects[f.child]; !ok {

@@ -9,9 +9,9 @@ import (
 )
 
 // Plans returns the fields a query plan may run without graph-gophers'
-// executor (package plan, ADR 0012): the storefront's catalog reads, a
-// product grid and a product page, whose lists of variants and prices
-// are most of what a shop answers. Every getter here is the resolver's
+// executor (package plan, ADR 0012): the storefront's catalog reads
+// (grids, product and collection pages), whose lists of variants and
+// prices are most of what a shop answers. Every getter here is the resolver's
 // own method or field, so a plan answers what the executor would;
 // graphql's TestPlansAnswerAsTheExecutor compares the two.
 func (r *Resolver) Plans() *plan.Table {
@@ -31,6 +31,21 @@ func (r *Resolver) Plans() *plan.Table {
 		}
 		return r.Product(ctx, args)
 	})
+	plan.Root(t, "collections", func(ctx context.Context, a plan.Args) (*collectionConnection, error) {
+		return r.Collections(ctx, struct {
+			First    *int32
+			After    *string
+			Currency *string
+		}{a.Int32("first"), a.String("after"), a.String("currency")})
+	})
+	plan.Root(t, "collection", func(ctx context.Context, a plan.Args) (*collectionResolver, error) {
+		args := byIDOrHandle{Handle: a.String("handle"), Currency: a.String("currency")}
+		if id := a.String("id"); id != nil {
+			gid := gql.ID(*id)
+			args.ID = &gid
+		}
+		return r.Collection(ctx, args)
+	})
 
 	plan.Object(t, "ProductConnection",
 		plan.List("edges", (*productConnection).Edges),
@@ -40,6 +55,31 @@ func (r *Resolver) Plans() *plan.Table {
 	plan.Object(t, "ProductEdge",
 		plan.String("cursor", (*productEdge).Cursor),
 		plan.Obj("node", func(e *productEdge) *productResolver { return e.Node }),
+	)
+	plan.Object(t, "CollectionConnection",
+		plan.List("edges", (*collectionConnection).Edges),
+		plan.List("nodes", (*collectionConnection).Nodes),
+		plan.Obj("pageInfo", (*collectionConnection).PageInfo),
+	)
+	plan.Object(t, "CollectionEdge",
+		plan.String("cursor", (*collectionEdge).Cursor),
+		plan.Obj("node", (*collectionEdge).Node),
+	)
+	plan.Object(t, "Collection",
+		plan.ID("id", func(c *collectionResolver) string { return string(c.ID()) }),
+		plan.String("handle", (*collectionResolver).Handle),
+		plan.String("title", (*collectionResolver).Title),
+		plan.String("description", (*collectionResolver).Description),
+		plan.JSON("createdAt", func(c *collectionResolver, b []byte) []byte { return c.CreatedAt().appendJSON(b) }),
+		plan.JSON("updatedAt", func(c *collectionResolver, b []byte) []byte { return c.UpdatedAt().appendJSON(b) }),
+		plan.Resolve("products", func(ctx context.Context, c *collectionResolver, a plan.Args) (*productConnection, error) {
+			return c.Products(ctx, struct {
+				First   *int32
+				After   *string
+				SortKey *string
+				Reverse bool
+			}{a.Int32("first"), a.String("after"), a.String("sortKey"), a.Bool("reverse")})
+		}),
 	)
 	plan.Object(t, "PageInfo",
 		plan.Bool("hasNextPage", (*pageInfo).HasNextPage),
@@ -61,6 +101,7 @@ func (r *Resolver) Plans() *plan.Table {
 		plan.List("allVariants", (*productResolver).AllVariants),
 		plan.Obj("featuredVariant", (*productResolver).FeaturedVariant),
 		plan.Obj("priceRange", (*productResolver).PriceRange),
+		plan.List("collections", (*productResolver).Collections),
 		plan.JSON("createdAt", func(p *productResolver, b []byte) []byte { return p.CreatedAt().appendJSON(b) }),
 		plan.JSON("updatedAt", func(p *productResolver, b []byte) []byte { return p.UpdatedAt().appendJSON(b) }),
 	)
