@@ -3,7 +3,10 @@ package graphql_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -117,6 +120,27 @@ func TestPlansAnswerAsTheExecutor(t *testing.T) {
 				})
 			}
 		}
+
+		// Over HTTP GET too, with what a client sends; the response
+		// cache is out of the way for the variables' nonce.
+		t.Run("GET", func(t *testing.T) {
+			q := planCorpus[0].query
+			vars, _ := json.Marshal(withNonce(planCorpus[0].vars, 1000))
+			ran, _ := ta.GraphQL.PlanCounts()
+			resp, err := http.Get(ta.URL + "/graphql?" + url.Values{"query": {q}, "variables": {string(vars)}}.Encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if now, _ := ta.GraphQL.PlanCounts(); now != ran+1 || resp.StatusCode != 200 {
+				t.Fatalf("GET: %d, plans ran %d times: %s", resp.StatusCode, now-ran, body)
+			}
+			want := answer(t, ta, authz.AnonymousSubject(), withoutPlan(t, q), withNonce(planCorpus[0].vars, 1001))
+			if strings.TrimSpace(string(body)) != want {
+				t.Fatalf("GET answered\n%s\nthe executor\n%s", body, want)
+			}
+		})
 
 		// Where the executor answers with an error, a plan gives up and
 		// the executor's answer is the one sent.
