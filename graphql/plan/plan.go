@@ -105,7 +105,11 @@ func (c *compiler) selectionSet(sels []ast.Selection, def *ast.ObjectTypeDefinit
 		if len(n.raw) == 0 {
 			return nil, false
 		}
-		cdef, ok := c.s.Types[c.t.objects[child].name].(*ast.ObjectTypeDefinition)
+		o := c.t.objects[child]
+		if o == nil {
+			return nil, false
+		}
+		cdef, ok := c.s.Types[o.name].(*ast.ObjectTypeDefinition)
 		if !ok {
 			return nil, false
 		}
@@ -364,17 +368,12 @@ func (r *run) write(b []byte, n *node, obj any) ([]byte, bool) {
 	}
 }
 
-// selectionKey holds, in a root resolver's context, the node it resolves.
+// selectionKey holds, in the context of a field's resolve, the node it
+// resolves.
 type selectionKey struct{}
 
-// Running reports whether ctx is a plan's root resolver's.
-func Running(ctx context.Context) bool {
-	_, ok := ctx.Value(selectionKey{}).(*node)
-	return ok
-}
-
-// SelectedFieldNames returns the field paths selected under the root
-// field a plan resolves in ctx, as graph-gophers' SelectedFieldNames gives
+// SelectedFieldNames returns the field paths selected under the field a
+// plan resolves in ctx, as graph-gophers' SelectedFieldNames gives
 // them: dotted schema names, fragments flattened, duplicates and
 // __typename left out, in first-seen order. ok false: ctx is not a plan's.
 func SelectedFieldNames(ctx context.Context) (names []string, ok bool) {
@@ -422,6 +421,15 @@ func queryType(s *ast.Schema) *ast.ObjectTypeDefinition {
 
 func isNonNull(t ast.Type) bool {
 	_, ok := t.(*ast.NonNull)
+	return ok
+}
+
+// isList reports whether t, non-null or not, is a list type.
+func isList(t ast.Type) bool {
+	if nn, ok := t.(*ast.NonNull); ok {
+		t = nn.OfType
+	}
+	_, ok := t.(*ast.List)
 	return ok
 }
 

@@ -240,6 +240,12 @@ func TestCheckRefusesAWrongTable(t *testing.T) {
 		"a child not in the table": func(t *Table) {
 			Object(t, "Shop", List("items", func(s *shopT) []*itemT { return nil }))
 		},
+		"an Int written as a String": func(t *Table) {
+			Object(t, "Price", Int("amount", func(*priceT) int32 { return 0 }))
+		},
+		"a list as a single value": func(t *Table) {
+			Object(t, "Item", String("tags", func(*itemT) string { return "" }))
+		},
 		"a field with arguments": func(t *Table) {
 			Object(t, "Query", String("shop", func(*shopT) string { return "" }))
 		},

@@ -13,7 +13,9 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/graph-gophers/graphql-go/ast"
 )
@@ -67,6 +69,11 @@ type field struct {
 	// returns false; it returns false when an item is nil.
 	list  func(obj any, each func(item any) bool) bool
 	child reflect.Type // the Go type of object or list items
+	// scalars are the schema types a leaf may stand for (nil: any
+	// scalar; an enum's name is checked per document); isList marks a
+	// field of a list type.
+	scalars []string
+	isList  bool
 }
 
 // Object registers the GraphQL object type name as resolved by the Go type
@@ -92,6 +99,10 @@ func Root[C any](t *Table, name string, resolve func(ctx context.Context, args A
 		}}
 }
 
+// stringTypes are the scalars a Go string is written as: String, and ID
+// when its Go type is a string kind (a graphql.ID wants ID).
+var stringTypes = []string{"String", "ID"}
+
 // Field is one field of an object type resolved by T.
 type Field[T any] struct {
 	name string
@@ -100,14 +111,14 @@ type Field[T any] struct {
 
 // String is a String! (or ID!) field.
 func String[T any](name string, get func(T) string) Field[T] {
-	return Field[T]{name, &field{kind: leafField, leaf: func(b []byte, o any) ([]byte, bool) {
+	return Field[T]{name, &field{kind: leafField, scalars: stringTypes, leaf: func(b []byte, o any) ([]byte, bool) {
 		return appendString(b, get(o.(T))), true
 	}}}
 }
 
 // NullString is a nullable String field.
 func NullString[T any](name string, get func(T) *string) Field[T] {
-	return Field[T]{name, &field{kind: leafField, nullable: true, leaf: func(b []byte, o any) ([]byte, bool) {
+	return Field[T]{name, &field{kind: leafField, nullable: true, scalars: stringTypes, leaf: func(b []byte, o any) ([]byte, bool) {
 		if s := get(o.(T)); s != nil {
 			return appendString(b, *s), true
 		}
@@ -118,7 +129,7 @@ func NullString[T any](name string, get func(T) *string) Field[T] {
 // Strings is a [String!]! field; a nil slice is written as [], as
 // graph-gophers writes it.
 func Strings[T any](name string, get func(T) []string) Field[T] {
-	return Field[T]{name, &field{kind: leafField, leaf: func(b []byte, o any) ([]byte, bool) {
+	return Field[T]{name, &field{kind: leafField, scalars: []string{"String"}, isList: true, leaf: func(b []byte, o any) ([]byte, bool) {
 		ss := get(o.(T))
 		b = append(b, '[')
 		for i, s := range ss {
@@ -133,14 +144,14 @@ func Strings[T any](name string, get func(T) []string) Field[T] {
 
 // Int is an Int! field.
 func Int[T any](name string, get func(T) int32) Field[T] {
-	return Field[T]{name, &field{kind: leafField, leaf: func(b []byte, o any) ([]byte, bool) {
+	return Field[T]{name, &field{kind: leafField, scalars: []string{"Int"}, leaf: func(b []byte, o any) ([]byte, bool) {
 		return strconv.AppendInt(b, int64(get(o.(T))), 10), true
 	}}}
 }
 
 // Bool is a Boolean! field.
 func Bool[T any](name string, get func(T) bool) Field[T] {
-	return Field[T]{name, &field{kind: leafField, leaf: func(b []byte, o any) ([]byte, bool) {
+	return Field[T]{name, &field{kind: leafField, scalars: []string{"Boolean"}, leaf: func(b []byte, o any) ([]byte, bool) {
 		return strconv.AppendBool(b, get(o.(T))), true
 	}}}
 }
@@ -188,7 +199,7 @@ func Resolve[T, C any](name string, resolve func(ctx context.Context, obj T, arg
 // writes with strconv.Quote: the same JSON as a string's for printable
 // ASCII, which Kassa's ids are; any other id gives up.
 func ID[T any](name string, get func(T) string) Field[T] {
-	return Field[T]{name, &field{kind: leafField, leaf: func(b []byte, o any) ([]byte, bool) {
+	return Field[T]{name, &field{kind: leafField, scalars: []string{"ID"}, leaf: func(b []byte, o any) ([]byte, bool) {
 		id := get(o.(T))
 		for i := 0; i < len(id); i++ {
 			if id[i] < 0x20 || id[i] > 0x7e {
@@ -202,7 +213,7 @@ func ID[T any](name string, get func(T) string) Field[T] {
 // List is a list of objects resolved by *C; a nil slice is [], a nil item
 // gives up.
 func List[T, C any](name string, get func(T) []*C) Field[T] {
-	return Field[T]{name, &field{kind: listField, child: reflect.TypeFor[*C](), list: func(o any, each func(any) bool) bool {
+	return Field[T]{name, &field{kind: listField, isList: true, child: reflect.TypeFor[*C](), list: func(o any, each func(any) bool) bool {
 		for _, c := range get(o.(T)) {
 			if c == nil || !each(c) {
 				return false
@@ -309,6 +320,12 @@ func (t *Table) Check(s *ast.Schema) error {
 			}
 			if f.nullable && isNonNull(fd.Type) {
 				return fmt.Errorf("plan: %s.%s may write null for a non-null type", o.name, name)
+			}
+			if f.isList != isList(fd.Type) {
+				return fmt.Errorf("plan: %s.%s is %s, and its getter says otherwise about a list", o.name, name, fd.Type)
+			}
+			if f.scalars != nil && !slices.Contains(f.scalars, namedType(fd.Type)) {
+				return fmt.Errorf("plan: %s.%s is %s, its getter writes %s", o.name, name, fd.Type, strings.Join(f.scalars, " or "))
 			}
 		}
 	}
