@@ -2,6 +2,7 @@ package graphql_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/testkit"
@@ -62,5 +63,57 @@ func TestBuyersGridFollowsTheShop(t *testing.T) {
 		prices := `mutation($input: ProductVariantPricesSetInput!) { productVariantPricesSet(input: $input) { userErrors { code } } }`
 		must(t, s.do(t, ordOwner, prices, in("variantId", s.tea100, "prices", []any{vars("currencyCode", "CNY", "amount", "72.00")})))
 		expect("after a price change", 40, "72.00")
+	})
+}
+
+// TestCachedCatalogAnswersFollowCheckout: a guest's catalog read, served
+// from the response cache, shows the stock a checkout reserved and a
+// cancellation gave back once their kassa.inventory.moved came over the
+// bus, in milliseconds, long before the entries' 30 s (docs/api.md,
+// Caching).
+func TestCachedCatalogAnswersFollowCheckout(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		s := newCartShop(t, ta)
+		guest := authz.AnonymousSubject()
+		const read = `{ product(handle: "oolong-tea") { variants { sku availableQuantity } } }`
+		available := func(step string) int {
+			t.Helper()
+			r := must(t, s.do(t, guest, read, nil))
+			for _, v := range testkit.Dig(r.Data, "product", "variants").([]any) {
+				if testkit.Dig(v, "sku") == "TEA-100" {
+					return int(testkit.Dig(v, "availableQuantity").(float64))
+				}
+			}
+			t.Fatalf("%s: no TEA-100 in %v", step, r.Data)
+			return 0
+		}
+		hits := func() float64 {
+			t.Helper()
+			return metricSum(t, ta.Metrics, "kassa_graphql_cache_hits_total", "")
+		}
+		if a := available("first"); a != 40 {
+			t.Fatalf("first read: %d available", a)
+		}
+		before := hits()
+		if a := available("cached"); a != 40 || hits() != before+1 {
+			t.Fatalf("the second read: %d available, %v cache hits (want one)", a, hits()-before)
+		}
+		_, ref := s.readyCart(t, guest, s.tea100, 3)
+		placed := must(t, s.do(t, guest, checkoutOp, vars("input", with(ref, "idempotencyKey", "cache-follows"))))
+		orderID := placed.str("checkoutComplete", "order", "id")
+		eventually := func(step string, want int) {
+			t.Helper()
+			deadline := time.Now().Add(5 * time.Second)
+			for a := available(step); a != want; a = available(step) {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s the cached read still shows %d available after 5 s, want %d", step, a, want)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		eventually("after a checkout of 3", 37)
+		cancel := `mutation($input: OrderCancelInput!) { orderCancel(input: $input) { order { status } userErrors { code } } }`
+		must(t, s.do(t, ordOwner, cancel, in("id", orderID, "reason", "out of season")))
+		eventually("after the cancellation", 40)
 	})
 }
