@@ -9,6 +9,7 @@ import (
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
 	"github.com/kassahq/kassa/core/testkit"
+	"github.com/kassahq/kassa/graphql"
 )
 
 // TestCatalogGridPaths runs the catalog reads whose variants, prices and
@@ -29,7 +30,9 @@ func TestCatalogGridPaths(t *testing.T) {
 		}
 		counter := &queryCounter{}
 		db.AddQueryHook(counter)
-		srv := newServer(t, svc)
+		// Query plans (ADR 0012) and graph-gophers' executor run the same
+		// statements.
+		servers := map[string]*graphql.Server{"plans": newServer(t, svc), "executor": newServerWith(t, svc, graphql.Options{NoPlans: true})}
 		const teaInUSD = `[{"sku": "TEA-100", "price": {"amount": "9.50", "currencyCode": "USD"}, "compareAtPrice": {"amount": "12.00"}, "availableQuantity": 40, "availableForSale": true},
 			{"sku": "TEA-250", "price": {"amount": "20.00", "currencyCode": "USD"}, "compareAtPrice": null, "availableQuantity": 0, "availableForSale": false}]`
 		tests := []struct {
@@ -99,21 +102,23 @@ func TestCatalogGridPaths(t *testing.T) {
 			},
 		}
 		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				counter.n.Store(0)
-				got := testkit.ExecServer(t, anon, srv, tt.query, map[string]any{"id": vm[shop.Shirt.ID][0].ID})
-				if diff := cmp.Diff(tt.codes, got.Codes); diff != "" {
-					t.Fatalf("error codes (-want +got):\n%s\n%s", diff, got.Raw)
-				}
-				if tt.want != "" {
-					if diff := cmp.Diff(testkit.DecodeJSON(t, tt.want), testkit.Dig(got.Data, tt.path...)); diff != "" {
-						t.Errorf("data (-want +got):\n%s\nresponse: %s", diff, got.Raw)
+			for name, srv := range servers {
+				t.Run(name+"/"+tt.name, func(t *testing.T) {
+					counter.n.Store(0)
+					got := testkit.ExecServer(t, anon, srv, tt.query, map[string]any{"id": vm[shop.Shirt.ID][0].ID})
+					if diff := cmp.Diff(tt.codes, got.Codes); diff != "" {
+						t.Fatalf("error codes (-want +got):\n%s\n%s", diff, got.Raw)
 					}
-				}
-				if n := counter.n.Load(); tt.queries >= 0 && n != tt.queries {
-					t.Errorf("ran %d SQL statements, want %d", n, tt.queries)
-				}
-			})
+					if tt.want != "" {
+						if diff := cmp.Diff(testkit.DecodeJSON(t, tt.want), testkit.Dig(got.Data, tt.path...)); diff != "" {
+							t.Errorf("data (-want +got):\n%s\nresponse: %s", diff, got.Raw)
+						}
+					}
+					if n := counter.n.Load(); tt.queries >= 0 && n != tt.queries {
+						t.Errorf("ran %d SQL statements, want %d", n, tt.queries)
+					}
+				})
+			}
 		}
 	})
 }

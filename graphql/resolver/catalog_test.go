@@ -25,11 +25,16 @@ import (
 // made per request as the application makes them.
 func newServer(t testing.TB, svc *catalog.Service) *graphql.Server {
 	t.Helper()
-	srv, err := graphql.New(resolver.Services{Catalog: svc}, graphql.Options{
-		PerRequest: func(ctx context.Context) context.Context {
-			return loader.Attach(ctx, loader.New(loader.Services{Catalog: svc}))
-		},
-	})
+	return newServerWith(t, svc, graphql.Options{})
+}
+
+// newServerWith is newServer with opts (its PerRequest is set here).
+func newServerWith(t testing.TB, svc *catalog.Service, opts graphql.Options) *graphql.Server {
+	t.Helper()
+	opts.PerRequest = func(ctx context.Context) context.Context {
+		return loader.Attach(ctx, loader.New(loader.Services{Catalog: svc}))
+	}
+	srv, err := graphql.New(resolver.Services{Catalog: svc}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
