@@ -358,8 +358,13 @@ func (s *Server) runPlan(ctx context.Context, c *call, rec *rootRecorder) (data 
 	if errs := s.schema.ValidateWithVariables(c.req.Query, c.req.Variables); len(errs) > 0 {
 		return nil, false
 	}
-	if data, ok = p.Execute(ctx, c.req.Variables); !ok {
+	data, err := p.Execute(ctx, c.req.Variables)
+	if err != nil {
 		s.planGaveUp.Add(1)
+		var pe *plan.PanicError
+		if errors.As(err, &pe) {
+			s.log.Error("a query plan panicked; the executor answers", "operation", c.req.OperationName, "panic", fmt.Sprint(pe.Value), "stack", string(pe.Stack))
+		}
 		return nil, false
 	}
 	s.planRuns.Add(1)

@@ -2,7 +2,10 @@ package plan
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"reflect"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 
@@ -223,22 +226,38 @@ func (c *compiler) enumValues(n *node, fd *ast.FieldDefinition) bool {
 	return true
 }
 
+// ErrGaveUp is what Execute returns when the plan left the request to the
+// executor in the ordinary way: an error, a null, a value the executor
+// would write otherwise.
+var ErrGaveUp = errors.New("plan: left to the executor")
+
+// A PanicError is what Execute returns when a getter or the plan itself
+// panicked; the caller runs the executor, and should log it.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("plan: panic: %v", e.Value) }
+
 // Execute runs the plan with the request's variables (after validation)
-// and returns the response's data. ok false means the plan gave up: the
-// caller runs the executor, which answers exactly as it would have.
-func (p *Plan) Execute(ctx context.Context, vars map[string]any) (data []byte, ok bool) {
+// and returns the response's data. On an error (ErrGaveUp, a
+// *PanicError) the plan gave up: the caller runs the executor, which
+// answers exactly as it would have.
+func (p *Plan) Execute(ctx context.Context, vars map[string]any) (data []byte, err error) {
 	defer func() {
-		if recover() != nil {
-			data, ok = nil, false
+		if v := recover(); v != nil {
+			data, err = nil, &PanicError{Value: v, Stack: debug.Stack()}
 		}
 	}()
 	r := &run{ctx: ctx, vars: p.withDefaults(vars)}
 	size := max(p.size.Load()+p.size.Load()/8, 4096)
-	if data, ok = r.writeObject(make([]byte, 0, size), p.roots, nil); !ok || ctx.Err() != nil {
-		return nil, false
+	data, ok := r.writeObject(make([]byte, 0, size), p.roots, nil)
+	if !ok || ctx.Err() != nil {
+		return nil, ErrGaveUp
 	}
 	p.size.Store(int64(len(data)))
-	return data, true
+	return data, nil
 }
 
 // run is one execution of a plan.

@@ -121,8 +121,8 @@ func execute(t *testing.T, table *Table, s *ast.Schema, q string, vars map[strin
 	if p == nil {
 		return "", false, false
 	}
-	data, ok := p.Execute(context.Background(), vars)
-	return string(data), true, ok
+	data, err := p.Execute(context.Background(), vars)
+	return string(data), true, err == nil
 }
 
 func TestPlans(t *testing.T) {
@@ -193,11 +193,14 @@ fragment F on Item { name ... on Item { tags } }`, nil, true, true,
 			t.Fatal("ran")
 		}
 	})
-	t.Run("a panic gives up", func(t *testing.T) {
+	t.Run("a panic gives up and says so", func(t *testing.T) {
 		tb := testTable(nil, &itemT{name: "x"})
 		Object(tb, "Item", String("name", func(i *itemT) string { return i.price.amount }))
-		if _, _, ran := execute(t, tb, s, `{ shop { items { name } } }`, nil); ran {
-			t.Fatal("ran")
+		def := parse(t, `{ shop { items { name } } }`)
+		_, err := Compile(tb, s, def, def.Operations[0], 2000).Execute(context.Background(), nil)
+		var pe *PanicError
+		if !errors.As(err, &pe) || len(pe.Stack) == 0 {
+			t.Fatalf("Execute: %v", err)
 		}
 	})
 	t.Run("too many selections", func(t *testing.T) {
