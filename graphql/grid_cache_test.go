@@ -91,12 +91,19 @@ func TestCachedCatalogAnswersFollowCheckout(t *testing.T) {
 			t.Helper()
 			return metricSum(t, ta.Metrics, "kassa_graphql_cache_hits_total", "")
 		}
-		if a := available("first"); a != 40 {
-			t.Fatalf("first read: %d available", a)
-		}
-		before := hits()
-		if a := available("cached"); a != 40 || hits() != before+1 {
-			t.Fatalf("the second read: %d available, %v cache hits (want one)", a, hits()-before)
+		// The shop's setup still has events on their way that drop the
+		// cache: read until an answer comes from it.
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			before := hits()
+			if a := available("before the checkout"); a != 40 {
+				t.Fatalf("before the checkout: %d available", a)
+			}
+			if hits() > before {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("no read came from the cache in 5 s")
+			}
 		}
 		_, ref := s.readyCart(t, guest, s.tea100, 3)
 		placed := must(t, s.do(t, guest, checkoutOp, vars("input", with(ref, "idempotencyKey", "cache-follows"))))
