@@ -276,7 +276,7 @@ func (c *client) do(query string, vars map[string]any) gqlResult {
 }
 
 // must fails the test when the result has any error or user error.
-func must(t *testing.T, r gqlResult) gqlResult {
+func must(t testing.TB, r gqlResult) gqlResult {
 	t.Helper()
 	if codes := r.codes(); len(codes) > 0 || r.status >= 400 {
 		t.Fatalf("unexpected errors %v (status %d): %+v", codes, r.status, r.Errors)

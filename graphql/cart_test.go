@@ -41,7 +41,7 @@ type cartShop struct {
 	standard, express, overseas string
 }
 
-func newCartShop(t *testing.T, ta *testkit.TestApp) *cartShop {
+func newCartShop(t testing.TB, ta *testkit.TestApp) *cartShop {
 	t.Helper()
 	ctx := system()
 	s := &cartShop{ta: ta}
@@ -114,7 +114,7 @@ func newCartShop(t *testing.T, ta *testkit.TestApp) *cartShop {
 
 // buyer registers a buyer and returns the subject of a session of theirs,
 // as the HTTP middleware would resolve it, and the session token.
-func (s *cartShop) buyer(t *testing.T, email string) (authz.Subject, string) {
+func (s *cartShop) buyer(t testing.TB, email string) (authz.Subject, string) {
 	t.Helper()
 	acc := s.ta.Accounts.Service
 	password := "passphrase of " + email
@@ -133,7 +133,7 @@ func (s *cartShop) buyer(t *testing.T, email string) (authz.Subject, string) {
 }
 
 // do runs an operation in-process as sub and decodes the answer.
-func (s *cartShop) do(t *testing.T, sub authz.Subject, query string, vars map[string]any) gqlResult {
+func (s *cartShop) do(t testing.TB, sub authz.Subject, query string, vars map[string]any) gqlResult {
 	t.Helper()
 	b, err := json.Marshal(s.ta.Exec(sub, query, vars))
 	if err != nil {
@@ -149,7 +149,7 @@ func (s *cartShop) do(t *testing.T, sub authz.Subject, query string, vars map[st
 // readyCart creates sub's cart with quantity units of variantID and
 // fills it for checkout (ready); it returns the cart's id and the
 // reference (its token) to complete it with.
-func (s *cartShop) readyCart(t *testing.T, sub authz.Subject, variantID string, quantity int) (string, map[string]any) {
+func (s *cartShop) readyCart(t testing.TB, sub authz.Subject, variantID string, quantity int) (string, map[string]any) {
 	t.Helper()
 	c := must(t, s.do(t, sub, cartCreateOp, in("lines", []any{vars("variantId", variantID, "quantity", quantity)})))
 	ref := vars("token", c.str("cartCreate", "token"))
@@ -159,7 +159,7 @@ func (s *cartShop) readyCart(t *testing.T, sub authz.Subject, variantID string, 
 
 // ready fills a cart for checkout (lines already in it): email, a
 // shipping address in China and the express method.
-func (s *cartShop) ready(t *testing.T, sub authz.Subject, ref map[string]any) {
+func (s *cartShop) ready(t testing.TB, sub authz.Subject, ref map[string]any) {
 	t.Helper()
 	must(t, s.do(t, sub, cartEmailOp, vars("input", with(ref, "email", "buyer@example.com"))))
 	must(t, s.do(t, sub, cartShipToOp, vars("input", with(ref, "address", cnAddress))))

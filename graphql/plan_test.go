@@ -121,6 +121,64 @@ func TestPlansAnswerAsTheExecutor(t *testing.T) {
 			}
 		}
 
+		// Carts: a guest's by token, ready for checkout; a new one with
+		// nothing set; a buyer's own without a token; a line that cannot
+		// be bought; a token of nothing.
+		t.Run("carts", func(t *testing.T) {
+			s := &cartShop{ta: ta}
+			prods := must(t, execAs(t, ta, ordOwner, `{ product(handle: "oolong-tea") { variants { id sku } } }`, nil))
+			for _, v := range testkit.Dig(prods.Data, "product", "variants").([]any) {
+				if testkit.Dig(v, "sku") == "TEA-100" {
+					s.tea100 = testkit.Dig(v, "id").(string)
+				}
+			}
+			methods := must(t, execAs(t, ta, ordOwner, `{ shippingZones { methods { id name } } }`, nil))
+			for _, z := range testkit.Dig(methods.Data, "shippingZones").([]any) {
+				for _, m := range testkit.Dig(z, "methods").([]any) {
+					if testkit.Dig(m, "name") == "Express" {
+						s.express = testkit.Dig(m, "id").(string)
+					}
+				}
+			}
+			guest := authz.AnonymousSubject()
+			_, ready := s.readyCart(t, guest, s.tea100, 2)
+			fresh := must(t, s.do(t, guest, `mutation { cartCreate(input: {}) { token } }`, nil)).str("cartCreate", "token")
+			buyer, _ := s.buyer(t, "plans@example.com")
+			must(t, s.do(t, buyer, cartCreateOp, in("lines", []any{vars("variantId", s.tea100, "quantity", 1)})))
+			const cartDoc = `query($token: String) { cart(token: $token) { __typename id currencyCode totalQuantity email taxIncluded completedAt createdAt updatedAt
+  lines { id variantId productId sku productTitle variantTitle quantity availableQuantity problem
+    unitPrice { amount currencyCode } subtotal { amount } discount { amount } tax { amount } total { amount currencyCode } }
+  shippingAddress { firstName lastName company line1 line2 city province postalCode countryCode phone }
+  billingAddress { city countryCode }
+  shippingMethods { methodId name price { amount currencyCode } } shippingMethodId shippingMethod { methodId name price { amount } }
+  subtotal { amount currencyCode } shipping { amount } tax { amount } discounts { kind code label amount { amount } } discountTotal { amount } total { amount currencyCode } } }`
+			for _, c := range []struct {
+				name  string
+				sub   authz.Subject
+				token any
+			}{
+				{"ready", guest, ready["token"]},
+				{"fresh", guest, fresh},
+				{"a buyer's own", buyer, nil},
+				{"a token of nothing", guest, "no-such-token"},
+				{"a guest's cart read by a buyer", buyer, ready["token"]},
+			} {
+				ran, _ := ta.GraphQL.PlanCounts()
+				v := map[string]any{"token": c.token}
+				planned := answer(t, ta, c.sub, cartDoc, v)
+				if now, _ := ta.GraphQL.PlanCounts(); now != ran+1 {
+					t.Fatalf("%s: no plan answered", c.name)
+				}
+				executed := answer(t, ta, c.sub, withoutPlan(t, cartDoc), v)
+				if planned != executed || strings.Contains(planned, `"errors"`) {
+					t.Fatalf("%s: the plan answered\n%s\nthe executor\n%s", c.name, planned, executed)
+				}
+				if c.name == "ready" && !strings.Contains(planned, `"shippingMethodId":"`) {
+					t.Fatalf("the ready cart shows no method: %s", planned)
+				}
+			}
+		})
+
 		// Over HTTP GET too, with what a client sends; the response
 		// cache is out of the way for the variables' nonce.
 		t.Run("GET", func(t *testing.T) {
@@ -166,7 +224,7 @@ func TestPlansAnswerAsTheExecutor(t *testing.T) {
 
 // withoutPlan keeps q's operation from plans, changing nothing else:
 // its root selection goes behind @include(if: true).
-func withoutPlan(t *testing.T, q string) string {
+func withoutPlan(t testing.TB, q string) string {
 	t.Helper()
 	open := strings.IndexByte(q, '{')
 	end := strings.Index(q, "\nfragment ")

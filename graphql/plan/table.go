@@ -166,6 +166,14 @@ func JSON[T any](name string, appendJSON func(T, []byte) []byte) Field[T] {
 	}}}
 }
 
+// NullJSON is a nullable field of a custom scalar: appendJSON appends
+// its JSON as JSON does, or null.
+func NullJSON[T any](name string, appendJSON func(T, []byte) []byte) Field[T] {
+	return Field[T]{name, &field{kind: leafField, nullable: true, leaf: func(b []byte, o any) ([]byte, bool) {
+		return appendJSON(o.(T), b), true
+	}}}
+}
+
 // Enum is a field of an enum type; the name get returns is checked
 // against the schema's values.
 func Enum[T any](name string, get func(T) string) Field[T] {
@@ -200,14 +208,30 @@ func Resolve[T, C any](name string, resolve func(ctx context.Context, obj T, arg
 // ASCII, which Kassa's ids are; any other id gives up.
 func ID[T any](name string, get func(T) string) Field[T] {
 	return Field[T]{name, &field{kind: leafField, scalars: []string{"ID"}, leaf: func(b []byte, o any) ([]byte, bool) {
-		id := get(o.(T))
-		for i := 0; i < len(id); i++ {
-			if id[i] < 0x20 || id[i] > 0x7e {
-				return b, false
-			}
-		}
-		return appendString(b, id), true
+		return appendID(b, get(o.(T)))
 	}}}
+}
+
+// NullID is a nullable ID field whose Go value is a *graphql.ID, written
+// as ID writes one; nil is null.
+func NullID[T any](name string, get func(T) *string) Field[T] {
+	return Field[T]{name, &field{kind: leafField, nullable: true, scalars: []string{"ID"}, leaf: func(b []byte, o any) ([]byte, bool) {
+		id := get(o.(T))
+		if id == nil {
+			return append(b, "null"...), true
+		}
+		return appendID(b, *id)
+	}}}
+}
+
+// appendID appends id as graph-gophers writes a graphql.ID, or gives up.
+func appendID(b []byte, id string) ([]byte, bool) {
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x20 || id[i] > 0x7e {
+			return b, false
+		}
+	}
+	return appendString(b, id), true
 }
 
 // List is a list of objects resolved by *C; a nil slice is [], a nil item

@@ -11,7 +11,8 @@ import (
 // Plans returns the fields a query plan may run without graph-gophers'
 // executor (package plan, ADR 0012): the storefront's catalog reads
 // (grids, product and collection pages), whose lists of variants and
-// prices are most of what a shop answers. Every getter here is the resolver's
+// prices are most of what a shop answers, and a buyer's cart, read on
+// every page of a storefront that shows it. Every getter here is the resolver's
 // own method or field, so a plan answers what the executor would;
 // graphql's TestPlansAnswerAsTheExecutor compares the two.
 func (r *Resolver) Plans() *plan.Table {
@@ -56,6 +57,18 @@ func (r *Resolver) Plans() *plan.Table {
 		plan.String("cursor", (*productEdge).Cursor),
 		plan.Obj("node", func(e *productEdge) *productResolver { return e.Node }),
 	)
+	plan.Root(t, "cart", func(ctx context.Context, a plan.Args) (*cartResolver, error) {
+		args := struct {
+			Token *string
+			ID    *gql.ID
+		}{Token: a.String("token")}
+		if id := a.String("id"); id != nil {
+			gid := gql.ID(*id)
+			args.ID = &gid
+		}
+		return r.Cart(ctx, args)
+	})
+
 	plan.Object(t, "CollectionConnection",
 		plan.List("edges", (*collectionConnection).Edges),
 		plan.List("nodes", (*collectionConnection).Nodes),
@@ -132,6 +145,76 @@ func (r *Resolver) Plans() *plan.Table {
 		plan.Bool("availableForSale", (*variantResolver).AvailableForSale),
 		plan.JSON("createdAt", func(v *variantResolver, b []byte) []byte { return v.CreatedAt().appendJSON(b) }),
 		plan.JSON("updatedAt", func(v *variantResolver, b []byte) []byte { return v.UpdatedAt().appendJSON(b) }),
+	)
+	plan.Object(t, "Cart",
+		plan.ID("id", func(c *cartResolver) string { return string(c.ID()) }),
+		plan.String("currencyCode", (*cartResolver).CurrencyCode),
+		plan.List("lines", (*cartResolver).Lines),
+		plan.Int("totalQuantity", (*cartResolver).TotalQuantity),
+		plan.NullString("email", (*cartResolver).Email),
+		plan.Obj("shippingAddress", (*cartResolver).ShippingAddress),
+		plan.Obj("billingAddress", (*cartResolver).BillingAddress),
+		plan.List("shippingMethods", (*cartResolver).ShippingMethods),
+		plan.NullID("shippingMethodId", func(c *cartResolver) *string { return (*string)(c.ShippingMethodID()) }),
+		plan.Obj("shippingMethod", (*cartResolver).ShippingMethod),
+		plan.Obj("subtotal", (*cartResolver).Subtotal),
+		plan.Obj("shipping", (*cartResolver).Shipping),
+		plan.Obj("tax", (*cartResolver).Tax),
+		plan.Bool("taxIncluded", (*cartResolver).TaxIncluded),
+		plan.List("discounts", (*cartResolver).Discounts),
+		plan.Obj("discountTotal", (*cartResolver).DiscountTotal),
+		plan.Obj("total", (*cartResolver).Total),
+		plan.NullJSON("completedAt", func(c *cartResolver, b []byte) []byte {
+			if t := c.CompletedAt(); t != nil {
+				return t.appendJSON(b)
+			}
+			return append(b, "null"...)
+		}),
+		plan.JSON("createdAt", func(c *cartResolver, b []byte) []byte { return c.CreatedAt().appendJSON(b) }),
+		plan.JSON("updatedAt", func(c *cartResolver, b []byte) []byte { return c.UpdatedAt().appendJSON(b) }),
+	)
+	plan.Object(t, "CartLine",
+		plan.ID("id", func(l *cartLineResolver) string { return string(l.ID()) }),
+		plan.ID("variantId", func(l *cartLineResolver) string { return string(l.VariantID()) }),
+		plan.String("productId", (*cartLineResolver).ProductID),
+		plan.String("sku", (*cartLineResolver).SKU),
+		plan.String("productTitle", (*cartLineResolver).ProductTitle),
+		plan.String("variantTitle", (*cartLineResolver).VariantTitle),
+		plan.Int("quantity", (*cartLineResolver).Quantity),
+		plan.Int("availableQuantity", (*cartLineResolver).AvailableQuantity),
+		plan.Obj("unitPrice", (*cartLineResolver).UnitPrice),
+		plan.Obj("subtotal", (*cartLineResolver).Subtotal),
+		plan.Obj("discount", (*cartLineResolver).Discount),
+		plan.Obj("tax", (*cartLineResolver).Tax),
+		plan.Obj("total", (*cartLineResolver).Total),
+		plan.NullString("problem", (*cartLineResolver).Problem),
+	)
+	plan.Object(t, "ShippingRate",
+		plan.ID("methodId", func(r *shippingRate) string { return string(r.MethodID()) }),
+		plan.String("name", (*shippingRate).Name),
+		plan.Obj("price", (*shippingRate).Price),
+	)
+	plan.Object(t, "Address",
+		plan.String("firstName", (*cartAddress).FirstName),
+		plan.String("lastName", (*cartAddress).LastName),
+		plan.String("company", (*cartAddress).Company),
+		plan.String("line1", (*cartAddress).Line1),
+		plan.String("line2", (*cartAddress).Line2),
+		plan.String("city", (*cartAddress).City),
+		plan.String("province", (*cartAddress).Province),
+		plan.String("postalCode", (*cartAddress).PostalCode),
+		plan.String("countryCode", (*cartAddress).CountryCode),
+		plan.String("phone", (*cartAddress).Phone),
+	)
+	plan.Object(t, "Adjustment",
+		plan.String("kind", (*cartAdjustment).Kind),
+		plan.String("code", (*cartAdjustment).Code),
+		plan.String("label", (*cartAdjustment).Label),
+		plan.Obj("amount", (*cartAdjustment).Amount),
+	)
+	plan.Object(t, "Money",
+		plan.String("amount", (*moneyResolver).Amount),
+		plan.String("currencyCode", (*moneyResolver).CurrencyCode),
 	)
 	plan.Object(t, "SelectedOption",
 		plan.String("name", func(o *selectedOption) string { return o.Name }),
