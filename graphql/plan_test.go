@@ -42,6 +42,7 @@ var planCorpus = []struct {
 fragment Card on Product { t: title variants { sku } variants { price { amount } sku } }`, nil},
 	{"a product that is not there", `{ product(handle: "no-such-thing") { id } }`, nil},
 	{"a draft: staff only", `{ product(handle: "enamel-mug") { title status variants { sku } } products(first: 10, status: DRAFT) { nodes { handle } } }`, nil},
+	{"variables declared and left out", `query($first: Int, $after: String, $k: ProductSortKey, $c: String) { products(first: $first, after: $after, sortKey: $k, currency: $c) { nodes { handle } } }`, nil},
 	{"defaults of variables", `query($n: Int = 2, $q: String = "tea") { products(first: $n, query: $q) { nodes { title } } }`, nil},
 	{"escaped text", `{ product(handle: "escapes") { title description vendor tags variants { sku title selectedOptions { name value } } } }`, nil},
 	{"storefront home", `query StorefrontHome($currency: String) { collections(first: 3, currency: $currency) { nodes { handle title description
@@ -144,8 +145,9 @@ func TestPlansAnswerAsTheExecutor(t *testing.T) {
 			_, ready := s.readyCart(t, guest, s.tea100, 2)
 			fresh := must(t, s.do(t, guest, `mutation { cartCreate(input: {}) { token } }`, nil)).str("cartCreate", "token")
 			buyer, _ := s.buyer(t, "plans@example.com")
-			must(t, s.do(t, buyer, cartCreateOp, in("lines", []any{vars("variantId", s.tea100, "quantity", 1)})))
-			const cartDoc = `query($token: String) { cart(token: $token) { __typename id currencyCode totalQuantity email taxIncluded completedAt createdAt updatedAt
+			own := must(t, s.do(t, buyer, cartCreateOp, in("lines", []any{vars("variantId", s.tea100, "quantity", 1)}))).str("cartCreate", "cart", "id")
+			other, _ := s.buyer(t, "other-plans@example.com")
+			const cartDoc = `query($token: String, $id: ID) { cart(token: $token, id: $id) { __typename id currencyCode totalQuantity email taxIncluded completedAt createdAt updatedAt
   lines { id variantId productId sku productTitle variantTitle quantity availableQuantity problem
     unitPrice { amount currencyCode } subtotal { amount } discount { amount } tax { amount } total { amount currencyCode } }
   shippingAddress { firstName lastName company line1 line2 city province postalCode countryCode phone }
@@ -162,9 +164,13 @@ func TestPlansAnswerAsTheExecutor(t *testing.T) {
 				{"a buyer's own", buyer, nil},
 				{"a token of nothing", guest, "no-such-token"},
 				{"a guest's cart read by a buyer", buyer, ready["token"]},
+				{"a buyer's cart by id, read by another", other, nil},
 			} {
 				ran, _ := ta.GraphQL.PlanCounts()
 				v := map[string]any{"token": c.token}
+				if c.sub.ID == other.ID {
+					v = map[string]any{"id": own}
+				}
 				planned := answer(t, ta, c.sub, cartDoc, v)
 				if now, _ := ta.GraphQL.PlanCounts(); now != ran+1 {
 					t.Fatalf("%s: no plan answered", c.name)
@@ -175,6 +181,9 @@ func TestPlansAnswerAsTheExecutor(t *testing.T) {
 				}
 				if c.name == "ready" && !strings.Contains(planned, `"shippingMethodId":"`) {
 					t.Fatalf("the ready cart shows no method: %s", planned)
+				}
+				if c.sub.ID == other.ID && planned != `{"data":{"cart":null}}` {
+					t.Fatalf("another buyer reads %s", planned)
 				}
 			}
 		})

@@ -291,27 +291,24 @@ func (p *Plan) withDefaults(vars map[string]any) map[string]any {
 	return out
 }
 
-// argValues returns a root's arguments; false when one names a variable
-// the request left out (the executor's rules for that are its own).
-func (n *node) argValues(vars map[string]any) (map[string]any, bool) {
+// argValues returns a field's arguments as graph-gophers reads them: each
+// argument the document gives, with the request's variables (a variable
+// the request left out is null), and the schema's default for each it
+// does not give.
+func (n *node) argValues(vars map[string]any) map[string]any {
 	if len(n.args) == 0 {
-		return nil, true
+		return nil
 	}
 	m := make(map[string]any, len(n.args))
 	for _, a := range n.args {
 		switch {
 		case a.value != nil:
-			if v, isVar := a.value.(*ast.Variable); isVar {
-				if _, given := vars[v.Name]; !given {
-					return nil, false
-				}
-			}
 			m[a.name] = a.value.Deserialize(vars)
 		case a.def != nil:
 			m[a.name] = a.def.Deserialize(nil)
 		}
 	}
-	return m, true
+	return m
 }
 
 // writeObject appends the JSON object of sels on obj (nil for Query).
@@ -349,12 +346,8 @@ func (r *run) write(b []byte, n *node, obj any) ([]byte, bool) {
 	case objectField:
 		var c any
 		if f.resolve != nil {
-			args, good := n.argValues(r.vars)
-			if !good {
-				return nil, false
-			}
 			bad := false
-			v, err := f.resolve(context.WithValue(r.ctx, selectionKey{}, n), obj, Args{vals: args, bad: &bad})
+			v, err := f.resolve(context.WithValue(r.ctx, selectionKey{}, n), obj, Args{vals: n.argValues(r.vars), bad: &bad})
 			if err != nil || bad {
 				return nil, false
 			}

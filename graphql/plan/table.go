@@ -303,8 +303,9 @@ func (a Args) Int32(name string) *int32 {
 	return &i
 }
 
-// Bool returns a Boolean argument for a Go bool: false when absent; an
-// explicit null, which such an argument cannot hold, gives up.
+// Bool returns a Boolean argument for a Go bool: false when absent. An
+// explicit null, or a variable the request left out, gives up: such an
+// argument cannot hold it, and graph-gophers refuses the request.
 func (a Args) Bool(name string) bool {
 	v, given := a.vals[name]
 	switch v := v.(type) {
