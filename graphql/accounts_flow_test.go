@@ -515,3 +515,25 @@ func TestStaffRolesAtWork(t *testing.T) {
 		}
 	})
 }
+
+// TestNullMeansTheDefault: a Boolean or enum input that is false or a
+// fixed value when not given accepts an explicit null (or a variable the
+// request left out) as "not given", as GraphQL clients send it, where a
+// schema default made graph-gophers refuse the request.
+func TestNullMeansTheDefault(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newAccountsEnv(t, db)
+		guest := e.browser()
+		must(t, guest.do(registerOp, in("email", "nul@example.com", "password", "a fine long passphrase", "kind", nil, "acceptsMarketing", nil)))
+		res := must(t, guest.do(loginOp, in("email", "nul@example.com", "password", "a fine long passphrase", "returnToken", nil)))
+		if res.get("customerLogin", "session", "token") != nil {
+			t.Fatalf("returnToken null gave a token: %v", res.Data)
+		}
+		res = must(t, guest.do(loginOp, in("email", "nul@example.com", "password", "a fine long passphrase", "returnToken", true)))
+		if res.str("customerLogin", "session", "token") == "" {
+			t.Fatalf("returnToken true gave no token: %v", res.Data)
+		}
+		list := `query($r: Boolean) { products(first: 5, reverse: $r) { nodes { id } } a: products(first: 5, reverse: null) { nodes { id } } }`
+		must(t, guest.do(list, nil))
+	})
+}

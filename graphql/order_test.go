@@ -231,6 +231,8 @@ func (w *orderWorld) staffList(t *testing.T) {
 		{Name: "a page with lines and shipments", As: ordClerk, Query: `{ orders(first: 2, sort: {key: NUMBER, reverse: true}) { nodes { number lines { sku quantity } shipments { id } } } }`,
 			WantData: `{"orders":{"nodes":[{"number":"#1001","lines":[{"sku":"TEA","quantity":3},{"sku":"CUP","quantity":1}],"shipments":[]},
 				{"number":"#1002","lines":[{"sku":"TEA","quantity":1}],"shipments":[]}]}}`},
+		{Name: "a sort of nulls is the default sort, newest first", As: ordClerk, Query: `{ orders(first: 1, sort: {key: null, reverse: null}) { nodes { number } } }`,
+			WantData: `{"orders":{"nodes":[{"number":"#1005"}]}}`},
 		{Name: "detail", As: ordOwner, Query: orderDoc, Variables: vars("id", w.ids["#1001"]),
 			WantData: `{"order":{"number":"#1001","status":"OPEN","paymentStatus":"PENDING","fulfillmentStatus":"UNFULFILLED",
 				"email":"alice@example.com","customerId":"cus_alice","currencyCode":"USD",

@@ -42,7 +42,8 @@ var planCorpus = []struct {
 fragment Card on Product { t: title variants { sku } variants { price { amount } sku } }`, nil},
 	{"a product that is not there", `{ product(handle: "no-such-thing") { id } }`, nil},
 	{"a draft: staff only", `{ product(handle: "enamel-mug") { title status variants { sku } } products(first: 10, status: DRAFT) { nodes { handle } } }`, nil},
-	{"variables declared and left out", `query($first: Int, $after: String, $k: ProductSortKey, $c: String) { products(first: $first, after: $after, sortKey: $k, currency: $c) { nodes { handle } } }`, nil},
+	{"variables declared and left out, nulls", `query($first: Int, $after: String, $k: ProductSortKey, $c: String, $r: Boolean) { products(first: $first, after: $after, sortKey: $k, currency: $c, reverse: $r) { nodes { handle } }
+  explicit: products(first: 2, reverse: null, sortKey: null) { nodes { handle } } }`, nil},
 	{"defaults of variables", `query($n: Int = 2, $q: String = "tea") { products(first: $n, query: $q) { nodes { title } } }`, nil},
 	{"escaped text", `{ product(handle: "escapes") { title description vendor tags variants { sku title selectedOptions { name value } } } }`, nil},
 	{"storefront home", `query StorefrontHome($currency: String) { collections(first: 3, currency: $currency) { nodes { handle title description

@@ -76,7 +76,7 @@ func testTable(rootErr error, items ...*itemT) *Table {
 			return nil, rootErr
 		}
 		n := a.Int32("first")
-		if a.Bool("all") {
+		if all := a.Bool("all"); all != nil && *all {
 			n = nil
 		}
 		s := &shopT{items: items}
@@ -98,7 +98,7 @@ func testTable(rootErr error, items ...*itemT) *Table {
 }
 
 const testSDL = `schema { query: Query }
-type Query { shop(first: Int = 5, all: Boolean = false): Shop! other: Int node: Node }
+type Query { shop(first: Int = 5, all: Boolean): Shop! other: Int node: Node }
 interface Node { id: ID! }
 type Shop { items: [Item!]! }
 enum Kind { TEA CUP }
@@ -151,11 +151,11 @@ func TestPlans(t *testing.T) {
 			`{"shop":{"items":[{"name":"Oolong \u003cb\u003e"}]}}`},
 		{"a variable left out is null", `query($n: Int) { shop(first: $n) { items { name } } }`, nil, true, true,
 			`{"shop":{"items":[{"name":"Oolong \u003cb\u003e"},{"name":"Mug"}]}}`},
-		{"a variable left out for a Go bool gives up", `query($all: Boolean) { shop(all: $all) { items { name } } }`, nil, true, false, ""},
+		{"a Boolean variable left out", `query($all: Boolean) { shop(first: 1, all: $all) { items { name } } }`, nil, true, true, `{"shop":{"items":[{"name":"Oolong \u003cb\u003e"}]}}`},
 		{"a wrong variable type", `query($n: Int) { shop(first: $n) { items { name } } }`, map[string]any{"n": "one"}, true, false, ""},
 		{"a Boolean default and a given one", `{ shop(first: 1, all: true) { items { name } } }`, nil, true, true,
 			`{"shop":{"items":[{"name":"Oolong \u003cb\u003e"},{"name":"Mug"}]}}`},
-		{"null for a Go bool gives up", `{ shop(all: null) { items { name } } }`, nil, true, false, ""},
+		{"null for a Boolean", `{ shop(first: 1, all: null) { items { name } } }`, nil, true, true, `{"shop":{"items":[{"name":"Oolong \u003cb\u003e"}]}}`},
 		{"a fraction", `query($n: Int) { shop(first: $n) { items { name } } }`, map[string]any{"n": 1.5}, true, false, ""},
 		{"aliases, fragments, merge, typename", `{ a: shop(first: 1) { __typename items { ...F n: name } items { kind } } }
 fragment F on Item { name ... on Item { tags } }`, nil, true, true,

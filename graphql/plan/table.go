@@ -303,22 +303,16 @@ func (a Args) Int32(name string) *int32 {
 	return &i
 }
 
-// Bool returns a Boolean argument for a Go bool: false when absent. An
-// explicit null, or a variable the request left out, gives up: such an
-// argument cannot hold it, and graph-gophers refuses the request.
-func (a Args) Bool(name string) bool {
-	v, given := a.vals[name]
-	switch v := v.(type) {
+// Bool returns a Boolean argument; nil when absent or null.
+func (a Args) Bool(name string) *bool {
+	switch v := a.vals[name].(type) {
 	case nil:
-		if given {
-			a.fail()
-		}
-		return false
+		return nil
 	case bool:
-		return v
+		return &v
 	default:
 		a.fail()
-		return false
+		return nil
 	}
 }
 

@@ -149,7 +149,7 @@ type productsArgs struct {
 	Query      *string
 	Collection *string
 	SortKey    *string
-	Reverse    bool
+	Reverse    *bool
 	Status     *string
 	Currency   *string
 }
@@ -164,7 +164,7 @@ func (r *catalogRoot) Products(ctx context.Context, args productsArgs) (*product
 	if err != nil {
 		return nil, err
 	}
-	f := catalog.ProductFilter{Reverse: args.Reverse}
+	f := catalog.ProductFilter{Reverse: isTrue(args.Reverse)}
 	if args.Query != nil {
 		f.Query = *args.Query
 	}

@@ -487,13 +487,13 @@ func (r *collectionResolver) Products(ctx context.Context, args struct {
 	First   *int32
 	After   *string
 	SortKey *string
-	Reverse bool
+	Reverse *bool
 }) (*productConnection, error) {
 	req, err := page.NewRequest(args.First, args.After)
 	if err != nil {
 		return nil, err
 	}
-	f := catalog.ProductFilter{Collection: r.c.ID, Reverse: args.Reverse}
+	f := catalog.ProductFilter{Collection: r.c.ID, Reverse: isTrue(args.Reverse)}
 	if args.SortKey != nil {
 		f.SortKey = catalog.ProductSortKey(strings.ToUpper(*args.SortKey))
 	}

@@ -122,6 +122,13 @@ func str(s *string) string {
 	return *s
 }
 
+// isTrue reads a Boolean argument or input field that is false when not
+// given. The schema gives such fields no default, and Go a *bool, so that
+// an explicit null or a variable the request left out means false, as
+// clients expect: graph-gophers refuses a null for a field with a default
+// ("got null for non-null").
+func isTrue(b *bool) bool { return b != nil && *b }
+
 func kindOf(s *string) account.Kind { return account.Kind(strings.ToLower(str(s))) }
 
 // Me resolves Query.me: null for callers who are not a signed-in buyer.
@@ -208,16 +215,16 @@ func (r *customerRoot) CustomerRegister(ctx context.Context, args struct {
 		Password         string
 		FirstName        *string
 		LastName         *string
-		Kind             string
+		Kind             *string
 		CompanyName      *string
 		TaxID            *string
-		AcceptsMarketing bool
+		AcceptsMarketing *bool
 	}
 }) (*requestPayload, error) {
 	in := args.Input
 	err := r.svc.Register(ctx, account.Registration{Email: in.Email, Password: in.Password, FirstName: str(in.FirstName),
-		LastName: str(in.LastName), Kind: kindOf(&in.Kind), CompanyName: str(in.CompanyName), TaxID: str(in.TaxID),
-		AcceptsMarketing: in.AcceptsMarketing})
+		LastName: str(in.LastName), Kind: kindOf(in.Kind), CompanyName: str(in.CompanyName), TaxID: str(in.TaxID),
+		AcceptsMarketing: isTrue(in.AcceptsMarketing)})
 	ue, err := userErrors(err)
 	return &requestPayload{userErrors: ue}, err
 }
@@ -246,7 +253,7 @@ func (r *customerRoot) CustomerRequestEmailVerification(ctx context.Context, arg
 type loginInput struct {
 	Email       string
 	Password    string
-	ReturnToken bool
+	ReturnToken *bool
 	// CartToken is a guest cart's token, merged into the buyer's cart at
 	// sign-in (customerLogin only).
 	CartToken *string
@@ -264,7 +271,7 @@ func (r *customerRoot) CustomerLogin(ctx context.Context, args struct{ Input log
 	}
 	setSession(ctx, sess)
 	return &customerLoginPayload{customer: newCustomer(r.svc, c),
-		session: &sessionInfo{s: sess, showToken: args.Input.ReturnToken}}, nil
+		session: &sessionInfo{s: sess, showToken: isTrue(args.Input.ReturnToken)}}, nil
 }
 
 // CustomerRequestPasswordReset resolves Mutation.customerRequestPasswordReset.

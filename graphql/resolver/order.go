@@ -167,11 +167,11 @@ type orderFilterInput struct {
 	Query             *string
 }
 
-// orderSortInput is the GraphQL OrderSort; its defaults fill what the
-// client leaves out.
+// orderSortInput is the GraphQL OrderSort; the order service's defaults
+// fill what the client leaves out or sends as null.
 type orderSortInput struct {
-	Key     string
-	Reverse bool
+	Key     *string
+	Reverse *bool
 }
 
 // orderFilterOf converts the filter and sort arguments of Query.orders.
@@ -189,7 +189,7 @@ func orderFilterOf(in *orderFilterInput, sort *orderSortInput) order.Filter {
 		}
 	}
 	if sort != nil {
-		f.SortKey, f.Ascending = order.SortKey(sort.Key), sort.Reverse
+		f.SortKey, f.Ascending = order.SortKey(str(sort.Key)), isTrue(sort.Reverse)
 	}
 	return f
 }

@@ -90,7 +90,7 @@ func (r *Resolver) Plans() *plan.Table {
 				First   *int32
 				After   *string
 				SortKey *string
-				Reverse bool
+				Reverse *bool
 			}{a.Int32("first"), a.String("after"), a.String("sortKey"), a.Bool("reverse")})
 		}),
 	)

@@ -300,7 +300,7 @@ func staffLogin(ctx context.Context, m *account.StaffMember, sess *account.NewSe
 // StaffLogin resolves Mutation.staffLogin.
 func (r *staffRoot) StaffLogin(ctx context.Context, args struct{ Input loginInput }) (*staffLoginPayload, error) {
 	m, sess, err := r.svc.StaffLogin(ctx, args.Input.Email, args.Input.Password)
-	return staffLogin(ctx, m, sess, err, args.Input.ReturnToken)
+	return staffLogin(ctx, m, sess, err, isTrue(args.Input.ReturnToken))
 }
 
 // StaffSetupOwner resolves Mutation.staffSetupOwner.
@@ -310,12 +310,12 @@ func (r *staffRoot) StaffSetupOwner(ctx context.Context, args struct {
 		Email       string
 		Name        *string
 		Password    string
-		ReturnToken bool
+		ReturnToken *bool
 	}
 }) (*staffLoginPayload, error) {
 	in := args.Input
 	m, sess, err := r.svc.SetupOwner(ctx, in.Token, account.NewStaff{Email: in.Email, Name: str(in.Name), Password: in.Password})
-	return staffLogin(ctx, m, sess, err, in.ReturnToken)
+	return staffLogin(ctx, m, sess, err, isTrue(in.ReturnToken))
 }
 
 // StaffInvite resolves Mutation.staffInvite.
@@ -350,12 +350,12 @@ func (r *staffRoot) StaffAcceptInvitation(ctx context.Context, args struct {
 		Token       string
 		Name        *string
 		Password    string
-		ReturnToken bool
+		ReturnToken *bool
 	}
 }) (*staffLoginPayload, error) {
 	in := args.Input
 	m, sess, err := r.svc.AcceptInvitation(ctx, in.Token, str(in.Name), in.Password)
-	return staffLogin(ctx, m, sess, err, in.ReturnToken)
+	return staffLogin(ctx, m, sess, err, isTrue(in.ReturnToken))
 }
 
 func staffMemberPayload(m *account.StaffMember, err error) (*staffPayload, error) {
