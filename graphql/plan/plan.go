@@ -27,9 +27,8 @@ type Plan struct {
 // flattened and fields of the same key merged, as graph-gophers merges
 // them.
 type node struct {
-	key      string // the response key (alias or name)
 	name     string // the schema field
-	prefix   []byte // `"key":`, ready to write
+	prefix   []byte // `"key":` (the response key: alias or name), ready to write
 	typename string // for __typename: the name to write
 	nonNull  bool
 	f        *field
@@ -147,7 +146,7 @@ func (c *compiler) gather(sels []ast.Selection, def *ast.ObjectTypeDefinition, o
 				n.raw = append(n.raw, sel.SelectionSet...)
 				continue
 			}
-			n := &node{key: key, name: name, prefix: append(appendString(nil, key), ':'), raw: append([]ast.Selection(nil), sel.SelectionSet...)}
+			n := &node{name: name, prefix: append(appendString(nil, key), ':'), raw: append([]ast.Selection(nil), sel.SelectionSet...)}
 			if name == "__typename" {
 				if len(sel.Arguments) > 0 {
 					return false
