@@ -59,25 +59,32 @@ func newParsedDocument(def *ast.ExecutableDefinition, clean bool) *parsedDocumen
 // plan returns the plan of op, one of the document's operations, compiling
 // it on first use; nil when the table does not cover it.
 func (p *parsedDocument) plan(op *ast.OperationDefinition, compile func(*ast.ExecutableDefinition, *ast.OperationDefinition) *plan.Plan) *plan.Plan {
+	i := p.index(op)
+	if i < 0 {
+		return nil
+	}
+	cp := &p.plans[i]
+	cp.once.Do(func() { cp.p = compile(p.def, op) })
+	return cp.p
+}
+
+// index is op's place among the document's operations; -1 when op is not
+// one of them.
+func (p *parsedDocument) index(op *ast.OperationDefinition) int {
 	for i := range p.def.Operations {
 		if p.def.Operations[i] == op {
-			cp := &p.plans[i]
-			cp.once.Do(func() { cp.p = compile(p.def, op) })
-			return cp.p
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
 // operationCost is operationCost (cost.go) for op, one of the document's
 // operations, with the request's variables; a cost that read none of them
 // is computed once per document.
 func (p *parsedDocument) operationCost(schema *ast.Schema, op *ast.OperationDefinition, vars map[string]any) int {
-	i := 0
-	for i < len(p.def.Operations) && p.def.Operations[i] != op {
-		i++
-	}
-	if i == len(p.def.Operations) {
+	i := p.index(op)
+	if i < 0 {
 		return operationCost(schema, p.def, op, vars) // not ours: priced as it is
 	}
 	switch known := p.costs[i].Load(); {

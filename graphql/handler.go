@@ -309,18 +309,12 @@ func (s *Server) run(ctx context.Context, c *call) *Response {
 		s.observe(c, textOutcome(out))
 		return out
 	}
+	res := &gqlgo.Response{}
 	if data, ok := s.runPlan(ctx, c, rec); ok {
-		if c.cacheable {
-			public := s.cache.allPublic(rec)
-			s.cache.verdicts.Store(c.docKey, public)
-			if public {
-				s.cache.put(c.key, gen, data)
-			}
-		}
-		s.observe(c, "ok")
-		return &Response{Data: data}
+		res.Data = data
+	} else {
+		res = s.schema.Exec(ctx, req.Query, req.OperationName, req.Variables)
 	}
-	res := s.schema.Exec(ctx, req.Query, req.OperationName, req.Variables)
 	out := &Response{Data: res.Data}
 	if c.cacheable && len(res.Errors) == 0 {
 		public := s.cache.allPublic(rec)

@@ -25,12 +25,7 @@ func (r *Resolver) Plans() *plan.Table {
 		})
 	})
 	plan.Root(t, "product", func(ctx context.Context, a plan.Args) (*productResolver, error) {
-		args := byIDOrHandle{Handle: a.String("handle"), Currency: a.String("currency")}
-		if id := a.String("id"); id != nil {
-			gid := gql.ID(*id)
-			args.ID = &gid
-		}
-		return r.Product(ctx, args)
+		return r.Product(ctx, byIDOrHandleArgs(a))
 	})
 	plan.Root(t, "collections", func(ctx context.Context, a plan.Args) (*collectionConnection, error) {
 		return r.Collections(ctx, struct {
@@ -40,12 +35,7 @@ func (r *Resolver) Plans() *plan.Table {
 		}{a.Int32("first"), a.String("after"), a.String("currency")})
 	})
 	plan.Root(t, "collection", func(ctx context.Context, a plan.Args) (*collectionResolver, error) {
-		args := byIDOrHandle{Handle: a.String("handle"), Currency: a.String("currency")}
-		if id := a.String("id"); id != nil {
-			gid := gql.ID(*id)
-			args.ID = &gid
-		}
-		return r.Collection(ctx, args)
+		return r.Collection(ctx, byIDOrHandleArgs(a))
 	})
 
 	plan.Object(t, "ProductConnection",
@@ -58,15 +48,10 @@ func (r *Resolver) Plans() *plan.Table {
 		plan.Obj("node", func(e *productEdge) *productResolver { return e.Node }),
 	)
 	plan.Root(t, "cart", func(ctx context.Context, a plan.Args) (*cartResolver, error) {
-		args := struct {
+		return r.Cart(ctx, struct {
 			Token *string
 			ID    *gql.ID
-		}{Token: a.String("token")}
-		if id := a.String("id"); id != nil {
-			gid := gql.ID(*id)
-			args.ID = &gid
-		}
-		return r.Cart(ctx, args)
+		}{a.String("token"), idArg(a, "id")})
 	})
 
 	plan.Object(t, "CollectionConnection",
@@ -221,6 +206,21 @@ func (r *Resolver) Plans() *plan.Table {
 		plan.String("value", func(o *selectedOption) string { return o.Value }),
 	)
 	return t
+}
+
+// byIDOrHandleArgs reads the arguments of product and collection.
+func byIDOrHandleArgs(a plan.Args) byIDOrHandle {
+	return byIDOrHandle{ID: idArg(a, "id"), Handle: a.String("handle"), Currency: a.String("currency")}
+}
+
+// idArg reads an ID argument as graph-gophers packs it for a *gql.ID.
+func idArg(a plan.Args, name string) *gql.ID {
+	s := a.String(name)
+	if s == nil {
+		return nil
+	}
+	id := gql.ID(*s)
+	return &id
 }
 
 // selectedFieldNames is graph-gophers' SelectedFieldNames(ctx), or the
