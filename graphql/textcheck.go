@@ -192,7 +192,7 @@ func (w *textWalker) selection(sel ast.Selection, parent ast.NamedType) {
 		w.directives(sel.Directives)
 		var child ast.NamedType
 		if def != nil {
-			child, _ = namedType(def.Type).(ast.NamedType)
+			child = unwrapNamed(def.Type)
 		}
 		w.selections(sel.SelectionSet, child)
 	case *ast.InlineFragment:
@@ -293,7 +293,7 @@ func (w *textWalker) literal(v ast.Value, t ast.Type, lines text.Lines, path []s
 // type and lines on to everything inside it.
 func (w *textWalker) field(fields ast.ArgumentsDefinition, name string, parent ast.Type, lines text.Lines) (ast.Type, text.Lines) {
 	if fields == nil {
-		if _, scalar := namedType(parent).(*ast.ScalarTypeDefinition); scalar {
+		if _, scalar := unwrapNamed(parent).(*ast.ScalarTypeDefinition); scalar {
 			return parent, lines
 		}
 		return nil, text.SingleLine
@@ -396,20 +396,6 @@ func multiline(iv *ast.InputValueDefinition) text.Lines {
 // appendPath extends a path without sharing the backing array of siblings.
 func appendPath(path []string, name string) []string {
 	return append(path[:len(path):len(path)], name)
-}
-
-// namedType strips the list and non-null wrappers of t.
-func namedType(t ast.Type) ast.Type {
-	for {
-		switch x := t.(type) {
-		case *ast.NonNull:
-			t = x.OfType
-		case *ast.List:
-			t = x.OfType
-		default:
-			return t
-		}
-	}
 }
 
 // listElement is the type of the items of a list at t; a single value

@@ -116,7 +116,7 @@ func benchCheckoutCart(ctx context.Context, args []string, cli IO) error {
 	res := b.run(ctx, *conc, *warmup, *dur, *spread, *rate)
 	fmt.Fprintf(cli.Stdout, "checkout-cart: %d buyers for %s (%s, shipping to %s): %d orders, %.1f orders/s, %d checkouts failed\n",
 		*conc, *dur, b.currency, b.country, res.orders, float64(res.orders)/dur.Seconds(), res.failed)
-	res.printArrivals(cli.Stdout, *rate, *conc)
+	res.printArrivals(cli.Stdout, *rate, *conc, *dur, len(checkoutSteps))
 	res.print(cli.Stdout, checkoutSteps)
 	if res.orders == 0 {
 		return errors.New("no checkout completed")
@@ -192,7 +192,7 @@ func benchCheckout(ctx context.Context, args []string, cli IO) error {
 	paid := float64(res.orders) / dur.Seconds()
 	fmt.Fprintf(cli.Stdout, "checkout: %d buyers for %s (%s, shipping to %s, paying with %s): %d checkouts paid, %.1f checkouts/s, %d checkouts failed\n",
 		conc, dur, b.currency, b.country, b.gateway, res.orders, paid, res.failed)
-	res.printArrivals(cli.Stdout, *rate, conc)
+	res.printArrivals(cli.Stdout, *rate, conc, dur, 0)
 	res.print(cli.Stdout, append(append(slices.Clone(checkoutSteps), paymentSteps...), stepCheckout))
 	fmt.Fprintf(cli.Stdout, "checkouts/s=%.1f errors=%d\n", paid, res.failed)
 	if res.orders == 0 {
@@ -1112,9 +1112,23 @@ const maxBenchRate = 100_000
 // printArrivals writes, for a run at a rate, the arrivals offered and
 // those turned away: turned-away arrivals mean the rate was more than
 // conc buyers could carry, and the latencies are then those of a
-// saturated shop.
-func (r *checkoutResult) printArrivals(w stdio.Writer, rate float64, conc int) {
+// saturated shop. For a closed loop it writes instead the mean time a
+// checkout takes by Little's law (buyers ÷ checkouts a second), and with
+// requests > 0 the mean of each of its requests: in a closed loop that
+// mean is fixed by the rate, so no percentile can fall below it without
+// more checkouts a second or fewer buyers.
+func (r *checkoutResult) printArrivals(w stdio.Writer, rate float64, conc int, dur time.Duration, requests int) {
 	if rate <= 0 {
+		perSec := float64(r.orders+r.failed) / dur.Seconds()
+		if perSec == 0 {
+			return
+		}
+		mean := time.Duration(float64(conc) / perSec * float64(time.Second))
+		fmt.Fprintf(w, "closed loop: %d buyers / %.1f checkouts/s = %s a checkout on average (Little's law)", conc, perSec, mean.Round(10*time.Microsecond))
+		if requests > 0 {
+			fmt.Fprintf(w, ", %s for each of its %d requests", (mean / time.Duration(requests)).Round(10*time.Microsecond), requests)
+		}
+		fmt.Fprintln(w, "; lower latencies need more checkouts/s or fewer buyers (--rate measures at a set load)")
 		return
 	}
 	fmt.Fprintf(w, "arrivals: %.1f/s offered, %d in the measured window, %d turned away (all %d buyers busy)\n",

@@ -3,11 +3,13 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kassahq/kassa/core/app"
 	"github.com/kassahq/kassa/core/authz"
@@ -71,6 +73,19 @@ func TestBenchCheckoutCart(t *testing.T) {
 		}
 		if want := []string{"cartCreate", "cartLinesAdd", "cartShippingAddressUpdate", "cartShippingMethodSelect", "checkoutComplete"}; !slices.Equal(names, want) {
 			t.Errorf("steps %v, want %v:\n%s", names, want, out)
+		}
+		// A closed loop states the mean its rate fixes: 2 buyers ÷ the
+		// checkouts a second, and a fifth of it per request.
+		little := regexp.MustCompile(`\nclosed loop: 2 buyers / ([0-9.]+) checkouts/s = (\S+) a checkout on average \(Little's law\), (\S+) for each of its 5 requests;`).FindStringSubmatch(out)
+		if little == nil {
+			t.Errorf("no closed-loop line:\n%s", out)
+		} else {
+			rate, _ := strconv.ParseFloat(little[1], 64)
+			mean, err1 := time.ParseDuration(little[2])
+			each, err2 := time.ParseDuration(little[3])
+			if err1 != nil || err2 != nil || rate <= 0 || math.Abs(mean.Seconds()-2/rate) > 0.01*mean.Seconds() || (each-mean/5).Abs() > 20*time.Microsecond {
+				t.Errorf("closed-loop line does not add up: %q", little[0])
+			}
 		}
 		if !strings.Contains(errOut, "restocked 6 variants") || !strings.Contains(errOut, "added shipping method") {
 			t.Errorf("preparation not reported: %q", errOut)
