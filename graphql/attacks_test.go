@@ -74,6 +74,8 @@ func TestAttacks(t *testing.T) {
 		// Issue 9: carts and checkout (cart_test.go).
 		{"9 carts refused to other buyers, guests, GET and cookie POSTs without CSRF", attackCartAccess},
 		{"9 cart input with control characters, huge quantities, lists and keys", attackCartInput},
+		// Review of 2026-12-07: nodes(ids:) priced as one field.
+		{"review nodes fan-out priced per id", attackNodesFanOut},
 	}
 	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
 		for _, a := range attacks {
@@ -912,5 +914,47 @@ func attackOrderInput(t *testing.T, ta *testkit.TestApp) {
 	}
 	if after := orderState(t, ta, owner, o.buyer, o.guest); after != before {
 		t.Fatalf("refused input changed the orders:\n%s\n%s", before, after)
+	}
+}
+
+// Review of 2026-12-07: nodes(ids:) was priced as one field, so 150
+// aliases of it with 54 product ids each (8,100 products, 3.5 MB) fitted
+// a guest's budget. Each id now counts as a read of its own, whether the
+// ids come as a literal or a variable; a few ids still pass.
+func attackNodesFanOut(t *testing.T, ta *testkit.TestApp) {
+	ids := make([]string, 54)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%q", fmt.Sprintf("prd_%026d", i))
+	}
+	const sel = `{ id ... on Product { title variants { id sku price { amount } availableQuantity } } }`
+	var lit, vars strings.Builder
+	lit.WriteString("{")
+	vars.WriteString("query($ids: [ID!]!) {")
+	for i := 0; i < 150; i++ {
+		fmt.Fprintf(&lit, " n%d: nodes(ids: [%s]) %s", i, strings.Join(ids, ", "), sel)
+		fmt.Fprintf(&vars, " n%d: nodes(ids: $ids) %s", i, sel)
+	}
+	lit.WriteString(" }")
+	vars.WriteString(" }")
+	idList := make([]any, len(ids))
+	for i, id := range ids {
+		idList[i] = strings.Trim(id, `"`)
+	}
+	c := fromAddress(t, "127.0.0.4")
+	for _, req := range []graphql.Request{{Query: lit.String()}, {Query: vars.String(), Variables: map[string]any{"ids": idList}}} {
+		resp, body := postRaw(t, c, ta, []byte(testkit.EncodeJSON(t, req)))
+		var out struct {
+			Data   json.RawMessage `json:"data"`
+			Errors []struct {
+				Extensions map[string]any `json:"extensions"`
+			} `json:"errors"`
+		}
+		if err := json.Unmarshal(body, &out); err != nil || out.Data != nil || len(out.Errors) != 1 || out.Errors[0].Extensions["code"] != "QUERY_TOO_COMPLEX" {
+			t.Fatalf("150 x nodes(54 ids): status %d, %.300s", resp.StatusCode, body)
+		}
+	}
+	few := graphql.Request{Query: `query($ids: [ID!]!) { nodes(ids: $ids) ` + sel + ` }`, Variables: map[string]any{"ids": idList[:3]}}
+	if resp, body := postRaw(t, c, ta, []byte(testkit.EncodeJSON(t, few))); resp.StatusCode != http.StatusOK || bytes.Contains(body, []byte(`"errors"`)) {
+		t.Fatalf("nodes of 3 ids: %d %.300s", resp.StatusCode, body)
 	}
 }

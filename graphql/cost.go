@@ -129,8 +129,14 @@ func (w *costWalker) field(f *ast.Field, parent ast.NamedType) int {
 
 // pageSize is the number of items a field may return for each item of
 // its parent, as far as its arguments tell: the larger of first and last
-// for a paged field, 1 for any other.
+// for a paged field, the number of ids asked for a field taking a list
+// of ids (Query.nodes: each id is a read of its own), 1 for any other.
 func (w *costWalker) pageSize(f *ast.Field, def *ast.FieldDefinition) int {
+	if d := def.Arguments.Get("ids"); d != nil {
+		if _, list := unwrapNonNull(d.Type).(*ast.List); list {
+			return w.idCount(f)
+		}
+	}
 	size, paged := 0, false
 	for _, name := range [...]string{"first", "last"} {
 		if def.Arguments.Get(name) == nil {
@@ -149,6 +155,53 @@ func (w *costWalker) pageSize(f *ast.Field, def *ast.FieldDefinition) int {
 		return 1
 	}
 	return size
+}
+
+// idCount is the length of the ids argument of f, given as a list
+// literal or a variable; the most the resolver takes (page.MaxFirst)
+// when it cannot be told, and a single id given for a list counts one.
+func (w *costWalker) idCount(f *ast.Field) int {
+	arg, ok := f.Arguments.Get("ids")
+	if !ok {
+		return page.MaxFirst
+	}
+	if variable, ok := arg.(*ast.Variable); ok {
+		w.readVars = true
+		val, ok := w.vars[variable.Name]
+		if !ok {
+			if decl := w.op.Vars.Get(variable.Name); decl != nil && decl.Default != nil {
+				arg = decl.Default
+			} else {
+				return page.MaxFirst
+			}
+		} else {
+			switch v := val.(type) {
+			case []any:
+				return min(len(v), maxCost)
+			case nil:
+				return 0
+			default:
+				return 1
+			}
+		}
+	}
+	switch v := arg.(type) {
+	case *ast.ListValue:
+		return min(len(v.Values), maxCost)
+	case *ast.NullValue:
+		return 0
+	case *ast.Variable:
+		return page.MaxFirst // a variable's default naming a variable: invalid
+	}
+	return 1
+}
+
+// unwrapNonNull strips a non-null wrapper from a schema type.
+func unwrapNonNull(t ast.Type) ast.Type {
+	if nn, ok := t.(*ast.NonNull); ok {
+		return nn.OfType
+	}
+	return t
 }
 
 // intValue reads an Int argument given as a literal or a variable (with

@@ -80,6 +80,12 @@ func TestOperationCost(t *testing.T) {
 		{"unknown fields count", `{ nope { a b } }`, "", nil, 3},
 		{"an aggregate weighs more", `{ paymentAnalytics(from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z", groupBy: GATEWAY) { key attempts } }`, "", nil, 100 + 2},
 		{"aggregates under aliases each weigh", `{ a: paymentReconciliation(gatewayId: "payment.testpay", date: "2026-01-01") { gatewayId } b: paymentReconciliation(gatewayId: "payment.testpay", date: "2026-01-02") { gatewayId } }`, "", nil, 2 * (100 + 1)},
+		{"nodes count each id", `{ nodes(ids: ["a", "b", "c"]) { id ... on Product { title } } }`, "", nil, 1 + 3*2},
+		{"nodes with ids from a variable", `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, "", map[string]any{"ids": []any{"a", "b", "c", "d"}}, 1 + 4},
+		{"nodes with repeated ids", `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, "", map[string]any{"ids": []any{"a", "a", "a", "a", "a"}}, 1 + 5},
+		{"nodes with a single id for the list", `{ nodes(ids: "a") { id } }`, "", nil, 1 + 1},
+		{"nodes with ids unknown", `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, "", nil, 1 + 100},
+		{"node counts once", `{ node(id: "a") { id } }`, "", nil, 2},
 		{"grid of 24", productGrid, "", map[string]any{"first": 24, "currency": "CNY"}, grid},
 	}
 	for _, tt := range tests {
