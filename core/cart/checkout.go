@@ -214,6 +214,9 @@ func (s *Service) Complete(ctx context.Context, ref Ref, key string) (*order.Pla
 		if a.OrderID == "" && a.Order != nil { // stored whole, before checkoutAnswer
 			a.OrderID = a.Order.ID
 		}
+		if err := s.reusedOnAnotherCart(ctx, ref); err != nil {
+			return err
+		}
 		if placed, err = s.placer.PlacedAgain(ctx, a.OrderID, a.AccessToken); err != nil {
 			return fmt.Errorf("cart: read the order of the stored checkout: %w", err)
 		}
@@ -224,6 +227,31 @@ func (s *Service) Complete(ctx context.Context, ref Ref, key string) (*order.Pla
 		return nil, err
 	}
 	return placed, nil
+}
+
+// reusedOnAnotherCart refuses a key sent again by a buyer naming their
+// open cart (an empty Ref) when that cart now holds lines. The key was
+// bound to "the buyer's open cart", and the cart it checked out is
+// completed, so no open cart is the one it placed: a retry of a lost
+// answer finds none, or a new empty one, and gets the order back; an
+// open cart with lines is another checkout sent with an old key, which
+// is refused rather than answered with the old order while the new cart
+// stays open.
+func (s *Service) reusedOnAnotherCart(ctx context.Context, ref Ref) error {
+	if ref.ID != "" || ref.Token != "" {
+		return nil // bound to the cart named: checkoutRequest tells carts apart
+	}
+	c, err := s.store.OpenByCustomer(ctx, customerOf(ctx), true)
+	switch {
+	case errors.Is(err, errs.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case len(c.Lines) > 0:
+		return errs.Conflict(idempotency.Field, idempotency.CodeKeyReused,
+			"this idempotency key already placed an order from another cart; send a new key for this one")
+	}
+	return nil
 }
 
 // checkoutAnswer is what Complete's idempotency key stores: the order

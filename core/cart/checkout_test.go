@@ -341,6 +341,19 @@ func TestComplete(t *testing.T) {
 		if _, err := f.svc.Create(alice, ""); err != nil {
 			t.Fatalf("a new cart after checkout: %v", err)
 		}
+		// A new empty cart does not stop a retry; once it holds lines,
+		// the old key is another checkout's and is refused, and the new
+		// cart stays open for a new key.
+		if again, err := f.svc.Complete(alice, cart.Ref{}, "alice-1"); err != nil || again.Order.ID != first.Order.ID {
+			t.Fatalf("buyer's retry beside a new empty cart: %v, %v", again, err)
+		}
+		f.ready(t, alice, cart.Ref{}, f.express, cart.LineInput{VariantID: f.tea250, Quantity: 1})
+		if _, err := f.svc.Complete(alice, cart.Ref{}, "alice-1"); !cmp.Equal(problems(err), []string{"idempotencyKey IDEMPOTENCY_KEY_REUSED"}) {
+			t.Fatalf("an old key on the buyer's new cart: %v", err)
+		}
+		if second, err := f.svc.Complete(alice, cart.Ref{}, "alice-2"); err != nil || second.Order.ID == first.Order.ID {
+			t.Fatalf("the new cart with a new key: %v, %v", second, err)
+		}
 	})
 }
 
