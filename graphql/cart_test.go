@@ -1247,6 +1247,41 @@ func attackCartInput(t *testing.T, ta *testkit.TestApp) {
 	if _, res := httpCheckout(t, ta.URL, ref, strings.Repeat("h", 10_000)); fmt.Sprint(res.codes()) != "[INVALID_IDEMPOTENCY_KEY]" {
 		t.Errorf("a huge header key: %v", res.codes())
 	}
+	// Text that is not UTF-8, which encoding/json would turn into U+FFFD
+	// without a word (review of 2026-12-07): raw bytes in a variable or
+	// in a literal, an unpaired surrogate escape in a variable, by POST
+	// and by GET, are refused before anything runs; a surrogate escape
+	// in a literal does not parse.
+	shipTo := func(city string) string {
+		b := testkit.EncodeJSON(t, map[string]any{"query": cartShipToOp,
+			"variables": vars("input", with(ref, "address", with(cnAddress, "city", "CITY")))})
+		return strings.Replace(b, `"CITY"`, city, 1)
+	}
+	literal := strings.Replace(cartShipToOp, "mutation($input: CartAddressUpdateInput!) { cartShippingAddressUpdate(input: $input)",
+		`mutation { cartShippingAddressUpdate(input: {token: "`+a.guestToken+`", address: {firstName: "A", line1: "1 Road", city: "CITY", countryCode: "CN"}})`, 1)
+	for _, c := range []struct{ name, body, want string }{
+		{"bytes that are not UTF-8 in a variable", shipTo("\"\xff\xfe bad\""), graphql.CodeInvalidCharacters},
+		{"an unpaired surrogate in a variable", shipTo(`"Shen\ud800zhen"`), graphql.CodeInvalidCharacters},
+		{"a low surrogate alone in a variable", shipTo(`"\udc00"`), graphql.CodeInvalidCharacters},
+		{"bytes that are not UTF-8 in a literal", strings.Replace(testkit.EncodeJSON(t, map[string]any{"query": literal}), "CITY", "\xed\xa0\x80", 1), graphql.CodeInvalidCharacters},
+		{"an unpaired surrogate escape in a literal", strings.Replace(testkit.EncodeJSON(t, map[string]any{"query": literal}), "CITY", `\\ud800`, 1), "GRAPHQL_VALIDATION_FAILED"},
+	} {
+		resp, body := postRaw(t, guest.http, ta, []byte(c.body))
+		var out gqlResult
+		if err := json.Unmarshal(body, &out); err != nil || strings.Join(out.codes(), " ") != c.want {
+			t.Errorf("%s: status %d, %.300s", c.name, resp.StatusCode, body)
+		}
+	}
+	get := ta.URL + "/graphql?" + url.Values{"query": {cartQueryOp}, "variables": {`{"token": "t\ud800"}`}}.Encode()
+	if resp, err := guest.http.Get(get); err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("an unpaired surrogate in GET variables: %v %v", resp, err)
+	} else {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), graphql.CodeInvalidCharacters) {
+			t.Errorf("an unpaired surrogate in GET variables: %s", body)
+		}
+	}
 	if after := a.state(t, e); after != before {
 		t.Fatalf("refused input changed the carts:\n%s\n%s", before, after)
 	}

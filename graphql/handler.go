@@ -579,6 +579,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		req := Request{Query: q.Get("query"), OperationName: q.Get("operationName")}
 		if v := q.Get("variables"); v != "" {
+			if !validJSONText([]byte(v)) {
+				writeJSON(w, http.StatusBadRequest, invalidText())
+				return
+			}
 			if err := json.Unmarshal([]byte(v), &req.Variables); err != nil {
 				writeJSON(w, http.StatusBadRequest, badRequest("variables are not valid JSON"))
 				return
@@ -624,6 +628,10 @@ func (s *Server) servePost(ctx context.Context, w http.ResponseWriter, r *http.R
 	// Decoding copies every string out of body, so the buffer goes back
 	// to the pool when this returns.
 	body := buf.Bytes()
+	if !validJSONText(body) {
+		writeJSON(w, http.StatusBadRequest, invalidText())
+		return
+	}
 	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
 		var reqs []Request
 		if err := json.Unmarshal(body, &reqs); err != nil {

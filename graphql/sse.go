@@ -46,6 +46,10 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		req = Request{Query: q.Get("query"), OperationName: q.Get("operationName")}
 		if v := q.Get("variables"); v != "" {
+			if !validJSONText([]byte(v)) {
+				writeJSON(w, http.StatusBadRequest, invalidText())
+				return
+			}
 			if err := json.Unmarshal([]byte(v), &req.Variables); err != nil {
 				writeJSON(w, http.StatusBadRequest, badRequest("variables are not valid JSON"))
 				return
@@ -59,6 +63,10 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.Limits.MaxBodyBytes))
 		if err != nil {
 			writeJSON(w, http.StatusRequestEntityTooLarge, Response{Errors: []*Error{{Message: "request body too large", Extensions: map[string]any{"code": CodeLimitExceeded}}}})
+			return
+		}
+		if !validJSONText(body) {
+			writeJSON(w, http.StatusBadRequest, invalidText())
 			return
 		}
 		if err := json.Unmarshal(body, &req); err != nil {

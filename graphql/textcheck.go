@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"text/scanner"
+	"unicode/utf8"
 
 	"github.com/graph-gophers/graphql-go/ast"
 	gqlerrors "github.com/graph-gophers/graphql-go/errors"
@@ -91,6 +92,78 @@ func (s *Server) refuseText(doc *ast.ExecutableDefinition, op *ast.OperationDefi
 		}
 	}
 	return out
+}
+
+// validJSONText reports whether b, a JSON text as sent, holds only UTF-8
+// and surrogate escapes in pairs. encoding/json turns bytes that are not
+// UTF-8 and an unpaired \uD800 to \uDFFF into U+FFFD without an error,
+// after which checkDocumentText cannot tell them from a typed U+FFFD:
+// the text stored would silently differ from the text sent. Escapes that
+// are not well formed are left to the decoder, which refuses them.
+func validJSONText(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\\')
+		if j < 0 {
+			return true
+		}
+		i += j
+		if i+1 >= len(b) {
+			return true // a backslash last: the decoder refuses it
+		}
+		if b[i+1] != 'u' {
+			i += 2 // a one-character escape, \\ included
+			continue
+		}
+		r, ok := hex4(b, i+2)
+		switch {
+		case !ok:
+			return true // not an escape the decoder takes
+		case r >= 0xdc00 && r <= 0xdfff:
+			return false // a low surrogate alone
+		case r >= 0xd800 && r <= 0xdbff:
+			if i+11 >= len(b) || b[i+6] != '\\' || b[i+7] != 'u' {
+				return false
+			}
+			if lo, ok := hex4(b, i+8); !ok || lo < 0xdc00 || lo > 0xdfff {
+				return false
+			}
+			i += 12
+		default:
+			i += 6
+		}
+	}
+}
+
+// hex4 reads the four hexadecimal digits at b[i:].
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+// invalidText is the answer to a request whose JSON fails validJSONText.
+func invalidText() Response {
+	return Response{Errors: []*Error{{
+		Message:    "the request holds bytes that are not valid UTF-8, or an unpaired surrogate escape (\\uD800 to \\uDFFF); send text as UTF-8",
+		Extensions: map[string]any{"code": CodeInvalidCharacters},
+	}}}
 }
 
 // textOutcome is the metric outcome of a refusal: userErrors count as

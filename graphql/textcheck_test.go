@@ -304,3 +304,59 @@ func TestTextProblemPathsOfVariables(t *testing.T) {
 		t.Fatalf("paths %q, want %q", got, want)
 	}
 }
+
+// TestValidJSONText: bytes that are not UTF-8 and unpaired surrogate
+// escapes, which encoding/json would turn into U+FFFD without a word, are
+// found in a request's JSON; everything else a decoder takes passes.
+func TestValidJSONText(t *testing.T) {
+	cases := []struct {
+		name string
+		json string
+		ok   bool
+	}{
+		{"plain", `{"query":"{ a }","variables":{"city":"Shanghai 上海"}}`, true},
+		{"escapes", `{"a":"\"\\\/\b\f\n\r\t\u00e9\u4e0a"}`, true},
+		{"a pair", `{"a":"\ud83d\ude00"}`, true},
+		{"a pair in capitals", `{"a":"\uD83D\uDE00"}`, true},
+		{"an escaped backslash before u", `{"a":"\\ud800"}`, true},
+		{"two escaped backslashes before u", `{"a":"\\\\ud800"}`, true},
+		{"a replacement character typed", `{"a":"\ufffd �"}`, true},
+		{"malformed escape left to the decoder", `{"a":"\u12"}`, true},
+		{"a backslash last", `{"a":"\`, true},
+		{"invalid bytes", "{\"a\":\"\xff\xfe bad\"}", false},
+		{"a truncated sequence", "{\"a\":\"\xe4\xb8\"}", false},
+		{"an encoded surrogate", "{\"a\":\"\xed\xa0\x80\"}", false},
+		{"a lone high surrogate", `{"a":"\ud800"}`, false},
+		{"a high surrogate at the end", `{"a":"x\ud800`, false},
+		{"a high surrogate then text", `{"a":"\ud800abcdef"}`, false},
+		{"two high surrogates", `{"a":"\ud800\ud800"}`, false},
+		{"a lone low surrogate", `{"a":"\udc00"}`, false},
+		{"after an escaped backslash", `{"a":"\\\ud800"}`, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := validJSONText([]byte(c.json)); got != c.ok {
+				t.Fatalf("validJSONText(%q) = %v, want %v", c.json, got, c.ok)
+			}
+		})
+	}
+}
+
+// FuzzValidJSONText: whenever validJSONText passes a JSON text that
+// decodes, decoding and encoding it again gives the same strings, so no
+// U+FFFD came from the decoder; and it never panics.
+func FuzzValidJSONText(f *testing.F) {
+	for _, s := range []string{`"a"`, `"\ud800"`, `"\ud83d\ude00"`, "\"\xff\"", `"\\ud800"`, `"\`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ok := validJSONText(b)
+		var s string
+		if json.Unmarshal(b, &s) != nil {
+			return
+		}
+		if ok && strings.ContainsRune(s, '\ufffd') && !strings.Contains(string(b), "\ufffd") && !strings.Contains(strings.ToLower(string(b)), `\ufffd`) {
+			t.Fatalf("passed %q, which decodes with a replacement character", b)
+		}
+	})
+}
