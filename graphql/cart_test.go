@@ -1228,6 +1228,7 @@ func attackCartInput(t *testing.T, ta *testkit.TestApp) {
 		{"a city of 100 000 characters", cartShipToOp, vars("input", with(ref, "address", with(cnAddress, "city", strings.Repeat("c", 100_000)))), "TOO_LONG"},
 		{"an idempotency key of 100 000 characters", checkoutOp, vars("input", with(ref, "idempotencyKey", strings.Repeat("k", 100_000))), "INVALID_IDEMPOTENCY_KEY"},
 		{"a currency of 100 000 characters", cartCreateOp, in("currency", strings.Repeat("X", 100_000)), "INVALID_CURRENCY"},
+		{"an email at an IP literal", cartEmailOp, vars("input", with(ref, "email", "a@[127.0.0.1]")), "INVALID_EMAIL"},
 		{"2500 shipping quotes in one document", fanOut, nil, graphql.CodeTooComplex},
 	} {
 		res := guest.do(c.doc, c.vars)
@@ -1238,6 +1239,11 @@ func attackCartInput(t *testing.T, ta *testkit.TestApp) {
 		if len(answer) > 2048 {
 			t.Errorf("%s: an answer of %d bytes", c.name, len(answer))
 		}
+	}
+	// A refused value is not echoed back: the message stays short.
+	huge := guest.do(`mutation($input: CartCreateInput!) { cartCreate(input: $input) { userErrors { code message } } }`, in("currency", strings.Repeat("X", 100_000)))
+	if msg, _ := huge.get("cartCreate", "userErrors", "0", "message").(string); msg == "" || len(msg) > 200 {
+		t.Errorf("a currency of 100 000 characters: message of %d bytes: %.300s", len(msg), msg)
 	}
 	// A token of 100 000 characters reaches nothing; a key of 10 000 in
 	// the header is refused like one in the input.

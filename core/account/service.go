@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/mail"
-	"strings"
 	"time"
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/kit/clock"
+	"github.com/kassahq/kassa/core/kit/email"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/peer"
 	"github.com/kassahq/kassa/core/store"
@@ -173,14 +172,14 @@ func (s *Service) deliver(ctx context.Context, m TokenMessage) {
 	store.AfterCommit(ctx, func() { s.tokens.DeliverToken(context.WithoutCancel(ctx), m) })
 }
 
-// normalizeEmail trims and lower-cases an address and checks its form.
-func normalizeEmail(field, email string) (string, error) {
-	e := strings.ToLower(strings.TrimSpace(email))
-	if len(e) > 254 {
+// normalizeEmail trims and lower-cases an address and checks its form
+// (package email).
+func normalizeEmail(field, address string) (string, error) {
+	e, err := email.Normalize(address)
+	switch {
+	case errors.Is(err, email.ErrTooLong):
 		return "", errs.Invalid(field, CodeInvalidEmail, "email address is too long")
-	}
-	a, err := mail.ParseAddress(e)
-	if err != nil || a.Address != e || !strings.Contains(e[strings.LastIndexByte(e, '@')+1:], ".") {
+	case err != nil:
 		return "", errs.Invalid(field, CodeInvalidEmail, "enter a valid email address")
 	}
 	return e, nil

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/mail"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -14,6 +13,7 @@ import (
 	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/idempotency"
 	"github.com/kassahq/kassa/core/kit/country"
+	"github.com/kassahq/kassa/core/kit/email"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/shipping"
@@ -346,14 +346,14 @@ func addressRequired() *errs.Error {
 	return errs.Conflict("", CodeShippingAddressRequired, "enter a shipping address first")
 }
 
-// normalizeEmail trims and lower-cases an address and checks its form.
-func normalizeEmail(field, email string) (string, error) {
-	e := strings.ToLower(strings.TrimSpace(email))
-	if len(e) > maxEmail {
+// normalizeEmail trims and lower-cases an address and checks its form
+// (package email).
+func normalizeEmail(field, address string) (string, error) {
+	e, err := email.Normalize(address)
+	switch {
+	case errors.Is(err, email.ErrTooLong):
 		return "", errs.Invalid(field, CodeInvalidEmail, "the email address is too long")
-	}
-	a, err := mail.ParseAddress(e)
-	if err != nil || a.Address != e || !strings.Contains(e[strings.LastIndexByte(e, '@')+1:], ".") {
+	case err != nil:
 		return "", errs.Invalid(field, CodeInvalidEmail, "enter a valid email address")
 	}
 	return e, nil

@@ -188,7 +188,7 @@ func (s *Service) Create(ctx context.Context, currency string) (*Created, error)
 	cur := set.DefaultCurrency()
 	if code := strings.TrimSpace(currency); code != "" {
 		if cur, err = money.ParseCurrency(code); err != nil {
-			return nil, errs.Invalid("currency", CodeInvalidCurrency, "not an ISO 4217 currency code: "+code)
+			return nil, errs.Invalid("currency", CodeInvalidCurrency, "not an ISO 4217 currency code (three letters, such as CNY)")
 		}
 	}
 	if !set.Sells(cur) {

@@ -6,4 +6,6 @@
 //   - clock: an injectable clock so time-dependent rules are testable
 //   - text: whether text typed by a person may be stored (no control
 //     characters, valid UTF-8)
+//   - email: the one form an email address is stored in, and whether it
+//     may be
 package kit
