@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -484,6 +486,93 @@ func TestWebhookRefusals(t *testing.T) {
 	if res := deliver(notification(s.sb, waiting)); res.Rejection != nil || len(res.Events) != 0 || string(res.Response.Body) != "success" {
 		t.Errorf("WAIT_BUYER_PAY: %+v", res)
 	}
+}
+
+// TestWebhookReplaySpellings: a copy of an accepted notification is a
+// replay however it is re-encoded. The cache is keyed on what Alipay signed,
+// not on the bytes of the form or of sign, which base64 decoding reads the
+// same with a newline inside or a padding bit set.
+func TestWebhookReplaySpellings(t *testing.T) {
+	t.Parallel()
+	s := newShop(t, sandbox.Options{})
+	now := time.Now()
+	deliver := func(body string) payment.WebhookResult {
+		res, err := s.gw.HandleWebhook(context.Background(), payment.WebhookRequest{Method: "POST",
+			Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded; charset=utf-8"}}, Body: []byte(body), ReceivedAt: now})
+		if err != nil {
+			t.Fatalf("HandleWebhook: %v", err)
+		}
+		return res
+	}
+	p := url.Values{"notify_id": {"n_replay"}, "notify_type": {"trade_status_sync"}, "notify_time": {now.In(chinaTime).Format(timeLayout)},
+		"app_id": {testAppID}, "out_trade_no": {"pay_r"}, "trade_no": {"2026r"}, "trade_status": {"TRADE_SUCCESS"}, "total_amount": {"10.00"}}
+	_, body := notification(s.sb, p)
+	signed, _ := url.ParseQuery(string(body))
+	respelled := func(edit func(url.Values)) string {
+		f := url.Values{}
+		for k, v := range signed {
+			f[k] = append([]string(nil), v...)
+		}
+		edit(f)
+		return f.Encode()
+	}
+	sign := signed.Get("sign")
+	if first := deliver(string(body)); first.Rejection != nil || len(first.Events) != 1 {
+		t.Fatalf("first delivery: %+v", first)
+	}
+	cases := []struct {
+		name string
+		body string
+		want payment.RejectionReason
+	}{
+		{"same body", string(body), payment.RejectReplay},
+		{"a newline inside sign", respelled(func(f url.Values) { f.Set("sign", sign[:40]+"\n"+sign[40:]) }), payment.RejectReplay},
+		{"a padding bit of sign set", respelled(func(f url.Values) { f.Set("sign", respellBase64(t, sign)) }), payment.RejectReplay},
+		{"sign_type left out", respelled(func(f url.Values) { f.Del("sign_type") }), payment.RejectReplay},
+		{"fields in another order", "sign=" + url.QueryEscape(sign) + "&" + respelled(func(f url.Values) { f.Del("sign") }), payment.RejectReplay},
+		{"Alipay's retry, signed anew", string(s.sb.Sign(withValue(p, "notify_time", now.Add(time.Second).In(chinaTime).Format(timeLayout))).Encode()), payment.RejectNone},
+	}
+	for _, tc := range cases {
+		res := deliver(tc.body)
+		got := payment.RejectNone
+		if res.Rejection != nil {
+			got = res.Rejection.Reason
+		}
+		if got != tc.want {
+			t.Errorf("%s: rejection %s (%+v), want %s", tc.name, got, res.Rejection, tc.want)
+		}
+		if got == payment.RejectReplay && (len(res.Events) != 0 || string(res.Response.Body) != "failure") {
+			t.Errorf("%s: a replay must carry no events and answer failure: %+v", tc.name, res)
+		}
+	}
+}
+
+// withValue returns a copy of p with k set to v.
+func withValue(p url.Values, k, v string) url.Values {
+	out := url.Values{}
+	for key, vs := range p {
+		out[key] = append([]string(nil), vs...)
+	}
+	out.Set(k, v)
+	return out
+}
+
+// respellBase64 returns another spelling of the bytes s encodes: a padding
+// bit of its last quantum set, which Go's base64 decoder ignores.
+func respellBase64(t *testing.T, s string) string {
+	t.Helper()
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	i := len(strings.TrimRight(s, "=")) - 1
+	if i == len(s)-1 {
+		t.Fatalf("%q has no padding bits to set", s)
+	}
+	out := s[:i] + string(alphabet[strings.IndexByte(alphabet, s[i])^1]) + s[i+1:]
+	a, errA := base64.StdEncoding.DecodeString(s)
+	b, errB := base64.StdEncoding.DecodeString(out)
+	if errA != nil || errB != nil || !bytes.Equal(a, b) {
+		t.Fatalf("%q and %q do not decode to the same bytes", s, out)
+	}
+	return out
 }
 
 func TestConfigureRefusesBadKeys(t *testing.T) {

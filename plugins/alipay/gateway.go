@@ -41,8 +41,9 @@ const (
 )
 
 // replayWindow is how long an accepted delivery is refused when it comes
-// again byte for byte. Alipay signs each retry anew (a new notify_time), so
-// its retries are never replays; Kassa applies each notify_id once.
+// again with the same signed content, however re-encoded. Alipay signs each
+// retry anew (a new notify_time), so its retries are never replays; Kassa
+// applies each notify_id once.
 const replayWindow = 3 * time.Minute
 
 var schema = sdk.MustCompileSchema(`{

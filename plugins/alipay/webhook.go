@@ -50,7 +50,8 @@ func (g *Gateway) HandleWebhook(ctx context.Context, req payment.WebhookRequest)
 	if st := form.Get("sign_type"); st != "" && st != "RSA2" {
 		return rejected(payment.RejectBadSignature, "sign_type "+st+" is not accepted, only RSA2"), nil
 	}
-	if err := verifyRSA2(c.api.alipayKey, []byte(signContent(form, false)), sign); err != nil {
+	content := signContent(form, false)
+	if err := verifyRSA2(c.api.alipayKey, []byte(content), sign); err != nil {
 		return rejected(payment.RejectBadSignature, "signature does not verify with the Alipay public key"), nil
 	}
 	// A notification for another app, signed by Alipay all the same (one
@@ -67,9 +68,12 @@ func (g *Gateway) HandleWebhook(ctx context.Context, req payment.WebhookRequest)
 	if msg != "" {
 		return rejected(payment.RejectMalformed, msg), nil
 	}
-	// Replays are keyed on notify_id and signature: a copy sent back is
-	// refused, Alipay's own retries (signed anew) pass; see replayWindow.
-	sum := sha256.Sum256([]byte(form.Get("notify_id") + "\x00" + sign))
+	// Replays are keyed on what Alipay signed (notify_id and notify_time
+	// among it), not on the spelling of the form or of sign (base64
+	// decoding skips newlines and padding bits): a copy sent back is
+	// refused however it is re-encoded, Alipay's own retries (signed anew)
+	// pass; see replayWindow.
+	sum := sha256.Sum256([]byte(content))
 	at := req.ReceivedAt
 	if at.IsZero() {
 		at = g.now()

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -539,6 +541,72 @@ func TestOfflineRefusesForeignCertURL(t *testing.T) {
 	if fetched.Load() != 0 {
 		t.Error("the plugin fetched a certificate from a foreign host")
 	}
+}
+
+// TestReplaySpellings: a copy of an accepted transmission is a replay
+// however its PAYPAL-TRANSMISSION-SIG is spelled. The cache is keyed on
+// what PayPal signed, not on the header, whose base64 decodes the same
+// with any padding bits.
+func TestReplaySpellings(t *testing.T) {
+	for _, mode := range []string{VerifyAPI, VerifyOffline} {
+		t.Run(mode, func(t *testing.T) {
+			s := newShop(t, sandbox.Options{}, mode, nil)
+			now := time.Now()
+			body := captureEvent(payment.Event{ID: "WH-REPLAY-000001", AttemptID: "pay_r", GatewayRef: "ORDER1", Amount: sdk.Money{Amount: 100, Currency: "USD"}, OccurredAt: now})
+			h := s.sb.Sign(body, now)
+			respelled := h.Clone()
+			respelled.Set(hdrSig, respellBase64(t, h.Get(hdrSig)))
+			deliver := func(h http.Header) payment.WebhookResult {
+				res, err := s.gw.HandleWebhook(context.Background(), payment.WebhookRequest{Method: http.MethodPost, Header: h, Body: body, ReceivedAt: now})
+				if err != nil {
+					t.Fatalf("HandleWebhook: %v", err)
+				}
+				return res
+			}
+			if first := deliver(h); first.Rejection != nil || len(first.Events) != 1 {
+				t.Fatalf("first transmission: %+v", first)
+			}
+			for _, tc := range []struct {
+				name string
+				h    http.Header
+				want payment.RejectionReason
+			}{
+				{"same headers", h, payment.RejectReplay},
+				{"a padding bit of the signature set", respelled, payment.RejectReplay},
+				{"PayPal's retry, a new transmission", s.sb.Sign(body, now.Add(time.Second)), payment.RejectNone},
+			} {
+				res := deliver(tc.h)
+				got := payment.RejectNone
+				if res.Rejection != nil {
+					got = res.Rejection.Reason
+				}
+				if got != tc.want {
+					t.Errorf("%s: rejection %s (%+v), want %s", tc.name, got, res.Rejection, tc.want)
+				}
+				if got == payment.RejectReplay && (len(res.Events) != 0 || res.Response.StatusCode() < 400) {
+					t.Errorf("%s: a replay must carry no events and a non-2xx answer: %+v", tc.name, res)
+				}
+			}
+		})
+	}
+}
+
+// respellBase64 returns another spelling of the bytes s encodes: a padding
+// bit of its last quantum set, which Go's base64 decoder ignores.
+func respellBase64(t *testing.T, s string) string {
+	t.Helper()
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	i := len(strings.TrimRight(s, "=")) - 1
+	if i == len(s)-1 {
+		t.Fatalf("%q has no padding bits to set", s)
+	}
+	out := s[:i] + string(alphabet[strings.IndexByte(alphabet, s[i])^1]) + s[i+1:]
+	a, errA := base64.StdEncoding.DecodeString(s)
+	b, errB := base64.StdEncoding.DecodeString(out)
+	if errA != nil || errB != nil || !bytes.Equal(a, b) {
+		t.Fatalf("%q and %q do not decode to the same bytes", s, out)
+	}
+	return out
 }
 
 func readTestdata(t *testing.T, name string) []byte {

@@ -89,7 +89,9 @@ func (g *Gateway) HandleWebhook(ctx context.Context, req payment.WebhookRequest)
 	}
 	// PayPal retries with a new transmission id and signature; only a
 	// copy of one transmission is a replay. Kassa applies each event id once.
-	sum := sha256.Sum256([]byte(tid + "\x00" + sig))
+	// The key is what PayPal signed, not the spelling of
+	// PAYPAL-TRANSMISSION-SIG: base64 decoding ignores its padding bits.
+	sum := sha256.Sum256([]byte(signatureBase(tid, ts, c.s.WebhookID, req.Body)))
 	if !g.replay.Add(hex.EncodeToString(sum[:]), at.Add(2*transmissionTolerance), at) {
 		return rejected(payment.RejectReplay, "transmission "+tid+" was already accepted"), nil
 	}

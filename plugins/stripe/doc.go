@@ -28,10 +28,12 @@
 //
 // # Webhooks
 //
-// HandleWebhook checks Stripe-Signature (t=…,v1=… HMAC-SHA256 over
-// "t.payload", any v1 against the signing secret or the previous one
-// during a roll) with stripe-go's webhook package, the timestamp against
-// Kassa's receive time (300 s), then a replay cache, and maps
+// HandleWebhook parses Stripe-Signature (t=…,v1=…) once with the SDK's
+// webhook.ParseHeader, which refuses a header with more than one t; checks
+// any v1 against stripe-go's HMAC-SHA256 of "t.payload" under the signing
+// secret or the previous one during a roll; judges that same t against
+// Kassa's receive time (300 s); then refuses a replay, keyed on t and the
+// payload rather than on the header's spelling; and maps
 // payment_intent.succeeded / amount_capturable_updated / payment_failed /
 // canceled, checkout.session.expired, refund.created / updated / failed
 // and charge.refunded to Kassa events under Stripe's event id

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/stripe/stripe-go/v82"
@@ -30,10 +33,18 @@ func rejected(reason payment.RejectionReason, msg string) payment.WebhookResult 
 // HandleWebhook implements payment.Gateway for Stripe's webhook events.
 //
 // The Stripe-Signature header ("t=<unix>,v1=<hex>[,v1=<hex>...]") is
-// checked with stripe-go's webhook package against each configured secret
+// parsed once, by the SDK's webhook.ParseHeader, which refuses a header
+// with more than one t. Everything after uses that one t: each v1 is
+// compared with stripe-go's MAC of "t.body" under each configured secret
 // (any v1 may match: Stripe signs with the old and the new secret while
-// one is rolled), then its timestamp against Kassa's receive time with a
-// 300 s tolerance, then the replay cache.
+// one is rolled), then t is judged against Kassa's receive time with a
+// 300 s tolerance, then t and the body name the delivery in the replay
+// cache.
+//
+// Warning: do not go back to stripe-go's ValidatePayload* here beside a
+// second parse for the timestamp. stripe-go skips a part " t=..." (it does
+// not trim) while other parsers read it, so the MAC would be checked
+// under one t and freshness under another.
 func (g *Gateway) HandleWebhook(ctx context.Context, req payment.WebhookRequest) (payment.WebhookResult, error) {
 	c := g.cfg.Load()
 	if c == nil {
@@ -43,19 +54,12 @@ func (g *Gateway) HandleWebhook(ctx context.Context, req payment.WebhookRequest)
 	if header == "" {
 		return rejected(payment.RejectBadSignature, "no Stripe-Signature header"), nil
 	}
-	valid := false
-	for _, secret := range c.secrets {
-		if stripewebhook.ValidatePayloadIgnoringTolerance(req.Body, header, secret) == nil {
-			valid = true
-			break
-		}
-	}
-	if !valid {
-		return rejected(payment.RejectBadSignature, "no v1 signature of Stripe-Signature matches the body with the configured signing secret"), nil
-	}
 	sig, err := webhook.ParseHeader(header)
 	if err != nil {
-		return rejected(payment.RejectBadSignature, err.Error()), nil
+		return rejected(payment.RejectBadSignature, "Stripe-Signature: "+err.Error()), nil
+	}
+	if !signedWithAny(c.secrets, sig, req.Body) {
+		return rejected(payment.RejectBadSignature, "no v1 signature of Stripe-Signature matches the body with the configured signing secret"), nil
 	}
 	at := req.ReceivedAt
 	if at.IsZero() {
@@ -78,18 +82,41 @@ func (g *Gateway) HandleWebhook(ctx context.Context, req payment.WebhookRequest)
 	if msg != "" {
 		return rejected(payment.RejectMalformed, msg), nil
 	}
-	// Replays: each delivery is signed anew (its own t), so the same
-	// header twice is a copy. Kassa itself applies each event id once.
-	// The refusal is not a 2xx: the first copy may not have been
-	// committed, and Stripe's retry, signed later, then passes.
-	key := hex.EncodeToString([]byte(header))
-	if len(key) > 512 {
-		key = key[:512]
-	}
-	if !g.replay.Add(key, sig.Timestamp.Add(tolerance), at) {
+	// Replays: each delivery is signed anew (its own t), so the same t
+	// and body twice is a copy, however its header is spelled. Kassa
+	// itself applies each event id once. The refusal is not a 2xx: the
+	// first copy may not have been committed, and Stripe's retry, signed
+	// later, then passes.
+	if !g.replay.Add(deliveryKey(sig.Timestamp, req.Body), sig.Timestamp.Add(tolerance), at) {
 		return rejected(payment.RejectReplay, "delivery of "+ev.ID+" was already accepted"), nil
 	}
 	return payment.WebhookResult{Events: events, Response: answerOK}, nil
+}
+
+// signedWithAny reports whether a v1 of sig is Stripe's MAC of
+// "<sig.Timestamp>.<body>" under one of secrets, compared in constant time.
+func signedWithAny(secrets []string, sig webhook.Signature, body []byte) bool {
+	for _, secret := range secrets {
+		want := stripewebhook.ComputeSignature(sig.Timestamp, body, secret)
+		for _, got := range sig.V1 {
+			if hmac.Equal(want, got) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// deliveryKey names a verified delivery in the replay cache by what Stripe
+// signed, "<t>.<body>": not by the header's spelling (whitespace, order
+// and number of v1 values are not signed) nor by the v1 that matched (a
+// copy may keep only the other secret's v1 during a roll).
+func deliveryKey(t time.Time, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(strconv.FormatInt(t.Unix(), 10)))
+	h.Write([]byte{'.'})
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // normalize maps a verified Stripe event to Kassa's events. Event types

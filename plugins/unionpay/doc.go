@@ -52,7 +52,8 @@
 // and 400 to anything refused, which UnionPay sends again. Notifications
 // carry no id: the event id is derived from merId, orderId, txnTime,
 // txnType and respCode. UnionPay repeats a message byte for byte, so
-// replays are refused only within replayWindow.
+// replays (keyed on the signed content, not on the body's encoding) are
+// refused only within replayWindow.
 //
 // # State
 //

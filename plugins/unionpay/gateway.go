@@ -50,12 +50,12 @@ const (
 	MethodWap = "unionpay_wap" // 手机网页支付: channelType 08
 )
 
-// replayWindow is how long a delivery byte for byte the same as an
-// accepted one is refused. UnionPay does not sign its retries anew (the
-// same message comes again), so the window is shorter than UnionPay's
-// first retry delay: a retry after a failed commit at Kassa passes, a copy
-// sent back at once does not. Kassa applies each derived event id once in
-// any case.
+// replayWindow is how long a delivery with the same signed content as an
+// accepted one is refused, however re-encoded. UnionPay does not sign its
+// retries anew (the same message comes again), so the window is shorter
+// than UnionPay's first retry delay: a retry after a failed commit at
+// Kassa passes, a copy sent back at once does not. Kassa applies each
+// derived event id once in any case.
 const replayWindow = 30 * time.Second
 
 var schema = sdk.MustCompileSchema(`{

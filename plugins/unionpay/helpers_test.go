@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -224,4 +226,22 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// respellBase64 returns another spelling of the bytes s encodes: a padding
+// bit of its last quantum set, which Go's base64 decoder ignores.
+func respellBase64(t *testing.T, s string) string {
+	t.Helper()
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	i := len(strings.TrimRight(s, "=")) - 1
+	if i == len(s)-1 {
+		t.Fatalf("%q has no padding bits to set", s)
+	}
+	out := s[:i] + string(alphabet[strings.IndexByte(alphabet, s[i])^1]) + s[i+1:]
+	a, errA := base64.StdEncoding.DecodeString(s)
+	b, errB := base64.StdEncoding.DecodeString(out)
+	if errA != nil || errB != nil || !bytes.Equal(a, b) {
+		t.Fatalf("%q and %q do not decode to the same bytes", s, out)
+	}
+	return out
 }

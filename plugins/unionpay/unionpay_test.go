@@ -462,6 +462,62 @@ func TestIdenticalRetryAfterWindow(t *testing.T) {
 	}
 }
 
+// TestReplaySpellings: a copy of an accepted notification is a replay
+// however it is re-encoded. The cache is keyed on the signed content, not
+// on the body's bytes: field order, percent-encoding and the base64 of
+// signature (a newline inside, a padding bit set) do not change what
+// UnionPay signed.
+func TestReplaySpellings(t *testing.T) {
+	s := newShop(t, sandbox.Options{})
+	p := s.sb.Sign(url.Values{"version": {"5.1.0"}, "encoding": {"UTF-8"}, "txnType": {"01"}, "txnSubType": {"01"}, "bizType": {"000201"},
+		"merId": {testMerID}, "orderId": {orderIDFor("pay_rs_1")}, "txnTime": {"20260617101500"}, "txnAmt": {"100"}, "currencyCode": {"156"},
+		"reqReserved": {"pay_rs_1"}, "respCode": {"00"}, "traceTime": {"0617101510"}})
+	t0 := time.Now()
+	deliver := func(body string) payment.WebhookResult {
+		res, err := s.gw.HandleWebhook(context.Background(), payment.WebhookRequest{Method: http.MethodPost, Body: []byte(body),
+			Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, ReceivedAt: t0.Add(time.Second)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	with := func(k, v string) string {
+		c := url.Values{}
+		for key, vs := range p {
+			c[key] = append([]string(nil), vs...)
+		}
+		c.Set(k, v)
+		return c.Encode()
+	}
+	reversed := func() string {
+		keys := sortedKeys(p)
+		parts := make([]string, 0, len(keys))
+		for i := len(keys) - 1; i >= 0; i-- {
+			parts = append(parts, url.QueryEscape(keys[i])+"="+url.QueryEscape(p.Get(keys[i])))
+		}
+		return strings.Join(parts, "&")
+	}
+	sig := p.Get("signature")
+	if first := deliver(p.Encode()); first.Rejection != nil || len(first.Events) != 1 {
+		t.Fatalf("first: %+v", first)
+	}
+	for _, tc := range []struct {
+		name, body string
+	}{
+		{"same body", p.Encode()},
+		{"fields in reverse order", reversed()},
+		{"a value percent-encoded", strings.Replace(p.Encode(), "txnAmt=100", "txnAmt=%31%30%30", 1)},
+		{"a newline inside signature", with("signature", sig[:40]+"\n"+sig[40:])},
+		{"a padding bit of signature set", with("signature", respellBase64(t, sig))},
+	} {
+		res := deliver(tc.body)
+		if res.Rejection == nil || res.Rejection.Reason != payment.RejectReplay || len(res.Events) != 0 || res.Response.StatusCode() == http.StatusOK {
+			t.Errorf("%s: rejection %+v, %d events, answer %d; want REPLAY with no events and a non-200 answer",
+				tc.name, res.Rejection, len(res.Events), res.Response.StatusCode())
+		}
+	}
+}
+
 // TestTestEnvironment: the test environment's signing certificate (CN
 // 00040000:SIGN) is trusted only with the test-environment switch on.
 func TestTestEnvironment(t *testing.T) {

@@ -54,7 +54,8 @@ func (g *Gateway) HandleWebhook(ctx context.Context, req payment.WebhookRequest)
 	if at.IsZero() {
 		at = g.now()
 	}
-	if err := c.api.cred.verifyMessage(form, canonical(form), at); err != nil {
+	content := canonical(form)
+	if err := c.api.cred.verifyMessage(form, content, at); err != nil {
 		return rejected(payment.RejectBadSignature, err.Error()), nil
 	}
 	if form.Get("merId") != c.s.MerID {
@@ -64,7 +65,10 @@ func (g *Gateway) HandleWebhook(ctx context.Context, req payment.WebhookRequest)
 	if msg != "" {
 		return rejected(payment.RejectMalformed, msg), nil
 	}
-	sum := sha256.Sum256(req.Body)
+	// Replays are keyed on what UnionPay signed, not on the body's bytes:
+	// the same message re-encoded (field order, percent-encoding, the
+	// base64 of signature) is the same notification.
+	sum := sha256.Sum256([]byte(content))
 	if !g.replay.Add(hex.EncodeToString(sum[:]), at.Add(replayWindow), at) {
 		return rejected(payment.RejectReplay, "the same notification was accepted less than "+replayWindow.String()+" ago"), nil
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -84,8 +86,11 @@ func (g *Gateway) HandleWebhook(_ context.Context, req payment.WebhookRequest) (
 	if err != nil {
 		return refuse(http.StatusBadRequest, payment.RejectMalformed, err.Error()), nil
 	}
-	key := req.Header.Get(wxsign.HeaderSerial) + "|" + req.Header.Get(wxsign.HeaderTimestamp) + "|" + req.Header.Get(wxsign.HeaderNonce) + "|" + req.Header.Get(wxsign.HeaderSignature)
-	if !g.replay.Add(key, signedAt.Add(wxsign.MaxSkew), at) {
+	// Replays are keyed on the message WeChat Pay signed (timestamp, nonce,
+	// body), not on the spelling of Wechatpay-Signature: base64 decoding
+	// ignores its padding bits, so one signature has several spellings.
+	sum := sha256.Sum256(wxsign.ResponseMessage(req.Header.Get(wxsign.HeaderTimestamp), req.Header.Get(wxsign.HeaderNonce), req.Body))
+	if !g.replay.Add(hex.EncodeToString(sum[:]), signedAt.Add(wxsign.MaxSkew), at) {
 		// The very same delivery was accepted before: acknowledge it so
 		// WeChat stops, and apply nothing.
 		res := refuse(http.StatusNoContent, payment.RejectReplay, "this signed delivery was already accepted")

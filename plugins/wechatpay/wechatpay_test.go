@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -8,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -451,6 +453,82 @@ func TestWebhookRefusals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWebhookReplaySpellings: a copy of an accepted notification is a
+// replay however its Wechatpay-Signature is spelled. The cache is keyed on
+// the signed message, not on the header, whose base64 decodes the same
+// with any padding bits.
+func TestWebhookReplaySpellings(t *testing.T) {
+	sb := newSandbox(t)
+	g := inProcess(t, sb)
+	now := time.Now()
+	res := sb.TransactionResource("pay_replay_0001", "4200000000000000000000000009", "pay_replay_0001", 100, now)
+	h, body, err := sb.Notification("EV-R", "TRANSACTION.SUCCESS", "支付成功", "transaction", res, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resent, resentBody, err := sb.Notification("EV-R", "TRANSACTION.SUCCESS", "支付成功", "transaction", res, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withSignature := func(sig string) http.Header {
+		c := h.Clone()
+		c.Set(wxsign.HeaderSignature, sig)
+		return c
+	}
+	sig := h.Get(wxsign.HeaderSignature)
+	deliver := func(h http.Header, body []byte) payment.WebhookResult {
+		out, err := g.HandleWebhook(context.Background(), payment.WebhookRequest{Method: "POST", Header: h, Body: body, ReceivedAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if first := deliver(h, body); first.Rejection != nil || len(first.Events) != 1 {
+		t.Fatalf("first delivery: %+v", first)
+	}
+	tests := []struct {
+		name string
+		h    http.Header
+		body []byte
+		want payment.RejectionReason
+	}{
+		{"same headers", h, body, payment.RejectReplay},
+		{"a padding bit of the signature set", withSignature(respellBase64(t, sig)), body, payment.RejectReplay},
+		{"WeChat's resend, signed anew", resent, resentBody, payment.RejectNone},
+	}
+	for _, tt := range tests {
+		out := deliver(tt.h, tt.body)
+		got := payment.RejectNone
+		if out.Rejection != nil {
+			got = out.Rejection.Reason
+		}
+		if got != tt.want {
+			t.Errorf("%s: rejection %s (%+v), want %s", tt.name, got, out.Rejection, tt.want)
+		}
+		if got == payment.RejectReplay && (len(out.Events) != 0 || out.Response.StatusCode() != http.StatusNoContent) {
+			t.Errorf("%s: a replay is acknowledged with no events: %+v", tt.name, out)
+		}
+	}
+}
+
+// respellBase64 returns another spelling of the bytes s encodes: a padding
+// bit of its last quantum set, which Go's base64 decoder ignores.
+func respellBase64(t *testing.T, s string) string {
+	t.Helper()
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	i := len(strings.TrimRight(s, "=")) - 1
+	if i == len(s)-1 {
+		t.Fatalf("%q has no padding bits to set", s)
+	}
+	out := s[:i] + string(alphabet[strings.IndexByte(alphabet, s[i])^1]) + s[i+1:]
+	a, errA := base64.StdEncoding.DecodeString(s)
+	b, errB := base64.StdEncoding.DecodeString(out)
+	if errA != nil || errB != nil || !bytes.Equal(a, b) {
+		t.Fatalf("%q and %q do not decode to the same bytes", s, out)
+	}
+	return out
 }
 
 func newGatewayWith(t *testing.T, sb *sandbox.Server, override map[string]any) *Gateway {

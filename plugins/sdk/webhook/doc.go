@@ -19,9 +19,12 @@
 //	case err != nil:                           // reject as BAD_SIGNATURE
 //	}
 //
-// A note on replays: a delivery is a replay when its exact signature was
-// already accepted within the tolerance window. Gateways that sign each
-// retry anew (Stripe) are unaffected; for gateways whose retries are byte
-// for byte identical, a refused retry is harmless because Kassa applies each
-// gateway event id once and reconciles lost notifications with GetPayment.
+// A note on replays: a delivery is a replay when one with the same signed
+// timestamp and body was already accepted within the tolerance window,
+// however its header is spelled. A header with two t values is refused as
+// malformed, so the t whose MAC verified is the one judged for freshness.
+// Gateways that sign each retry anew (Stripe) are unaffected; for gateways
+// whose retries are byte for byte identical, a refused retry is harmless
+// because Kassa applies each gateway event id once and reconciles lost
+// notifications with GetPayment.
 package webhook

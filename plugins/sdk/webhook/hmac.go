@@ -20,7 +20,8 @@ var (
 	ErrBadSignature = errors.New("webhook: signature does not match")
 	// ErrStale: the signed timestamp is outside the tolerance window.
 	ErrStale = errors.New("webhook: timestamp outside the tolerance window")
-	// ErrReplay: this exact signed delivery was already accepted.
+	// ErrReplay: a delivery of the same signed timestamp and body was
+	// already accepted.
 	ErrReplay = errors.New("webhook: delivery already seen (replay)")
 )
 
@@ -53,7 +54,19 @@ type Signature struct {
 }
 
 // ParseHeader parses "t=<unix>,v1=<hex>[,v1=<hex>...]". Unknown keys (other
-// schemes) are ignored.
+// schemes) are ignored, and so is whitespace around each part.
+//
+// A header with more than one t, or a t not written as decimal seconds
+// with no sign or leading zero, is refused with ErrMalformed. The MAC and
+// the freshness check must use one and the same t; with two of them,
+// parsers disagree on which one counts (stripe-go takes the last part
+// spelled exactly "t=", so it skips " t=..."), and a stale delivery could
+// be verified under its old t and judged fresh by a new one appended to
+// the header. Several v1 are allowed (a secret being rotated).
+//
+// Earlier versions of this SDK kept the last t instead. Judge freshness
+// by the Timestamp of the very Signature whose V1 verified, never by a
+// second parse of the header; [Verifier.Verify] does.
 func ParseHeader(header string) (Signature, error) {
 	var sig Signature
 	var haveT bool
@@ -64,8 +77,11 @@ func ParseHeader(header string) (Signature, error) {
 		}
 		switch k {
 		case "t":
+			if haveT {
+				return Signature{}, fmt.Errorf("%w: more than one timestamp (t)", ErrMalformed)
+			}
 			sec, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
+			if err != nil || strconv.FormatInt(sec, 10) != v {
 				return Signature{}, fmt.Errorf("%w: bad timestamp %q", ErrMalformed, v)
 			}
 			sig.Timestamp, haveT = time.Unix(sec, 0).UTC(), true
@@ -94,8 +110,9 @@ type Verifier struct {
 	// Tolerance is the accepted distance between the signed timestamp and
 	// the receive time, in both directions; zero means DefaultTolerance.
 	Tolerance time.Duration
-	// Replay, when set, refuses a signature already accepted within the
-	// tolerance window.
+	// Replay, when set, refuses a delivery whose signed timestamp and body
+	// were already accepted within the tolerance window, however its
+	// header is spelled (whitespace, order or number of v1 values).
 	Replay *ReplayCache
 }
 
@@ -108,16 +125,16 @@ func (v *Verifier) Verify(header string, body []byte, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	var match []byte
+	matched := false
 	for _, secret := range v.Secrets {
 		want := ComputeHMAC(secret, sig.Timestamp, body)
 		for _, got := range sig.V1 {
 			if hmac.Equal(want, got) {
-				match = got
+				matched = true
 			}
 		}
 	}
-	if match == nil {
+	if !matched {
 		return ErrBadSignature
 	}
 	tol := v.Tolerance
@@ -128,8 +145,20 @@ func (v *Verifier) Verify(header string, body []byte, now time.Time) error {
 		return fmt.Errorf("%w: signed at %s, received at %s (tolerance %s)", ErrStale,
 			sig.Timestamp.Format(time.RFC3339), now.UTC().Format(time.RFC3339), tol)
 	}
-	if v.Replay != nil && !v.Replay.Add(hex.EncodeToString(match), sig.Timestamp.Add(tol), now) {
+	if v.Replay != nil && !v.Replay.Add(deliveryKey(sig.Timestamp, body), sig.Timestamp.Add(tol), now) {
 		return ErrReplay
 	}
 	return nil
+}
+
+// deliveryKey names a verified delivery in the replay cache by what was
+// signed, "<t>.<body>", not by the header's spelling nor by the v1 that
+// matched: during a rotation a copy carrying only the other v1 is the
+// same delivery.
+func deliveryKey(t time.Time, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(strconv.FormatInt(t.Unix(), 10)))
+	h.Write([]byte{'.'})
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -65,6 +65,11 @@ func TestVerify(t *testing.T) {
 		{name: "no v1", header: "t=1700000000", body: body, now: t0, want: webhook.ErrMalformed},
 		{name: "bad timestamp", header: "t=abc,v1=00", body: body, now: t0, want: webhook.ErrMalformed},
 		{name: "v0 only", header: "t=1700000000,v0=" + strings.Repeat("ab", 32), body: body, now: t0, want: webhook.ErrMalformed},
+		// Signed 72 h ago, a fresh t added: whichever t a parser keeps, the
+		// header is refused, never judged fresh by the added t.
+		{name: "stale, fresh t added last", header: valid + ", t=1700259200", body: body, now: t0.Add(72 * time.Hour), want: webhook.ErrMalformed},
+		{name: "stale, fresh t added first", header: "t=1700259200," + valid, body: body, now: t0.Add(72 * time.Hour), want: webhook.ErrMalformed},
+		{name: "fresh, same t twice", header: valid + ",t=1700000000", body: body, now: t0, want: webhook.ErrMalformed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,6 +120,88 @@ func TestVerifyReplay(t *testing.T) {
 	}
 	if cache.Len() != 1 {
 		t.Error("forged delivery was recorded in the replay cache")
+	}
+}
+
+// TestParseHeaderOneTimestamp: a header carries exactly one t, written as
+// Stripe writes it, so the t whose MAC verifies is the t judged for
+// freshness whichever parser reads it (stripe-go skips " t=...").
+func TestParseHeaderOneTimestamp(t *testing.T) {
+	t.Parallel()
+	valid := webhook.Sign(secret, t0, body)
+	v1 := strings.TrimPrefix(valid, "t=1700000000,")
+	other := strings.TrimPrefix(webhook.Sign([]byte("another-secret-123"), t0, body), "t=1700000000,")
+	const later = "t=1700259200" // 72 h after t0
+	tests := []struct {
+		name   string
+		header string
+		wantV1 int // 0: refused as ErrMalformed
+	}{
+		{name: "one t", header: valid, wantV1: 1},
+		{name: "whitespace around parts", header: " t=1700000000 ,\t" + v1 + " ", wantV1: 1},
+		{name: "two v1 and a v0", header: valid + "," + other + ",v0=" + strings.Repeat("ab", 32), wantV1: 2},
+		{name: "second t last, space", header: valid + ", " + later},
+		{name: "second t last, tab", header: valid + ",\t" + later},
+		{name: "second t last, no space", header: valid + "," + later},
+		{name: "second t first", header: later + "," + valid},
+		{name: "second t first, space", header: later + ", " + valid},
+		{name: "second t between v1", header: valid + "," + later + "," + other},
+		{name: "same t twice", header: valid + ",t=1700000000"},
+		{name: "leading zero", header: "t=01700000000," + v1},
+		{name: "plus sign", header: "t=+1700000000," + v1},
+		{name: "space inside", header: "t= 1700000000," + v1},
+		{name: "empty t", header: "t=," + v1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sig, err := webhook.ParseHeader(tc.header)
+			if tc.wantV1 == 0 {
+				if !errors.Is(err, webhook.ErrMalformed) {
+					t.Fatalf("ParseHeader(%q) = %+v, %v; want ErrMalformed", tc.header, sig, err)
+				}
+				return
+			}
+			if err != nil || !sig.Timestamp.Equal(t0) || len(sig.V1) != tc.wantV1 {
+				t.Fatalf("ParseHeader(%q) = %+v, %v; want t %s and %d v1", tc.header, sig, err, t0, tc.wantV1)
+			}
+		})
+	}
+}
+
+// TestVerifyReplaySpellings: a copy of an accepted delivery is a replay
+// however its header is re-spelled, including a copy that keeps only one
+// of the v1 values of a rotation.
+func TestVerifyReplaySpellings(t *testing.T) {
+	t.Parallel()
+	oldSecret, newSecret := []byte("whsec_old_0123456789"), secret
+	rotated := webhook.Sign(oldSecret, t0, body) + "," + strings.TrimPrefix(webhook.Sign(newSecret, t0, body), "t=1700000000,")
+	parts := strings.Split(rotated, ",") // t, v1 (old secret), v1 (new secret)
+	tests := []struct {
+		name          string
+		first, second string
+		want          error
+	}{
+		{name: "same header", first: rotated, second: rotated, want: webhook.ErrReplay},
+		{name: "spaces after commas", first: rotated, second: strings.Join(parts, ", "), want: webhook.ErrReplay},
+		{name: "tabs and trailing space", first: rotated, second: strings.Join(parts, ",\t") + " ", want: webhook.ErrReplay},
+		{name: "v1 values swapped", first: rotated, second: parts[0] + "," + parts[2] + "," + parts[1], want: webhook.ErrReplay},
+		{name: "only the old secret's v1", first: rotated, second: parts[0] + "," + parts[1], want: webhook.ErrReplay},
+		{name: "only the new secret's v1", first: rotated, second: parts[0] + "," + parts[2], want: webhook.ErrReplay},
+		{name: "a v0 added", first: rotated, second: rotated + ",v0=" + strings.Repeat("cd", 32), want: webhook.ErrReplay},
+		{name: "re-signed one second later", first: rotated, second: webhook.Sign(newSecret, t0.Add(time.Second), body)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			v := &webhook.Verifier{Secrets: [][]byte{oldSecret, newSecret}, Replay: webhook.NewReplayCache(10)}
+			if err := v.Verify(tc.first, body, t0); err != nil {
+				t.Fatalf("first delivery: %v", err)
+			}
+			if err := v.Verify(tc.second, body, t0.Add(time.Second)); tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+				t.Fatalf("second delivery %q: %v, want %v", tc.second, err, tc.want)
+			}
+		})
 	}
 }
 
