@@ -499,7 +499,11 @@ func TestPayments(t *testing.T) {
 			res = must(t, s.do(t, ordFinance, captureOp, in("paymentId", id, "amount", cnyInput(part), "idempotencyKey", "cap-1")))
 			eq(t, "captured", res.str("paymentCapture", "payment", "state"), "CAPTURED")
 			eq(t, "captured amount", res.str("paymentCapture", "payment", "captured", "amount"), part)
-			eq(t, "order", res.str("paymentCapture", "payment", "order", "paymentStatus"), "PAID")
+			// Less than the total was taken: not paid, and flagged for staff.
+			eq(t, "order", res.str("paymentCapture", "payment", "order", "paymentStatus"), "PARTIALLY_PAID")
+			eq(t, "flags", s.flags(t, id), []string{payment.FlagUnderpaid})
+			eq(t, "pay the rest", s.do(t, ordGuest, payCreateOp, in("orderId", o.id, "token", o.token, "gatewayId", testpayID)).codes(),
+				[]string{payment.CodeOrderAlreadyPaid})
 			again := must(t, s.do(t, ordFinance, captureOp, in("paymentId", id, "amount", cnyInput(part), "idempotencyKey", "cap-1")))
 			eq(t, "retried capture", again.str("paymentCapture", "payment", "captured", "amount"), part)
 			late := s.do(t, ordFinance, captureOp, in("paymentId", id, "idempotencyKey", "cap-2"))
@@ -516,6 +520,67 @@ func TestPayments(t *testing.T) {
 			eq(t, "voided", res.str("paymentVoid", "payment", "state"), "CANCELLED")
 			eq(t, "order", res.str("paymentVoid", "payment", "order", "paymentStatus"), "VOIDED")
 			eq(t, "ledger", s.ledger(t, o2.id), []string{"AUTHORIZATION " + o2.total, "VOID " + o2.total})
+		})
+
+		t.Run("buyers racing paymentCreate are charged once", func(t *testing.T) {
+			o := s.guestOrder(t, 1)
+			const n = 4
+			res := make([]gqlResult, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					res[i] = s.do(t, ordGuest, payCreateOp, in("orderId", o.id, "token", o.token, "gatewayId", testpayID,
+						"returnUrl", "https://shop.example/r", "paymentMethod", "4242424242424242"))
+				}()
+			}
+			wg.Wait()
+			captured := 0
+			for _, r := range res {
+				switch codes := r.codes(); {
+				case len(codes) == 0:
+					eq(t, "state", r.str("paymentCreate", "payment", "state"), "CAPTURED")
+					captured++
+				case len(codes) == 1 && (codes[0] == payment.CodePaymentInProgress || codes[0] == payment.CodeOrderAlreadyPaid):
+					eq(t, "refused payload", r.get("paymentCreate", "payment"), nil)
+				default:
+					t.Fatalf("paymentCreate: %v", codes)
+				}
+			}
+			eq(t, "captured", captured, 1)
+			st := must(t, s.do(t, ordFinance, staffOrderOp, vars("id", o.id)))
+			eq(t, "paymentStatus", st.str("order", "paymentStatus"), "PAID")
+			eq(t, "amountPaid", st.str("order", "amountPaid", "amount"), o.total)
+			eq(t, "ledger", s.ledger(t, o.id), []string{"CAPTURE " + o.total})
+			for _, p := range st.get("order", "payments").([]any) {
+				eq(t, "flags", s.flags(t, p.(map[string]any)["id"].(string)), []string(nil))
+			}
+		})
+
+		t.Run("refunds by lines and shipping count earlier ones", func(t *testing.T) {
+			o := s.guestOrder(t, 2)
+			s.pay(t, o, testpayID, "succeed")
+			st := must(t, s.do(t, ordFinance, staffOrderOp, vars("id", o.id)))
+			line, shipping := st.str("order", "lines", "0", "id"), st.str("order", "shipping", "amount")
+			unit := func(key string) gqlResult {
+				return s.do(t, ordFinance, refundOp, in("orderId", o.id, "lines", []any{vars("lineId", line, "quantity", 1)}, "idempotencyKey", key))
+			}
+			eq(t, "first unit", must(t, unit("ln-1")).str("orderRefund", "refund", "state"), "SUCCEEDED")
+			eq(t, "second unit", must(t, unit("ln-2")).str("orderRefund", "refund", "state"), "SUCCEEDED")
+			eq(t, "third unit of two", testkit.EncodeJSON(t, unit("ln-3").get("orderRefund", "userErrors")),
+				`[{"code":"LINE_ALREADY_REFUNDED","field":["input","lines","0","quantity"]}]`)
+			res := must(t, s.do(t, ordFinance, refundOp, in("orderId", o.id, "shipping", cnyInput(shipping), "idempotencyKey", "sh-1")))
+			eq(t, "shipping", res.str("orderRefund", "refund", "state"), "SUCCEEDED")
+			again := s.do(t, ordFinance, refundOp, in("orderId", o.id, "shipping", cnyInput("1.00"), "idempotencyKey", "sh-2"))
+			eq(t, "shipping again", testkit.EncodeJSON(t, again.get("orderRefund", "userErrors")),
+				`[{"code":"SHIPPING_ALREADY_REFUNDED","field":["input","shipping"]}]`)
+			// What is left (the tax) may still be refunded by amount.
+			st = must(t, s.do(t, ordFinance, staffOrderOp, vars("id", o.id)))
+			eq(t, "paymentStatus", st.str("order", "paymentStatus"), "PARTIALLY_REFUNDED")
+			left := cny(t, st.str("order", "amountPaid", "amount"), 0)
+			res = must(t, s.do(t, ordFinance, refundOp, in("orderId", o.id, "amount", cnyInput(left), "idempotencyKey", "rest")))
+			eq(t, "the rest", res.str("orderRefund", "refund", "state"), "SUCCEEDED")
 		})
 
 		t.Run("refunds by lines and shipping, never above the capture", func(t *testing.T) {

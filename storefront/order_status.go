@@ -129,7 +129,7 @@ func live(o *statusOrder) bool {
 }
 
 // paymentStatuses are the order payment statuses the page names.
-var paymentStatuses = []string{"PENDING", "AUTHORIZED", "PAID", "PARTIALLY_REFUNDED", "REFUNDED", "VOIDED", "FAILED"}
+var paymentStatuses = []string{"PENDING", "AUTHORIZED", "PAID", "PARTIALLY_PAID", "PARTIALLY_REFUNDED", "REFUNDED", "VOIDED", "FAILED"}
 
 // statusLabels gives the script the texts it swaps in, in the page's
 // language, as JSON.

@@ -32,7 +32,7 @@ var publishedSubjects = []string{
 	"kassa.customer.updated", "kassa.customer.verification_requested",
 	"kassa.inventory.adjusted", "kassa.inventory.moved", "kassa.invoice.issued",
 	"kassa.order.authorized", "kassa.order.cancelled", "kassa.order.completed", "kassa.order.delivered",
-	"kassa.order.fulfillment.shipped", "kassa.order.paid", "kassa.order.partially_refunded", "kassa.order.payment_failed",
+	"kassa.order.fulfillment.shipped", "kassa.order.paid", "kassa.order.partially_paid", "kassa.order.partially_refunded", "kassa.order.payment_failed",
 	"kassa.order.payment_reminder", "kassa.order.placed", "kassa.order.placed_again", "kassa.order.refunded",
 	"kassa.order.shipped", "kassa.order.voided",
 	"kassa.payment.authorized", "kassa.payment.cancelled", "kassa.payment.failed", "kassa.payment.flagged",

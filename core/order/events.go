@@ -34,6 +34,7 @@ const (
 	// callers (Moved).
 	SubjectAuthorized        = "kassa.order.authorized"
 	SubjectPaid              = "kassa.order.paid"
+	SubjectPartiallyPaid     = "kassa.order.partially_paid"
 	SubjectPaymentFailed     = "kassa.order.payment_failed"
 	SubjectVoided            = "kassa.order.voided"
 	SubjectPartiallyRefunded = "kassa.order.partially_refunded"

@@ -45,14 +45,23 @@ var BuyerStatuses = transition.New[Status](MachineStatus).Called("the order").
 // PaymentStatuses is where the order's money stands. Only the platform
 // moves it (verified gateway notifications, the reconciler): the payment
 // domain adds its callers. A later attempt may succeed after a failed one.
+// PARTIALLY_PAID is money taken short of the total (a partial capture of
+// an authorization, or a gateway that took less): a later fact may bring
+// it up to PAID, and refunds go from it as from PAID.
 var PaymentStatuses = transition.New[PaymentStatus](MachinePayment).Called("the order's payment").
 	Allow(PaymentPending, PaymentAuthorized, transition.System, transition.ReasonOptional, SubjectAuthorized).
 	Allow(PaymentPending, PaymentPaid, transition.System, transition.ReasonOptional, SubjectPaid).
+	Allow(PaymentPending, PaymentPartiallyPaid, transition.System, transition.ReasonOptional, SubjectPartiallyPaid).
 	Allow(PaymentPending, PaymentFailed, transition.System, transition.ReasonOptional, SubjectPaymentFailed).
 	Allow(PaymentFailed, PaymentAuthorized, transition.System, transition.ReasonOptional, SubjectAuthorized).
 	Allow(PaymentFailed, PaymentPaid, transition.System, transition.ReasonOptional, SubjectPaid).
+	Allow(PaymentFailed, PaymentPartiallyPaid, transition.System, transition.ReasonOptional, SubjectPartiallyPaid).
 	Allow(PaymentAuthorized, PaymentPaid, transition.System, transition.ReasonOptional, SubjectPaid).
+	Allow(PaymentAuthorized, PaymentPartiallyPaid, transition.System, transition.ReasonOptional, SubjectPartiallyPaid).
 	Allow(PaymentAuthorized, PaymentVoided, transition.System, transition.ReasonOptional, SubjectVoided).
+	Allow(PaymentPartiallyPaid, PaymentPaid, transition.System, transition.ReasonOptional, SubjectPaid).
+	Allow(PaymentPartiallyPaid, PaymentPartiallyRefunded, transition.System, transition.ReasonOptional, SubjectPartiallyRefunded).
+	Allow(PaymentPartiallyPaid, PaymentRefunded, transition.System, transition.ReasonOptional, SubjectRefunded).
 	Allow(PaymentPaid, PaymentPartiallyRefunded, transition.System, transition.ReasonOptional, SubjectPartiallyRefunded).
 	Allow(PaymentPaid, PaymentRefunded, transition.System, transition.ReasonOptional, SubjectRefunded).
 	Allow(PaymentPartiallyRefunded, PaymentRefunded, transition.System, transition.ReasonOptional, SubjectRefunded)

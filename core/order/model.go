@@ -28,9 +28,13 @@ type PaymentStatus string
 // The payment statuses. The payment issue adds the callers that move them;
 // placement starts every order in PaymentPending.
 const (
-	PaymentPending           PaymentStatus = "PENDING"
-	PaymentAuthorized        PaymentStatus = "AUTHORIZED"
-	PaymentPaid              PaymentStatus = "PAID"
+	PaymentPending    PaymentStatus = "PENDING"
+	PaymentAuthorized PaymentStatus = "AUTHORIZED"
+	PaymentPaid       PaymentStatus = "PAID"
+	// PaymentPartiallyPaid: money was taken, less than the order's total
+	// (a partial capture released the rest); the buyer owes the
+	// difference, which staff settle.
+	PaymentPartiallyPaid     PaymentStatus = "PARTIALLY_PAID"
 	PaymentPartiallyRefunded PaymentStatus = "PARTIALLY_REFUNDED"
 	PaymentRefunded          PaymentStatus = "REFUNDED"
 	PaymentVoided            PaymentStatus = "VOIDED"

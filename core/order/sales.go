@@ -84,10 +84,11 @@ type SalesSummary struct {
 }
 
 // paidStatuses are the payment statuses whose order counts as revenue.
+// A PARTIALLY_PAID order does not: its total was not taken.
 var paidStatuses = []PaymentStatus{PaymentPaid, PaymentPartiallyRefunded}
 
 // shippableStatuses are the payment statuses of an order waiting to ship.
-var shippableStatuses = []PaymentStatus{PaymentAuthorized, PaymentPaid, PaymentPartiallyRefunded}
+var shippableStatuses = []PaymentStatus{PaymentAuthorized, PaymentPaid, PaymentPartiallyPaid, PaymentPartiallyRefunded}
 
 // Sales summarizes the orders placed on the days of q and counts the open
 // orders waiting to ship or to be paid (staff, report read). The figures

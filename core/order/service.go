@@ -378,7 +378,7 @@ func validStatus(s Status) bool { return s == Open || s == Completed || s == Can
 
 func validPaymentStatus(s PaymentStatus) bool {
 	switch s {
-	case PaymentPending, PaymentAuthorized, PaymentPaid, PaymentPartiallyRefunded, PaymentRefunded, PaymentVoided, PaymentFailed:
+	case PaymentPending, PaymentAuthorized, PaymentPaid, PaymentPartiallyPaid, PaymentPartiallyRefunded, PaymentRefunded, PaymentVoided, PaymentFailed:
 		return true
 	}
 	return false

@@ -473,6 +473,10 @@ func (s *Service) capture(ctx context.Context, f fact, att *Attempt, total int64
 		}
 	case alreadyPaid && delta > 0:
 		out.flag = FlagDuplicatePayment
+	case paid && delta > 0 && total < att.AmountMinor:
+		// Less was taken than the attempt asked and the rest is released
+		// (a partial capture): staff settle what the buyer still owes.
+		out.flag = FlagUnderpaid
 	}
 	reason := "payment " + att.ID + " captured"
 	if att.State != StateCaptured {
@@ -662,7 +666,8 @@ func (s *Service) syncOrder(ctx context.Context, orderID, reason string) error {
 
 // orderTarget is the payment status the order o should have by its
 // attempts and balance b, or "" to leave it as it is; captured says an
-// attempt is known to be captured without atts.
+// attempt is known to be captured without atts. Money captured short of
+// the order's total (a partial capture) is PARTIALLY_PAID, never PAID.
 func orderTarget(o *OrderInfo, atts []*Attempt, b Balance, captured bool) OrderPaymentStatus {
 	var authorized, open, voided bool
 	for _, a := range atts {
@@ -682,6 +687,8 @@ func orderTarget(o *OrderInfo, atts []*Attempt, b Balance, captured bool) OrderP
 		return OrderPaymentRefunded
 	case captured && b.Refunded > 0:
 		return OrderPaymentPartiallyRefunded
+	case captured && b.Captured < o.Total.Amount():
+		return OrderPaymentPartiallyPaid
 	case captured:
 		return OrderPaymentPaid
 	case authorized:

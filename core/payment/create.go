@@ -68,6 +68,13 @@ type CreateInput struct {
 // PLUGIN_NOT_FOUND and PLUGIN_DISABLED; IDEMPOTENCY_KEY_REUSED; for a
 // method, NO_ROUTE and GATEWAY_AND_METHOD.
 //
+// One attempt of an order is started at a time: while another one's
+// gateway has not answered yet (for at most Options.CreateLease), Create
+// refuses with PAYMENT_IN_PROGRESS, retryable, so that buyers' clicks
+// and retries racing never charge the order twice. An attempt that got
+// its answer (the buyer acts on a redirect, a QR code, instructions)
+// does not hold the order: the buyer may switch to another method.
+//
 // By method, the gateways of the matching routes are tried in order: the
 // next only after an attempt FAILED in a way that proves its gateway
 // received nothing it could act on (failoverAllowed), each attempt kept
@@ -122,8 +129,8 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Attempt, error) 
 	// The order read, the idempotency claim and the attempt's insert in
 	// one transaction: one database connection taken from the pool before
 	// the gateway is called instead of two (under load each take waits its
-	// turn for the pool, issue 10). Reading the order locks nothing, as
-	// before.
+	// turn for the pool, issue 10). Reading the order locks nothing: the
+	// attempt's insert is conditional on the order's start (begin).
 	err = s.db.RunInTx(ctx, func(ctx context.Context) error {
 		var err error
 		if o, err = s.ownOrder(ctx, in.OrderID, in.AccessToken, authz.Write); err != nil {
@@ -176,19 +183,20 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Attempt, error) 
 }
 
 // begin records one attempt of Create through gw, PENDING, in the
-// transaction ctx carries. prev is the attempt it follows (failover), nil
-// for the first, which alone records the idempotency key; repeat is true
-// when the key had been seen, and a is then the chain's last attempt as
-// it stands.
+// transaction ctx carries, leasing the order's start to it
+// (PAYMENT_IN_PROGRESS when another attempt holds it). prev is the
+// attempt it follows (failover), nil for the first, which alone records
+// the idempotency key; repeat is true when the key had been seen, and a
+// is then the chain's last attempt as it stands.
 func (s *Service) begin(ctx context.Context, in CreateInput, o *OrderInfo, gw Gateway, prev *Attempt) (a *Attempt, repeat bool, err error) {
 	var att *Attempt
+	now := s.now()
 	insert := func(ctx context.Context) error {
 		o := o
 		if prev != nil {
 			// After a gateway call: the order as it stands now. The first
-			// attempt takes the order Create just read in this transaction
-			// (no row is locked by a read, so reading it again here would
-			// narrow no race: a second payment is flagged when it arrives).
+			// attempt takes the order Create just read in this transaction:
+			// the start below is what holds against a concurrent one.
 			var err error
 			if o, err = s.orders.Order(ctx, o.ID); err != nil {
 				return err
@@ -197,9 +205,24 @@ func (s *Service) begin(ctx context.Context, in CreateInput, o *OrderInfo, gw Ga
 		if err := payable(o); err != nil {
 			return err
 		}
-		return s.store.InsertAttempt(ctx, att)
+		// The order's start, taken with the attempt's insert: refused while
+		// another attempt awaits its gateway's first answer or holds money,
+		// which the order read above may not show yet on PostgreSQL (it
+		// locks nothing; SQLite's writers take turns).
+		started, err := s.store.StartAttempt(ctx, att, now.Add(s.opt.CreateLease), now)
+		if err != nil || started {
+			return err
+		}
+		// Refused: the order as it stands now says whether it is paid.
+		if o, err = s.orders.Order(ctx, o.ID); err != nil {
+			return err
+		}
+		if err := payable(o); err != nil {
+			return err
+		}
+		return errs.Conflict("orderId", CodePaymentInProgress,
+			fmt.Sprintf("another payment of order %s is being started; try again in a moment", o.Number))
 	}
-	now := s.now()
 	next := s.nextCheck(now, 0)
 	// The attempt is built before the claim so that its id, the key's
 	// answer, is stored with the claim (no write to the key after it).
@@ -354,18 +377,35 @@ func (s *Service) applyCreated(ctx context.Context, att *Attempt, res CreateResu
 		}
 		return a, nil
 	}
-	// The reference and action first, so a failed or paid attempt shows
-	// them too.
-	if res.GatewayRef != "" || res.Action.Type != "" {
-		att.GatewayRef = clip(res.GatewayRef, 200)
-		setAction(att, res.Action)
-		att.UpdatedAt = s.now()
-		if err := s.store.UpdateAttempt(ctx, att, append([]string{"gateway_ref"}, actionColumns...)...); err != nil {
+	out, err := s.apply(ctx, f)
+	if err != nil || (res.GatewayRef == "" && res.Action.Type == "") {
+		return out.attempt, err
+	}
+	// The reference and action after the state, so a failed or paid
+	// attempt shows them too. Not before: an attempt still PENDING with
+	// a reference or an action has had its answer, and no longer holds
+	// the order's start (StartAttempt) while its capture is applied.
+	a := out.attempt
+	if a == nil {
+		if a, err = s.store.Attempt(ctx, att.ID); err != nil {
 			return nil, err
 		}
 	}
-	out, err := s.apply(ctx, f)
-	return out.attempt, err
+	ref := clip(res.GatewayRef, 200)
+	if res.Action.Type == "" && a.GatewayRef == ref {
+		return a, nil // the capture or authorization wrote the reference
+	}
+	cols := actionColumns
+	if ref != "" {
+		a.GatewayRef = ref
+		cols = append([]string{"gateway_ref"}, actionColumns...)
+	}
+	setAction(a, res.Action)
+	a.UpdatedAt = s.now()
+	if err := s.store.UpdateAttempt(ctx, a, cols...); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // applyAction applies f, CreatePayment's answer asking the buyer for an

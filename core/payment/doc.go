@@ -11,9 +11,12 @@
 //     transaction of the change it causes, so a fact applies once; facts
 //     that cannot be applied (amount mismatch, unknown attempt) and money
 //     for a cancelled order are flagged for staff;
+//   - payment starts (payment_starts), one row per order naming the
+//     attempt being started, so that one start at a time reaches the
+//     gateway (PAYMENT_IN_PROGRESS);
 //   - refunds (payment_refunds), reserved against what was captured before
 //     the gateway is asked, so two staff members refunding at once never
-//     exceed it;
+//     exceed it nor give back a line's unit or the shipping twice;
 //   - the ledger (payment_ledger), one row per authorization, capture,
 //     refund and void, and a balance row per order (payment_balances)
 //     written with it.

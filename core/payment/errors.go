@@ -33,6 +33,10 @@ const (
 	CodeOrderNotOpen = "ORDER_NOT_OPEN"
 	// CodeOrderPaymentVoided: the order's authorization was voided.
 	CodeOrderPaymentVoided = "ORDER_PAYMENT_VOIDED"
+	// CodePaymentInProgress: another payment of the order is being
+	// started and its gateway has not answered yet. Retry in a moment:
+	// the answer says whether the order still needs paying.
+	CodePaymentInProgress = "PAYMENT_IN_PROGRESS"
 	// CodeNotAuthorized: capture or void of an attempt that is not
 	// AUTHORIZED.
 	CodeNotAuthorized = "PAYMENT_NOT_AUTHORIZED"
@@ -50,6 +54,12 @@ const (
 	CodeLineNotFound = "LINE_NOT_FOUND"
 	// CodeInvalidQuantity: a refund line quantity outside 1..ordered.
 	CodeInvalidQuantity = "INVALID_QUANTITY"
+	// CodeLineAlreadyRefunded: a refund line asking for more units than
+	// earlier refunds (not FAILED) left of the line.
+	CodeLineAlreadyRefunded = "LINE_ALREADY_REFUNDED"
+	// CodeShippingAlreadyRefunded: a refund of more shipping than earlier
+	// refunds (not FAILED) left of the order's.
+	CodeShippingAlreadyRefunded = "SHIPPING_ALREADY_REFUNDED"
 	// CodeNotSupported: the gateway does not offer the operation.
 	CodeNotSupported = "PAYMENT_NOT_SUPPORTED"
 	// CodeNoOpenAttempt: a bank transfer to confirm needs a pending

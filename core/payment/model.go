@@ -71,6 +71,7 @@ const (
 	OrderPaymentPending           OrderPaymentStatus = "PENDING"
 	OrderPaymentAuthorized        OrderPaymentStatus = "AUTHORIZED"
 	OrderPaymentPaid              OrderPaymentStatus = "PAID"
+	OrderPaymentPartiallyPaid     OrderPaymentStatus = "PARTIALLY_PAID"
 	OrderPaymentPartiallyRefunded OrderPaymentStatus = "PARTIALLY_REFUNDED"
 	OrderPaymentRefunded          OrderPaymentStatus = "REFUNDED"
 	OrderPaymentVoided            OrderPaymentStatus = "VOIDED"
@@ -287,7 +288,9 @@ const (
 	// already paid.
 	FlagDuplicatePayment = "DUPLICATE_PAYMENT"
 	// FlagUnderpaid and FlagOverpaid: a bank transfer confirmed with less
-	// or more than the attempt asked.
+	// or more than the attempt asked. FlagUnderpaid also marks a capture
+	// that took less than the attempt asked, the rest released (a partial
+	// capture): the order is PARTIALLY_PAID and the buyer owes the rest.
 	FlagUnderpaid = "UNDERPAID"
 	FlagOverpaid  = "OVERPAID"
 	// FlagRefundExceedsCaptured: the gateway reports a refund Kassa did

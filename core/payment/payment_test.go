@@ -515,7 +515,7 @@ func TestCaptureAndVoid(t *testing.T) {
 		if am.Authorized.Amount() != 3000 || am.Captured.Amount() != 2000 || am.Voided.Amount() != 1000 {
 			t.Fatalf("amounts %+v", am)
 		}
-		if _, ps := f.orderStatus(t, o.id); ps != "PAID" {
+		if _, ps := f.orderStatus(t, o.id); ps != "PARTIALLY_PAID" {
 			t.Fatalf("payment status %s", ps)
 		}
 
@@ -631,4 +631,78 @@ func TestAvailableMethodsInTheShopsOrder(t *testing.T) {
 	if fmt.Sprint(ids) != "[payment.c payment.b payment.a]" {
 		t.Fatalf("methods %v", ids)
 	}
+}
+
+// A capture of part of an authorization takes less than the order's
+// total: the order is PARTIALLY_PAID, not PAID, and the capture is
+// flagged UNDERPAID for staff; refunds go on from it, and the buyer
+// cannot start another payment of the order. A full capture pays it.
+func TestPartialCaptureIsPartiallyPaid(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		gw := newFake(fakeID)
+		gw.create = payment.StatusAuthorized
+		f := newFixture(t, db, gw)
+		authorized := func() (placed, *payment.Attempt) {
+			o := f.place(t, 2) // 30.00
+			a, err := f.svc.Create(guest(), payment.CreateInput{AccessToken: o.token, GatewayID: fakeID, ManualCapture: true})
+			if err != nil || a.State != payment.StateAuthorized {
+				t.Fatalf("create: %+v, %v", a, err)
+			}
+			return o, a
+		}
+		o, a := authorized()
+		part := cny(1000)
+		c, err := f.svc.Capture(staff("finance"), payment.CaptureInput{AttemptID: a.ID, Amount: &part, IdempotencyKey: "c-part"})
+		if err != nil || c.State != payment.StateCaptured || c.Captured != 1000 {
+			t.Fatalf("capture: %+v, %v", c, err)
+		}
+		if _, ps := f.orderStatus(t, o.id); ps != "PARTIALLY_PAID" {
+			t.Fatalf("payment status after capturing 10.00 of 30.00: %s", ps)
+		}
+		am := f.amounts(t, o.id)
+		if am.Paid.Amount() != 1000 || am.Voided.Amount() != 2000 {
+			t.Fatalf("amounts %+v", am)
+		}
+		flags, err := f.svc.Flagged(staff("finance"), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		underpaid := 0
+		for _, e := range flags {
+			if e.AttemptID != nil && *e.AttemptID == a.ID && e.FlagReason == payment.FlagUnderpaid {
+				underpaid++
+			}
+		}
+		if underpaid != 1 || f.outboxCount(t, "kassa.order.partially_paid") != 1 || f.outboxCount(t, "kassa.order.paid") != 0 {
+			t.Fatalf("%d UNDERPAID flags, %d partially_paid and %d paid events", underpaid,
+				f.outboxCount(t, "kassa.order.partially_paid"), f.outboxCount(t, "kassa.order.paid"))
+		}
+		if _, err := f.create(o, ""); codeOf(err) != payment.CodeOrderAlreadyPaid {
+			t.Fatalf("paying a partially paid order again: %v", err)
+		}
+		// Refunds go on from PARTIALLY_PAID, within what was taken.
+		five := cny(500)
+		if _, err := f.svc.Refund(staff("finance"), payment.RefundInput{OrderID: o.id, Amount: &five, IdempotencyKey: "r-1"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ps := f.orderStatus(t, o.id); ps != "PARTIALLY_REFUNDED" {
+			t.Fatalf("payment status after a refund: %s", ps)
+		}
+		if _, err := f.svc.Refund(staff("finance"), payment.RefundInput{OrderID: o.id, Amount: &five, IdempotencyKey: "r-2"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ps := f.orderStatus(t, o.id); ps != "REFUNDED" {
+			t.Fatalf("payment status after refunding what was taken: %s", ps)
+		}
+
+		// The whole authorization, with or without an amount, pays it.
+		o, a = authorized()
+		whole := cny(o.total)
+		if c, err := f.svc.Capture(staff("finance"), payment.CaptureInput{AttemptID: a.ID, Amount: &whole, IdempotencyKey: "c-whole"}); err != nil || c.Captured != o.total {
+			t.Fatalf("capture: %+v, %v", c, err)
+		}
+		if _, ps := f.orderStatus(t, o.id); ps != "PAID" {
+			t.Fatalf("payment status after a full capture: %s", ps)
+		}
+	})
 }

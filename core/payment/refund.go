@@ -45,12 +45,16 @@ type RefundLineInput struct {
 // attempt and of the order's balance before the gateway is asked, so two
 // staff members refunding at once never exceed the capture
 // (REFUND_EXCEEDS_CAPTURED), and the gateway's refund key is the refund's
-// id, so a retry never refunds twice. The refund is returned SUCCEEDED,
-// FAILED (the reservation released), PENDING (the gateway settles later)
-// or UNKNOWN (no answer: reconciled with GetRefund). Other codes:
-// NOTHING_TO_REFUND, REFUND_AMOUNT_MISMATCH, LINE_NOT_FOUND,
-// INVALID_QUANTITY, INVALID_AMOUNT, ORDER_NOT_FOUND, and the idempotency
-// codes.
+// id, so a retry never refunds twice. Lines and shipping are refunded at
+// most once: what the order's refunds not FAILED gave back of each line
+// and of the shipping is checked under the same reservation, so two
+// refunds of the same unit racing give it back once
+// (LINE_ALREADY_REFUNDED, SHIPPING_ALREADY_REFUNDED). The refund is
+// returned SUCCEEDED, FAILED (the reservation released), PENDING (the
+// gateway settles later) or UNKNOWN (no answer: reconciled with
+// GetRefund). Other codes: NOTHING_TO_REFUND, REFUND_AMOUNT_MISMATCH,
+// LINE_NOT_FOUND, INVALID_QUANTITY, INVALID_AMOUNT, ORDER_NOT_FOUND, and
+// the idempotency codes.
 func (s *Service) Refund(ctx context.Context, in RefundInput) (*Refund, error) {
 	if err := s.authz.Can(ctx, authz.Refund, authz.Write); err != nil {
 		return nil, err
@@ -100,10 +104,30 @@ func (s *Service) Refund(ctx context.Context, in RefundInput) (*Refund, error) {
 			}
 		}
 		if att == nil {
+			// Nothing covers it: lines or shipping refunded before, when
+			// they are why, say so more clearly.
+			if err := s.leftToRefund(ctx, o, orderLines, lines, shipping, ""); err != nil {
+				return nil, err
+			}
 			return nil, exceedsCaptured(o, total)
 		}
 		ref, err = s.reserveRefund(ctx, att, total, shipping, lines, in.Reason, staffID)
 		if err != nil {
+			// Lines or shipping refunded before, when they are why nothing
+			// was left, say so more clearly.
+			var e *errs.Error
+			if errors.As(err, &e) && e.Code == CodeRefundExceedsCaptured {
+				if lerr := s.leftToRefund(ctx, o, orderLines, lines, shipping, ""); lerr != nil {
+					return nil, lerr
+				}
+			}
+			return nil, err
+		}
+		// Read after the reservation, whose UPDATE holds the order's
+		// balance row until this transaction ends (SQLite's writers take
+		// turns): every other refund reserved before is committed and
+		// read, and one racing this waits for it.
+		if err := s.leftToRefund(ctx, o, orderLines, lines, shipping, ref.ID); err != nil {
 			return nil, err
 		}
 		fresh = true
@@ -176,6 +200,49 @@ func refundAmount(o *OrderInfo, orderLines []OrderLine, in RefundInput) (int64, 
 		return 0, 0, nil, errs.Invalid("amount", CodeNothingToRefund, "give an amount, lines or shipping to refund")
 	}
 	return total, shipping, lines, nil
+}
+
+// leftToRefund checks lines and shipping, parts of a refund of the order
+// o whose lines are orderLines, against what the order's other refunds
+// not FAILED gave back of them (the refund self excluded): a line's units
+// and the shipping are refunded once at most. Refunds by amount alone
+// name no line and count against the captured money only.
+func (s *Service) leftToRefund(ctx context.Context, o *OrderInfo, orderLines []OrderLine, lines RefundLines, shipping int64, self string) error {
+	if len(lines) == 0 && shipping == 0 {
+		return nil
+	}
+	refs, err := s.store.RefundsOfOrders(ctx, []string{o.ID})
+	if err != nil {
+		return err
+	}
+	units := map[string]int64{}
+	var shipped int64
+	for _, r := range refs {
+		if r.ID == self || r.State == RefundStateFailed {
+			continue
+		}
+		for _, l := range r.Lines {
+			units[l.LineID] += l.Quantity
+		}
+		shipped += r.ShippingMinor
+	}
+	var v errs.Validator
+	for i, l := range lines {
+		for _, ol := range orderLines {
+			if ol.ID != l.LineID {
+				continue
+			}
+			if left := ol.Quantity - units[l.LineID]; l.Quantity > left {
+				v.Add(errs.Conflict("lines."+strconv.Itoa(i)+".quantity", CodeLineAlreadyRefunded,
+					fmt.Sprintf("%d of the line's %d units were refunded already; %d left", ol.Quantity-max(left, 0), ol.Quantity, max(left, 0))))
+			}
+		}
+	}
+	if left := o.Shipping.Amount() - shipped; shipping > left {
+		v.Add(errs.Conflict("shipping", CodeShippingAlreadyRefunded,
+			fmt.Sprintf("%s of the shipping was refunded already; %s left", money.New(shipped, o.Shipping.Currency()), money.New(max(left, 0), o.Shipping.Currency()))))
+	}
+	return v.Err()
 }
 
 // reserveRefund reserves amount of the attempt and records the refund

@@ -73,6 +73,11 @@ const (
 // DefaultRecheckAfter is Options.RecheckAfter's default.
 const DefaultRecheckAfter = time.Minute
 
+// DefaultCreateLease is Options.CreateLease's default: longer than a
+// gateway's CreatePayment may take through core/plugin (a call is given
+// 30 seconds, a plugin 10 more to start).
+const DefaultCreateLease = time.Minute
+
 // backoff is when the reconciler asks about a PENDING or UNKNOWN attempt
 // (or refund) again, in multiples of Options.RecheckAfter: after the
 // first, second, ... question; the last step repeats until the state is
@@ -115,6 +120,12 @@ type Options struct {
 	// an attempt or refund whose outcome is not known; later questions
 	// back off from it. Default DefaultRecheckAfter.
 	RecheckAfter time.Duration
+	// CreateLease is how long a payment being started keeps other
+	// starts of its order away (PAYMENT_IN_PROGRESS) while its gateway
+	// has not answered; after it, a start left by a crash mid-call no
+	// longer counts. Longer than a gateway call may take. Default
+	// DefaultCreateLease.
+	CreateLease time.Duration
 	// Observer is told of committed outcomes (attempt moves, webhook
 	// results) for metrics; nil tells no one.
 	Observer Observer
@@ -164,7 +175,7 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 		return nil, errors.New("payment: Options.Settings is required")
 	case opts.Keys == nil:
 		return nil, errors.New("payment: Options.Keys is required")
-	case opts.ReconcileInterval < 0 || opts.ReconcileLease < 0 || opts.ReconcileBatch < 0 || opts.RecheckAfter < 0:
+	case opts.ReconcileInterval < 0 || opts.ReconcileLease < 0 || opts.ReconcileBatch < 0 || opts.RecheckAfter < 0 || opts.CreateLease < 0:
 		return nil, errors.New("payment: options must not be negative")
 	}
 	if opts.Clock == nil {
@@ -175,6 +186,9 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 	}
 	if opts.RecheckAfter == 0 {
 		opts.RecheckAfter = DefaultRecheckAfter
+	}
+	if opts.CreateLease == 0 {
+		opts.CreateLease = DefaultCreateLease
 	}
 	if opts.ReconcileLease == 0 {
 		opts.ReconcileLease = DefaultReconcileLease

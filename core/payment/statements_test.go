@@ -96,9 +96,12 @@ func (l *statementLog) takeTexts() []string {
 // event row's insert, the ledger row with the balance's upsert and each
 // move's timeline row with its UPDATE. A replay reads the attempt and
 // stops at the event row. Creating the payment reads the order once, in
-// the one transaction before the gateway's call; after it, on PostgreSQL,
-// the answer's event row and the attempt's action are one statement
-// committing on its own (no transaction), the attempt not read again.
+// the one transaction before the gateway's call, and takes the order's
+// start (payment_starts, one start at a time per order) with the
+// attempt's insert: one statement on PostgreSQL, a second one on SQLite,
+// which has no writing CTE. After the call, on PostgreSQL, the answer's
+// event row and the attempt's action are one statement committing on its
+// own (no transaction), the attempt not read again.
 // Every statement has a fixed text (prepared once), which
 // TestStatementTextsOfPayingAnOrder checks.
 func TestStatementsOfPayingAnOrder(t *testing.T) {
@@ -112,18 +115,19 @@ func TestStatementsOfPayingAnOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// One transaction before the gateway call, the order read in it and
-		// the key's answer (the attempt id) stored with the claim. After
-		// the call, the answer's event row and the attempt's action: on
-		// PostgreSQL one statement committing on its own, the attempt not
-		// read again.
+		// One transaction before the gateway call, the order read in it,
+		// the key's answer (the attempt id) stored with the claim and the
+		// order's start taken with the attempt's insert (on SQLite a
+		// statement of its own). After the call, the answer's event row
+		// and the attempt's action: on PostgreSQL one statement committing
+		// on its own, the attempt not read again.
 		want := []string{
-			"BEGIN", "SELECT orders", "INSERT idempotency_keys", "INSERT payment_attempts", "COMMIT",
+			"BEGIN", "SELECT orders", "INSERT idempotency_keys", "INSERT payment_starts", "INSERT payment_attempts", "COMMIT",
 			"BEGIN", "SELECT payment_attempts", "INSERT payment_gateway_events", "UPDATE payment_attempts", "COMMIT",
 		}
 		if db.Dialect == store.Postgres {
 			want = []string{
-				"BEGIN", "SELECT orders", "INSERT idempotency_keys", "INSERT payment_attempts", "COMMIT",
+				"BEGIN", "SELECT orders", "INSERT idempotency_keys", "INSERT payment_starts + INSERT payment_attempts", "COMMIT",
 				"INSERT payment_gateway_events + UPDATE payment_attempts",
 			}
 		}

@@ -41,6 +41,54 @@ func (s *paymentStore) InsertAttempt(ctx context.Context, a *Attempt) error {
 	return nil
 }
 
+// startUpsert takes the order's row of payment_starts for a new attempt
+// (order, attempt, lease end, now): it inserts the row, or takes it over
+// when the attempt it names has had its gateway's first answer (it left
+// PENDING, or has a reference or an action) or its lease ran out, and
+// holds no money. The condition is read on the row the upsert holds: on
+// PostgreSQL a second start waits for the first's transaction and then
+// reads the row it wrote. The attempt is looked up in a positive EXISTS,
+// never NOT EXISTS: one this statement's snapshot cannot see yet (started
+// a moment ago) keeps the start.
+const startUpsert = `INSERT INTO payment_starts (order_id, attempt_id, leased_until) VALUES (?, ?, ?)
+	ON CONFLICT (order_id) DO UPDATE SET attempt_id = excluded.attempt_id, leased_until = excluded.leased_until
+	WHERE EXISTS (SELECT 1 FROM payment_attempts h WHERE h.id = payment_starts.attempt_id
+		AND h.state NOT IN ('AUTHORIZED', 'CAPTURED')
+		AND (payment_starts.leased_until <= ? OR h.state <> 'PENDING' OR h.gateway_ref <> '' OR h.action_type <> ''))`
+
+// StartAttempt writes a, a new attempt, if its order's payment may start
+// now (startUpsert), leasing the order's start to it until leasedUntil,
+// and reports whether it did. On PostgreSQL the two writes are one
+// statement; SQLite, which has no writing CTE, runs two in the same
+// transaction, which SQLite's writers take one at a time.
+func (s *paymentStore) StartAttempt(ctx context.Context, a *Attempt, leasedUntil, now time.Time) (bool, error) {
+	start := []any{a.OrderID, a.ID, leasedUntil, now}
+	if s.db.Dialect == store.Postgres {
+		vals := s.db.ModelValues(a)
+		res, err := s.db.ExecStmt(ctx, "WITH st AS ("+startUpsert+" RETURNING 1) INSERT INTO payment_attempts ("+
+			s.db.ModelColumns(a, "")+") SELECT "+store.Placeholders(len(vals))+" WHERE EXISTS (SELECT 1 FROM st)", append(start, vals...)...)
+		if err != nil {
+			return false, fmt.Errorf("payment: start attempt: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return false, fmt.Errorf("payment: start attempt: %w", err)
+		}
+		return n == 1, nil
+	}
+	res, err := s.db.ExecStmt(ctx, startUpsert, start...)
+	if err != nil {
+		return false, fmt.Errorf("payment: start attempt: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		if err != nil {
+			return false, fmt.Errorf("payment: start attempt: %w", err)
+		}
+		return false, nil
+	}
+	return true, s.InsertAttempt(ctx, a)
+}
+
 // Attempt reads one attempt, with a statement of fixed text: every fact
 // applied reads its attempt.
 func (s *paymentStore) Attempt(ctx context.Context, id string) (*Attempt, error) {

@@ -816,7 +816,7 @@ export interface OrderNoteAddPayload {
   userErrors: Array<UserError>;
 }
 
-export type OrderPaymentStatus = "PENDING" | "AUTHORIZED" | "PAID" | "PARTIALLY_REFUNDED" | "REFUNDED" | "VOIDED" | "FAILED";
+export type OrderPaymentStatus = "PENDING" | "AUTHORIZED" | "PAID" | "PARTIALLY_PAID" | "PARTIALLY_REFUNDED" | "REFUNDED" | "VOIDED" | "FAILED";
 
 export interface OrderRefundInput {
   amount?: MoneyInput | null;

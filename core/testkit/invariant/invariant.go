@@ -94,7 +94,7 @@ var rules = []rule{
 	// (order.InsertSeedOrders) or moved by the order domain's own tests.
 	{"every paid order has a ledger capture", `
 		SELECT ord.id || ': ' || ord.payment_status FROM orders ord
-		WHERE ord.payment_status IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')
+		WHERE ord.payment_status IN ('PAID', 'PARTIALLY_PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')
 			AND NOT EXISTS (SELECT 1 FROM payment_ledger l WHERE l.order_id = ord.id AND l.kind = 'CAPTURE')
 			AND EXISTS (SELECT 1 FROM payment_attempts a WHERE a.order_id = ord.id)`},
 	{"every gateway event is applied at most once", `
