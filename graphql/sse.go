@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/httpauth"
 )
 
@@ -35,6 +36,12 @@ const StreamPath = "/graphql/stream"
 // ORIGIN_REFUSED, so it cannot follow a buyer's orders with the buyer's
 // cookie. Guests name their order with its access token, which no other
 // site knows.
+//
+// The stream's credential is checked again while it is open (at once
+// after a notice that concerns its caller, at the session's expiry, and
+// every RecheckInterval): the stream ends, without "complete", when it
+// signs nobody in any more, and the subscription reads with the
+// caller's roles of the moment.
 func (s *Server) StreamHandler() http.Handler {
 	return http.HandlerFunc(s.serveStream)
 }
@@ -99,6 +106,31 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 	// The client going away ends the stream too.
 	stopWithRequest := context.AfterFunc(r.Context(), func() { cancel(context.Canceled) })
 	defer stopWithRequest()
+
+	caller := newLiveCaller(httpauth.CredentialFrom(r.Context()), authz.SubjectFrom(r.Context()), l.opts.Access, l.opts.RecheckInterval,
+		func(err error) {
+			l.dropped.WithLabelValues("credential").Inc()
+			if !unauthenticated(err) {
+				s.log.ErrorContext(ctx, "check event stream credential", "err", err)
+			}
+			cancel(errCredentialEnded)
+		})
+	// Once more now that the caller listens for notices: one that came
+	// after the request was authenticated would otherwise be missed.
+	if err := caller.check(ctx, false); err != nil {
+		caller.stop()
+		if unauthenticated(err) {
+			writeJSON(w, http.StatusUnauthorized, Response{Errors: []*Error{{Message: "the session is invalid or has expired; sign in again",
+				Extensions: map[string]any{"code": "UNAUTHENTICATED"}}}})
+			return
+		}
+		s.log.ErrorContext(ctx, "check event stream credential", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, Response{Errors: []*Error{{Message: "temporarily unavailable",
+			Extensions: map[string]any{"code": "UNAVAILABLE"}}}})
+		return
+	}
+	go caller.run(ctx)
+	ctx = authz.WithSubjectSource(ctx, caller)
 
 	sctx, results, out := s.subscribe(ctx, req)
 	for out == nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kassahq/kassa/core/account"
+	"github.com/kassahq/kassa/graphql/live"
 	"github.com/kassahq/kassa/graphql/resolver"
 	"github.com/kassahq/kassa/httpauth"
 )
@@ -31,6 +32,16 @@ type LiveOptions struct {
 	// Nil refuses such credentials: only those of the upgrade request
 	// (the session cookie, a header) count.
 	Authenticator httpauth.Authenticator
+	// Access tells the connections open on this instance that their
+	// caller's access may have changed (a disabled member, a revoked
+	// key, a logout, changed roles), on any instance: each then checks
+	// its credential again at once. Nil leaves the checks to new
+	// WebSocket subscriptions, session expiry and RecheckInterval.
+	Access *live.Access
+	// RecheckInterval is how often a connection signed in with a
+	// credential checks it again even without a notice, in case one was
+	// lost: the longest a revoked credential can outlive its notice.
+	RecheckInterval time.Duration
 	// AllowedOrigins are the origins ("https://shop.example.com"), besides
 	// the request's own host, whose pages may open a WebSocket, or an
 	// event stream with the buyer's cookie. Every other page is refused,
@@ -74,6 +85,7 @@ var DefaultLiveOptions = LiveOptions{
 	WriteTimeout:            10 * time.Second,
 	QueueLength:             32,
 	MaxConnectionsPerClient: 50,
+	RecheckInterval:         5 * time.Minute,
 }
 
 // Codes of the live transports.
@@ -92,7 +104,10 @@ const (
 // Why a live connection ends, as causes of its context.
 var (
 	errShutdown = errors.New("server shutting down")
-	errSlow     = errors.New("client too slow")
+	// errCredentialEnded: the credential of the connection signs nobody
+	// in any more (or could not be checked).
+	errCredentialEnded = errors.New("credential ended")
+	errSlow            = errors.New("client too slow")
 )
 
 // withLiveDefaults fills the zero fields of o.
@@ -122,6 +137,9 @@ func withLiveDefaults(o LiveOptions) LiveOptions {
 	if o.MaxConnectionsPerClient <= 0 {
 		o.MaxConnectionsPerClient = d.MaxConnectionsPerClient
 	}
+	if o.RecheckInterval <= 0 {
+		o.RecheckInterval = d.RecheckInterval
+	}
 	return o
 }
 
@@ -149,7 +167,7 @@ func newLiveState(o LiveOptions, reg prometheus.Registerer) (*liveState, error) 
 		}, []string{"transport"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kassa_graphql_live_dropped_total",
-			Help: "GraphQL subscription connections the server ended, by reason (slow, ping, limit, origin).",
+			Help: "GraphQL subscription connections the server ended, by reason (slow, ping, limit, origin, credential).",
 		}, []string{"reason"}),
 	}
 	for _, raw := range o.AllowedOrigins {

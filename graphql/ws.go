@@ -12,9 +12,9 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/httpauth"
 )
 
 // WSProtocol is the WebSocket subprotocol of GraphQL over WebSocket that
@@ -68,7 +68,9 @@ func headerHasToken(h http.Header, name, token string) bool {
 // the checks that need no WebSocket: the page's origin and the client's
 // connection limit. The caller authenticated by the upgrade request (the
 // session cookie, a bearer token or an API key header) is the caller of
-// every subscription, unless connection_init names another.
+// every subscription, unless connection_init names another; either way
+// its credential is checked again while the connection lives
+// (liveCaller).
 func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	l := s.live
 	if !l.originAllowed(r) {
@@ -103,7 +105,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	c.SetReadLimit(l.opts.MaxMessageBytes)
 	conn := &wsConn{s: s, c: c, ctx: ctx, cancel: cancel, out: make(chan []byte, l.opts.QueueLength),
-		subs: map[string]context.CancelFunc{}}
+		upgrade: httpauth.CredentialFrom(r.Context()), subs: map[string]context.CancelFunc{}}
 	conn.run()
 }
 
@@ -117,13 +119,18 @@ type wsConn struct {
 	// goroutine; a full queue drops the client.
 	out      chan []byte
 	dropOnce sync.Once
+	// upgrade is the credential of the upgrade request; zero for a guest.
+	upgrade httpauth.Credential
 
 	mu    sync.Mutex
 	acked bool
-	// caller is the context subscriptions run in: ctx with the subject
-	// connection_init named, if it named one.
-	caller context.Context
-	subs   map[string]context.CancelFunc
+	// caller is the caller of the subscriptions, set by connection_init:
+	// the credential it named, else that of the upgrade.
+	caller *liveCaller
+	// callerCtx is the context subscriptions run in: ctx with caller as
+	// its subject.
+	callerCtx context.Context
+	subs      map[string]context.CancelFunc
 }
 
 // run serves the connection until it ends: it reads the client's
@@ -294,7 +301,9 @@ func (w *wsConn) handle(data []byte) error {
 // payload may carry: "Authorization": "Bearer <session token or API
 // key>" or "X-Kassa-Api-Key": "<key>" (names in any case), which then
 // replace those of the upgrade request. A credential that signs nobody
-// in closes the connection 4403.
+// in closes the connection 4403. From then on the caller's credential is
+// checked again (liveCaller); once it signs nobody in, the connection is
+// closed 4401.
 func (w *wsConn) init(payload json.RawMessage) error {
 	w.mu.Lock()
 	if w.acked {
@@ -302,28 +311,46 @@ func (w *wsConn) init(payload json.RawMessage) error {
 		return &wsClose{closeTooManyInitTries, "Too many initialisation requests"}
 	}
 	w.mu.Unlock()
-	sub, err := w.authenticate(payload)
+	cred, sub, err := w.authenticate(payload)
 	if err != nil {
 		return err
 	}
+	opts := w.s.live.opts
+	caller := newLiveCaller(cred, sub, opts.Access, opts.RecheckInterval, w.credentialEnded)
+	go caller.run(w.ctx)
 	w.mu.Lock()
-	w.caller = w.ctx
-	if sub != nil {
-		w.caller = authz.WithSubject(w.ctx, *sub)
-	}
+	w.caller = caller
+	w.callerCtx = authz.WithSubjectSource(w.ctx, caller)
 	w.acked = true
 	w.mu.Unlock()
 	w.send(wsMessage{Type: "connection_ack"})
 	return nil
 }
 
-// authenticate reads the credentials of a connection_init payload; nil
-// when it carries none.
-func (w *wsConn) authenticate(payload json.RawMessage) (*authz.Subject, error) {
+// credentialEnded ends the connection whose credential signs nobody in
+// any more (4401), or could not be checked (1013: try again later, since
+// serving on would keep a revoked credential alive).
+func (w *wsConn) credentialEnded(err error) {
+	if w.ctx.Err() != nil {
+		return // ending already, for another cause
+	}
+	w.s.live.dropped.WithLabelValues("credential").Inc()
+	if unauthenticated(err) {
+		w.cancel(&wsClose{closeUnauthorized, "Unauthorized"})
+		return
+	}
+	w.s.log.ErrorContext(w.ctx, "check websocket credential", "err", err)
+	w.cancel(&wsClose{websocket.StatusTryAgainLater, "temporarily unavailable"})
+}
+
+// authenticate reads the credentials of a connection_init payload and
+// returns the connection's credential with the subject it signs in:
+// those of the upgrade request when the payload carries none.
+func (w *wsConn) authenticate(payload json.RawMessage) (httpauth.Credential, authz.Subject, error) {
 	var fields map[string]any
 	if len(payload) > 0 && string(payload) != "null" {
 		if err := json.Unmarshal(payload, &fields); err != nil {
-			return nil, &wsClose{closeBadRequest, "connection_init payload is not an object"}
+			return httpauth.Credential{}, authz.Subject{}, &wsClose{closeBadRequest, "connection_init payload is not an object"}
 		}
 	}
 	var bearer, apiKey string
@@ -333,7 +360,7 @@ func (w *wsConn) authenticate(payload json.RawMessage) (*authz.Subject, error) {
 		case "authorization":
 			scheme, token, ok := strings.Cut(s, " ")
 			if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-				return nil, &wsClose{closeForbidden, "Forbidden: Authorization is Bearer <token>"}
+				return httpauth.Credential{}, authz.Subject{}, &wsClose{closeForbidden, "Forbidden: Authorization is Bearer <token>"}
 			}
 			bearer = strings.TrimSpace(token)
 		case "x-kassa-api-key":
@@ -341,46 +368,48 @@ func (w *wsConn) authenticate(payload json.RawMessage) (*authz.Subject, error) {
 		}
 	}
 	if bearer == "" && apiKey == "" {
-		return nil, nil
+		return w.upgrade, authz.SubjectFrom(w.ctx), nil
 	}
 	a := w.s.live.opts.Authenticator
 	if a == nil {
-		return nil, &wsClose{closeForbidden, "Forbidden: credentials are not accepted in connection_init"}
+		return httpauth.Credential{}, authz.Subject{}, &wsClose{closeForbidden, "Forbidden: credentials are not accepted in connection_init"}
 	}
-	var (
-		sub authz.Subject
-		err error
-	)
-	switch {
-	case apiKey != "":
-		sub, err = a.AuthenticateAPIKey(w.ctx, apiKey)
-	case strings.HasPrefix(bearer, account.APIKeyPrefix):
-		sub, err = a.AuthenticateAPIKey(w.ctx, bearer)
-	default:
-		sub, err = a.Authenticate(w.ctx, bearer)
+	cred := httpauth.BearerCredential(a, bearer)
+	if apiKey != "" {
+		cred = httpauth.APIKeyCredential(a, apiKey)
 	}
+	sub, err := cred.Authenticate(w.ctx)
 	if err != nil {
 		if errors.Is(err, errs.ErrUnauthenticated) {
-			return nil, &wsClose{closeForbidden, "Forbidden"}
+			return httpauth.Credential{}, authz.Subject{}, &wsClose{closeForbidden, "Forbidden"}
 		}
 		w.s.log.ErrorContext(w.ctx, "authenticate websocket", "err", err)
-		return nil, &wsClose{websocket.StatusInternalError, "temporarily unavailable"}
+		return httpauth.Credential{}, authz.Subject{}, &wsClose{websocket.StatusInternalError, "temporarily unavailable"}
 	}
-	return &sub, nil
+	return cred, sub, nil
 }
 
 // subscribe starts the subscription of a subscribe message in a
-// goroutine of its own.
+// goroutine of its own, after checking the caller's credential again: a
+// subscription starts as the caller is now, and not at all once the
+// credential signs nobody in (the connection is closed 4401).
 func (w *wsConn) subscribe(m wsMessage) error {
 	var req Request
 	if m.ID == "" || json.Unmarshal(m.Payload, &req) != nil || req.Query == "" {
 		return &wsClose{closeBadRequest, "Invalid subscribe message"}
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.acked {
+	acked, caller := w.acked, w.caller
+	w.mu.Unlock()
+	if !acked {
 		return &wsClose{closeUnauthorized, "Unauthorized"}
 	}
+	if err := caller.check(w.ctx, false); err != nil {
+		w.credentialEnded(err)
+		return context.Cause(w.ctx)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if _, ok := w.subs[m.ID]; ok {
 		return &wsClose{closeDuplicateID, "Subscriber for " + truncate(m.ID, 64) + " already exists"}
 	}
@@ -389,7 +418,7 @@ func (w *wsConn) subscribe(m wsMessage) error {
 			Extensions: map[string]any{"code": CodeLimitExceeded, "limit": max}}})
 		return nil
 	}
-	ctx, stop := context.WithCancel(w.caller)
+	ctx, stop := context.WithCancel(w.callerCtx)
 	w.subs[m.ID] = stop
 	go w.serveSubscription(ctx, m.ID, req)
 	return nil

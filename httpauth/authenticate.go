@@ -79,10 +79,11 @@ type Session struct {
 // request for both.
 type requestKey struct{}
 
-// request is what the middleware knows of one request: its session and
-// the writer of its session cookie.
+// request is what the middleware knows of one request: its session, the
+// credential that signed it in, and the writer of its session cookie.
 type request struct {
 	sess   Session
+	cred   Credential
 	cookie cookieWriter
 }
 
@@ -93,6 +94,17 @@ func SessionFrom(ctx context.Context) Session {
 		return rq.sess
 	}
 	return Session{}
+}
+
+// CredentialFrom returns the credential that signed in the request whose
+// context is ctx (the session cookie, a bearer token or an API key); the
+// zero Credential for guests, a stale cookie and outside the middleware.
+// A live connection keeps it to check the caller again while it is open.
+func CredentialFrom(ctx context.Context) Credential {
+	if rq, ok := ctx.Value(requestKey{}).(*request); ok {
+		return rq.cred
+	}
+	return Credential{}
 }
 
 // SessionWriter sets and clears the session cookie on the response: the
@@ -149,24 +161,25 @@ func Authenticate(a Authenticator, opts Options) func(http.Handler) http.Handler
 			sub := authz.AnonymousSubject()
 			var err error
 			sess := &rq.sess
+			var cred Credential
 			bearer, hasBearer := bearerToken(r)
-			apiKey := r.Header.Get(APIKeyHeader)
-			switch {
-			case apiKey != "" || (hasBearer && strings.HasPrefix(bearer, account.APIKeyPrefix)):
-				if apiKey == "" {
-					apiKey = bearer
-				}
-				sub, err = a.AuthenticateAPIKey(ctx, apiKey)
+			switch apiKey := r.Header.Get(APIKeyHeader); {
+			case apiKey != "":
+				cred = APIKeyCredential(a, apiKey)
 			case hasBearer:
-				sub, err = a.Authenticate(ctx, bearer)
+				cred = BearerCredential(a, bearer)
 			default:
 				if c, cerr := r.Cookie(SessionCookie); cerr == nil && c.Value != "" {
 					sess.Cookie = true
-					sub, err = a.Authenticate(ctx, c.Value)
+					cred = Credential{kind: credentialSession, secret: c.Value, a: a}
 				}
+			}
+			if !cred.IsZero() {
+				sub, err = cred.Authenticate(ctx)
 			}
 			if err == nil {
 				sess.ID = sub.Session
+				rq.cred = cred
 			}
 			// A cookie request is judged even when its session is stale
 			// or could not be looked up, before the cookie is cleared: a

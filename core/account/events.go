@@ -22,6 +22,8 @@ const (
 	SubjectStaffEnabled                  = "kassa.staff.enabled"
 	SubjectStaffRolesChanged             = "kassa.staff.roles_changed"
 	SubjectStaffPasswordResetRequest     = "kassa.staff.password_reset_requested"
+	SubjectStaffPasswordChanged          = "kassa.staff.password_changed"
+	SubjectSessionEnded                  = "kassa.session.ended"
 	SubjectAPIKeyCreated                 = "kassa.apikey.created"
 	SubjectAPIKeyRevoked                 = "kassa.apikey.revoked"
 )
@@ -65,6 +67,14 @@ type RedactedCustomerEvent struct {
 type StaffEvent struct {
 	StaffID string   `json:"staffId"`
 	Roles   []string `json:"roles,omitempty"`
+}
+
+// SessionEvent is the payload of kassa.session.ended: a session ended
+// by its holder (logout, or a new sign-in that replaced it). Sessions
+// that end with their principal (a disabled member, an erased buyer, a
+// changed password) are told by the principal's own event instead.
+type SessionEvent struct {
+	SessionID string `json:"sessionId"`
 }
 
 // APIKeyEvent is the payload of the kassa.apikey.* events.

@@ -38,7 +38,7 @@ func (s *Service) startSession(ctx context.Context, kind PrincipalKind, principa
 		CreatedAt: now, ExpiresAt: now.Add(ttl), LastSeenAt: now, IP: c.IP, UserAgent: c.UserAgent}
 	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
 		if old := authz.SubjectFrom(ctx).Session; old != "" {
-			if err := s.st.deleteSession(ctx, old); err != nil {
+			if err := s.endSession(ctx, old); err != nil {
 				return err
 			}
 		}
@@ -66,7 +66,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (authz.Subject
 	if err != nil {
 		return authz.Subject{}, err
 	}
-	sub := authz.Subject{ID: sess.PrincipalID, Store: authz.DefaultStore, Session: sess.ID}
+	sub := authz.Subject{ID: sess.PrincipalID, Store: authz.DefaultStore, Session: sess.ID, Expires: sess.ExpiresAt}
 	switch sess.PrincipalKind {
 	case PrincipalCustomer:
 		c, err := s.st.customerByID(ctx, sess.PrincipalID)
@@ -120,10 +120,18 @@ func (s *Service) Logout(ctx context.Context) error {
 	if sub.Session == "" {
 		return nil
 	}
-	if err := s.st.deleteSession(ctx, sub.Session); err != nil {
+	return s.db.RunInTx(ctx, func(ctx context.Context) error { return s.endSession(ctx, sub.Session) })
+}
+
+// endSession deletes one session and says so with kassa.session.ended,
+// in the transaction of ctx: every instance ends the live connections
+// (WebSockets, event streams) signed in with it at once, rather than
+// when they next check.
+func (s *Service) endSession(ctx context.Context, id string) error {
+	if err := s.st.deleteSession(ctx, id); err != nil {
 		return err
 	}
-	return nil
+	return s.emit(ctx, SubjectSessionEnded, SessionEvent{SessionID: id})
 }
 
 // sessionsOf lists the sessions of a principal (for the data export).

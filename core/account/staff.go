@@ -629,7 +629,10 @@ func (s *Service) ChangeStaffPassword(ctx context.Context, current, next string)
 		if err := s.st.updateStaff(ctx, m, "password_hash", "updated_at"); err != nil {
 			return err
 		}
-		return s.st.deleteSessionsOf(ctx, PrincipalStaff, m.ID, sub.Session)
+		if err := s.st.deleteSessionsOf(ctx, PrincipalStaff, m.ID, sub.Session); err != nil {
+			return err
+		}
+		return s.emit(ctx, SubjectStaffPasswordChanged, StaffEvent{StaffID: m.ID})
 	})
 }
 
@@ -693,6 +696,9 @@ func (s *Service) ResetStaffPassword(ctx context.Context, token, password string
 			return err
 		}
 		if err := s.st.deleteSessionsOf(ctx, PrincipalStaff, m.ID, ""); err != nil {
+			return err
+		}
+		if err := s.emit(ctx, SubjectStaffPasswordChanged, StaffEvent{StaffID: m.ID}); err != nil {
 			return err
 		}
 		s.log.InfoContext(ctx, "staff password reset", "staff", m.ID)

@@ -86,6 +86,10 @@ type App struct {
 	// Live tells the GraphQL subscriptions open on this instance that
 	// their order changed; it listens to every order event.
 	Live *live.Hub
+	// LiveAccess tells the live connections open on this instance that
+	// their caller's access may have changed (a revoked key, a disabled
+	// member, a logout, a policy change), so they check it again at once.
+	LiveAccess *live.Access
 	// Settings are the shop settings, shipping and tax.
 	Settings *Settings
 	// Checkout is the carts and the idempotency keys of checkout.
@@ -235,7 +239,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return nil, err
 	}
 	a.Payments, err = NewPayments(a.DB, PaymentsOptions{Authz: a.Authz, Outbox: a.Outbox, Orders: a.Orders, Plugins: a.Plugins,
-		Settings: a.Settings, Keys: a.Checkout.Keys, Logger: a.Log,
+		Settings: a.Settings, Keys: a.Checkout.Keys, PublicURL: cfg.BaseURL(), Logger: a.Log,
 		ReconcileInterval: a.Config.PaymentReconcileInterval, RecheckAfter: a.Config.PaymentRecheckAfter,
 		Observer: newPaymentMetrics(a.Metrics)}) // payment_metrics.go
 	if err != nil {
@@ -258,6 +262,16 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			return nil, err
 		}
 	}
+	// Likewise an account change that may end a live connection's access
+	// (consumers.Start listens on the bus for other instances'), and any
+	// load of the permission policy, wherever it was changed.
+	a.LiveAccess = live.NewAccess()
+	for _, subject := range live.AccessSubjects {
+		if err := a.Outbox.OnCommit(subject, a.LiveAccess.HandleCommitted); err != nil {
+			return nil, err
+		}
+	}
+	a.Accounts.Enforcer.OnReload(a.LiveAccess.PolicyChanged)
 	a.GraphQL, err = graphql.New(resolver.Services{Catalog: a.Catalog, Accounts: a.Accounts.Service, Access: a.Accounts.Enforcer, Plugins: a.Plugins, Deliveries: a.Deliveries,
 		Shop: a.Settings.Shop, Shipping: a.Settings.Shipping, Tax: a.Settings.Tax,
 		Carts: a.Checkout.Carts, RunInTx: a.DB.RunInTx,
@@ -275,7 +289,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Cache: &graphql.CacheOptions{PublicFields: resolver.Cache().Fields, TTL: 30 * time.Second},
 		// Subscriptions: connection_init credentials are resolved like
 		// the HTTP headers; pages of the shop's public URL may connect.
-		Live: graphql.LiveOptions{Authenticator: a.Accounts.Service, AllowedOrigins: []string{cfg.BaseURL()}},
+		// Their credentials are checked again while they are open, at
+		// once after the notices of LiveAccess.
+		Live: graphql.LiveOptions{Authenticator: a.Accounts.Service, AllowedOrigins: []string{cfg.BaseURL()}, Access: a.LiveAccess},
 		// Operations beyond the database pool's size wait in line rather
 		// than for a connection, which database/sql hands to a random
 		// waiter (graphql/admission.go).
@@ -603,6 +619,14 @@ func (c *consumers) Start(ctx context.Context) (err error) {
 	// many there are.
 	for _, subject := range live.Subjects {
 		if sub, err = a.Bus.Listen(ctx, subject, a.Live.HandleOrderEvent); err != nil {
+			return fmt.Errorf("listen to %s: %w", subject, err)
+		}
+		c.subs = append(c.subs, sub)
+	}
+	// And every account change that may end a live connection's access,
+	// wherever it was made: the connections open here check again.
+	for _, subject := range live.AccessSubjects {
+		if sub, err = a.Bus.Listen(ctx, subject, a.LiveAccess.HandleEvent); err != nil {
 			return fmt.Errorf("listen to %s: %w", subject, err)
 		}
 		c.subs = append(c.subs, sub)

@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"strings"
+	"time"
 )
 
 // SubjectKind says what kind of caller a subject is.
@@ -39,6 +40,10 @@ type Subject struct {
 	// Session is the id of the session the caller authenticated with;
 	// empty for API keys, anonymous callers and in-process work.
 	Session string
+	// Expires is when the credential the caller signed in with ends by
+	// itself (a session's expiry); zero when it does not (API keys,
+	// anonymous callers, in-process work). Live connections end then.
+	Expires time.Time
 }
 
 // AnonymousSubject is the caller nobody signed in as.
@@ -76,12 +81,52 @@ func WithSubject(ctx context.Context, s Subject) context.Context {
 	return context.WithValue(ctx, subjectKey{}, s)
 }
 
-// SubjectFrom returns the subject in ctx, or the anonymous subject.
+// SubjectSource is a caller whose subject may change while an operation
+// runs: the connection of a live subscription, whose credential is
+// checked again as long as it is open. A change is of the roles (or of
+// what the roles allow); who the caller is never changes, and a caller
+// whose credential ends is ended by its source, not changed.
+type SubjectSource interface {
+	// Subject returns the caller as it is now.
+	Subject() Subject
+	// Changed returns a channel that is closed at the next change of the
+	// caller's roles or of their permissions: take it before reading
+	// with Subject, so that no change falls between the two.
+	Changed() <-chan struct{}
+}
+
+// WithSubjectSource returns ctx whose subject is src's current one each
+// time SubjectFrom reads it, so that a long-running operation (a
+// subscription reading an order again and again) acts with the caller's
+// roles of the moment, not those it started with.
+func WithSubjectSource(ctx context.Context, src SubjectSource) context.Context {
+	return context.WithValue(ctx, subjectKey{}, src)
+}
+
+// SubjectFrom returns the subject in ctx (a SubjectSource's current
+// one), or the anonymous subject.
 func SubjectFrom(ctx context.Context) Subject {
-	if s, ok := ctx.Value(subjectKey{}).(Subject); ok {
+	switch s := ctx.Value(subjectKey{}).(type) {
+	case Subject:
 		return s
+	case SubjectSource:
+		sub := s.Subject()
+		if sub.Store == "" {
+			sub.Store = DefaultStore
+		}
+		return sub
 	}
 	return AnonymousSubject()
+}
+
+// SubjectChanged returns a channel closed at the next change of the
+// subject of ctx (see SubjectSource); nil, which never receives, when
+// the subject is fixed.
+func SubjectChanged(ctx context.Context) <-chan struct{} {
+	if s, ok := ctx.Value(subjectKey{}).(SubjectSource); ok {
+		return s.Changed()
+	}
+	return nil
 }
 
 // Authorizer answers whether the subject in ctx may perform act on obj. It

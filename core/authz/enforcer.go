@@ -56,6 +56,10 @@ type Enforcer struct {
 
 	stopOnce sync.Once
 	stop     chan struct{}
+
+	// reloaded are the OnReload listeners.
+	reloadedMu sync.Mutex
+	reloaded   []func()
 }
 
 var _ Authorizer = (*Enforcer)(nil)
@@ -147,7 +151,25 @@ func (e *Enforcer) reloadLocal() error {
 	// A fresh cache only after the load: a decision taken from the old
 	// policy meanwhile lands in the old cache, which nobody reads again.
 	e.decisions.Store(newDecisionCache())
+	e.reloadedMu.Lock()
+	fns := e.reloaded
+	e.reloadedMu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
 	return nil
+}
+
+// OnReload calls fn after every load of the policy on this instance: a
+// change made here, one another instance announced, and the periodic
+// reload that makes up for a lost notice. Roles and their permissions
+// may have changed; RolesOf answers from the new policy when fn runs.
+// Live connections use it to check their callers again. fn must be
+// quick and must not block.
+func (e *Enforcer) OnReload(fn func()) {
+	e.reloadedMu.Lock()
+	defer e.reloadedMu.Unlock()
+	e.reloaded = append(e.reloaded[:len(e.reloaded):len(e.reloaded)], fn)
 }
 
 // maxDecisions bounds the decision cache. The questions asked are the

@@ -30,6 +30,12 @@
 // anyway. So the listener never waits for a subscriber, however slow;
 // what is slow is the subscriber's connection, which its transport
 // drops (graphql's WebSocket and server-sent events handlers).
+//
+// Access does the same for who the connections act as: the account events
+// that end or change a caller's access (a disabled member, a revoked key,
+// a logout) and every load of the permission policy reach the connections
+// of that caller on every instance, which then check their credential
+// again (ADR 0013).
 package live
 
 import (

@@ -86,6 +86,13 @@ func liveSelectionOf(ctx context.Context) liveSelection {
 // events only, since a payment that moves the order moves it with an
 // order event. An order the caller may not see is ORDER_NOT_FOUND before
 // anything is sent.
+//
+// Each read acts as the caller is at that moment: a live connection
+// puts its caller into ctx as an authz.SubjectSource, whose credential
+// it checks again while it is open. When the caller's roles (or what
+// they allow) change, the order is read again at once: a caller who may
+// no longer see it ends the subscription, one who still may is sent
+// nothing new unless the order changed.
 func (r *liveRoot) OrderUpdated(ctx context.Context, args struct {
 	ID    gql.ID
 	Token *string
@@ -105,11 +112,13 @@ func (r *liveRoot) OrderUpdated(ctx context.Context, args struct {
 		subjects = []string{live.OrderSubjects}
 	}
 	// Watch before the first read: a change committed between the two is
-	// then seen by the read, or signalled, or both, never lost.
+	// then seen by the read, or signalled, or both, never lost. The same
+	// for a change of the caller's access.
 	w, err := r.hub.Watch(string(args.ID), subjects...)
 	if err != nil {
 		return nil, errs.Unavailable("LIVE_UPDATES_UNAVAILABLE", "the server is shutting down; subscribe again")
 	}
+	access := authz.SubjectChanged(ctx)
 	d, err := read(ctx)
 	if err != nil {
 		w.Stop()
@@ -135,16 +144,19 @@ func (r *liveRoot) OrderUpdated(ctx context.Context, args struct {
 					if !ok {
 						return
 					}
+				case <-access:
+					// The caller's roles changed: read as they are now.
 				case <-ctx.Done():
 					return
 				}
+				access = authz.SubjectChanged(ctx)
 				next, err := read(ctx)
 				if err != nil {
 					// The order went out of the caller's reach (a
 					// guest order claimed by a buyer, a revoked
-					// permission) or the database failed: the
-					// subscription ends, and the client subscribes
-					// again to learn which.
+					// permission or role) or the database failed:
+					// the subscription ends, and the client
+					// subscribes again to learn which.
 					return
 				}
 				d = next
