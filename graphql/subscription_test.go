@@ -126,6 +126,17 @@ func (w *wsClient) send(m wsMsg) {
 	}
 }
 
+// raw sends data as a text message as it is (send would encode it as
+// JSON, which makes text valid UTF-8).
+func (w *wsClient) raw(data string) {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), liveWait)
+	defer cancel()
+	if err := w.c.Write(ctx, websocket.MessageText, []byte(data)); err != nil {
+		w.t.Fatalf("send: %v", err)
+	}
+}
+
 func (w *wsClient) subscribe(id, query string, vars map[string]any) {
 	w.t.Helper()
 	w.send(wsMsg{ID: id, Type: "subscribe", Payload: mustJSON(w.t, map[string]any{"query": query, "variables": vars})})
@@ -586,6 +597,14 @@ func TestLiveLimits(t *testing.T) {
 					ws.send(wsMsg{Type: "connection_init"})
 				}, 4429},
 				{"not a message", func(ws *wsClient) { ws.send(wsMsg{Type: "hello"}) }, 4400},
+				// Text that is not UTF-8, which encoding/json would read as
+				// U+FFFD: refused like any message that is not one.
+				{"an unpaired surrogate", func(ws *wsClient) {
+					ws.send(wsMsg{Type: "connection_init"})
+					ws.read()
+					ws.raw(`{"id":"s","type":"subscribe","payload":{"query":"subscription($id: ID!) { orderUpdated(id: $id) { status } }","variables":{"id":"ord_\ud800"}}}`)
+				}, 4400},
+				{"bytes that are not UTF-8", func(ws *wsClient) { ws.raw("{\"type\":\"connection_init\",\"payload\":{\"x\":\"\xff\"}}") }, 4400},
 				{"too large", func(ws *wsClient) {
 					ws.send(wsMsg{Type: "connection_init", Payload: mustJSON(t, map[string]string{"pad": strings.Repeat("x", 130<<10)})})
 				}, websocket.StatusMessageTooBig},

@@ -273,6 +273,9 @@ func (w *wsConn) send(m wsMessage) bool {
 // connection with that cause.
 func (w *wsConn) handle(data []byte) error {
 	var m wsMessage
+	if !validJSONText(data) {
+		return &wsClose{closeBadRequest, "Invalid message received: text that is not UTF-8"}
+	}
 	if err := json.Unmarshal(data, &m); err != nil || m.Type == "" {
 		return &wsClose{closeBadRequest, "Invalid message received"}
 	}
