@@ -239,7 +239,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return nil, err
 	}
 	a.Payments, err = NewPayments(a.DB, PaymentsOptions{Authz: a.Authz, Outbox: a.Outbox, Orders: a.Orders, Plugins: a.Plugins,
-		Settings: a.Settings, Keys: a.Checkout.Keys, PublicURL: cfg.BaseURL(), Logger: a.Log,
+		Settings: a.Settings, Keys: a.Checkout.Keys, Logger: a.Log,
 		ReconcileInterval: a.Config.PaymentReconcileInterval, RecheckAfter: a.Config.PaymentRecheckAfter,
 		Observer: newPaymentMetrics(a.Metrics)}) // payment_metrics.go
 	if err != nil {
