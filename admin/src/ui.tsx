@@ -48,7 +48,7 @@ export function Select({ label, id, options, ...rest }: SelectHTMLAttributes<HTM
 
 const tones: Record<string, string> = {
   PAID: "success", CAPTURED: "success", SUCCEEDED: "success", COMPLETED: "success", DELIVERED: "success", FULFILLED: "success", APPLIED: "success",
-  PENDING: "attention", AUTHORIZED: "attention", PARTIALLY_FULFILLED: "attention", PARTIALLY_REFUNDED: "attention", UNKNOWN: "attention", UNFULFILLED: "attention",
+  PENDING: "attention", AUTHORIZED: "attention", PARTIALLY_FULFILLED: "attention", PARTIALLY_PAID: "attention", PARTIALLY_REFUNDED: "attention", UNKNOWN: "attention", UNFULFILLED: "attention",
   FAILED: "critical", REFUSED: "critical", VOIDED: "neutral", CANCELLED: "neutral", REFUNDED: "neutral", OPEN: "info",
 };
 

@@ -25,7 +25,7 @@ const BULK = {
 type BulkKind = keyof typeof BULK;
 
 const statuses: OrderStatus[] = ["OPEN", "COMPLETED", "CANCELLED"];
-const paymentStatuses: OrderPaymentStatus[] = ["PENDING", "AUTHORIZED", "PAID", "PARTIALLY_REFUNDED", "REFUNDED", "VOIDED", "FAILED"];
+const paymentStatuses: OrderPaymentStatus[] = ["PENDING", "AUTHORIZED", "PAID", "PARTIALLY_PAID", "PARTIALLY_REFUNDED", "REFUNDED", "VOIDED", "FAILED"];
 const fulfillmentStatuses: OrderFulfillmentStatus[] = ["UNFULFILLED", "PARTIALLY_FULFILLED", "FULFILLED", "DELIVERED", "RETURNED"];
 const pageSize = 50;
 /** The URL parameters that filter the list; the CSV export takes the same. */
