@@ -764,7 +764,8 @@ func httpCheckout(t *testing.T, url string, input map[string]any, header string)
 // TestCheckoutIdempotency: one key places one order, whether the retries
 // come one after another or twenty at once, in the input or in the
 // Idempotency-Key header; the same key for another cart is refused, and so
-// are two different keys in one request.
+// are two different keys in one request. Another guest's key of the same
+// text is theirs.
 func TestCheckoutIdempotency(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
 		s := newCartShop(t, ta)
@@ -784,14 +785,24 @@ func TestCheckoutIdempotency(t *testing.T) {
 		if n := s.orders(t, cartA); n != 1 {
 			t.Fatalf("%d orders after a retry", n)
 		}
+		// The same caller (cart A's token) naming another cart with the key.
 		cartB, refB := newCart()
 		runCart(t, ta, []testkit.Scenario{
-			{Name: "the key of another cart", Query: checkoutOp, Variables: vars("input", with(refB, "idempotencyKey", "key-A")),
+			{Name: "the key of another cart", Query: checkoutOp, Variables: vars("input", with(refA, "cartId", cartB, "idempotencyKey", "key-A")),
 				WantData:   `{"checkoutComplete": {"order": null, "accessToken": null, "userErrors": [{"field": ["input", "idempotencyKey"], "code": "IDEMPOTENCY_KEY_REUSED"}]}}`,
 				WantEvents: []string{}},
 		})
 		if n := s.orders(t, cartB); n != 0 {
 			t.Fatalf("a reused key placed %d orders", n)
+		}
+		// Another guest (cart B's token) sending the same key: a key of
+		// their own, never another buyer's.
+		other := must(t, s.do(t, guest, checkoutOp, vars("input", with(refB, "idempotencyKey", "key-A"))))
+		if id := other.str("checkoutComplete", "order", "id"); id == "" || id == first.str("checkoutComplete", "order", "id") {
+			t.Fatalf("another guest with the same key: %s", testkit.EncodeJSON(t, other.Data))
+		}
+		if n := s.orders(t, cartB); n != 1 {
+			t.Fatalf("another guest's key placed %d orders of their cart", n)
 		}
 
 		// Twenty at once over HTTP, the key in the header.
@@ -814,8 +825,8 @@ func TestCheckoutIdempotency(t *testing.T) {
 		if n := s.orders(t, cartC); n != 1 {
 			t.Fatalf("20 concurrent checkouts with one key placed %d orders", n)
 		}
-		if got := s.stock(t, s.tea100); got.Reserved != 2 {
-			t.Fatalf("%d reserved, want one unit for each of the two orders", got.Reserved)
+		if got := s.stock(t, s.tea100); got.Reserved != 3 {
+			t.Fatalf("%d reserved, want one unit for each of the three orders (A, B, C)", got.Reserved)
 		}
 
 		// Header and input: equal is one key, different is refused.

@@ -189,6 +189,7 @@ func TestPaymentReports(t *testing.T) {
 func reportPayments(t *testing.T, ta *testkit.TestApp, bin string) (paid, silent *payment.Attempt) {
 	t.Helper()
 	sys := authz.WithSubject(context.Background(), authz.SystemSubject("test"))
+	listStorefront(t, ta)
 	if _, err := ta.Plugins.Install(sys, bin, plugin.InstallOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,7 @@ func TestPaymentRouting(t *testing.T) {
 	testpay, banktransfer := payBinaries(t)
 	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
 		s := &payShop{cartShop: newCartShop(t, ta)}
+		listStorefront(t, ta)
 		for _, p := range []struct{ bin, id, settings string }{
 			{banktransfer, banktransferID, `{"account_holder":"Kassa Tea Ltd","iban":"DE89370400440532013000","bank_name":"Test Bank"}`},
 			{testpay, testpayID, `{"webhook_secret":"` + testpaySecret + `"}`},

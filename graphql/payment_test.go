@@ -31,6 +31,7 @@ import (
 	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/payment"
 	"github.com/kassahq/kassa/core/plugin"
+	"github.com/kassahq/kassa/core/shop"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/testkit"
 	"github.com/kassahq/kassa/graphql"
@@ -52,10 +53,11 @@ func newPayments(t testing.TB, db *store.DB, az authz.Authorizer, svc resolver.S
 		gws = svc.Plugins
 	}
 	p, err := payment.NewService(db, payment.Options{Authz: az, Outbox: &eventstest.Outbox{}, Orders: app.PaymentOrders{Orders: svc.Orders},
-		Gateways: gws, Settings: svc.Shop, Keys: keys})
+		Gateways: gws, Settings: svc.Shop, Keys: keys, PublicURL: "https://shop.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	svc.Orders.UsePaymentCloser(app.PaymentCloser(p))
 	return p
 }
 
@@ -154,7 +156,18 @@ func newPayShop(t *testing.T, ta *testkit.TestApp, testpay, banktransfer string)
 			t.Fatal(err)
 		}
 	}
+	listStorefront(t, ta)
 	return s
+}
+
+// listStorefront has the shop list https://shop.example, the tests'
+// storefront, among its storefront origins: paymentCreate's returnUrl
+// is on it (the app's public URL is its own address).
+func listStorefront(t *testing.T, ta *testkit.TestApp) {
+	t.Helper()
+	if _, err := ta.Settings.Shop.Update(system(), shop.UpdateSettingsInput{StorefrontOrigins: &[]string{"https://shop.example"}}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // placed is an order a test pays.
@@ -482,8 +495,14 @@ func TestPayments(t *testing.T) {
 		})
 
 		t.Run("staff capture part of an authorization, and void another", func(t *testing.T) {
+			// A buyer cannot hold the money: the shop's capture mode decides.
 			o := s.guestOrder(t, 1)
-			res := s.pay(t, o, testpayID, "succeed", "manualCapture", true)
+			eq(t, "a buyer asking to hold the money", s.pay(t, o, testpayID, "succeed", "manualCapture", true).str("paymentCreate", "payment", "state"), "CAPTURED")
+			captureMode := `mutation($input: ShopSettingsUpdateInput!) { shopSettingsUpdate(input: $input) { shopSettings { paymentCaptureMode } userErrors { code } } }`
+			eq(t, "manual capture", must(t, s.do(t, ordOwner, captureMode, in("paymentCaptureMode", "MANUAL"))).str("shopSettingsUpdate", "shopSettings", "paymentCaptureMode"), "MANUAL")
+			o = s.guestOrder(t, 1)
+			res := s.pay(t, o, testpayID, "succeed")
+			must(t, s.do(t, ordOwner, captureMode, in("paymentCaptureMode", "AUTOMATIC")))
 			id := res.str("paymentCreate", "payment", "id")
 			eq(t, "authorized", res.str("paymentCreate", "payment", "state"), "AUTHORIZED")
 			eq(t, "manualCapture", res.get("paymentCreate", "payment", "manualCapture"), true)
@@ -514,8 +533,10 @@ func TestPayments(t *testing.T) {
 			eq(t, "amountAuthorized", st.str("order", "amountAuthorized", "amount"), o.total)
 			eq(t, "amountPaid", st.str("order", "amountPaid", "amount"), part)
 
+			// Staff may hold one payment's money in a shop that captures at once.
 			o2 := s.guestOrder(t, 1)
-			id2 := s.pay(t, o2, testpayID, "succeed", "manualCapture", true).str("paymentCreate", "payment", "id")
+			id2 := must(t, s.do(t, ordFinance, payCreateOp, in("orderId", o2.id, "gatewayId", testpayID, "paymentMethod", "succeed",
+				"manualCapture", true))).str("paymentCreate", "payment", "id")
 			res = must(t, s.do(t, ordFinance, voidOp, in("paymentId", id2, "idempotencyKey", "void-1")))
 			eq(t, "voided", res.str("paymentVoid", "payment", "state"), "CANCELLED")
 			eq(t, "order", res.str("paymentVoid", "payment", "order", "paymentStatus"), "VOIDED")
@@ -686,23 +707,26 @@ func TestPayments(t *testing.T) {
 				t.Fatalf("a guest reads the payment settings: %v %v", r.codes(), r.Data)
 			}
 
-			// The buyer pays on the gateway's page after the order was
-			// cancelled: recorded, flagged and, as the shop says, refunded.
+			// The buyer's transfer arrives after the order was cancelled
+			// (cancelling closed the gateways' trades: a card page can no
+			// longer be paid, a transfer still arrives): recorded, flagged
+			// and, as the shop says, refunded (banktransfer's refunds are
+			// made by staff: PENDING with instructions).
 			cancelled := func(t *testing.T) (placed, string) {
 				o := s.guestOrder(t, 1)
-				res := s.pay(t, o, testpayID, "redirect")
-				must(t, s.do(t, ordGuest, `mutation($input: OrderCancelInput!) { orderCancel(input: $input) { order { status } userErrors { code } } }`,
+				res := s.pay(t, o, banktransferID, "")
+				c := must(t, s.do(t, ordGuest, `mutation($input: OrderCancelInput!) { orderCancel(input: $input) { order { status } userErrors { code } } }`,
 					in("token", o.token)))
-				s.clickOnPage(t, res.str("paymentCreate", "payment", "action", "url"), "pay")
+				eq(t, "cancelled", c.str("orderCancel", "order", "status"), "CANCELLED")
 				id := res.str("paymentCreate", "payment", "id")
-				eq(t, "refreshed", must(t, s.do(t, ordGuest, payRefreshOp, in("id", id, "token", o.token))).str("paymentRefresh", "payment", "state"), "CAPTURED")
+				must(t, s.do(t, ordFinance, confirmOp, in("orderId", o.id, "amount", cnyInput(o.total), "idempotencyKey", "bt-late-"+id)))
 				return o, id
 			}
 			o, id := cancelled(t)
 			eq(t, "flags", s.flags(t, id), []string{payment.FlagCancelledOrder})
 			st := must(t, s.do(t, ordFinance, staffOrderOp, vars("id", o.id)))
 			eq(t, "refunded at once", testkit.EncodeJSON(t, st.get("order", "refunds")),
-				`[{"amount":{"amount":"`+o.total+`"},"reason":"money arrived for a cancelled order","staffId":null,"state":"SUCCEEDED"}]`)
+				`[{"amount":{"amount":"`+o.total+`"},"reason":"money arrived for a cancelled order","staffId":null,"state":"PENDING"}]`)
 
 			must(t, s.do(t, ordOwner, settingsPayOp, in("refundCancelledOrderPayments", false)))
 			o, id = cancelled(t)
@@ -902,6 +926,8 @@ func paymentAttacks(t *testing.T, s *payShop) {
 			{"a 3000-character returnUrl", ordGuest, payCreateOp, ref("returnUrl", long), `[{"code":"TOO_LONG","field":["input","returnUrl"]}]`},
 			{"a relative returnUrl", ordGuest, payCreateOp, ref("returnUrl", "/orders/1"), `[{"code":"INVALID_URL","field":["input","returnUrl"]}]`},
 			{"a javascript: returnUrl", ordGuest, payCreateOp, ref("returnUrl", "javascript:alert(1)"), `[{"code":"INVALID_URL","field":["input","returnUrl"]}]`},
+			{"another site's returnUrl (an open redirect)", ordGuest, payCreateOp, ref("returnUrl", "https://evil.example/phish"),
+				`[{"code":"RETURN_URL_NOT_ALLOWED","field":["input","returnUrl"]}]`},
 			{"a 300-character hint", ordGuest, payCreateOp, ref("paymentMethod", strings.Repeat("4", 300)), `[{"code":"TOO_LONG","field":["input","paymentMethod"]}]`},
 			{"a 300-character key", ordGuest, payCreateOp, ref("idempotencyKey", strings.Repeat("k", 300)), `[{"code":"INVALID_IDEMPOTENCY_KEY","field":["input","idempotencyKey"]}]`},
 			{"an unknown gateway", ordGuest, payCreateOp, vars("input", vars("orderId", o.id, "token", o.token, "gatewayId", "payment.nope")), `[{"code":"PLUGIN_NOT_FOUND","field":["input"]}]`},

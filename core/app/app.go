@@ -239,7 +239,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return nil, err
 	}
 	a.Payments, err = NewPayments(a.DB, PaymentsOptions{Authz: a.Authz, Outbox: a.Outbox, Orders: a.Orders, Plugins: a.Plugins,
-		Settings: a.Settings, Keys: a.Checkout.Keys, Logger: a.Log,
+		Settings: a.Settings, Keys: a.Checkout.Keys, PublicURL: cfg.BaseURL(), Logger: a.Log,
 		ReconcileInterval: a.Config.PaymentReconcileInterval, RecheckAfter: a.Config.PaymentRecheckAfter,
 		Observer: newPaymentMetrics(a.Metrics)}) // payment_metrics.go
 	if err != nil {
@@ -569,6 +569,10 @@ func (c *consumers) Start(ctx context.Context) (err error) {
 	}
 	// Invoices and credit notes through the invoice rule plugins.
 	if err := c.subscribeInvoices(ctx); err != nil { // invoice_wiring.go
+		return err
+	}
+	// An order's other open payments closed once one took its money.
+	if err := c.subscribeSuperseded(ctx); err != nil { // payment.go
 		return err
 	}
 	// Shop events go to the merchant's own systems (notify.webhook).

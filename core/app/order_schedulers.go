@@ -21,13 +21,12 @@ const (
 // them; each claims the orders it works on under its own holder id, so
 // none is reminded or cancelled twice. Before the closer cancels an
 // unpaid order past its deadline, the payments close its trades at the
-// gateways (payment.Service.BeforeExpire): an order paid at the last
-// moment is kept and paid, never cancelled.
+// gateways (the orders' PaymentCloser, NewPayments): an order paid at the
+// last moment is kept and paid, never cancelled.
 func (a *App) addOrderSchedulers() error {
 	sc, err := order.NewScheduler(a.Orders, order.SchedulerOptions{
 		ReminderInterval: orderReminderInterval,
 		CloserInterval:   orderCloserInterval,
-		BeforeExpire:     paymentExpiry(a.Payments),
 		Logger:           a.Log,
 	})
 	if err != nil {

@@ -40,6 +40,9 @@ type PaymentsOptions struct {
 	Settings *Settings
 	// Keys record idempotency keys (the checkout's). Required.
 	Keys *idempotency.Keys
+	// PublicURL is the shop's public base URL (config's BaseURL): the
+	// origin return URLs may be on besides the shop's storefront origins.
+	PublicURL string
 	// Logger is the parent logger.
 	Logger *slog.Logger
 	// ReconcileInterval and RecheckAfter tune the reconciler (see
@@ -50,7 +53,8 @@ type PaymentsOptions struct {
 	Observer payment.Observer
 }
 
-// NewPayments builds the payment service over db with its ports.
+// NewPayments builds the payment service over db with its ports, and
+// hands it to the orders as their PaymentCloser.
 func NewPayments(db *store.DB, opts PaymentsOptions) (*payment.Service, error) {
 	switch {
 	case opts.Orders == nil:
@@ -60,12 +64,19 @@ func NewPayments(db *store.DB, opts PaymentsOptions) (*payment.Service, error) {
 	case opts.Settings == nil:
 		return nil, errors.New("app: payments need the shop settings")
 	}
-	return payment.NewService(db, payment.Options{
+	p, err := payment.NewService(db, payment.Options{
 		Authz: opts.Authz, Outbox: opts.Outbox, Orders: PaymentOrders{Orders: opts.Orders},
-		Gateways: opts.Plugins, Settings: opts.Settings.Shop, Keys: opts.Keys, Logger: opts.Logger,
+		Gateways: opts.Plugins, Settings: opts.Settings.Shop, Keys: opts.Keys, PublicURL: opts.PublicURL, Logger: opts.Logger,
 		ReconcileInterval: opts.ReconcileInterval, RecheckAfter: opts.RecheckAfter,
 		Observer: opts.Observer,
 	})
+	if err != nil {
+		return nil, err
+	}
+	// The orders close an order's payments before cancelling it; they
+	// are built first, the payments needing them.
+	opts.Orders.UsePaymentCloser(PaymentCloser(p))
+	return p, nil
 }
 
 // PaymentOrders is the payment's Orders port over the order service, for
@@ -183,19 +194,50 @@ func orderInfo(v *order.PaymentView) *payment.OrderInfo {
 	return info
 }
 
-// paymentExpiry is the deadline closer's hook over the payments: the
-// trade is closed at the gateway before the order is cancelled.
-func paymentExpiry(p *payment.Service) order.ExpiryHook {
-	return order.ExpiryHookFunc(func(ctx context.Context, o *order.Order) (order.ExpiryVerdict, error) {
-		v, err := p.BeforeExpire(ctx, o.ID)
-		switch {
-		case err != nil:
-			return order.KeepPending, err
-		case v == payment.VerdictPaid:
-			return order.KeepPaid, nil
-		case v == payment.VerdictPending:
-			return order.KeepPending, nil
-		}
-		return order.ExpireNow, nil
-	})
+// PaymentCloser is the order's PaymentCloser over the payments: every
+// cancellation (staff, bulk, the buyer, the deadline closer) first closes
+// the order's open attempts at their gateways (payment.ClosePayments).
+// NewPayments hands it to the orders; tests that build a payment service
+// of their own hand it themselves.
+func PaymentCloser(p *payment.Service) order.PaymentCloser { return paymentCloser{p: p} }
+
+type paymentCloser struct{ p *payment.Service }
+
+// ClosePayments implements order.PaymentCloser.
+func (c paymentCloser) ClosePayments(ctx context.Context, o *order.Order, why string) (order.ExpiryVerdict, error) {
+	v, err := c.p.ClosePayments(ctx, o.ID, why)
+	switch {
+	case err != nil:
+		return order.KeepPending, err
+	case v == payment.VerdictPaid:
+		return order.KeepPaid, nil
+	case v == payment.VerdictPending:
+		return order.KeepPending, nil
+	}
+	return order.ExpireNow, nil
+}
+
+// PaymentsClosed implements order.PaymentCloser.
+func (c paymentCloser) PaymentsClosed(ctx context.Context, o *order.Order) (bool, error) {
+	return c.p.PaymentsClosed(ctx, o.ID)
+}
+
+// subscribeSuperseded closes the other open payments of an order once
+// one of its attempts took or holds its money (payment.HandleSuperseded),
+// so that a buyer with two payment pages open cannot pay twice. A durable
+// consumer: each capture is handled once across instances, and delivered
+// again while a gateway cannot be reached. Not journaled: most orders
+// have one attempt, and a row per paid order would record nothing done
+// (the journal's filters must answer from memory, which cannot tell).
+func (c *consumers) subscribeSuperseded(ctx context.Context) error {
+	a := c.a
+	ctx = authz.WithSubject(context.WithoutCancel(ctx), authz.SystemSubject("payment.supersede"))
+	const durable = "payment-superseded"
+	sub, err := subscribeFilters(ctx, a.Bus, durable, payment.SupersededSubjects, a.Payments.HandleSuperseded,
+		events.WithMaxDeliver(events.DefaultMaxDeliver), events.WithDeliverNew())
+	if err != nil {
+		return fmt.Errorf("subscribe superseded payments: %w", err)
+	}
+	c.subs = append(c.subs, sub)
+	return nil
 }

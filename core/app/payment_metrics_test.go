@@ -60,7 +60,7 @@ func TestPaymentMetrics(t *testing.T) {
 				t.Fatal(err)
 			}
 			a, err := ta.Payments.Create(guest, payment.CreateInput{AccessToken: placed.AccessToken, GatewayID: "payment.testpay",
-				ReturnURL: "https://shop.example/r", PaymentMethod: card})
+				ReturnURL: ta.Config.BaseURL() + "/r", PaymentMethod: card})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -161,9 +161,11 @@ func (s *Service) SetShippingMethod(ctx context.Context, ref Ref, methodID strin
 // key is the client's idempotency key (1 to 255 printable ASCII
 // characters). A retry with the same key by the same caller naming the
 // cart the same way returns the order placed the first time, as it is
-// now, access token included, without placing another; the same key for another cart
-// or by another caller is CodeKeyReused of core/idempotency. A concurrent
-// retry waits for the first and returns its order.
+// now, access token included, without placing another; the same key for
+// another cart is CodeKeyReused of core/idempotency. Keys are the
+// caller's own (checkoutScope): another buyer's key of the same text is
+// another key. A concurrent retry waits for the first and returns its
+// order.
 //
 // The cart must have lines, an email address, a shipping address and a
 // shipping method that ships it, and every line must be buyable as it is:
@@ -198,7 +200,7 @@ func (s *Service) Complete(ctx context.Context, ref Ref, key string) (*order.Pla
 	}
 	var placed *order.Placed
 	err = s.db.RunInTx(ctx, func(ctx context.Context) error {
-		raw, ran, err := s.keys.DoAnswered(ctx, CheckoutScope, key, checkoutRequest(ctx, ref), answer, func(ctx context.Context) error {
+		raw, ran, err := s.keys.DoAnswered(ctx, checkoutScope(ctx, ref), key, checkoutRequest(ctx, ref), answer, func(ctx context.Context) error {
 			p, err := s.complete(ctx, ref, orderID, token)
 			placed = p
 			return err
@@ -263,6 +265,15 @@ type checkoutAnswer struct {
 	// whole order.Placed, its AccessToken read into AccessToken); they
 	// expire within a day of the upgrade.
 	Order *struct{ ID string } `json:"Order,omitempty"`
+}
+
+// checkoutScope is the scope of Complete's key: the caller's own keys
+// (idempotency.OwnerOf), the signed-in buyer's or, for a guest, those of
+// the cart token they name, so that two buyers sending the same key never
+// meet (no IDEMPOTENCY_KEY_REUSED across buyers); staff and API keys
+// share the shop's.
+func checkoutScope(ctx context.Context, ref Ref) string {
+	return idempotency.Owned(CheckoutScope, idempotency.OwnerOf(ctx, ref.Token))
 }
 
 // checkoutRequest is what Complete's idempotency key is bound to: the

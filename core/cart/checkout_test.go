@@ -287,10 +287,12 @@ func TestComplete(t *testing.T) {
 			}
 		}
 
-		// The key belongs to its first cart and caller.
+		// The key belongs to its first cart: the same caller naming
+		// another cart with it is refused. (Another caller's key of the
+		// same text is another key: TestCheckoutKeysAreTheCallers.)
 		other := f.newGuestCart(t, "")
 		f.ready(t, guest(), other, f.standard, cart.LineInput{VariantID: f.tea100, Quantity: 1})
-		if _, err := f.svc.Complete(guest(), other, "key-1"); !cmp.Equal(problems(err), []string{"idempotencyKey IDEMPOTENCY_KEY_REUSED"}) {
+		if _, err := f.svc.Complete(guest(), cart.Ref{ID: mustCart(t)(f.svc.Get(guest(), other)).ID, Token: ref.Token}, "key-1"); !cmp.Equal(problems(err), []string{"idempotencyKey IDEMPOTENCY_KEY_REUSED"}) {
 			t.Fatalf("a key of another cart: %v", err)
 		}
 		if _, err := f.svc.Complete(guest(), other, "bad\nkey"); !cmp.Equal(problems(err), []string{"idempotencyKey INVALID_IDEMPOTENCY_KEY"}) {
@@ -335,7 +337,9 @@ func TestComplete(t *testing.T) {
 		if again, err := f.svc.Complete(alice, cart.Ref{}, "alice-1"); err != nil || again.Order.ID != first.Order.ID {
 			t.Fatalf("buyer's retry: %v, %v", again, err)
 		}
-		if _, err := f.svc.Complete(buyer("cus_bob"), cart.Ref{}, "alice-1"); !cmp.Equal(problems(err), []string{"idempotencyKey IDEMPOTENCY_KEY_REUSED"}) {
+		// Alice's key is hers: Bob sending it checks out his own open
+		// cart (he has none), and learns nothing of hers.
+		if _, err := f.svc.Complete(buyer("cus_bob"), cart.Ref{}, "alice-1"); !cmp.Equal(problems(err), []string{" CART_NOT_FOUND"}) {
 			t.Fatalf("another buyer with alice's key: %v", err)
 		}
 		if _, err := f.svc.Create(alice, ""); err != nil {
@@ -521,6 +525,67 @@ func TestMerge(t *testing.T) {
 			if _, err := f.svc.Merge(tt.ctx, tt.token); !cmp.Equal(problems(err), []string{" " + tt.want}) {
 				t.Errorf("%s: %v, want %s", name, err, tt.want)
 			}
+		}
+	})
+}
+
+// TestCheckoutKeysAreTheCallers: a buyer's idempotency keys are theirs.
+// Two guests, or a guest and a signed-in buyer, sending the same key each
+// check out their own cart and never learn of the other's key; each one's
+// retry answers their own order; the same caller sending the key for
+// another cart is still refused.
+func TestCheckoutKeysAreTheCallers(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		const key = "chk-predictable"
+		a, b := f.newGuestCart(t, ""), f.newGuestCart(t, "")
+		f.ready(t, guest(), a, f.standard, cart.LineInput{VariantID: f.tea100, Quantity: 1})
+		f.ready(t, guest(), b, f.standard, cart.LineInput{VariantID: f.tea100, Quantity: 1})
+		carol := buyer("cus_carol")
+		if _, err := f.svc.Create(carol, ""); err != nil {
+			t.Fatal(err)
+		}
+		f.ready(t, carol, cart.Ref{}, f.standard, cart.LineInput{VariantID: f.tea100, Quantity: 1})
+
+		orders := map[string]string{}
+		for _, c := range []struct {
+			name string
+			ctx  context.Context
+			ref  cart.Ref
+		}{
+			{"guest A", guest(), a},
+			{"guest B, A's key", guest(), b},
+			{"carol, the guests' key", carol, cart.Ref{}},
+		} {
+			p, err := f.svc.Complete(c.ctx, c.ref, key)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if p.Replayed {
+				t.Fatalf("%s: answered another buyer's order %s", c.name, p.Order.ID)
+			}
+			orders[c.name] = p.Order.ID
+		}
+		if n := len(f.placer.placed()); n != 3 {
+			t.Fatalf("%d orders placed, want one per buyer", n)
+		}
+		// Each retry answers the caller's own order.
+		if p, err := f.svc.Complete(guest(), b, key); err != nil || !p.Replayed || p.Order.ID != orders["guest B, A's key"] {
+			t.Fatalf("guest B's retry: %+v, %v", p, err)
+		}
+		if p, err := f.svc.Complete(carol, cart.Ref{}, key); err != nil || !p.Replayed || p.Order.ID != orders["carol, the guests' key"] {
+			t.Fatalf("carol's retry: %+v, %v", p, err)
+		}
+		// Carol, her key for another of her carts: refused.
+		if _, err := f.svc.Create(carol, ""); err != nil {
+			t.Fatal(err)
+		}
+		next := f.ready(t, carol, cart.Ref{}, f.standard, cart.LineInput{VariantID: f.tea100, Quantity: 1})
+		if _, err := f.svc.Complete(carol, cart.Ref{ID: next.ID}, key); !cmp.Equal(problems(err), []string{"idempotencyKey IDEMPOTENCY_KEY_REUSED"}) {
+			t.Fatalf("carol's key for another cart: %v", err)
+		}
+		if n := len(f.placer.placed()); n != 3 {
+			t.Fatalf("%d orders placed, want 3", n)
 		}
 	})
 }

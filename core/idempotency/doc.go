@@ -25,5 +25,10 @@
 // worker that core/app starts, removes them in batches.
 //
 // Scopes keep the uses of keys apart ("checkout", "order.bulk"): the same
-// key in two scopes is two keys.
+// key in two scopes is two keys. Where buyers send keys, the scope is
+// narrowed to the caller's own keys, so that buyers never meet each
+// other's (staff and API keys share the shop's):
+//
+//	scope := idempotency.Owned(cart.CheckoutScope, idempotency.OwnerOf(ctx, cartToken))
+//	raw, ran, err := keys.DoAnswered(ctx, scope, key, request, answer, work)
 package idempotency

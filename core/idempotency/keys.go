@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kassahq/kassa/core/kit/clock"
@@ -108,8 +109,9 @@ func ValidKey(key string) bool {
 // request is what the caller asks for, in a form that is equal for
 // equal requests (the cart completed, the ids of a bulk action). An
 // invalid key is refused with CodeInvalidKey (field "idempotencyKey")
-// before anything is written. scope is chosen by code: an invalid one is
-// a plain error.
+// before anything is written. scope is chosen by code, narrowed to a
+// buyer's keys by Owned where buyers send keys: an invalid one is a plain
+// error.
 func (k *Keys) Do(ctx context.Context, scope, key string, request []byte, fn func(ctx context.Context) ([]byte, error)) ([]byte, error) {
 	out, _, err := k.do(ctx, scope, key, request, nil, fn)
 	return out, err
@@ -136,7 +138,7 @@ func (k *Keys) DoAnswered(ctx context.Context, scope, key string, request, answe
 // do is Do and DoAnswered: answer, when not nil, is stored with the
 // claim, and fn's result is then ignored. ran reports whether fn ran.
 func (k *Keys) do(ctx context.Context, scope, key string, request, answer []byte, fn func(ctx context.Context) ([]byte, error)) (out []byte, ran bool, err error) {
-	if scope == "" || len(scope) > maxScopeLength || !ValidKey(scope) {
+	if !validScope(scope) {
 		return nil, false, fmt.Errorf("idempotency: invalid scope %q", scope)
 	}
 	if !ValidKey(key) {
@@ -195,6 +197,18 @@ func (k *Keys) do(ctx context.Context, scope, key string, request, answer []byte
 		return nil, false, err
 	}
 	return out, ran, nil
+}
+
+// validScope reports whether scope, as Owned returns it, is one code may
+// use: a name of at most maxScopeLength printable ASCII characters
+// without the owner separator, and an owner of at most maxOwnerLength
+// when there is one.
+func validScope(scope string) bool {
+	name, owner, owned := strings.Cut(scope, ownerSeparator)
+	if name == "" || len(name) > maxScopeLength || !ValidKey(name) {
+		return false
+	}
+	return !owned || (len(owner) <= maxOwnerLength && ValidKey(owner))
 }
 
 // DeleteExpired deletes every expired key, BatchSize rows per statement,

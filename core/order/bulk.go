@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/idempotency"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/page"
 )
@@ -133,7 +134,13 @@ func (s *Service) BulkShip(ctx context.Context, in BulkShipInput) (*BulkResult, 
 }
 
 // BulkCancel cancels each selected order with one reason (Cancel). Needs
-// order write.
+// order write. The open payments of the orders are closed at their
+// gateways first, order by order, before the bulk's transaction (no
+// gateway is called inside one); an order selected in the transaction
+// but not before (a filter matching it meanwhile) is refused with
+// ORDER_PAYMENT_OPEN. A repeat of a call with the same key closes the
+// payments of the orders still cancellable before it finds the stored
+// result.
 func (s *Service) BulkCancel(ctx context.Context, in BulkCancelInput) (*BulkResult, error) {
 	if err := s.authz.Can(ctx, authz.Order, authz.Write); err != nil {
 		return nil, err
@@ -146,10 +153,64 @@ func (s *Service) BulkCancel(ctx context.Context, in BulkCancelInput) (*BulkResu
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	// A call the bulk refuses whole (its key) closes nothing.
+	closed := map[string]error{}
+	if idempotency.ValidKey(in.IdempotencyKey) {
+		var err error
+		if closed, err = s.closeSelected(ctx, in.Orders); err != nil {
+			return nil, err
+		}
+	}
 	return s.bulk(ctx, BulkCancel, in.Orders, in.IdempotencyKey, map[string]string{"reason": reason}, func(ctx context.Context, o *Order) error {
-		_, err := s.Cancel(ctx, CancelInput{OrderID: o.ID, Reason: reason})
+		refusal, ok := closed[o.ID]
+		switch {
+		case !ok:
+			return paymentOpen(o)
+		case refusal != nil:
+			return refusal
+		}
+		_, err := s.cancelClosed(ctx, o.ID, reason)
 		return err
 	})
+}
+
+// closeSelected closes the open payments of each selected order that may
+// be cancelled (closePayments), outside any transaction, and returns by
+// order id why an order must not be cancelled (nil: it may). An order
+// that cannot be cancelled gets its reason; a selection the bulk's
+// transaction refuses (a filter's error) selects nothing here.
+func (s *Service) closeSelected(ctx context.Context, sel BulkSelection) (map[string]error, error) {
+	var orders []*Order
+	if sel.Filter != nil {
+		p, err := s.List(ctx, *sel.Filter, page.Request{First: MaxBulk})
+		if len(errs.All(err)) > 0 {
+			return map[string]error{}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		orders = p.Items
+	} else {
+		found, err := s.store.OrdersByIDs(ctx, dedupe(sel.IDs))
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range found {
+			orders = append(orders, o)
+		}
+	}
+	out := make(map[string]error, len(orders))
+	for _, o := range orders {
+		err := cancellable(Statuses, o, cancellablePayments)
+		if err == nil {
+			err = s.closePayments(ctx, o, closeCancelled)
+		}
+		if err != nil && len(errs.All(err)) == 0 {
+			return nil, fmt.Errorf("order %s: %w", o.ID, err)
+		}
+		out[o.ID] = err
+	}
+	return out, nil
 }
 
 // BulkAddNote adds one staff note to each selected order (AddNote).

@@ -20,7 +20,10 @@ var buyerCancellablePayments = []PaymentStatus{PaymentPending}
 // buyer's order, or a wrong token, is not found. The order's stock is
 // released and kassa.order.cancelled emitted in the same transaction.
 // Refused with ORDER_PAYMENT_NOT_PENDING once a payment was authorized,
-// taken or failed, and ORDER_ALREADY_SHIPPED once something shipped.
+// taken or failed, and ORDER_ALREADY_SHIPPED once something shipped. As
+// Cancel, it first closes the order's open payments at their gateways:
+// ORDER_PAYMENT_NOT_PENDING when the buyer paid meanwhile,
+// ORDER_PAYMENT_OPEN (retryable) when one could not be closed.
 func (s *Service) CancelUnpaid(ctx context.Context, in CancelUnpaidInput) (*Order, error) {
 	if err := authz.MayOwn(ctx, s.authz, authz.Order, authz.Write); err != nil {
 		return nil, err
@@ -32,13 +35,26 @@ func (s *Service) CancelUnpaid(ctx context.Context, in CancelUnpaidInput) (*Orde
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	o, err := s.ownOrder(ctx, in.OrderID, in.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	if err := cancellable(BuyerStatuses, o, buyerCancellablePayments); err != nil {
+		return nil, err
+	}
+	if err := s.closePayments(ctx, o, closeCancelled); err != nil {
+		return nil, err
+	}
 	var out *Order
-	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
+	err = s.db.RunInTx(ctx, func(ctx context.Context) error {
 		o, err := s.ownOrder(ctx, in.OrderID, in.AccessToken)
 		if err != nil {
 			return err
 		}
 		if err := cancellable(BuyerStatuses, o, buyerCancellablePayments); err != nil {
+			return err
+		}
+		if err := s.paymentsClosed(ctx, o); err != nil {
 			return err
 		}
 		out, err = s.cancel(ctx, o, s.buyerStatuses, in.Reason, buyerCancellablePayments)

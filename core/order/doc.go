@@ -41,7 +41,10 @@
 // reminder (kassa.order.payment_reminder, once per unpaid order) and the
 // deadline closer, which cancels unpaid orders past their deadline unless
 // its BeforeExpire hook (the payment domain asking the gateway) keeps
-// them. Staff act on up to MaxBulk orders at once under an idempotency key
+// them. Every cancellation, the closer's, staff's and the buyer's, first
+// has the payment domain close the order's payments still open at their
+// gateways (PaymentCloser, set with UsePaymentCloser), so that a buyer
+// cannot pay a cancelled order. Staff act on up to MaxBulk orders at once under an idempotency key
 // (BulkShip, BulkCancel, BulkAddNote: each order in a step of its own, a
 // result per order) and download them as CSV for their bookkeeping
 // (Export: keyset batches, constant memory).

@@ -31,6 +31,11 @@ const (
 	// CodePaymentNotPending: a cancellation of an order whose money moved
 	// (authorized, paid, refunded): it needs a void or a refund first.
 	CodePaymentNotPending = "ORDER_PAYMENT_NOT_PENDING"
+	// CodePaymentOpen: a cancellation refused because a payment of the
+	// order is still open at its gateway: the gateway could not be
+	// reached to close it, or a payment was being started. Nothing was
+	// cancelled; retry in a moment.
+	CodePaymentOpen = "ORDER_PAYMENT_OPEN"
 	// CodeNotFulfilled: completion of an order with units still to ship.
 	CodeNotFulfilled = "ORDER_NOT_FULFILLED"
 	// CodeNothingToShip: a shipment of an order whose every unit shipped.
@@ -64,4 +69,12 @@ func stale(orderID string) *errs.Error {
 
 func notOpen(o *Order) *errs.Error {
 	return errs.Conflict("", CodeNotOpen, fmt.Sprintf("order %s is %s", o.Number, o.Status))
+}
+
+func paymentOpen(o *Order) *errs.Error {
+	return errs.Conflict("", CodePaymentOpen, fmt.Sprintf("a payment of order %s is still open at its gateway (it could not be closed, or one is being started); nothing was cancelled: try again in a moment", o.Number))
+}
+
+func paidMeanwhile(o *Order) *errs.Error {
+	return errs.Conflict("", CodePaymentNotPending, fmt.Sprintf("order %s was paid at its gateway meanwhile: its payment must be voided or refunded first", o.Number))
 }

@@ -97,10 +97,6 @@ func (f ExpiryHookFunc) BeforeExpire(ctx context.Context, o *Order) (ExpiryVerdi
 // call, which adds it here when it decides.
 var expirablePayments = []PaymentStatus{PaymentPending}
 
-// expireAlways is the hook of a shop without a payment domain: every
-// order past its deadline is cancelled.
-var expireAlways = ExpiryHookFunc(func(context.Context, *Order) (ExpiryVerdict, error) { return ExpireNow, nil })
-
 // SchedulerOptions configure NewScheduler. Every field defaults when zero.
 type SchedulerOptions struct {
 	// Holder identifies this instance in its claims; default
@@ -125,8 +121,10 @@ type SchedulerOptions struct {
 	// when it is a worker.Clock (tests pass workertest.Clock to both),
 	// else worker.SystemClock. Due times are always the service's clock.
 	Clock worker.Clock
-	// BeforeExpire is asked before the closer cancels an order; nil
-	// cancels every order past its deadline.
+	// BeforeExpire is asked before the closer cancels an order; nil asks
+	// the service's PaymentCloser (Service.UsePaymentCloser), which also
+	// checks, in the cancellation's transaction, that no payment started
+	// meanwhile; without one every order past its deadline is cancelled.
 	BeforeExpire ExpiryHook
 	// Logger is the parent logger; nil is slog.Default().
 	Logger *slog.Logger
@@ -148,6 +146,9 @@ type Scheduler struct {
 	svc    *Service
 	claims *worker.Claimer
 	opt    SchedulerOptions
+	// closes says that the hook is the service's PaymentCloser, whose
+	// check the cancellation's transaction runs too.
+	closes bool
 	log    *slog.Logger
 }
 
@@ -182,8 +183,14 @@ func NewScheduler(svc *Service, opt SchedulerOptions) (*Scheduler, error) {
 			opt.Clock = worker.SystemClock
 		}
 	}
-	if opt.BeforeExpire == nil {
-		opt.BeforeExpire = expireAlways
+	closes := opt.BeforeExpire == nil
+	if closes {
+		opt.BeforeExpire = ExpiryHookFunc(func(ctx context.Context, o *Order) (ExpiryVerdict, error) {
+			if svc.closer == nil {
+				return ExpireNow, nil
+			}
+			return svc.closer.ClosePayments(ctx, o, closeExpired)
+		})
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
@@ -192,7 +199,7 @@ func NewScheduler(svc *Service, opt SchedulerOptions) (*Scheduler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("order: scheduler: %w", err)
 	}
-	return &Scheduler{svc: svc, claims: claims, opt: opt, log: opt.Logger.With("component", "order", "holder", opt.Holder)}, nil
+	return &Scheduler{svc: svc, claims: claims, opt: opt, closes: closes, log: opt.Logger.With("component", "order", "holder", opt.Holder)}, nil
 }
 
 // Workers returns the two schedulers as periodic workers, the reminder
@@ -345,6 +352,13 @@ func (sc *Scheduler) expire(ctx context.Context, orderID string) (bool, error) {
 		if err := cancellable(Statuses, o, expirablePayments); err != nil {
 			return err
 		}
+		if sc.closes {
+			// A payment started during the hook's round (its hold on the
+			// order's starts lapsed): not cancelled now, asked again.
+			if err := s.paymentsClosed(ctx, o); err != nil {
+				return err
+			}
+		}
 		if _, err := s.cancel(ctx, o, s.statuses, DeadlineReason, expirablePayments); err != nil {
 			return err
 		}
@@ -370,7 +384,7 @@ func isLostRace(err error) bool {
 	}
 	for _, e := range errs.All(err) {
 		switch e.Code {
-		case CodeStaleState, CodeNotOpen, CodeAlreadyShipped, CodePaymentNotPending, transition.CodeInvalidTransition:
+		case CodeStaleState, CodeNotOpen, CodeAlreadyShipped, CodePaymentNotPending, CodePaymentOpen, transition.CodeInvalidTransition:
 			return true
 		}
 	}

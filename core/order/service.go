@@ -90,6 +90,9 @@ type Service struct {
 	customers Customers
 	clock     clock.Clock
 	keys      *idempotency.Keys
+	// closer closes an order's payments before it is cancelled
+	// (UsePaymentCloser); nil closes nothing.
+	closer PaymentCloser
 
 	statuses      *transition.Machine[Status]
 	buyerStatuses *transition.Machine[Status]

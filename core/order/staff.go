@@ -31,11 +31,19 @@ var cancellablePayments = []PaymentStatus{PaymentPending, PaymentFailed, Payment
 
 // Cancel cancels an open order of which nothing shipped and no money is
 // held, and releases its reserved stock, in one transaction; it emits
-// kassa.order.cancelled. Needs order write: staff, or the platform (the
-// payment deadline closer runs it as a system subject). The reason is
-// required and shown to the buyer. Refused with ORDER_ALREADY_SHIPPED
-// once something shipped and ORDER_PAYMENT_NOT_PENDING once money moved;
-// a caller who lost a race gets STALE_STATE and nothing is written.
+// kassa.order.cancelled. Needs order write: staff, or the platform. The
+// reason is required and shown to the buyer. Refused with
+// ORDER_ALREADY_SHIPPED once something shipped and
+// ORDER_PAYMENT_NOT_PENDING once money moved; a caller who lost a race
+// gets STALE_STATE and nothing is written.
+//
+// First, outside the transaction, the payment attempts of the order
+// still open at their gateways are closed there (PaymentCloser), so that
+// the buyer cannot pay the cancelled order: ORDER_PAYMENT_NOT_PENDING
+// when a gateway says the buyer paid (the payment is applied: refund or
+// void it first), ORDER_PAYMENT_OPEN, retryable, when a gateway could not
+// be reached or a payment is being started. Money possibly on its way is
+// never left behind a cancelled order.
 func (s *Service) Cancel(ctx context.Context, in CancelInput) (*Order, error) {
 	if err := s.authz.Can(ctx, authz.Order, authz.Write); err != nil {
 		return nil, err
@@ -47,11 +55,31 @@ func (s *Service) Cancel(ctx context.Context, in CancelInput) (*Order, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	return s.inOrderTx(ctx, in.OrderID, func(ctx context.Context, o *Order) (*Order, error) {
+	o, err := s.store.OrderByID(ctx, in.OrderID)
+	if err != nil {
+		return nil, err
+	}
+	if err := cancellable(Statuses, o, cancellablePayments); err != nil {
+		return nil, err
+	}
+	if err := s.closePayments(ctx, o, closeCancelled); err != nil {
+		return nil, err
+	}
+	return s.cancelClosed(ctx, in.OrderID, in.Reason)
+}
+
+// cancelClosed is Cancel's transaction, once the order's payments were
+// closed (closePayments): it refuses with ORDER_PAYMENT_OPEN when a
+// payment started since.
+func (s *Service) cancelClosed(ctx context.Context, orderID, reason string) (*Order, error) {
+	return s.inOrderTx(ctx, orderID, func(ctx context.Context, o *Order) (*Order, error) {
 		if err := cancellable(Statuses, o, cancellablePayments); err != nil {
 			return nil, err
 		}
-		return s.cancel(ctx, o, s.statuses, in.Reason, cancellablePayments)
+		if err := s.paymentsClosed(ctx, o); err != nil {
+			return nil, err
+		}
+		return s.cancel(ctx, o, s.statuses, reason, cancellablePayments)
 	})
 }
 

@@ -399,6 +399,19 @@ func setAction(a *Attempt, act Action) {
 func (s *Service) capture(ctx context.Context, f fact, att *Attempt, total int64, rec *EventRecord, paid bool) (applied, error) {
 	delta := total - att.Captured
 	if delta <= 0 && (att.State == StateCaptured || !paid) {
+		if att.State == StateCaptured && f.typ == EventPaymentSucceeded && f.source != SourceStaff {
+			// The gateway's own capture of an attempt whose money staff
+			// booked by hand (a bank transfer confirmed on it before
+			// confirmations were limited to offline gateways): the
+			// gateway's money is more money, never the same.
+			byHand, err := s.store.ConfirmedByHand(ctx, att.ID)
+			if err != nil {
+				return applied{}, err
+			}
+			if byHand {
+				return applied{outcome: OutcomeApplied, flag: FlagDuplicatePayment}, nil
+			}
+		}
 		return applied{outcome: OutcomeIgnored}, nil
 	}
 	o, err := s.orders.Order(ctx, att.OrderID)
@@ -472,6 +485,10 @@ func (s *Service) capture(ctx context.Context, f fact, att *Attempt, total int64
 			}
 		}
 	case alreadyPaid && delta > 0:
+		// A second payment of the order (two payment pages paid before the
+		// other was closed, CloseSuperseded): flagged for staff, not
+		// refunded here. A refund would move the order to
+		// PARTIALLY_REFUNDED although it is paid in full.
 		out.flag = FlagDuplicatePayment
 	case paid && delta > 0 && total < att.AmountMinor:
 		// Less was taken than the attempt asked and the rest is released

@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/idempotency"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/id"
 	"github.com/kassahq/kassa/core/kit/peer"
+	"github.com/kassahq/kassa/core/shop"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/transition"
 )
@@ -37,19 +40,32 @@ type CreateInput struct {
 	// nothing (routing.go). Give GatewayID or Method, not both.
 	Method string
 	// ReturnURL is where the gateway sends the buyer back: an absolute
-	// http(s) URL. Coming back is never proof of payment.
+	// http(s) URL on the shop's public origin (Options.PublicURL) or one
+	// of its storefront origins (shop.Settings.StorefrontOrigins), so
+	// that nobody can make the shop's gateway pages send buyers to a
+	// site of their choosing. Coming back is never proof of payment.
 	ReturnURL string
 	// PaymentMethod is an optional hint for the gateway ("card", a
 	// gateway token); never a card number.
 	PaymentMethod string
 	// ManualCapture asks for an authorization to be captured later by
-	// staff, when the gateway can.
+	// staff, when the gateway can. Only callers with payment write (staff,
+	// API keys) choose it; a buyer's payment follows the shop's
+	// PaymentCaptureMode, whatever they send: holding the money is the
+	// merchant's decision, and an authorized order keeps its stock until
+	// staff act.
 	ManualCapture bool
 	// Locale is the buyer's language (BCP 47), for the gateway's pages.
 	Locale string
 	// IdempotencyKey makes a retried request return the first attempt
-	// instead of starting another. Optional.
+	// instead of starting another. Optional. A buyer's keys are their own
+	// (idempotency.OwnerOf: the signed-in buyer, or a guest's access
+	// token); staff and API keys share the shop's.
 	IdempotencyKey string
+
+	// capture is how the attempt captures when its gateway can hold the
+	// money, as Create decides it from ManualCapture and the shop's mode.
+	capture CaptureMethod
 }
 
 // Create starts a payment attempt of an order through a gateway and
@@ -64,8 +80,10 @@ type CreateInput struct {
 // the reconciler finds out). A gateway known to be down before the call
 // fails the attempt, which charged nothing, and Create returns the
 // plugin's error (PLUGIN_UNAVAILABLE). Refused: ORDER_ALREADY_PAID,
-// ORDER_NOT_OPEN, ORDER_PAYMENT_VOIDED; the gateway lookup's
-// PLUGIN_NOT_FOUND and PLUGIN_DISABLED; IDEMPOTENCY_KEY_REUSED; for a
+// ORDER_NOT_OPEN, ORDER_PAYMENT_VOIDED, ORDER_PAYMENT_EXPIRED (past the
+// order's payment deadline); the gateway lookup's
+// PLUGIN_NOT_FOUND and PLUGIN_DISABLED; IDEMPOTENCY_KEY_REUSED; a return
+// URL elsewhere than the shop's origins, RETURN_URL_NOT_ALLOWED; for a
 // method, NO_ROUTE and GATEWAY_AND_METHOD.
 //
 // One attempt of an order is started at a time: while another one's
@@ -85,8 +103,25 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Attempt, error) 
 	if err := authz.MayOwn(ctx, s.authz, authz.Payment, authz.Write); err != nil {
 		return nil, err
 	}
+	set, err := s.settings.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
 	in.GatewayID, in.ReturnURL, in.PaymentMethod = strings.TrimSpace(in.GatewayID), strings.TrimSpace(in.ReturnURL), strings.TrimSpace(in.PaymentMethod)
 	in.Method = strings.TrimSpace(in.Method)
+	in.capture = CaptureAutomatic
+	if set.PaymentCaptureMode == shop.CaptureManual {
+		in.capture = CaptureManual
+	}
+	if in.ManualCapture {
+		// Staff and API keys may hold one payment's money; a buyer's
+		// choice is ignored, and left out of the key's request.
+		if s.authz.Can(ctx, authz.Payment, authz.Write) == nil {
+			in.capture = CaptureManual
+		} else {
+			in.ManualCapture = false
+		}
+	}
 	var v errs.Validator
 	v.Check(in.OrderID != "" || in.AccessToken != "", "orderId", CodeRequired, "name the order")
 	v.Check(in.GatewayID != "" || in.Method != "", "gatewayId", CodeRequired, "choose a payment method")
@@ -95,7 +130,14 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Attempt, error) 
 	v.Check(len(in.ReturnURL) <= MaxURL, "returnUrl", CodeTooLong, fmt.Sprintf("at most %d characters", MaxURL))
 	if in.ReturnURL != "" && len(in.ReturnURL) <= MaxURL {
 		u, err := url.Parse(in.ReturnURL)
-		v.Check(err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "", "returnUrl", CodeInvalidURL, "the return URL is an absolute http(s) URL")
+		switch origin, ok := shop.Origin(u); {
+		case err != nil || !ok:
+			v.Add(errs.Invalid("returnUrl", CodeInvalidURL, "the return URL is an absolute http(s) URL"))
+		case origin != s.publicOrigin && !slices.Contains(set.StorefrontOrigins, origin):
+			// Not quoting the URL: the refusal is shown to whoever sent it.
+			v.Add(errs.Invalid("returnUrl", CodeReturnURLNotAllowed,
+				"the return URL is on the shop's own address or one of its storefront origins (shop settings)"))
+		}
 	}
 	v.Check(len(in.PaymentMethod) <= MaxHint, "paymentMethod", CodeTooLong, fmt.Sprintf("at most %d characters", MaxHint))
 	v.Check(len(in.Locale) <= 35, "locale", CodeTooLong, "at most 35 characters")
@@ -117,7 +159,6 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Attempt, error) 
 		gws     []Gateway
 		a       *Attempt
 		repeat  bool
-		err     error
 	)
 	if in.Method != "" {
 		if enabled, err = s.enabledGateways(ctx); err != nil {
@@ -202,7 +243,7 @@ func (s *Service) begin(ctx context.Context, in CreateInput, o *OrderInfo, gw Ga
 				return err
 			}
 		}
-		if err := payable(o); err != nil {
+		if err := payable(o, now); err != nil {
 			return err
 		}
 		// The order's start, taken with the attempt's insert: refused while
@@ -213,15 +254,16 @@ func (s *Service) begin(ctx context.Context, in CreateInput, o *OrderInfo, gw Ga
 		if err != nil || started {
 			return err
 		}
-		// Refused: the order as it stands now says whether it is paid.
+		// Refused: the order as it stands now says whether it is paid (or
+		// cancelled: a close holds the start while it cancels).
 		if o, err = s.orders.Order(ctx, o.ID); err != nil {
 			return err
 		}
-		if err := payable(o); err != nil {
+		if err := payable(o, now); err != nil {
 			return err
 		}
 		return errs.Conflict("orderId", CodePaymentInProgress,
-			fmt.Sprintf("another payment of order %s is being started; try again in a moment", o.Number))
+			fmt.Sprintf("another payment of order %s is being started or closed; try again in a moment", o.Number))
 	}
 	next := s.nextCheck(now, 0)
 	// The attempt is built before the claim so that its id, the key's
@@ -234,7 +276,7 @@ func (s *Service) begin(ctx context.Context, in CreateInput, o *OrderInfo, gw Ga
 	if prev != nil {
 		att.FailoverOf = &prev.ID
 	}
-	if in.ManualCapture && gw.Supports(CapCaptureManual) {
+	if in.capture == CaptureManual && gw.Supports(CapCaptureManual) {
 		att.CaptureMethod = CaptureManual
 	}
 	if in.IdempotencyKey == "" || prev != nil {
@@ -243,11 +285,7 @@ func (s *Service) begin(ctx context.Context, in CreateInput, o *OrderInfo, gw Ga
 		}
 		return att, false, nil
 	}
-	req := strings.Join([]string{o.ID, in.GatewayID, in.ReturnURL, in.PaymentMethod, fmt.Sprint(in.ManualCapture)}, "\x00")
-	if in.Method != "" {
-		req += "\x00method:" + in.Method
-	}
-	attemptID, ran, err := s.keys.DoAnswered(ctx, "payment.create", in.IdempotencyKey, []byte(req), []byte(att.ID), insert)
+	attemptID, ran, err := s.keys.DoAnswered(ctx, createScope(ctx, in), in.IdempotencyKey, createRequest(in, o), []byte(att.ID), insert)
 	if err != nil {
 		return nil, false, err
 	}
@@ -258,6 +296,28 @@ func (s *Service) begin(ctx context.Context, in CreateInput, o *OrderInfo, gw Ga
 	// over to, as it stands.
 	a, err = s.store.LastOfChain(ctx, string(attemptID))
 	return a, true, err
+}
+
+// createScope is the scope of Create's idempotency key: the caller's own
+// keys (idempotency.OwnerOf), the signed-in buyer's or those of the
+// guest's access token, so that two buyers sending the same key never
+// meet; staff and API keys share the shop's.
+func createScope(ctx context.Context, in CreateInput) string {
+	return idempotency.Owned(CreateScope, idempotency.OwnerOf(ctx, in.AccessToken))
+}
+
+// createRequest is what Create's idempotency key is bound to: the order
+// and everything of the input the gateway is asked with, the buyer's
+// language included (its pages and messages are in it).
+func createRequest(in CreateInput, o *OrderInfo) []byte {
+	req := strings.Join([]string{o.ID, in.GatewayID, in.ReturnURL, in.PaymentMethod, fmt.Sprint(in.ManualCapture)}, "\x00")
+	if in.Method != "" {
+		req += "\x00method:" + in.Method
+	}
+	if in.Locale != "" {
+		req += "\x00locale:" + in.Locale
+	}
+	return []byte(req)
 }
 
 // ask calls gw's CreatePayment for att, committed PENDING, and records
@@ -291,8 +351,11 @@ func (s *Service) ask(ctx context.Context, in CreateInput, o *OrderInfo, gw Gate
 	return s.store.Attempt(ctx, att.ID)
 }
 
-// payable refuses an order that cannot be paid.
-func payable(o *OrderInfo) error {
+// payable refuses an order that cannot be paid at now. An order past
+// its payment deadline is refused although still open: the deadline
+// closer is about to close its attempts and cancel it, and an attempt
+// started meanwhile could take money for a cancelled order.
+func payable(o *OrderInfo, now time.Time) error {
 	switch {
 	case o.Status != OrderOpen:
 		return errs.Conflict("orderId", CodeOrderNotOpen, fmt.Sprintf("order %s is %s", o.Number, strings.ToLower(o.Status)))
@@ -302,6 +365,8 @@ func payable(o *OrderInfo) error {
 		return errs.Conflict("orderId", CodeOrderAlreadyPaid, fmt.Sprintf("order %s is already paid (%s)", o.Number, o.PaymentStatus))
 	case !o.Total.IsPositive():
 		return errs.Invalid("orderId", CodeInvalidAmount, fmt.Sprintf("order %s has nothing to pay", o.Number))
+	case !o.PaymentDeadline.IsZero() && !now.Before(o.PaymentDeadline):
+		return errs.Conflict("orderId", CodeOrderPaymentExpired, fmt.Sprintf("the time to pay order %s ran out", o.Number))
 	}
 	return nil
 }

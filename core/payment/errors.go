@@ -17,6 +17,9 @@ const (
 	CodeTooLong = "TOO_LONG"
 	// CodeInvalidURL: the return URL is not an absolute http(s) URL.
 	CodeInvalidURL = "INVALID_URL"
+	// CodeReturnURLNotAllowed: the return URL is on another origin than
+	// the shop's public URL and its storefront origins (shop settings).
+	CodeReturnURLNotAllowed = "RETURN_URL_NOT_ALLOWED"
 	// CodeInvalidAmount: an amount that is not positive, or in another
 	// currency than the order's.
 	CodeInvalidAmount = "INVALID_AMOUNT"
@@ -33,8 +36,12 @@ const (
 	CodeOrderNotOpen = "ORDER_NOT_OPEN"
 	// CodeOrderPaymentVoided: the order's authorization was voided.
 	CodeOrderPaymentVoided = "ORDER_PAYMENT_VOIDED"
+	// CodeOrderPaymentExpired: the order's payment deadline passed; it
+	// is about to be cancelled and can no longer be paid.
+	CodeOrderPaymentExpired = "ORDER_PAYMENT_EXPIRED"
 	// CodePaymentInProgress: another payment of the order is being
-	// started and its gateway has not answered yet. Retry in a moment:
+	// started and its gateway has not answered yet, or the order's
+	// payments are being closed before it is cancelled. Retry in a moment:
 	// the answer says whether the order still needs paying.
 	CodePaymentInProgress = "PAYMENT_IN_PROGRESS"
 	// CodeNotAuthorized: capture or void of an attempt that is not
@@ -62,9 +69,15 @@ const (
 	CodeShippingAlreadyRefunded = "SHIPPING_ALREADY_REFUNDED"
 	// CodeNotSupported: the gateway does not offer the operation.
 	CodeNotSupported = "PAYMENT_NOT_SUPPORTED"
-	// CodeNoOpenAttempt: a bank transfer to confirm needs a pending
-	// attempt of the order.
+	// CodeNoOpenAttempt: a bank transfer to confirm needs an attempt of
+	// the order through an offline gateway (bank transfer).
 	CodeNoOpenAttempt = "NO_OPEN_PAYMENT"
+	// CodeNotOffline: a bank transfer confirmed on an attempt of a
+	// gateway that reports its own money (a card, a wallet).
+	CodeNotOffline = "PAYMENT_NOT_OFFLINE"
+	// CodeAlreadyCaptured: a bank transfer confirmed on an attempt whose
+	// money is in already.
+	CodeAlreadyCaptured = "PAYMENT_ALREADY_CAPTURED"
 	// CodeGatewayRefused: the gateway refused a capture or void; its code
 	// is in the message.
 	CodeGatewayRefused = "GATEWAY_REFUSED"

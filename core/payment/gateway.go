@@ -76,6 +76,10 @@ const (
 	CapWebhook            = "webhook"              // verifies notifications
 	CapListTransactions   = "list_transactions"    // lists settled transactions
 	CapHTTP               = "http"                 // serves pages under /plugins/{id}/
+	// CapManualConfirmation: an offline gateway (a bank transfer) that
+	// never learns that the buyer paid: staff confirm the money
+	// (ConfirmBankTransfer), on its attempts only.
+	CapManualConfirmation = "confirm.manual"
 )
 
 // Status is the state of a payment attempt at the gateway.

@@ -31,6 +31,9 @@ import (
 
 var start = time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 
+// shopURL is the public URL of the tests' shop: return URLs are on it.
+const shopURL = "https://shop.test"
+
 // fixture is a payment service over a real order service, catalog, shop
 // settings, outbox, idempotency keys and Casbin policy, with gateways
 // that tests choose (fakes, or the real testpay plugin).
@@ -99,10 +102,11 @@ func newFixtureWith(t *testing.T, db *store.DB, port payment.Gateways, gws ...pa
 		gateways = port
 	}
 	f.svc, err = payment.NewService(db, payment.Options{Authz: enf, Outbox: outbox, Orders: app.PaymentOrders{Orders: f.orders},
-		Gateways: gateways, Settings: f.shop, Keys: keys, Clock: f.clock, Logger: slog.New(slog.DiscardHandler)})
+		Gateways: gateways, Settings: f.shop, Keys: keys, Clock: f.clock, PublicURL: shopURL, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.orders.UsePaymentCloser(app.PaymentCloser(f.svc))
 	t.Cleanup(func() {
 		t.Helper()
 		invariant.Require(t, db)
@@ -166,6 +170,13 @@ type placed struct {
 // place places a guest order of qty units at 10.00 plus 10.00 shipping.
 func (f *fixture) place(t *testing.T, qty int64) placed {
 	t.Helper()
+	return f.placeFor(t, qty, "")
+}
+
+// placeFor places an order of qty units as place does, a signed-in
+// buyer's when customerID is not empty.
+func (f *fixture) placeFor(t *testing.T, qty int64, customerID string) placed {
+	t.Helper()
 	f.clock.Advance(time.Second)
 	n := f.n.Add(1)
 	cur := money.CNY
@@ -179,7 +190,17 @@ func (f *fixture) place(t *testing.T, qty int64) placed {
 		Totals: pricing.Totals{Subtotal: money.New(st, cur), DiscountTotal: money.Zero(cur), Shipping: money.New(1000, cur),
 			Tax: money.Zero(cur), TaxIncluded: true, Total: money.New(st+1000, cur)},
 	}
-	p, err := f.orders.Place(guest(), in)
+	ctx := guest()
+	if customerID != "" {
+		// The buyer's account, once.
+		if _, err := f.db.NewRaw("INSERT INTO customers (id, email, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+			customerID, customerID+"@example.com", start, start).Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		in.CustomerID = customerID
+		ctx = as(authz.KindCustomer, customerID, authz.RoleCustomer)
+	}
+	p, err := f.orders.Place(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,6 +277,9 @@ type fakeGateway struct {
 	// duringCreate, when set, runs inside CreatePayment before it
 	// answers (a notification quicker than the answer).
 	duringCreate func(req payment.CreateRequest)
+	// duringCancel, when set, runs inside CancelPayment before it
+	// answers (a buyer acting while the order's payments are closed).
+	duringCancel func(req payment.CancelRequest)
 }
 
 type fakePayment struct {
@@ -374,6 +398,12 @@ func (g *fakeGateway) CapturePayment(_ context.Context, req payment.CaptureReque
 }
 
 func (g *fakeGateway) CancelPayment(_ context.Context, req payment.CancelRequest) (payment.CancelResult, error) {
+	g.mu.Lock()
+	during := g.duringCancel
+	g.mu.Unlock()
+	if during != nil {
+		during(req)
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.calls["cancel"]++

@@ -38,7 +38,7 @@ func (s *Service) AvailableMethods(ctx context.Context, orderID, accessToken str
 	if err != nil {
 		return nil, err
 	}
-	if err := payable(o); err != nil {
+	if err := payable(o, s.now()); err != nil {
 		return nil, err
 	}
 	gws, err := s.gateways.Gateways(ctx)

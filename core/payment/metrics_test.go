@@ -50,7 +50,8 @@ func (o *countingObserver) snapshot() map[string]int {
 // result, none for an unknown gateway.
 func TestObserverCountsCommittedOutcomes(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		gw := newFake(fakeID)
+		// Declares confirm.manual: a bank transfer is confirmed on it below.
+		gw := newFake(fakeID, payment.CapActionRedirect, payment.CapActionNone, payment.CapCancel, payment.CapManualConfirmation)
 		f := newFixture(t, db, gw)
 		obs := &countingObserver{counts: map[string]int{}}
 		ctx := context.Background()
@@ -64,7 +65,7 @@ func TestObserverCountsCommittedOutcomes(t *testing.T) {
 			t.Fatal(err)
 		}
 		svc, err := payment.NewService(db, payment.Options{Authz: enf, Outbox: events.NewOutbox(db), Orders: app.PaymentOrders{Orders: f.orders},
-			Gateways: f.gateways, Settings: f.shop, Keys: keys, Clock: f.clock, Observer: obs, Logger: slog.New(slog.DiscardHandler)})
+			Gateways: f.gateways, Settings: f.shop, Keys: keys, Clock: f.clock, Observer: obs, PublicURL: shopURL, Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}

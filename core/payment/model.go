@@ -259,6 +259,7 @@ const (
 	SourceCreate    = "CREATE"    // CreatePayment's answer
 	SourceReconcile = "RECONCILE" // GetPayment or GetRefund asked by the reconciler
 	SourceExpire    = "EXPIRE"    // CancelPayment at the order's deadline
+	SourceClose     = "CLOSE"     // CancelPayment closing an order's trade: the order was cancelled, or paid by another attempt
 	SourceStaff     = "STAFF"     // the answer to a staff capture, void or refund, or a confirmed bank transfer
 )
 

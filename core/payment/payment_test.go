@@ -68,7 +68,7 @@ func TestCreateIsIdempotentAndChecksTheOrder(t *testing.T) {
 		if again.ID != a.ID || gw.calls["create"] != 1 {
 			t.Fatalf("a repeat made attempt %s (first %s), %d gateway calls", again.ID, a.ID, gw.calls["create"])
 		}
-		_, err := f.svc.Create(guest(), payment.CreateInput{AccessToken: o.token, GatewayID: fakeID, ReturnURL: "https://other.test/", IdempotencyKey: "key-1"})
+		_, err := f.svc.Create(guest(), payment.CreateInput{AccessToken: o.token, GatewayID: fakeID, ReturnURL: "https://shop.test/other", IdempotencyKey: "key-1"})
 		if codeOf(err) != "IDEMPOTENCY_KEY_REUSED" {
 			t.Fatalf("same key, other request: %v", err)
 		}
@@ -493,7 +493,7 @@ func TestCaptureAndVoid(t *testing.T) {
 		gw.create = payment.StatusAuthorized
 		f := newFixture(t, db, gw)
 		o := f.place(t, 2)
-		a, err := f.svc.Create(guest(), payment.CreateInput{AccessToken: o.token, GatewayID: fakeID, ManualCapture: true})
+		a, err := f.svc.Create(staff("finance"), payment.CreateInput{OrderID: o.id, GatewayID: fakeID, ManualCapture: true})
 		if err != nil || a.State != payment.StateAuthorized {
 			t.Fatalf("create: %+v, %v", a, err)
 		}
@@ -520,7 +520,7 @@ func TestCaptureAndVoid(t *testing.T) {
 		}
 
 		o2 := f.place(t, 1)
-		a2, err := f.svc.Create(guest(), payment.CreateInput{AccessToken: o2.token, GatewayID: fakeID, ManualCapture: true})
+		a2, err := f.svc.Create(staff("finance"), payment.CreateInput{OrderID: o2.id, GatewayID: fakeID, ManualCapture: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -571,7 +571,7 @@ func TestMoneyForACancelledOrder(t *testing.T) {
 // A bank transfer confirmed short, then the rest: flagged, then paid.
 func TestConfirmBankTransfer(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
-		gw := newFake(fakeID, payment.CapActionInstructions)
+		gw := newFake(fakeID, payment.CapActionInstructions, payment.CapManualConfirmation)
 		f := newFixture(t, db, gw)
 		o := f.place(t, 1) // 20.00
 		a := f.start(t, o, "")
@@ -644,7 +644,7 @@ func TestPartialCaptureIsPartiallyPaid(t *testing.T) {
 		f := newFixture(t, db, gw)
 		authorized := func() (placed, *payment.Attempt) {
 			o := f.place(t, 2) // 30.00
-			a, err := f.svc.Create(guest(), payment.CreateInput{AccessToken: o.token, GatewayID: fakeID, ManualCapture: true})
+			a, err := f.svc.Create(staff("finance"), payment.CreateInput{OrderID: o.id, GatewayID: fakeID, ManualCapture: true})
 			if err != nil || a.State != payment.StateAuthorized {
 				t.Fatalf("create: %+v, %v", a, err)
 			}

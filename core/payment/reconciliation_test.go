@@ -2,8 +2,13 @@ package payment_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -88,8 +93,16 @@ func TestReconciliationWithTestpay(t *testing.T) {
 		if abandoned.State != payment.StatePending {
 			t.Fatalf("redirect: %s", abandoned.State)
 		}
-		if _, err := e.svc.ConfirmBankTransfer(finance, payment.ConfirmInput{OrderID: abandoned.OrderID, Amount: abandoned.Amount(), IdempotencyKey: "rc-confirm"}); err != nil {
-			t.Fatal(err)
+		// Kassa books a capture testpay never made: a notification signed
+		// with the shop's secret that testpay did not send.
+		forged, _ := json.Marshal(map[string]any{"id": "evt_forged_" + abandoned.ID, "type": payment.EventPaymentSucceeded, "created": time.Now().Unix(),
+			"data": map[string]any{"attempt_id": abandoned.ID, "payment": abandoned.GatewayRef, "amount": abandoned.AmountMinor, "currency": abandoned.Currency.Code()}})
+		mac := hmac.New(sha256.New, []byte(testpaySecret))
+		fmt.Fprintf(mac, "%d.", time.Now().Unix())
+		mac.Write(forged)
+		header := http.Header{"Content-Type": {"application/json"}, "Testpay-Signature": {fmt.Sprintf("t=%d,v1=%s", time.Now().Unix(), hex.EncodeToString(mac.Sum(nil)))}}
+		if out, err := e.svc.ApplyWebhook(context.Background(), testpayID, payment.WebhookRequest{Method: "POST", Header: header, Body: forged, ReceivedAt: time.Now()}); err != nil || out.Rejected != "" {
+			t.Fatalf("the capture testpay never made: %+v, %v", out, err)
 		}
 
 		rep, err := e.svc.Reconciliation(finance, testpayID, time.Now())

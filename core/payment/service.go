@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"github.com/kassahq/kassa/core/authz"
@@ -51,7 +52,8 @@ type Gateways interface {
 }
 
 // Settings are the shop's settings (core/shop.Service): what to do with
-// money for a cancelled order, the order of payment methods.
+// money for a cancelled order, the order of payment methods, the capture
+// mode of buyers' payments, the storefront origins return URLs may be on.
 type Settings interface {
 	Settings(ctx context.Context) (*shop.Settings, error)
 }
@@ -68,6 +70,9 @@ const (
 	DefaultReconcileBatch    = 50
 	// ReconcilerWorker is the reconciler's worker name and system subject.
 	ReconcilerWorker = "payment.reconciler"
+	// CreateScope is the idempotency scope of Create's keys, narrowed to
+	// each buyer's own (idempotency.Owned).
+	CreateScope = "payment.create"
 )
 
 // DefaultRecheckAfter is Options.RecheckAfter's default.
@@ -105,6 +110,11 @@ type Options struct {
 	// Keys record the idempotency keys of creation, capture, void,
 	// refund and bank transfer confirmation. Required.
 	Keys *idempotency.Keys
+	// PublicURL is the shop's public base URL (config's KASSA_PUBLIC_URL,
+	// https://shop.example): a payment's return URL must be on its origin
+	// or on one of the shop's storefront origins. Empty allows those
+	// origins only.
+	PublicURL string
 	// Clock dates everything; nil is the system clock.
 	Clock clock.Clock
 	// Holder identifies this instance in the reconciler's claims;
@@ -155,6 +165,9 @@ type Service struct {
 	refreshes refreshTurns
 	// reports bounds the reports computed at once (analytics.go).
 	reports reportSlots
+	// publicOrigin is Options.PublicURL's origin (shop.Origin); empty
+	// when there is none.
+	publicOrigin string
 }
 
 // NewService returns the payment service over db. It fails when a
@@ -177,6 +190,15 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 		return nil, errors.New("payment: Options.Keys is required")
 	case opts.ReconcileInterval < 0 || opts.ReconcileLease < 0 || opts.ReconcileBatch < 0 || opts.RecheckAfter < 0 || opts.CreateLease < 0:
 		return nil, errors.New("payment: options must not be negative")
+	}
+	var publicOrigin string
+	if opts.PublicURL != "" {
+		u, err := url.Parse(opts.PublicURL)
+		origin, ok := shop.Origin(u)
+		if err != nil || !ok {
+			return nil, fmt.Errorf("payment: Options.PublicURL %q is not an absolute http(s) URL", opts.PublicURL)
+		}
+		publicOrigin = origin
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock.System
@@ -225,7 +247,7 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 	return &Service{
 		attemptClaims: attemptClaims, refundClaims: refundClaims,
 		db: db, store: newPaymentStore(db), authz: opts.Authz, outbox: opts.Outbox, orders: opts.Orders,
-		gateways: opts.Gateways, settings: opts.Settings, keys: opts.Keys, clock: opts.Clock,
+		gateways: opts.Gateways, settings: opts.Settings, keys: opts.Keys, clock: opts.Clock, publicOrigin: publicOrigin,
 		attempts: attempts, refunds: refunds, opt: opts, log: opts.Logger.With("component", "payment"),
 	}, nil
 }

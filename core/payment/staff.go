@@ -151,13 +151,23 @@ type ConfirmInput struct {
 }
 
 // ConfirmBankTransfer records money received outside any gateway call
-// (a bank transfer staff saw arrive). Needs payment write. The amount
+// (a bank transfer staff saw arrive), on an attempt of a gateway that
+// declares itself offline (CapManualConfirmation: the gateway never
+// learns that the buyer paid): a card or wallet gateway reports its own
+// money, and booking it by hand would count it twice or hide a second
+// payment. Needs payment write. The amount
 // received is captured; the attempt is paid when the money received
 // reaches what it asked, and an under- or over-payment is flagged
 // (UNDERPAID, OVERPAID) for staff; a later confirmation adds to an
 // underpaid one. Money for a cancelled order is flagged (and refunded
-// when the shop says so). Codes: ORDER_NOT_FOUND, PAYMENT_NOT_FOUND,
-// NO_OPEN_PAYMENT, INVALID_AMOUNT and the idempotency codes.
+// when the shop says so). Without AttemptID the order's latest open
+// attempt of an offline gateway is taken, else its latest closed one
+// (a transfer arriving after the order was cancelled). Codes:
+// ORDER_NOT_FOUND, PAYMENT_NOT_FOUND, NO_OPEN_PAYMENT (no attempt of an
+// offline gateway), PAYMENT_NOT_OFFLINE (the attempt named is another
+// gateway's), PAYMENT_ALREADY_CAPTURED (its money is in: a refund or a
+// new attempt is what is needed), INVALID_AMOUNT, the gateway lookup's
+// and the idempotency codes.
 func (s *Service) ConfirmBankTransfer(ctx context.Context, in ConfirmInput) (*Attempt, error) {
 	if err := s.authz.Can(ctx, authz.Payment, authz.Write); err != nil {
 		return nil, err
@@ -179,24 +189,9 @@ func (s *Service) ConfirmBankTransfer(ctx context.Context, in ConfirmInput) (*At
 	if err != nil {
 		return nil, err
 	}
-	var att *Attempt
-	for i := len(atts) - 1; i >= 0; i-- {
-		a := atts[i]
-		if in.AttemptID != "" {
-			if a.ID == in.AttemptID {
-				att = a
-			}
-			continue
-		}
-		if att == nil && a.State != StateCaptured && a.State != StateAuthorized {
-			att = a
-		}
-	}
-	switch {
-	case att == nil && in.AttemptID != "":
-		return nil, attemptNotFound()
-	case att == nil:
-		return nil, errs.Conflict("orderId", CodeNoOpenAttempt, fmt.Sprintf("order %s has no payment waiting for money", o.Number))
+	att, err := s.offlineAttempt(ctx, o, atts, in.AttemptID)
+	if err != nil {
+		return nil, err
 	}
 	f := fact{gatewayID: att.GatewayID, source: SourceStaff, eventID: "confirm:" + att.ID + ":" + in.IdempotencyKey,
 		typ: eventBankTransferConfirmed, attemptID: att.ID, amount: in.Amount, captured: -1,
@@ -204,7 +199,15 @@ func (s *Service) ConfirmBankTransfer(ctx context.Context, in ConfirmInput) (*At
 	var out applied
 	sys := asSystem(ctx, "payment.staff")
 	err = s.once(sys, "payment.confirm", in.IdempotencyKey, att.ID+"\x00"+in.Amount.String(), func(ctx context.Context) error {
-		var err error
+		// The attempt as it stands under the key: a confirmation after
+		// the money was in is refused (a repeat of one is answered above).
+		cur, err := s.store.Attempt(ctx, att.ID)
+		if err != nil {
+			return err
+		}
+		if cur.State == StateCaptured || cur.State == StateAuthorized {
+			return alreadyCaptured(cur)
+		}
 		out, err = s.applyTx(ctx, f)
 		return err
 	})
@@ -217,6 +220,76 @@ func (s *Service) ConfirmBankTransfer(ctx context.Context, in ConfirmInput) (*At
 		}
 	}
 	return s.store.Attempt(ctx, att.ID)
+}
+
+// offlineAttempt finds the attempt a bank transfer confirmation books
+// money on (ConfirmBankTransfer): the one named, which must be of an
+// offline gateway, or else the order's latest open attempt of an offline
+// gateway, its latest closed one, or its latest paid one. Whether the
+// attempt may still take money is checked under the idempotency key, so
+// that a repeat is answered.
+func (s *Service) offlineAttempt(ctx context.Context, o *OrderInfo, atts []*Attempt, attemptID string) (*Attempt, error) {
+	offline := map[string]bool{}
+	isOffline := func(a *Attempt) (bool, error) {
+		ok, seen := offline[a.GatewayID]
+		if seen {
+			return ok, nil
+		}
+		gw, err := s.gateways.Gateway(ctx, a.GatewayID)
+		if err != nil {
+			return false, err
+		}
+		offline[a.GatewayID] = gw.Supports(CapManualConfirmation)
+		return offline[a.GatewayID], nil
+	}
+	if attemptID != "" {
+		for _, a := range atts {
+			if a.ID != attemptID {
+				continue
+			}
+			ok, err := isOffline(a)
+			switch {
+			case err != nil:
+				return nil, err
+			case !ok:
+				return nil, errs.Conflict("attemptId", CodeNotOffline, fmt.Sprintf("payment %s is a %s payment: its gateway reports the money it takes; only offline payments (bank transfers) are confirmed by hand", a.ID, a.GatewayID))
+			}
+			return a, nil
+		}
+		return nil, attemptNotFound()
+	}
+	// Open first, then closed; a paid one last, which the confirmation
+	// refuses (PAYMENT_ALREADY_CAPTURED) unless it repeats one made.
+	var closed, paid *Attempt
+	for i := len(atts) - 1; i >= 0; i-- {
+		a := atts[i]
+		ok, err := isOffline(a)
+		if err != nil && !errors.Is(err, errsNotFound) {
+			return nil, err
+		}
+		switch {
+		case !ok:
+		case a.State.Open():
+			return a, nil
+		case a.State == StateCaptured || a.State == StateAuthorized:
+			if paid == nil {
+				paid = a
+			}
+		case closed == nil:
+			closed = a
+		}
+	}
+	switch {
+	case closed != nil:
+		return closed, nil
+	case paid != nil:
+		return paid, nil
+	}
+	return nil, errs.Conflict("orderId", CodeNoOpenAttempt, fmt.Sprintf("order %s has no bank transfer waiting for money", o.Number))
+}
+
+func alreadyCaptured(a *Attempt) *errs.Error {
+	return errs.Conflict("attemptId", CodeAlreadyCaptured, fmt.Sprintf("payment %s is %s: its money is in already", a.ID, a.State))
 }
 
 // validKey checks a required idempotency key.

@@ -41,20 +41,103 @@ func (s *paymentStore) InsertAttempt(ctx context.Context, a *Attempt) error {
 	return nil
 }
 
-// startUpsert takes the order's row of payment_starts for a new attempt
-// (order, attempt, lease end, now): it inserts the row, or takes it over
-// when the attempt it names has had its gateway's first answer (it left
-// PENDING, or has a reference or an action) or its lease ran out, and
-// holds no money. The condition is read on the row the upsert holds: on
-// PostgreSQL a second start waits for the first's transaction and then
-// reads the row it wrote. The attempt is looked up in a positive EXISTS,
-// never NOT EXISTS: one this statement's snapshot cannot see yet (started
-// a moment ago) keeps the start.
-const startUpsert = `INSERT INTO payment_starts (order_id, attempt_id, leased_until) VALUES (?, ?, ?)
-	ON CONFLICT (order_id) DO UPDATE SET attempt_id = excluded.attempt_id, leased_until = excluded.leased_until
-	WHERE EXISTS (SELECT 1 FROM payment_attempts h WHERE h.id = payment_starts.attempt_id
+// closeHold is what payment_starts.attempt_id says while the order's
+// open attempts are being closed before it is cancelled (ClosePayments):
+// no attempt has this id, so no start takes the row over until its lease
+// lapses (a crash mid-close) or the close gives it back.
+const closeHold = "close"
+
+// startFree is the condition on which a start (or a close) takes over
+// the order's row of payment_starts (now as its two arguments): the
+// attempt it names has had its gateway's first answer (it left PENDING,
+// or has a reference or an action) or its lease ran out, and holds no
+// money; or a close holds it and its lease ran out. The attempt is looked
+// up in a positive EXISTS, never NOT EXISTS: one this statement's
+// snapshot cannot see yet (started a moment ago) keeps the start.
+const startFree = `(payment_starts.attempt_id = '` + closeHold + `' AND payment_starts.leased_until <= ?)
+	OR EXISTS (SELECT 1 FROM payment_attempts h WHERE h.id = payment_starts.attempt_id
 		AND h.state NOT IN ('AUTHORIZED', 'CAPTURED')
 		AND (payment_starts.leased_until <= ? OR h.state <> 'PENDING' OR h.gateway_ref <> '' OR h.action_type <> ''))`
+
+// startUpsert takes the order's row of payment_starts for a new attempt
+// (order, attempt, lease end, now, now): it inserts the row, or takes it
+// over on startFree. The condition is read on the row the upsert holds:
+// on PostgreSQL a second start waits for the first's transaction and then
+// reads the row it wrote.
+const startUpsert = `INSERT INTO payment_starts (order_id, attempt_id, leased_until) VALUES (?, ?, ?)
+	ON CONFLICT (order_id) DO UPDATE SET attempt_id = excluded.attempt_id, leased_until = excluded.leased_until
+	WHERE ` + startFree
+
+// holdUpsert takes the order's row of payment_starts for a close (order,
+// lease end, now, now), on the condition a start takes it on, or from
+// another close: closes may overlap (each closes the trades with the
+// same idempotency keys), starts may not.
+const holdUpsert = `INSERT INTO payment_starts (order_id, attempt_id, leased_until) VALUES (?, '` + closeHold + `', ?)
+	ON CONFLICT (order_id) DO UPDATE SET attempt_id = excluded.attempt_id, leased_until = excluded.leased_until
+	WHERE payment_starts.attempt_id = '` + closeHold + `' OR ` + startFree
+
+// HoldStarts takes the order's start for a close until leasedUntil, and
+// reports whether it did: not while an attempt awaits its gateway's first
+// answer (or holds money). While held, every start of the order is
+// refused (PAYMENT_IN_PROGRESS).
+func (s *paymentStore) HoldStarts(ctx context.Context, orderID string, leasedUntil, now time.Time) (bool, error) {
+	res, err := s.db.ExecStmt(ctx, holdUpsert, orderID, leasedUntil, now, now)
+	if err != nil {
+		return false, fmt.Errorf("payment: hold the starts of %s: %w", orderID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("payment: hold the starts of %s: %w", orderID, err)
+	}
+	return n == 1, nil
+}
+
+// KeepHold renews a close's hold on the order's start until leasedUntil,
+// and reports whether the close still held it (no start took it over
+// after its lease ran out). On PostgreSQL the update keeps the row until
+// the caller's transaction ends: a start racing it waits, then finds the
+// row held.
+func (s *paymentStore) KeepHold(ctx context.Context, orderID string, leasedUntil time.Time) (bool, error) {
+	res, err := s.db.ExecStmt(ctx, "UPDATE payment_starts SET leased_until = ? WHERE order_id = ? AND attempt_id = '"+closeHold+"'", leasedUntil, orderID)
+	if err != nil {
+		return false, fmt.Errorf("payment: keep the hold on %s: %w", orderID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("payment: keep the hold on %s: %w", orderID, err)
+	}
+	return n == 1, nil
+}
+
+// ReleaseHold gives a close's hold back (its lease ends now), so that
+// the buyer may start a payment again at once.
+func (s *paymentStore) ReleaseHold(ctx context.Context, orderID string, now time.Time) error {
+	if _, err := s.db.ExecStmt(ctx, "UPDATE payment_starts SET leased_until = ? WHERE order_id = ? AND attempt_id = '"+closeHold+"'", now, orderID); err != nil {
+		return fmt.Errorf("payment: release the hold on %s: %w", orderID, err)
+	}
+	return nil
+}
+
+// ConfirmedByHand reports whether staff confirmed money received on the
+// attempt (a bank transfer confirmation applied to it).
+func (s *paymentStore) ConfirmedByHand(ctx context.Context, attemptID string) (bool, error) {
+	n, err := s.conn(ctx).NewSelect().Table("payment_gateway_events").
+		Where("attempt_id = ? AND type = ? AND outcome = ?", attemptID, eventBankTransferConfirmed, OutcomeApplied).Count(ctx)
+	if err != nil {
+		return false, fmt.Errorf("payment: read the confirmations of %s: %w", attemptID, err)
+	}
+	return n > 0, nil
+}
+
+// OpenAttempts counts the order's attempts still open (PENDING, UNKNOWN).
+func (s *paymentStore) OpenAttempts(ctx context.Context, orderID string) (int, error) {
+	n, err := s.conn(ctx).NewSelect().Table("payment_attempts").
+		Where("order_id = ? AND state IN (?)", orderID, bun.In([]State{StatePending, StateUnknown})).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("payment: count the open attempts of %s: %w", orderID, err)
+	}
+	return int(n), nil
+}
 
 // StartAttempt writes a, a new attempt, if its order's payment may start
 // now (startUpsert), leasing the order's start to it until leasedUntil,
@@ -62,7 +145,7 @@ const startUpsert = `INSERT INTO payment_starts (order_id, attempt_id, leased_un
 // statement; SQLite, which has no writing CTE, runs two in the same
 // transaction, which SQLite's writers take one at a time.
 func (s *paymentStore) StartAttempt(ctx context.Context, a *Attempt, leasedUntil, now time.Time) (bool, error) {
-	start := []any{a.OrderID, a.ID, leasedUntil, now}
+	start := []any{a.OrderID, a.ID, leasedUntil, now, now}
 	if s.db.Dialect == store.Postgres {
 		vals := s.db.ModelValues(a)
 		res, err := s.db.ExecStmt(ctx, "WITH st AS ("+startUpsert+" RETURNING 1) INSERT INTO payment_attempts ("+

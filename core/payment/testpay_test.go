@@ -48,6 +48,9 @@ func TestMain(m *testing.M) {
 
 const testpayID = "payment.testpay"
 
+// testpaySecret is the webhook secret testpay is configured with.
+const testpaySecret = "whsec_0123456789abcdef"
+
 // delivery is a notification testpay sent.
 type delivery struct {
 	header http.Header

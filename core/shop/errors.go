@@ -24,4 +24,12 @@ const (
 	CodeInvalidPaymentMethod = "INVALID_PAYMENT_METHOD"
 	// CodeDuplicatePaymentMethod: a plugin id listed twice.
 	CodeDuplicatePaymentMethod = "DUPLICATE_PAYMENT_METHOD"
+	// CodeInvalidCaptureMode: a capture mode other than AUTOMATIC and
+	// MANUAL.
+	CodeInvalidCaptureMode = "INVALID_CAPTURE_MODE"
+	// CodeInvalidOrigin: a storefront origin that is not an http(s)
+	// origin alone (scheme, host, optional port).
+	CodeInvalidOrigin = "INVALID_ORIGIN"
+	// CodeDuplicateOrigin: a storefront origin listed twice.
+	CodeDuplicateOrigin = "DUPLICATE_ORIGIN"
 )

@@ -1,7 +1,9 @@
 package shop
 
 import (
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kassahq/kassa/core/money"
@@ -28,6 +30,23 @@ const (
 	MaxCurrencies = 20
 	// MaxPaymentMethods is the most gateways PaymentMethodOrder lists.
 	MaxPaymentMethods = 50
+	// MaxStorefrontOrigins is the most origins StorefrontOrigins lists.
+	MaxStorefrontOrigins = 20
+	// MaxOriginLength is the longest storefront origin, in bytes.
+	MaxOriginLength = 255
+)
+
+// CaptureMode says when the money of a buyer's payment is taken.
+type CaptureMode string
+
+// The capture modes.
+const (
+	// CaptureAutomatic takes the money when the buyer pays: the default.
+	CaptureAutomatic CaptureMode = "AUTOMATIC"
+	// CaptureManual has the gateway hold the money (where it can) for
+	// staff to capture or release; the order stays AUTHORIZED, and keeps
+	// its stock, until they do.
+	CaptureManual CaptureMode = "MANUAL"
 )
 
 // Settings are the shop's settings.
@@ -56,6 +75,16 @@ type Settings struct {
 	// PaymentMethodOrder lists payment gateway plugin ids in the order
 	// buyers see them; enabled gateways not listed follow, by id.
 	PaymentMethodOrder []string
+	// PaymentCaptureMode says whether buyers' payments are captured at
+	// once (CaptureAutomatic, the default) or held for staff to capture
+	// (CaptureManual), with gateways that can hold money. Buyers never
+	// choose it.
+	PaymentCaptureMode CaptureMode
+	// StorefrontOrigins are the origins ("https://shop.example.com", as
+	// Origin writes them) of the shop's storefronts besides its public
+	// URL, a headless storefront on another host: a payment's return URL
+	// may be on them. Empty: on the public URL only.
+	StorefrontOrigins []string
 	// UpdatedAt is when staff last saved the settings; zero while the
 	// shop runs on its defaults.
 	UpdatedAt time.Time
@@ -79,6 +108,7 @@ func (s *Settings) clone() *Settings {
 	c := *s
 	c.Currencies = slices.Clone(s.Currencies)
 	c.PaymentMethodOrder = slices.Clone(s.PaymentMethodOrder)
+	c.StorefrontOrigins = slices.Clone(s.StorefrontOrigins)
 	return &c
 }
 
@@ -108,4 +138,35 @@ type UpdateSettingsInput struct {
 	// PaymentMethodOrder is at most MaxPaymentMethods plugin ids, no
 	// repeats; an empty list orders gateways by id.
 	PaymentMethodOrder *[]string
+	// PaymentCaptureMode is CaptureAutomatic or CaptureManual.
+	PaymentCaptureMode *CaptureMode
+	// StorefrontOrigins are at most MaxStorefrontOrigins http(s) origins
+	// (scheme, host and optional port; no path, query or credentials), no
+	// repeats; an empty list leaves the public URL alone.
+	StorefrontOrigins *[]string
+}
+
+// Origin returns the origin of u (scheme, host and port, lower case,
+// without the scheme's default port: "https://shop.example",
+// "http://localhost:3000") and whether u is an absolute http(s) URL with
+// a host. Two URLs a browser sees as one origin have equal Origins.
+func Origin(u *url.URL) (string, bool) {
+	if u == nil || (u.Scheme != "http" && u.Scheme != "https") || u.Opaque != "" {
+		return "", false
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if host == "" {
+		return "", false
+	}
+	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]" // IPv6
+	}
+	origin := u.Scheme + "://" + host
+	if port != "" {
+		origin += ":" + port
+	}
+	return origin, true
 }

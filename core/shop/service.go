@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,6 +100,8 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 		ReminderLead:      DefaultReminderLead,
 		OrderNumberPrefix: DefaultOrderNumberPrefix,
 		LineQuantityLimit: DefaultLineQuantityLimit,
+
+		PaymentCaptureMode: CaptureAutomatic,
 	}
 	return s, nil
 }
@@ -319,8 +322,54 @@ func apply(cur *Settings, in UpdateSettingsInput) (*Settings, []string, error) {
 			}
 		}
 	}
+	if in.PaymentCaptureMode != nil {
+		fields = append(fields, "paymentCaptureMode")
+		m := *in.PaymentCaptureMode
+		v.Check(m == CaptureAutomatic || m == CaptureManual, "paymentCaptureMode", CodeInvalidCaptureMode,
+			"the capture mode is AUTOMATIC or MANUAL")
+		next.PaymentCaptureMode = m
+	}
+	if in.StorefrontOrigins != nil {
+		fields = append(fields, "storefrontOrigins")
+		next.StorefrontOrigins = storefrontOrigins(&v, *in.StorefrontOrigins)
+	}
 	if err := v.Err(); err != nil {
 		return nil, nil, err
 	}
 	return next, fields, nil
+}
+
+// storefrontOrigins checks the storefront origins staff entered and
+// returns them as Origin writes them; its problems go to v.
+func storefrontOrigins(v *errs.Validator, raw []string) []string {
+	if len(raw) > MaxStorefrontOrigins {
+		v.Add(errs.Invalid("storefrontOrigins", CodeTooMany, fmt.Sprintf("at most %d storefront origins", MaxStorefrontOrigins)))
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for i, s := range raw {
+		field := "storefrontOrigins." + strconv.Itoa(i)
+		s = strings.TrimSpace(s)
+		if len(s) > MaxOriginLength {
+			v.Add(errs.Invalid(field, CodeTooLong, fmt.Sprintf("an origin is at most %d characters", MaxOriginLength)))
+			continue
+		}
+		// An origin alone: a path, query or credentials would suggest a
+		// narrower rule than the one applied (the whole origin).
+		u, err := url.Parse(s)
+		origin, ok := Origin(u)
+		if err != nil || !ok || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery ||
+			u.Fragment != "" || strings.ContainsAny(s, "#\\") || strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0 {
+			v.Add(errs.Invalid(field, CodeInvalidOrigin, "an origin is http(s)://host or http(s)://host:port, such as https://shop.example.com"))
+			continue
+		}
+		if seen[origin] {
+			v.Add(errs.Invalid(field, CodeDuplicateOrigin, origin+" is listed twice"))
+			continue
+		}
+		seen[origin] = true
+		out = append(out, origin)
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package shop_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -65,7 +66,7 @@ func TestSettings(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := &shop.Settings{Currencies: []money.Currency{money.CNY}, PaymentDeadline: 30 * time.Minute,
-			ReminderLead: 10 * time.Minute, OrderNumberPrefix: "#", LineQuantityLimit: 100}
+			ReminderLead: 10 * time.Minute, OrderNumberPrefix: "#", LineQuantityLimit: 100, PaymentCaptureMode: shop.CaptureAutomatic}
 		if diff := cmp.Diff(want, got, currencies); diff != "" {
 			t.Fatalf("defaults (-want +got):\n%s", diff)
 		}
@@ -81,13 +82,18 @@ func TestSettings(t *testing.T) {
 			OrderNumberPrefix: ptr("KS-"),
 			LineQuantityLimit: ptr(int64(10)),
 			PricesIncludeTax:  ptr(true),
+
+			PaymentCaptureMode: ptr(shop.CaptureManual),
+			StorefrontOrigins:  &[]string{" HTTPS://Shop.Example.com:443/ ", "http://localhost:3000", "https://[::1]:8443"},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		want = &shop.Settings{Currencies: []money.Currency{money.USD, money.CNY}, PaymentDeadline: 2 * time.Hour,
 			ReminderLead: time.Hour, OrderNumberPrefix: "KS-", LineQuantityLimit: 10, PricesIncludeTax: true,
-			UpdatedAt: fake.Now()}
+			PaymentCaptureMode: shop.CaptureManual,
+			StorefrontOrigins:  []string{"https://shop.example.com", "http://localhost:3000", "https://[::1]:8443"},
+			UpdatedAt:          fake.Now()}
 		if diff := cmp.Diff(want, upd, currencies); diff != "" {
 			t.Fatalf("update (-want +got):\n%s", diff)
 		}
@@ -104,6 +110,16 @@ func TestSettings(t *testing.T) {
 		}
 		got, _ = svc.Settings(ctx)
 		want.OrderNumberPrefix = ""
+		if diff := cmp.Diff(want, got, currencies); diff != "" {
+			t.Fatalf("partial update (-want +got):\n%s", diff)
+		}
+
+		// An empty list of origins clears them.
+		if _, err := svc.Update(ctx, shop.UpdateSettingsInput{StorefrontOrigins: &[]string{}, PaymentCaptureMode: ptr(shop.CaptureAutomatic)}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = svc.Settings(ctx)
+		want.StorefrontOrigins, want.PaymentCaptureMode = nil, shop.CaptureAutomatic
 		if diff := cmp.Diff(want, got, currencies); diff != "" {
 			t.Fatalf("partial update (-want +got):\n%s", diff)
 		}
@@ -139,6 +155,21 @@ func TestUpdateRefusesBadInput(t *testing.T) {
 			{"limit too high", shop.UpdateSettingsInput{LineQuantityLimit: ptr(int64(10001))}, []problem{{"lineQuantityLimit", shop.CodeOutOfRange}}},
 			{"several at once", shop.UpdateSettingsInput{LineQuantityLimit: ptr(int64(0)), OrderNumberPrefix: ptr("ABCDEFGHIJK")},
 				[]problem{{"orderNumberPrefix", shop.CodeTooLong}, {"lineQuantityLimit", shop.CodeOutOfRange}}},
+			{"a capture mode that is none", shop.UpdateSettingsInput{PaymentCaptureMode: ptr(shop.CaptureMode("LATER"))},
+				[]problem{{"paymentCaptureMode", shop.CodeInvalidCaptureMode}}},
+			{"storefront origins that are not origins", shop.UpdateSettingsInput{StorefrontOrigins: &[]string{
+				"shop.example.com", "ftp://shop.example.com", "https://shop.example.com/path", "https://shop.example.com?x",
+				"https://user@shop.example.com", "https://", "javascript:alert(1)", "https://shop.example.com#top",
+				"https://shop.example.com\\@evil.example", "https://shop.example.com, https://evil.example", strings.Repeat("a", 300),
+				"https://SHOP.example.com", "https://shop.example.com:443"}},
+				[]problem{{"storefrontOrigins.0", shop.CodeInvalidOrigin}, {"storefrontOrigins.1", shop.CodeInvalidOrigin},
+					{"storefrontOrigins.2", shop.CodeInvalidOrigin}, {"storefrontOrigins.3", shop.CodeInvalidOrigin},
+					{"storefrontOrigins.4", shop.CodeInvalidOrigin}, {"storefrontOrigins.5", shop.CodeInvalidOrigin},
+					{"storefrontOrigins.6", shop.CodeInvalidOrigin}, {"storefrontOrigins.7", shop.CodeInvalidOrigin},
+					{"storefrontOrigins.8", shop.CodeInvalidOrigin}, {"storefrontOrigins.9", shop.CodeInvalidOrigin},
+					{"storefrontOrigins.10", shop.CodeTooLong}, {"storefrontOrigins.12", shop.CodeDuplicateOrigin}}},
+			{"too many storefront origins, refused as a whole", shop.UpdateSettingsInput{StorefrontOrigins: ptr(slices.Repeat([]string{"https://a.example"}, shop.MaxStorefrontOrigins+1))},
+				[]problem{{"storefrontOrigins", shop.CodeTooMany}}},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				_, err := svc.Update(ctx, c.in)
@@ -261,4 +292,38 @@ func TestCache(t *testing.T) {
 			t.Errorf("after a rollback: %d", s.LineQuantityLimit)
 		}
 	})
+}
+
+func TestOrigin(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		url, want string
+		ok        bool
+	}{
+		{"https://shop.example/orders/1?token=x", "https://shop.example", true},
+		{"HTTPS://Shop.Example:443/", "https://shop.example", true},
+		{"http://shop.example:80", "http://shop.example", true},
+		{"http://shop.example:443", "http://shop.example:443", true},
+		{"https://shop.example:8443/r", "https://shop.example:8443", true},
+		{"http://[::1]:8080/", "http://[::1]:8080", true},
+		{"https://shop.example@evil.example/", "https://evil.example", true},
+		{"https://shop.example.evil.example/", "https://shop.example.evil.example", true},
+		{"/orders/1", "", false},
+		{"//evil.example/", "", false},
+		{"http:evil.example", "", false},
+		{"javascript:alert(1)", "", false},
+		{"https://:443/", "", false},
+		{"ftp://shop.example/", "", false},
+	} {
+		u, err := url.Parse(c.url)
+		if err != nil {
+			t.Fatalf("%s: %v", c.url, err)
+		}
+		if got, ok := shop.Origin(u); got != c.want || ok != c.ok {
+			t.Errorf("Origin(%s) = %q, %v; want %q, %v", c.url, got, ok, c.want, c.ok)
+		}
+	}
+	if _, ok := shop.Origin(nil); ok {
+		t.Error("Origin(nil) is an origin")
+	}
 }

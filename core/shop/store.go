@@ -37,6 +37,8 @@ type settingsRow struct {
 	PricesIncludeTax       bool      `bun:"prices_include_tax,notnull"`
 	RefundCancelledPaid    bool      `bun:"refund_cancelled_order_payments,notnull"`
 	PaymentMethodOrder     string    `bun:"payment_method_order,notnull"`
+	PaymentCaptureMode     string    `bun:"payment_capture_mode,notnull"`
+	StorefrontOrigins      string    `bun:"storefront_origins,notnull"`
 	UpdatedAt              time.Time `bun:"updated_at,notnull"`
 }
 
@@ -50,9 +52,13 @@ func (r *settingsRow) settings() (*Settings, error) {
 		UpdatedAt:         r.UpdatedAt.UTC(),
 
 		RefundCancelledOrderPayments: r.RefundCancelledPaid,
+		PaymentCaptureMode:           CaptureMode(r.PaymentCaptureMode),
 	}
 	if r.PaymentMethodOrder != "" {
 		s.PaymentMethodOrder = strings.Split(r.PaymentMethodOrder, ",")
+	}
+	if r.StorefrontOrigins != "" {
+		s.StorefrontOrigins = strings.Split(r.StorefrontOrigins, ",")
 	}
 	for _, code := range strings.Split(r.Currencies, ",") {
 		c, err := money.ParseCurrency(code)
@@ -79,6 +85,8 @@ func newSettingsRow(s *Settings) *settingsRow {
 		PricesIncludeTax:       s.PricesIncludeTax,
 		RefundCancelledPaid:    s.RefundCancelledOrderPayments,
 		PaymentMethodOrder:     strings.Join(s.PaymentMethodOrder, ","),
+		PaymentCaptureMode:     string(s.PaymentCaptureMode),
+		StorefrontOrigins:      strings.Join(s.StorefrontOrigins, ","),
 		UpdatedAt:              s.UpdatedAt,
 	}
 }
@@ -110,6 +118,8 @@ func (s *shopStore) Save(ctx context.Context, set *Settings) error {
 		Set("prices_include_tax = EXCLUDED.prices_include_tax").
 		Set("refund_cancelled_order_payments = EXCLUDED.refund_cancelled_order_payments").
 		Set("payment_method_order = EXCLUDED.payment_method_order").
+		Set("payment_capture_mode = EXCLUDED.payment_capture_mode").
+		Set("storefront_origins = EXCLUDED.storefront_origins").
 		Set("updated_at = EXCLUDED.updated_at").
 		Exec(ctx)
 	if err != nil {

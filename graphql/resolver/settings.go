@@ -139,6 +139,25 @@ func (r *shopSettingsResolver) PaymentMethodOrder(ctx context.Context) (*[]strin
 	return &ids, nil
 }
 
+func (r *shopSettingsResolver) PaymentCaptureMode(ctx context.Context) (*string, error) {
+	if err := r.private(ctx); err != nil {
+		return nil, err
+	}
+	m := string(r.s.PaymentCaptureMode)
+	return &m, nil
+}
+
+func (r *shopSettingsResolver) StorefrontOrigins(ctx context.Context) (*[]string, error) {
+	if err := r.private(ctx); err != nil {
+		return nil, err
+	}
+	origins := slices.Clone(r.s.StorefrontOrigins)
+	if origins == nil {
+		origins = []string{}
+	}
+	return &origins, nil
+}
+
 func (r *shopSettingsResolver) UpdatedAt(ctx context.Context) (*catalogTime, error) {
 	if err := r.private(ctx); err != nil || r.s.UpdatedAt.IsZero() {
 		return nil, err
@@ -158,6 +177,10 @@ type shopSettingsUpdateInput struct {
 	// no repeats, at most shop.MaxPaymentMethods).
 	RefundCancelledOrderPayments *bool
 	PaymentMethodOrder           *[]string
+	// PaymentCaptureMode and StorefrontOrigins too: shop.Service checks
+	// the origins (http(s), no path, no repeats).
+	PaymentCaptureMode *string
+	StorefrontOrigins  *[]string
 }
 
 // shopFieldNames maps the service's field names to the input's where they
@@ -179,7 +202,12 @@ func (p *shopSettingsPayload) UserErrors() []*userError            { return p.us
 func (r *settingsRoot) ShopSettingsUpdate(ctx context.Context, args struct{ Input shopSettingsUpdateInput }) (*shopSettingsPayload, error) {
 	in := args.Input
 	up := shop.UpdateSettingsInput{Currencies: in.Currencies, OrderNumberPrefix: in.OrderNumberPrefix, PricesIncludeTax: in.PricesIncludeTax,
-		RefundCancelledOrderPayments: in.RefundCancelledOrderPayments, PaymentMethodOrder: in.PaymentMethodOrder}
+		RefundCancelledOrderPayments: in.RefundCancelledOrderPayments, PaymentMethodOrder: in.PaymentMethodOrder,
+		StorefrontOrigins: in.StorefrontOrigins}
+	if in.PaymentCaptureMode != nil {
+		m := shop.CaptureMode(*in.PaymentCaptureMode)
+		up.PaymentCaptureMode = &m
+	}
 	if in.PaymentDeadlineSeconds != nil {
 		d := time.Duration(*in.PaymentDeadlineSeconds) * time.Second
 		up.PaymentDeadline = &d

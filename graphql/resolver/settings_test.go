@@ -98,6 +98,8 @@ func TestShopSettingsAPI(t *testing.T) {
 				[]string{"input.currencies.1 INVALID_CURRENCY", "input.currencies.2 DUPLICATE_CURRENCY"}},
 			{"prefix and limit", map[string]any{"orderNumberPrefix": "ABCDEFGHIJK", "lineQuantityLimit": 0},
 				[]string{"input.orderNumberPrefix TOO_LONG", "input.lineQuantityLimit OUT_OF_RANGE"}},
+			{"storefront origins", map[string]any{"storefrontOrigins": []any{"https://shop.example.com/checkout", "https://a.example", "https://A.example:443"}},
+				[]string{"input.storefrontOrigins.0 INVALID_ORIGIN", "input.storefrontOrigins.2 DUPLICATE_ORIGIN"}},
 		} {
 			r := testkit.ExecServer(t, ctx, srv, update, map[string]any{"input": c.input})
 			if diff := cmp.Diff(c.want, userErrors(t, r, "shopSettingsUpdate")); diff != "" {
@@ -120,6 +122,16 @@ func TestShopSettingsAPI(t *testing.T) {
 		}
 		if diff := cmp.Diff([]string{shop.SubjectSettingsUpdated}, out.Subjects()); diff != "" {
 			t.Errorf("events (-want +got):\n%s", diff)
+		}
+		// The payments' capture mode and storefront origins, as Origin
+		// writes them.
+		const payments = `mutation($input: ShopSettingsUpdateInput!) { shopSettingsUpdate(input: $input) {
+			shopSettings { paymentCaptureMode storefrontOrigins } userErrors { field code } } }`
+		r = testkit.ExecServer(t, ctx, srv, payments, map[string]any{"input": map[string]any{"paymentCaptureMode": "MANUAL",
+			"storefrontOrigins": []any{"HTTPS://Headless.Example/", "http://localhost:3000"}}})
+		want = testkit.DecodeJSON(t, `{"shopSettings": {"paymentCaptureMode": "MANUAL", "storefrontOrigins": ["https://headless.example", "http://localhost:3000"]}, "userErrors": []}`)
+		if diff := cmp.Diff(want, testkit.Dig(r.Data, "shopSettingsUpdate")); diff != "" {
+			t.Fatalf("payment settings (-want +got):\n%s", diff)
 		}
 		r = testkit.ExecServer(t, ctx, srv, `{ shopSettings { lineQuantityLimit updatedAt } }`, nil)
 		if testkit.Dig(r.Data, "shopSettings", "lineQuantityLimit") != float64(12) || testkit.Dig(r.Data, "shopSettings", "updatedAt") == nil {

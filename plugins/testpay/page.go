@@ -117,10 +117,15 @@ func (g *Gateway) showPage(ref, baseURL string) (sdk.HTTPResponse, error) {
 	}, nil
 }
 
-// safeURL keeps only http(s) URLs for links.
+// safeURL keeps only absolute http(s) URLs for links and redirects. The
+// page sends the buyer only to the return URL Kassa gave CreatePayment
+// (Kassa admits the shop's own origins only); this is the page's own
+// guard should a stored one be anything else ("http:evil", a URL with
+// credentials, control characters).
 func safeURL(s string) string {
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" || u.User != nil ||
+		strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) {
 		return ""
 	}
 	return s

@@ -973,6 +973,8 @@ export interface PaymentCaptureInput {
   paymentId: string;
 }
 
+export type PaymentCaptureMode = "AUTOMATIC" | "MANUAL";
+
 export interface PaymentCapturePayload {
   payment: Payment | null;
   userErrors: Array<UserError>;
@@ -1042,7 +1044,7 @@ export interface PaymentEvent {
 
 export type PaymentEventOutcome = "APPLIED" | "IGNORED" | "REFUSED";
 
-export type PaymentEventSource = "WEBHOOK" | "CREATE" | "RECONCILE" | "EXPIRE" | "STAFF";
+export type PaymentEventSource = "WEBHOOK" | "CREATE" | "RECONCILE" | "EXPIRE" | "CLOSE" | "STAFF";
 
 export interface PaymentLedgerEntry {
   amount: Money;
@@ -1666,11 +1668,13 @@ export interface ShopSettings {
   defaultCurrency: string;
   lineQuantityLimit: number | null;
   orderNumberPrefix: string | null;
+  paymentCaptureMode: PaymentCaptureMode | null;
   paymentDeadlineSeconds: number | null;
   paymentMethodOrder: Array<string> | null;
   pricesIncludeTax: boolean;
   refundCancelledOrderPayments: boolean | null;
   reminderLeadSeconds: number | null;
+  storefrontOrigins: Array<string> | null;
   updatedAt: string | null;
 }
 
@@ -1678,11 +1682,13 @@ export interface ShopSettingsUpdateInput {
   currencies?: Array<string> | null;
   lineQuantityLimit?: number | null;
   orderNumberPrefix?: string | null;
+  paymentCaptureMode?: PaymentCaptureMode | null;
   paymentDeadlineSeconds?: number | null;
   paymentMethodOrder?: Array<string> | null;
   pricesIncludeTax?: boolean | null;
   refundCancelledOrderPayments?: boolean | null;
   reminderLeadSeconds?: number | null;
+  storefrontOrigins?: Array<string> | null;
 }
 
 export interface ShopSettingsUpdatePayload {
