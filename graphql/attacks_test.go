@@ -487,7 +487,7 @@ var settingsOps = []struct {
 	vars      map[string]any
 }{
 	{"shopSettingsUpdate", `mutation($input: ShopSettingsUpdateInput!) { shopSettingsUpdate(input: $input) { shopSettings { lineQuantityLimit } userErrors { code } } }`,
-		in("lineQuantityLimit", 1, "currencies", []string{"EUR"})},
+		in("lineQuantityLimit", 1, "currencies", []string{"EUR"}, "paymentCaptureMode", "MANUAL", "storefrontOrigins", []string{"https://evil.example"})},
 	{"shippingZoneCreate", `mutation($input: ShippingZoneCreateInput!) { shippingZoneCreate(input: $input) { shippingZone { id } userErrors { code } } }`,
 		in("name", "Mallory's zone", "countries", []string{"CN"})},
 	{"shippingZoneUpdate", `mutation($input: ShippingZoneUpdateInput!) { shippingZoneUpdate(input: $input) { shippingZone { id } userErrors { code } } }`,
@@ -508,7 +508,7 @@ var settingsOps = []struct {
 		in("id", "RATE")},
 	{"shippingZones", `{ shippingZones { id name methods { id name prices { amount { amount } } } } }`, nil},
 	{"taxRates", `{ taxRates { id basisPoints } }`, nil},
-	{"shopSettings", `{ shopSettings { orderNumberPrefix paymentDeadlineSeconds } }`, nil},
+	{"shopSettings", `{ shopSettings { orderNumberPrefix paymentDeadlineSeconds paymentCaptureMode storefrontOrigins } }`, nil},
 }
 
 // withIDs puts the ids of real records where a settingsOps input says
@@ -530,7 +530,7 @@ func withIDs(v map[string]any, ids map[string]string) map[string]any {
 // settingsState is what the owner reads of the settings, zones and rates.
 func settingsState(t *testing.T, owner *client) string {
 	t.Helper()
-	res := must(t, owner.do(`{ shopSettings { currencies lineQuantityLimit orderNumberPrefix updatedAt }
+	res := must(t, owner.do(`{ shopSettings { currencies lineQuantityLimit orderNumberPrefix paymentCaptureMode storefrontOrigins updatedAt }
 		shippingZones { id name countries regions methods { id name kind active prices { currencyCode amount { amount } } } }
 		taxRates { id country region name basisPoints } }`, nil))
 	return testkit.EncodeJSON(t, res.Data)
