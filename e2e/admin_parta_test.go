@@ -283,3 +283,100 @@ func TestAdminPartA(t *testing.T) {
 		t.Fatalf("the Content-Security-Policy blocked parts of the admin: %v %v", violations, err)
 	}
 }
+
+// TestAdminSettingsCaptureAndOrigins is the settings screen's payment
+// capture mode and storefront origins in Chromium:
+//
+//   - the owner asks for manual capture with a javascript: origin and an
+//     origin with a path: each origin's INVALID_ORIGIN shows under the
+//     origins, naming it, and nothing is stored;
+//   - fixed, the owner's manual capture and origins (typed with a
+//     trailing slash, spaces and a blank line) are stored as the API
+//     shows them, and the page shows them after a reload, in English and
+//     in Chinese;
+//   - a manager (settings read, not write) sees them, disabled, and no
+//     way to save.
+func TestAdminSettingsCaptureAndOrigins(t *testing.T) {
+	t.Parallel()
+	s := newPaymentShop(t)
+	type stored struct {
+		PaymentCaptureMode string
+		StorefrontOrigins  []string
+	}
+	settings := func() stored {
+		t.Helper()
+		var res struct{ ShopSettings stored }
+		s.do(s.staff, `{ shopSettings { paymentCaptureMode storefrontOrigins } }`, nil, &res)
+		return res.ShopSettings
+	}
+	if got := settings(); got.PaymentCaptureMode != "AUTOMATIC" || len(got.StorefrontOrigins) != 0 {
+		t.Fatalf("a new shop's settings: %+v", got)
+	}
+
+	owner := newAdminTab(t, s.in.base, "owner-settings")
+	shot := func(a *adminTab, name string) {
+		t.Helper()
+		png, err := chromedp.Run(a.ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		screenshot(t, "admin-parta-"+name+".png", png)
+	}
+	owner.signIn(crashOwner, crashPassword)
+	owner.do("the settings", chromedp.Navigate(s.in.base+"/admin/settings"), chromedp.WaitVisible(`#store-settings`),
+		until(`document.querySelector('#set-capture-AUTOMATIC').checked && document.querySelector('#set-origins').value === ""`))
+
+	owner.do("manual capture with bad origins", chromedp.Click(`#set-capture-MANUAL`),
+		fill(`#set-origins`, "https://shop.example.com\njavascript:alert(1)\nhttps://shop.example.com/checkout"),
+		chromedp.Click(`#store-save`), chromedp.WaitVisible(`.origins-field #set-origins-error`))
+	shot(owner, "settings-origins-refused")
+	errText := owner.text(`#set-origins-error`)
+	for _, want := range []string{"javascript:alert(1): ", "https://shop.example.com/checkout: ", "INVALID_ORIGIN"} {
+		if !strings.Contains(errText, want) {
+			t.Errorf("the origins' error reads %q, want %q in it", errText, want)
+		}
+	}
+	if n := owner.count(`#set-origins-error li`); n != 2 {
+		t.Errorf("the origins show %d errors, want 2: %q", n, errText)
+	}
+	if n := owner.count(`#store-settings .banner-critical, #store-settings .banner-success`); n != 0 {
+		t.Errorf("the refused save shows %d banners, want the error under the field only", n)
+	}
+	if got := settings(); got.PaymentCaptureMode != "AUTOMATIC" || len(got.StorefrontOrigins) != 0 {
+		t.Errorf("a refused save changed the settings: %+v", got)
+	}
+
+	want := []string{"https://shop.example.com", "http://localhost:3000"}
+	owner.do("fix the origins and save", fill(`#set-origins`, " https://shop.example.com/\n\n  http://localhost:3000  \n"),
+		chromedp.Click(`#store-save`), chromedp.WaitVisible(`#store-settings .banner-success`))
+	if n := owner.count(`#set-origins-error`); n != 0 {
+		t.Errorf("the origins' error stays after a good save")
+	}
+	if got := settings(); got.PaymentCaptureMode != "MANUAL" || strings.Join(got.StorefrontOrigins, " ") != strings.Join(want, " ") {
+		t.Errorf("the settings after saving: %+v, want MANUAL and %v", got, want)
+	}
+	owner.do("reload", chromedp.Reload(), chromedp.WaitVisible(`#store-settings`))
+	manualShown := `document.querySelector('#set-capture-MANUAL').checked && !document.querySelector('#set-capture-AUTOMATIC').checked`
+	originsShown := `document.querySelector('#set-origins').value === "` + strings.Join(want, `\n`) + `"`
+	owner.do("the saved settings after a reload", until(manualShown+` && `+originsShown))
+	shot(owner, "settings-payments")
+	owner.do("the settings in Chinese", fill(`.topbar .lang`, "zh-CN"), until(`document.querySelector('#set-capture legend').textContent === "买家付款的扣款时机"`))
+	shot(owner, "settings-payments-zh")
+	owner.do("back to English", fill(`.topbar .lang`, "en"), until(`document.querySelector('h1').textContent === "Settings"`))
+	owner.noCSPViolations()
+
+	// A manager reads the settings but may not change them.
+	link := s.invite("mia@example.com", "manager")
+	mia := newAdminTab(t, s.in.base, "manager-settings")
+	mia.do("mia accepts", chromedp.Navigate(s.in.base+link), chromedp.WaitVisible(`#token-form`),
+		chromedp.SendKeys(`#password`, "mia's long passphrase"), chromedp.Click(`#token-submit`), chromedp.WaitVisible(`#sign-out`))
+	mia.do("the manager's settings", chromedp.Navigate(s.in.base+"/admin/settings"), chromedp.WaitVisible(`#store-settings`),
+		until(manualShown+` && `+originsShown))
+	shot(mia, "settings-payments-manager")
+	if n := mia.count(`#store-save`); n != 0 {
+		t.Error("the manager sees the settings' save button")
+	}
+	if n := mia.count(`#set-capture input:not(:disabled), #set-origins:not(:disabled)`); n != 0 {
+		t.Errorf("the manager may change %d of the capture mode and origins controls", n)
+	}
+}

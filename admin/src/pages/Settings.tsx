@@ -1,11 +1,11 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
-import { check, gql } from "../api/client";
-import type { ShippingMethod, ShippingMethodKind, ShippingZone, ShopSettings, TaxRate, UserError } from "../api/schema";
+import { check, gql, UserErrors } from "../api/client";
+import type { PaymentCaptureMode, ShippingMethod, ShippingMethodKind, ShippingZone, ShopSettings, TaxRate, UserError } from "../api/schema";
 import { formatMoney, useI18n } from "../i18n";
 import { useSession } from "../session";
 import { Badge, Button, Card, EmptyState, ErrorBanner, Field, Select, Spinner, Table } from "../ui";
 
-const SETTINGS_FIELDS = `currencies paymentDeadlineSeconds reminderLeadSeconds orderNumberPrefix lineQuantityLimit pricesIncludeTax updatedAt`;
+const SETTINGS_FIELDS = `currencies paymentDeadlineSeconds reminderLeadSeconds orderNumberPrefix lineQuantityLimit pricesIncludeTax paymentCaptureMode storefrontOrigins updatedAt`;
 const METHOD_FIELDS = `id zoneId name kind active position prices { currencyCode amount { amount currencyCode } freeOver { amount currencyCode } bands { maxGrams price { amount currencyCode } } }`;
 const ZONE_FIELDS = `id name countries regions methods { ${METHOD_FIELDS} }`;
 const TAX_FIELDS = `id country region name basisPoints`;
@@ -21,7 +21,7 @@ const TAX_CREATE = `mutation($input: TaxRateCreateInput!) { taxRateCreate(input:
 const TAX_UPDATE = `mutation($input: TaxRateUpdateInput!) { taxRateUpdate(input: $input) { taxRate { id } ${UE} } }`;
 const TAX_DELETE = `mutation($id: ID!) { taxRateDelete(input: { id: $id }) { deletedTaxRateId ${UE} } }`;
 
-type Settings = Pick<ShopSettings, "currencies" | "paymentDeadlineSeconds" | "reminderLeadSeconds" | "orderNumberPrefix" | "lineQuantityLimit" | "pricesIncludeTax" | "updatedAt">;
+type Settings = Pick<ShopSettings, "currencies" | "paymentDeadlineSeconds" | "reminderLeadSeconds" | "orderNumberPrefix" | "lineQuantityLimit" | "pricesIncludeTax" | "paymentCaptureMode" | "storefrontOrigins" | "updatedAt">;
 type Zone = Pick<ShippingZone, "id" | "name" | "countries" | "regions"> & { methods: ShippingMethod[] };
 type Rate = Pick<TaxRate, "id" | "country" | "region" | "name" | "basisPoints">;
 interface Screen {
@@ -32,6 +32,15 @@ interface Screen {
 
 /** Splits "CN, hk" into ["CN", "HK"]. */
 const codes = (s: string) => s.split(/[\s,]+/).map((x) => x.trim().toUpperCase()).filter(Boolean);
+
+/**
+ * Reads the storefront origins typed one a line (commas and spaces split
+ * too: an origin holds neither) as the list sent: no blank entries, no
+ * trailing slash, no repeats. The server judges the rest (INVALID_ORIGIN).
+ */
+const originList = (s: string) => [...new Set(s.split(/[\s,]+/).map((x) => x.replace(/\/+$/, "")).filter(Boolean))];
+
+const captureModes: PaymentCaptureMode[] = ["AUTOMATIC", "MANUAL"];
 
 /** Runs a mutation whose payload is the only field of its answer, throwing its userErrors. */
 async function mutate(query: string, vars: Record<string, unknown>) {
@@ -75,30 +84,45 @@ function StoreCard({ settings, onSaved }: { settings: Settings; onSaved(): Promi
   const { t } = useI18n();
   const { can } = useSession();
   const ro = !can("settings:write");
-  const min = (s: number | null) => (s === null ? "" : String(Math.round(s / 60)));
-  const [f, setF] = useState({
-    currencies: settings.currencies.join(", "),
-    deadline: min(settings.paymentDeadlineSeconds),
-    reminder: min(settings.reminderLeadSeconds),
-    prefix: settings.orderNumberPrefix ?? "",
-    limit: String(settings.lineQuantityLimit ?? ""),
-    tax: settings.pricesIncludeTax,
-  });
+  const [f, setF] = useState(() => storeForm(settings));
   const [error, setError] = useState<unknown>(null);
+  // The userErrors of the capture mode and the origins, shown under them.
+  const [problems, setProblems] = useState<{ capture?: string; origins: string[] }>({ origins: [] });
   const [saved, setSaved] = useState(false);
   async function submit(e: FormEvent) {
     e.preventDefault();
     setSaved(false);
     setError(null);
+    setProblems({ origins: [] });
+    const origins = originList(f.origins);
     try {
-      await mutate(SAVE_SETTINGS, { input: {
+      const d = await gql<{ shopSettingsUpdate: { shopSettings: Settings | null; userErrors: UserError[] } }>(SAVE_SETTINGS, { input: {
         currencies: codes(f.currencies), paymentDeadlineSeconds: Math.round(Number(f.deadline) * 60), reminderLeadSeconds: Math.round(Number(f.reminder) * 60),
         orderNumberPrefix: f.prefix, lineQuantityLimit: Math.round(Number(f.limit)), pricesIncludeTax: f.tax,
+        paymentCaptureMode: f.capture, storefrontOrigins: origins,
       } });
+      const next = check(d.shopSettingsUpdate).shopSettings;
+      if (next) setF(storeForm(next)); // as the server keeps them: CNY, https://shop.example.com
       setSaved(true);
       await onSaved();
     } catch (err) {
-      setError(err);
+      if (!(err instanceof UserErrors)) {
+        setError(err);
+        return;
+      }
+      // input.storefrontOrigins.2 names the third origin sent; the other
+      // fields' errors stay in the banner on top.
+      const next: typeof problems = { origins: [] };
+      const rest: UserError[] = [];
+      for (const u of err.errors) {
+        const [, name, index] = u.field ?? [];
+        const text = `${u.message} (${u.code})`;
+        if (name === "paymentCaptureMode") next.capture = text;
+        else if (name === "storefrontOrigins") next.origins.push(index !== undefined && origins[Number(index)] !== undefined ? `${origins[Number(index)]}: ${text}` : text);
+        else rest.push(u);
+      }
+      setProblems(next);
+      setError(rest.length > 0 ? new UserErrors(rest) : null);
     }
   }
   return (
@@ -118,10 +142,46 @@ function StoreCard({ settings, onSaved }: { settings: Settings; onSaved(): Promi
           <Field id="set-limit" type="number" min={1} label={t("settings.lineLimit")} value={f.limit} disabled={ro} onChange={(e) => setF({ ...f, limit: e.target.value })} />
         </div>
         <label className="check"><input type="checkbox" checked={f.tax} disabled={ro} onChange={(e) => setF({ ...f, tax: e.target.checked })} /> {t("settings.pricesIncludeTax")}</label>
+        <fieldset className="checks" id="set-capture">
+          <legend>{t("settings.captureMode")}</legend>
+          {captureModes.map((m) => (
+            <label className="choice" key={m}>
+              <input type="radio" name="capture" id={"set-capture-" + m} value={m} checked={f.capture === m} disabled={ro} onChange={() => setF({ ...f, capture: m })} />
+              <span><strong>{t(`settings.capture${m}`)}</strong> <span className="muted">{t(`settings.capture${m}Hint`)}</span></span>
+            </label>
+          ))}
+          {problems.capture && <p className="field-error" role="alert">{problems.capture}</p>}
+        </fieldset>
+        <div className="field origins-field">
+          <label htmlFor="set-origins">{t("settings.origins")}</label>
+          <textarea id="set-origins" rows={3} placeholder="https://shop.example.com" spellCheck={false} autoCapitalize="off" value={f.origins} disabled={ro}
+            aria-describedby="set-origins-hint" aria-invalid={problems.origins.length > 0 || undefined} onChange={(e) => setF({ ...f, origins: e.target.value })} />
+          <p className="muted field-hint" id="set-origins-hint">{t("settings.originsHint")}</p>
+          {problems.origins.length > 0 && (
+            <ul className="field-error" id="set-origins-error" role="alert">
+              {problems.origins.map((p, i) => <li key={i}>{p}</li>)}
+            </ul>
+          )}
+        </div>
         {!ro && <div><Button type="submit" variant="primary" id="store-save">{t("settings.save")}</Button></div>}
       </form>
     </Card>
   );
+}
+
+/** The store form's values, as its inputs hold them. */
+function storeForm(settings: Settings) {
+  const min = (s: number | null) => (s === null ? "" : String(Math.round(s / 60)));
+  return {
+    currencies: settings.currencies.join(", "),
+    deadline: min(settings.paymentDeadlineSeconds),
+    reminder: min(settings.reminderLeadSeconds),
+    prefix: settings.orderNumberPrefix ?? "",
+    limit: String(settings.lineQuantityLimit ?? ""),
+    tax: settings.pricesIncludeTax,
+    capture: settings.paymentCaptureMode ?? ("AUTOMATIC" as PaymentCaptureMode),
+    origins: (settings.storefrontOrigins ?? []).join("\n"),
+  };
 }
 
 /** A method's prices in words: 12.00 CNY, free from 99.00 CNY, or its bands. */
