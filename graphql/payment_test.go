@@ -68,6 +68,10 @@ func (noGateways) Gateway(_ context.Context, id string) (payment.Gateway, error)
 	return nil, errs.NotFound("PLUGIN_NOT_FOUND", "no plugin "+id)
 }
 
+func (g noGateways) InstalledGateway(ctx context.Context, id string) (payment.Gateway, error) {
+	return g.Gateway(ctx, id)
+}
+
 func (noGateways) Gateways(context.Context) ([]payment.Gateway, error) { return nil, nil }
 
 // The payment plugins of the tests, real processes.

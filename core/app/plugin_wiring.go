@@ -15,6 +15,7 @@ import (
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/config"
 	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/payment"
 	"github.com/kassahq/kassa/core/plugin"
 	"github.com/kassahq/kassa/core/secret"
 	"github.com/kassahq/kassa/core/store"
@@ -43,6 +44,7 @@ func NewPlugins(cfg config.Config, db *store.DB, az authz.Authorizer, log *slog.
 		LogLevel: level,
 
 		AllowPrivateNetworks: cfg.PluginAllowPrivateNetworks,
+		InUse:                payment.GatewayInUse(db),
 	})
 	if err != nil {
 		return nil, err

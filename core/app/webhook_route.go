@@ -64,8 +64,9 @@ func webhookRoutes(mux *http.ServeMux, p webhookApplier, log *slog.Logger) {
 // plugin through the payment service and answers the gateway. The
 // plugin's own answer (status, headers, body) is sent only when every
 // event of the notification is committed; otherwise the status makes the
-// gateway retry: 503 when the plugin is down or disabled, 500 when the
-// notification could not be applied. An unknown gateway is 404. The
+// gateway retry: 503 when the plugin is down, 500 when the notification
+// could not be applied. An unknown gateway is 404; a disabled one still
+// settles what it took (ADR 0014), so its notifications are applied. The
 // answer never carries an internal error's text.
 func webhookHandler(p webhookApplier, log *slog.Logger) http.Handler {
 	log = log.With("component", "webhook")

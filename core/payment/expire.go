@@ -131,7 +131,7 @@ func (s *Service) PaymentsClosed(ctx context.Context, orderID string) (bool, err
 // facts' event ids. It reports whether the gateway said it was paid, and
 // whether it got an answer.
 func (s *Service) closeAttempt(ctx context.Context, att *Attempt, why string) (paid, answered bool, err error) {
-	gw, err := s.gateways.Gateway(ctx, att.GatewayID)
+	gw, err := s.gateways.InstalledGateway(ctx, att.GatewayID)
 	if err != nil {
 		s.log.WarnContext(ctx, "gateway unavailable to close a payment", "attempt", att.ID, "gateway", att.GatewayID, "why", why, "error", err)
 		return false, false, nil

@@ -136,6 +136,12 @@ func (g *gatewaySet) Gateway(_ context.Context, id string) (payment.Gateway, err
 	return gw, nil
 }
 
+// InstalledGateway is Gateway: the set has no disabled gateways
+// (withDisabled adds one).
+func (g *gatewaySet) InstalledGateway(ctx context.Context, id string) (payment.Gateway, error) {
+	return g.Gateway(ctx, id)
+}
+
 func (g *gatewaySet) Gateways(context.Context) ([]payment.Gateway, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()

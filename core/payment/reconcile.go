@@ -127,7 +127,7 @@ func (s *Service) reconcileAttempt(ctx context.Context, attemptID string) (bool,
 	if !att.State.Open() {
 		return true, nil
 	}
-	gw, err := s.gateways.Gateway(ctx, att.GatewayID)
+	gw, err := s.gateways.InstalledGateway(ctx, att.GatewayID)
 	if err != nil {
 		return false, err
 	}
@@ -192,7 +192,7 @@ func (s *Service) reconcileRefund(ctx context.Context, refundID string) (bool, e
 	if err != nil {
 		return false, err
 	}
-	gw, err := s.gateways.Gateway(ctx, ref.GatewayID)
+	gw, err := s.gateways.InstalledGateway(ctx, ref.GatewayID)
 	if err != nil {
 		return false, err
 	}

@@ -166,7 +166,7 @@ func (s *Service) Reconciliation(ctx context.Context, gatewayID string, day time
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	gw, err := s.gateways.Gateway(ctx, gatewayID)
+	gw, err := s.gateways.InstalledGateway(ctx, gatewayID)
 	if err != nil {
 		return nil, err
 	}

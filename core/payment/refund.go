@@ -289,7 +289,7 @@ func (s *Service) sendRefund(ctx context.Context, refundID string, failDown bool
 		return nil, err
 	}
 	f := fact{gatewayID: ref.GatewayID, source: SourceStaff, attemptID: att.ID, refundID: ref.ID, captured: -1}
-	gw, err := s.gateways.Gateway(ctx, ref.GatewayID)
+	gw, err := s.gateways.InstalledGateway(ctx, ref.GatewayID)
 	var res RefundResult
 	if err == nil {
 		res, err = gw.Refund(ctx, RefundRequest{RefundID: ref.ID, AttemptID: att.ID, GatewayRef: att.GatewayRef,

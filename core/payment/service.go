@@ -47,6 +47,12 @@ type Gateways interface {
 	// Gateway returns the enabled gateway with the plugin id: not found
 	// (PLUGIN_NOT_FOUND) or unavailable (PLUGIN_DISABLED) otherwise.
 	Gateway(ctx context.Context, id string) (Gateway, error)
+	// InstalledGateway returns the gateway with the plugin id, enabled or
+	// disabled (PLUGIN_NOT_FOUND once removed): what the payments it
+	// already took need to settle (notifications, reconciliation, closes,
+	// captures, voids, refunds). Disabling a gateway stops new payments
+	// only.
+	InstalledGateway(ctx context.Context, id string) (Gateway, error)
 	// Gateways returns every enabled gateway.
 	Gateways(ctx context.Context) ([]Gateway, error)
 }

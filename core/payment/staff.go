@@ -56,7 +56,7 @@ func (s *Service) Capture(ctx context.Context, in CaptureInput) (*Attempt, error
 		// A repeat of a capture that was made: its attempt as it stands.
 		return att, nil
 	}
-	gw, err := s.gateways.Gateway(ctx, att.GatewayID)
+	gw, err := s.gateways.InstalledGateway(ctx, att.GatewayID)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func (s *Service) Void(ctx context.Context, in VoidInput) (*Attempt, error) {
 	if att.State != StateAuthorized {
 		return att, nil // a repeat
 	}
-	gw, err := s.gateways.Gateway(ctx, att.GatewayID)
+	gw, err := s.gateways.InstalledGateway(ctx, att.GatewayID)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +235,7 @@ func (s *Service) offlineAttempt(ctx context.Context, o *OrderInfo, atts []*Atte
 		if seen {
 			return ok, nil
 		}
-		gw, err := s.gateways.Gateway(ctx, a.GatewayID)
+		gw, err := s.gateways.InstalledGateway(ctx, a.GatewayID)
 		if err != nil {
 			return false, err
 		}

@@ -37,7 +37,7 @@ type WebhookOutcome struct {
 // and what was applied before is a duplicate then.
 func (s *Service) ApplyWebhook(ctx context.Context, gatewayID string, req WebhookRequest) (out *WebhookOutcome, err error) {
 	defer func() { s.observeWebhook(gatewayID, out, err) }()
-	gw, err := s.gateways.Gateway(ctx, gatewayID)
+	gw, err := s.gateways.InstalledGateway(ctx, gatewayID)
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,7 @@ func badAnswer(format string, args ...any) error {
 // turns failures into a CallError. A plugin that is down fails before
 // anything is sent (PLUGIN_UNAVAILABLE without "outcome unknown").
 func (i *instance) call(ctx context.Context, method string, d domainSentinels, fn func(ctx context.Context, p *host.Plugin) error) error {
+	i.lastCall.Store(time.Now().UnixNano())
 	p, err := i.acquire(ctx)
 	if err != nil {
 		return err

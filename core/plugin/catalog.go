@@ -345,7 +345,8 @@ func (s *Service) Verify(ctx context.Context) ([]VerifyResult, error) {
 
 // Remove stops a plugin and deletes it from the catalog. A binary the
 // catalog copied into the plugin directory is deleted too; the plugin's
-// data directory is kept.
+// data directory is kept. A plugin with work to finish (Options.InUse: a
+// gateway's open payments) is refused with PLUGIN_IN_USE.
 func (s *Service) Remove(ctx context.Context, id string) error {
 	if err := s.can(ctx, authz.Write); err != nil {
 		return err
@@ -353,6 +354,17 @@ func (s *Service) Remove(ctx context.Context, id string) error {
 	r, err := s.st.get(ctx, id)
 	if err != nil {
 		return err
+	}
+	if s.opts.InUse != nil {
+		what, err := s.opts.InUse(ctx, id)
+		if err != nil {
+			return err
+		}
+		if what != "" {
+			// Removing it would leave them unsettled for good: nothing
+			// could ask its gateway any more. Disabling stops new ones.
+			return errs.Conflict("id", CodeInUse, fmt.Sprintf("plugin %s still has %s: disable it to stop new ones, and remove it once they are settled", id, what))
+		}
 	}
 	if err := s.st.delete(ctx, id); err != nil {
 		return err

@@ -26,6 +26,9 @@ const (
 	CodeNotFound = "PLUGIN_NOT_FOUND"
 	// CodeDisabled: the plugin is installed but disabled.
 	CodeDisabled = "PLUGIN_DISABLED"
+	// CodeInUse: the plugin still has work to finish (a gateway's open
+	// payments) and cannot be removed yet.
+	CodeInUse = "PLUGIN_IN_USE"
 	// CodeWrongKind: the plugin is not of the kind asked for.
 	CodeWrongKind = "PLUGIN_WRONG_KIND"
 	// CodeAlreadyInstalled: install without replace of an installed id.

@@ -39,8 +39,14 @@ func (g *gatewayAdapter) do(ctx context.Context, method string, fn func(ctx cont
 	})
 }
 
-// CreatePayment implements payment.Gateway.
+// CreatePayment implements payment.Gateway. A new payment never starts
+// on a disabled gateway, through an adapter obtained before it was
+// disabled or from InstalledGateway: only the payments it took settle
+// through it (ADR 0014). The check reads the cached catalog.
 func (g *gatewayAdapter) CreatePayment(ctx context.Context, req payment.CreateRequest) (payment.CreateResult, error) {
+	if _, err := g.inst.s.enabledOfKind(ctx, g.inst.id, KindPayment); err != nil {
+		return payment.CreateResult{}, err
+	}
 	if req.PluginBaseURL == "" {
 		req.PluginBaseURL = g.baseURL
 	}

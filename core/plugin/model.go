@@ -93,7 +93,8 @@ type Plugin struct {
 	// ConfigSchema is the JSON Schema of the plugin's settings.
 	ConfigSchema string
 	// Enabled plugins are offered to the shop (checkout, invoicing,
-	// notifications); disabled ones never start.
+	// notifications); disabled ones never start, except a payment gateway
+	// settling the payments it took (InstalledGateway, ADR 0014).
 	Enabled bool
 	// Settings are the non-secret settings, a JSON object.
 	Settings json.RawMessage

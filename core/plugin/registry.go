@@ -15,6 +15,12 @@ import (
 // webhook and payment asks for its gateway. Anything else is read from
 // the database, for the precise error.
 func (s *Service) enabledOfKind(ctx context.Context, id string, k Kind) (*row, error) {
+	return s.ofKind(ctx, id, k, true)
+}
+
+// ofKind loads plugin id and checks it is of kind k and, when
+// mustBeEnabled, enabled.
+func (s *Service) ofKind(ctx context.Context, id string, k Kind, mustBeEnabled bool) (*row, error) {
 	if rows, err := s.enabledRows(ctx, k); err == nil {
 		for _, r := range rows {
 			if r.ID == id {
@@ -29,7 +35,7 @@ func (s *Service) enabledOfKind(ctx context.Context, id string, k Kind) (*row, e
 	if r.Kind != string(k) {
 		return nil, errs.Invalid("", CodeWrongKind, fmt.Sprintf("plugin %s is a %s plugin, not a %s plugin", id, r.Kind, k))
 	}
-	if !r.Enabled {
+	if !r.Enabled && mustBeEnabled {
 		return nil, unavailable(CodeDisabled, "plugin %s is disabled", id)
 	}
 	return r, nil
@@ -52,6 +58,20 @@ func (s *Service) gateway(r *row) (*gatewayAdapter, error) {
 // process starts on the first call, not here.
 func (s *Service) Gateway(ctx context.Context, id string) (payment.Gateway, error) {
 	r, err := s.enabledOfKind(ctx, id, KindPayment)
+	if err != nil {
+		return nil, err
+	}
+	return s.gateway(r)
+}
+
+// InstalledGateway returns the payment gateway with the plugin id,
+// enabled or disabled (PLUGIN_NOT_FOUND once removed). Disabling a
+// gateway stops new payments through it; the payments it already took
+// still settle through it (notifications, reconciliation, closes,
+// captures, voids, refunds), as a deactivated payment app does in
+// Shopify: its process starts for those calls only (launch).
+func (s *Service) InstalledGateway(ctx context.Context, id string) (payment.Gateway, error) {
+	r, err := s.ofKind(ctx, id, KindPayment, false)
 	if err != nil {
 		return nil, err
 	}

@@ -74,6 +74,10 @@ type Options struct {
 	// them when settings are saved, and plugins are told at Configure to
 	// refuse them when connecting.
 	AllowPrivateNetworks bool
+	// InUse says what plugin id still has to finish, in a few words ("2
+	// payments open"), or "" when nothing: a plugin in use is not removed
+	// (PLUGIN_IN_USE). Nil lets every plugin be removed.
+	InUse func(ctx context.Context, id string) (string, error)
 }
 
 // Service is the plugin host: the catalog of installed plugins, their

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kassahq/kassa/core/kit/errs"
@@ -53,6 +54,17 @@ type instance struct {
 	persisted   Health
 	healthFails int
 	closed      bool
+	// lastCall is when a call last began (unix nanoseconds).
+	lastCall atomic.Int64
+}
+
+// disabledIdle is how long a disabled gateway's process, started for the
+// payments it took, stays after its last call.
+const disabledIdle = 2 * time.Minute
+
+// usedWithin reports whether a call began within d.
+func (i *instance) usedWithin(d time.Duration) bool {
+	return time.Since(time.Unix(0, i.lastCall.Load())) < d
 }
 
 func newInstance(s *Service, id string) *instance {
@@ -396,7 +408,11 @@ func (s *Service) launch(ctx context.Context, id string) (_ *host.Plugin, _ laun
 	if err != nil {
 		return nil, launched{}, err
 	}
-	if !r.Enabled {
+	if !r.Enabled && Kind(r.Kind) != KindPayment {
+		// A disabled gateway still starts for the payments it took
+		// (InstalledGateway); nothing else asks for a disabled plugin's
+		// process: checkout, pages and health checks look for enabled
+		// ones.
 		return nil, launched{}, unavailable(CodeDisabled, "plugin %s is disabled", id)
 	}
 	settings, err := s.startSettings(r)
@@ -616,7 +632,9 @@ func (s *Service) syncInstance(ctx context.Context, i *instance, r *row) {
 	switch {
 	case r == nil:
 		i.stopProcess("removed")
-	case !r.Enabled:
+	case !r.Enabled && !(Kind(r.Kind) == KindPayment && i.usedWithin(disabledIdle)):
+		// A disabled gateway started for its payments' follow-ups stops
+		// once they are done.
 		i.stopProcess("disabled")
 	case r.SHA256 != sha:
 		i.stopProcess("new binary installed")

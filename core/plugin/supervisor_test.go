@@ -323,15 +323,24 @@ func TestSupervisorAppliesCatalogChanges(t *testing.T) {
 	if rev != mustRow(t, e).Revision || e.pid() != pid {
 		t.Fatalf("revision %d not applied in place", rev)
 	}
-	// Disabled elsewhere: the process stops.
+	// Disabled elsewhere: the process stops once its last call is
+	// older than disabledIdle (a disabled gateway still settles what it
+	// took, ADR 0014).
 	if _, err := other.Disable(ctx(), testID); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.svc.Check(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	if e.pid() != pid {
+		t.Fatal("a disabled gateway called a moment ago was stopped")
+	}
+	i.lastCall.Store(time.Now().Add(-disabledIdle).UnixNano())
+	if err := e.svc.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if e.pid() != 0 {
-		t.Fatal("still running after being disabled")
+		t.Fatal("still running after being disabled and idle")
 	}
 	if _, err := e.svc.Gateway(ctx(), testID); code(err) != CodeDisabled {
 		t.Fatalf("Gateway of a disabled plugin: %v", err)
@@ -351,9 +360,23 @@ func TestDisableAndCloseStopProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitGone(t, pid)
-	// An adapter obtained before the plugin was disabled no longer starts it.
-	if _, err := gw.GetPayment(ctx(), payment.GetRequest{AttemptID: "pay_1"}); code(err) != CodeDisabled {
-		t.Fatalf("call after disable: %v", err)
+	// An adapter obtained before the plugin was disabled starts no new
+	// payment, but still settles the ones it took (ADR 0014).
+	if _, err := gw.CreatePayment(ctx(), payment.CreateRequest{AttemptID: "pay_2", Amount: eur(100), IdempotencyKey: "idem-2"}); code(err) != CodeDisabled {
+		t.Fatalf("new payment after disable: %v", err)
+	}
+	if e.pid() != 0 {
+		t.Fatal("a refused new payment started the disabled plugin")
+	}
+	if _, err := gw.GetPayment(ctx(), payment.GetRequest{AttemptID: "pay_1"}); err != nil {
+		t.Fatalf("settling call after disable: %v", err)
+	}
+	if e.pid() == 0 {
+		t.Fatal("the settling call did not start the disabled gateway")
+	}
+	// It is not offered for new payments.
+	if _, err := e.svc.Gateway(ctx(), testID); code(err) != CodeDisabled {
+		t.Fatalf("Gateway of a disabled plugin: %v", err)
 	}
 	if _, err := e.svc.Enable(ctx(), testID); err != nil {
 		t.Fatal(err)
