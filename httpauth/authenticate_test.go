@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,11 +19,27 @@ import (
 
 // fakeAuth signs in the session tokens kses_<x> as session ses_<x> of a
 // buyer, kses_stale as nobody, kses_down with an outage; any API key as
-// one key. It records the client the middleware saw.
-type fakeAuth struct{ client account.Client }
+// one key. It records the client the middleware saw last: servers shared
+// by parallel subtests call it at once.
+type fakeAuth struct {
+	mu     sync.Mutex
+	client account.Client
+}
+
+func (f *fakeAuth) saw(ctx context.Context) {
+	f.mu.Lock()
+	f.client = account.ClientFrom(ctx)
+	f.mu.Unlock()
+}
+
+func (f *fakeAuth) lastClient() account.Client {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.client
+}
 
 func (f *fakeAuth) Authenticate(ctx context.Context, token string) (authz.Subject, error) {
-	f.client = account.ClientFrom(ctx)
+	f.saw(ctx)
 	switch token {
 	case "kses_stale":
 		return authz.Subject{}, errs.Unauthenticated("the session is invalid or has expired; sign in again")
@@ -34,7 +51,7 @@ func (f *fakeAuth) Authenticate(ctx context.Context, token string) (authz.Subjec
 }
 
 func (f *fakeAuth) AuthenticateAPIKey(ctx context.Context, key string) (authz.Subject, error) {
-	f.client = account.ClientFrom(ctx)
+	f.saw(ctx)
 	return authz.Subject{Kind: authz.KindAPIKey, ID: "key_1", Roles: []string{authz.RoleDeveloper}}, nil
 }
 
@@ -114,8 +131,8 @@ func TestAuthenticateMiddleware(t *testing.T) {
 				// given; check through a bearer call.
 				req.Header.Set("Authorization", "Bearer kses_x")
 				h.ServeHTTP(httptest.NewRecorder(), req)
-				if fa.client.IP != c.wantIP {
-					t.Errorf("client IP %q, want %q", fa.client.IP, c.wantIP)
+				if ip := fa.lastClient().IP; ip != c.wantIP {
+					t.Errorf("client IP %q, want %q", ip, c.wantIP)
 				}
 			}
 			sc := rec.Header().Get("Set-Cookie")
