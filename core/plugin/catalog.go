@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/kit/errs"
@@ -220,10 +222,19 @@ func copyIn(src, dir string) (tmp, sum string, err error) {
 func (s *Service) describe(ctx context.Context, path, sum, shown string) (sdk.Info, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.StartTimeout+s.opts.CallTimeout)
 	defer cancel()
-	p, err := host.Start(ctx, host.Config{
+	cfg := host.Config{
 		Path: path, SHA256: sum, Logger: s.log.With("install", shown), LogLevel: s.opts.LogLevel,
 		StartTimeout: s.opts.StartTimeout, CallTimeout: s.opts.CallTimeout,
-	})
+	}
+	p, err := host.Start(ctx, cfg)
+	// The copy was just written: a fork elsewhere in this process (another
+	// plugin starting) may hold its descriptor for a moment, and exec then
+	// fails with ETXTBSY (golang.org/issue/22315). It passes once that
+	// child has exec'd.
+	for wait := 10 * time.Millisecond; err != nil && textBusy(err) && wait <= 640*time.Millisecond; wait *= 2 {
+		time.Sleep(wait)
+		p, err = host.Start(ctx, cfg)
+	}
 	if err != nil {
 		return sdk.Info{}, invalidBinary(shown, "it did not start as a Kassa plugin: "+err.Error())
 	}
@@ -236,6 +247,12 @@ func (s *Service) describe(ctx context.Context, path, sum, shown string) (sdk.In
 		return sdk.Info{}, invalidBinary(shown, err.Error())
 	}
 	return info, nil
+}
+
+// textBusy reports whether err is exec's ETXTBSY, which go-plugin passes
+// on as text.
+func textBusy(err error) bool {
+	return errors.Is(err, syscall.ETXTBSY) || strings.Contains(err.Error(), syscall.ETXTBSY.Error())
 }
 
 func invalidBinary(path, why string) *errs.Error {

@@ -2,9 +2,11 @@ package plugin
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/kassahq/kassa/core/kit/errs"
@@ -189,5 +191,23 @@ func copyFile(t testing.TB, src, dst string, mode os.FileMode) {
 	}
 	if err := os.Chmod(dst, mode); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTextBusy: install retries exec's ETXTBSY, as an errno and as the
+// text go-plugin passes on, and nothing else.
+func TestTextBusy(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{&os.PathError{Op: "fork/exec", Path: "/p/.install-1", Err: syscall.ETXTBSY}, true},
+		{fmt.Errorf("plugin failed to start: %s", &os.PathError{Op: "fork/exec", Path: "/p/.install-1", Err: syscall.ETXTBSY}), true},
+		{&os.PathError{Op: "fork/exec", Path: "/p/.install-1", Err: syscall.EACCES}, false},
+		{errors.New("plugin exited before the handshake"), false},
+	} {
+		if got := textBusy(c.err); got != c.want {
+			t.Errorf("textBusy(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }
