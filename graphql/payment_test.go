@@ -525,8 +525,6 @@ func TestPayments(t *testing.T) {
 			// Less than the total was taken: not paid, and flagged for staff.
 			eq(t, "order", res.str("paymentCapture", "payment", "order", "paymentStatus"), "PARTIALLY_PAID")
 			eq(t, "flags", s.flags(t, id), []string{payment.FlagUnderpaid})
-			eq(t, "pay the rest", s.do(t, ordGuest, payCreateOp, in("orderId", o.id, "token", o.token, "gatewayId", testpayID)).codes(),
-				[]string{payment.CodeOrderAlreadyPaid})
 			again := must(t, s.do(t, ordFinance, captureOp, in("paymentId", id, "amount", cnyInput(part), "idempotencyKey", "cap-1")))
 			eq(t, "retried capture", again.str("paymentCapture", "payment", "captured", "amount"), part)
 			late := s.do(t, ordFinance, captureOp, in("paymentId", id, "idempotencyKey", "cap-2"))
@@ -742,7 +740,7 @@ func TestPayments(t *testing.T) {
 
 		t.Run("a page of orders reads its payments in one batch", func(t *testing.T) {
 			const page = `query($first: Int) { orders(first: $first) { nodes { id paymentStatus amountPaid { amount } amountRefunded { amount }
-				payments { state order { id } events { source } } refunds { state } paymentLedger { kind } } } }`
+				amountOutstanding { amount } payments { state order { id } events { source } } refunds { state } paymentLedger { kind } } } }`
 			// The statements run for the finance clerk's request, not the
 			// app's workers: a page of 2 costs what a page of 11 does.
 			counter := &subjectQueries{id: ordFinance.ID}

@@ -134,9 +134,11 @@ func (o *accountOrder) Cancellable() bool {
 	return o.Status == "OPEN" && (o.PaymentStatus == "PENDING" || o.PaymentStatus == "FAILED") && o.FulfillmentStatus == "UNFULFILLED"
 }
 
-// Payable says whether the order still waits for the buyer's payment.
+// Payable says whether the order still waits for the buyer's payment:
+// unpaid, or paid in part (PARTIALLY_PAID: the status page takes the
+// rest, whatever the deadline).
 func (o *accountOrder) Payable() bool {
-	return o.Status == "OPEN" && (o.PaymentStatus == "PENDING" || o.PaymentStatus == "FAILED")
+	return o.Status == "OPEN" && (o.PaymentStatus == "PENDING" || o.PaymentStatus == "FAILED" || o.PaymentStatus == "PARTIALLY_PAID")
 }
 
 // StatusPath is the order's payment status page.

@@ -124,6 +124,13 @@ func (m paymentMethod) choice(p *page) paymentChoice {
 	return c
 }
 
+// payChoices are the pay-choices template's: the payment form's methods,
+// and whether the first is checked.
+type payChoices struct {
+	Methods    []paymentChoice
+	CheckFirst bool
+}
+
 // Patterns of the payment form's choice, as the API accepts them: a
 // routed method, or a gateway plugin's id.
 var (
@@ -317,14 +324,11 @@ func (h *Handler) showCheckout(w http.ResponseWriter, r *http.Request, status in
 // paymentStep fills the view of an order awaiting payment: its methods,
 // the action of a started payment, the message of a decline.
 func (h *Handler) paymentStep(r *http.Request, p *page, v *checkoutView, ref orderRef, o *placedOrder) bool {
-	var data struct{ AvailablePaymentMethods []paymentMethod }
-	if !h.run(r, "StorefrontPaymentMethods", paymentMethodsOp, map[string]any{"id": o.ID, "token": nullable(ref.token), "lang": p.Lang}, &data) {
+	var ok bool
+	if v.Methods, ok = h.paymentChoices(r, p, ref); !ok {
 		return false
 	}
 	v.Order = o
-	for _, m := range data.AvailablePaymentMethods {
-		v.Methods = append(v.Methods, m.choice(p))
-	}
 	v.StatusURL = h.statusURL(r, ref)
 	v.Total = formatMoney(o.Total)
 	if n := len(o.Payments); n > 0 {
@@ -347,6 +351,59 @@ func (h *Handler) paymentStep(r *http.Request, p *page, v *checkoutView, ref ord
 		}
 	}
 	return true
+}
+
+// paymentChoices are the ways to pay ref's order, as the payment form
+// offers them in the page's language; ok is false when GraphQL failed.
+func (h *Handler) paymentChoices(r *http.Request, p *page, ref orderRef) (choices []paymentChoice, ok bool) {
+	var data struct{ AvailablePaymentMethods []paymentMethod }
+	if !h.run(r, "StorefrontPaymentMethods", paymentMethodsOp, map[string]any{"id": ref.id, "token": nullable(ref.token), "lang": p.Lang}, &data) {
+		return nil, false
+	}
+	for _, m := range data.AvailablePaymentMethods {
+		choices = append(choices, m.choice(p))
+	}
+	return choices, true
+}
+
+// gatewayPage is the gateway's page to send the buyer to, when the
+// payment waits for them there (REDIRECT); else "".
+func (p *statusPayment) gatewayPage() string {
+	if p.State != "PENDING" || p.Action == nil || p.Action.Type != "REDIRECT" {
+		return ""
+	}
+	return httpLink(deref(p.Action.URL))
+}
+
+// startPayment starts a payment of ref's order with paymentCreate: pay
+// is a routed method or a gateway (the form's choice), key the form's
+// idempotency key, and the gateway sends the buyer back to the order's
+// status page. It returns the payment, or the API's refusal; ok is false
+// when GraphQL failed.
+func (h *Handler) startPayment(r *http.Request, p *page, ref orderRef, pay, key string) (started *statusPayment, refused []userError, ok bool) {
+	in := map[string]any{"orderId": ref.id, "returnUrl": h.statusURL(r, ref), "locale": p.Lang, "idempotencyKey": key}
+	if payMethodPattern.MatchString(pay) {
+		in["method"] = pay
+	} else {
+		in["gatewayId"] = pay
+	}
+	if ref.token != "" {
+		in["token"] = ref.token
+	}
+	var data struct {
+		PaymentCreate struct {
+			Payment    *statusPayment
+			UserErrors []userError
+		}
+	}
+	if !h.run(r, "StorefrontPaymentCreate", payOp, map[string]any{"input": in}, &data) {
+		return nil, nil, false
+	}
+	res := data.PaymentCreate
+	if len(res.UserErrors) > 0 || res.Payment == nil {
+		return nil, res.UserErrors, true
+	}
+	return res.Payment, nil, true
 }
 
 func deref(s *string) string {
@@ -569,49 +626,24 @@ func (h *Handler) checkoutComplete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status := h.statusURL(r, ref)
-	in := map[string]any{"orderId": ref.id, "returnUrl": status, "locale": p.Lang, "idempotencyKey": "pay-" + key}
-	if payMethodPattern.MatchString(pay) {
-		in["method"] = pay
-	} else {
-		in["gatewayId"] = pay
-	}
-	if ref.token != "" {
-		in["token"] = ref.token
-	}
-	var data struct {
-		PaymentCreate struct {
-			Payment *struct {
-				ID           string
-				State        string
-				BuyerMessage *string
-				Action       *struct {
-					Type string
-					URL  *string
-				}
-			}
-			UserErrors []userError
-		}
-	}
-	if !h.run(r, "StorefrontPaymentCreate", payOp, map[string]any{"input": in}, &data) {
+	started, refused, ok := h.startPayment(r, p, ref, pay, "pay-"+key)
+	switch {
+	case !ok:
 		h.showCheckout(w, r, http.StatusServiceUnavailable, nil, nil, []string{p.T("cartError.PAYMENT_UNAVAILABLE")})
 		return
-	}
-	res := data.PaymentCreate
-	if len(res.UserErrors) > 0 || res.Payment == nil {
-		if len(res.UserErrors) > 0 && res.UserErrors[0].Code == "ORDER_ALREADY_PAID" {
-			http.Redirect(w, r, status, http.StatusSeeOther)
-			return
-		}
-		h.showCheckout(w, r, http.StatusUnprocessableEntity, nil, nil, codesText(p, res.UserErrors))
+	case len(refused) > 0 && refused[0].Code == "ORDER_ALREADY_PAID":
+		http.Redirect(w, r, status, http.StatusSeeOther)
+		return
+	case started == nil:
+		h.showCheckout(w, r, http.StatusUnprocessableEntity, nil, nil, codesText(p, refused))
 		return
 	}
-	started := res.Payment
 	switch {
 	case started.State == "FAILED":
 		// The page shows the gateway's message and the methods again.
 		http.Redirect(w, r, "/checkout#payment", http.StatusSeeOther)
-	case started.State == "PENDING" && started.Action != nil && started.Action.Type == "REDIRECT" && httpLink(deref(started.Action.URL)) != "":
-		http.Redirect(w, r, httpLink(deref(started.Action.URL)), http.StatusSeeOther)
+	case started.gatewayPage() != "":
+		http.Redirect(w, r, started.gatewayPage(), http.StatusSeeOther)
 	case started.State == "PENDING" && started.Action != nil && (started.Action.Type == "QR_CODE" || started.Action.Type == "INSTRUCTIONS"):
 		// The checkout's payment panel shows the QR code or the
 		// instructions beside the other methods, so the buyer can still
@@ -644,6 +676,9 @@ func init() {
 			Autocomplete: autocomplete, Type: typ, Required: required}
 	}
 	funcs["errText"] = func(p *page, code string) string { return errorText(p, code) }
+	funcs["payChoices"] = func(ms []paymentChoice, checkFirst bool) payChoices {
+		return payChoices{Methods: ms, CheckFirst: checkFirst}
+	}
 	// httpURL1 admits an http(s) link from a gateway, as httpURL does for
 	// a pointer.
 	funcs["httpURL1"] = httpLink

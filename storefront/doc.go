@@ -19,6 +19,7 @@
 //	GET /checkout, POST /checkout, POST /checkout/complete
 //	                                   one-page checkout, usable without JavaScript
 //	GET /orders/{id}/status[?token=]   the order's payment status, live
+//	POST /orders/{id}/pay              pay the rest of a partly paid order
 //	GET /products/{handle}/image.svg   a product's image
 //	GET /sitemap.xml, GET /robots.txt
 //	GET /static/...                    the theme's static files
@@ -58,5 +59,8 @@
 // The status page is where a buyer lands back from a payment gateway (the
 // returnUrl of paymentCreate): it shows what Kassa knows of the payment
 // and, with JavaScript, follows Subscription.orderUpdated over
-// server-sent events until the payment settles, without a reload.
+// server-sent events until the payment settles, without a reload. For a
+// PARTIALLY_PAID order it shows what was paid and what is left
+// (amountOutstanding) and offers the payment methods to pay the rest,
+// which paymentCreate asks instead of the total.
 package storefront

@@ -15,6 +15,7 @@ import (
 // subscription is the one the page's script follows.
 const (
 	orderStatusFields = `id number status paymentStatus paymentDeadline total { amount currencyCode }
+    amountPaid { amount currencyCode } amountOutstanding { amount currencyCode }
     payments { id state buyerMessage action { type url qrCode instructions expiresAt } }`
 	orderStatusByToken = `query StorefrontOrderStatusByToken($token: String!) { order: orderByToken(token: $token) { ` + orderStatusFields + ` } }`
 	orderStatusByID    = `query StorefrontOrderStatus($id: ID!) { order(id: $id) { ` + orderStatusFields + ` } }`
@@ -33,10 +34,22 @@ type statusOrder struct {
 	PaymentStatus   string
 	PaymentDeadline time.Time
 	Total           money
-	Payments        []*statusPayment
+	// AmountPaid is null before money moved; AmountOutstanding is what
+	// the buyer still owes.
+	AmountPaid, AmountOutstanding *money
+	Payments                      []*statusPayment
 }
 
-// statusPayment is one payment attempt of the order.
+// owesRest says the order was paid in part (PARTIALLY_PAID) and the
+// buyer may pay the rest: something is outstanding (a decimal, 0.00 or 0
+// when nothing is).
+func (o *statusOrder) owesRest() bool {
+	return o.Status == "OPEN" && o.PaymentStatus == "PARTIALLY_PAID" && o.AmountOutstanding != nil &&
+		strings.Trim(o.AmountOutstanding.Amount, "0.") != ""
+}
+
+// statusPayment is one payment attempt of the order, as the status page
+// reads it and paymentCreate answers it (startPayment).
 type statusPayment struct {
 	ID           string
 	State        string
@@ -58,12 +71,19 @@ type money struct {
 
 // orderStatus serves GET /orders/{id}/status[?token=].
 func (h *Handler) orderStatus(w http.ResponseWriter, r *http.Request) {
+	h.showStatus(w, r, r.URL.Query().Get("token"), http.StatusOK, nil)
+}
+
+// showStatus renders the status page of the order in the path, read
+// with a guest's token when there is one; errs are problems of a refused
+// payment of the rest, shown above its form.
+func (h *Handler) showStatus(w http.ResponseWriter, r *http.Request, token string, status int, errs []string) {
 	p := h.pageFor(w, r)
 	// The page is the buyer's alone (a token in the URL, their order):
 	// no cache anywhere keeps it.
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	id, token := r.PathValue("id"), r.URL.Query().Get("token")
+	id := r.PathValue("id")
 	var req graphql.Request
 	switch {
 	case len(id) > 64 || len(token) > maxTokenLen || strings.ContainsFunc(id+token, isControl):
@@ -93,7 +113,7 @@ func (h *Handler) orderStatus(w http.ResponseWriter, r *http.Request) {
 	vars, _ := json.Marshal(map[string]any{"id": o.ID, "token": nullable(token)})
 	p.Title = p.T("order.title", o.Number)
 	v := &orderStatusView{Order: o, Live: live(o), Query: orderStatusLive, Variables: string(vars),
-		Total: formatMoney(o.Total), Labels: statusLabels(p)}
+		Total: formatMoney(o.Total), Labels: statusLabels(p), MoneyPrefix: formatMoney(money{CurrencyCode: o.Total.CurrencyCode})}
 	if n := len(o.Payments); n > 0 {
 		v.Latest = o.Payments[n-1]
 		// A wallet's QR code is drawn here, as the checkout draws it:
@@ -102,8 +122,66 @@ func (h *Handler) orderStatus(w http.ResponseWriter, r *http.Request) {
 			v.QR = qrSVG(*a.QRCode)
 		}
 	}
+	if o.PaymentStatus == "PARTIALLY_PAID" {
+		v.Paid, v.Outstanding = formatMoney(orZero(o.AmountPaid, o.Total.CurrencyCode)), formatMoney(orZero(o.AmountOutstanding, o.Total.CurrencyCode))
+		// An authorization of the rest held for staff to capture is the
+		// rest on its way: nothing to pay meanwhile. Methods that cannot
+		// be read leave the form out rather than the page: the rest may
+		// have been paid since the order was read (ORDER_ALREADY_PAID),
+		// which the live page shows in a moment.
+		if o.owesRest() && (v.Latest == nil || v.Latest.State != "AUTHORIZED") {
+			if methods, ok := h.paymentChoices(r, p, orderRef{id: o.ID, token: token}); ok {
+				v.Rest = &restForm{Action: "/orders/" + o.ID + "/pay", Token: token, Key: newKey(), Methods: methods}
+			}
+		}
+	}
+	v.Errors = errs
 	p.Data = v
-	h.render(w, r, http.StatusOK, "order_status", p)
+	h.render(w, r, status, "order_status", p)
+}
+
+// orZero is m, or zero in cur when m is null.
+func orZero(m *money, cur string) money {
+	if m == nil {
+		return money{Amount: "0.00", CurrencyCode: cur}
+	}
+	return *m
+}
+
+// payRest serves POST /orders/{id}/pay: the buyer of a PARTIALLY_PAID
+// order pays what it still owes (the API asks the rest, never the
+// total) with one of the payment methods, as the checkout's payment step
+// pays a new order, and is sent where the payment says: the gateway's
+// page, or back to the status page (a decline, a QR code, instructions,
+// a payment already final). A guest's token comes with the form.
+func (h *Handler) payRest(w http.ResponseWriter, r *http.Request) {
+	p := h.pageFor(w, r)
+	id, token, key, pay := r.PathValue("id"), r.PostForm.Get("token"), r.PostForm.Get("key"), r.PostForm.Get("pay")
+	if !validID(id) || (token != "" && !validToken(token)) {
+		h.notFound(w, r, p)
+		return
+	}
+	switch {
+	case !validID(key):
+		h.showStatus(w, r, token, http.StatusUnprocessableEntity, []string{p.T("cartError.GENERIC")})
+		return
+	case !payMethodPattern.MatchString(pay) && !payGatewayPattern.MatchString(pay):
+		h.showStatus(w, r, token, http.StatusUnprocessableEntity, []string{p.T("cartError.PAYMENT_METHOD_REQUIRED")})
+		return
+	}
+	ref := orderRef{id: id, token: token}
+	started, refused, ok := h.startPayment(r, p, ref, pay, "rest-"+key)
+	switch {
+	case !ok:
+		h.showStatus(w, r, token, http.StatusServiceUnavailable, []string{p.T("cartError.PAYMENT_UNAVAILABLE")})
+	case started == nil:
+		h.showStatus(w, r, token, http.StatusUnprocessableEntity, codesText(p, refused))
+	case started.gatewayPage() != "":
+		http.Redirect(w, r, started.gatewayPage(), http.StatusSeeOther)
+	default:
+		// The status page shows the rest, the decline or the action.
+		http.Redirect(w, r, h.statusURL(r, ref), http.StatusSeeOther)
+	}
 }
 
 // orderStatusView is the template's data.
@@ -121,11 +199,33 @@ type orderStatusView struct {
 	// QR is the latest attempt's QR code (qr.go) when it asks the buyer
 	// to scan one.
 	QR template.HTML
+	// Paid and Outstanding are what a PARTIALLY_PAID order's buyer paid
+	// and still owes; MoneyPrefix is the order's currency as amounts
+	// start with it ("¥"), for the script.
+	Paid, Outstanding, MoneyPrefix string
+	// Rest is the form paying what a PARTIALLY_PAID order still owes,
+	// nil when nothing may be paid now; Errors are why its last post was
+	// refused, translated.
+	Rest   *restForm
+	Errors []string
 }
 
-// live says whether the status may still change by itself.
+// restForm is the form paying the rest of a PARTIALLY_PAID order.
+type restForm struct {
+	// Action is where it posts; Token a guest's access token; Key the
+	// post's idempotency key.
+	Action, Token, Key string
+	Methods            []paymentChoice
+}
+
+// live says whether the status may still change by itself: a payment
+// under way, or the rest of a PARTIALLY_PAID order the buyer may pay.
 func live(o *statusOrder) bool {
-	return o.Status == "OPEN" && (o.PaymentStatus == "PENDING" || o.PaymentStatus == "FAILED" || o.PaymentStatus == "AUTHORIZED")
+	switch o.PaymentStatus {
+	case "PENDING", "FAILED", "AUTHORIZED", "PARTIALLY_PAID":
+		return o.Status == "OPEN"
+	}
+	return false
 }
 
 // paymentStatuses are the order payment statuses the page names.

@@ -114,6 +114,7 @@ func New(opts Options) (*Handler, error) {
 	// Each part of the storefront registers its routes here, one line
 	// each, from its own file.
 	h.handle("GET "+OrderStatusPattern, http.HandlerFunc(h.orderStatus))
+	h.handle("POST /orders/{id}/pay", h.guarded(h.payRest))
 	h.handle("GET /static/", h.static())
 	h.handle("GET /{$}", http.HandlerFunc(h.home))
 	h.handle("GET /collections/{handle}", http.HandlerFunc(h.collection))

@@ -15,11 +15,13 @@ import (
 	"github.com/kassahq/kassa/graphql"
 )
 
-// fakeGraphQL answers the status page's queries with a canned order.
+// fakeGraphQL answers the status page's queries with a canned order,
+// and its payment methods with methods.
 type fakeGraphQL struct {
-	order  map[string]any // nil: no order for the caller
-	errors []*graphql.Error
-	got    []graphql.Request
+	order   map[string]any // nil: no order for the caller
+	methods []any
+	errors  []*graphql.Error
+	got     []graphql.Request
 }
 
 func (f *fakeGraphQL) Exec(_ context.Context, req graphql.Request) *graphql.Response {
@@ -28,6 +30,9 @@ func (f *fakeGraphQL) Exec(_ context.Context, req graphql.Request) *graphql.Resp
 		return &graphql.Response{Errors: f.errors}
 	}
 	data, _ := json.Marshal(map[string]any{"order": f.order})
+	if req.OperationName == "StorefrontPaymentMethods" {
+		data, _ = json.Marshal(map[string]any{"availablePaymentMethods": f.methods})
+	}
 	return &graphql.Response{Data: data}
 }
 
@@ -68,9 +73,21 @@ func TestOrderStatusPage(t *testing.T) {
 	evil["payments"].([]any)[0].(map[string]any)["action"] = map[string]any{"type": "REDIRECT", "url": "javascript:alert(1)"}
 	bank := pendingOrder()
 	bank["payments"].([]any)[0].(map[string]any)["action"] = map[string]any{"type": "INSTRUCTIONS", "instructions": "IBAN DE89 <b>3704</b>"}
+	partly := pendingOrder()
+	partly["paymentStatus"] = "PARTIALLY_PAID"
+	partly["amountPaid"] = map[string]any{"amount": "100.00", "currencyCode": "CNY"}
+	partly["amountOutstanding"] = map[string]any{"amount": "28.00", "currencyCode": "CNY"}
+	partly["payments"] = []any{map[string]any{"id": "pay_1", "state": "CAPTURED", "buyerMessage": nil, "action": nil}}
+	held := pendingOrder()
+	for k, v := range partly {
+		held[k] = v
+	}
+	held["payments"] = []any{partly["payments"].([]any)[0], map[string]any{"id": "pay_2", "state": "AUTHORIZED", "buyerMessage": nil, "action": nil}}
+	testpay := []any{map[string]any{"gatewayId": "payment.testpay", "name": "Test payments", "description": "Test cards decide.", "actions": []any{"REDIRECT"}}}
 	tests := []struct {
 		name      string
 		order     map[string]any
+		methods   []any
 		errors    []*graphql.Error
 		target    string
 		header    []string
@@ -97,6 +114,13 @@ func TestOrderStatusPage(t *testing.T) {
 			want: []string{"Bank transfer instructions", "IBAN DE89 &lt;b&gt;3704&lt;/b&gt;"}},
 		{name: "a javascript: link is not rendered", order: evil, target: "/orders/ord_1/status?token=tok", status: 200,
 			wantNot: []string{"javascript:", "Continue to the payment page"}},
+		{name: "partly paid offers the rest", order: partly, methods: testpay, target: "/orders/ord_1/status?token=tok", status: 200,
+			want: []string{"Partly paid", "¥128.00", "Paid", "¥100.00", "Still to pay", "¥28.00", `action="/orders/ord_1/pay"`,
+				`name="token" value="tok"`, `value="payment.testpay" checked`, "Pay ¥28.00", `data-live="true"`, `data-money="¥"`}},
+		{name: "partly paid, in Chinese", order: partly, methods: testpay, target: "/orders/ord_1/status?token=tok&lang=zh-CN", status: 200,
+			want: []string{"部分付款", "已付", "待付", "支付余款", "请支付剩余的 ¥28.00", "支付 ¥28.00"}},
+		{name: "partly paid, the rest held for staff", order: held, methods: testpay, target: "/orders/ord_1/status?token=tok", status: 200,
+			want: []string{"Still to pay", "¥28.00"}, wantNot: []string{"rest-form", "payment.testpay"}},
 		{name: "token of another order", order: pendingOrder(), target: "/orders/ord_2/status?token=tok", status: 404,
 			want: []string{"Order not found"}, wantNot: []string{"#1001"}},
 		{name: "no order for the caller", order: nil, target: "/orders/ord_1/status", status: 404, want: []string{"Order not found"}},
@@ -109,7 +133,7 @@ func TestOrderStatusPage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			gql := &fakeGraphQL{order: tt.order, errors: tt.errors}
+			gql := &fakeGraphQL{order: tt.order, methods: tt.methods, errors: tt.errors}
 			rec := get(newTestHandler(t, gql, ""), tt.target, tt.header...)
 			body := rec.Body.String()
 			if rec.Code != tt.status {

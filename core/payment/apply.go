@@ -395,7 +395,8 @@ func setAction(a *Attempt, act Action) {
 // contradicting fact), and moves it to CAPTURED when paid says the
 // attempt is paid. Money arriving for a cancelled order is flagged and,
 // by the shop's setting, refunded; money for an order another attempt
-// already paid is flagged.
+// already paid is flagged, unless it is the rest of a PARTIALLY_PAID
+// order (paysTheRest).
 func (s *Service) capture(ctx context.Context, f fact, att *Attempt, total int64, rec *EventRecord, paid bool) (applied, error) {
 	delta := total - att.Captured
 	if delta <= 0 && (att.State == StateCaptured || !paid) {
@@ -466,7 +467,7 @@ func (s *Service) capture(ctx context.Context, f fact, att *Attempt, total int64
 			b = *balances[0]
 		}
 	}
-	alreadyPaid := firstCapture && b.Captured-max(delta, 0) > 0
+	alreadyPaid := firstCapture && b.Captured-max(delta, 0) > 0 && !paysTheRest(o, b)
 	out := applied{outcome: OutcomeApplied}
 	switch {
 	case o.Status == OrderCancelled && delta > 0:
@@ -486,9 +487,10 @@ func (s *Service) capture(ctx context.Context, f fact, att *Attempt, total int64
 		}
 	case alreadyPaid && delta > 0:
 		// A second payment of the order (two payment pages paid before the
-		// other was closed, CloseSuperseded): flagged for staff, not
-		// refunded here. A refund would move the order to
-		// PARTIALLY_REFUNDED although it is paid in full.
+		// other was closed, CloseSuperseded), or of more than the rest of
+		// a PARTIALLY_PAID order: flagged for staff, not refunded here. A
+		// refund would move the order to PARTIALLY_REFUNDED although it is
+		// paid in full.
 		out.flag = FlagDuplicatePayment
 	case paid && delta > 0 && total < att.AmountMinor:
 		// Less was taken than the attempt asked and the rest is released
@@ -504,6 +506,19 @@ func (s *Service) capture(ctx context.Context, f fact, att *Attempt, total int64
 	// again. The refund reserved for a cancelled order moves no money
 	// until it is sent, after commit.
 	return out, s.moveOrder(ctx, o, orderTarget(o, nil, b, true), reason)
+}
+
+// paysTheRest reports whether money just captured, b being the order's
+// balance with it, is the rest of o, PARTIALLY_PAID as this transaction
+// read it: what was captured in all reaches at most o's total. It is then
+// the buyer paying what they still owed (Create asks it of such an
+// order), no second payment, and the order becomes PAID when the total is
+// reached. More than the total is a payment beyond what was owed. On
+// PostgreSQL two captures racing on one order take turns on its balance
+// row, and the loser's move of the order from PARTIALLY_PAID fails
+// (STALE_STATE) and is applied again with the order as it then stands.
+func paysTheRest(o *OrderInfo, b Balance) bool {
+	return o.PaymentStatus == OrderPaymentPartiallyPaid && b.Captured <= o.Total.Amount()
 }
 
 // authorize records an authorization.

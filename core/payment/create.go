@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/id"
 	"github.com/kassahq/kassa/core/kit/peer"
+	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/shop"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/transition"
@@ -73,15 +75,22 @@ type CreateInput struct {
 // (staff) or payment write:own (the order's buyer; a guest by access
 // token).
 //
-// The amount and currency are the order's. The attempt is committed
-// PENDING before the gateway is called with an idempotency key derived
-// from the attempt's id, so a crash or a retry never charges twice; a
-// gateway that did not answer leaves it UNKNOWN (returned without error:
-// the reconciler finds out). A gateway known to be down before the call
-// fails the attempt, which charged nothing, and Create returns the
-// plugin's error (PLUGIN_UNAVAILABLE). Refused: ORDER_ALREADY_PAID,
-// ORDER_NOT_OPEN, ORDER_PAYMENT_VOIDED, ORDER_PAYMENT_EXPIRED (past the
-// order's payment deadline); the gateway lookup's
+// The amount and currency are the order's total; for a PARTIALLY_PAID
+// order (money captured short of its total), what the buyer still owes
+// (OrderInfo.Outstanding), read with the order in the transaction of
+// the attempt's insert, which holds only while the order's balance still
+// says what was read (StartAttempt): the buyer pays the rest, and the
+// capture that brings the order up to its total makes it PAID. The
+// attempt is committed PENDING before the gateway is called with an
+// idempotency key derived from the attempt's id, so a crash or a retry
+// never charges twice; a gateway that did not answer leaves it UNKNOWN
+// (returned without error: the reconciler finds out). A gateway known to
+// be down before the call fails the attempt, which charged nothing, and
+// Create returns the plugin's error (PLUGIN_UNAVAILABLE). Refused:
+// ORDER_ALREADY_PAID
+// (nothing left to pay), ORDER_NOT_OPEN, ORDER_PAYMENT_VOIDED,
+// ORDER_PAYMENT_EXPIRED (past the order's payment deadline, which a
+// PARTIALLY_PAID order no longer has: see payable); the gateway lookup's
 // PLUGIN_NOT_FOUND and PLUGIN_DISABLED; IDEMPOTENCY_KEY_REUSED; a return
 // URL elsewhere than the shop's origins, RETURN_URL_NOT_ALLOWED; for a
 // method, NO_ROUTE and GATEWAY_AND_METHOD.
@@ -232,25 +241,34 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Attempt, error) 
 func (s *Service) begin(ctx context.Context, in CreateInput, o *OrderInfo, gw Gateway, prev *Attempt) (a *Attempt, repeat bool, err error) {
 	var att *Attempt
 	now := s.now()
+	if prev != nil {
+		// After a gateway call: the order as it stands now. The first
+		// attempt takes the order Create just read in this transaction:
+		// the start below is what holds against a concurrent one.
+		if o, err = s.orders.Order(ctx, o.ID); err != nil {
+			return nil, false, err
+		}
+	}
+	amount, paid, err := s.asked(ctx, o)
+	if err != nil {
+		return nil, false, err
+	}
 	insert := func(ctx context.Context) error {
 		o := o
-		if prev != nil {
-			// After a gateway call: the order as it stands now. The first
-			// attempt takes the order Create just read in this transaction:
-			// the start below is what holds against a concurrent one.
-			var err error
-			if o, err = s.orders.Order(ctx, o.ID); err != nil {
-				return err
-			}
-		}
 		if err := payable(o, now); err != nil {
 			return err
+		}
+		if !amount.IsPositive() {
+			// PARTIALLY_PAID, and yet what was captured covers the total.
+			return orderPaid(o)
 		}
 		// The order's start, taken with the attempt's insert: refused while
 		// another attempt awaits its gateway's first answer or holds money,
 		// which the order read above may not show yet on PostgreSQL (it
-		// locks nothing; SQLite's writers take turns).
-		started, err := s.store.StartAttempt(ctx, att, now.Add(s.opt.CreateLease), now)
+		// locks nothing; SQLite's writers take turns); for the rest of a
+		// PARTIALLY_PAID order, also when its balance is no longer what
+		// the amount was computed from.
+		started, err := s.store.StartAttempt(ctx, att, paid, now.Add(s.opt.CreateLease), now)
 		if err != nil || started {
 			return err
 		}
@@ -263,13 +281,13 @@ func (s *Service) begin(ctx context.Context, in CreateInput, o *OrderInfo, gw Ga
 			return err
 		}
 		return errs.Conflict("orderId", CodePaymentInProgress,
-			fmt.Sprintf("another payment of order %s is being started or closed; try again in a moment", o.Number))
+			fmt.Sprintf("another payment of order %s is being started, closed or taken; try again in a moment", o.Number))
 	}
 	next := s.nextCheck(now, 0)
 	// The attempt is built before the claim so that its id, the key's
 	// answer, is stored with the claim (no write to the key after it).
 	att = &Attempt{
-		ID: id.New("pay"), OrderID: o.ID, GatewayID: gw.ID(), AmountMinor: o.Total.Amount(), Currency: o.Total.Currency(),
+		ID: id.New("pay"), OrderID: o.ID, GatewayID: gw.ID(), AmountMinor: amount.Amount(), Currency: amount.Currency(),
 		CaptureMethod: CaptureAutomatic, State: StatePending, ReturnURL: in.ReturnURL, NextCheckAt: &next,
 		CreatedBy: authz.SubjectFrom(ctx).ID, CreatedAt: now, UpdatedAt: now, Method: in.Method,
 	}
@@ -285,7 +303,7 @@ func (s *Service) begin(ctx context.Context, in CreateInput, o *OrderInfo, gw Ga
 		}
 		return att, false, nil
 	}
-	attemptID, ran, err := s.keys.DoAnswered(ctx, createScope(ctx, in), in.IdempotencyKey, createRequest(in, o), []byte(att.ID), insert)
+	attemptID, ran, err := s.keys.DoAnswered(ctx, createScope(ctx, in), in.IdempotencyKey, createRequest(in, o, amount), []byte(att.ID), insert)
 	if err != nil {
 		return nil, false, err
 	}
@@ -306,11 +324,41 @@ func createScope(ctx context.Context, in CreateInput) string {
 	return idempotency.Owned(CreateScope, idempotency.OwnerOf(ctx, in.AccessToken))
 }
 
-// createRequest is what Create's idempotency key is bound to: the order
-// and everything of the input the gateway is asked with, the buyer's
-// language included (its pages and messages are in it).
-func createRequest(in CreateInput, o *OrderInfo) []byte {
+// asked is what an attempt of o asks for, and what was paid of o when
+// that was computed from its balance (-1 when not): the total, or for a
+// PARTIALLY_PAID order what it still owes (Outstanding), its balance
+// read in the transaction of ctx. Any other order asks its total, its
+// balance not read: a PENDING or FAILED one holds no money, but for a bank
+// transfer confirmed short (the attempt waits for the rest, flagged
+// UNDERPAID for staff), which does not move the order.
+func (s *Service) asked(ctx context.Context, o *OrderInfo) (money.Money, int64, error) {
+	if o.PaymentStatus != OrderPaymentPartiallyPaid {
+		return o.Total, -1, nil
+	}
+	bs, err := s.store.Balances(ctx, []string{o.ID})
+	if err != nil {
+		return money.Money{}, 0, err
+	}
+	paid := money.Zero(o.Total.Currency())
+	if len(bs) == 1 {
+		paid = bs[0].Paid()
+	}
+	return o.Outstanding(paid), paid.Amount(), nil
+}
+
+// createRequest is what Create's idempotency key is bound to: the order,
+// the amount asked when it is not the order's total (the rest of a
+// PARTIALLY_PAID order, so that a key sent again after the balance
+// changed is refused, IDEMPOTENCY_KEY_REUSED, rather than answered with
+// an attempt for another amount), and everything of the input the
+// gateway is asked with, the buyer's language included (its pages and
+// messages are in it). The order's total is not written: it never
+// changes, and keys recorded before amounts were bound still match.
+func createRequest(in CreateInput, o *OrderInfo, amount money.Money) []byte {
 	req := strings.Join([]string{o.ID, in.GatewayID, in.ReturnURL, in.PaymentMethod, fmt.Sprint(in.ManualCapture)}, "\x00")
+	if amount != o.Total {
+		req += "\x00amount:" + strconv.FormatInt(amount.Amount(), 10) + " " + amount.Currency().Code()
+	}
 	if in.Method != "" {
 		req += "\x00method:" + in.Method
 	}
@@ -333,7 +381,7 @@ func (s *Service) ask(ctx context.Context, in CreateInput, o *OrderInfo, gw Gate
 	res, err := gw.CreatePayment(ctx, CreateRequest{
 		AttemptID: att.ID, OrderID: o.ID, OrderNumber: o.Number, Amount: att.Amount(), BuyerEmail: o.Email,
 		Locale: in.Locale, ReturnURL: in.ReturnURL, IdempotencyKey: att.ID, PaymentMethod: in.PaymentMethod,
-		Description: "Order " + o.Number, CaptureMethod: att.CaptureMethod, ExpiresAt: o.PaymentDeadline,
+		Description: "Order " + o.Number, CaptureMethod: att.CaptureMethod, ExpiresAt: payDeadline(o),
 		Metadata: map[string]string{"order_id": o.ID}, BuyerIP: buyer.IP, BuyerUserAgent: buyer.UserAgent,
 	})
 	if err != nil {
@@ -354,21 +402,45 @@ func (s *Service) ask(ctx context.Context, in CreateInput, o *OrderInfo, gw Gate
 // payable refuses an order that cannot be paid at now. An order past
 // its payment deadline is refused although still open: the deadline
 // closer is about to close its attempts and cancel it, and an attempt
-// started meanwhile could take money for a cancelled order.
+// started meanwhile could take money for a cancelled order. A
+// PARTIALLY_PAID order takes a payment of what it still owes whatever
+// its deadline (payDeadline): the closer cancels unpaid orders only, and
+// an order holding money is never cancelled, so nothing can take the rest
+// for a cancelled order; refusing would leave the rest of a partial
+// capture, which staff often make after the deadline, unpayable. Whether
+// anything is left to pay is the caller's to check (Outstanding).
 func payable(o *OrderInfo, now time.Time) error {
 	switch {
 	case o.Status != OrderOpen:
 		return errs.Conflict("orderId", CodeOrderNotOpen, fmt.Sprintf("order %s is %s", o.Number, strings.ToLower(o.Status)))
 	case o.PaymentStatus == OrderPaymentVoided:
 		return errs.Conflict("orderId", CodeOrderPaymentVoided, fmt.Sprintf("the payment of order %s was voided", o.Number))
+	case o.PaymentStatus == OrderPaymentPartiallyPaid:
+		return nil
 	case o.PaymentStatus != OrderPaymentPending && o.PaymentStatus != OrderPaymentFailed:
-		return errs.Conflict("orderId", CodeOrderAlreadyPaid, fmt.Sprintf("order %s is already paid (%s)", o.Number, o.PaymentStatus))
+		return orderPaid(o)
 	case !o.Total.IsPositive():
 		return errs.Invalid("orderId", CodeInvalidAmount, fmt.Sprintf("order %s has nothing to pay", o.Number))
 	case !o.PaymentDeadline.IsZero() && !now.Before(o.PaymentDeadline):
 		return errs.Conflict("orderId", CodeOrderPaymentExpired, fmt.Sprintf("the time to pay order %s ran out", o.Number))
 	}
 	return nil
+}
+
+// orderPaid refuses a payment of o, which owes nothing.
+func orderPaid(o *OrderInfo) error {
+	return errs.Conflict("orderId", CodeOrderAlreadyPaid, fmt.Sprintf("order %s is already paid (%s)", o.Number, o.PaymentStatus))
+}
+
+// payDeadline is when a payment of o is due, what its gateway is told
+// (CreateRequest.ExpiresAt): the order's payment deadline, or none (the
+// zero time) for the rest of a PARTIALLY_PAID order, which no deadline
+// cancels (payable).
+func payDeadline(o *OrderInfo) time.Time {
+	if o.PaymentStatus == OrderPaymentPartiallyPaid {
+		return time.Time{}
+	}
+	return o.PaymentDeadline
 }
 
 // createFailed records a CreatePayment that returned an error: UNKNOWN

@@ -31,8 +31,9 @@ var actionCaps = []actionCap{
 // capture when all of them do. Needs payment write or write:own, as
 // Create. The plugin
 // contract does not yet let a gateway declare the currencies, countries
-// or amounts it accepts, so no gateway is left out for them. Refused
-// as Create refuses: ORDER_ALREADY_PAID, ORDER_NOT_OPEN, ...
+// or amounts it accepts, so no gateway is left out for them. A
+// PARTIALLY_PAID order has them for the rest it owes. Refused as Create
+// refuses: ORDER_ALREADY_PAID, ORDER_NOT_OPEN, ...
 func (s *Service) AvailableMethods(ctx context.Context, orderID, accessToken string) ([]Method, error) {
 	o, err := s.ownOrder(ctx, orderID, accessToken, authz.Write)
 	if err != nil {

@@ -99,6 +99,30 @@ type OrderInfo struct {
 	ShippingCountry string
 }
 
+// Outstanding is what the buyer of o still owes, paid being what they
+// paid of it (captured less refunded, Balance.Paid; zero before any
+// money moved): o's total less paid, never below zero, while o is not
+// cancelled and its payment is PENDING, FAILED or PARTIALLY_PAID; zero
+// for any other order. A cancelled order is owed nothing; an AUTHORIZED
+// one has its money held for staff to capture; a PAID one is settled; a
+// refund (PARTIALLY_REFUNDED, REFUNDED) is the shop giving money back,
+// never a debt of the buyer's; a VOIDED payment is the shop's decision
+// not to take it. An authorization of the rest held at the gateway (a
+// shop capturing by hand) still counts as owed until staff capture it.
+// What Create asks of a PARTIALLY_PAID order.
+func (o *OrderInfo) Outstanding(paid money.Money) money.Money {
+	zero := money.Zero(o.Total.Currency())
+	switch {
+	case o.Status == OrderCancelled:
+		return zero
+	case o.PaymentStatus != OrderPaymentPending && o.PaymentStatus != OrderPaymentFailed && o.PaymentStatus != OrderPaymentPartiallyPaid:
+		return zero
+	case paid.Amount() >= o.Total.Amount():
+		return zero
+	}
+	return money.New(o.Total.Amount()-paid.Amount(), o.Total.Currency())
+}
+
 // OrderLine is an order line as refunds by line need it.
 type OrderLine struct {
 	ID       string

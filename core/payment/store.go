@@ -51,22 +51,44 @@ const closeHold = "close"
 // the order's row of payment_starts (now as its two arguments): the
 // attempt it names has had its gateway's first answer (it left PENDING,
 // or has a reference or an action) or its lease ran out, and holds no
-// money; or a close holds it and its lease ran out. The attempt is looked
-// up in a positive EXISTS, never NOT EXISTS: one this statement's
-// snapshot cannot see yet (started a moment ago) keeps the start.
-const startFree = `(payment_starts.attempt_id = '` + closeHold + `' AND payment_starts.leased_until <= ?)
-	OR EXISTS (SELECT 1 FROM payment_attempts h WHERE h.id = payment_starts.attempt_id
-		AND h.state NOT IN ('AUTHORIZED', 'CAPTURED')
-		AND (payment_starts.leased_until <= ? OR h.state <> 'PENDING' OR h.gateway_ref <> '' OR h.action_type <> ''))`
+// money (attemptFree); or a close holds it and its lease ran out
+// (closeLapsed). The attempt is looked up in a positive EXISTS, never NOT
+// EXISTS: one this statement's snapshot cannot see yet (started a moment
+// ago) keeps the start.
+const startFree = closeLapsed + `
+	OR EXISTS (SELECT 1 FROM payment_attempts h WHERE h.id = payment_starts.attempt_id AND ` + attemptFree + `)`
+
+// closeLapsed is startFree's condition on a close's hold (now as its
+// argument).
+const closeLapsed = `(payment_starts.attempt_id = '` + closeHold + `' AND payment_starts.leased_until <= ?)`
+
+// attemptFree is startFree's condition on h, the attempt the row names
+// (now as its argument).
+const attemptFree = `h.state NOT IN ('AUTHORIZED', 'CAPTURED')
+		AND (payment_starts.leased_until <= ? OR h.state <> 'PENDING' OR h.gateway_ref <> '' OR h.action_type <> '')`
 
 // startUpsert takes the order's row of payment_starts for a new attempt
-// (order, attempt, lease end, now, now): it inserts the row, or takes it
-// over on startFree. The condition is read on the row the upsert holds:
-// on PostgreSQL a second start waits for the first's transaction and then
-// reads the row it wrote.
+// (order, attempt, lease end, now, now, paid, paid, paid): it inserts the
+// row, or takes it over on startFree. paid is, for an attempt asking the
+// rest of a PARTIALLY_PAID order, what was paid of the order (captured
+// less refunded) when its amount was computed, else -1. Such an attempt
+// may also take the row from an attempt that captured part of the order
+// (CAPTURED: it holds money, which startFree refuses), and takes it, from
+// any attempt, only while the order's balance still says paid: money
+// captured since (the amount asked would be too much) refuses the start.
+// The CAPTURED case is in startFree's one lookup of the attempt by its
+// key: a second EXISTS on the attempts beside it is planned by
+// PostgreSQL as a scan of them all. The conditions are read on the row
+// the upsert holds: on PostgreSQL a second start waits for the first's
+// transaction and then reads the row it wrote. An order without a row
+// yet has had no start, nor any money.
 const startUpsert = `INSERT INTO payment_starts (order_id, attempt_id, leased_until) VALUES (?, ?, ?)
 	ON CONFLICT (order_id) DO UPDATE SET attempt_id = excluded.attempt_id, leased_until = excluded.leased_until
-	WHERE ` + startFree
+	WHERE (` + closeLapsed + `
+		OR EXISTS (SELECT 1 FROM payment_attempts h WHERE h.id = payment_starts.attempt_id
+			AND ((` + attemptFree + `) OR (h.state = 'CAPTURED' AND CAST(? AS BIGINT) >= 0))))
+	AND (CAST(? AS BIGINT) < 0 OR EXISTS (SELECT 1 FROM payment_balances b
+		WHERE b.order_id = payment_starts.order_id AND b.captured - b.refunded = ?))`
 
 // holdUpsert takes the order's row of payment_starts for a close (order,
 // lease end, now, now), on the condition a start takes it on, or from
@@ -141,11 +163,13 @@ func (s *paymentStore) OpenAttempts(ctx context.Context, orderID string) (int, e
 
 // StartAttempt writes a, a new attempt, if its order's payment may start
 // now (startUpsert), leasing the order's start to it until leasedUntil,
-// and reports whether it did. On PostgreSQL the two writes are one
-// statement; SQLite, which has no writing CTE, runs two in the same
-// transaction, which SQLite's writers take one at a time.
-func (s *paymentStore) StartAttempt(ctx context.Context, a *Attempt, leasedUntil, now time.Time) (bool, error) {
-	start := []any{a.OrderID, a.ID, leasedUntil, now, now}
+// and reports whether it did. paid is what was paid of the order when a
+// asks for its rest (a PARTIALLY_PAID order), else -1. On PostgreSQL the
+// two writes are one statement; SQLite, which has no writing CTE, runs
+// two in the same transaction, which SQLite's writers take one at a
+// time.
+func (s *paymentStore) StartAttempt(ctx context.Context, a *Attempt, paid int64, leasedUntil, now time.Time) (bool, error) {
+	start := []any{a.OrderID, a.ID, leasedUntil, now, now, paid, paid, paid}
 	if s.db.Dialect == store.Postgres {
 		vals := s.db.ModelValues(a)
 		res, err := s.db.ExecStmt(ctx, "WITH st AS ("+startUpsert+" RETURNING 1) INSERT INTO payment_attempts ("+

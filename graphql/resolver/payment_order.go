@@ -51,7 +51,7 @@ func paymentsIn(paths iter.Seq[string]) paySelection {
 			s.refunds = true
 		case "paymentLedger":
 			s.ledger = true
-		case "amountPaid", "amountRefunded", "amountAuthorized":
+		case "amountPaid", "amountRefunded", "amountAuthorized", "amountOutstanding":
 			s.amounts = true
 		}
 	}
@@ -108,7 +108,7 @@ func (p paymentReads) load(ctx context.Context, nodes []*orderResolver, token st
 			}
 			n.pay.payments = paymentsOf(op.Attempts, false, nil, n)
 			n.pay.refunds = refundsOf(op.Refunds, false)
-			n.pay.amounts = op.Amounts
+			n.pay.amounts, n.pay.amountsRead = op.Amounts, true
 		}
 		return nil
 	}
@@ -168,6 +168,7 @@ func (p paymentReads) load(ctx context.Context, nodes []*orderResolver, token st
 				if a, ok := am[n.o.ID]; ok {
 					n.pay.amounts = &a
 				}
+				n.pay.amountsRead = true
 			}
 		}
 	}

@@ -231,6 +231,9 @@ type orderPayments struct {
 	refunds  []*refundResolver
 	ledger   []*ledgerResolver
 	amounts  *payment.Amounts
+	// amountsRead says amounts were read for the caller (nil amounts
+	// then mean no money moved), which amountOutstanding needs.
+	amountsRead bool
 }
 
 // Payments resolves Order.payments.
@@ -273,6 +276,21 @@ func (r *orderResolver) AmountPaid() *moneyResolver {
 // AmountRefunded resolves Order.amountRefunded.
 func (r *orderResolver) AmountRefunded() *moneyResolver {
 	return r.amountOf(func(a *payment.Amounts) money.Money { return a.Refunded })
+}
+
+// AmountOutstanding resolves Order.amountOutstanding: null where the
+// order's amounts were not read for the caller.
+func (r *orderResolver) AmountOutstanding() *moneyResolver {
+	if r.pay == nil || !r.pay.amountsRead {
+		return nil
+	}
+	o := &payment.OrderInfo{Status: string(r.o.Status), PaymentStatus: payment.OrderPaymentStatus(r.o.PaymentStatus),
+		Total: money.New(r.o.TotalAmount, r.o.Currency)}
+	var paid money.Money
+	if r.pay.amounts != nil {
+		paid = r.pay.amounts.Paid
+	}
+	return newMoney(o.Outstanding(paid))
 }
 
 // AmountAuthorized resolves Order.amountAuthorized.

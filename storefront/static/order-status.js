@@ -1,5 +1,6 @@
 // The order status page follows its order live (Subscription.orderUpdated
-// over server-sent events) until the payment settles. Without JavaScript
+// over server-sent events) until the payment settles; a partly paid
+// order is followed while its rest may still be paid. Without JavaScript
 // or EventSource the page still shows the status as of its loading.
 (function () {
   "use strict";
@@ -14,8 +15,14 @@
   var stream = new EventSource(url);
 
   function settled(o) {
-    return o.status !== "OPEN" ||
-      (o.paymentStatus !== "PENDING" && o.paymentStatus !== "FAILED" && o.paymentStatus !== "AUTHORIZED");
+    return o.status !== "OPEN" || (o.paymentStatus !== "PENDING" && o.paymentStatus !== "FAILED" &&
+      o.paymentStatus !== "AUTHORIZED" && o.paymentStatus !== "PARTIALLY_PAID");
+  }
+
+  // show writes an amount where the page shows one, as the page wrote it.
+  function show(id, m) {
+    var el = document.getElementById(id);
+    if (el && m) el.textContent = card.dataset.money + m.amount;
   }
 
   function hide(id) {
@@ -30,6 +37,9 @@
     status.textContent = labels[key] || key;
     status.dataset.status = key;
     status.className = "status status-" + key;
+    show("amount-paid", o.amountPaid);
+    show("amount-outstanding", o.amountOutstanding);
+    if (o.paymentStatus !== "PARTIALLY_PAID") hide("rest");
     var latest = o.payments.length ? o.payments[o.payments.length - 1] : null;
     if (latest && latest.state === "FAILED" && !settled(o)) {
       message.querySelector(".decline").textContent = latest.buyerMessage || "";

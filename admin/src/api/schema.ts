@@ -691,6 +691,7 @@ export interface Node {
 
 export interface Order {
   amountAuthorized: Money | null;
+  amountOutstanding: Money | null;
   amountPaid: Money | null;
   amountRefunded: Money | null;
   billingAddress: Address;

@@ -97,6 +97,16 @@ var rules = []rule{
 		WHERE ord.payment_status IN ('PAID', 'PARTIALLY_PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')
 			AND NOT EXISTS (SELECT 1 FROM payment_ledger l WHERE l.order_id = ord.id AND l.kind = 'CAPTURE')
 			AND EXISTS (SELECT 1 FROM payment_attempts a WHERE a.order_id = ord.id)`},
+	// PAID means the total was captured, PARTIALLY_PAID less of it (the
+	// buyer owes the rest): a payment of the rest that took the order to
+	// PAID must have brought the captures up to the total.
+	{"a paid order holds its total, a partially paid one less", `
+		SELECT ord.id || ': ' || ord.payment_status || ' with ' || CAST(COALESCE(b.captured, 0) AS TEXT) || ' captured of ' ||
+			CAST(ord.total_amount AS TEXT)
+		FROM orders ord LEFT JOIN payment_balances b ON b.order_id = ord.id
+		WHERE ((ord.payment_status = 'PAID' AND COALESCE(b.captured, 0) < ord.total_amount)
+			OR (ord.payment_status = 'PARTIALLY_PAID' AND COALESCE(b.captured, 0) >= ord.total_amount))
+			AND EXISTS (SELECT 1 FROM payment_attempts a WHERE a.order_id = ord.id)`},
 	{"every gateway event is applied at most once", `
 		SELECT l.event_id || ': ' || l.kind || ' ' || CAST(COUNT(*) AS TEXT) || ' times' FROM payment_ledger l
 		WHERE l.event_id IS NOT NULL GROUP BY l.event_id, l.kind, l.attempt_id HAVING COUNT(*) > 1
