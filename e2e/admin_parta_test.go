@@ -380,3 +380,38 @@ func TestAdminSettingsCaptureAndOrigins(t *testing.T) {
 		t.Errorf("the manager may change %d of the capture mode and origins controls", n)
 	}
 }
+
+// TestAdminOrderShowsWhatIsOwed is staff opening a partly paid order in
+// Chromium: its totals show what was paid and, in bold, what the buyer
+// still owes (in English and in Chinese); once the buyer pays the rest,
+// the outstanding row is gone.
+func TestAdminOrderShowsWhatIsOwed(t *testing.T) {
+	t.Parallel()
+	s := newPaymentShop(t)
+	o := s.placeOrder()
+	_, part := s.partlyPay(o)
+
+	owner := newAdminTab(t, s.in.base, "owner-owed")
+	owner.signIn(crashOwner, crashPassword)
+	owner.do("the partly paid order", chromedp.Navigate(s.in.base+"/admin/orders/"+o.id), chromedp.WaitVisible(`#order-number`),
+		until(`[...document.querySelectorAll('.total-row.strong dt')].some(e => e.textContent === "Outstanding")`))
+	owner.shot("order-outstanding")
+	totals := owner.text(`dl.totals`)
+	for _, want := range []string{"Paid", "¥" + part, "Outstanding", "¥10.00"} {
+		if !strings.Contains(totals, want) {
+			t.Errorf("the totals lack %q:\n%s", want, totals)
+		}
+	}
+	owner.do("the order in Chinese", fill(`.topbar .lang`, "zh-CN"),
+		until(`[...document.querySelectorAll('.total-row.strong dt')].some(e => e.textContent === "待付")`))
+	owner.shot("order-outstanding-zh")
+
+	if out, err := s.pay(o, "succeed"); err != nil {
+		t.Fatalf("paying the rest: %v %s", err, out)
+	}
+	s.waitFor(o, "PAID", func(m money) bool { return m.PaymentStatus == "PAID" })
+	owner.do("the paid order", chromedp.Reload(), chromedp.WaitVisible(`#order-number`), until(`document.querySelector('dl.totals') !== null`))
+	if totals := owner.text(`dl.totals`); strings.Contains(totals, "待付") || strings.Contains(totals, "Outstanding") {
+		t.Fatalf("a paid order still shows an outstanding row:\n%s", totals)
+	}
+}

@@ -24,7 +24,7 @@ function orderQuery(payments: boolean, refunds: boolean): string {
     shippingAddress { firstName lastName company line1 line2 city province postalCode countryCode phone }
     lines { id sku productTitle variantTitle quantity quantityShipped unitPrice ${money} total ${money} }
     timeline { id kind from to actorKind reason createdAt }
-    ${payments ? `amountPaid ${money} amountRefunded ${money}
+    ${payments ? `amountPaid ${money} amountRefunded ${money} amountOutstanding ${money}
     payments { id gatewayId state amount ${money} authorized ${money} captured ${money} refunded ${money} manualCapture
       action { type } declineCode merchantMessage createdAt
       events { id type source outcome flag amount ${money} detail receivedAt } }
@@ -159,6 +159,7 @@ export function OrderDetail({ id }: { id: string }) {
               <Row label={t("order.total")} value={order.total} strong />
               {order.amountPaid && <Row label={t("order.paid")} value={order.amountPaid} />}
               {order.amountRefunded && Number(order.amountRefunded.amount) > 0 && <Row label={t("order.refunded")} value={order.amountRefunded} />}
+              {order.amountOutstanding && Number(order.amountOutstanding.amount) > 0 && <Row label={t("order.outstanding")} value={order.amountOutstanding} strong />}
             </dl>
           </Card>
           {order.payments && (
