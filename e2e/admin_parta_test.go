@@ -415,3 +415,69 @@ func TestAdminOrderShowsWhatIsOwed(t *testing.T) {
 		t.Fatalf("a paid order still shows an outstanding row:\n%s", totals)
 	}
 }
+
+// TestAdminOrderDetailInChinese is staff reading a partly paid order in
+// Chromium, in English and then in Simplified Chinese. In English the
+// payment row says how much of the attempt was captured, and the gateway
+// events and ledger tables fit their cards at 1280 px (nothing scrolls
+// out of sight). In Chinese the header's statuses, the payment's state,
+// its gateway events (outcome and the UNDERPAID flag), the ledger and the
+// timeline are Chinese words, and no lowercased English enum value is
+// left in the page.
+func TestAdminOrderDetailInChinese(t *testing.T) {
+	t.Parallel()
+	s := newPaymentShop(t)
+	o := s.placeOrder()
+	total, part := s.partlyPay(o)
+
+	owner := newAdminTab(t, s.in.base, "owner-zh")
+	owner.signIn(crashOwner, crashPassword)
+	owner.do("the partly paid order", chromedp.Navigate(s.in.base+"/admin/orders/"+o.id), chromedp.WaitVisible(`#order-number`),
+		chromedp.WaitVisible(`.payment`), until(`document.querySelectorAll('.payment tr').length >= 2`))
+	owner.shot("order-detail-en")
+	if head, want := owner.text(`.payment-head`), "¥"+part+" captured of CN¥"+total; !strings.Contains(head, want) {
+		t.Errorf("the payment row lacks %q:\n%s", want, head)
+	}
+	// Every table fits its card: a table wider than its wrapper scrolls,
+	// and its last column (the dates) is out of sight.
+	fits := func(lang string) {
+		t.Helper()
+		cut, err := chromedp.Run(owner.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('.content .table-wrap')]
+			.filter(w => w.scrollWidth > w.clientWidth).map(w => w.closest('.card').querySelector('h2').textContent)`))
+		if err != nil || len(cut) > 0 {
+			t.Errorf("in %s, tables wider than their cards: %v %v", lang, cut, err)
+		}
+	}
+	fits("English")
+
+	owner.do("the order in Chinese", fill(`.topbar .lang`, "zh-CN"),
+		until(`document.querySelector('#payment-status').textContent === "部分付款"`))
+	owner.shot("order-detail-zh")
+	fits("Chinese")
+	for sel, wants := range map[string][]string{
+		`.page-header .badges`: {"进行中", "部分付款", "未发货"},
+		`.payment-head`:        {"已扣款", "已扣款 ¥" + part + "，共 ¥" + total},
+		// Outcome, flag and source of the gateway events; the ledger's void.
+		`.main-col`: {"已处理", "付款不足", "发起支付", "撤销授权"},
+		`#timeline`: {"下单 → 进行中", "付款状态 已授权 → 部分付款", "系统", "访客"},
+	} {
+		got := owner.text(sel)
+		for _, want := range wants {
+			if !strings.Contains(got, want) {
+				t.Errorf("%s lacks %q:\n%s", sel, want, got)
+			}
+		}
+	}
+	// The page's own words, without what is not an enum: code (event
+	// types, ids, SKUs) and the timeline's reasons, which the server
+	// writes in English ("payment pay_… captured").
+	words, err := chromedp.Run(owner.ctx, chromedp.Evaluate[string](`(() => { const c = document.querySelector('.content').cloneNode(true);
+		c.querySelectorAll('code, .timeline-reason').forEach(e => e.remove()); return c.textContent; })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := regexp.MustCompile(`(?i)\b(open|partially paid|unfulfilled|captured|authorized|applied|ignored|refused|underpaid|authorization|capture|void|placed|payment status|system|anonymous|webhook|create|staff)\b`)
+	if m := raw.FindAllString(words, -1); len(m) > 0 {
+		t.Errorf("the Chinese order page still shows English enum words %q:\n%s", m, words)
+	}
+}

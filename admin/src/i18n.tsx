@@ -91,6 +91,7 @@ const en = {
   "order.noPayments": "No payment was started yet.",
   "order.noEvents": "No gateway events.",
   "order.noLedger": "No money moved yet.",
+  "order.capturedOf": "{captured} captured of {amount}",
   "dash.title": "Dashboard",
   "dash.todayOrders": "Orders today",
   "dash.todayRevenue": "Revenue today",
@@ -191,6 +192,7 @@ const zh: Record<keyof typeof en, string> = {
   "order.noPayments": "尚未发起付款。",
   "order.noEvents": "没有支付网关事件。",
   "order.noLedger": "尚无资金变动。",
+  "order.capturedOf": "已扣款 {captured}，共 {amount}",
   "dash.title": "概览",
   "dash.todayOrders": "今日订单",
   "dash.todayRevenue": "今日收入",
@@ -217,7 +219,20 @@ interface I18n {
   lang: Lang;
   setLang(l: Lang): void;
   t(key: Key, vars?: Record<string, string>): string;
+  /**
+   * The words for an API enum value (PARTIALLY_PAID) in the group of its
+   * enum (paymentStatus): the dictionary's label, or, for a value the
+   * dictionary does not know yet (or without a group), the value made
+   * readable (partially paid) rather than a raw key.
+   */
+  label(group: LabelGroup | undefined, value: string): string;
 }
+
+/** The groups of enum labels: the part of a key before its value. */
+export type LabelGroup =
+  | "orderStatus" | "paymentStatus" | "fulfillmentStatus"
+  | "paymentState" | "paymentEventOutcome" | "paymentEventFlag" | "paymentEventSource"
+  | "paymentLedgerKind" | "refundState" | "timelineKind" | "actorKind";
 
 const I18nContext = createContext<I18n | null>(null);
 
@@ -234,6 +249,10 @@ export function I18nProvider({ children }: { children: ReactNode }) {
       let s: string = dictionaries[lang][key];
       for (const [k, v] of Object.entries(vars ?? {})) s = s.replace(`{${k}}`, v);
       return s;
+    },
+    label(group, value) {
+      const s: string | undefined = group && (dictionaries[lang] as Record<string, string>)[`${group}.${value}`];
+      return s ?? value.replace(/_/g, " ").toLowerCase();
     },
   };
   return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;

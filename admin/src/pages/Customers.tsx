@@ -180,8 +180,8 @@ function DetailView({ id }: { id: string }) {
                 <Table<OrderRow> rows={data.orders.nodes} rowKey={(o) => o.id} onRowClick={(o) => navigate("/orders/" + o.id)} columns={[
                   { header: t("orders.number"), cell: (o) => <a className="order-link" href={"/admin/orders/" + o.id} onClick={(e) => { e.preventDefault(); navigate("/orders/" + o.id); }}>{o.number}</a> },
                   { header: t("orders.date"), cell: (o) => formatDate(o.createdAt, lang) },
-                  { header: t("orders.paymentStatus"), cell: (o) => <Badge value={o.paymentStatus} /> },
-                  { header: t("orders.fulfillment"), cell: (o) => <Badge value={o.fulfillmentStatus} /> },
+                  { header: t("orders.paymentStatus"), cell: (o) => <Badge value={o.paymentStatus} label={t(`paymentStatus.${o.paymentStatus}`)} /> },
+                  { header: t("orders.fulfillment"), cell: (o) => <Badge value={o.fulfillmentStatus} label={t(`fulfillmentStatus.${o.fulfillmentStatus}`)} /> },
                   { header: t("orders.total"), cell: (o) => formatMoney(o.total, lang), align: "end" },
                 ]} />
               )}

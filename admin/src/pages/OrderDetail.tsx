@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from
 import { Link } from "wouter";
 import { check, gql, idempotencyKey } from "../api/client";
 import type { Money, Order, Payment, PaymentEvent, PaymentLedgerEntry, Refund, TimelineEntry, UserError } from "../api/schema";
-import { formatDate, formatMoney, useI18n } from "../i18n";
+import { formatDate, formatMoney, useI18n, type LabelGroup } from "../i18n";
 import { useSession } from "../session";
 import { Badge, Button, Card, EmptyState, ErrorBanner, Field, Spinner, Table } from "../ui";
 
@@ -33,13 +33,21 @@ function orderQuery(payments: boolean, refunds: boolean): string {
   } }`;
 }
 
+// The enum whose values a timeline entry's from and to are, by the entry's
+// kind; the states of other kinds read as they come.
+const timelineStates: Record<string, LabelGroup> = {
+  PLACED: "orderStatus", STATUS: "orderStatus",
+  PAYMENT_STATUS: "paymentStatus",
+  FULFILLMENT_STATUS: "fulfillmentStatus", SHIPMENT: "fulfillmentStatus",
+};
+
 const CAPTURE = `mutation($input: PaymentCaptureInput!) { paymentCapture(input: $input) { payment { id } userErrors { code field message } } }`;
 const REFUND = `mutation($input: OrderRefundInput!) { orderRefund(input: $input) { refund { id state } userErrors { code field message } } }`;
 const CONFIRM = `mutation($input: PaymentConfirmBankTransferInput!) { paymentConfirmBankTransfer(input: $input) { payment { id } userErrors { code field message } } }`;
 const CANCEL = `mutation($input: OrderCancelInput!) { orderCancel(input: $input) { order { id } userErrors { code field message } } }`;
 
 export function OrderDetail({ id }: { id: string }) {
-  const { t, lang } = useI18n();
+  const { t, label, lang } = useI18n();
   const { can } = useSession();
   const [order, setOrder] = useState<Detail | null | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
@@ -93,9 +101,9 @@ export function OrderDetail({ id }: { id: string }) {
           <Link href="/orders" className="back">← {t("nav.orders")}</Link>
           <h1 id="order-number">{order.number}</h1>
           <div className="badges">
-            <Badge value={order.status} />
-            <span id="payment-status"><Badge value={order.paymentStatus} /></span>
-            <Badge value={order.fulfillmentStatus} />
+            <Badge value={order.status} label={label("orderStatus", order.status)} />
+            <span id="payment-status"><Badge value={order.paymentStatus} label={label("paymentStatus", order.paymentStatus)} /></span>
+            <Badge value={order.fulfillmentStatus} label={label("fulfillmentStatus", order.fulfillmentStatus)} />
             <span className="muted">{formatDate(order.createdAt, lang)}</span>
           </div>
         </div>
@@ -121,7 +129,8 @@ export function OrderDetail({ id }: { id: string }) {
               input: { orderId: order.id, amount: { amount, currencyCode: order.currencyCode }, reason: reason || null, idempotencyKey: idempotencyKey() },
             });
             check(d.orderRefund);
-            return t("order.refundDone", { state: d.orderRefund.refund?.state ?? "" });
+            const state = d.orderRefund.refund?.state;
+            return t("order.refundDone", { state: state ? label("refundState", state) : "" });
           })} />
       )}
       {open === "transfer" && awaitingTransfer && (
@@ -167,17 +176,18 @@ export function OrderDetail({ id }: { id: string }) {
               {order.payments.length === 0 ? <EmptyState title={t("order.noPayments")} /> : order.payments.map((p) => (
                 <div key={p.id} className="payment">
                   <div className="payment-head">
-                    <strong>{p.gatewayId}</strong> <Badge value={p.state} /> <code className="muted">{p.id}</code>
+                    <strong>{p.gatewayId}</strong> <Badge value={p.state} label={label("paymentState", p.state)} /> <code className="muted">{p.id}</code>
                     <span className="spacer" />
-                    {formatMoney(p.amount, lang)}
+                    {Number(p.captured.amount) > 0 && Number(p.captured.amount) !== Number(p.amount.amount)
+                      ? t("order.capturedOf", { captured: formatMoney(p.captured, lang), amount: formatMoney(p.amount, lang) })
+                      : formatMoney(p.amount, lang)}
                   </div>
                   {(p.declineCode || p.merchantMessage) && <p className="muted">{[p.declineCode, p.merchantMessage].filter(Boolean).join(" — ")}</p>}
                   <h3>{t("order.events")}</h3>
                   {p.events.length === 0 ? <p className="muted">{t("order.noEvents")}</p> : (
                     <Table<PaymentEvent> rows={p.events} rowKey={(e) => e.id} columns={[
-                      { header: "", cell: (e) => <code>{e.type}</code> },
-                      { header: "", cell: (e) => e.source.toLowerCase() },
-                      { header: "", cell: (e) => <><Badge value={e.outcome} />{e.flag && <> <Badge value="FAILED" label={e.flag} /></>}</> },
+                      { header: "", cell: (e) => <><code>{e.type}</code><div className="muted">{label("paymentEventSource", e.source)}</div></> },
+                      { header: "", cell: (e) => <span className="wrap"><Badge value={e.outcome} label={label("paymentEventOutcome", e.outcome)} />{e.flag && <> <Badge value="FAILED" label={label("paymentEventFlag", e.flag)} /></>}</span> },
                       { header: "", cell: (e) => formatMoney(e.amount, lang), align: "end" },
                       { header: "", cell: (e) => formatDate(e.receivedAt, lang) },
                     ]} />
@@ -190,7 +200,7 @@ export function OrderDetail({ id }: { id: string }) {
             <Card title={t("order.ledger")}>
               {order.paymentLedger.length === 0 ? <p className="muted">{t("order.noLedger")}</p> : (
                 <Table<PaymentLedgerEntry> rows={order.paymentLedger} rowKey={(e) => e.id} columns={[
-                  { header: "", cell: (e) => <Badge value={e.kind === "CAPTURE" ? "CAPTURED" : e.kind} label={e.kind.toLowerCase()} /> },
+                  { header: "", cell: (e) => <Badge value={e.kind === "CAPTURE" ? "CAPTURED" : e.kind} label={label("paymentLedgerKind", e.kind)} /> },
                   { header: "", cell: (e) => e.gatewayId },
                   { header: "", cell: (e) => formatMoney(e.amount, lang), align: "end" },
                   { header: "", cell: (e) => formatDate(e.createdAt, lang) },
@@ -201,7 +211,7 @@ export function OrderDetail({ id }: { id: string }) {
           {order.refunds && order.refunds.length > 0 && (
             <Card title={t("order.refunds")}>
               <Table<Refund> rows={order.refunds} rowKey={(r) => r.id} columns={[
-                { header: "", cell: (r) => <Badge value={r.state} /> },
+                { header: "", cell: (r) => <Badge value={r.state} label={label("refundState", r.state)} /> },
                 { header: "", cell: (r) => r.reason ?? "" },
                 { header: "", cell: (r) => formatMoney(r.amount, lang), align: "end" },
                 { header: "", cell: (r) => formatDate(r.createdAt, lang) },
@@ -219,13 +229,21 @@ export function OrderDetail({ id }: { id: string }) {
           </Card>
           <Card title={t("order.timeline")}>
             <ol className="timeline" id="timeline">
-              {order.timeline.slice().reverse().map((e: TimelineEntry) => (
-                <li key={e.id}>
-                  <div><strong>{e.kind.toLowerCase().replace(/_/g, " ")}</strong>{e.to && <> → {e.to.toLowerCase().replace(/_/g, " ")}</>}</div>
-                  {e.reason && <div>{e.reason}</div>}
-                  <div className="muted">{formatDate(e.createdAt, lang)} · {e.actorKind.toLowerCase()}</div>
-                </li>
-              ))}
+              {order.timeline.slice().reverse().map((e: TimelineEntry) => {
+                // A state within the entry's sentence: lower case in English (authorized → paid).
+                const state = (s: string) => label(timelineStates[e.kind], s).toLocaleLowerCase(lang);
+                return (
+                  <li key={e.id}>
+                    <div>
+                      <strong>{label("timelineKind", e.kind)}</strong>
+                      {e.from && e.from !== e.to && <> {state(e.from)}</>}
+                      {e.to && <> → {state(e.to)}</>}
+                    </div>
+                    {e.reason && <div className="timeline-reason">{e.reason}</div>}
+                    <div className="muted">{formatDate(e.createdAt, lang)} · {label("actorKind", e.actorKind)}</div>
+                  </li>
+                );
+              })}
             </ol>
           </Card>
         </div>
