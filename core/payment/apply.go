@@ -308,7 +308,7 @@ func (s *Service) applyFact(ctx context.Context, f fact, att *Attempt, ref *Refu
 		if err := s.moveAttempt(ctx, att, StateFailed, "declined: "+f.declineCode, "decline_code", "buyer_message", "merchant_message"); err != nil {
 			return applied{}, err
 		}
-		return applied{outcome: OutcomeApplied}, s.syncOrder(ctx, att.OrderID, "payment "+att.ID+" failed")
+		return applied{outcome: OutcomeApplied}, s.syncOrder(ctx, att.OrderID, attemptReason(att.ID, "failed"))
 	case EventPaymentCanceled:
 		switch att.State {
 		case StatePending, StateUnknown:
@@ -322,7 +322,7 @@ func (s *Service) applyFact(ctx context.Context, f fact, att *Attempt, ref *Refu
 		if err := s.moveAttempt(ctx, att, StateCancelled, "closed at the gateway"); err != nil {
 			return applied{}, err
 		}
-		return applied{outcome: OutcomeApplied}, s.syncOrder(ctx, att.OrderID, "payment "+att.ID+" cancelled")
+		return applied{outcome: OutcomeApplied}, s.syncOrder(ctx, att.OrderID, attemptReason(att.ID, "cancelled"))
 	case EventPaymentRequiresAction:
 		if !att.State.Open() {
 			return applied{outcome: OutcomeIgnored}, nil
@@ -497,7 +497,7 @@ func (s *Service) capture(ctx context.Context, f fact, att *Attempt, total int64
 		// (a partial capture): staff settle what the buyer still owes.
 		out.flag = FlagUnderpaid
 	}
-	reason := "payment " + att.ID + " captured"
+	reason := attemptReason(att.ID, "captured")
 	if att.State != StateCaptured {
 		return out, s.syncOrder(ctx, att.OrderID, reason)
 	}
@@ -540,7 +540,7 @@ func (s *Service) authorize(ctx context.Context, f fact, att *Attempt, rec *Even
 	if err := s.moveAttempt(ctx, att, StateAuthorized, "authorized", cols...); err != nil {
 		return applied{}, err
 	}
-	return applied{outcome: OutcomeApplied}, s.syncOrder(ctx, att.OrderID, "payment "+att.ID+" authorized")
+	return applied{outcome: OutcomeApplied}, s.syncOrder(ctx, att.OrderID, attemptReason(att.ID, "authorized"))
 }
 
 // refundSucceeded settles a refund. A refund reported before the payment
@@ -572,7 +572,7 @@ func (s *Service) refundSucceeded(ctx context.Context, f fact, att *Attempt, ref
 			return applied{outcome: OutcomeRefused, flag: FlagRefundExceedsCaptured}, nil
 		}
 		ref = &Refund{ID: id.New("ref"), OrderID: att.OrderID, AttemptID: att.ID, GatewayID: att.GatewayID,
-			AmountMinor: amount, Currency: att.Currency, State: RefundStateSucceeded, Reason: "refunded at the gateway",
+			AmountMinor: amount, Currency: att.Currency, State: RefundStateSucceeded, Reason: reasonRefundedAtGateway,
 			GatewayRefundRef: clip(f.gatewayRefundRef, 200), CreatedAt: now, UpdatedAt: now}
 		if err := s.store.InsertRefund(ctx, ref); err != nil {
 			return applied{}, err
@@ -604,7 +604,7 @@ func (s *Service) refundSucceeded(ctx context.Context, f fact, att *Attempt, ref
 			return applied{}, err
 		}
 	}
-	return out, s.syncOrder(ctx, att.OrderID, "refund "+ref.ID+" succeeded")
+	return out, s.syncOrder(ctx, att.OrderID, refundReason(ref.ID))
 }
 
 // ledger writes a ledger row and its balance, and returns the balance as

@@ -91,7 +91,7 @@ func (s *Service) ClosePayments(ctx context.Context, orderID, why string) (v Ver
 	if paid {
 		// The capture's move of the order may have lost a race; make sure.
 		if err := s.db.RunInTx(ctx, func(ctx context.Context) error {
-			return s.syncOrder(ctx, orderID, "paid before it was cancelled")
+			return s.syncOrder(ctx, orderID, reasonPaidBeforeCancel)
 		}); err != nil {
 			return VerdictPending, err
 		}

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from
 import { Link } from "wouter";
 import { check, gql, idempotencyKey } from "../api/client";
 import type { Money, Order, Payment, PaymentEvent, PaymentLedgerEntry, Refund, TimelineEntry, UserError } from "../api/schema";
-import { formatDate, formatMoney, useI18n, type LabelGroup } from "../i18n";
+import { formatDate, formatMoney, useI18n, type Key, type LabelGroup } from "../i18n";
 import { useSession } from "../session";
 import { Badge, Button, Card, EmptyState, ErrorBanner, Field, Spinner, Table } from "../ui";
 
@@ -40,6 +40,30 @@ const timelineStates: Record<string, LabelGroup> = {
   PAYMENT_STATUS: "paymentStatus",
   FULFILLMENT_STATUS: "fulfillmentStatus", SHIPMENT: "fulfillmentStatus",
 };
+
+/**
+ * The reasons Kassa writes on the moves it makes itself (core/payment,
+ * core/order; TimelineEntry.reason in the schema lists them), shown in
+ * the admin's language. Only entries whose actor is SYSTEM are read this
+ * way: a staff member's words are shown as typed.
+ */
+const systemReasons: [RegExp, Key][] = [
+  [/^payment (\S+) captured$/, "systemReason.payment.captured"],
+  [/^payment (\S+) authorized$/, "systemReason.payment.authorized"],
+  [/^payment (\S+) failed$/, "systemReason.payment.failed"],
+  [/^payment (\S+) cancelled$/, "systemReason.payment.cancelled"],
+  [/^refund (\S+) succeeded$/, "systemReason.refundSucceeded"],
+  [/^paid before it was cancelled$/, "systemReason.paidBeforeCancel"],
+  [/^payment deadline passed$/, "systemReason.deadline"],
+];
+
+function systemReason(reason: string, t: (key: Key, vars?: Record<string, string>) => string): string {
+  for (const [re, key] of systemReasons) {
+    const m = re.exec(reason);
+    if (m) return t(key, { id: m[1] ?? "" });
+  }
+  return reason;
+}
 
 const CAPTURE = `mutation($input: PaymentCaptureInput!) { paymentCapture(input: $input) { payment { id } userErrors { code field message } } }`;
 const REFUND = `mutation($input: OrderRefundInput!) { orderRefund(input: $input) { refund { id state } userErrors { code field message } } }`;
@@ -212,7 +236,7 @@ export function OrderDetail({ id }: { id: string }) {
             <Card title={t("order.refunds")}>
               <Table<Refund> rows={order.refunds} rowKey={(r) => r.id} columns={[
                 { header: "", cell: (r) => <Badge value={r.state} label={label("refundState", r.state)} /> },
-                { header: "", cell: (r) => r.reason ?? "" },
+                { header: "", cell: (r) => (r.reason === "refunded at the gateway" ? t("systemReason.refundedAtGateway") : r.reason ?? "") },
                 { header: "", cell: (r) => formatMoney(r.amount, lang), align: "end" },
                 { header: "", cell: (r) => formatDate(r.createdAt, lang) },
               ]} />
@@ -239,7 +263,7 @@ export function OrderDetail({ id }: { id: string }) {
                       {e.from && e.from !== e.to && <> {state(e.from)}</>}
                       {e.to && <> → {state(e.to)}</>}
                     </div>
-                    {e.reason && <div className="timeline-reason">{e.reason}</div>}
+                    {e.reason && <div className="timeline-reason">{e.actorKind === "SYSTEM" ? systemReason(e.reason, t) : e.reason}</div>}
                     <div className="muted">{formatDate(e.createdAt, lang)} · {label("actorKind", e.actorKind)}</div>
                   </li>
                 );
