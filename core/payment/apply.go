@@ -699,9 +699,12 @@ func (s *Service) syncOrder(ctx context.Context, orderID, reason string) error {
 // orderTarget is the payment status the order o should have by its
 // attempts and balance b, or "" to leave it as it is; captured says an
 // attempt is known to be captured without atts. Money captured short of
-// the order's total (a partial capture) is PARTIALLY_PAID, never PAID.
+// the order's total (a partial capture) is PARTIALLY_PAID, never PAID;
+// so is part of a bank transfer confirmed on an attempt still open for
+// the rest. The order then owes the rest (amountOutstanding) by any
+// method, and no payment deadline cancels it with the buyer's money in.
 func orderTarget(o *OrderInfo, atts []*Attempt, b Balance, captured bool) OrderPaymentStatus {
-	var authorized, open, voided bool
+	var authorized, open, received, voided bool
 	for _, a := range atts {
 		switch {
 		case a.State == StateCaptured:
@@ -710,6 +713,7 @@ func orderTarget(o *OrderInfo, atts []*Attempt, b Balance, captured bool) OrderP
 			authorized = true
 		case a.State.Open():
 			open = true
+			received = received || a.Captured > 0
 		case a.State == StateCancelled && a.Authorized > 0:
 			voided = true
 		}
@@ -723,6 +727,8 @@ func orderTarget(o *OrderInfo, atts []*Attempt, b Balance, captured bool) OrderP
 		return OrderPaymentPartiallyPaid
 	case captured:
 		return OrderPaymentPaid
+	case received && b.Captured > 0:
+		return OrderPaymentPartiallyPaid
 	case authorized:
 		return OrderPaymentAuthorized
 	case open:

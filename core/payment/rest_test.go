@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/kassahq/kassa/core/idempotency"
+	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/payment"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
@@ -331,6 +332,75 @@ func TestTheRestHeldForStaff(t *testing.T) {
 		}
 		if got := f.flagsOf(t, o.id); len(got) != 1 || got[payment.FlagUnderpaid] != 1 {
 			t.Fatalf("flags %v", got)
+		}
+	})
+}
+
+// A bank transfer confirmed short leaves the order PARTIALLY_PAID: the
+// buyer owes the rest, not the total, and may pay it with another method;
+// the payment deadline does not cancel an order with the buyer's money
+// in. The card's capture of the rest pays the order and closes the
+// transfer's attempt, with no flag but the short transfer's.
+func TestShortTransferOwesTheRest(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		card := newFake(fakeID)
+		bank := newFake("payment.bank", payment.CapActionInstructions, payment.CapManualConfirmation)
+		f := newFixture(t, db, card, bank)
+		o := f.place(t, 2) // 30.00
+		transfer, err := f.payRest(o, bank.ID(), "", "")
+		if err != nil || transfer.AmountMinor != 3000 {
+			t.Fatalf("bank transfer: %+v, %v", transfer, err)
+		}
+		if _, err := f.svc.ConfirmBankTransfer(staff("finance"), payment.ConfirmInput{OrderID: o.id, AttemptID: transfer.ID,
+			Amount: cny(2000), IdempotencyKey: "short"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ps := f.orderStatus(t, o.id); ps != "PARTIALLY_PAID" {
+			t.Fatalf("after a short transfer: %s", ps)
+		}
+		if got := f.attempt(t, transfer.ID); got.State != payment.StatePending || got.Captured != 2000 {
+			t.Fatalf("the transfer's attempt stays open for the rest: %+v", got)
+		}
+
+		// Past the deadline, the order stays open with its money.
+		sc, err := order.NewScheduler(f.orders, order.SchedulerOptions{BeforeExpire: order.ExpiryHookFunc(func(ctx context.Context, o *order.Order) (order.ExpiryVerdict, error) {
+			v, err := f.svc.BeforeExpire(ctx, o.ID)
+			return map[payment.Verdict]order.ExpiryVerdict{payment.VerdictExpire: order.ExpireNow, payment.VerdictPaid: order.KeepPaid, payment.VerdictPending: order.KeepPending}[v], err
+		}), Jitter: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(31 * time.Minute)
+		if _, err := sc.CloseOverdue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if st, ps := f.orderStatus(t, o.id); st != "OPEN" || ps != "PARTIALLY_PAID" {
+			t.Fatalf("past the deadline: %s/%s", st, ps)
+		}
+
+		// The rest, by card: 10.00, not the total.
+		rest, err := f.payRest(o, fakeID, "", "")
+		if err != nil || rest.AmountMinor != 1000 {
+			t.Fatalf("the rest: %+v, %v", rest, err)
+		}
+		card.truth(rest.ID, payment.StatusSucceeded, rest.Amount())
+		if _, err := f.svc.Refresh(staff("finance"), rest.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, ps := f.orderStatus(t, o.id); ps != "PAID" {
+			t.Fatalf("after the rest: %s", ps)
+		}
+		if err := f.svc.CloseSuperseded(context.Background(), o.id, rest.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.attempt(t, transfer.ID).State; got != payment.StateCancelled {
+			t.Fatalf("the transfer's attempt after the card paid the rest: %s", got)
+		}
+		if flags := f.flagsOf(t, o.id); len(flags) != 1 || flags[payment.FlagUnderpaid] != 1 {
+			t.Fatalf("flags %v, want the short transfer's UNDERPAID only", flags)
+		}
+		if a := f.amounts(t, o.id); a.Paid.Amount() != 3000 {
+			t.Fatalf("paid %s, want the total", a.Paid)
 		}
 	})
 }
