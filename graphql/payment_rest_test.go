@@ -128,3 +128,51 @@ func TestPaymentOfTheRest(t *testing.T) {
 			vars("t", g.token))).str("orderByToken", "amountOutstanding", "amount"), g.total)
 	})
 }
+
+// refundsOp refunds through orderRefund and reads every part.
+const refundsOp = `mutation($input: OrderRefundInput!) { orderRefund(input: $input) {
+	refund { id } refunds { id state amount { amount } paymentId } userErrors { field code } } }`
+
+// TestRefundOfTwoPayments: an order paid by two payments (staff captured
+// all but 10.00, the buyer paid the rest) is refunded in full by one
+// orderRefund, split into one refund per payment, the rest's first;
+// refund is the first part. A retry with the key returns the same parts;
+// support, without refund write, is refused and reads no part. With the
+// real testpay plugin, on SQLite and PostgreSQL.
+func TestRefundOfTwoPayments(t *testing.T) {
+	testpay, banktransfer := payBinaries(t)
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		s := newPayShop(t, ta, testpay, banktransfer)
+		o := s.guestOrder(t, 2)
+		held := must(t, s.do(t, ordFinance, payCreateOp, in("orderId", o.id, "gatewayId", testpayID, "paymentMethod", "succeed",
+			"manualCapture", true))).str("paymentCreate", "payment", "id")
+		part := cny(t, o.total, -1000)
+		must(t, s.do(t, ordFinance, captureOp, in("paymentId", held, "amount", cnyInput(part), "idempotencyKey", "two-capture")))
+		rest := s.pay(t, o, testpayID, "succeed")
+		eq(t, "the rest", rest.str("paymentCreate", "payment", "order", "paymentStatus"), "PAID")
+		restID := rest.str("paymentCreate", "payment", "id")
+
+		all := in("orderId", o.id, "amount", cnyInput(o.total), "reason", "the parcel never arrived", "idempotencyKey", "two-refund")
+		denied := s.do(t, paySupport, refundsOp, all)
+		if !denied.has("FORBIDDEN") || denied.get("orderRefund") != nil {
+			t.Fatalf("support refunds: %v %v", denied.codes(), denied.Data)
+		}
+		res := must(t, s.do(t, ordFinance, refundsOp, all))
+		type refundPart struct{ State, Amount, PaymentID string }
+		var got []refundPart
+		for _, r := range res.get("orderRefund", "refunds").([]any) {
+			m := r.(map[string]any)
+			got = append(got, refundPart{m["state"].(string), m["amount"].(map[string]any)["amount"].(string), m["paymentId"].(string)})
+		}
+		eq(t, "parts", got, []refundPart{{"SUCCEEDED", "10.00", restID}, {"SUCCEEDED", part, held}})
+		first := res.str("orderRefund", "refunds", "0", "id")
+		eq(t, "refund is the first part", res.str("orderRefund", "refund", "id"), first)
+		st := must(t, s.do(t, ordFinance, staffOrderOp, vars("id", o.id)))
+		eq(t, "paymentStatus", st.str("order", "paymentStatus"), "REFUNDED")
+		eq(t, "amountRefunded", st.str("order", "amountRefunded", "amount"), o.total)
+
+		again := must(t, s.do(t, ordFinance, refundsOp, all))
+		eq(t, "the retry", testkit.EncodeJSON(t, again.get("orderRefund", "refunds")), testkit.EncodeJSON(t, res.get("orderRefund", "refunds")))
+		eq(t, "refunds in the ledger", len(st.get("order", "refunds").([]any)), 2)
+	})
+}

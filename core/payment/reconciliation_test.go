@@ -83,7 +83,8 @@ func TestReconciliationWithTestpay(t *testing.T) {
 			t.Fatalf("succeed: %s", known.State)
 		}
 		part := cny(500)
-		r, err := e.svc.Refund(finance, payment.RefundInput{OrderID: known.OrderID, Amount: &part, IdempotencyKey: "rc-refund"})
+		refs, err := e.svc.Refund(finance, payment.RefundInput{OrderID: known.OrderID, Amount: &part, IdempotencyKey: "rc-refund"})
+		r := first(refs)
 		if err != nil || r.State != payment.RefundStateSucceeded {
 			t.Fatalf("refund: %+v, %v", r, err)
 		}

@@ -39,23 +39,35 @@ type RefundLineInput struct {
 	Quantity int64
 }
 
-// Refund gives money back to the buyer through the order's gateway.
-// Needs refund write. The amount is reserved against what was captured
-// net of earlier and pending refunds in one conditional UPDATE of the
-// attempt and of the order's balance before the gateway is asked, so two
-// staff members refunding at once never exceed the capture
-// (REFUND_EXCEEDS_CAPTURED), and the gateway's refund key is the refund's
-// id, so a retry never refunds twice. Lines and shipping are refunded at
-// most once: what the order's refunds not FAILED gave back of each line
-// and of the shipping is checked under the same reservation, so two
-// refunds of the same unit racing give it back once
-// (LINE_ALREADY_REFUNDED, SHIPPING_ALREADY_REFUNDED). The refund is
-// returned SUCCEEDED, FAILED (the reservation released), PENDING (the
-// gateway settles later) or UNKNOWN (no answer: reconciled with
-// GetRefund). Other codes: NOTHING_TO_REFUND, REFUND_AMOUNT_MISMATCH,
-// LINE_NOT_FOUND, INVALID_QUANTITY, INVALID_AMOUNT, ORDER_NOT_FOUND, and
-// the idempotency codes.
-func (s *Service) Refund(ctx context.Context, in RefundInput) (*Refund, error) {
+// Refund gives money back to the buyer through the gateways that took it.
+// Needs refund write. The refund comes from the order's latest captured
+// attempt that covers it; when none does alone (an order paid by two
+// payments, the rest paid after a partial capture), it is split across
+// the captured attempts, latest first, each part at most what is left of
+// its attempt, as Shopify, Saleor and Medusa split a refund across an
+// order's payments. Each part is a Refund of its own, since a gateway
+// refunds one payment: the parts are returned in that order, the first
+// carrying the refund's lines and shipping (see reserveParts).
+//
+// Every part is reserved against what was captured net of earlier and
+// pending refunds, in one conditional UPDATE of its attempt, and the
+// whole in one of the order's balance, all in the idempotency key's
+// transaction before any gateway is asked: the refund is reserved whole
+// or not at all, and two staff members refunding at once never exceed
+// the capture (REFUND_EXCEEDS_CAPTURED, also when the order's captured
+// attempts together do not cover the refund). The gateway's refund key
+// is each part's id, so a retry never refunds twice. Lines and shipping
+// are refunded at most once: what the order's refunds not FAILED gave
+// back of each line and of the shipping is checked under the same
+// reservation, so two refunds of the same unit racing give it back once
+// (LINE_ALREADY_REFUNDED, SHIPPING_ALREADY_REFUNDED). A part is returned
+// SUCCEEDED, FAILED (the reservation released), PENDING (the gateway
+// settles later) or UNKNOWN (no answer: reconciled with GetRefund); the
+// parts after a FAILED one are failed unsent (see sendRefunds). Other
+// codes: NOTHING_TO_REFUND, REFUND_AMOUNT_MISMATCH, LINE_NOT_FOUND,
+// INVALID_QUANTITY, INVALID_AMOUNT, ORDER_NOT_FOUND, and the idempotency
+// codes; a retry with the key returns the same parts and sends nothing.
+func (s *Service) Refund(ctx context.Context, in RefundInput) ([]*Refund, error) {
 	if err := s.authz.Can(ctx, authz.Refund, authz.Write); err != nil {
 		return nil, err
 	}
@@ -87,23 +99,18 @@ func (s *Service) Refund(ctx context.Context, in RefundInput) (*Refund, error) {
 		return nil, err
 	}
 	staffID := authz.SubjectFrom(ctx).ID
-	var ref *Refund
+	var refs []*Refund
 	fresh := false
 	req := fmt.Sprintf("%s\x00%d\x00%d\x00%v\x00%s", o.ID, total, shipping, lines, in.Reason)
-	refundID, err := s.keys.Do(ctx, "payment.refund", in.IdempotencyKey, []byte(req), func(ctx context.Context) ([]byte, error) {
+	// The key's response is the parts' ids, comma-separated (one id for
+	// refunds made before refunds were split).
+	answer, err := s.keys.Do(ctx, "payment.refund", in.IdempotencyKey, []byte(req), func(ctx context.Context) ([]byte, error) {
 		atts, err := s.store.AttemptsOfOrders(ctx, []string{o.ID})
 		if err != nil {
 			return nil, err
 		}
-		// The latest captured attempt that covers the refund.
-		var att *Attempt
-		for i := len(atts) - 1; i >= 0; i-- {
-			if a := atts[i]; a.State == StateCaptured && a.Refundable() >= total {
-				att = a
-				break
-			}
-		}
-		if att == nil {
+		parts := splitRefund(atts, total)
+		if parts == nil {
 			// Nothing covers it: lines or shipping refunded before, when
 			// they are why, say so more clearly.
 			if err := s.leftToRefund(ctx, o, orderLines, lines, shipping, ""); err != nil {
@@ -111,7 +118,7 @@ func (s *Service) Refund(ctx context.Context, in RefundInput) (*Refund, error) {
 			}
 			return nil, exceedsCaptured(o, total)
 		}
-		ref, err = s.reserveRefund(ctx, att, total, shipping, lines, in.Reason, staffID)
+		refs, err = s.reserveParts(ctx, parts, shipping, lines, in.Reason, staffID)
 		if err != nil {
 			// Lines or shipping refunded before, when they are why nothing
 			// was left, say so more clearly.
@@ -126,20 +133,70 @@ func (s *Service) Refund(ctx context.Context, in RefundInput) (*Refund, error) {
 		// Read after the reservation, whose UPDATE holds the order's
 		// balance row until this transaction ends (SQLite's writers take
 		// turns): every other refund reserved before is committed and
-		// read, and one racing this waits for it.
-		if err := s.leftToRefund(ctx, o, orderLines, lines, shipping, ref.ID); err != nil {
+		// read, and one racing this waits for it. Only the first part
+		// carries lines and shipping.
+		if err := s.leftToRefund(ctx, o, orderLines, lines, shipping, refs[0].ID); err != nil {
 			return nil, err
 		}
 		fresh = true
-		return []byte(ref.ID), nil
+		return []byte(strings.Join(refundIDs(refs), ",")), nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if !fresh {
-		return s.store.Refund(ctx, string(refundID))
+	if fresh {
+		return s.sendRefunds(ctx, refs)
 	}
-	return s.sendRefund(ctx, ref.ID, true)
+	ids := strings.Split(string(answer), ",")
+	refs = make([]*Refund, len(ids))
+	for i, refID := range ids {
+		if refs[i], err = s.store.Refund(ctx, refID); err != nil {
+			return nil, err
+		}
+	}
+	return refs, nil
+}
+
+// refundPart is one captured attempt's share of a refund.
+type refundPart struct {
+	att    *Attempt
+	amount int64
+}
+
+// splitRefund chooses where a refund of total comes from, atts being the
+// order's attempts oldest first: the latest captured attempt that covers
+// it alone, else the captured attempts latest first, each giving what is
+// left of it until the total is covered. It is nil when the captured
+// attempts together do not cover the total. What is left of an attempt
+// is read before its reservation, whose condition decides.
+func splitRefund(atts []*Attempt, total int64) []refundPart {
+	for i := len(atts) - 1; i >= 0; i-- {
+		if a := atts[i]; a.State == StateCaptured && a.Refundable() >= total {
+			return []refundPart{{att: a, amount: total}}
+		}
+	}
+	var parts []refundPart
+	left := total
+	for i := len(atts) - 1; i >= 0 && left > 0; i-- {
+		if a := atts[i]; a.State == StateCaptured && a.Refundable() > 0 {
+			amt := min(left, a.Refundable())
+			parts = append(parts, refundPart{att: a, amount: amt})
+			left -= amt
+		}
+	}
+	if left > 0 {
+		return nil
+	}
+	return parts
+}
+
+// refundIDs are the ids of refs, in order.
+func refundIDs(refs []*Refund) []string {
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		out[i] = r.ID
+	}
+	return out
 }
 
 func exceedsCaptured(o *OrderInfo, amount int64) *errs.Error {
@@ -245,28 +302,113 @@ func (s *Service) leftToRefund(ctx context.Context, o *OrderInfo, orderLines []O
 	return v.Err()
 }
 
-// reserveRefund reserves amount of the attempt and records the refund
-// PENDING, due for the reconciler at once should it never be sent, in the
-// caller's transaction.
+// reserveRefund reserves amount of the attempt for a refund of it alone,
+// as reserveParts does.
 func (s *Service) reserveRefund(ctx context.Context, att *Attempt, amount, shipping int64, lines RefundLines, reason, staffID string) (*Refund, error) {
-	var ref *Refund
+	refs, err := s.reserveParts(ctx, []refundPart{{att: att, amount: amount}}, shipping, lines, reason, staffID)
+	if err != nil {
+		return nil, err
+	}
+	return refs[0], nil
+}
+
+// reserveParts reserves each part of a refund on its attempt and the
+// whole on the order's balance, and records each part PENDING, due for
+// the reconciler at once should it never be sent, in the caller's
+// transaction: any part not covered fails them all.
+//
+// The first part carries all of the refund's lines and shipping, the
+// others are refunds of an amount. Each unit and each minor unit of
+// shipping is then recorded on exactly one refund, so leftToRefund's
+// counts (the sum over the order's refunds not FAILED) stay exact. Lines
+// apportioned between parts could not stay exact: a unit whose price
+// straddles two payments belongs to neither, and the rounding of each
+// part's share of a line would not add up to the line's. Since the parts
+// after a FAILED one are failed unsent (sendRefunds), the lines are not
+// freed while another part of the same refund gives money back for them,
+// save when the first part fails after the others were sent (a gateway
+// declining later by notification).
+func (s *Service) reserveParts(ctx context.Context, parts []refundPart, shipping int64, lines RefundLines, reason, staffID string) ([]*Refund, error) {
+	var refs []*Refund
 	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
 		now := s.now()
-		ok, err := s.store.Reserve(ctx, att, amount, now)
+		ok, err := s.store.Reserve(ctx, parts, now)
 		if err != nil {
 			return err
 		}
 		if !ok {
+			ids, total := make([]string, len(parts)), int64(0)
+			for i, p := range parts {
+				ids[i], total = p.att.ID, total+p.amount
+			}
+			of := "payment " + ids[0]
+			if len(ids) > 1 {
+				of = "payments " + strings.Join(ids, " and ")
+			}
 			return errs.Conflict("amount", CodeRefundExceedsCaptured,
-				fmt.Sprintf("%s exceeds what is left to refund of payment %s", money.New(amount, att.Currency), att.ID))
+				fmt.Sprintf("%s exceeds what is left to refund of %s", money.New(total, parts[0].att.Currency), of))
 		}
 		next := s.nextCheck(now, 0)
-		ref = &Refund{ID: id.New("ref"), OrderID: att.OrderID, AttemptID: att.ID, GatewayID: att.GatewayID,
-			AmountMinor: amount, Currency: att.Currency, ShippingMinor: shipping, Lines: lines, State: RefundStatePending,
-			Reason: clip(reason, 2000), StaffID: staffID, NextCheckAt: &next, CreatedAt: now, UpdatedAt: now}
-		return s.store.InsertRefund(ctx, ref)
+		for i, p := range parts {
+			att := p.att
+			ref := &Refund{ID: id.New("ref"), OrderID: att.OrderID, AttemptID: att.ID, GatewayID: att.GatewayID,
+				AmountMinor: p.amount, Currency: att.Currency, State: RefundStatePending,
+				Reason: clip(reason, 2000), StaffID: staffID, NextCheckAt: &next, CreatedAt: now, UpdatedAt: now}
+			if i == 0 {
+				ref.ShippingMinor, ref.Lines = shipping, lines
+			}
+			if err := s.store.InsertRefund(ctx, ref); err != nil {
+				return err
+			}
+			refs = append(refs, ref)
+		}
+		return nil
 	})
-	return ref, err
+	return refs, err
+}
+
+// sendRefunds sends a staff refund's parts, reserved by reserveRefund, in
+// order, and returns them as they end. Once a part FAILED (its gateway
+// refused it, or could not be reached), the parts not yet sent are failed
+// unsent and their reservations released: a split refund stops at the
+// first refusal rather than give back a part alone, and staff refund
+// again. When the first part could not be sent, its error is returned,
+// as for a refund of one part: nothing left.
+func (s *Service) sendRefunds(ctx context.Context, refs []*Refund) ([]*Refund, error) {
+	out := make([]*Refund, len(refs))
+	var firstErr error
+	stopped := "" // the FAILED part that stops the rest
+	for i, ref := range refs {
+		if stopped != "" {
+			if err := s.failUnsent(ctx, ref, "refund_part_failed", "not sent: part "+stopped+" of the same refund failed"); err != nil {
+				return nil, errors.Join(firstErr, err)
+			}
+		} else if _, err := s.sendRefund(ctx, ref.ID, true); err != nil && i == 0 {
+			firstErr = err
+		}
+		// A later part's error is on the part itself, FAILED with the
+		// gateway's message, or UNKNOWN.
+		cur, err := s.store.Refund(ctx, ref.ID)
+		if err != nil {
+			return nil, errors.Join(firstErr, err)
+		}
+		if cur.State == RefundStateFailed && stopped == "" {
+			stopped = cur.ID
+		}
+		out[i] = cur
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return out, nil
+}
+
+// failUnsent fails a PENDING refund the gateway never saw, with code and
+// message for staff, and releases its reservation.
+func (s *Service) failUnsent(ctx context.Context, ref *Refund, code, message string) error {
+	_, err := s.apply(ctx, fact{gatewayID: ref.GatewayID, source: SourceStaff, attemptID: ref.AttemptID, refundID: ref.ID, captured: -1,
+		typ: EventRefundFailed, eventID: "refund:" + ref.ID + ":NOT_SENT", declineCode: code, message: message})
+	return err
 }
 
 // sendRefund asks the gateway for a PENDING refund (or again for an
@@ -288,7 +430,6 @@ func (s *Service) sendRefund(ctx context.Context, refundID string, failDown bool
 	if err != nil {
 		return nil, err
 	}
-	f := fact{gatewayID: ref.GatewayID, source: SourceStaff, attemptID: att.ID, refundID: ref.ID, captured: -1}
 	gw, err := s.gateways.InstalledGateway(ctx, ref.GatewayID)
 	var res RefundResult
 	if err == nil {
@@ -306,8 +447,7 @@ func (s *Service) sendRefund(ctx context.Context, refundID string, failDown bool
 	case err != nil:
 		// Nothing reached the gateway: the refund failed and its
 		// reservation is released.
-		f.typ, f.eventID, f.declineCode, f.message = EventRefundFailed, "refund:"+ref.ID+":NOT_SENT", "gateway_unavailable", err.Error()
-		if _, aerr := s.apply(ctx, f); aerr != nil {
+		if aerr := s.failUnsent(ctx, ref, "gateway_unavailable", err.Error()); aerr != nil {
 			return nil, errors.Join(err, aerr)
 		}
 		return nil, err

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/payment"
 	"github.com/kassahq/kassa/core/store"
@@ -21,6 +23,14 @@ func (f *fixture) paidOrder(t *testing.T, gw *fakeGateway, qty int64) placed {
 	f.webhook(t, succeeded(a, "evt_paid_"+a.ID))
 	gw.truth(a.ID, payment.StatusSucceeded, a.Amount())
 	return o
+}
+
+// first is a refund's first part; nil when it was refused.
+func first(refs []*payment.Refund) *payment.Refund {
+	if len(refs) == 0 {
+		return nil
+	}
+	return refs[0]
 }
 
 // fieldOf is the field path of err's first domain error.
@@ -50,7 +60,8 @@ func TestRefundsByLineAndShippingCountEarlierRefunds(t *testing.T) {
 				s := cny(*shipping)
 				in.Shipping = &s
 			}
-			return f.svc.Refund(staff("finance"), in)
+			refs, err := f.svc.Refund(staff("finance"), in)
+			return first(refs), err
 		}
 		if r, err := refund("r1", 1, nil); err != nil || r.State != payment.RefundStateSucceeded || r.AmountMinor != 1000 {
 			t.Fatalf("first unit: %+v, %v", r, err)
@@ -143,4 +154,258 @@ func TestConcurrentRefundsOfOneUnit(t *testing.T) {
 			}
 		}
 	})
+}
+
+// paidTwice places an order of 30.00 (2 x 10.00 and 10.00 shipping) paid
+// by two payments through the fake: staff captured 10.00 of the first,
+// the buyer paid the rest, 20.00. The order is PAID.
+func (f *fixture) paidTwice(t *testing.T, gw *fakeGateway) (o placed, earlier, latest *payment.Attempt) {
+	t.Helper()
+	gw.set(func(g *fakeGateway) { g.create = payment.StatusAuthorized })
+	o = f.place(t, 2)
+	earlier = f.partlyPaid(t, o, fakeID, "", 1000)
+	gw.set(func(g *fakeGateway) { g.create = payment.StatusSucceeded })
+	defer gw.set(func(g *fakeGateway) { g.create = "" })
+	latest, err := f.payRest(o, fakeID, "", "")
+	if err != nil || latest.Captured != 2000 {
+		t.Fatalf("the rest: %+v, %v", latest, err)
+	}
+	if _, ps := f.orderStatus(t, o.id); ps != "PAID" {
+		t.Fatalf("paid twice: %s", ps)
+	}
+	return o, earlier, latest
+}
+
+// part is a refund's part as the split tests compare it: which payment
+// ("latest" or "earlier"), how much, and the lines and shipping it carries.
+type part struct {
+	Payment  string
+	Amount   int64
+	Units    int64
+	Shipping int64
+}
+
+// A refund no single payment covers is split across the order's
+// payments, latest first, each part a refund of its own sent to its
+// gateway with its own key; the first part carries the lines and
+// shipping, which stay refunded once. More than both payments together
+// is refused, and nothing is reserved.
+func TestRefundSplitAcrossPayments(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		gw := newFake(fakeID)
+		f := newFixture(t, db, gw)
+		for _, c := range []struct {
+			name    string
+			amount  int64 // an amount alone, or
+			units   int64 // lines and
+			ship    int64 // shipping
+			role    string
+			want    []part
+			code    string
+			status  string // the order's payment status after
+			refunds [2]int64
+		}{
+			{name: "in full", amount: 3000, want: []part{{"latest", 2000, 0, 0}, {"earlier", 1000, 0, 0}},
+				status: "REFUNDED", refunds: [2]int64{1000, 2000}},
+			{name: "more than the latest", amount: 2500, want: []part{{"latest", 2000, 0, 0}, {"earlier", 500, 0, 0}},
+				status: "PARTIALLY_REFUNDED", refunds: [2]int64{500, 2000}},
+			{name: "the latest covers it", amount: 1500, want: []part{{"latest", 1500, 0, 0}},
+				status: "PARTIALLY_REFUNDED", refunds: [2]int64{0, 1500}},
+			{name: "lines and shipping", units: 2, ship: 1000, want: []part{{"latest", 2000, 2, 1000}, {"earlier", 1000, 0, 0}},
+				status: "REFUNDED", refunds: [2]int64{1000, 2000}},
+			{name: "more than both", amount: 3001, code: payment.CodeRefundExceedsCaptured, status: "PAID"},
+			{name: "without refund write", amount: 3000, role: "support", code: "FORBIDDEN", status: "PAID"},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				o, earlier, latest := f.paidTwice(t, gw)
+				in := payment.RefundInput{OrderID: o.id, IdempotencyKey: "split-" + o.id}
+				if c.amount > 0 {
+					amt := cny(c.amount)
+					in.Amount = &amt
+				}
+				if c.units > 0 {
+					in.Lines = []payment.RefundLineInput{{LineID: lineID(t, f, o.id), Quantity: c.units}}
+					ship := cny(c.ship)
+					in.Shipping = &ship
+				}
+				role := c.role
+				if role == "" {
+					role = "finance"
+				}
+				gw.set(func(g *fakeGateway) { g.calls["refund"] = 0 })
+				refs, err := f.svc.Refund(staff(role), in)
+				if codeOf(err) != c.code {
+					t.Fatalf("refund: %v, want %q", err, c.code)
+				}
+				var got []part
+				for _, r := range refs {
+					p := part{Payment: map[string]string{latest.ID: "latest", earlier.ID: "earlier"}[r.AttemptID], Amount: r.AmountMinor, Shipping: r.ShippingMinor}
+					for _, l := range r.Lines {
+						p.Units += l.Quantity
+					}
+					if r.State != payment.RefundStateSucceeded {
+						t.Errorf("part %s: %s", r.ID, r.State)
+					}
+					got = append(got, p)
+				}
+				if diff := cmp.Diff(c.want, got); diff != "" {
+					t.Fatalf("parts (-want +got):\n%s", diff)
+				}
+				if n := gw.calls["refund"]; n != len(c.want) {
+					t.Fatalf("%d gateway refunds, want %d", n, len(c.want))
+				}
+				if _, ps := f.orderStatus(t, o.id); ps != c.status {
+					t.Fatalf("payment status %s, want %s", ps, c.status)
+				}
+				for i, a := range []*payment.Attempt{earlier, latest} {
+					if cur := f.attempt(t, a.ID); cur.Refunded != c.refunds[i] || cur.RefundReserved != 0 {
+						t.Fatalf("payment %d refunded %d (%d reserved), want %d", i, cur.Refunded, cur.RefundReserved, c.refunds[i])
+					}
+				}
+				if c.units > 0 {
+					// The units and the shipping went back with the first
+					// part: not again, though the order has money left
+					// for neither.
+					unit := payment.RefundInput{OrderID: o.id, IdempotencyKey: "again-" + o.id,
+						Lines: []payment.RefundLineInput{{LineID: lineID(t, f, o.id), Quantity: 1}}}
+					if _, err := f.svc.Refund(staff("finance"), unit); codeOf(err) != payment.CodeLineAlreadyRefunded {
+						t.Fatalf("a unit again: %v", err)
+					}
+					ship := cny(100)
+					if _, err := f.svc.Refund(staff("finance"), payment.RefundInput{OrderID: o.id, Shipping: &ship,
+						IdempotencyKey: "ship-" + o.id}); codeOf(err) != payment.CodeShippingAlreadyRefunded {
+						t.Fatalf("shipping again: %v", err)
+					}
+				}
+			})
+		}
+	})
+}
+
+// A retried split refund returns the same parts and asks no gateway
+// again.
+func TestSplitRefundRetried(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		gw := newFake(fakeID)
+		f := newFixture(t, db, gw)
+		o, _, _ := f.paidTwice(t, gw)
+		all := cny(3000)
+		in := payment.RefundInput{OrderID: o.id, Amount: &all, Reason: "the parcel never arrived", IdempotencyKey: "split-retry"}
+		refs, err := f.svc.Refund(staff("finance"), in)
+		if err != nil || len(refs) != 2 {
+			t.Fatalf("refund: %+v, %v", refs, err)
+		}
+		calls := gw.calls["refund"]
+		again, err := f.svc.Refund(staff("finance"), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(refundIDs(refs), refundIDs(again)); diff != "" {
+			t.Fatalf("the retry's parts (-first +retry):\n%s", diff)
+		}
+		if gw.calls["refund"] != calls {
+			t.Fatalf("the retry asked the gateway: %d refunds, then %d", calls, gw.calls["refund"])
+		}
+		if am := f.amounts(t, o.id); am.Refunded.Amount() != 3000 {
+			t.Fatalf("refunded %s", am.Refunded)
+		}
+	})
+}
+
+// Two staff members refunding all of a two-payment order at once: one
+// refund is reserved, split, and sent; the other is refused whole, with
+// nothing of it reserved or sent.
+func TestConcurrentSplitRefunds(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		gw := newFake(fakeID)
+		f := newFixture(t, db, gw)
+		for round := range 3 {
+			o, earlier, latest := f.paidTwice(t, gw)
+			gw.set(func(g *fakeGateway) { g.calls["refund"] = 0 })
+			all := cny(3000)
+			var wg sync.WaitGroup
+			got := make([][]*payment.Refund, 2)
+			errList := make([]error, 2)
+			for i := range got {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					got[i], errList[i] = f.svc.Refund(staff("finance"), payment.RefundInput{OrderID: o.id, Amount: &all,
+						IdempotencyKey: fmt.Sprintf("all%d-%d", round, i)})
+				}()
+			}
+			wg.Wait()
+			ok, refused := 0, 0
+			for i, err := range errList {
+				switch codeOf(err) {
+				case "":
+					ok++
+					if len(got[i]) != 2 {
+						t.Fatalf("round %d: %d parts", round, len(got[i]))
+					}
+				case payment.CodeRefundExceedsCaptured:
+					refused++
+				default:
+					t.Fatalf("round %d: %v", round, err)
+				}
+			}
+			if ok != 1 || refused != 1 || gw.calls["refund"] != 2 {
+				t.Fatalf("round %d: %d refunded, %d refused, %d gateway refunds", round, ok, refused, gw.calls["refund"])
+			}
+			if am := f.amounts(t, o.id); am.Refunded.Amount() != 3000 {
+				t.Fatalf("round %d: refunded %s", round, am.Refunded)
+			}
+			for _, a := range []*payment.Attempt{earlier, latest} {
+				if cur := f.attempt(t, a.ID); cur.Refunded != cur.Captured || cur.RefundReserved != 0 {
+					t.Fatalf("round %d: %+v", round, cur)
+				}
+			}
+		}
+	})
+}
+
+// A part that fails stops the split: the parts after it are failed
+// unsent and their reservations released, so nothing went back and the
+// whole may be refunded again.
+func TestSplitRefundStopsAtAFailedPart(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		gw := newFake(fakeID)
+		f := newFixture(t, db, gw)
+		o, _, _ := f.paidTwice(t, gw)
+		gw.set(func(g *fakeGateway) {
+			g.refundErr = errs.Unavailable("PLUGIN_UNAVAILABLE", "down")
+			g.calls["refund"] = 0
+		})
+		all := cny(3000)
+		if _, err := f.svc.Refund(staff("finance"), payment.RefundInput{OrderID: o.id, Amount: &all, IdempotencyKey: "down"}); codeOf(err) != "PLUGIN_UNAVAILABLE" {
+			t.Fatalf("with the gateway down: %v", err)
+		}
+		refs, err := f.svc.RefundsOf(staff("finance"), []string{o.id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var states []payment.RefundState
+		for _, r := range refs[o.id] {
+			states = append(states, r.State)
+		}
+		if diff := cmp.Diff([]payment.RefundState{payment.RefundStateFailed, payment.RefundStateFailed}, states); diff != "" || gw.calls["refund"] != 1 {
+			t.Fatalf("parts (-want +got), %d gateway refunds:\n%s", gw.calls["refund"], diff)
+		}
+		gw.set(func(g *fakeGateway) { g.refundErr = nil })
+		if refs, err := f.svc.Refund(staff("finance"), payment.RefundInput{OrderID: o.id, Amount: &all, IdempotencyKey: "up"}); err != nil || len(refs) != 2 {
+			t.Fatalf("once the gateway is back: %+v, %v", refs, err)
+		}
+		if _, ps := f.orderStatus(t, o.id); ps != "REFUNDED" {
+			t.Fatalf("payment status %s", ps)
+		}
+	})
+}
+
+// refundIDs are the refunds' ids, in order.
+func refundIDs(refs []*payment.Refund) []string {
+	var out []string
+	for _, r := range refs {
+		out = append(out, r.ID)
+	}
+	return out
 }

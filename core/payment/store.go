@@ -535,25 +535,35 @@ func (s *paymentStore) addBalance(ctx context.Context, d *Balance) (*Balance, er
 	return b, nil
 }
 
-// Reserve sets amount aside for a refund of the attempt, on the attempt
-// and on its order's balance, and reports whether what is left to refund
-// covered it. Each is one conditional UPDATE, so two refunds racing can
-// never reserve more than was captured, on SQLite and PostgreSQL alike.
-func (s *paymentStore) Reserve(ctx context.Context, a *Attempt, amount int64, now time.Time) (bool, error) {
-	res, err := s.conn(ctx).NewUpdate().Table("payment_attempts").
-		Set("refund_reserved = refund_reserved + ?", amount).Set("updated_at = ?", now).
-		Where("id = ? AND captured_amount - refunded_amount - refund_reserved >= ?", a.ID, amount).Exec(ctx)
-	if err != nil {
-		return false, fmt.Errorf("payment: reserve refund on %s: %w", a.ID, err)
+// Reserve sets each part's amount aside for a refund of its attempt, and
+// their sum on the order's balance, and reports whether what is left to
+// refund covered every one. Each is one conditional UPDATE, so refunds
+// racing can never reserve more than was captured, on SQLite and
+// PostgreSQL alike. The attempts come before the balance, in the parts'
+// order (latest attempt first), so transactions reserving on the same
+// attempts lock them in the same order and wait rather than deadlock.
+// When it reports false, the caller's transaction must roll back what it
+// reserved.
+func (s *paymentStore) Reserve(ctx context.Context, parts []refundPart, now time.Time) (bool, error) {
+	total := int64(0)
+	for _, p := range parts {
+		res, err := s.conn(ctx).NewUpdate().Table("payment_attempts").
+			Set("refund_reserved = refund_reserved + ?", p.amount).Set("updated_at = ?", now).
+			Where("id = ? AND captured_amount - refunded_amount - refund_reserved >= ?", p.att.ID, p.amount).Exec(ctx)
+		if err != nil {
+			return false, fmt.Errorf("payment: reserve refund on %s: %w", p.att.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return false, err
+		}
+		total += p.amount
 	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return false, err
-	}
-	res, err = s.conn(ctx).NewUpdate().Table("payment_balances").
-		Set("refund_reserved = refund_reserved + ?", amount).Set("updated_at = ?", now).
-		Where("order_id = ? AND captured - refunded - refund_reserved >= ?", a.OrderID, amount).Exec(ctx)
+	orderID := parts[0].att.OrderID
+	res, err := s.conn(ctx).NewUpdate().Table("payment_balances").
+		Set("refund_reserved = refund_reserved + ?", total).Set("updated_at = ?", now).
+		Where("order_id = ? AND captured - refunded - refund_reserved >= ?", orderID, total).Exec(ctx)
 	if err != nil {
-		return false, fmt.Errorf("payment: reserve refund on the balance of %s: %w", a.OrderID, err)
+		return false, fmt.Errorf("payment: reserve refund on the balance of %s: %w", orderID, err)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err

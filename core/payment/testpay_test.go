@@ -205,7 +205,8 @@ func TestTestpay(t *testing.T) {
 
 		// A full refund, and its notification applied once.
 		all := a.Amount()
-		r, err := e.svc.Refund(staff("finance"), payment.RefundInput{OrderID: o.id, Amount: &all, IdempotencyKey: "rf1"})
+		refs, err := e.svc.Refund(staff("finance"), payment.RefundInput{OrderID: o.id, Amount: &all, IdempotencyKey: "rf1"})
+		r := first(refs)
 		if err != nil || r.State != payment.RefundStateSucceeded {
 			t.Fatalf("refund: %+v, %v", r, err)
 		}

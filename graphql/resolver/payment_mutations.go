@@ -173,13 +173,29 @@ type orderRefundInput struct {
 	IdempotencyKey *string
 }
 
-// refundPayload resolves OrderRefundPayload.
+// refundPayload resolves OrderRefundPayload: refunds are the parts of
+// the refund, one per payment it came from (empty when refused).
 type refundPayload struct {
-	refund     *refundResolver
+	refunds    []*refundResolver
 	userErrors []*userError
 }
 
-func (p *refundPayload) Refund() *refundResolver  { return p.refund }
+// Refund is the first part, as before refunds were split.
+func (p *refundPayload) Refund() *refundResolver {
+	if len(p.refunds) == 0 {
+		return nil
+	}
+	return p.refunds[0]
+}
+
+// Refunds is every part, first to last; empty when refused.
+func (p *refundPayload) Refunds() []*refundResolver {
+	if p.refunds == nil {
+		return []*refundResolver{}
+	}
+	return p.refunds
+}
+
 func (p *refundPayload) UserErrors() []*userError { return p.userErrors }
 
 // OrderRefund resolves Mutation.orderRefund.
@@ -211,12 +227,12 @@ func (r *paymentRoot) OrderRefund(ctx context.Context, args struct{ Input orderR
 		}
 		return &refundPayload{userErrors: p.userErrors}, nil
 	}
-	ref, err := svc.Refund(ctx, payment.RefundInput{OrderID: string(in.OrderID), Amount: amount, Shipping: shipping,
+	refs, err := svc.Refund(ctx, payment.RefundInput{OrderID: string(in.OrderID), Amount: amount, Shipping: shipping,
 		Lines: lines, Reason: str(in.Reason), IdempotencyKey: key})
 	if ue, err := userErrors(err); err != nil || ue != nil {
 		return &refundPayload{userErrors: ue}, err
 	}
-	return &refundPayload{refund: &refundResolver{r: ref, staff: true}}, nil
+	return &refundPayload{refunds: refundsOf(refs, true)}, nil
 }
 
 // joinProblems gathers the input problems the resolver found into one

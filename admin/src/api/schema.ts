@@ -835,6 +835,7 @@ export interface OrderRefundLineInput {
 
 export interface OrderRefundPayload {
   refund: Refund | null;
+  refunds: Array<Refund>;
   userErrors: Array<UserError>;
 }
 

@@ -66,7 +66,7 @@ function systemReason(reason: string, t: (key: Key, vars?: Record<string, string
 }
 
 const CAPTURE = `mutation($input: PaymentCaptureInput!) { paymentCapture(input: $input) { payment { id } userErrors { code field message } } }`;
-const REFUND = `mutation($input: OrderRefundInput!) { orderRefund(input: $input) { refund { id state } userErrors { code field message } } }`;
+const REFUND = `mutation($input: OrderRefundInput!) { orderRefund(input: $input) { refunds { id state } userErrors { code field message } } }`;
 const CONFIRM = `mutation($input: PaymentConfirmBankTransferInput!) { paymentConfirmBankTransfer(input: $input) { payment { id } userErrors { code field message } } }`;
 const CANCEL = `mutation($input: OrderCancelInput!) { orderCancel(input: $input) { order { id } userErrors { code field message } } }`;
 
@@ -149,12 +149,13 @@ export function OrderDetail({ id }: { id: string }) {
         <AmountForm id="refund-form" currency={order.currencyCode} amountLabel={t("order.refundAmount")} reasonLabel={t("order.refundReason")}
           submit={t("order.refundSubmit")} cancel={t("common.cancel")} onCancel={() => setOpen("")}
           onSubmit={(amount, reason) => act(async () => {
-            const d = await gql<{ orderRefund: { refund: Refund | null; userErrors: UserError[] } }>(REFUND, {
+            const d = await gql<{ orderRefund: { refunds: Refund[]; userErrors: UserError[] } }>(REFUND, {
               input: { orderId: order.id, amount: { amount, currencyCode: order.currencyCode }, reason: reason || null, idempotencyKey: idempotencyKey() },
             });
             check(d.orderRefund);
-            const state = d.orderRefund.refund?.state;
-            return t("order.refundDone", { state: state ? label("refundState", state) : "" });
+            // A refund split across the order's payments has a part per payment.
+            const states = d.orderRefund.refunds.map((r) => label("refundState", r.state));
+            return t("order.refundDone", { state: states.join(", ") });
           })} />
       )}
       {open === "transfer" && awaitingTransfer && (
