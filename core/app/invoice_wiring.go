@@ -158,13 +158,28 @@ func (p invoiceOrders) Refund(ctx context.Context, orderID, refundID string) (*i
 		if r.ID != refundID {
 			continue
 		}
-		out := &invoice.Refund{ID: r.ID, Amount: r.Amount(), Shipping: money.New(r.ShippingMinor, r.Currency)}
-		for _, l := range r.Lines {
-			out.Lines = append(out.Lines, invoice.RefundLine{LineID: l.LineID, Quantity: l.Quantity, Amount: money.New(l.Amount, r.Currency)})
-		}
-		return out, nil
+		return creditedRefund(r), nil
 	}
 	return nil, errs.NotFound(payment.CodeRefundNotFound, fmt.Sprintf("order %s has no refund %s", orderID, refundID))
+}
+
+// creditedRefund is refund r as its credit note shows it: the lines and
+// shipping it gives back, or its amount alone. The first part of a
+// refund split across payments (payment.Service.Refund) carries the
+// refund's lines and shipping but gives back only its payment's share:
+// its credit note credits the amount it gave back, so that the document
+// adds up, and the parts' notes together credit the whole refund.
+func creditedRefund(r *payment.Refund) *invoice.Refund {
+	out := &invoice.Refund{ID: r.ID, Amount: r.Amount(), Shipping: money.New(r.ShippingMinor, r.Currency)}
+	parts := r.ShippingMinor
+	for _, l := range r.Lines {
+		out.Lines = append(out.Lines, invoice.RefundLine{LineID: l.LineID, Quantity: l.Quantity, Amount: money.New(l.Amount, r.Currency)})
+		parts += l.Amount
+	}
+	if parts > r.AmountMinor {
+		out.Lines, out.Shipping = nil, money.Zero(r.Currency)
+	}
+	return out
 }
 
 // Customer implements invoice.Orders.
