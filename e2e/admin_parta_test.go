@@ -175,6 +175,16 @@ func TestAdminPartA(t *testing.T) {
 	// The plugins and the delivery log.
 	do("the plugins", chromedp.Navigate(s.in.base+"/admin/plugins"), chromedp.WaitVisible(`.plugin-link`))
 	shot("plugins")
+	// Kinds and health in the staff member's language, not the API's enums.
+	healthZh := `["运行正常", "部分可用", "无法工作", "尚未检查", "不可用", "已停止"]`
+	do("the plugins in Chinese", fill(`.topbar .lang`, "zh-CN"),
+		until(`document.querySelector('.content table').textContent.includes('支付') && `+healthZh+`.some(w => document.querySelector('.content').textContent.includes(w))`))
+	shot("plugins-zh")
+	if words := text(`.content table`); regexp.MustCompile(`(?i)\b(serving|stopped|unknown|invoice|notify)\b`).MatchString(words) {
+		t.Errorf("the Chinese plugin list shows the API's words:\n%s", words)
+	}
+	do("the delivery log's filter in Chinese", until(`document.querySelector('#delivery-status').selectedOptions[0].textContent === "投递失败"`))
+	do("back to English", fill(`.topbar .lang`, "en"), until(`document.documentElement.lang === "en"`))
 	do("testpay's page", chromedp.Click(`a.plugin-link[href$="/plugins/payment.testpay"]`), chromedp.WaitVisible(`#plugin-settings`))
 	if v, err := chromedp.Run(ctx, chromedp.Value(`#setting-webhook_secret`)); err != nil || v != "" {
 		t.Fatalf("the secret's input holds %q (%v)", v, err)

@@ -232,7 +232,8 @@ interface I18n {
 export type LabelGroup =
   | "orderStatus" | "paymentStatus" | "fulfillmentStatus"
   | "paymentState" | "paymentEventOutcome" | "paymentEventFlag" | "paymentEventSource"
-  | "paymentLedgerKind" | "refundState" | "timelineKind" | "actorKind";
+  | "paymentLedgerKind" | "refundState" | "timelineKind" | "actorKind"
+  | "pluginKind" | "pluginHealth" | "deliveryStatus";
 
 const I18nContext = createContext<I18n | null>(null);
 

@@ -45,7 +45,7 @@ const healthTone: Record<string, string> = { SERVING: "PAID", DEGRADED: "PENDING
 
 /** The plugins and the delivery log. */
 export function Plugins() {
-  const { t, lang } = useI18n();
+  const { t, label, lang } = useI18n();
   const [, navigate] = useLocation();
   const [plugins, setPlugins] = useState<PluginView[] | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -70,10 +70,10 @@ export function Plugins() {
         {plugins && plugins.length > 0 && (
           <Table<PluginView> rows={plugins} rowKey={(p) => p.id} onRowClick={(p) => navigate("/plugins/" + encodeURIComponent(p.id))} columns={[
             { header: t("plugins.title"), cell: (p) => <a href={"/admin/plugins/" + encodeURIComponent(p.id)} className="order-link plugin-link" onClick={(e) => { e.preventDefault(); navigate("/plugins/" + encodeURIComponent(p.id)); }}>{p.displayName} <span className="muted">{p.id}</span></a> },
-            { header: t("plugins.kind"), cell: (p) => p.kind.toLowerCase() },
+            { header: t("plugins.kind"), cell: (p) => label("pluginKind", p.kind) },
             { header: t("plugins.version"), cell: (p) => p.version },
             { header: t("plugins.enabled"), cell: (p) => <Badge value={p.enabled ? "PAID" : "VOIDED"} label={p.enabled ? t("plugins.on") : t("plugins.off")} /> },
-            { header: t("plugins.health"), cell: (p) => <span title={p.health.message}><Badge value={healthTone[p.health.status] ?? "UNKNOWN"} label={p.health.status.toLowerCase().replace(/_/g, " ")} />{p.health.checkedAt && <span className="muted"> {formatDate(p.health.checkedAt, lang)}</span>}</span> },
+            { header: t("plugins.health"), cell: (p) => <span title={p.health.message}><Badge value={healthTone[p.health.status] ?? "UNKNOWN"} label={label("pluginHealth", p.health.status)} />{p.health.checkedAt && <span className="muted"> {formatDate(p.health.checkedAt, lang)}</span>}</span> },
           ]} />
         )}
       </Card>
@@ -84,7 +84,7 @@ export function Plugins() {
 
 /** One plugin: actions, health and its settings form. */
 export function PluginDetail({ id }: { id: string }) {
-  const { t, lang } = useI18n();
+  const { t, label, lang } = useI18n();
   const { can } = useSession();
   const mayWrite = can("plugin:write");
   const [p, setP] = useState<PluginView | null>(null);
@@ -146,7 +146,7 @@ export function PluginDetail({ id }: { id: string }) {
           <h1>{p.displayName}</h1>
           <div className="badges">
             <Badge value={p.enabled ? "PAID" : "VOIDED"} label={p.enabled ? t("plugins.on") : t("plugins.off")} />
-            <Badge value={healthTone[p.health.status] ?? "UNKNOWN"} label={p.health.status.toLowerCase().replace(/_/g, " ")} />
+            <Badge value={healthTone[p.health.status] ?? "UNKNOWN"} label={label("pluginHealth", p.health.status)} />
             <span className="muted">{p.id} · v{p.version}</span>
           </div>
         </div>
@@ -380,7 +380,7 @@ const deliveryTone: Record<string, string> = { DELIVERED: "PAID", RETRYING: "PEN
 
 /** The delivery journal with dead-letter replay. */
 function Deliveries() {
-  const { t, lang } = useI18n();
+  const { t, label, lang } = useI18n();
   const { can } = useSession();
   const [status, setStatus] = useState<string>("DEAD");
   const [after, setAfter] = useState<string | null>(null);
@@ -420,7 +420,7 @@ function Deliveries() {
       <p className="muted">{t("deliveries.intro")}</p>
       <div className="filters">
         <Select id="delivery-status" label={t("deliveries.status")} value={status} onChange={(e) => { setAfter(null); setStatus(e.target.value); }}
-          options={[["", t("common.all")], ...deliveryStatuses.map((s): [string, string] => [s, s.toLowerCase()])]} />
+          options={[["", t("common.all")], ...deliveryStatuses.map((s): [string, string] => [s, label("deliveryStatus", s)])]} />
       </div>
       <ErrorBanner error={error} onRetry={() => void load()} retryLabel={t("common.retry")} />
       {notice && <div className="banner banner-success" role="status">{notice}</div>}
@@ -430,7 +430,7 @@ function Deliveries() {
         <Table<Delivery> rows={data.nodes} rowKey={(d) => d.consumer + "/" + d.eventId} columns={[
           { header: t("deliveries.subject"), cell: (d) => <code>{d.subject}</code> },
           { header: t("deliveries.consumer"), cell: (d) => d.consumer },
-          { header: t("deliveries.status"), cell: (d) => <Badge value={deliveryTone[d.status] ?? "UNKNOWN"} label={d.status.toLowerCase()} /> },
+          { header: t("deliveries.status"), cell: (d) => <Badge value={deliveryTone[d.status] ?? "UNKNOWN"} label={label("deliveryStatus", d.status)} /> },
           { header: t("deliveries.attempts"), cell: (d) => d.attempts, align: "end" },
           { header: t("deliveries.when"), cell: (d) => formatDate(d.lastAttemptAt, lang) },
           { header: t("deliveries.lastError"), cell: (d) => <span className="wrap">{d.lastError ?? ""}</span> },
