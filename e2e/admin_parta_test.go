@@ -466,6 +466,7 @@ func TestAdminOrderDetailInChinese(t *testing.T) {
 	fits("Chinese")
 	for sel, wants := range map[string][]string{
 		`.page-header .badges`: {"进行中", "部分付款", "未发货"},
+		`dl.totals`:            {"税费（已含）"},
 		`.payment-head`:        {"已扣款", "已扣款 ¥" + part + "，共 ¥" + total},
 		// Outcome, flag and source of the gateway events; the ledger's void.
 		`.main-col`: {"已处理", "付款不足", "发起支付", "撤销授权"},

@@ -189,7 +189,7 @@ export function OrderDetail({ id }: { id: string }) {
               <Row label={t("order.subtotal")} value={order.subtotal} />
               {order.discounts.map((d, i) => <Row key={i} label={d.label || t("order.discounts")} value={d.amount} />)}
               <Row label={`${t("order.shipping")}${order.shippingMethodName ? " · " + order.shippingMethodName : ""}`} value={order.shipping} />
-              <Row label={order.taxIncluded ? `${t("order.tax")} (${t("order.taxIncluded")})` : t("order.tax")} value={order.tax} />
+              <Row label={order.taxIncluded ? t("order.taxIncluded") : t("order.tax")} value={order.tax} />
               <Row label={t("order.total")} value={order.total} strong />
               {order.amountPaid && <Row label={t("order.paid")} value={order.amountPaid} />}
               {order.amountRefunded && Number(order.amountRefunded.amount) > 0 && <Row label={t("order.refunded")} value={order.amountRefunded} />}
