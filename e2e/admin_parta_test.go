@@ -373,6 +373,42 @@ func TestAdminSettingsCaptureAndOrigins(t *testing.T) {
 	owner.do("the settings in Chinese", fill(`.topbar .lang`, "zh-CN"), until(`document.querySelector('#set-capture legend').textContent === "买家付款的扣款时机"`))
 	shot(owner, "settings-payments-zh")
 	owner.do("back to English", fill(`.topbar .lang`, "en"), until(`document.querySelector('h1').textContent === "Settings"`))
+
+	// The other fields' errors show under them too, none in a banner, and
+	// nothing is stored: a currency that is none (the second sent), a
+	// reminder after the deadline, a line limit out of range.
+	currencies := func() string {
+		t.Helper()
+		var cur struct{ ShopSettings struct{ Currencies []string } }
+		s.do(s.staff, `{ shopSettings { currencies } }`, nil, &cur)
+		return strings.Join(cur.ShopSettings.Currencies, ",")
+	}
+	before := currencies()
+	owner.do("bad currencies, reminder and limit", fill(`#set-currencies`, "CNY, 12"), fill(`#set-reminder`, "999"), fill(`#set-limit`, "100000"),
+		chromedp.Click(`#store-save`), chromedp.WaitVisible(`#set-currencies-error`))
+	shot(owner, "settings-fields-refused")
+	for sel, want := range map[string][]string{
+		`#set-currencies-error`: {"12: ", "INVALID_CURRENCY"},
+		`#set-reminder-error`:   {"REMINDER_NOT_BEFORE_DEADLINE"},
+		`#set-limit-error`:      {"OUT_OF_RANGE"},
+	} {
+		got := owner.text(sel)
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s reads %q, want %q in it", sel, got, w)
+			}
+		}
+	}
+	if n := owner.count(`#store-settings .banner-critical, #store-settings .banner-success`); n != 0 {
+		t.Errorf("the refused save shows %d banners, want the errors under their fields only", n)
+	}
+	if n := owner.count(`#set-reminder[aria-invalid="true"][aria-describedby="set-reminder-error"]`); n != 1 {
+		t.Error("the reminder's input is not marked invalid and described by its error")
+	}
+	if got := currencies(); got != before {
+		t.Errorf("a refused save changed the currencies: %s, was %s", got, before)
+	}
+	owner.do("reload after the refused save", chromedp.Reload(), chromedp.WaitVisible(`#store-settings`), until(manualShown+` && `+originsShown))
 	owner.noCSPViolations()
 
 	// A manager reads the settings but may not change them.

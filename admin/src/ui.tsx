@@ -22,11 +22,13 @@ export function Card({ title, actions, children }: { title?: ReactNode; actions?
   );
 }
 
-export function Field({ label, id, ...rest }: InputHTMLAttributes<HTMLInputElement> & { label: string; id: string }) {
+/** A labelled input; error, when set, shows under it and marks it invalid. */
+export function Field({ label, id, error, ...rest }: InputHTMLAttributes<HTMLInputElement> & { label: string; id: string; error?: string }) {
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <input id={id} {...rest} />
+      <input id={id} aria-invalid={error ? true : undefined} aria-describedby={error ? id + "-error" : undefined} {...rest} />
+      {error && <p className="field-error" id={id + "-error"} role="alert">{error}</p>}
     </div>
   );
 }

@@ -86,8 +86,9 @@ function StoreCard({ settings, onSaved }: { settings: Settings; onSaved(): Promi
   const ro = !can("settings:write");
   const [f, setF] = useState(() => storeForm(settings));
   const [error, setError] = useState<unknown>(null);
-  // The userErrors of the capture mode and the origins, shown under them.
-  const [problems, setProblems] = useState<{ capture?: string; origins: string[] }>({ origins: [] });
+  // The userErrors of each field, shown under it; only errors that name
+  // no field of the form go to the banner on top.
+  const [problems, setProblems] = useState<StoreProblems>({ origins: [] });
   const [saved, setSaved] = useState(false);
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -110,15 +111,21 @@ function StoreCard({ settings, onSaved }: { settings: Settings; onSaved(): Promi
         setError(err);
         return;
       }
-      // input.storefrontOrigins.2 names the third origin sent; the other
-      // fields' errors stay in the banner on top.
-      const next: typeof problems = { origins: [] };
+      // input.storefrontOrigins.2 names the third origin sent, and
+      // input.currencies.1 the second currency.
+      const next: StoreProblems = { origins: [] };
+      const sentCodes = codes(f.currencies);
       const rest: UserError[] = [];
       for (const u of err.errors) {
         const [, name, index] = u.field ?? [];
         const text = `${u.message} (${u.code})`;
-        if (name === "paymentCaptureMode") next.capture = text;
-        else if (name === "storefrontOrigins") next.origins.push(index !== undefined && origins[Number(index)] !== undefined ? `${origins[Number(index)]}: ${text}` : text);
+        const add = (key: Exclude<keyof StoreProblems, "origins">, prefix?: string) => {
+          const line = prefix !== undefined ? `${prefix}: ${text}` : text;
+          next[key] = next[key] ? `${next[key]}; ${line}` : line;
+        };
+        if (name === "storefrontOrigins") next.origins.push(index !== undefined && origins[Number(index)] !== undefined ? `${origins[Number(index)]}: ${text}` : text);
+        else if (name === "currencies") add("currencies", index !== undefined ? sentCodes[Number(index)] : undefined);
+        else if (name && name in storeFields) add(storeFields[name as keyof typeof storeFields]);
         else rest.push(u);
       }
       setProblems(next);
@@ -133,15 +140,16 @@ function StoreCard({ settings, onSaved }: { settings: Settings; onSaved(): Promi
         <ErrorBanner error={error} />
         {saved && <div className="banner banner-success" role="status">{t("settings.saved")}</div>}
         <div className="inline-form">
-          <Field id="set-currencies" label={t("settings.currencies")} value={f.currencies} disabled={ro} onChange={(e) => setF({ ...f, currencies: e.target.value })} />
-          <Field id="set-prefix" label={t("settings.prefix")} value={f.prefix} disabled={ro} maxLength={10} onChange={(e) => setF({ ...f, prefix: e.target.value })} />
+          <Field id="set-currencies" label={t("settings.currencies")} error={problems.currencies} value={f.currencies} disabled={ro} onChange={(e) => setF({ ...f, currencies: e.target.value })} />
+          <Field id="set-prefix" label={t("settings.prefix")} error={problems.prefix} value={f.prefix} disabled={ro} maxLength={10} onChange={(e) => setF({ ...f, prefix: e.target.value })} />
         </div>
         <div className="inline-form">
-          <Field id="set-deadline" type="number" min={5} label={t("settings.deadline")} value={f.deadline} disabled={ro} onChange={(e) => setF({ ...f, deadline: e.target.value })} />
-          <Field id="set-reminder" type="number" min={1} label={t("settings.reminder")} value={f.reminder} disabled={ro} onChange={(e) => setF({ ...f, reminder: e.target.value })} />
-          <Field id="set-limit" type="number" min={1} label={t("settings.lineLimit")} value={f.limit} disabled={ro} onChange={(e) => setF({ ...f, limit: e.target.value })} />
+          <Field id="set-deadline" type="number" min={5} label={t("settings.deadline")} error={problems.deadline} value={f.deadline} disabled={ro} onChange={(e) => setF({ ...f, deadline: e.target.value })} />
+          <Field id="set-reminder" type="number" min={1} label={t("settings.reminder")} error={problems.reminder} value={f.reminder} disabled={ro} onChange={(e) => setF({ ...f, reminder: e.target.value })} />
+          <Field id="set-limit" type="number" min={1} label={t("settings.lineLimit")} error={problems.limit} value={f.limit} disabled={ro} onChange={(e) => setF({ ...f, limit: e.target.value })} />
         </div>
         <label className="check"><input type="checkbox" checked={f.tax} disabled={ro} onChange={(e) => setF({ ...f, tax: e.target.checked })} /> {t("settings.pricesIncludeTax")}</label>
+        {problems.tax && <p className="field-error" role="alert">{problems.tax}</p>}
         <fieldset className="checks" id="set-capture">
           <legend>{t("settings.captureMode")}</legend>
           {captureModes.map((m) => (
@@ -168,6 +176,18 @@ function StoreCard({ settings, onSaved }: { settings: Settings; onSaved(): Promi
     </Card>
   );
 }
+
+/** The store form's userErrors, by the field they are shown under. */
+interface StoreProblems {
+  currencies?: string; prefix?: string; deadline?: string; reminder?: string; limit?: string; tax?: string; capture?: string;
+  origins: string[];
+}
+
+/** The fields of shopSettingsUpdate's input and where their errors show. */
+const storeFields = {
+  orderNumberPrefix: "prefix", paymentDeadlineSeconds: "deadline", reminderLeadSeconds: "reminder",
+  lineQuantityLimit: "limit", pricesIncludeTax: "tax", paymentCaptureMode: "capture",
+} as const;
 
 /** The store form's values, as its inputs hold them. */
 function storeForm(settings: Settings) {
