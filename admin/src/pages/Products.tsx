@@ -159,8 +159,10 @@ function Editor({ id }: { id: string }) {
     setBusy(true);
     try {
       await run();
-      setNotice(done);
+      // The notice once the editor shows what was saved: the reload
+      // remounts the forms, and what staff typed before it would be lost.
       await reload();
+      setNotice(done);
     } catch (e) {
       setActionError(e);
     } finally {
