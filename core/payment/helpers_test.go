@@ -246,6 +246,20 @@ func (f *fixture) attempt(t *testing.T, id string) *payment.Attempt {
 	return a
 }
 
+// deadlineCloser is the order deadline closer as core/app wires it: it
+// asks the payments (BeforeExpire) before cancelling an overdue order.
+func (f *fixture) deadlineCloser(t *testing.T) *order.Scheduler {
+	t.Helper()
+	sc, err := order.NewScheduler(f.orders, order.SchedulerOptions{BeforeExpire: order.ExpiryHookFunc(func(ctx context.Context, o *order.Order) (order.ExpiryVerdict, error) {
+		v, err := f.svc.BeforeExpire(ctx, o.ID)
+		return map[payment.Verdict]order.ExpiryVerdict{payment.VerdictExpire: order.ExpireNow, payment.VerdictPaid: order.KeepPaid, payment.VerdictPending: order.KeepPending}[v], err
+	}), Jitter: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
 func (f *fixture) amounts(t *testing.T, orderID string) payment.Amounts {
 	t.Helper()
 	m, err := f.svc.AmountsOf(staff("finance"), []string{orderID})

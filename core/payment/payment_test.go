@@ -378,13 +378,7 @@ func TestDeadline(t *testing.T) {
 		aLate := f.start(t, late, "")
 		aUnpaid := f.start(t, unpaid, "")
 		gw.truth(aLate.ID, payment.StatusSucceeded, aLate.Amount())
-		sc, err := order.NewScheduler(f.orders, order.SchedulerOptions{BeforeExpire: order.ExpiryHookFunc(func(ctx context.Context, o *order.Order) (order.ExpiryVerdict, error) {
-			v, err := f.svc.BeforeExpire(ctx, o.ID)
-			return map[payment.Verdict]order.ExpiryVerdict{payment.VerdictExpire: order.ExpireNow, payment.VerdictPaid: order.KeepPaid, payment.VerdictPending: order.KeepPending}[v], err
-		}), Jitter: -1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		sc := f.deadlineCloser(t)
 		f.clock.Advance(31 * time.Minute)
 		if _, err := sc.CloseOverdue(context.Background()); err != nil {
 			t.Fatal(err)

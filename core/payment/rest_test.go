@@ -11,7 +11,6 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/kassahq/kassa/core/idempotency"
-	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/payment"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
@@ -363,13 +362,7 @@ func TestShortTransferOwesTheRest(t *testing.T) {
 		}
 
 		// Past the deadline, the order stays open with its money.
-		sc, err := order.NewScheduler(f.orders, order.SchedulerOptions{BeforeExpire: order.ExpiryHookFunc(func(ctx context.Context, o *order.Order) (order.ExpiryVerdict, error) {
-			v, err := f.svc.BeforeExpire(ctx, o.ID)
-			return map[payment.Verdict]order.ExpiryVerdict{payment.VerdictExpire: order.ExpireNow, payment.VerdictPaid: order.KeepPaid, payment.VerdictPending: order.KeepPending}[v], err
-		}), Jitter: -1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		sc := f.deadlineCloser(t)
 		f.clock.Advance(31 * time.Minute)
 		if _, err := sc.CloseOverdue(context.Background()); err != nil {
 			t.Fatal(err)
