@@ -16,7 +16,7 @@ import (
 const (
 	orderStatusFields = `id number status paymentStatus paymentDeadline total { amount currencyCode }
     amountPaid { amount currencyCode } amountOutstanding { amount currencyCode }
-    payments { id state buyerMessage action { type url qrCode instructions expiresAt } }`
+    payments { id state buyerMessage captured { amount } action { type url qrCode instructions expiresAt } }`
 	orderStatusByToken = `query StorefrontOrderStatusByToken($token: String!) { order: orderByToken(token: $token) { ` + orderStatusFields + ` } }`
 	orderStatusByID    = `query StorefrontOrderStatus($id: ID!) { order(id: $id) { ` + orderStatusFields + ` } }`
 	orderStatusLive    = `subscription StorefrontOrderStatusLive($id: ID!, $token: String) { orderUpdated(id: $id, token: $token) { ` + orderStatusFields + ` } }`
@@ -54,7 +54,10 @@ type statusPayment struct {
 	ID           string
 	State        string
 	BuyerMessage *string
-	Action       *struct {
+	// Captured is what the attempt took so far: part of a bank transfer
+	// confirmed short, while it stays open for the rest.
+	Captured *money
+	Action   *struct {
 		Type         string
 		URL          *string
 		QRCode       *string
@@ -116,6 +119,11 @@ func (h *Handler) showStatus(w http.ResponseWriter, r *http.Request, token strin
 		Total: formatMoney(o.Total), Labels: statusLabels(p), MoneyPrefix: formatMoney(money{CurrencyCode: o.Total.CurrencyCode})}
 	if n := len(o.Payments); n > 0 {
 		v.Latest = o.Payments[n-1]
+		// The buyer's action is shown while the attempt awaits its money.
+		// A transfer confirmed short has some of it: its instructions ask
+		// the whole amount again, and the rest form asks what is left.
+		v.Action = v.Latest.State == "PENDING" && v.Latest.Action != nil &&
+			(v.Latest.Captured == nil || strings.Trim(v.Latest.Captured.Amount, "0.") == "")
 		// A wallet's QR code is drawn here, as the checkout draws it:
 		// the buyer back on this page can still scan it.
 		if a := v.Latest.Action; v.Latest.State == "PENDING" && a != nil && a.Type == "QR_CODE" && a.QRCode != nil {
@@ -191,7 +199,10 @@ type orderStatusView struct {
 	Latest *statusPayment
 	// Live says whether the page follows the order (its payment is not
 	// settled yet).
-	Live             bool
+	Live bool
+	// Action says whether Latest's action (a gateway's page, a QR code,
+	// instructions) is shown: the attempt awaits the buyer and its money.
+	Action           bool
 	Query, Variables string
 	Total            string
 	// Labels are the payment statuses' texts for the script.

@@ -83,3 +83,51 @@ func TestStatusPagePaysTheRest(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusPageAfterAShortTransfer is a guest whose bank transfer came
+// in short: the status page no longer shows the transfer's instructions,
+// which ask the whole amount, but what is left and the form paying it;
+// paying the rest by bank transfer shows new instructions, for the rest.
+func TestStatusPageAfterAShortTransfer(t *testing.T) {
+	s := newTestShop(t, testkit.SQLite)
+	b := s.shopper()
+	b.visitProduct()
+	wantRedirect(t, b.add(s.variant, "1"), "/cart")
+	page := b.checkoutToPayment()
+	wantRedirect(t, b.pay(page, "payment.banktransfer"), "/checkout")
+	id, token, _ := strings.Cut(b.cookie("kassa_order"), "~")
+	status := "/orders/" + id + "/status?token=" + url.QueryEscape(token)
+	if _, page := b.get(status); !strings.Contains(page, `id="instructions"`) {
+		t.Fatalf("the transfer's instructions are not on the status page:\n%s", page)
+	}
+
+	sys := authz.WithSubject(context.Background(), authz.SystemSubject("test"))
+	atts, err := s.app.Payments.AttemptsOf(sys, []string{id})
+	if err != nil || len(atts[id]) != 1 {
+		t.Fatalf("attempts %v, %v", atts, err)
+	}
+	transfer := atts[id][0]
+	short := money.New(transfer.AmountMinor-1000, transfer.Currency)
+	if _, err := s.app.Payments.ConfirmBankTransfer(sys, payment.ConfirmInput{OrderID: id, Amount: short, IdempotencyKey: "short"}); err != nil {
+		t.Fatal(err)
+	}
+	res, page := b.get(status)
+	if res.StatusCode != http.StatusOK || strings.Contains(page, `id="instructions"`) {
+		t.Fatalf("after a short transfer the page still shows the instructions for the whole amount:\n%s", page)
+	}
+	for _, want := range []string{"Partly paid", "Still to pay", "¥10.00", `id="rest-form"`, `value="payment.banktransfer"`} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("the page after a short transfer lacks %q:\n%s", want, page)
+		}
+	}
+
+	key := keyRE.FindStringSubmatch(page)
+	if key == nil {
+		t.Fatalf("no key in the form:\n%s", page)
+	}
+	res, _ = b.post("/orders/"+id+"/pay", url.Values{"key": {key[1]}, "token": {token}, "pay": {"payment.banktransfer"}})
+	wantRedirect(t, res, s.URL+status)
+	if _, page = b.get(status); !strings.Contains(page, `id="instructions"`) || !strings.Contains(page, "10.00") {
+		t.Fatalf("paying the rest by transfer shows no instructions for it:\n%s", page)
+	}
+}
