@@ -34,10 +34,14 @@ type paymentShop struct {
 
 const crashOwner, crashPassword = "owner@example.com", "correct horse battery staple"
 
-func newPaymentShop(t *testing.T) *paymentShop {
+// newPaymentShop is a served demo shop with testpay and morePlugins
+// (plugin directories, e.g. "banktransfer") installed, its owner signed in.
+func newPaymentShop(t *testing.T, morePlugins ...string) *paymentShop {
 	t.Helper()
 	dir, bins := t.TempDir(), t.TempDir()
-	kassa(t, dir, "plugin", "install", buildPlugin(t, bins, "testpay"))
+	for _, name := range append([]string{"testpay"}, morePlugins...) {
+		kassa(t, dir, "plugin", "install", buildPlugin(t, bins, name))
+	}
 	create := exec.Command(kassaBin, "user", "create-owner", "--email", crashOwner, "--password-stdin")
 	create.Env = append(os.Environ(), "KASSA_DATA_DIR="+dir)
 	create.Stdin = strings.NewReader(crashPassword + "\n")

@@ -292,3 +292,61 @@ func TestStatusPagePaysTheRest(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusPageFollowsAShortTransfer is a guest's status page in
+// Chromium while staff confirm their bank transfer short: the page shows
+// the transfer's instructions, then, without the buyer doing anything,
+// turns partly paid with what is left and the form paying it, and no
+// longer the instructions asking the whole amount.
+func TestStatusPageFollowsAShortTransfer(t *testing.T) {
+	t.Parallel()
+	s := newPaymentShop(t, "banktransfer")
+	ctx := newBrowser(t)
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspRecorder}); err != nil {
+		t.Fatal(err)
+	}
+	o := s.placeOrder()
+	var res struct {
+		PaymentCreate struct {
+			Payment    *struct{ ID, State string }
+			UserErrors []struct{ Code, Message string }
+		}
+	}
+	s.do("", `mutation($in: PaymentCreateInput!) { paymentCreate(input: $in) { payment { id state } userErrors { code message } } }`,
+		map[string]any{"in": map[string]any{"orderId": o.id, "token": o.token, "gatewayId": "payment.banktransfer", "idempotencyKey": key()}}, &res)
+	if p := res.PaymentCreate.Payment; p == nil || p.State != "PENDING" {
+		t.Fatalf("the bank transfer: %+v", res.PaymentCreate)
+	}
+	do(t, ctx, "the status page", chromedp.Navigate(s.statusPage(o)), chromedp.WaitVisible(`#instructions`))
+	shot(t, ctx, "order-status-transfer.png")
+	total := s.money(o).Total.Amount
+	cents, err := strconv.ParseInt(strings.Replace(total, ".", "", 1), 10, 64)
+	if err != nil || cents <= 1000 {
+		t.Fatalf("total %q", total)
+	}
+	var confirmed struct {
+		PaymentConfirmBankTransfer struct{ UserErrors []struct{ Code string } }
+	}
+	s.do(s.staff, `mutation($in: PaymentConfirmBankTransferInput!) { paymentConfirmBankTransfer(input: $in) { userErrors { code } } }`,
+		map[string]any{"in": map[string]any{"orderId": o.id, "amount": map[string]any{"amount": fmt.Sprintf("%d.%02d", (cents-1000)/100, (cents-1000)%100), "currencyCode": "CNY"},
+			"idempotencyKey": key()}}, &confirmed)
+	if len(confirmed.PaymentConfirmBankTransfer.UserErrors) > 0 {
+		t.Fatalf("staff's confirmation: %+v", confirmed.PaymentConfirmBankTransfer.UserErrors)
+	}
+	// The page reloads itself on the way: an evaluation may meet the
+	// document going away, and is asked again.
+	turned := false
+	for deadline := time.Now().Add(30 * time.Second); !turned && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		turned, _ = chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#payment-status')?.dataset.status === 'PARTIALLY_PAID' && `+
+			`document.querySelector('#rest-form') !== null && document.querySelector('#instructions') === null`))
+	}
+	if !turned {
+		shot(t, ctx, "order-status-transfer-failed.png")
+		t.Fatal("the open page never turned partly paid with the rest form")
+	}
+	shot(t, ctx, "order-status-transfer-short.png")
+	if got := text(t, ctx, `#amount-outstanding`); got != "¥10.00" {
+		t.Fatalf("the page says %s is left, want ¥10.00", got)
+	}
+	noCSPViolations(t, ctx)
+}

@@ -13,6 +13,9 @@
     "&query=" + encodeURIComponent(card.dataset.query) +
     "&variables=" + encodeURIComponent(card.dataset.variables);
   var stream = new EventSource(url);
+  // The status the page was drawn with: a page drawn before the order was
+  // partly paid has neither the amounts nor the form paying the rest.
+  var drawn = status.dataset.status;
 
   function settled(o) {
     return o.status !== "OPEN" || (o.paymentStatus !== "PENDING" && o.paymentStatus !== "FAILED" &&
@@ -33,6 +36,11 @@
   stream.addEventListener("next", function (e) {
     var o = (JSON.parse(e.data).data || {}).orderUpdated;
     if (!o) return;
+    if (o.status === "OPEN" && o.paymentStatus === "PARTIALLY_PAID" && drawn !== "PARTIALLY_PAID") {
+      stream.close();
+      window.location.reload();
+      return;
+    }
     var key = o.status === "CANCELLED" ? "CANCELLED" : o.paymentStatus;
     status.textContent = labels[key] || key;
     status.dataset.status = key;
@@ -41,6 +49,9 @@
     show("amount-outstanding", o.amountOutstanding);
     if (o.paymentStatus !== "PARTIALLY_PAID") hide("rest");
     var latest = o.payments.length ? o.payments[o.payments.length - 1] : null;
+    // An attempt that took part of its money (a transfer confirmed short)
+    // no longer asks the buyer for all of it.
+    if (latest && latest.captured && Number(latest.captured.amount) > 0) hide("payment-action");
     if (latest && latest.state === "FAILED" && !settled(o)) {
       message.querySelector(".decline").textContent = latest.buyerMessage || "";
       message.hidden = false;
