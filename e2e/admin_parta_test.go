@@ -427,18 +427,27 @@ func TestAdminSettingsCaptureAndOrigins(t *testing.T) {
 	}
 }
 
+// partlyPaidOrderTab is a payment shop with a guest's order of which
+// staff captured all but 10.00 (partlyPay), and the owner signed in to
+// the admin in a browser tab named name. It returns the order's total
+// and the part captured, as decimals.
+func partlyPaidOrderTab(t *testing.T, name string) (s *paymentShop, o order, owner *adminTab, total, part string) {
+	t.Helper()
+	s = newPaymentShop(t)
+	o = s.placeOrder()
+	total, part = s.partlyPay(o)
+	owner = newAdminTab(t, s.in.base, name)
+	owner.signIn(crashOwner, crashPassword)
+	return s, o, owner, total, part
+}
+
 // TestAdminOrderShowsWhatIsOwed is staff opening a partly paid order in
 // Chromium: its totals show what was paid and, in bold, what the buyer
 // still owes (in English and in Chinese); once the buyer pays the rest,
 // the outstanding row is gone.
 func TestAdminOrderShowsWhatIsOwed(t *testing.T) {
 	t.Parallel()
-	s := newPaymentShop(t)
-	o := s.placeOrder()
-	_, part := s.partlyPay(o)
-
-	owner := newAdminTab(t, s.in.base, "owner-owed")
-	owner.signIn(crashOwner, crashPassword)
+	s, o, owner, _, part := partlyPaidOrderTab(t, "owner-owed")
 	owner.do("the partly paid order", chromedp.Navigate(s.in.base+"/admin/orders/"+o.id), chromedp.WaitVisible(`#order-number`),
 		until(`[...document.querySelectorAll('.total-row.strong dt')].some(e => e.textContent === "Outstanding")`))
 	owner.shot("order-outstanding")
@@ -472,12 +481,7 @@ func TestAdminOrderShowsWhatIsOwed(t *testing.T) {
 // left in the page.
 func TestAdminOrderDetailInChinese(t *testing.T) {
 	t.Parallel()
-	s := newPaymentShop(t)
-	o := s.placeOrder()
-	total, part := s.partlyPay(o)
-
-	owner := newAdminTab(t, s.in.base, "owner-zh")
-	owner.signIn(crashOwner, crashPassword)
+	s, o, owner, total, part := partlyPaidOrderTab(t, "owner-zh")
 	owner.do("the partly paid order", chromedp.Navigate(s.in.base+"/admin/orders/"+o.id), chromedp.WaitVisible(`#order-number`),
 		chromedp.WaitVisible(`.payment`), until(`document.querySelectorAll('.payment tr').length >= 2`))
 	owner.shot("order-detail-en")
