@@ -222,15 +222,20 @@ func (db *DB) prepare(ctx context.Context, text string) (*sql.Stmt, error) {
 		return nil, fmt.Errorf("prepare statement: %w", err)
 	}
 	db.stmts.mu.Lock()
-	defer db.stmts.mu.Unlock()
 	if old := db.stmts.stmts[text]; old != nil || db.stmts.closed || len(db.stmts.stmts) >= maxStmts {
-		_ = s.Close() // another caller was first, or the cache filled or closed meanwhile
+		db.stmts.mu.Unlock()
+		// Another caller was first, or the cache filled or closed
+		// meanwhile. Closed outside the lock: closing takes the lock of
+		// each connection the statement ran on, which a transaction on
+		// that connection may hold while it waits to read the cache.
+		_ = s.Close()
 		return old, nil
 	}
 	if db.stmts.stmts == nil {
 		db.stmts.stmts = make(map[string]*sql.Stmt)
 	}
 	db.stmts.stmts[text] = s
+	db.stmts.mu.Unlock()
 	return s, nil
 }
 
@@ -238,12 +243,13 @@ func (db *DB) prepare(ctx context.Context, text string) (*sql.Stmt, error) {
 // prepared afterwards.
 func (db *DB) closeStmts() {
 	db.stmts.mu.Lock()
-	defer db.stmts.mu.Unlock()
-	for _, s := range db.stmts.stmts {
-		_ = s.Close()
-	}
+	stmts := db.stmts.stmts
 	db.stmts.stmts = nil
 	db.stmts.closed = true
+	db.stmts.mu.Unlock()
+	for _, s := range stmts { // outside the lock, as in prepare
+		_ = s.Close()
+	}
 }
 
 // Close closes the prepared statements of QueryStmt, then the pool.
