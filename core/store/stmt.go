@@ -30,6 +30,12 @@ type stmtCache struct {
 	// closed is set by Close: nothing is prepared any more.
 	closed bool
 	hooks  []bun.QueryHook
+	// background counts the prepares in flight; Close cancels them
+	// through stop and waits, so that none holds or opens a connection
+	// after Close returns (on SQLite: the database's files are let go).
+	background sync.WaitGroup
+	bgCtx      context.Context
+	stop       context.CancelFunc
 }
 
 // AddQueryHook adds a bun query hook that also sees the statements of
@@ -151,6 +157,10 @@ func (db *DB) callStmt(ctx context.Context, text string, stmt *sql.Stmt, args []
 	return call(ctx, preparedRunner{stmt}, text, args)
 }
 
+// testHookBackgroundPrepare, when set by a test, runs in a background
+// prepare before it asks for a connection.
+var testHookBackgroundPrepare func(ctx context.Context)
+
 // prepareLater prepares text in the background, once, unless the cache
 // is full or closed.
 func (db *DB) prepareLater(text string) {
@@ -163,9 +173,17 @@ func (db *DB) prepareLater(text string) {
 		db.stmts.pending = map[string]bool{}
 	}
 	db.stmts.pending[text] = true
+	if db.stmts.bgCtx == nil {
+		db.stmts.bgCtx, db.stmts.stop = context.WithCancel(context.Background())
+	}
+	db.stmts.background.Add(1)
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), prepareTimeout)
+		defer db.stmts.background.Done()
+		ctx, cancel := context.WithTimeout(db.stmts.bgCtx, prepareTimeout)
 		defer cancel()
+		if testHookBackgroundPrepare != nil {
+			testHookBackgroundPrepare(ctx)
+		}
 		_, _ = db.prepare(ctx, text) // a failure leaves the text unprepared: it runs as is
 		db.stmts.mu.Lock()
 		delete(db.stmts.pending, text)
@@ -243,9 +261,15 @@ func (db *DB) prepare(ctx context.Context, text string) (*sql.Stmt, error) {
 // prepared afterwards.
 func (db *DB) closeStmts() {
 	db.stmts.mu.Lock()
+	db.stmts.closed = true
+	if db.stmts.stop != nil {
+		db.stmts.stop()
+	}
+	db.stmts.mu.Unlock()
+	db.stmts.background.Wait()
+	db.stmts.mu.Lock()
 	stmts := db.stmts.stmts
 	db.stmts.stmts = nil
-	db.stmts.closed = true
 	db.stmts.mu.Unlock()
 	for _, s := range stmts { // outside the lock, as in prepare
 		_ = s.Close()
