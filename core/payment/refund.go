@@ -55,7 +55,9 @@ type RefundLineInput struct {
 // transaction before any gateway is asked: the refund is reserved whole
 // or not at all, and two staff members refunding at once never exceed
 // the capture (REFUND_EXCEEDS_CAPTURED, also when the order's captured
-// attempts together do not cover the refund). The gateway's refund key
+// attempts together do not cover the refund); a refund whose split another
+// refund's reservation made stale is split again, so two refunds that fit
+// together both pass. The gateway's refund key
 // is each part's id, so a retry never refunds twice. Lines and shipping
 // are refunded at most once: what the order's refunds not FAILED gave
 // back of each line and of the shipping is checked under the same
@@ -105,30 +107,42 @@ func (s *Service) Refund(ctx context.Context, in RefundInput) ([]*Refund, error)
 	// The key's response is the parts' ids, comma-separated (one id for
 	// refunds made before refunds were split).
 	answer, err := s.keys.Do(ctx, "payment.refund", in.IdempotencyKey, []byte(req), func(ctx context.Context) ([]byte, error) {
-		atts, err := s.store.AttemptsOfOrders(ctx, []string{o.ID})
-		if err != nil {
-			return nil, err
-		}
-		parts := splitRefund(atts, total)
-		if parts == nil {
-			// Nothing covers it: lines or shipping refunded before, when
-			// they are why, say so more clearly.
-			if err := s.leftToRefund(ctx, o, orderLines, lines, shipping, ""); err != nil {
+		// On PostgreSQL another refund may reserve between the read of
+		// the attempts and this one's reservation: a part then finds less
+		// left than the split read, and the split is made again from
+		// what is committed now (the other refund's reservation, which
+		// the failed UPDATE waited for). SQLite's writers take turns.
+		for round := 1; ; round++ {
+			atts, err := s.store.AttemptsOfOrders(ctx, []string{o.ID})
+			if err != nil {
 				return nil, err
 			}
-			return nil, exceedsCaptured(o, total)
-		}
-		refs, err = s.reserveParts(ctx, parts, shipping, lines, in.Reason, staffID)
-		if err != nil {
-			// Lines or shipping refunded before, when they are why nothing
-			// was left, say so more clearly.
-			var e *errs.Error
-			if errors.As(err, &e) && e.Code == CodeRefundExceedsCaptured {
-				if lerr := s.leftToRefund(ctx, o, orderLines, lines, shipping, ""); lerr != nil {
-					return nil, lerr
+			parts := splitRefund(atts, total)
+			if parts == nil {
+				// Nothing covers it: lines or shipping refunded before, when
+				// they are why, say so more clearly.
+				if err := s.leftToRefund(ctx, o, orderLines, lines, shipping, ""); err != nil {
+					return nil, err
 				}
+				return nil, exceedsCaptured(o, total)
 			}
-			return nil, err
+			var stale bool
+			refs, stale, err = s.reserveParts(ctx, parts, shipping, lines, in.Reason, staffID)
+			if stale && round < maxSplitRounds {
+				continue
+			}
+			if err != nil {
+				// Lines or shipping refunded before, when they are why nothing
+				// was left, say so more clearly.
+				var e *errs.Error
+				if errors.As(err, &e) && e.Code == CodeRefundExceedsCaptured {
+					if lerr := s.leftToRefund(ctx, o, orderLines, lines, shipping, ""); lerr != nil {
+						return nil, lerr
+					}
+				}
+				return nil, err
+			}
+			break
 		}
 		// Read after the reservation, whose UPDATE holds the order's
 		// balance row until this transaction ends (SQLite's writers take
@@ -156,6 +170,10 @@ func (s *Service) Refund(ctx context.Context, in RefundInput) ([]*Refund, error)
 	}
 	return refs, nil
 }
+
+// maxSplitRounds bounds how many times a refund is split again after
+// other refunds reserved what its split counted on.
+const maxSplitRounds = 3
 
 // refundPart is one captured attempt's share of a refund.
 type refundPart struct {
@@ -305,7 +323,7 @@ func (s *Service) leftToRefund(ctx context.Context, o *OrderInfo, orderLines []O
 // reserveRefund reserves amount of the attempt for a refund of it alone,
 // as reserveParts does.
 func (s *Service) reserveRefund(ctx context.Context, att *Attempt, amount, shipping int64, lines RefundLines, reason, staffID string) (*Refund, error) {
-	refs, err := s.reserveParts(ctx, []refundPart{{att: att, amount: amount}}, shipping, lines, reason, staffID)
+	refs, _, err := s.reserveParts(ctx, []refundPart{{att: att, amount: amount}}, shipping, lines, reason, staffID)
 	if err != nil {
 		return nil, err
 	}
@@ -328,15 +346,19 @@ func (s *Service) reserveRefund(ctx context.Context, att *Attempt, amount, shipp
 // freed while another part of the same refund gives money back for them,
 // save when the first part fails after the others were sent (a gateway
 // declining later by notification).
-func (s *Service) reserveParts(ctx context.Context, parts []refundPart, shipping int64, lines RefundLines, reason, staffID string) ([]*Refund, error) {
-	var refs []*Refund
-	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
+//
+// When a part's attempt had less left than the part, stale is true along
+// with REFUND_EXCEEDS_CAPTURED and nothing is reserved: the caller may
+// read the attempts and split again in the same transaction.
+func (s *Service) reserveParts(ctx context.Context, parts []refundPart, shipping int64, lines RefundLines, reason, staffID string) (refs []*Refund, stale bool, err error) {
+	err = s.db.RunInTx(ctx, func(ctx context.Context) error {
 		now := s.now()
-		ok, err := s.store.Reserve(ctx, parts, now)
+		outcome, err := s.store.Reserve(ctx, parts, now)
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if outcome != reserved {
+			stale = outcome == attemptShort
 			ids, total := make([]string, len(parts)), int64(0)
 			for i, p := range parts {
 				ids[i], total = p.att.ID, total+p.amount
@@ -364,7 +386,7 @@ func (s *Service) reserveParts(ctx context.Context, parts []refundPart, shipping
 		}
 		return nil
 	})
-	return refs, err
+	return refs, stale, err
 }
 
 // sendRefunds sends a staff refund's parts, reserved by reserveRefund, in

@@ -312,6 +312,36 @@ func TestSplitRefundRetried(t *testing.T) {
 	})
 }
 
+// refundTogether has two finance staff members refund amount of the
+// order at once, each with a key of its own, and returns what each got.
+func (f *fixture) refundTogether(o placed, amount int64, key string) ([][]*payment.Refund, []error) {
+	amt := cny(amount)
+	var wg sync.WaitGroup
+	got := make([][]*payment.Refund, 2)
+	errList := make([]error, 2)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], errList[i] = f.svc.Refund(staff("finance"), payment.RefundInput{OrderID: o.id, Amount: &amt,
+				IdempotencyKey: fmt.Sprintf("%s-%d", key, i)})
+		}()
+	}
+	wg.Wait()
+	return got, errList
+}
+
+// allRefunded fails the test unless each attempt's capture was refunded
+// whole, nothing reserved any more.
+func (f *fixture) allRefunded(t *testing.T, atts ...*payment.Attempt) {
+	t.Helper()
+	for _, a := range atts {
+		if cur := f.attempt(t, a.ID); cur.Refunded != cur.Captured || cur.RefundReserved != 0 {
+			t.Fatalf("payment %s: refunded %d of %d, %d reserved", a.ID, cur.Refunded, cur.Captured, cur.RefundReserved)
+		}
+	}
+}
+
 // Two staff members refunding all of a two-payment order at once: one
 // refund is reserved, split, and sent; the other is refused whole, with
 // nothing of it reserved or sent.
@@ -322,19 +352,7 @@ func TestConcurrentSplitRefunds(t *testing.T) {
 		for round := range 3 {
 			o, earlier, latest := f.paidTwice(t, gw)
 			gw.set(func(g *fakeGateway) { g.calls["refund"] = 0 })
-			all := cny(3000)
-			var wg sync.WaitGroup
-			got := make([][]*payment.Refund, 2)
-			errList := make([]error, 2)
-			for i := range got {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					got[i], errList[i] = f.svc.Refund(staff("finance"), payment.RefundInput{OrderID: o.id, Amount: &all,
-						IdempotencyKey: fmt.Sprintf("all%d-%d", round, i)})
-				}()
-			}
-			wg.Wait()
+			got, errList := f.refundTogether(o, 3000, fmt.Sprintf("all%d", round))
 			ok, refused := 0, 0
 			for i, err := range errList {
 				switch codeOf(err) {
@@ -355,11 +373,34 @@ func TestConcurrentSplitRefunds(t *testing.T) {
 			if am := f.amounts(t, o.id); am.Refunded.Amount() != 3000 {
 				t.Fatalf("round %d: refunded %s", round, am.Refunded)
 			}
-			for _, a := range []*payment.Attempt{earlier, latest} {
-				if cur := f.attempt(t, a.ID); cur.Refunded != cur.Captured || cur.RefundReserved != 0 {
-					t.Fatalf("round %d: %+v", round, cur)
+			f.allRefunded(t, earlier, latest)
+		}
+	})
+}
+
+// Two staff members refunding 15.00 each of a two-payment order at once
+// (30.00: 10.00 then 20.00): both fit. Each reads that the latest payment
+// covers 15.00 alone; the one reserving second finds 5.00 left there and
+// splits again, 5.00 from the latest and 10.00 from the earlier, rather
+// than be refused (it was, on PostgreSQL, when the two reads raced).
+func TestConcurrentRefundsSplitAgain(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		gw := newFake(fakeID)
+		f := newFixture(t, db, gw)
+		for round := range 4 {
+			o, earlier, latest := f.paidTwice(t, gw)
+			got, errList := f.refundTogether(o, 1500, fmt.Sprintf("half%d", round))
+			parts := 0
+			for i, err := range errList {
+				if err != nil {
+					t.Fatalf("round %d: refund %d: %v", round, i, err)
 				}
+				parts += len(got[i])
 			}
+			if parts != 3 {
+				t.Fatalf("round %d: %d parts, want 3 (one refund whole, the other split)", round, parts)
+			}
+			f.allRefunded(t, earlier, latest)
 		}
 	})
 }

@@ -544,17 +544,19 @@ func (s *paymentStore) addBalance(ctx context.Context, d *Balance) (*Balance, er
 // attempts lock them in the same order and wait rather than deadlock.
 // When it reports false, the caller's transaction must roll back what it
 // reserved.
-func (s *paymentStore) Reserve(ctx context.Context, parts []refundPart, now time.Time) (bool, error) {
+func (s *paymentStore) Reserve(ctx context.Context, parts []refundPart, now time.Time) (reserveOutcome, error) {
 	total := int64(0)
-	for _, p := range parts {
+	for i, p := range parts {
 		res, err := s.conn(ctx).NewUpdate().Table("payment_attempts").
 			Set("refund_reserved = refund_reserved + ?", p.amount).Set("updated_at = ?", now).
 			Where("id = ? AND captured_amount - refunded_amount - refund_reserved >= ?", p.att.ID, p.amount).Exec(ctx)
 		if err != nil {
-			return false, fmt.Errorf("payment: reserve refund on %s: %w", p.att.ID, err)
+			return 0, fmt.Errorf("payment: reserve refund on %s: %w", p.att.ID, err)
 		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return false, err
+		if n, err := res.RowsAffected(); err != nil {
+			return 0, err
+		} else if n != 1 {
+			return attemptShort, s.unreserve(ctx, parts[:i], now)
 		}
 		total += p.amount
 	}
@@ -563,10 +565,40 @@ func (s *paymentStore) Reserve(ctx context.Context, parts []refundPart, now time
 		Set("refund_reserved = refund_reserved + ?", total).Set("updated_at = ?", now).
 		Where("order_id = ? AND captured - refunded - refund_reserved >= ?", orderID, total).Exec(ctx)
 	if err != nil {
-		return false, fmt.Errorf("payment: reserve refund on the balance of %s: %w", orderID, err)
+		return 0, fmt.Errorf("payment: reserve refund on the balance of %s: %w", orderID, err)
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	if n, err := res.RowsAffected(); err != nil {
+		return 0, err
+	} else if n != 1 {
+		return balanceShort, s.unreserve(ctx, parts, now)
+	}
+	return reserved, nil
+}
+
+// reserveOutcome is what Reserve did.
+type reserveOutcome int
+
+const (
+	reserved reserveOutcome = iota + 1
+	// attemptShort: a part's attempt had less left than the part.
+	attemptShort
+	// balanceShort: the order had less left than the parts together.
+	balanceShort
+)
+
+// unreserve takes back the reservations Reserve made of parts on their
+// attempts, in its transaction, when a later one was short: the
+// transaction may then try another split.
+func (s *paymentStore) unreserve(ctx context.Context, parts []refundPart, now time.Time) error {
+	for _, p := range parts {
+		_, err := s.conn(ctx).NewUpdate().Table("payment_attempts").
+			Set("refund_reserved = refund_reserved - ?", p.amount).Set("updated_at = ?", now).
+			Where("id = ?", p.att.ID).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("payment: take back the reservation on %s: %w", p.att.ID, err)
+		}
+	}
+	return nil
 }
 
 // Release gives back a reservation (a refund that failed), or, with
