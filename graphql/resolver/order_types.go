@@ -1,11 +1,11 @@
 package resolver
 
 import (
-	"strings"
 	"time"
 
 	gql "github.com/graph-gophers/graphql-go"
 
+	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/kit/page"
 	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/order"
@@ -168,36 +168,35 @@ type timelineResolver struct{ e *order.TimelineEntry }
 
 func (r *timelineResolver) ID() gql.ID { return gql.ID(r.e.ID) }
 
-// Kind names the entry for clients: the dimension a move moved, or what
-// happened. The placement is the status machine's first row, from no
-// state to OPEN.
-func (r *timelineResolver) Kind() string {
-	switch r.e.Machine {
-	case order.MachineStatus:
-		if r.e.FromState == "" {
+// Kind names the entry for clients (TimelineKind): the dimension a move
+// moved, or what happened. The placement is the status machine's first
+// row, from no state to OPEN.
+func (r *timelineResolver) Kind() string { return timelineKind(r.e) }
+
+// timelineKinds are the TimelineKind of each machine but the status one.
+var timelineKinds = map[string]string{
+	order.MachinePayment:     "PAYMENT_STATUS",
+	order.MachineFulfillment: "FULFILLMENT_STATUS",
+	order.MachineShipment:    "SHIPMENT",
+	order.MachineNote:        "NOTE",
+	order.MachineClaim:       "CLAIM",
+	order.MachineReminder:    "REMINDER",
+}
+
+func timelineKind(e *order.TimelineEntry) string {
+	if e.Machine == order.MachineStatus {
+		if e.FromState == "" {
 			return "PLACED"
 		}
 		return "STATUS"
-	case order.MachinePayment:
-		return "PAYMENT_STATUS"
-	case order.MachineFulfillment:
-		return "FULFILLMENT_STATUS"
-	case order.MachineShipment:
-		return "SHIPMENT"
-	case order.MachineNote:
-		return "NOTE"
-	case order.MachineClaim:
-		return "CLAIM"
-	case order.MachineReminder:
-		return "REMINDER"
 	}
-	return strings.ToUpper(strings.TrimPrefix(r.e.Machine, "order."))
+	return timelineKinds[e.Machine] // TestTimelineKinds: every machine has one
 }
 
 func (r *timelineResolver) From() *string { return nonEmpty(r.e.FromState) }
 func (r *timelineResolver) To() *string   { return nonEmpty(r.e.ToState) }
 
-func (r *timelineResolver) ActorKind() string      { return strings.ToUpper(r.e.ActorKind) }
+func (r *timelineResolver) ActorKind() string      { return viewerKind(authz.SubjectKind(r.e.ActorKind)) }
 func (r *timelineResolver) ActorID() *string       { return r.e.Actor }
 func (r *timelineResolver) Reason() *string        { return r.e.Reason }
 func (r *timelineResolver) VisibleToBuyer() bool   { return r.e.Visibility == order.VisibleToBuyer }

@@ -118,11 +118,15 @@ type viewerResolver struct {
 	root *staffRoot
 }
 
-func (r *viewerResolver) Kind() string {
-	if r.s.Kind == authz.KindAPIKey {
+func (r *viewerResolver) Kind() string { return viewerKind(r.s.Kind) }
+
+// viewerKind is the ViewerKind of a subject's kind: Viewer.kind and
+// TimelineEntry.actorKind.
+func viewerKind(k authz.SubjectKind) string {
+	if k == authz.KindAPIKey {
 		return "API_KEY"
 	}
-	return strings.ToUpper(string(r.s.Kind))
+	return strings.ToUpper(string(k))
 }
 
 func (r *viewerResolver) ID() *gql.ID {

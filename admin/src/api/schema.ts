@@ -1836,15 +1836,17 @@ export interface TaxRateUpdateInput {
 
 export interface TimelineEntry {
   actorId: string | null;
-  actorKind: string;
+  actorKind: ViewerKind;
   createdAt: string;
   from: string | null;
   id: string;
-  kind: string;
+  kind: TimelineKind;
   reason: string | null;
   to: string | null;
   visibleToBuyer: boolean;
 }
+
+export type TimelineKind = "PLACED" | "STATUS" | "PAYMENT_STATUS" | "FULFILLMENT_STATUS" | "SHIPMENT" | "NOTE" | "REMINDER" | "CLAIM";
 
 export interface UserError {
   code: string;
