@@ -588,6 +588,9 @@ func (s *Service) refundSucceeded(ctx context.Context, f fact, att *Attempt, ref
 			return applied{}, err
 		}
 		rec.RefundID = &ref.ID
+		if out.flag == "" {
+			out.flag = FlagRefundedAtGateway
+		}
 	} else {
 		if err := s.store.Release(ctx, ref, true, now); err != nil {
 			return applied{}, err

@@ -239,3 +239,65 @@ func TestCancelRacingStarts(t *testing.T) {
 		}
 	})
 }
+
+// A second payment page of one order closes the first at its gateway
+// before it opens (an outside review paid two testpay pages of one order
+// at once and both were captured): the buyer cannot pay twice. The first
+// paid meanwhile makes the order PAID and refuses the second; a gateway
+// that cannot be reached refuses the second, retryable, and leaves the
+// first payable.
+func TestAnotherPaymentClosesTheFirst(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		gw := newFake(fakeID)
+		f := newFixture(t, db, gw)
+
+		o := f.place(t, 1)
+		first := f.start(t, o, "first")
+		if first.State != payment.StatePending || first.ActionType == "" {
+			t.Fatalf("first attempt %s with action %q, want PENDING waiting on the buyer", first.State, first.ActionType)
+		}
+		second := f.start(t, o, "second")
+		if got := f.attempt(t, first.ID); got.State != payment.StateCancelled || gw.truthOf(first.ID) != payment.StatusCanceled {
+			t.Fatalf("first attempt %s, at the gateway %s: want CANCELLED, closed there", got.State, gw.truthOf(first.ID))
+		}
+		if second.State != payment.StatePending {
+			t.Fatalf("second attempt %s", second.State)
+		}
+		// The first's page cannot take the money any more; the second's can.
+		f.webhook(t, succeeded(second, "evt_second_"+second.ID))
+		if _, ps := f.orderStatus(t, o.id); ps != "PAID" {
+			t.Fatalf("paid by the second page: %s", ps)
+		}
+
+		// Paid on the first page before the second opened.
+		o = f.place(t, 1)
+		first = f.start(t, o, "")
+		gw.truth(first.ID, payment.StatusSucceeded, first.Amount())
+		if _, err := f.svc.Create(guest(), payment.CreateInput{AccessToken: o.token, GatewayID: fakeID, ReturnURL: "https://shop.test/r"}); codeOf(err) != payment.CodeOrderAlreadyPaid {
+			t.Fatalf("a second page of an order paid on the first: %v, want ORDER_ALREADY_PAID", err)
+		}
+		if _, ps := f.orderStatus(t, o.id); ps != "PAID" {
+			t.Fatalf("order paid on its first page: %s", ps)
+		}
+		if n := len(f.orderAttempts(t, o.id)); n != 1 {
+			t.Fatalf("%d attempts, want the first alone", n)
+		}
+
+		// The first's gateway cannot be reached: refused, retryable.
+		o = f.place(t, 1)
+		first = f.start(t, o, "")
+		gw.set(func(g *fakeGateway) { g.cancelErr = errs.Unavailable("PLUGIN_UNAVAILABLE", "down") })
+		_, err := f.svc.Create(guest(), payment.CreateInput{AccessToken: o.token, GatewayID: fakeID, ReturnURL: "https://shop.test/r"})
+		gw.set(func(g *fakeGateway) { g.cancelErr = nil })
+		if codeOf(err) != payment.CodePaymentInProgress {
+			t.Fatalf("a second page with the first's gateway down: %v, want PAYMENT_IN_PROGRESS", err)
+		}
+		if got := f.attempt(t, first.ID); got.State != payment.StatePending {
+			t.Fatalf("first attempt %s, want PENDING: the buyer may still pay it", got.State)
+		}
+		f.start(t, o, "")
+		if got := f.attempt(t, first.ID); got.State != payment.StateCancelled {
+			t.Fatalf("first attempt %s once its gateway answers, want CANCELLED", got.State)
+		}
+	})
+}

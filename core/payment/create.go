@@ -100,7 +100,11 @@ type CreateInput struct {
 // refuses with PAYMENT_IN_PROGRESS, retryable, so that buyers' clicks
 // and retries racing never charge the order twice. An attempt that got
 // its answer (the buyer acts on a redirect, a QR code, instructions)
-// does not hold the order: the buyer may switch to another method.
+// does not hold the order: the buyer may start another, and Create first
+// closes the earlier open attempts at their gateways (closeReplaced), so
+// that one attempt of the order can be paid at a time. One found paid
+// there is applied (then ORDER_ALREADY_PAID); one whose gateway does not
+// answer refuses the start with PAYMENT_IN_PROGRESS.
 //
 // By method, the gateways of the matching routes are tried in order: the
 // next only after an attempt FAILED in a way that proves its gateway
@@ -181,7 +185,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Attempt, error) 
 	// the gateway is called instead of two (under load each take waits its
 	// turn for the pool, issue 10). Reading the order locks nothing: the
 	// attempt's insert is conditional on the order's start (begin).
-	err = s.db.RunInTx(ctx, func(ctx context.Context) error {
+	start := func(ctx context.Context) error {
 		var err error
 		if o, err = s.ownOrder(ctx, in.OrderID, in.AccessToken, authz.Write); err != nil {
 			return err
@@ -201,7 +205,20 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Attempt, error) 
 		}
 		a, repeat, err = s.begin(ctx, in, o, gws[0], nil)
 		return err
-	})
+	}
+	err = s.db.RunInTx(ctx, start)
+	var open *openAttemptsError
+	if errors.As(err, &open) {
+		// Closed first, then started again: a close that finds the
+		// attempt paid applies it, and the new start finds the order
+		// paid (ORDER_ALREADY_PAID).
+		if err = s.closeReplaced(ctx, o, open.attempts); err == nil {
+			err = s.db.RunInTx(ctx, start)
+		}
+		if errors.As(err, &open) { // another page opened meanwhile
+			err = paymentInProgress(o)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -280,8 +297,16 @@ func (s *Service) begin(ctx context.Context, in CreateInput, o *OrderInfo, gw Ga
 		if err := payable(o, now); err != nil {
 			return err
 		}
-		return errs.Conflict("orderId", CodePaymentInProgress,
-			fmt.Sprintf("another payment of order %s is being started, closed or taken; try again in a moment", o.Number))
+		// An earlier attempt the buyer can still pay (a page, a QR code,
+		// instructions) is closed at its gateway before another starts
+		// (Create), so that two pages of one order are never both paid.
+		if open, err := s.replaceable(ctx, o.ID, now); err != nil || len(open) > 0 {
+			if err == nil {
+				err = &openAttemptsError{attempts: open}
+			}
+			return err
+		}
+		return paymentInProgress(o)
 	}
 	next := s.nextCheck(now, 0)
 	// The attempt is built before the claim so that its id, the key's
@@ -573,4 +598,62 @@ func (s *Service) applyAction(ctx context.Context, att *Attempt, f fact) (*Attem
 	}
 	out, err := s.apply(ctx, f)
 	return out.attempt, err
+}
+
+// openAttemptsError is begin's refusal of a start while earlier attempts
+// of the order can still be paid: Create closes them and starts again.
+type openAttemptsError struct{ attempts []*Attempt }
+
+func (e *openAttemptsError) Error() string {
+	return fmt.Sprintf("payment: %d earlier attempts of the order are open", len(e.attempts))
+}
+
+// replaceable returns the open attempts of the order that a new start
+// closes first: those the buyer can act on (the gateway answered, or its
+// answer is overdue). None when an attempt still awaits its gateway's
+// first answer within Options.CreateLease: that start holds the order
+// (PAYMENT_IN_PROGRESS).
+func (s *Service) replaceable(ctx context.Context, orderID string, now time.Time) ([]*Attempt, error) {
+	atts, err := s.store.AttemptsOfOrders(ctx, []string{orderID})
+	if err != nil {
+		return nil, err
+	}
+	var open []*Attempt
+	for _, a := range atts {
+		if !a.State.Open() {
+			continue
+		}
+		if a.State == StatePending && a.GatewayRef == "" && a.ActionType == "" && now.Before(a.CreatedAt.Add(s.opt.CreateLease)) {
+			return nil, nil
+		}
+		open = append(open, a)
+	}
+	return open, nil
+}
+
+// closeReplaced closes, at their gateways, the open attempts of o a new
+// start replaces (CloseReplaced), as the platform: the buyer who opened a
+// second payment page, or switched methods, cannot pay the first one
+// any more, as Stripe and Shopify keep one live payment per checkout. An
+// attempt whose gateway did not answer refuses the new start with
+// PAYMENT_IN_PROGRESS: it may still take the money.
+func (s *Service) closeReplaced(ctx context.Context, o *OrderInfo, open []*Attempt) error {
+	ctx = asSystem(ctx, "payment."+CloseReplaced)
+	for _, a := range open {
+		_, answered, err := s.closeAttempt(ctx, a, CloseReplaced)
+		if err != nil {
+			return err
+		}
+		if !answered {
+			return errs.Conflict("orderId", CodePaymentInProgress,
+				fmt.Sprintf("an earlier payment of order %s could not be closed at its gateway yet; try again in a moment", o.Number))
+		}
+	}
+	return nil
+}
+
+// paymentInProgress refuses a start while another one holds order o.
+func paymentInProgress(o *OrderInfo) error {
+	return errs.Conflict("orderId", CodePaymentInProgress,
+		fmt.Sprintf("another payment of order %s is being started, closed or taken; try again in a moment", o.Number))
 }

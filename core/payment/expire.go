@@ -23,6 +23,9 @@ const (
 	// CloseSuperseded: another attempt of the order took its money
 	// (CloseSuperseded attempts, closeothers.go).
 	CloseSuperseded = "supersede"
+	// CloseReplaced: the buyer starts another payment of the order while
+	// this one can still be paid (Create).
+	CloseReplaced = "replace"
 )
 
 // ClosePayments closes every open attempt of an order at its gateway
@@ -189,4 +192,5 @@ func (s *Service) closeAttempt(ctx context.Context, att *Attempt, why string) (p
 }
 
 // closeReasons are the reasons CancelPayment is given, by why.
-var closeReasons = map[string]string{CloseExpired: "expired", CloseCancelled: "order cancelled", CloseSuperseded: "order paid by another payment"}
+var closeReasons = map[string]string{CloseExpired: "expired", CloseCancelled: "order cancelled", CloseSuperseded: "order paid by another payment",
+	CloseReplaced: "replaced by another payment of the order"}

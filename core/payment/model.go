@@ -321,6 +321,10 @@ const (
 	// FlagRefundExceedsCaptured: the gateway reports a refund Kassa did
 	// not ask for and that exceeds what is left to refund.
 	FlagRefundExceedsCaptured = "REFUND_EXCEEDS_CAPTURED"
+	// FlagRefundedAtGateway: the gateway reports a refund Kassa did not
+	// ask for (made in its dashboard): applied, the money having left,
+	// and shown to staff.
+	FlagRefundedAtGateway = "REFUNDED_AT_GATEWAY"
 	// FlagDispute: the buyer disputed a payment at the gateway.
 	FlagDispute = "DISPUTE"
 )

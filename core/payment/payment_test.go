@@ -230,6 +230,32 @@ func TestEventsOutOfOrder(t *testing.T) {
 	})
 }
 
+// A refund made at the gateway (its dashboard), which Kassa did not ask
+// for, is applied, since the money left, and flagged for staff
+// (REFUNDED_AT_GATEWAY); a refund Kassa asked for is not flagged.
+func TestRefundMadeAtTheGatewayIsFlagged(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		gw := newFake(fakeID)
+		f := newFixture(t, db, gw)
+		o := f.paidOrder(t, gw, 2)
+		f.webhook(t, payment.GatewayEvent{ID: "evt_dash", Type: payment.EventRefundSucceeded, AttemptID: f.orderAttempts(t, o.id)[0].ID,
+			GatewayRefundRef: "rr_dash", Amount: cny(1000)})
+		if am := f.amounts(t, o.id); am.Refunded.Amount() != 1000 {
+			t.Fatalf("refunded %s, want the gateway's 10.00 applied", am.Refunded)
+		}
+		if got := f.flagsOf(t, o.id); got[payment.FlagRefundedAtGateway] != 1 || len(got) != 1 {
+			t.Fatalf("flags %v, want one REFUNDED_AT_GATEWAY", got)
+		}
+		amt := cny(1000)
+		if _, err := f.svc.Refund(staff("finance"), payment.RefundInput{OrderID: o.id, Amount: &amt, IdempotencyKey: "asked-" + o.id}); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.flagsOf(t, o.id); len(got) != 1 {
+			t.Fatalf("flags %v after a refund Kassa asked for, want the first alone", got)
+		}
+	})
+}
+
 // A payment whose notification never comes is found by the reconciler;
 // the late notification then changes no money.
 func TestReconcilerFindsALostPayment(t *testing.T) {

@@ -258,7 +258,7 @@ func TestStatementPlansOfPayingAnOrder(t *testing.T) {
 	}
 	// The indexes that find one row of each table.
 	keys := map[string][]string{
-		"payment_attempts": {"payment_attempts_pkey"},
+		"payment_attempts": {"payment_attempts_pkey", "payment_attempts_order"},
 		"orders":           {"orders_pkey", "orders_access_token"},
 	}
 	checked := 0

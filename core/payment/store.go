@@ -88,7 +88,8 @@ const startUpsert = `INSERT INTO payment_starts (order_id, attempt_id, leased_un
 		OR EXISTS (SELECT 1 FROM payment_attempts h WHERE h.id = payment_starts.attempt_id
 			AND ((` + attemptFree + `) OR (h.state = 'CAPTURED' AND CAST(? AS BIGINT) >= 0))))
 	AND (CAST(? AS BIGINT) < 0 OR EXISTS (SELECT 1 FROM payment_balances b
-		WHERE b.order_id = payment_starts.order_id AND b.captured - b.refunded = ?))`
+		WHERE b.order_id = payment_starts.order_id AND b.captured - b.refunded = ?))
+	AND (SELECT count(*) FROM payment_attempts o WHERE o.order_id = payment_starts.order_id AND o.state IN ('PENDING', 'UNKNOWN')) = 0`
 
 // holdUpsert takes the order's row of payment_starts for a close (order,
 // lease end, now, now), on the condition a start takes it on, or from
