@@ -432,6 +432,13 @@ func TestOrderSubscription(t *testing.T) {
 			if _, status, res := openSSE(t, ta.URL, cookie(eve), orderUpdatedDoc, vars("id", w.ids["#1001"])); status != http.StatusNotFound || !res.has(order.CodeOrderNotFound) {
 				t.Errorf("SSE of another buyer's order: %d %v", status, res.codes())
 			}
+			// A token that opens another order is answered as one that
+			// opens none, word for word.
+			_, _, other := openSSE(t, ta.URL, nil, orderUpdatedDoc, vars("id", w.ids["#1004"], "token", w.token))
+			_, _, madeUp := openSSE(t, ta.URL, nil, orderUpdatedDoc, vars("id", w.ids["#1003"], "token", strings.Repeat("A", 43)))
+			if len(other.Errors) != 1 || len(madeUp.Errors) != 1 || other.Errors[0].Message != madeUp.Errors[0].Message {
+				t.Errorf("SSE refusals differ: another order's token %+v, a made-up one %+v", other.Errors, madeUp.Errors)
+			}
 
 			// POST: to /graphql a subscription is refused, to the stream
 			// it is read like GET.

@@ -196,7 +196,7 @@ func (r *liveRoot) read(ctx context.Context, id, token string, sel liveSelection
 		}
 	}
 	if err == nil && row.ID != id {
-		err = errs.NotFound(order.CodeOrderNotFound, "order not found")
+		err = errs.NotFound(order.CodeOrderNotFound, "no such order") // as for a token that opens no order
 	}
 	if err != nil {
 		return nil, err

@@ -203,7 +203,7 @@ func (r *paymentRoot) onePayment(ctx context.Context, a *payment.Attempt, token,
 	if token != "" {
 		d, err = r.orders.GetByAccessToken(ctx, token)
 		if err == nil && d.Order.ID != a.OrderID {
-			err = errs.NotFound(order.CodeOrderNotFound, "order not found")
+			err = errs.NotFound(order.CodeOrderNotFound, "no such order") // as for a token that opens no order
 		}
 	} else {
 		d, err = r.orders.Get(ctx, a.OrderID)
