@@ -38,6 +38,10 @@
 //
 // # Everything else
 //
+// A page left open past CreateRequest.ExpiresAt (the order's payment
+// deadline) takes no money: it closes the payment as CANCELED with
+// decline code "expired", as a real gateway's trade expires.
+//
 // Manual capture (CaptureMethod manual), CancelPayment (ALREADY_PAID when
 // paid), partial and full refunds (over-refunds refused with
 // amount_exceeds_captured, refund.succeeded notified) and ListTransactions

@@ -254,7 +254,7 @@ func (g *Gateway) CreatePayment(ctx context.Context, req payment.CreateRequest) 
 	p := &record{
 		Ref: newRef("tp_"), AttemptID: req.AttemptID, OrderNumber: req.OrderNumber, Scenario: sc.name,
 		Amount: req.Amount.Amount, Currency: req.Amount.Currency, CaptureManual: req.CaptureMethod == payment.CaptureManual,
-		NotifyURL: req.NotifyURL, ReturnURL: req.ReturnURL, CreatedAt: now,
+		NotifyURL: req.NotifyURL, ReturnURL: req.ReturnURL, CreatedAt: now, ExpiresAt: req.ExpiresAt.UTC(),
 	}
 	res := payment.CreateResult{GatewayRef: p.Ref, Amount: req.Amount, MerchantMessage: "testpay scenario " + sc.name}
 	pageURL := req.PluginBaseURL + "/pay/" + p.Ref
@@ -411,8 +411,27 @@ func (g *Gateway) GetPayment(_ context.Context, req payment.GetRequest) (payment
 	if p == nil {
 		return payment.PaymentState{Status: payment.StatusNotFound}, nil
 	}
+	if g.expire(p, time.Now()) {
+		g.persist(entry{Payment: p})
+	}
 	return g.state(p), nil
 }
+
+// expire closes p, a payment waiting on the buyer's page, once its
+// ExpiresAt passed, as Stripe expires a Checkout Session and Alipay
+// closes a trade at its timeout: a page left open past the order's
+// payment deadline takes no money. It reports whether it closed p; the
+// caller persists it (g.mu held).
+func (g *Gateway) expire(p *record, now time.Time) bool {
+	if parseStatus(p.Status) != payment.StatusRequiresAction || p.ExpiresAt.IsZero() || !now.After(p.ExpiresAt) {
+		return false
+	}
+	p.Status, p.DeclineCode = payment.StatusCanceled.String(), declineExpired
+	return true
+}
+
+// declineExpired is the decline code of a payment whose page expired.
+const declineExpired = "expired"
 
 func (g *Gateway) find(attemptID, ref string) *record {
 	if p, ok := g.st.Payments[attemptID]; ok && attemptID != "" {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/kassahq/kassa/plugins/sdk"
 	"github.com/kassahq/kassa/plugins/sdk/payment"
@@ -95,6 +96,12 @@ func (g *Gateway) showPage(ref, baseURL string) (sdk.HTTPResponse, error) {
 	g.mu.Lock()
 	p := g.st.byRef(ref)
 	var d pageData
+	var expired notification
+	notifyURL := ""
+	if p != nil && g.expire(p, time.Now()) {
+		g.persist(entry{Payment: p})
+		expired, notifyURL = g.eventFor(p, ""), p.NotifyURL
+	}
 	if p != nil {
 		d = pageData{
 			Order: p.OrderNumber, Amount: formatAmount(p.Amount, p.Currency), Status: strings.ToLower(p.Status),
@@ -102,9 +109,16 @@ func (g *Gateway) showPage(ref, baseURL string) (sdk.HTTPResponse, error) {
 			Open: parseStatus(p.Status) == payment.StatusRequiresAction,
 		}
 	}
+	if p != nil && p.DeclineCode == declineExpired {
+		d.Status = declineExpired
+	}
 	g.mu.Unlock()
 	if p == nil {
 		return text(http.StatusNotFound, "unknown payment"), nil
+	}
+	if notifyURL != "" {
+		g.sync()
+		g.notify(notifyURL, expired, 0)
 	}
 	var buf bytes.Buffer
 	if err := pageTmpl.Execute(&buf, d); err != nil {
@@ -141,8 +155,10 @@ func (g *Gateway) completePage(ref, action string) (sdk.HTTPResponse, error) {
 		g.mu.Unlock()
 		return text(http.StatusNotFound, "unknown payment"), nil
 	}
-	changed := false
-	if parseStatus(p.Status) == payment.StatusRequiresAction {
+	changed := g.expire(p, time.Now())
+	if changed {
+		g.persist(entry{Payment: p})
+	} else if parseStatus(p.Status) == payment.StatusRequiresAction {
 		g.settle(p, action == "pay", payment.DeclineAuthenticationFailed)
 		g.persist(entry{Payment: p})
 		changed = true

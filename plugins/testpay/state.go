@@ -17,26 +17,29 @@ import (
 // record is a sandbox payment. Statuses are stored by name so the journal
 // is readable.
 type record struct {
-	Ref           string                `json:"ref"`
-	AttemptID     string                `json:"attempt_id"`
-	OrderNumber   string                `json:"order_number"`
-	Scenario      string                `json:"scenario"`
-	Amount        int64                 `json:"amount"`
-	Currency      string                `json:"currency"`
-	Status        string                `json:"status"`
-	CaptureManual bool                  `json:"capture_manual"`
-	Authorized    int64                 `json:"authorized"`
-	Captured      int64                 `json:"captured"`
-	Refunded      int64                 `json:"refunded"`
-	DeclineCode   string                `json:"decline_code,omitempty"`
-	NotifyURL     string                `json:"notify_url,omitempty"`
-	ReturnURL     string                `json:"return_url,omitempty"`
-	CreatedAt     time.Time             `json:"created_at"`
-	SettleAt      time.Time             `json:"settle_at,omitzero"`
-	SettleTo      string                `json:"settle_to,omitempty"`
-	Notify        bool                  `json:"notify"`
-	Created       payment.CreateResult  `json:"created"`
-	Captures      map[string]captureRes `json:"captures,omitempty"`
+	Ref           string    `json:"ref"`
+	AttemptID     string    `json:"attempt_id"`
+	OrderNumber   string    `json:"order_number"`
+	Scenario      string    `json:"scenario"`
+	Amount        int64     `json:"amount"`
+	Currency      string    `json:"currency"`
+	Status        string    `json:"status"`
+	CaptureManual bool      `json:"capture_manual"`
+	Authorized    int64     `json:"authorized"`
+	Captured      int64     `json:"captured"`
+	Refunded      int64     `json:"refunded"`
+	DeclineCode   string    `json:"decline_code,omitempty"`
+	NotifyURL     string    `json:"notify_url,omitempty"`
+	ReturnURL     string    `json:"return_url,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	SettleAt      time.Time `json:"settle_at,omitzero"`
+	// ExpiresAt is when the page stops taking the payment (the order's
+	// payment deadline, CreateRequest.ExpiresAt); zero for never.
+	ExpiresAt time.Time             `json:"expires_at,omitzero"`
+	SettleTo  string                `json:"settle_to,omitempty"`
+	Notify    bool                  `json:"notify"`
+	Created   payment.CreateResult  `json:"created"`
+	Captures  map[string]captureRes `json:"captures,omitempty"`
 }
 
 type captureRes struct {

@@ -439,6 +439,50 @@ func TestPageEdgeCases(t *testing.T) {
 	}
 }
 
+// A page left open past its ExpiresAt (the order's payment deadline,
+// which Kassa sends) takes no money: paying it then closes the payment as
+// expired, as a Stripe Checkout Session or an Alipay trade expire, and
+// the page says so.
+func TestPageExpires(t *testing.T) {
+	t.Parallel()
+	p := plugintest.Start(t, plugintest.StartConfig{Binary: binary})
+	if res, err := p.Plugin().Configure(context.Background(), config("")); err != nil || !res.OK() {
+		t.Fatal(res, err)
+	}
+	gw, _ := p.Gateway()
+	expires := time.Now().Add(300 * time.Millisecond)
+	res, err := gw.CreatePayment(context.Background(), payment.CreateRequest{
+		AttemptID: "pay_late", IdempotencyKey: "idem_late", OrderNumber: "#1", PaymentMethod: "redirect",
+		Amount: sdk.Money{Amount: 100, Currency: "EUR"}, ExpiresAt: expires,
+		PluginBaseURL: "https://shop.test/plugins/payment.testpay", ReturnURL: "https://shop.test/return",
+	})
+	if err != nil || !res.Action.ExpiresAt.Equal(expires) {
+		t.Fatalf("create: %+v, %v", res, err)
+	}
+	page := strings.TrimPrefix(res.Action.URL, "https://shop.test/plugins/payment.testpay")
+	call := func(method, body string) sdk.HTTPResponse {
+		t.Helper()
+		r, err := p.Plugin().HandleHTTP(context.Background(), sdk.HTTPRequest{Method: method, Path: page, Body: []byte(body),
+			BaseURL: "https://shop.test/plugins/payment.testpay"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := call("GET", ""); !strings.Contains(string(r.Body), `id="pay"`) {
+		t.Fatalf("page before it expires: %s", r.Body)
+	}
+	time.Sleep(time.Until(expires) + 50*time.Millisecond)
+	call("POST", "action=pay")
+	st, err := gw.GetPayment(context.Background(), payment.GetRequest{AttemptID: "pay_late"})
+	if err != nil || st.Status != payment.StatusCanceled || st.DeclineCode != "expired" {
+		t.Fatalf("paid after it expired: %+v, %v; want CANCELED, expired", st, err)
+	}
+	if r := call("GET", ""); !strings.Contains(string(r.Body), "This payment is expired") || strings.Contains(string(r.Body), `id="pay"`) {
+		t.Fatalf("page after it expired: %s", r.Body)
+	}
+}
+
 // TestConcurrentInProcess hammers one gateway from many goroutines (run it
 // with -race): the same idempotency key from several callers charges once,
 // and refunds never exceed the capture.

@@ -234,7 +234,11 @@ type CreateRequest struct {
 	// PluginBaseURL is the absolute URL of the plugin's HandleHTTP pages, e.g.
 	// "https://shop.example/plugins/payment.testpay".
 	PluginBaseURL string
-	// ExpiresAt is the order's payment deadline; zero if none.
+	// ExpiresAt is the order's payment deadline; zero if none. A page, QR
+	// code or trade the buyer acts on should stop taking money then (the
+	// gateway's own expiry: Alipay's time_expire, a Checkout Session's
+	// expires_at), so that an order is not paid after Kassa may have
+	// cancelled it.
 	ExpiresAt time.Time
 	// BuyerIP is the buyer's browser's IP address as Kassa saw it, for
 	// gateways that require it (WeChat Pay H5's payer_client_ip); empty when
