@@ -2,10 +2,12 @@ package graphql_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/kassahq/kassa/core/authz"
@@ -51,4 +53,40 @@ func BenchmarkCostAttack(b *testing.B) {
 	}
 	b.ReportMetric(float64(size), "answer-bytes")
 	b.ReportMetric(float64(len(body)), "request-bytes")
+}
+
+// BenchmarkRepeatedSelections sends an anonymous document of 6,000
+// spreads of one fragment (24 KB), in the cost of its refusal:
+// validation compares same-named selections pairwise, and
+// Limits.MaxOverlapPairs stops it. Figures in BENCHMARKS.md.
+func BenchmarkRepeatedSelections(b *testing.B) {
+	ta := testkit.NewTestApp(b, testkit.SQLite)
+	body, err := json.Marshal(graphql.Request{Query: "fragment F on Query { serverVersion } {" + strings.Repeat(" ...F", 6000) + " }"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// An API key, which the per-address budget does not limit: a guest
+	// gets TOO_MANY_REQUESTS after three (each is priced 6,000).
+	_, key, err := ta.Accounts.Service.CreateAPIKey(authz.WithSubject(context.Background(), authz.SystemSubject("bench")), "bench", authz.RoleDeveloper)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		req, err := http.NewRequest(http.MethodPost, ta.URL+"/graphql", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !bytes.Contains(out, []byte("QUERY_TOO_COMPLEX")) {
+			b.Fatalf("not refused: %s", out)
+		}
+	}
 }
