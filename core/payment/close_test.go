@@ -121,16 +121,24 @@ func TestNoPaymentStartsWhileClosing(t *testing.T) {
 			}
 		}
 
-		// Within the hold: refused, and the cancel goes through.
+		// Within the hold: refused, without closing at the gateway what
+		// the cancel is closing, and the cancel goes through.
 		o := f.place(t, 1)
 		f.start(t, o, "")
 		var started error
-		during(func(o placed) { _, started = f.create(o, "") })(o)
+		var cancels int
+		during(func(o placed) {
+			_, started = f.create(o, "")
+			cancels = gw.calls["cancel"]
+		})(o)
 		if err := cancel(o); err != nil {
 			t.Fatalf("cancel: %v", err)
 		}
 		if codeOf(started) != payment.CodePaymentInProgress {
 			t.Fatalf("a start while the payments are closed: %v, want PAYMENT_IN_PROGRESS", started)
+		}
+		if cancels != 0 {
+			t.Fatalf("%d gateway cancels by the time the start was refused, want none (the cancel's own comes after)", cancels)
 		}
 		if n := f.count(t, "SELECT COUNT(*) FROM payment_attempts WHERE order_id = ? AND state IN ('PENDING', 'UNKNOWN')", o.id); n != 0 {
 			t.Fatalf("%d attempts open on the cancelled order", n)

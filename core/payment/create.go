@@ -612,8 +612,12 @@ func (e *openAttemptsError) Error() string {
 // closes first: those the buyer can act on (the gateway answered, or its
 // answer is overdue). None when an attempt still awaits its gateway's
 // first answer within Options.CreateLease: that start holds the order
-// (PAYMENT_IN_PROGRESS).
+// (PAYMENT_IN_PROGRESS); none either while a close holds it (a cancel or
+// the deadline closer is closing them already).
 func (s *Service) replaceable(ctx context.Context, orderID string, now time.Time) ([]*Attempt, error) {
+	if held, err := s.store.Held(ctx, orderID, now); err != nil || held {
+		return nil, err
+	}
 	atts, err := s.store.AttemptsOfOrders(ctx, []string{orderID})
 	if err != nil {
 		return nil, err

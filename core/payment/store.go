@@ -132,6 +132,17 @@ func (s *paymentStore) KeepHold(ctx context.Context, orderID string, leasedUntil
 	return n == 1, nil
 }
 
+// Held reports whether a close holds the order's start now (a cancel or
+// the deadline closer closing its payments).
+func (s *paymentStore) Held(ctx context.Context, orderID string, now time.Time) (bool, error) {
+	n, err := s.conn(ctx).NewSelect().Table("payment_starts").
+		Where("order_id = ? AND attempt_id = ? AND leased_until > ?", orderID, closeHold, now).Count(ctx)
+	if err != nil {
+		return false, fmt.Errorf("payment: read the hold on %s: %w", orderID, err)
+	}
+	return n > 0, nil
+}
+
 // ReleaseHold gives a close's hold back (its lease ends now), so that
 // the buyer may start a payment again at once.
 func (s *paymentStore) ReleaseHold(ctx context.Context, orderID string, now time.Time) error {
