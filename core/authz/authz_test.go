@@ -3,6 +3,7 @@ package authz_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -264,8 +265,53 @@ func TestRoleAdministration(t *testing.T) {
 		if err := e.ValidateStaffRoles(owner, "roles", []string{"customer"}); !isCode(err, "INVALID_ROLE") {
 			t.Errorf("staff given buyer role: %v", err)
 		}
+
+		// A role editor holding role:write and order:read (an outside
+		// review): it gave guests order:read and role:write, opening every
+		// order to the internet, and stripped the manager role of what it
+		// did not hold itself.
+		editorPerms := []authz.Permission{{Object: authz.Role, Action: authz.Read}, {Object: authz.Role, Action: authz.Write},
+			{Object: authz.Order, Action: authz.Read}}
+		if _, err := e.CreateRole(owner, authz.RoleInput{Name: "rolew", Permissions: editorPerms}); err != nil {
+			t.Fatal(err)
+		}
+		editor := as(authz.KindStaff, "stf_9", "rolew")
+		guestPerms := append(e.RolePermissions(authz.RoleAnonymous, authz.DefaultStore), authz.Permission{Object: authz.Order, Action: authz.Read})
+		for _, c := range []struct {
+			name string
+			as   context.Context
+			role string
+			in   authz.RoleUpdate
+			code string
+		}{
+			{"guests given order:read", owner, authz.RoleAnonymous, authz.RoleUpdate{Permissions: &guestPerms}, "NOT_A_BUYER_PERMISSION"},
+			{"buyers given role:write", owner, authz.RoleCustomer, authz.RoleUpdate{Permissions: &[]authz.Permission{{Object: authz.Role, Action: authz.Write}}}, "NOT_A_BUYER_PERMISSION"},
+			{"a role holding more, stripped", editor, "manager", authz.RoleUpdate{Permissions: &[]authz.Permission{{Object: authz.Order, Action: authz.Read}}}, "ROLE_NOT_HELD"},
+			{"a role holding more, described", editor, "manager", authz.RoleUpdate{Description: ptr("does nothing")}, "ROLE_NOT_HELD"},
+			{"the guests' role, by an editor without their permissions", editor, authz.RoleAnonymous, authz.RoleUpdate{Permissions: &[]authz.Permission{}}, "ROLE_NOT_HELD"},
+		} {
+			before := e.RolePermissions(c.role, authz.DefaultStore)
+			if _, err := e.UpdateRole(c.as, c.role, c.in); !isCode(err, c.code) {
+				t.Errorf("%s: %v, want %s", c.name, err, c.code)
+			}
+			if after := e.RolePermissions(c.role, authz.DefaultStore); !cmp.Equal(before, after) {
+				t.Errorf("%s: the role changed: %v, then %v", c.name, before, after)
+			}
+		}
+		// Taking from a buyer role is the owner's choice (no guest
+		// checkout), and giving back what buyers hold in a new shop.
+		noCheckout := slices.DeleteFunc(e.RolePermissions(authz.RoleAnonymous, authz.DefaultStore), func(p authz.Permission) bool { return p.Object == authz.Order })
+		if _, err := e.UpdateRole(owner, authz.RoleAnonymous, authz.RoleUpdate{Permissions: &noCheckout}); err != nil {
+			t.Errorf("guests without orders: %v", err)
+		}
+		defaults := authz.DefaultPolicy()[authz.RoleAnonymous]
+		if _, err := e.UpdateRole(owner, authz.RoleAnonymous, authz.RoleUpdate{Permissions: &defaults}); err != nil {
+			t.Errorf("guests' defaults back: %v", err)
+		}
 	})
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func isCode(err error, code string) bool {
 	for _, e := range errs.All(err) {

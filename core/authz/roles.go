@@ -206,6 +206,31 @@ func (e *Enforcer) checkPermissions(ctx context.Context, v *errs.Validator, ps [
 	}
 }
 
+// buyerPermissions are what the buyer roles (customer, anonymous) may
+// hold: what either holds in a new shop. Owners may take some away (no
+// guest checkout), never give a buyer staff's access to other people's
+// data: a role editor once opened every order to guests.
+var buyerPermissions = func() map[Permission]bool {
+	out := map[Permission]bool{}
+	for _, role := range []string{RoleCustomer, RoleAnonymous} {
+		for _, p := range DefaultPolicy()[role] {
+			out[p] = true
+		}
+	}
+	return out
+}()
+
+// checkBuyerPermissions refuses, for a buyer role, permissions beyond
+// buyerPermissions.
+func checkBuyerPermissions(v *errs.Validator, ps []Permission) {
+	for i, p := range ps {
+		if Known(p) && !buyerPermissions[p] {
+			v.Add(errs.Invalid(fmt.Sprintf("permissions.%d", i), "NOT_A_BUYER_PERMISSION",
+				fmt.Sprintf("%s is staff's: buyers hold the catalog and their own account, cart, orders and payments", p)))
+		}
+	}
+}
+
 // RoleUpdate changes a role; nil fields stay as they are.
 type RoleUpdate struct {
 	Description *string
@@ -214,8 +239,10 @@ type RoleUpdate struct {
 }
 
 // UpdateRole changes a role of the caller's store; the change takes effect
-// at once on every instance. Needs role:write; the owner role cannot be
-// changed, and the caller can only hand out permissions it holds.
+// at once on every instance. Needs role:write and every permission the
+// role holds now (ROLE_NOT_HELD); the owner role cannot be changed, the
+// caller can only hand out permissions it holds, and the buyer roles
+// only hold buyers' permissions (NOT_A_BUYER_PERMISSION).
 func (e *Enforcer) UpdateRole(ctx context.Context, name string, in RoleUpdate) (RoleInfo, error) {
 	if err := e.Can(ctx, Role, Write); err != nil {
 		return RoleInfo{}, err
@@ -228,12 +255,24 @@ func (e *Enforcer) UpdateRole(ctx context.Context, name string, in RoleUpdate) (
 	if name == RoleOwner && in.Permissions != nil {
 		return RoleInfo{}, errs.Conflict("name", "ROLE_IMMUTABLE", "the owner role always holds every permission")
 	}
+	// Changing a role changes what its holders may do: only someone who
+	// holds all of it may (as staffUpdate and staffDisable need every
+	// role of the member), or a role editor could strip a manager.
+	for _, p := range e.RolePermissions(name, s.Store) {
+		if e.Can(ctx, p.Object, p.Action) != nil {
+			return RoleInfo{}, errs.Invalid("name", "ROLE_NOT_HELD",
+				fmt.Sprintf("you cannot change %s: it holds %s, which you do not", name, p))
+		}
+	}
 	var v errs.Validator
 	if in.Description != nil {
 		v.Check(len(*in.Description) <= 500, "description", "TOO_LONG", "description is at most 500 characters")
 	}
 	if in.Permissions != nil {
 		e.checkPermissions(ctx, &v, *in.Permissions)
+		if name == RoleCustomer || name == RoleAnonymous {
+			checkBuyerPermissions(&v, *in.Permissions)
+		}
 	}
 	if err := v.Err(); err != nil {
 		return RoleInfo{}, err
