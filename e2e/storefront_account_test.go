@@ -151,6 +151,15 @@ func TestStorefrontAccount(t *testing.T) {
 	t.Parallel()
 	in, handle, staff := accountShop(t)
 
+	t.Run("a verification link opened signed out asks to sign in", func(t *testing.T) {
+		ctx := phoneBrowser(t)
+		do(t, ctx, "verify link", chromedp.Navigate(in.base+"/account/verify-email?token=kat_from_the_mail"), chromedp.WaitVisible(`#verify-sign-in`))
+		shot(t, ctx, "account-verify-sign-in.png")
+		if forms, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#verify-form').length`)); err != nil || forms != 0 {
+			t.Fatalf("a signed-out visitor is offered to confirm (%d forms, %v)", forms, err)
+		}
+	})
+
 	t.Run("sign up, address, buy, history, partial refund", func(t *testing.T) {
 		ctx := phoneBrowser(t)
 		const email = "fang@example.com"

@@ -52,8 +52,23 @@ func TestBuyerJourney(t *testing.T) {
 		}
 		id := res.str("customerLogin", "customer", "id")
 
-		// Verify the address with the mailed token; the token works once.
+		// The link alone verifies nothing: opened by someone not signed in
+		// to the account (signed out, or into another), it asks to sign in
+		// and stays open. Whoever registered an address chose the
+		// password; verifying for them would hand a stranger the address's
+		// guest orders to claim (an outside review).
 		verify := `mutation($input: CustomerVerifyEmailInput!) { customerVerifyEmail(input: $input) { customer { emailVerified } userErrors { code } } }`
+		stranger := e.browser()
+		if res := stranger.do(verify, in("token", token)); !res.has("SIGN_IN_TO_VERIFY") || res.get("customerVerifyEmail", "customer") != nil {
+			t.Fatalf("verify signed out: %v", res.Data)
+		}
+		must(t, stranger.do(registerOp, in("email", "cleo@example.com", "password", "cleo's own passphrase")))
+		must(t, stranger.do(loginOp, in("email", "cleo@example.com", "password", "cleo's own passphrase")))
+		if res := stranger.do(verify, in("token", token)); !res.has("SIGN_IN_TO_VERIFY") {
+			t.Fatalf("verify signed in to another account: %v", res.codes())
+		}
+
+		// Verify the address with the mailed token; the token works once.
 		if res := must(t, guest.do(verify, in("token", token))); res.get("customerVerifyEmail", "customer", "emailVerified") != true {
 			t.Fatalf("verify: %v", res.Data)
 		}

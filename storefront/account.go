@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/graphql"
 )
 
@@ -164,7 +165,10 @@ type accountView struct {
 	// Return is where sign-in goes next (a local path).
 	Return string
 	// Token is a mailed link's token, carried by the form that redeems it.
-	Token     string
+	Token string
+	// SignIn, on the verify page, is where a visitor not signed in to
+	// the account the link verifies signs in first (and comes back).
+	SignIn    string
 	Me        *customer
 	Address   *customerAddress
 	Countries []langChoice
@@ -715,8 +719,18 @@ func (h *Handler) verifyPage(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if v.Token == "" {
 		v.Errors, status = []string{accountText(p, "INVALID_TOKEN")}, http.StatusBadRequest
+	} else if authz.SubjectFrom(r.Context()).Kind != authz.KindCustomer {
+		// Only the buyer signed in to the account verifies it
+		// (account.Service.VerifyEmail): sign in first, then back here.
+		v.SignIn = verifySignIn(v.Token)
 	}
 	h.showAuth(w, r, p, status, v)
+}
+
+// verifySignIn is the sign-in page that comes back to the verify link of
+// token.
+func verifySignIn(token string) string {
+	return "/account/login?return=" + url.QueryEscape("/account/verify-email?token="+url.QueryEscape(token))
 }
 
 // verify redeems the verification token.
@@ -739,6 +753,11 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	if errs := data.CustomerVerifyEmail.UserErrors; len(errs) > 0 {
 		placeAccountErrors(p, v, errs)
+		for _, e := range errs {
+			if e.Code == "SIGN_IN_TO_VERIFY" {
+				v.SignIn = verifySignIn(v.Token)
+			}
+		}
 		h.showAuth(w, r, p, http.StatusUnprocessableEntity, v)
 		return
 	}

@@ -113,6 +113,21 @@ func TestAccountWithoutJavaScript(t *testing.T) {
 
 			// The verification link from the welcome email.
 			verify := s.mailedToken("kassa.customer.verification_requested", "fang@example.com")
+			// Opened by someone not signed in to the account (whoever
+			// registered an address they do not own would otherwise get
+			// it verified by its owner's click): sign in first; the link
+			// stays good.
+			stranger := s.shopper()
+			if body := stranger.wantPage("/account/verify-email?token="+url.QueryEscape(verify), http.StatusOK, `id="verify-sign-in"`,
+				`href="/account/login?return=%2Faccount%2Fverify-email%3Ftoken%3D`); strings.Contains(body, `id="verify-form"`) {
+				t.Fatal("the verify page offers a stranger to confirm")
+			}
+			stranger.register("gao@example.com")
+			stranger.wantPage("/account/verify-email?token="+url.QueryEscape(verify), http.StatusOK, `id="verify-form"`)
+			res, body = stranger.post("/account/verify-email", url.Values{"token": {verify}})
+			if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "signed in to another account") || !strings.Contains(body, `id="verify-sign-in"`) {
+				t.Fatalf("verify signed in to another account: %d\n%s", res.StatusCode, body)
+			}
 			b.wantPage("/account/verify-email?token="+url.QueryEscape(verify), http.StatusOK, `id="verify-form"`)
 			res, body = b.post("/account/verify-email", url.Values{"token": {"kat_forged"}})
 			if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "expired") {

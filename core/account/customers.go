@@ -154,12 +154,26 @@ func (s *Service) RequestEmailVerification(ctx context.Context, email string) er
 	})
 }
 
-// VerifyEmail redeems an email verification token.
+// VerifyEmail redeems an email verification token, for the buyer signed
+// in to the account it verifies; anyone else gets SIGN_IN_TO_VERIFY and
+// the token stays open. Whoever registered an address chose the account's
+// password without proving the address: were the link enough, the owner
+// of the address clicking it would verify an account a stranger signs in
+// to, and hand them the guest orders of that address to claim (an outside
+// review did so). The owner who did not register signs in by resetting
+// the password instead, which proves the address, ends every session and
+// verifies it (ResetPassword).
 func (s *Service) VerifyEmail(ctx context.Context, token string) (*Customer, error) {
 	var c *Customer
 	err := s.db.RunInTx(ctx, func(ctx context.Context) error {
-		t, err := s.useOpenToken(ctx, PurposeVerifyEmail, token)
+		t, err := s.openToken(ctx, PurposeVerifyEmail, token, s.now())
 		if err != nil {
+			return err
+		}
+		if sub := authz.SubjectFrom(ctx); sub.Kind != authz.KindCustomer || sub.ID != t.PrincipalID {
+			return errs.Invalid("token", CodeSignInToVerify, "sign in to the account this link verifies, then open it again")
+		}
+		if t, err = s.useOpenToken(ctx, PurposeVerifyEmail, token); err != nil {
 			return err
 		}
 		c, err = s.st.customerByID(ctx, t.PrincipalID)

@@ -38,8 +38,11 @@ const (
 	CodeInvalidCredentials = "INVALID_CREDENTIALS"
 	// CodeInvalidToken: a mailed token is unknown, used or expired.
 	CodeInvalidToken = "INVALID_TOKEN"
-	CodeNotACustomer = "NOT_A_CUSTOMER"
-	CodeNotStaff     = "NOT_STAFF"
+	// CodeSignInToVerify: an email verification link opened by someone
+	// not signed in to the account it verifies.
+	CodeSignInToVerify = "SIGN_IN_TO_VERIFY"
+	CodeNotACustomer   = "NOT_A_CUSTOMER"
+	CodeNotStaff       = "NOT_STAFF"
 	// CodeTooManyAttempts: sign-in is throttled (errs.ErrLimited).
 	CodeTooManyAttempts = "TOO_MANY_ATTEMPTS"
 	// CodeTooManyRequests: a client asked for too many account emails
