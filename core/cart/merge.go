@@ -15,11 +15,12 @@ import (
 // lines join the buyer's cart: quantities of a variant in both add up,
 // capped by the shop's line quantity limit and the stock available
 // (never below what the buyer's cart already held), variants not for sale
-// in the buyer's cart's currency are left out, and an email or address
-// the buyer's cart lacks is taken from the guest cart; the guest cart is
-// then retired and its token reaches nothing. A cart left without an
-// email either way takes the account's address (Options.Customers). Only a signed-in buyer may
-// merge; a completed guest cart is CodeCartCompleted.
+// in the buyer's cart's currency are left out, and an address the
+// buyer's cart lacks is taken from the guest cart; the guest cart is then
+// retired and its token reaches nothing. The cart's email is the account's
+// (Options.Customers), save an email the buyer gave their own cart: never
+// the guest cart's. Only a signed-in buyer may merge; a completed guest
+// cart is CodeCartCompleted.
 func (s *Service) Merge(ctx context.Context, guestToken string) (*Cart, error) {
 	if err := authz.MayOwn(ctx, s.authz, authz.Cart, authz.Own(authz.Write)); err != nil {
 		return nil, err
@@ -72,12 +73,17 @@ func (s *Service) Merge(ctx context.Context, guestToken string) (*Cart, error) {
 		if out, err = s.store.ByID(ctx, out.ID, false); err != nil {
 			return err
 		}
-		if out.Email == "" {
-			if out.Email, err = s.buyerEmail(ctx, buyer); err != nil {
+		// The buyer's own cart keeps the email they gave it; a guest
+		// cart's gives way to the account's: the cart cookie of someone
+		// else (a shared device, a planted cookie) must not send the
+		// signed-in buyer's order mails to their address.
+		if out.ID == guest.ID || out.Email == "" {
+			email, err := s.buyerEmail(ctx, buyer)
+			if err != nil {
 				return err
 			}
-			if out.Email != "" {
-				out.UpdatedAt = s.now()
+			if email != "" && email != out.Email {
+				out.Email, out.UpdatedAt = email, s.now()
 				if err := s.store.Update(ctx, out, "email"); err != nil {
 					return err
 				}
@@ -140,9 +146,6 @@ func (s *Service) mergeInto(ctx context.Context, own, guest *Cart) error {
 		return err
 	}
 	var cols []string
-	if own.Email == "" && guest.Email != "" {
-		own.Email, cols = guest.Email, append(cols, "email")
-	}
 	if own.ShippingAddress == nil && guest.ShippingAddress != nil {
 		own.ShippingAddress, cols = guest.ShippingAddress, append(cols, "shipping_address")
 	}
