@@ -580,6 +580,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if key := r.Header.Get(IdempotencyKeyHeader); key != "" {
 		ctx = resolver.WithIdempotencyKey(ctx, key)
 	}
+	// Answers are the caller's (a buyer's account, a guest's cart or
+	// order by its token in a GET's query string): no shared cache keeps
+	// them, whatever a proxy in front is told to cache; a guest's public
+	// catalog read is left to a CDN's choice (serve).
+	h := w.Header()
+	h["Cache-Control"] = noStore
+	h["Vary"] = varyCredentials
 	// ctx goes down as an argument: a copy of the request to carry it
 	// would be one more allocation per request.
 	switch r.Method {
@@ -732,7 +739,11 @@ func (s *Server) serve(ctx context.Context, w http.ResponseWriter, calls []*call
 		return
 	}
 	if !batch {
-		writeResponse(w, s.runInLine(ctx, calls[0]))
+		res := s.runInLine(ctx, calls[0])
+		if s.publicAnswer(ctx, calls[0]) {
+			delete(w.Header(), "Cache-Control")
+		}
+		writeResponse(w, res)
 		return
 	}
 	out := make([]*Response, len(calls))
@@ -740,6 +751,23 @@ func (s *Server) serve(ctx context.Context, w http.ResponseWriter, calls []*call
 		out[i] = s.runInLine(ctx, c)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// publicAnswer reports whether c, run, answered a guest without
+// credentials with a read of the public catalog (the response cache's
+// verdict): the same for every guest, which a CDN may keep (docs/api.md).
+func (s *Server) publicAnswer(ctx context.Context, c *call) bool {
+	if authz.SubjectFrom(ctx).Kind != authz.KindAnonymous || s.cache == nil {
+		return false
+	}
+	if c.hit != nil {
+		return true
+	}
+	if !c.cacheable {
+		return false
+	}
+	v, judged := s.cache.verdicts.Load(c.docKey)
+	return judged && v.(bool)
 }
 
 // runInLine runs c once the admission line lets it (admission.go),
@@ -805,6 +833,10 @@ func writeResponse(w http.ResponseWriter, res *Response) {
 	_, _ = w.Write(res.Data)
 	_, _ = w.Write(dataSuffix)
 }
+
+// noStore and varyCredentials are the caching headers of every answer,
+// shared slices: setting them allocates nothing.
+var noStore, varyCredentials = []string{"no-store"}, []string{"Cookie, Authorization"}
 
 // dataPrefix and dataSuffix wrap the data of an answer without errors.
 var dataPrefix, dataSuffix = []byte(`{"data":`), []byte("}\n")

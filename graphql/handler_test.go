@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -148,5 +150,55 @@ func TestOperationDurationSeries(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("series %v, want %v", got, want)
+	}
+}
+
+// Answers are the caller's, GET and POST alike (a guest's cart or order
+// by its token in a GET's query string, a buyer's account by cookie): no
+// shared cache may keep them (an outside review found none of these
+// headers on a buyer's `me`). A guest's read of the public catalog is the
+// same for every guest: a CDN may keep it (docs/api.md), so it is not
+// marked no-store.
+func TestAnswersAreNotStored(t *testing.T) {
+	t.Parallel()
+	ta := testkit.NewTestApp(t, testkit.SQLite)
+	do := func(method, query, bearer string) http.Header {
+		t.Helper()
+		var req *http.Request
+		if method == http.MethodGet {
+			req, _ = http.NewRequest(method, ta.URL+"/graphql?query="+url.QueryEscape(query), nil)
+		} else {
+			req, _ = http.NewRequest(method, ta.URL+"/graphql", strings.NewReader(`{"query":`+strconv.Quote(query)+`}`))
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.Header
+	}
+	_, key, err := ta.Accounts.Service.CreateAPIKey(authz.WithSubject(context.Background(), authz.SystemSubject("test")), "k", authz.RoleDeveloper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	catalog := `{ products(first: 2) { nodes { title } } }`
+	for _, c := range []struct {
+		name, method, query, bearer, cache string
+	}{
+		{"a guest's cart by its token, GET", http.MethodGet, `{ cart(token: "nope") { id } }`, "", "no-store"},
+		{"a guest's order by its token, POST", http.MethodPost, `{ orderByToken(token: "nope") { number } }`, "", "no-store"},
+		{"staff's catalog read", http.MethodGet, catalog, key, "no-store"},
+		{"a guest's catalog read, GET", http.MethodGet, catalog, "", ""},
+		{"a guest's catalog read again, from the cache", http.MethodGet, catalog, "", ""},
+	} {
+		h := do(c.method, c.query, c.bearer)
+		if h.Get("Cache-Control") != c.cache || h.Get("Vary") != "Cookie, Authorization" {
+			t.Errorf("%s: Cache-Control %q (want %q), Vary %q", c.name, h.Get("Cache-Control"), c.cache, h.Get("Vary"))
+		}
 	}
 }
