@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/kassahq/kassa/core/events"
 )
@@ -25,7 +26,7 @@ func (s *Service) HandleSuperseded(ctx context.Context, e events.Event) error {
 	if p.OrderID == "" || p.AttemptID == "" {
 		return nil
 	}
-	return s.CloseSuperseded(ctx, p.OrderID, p.AttemptID)
+	return s.closeSuperseded(ctx, p.OrderID, p.AttemptID, e.OccurredAt)
 }
 
 // CloseSuperseded closes the order's open attempts other than paidID, an
@@ -37,6 +38,16 @@ func (s *Service) HandleSuperseded(ctx context.Context, e events.Event) error {
 // DUPLICATE_PAYMENT for staff to refund. An attempt whose gateway did not
 // answer fails the call, to be retried. It runs as the platform.
 func (s *Service) CloseSuperseded(ctx context.Context, orderID, paidID string) error {
+	return s.closeSuperseded(ctx, orderID, paidID, time.Time{})
+}
+
+// closeSuperseded is CloseSuperseded of the attempts created up to
+// before, the time the paid attempt took the money (zero: all of them).
+// An attempt started after it was started against the order as that
+// left it (the rest of a PARTIALLY_PAID order, which the start checks
+// against the balance): a capture delivered late must not close it, or
+// the buyer paying the rest would find their payment page closed.
+func (s *Service) closeSuperseded(ctx context.Context, orderID, paidID string, before time.Time) error {
 	ctx = asSystem(ctx, "payment."+CloseSuperseded)
 	atts, err := s.store.AttemptsOfOrders(ctx, []string{orderID})
 	if err != nil {
@@ -47,7 +58,7 @@ func (s *Service) CloseSuperseded(ctx context.Context, orderID, paidID string) e
 		if a.ID == paidID && !(a.State == StateCaptured || a.State == StateAuthorized) {
 			return nil // not (or no longer) holding money: nothing supersedes
 		}
-		if a.ID != paidID && a.State.Open() {
+		if a.ID != paidID && a.State.Open() && (before.IsZero() || !a.CreatedAt.After(before)) {
 			open = append(open, a)
 		}
 	}
