@@ -378,7 +378,7 @@ func (h *Handler) setSessionCookie(w http.ResponseWriter, r *http.Request, token
 // requireBuyer sends a guest to the sign-in page, coming back here
 // afterwards; it reports whether the request is a signed-in buyer's.
 func requireBuyer(w http.ResponseWriter, r *http.Request) bool {
-	if signedIn(r.Context()) {
+	if signedInBuyer(r.Context()) {
 		return true
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -467,7 +467,7 @@ func (h *Handler) showAuth(w http.ResponseWriter, r *http.Request, p *page, stat
 // on to their account.
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 	ret := safeReturn(r.URL.Query().Get("return"))
-	if signedIn(r.Context()) {
+	if signedInBuyer(r.Context()) {
 		http.Redirect(w, r, ret, http.StatusSeeOther)
 		return
 	}
@@ -546,7 +546,7 @@ func statusOf(code string) int {
 
 // registerPage serves GET /account/register.
 func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) {
-	if signedIn(r.Context()) {
+	if signedInBuyer(r.Context()) {
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 		return
 	}
@@ -703,7 +703,7 @@ func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
 		h.showAuth(w, r, p, http.StatusUnprocessableEntity, v)
 		return
 	}
-	if signedIn(r.Context()) {
+	if signedInBuyer(r.Context()) {
 		h.setSessionCookie(w, r, "", time.Time{}) // the reset ended it
 	}
 	http.Redirect(w, r, "/account/login?n=reset", http.StatusSeeOther)

@@ -1,6 +1,7 @@
 package storefront_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kassahq/kassa/core/account"
+	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/testkit"
 )
 
@@ -338,4 +341,27 @@ func TestAccountFormsRefused(t *testing.T) {
 		t.Fatalf("sign-out with the guest's token: %d, want 403", res.StatusCode)
 	}
 	b.wantPage("/account", http.StatusOK, "eve@example.com")
+}
+
+// A staff member's session (the admin's cookie is the storefront's) is
+// not a buyer's: the account pages ask to sign in as a buyer rather than
+// fail with 503 and an error in the log (an outside review).
+func TestStaffSessionOnAccountPages(t *testing.T) {
+	s := newTestShop(t, testkit.SQLite)
+	sys := authz.WithSubject(context.Background(), authz.SystemSubject("test"))
+	if _, err := s.app.Accounts.Service.CreateOwner(sys, account.NewStaff{Email: "owner@example.com", Name: "Owner", Password: "owner passphrase 1"}); err != nil {
+		t.Fatal(err)
+	}
+	_, sess, err := s.app.Accounts.Service.StaffLogin(context.Background(), "owner@example.com", "owner passphrase 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.shopper()
+	u, _ := url.Parse(s.URL)
+	b.jar.SetCookies(u, []*http.Cookie{{Name: "kassa_session", Value: sess.Token, Path: "/"}})
+	res, _ := b.get("/account")
+	wantRedirect(t, res, "/account/login")
+	b.wantPage("/account/login", http.StatusOK, `id="login-form"`)
+	res, _ = b.get("/account/orders")
+	wantRedirect(t, res, "/account/login?return=%2Faccount%2Forders")
 }

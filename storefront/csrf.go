@@ -110,6 +110,14 @@ func newForms(key []byte, session func(context.Context) string, secure, trustPro
 // signedIn reports whether the request is a signed-in buyer's session.
 func signedIn(ctx context.Context) bool { return authz.SubjectFrom(ctx).Session != "" }
 
+// signedInBuyer reports whether the request is a signed-in buyer's: a
+// staff member's session (the admin's cookie is the same) is not one on
+// the account pages, which then ask to sign in as a buyer.
+func signedInBuyer(ctx context.Context) bool {
+	s := authz.SubjectFrom(ctx)
+	return s.Session != "" && s.Kind == authz.KindCustomer
+}
+
 // token returns the form token of the request, setting the guest's
 // binding cookie when it has none yet.
 func (f *forms) token(w http.ResponseWriter, r *http.Request) string {
