@@ -189,14 +189,14 @@ type refundPart struct {
 // is read before its reservation, whose condition decides.
 func splitRefund(atts []*Attempt, total int64) []refundPart {
 	for i := len(atts) - 1; i >= 0; i-- {
-		if a := atts[i]; a.State == StateCaptured && a.Refundable() >= total {
+		if a := atts[i]; tookMoney(a) && a.Refundable() >= total {
 			return []refundPart{{att: a, amount: total}}
 		}
 	}
 	var parts []refundPart
 	left := total
 	for i := len(atts) - 1; i >= 0 && left > 0; i-- {
-		if a := atts[i]; a.State == StateCaptured && a.Refundable() > 0 {
+		if a := atts[i]; tookMoney(a) && a.Refundable() > 0 {
 			amt := min(left, a.Refundable())
 			parts = append(parts, refundPart{att: a, amount: amt})
 			left -= amt
@@ -206,6 +206,13 @@ func splitRefund(atts []*Attempt, total int64) []refundPart {
 		return nil
 	}
 	return parts
+}
+
+// tookMoney reports whether a refund may draw on a: it is CAPTURED, or
+// was closed holding money it captured (a bank transfer that came short,
+// closed once the rest was paid another way).
+func tookMoney(a *Attempt) bool {
+	return a.State == StateCaptured || (a.State == StateCancelled && a.Captured > 0)
 }
 
 // refundIDs are the ids of refs, in order.

@@ -397,6 +397,13 @@ func TestShortTransferOwesTheRest(t *testing.T) {
 		if a := f.amounts(t, o.id); a.Paid.Amount() != 3000 {
 			t.Fatalf("paid %s, want the total", a.Paid)
 		}
+		// The whole can be refunded: the transfer's attempt, closed with
+		// the money it took, gives its part.
+		all := cny(3000)
+		refs, err := f.svc.Refund(staff("finance"), payment.RefundInput{OrderID: o.id, Amount: &all, IdempotencyKey: "all-" + o.id})
+		if err != nil || len(refs) != 2 {
+			t.Fatalf("refund of the whole: %d parts, %v", len(refs), err)
+		}
 	})
 }
 
