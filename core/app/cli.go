@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"sort"
@@ -137,7 +138,7 @@ func runServe(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	base := strings.TrimSuffix(cfg.BaseURL(), "/")
-	fmt.Fprintf(io.Stderr, "\nKassa is serving:\n    storefront  %s/\n    admin       %s/admin/\n    GraphiQL    %s/graphql\n", base, base, base)
+	serveBanner(io.Stderr, a.Log, cfg.Production(), base)
 	if err := a.Accounts.AnnounceOwnerSetup(ctx, io.Stderr, base); err != nil {
 		return err
 	}
@@ -301,4 +302,19 @@ func redactURL(u string) string {
 		return u[:scheme+3] + creds[:i] + ":***" + u[at:]
 	}
 	return u
+}
+
+// serveBanner tells the operator where the shop answers: GraphiQL only
+// in development, where it is served. In production over plain http it
+// warns: session cookies then go without Secure and no HSTS is sent.
+func serveBanner(w io.Writer, log *slog.Logger, production bool, base string) {
+	fmt.Fprintf(w, "\nKassa is serving:\n    storefront  %s/\n    admin       %s/admin/\n", base, base)
+	if !production {
+		fmt.Fprintf(w, "    GraphiQL    %s/graphql\n", base)
+		return
+	}
+	if !strings.HasPrefix(base, "https://") {
+		log.Warn("production without an https public URL: session cookies are sent without Secure and no HSTS is sent; set KASSA_PUBLIC_URL to the shop's https address",
+			"public_url", base)
+	}
 }

@@ -1,9 +1,12 @@
 package app
 
 import (
+	"bytes"
 	"flag"
 	"io"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -47,5 +50,33 @@ func TestRedactURL(t *testing.T) {
 	}
 	if got := redactURL("data/kassa.db"); got != "data/kassa.db" {
 		t.Fatalf("redactURL = %s", got)
+	}
+}
+
+// The serve banner lists GraphiQL only where it is served, and warns of
+// a production shop on plain http (an outside review: cookies then go
+// without Secure, and nothing said so).
+func TestServeBanner(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		production bool
+		base       string
+		graphiql   bool
+		warned     bool
+	}{
+		{"development", false, "http://127.0.0.1:8080", true, false},
+		{"production over http", true, "http://shop.example", false, true},
+		{"production over https", true, "https://shop.example", false, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out, logs bytes.Buffer
+			serveBanner(&out, slog.New(slog.NewTextHandler(&logs, nil)), c.production, c.base)
+			if got := strings.Contains(out.String(), "GraphiQL"); got != c.graphiql {
+				t.Errorf("GraphiQL listed %v, want %v:\n%s", got, c.graphiql, out.String())
+			}
+			if got := strings.Contains(logs.String(), "level=WARN") && strings.Contains(logs.String(), "https public URL"); got != c.warned {
+				t.Errorf("warned %v, want %v: %s", got, c.warned, logs.String())
+			}
+		})
 	}
 }
