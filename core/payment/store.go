@@ -81,7 +81,10 @@ const attemptFree = `h.state NOT IN ('AUTHORIZED', 'CAPTURED')
 // PostgreSQL as a scan of them all. The conditions are read on the row
 // the upsert holds: on PostgreSQL a second start waits for the first's
 // transaction and then reads the row it wrote. An order without a row
-// yet has had no start, nor any money.
+// yet has had no start, nor any money. Taking the row over also needs no
+// attempt of the order open (PENDING or UNKNOWN): Create closes them
+// first, so that one attempt can be paid at a time. A count, not a NOT
+// EXISTS, which PostgreSQL plans as a hashed scan of every open attempt.
 const startUpsert = `INSERT INTO payment_starts (order_id, attempt_id, leased_until) VALUES (?, ?, ?)
 	ON CONFLICT (order_id) DO UPDATE SET attempt_id = excluded.attempt_id, leased_until = excluded.leased_until
 	WHERE (` + closeLapsed + `
