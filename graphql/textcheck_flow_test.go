@@ -105,6 +105,10 @@ func TestControlCharactersRefused(t *testing.T) {
 		{name: "register with NUL in name", as: anon, query: registerOp,
 			vars: in("email", "ana@example.com", "password", "a fine long passphrase", "firstName", "Ana\x00"),
 			want: refused{field: []string{"input", "firstName"}, userError: "customerRegister"}},
+		{name: "register with a right-to-left override in the name", as: anon, query: registerOp,
+			vars: in("email", "eve@example.com", "password", "a fine long passphrase", "lastName", "Eve\u202eredro"),
+			want: refused{field: []string{"input", "lastName"}, userError: "customerRegister"}},
+		{name: "isolate in a search", as: anon, query: `{ products(query: "tea\u2067") { nodes { id } } }`, want: refused{field: []string{"query"}}},
 		{name: "product with NUL in title", as: textOwner, query: productCreate,
 			vars: in("title", "Oolong\x00"), want: refused{field: []string{"input", "title"}, userError: "productCreate"}},
 		{name: "product with a newline in title", as: textOwner, query: productCreate,
@@ -175,6 +179,12 @@ func TestControlCharactersRefused(t *testing.T) {
 		res := a.exec(t, textOwner, productCreate, in("title", "Oolong", "description", "Line one,\r\n\tline two."))
 		if len(res.Errors) > 0 || !strings.Contains(string(res.Data), `"userErrors":[]`) || !strings.Contains(string(res.Data), `Line one,\r\n\tline two.`) {
 			t.Fatalf("multi-line description refused: %+v %s", res.Errors, res.Data)
+		}
+		// So are the embeddings a word processor leaves in right-to-left
+		// text of several lines, and the marks anywhere.
+		res = a.exec(t, textOwner, productCreate, in("title", "שלום\u200f 1", "description", "\u202bשלום\u202c"))
+		if len(res.Errors) > 0 || !strings.Contains(string(res.Data), `"userErrors":[]`) {
+			t.Fatalf("right-to-left text refused: %+v %s", res.Errors, res.Data)
 		}
 	})
 }

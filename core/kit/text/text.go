@@ -1,7 +1,11 @@
 // Package text decides whether text typed by a person may be stored:
 // valid UTF-8 without control characters. A NUL byte, for one, makes
 // PostgreSQL refuse the whole statement, and other control characters
-// corrupt logs, CSV exports and e-mail headers (issue 7).
+// corrupt logs, CSV exports and e-mail headers (issue 7). The explicit
+// bidirectional embeddings, overrides and isolates (U+202A to U+202E,
+// U+2066 to U+2069) are refused in single-line text: a buyer's name
+// holding U+202E reverses what staff read after it ("Trojan Source"),
+// and a keyboard never types them.
 //
 //	if p, bad := text.Check(s, text.SingleLine); bad {
 //		return fmt.Errorf("name contains %s", p)
@@ -31,6 +35,8 @@ type Problem struct {
 	Rune rune
 	// Invalid is set when the bytes at Offset are not UTF-8.
 	Invalid bool
+	// Bidi is set when Rune is a bidirectional formatting character.
+	Bidi bool
 	// Offset is the byte offset of the character in the text.
 	Offset int
 }
@@ -41,13 +47,20 @@ func (p Problem) String() string {
 	if p.Invalid {
 		return "bytes that are not valid UTF-8"
 	}
+	if p.Bidi {
+		return fmt.Sprintf("a bidirectional control character (%U)", p.Rune)
+	}
 	return fmt.Sprintf("a control character (%U)", p.Rune)
 }
 
 // Check returns the first character of s that may not be stored, and
 // whether there is one. Refused everywhere: C0 controls (U+0000 to
 // U+001F), DEL (U+007F), C1 controls (U+0080 to U+009F) and bytes that are
-// not UTF-8; TAB, LF and CR are allowed in MultiLine text only.
+// not UTF-8; TAB, LF and CR are allowed in MultiLine text only, and so
+// are the bidirectional controls of IsBidiControl: a description pasted
+// from a word processor in Arabic or Hebrew carries them, and a text of
+// several lines is shown as a block of its own, where they cannot reorder
+// anything around it.
 func Check(s string, lines Lines) (Problem, bool) {
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -69,7 +82,19 @@ func Check(s string, lines Lines) (Problem, bool) {
 		if r >= 0x80 && r <= 0x9f {
 			return Problem{Rune: r, Offset: i}, true
 		}
+		if lines == SingleLine && IsBidiControl(r) {
+			return Problem{Rune: r, Offset: i, Bidi: true}, true
+		}
 		i += size
 	}
 	return Problem{}, false
+}
+
+// IsBidiControl reports whether r opens or closes a bidirectional
+// embedding, override or isolate: LRE, RLE, PDF, LRO, RLO (U+202A to
+// U+202E) and LRI, RLI, FSI, PDI (U+2066 to U+2069). The marks LRM, RLM
+// and ALM are not among them: they change the direction of no more than
+// the characters beside them.
+func IsBidiControl(r rune) bool {
+	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }

@@ -14,6 +14,7 @@ func TestCheck(t *testing.T) {
 		bad     bool
 		r       rune
 		invalid bool
+		bidi    bool
 		offset  int
 	}{
 		{name: "plain", in: "Oolong tea 250 g", lines: SingleLine},
@@ -33,6 +34,13 @@ func TestCheck(t *testing.T) {
 		{name: "TAB in a single line", in: "\tb", lines: SingleLine, bad: true, r: '\t'},
 		{name: "CR in a single line", in: "a\r", lines: SingleLine, bad: true, r: '\r', offset: 1},
 		{name: "lines", in: "one\r\ntwo\n\tthree", lines: MultiLine},
+		{name: "RLO in a name", in: "Bob\u202egnp.exe", lines: SingleLine, bad: true, r: 0x202e, bidi: true, offset: 3},
+		{name: "LRE first", in: "\u202aabc", lines: SingleLine, bad: true, r: 0x202a, bidi: true},
+		{name: "PDI", in: "a\u2069", lines: SingleLine, bad: true, r: 0x2069, bidi: true, offset: 1},
+		{name: "RLE in a description", in: "\u202bשלום\u202c", lines: MultiLine},
+		{name: "RLM is a mark", in: "שלום\u200f 1", lines: SingleLine},
+		{name: "U+2065 is not a control", in: "a\u2065", lines: SingleLine},
+		{name: "Hebrew and Arabic", in: "שלום مرحبا", lines: SingleLine},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -40,8 +48,8 @@ func TestCheck(t *testing.T) {
 			if bad != c.bad {
 				t.Fatalf("Check(%q) bad = %v, want %v", c.in, bad, c.bad)
 			}
-			if bad && (p.Rune != c.r || p.Invalid != c.invalid || p.Offset != c.offset) {
-				t.Fatalf("Check(%q) = %+v, want rune %U invalid %v offset %d", c.in, p, c.r, c.invalid, c.offset)
+			if bad && (p.Rune != c.r || p.Invalid != c.invalid || p.Bidi != c.bidi || p.Offset != c.offset) {
+				t.Fatalf("Check(%q) = %+v, want rune %U invalid %v bidi %v offset %d", c.in, p, c.r, c.invalid, c.bidi, c.offset)
 			}
 		})
 	}
@@ -54,11 +62,14 @@ func TestProblemString(t *testing.T) {
 	if got := (Problem{Invalid: true}).String(); !strings.Contains(got, "UTF-8") {
 		t.Errorf("invalid: %q", got)
 	}
+	if got := (Problem{Rune: 0x202e, Bidi: true}).String(); got != "a bidirectional control character (U+202E)" {
+		t.Errorf("bidi: %q", got)
+	}
 }
 
 // FuzzCheck holds Check to its definition, rune by rune.
 func FuzzCheck(f *testing.F) {
-	for _, s := range []string{"", "abc", "a\x00", "\xff", "\u0085", "line\nline", "乌龙"} {
+	for _, s := range []string{"", "abc", "a\x00", "\xff", "\u0085", "line\nline", "乌龙", "a\u202eb"} {
 		f.Add(s, false)
 	}
 	f.Fuzz(func(t *testing.T, s string, multi bool) {
@@ -74,6 +85,8 @@ func FuzzCheck(f *testing.F) {
 				continue
 			case r < 0x20 || (r >= 0x7f && r <= 0x9f):
 				want, wantBad = Problem{Rune: r, Offset: i}, true
+			case lines == SingleLine && ((r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)):
+				want, wantBad = Problem{Rune: r, Offset: i, Bidi: true}, true
 			default:
 				continue
 			}
