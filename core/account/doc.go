@@ -19,7 +19,8 @@
 //
 // Secrets: passwords are hashed with argon2id (OWASP parameters, the whole
 // password, however long), the most common passwords are refused
-// (common_passwords.txt, Openwall's public-domain list). Session tokens,
+// (common_passwords.txt, Openwall's public-domain list), decorated or not
+// (EasyToGuess). Session tokens,
 // API keys and the single-use tokens mailed to people (email
 // verification, password reset, staff invitation, owner setup) are 256
 // random bits, stored as SHA-256 only. The mailed tokens leave in the

@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -75,7 +77,8 @@ func IsCommonPassword(pw string) bool {
 }
 
 // CheckPassword validates a new password for field: long enough, not too
-// long, not one of the most common passwords, not the email address.
+// long, and not easy to guess (EasyToGuess), with the email address among
+// the words an attacker tries first.
 func CheckPassword(field, pw, email string) error {
 	n := utf8.RuneCountInString(pw)
 	switch {
@@ -85,16 +88,124 @@ func CheckPassword(field, pw, email string) error {
 		return errs.Invalid(field, CodePasswordTooShort, fmt.Sprintf("use at least %d characters", MinPasswordLength))
 	case n > MaxPasswordLength:
 		return errs.Invalid(field, CodePasswordTooLong, fmt.Sprintf("use at most %d characters", MaxPasswordLength))
-	case IsCommonPassword(pw):
-		return errs.Invalid(field, CodePasswordTooCommon, "this password is among the most common ones; choose another")
 	}
-	if email != "" {
-		local, _, _ := strings.Cut(strings.ToLower(email), "@")
-		if l := strings.ToLower(pw); l == strings.ToLower(email) || l == local {
-			return errs.Invalid(field, CodePasswordTooCommon, "do not use your email address as password")
-		}
+	if why, easy := EasyToGuess(pw, email); easy {
+		return errs.Invalid(field, CodePasswordTooCommon, why+"; choose another")
 	}
 	return nil
+}
+
+// maxDecoration is how many digits and symbols around a common word still
+// count as decoration: "password123", "Dragon2024!". Past it the added
+// characters carry the strength themselves.
+const maxDecoration = 6
+
+// EasyToGuess reports whether pw falls to the first guesses of an attacker
+// holding a leaked hash or trying sign-ins (NIST SP 800-63B, 5.1.1.2):
+// a common password; a common word or the email address decorated with a
+// few digits or symbols at either end, letters swapped for look-alikes
+// (p@ssw0rd); fewer than four different characters (aaaaaaaaaa,
+// 1212121212); or a straight run (abcdefghij, 9876543210). why says which,
+// for the person choosing it. email may be empty.
+func EasyToGuess(pw, email string) (why string, easy bool) {
+	lower := strings.ToLower(pw)
+	local, _, _ := strings.Cut(strings.ToLower(email), "@")
+	switch {
+	case IsCommonPassword(lower):
+		return "this password is among the most common ones", true
+	case email != "" && (lower == strings.ToLower(email) || lower == local):
+		return "do not use your email address as password", true
+	case distinctRunes(lower) < 4:
+		return "repeated characters are easy to guess", true
+	case straightRun(lower):
+		return "a run of consecutive characters is easy to guess", true
+	}
+	word, decoration := undecorate(lower)
+	if decoration > maxDecoration || utf8.RuneCountInString(word) < 4 {
+		return "", false
+	}
+	for _, w := range []string{word, unleet(word, 'i'), unleet(word, 'l')} {
+		if IsCommonPassword(w) {
+			return "a common password with a few digits or symbols added is still easy to guess", true
+		}
+		if len(local) >= 4 && w == local {
+			return "do not use your email address as password", true
+		}
+	}
+	return "", false
+}
+
+// undecorate strips what is not a letter from both ends of s and the
+// separators inside it ("pass-word 123" is "password"), and counts the
+// characters stripped from the ends.
+func undecorate(s string) (word string, decoration int) {
+	// Look-alike characters count as letters inside the word, not at its
+	// ends: "p@ssw0rd" is a word, the "123" of "password123" decoration.
+	trimmed := strings.TrimFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
+	decoration = utf8.RuneCountInString(s) - utf8.RuneCountInString(trimmed)
+	word = strings.Map(func(r rune) rune {
+		if strings.ContainsRune(" -_.", r) {
+			return -1
+		}
+		return r
+	}, trimmed)
+	return word, decoration
+}
+
+// unleet reads the look-alike characters of s as the letters they stand
+// for; one stands for i or l, as the caller says.
+func unleet(s string, one rune) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '0':
+			return 'o'
+		case '1':
+			return one
+		case '!':
+			return 'i'
+		case '3':
+			return 'e'
+		case '4', '@':
+			return 'a'
+		case '5', '$':
+			return 's'
+		case '7':
+			return 't'
+		}
+		return r
+	}, s)
+}
+
+// distinctRunes counts the different characters of s, up to 4.
+func distinctRunes(s string) int {
+	var seen []rune
+	for _, r := range s {
+		if !slices.Contains(seen, r) {
+			if seen = append(seen, r); len(seen) == 4 {
+				break
+			}
+		}
+	}
+	return len(seen)
+}
+
+// straightRun reports whether every character of s follows the one before
+// it by the same step of +1 or -1: "abcdefghij", "0123456789", "zyxw".
+func straightRun(s string) bool {
+	rs := []rune(s)
+	if len(rs) < 2 {
+		return false
+	}
+	step := rs[1] - rs[0]
+	if step != 1 && step != -1 {
+		return false
+	}
+	for i := 2; i < len(rs); i++ {
+		if rs[i]-rs[i-1] != step {
+			return false
+		}
+	}
+	return true
 }
 
 // Hasher hashes and verifies passwords with argon2id. It bounds how many

@@ -45,17 +45,38 @@ func TestHasher(t *testing.T) {
 func TestCheckPassword(t *testing.T) {
 	t.Parallel()
 	cases := map[string]string{
-		"short":                   "PASSWORD_TOO_SHORT",
-		"Basketball":              "PASSWORD_TOO_COMMON",
-		"QWERTYUIOP":              "PASSWORD_TOO_COMMON",
-		"ana@example.com":         "PASSWORD_TOO_COMMON",
-		strings.Repeat("é", 1001): "PASSWORD_TOO_LONG",
-		"correct horse battery":   "",
-		strings.Repeat("é", 1000): "",
-		"ünïcödé pässwörd ok":     "",
+		"short":                     "PASSWORD_TOO_SHORT",
+		"Basketball":                "PASSWORD_TOO_COMMON",
+		"QWERTYUIOP":                "PASSWORD_TOO_COMMON",
+		"anastasia@example.com":     "PASSWORD_TOO_COMMON",
+		strings.Repeat("é", 1001):   "PASSWORD_TOO_LONG",
+		"correct horse battery":     "",
+		strings.Repeat("éñçø", 250): "",
+		"ünïcödé pässwörd ok":       "",
+		// Decorated common words and the email address.
+		"password123":        "PASSWORD_TOO_COMMON",
+		"Password2024!":      "PASSWORD_TOO_COMMON",
+		"123456dragon":       "PASSWORD_TOO_COMMON",
+		"p@ssw0rd!!":         "PASSWORD_TOO_COMMON",
+		"1l0veyou!!":         "PASSWORD_TOO_COMMON",
+		"Pass-Word 2024":     "PASSWORD_TOO_COMMON",
+		"ana@2024!!":         "",
+		"anastasia1990":      "PASSWORD_TOO_COMMON",
+		"Anastasia#1990":     "PASSWORD_TOO_COMMON",
+		"password8472910365": "",
+		"dragonfly-pancakes": "",
+		"Tr0ub4dor&3":        "",
+		// Repetition and runs.
+		"aaaaaaaaaaaa":  "PASSWORD_TOO_COMMON",
+		"1212121212121": "PASSWORD_TOO_COMMON",
+		"abcdefghijkl":  "PASSWORD_TOO_COMMON",
+		"9876543210":    "PASSWORD_TOO_COMMON",
+		"abcdefghijkl9": "",
+		"乌龙茶乌龙茶乌龙茶乌龙":   "PASSWORD_TOO_COMMON",
+		"乌龙茶很好喝真的很好喝":   "",
 	}
 	for pw, want := range cases {
-		err := account.CheckPassword("password", pw, "ana@example.com")
+		err := account.CheckPassword("password", pw, "anastasia@example.com")
 		got := ""
 		if all := errs.All(err); len(all) > 0 {
 			got = all[0].Code
