@@ -188,6 +188,13 @@ func (in *instance) graphql(query string, vars map[string]any, out any) {
 func TestServeHealthMetricsAndGracefulStop(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	const metricsOwner, metricsPassword = "owner@example.com", "correct horse battery staple"
+	create := exec.Command(kassaBin, "user", "create-owner", "--email", metricsOwner, "--password-stdin")
+	create.Env = append(os.Environ(), "KASSA_DATA_DIR="+dir)
+	create.Stdin = strings.NewReader(metricsPassword + "\n")
+	if out, err := create.CombinedOutput(); err != nil {
+		t.Fatalf("create-owner: %v\n%s", err, out)
+	}
 	in := start(t, dir)
 
 	if code, body := in.get("/healthz"); code != 200 || !strings.Contains(body, "ok") {
@@ -198,7 +205,21 @@ func TestServeHealthMetricsAndGracefulStop(t *testing.T) {
 	if v.ServerVersion == "" {
 		t.Fatal("empty serverVersion")
 	}
-	code, metrics := in.get("/metrics")
+	// The figures are the owner's: refused to anyone else, read with a
+	// staff bearer token as Prometheus would with an API key.
+	if code, body := in.get("/metrics"); code != http.StatusUnauthorized || strings.Contains(body, "kassa_outbox") {
+		t.Errorf("anonymous /metrics = %d %.200s", code, body)
+	}
+	token := in.staffToken(metricsOwner, metricsPassword)
+	req, _ := http.NewRequest(http.MethodGet, in.base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	code, metrics := res.StatusCode, string(b)
 	for _, name := range []string{"kassa_http_request_duration_seconds", "kassa_graphql_operation_duration_seconds", "go_sql_max_open_connections", "kassa_outbox"} {
 		if code != 200 || !strings.Contains(metrics, name) {
 			t.Errorf("/metrics lacks %s", name)

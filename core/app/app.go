@@ -424,7 +424,7 @@ func (a *App) Handler() http.Handler {
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", a.serveReady)
-	mux.Handle("GET /metrics", metricsHandler(a.Metrics))
+	mux.Handle("GET /metrics", a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.JSON{})(metricsHandler(a.Metrics, a.Authz)))
 	// Security headers outermost, so the answers of recovered panics
 	// carry them too.
 	return securityHeaders(instrument(mux, a.Log, newHTTPMetrics(a.Metrics)), secureCookies)

@@ -83,7 +83,7 @@ func TestPaymentMetrics(t *testing.T) {
 			}
 		}
 
-		text := metricsText(t, ta.URL)
+		text := metricsText(t, ta)
 		for _, line := range []string{
 			`kassa_payment_attempts_total{gateway="payment.testpay",outcome="captured"} 1`,
 			`kassa_payment_attempts_total{gateway="payment.testpay",outcome="failed"} 1`,
