@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -79,12 +77,7 @@ func TestAdminPaymentRoutes(t *testing.T) {
 	for _, name := range []string{"testpay", "banktransfer"} {
 		kassa(t, dir, "plugin", "install", buildPlugin(t, bins, name))
 	}
-	create := exec.Command(kassaBin, "user", "create-owner", "--email", crashOwner, "--password-stdin")
-	create.Env = append(os.Environ(), "KASSA_DATA_DIR="+dir)
-	create.Stdin = strings.NewReader(crashPassword + "\n")
-	if out, err := create.CombinedOutput(); err != nil {
-		t.Fatalf("create-owner: %v\n%s", err, out)
-	}
+	createOwner(t, dir, crashOwner, crashPassword)
 	kassa(t, dir, "seed", "demo")
 	s := &paymentShop{t: t, dir: dir, addr: freeAddr(t)}
 	s.start()

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 )
@@ -241,12 +240,7 @@ func newGatewayShop(t *testing.T, plugin, id string, settings json.RawMessage, a
 			t.Fatalf("kassa plugin %s: %v\n%s", args[1], err, out)
 		}
 	}
-	create := exec.Command(kassaBin, "user", "create-owner", "--email", crashOwner, "--password-stdin")
-	create.Env = append(os.Environ(), "KASSA_DATA_DIR="+dir)
-	create.Stdin = strings.NewReader(crashPassword + "\n")
-	if out, err := create.CombinedOutput(); err != nil {
-		t.Fatalf("create-owner: %v\n%s", err, out)
-	}
+	createOwner(t, dir, crashOwner, crashPassword)
 	kassa(t, dir, "seed", "demo")
 	s := &paymentShop{t: t, dir: dir, addr: addr}
 	s.in = startAt(t, s.addr, dir, "--plugin-allow-private-networks")

@@ -148,6 +148,18 @@ func (in *instance) stop() {
 	}
 }
 
+// createOwner runs `kassa user create-owner` on the data directory dir,
+// the password on standard input.
+func createOwner(t *testing.T, dir, email, password string) {
+	t.Helper()
+	create := exec.Command(kassaBin, "user", "create-owner", "--email", email, "--password-stdin")
+	create.Env = append(os.Environ(), "KASSA_DATA_DIR="+dir)
+	create.Stdin = strings.NewReader(password + "\n")
+	if out, err := create.CombinedOutput(); err != nil {
+		t.Fatalf("create-owner: %v\n%s", err, out)
+	}
+}
+
 func (in *instance) get(path string) (int, string) {
 	in.t.Helper()
 	res, err := http.Get(in.base + path)
@@ -189,12 +201,7 @@ func TestServeHealthMetricsAndGracefulStop(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	const metricsOwner, metricsPassword = "owner@example.com", "correct horse battery staple"
-	create := exec.Command(kassaBin, "user", "create-owner", "--email", metricsOwner, "--password-stdin")
-	create.Env = append(os.Environ(), "KASSA_DATA_DIR="+dir)
-	create.Stdin = strings.NewReader(metricsPassword + "\n")
-	if out, err := create.CombinedOutput(); err != nil {
-		t.Fatalf("create-owner: %v\n%s", err, out)
-	}
+	createOwner(t, dir, metricsOwner, metricsPassword)
 	in := start(t, dir)
 
 	if code, body := in.get("/healthz"); code != 200 || !strings.Contains(body, "ok") {

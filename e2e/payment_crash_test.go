@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -42,12 +41,7 @@ func newPaymentShop(t *testing.T, morePlugins ...string) *paymentShop {
 	for _, name := range append([]string{"testpay"}, morePlugins...) {
 		kassa(t, dir, "plugin", "install", buildPlugin(t, bins, name))
 	}
-	create := exec.Command(kassaBin, "user", "create-owner", "--email", crashOwner, "--password-stdin")
-	create.Env = append(os.Environ(), "KASSA_DATA_DIR="+dir)
-	create.Stdin = strings.NewReader(crashPassword + "\n")
-	if out, err := create.CombinedOutput(); err != nil {
-		t.Fatalf("create-owner: %v\n%s", err, out)
-	}
+	createOwner(t, dir, crashOwner, crashPassword)
 	kassa(t, dir, "seed", "demo")
 	s := &paymentShop{t: t, dir: dir, addr: freeAddr(t)}
 	s.start()

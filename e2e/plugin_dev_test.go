@@ -109,11 +109,7 @@ func waitLog(t *testing.T, logs *lockedBuffer, exited <-chan error, want string,
 func TestPluginDevRebuildsAndTriggers(t *testing.T) {
 	t.Parallel()
 	dir, src, addr := t.TempDir(), pluginSource(t), freeAddr(t)
-	create := exec.Command(kassaBin, "user", "create-owner", "--email", crashOwner, "--password-stdin", "--data-dir", dir)
-	create.Stdin = strings.NewReader(crashPassword + "\n")
-	if out, err := create.CombinedOutput(); err != nil {
-		t.Fatalf("create-owner: %v\n%s", err, out)
-	}
+	createOwner(t, dir, crashOwner, crashPassword)
 	kassa(t, dir, "seed", "demo")
 
 	cmd := exec.Command(kassaBin, "plugin", "dev", src, "--data-dir", dir, "--addr", addr, "--poll", "200ms",

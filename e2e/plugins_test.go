@@ -78,12 +78,7 @@ func TestPluginsInstalledEnabledAndGuarded(t *testing.T) {
 	kassa(t, dir, "plugin", "verify")
 
 	const email, password = "owner@example.com", "correct horse battery staple"
-	create := exec.Command(kassaBin, "user", "create-owner", "--email", email, "--password-stdin")
-	create.Env = append(os.Environ(), "KASSA_DATA_DIR="+dir)
-	create.Stdin = strings.NewReader(password + "\n")
-	if out, err := create.CombinedOutput(); err != nil {
-		t.Fatalf("create-owner: %v\n%s", err, out)
-	}
+	createOwner(t, dir, email, password)
 	kassa(t, dir, "seed", "demo")
 
 	in := start(t, dir)

@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -23,12 +21,7 @@ func accountShop(t *testing.T) (*instance, string, string) {
 	dir, bins := t.TempDir(), t.TempDir()
 	kassa(t, dir, "plugin", "install", buildPlugin(t, bins, "testpay"))
 	kassa(t, dir, "plugin", "install", buildPlugin(t, bins, "banktransfer"))
-	create := exec.Command(kassaBin, "user", "create-owner", "--email", accountOwner, "--password-stdin")
-	create.Env = append(os.Environ(), "KASSA_DATA_DIR="+dir)
-	create.Stdin = strings.NewReader(accountOwnerPassword + "\n")
-	if out, err := create.CombinedOutput(); err != nil {
-		t.Fatalf("create-owner: %v\n%s", err, out)
-	}
+	createOwner(t, dir, accountOwner, accountOwnerPassword)
 	kassa(t, dir, "seed", "demo")
 	in := start(t, dir)
 	var products struct {
