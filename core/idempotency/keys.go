@@ -199,6 +199,38 @@ func (k *Keys) do(ctx context.Context, scope, key string, request, answer []byte
 	return out, ran, nil
 }
 
+// Lookup tells, without writing, what Do would make of the key now: an
+// error when Do would refuse it (CodeInvalidKey, CodeKeyReused for
+// another request, CodeKeyInUse while a first call's result is not
+// stored), replay true when Do would return a stored result without
+// running fn, false when fn would run. For work with effects outside the
+// database before Do (a gateway called), which must not happen for a
+// request Do is going to refuse or replay. Do still decides: a call
+// between Lookup and Do can take the key.
+func (k *Keys) Lookup(ctx context.Context, scope, key string, request []byte) (replay bool, err error) {
+	if !validScope(scope) {
+		return false, fmt.Errorf("idempotency: invalid scope %q", scope)
+	}
+	if !ValidKey(key) {
+		return false, invalidKey()
+	}
+	rec, found, err := k.store.Get(ctx, scope, key)
+	switch {
+	case err != nil:
+		return false, err
+	case !found, !rec.Expires.After(k.now()):
+		return false, nil // an expired key is Claim's to take again
+	}
+	sum := sha256.Sum256(request)
+	switch {
+	case rec.RequestHash != hex.EncodeToString(sum[:]):
+		return false, keyReused()
+	case rec.Response == nil:
+		return false, keyInUse()
+	}
+	return true, nil
+}
+
 // validScope reports whether scope, as Owned returns it, is one code may
 // use: a name of at most maxScopeLength printable ASCII characters
 // without the owner separator, and an owner of at most maxOwnerLength

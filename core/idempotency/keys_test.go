@@ -406,3 +406,52 @@ func TestDoAnswered(t *testing.T) {
 		}
 	})
 }
+
+// TestLookup: Lookup answers what Do would do with the key, and writes
+// nothing: free, a replay, refused for another request or an invalid key,
+// free again once the key expired.
+func TestLookup(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(t0)
+		keys := newKeys(t, db, clk, 0)
+		lookup := func(key, request string) string {
+			t.Helper()
+			replay, err := keys.Lookup(ctx, "bulk", key, []byte(request))
+			switch {
+			case err != nil:
+				return code(err)
+			case replay:
+				return "replay"
+			}
+			return "free"
+		}
+		if got := lookup("k1", "cancel 1"); got != "free" || keyCount(t, db) != 0 {
+			t.Fatalf("an unused key: %s, %d rows; want free and nothing written", got, keyCount(t, db))
+		}
+		var runs atomic.Int64
+		if _, err := keys.Do(ctx, "bulk", "k1", []byte("cancel 1"), counted(&runs, "done")); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct{ key, request, want string }{
+			{"k1", "cancel 1", "replay"},
+			{"k1", "note 1", idempotency.CodeKeyReused},
+			{"", "cancel 1", idempotency.CodeInvalidKey},
+			{"k2", "cancel 1", "free"},
+		} {
+			if got := lookup(c.key, c.request); got != c.want {
+				t.Errorf("Lookup(%q, %q) = %s, want %s", c.key, c.request, got, c.want)
+			}
+		}
+		if _, err := keys.Lookup(ctx, "no scope/", "k1", nil); err == nil {
+			t.Error("an invalid scope was looked up")
+		}
+		clk.Advance(idempotency.DefaultTTL + time.Second)
+		if got := lookup("k1", "note 1"); got != "free" {
+			t.Errorf("an expired key for another request: %s, want free", got)
+		}
+		if runs.Load() != 1 || keyCount(t, db) != 1 {
+			t.Errorf("%d runs, %d rows; Lookup ran or wrote something", runs.Load(), keyCount(t, db))
+		}
+	})
+}

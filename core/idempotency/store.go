@@ -23,6 +23,8 @@ type record struct {
 	// Response is nil while the work that took the key has not stored
 	// its result (visible only inside that work's own transaction).
 	Response []byte
+	// Expires is when the key may be claimed again.
+	Expires time.Time
 }
 
 // Claim takes the key for the caller's transaction and reports whether
@@ -75,7 +77,7 @@ func (s *keyStore) SaveResponse(ctx context.Context, scope, key string, res []by
 
 // Get reads a key; found is false when there is no row.
 func (s *keyStore) Get(ctx context.Context, scope, key string) (rec record, found bool, err error) {
-	rows, err := s.db.QueryStmt(ctx, "SELECT request_hash, response FROM idempotency_keys WHERE scope = ? AND idem_key = ?", scope, key)
+	rows, err := s.db.QueryStmt(ctx, "SELECT request_hash, response, expires_at FROM idempotency_keys WHERE scope = ? AND idem_key = ?", scope, key)
 	if err != nil {
 		return record{}, false, fmt.Errorf("idempotency: read key: %w", err)
 	}
@@ -87,7 +89,7 @@ func (s *keyStore) Get(ctx context.Context, scope, key string) (rec record, foun
 		return record{}, false, nil
 	}
 	var response *string
-	if err := rows.Scan(&rec.RequestHash, &response); err != nil {
+	if err := rows.Scan(&rec.RequestHash, &response, &rec.Expires); err != nil {
 		return record{}, false, fmt.Errorf("idempotency: read key: %w", err)
 	}
 	if err := rows.Close(); err != nil {

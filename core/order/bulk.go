@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/kassahq/kassa/core/authz"
-	"github.com/kassahq/kassa/core/idempotency"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/page"
 )
@@ -153,15 +152,26 @@ func (s *Service) BulkCancel(ctx context.Context, in BulkCancelInput) (*BulkResu
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	// A call the bulk refuses whole (its key) closes nothing.
+	params := map[string]string{"reason": reason}
+	// Payments are closed at their gateways before the bulk's transaction,
+	// so only for a call the bulk will run: a call it refuses whole (its
+	// key taken by another request, a filter matching too many) or
+	// replays closes nothing.
+	request, err := bulkRequestOf(ctx, BulkCancel, in.Orders, params)
+	if err != nil {
+		return nil, err
+	}
 	closed := map[string]error{}
-	if idempotency.ValidKey(in.IdempotencyKey) {
-		var err error
+	replay, err := s.keys.Lookup(ctx, BulkScope, in.IdempotencyKey, request)
+	if err != nil {
+		return nil, err
+	}
+	if !replay {
 		if closed, err = s.closeSelected(ctx, in.Orders); err != nil {
 			return nil, err
 		}
 	}
-	return s.bulk(ctx, BulkCancel, in.Orders, in.IdempotencyKey, map[string]string{"reason": reason}, func(ctx context.Context, o *Order) error {
+	return s.bulk(ctx, BulkCancel, in.Orders, in.IdempotencyKey, params, func(ctx context.Context, o *Order) error {
 		refusal, ok := closed[o.ID]
 		switch {
 		case !ok:
@@ -188,6 +198,9 @@ func (s *Service) closeSelected(ctx context.Context, sel BulkSelection) (map[str
 		}
 		if err != nil {
 			return nil, err
+		}
+		if p.HasNext {
+			return map[string]error{}, nil // runBulk refuses it: TOO_MANY
 		}
 		orders = p.Items
 	} else {
@@ -269,10 +282,9 @@ type bulkRequest struct {
 func (s *Service) bulk(ctx context.Context, action BulkAction, sel BulkSelection, key string, params map[string]string,
 	act func(ctx context.Context, o *Order) error) (*BulkResult, error) {
 	ids := dedupe(sel.IDs)
-	sub := authz.SubjectFrom(ctx)
-	request, err := json.Marshal(bulkRequest{Caller: string(sub.Kind) + ":" + sub.ID, Action: action, IDs: ids, Filter: sel.Filter, Params: params})
+	request, err := bulkRequestOf(ctx, action, sel, params)
 	if err != nil {
-		return nil, fmt.Errorf("order: bulk request: %w", err)
+		return nil, err
 	}
 	var out *BulkResult
 	err = s.db.RunInTx(ctx, func(ctx context.Context) error {
@@ -299,6 +311,17 @@ func (s *Service) bulk(ctx context.Context, action BulkAction, sel BulkSelection
 		return nil, err
 	}
 	return out, nil
+}
+
+// bulkRequestOf is what the key of a bulk action by the caller in ctx is
+// bound to.
+func bulkRequestOf(ctx context.Context, action BulkAction, sel BulkSelection, params map[string]string) ([]byte, error) {
+	sub := authz.SubjectFrom(ctx)
+	request, err := json.Marshal(bulkRequest{Caller: string(sub.Kind) + ":" + sub.ID, Action: action, IDs: dedupe(sel.IDs), Filter: sel.Filter, Params: params})
+	if err != nil {
+		return nil, fmt.Errorf("order: bulk request: %w", err)
+	}
+	return request, nil
 }
 
 // runBulk selects the orders and acts on each.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -308,6 +309,84 @@ func TestBulkRefusals(t *testing.T) {
 		res, err := f.svc.BulkCancel(support, order.BulkCancelInput{Orders: order.BulkSelection{IDs: ids(order.MaxBulk)}, Reason: "x", IdempotencyKey: "bound"})
 		if err != nil || res.Failed != order.MaxBulk || res.Outcomes[0].Code != order.CodeOrderNotFound {
 			t.Fatalf("MaxBulk ids: %v; want %d not-found outcomes", err, order.MaxBulk)
+		}
+	})
+}
+
+// closeRecorder is a PaymentCloser that closes every payment and records
+// whose.
+type closeRecorder struct{ closed []string }
+
+func (c *closeRecorder) ClosePayments(_ context.Context, o *order.Order, _ string) (order.ExpiryVerdict, error) {
+	c.closed = append(c.closed, o.ID)
+	return order.ExpireNow, nil
+}
+
+func (c *closeRecorder) PaymentsClosed(context.Context, *order.Order) (bool, error) { return true, nil }
+
+// TestBulkCancelRefusedClosesNothing: payments are closed at their
+// gateways before the bulk's transaction, so a bulk cancellation refused
+// whole must not reach them: the key taken by another staff member's
+// request, a filter matching more than MaxBulk orders. A replay closes
+// nothing either; a call that runs closes the payments of what it cancels.
+func TestBulkCancelRefusedClosesNothing(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		rec := &closeRecorder{}
+		f.svc.UsePaymentCloser(rec)
+		open := f.place(t, guest(), f.input("open", "", "open@example.com", line{f.tea, 1, 500}))
+
+		// Another staff member's note took the key.
+		if _, err := f.svc.BulkAddNote(staff(authz.RoleFulfillment), order.BulkNoteInput{
+			Orders: order.BulkSelection{IDs: []string{open.Order.ID}}, Body: "call the buyer", IdempotencyKey: "shared-1",
+		}); err != nil {
+			t.Fatal(err)
+		}
+		cancel := order.BulkCancelInput{Orders: order.BulkSelection{IDs: []string{open.Order.ID}}, Reason: "duplicate", IdempotencyKey: "shared-1"}
+		if _, err := f.svc.BulkCancel(staff(authz.RoleSupport), cancel); codeOf(err) != idempotency.CodeKeyReused {
+			t.Fatalf("the key of another request: %v, want %s", err, idempotency.CodeKeyReused)
+		}
+		if len(rec.closed) != 0 {
+			t.Fatalf("a refused cancellation closed the payments of %v", rec.closed)
+		}
+
+		// A filter matching more than MaxBulk orders (completed ones, which
+		// hold no stock, and the open one).
+		batch := make([]order.SeedOrder, order.MaxBulk)
+		for i := range batch {
+			o := order.SeedOrder{Place: f.input("seed"+itoa(int64(i)), "", "seed@example.com", line{f.cup, 1, 300}), PlacedAt: start.Add(-30 * 24 * time.Hour)}
+			o.PaidAt, o.PaymentMethod = o.PlacedAt.Add(time.Hour), "payment.banktransfer"
+			o.Shipped, o.ShippedAt, o.DeliveredAt, o.CompletedAt = []int64{1}, o.PlacedAt.Add(2*time.Hour), o.PlacedAt.Add(3*time.Hour), o.PlacedAt.Add(4*time.Hour)
+			batch[i] = o
+		}
+		first, err := f.svc.TakeSeedNumbers(system(), len(batch))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.InsertSeedOrders(system(), first, batch); err != nil {
+			t.Fatal(err)
+		}
+		everything := order.BulkCancelInput{Orders: order.BulkSelection{Filter: &order.Filter{}}, Reason: "cleanup", IdempotencyKey: "filter-1"}
+		if _, err := f.svc.BulkCancel(staff(authz.RoleSupport), everything); codeOf(err) != order.CodeTooMany {
+			t.Fatalf("a filter matching %d orders: %v, want %s", order.MaxBulk+1, err, order.CodeTooMany)
+		}
+		if len(rec.closed) != 0 {
+			t.Fatalf("a refused cancellation closed the payments of %v", rec.closed)
+		}
+
+		// A call that runs closes the payments of the order it cancels, and
+		// its replay closes nothing more.
+		cancel.IdempotencyKey = "cancel-1"
+		for range 2 {
+			if _, err := f.svc.BulkCancel(staff(authz.RoleSupport), cancel); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !cmp.Equal(rec.closed, []string{open.Order.ID}) {
+			t.Errorf("closed %v, want the open order's payments once", rec.closed)
+		}
+		if st := f.state(t, open.Order.ID); st.Status != string(order.Cancelled) {
+			t.Errorf("the open order is %s, want CANCELLED", st.Status)
 		}
 	})
 }
