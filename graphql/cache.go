@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -143,16 +145,27 @@ func (c *responseCache) invalidate() {
 }
 
 // audience names the catalog view the caller gets, so callers with the
-// same view share answers. Guests and buyers see the public catalog today;
-// a buyer-specific view (B2B price lists) would become an audience of its
-// own here. Staff, API keys and the system may see drafts and stock
-// details their permissions allow: never cached.
+// same view share answers: guests and buyers, one audience per set of
+// roles in a store. The roles are part of it because the owner may take a
+// permission from one buyers' role and not the other (product:read from
+// the guests' for a members-only catalog): a buyer's answer must not
+// reach a guest then. A buyer-specific view (B2B price lists) would
+// become an audience of its own here. Staff, API keys and the system may
+// see drafts and stock details their permissions allow: never cached.
+// The app drops every answer when the policy changes (InvalidateCache on
+// the enforcer's reload), so an audience never keeps what its roles no
+// longer allow.
 func audience(ctx context.Context) (string, bool) {
-	switch authz.SubjectFrom(ctx).Kind {
-	case authz.KindAnonymous, authz.KindCustomer:
-		return "public", true
+	s := authz.SubjectFrom(ctx)
+	if s.Kind != authz.KindAnonymous && s.Kind != authz.KindCustomer {
+		return "", false
 	}
-	return "", false
+	if len(s.Roles) == 1 { // the common case: no sorting, no joining
+		return s.Store + "\x00" + s.Roles[0], true
+	}
+	roles := slices.Clone(s.Roles)
+	slices.Sort(roles)
+	return s.Store + "\x00" + strings.Join(slices.Compact(roles), "\x00"), true
 }
 
 // rootRecorder collects the root fields an execution resolved.

@@ -300,6 +300,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if err != nil {
 		return nil, err
 	}
+	// Cached public answers were computed under the old policy: what the
+	// guests' role no longer may read must not be served from them.
+	a.Accounts.Enforcer.OnReload(a.GraphQL.InvalidateCache)
 	// Open WebSockets and event streams end (clients connect again,
 	// elsewhere) before the services they read.
 	a.onClose("live subscriptions", func(context.Context) error { a.GraphQL.CloseLive(); a.Live.Close(); return nil })

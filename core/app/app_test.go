@@ -29,11 +29,15 @@ func TestPublicReadsCachedAndInvalidated(t *testing.T) {
 	if got := counter(t, ta, "kassa_graphql_cache_hits_total"); got != before+1 {
 		t.Fatalf("second identical anonymous read was not a cache hit (hits %v -> %v)", before, got)
 	}
-	// Signed-in buyers see the public catalog too and share the answers.
+	// Signed-in buyers see the public catalog too and share the answers
+	// among themselves (their role's, not the guests').
 	buyer := authz.Subject{Kind: authz.KindCustomer, ID: "cus_1", Roles: []string{"customer"}, Store: authz.DefaultStore}
 	ta.Exec(buyer, list, nil)
+	other := buyer
+	other.ID = "cus_2"
+	ta.Exec(other, list, nil)
 	if got := counter(t, ta, "kassa_graphql_cache_hits_total"); got != before+2 {
-		t.Fatalf("a buyer's catalog read was not served from the cache")
+		t.Fatalf("a second buyer's catalog read was not served from the cache (hits %v -> %v)", before, got)
 	}
 	// Staff reads are never cached: they may see drafts.
 	ta.Exec(owner, list, nil)
@@ -69,6 +73,48 @@ func TestPublicReadsCachedAndInvalidated(t *testing.T) {
 	const one = `query($h: String!) { product(handle: $h) { variants { availableQuantity } } }`
 	waitFor(t, "stock change visible to anonymous readers", func() bool {
 		return strings.Contains(string(ta.Exec(anon, one, map[string]any{"h": "cached-tea"}).Data), `"availableQuantity":12`)
+	})
+}
+
+// TestCachedCatalogFollowsThePolicy: the owner may take product:read from
+// the guests' role (a members-only catalog). From then on guests are
+// refused: neither their own earlier answers nor the buyers' cached ones
+// reach them.
+func TestCachedCatalogFollowsThePolicy(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		anon := authz.AnonymousSubject()
+		buyer := authz.Subject{Kind: authz.KindCustomer, ID: "cus_1", Roles: []string{"customer"}, Store: authz.DefaultStore}
+		res := ta.Exec(owner, `mutation { productCreate(input: {title: "Members Tea", handle: "members-tea", status: ACTIVE,
+			variants: [{sku: "MT-1", prices: [{amount: "10.00", currencyCode: "CNY"}], inventoryQuantity: 5}]}) { userErrors { code } } }`, nil)
+		if len(res.Errors) > 0 || strings.Contains(string(res.Data), `"code"`) {
+			t.Fatalf("productCreate: %s %v", res.Data, res.Errors)
+		}
+		const one = `{ product(handle: "members-tea") { title } }`
+		visible := func(s authz.Subject) bool { return strings.Contains(string(ta.Exec(s, one, nil).Data), "Members Tea") }
+		waitFor(t, "the product visible to guests", func() bool { return visible(anon) })
+		visible(anon) // cached for the guests now
+
+		var perms []any // as JSON decodes them
+		for _, p := range ta.Accounts.Enforcer.RolePermissions(authz.RoleAnonymous, authz.DefaultStore) {
+			if p.Object != authz.Product {
+				perms = append(perms, p.String())
+			}
+		}
+		res = ta.Exec(owner, `mutation($p: [String!]) { roleUpdate(input: {name: "anonymous", permissions: $p}) { userErrors { code } } }`, map[string]any{"p": perms})
+		if len(res.Errors) > 0 || strings.Contains(string(res.Data), `"code"`) {
+			t.Fatalf("roleUpdate: %s %s", res.Data, testkit.EncodeJSON(t, res.Errors))
+		}
+		if visible(anon) {
+			t.Fatal("a guest still reads the product after the guests' role lost product:read")
+		}
+		for range 2 { // the second read is the buyers' cached answer
+			if !visible(buyer) {
+				t.Fatal("a buyer, whose role kept product:read, cannot read the product")
+			}
+		}
+		if visible(anon) {
+			t.Fatal("a guest reads the buyers' cached answer")
+		}
 	})
 }
 
