@@ -44,6 +44,9 @@ const (
 	// CodeSecretsUnavailable: secrets cannot be read (master key missing or
 	// changed).
 	CodeSecretsUnavailable = "PLUGIN_SECRETS_UNAVAILABLE"
+	// CodeSecretRequired: the settings change where the plugin connects
+	// and leave a stored secret out; it must be entered again.
+	CodeSecretRequired = "SECRET_REQUIRED"
 )
 
 func notFound(id string) *errs.Error {

@@ -41,6 +41,7 @@ func (s *Service) UpdateSettings(ctx context.Context, id string, settings json.R
 	}
 	// Secrets: omitted keeps the stored value, null clears it.
 	var stored map[string]any
+	var kept []string
 	for _, p := range schema.secrets {
 		if hasPointer(obj, p) {
 			continue
@@ -52,7 +53,11 @@ func (s *Service) UpdateSettings(ctx context.Context, id string, settings json.R
 		}
 		if v, ok := stored[p]; ok {
 			setPointer(obj, p, v)
+			kept = append(kept, p)
 		}
+	}
+	if err := keptSecretsStayPut(r, obj, kept); err != nil {
+		return Plugin{}, err
 	}
 	for _, p := range schema.secrets {
 		if v, ok := takePointer(obj, p); ok && v != nil {

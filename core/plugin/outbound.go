@@ -101,6 +101,47 @@ func checkOutbound(doc string, obj map[string]any, guard netguard.Policy) error 
 	return v.Err()
 }
 
+// keptSecretsStayPut refuses settings that change where the plugin
+// connects while they keep stored secrets (the pointers kept) without
+// naming them: whoever may configure a plugin could otherwise point it at
+// a server of theirs and have it send the owner's API key or SMTP
+// password there, a secret nobody can read back. Entering the secrets
+// again, or clearing them, is what moving them takes.
+func keptSecretsStayPut(r *row, obj map[string]any, kept []string) error {
+	if len(kept) == 0 {
+		return nil
+	}
+	var before map[string]any
+	if r.Settings != "" {
+		if err := json.Unmarshal([]byte(r.Settings), &before); err != nil {
+			return fmt.Errorf("plugin %s: read the stored settings: %w", r.ID, err)
+		}
+	}
+	if slices.Equal(outboundValues(r.ConfigSchema, before), outboundValues(r.ConfigSchema, obj)) {
+		return nil
+	}
+	var v errs.Validator
+	for _, p := range kept {
+		v.Add(&errs.Error{Kind: errs.ErrInvalid, Code: CodeSecretRequired, Field: append([]string{"settings"}, tokens(p)...),
+			Message: "the settings change where the plugin connects: enter this secret again (or clear it with null), so it does not go to the new address unasked"})
+	}
+	return v.Err()
+}
+
+// outboundValues lists every outbound setting of obj as "pointer=value",
+// in a stable order.
+func outboundValues(doc string, obj map[string]any) []string {
+	var out []string
+	for _, f := range outboundFields(doc) {
+		visit(obj, f.pointer, nil, func(at []string, val any) {
+			b, _ := json.Marshal(val)
+			out = append(out, strings.Join(at, "/")+"="+string(b))
+		})
+	}
+	slices.Sort(out)
+	return out
+}
+
 func checkAddress(s string, isURL bool, guard netguard.Policy) error {
 	if isURL || strings.Contains(s, "://") {
 		u, err := url.Parse(s)

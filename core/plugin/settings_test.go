@@ -90,6 +90,34 @@ func TestSettings(t *testing.T) {
 		if err != nil || full["api_key"] != plainSecret {
 			t.Fatalf("kept secret = %v, %v", full["api_key"], err)
 		}
+
+		// A kept secret stays where it was sent: settings that change where
+		// the plugin connects must name the secret again.
+		for _, moved := range []string{
+			`{"mode":"live","callback_url":"https://collector.example.net/"}`,
+			`{"mode":"live","relays":["relay.example.net"]}`,
+		} {
+			_, err := e.svc.UpdateSettings(ctx(), testID, []byte(moved))
+			all := errs.All(err)
+			if len(all) != 1 || all[0].Code != CodeSecretRequired || strings.Join(all[0].Field, ".") != "settings.api_key" {
+				t.Fatalf("%s without the secret: %v, want %s on settings.api_key", moved, err, CodeSecretRequired)
+			}
+			if r := mustRow(t, e); r.Revision != p.Revision || r.Settings != `{"mode":"live"}` {
+				t.Fatalf("refused settings were saved: revision %d, %s", r.Revision, r.Settings)
+			}
+		}
+		p, err = e.svc.UpdateSettings(ctx(), testID, []byte(`{"mode":"live","logo_url":"https://cdn.example.net/logo.png"}`))
+		if err != nil {
+			t.Fatalf("a setting the plugin does not connect to, secret kept: %v", err)
+		}
+		p, err = e.svc.UpdateSettings(ctx(), testID, []byte(`{"mode":"live","callback_url":"https://erp.example.com/in","api_key":"`+plainSecret+`"}`))
+		if err != nil {
+			t.Fatalf("a new address with the secret entered again: %v", err)
+		}
+		p, err = e.svc.UpdateSettings(ctx(), testID, []byte(`{"mode":"live","callback_url":"https://erp.example.com/in"}`))
+		if err != nil || !p.SecretFields[0].IsSet {
+			t.Fatalf("the same address, secret kept: %+v, %v", p.SecretFields, err)
+		}
 		p, err = e.svc.UpdateSettings(ctx(), testID, []byte(`{"mode":"live","api_key":null}`))
 		if err != nil || p.SecretFields[0].IsSet {
 			t.Fatalf("clear secret: %+v, %v", p.SecretFields, err)
