@@ -582,6 +582,8 @@ func TestQuote(t *testing.T) {
 				[]quote{{"Same day", "10.00"}, {"Post", "10.00"}, {"Freight", "15.00"}, {"Express", "20.00"}}},
 			{"region zone beats the country zones", shipping.Parcel{Country: "CN", Region: "GD", Subtotal: cny(100), WeightGrams: 2000},
 				[]quote{{"Local", "5.00"}, {"Bulk", "8.00"}}},
+			{"a region spelled out is its code", shipping.Parcel{Country: "CN", Region: "guangdong sheng", Subtotal: cny(100), WeightGrams: 2000},
+				[]quote{{"Local", "5.00"}, {"Bulk", "8.00"}}},
 			{"region codes compare trimmed and upper case", shipping.Parcel{Country: " cn ", Region: " cn-gz ", Subtotal: cny(100), WeightGrams: 2001},
 				[]quote{{"Local", "5.00"}, {"Bulk", "12.00"}}},
 			{"a region zone with nothing active offers nothing", shipping.Parcel{Country: "CN", Region: "XZ", Subtotal: cny(100)}, []quote{}},

@@ -67,15 +67,9 @@ func validRegion(r string) bool {
 
 // subdivision returns region in the form zones keep and addresses send
 // (their province): the ISO 3166-2 subdivision code without its country
-// prefix, upper case. "ca-qc" of CA is "QC"; "QC" stays "QC"; a prefix of
-// another country stays.
-func subdivision(region, country string) string {
-	r := normRegion(region)
-	if rest, ok := strings.CutPrefix(r, country+"-"); ok && country != "" && rest != "" {
-		return rest
-	}
-	return r
-}
+// prefix, upper case (country.Region). "ca-qc", "QC" and "Québec" of CA
+// are "QC"; a prefix of another country stays.
+func subdivision(region, cc string) string { return country.Region(cc, region) }
 
 // zoneRegion returns region without the prefix of whichever of countries
 // it names ("CA-QC" -> "QC" in a zone covering CA).

@@ -218,20 +218,12 @@ func check(r *Rate, in RateInput) error {
 	return v.Err()
 }
 
-// normRegion is how regions are compared: trimmed, upper case.
-func normRegion(r string) string { return strings.ToUpper(strings.TrimSpace(r)) }
-
-// subdivision returns region in the form rates keep and addresses send
-// (their province): the ISO 3166-2 subdivision code without its country
-// prefix, upper case. "ca-qc" of CA is "QC"; "QC" stays "QC". A prefix
-// of another country is left for validRegion to judge.
-func subdivision(region, country string) string {
-	r := normRegion(region)
-	if rest, ok := strings.CutPrefix(r, country+"-"); ok && country != "" && rest != "" {
-		return rest
-	}
-	return r
-}
+// subdivision returns region in the form rates keep (country.Region):
+// the ISO 3166-2 subdivision code without its country prefix, upper case.
+// "ca-qc", "QC" and "Québec" of CA are "QC": a buyer who spells out the
+// province pays its rate. A prefix of another country is left for
+// validRegion to judge.
+func subdivision(region, cc string) string { return country.Region(cc, region) }
 
 // validRegion reports whether r (normalized) is a plausible region code,
 // as core/shipping accepts them.

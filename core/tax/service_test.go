@@ -155,6 +155,10 @@ func TestRates(t *testing.T) {
 			{"CN", "SH", cn.ID, 1300},
 			{"CN", "", cn.ID, 1300},
 			{"US", "CA", us.ID, 725},
+			// A buyer who spells the region out pays its rate.
+			{"US", "California", us.ID, 725},
+			{"CN", "Guangdong Sheng", gd.ID, 600},
+			{"CN", "CN-GD", gd.ID, 600},
 			{"US", "NY", "", 0}, // no rate for the country
 			{"DE", "", "", 0},
 		} {

@@ -13,3 +13,41 @@ func TestValid(t *testing.T) {
 		}
 	}
 }
+
+func TestSubdivision(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		country, text, want string
+	}{
+		{"CA", "QC", "QC"},
+		{"CA", " qc ", "QC"},
+		{"CA", "CA-QC", "QC"},
+		{"CA", "Quebec", "QC"},
+		{"CA", "Québec", "QC"},
+		{"CA", "QUÉBEC", "QC"},
+		{"CA", "Que bec", "QC"},
+		{"CA", "british columbia", "BC"},
+		{"CA", "Q C", ""},
+		{"CA", "Quebec City", ""},
+		{"CA", "ZZ", ""},
+		{"CA", "US-CA", ""},
+		{"CA", "", ""},
+		{"US", "California", "CA"},
+		{"US", "ca", "CA"},
+		{"US", "New York", "NY"},
+		{"US", "DC", "DC"},
+		{"CN", "CN-ZJ", "ZJ"},
+		{"CN", "Beijing Shi", "BJ"},
+		{"DE", "Bayern", "BY"},
+		{"XX", "QC", ""},
+		{"AQ", "anything", ""},
+	} {
+		got, ok := Subdivision(c.country, c.text)
+		if got != c.want || ok != (c.want != "") {
+			t.Errorf("Subdivision(%s, %q) = %q, %v; want %q", c.country, c.text, got, ok, c.want)
+		}
+	}
+	if !HasSubdivisions("CA") || HasSubdivisions("AQ") || HasSubdivisions("ca") {
+		t.Error("HasSubdivisions: CA has them, AQ has none, codes are upper case")
+	}
+}
