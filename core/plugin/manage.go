@@ -123,6 +123,11 @@ func (s *Service) UpdateSettings(ctx context.Context, id string, settings json.R
 		}
 		inst.mu.Unlock()
 	}
+	if inst != nil && p == nil {
+		// A start that failed on the old settings waits out its backoff;
+		// the new ones deserve a start at the next use.
+		inst.clearFailure()
+	}
 	names := make([]string, 0, len(obj))
 	for k := range obj {
 		names = append(names, k)

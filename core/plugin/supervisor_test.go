@@ -571,3 +571,24 @@ func TestCheckStartsEnabledPlugins(t *testing.T) {
 		})
 	}
 }
+
+// TestNewSettingsEndTheBackoff: a plugin that could not start on its
+// settings (it refused them) waits out a backoff before the next start;
+// settings saved meanwhile are tried at the next use, not after it.
+func TestNewSettingsEndTheBackoff(t *testing.T) {
+	t.Parallel()
+	e := sqliteEnv(t, func(o *Options) { o.BackoffMin, o.BackoffMax = time.Minute, time.Minute })
+	e.installEnabled(t, `{"mode":"sandbox","refuse":true}`)
+	if _, err := create(t, e, 100); err == nil || !strings.Contains(err.Error(), "refused its settings") {
+		t.Fatalf("a plugin refusing its settings: %v", err)
+	}
+	if _, err := create(t, e, 100); err == nil {
+		t.Fatal("the failed start was tried again at once: no backoff to end")
+	}
+	if _, err := e.svc.UpdateSettings(ctx(), testID, []byte(`{"mode":"sandbox"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := create(t, e, 100); err != nil {
+		t.Fatalf("right after the settings were fixed: %v", err)
+	}
+}
