@@ -5,12 +5,15 @@
 // database on 10.0.0.5, and make the plugin a tool for reaching what the
 // staff member cannot (SSRF).
 //
-// Destinations on loopback, link-local, private (RFC 1918, fc00::/7),
-// CGNAT (100.64.0.0/10), unspecified, multicast and reserved networks are
-// refused unless the shop owner allows private networks
-// (KASSA_PLUGIN_ALLOW_PRIVATE_NETWORKS); Kassa passes that choice to
-// Configure, where [github.com/kassahq/kassa/plugins/sdk.AllowPrivateNetworks]
-// reads it.
+// Destinations on loopback, link-local, private (RFC 1918, fc00::/7,
+// local-use NAT64), CGNAT (100.64.0.0/10), unspecified, multicast and
+// reserved networks are refused unless the shop owner allows private
+// networks (KASSA_PLUGIN_ALLOW_PRIVATE_NETWORKS); Kassa passes that choice
+// to Configure, where [github.com/kassahq/kassa/plugins/sdk.AllowPrivateNetworks]
+// reads it. An IPv6 address that carries an IPv4 one for a translator or
+// tunnel (IPv4-mapped, SIIT, NAT64, 6to4) is judged by that IPv4 address,
+// and a Unicode host name by its IDNA mapping, so "１２７。０。０。１" is the
+// loopback address it reaches.
 //
 // Check twice: when settings arrive ([Policy.CheckURL], [Policy.CheckHost],
 // for a clear message) and when connecting ([Policy.Control],

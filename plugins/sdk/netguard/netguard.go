@@ -12,6 +12,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 )
 
 // ErrBlocked is what every refusal of this package unwraps to: the
@@ -66,7 +69,8 @@ var blocked = func() []netRange {
 	}
 	add("unspecified", "0.0.0.0/8", "::/128")
 	add("loopback", "127.0.0.0/8", "::1/128")
-	add("private", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+	add("private", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
+		"64:ff9b:1::/48") // local-use NAT64 (RFC 8215): translates into the operator's network
 	add("link-local", "169.254.0.0/16", "fe80::/10")
 	add("CGNAT", "100.64.0.0/10")
 	add("multicast", "224.0.0.0/4", "ff00::/8")
@@ -78,17 +82,19 @@ var blocked = func() []netRange {
 }()
 
 // Classify reports which refused range addr is on ("loopback", "private",
-// "link-local", ...) or "" for a public address. IPv4-mapped IPv6
-// (::ffff:127.0.0.1) and NAT64 (64:ff9b::/96) addresses are judged by the
-// IPv4 address they carry.
+// "link-local", ...) or "" for a public address. IPv6 addresses that carry
+// an IPv4 address for a translator or tunnel to reach are judged by that
+// IPv4 address: IPv4-mapped (::ffff:127.0.0.1), SIIT (::ffff:0:a.b.c.d),
+// NAT64 (64:ff9b::/96) and 6to4 (2002::/16, the IPv4 address in bits
+// 16-48). Local-use NAT64 (64:ff9b:1::/48, RFC 8215) translates into the
+// operator's own network and is refused as private.
 func Classify(addr netip.Addr) string {
 	addr = addr.WithZone("")
 	if addr.Is4In6() {
 		addr = addr.Unmap()
 	}
-	if addr.Is6() && nat64.Contains(addr) {
-		b := addr.As16()
-		addr = netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
+	if v4, ok := embeddedIPv4(addr); ok {
+		addr = v4
 	}
 	for _, r := range blocked {
 		if r.prefix.Contains(addr) {
@@ -98,7 +104,27 @@ func Classify(addr netip.Addr) string {
 	return ""
 }
 
-var nat64 = netip.MustParsePrefix("64:ff9b::/96")
+var (
+	nat64  = netip.MustParsePrefix("64:ff9b::/96")
+	siit   = netip.MustParsePrefix("::ffff:0:0:0/96")
+	sixTo4 = netip.MustParsePrefix("2002::/16")
+)
+
+// embeddedIPv4 returns the IPv4 address an IPv6 address of a translation
+// or tunnel range leads to, where the packets really go.
+func embeddedIPv4(addr netip.Addr) (netip.Addr, bool) {
+	if !addr.Is6() {
+		return netip.Addr{}, false
+	}
+	b := addr.As16()
+	switch {
+	case nat64.Contains(addr), siit.Contains(addr):
+		return netip.AddrFrom4([4]byte(b[12:16])), true
+	case sixTo4.Contains(addr):
+		return netip.AddrFrom4([4]byte(b[2:6])), true
+	}
+	return netip.Addr{}, false
+}
 
 // CheckAddr refuses addr unless it is public or p allows private networks.
 // host is what the caller asked for, for the message.
@@ -116,13 +142,15 @@ func (p Policy) CheckAddr(host string, addr netip.Addr) error {
 // destination without a DNS lookup: an IP literal in any form the
 // resolvers of the world accept (IPv6 with a zone, IPv4-mapped IPv6, and
 // the inet_aton forms 2130706433, 0x7f.1 and 0177.0.0.1), "localhost" and
-// names under .localhost (RFC 6761). Other names pass: where they point is
-// only known when connecting, so the plugin must also dial through
-// [Policy.Control]. An empty host is refused.
+// names under .localhost (RFC 6761), also when spelt in Unicode that IDNA
+// maps to them (full-width digits, ideographic full stops, "ⓛⓞⓒⓐⓛⓗⓞⓢⓣ").
+// Other names pass: where they point is only known when connecting, so
+// the plugin must also dial through [Policy.Control]. An empty host, and
+// a non-ASCII one that IDNA cannot map to ASCII, are refused.
 func (p Policy) CheckHost(host string) error {
-	h := strings.TrimSuffix(strings.TrimSpace(host), ".")
-	if h == "" {
-		return errors.New("the host is empty")
+	h, err := normalizeHost(host)
+	if err != nil {
+		return err
 	}
 	if p.AllowPrivate {
 		return nil
@@ -130,10 +158,41 @@ func (p Policy) CheckHost(host string) error {
 	if addr, ok := ParseAddr(h); ok {
 		return p.CheckAddr(host, addr)
 	}
-	if lh := strings.ToLower(h); lh == "localhost" || strings.HasSuffix(lh, ".localhost") {
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
 		return &BlockedError{Host: host, Range: "loopback"}
 	}
 	return nil
+}
+
+// normalizeHost returns host as the resolver will be asked for it: lower
+// case, without the root's trailing dot, and a non-ASCII name mapped to
+// ASCII with IDNA's lookup profile, as net/http does before it dials, so
+// that "１２７。０。０。１" is read as the 127.0.0.1 it reaches. An ASCII
+// host is left to the resolver as it is (IDNA's rules would refuse the
+// underscores of some internal service names).
+func normalizeHost(host string) (string, error) {
+	h := strings.TrimSpace(host)
+	if !isASCII(h) {
+		a, err := idna.Lookup.ToASCII(h)
+		if err != nil {
+			return "", fmt.Errorf("%q is not a valid host name: %w", host, err)
+		}
+		h = a
+	}
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	if h == "" {
+		return "", errors.New("the host is empty")
+	}
+	return h, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // CheckURL checks an outbound http or https URL: it must be absolute, and

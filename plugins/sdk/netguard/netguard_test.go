@@ -16,11 +16,7 @@ import (
 
 func TestCheckURL(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name, url string
-		blocked   bool // refused as a private destination
-		invalid   bool // refused as not an http(s) URL
-	}{
+	runRefusals(t, "CheckURL", netguard.Policy.CheckURL, []refusal{
 		{"public IPv4", "https://93.184.216.34/hook", false, false},
 		{"public name", "https://hooks.example.com/kassa", false, false},
 		{"public IPv6", "https://[2606:4700:4700::1111]/", false, false},
@@ -38,6 +34,12 @@ func TestCheckURL(t *testing.T) {
 		{"IPv4-mapped IPv6 loopback", "http://[::ffff:127.0.0.1]/", true, false},
 		{"IPv4-mapped IPv6 metadata", "http://[::ffff:a9fe:a9fe]/", true, false},
 		{"NAT64 private", "http://[64:ff9b::10.0.0.1]/", true, false},
+		{"SIIT loopback", "http://[::ffff:0:7f00:1]/", true, false},
+		{"6to4 metadata", "http://[2002:a9fe:a9fe::]/", true, false},
+		{"local-use NAT64", "http://[64:ff9b:1::808:808]/", true, false},
+		{"full-width loopback", "http://１２７.０.０.１/", true, false},
+		{"ideographic full stops", "http://127。0。0。1:8080/", true, false},
+		{"circled localhost", "http://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ/", true, false},
 		{"metadata", "http://169.254.169.254/latest/meta-data/", true, false},
 		{"link-local IPv6 with zone", "http://[fe80::1%25eth0]/", true, false},
 		{"RFC 1918 10/8", "http://10.1.2.3/", true, false},
@@ -57,20 +59,33 @@ func TestCheckURL(t *testing.T) {
 		{"ftp", "ftp://example.com/", false, true},
 		{"no host", "http:///path", false, true},
 		{"relative", "/hook", false, true},
-	}
+	})
+}
+
+// refusal is a case of a check that may refuse its input as a private
+// destination (blocked) or as malformed (invalid).
+type refusal struct {
+	name, in string
+	blocked  bool
+	invalid  bool
+}
+
+// runRefusals runs check on each case under the default policy and, where
+// private networks are allowed, expects only malformed input refused.
+func runRefusals(t *testing.T, name string, check func(netguard.Policy, string) error, tests []refusal) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := netguard.Policy{}.CheckURL(tt.url)
+			err := check(netguard.Policy{}, tt.in)
 			if got := errors.Is(err, netguard.ErrBlocked); got != tt.blocked {
-				t.Errorf("CheckURL(%q) = %v; blocked %v, want %v", tt.url, err, got, tt.blocked)
+				t.Errorf("%s(%q) = %v; blocked %v, want %v", name, tt.in, err, got, tt.blocked)
 			}
 			if got := err != nil && !errors.Is(err, netguard.ErrBlocked); got != tt.invalid {
-				t.Errorf("CheckURL(%q) = %v; invalid %v, want %v", tt.url, err, got, tt.invalid)
+				t.Errorf("%s(%q) = %v; invalid %v, want %v", name, tt.in, err, got, tt.invalid)
 			}
-			// Allowed private networks: only the URL's shape matters.
-			if err := (netguard.Policy{AllowPrivate: true}).CheckURL(tt.url); (err != nil) != tt.invalid {
-				t.Errorf("allowed: CheckURL(%q) = %v, want invalid %v", tt.url, err, tt.invalid)
+			if err := check(netguard.Policy{AllowPrivate: true}, tt.in); (err != nil) != tt.invalid {
+				t.Errorf("allowed: %s(%q) = %v, want invalid %v", name, tt.in, err, tt.invalid)
 			}
 		})
 	}
@@ -106,13 +121,63 @@ func TestParseAddr(t *testing.T) {
 	}
 }
 
-func TestClassifyPublic(t *testing.T) {
+func TestClassify(t *testing.T) {
 	t.Parallel()
-	for _, a := range []string{"8.8.8.8", "1.1.1.1", "2001:4860:4860::8888", "::ffff:8.8.8.8"} {
-		if r := netguard.Classify(netip.MustParseAddr(a)); r != "" {
-			t.Errorf("Classify(%s) = %q, want public", a, r)
+	tests := []struct {
+		addr string
+		want string // "" for public
+	}{
+		{"8.8.8.8", ""},
+		{"1.1.1.1", ""},
+		{"2001:4860:4860::8888", ""},
+		{"::ffff:8.8.8.8", ""},
+		{"::ffff:127.0.0.1", "loopback"},
+		{"64:ff9b::8.8.8.8", ""},
+		{"64:ff9b::10.0.0.1", "private"},
+		// SIIT (::ffff:0:0:0/96): the IPv4 address in the last 32 bits.
+		{"::ffff:0:8.8.8.8", ""},
+		{"::ffff:0:127.0.0.1", "loopback"},
+		{"::ffff:0:169.254.169.254", "link-local"},
+		{"::ffff:0:a00:1", "private"},
+		// 6to4 (2002::/16): the IPv4 address in bits 16-48.
+		{"2002:808:808::1", ""},
+		{"2002:7f00:1::", "loopback"},
+		{"2002:a9fe:a9fe::1", "link-local"},
+		{"2002:c0a8:101:1::1", "private"},
+		{"2002:6440:1::", "CGNAT"},
+		{"2002::1", "unspecified"},
+		// Local-use NAT64 (RFC 8215) leads into the operator's network.
+		{"64:ff9b:1::8.8.8.8", "private"},
+		{"64:ff9b:1:ffff:ffff:ffff:ffff:ffff", "private"},
+		{"64:ff9b:2::1", ""}, // just outside 64:ff9b:1::/48
+	}
+	for _, tt := range tests {
+		if got := netguard.Classify(netip.MustParseAddr(tt.addr)); got != tt.want {
+			t.Errorf("Classify(%s) = %q, want %q", tt.addr, got, tt.want)
 		}
 	}
+}
+
+func TestCheckHost(t *testing.T) {
+	t.Parallel()
+	runRefusals(t, "CheckHost", netguard.Policy.CheckHost, []refusal{
+		{"public name", "smtp.example.com", false, false},
+		{"public IDN", "bücher.example", false, false},
+		{"underscore kept as the resolver gets it", "smtp_relay", false, false},
+		{"full-width digits", "１２７.０.０.１", true, false},
+		{"ideographic full stops", "127。0。0。1", true, false},
+		{"full-width and ideographic", "１０。０。０。５", true, false},
+		{"full-width inet_aton", "０ｘ７ｆ.１", true, false},
+		{"circled letters", "ⓛⓞⓒⓐⓛⓗⓞⓢⓣ", true, false},
+		{"one full-width letter", "locａlhost", true, false},
+		{"under .localhost in Unicode", "api.ｌｏｃａｌｈｏｓｔ", true, false},
+		{"trailing ideographic full stop", "localhost。", true, false},
+		{"full-width IPv6 colons", "：：１", false, true},
+		{"private-use character", "\ue000.example", false, true},
+		{"ideographic space", "local\u3000host", false, true},
+		{"empty", " ", false, true},
+		{"root only", ".", false, true},
+	})
 }
 
 // TestTransportRefusesLoopback proves the connect-time check: a loopback
