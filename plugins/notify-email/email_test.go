@@ -510,6 +510,8 @@ func TestSettingsRefused(t *testing.T) {
 		{`{"host":"10.0.0.25","from_address":"shop@example.com"}`, "/host", "private_network"},
 		{`{"host":"::ffff:192.168.1.1","from_address":"shop@example.com"}`, "/host", "private_network"},
 		{`{"host":"0177.0.0.1","from_address":"shop@example.com"}`, "/host", "private_network"},
+		{`{"host":"ⓛⓞⓒⓐⓛⓗⓞⓢⓣ","from_address":"shop@example.com"}`, "/host", "private_network"},
+		{`{"host":"\ue000.example","from_address":"shop@example.com"}`, "/host", "invalid_host"},
 	}
 	for _, tc := range tests {
 		res, err := p.Plugin().Configure(context.Background(), json.RawMessage(tc.config))

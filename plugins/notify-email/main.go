@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -180,8 +181,10 @@ func (s *settings) check() []sdk.ConfigError {
 	}
 	if strings.ContainsAny(s.Host+s.HeloName, " \r\n/") {
 		errs = append(errs, sdk.ConfigError{Field: "/host", Code: "invalid_host", Message: "a host name cannot contain spaces, slashes or line breaks"})
-	} else if err := s.guard.CheckHost(s.Host); err != nil {
+	} else if err := s.guard.CheckHost(s.Host); errors.Is(err, netguard.ErrBlocked) {
 		errs = append(errs, sdk.ConfigError{Field: "/host", Code: "private_network", Message: err.Error()})
+	} else if err != nil {
+		errs = append(errs, sdk.ConfigError{Field: "/host", Code: "invalid_host", Message: err.Error()})
 	}
 	return errs
 }

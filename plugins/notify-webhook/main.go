@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -178,8 +179,10 @@ func checkURL(raw string, guard netguard.Policy) (code, msg string) {
 	case u.Fragment != "":
 		return "invalid_url", "the URL must not have a #fragment"
 	}
-	if err := guard.CheckHost(u.Hostname()); err != nil {
+	if err := guard.CheckHost(u.Hostname()); errors.Is(err, netguard.ErrBlocked) {
 		return "private_network", err.Error()
+	} else if err != nil {
+		return "invalid_url", err.Error()
 	}
 	return "", ""
 }

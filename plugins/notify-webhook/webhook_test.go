@@ -364,6 +364,9 @@ func TestSettingsRefused(t *testing.T) {
 		{string(config("", "a", "http://169.254.169.254/latest/meta-data/", `["*"]`)), "/endpoints/0/url", "private_network"},
 		{string(config("", "a", "http://2130706433/", `["*"]`)), "/endpoints/0/url", "private_network"},
 		{string(config("", "a", "http://[::ffff:10.0.0.1]/", `["*"]`)), "/endpoints/0/url", "private_network"},
+		{string(config("", "a", "http://１２７。０。０。１/hook", `["*"]`)), "/endpoints/0/url", "private_network"},
+		{string(config("", "a", "http://[2002:a9fe:a9fe::]/", `["*"]`)), "/endpoints/0/url", "private_network"},
+		{string(config("", "a", "https://\ue000.example/hook", `["*"]`)), "/endpoints/0/url", "invalid_url"},
 	}
 	for _, tc := range tests {
 		res, err := p.Plugin().Configure(context.Background(), json.RawMessage(tc.config))
