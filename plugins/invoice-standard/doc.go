@@ -55,7 +55,10 @@
 // European text (Windows-1252) only. For other scripts configure
 // unicode_font, a TrueType (.ttf) font such as Droid Sans Fallback or a
 // Noto Sans SC .ttf: characters Helvetica cannot show are then drawn with
-// it, and embedded as a subset. Without it they print as '?', a warning is
+// it, and embedded as a subset. Only a regular file of at most 50 MB is
+// read, and every path the plugin cannot use gets the same answer
+// (font_unusable), so the setting tells staff nothing about which files
+// exist on the server; the plugin logs the reason for the owner. Without it they print as '?', a warning is
 // logged, and the parties' names as written are kept in the PDF's
 // metadata (Subject), where viewers and search indexes find them.
 //

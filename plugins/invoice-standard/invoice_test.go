@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -358,8 +360,6 @@ func TestSettingsRefused(t *testing.T) {
 		{`{"issue_on":"sometimes"}`, "/issue_on", "enum"},
 		{`{"issue_on":"on_paid","number_prefix":"INV #"}`, "/number_prefix", "pattern"},
 		{`{"issue_on":"on_paid","seller":{"nickname":"x"}}`, "/seller/nickname", "unknown_field"},
-		{`{"issue_on":"on_paid","unicode_font":"/nonexistent/font.ttf"}`, "/unicode_font", "font_unreadable"},
-		{`{"issue_on":"on_paid","unicode_font":"` + binary + `"}`, "/unicode_font", "font_unsupported"},
 	}
 	for _, tc := range tests {
 		res, err := p.Plugin().Configure(context.Background(), json.RawMessage(tc.config))
@@ -369,6 +369,64 @@ func TestSettingsRefused(t *testing.T) {
 		if len(res.Errors) != 1 || res.Errors[0].Field != tc.field || res.Errors[0].Code != tc.code {
 			t.Errorf("%s: %+v, want %s on %s", tc.config, res.Errors, tc.code, tc.field)
 		}
+	}
+}
+
+// TestUnicodeFontRefusedAlike: staff choose the font path and the plugin
+// reads it, so every file it cannot use gets the same answer (no oracle
+// for which files exist), and FIFOs, devices and huge files are refused
+// without reading them (they would hang Configure or exhaust memory).
+func TestUnicodeFontRefusedAlike(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "font.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	devLink := filepath.Join(dir, "zero.ttf")
+	if err := os.Symlink("/dev/zero", devLink); err != nil {
+		t.Fatal(err)
+	}
+	// Sparse: a TrueType header followed by a hole past the size limit.
+	huge := filepath.Join(dir, "huge.ttf")
+	if err := os.WriteFile(huge, []byte("\x00\x01\x00\x00\x00\x10\x00\x80\x00\x03\x00\x70"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(huge, maxFontSize+1); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "font.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+
+	p := plugintest.Start(t, plugintest.StartConfig{Binary: binary, PluginID: ID})
+	for _, tc := range []struct{ name, path string }{
+		{"missing", "/nonexistent/font.ttf"},
+		{"not a font", binary},
+		{"directory", dir},
+		{"FIFO", fifo},
+		{"device", "/dev/zero"},
+		{"link to a device", devLink},
+		{"socket", sock},
+		{"too large", huge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// A Configure that reads the FIFO or /dev/zero never answers.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			raw, _ := json.Marshal(map[string]string{"issue_on": "on_paid", "unicode_font": tc.path})
+			res, err := p.Plugin().Configure(ctx, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []sdk.ConfigError{{Field: "/unicode_font", Code: "font_unusable", Message: fontUnusable}}
+			if diff := cmp.Diff(want, res.Errors); diff != "" {
+				t.Errorf("unicode_font %s (-want +got):\n%s", tc.path, diff)
+			}
+		})
 	}
 }
 

@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/kassahq/kassa/plugins/sdk"
 	"github.com/kassahq/kassa/plugins/sdk/invoice"
@@ -104,7 +107,7 @@ var schema = sdk.MustCompileSchema(`{
     "unicode_font": {
       "type": "string", "maxLength": 500,
       "title": "Unicode font file",
-      "description": "Path to a TrueType (.ttf) font on the Kassa server covering your customers' scripts (e.g. a Noto Sans SC or Droid Sans Fallback .ttf for Chinese); relative paths are inside the plugin's data directory. Without it documents use the PDF core font Helvetica, which covers Western European (Latin-1) text only: other characters print as '?' and the names as written are kept in the PDF's metadata."
+      "description": "Path to a TrueType (.ttf) font file on the Kassa server covering your customers' scripts (e.g. a Noto Sans SC or Droid Sans Fallback .ttf for Chinese), at most 50 MB; relative paths are inside the plugin's data directory. A path that is not such a file gets one answer whatever the reason; the server log says which. Without it documents use the PDF core font Helvetica, which covers Western European (Latin-1) text only: other characters print as '?' and the names as written are kept in the PDF's metadata."
     }
   }
 }`)
@@ -174,7 +177,7 @@ func (s *settings) isCreditNote(number string) bool {
 }
 
 // check refuses settings the schema cannot express.
-func (s *settings) check(dataDir string) []sdk.ConfigError {
+func (s *settings) check(dataDir string, log *slog.Logger) []sdk.ConfigError {
 	inv, cn := s.invoicePrefix(), s.creditPrefix()
 	if strings.HasPrefix(inv, cn) {
 		return []sdk.ConfigError{{Field: "/credit_note_prefix", Code: "ambiguous_prefix",
@@ -188,23 +191,73 @@ func (s *settings) check(dataDir string) []sdk.ConfigError {
 		path := s.UnicodeFont
 		if !filepath.IsAbs(path) {
 			if dataDir == "" {
-				return []sdk.ConfigError{{Field: "/unicode_font", Code: "font_unreadable", Message: "a relative font path needs the plugin's data directory, and the host gave none; use an absolute path"}}
+				return []sdk.ConfigError{{Field: "/unicode_font", Code: "font_unusable", Message: "a relative font path needs the plugin's data directory, and the host gave none; use an absolute path"}}
 			}
 			path = filepath.Join(dataDir, path)
 		}
-		b, err := os.ReadFile(path)
+		b, err := loadFont(path)
 		if err != nil {
-			return []sdk.ConfigError{{Field: "/unicode_font", Code: "font_unreadable", Message: fmt.Sprintf("cannot read the font file: %v", err)}}
-		}
-		if len(b) < 12 || (string(b[:4]) != "\x00\x01\x00\x00" && string(b[:4]) != "true") {
-			return []sdk.ConfigError{{Field: "/unicode_font", Code: "font_unsupported", Message: "the font file is not a TrueType (.ttf) font; collections (.ttc) and OpenType CFF (.otf) fonts are not supported"}}
-		}
-		if err := probeFont(b); err != nil {
-			return []sdk.ConfigError{{Field: "/unicode_font", Code: "font_unsupported", Message: fmt.Sprintf("the font cannot be used: %v", err)}}
+			// Staff choose the path and the plugin reads it with its own
+			// rights: one answer for every failure, or the message would
+			// tell them which files exist on the server. The owner finds
+			// the reason in the log.
+			log.Warn("unicode_font refused", "path", path, "err", err)
+			return []sdk.ConfigError{{Field: "/unicode_font", Code: "font_unusable", Message: fontUnusable}}
 		}
 		s.font = b
 	}
 	return nil
+}
+
+// maxFontSize bounds the unicode_font file; the largest CJK TrueType fonts
+// are about 30 MB.
+const maxFontSize = 50 << 20
+
+// fontUnusable is the one message for a unicode_font the plugin cannot use.
+const fontUnusable = "not a TrueType (.ttf) font file the plugin can read; font collections (.ttc) and OpenType CFF (.otf) fonts are not supported"
+
+// loadFont reads the TrueType font at path and checks that it can be drawn
+// with. Only a regular file of at most maxFontSize bytes is read: a FIFO
+// would block Configure and /dev/zero would never end.
+func loadFont(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%v)", fi.Mode().Type())
+	}
+	if fi.Size() > maxFontSize {
+		return nil, fmt.Errorf("%d bytes, more than %d", fi.Size(), maxFontSize)
+	}
+	// O_NONBLOCK: were the path swapped for a FIFO after Stat, opening it
+	// would not wait for a writer, and SameFile below refuses it.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open: %w", err)
+	}
+	defer f.Close()
+	opened, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("stat: %w", err)
+	}
+	if !os.SameFile(fi, opened) {
+		return nil, errors.New("the file changed while it was opened")
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxFontSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	if len(b) > maxFontSize {
+		return nil, fmt.Errorf("grew to more than %d bytes", maxFontSize)
+	}
+	if len(b) < 12 || (string(b[:4]) != "\x00\x01\x00\x00" && string(b[:4]) != "true") {
+		return nil, errors.New("not a TrueType font")
+	}
+	if err := probeFont(b); err != nil {
+		return nil, fmt.Errorf("cannot draw with it: %w", err)
+	}
+	return b, nil
 }
 
 // Rule is the invoice.standard plugin.
@@ -248,7 +301,7 @@ func (r *Rule) Configure(_ context.Context, raw json.RawMessage) (sdk.ConfigureR
 	if errs := schema.Decode(raw, &cfg); errs != nil {
 		return sdk.ConfigureResult{Errors: errs}, nil
 	}
-	if errs := cfg.check(r.dataDir); errs != nil {
+	if errs := cfg.check(r.dataDir, r.logger()); errs != nil {
 		return sdk.ConfigureResult{Errors: errs}, nil
 	}
 	r.cfg.Store(&cfg)
