@@ -18,11 +18,15 @@ const MaxHTTPBody = 1 << 20
 
 // hopHeaders are not forwarded in either direction (RFC 9110 7.6.1), and
 // the shop's own credentials never reach a plugin: a plugin is third-party
-// code and must not see a staff session.
+// code and must not see a staff session or API key.
 var (
-	hopHeaders     = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
-	privateHeaders = []string{"Cookie", "Authorization", "Proxy-Authorization"}
+	hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+	// privateHeaders carry the shop's credentials. apiKeyHeader is
+	// httpauth.APIKeyHeader, which this package may not import.
+	privateHeaders = []string{"Cookie", "Authorization", "Proxy-Authorization", apiKeyHeader}
 )
+
+const apiKeyHeader = "X-Kassa-Api-Key"
 
 // PageCSP is the Content-Security-Policy of every plugin page. Plugin
 // pages are served on the shop's origin, where a script could call

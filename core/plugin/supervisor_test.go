@@ -19,6 +19,7 @@ import (
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/payment"
+	"github.com/kassahq/kassa/httpauth"
 )
 
 func eur(amount int64) money.Money {
@@ -421,6 +422,10 @@ func TestHTTPHandler(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/plugins/"+testID+"/pay/pay_1?x=1", strings.NewReader("a=b"))
 	req.Header.Set("Cookie", "kassa_session=staff")
 	req.Header.Set("Authorization", "Bearer staff-token")
+	// The API key header as httpauth reads it; Accept-Language is no
+	// credential and is forwarded.
+	req.Header.Set(httpauth.APIKeyHeader, "kkey_staff")
+	req.Header.Set("Accept-Language", "de")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -442,7 +447,7 @@ func TestHTTPHandler(t *testing.T) {
 	}
 	want := map[string]string{
 		"method": "POST", "path": "/pay/pay_1", "query": "x=1", "base": "http://shop.test/plugins/" + testID,
-		"cookie": "", "auth": "", "body": "a=b",
+		"cookie": "", "auth": "", "api_key": "", "lang": "de", "body": "a=b",
 		"data_dir": filepath.Join(e.opts.DataDir, "plugin-data", testID), "id": testID,
 	}
 	for k, v := range want {

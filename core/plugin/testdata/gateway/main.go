@@ -80,7 +80,8 @@ func (g *gateway) HandleHTTP(_ context.Context, req sdk.HTTPRequest) (sdk.HTTPRe
 	}
 	body, _ := json.Marshal(map[string]any{
 		"method": req.Method, "path": req.Path, "query": req.Query, "base": req.BaseURL,
-		"cookie": req.Header.Get("Cookie"), "auth": req.Header.Get("Authorization"), "body": string(req.Body),
+		"cookie": req.Header.Get("Cookie"), "auth": req.Header.Get("Authorization"), "api_key": req.Header.Get("X-Kassa-Api-Key"),
+		"lang": req.Header.Get("Accept-Language"), "body": string(req.Body),
 		"data_dir": os.Getenv(sdk.EnvDataDir), "id": os.Getenv(sdk.EnvPluginID),
 	})
 	return sdk.HTTPResponse{
