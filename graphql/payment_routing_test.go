@@ -107,20 +107,20 @@ func TestPaymentRouting(t *testing.T) {
 			for _, c := range []struct {
 				name  string
 				input map[string]any
-				want  string // a userError code (field:code) or a top-level code
+				want  string // a userError as field/path:code, or a top-level code
 			}{
-				{"an unknown gateway", route("gatewayId", "payment.nope"), "input.routes.0.gatewayId:UNKNOWN_GATEWAY"},
-				{"a plugin that is not a gateway id", route("gatewayId", "not a plugin"), "input.routes.0.gatewayId:UNKNOWN_GATEWAY"},
-				{"a bad currency", route("gatewayId", testpayID, "currency", "ABC"), "input.routes.0.currency:INVALID_CURRENCY"},
-				{"a bad country", route("gatewayId", testpayID, "country", "XX"), "input.routes.0.country:INVALID_COUNTRY"},
-				{"min above max", route("gatewayId", testpayID, "currency", "CNY", "minAmount", "10.00", "maxAmount", "9.99"), "input.routes.0.minAmount:INVALID_AMOUNT_RANGE"},
-				{"a bound that is no amount", route("gatewayId", testpayID, "currency", "CNY", "maxAmount", "ten"), "input.routes.0.maxAmount:INVALID_AMOUNT_RANGE"},
-				{"a huge bound", route("gatewayId", testpayID, "currency", "CNY", "maxAmount", strings.Repeat("9", 30)), "input.routes.0.maxAmount:INVALID_AMOUNT_RANGE"},
-				{"a bound without a currency", route("gatewayId", testpayID, "maxAmount", "10.00"), "input.routes.0.currency:REQUIRED"},
-				{"a bad method", in("method", "Card Payments", "routes", []any{}), "input.method:INVALID_METHOD"},
-				{"a huge method", in("method", strings.Repeat("a", 5000), "routes", []any{}), "input.method:INVALID_METHOD"},
-				{"too many routes", in("method", "card", "routes", many), "input.routes:TOO_MANY_ROUTES"},
-				{"the same route twice", in("method", "card", "routes", []any{vars("gatewayId", testpayID), vars("gatewayId", testpayID)}), "input.routes.1.gatewayId:DUPLICATE_ROUTE"},
+				{"an unknown gateway", route("gatewayId", "payment.nope"), "input/routes/0/gatewayId:UNKNOWN_GATEWAY"},
+				{"a plugin that is not a gateway id", route("gatewayId", "not a plugin"), "input/routes/0/gatewayId:UNKNOWN_GATEWAY"},
+				{"a bad currency", route("gatewayId", testpayID, "currency", "ABC"), "input/routes/0/currency:INVALID_CURRENCY"},
+				{"a bad country", route("gatewayId", testpayID, "country", "XX"), "input/routes/0/country:INVALID_COUNTRY"},
+				{"min above max", route("gatewayId", testpayID, "currency", "CNY", "minAmount", "10.00", "maxAmount", "9.99"), "input/routes/0/minAmount:INVALID_AMOUNT_RANGE"},
+				{"a bound that is no amount", route("gatewayId", testpayID, "currency", "CNY", "maxAmount", "ten"), "input/routes/0/maxAmount:INVALID_AMOUNT_RANGE"},
+				{"a huge bound", route("gatewayId", testpayID, "currency", "CNY", "maxAmount", strings.Repeat("9", 30)), "input/routes/0/maxAmount:INVALID_AMOUNT_RANGE"},
+				{"a bound without a currency", route("gatewayId", testpayID, "maxAmount", "10.00"), "input/routes/0/currency:REQUIRED"},
+				{"a bad method", in("method", "Card Payments", "routes", []any{}), "input/method:INVALID_METHOD"},
+				{"a huge method", in("method", strings.Repeat("a", 5000), "routes", []any{}), "input/method:INVALID_METHOD"},
+				{"too many routes", in("method", "card", "routes", many), "input/routes:TOO_MANY_ROUTES"},
+				{"the same route twice", in("method", "card", "routes", []any{vars("gatewayId", testpayID), vars("gatewayId", testpayID)}), "input/routes/1/gatewayId:DUPLICATE_ROUTE"},
 				{"a control character in the method", in("method", "card\x00", "routes", []any{}), "INVALID_CHARACTERS"},
 				{"an ESC in a gateway id", route("gatewayId", "payment.testpay\x1b[2J"), "INVALID_CHARACTERS"},
 			} {
@@ -133,7 +133,7 @@ func TestPaymentRouting(t *testing.T) {
 						for _, f := range m["field"].([]any) {
 							field = append(field, f.(string))
 						}
-						got = append(got, strings.Join(field, ".")+":"+m["code"].(string))
+						got = append(got, strings.Join(field, "/")+":"+m["code"].(string))
 					}
 				}
 				got = append(got, r.codes()...)

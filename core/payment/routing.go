@@ -184,8 +184,8 @@ func (s *Service) SetRoutes(ctx context.Context, in SetRoutesInput) ([]*Route, e
 		case !gatewayPattern.MatchString(r.GatewayID):
 			v.Add(errs.Invalid(path("gatewayId"), CodeUnknownGateway, "not a plugin id like payment.testpay"))
 		default:
-			if err := s.checkGateway(ctx, r.GatewayID); err != nil {
-				v.Add(err.WithField(path("gatewayId")))
+			if err := s.checkGateway(ctx, path("gatewayId"), r.GatewayID); err != nil {
+				v.Add(err)
 			}
 		}
 		if r.Currency != "" {
@@ -244,19 +244,20 @@ func bound(p *int64) string {
 	return fmt.Sprint(*p)
 }
 
-// checkGateway says why gatewayID cannot be routed to, or nil.
-func (s *Service) checkGateway(ctx context.Context, gatewayID string) *errs.Error {
+// checkGateway says why gatewayID, given at field (a dotted path like the
+// other route errors), cannot be routed to, or nil.
+func (s *Service) checkGateway(ctx context.Context, field, gatewayID string) *errs.Error {
 	_, err := s.gateways.Gateway(ctx, gatewayID)
 	var e *errs.Error
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, errs.ErrNotFound):
-		return errs.Invalid("", CodeUnknownGateway, fmt.Sprintf("no payment plugin %s is installed", gatewayID))
+		return errs.Invalid(field, CodeUnknownGateway, fmt.Sprintf("no payment plugin %s is installed", gatewayID))
 	case errors.As(err, &e) && e.Code == "PLUGIN_DISABLED":
-		return errs.Invalid("", CodeGatewayDisabled, fmt.Sprintf("the plugin %s is disabled; enable it first", gatewayID))
+		return errs.Invalid(field, CodeGatewayDisabled, fmt.Sprintf("the plugin %s is disabled; enable it first", gatewayID))
 	case errors.Is(err, errs.ErrInvalid), errors.Is(err, errs.ErrConflict):
-		return errs.Invalid("", CodeUnknownGateway, fmt.Sprintf("%s is not a payment plugin", gatewayID))
+		return errs.Invalid(field, CodeUnknownGateway, fmt.Sprintf("%s is not a payment plugin", gatewayID))
 	}
 	// Down right now (unavailable): it may be routed to, failover covers it.
 	return nil

@@ -118,14 +118,15 @@ func TestSetRoutesStoresAndReplaces(t *testing.T) {
 		if all2, _ := f.svc.Routes(staff("owner")); len(all2) != 1 || all2[0].ID != all[1].ID {
 			t.Fatalf("a refusal changed the routes: %+v", all2)
 		}
-		// Every problem at once, with paths relative to the input.
+		// Every problem at once, with paths relative to the input, one
+		// element a step.
 		_, err = f.svc.SetRoutes(staff("owner"), payment.SetRoutesInput{Method: "card", Routes: []payment.RouteInput{
-			{GatewayID: gwA, Currency: "XXZ"}, {GatewayID: "payment.nope", Country: "ZZ"}}})
+			{GatewayID: gwA, Currency: "XXZ"}, {GatewayID: "payment.nope", Country: "ZZ"}, {GatewayID: gwD}}})
 		var fields []string
 		for _, e := range errs.All(err) {
-			fields = append(fields, strings.Join(e.Field, ".")+":"+e.Code)
+			fields = append(fields, strings.Join(e.Field, "/")+":"+e.Code)
 		}
-		if want := "routes.0.currency:INVALID_CURRENCY routes.1.gatewayId:UNKNOWN_GATEWAY routes.1.country:INVALID_COUNTRY"; strings.Join(fields, " ") != want {
+		if want := "routes/0/currency:INVALID_CURRENCY routes/1/gatewayId:UNKNOWN_GATEWAY routes/1/country:INVALID_COUNTRY routes/2/gatewayId:GATEWAY_DISABLED"; strings.Join(fields, " ") != want {
 			t.Fatalf("problems %v, want %s", fields, want)
 		}
 		if _, err := f.svc.Routes(as("customer", "cus_1", "customer")); codeOf(err) != "FORBIDDEN" {
