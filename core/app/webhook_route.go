@@ -12,6 +12,7 @@ import (
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/reqid"
 	"github.com/kassahq/kassa/core/payment"
+	"github.com/kassahq/kassa/httpauth"
 )
 
 // WebhookPath is where payment gateways send their notifications: POST
@@ -39,11 +40,12 @@ const webhookTimeout = 30 * time.Second
 var webhookPluginID = regexp.MustCompile(`^payment\.[a-z0-9][a-z0-9_-]{0,62}$`)
 
 // webhookDroppedHeaders never reach a plugin: hop-by-hop headers (RFC
-// 9110 7.6.1) and cookies, which a browser might attach and which are
-// the shop's, not the gateway's. Authorization stays: some gateways
-// authenticate their notifications with it (HTTP basic auth).
+// 9110 7.6.1), cookies and the API key header, which a browser or a
+// misdirected client might attach and which are the shop's credentials,
+// not the gateway's. Authorization stays: some gateways authenticate
+// their notifications with it (HTTP basic auth).
 var webhookDroppedHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
-	"Cookie", "Proxy-Authorization"}
+	"Cookie", "Proxy-Authorization", httpauth.APIKeyHeader}
 
 // webhookApplier applies a gateway's notification: *payment.Service.
 type webhookApplier interface {

@@ -15,6 +15,7 @@ import (
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/payment"
 	"github.com/kassahq/kassa/core/plugin"
+	"github.com/kassahq/kassa/httpauth"
 )
 
 // fakeApplier records the notifications it is handed and answers with
@@ -89,6 +90,7 @@ func TestWebhookHandlerHandsOnAndAnswers(t *testing.T) {
 	body := "{\"id\":\"evt_1\",\"raw\":\"\\u00e9 \xe9\"}" // not even valid UTF-8: byte for byte
 	req := httptest.NewRequest(http.MethodPost, "/webhooks/payment.alipay/notify/v2?charset=utf-8&sign_type=RSA2", strings.NewReader(body))
 	req.Header.Set("Cookie", "kassa_session=staff")
+	req.Header.Set(httpauth.APIKeyHeader, "kkey_staffs_own")
 	req.Header.Set("Authorization", "Basic Z2F0ZXdheTpzZWNyZXQ=")
 	req.Header.Set("Connection", "keep-alive")
 	req.Header.Set("Wechatpay-Signature", "abc")
@@ -103,7 +105,7 @@ func TestWebhookHandlerHandsOnAndAnswers(t *testing.T) {
 		t.Fatalf("handed on %+v", got)
 	}
 	h := http.Header(got.Header)
-	if h.Get("Cookie") != "" || h.Get("Connection") != "" || h.Get("Wechatpay-Signature") != "abc" || h.Get("Authorization") == "" {
+	if h.Get("Cookie") != "" || h.Get(httpauth.APIKeyHeader) != "" || h.Get("Connection") != "" || h.Get("Wechatpay-Signature") != "abc" || h.Get("Authorization") == "" {
 		t.Fatalf("headers handed on: %v", h)
 	}
 
