@@ -89,6 +89,11 @@ func TestCreateProductRejectsBadInputAndWritesNothing(t *testing.T) {
 			{"yen has no cents", catalog.CreateProductInput{Title: "X", Variants: []catalog.VariantInput{{
 				Prices: []catalog.PriceInput{{Currency: "JPY", Amount: "1200.5"}}}}},
 				[]string{"variants.0.prices.0.amount INVALID_AMOUNT"}},
+			{"price above the maximum", catalog.CreateProductInput{Title: "X", Variants: []catalog.VariantInput{{
+				Prices: []catalog.PriceInput{{Currency: "CNY", Amount: "10000000000.01"}, {Currency: "JPY", Amount: "92233720368547758"},
+					{Currency: "USD", Amount: "10000000000.00", CompareAtAmount: "92233720368547758.07"}}}}},
+				[]string{"variants.0.prices.0.amount INVALID_AMOUNT", "variants.0.prices.1.amount INVALID_AMOUNT",
+					"variants.0.prices.2.compareAtAmount INVALID_AMOUNT"}},
 			{"unknown currency", catalog.CreateProductInput{Title: "X", Variants: []catalog.VariantInput{{
 				Prices: []catalog.PriceInput{{Currency: "XYZ", Amount: "1"}}}}},
 				[]string{"variants.0.prices.0.currencyCode INVALID_CURRENCY"}},

@@ -257,7 +257,7 @@ func parsePrices(v *errs.Validator, in []PriceInput, variantID, field string) []
 }
 
 func parseAmount(v *errs.Validator, s string, cur money.Currency, field string) (money.Money, bool) {
-	m, err := money.Parse(strings.TrimSpace(s), cur)
+	m, err := money.ParsePrice(strings.TrimSpace(s), cur)
 	if err != nil {
 		reason := err.Error()
 		var ae *money.AmountError

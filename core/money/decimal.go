@@ -1,6 +1,7 @@
 package money
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -30,6 +31,39 @@ func Parse(s string, cur Currency) (Money, error) {
 		return Money{}, &AmountError{Input: s, Currency: cur, Reason: reason, overflow: overflow}
 	}
 	return Money{amount: amount, currency: cur}, nil
+}
+
+// MaxPrice is the largest amount, in minor units, that staff may set as
+// a price or another amount a cart sums (a shipping price, a free-shipping
+// threshold): 10^12, that is 10 000 000 000.00 USD or 1 000 000 000 000 JPY.
+// Far above anything sold, it keeps every sum of a cart or an order inside
+// int64: MaxPrice × 10 000 units (the largest line quantity limit) × 250
+// lines (the most an order holds) × 2 (tax at 100%, added) is 5×10^18,
+// below math.MaxInt64 (about 9.2×10^18).
+const MaxPrice = 1_000_000_000_000
+
+// ParsePrice is Parse for an amount staff enter as a price: it also
+// refuses one above MaxPrice, with an *AmountError (ErrInvalidAmount)
+// whose Reason names the maximum. A negative amount parses; refusing it
+// is the caller's, whose message says which amounts may be negative.
+func ParsePrice(s string, cur Currency) (Money, error) {
+	m, err := Parse(s, cur)
+	var ae *AmountError
+	switch {
+	case errors.As(err, &ae) && ae.overflow && s[0] != '-':
+		// Beyond int64 is beyond MaxPrice too: one message for both.
+		ae.Reason = aboveMaxPrice(cur)
+		return Money{}, ae
+	case err != nil:
+		return Money{}, err
+	case m.amount > MaxPrice:
+		return Money{}, &AmountError{Input: s, Currency: cur, Reason: aboveMaxPrice(cur)}
+	}
+	return m, nil
+}
+
+func aboveMaxPrice(cur Currency) string {
+	return "more than the maximum of " + New(MaxPrice, cur).Decimal()
 }
 
 // MustParse is Parse for amounts written in code, such as test fixtures and

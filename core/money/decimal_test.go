@@ -195,3 +195,42 @@ func TestString(t *testing.T) {
 		})
 	}
 }
+
+func TestParsePrice(t *testing.T) {
+	t.Parallel()
+	// outcome is what ParsePrice answers: an amount or an error's reason.
+	type outcome struct {
+		Amount int64
+		Reason string
+	}
+	const tooLarge = "more than the maximum of 10000000000.00"
+	for _, tt := range []struct {
+		name, in string
+		cur      money.Currency
+		want     outcome
+	}{
+		{"maximum", "10000000000.00", money.USD, outcome{Amount: money.MaxPrice}},
+		{"maximum yen", "1000000000000", money.JPY, outcome{Amount: money.MaxPrice}},
+		{"negative parses", "-1.00", money.USD, outcome{Amount: -100}},
+		{"one cent above", "10000000000.01", money.USD, outcome{Reason: tooLarge}},
+		{"largest int64", "92233720368547758.07", money.CNY, outcome{Reason: tooLarge}},
+		{"beyond int64", "92233720368547758.08", money.CNY, outcome{Reason: tooLarge}},
+		{"dinar", "1000000000.001", money.KWD, outcome{Reason: "more than the maximum of 1000000000.000"}},
+		{"malformed", "1e9", money.USD, outcome{Reason: `unexpected character 'e'`}},
+		{"empty", "", money.USD, outcome{Reason: "empty"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := money.ParsePrice(tt.in, tt.cur)
+			got := outcome{Amount: m.Amount()}
+			if ae := (*money.AmountError)(nil); errors.As(err, &ae) {
+				got.Reason = ae.Reason
+			} else if err != nil || m.Currency() != tt.cur {
+				t.Fatalf("ParsePrice(%q, %s) = %v, %v", tt.in, tt.cur, m, err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("ParsePrice(%q, %s) mismatch (-want +got):\n%s", tt.in, tt.cur, diff)
+			}
+		})
+	}
+}

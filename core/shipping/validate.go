@@ -161,7 +161,7 @@ func parseAmount(v *errs.Validator, field, s string, cur money.Currency) money.M
 	if s == "" {
 		return money.Money{}
 	}
-	m, err := money.Parse(s, cur)
+	m, err := money.ParsePrice(s, cur)
 	if err != nil {
 		// The reason ("more than 2 fraction digits"), not err's text,
 		// which repeats the input however long it is.
