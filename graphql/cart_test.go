@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/shipping"
 	"github.com/kassahq/kassa/core/shop"
 	"github.com/kassahq/kassa/core/tax"
@@ -1305,4 +1307,50 @@ func attackCartInput(t *testing.T, ta *testkit.TestApp) {
 	if after := a.state(t, e); after != before {
 		t.Fatalf("refused input changed the carts:\n%s\n%s", before, after)
 	}
+}
+
+// TestCartAmountTooLarge: staff cannot set a price whose carts would
+// overflow (INVALID_AMOUNT naming the maximum), and a cart priced from
+// one set before that bound answers AMOUNT_TOO_LARGE as a userError,
+// not INTERNAL, and keeps nothing.
+func TestCartAmountTooLarge(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		s := newCartShop(t, ta)
+		owner := authz.SystemSubject("owner")
+		const productCreate = `mutation($input: ProductCreateInput!) { productCreate(input: $input) { product { id } userErrors { field message code } } }`
+		got := s.do(t, owner, productCreate, in("title", "Gold Tea", "status", "ACTIVE", "variants", []any{
+			vars("prices", []any{vars("currencyCode", "CNY", "amount", "92233720368547758.07")})}))
+		want := map[string]any{"product": nil, "userErrors": []any{map[string]any{
+			"field":   []any{"input", "variants", "0", "prices", "0", "amount"},
+			"message": `"92233720368547758.07" is not a valid CNY amount: more than the maximum of 10000000000.00`,
+			"code":    "INVALID_AMOUNT"}}}
+		if diff := cmp.Diff(want, got.Data["productCreate"]); diff != "" {
+			t.Fatalf("productCreate (-want +got):\n%s", diff)
+		}
+
+		// A price stored before the bound.
+		if _, err := ta.DB.NewRaw("UPDATE variant_prices SET amount = ? WHERE variant_id = ? AND currency = 'CNY'",
+			int64(math.MaxInt64), s.tea100).Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := ta.Catalog.ForgetCheckoutAnswers(context.Background(), events.Event{Subject: "test.price.changed"}); err != nil {
+			t.Fatal(err)
+		}
+		guest := authz.AnonymousSubject()
+		tooLarge := func(op string) string {
+			return testkit.EncodeJSON(t, map[string]any{op: map[string]any{"cart": nil, "token": nil,
+				"userErrors": []any{map[string]any{"field": []any{"input", "lines"}, "code": "AMOUNT_TOO_LARGE"}}}})
+		}
+		runCart(t, ta, []testkit.Scenario{
+			{Name: "create with two units", As: guest, Query: cartCreateOp,
+				Variables: in("lines", []any{vars("variantId", s.tea100, "quantity", 2)}), WantData: tooLarge("cartCreate")},
+		})
+		var carts int
+		if err := ta.DB.NewSelect().Table("carts").ColumnExpr("count(*)").Scan(context.Background(), &carts); err != nil {
+			t.Fatal(err)
+		}
+		if carts != 0 {
+			t.Fatalf("the refused cartCreate left %d carts", carts)
+		}
+	})
 }

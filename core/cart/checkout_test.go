@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/cart"
 	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/idempotency"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/money"
@@ -586,6 +588,71 @@ func TestCheckoutKeysAreTheCallers(t *testing.T) {
 		}
 		if n := len(f.placer.placed()); n != 3 {
 			t.Fatalf("%d orders placed, want 3", n)
+		}
+	})
+}
+
+// setLegacyPrice sets a variant's price in cur to amount minor units in
+// the database, as a price set before money.MaxPrice bounded them may
+// be, and drops what the checkout reader kept.
+func (f *fixture) setLegacyPrice(t *testing.T, variantID string, cur money.Currency, amount int64) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := f.db.NewRaw("UPDATE variant_prices SET amount = ? WHERE variant_id = ? AND currency = ?",
+		amount, variantID, cur.Code()).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.catalog.ForgetCheckoutAnswers(ctx, events.Event{Subject: "test.price.changed"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAmountTooLarge: a cart whose money overflows int64 (a price set
+// before money.MaxPrice) is refused with AMOUNT_TOO_LARGE by the change
+// that would make it so and by checkout, which then keeps nothing.
+func TestAmountTooLarge(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.setLegacyPrice(t, f.tea100, money.CNY, math.MaxInt64)
+		tooLarge := []string{"lines " + cart.CodeAmountTooLarge}
+
+		ref := f.newGuestCart(t, "")
+		_, err := f.svc.AddLines(guest(), ref, []cart.LineInput{{VariantID: f.tea100, Quantity: 2}})
+		if diff := cmp.Diff(tooLarge, problems(err)); diff != "" {
+			t.Fatalf("add 2 (-want +got):\n%s\nerr: %v", diff, err)
+		}
+		if c := mustCart(t)(f.svc.Get(guest(), ref)); len(c.Lines) != 0 {
+			t.Fatalf("the refused add left %d lines", len(c.Lines))
+		}
+		c := mustCart(t)(f.svc.AddLines(guest(), ref, []cart.LineInput{{VariantID: f.tea100, Quantity: 1}}))
+		if got := c.Totals.Total.Amount(); got != math.MaxInt64 {
+			t.Fatalf("total of one unit = %d, want %d", got, int64(math.MaxInt64))
+		}
+		_, err = f.svc.UpdateLines(guest(), ref, []cart.LineUpdate{{LineID: c.Lines[0].ID, Quantity: 3}})
+		if diff := cmp.Diff(tooLarge, problems(err)); diff != "" {
+			t.Fatalf("update to 3 (-want +got):\n%s\nerr: %v", diff, err)
+		}
+		if c := mustCart(t)(f.svc.Get(guest(), ref)); c.Lines[0].Quantity != 1 {
+			t.Fatalf("the refused update left quantity %d", c.Lines[0].Quantity)
+		}
+
+		// A cart made ready at a sane price, whose price then becomes one
+		// its tax and shipping overflow: checkout keeps nothing, and the
+		// same key checks the cart out once the price is fixed.
+		f.setLegacyPrice(t, f.tea100, money.CNY, 6800)
+		ref = f.newGuestCart(t, "")
+		f.ready(t, guest(), ref, f.express, cart.LineInput{VariantID: f.tea100, Quantity: 2})
+		f.setLegacyPrice(t, f.tea100, money.CNY, math.MaxInt64/2)
+		_, err = f.svc.Complete(guest(), ref, "key-large")
+		if diff := cmp.Diff(tooLarge, problems(err)); diff != "" {
+			t.Fatalf("complete (-want +got):\n%s\nerr: %v", diff, err)
+		}
+		if n := len(f.placer.placed()); n != 0 {
+			t.Fatalf("placed %d orders", n)
+		}
+		f.setLegacyPrice(t, f.tea100, money.CNY, 6800)
+		if _, err := f.svc.Complete(guest(), ref, "key-large"); err != nil {
+			t.Fatalf("complete after the price is fixed: %v", err)
 		}
 	})
 }

@@ -42,6 +42,11 @@ const (
 	// quantity limit.
 	CodeQuantityOverLimit = "QUANTITY_OVER_LIMIT"
 	CodeInvalidQuantity   = "INVALID_QUANTITY"
+	// CodeAmountTooLarge: the cart's money does not fit in the 64-bit
+	// minor units it is computed in. Prices are bounded by
+	// money.MaxPrice so that no cart reaches it; a price set before that
+	// bound still can.
+	CodeAmountTooLarge = "AMOUNT_TOO_LARGE"
 
 	CodeInvalidCurrency = "INVALID_CURRENCY"
 	// CodeCurrencyNotSupported: a currency the shop does not sell in.
@@ -91,6 +96,10 @@ func insufficientStock(field string, available int64) *errs.Error {
 
 func overLimit(field string, limit int64) *errs.Error {
 	return errs.Invalid(field, CodeQuantityOverLimit, fmt.Sprintf("at most %d of one item per order", limit))
+}
+
+func amountTooLarge() *errs.Error {
+	return errs.Conflict("lines", CodeAmountTooLarge, "the cart's total is too large; lower a quantity or remove a line")
 }
 
 func methodUnavailable(field string) *errs.Error {

@@ -10,6 +10,7 @@ import (
 	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/id"
+	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/store"
 )
 
@@ -129,7 +130,10 @@ func (s *Service) addAtOnce(ctx context.Context, ref Ref, lines []LineInput, ids
 	list := make([]lineAdd, len(adds))
 	for i, a := range adds {
 		v, found := vs[a.variantID]
-		if lineProblem("", v, found, a.quantity, set.LineQuantityLimit) != nil {
+		// A price above money.MaxPrice (set before that bound) may
+		// overflow the cart's sums, which only pricing finds, after this
+		// way has written: the transactional way prices before it commits.
+		if lineProblem("", v, found, a.quantity, set.LineQuantityLimit) != nil || v.Price.Amount() > money.MaxPrice {
 			return nil, nil
 		}
 		a.limit = min(set.LineQuantityLimit, v.Available)

@@ -2,6 +2,7 @@ package cart
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 
@@ -42,8 +43,18 @@ func (s *Service) price(ctx context.Context, c *Cart) (*quote, error) {
 // priceWith is price over variants read already: every variant of c's
 // lines, as Catalog.CheckoutVariants answers (a missing one does not
 // exist). With a shipping address it quotes shipping once and keeps the
-// quote in c for ShippingMethodsOf.
+// quote in c for ShippingMethodsOf. A cart whose money does not fit in
+// int64 is CodeAmountTooLarge, the buyer's to fix, not a failure.
 func (s *Service) priceWith(ctx context.Context, c *Cart, variants map[string]catalog.CheckoutVariant) (*quote, error) {
+	q, err := s.priceLines(ctx, c, variants)
+	if errors.Is(err, money.ErrOverflow) {
+		return nil, amountTooLarge()
+	}
+	return q, err
+}
+
+// priceLines is priceWith's work.
+func (s *Service) priceLines(ctx context.Context, c *Cart, variants map[string]catalog.CheckoutVariant) (*quote, error) {
 	set, err := s.settings.Settings(ctx)
 	if err != nil {
 		return nil, err

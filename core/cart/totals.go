@@ -67,9 +67,11 @@ type Priced struct {
 // exclusive prices tax is added on top. Discounts are an empty list until
 // promotions add adjustments.
 //
-// It fails on a line in another currency, a quantity below one, a rate
-// outside 0..tax.MaxBasisPoints or an amount that overflows: each is a
-// bug in the caller, which validates its input first.
+// It fails on a line in another currency, a quantity below one or a rate
+// outside 0..tax.MaxBasisPoints: each is a bug in the caller, which
+// validates its input first. An amount that overflows fails with
+// money.ErrOverflow: prices within money.MaxPrice never do, but a price
+// set before that bound can, and the cart answers CodeAmountTooLarge.
 func ComputeTotals(in TotalsInput) (Priced, error) {
 	cur := in.Currency
 	if cur.IsZero() {
