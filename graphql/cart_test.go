@@ -1354,3 +1354,45 @@ func TestCartAmountTooLarge(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckoutInCurrencyNoLongerSold: after the shop stops selling in
+// USD, a guest's ready USD cart is refused at checkout
+// (CURRENCY_NOT_SUPPORTED on the cart's currencyCode, no order), while
+// an order placed in USD before the change can still be paid.
+func TestCheckoutInCurrencyNoLongerSold(t *testing.T) {
+	testpay, banktransfer := payBinaries(t)
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		s := newPayShop(t, ta, testpay, banktransfer)
+		guest := authz.AnonymousSubject()
+		usdCart := func() (string, map[string]any) {
+			c := must(t, s.do(t, guest, cartCreateOp, in("currency", "USD", "lines", []any{vars("variantId", s.tea100, "quantity", 1)})))
+			ref := vars("token", c.str("cartCreate", "token"))
+			must(t, s.do(t, guest, cartShipToOp, vars("input", with(ref, "address", cnAddress, "email", "buyer@example.com"))))
+			must(t, s.do(t, guest, cartMethodOp, vars("input", with(ref, "methodId", s.standard))))
+			return c.str("cartCreate", "cart", "id"), ref
+		}
+		_, ref := usdCart()
+		out := must(t, s.do(t, guest, checkoutOp, vars("input", with(ref, "idempotencyKey", "usd-before"))))
+		before := placed{id: out.str("checkoutComplete", "order", "id"), token: out.str("checkoutComplete", "accessToken")}
+		eq(t, "order currency", out.str("checkoutComplete", "order", "total", "currencyCode"), "USD")
+		cartID, ref := usdCart()
+
+		if _, err := ta.Settings.Shop.Update(system(), shop.UpdateSettingsInput{Currencies: &[]string{"CNY"}}); err != nil {
+			t.Fatal(err)
+		}
+		runCart(t, ta, []testkit.Scenario{
+			{Name: "checkout in USD", As: guest, Query: checkoutOp, Variables: vars("input", with(ref, "idempotencyKey", "usd-after")),
+				WantData: testkit.EncodeJSON(t, map[string]any{"checkoutComplete": map[string]any{"order": nil, "accessToken": nil,
+					"userErrors": []any{map[string]any{"field": []any{"input", "currencyCode"}, "code": "CURRENCY_NOT_SUPPORTED"}}}})},
+			{Name: "more units in USD", As: guest, Query: cartAddOp, Variables: vars("input", with(ref, "lines", []any{vars("variantId", s.tea100, "quantity", 1)})),
+				WantData: testkit.EncodeJSON(t, map[string]any{"cartLinesAdd": map[string]any{"cart": nil,
+					"userErrors": []any{map[string]any{"field": []any{"input", "currencyCode"}, "code": "CURRENCY_NOT_SUPPORTED"}}}})},
+		})
+		if n := s.orders(t, cartID); n != 0 {
+			t.Fatalf("the refused checkout placed %d orders", n)
+		}
+		// The order's currency was fixed when it was placed.
+		res := s.pay(t, before, testpayID, "redirect")
+		eq(t, "payment currency", res.str("paymentCreate", "payment", "amount", "currencyCode"), "USD")
+	})
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/cart"
 	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/catalog/catalogtest"
 	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/idempotency"
 	"github.com/kassahq/kassa/core/kit/errs"
@@ -653,6 +654,86 @@ func TestAmountTooLarge(t *testing.T) {
 		f.setLegacyPrice(t, f.tea100, money.CNY, 6800)
 		if _, err := f.svc.Complete(guest(), ref, "key-large"); err != nil {
 			t.Fatalf("complete after the price is fixed: %v", err)
+		}
+	})
+}
+
+// TestCurrencyNoLongerSold: a cart in a currency the shop stopped selling
+// in takes no more units and does not check out (CURRENCY_NOT_SUPPORTED,
+// nothing kept, the idempotency key still free), and a buyer's such cart
+// gives way to a new one.
+func TestCurrencyNoLongerSold(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		sell := func(codes ...string) {
+			t.Helper()
+			if _, err := f.shop.Update(catalogtest.Staff(), shop.UpdateSettingsInput{Currencies: &codes}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		notSold := []string{"currencyCode " + cart.CodeCurrencyNotSupported}
+		ref := f.newGuestCart(t, "USD")
+		c := f.ready(t, guest(), ref, f.standard, cart.LineInput{VariantID: f.tea100, Quantity: 2})
+		alice := buyer("cus_alice")
+		if _, err := f.svc.Create(alice, "USD"); err != nil {
+			t.Fatal(err)
+		}
+		own := f.ready(t, alice, cart.Ref{}, f.standard, cart.LineInput{VariantID: f.tea100, Quantity: 3})
+		sell("CNY", "JPY")
+
+		_, err := f.svc.Complete(guest(), ref, "key-usd")
+		if diff := cmp.Diff(notSold, problems(err)); diff != "" {
+			t.Fatalf("complete (-want +got):\n%s\nerr: %v", diff, err)
+		}
+		n, err := db.NewSelect().Table("idempotency_keys").Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if placed := len(f.placer.placed()); placed != 0 || n != 0 {
+			t.Fatalf("the refused checkout placed %d orders and kept %d keys", placed, n)
+		}
+		for name, change := range map[string]func() (*cart.Cart, error){
+			"add": func() (*cart.Cart, error) {
+				return f.svc.AddLines(guest(), ref, []cart.LineInput{{VariantID: f.tea100, Quantity: 1}})
+			},
+			"update": func() (*cart.Cart, error) {
+				return f.svc.UpdateLines(guest(), ref, []cart.LineUpdate{{LineID: c.Lines[0].ID, Quantity: 1}})
+			},
+		} {
+			if _, err := change(); !cmp.Equal(notSold, problems(err)) {
+				t.Errorf("%s: problems %v, want %v", name, problems(err), notSold)
+			}
+		}
+		if got := quantities(mustCart(t)(f.svc.Get(guest(), ref))); got[f.tea100] != 2 {
+			t.Fatalf("refused changes left %v", got)
+		}
+
+		// The buyer's USD cart gives way to a CNY one with its lines and
+		// address.
+		created, err := f.svc.Create(alice, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if created.Cart.ID == own.ID || created.Cart.Currency != money.CNY || created.Cart.ShippingAddress == nil ||
+			!cmp.Equal(map[string]int64{f.tea100: 3}, quantities(created.Cart)) {
+			t.Fatalf("new cart %+v", created.Cart)
+		}
+		if got := mustCart(t)(f.svc.Get(alice, cart.Ref{})); got.ID != created.Cart.ID {
+			t.Fatalf("the buyer's open cart is %s, want the new %s", got.ID, created.Cart.ID)
+		}
+		if _, err := f.svc.Create(alice, ""); !errors.Is(err, errs.ErrConflict) {
+			t.Fatalf("a second cart in a currency sold: %v, want CART_EXISTS", err)
+		}
+
+		// Selling in USD again, the same key checks the guest cart out.
+		sell("CNY", "USD", "JPY")
+		placed, err := f.svc.Complete(guest(), ref, "key-usd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if placed.Order.Currency != money.USD {
+			t.Fatalf("order in %s, want USD", placed.Order.Currency)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/shipping"
 )
 
@@ -49,7 +50,10 @@ const (
 	CodeAmountTooLarge = "AMOUNT_TOO_LARGE"
 
 	CodeInvalidCurrency = "INVALID_CURRENCY"
-	// CodeCurrencyNotSupported: a currency the shop does not sell in.
+	// CodeCurrencyNotSupported: a currency the shop does not sell in,
+	// given to Create, or the currency of a cart the shop no longer
+	// sells in (field "currencyCode"), which neither takes units nor
+	// checks out.
 	CodeCurrencyNotSupported = "CURRENCY_NOT_SUPPORTED"
 	CodeInvalidEmail         = "INVALID_EMAIL"
 	CodeInvalidCountry       = "INVALID_COUNTRY"
@@ -96,6 +100,14 @@ func insufficientStock(field string, available int64) *errs.Error {
 
 func overLimit(field string, limit int64) *errs.Error {
 	return errs.Invalid(field, CodeQuantityOverLimit, fmt.Sprintf("at most %d of one item per order", limit))
+}
+
+// currencyNotSold is the problem of a cart in cur once the shop no
+// longer sells in it. Its currency is fixed, so the buyer starts another
+// cart (Create retires a buyer's open cart in cur).
+func currencyNotSold(cur money.Currency) *errs.Error {
+	return errs.Conflict("currencyCode", CodeCurrencyNotSupported,
+		"the shop no longer sells in "+cur.Code()+"; start a new cart in a currency it sells in")
 }
 
 func amountTooLarge() *errs.Error {

@@ -47,6 +47,9 @@ func (s *Service) AddLines(ctx context.Context, ref Ref, lines []LineInput) (*Ca
 		if err != nil {
 			return err
 		}
+		if !set.Sells(c.Currency) {
+			return currencyNotSold(c.Currency)
+		}
 		byVariant := map[string]*Line{}
 		for _, l := range c.Lines {
 			byVariant[l.VariantID] = l
@@ -182,6 +185,10 @@ func (s *Service) UpdateLines(ctx context.Context, ref Ref, updates []LineUpdate
 		}
 		final := map[*Line]int64{}
 		for i, u := range updates {
+			if u.Quantity > 0 && !set.Sells(c.Currency) {
+				// Removing lines stays possible; buying more does not.
+				return currencyNotSold(c.Currency)
+			}
 			f := "lines." + strconv.Itoa(i)
 			l := byID[u.LineID]
 			if l == nil {

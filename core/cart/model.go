@@ -59,7 +59,9 @@ type Cart struct {
 	// OrderID is the order the cart placed; "" until completed.
 	OrderID string `bun:"order_id"`
 	// MergedInto is the buyer's cart a guest cart was merged into at
-	// sign-in; a merged cart is reached no more.
+	// sign-in, or the new cart that replaced a buyer's cart in a
+	// currency the shop no longer sells in (Create); a merged cart is
+	// reached no more.
 	MergedInto  *string    `bun:"merged_into"`
 	CompletedAt *time.Time `bun:"completed_at"`
 	CreatedAt   time.Time  `bun:"created_at"`

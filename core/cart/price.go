@@ -21,9 +21,10 @@ type quote struct {
 	// and weight of the priced lines. Meaningful only with a shipping
 	// address.
 	parcel shipping.Parcel
-	// problems stand between the cart and checkout: lines that cannot be
-	// bought as they are (lines.N.variantId, lines.N.quantity) and a
-	// chosen method that no longer ships the cart (shippingMethodId).
+	// problems stand between the cart and checkout: a currency the shop
+	// no longer sells in (currencyCode), lines that cannot be bought as
+	// they are (lines.N.variantId, lines.N.quantity) and a chosen method
+	// that no longer ships the cart (shippingMethodId).
 	problems []*errs.Error
 }
 
@@ -61,6 +62,11 @@ func (s *Service) priceLines(ctx context.Context, c *Cart, variants map[string]c
 	}
 	q := &quote{settings: set}
 	cur := c.Currency
+	if !set.Sells(cur) {
+		// Prices in cur may remain; the shop's list of currencies is
+		// what it sells in now.
+		q.problems = append(q.problems, currencyNotSold(cur))
+	}
 	zero := money.Zero(cur)
 	in := TotalsInput{Currency: cur, TaxIncluded: set.PricesIncludeTax}
 	subtotal := zero

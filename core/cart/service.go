@@ -176,7 +176,9 @@ func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Mic
 // Create starts a cart in currency (an ISO 4217 code the shop sells in;
 // "" is the shop's default). A signed-in buyer's cart is theirs, and a
 // buyer has one open cart at a time (CodeCartExists); anyone else gets a
-// guest cart and, once, its token.
+// guest cart and, once, its token. A buyer's open cart in a currency the
+// shop no longer sells in is replaced: its lines and addresses join the
+// new cart, as Merge takes a guest cart's.
 func (s *Service) Create(ctx context.Context, currency string) (*Created, error) {
 	if err := authz.MayOwn(ctx, s.authz, authz.Cart, authz.Own(authz.Write)); err != nil {
 		return nil, err
@@ -222,27 +224,58 @@ func (s *Service) Create(ctx context.Context, currency string) (*Created, error)
 		return out, nil
 	}
 	err = s.db.RunInTx(ctx, func(ctx context.Context) error {
-		if c.CustomerID != nil {
-			// The unique index settles a race; this check answers the
-			// common case without a failed statement.
-			_, err := s.store.OpenByCustomer(ctx, *c.CustomerID, false)
-			if err == nil {
-				return cartExists()
+		// The unique index settles a race; this check answers the
+		// common case without a failed statement.
+		open, err := s.store.OpenByCustomer(ctx, *c.CustomerID, false)
+		switch {
+		case err == nil && set.Sells(open.Currency):
+			return cartExists()
+		case err == nil:
+			// A cart in a currency the shop no longer sells in can never
+			// check out, and its currency is fixed: the new cart takes
+			// its place, lines and addresses, as at sign-in (Merge).
+			if err := s.retire(ctx, c); err != nil {
+				return err
 			}
-			if !errors.Is(err, errs.ErrNotFound) {
+		case !errors.Is(err, errs.ErrNotFound):
+			return err
+		default:
+			if err := s.store.Insert(ctx, c); err != nil {
 				return err
 			}
 		}
-		if err := s.store.Insert(ctx, c); err != nil {
-			return err
-		}
-		_, err := s.price(ctx, c)
+		_, err = s.price(ctx, c)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// retire replaces the buyer's open cart with c, a new cart of theirs: the
+// old one is marked merged into c (reached no more) and its lines and
+// addresses join c as Merge takes a guest cart's.
+func (s *Service) retire(ctx context.Context, c *Cart) error {
+	old, err := s.lock(ctx, Ref{})
+	if err != nil {
+		return err
+	}
+	ok, err := s.store.MarkMerged(ctx, old.ID, c.ID, s.now())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return cartExists() // checked out meanwhile
+	}
+	if err := s.store.Insert(ctx, c); err != nil {
+		return err
+	}
+	if err := s.mergeInto(ctx, c, old); err != nil {
+		return err
+	}
+	c.Lines, err = s.store.Lines(ctx, c.ID)
+	return err
 }
 
 // Get returns a cart, priced.
