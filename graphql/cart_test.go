@@ -1396,3 +1396,35 @@ func TestCheckoutInCurrencyNoLongerSold(t *testing.T) {
 		eq(t, "payment currency", res.str("paymentCreate", "payment", "amount", "currencyCode"), "USD")
 	})
 }
+
+// TestProvinceWhereTaxDependsOnIt: once the shop taxes Guangdong apart,
+// an address in China must name its province so Kassa can read it, or
+// the buyer would pay China's rate by misspelling it. The refusal is a
+// userError on the field and changes nothing; the name works as the code.
+func TestProvinceWhereTaxDependsOnIt(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		s := newCartShop(t, ta)
+		if _, err := ta.Settings.Tax.CreateRate(system(), tax.RateInput{Country: "CN", Region: "GD", Name: "VAT Guangdong", BasisPoints: 900}); err != nil {
+			t.Fatal(err)
+		}
+		guest := authz.AnonymousSubject()
+		c := must(t, s.do(t, guest, cartCreateOp, in("lines", []any{vars("variantId", s.tea100, "quantity", 1)})))
+		ref := vars("token", c.str("cartCreate", "token"))
+		runCart(t, ta, []testkit.Scenario{
+			{Name: "a province nobody can read", As: guest, Query: cartShipToOp, Variables: vars("input", with(ref, "address", with(cnAddress, "province", "G D"))),
+				WantData: testkit.EncodeJSON(t, map[string]any{"cartShippingAddressUpdate": map[string]any{"cart": nil,
+					"userErrors": []any{map[string]any{"field": []any{"input", "address", "province"}, "code": "INVALID_PROVINCE"}}}})},
+			{Name: "no province", As: guest, Query: cartShipToOp, Variables: vars("input", with(ref, "address", with(cnAddress, "province", ""))),
+				WantData: testkit.EncodeJSON(t, map[string]any{"cartShippingAddressUpdate": map[string]any{"cart": nil,
+					"userErrors": []any{map[string]any{"field": []any{"input", "address", "province"}, "code": "PROVINCE_REQUIRED"}}}})},
+		})
+		byName := must(t, s.do(t, guest, cartShipToOp, vars("input", with(ref, "address", with(cnAddress, "province", "guangdong sheng")))))
+		byCode := must(t, s.do(t, guest, cartShipToOp, vars("input", with(ref, "address", cnAddress))))
+		gd := byCode.str("cartShippingAddressUpdate", "cart", "tax", "amount")
+		eq(t, "tax by name", byName.str("cartShippingAddressUpdate", "cart", "tax", "amount"), gd)
+		china := must(t, s.do(t, guest, cartShipToOp, vars("input", with(ref, "address", with(cnAddress, "province", "SH")))))
+		if cn := china.str("cartShippingAddressUpdate", "cart", "tax", "amount"); gd == "" || gd == cn {
+			t.Fatalf("Guangdong's tax %q, China's %q: want Guangdong's own rate", gd, cn)
+		}
+	})
+}

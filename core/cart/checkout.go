@@ -76,6 +76,15 @@ func (s *Service) setAddress(ctx context.Context, ref Ref, column string, set fu
 	for _, p := range errs.All(err) {
 		v.Add(p)
 	}
+	if err == nil && column == "shipping_address" {
+		err := s.checkProvince(ctx, &a, "address")
+		if err != nil && len(errs.All(err)) == 0 {
+			return nil, err
+		}
+		for _, p := range errs.All(err) {
+			v.Add(p)
+		}
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/kassahq/kassa/core/shop"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
+	"github.com/kassahq/kassa/core/tax"
 )
 
 // TestShippingAndTotals prices carts end to end: the methods offered for
@@ -734,6 +735,62 @@ func TestCurrencyNoLongerSold(t *testing.T) {
 		}
 		if placed.Order.Currency != money.USD {
 			t.Fatalf("order in %s, want USD", placed.Order.Currency)
+		}
+	})
+}
+
+// TestProvinceWhereTaxDependsOnIt: once the shop taxes a region of a
+// country apart (Guangdong at 9% beside China's 13%), an address there
+// must name its province in a way Kassa reads: the code or the name, as
+// typed; anything else is refused when it is set, and at checkout for an
+// address set before the rate existed. Spelled out, the region's rate
+// applies.
+func TestProvinceWhereTaxDependsOnIt(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ref := f.newGuestCart(t, "")
+		mustCart(t)(f.svc.AddLines(guest(), ref, []cart.LineInput{{VariantID: f.tea100, Quantity: 1}}))
+		mustCart(t)(f.svc.SetEmail(guest(), ref, "buyer@example.com"))
+		at := func(province string) order.Address {
+			a := cnAddress()
+			a.Province = province
+			return a
+		}
+		// Before any regional rate, the province is free text.
+		mustCart(t)(f.svc.SetShippingAddress(guest(), ref, at("广东省"), nil))
+		mustCart(t)(f.svc.SetShippingMethod(guest(), ref, f.standard))
+
+		if _, err := f.taxes.CreateRate(context.Background(), tax.RateInput{Country: "CN", Region: "GD", Name: "VAT Guangdong", BasisPoints: 900}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Complete(guest(), ref, "key-province"); !cmp.Equal(problems(err), []string{"shippingAddress.province INVALID_PROVINCE"}) {
+			t.Fatalf("checkout with a province nobody can read: %v", err)
+		}
+		for _, c := range []struct{ province, want string }{
+			{"", "address.province PROVINCE_REQUIRED"},
+			{"Guangdong Province", "address.province INVALID_PROVINCE"},
+			{"G D", "address.province INVALID_PROVINCE"},
+		} {
+			if _, err := f.svc.SetShippingAddress(guest(), ref, at(c.province), nil); !cmp.Equal(problems(err), []string{c.want}) {
+				t.Errorf("province %q: %v, want %s", c.province, err, c.want)
+			}
+		}
+		if c := mustCart(t)(f.svc.Get(guest(), ref)); c.ShippingAddress.Province != "广东省" {
+			t.Fatalf("a refused address was saved: %+v", c.ShippingAddress)
+		}
+		for _, province := range []string{"GD", "cn-gd", "Guangdong Sheng"} {
+			c := mustCart(t)(f.svc.SetShippingAddress(guest(), ref, at(province), nil))
+			// 68.00 plus 10.00 shipping, tax 9% on top, rounded.
+			if c.ShippingAddress.Province != province || c.Totals.Tax != money.New(702, money.CNY) {
+				t.Errorf("province %q: saved %q, tax %v; want it as typed and Guangdong's 9%%", province, c.ShippingAddress.Province, c.Totals.Tax)
+			}
+		}
+		// Elsewhere in the world nothing changes: the US has no regional rate.
+		us := order.Address{Line1: "1 Main St", City: "Springfield", Province: "Somewhere", CountryCode: "US"}
+		mustCart(t)(f.svc.SetShippingAddress(guest(), ref, us, nil))
+		mustCart(t)(f.svc.SetShippingAddress(guest(), ref, at("Guangdong Sheng"), nil))
+		if _, err := f.svc.Complete(guest(), ref, "key-province"); err != nil {
+			t.Fatalf("checkout with a province named: %v", err)
 		}
 	})
 }

@@ -57,8 +57,15 @@ const (
 	CodeCurrencyNotSupported = "CURRENCY_NOT_SUPPORTED"
 	CodeInvalidEmail         = "INVALID_EMAIL"
 	CodeInvalidCountry       = "INVALID_COUNTRY"
-	CodeRequired             = "REQUIRED"
-	CodeTooLong              = "TOO_LONG"
+	// CodeInvalidProvince: the address's province names none of its
+	// country's states or provinces, where the shop's tax rates or
+	// shipping zones depend on it (field "address.province").
+	CodeInvalidProvince = "INVALID_PROVINCE"
+	// CodeProvinceRequired: the address has no province, where the shop's
+	// tax rates or shipping zones depend on it.
+	CodeProvinceRequired = "PROVINCE_REQUIRED"
+	CodeRequired         = "REQUIRED"
+	CodeTooLong          = "TOO_LONG"
 
 	// CodeEmailRequired: checkout of a cart without an email address.
 	CodeEmailRequired = "EMAIL_REQUIRED"

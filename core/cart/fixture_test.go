@@ -38,6 +38,7 @@ type fixture struct {
 	clock    *clock.Fake
 	rates    *shipping.Rates
 	taxRates *tax.Rates
+	taxes    *tax.Service
 
 	// tea100: CNY 68.00, USD 9.50, JPY 1005; 40 in stock; 120 g.
 	// tea250: CNY 148.00 only; 5 in stock; 300 g.
@@ -217,6 +218,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.taxes = taxes
 	if _, err := taxes.CreateRate(ctx, tax.RateInput{Country: "CN", Name: "VAT", BasisPoints: 1300}); err != nil {
 		t.Fatal(err)
 	}

@@ -101,6 +101,15 @@ func (s *Service) priceLines(ctx context.Context, c *Cart, variants map[string]c
 	q.parcel.Subtotal = subtotal
 	c.ShippingRate, c.quoted, c.rates = nil, false, nil
 	if a := c.ShippingAddress; a != nil {
+		// An address set before the shop's rates or zones told this
+		// country's regions apart may name none of them.
+		if err := s.checkProvince(ctx, a, "shippingAddress"); err != nil {
+			all := errs.All(err)
+			if len(all) == 0 {
+				return nil, err
+			}
+			q.problems = append(q.problems, all...)
+		}
 		q.parcel.Country, q.parcel.Region = a.CountryCode, a.Province
 		rate, err := s.tax.Rate(ctx, a.CountryCode, a.Province)
 		if err != nil {

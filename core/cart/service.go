@@ -43,6 +43,8 @@ type Rates interface {
 	// Quote returns the methods that ship p, cheapest first. The cart
 	// prices its chosen method from the same quote.
 	Quote(ctx context.Context, p shipping.Parcel) ([]shipping.Rate, error)
+	// Regional reports whether a zone narrows the country to regions.
+	Regional(ctx context.Context, country string) (bool, error)
 }
 
 // TaxRates looks up the tax rate of an address: core/tax's Rates.
@@ -50,6 +52,8 @@ type TaxRates interface {
 	// Rate returns the rate of a country and region (a zero rate where
 	// none is set).
 	Rate(ctx context.Context, country, region string) (tax.Rate, error)
+	// Regional reports whether a rate of the country names a region.
+	Regional(ctx context.Context, country string) (bool, error)
 }
 
 // Settings reads the shop's settings: core/shop's Service.

@@ -90,6 +90,33 @@ func (r *Rates) Quote(ctx context.Context, p Parcel) ([]Rate, error) {
 	return quote(zones, p), nil
 }
 
+// Regional reports whether a zone narrows country to regions, so that
+// where in the country an address is decides its shipping: the cart then
+// needs a province it can read (country.Subdivision).
+func (r *Rates) Regional(ctx context.Context, cc string) (bool, error) {
+	cc = strings.ToUpper(strings.TrimSpace(cc))
+	if !country.Valid(cc) {
+		return false, nil
+	}
+	load := func() ([]*Zone, error) { return r.store.Zones(ctx, cc) }
+	var zones []*Zone
+	var err error
+	if store.Touched(ctx, zonesKey{}) {
+		zones, err = load()
+	} else {
+		zones, err = r.zones.Get(cc, load)
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, z := range zones {
+		if len(z.Regions) > 0 && slices.Contains(z.Countries, cc) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // Rate returns what the method methodID costs for p, or a
 // *MethodUnavailableError (SHIPPING_METHOD_UNAVAILABLE) when Quote would
 // not offer it: the cart checks the buyer's choice with it again at

@@ -627,6 +627,13 @@ func TestQuote(t *testing.T) {
 			})
 		}
 
+		// China has a zone narrowed to regions; Macau and the US have not.
+		for cc, want := range map[string]bool{"CN": true, " cn ": true, "MO": false, "US": false, "%": false} {
+			if got, err := rates.Regional(ctx, cc); err != nil || got != want {
+				t.Errorf("Regional(%q) = %v, %v; want %v", cc, got, err, want)
+			}
+		}
+
 		for name, p := range map[string]shipping.Parcel{
 			"no currency":     {Country: "CN"},
 			"negative weight": {Country: "CN", Subtotal: cny(1), WeightGrams: -1},

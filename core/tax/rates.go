@@ -37,6 +37,8 @@ type RatesOptions struct {
 type Rates struct {
 	store *taxStore
 	rates *memo.Cache[[2]string, []*Rate]
+	// regional remembers per country whether a rate names a region.
+	regional *memo.Cache[string, bool]
 }
 
 // NewRates returns the tax rate lookup over db.
@@ -45,12 +47,28 @@ func NewRates(db *store.DB, opts RatesOptions) *Rates {
 	if ttl == 0 {
 		ttl = DefaultCacheFor
 	}
-	return &Rates{store: newTaxStore(db), rates: memo.New[[2]string, []*Rate](ttl, opts.Clock)}
+	return &Rates{store: newTaxStore(db), rates: memo.New[[2]string, []*Rate](ttl, opts.Clock),
+		regional: memo.New[string, bool](ttl, opts.Clock)}
 }
 
 // Invalidate forgets the rates kept in memory. The Service holding these
 // Rates calls it when it changes a rate.
-func (r *Rates) Invalidate() { r.rates.Invalidate() }
+func (r *Rates) Invalidate() {
+	r.rates.Invalidate()
+	r.regional.Invalidate()
+}
+
+// Regional reports whether a rate of country names a region, so that
+// where in the country an address is decides its tax: the cart then
+// needs a province it can read (country.Subdivision).
+func (r *Rates) Regional(ctx context.Context, country string) (bool, error) {
+	country = strings.ToUpper(strings.TrimSpace(country))
+	load := func() (bool, error) { return r.store.HasRegions(ctx, country) }
+	if store.Touched(ctx, ratesKey{}) {
+		return load()
+	}
+	return r.regional.Get(country, load)
+}
 
 // Rate returns the rate of a country and region: the region's rate when
 // one is set, else the country's, else a zero rate (ID empty,

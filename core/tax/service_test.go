@@ -174,6 +174,13 @@ func TestRates(t *testing.T) {
 			}
 		}
 
+		// China and the US have regional rates; Germany has none at all.
+		for country, want := range map[string]bool{"CN": true, "us": true, "DE": false} {
+			if got, err := lookup.Regional(ctx, country); err != nil || got != want {
+				t.Errorf("Regional(%q) = %v, %v; want %v", country, got, err, want)
+			}
+		}
+
 		if err := svc.DeleteRate(ctx, gd.ID); err != nil {
 			t.Fatal(err)
 		}

@@ -92,6 +92,15 @@ func (s *taxStore) RatesFor(ctx context.Context, country, region string) ([]*Rat
 	return out, nil
 }
 
+// HasRegions reports whether a rate of country names a region.
+func (s *taxStore) HasRegions(ctx context.Context, country string) (bool, error) {
+	ok, err := s.db.Conn(ctx).NewSelect().Model((*rateRow)(nil)).Where("country = ?", country).Where("region <> ''").Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("tax: read the regions of %s: %w", country, err)
+	}
+	return ok, nil
+}
+
 // Insert stores a new rate; a second rate for one place is a unique
 // violation (tax_rates_place).
 func (s *taxStore) Insert(ctx context.Context, r *Rate) error {
