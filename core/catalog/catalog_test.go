@@ -64,6 +64,10 @@ func TestCreateProductRejectsBadInputAndWritesNothing(t *testing.T) {
 			{"bad status", catalog.CreateProductInput{Title: "X", Status: "LIVE"}, []string{"status INVALID_STATUS"}},
 			{"taken sku", catalog.CreateProductInput{Title: "X", Variants: []catalog.VariantInput{{SKU: "TEA-100"}}},
 				[]string{"variants.0.sku SKU_TAKEN"}},
+			{"a taken sku with a zero-width space", catalog.CreateProductInput{Title: "X", Variants: []catalog.VariantInput{{SKU: "TEA-\u200b100"}}},
+				[]string{"variants.0.sku INVALID_SKU"}},
+			{"sku with a soft hyphen", catalog.CreateProductInput{Title: "X", Variants: []catalog.VariantInput{{SKU: "TEA\u00ad-9"}}},
+				[]string{"variants.0.sku INVALID_SKU"}},
 			{"sku twice", catalog.CreateProductInput{Title: "X", Options: size, Variants: []catalog.VariantInput{
 				{SKU: "NEW-1", SelectedOptions: sel("S")}, {SKU: "NEW-1", SelectedOptions: sel("M")}}},
 				[]string{"variants.1.sku SKU_TAKEN"}},
@@ -618,6 +622,10 @@ func TestVariants(t *testing.T) {
 		if _, err := svc.UpdateVariant(ctx, catalog.UpdateVariantInput{ID: nv.ID, SelectedOptions: &[]catalog.SelectedOption{
 			{Name: "Size", Value: "M"}, {Name: "Color", Value: "Red"}}}); !cmp.Equal(problems(err), []string{"selectedOptions DUPLICATE_VARIANT"}) {
 			t.Fatalf("update to taken options: %v", err)
+		}
+		invisible := "SHIRT-M-BLUE\ufeff"
+		if _, err := svc.UpdateVariant(ctx, catalog.UpdateVariantInput{ID: nv.ID, SKU: &invisible}); !cmp.Equal(problems(err), []string{"sku INVALID_SKU"}) {
+			t.Fatalf("update to a sku with a byte order mark: %v", err)
 		}
 		sku := "SHIRT-M-BLUE"
 		up, err = svc.UpdateVariant(ctx, catalog.UpdateVariantInput{ID: nv.ID, SKU: &sku})

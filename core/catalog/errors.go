@@ -24,6 +24,8 @@ const (
 	CodeInvalidHandle = "INVALID_HANDLE"
 	CodeHandleTaken   = "HANDLE_TAKEN"
 	CodeSKUTaken      = "SKU_TAKEN"
+	// CodeInvalidSKU: a SKU holding an invisible character.
+	CodeInvalidSKU    = "INVALID_SKU"
 	CodeInvalidStatus = "INVALID_STATUS"
 
 	CodeDuplicateOption      = "DUPLICATE_OPTION"

@@ -266,7 +266,7 @@ func (s *Service) prepareVariant(v *errs.Validator, np *newProduct, in *VariantI
 		CreatedAt:   now,
 		UpdatedAt:   now,
 	}
-	checkText(v, nv.SKU, path(f, "sku"), false, MaxSKULen)
+	checkSKU(v, nv.SKU, path(f, "sku"))
 	checkText(v, nv.Title, path(f, "title"), false, MaxTitleLen)
 	if in.WeightGrams < 0 || in.WeightGrams > MaxQuantity {
 		v.Add(errs.Invalid(path(f, "weightGrams"), CodeInvalidWeight, "must be between 0 and 1000000000"))

@@ -130,6 +130,21 @@ func checkText(v *errs.Validator, s, field string, required bool, max int) {
 	}
 }
 
+// checkSKU validates a SKU: at most MaxSKULen characters, none of them
+// invisible. A SKU is typed into warehouse systems and compared byte for
+// byte: "TEA-1" with a zero-width space (U+200B) or a soft hyphen would
+// look like "TEA-1" everywhere and be another SKU, so format characters
+// (Unicode Cf) and spaces other than U+0020 are refused.
+func checkSKU(v *errs.Validator, sku, field string) {
+	checkText(v, sku, field, false, MaxSKULen)
+	for _, r := range sku {
+		if unicode.Is(unicode.Cf, r) || (r != ' ' && unicode.IsSpace(r)) {
+			v.Add(errs.Invalid(field, CodeInvalidSKU, fmt.Sprintf("a SKU holds visible characters only; remove the invisible %U", r)))
+			return
+		}
+	}
+}
+
 // checkOptions validates a product's options: names unique and non-empty,
 // values unique and non-empty within an option.
 func checkOptions(v *errs.Validator, opts []Option, field string) {

@@ -172,7 +172,7 @@ func (s *Service) UpdateVariant(ctx context.Context, in UpdateVariantInput) (Var
 		var v errs.Validator
 		if in.SKU != nil && strings.TrimSpace(*in.SKU) != vr.SKU {
 			vr.SKU = strings.TrimSpace(*in.SKU)
-			checkText(&v, vr.SKU, "sku", false, MaxSKULen)
+			checkSKU(&v, vr.SKU, "sku")
 			if vr.SKU != "" {
 				taken, err := s.store.TakenSKUs(ctx, []string{vr.SKU})
 				if err != nil {
