@@ -87,6 +87,10 @@ func CompileSchema(doc string) (*Schema, error) {
 	if t, _ := root["type"].(string); t != "object" {
 		return nil, errors.New(`config schema must have "type": "object" at the root`)
 	}
+	if at, ok := unreachableSecret(root, ""); ok {
+		return nil, fmt.Errorf(`config schema marks %s "writeOnly", where the host cannot keep it secret: `+
+			`mark only object properties (properties, nested properties, $defs reached by $ref), not array items, additionalProperties or combinators`, at)
+	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	const url = "kassa-plugin-config.json"
@@ -98,6 +102,57 @@ func CompileSchema(doc string) (*Schema, error) {
 		return nil, fmt.Errorf("config schema is not a valid JSON Schema: %w", err)
 	}
 	return &Schema{raw: doc, schema: s}, nil
+}
+
+// unreachableSecret finds a "writeOnly": true that SecretFields would not
+// report: the host encrypts and hides settings by the JSON Pointers it
+// lists, so a secret it cannot point at (an array item's, a map value's,
+// one inside allOf/oneOf) would be stored in plain text and shown to
+// staff. at is the keyword path of the first one found. Schemas under
+// $defs and definitions count as reached: SecretFields follows $ref.
+func unreachableSecret(node map[string]any, at string) (string, bool) {
+	for key, v := range node {
+		switch key {
+		case "properties", "$defs", "definitions":
+			props, _ := v.(map[string]any)
+			for name, sub := range props {
+				if m, ok := sub.(map[string]any); ok {
+					if where, bad := unreachableSecret(m, at+"/"+key+"/"+name); bad {
+						return where, true
+					}
+				}
+			}
+		case "writeOnly":
+			// Here, on a property (or the root), it is reachable.
+		default:
+			if where, bad := anySecret(v, at+"/"+key); bad {
+				return where, true
+			}
+		}
+	}
+	return "", false
+}
+
+// anySecret finds any "writeOnly": true under v.
+func anySecret(v any, at string) (string, bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		if w, _ := x["writeOnly"].(bool); w {
+			return at, true
+		}
+		for k, sub := range x {
+			if where, bad := anySecret(sub, at+"/"+k); bad {
+				return where, true
+			}
+		}
+	case []any:
+		for i, sub := range x {
+			if where, bad := anySecret(sub, fmt.Sprintf("%s/%d", at, i)); bad {
+				return where, true
+			}
+		}
+	}
+	return "", false
 }
 
 // MustCompileSchema is like [CompileSchema] but panics on error; for package
@@ -220,7 +275,7 @@ func (s *Schema) SecretFields() []string {
 		}
 		for name, p := range sch.Properties {
 			ptr := at + "/" + escapePointer(name)
-			if p.WriteOnly {
+			if writeOnly(p) {
 				out = append(out, ptr)
 			}
 			walk(p, ptr, depth+1)
@@ -229,6 +284,19 @@ func (s *Schema) SecretFields() []string {
 	walk(s.schema, "", 0)
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// writeOnly reports whether sch, or a schema it refers to by $ref, is
+// marked "writeOnly": {"$ref": "#/$defs/credential"} is as secret as
+// the credential.
+func writeOnly(sch *jsonschema.Schema) bool {
+	for depth := 0; sch != nil && depth <= 16; depth++ {
+		if sch.WriteOnly {
+			return true
+		}
+		sch = sch.Ref
+	}
+	return false
 }
 
 // IsSecret reports whether the JSON Pointer field names a writeOnly setting.

@@ -87,6 +87,20 @@ func TestSchemaDecodeSecretsRedact(t *testing.T) {
 	}
 }
 
+// TestCompileSchemaKeepsReachableSecrets: secrets on properties, nested
+// properties and $defs reached by $ref compile and are listed.
+func TestCompileSchemaKeepsReachableSecrets(t *testing.T) {
+	t.Parallel()
+	s, err := sdk.CompileSchema(`{"type":"object","$defs":{"cred":{"type":"string","writeOnly":true}},
+		"properties":{"key":{"type":"string","writeOnly":true},"bank":{"type":"object","properties":{"token":{"$ref":"#/$defs/cred"}}}}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"/bank/token", "/key"}, s.SecretFields()); d != "" {
+		t.Errorf("SecretFields (-want +got):\n%s", d)
+	}
+}
+
 func TestCompileSchemaRefusals(t *testing.T) {
 	t.Parallel()
 	for name, doc := range map[string]string{
@@ -95,6 +109,11 @@ func TestCompileSchemaRefusals(t *testing.T) {
 		"array root":  `[]`,
 		"not object":  `{"type":"string"}`,
 		"bad keyword": `{"type":"object","properties":{"a":{"type":"nope"}}}`,
+		// Secrets the host could not point at, encrypt or hide.
+		"secret in array items":        `{"type":"object","properties":{"keys":{"type":"array","items":{"type":"string","writeOnly":true}}}}`,
+		"secret in a map value":        `{"type":"object","properties":{"tokens":{"type":"object","additionalProperties":{"type":"string","writeOnly":true}}}}`,
+		"secret in a combinator":       `{"type":"object","allOf":[{"properties":{"key":{"type":"string","writeOnly":true}}}]}`,
+		"secret in an item's property": `{"type":"object","properties":{"endpoints":{"type":"array","items":{"type":"object","properties":{"secret":{"type":"string","writeOnly":true}}}}}}`,
 	} {
 		if _, err := sdk.CompileSchema(doc); err == nil {
 			t.Errorf("%s: CompileSchema accepted %q", name, doc)
