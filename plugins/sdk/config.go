@@ -189,7 +189,31 @@ func (s *Schema) Validate(config []byte) []ConfigError {
 	}
 	var out []ConfigError
 	collectErrors(ve, &out)
+	s.redactSecrets(out)
 	return out
+}
+
+// redactSecrets rewrites the messages about secret settings that would
+// quote the value ("'sk_live_…' does not match pattern '^sk_'"): a secret
+// is never shown back, not even to whoever typed it, and an error
+// message travels further (logs, screenshots) than a settings form.
+func (s *Schema) redactSecrets(errs []ConfigError) {
+	secrets := s.SecretFields()
+	if len(secrets) == 0 {
+		return
+	}
+	for i, e := range errs {
+		switch e.Code {
+		case "required", "unknown_field", "minLength", "maxLength", "type":
+			continue // these name no value
+		}
+		for _, p := range secrets {
+			if e.Field == p || strings.HasPrefix(e.Field, p+"/") {
+				errs[i].Message = fmt.Sprintf("the secret is not in the form the plugin expects (%s); its value is not shown", e.Code)
+				break
+			}
+		}
+	}
 }
 
 // collectErrors flattens a validation error tree into its leaves.

@@ -101,6 +101,27 @@ func TestCompileSchemaKeepsReachableSecrets(t *testing.T) {
 	}
 }
 
+// TestValidateHidesSecrets: an error about a secret setting never quotes
+// its value; errors about other settings still do.
+func TestValidateHidesSecrets(t *testing.T) {
+	t.Parallel()
+	s := sdk.MustCompileSchema(`{"type":"object","properties":{
+		"key":{"type":"string","writeOnly":true,"pattern":"^sk_"},
+		"tokens":{"type":"object","writeOnly":true,"additionalProperties":{"type":"string","pattern":"^t_"}},
+		"mode":{"type":"string","pattern":"^(live|test)$"}}}`)
+	errs := s.Validate([]byte(`{"key":"TOPSECRET-1","tokens":{"erp":"TOPSECRET-2"},"mode":"visible-mode"}`))
+	var shown bool
+	for _, e := range errs {
+		if strings.Contains(e.Message, "TOPSECRET") {
+			t.Errorf("%s %s quotes the secret: %s", e.Field, e.Code, e.Message)
+		}
+		shown = shown || strings.Contains(e.Message, "visible-mode")
+	}
+	if len(errs) != 3 || !shown {
+		t.Errorf("errors %+v: want the key's, the token's and the mode's, quoting the mode", errs)
+	}
+}
+
 func TestCompileSchemaRefusals(t *testing.T) {
 	t.Parallel()
 	for name, doc := range map[string]string{
