@@ -22,6 +22,9 @@ const (
 	MaxBandGrams     = 1_000_000_000
 	MaxZones         = 500
 	MaxMethodsInZone = 50
+	// MaxPosition bounds a method's position in its zone, so the next
+	// method's (the last one's plus one) stays far inside an Int.
+	MaxPosition = 10000
 )
 
 // Zone is a part of the world the shop ships to: some countries, or some

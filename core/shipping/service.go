@@ -194,7 +194,7 @@ func (s *Service) CreateMethod(ctx context.Context, in MethodInput) (*Method, er
 		m.Active = *in.Active
 	}
 	if in.Position != nil {
-		v.Check(*in.Position >= 0, "position", CodeInvalidPosition, "the position is 0 or more")
+		v.Check(*in.Position >= 0 && *in.Position <= MaxPosition, "position", CodeInvalidPosition, fmt.Sprintf("the position is 0 to %d", MaxPosition))
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -255,7 +255,7 @@ func (s *Service) UpdateMethod(ctx context.Context, id string, in UpdateMethodIn
 			m.Active = *in.Active
 		}
 		if in.Position != nil {
-			v.Check(*in.Position >= 0, "position", CodeInvalidPosition, "the position is 0 or more")
+			v.Check(*in.Position >= 0 && *in.Position <= MaxPosition, "position", CodeInvalidPosition, fmt.Sprintf("the position is 0 to %d", MaxPosition))
 			m.Position = *in.Position
 		}
 		if err := v.Err(); err != nil {

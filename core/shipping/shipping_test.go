@@ -3,6 +3,7 @@ package shipping_test
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -300,6 +301,8 @@ func TestCreateMethodRefusesBadInput(t *testing.T) {
 				[]string{"prices.0.bands TOO_MANY"}},
 			{"negative position", shipping.MethodInput{ZoneID: z.ID, Name: "M", Kind: shipping.KindFlat, Prices: []shipping.MethodPriceInput{flat("CNY", "1")},
 				Position: ptr(-1)}, []string{"position INVALID_POSITION"}},
+			{"the largest Int as position", shipping.MethodInput{ZoneID: z.ID, Name: "M", Kind: shipping.KindFlat, Prices: []shipping.MethodPriceInput{flat("CNY", "1")},
+				Position: ptr(math.MaxInt32)}, []string{"position INVALID_POSITION"}},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				m, err := svc.CreateMethod(ctx, c.in)

@@ -339,6 +339,16 @@ func apply(cur *Settings, in UpdateSettingsInput) (*Settings, []string, error) {
 	return next, fields, nil
 }
 
+// validPort reports whether port, as url.URL.Port gives it, is empty or
+// a TCP port a browser could reach: 1 to 65535.
+func validPort(port string) bool {
+	if port == "" {
+		return true
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 1 && n <= 65535
+}
+
 // storefrontOrigins checks the storefront origins staff entered and
 // returns them as Origin writes them; its problems go to v.
 func storefrontOrigins(v *errs.Validator, raw []string) []string {
@@ -360,7 +370,8 @@ func storefrontOrigins(v *errs.Validator, raw []string) []string {
 		u, err := url.Parse(s)
 		origin, ok := Origin(u)
 		if err != nil || !ok || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery ||
-			u.Fragment != "" || strings.ContainsAny(s, "#\\") || strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0 {
+			u.Fragment != "" || strings.ContainsAny(s, "#\\*") || strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0 ||
+			!validPort(u.Port()) {
 			v.Add(errs.Invalid(field, CodeInvalidOrigin, "an origin is http(s)://host or http(s)://host:port, such as https://shop.example.com"))
 			continue
 		}
