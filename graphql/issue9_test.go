@@ -136,12 +136,13 @@ func TestRegionsMatchSubdivisionCodes(t *testing.T) {
 		for _, tc := range []struct {
 			province, method, tax string
 		}{
-			{"QC", "Purolator Quebec", "10.19"},    // 68.00 at 14.98 %
-			{"ca-qc", "Purolator Quebec", "10.19"}, // the full code, any case
-			{" Qc ", "Purolator Quebec", "10.19"},  // as typed
-			{"ON", "Canada Post", "3.40"},          // 5 % GST only
-			{"CA-ON", "Canada Post", "3.40"},       // no zone or rate of its own
-			{"Quebec", "Canada Post", "3.40"},      // a name is not a code
+			{"QC", "Purolator Quebec", "10.19"},     // 68.00 at 14.98 %
+			{"ca-qc", "Purolator Quebec", "10.19"},  // the full code, any case
+			{" Qc ", "Purolator Quebec", "10.19"},   // as typed
+			{"ON", "Canada Post", "3.40"},           // 5 % GST only
+			{"CA-ON", "Canada Post", "3.40"},        // no zone or rate of its own
+			{"Quebec", "Purolator Quebec", "10.19"}, // the name is the code
+			{"Québec", "Purolator Quebec", "10.19"}, // accents aside
 		} {
 			t.Run(tc.province, func(t *testing.T) {
 				guest := authz.AnonymousSubject()
