@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -96,6 +97,11 @@ func (s *Service) UpdateSettings(ctx context.Context, id string, settings json.R
 		if !res.OK() {
 			return Plugin{}, settingsErrors(res.Errors)
 		}
+	} else if err := s.tryConfigure(ctx, r, full); err != nil {
+		// No process to ask: one of its own, started for the question,
+		// so a plugin's checks are never skipped because it was idle or
+		// disabled when its settings changed.
+		return Plugin{}, err
 	}
 
 	secrets := splitSecrets(obj, schema.secrets)
@@ -136,6 +142,25 @@ func (s *Service) UpdateSettings(ctx context.Context, id string, settings json.R
 	// Only names: values (and every secret) stay out of the log.
 	s.log.Info("plugin settings updated", attrPlugin, id, "revision", r.Revision, "fields", names, "secrets_set", len(secrets), "by", authz.SubjectFrom(ctx).ID)
 	return s.toPlugin(r, schema), nil
+}
+
+// tryConfigure starts a process of r's binary only to ask it whether it
+// takes settings, and stops it: nil when it does, its refusal as
+// settingsErrors, or why it could not be asked (it does not start: the
+// settings cannot be checked, so they are not saved).
+func (s *Service) tryConfigure(ctx context.Context, r *row, settings json.RawMessage) error {
+	cctx, cancel := context.WithTimeout(ctx, s.opts.StartTimeout+s.opts.CallTimeout)
+	defer cancel()
+	p, _, err := s.startConfigured(cctx, r, settings)
+	var refused *refusedSettings
+	switch {
+	case errors.As(err, &refused):
+		return settingsErrors(refused.errs)
+	case err != nil:
+		return err
+	}
+	p.Kill()
+	return nil
 }
 
 // Enable offers the plugin to the shop. Its stored settings must satisfy

@@ -419,6 +419,24 @@ func (s *Service) launch(ctx context.Context, id string) (_ *host.Plugin, _ laun
 	if err != nil {
 		return nil, launched{}, err
 	}
+	p, info, err := s.startConfigured(ctx, r, settings)
+	if err != nil {
+		return nil, launched{}, err
+	}
+	h, err := p.Plugin().Health(ctx)
+	if err != nil {
+		p.Kill()
+		return nil, launched{}, unavailable(CodeUnavailable, "plugin %s failed to start: Health: %v", id, err)
+	}
+	return p, launched{info: info, revision: r.Revision, sha: r.SHA256, health: healthFrom(h)}, nil
+}
+
+// startConfigured starts r's binary (checksum verified), checks that it
+// is the plugin r names and serves its kind, and configures it with
+// settings: a refusal is CodeMisconfigured naming the plugin's reasons,
+// with the process killed.
+func (s *Service) startConfigured(ctx context.Context, r *row, settings json.RawMessage) (_ *host.Plugin, _ sdk.Info, err error) {
+	id := r.ID
 	p, err := host.Start(ctx, host.Config{
 		Path: s.binaryPath(r), SHA256: r.SHA256, PluginID: id, DataDir: s.pluginDataDir(id),
 		Logger: s.log, LogLevel: s.opts.LogLevel,
@@ -426,9 +444,9 @@ func (s *Service) launch(ctx context.Context, id string) (_ *host.Plugin, _ laun
 	})
 	switch {
 	case errors.Is(err, host.ErrChecksumMismatch):
-		return nil, launched{}, unavailable(CodeChecksumMismatch, "plugin %s refused to start: %v", id, err)
+		return nil, sdk.Info{}, unavailable(CodeChecksumMismatch, "plugin %s refused to start: %v", id, err)
 	case err != nil:
-		return nil, launched{}, unavailable(CodeUnavailable, "plugin %s failed to start: %v", id, err)
+		return nil, sdk.Info{}, unavailable(CodeUnavailable, "plugin %s failed to start: %v", id, err)
 	}
 	defer func() {
 		if err != nil {
@@ -437,27 +455,43 @@ func (s *Service) launch(ctx context.Context, id string) (_ *host.Plugin, _ laun
 	}()
 	info, err := p.Describe(ctx)
 	if err != nil {
-		return nil, launched{}, unavailable(CodeUnavailable, "plugin %s failed to start: Describe: %v", id, err)
+		return nil, sdk.Info{}, unavailable(CodeUnavailable, "plugin %s failed to start: Describe: %v", id, err)
 	}
 	if info.ID != id || string(info.Kind) != r.Kind {
-		return nil, launched{}, unavailable(CodeUnavailable, "plugin %s failed to start: the binary describes itself as %s (%s)", id, info.ID, info.Kind)
+		return nil, sdk.Info{}, unavailable(CodeUnavailable, "plugin %s failed to start: the binary describes itself as %s (%s)", id, info.ID, info.Kind)
 	}
 	if err := dispense(p, Kind(r.Kind)); err != nil {
-		return nil, launched{}, unavailable(CodeUnavailable, "plugin %s failed to start: %v", id, err)
+		return nil, sdk.Info{}, unavailable(CodeUnavailable, "plugin %s failed to start: %v", id, err)
 	}
 	res, err := p.Plugin().Configure(s.configureContext(ctx), settings)
 	if err != nil {
-		return nil, launched{}, unavailable(CodeUnavailable, "plugin %s failed to start: Configure: %v", id, err)
+		return nil, sdk.Info{}, unavailable(CodeUnavailable, "plugin %s failed to start: Configure: %v", id, err)
 	}
 	if !res.OK() {
-		err = unavailable(CodeMisconfigured, "plugin %s refused its settings: %v", id, strings.ReplaceAll(res.Err().Error(), "\n", "; "))
-		return nil, launched{}, err
+		return nil, sdk.Info{}, &refusedSettings{id: id, errs: res.Errors}
 	}
-	h, err := p.Plugin().Health(ctx)
-	if err != nil {
-		return nil, launched{}, unavailable(CodeUnavailable, "plugin %s failed to start: Health: %v", id, err)
+	return p, info, nil
+}
+
+// refusedSettings is a plugin's refusal of its settings at start:
+// CodeMisconfigured to a caller of the process, userErrors on the
+// settings (settingsErrors) to staff saving or enabling them.
+type refusedSettings struct {
+	id   string
+	errs []sdk.ConfigError
+}
+
+func (e *refusedSettings) Error() string { return e.domain().Error() }
+
+// Unwrap makes the refusal the CodeMisconfigured error callers see.
+func (e *refusedSettings) Unwrap() error { return e.domain() }
+
+func (e *refusedSettings) domain() error {
+	msgs := make([]string, len(e.errs))
+	for i, c := range e.errs {
+		msgs[i] = c.Error()
 	}
-	return p, launched{info: info, revision: r.Revision, sha: r.SHA256, health: healthFrom(h)}, nil
+	return unavailable(CodeMisconfigured, "plugin %s refused its settings: %v", e.id, strings.Join(msgs, "; "))
 }
 
 // dispense checks that the process serves its kind's service.

@@ -578,12 +578,20 @@ func TestCheckStartsEnabledPlugins(t *testing.T) {
 }
 
 // TestNewSettingsEndTheBackoff: a plugin that could not start on its
-// settings (it refused them) waits out a backoff before the next start;
-// settings saved meanwhile are tried at the next use, not after it.
+// settings (it refused them: settings saved by an earlier version,
+// before the plugin was asked at every save) waits out a backoff before
+// the next start; settings saved meanwhile are tried at the next use,
+// not after it.
 func TestNewSettingsEndTheBackoff(t *testing.T) {
 	t.Parallel()
 	e := sqliteEnv(t, func(o *Options) { o.BackoffMin, o.BackoffMax = time.Minute, time.Minute })
-	e.installEnabled(t, `{"mode":"sandbox","refuse":true}`)
+	e.installEnabled(t, "")
+	r := mustRow(t, e)
+	prev := r.Revision
+	r.Settings, r.Revision = `{"mode":"sandbox","refuse":true}`, r.Revision+1
+	if err := e.svc.st.saveSettings(context.Background(), r, prev); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := create(t, e, 100); err == nil || !strings.Contains(err.Error(), "refused its settings") {
 		t.Fatalf("a plugin refusing its settings: %v", err)
 	}
@@ -595,5 +603,33 @@ func TestNewSettingsEndTheBackoff(t *testing.T) {
 	}
 	if _, err := create(t, e, 100); err != nil {
 		t.Fatalf("right after the settings were fixed: %v", err)
+	}
+}
+
+// TestSettingsCheckedByAnIdlePlugin: with no process running (disabled,
+// or not used yet), saving settings still asks the plugin: a process is
+// started for the question. Its refusal is a userError on the field and
+// nothing is saved; the process does not stay.
+func TestSettingsCheckedByAnIdlePlugin(t *testing.T) {
+	t.Parallel()
+	e := sqliteEnv(t)
+	e.installEnabled(t, "")
+	if _, err := e.svc.Disable(ctx(), testID); err != nil {
+		t.Fatal(err)
+	}
+	before := mustRow(t, e)
+	_, err := e.svc.UpdateSettings(ctx(), testID, []byte(`{"mode":"sandbox","refuse":true}`))
+	all := errs.All(err)
+	if len(all) != 1 || all[0].Code != CodeInvalidSettings || strings.Join(all[0].Field, ".") != "settings.refuse" {
+		t.Fatalf("settings the plugin refuses, saved while it is disabled: %v", err)
+	}
+	if r := mustRow(t, e); r.Revision != before.Revision || r.Settings != before.Settings {
+		t.Fatalf("refused settings were saved: %s", r.Settings)
+	}
+	if e.pid() != 0 {
+		t.Fatal("the process started for the question kept running")
+	}
+	if _, err := e.svc.UpdateSettings(ctx(), testID, []byte(`{"mode":"live"}`)); err != nil {
+		t.Fatalf("settings the plugin takes: %v", err)
 	}
 }
