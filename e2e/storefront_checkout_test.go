@@ -157,3 +157,39 @@ func TestStorefrontCheckout(t *testing.T) {
 		t.Fatalf("the Content-Security-Policy blocked parts of the page: %v %v", violations, err)
 	}
 }
+
+// TestStorefrontCheckoutProvince: the demo shop taxes Quebec apart from
+// the rest of Canada, so a Canadian address must name its province in a
+// way Kassa reads. A buyer who types "Q C" is told so next to the field
+// and stays on the form; "Québec" is taken and prices Quebec's tax.
+func TestStorefrontCheckoutProvince(t *testing.T) {
+	t.Parallel()
+	in, handle := checkoutShop(t)
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2))); err != nil {
+		t.Fatal(err)
+	}
+	address := func(province string) []chromedp.Action[chromedp.Void] {
+		return []chromedp.Action[chromedp.Void]{
+			chromedp.SetValue(`#f-email`, "marie@example.com"), chromedp.SetValue(`#f-firstName`, "Marie"), chromedp.SetValue(`#f-lastName`, "Tremblay"),
+			chromedp.SetValue(`#f-line1`, "1 rue Sainte-Catherine"), chromedp.SetValue(`#f-city`, "Montréal"), chromedp.SetValue(`#f-province`, province),
+			chromedp.SetValue(`#f-postalCode`, "H2X 1K4"), chromedp.SetValue(`#f-countryCode`, "CA"), chromedp.Click(`#contact button[type=submit]`),
+		}
+	}
+	steps := []chromedp.Action[chromedp.Void]{chromedp.Navigate(in.base + "/products/" + handle), chromedp.WaitVisible(`form.buy button[type=submit]`),
+		chromedp.Click(`form.buy button[type=submit]`), chromedp.WaitVisible(`#to-checkout`),
+		chromedp.Click(`#to-checkout`), chromedp.WaitVisible(`#f-email`)}
+	steps = append(append(steps, address("Q C")...), chromedp.WaitVisible(`#e-province`))
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("an unreadable province: %v", err)
+	}
+	msg, err := chromedp.Run(ctx, chromedp.Text(`#e-province`))
+	if err != nil || !strings.Contains(msg, "QC") {
+		t.Fatalf("the province's error %q (%v), want the hint naming QC", msg, err)
+	}
+	shot(t, ctx, "checkout-province-refused.png")
+	if err := chromedp.Do(ctx, append(address("Québec"), chromedp.WaitVisible(`#shipping input[name=method]`))...); err != nil {
+		t.Fatalf("the province spelled out: %v", err)
+	}
+	shot(t, ctx, "checkout-province-taken.png")
+}
