@@ -614,7 +614,10 @@ func (g *generator) addProducts(ctx context.Context, cat *catalog.Service, ps []
 				s.variantTitle = ""
 			}
 			for _, pr := range pm[v.ID] {
-				if g.settings.Sells(pr.Amount.Currency()) {
+				// A price above MaxPrice (set before prices were bounded)
+				// could overflow an order's total: checkout refuses such a
+				// cart, and the seed leaves the price out.
+				if g.settings.Sells(pr.Amount.Currency()) && pr.Amount.Amount() <= money.MaxPrice {
 					s.prices[pr.Amount.Currency()] = pr.Amount
 				}
 			}

@@ -3,6 +3,7 @@ package seed_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -247,5 +248,27 @@ func checkReservations(t *testing.T, db *store.DB, openOrders int) {
 	}
 	if open != openOrders || (open > 0 && reserved == 0) {
 		t.Errorf("%d open orders with units to ship, seeder reported %d; %d units reserved", open, openOrders, reserved)
+	}
+}
+
+// TestOrdersLeavePricesPastTheMaximum: a price saved before prices were
+// bounded (money.MaxPrice) could overflow an order's total; the seed
+// buys at the other prices and does not abort.
+func TestOrdersLeavePricesPastTheMaximum(t *testing.T) {
+	db := storetest.NewSQLite(t)
+	svc := orderServices(t, db)
+	ctx := context.Background()
+	if _, err := db.NewRaw("UPDATE variant_prices SET amount = ? WHERE currency = 'CNY' AND variant_id IN (SELECT variant_id FROM variant_prices WHERE currency = 'CNY' LIMIT 5)",
+		int64(9_000_000_000_000_000_000)).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, err := seed.Orders(ctx, svc, seed.OrderOptions{Count: 200, Customers: 3, Batch: 100, Seed: 11, Progress: io.Discard})
+	if err != nil || res.Orders != 200 {
+		t.Fatalf("seeding over prices past the maximum: %+v, %v", res, err)
+	}
+	for _, o := range listAll(t, svc.Orders, order.Filter{}) {
+		if total := o.Totals().Total; total.Amount() > money.MaxPrice*100 {
+			t.Fatalf("order %s totals %s", o.Number, total)
+		}
 	}
 }
