@@ -45,6 +45,11 @@ type fact struct {
 	occurredAt  time.Time
 }
 
+// saysAmount reports whether the gateway said how much: an amount or a
+// currency. "0 CNY" is a statement (nothing taken), checked like any
+// other; only the zero Money is silence.
+func (f fact) saysAmount() bool { return !f.amount.IsZero() || !f.amount.Currency().IsZero() }
+
 // applied is what apply did.
 type applied struct {
 	duplicate bool
@@ -272,7 +277,7 @@ func (s *Service) findTarget(ctx context.Context, f fact) (*Attempt, *Refund, er
 func (s *Service) applyFact(ctx context.Context, f fact, att *Attempt, ref *Refund, rec *EventRecord) (applied, error) {
 	switch f.typ {
 	case EventPaymentSucceeded:
-		if f.captured < 0 && !f.amount.IsZero() && f.amount.Amount() != att.AmountMinor {
+		if f.captured < 0 && f.saysAmount() && f.amount.Amount() != att.AmountMinor {
 			return applied{outcome: OutcomeRefused, flag: FlagAmountMismatch}, nil
 		}
 		total := f.captured
@@ -296,7 +301,7 @@ func (s *Service) applyFact(ctx context.Context, f fact, att *Attempt, ref *Refu
 		}
 		return out, nil
 	case EventPaymentAuthorized:
-		if !f.amount.IsZero() && f.amount.Amount() != att.AmountMinor {
+		if f.saysAmount() && f.amount.Amount() != att.AmountMinor {
 			return applied{outcome: OutcomeRefused, flag: FlagAmountMismatch}, nil
 		}
 		return s.authorize(ctx, f, att, rec)
@@ -551,8 +556,20 @@ func (s *Service) refundSucceeded(ctx context.Context, f fact, att *Attempt, ref
 	if ref != nil && ref.State == RefundStateSucceeded {
 		return applied{outcome: OutcomeIgnored}, nil
 	}
-	if ref != nil && !f.amount.IsZero() && f.amount.Amount() != ref.AmountMinor {
+	if ref != nil && f.saysAmount() && f.amount.Amount() != ref.AmountMinor {
 		return applied{outcome: OutcomeRefused, flag: FlagAmountMismatch}, nil
+	}
+	if ref == nil {
+		// A refund made at the gateway: judged before anything moves,
+		// against what the attempt holds or will hold once its capture,
+		// reported late, is applied below. A refused one changes nothing.
+		refundable := att.Refundable()
+		if att.Captured == 0 {
+			refundable += att.AmountMinor
+		}
+		if amount := f.amount.Amount(); amount <= 0 || amount > refundable {
+			return applied{outcome: OutcomeRefused, flag: FlagRefundExceedsCaptured}, nil
+		}
 	}
 	out := applied{outcome: OutcomeApplied}
 	if att.Captured == 0 {

@@ -230,6 +230,44 @@ func TestEventsOutOfOrder(t *testing.T) {
 	})
 }
 
+// TestEventsThatProveNothingMoveNothing: a notification the core refuses
+// changes no money. A refund Kassa never asked for, of more than the
+// payment holds (or of nothing), on a payment nobody has paid yet, must
+// not capture it on the way to being refused; a success that says it
+// took 0, in the order's currency, is an amount mismatch, not "the
+// gateway did not say".
+func TestEventsThatProveNothingMoveNothing(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, newFake(fakeID))
+		o := f.place(t, 1)
+		a := f.start(t, o, "")
+		for i, ev := range []payment.GatewayEvent{
+			{Type: payment.EventRefundSucceeded, AttemptID: a.ID, GatewayRefundRef: "rr_fake", Amount: cny(a.Amount().Amount() + 1)},
+			{Type: payment.EventRefundSucceeded, AttemptID: a.ID, GatewayRefundRef: "rr_zero", Amount: cny(0)},
+			{Type: payment.EventPaymentSucceeded, AttemptID: a.ID, Amount: cny(0)},
+			{Type: payment.EventPaymentAuthorized, AttemptID: a.ID, Amount: cny(0)},
+		} {
+			ev.ID = fmt.Sprintf("evt_nothing_%d", i)
+			f.webhook(t, ev)
+		}
+		if _, ps := f.orderStatus(t, o.id); ps != "PENDING" {
+			t.Fatalf("payment status %s after refused notifications, want PENDING", ps)
+		}
+		if am := f.amounts(t, o.id); !am.Captured.IsZero() || !am.Refunded.IsZero() {
+			t.Fatalf("amounts %+v after refused notifications, want nothing captured or refunded", am)
+		}
+		got := f.flagsOf(t, o.id)
+		if got[payment.FlagRefundExceedsCaptured] != 2 || got[payment.FlagAmountMismatch] != 2 {
+			t.Fatalf("flags %v, want two REFUND_EXCEEDS_CAPTURED and two AMOUNT_MISMATCH", got)
+		}
+		// The real notification still applies.
+		f.webhook(t, succeeded(a, "evt_real"))
+		if _, ps := f.orderStatus(t, o.id); ps != "PAID" {
+			t.Fatalf("payment status %s after the real success", ps)
+		}
+	})
+}
+
 // A refund made at the gateway (its dashboard), which Kassa did not ask
 // for, is applied, since the money left, and flagged for staff
 // (REFUNDED_AT_GATEWAY); a refund Kassa asked for is not flagged.

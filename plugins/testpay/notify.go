@@ -144,6 +144,15 @@ func (g *Gateway) HandleWebhook(_ context.Context, req payment.WebhookRequest) (
 	if err := json.Unmarshal(req.Body, &n); err != nil || n.ID == "" || n.Type == "" {
 		return reject(payment.RejectMalformed, "not a testpay notification", http.StatusBadRequest), nil
 	}
+	switch n.Type {
+	case payment.EventPaymentSucceeded, payment.EventPaymentAuthorized, payment.EventRefundSucceeded:
+		// testpay always says how much moved; a notification that does
+		// not is none of its own, and "the gateway did not say" would
+		// let the core assume the whole amount.
+		if n.Data.Amount <= 0 || n.Data.Currency == "" {
+			return reject(payment.RejectMalformed, n.Type+" without its amount and currency", http.StatusBadRequest), nil
+		}
+	}
 	ev := payment.Event{
 		ID: n.ID, Type: n.Type, AttemptID: n.Data.AttemptID, GatewayRef: n.Data.Payment,
 		RefundID: n.Data.RefundID, GatewayRefundRef: n.Data.Refund,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -117,4 +118,30 @@ func TestConformanceSignedBySimulation(t *testing.T) {
 		Unpaid:     "redirect",
 		Authorized: "authorize",
 	})
+}
+
+// TestNotificationsNameTheirAmount: testpay always says how much moved;
+// a signed success or refund that does not (or says 0) is none of its
+// own and is refused as malformed, never handed to the core as "the
+// gateway did not say", which would capture the whole amount.
+func TestNotificationsNameTheirAmount(t *testing.T) {
+	t.Parallel()
+	gw := startTestpay(t, "", "")
+	ctx := context.Background()
+	for i, ev := range []payment.Event{
+		{Type: payment.EventPaymentSucceeded, AttemptID: "pay_a"},
+		{Type: payment.EventPaymentSucceeded, AttemptID: "pay_b", Amount: sdk.Money{Currency: "CNY"}},
+		{Type: payment.EventPaymentAuthorized, AttemptID: "pay_c", Amount: sdk.Money{Amount: 100}},
+		{Type: payment.EventRefundSucceeded, AttemptID: "pay_d", GatewayRefundRef: "tpr_d"},
+	} {
+		ev.ID, ev.OccurredAt = fmt.Sprintf("evt_noamount_%d", i), time.Now()
+		header, body, err := signTestpay(ev, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := gw.HandleWebhook(ctx, payment.WebhookRequest{Method: "POST", Header: header, Body: body, ReceivedAt: time.Now()})
+		if err != nil || res.Rejection == nil || res.Rejection.Reason != payment.RejectMalformed || len(res.Events) != 0 {
+			t.Errorf("%s %+v: HandleWebhook = %+v, %v; want MALFORMED", ev.Type, ev.Amount, res, err)
+		}
+	}
 }

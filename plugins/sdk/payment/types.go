@@ -550,6 +550,10 @@ type Event struct {
 	// GatewayRefundRef is the gateway's refund id (refund events).
 	GatewayRefundRef string
 	// Amount the event is about; Kassa checks it against the attempt.
+	// Leave it zero, currency included, only when the gateway's message
+	// names no amount: Kassa then takes the attempt's own. An amount with
+	// its currency, 0 included, is checked (a success that took 0 is an
+	// AMOUNT_MISMATCH), and a refund must name what it returned.
 	Amount sdk.Money
 	// OccurredAt is when it happened at the gateway.
 	OccurredAt time.Time
