@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/graphql"
 )
 
@@ -403,19 +404,24 @@ func (h *Handler) chrome(w http.ResponseWriter, r *http.Request, p *page) *chrom
 }
 
 // cacheable marks a public page: shared caches may keep it a minute when
-// the request has no session and the answer sets no cookie (a choice of
-// language or currency, a guest's form binding); otherwise only the
-// buyer's browser may, revalidating. Cookies may be set while the page
+// nobody is signed in (no session cookie, no bearer token or API key),
+// the answer sets no cookie (a choice of language or currency, a guest's
+// form binding) and its forms carry no token (withToken: a token is bound
+// to one visitor's cookie or session); otherwise only the visitor's
+// browser may, revalidating. Cookies and tokens go in while the page
 // renders, so the verdict is taken when the header is written.
 func (h *Handler) cacheable(w http.ResponseWriter, r *http.Request) http.ResponseWriter {
 	_, err := r.Cookie(sessionCookie)
-	return &cacheWriter{ResponseWriter: w, session: err == nil}
+	signedIn := err == nil || authz.SubjectFrom(r.Context()).Kind != authz.KindAnonymous
+	return &cacheWriter{ResponseWriter: w, session: signedIn}
 }
 
 // cacheWriter sets Cache-Control as the header is written.
 type cacheWriter struct {
 	http.ResponseWriter
 	session, wrote bool
+	// personal is set when the page's forms got the visitor's token.
+	personal bool
 }
 
 // WriteHeader implements http.ResponseWriter.
@@ -424,7 +430,7 @@ func (c *cacheWriter) WriteHeader(status int) {
 		c.wrote = true
 		hd := c.Header()
 		switch {
-		case c.session || len(hd.Values("Set-Cookie")) > 0:
+		case c.session || c.personal || len(hd.Values("Set-Cookie")) > 0:
 			hd.Set("Cache-Control", "private, no-cache")
 		default:
 			hd.Set("Cache-Control", "public, max-age=60")

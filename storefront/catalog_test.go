@@ -217,6 +217,46 @@ func TestCatalogCurrencyAndCaching(t *testing.T) {
 	}
 }
 
+// TestPersonalPagesStayPrivate: a page whose form carries a visitor's
+// token (a returning guest's, bound to their kassa_csrf cookie) or that a
+// signed-in caller asked for (a bearer token or API key, no cookie) is
+// never for shared caches: a CDN that keys without cookies would hand
+// the token, or the signed-in header, to the next visitor.
+func TestPersonalPagesStayPrivate(t *testing.T) {
+	ta := testkit.NewTestApp(t, testkit.SQLite)
+	seedDemo(t, ta)
+	const product = "/products/tieguanyin-oolong"
+	res, body := fetch(t, ta, product)
+	var binding *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "kassa_csrf" {
+			binding = c
+		}
+	}
+	if binding == nil || !strings.Contains(body, `name="csrf_token"`) {
+		t.Fatalf("a guest's first product page sets no form binding (cookies %v)", res.Cookies())
+	}
+	_, key, err := ta.Accounts.Service.CreateAPIKey(authz.WithSubject(context.Background(), authz.SystemSubject("test")), "feed", authz.RoleDeveloper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, target string
+		header       []string
+	}{
+		{"a returning guest's product page", product, []string{"Cookie", "kassa_csrf=" + binding.Value}},
+		{"a page asked for with an API key", "/collections/teaware", []string{"Authorization", "Bearer " + key}},
+	} {
+		res, _ := fetch(t, ta, c.target, c.header...)
+		if cc := res.Header.Get("Cache-Control"); res.StatusCode != 200 || cc != "private, no-cache" {
+			t.Errorf("%s: %d, Cache-Control %q; want private, no-cache", c.name, res.StatusCode, cc)
+		}
+	}
+	if res, _ := fetch(t, ta, "/collections/teaware"); res.Header.Get("Cache-Control") != "public, max-age=60" {
+		t.Errorf("an anonymous collection page is %q, want public", res.Header.Get("Cache-Control"))
+	}
+}
+
 // TestSitemapAndRobots: the sitemap is valid XML listing the home page,
 // collections and products with absolute URLs; robots.txt points to it.
 func TestSitemapAndRobots(t *testing.T) {

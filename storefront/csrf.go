@@ -239,6 +239,9 @@ func (h *Handler) withToken(html []byte, w http.ResponseWriter, r *http.Request)
 	if !bytes.Contains(html, mark) {
 		return html // no form: no token, no cookie
 	}
+	if cw, ok := w.(*cacheWriter); ok {
+		cw.personal = true // no shared cache may hand this token on
+	}
 	// The token is base64url: nothing in it needs escaping anywhere the
 	// mark could stand.
 	return bytes.ReplaceAll(html, mark, []byte(h.forms.token(w, r)))
