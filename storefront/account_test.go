@@ -11,6 +11,7 @@ import (
 
 	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/kit/page"
 	"github.com/kassahq/kassa/core/testkit"
 )
 
@@ -364,4 +365,35 @@ func TestStaffSessionOnAccountPages(t *testing.T) {
 	b.wantPage("/account/login", http.StatusOK, `id="login-form"`)
 	res, _ = b.get("/account/orders")
 	wantRedirect(t, res, "/account/login?return=%2Faccount%2Forders")
+}
+
+// TestStatusPageAfterTheClaim: a guest's order claimed by the account of
+// its address loses its access token (links, emails and gateways' return
+// URLs carry it). The buyer, signed in, still opens the status page from
+// such a link; anyone else holding the token gets Not found.
+func TestStatusPageAfterTheClaim(t *testing.T) {
+	s := newTestShop(t, testkit.SQLite)
+	b, _ := s.atPayment()
+	id, token, _ := strings.Cut(b.cookie("kassa_order"), "~")
+	status := "/orders/" + id + "/status?token=" + url.QueryEscape(token)
+	b.wantPage(status, http.StatusOK, `id="payment-status"`)
+
+	b.register("wang.fang@example.com")
+	verify := s.mailedToken("kassa.customer.verification_requested", "wang.fang@example.com")
+	b.wantPage("/account/verify-email?token="+url.QueryEscape(verify), http.StatusOK, `id="verify-form"`)
+	res, _ := b.post("/account/verify-email", url.Values{"token": {verify}})
+	wantRedirect(t, res, "/account?n=verified")
+	ctx := authz.WithSubject(context.Background(), authz.SystemSubject("test"))
+	list, err := s.app.Accounts.Service.List(ctx, account.CustomerFilter{Query: "wang.fang@example.com"}, page.Request{First: 1})
+	if err != nil || len(list.Items) != 1 {
+		t.Fatalf("the new account: %+v, %v", list, err)
+	}
+	buyer := authz.WithSubject(context.Background(), authz.Subject{Kind: authz.KindCustomer, ID: list.Items[0].ID,
+		Roles: []string{authz.RoleCustomer}, Store: authz.DefaultStore})
+	if n, err := s.app.Orders.ClaimGuestOrders(buyer); err != nil || n != 1 {
+		t.Fatalf("claim: %d, %v", n, err)
+	}
+
+	b.wantPage(status, http.StatusOK, `id="payment-status"`)
+	s.shopper().wantPage(status, http.StatusNotFound)
 }

@@ -40,6 +40,17 @@ func with(v url.Values, field, value string) url.Values {
 
 // checkoutToPayment takes a shopper with a cart through the checkout's
 // forms up to the payment step; it returns the payment step's page.
+// atPayment is a new shopper who put one unit of the shop's product in
+// the cart and went through checkout up to the payment step; page is
+// that step.
+func (s *testShop) atPayment() (b *shopper, page string) {
+	s.t.Helper()
+	b = s.shopper()
+	b.visitProduct()
+	wantRedirect(s.t, b.add(s.variant, "1"), "/cart")
+	return b, b.checkoutToPayment()
+}
+
 func (b *shopper) checkoutToPayment() string {
 	b.t.Helper()
 	res, page := b.get("/checkout")
@@ -202,10 +213,7 @@ func TestCheckoutWithoutJavaScript(t *testing.T) {
 // instructions the buyer gets.
 func TestCheckoutPaysByRoutedMethod(t *testing.T) {
 	s := newTestShop(t, testkit.SQLite)
-	b := s.shopper()
-	b.visitProduct()
-	wantRedirect(t, b.add(s.variant, "1"), "/cart")
-	b.checkoutToPayment()
+	b, _ := s.atPayment()
 	_, zh := b.get("/checkout?lang=zh-CN")
 	// The plugins' own descriptions replace the storefront's generic
 	// "you pay on the provider's page".

@@ -109,6 +109,12 @@ func (h *Handler) showStatus(w http.ResponseWriter, r *http.Request, token strin
 		return
 	}
 	o := data.Order
+	if o == nil && token != "" && signedInBuyer(r.Context()) {
+		// A token the buyer's account retired when it claimed the order
+		// (a link from before): their session opens it.
+		h.showStatus(w, r, "", status, errs)
+		return
+	}
 	if o == nil || o.ID != id { // a token opens one order: the one in the path
 		h.notFound(w, r, p)
 		return

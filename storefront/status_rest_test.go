@@ -25,10 +25,7 @@ func TestStatusPagePaysTheRest(t *testing.T) {
 		name := map[testkit.Engine]string{testkit.SQLite: "sqlite", testkit.Postgres: "postgres"}[engine]
 		t.Run(name, func(t *testing.T) {
 			s := newTestShop(t, engine)
-			b := s.shopper()
-			b.visitProduct()
-			wantRedirect(t, b.add(s.variant, "1"), "/cart")
-			b.checkoutToPayment()
+			b, _ := s.atPayment()
 			id, token, _ := strings.Cut(b.cookie("kassa_order"), "~")
 
 			// Staff hold the payment and capture all of it but 10.00.
@@ -90,10 +87,7 @@ func TestStatusPagePaysTheRest(t *testing.T) {
 // paying the rest by bank transfer shows new instructions, for the rest.
 func TestStatusPageAfterAShortTransfer(t *testing.T) {
 	s := newTestShop(t, testkit.SQLite)
-	b := s.shopper()
-	b.visitProduct()
-	wantRedirect(t, b.add(s.variant, "1"), "/cart")
-	page := b.checkoutToPayment()
+	b, page := s.atPayment()
 	wantRedirect(t, b.pay(page, "payment.banktransfer"), "/checkout")
 	id, token, _ := strings.Cut(b.cookie("kassa_order"), "~")
 	status := "/orders/" + id + "/status?token=" + url.QueryEscape(token)

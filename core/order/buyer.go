@@ -93,7 +93,10 @@ func (s *Service) ownOrder(ctx context.Context, orderID, token string) (*Order, 
 // ClaimGuestOrders attaches to the signed-in buyer every order placed as a
 // guest with the email address of their account, once they proved they
 // own it (a verified address, as Options.Customers says; nothing else
-// counts as proof). Each claimed order gets a timeline entry. It returns
+// counts as proof). Each claimed order gets a timeline entry, and its
+// guest access token stops working: the order is the account's now, and
+// the token has travelled in links, emails and gateways' return URLs,
+// where it must no longer read or cancel it. It returns
 // how many orders were claimed; calling it again claims only orders
 // placed as a guest since. Needs order write:own and a signed-in buyer;
 // EMAIL_NOT_VERIFIED until the address is verified.

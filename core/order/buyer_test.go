@@ -255,5 +255,17 @@ func TestClaimGuestOrders(t *testing.T) {
 		if n := f.count(t, "orders", "customer_id IS NULL AND email = ?", "u@example.com"); n != 1 {
 			t.Errorf("the unverified buyer's guest order was claimed")
 		}
+		// The claimed orders' guest tokens no longer read or cancel them.
+		for _, g := range []*order.Placed{g1, g2} {
+			if _, err := f.svc.GetByAccessToken(guest(), g.AccessToken); codeOf(err) != order.CodeOrderNotFound {
+				t.Errorf("a claimed order read by its old token: %v", err)
+			}
+			if _, err := f.svc.CancelUnpaid(guest(), order.CancelUnpaidInput{AccessToken: g.AccessToken, Reason: "not mine any more"}); codeOf(err) != order.CodeOrderNotFound {
+				t.Errorf("a claimed order cancelled by its old token: %v", err)
+			}
+		}
+		if _, err := f.svc.Get(buyer("cus_a"), g2.Order.ID); err != nil {
+			t.Errorf("the account reads the claimed order: %v", err)
+		}
 	})
 }

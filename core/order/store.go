@@ -410,7 +410,7 @@ type claimed struct {
 func (s *orderStore) ClaimGuestOrders(ctx context.Context, customerID, email string, now time.Time) ([]claimed, error) {
 	var out []claimed
 	err := s.db.Conn(ctx).NewRaw(
-		"UPDATE orders SET customer_id = ?, updated_at = ? WHERE customer_id IS NULL AND email = ? RETURNING id, number",
+		"UPDATE orders SET customer_id = ?, access_token_hash = '', updated_at = ? WHERE customer_id IS NULL AND email = ? RETURNING id, number",
 		customerID, now, email).Scan(ctx, &out)
 	if err != nil && !store.IsNoRows(err) {
 		return nil, fmt.Errorf("claim guest orders: %w", err)
