@@ -147,11 +147,13 @@ func (s *Service) UpdateSettings(ctx context.Context, id string, settings json.R
 // tryConfigure starts a process of r's binary only to ask it whether it
 // takes settings, and stops it: nil when it does, its refusal as
 // settingsErrors, or why it could not be asked (it does not start: the
-// settings cannot be checked, so they are not saved).
+// settings cannot be checked, so they are not saved). The process gets no
+// data directory: it must not open the plugin's state files while the
+// supervisor, or a command beside the server, starts the real process.
 func (s *Service) tryConfigure(ctx context.Context, r *row, settings json.RawMessage) error {
 	cctx, cancel := context.WithTimeout(ctx, s.opts.StartTimeout+s.opts.CallTimeout)
 	defer cancel()
-	p, _, err := s.startConfigured(cctx, r, settings)
+	p, _, err := s.startConfigured(cctx, r, settings, "")
 	var refused *refusedSettings
 	switch {
 	case errors.As(err, &refused):

@@ -419,7 +419,7 @@ func (s *Service) launch(ctx context.Context, id string) (_ *host.Plugin, _ laun
 	if err != nil {
 		return nil, launched{}, err
 	}
-	p, info, err := s.startConfigured(ctx, r, settings)
+	p, info, err := s.startConfigured(ctx, r, settings, s.pluginDataDir(id))
 	if err != nil {
 		return nil, launched{}, err
 	}
@@ -431,14 +431,14 @@ func (s *Service) launch(ctx context.Context, id string) (_ *host.Plugin, _ laun
 	return p, launched{info: info, revision: r.Revision, sha: r.SHA256, health: healthFrom(h)}, nil
 }
 
-// startConfigured starts r's binary (checksum verified), checks that it
-// is the plugin r names and serves its kind, and configures it with
-// settings: a refusal is CodeMisconfigured naming the plugin's reasons,
-// with the process killed.
-func (s *Service) startConfigured(ctx context.Context, r *row, settings json.RawMessage) (_ *host.Plugin, _ sdk.Info, err error) {
+// startConfigured starts r's binary (checksum verified) with dataDir as
+// its data directory ("" for none), checks that it is the plugin r names
+// and serves its kind, and configures it with settings: a refusal is
+// CodeMisconfigured naming the plugin's reasons, with the process killed.
+func (s *Service) startConfigured(ctx context.Context, r *row, settings json.RawMessage, dataDir string) (_ *host.Plugin, _ sdk.Info, err error) {
 	id := r.ID
 	p, err := host.Start(ctx, host.Config{
-		Path: s.binaryPath(r), SHA256: r.SHA256, PluginID: id, DataDir: s.pluginDataDir(id),
+		Path: s.binaryPath(r), SHA256: r.SHA256, PluginID: id, DataDir: dataDir,
 		Logger: s.log, LogLevel: s.opts.LogLevel,
 		StartTimeout: s.opts.StartTimeout, CallTimeout: s.opts.CallTimeout,
 	})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -608,8 +609,9 @@ func TestNewSettingsEndTheBackoff(t *testing.T) {
 
 // TestSettingsCheckedByAnIdlePlugin: with no process running (disabled,
 // or not used yet), saving settings still asks the plugin: a process is
-// started for the question. Its refusal is a userError on the field and
-// nothing is saved; the process does not stay.
+// started for the question, without the plugin's data directory (the
+// real process may start beside it). Its refusal is a userError on the
+// field and nothing is saved; the process does not stay.
 func TestSettingsCheckedByAnIdlePlugin(t *testing.T) {
 	t.Parallel()
 	e := sqliteEnv(t)
@@ -628,6 +630,9 @@ func TestSettingsCheckedByAnIdlePlugin(t *testing.T) {
 	}
 	if e.pid() != 0 {
 		t.Fatal("the process started for the question kept running")
+	}
+	if _, err := os.Stat(e.svc.pluginDataDir(testID)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the process started for the question was given the plugin's data directory: %v", err)
 	}
 	if _, err := e.svc.UpdateSettings(ctx(), testID, []byte(`{"mode":"live"}`)); err != nil {
 		t.Fatalf("settings the plugin takes: %v", err)
