@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -656,5 +657,20 @@ func TestManyLines(t *testing.T) {
 	}
 	if n := strings.Count(text, "Description"); n != 4 {
 		t.Errorf("table header printed %d times, want once per page (4)", n)
+	}
+}
+
+// TestRelativeFontJudgedWithTheDataDirectory: a relative unicode_font is
+// read in the plugin's data directory. The process Kassa starts only to
+// ask about new settings has none, so it leaves the font to the process
+// that has it, which refuses a font that is not there.
+func TestRelativeFontJudgedWithTheDataDirectory(t *testing.T) {
+	t.Parallel()
+	s := settings{IssueOn: "on_paid", UnicodeFont: "fonts/missing.ttf"}
+	if errs := s.check("", slog.New(slog.DiscardHandler)); errs != nil {
+		t.Fatalf("without a data directory: %v, want the font left to the working process", errs)
+	}
+	if errs := s.check(t.TempDir(), slog.New(slog.DiscardHandler)); len(errs) != 1 || errs[0].Code != "font_unusable" {
+		t.Fatalf("with the data directory: %v, want font_unusable", errs)
 	}
 }

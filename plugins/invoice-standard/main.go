@@ -191,7 +191,12 @@ func (s *settings) check(dataDir string, log *slog.Logger) []sdk.ConfigError {
 		path := s.UnicodeFont
 		if !filepath.IsAbs(path) {
 			if dataDir == "" {
-				return []sdk.ConfigError{{Field: "/unicode_font", Code: "font_unusable", Message: "a relative font path needs the plugin's data directory, and the host gave none; use an absolute path"}}
+				// Kassa gives every working process its data directory;
+				// only the process it starts to ask about new settings
+				// runs without one, so as not to open the plugin's files
+				// beside the real process. That one reads the font, and
+				// refuses it then.
+				return nil
 			}
 			path = filepath.Join(dataDir, path)
 		}
