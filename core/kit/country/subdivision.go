@@ -39,6 +39,13 @@ var subdivisions = sync.OnceValue(func() subdivisionIndex {
 		}
 		idx[country] = m
 	}
+	for country, codes := range aliases {
+		for code, names := range codes {
+			for _, name := range names {
+				idx[country][foldName(name)] = code
+			}
+		}
+	}
 	return idx
 })
 
@@ -49,7 +56,7 @@ func HasSubdivisions(country string) bool { return subdivisions()[country] != ni
 // Subdivision reads what a person typed as the state or province of an
 // address in country as an ISO 3166-2 subdivision and returns its code
 // without the country prefix: "QC", "qc", "CA-QC", "Quebec" and "Québec"
-// are all "QC" in CA. ok is false when the text names none of the
+// are all "QC" in CA, and 浙江省, 浙江 and Zhejiang "ZJ" in CN (aliases). ok is false when the text names none of the
 // country's subdivisions, or the country has none.
 func Subdivision(country, text string) (code string, ok bool) {
 	m := subdivisions()[country]
