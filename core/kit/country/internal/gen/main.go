@@ -50,7 +50,8 @@ func main() {
 		countries = append(countries, c)
 	}
 	slices.Sort(countries)
-	fmt.Println("# ISO 3166-2 subdivisions: country<TAB>code=name|... (internal/gen writes this file)")
+	fmt.Println("# ISO 3166-2 subdivisions: country<TAB>code=name|...; written by core/kit/country/internal/gen")
+	fmt.Println("# from the iso-codes project's iso_3166-2.json (Debian package iso-codes); do not edit by hand")
 	for _, c := range countries {
 		slices.Sort(by[c])
 		fmt.Printf("%s\t%s\n", c, strings.Join(by[c], "|"))
