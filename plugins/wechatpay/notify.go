@@ -116,8 +116,10 @@ func (g *Gateway) events(cfg *config, env envelope, plain []byte) ([]payment.Eve
 		if err := json.Unmarshal(plain, &t); err != nil {
 			return nil, errors.New("transaction resource is not JSON")
 		}
-		if t.MchID != cfg.mchID || t.OutTradeNo == "" {
-			return nil, errors.New("transaction of another merchant or without out_trade_no")
+		// A merchant number may serve several AppIDs (an app, a mini
+		// program, another shop): only this shop's payments are its own.
+		if t.MchID != cfg.mchID || t.AppID != cfg.appID || t.OutTradeNo == "" {
+			return nil, errors.New("transaction of another merchant or app, or without out_trade_no")
 		}
 		if t.TradeState != "SUCCESS" {
 			return nil, nil

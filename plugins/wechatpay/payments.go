@@ -276,6 +276,7 @@ func (g *Gateway) createRefused(ctx context.Context, cfg *config, req payment.Cr
 
 type transaction struct {
 	MchID         string `json:"mchid"`
+	AppID         string `json:"appid"`
 	OutTradeNo    string `json:"out_trade_no"`
 	TransactionID string `json:"transaction_id"`
 	TradeState    string `json:"trade_state"`

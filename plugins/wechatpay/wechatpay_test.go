@@ -416,6 +416,10 @@ func TestWebhookRefusals(t *testing.T) {
 	m["mchid"] = "1900000099"
 	h2, body2, _ := sb.Notification("EV-2", "TRANSACTION.SUCCESS", "支付成功", "transaction", m, now)
 	h3, body3, _ := sb.Notification("EV-3", "COMPLAINT.CREATE", "投诉", "complaint", map[string]string{"complaint_id": "1"}, now)
+	otherApp := map[string]any{}
+	_ = json.Unmarshal(mustJSON(sb.TransactionResource("pay_hook_0004", "4200000000000000000000000004", "pay_hook_0004", 100, now)), &otherApp)
+	otherApp["appid"] = "wx0000000000other"
+	h4, body4, _ := sb.Notification("EV-4", "TRANSACTION.SUCCESS", "支付成功", "transaction", otherApp, now)
 	tests := []struct {
 		name   string
 		g      *Gateway
@@ -430,6 +434,7 @@ func TestWebhookRefusals(t *testing.T) {
 		{"truncated body", g, h, body[:len(body)-2], now, payment.RejectBadSignature, 401, 0},
 		{"received 6 minutes later", g, h, body, now.Add(6 * time.Minute), payment.RejectStale, 400, 0},
 		{"another merchant's transaction", g, h2, body2, now, payment.RejectMalformed, 400, 0},
+		{"a transaction of another app of the merchant", g, h4, body4, now, payment.RejectMalformed, 400, 0},
 		{"other event type acknowledged", g, h3, body3, now, payment.RejectNone, 204, 0},
 	}
 	for _, tt := range tests {
