@@ -135,10 +135,11 @@ func (r *Rates) Rate(ctx context.Context, p Parcel, methodID string) (Rate, erro
 		Currency: p.Subtotal.Currency().Code()}
 }
 
-// normParcel checks p and puts its codes in the stored case.
+// normParcel checks p and puts its codes in the stored case: the region
+// as its subdivision code, read once here rather than for every zone.
 func normParcel(p Parcel) (Parcel, error) {
 	p.Country = strings.ToUpper(strings.TrimSpace(p.Country))
-	p.Region = normRegion(p.Region)
+	p.Region = subdivision(p.Region, p.Country)
 	switch {
 	case p.Subtotal.Currency().IsZero():
 		return p, errs.Invalid("subtotal", CodeInvalidParcel, "a parcel's subtotal has a currency")
@@ -157,9 +158,8 @@ func (z *Zone) covers(p Parcel) (ok, byRegion bool) {
 		return true, false
 	}
 	// Zones saved before regions lost their prefix may still say
-	// "CA-QC"; the address may say either.
-	region := subdivision(p.Region, p.Country)
-	if region != "" && slices.ContainsFunc(z.Regions, func(r string) bool { return subdivision(r, p.Country) == region }) {
+	// "CA-QC"; the parcel's region is a code already (normParcel).
+	if p.Region != "" && slices.ContainsFunc(z.Regions, func(r string) bool { return subdivision(r, p.Country) == p.Region }) {
 		return true, true
 	}
 	return false, false
