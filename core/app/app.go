@@ -427,7 +427,7 @@ func (a *App) Handler() http.Handler {
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", a.serveReady)
-	mux.Handle("GET /metrics", a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.JSON{})(metricsHandler(a.Metrics, a.Authz)))
+	mux.Handle("GET /metrics", a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.JSON{})(metricsHandler(a.Metrics, a.Authz, a.Log)))
 	// Security headers outermost, so the answers of recovered panics
 	// carry them too.
 	return securityHeaders(instrument(mux, a.Log, newHTTPMetrics(a.Metrics)), secureCookies)

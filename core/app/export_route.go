@@ -187,15 +187,20 @@ func exportFilter(q url.Values) (order.Filter, *time.Location, error) {
 	return f, loc, nil
 }
 
-// refuseExport answers an export that was refused before its first byte
-// with the API's JSON error envelope: the status of the error's kind and
-// its code, the field named in the message. Anything but a domain error is
-// a server error, logged and not explained.
+// refuseExport answers an export that was refused before its first byte.
 func refuseExport(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	refuseRoute(w, r, log, "the order export", err)
+}
+
+// refuseRoute answers a request to a route outside GraphQL (what names
+// it) with the API's JSON error envelope: the status of the error's kind
+// and its code, the field named in the message. Anything but a domain
+// error is a server error, logged and not explained.
+func refuseRoute(w http.ResponseWriter, r *http.Request, log *slog.Logger, what string, err error) {
 	all := errs.All(err)
 	if len(all) == 0 {
-		log.ErrorContext(r.Context(), "order export failed", "err", err)
-		httpauth.JSON{}.Refuse(w, r, &httpauth.Refusal{Status: http.StatusInternalServerError, Code: "INTERNAL", Message: "the export failed"})
+		log.ErrorContext(r.Context(), what+" failed", "err", err)
+		httpauth.JSON{}.Refuse(w, r, &httpauth.Refusal{Status: http.StatusInternalServerError, Code: "INTERNAL", Message: what + " failed"})
 		return
 	}
 	e := all[0]

@@ -3,7 +3,6 @@ package app
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -13,9 +12,7 @@ import (
 	"time"
 
 	"github.com/kassahq/kassa/core/authz"
-	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/reqid"
-	"github.com/kassahq/kassa/httpauth"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -210,22 +207,13 @@ func securityHeaders(next http.Handler, https bool) http.Handler {
 // operations the shop answers and how busy it is are the owner's business
 // figures, not the public's. Prometheus scrapes with an API key
 // (authorization: credentials: kkey_...), authenticated like /graphql.
-func metricsHandler(reg *prometheus.Registry, az authz.Authorizer) http.Handler {
+func metricsHandler(reg *prometheus.Registry, az authz.Authorizer, log *slog.Logger) http.Handler {
 	serve := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch err := az.Can(r.Context(), authz.Report, authz.Read); {
-		case err == nil:
-			serve.ServeHTTP(w, r)
-		case errors.Is(err, errs.ErrUnauthenticated):
-			w.Header().Set("WWW-Authenticate", `Bearer realm="kassa"`)
-			httpauth.JSON{}.Refuse(w, r, &httpauth.Refusal{Status: http.StatusUnauthorized, Code: "UNAUTHENTICATED",
-				Message: "metrics need an API key or a staff session with report:read"})
-		case errors.Is(err, errs.ErrForbidden):
-			httpauth.JSON{}.Refuse(w, r, &httpauth.Refusal{Status: http.StatusForbidden, Code: "FORBIDDEN",
-				Message: "metrics need report:read"})
-		default:
-			httpauth.JSON{}.Refuse(w, r, &httpauth.Refusal{Status: http.StatusServiceUnavailable, Code: "UNAVAILABLE",
-				Message: "permissions could not be checked; try again"})
+		if err := az.Can(r.Context(), authz.Report, authz.Read); err != nil {
+			refuseRoute(w, r, log, "reading the metrics", err)
+			return
 		}
+		serve.ServeHTTP(w, r)
 	})
 }
