@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/kit/country"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/shipping"
@@ -110,8 +111,11 @@ func (s *Service) priceLines(ctx context.Context, c *Cart, variants map[string]c
 			}
 			q.problems = append(q.problems, all...)
 		}
-		q.parcel.Country, q.parcel.Region = a.CountryCode, a.Province
-		rate, err := s.tax.Rate(ctx, a.CountryCode, a.Province)
+		// Read as a subdivision code once: tax and shipping then take it
+		// as it is.
+		region := country.Region(a.CountryCode, a.Province)
+		q.parcel.Country, q.parcel.Region = a.CountryCode, region
+		rate, err := s.tax.Rate(ctx, a.CountryCode, region)
 		if err != nil {
 			return nil, err
 		}
