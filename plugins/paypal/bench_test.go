@@ -1,9 +1,7 @@
 package main
 
 import (
-	"net/http"
 	"testing"
-	"time"
 
 	"github.com/kassahq/kassa/plugins/paypal/internal/sandbox"
 	"github.com/kassahq/kassa/plugins/sdk/payment"
@@ -22,10 +20,7 @@ func BenchmarkGateway(b *testing.B) {
 			plugintest.BenchGateway(b, plugintest.BenchConfig{
 				Binary: binary, Config: settingsFor(sb, mode, nil), AllowPrivateNetworks: true, Currency: "USD",
 				Request: payment.CreateRequest{PaymentMethod: MethodPayPal},
-				Webhook: &plugintest.WebhookKit{Sign: func(ev payment.Event, at time.Time) (http.Header, []byte, error) {
-					body := captureEvent(ev)
-					return sb.Sign(body, at), body, nil
-				}},
+				Webhook: &plugintest.WebhookKit{Sign: signCapture(sb)},
 			})
 		})
 	}

@@ -32,11 +32,15 @@
 // is fetched only from PayPal's API hosts of the configured environment
 // and must chain to a public root for messageverificationcerts(.sandbox).paypal.com.
 // Transmissions older than 15 minutes are stale; a copy of an accepted
-// transmission is a replay. Events: CHECKOUT.ORDER.APPROVED (captured or
+// transmission is a replay. The signature covers a CRC-32 of the body,
+// which a forger can match, so the capture, authorization or refund an
+// event names is read back from PayPal (GET /v2/payments/...) and its
+// status, amount and custom_id are what the plugin reports. Events: CHECKOUT.ORDER.APPROVED (captured or
 // authorized now, then payment.succeeded or payment.authorized),
 // PAYMENT.CAPTURE.COMPLETED (payment.succeeded), PAYMENT.CAPTURE.DENIED
 // (payment.failed), PAYMENT.CAPTURE.PENDING (acknowledged, no event),
-// PAYMENT.CAPTURE.REFUNDED (refund.succeeded),
+// PAYMENT.CAPTURE.REFUNDED (refund.succeeded, or refund.failed when PayPal
+// says the refund failed),
 // PAYMENT.AUTHORIZATION.CREATED (payment.authorized) and
 // PAYMENT.AUTHORIZATION.VOIDED (payment.canceled), each with PayPal's
 // event id, the same on every retry.

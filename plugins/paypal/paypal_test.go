@@ -64,19 +64,43 @@ func settingsFor(sb *sandbox.Server, mode string, extra map[string]any) json.Raw
 	return b
 }
 
-// captureEvent is a PAYMENT.CAPTURE.COMPLETED event body as PayPal sends it.
-func captureEvent(ev payment.Event) []byte {
+// captureEvent is a PAYMENT.CAPTURE.COMPLETED event body as PayPal sends it
+// for capture captureID.
+func captureEvent(ev payment.Event, captureID string) []byte {
 	b, _ := json.Marshal(map[string]any{
 		"id": ev.ID, "event_version": "1.0", "create_time": ev.OccurredAt.Format(time.RFC3339), "resource_type": "capture",
 		"resource_version": "2.0", "event_type": "PAYMENT.CAPTURE.COMPLETED", "summary": "Payment completed",
 		"resource": map[string]any{
-			"id": "CAP" + strings.ToUpper(ev.ID[len(ev.ID)-6:]), "status": "COMPLETED", "custom_id": ev.AttemptID, "invoice_id": ev.AttemptID,
+			"id": captureID, "status": "COMPLETED", "custom_id": ev.AttemptID, "invoice_id": ev.AttemptID,
 			"amount":      map[string]string{"currency_code": ev.Amount.Currency, "value": formatValue(ev.Amount)},
 			"create_time": ev.OccurredAt.Format(time.RFC3339), "update_time": ev.OccurredAt.Format(time.RFC3339),
 			"supplementary_data": map[string]any{"related_ids": map[string]string{"order_id": ev.GatewayRef}},
 		},
 	})
 	return b
+}
+
+// captureOf returns the capture of a sandbox order, capturing it first if
+// the buyer has not paid: the plugin reads a webhook's capture back from
+// PayPal, so the event must name a real one.
+func captureOf(sb *sandbox.Server, orderID string) (string, error) {
+	if ids := sb.OrderCaptures(orderID); len(ids) > 0 {
+		return ids[0], nil
+	}
+	return sb.Capture(orderID)
+}
+
+// signCapture is the conformance kit's WebhookKit.Sign: the capture of
+// ev's order announced, signed by the sandbox.
+func signCapture(sb *sandbox.Server) func(payment.Event, time.Time) (http.Header, []byte, error) {
+	return func(ev payment.Event, at time.Time) (http.Header, []byte, error) {
+		id, err := captureOf(sb, ev.GatewayRef)
+		if err != nil {
+			return nil, nil, err
+		}
+		body := captureEvent(ev, id)
+		return sb.Sign(body, at), body, nil
+	}
 }
 
 // buyer follows the approve link like a browser: opens PayPal's page and
@@ -151,10 +175,7 @@ func conformance(t *testing.T, mode string) {
 		Unpaid:     "unapproved",
 		Authorized: "authorize",
 		Webhook: &plugintest.WebhookKit{
-			Sign: func(ev payment.Event, at time.Time) (http.Header, []byte, error) {
-				body := captureEvent(ev)
-				return sb.Sign(body, at), body, nil
-			},
+			Sign: signCapture(sb),
 			// A changed amount: PayPal's API verification compares the
 			// event, not its whitespace.
 			Tamper: func(h http.Header, body []byte) (http.Header, []byte) {
@@ -300,7 +321,7 @@ func (s *shop) create(t *testing.T, id string, amount int64, manual bool) paymen
 	return res
 }
 
-// typesOf returns the applied event types of an attempt, by type.
+// count returns how many applied events have type typ.
 func (s *shop) count(typ string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -531,7 +552,7 @@ func TestOfflineRefusesForeignCertURL(t *testing.T) {
 	defer evil.Close()
 	s := newShop(t, sandbox.Options{}, VerifyOffline, nil)
 	now := time.Now()
-	body := captureEvent(payment.Event{ID: "WH-EVIL-000001", AttemptID: "pay_x", GatewayRef: "ORDER1", Amount: sdk.Money{Amount: 100, Currency: "USD"}, OccurredAt: now})
+	body := captureEvent(payment.Event{ID: "WH-EVIL-000001", AttemptID: "pay_x", GatewayRef: "ORDER1", Amount: sdk.Money{Amount: 100, Currency: "USD"}, OccurredAt: now}, "CAP1")
 	h := s.sb.Sign(body, now)
 	h.Set(hdrCertURL, evil.URL+"/v1/notifications/certs/CERT-1")
 	res, err := s.gw.HandleWebhook(context.Background(), payment.WebhookRequest{Method: http.MethodPost, Header: h, Body: body, ReceivedAt: now})
@@ -551,8 +572,13 @@ func TestReplaySpellings(t *testing.T) {
 	for _, mode := range []string{VerifyAPI, VerifyOffline} {
 		t.Run(mode, func(t *testing.T) {
 			s := newShop(t, sandbox.Options{}, mode, nil)
+			res := s.create(t, "pay_r", 100, false)
+			capID, err := s.sb.Capture(res.GatewayRef)
+			if err != nil {
+				t.Fatal(err)
+			}
 			now := time.Now()
-			body := captureEvent(payment.Event{ID: "WH-REPLAY-000001", AttemptID: "pay_r", GatewayRef: "ORDER1", Amount: sdk.Money{Amount: 100, Currency: "USD"}, OccurredAt: now})
+			body := captureEvent(payment.Event{ID: "WH-REPLAY-000001", AttemptID: "pay_r", GatewayRef: res.GatewayRef, Amount: sdk.Money{Amount: 100, Currency: "USD"}, OccurredAt: now}, capID)
 			h := s.sb.Sign(body, now)
 			respelled := h.Clone()
 			respelled.Set(hdrSig, respellBase64(t, h.Get(hdrSig)))

@@ -151,39 +151,77 @@ func eventTime(p ppPayment, ev webhookEvent) time.Time {
 	return time.Time{}
 }
 
+// resourceKind is the Payments v2 collection each followed event's
+// resource belongs to.
+var resourceKind = map[string]string{
+	"PAYMENT.CAPTURE.COMPLETED":     "captures",
+	"PAYMENT.CAPTURE.DENIED":        "captures",
+	"PAYMENT.CAPTURE.DECLINED":      "captures",
+	"PAYMENT.AUTHORIZATION.CREATED": "authorizations",
+	"PAYMENT.AUTHORIZATION.VOIDED":  "authorizations",
+	"PAYMENT.CAPTURE.REFUNDED":      "refunds",
+}
+
 // normalize maps a verified event. msg is set for a malformed one; err
 // when PayPal could not be asked.
+//
+// PayPal's signature covers a CRC-32 of the body, not the body: anyone
+// holding one signed delivery to this webhook can write another body with
+// the same CRC. So the event only says which capture, authorization or
+// refund changed; its status, amount and attempt are read back from
+// PayPal, and what PayPal says now is what Kassa hears.
 func (g *Gateway) normalize(ctx context.Context, c *configured, ev webhookEvent) ([]payment.Event, string, error) {
 	if ev.EventType == "CHECKOUT.ORDER.APPROVED" {
 		return g.approved(ctx, c, ev)
 	}
-	var p ppPayment
-	if err := json.Unmarshal(ev.Resource, &p); err != nil {
-		return nil, "resource of " + ev.EventType + " is malformed", nil
-	}
-	e := payment.Event{ID: ev.ID, AttemptID: p.CustomID, GatewayRef: p.SupplementaryData.RelatedIDs.OrderID, OccurredAt: eventTime(p, ev)}
-	switch ev.EventType {
-	case "PAYMENT.CAPTURE.COMPLETED":
-		e.Type = payment.EventPaymentSucceeded
-	case "PAYMENT.CAPTURE.DENIED":
-		e.Type, e.DeclineCode, e.MerchantMessage = payment.EventPaymentFailed, "capture_denied", "PayPal denied the capture"
-	case "PAYMENT.AUTHORIZATION.CREATED":
-		e.Type = payment.EventPaymentAuthorized
-	case "PAYMENT.AUTHORIZATION.VOIDED":
-		e.Type = payment.EventPaymentCanceled
-	case "PAYMENT.CAPTURE.REFUNDED":
-		e.Type, e.RefundID, e.GatewayRefundRef, e.AttemptID = payment.EventRefundSucceeded, p.CustomID, p.ID, ""
-		if err := g.refundParent(ctx, c, p, &e); err != nil {
-			return nil, "", err
-		}
-	default:
+	kind, followed := resourceKind[ev.EventType]
+	if !followed {
 		// PAYMENT.CAPTURE.PENDING and events Kassa does not follow: the
 		// delivery is acknowledged and nothing changes (a pending capture
 		// ends in COMPLETED or DENIED).
 		return nil, "", nil
 	}
-	if p.ID == "" || p.Amount.Currency == "" {
-		return nil, ev.EventType + " without id or amount", nil
+	var said struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(ev.Resource, &said); err != nil || said.ID == "" {
+		return nil, ev.EventType + " without a resource id", nil
+	}
+	var p ppPayment
+	err := c.api.do(ctx, http.MethodGet, "/v2/payments/"+kind+"/"+url.PathEscape(said.ID), nil, "", &p)
+	switch {
+	case isStatus(err, http.StatusNotFound):
+		return nil, "PayPal has no " + strings.TrimSuffix(kind, "s") + " " + said.ID, nil
+	case err != nil:
+		return nil, "", fmt.Errorf("paypal: read %s %s of event %s: %w", strings.TrimSuffix(kind, "s"), said.ID, ev.ID, err)
+	case p.ID != said.ID:
+		return nil, "", fmt.Errorf("paypal: asked for %s, PayPal answered %s", said.ID, p.ID)
+	}
+	e := payment.Event{ID: ev.ID, AttemptID: p.CustomID, GatewayRef: p.SupplementaryData.RelatedIDs.OrderID, OccurredAt: eventTime(p, ev)}
+	switch kind + " " + p.Status {
+	case "captures COMPLETED", "captures PARTIALLY_REFUNDED", "captures REFUNDED":
+		e.Type = payment.EventPaymentSucceeded
+	case "captures DECLINED", "captures DENIED", "captures FAILED":
+		e.Type, e.DeclineCode, e.MerchantMessage = payment.EventPaymentFailed, "capture_denied", "PayPal denied the capture"
+	case "authorizations CREATED", "authorizations PARTIALLY_CAPTURED", "authorizations CAPTURED":
+		e.Type = payment.EventPaymentAuthorized
+	case "authorizations VOIDED", "authorizations EXPIRED", "authorizations DENIED":
+		e.Type = payment.EventPaymentCanceled
+	case "refunds COMPLETED", "refunds FAILED", "refunds CANCELLED":
+		e.Type, e.RefundID, e.GatewayRefundRef, e.AttemptID = payment.EventRefundSucceeded, p.CustomID, p.ID, ""
+		if p.Status != "COMPLETED" {
+			e.Type, e.DeclineCode = payment.EventRefundFailed, "gateway_refused"
+		}
+		if err := g.refundParent(ctx, c, p, &e); err != nil {
+			return nil, "", err
+		}
+	default:
+		// Pending at PayPal (a capture awaiting an eCheck, a refund in
+		// progress): a later event tells how it ends.
+		return nil, "", nil
+	}
+	if p.Amount.Currency == "" {
+		return nil, "PayPal's " + strings.TrimSuffix(kind, "s") + " " + p.ID + " has no amount", nil
 	}
 	m, err := p.Amount.minor()
 	if err != nil {

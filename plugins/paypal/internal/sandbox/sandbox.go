@@ -334,6 +334,33 @@ func (s *Server) Approve(orderID, outcome string) error {
 	return nil
 }
 
+// Capture plays the buyer approving a CAPTURE order and the shop capturing
+// it at once, with the events PayPal sends for both; it returns the
+// capture's id. Tests that need a real capture to name in a webhook start
+// here. Both happen under one lock, so the plugin's own capture on the
+// APPROVED event finds the order captured.
+func (s *Server) Capture(orderID string) (string, error) {
+	s.mu.Lock()
+	o, ok := s.orders[orderID]
+	if !ok || (o.status != "CREATED" && o.status != "PAYER_ACTION_REQUIRED") {
+		s.mu.Unlock()
+		return "", fmt.Errorf("sandbox: no order %s awaiting approval", orderID)
+	}
+	o.status, o.outcome = "APPROVED", OutcomeCompleted
+	evs := [][]byte{s.eventLocked("CHECKOUT.ORDER.APPROVED", "checkout-order", s.orderJSON(o))}
+	_, more, aerr := s.completeOrder(orderID, "capture")
+	if aerr != nil {
+		s.mu.Unlock()
+		return "", fmt.Errorf("sandbox: capture order %s: %s", orderID, aerr.issue)
+	}
+	id := o.captures[len(o.captures)-1]
+	s.mu.Unlock()
+	for _, ev := range append(evs, more...) {
+		s.emit(ev)
+	}
+	return id, nil
+}
+
 // Settle ends a PENDING capture as COMPLETED or DECLINED, with its webhook.
 func (s *Server) Settle(captureID, status string) error {
 	s.mu.Lock()

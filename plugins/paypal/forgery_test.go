@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/kassahq/kassa/plugins/paypal/internal/sandbox"
+	"github.com/kassahq/kassa/plugins/sdk"
+	"github.com/kassahq/kassa/plugins/sdk/payment"
+)
+
+// TestCRCForgery: PayPal signs a CRC-32 of the body, not the body. A
+// body written to the CRC of one signed delivery passes the signature
+// check with that delivery's headers (offline, and through PayPal's
+// verify-webhook-signature as the sandbox plays it), so what the event
+// says is not believed: the capture it names is read back from PayPal.
+func TestCRCForgery(t *testing.T) {
+	for _, mode := range []string{VerifyAPI, VerifyOffline} {
+		t.Run(mode, func(t *testing.T) {
+			s := newShop(t, sandbox.Options{}, mode, nil)
+			paid := s.create(t, "pay_paid", 100, false)
+			capID, err := s.sb.Capture(paid.GatewayRef)
+			if err != nil {
+				t.Fatal(err)
+			}
+			unpaid := s.create(t, "pay_unpaid", 250000, false)
+			now := time.Now()
+			// The delivery the attacker holds: the capture of their own
+			// small payment, signed by PayPal, never shown to this process.
+			genuine := captureEvent(payment.Event{ID: "WH-GENUINE-0001", AttemptID: "pay_paid", GatewayRef: paid.GatewayRef,
+				Amount: sdk.Money{Amount: 100, Currency: "USD"}, OccurredAt: now}, capID)
+			h := s.sb.Sign(genuine, now)
+
+			for _, tc := range []struct {
+				name      string
+				captureID string
+				want      payment.RejectionReason
+			}{
+				// A capture PayPal does not have: refused.
+				{"invented capture", "8MC585209K746392H", payment.RejectMalformed},
+				// The real capture, claimed for the unpaid attempt: PayPal's
+				// record names the paid attempt and its amount.
+				{"real capture, other attempt", capID, payment.RejectNone},
+			} {
+				forged := forgeCRC(t, captureEvent(payment.Event{ID: "WH-FORGED-" + tc.captureID[:4], AttemptID: "pay_unpaid", GatewayRef: unpaid.GatewayRef,
+					Amount: sdk.Money{Amount: 250000, Currency: "USD"}, OccurredAt: now}, tc.captureID), crc32.ChecksumIEEE(genuine))
+				res, err := s.gw.HandleWebhook(context.Background(), payment.WebhookRequest{Method: http.MethodPost, Header: h.Clone(), Body: forged, ReceivedAt: now})
+				if err != nil {
+					t.Fatalf("%s: HandleWebhook: %v", tc.name, err)
+				}
+				got := payment.RejectNone
+				if res.Rejection != nil {
+					got = res.Rejection.Reason
+				}
+				if got != tc.want {
+					t.Errorf("%s: rejection %s (%+v), want %s", tc.name, got, res.Rejection, tc.want)
+				}
+				for _, ev := range res.Events {
+					if ev.AttemptID != "pay_paid" || ev.GatewayRef != paid.GatewayRef || ev.Amount != (sdk.Money{Amount: 100, Currency: "USD"}) {
+						t.Errorf("%s: the forged body was believed: %+v", tc.name, ev)
+					}
+				}
+			}
+		})
+	}
+}
+
+// forgeCRC returns body with the 4 characters of its "summary" string
+// chosen so that the CRC-32 of the whole is want. CRC-32 is affine in the
+// message bits, so the 32 unknown bits are a linear system over GF(2);
+// a nonce in the same string is varied until the solution is printable
+// and needs no JSON escape.
+func forgeCRC(t *testing.T, body []byte, want uint32) []byte {
+	t.Helper()
+	var ev map[string]any
+	if err := json.Unmarshal(body, &ev); err != nil {
+		t.Fatal(err)
+	}
+	for nonce := 0; nonce < 100000; nonce++ {
+		ev["summary"] = fmt.Sprintf("Payment completed %d XXXX", nonce)
+		msg, _ := json.Marshal(ev)
+		at := bytes.Index(msg, []byte("XXXX"))
+		var hole [4]byte
+		copy(msg[at:], hole[:])
+		base := crc32.ChecksumIEEE(msg)
+		var cols [32]uint32
+		for i := range cols {
+			m := append([]byte(nil), msg...)
+			m[at+i/8] ^= 1 << (i % 8)
+			cols[i] = crc32.ChecksumIEEE(m) ^ base
+		}
+		x, ok := solveGF2(cols, want^base)
+		if !ok {
+			t.Fatal("CRC system without solution")
+		}
+		xb := [4]byte{byte(x), byte(x >> 8), byte(x >> 16), byte(x >> 24)}
+		printable := true
+		for _, c := range xb {
+			if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+				printable = false
+			}
+		}
+		if !printable {
+			continue
+		}
+		copy(msg[at:], xb[:])
+		if crc32.ChecksumIEEE(msg) != want {
+			t.Fatal("forged CRC does not match")
+		}
+		return msg
+	}
+	t.Fatal("no printable forgery found")
+	return nil
+}
+
+// solveGF2 finds x with XOR of cols[i] for each set bit i of x equal to
+// target.
+func solveGF2(cols [32]uint32, target uint32) (uint32, bool) {
+	// Rows: bit r of each column plus the target bit, eliminated in place.
+	type row struct{ coef, rhs uint32 }
+	var rows [32]row
+	for r := 0; r < 32; r++ {
+		for i, c := range cols {
+			rows[r].coef |= (c >> r & 1) << i
+		}
+		rows[r].rhs = target >> r & 1
+	}
+	for col, piv := 0, 0; col < 32 && piv < 32; col++ {
+		p := -1
+		for r := piv; r < 32; r++ {
+			if rows[r].coef>>col&1 == 1 {
+				p = r
+				break
+			}
+		}
+		if p < 0 {
+			continue
+		}
+		rows[piv], rows[p] = rows[p], rows[piv]
+		for r := 0; r < 32; r++ {
+			if r != piv && rows[r].coef>>col&1 == 1 {
+				rows[r].coef ^= rows[piv].coef
+				rows[r].rhs ^= rows[piv].rhs
+			}
+		}
+		piv++
+	}
+	var x uint32
+	for _, r := range rows {
+		if r.coef == 0 {
+			if r.rhs != 0 {
+				return 0, false
+			}
+			continue
+		}
+		// After full elimination each nonzero row has one pivot bit.
+		for i := 0; i < 32; i++ {
+			if r.coef == 1<<i {
+				x |= r.rhs << i
+			}
+		}
+	}
+	return x, true
+}
