@@ -310,13 +310,14 @@ func TestAdminSettingsCaptureAndOrigins(t *testing.T) {
 	t.Parallel()
 	s := newPaymentShop(t)
 	type stored struct {
-		PaymentCaptureMode string
-		StorefrontOrigins  []string
+		PaymentCaptureMode   string
+		StorefrontOrigins    []string
+		UnpaidOrdersPerBuyer int
 	}
 	settings := func() stored {
 		t.Helper()
 		var res struct{ ShopSettings stored }
-		s.do(s.staff, `{ shopSettings { paymentCaptureMode storefrontOrigins } }`, nil, &res)
+		s.do(s.staff, `{ shopSettings { paymentCaptureMode storefrontOrigins unpaidOrdersPerBuyer } }`, nil, &res)
 		return res.ShopSettings
 	}
 	if got := settings(); got.PaymentCaptureMode != "AUTOMATIC" || len(got.StorefrontOrigins) != 0 {
@@ -334,7 +335,7 @@ func TestAdminSettingsCaptureAndOrigins(t *testing.T) {
 	}
 	owner.signIn(crashOwner, crashPassword)
 	owner.do("the settings", chromedp.Navigate(s.in.base+"/admin/settings"), chromedp.WaitVisible(`#store-settings`),
-		until(`document.querySelector('#set-capture-AUTOMATIC').checked && document.querySelector('#set-origins').value === ""`))
+		until(`document.querySelector('#set-capture-AUTOMATIC').checked && document.querySelector('#set-origins').value === "" && document.querySelector('#set-unpaid').value === "10"`))
 
 	owner.do("manual capture with bad origins", chromedp.Click(`#set-capture-MANUAL`),
 		fill(`#set-origins`, "https://shop.example.com\njavascript:alert(1)\nhttps://shop.example.com/checkout"),
@@ -357,13 +358,13 @@ func TestAdminSettingsCaptureAndOrigins(t *testing.T) {
 	}
 
 	want := []string{"https://shop.example.com", "http://localhost:3000"}
-	owner.do("fix the origins and save", fill(`#set-origins`, " https://shop.example.com/\n\n  http://localhost:3000  \n"),
+	owner.do("fix the origins and save", fill(`#set-origins`, " https://shop.example.com/\n\n  http://localhost:3000  \n"), fill(`#set-unpaid`, "4"),
 		chromedp.Click(`#store-save`), chromedp.WaitVisible(`#store-settings .banner-success`))
 	if n := owner.count(`#set-origins-error`); n != 0 {
 		t.Errorf("the origins' error stays after a good save")
 	}
-	if got := settings(); got.PaymentCaptureMode != "MANUAL" || strings.Join(got.StorefrontOrigins, " ") != strings.Join(want, " ") {
-		t.Errorf("the settings after saving: %+v, want MANUAL and %v", got, want)
+	if got := settings(); got.PaymentCaptureMode != "MANUAL" || strings.Join(got.StorefrontOrigins, " ") != strings.Join(want, " ") || got.UnpaidOrdersPerBuyer != 4 {
+		t.Errorf("the settings after saving: %+v, want MANUAL, %v and 4 unpaid orders per buyer", got, want)
 	}
 	owner.do("reload", chromedp.Reload(), chromedp.WaitVisible(`#store-settings`))
 	manualShown := `document.querySelector('#set-capture-MANUAL').checked && !document.querySelector('#set-capture-AUTOMATIC').checked`
@@ -384,13 +385,14 @@ func TestAdminSettingsCaptureAndOrigins(t *testing.T) {
 		return strings.Join(cur.ShopSettings.Currencies, ",")
 	}
 	before := currencies()
-	owner.do("bad currencies, reminder and limit", fill(`#set-currencies`, "CNY, 12"), fill(`#set-reminder`, "999"), fill(`#set-limit`, "100000"),
+	owner.do("bad currencies, reminder and limit", fill(`#set-currencies`, "CNY, 12"), fill(`#set-reminder`, "999"), fill(`#set-limit`, "100000"), fill(`#set-unpaid`, "1001"),
 		chromedp.Click(`#store-save`), chromedp.WaitVisible(`#set-currencies-error`))
 	shot(owner, "settings-fields-refused")
 	for sel, want := range map[string][]string{
 		`#set-currencies-error`: {"12: ", "INVALID_CURRENCY"},
 		`#set-reminder-error`:   {"REMINDER_NOT_BEFORE_DEADLINE"},
 		`#set-limit-error`:      {"OUT_OF_RANGE"},
+		`#set-unpaid-error`:     {"OUT_OF_RANGE"},
 	} {
 		got := owner.text(sel)
 		for _, w := range want {

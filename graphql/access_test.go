@@ -339,7 +339,7 @@ func TestShopSettingsFields(t *testing.T) {
 				t.Errorf("%s reads the public settings: %v %v", role, res.codes(), res.Data)
 			}
 			allowed := expectAllowed(t, e, role, read)
-			for _, f := range []string{"paymentDeadlineSeconds", "reminderLeadSeconds", "orderNumberPrefix", "lineQuantityLimit", "updatedAt"} {
+			for _, f := range []string{"paymentDeadlineSeconds", "reminderLeadSeconds", "orderNumberPrefix", "lineQuantityLimit", "unpaidOrdersPerBuyer", "updatedAt"} {
 				res := e.exec(sub, `{ shopSettings { defaultCurrency `+f+` } }`, nil)
 				switch {
 				case allowed && len(res.codes()) > 0:

@@ -1042,8 +1042,17 @@ func loginToken(t *testing.T, s *cartShop, email string) string {
 // the CSRF header a storefront's script sends, and decodes the answer.
 func cartPost(t *testing.T, url, query string, v map[string]any) gqlResult {
 	t.Helper()
+	return guestPost(t, url, query, v, nil)
+}
+
+// guestPost is cartPost with more headers.
+func guestPost(t *testing.T, url, query string, v map[string]any, header http.Header) gqlResult {
+	t.Helper()
 	body, _ := json.Marshal(graphql.Request{Query: query, Variables: v})
 	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(httpauth.CSRFHeader, "1")
 	resp, err := http.DefaultClient.Do(req)

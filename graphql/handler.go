@@ -30,6 +30,7 @@ import (
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/kit/peer"
 	"github.com/kassahq/kassa/core/kit/reqid"
 	"github.com/kassahq/kassa/graphql/graphiql"
 	"github.com/kassahq/kassa/graphql/plan"
@@ -809,7 +810,7 @@ func (s *Server) charge(ctx context.Context, cost int) (bool, time.Duration) {
 	if ip == "" {
 		return true, 0
 	}
-	return s.limiter.take(clientKey(ip), cost)
+	return s.limiter.take(peer.Network(ip), cost)
 }
 
 // writeResponse writes one result. Without errors it splices the data in

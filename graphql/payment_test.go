@@ -6,7 +6,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -36,7 +35,6 @@ import (
 	"github.com/kassahq/kassa/core/testkit"
 	"github.com/kassahq/kassa/graphql"
 	"github.com/kassahq/kassa/graphql/resolver"
-	"github.com/kassahq/kassa/httpauth"
 )
 
 // newPayments is the payment service of the servers tests build
@@ -346,25 +344,11 @@ func (s *payShop) ledger(t *testing.T, orderID string) []string {
 // Idempotency-Key header when key is not empty.
 func paymentPost(t *testing.T, base, query string, v map[string]any, key string) gqlResult {
 	t.Helper()
-	body, _ := json.Marshal(graphql.Request{Query: query, Variables: v})
-	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(httpauth.CSRFHeader, "1")
+	var h http.Header
 	if key != "" {
-		req.Header.Set(graphql.IdempotencyKeyHeader, key)
+		h = http.Header{graphql.IdempotencyKeyHeader: {key}}
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var out gqlResult
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatalf("status %d, body %s: %v", resp.StatusCode, b, err)
-	}
-	out.status = resp.StatusCode
-	return out
+	return guestPost(t, base, query, v, h)
 }
 
 // subjectQueries counts the SQL statements run for one caller.

@@ -3,7 +3,6 @@ package graphql
 import (
 	"container/list"
 	"math"
-	"net"
 	"sync"
 	"time"
 )
@@ -85,15 +84,4 @@ func (l *costLimiter) take(client string, cost int) (ok bool, retryAfter time.Du
 	}
 	wait := (need - b.tokens) / float64(l.cfg.PerSecond)
 	return false, time.Duration(math.Ceil(wait * float64(time.Second)))
-}
-
-// clientKey is the bucket of an address: IPv6 clients by their /64, the
-// block one subscriber usually gets, so a client cannot reset its bucket
-// by switching to the next address of its own network.
-func clientKey(ip string) string {
-	parsed := net.ParseIP(ip)
-	if parsed == nil || parsed.To4() != nil {
-		return ip
-	}
-	return parsed.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }

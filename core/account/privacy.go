@@ -116,8 +116,9 @@ func (s *Service) Export(ctx context.Context, customerID string) (*DataExport, e
 // signed-in buyer, who confirms with their password). The account row
 // stays, emptied, so orders keep a valid reference; addresses, tags, group
 // memberships, sessions and tokens are deleted; the address becomes free
-// for a new account. kassa.customer.erased tells the other domains to
-// anonymize their own copies (order addresses). Needs customer:erase, or
+// for a new account. kassa.customer.erased tells consumers (the merchant's
+// webhook) to erase their copies; orders keep what the buyer gave them, as
+// the shop's records (docs/operations.md, "Erasure: what remains"). Needs customer:erase, or
 // customer:erase:own for the buyer themselves.
 func (s *Service) Erase(ctx context.Context, customerID, password string) (*Customer, error) {
 	c, err := s.target(ctx, customerID, authz.Erase)

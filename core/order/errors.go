@@ -40,6 +40,10 @@ const (
 	CodeNotFulfilled = "ORDER_NOT_FULFILLED"
 	// CodeNothingToShip: a shipment of an order whose every unit shipped.
 	CodeNothingToShip = "ORDER_NOTHING_TO_SHIP"
+	// CodeTooManyUnpaidOrders: the buyer, or their network, already holds
+	// as many orders awaiting payment as the shop allows
+	// (shop.Settings.UnpaidOrdersPerBuyer).
+	CodeTooManyUnpaidOrders = "TOO_MANY_UNPAID_ORDERS"
 	// CodeCartAlreadyPlaced: the cart already placed an order.
 	CodeCartAlreadyPlaced = "CART_ALREADY_PLACED"
 	// CodeEmailNotVerified: guest orders are claimed by a buyer whose

@@ -148,6 +148,12 @@ type Order struct {
 	// AccessTokenHash is the SHA-256 of the token a guest reads the order
 	// with; the token itself is shown once, at checkout.
 	AccessTokenHash string `bun:"access_token_hash"`
+	// ClientNetwork is the network the order was placed from (an IPv4
+	// address or an IPv6 /64, peer.Network); empty when that was a
+	// loopback or private address (a proxy's) or no request. Checkout
+	// counts a network's unpaid orders by it (shop setting
+	// UnpaidOrdersPerBuyer); erasure clears it.
+	ClientNetwork string `bun:"client_network"`
 
 	CancelledAt *time.Time `bun:"cancelled_at"`
 	CompletedAt *time.Time `bun:"completed_at"`

@@ -11,6 +11,7 @@ import (
 	"github.com/kassahq/kassa/core/events"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/id"
+	"github.com/kassahq/kassa/core/kit/peer"
 	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/pricing"
 	"github.com/kassahq/kassa/core/store"
@@ -71,6 +72,35 @@ func (s *Service) Place(ctx context.Context, in PlaceInput) (*Placed, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// holdsTooMany sets o's client network from the request placing it and
+// refuses the order when that network or its signed-in buyer already
+// holds limit orders awaiting payment: each holds its stock until the
+// deadline, and without a limit a script could hold a product's whole
+// stock. A loopback or private address is a proxy's, many buyers at once,
+// and is not counted (peer.Shared). Two checkouts racing past the count
+// may both pass: the limit is against hoarding, one over does no harm.
+func (s *Service) holdsTooMany(ctx context.Context, o *Order, limit int64) error {
+	if ip := peer.From(ctx).IP; !peer.Shared(ip) {
+		o.ClientNetwork = peer.Network(ip)
+	}
+	customer := ""
+	if o.CustomerID != nil {
+		customer = *o.CustomerID
+	}
+	if limit <= 0 || (o.ClientNetwork == "" && customer == "") {
+		return nil
+	}
+	byNetwork, byCustomer, err := s.store.UnpaidHeld(ctx, o.ClientNetwork, customer, limit)
+	if err != nil {
+		return err
+	}
+	if byNetwork >= limit || byCustomer >= limit {
+		return errs.Conflict("", CodeTooManyUnpaidOrders,
+			fmt.Sprintf("%d orders are already waiting for payment; pay or cancel one of them first", limit))
+	}
+	return nil
 }
 
 type rollsBackKey struct{}
@@ -175,6 +205,9 @@ func (s *Service) place(ctx context.Context, in PlaceInput) (*Placed, error) {
 		reserve[i] = catalog.ReservationLine{VariantID: l.VariantID, Quantity: l.Quantity}
 	}
 	placed.Lines = lines
+	if err := s.holdsTooMany(ctx, o, set.UnpaidOrdersPerBuyer); err != nil {
+		return nil, err
+	}
 	sub := authz.SubjectFrom(ctx)
 	var first *TimelineEntry
 	// The reservation's kassa.inventory.moved and kassa.order.placed go

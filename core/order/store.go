@@ -37,6 +37,33 @@ const sequenceName = "orders"
 // on the number, and a rolled-back checkout leaves a gap.
 const pgSequence = "order_numbers"
 
+// unpaidHeldQuery counts, up to a limit each, the orders awaiting payment
+// of a client network and of a buyer. The conditions that repeat the
+// partial indexes' own (the network not empty, the customer not null) let
+// PostgreSQL's generic plan use orders_unpaid_network and
+// orders_unpaid_customer.
+const unpaidHeldQuery = "SELECT " +
+	"(SELECT count(*) FROM (SELECT 1 FROM orders WHERE client_network = ? AND client_network <> '' AND status = 'OPEN' AND payment_status = 'PENDING' LIMIT ?) n), " +
+	"(SELECT count(*) FROM (SELECT 1 FROM orders WHERE customer_id = ? AND customer_id IS NOT NULL AND status = 'OPEN' AND payment_status = 'PENDING' LIMIT ?) c)"
+
+// UnpaidHeld counts the open orders awaiting payment placed from network
+// and by customerID (either may be empty: it then counts 0), each count
+// stopping at limit.
+func (s *orderStore) UnpaidHeld(ctx context.Context, network, customerID string, limit int64) (byNetwork, byCustomer int64, err error) {
+	rows, err := s.db.QueryStmt(ctx, unpaidHeldQuery, network, limit, customerID, limit)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count unpaid orders: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return 0, 0, fmt.Errorf("count unpaid orders: %w", rows.Err())
+	}
+	if err := rows.Scan(&byNetwork, &byCustomer); err != nil {
+		return 0, 0, fmt.Errorf("count unpaid orders: %w", err)
+	}
+	return byNetwork, byCustomer, rows.Close()
+}
+
 // NextSeq takes the next order number on SQLite: one UPDATE that
 // increments the sequence row and returns the number it held. Writers
 // take turns on SQLite, so no number is handed out twice; a rolled-back
@@ -83,7 +110,7 @@ func emailLocal(email string) string {
 const orderColumns = "id, seq, number, customer_id, email, currency, status, payment_status, fulfillment_status, " +
 	"shipping_address, billing_address, shipping_method_id, shipping_method_name, subtotal_amount, discount_amount, " +
 	"shipping_amount, tax_amount, total_amount, tax_included, discounts, payment_method, payment_deadline, remind_at, " +
-	"reminded_at, cart_id, access_token_hash, cancelled_at, completed_at, created_at, updated_at, email_local"
+	"reminded_at, cart_id, access_token_hash, cancelled_at, completed_at, created_at, updated_at, email_local, client_network"
 
 // lineColumns are the columns of order_lines InsertOrder writes.
 const lineColumns = "id, order_id, position, variant_id, product_id, sku, product_title, variant_title, weight_grams, " +
@@ -119,7 +146,7 @@ func orderValues(o *Order) ([]any, error) {
 	return []any{o.ID, o.Seq, o.Number, o.CustomerID, o.Email, o.Currency, string(o.Status), string(o.PaymentStatus), string(o.FulfillmentStatus),
 		ship, bill, o.ShippingMethodID, o.ShippingMethodName, o.SubtotalAmount, o.DiscountAmount,
 		o.ShippingAmount, o.TaxAmount, o.TotalAmount, o.TaxIncluded, string(disc), o.PaymentMethod, o.PaymentDeadline, o.RemindAt,
-		o.RemindedAt, o.CartID, o.AccessTokenHash, o.CancelledAt, o.CompletedAt, o.CreatedAt, o.UpdatedAt, emailLocal(o.Email)}, nil
+		o.RemindedAt, o.CartID, o.AccessTokenHash, o.CancelledAt, o.CompletedAt, o.CreatedAt, o.UpdatedAt, emailLocal(o.Email), o.ClientNetwork}, nil
 }
 
 // linesInsert is the INSERT of n order lines, their values bound in the

@@ -16,6 +16,10 @@ const (
 	DefaultReminderLead      = 10 * time.Minute
 	DefaultOrderNumberPrefix = "#"
 	DefaultLineQuantityLimit = 100
+	// DefaultUnpaidOrdersPerBuyer is how many orders awaiting payment one
+	// buyer may hold at once: far above what a person leaves unpaid, far
+	// below a product's stock for a script.
+	DefaultUnpaidOrdersPerBuyer = 10
 
 	// MinPaymentDeadline and MaxPaymentDeadline bound how long a placed
 	// order waits for payment before it is cancelled.
@@ -26,6 +30,9 @@ const (
 	// MinLineQuantityLimit and MaxLineQuantityLimit bound the line limit.
 	MinLineQuantityLimit = 1
 	MaxLineQuantityLimit = 10000
+	// MaxUnpaidOrdersPerBuyer bounds UnpaidOrdersPerBuyer (0 turns the
+	// limit off).
+	MaxUnpaidOrdersPerBuyer = 1000
 	// MaxCurrencies is the most currencies a shop may sell in.
 	MaxCurrencies = 20
 	// MaxPaymentMethods is the most gateways PaymentMethodOrder lists.
@@ -65,6 +72,12 @@ type Settings struct {
 	// LineQuantityLimit is the most units of one variant a cart line may
 	// hold.
 	LineQuantityLimit int64
+	// UnpaidOrdersPerBuyer is the most orders awaiting payment (and
+	// holding stock) one buyer may have at once, counted per signed-in
+	// account and per client network (an IPv4 address or IPv6 /64;
+	// loopback and private addresses are not counted, see peer.Shared);
+	// 0 turns the limit off.
+	UnpaidOrdersPerBuyer int64
 	// PricesIncludeTax says whether catalog and shipping prices include
 	// tax (tax is the part of them) or not (tax is added on top).
 	PricesIncludeTax bool
@@ -129,6 +142,9 @@ type UpdateSettingsInput struct {
 	// LineQuantityLimit is between MinLineQuantityLimit and
 	// MaxLineQuantityLimit.
 	LineQuantityLimit *int64
+	// UnpaidOrdersPerBuyer is between 0 (no limit) and
+	// MaxUnpaidOrdersPerBuyer.
+	UnpaidOrdersPerBuyer *int64
 	// PricesIncludeTax switches between tax-inclusive and tax-exclusive
 	// prices.
 	PricesIncludeTax *bool

@@ -101,7 +101,8 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 		OrderNumberPrefix: DefaultOrderNumberPrefix,
 		LineQuantityLimit: DefaultLineQuantityLimit,
 
-		PaymentCaptureMode: CaptureAutomatic,
+		UnpaidOrdersPerBuyer: DefaultUnpaidOrdersPerBuyer,
+		PaymentCaptureMode:   CaptureAutomatic,
 	}
 	return s, nil
 }
@@ -290,6 +291,13 @@ func apply(cur *Settings, in UpdateSettingsInput) (*Settings, []string, error) {
 		v.Check(n >= MinLineQuantityLimit && n <= MaxLineQuantityLimit, "lineQuantityLimit", CodeOutOfRange,
 			fmt.Sprintf("the line quantity limit is between %d and %d", MinLineQuantityLimit, MaxLineQuantityLimit))
 		next.LineQuantityLimit = n
+	}
+	if in.UnpaidOrdersPerBuyer != nil {
+		fields = append(fields, "unpaidOrdersPerBuyer")
+		n := *in.UnpaidOrdersPerBuyer
+		v.Check(n >= 0 && n <= MaxUnpaidOrdersPerBuyer, "unpaidOrdersPerBuyer", CodeOutOfRange,
+			fmt.Sprintf("the unpaid orders a buyer may hold are between 0 (no limit) and %d", MaxUnpaidOrdersPerBuyer))
+		next.UnpaidOrdersPerBuyer = n
 	}
 	if in.PricesIncludeTax != nil {
 		fields = append(fields, "pricesIncludeTax")

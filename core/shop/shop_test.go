@@ -66,7 +66,7 @@ func TestSettings(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := &shop.Settings{Currencies: []money.Currency{money.CNY}, PaymentDeadline: 30 * time.Minute,
-			ReminderLead: 10 * time.Minute, OrderNumberPrefix: "#", LineQuantityLimit: 100, PaymentCaptureMode: shop.CaptureAutomatic}
+			ReminderLead: 10 * time.Minute, OrderNumberPrefix: "#", LineQuantityLimit: 100, UnpaidOrdersPerBuyer: 10, PaymentCaptureMode: shop.CaptureAutomatic}
 		if diff := cmp.Diff(want, got, currencies); diff != "" {
 			t.Fatalf("defaults (-want +got):\n%s", diff)
 		}
@@ -82,6 +82,8 @@ func TestSettings(t *testing.T) {
 			OrderNumberPrefix: ptr("KS-"),
 			LineQuantityLimit: ptr(int64(10)),
 			PricesIncludeTax:  ptr(true),
+
+			UnpaidOrdersPerBuyer: ptr(int64(0)),
 
 			PaymentCaptureMode: ptr(shop.CaptureManual),
 			StorefrontOrigins:  &[]string{" HTTPS://Shop.Example.com:443/ ", "http://localhost:3000", "https://[::1]:8443"},
@@ -153,6 +155,8 @@ func TestUpdateRefusesBadInput(t *testing.T) {
 			{"prefix not printable", shop.UpdateSettingsInput{OrderNumberPrefix: ptr("A\tB")}, []problem{{"orderNumberPrefix", shop.CodeInvalidPrefix}}},
 			{"limit zero", shop.UpdateSettingsInput{LineQuantityLimit: ptr(int64(0))}, []problem{{"lineQuantityLimit", shop.CodeOutOfRange}}},
 			{"limit too high", shop.UpdateSettingsInput{LineQuantityLimit: ptr(int64(10001))}, []problem{{"lineQuantityLimit", shop.CodeOutOfRange}}},
+			{"unpaid orders below zero", shop.UpdateSettingsInput{UnpaidOrdersPerBuyer: ptr(int64(-1))}, []problem{{"unpaidOrdersPerBuyer", shop.CodeOutOfRange}}},
+			{"unpaid orders too many", shop.UpdateSettingsInput{UnpaidOrdersPerBuyer: ptr(int64(1001))}, []problem{{"unpaidOrdersPerBuyer", shop.CodeOutOfRange}}},
 			{"several at once", shop.UpdateSettingsInput{LineQuantityLimit: ptr(int64(0)), OrderNumberPrefix: ptr("ABCDEFGHIJK")},
 				[]problem{{"orderNumberPrefix", shop.CodeTooLong}, {"lineQuantityLimit", shop.CodeOutOfRange}}},
 			{"a capture mode that is none", shop.UpdateSettingsInput{PaymentCaptureMode: ptr(shop.CaptureMode("LATER"))},

@@ -34,6 +34,7 @@ type settingsRow struct {
 	ReminderLeadSeconds    int64     `bun:"reminder_lead_seconds,notnull"`
 	OrderNumberPrefix      string    `bun:"order_number_prefix,notnull"`
 	LineQuantityLimit      int64     `bun:"line_quantity_limit,notnull"`
+	UnpaidOrdersPerBuyer   int64     `bun:"unpaid_orders_per_buyer,notnull"`
 	PricesIncludeTax       bool      `bun:"prices_include_tax,notnull"`
 	RefundCancelledPaid    bool      `bun:"refund_cancelled_order_payments,notnull"`
 	PaymentMethodOrder     string    `bun:"payment_method_order,notnull"`
@@ -49,7 +50,9 @@ func (r *settingsRow) settings() (*Settings, error) {
 		OrderNumberPrefix: r.OrderNumberPrefix,
 		LineQuantityLimit: r.LineQuantityLimit,
 		PricesIncludeTax:  r.PricesIncludeTax,
-		UpdatedAt:         r.UpdatedAt.UTC(),
+
+		UnpaidOrdersPerBuyer: r.UnpaidOrdersPerBuyer,
+		UpdatedAt:            r.UpdatedAt.UTC(),
 
 		RefundCancelledOrderPayments: r.RefundCancelledPaid,
 		PaymentCaptureMode:           CaptureMode(r.PaymentCaptureMode),
@@ -82,6 +85,7 @@ func newSettingsRow(s *Settings) *settingsRow {
 		ReminderLeadSeconds:    int64(s.ReminderLead / time.Second),
 		OrderNumberPrefix:      s.OrderNumberPrefix,
 		LineQuantityLimit:      s.LineQuantityLimit,
+		UnpaidOrdersPerBuyer:   s.UnpaidOrdersPerBuyer,
 		PricesIncludeTax:       s.PricesIncludeTax,
 		RefundCancelledPaid:    s.RefundCancelledOrderPayments,
 		PaymentMethodOrder:     strings.Join(s.PaymentMethodOrder, ","),
@@ -115,6 +119,7 @@ func (s *shopStore) Save(ctx context.Context, set *Settings) error {
 		Set("reminder_lead_seconds = EXCLUDED.reminder_lead_seconds").
 		Set("order_number_prefix = EXCLUDED.order_number_prefix").
 		Set("line_quantity_limit = EXCLUDED.line_quantity_limit").
+		Set("unpaid_orders_per_buyer = EXCLUDED.unpaid_orders_per_buyer").
 		Set("prices_include_tax = EXCLUDED.prices_include_tax").
 		Set("refund_cancelled_order_payments = EXCLUDED.refund_cancelled_order_payments").
 		Set("payment_method_order = EXCLUDED.payment_method_order").

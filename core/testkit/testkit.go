@@ -52,13 +52,24 @@ type TestApp struct {
 // when the test ends.
 func NewTestApp(t testing.TB, engine Engine) *TestApp {
 	t.Helper()
+	return NewTestAppWith(t, engine, nil)
+}
+
+// NewTestAppWith is NewTestApp with configuration flags set, by flag name
+// ({"trust-proxy": "true"}).
+func NewTestAppWith(t testing.TB, engine Engine, flags map[string]string) *TestApp {
+	t.Helper()
 	var db *store.DB
 	if engine == Postgres {
 		db = storetest.NewPostgres(t)
 	} else {
 		db = storetest.NewSQLite(t)
 	}
-	cfg, err := config.Load("", false, func(string) string { return "" }, map[string]string{"data-dir": t.TempDir()})
+	set := map[string]string{"data-dir": t.TempDir()}
+	for k, v := range flags {
+		set[k] = v
+	}
+	cfg, err := config.Load("", false, func(string) string { return "" }, set)
 	if err != nil {
 		t.Fatal(err)
 	}

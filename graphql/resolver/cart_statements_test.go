@@ -11,6 +11,7 @@ import (
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/kit/peer"
 	"github.com/kassahq/kassa/core/shipping"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
@@ -55,7 +56,9 @@ func TestCheckoutStepStatements(t *testing.T) {
 			t.Fatal(err)
 		}
 		variant := placed.Lines[0].VariantID
-		guest := context.WithValue(authz.WithSubject(context.Background(), authz.AnonymousSubject()), traceKey{}, true)
+		// A buyer from a public address, whose unpaid orders checkout counts
+		// (core/order holdsTooMany).
+		guest := context.WithValue(authz.WithSubject(peer.With(context.Background(), peer.Client{IP: "203.0.113.50"}), authz.AnonymousSubject()), traceKey{}, true)
 		exec := func(t *testing.T, query string, vars map[string]any) (any, []string) {
 			t.Helper()
 			log.take()
@@ -131,7 +134,7 @@ func TestCheckoutStepStatements(t *testing.T) {
 			"cartLinesAdd":              {1, 5},
 			"cartShippingAddressUpdate": {1, 4},
 			"cartShippingMethodSelect":  {3, 4},
-			"checkoutComplete":          {7, 12},
+			"checkoutComplete":          {8, 13},
 		}
 		for step, sqls := range steps {
 			w := want[step][1]
@@ -202,7 +205,7 @@ func checkStepPlans(t *testing.T, db *store.DB, steps map[string][]string) {
 		"carts":            {"carts_pkey", "carts_token"},
 		"cart_lines":       {"cart_lines_variant"},
 		"inventory_levels": {"inventory_levels_pkey"},
-		"orders":           {"orders_pkey"},
+		"orders":           {"orders_pkey", "orders_unpaid_network", "orders_unpaid_customer"},
 		"idempotency_keys": {"idempotency_keys_pkey"},
 	}
 	tableOf := func(index string) string {

@@ -121,6 +121,14 @@ func (r *shopSettingsResolver) LineQuantityLimit(ctx context.Context) (*int32, e
 	return &n, nil
 }
 
+func (r *shopSettingsResolver) UnpaidOrdersPerBuyer(ctx context.Context) (*int32, error) {
+	if err := r.private(ctx); err != nil {
+		return nil, err
+	}
+	n := clampInt32(r.s.UnpaidOrdersPerBuyer)
+	return &n, nil
+}
+
 func (r *shopSettingsResolver) RefundCancelledOrderPayments(ctx context.Context) (*bool, error) {
 	if err := r.private(ctx); err != nil {
 		return nil, err
@@ -171,6 +179,7 @@ type shopSettingsUpdateInput struct {
 	ReminderLeadSeconds    *int32
 	OrderNumberPrefix      *string
 	LineQuantityLimit      *int32
+	UnpaidOrdersPerBuyer   *int32
 	PricesIncludeTax       *bool
 	// RefundCancelledOrderPayments and PaymentMethodOrder are the
 	// payments' settings; shop.Service validates the ids (well-formed,
@@ -219,6 +228,10 @@ func (r *settingsRoot) ShopSettingsUpdate(ctx context.Context, args struct{ Inpu
 	if in.LineQuantityLimit != nil {
 		n := int64(*in.LineQuantityLimit)
 		up.LineQuantityLimit = &n
+	}
+	if in.UnpaidOrdersPerBuyer != nil {
+		n := int64(*in.UnpaidOrdersPerBuyer)
+		up.UnpaidOrdersPerBuyer = &n
 	}
 	s, err := r.shop.Update(ctx, up)
 	ues, err := splitUserErrors(err)

@@ -69,7 +69,7 @@ func userErrors(t *testing.T, r testkit.Result, payload string) []string {
 }
 
 const shopSettingsFields = `currencies defaultCurrency pricesIncludeTax paymentDeadlineSeconds reminderLeadSeconds
-	orderNumberPrefix lineQuantityLimit`
+	orderNumberPrefix lineQuantityLimit unpaidOrdersPerBuyer`
 
 func TestShopSettingsAPI(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
@@ -78,7 +78,7 @@ func TestShopSettingsAPI(t *testing.T) {
 
 		r := testkit.ExecServer(t, ctx, srv, `{ shopSettings { `+shopSettingsFields+` updatedAt } }`, nil)
 		want := testkit.DecodeJSON(t, `{"shopSettings": {"currencies": ["CNY"], "defaultCurrency": "CNY", "pricesIncludeTax": false,
-			"paymentDeadlineSeconds": 1800, "reminderLeadSeconds": 600, "orderNumberPrefix": "#", "lineQuantityLimit": 100, "updatedAt": null}}`)
+			"paymentDeadlineSeconds": 1800, "reminderLeadSeconds": 600, "orderNumberPrefix": "#", "lineQuantityLimit": 100, "unpaidOrdersPerBuyer": 10, "updatedAt": null}}`)
 		if diff := cmp.Diff(want, r.Data); diff != "" {
 			t.Fatalf("defaults (-want +got):\n%s", diff)
 		}
@@ -98,6 +98,10 @@ func TestShopSettingsAPI(t *testing.T) {
 				[]string{"input.currencies.1 INVALID_CURRENCY", "input.currencies.2 DUPLICATE_CURRENCY"}},
 			{"prefix and limit", map[string]any{"orderNumberPrefix": "ABCDEFGHIJK", "lineQuantityLimit": 0},
 				[]string{"input.orderNumberPrefix TOO_LONG", "input.lineQuantityLimit OUT_OF_RANGE"}},
+			{"unpaid orders per buyer", map[string]any{"unpaidOrdersPerBuyer": -1},
+				[]string{"input.unpaidOrdersPerBuyer OUT_OF_RANGE"}},
+			{"unpaid orders per buyer, too many", map[string]any{"unpaidOrdersPerBuyer": 1001},
+				[]string{"input.unpaidOrdersPerBuyer OUT_OF_RANGE"}},
 			{"storefront origins", map[string]any{"storefrontOrigins": []any{"https://shop.example.com/checkout", "https://a.example", "https://A.example:443"}},
 				[]string{"input.storefrontOrigins.0 INVALID_ORIGIN", "input.storefrontOrigins.2 DUPLICATE_ORIGIN"}},
 		} {
@@ -114,9 +118,9 @@ func TestShopSettingsAPI(t *testing.T) {
 		}
 
 		r = testkit.ExecServer(t, ctx, srv, update, map[string]any{"input": map[string]any{"currencies": []any{"usd", "CNY"}, "paymentDeadlineSeconds": 3600,
-			"reminderLeadSeconds": 900, "orderNumberPrefix": "KS-", "lineQuantityLimit": 12, "pricesIncludeTax": true}})
+			"reminderLeadSeconds": 900, "orderNumberPrefix": "KS-", "lineQuantityLimit": 12, "unpaidOrdersPerBuyer": 3, "pricesIncludeTax": true}})
 		want = testkit.DecodeJSON(t, `{"shopSettings": {"currencies": ["USD", "CNY"], "defaultCurrency": "USD", "pricesIncludeTax": true,
-			"paymentDeadlineSeconds": 3600, "reminderLeadSeconds": 900, "orderNumberPrefix": "KS-", "lineQuantityLimit": 12}, "userErrors": []}`)
+			"paymentDeadlineSeconds": 3600, "reminderLeadSeconds": 900, "orderNumberPrefix": "KS-", "lineQuantityLimit": 12, "unpaidOrdersPerBuyer": 3}, "userErrors": []}`)
 		if diff := cmp.Diff(want, testkit.Dig(r.Data, "shopSettingsUpdate")); diff != "" {
 			t.Fatalf("update (-want +got):\n%s", diff)
 		}

@@ -1677,6 +1677,7 @@ export interface ShopSettings {
   refundCancelledOrderPayments: boolean | null;
   reminderLeadSeconds: number | null;
   storefrontOrigins: Array<string> | null;
+  unpaidOrdersPerBuyer: number | null;
   updatedAt: string | null;
 }
 
@@ -1691,6 +1692,7 @@ export interface ShopSettingsUpdateInput {
   refundCancelledOrderPayments?: boolean | null;
   reminderLeadSeconds?: number | null;
   storefrontOrigins?: Array<string> | null;
+  unpaidOrdersPerBuyer?: number | null;
 }
 
 export interface ShopSettingsUpdatePayload {

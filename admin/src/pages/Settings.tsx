@@ -5,7 +5,7 @@ import { formatMoney, useI18n } from "../i18n";
 import { useSession } from "../session";
 import { Badge, Button, Card, EmptyState, ErrorBanner, Field, Select, Spinner, Table } from "../ui";
 
-const SETTINGS_FIELDS = `currencies paymentDeadlineSeconds reminderLeadSeconds orderNumberPrefix lineQuantityLimit pricesIncludeTax paymentCaptureMode storefrontOrigins updatedAt`;
+const SETTINGS_FIELDS = `currencies paymentDeadlineSeconds reminderLeadSeconds orderNumberPrefix lineQuantityLimit unpaidOrdersPerBuyer pricesIncludeTax paymentCaptureMode storefrontOrigins updatedAt`;
 const METHOD_FIELDS = `id zoneId name kind active position prices { currencyCode amount { amount currencyCode } freeOver { amount currencyCode } bands { maxGrams price { amount currencyCode } } }`;
 const ZONE_FIELDS = `id name countries regions methods { ${METHOD_FIELDS} }`;
 const TAX_FIELDS = `id country region name basisPoints`;
@@ -21,7 +21,7 @@ const TAX_CREATE = `mutation($input: TaxRateCreateInput!) { taxRateCreate(input:
 const TAX_UPDATE = `mutation($input: TaxRateUpdateInput!) { taxRateUpdate(input: $input) { taxRate { id } ${UE} } }`;
 const TAX_DELETE = `mutation($id: ID!) { taxRateDelete(input: { id: $id }) { deletedTaxRateId ${UE} } }`;
 
-type Settings = Pick<ShopSettings, "currencies" | "paymentDeadlineSeconds" | "reminderLeadSeconds" | "orderNumberPrefix" | "lineQuantityLimit" | "pricesIncludeTax" | "paymentCaptureMode" | "storefrontOrigins" | "updatedAt">;
+type Settings = Pick<ShopSettings, "currencies" | "paymentDeadlineSeconds" | "reminderLeadSeconds" | "orderNumberPrefix" | "lineQuantityLimit" | "unpaidOrdersPerBuyer" | "pricesIncludeTax" | "paymentCaptureMode" | "storefrontOrigins" | "updatedAt">;
 type Zone = Pick<ShippingZone, "id" | "name" | "countries" | "regions"> & { methods: ShippingMethod[] };
 type Rate = Pick<TaxRate, "id" | "country" | "region" | "name" | "basisPoints">;
 interface Screen {
@@ -99,7 +99,7 @@ function StoreCard({ settings, onSaved }: { settings: Settings; onSaved(): Promi
     try {
       const d = await gql<{ shopSettingsUpdate: { shopSettings: Settings | null; userErrors: UserError[] } }>(SAVE_SETTINGS, { input: {
         currencies: codes(f.currencies), paymentDeadlineSeconds: Math.round(Number(f.deadline) * 60), reminderLeadSeconds: Math.round(Number(f.reminder) * 60),
-        orderNumberPrefix: f.prefix, lineQuantityLimit: Math.round(Number(f.limit)), pricesIncludeTax: f.tax,
+        orderNumberPrefix: f.prefix, lineQuantityLimit: Math.round(Number(f.limit)), unpaidOrdersPerBuyer: Math.round(Number(f.unpaid)), pricesIncludeTax: f.tax,
         paymentCaptureMode: f.capture, storefrontOrigins: origins,
       } });
       const next = check(d.shopSettingsUpdate).shopSettings;
@@ -147,6 +147,7 @@ function StoreCard({ settings, onSaved }: { settings: Settings; onSaved(): Promi
           <Field id="set-deadline" type="number" min={5} label={t("settings.deadline")} error={problems.deadline} value={f.deadline} disabled={ro} onChange={(e) => setF({ ...f, deadline: e.target.value })} />
           <Field id="set-reminder" type="number" min={1} label={t("settings.reminder")} error={problems.reminder} value={f.reminder} disabled={ro} onChange={(e) => setF({ ...f, reminder: e.target.value })} />
           <Field id="set-limit" type="number" min={1} label={t("settings.lineLimit")} error={problems.limit} value={f.limit} disabled={ro} onChange={(e) => setF({ ...f, limit: e.target.value })} />
+          <Field id="set-unpaid" type="number" min={0} label={t("settings.unpaidPerBuyer")} error={problems.unpaid} value={f.unpaid} disabled={ro} onChange={(e) => setF({ ...f, unpaid: e.target.value })} />
         </div>
         <label className="check"><input type="checkbox" checked={f.tax} disabled={ro} onChange={(e) => setF({ ...f, tax: e.target.checked })} /> {t("settings.pricesIncludeTax")}</label>
         {problems.tax && <p className="field-error" role="alert">{problems.tax}</p>}
@@ -179,14 +180,14 @@ function StoreCard({ settings, onSaved }: { settings: Settings; onSaved(): Promi
 
 /** The store form's userErrors, by the field they are shown under. */
 interface StoreProblems {
-  currencies?: string; prefix?: string; deadline?: string; reminder?: string; limit?: string; tax?: string; capture?: string;
+  currencies?: string; prefix?: string; deadline?: string; reminder?: string; limit?: string; unpaid?: string; tax?: string; capture?: string;
   origins: string[];
 }
 
 /** The fields of shopSettingsUpdate's input and where their errors show. */
 const storeFields = {
   orderNumberPrefix: "prefix", paymentDeadlineSeconds: "deadline", reminderLeadSeconds: "reminder",
-  lineQuantityLimit: "limit", pricesIncludeTax: "tax", paymentCaptureMode: "capture",
+  lineQuantityLimit: "limit", unpaidOrdersPerBuyer: "unpaid", pricesIncludeTax: "tax", paymentCaptureMode: "capture",
 } as const;
 
 /** The store form's values, as its inputs hold them. */
@@ -198,6 +199,7 @@ function storeForm(settings: Settings) {
     reminder: min(settings.reminderLeadSeconds),
     prefix: settings.orderNumberPrefix ?? "",
     limit: String(settings.lineQuantityLimit ?? ""),
+    unpaid: String(settings.unpaidOrdersPerBuyer ?? ""),
     tax: settings.pricesIncludeTax,
     capture: settings.paymentCaptureMode ?? ("AUTOMATIC" as PaymentCaptureMode),
     origins: (settings.storefrontOrigins ?? []).join("\n"),

@@ -17,3 +17,46 @@ func TestWithFrom(t *testing.T) {
 		t.Errorf("From = %q, %d bytes of User-Agent", got.IP, len(got.UserAgent))
 	}
 }
+
+func TestNetwork(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ ip, want string }{
+		{"203.0.113.9", "203.0.113.9"},
+		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2::ffff", "2001:db8:1:2::/64"},
+		{"::ffff:203.0.113.9", "203.0.113.9"},
+		{"not an address", "not an address"},
+	} {
+		if got := Network(c.ip); got != c.want {
+			t.Errorf("Network(%q) = %q, want %q", c.ip, got, c.want)
+		}
+	}
+}
+
+func TestShared(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		ip     string
+		shared bool
+	}{
+		{"203.0.113.9", false},
+		{"2001:db8::1", false},
+		{"8.8.8.8", false},
+		{"127.0.0.1", true},
+		{"127.0.3.4", true},
+		{"::1", true},
+		{"10.1.2.3", true},
+		{"172.16.0.1", true},
+		{"192.168.1.1", true},
+		{"fd00::1", true},
+		{"169.254.1.1", true},
+		{"fe80::1", true},
+		{"0.0.0.0", true},
+		{"", true},
+		{"garbage", true},
+	} {
+		if got := Shared(c.ip); got != c.shared {
+			t.Errorf("Shared(%q) = %v, want %v", c.ip, got, c.shared)
+		}
+	}
+}
