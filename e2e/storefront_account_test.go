@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -158,8 +159,12 @@ func TestStorefrontAccount(t *testing.T) {
 		const email = "fang@example.com"
 		signUp(t, ctx, in.base, email, "account-signup.png")
 		shot(t, ctx, "account-home.png")
-		do(t, ctx, "new address", chromedp.Navigate(in.base+"/account/addresses/new"), chromedp.WaitVisible(`#address-form`),
-			chromedp.SetValue(`#f-firstName`, "芳"), chromedp.SetValue(`#f-lastName`, "王"), chromedp.SetValue(`#f-line1`, "西湖区文三路1号"),
+		do(t, ctx, "new address", chromedp.Navigate(in.base+"/account/addresses/new"), chromedp.WaitVisible(`#address-form`))
+		// The book's form suggests provinces as the checkout's does.
+		if got := suggestedFor(t, ctx, "CN"); len(got.Options) != 34 || !got.Listed || !slices.Contains(got.Options, "Zhejiang Sheng") {
+			t.Fatalf("the new address's province suggests %+v, want China's 34", got)
+		}
+		do(t, ctx, "the address", chromedp.SetValue(`#f-firstName`, "芳"), chromedp.SetValue(`#f-lastName`, "王"), chromedp.SetValue(`#f-line1`, "西湖区文三路1号"),
 			chromedp.SetValue(`#f-city`, "杭州市"), chromedp.SetValue(`#f-province`, "浙江省"), chromedp.SetValue(`#f-postalCode`, "310012"),
 			chromedp.Click(`#address-save`), chromedp.WaitVisible(`#addresses`))
 		if got := text(t, ctx, `#addresses`); !strings.Contains(got, "西湖区文三路1号") {

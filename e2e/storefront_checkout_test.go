@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // checkoutShop is the demo shop with testpay and banktransfer enabled
@@ -192,4 +194,110 @@ func TestStorefrontCheckoutProvince(t *testing.T) {
 		t.Fatalf("the province spelled out: %v", err)
 	}
 	shot(t, ctx, "checkout-province-taken.png")
+}
+
+// provinceField is what the checkout's province field suggests: the
+// country its datalist holds the subdivisions of ("" while loading), the
+// options, and whether the input offers them (its list attribute).
+type provinceField struct {
+	Country string   `json:"country"`
+	Options []string `json:"options"`
+	Listed  bool     `json:"listed"`
+}
+
+// suggestedFor waits until the province field holds country's
+// suggestions and reads them.
+func suggestedFor(t *testing.T, ctx context.Context, country string) provinceField {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('f-province-list').dataset.country === '`+country+`'`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("the province field never suggested %s's subdivisions: %v", country, err)
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[provinceField](`(() => {
+		const list = document.getElementById('f-province-list');
+		return {country: list.dataset.country, options: Array.from(list.options, o => o.value),
+			listed: document.getElementById('f-province').getAttribute('list') === list.id};
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// TestStorefrontProvinceSuggestions is a buyer in Chromium at checkout:
+// the province field suggests the chosen country's subdivisions, drawn
+// with the page (China's, by default), then, as the buyer picks another
+// country from the select, that country's (the United States', none
+// for Hong Kong, Canada's) without a reload; a suggestion picked is an
+// address the shop takes, and the page drawn again suggests for the
+// saved country. On the Chinese page, paging through the countries with
+// the arrow keys ends on China's provinces in Chinese, whatever order the
+// lists loaded in. No page breaks the Content-Security-Policy.
+func TestStorefrontProvinceSuggestions(t *testing.T) {
+	t.Parallel()
+	in, handle := checkoutShop(t)
+	ctx := phoneBrowser(t)
+	do(t, ctx, "to checkout", chromedp.Navigate(in.base+"/products/"+handle+"?lang=en"), chromedp.WaitVisible(`form.buy button[type=submit]`),
+		chromedp.Click(`form.buy button[type=submit]`), chromedp.WaitVisible(`#to-checkout`),
+		chromedp.Click(`#to-checkout`), chromedp.WaitVisible(`#f-province`))
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__sameDocument = true`)); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, got provinceField, n int, first string, has ...string) {
+		t.Helper()
+		if len(got.Options) != n || got.Listed != (n > 0) || (n > 0 && got.Options[0] != first) {
+			t.Fatalf("%s: %d suggestions starting %.3q, offered %v; want %d starting %q", what, len(got.Options), got.Options, got.Listed, n, first)
+		}
+		for _, s := range has {
+			if !slices.Contains(got.Options, s) {
+				t.Fatalf("%s: no %q among %q", what, s, got.Options)
+			}
+		}
+	}
+	check("China, drawn with the page", suggestedFor(t, ctx, "CN"), 34, "Anhui Sheng", "Zhejiang Sheng")
+
+	// The buyer picks a country as people do, by typing its name into
+	// the select; Chromium reads keys typed within a second of each
+	// other as one name, so each pick waits that out first.
+	pick := func(name, code string) provinceField {
+		t.Helper()
+		time.Sleep(1100 * time.Millisecond)
+		do(t, ctx, "pick "+name, chromedp.SendKeys(`#f-countryCode`, name))
+		if v, err := chromedp.Run(ctx, chromedp.Value(`#f-countryCode`)); err != nil || v != code {
+			t.Fatalf("typing %q into the country select chose %q (%v), want %s", name, v, err, code)
+		}
+		return suggestedFor(t, ctx, code)
+	}
+	check("the United States", pick("United States", "US"), 57, "Alabama", "California", "New York")
+	do(t, ctx, "type into the province", chromedp.ScrollIntoView(`#f-province`), chromedp.SendKeys(`#f-province`, "Cal"))
+	shot(t, ctx, "checkout-province-suggestions.png")
+	check("Hong Kong", pick("Hong Kong", "HK"), 0, "")
+	check("Canada", pick("Canada", "CA"), 13, "Alberta", "Quebec", "British Columbia")
+	if same, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__sameDocument === true`)); err != nil || !same {
+		t.Fatalf("the page reloaded to follow the country (%v)", err)
+	}
+
+	// A suggestion picked is an address the shop takes: the demo shop
+	// taxes Quebec apart, so it reads the province.
+	do(t, ctx, "the address with a suggested province",
+		chromedp.SetValue(`#f-email`, "marie@example.com"), chromedp.SetValue(`#f-firstName`, "Marie"), chromedp.SetValue(`#f-lastName`, "Tremblay"),
+		chromedp.SetValue(`#f-line1`, "1 rue Sainte-Catherine"), chromedp.SetValue(`#f-city`, "Montréal"), chromedp.SetValue(`#f-province`, "Quebec"),
+		chromedp.SetValue(`#f-postalCode`, "H2X 1K4"), chromedp.Click(`#contact button[type=submit]`), chromedp.WaitVisible(`#shipping input[name=method]`))
+	check("Canada, drawn for the saved address", suggestedFor(t, ctx, "CA"), 13, "Alberta", "Quebec")
+	noCSPViolations(t, ctx)
+
+	// The Chinese page: Canada's in English (Kassa knows no Chinese
+	// names for them), then up the select to China, passing Hong Kong
+	// and the others; each step asks for its list, and only China's
+	// stays.
+	do(t, ctx, "the Chinese page", chromedp.Navigate(in.base+"/checkout?lang=zh-CN"), chromedp.WaitVisible(`#f-province`))
+	check("Canada on the Chinese page", suggestedFor(t, ctx, "CA"), 13, "Alberta")
+	do(t, ctx, "up to China", chromedp.SendKeys(`#f-countryCode`, strings.Repeat(kb.ArrowUp, 7)))
+	if v, err := chromedp.Run(ctx, chromedp.Value(`#f-countryCode`)); err != nil || v != "CN" {
+		t.Fatalf("seven steps up from Canada chose %q (%v), want CN", v, err)
+	}
+	check("China on the Chinese page", suggestedFor(t, ctx, "CN"), 34, "安徽省", "浙江省", "北京市", "广西壮族自治区")
+	do(t, ctx, "type into the province", chromedp.ScrollIntoView(`#f-province`), chromedp.Clear(`#f-province`), chromedp.SendKeys(`#f-province`, "浙江"))
+	shot(t, ctx, "checkout-province-suggestions-zh.png")
+	noCSPViolations(t, ctx)
 }

@@ -779,7 +779,7 @@ type addressArgs struct {
 func init() {
 	funcs["accountField"] = func(p *page, v *accountView, name, autocomplete, typ string, required bool) formField {
 		f := formField{Name: name, Label: p.T("field." + name), Error: v.FieldErrors[name],
-			Autocomplete: autocomplete, Type: typ, Required: required}
+			Autocomplete: autocomplete, Type: typ, Required: required, Suggestions: provinceSuggestions(p, v.Form, name)}
 		if typ != "password" { // a password is never sent back
 			f.Value = v.Form[name]
 		}

@@ -668,12 +668,14 @@ func httpLink(s string) string {
 type formField struct {
 	Name, Label, Value, Error, Autocomplete, Type string
 	Required                                      bool
+	// Suggestions, when set, are the input's datalist (address.go).
+	Suggestions *fieldSuggestions
 }
 
 func init() {
 	funcs["field"] = func(p *page, v *checkoutView, name, autocomplete, typ string, required bool) formField {
 		return formField{Name: name, Label: p.T("field." + name), Value: v.Form[name], Error: v.FieldErrors[name],
-			Autocomplete: autocomplete, Type: typ, Required: required}
+			Autocomplete: autocomplete, Type: typ, Required: required, Suggestions: provinceSuggestions(p, v.Form, name)}
 	}
 	funcs["errText"] = func(p *page, code string) string { return errorText(p, code) }
 	funcs["payChoices"] = func(ms []paymentChoice, checkFirst bool) payChoices {

@@ -18,6 +18,9 @@
 //	GET /cart, POST /cart/{add,update,remove}
 //	GET /checkout, POST /checkout, POST /checkout/complete
 //	                                   one-page checkout, usable without JavaScript
+//	GET /subdivisions/{country}[?lang=]
+//	                                   a country's states or provinces, JSON, for the
+//	                                   address forms' suggestions (address.go)
 //	GET /orders/{id}/status[?token=]   the order's payment status, live
 //	POST /orders/{id}/pay              pay the rest of a partly paid order
 //	GET /products/{handle}/image.svg   a product's image
@@ -49,6 +52,11 @@
 // Each part registers its routes with Handler.handle in New, keeps its
 // templates in templates/ (partials shared by every page are _NAME.html)
 // and its messages in i18n/<area>.<lang>.json. Forms carry a csrf_token.
+//
+// The address forms (checkout, address book) suggest the chosen
+// country's states or provinces in the province field, a <datalist>
+// drawn with the page; static/province.js follows the country select.
+// The field stays free text (address.go).
 //
 // The checkout's payment step offers availablePaymentMethods, named in
 // the buyer's language: a method the shop routes (card) is paid with

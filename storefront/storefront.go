@@ -130,6 +130,7 @@ func New(opts Options) (*Handler, error) {
 	h.handle("GET /checkout", http.HandlerFunc(h.checkoutPage))
 	h.handle("POST /checkout", h.guarded(h.checkoutStep))
 	h.handle("POST /checkout/complete", h.guarded(h.checkoutComplete))
+	h.handle("GET /subdivisions/{country}", http.HandlerFunc(h.subdivisionList))
 	h.handle("GET /account", http.HandlerFunc(h.accountHome))
 	h.handle("GET /account/login", http.HandlerFunc(h.loginPage))
 	h.handle("POST /account/login", h.guarded(h.login))

@@ -1,10 +1,19 @@
 package country
 
+import "golang.org/x/text/language"
+
+// nativeLanguage is, by country, the language of the first alias aliases
+// gives each of its subdivisions: the full name as the country's people
+// write it (浙江省), which Subdivisions suggests to forms in that
+// language.
+var nativeLanguage = map[string]language.Tag{"CN": language.SimplifiedChinese}
+
 // aliases are other names people write for subdivisions, by country and
 // code, beside the English names of the ISO list: for China the Chinese
-// names, with and without their 省/市/自治区 suffix, and the pinyin or
-// English names without "Sheng" or "Shi". A Chinese buyer types 浙江省,
-// 浙江 or Zhejiang, never "Zhejiang Sheng".
+// names, with and without their 省/市/自治区 suffix (the full name first:
+// nativeLanguage), and the pinyin or English names without "Sheng" or
+// "Shi". A Chinese buyer types 浙江省, 浙江 or Zhejiang, never "Zhejiang
+// Sheng".
 var aliases = map[string]map[string][]string{
 	"CN": {
 		"AH": {"安徽省", "安徽", "Anhui"},

@@ -1,6 +1,13 @@
 // Package country knows the ISO 3166-1 alpha-2 country codes, so
 // addresses (and later shipping zones and tax rules) refuse codes no
-// country has.
+// country has, and the countries' ISO 3166-2 subdivisions: it reads
+// what a buyer typed as one (Subdivision, Region) and lists them for an
+// address form to suggest (Subdivisions):
+//
+//	code, ok := country.Subdivision("CN", "浙江省") // "ZJ", true
+//	for _, s := range country.Subdivisions("CN", "zh-CN") {
+//		fmt.Println(s.Code, s.Name) // AH 安徽省, BJ 北京市, ...
+//	}
 package country
 
 import "strings"
