@@ -3,10 +3,13 @@ package graphql
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"text/scanner"
+	"time"
 
 	"github.com/graph-gophers/graphql-go/ast"
 	gqlerrors "github.com/graph-gophers/graphql-go/errors"
@@ -68,15 +71,7 @@ func documentProblems(schema *ast.Schema, d *document, production bool) []*gqler
 			c.selections(f.Selections, t)
 		}
 	}
-	if d.op != nil {
-		for _, v := range d.op.Vars {
-			if t := resolveDocType(schema, v.Type); t != nil {
-				if val, ok := d.vars[v.Name.Name]; ok {
-					c.jsonVariable(val, t, v.Name.Name, nil, v.Loc)
-				}
-			}
-		}
-	}
+	c.operationVariables(d)
 	return c.problems
 }
 
@@ -96,12 +91,27 @@ func (c *documentChecker) variables(d *document) {
 			}
 		}
 	}
-	if d.op != nil {
-		for _, v := range d.op.Vars {
-			if val, ok := d.vars[v.Name.Name]; ok {
-				c.jsonVariable(val, v.Type, v.Name.Name, nil, v.Loc)
+	c.operationVariables(d)
+}
+
+// operationVariables checks the values of the variables of the operation
+// that runs against their declared types, and that each required one
+// (non-null, without a default) was given.
+func (c *documentChecker) operationVariables(d *document) {
+	if d.op == nil {
+		return
+	}
+	for _, v := range d.op.Vars {
+		val, ok := d.vars[v.Name.Name]
+		if !ok {
+			if _, required := v.Type.(*ast.NonNull); required && v.Default != nil {
+				continue
+			} else if required && c.docType(v.Type) != nil {
+				c.add(v.Loc, "VariablesOfCorrectType", "Variable %q of required type %s was not provided.", "$"+v.Name.Name, typeString(v.Type))
 			}
+			continue
 		}
+		c.jsonVariable(val, v.Type, v.Name.Name, nil, v.Loc)
 	}
 }
 
@@ -271,16 +281,23 @@ func (c *documentChecker) notSingle(loc gqlerrors.Location, arg string, path []s
 // reflection: every request's variables pass here. Any other Go value
 // (an in-process caller's) goes to variable.
 func (c *documentChecker) jsonVariable(v any, t ast.Type, name string, path []string, loc gqlerrors.Location) {
+	declared := t
 	t = c.docType(t)
+	if t == nil {
+		return // a type the schema does not know: the validator answers it
+	}
 	var composite bool
 	switch v := v.(type) {
 	case nil:
+		if _, nonNull := declared.(*ast.NonNull); nonNull {
+			c.variableProblem(loc, name, path, "expected %s, got null", typeString(declared))
+		}
 		return
 	case string, float64, bool, json.Number:
 	case []any:
 		if l, ok := t.(*ast.List); ok {
-			for _, e := range v {
-				c.jsonVariable(e, l.OfType, name, path, loc)
+			for i, e := range v {
+				c.jsonVariable(e, l.OfType, name, append(path, strconv.Itoa(i)), loc)
 			}
 			return
 		}
@@ -288,9 +305,14 @@ func (c *documentChecker) jsonVariable(v any, t ast.Type, name string, path []st
 	case map[string]any:
 		if io, ok := t.(*ast.InputObject); ok {
 			for _, decl := range io.Values {
-				if e, ok := v[decl.Name.Name]; ok {
-					c.jsonVariable(e, decl.Type, name, append(path, decl.Name.Name), loc)
+				e, ok := v[decl.Name.Name]
+				if !ok {
+					if _, required := decl.Type.(*ast.NonNull); required && decl.Default == nil {
+						c.variableProblem(loc, name, path, "field %s of required type %s was not provided", decl.Name.Name, typeString(decl.Type))
+					}
+					continue
 				}
+				c.jsonVariable(e, decl.Type, name, append(path, decl.Name.Name), loc)
 			}
 			return
 		}
@@ -301,14 +323,168 @@ func (c *documentChecker) jsonVariable(v any, t ast.Type, name string, path []st
 	}
 	switch t := t.(type) {
 	case *ast.List:
-		c.jsonVariable(v, t.OfType, name, path, loc)
-	default:
-		c.single(t, composite, name, path, loc)
+		c.jsonVariable(v, t.OfType, name, path, loc) // one value for a list of one
+	case *ast.InputObject:
+		c.variableProblem(loc, name, path, "expected %s (an object), got %s", t.Name, jsonKind(v))
+	case *ast.EnumTypeDefinition:
+		s, ok := v.(string)
+		switch {
+		case composite:
+			c.variableNotSingle(loc, name, path, t.Name)
+		case !ok:
+			c.variableProblem(loc, name, path, "expected %s, got %s", t.Name, jsonKind(v))
+		case !slices.ContainsFunc(t.EnumValuesDefinition, func(e *ast.EnumValueDefinition) bool { return e.EnumValue == s }):
+			c.variableProblem(loc, name, path, "expected %s (%s), got %s", t.Name, enumValues(t), jsonKind(v))
+		}
+	case *ast.ScalarTypeDefinition:
+		if composite {
+			c.single(t, true, name, path, loc)
+			return
+		}
+		if want := scalarMismatch(t.Name, v); want != "" {
+			c.variableProblem(loc, name, path, "expected %s, got %s", want, jsonKind(v))
+		}
 	}
 }
 
-// variable checks the value of a variable of the operation that runs:
-// a list or object where a single value belongs.
+// typeString writes a type as the document or the schema does (Int!,
+// [CartLineInput!]); a name written in the document has no String of
+// its own until resolved.
+func typeString(t ast.Type) string {
+	switch t := t.(type) {
+	case *ast.NonNull:
+		return typeString(t.OfType) + "!"
+	case *ast.List:
+		return "[" + typeString(t.OfType) + "]"
+	case *ast.TypeName:
+		return t.Name
+	case ast.NamedType:
+		return t.TypeName()
+	}
+	return t.Kind()
+}
+
+// scalarMismatch says what a variable of scalar type name must hold when
+// v, a single JSON value, is not that; "" when it is. The executor would
+// refuse the same values with a Go type in its message
+// ("could not unmarshal true (bool) into int32").
+func scalarMismatch(name string, v any) string {
+	switch name {
+	case "Int":
+		var f float64
+		switch n := v.(type) {
+		case float64:
+			f = n
+		case json.Number:
+			i, err := n.Int64()
+			if err != nil {
+				return "Int, a whole number from -2147483648 to 2147483647"
+			}
+			f = float64(i)
+		default:
+			return "Int"
+		}
+		if f != math.Trunc(f) || f < math.MinInt32 || f > math.MaxInt32 {
+			return "Int, a whole number from -2147483648 to 2147483647"
+		}
+	case "Float":
+		switch v.(type) {
+		case float64, json.Number:
+		default:
+			return "Float"
+		}
+	case "String", "ID":
+		if _, ok := v.(string); !ok {
+			return name + ", a string"
+		}
+	case "Boolean":
+		if _, ok := v.(bool); !ok {
+			return "Boolean, true or false"
+		}
+	case "DateTime":
+		s, ok := v.(string)
+		if !ok {
+			return "DateTime, an RFC 3339 time such as 2026-12-07T10:30:00Z"
+		}
+		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+			return "DateTime, an RFC 3339 time such as 2026-12-07T10:30:00Z"
+		}
+	}
+	return ""
+}
+
+// jsonKind names a JSON value for a message: short strings, numbers and
+// booleans as written, anything else by its kind, so the answer stays
+// small whatever was sent.
+func jsonKind(v any) string {
+	switch v := v.(type) {
+	case string:
+		if len(v) <= 40 {
+			return strconv.Quote(v)
+		}
+		return "a string of " + strconv.Itoa(len(v)) + " bytes"
+	case float64:
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	case json.Number:
+		if len(v) <= 40 {
+			return v.String()
+		}
+		return "a number of " + strconv.Itoa(len(v)) + " digits"
+	case bool:
+		return strconv.FormatBool(v)
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return "a value"
+}
+
+// enumValues lists an enum's values for a message, the first ten.
+func enumValues(t *ast.EnumTypeDefinition) string {
+	names := make([]string, 0, min(len(t.EnumValuesDefinition), 11))
+	for i, e := range t.EnumValuesDefinition {
+		if i == 10 {
+			names = append(names, "…")
+			break
+		}
+		names = append(names, e.EnumValue)
+	}
+	return "one of " + strings.Join(names, ", ")
+}
+
+// variableProblem reports a variable's value, or the part of it at path,
+// that its type refuses.
+func (c *documentChecker) variableProblem(loc gqlerrors.Location, name string, path []string, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if len(path) == 0 {
+		c.add(loc, "VariablesOfCorrectType", "Variable %q has an invalid value: %s.", "$"+name, msg)
+		return
+	}
+	c.add(loc, "VariablesOfCorrectType", "Variable %q has an invalid value at %q: %s.", "$"+name, variablePath(path), msg)
+}
+
+// variablePath writes a path into a variable as clients write it:
+// lines[0].quantity.
+func variablePath(path []string) string {
+	var b strings.Builder
+	for i, p := range path {
+		if p != "" && p[0] >= '0' && p[0] <= '9' {
+			b.WriteString("[" + p + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+// variable checks the value of a variable of the operation that runs,
+// given as Go values by an in-process caller: a list or object where a
+// single value belongs. Values decoded from JSON get jsonVariable's
+// stricter check (scalars, enums, nulls, required fields) as well.
 func (c *documentChecker) variable(v reflect.Value, t ast.Type, name string, path []string, loc gqlerrors.Location) {
 	for v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer {
 		if v.IsNil() {
@@ -325,7 +501,7 @@ func (c *documentChecker) variable(v reflect.Value, t ast.Type, name string, pat
 	case *ast.List:
 		if v.Kind() == reflect.Slice || v.Kind() == reflect.Array {
 			for i := 0; i < v.Len(); i++ {
-				c.variable(v.Index(i), t.OfType, name, path, loc)
+				c.variable(v.Index(i), t.OfType, name, append(path, strconv.Itoa(i)), loc)
 			}
 			return
 		}
@@ -365,7 +541,7 @@ func (c *documentChecker) variableNotSingle(loc gqlerrors.Location, name string,
 		c.add(loc, "VariablesOfCorrectType", "Variable %q has an invalid value: expected %s.", "$"+name, want)
 		return
 	}
-	c.add(loc, "VariablesOfCorrectType", "Variable %q has an invalid value at %q: expected %s.", "$"+name, strings.Join(path, "."), want)
+	c.add(loc, "VariablesOfCorrectType", "Variable %q has an invalid value at %q: expected %s.", "$"+name, variablePath(path), want)
 }
 
 // variableNames checks, in production, that a variable's input objects

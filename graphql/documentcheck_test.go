@@ -1,8 +1,8 @@
 package graphql
 
 import (
-	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/graph-gophers/graphql-go/ast"
@@ -10,8 +10,11 @@ import (
 )
 
 // TestJSONVariableMatchesReflection: the reflection-free check of a
-// variable decoded from JSON finds what the reflection walk finds, for
-// values of every shape at every kind of type.
+// variable decoded from JSON finds at least what the reflection walk of
+// in-process Go values finds (a list or object where a single value
+// belongs), for values of every shape at every kind of type; it also
+// checks scalars, enums, nulls and required fields, which the walk of
+// Go values leaves to the executor.
 func TestJSONVariableMatchesReflection(t *testing.T) {
 	t.Parallel()
 	s := testServer(t, Options{})
@@ -53,8 +56,11 @@ func TestJSONVariableMatchesReflection(t *testing.T) {
 			json.jsonVariable(val, typ, "v", nil, gqlerrors.Location{})
 			refl := &documentChecker{schema: schema}
 			refl.variable(reflect.ValueOf(val), resolvedOrNil(schema, typ), "v", nil, gqlerrors.Location{})
-			if got, want := fmt.Sprint(messages(json.problems)), fmt.Sprint(messages(refl.problems)); got != want {
-				t.Errorf("%s at %s: %s, reflection finds %s", vn, tn, got, want)
+			got := messages(json.problems)
+			for _, want := range messages(refl.problems) {
+				if !slices.Contains(got, want) {
+					t.Errorf("%s at %s: %q, reflection finds %q", vn, tn, got, want)
+				}
 			}
 		}
 	}
