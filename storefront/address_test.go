@@ -114,9 +114,9 @@ func TestProvinceSuggestions(t *testing.T) {
 		n                 int
 	}{
 		{"checkout, the default country on a Chinese page", "/checkout", "zh-CN", "", guest, nil, 200,
-			"CN", []string{"安徽省", "北京市", "重庆市"}, []string{"浙江省", "广西壮族自治区"}, []string{"Zhejiang Sheng"}, 34},
+			"CN", []string{"安徽省", "北京市", "重庆市"}, []string{"浙江省", "广西壮族自治区"}, []string{"Zhejiang"}, 34},
 		{"checkout, China on an English page", "/checkout", "en", "CN", guest, nil, 200,
-			"CN", []string{"Anhui Sheng", "Beijing Shi"}, []string{"Zhejiang Sheng"}, []string{"浙江省"}, 34},
+			"CN", []string{"Anhui", "Beijing"}, []string{"Zhejiang"}, []string{"浙江省"}, 34},
 		{"checkout, the US address on an English page", "/checkout", "en", "US", guest, nil, 200,
 			"US", []string{"Alabama", "Alaska", "American Samoa"}, []string{"California", "New York"}, nil, 57},
 		{"checkout, the US address on a Chinese page: English names", "/checkout", "zh-CN", "US", guest, nil, 200,

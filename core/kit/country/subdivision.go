@@ -30,7 +30,9 @@ type subdivisionIndex struct {
 	listed map[string][]SubdivisionName
 	// english are, per country, the subdivisions Subdivisions offers in
 	// English: the listed ones whose name byText reads back as their
-	// code, sorted by folded name, then code.
+	// code, sorted by folded name, then code. Where aliases give a name
+	// in Latin letters (China's pinyin, latinName), it replaces the ISO
+	// list's: "Zhejiang", not "Zhejiang Sheng".
 	english map[string][]SubdivisionName
 }
 
@@ -66,6 +68,9 @@ var subdivisions = sync.OnceValue(func() subdivisionIndex {
 		var english []SubdivisionName
 		folded := map[string]string{} // by code
 		for _, s := range list {
+			if name := latinName(aliases[country][s.Code]); name != "" {
+				s.Name = name
+			}
 			if f := foldName(s.Name); idx.byText[country][f] == s.Code {
 				english = append(english, s)
 				folded[s.Code] = f
@@ -78,6 +83,17 @@ var subdivisions = sync.OnceValue(func() subdivisionIndex {
 	}
 	return idx
 })
+
+// latinName is the name of a subdivision in Latin letters among its
+// aliases (the first such: China's pinyin, "Nei Mongol"), or "".
+func latinName(names []string) string {
+	for _, n := range names {
+		if n != "" && strings.IndexFunc(n, func(r rune) bool { return r > unicode.MaxLatin1 && unicode.IsLetter(r) }) < 0 {
+			return n
+		}
+	}
+	return ""
+}
 
 // HasSubdivisions reports whether the country (an upper-case alpha-2
 // code) has ISO 3166-2 subdivisions Subdivision knows.
@@ -104,7 +120,7 @@ func Subdivision(country, text string) (code string, ok bool) {
 
 // SubdivisionName is a subdivision as an address form suggests it: its
 // ISO 3166-2 code without the country prefix ("ZJ") and its name in the
-// form's language ("Zhejiang Sheng", "浙江省").
+// form's language ("Zhejiang", "浙江省").
 type SubdivisionName struct {
 	Code, Name string
 }
@@ -118,7 +134,8 @@ type SubdivisionName struct {
 // 浙江省), in the order of their codes, which for China is the pinyin
 // order of the provinces' abbreviations (安徽省, 北京市, 重庆市, ...); Han
 // characters are not sorted, as that takes a collator. Any other form
-// gets the ISO list's English names ("Zhejiang Sheng"), sorted as people
+// gets English names (the ISO list's; for China the pinyin people write,
+// "Zhejiang" rather than the list's "Zhejiang Sheng"), sorted as people
 // look them up: ignoring case, accents, spaces and punctuation, then by
 // code.
 //
