@@ -260,6 +260,10 @@ func TestAdminPartB(t *testing.T) {
 	// The support member joins and sees what support may see.
 	sam := newAdminTab(t, s.in.base, "support")
 	sam.do("open the invitation", chromedp.Navigate(s.in.base+link[1]), chromedp.WaitVisible(`#token-form`))
+	// The link's token leaves the address bar (history, bookmarks, screen
+	// shares) and survives a reload in the tab.
+	sam.do("the token leaves the address bar", until(`!location.search.includes("token") && location.pathname.length > 1`))
+	sam.do("reload the invitation", chromedp.Reload(), chromedp.WaitVisible(`#token-form`))
 	sam.do("accept the invitation", chromedp.SendKeys(`#password`, "sam's long passphrase"), chromedp.Click(`#token-submit`), chromedp.WaitVisible(`#sign-out`))
 	nav := sam.text(`.sidenav`)
 	if !strings.Contains(nav, "Customers") || strings.Contains(nav, "Staff") || strings.Contains(nav, "Roles") {

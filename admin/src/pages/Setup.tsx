@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { useLocation, useSearch } from "wouter";
 import { check, gql } from "../api/client";
 import type { UserError } from "../api/schema";
@@ -27,12 +27,39 @@ const flows = {
   },
 } satisfies Record<string, { title: Key; intro: Key; submit: Key; email: boolean; name: boolean; signsIn: boolean; mutation: string }>;
 
+const tokenKey = (flow: string) => "kassa.linkToken." + flow;
+
+/**
+ * Reads a one-time link's token and takes it out of the address bar (and
+ * so out of the browser's history, bookmarks and screen shares): it stays
+ * in this tab's sessionStorage, so a reload still finds it, until the
+ * form redeems it.
+ */
+function useLinkToken(flow: string, search: string): string {
+  const [token] = useState(() => {
+    const fromURL = new URLSearchParams(search).get("token");
+    if (fromURL) {
+      sessionStorage.setItem(tokenKey(flow), fromURL);
+      return fromURL;
+    }
+    return sessionStorage.getItem(tokenKey(flow)) ?? "";
+  });
+  useEffect(() => {
+    const url = new URL(window.location.href);
+    if (url.searchParams.has("token")) {
+      url.searchParams.delete("token");
+      window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
+    }
+  }, []);
+  return token;
+}
+
 export function TokenScreen({ flow }: { flow: keyof typeof flows }) {
   const f = flows[flow];
   const { t } = useI18n();
   const { refresh } = useSession();
   const [, navigate] = useLocation();
-  const token = new URLSearchParams(useSearch()).get("token") ?? "";
+  const token = useLinkToken(flow, useSearch());
   const [name, setName] = useState("");
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
@@ -47,6 +74,7 @@ export function TokenScreen({ flow }: { flow: keyof typeof flows }) {
       if (f.name && name.trim()) input.name = name.trim();
       const d = await gql<{ result: { userErrors: UserError[] } }>(f.mutation, { input });
       check(d.result);
+      sessionStorage.removeItem(tokenKey(flow));
       if (f.signsIn) await refresh();
       navigate("/", { replace: true });
     } catch (err) {
