@@ -272,6 +272,9 @@ func TestStorefrontProvinceSuggestions(t *testing.T) {
 	do(t, ctx, "type into the province", chromedp.ScrollIntoView(`#f-province`), chromedp.SendKeys(`#f-province`, "Cal"))
 	shot(t, ctx, "checkout-province-suggestions.png")
 	check("Hong Kong", pick("Hong Kong", "HK"), 0, "")
+	if v, err := chromedp.Run(ctx, chromedp.Value(`#f-province`)); err != nil || v != "Cal" {
+		t.Errorf("what the buyer typed did not stay when the country changed: %q (%v)", v, err)
+	}
 	check("Canada", pick("Canada", "CA"), 13, "Alberta", "Quebec", "British Columbia")
 	if same, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__sameDocument === true`)); err != nil || !same {
 		t.Fatalf("the page reloaded to follow the country (%v)", err)
@@ -297,6 +300,11 @@ func TestStorefrontProvinceSuggestions(t *testing.T) {
 		t.Fatalf("seven steps up from Canada chose %q (%v), want CN", v, err)
 	}
 	check("China on the Chinese page", suggestedFor(t, ctx, "CN"), 34, "安徽省", "浙江省", "北京市", "广西壮族自治区")
+	// Quebec was Canada's suggestion: China has no such province, so it
+	// goes, as with a province select.
+	if v, err := chromedp.Run(ctx, chromedp.Value(`#f-province`)); err != nil || v != "" {
+		t.Errorf("Canada's province stayed after moving to China: %q (%v)", v, err)
+	}
 	do(t, ctx, "type into the province", chromedp.ScrollIntoView(`#f-province`), chromedp.Clear(`#f-province`), chromedp.SendKeys(`#f-province`, "浙江"))
 	shot(t, ctx, "checkout-province-suggestions-zh.png")
 	noCSPViolations(t, ctx)

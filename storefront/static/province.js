@@ -3,8 +3,10 @@
 // of the country it shows; when the buyer picks another, this reads the
 // new country's from /subdivisions/{country} (cached by the browser) and
 // puts them in the field's datalist, in the page's language; a country
-// without subdivisions suggests nothing. What the buyer typed stays: the
-// field is free text. Without JavaScript the suggestions stay those of
+// without subdivisions suggests nothing. A province picked from the old
+// country's suggestions is cleared when the new country has no such
+// subdivision; what the buyer typed themselves stays: the field is free
+// text. Without JavaScript the suggestions stay those of
 // the country the page was drawn with.
 (function () {
   "use strict";
@@ -13,6 +15,16 @@
   var list = document.getElementById("f-province-list");
   if (!select || !input || !list || !window.fetch) return;
   var lang = document.documentElement.lang;
+  // shown are the names last suggested for a country, the page's first:
+  // a province picked from them belongs to that country and is cleared
+  // when the buyer moves to a country without it, as a province select
+  // would be. What the buyer typed themselves stays.
+  var shown = Array.prototype.map.call(list.options, function (o) { return o.value; });
+
+  function listed(names, value) {
+    var v = value.trim().toLowerCase();
+    return v !== "" && names.some(function (n) { return n.toLowerCase() === v; });
+  }
 
   // suggest puts names, the suggestions of country, in the datalist,
   // which says whose they are in data-country ("" while loading).
@@ -37,7 +49,11 @@
       .then(function (names) {
         // Only the answer for the country still chosen: the buyer may
         // have moved on while it loaded.
-        if (select.value === country) suggest(country, names);
+        if (select.value !== country) return;
+        var next = names.map(function (s) { return s.name; });
+        if (listed(shown, input.value) && !listed(next, input.value)) input.value = "";
+        shown = next;
+        suggest(country, names);
       })
       .catch(function () {});
   });
