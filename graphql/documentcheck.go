@@ -10,14 +10,26 @@ import (
 	"strings"
 	"text/scanner"
 	"time"
+	"unicode/utf8"
 
 	"github.com/graph-gophers/graphql-go/ast"
 	gqlerrors "github.com/graph-gophers/graphql-go/errors"
 )
 
 // maxDocumentProblems caps the problems reported for one document: enough
-// to fix it, too few to make the answer larger than the question.
+// to fix it, too few to make the answer larger than the question. The
+// checks stop walking once they have found that many.
 const maxDocumentProblems = 10
+
+// maxVariableListDepth is the deepest list a variable's type may nest:
+// no argument of Kassa's schema takes a list of lists, and the value of a
+// variable typed [[[…]]] a thousand deep would be walked a thousand
+// levels for each of its items.
+const maxVariableListDepth = 2
+
+// maxPathInMessage bounds the path a message quotes, in bytes: its tail
+// is kept, where the problem is.
+const maxPathInMessage = 120
 
 // scalarsTakingObjects are the custom scalars whose values may be lists
 // or objects; every other scalar and every enum takes a single value.
@@ -102,6 +114,10 @@ func (c *documentChecker) operationVariables(d *document) {
 		return
 	}
 	for _, v := range d.op.Vars {
+		if depth := listDepth(v.Type); depth > maxVariableListDepth {
+			c.add(v.Loc, "VariablesOfCorrectType", "Variable %q nests lists %d deep; no argument takes more than %d.", "$"+v.Name.Name, depth, maxVariableListDepth)
+			continue
+		}
 		val, ok := d.vars[v.Name.Name]
 		if !ok {
 			if _, required := v.Type.(*ast.NonNull); required && v.Default != nil {
@@ -137,8 +153,11 @@ type documentChecker struct {
 	problems []*gqlerrors.QueryError
 }
 
+// full reports whether the checks found as many problems as are reported.
+func (c *documentChecker) full() bool { return len(c.problems) >= maxDocumentProblems }
+
 func (c *documentChecker) add(loc gqlerrors.Location, rule, format string, args ...any) {
-	if len(c.problems) < maxDocumentProblems {
+	if !c.full() {
 		c.problems = append(c.problems, &gqlerrors.QueryError{Message: fmt.Sprintf(format, args...), Locations: []gqlerrors.Location{loc}, Rule: rule})
 	}
 }
@@ -259,10 +278,19 @@ func (c *documentChecker) literal(v ast.Value, t ast.Type, arg string, path []st
 			c.add(lit.Loc, "ValuesOfCorrectTypeRule", "Value %q does not exist in %q enum.", lit.Text, t.Name)
 		}
 	case *ast.ScalarTypeDefinition:
-		switch v.(type) {
+		switch v := v.(type) {
 		case *ast.ListValue, *ast.ObjectValue:
 			if !scalarsTakingObjects[t.Name] {
 				c.notSingle(v.Location(), arg, path, t.Name)
+			}
+		case *ast.PrimitiveValue:
+			// The validator checks the built-in scalars; a DateTime the
+			// executor would refuse while unpacking, beside an empty data.
+			if t.Name == "DateTime" {
+				text, err := strconv.Unquote(v.Text)
+				if v.Type != scanner.String || err != nil || scalarMismatch(t.Name, text) != "" {
+					c.notSingle(v.Loc, arg, path, "DateTime, an RFC 3339 time such as 2026-12-07T10:30:00Z")
+				}
 			}
 		}
 	}
@@ -281,6 +309,9 @@ func (c *documentChecker) notSingle(loc gqlerrors.Location, arg string, path []s
 // reflection: every request's variables pass here. Any other Go value
 // (an in-process caller's) goes to variable.
 func (c *documentChecker) jsonVariable(v any, t ast.Type, name string, path []string, loc gqlerrors.Location) {
+	if c.full() {
+		return
+	}
 	declared := t
 	t = c.docType(t)
 	if t == nil {
@@ -456,6 +487,9 @@ func enumValues(t *ast.EnumTypeDefinition) string {
 // variableProblem reports a variable's value, or the part of it at path,
 // that its type refuses.
 func (c *documentChecker) variableProblem(loc gqlerrors.Location, name string, path []string, format string, args ...any) {
+	if c.full() {
+		return
+	}
 	msg := fmt.Sprintf(format, args...)
 	if len(path) == 0 {
 		c.add(loc, "VariablesOfCorrectType", "Variable %q has an invalid value: %s.", "$"+name, msg)
@@ -464,9 +498,37 @@ func (c *documentChecker) variableProblem(loc gqlerrors.Location, name string, p
 	c.add(loc, "VariablesOfCorrectType", "Variable %q has an invalid value at %q: %s.", "$"+name, variablePath(path), msg)
 }
 
-// variablePath writes a path into a variable as clients write it:
-// lines[0].quantity.
+// variablePath writes a path into a variable as clients write it,
+// lines[0].quantity, its tail only past maxPathInMessage bytes.
 func variablePath(path []string) string {
+	p := fullVariablePath(path)
+	if len(p) > maxPathInMessage {
+		cut := len(p) - maxPathInMessage
+		for cut < len(p) && !utf8.RuneStart(p[cut]) {
+			cut++
+		}
+		p = "…" + p[cut:]
+	}
+	return p
+}
+
+// listDepth is how many lists t nests.
+func listDepth(t ast.Type) int {
+	n := 0
+	for {
+		switch u := t.(type) {
+		case *ast.NonNull:
+			t = u.OfType
+		case *ast.List:
+			n++
+			t = u.OfType
+		default:
+			return n
+		}
+	}
+}
+
+func fullVariablePath(path []string) string {
 	var b strings.Builder
 	for i, p := range path {
 		if p != "" && p[0] >= '0' && p[0] <= '9' {
@@ -486,6 +548,9 @@ func variablePath(path []string) string {
 // single value belongs. Values decoded from JSON get jsonVariable's
 // stricter check (scalars, enums, nulls, required fields) as well.
 func (c *documentChecker) variable(v reflect.Value, t ast.Type, name string, path []string, loc gqlerrors.Location) {
+	if c.full() {
+		return
+	}
 	for v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer {
 		if v.IsNil() {
 			return
@@ -537,6 +602,9 @@ func (c *documentChecker) single(t ast.Type, composite bool, name string, path [
 }
 
 func (c *documentChecker) variableNotSingle(loc gqlerrors.Location, name string, path []string, want string) {
+	if c.full() {
+		return
+	}
 	if len(path) == 0 {
 		c.add(loc, "VariablesOfCorrectType", "Variable %q has an invalid value: expected %s.", "$"+name, want)
 		return

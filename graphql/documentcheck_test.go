@@ -3,6 +3,7 @@ package graphql
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/graph-gophers/graphql-go/ast"
@@ -73,4 +74,24 @@ func resolvedOrNil(schema *ast.Schema, t ast.Type) ast.Type {
 		return r
 	}
 	return t
+}
+
+// TestVariablePath: paths are written as clients write them, and a long
+// one is quoted by its tail, cut on a character boundary.
+func TestVariablePath(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		path []string
+		want string
+	}{
+		{[]string{"lines", "0", "quantity"}, "lines[0].quantity"},
+		{[]string{"0"}, "[0]"},
+		{[]string{"0", "token"}, "[0].token"},
+		{[]string{"a" + strings.Repeat("é", 100), "x"}, "…" + strings.Repeat("é", 59) + ".x"},
+		{[]string{strings.Repeat("é", 100), "xy"}, "…" + strings.Repeat("é", 58) + ".xy"}, // a cut inside a character moves past it,
+	} {
+		if got := variablePath(c.path); got != c.want {
+			t.Errorf("variablePath(%.40q) = %q, want %q", c.path, got, c.want)
+		}
+	}
 }

@@ -334,7 +334,16 @@ func (s *Server) run(ctx context.Context, c *call) *Response {
 			s.cache.put(c.key, gen, res.Data)
 		}
 	}
-	for _, qe := range res.Errors {
+	errs := res.Errors
+	if len(res.Data) == 0 && len(errs) > maxDocumentProblems {
+		// The validator's own problems (a thousand unused variables) are
+		// capped as documentProblems' are: the answer stays smaller than
+		// the question.
+		more := len(errs) - maxDocumentProblems
+		errs = append(errs[:maxDocumentProblems:maxDocumentProblems],
+			&gqlerrors.QueryError{Message: fmt.Sprintf("%d more problems of the document not shown", more), Rule: "Limit"})
+	}
+	for _, qe := range errs {
 		out.Errors = append(out.Errors, s.mapError(ctx, qe))
 	}
 	outcome := "ok"

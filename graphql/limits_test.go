@@ -242,6 +242,10 @@ func TestValueShapes(t *testing.T) {
 			`Variable \"$i\" has an invalid value at \"paymentCaptureMode\": expected PaymentCaptureMode (one of AUTOMATIC, MANUAL), got \"LATER\".`},
 		{"a time that is none", `query($d: DateTime) { orders(first: 1, filter: {createdFrom: $d}) { nodes { id } } }`, map[string]any{"d": "yesterday"},
 			`Variable \"$d\" has an invalid value: expected DateTime, an RFC 3339 time such as 2026-12-07T10:30:00Z, got \"yesterday\".`},
+		{"a number for a DateTime, written in the document", `{ orders(first: 1, filter: {createdFrom: 5}) { nodes { id } } }`, nil,
+			`Argument \"filter\" has an invalid value at \"createdFrom\": expected DateTime, an RFC 3339 time such as 2026-12-07T10:30:00Z.`},
+		{"a time that is none, written in the document", `{ orders(first: 1, filter: {createdFrom: "yesterday"}) { nodes { id } } }`, nil,
+			`Argument \"filter\" has an invalid value at \"createdFrom\": expected DateTime, an RFC 3339 time such as 2026-12-07T10:30:00Z.`},
 		{"an object for a list of inputs", `mutation($i: CartCreateInput!) { cartCreate(input: $i) { token } }`,
 			map[string]any{"i": map[string]any{"lines": "x"}},
 			`Variable \"$i\" has an invalid value at \"lines\": expected CartLineInput (an object), got \"x\".`},
@@ -259,6 +263,41 @@ func TestValueShapes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestVariableCheckBounds: the variable check's work and answer stay
+// bounded whatever the value: a type nesting lists a thousand deep is
+// refused without walking its value (an outside review's 1 MiB request
+// took 9 s of CPU when every item was walked with its whole path), a long
+// list of wrong items stops at maxDocumentProblems.
+func TestVariableCheckBounds(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, graphql.Options{})
+	const depth = 1000
+	deepType := strings.Repeat("[", depth) + "Int" + strings.Repeat("]", depth)
+	deepValue := strings.Repeat("[", depth) + strings.TrimSuffix(strings.Repeat(`"x",`, 20000), ",") + strings.Repeat("]", depth)
+	_, _, body := post(t, srv, `{"query":"query($s: `+deepType+`) { __typename }","variables":{"s":`+deepValue+`}}`)
+	if !strings.Contains(string(body), `Variable \"$s\" nests lists 1000 deep; no argument takes more than 2.`) || len(body) > 512 {
+		t.Fatalf("a type of lists 1000 deep: %.600s", body)
+	}
+
+	// The validator's own problems are capped too: a document of 2,000
+	// unused variables got one error each, 13 times the document.
+	var vars []string
+	for i := 0; i < 2000; i++ {
+		vars = append(vars, fmt.Sprintf("$v%d: Int", i))
+	}
+	_, _, body = post(t, srv, testkit.EncodeJSON(t, graphql.Request{Query: "query(" + strings.Join(vars, ", ") + ") { __typename }"}))
+	if n := strings.Count(string(body), `"message"`); n != 11 || !strings.Contains(string(body), "1990 more problems of the document not shown") {
+		t.Fatalf("2,000 unused variables: %d errors in %d bytes: %.300s", n, len(body), body)
+	}
+
+	many := `[` + strings.TrimSuffix(strings.Repeat(`"x",`, 50000), ",") + `]`
+	_, _, body = post(t, srv, `{"query":"query($s: [Int!]) { __typename }","variables":{"s":`+many+`}}`)
+	if n := strings.Count(string(body), `expected Int`); n != 10 || len(body) > 4096 {
+		t.Fatalf("50,000 wrong items: %d problems in %d bytes: %.600s", n, len(body), body)
+	}
+
 }
 
 // TestNoSuggestionsInProduction: the validator's "Did you mean"

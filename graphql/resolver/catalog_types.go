@@ -2,7 +2,7 @@ package resolver
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"math"
 	"strings"
 	"time"
@@ -23,13 +23,15 @@ func (catalogTime) ImplementsGraphQLType(name string) bool { return name == "Dat
 
 // UnmarshalGraphQL reads an RFC 3339 string.
 func (t *catalogTime) UnmarshalGraphQL(input any) error {
+	// The message names no Go type and quotes nothing of the input: it
+	// reaches clients as is.
 	s, ok := input.(string)
 	if !ok {
-		return fmt.Errorf("DateTime must be a string, got %T", input)
+		return errors.New("a DateTime is an RFC 3339 string such as 2026-12-07T10:30:00Z")
 	}
 	v, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return fmt.Errorf("DateTime must be RFC 3339: %w", err)
+		return errors.New("a DateTime is an RFC 3339 string such as 2026-12-07T10:30:00Z")
 	}
 	t.t = v.UTC()
 	return nil
