@@ -71,6 +71,50 @@ func TestCRCForgery(t *testing.T) {
 	}
 }
 
+// TestApprovalNamesItsOwnAttempt: a CHECKOUT.ORDER.APPROVED body whose
+// signature passes (a CRC match, or another instance's delivery) but
+// names another attempt than the order's own is refused, and the order's
+// attempt comes from PayPal. Before, an instance that did not know the
+// named attempt (a second instance, its own journal) reported the
+// order's capture as that attempt's payment: one payment, two orders paid.
+func TestApprovalNamesItsOwnAttempt(t *testing.T) {
+	for _, mode := range []string{VerifyAPI, VerifyOffline} {
+		t.Run(mode, func(t *testing.T) {
+			s := newShop(t, sandbox.Options{}, mode, nil)
+			s.sb.HoldDeliveries() // the sandbox's own APPROVED event stays out of the way
+			res := s.create(t, "pay_own", 2500, false)
+			if err := s.sb.Approve(res.GatewayRef, sandbox.OutcomeCompleted); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now()
+			approval := func(id, customID string) []byte {
+				b, _ := json.Marshal(map[string]any{"id": id, "event_version": "1.0", "create_time": now.Format(time.RFC3339),
+					"resource_type": "checkout-order", "event_type": "CHECKOUT.ORDER.APPROVED",
+					"resource": map[string]any{"id": res.GatewayRef, "status": "APPROVED",
+						"purchase_units": []any{map[string]any{"custom_id": customID, "amount": map[string]string{"currency_code": "USD", "value": "25.00"}}}}})
+				return b
+			}
+			deliver := func(body []byte) payment.WebhookResult {
+				t.Helper()
+				out, err := s.gw.HandleWebhook(context.Background(), payment.WebhookRequest{Method: http.MethodPost, Header: s.sb.Sign(body, now), Body: body, ReceivedAt: now})
+				if err != nil {
+					t.Fatalf("HandleWebhook: %v", err)
+				}
+				return out
+			}
+			forged := deliver(approval("WH-APPROVED-OTHER", "pay_someone_else"))
+			if forged.Rejection == nil || len(forged.Events) != 0 {
+				t.Fatalf("an approval naming another attempt: %+v", forged)
+			}
+			genuine := deliver(approval("WH-APPROVED-OWN", "pay_own"))
+			if genuine.Rejection != nil || len(genuine.Events) != 1 || genuine.Events[0].AttemptID != "pay_own" ||
+				genuine.Events[0].Type != payment.EventPaymentSucceeded || genuine.Events[0].Amount != (sdk.Money{Amount: 2500, Currency: "USD"}) {
+				t.Fatalf("the order's own approval: %+v", genuine)
+			}
+		})
+	}
+}
+
 // forgeCRC returns body with the 4 characters of its "summary" string
 // chosen so that the CRC-32 of the whole is want. CRC-32 is affine in the
 // message bits, so the 32 unknown bits are a linear system over GF(2);

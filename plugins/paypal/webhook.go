@@ -257,26 +257,35 @@ func (g *Gateway) refundParent(ctx context.Context, c *configured, p ppPayment, 
 
 // approved handles CHECKOUT.ORDER.APPROVED: the order is captured (or
 // authorized) now, unless the attempt was closed, and the outcome is
-// reported under the event's id.
+// reported under the event's id. The body is trusted for the order's id
+// only (its signature covers a CRC, see normalize): the attempt is the
+// custom_id of the order as PayPal has it, and a body naming another is
+// refused.
 func (g *Gateway) approved(ctx context.Context, c *configured, ev webhookEvent) ([]payment.Event, string, error) {
 	var o ppOrder
-	if err := json.Unmarshal(ev.Resource, &o); err != nil || o.ID == "" || len(o.PurchaseUnits) == 0 {
+	if err := json.Unmarshal(ev.Resource, &o); err != nil || o.ID == "" {
 		return nil, "CHECKOUT.ORDER.APPROVED without an order", nil
 	}
-	attemptID := o.PurchaseUnits[0].CustomID
+	fresh, err := g.getOrder(ctx, c, o.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	if fresh == nil || len(fresh.PurchaseUnits) == 0 {
+		return nil, "PayPal has no order " + o.ID, nil
+	}
+	attemptID := fresh.PurchaseUnits[0].CustomID
+	if attemptID == "" {
+		return nil, "", nil // an order Kassa did not create (another integration of the account)
+	}
+	if len(o.PurchaseUnits) > 0 && o.PurchaseUnits[0].CustomID != attemptID {
+		return nil, "order " + o.ID + " is not the order of attempt " + o.PurchaseUnits[0].CustomID, nil
+	}
 	a, known := g.journal.Get(attemptID)
 	if known && a.OrderID != "" && a.OrderID != o.ID {
 		return nil, "order " + o.ID + " is not the order of attempt " + attemptID, nil
 	}
 	if a.Closed {
 		return nil, "", nil
-	}
-	fresh, err := g.getOrder(ctx, c, o.ID)
-	if err != nil {
-		return nil, "", err
-	}
-	if fresh == nil {
-		return nil, "PayPal has no order " + o.ID, nil
 	}
 	if fresh, err = g.settle(ctx, c, attemptID, fresh); err != nil {
 		return nil, "", err
