@@ -243,7 +243,7 @@ func clientIP(r *http.Request, trustProxy bool) string {
 		// be forged.
 		if xffs := r.Header.Values("X-Forwarded-For"); len(xffs) > 0 {
 			all := strings.Split(xffs[len(xffs)-1], ",")
-			if ip := net.ParseIP(strings.TrimSpace(all[len(all)-1])); ip != nil {
+			if ip := forwardedIP(all[len(all)-1]); ip != nil {
 				return ip.String()
 			}
 		}
@@ -253,6 +253,23 @@ func clientIP(r *http.Request, trustProxy bool) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// forwardedIP reads an address as proxies write it in X-Forwarded-For:
+// bare (203.0.113.9, 2001:db8::1), with a port (203.0.113.9:4444,
+// [2001:db8::1]:443), in brackets, or with an IPv6 zone. nil when it is
+// none of these: the request's own address then stands for the client,
+// and per-address limits count the proxy, which they leave alone.
+func forwardedIP(s string) net.IP {
+	s = strings.TrimSpace(s)
+	if host, _, err := net.SplitHostPort(s); err == nil {
+		s = host
+	}
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	if i := strings.IndexByte(s, '%'); i >= 0 {
+		s = s[:i]
+	}
+	return net.ParseIP(s)
 }
 
 // cookieWriter sets and clears the session cookie on the response. The

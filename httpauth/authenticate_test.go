@@ -86,6 +86,17 @@ func TestAuthenticateMiddleware(t *testing.T) {
 		// address it saw, which is the one that counts.
 		{name: "forged forwarded address", opts: httpauth.Options{TrustProxy: true}, method: "POST",
 			header: map[string]string{"X-Forwarded-For": "203.0.113.9, 198.51.100.7"}, wantStatus: 204, wantKind: authz.KindAnonymous, wantIP: "198.51.100.7"},
+		// Proxies that write a port, brackets or a zone.
+		{name: "forwarded address with a port", opts: httpauth.Options{TrustProxy: true}, method: "POST",
+			header: map[string]string{"X-Forwarded-For": "203.0.113.9:4444"}, wantStatus: 204, wantKind: authz.KindAnonymous, wantIP: "203.0.113.9"},
+		{name: "forwarded IPv6 address with a port", opts: httpauth.Options{TrustProxy: true}, method: "POST",
+			header: map[string]string{"X-Forwarded-For": "[2001:db8:50::1]:443"}, wantStatus: 204, wantKind: authz.KindAnonymous, wantIP: "2001:db8:50::1"},
+		{name: "forwarded IPv6 address in brackets", opts: httpauth.Options{TrustProxy: true}, method: "POST",
+			header: map[string]string{"X-Forwarded-For": "[::ffff:203.0.113.9]"}, wantStatus: 204, wantKind: authz.KindAnonymous, wantIP: "203.0.113.9"},
+		{name: "forwarded IPv6 address with a zone", opts: httpauth.Options{TrustProxy: true}, method: "POST",
+			header: map[string]string{"X-Forwarded-For": "2001:db8:50::1%eth0"}, wantStatus: 204, wantKind: authz.KindAnonymous, wantIP: "2001:db8:50::1"},
+		{name: "forwarded address that is none", opts: httpauth.Options{TrustProxy: true}, method: "POST",
+			header: map[string]string{"X-Forwarded-For": "unknown"}, wantStatus: 204, wantKind: authz.KindAnonymous, wantIP: "192.0.2.1"},
 		{name: "cookie Secure under TLS", method: "POST", tls: true, wantStatus: 204, wantKind: authz.KindAnonymous, wantSecure: true},
 		{name: "cookie Secure when configured", opts: httpauth.Options{SecureCookies: true}, method: "POST", wantStatus: 204, wantKind: authz.KindAnonymous, wantSecure: true},
 	}

@@ -25,6 +25,11 @@ func TestNetwork(t *testing.T) {
 		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
 		{"2001:db8:1:2::ffff", "2001:db8:1:2::/64"},
 		{"::ffff:203.0.113.9", "203.0.113.9"},
+		{"64:ff9b::203.0.113.9", "203.0.113.9"},                 // NAT64
+		{"2002:cb00:7109::1", "203.0.113.9"},                    // 6to4: cb00:7109 is 203.0.113.9
+		{"2002:cb00:7109:1::1", "203.0.113.9"},                  // another /64 of the same 6to4 host
+		{"2001:0:4136:e378:8000:63bf:34ff:8ef6", "203.0.113.9"}, // Teredo: the client's address inverted
+		{"2001:db8:1:2::1%eth0", "2001:db8:1:2::/64"},
 		{"not an address", "not an address"},
 	} {
 		if got := Network(c.ip); got != c.want {
@@ -52,6 +57,12 @@ func TestShared(t *testing.T) {
 		{"169.254.1.1", true},
 		{"fe80::1", true},
 		{"0.0.0.0", true},
+		{"100.64.0.1", true}, // carrier-grade NAT, cloud load balancers
+		{"100.127.255.254", true},
+		{"100.128.0.1", false},
+		{"::ffff:10.0.0.1", true},
+		{"64:ff9b::10.0.0.1", true},
+		{"64:ff9b::203.0.113.9", false},
 		{"", true},
 		{"garbage", true},
 	} {
