@@ -111,6 +111,14 @@ func TestUnpaidOrdersPerBuyer(t *testing.T) {
 			if got := s.orders(t, cartID); got != 0 {
 				t.Errorf("alice's refused checkout placed %d orders", got)
 			}
+			// Nor by completing a guest's cart, by its token, while signed in.
+			guestCart, guestRef := s.readyCart(t, guest, s.tea100, 1)
+			if res := s.do(t, alice, checkoutOp, vars("input", with(guestRef, "idempotencyKey", "alice-guest"))); !res.has(order.CodeTooManyUnpaidOrders) {
+				t.Fatalf("alice completing a guest cart at her limit: %+v", res.Data)
+			}
+			if got := s.orders(t, guestCart); got != 0 {
+				t.Errorf("the guest cart alice completed placed %d orders", got)
+			}
 
 			// 0: no limit.
 			off := int64(0)

@@ -152,7 +152,8 @@ type Order struct {
 	// address or an IPv6 /64, peer.Network); empty when that was a
 	// loopback or private address (a proxy's) or no request. Checkout
 	// counts a network's unpaid orders by it (shop setting
-	// UnpaidOrdersPerBuyer); erasure clears it.
+	// UnpaidOrdersPerBuyer). It stays with the order, as its other
+	// personal data do (docs/operations.md, "Erasure: what remains").
 	ClientNetwork string `bun:"client_network"`
 
 	CancelledAt *time.Time `bun:"cancelled_at"`
