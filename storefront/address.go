@@ -75,6 +75,6 @@ func (h *Handler) subdivisionList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "public, max-age=86400")
+	shared(w, "max-age=86400")
 	_, _ = w.Write(body)
 }

@@ -121,7 +121,7 @@ func (h *Handler) sitemap(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
-	w.Header().Set("Cache-Control", "public, max-age=3600")
+	shared(w, "max-age=3600")
 	_, _ = w.Write(buf.Bytes())
 }
 
@@ -129,7 +129,7 @@ func (h *Handler) sitemap(w http.ResponseWriter, r *http.Request) {
 // pages or the admin.
 func (h *Handler) robots(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "public, max-age=3600")
+	shared(w, "max-age=3600")
 	fmt.Fprintf(w, "User-agent: *\nAllow: /\nDisallow: /cart\nDisallow: /checkout\nDisallow: /account\nDisallow: /admin\nDisallow: /search\n\nSitemap: %s\n",
 		h.absolute(r, "/sitemap.xml"))
 }
@@ -173,7 +173,7 @@ func (h *Handler) productImage(w http.ResponseWriter, r *http.Request) {
 	// An SVG opened on its own is a document: it may run nothing.
 	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Cache-Control", "public, max-age=86400")
+	shared(w, "max-age=86400")
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%[1]d" height="%[1]d" viewBox="0 0 %[1]d %[1]d">`+
 		`<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="hsl(%[2]d,38%%,90%%)"/><stop offset="1" stop-color="hsl(%[3]d,34%%,80%%)"/></linearGradient></defs>`+
 		`<rect width="100%%" height="100%%" fill="url(#g)"/>`+

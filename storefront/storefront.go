@@ -215,9 +215,23 @@ func (h *Handler) static() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		w.Header().Set("Cache-Control", "public, max-age=3600")
+		shared(w, "max-age=3600")
 		files.ServeHTTP(w, r)
 	})
+}
+
+// shared lets browsers keep an answer that is the same for everyone for
+// maxAge ("max-age=3600"), and shared caches too unless the answer sets a
+// cookie: the sign-in middleware clears a stale session cookie on any
+// request, and a CDN that kept that answer would sign out everyone it
+// serves it to.
+func shared(w http.ResponseWriter, maxAge string) {
+	hd := w.Header()
+	if len(hd.Values("Set-Cookie")) > 0 {
+		hd.Set("Cache-Control", "private, "+maxAge)
+		return
+	}
+	hd.Set("Cache-Control", "public, "+maxAge)
 }
 
 // pageCSP lets a page load the shop's own scripts, styles and images and

@@ -116,3 +116,40 @@ func TestSecurityHeadersLeaveAHandlersOwnPolicy(t *testing.T) {
 		t.Fatalf("headers = %v", rec.Header())
 	}
 }
+
+// TestPublicAnswersThatClearACookie: the sign-in middleware clears a
+// stale session cookie on any request; an answer everyone shares (a
+// static file, the subdivisions list, robots.txt) that carries that
+// Set-Cookie is private, or a shared cache would keep it and sign out
+// everyone it serves it to. Without the cookie it stays public.
+func TestPublicAnswersThatClearACookie(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := config.Load("", false, func(string) string { return "" }, map[string]string{"data-dir": t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(ctx, cfg, Options{LogOutput: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(ctx) //nolint:errcheck
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	for _, path := range []string{"/static/kassa.css", "/subdivisions/CN", "/robots.txt"} {
+		for _, stale := range []bool{false, true} {
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+			if stale {
+				req.AddCookie(&http.Cookie{Name: "kassa_session", Value: "kses_stale"})
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			cc, cleared := res.Header.Get("Cache-Control"), len(res.Header.Values("Set-Cookie")) > 0
+			if res.StatusCode != http.StatusOK || cleared != stale || strings.HasPrefix(cc, "public") == stale {
+				t.Errorf("%s, stale cookie %v: status %d, Cache-Control %q, Set-Cookie %v", path, stale, res.StatusCode, cc, res.Header.Values("Set-Cookie"))
+			}
+		}
+	}
+}
