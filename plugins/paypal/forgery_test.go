@@ -35,7 +35,6 @@ func TestCRCForgery(t *testing.T) {
 			// small payment, signed by PayPal, never shown to this process.
 			genuine := captureEvent(payment.Event{ID: "WH-GENUINE-0001", AttemptID: "pay_paid", GatewayRef: paid.GatewayRef,
 				Amount: sdk.Money{Amount: 100, Currency: "USD"}, OccurredAt: now}, capID)
-			h := s.sb.Sign(genuine, now)
 
 			for _, tc := range []struct {
 				name      string
@@ -50,7 +49,10 @@ func TestCRCForgery(t *testing.T) {
 			} {
 				forged := forgeCRC(t, captureEvent(payment.Event{ID: "WH-FORGED-" + tc.captureID[:4], AttemptID: "pay_unpaid", GatewayRef: unpaid.GatewayRef,
 					Amount: sdk.Money{Amount: 250000, Currency: "USD"}, OccurredAt: now}, tc.captureID), crc32.ChecksumIEEE(genuine))
-				res, err := s.gw.HandleWebhook(context.Background(), payment.WebhookRequest{Method: http.MethodPost, Header: h.Clone(), Body: forged, ReceivedAt: now})
+				// A transmission of its own for each forgery: a copy of one
+				// is refused as a replay before anything else.
+				h := s.sb.Sign(genuine, now)
+				res, err := s.gw.HandleWebhook(context.Background(), payment.WebhookRequest{Method: http.MethodPost, Header: h, Body: forged, ReceivedAt: now})
 				if err != nil {
 					t.Fatalf("%s: HandleWebhook: %v", tc.name, err)
 				}
@@ -68,6 +70,31 @@ func TestCRCForgery(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCopiesAskPayPalOnce: copies of one transmission, or bodies forged to
+// its CRC, are refused as replays before PayPal is asked about them, so a
+// holder of one signed delivery cannot spend the shop's PayPal API quota.
+func TestCopiesAskPayPalOnce(t *testing.T) {
+	s := newShop(t, sandbox.Options{}, VerifyOffline, nil)
+	now := time.Now()
+	body := captureEvent(payment.Event{ID: "WH-COPIES-0001", AttemptID: "pay_x", GatewayRef: "ORDER1",
+		Amount: sdk.Money{Amount: 100, Currency: "USD"}, OccurredAt: now}, "8MC585209K746392H")
+	h := s.sb.Sign(body, now)
+	before := s.sb.PaymentReads()
+	for i := 0; i < 5; i++ {
+		want := payment.RejectReplay
+		if i == 0 {
+			want = payment.RejectMalformed // PayPal has no such capture
+		}
+		res, err := s.gw.HandleWebhook(context.Background(), payment.WebhookRequest{Method: http.MethodPost, Header: h.Clone(), Body: body, ReceivedAt: now})
+		if err != nil || res.Rejection == nil || res.Rejection.Reason != want {
+			t.Fatalf("copy %d: %+v, %v; want %s", i, res, err, want)
+		}
+	}
+	if n := s.sb.PaymentReads() - before; n != 1 {
+		t.Errorf("5 copies of one transmission asked PayPal %d times, want 1", n)
 	}
 }
 
@@ -146,7 +173,10 @@ func forgeCRC(t *testing.T, body []byte, want uint32) []byte {
 		xb := [4]byte{byte(x), byte(x >> 8), byte(x >> 16), byte(x >> 24)}
 		printable := true
 		for _, c := range xb {
-			if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			// Printable, and written the same by every JSON encoder:
+			// Go's escapes <, > and &, and PayPal's API verification
+			// reads the event re-encoded.
+			if c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
 				printable = false
 			}
 		}

@@ -78,22 +78,26 @@ func (g *Gateway) HandleWebhook(ctx context.Context, req payment.WebhookRequest)
 	if d := at.Sub(sent); d > transmissionTolerance || d < -transmissionTolerance {
 		return rejected(payment.RejectStale, fmt.Sprintf("transmitted at %s, received at %s", ts, at.UTC().Format(time.RFC3339))), nil
 	}
-	events, msg, err := g.normalize(ctx, c, ev)
-	if err != nil {
-		// PayPal could not be asked (capture on approval, a refund's
-		// capture): Kassa answers 5xx and PayPal retries.
-		return payment.WebhookResult{}, err
-	}
-	if msg != "" {
-		return rejected(payment.RejectMalformed, msg), nil
-	}
 	// PayPal retries with a new transmission id and signature; only a
 	// copy of one transmission is a replay. Kassa applies each event id once.
 	// The key is what PayPal signed, not the spelling of
 	// PAYPAL-TRANSMISSION-SIG: base64 decoding ignores its padding bits.
-	sum := sha256.Sum256([]byte(signatureBase(tid, ts, c.s.WebhookID, req.Body)))
-	if !g.replay.Add(hex.EncodeToString(sum[:]), at.Add(2*transmissionTolerance), at) {
+	// It is taken before PayPal is asked (normalize), so copies of one
+	// transmission, or bodies forged to its CRC, cost one call to PayPal
+	// between them, not one each.
+	key := sha256.Sum256([]byte(signatureBase(tid, ts, c.s.WebhookID, req.Body)))
+	if !g.replay.Add(hex.EncodeToString(key[:]), at.Add(2*transmissionTolerance), at) {
 		return rejected(payment.RejectReplay, "transmission "+tid+" was already accepted"), nil
+	}
+	events, msg, err := g.normalize(ctx, c, ev)
+	if err != nil {
+		// PayPal could not be asked (capture on approval, a refund's
+		// capture): Kassa answers 5xx and PayPal retries.
+		g.replay.Forget(hex.EncodeToString(key[:]))
+		return payment.WebhookResult{}, err
+	}
+	if msg != "" {
+		return rejected(payment.RejectMalformed, msg), nil
 	}
 	return payment.WebhookResult{Events: events, Response: answerOK}, nil
 }

@@ -31,6 +31,17 @@ func NewReplayCache(max int) *ReplayCache {
 	return &ReplayCache{max: max, order: list.New(), byKey: make(map[string]*list.Element)}
 }
 
+// Forget removes key, so a delivery recorded with Add before it was
+// handled can come again when handling it failed in a way the sender
+// will retry.
+func (c *ReplayCache) Forget(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.byKey[key]; ok {
+		c.remove(e)
+	}
+}
+
 // Add records key until expires and reports true, or reports false when key
 // is already recorded and not expired at now (a replay).
 func (c *ReplayCache) Add(key string, expires, now time.Time) bool {

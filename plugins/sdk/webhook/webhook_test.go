@@ -225,6 +225,21 @@ func TestReplayCacheBounded(t *testing.T) {
 	}
 }
 
+func TestReplayCacheForget(t *testing.T) {
+	t.Parallel()
+	c := webhook.NewReplayCache(3)
+	c.Add("a", t0.Add(time.Hour), t0)
+	c.Add("b", t0.Add(time.Hour), t0)
+	c.Forget("a")
+	c.Forget("never added")
+	if !c.Add("a", t0.Add(time.Hour), t0) {
+		t.Error("a forgotten key was refused")
+	}
+	if c.Add("b", t0.Add(time.Hour), t0) || c.Len() != 2 {
+		t.Errorf("Forget touched another key: Len %d", c.Len())
+	}
+}
+
 func TestReplayCacheConcurrent(t *testing.T) {
 	t.Parallel()
 	c := webhook.NewReplayCache(1000)

@@ -110,6 +110,7 @@ type Server struct {
 	seq      int
 	tokens   map[string]time.Time // access token -> expiry
 	issued   int
+	reads    int // GET /v2/payments/{kind}/{id}
 	orders   map[string]*order
 	auths    map[string]*authorization
 	captures map[string]*capture
@@ -231,6 +232,14 @@ func (s *Server) TokensIssued() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.issued
+}
+
+// PaymentReads counts the captures, authorizations and refunds read
+// (GET /v2/payments/{kind}/{id}).
+func (s *Server) PaymentReads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reads
 }
 
 // Deliveries returns the transmissions made so far.
@@ -554,6 +563,7 @@ func (s *Server) route(r *http.Request, body []byte) (int, []byte, [][]byte) {
 		v, events, err = s.refund(parts[3], body)
 		status = http.StatusCreated
 	case r.Method == http.MethodGet && len(parts) == 4 && parts[1] == "payments":
+		s.reads++
 		v, err = s.getPayment(parts[2], parts[3])
 	case r.Method == http.MethodGet && len(parts) == 4 && parts[0] == "v1" && parts[1] == "notifications" && parts[2] == "webhooks":
 		if parts[3] != s.opts.WebhookID {
