@@ -56,7 +56,10 @@ func (s *orderStore) UnpaidHeld(ctx context.Context, network, customerID string,
 	}
 	defer rows.Close()
 	if !rows.Next() {
-		return 0, 0, fmt.Errorf("count unpaid orders: %w", rows.Err())
+		if err := rows.Err(); err != nil {
+			return 0, 0, fmt.Errorf("count unpaid orders: %w", err)
+		}
+		return 0, 0, fmt.Errorf("count unpaid orders: no row")
 	}
 	if err := rows.Scan(&byNetwork, &byCustomer); err != nil {
 		return 0, 0, fmt.Errorf("count unpaid orders: %w", err)
