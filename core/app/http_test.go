@@ -25,16 +25,7 @@ func TestSecurityHeaders(t *testing.T) {
 		{"https", "https://shop.example", hstsMaxAge},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
-			cfg, err := config.Load("", false, func(string) string { return "" }, map[string]string{"data-dir": t.TempDir(), "public-url": tc.publicURL})
-			if err != nil {
-				t.Fatal(err)
-			}
-			a, err := New(ctx, cfg, Options{LogOutput: io.Discard})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close(ctx) //nolint:errcheck
+			a := newBareApp(t, map[string]string{"public-url": tc.publicURL})
 			srv := httptest.NewServer(a.Handler())
 			defer srv.Close()
 
@@ -123,16 +114,7 @@ func TestSecurityHeadersLeaveAHandlersOwnPolicy(t *testing.T) {
 // Set-Cookie is private, or a shared cache would keep it and sign out
 // everyone it serves it to. Without the cookie it stays public.
 func TestPublicAnswersThatClearACookie(t *testing.T) {
-	ctx := context.Background()
-	cfg, err := config.Load("", false, func(string) string { return "" }, map[string]string{"data-dir": t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := New(ctx, cfg, Options{LogOutput: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close(ctx) //nolint:errcheck
+	a := newBareApp(t, nil)
 	srv := httptest.NewServer(a.Handler())
 	defer srv.Close()
 	for _, path := range []string{"/static/kassa.css", "/subdivisions/CN", "/robots.txt"} {
@@ -152,4 +134,24 @@ func TestPublicAnswersThatClearACookie(t *testing.T) {
 			}
 		}
 	}
+}
+
+// newBareApp builds an App on a fresh SQLite data dir with flags set (by
+// flag name), its workers not started, closed when the test ends.
+func newBareApp(t *testing.T, flags map[string]string) *App {
+	t.Helper()
+	set := map[string]string{"data-dir": t.TempDir()}
+	for k, v := range flags {
+		set[k] = v
+	}
+	cfg, err := config.Load("", false, func(string) string { return "" }, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(context.Background(), cfg, Options{LogOutput: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close(context.Background()) })
+	return a
 }
