@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	gql "github.com/graph-gophers/graphql-go"
 
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/kit/country"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/shipping"
 	"github.com/kassahq/kassa/core/shop"
@@ -21,9 +23,11 @@ import (
 // and tax.Service enforce them). shopSettings is open to everyone; its
 // staff-only fields need settings read (shop.Service.CanReadPrivate).
 var settingsOperations = map[string]Permission{
-	"Query.shopSettings":  public,
-	"Query.shippingZones": {authz.Settings, authz.Read},
-	"Query.taxRates":      {authz.Settings, authz.Read},
+	"Query.shopSettings": public,
+
+	"Query.countrySubdivisions": public,
+	"Query.shippingZones":       {authz.Settings, authz.Read},
+	"Query.taxRates":            {authz.Settings, authz.Read},
 
 	"Mutation.shopSettingsUpdate":   {authz.Settings, authz.Write},
 	"Mutation.shippingZoneCreate":   {authz.Settings, authz.Write},
@@ -51,6 +55,39 @@ type settingsRoot struct {
 	shop     *shop.Service
 	shipping *shipping.Service
 	tax      *tax.Service
+}
+
+// ---- reference data ----
+
+// countrySubdivision resolves CountrySubdivision.
+type countrySubdivision struct{ s country.SubdivisionName }
+
+func (c countrySubdivision) Code() string { return c.s.Code }
+func (c countrySubdivision) Name() string { return c.s.Name }
+
+// CountrySubdivisions resolves Query.countrySubdivisions: reference data,
+// the same lists the storefront's address forms suggest.
+func (r *settingsRoot) CountrySubdivisions(args struct {
+	CountryCode string
+	// Language is a pointer without a schema default: graph-gophers
+	// gives an argument with a default null, not the default, when a
+	// variable standing for it is left out.
+	Language *string
+}) ([]countrySubdivision, error) {
+	code := strings.ToUpper(strings.TrimSpace(args.CountryCode))
+	if !country.Valid(code) {
+		return nil, errs.Invalid("countryCode", "INVALID_COUNTRY", "countryCode is an ISO 3166-1 alpha-2 code such as CN or US")
+	}
+	lang := "en"
+	if args.Language != nil {
+		lang = *args.Language
+	}
+	list := country.Subdivisions(code, lang)
+	out := make([]countrySubdivision, len(list))
+	for i, s := range list {
+		out[i] = countrySubdivision{s}
+	}
+	return out, nil
 }
 
 // ---- shop settings ----

@@ -342,3 +342,51 @@ func natsMatch(filters []string, subject string) bool {
 	}
 	return false
 }
+
+// TestCountrySubdivisions: a country's subdivisions, as the storefront's
+// address forms suggest them, for anyone (a guest here): names in the
+// language asked for, the code any case, none for a country without
+// subdivisions, INVALID_COUNTRY for a code that is none.
+func TestCountrySubdivisions(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		srv, _ := newSettingsServer(t, db)
+		ctx := catalogtest.Anonymous()
+		const q = `query($c: String!, $l: String) { countrySubdivisions(countryCode: $c, language: $l) { code name } }`
+		list := func(c string, l any) []any {
+			t.Helper()
+			vars := map[string]any{"c": c}
+			if l != nil {
+				vars["l"] = l
+			}
+			r := testkit.ExecServer(t, ctx, srv, q, vars)
+			if len(r.Codes) > 0 {
+				t.Fatalf("%s %v: %v", c, l, r.Codes)
+			}
+			got, _ := testkit.Dig(r.Data, "countrySubdivisions").([]any)
+			return got
+		}
+		for _, c := range []struct {
+			country string
+			lang    any
+			n       int
+			first   map[string]any
+		}{
+			{"CN", nil, 34, map[string]any{"code": "AH", "name": "Anhui"}},
+			{"cn", "zh-CN", 34, map[string]any{"code": "AH", "name": "安徽省"}},
+			{"US", "en", 57, map[string]any{"code": "AL", "name": "Alabama"}},
+			{"CA", "garbage", 13, map[string]any{"code": "AB", "name": "Alberta"}},
+			{"HK", nil, 0, nil},
+		} {
+			got := list(c.country, c.lang)
+			if len(got) != c.n || (c.n > 0 && !cmp.Equal(got[0], c.first)) {
+				t.Errorf("%s in %v: %d, first %v; want %d, first %v", c.country, c.lang, len(got), got, c.n, c.first)
+			}
+		}
+		for _, bad := range []string{"XX", "", "CHN", strings.Repeat("C", 10000)} {
+			r := testkit.ExecServer(t, ctx, srv, q, map[string]any{"c": bad})
+			if !slices.Contains(r.Codes, "INVALID_COUNTRY") || len(r.Raw) > 0 && r.Raw != "null" {
+				t.Errorf("country %.10q: codes %v, data %.80s", bad, r.Codes, r.Raw)
+			}
+		}
+	})
+}

@@ -251,6 +251,11 @@ export interface CollectionUpdatePayload {
   userErrors: Array<UserError>;
 }
 
+export interface CountrySubdivision {
+  code: string;
+  name: string;
+}
+
 export interface Customer {
   acceptsMarketing: boolean;
   addresses: Array<CustomerAddress>;
@@ -1409,6 +1414,7 @@ export interface Query {
   cart: Cart | null;
   collection: Collection | null;
   collections: CollectionConnection;
+  countrySubdivisions: Array<CountrySubdivision>;
   customer: Customer | null;
   customerGroup: CustomerGroup | null;
   customerGroups: CustomerGroupConnection;
