@@ -268,8 +268,11 @@ func TestNotificationsKeepTheConnection(t *testing.T) {
 			t.Fatalf("%s: no delivery", id)
 		}
 	}
-	if n := rcv.conns.Load(); n != 1 {
-		t.Errorf("5 deliveries in turn opened %d connections, want 1", n)
+	// One connection, or two when a delivery starts before the previous
+	// answer has been read and its connection gone back to testpay's pool
+	// (seen on a loaded machine); a connection per delivery is 5.
+	if n := rcv.conns.Load(); n > 2 {
+		t.Errorf("5 deliveries in turn opened %d connections, want 1 (2 at most)", n)
 	}
 }
 
