@@ -43,6 +43,10 @@ func TestSubdivision(t *testing.T) {
 		{"US", "DC", "DC"},
 		{"CN", "CN-ZJ", "ZJ"},
 		{"CN", "Beijing Shi", "BJ"},
+		{"SE", "Stockholms län [SE-01]", "AB"}, // the ISO list's name
+		{"SE", "Stockholms län", "AB"},         // as forms show it
+		{"ES", "Alacant", "A"},
+		{"ES", "Alacant*", "A"},
 		{"CN", "浙江省", "ZJ"},
 		{"CN", "浙江", "ZJ"},
 		{"CN", "zhejiang", "ZJ"},
@@ -89,6 +93,10 @@ func TestSubdivisions(t *testing.T) {
 			[]SubdivisionName{{"ZJ", "Zhejiang"}, {"NM", "Nei Mongol"}}, 34},
 		{"CN in Traditional Chinese: English", "CN", "zh-TW", []SubdivisionName{{"AH", "Anhui"}}, nil, nil, 34},
 		{"CN, a tag that does not parse: English", "CN", "??", []SubdivisionName{{"AH", "Anhui"}}, nil, nil, 34},
+		{"SE: without the ISO list's bracketed codes", "SE", "en",
+			[]SubdivisionName{{"K", "Blekinge län"}, {"W", "Dalarnas län"}}, nil, []SubdivisionName{{"AB", "Stockholms län"}}, 21},
+		{"ES: without the ISO list's asterisks", "ES", "en",
+			[]SubdivisionName{{"C", "A Coruña"}, {"A", "Alacant"}}, nil, []SubdivisionName{{"B", "Barcelona"}}, 66},
 		{"FR: accents do not change the order", "FR", "en",
 			[]SubdivisionName{{"01", "Ain"}, {"02", "Aisne"}, {"03", "Allier"}, {"04", "Alpes-de-Haute-Provence"}, {"06", "Alpes-Maritimes"}},
 			[]SubdivisionName{{"07", "Ardèche"}, {"08", "Ardennes"}, {"09", "Ariège"}, {"10", "Aube"}},

@@ -48,10 +48,21 @@ var subdivisions = sync.OnceValue(func() subdivisionIndex {
 		for _, pair := range strings.Split(list, "|") {
 			code, name, _ := strings.Cut(pair, "=")
 			m[code] = code
-			idx.listed[country] = append(idx.listed[country], SubdivisionName{Code: code, Name: name})
-			if f := foldName(name); f != "~" {
-				if _, taken := m[f]; !taken {
-					m[f] = code
+			// Some ISO names carry an alternate in brackets ("Stockholms
+			// län [SE-01]", "Cardiff [Caerdydd GB-CRD]") or a note's
+			// asterisk ("Alacant*"): the name without them is what forms
+			// show, and both spellings read as the code.
+			short := name
+			if i := strings.Index(name, " ["); i > 0 {
+				short = name[:i]
+			}
+			short = strings.TrimRight(short, "*")
+			idx.listed[country] = append(idx.listed[country], SubdivisionName{Code: code, Name: short})
+			for _, n := range []string{name, short} {
+				if f := foldName(n); f != "~" {
+					if _, taken := m[f]; !taken {
+						m[f] = code
+					}
 				}
 			}
 		}
