@@ -47,18 +47,28 @@ func From(ctx context.Context) Client {
 // behind NAT64 every IPv4 client would otherwise be one /64, and a 6to4
 // host would be 65,536 of them. One that does not parse is returned as is.
 func Network(ip string) string {
-	addr, err := netip.ParseAddr(ip)
-	if err != nil {
+	addr, ok := clientAddr(ip)
+	if !ok {
 		return ip
-	}
-	addr = addr.WithZone("")
-	if v4, ok := embeddedIPv4(addr); ok {
-		return v4.String()
 	}
 	if addr.Is4() {
 		return addr.String()
 	}
 	return netip.PrefixFrom(addr, 64).Masked().String()
+}
+
+// clientAddr parses ip without its zone, an IPv6 address that carries an
+// IPv4 one being that IPv4 address.
+func clientAddr(ip string) (netip.Addr, bool) {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	addr = addr.WithZone("")
+	if v4, ok := embeddedIPv4(addr); ok {
+		return v4, true
+	}
+	return addr, true
 }
 
 var (
@@ -100,13 +110,9 @@ func embeddedIPv4(addr netip.Addr) (netip.Addr, bool) {
 // client leave such addresses alone, so a misconfigured proxy does not
 // make every buyer one.
 func Shared(ip string) bool {
-	addr, err := netip.ParseAddr(ip)
-	if err != nil {
+	addr, ok := clientAddr(ip)
+	if !ok {
 		return true
-	}
-	addr = addr.WithZone("")
-	if v4, ok := embeddedIPv4(addr); ok {
-		addr = v4
 	}
 	return addr.IsLoopback() || addr.IsPrivate() || sharedV4.Contains(addr) || addr.IsLinkLocalUnicast() ||
 		addr.IsLinkLocalMulticast() || addr.IsUnspecified()
