@@ -123,7 +123,13 @@ func (s *Service) applyTx(ctx context.Context, f fact) (applied, error) {
 		return applied{duplicate: true}, nil
 	}
 	out := applied{outcome: rec.Outcome, flag: rec.FlagReason}
-	if refused := expected(f, att); refused.flag != out.flag {
+	refused := expected(f, att)
+	if refused.flag == "" {
+		if refused, err = s.ownReference(ctx, f, att); err != nil {
+			return applied{}, err
+		}
+	}
+	if refused.flag != out.flag {
 		// Recorded before the attempt was known (recordFact): the
 		// refusal is written now.
 		out = refused
@@ -209,6 +215,33 @@ func expected(f fact, att *Attempt) applied {
 		return applied{outcome: OutcomeRefused, flag: FlagCurrencyMismatch}
 	}
 	return applied{outcome: OutcomeApplied}
+}
+
+// ownReference refuses a notification that names att by Kassa's id and a
+// gateway payment that another attempt of the gateway holds: one payment
+// must not pay two orders. A plugin that reads the attempt's id from a
+// part of a notification its signature does not cover (PayPal's CRC-32
+// forgery) or a gateway that lets the payer choose it would otherwise let
+// one charge pay every order of the same amount. A reference that no
+// attempt holds is the gateway's to give: Alipay names its trade only
+// once paid, Stripe's hosted page is a session whose payment intent comes
+// later. It costs a read only when the references differ. The answers
+// to Kassa's own calls are about the attempt the call named, and are not
+// checked.
+func (s *Service) ownReference(ctx context.Context, f fact, att *Attempt) (applied, error) {
+	if f.source != SourceWebhook || att == nil || f.gatewayRef == "" || f.gatewayRef == att.GatewayRef {
+		return applied{outcome: OutcomeApplied}, nil
+	}
+	other, err := s.store.AttemptByRef(ctx, f.gatewayID, clip(f.gatewayRef, 200))
+	switch {
+	case errors.Is(err, errsNotFound):
+		return applied{outcome: OutcomeApplied}, nil
+	case err != nil:
+		return applied{}, err
+	case other.ID != att.ID:
+		return applied{outcome: OutcomeRefused, flag: FlagReferenceInUse}, nil
+	}
+	return applied{outcome: OutcomeApplied}, nil
 }
 
 // eventRecord is the row of f about att (nil: an unknown attempt),

@@ -327,6 +327,10 @@ const (
 	FlagRefundedAtGateway = "REFUNDED_AT_GATEWAY"
 	// FlagDispute: the buyer disputed a payment at the gateway.
 	FlagDispute = "DISPUTE"
+	// FlagReferenceInUse: the event names an attempt and a gateway
+	// payment that belongs to another attempt; one payment pays one
+	// order.
+	FlagReferenceInUse = "REFERENCE_IN_USE"
 )
 
 // EventRecord is a fact learnt from a gateway, as stored.
