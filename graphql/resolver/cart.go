@@ -299,11 +299,12 @@ func (r *cartRoot) CheckoutComplete(ctx context.Context, args struct {
 	if placed.AccessToken != "" {
 		out.accessToken = &placed.AccessToken
 	}
-	// The order as the caller reads it now (a retry may come after the
-	// order moved on), through the order service's own ownership check:
-	// a guest by the access token, a buyer as its owner. The order is
-	// placed whatever this read answers, and a guest's access token must
-	// reach them: a failed read shows the order as checkout placed it.
+	// A retry reads the order as the caller may read it now (it may
+	// have moved on), through the order service's own ownership check: a
+	// guest by the access token, a buyer as its owner. An order the
+	// caller no longer reads (a buyer claimed the guest's order, which
+	// ended its access token) is null: the cart's token and the key must
+	// not open what the access token no longer does.
 	if !placed.Replayed {
 		// Placed now, in this request: the order is as checkout wrote
 		// it, nothing shipped yet, its one timeline entry the buyer's.
@@ -311,12 +312,11 @@ func (r *cartRoot) CheckoutComplete(ctx context.Context, args struct {
 			Shipments: []*order.Shipment{}, Timeline: placed.Timeline})
 		return out, nil
 	}
-	if r.orders != nil {
-		o := &orderRoot{svc: r.orders}
-		if out.order, err = o.payloadOrder(ctx, placed.Order.ID, placed.AccessToken); err == nil {
-			return out, nil
-		}
+	o := &orderRoot{svc: r.orders}
+	out.order, err = o.payloadOrder(ctx, placed.Order.ID, placed.AccessToken)
+	var domain *errs.Error
+	if errors.As(err, &domain) {
+		return out, nil
 	}
-	out.order = newOrderDetail(&order.Detail{Order: placed.Order, Lines: placed.Lines})
-	return out, nil
+	return out, err
 }
