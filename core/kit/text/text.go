@@ -5,7 +5,12 @@
 // bidirectional embeddings, overrides and isolates (U+202A to U+202E,
 // U+2066 to U+2069) are refused in single-line text: a buyer's name
 // holding U+202E reverses what staff read after it ("Trojan Source"),
-// and a keyboard never types them.
+// and a keyboard never types them. So are the line and paragraph
+// separators (U+2028, U+2029), which are line breaks by Unicode's
+// definition and JavaScript's. Noncharacters (U+FFFE, U+FFFF, U+FDD0 to
+// U+FDEF and the last two code points of every plane) are refused
+// everywhere: Unicode keeps them for a program's internal use, never
+// for text a person typed.
 //
 //	if p, bad := text.Check(s, text.SingleLine); bad {
 //		return fmt.Errorf("name contains %s", p)
@@ -47,8 +52,13 @@ func (p Problem) String() string {
 	if p.Invalid {
 		return "bytes that are not valid UTF-8"
 	}
-	if p.Bidi {
+	switch {
+	case p.Bidi:
 		return fmt.Sprintf("a bidirectional control character (%U)", p.Rune)
+	case p.Rune == lineSeparator || p.Rune == paragraphSeparator:
+		return fmt.Sprintf("a line break (%U)", p.Rune)
+	case IsNoncharacter(p.Rune):
+		return fmt.Sprintf("a noncharacter (%U)", p.Rune)
 	}
 	return fmt.Sprintf("a control character (%U)", p.Rune)
 }
@@ -56,8 +66,9 @@ func (p Problem) String() string {
 // Check returns the first character of s that may not be stored, and
 // whether there is one. Refused everywhere: C0 controls (U+0000 to
 // U+001F), DEL (U+007F), C1 controls (U+0080 to U+009F) and bytes that are
-// not UTF-8; TAB, LF and CR are allowed in MultiLine text only, and so
-// are the bidirectional controls of IsBidiControl: a description pasted
+// not UTF-8, noncharacters (IsNoncharacter); TAB, LF, CR and the line and
+// paragraph separators are allowed in MultiLine text only, and so are
+// the bidirectional controls of IsBidiControl: a description pasted
 // from a word processor in Arabic or Hebrew carries them, and a text of
 // several lines is shown as a block of its own, where they cannot reorder
 // anything around it.
@@ -79,15 +90,32 @@ func Check(s string, lines Lines) (Problem, bool) {
 		if r == utf8.RuneError && size == 1 {
 			return Problem{Rune: utf8.RuneError, Invalid: true, Offset: i}, true
 		}
-		if r >= 0x80 && r <= 0x9f {
+		if r >= 0x80 && r <= 0x9f || IsNoncharacter(r) {
 			return Problem{Rune: r, Offset: i}, true
 		}
-		if lines == SingleLine && IsBidiControl(r) {
-			return Problem{Rune: r, Offset: i, Bidi: true}, true
+		if lines == SingleLine {
+			if IsBidiControl(r) {
+				return Problem{Rune: r, Offset: i, Bidi: true}, true
+			}
+			if r == lineSeparator || r == paragraphSeparator {
+				return Problem{Rune: r, Offset: i}, true
+			}
 		}
 		i += size
 	}
 	return Problem{}, false
+}
+
+// The separators Unicode defines as line breaks beside LF and CR.
+const (
+	lineSeparator      = 0x2028
+	paragraphSeparator = 0x2029
+)
+
+// IsNoncharacter reports whether r is one of Unicode's 66 noncharacters:
+// U+FDD0 to U+FDEF, and U+nFFFE and U+nFFFF in every plane n.
+func IsNoncharacter(r rune) bool {
+	return (r >= 0xfdd0 && r <= 0xfdef) || r&0xfffe == 0xfffe
 }
 
 // IsBidiControl reports whether r opens or closes a bidirectional

@@ -41,6 +41,18 @@ func TestCheck(t *testing.T) {
 		{name: "RLM is a mark", in: "שלום\u200f 1", lines: SingleLine},
 		{name: "U+2065 is not a control", in: "a\u2065", lines: SingleLine},
 		{name: "Hebrew and Arabic", in: "שלום مرحبا", lines: SingleLine},
+		{name: "LINE SEPARATOR in a single line", in: "ab\u2028cd", lines: SingleLine, bad: true, r: 0x2028, offset: 2},
+		{name: "PARAGRAPH SEPARATOR in a single line", in: "\u2029", lines: SingleLine, bad: true, r: 0x2029},
+		{name: "separators in lines", in: "one\u2028two\u2029three", lines: MultiLine},
+		{name: "U+FFFF", in: "a\uffff", lines: MultiLine, bad: true, r: 0xffff, offset: 1},
+		{name: "U+FFFE", in: "\ufffe", lines: SingleLine, bad: true, r: 0xfffe},
+		{name: "U+FDD0", in: "\ufdd0x", lines: MultiLine, bad: true, r: 0xfdd0},
+		{name: "U+FDEF", in: "\ufdef", lines: MultiLine, bad: true, r: 0xfdef},
+		{name: "U+10FFFF", in: "x\U0010ffff", lines: MultiLine, bad: true, r: 0x10ffff, offset: 1},
+		{name: "U+1FFFE", in: "\U0001fffe", lines: MultiLine, bad: true, r: 0x1fffe},
+		{name: "U+FDCF and U+FDF0 are characters", in: "\ufdcf\ufdf0", lines: SingleLine},
+		{name: "U+1FFFD is a character", in: "\U0001fffd", lines: SingleLine},
+		{name: "zero-width joiner in an emoji", in: "👩\u200d💻", lines: SingleLine},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -65,11 +77,17 @@ func TestProblemString(t *testing.T) {
 	if got := (Problem{Rune: 0x202e, Bidi: true}).String(); got != "a bidirectional control character (U+202E)" {
 		t.Errorf("bidi: %q", got)
 	}
+	if got := (Problem{Rune: 0x2028}).String(); got != "a line break (U+2028)" {
+		t.Errorf("line separator: %q", got)
+	}
+	if got := (Problem{Rune: 0xffff}).String(); got != "a noncharacter (U+FFFF)" {
+		t.Errorf("noncharacter: %q", got)
+	}
 }
 
 // FuzzCheck holds Check to its definition, rune by rune.
 func FuzzCheck(f *testing.F) {
-	for _, s := range []string{"", "abc", "a\x00", "\xff", "\u0085", "line\nline", "乌龙", "a\u202eb"} {
+	for _, s := range []string{"", "abc", "a\x00", "\xff", "\u0085", "line\nline", "乌龙", "a\u202eb", "a\u2028b", "\uffff", "\U0001fffe"} {
 		f.Add(s, false)
 	}
 	f.Fuzz(func(t *testing.T, s string, multi bool) {
@@ -84,6 +102,10 @@ func FuzzCheck(f *testing.F) {
 			case lines == MultiLine && (r == '\t' || r == '\n' || r == '\r'):
 				continue
 			case r < 0x20 || (r >= 0x7f && r <= 0x9f):
+				want, wantBad = Problem{Rune: r, Offset: i}, true
+			case (r >= 0xfdd0 && r <= 0xfdef) || r%0x10000 == 0xfffe || r%0x10000 == 0xffff:
+				want, wantBad = Problem{Rune: r, Offset: i}, true
+			case lines == SingleLine && (r == 0x2028 || r == 0x2029):
 				want, wantBad = Problem{Rune: r, Offset: i}, true
 			case lines == SingleLine && ((r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)):
 				want, wantBad = Problem{Rune: r, Offset: i, Bidi: true}, true
