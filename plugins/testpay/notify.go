@@ -132,6 +132,10 @@ func (g *Gateway) HandleWebhook(_ context.Context, req payment.WebhookRequest) (
 	v := webhook.Verifier{Secrets: [][]byte{[]byte(cfg.WebhookSecret)}, Tolerance: cfg.tolerance(), Replay: g.replay}
 	if err := v.Verify(req.Header.Get(SignatureHeader), req.Body, received); err != nil {
 		switch {
+		case errors.Is(err, webhook.ErrNoSecret):
+			// The owner has not set the secret yet: 503, so that the
+			// gateway delivers again once they have.
+			return reject(payment.RejectNotConfigured, err.Error(), http.StatusServiceUnavailable), nil
 		case errors.Is(err, webhook.ErrStale):
 			return reject(payment.RejectStale, err.Error(), http.StatusBadRequest), nil
 		case errors.Is(err, webhook.ErrReplay):

@@ -23,6 +23,11 @@ var (
 	// ErrReplay: a delivery of the same signed timestamp and body was
 	// already accepted.
 	ErrReplay = errors.New("webhook: delivery already seen (replay)")
+	// ErrNoSecret: the Verifier has no secret to check with (none, or
+	// only empty ones): a setting the shop owner has not filled in yet.
+	// Anyone can compute an HMAC under the empty key, so such a delivery
+	// is refused, never verified.
+	ErrNoSecret = errors.New("webhook: no signing secret configured")
 )
 
 // DefaultTolerance is the accepted clock difference between the signer's
@@ -105,7 +110,9 @@ func ParseHeader(header string) (Signature, error) {
 // Verifier checks Stripe-style HMAC signature headers.
 type Verifier struct {
 	// Secrets are the accepted signing secrets; more than one during a
-	// rotation. A delivery is valid if any secret matches.
+	// rotation. A delivery is valid if any secret matches. Empty
+	// secrets are skipped; with no other, Verify refuses every delivery
+	// (ErrNoSecret).
 	Secrets [][]byte
 	// Tolerance is the accepted distance between the signed timestamp and
 	// the receive time, in both directions; zero means DefaultTolerance.
@@ -117,16 +124,23 @@ type Verifier struct {
 }
 
 // Verify checks header against body as received at now (use the host's
-// WebhookRequest.ReceivedAt). The checks run in this order: syntax, signature
-// (constant time), freshness, replay; so a forged delivery is always
-// ErrBadSignature or ErrMalformed, never recorded in the replay cache.
+// WebhookRequest.ReceivedAt). The checks run in this order: a secret to
+// check with, syntax, signature (constant time), freshness, replay; so a
+// forged delivery is always ErrNoSecret, ErrBadSignature or
+// ErrMalformed, never recorded in the replay cache.
 func (v *Verifier) Verify(header string, body []byte, now time.Time) error {
+	if !v.hasSecret() {
+		return ErrNoSecret
+	}
 	sig, err := ParseHeader(header)
 	if err != nil {
 		return err
 	}
 	matched := false
 	for _, secret := range v.Secrets {
+		if len(secret) == 0 {
+			continue
+		}
 		want := ComputeHMAC(secret, sig.Timestamp, body)
 		for _, got := range sig.V1 {
 			if hmac.Equal(want, got) {
@@ -149,6 +163,15 @@ func (v *Verifier) Verify(header string, body []byte, now time.Time) error {
 		return ErrReplay
 	}
 	return nil
+}
+
+func (v *Verifier) hasSecret() bool {
+	for _, s := range v.Secrets {
+		if len(s) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // deliveryKey names a verified delivery in the replay cache by what was

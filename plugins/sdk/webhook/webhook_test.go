@@ -70,6 +70,15 @@ func TestVerify(t *testing.T) {
 		{name: "stale, fresh t added last", header: valid + ", t=1700259200", body: body, now: t0.Add(72 * time.Hour), want: webhook.ErrMalformed},
 		{name: "stale, fresh t added first", header: "t=1700259200," + valid, body: body, now: t0.Add(72 * time.Hour), want: webhook.ErrMalformed},
 		{name: "fresh, same t twice", header: valid + ",t=1700000000", body: body, now: t0, want: webhook.ErrMalformed},
+		// Anyone computes the HMAC under the empty key: a shop that has
+		// not set its secret yet refuses every delivery.
+		{name: "signed with the empty secret, none set", header: webhook.Sign(nil, t0, body), body: body, now: t0,
+			secrets: [][]byte{{}}, want: webhook.ErrNoSecret},
+		{name: "no secrets at all", header: webhook.Sign(nil, t0, body), body: body, now: t0,
+			secrets: [][]byte{}, want: webhook.ErrNoSecret},
+		{name: "the empty secret beside a real one", header: webhook.Sign(nil, t0, body), body: body, now: t0,
+			secrets: [][]byte{{}, secret}, want: webhook.ErrBadSignature},
+		{name: "the real one beside the empty secret", header: valid, body: body, now: t0, secrets: [][]byte{{}, secret}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
