@@ -60,6 +60,7 @@ func (g *gatewayAdapter) CreatePayment(ctx context.Context, req payment.CreateRe
 			return err
 		}
 		out, err = createResFromSDK(res)
+		out.BuyerMessage, out.MerchantMessage = g.inst.redact(out.BuyerMessage), g.inst.redact(out.MerchantMessage)
 		return err
 	})
 	return out, err
@@ -74,6 +75,7 @@ func (g *gatewayAdapter) GetPayment(ctx context.Context, req payment.GetRequest)
 			return err
 		}
 		out, err = paymentFromSDK(res)
+		out.MerchantMessage = g.inst.redact(out.MerchantMessage)
 		return err
 	})
 	return out, err
@@ -88,6 +90,7 @@ func (g *gatewayAdapter) CapturePayment(ctx context.Context, req payment.Capture
 			return err
 		}
 		out = captureResFromSDK(res)
+		out.MerchantMessage = g.inst.redact(out.MerchantMessage)
 		return nil
 	})
 	return out, err
@@ -102,6 +105,7 @@ func (g *gatewayAdapter) CancelPayment(ctx context.Context, req payment.CancelRe
 			return err
 		}
 		out = cancelResFromSDK(res)
+		out.MerchantMessage = g.inst.redact(out.MerchantMessage)
 		return nil
 	})
 	return out, err
@@ -116,6 +120,7 @@ func (g *gatewayAdapter) Refund(ctx context.Context, req payment.RefundRequest) 
 			return err
 		}
 		out, err = refundFromSDK(res)
+		out.MerchantMessage = g.inst.redact(out.MerchantMessage)
 		return err
 	})
 	return out, err
@@ -130,6 +135,7 @@ func (g *gatewayAdapter) GetRefund(ctx context.Context, req payment.GetRefundReq
 			return err
 		}
 		out, err = refundFromSDK(res)
+		out.MerchantMessage = g.inst.redact(out.MerchantMessage)
 		return err
 	})
 	return out, err
@@ -144,6 +150,9 @@ func (g *gatewayAdapter) HandleWebhook(ctx context.Context, req payment.WebhookR
 			return err
 		}
 		out, err = webhookResFromSDK(res)
+		for i := range out.Events {
+			out.Events[i].MerchantMessage = g.inst.redact(out.Events[i].MerchantMessage)
+		}
 		return err
 	})
 	return out, err

@@ -303,6 +303,18 @@ func (i *instance) close() {
 }
 
 // running returns the live process or nil, without starting one.
+// redact masks the values of the plugin's secret settings in text it
+// returned (host.Plugin.Redact), for text that reaches staff or a log.
+func (i *instance) redact(s string) string {
+	if s == "" {
+		return s
+	}
+	if p := i.running(); p != nil {
+		return p.Redact(s)
+	}
+	return s
+}
+
 func (i *instance) running() *host.Plugin {
 	i.mu.Lock()
 	defer i.mu.Unlock()
@@ -354,6 +366,7 @@ func (i *instance) probe(ctx context.Context) (Health, error) {
 		return hh, err
 	}
 	i.healthFails = 0
+	h.Message = p.Redact(h.Message)
 	hh := healthFrom(h)
 	i.setHealthLocked(hh)
 	return hh, nil
@@ -428,6 +441,7 @@ func (s *Service) launch(ctx context.Context, id string) (_ *host.Plugin, _ laun
 		p.Kill()
 		return nil, launched{}, unavailable(CodeUnavailable, "plugin %s failed to start: Health: %v", id, err)
 	}
+	h.Message = p.Redact(h.Message)
 	return p, launched{info: info, revision: r.Revision, sha: r.SHA256, health: healthFrom(h)}, nil
 }
 

@@ -97,6 +97,12 @@ type Plugin struct {
 	done    <-chan struct{}
 	version int
 
+	// mask hides the secret settings in what the plugin says; schema
+	// is its settings' schema, known after the first Describe.
+	mask        *secretMask
+	schema      string
+	schemaKnown bool
+
 	mu       sync.Mutex
 	gateway  payment.Gateway
 	rule     invoice.Rule
@@ -200,6 +206,7 @@ func Start(ctx context.Context, cfg Config) (*Plugin, error) {
 		logger = logger.With("plugin", cfg.PluginID)
 	}
 
+	mask := &secretMask{}
 	cmd := exec.Command(cfg.Path, cfg.Args...)
 	for _, k := range passEnv {
 		if v, ok := os.LookupEnv(k); ok {
@@ -226,7 +233,7 @@ func Start(ctx context.Context, cfg Config) (*Plugin, error) {
 		Managed:          false,
 		SkipHostEnv:      true,
 		StartTimeout:     cfg.StartTimeout,
-		Logger:           newHCLog(logger),
+		Logger:           newHCLog(logger, mask),
 		Stderr:           io.Discard,
 		SyncStdout:       io.Discard,
 		SyncStderr:       io.Discard,
@@ -242,7 +249,7 @@ func Start(ctx context.Context, cfg Config) (*Plugin, error) {
 			}),
 		},
 	})
-	p, err := connect(ctx, client, cfg)
+	p, err := connect(ctx, client, cfg, mask)
 	if err != nil {
 		client.Kill()
 		return nil, fmt.Errorf("plugin %s: %w: %v", label, ErrStart, err)
@@ -250,7 +257,7 @@ func Start(ctx context.Context, cfg Config) (*Plugin, error) {
 	return p, nil
 }
 
-func connect(ctx context.Context, client *goplugin.Client, cfg Config) (*Plugin, error) {
+func connect(ctx context.Context, client *goplugin.Client, cfg Config, mask *secretMask) (*Plugin, error) {
 	type result struct {
 		proto goplugin.ClientProtocol
 		err   error
@@ -286,6 +293,7 @@ func connect(ctx context.Context, client *goplugin.Client, cfg Config) (*Plugin,
 		common:  rpc.NewCommonClient(gc.Conn),
 		done:    raw.(context.Context).Done(),
 		version: client.NegotiatedVersion(),
+		mask:    mask,
 	}
 	if rc := client.ReattachConfig(); rc != nil {
 		p.pid = rc.Pid
@@ -323,11 +331,18 @@ func (p *Plugin) Ping() error {
 }
 
 // Plugin returns the kind-independent client: Describe, Configure, Health,
-// HandleHTTP.
-func (p *Plugin) Plugin() sdk.Plugin { return p.common }
+// HandleHTTP. Its Configure teaches the host the secret settings to mask
+// in the plugin's log lines and in Redact.
+func (p *Plugin) Plugin() sdk.Plugin { return maskingPlugin{Plugin: p.common, p: p} }
 
 // Describe calls the plugin's Describe.
-func (p *Plugin) Describe(ctx context.Context) (sdk.Info, error) { return p.common.Describe(ctx) }
+func (p *Plugin) Describe(ctx context.Context) (sdk.Info, error) {
+	info, err := p.common.Describe(ctx)
+	if err == nil {
+		p.rememberSchema(info)
+	}
+	return info, err
+}
 
 // dispense returns the kind's client from go-plugin.
 func (p *Plugin) dispense(k sdk.Kind) (any, error) {

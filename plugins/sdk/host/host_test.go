@@ -155,6 +155,47 @@ func TestStartDescribeConfigureAndLogs(t *testing.T) {
 	}
 }
 
+// TestSecretsMasked: a plugin that logs its settings, or quotes its
+// secret in a message, does not put the secret in the host's log: the
+// host masks the values of the schema's writeOnly settings in the
+// plugin's log lines (message and attributes, nested ones too), and
+// Redact masks them in text the plugin returns.
+func TestSecretsMasked(t *testing.T) {
+	const secret = "sk_test_0123456789abcdef"
+	var logs logBuffer
+	p := start(t, "payment", func(c *host.Config) {
+		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	ctx := context.Background()
+	// Configure before any Describe: the host asks for the schema itself.
+	res, err := p.Plugin().Configure(ctx, json.RawMessage(`{"secret":"`+secret+`"}`))
+	if err != nil || !res.OK() {
+		t.Fatalf("Configure: %v %v", res, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), `"msg":"configure`) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	out := logs.String()
+	if !strings.Contains(out, `"msg":"configure [secret]"`) || !strings.Contains(out, `{\"secret\":\"[secret]\"}`) ||
+		!strings.Contains(out, `"nested":{"list":["[secret]"]}`) {
+		t.Errorf("the configure line is not masked as expected:\n%s", out)
+	}
+	if strings.Contains(out, secret) || strings.Contains(out, secret[:12]) {
+		t.Errorf("the secret reached the host's log:\n%s", out)
+	}
+	h, err := p.Plugin().Health(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Redact(h.Message); got != "signing with [secret]" {
+		t.Errorf("Redact(%q) = %q", h.Message, got)
+	}
+	if got := p.Redact("nothing secret here"); got != "nothing secret here" {
+		t.Errorf("Redact changed plain text: %q", got)
+	}
+}
+
 func TestGatewayRoundTrip(t *testing.T) {
 	p := start(t, "payment", nil)
 	gw, err := p.Gateway()

@@ -16,11 +16,18 @@ type slogHCLog struct {
 	l    *slog.Logger
 	name string
 	args []any
+	// mask hides the plugin's secret settings in its lines.
+	mask *secretMask
 }
 
 var _ hclog.Logger = (*slogHCLog)(nil)
 
-func newHCLog(l *slog.Logger) hclog.Logger { return &slogHCLog{l: l} }
+func newHCLog(l *slog.Logger, mask *secretMask) hclog.Logger {
+	if mask == nil {
+		mask = &secretMask{}
+	}
+	return &slogHCLog{l: l, mask: mask}
+}
 
 func slogLevel(level hclog.Level) slog.Level {
 	switch level {
@@ -54,9 +61,9 @@ func (h *slogHCLog) Log(level hclog.Level, msg string, args ...any) {
 			// already carries plugin=<id>, and one key must mean one thing.
 			k = "path"
 		}
-		attrs = append(attrs, k, all[i+1])
+		attrs = append(attrs, k, h.mask.value(all[i+1]))
 	}
-	h.l.Log(context.Background(), lvl, msg, attrs...)
+	h.l.Log(context.Background(), lvl, h.mask.apply(msg), attrs...)
 }
 
 func (h *slogHCLog) Trace(msg string, args ...any) { h.Log(hclog.Trace, msg, args...) }
@@ -78,7 +85,7 @@ func (h *slogHCLog) IsError() bool { return h.enabled(hclog.Error) }
 func (h *slogHCLog) ImpliedArgs() []any { return h.args }
 
 func (h *slogHCLog) With(args ...any) hclog.Logger {
-	return &slogHCLog{l: h.l, name: h.name, args: append(append([]any(nil), h.args...), args...)}
+	return &slogHCLog{l: h.l, name: h.name, args: append(append([]any(nil), h.args...), args...), mask: h.mask}
 }
 
 func (h *slogHCLog) Name() string { return h.name }
@@ -88,11 +95,11 @@ func (h *slogHCLog) Named(name string) hclog.Logger {
 	if h.name != "" {
 		n = h.name + "." + name
 	}
-	return &slogHCLog{l: h.l, name: n, args: h.args}
+	return &slogHCLog{l: h.l, name: n, args: h.args, mask: h.mask}
 }
 
 func (h *slogHCLog) ResetNamed(name string) hclog.Logger {
-	return &slogHCLog{l: h.l, name: name, args: h.args}
+	return &slogHCLog{l: h.l, name: name, args: h.args, mask: h.mask}
 }
 
 // SetLevel is a no-op: the slog handler decides.

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/kassahq/kassa/plugins/sdk"
@@ -28,12 +29,21 @@ func (gateway) Describe(context.Context) (sdk.Info, error) {
 	}, nil
 }
 
+// key is the secret setting, which this careless test plugin logs and
+// quotes in its health message: the host must mask it.
+var key atomic.Value
+
 func (gateway) Configure(_ context.Context, raw json.RawMessage) (sdk.ConfigureResult, error) {
+	var s struct{ Secret string }
+	_ = json.Unmarshal(raw, &s)
+	key.Store(s.Secret)
+	slog.Info("configure "+s.Secret, "settings", string(raw), "nested", map[string]any{"list": []any{s.Secret}})
 	return sdk.ConfigureResult{}, nil
 }
 
 func (gateway) Health(context.Context) (sdk.Health, error) {
-	return sdk.Health{Status: sdk.HealthServing}, nil
+	k, _ := key.Load().(string)
+	return sdk.Health{Status: sdk.HealthServing, Message: "signing with " + k}, nil
 }
 
 // HandleHTTP reports what the plugin sees of its environment.
