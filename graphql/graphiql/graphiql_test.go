@@ -1,6 +1,7 @@
 package graphiql
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -51,5 +52,25 @@ func TestPageRunsOnlyItsOwnTags(t *testing.T) {
 	}
 	if !strings.Contains(body, `data-endpoint="/graphql"`) {
 		t.Error("page does not name the endpoint")
+	}
+}
+
+// TestAssetsServeFilesOnly: the embedded files are served, the directory
+// that holds them is not listed.
+func TestAssetsServeFilesOnly(t *testing.T) {
+	h := http.StripPrefix("/graphql/assets/", Assets())
+	for _, tc := range []struct {
+		path string
+		want int
+	}{
+		{"/graphql/assets/graphiql.min.css", http.StatusOK},
+		{"/graphql/assets/", http.StatusNotFound},
+		{"/graphql/assets/./", http.StatusNotFound},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.path, nil))
+		if rec.Code != tc.want || strings.Contains(rec.Body.String(), "<a href") {
+			t.Errorf("GET %s: %d, want %d; body starts %.80q", tc.path, rec.Code, tc.want, rec.Body.String())
+		}
 	}
 }
