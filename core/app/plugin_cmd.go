@@ -135,6 +135,11 @@ func runPlugin(ctx context.Context, args []string, io IO) error {
 		if !p.Enabled && !res.Replaced && !res.Unchanged {
 			fmt.Fprintf(io.Stdout, "Enable it with `kassa plugin enable %s` or in the admin.\n", p.ID)
 		}
+		if res.Replaced && p.Enabled {
+			// The command works beside a server, which reads the
+			// catalog on its health-check tick.
+			fmt.Fprintln(io.Stdout, "A running server starts the new binary within 30 seconds.")
+		}
 	case "list":
 		list, err := svc.List(ctx)
 		if err != nil {

@@ -3,7 +3,8 @@
 //
 //   - HMAC-SHA256 with a signed timestamp in a Stripe-style header
 //     ("t=1700000000,v1=<hex>"): [Sign], [Verifier] with a tolerance window
-//     for stale timestamps and a bounded in-memory [ReplayCache];
+//     for stale timestamps and a bounded in-memory [ReplayCache]; for
+//     another HMAC scheme, its parts: [EqualMAC], [CheckFresh], [DeliveryKey];
 //   - RSA-SHA256 (PKCS #1 v1.5) as used by Alipay (RSA2) and WeChat Pay v3:
 //     [SignRSASHA256], [VerifyRSASHA256], PEM key parsing, and the canonical
 //     messages those gateways sign ([AlipaySignContent], [WeChatPayMessage]);
