@@ -175,6 +175,10 @@ func (s *Service) RevokeAPIKey(ctx context.Context, keyID string) (*APIKey, erro
 		if err := s.roles.SetPrincipalRoles(ctx, k.ID, nil); err != nil {
 			return err
 		}
+		// The invitations the key sent go with it.
+		if _, err := s.st.revokeInvitationsBy(ctx, k.ID, now); err != nil {
+			return err
+		}
 		return s.emit(ctx, SubjectAPIKeyRevoked, APIKeyEvent{APIKeyID: k.ID})
 	})
 	if err != nil {

@@ -29,6 +29,9 @@ type Roles interface {
 	ValidateStaffRoles(ctx context.Context, field string, roles []string) error
 	// SetPrincipalRoles replaces principal's roles in the transaction of ctx.
 	SetPrincipalRoles(ctx context.Context, principal string, roles []string) error
+	// Gives reports whether a holder of roles may give role (holds
+	// every permission of it), from the loaded policy.
+	Gives(roles []string, storeID, role string) bool
 }
 
 // Outbox records events in the caller's transaction; they leave for the
@@ -140,8 +143,16 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 		return nil, errors.New("account: Options.Outbox is required")
 	}
 	opts.defaults()
-	return &Service{db: db, st: newAccountStore(db), roles: opts.Authz, outbox: opts.Outbox,
-		hasher: NewHasher(opts.PasswordParams), opts: opts, log: opts.Logger.With("component", "customer"), tokens: opts.Tokens}, nil
+	s := &Service{db: db, st: newAccountStore(db), roles: opts.Authz, outbox: opts.Outbox,
+		hasher: NewHasher(opts.PasswordParams), opts: opts, log: opts.Logger.With("component", "customer"), tokens: opts.Tokens}
+	// A role an open invitation names is in use: the enforcer does not
+	// delete it (*authz.Enforcer asks through OnRoleNamed).
+	if r, ok := opts.Authz.(interface {
+		OnRoleNamed(func(ctx context.Context, storeID, role string) (int, error))
+	}); ok {
+		r.OnRoleNamed(s.OpenInvitationsNaming)
+	}
+	return s, nil
 }
 
 // Hasher returns the service's password hasher.

@@ -105,12 +105,20 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, key string) (authz.Sub
 	if err != nil {
 		return authz.Subject{}, err
 	}
+	roles := s.roles.RolesOf(k.ID, authz.DefaultStore)
+	if !s.keyWithinMember(k, roles) {
+		// Its staff member no longer holds what the key grants (their
+		// role's permissions changed since): it is refused like a
+		// revoked key until someone who may gives it back.
+		s.log.WarnContext(ctx, "API key refused: its role exceeds its staff member's", "api_key", k.ID, "staff", *k.CreatorStaffID)
+		return authz.Subject{}, errAPIKeyInvalid
+	}
 	if now := s.now(); k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > touchEvery {
 		if err := s.st.touchAPIKey(ctx, k.ID, now, touchEvery); err != nil {
 			s.log.WarnContext(ctx, "record API key use", "api_key", k.ID, "err", err)
 		}
 	}
-	return authz.Subject{Kind: authz.KindAPIKey, ID: k.ID, Store: authz.DefaultStore, Roles: s.roles.RolesOf(k.ID, authz.DefaultStore)}, nil
+	return authz.Subject{Kind: authz.KindAPIKey, ID: k.ID, Store: authz.DefaultStore, Roles: roles}, nil
 }
 
 // Logout ends the caller's session. Callers without one (guests, API keys)

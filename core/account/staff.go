@@ -261,6 +261,15 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, name, password st
 	if err != nil {
 		return nil, nil, err
 	}
+	// Whoever sent it must still be able to give what it promises: a
+	// demoted or disabled inviter's promise is void.
+	switch ok, err := s.inviterGives(ctx, inv); {
+	case err != nil:
+		return nil, nil, err
+	case !ok:
+		s.log.WarnContext(ctx, "invitation refused: its sender can no longer give its roles", "invitation", inv.ID, "by", inv.InvitedBy)
+		return nil, nil, invalidToken("token")
+	}
 	if strings.TrimSpace(name) == "" {
 		name = inv.Name
 	}
@@ -431,6 +440,10 @@ func (s *Service) UpdateStaff(ctx context.Context, staffID string, in StaffUpdat
 				return err
 			}
 			m.Roles = roles
+			// Keys and invitations above the new roles go with the old.
+			if err := s.trimGrants(ctx, m.ID, roles, s.now()); err != nil {
+				return err
+			}
 			return s.emit(ctx, SubjectStaffRolesChanged, StaffEvent{StaffID: m.ID, Roles: roles})
 		}
 		return nil

@@ -79,6 +79,16 @@ func (st *accountStore) revokeAPIKeysOf(ctx context.Context, staffID string, now
 	return keys, nil
 }
 
+// liveAPIKeysOf returns the unrevoked keys that answer to a staff member.
+func (st *accountStore) liveAPIKeysOf(ctx context.Context, staffID string) ([]*APIKey, error) {
+	var keys []*APIKey
+	if err := st.conn(ctx).NewSelect().Model(&keys).Where("creator_staff_id = ? AND revoked_at IS NULL", staffID).
+		OrderExpr("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list API keys of %s: %w", staffID, err)
+	}
+	return keys, nil
+}
+
 // touchAPIKey records use at most once per interval, so a busy integration
 // does not write on every request.
 func (st *accountStore) touchAPIKey(ctx context.Context, id string, now time.Time, every time.Duration) error {

@@ -140,7 +140,9 @@ func (st *accountStore) closeInvitation(ctx context.Context, id, column string, 
 // and returns how many.
 func (st *accountStore) revokeInvitationsBy(ctx context.Context, staffID string, now time.Time) (int64, error) {
 	res, err := st.conn(ctx).NewUpdate().Model((*Invitation)(nil)).Set("revoked_at = ?", now).
-		Where("invited_by = ? AND accepted_at IS NULL AND revoked_at IS NULL", staffID).Exec(ctx)
+		Where("accepted_at IS NULL AND revoked_at IS NULL").
+		Where("(invited_by = ? OR invited_by IN (SELECT k.id FROM api_keys k WHERE k.creator_staff_id = ?))", staffID, staffID).
+		Exec(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("revoke invitations of %s: %w", staffID, err)
 	}
@@ -149,6 +151,30 @@ func (st *accountStore) revokeInvitationsBy(ctx context.Context, staffID string,
 		return 0, fmt.Errorf("revoke invitations of %s: %w", staffID, err)
 	}
 	return n, nil
+}
+
+// openInvitationsBy returns the open invitations sent by a staff member
+// or by the API keys that answer to them.
+func (st *accountStore) openInvitationsBy(ctx context.Context, staffID string) ([]*Invitation, error) {
+	var out []*Invitation
+	if err := st.conn(ctx).NewSelect().Model(&out).
+		Where("accepted_at IS NULL AND revoked_at IS NULL").
+		Where("(invited_by = ? OR invited_by IN (SELECT k.id FROM api_keys k WHERE k.creator_staff_id = ?))", staffID, staffID).
+		OrderExpr("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("invitations of %s: %w", staffID, err)
+	}
+	return out, nil
+}
+
+// openInvitationRoles returns the roles (comma-separated) of every open,
+// unexpired invitation.
+func (st *accountStore) openInvitationRoles(ctx context.Context, now time.Time) ([]string, error) {
+	var out []string
+	if err := st.conn(ctx).NewSelect().Model((*Invitation)(nil)).Column("roles").
+		Where("accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?", now).Scan(ctx, &out); err != nil {
+		return nil, fmt.Errorf("roles of open invitations: %w", err)
+	}
+	return out, nil
 }
 
 func (st *accountStore) pendingInvitations(ctx context.Context, now time.Time) ([]*Invitation, error) {

@@ -60,6 +60,9 @@ type Enforcer struct {
 	// reloaded are the OnReload listeners.
 	reloadedMu sync.Mutex
 	reloaded   []func()
+
+	// roleNamedBy counts the open invitations naming a role (OnRoleNamed).
+	roleNamedBy atomic.Pointer[func(ctx context.Context, storeID, role string) (int, error)]
 }
 
 var _ Authorizer = (*Enforcer)(nil)
