@@ -423,6 +423,23 @@ func checkCreateResult(t *testing.T, sc Scenario, info sdk.Info, res payment.Cre
 	return ok
 }
 
+// checkCreateAmount checks CreateResult.Amount, the amount the gateway
+// accepted: zero means the requested one, anything else must be the
+// requested amount, in minor units, and currency. Kassa compares it with
+// the attempt's and flags every payment AMOUNT_MISMATCH when it differs
+// (as it does when a plugin answers in major units). Only the create
+// checks look at it, so one such mistake fails them and nothing else.
+func checkCreateAmount(t *testing.T, sc Scenario, req payment.CreateRequest, res payment.CreateResult) {
+	t.Helper()
+	if res.Amount == (sdk.Money{}) || res.Amount == req.Amount {
+		return
+	}
+	t.Errorf("CreatePayment(%s) answered Amount %d %s for a request of %d %s: CreateResult.Amount must be the requested amount in minor units "+
+		"(the smallest unit of the currency, as in CreateRequest.Amount) and currency, or zero to mean the requested amount; "+
+		"Kassa flags a payment whose amount differs AMOUNT_MISMATCH (see payment.CreateResult.Amount, and docs/plugins.md, \"Build and test\", create)",
+		sc.Name, res.Amount.Amount, res.Amount.Currency, req.Amount.Amount, req.Amount.Currency)
+}
+
 // waitFor polls GetPayment until the status is want.
 func (r *gatewayRun) waitFor(t *testing.T, req payment.CreateRequest, ref string, want payment.Status) (payment.PaymentState, bool) {
 	t.Helper()
@@ -488,6 +505,7 @@ func (r *gatewayRun) checkScenarios() map[string]created {
 			if ok {
 				out[sc.Name] = c
 			}
+			checkCreateAmount(t, sc, c.req, c.res)
 		})
 	}
 	return out

@@ -11,6 +11,7 @@
 //	lenient_config        Configure: refused settings are reported accepted
 //	decline_as_error      CreatePayment: a decline is an error, not data
 //	double_charge         CreatePayment: idempotency keys are ignored
+//	major_units_amount    CreatePayment: Amount answered in major units (amount/100)
 //	cancel_paid           CancelPayment: a paid payment reports CANCELED
 //	over_refund           Refund: more than captured is refunded
 //	accept_bad_signature  HandleWebhook: no signature, freshness or replay check
@@ -79,8 +80,9 @@ func (b *broken) Configure(ctx context.Context, raw json.RawMessage) (sdk.Config
 	return res, nil
 }
 
-// CreatePayment fails declines with an error in decline_as_error, and makes
-// every call a new charge in double_charge.
+// CreatePayment fails declines with an error in decline_as_error, makes
+// every call a new charge in double_charge, and answers the accepted
+// amount in major units (19 for 19.99 EUR) in major_units_amount.
 func (b *broken) CreatePayment(ctx context.Context, req payment.CreateRequest) (payment.CreateResult, error) {
 	switch {
 	case b.mode == "decline_as_error" && req.PaymentMethod == "tok_decline":
@@ -88,7 +90,11 @@ func (b *broken) CreatePayment(ctx context.Context, req payment.CreateRequest) (
 	case b.mode == "double_charge":
 		req.IdempotencyKey = fmt.Sprintf("%s#%d", req.IdempotencyKey, b.retries.Add(1))
 	}
-	return b.Gateway.CreatePayment(ctx, req)
+	res, err := b.Gateway.CreatePayment(ctx, req)
+	if b.mode == "major_units_amount" && err == nil {
+		res.Amount = sdk.Money{Amount: req.Amount.Amount / 100, Currency: req.Amount.Currency}
+	}
+	return res, err
 }
 
 // CancelPayment answers CANCELED for a paid payment in cancel_paid.
