@@ -120,6 +120,8 @@ func TestKitCatchesBrokenGateways(t *testing.T) {
 			// The refused settings (without the webhook secret) took effect.
 			mayFail: []string{"webhook/valid", "webhook/stale_refused", "webhook/replay_refused"}},
 		{mode: "secret_not_writeonly", wantFail: []string{"describe/config_schema"}},
+		{mode: "key_not_writeonly", wantFail: []string{"describe/config_schema"}},
+		{mode: "nested_secret_not_writeonly", wantFail: []string{"describe/config_schema"}},
 		{mode: "cancel_paid", wantFail: []string{"cancel/already_paid"}},
 		{mode: "over_refund", wantFail: []string{"refund/partial_full_over"}},
 		{mode: "accept_bad_signature", wantFail: []string{"webhook/bad_signature_refused", "webhook/stale_refused", "webhook/replay_refused"}},

@@ -69,7 +69,10 @@ func Start(t testing.TB, cfg StartConfig) *host.Plugin {
 	return p
 }
 
-// secretName matches setting names that hold secrets and must be writeOnly.
+// secretName matches setting names that hold secrets and must be
+// writeOnly, wherever the word is in the name (client_secret, app_secret,
+// webhookSecret, private_key_pem, api_key, access_token). A match here is
+// final; see looksSecret for the rest.
 var secretName = regexp.MustCompile(`(?i)(secret|password|passwd|passphrase|private_?key|api_?key|token|credential)`)
 
 // commonChecks runs the kind-independent contract: describe, configure,
@@ -129,12 +132,16 @@ func commonChecks(s *suite, p *host.Plugin, kind sdk.Kind, knownCaps []string, c
 		if raw.AdditionalProperties == nil || *raw.AdditionalProperties {
 			t.Errorf(`config schema must set "additionalProperties": false at the root so misspelled settings are refused`)
 		}
+		var root map[string]any
+		if err := json.Unmarshal([]byte(info.ConfigSchema), &root); err != nil {
+			t.Fatalf("config schema: %v", err)
+		}
+		for _, ptr := range unprotectedSecrets(root) {
+			t.Errorf(`setting %s looks secret but is not marked "writeOnly": true, so Kassa would store it in plain text and show it to staff: `+
+				`mark it "writeOnly": true (Kassa then encrypts it and never shows it again), or, if it is no secret (a public key, a key's id), `+
+				`name it so (..._public_key, ..._key_id); see docs/plugins.md, Concepts, "Settings", and the rule in plugintest's looksSecret`, ptr)
+		}
 		for _, name := range sortedKeys(props) {
-			if secretName.MatchString(name) {
-				if wo, _ := props[name]["writeOnly"].(bool); !wo {
-					t.Errorf(`setting %q looks secret but is not marked "writeOnly": true (Kassa encrypts and hides writeOnly settings)`, name)
-				}
-			}
 			if d, _ := props[name]["description"].(string); d == "" {
 				if tt, _ := props[name]["title"].(string); tt == "" {
 					t.Errorf("setting %q has neither a title nor a description for the shop owner", name)

@@ -8,6 +8,8 @@
 // it answer:
 //
 //	secret_not_writeonly  Describe: the secret setting is not "writeOnly"
+//	key_not_writeonly     Describe: a setting "webhook_key" is not "writeOnly"
+//	nested_secret_not_writeonly  Describe: a nested "client_secret" is not "writeOnly"
 //	lenient_config        Configure: refused settings are reported accepted
 //	decline_as_error      CreatePayment: a decline is an error, not data
 //	double_charge         CreatePayment: idempotency keys are ignored
@@ -26,6 +28,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"strings"
@@ -51,11 +54,39 @@ type broken struct {
 
 func main() { payment.Serve(&broken{Gateway: gateway.New(), mode: os.Getenv("KASSA_BROKEN")}) }
 
-// Describe drops "writeOnly" from the secret setting in secret_not_writeonly.
+// Describe drops "writeOnly" from the secret setting in
+// secret_not_writeonly, and declares one more secret setting without it in
+// key_not_writeonly (a name with "key" but no word the kit used to know)
+// and nested_secret_not_writeonly (a known name, inside an object).
+// Configure is the example's: it refuses the extra setting, which no test
+// sets.
 func (b *broken) Describe(ctx context.Context) (sdk.Info, error) {
 	info, err := b.Gateway.Describe(ctx)
-	if b.mode == "secret_not_writeonly" {
+	var extra string
+	switch b.mode {
+	case "secret_not_writeonly":
 		info.ConfigSchema = strings.Replace(info.ConfigSchema, `"writeOnly": true,`, "", 1)
+	case "key_not_writeonly":
+		extra = `{"webhook_key": {"type": "string", "title": "Webhook key"}}`
+	case "nested_secret_not_writeonly":
+		extra = `{"oauth": {"type": "object", "title": "OAuth client", "additionalProperties": false, "properties": {
+			"client_id": {"type": "string", "title": "Client id"}, "client_secret": {"type": "string", "title": "Client secret"}}}}`
+	}
+	if extra != "" && err == nil {
+		var schema map[string]any
+		var props map[string]any
+		if err := json.Unmarshal([]byte(info.ConfigSchema), &schema); err != nil {
+			return info, err
+		}
+		if err := json.Unmarshal([]byte(extra), &props); err != nil {
+			return info, err
+		}
+		maps.Copy(schema["properties"].(map[string]any), props)
+		out, err := json.Marshal(schema)
+		if err != nil {
+			return info, err
+		}
+		info.ConfigSchema = string(out)
 	}
 	return info, err
 }

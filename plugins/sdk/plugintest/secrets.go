@@ -1,0 +1,199 @@
+package plugintest
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"unicode"
+)
+
+// looksSecret reports whether a setting's name says it holds a secret,
+// which must then be "writeOnly". typ is the property's JSON Schema type
+// ("" when it declares none).
+//
+// The rule, in order:
+//
+//  1. A name secretName matches is secret, whatever else it says
+//     (client_secret, app_secret, private_key_pem, api_key_id, token_ttl).
+//  2. Otherwise the name is split into words (at "_", "-", ".", spaces and
+//     camelCase: signingKey is signing, key). Only a name with a word that
+//     ends in "key" or "keys" (key, signing_key, apikey, merchant_keys) or
+//     contains "signing" or "hmac" can be secret.
+//  3. Such a name is not secret when it names something public or
+//     something about a key rather than the key itself: a word "public",
+//     "publishable" or "pub" (public_key, publishable_key,
+//     platform_public_key_id), or a last word that is an identifier or a
+//     descriptor (key_id, key_serial_no, signing_algorithm,
+//     idempotency_key_prefix, signing_cert, signing_enabled: see
+//     descriptorWords). Identifiers such as app_id or merchant_id never
+//     reach this step: they have no key, signing or hmac word.
+//  4. A boolean, integer or number setting is not secret
+//     (hmac_enabled, signing_window): a secret is a string or an object of
+//     them.
+//
+// So signing_key, hmac_key, webhook_key, api_v3_key, key_pem and
+// signingKey are secret, and must be writeOnly.
+func looksSecret(name, typ string) bool {
+	if secretName.MatchString(name) {
+		return true
+	}
+	words := nameWords(name)
+	candidate := false
+	for _, w := range words {
+		if strings.HasSuffix(w, "key") || strings.HasSuffix(w, "keys") || strings.Contains(w, "signing") || strings.Contains(w, "hmac") {
+			candidate = true
+		}
+	}
+	if !candidate {
+		return false
+	}
+	for _, w := range words {
+		if w == "pub" || strings.HasPrefix(w, "public") || strings.HasPrefix(w, "publishable") {
+			return false
+		}
+	}
+	if slices.Contains(descriptorWords, words[len(words)-1]) {
+		return false
+	}
+	switch typ {
+	case "boolean", "integer", "number":
+		return false
+	}
+	return true
+}
+
+// descriptorWords end names that describe a key (or signing) instead of
+// holding it: key_id, signing_key_version, hmac_algorithm, key_path.
+var descriptorWords = []string{
+	"id", "ids", "name", "names", "serial", "sn", "no", "num", "number", "version", "index", "idx",
+	"alias", "label", "type", "kind", "alg", "algo", "algorithm", "method", "scheme", "mode",
+	"url", "uri", "endpoint", "path", "file", "filename", "dir", "format", "encoding",
+	"enabled", "disabled", "enable", "disable", "required", "prefix", "suffix", "length", "size", "bits",
+	"fingerprint", "thumbprint", "expiry", "expires", "ttl", "interval", "cert", "certificate", "header",
+}
+
+// nameWords splits a setting name into lower-case words at non-letters
+// and non-digits and at camelCase boundaries: "apiV3Key" is api, v3, key;
+// "HMACKey" is hmac, key.
+func nameWords(name string) []string {
+	var words []string
+	var cur []rune
+	flush := func() {
+		if len(cur) > 0 {
+			words = append(words, strings.ToLower(string(cur)))
+			cur = cur[:0]
+		}
+	}
+	rs := []rune(name)
+	for i, c := range rs {
+		switch {
+		case !unicode.IsLetter(c) && !unicode.IsDigit(c):
+			flush()
+		case unicode.IsUpper(c) && i > 0 && len(cur) > 0 &&
+			(!unicode.IsUpper(rs[i-1]) || i+1 < len(rs) && unicode.IsLower(rs[i+1])):
+			flush()
+			cur = append(cur, c)
+		default:
+			cur = append(cur, c)
+		}
+	}
+	flush()
+	if len(words) == 0 {
+		return []string{""}
+	}
+	return words
+}
+
+// unprotectedSecrets returns JSON Pointers to the settings of the config
+// schema root whose names look secret (looksSecret) but that are not
+// "writeOnly", sorted. It follows "properties" into nested objects and
+// local "$ref"s ("#/$defs/..."), as Kassa does when it keeps secrets: a
+// property is writeOnly when it or the schema it refers to says so, and a
+// writeOnly property covers everything under it. Array items,
+// additionalProperties and allOf/oneOf branches are not followed: Kassa
+// cannot keep a secret there (sdk.CompileSchema refuses such a
+// writeOnly), so a secret belongs in a property of its own.
+func unprotectedSecrets(root map[string]any) []string {
+	var out []string
+	onPath := map[string]bool{} // $refs being followed, against cycles
+	var walk func(node map[string]any, at string, depth int)
+	walk = func(node map[string]any, at string, depth int) {
+		if node == nil || depth > 32 {
+			return
+		}
+		if ref, ok := node["$ref"].(string); ok && !onPath[ref] {
+			onPath[ref] = true
+			walk(resolveRef(root, ref), at, depth+1)
+			delete(onPath, ref)
+		}
+		props, _ := node["properties"].(map[string]any)
+		for _, name := range sortedKeys(props) {
+			p, _ := props[name].(map[string]any)
+			ptr := at + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(name)
+			if writeOnlySchema(root, p) {
+				continue
+			}
+			if looksSecret(name, schemaType(root, p)) {
+				out = append(out, ptr)
+			}
+			walk(p, ptr, depth+1)
+		}
+	}
+	walk(root, "", 0)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// writeOnlySchema reports whether sch, or a schema it refers to by a local
+// $ref, is marked "writeOnly": true.
+func writeOnlySchema(root, sch map[string]any) bool {
+	for depth := 0; sch != nil && depth <= 16; depth++ {
+		if wo, _ := sch["writeOnly"].(bool); wo {
+			return true
+		}
+		ref, _ := sch["$ref"].(string)
+		sch = resolveRef(root, ref)
+	}
+	return false
+}
+
+// schemaType is the "type" of sch or of the schema it refers to; "" when
+// none is a single type.
+func schemaType(root, sch map[string]any) string {
+	for depth := 0; sch != nil && depth <= 16; depth++ {
+		if t, ok := sch["type"].(string); ok {
+			return t
+		}
+		ref, _ := sch["$ref"].(string)
+		sch = resolveRef(root, ref)
+	}
+	return ""
+}
+
+// resolveRef finds a local reference ("#/$defs/credential", a JSON
+// Pointer within the document) in root; nil for anything else.
+func resolveRef(root map[string]any, ref string) map[string]any {
+	frag, ok := strings.CutPrefix(ref, "#")
+	if !ok {
+		return nil
+	}
+	if f, err := url.PathUnescape(frag); err == nil {
+		frag = f
+	}
+	var cur any = root
+	if frag != "" {
+		if !strings.HasPrefix(frag, "/") {
+			return nil // an anchor, not a pointer
+		}
+		for _, tok := range strings.Split(frag[1:], "/") {
+			tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+			m, ok := cur.(map[string]any)
+			if !ok {
+				return nil
+			}
+			cur = m[tok]
+		}
+	}
+	m, _ := cur.(map[string]any)
+	return m
+}
