@@ -132,6 +132,16 @@ type WebhookKit struct {
 	// CheckAccepted checks the HTTP answer to an accepted delivery (e.g.
 	// Alipay's literal "success"); nil requires a 2xx status.
 	CheckAccepted func(sdk.HTTPResponse) error
+	// SignatureHeaders names the headers that carry the signature or what
+	// it covers (timestamp, nonce, key id), which the kit empties, cuts
+	// and alters one by one and requires refused
+	// (webhook/empty_signature_refused, webhook/cut_signature_refused).
+	// nil lets the kit find them: the headers whose values differ between
+	// two notifications Sign signs. Set it when that guess is wrong: a
+	// header that stays the same (a static token), or one that changes
+	// but no signature covers (a random delivery id). An empty, non-nil
+	// list says no header carries the signature (it is in the body).
+	SignatureHeaders []string
 	// DerivedIDs says the gateway's notifications carry no event id of
 	// their own, so Sign cannot put the event's ID in the body and the
 	// plugin derives one (e.g. from the payment's reference and status).
@@ -980,6 +990,7 @@ func (r *gatewayRun) checkWebhooks() {
 		_, body, _ = kit.Sign(ev, now)
 		checkRejected(t, r.deliver(t, http.Header{"Content-Type": {"application/json"}}, body, now), payment.RejectBadSignature)
 	})
+	r.checkSignatureValues(kit) // signature.go
 	if kit.NoTimestamp {
 		r.s.skip("webhook/stale_refused", "WebhookKit.NoTimestamp: the gateway's signatures carry no timestamp")
 	} else {

@@ -18,6 +18,8 @@
 //	over_refund           Refund: more than captured is refunded
 //	accept_bad_signature  HandleWebhook: no signature, freshness or replay check
 //	stale_accepted        HandleWebhook: no freshness check
+//	empty_signature_accepted   HandleWebhook: a present but empty signature ("", "t=…,v1=") lets the delivery through
+//	signature_prefix_accepted  HandleWebhook: a v1 that is a prefix of the right one (a cut signature) is accepted
 //	no_replay_cache       HandleWebhook: no replay check
 //	derived_ids           HandleWebhook: event ids derived from the attempt (correct with WebhookKit.DerivedIDs)
 //	unstable_ids          HandleWebhook: derived event ids that change on every read
@@ -25,14 +27,17 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/kassahq/kassa/plugins/sdk"
 	"github.com/kassahq/kassa/plugins/sdk/examples/gateway/gateway"
@@ -147,8 +152,9 @@ func (b *broken) Refund(ctx context.Context, req payment.RefundRequest) (payment
 }
 
 // HandleWebhook accepts the deliveries that the example refuses for a
-// reason the mode skips: it signs them afresh, as received, with the
-// settings' secret and hands them to the example again.
+// reason the mode skips, or whose signature the mode's faulty check lets
+// through (laxSignature): it signs them afresh with the settings' secret
+// and hands them to the example again.
 func (b *broken) HandleWebhook(ctx context.Context, req payment.WebhookRequest) (payment.WebhookResult, error) {
 	res, err := b.Gateway.HandleWebhook(ctx, req)
 	if b.mode == "derived_ids" || b.mode == "unstable_ids" {
@@ -162,16 +168,58 @@ func (b *broken) HandleWebhook(ctx context.Context, req payment.WebhookRequest) 
 		}
 	}
 	secret := b.secret.Load()
-	if err != nil || res.Rejection == nil || !b.skips(res.Rejection.Reason) || secret == nil {
+	if err != nil || res.Rejection == nil || secret == nil {
 		return res, err
+	}
+	at, lax := b.laxSignature(req.Header, req.Body, *secret, req.ReceivedAt)
+	if !lax && !b.skips(res.Rejection.Reason) {
+		return res, err
+	}
+	if !lax {
+		at = req.ReceivedAt
 	}
 	h := req.Header.Clone()
 	if h == nil {
 		h = http.Header{}
 	}
-	h.Set(gateway.SignatureHeader, webhook.Sign(*secret, req.ReceivedAt, req.Body))
+	h.Set(gateway.SignatureHeader, webhook.Sign(*secret, at, req.Body))
 	req.Header = h
 	return b.Gateway.HandleWebhook(ctx, req)
+}
+
+// laxSignature is the faulty verification of empty_signature_accepted and
+// signature_prefix_accepted: whether it lets the signature header through,
+// and the time it says the delivery was signed at (its t, else received).
+// The first takes a
+// header that is there but says nothing ("", "t=123,v1=") for a delivery
+// that is not signed (say, a test ping), the second compares only as many
+// characters as it was sent.
+func (b *broken) laxSignature(h http.Header, body, secret []byte, received time.Time) (time.Time, bool) {
+	values, present := h[http.CanonicalHeaderKey(gateway.SignatureHeader)]
+	if !present || (b.mode != "empty_signature_accepted" && b.mode != "signature_prefix_accepted") {
+		return time.Time{}, false
+	}
+	var value, v1 string
+	if len(values) > 0 {
+		value = values[0]
+	}
+	at, haveT, haveV1 := received, false, false
+	for _, part := range strings.Split(value, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch k {
+		case "t":
+			if sec, err := strconv.ParseInt(v, 10, 64); err == nil {
+				at, haveT = time.Unix(sec, 0), true
+			}
+		case "v1":
+			v1, haveV1 = v, true
+		}
+	}
+	if b.mode == "empty_signature_accepted" {
+		return at, strings.TrimSpace(value) == "" || haveV1 && v1 == ""
+	}
+	want := hex.EncodeToString(webhook.ComputeHMAC(secret, at, body))
+	return at, haveT && v1 != "" && strings.HasPrefix(want, v1)
 }
 
 // skips reports whether the mode skips the check that refuses for reason.
