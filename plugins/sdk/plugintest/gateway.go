@@ -1008,6 +1008,29 @@ func (r *gatewayRun) checkWebhooks() {
 			checkRejected(t, r.deliver(t, h, body, now), payment.RejectStale)
 		})
 	}
+	// Freshness is judged against ReceivedAt, not the plugin's clock: a
+	// notification signed long ago and received then is fresh.
+	r.s.check("webhook/fresh_at_received_at", func(t *testing.T) {
+		ev := r.webhookEvent(t)
+		age := max(2*time.Hour, 2*kit.StaleAfter)
+		at := time.Now().Add(-age).Truncate(time.Second)
+		ev.OccurredAt = at.UTC()
+		h, body, err := kit.Sign(ev, at)
+		if err != nil {
+			t.Fatalf("WebhookKit.Sign: %v", err)
+		}
+		res := r.deliver(t, h, body, at)
+		if res.Rejection != nil {
+			t.Fatalf("a notification signed %s ago and received right then (WebhookRequest.ReceivedAt = its signing time, %s) was rejected: %s %q. "+
+				"Judge freshness against WebhookRequest.ReceivedAt, the time Kassa received the delivery, never your own clock (time.Now): "+
+				"a delivery does not go stale while it waits to be handled. See docs/plugins.md, Webhooks, step 2",
+				age, at.UTC().Format(time.RFC3339), res.Rejection.Reason, res.Rejection.Message)
+		}
+		checkAccepted(t, res)
+		if findEvent(res.Events, ev, kit.DerivedIDs) == nil {
+			t.Errorf("the notification was accepted, but no event of it (id %q, or %s of attempt %q) is among %+v", ev.ID, ev.Type, ev.AttemptID, res.Events)
+		}
+	})
 	r.s.check("webhook/replay_refused", func(t *testing.T) {
 		ev := r.webhookEvent(t)
 		now := time.Now()

@@ -130,6 +130,7 @@ func TestKitCatchesBrokenGateways(t *testing.T) {
 		{mode: "signature_prefix_accepted", wantFail: []string{"webhook/cut_signature_refused"}},
 		{mode: "no_replay_cache", wantFail: []string{"webhook/replay_refused"}},
 		{mode: "stale_accepted", wantFail: []string{"webhook/stale_refused"}},
+		{mode: "clock_freshness", wantFail: []string{"webhook/fresh_at_received_at"}},
 		{mode: "derived_ids", wantFail: nil},
 		{mode: "declines_only", wantFail: []string{"create/action_coverage"},
 			// Without an unpaid scenario there is nothing to cancel.

@@ -18,6 +18,7 @@
 //	over_refund           Refund: more than captured is refunded
 //	accept_bad_signature  HandleWebhook: no signature, freshness or replay check
 //	stale_accepted        HandleWebhook: no freshness check
+//	clock_freshness       HandleWebhook: freshness judged by the plugin's clock, not ReceivedAt
 //	empty_signature_accepted   HandleWebhook: a present but empty signature ("", "t=…,v1=") lets the delivery through
 //	signature_prefix_accepted  HandleWebhook: a v1 that is a prefix of the right one (a cut signature) is accepted
 //	no_replay_cache       HandleWebhook: no replay check
@@ -154,8 +155,13 @@ func (b *broken) Refund(ctx context.Context, req payment.RefundRequest) (payment
 // HandleWebhook accepts the deliveries that the example refuses for a
 // reason the mode skips, or whose signature the mode's faulty check lets
 // through (laxSignature): it signs them afresh with the settings' secret
-// and hands them to the example again.
+// and hands them to the example again. In clock_freshness it hands the
+// example its own clock's time instead of the time Kassa received the
+// delivery.
 func (b *broken) HandleWebhook(ctx context.Context, req payment.WebhookRequest) (payment.WebhookResult, error) {
+	if b.mode == "clock_freshness" {
+		req.ReceivedAt = time.Now()
+	}
 	res, err := b.Gateway.HandleWebhook(ctx, req)
 	if b.mode == "derived_ids" || b.mode == "unstable_ids" {
 		// A gateway whose notifications carry no id: the event's id
