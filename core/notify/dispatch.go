@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -247,16 +248,20 @@ func merchantEvent(subject string) bool {
 }
 
 // deliver sends the message build makes to every enabled channel with the
-// capability and counts the deliveries taken. It returns an error (so the
+// capability and counts the deliveries made. It returns an error (so the
 // bus redelivers later) when a channel could not take the message for a
 // reason that may pass: unreachable plugin, unknown outcome, a retryable
-// refusal. A permanent refusal is logged and not retried.
+// refusal, or a channel that queued it and is still trying (QUEUED: the
+// redelivery sends the same message again, which the channel answers with
+// where it stands, never sending twice). A permanent refusal (FAILED, not
+// retryable: the channel gave up or the recipient refused) is a permanent
+// error, the journal's dead letter, not a delivery.
 func (d *Dispatcher) deliver(ctx context.Context, e events.Event, capability string, build func(Channel) Message) (int, error) {
 	channels, err := d.channels.Channels(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("list notification channels: %w", err)
 	}
-	var retry []error
+	var retry, refused []error
 	sent := 0
 	for _, ch := range channels {
 		if !ch.Supports(capability) {
@@ -271,10 +276,19 @@ func (d *Dispatcher) deliver(ctx context.Context, e events.Event, capability str
 			retry = append(retry, fmt.Errorf("%s refused for now: %s %s", ch.ID(), res.ErrorCode, res.ErrorMessage))
 		case res.Status == DeliveryFailed:
 			d.log.WarnContext(ctx, "notification refused", "channel", ch.ID(), "template", msg.TemplateID, "event", e.ID, "code", res.ErrorCode, "reason", res.ErrorMessage)
+			refused = append(refused, fmt.Errorf("%s refused: %s %s", ch.ID(), res.ErrorCode, res.ErrorMessage))
+		case res.Status == DeliveryQueued:
+			retry = append(retry, fmt.Errorf("%s is still trying: %s", ch.ID(), cmp.Or(res.ErrorMessage, "queued")))
 		default:
 			sent++
 			d.log.InfoContext(ctx, "notification sent", "channel", ch.ID(), "template", msg.TemplateID, "event", e.ID, "delivery", res.ID, "status", res.Status)
 		}
 	}
-	return sent, errors.Join(retry...)
+	if len(retry) > 0 {
+		return sent, errors.Join(append(retry, refused...)...)
+	}
+	if len(refused) > 0 {
+		return sent, events.Permanent(errors.Join(refused...))
+	}
+	return sent, nil
 }

@@ -61,12 +61,18 @@ func TestDispatcher(t *testing.T) {
 			notify.TemplateAccountVerifyEmail, "https://shop.example/account/verify-email?token=tok_secret%2F%2B", false, 1},
 		{"password reset", tokenEvent("kassa.customer.password_reset_requested"), notify.Delivery{Status: notify.DeliverySent}, nil,
 			notify.TemplateAccountPasswordReset, "https://shop.example/account/reset-password?token=", false, 1},
-		{"staff invitation", tokenEvent("kassa.staff.invited"), notify.Delivery{Status: notify.DeliveryQueued}, nil,
+		{"staff invitation", tokenEvent("kassa.staff.invited"), notify.Delivery{Status: notify.DeliverySent}, nil,
 			notify.TemplateStaffInvitation, "https://shop.example/admin/accept-invitation?token=", false, 1},
+		// Queued: the channel is still trying; the redelivery asks again
+		// (the same message id, never sent twice) until it says SENT or
+		// FAILED. Not a delivery yet.
+		{"queued is followed", tokenEvent("kassa.staff.invited"), notify.Delivery{Status: notify.DeliveryQueued}, nil,
+			notify.TemplateStaffInvitation, "https://shop.example/admin/accept-invitation?token=", true, 1},
 		{"other event ignored", events.MustNew("kassa.customer.registered", map[string]any{"customerId": "cus_1"}), notify.Delivery{}, nil, "", "", false, 0},
 		{"plugin down is retried", tokenEvent("kassa.customer.verification_requested"), notify.Delivery{}, errors.New("PLUGIN_UNAVAILABLE"), notify.TemplateAccountVerifyEmail, "", true, 1},
 		{"retryable refusal is retried", tokenEvent("kassa.customer.verification_requested"), notify.Delivery{Status: notify.DeliveryFailed, Retryable: true, ErrorCode: "smtp_unavailable"}, nil, notify.TemplateAccountVerifyEmail, "", true, 1},
-		{"permanent refusal is not retried", tokenEvent("kassa.customer.verification_requested"), notify.Delivery{Status: notify.DeliveryFailed, ErrorCode: "invalid_recipient"}, nil, notify.TemplateAccountVerifyEmail, "", false, 1},
+		// A dead letter for staff, not a delivery and not retried.
+		{"permanent refusal is not retried", tokenEvent("kassa.customer.verification_requested"), notify.Delivery{Status: notify.DeliveryFailed, ErrorCode: "invalid_recipient"}, nil, notify.TemplateAccountVerifyEmail, "", true, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,6 +83,10 @@ func TestDispatcher(t *testing.T) {
 			err := d.Handle(context.Background(), tt.event)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("Handle error = %v, want error %v", err, tt.wantErr)
+			}
+			permanent := tt.reply.Status == notify.DeliveryFailed && !tt.reply.Retryable
+			if err != nil && events.IsPermanent(err) != permanent {
+				t.Fatalf("Handle error %v: permanent %v, want %v", err, events.IsPermanent(err), permanent)
 			}
 			if len(hook.sent) != 0 {
 				t.Fatalf("an account message reached the merchant webhook channel: %+v", hook.sent)
@@ -122,7 +132,7 @@ func TestForward(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			email := &fakeChannel{id: "notify.email", caps: []string{notify.CapPersonal}, reply: notify.Delivery{Status: notify.DeliverySent}}
-			hook := &fakeChannel{id: "notify.webhook", caps: []string{notify.CapMerchantEvents}, reply: notify.Delivery{Status: notify.DeliveryQueued}}
+			hook := &fakeChannel{id: "notify.webhook", caps: []string{notify.CapMerchantEvents}, reply: notify.Delivery{Status: notify.DeliverySent}}
 			d := notify.NewDispatcher(source{email, hook}, notify.Store{}, nil)
 			e := events.MustNew(tt.subject, map[string]any{"customerId": "cus_1", "token": "tok_secret"})
 			if err := d.Forward(context.Background(), e); err != nil {
