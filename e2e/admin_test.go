@@ -118,6 +118,45 @@ func TestAdminOrdersAndPermissions(t *testing.T) {
 		t.Errorf("the order's URL is %q (%v)", loc, err)
 	}
 
+	// The owner ships the order in one parcel with its tracking number,
+	// sees the parcel on the order, marks it delivered and completes it.
+	do("open the ship form", chromedp.Click(`#ship`), chromedp.WaitVisible(`#ship-form`),
+		chromedp.SendKeys(`#ship-carrier`, "SF Express"), chromedp.SendKeys(`#ship-tracking`, "SF1234567890"))
+	shot("order-ship-form")
+	do("record the shipment", chromedp.Click(`#ship-form button[type=submit]`), chromedp.WaitVisible(`#shipments`),
+		chromedp.WaitVisible(`#mark-delivered`))
+	shipped, err := chromedp.Run(ctx, chromedp.Text(`.content`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Shipment recorded.", "SF Express", "SF1234567890", "Fulfilled"} {
+		if !strings.Contains(shipped, want) {
+			t.Errorf("after shipping, the order page lacks %q", want)
+		}
+	}
+	if visible(`#ship`) {
+		t.Error("every unit shipped, yet the page offers to ship")
+	}
+	shot("order-shipped")
+	do("mark delivered", chromedp.Click(`#mark-delivered`), chromedp.WaitVisible(`#complete-order`))
+	do("complete the order", chromedp.Click(`#complete-order`))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('.badges').textContent.includes('Completed')`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		shot("failed")
+		t.Fatalf("the order does not show completed: %v", err)
+	}
+	var fin struct {
+		Order struct {
+			Status, FulfillmentStatus string
+			Shipments                 []struct{ Carrier, TrackingNumber string }
+		}
+	}
+	s.do(s.staff, `query($id: ID!) { order(id: $id) { status fulfillmentStatus shipments { carrier trackingNumber } } }`, map[string]any{"id": o.id}, &fin)
+	if fin.Order.Status != "COMPLETED" || fin.Order.FulfillmentStatus != "DELIVERED" || len(fin.Order.Shipments) != 1 ||
+		fin.Order.Shipments[0].TrackingNumber != "SF1234567890" {
+		t.Errorf("after the page's ship, deliver and complete: %+v", fin.Order)
+	}
+	shot("order-completed")
+
 	// The owner signs out; the support member joins through the
 	// invitation screen and is signed in by it.
 	do("sign out", chromedp.Click(`#sign-out`), chromedp.WaitVisible(`#email`))

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from "react";
 import { Link } from "wouter";
 import { check, gql, idempotencyKey } from "../api/client";
-import type { Money, Order, Payment, PaymentEvent, PaymentLedgerEntry, Refund, TimelineEntry, UserError } from "../api/schema";
+import type { Money, Order, OrderLine, Payment, PaymentEvent, PaymentLedgerEntry, Refund, Shipment, TimelineEntry, UserError } from "../api/schema";
 import { formatDate, formatMoney, useI18n, type Key, type LabelGroup } from "../i18n";
 import { useSession } from "../session";
 import { Badge, Button, Card, EmptyState, ErrorBanner, Field, Spinner, Table } from "../ui";
@@ -23,6 +23,7 @@ function orderQuery(payments: boolean, refunds: boolean): string {
     shippingMethodName
     shippingAddress { firstName lastName company line1 line2 city province postalCode countryCode phone }
     lines { id sku productTitle variantTitle quantity quantityShipped unitPrice ${money} total ${money} }
+    shipments { id carrier trackingNumber lines { lineId quantity } deliveredAt createdAt }
     timeline { id kind from to actorKind reason createdAt }
     ${payments ? `amountPaid ${money} amountRefunded ${money} amountOutstanding ${money}
     payments { id gatewayId state amount ${money} authorized ${money} captured ${money} refunded ${money} manualCapture
@@ -69,6 +70,9 @@ const CAPTURE = `mutation($input: PaymentCaptureInput!) { paymentCapture(input: 
 const REFUND = `mutation($input: OrderRefundInput!) { orderRefund(input: $input) { refunds { id state } userErrors { code field message } } }`;
 const CONFIRM = `mutation($input: PaymentConfirmBankTransferInput!) { paymentConfirmBankTransfer(input: $input) { payment { id } userErrors { code field message } } }`;
 const CANCEL = `mutation($input: OrderCancelInput!) { orderCancel(input: $input) { order { id } userErrors { code field message } } }`;
+const SHIP = `mutation($input: OrderShipInput!) { orderShip(input: $input) { shipment { id } userErrors { code field message } } }`;
+const DELIVERED = `mutation($input: OrderMarkDeliveredInput!) { orderMarkDelivered(input: $input) { order { id } userErrors { code field message } } }`;
+const COMPLETE = `mutation($input: OrderCompleteInput!) { orderComplete(input: $input) { order { id } userErrors { code field message } } }`;
 
 export function OrderDetail({ id }: { id: string }) {
   const { t, label, lang } = useI18n();
@@ -77,7 +81,7 @@ export function OrderDetail({ id }: { id: string }) {
   const [error, setError] = useState<unknown>(null);
   const [actionError, setActionError] = useState<unknown>(null);
   const [notice, setNotice] = useState("");
-  const [open, setOpen] = useState<"" | "refund" | "transfer" | "cancel">("");
+  const [open, setOpen] = useState<"" | "refund" | "transfer" | "cancel" | "ship">("");
 
   const load = useCallback(async () => {
     try {
@@ -117,6 +121,10 @@ export function OrderDetail({ id }: { id: string }) {
   const canConfirm = can("payment:write") && !!awaitingTransfer && order.status === "OPEN";
   const canCancel = can("order:write") && order.status === "OPEN" && order.fulfillmentStatus === "UNFULFILLED" &&
     ["PENDING", "FAILED", "VOIDED"].includes(order.paymentStatus);
+  const canShip = can("order:write") && order.status === "OPEN" && order.lines.some((l) => l.quantity > l.quantityShipped);
+  const canDeliver = can("order:write") && order.status === "OPEN" && order.fulfillmentStatus === "FULFILLED";
+  const canComplete = can("order:write") && order.status === "OPEN" && ["FULFILLED", "DELIVERED"].includes(order.fulfillmentStatus);
+  const lineTitle = new Map(order.lines.map((l) => [l.id, [l.productTitle, l.variantTitle].filter(Boolean).join(" · ")]));
 
   return (
     <div className="page">
@@ -138,6 +146,17 @@ export function OrderDetail({ id }: { id: string }) {
               check(d.paymentCapture);
             })}>{t("order.capture")} {formatMoney(p.authorized, lang)}</Button>
           ))}
+          {canShip && <Button id="ship" variant="primary" onClick={() => setOpen("ship")}>{t("orderShip.ship")}</Button>}
+          {canDeliver && <Button id="mark-delivered" onClick={() => void act(async () => {
+            const d = await gql<{ orderMarkDelivered: { userErrors: UserError[] } }>(DELIVERED, { input: { id: order.id } });
+            check(d.orderMarkDelivered);
+            return t("orderShip.deliveredDone");
+          })}>{t("orderShip.markDelivered")}</Button>}
+          {canComplete && <Button id="complete-order" onClick={() => void act(async () => {
+            const d = await gql<{ orderComplete: { userErrors: UserError[] } }>(COMPLETE, { input: { id: order.id } });
+            check(d.orderComplete);
+            return t("orderShip.completeDone");
+          })}>{t("orderShip.complete")}</Button>}
           {canConfirm && <Button id="confirm-transfer" onClick={() => setOpen("transfer")}>{t("order.confirmTransfer")}</Button>}
           {canRefund && <Button id="refund" onClick={() => setOpen("refund")}>{t("order.refund")}</Button>}
           {canCancel && <Button id="cancel-order" variant="critical" onClick={() => setOpen("cancel")}>{t("order.cancel")}</Button>}
@@ -168,6 +187,16 @@ export function OrderDetail({ id }: { id: string }) {
             check(d.paymentConfirmBankTransfer);
           })} />
       )}
+      {open === "ship" && (
+        <ShipForm lines={order.lines} onCancel={() => setOpen("")}
+          onSubmit={(lines, carrier, trackingNumber) => act(async () => {
+            const d = await gql<{ orderShip: { userErrors: UserError[] } }>(SHIP, {
+              input: { orderId: order.id, lines, carrier: carrier || null, trackingNumber: trackingNumber || null },
+            });
+            check(d.orderShip);
+            return t("orderShip.done");
+          })} />
+      )}
       {open === "cancel" && (
         <ReasonForm label={t("order.cancelReason")} submit={t("order.cancelSubmit")} cancel={t("common.cancel")} onCancel={() => setOpen("")}
           onSubmit={(reason) => act(async () => {
@@ -183,6 +212,7 @@ export function OrderDetail({ id }: { id: string }) {
               { header: t("order.sku"), cell: (l) => <code>{l.sku}</code> },
               { header: t("order.unitPrice"), cell: (l) => formatMoney(l.unitPrice, lang), align: "end" },
               { header: t("order.quantity"), cell: (l) => l.quantity, align: "end" },
+              { header: t("orderShip.shippedColumn"), cell: (l) => l.quantityShipped, align: "end" },
               { header: t("order.total"), cell: (l) => formatMoney(l.total, lang), align: "end" },
             ]} />
             <dl className="totals">
@@ -195,6 +225,28 @@ export function OrderDetail({ id }: { id: string }) {
               {order.amountRefunded && Number(order.amountRefunded.amount) > 0 && <Row label={t("order.refunded")} value={order.amountRefunded} />}
               {order.amountOutstanding && Number(order.amountOutstanding.amount) > 0 && <Row label={t("order.outstanding")} value={order.amountOutstanding} strong />}
             </dl>
+          </Card>
+          <Card title={t("orderShip.shipments")}>
+            {order.shipments.length === 0 ? <p className="muted">{t("orderShip.none")}</p> : (
+              <ul className="shipments" id="shipments">
+                {order.shipments.map((s: Shipment) => (
+                  <li key={s.id}>
+                    <div>
+                      <strong>{s.carrier || t("orderShip.noCarrier")}</strong>
+                      {" · "}
+                      {s.trackingNumber ? <code className="tracking">{s.trackingNumber}</code> : <span className="muted">{t("orderShip.noTracking")}</span>}
+                    </div>
+                    <div className="muted">
+                      {formatDate(s.createdAt, lang)}
+                      {s.deliveredAt && <> · {t("orderShip.deliveredAt", { date: formatDate(s.deliveredAt, lang) })}</>}
+                    </div>
+                    <ul className="shipment-lines">
+                      {s.lines.map((l) => <li key={l.lineId}>{l.quantity} × {lineTitle.get(l.lineId) ?? l.lineId}</li>)}
+                    </ul>
+                  </li>
+                ))}
+              </ul>
+            )}
           </Card>
           {order.payments && (
             <Card title={t("order.payments")}>
@@ -315,6 +367,54 @@ function AmountForm(props: {
         {props.reasonLabel && <Field id={props.id + "-reason"} label={props.reasonLabel} maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} />}
         <Button type="submit" variant="primary">{props.submit}</Button>
         <Button variant="plain" onClick={props.onCancel}>{props.cancel}</Button>
+      </form>
+    </Card>
+  );
+}
+
+/** ShipForm records a parcel: how many units of each line, carrier and tracking number. */
+function ShipForm(props: {
+  lines: OrderLine[];
+  onSubmit(lines: { lineId: string; quantity: number }[], carrier: string, trackingNumber: string): Promise<void>;
+  onCancel(): void;
+}) {
+  const { t } = useI18n();
+  const open = props.lines.filter((l) => l.quantity > l.quantityShipped);
+  const [qty, setQty] = useState<Record<string, string>>(() => Object.fromEntries(open.map((l) => [l.id, String(l.quantity - l.quantityShipped)])));
+  const [carrier, setCarrier] = useState("");
+  const [tracking, setTracking] = useState("");
+  const [problem, setProblem] = useState("");
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    const lines = open
+      .map((l) => ({ lineId: l.id, quantity: Number(qty[l.id] ?? "0") }))
+      .filter((l) => Number.isInteger(l.quantity) && l.quantity > 0);
+    if (lines.length === 0) {
+      setProblem(t("orderShip.nothing"));
+      return;
+    }
+    setProblem("");
+    void props.onSubmit(lines, carrier.trim(), tracking.trim());
+  }
+  return (
+    <Card title={t("orderShip.title")}>
+      <form className="ship-form" id="ship-form" onSubmit={submit}>
+        <div className="ship-lines">
+          {open.map((l) => (
+            <Field key={l.id} id={"ship-qty-" + l.id} type="number" min={0} max={l.quantity - l.quantityShipped} step={1}
+              label={`${[l.productTitle, l.variantTitle].filter(Boolean).join(" · ")} (${t("orderShip.left", { n: String(l.quantity - l.quantityShipped) })})`}
+              value={qty[l.id] ?? ""} onChange={(e) => setQty({ ...qty, [l.id]: e.target.value })} />
+          ))}
+        </div>
+        <div className="inline-form">
+          <Field id="ship-carrier" label={t("orderShip.carrier")} maxLength={100} value={carrier} onChange={(e) => setCarrier(e.target.value)} />
+          <Field id="ship-tracking" label={t("orderShip.tracking")} maxLength={200} value={tracking} onChange={(e) => setTracking(e.target.value)} />
+        </div>
+        {problem && <p className="field-error" role="alert">{problem}</p>}
+        <div className="inline-form">
+          <Button type="submit" variant="primary">{t("orderShip.submit")}</Button>
+          <Button variant="plain" onClick={props.onCancel}>{t("common.cancel")}</Button>
+        </div>
       </form>
     </Card>
   );
