@@ -238,6 +238,24 @@ func TestAdminPartA(t *testing.T) {
 	if rates := s.in.graphqlAs(s.staff, `{ taxRates { country name basisPoints } }`); !strings.Contains(rates, `{"country":"SG","name":"GST","basisPoints":900}`) {
 		t.Errorf("tax rates after the form: %s", rates)
 	}
+	// An emptied or mistyped rate is refused on the page, never saved as
+	// 0 % nor silently dropped; a comma decimal is a decimal.
+	for _, typed := range []string{"", "abc", "101"} {
+		do("type the rate "+typed, chromedp.SendKeys(`input[data-rate="SG"]`, strings.Repeat("\b", 8)+typed),
+			chromedp.Click(`[data-save-rate="SG"]`), chromedp.WaitVisible(`.banner-critical`))
+		if rates := s.in.graphqlAs(s.staff, `{ taxRates { country basisPoints } }`); !strings.Contains(rates, `{"country":"SG","basisPoints":900}`) {
+			t.Fatalf("after saving the rate %q: %s", typed, rates)
+		}
+	}
+	shot("settings-rate-refused")
+	do("type 7,5", chromedp.SendKeys(`input[data-rate="SG"]`, strings.Repeat("\b", 8)+"7,5"), chromedp.Click(`[data-save-rate="SG"]`))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!document.querySelector('[data-save-rate="SG"]')`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		shot("failed")
+		t.Fatalf("the rate 7,5 was not saved: %v", err)
+	}
+	if rates := s.in.graphqlAs(s.staff, `{ taxRates { country basisPoints } }`); !strings.Contains(rates, `{"country":"SG","basisPoints":750}`) {
+		t.Errorf("after saving 7,5: %s", rates)
+	}
 
 	// A fulfillment member, invited by the owner.
 	var inv struct {

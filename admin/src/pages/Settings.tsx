@@ -209,7 +209,13 @@ function storeForm(settings: Settings) {
 /** A method's prices in words: 12.00 CNY, free from 99.00 CNY, or its bands. */
 function priceText(m: ShippingMethod, lang: "en" | "zh-CN"): string {
   return m.prices.map((p) => {
-    if (m.kind === "WEIGHT_BANDS") return p.bands.map((b) => `≤${b.maxGrams ?? "∞"}g ${formatMoney(b.price, lang)}`).join(", ");
+    if (m.kind === "WEIGHT_BANDS") {
+      // The last band has no ceiling: it covers everything above the one before.
+      return p.bands.map((b, i) => {
+        const weight = b.maxGrams != null ? `≤${b.maxGrams}g` : `>${p.bands[i - 1]?.maxGrams ?? 0}g`;
+        return `${weight} ${formatMoney(b.price, lang)}`;
+      }).join(", ");
+    }
     const a = formatMoney(p.amount, lang);
     return p.freeOver ? `${a} (< ${formatMoney(p.freeOver, lang)})` : a;
   }).join(" · ");
@@ -306,6 +312,18 @@ function MethodForm({ zoneId, currencies, onSubmit }: { zoneId: string; currenci
   );
 }
 
+/**
+ * rateBasisPoints reads a rate typed in per cent ("13", "6.5", "6,5") as
+ * basis points, or null when it is not one: an empty field is not 0 %, and
+ * text is not the old rate.
+ */
+export function rateBasisPoints(typed: string): number | null {
+  const m = /^\s*(\d{1,3})(?:[.,](\d{1,2}))?\s*%?\s*$/.exec(typed);
+  if (!m) return null;
+  const bp = Number(m[1]) * 100 + Number((m[2] ?? "").padEnd(2, "0"));
+  return bp <= 10000 ? bp : null;
+}
+
 function TaxCard({ rates, onChanged }: { rates: Rate[]; onChanged(): Promise<void> }) {
   const { t } = useI18n();
   const { can } = useSession();
@@ -313,7 +331,6 @@ function TaxCard({ rates, onChanged }: { rates: Rate[]; onChanged(): Promise<voi
   const [r, setR] = useState({ country: "", region: "", name: "", rate: "" });
   const [edits, setEdits] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
-  const bp = (pct: string) => Math.round(Number(pct) * 100);
   async function run(query: string, vars: Record<string, unknown>, after?: () => void) {
     setError(null);
     try {
@@ -334,18 +351,33 @@ function TaxCard({ rates, onChanged }: { rates: Rate[]; onChanged(): Promise<voi
           { header: t("settings.region"), cell: (x) => x.region || <span className="muted">{t("settings.wholeCountry")}</span> },
           { header: t("settings.taxName"), cell: (x) => x.name },
           { header: t("settings.rate"), align: "end", cell: (x) => rw
-            ? <input className="rate-input" aria-label={t("settings.rate")} inputMode="decimal" value={edits[x.id] ?? String(x.basisPoints / 100)} onChange={(e) => setEdits({ ...edits, [x.id]: e.target.value })} />
+            ? <input className="rate-input" data-rate={x.country + (x.region ? "-" + x.region : "")} aria-label={t("settings.rate")} inputMode="decimal" value={edits[x.id] ?? String(x.basisPoints / 100)} onChange={(e) => setEdits({ ...edits, [x.id]: e.target.value })} />
             : `${x.basisPoints / 100} %` },
           { header: "", cell: (x) => rw && (
             <span className="row-actions">
-              {edits[x.id] !== undefined && <Button variant="plain" onClick={() => void run(TAX_UPDATE, { input: { id: x.id, basisPoints: bp(edits[x.id]) } }, () => setEdits(Object.fromEntries(Object.entries(edits).filter(([k]) => k !== x.id))))}>{t("settings.saveRate")}</Button>}
+              {edits[x.id] !== undefined && <Button variant="plain" data-save-rate={x.country + (x.region ? "-" + x.region : "")} onClick={() => {
+                const basisPoints = rateBasisPoints(edits[x.id] ?? "");
+                if (basisPoints === null) {
+                  setError(new Error(t("settings.rateInvalid")));
+                  return;
+                }
+                void run(TAX_UPDATE, { input: { id: x.id, basisPoints } }, () => setEdits(Object.fromEntries(Object.entries(edits).filter(([k]) => k !== x.id))));
+              }}>{t("settings.saveRate")}</Button>}
               <Button variant="plain" onClick={() => { if (confirm(t("common.confirmDelete"))) void run(TAX_DELETE, { id: x.id }); }}>{t("settings.delete")}</Button>
             </span>
           ) },
         ]} />
       )}
       {rw && (
-        <form className="inline-form" id="tax-form" onSubmit={(e) => { e.preventDefault(); void run(TAX_CREATE, { input: { country: r.country.trim().toUpperCase(), region: r.region.trim().toUpperCase(), name: r.name.trim(), basisPoints: bp(r.rate) } }, () => setR({ country: "", region: "", name: "", rate: "" })); }}>
+        <form className="inline-form" id="tax-form" onSubmit={(e) => {
+          e.preventDefault();
+          const basisPoints = rateBasisPoints(r.rate);
+          if (basisPoints === null) {
+            setError(new Error(t("settings.rateInvalid")));
+            return;
+          }
+          void run(TAX_CREATE, { input: { country: r.country.trim().toUpperCase(), region: r.region.trim().toUpperCase(), name: r.name.trim(), basisPoints } }, () => setR({ country: "", region: "", name: "", rate: "" }));
+        }}>
           <Field id="tax-country" label={t("settings.country")} maxLength={2} value={r.country} onChange={(e) => setR({ ...r, country: e.target.value })} />
           <Field id="tax-region" label={t("settings.region")} value={r.region} onChange={(e) => setR({ ...r, region: e.target.value })} />
           <Field id="tax-name" label={t("settings.taxName")} value={r.name} onChange={(e) => setR({ ...r, name: e.target.value })} />
