@@ -157,6 +157,26 @@ func TestAdminOrdersAndPermissions(t *testing.T) {
 	}
 	shot("order-completed")
 
+	// On a phone the order, its list and the settings fit the screen:
+	// wide tables scroll inside their cards, the page does not.
+	do("a phone's screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
+	for _, p := range []struct{ name, path, wait string }{
+		{"orders", "/admin/orders", `.order-link`},
+		{"order", "/admin/orders/" + o.id, `#shipments`},
+		{"settings", "/admin/settings", `#tax-form`},
+	} {
+		do("the "+p.name+" on a phone", chromedp.Navigate(s.in.base+p.path), chromedp.WaitVisible(p.wait))
+		overflow, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		shot("phone-" + p.name)
+		if overflow > 0 {
+			t.Errorf("the %s page is %dpx wider than a 390px phone", p.name, overflow)
+		}
+	}
+	do("back to a desktop", chromedp.EmulateViewport(1280, 800))
+
 	// The owner signs out; the support member joins through the
 	// invitation screen and is signed in by it.
 	do("sign out", chromedp.Click(`#sign-out`), chromedp.WaitVisible(`#email`))
