@@ -551,4 +551,12 @@ func TestAdminOrderDetailInChinese(t *testing.T) {
 	if m := raw.FindAllString(words, -1); len(m) > 0 {
 		t.Errorf("the Chinese order page still shows English enum words %q:\n%s", m, words)
 	}
+	// The server's refusal reads in Chinese, its code kept beside it.
+	owner.do("an oversized refund", chromedp.Click(`#refund`), chromedp.WaitVisible(`#refund-form`),
+		chromedp.SendKeys(`#refund-form-amount`, "99999"), chromedp.Click(`#refund-form button[type=submit]`),
+		until(`!!document.querySelector('.banner-critical')`))
+	owner.shot("order-refund-refused-zh")
+	if got := owner.text(`.banner-critical`); !strings.Contains(got, "退款金额超过此订单剩余可退金额") || !strings.Contains(got, "REFUND_EXCEEDS_CAPTURED") {
+		t.Errorf("the refused refund in Chinese reads %q", got)
+	}
 }

@@ -226,6 +226,12 @@ interface I18n {
    * readable (partially paid) rather than a raw key.
    */
   label(group: LabelGroup | undefined, value: string): string;
+  /**
+   * The words for an API error: the server's message, which is English
+   * and names the amounts and fields involved, or in another language the
+   * dictionary's sentence for its code (error.CODE) when it has one.
+   */
+  errorText(code: string | undefined, message: string): string;
 }
 
 /** The groups of enum labels: the part of a key before its value. */
@@ -254,6 +260,10 @@ export function I18nProvider({ children }: { children: ReactNode }) {
     label(group, value) {
       const s: string | undefined = group && (dictionaries[lang] as Record<string, string>)[`${group}.${value}`];
       return s ?? value.replace(/_/g, " ").toLowerCase();
+    },
+    errorText(code, message) {
+      if (lang === "en" || !code) return message;
+      return (dictionaries[lang] as Record<string, string>)[`error.${code}`] ?? message;
     },
   };
   return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;

@@ -1,5 +1,7 @@
 // The admin's small component set; styles in styles.css.
 import type { ButtonHTMLAttributes, InputHTMLAttributes, ReactNode, SelectHTMLAttributes } from "react";
+import { useEffect, useRef } from "react";
+import { useI18n } from "./i18n";
 import type { UserError } from "./api/schema";
 
 type Variant = "primary" | "secondary" | "critical" | "plain";
@@ -107,22 +109,29 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
 
 /** An error from the API: its message, and each userError's message. */
 export function ErrorBanner({ error, onRetry, retryLabel }: { error: unknown; onRetry?(): void; retryLabel?: string }) {
+  // A refusal shown above a long card must not look like a click that did
+  // nothing: the banner comes into view when an error arrives.
+  const ref = useRef<HTMLDivElement>(null);
+  const { errorText } = useI18n();
+  useEffect(() => {
+    if (error) ref.current?.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  }, [error]);
   if (!error) return null;
   const errs: UserError[] | null = (error as { errors?: UserError[] }).errors ?? null;
   return (
-    <div className="banner banner-critical" role="alert">
+    <div className="banner banner-critical" role="alert" ref={ref}>
       {errs ? (
         <ul>
           {errs.map((e, i) => (
             <li key={i}>
-              {e.message} <code>{e.code}</code>
+              {errorText(e.code, e.message)} <code className="error-code">{e.code}</code>
             </li>
           ))}
         </ul>
       ) : (
         <p>
-          {error instanceof Error ? error.message : String(error)}
-          {(error as { code?: string }).code && <code> {(error as { code?: string }).code}</code>}
+          {errorText((error as { code?: string }).code, error instanceof Error ? error.message : String(error))}
+          {(error as { code?: string }).code && <code className="error-code"> {(error as { code?: string }).code}</code>}
         </p>
       )}
       {onRetry && (

@@ -134,7 +134,7 @@ function StoreCard({ settings, onSaved }: { settings: Settings; onSaved(): Promi
   }
   return (
     <Card title={t("settings.store")}>
-      <form className="stack" id="store-settings" onSubmit={(e) => void submit(e)}>
+      <form className="stack" id="store-settings" onSubmit={(e) => void submit(e)} onInput={() => setSaved(false)}>
         <p className="muted">{t("settings.nameHint")}</p>
         {ro && <p className="muted">{t("settings.readOnly")}</p>}
         <ErrorBanner error={error} />
