@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"slices"
 	"strings"
 
@@ -93,6 +94,9 @@ func CompileSchema(doc string) (*Schema, error) {
 	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
+	// Draft 2020-12 makes "format" a note unless asked: a plugin that
+	// writes "format": "uri" means it, and "not a url" must not be saved.
+	c.AssertFormat()
 	const url = "kassa-plugin-config.json"
 	if err := c.AddResource(url, parsed); err != nil {
 		return nil, fmt.Errorf("config schema: %w", err)
@@ -188,7 +192,7 @@ func (s *Schema) Validate(config []byte) []ConfigError {
 		return []ConfigError{{Code: "invalid", Message: err.Error()}}
 	}
 	var out []ConfigError
-	collectErrors(ve, &out)
+	collectErrors(ve, &out, s.secretField)
 	s.redactSecrets(out)
 	return out
 }
@@ -204,8 +208,8 @@ func (s *Schema) redactSecrets(errs []ConfigError) {
 	}
 	for i, e := range errs {
 		switch e.Code {
-		case "required", "unknown_field", "minLength", "maxLength", "type":
-			continue // these name no value
+		case "required", "unknown_field", "minLength", "maxLength", "type", "pattern":
+			continue // these name no value (plainMessage words a secret's pattern so)
 		}
 		for _, p := range secrets {
 			if e.Field == p || strings.HasPrefix(e.Field, p+"/") {
@@ -216,11 +220,22 @@ func (s *Schema) redactSecrets(errs []ConfigError) {
 	}
 }
 
+// secretField reports whether the JSON Pointer field is, or is inside, a
+// secret setting.
+func (s *Schema) secretField(field string) bool {
+	for _, p := range s.SecretFields() {
+		if field == p || strings.HasPrefix(field, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 // collectErrors flattens a validation error tree into its leaves.
-func collectErrors(ve *jsonschema.ValidationError, out *[]ConfigError) {
+func collectErrors(ve *jsonschema.ValidationError, out *[]ConfigError, secret func(string) bool) {
 	if len(ve.Causes) > 0 {
 		for _, c := range ve.Causes {
-			collectErrors(c, out)
+			collectErrors(c, out, secret)
 		}
 		return
 	}
@@ -242,7 +257,48 @@ func collectErrors(ve *jsonschema.ValidationError, out *[]ConfigError) {
 	if kw := ve.ErrorKind.KeywordPath(); len(kw) > 0 {
 		code = kw[len(kw)-1]
 	}
+	if m := plainMessage(ve.ErrorKind, secret(at)); m != "" {
+		msg = m
+	}
 	*out = append(*out, ConfigError{Field: at, Code: code, Message: msg})
+}
+
+// plainMessage says the common refusals in words a shop owner reads
+// ("at least 20 characters, not 9"), where the schema library speaks
+// JSON Schema ("minLength: got 9, want 20"); "" leaves its message.
+func plainMessage(k jsonschema.ErrorKind, secret bool) string {
+	switch k := k.(type) {
+	case *kind.MinLength:
+		return fmt.Sprintf("at least %d characters, not %d", k.Want, k.Got)
+	case *kind.MaxLength:
+		return fmt.Sprintf("at most %d characters, not %d", k.Want, k.Got)
+	case *kind.Minimum:
+		return fmt.Sprintf("at least %s", k.Want.FloatString(ratDigits(k.Want)))
+	case *kind.Maximum:
+		return fmt.Sprintf("at most %s", k.Want.FloatString(ratDigits(k.Want)))
+	case *kind.Pattern:
+		// The form is no secret; a secret's value is never quoted.
+		if secret {
+			return fmt.Sprintf("the secret does not have the form the plugin expects (pattern %s); its value is not shown", k.Want)
+		}
+		return fmt.Sprintf("%q does not have the expected form (pattern %s)", k.Got, k.Want)
+	case *kind.Format:
+		if k.Want == "uri" {
+			return "not a web address (write it whole, e.g. https://api.example.com)"
+		}
+		return fmt.Sprintf("not a valid %s", k.Want)
+	}
+	return ""
+}
+
+// ratDigits is the number of decimals that writes r exactly, at most 6.
+func ratDigits(r *big.Rat) int {
+	for d := 0; d < 6; d++ {
+		if new(big.Rat).Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(d)), nil))).IsInt() {
+			return d
+		}
+	}
+	return 6
 }
 
 func pointer(tokens []string) string {

@@ -16,6 +16,7 @@ const testSchema = `{
   "properties": {
     "api_key": {"type": "string", "minLength": 8, "writeOnly": true},
     "delay_ms": {"type": "integer", "minimum": 0},
+    "base_url": {"type": "string", "format": "uri"},
     "bank": {
       "type": "object",
       "properties": {"iban": {"type": "string"}, "token": {"type": "string", "writeOnly": true}}
@@ -41,7 +42,13 @@ func TestSchemaValidate(t *testing.T) {
 		{name: "empty means {}", config: ``,
 			want: []sdk.ConfigError{{Field: "/api_key", Code: "required", Message: `missing required setting "api_key"`}}},
 		{name: "too short", config: `{"api_key":"1"}`,
-			want: []sdk.ConfigError{{Field: "/api_key", Code: "minLength", Message: "minLength: got 1, want 8"}}},
+			want: []sdk.ConfigError{{Field: "/api_key", Code: "minLength", Message: "at least 8 characters, not 1"}}},
+		{name: "below the minimum", config: `{"api_key":"12345678","delay_ms":-1}`,
+			want: []sdk.ConfigError{{Field: "/delay_ms", Code: "minimum", Message: "at least 0"}}},
+		// "format" is asserted, not a note: a plugin that writes uri means it.
+		{name: "not a web address", config: `{"api_key":"12345678","base_url":"not a url"}`,
+			want: []sdk.ConfigError{{Field: "/base_url", Code: "format", Message: "not a web address (write it whole, e.g. https://api.example.com)"}}},
+		{name: "a web address", config: `{"api_key":"12345678","base_url":"https://api.example.com/v1"}`},
 		{name: "not json", config: `{`, want: []sdk.ConfigError{{Code: "invalid_json"}}},
 	}
 	for _, tc := range tests {
@@ -119,6 +126,12 @@ func TestValidateHidesSecrets(t *testing.T) {
 	}
 	if len(errs) != 3 || !shown {
 		t.Errorf("errors %+v: want the key's, the token's and the mode's, quoting the mode", errs)
+	}
+	// The form expected is no secret: the owner learns what to type.
+	for _, e := range errs {
+		if e.Field == "/key" && !strings.Contains(e.Message, "pattern ^sk_") {
+			t.Errorf("the key's error does not say the form expected: %s", e.Message)
+		}
 	}
 }
 
