@@ -299,7 +299,9 @@ export function OrderDetail({ id }: { id: string }) {
         <div className="side-col">
           <Card title={t("order.customer")}>
             <p>{order.email}</p>
-            <p className="muted">{order.customerId ?? t("order.guest")}</p>
+            {order.customerId
+              ? (can("customer:read") ? <Link href={"/customers/" + order.customerId} id="order-customer">{t("order.customerAccount")}</Link> : <p className="muted">{t("order.customerAccount")}</p>)
+              : <p className="muted">{t("order.guest")}</p>}
           </Card>
           <Card title={t("order.shipTo")}>
             <Address a={order.shippingAddress} />
@@ -343,8 +345,11 @@ function Row({ label, value, strong }: { label: ReactNode; value: Money; strong?
 const familyNameFirst = new Set(["CN", "TW", "HK", "MO", "JP", "KR"]);
 
 function Address({ a }: { a: Order["shippingAddress"] }) {
+  // 王芳, but Anna Müller even on a Chinese address: Latin names keep their
+  // order and their space.
+  const latin = /[A-Za-z\u00C0-\u024F]/.test(a.firstName + a.lastName);
   const lines = [
-    familyNameFirst.has(a.countryCode) ? `${a.lastName}${a.firstName}` : [a.firstName, a.lastName].filter(Boolean).join(" "), a.company, a.line1, a.line2,
+    familyNameFirst.has(a.countryCode) && !latin ? `${a.lastName}${a.firstName}` : [a.firstName, a.lastName].filter(Boolean).join(" "), a.company, a.line1, a.line2,
     [a.postalCode, a.city, a.province].filter(Boolean).join(" "), a.countryCode, a.phone,
   ].filter(Boolean);
   return <address>{lines.map((l, i) => <div key={i}>{l}</div>)}</address>;
