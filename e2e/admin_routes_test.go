@@ -84,7 +84,7 @@ func TestAdminPaymentRoutes(t *testing.T) {
 
 	owner := newAdminTab(t, s.in.base, "owner-routes")
 	owner.signIn(crashOwner, crashPassword)
-	if nav := owner.text(`.sidenav`); !strings.Contains(nav, "Payments") {
+	if nav := owner.text(`.sidenav`); !strings.Contains(nav, "Payment routing") {
 		t.Errorf("the owner's navigation lacks Payments: %q", nav)
 	}
 	owner.do("the payments screen", chromedp.Navigate(s.in.base+"/admin/payments"), chromedp.WaitVisible(`#method-add-form`), chromedp.WaitVisible(`.empty`))
@@ -154,7 +154,7 @@ func TestAdminPaymentRoutes(t *testing.T) {
 	fred := newAdminTab(t, s.in.base, "fulfillment-routes")
 	fred.do("fred accepts", chromedp.Navigate(s.in.base+link), chromedp.WaitVisible(`#token-form`),
 		chromedp.SendKeys(`#password`, "fred's long passphrase"), chromedp.Click(`#token-submit`), chromedp.WaitVisible(`#sign-out`))
-	if nav := fred.text(`.sidenav`); strings.Contains(nav, "Payments") {
+	if nav := fred.text(`.sidenav`); strings.Contains(nav, "Payment routing") {
 		t.Errorf("fulfillment's navigation offers Payments: %q", nav)
 	}
 	fred.do("fulfillment opens the payments screen", chromedp.Navigate(s.in.base+"/admin/payments"), chromedp.WaitVisible(`#forbidden`))

@@ -358,7 +358,7 @@ export const en = {
   "staff.rolesChanged": "{name} now holds: {roles}.",
   "staff.rolesHint": "Their sessions keep working with the new roles at once. You can only give and take roles whose permissions you hold; the shop keeps at least one owner.",
 
-  "nav.payments": "Payments",
+  "nav.payments": "Payment routing",
   "routes.title": "Payment routing",
   "routes.intro": "For each payment method buyers choose (card, alipay, wechat), list the gateways that may take it, in the order Kassa tries them. An order goes to the first route that matches its currency, the buyer's country and its total.",
   "routes.failover": "Failover: when a gateway provably received nothing (its plugin was down, or it refused the request itself), the next matching route is tried. Never after a buyer's decline or an unknown outcome, so a buyer is not charged twice.",
@@ -746,7 +746,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   "staff.rolesChanged": "{name} 现在的角色：{roles}。",
   "staff.rolesHint": "其会话立即按新角色生效。您只能授予或收回您自己拥有全部权限的角色；店铺至少保留一位所有者。",
 
-  "nav.payments": "支付",
+  "nav.payments": "支付路由",
   "routes.title": "支付路由",
   "routes.intro": "为买家可选的每种支付方式（card、alipay、wechat）列出可处理它的支付网关，按 Kassa 尝试的顺序排列。订单会交给第一条与其币种、买家国家和订单金额相符的路由。",
   "routes.failover": "故障切换：当网关确定没有收到请求（插件在调用前已停止，或网关自己拒绝了请求）时，会尝试下一条相符的路由。买家拒绝付款或结果未知时绝不切换，以免重复扣款。",
