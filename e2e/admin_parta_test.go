@@ -195,7 +195,7 @@ func TestAdminPartA(t *testing.T) {
 	do("a refused delay", chromedp.SetValue(`#setting-async_delay_ms`, ""), chromedp.SendKeys(`#setting-async_delay_ms`, "99999999"),
 		chromedp.Click(`#plugin-save`), chromedp.WaitVisible(`.field-error`))
 	shot("plugin-refused")
-	if e := text(`.field-error`); !strings.Contains(e, "maximum") || !strings.Contains(e, "INVALID_SETTINGS") {
+	if e := text(`.field-error`); !strings.Contains(e, "at most 600000") || !strings.Contains(e, "INVALID_SETTINGS") {
 		t.Errorf("the delay's error reads %q", text(`.field-error`))
 	}
 	const secret = "whsec_parta_Zq8v3kT1mN5pR7xW"
