@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/kassahq/kassa/core/authz"
@@ -73,6 +74,23 @@ func (s *Service) CreateAPIKey(ctx context.Context, name, role string) (*APIKey,
 		return nil, "", err
 	}
 	return k, token, nil
+}
+
+// revokeKey revokes a live key in the transaction of ctx: its row, its
+// role, the open invitations it sent, and the event; false when it was
+// revoked already.
+func (s *Service) revokeKey(ctx context.Context, keyID string, now time.Time) (bool, error) {
+	ok, err := s.st.revokeAPIKey(ctx, keyID, now)
+	if err != nil || !ok {
+		return false, err
+	}
+	if err := s.roles.SetPrincipalRoles(ctx, keyID, nil); err != nil {
+		return false, err
+	}
+	if _, err := s.st.revokeInvitationsBy(ctx, keyID, now); err != nil {
+		return false, err
+	}
+	return true, s.emit(ctx, SubjectAPIKeyRevoked, APIKeyEvent{APIKeyID: keyID})
 }
 
 // creatorStaff returns the staff member a key made by the caller answers
@@ -165,21 +183,11 @@ func (s *Service) RevokeAPIKey(ctx context.Context, keyID string) (*APIKey, erro
 	}
 	now := s.now()
 	err = s.db.RunInTx(ctx, func(ctx context.Context) error {
-		ok, err := s.st.revokeAPIKey(ctx, k.ID, now)
-		if err != nil {
-			return err
-		}
-		if !ok {
+		ok, err := s.revokeKey(ctx, k.ID, now)
+		if err == nil && !ok {
 			return errs.Conflict("id", CodeAPIKeyRevoked, "the key was already revoked")
 		}
-		if err := s.roles.SetPrincipalRoles(ctx, k.ID, nil); err != nil {
-			return err
-		}
-		// The invitations the key sent go with it.
-		if _, err := s.st.revokeInvitationsBy(ctx, k.ID, now); err != nil {
-			return err
-		}
-		return s.emit(ctx, SubjectAPIKeyRevoked, APIKeyEvent{APIKeyID: k.ID})
+		return err
 	})
 	if err != nil {
 		return nil, err

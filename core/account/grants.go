@@ -20,10 +20,15 @@ import (
 // (keyWithinMember, inviterGives), for the changes of a role's
 // permissions that touch no member.
 
-// memberGives reports whether the staff member holding roles may give
-// role.
-func (s *Service) memberGives(roles []string, role string) bool {
-	return s.roles.Gives(roles, authz.DefaultStore, role)
+// givesAll reports whether a holder of roles may give every role of
+// wanted.
+func (s *Service) givesAll(roles, wanted []string) bool {
+	for _, r := range wanted {
+		if !s.roles.Gives(roles, authz.DefaultStore, r) {
+			return false
+		}
+	}
+	return true
 }
 
 // trimGrants revokes, in the transaction of ctx, the live API keys that
@@ -38,26 +43,16 @@ func (s *Service) trimGrants(ctx context.Context, staffID string, roles []string
 	var revoked []string
 	for _, k := range keys {
 		s.keyRole(k)
-		if k.Role == "" || s.memberGives(roles, k.Role) {
+		if k.Role == "" || s.givesAll(roles, []string{k.Role}) {
 			continue
 		}
-		ok, err := s.st.revokeAPIKey(ctx, k.ID, now)
+		ok, err := s.revokeKey(ctx, k.ID, now)
 		if err != nil {
 			return err
 		}
-		if !ok {
-			continue
+		if ok {
+			revoked = append(revoked, k.ID)
 		}
-		if err := s.roles.SetPrincipalRoles(ctx, k.ID, nil); err != nil {
-			return err
-		}
-		if _, err := s.st.revokeInvitationsBy(ctx, k.ID, now); err != nil {
-			return err
-		}
-		if err := s.emit(ctx, SubjectAPIKeyRevoked, APIKeyEvent{APIKeyID: k.ID}); err != nil {
-			return err
-		}
-		revoked = append(revoked, k.ID)
 	}
 	invs, err := s.st.openInvitationsBy(ctx, staffID)
 	if err != nil {
@@ -65,7 +60,7 @@ func (s *Service) trimGrants(ctx context.Context, staffID string, roles []string
 	}
 	var withdrawn []string
 	for _, inv := range invs {
-		if slices.IndexFunc(inv.Roles(), func(r string) bool { return !s.memberGives(roles, r) }) < 0 {
+		if s.givesAll(roles, inv.Roles()) {
 			continue
 		}
 		if _, err := s.st.closeInvitation(ctx, inv.ID, "revoked_at", now); err != nil {
@@ -87,13 +82,7 @@ func (s *Service) keyWithinMember(k *APIKey, keyRoles []string) bool {
 	if k.CreatorStaffID == nil {
 		return true
 	}
-	member := s.roles.RolesOf(*k.CreatorStaffID, authz.DefaultStore)
-	for _, r := range keyRoles {
-		if !s.memberGives(member, r) {
-			return false
-		}
-	}
-	return true
+	return s.givesAll(s.roles.RolesOf(*k.CreatorStaffID, authz.DefaultStore), keyRoles)
 }
 
 // inviterGives reports whether whoever sent inv may still give every role
@@ -113,8 +102,7 @@ func (s *Service) inviterGives(ctx context.Context, inv *Invitation) (bool, erro
 		case k.RevokedAt != nil:
 			return false, nil
 		case k.CreatorStaffID == nil:
-			keyRoles := s.roles.RolesOf(k.ID, authz.DefaultStore)
-			return !slices.ContainsFunc(inv.Roles(), func(r string) bool { return !s.memberGives(keyRoles, r) }), nil
+			return s.givesAll(s.roles.RolesOf(k.ID, authz.DefaultStore), inv.Roles()), nil
 		}
 		memberID = *k.CreatorStaffID
 	case !strings.HasPrefix(inv.InvitedBy, "stf_"):
@@ -129,8 +117,7 @@ func (s *Service) inviterGives(ctx context.Context, inv *Invitation) (bool, erro
 	case m.Status != StaffActive:
 		return false, nil
 	}
-	roles := s.roles.RolesOf(memberID, authz.DefaultStore)
-	return !slices.ContainsFunc(inv.Roles(), func(r string) bool { return !s.memberGives(roles, r) }), nil
+	return s.givesAll(s.roles.RolesOf(memberID, authz.DefaultStore), inv.Roles()), nil
 }
 
 // OpenInvitationsNaming counts the open staff invitations that give role:

@@ -317,7 +317,7 @@ function MethodForm({ zoneId, currencies, onSubmit }: { zoneId: string; currenci
  * basis points, or null when it is not one: an empty field is not 0 %, and
  * text is not the old rate.
  */
-export function rateBasisPoints(typed: string): number | null {
+function rateBasisPoints(typed: string): number | null {
   const m = /^\s*(\d{1,3})(?:[.,](\d{1,2}))?\s*%?\s*$/.exec(typed);
   if (!m) return null;
   const bp = Number(m[1]) * 100 + Number((m[2] ?? "").padEnd(2, "0"));
