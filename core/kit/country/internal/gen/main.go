@@ -52,6 +52,9 @@ func main() {
 	slices.Sort(countries)
 	fmt.Println("# ISO 3166-2 subdivisions: country<TAB>code=name|...; written by core/kit/country/internal/gen")
 	fmt.Println("# from the iso-codes project's iso_3166-2.json (Debian package iso-codes); do not edit by hand")
+	fmt.Println("# Data © the iso-codes authors (Alastair McKinstry, Christian Perrier, Tobias Quathamer and others),")
+	fmt.Println("# https://salsa.debian.org/iso-codes-team/iso-codes, under the GNU Lesser General Public License 2.1")
+	fmt.Println("# or later; this text file is its preferred form for modification: change it or regenerate it and rebuild.")
 	for _, c := range countries {
 		slices.Sort(by[c])
 		fmt.Printf("%s\t%s\n", c, strings.Join(by[c], "|"))
