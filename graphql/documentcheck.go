@@ -365,7 +365,13 @@ func (c *documentChecker) jsonVariable(v any, t ast.Type, name string, path []st
 		case !ok:
 			c.variableProblem(loc, name, path, "expected %s, got %s", t.Name, jsonKind(v))
 		case !slices.ContainsFunc(t.EnumValuesDefinition, func(e *ast.EnumValueDefinition) bool { return e.EnumValue == s }):
-			c.variableProblem(loc, name, path, "expected %s (%s), got %s", t.Name, enumValues(t), jsonKind(v))
+			if c.names {
+				// Production: anonymous callers get no introspection, so
+				// the values are not listed to them here either.
+				c.variableProblem(loc, name, path, "expected %s, got %s", t.Name, jsonKind(v))
+			} else {
+				c.variableProblem(loc, name, path, "expected %s (%s), got %s", t.Name, enumValues(t), jsonKind(v))
+			}
 		}
 	case *ast.ScalarTypeDefinition:
 		if composite {

@@ -324,6 +324,9 @@ func TestNoSuggestionsInProduction(t *testing.T) {
 		{"variable input field", `mutation($i: CustomerRegisterInput!) { customerRegister(input: $i) { userErrors { code } } }`,
 			map[string]any{"i": map[string]any{"emial": "a@b.example", "email": "a@b.example", "password": "x"}},
 			`Field \"emial\" is not defined by type \"CustomerRegisterInput\".`},
+		{"enum value in a variable", `mutation($i: ShopSettingsUpdateInput!) { shopSettingsUpdate(input: $i) { userErrors { code } } }`,
+			map[string]any{"i": map[string]any{"paymentCaptureMode": "LATER"}},
+			`Variable \"$i\" has an invalid value at \"paymentCaptureMode\": expected PaymentCaptureMode, got \"LATER\".`},
 		{"missing selection", `{ products }`, nil, `Field \"products\" of type \"ProductConnection!\" must have a selection of subfields.`},
 		{"in an operation that does not run", `query A { serverVersion } query B { prodcts { id } }`, nil, `Cannot query field \"prodcts\" on type \"Query\".`},
 	}
