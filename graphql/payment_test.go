@@ -460,6 +460,35 @@ func TestPayments(t *testing.T) {
 			eq(t, "buyer's payments", len(must(t, s.do(t, ordGuest, buyerOrderOp, vars("token", o.token))).get("orderByToken", "payments").([]any)), 2)
 		})
 
+		t.Run("the order names the gateway chosen, then the one that took the money", func(t *testing.T) {
+			const methodOp = `query($id: ID!, $m: String) { order(id: $id) { paymentMethod paymentStatus }
+				orders(first: 100, filter: {paymentMethod: $m}) { nodes { id } } }`
+			o := s.guestOrder(t, 1)
+			method := func(step, want, status string) {
+				t.Helper()
+				res := must(t, s.do(t, ordFinance, methodOp, vars("id", o.id, "m", want)))
+				eq(t, step+": paymentMethod", res.get("order", "paymentMethod"), want)
+				eq(t, step+": paymentStatus", res.str("order", "paymentStatus"), status)
+				if !strings.Contains(testkit.EncodeJSON(t, res.get("orders", "nodes")), o.id) {
+					t.Fatalf("%s: orders filtered by %s miss the order: %v", step, want, res.get("orders", "nodes"))
+				}
+			}
+			if m := must(t, s.do(t, ordFinance, methodOp, vars("id", o.id, "m", testpayID))).get("order", "paymentMethod"); m != nil {
+				t.Fatalf("before any payment: paymentMethod %v", m)
+			}
+			eq(t, "decline", s.pay(t, o, testpayID, "decline").str("paymentCreate", "payment", "state"), "FAILED")
+			method("a declined card", testpayID, "PENDING")
+			eq(t, "bank transfer", s.pay(t, o, banktransferID, "").str("paymentCreate", "payment", "state"), "PENDING")
+			method("instructions for a transfer", banktransferID, "PENDING")
+			// The buyer turns to a card page, which closes the transfer's
+			// instructions; the transfer arrives anyway and staff confirm it.
+			eq(t, "card page", s.pay(t, o, testpayID, "redirect").str("paymentCreate", "payment", "state"), "PENDING")
+			method("a card page", testpayID, "PENDING")
+			res := must(t, s.do(t, ordFinance, confirmOp, in("orderId", o.id, "amount", cnyInput(o.total), "idempotencyKey", "bt-method-"+o.id)))
+			eq(t, "confirmed", res.str("paymentConfirmBankTransfer", "payment", "state"), "CAPTURED")
+			method("the transfer confirmed", banktransferID, "PAID")
+		})
+
 		t.Run("paymentCreate is idempotent", func(t *testing.T) {
 			o := s.guestOrder(t, 1)
 			first := s.pay(t, o, testpayID, "redirect", "idempotencyKey", "same-key")

@@ -136,7 +136,7 @@ func (p PaymentOrders) MovePayment(ctx context.Context, o *payment.OrderInfo, to
 		return err
 	}
 	ctx = paymentSubject(ctx)
-	v := &order.PaymentView{ID: o.ID, Number: o.Number, PaymentStatus: order.PaymentStatus(o.PaymentStatus)}
+	v := &order.PaymentView{ID: o.ID, Number: o.Number, PaymentStatus: order.PaymentStatus(o.PaymentStatus), PaymentMethod: o.PaymentMethod}
 	if o.CustomerID != "" {
 		v.CustomerID = &o.CustomerID
 	}
@@ -146,6 +146,16 @@ func (p PaymentOrders) MovePayment(ctx context.Context, o *payment.OrderInfo, to
 		}
 		o.PaymentStatus = payment.OrderPaymentStatus(next)
 	}
+	return nil
+}
+
+// SetPaymentMethod implements payment.Orders.
+func (p PaymentOrders) SetPaymentMethod(ctx context.Context, o *payment.OrderInfo, gatewayID string) error {
+	v := &order.PaymentView{ID: o.ID, PaymentMethod: o.PaymentMethod}
+	if err := p.Orders.SetPaymentMethod(paymentSubject(ctx), v, gatewayID); err != nil {
+		return err
+	}
+	o.PaymentMethod = gatewayID
 	return nil
 }
 
@@ -185,7 +195,7 @@ func paymentPath(from, to order.PaymentStatus) ([]order.PaymentStatus, error) {
 func orderInfo(v *order.PaymentView) *payment.OrderInfo {
 	info := &payment.OrderInfo{
 		ID: v.ID, Number: v.Number, Status: string(v.Status), PaymentStatus: payment.OrderPaymentStatus(v.PaymentStatus),
-		Total: v.Total, Shipping: v.Shipping, PaymentDeadline: v.PaymentDeadline, Email: v.Email,
+		PaymentMethod: v.PaymentMethod, Total: v.Total, Shipping: v.Shipping, PaymentDeadline: v.PaymentDeadline, Email: v.Email,
 		Country: v.BillingCountry, ShippingCountry: v.ShippingCountry,
 	}
 	if v.CustomerID != nil {

@@ -21,6 +21,9 @@ type PaymentView struct {
 	Email         string
 	Status        Status
 	PaymentStatus PaymentStatus
+	// PaymentMethod is the gateway plugin the buyer chose or paid with
+	// (Order.PaymentMethod); MovePaymentOf writes it with the status.
+	PaymentMethod string
 	// Total is what the buyer owes; Shipping the shipping part of it.
 	Total           money.Money
 	Shipping        money.Money
@@ -34,7 +37,7 @@ type PaymentView struct {
 func paymentView(o *Order) *PaymentView {
 	return &PaymentView{
 		ID: o.ID, Number: o.Number, CustomerID: o.CustomerID, Email: o.Email,
-		Status: o.Status, PaymentStatus: o.PaymentStatus,
+		Status: o.Status, PaymentStatus: o.PaymentStatus, PaymentMethod: o.PaymentMethod,
 		Total: money.New(o.TotalAmount, o.Currency), Shipping: money.New(o.ShippingAmount, o.Currency),
 		PaymentDeadline: o.PaymentDeadline,
 		BillingCountry:  o.BillingAddress.CountryCode, ShippingCountry: o.ShippingAddress.CountryCode,

@@ -414,8 +414,9 @@ func (s *Service) note(ctx context.Context, orderID, machine, state, reason stri
 // MovePaymentOf moves the payment status of the order v, as the caller
 // read it in the transaction carried by ctx, from v.PaymentStatus to to,
 // as PaymentStatuses allows and only for the platform, as MovePayment
-// does, without reading the order: one conditional UPDATE of the status
-// and updated_at, the timeline row and the event. STALE_STATE
+// does, without reading the order: one conditional UPDATE of the status,
+// updated_at and v.PaymentMethod (when set), the timeline row and the
+// event. STALE_STATE
 // (transition.IsStale) when the status is no longer v's; nothing is
 // written then. On success v.PaymentStatus is to.
 func (s *Service) MovePaymentOf(ctx context.Context, v *PaymentView, to PaymentStatus, reason string) error {
@@ -429,11 +430,34 @@ func (s *Service) MovePaymentOf(ctx context.Context, v *PaymentView, to PaymentS
 	if v.CustomerID != nil {
 		m.CustomerID = *v.CustomerID
 	}
+	set := []transition.Column{{Name: "updated_at", Value: s.now()}}
+	if v.PaymentMethod != "" {
+		// The gateway whose money moves the order, written with its status.
+		set = append(set, transition.Column{Name: "payment_method", Value: v.PaymentMethod})
+	}
 	if _, err := s.payments.Apply(ctx, transition.Move[PaymentStatus]{ID: v.ID, From: v.PaymentStatus, To: to, Reason: reason,
-		Payload: m, Set: []transition.Column{{Name: "updated_at", Value: s.now()}}}); err != nil {
+		Payload: m, Set: set}); err != nil {
 		return err
 	}
 	v.PaymentStatus = to
+	return nil
+}
+
+// SetPaymentMethod records the gateway plugin the buyer chose to pay the
+// order v with (Order.PaymentMethod), in the transaction of ctx, when it
+// is another than v's: the payment domain calls it as a payment starts.
+// Only the platform may.
+func (s *Service) SetPaymentMethod(ctx context.Context, v *PaymentView, method string) error {
+	if sub := authz.SubjectFrom(ctx); !sub.IsSystem() {
+		return errs.Forbidden(transition.CodeForbidden, "only the platform sets an order's payment method")
+	}
+	if v.PaymentMethod == method {
+		return nil
+	}
+	if err := s.store.SetPaymentMethod(ctx, v.ID, method, s.now()); err != nil {
+		return err
+	}
+	v.PaymentMethod = method
 	return nil
 }
 

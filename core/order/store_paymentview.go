@@ -3,12 +3,14 @@ package order
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // paymentViewColumns are the order row's columns PaymentView reads: the
-// statuses, the money, the deadline and who and where the buyer is.
+// statuses, the money, the deadline, the payment method and who and
+// where the buyer is.
 const paymentViewColumns = "o.id, o.number, o.customer_id, o.email, o.currency, o.status, o.payment_status, " +
-	"o.shipping_amount, o.total_amount, o.payment_deadline, o.shipping_address, o.billing_address"
+	"o.payment_method, o.shipping_amount, o.total_amount, o.payment_deadline, o.shipping_address, o.billing_address"
 
 // PaymentViewByID reads the columns of PaymentView of one order in one
 // query, or CodeOrderNotFound.
@@ -25,6 +27,17 @@ func (s *orderStore) PaymentViewByTokenHash(ctx context.Context, h string) (*Ord
 	// The repeated condition lets SQLite use the partial index on the
 	// token, as in OrderByTokenHash.
 	return s.paymentViewWhere(ctx, "o.access_token_hash = ? AND o.access_token_hash <> ''", h)
+}
+
+// SetPaymentMethod writes the order's payment method and updated_at,
+// unless the method is already that: one conditional statement.
+func (s *orderStore) SetPaymentMethod(ctx context.Context, id, method string, now time.Time) error {
+	_, err := s.db.ExecStmt(ctx, "UPDATE \"orders\" SET payment_method = ?, updated_at = ? WHERE id = ? AND payment_method <> ?",
+		method, now, id, method)
+	if err != nil {
+		return fmt.Errorf("set order payment method: %w", err)
+	}
+	return nil
 }
 
 // paymentViewWhere reads with a statement of fixed text, its argument

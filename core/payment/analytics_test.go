@@ -46,6 +46,10 @@ func (reportOrders) MovePayment(context.Context, *payment.OrderInfo, payment.Ord
 	return errors.New("reports move no order")
 }
 
+func (reportOrders) SetPaymentMethod(context.Context, *payment.OrderInfo, string) error {
+	return errors.New("reports change no order")
+}
+
 type reportSettings struct{}
 
 func (reportSettings) Settings(context.Context) (*shop.Settings, error) { return &shop.Settings{}, nil }

@@ -543,7 +543,9 @@ func (s *Service) capture(ctx context.Context, f fact, att *Attempt, total int64
 	// settles what the others would say: syncOrder would read all three
 	// again. The refund reserved for a cancelled order moves no money
 	// until it is sent, after commit.
-	return out, s.moveOrder(ctx, o, orderTarget(o, nil, b, true), reason)
+	target := orderTarget(o, nil, b, true)
+	paidWith(o, target, att.GatewayID)
+	return out, s.moveOrder(ctx, o, target, reason)
 }
 
 // paysTheRest reports whether money just captured, b being the order's
@@ -746,7 +748,38 @@ func (s *Service) syncOrder(ctx context.Context, orderID, reason string) error {
 	if len(bs) == 1 {
 		b = *bs[0]
 	}
-	return s.moveOrder(ctx, o, orderTarget(o, atts, b, false), reason)
+	target := orderTarget(o, atts, b, false)
+	paidWith(o, target, moneyHeldBy(atts))
+	return s.moveOrder(ctx, o, target, reason)
+}
+
+// paidWith makes gatewayID o's payment method when the move to target is
+// the one of money taken (held, captured in part or in full): the order
+// names the gateway that has its money, whichever the buyer chose last.
+func paidWith(o *OrderInfo, target OrderPaymentStatus, gatewayID string) {
+	switch target {
+	case OrderPaymentAuthorized, OrderPaymentPartiallyPaid, OrderPaymentPaid:
+		if gatewayID != "" {
+			o.PaymentMethod = gatewayID
+		}
+	}
+}
+
+// moneyHeldBy is the gateway of the attempt among atts that last took
+// money (captured, authorized, or open with part of it received), "" when
+// none did.
+func moneyHeldBy(atts []*Attempt) string {
+	var last *Attempt
+	for _, a := range atts {
+		took := a.State == StateCaptured || a.State == StateAuthorized || (a.State.Open() && a.Captured > 0)
+		if took && (last == nil || a.UpdatedAt.After(last.UpdatedAt)) {
+			last = a
+		}
+	}
+	if last == nil {
+		return ""
+	}
+	return last.GatewayID
 }
 
 // orderTarget is the payment status the order o should have by its

@@ -286,8 +286,12 @@ func (s *Service) begin(ctx context.Context, in CreateInput, o *OrderInfo, gw Ga
 		// PARTIALLY_PAID order, also when its balance is no longer what
 		// the amount was computed from.
 		started, err := s.store.StartAttempt(ctx, att, paid, now.Add(s.opt.CreateLease), now)
-		if err != nil || started {
+		if err != nil {
 			return err
+		}
+		if started {
+			// The order names the gateway its buyer chose last.
+			return s.orders.SetPaymentMethod(ctx, o, att.GatewayID)
 		}
 		// Refused: the order as it stands now says whether it is paid (or
 		// cancelled: a close holds the start while it cancels).

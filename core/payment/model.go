@@ -85,6 +85,10 @@ type OrderInfo struct {
 	// Status is OrderOpen, OrderCompleted or OrderCancelled.
 	Status        string
 	PaymentStatus OrderPaymentStatus
+	// PaymentMethod is the gateway the buyer chose or paid with (the
+	// order's payment method); Orders.MovePayment writes it with the
+	// status.
+	PaymentMethod string
 	// Total is what the buyer owes; Shipping the shipping part of it.
 	Total           money.Money
 	Shipping        money.Money

@@ -40,6 +40,11 @@ type Orders interface {
 	// o's, and with INVALID_TRANSITION when the table offers no way; on
 	// success o.PaymentStatus is to.
 	MovePayment(ctx context.Context, o *OrderInfo, to OrderPaymentStatus, reason string) error
+	// SetPaymentMethod records gatewayID as the gateway the buyer chose
+	// to pay o with, in the transaction carried by ctx, unless
+	// o.PaymentMethod already says so; on success o.PaymentMethod is
+	// gatewayID.
+	SetPaymentMethod(ctx context.Context, o *OrderInfo, gatewayID string) error
 }
 
 // Gateways finds the enabled gateway plugins (core/plugin.Service).

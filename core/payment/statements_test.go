@@ -118,19 +118,20 @@ func TestStatementsOfPayingAnOrder(t *testing.T) {
 		// One transaction before the gateway call, the order read in it,
 		// the key's answer (the attempt id) stored with the claim and the
 		// order's start taken with the attempt's insert (on SQLite a
-		// statement of its own). After the call, the answer's event row
+		// statement of its own), and the order's payment method (the
+		// gateway chosen; written only when it changes). After the call, the answer's event row
 		// and the attempt's action: on PostgreSQL one statement committing
 		// on its own, the attempt not read again.
 		// The shop's settings (the capture mode, the storefront origins)
 		// come first: from memory in a running shop (shop.Service caches
 		// them), from the row here (the fixture caches nothing).
 		want := []string{"SELECT shop_settings",
-			"BEGIN", "SELECT orders", "INSERT idempotency_keys", "INSERT payment_starts", "INSERT payment_attempts", "COMMIT",
+			"BEGIN", "SELECT orders", "INSERT idempotency_keys", "INSERT payment_starts", "INSERT payment_attempts", "UPDATE orders", "COMMIT",
 			"BEGIN", "SELECT payment_attempts", "INSERT payment_gateway_events", "UPDATE payment_attempts", "COMMIT",
 		}
 		if db.Dialect == store.Postgres {
 			want = []string{"SELECT shop_settings",
-				"BEGIN", "SELECT orders", "INSERT idempotency_keys", "INSERT payment_starts + INSERT payment_attempts", "COMMIT",
+				"BEGIN", "SELECT orders", "INSERT idempotency_keys", "INSERT payment_starts + INSERT payment_attempts", "UPDATE orders", "COMMIT",
 				"INSERT payment_gateway_events + UPDATE payment_attempts",
 			}
 		}
