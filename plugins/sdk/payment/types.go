@@ -265,7 +265,11 @@ type CreateResult struct {
 	BuyerMessage string
 	// MerchantMessage is detail for staff (never secrets).
 	MerchantMessage string
-	// Amount the gateway accepted; zero means the requested amount.
+	// Amount the gateway accepted, in minor units (as CreateRequest.Amount)
+	// and the requested currency; zero means the requested amount. Kassa
+	// flags a payment whose Amount differs AMOUNT_MISMATCH, whether it
+	// came with the first answer or with the answer to a retry (the same
+	// IdempotencyKey again), which must describe the same payment.
 	Amount sdk.Money
 }
 

@@ -437,9 +437,16 @@ func checkCreateResult(t *testing.T, sc Scenario, info sdk.Info, res payment.Cre
 // accepted: zero means the requested one, anything else must be the
 // requested amount, in minor units, and currency. Kassa compares it with
 // the attempt's and flags every payment AMOUNT_MISMATCH when it differs
-// (as it does when a plugin answers in major units). Only the create
-// checks look at it, so one such mistake fails them and nothing else.
-func checkCreateAmount(t *testing.T, sc Scenario, req payment.CreateRequest, res payment.CreateResult) {
+// (as it does when a plugin answers in major units). call names the call
+// in the message: the scenario, and how it was made.
+//
+// The create checks look at the first answer of each scenario, and
+// idempotency/create_retry at the answer to a retry: Kassa retries
+// CreatePayment with the same idempotency key when the first answer was
+// lost, and then takes the retry's Amount as the first's. A plugin that
+// rebuilds the answer of a retry from what it stored (a journal holding
+// major units, a gateway's order that spells yuan) fails only there.
+func checkCreateAmount(t *testing.T, call string, req payment.CreateRequest, res payment.CreateResult) {
 	t.Helper()
 	if res.Amount == (sdk.Money{}) || res.Amount == req.Amount {
 		return
@@ -447,7 +454,7 @@ func checkCreateAmount(t *testing.T, sc Scenario, req payment.CreateRequest, res
 	t.Errorf("CreatePayment(%s) answered Amount %d %s for a request of %d %s: CreateResult.Amount must be the requested amount in minor units "+
 		"(the smallest unit of the currency, as in CreateRequest.Amount) and currency, or zero to mean the requested amount; "+
 		"Kassa flags a payment whose amount differs AMOUNT_MISMATCH (see payment.CreateResult.Amount, and docs/plugins.md, \"Build and test\", create)",
-		sc.Name, res.Amount.Amount, res.Amount.Currency, req.Amount.Amount, req.Amount.Currency)
+		call, res.Amount.Amount, res.Amount.Currency, req.Amount.Amount, req.Amount.Currency)
 }
 
 // waitFor polls GetPayment until the status is want.
@@ -515,7 +522,7 @@ func (r *gatewayRun) checkScenarios() map[string]created {
 			if ok {
 				out[sc.Name] = c
 			}
-			checkCreateAmount(t, sc, c.req, c.res)
+			checkCreateAmount(t, sc.Name, c.req, c.res)
 		})
 	}
 	return out
@@ -614,6 +621,9 @@ func (r *gatewayRun) checkIdempotency() {
 		if first.GatewayRef != second.GatewayRef || first.Status != second.Status || first.Action.Type != second.Action.Type {
 			t.Errorf("a retry with the same idempotency key must return the first answer:\nfirst  %+v\nsecond %+v", first, second)
 		}
+		// The retry answers for the same payment, so its amount is the
+		// requested one too (the first answer's is checked by create/*).
+		checkCreateAmount(t, sc.Name+", retried with the same idempotency key", req, second)
 		if r.cfg.Paid == "" || sc.Want.Status != payment.StatusSucceeded {
 			return
 		}

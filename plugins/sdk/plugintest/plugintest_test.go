@@ -115,7 +115,9 @@ func TestKitCatchesBrokenGateways(t *testing.T) {
 		{mode: "", wantFail: nil},
 		{mode: "decline_as_error", wantFail: []string{"create/declined"}},
 		{mode: "double_charge", wantFail: []string{"idempotency/create_retry"}},
-		{mode: "major_units_amount", wantFail: []string{"create/succeeds", "create/declined", "create/pending", "create/page", "create/qr"}},
+		{mode: "major_units_amount", wantFail: []string{"create/succeeds", "create/declined", "create/pending", "create/page", "create/qr",
+			"idempotency/create_retry"}},
+		{mode: "retry_major_units_amount", wantFail: []string{"idempotency/create_retry"}},
 		{mode: "lenient_config", wantFail: []string{"configure/wrong_type_refused", "configure/unknown_field_refused", "configure/missing_required_refused"},
 			// The refused settings (without the webhook secret) took effect.
 			mayFail: []string{"webhook/valid", "webhook/stale_refused", "webhook/replay_refused"}},

@@ -14,6 +14,7 @@
 //	decline_as_error      CreatePayment: a decline is an error, not data
 //	double_charge         CreatePayment: idempotency keys are ignored
 //	major_units_amount    CreatePayment: Amount answered in major units (amount/100)
+//	retry_major_units_amount  CreatePayment: the answer to a retry (a known idempotency key) has Amount in major units
 //	cancel_paid           CancelPayment: a paid payment reports CANCELED
 //	over_refund           Refund: more than captured is refunded
 //	accept_bad_signature  HandleWebhook: no signature, freshness or replay check
@@ -37,6 +38,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -56,6 +58,9 @@ type broken struct {
 	secret atomic.Pointer[[]byte]
 	// retries numbers CreatePayment calls to forget idempotency keys.
 	retries atomic.Int64
+	// keys holds the idempotency keys CreatePayment has seen, to tell a
+	// retry from a first call.
+	keys sync.Map
 }
 
 func main() { payment.Serve(&broken{Gateway: gateway.New(), mode: os.Getenv("KASSA_BROKEN")}) }
@@ -119,7 +124,9 @@ func (b *broken) Configure(ctx context.Context, raw json.RawMessage) (sdk.Config
 
 // CreatePayment fails declines with an error in decline_as_error, makes
 // every call a new charge in double_charge, and answers the accepted
-// amount in major units (19 for 19.99 EUR) in major_units_amount.
+// amount in major units (19 for 19.99 EUR) in major_units_amount, or only
+// to a retry in retry_major_units_amount (an answer rebuilt from a record
+// kept in yuan, say).
 func (b *broken) CreatePayment(ctx context.Context, req payment.CreateRequest) (payment.CreateResult, error) {
 	switch {
 	case b.mode == "decline_as_error" && req.PaymentMethod == "tok_decline":
@@ -127,8 +134,9 @@ func (b *broken) CreatePayment(ctx context.Context, req payment.CreateRequest) (
 	case b.mode == "double_charge":
 		req.IdempotencyKey = fmt.Sprintf("%s#%d", req.IdempotencyKey, b.retries.Add(1))
 	}
+	_, retry := b.keys.LoadOrStore(req.IdempotencyKey, true)
 	res, err := b.Gateway.CreatePayment(ctx, req)
-	if b.mode == "major_units_amount" && err == nil {
+	if err == nil && (b.mode == "major_units_amount" || b.mode == "retry_major_units_amount" && retry) {
 		res.Amount = sdk.Money{Amount: req.Amount.Amount / 100, Currency: req.Amount.Currency}
 	}
 	return res, err
