@@ -124,6 +124,7 @@ func TestKitCatchesBrokenGateways(t *testing.T) {
 		{mode: "secret_not_writeonly", wantFail: []string{"describe/config_schema"}},
 		{mode: "key_not_writeonly", wantFail: []string{"describe/config_schema"}},
 		{mode: "nested_secret_not_writeonly", wantFail: []string{"describe/config_schema"}},
+		{mode: "secret_lookalikes", wantFail: nil},
 		{mode: "cancel_paid", wantFail: []string{"cancel/already_paid"}},
 		{mode: "over_refund", wantFail: []string{"refund/partial_full_over"}},
 		{mode: "accept_bad_signature", wantFail: []string{"webhook/bad_signature_refused", "webhook/empty_signature_refused",

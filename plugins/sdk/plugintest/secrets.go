@@ -11,40 +11,49 @@ import (
 // which must then be "writeOnly". typ is the property's JSON Schema type
 // ("" when it declares none).
 //
-// The rule, in order:
+// The name is read as words, split at "_", "-", ".", spaces and camelCase
+// (signingKey is signing, key; apiKeyID is api, key, id), and judged by
+// whole words, never by a substring of one: secretary, tokenizer and
+// keyword hold no secret word. The rule, in order:
 //
-//  1. A name secretName matches is secret, whatever else it says
-//     (client_secret, app_secret, private_key_pem, api_key_id, token_ttl).
-//  2. Otherwise the name is split into words (at "_", "-", ".", spaces and
-//     camelCase: signingKey is signing, key). Only a name with a word that
-//     ends in "key" or "keys" (key, signing_key, apikey, merchant_keys) or
-//     contains "signing" or "hmac" can be secret.
-//  3. Such a name is not secret when it names something public or
-//     something about a key rather than the key itself: a word "public",
-//     "publishable" or "pub" (public_key, publishable_key,
-//     platform_public_key_id), or a last word that is an identifier or a
-//     descriptor (key_id, key_serial_no, signing_algorithm,
-//     idempotency_key_prefix, signing_cert, signing_enabled: see
-//     descriptorWords). Identifiers such as app_id or merchant_id never
-//     reach this step: they have no key, signing or hmac word.
-//  4. A boolean, integer or number setting is not secret
-//     (hmac_enabled, signing_window): a secret is a string or an object of
-//     them.
+//  1. A name can only be secret when one of its words names a secret
+//     (secretWord): a word ending in secret, password, passwd,
+//     passphrase, token or credential, or their plurals (client_secret,
+//     appsecret, access_token, credentials), a word ending in key or keys
+//     (key, api_key, private_key, signing_key, apikey, mchkey), or a word
+//     holding signing or hmac (webhook_signing, hmac).
+//  2. It is not secret when a word says it is public ("public",
+//     "publishable", "pub": public_key, publishable_key,
+//     platform_public_key_id).
+//  3. It is not secret when a word after its last secret word describes
+//     the secret instead of holding it: an identifier, a place, a time, a
+//     size or a kind (api_key_id, key_serial_no, token_ttl, token_url,
+//     secret_name, signing_algorithm, client_secret_expires_at,
+//     idempotency_key_prefix: see descriptorWords). Other words after it
+//     say how the secret is written or which one it is, and keep it
+//     secret (private_key_pem, api_key_live, webhook_secret_2). A
+//     descriptor before the secret word does not count: id_token is a
+//     token.
+//  4. A boolean, integer or number setting is not secret (hmac_enabled,
+//     token_lifetime_seconds): a secret is a string or an object of them.
 //
-// So signing_key, hmac_key, webhook_key, api_v3_key, key_pem and
-// signingKey are secret, and must be writeOnly.
+// So webhook_secret, password, api_key, private_key_pem, access_token,
+// signing_key, hmac_key, api_v3_key and signingKey are secret and must be
+// writeOnly; api_key_id, token_ttl, token_url, key_id and public_key are
+// not.
 func looksSecret(name, typ string) bool {
-	if secretName.MatchString(name) {
-		return true
+	switch typ {
+	case "boolean", "integer", "number":
+		return false
 	}
 	words := nameWords(name)
-	candidate := false
-	for _, w := range words {
-		if strings.HasSuffix(w, "key") || strings.HasSuffix(w, "keys") || strings.Contains(w, "signing") || strings.Contains(w, "hmac") {
-			candidate = true
+	last := -1
+	for i, w := range words {
+		if secretWord(w) {
+			last = i
 		}
 	}
-	if !candidate {
+	if last < 0 {
 		return false
 	}
 	for _, w := range words {
@@ -52,24 +61,36 @@ func looksSecret(name, typ string) bool {
 			return false
 		}
 	}
-	if slices.Contains(descriptorWords, words[len(words)-1]) {
-		return false
-	}
-	switch typ {
-	case "boolean", "integer", "number":
-		return false
+	for _, w := range words[last+1:] {
+		if slices.Contains(descriptorWords, w) {
+			return false
+		}
 	}
 	return true
 }
 
-// descriptorWords end names that describe a key (or signing) instead of
-// holding it: key_id, signing_key_version, hmac_algorithm, key_path.
+// secretWord reports whether one word of a setting's name (lower case,
+// see nameWords) names a secret: see looksSecret, step 1.
+func secretWord(w string) bool {
+	for _, end := range []string{"secret", "password", "passwd", "passphrase", "token", "credential", "key"} {
+		if strings.HasSuffix(w, end) || strings.HasSuffix(w, end+"s") {
+			return true
+		}
+	}
+	return strings.Contains(w, "signing") || strings.Contains(w, "hmac")
+}
+
+// descriptorWords, after a secret word, make a name describe the secret
+// instead of holding it: key_id, signing_key_version, hmac_algorithm,
+// token_url, token_ttl, secret_name, password_hint.
 var descriptorWords = []string{
 	"id", "ids", "name", "names", "serial", "sn", "no", "num", "number", "version", "index", "idx",
 	"alias", "label", "type", "kind", "alg", "algo", "algorithm", "method", "scheme", "mode",
-	"url", "uri", "endpoint", "path", "file", "filename", "dir", "format", "encoding",
+	"url", "uri", "endpoint", "host", "path", "file", "filename", "dir", "location", "format", "encoding",
 	"enabled", "disabled", "enable", "disable", "required", "prefix", "suffix", "length", "size", "bits",
-	"fingerprint", "thumbprint", "expiry", "expires", "ttl", "interval", "cert", "certificate", "header",
+	"fingerprint", "thumbprint", "expiry", "expires", "expiration", "ttl", "lifetime", "timeout", "interval",
+	"cert", "certificate", "header", "param", "parameter", "field", "hint", "policy", "issuer", "audience",
+	"scope", "scopes",
 }
 
 // nameWords splits a setting name into lower-case words at non-letters

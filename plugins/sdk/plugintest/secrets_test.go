@@ -6,42 +6,139 @@ import (
 	"testing"
 )
 
-// TestLooksSecret pins the naming rule of the writeOnly check: the names a
-// plugin author reported missing are secret; public keys, identifiers and
-// descriptors of keys are not.
+// TestLooksSecret pins the naming rule of the writeOnly check, by whole
+// words: names that hold a secret must match, names that only look like
+// one (an identifier, a place or a lifetime of a secret, a public key)
+// must not.
 func TestLooksSecret(t *testing.T) {
-	secret := []string{
-		// The names the kit used to miss.
-		"signing_key", "hmac_key", "webhook_key", "private_key_pem", "client_secret", "app_secret",
-		"signingKey", "HMACKey", "webhookSigningSecret", "api_v3_key", "apiV3Key", "merchant_key", "key",
-		"key_pem", "signing_keys", "webhook_hmac", "webhook_signing", "mch-key", "app.key",
-		// Caught before, still caught.
-		"webhook_secret", "password", "api_key", "apikey", "access_token", "credentials", "private_key",
-		"api_key_id", // the old rule's word wins, whatever follows it
+	// String settings, judged by their names.
+	names := []struct {
+		name string
+		want bool
+	}{
+		// The plain secret words, alone or last.
+		{"secret", true},
+		{"webhook_secret", true},
+		{"client_secret", true},
+		{"webhookSigningSecret", true},
+		{"password", true},
+		{"smtp_password", true},
+		{"passwd", true},
+		{"key_passphrase", true},
+		{"token", true},
+		{"access_token", true},
+		{"refresh-token", true},
+		{"id_token", true}, // a descriptor before the secret word does not count
+		{"credentials", true},
+		{"service_account_credential", true},
+		// Keys, signing and hmac.
+		{"key", true},
+		{"api_key", true},
+		{"apiKey", true},
+		{"apikey", true},
+		{"private_key", true},
+		{"privateKey", true},
+		{"signing_key", true},
+		{"signingKey", true},
+		{"hmac_key", true},
+		{"HMACKey", true},
+		{"webhook_key", true},
+		{"merchant_key", true},
+		{"mch-key", true},
+		{"app.key", true},
+		{"api_v3_key", true},
+		{"apiV3Key", true},
+		{"signing_keys", true},
+		{"webhook_hmac", true},
+		{"webhook_signing", true},
+		// Words stuck together, as some gateways' consoles spell them.
+		{"appsecret", true},
+		{"accesstoken", true},
+		{"mchkey", true},
+		// Words after the secret word that say how it is written or
+		// which one it is keep it secret.
+		{"private_key_pem", true},
+		{"key_pem", true},
+		{"api_key_live", true},
+		{"webhook_secret_2", true},
+		{"secret_key_base64", true},
+
+		// About a secret, not the secret: identifiers.
+		{"api_key_id", false},
+		{"apiKeyId", false},
+		{"key_id", false},
+		{"keyId", false},
+		{"access_key_id", false},
+		{"credential_id", false},
+		{"key_serial_no", false},
+		{"signing_key_version", false},
+		{"secret_name", false},
+		// ... places.
+		{"token_url", false},
+		{"tokenURL", false},
+		{"token_endpoint", false},
+		{"oauth_token_uri", false},
+		{"credentials_file", false},
+		{"private_key_path", false},
+		{"api_key_header", false},
+		// ... times, sizes and kinds.
+		{"token_ttl", false},
+		{"token_lifetime", false},
+		{"client_secret_expires_at", false},
+		{"password_min_length", false},
+		{"password_hint", false},
+		{"token_type", false},
+		{"signing_algorithm", false},
+		{"signing_cert", false},
+		{"idempotency_key_prefix", false},
+		{"token_scopes", false},
+		// Public keys.
+		{"public_key", false},
+		{"publicKey", false},
+		{"publishable_key", false},
+		{"alipay_public_key", false},
+		{"platform_public_key_id", false},
+		{"pub_key", false},
+		// No secret word at all: a substring is not a word.
+		{"secretary_email", false},
+		{"tokenizer", false},
+		{"keyword", false},
+		{"passwordless", false},
+		{"app_id", false},
+		{"merchant_id", false},
+		{"mchid", false},
+		{"sign_type", false},
+		{"statement_descriptor", false},
+		{"base_url", false},
+		{"sandbox", false},
+		{"", false},
 	}
-	notSecret := []string{
-		"public_key", "publishable_key", "publicKey", "alipay_public_key", "platform_public_key_id", "pub_key",
-		"key_id", "keyId", "app_id", "merchant_id", "mchid", "signing_algorithm", "sign_type",
-		"signing_key_version", "key_serial_no", "signing_cert", "idempotency_key_prefix", "keyword",
-		"statement_descriptor", "base_url", "sandbox", "",
+	for _, tt := range names {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := looksSecret(tt.name, "string"); got != tt.want {
+				t.Errorf("looksSecret(%q, string) = %v, want %v", tt.name, got, tt.want)
+			}
+		})
 	}
-	for _, name := range secret {
-		if !looksSecret(name, "string") {
-			t.Errorf("looksSecret(%q) = false, want true", name)
-		}
+	// The type counts too: booleans and numbers hold no secret; an
+	// object of secrets and an untyped setting may.
+	types := []struct {
+		name, typ string
+		want      bool
+	}{
+		{"hmac_key", "boolean", false},
+		{"hmac_key", "integer", false},
+		{"token_lifetime_seconds", "number", false},
+		{"signing_enabled", "boolean", false},
+		{"signing_secrets", "object", true},
+		{"signing_key", "", true},
 	}
-	for _, name := range notSecret {
-		if looksSecret(name, "string") {
-			t.Errorf("looksSecret(%q) = true, want false", name)
-		}
-	}
-	for _, typ := range []string{"boolean", "integer", "number"} {
-		if looksSecret("hmac_key", typ) {
-			t.Errorf("looksSecret(hmac_key, %s) = true: a %s holds no secret", typ, typ)
-		}
-	}
-	if !looksSecret("signing_key", "") || !looksSecret("signing_keys", "object") {
-		t.Errorf("an untyped or object signing_key must count as secret")
+	for _, tt := range types {
+		t.Run(tt.name+"/"+tt.typ, func(t *testing.T) {
+			if got := looksSecret(tt.name, tt.typ); got != tt.want {
+				t.Errorf("looksSecret(%q, %q) = %v, want %v", tt.name, tt.typ, got, tt.want)
+			}
+		})
 	}
 }
 
@@ -67,6 +164,16 @@ func TestUnprotectedSecrets(t *testing.T) {
 			"oauth":{"type":"object","properties":{"client_id":{"type":"string"},"client_secret":{"type":"string"},
 				"tls":{"type":"object","properties":{"key_pem":{"type":"string"},"cert_pem":{"type":"string"}}}}}}}`,
 			[]string{"/oauth/client_secret", "/oauth/tls/key_pem"}},
+		// Names about a secret are not secrets, at any depth; the secret
+		// beside them still is.
+		{"lookalikes, top level and nested", `{"type":"object","$defs":{
+			"account":{"type":"object","properties":{"api_key_id":{"type":"string"},"api_key":{"type":"string"}}}},
+			"properties":{"api_key_id":{"type":"string"},"token_ttl":{"type":"string"},"token_url":{"type":"string","format":"uri"},
+				"oauth":{"type":"object","properties":{"token_url":{"type":"string"},"client_id":{"type":"string"},
+					"access_token_ttl":{"type":"string"},"client_secret":{"type":"string"},
+					"jwt":{"type":"object","properties":{"key_id":{"type":"string"},"public_key":{"type":"string"},"private_key_pem":{"type":"string"}}}}},
+				"live":{"$ref":"#/$defs/account"}}}`,
+			[]string{"/live/api_key", "/oauth/client_secret", "/oauth/jwt/private_key_pem"}},
 		{"a writeOnly object covers its properties", `{"type":"object","properties":{
 			"signing_secrets":{"type":"object","writeOnly":true,"properties":{"primary":{"type":"string"},"hmac_key":{"type":"string"}}}}}`, nil},
 		{"$ref to $defs", `{"type":"object","$defs":{

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -68,12 +67,6 @@ func Start(t testing.TB, cfg StartConfig) *host.Plugin {
 	t.Cleanup(p.Kill)
 	return p
 }
-
-// secretName matches setting names that hold secrets and must be
-// writeOnly, wherever the word is in the name (client_secret, app_secret,
-// webhookSecret, private_key_pem, api_key, access_token). A match here is
-// final; see looksSecret for the rest.
-var secretName = regexp.MustCompile(`(?i)(secret|password|passwd|passphrase|private_?key|api_?key|token|credential)`)
 
 // commonChecks runs the kind-independent contract: describe, configure,
 // health. It returns the plugin's info and whether the plugin is configured.
@@ -139,7 +132,7 @@ func commonChecks(s *suite, p *host.Plugin, kind sdk.Kind, knownCaps []string, c
 		for _, ptr := range unprotectedSecrets(root) {
 			t.Errorf(`setting %s looks secret but is not marked "writeOnly": true, so Kassa would store it in plain text and show it to staff: `+
 				`mark it "writeOnly": true (Kassa then encrypts it and never shows it again), or, if it is no secret (a public key, a key's id), `+
-				`name it so (..._public_key, ..._key_id); see docs/plugins.md, Concepts, "Settings", and the rule in plugintest's looksSecret`, ptr)
+				`name it so (..._public_key, ..._key_id, ..._token_url); see docs/plugins.md, Concepts, "Settings", and the rule in plugintest's looksSecret`, ptr)
 		}
 		for _, name := range sortedKeys(props) {
 			if d, _ := props[name]["description"].(string); d == "" {

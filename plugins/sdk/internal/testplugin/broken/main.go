@@ -10,6 +10,7 @@
 //	secret_not_writeonly  Describe: the secret setting is not "writeOnly"
 //	key_not_writeonly     Describe: a setting "webhook_key" is not "writeOnly"
 //	nested_secret_not_writeonly  Describe: a nested "client_secret" is not "writeOnly"
+//	secret_lookalikes     Describe: settings named like secrets that hold none (api_key_id, token_ttl, token_url, nested too), not "writeOnly": correct
 //	lenient_config        Configure: refused settings are reported accepted
 //	decline_as_error      CreatePayment: a decline is an error, not data
 //	double_charge         CreatePayment: idempotency keys are ignored
@@ -68,9 +69,11 @@ func main() { payment.Serve(&broken{Gateway: gateway.New(), mode: os.Getenv("KAS
 // Describe drops "writeOnly" from the secret setting in
 // secret_not_writeonly, and declares one more secret setting without it in
 // key_not_writeonly (a name with "key" but no word the kit used to know)
-// and nested_secret_not_writeonly (a known name, inside an object).
-// Configure is the example's: it refuses the extra setting, which no test
-// sets.
+// and nested_secret_not_writeonly (a known name, inside an object). In
+// secret_lookalikes it declares settings whose names hold a secret word
+// but describe a secret instead of holding one, rightly readable.
+// Configure is the example's: it refuses the extra settings, which no
+// test sets.
 func (b *broken) Describe(ctx context.Context) (sdk.Info, error) {
 	info, err := b.Gateway.Describe(ctx)
 	var extra string
@@ -82,6 +85,13 @@ func (b *broken) Describe(ctx context.Context) (sdk.Info, error) {
 	case "nested_secret_not_writeonly":
 		extra = `{"oauth": {"type": "object", "title": "OAuth client", "additionalProperties": false, "properties": {
 			"client_id": {"type": "string", "title": "Client id"}, "client_secret": {"type": "string", "title": "Client secret"}}}}`
+	case "secret_lookalikes":
+		extra = `{"api_key_id": {"type": "string", "title": "API key id"},
+			"token_ttl": {"type": "string", "title": "Token lifetime", "description": "How long an access token lives, as 15m or 1h."},
+			"token_url": {"type": "string", "format": "uri", "title": "Token URL"},
+			"oauth": {"type": "object", "title": "OAuth client", "additionalProperties": false, "properties": {
+				"client_id": {"type": "string", "title": "Client id"}, "api_key_id": {"type": "string", "title": "API key id"},
+				"token_url": {"type": "string", "format": "uri", "title": "Token URL"}}}}`
 	}
 	if extra != "" && err == nil {
 		var schema map[string]any
