@@ -121,7 +121,10 @@ type WebhookKit struct {
 	// signature's timestamp at (ignore at if the format has none).
 	Sign func(ev payment.Event, at time.Time) (http.Header, []byte, error)
 	// Tamper changes a signed delivery so that its signature no longer
-	// matches; nil appends a space to the body.
+	// matches; nil appends a space to the body. Set it when the signature
+	// covers what the body says rather than its bytes (a JSON document
+	// signed after decoding, as PayPal's API verification does): change a
+	// signed value, such as the amount.
 	Tamper func(h http.Header, body []byte) (http.Header, []byte)
 	// NoTimestamp says the gateway's signatures carry no timestamp (e.g.
 	// Alipay), so the stale-delivery check is skipped.
@@ -134,14 +137,39 @@ type WebhookKit struct {
 	CheckAccepted func(sdk.HTTPResponse) error
 	// SignatureHeaders names the headers that carry the signature or what
 	// it covers (timestamp, nonce, key id), which the kit empties, cuts
-	// and alters one by one and requires refused
+	// and alters one by one and requires refused, each refusal followed
+	// by the same notification unchanged, which must be accepted
 	// (webhook/empty_signature_refused, webhook/cut_signature_refused).
 	// nil lets the kit find them: the headers whose values differ between
 	// two notifications Sign signs. Set it when that guess is wrong: a
 	// header that stays the same (a static token), or one that changes
 	// but no signature covers (a random delivery id). An empty, non-nil
-	// list says no header carries the signature (it is in the body).
+	// list says no header carries the signature (it is in the body: see
+	// SignatureFields).
 	SignatureHeaders []string
+	// SignatureFields names the fields of the body that carry the
+	// signature, for gateways that sign in the body (Alipay's form field
+	// sign, UnionPay's signature). The kit attacks them as it attacks
+	// signature headers: each one emptied ("sign="), stripped after its
+	// last "=", cut to its first half and altered in one character must be
+	// refused, and the same notification unchanged then accepted; and the
+	// delivery without a signature (webhook/bad_signature_refused) lacks
+	// them all. A field of a form-encoded body is named by its name
+	// ("sign"), a string of a JSON body by its JSON Pointer
+	// ("/auth/signature"; a bare name is a member at the top). The kit
+	// reads only these two kinds of body (by Content-Type, or by their
+	// look when Sign sets none), and changes a field in place, every
+	// other byte as Sign wrote it.
+	//
+	// nil lets the kit find them: the fields whose name has a word ending
+	// in sign, signature, sig, hmac, mac, hash or checksum (sign,
+	// signature, paySign, hmacSignature) and whose values differ between
+	// two notifications Sign signs, so a constant sign_type or signing
+	// certificate is left alone. Set it when that guess is wrong: a
+	// signature field named otherwise, or a changing field named like a
+	// signature that no signature check covers. An empty, non-nil list
+	// says no body field carries the signature.
+	SignatureFields []string
 	// DerivedIDs says the gateway's notifications carry no event id of
 	// their own, so Sign cannot put the event's ID in the body and the
 	// plugin derives one (e.g. from the payment's reference and status).
@@ -912,20 +940,21 @@ func (r *gatewayRun) checkWebhooks() {
 			t.Errorf("answer to an accepted notification has status %d, want 2xx", c)
 		}
 	}
-	checkRejected := func(t *testing.T, res payment.WebhookResult, want payment.RejectionReason) {
+	// checkRejected checks the answer to the notification what describes.
+	checkRejected := func(t *testing.T, what string, res payment.WebhookResult, want payment.RejectionReason) {
 		t.Helper()
 		if res.Rejection == nil {
-			t.Errorf("the notification was accepted (%d events); want a rejection %s", len(res.Events), want)
+			t.Errorf("%s was accepted (%d events); want a rejection %s", what, len(res.Events), want)
 			return
 		}
 		if res.Rejection.Reason != want {
-			t.Errorf("rejection %s (%q), want %s", res.Rejection.Reason, res.Rejection.Message, want)
+			t.Errorf("%s: rejection %s (%q), want %s", what, res.Rejection.Reason, res.Rejection.Message, want)
 		}
 		if len(res.Events) > 0 {
-			t.Errorf("a rejected notification must carry no events, got %d", len(res.Events))
+			t.Errorf("%s: a rejected notification must carry no events, got %d", what, len(res.Events))
 		}
 		if res.Response.Status == 0 {
-			t.Errorf("a rejected notification needs an explicit HTTP answer for the gateway")
+			t.Errorf("%s: a rejected notification needs an explicit HTTP answer for the gateway", what)
 		}
 	}
 
@@ -995,10 +1024,15 @@ func (r *gatewayRun) checkWebhooks() {
 		} else {
 			body = append(append([]byte(nil), body...), ' ')
 		}
-		checkRejected(t, r.deliver(t, h, body, now), payment.RejectBadSignature)
-		// Without any signature at all.
-		_, body, _ = kit.Sign(ev, now)
-		checkRejected(t, r.deliver(t, http.Header{"Content-Type": {"application/json"}}, body, now), payment.RejectBadSignature)
+		checkRejected(t, "a tampered notification (WebhookKit.Tamper, or a space after the body)", r.deliver(t, h, body, now), payment.RejectBadSignature)
+		// Without any signature at all: no header but the Content-Type,
+		// and no signature field in the body (signature.go).
+		h, body, err = kit.Sign(ev, now)
+		if err != nil {
+			t.Fatalf("WebhookKit.Sign: %v", err)
+		}
+		h, body = unsigned(h, body, r.signaturePlaces(t, kit, ev, h, body, now))
+		checkRejected(t, "a notification without a signature (no header but Content-Type, no signature field in the body)", r.deliver(t, h, body, now), payment.RejectBadSignature)
 	})
 	r.checkSignatureValues(kit) // signature.go
 	if kit.NoTimestamp {
@@ -1015,7 +1049,7 @@ func (r *gatewayRun) checkWebhooks() {
 			if err != nil {
 				t.Fatalf("WebhookKit.Sign: %v", err)
 			}
-			checkRejected(t, r.deliver(t, h, body, now), payment.RejectStale)
+			checkRejected(t, fmt.Sprintf("a notification signed %s before it was received", age), r.deliver(t, h, body, now), payment.RejectStale)
 		})
 	}
 	// Freshness is judged against ReceivedAt, not the plugin's clock: a
@@ -1059,7 +1093,7 @@ func (r *gatewayRun) checkWebhooks() {
 		if first.Rejection != nil {
 			t.Fatalf("first delivery rejected: %s %q", first.Rejection.Reason, first.Rejection.Message)
 		}
-		checkRejected(t, r.deliver(t, h, body, now.Add(time.Second)), payment.RejectReplay)
+		checkRejected(t, "the same notification delivered again", r.deliver(t, h, body, now.Add(time.Second)), payment.RejectReplay)
 	})
 	r.s.check("webhook/malformed_is_data", func(t *testing.T) {
 		res := r.deliver(t, http.Header{}, []byte("\x00not a notification"), time.Now())

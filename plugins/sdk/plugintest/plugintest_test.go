@@ -1,9 +1,12 @@
 package plugintest_test
 
 import (
+	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -82,6 +85,18 @@ func TestInnerRunGateway(t *testing.T) {
 		// kit only a decline (which has no action either).
 		paid, unpaid, scenarios = "", "", scenarios[1:2]
 	}
+	kit := &plugintest.WebhookKit{Sign: signHeader, DerivedIDs: strings.HasSuffix(os.Getenv(envMode), "_ids")}
+	switch {
+	case strings.HasPrefix(os.Getenv(envMode), "form_"):
+		kit.Sign = signForm
+	case strings.HasPrefix(os.Getenv(envMode), "json_"):
+		// The signature covers the notification's bytes, not the
+		// document's: a space after it changes nothing signed.
+		kit.Sign = signJSON
+		kit.Tamper = func(h http.Header, body []byte) (http.Header, []byte) {
+			return h, bytes.Replace(body, []byte(`"amount":`), []byte(`"amount":1`), 1)
+		}
+	}
 	plugintest.RunGateway(t, plugintest.GatewayConfig{
 		Binary:    brokenBinary,
 		Env:       []string{"KASSA_BROKEN=" + os.Getenv(envMode)},
@@ -89,18 +104,52 @@ func TestInnerRunGateway(t *testing.T) {
 		Scenarios: scenarios,
 		Paid:      paid,
 		Unpaid:    unpaid,
-		Webhook: &plugintest.WebhookKit{
-			Sign: func(ev payment.Event, at time.Time) (http.Header, []byte, error) {
-				body, err := json.Marshal(map[string]any{
-					"id": ev.ID, "type": ev.Type, "attempt_id": ev.AttemptID, "payment": ev.GatewayRef,
-					"amount": ev.Amount.Amount, "currency": ev.Amount.Currency, "created": ev.OccurredAt.Unix(),
-				})
-				h := http.Header{"Example-Signature": {webhook.Sign([]byte(secret), at, body)}}
-				return h, body, err
-			},
-			DerivedIDs: strings.HasSuffix(os.Getenv(envMode), "_ids"),
-		},
+		Webhook:   kit,
 	})
+}
+
+// notification is the body of the example's notification of ev.
+func notification(ev payment.Event) ([]byte, error) {
+	return json.Marshal(map[string]any{
+		"id": ev.ID, "type": ev.Type, "attempt_id": ev.AttemptID, "payment": ev.GatewayRef,
+		"amount": ev.Amount.Amount, "currency": ev.Amount.Currency, "created": ev.OccurredAt.Unix(),
+	})
+}
+
+// signHeader signs as the example does: its notification, signed in the
+// Example-Signature header.
+func signHeader(ev payment.Event, at time.Time) (http.Header, []byte, error) {
+	body, err := notification(ev)
+	return http.Header{"Example-Signature": {webhook.Sign([]byte(secret), at, body)}}, body, err
+}
+
+// signForm signs as the broken plugin's form_ modes read (see
+// internal/testplugin/broken/body.go): a form signed in its sign field.
+func signForm(ev payment.Event, at time.Time) (http.Header, []byte, error) {
+	form := url.Values{
+		"id": {ev.ID}, "type": {ev.Type}, "attempt_id": {ev.AttemptID}, "payment": {ev.GatewayRef},
+		"amount": {fmt.Sprint(ev.Amount.Amount)}, "currency": {ev.Amount.Currency}, "created": {fmt.Sprint(ev.OccurredAt.Unix())},
+		"t": {fmt.Sprint(at.Unix())},
+	}
+	form.Set("sign", hex.EncodeToString(webhook.ComputeHMAC([]byte(secret), at, []byte(form.Encode()))))
+	form.Set("sign_type", "HMAC-SHA256")
+	return http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, []byte(form.Encode()), nil
+}
+
+// signJSON signs as the json_ modes read: the notification beside the
+// signature of its bytes (/auth/signature).
+func signJSON(ev payment.Event, at time.Time) (http.Header, []byte, error) {
+	n, err := notification(ev)
+	if err != nil {
+		return nil, nil, err
+	}
+	body, err := json.Marshal(map[string]any{
+		"auth": map[string]any{
+			"signature": hex.EncodeToString(webhook.ComputeHMAC([]byte(secret), at, n)), "sign_type": "HMAC-SHA256", "t": at.Unix(),
+		},
+		"notification": json.RawMessage(n),
+	})
+	return http.Header{"Content-Type": {"application/json"}}, body, err
 }
 
 func TestKitCatchesBrokenGateways(t *testing.T) {
@@ -139,6 +188,16 @@ func TestKitCatchesBrokenGateways(t *testing.T) {
 			// Without an unpaid scenario there is nothing to cancel.
 			mayFail: []string{"cancel/unpaid"}},
 		{mode: "unstable_ids", wantFail: []string{"webhook/valid"}},
+		// Gateways that sign in the body (Alipay, UnionPay).
+		{mode: "form_signature", wantFail: nil},
+		{mode: "json_signature", wantFail: nil},
+		{mode: "form_empty_signature_accepted", wantFail: []string{"webhook/empty_signature_refused"}},
+		// Without its signature member too: the delivery without a
+		// signature lacks it.
+		{mode: "json_empty_signature_accepted", wantFail: []string{"webhook/empty_signature_refused", "webhook/bad_signature_refused"}},
+		{mode: "form_signature_prefix_accepted", wantFail: []string{"webhook/cut_signature_refused"}},
+		// A forged copy refused makes the real notification a replay.
+		{mode: "form_seen_before_verify", wantFail: []string{"webhook/cut_signature_refused"}},
 	}
 	for _, tc := range tests {
 		name := tc.mode

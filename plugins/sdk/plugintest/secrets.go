@@ -47,19 +47,27 @@ func looksSecret(name, typ string) bool {
 		return false
 	}
 	words := nameWords(name)
+	for _, w := range words {
+		if w == "pub" || strings.HasPrefix(w, "public") || strings.HasPrefix(w, "publishable") {
+			return false
+		}
+	}
+	return namesThing(words, secretWord)
+}
+
+// namesThing reports whether a name, as words, names a thing that is
+// recognised by a word of it (is), rather than something about that
+// thing: a word is one, and no word after the last such word is in
+// descriptorWords (api_key but not api_key_id, sign but not sign_type).
+func namesThing(words []string, is func(word string) bool) bool {
 	last := -1
 	for i, w := range words {
-		if secretWord(w) {
+		if is(w) {
 			last = i
 		}
 	}
 	if last < 0 {
 		return false
-	}
-	for _, w := range words {
-		if w == "pub" || strings.HasPrefix(w, "public") || strings.HasPrefix(w, "publishable") {
-			return false
-		}
 	}
 	for _, w := range words[last+1:] {
 		if slices.Contains(descriptorWords, w) {
@@ -80,9 +88,11 @@ func secretWord(w string) bool {
 	return strings.Contains(w, "signing") || strings.Contains(w, "hmac")
 }
 
-// descriptorWords, after a secret word, make a name describe the secret
-// instead of holding it: key_id, signing_key_version, hmac_algorithm,
-// token_url, token_ttl, secret_name, password_hint.
+// descriptorWords, after a secret word, make a setting's name describe
+// the secret instead of holding it (key_id, signing_key_version,
+// hmac_algorithm, token_url, token_ttl, secret_name, password_hint), and
+// after a signature word, a body field's name describe the signature
+// (sign_type, signMethod: see signatureField).
 var descriptorWords = []string{
 	"id", "ids", "name", "names", "serial", "sn", "no", "num", "number", "version", "index", "idx",
 	"alias", "label", "type", "kind", "alg", "algo", "algorithm", "method", "scheme", "mode",
@@ -150,7 +160,7 @@ func unprotectedSecrets(root map[string]any) []string {
 		props, _ := node["properties"].(map[string]any)
 		for _, name := range sortedKeys(props) {
 			p, _ := props[name].(map[string]any)
-			ptr := at + "/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(name)
+			ptr := at + "/" + pointerEscape(name)
 			if writeOnlySchema(root, p) {
 				continue
 			}

@@ -26,6 +26,16 @@
 //	no_replay_cache       HandleWebhook: no replay check
 //	derived_ids           HandleWebhook: event ids derived from the attempt (correct with WebhookKit.DerivedIDs)
 //	unstable_ids          HandleWebhook: derived event ids that change on every read
+//
+// The form_ and json_ modes sign notifications in the body instead of a
+// header, as Alipay and UnionPay do (body.go):
+//
+//	form_signature        a form with a sign field: correct
+//	json_signature        JSON with a signature member (/auth/signature): correct
+//	form_empty_signature_accepted   an empty sign ("sign=") lets the delivery through
+//	json_empty_signature_accepted   a missing or empty signature lets the delivery through
+//	form_signature_prefix_accepted  a sign that is a prefix of the right one (a cut signature) is accepted
+//	form_seen_before_verify         a notification's id is noted as seen before its sign is checked, so a forged copy makes the real one a replay
 package main
 
 import (
@@ -62,6 +72,8 @@ type broken struct {
 	// keys holds the idempotency keys CreatePayment has seen, to tell a
 	// retry from a first call.
 	keys sync.Map
+	// seen holds the notification ids of seen_before_verify.
+	seen sync.Map
 }
 
 func main() { payment.Serve(&broken{Gateway: gateway.New(), mode: os.Getenv("KASSA_BROKEN")}) }
@@ -175,8 +187,15 @@ func (b *broken) Refund(ctx context.Context, req payment.RefundRequest) (payment
 // through (laxSignature): it signs them afresh with the settings' secret
 // and hands them to the example again. In clock_freshness it hands the
 // example its own clock's time instead of the time Kassa received the
-// delivery.
+// delivery. The form_ and json_ modes verify a signature in the body
+// instead (body.go).
 func (b *broken) HandleWebhook(ctx context.Context, req payment.WebhookRequest) (payment.WebhookResult, error) {
+	if format, _ := b.bodySigned(); format != "" {
+		if secret := b.secret.Load(); secret != nil {
+			return b.handleBodySigned(ctx, req, *secret) // body.go
+		}
+		return b.Gateway.HandleWebhook(ctx, req) // not configured: the example says so
+	}
 	if b.mode == "clock_freshness" {
 		req.ReceivedAt = time.Now()
 	}
