@@ -91,8 +91,11 @@ func TestInnerRunGateway(t *testing.T) {
 		kit.Sign = signForm
 	case strings.HasPrefix(os.Getenv(envMode), "json_"):
 		// The signature covers the notification's bytes, not the
-		// document's: a space after it changes nothing signed.
+		// document's: a space after it changes nothing signed. The
+		// kit would find the signature field itself (as it does for
+		// the form_ modes); naming it checks that way in.
 		kit.Sign = signJSON
+		kit.SignatureFields = []string{"/auth/signature"}
 		kit.Tamper = func(h http.Header, body []byte) (http.Header, []byte) {
 			return h, bytes.Replace(body, []byte(`"amount":`), []byte(`"amount":1`), 1)
 		}

@@ -289,7 +289,11 @@ func (r *gatewayRun) forge(t *testing.T, kit *WebhookKit, cases []signatureCase)
 	for _, p := range sig {
 		where = append(where, p.String())
 	}
-	t.Logf("the signature is carried by %s (WebhookKit.SignatureHeaders and SignatureFields name them when this is wrong)", strings.Join(where, ", "))
+	guessed := ""
+	if kit.SignatureHeaders == nil || kit.SignatureFields == nil {
+		guessed = " (as far as the kit can tell: WebhookKit.SignatureHeaders and SignatureFields name them when this is wrong)"
+	}
+	t.Logf("the signature is carried by %s%s", strings.Join(where, ", "), guessed)
 	// Each delivery is signed afresh, as another event a second earlier
 	// (its id and time both changed, for a signer that ignores one of
 	// them), and received when it was signed: a plugin that wrongly
