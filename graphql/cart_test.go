@@ -348,7 +348,7 @@ func TestCartGuestCheckout(t *testing.T) {
 					{"name": "Express", "price": {"amount": "25.00", "currencyCode": "CNY"}}]}}`},
 			{Name: "choose express", Query: cartMethodOp, Variables: vars("input", with(ref, "methodId", s.express)),
 				WantData: shipped.payload(t, "cartShippingMethodSelect", "shippingMethod", vars("name", "Express", "price", vars("amount", "25.00")))},
-			{Name: "billing address", Query: cartBillToOp, Variables: vars("input", with(ref, "address", vars("line1", "2 Road", "city", "Beijing", "countryCode", "CN"))),
+			{Name: "billing address", Query: cartBillToOp, Variables: vars("input", with(ref, "address", vars("lastName", "Li", "line1", "2 Road", "city", "Beijing", "countryCode", "CN"))),
 				WantData: `{"cartBillingAddressUpdate": {"cart": {"billingAddress": {"city": "Beijing", "countryCode": "CN"}}, "userErrors": []}}`},
 		})
 
@@ -434,7 +434,7 @@ func TestCartEmailWithAddress(t *testing.T) {
 			cart { email shippingAddress { city countryCode } shippingMethods { name price { amount } } tax { amount } } userErrors { field code } } }`
 		readOp := `query($token: String) { cart(token: $token) { email shippingAddress { city countryCode } tax { amount } } }`
 		unchanged := `{"cart": {"email": null, "shippingAddress": null, "tax": {"amount": "0.00"}}}`
-		us := vars("line1", "1 Main St", "city", "Boston", "countryCode", "US")
+		us := vars("lastName", "Li", "line1", "1 Main St", "city", "Boston", "countryCode", "US")
 		runCart(t, ta, []testkit.Scenario{
 			{Name: "an invalid email with a valid address", Query: contactOp, Variables: vars("input", with(ref, "address", cnAddress, "email", "li@example")),
 				WantData: `{"cartShippingAddressUpdate": {"cart": null, "userErrors": [{"field": ["input", "email"], "code": "INVALID_EMAIL"}]}}`},
@@ -596,14 +596,16 @@ func TestCartTypedErrors(t *testing.T) {
 			{Name: "a bad email with a good address", Query: cartShipToOp, Variables: vars("input", with(ref, "address", cnAddress, "email", "not an address")),
 				WantData: fieldErr("cartShippingAddressUpdate", "input.email", "INVALID_EMAIL")},
 			{Name: "a bad email and a bad address", Query: cartShipToOp,
-				Variables: vars("input", with(ref, "address", vars("line1", "1 Road", "city", "Nowhere", "countryCode", "XX"), "email", "li@example")),
+				Variables: vars("input", with(ref, "address", vars("lastName", "Li", "line1", "1 Road", "city", "Nowhere", "countryCode", "XX"), "email", "li@example")),
 				WantData:  fieldErr("cartShippingAddressUpdate", "input.email", "INVALID_EMAIL", "input.address.countryCode", "INVALID_COUNTRY")},
 			{Name: "a good email with a bad address", Query: cartBillToOp,
-				Variables: vars("input", with(ref, "address", vars("line1", "", "city", "Nowhere", "countryCode", "CN"), "email", "g@example.com")),
+				Variables: vars("input", with(ref, "address", vars("lastName", "Li", "line1", "", "city", "Nowhere", "countryCode", "CN"), "email", "g@example.com")),
 				WantData:  fieldErr("cartBillingAddressUpdate", "input.address.line1", "REQUIRED")},
-			{Name: "bad country", Query: cartShipToOp, Variables: vars("input", with(ref, "address", vars("line1", "1 Road", "city", "Nowhere", "countryCode", "XX"))),
+			{Name: "nobody to deliver to", Query: cartShipToOp, Variables: vars("input", with(ref, "address", vars("firstName", " ", "line1", "1 Road", "city", "Shenzhen", "countryCode", "CN"))),
+				WantData: fieldErr("cartShippingAddressUpdate", "input.address.lastName", "REQUIRED")},
+			{Name: "bad country", Query: cartShipToOp, Variables: vars("input", with(ref, "address", vars("lastName", "Li", "line1", "1 Road", "city", "Nowhere", "countryCode", "XX"))),
 				WantData: fieldErr("cartShippingAddressUpdate", "input.address.countryCode", "INVALID_COUNTRY")},
-			{Name: "blank street and city", Query: cartBillToOp, Variables: vars("input", with(ref, "address", vars("line1", " ", "city", "", "countryCode", "CN"))),
+			{Name: "blank street and city", Query: cartBillToOp, Variables: vars("input", with(ref, "address", vars("lastName", "Li", "line1", " ", "city", "", "countryCode", "CN"))),
 				WantData: fieldErr("cartBillingAddressUpdate", "input.address.line1", "REQUIRED", "input.address.city", "REQUIRED")},
 			{Name: "unknown currency", Query: cartCreateOp, Variables: in("currency", "XYZ"),
 				WantData: `{"cartCreate": {"token": null, "cart": null, "userErrors": [{"field": ["input", "currency"], "code": "INVALID_CURRENCY"}]}}`},
@@ -642,7 +644,7 @@ func TestCartTypedErrors(t *testing.T) {
 		must(t, s.do(t, guest, cartMethodOp, vars("input", with(ref, "methodId", s.express))))
 		runCart(t, ta, []testkit.Scenario{
 			{Name: "the address moves out of the method's zone", Query: cartShipToOp,
-				Variables: vars("input", with(ref, "address", vars("line1", "1 Main St", "city", "Boston", "countryCode", "US"))),
+				Variables: vars("input", with(ref, "address", vars("lastName", "Li", "line1", "1 Main St", "city", "Boston", "countryCode", "US"))),
 				Check: func(t *testing.T, data json.RawMessage) {
 					if !strings.Contains(string(data), `"userErrors":[]`) {
 						t.Fatalf("%s", data)

@@ -496,6 +496,10 @@ func readContact(r *http.Request) (map[string]string, map[string]string) {
 			errs[f] = "REQUIRED"
 		}
 	}
+	// Someone to deliver to, as the API asks: a name or a company.
+	if form["firstName"] == "" && form["lastName"] == "" && form["company"] == "" && errs["lastName"] == "" {
+		errs["lastName"] = "REQUIRED"
+	}
 	if e := form["email"]; e != "" && errs["email"] == "" {
 		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
 			errs["email"] = "INVALID_EMAIL"

@@ -157,6 +157,15 @@ func TestCheckoutWithoutJavaScript(t *testing.T) {
 					}
 				})
 			}
+			t.Run("nobody to deliver to", func(t *testing.T) {
+				res, page := b.post("/checkout", with(with(contact(), "firstName", " "), "lastName", ""))
+				if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="e-lastName"`) || !strings.Contains(page, "This field is required") {
+					t.Fatalf("answer %d, want 422 with the name required:\n%s", res.StatusCode, page)
+				}
+				if _, email := b.cart(); email != "" {
+					t.Fatalf("the cart changed: email %q", email)
+				}
+			})
 			if res, _ := b.post("/checkout", url.Values{"step": {"shipping"}, "method": {"shm_<script>"}}); res.StatusCode != http.StatusUnprocessableEntity {
 				t.Fatalf("a malformed shipping method: %d", res.StatusCode)
 			}

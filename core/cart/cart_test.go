@@ -303,9 +303,9 @@ func TestEmailAndAddresses(t *testing.T) {
 			a    order.Address
 			want []string
 		}{
-			"unknown country": {order.Address{Line1: "x", City: "y", CountryCode: "XX"}, []string{"address.countryCode INVALID_COUNTRY"}},
-			"three letters":   {order.Address{Line1: "x", City: "y", CountryCode: "CHN"}, []string{"address.countryCode INVALID_COUNTRY"}},
-			"empty":           {order.Address{}, []string{"address.line1 REQUIRED", "address.city REQUIRED", "address.countryCode INVALID_COUNTRY"}},
+			"unknown country": {order.Address{LastName: "Li", Line1: "x", City: "y", CountryCode: "XX"}, []string{"address.countryCode INVALID_COUNTRY"}},
+			"three letters":   {order.Address{LastName: "Li", Line1: "x", City: "y", CountryCode: "CHN"}, []string{"address.countryCode INVALID_COUNTRY"}},
+			"empty":           {order.Address{}, []string{"address.lastName REQUIRED", "address.line1 REQUIRED", "address.city REQUIRED", "address.countryCode INVALID_COUNTRY"}},
 			"too long":        {order.Address{Line1: "x", City: "y", CountryCode: "CN", Company: long}, []string{"address.company TOO_LONG"}},
 		} {
 			if _, err := f.svc.SetShippingAddress(guest(), ref, tt.a, nil); !cmp.Equal(problems(err), tt.want) {
@@ -331,17 +331,17 @@ func TestEmailWithAddress(t *testing.T) {
 		if c.Email != "li.wei@example.com" || c.ShippingAddress == nil || *c.ShippingAddress != cnAddress() {
 			t.Fatalf("email %q, shipping address %+v", c.Email, c.ShippingAddress)
 		}
-		us := order.Address{Line1: "1 Main St", City: "Boston", CountryCode: "US"}
+		us := order.Address{FirstName: "Ann", Line1: "1 Main St", City: "Boston", CountryCode: "US"}
 		for name, tt := range map[string]struct {
 			a     order.Address
 			email string
 			want  []string
 		}{
 			"a bad email, a good address": {us, "li@example", []string{"email INVALID_EMAIL"}},
-			"a good email, a bad address": {order.Address{Line1: "x", City: "y", CountryCode: "XX"}, "new@example.com",
+			"a good email, a bad address": {order.Address{LastName: "Li", Line1: "x", City: "y", CountryCode: "XX"}, "new@example.com",
 				[]string{"address.countryCode INVALID_COUNTRY"}},
 			"both bad": {order.Address{}, "Li <li@example.com>",
-				[]string{"email INVALID_EMAIL", "address.line1 REQUIRED", "address.city REQUIRED", "address.countryCode INVALID_COUNTRY"}},
+				[]string{"email INVALID_EMAIL", "address.lastName REQUIRED", "address.line1 REQUIRED", "address.city REQUIRED", "address.countryCode INVALID_COUNTRY"}},
 		} {
 			if _, err := f.svc.SetShippingAddress(guest(), ref, tt.a, email(tt.email)); !cmp.Equal(problems(err), tt.want) {
 				t.Errorf("%s: %v", name, problems(err))
@@ -357,7 +357,7 @@ func TestEmailWithAddress(t *testing.T) {
 		if c = mustCart(t)(f.svc.SetShippingAddress(guest(), ref, us, nil)); c.Email != "li.wei@example.com" || *c.ShippingAddress != us {
 			t.Errorf("without an email: email %q, shipping %+v", c.Email, c.ShippingAddress)
 		}
-		bill := order.Address{Line1: "2 Harbour Road", City: "Hong Kong", CountryCode: "HK"}
+		bill := order.Address{LastName: "Chan", Line1: "2 Harbour Road", City: "Hong Kong", CountryCode: "HK"}
 		if c = mustCart(t)(f.svc.SetBillingAddress(guest(), ref, bill, email("billing@example.com"))); c.Email != "billing@example.com" ||
 			*c.BillingAddress != bill || *c.ShippingAddress != us {
 			t.Errorf("billing with an email: email %q, billing %+v, shipping %+v", c.Email, c.BillingAddress, c.ShippingAddress)

@@ -380,8 +380,9 @@ func normalizeEmail(field, address string) (string, error) {
 }
 
 // normalizeAddress trims an address, upper-cases its country code and
-// checks it as the address book does: a street, a city, an ISO 3166-1
-// country, and no field longer than maxText. Paths are "address.city".
+// checks it as the address book does (a street, a city, an ISO 3166-1
+// country, no field longer than maxText) and, as a parcel or an invoice
+// goes to it, a recipient: a first or last name, or a company. Paths are "address.city".
 func normalizeAddress(in order.Address) (order.Address, error) {
 	t := strings.TrimSpace
 	a := order.Address{
@@ -396,6 +397,11 @@ func normalizeAddress(in order.Address) (order.Address, error) {
 	} {
 		v.Check(utf8.RuneCountInString(f.value) <= maxText, "address."+f.field, CodeTooLong, fmt.Sprintf("use at most %d characters", maxText))
 	}
+	// A carrier needs someone to hand the parcel to, an invoice someone
+	// to bill: one name will do (many buyers write theirs in a single
+	// field), or a company's.
+	v.Check(a.FirstName != "" || a.LastName != "" || a.Company != "", "address.lastName", CodeRequired,
+		"the recipient's name (or company) is required")
 	v.Check(a.Line1 != "", "address.line1", CodeRequired, "the street address is required")
 	v.Check(a.City != "", "address.city", CodeRequired, "the city is required")
 	v.Check(country.Valid(a.CountryCode), "address.countryCode", CodeInvalidCountry,
