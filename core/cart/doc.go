@@ -17,7 +17,7 @@
 //	ref := cart.Ref{Token: created.Token}
 //	c, err := svc.AddLines(ctx, ref, []cart.LineInput{{VariantID: "var_…", Quantity: 2}})
 //	email := "buyer@example.com"                   // set with the address; nil leaves the cart's (SetEmail sets it alone)
-//	c, err = svc.SetShippingAddress(ctx, ref, order.Address{Line1: "1 Road", City: "Shenzhen", CountryCode: "CN"}, &email)
+//	c, err = svc.SetShippingAddress(ctx, ref, order.Address{LastName: "Li", Line1: "1 Road", City: "Shenzhen", CountryCode: "CN"}, &email)
 //	rates, err := svc.ShippingMethods(ctx, ref)
 //	c, err = svc.SetShippingMethod(ctx, ref, rates[0].MethodID)
 //	placed, err := svc.Complete(ctx, ref, idempotencyKey) // placed.Order, placed.AccessToken
