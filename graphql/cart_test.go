@@ -425,6 +425,40 @@ func TestCartGuestCheckout(t *testing.T) {
 // the shipping methods for the address; an invalid email with a valid
 // address, or the reverse, changes nothing and says which field; without
 // an email the cart's stays.
+// TestShippingCountries: anyone reads the countries the shop ships to in
+// a currency (the default when left out), from the zones with an active
+// method priced in it, and a change of zones shows at once.
+func TestShippingCountries(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		newCartShop(t, ta)
+		const op = `query($c: String) { shippingCountries(currency: $c) }`
+		runCart(t, ta, []testkit.Scenario{
+			{Name: "the default currency", Query: op, WantData: `{"shippingCountries": ["CN", "US"]}`},
+			{Name: "another", Query: op, Variables: vars("c", "USD"), WantData: `{"shippingCountries": ["CN", "US"]}`},
+			{Name: "a currency nothing is priced in", Query: op, Variables: vars("c", "JPY"), WantData: `{"shippingCountries": []}`},
+			{Name: "no currency", Query: op, Variables: vars("c", "XX"), WantErrorCode: "INVALID_CURRENCY"},
+		})
+		ctx := system()
+		for _, z := range []struct {
+			name, country, currency string
+			active                  bool
+		}{{"Canada", "CA", "USD", true}, {"Brazil", "BR", "CNY", false}} {
+			zone, err := ta.Settings.Shipping.CreateZone(ctx, shipping.ZoneInput{Name: z.name, Countries: []string{z.country}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ta.Settings.Shipping.CreateMethod(ctx, shipping.MethodInput{ZoneID: zone.ID, Name: "Post", Kind: shipping.KindFlat,
+				Prices: []shipping.MethodPriceInput{{Currency: z.currency, Amount: "9.00"}}, Active: &z.active}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runCart(t, ta, []testkit.Scenario{
+			{Name: "a zone priced in USD only", Query: op, Variables: vars("c", "USD"), WantData: `{"shippingCountries": ["CA", "CN", "US"]}`},
+			{Name: "an inactive method ships nowhere", Query: op, WantData: `{"shippingCountries": ["CN", "US"]}`},
+		})
+	})
+}
+
 func TestCartEmailWithAddress(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
 		s := newCartShop(t, ta)

@@ -90,6 +90,49 @@ func (r *Rates) Quote(ctx context.Context, p Parcel) ([]Rate, error) {
 	return quote(zones, p), nil
 }
 
+// Countries returns the ISO 3166-1 alpha-2 codes of the countries, sorted,
+// that some active method prices in cur ships to (all of a country, or
+// some of its regions): the countries a storefront's address form offers
+// for a cart in cur. Every zone is read, and kept as Quote keeps a
+// country's.
+func (r *Rates) Countries(ctx context.Context, cur money.Currency) ([]string, error) {
+	// "" is no country code (Quote's keys are valid codes): every zone.
+	load := func() ([]*Zone, error) { return r.store.Zones(ctx, "") }
+	var zones []*Zone
+	var err error
+	if store.Touched(ctx, zonesKey{}) {
+		zones, err = load()
+	} else {
+		zones, err = r.zones.Get("", load)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return shippedCountries(zones, cur), nil
+}
+
+// shippedCountries is Countries on loaded zones.
+func shippedCountries(zones []*Zone, cur money.Currency) []string {
+	out := []string{}
+	for _, z := range zones {
+		if !slices.ContainsFunc(z.Methods, func(m *Method) bool { return m.Active && m.pricedIn(cur) }) {
+			continue
+		}
+		for _, c := range z.Countries {
+			if !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// pricedIn reports whether m has a price in cur.
+func (m *Method) pricedIn(cur money.Currency) bool {
+	return slices.ContainsFunc(m.Prices, func(p MethodPrice) bool { return p.Currency == cur })
+}
+
 // Regional reports whether a zone narrows country to regions, so that
 // where in the country an address is decides its shipping: the cart then
 // needs a province it can read (country.Subdivision).

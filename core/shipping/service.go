@@ -10,6 +10,7 @@ import (
 	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/id"
+	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/store"
 )
 
@@ -79,6 +80,20 @@ func (s *Service) changed(ctx context.Context, fn func(ctx context.Context) erro
 		store.AfterCommit(ctx, s.rates.Invalidate)
 	}
 	return err
+}
+
+// Countries returns the countries some active method priced in cur ships
+// to (Rates.Countries). It asks no authorizer: it is what every buyer's
+// address form offers.
+func (s *Service) Countries(ctx context.Context, cur money.Currency) ([]string, error) {
+	if s.rates != nil {
+		return s.rates.Countries(ctx, cur)
+	}
+	zones, err := s.store.Zones(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	return shippedCountries(zones, cur), nil
 }
 
 // Zones returns every zone with its methods (active or not), by name.

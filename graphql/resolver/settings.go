@@ -13,6 +13,7 @@ import (
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/kit/country"
 	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/shipping"
 	"github.com/kassahq/kassa/core/shop"
 	"github.com/kassahq/kassa/core/tax"
@@ -26,6 +27,7 @@ var settingsOperations = map[string]Permission{
 	"Query.shopSettings": public,
 
 	"Query.countrySubdivisions": public,
+	"Query.shippingCountries":   public,
 	"Query.shippingZones":       {authz.Settings, authz.Read},
 	"Query.taxRates":            {authz.Settings, authz.Read},
 
@@ -88,6 +90,28 @@ func (r *settingsRoot) CountrySubdivisions(args struct {
 		out[i] = countrySubdivision{s}
 	}
 	return out, nil
+}
+
+// ShippingCountries resolves Query.shippingCountries: the countries a
+// storefront's address form offers, as every buyer's checkout would quote
+// them.
+func (r *settingsRoot) ShippingCountries(ctx context.Context, args struct{ Currency *string }) ([]string, error) {
+	var cur money.Currency
+	if args.Currency == nil {
+		s, err := r.shop.Settings(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cur = s.DefaultCurrency()
+	} else {
+		c, err := money.ParseCurrency(strings.TrimSpace(*args.Currency))
+		if err != nil {
+			// The input is not quoted back: it may be long.
+			return nil, errs.Invalid("currency", "INVALID_CURRENCY", "currency is an ISO 4217 code such as CNY or USD")
+		}
+		cur = c
+	}
+	return r.shipping.Countries(ctx, cur)
 }
 
 // ---- shop settings ----
