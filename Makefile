@@ -24,13 +24,10 @@ plugins:
 		if [ -d plugins/$$p ]; then $(GO) build -trimpath -ldflags '-s -w' -o $(BIN)/plugins/$$p ./plugins/$$p || exit 1; fi; \
 	done
 
-## install-plugins: install the built reference plugins into the data directory (records their sha256)
+## install-plugins: install the built reference plugins into the data directory (records their sha256); says what changed, nothing when nothing did
 install-plugins: build plugins
-	@for p in $(PLUGINS); do \
-		if [ -x $(BIN)/plugins/$$p ] && $(BIN)/kassa plugin --help >/dev/null 2>&1; then \
-			KASSA_DATA_DIR=$(DATA_DIR) $(BIN)/kassa plugin install --replace $(BIN)/plugins/$$p || exit 1; \
-		fi; \
-	done
+	@set --; for p in $(PLUGINS); do if [ -x $(BIN)/plugins/$$p ]; then set -- "$$@" $(BIN)/plugins/$$p; fi; done; \
+	if [ $$# -gt 0 ]; then KASSA_DATA_DIR=$(DATA_DIR) $(BIN)/kassa plugin install --replace --quiet "$$@"; fi
 
 ## admin: rebuild the web admin into admin/dist (committed; embedded in the binary unless built with -tags no_ui)
 admin:

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -465,11 +466,27 @@ func (a *App) serveReady(w http.ResponseWriter, r *http.Request) {
 // Serve listens on the configured address and serves until ctx is done,
 // then drains requests in flight and stops.
 func (a *App) Serve(ctx context.Context) error {
-	ln, err := net.Listen("tcp", a.Config.HTTPAddr)
+	ln, err := listen(a.Config.HTTPAddr, "--http-addr HOST:PORT or KASSA_HTTP_ADDR")
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", a.Config.HTTPAddr, err)
+		return err
 	}
 	return a.ServeListener(ctx, ln)
+}
+
+// listen binds the shop's HTTP address. Its error says how to choose
+// another address: setting names the flag (and variable) that sets it for
+// the command at hand.
+func listen(addr, setting string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	switch {
+	case err == nil:
+		return ln, nil
+	case errors.Is(err, syscall.EADDRINUSE):
+		return nil, fmt.Errorf("cannot listen on %s: %w: another program (another kassa serve?) is listening there; stop it, or serve on a free address with %s",
+			addr, syscall.EADDRINUSE, setting)
+	default:
+		return nil, fmt.Errorf("cannot listen on %s: %w; choose another address with %s", addr, err, setting)
+	}
 }
 
 // ServeListener is Serve on an existing listener (tests use port 0).

@@ -82,7 +82,11 @@ const (
 // buyers use and adds a shipping method for their country when there is
 // none.
 func benchCheckoutCart(ctx context.Context, args []string, cli IO) error {
-	fs, _ := flagSet("bench checkout-cart", cli)
+	fs := newFlagSet("bench checkout-cart", cli, "Usage: kassa bench checkout-cart --url URL [-c N] [-d D] [--api-key KEY] [flags]\n\n"+
+		"Guests check out carts over GraphQL, one after another, N at once, in five requests each: cartCreate,\n"+
+		"cartLinesAdd (two or three lines at once), cartShippingAddressUpdate (email and address; it answers the\n"+
+		"shipping methods), cartShippingMethodSelect, checkoutComplete. Without --api-key the shop must already\n"+
+		"ship to --country in the currency and have stock (e.g. kassa seed demo, a shipping zone, restocked variants).\n")
 	target := fs.String("url", "http://127.0.0.1:8080/graphql", "GraphQL endpoint of the shop")
 	conc := fs.Int("c", 8, "concurrent buyers")
 	dur := fs.Duration("d", 10*time.Second, "duration of the measurement (after the warm-up)")
@@ -94,14 +98,6 @@ func benchCheckoutCart(ctx context.Context, args []string, cli IO) error {
 	stock := fs.Int("stock", 100000, "with --api-key: the available units each chosen variant is restocked to")
 	spread := fs.Bool("spread-addresses", true, "on an IPv4 loopback URL, run each checkout as a new buyer from a source address of its own (127.0.x.y), on a new connection, as real buyers come: the API's per-address rate limit then limits each buyer, not the bench as a whole")
 	rate := fs.Float64("rate", 0, rateUsage)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: kassa bench checkout-cart --url URL [-c N] [-d D] [--api-key KEY] [flags]\n\n"+
-			"Guests check out carts over GraphQL, one after another, N at once, in five requests each: cartCreate,\n"+
-			"cartLinesAdd (two or three lines at once), cartShippingAddressUpdate (email and address; it answers the\n"+
-			"shipping methods), cartShippingMethodSelect, checkoutComplete. Without --api-key the shop must already\n"+
-			"ship to --country in the currency and have stock (e.g. kassa seed demo, a shipping zone, restocked variants).")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -135,7 +131,13 @@ func benchCheckoutCart(ctx context.Context, args []string, cli IO) error {
 // second, errors by code, the latency of every step and of the whole,
 // and ends with the line `checkouts/s=… errors=…`.
 func benchCheckout(ctx context.Context, args []string, cli IO) error {
-	fs, _ := flagSet("bench checkout", cli)
+	fs := newFlagSet("bench checkout", cli, "Usage: kassa bench checkout --url URL [--concurrency N] [--duration D] [--api-key KEY] [flags]\n\n"+
+		"Guests check out and pay over HTTP, one after another, N at once: the five requests of checkout-cart\n"+
+		"(cartCreate, cartLinesAdd, cartShippingAddressUpdate, cartShippingMethodSelect, checkoutComplete),\n"+
+		"paymentCreate with testpay, the order followed on /graphql/stream (orderUpdated, as the status page\n"+
+		"does), Pay on testpay's page, PAID seen on the stream (testpay notifies the shop's\n"+
+		"/webhooks/payment.testpay, so the shop's public URL must reach it). The shop needs testpay enabled\n"+
+		"(kassa seed demo does it) and, without --api-key, stock and a shipping method for --country.\n")
 	target := fs.String("url", "http://127.0.0.1:8080", "the shop's URL, or its GraphQL endpoint (URL/graphql)")
 	var conc int
 	var dur time.Duration
@@ -152,15 +154,6 @@ func benchCheckout(ctx context.Context, args []string, cli IO) error {
 	stock := fs.Int("stock", 100000, "with --api-key: the available units each chosen variant is restocked to")
 	spread := fs.Bool("spread-addresses", true, "on an IPv4 loopback URL, run each checkout as a new buyer from a source address of its own (127.0.x.y), on a new connection, as real buyers come: the API's per-address rate limit then limits each buyer, not the bench as a whole")
 	rate := fs.Float64("rate", 0, rateUsage)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: kassa bench checkout --url URL [--concurrency N] [--duration D] [--api-key KEY] [flags]\n\n"+
-			"Guests check out and pay over HTTP, one after another, N at once: the five requests of checkout-cart\n"+
-			"(cartCreate, cartLinesAdd, cartShippingAddressUpdate, cartShippingMethodSelect, checkoutComplete), paymentCreate with testpay, the order followed on /graphql/stream (orderUpdated, as the\n"+
-			"status page does), Pay on testpay's page, PAID seen on the stream (testpay notifies the shop's\n"+
-			"/webhooks/payment.testpay, so the shop's public URL must reach it). The shop needs testpay enabled\n"+
-			"(kassa seed demo does it) and, without --api-key, stock and a shipping method for --country.")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

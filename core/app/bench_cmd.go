@@ -19,8 +19,23 @@ import (
 )
 
 func init() {
-	commands["bench"] = command{"measure a running shop: `bench products` (GraphQL load), `bench pages` (storefront pages), `bench checkout-cart` (guest checkouts), `bench checkout` (guest checkouts paid with testpay) or `bench startup` (start-up time, idle memory)", runBench}
+	commands["bench"] = command{"measure a running shop: products, pages, checkout-cart, checkout, startup", runBench}
 }
+
+const benchUsage = `Usage: kassa bench <benchmark> [flags]
+
+Measures a running shop; BENCHMARKS.md records the figures and the commands behind them.
+
+Benchmarks:
+  products        GraphQL load: the storefront's product grid query, concurrent clients
+  pages           storefront pages: the sitemap's first product and collection page, or --path
+  checkout-cart   guests checking out carts over GraphQL: orders/s, errors, latency per step
+  checkout        guests checking out and paying with testpay, until the order is PAID:
+                  checkouts/s, errors, latency per step
+  startup         kassa serve on a data directory: time to /readyz and idle memory
+
+Run kassa bench <benchmark> --help for its flags.
+`
 
 // productListQuery is the storefront's product grid: 24 products with
 // variants, prices and stock.
@@ -34,8 +49,8 @@ const productListQuery = `query ProductGrid($first: Int!, $currency: String!) {
 }`
 
 func runBench(ctx context.Context, args []string, io IO) error {
-	if len(args) == 0 {
-		return fmt.Errorf("%w: kassa bench products|pages|checkout-cart|checkout|startup [flags]", errUsage)
+	if len(args) == 0 || isHelp(args[0]) {
+		return actionHelp(args, io, benchUsage, "name a benchmark")
 	}
 	switch args[0] {
 	case "products":
@@ -61,7 +76,10 @@ func runBench(ctx context.Context, args []string, io IO) error {
 // per-address cost budget (graphql.DefaultRateLimit, about ten uncached
 // grids a second) would be measured instead of the server.
 func benchProducts(ctx context.Context, args []string, io IO) error {
-	fs, _ := flagSet("bench products", io)
+	fs := newFlagSet("bench products", io, "Usage: kassa bench products [--url URL] [-c N] [-d D] [flags]\n\n"+
+		"Loads /graphql with the storefront's product grid query (products with variants, prices and stock)\n"+
+		"from -c concurrent clients for -d, after a 2s warm-up, and reports requests a second and latency\n"+
+		"percentiles. Run it on the shop's machine, against a loopback URL: it measures the server, not the network.\n")
 	target := fs.String("url", "http://127.0.0.1:8080/graphql", "GraphQL endpoint to load")
 	conc := fs.Int("c", 32, "concurrent clients")
 	dur := fs.Duration("d", 10*time.Second, "duration of the measurement (after a 2s warm-up)")
@@ -132,7 +150,11 @@ func benchOnce(ctx context.Context, c *http.Client, url string, body []byte) err
 // a free loopback port several times, measuring process start to the first
 // 200 from /readyz, then the resident memory after the instance idles.
 func benchStartup(ctx context.Context, args []string, io IO) error {
-	fs, load := flagSet("bench startup", io)
+	fs, load := flagSet("bench startup", io, "Usage: kassa bench startup [--runs N] [--idle D] [flags]\n\n"+
+		"Starts kassa serve on the data directory (and database, NATS) given, on a free loopback port, --runs\n"+
+		"times: reports the time from process start to the first 200 of /readyz, and the resident memory\n"+
+		"after --idle. Stop the shop's own server first: one kassa serve per data directory.\n",
+		"data-dir", "database-url", "nats-url")
 	runs := fs.Int("runs", 5, "number of starts")
 	idle := fs.Duration("idle", 3*time.Second, "idle time before reading memory")
 	if err := fs.Parse(args); err != nil {

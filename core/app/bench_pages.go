@@ -22,7 +22,10 @@ import (
 // throughput and latency per page. Without --path it measures the first
 // product page and the first collection page the shop's sitemap lists.
 func benchPages(ctx context.Context, args []string, out IO) error {
-	fs, _ := flagSet("bench pages", out)
+	fs := newFlagSet("bench pages", out, "Usage: kassa bench pages [--url URL] [--path /products/HANDLE]... [-c N] [-d D] [flags]\n\n"+
+		"Loads storefront pages (rendered on the server, GraphQL in-process) with GET requests from -c concurrent\n"+
+		"buyers for -d each, after a 2s warm-up, and reports requests a second and latency per page. Without\n"+
+		"--path it measures the first product page and the first collection page of the shop's sitemap.\n")
 	base := fs.String("url", "http://127.0.0.1:8080", "the storefront's base URL")
 	var paths multiFlag
 	fs.Var(&paths, "path", "a page to load, e.g. /products/tea (repeatable; default: the sitemap's first product and collection)")

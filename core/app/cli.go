@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -34,12 +35,9 @@ type command struct {
 var commands = map[string]command{
 	"serve":   {"run the shop: storefront, admin, GraphQL API and webhooks", runServe},
 	"migrate": {"apply (up), roll back (down) or list (status) database migrations", runMigrate},
-	"seed":    {"load data: `seed demo [--products N]` creates the demo shop (idempotent); `seed orders --count N` adds orders for benchmarks", runSeed},
-	"config":  {"print every setting with its flag, environment variable and default", runConfig},
-	"version": {"print the version", func(_ context.Context, _ []string, io IO) error {
-		fmt.Fprintln(io.Stdout, "kassa", Version)
-		return nil
-	}},
+	"seed":    {"load data: `seed demo` creates the demo shop (idempotent); `seed orders --count N` adds orders for benchmarks", runSeed},
+	"config":  {"print every setting with its flag, environment variable and default, and the values in effect", runConfig},
+	"version": {"print the version (also `kassa --version`, `kassa -v`)", runVersion},
 }
 
 // errUsage marks an error the user made in calling a command.
@@ -49,13 +47,20 @@ var errUsage = errors.New("usage")
 func Main(args []string, io IO) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 || isHelp(args[0]) && len(args) == 1 {
 		usage(io.Stdout)
 		return 0
 	}
-	cmd, ok := commands[args[0]]
+	name := args[0]
+	switch {
+	case name == "--version" || name == "-version" || name == "-v":
+		name = "version"
+	case isHelp(name): // kassa help serve: kassa serve --help
+		name, args = args[1], []string{args[1], "--help"}
+	}
+	cmd, ok := commands[name]
 	if !ok {
-		fmt.Fprintf(io.Stderr, "kassa: unknown command %q\n\n", args[0])
+		fmt.Fprintf(io.Stderr, "kassa: unknown command %q\n\n", name)
 		usage(io.Stderr)
 		return 2
 	}
@@ -63,7 +68,7 @@ func Main(args []string, io IO) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		fmt.Fprintf(io.Stderr, "kassa %s: %v\n", args[0], err)
+		fmt.Fprintf(io.Stderr, "kassa %s: %v\n", name, err)
 		if errors.Is(err, errUsage) {
 			return 2
 		}
@@ -72,26 +77,94 @@ func Main(args []string, io IO) int {
 	return 0
 }
 
+// isHelp reports whether arg asks for help: -h, -help, --help or help.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
+}
+
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "Kassa is a self-hosted checkout platform.\n\nUsage: kassa <command> [flags]\n\nCommands:")
+	fmt.Fprintln(w, "Kassa is a self-hosted checkout platform.\n\nUsage: kassa <command> [arguments] [flags]\n\nCommands:")
 	names := make([]string, 0, len(commands))
+	width := 0
 	for n := range commands {
 		names = append(names, n)
+		width = max(width, len(n))
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-*s  %s\n", width, n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun `kassa <command> --help` for its flags. Every setting can also come from a KASSA_* environment variable or kassa.yaml (see `kassa config`).")
+	fmt.Fprintln(w, "\nRun `kassa <command> --help` (or `kassa help <command>`) for what a command does and its flags.\n"+
+		"Every setting can also come from a KASSA_* environment variable or kassa.yaml (see `kassa config`).")
 }
 
-// flagSet returns a FlagSet with every setting registered, and a loader
-// for the resulting Config.
-func flagSet(name string, io IO) (*flag.FlagSet, func() (config.Config, error)) {
+func runVersion(_ context.Context, args []string, io IO) error {
+	fs := newFlagSet("version", io, "Usage: kassa version\n\nPrints the version of this kassa binary (also `kassa --version` and `kassa -v`).\n")
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintln(io.Stdout, "kassa", Version)
+	return nil
+}
+
+// actionHelp answers a command of actions (bench, plugin, seed) called
+// without one: with its usage on standard output when help was asked for,
+// else on standard error with a usage error saying what is missing.
+func actionHelp(args []string, io IO, text, missing string) error {
+	if slices.ContainsFunc(args, isHelp) {
+		fmt.Fprint(io.Stdout, text)
+		return nil
+	}
+	fmt.Fprint(io.Stderr, text+"\n")
+	return fmt.Errorf("%w: %s", errUsage, missing)
+}
+
+// newFlagSet returns the flag set of a command that reads no setting: its
+// --help prints text, then its flags.
+func newFlagSet(name string, io IO, text string) *flag.FlagSet {
 	fs := flag.NewFlagSet("kassa "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Stderr)
-	load := config.Flags(fs)
+	fs.Usage = func() { printUsage(fs, text, "Flags:") }
+	return fs
+}
+
+// flagSet returns the flag set of a command with the flags of the
+// settings it uses (by flag name; every setting when none is named), and
+// the loader of the resulting Config, which reads every setting from the
+// environment and kassa.yaml whatever the flags. Its --help prints text,
+// then its flags.
+func flagSet(name string, io IO, text string, settings ...string) (*flag.FlagSet, func() (config.Config, error)) {
+	fs := flag.NewFlagSet("kassa "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Stderr)
+	load := config.Flags(fs, settings...)
+	fs.Usage = func() {
+		printUsage(fs, text, "Flags (a setting may also come from the environment variable shown, or kassa.yaml; `kassa config` lists every setting):")
+	}
 	return fs, load
+}
+
+// printUsage writes a command's help: its text, then its flags as they are
+// typed, with two dashes (the flag package shows one).
+func printUsage(fs *flag.FlagSet, text, heading string) {
+	w := fs.Output()
+	fmt.Fprint(w, text)
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	if n == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%s\n", heading)
+	fs.VisitAll(func(f *flag.Flag) {
+		typ, help := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if typ != "" {
+			line += " " + typ
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			help += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, "%s\n    \t%s\n", line, strings.ReplaceAll(help, "\n", "\n    \t"))
+	})
 }
 
 // parseArgs parses flags that may come before, between or after the
@@ -115,12 +188,24 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// The settings each command offers as flags, by flag name: those it uses.
+// Every command still reads every setting from the environment and
+// kassa.yaml, so that one environment serves them all.
+var (
+	// databaseSettings: commands that open the database only (migrate).
+	databaseSettings = []string{"data-dir", "database-url"}
+	// offlineSettings: commands that run an offline instance beside the
+	// server (user): the database, and its logs.
+	offlineSettings = append(slices.Clone(databaseSettings), "log-level", "log-format")
+	// pluginSettings: commands that run plugins (seed, plugin): they
+	// read the plugin directory and the plugins' secrets.
+	pluginSettings = append(slices.Clone(offlineSettings), "plugin-dir", "secret-key", "plugin-allow-private-networks")
+)
+
 func runServe(ctx context.Context, args []string, io IO) error {
-	fs, load := flagSet("serve", io)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: kassa serve [flags]\n\nRuns the shop until SIGINT or SIGTERM, then drains requests in flight and the event outbox.\n\nFlags (each also settable by the environment variable shown, or in kassa.yaml):")
-		fs.PrintDefaults()
-	}
+	fs, load := flagSet("serve", io, "Usage: kassa serve [flags]\n\n"+
+		"Runs the shop (storefront, admin, GraphQL API, webhooks) until SIGINT or SIGTERM, then drains\n"+
+		"requests in flight and the event outbox. With --seed-demo an empty shop gets the demo shop first.\n")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -134,12 +219,16 @@ func runServe(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	defer a.Close(context.Background()) //nolint:errcheck // logged below
-	if err := a.Start(ctx); err != nil {
+	// The address is bound before anything says where the shop is or
+	// issues a setup token: a taken port must not print the addresses of
+	// another program, nor a token (which revokes the previous one) for a
+	// server that will not serve.
+	ln, err := listen(cfg.HTTPAddr, "--http-addr HOST:PORT or KASSA_HTTP_ADDR")
+	if err != nil {
 		return err
 	}
-	base := strings.TrimSuffix(cfg.BaseURL(), "/")
-	serveBanner(io.Stderr, a.Log, cfg.Production(), base)
-	if err := a.Accounts.AnnounceOwnerSetup(ctx, io.Stderr, base); err != nil {
+	defer ln.Close() //nolint:errcheck // closed already when the shop has served
+	if err := a.Start(ctx); err != nil {
 		return err
 	}
 	if cfg.SeedDemo {
@@ -147,7 +236,12 @@ func runServe(ctx context.Context, args []string, io IO) error {
 			return err
 		}
 	}
-	if err := a.Serve(ctx); err != nil {
+	base := strings.TrimSuffix(cfg.BaseURL(), "/")
+	serveBanner(io.Stderr, a.Log, cfg.Production(), base)
+	if err := a.Accounts.AnnounceOwnerSetup(ctx, io.Stderr, base); err != nil {
+		return err
+	}
+	if err := a.ServeListener(ctx, ln); err != nil {
 		return err
 	}
 	if err := a.Close(context.Background()); err != nil {
@@ -159,12 +253,10 @@ func runServe(ctx context.Context, args []string, io IO) error {
 }
 
 func runMigrate(ctx context.Context, args []string, io IO) error {
-	fs, load := flagSet("migrate", io)
-	yes := fs.Bool("yes", false, "confirm `down`: it drops the tables of the migration it rolls back, with their data")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: kassa migrate up|down|status [flags]\n\nup applies every pending migration; down rolls back the most recent one (needs --yes); status lists them.")
-		fs.PrintDefaults()
-	}
+	fs, load := flagSet("migrate", io, "Usage: kassa migrate up|down|status [flags]\n\n"+
+		"up applies every pending migration; down rolls back the most recent one (needs --yes); status lists them.\n"+
+		"kassa serve, seed, user and plugin apply pending migrations by themselves.\n", databaseSettings...)
+	yes := fs.Bool("yes", false, "confirm down: it drops the tables of the migration it rolls back, with their data")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -260,7 +352,10 @@ func openDatabase(ctx context.Context, cfg config.Config) (*store.DB, *store.Mig
 }
 
 func runConfig(_ context.Context, args []string, io IO) error {
-	fs, load := flagSet("config", io)
+	fs, load := flagSet("config", io, "Usage: kassa config [flags]\n\n"+
+		"Prints every setting with its flag, environment variable, kassa.yaml key and default, then the values\n"+
+		"in effect here: from the flags given, the KASSA_* environment variables, kassa.yaml and the defaults,\n"+
+		"in that order of precedence (passwords in URLs masked).\n")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -269,8 +364,8 @@ func runConfig(_ context.Context, args []string, io IO) error {
 		return err
 	}
 	config.Reference(io.Stdout)
-	fmt.Fprintf(io.Stdout, "\nIn effect: data dir %s, listen %s, database %s, nats %s, env %s\n",
-		cfg.DataDir, cfg.HTTPAddr, redactURL(cfg.Database()), orDefault(redactURLs(cfg.NATSURL), "embedded"), cfg.Env)
+	fmt.Fprintf(io.Stdout, "\nIn effect: data dir %s, listen %s, public URL %s, database %s, nats %s, plugins %s, env %s\n",
+		cfg.DataDir, cfg.HTTPAddr, cfg.BaseURL(), redactURL(cfg.Database()), orDefault(redactURLs(cfg.NATSURL), "embedded"), cfg.Plugins(), cfg.Env)
 	return nil
 }
 

@@ -15,7 +15,10 @@ func init() {
 // runHealthcheck lets distroless containers, which have no curl, probe
 // the server.
 func runHealthcheck(ctx context.Context, args []string, io IO) error {
-	fs, load := flagSet("healthcheck", io)
+	fs, load := flagSet("healthcheck", io, "Usage: kassa healthcheck [flags]\n\n"+
+		"Requests /readyz of the instance on --http-addr (0.0.0.0 and an empty host become 127.0.0.1) and exits\n"+
+		"0 when it answers ready, 1 otherwise, within 3 seconds. For container health checks: the distroless\n"+
+		"image has no curl.\n", "http-addr")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -17,15 +17,17 @@ import (
 )
 
 func init() {
-	commands["plugin"] = command{"manage plugins: install PATH [--replace], list, verify, remove ID, enable ID, disable ID, settings ID, dev DIR, trigger EVENT", runPlugin}
+	commands["plugin"] = command{"manage plugins: install, list, verify, remove, enable, disable, settings; dev, trigger for plugin authors", runPlugin}
 }
 
 const pluginUsage = `Usage: kassa plugin <action> [arguments] [flags]
 
 Actions:
-  install PATH [--replace]   record a plugin executable in the catalog, pinned by its sha256
+  install PATH... [--replace] [--quiet]
+                             record plugin executables in the catalog, pinned by their sha256
                              (a file outside the plugin directory is copied in); --replace
-                             installs over an installed version, keeping its settings
+                             installs over an installed version, keeping its settings;
+                             --quiet says in one line what changed, nothing when nothing did
   list                       list installed plugins with version, state and health
   verify                     recompute every binary's sha256; exits 1 on a mismatch
   remove ID                  stop and uninstall a plugin
@@ -46,12 +48,8 @@ picks up changes within its health-check interval.
 // no event bus), so it works next to a running instance, and acts as the
 // system subject.
 func runPlugin(ctx context.Context, args []string, io IO) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(io.Stdout, pluginUsage)
-		if len(args) == 0 {
-			return fmt.Errorf("%w: name an action", errUsage)
-		}
-		return nil
+	if len(args) == 0 || isHelp(args[0]) {
+		return actionHelp(args, io, pluginUsage, "name an action")
 	}
 	action, rest := args[0], args[1:]
 	switch action {
@@ -60,13 +58,10 @@ func runPlugin(ctx context.Context, args []string, io IO) error {
 	case "trigger":
 		return runPluginTrigger(ctx, rest, io) // plugin_trigger.go
 	}
-	fs, load := flagSet("plugin "+action, io)
+	fs, load := flagSet("plugin "+action, io, pluginUsage, pluginSettings...)
 	replace := fs.Bool("replace", false, "install: replace an installed version of the plugin")
+	quiet := fs.Bool("quiet", false, "install: one line saying what changed, nothing when every binary was installed already")
 	set := fs.String("set", "", "settings: new settings as a JSON object")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), pluginUsage+"\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	pos, err := parseInterspersed(fs, rest)
 	if err != nil {
 		return err
@@ -77,8 +72,11 @@ func runPlugin(ctx context.Context, args []string, io IO) error {
 		fs.Usage()
 		return fmt.Errorf("%w: unknown plugin action %q", errUsage, action)
 	}
-	if len(pos) != n {
+	if len(pos) != n && (action != "install" || len(pos) == 0) {
 		fs.Usage()
+		if action == "install" {
+			return fmt.Errorf("%w: plugin install takes the paths of one or more executables", errUsage)
+		}
 		return fmt.Errorf("%w: plugin %s takes %d argument(s)", errUsage, action, n)
 	}
 	cfg, err := load()
@@ -112,34 +110,7 @@ func runPlugin(ctx context.Context, args []string, io IO) error {
 
 	switch action {
 	case "install":
-		res, err := svc.Install(ctx, pos[0], plugin.InstallOptions{Replace: *replace})
-		if err != nil {
-			return cliErr(err)
-		}
-		p := res.Plugin
-		verb := "installed"
-		switch {
-		case res.Unchanged:
-			// --replace with the very binary installed (a reproducible
-			// rebuild gives the same bytes): nothing to replace, but the
-			// file in the plugin directory was written again.
-			verb = "unchanged (this exact binary is already installed; its file was restored)"
-		case res.Replaced:
-			verb = "replaced"
-		}
-		fmt.Fprintf(io.Stdout, "%s: %s\n  kind     %s\n  version  %s\n  sha256   %s\n  file     %s\n  enabled  %t\n",
-			verb, p.ID, p.Kind, p.Version, p.SHA256, p.FileName, p.Enabled)
-		for _, w := range res.Warnings {
-			fmt.Fprintln(io.Stderr, "warning:", w)
-		}
-		if !p.Enabled && !res.Replaced && !res.Unchanged {
-			fmt.Fprintf(io.Stdout, "Enable it with `kassa plugin enable %s` or in the admin.\n", p.ID)
-		}
-		if res.Replaced && p.Enabled {
-			// The command works beside a server, which reads the
-			// catalog on its health-check tick.
-			fmt.Fprintln(io.Stdout, "A running server starts the new binary within 30 seconds.")
-		}
+		return installPlugins(ctx, svc, pos, *replace, *quiet, cfg.Plugins(), io)
 	case "list":
 		list, err := svc.List(ctx)
 		if err != nil {
@@ -201,6 +172,85 @@ func runPlugin(ctx context.Context, args []string, io IO) error {
 		printSettings(io.Stdout, p)
 	}
 	return nil
+}
+
+// installPlugins installs the executables at paths in turn, stopping at
+// the first refused. Each is described as it is installed, or, quiet,
+// the whole in one line that names what changed and leaves out the
+// binaries installed already (make run installs every reference plugin
+// at each start).
+func installPlugins(ctx context.Context, svc *plugin.Service, paths []string, replace, quiet bool, dir string, io IO) error {
+	var installed, replaced, restarting []string
+	defer func() {
+		if !quiet {
+			return
+		}
+		if len(installed) > 0 {
+			plural := "s"
+			if len(installed) == 1 {
+				plural = ""
+			}
+			fmt.Fprintf(io.Stdout, "installed %d plugin%s into %s: %s\n", len(installed), plural, dir, strings.Join(installed, ", "))
+		}
+		if len(replaced) > 0 {
+			fmt.Fprintf(io.Stdout, "replaced %s\n", strings.Join(replaced, ", "))
+		}
+		if len(restarting) > 0 {
+			fmt.Fprintf(io.Stdout, "A running server starts the new binary of %s within 30 seconds.\n", strings.Join(restarting, ", "))
+		}
+	}()
+	for _, path := range paths {
+		res, err := svc.Install(ctx, path, plugin.InstallOptions{Replace: replace})
+		if err != nil {
+			if len(paths) > 1 {
+				return fmt.Errorf("install %s: %w", path, cliErr(err))
+			}
+			return cliErr(err)
+		}
+		p := res.Plugin
+		switch {
+		case res.Unchanged:
+		case res.Replaced:
+			replaced = append(replaced, p.ID+" "+p.Version)
+			if p.Enabled {
+				restarting = append(restarting, p.ID)
+			}
+		default:
+			installed = append(installed, p.ID)
+		}
+		if !quiet {
+			printInstalled(io.Stdout, res)
+		}
+		for _, w := range res.Warnings {
+			fmt.Fprintln(io.Stderr, "warning:", w)
+		}
+	}
+	return nil
+}
+
+// printInstalled describes one installed plugin and what to do next.
+func printInstalled(w stdio.Writer, res plugin.InstallResult) {
+	p := res.Plugin
+	verb := "installed"
+	switch {
+	case res.Unchanged:
+		// --replace with the very binary installed (a reproducible
+		// rebuild gives the same bytes): nothing to replace, but the
+		// file in the plugin directory was written again.
+		verb = "unchanged (this exact binary is already installed; its file was restored)"
+	case res.Replaced:
+		verb = "replaced"
+	}
+	fmt.Fprintf(w, "%s: %s\n  kind     %s\n  version  %s\n  sha256   %s\n  file     %s\n  enabled  %t\n",
+		verb, p.ID, p.Kind, p.Version, p.SHA256, p.FileName, p.Enabled)
+	if !p.Enabled && !res.Replaced && !res.Unchanged {
+		fmt.Fprintf(w, "Enable it with `kassa plugin enable %s` or in the admin.\n", p.ID)
+	}
+	if res.Replaced && p.Enabled {
+		// The command works beside a server, which reads the
+		// catalog on its health-check tick.
+		fmt.Fprintln(w, "A running server starts the new binary within 30 seconds.")
+	}
 }
 
 func printSettings(w stdio.Writer, p plugin.Plugin) {

@@ -34,7 +34,7 @@ func TestPluginCommand(t *testing.T) {
 		code := Main(append(append([]string{"plugin"}, args...), "--data-dir", data), IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
 		return out.String(), errOut.String(), code
 	}
-	if out, _, code := run("--help"); code != 0 || !strings.Contains(out, "install PATH [--replace]") {
+	if out, _, code := run("--help"); code != 0 || !strings.Contains(out, "install PATH... [--replace]") {
 		t.Fatalf("--help: %d %s", code, out)
 	}
 	out, errOut, code := run("install", "--replace", bin)
@@ -77,6 +77,30 @@ func TestPluginCommand(t *testing.T) {
 	}
 	if _, _, code := run("frobnicate"); code != 2 {
 		t.Fatalf("unknown action: exit %d, want 2", code)
+	}
+
+	// make run installs every reference plugin with --quiet at each start:
+	// one line naming what was installed, and nothing once they all are
+	// (an outside review found ten "enabled false" blocks with advice to
+	// enable plugins the demo seed enables, then ten "unchanged" blocks
+	// at every rerun).
+	other := t.TempDir()
+	again := filepath.Join(t.TempDir(), "gateway-again")
+	if b, err := os.ReadFile(bin); err != nil || os.WriteFile(again, b, 0o755) != nil {
+		t.Fatalf("copy the test plugin: %v", err)
+	}
+	quiet := func(paths ...string) (string, string, int) {
+		var out, errOut bytes.Buffer
+		args := append([]string{"plugin", "install", "--replace", "--quiet", "--data-dir", other}, paths...)
+		code := Main(args, IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
+		return out.String(), errOut.String(), code
+	}
+	want := "installed 1 plugin into " + filepath.Join(other, "plugins") + ": payment.hosttest\n"
+	if out, errOut, code := quiet(bin); code != 0 || out != want {
+		t.Fatalf("install --quiet: exit %d, stdout %q, want %q\n%s", code, out, want, errOut)
+	}
+	if out, errOut, code := quiet(bin, again); code != 0 || out != "" {
+		t.Fatalf("install --quiet of binaries installed already: exit %d, stdout %q, want nothing\n%s", code, out, errOut)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	stdio "io"
 	"io/fs"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,14 +40,10 @@ Send the plugin's notifications to the shop with kassa plugin trigger.
 // same plugin host, which stops the old process so the next call starts
 // the new binary.
 func runPluginDev(ctx context.Context, args []string, io IO) error {
-	fset, load := flagSet("plugin dev", io)
+	fset, load := flagSet("plugin dev", io, pluginDevUsage)
 	addr := fset.String("addr", "", "address to serve the development shop on (default: --http-addr)")
 	settings := fset.String("settings", "", "the plugin's settings as a JSON object, set before enabling it")
 	poll := fset.Duration("poll", 500*time.Millisecond, "how often DIR's files are checked for changes")
-	fset.Usage = func() {
-		fmt.Fprint(fset.Output(), pluginDevUsage+"\nFlags:\n")
-		fset.PrintDefaults()
-	}
 	pos, err := parseInterspersed(fset, args)
 	if err != nil {
 		return err
@@ -123,9 +118,9 @@ func runPluginDev(ctx context.Context, args []string, io IO) error {
 	}
 	// Listen before the banner: a plugin author (or a script) who opens
 	// the shop's address as soon as it is printed finds it there.
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	ln, err := listen(cfg.HTTPAddr, "--addr HOST:PORT")
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+		return err
 	}
 	defer ln.Close() //nolint:errcheck // closed already when the shop has served
 	base := strings.TrimSuffix(cfg.BaseURL(), "/")

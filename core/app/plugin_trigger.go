@@ -41,17 +41,14 @@ http://--http-addr), with the database of --data-dir.
 // other plugin commands do) and asks its own copy of the plugin process to
 // sign: the shop's process then verifies the notification like any other.
 func runPluginTrigger(ctx context.Context, args []string, io IO) error {
-	fs, load := flagSet("plugin trigger", io)
+	fs, load := flagSet("plugin trigger", io, pluginTriggerUsage,
+		append(slices.Clone(pluginSettings), "http-addr", "public-url")...)
 	pluginID := fs.String("plugin", "", "the payment plugin's id (default: the attempt's gateway)")
 	attemptID := fs.String("payment", "", "the payment attempt's id, pay_...")
 	amount := fs.Int64("amount", 0, "the amount announced, in minor units (default: the attempt's or the refund's)")
 	refundID := fs.String("refund", "", "the refund's id, ref_... (refund events)")
 	decline := fs.String("decline-code", "", "the decline code of a payment.failed event")
 	shopURL := fs.String("shop-url", "", "the running shop's base URL (default: the configured public URL)")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), pluginTriggerUsage+"\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err

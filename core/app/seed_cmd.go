@@ -6,19 +6,42 @@ import (
 	"io"
 
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/catalog"
+	"github.com/kassahq/kassa/core/kit/page"
 	"github.com/kassahq/kassa/core/seed"
 )
 
+const seedUsage = `Usage: kassa seed demo|orders [flags]
+
+  demo [--products N]   create the demo shop: 56 products in 8 collections priced in CNY and USD,
+                        its settings, shipping zones and tax rates, and the installed testpay, bank
+                        transfer and invoice plugins enabled; what exists is left as it is, so
+                        running it again changes nothing
+  orders --count N      add N orders of the last 12 months, in every state, for benchmarks
+
+Run kassa seed demo --help or kassa seed orders --help for their flags.
+`
+
+// seedSettings are the settings of `kassa seed demo|orders`: an offline
+// instance that configures the demo's plugins.
+var seedSettings = pluginSettings
+
 func runSeed(ctx context.Context, args []string, io IO) error {
-	if seedOrdersRequested(args, io) {
+	switch action := seedAction(args, io); {
+	case action == "orders":
 		return runSeedOrders(ctx, args, io) // seed_orders_cmd.go
+	case action == "" || isHelp(action):
+		return actionHelp(args, io, seedUsage, "name what to seed: demo or orders")
+	case action != "demo":
+		fmt.Fprint(io.Stderr, seedUsage)
+		return fmt.Errorf("%w: unknown seed action %q (demo, orders)", errUsage, action)
 	}
-	fs, load := flagSet("seed", io)
-	products := fs.Int("products", 0, "number of products to generate (default: the 50+ hand-made demo products)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: kassa seed demo [--products N] [flags]\n\nCreates the demo shop. Running it again changes nothing.")
-		fs.PrintDefaults()
-	}
+	fs, load := flagSet("seed demo", io, "Usage: kassa seed demo [--products N] [flags]\n\n"+
+		"Creates the demo shop: 56 products in 8 collections priced in CNY and USD, the shop's settings (CNY\n"+
+		"and USD, tax included), 4 shipping zones, 9 tax rates, and configures and enables the installed\n"+
+		"payment.testpay, payment.banktransfer and invoice.standard plugins. What exists is left as it is:\n"+
+		"running it again changes nothing. --products N makes N products, generated beyond the 56.\n", seedSettings...)
+	products := fs.Int("products", 0, "number of products to generate (default: the 56 hand-made demo products)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -65,7 +88,23 @@ func (a *App) seed(ctx context.Context, products int, progress io.Writer) error 
 	return nil
 }
 
-// seedIfEmpty seeds the demo shop on the first run (make run).
-func (a *App) seedIfEmpty(ctx context.Context, progress io.Writer) error {
-	return a.seed(ctx, 0, progress)
+// seedIfEmpty seeds the demo shop when the catalog has no product yet:
+// the first `kassa serve --seed-demo` (make run) on a data directory. A
+// later start leaves the shop alone, whatever staff changed since (`kassa
+// seed demo` tops the demo up on demand). The progress bar goes to w only
+// when it is a terminal: in a log file a bar redrawn in place is noise.
+func (a *App) seedIfEmpty(ctx context.Context, w io.Writer) error {
+	sctx := authz.WithSubject(ctx, authz.SystemSubject("seed"))
+	some, err := a.Catalog.ListProducts(sctx, catalog.ProductFilter{}, page.Request{First: 1})
+	if err != nil {
+		return fmt.Errorf("seed demo: look for products: %w", err)
+	}
+	if len(some.Items) > 0 {
+		a.Log.Info("demo shop not seeded: the catalog has products")
+		return nil
+	}
+	if !isTerminal(w) {
+		w = nil
+	}
+	return a.seed(ctx, 0, w)
 }

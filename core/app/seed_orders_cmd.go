@@ -33,20 +33,24 @@ func newSeedOrdersFlags(fs *flag.FlagSet) seedOrdersFlags {
 	}
 }
 
-// seedOrdersRequested reports whether args call `kassa seed orders`:
-// whether the first argument that is neither a flag nor a flag's value is
-// "orders". Flags may come before it (`kassa seed --data-dir d orders`).
-func seedOrdersRequested(args []string, cli IO) bool {
-	fs, _ := flagSet("seed orders", cli)
+// seedAction returns what `kassa seed` is asked to seed: the first
+// argument that is neither a flag nor a flag's value ("demo", "orders", or
+// "" when there is none). Flags may come before it
+// (`kassa seed --data-dir d orders`).
+func seedAction(args []string, cli IO) string {
+	fs, _ := flagSet("seed", cli, "", seedSettings...)
 	fs.Int("products", 0, "")
 	newSeedOrdersFlags(fs)
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
-			return i+1 < len(args) && args[i+1] == "orders"
+			if i+1 < len(args) {
+				return args[i+1]
+			}
+			return ""
 		}
 		if !strings.HasPrefix(a, "-") || a == "-" {
-			return a == "orders"
+			return a
 		}
 		name := strings.TrimLeft(a, "-")
 		if strings.Contains(name, "=") {
@@ -59,21 +63,17 @@ func seedOrdersRequested(args []string, cli IO) bool {
 			i++ // the flag's value
 		}
 	}
-	return false
+	return ""
 }
 
 // runSeedOrders is `kassa seed orders --count N`: orders with a past for
 // the staff list's benchmarks (seed.Orders).
 func runSeedOrders(ctx context.Context, args []string, io IO) error {
-	fs, load := flagSet("seed orders", io)
+	fs, load := flagSet("seed orders", io, "Usage: kassa seed orders --count N [flags]\n\n"+
+		"Adds N orders placed over the last 12 months, by registered buyers and guests, from the active\n"+
+		"catalog (run `kassa seed demo` first), in every state an order reaches. Open orders reserve their\n"+
+		"stock; no event is emitted for them. Meant for benchmarks, not for a shop with real customers.\n", seedSettings...)
 	f := newSeedOrdersFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: kassa seed orders --count N [flags]\n\n"+
-			"Adds N orders placed over the last 12 months, by registered buyers and guests, from the active\n"+
-			"catalog (run `kassa seed demo` first), in every state an order reaches. Open orders reserve their\n"+
-			"stock; no event is emitted for them. Meant for benchmarks, not for a shop with real customers.")
-		fs.PrintDefaults()
-	}
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err

@@ -7,26 +7,27 @@ import (
 	"testing"
 )
 
-func TestSeedOrdersRequested(t *testing.T) {
+func TestSeedAction(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
 		args []string
-		want bool
+		want string
 	}{
-		{"first", []string{"orders", "--count", "5"}, true},
-		{"after flags with values", []string{"--data-dir", "orders", "--count=5", "orders"}, true},
-		{"after a boolean flag", []string{"--quiet", "orders"}, true},
-		{"demo", []string{"demo", "--products", "10"}, false},
-		{"demo after a flag valued orders", []string{"--data-dir", "orders", "demo"}, false},
-		{"after double dash", []string{"--", "orders"}, true},
-		{"none", []string{"--count", "5"}, false},
+		{"first", []string{"orders", "--count", "5"}, "orders"},
+		{"after flags with values", []string{"--data-dir", "orders", "--count=5", "orders"}, "orders"},
+		{"after a boolean flag", []string{"--quiet", "orders"}, "orders"},
+		{"demo", []string{"demo", "--products", "10"}, "demo"},
+		{"demo after a flag valued orders", []string{"--data-dir", "orders", "demo"}, "demo"},
+		{"after double dash", []string{"--", "orders"}, "orders"},
+		{"none", []string{"--count", "5"}, ""},
+		{"help only", []string{"--help"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := seedOrdersRequested(tt.args, IO{Stdout: io.Discard, Stderr: io.Discard}); got != tt.want {
-				t.Fatalf("seedOrdersRequested(%q) = %v, want %v", tt.args, got, tt.want)
+			if got := seedAction(tt.args, IO{Stdout: io.Discard, Stderr: io.Discard}); got != tt.want {
+				t.Fatalf("seedAction(%q) = %q, want %q", tt.args, got, tt.want)
 			}
 		})
 	}

@@ -26,20 +26,19 @@ func init() {
 // first line of standard input with --password-stdin (scripts). It works
 // when owners exist too: the way back in for a shop that lost its owner.
 func runUser(ctx context.Context, args []string, io IO) error {
-	fs, load := flagSet("user", io)
+	fs, load := flagSet("user", io, "Usage: kassa user create-owner --email ADDRESS [--name NAME] [--password-stdin] [flags]\n\n"+
+		"Creates a shop owner, also when owners exist (the way back in for a shop that lost its owner's\n"+
+		"password). The password is prompted for twice, or read from the first line of standard input.\n", offlineSettings...)
 	email := fs.String("email", "", "the owner's email address (required)")
 	name := fs.String("name", "", "the owner's name")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input instead of prompting")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: kassa user create-owner --email ADDRESS [--name NAME] [--password-stdin] [flags]\n\nCreates a shop owner. The password is prompted for, or read from standard input.")
-		fs.PrintDefaults()
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
-	if len(args) == 0 || args[0] != "create-owner" {
+	if len(pos) != 1 || pos[0] != "create-owner" {
 		fs.Usage()
 		return fmt.Errorf("%w: kassa user create-owner --email ADDRESS", errUsage)
-	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
 	}
 	if *email == "" {
 		fs.Usage()

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,18 +34,18 @@ type Config struct {
 
 	// Public base URL of the shop as buyers and payment gateways reach it,
 	// used in return and notify URLs. Defaults to http://HTTPAddr.
-	PublicURL string `env:"KASSA_PUBLIC_URL" flag:"public-url" yaml:"public_url"`
+	PublicURL string `env:"KASSA_PUBLIC_URL" flag:"public-url" yaml:"public_url" defaultDoc:"http://HTTP_ADDR"`
 
 	// The shop's name as buyers see it in emails and pages.
 	StoreName string `env:"KASSA_STORE_NAME" flag:"store-name" yaml:"store_name" default:"Kassa Shop"`
 
 	// Database to use: postgres://user@host/db for PostgreSQL; empty for
 	// a SQLite file kassa.db in the data directory.
-	DatabaseURL string `env:"KASSA_DATABASE_URL" flag:"database-url" yaml:"database_url"`
+	DatabaseURL string `env:"KASSA_DATABASE_URL" flag:"database-url" yaml:"database_url" defaultDoc:"SQLite DATA_DIR/kassa.db"`
 
 	// NATS server URL (nats://host:4222, comma-separated for a cluster);
 	// empty runs an embedded NATS with JetStream in the data directory.
-	NATSURL string `env:"KASSA_NATS_URL" flag:"nats-url" yaml:"nats_url"`
+	NATSURL string `env:"KASSA_NATS_URL" flag:"nats-url" yaml:"nats_url" defaultDoc:"embedded"`
 
 	// How many NATS servers keep a copy of Kassa's event stream when the
 	// stream is created on an external cluster (1 for a single server, 3
@@ -55,7 +56,7 @@ type Config struct {
 	// bytes in base64 or hex. Empty: a key is generated once into
 	// DATA_DIR/secret.key (mode 0600). Keep a copy: without it stored
 	// secrets cannot be read.
-	SecretKey string `env:"KASSA_SECRET_KEY" flag:"secret-key" yaml:"secret_key" secret:"true"`
+	SecretKey string `env:"KASSA_SECRET_KEY" flag:"secret-key" yaml:"secret_key" secret:"true" defaultDoc:"generated DATA_DIR/secret.key"`
 
 	// development or production. Production turns off GraphiQL,
 	// introspection for anonymous callers and development-only logging
@@ -69,7 +70,7 @@ type Config struct {
 	LogFormat string `env:"KASSA_LOG_FORMAT" flag:"log-format" yaml:"log_format" default:"text"`
 
 	// Directory holding plugin executables. Defaults to DATA_DIR/plugins.
-	PluginDir string `env:"KASSA_PLUGIN_DIR" flag:"plugin-dir" yaml:"plugin_dir"`
+	PluginDir string `env:"KASSA_PLUGIN_DIR" flag:"plugin-dir" yaml:"plugin_dir" defaultDoc:"DATA_DIR/plugins"`
 
 	// Install, at start, every executable in the plugin directory that is
 	// not installed yet (trust on first sight: its sha256 is pinned then,
@@ -92,7 +93,7 @@ type Config struct {
 	// anyway. 0 is 4 per CPU (the PostgreSQL pool's size); a number above
 	// the connections the server takes (10000) lets every operation run
 	// at once. Subscriptions never wait.
-	GraphQLConcurrency int `env:"KASSA_GRAPHQL_CONCURRENCY" flag:"graphql-concurrency" yaml:"graphql_concurrency" default:"0"`
+	GraphQLConcurrency int `env:"KASSA_GRAPHQL_CONCURRENCY" flag:"graphql-concurrency" yaml:"graphql_concurrency" default:"0" defaultDoc:"0 (4 per CPU)"`
 
 	// How long a graceful shutdown waits for requests in flight and the
 	// outbox to drain.
@@ -177,16 +178,28 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Flags registers every setting on fs and returns a loader that, after
+// Flags registers settings on fs as flags, the ones named (by flag name)
+// or every setting when none is named, and returns a loader that, after
 // fs.Parse, builds the Config from flags, environment, kassa.yaml and
-// defaults. --config names the YAML file (default ./kassa.yaml when it
-// exists; KASSA_CONFIG also works).
-func Flags(fs *flag.FlagSet) func() (Config, error) {
+// defaults. A command names the settings it uses, so that its --help
+// lists only those; the loader still reads every setting from the
+// environment and kassa.yaml. --config names the YAML file (default
+// ./kassa.yaml when it exists; KASSA_CONFIG also works). Naming a setting
+// that does not exist panics, as registering a flag twice does.
+func Flags(fs *flag.FlagSet, names ...string) func() (Config, error) {
 	configPath := fs.String("config", "", "path of a kassa.yaml settings file (env KASSA_CONFIG; default ./kassa.yaml if present)")
 	t := reflect.TypeOf(Config{})
+	for _, n := range names {
+		if fieldByTag(t, "flag", n) < 0 {
+			panic(fmt.Sprintf("config: no setting has the flag --%s", n))
+		}
+	}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		name := f.Tag.Get("flag")
+		if len(names) > 0 && !slices.Contains(names, name) {
+			continue
+		}
 		usage := fmt.Sprintf("%s (env %s)", summaries[f.Name], f.Tag.Get("env"))
 		if f.Type.Kind() == reflect.Bool {
 			fs.Bool(name, f.Tag.Get("default") == "true", usage)
@@ -328,7 +341,10 @@ var summaries = map[string]string{
 }
 
 // Reference writes a table of every setting: flag, environment variable,
-// YAML key and default.
+// YAML key and default. A default that depends on other settings (the
+// plugin directory is DATA_DIR/plugins) or whose value needs saying (0
+// GraphQL operations at once is 4 per CPU) is shown as its defaultDoc tag
+// says, not as the empty or zero value the field starts with.
 func Reference(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FLAG\tENV\tYAML\tDEFAULT")
@@ -336,7 +352,11 @@ func Reference(w io.Writer) {
 	rows := make([]string, 0, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		rows = append(rows, fmt.Sprintf("--%s\t%s\t%s\t%s", f.Tag.Get("flag"), f.Tag.Get("env"), f.Tag.Get("yaml"), f.Tag.Get("default")))
+		def := f.Tag.Get("defaultDoc")
+		if def == "" {
+			def = f.Tag.Get("default")
+		}
+		rows = append(rows, fmt.Sprintf("--%s\t%s\t%s\t%s", f.Tag.Get("flag"), f.Tag.Get("env"), f.Tag.Get("yaml"), def))
 	}
 	sort.Strings(rows)
 	for _, r := range rows {
