@@ -108,7 +108,7 @@ type Config struct {
 
 	// Directory of a storefront theme: files there (templates/…,
 	// static/…, i18n/…) replace the built-in ones of the same path.
-	ThemeDir string `env:"KASSA_THEME_DIR" flag:"theme-dir" yaml:"theme_dir"`
+	ThemeDir string `env:"KASSA_THEME_DIR" flag:"theme-dir" yaml:"theme_dir" defaultDoc:"none"`
 
 	// How often the payment reconciler looks for payments and refunds
 	// whose outcome Kassa does not know yet (a lost notification, a
