@@ -946,7 +946,7 @@ func paymentAttacks(t *testing.T, s *payShop) {
 				`[{"code":"RETURN_URL_NOT_ALLOWED","field":["input","returnUrl"]}]`},
 			{"a 300-character hint", ordGuest, payCreateOp, ref("paymentMethod", strings.Repeat("4", 300)), `[{"code":"TOO_LONG","field":["input","paymentMethod"]}]`},
 			{"a 300-character key", ordGuest, payCreateOp, ref("idempotencyKey", strings.Repeat("k", 300)), `[{"code":"INVALID_IDEMPOTENCY_KEY","field":["input","idempotencyKey"]}]`},
-			{"an unknown gateway", ordGuest, payCreateOp, vars("input", vars("orderId", o.id, "token", o.token, "gatewayId", "payment.nope")), `[{"code":"PLUGIN_NOT_FOUND","field":["input"]}]`},
+			{"an unknown gateway", ordGuest, payCreateOp, vars("input", vars("orderId", o.id, "token", o.token, "gatewayId", "payment.nope")), `[{"code":"PLUGIN_NOT_FOUND","field":["input","gatewayId"]}]`},
 			{"a huge capture", ordFinance, captureOp, in("paymentId", aID, "amount", cnyInput("1000000000000.01"), "idempotencyKey", "k"),
 				`[{"code":"AMOUNT_TOO_LARGE","field":["input","amount","amount"]}]`},
 			{"an amount beyond int64", ordFinance, refundOp, in("orderId", o.id, "amount", cnyInput("99999999999999999999999"), "idempotencyKey", "k"),

@@ -2,11 +2,14 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/payment"
@@ -49,8 +52,8 @@ func disabledGatewaySettles(t *testing.T, pa *payApp) {
 
 	_, err = pa.Payments.Create(buyer, payment.CreateInput{
 		AccessToken: fresh.token, GatewayID: testpayID, ReturnURL: pa.URL + "/return", PaymentMethod: redirectCard})
-	if code := codeOf(err); code != plugin.CodeDisabled {
-		t.Fatalf("a new payment on the disabled gateway: %v, want %s", err, plugin.CodeDisabled)
+	if code := codeOf(err); code != plugin.CodeDisabled || !errors.Is(err, errs.ErrInvalid) || !slices.Equal(errs.All(err)[0].Field, []string{"gatewayId"}) {
+		t.Fatalf("a new payment on the disabled gateway: %v, want %s on gatewayId, the buyer's choice to change", err, plugin.CodeDisabled)
 	}
 	err = pa.Plugins.Remove(sys, testpayID)
 	if code := codeOf(err); code != plugin.CodeInUse {

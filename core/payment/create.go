@@ -179,6 +179,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*Attempt, error) 
 		}
 	} else {
 		gw, gwErr = s.gateways.Gateway(ctx, in.GatewayID)
+		gwErr = chosenGateway(gwErr)
 	}
 	// The order read, the idempotency claim and the attempt's insert in
 	// one transaction: one database connection taken from the pool before
@@ -343,6 +344,24 @@ func (s *Service) begin(ctx context.Context, in CreateInput, o *OrderInfo, gw Ga
 	// over to, as it stands.
 	a, err = s.store.LastOfChain(ctx, string(attemptID))
 	return a, true, err
+}
+
+// chosenGateway puts the lookup of the gateway a payment names on the
+// field that named it: a gateway not installed, or disabled, is the
+// caller's choice to change (PLUGIN_NOT_FOUND, PLUGIN_DISABLED on
+// gatewayId). One down right now stays a failure of its own
+// (PLUGIN_UNAVAILABLE): trying again may do.
+func chosenGateway(err error) error {
+	var e *errs.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errs.ErrNotFound) && errors.As(err, &e):
+		return errs.Invalid("gatewayId", e.Code, "no such payment method: choose another")
+	case errors.As(err, &e) && e.Code == "PLUGIN_DISABLED":
+		return errs.Invalid("gatewayId", e.Code, "this payment method is not available: choose another")
+	}
+	return err
 }
 
 // createScope is the scope of Create's idempotency key: the caller's own
