@@ -30,7 +30,7 @@ func (f *contactGraphQL) Exec(_ context.Context, req graphql.Request) *graphql.R
 func TestContactIsOneOperation(t *testing.T) {
 	f := &contactGraphQL{}
 	h := newTestHandler(t, f, "")
-	form := url.Values{"step": {"contact"}, "email": {"wang.fang@example.com"}, "line1": {"文三路1号"}, "city": {"杭州市"},
+	form := url.Values{"step": {"contact"}, "email": {"wang.fang@example.com"}, "lastName": {"王"}, "line1": {"文三路1号"}, "city": {"杭州市"},
 		"postalCode": {"310012"}, "countryCode": {"CN"}, "phone": {""}}
 	r := httptest.NewRequest(http.MethodPost, "/checkout", strings.NewReader(form.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -51,7 +51,7 @@ func TestContactIsOneOperation(t *testing.T) {
 		t.Fatalf("operations %v, want StorefrontCartShippingAddressUpdate alone", names)
 	}
 	want := map[string]any{"input": map[string]any{"token": "guest-cart-token", "email": "wang.fang@example.com",
-		"address": map[string]any{"line1": "文三路1号", "city": "杭州市", "postalCode": "310012", "countryCode": "CN"}}}
+		"address": map[string]any{"lastName": "王", "line1": "文三路1号", "city": "杭州市", "postalCode": "310012", "countryCode": "CN"}}}
 	if diff := cmp.Diff(want, f.got[0].Variables); diff != "" {
 		t.Fatalf("variables (-want +got):\n%s", diff)
 	}
