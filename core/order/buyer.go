@@ -11,8 +11,8 @@ import (
 )
 
 // buyerCancellablePayments: a buyer cancels only an order nothing was paid
-// for yet.
-var buyerCancellablePayments = []PaymentStatus{PaymentPending}
+// for yet (a declined payment took nothing).
+var buyerCancellablePayments = []PaymentStatus{PaymentPending, PaymentFailed}
 
 // CancelUnpaid lets a buyer cancel their own order while it waits for
 // payment and nothing shipped: a signed-in buyer names it by id, a guest

@@ -135,7 +135,7 @@ func TestStaffOperations(t *testing.T) {
 			{name: "cancel a cancelled order",
 				setup: func(t *testing.T, f *fixture, p *order.Placed) { f.cancel(t, p) },
 				op:    func(f *fixture, p *order.Placed) error { return cancel(f, p, staff(authz.RoleSupport), "x") },
-				want:  transition.CodeInvalidTransition},
+				want:  order.CodeNotOpen},
 			{name: "cancel without order write", setup: ok,
 				op:   func(f *fixture, p *order.Placed) error { return cancel(f, p, staff(authz.RoleFinance), "x") },
 				want: "FORBIDDEN"},

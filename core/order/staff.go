@@ -117,6 +117,10 @@ func (s *Service) hold(ctx context.Context, orderID string, g guard) error {
 // cancellable checks o against the table's move to CANCELLED and the rules
 // across dimensions: nothing shipped, the payment in one of payments.
 func cancellable(t *transition.Table[Status], o *Order, payments []PaymentStatus) error {
+	if o.Status != Open {
+		// Cancelled or completed: said as paying such an order says it.
+		return notOpen(o)
+	}
 	if err := t.Check(o.Status, Cancelled); err != nil {
 		return err
 	}
@@ -124,6 +128,10 @@ func cancellable(t *transition.Table[Status], o *Order, payments []PaymentStatus
 		return errs.Conflict("", CodeAlreadyShipped, fmt.Sprintf("order %s is %s: it cannot be cancelled", o.Number, o.FulfillmentStatus))
 	}
 	if !slices.Contains(payments, o.PaymentStatus) {
+		if t == BuyerStatuses {
+			// The buyer cannot void or refund: the shop can.
+			return errs.Conflict("", CodePaymentNotPending, fmt.Sprintf("order %s has a payment: ask the shop to cancel it and refund you", o.Number))
+		}
 		return errs.Conflict("", CodePaymentNotPending, fmt.Sprintf("order %s is %s: its payment must be voided or refunded first", o.Number, o.PaymentStatus))
 	}
 	return nil
