@@ -1441,6 +1441,7 @@ export interface Query {
   roles: Array<Role>;
   salesSummary: SalesSummary;
   serverVersion: string;
+  shippingCountries: Array<string>;
   shippingZones: Array<ShippingZone>;
   shopSettings: ShopSettings;
   staffInvitations: Array<StaffInvitation>;
