@@ -34,6 +34,10 @@ func TestBuyerJourney(t *testing.T) {
 		if res := guest.do(registerOp, in("email", "ana@example.com", "password", "short")); !res.has("PASSWORD_TOO_SHORT") {
 			t.Fatalf("short password: %v", res.codes())
 		}
+		// Every problem at once: a bad address and a short password.
+		if res := guest.do(registerOp, in("email", "x", "password", "short")); !res.has("INVALID_EMAIL") || !res.has("PASSWORD_TOO_SHORT") {
+			t.Fatalf("bad email and short password: %v", res.codes())
+		}
 		if res := guest.do(registerOp, in("email", "ana@example.com", "password", "a fine long passphrase", "kind", "BUSINESS")); !res.has("REQUIRED") {
 			t.Fatalf("business without company: %v", res.codes())
 		}

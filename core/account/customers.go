@@ -45,9 +45,12 @@ func (s *Service) Register(ctx context.Context, in Registration) error {
 		in.Kind = Individual
 	}
 	checkProfile(&v, in.FirstName, in.LastName, "", in.Kind, in.CompanyName, in.TaxID)
-	if err == nil {
-		v.Add(asError(CheckPassword("password", in.Password, email)))
+	// Every problem at once: a refused address still has its password
+	// checked, against the address as typed.
+	if err != nil {
+		email = strings.TrimSpace(in.Email)
 	}
+	v.Add(asError(CheckPassword("password", in.Password, email)))
 	if err := v.Err(); err != nil {
 		return err
 	}
