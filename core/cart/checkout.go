@@ -252,7 +252,7 @@ func (s *Service) reusedOnAnotherCart(ctx context.Context, ref Ref) error {
 	if ref.ID != "" || ref.Token != "" {
 		return nil // bound to the cart named: checkoutRequest tells carts apart
 	}
-	c, err := s.store.OpenByCustomer(ctx, customerOf(ctx), true)
+	c, err := s.store.OpenByCustomer(ctx, customerOf(ctx), true, s.now())
 	switch {
 	case errors.Is(err, errs.ErrNotFound):
 		return nil

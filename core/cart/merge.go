@@ -47,6 +47,11 @@ func (s *Service) Merge(ctx context.Context, guestToken string) (*Cart, error) {
 		own, err := s.lock(ctx, Ref{})
 		switch {
 		case errors.Is(err, errs.ErrNotFound):
+			// An expired cart of the buyer's not purged yet still holds
+			// their place among open carts (the unique index).
+			if err := s.store.DeleteExpiredOpen(ctx, buyer, s.now()); err != nil {
+				return err
+			}
 			ok, err := s.store.Adopt(ctx, guest.ID, buyer, s.now())
 			if err != nil {
 				return err
@@ -70,7 +75,7 @@ func (s *Service) Merge(ctx context.Context, guestToken string) (*Cart, error) {
 			}
 			out = own
 		}
-		if out, err = s.store.ByID(ctx, out.ID, false); err != nil {
+		if out, err = s.store.ByID(ctx, out.ID, false, s.now()); err != nil {
 			return err
 		}
 		// The buyer's own cart keeps the email they gave it; a guest

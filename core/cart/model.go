@@ -66,6 +66,10 @@ type Cart struct {
 	CompletedAt *time.Time `bun:"completed_at"`
 	CreatedAt   time.Time  `bun:"created_at"`
 	UpdatedAt   time.Time  `bun:"updated_at"`
+	// TouchedAt is when the cart was last changed, to the hour (see
+	// touchEvery), or when it was completed or merged: its lifetime
+	// counts from it (Purge).
+	TouchedAt time.Time `bun:"touched_at"`
 
 	// Lines are the cart's lines, oldest first, priced.
 	Lines []*Line `bun:"-"`

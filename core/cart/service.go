@@ -1,6 +1,7 @@
 package cart
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -83,8 +84,8 @@ type Placer interface {
 // CheckoutScope is the idempotency scope of Complete's keys.
 const CheckoutScope = "checkout"
 
-// Options configure NewService. Every port but Placer is required; Clock
-// defaults when nil.
+// Options configure NewService. Every port but Placer is required; Clock,
+// the lifetimes and PurgeBatch default when zero.
 type Options struct {
 	// Authz is asked before every operation (cart read:own or
 	// write:own). Required.
@@ -98,7 +99,10 @@ type Options struct {
 	// Settings are the shop's currencies, line quantity limit and tax
 	// inclusion. Required.
 	Settings Settings
-	// Keys make Complete idempotent. Required.
+	// Keys make Complete idempotent. Required. A completed cart is kept
+	// as long as they keep a checkout's answer (Keys.TTL): until then a
+	// checkout sent again without its key still hears CodeCartCompleted,
+	// not CodeCartNotFound, and does not start another cart.
 	Keys *idempotency.Keys
 	// Placer places the order at checkout. Without it Complete answers
 	// CodeCheckoutUnavailable and every other method works.
@@ -107,7 +111,18 @@ type Options struct {
 	// address, at creation and when it takes a guest cart without one
 	// (Merge). Without it a buyer's cart starts without an email.
 	Customers Customers
-	// Clock stamps carts; nil is the system clock.
+	// GuestLifetime is how long a guest's open cart lives after its last
+	// change; zero is DefaultGuestLifetime, else at least MinLifetime.
+	GuestLifetime time.Duration
+	// BuyerLifetime is how long a signed-in buyer's open cart lives after
+	// its last change; zero is DefaultBuyerLifetime, else at least
+	// MinLifetime.
+	BuyerLifetime time.Duration
+	// PurgeBatch is how many carts one statement of Purge deletes; zero
+	// is DefaultPurgeBatch.
+	PurgeBatch int
+	// Clock stamps carts and decides which expired; nil is the system
+	// clock.
 	Clock clock.Clock
 }
 
@@ -128,6 +143,10 @@ type Service struct {
 	placer   Placer
 	buyers   Customers
 	clock    clock.Clock
+	// life and purgeBatch are Options' lifetimes and PurgeBatch, with
+	// their defaults.
+	life       lifetimes
+	purgeBatch int
 }
 
 // NewService returns the cart service over db. It fails when a required
@@ -148,11 +167,22 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 		return nil, errors.New("cart: Options.Settings is required")
 	case opts.Keys == nil:
 		return nil, errors.New("cart: Options.Keys is required")
+	case opts.PurgeBatch < 0:
+		return nil, errors.New("cart: Options.PurgeBatch must not be negative")
 	}
-	s := &Service{db: db, store: newCartStore(db), authz: opts.Authz, catalog: opts.Catalog, rates: opts.Rates,
-		tax: opts.TaxRates, settings: opts.Settings, keys: opts.Keys, placer: opts.Placer, buyers: opts.Customers, clock: opts.Clock}
+	life := lifetimes{guest: cmp.Or(opts.GuestLifetime, DefaultGuestLifetime), buyer: cmp.Or(opts.BuyerLifetime, DefaultBuyerLifetime),
+		retired: opts.Keys.TTL()}
+	if life.guest < MinLifetime || life.buyer < MinLifetime {
+		return nil, fmt.Errorf("cart: cart lifetimes (%s for guests, %s for buyers) must be at least %s", life.guest, life.buyer, MinLifetime)
+	}
+	s := &Service{db: db, store: newCartStore(db, life), authz: opts.Authz, catalog: opts.Catalog, rates: opts.Rates,
+		tax: opts.TaxRates, settings: opts.Settings, keys: opts.Keys, placer: opts.Placer, buyers: opts.Customers, clock: opts.Clock,
+		life: life, purgeBatch: opts.PurgeBatch}
 	if s.clock == nil {
 		s.clock = clock.System
+	}
+	if s.purgeBatch == 0 {
+		s.purgeBatch = DefaultPurgeBatch
 	}
 	return s, nil
 }
@@ -201,7 +231,7 @@ func (s *Service) Create(ctx context.Context, currency string) (*Created, error)
 		return nil, errs.Invalid("currency", CodeCurrencyNotSupported, "the shop does not sell in "+cur.Code())
 	}
 	now := s.now()
-	c := &Cart{ID: id.New(Prefix), Currency: cur, CreatedAt: now, UpdatedAt: now}
+	c := &Cart{ID: id.New(Prefix), Currency: cur, CreatedAt: now, UpdatedAt: now, TouchedAt: now}
 	out := &Created{Cart: c}
 	if buyer := customerOf(ctx); buyer != "" {
 		c.CustomerID = &buyer
@@ -230,7 +260,7 @@ func (s *Service) Create(ctx context.Context, currency string) (*Created, error)
 	err = s.db.RunInTx(ctx, func(ctx context.Context) error {
 		// The unique index settles a race; this check answers the
 		// common case without a failed statement.
-		open, err := s.store.OpenByCustomer(ctx, *c.CustomerID, false)
+		open, err := s.store.OpenByCustomer(ctx, *c.CustomerID, false, now)
 		switch {
 		case err == nil && set.Sells(open.Currency):
 			return cartExists()
@@ -244,6 +274,11 @@ func (s *Service) Create(ctx context.Context, currency string) (*Created, error)
 		case !errors.Is(err, errs.ErrNotFound):
 			return err
 		default:
+			// An expired cart not purged yet still holds the buyer's
+			// place among open carts (the unique index).
+			if err := s.store.DeleteExpiredOpen(ctx, *c.CustomerID, now); err != nil {
+				return err
+			}
 			if err := s.store.Insert(ctx, c); err != nil {
 				return err
 			}
@@ -307,11 +342,13 @@ func customerOf(ctx context.Context) string {
 
 // reach reads the cart ref names when the caller may reach it, or
 // CodeCartNotFound: by its token (with ID, if given, naming the same
-// cart), or as the signed-in buyer's own, by ID or as their open cart.
-// With lines, the cart's lines are read with it, in the same statement.
+// cart), or as the signed-in buyer's own, by ID or as their open cart. An
+// expired cart is not found. With lines, the cart's lines are read with
+// it, in the same statement.
 func (s *Service) reach(ctx context.Context, ref Ref, lines bool) (*Cart, error) {
+	now := s.now()
 	if ref.Token != "" {
-		c, err := s.store.ByTokenHash(ctx, hashToken(ref.Token), lines)
+		c, err := s.store.ByTokenHash(ctx, hashToken(ref.Token), lines, now)
 		if err != nil {
 			return nil, err
 		}
@@ -325,9 +362,9 @@ func (s *Service) reach(ctx context.Context, ref Ref, lines bool) (*Cart, error)
 		return nil, cartNotFound()
 	}
 	if ref.ID == "" {
-		return s.store.OpenByCustomer(ctx, buyer, lines)
+		return s.store.OpenByCustomer(ctx, buyer, lines, now)
 	}
-	c, err := s.store.ByID(ctx, ref.ID, lines)
+	c, err := s.store.ByID(ctx, ref.ID, lines, now)
 	if err != nil {
 		return nil, err
 	}

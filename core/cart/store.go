@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,22 +15,56 @@ import (
 // cartStore is the carts' persistence: the only place with SQL. Every
 // method runs on the transaction carried by ctx, if any, so a service
 // method composes them (and the order's placement) into one transaction.
+// It reaches only carts that have not expired under life.
 type cartStore struct {
-	db *store.DB
+	db   *store.DB
+	life lifetimes
 }
 
-func newCartStore(db *store.DB) *cartStore { return &cartStore{db: db} }
+func newCartStore(db *store.DB, life lifetimes) *cartStore { return &cartStore{db: db, life: life} }
 
 // cartColumns are the columns of carts, in the order scanCart reads them.
 const cartColumns = "id, token_hash, customer_id, currency, email, shipping_address, billing_address, " +
-	"shipping_method_id, order_id, merged_into, completed_at, created_at, updated_at"
+	"shipping_method_id, order_id, merged_into, completed_at, created_at, updated_at, touched_at"
+
+// cartFields are the destinations of a row of cartColumns in c.
+func cartFields(c *Cart) []any {
+	return []any{&c.ID, &c.TokenHash, &c.CustomerID, &c.Currency, &c.Email, &c.ShippingAddress, &c.BillingAddress,
+		&c.ShippingMethodID, &c.OrderID, &c.MergedInto, store.ScanNullTime(&c.CompletedAt),
+		store.ScanTime(&c.CreatedAt), store.ScanTime(&c.UpdatedAt), store.ScanTime(&c.TouchedAt)}
+}
 
 // scanCart reads a row of cartColumns into c.
 func scanCart(rows *sql.Rows, c *Cart) error {
-	return rows.Scan(&c.ID, &c.TokenHash, &c.CustomerID, &c.Currency, &c.Email, &c.ShippingAddress, &c.BillingAddress,
-		&c.ShippingMethodID, &c.OrderID, &c.MergedInto, store.ScanNullTime(&c.CompletedAt),
-		store.ScanTime(&c.CreatedAt), store.ScanTime(&c.UpdatedAt))
+	return rows.Scan(cartFields(c)...)
 }
+
+// liveCart is the condition that a cart has not expired: its touched_at
+// is after the cutoff of its kind (retired, then guest, then buyer: the
+// arguments of liveArgs). Reads and takes add it, so an expired cart is
+// not found before Purge deletes it. Each argument is compared with
+// touched_at, so PostgreSQL types it from the column.
+const liveCart = "CASE WHEN completed_at IS NOT NULL OR merged_into IS NOT NULL THEN touched_at > ?" +
+	" WHEN customer_id IS NULL THEN touched_at > ? ELSE touched_at > ? END"
+
+// liveArgs are the arguments of liveCart at now.
+func (s *cartStore) liveArgs(now time.Time) []any {
+	at := s.life.at(now)
+	return []any{at.retired, at.guest, at.buyer}
+}
+
+// openCart is the condition of the carts a change may take: open (not
+// completed, not merged) and not expired (liveArgs).
+const openCart = "completed_at IS NULL AND merged_into IS NULL AND " + liveCart
+
+// touchCart is the SET term of a change that renews the cart's life
+// (touchEvery): touched_at moves to now (the second argument) only when
+// it is older than the first, so that most changes leave it, and the
+// indexes on it, as they are.
+const touchCart = "touched_at = CASE WHEN touched_at < ? THEN ? ELSE touched_at END"
+
+// touchArgs are the arguments of touchCart at now.
+func touchArgs(now time.Time) []any { return []any{now.Add(-touchEvery), now} }
 
 // address is an address column's value: its JSON, or NULL.
 func address(a *order.Address) (any, error) {
@@ -70,9 +105,9 @@ func (s *cartStore) Insert(ctx context.Context, c *Cart) error {
 	if err != nil {
 		return fmt.Errorf("insert cart: %w", err)
 	}
-	_, err = s.db.ExecStmt(ctx, "INSERT INTO carts ("+cartColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = s.db.ExecStmt(ctx, "INSERT INTO carts ("+cartColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		c.ID, c.TokenHash, c.CustomerID, c.Currency, c.Email, ship, bill,
-		c.ShippingMethodID, c.OrderID, c.MergedInto, c.CompletedAt, c.CreatedAt, c.UpdatedAt)
+		c.ShippingMethodID, c.OrderID, c.MergedInto, c.CompletedAt, c.CreatedAt, c.UpdatedAt, c.TouchedAt)
 	if store.IsUniqueViolation(err) && c.CustomerID != nil {
 		return cartExists()
 	}
@@ -82,14 +117,15 @@ func (s *cartStore) Insert(ctx context.Context, c *Cart) error {
 	return nil
 }
 
-// cartWhere reads one cart that was not merged away, or
-// CodeCartNotFound. where is a condition of code's on the carts table
-// (its values bound). With lines, the cart's lines are read with it, in
-// the same statement.
-func (s *cartStore) cartWhere(ctx context.Context, lines bool, where string, args ...any) (*Cart, error) {
+// cartWhere reads one cart that was not merged away and has not expired
+// at now, or CodeCartNotFound. where is a condition of code's on the
+// carts table (its values bound). With lines, the cart's lines are read
+// with it, in the same statement.
+func (s *cartStore) cartWhere(ctx context.Context, lines bool, now time.Time, where string, args ...any) (*Cart, error) {
+	args = append(args, s.liveArgs(now)...)
 	if lines {
 		rows, err := s.db.QueryStmt(ctx, "SELECT "+cartColumnsOf("c")+", "+lineColumnsOf("l")+
-			" FROM (SELECT * FROM carts WHERE ("+where+") AND merged_into IS NULL LIMIT 1) AS c"+
+			" FROM (SELECT * FROM carts WHERE ("+where+") AND merged_into IS NULL AND "+liveCart+" LIMIT 1) AS c"+
 			" LEFT JOIN cart_lines AS l ON l.cart_id = c.id ORDER BY l.id", args...)
 		if err != nil {
 			return nil, fmt.Errorf("read cart: %w", err)
@@ -103,7 +139,7 @@ func (s *cartStore) cartWhere(ctx context.Context, lines bool, where string, arg
 		}
 		return c, nil
 	}
-	rows, err := s.db.QueryStmt(ctx, "SELECT "+cartColumns+" FROM carts WHERE ("+where+") AND merged_into IS NULL LIMIT 1", args...)
+	rows, err := s.db.QueryStmt(ctx, "SELECT "+cartColumns+" FROM carts WHERE ("+where+") AND merged_into IS NULL AND "+liveCart+" LIMIT 1", args...)
 	if err != nil {
 		return nil, fmt.Errorf("read cart: %w", err)
 	}
@@ -147,9 +183,7 @@ func scanCartWithLines(rows *sql.Rows) (*Cart, error) {
 		id, variantID, qty, created = sql.NullString{}, sql.NullString{}, sql.NullInt64{}, nil
 		if c == nil {
 			row := new(Cart)
-			if err := rows.Scan(append([]any{&row.ID, &row.TokenHash, &row.CustomerID, &row.Currency, &row.Email, &row.ShippingAddress, &row.BillingAddress,
-				&row.ShippingMethodID, &row.OrderID, &row.MergedInto, store.ScanNullTime(&row.CompletedAt),
-				store.ScanTime(&row.CreatedAt), store.ScanTime(&row.UpdatedAt)}, lineTo...)...); err != nil {
+			if err := rows.Scan(append(cartFields(row), lineTo...)...); err != nil {
 				return nil, err
 			}
 			c = row
@@ -177,20 +211,58 @@ func lineColumnsOf(alias string) string {
 	return alias + ".id, " + alias + ".variant_id, " + alias + ".quantity, " + alias + ".created_at"
 }
 
-// ByID reads a cart by id, with its lines if asked.
-func (s *cartStore) ByID(ctx context.Context, id string, lines bool) (*Cart, error) {
-	return s.cartWhere(ctx, lines, "id = ?", id)
+// ByID reads a cart by id, with its lines if asked, unless it expired at
+// now.
+func (s *cartStore) ByID(ctx context.Context, id string, lines bool, now time.Time) (*Cart, error) {
+	return s.cartWhere(ctx, lines, now, "id = ?", id)
 }
 
 // ByTokenHash reads a guest cart by the hash of its token, with its
-// lines if asked.
-func (s *cartStore) ByTokenHash(ctx context.Context, hash string, lines bool) (*Cart, error) {
-	return s.cartWhere(ctx, lines, "token_hash = ?", hash)
+// lines if asked, unless it expired at now.
+func (s *cartStore) ByTokenHash(ctx context.Context, hash string, lines bool, now time.Time) (*Cart, error) {
+	return s.cartWhere(ctx, lines, now, "token_hash = ?", hash)
 }
 
-// OpenByCustomer reads a buyer's open cart, with its lines if asked.
-func (s *cartStore) OpenByCustomer(ctx context.Context, customerID string, lines bool) (*Cart, error) {
-	return s.cartWhere(ctx, lines, "customer_id = ? AND completed_at IS NULL", customerID)
+// OpenByCustomer reads a buyer's open cart, with its lines if asked,
+// unless it expired at now.
+func (s *cartStore) OpenByCustomer(ctx context.Context, customerID string, lines bool, now time.Time) (*Cart, error) {
+	return s.cartWhere(ctx, lines, now, "customer_id = ? AND completed_at IS NULL", customerID)
+}
+
+// DeleteExpiredOpen deletes the buyer's open cart, with its lines, if it
+// expired at now: the unique index on open carts would refuse the buyer
+// another until Purge ran.
+func (s *cartStore) DeleteExpiredOpen(ctx context.Context, customerID string, now time.Time) error {
+	_, err := s.db.ExecStmt(ctx, "DELETE FROM carts WHERE customer_id = ? AND completed_at IS NULL AND merged_into IS NULL AND touched_at <= ?",
+		customerID, s.life.at(now).buyer)
+	if err != nil {
+		return fmt.Errorf("delete expired cart: %w", err)
+	}
+	return nil
+}
+
+// DeleteExpired deletes up to limit carts matching where (a kind of
+// purgeKinds) last touched at or before cutoff, oldest first, with their
+// lines (ON DELETE CASCADE), and returns how many it deleted. One
+// statement: on PostgreSQL it picks carts no other transaction holds
+// (FOR UPDATE SKIP LOCKED, in a materialized CTE so the LIMIT is not
+// re-evaluated), and rechecks their touched_at on the latest version.
+func (s *cartStore) DeleteExpired(ctx context.Context, where string, cutoff time.Time, limit int) (int64, error) {
+	r, err := s.db.Conn(ctx).NewRaw(purgeStatement(s.db.Dialect, where), cutoff, limit).Exec(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
+}
+
+// purgeStatement is DeleteExpired's statement on dialect, with two
+// arguments: the cutoff and the limit.
+func purgeStatement(dialect store.Dialect, where string) string {
+	pick := "SELECT id FROM carts WHERE " + where + " AND touched_at <= ? ORDER BY touched_at LIMIT ?"
+	if dialect == store.Postgres {
+		return "WITH doomed AS MATERIALIZED (" + pick + " FOR UPDATE SKIP LOCKED) DELETE FROM carts USING doomed WHERE carts.id = doomed.id"
+	}
+	return "DELETE FROM carts WHERE id IN (" + pick + ")"
 }
 
 // cartKey is how a caller names a cart in a WHERE clause: a condition
@@ -201,15 +273,16 @@ type cartKey struct {
 }
 
 // Take takes an open cart for the caller's transaction and reads it, in
-// one statement: an UPDATE that stamps updated_at (c.UpdatedAt), writes
-// the given columns from c, and returns the whole row into c. On
-// PostgreSQL the row stays locked until the transaction ends (SQLite runs
-// one writing transaction at a time), so a change racing with a checkout
-// either lands before it or finds the cart completed. It reports false,
-// and writes nothing, when no open cart that was not merged matches key.
+// one statement: an UPDATE that stamps updated_at (c.UpdatedAt), renews
+// the cart's life (touchCart), writes the given columns from c, and
+// returns the whole row into c. On PostgreSQL the row stays locked until
+// the transaction ends (SQLite runs one writing transaction at a time),
+// so a change racing with a checkout either lands before it or finds the
+// cart completed. It reports false, and writes nothing, when no open cart
+// that was not merged and has not expired at c.UpdatedAt matches key.
 // The statement is prepared (one text per key and set of columns).
 func (s *cartStore) Take(ctx context.Context, c *Cart, key cartKey, columns ...string) (bool, error) {
-	q, args, err := takeStatement(c, key, columns)
+	q, args, err := s.takeStatement(c, key, columns)
 	if err != nil {
 		return false, err
 	}
@@ -236,20 +309,21 @@ func (s *cartStore) Take(ctx context.Context, c *Cart, key cartKey, columns ...s
 // takeStatement is Take's UPDATE and its arguments: it writes columns
 // from c and updated_at on the open cart key names, and returns the
 // row's cartColumns.
-func takeStatement(c *Cart, key cartKey, columns []string) (string, []any, error) {
+func (s *cartStore) takeStatement(c *Cart, key cartKey, columns []string) (string, []any, error) {
 	set, args, err := takeSet(c, columns)
 	if err != nil {
 		return "", nil, err
 	}
-	return "UPDATE carts SET " + set + " WHERE (" + key.where + ") AND completed_at IS NULL AND merged_into IS NULL RETURNING " + cartColumns,
-		append(args, key.args...), nil
+	return "UPDATE carts SET " + set + " WHERE (" + key.where + ") AND " + openCart + " RETURNING " + cartColumns,
+		append(append(args, key.args...), s.liveArgs(c.UpdatedAt)...), nil
 }
 
-// takeSet is the SET list of a take, columns from c and updated_at, and
-// its arguments.
+// takeSet is the SET list of a take, columns from c, updated_at and
+// touched_at, and its arguments. A take that completes the cart touches
+// it at once: a retired cart's retention counts from then.
 func takeSet(c *Cart, columns []string) (string, []any, error) {
 	var q strings.Builder
-	args := make([]any, 0, len(columns)+1)
+	args := make([]any, 0, len(columns)+3)
 	for _, col := range columns {
 		v, err := cartValue(c, col)
 		if err != nil {
@@ -259,8 +333,14 @@ func takeSet(c *Cart, columns []string) (string, []any, error) {
 		q.WriteString(" = ?, ")
 		args = append(args, v)
 	}
-	q.WriteString("updated_at = ?")
-	return q.String(), append(args, c.UpdatedAt), nil
+	q.WriteString("updated_at = ?, ")
+	args = append(args, c.UpdatedAt)
+	if slices.Contains(columns, "completed_at") {
+		q.WriteString("touched_at = ?")
+		return q.String(), append(args, c.UpdatedAt), nil
+	}
+	q.WriteString(touchCart)
+	return q.String(), append(args, touchArgs(c.UpdatedAt)...), nil
 }
 
 // TakeWithLines is Take that also reads the cart's lines, as they are
@@ -277,11 +357,11 @@ func (s *cartStore) TakeWithLines(ctx context.Context, c *Cart, key cartKey, col
 		if err != nil {
 			return false, err
 		}
-		stmt := "WITH s AS (SELECT id, xmin FROM carts WHERE (" + key.where + ") AND completed_at IS NULL AND merged_into IS NULL), " +
+		stmt := "WITH s AS (SELECT id, xmin FROM carts WHERE (" + key.where + ") AND " + openCart + "), " +
 			"c AS (UPDATE carts SET " + set + " FROM s WHERE carts.id = s.id AND carts.xmin = s.xmin" +
 			" AND carts.completed_at IS NULL AND carts.merged_into IS NULL RETURNING " + cartColumnsOf("carts") + ") " +
 			"SELECT " + cartColumnsOf("c") + ", " + lineColumnsOf("l") + " FROM c LEFT JOIN cart_lines AS l ON l.cart_id = c.id ORDER BY l.id"
-		rows, err := s.db.QueryStmt(ctx, stmt, append(append([]any{}, key.args...), setArgs...)...)
+		rows, err := s.db.QueryStmt(ctx, stmt, append(append(append([]any{}, key.args...), s.liveArgs(c.UpdatedAt)...), setArgs...)...)
 		if err != nil {
 			return false, fmt.Errorf("take cart: %w", err)
 		}
@@ -313,11 +393,11 @@ func (s *cartStore) Update(ctx context.Context, c *Cart, columns ...string) erro
 }
 
 // Adopt makes an open guest cart the buyer's own: it gets the buyer and
-// loses its token. It reports false when the cart is no longer an open
-// guest cart.
+// loses its token, and its life starts again as a buyer's cart. It
+// reports false when the cart is no longer an open guest cart.
 func (s *cartStore) Adopt(ctx context.Context, id, customerID string, now time.Time) (bool, error) {
-	r, err := s.db.Conn(ctx).NewRaw(`UPDATE carts SET customer_id = ?, token_hash = NULL, updated_at = ?
-		WHERE id = ? AND customer_id IS NULL AND completed_at IS NULL AND merged_into IS NULL`, customerID, now, id).Exec(ctx)
+	r, err := s.db.Conn(ctx).NewRaw(`UPDATE carts SET customer_id = ?, token_hash = NULL, updated_at = ?, touched_at = ?
+		WHERE id = ? AND customer_id IS NULL AND completed_at IS NULL AND merged_into IS NULL`, customerID, now, now, id).Exec(ctx)
 	if store.IsUniqueViolation(err) { // the buyer opened a cart meanwhile
 		return false, cartExists()
 	}
@@ -329,11 +409,11 @@ func (s *cartStore) Adopt(ctx context.Context, id, customerID string, now time.T
 }
 
 // MarkMerged retires an open guest cart merged into the cart into: its
-// token reaches nothing any more. It reports false when the cart is no
-// longer open.
+// token reaches nothing any more, and it is kept as a completed cart is
+// (Purge). It reports false when the cart is no longer open.
 func (s *cartStore) MarkMerged(ctx context.Context, id, into string, now time.Time) (bool, error) {
-	r, err := s.db.Conn(ctx).NewRaw(`UPDATE carts SET merged_into = ?, token_hash = NULL, updated_at = ?
-		WHERE id = ? AND completed_at IS NULL AND merged_into IS NULL`, into, now, id).Exec(ctx)
+	r, err := s.db.Conn(ctx).NewRaw(`UPDATE carts SET merged_into = ?, token_hash = NULL, updated_at = ?, touched_at = ?
+		WHERE id = ? AND completed_at IS NULL AND merged_into IS NULL`, into, now, now, id).Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("merge cart: %w", err)
 	}
@@ -450,18 +530,18 @@ type lineAdd struct {
 // returns nil, and the caller takes the transactional way, which says
 // what is wrong.
 func (s *cartStore) AddAtOnce(ctx context.Context, key cartKey, cur string, adds []lineAdd, maxLines int, now time.Time) (*Cart, error) {
-	args := make([]any, 0, len(key.args)+4*len(adds)+4)
-	args = append(args, key.args...)
+	args := make([]any, 0, len(key.args)+4*len(adds)+9)
+	args = append(append(args, key.args...), s.liveArgs(now)...)
 	for _, a := range adds {
 		args = append(args, a.variantID, a.quantity, a.limit, a.newID)
 	}
-	args = append(args, maxLines, now, cur, now)
-	stmt := "WITH s AS (SELECT id, xmin FROM carts WHERE (" + key.where + ") AND completed_at IS NULL AND merged_into IS NULL), " +
+	args = append(append(append(args, maxLines, now), touchArgs(now)...), cur, now)
+	stmt := "WITH s AS (SELECT id, xmin FROM carts WHERE (" + key.where + ") AND " + openCart + "), " +
 		"l AS (SELECT cl.id, cl.variant_id, cl.quantity, cl.created_at FROM cart_lines AS cl JOIN s ON cl.cart_id = s.id), " +
 		"d(vid, qty, lim, lid) AS (VALUES " + rowsOf("(?, CAST(? AS BIGINT), CAST(? AS BIGINT), ?)", len(adds)) + "), " +
 		"chk AS (SELECT NOT EXISTS (SELECT 1 FROM d LEFT JOIN l ON l.variant_id = d.vid WHERE COALESCE(l.quantity, 0) + d.qty > d.lim)" +
 		" AND (SELECT count(*) FROM l) + (SELECT count(*) FROM d WHERE NOT EXISTS (SELECT 1 FROM l WHERE l.variant_id = d.vid)) <= CAST(? AS BIGINT) AS ok), " +
-		"c AS (UPDATE carts SET updated_at = ? FROM s, chk WHERE chk.ok AND carts.id = s.id AND carts.xmin = s.xmin AND carts.currency = ?" +
+		"c AS (UPDATE carts SET updated_at = ?, " + touchCart + " FROM s, chk WHERE chk.ok AND carts.id = s.id AND carts.xmin = s.xmin AND carts.currency = ?" +
 		" AND carts.completed_at IS NULL AND carts.merged_into IS NULL RETURNING " + cartColumnsOf("carts") + "), " +
 		"u AS (UPDATE cart_lines SET quantity = cart_lines.quantity + d.qty FROM d, c WHERE cart_lines.cart_id = c.id AND cart_lines.variant_id = d.vid" +
 		" RETURNING cart_lines.id, cart_lines.variant_id, cart_lines.quantity, cart_lines.created_at), " +

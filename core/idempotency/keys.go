@@ -75,6 +75,10 @@ func NewKeys(db *store.DB, opts Options) (*Keys, error) {
 	return k, nil
 }
 
+// TTL is how long a key holds its result: a retry within it is answered
+// with the first call's result.
+func (k *Keys) TTL() time.Duration { return k.ttl }
+
 // now is the current time, cut to the microsecond PostgreSQL keeps.
 func (k *Keys) now() time.Time { return k.clock.Now().UTC().Truncate(time.Microsecond) }
 
