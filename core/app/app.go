@@ -235,7 +235,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if err != nil {
 		return nil, err
 	}
-	a.Checkout, err = NewCheckout(a.DB, CheckoutOptions{Authz: a.Authz, Settings: a.Settings, Orders: a.Orders, Accounts: a.Accounts.Service})
+	a.Checkout, err = NewCheckout(a.DB, CheckoutOptions{Authz: a.Authz, Settings: a.Settings, Orders: a.Orders, Accounts: a.Accounts.Service,
+		GuestCartLifetime: cfg.GuestCartLifetime, BuyerCartLifetime: cfg.BuyerCartLifetime})
 	if err != nil {
 		return nil, err
 	}
@@ -365,12 +366,17 @@ func (a *App) buildWorkers() (err error) {
 	if err != nil {
 		return err
 	}
+	// Deletes expired carts with their lines.
+	purge, err := a.Checkout.purgeWorker(a.Log)
+	if err != nil {
+		return err
+	}
 	// Deletes old delivered rows and dead letters of the journal.
 	cleanup, err := worker.NewPeriodic("delivery.cleanup", a.Deliveries.Cleanup, worker.PeriodicOptions{Interval: time.Hour, Jitter: 5 * time.Minute})
 	if err != nil {
 		return err
 	}
-	if err := a.workers.Add(relay, supervisor, &consumers{a: a}, expiry, cleanup); err != nil {
+	if err := a.workers.Add(relay, supervisor, &consumers{a: a}, expiry, purge, cleanup); err != nil {
 		return err
 	}
 	// Reminds buyers of unpaid orders and cancels those past their

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/kassahq/kassa/core/account"
@@ -34,6 +35,11 @@ var (
 // keys past their 24 hours; a key kept an hour longer harms nobody.
 const expiryInterval = time.Hour
 
+// purgeInterval is how often the cart.purge worker deletes expired carts.
+// An expired cart is refused from the moment it expires, purged or not:
+// the purge only gives its rows back, so an hour is plenty.
+const purgeInterval = time.Hour
+
 // Checkout is an instance's carts and checkout: the cart service and the
 // idempotency keys that make checkout completion (and later staff bulk
 // actions) happen once.
@@ -59,6 +65,10 @@ type CheckoutOptions struct {
 	// Accounts give a signed-in buyer's cart their email address. Nil
 	// leaves buyers' carts without one until they enter it.
 	Accounts *account.Service
+	// GuestCartLifetime and BuyerCartLifetime are how long open carts
+	// live after their last change (config.Config's settings); zero is
+	// core/cart's default.
+	GuestCartLifetime, BuyerCartLifetime time.Duration
 }
 
 // NewCheckout builds the idempotency keys and the cart service over db,
@@ -85,6 +95,9 @@ func NewCheckout(db *store.DB, opts CheckoutOptions) (*Checkout, error) {
 		Keys:      keys,
 		Placer:    opts.Orders,
 		Customers: customers,
+
+		GuestLifetime: opts.GuestCartLifetime,
+		BuyerLifetime: opts.BuyerCartLifetime,
 	})
 	if err != nil {
 		return nil, err
@@ -113,4 +126,18 @@ func (c cartCustomers) Email(ctx context.Context, customerID string) (string, er
 func (c *Checkout) expiryWorker() (*worker.Periodic, error) {
 	return worker.NewPeriodic("idempotency.expiry", c.Keys.DeleteExpired,
 		worker.PeriodicOptions{Interval: expiryInterval, Jitter: expiryInterval / 10})
+}
+
+// purgeWorker returns the worker that deletes expired carts with their
+// lines. Every instance runs it: on PostgreSQL each batch takes only
+// carts no other transaction holds, so the instances share the work
+// without waiting for each other or deleting a cart twice.
+func (c *Checkout) purgeWorker(log *slog.Logger) (*worker.Periodic, error) {
+	return worker.NewPeriodic(cart.PurgeWorker, func(ctx context.Context) error {
+		n, err := c.Carts.Purge(ctx)
+		if n > 0 {
+			log.InfoContext(ctx, "expired carts purged", "worker", cart.PurgeWorker, "carts", n)
+		}
+		return err
+	}, worker.PeriodicOptions{Interval: purgeInterval, Jitter: purgeInterval / 10})
 }

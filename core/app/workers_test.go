@@ -39,7 +39,7 @@ func TestWorkersStartOnlyWhenStarted(t *testing.T) {
 	if err := a.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"outbox.relay", "plugin.supervisor", "event.consumers", "idempotency.expiry", "delivery.cleanup", "order.payment_reminder", "order.deadline_closer", "payment.reconciler"}
+	want := []string{"outbox.relay", "plugin.supervisor", "event.consumers", "idempotency.expiry", "cart.purge", "delivery.cleanup", "order.payment_reminder", "order.deadline_closer", "payment.reconciler"}
 	if diff := cmp.Diff(want, a.workers.Running()); diff != "" {
 		t.Fatalf("running workers (-want +got):\n%s", diff)
 	}
@@ -62,7 +62,7 @@ func TestWorkersStartOnlyWhenStarted(t *testing.T) {
 		}
 	}
 	if diff := cmp.Diff(map[string]float64{"outbox.relay": 1, "plugin.supervisor": 1, "event.consumers": 1, "idempotency.expiry": 1,
-		"delivery.cleanup": 1, "order.payment_reminder": 1, "order.deadline_closer": 1, "payment.reconciler": 1}, up); diff != "" {
+		"cart.purge": 1, "delivery.cleanup": 1, "order.payment_reminder": 1, "order.deadline_closer": 1, "payment.reconciler": 1}, up); diff != "" {
 		t.Fatalf("kassa_worker_up (-want +got):\n%s", diff)
 	}
 	if err := a.Start(ctx); err == nil {

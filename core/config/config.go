@@ -120,6 +120,22 @@ type Config struct {
 	// after 2, 5, 15 and then every 60 times this.
 	PaymentRecheckAfter time.Duration `env:"KASSA_PAYMENT_RECHECK_AFTER" flag:"payment-recheck-after" yaml:"payment_recheck_after" default:"1m"`
 
+	// How long a guest's cart lives after its last change (its lines,
+	// email, address or shipping method; looking at it changes nothing),
+	// in hours: 240h is ten days, as Shopify's storefront carts. After
+	// that its token reaches nothing and the buyer starts a new cart; an
+	// hourly purge deletes it with its lines. Anyone can create guest
+	// carts, so this bounds how long a script's carts stay in your
+	// database. At least 24h; give every instance the same value.
+	GuestCartLifetime time.Duration `env:"KASSA_GUEST_CART_LIFETIME" flag:"guest-cart-lifetime" yaml:"guest_cart_lifetime" default:"240h"`
+
+	// How long a signed-in buyer's cart lives after its last change, as
+	// for guests: 720h is 30 days. Each buyer has one open cart, which
+	// follows them across devices. At least 24h; give every instance the
+	// same value. A checked-out cart is kept a day whatever these say,
+	// while its checkout may be retried.
+	BuyerCartLifetime time.Duration `env:"KASSA_BUYER_CART_LIFETIME" flag:"buyer-cart-lifetime" yaml:"buyer_cart_lifetime" default:"720h"`
+
 	// Seed the demo shop when the database has no products (make run sets
 	// it).
 	SeedDemo bool `env:"KASSA_SEED_DEMO" flag:"seed-demo" yaml:"seed_demo" default:"false"`
@@ -171,6 +187,9 @@ func (c Config) Validate() error {
 	}
 	if c.PaymentReconcileInterval < time.Second || c.PaymentRecheckAfter < time.Second {
 		problems = append(problems, "payment reconcile interval and recheck after must be at least 1s")
+	}
+	if c.GuestCartLifetime < 24*time.Hour || c.BuyerCartLifetime < 24*time.Hour {
+		problems = append(problems, "guest and buyer cart lifetimes must be at least 24h")
 	}
 	if len(problems) > 0 {
 		return errors.New("config: " + strings.Join(problems, "; "))
@@ -332,6 +351,8 @@ var summaries = map[string]string{
 	"ThemeDir":                   "storefront theme directory overriding built-in templates and static files",
 	"PaymentReconcileInterval":   "how often the reconciler looks for payments of unknown outcome",
 	"PaymentRecheckAfter":        "when the gateway is first asked about a payment of unknown outcome",
+	"GuestCartLifetime":          "how long a guest's cart lives after its last change (240h: 10 days)",
+	"BuyerCartLifetime":          "how long a signed-in buyer's cart lives after its last change (720h: 30 days)",
 	"SeedDemo":                   "seed the demo shop when the catalog is empty",
 	"TrustProxy":                 "trust X-Forwarded-For from a reverse proxy in front",
 	"StoreName":                  "the shop's name in emails and pages",

@@ -73,6 +73,7 @@ func TestLoadRejectsBadInput(t *testing.T) {
 		{"missing required file", filepath.Join(dir, "nope.yaml"), true, nil, "no such file"},
 		{"bad env value", "", false, map[string]string{"KASSA_ENV": "staging"}, "development or production"},
 		{"bad duration", "", false, map[string]string{"KASSA_SHUTDOWN_TIMEOUT": "soon"}, "duration"},
+		{"cart lifetime under a day", "", false, map[string]string{"KASSA_GUEST_CART_LIFETIME": "12h"}, "at least 24h"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
