@@ -260,7 +260,10 @@ func (s *cartStore) DeleteExpired(ctx context.Context, where string, cutoff time
 func purgeStatement(dialect store.Dialect, where string) string {
 	pick := "SELECT id FROM carts WHERE " + where + " AND touched_at <= ? ORDER BY touched_at LIMIT ?"
 	if dialect == store.Postgres {
-		return "WITH doomed AS MATERIALIZED (" + pick + " FOR UPDATE SKIP LOCKED) DELETE FROM carts USING doomed WHERE carts.id = doomed.id"
+		// The ids as an array: carts are then found by their primary key
+		// whatever PostgreSQL estimates of the CTE (a hash join would
+		// read the whole table).
+		return "WITH doomed AS MATERIALIZED (" + pick + " FOR UPDATE SKIP LOCKED) DELETE FROM carts WHERE id = ANY (ARRAY(SELECT id FROM doomed))"
 	}
 	return "DELETE FROM carts WHERE id IN (" + pick + ")"
 }
