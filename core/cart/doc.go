@@ -23,7 +23,17 @@
 //	placed, err := svc.Complete(ctx, ref, idempotencyKey) // placed.Order, placed.AccessToken
 //	for _, p := range errs.All(err) { /* p.Field ("lines.0.quantity"), p.Code */ }
 //
-// At sign-in, Merge takes the guest cart into the buyer's. The cart emits
-// no events: the order's kassa.order.placed says that a cart was checked
-// out.
+// At sign-in, Merge takes the guest cart into the buyer's.
+//
+// A cart nobody changed for its lifetime expires (Options.GuestLifetime,
+// BuyerLifetime: 10 and 30 days by default); a completed or merged cart
+// is kept as long as checkout's idempotency keys. Every method treats an
+// expired cart as one that does not exist, and Purge, run by the
+// cart.purge worker, deletes expired carts with their lines:
+//
+//	n, err := svc.Purge(ctx) // as a worker.Periodic's round, on every instance
+//
+// The cart emits no events: the order's kassa.order.placed says that a
+// cart was checked out, and nothing acts on a cart's expiry, which a
+// script's carts would otherwise flood the event stream with.
 package cart
