@@ -18,12 +18,17 @@ UPDATE carts SET touched_at = updated_at;
 --bun:split
 -- One index per kind of cart, each the purge's condition for that kind,
 -- so that the purge reads only expired carts, oldest first, however many
--- live ones there are. Every cart is in exactly one of them.
+-- live ones there are. Every cart is in exactly one of them: an open
+-- cart has a token (a guest's) or a buyer (a buyer's), never both. Each
+-- condition names both columns so that no statement looking a cart up
+-- (by token, by buyer, to adopt a guest cart) implies it: a plan made
+-- before the table has statistics would otherwise walk one of these
+-- indexes instead of the key.
 CREATE INDEX carts_guest_touched ON carts (touched_at)
-    WHERE customer_id IS NULL AND completed_at IS NULL AND merged_into IS NULL;
+    WHERE token_hash IS NOT NULL AND customer_id IS NULL AND completed_at IS NULL AND merged_into IS NULL;
 --bun:split
 CREATE INDEX carts_buyer_touched ON carts (touched_at)
-    WHERE customer_id IS NOT NULL AND completed_at IS NULL AND merged_into IS NULL;
+    WHERE token_hash IS NULL AND customer_id IS NOT NULL AND completed_at IS NULL AND merged_into IS NULL;
 --bun:split
 CREATE INDEX carts_retired_touched ON carts (touched_at)
     WHERE completed_at IS NOT NULL OR merged_into IS NOT NULL;

@@ -60,14 +60,15 @@ func (l lifetimes) at(now time.Time) cutoffs {
 // purgeKinds are the kinds of carts Purge deletes, each with the
 // condition that is the predicate of its partial index (migration 0020;
 // SQLite uses a partial index only for a query that repeats its
-// predicate term by term) and the cutoff that applies to it.
+// predicate term by term) and the cutoff that applies to it. No other
+// statement may imply one of these conditions (see the migration).
 var purgeKinds = []struct {
 	name   string
 	where  string
 	cutoff func(cutoffs) time.Time
 }{
-	{"guest", "customer_id IS NULL AND completed_at IS NULL AND merged_into IS NULL", func(c cutoffs) time.Time { return c.guest }},
-	{"buyer", "customer_id IS NOT NULL AND completed_at IS NULL AND merged_into IS NULL", func(c cutoffs) time.Time { return c.buyer }},
+	{"guest", "token_hash IS NOT NULL AND customer_id IS NULL AND completed_at IS NULL AND merged_into IS NULL", func(c cutoffs) time.Time { return c.guest }},
+	{"buyer", "token_hash IS NULL AND customer_id IS NOT NULL AND completed_at IS NULL AND merged_into IS NULL", func(c cutoffs) time.Time { return c.buyer }},
 	{"retired", "(completed_at IS NOT NULL OR merged_into IS NOT NULL)", func(c cutoffs) time.Time { return c.retired }},
 }
 

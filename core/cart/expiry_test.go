@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/uptrace/bun"
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/cart"
@@ -391,5 +393,93 @@ func TestLifetimeOptions(t *testing.T) {
 				t.Fatalf("NewService: %v, want ok %v", err, tc.ok)
 			}
 		})
+	}
+}
+
+// statements records the text of every statement a database runs.
+type statements struct {
+	mu   sync.Mutex
+	sqls []string
+}
+
+func (l *statements) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+
+func (l *statements) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	l.mu.Lock()
+	l.sqls = append(l.sqls, e.Query)
+	l.mu.Unlock()
+}
+
+// TestCartStatementsUseTheirKeys: on a new shop, whose tables have no
+// statistics yet, no statement of the carts but the purge's own reads one
+// of the expiry's indexes (carts_*_touched) nor scans carts: each finds
+// its cart by its key, in the plan PostgreSQL makes then and keeps for a
+// prepared statement (its generic plan). A lookup whose condition implied
+// an index's condition could walk that whole index on every call until
+// the first ANALYZE.
+func TestCartStatementsUseTheirKeys(t *testing.T) {
+	db := storetest.NewPostgres(t)
+	log := &statements{}
+	db.AddQueryHook(log)
+	f := newFixture(t, db)
+	line := func(v string, q int64) cart.LineInput { return cart.LineInput{VariantID: v, Quantity: q} }
+
+	// Every way a cart is reached and changed: a guest's checkout, a
+	// buyer's cart by itself and by id, sign-in taking a guest cart whole
+	// and into a buyer's cart, line changes, a buyer's checkout.
+	g := f.newGuestCart(t, "")
+	f.ready(t, guest(), g, f.standard, line(f.tea100, 1))
+	mustCart(t)(f.svc.Get(guest(), g))
+	if _, err := f.svc.ShippingMethods(guest(), g); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Complete(guest(), g, "key-guest"); err != nil {
+		t.Fatal(err)
+	}
+	adopted := f.newGuestCart(t, "")
+	mustCart(t)(f.svc.AddLines(guest(), adopted, []cart.LineInput{line(f.tea100, 1)}))
+	if _, err := f.svc.Merge(buyer("cus_alice"), adopted.Token); err != nil {
+		t.Fatal(err)
+	}
+	bob := f.buyerCart(t, "cus_bob", line(f.tea100, 2))
+	mustCart(t)(f.svc.Get(buyer("cus_bob"), cart.Ref{ID: bob.ID}))
+	merging := f.newGuestCart(t, "")
+	mustCart(t)(f.svc.AddLines(guest(), merging, []cart.LineInput{line(f.tea100, 1), line(f.tea250, 1)}))
+	mustCart(t)(f.svc.SetShippingAddress(guest(), merging, cnAddress(), nil))
+	merged, err := f.svc.Merge(buyer("cus_bob"), merging.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCart(t)(f.svc.UpdateLines(buyer("cus_bob"), cart.Ref{}, []cart.LineUpdate{{LineID: merged.Lines[0].ID, Quantity: 3}}))
+	mustCart(t)(f.svc.RemoveLines(buyer("cus_bob"), cart.Ref{}, []string{merged.Lines[1].ID}))
+	mustCart(t)(f.svc.SetEmail(buyer("cus_bob"), cart.Ref{}, "bob@example.com"))
+	mustCart(t)(f.svc.SetShippingMethod(buyer("cus_bob"), cart.Ref{}, f.standard))
+	if _, err := f.svc.Complete(buyer("cus_bob"), cart.Ref{}, "key-bob"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Create(buyer("cus_bob"), ""); err != nil {
+		t.Fatal(err)
+	}
+	f.purge(t)
+
+	log.mu.Lock()
+	sqls := log.sqls
+	log.mu.Unlock()
+	seen := map[string]bool{}
+	checked := 0
+	for _, q := range sqls {
+		purge := strings.Contains(q, "ORDER BY touched_at")
+		if seen[q] || purge || !strings.Contains(q, "carts") || strings.HasPrefix(q, "INSERT") {
+			continue
+		}
+		seen[q] = true
+		checked++
+		plan := storetest.GenericPlan(t, db, q)
+		if strings.Contains(plan, "_touched") || strings.Contains(plan, "Seq Scan on carts") {
+			t.Errorf("a cart statement reads the wrong way:\n%s\n%s", q, plan)
+		}
+	}
+	if checked < 10 {
+		t.Errorf("%d cart statements checked", checked)
 	}
 }
