@@ -438,6 +438,28 @@ func TestShippingCountries(t *testing.T) {
 			{Name: "a currency nothing is priced in", Query: op, Variables: vars("c", "JPY"), WantData: `{"shippingCountries": []}`},
 			{Name: "no currency", Query: op, Variables: vars("c", "XX"), WantErrorCode: "INVALID_CURRENCY"},
 		})
+		// A huge value is refused without being quoted back; a GET reads
+		// the list as a POST does.
+		fetch := func(resp *http.Response, err error) string {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(b)
+		}
+		body := testkit.EncodeJSON(t, map[string]any{"query": op, "variables": vars("c", strings.Repeat("Y", 100_000))})
+		if res := fetch(http.Post(ta.URL+"/graphql", "application/json", strings.NewReader(body))); !strings.Contains(res, "INVALID_CURRENCY") || len(res) > 2000 {
+			t.Fatalf("a huge currency: %d bytes: %.300s", len(res), res)
+		}
+		get := ta.URL + "/graphql?" + url.Values{"query": {op}, "variables": {`{"c":"USD"}`}}.Encode()
+		if res := fetch(http.Get(get)); !strings.Contains(res, `{"data":{"shippingCountries":["CN","US"]}}`) {
+			t.Fatalf("through GET: %s", res)
+		}
 		ctx := system()
 		for _, z := range []struct {
 			name, country, currency string
