@@ -79,6 +79,7 @@ func TestOperationCost(t *testing.T) {
 		{"only the operation that runs", `query A { serverVersion } query B { products { nodes { id } } }`, "A", nil, 1},
 		{"unknown fields count", `{ nope { a b } }`, "", nil, 3},
 		{"an aggregate weighs more", `{ paymentAnalytics(from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z", groupBy: GATEWAY) { key attempts } }`, "", nil, 100 + 2},
+		{"a new cart weighs more", `mutation { cartCreate(input: {}) { token } }`, "", nil, 100 + 1},
 		{"aggregates under aliases each weigh", `{ a: paymentReconciliation(gatewayId: "payment.testpay", date: "2026-01-01") { gatewayId } b: paymentReconciliation(gatewayId: "payment.testpay", date: "2026-01-02") { gatewayId } }`, "", nil, 2 * (100 + 1)},
 		{"nodes count each id", `{ nodes(ids: ["a", "b", "c"]) { id ... on Product { title } } }`, "", nil, 1 + 3*2},
 		{"nodes with ids from a variable", `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, "", map[string]any{"ids": []any{"a", "b", "c", "d"}}, 1 + 4},
