@@ -239,7 +239,7 @@ export type LabelGroup =
   | "orderStatus" | "paymentStatus" | "fulfillmentStatus"
   | "paymentState" | "paymentEventOutcome" | "paymentEventFlag" | "paymentEventSource"
   | "paymentLedgerKind" | "refundState" | "timelineKind" | "actorKind"
-  | "pluginKind" | "pluginHealth" | "deliveryStatus";
+  | "pluginKind" | "pluginHealth" | "deliveryStatus" | "capability";
 
 const I18nContext = createContext<I18n | null>(null);
 
@@ -273,6 +273,24 @@ export function useI18n(): I18n {
   const c = useContext(I18nContext);
   if (!c) throw new Error("useI18n outside I18nProvider");
   return c;
+}
+
+/**
+ * The language tags, best first, whose texts a reader of each admin
+ * language reads: zh and zh-Hans serve zh-CN, zh-TW (another script)
+ * does not, as the API's Plugin.displayName(language:) decides.
+ */
+const readableTags: Record<Lang, string[]> = { en: ["en"], "zh-CN": ["zh-cn", "zh-hans-cn", "zh-hans", "zh"] };
+
+/** The text for lang among texts keyed by BCP 47 tag ({"zh-CN": "…"}); undefined when none fits. */
+export function localized(texts: Record<string, string> | undefined, lang: Lang): string | undefined {
+  if (!texts) return undefined;
+  const byTag = new Map(Object.entries(texts).map(([tag, text]) => [tag.toLowerCase(), text]));
+  for (const tag of readableTags[lang]) {
+    const text = byTag.get(tag);
+    if (typeof text === "string" && text.trim() !== "") return text;
+  }
+  return undefined;
 }
 
 /** Formats an instant in the chosen language, in the browser's time zone. */

@@ -28,23 +28,23 @@ var schema = sdk.MustCompileSchema(`{
   "properties": {
     "account_holder": {
       "type": "string", "minLength": 1, "maxLength": 140,
-      "title": "Account holder", "description": "Name on the shop's bank account, as buyers must enter it."
+      "title": "Account holder", "x-kassa-titles": {"zh-CN": "账户持有人"}, "description": "Name on the shop's bank account, as buyers must enter it.", "x-kassa-descriptions": {"zh-CN": "店铺银行账户上的户名，买家须按此填写。"}
     },
     "iban": {
       "type": "string", "pattern": "^[A-Z]{2}[0-9]{2}[A-Z0-9 ]{10,36}$",
-      "title": "IBAN", "description": "The shop's account number (IBAN, capital letters; spaces allowed)."
+      "title": "IBAN", "x-kassa-titles": {"zh-CN": "IBAN"}, "description": "The shop's account number (IBAN, capital letters; spaces allowed).", "x-kassa-descriptions": {"zh-CN": "店铺的账号（IBAN，大写字母；可含空格）。"}
     },
     "bic": {
       "type": "string", "pattern": "^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$",
-      "title": "BIC", "description": "The bank's BIC (SWIFT code). Optional."
+      "title": "BIC", "x-kassa-titles": {"zh-CN": "BIC"}, "description": "The bank's BIC (SWIFT code). Optional.", "x-kassa-descriptions": {"zh-CN": "银行的 BIC（SWIFT 代码）。选填。"}
     },
     "bank_name": {
       "type": "string", "minLength": 1, "maxLength": 140,
-      "title": "Bank name", "description": "Name of the shop's bank."
+      "title": "Bank name", "x-kassa-titles": {"zh-CN": "银行名称"}, "description": "Name of the shop's bank.", "x-kassa-descriptions": {"zh-CN": "店铺开户银行的名称。"}
     },
     "note": {
       "type": "string", "maxLength": 500,
-      "title": "Note to buyers", "description": "Extra text shown with the instructions, e.g. how long the order is kept. Optional."
+      "title": "Note to buyers", "x-kassa-titles": {"zh-CN": "给买家的说明"}, "description": "Extra text shown with the instructions, e.g. how long the order is kept. Optional.", "x-kassa-descriptions": {"zh-CN": "随付款说明一起显示的附加文字，例如订单保留多久。选填。"}
     }
   }
 }`)

@@ -49,65 +49,65 @@ var schema = sdk.MustCompileSchema(`{
   "properties": {
     "issue_on": {
       "type": "string", "enum": ["on_paid", "on_fulfilled", "on_request"],
-      "title": "Issue invoices",
-      "description": "When an invoice is issued: when the order is paid (on_paid), when it is shipped (on_fulfilled), or only when staff or the buyer ask for one (on_request). An explicit request always issues one."
+      "title": "Issue invoices", "x-kassa-titles": {"zh-CN": "开具发票的时机"},
+      "description": "When an invoice is issued: when the order is paid (on_paid), when it is shipped (on_fulfilled), or only when staff or the buyer ask for one (on_request). An explicit request always issues one.", "x-kassa-descriptions": {"zh-CN": "何时开具发票：订单付款时（on_paid）、发货时（on_fulfilled），或仅在员工或买家要求时（on_request）。明确要求时总会开具。"}
     },
     "number_prefix": {
       "type": "string", "pattern": "^[A-Za-z0-9_./-]{0,20}$", "default": "INV-",
-      "title": "Invoice number prefix",
-      "description": "Text before the invoice number, e.g. INV- gives INV-000042. Letters, digits and _ . / - only. Changing it does not restart the numbering."
+      "title": "Invoice number prefix", "x-kassa-titles": {"zh-CN": "发票号前缀"},
+      "description": "Text before the invoice number, e.g. INV- gives INV-000042. Letters, digits and _ . / - only. Changing it does not restart the numbering.", "x-kassa-descriptions": {"zh-CN": "发票号前面的文字，例如 INV- 得到 INV-000042。只能使用字母、数字和 _ . / -。修改它不会重新开始编号。"}
     },
     "credit_note_prefix": {
       "type": "string", "pattern": "^[A-Za-z0-9_./-]{1,20}$", "default": "CN-",
-      "title": "Credit note number prefix",
-      "description": "Text before credit note numbers, e.g. CN-. Must differ from the invoice prefix so documents can be told apart."
+      "title": "Credit note number prefix", "x-kassa-titles": {"zh-CN": "红字发票号前缀"},
+      "description": "Text before credit note numbers, e.g. CN-. Must differ from the invoice prefix so documents can be told apart.", "x-kassa-descriptions": {"zh-CN": "红字发票号前面的文字，例如 CN-。须与发票号前缀不同，以便区分单据。"}
     },
     "credit_note_numbering": {
       "type": "string", "enum": ["separate", "shared"], "default": "separate",
-      "title": "Credit note numbering",
-      "description": "separate: credit notes have their own gapless sequence (CN-000001, CN-000002, ...). shared: invoices and credit notes share one gapless sequence (INV-000001, CN-000002, INV-000003); some tax authorities ask for this."
+      "title": "Credit note numbering", "x-kassa-titles": {"zh-CN": "红字发票编号方式"},
+      "description": "separate: credit notes have their own gapless sequence (CN-000001, CN-000002, ...). shared: invoices and credit notes share one gapless sequence (INV-000001, CN-000002, INV-000003); some tax authorities ask for this.", "x-kassa-descriptions": {"zh-CN": "separate：红字发票使用独立的连续编号（CN-000001、CN-000002……）。shared：发票与红字发票共用一个连续编号（INV-000001、CN-000002、INV-000003）；部分税务机关有此要求。"}
     },
     "credit_note_on_refund": {
       "type": "boolean", "default": true,
-      "title": "Credit note on refund",
-      "description": "Issue a credit note, referencing the invoice, when a refund of an invoiced order succeeds."
+      "title": "Credit note on refund", "x-kassa-titles": {"zh-CN": "退款时开具红字发票"},
+      "description": "Issue a credit note, referencing the invoice, when a refund of an invoiced order succeeds.", "x-kassa-descriptions": {"zh-CN": "已开票订单退款成功时，开具引用原发票的红字发票。"}
     },
     "yearly_numbering": {
       "type": "boolean", "default": false,
-      "title": "Restart numbering every year",
-      "description": "Put the year in the number (INV-2026-000001) and restart the sequence at 1 each calendar year (UTC)."
+      "title": "Restart numbering every year", "x-kassa-titles": {"zh-CN": "每年重新编号"},
+      "description": "Put the year in the number (INV-2026-000001) and restart the sequence at 1 each calendar year (UTC).", "x-kassa-descriptions": {"zh-CN": "在编号中加入年份（INV-2026-000001），并在每个日历年（UTC）从 1 重新编号。"}
     },
     "number_digits": {
       "type": "integer", "minimum": 1, "maximum": 12, "default": 6,
-      "title": "Digits",
-      "description": "Minimum number of digits of the running number, padded with zeros (6 gives 000042)."
+      "title": "Digits", "x-kassa-titles": {"zh-CN": "位数"},
+      "description": "Minimum number of digits of the running number, padded with zeros (6 gives 000042).", "x-kassa-descriptions": {"zh-CN": "流水号的最少位数，不足时补零（6 得到 000042）。"}
     },
     "seller": {
       "type": "object", "additionalProperties": false,
-      "title": "Seller details",
-      "description": "Overrides the store's legal details on documents; fields left empty keep the store's values.",
+      "title": "Seller details", "x-kassa-titles": {"zh-CN": "销售方信息"},
+      "description": "Overrides the store's legal details on documents; fields left empty keep the store's values.", "x-kassa-descriptions": {"zh-CN": "替换单据上店铺的法定信息；留空的字段沿用店铺的信息。"},
       "properties": {
-        "name": {"type": "string", "maxLength": 200, "title": "Name", "description": "Legal name of the business."},
-        "company": {"type": "string", "maxLength": 200, "title": "Company", "description": "Company name when different from the name."},
-        "tax_id": {"type": "string", "maxLength": 40, "title": "Tax id", "description": "VAT or tax registration number."},
-        "email": {"type": "string", "maxLength": 200, "title": "Email", "description": "Contact email printed on documents."},
-        "phone": {"type": "string", "maxLength": 40, "title": "Phone", "description": "Contact phone printed on documents."},
-        "address_lines": {"type": "array", "maxItems": 4, "items": {"type": "string", "maxLength": 200}, "title": "Street", "description": "Street address lines."},
-        "postal_code": {"type": "string", "maxLength": 20, "title": "Postal code", "description": "Postal code."},
-        "city": {"type": "string", "maxLength": 100, "title": "City", "description": "City."},
-        "region": {"type": "string", "maxLength": 100, "title": "Region", "description": "State or province."},
-        "country": {"type": "string", "pattern": "^([A-Z]{2})?$", "title": "Country", "description": "ISO 3166-1 alpha-2 country code, e.g. DE."}
+        "name": {"type": "string", "maxLength": 200, "title": "Name", "x-kassa-titles": {"zh-CN": "名称"}, "description": "Legal name of the business.", "x-kassa-descriptions": {"zh-CN": "企业的法定名称。"}},
+        "company": {"type": "string", "maxLength": 200, "title": "Company", "x-kassa-titles": {"zh-CN": "公司"}, "description": "Company name when different from the name.", "x-kassa-descriptions": {"zh-CN": "与名称不同时的公司名称。"}},
+        "tax_id": {"type": "string", "maxLength": 40, "title": "Tax id", "x-kassa-titles": {"zh-CN": "税号"}, "description": "VAT or tax registration number.", "x-kassa-descriptions": {"zh-CN": "增值税号或纳税登记号。"}},
+        "email": {"type": "string", "maxLength": 200, "title": "Email", "x-kassa-titles": {"zh-CN": "邮箱"}, "description": "Contact email printed on documents.", "x-kassa-descriptions": {"zh-CN": "印在单据上的联系邮箱。"}},
+        "phone": {"type": "string", "maxLength": 40, "title": "Phone", "x-kassa-titles": {"zh-CN": "电话"}, "description": "Contact phone printed on documents.", "x-kassa-descriptions": {"zh-CN": "印在单据上的联系电话。"}},
+        "address_lines": {"type": "array", "maxItems": 4, "items": {"type": "string", "maxLength": 200}, "title": "Street", "x-kassa-titles": {"zh-CN": "街道地址"}, "description": "Street address lines.", "x-kassa-descriptions": {"zh-CN": "街道地址各行。"}},
+        "postal_code": {"type": "string", "maxLength": 20, "title": "Postal code", "x-kassa-titles": {"zh-CN": "邮政编码"}, "description": "Postal code.", "x-kassa-descriptions": {"zh-CN": "邮政编码。"}},
+        "city": {"type": "string", "maxLength": 100, "title": "City", "x-kassa-titles": {"zh-CN": "城市"}, "description": "City.", "x-kassa-descriptions": {"zh-CN": "城市。"}},
+        "region": {"type": "string", "maxLength": 100, "title": "Region", "x-kassa-titles": {"zh-CN": "省/州"}, "description": "State or province.", "x-kassa-descriptions": {"zh-CN": "州或省。"}},
+        "country": {"type": "string", "pattern": "^([A-Z]{2})?$", "title": "Country", "x-kassa-titles": {"zh-CN": "国家/地区"}, "description": "ISO 3166-1 alpha-2 country code, e.g. DE.", "x-kassa-descriptions": {"zh-CN": "ISO 3166-1 二字母国家/地区代码，例如 DE。"}}
       }
     },
     "footer_note": {
       "type": "string", "maxLength": 1000,
-      "title": "Footer note",
-      "description": "Text printed at the bottom of every document: payment terms, bank details, registration court, a thank-you."
+      "title": "Footer note", "x-kassa-titles": {"zh-CN": "页脚说明"},
+      "description": "Text printed at the bottom of every document: payment terms, bank details, registration court, a thank-you.", "x-kassa-descriptions": {"zh-CN": "印在每份单据底部的文字：付款条件、银行信息、登记机关、致谢语。"}
     },
     "unicode_font": {
       "type": "string", "maxLength": 500,
-      "title": "Unicode font file",
-      "description": "Path to a TrueType (.ttf) font file on the Kassa server covering your customers' scripts (e.g. a Noto Sans SC or Droid Sans Fallback .ttf for Chinese), at most 50 MB; relative paths are inside the plugin's data directory. A path that is not such a file gets one answer whatever the reason; the server log says which. Without it documents use the PDF core font Helvetica, which covers Western European (Latin-1) text only: other characters print as '?' and the names as written are kept in the PDF's metadata."
+      "title": "Unicode font file", "x-kassa-titles": {"zh-CN": "Unicode 字体文件"},
+      "description": "Path to a TrueType (.ttf) font file on the Kassa server covering your customers' scripts (e.g. a Noto Sans SC or Droid Sans Fallback .ttf for Chinese), at most 50 MB; relative paths are inside the plugin's data directory. A path that is not such a file gets one answer whatever the reason; the server log says which. Without it documents use the PDF core font Helvetica, which covers Western European (Latin-1) text only: other characters print as '?' and the names as written are kept in the PDF's metadata.", "x-kassa-descriptions": {"zh-CN": "Kassa 服务器上覆盖您客户所用文字的 TrueType（.ttf）字体文件路径（中文可用 Noto Sans SC 或 Droid Sans Fallback 的 .ttf），最大 50 MB；相对路径位于插件的数据目录中。不是此类文件的路径无论原因如何都得到同一个答复，具体原因见服务器日志。未设置时单据使用 PDF 核心字体 Helvetica，它只覆盖西欧（Latin-1）文字：其他字符印为“?”，原文名称保留在 PDF 的元数据中。"}
     }
   }
 }`)

@@ -43,49 +43,49 @@ var schema = sdk.MustCompileSchema(`{
   "properties": {
     "host": {
       "type": "string", "minLength": 1, "maxLength": 253, "x-kassa-outbound": true,
-      "title": "SMTP server", "description": "Host name of your mail provider's SMTP server, e.g. smtp.example.com. A server on this machine or your private network is refused unless the shop owner allows private networks."
+      "title": "SMTP server", "x-kassa-titles": {"zh-CN": "SMTP 服务器"}, "description": "Host name of your mail provider's SMTP server, e.g. smtp.example.com. A server on this machine or your private network is refused unless the shop owner allows private networks.", "x-kassa-descriptions": {"zh-CN": "邮件服务商的 SMTP 服务器主机名，例如 smtp.example.com。本机或内网中的服务器会被拒绝，除非店铺所有者允许私有网络。"}
     },
     "port": {
       "type": "integer", "minimum": 1, "maximum": 65535,
-      "title": "Port", "description": "SMTP port. Default: 587 with STARTTLS, 465 with TLS, 25 without encryption."
+      "title": "Port", "x-kassa-titles": {"zh-CN": "端口"}, "description": "SMTP port. Default: 587 with STARTTLS, 465 with TLS, 25 without encryption.", "x-kassa-descriptions": {"zh-CN": "SMTP 端口。默认：STARTTLS 为 587，TLS 为 465，不加密为 25。"}
     },
     "tls": {
       "type": "string", "enum": ["starttls", "tls", "none"], "default": "starttls",
-      "title": "Encryption",
-      "description": "starttls: upgrade the connection with STARTTLS (port 587); a server that does not offer it is refused, never used unencrypted. tls: TLS from the start (port 465). none: unencrypted, only for a mail server on this machine (localhost)."
+      "title": "Encryption", "x-kassa-titles": {"zh-CN": "加密方式"},
+      "description": "starttls: upgrade the connection with STARTTLS (port 587); a server that does not offer it is refused, never used unencrypted. tls: TLS from the start (port 465). none: unencrypted, only for a mail server on this machine (localhost).", "x-kassa-descriptions": {"zh-CN": "starttls：用 STARTTLS 升级连接（端口 587）；不支持它的服务器会被拒绝，绝不以未加密方式使用。tls：从一开始就使用 TLS（端口 465）。none：不加密，仅用于本机（localhost）上的邮件服务器。"}
     },
     "username": {
       "type": "string", "maxLength": 320,
-      "title": "User name", "description": "SMTP login (AUTH PLAIN). Leave empty when the server needs no login."
+      "title": "User name", "x-kassa-titles": {"zh-CN": "用户名"}, "description": "SMTP login (AUTH PLAIN). Leave empty when the server needs no login.", "x-kassa-descriptions": {"zh-CN": "SMTP 登录名（AUTH PLAIN）。服务器无需登录时留空。"}
     },
     "password": {
       "type": "string", "maxLength": 1000, "writeOnly": true,
-      "title": "Password", "description": "SMTP password or app password. Stored encrypted, never shown again."
+      "title": "Password", "x-kassa-titles": {"zh-CN": "密码"}, "description": "SMTP password or app password. Stored encrypted, never shown again.", "x-kassa-descriptions": {"zh-CN": "SMTP 密码或应用专用密码。加密存储，不再显示。"}
     },
     "from_address": {
       "type": "string", "minLength": 3, "maxLength": 320,
-      "title": "Sender address", "description": "The address emails come from, e.g. shop@example.com. Your provider must allow it."
+      "title": "Sender address", "x-kassa-titles": {"zh-CN": "发件人地址"}, "description": "The address emails come from, e.g. shop@example.com. Your provider must allow it.", "x-kassa-descriptions": {"zh-CN": "邮件的发件地址，例如 shop@example.com。须为邮件服务商允许的地址。"}
     },
     "from_name": {
       "type": "string", "maxLength": 200,
-      "title": "Sender name", "description": "The name shown as sender, e.g. your shop's name. Also used as the shop's name in emails when Kassa sends none."
+      "title": "Sender name", "x-kassa-titles": {"zh-CN": "发件人名称"}, "description": "The name shown as sender, e.g. your shop's name. Also used as the shop's name in emails when Kassa sends none.", "x-kassa-descriptions": {"zh-CN": "显示为发件人的名称，例如您的店铺名称。Kassa 未提供店铺名称时，也用作邮件中的店铺名称。"}
     },
     "reply_to": {
       "type": "string", "maxLength": 320,
-      "title": "Reply-to address", "description": "Where replies go, e.g. your support address. Optional."
+      "title": "Reply-to address", "x-kassa-titles": {"zh-CN": "回复地址"}, "description": "Where replies go, e.g. your support address. Optional.", "x-kassa-descriptions": {"zh-CN": "回复邮件发往的地址，例如您的客服邮箱。选填。"}
     },
     "helo_name": {
       "type": "string", "maxLength": 253,
-      "title": "HELO name", "description": "Name this server announces to the SMTP server. Default: the domain of the sender address."
+      "title": "HELO name", "x-kassa-titles": {"zh-CN": "HELO 名称"}, "description": "Name this server announces to the SMTP server. Default: the domain of the sender address.", "x-kassa-descriptions": {"zh-CN": "本服务器向 SMTP 服务器报告的名称。默认：发件人地址的域名。"}
     },
     "insecure_skip_verify": {
       "type": "boolean", "default": false,
-      "title": "Accept any TLS certificate",
-      "description": "Do not verify the server's certificate (self-signed certificates in development). Never turn this on in production: anyone on the network could read your emails and your SMTP password."
+      "title": "Accept any TLS certificate", "x-kassa-titles": {"zh-CN": "接受任何 TLS 证书"},
+      "description": "Do not verify the server's certificate (self-signed certificates in development). Never turn this on in production: anyone on the network could read your emails and your SMTP password.", "x-kassa-descriptions": {"zh-CN": "不验证服务器证书（开发中的自签名证书）。切勿在生产环境中开启：网络上的任何人都能读取您的邮件和 SMTP 密码。"}
     },
     "timeout_seconds": {
       "type": "integer", "minimum": 1, "maximum": 300, "default": 30,
-      "title": "Timeout", "description": "How long to wait for the SMTP server, in seconds, unless Kassa's own deadline is shorter."
+      "title": "Timeout", "x-kassa-titles": {"zh-CN": "超时"}, "description": "How long to wait for the SMTP server, in seconds, unless Kassa's own deadline is shorter.", "x-kassa-descriptions": {"zh-CN": "等待 SMTP 服务器的时长，单位为秒，除非 Kassa 自身的期限更短。"}
     }
   }
 }`)

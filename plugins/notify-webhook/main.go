@@ -32,40 +32,40 @@ var schema = sdk.MustCompileSchema(`{
   "properties": {
     "endpoints": {
       "type": "array", "maxItems": 20,
-      "title": "Endpoints",
-      "description": "Where events are POSTed. Each endpoint has a name (used to find its signing secret), an http(s) URL and the events it wants.",
+      "title": "Endpoints", "x-kassa-titles": {"zh-CN": "端点"},
+      "description": "Where events are POSTed. Each endpoint has a name (used to find its signing secret), an http(s) URL and the events it wants.", "x-kassa-descriptions": {"zh-CN": "事件以 POST 发送到的地址。每个端点有一个名称（用于查找其签名密钥）、一个 http(s) URL 和它需要的事件。"},
       "items": {
         "type": "object", "additionalProperties": false,
         "required": ["name", "url"],
         "properties": {
-          "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,39}$", "title": "Name", "description": "Short unique name, e.g. erp (lower case letters, digits, _ and -)."},
-          "url": {"type": "string", "format": "uri", "x-kassa-outbound": true, "minLength": 8, "maxLength": 2000, "title": "URL", "description": "http:// or https:// URL that receives the POSTs. Addresses on this machine or your private network are refused unless the shop owner allows private networks."},
+          "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,39}$", "title": "Name", "x-kassa-titles": {"zh-CN": "名称"}, "description": "Short unique name, e.g. erp (lower case letters, digits, _ and -).", "x-kassa-descriptions": {"zh-CN": "简短且唯一的名称，例如 erp（小写字母、数字、_ 和 -）。"}},
+          "url": {"type": "string", "format": "uri", "x-kassa-outbound": true, "minLength": 8, "maxLength": 2000, "title": "URL", "x-kassa-titles": {"zh-CN": "URL"}, "description": "http:// or https:// URL that receives the POSTs. Addresses on this machine or your private network are refused unless the shop owner allows private networks.", "x-kassa-descriptions": {"zh-CN": "接收 POST 请求的 http:// 或 https:// URL。本机或内网中的地址会被拒绝，除非店铺所有者允许私有网络。"}},
           "events": {
             "type": "array", "maxItems": 50, "default": ["*"],
             "items": {"type": "string", "pattern": "^(\\*|[a-z0-9_]+(\\.[a-z0-9_]+)*(\\.\\*)?)$"},
-            "title": "Events", "description": "Event types to send, e.g. order.paid; order.* for all order events; * (the default) for all."
+            "title": "Events", "x-kassa-titles": {"zh-CN": "事件"}, "description": "Event types to send, e.g. order.paid; order.* for all order events; * (the default) for all.", "x-kassa-descriptions": {"zh-CN": "要发送的事件类型，例如 order.paid；order.* 表示所有订单事件；*（默认）表示全部。"}
           },
-          "description": {"type": "string", "maxLength": 200, "title": "Description", "description": "A note for staff. Optional."}
+          "description": {"type": "string", "maxLength": 200, "title": "Description", "x-kassa-titles": {"zh-CN": "说明"}, "description": "A note for staff. Optional.", "x-kassa-descriptions": {"zh-CN": "给员工看的备注。选填。"}}
         }
       }
     },
     "signing_secrets": {
       "type": "object", "writeOnly": true,
       "additionalProperties": {"type": "string", "minLength": 16, "maxLength": 200},
-      "title": "Signing secrets",
-      "description": "The secret of each endpoint, by endpoint name, e.g. {\"erp\": \"whsec_...\"}; at least 16 characters. Receivers check the Kassa-Signature header with it. Stored encrypted, never shown again."
+      "title": "Signing secrets", "x-kassa-titles": {"zh-CN": "签名密钥"},
+      "description": "The secret of each endpoint, by endpoint name, e.g. {\"erp\": \"whsec_...\"}; at least 16 characters. Receivers check the Kassa-Signature header with it. Stored encrypted, never shown again.", "x-kassa-descriptions": {"zh-CN": "按端点名称给出每个端点的密钥，例如 {\"erp\": \"whsec_...\"}；至少 16 个字符。接收方用它校验 Kassa-Signature 请求头。加密存储，不再显示。"}
     },
     "max_attempts": {
       "type": "integer", "minimum": 1, "maximum": 20, "default": 12,
-      "title": "Attempts", "description": "How many times an event is tried per endpoint before it is given up (the first try included)."
+      "title": "Attempts", "x-kassa-titles": {"zh-CN": "尝试次数"}, "description": "How many times an event is tried per endpoint before it is given up (the first try included).", "x-kassa-descriptions": {"zh-CN": "每个端点在放弃之前尝试发送一个事件的次数（含第一次）。"}
     },
     "retry_initial_delay_ms": {
       "type": "integer", "minimum": 100, "maximum": 3600000, "default": 10000,
-      "title": "First retry after (ms)", "description": "Delay before the first retry; each further retry waits twice as long, at most one hour."
+      "title": "First retry after (ms)", "x-kassa-titles": {"zh-CN": "首次重试间隔（毫秒）"}, "description": "Delay before the first retry; each further retry waits twice as long, at most one hour.", "x-kassa-descriptions": {"zh-CN": "首次重试之前的等待时间；之后每次重试的等待时间加倍，最长一小时。"}
     },
     "timeout_ms": {
       "type": "integer", "minimum": 100, "maximum": 60000, "default": 10000,
-      "title": "Timeout (ms)", "description": "How long an endpoint may take to answer before the attempt counts as failed."
+      "title": "Timeout (ms)", "x-kassa-titles": {"zh-CN": "超时（毫秒）"}, "description": "How long an endpoint may take to answer before the attempt counts as failed.", "x-kassa-descriptions": {"zh-CN": "端点应答的最长时间，超过则此次尝试算作失败。"}
     }
   }
 }`)

@@ -88,6 +88,9 @@ func CompileSchema(doc string) (*Schema, error) {
 	if t, _ := root["type"].(string); t != "object" {
 		return nil, errors.New(`config schema must have "type": "object" at the root`)
 	}
+	if err := checkTranslations(root, ""); err != nil {
+		return nil, err
+	}
 	if at, ok := unreachableSecret(root, ""); ok {
 		return nil, fmt.Errorf(`config schema marks %s "writeOnly", where the host cannot keep it secret: `+
 			`mark only object properties (properties, nested properties, $defs reached by $ref), not array items, additionalProperties or combinators`, at)
@@ -157,6 +160,84 @@ func anySecret(v any, at string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// The keywords that give a setting's title and description in other
+// languages (see [Info.ConfigSchema]); validators ignore them.
+const (
+	titlesKeyword       = "x-kassa-titles"
+	descriptionsKeyword = "x-kassa-descriptions"
+)
+
+// translationLimits are the longest translated title and description, in
+// bytes.
+var translationLimits = map[string]struct {
+	of  string
+	max int
+}{
+	titlesKeyword:       {"title", 500},
+	descriptionsKeyword: {"description", 5000},
+}
+
+// checkTranslations refuses an x-kassa-titles or x-kassa-descriptions
+// that is not a map of BCP 47 tags to text, or that translates a title or
+// description the schema does not have (other languages fall back to it).
+// Property names are names, not keywords: a setting may be called
+// "x-kassa-titles"; const, enum, default and examples hold settings'
+// values, never keywords.
+func checkTranslations(node map[string]any, at string) error {
+	for key, v := range node {
+		switch key {
+		case "properties", "patternProperties", "$defs", "definitions", "dependentSchemas":
+			subs, _ := v.(map[string]any)
+			for name, sub := range subs {
+				if m, ok := sub.(map[string]any); ok {
+					if err := checkTranslations(m, at+"/"+key+"/"+escapePointer(name)); err != nil {
+						return err
+					}
+				}
+			}
+		case "const", "enum", "default", "examples":
+		case titlesKeyword, descriptionsKeyword:
+			lim := translationLimits[key]
+			texts, ok := v.(map[string]any)
+			if !ok {
+				return fmt.Errorf("config schema: %s/%s must be an object of texts by language tag, e.g. {\"zh-CN\": \"…\"}", at, key)
+			}
+			if s, _ := node[lim.of].(string); strings.TrimSpace(s) == "" {
+				return fmt.Errorf("config schema: %s/%s translates a %s the schema does not give: add %q, which other languages fall back to", at, key, lim.of, lim.of)
+			}
+			for tag, text := range texts {
+				s, _ := text.(string)
+				switch {
+				case !langPattern.MatchString(tag):
+					return fmt.Errorf("config schema: %s/%s: language %q is not a BCP 47 tag like zh-CN", at, key, tag)
+				case strings.TrimSpace(s) == "" || len(s) > lim.max:
+					return fmt.Errorf("config schema: %s/%s: the %s for %s is not text of 1 to %d bytes", at, key, lim.of, tag, lim.max)
+				}
+			}
+		default:
+			if err := checkTranslationsIn(v, at+"/"+key); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkTranslationsIn walks the schemas within a keyword's value.
+func checkTranslationsIn(v any, at string) error {
+	switch x := v.(type) {
+	case map[string]any:
+		return checkTranslations(x, at)
+	case []any:
+		for i, sub := range x {
+			if err := checkTranslationsIn(sub, fmt.Sprintf("%s/%d", at, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // MustCompileSchema is like [CompileSchema] but panics on error; for package

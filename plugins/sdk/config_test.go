@@ -155,6 +155,47 @@ func TestCompileSchemaRefusals(t *testing.T) {
 	}
 }
 
+// TestCompileSchemaTranslations: titles and descriptions in other
+// languages are maps of BCP 47 tags to text beside the English they
+// translate, wherever a setting is described (nested objects, array
+// items, $defs); a setting may itself be named like the keyword, and
+// values (default, enum) are never read as keywords.
+func TestCompileSchemaTranslations(t *testing.T) {
+	t.Parallel()
+	good := `{"type":"object","$defs":{"cred":{"type":"string","title":"Key","x-kassa-titles":{"zh-CN":"密钥"}}},
+		"properties":{
+		"secret":{"type":"string","writeOnly":true,"title":"Secret","x-kassa-titles":{"zh-CN":"密钥","zh-Hant-TW":"金鑰"},
+			"description":"Signs the requests.","x-kassa-descriptions":{"zh-CN":"用于签名请求。"}},
+		"endpoints":{"type":"array","title":"Endpoints","x-kassa-titles":{"zh-CN":"端点"},
+			"items":{"type":"object","properties":{"url":{"type":"string","title":"URL","x-kassa-titles":{"zh-CN":"网址"}}}}},
+		"x-kassa-titles":{"type":"object","default":{"x-kassa-titles":"a value, not a keyword"}},
+		"key":{"$ref":"#/$defs/cred"}}}`
+	s, err := sdk.CompileSchema(good)
+	if err != nil {
+		t.Fatalf("CompileSchema refused translated titles: %v", err)
+	}
+	if errs := s.Validate([]byte(`{"secret":"s","endpoints":[{"url":"u"}],"x-kassa-titles":{}}`)); errs != nil {
+		t.Errorf("the translations changed what is valid: %v", errs)
+	}
+	for name, doc := range map[string]string{
+		"not an object":          `{"type":"object","properties":{"a":{"type":"string","title":"A","x-kassa-titles":"甲"}}}`,
+		"not a language tag":     `{"type":"object","properties":{"a":{"type":"string","title":"A","x-kassa-titles":{"chinese":"甲"}}}}`,
+		"empty text":             `{"type":"object","properties":{"a":{"type":"string","title":"A","x-kassa-titles":{"zh-CN":" "}}}}`,
+		"not text":               `{"type":"object","properties":{"a":{"type":"string","title":"A","x-kassa-titles":{"zh-CN":1}}}}`,
+		"too long":               `{"type":"object","properties":{"a":{"type":"string","title":"A","x-kassa-titles":{"zh-CN":"` + strings.Repeat("甲", 200) + `"}}}}`,
+		"no title to fall back":  `{"type":"object","properties":{"a":{"type":"string","x-kassa-titles":{"zh-CN":"甲"}}}}`,
+		"no description":         `{"type":"object","properties":{"a":{"type":"string","title":"A","x-kassa-descriptions":{"zh-CN":"甲"}}}}`,
+		"in an item's property":  `{"type":"object","properties":{"e":{"type":"array","items":{"type":"object","properties":{"u":{"type":"string","x-kassa-titles":{"zh-CN":"网址"}}}}}}}`,
+		"in a combinator branch": `{"type":"object","anyOf":[{"properties":{"a":{"type":"string","title":"A","x-kassa-titles":{"zh_CN":"甲"}}}}]}`,
+	} {
+		if _, err := sdk.CompileSchema(doc); err == nil {
+			t.Errorf("%s: CompileSchema accepted %s", name, doc)
+		} else if !strings.Contains(err.Error(), "x-kassa-") {
+			t.Errorf("%s: the refusal does not name the keyword: %v", name, err)
+		}
+	}
+}
+
 func TestInfoValidate(t *testing.T) {
 	t.Parallel()
 	good := sdk.Info{ID: "payment.testpay", Kind: sdk.KindPayment, Version: "1.2.3-beta.1", ProtocolVersion: 1,

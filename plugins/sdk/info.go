@@ -54,6 +54,20 @@ type Info struct {
 	// object. Mark secret fields with "writeOnly": true; Kassa encrypts them at
 	// rest and never shows or logs them. Use "additionalProperties": false so
 	// that misspelled settings are refused.
+	//
+	// Give every setting a "title" (and a "description" where it helps) in
+	// English; "x-kassa-titles" and "x-kassa-descriptions" give them in
+	// other languages, keyed by BCP 47 tag like DisplayNames. The admin
+	// shows the closest language a staff member reads and falls back to
+	// the English:
+	//
+	//	"webhook_secret": {
+	//	  "type": "string", "writeOnly": true,
+	//	  "title": "Webhook signing secret",
+	//	  "x-kassa-titles": {"zh-CN": "Webhook 签名密钥"},
+	//	  "description": "Secret the gateway signs its notifications with.",
+	//	  "x-kassa-descriptions": {"zh-CN": "支付网关签名通知所用的密钥。"}
+	//	}
 	ConfigSchema string
 	// DisplayName is a short human name, e.g. "Test payments".
 	DisplayName string

@@ -38,28 +38,28 @@ var schema = sdk.MustCompileSchema(`{
   "properties": {
     "webhook_secret": {
       "type": "string", "minLength": 16, "writeOnly": true,
-      "title": "Webhook signing secret",
-      "description": "Secret testpay signs its notifications with (HMAC-SHA256 with a timestamp). Any random string of 16 characters or more."
+      "title": "Webhook signing secret", "x-kassa-titles": {"zh-CN": "Webhook 签名密钥"},
+      "description": "Secret testpay signs its notifications with (HMAC-SHA256 with a timestamp). Any random string of 16 characters or more.", "x-kassa-descriptions": {"zh-CN": "testpay 签名通知所用的密钥（带时间戳的 HMAC-SHA256）。任意 16 个字符以上的随机字符串。"}
     },
     "async_delay_ms": {
       "type": "integer", "minimum": 0, "maximum": 600000, "default": 2000,
-      "title": "Asynchronous delay",
-      "description": "How long asynchronous scenarios stay pending before they settle and notify, in milliseconds."
+      "title": "Asynchronous delay", "x-kassa-titles": {"zh-CN": "异步延迟"},
+      "description": "How long asynchronous scenarios stay pending before they settle and notify, in milliseconds.", "x-kassa-descriptions": {"zh-CN": "异步场景在结算并发送通知之前保持待处理的时长，单位为毫秒。"}
     },
     "webhook_tolerance_seconds": {
       "type": "integer", "minimum": 1, "maximum": 86400, "default": 300,
-      "title": "Webhook tolerance",
-      "description": "Notifications signed longer ago than this are refused as stale, in seconds."
+      "title": "Webhook tolerance", "x-kassa-titles": {"zh-CN": "Webhook 时效"},
+      "description": "Notifications signed longer ago than this are refused as stale, in seconds.", "x-kassa-descriptions": {"zh-CN": "签名时间早于此时长的通知视为过期而被拒绝，单位为秒。"}
     },
     "amount_triggers": {
       "type": "boolean", "default": false,
-      "title": "Amount triggers",
-      "description": "When on, payments without a test card choose their scenario by the amount's last two digits (e.g. .02 declines); when off they go to the payment page."
+      "title": "Amount triggers", "x-kassa-titles": {"zh-CN": "按金额触发场景"},
+      "description": "When on, payments without a test card choose their scenario by the amount's last two digits (e.g. .02 declines); when off they go to the payment page.", "x-kassa-descriptions": {"zh-CN": "开启时，未使用测试卡的付款按金额的最后两位选择场景（例如 .02 表示拒绝）；关闭时转到付款页面。"}
     },
     "timeout_ms": {
       "type": "integer", "minimum": 0, "maximum": 600000, "default": 120000,
-      "title": "Time-out duration",
-      "description": "How long the time-out scenario blocks CreatePayment at most, in milliseconds (Kassa's deadline usually ends it first)."
+      "title": "Time-out duration", "x-kassa-titles": {"zh-CN": "超时时长"},
+      "description": "How long the time-out scenario blocks CreatePayment at most, in milliseconds (Kassa's deadline usually ends it first).", "x-kassa-descriptions": {"zh-CN": "超时场景最多阻塞 CreatePayment 的时长，单位为毫秒（通常 Kassa 自身的期限会先结束它）。"}
     }
   }
 }`)

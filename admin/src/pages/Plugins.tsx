@@ -1,22 +1,24 @@
-import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
 import { Link, useLocation } from "wouter";
 import { check, gql, UserErrors } from "../api/client";
 import type { EventDelivery, EventDeliveryStatus, Plugin, UserError } from "../api/schema";
-import { formatDate, useI18n } from "../i18n";
+import { formatDate, localized, useI18n, type Key } from "../i18n";
 import { useSession } from "../session";
 import { Badge, Button, Card, EmptyState, ErrorBanner, Select, Spinner, Table } from "../ui";
 
-const FIELDS = `id kind displayName description version protocolVersion capabilities enabled
+// Names, descriptions and settings' titles come in the staff member's
+// language when the plugin gives it ($lang), else in its own.
+const FIELDS = `id kind displayName(language: $lang) description(language: $lang) version protocolVersion capabilities enabled
   health { status message checkedAt } settings secretFields { name isSet } configSchema`;
 type PluginView = Pick<Plugin, "id" | "kind" | "displayName" | "description" | "version" | "protocolVersion" | "capabilities" | "enabled" | "health" | "secretFields"> & {
   settings: Record<string, unknown>;
   configSchema: JSONSchema;
 };
-const PLUGINS = `query Plugins { plugins { id kind displayName version enabled health { status message checkedAt } } }`;
-const PLUGIN = `query Plugin($id: ID!) { plugin(id: $id) { ${FIELDS} } }`;
-const UPDATE = `mutation Update($input: PluginSettingsUpdateInput!) { pluginSettingsUpdate(input: $input) { plugin { ${FIELDS} } userErrors { field message code } } }`;
-const ENABLE = `mutation Enable($id: ID!) { pluginEnable(input: { id: $id }) { plugin { ${FIELDS} } userErrors { field message code } } }`;
-const DISABLE = `mutation Disable($id: ID!) { pluginDisable(input: { id: $id }) { plugin { ${FIELDS} } userErrors { field message code } } }`;
+const PLUGINS = `query Plugins($lang: String) { plugins { id kind displayName(language: $lang) version enabled health { status message checkedAt } } }`;
+const PLUGIN = `query Plugin($id: ID!, $lang: String) { plugin(id: $id) { ${FIELDS} } }`;
+const UPDATE = `mutation Update($input: PluginSettingsUpdateInput!, $lang: String) { pluginSettingsUpdate(input: $input) { plugin { ${FIELDS} } userErrors { field message code } } }`;
+const ENABLE = `mutation Enable($id: ID!, $lang: String) { pluginEnable(input: { id: $id }) { plugin { ${FIELDS} } userErrors { field message code } } }`;
+const DISABLE = `mutation Disable($id: ID!, $lang: String) { pluginDisable(input: { id: $id }) { plugin { ${FIELDS} } userErrors { field message code } } }`;
 const HEALTH = `mutation Health($id: ID!) { pluginHealthCheck(input: { id: $id }) { health { status message checkedAt } userErrors { field message code } } }`;
 const DELIVERIES = `query Deliveries($first: Int, $after: String, $status: EventDeliveryStatus) {
   eventDeliveries(first: $first, after: $after, status: $status) {
@@ -32,6 +34,7 @@ export interface JSONSchema {
   title?: string;
   description?: string;
   properties?: Record<string, JSONSchema>;
+  items?: JSONSchema;
   required?: string[];
   enum?: unknown[];
   default?: unknown;
@@ -39,6 +42,11 @@ export interface JSONSchema {
   minimum?: number;
   maximum?: number;
   maxLength?: number;
+  maxItems?: number;
+  format?: string;
+  /** title and description in other languages, by BCP 47 tag (plugins/sdk, Info.ConfigSchema). */
+  "x-kassa-titles"?: Record<string, string>;
+  "x-kassa-descriptions"?: Record<string, string>;
 }
 
 const healthTone: Record<string, string> = { SERVING: "PAID", DEGRADED: "PENDING", NOT_SERVING: "FAILED", UNAVAILABLE: "FAILED", UNKNOWN: "UNKNOWN", STOPPED: "VOIDED" };
@@ -52,11 +60,11 @@ export function Plugins() {
   const load = useCallback(async () => {
     setError(null);
     try {
-      setPlugins((await gql<{ plugins: PluginView[] }>(PLUGINS)).plugins);
+      setPlugins((await gql<{ plugins: PluginView[] }>(PLUGINS, { lang })).plugins);
     } catch (e) {
       setError(e);
     }
-  }, []);
+  }, [lang]);
   useEffect(() => {
     void load();
   }, [load]);
@@ -89,18 +97,18 @@ export function PluginDetail({ id }: { id: string }) {
   const mayWrite = can("plugin:write");
   const [p, setP] = useState<PluginView | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [notice, setNotice] = useState("");
+  const [notice, setNotice] = useState<Key | "">("");
   const [busy, setBusy] = useState(false);
   const load = useCallback(async () => {
     setError(null);
     try {
-      const d = await gql<{ plugin: PluginView | null }>(PLUGIN, { id });
+      const d = await gql<{ plugin: PluginView | null }>(PLUGIN, { id, lang });
       if (!d.plugin) throw new Error(t("plugins.empty"));
       setP(d.plugin);
     } catch (e) {
       setError(e);
     }
-  }, [id, t]);
+  }, [id, lang, t]);
   useEffect(() => {
     void load();
   }, [load]);
@@ -109,7 +117,7 @@ export function PluginDetail({ id }: { id: string }) {
     setError(null);
     setNotice("");
     try {
-      const d = await gql<Record<string, { plugin: PluginView | null; userErrors: UserError[] }>>(query, { id });
+      const d = await gql<Record<string, { plugin: PluginView | null; userErrors: UserError[] }>>(query, { id, lang });
       setP(check(d[key]).plugin);
     } catch (e) {
       setError(e);
@@ -158,15 +166,21 @@ export function PluginDetail({ id }: { id: string }) {
         </div>
       </div>
       <ErrorBanner error={error} />
-      {notice && <div className="banner banner-success" role="status">{notice}</div>}
+      {notice && <div className="banner banner-success" role="status">{t(notice)}</div>}
       <Card>
         <p>{p.description}</p>
         {p.health.message && <p className="muted">{p.health.message}{p.health.checkedAt && " · " + t("plugins.checkedAt", { at: formatDate(p.health.checkedAt, lang) })}</p>}
-        {p.capabilities.length > 0 && <p className="muted">{t("plugins.capabilities")}: {p.capabilities.join(", ")}</p>}
+        {p.capabilities.length > 0 && (
+          <div className="capabilities" id="plugin-capabilities">
+            <span className="muted">{t("plugins.capabilities")}:</span>
+            {/* The code stays at hand for staff reading the plugin's documentation. */}
+            {p.capabilities.map((c) => <span key={c} className="capability" title={c} data-capability={c}>{label("capability", c)}</span>)}
+          </div>
+        )}
       </Card>
       <Card title={t("plugins.settings")}>
         {!mayWrite && <p className="muted">{t("plugins.readOnly")}</p>}
-        <SettingsForm key={p.id + p.enabled} plugin={p} readOnly={!mayWrite} onSaved={(np) => { setP(np); setNotice(t("plugins.saved")); }} />
+        <SettingsForm key={p.id + p.enabled} plugin={p} readOnly={!mayWrite} onSaved={(np) => { setP(np); setNotice("plugins.saved"); }} />
       </Card>
     </div>
   );
@@ -194,6 +208,16 @@ function typeOf(s: JSONSchema): string {
   return t ?? (s.enum ? "string" : "object");
 }
 
+/** An array of plain values (strings, numbers), edited one a line. */
+function isList(s: JSONSchema): boolean {
+  return typeOf(s) === "array" && !!s.items && ["string", "integer", "number"].includes(typeOf(s.items));
+}
+
+/** An array of objects with declared properties, edited as rows of fields. */
+function isRows(s: JSONSchema): s is JSONSchema & { items: JSONSchema & { properties: Record<string, JSONSchema> } } {
+  return typeOf(s) === "array" && !!s.items && typeOf(s.items) === "object" && !!s.items.properties;
+}
+
 function getPath(o: unknown, path: string[]): unknown {
   let cur = o;
   for (const k of path) {
@@ -214,14 +238,166 @@ function setPath(o: Record<string, unknown>, path: string[], v: unknown) {
   else cur[last] = v;
 }
 
-/** What an input shows for a non-secret value. */
-function initial(leaf: Leaf, settings: unknown): string | boolean {
-  const v = getPath(settings, leaf.path);
-  const ty = typeOf(leaf.schema);
-  if (ty === "boolean") return typeof v === "boolean" ? v : leaf.schema.default === true;
+/** What an input holds: text, or a checkbox's state. */
+type Value = string | boolean;
+
+/** What the input of a non-secret setting shows for its value v. */
+function shown(s: JSONSchema, v: unknown): Value {
+  const ty = typeOf(s);
+  if (ty === "boolean") return typeof v === "boolean" ? v : s.default === true;
   if (v === undefined || v === null) return "";
+  if (isList(s) && Array.isArray(v)) return v.map(String).join("\n");
   if (ty === "object" || ty === "array") return JSON.stringify(v, null, 2);
   return String(v);
+}
+
+/**
+ * The setting a typed value stands for: value undefined for an empty
+ * field (the plugin's default applies), or the problem to show under it.
+ */
+function parse(s: JSONSchema, v: Value, t: (key: Key) => string): { value?: unknown; problem?: string } {
+  const ty = typeOf(s);
+  if (ty === "boolean") return { value: v === true };
+  if (v === "") return {};
+  const text = String(v);
+  if (ty === "integer" || ty === "number") {
+    const n = Number(text);
+    if (!Number.isFinite(n) || (ty === "integer" && !Number.isInteger(n))) return { problem: t("plugins.invalidNumber") };
+    return { value: n };
+  }
+  if (isList(s) && s.items) {
+    const lines = text.split("\n").map((x) => x.trim()).filter((x) => x !== "");
+    if (lines.length === 0) return {};
+    const itemType = typeOf(s.items);
+    if (itemType === "string") return { value: lines };
+    const nums = lines.map(Number);
+    if (nums.some((n) => !Number.isFinite(n) || (itemType === "integer" && !Number.isInteger(n)))) return { problem: t("plugins.invalidNumber") };
+    return { value: nums };
+  }
+  if (ty === "object" || ty === "array") {
+    try {
+      return { value: JSON.parse(text) };
+    } catch {
+      return { problem: t("plugins.invalidJSON") };
+    }
+  }
+  return { value: v };
+}
+
+/** A setting's title and description in the staff member's language, else the schema's own. */
+function useSchemaText() {
+  const { t, lang } = useI18n();
+  return {
+    title: (s: JSONSchema, name: string, required: boolean) =>
+      (localized(s["x-kassa-titles"], lang) ?? s.title ?? name) + (required ? ` (${t("plugins.required")})` : ""),
+    description: (s: JSONSchema) => localized(s["x-kassa-descriptions"], lang) ?? s.description,
+  };
+}
+
+/** One non-secret setting (a plain value, a list or free JSON) with its label, description and problem. */
+function SettingField({ id, schema, label, value, readOnly, problem, onChange }: {
+  id: string; schema: JSONSchema; label: string; value: Value; readOnly: boolean; problem?: string; onChange(v: Value): void;
+}) {
+  const { t } = useI18n();
+  const { description } = useSchemaText();
+  const ty = typeOf(schema);
+  const text = description(schema);
+  const after = (
+    <>
+      {text && <p className="muted field-hint">{text}</p>}
+      {isList(schema) && <p className="muted field-hint">{t("plugins.onePerLine")}</p>}
+      {problem && <p className="field-error" role="alert">{problem}</p>}
+    </>
+  );
+  if (ty === "boolean") {
+    return (
+      <div className="field">
+        <label className="check"><input id={id} type="checkbox" checked={value === true} disabled={readOnly} onChange={(e) => onChange(e.target.checked)} /> {label}</label>
+        {after}
+      </div>
+    );
+  }
+  if (schema.enum) {
+    const opts: Array<[string, string]> = [["", schema.default !== undefined ? `— (${String(schema.default)})` : "—"], ...schema.enum.map((x): [string, string] => [String(x), String(x)])];
+    return (
+      <div>
+        <Select id={id} label={label} value={String(value)} disabled={readOnly} options={opts} onChange={(e) => onChange(e.target.value)} />
+        {after}
+      </div>
+    );
+  }
+  const def = schema.default === undefined ? undefined : isList(schema) && Array.isArray(schema.default) ? schema.default.join("\n") : String(schema.default);
+  // Long text is prose (a note, a template); an address is one line however long.
+  const multiline = ty === "object" || ty === "array" || ((schema.maxLength ?? 0) > 500 && !schema.format);
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {multiline
+        ? <textarea id={id} rows={isList(schema) ? 3 : 4} placeholder={def} value={String(value)} disabled={readOnly} onChange={(e) => onChange(e.target.value)} />
+        : <input id={id} type={ty === "integer" || ty === "number" ? "number" : "text"} min={schema.minimum} max={schema.maximum}
+            placeholder={def} value={String(value)} disabled={readOnly} onChange={(e) => onChange(e.target.value)} />}
+      {after}
+    </div>
+  );
+}
+
+/** One item of an array-of-objects setting: what it held, and its fields as typed. */
+interface RowState {
+  key: number;
+  /** The item as stored: its fields the schema does not declare go back unchanged. */
+  base: Record<string, unknown>;
+  values: Record<string, Value>;
+}
+
+function rowOf(s: JSONSchema & { items: { properties: Record<string, JSONSchema> } }, item: unknown, key: number): RowState {
+  const base = item !== null && typeof item === "object" && !Array.isArray(item) ? (item as Record<string, unknown>) : {};
+  return { key, base, values: Object.fromEntries(Object.entries(s.items.properties).map(([p, ps]) => [p, shown(ps, base[p])])) };
+}
+
+/**
+ * An array of objects as rows of fields, added and removed one by one
+ * (notify.webhook's endpoints). Problems are keyed by the setting's path,
+ * the row's index and the field (endpoints.0.url), as the API names them.
+ */
+function RowsField({ id, name, schema, label, rows, readOnly, problems, onChange }: {
+  id: string; name: string; schema: JSONSchema & { items: JSONSchema & { properties: Record<string, JSONSchema> } }; label: string;
+  rows: RowState[]; readOnly: boolean; problems: Record<string, string>; onChange(rows: RowState[]): void;
+}) {
+  const { t } = useI18n();
+  const { title, description } = useSchemaText();
+  const next = useRef(rows.length);
+  const props = Object.entries(schema.items.properties);
+  const text = description(schema);
+  const full = schema.maxItems !== undefined && rows.length >= schema.maxItems;
+  return (
+    <fieldset className="setting-rows" id={id}>
+      <legend>{label}</legend>
+      {text && <p className="muted field-hint">{text}</p>}
+      {problems[name] && <p className="field-error" role="alert">{problems[name]}</p>}
+      {rows.length === 0 && <p className="muted">{t("plugins.noRows")}</p>}
+      {rows.map((r, i) => (
+        <div className="setting-row" key={r.key} data-row={i}>
+          <div className="setting-row-head">
+            <strong>{t("plugins.row", { n: String(i + 1) })}</strong>
+            {!readOnly && <Button variant="plain" className="remove-row" onClick={() => onChange(rows.filter((x) => x !== r))}>{t("plugins.removeRow")}</Button>}
+          </div>
+          {problems[`${name}.${i}`] && <p className="field-error" role="alert">{problems[`${name}.${i}`]}</p>}
+          <div className="setting-row-fields">
+            {props.map(([p, ps]) => (
+              <SettingField key={p} id={`${id}-${i}-${p.replace(/[^A-Za-z0-9_-]/g, "-")}`} schema={ps} value={r.values[p]} readOnly={readOnly}
+                label={title(ps, p, (schema.items.required ?? []).includes(p))} problem={problems[`${name}.${i}.${p}`]}
+                onChange={(v) => onChange(rows.map((x) => (x === r ? { ...x, values: { ...x.values, [p]: v } } : x)))} />
+            ))}
+          </div>
+        </div>
+      ))}
+      {!readOnly && (
+        <div>
+          <Button className="add-row" id={"add-" + id} disabled={full} onClick={() => onChange([...rows, rowOf(schema, undefined, next.current++)])}>{t("plugins.addRow")}</Button>
+        </div>
+      )}
+    </fieldset>
+  );
 }
 
 /**
@@ -230,10 +406,16 @@ function initial(leaf: Leaf, settings: unknown): string | boolean {
  * stored and take a replacement, sent only when typed.
  */
 function SettingsForm({ plugin, readOnly, onSaved }: { plugin: PluginView; readOnly: boolean; onSaved(p: PluginView): void }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
+  const { title, description } = useSchemaText();
   const fields = leaves(plugin.configSchema);
-  const [values, setValues] = useState<Record<string, string | boolean>>(() =>
-    Object.fromEntries(fields.filter((f) => !f.schema.writeOnly).map((f) => [f.path.join("."), initial(f, plugin.settings)])));
+  const [values, setValues] = useState<Record<string, Value>>(() =>
+    Object.fromEntries(fields.filter((f) => !f.schema.writeOnly && !isRows(f.schema)).map((f) => [f.path.join("."), shown(f.schema, getPath(plugin.settings, f.path))])));
+  const [rows, setRows] = useState<Record<string, RowState[]>>(() =>
+    Object.fromEntries(fields.filter((f) => !f.schema.writeOnly && isRows(f.schema)).map((f) => {
+      const items = getPath(plugin.settings, f.path);
+      return [f.path.join("."), Array.isArray(items) && isRows(f.schema) ? items.map((it, i) => rowOf(f.schema as Parameters<typeof rowOf>[0], it, i)) : []];
+    })));
   const [secrets, setSecrets] = useState<Record<string, string>>({});
   const [clear, setClear] = useState<Record<string, boolean>>({});
   const [problems, setProblems] = useState<Record<string, string>>({});
@@ -263,39 +445,44 @@ function SettingsForm({ plugin, readOnly, onSaved }: { plugin: PluginView; readO
         } else setPath(out, f.path, undefined);
         continue;
       }
-      const v = values[name];
-      if (ty === "boolean") setPath(out, f.path, v === true);
-      else if (v === "") setPath(out, f.path, undefined);
-      else if (ty === "integer" || ty === "number") {
-        const n = Number(v);
-        if (!Number.isFinite(n) || (ty === "integer" && !Number.isInteger(n))) local[name] = t("plugins.invalidNumber");
-        else setPath(out, f.path, n);
-      } else if (ty === "object" || ty === "array") {
-        try {
-          setPath(out, f.path, JSON.parse(String(v)));
-        } catch {
-          local[name] = t("plugins.invalidJSON");
-        }
-      } else setPath(out, f.path, v);
+      if (isRows(f.schema)) {
+        const props = Object.entries(f.schema.items.properties);
+        setPath(out, f.path, (rows[name] ?? []).map((r, i) => {
+          const item = { ...r.base };
+          for (const [p, ps] of props) {
+            const { value, problem } = parse(ps, r.values[p], t);
+            if (problem) local[`${name}.${i}.${p}`] = problem;
+            else if (value === undefined) delete item[p];
+            else item[p] = value;
+          }
+          return item;
+        }));
+        continue;
+      }
+      const { value, problem } = parse(f.schema, values[name], t);
+      if (problem) local[name] = problem;
+      else setPath(out, f.path, value);
     }
     setProblems(local);
     setError(null);
     if (Object.keys(local).length > 0) return;
     setBusy(true);
     try {
-      const d = await gql<{ pluginSettingsUpdate: { plugin: PluginView | null; userErrors: UserError[] } }>(UPDATE, { input: { id: plugin.id, settings: out } });
+      const d = await gql<{ pluginSettingsUpdate: { plugin: PluginView | null; userErrors: UserError[] } }>(UPDATE, { input: { id: plugin.id, settings: out }, lang });
       const p = check(d.pluginSettingsUpdate).plugin;
       setSecrets({});
       setClear({});
       if (p) onSaved(p);
     } catch (err) {
       if (err instanceof UserErrors) {
-        // input.settings.smtp.host -> smtp.host; the rest stays on top.
+        // input.settings.smtp.host -> smtp.host, input.settings.endpoints.0.url
+        // -> endpoints.0.url (a row's field); the rest stays on top.
         const byField: Record<string, string> = {};
         const rest: UserError[] = [];
         for (const u of err.errors) {
           const f = (u.field ?? []).slice(2).join(".");
-          if (f && fields.some((x) => x.path.join(".") === f)) byField[f] = `${u.message} (${u.code})`;
+          const known = fields.some((x) => x.path.join(".") === f || (isRows(x.schema) && f.startsWith(x.path.join(".") + ".")));
+          if (f && known) byField[f] = `${u.message} (${u.code})`;
           else rest.push(u);
         }
         setProblems(byField);
@@ -315,11 +502,10 @@ function SettingsForm({ plugin, readOnly, onSaved }: { plugin: PluginView; readO
         const name = f.path.join(".");
         const id = "setting-" + name.replace(/[^A-Za-z0-9_-]/g, "-");
         const ty = typeOf(f.schema);
-        const label = (f.schema.title ?? f.path[f.path.length - 1]) + (f.required ? ` (${t("plugins.required")})` : "");
-        const hint = f.schema.description && <p className="muted field-hint">{f.schema.description}</p>;
-        const problem = problems[name] && <p className="field-error" role="alert">{problems[name]}</p>;
+        const label = title(f.schema, f.path[f.path.length - 1], f.required);
         if (f.schema.writeOnly) {
           const set = isSet(name);
+          const hint = description(f.schema);
           return (
             <div className="field secret-field" key={name}>
               <label htmlFor={id}>{label} <Badge value={set ? "PAID" : "PENDING"} label={set ? t("plugins.secretSet") : t("plugins.secretNotSet")} /></label>
@@ -330,43 +516,24 @@ function SettingsForm({ plugin, readOnly, onSaved }: { plugin: PluginView; readO
               {set && !f.required && !readOnly && (
                 <label className="check"><input type="checkbox" checked={clear[name] ?? false} onChange={(e) => setClear({ ...clear, [name]: e.target.checked })} /> {t("plugins.clear")}</label>
               )}
-              {hint}
-              {problem}
+              {hint && <p className="muted field-hint">{hint}</p>}
+              {problems[name] && <p className="field-error" role="alert">{problems[name]}</p>}
             </div>
           );
         }
-        const v = values[name];
-        const set = (nv: string | boolean) => setValues({ ...values, [name]: nv });
-        if (ty === "boolean") {
+        if (isRows(f.schema)) {
           return (
-            <div className="field" key={name}>
-              <label className="check"><input id={id} type="checkbox" checked={v === true} disabled={readOnly} onChange={(e) => set(e.target.checked)} /> {label}</label>
-              {hint}
-              {problem}
-            </div>
+            <RowsField key={name} id={id} name={name} schema={f.schema} label={label} rows={rows[name] ?? []} readOnly={readOnly} problems={problems}
+              onChange={(r) => {
+                // Problems name rows by index: after a change they may point at another row.
+                setProblems(Object.fromEntries(Object.entries(problems).filter(([k]) => k !== name && !k.startsWith(name + "."))));
+                setRows({ ...rows, [name]: r });
+              }} />
           );
         }
-        if (f.schema.enum) {
-          const opts: Array<[string, string]> = [["", f.schema.default !== undefined ? `— (${String(f.schema.default)})` : "—"], ...f.schema.enum.map((x): [string, string] => [String(x), String(x)])];
-          return (
-            <div key={name}>
-              <Select id={id} label={label} value={String(v)} disabled={readOnly} options={opts} onChange={(e) => set(e.target.value)} />
-              {hint}
-              {problem}
-            </div>
-          );
-        }
-        const multiline = ty === "object" || ty === "array" || (f.schema.maxLength ?? 0) > 500;
         return (
-          <div className="field" key={name}>
-            <label htmlFor={id}>{label}</label>
-            {multiline
-              ? <textarea id={id} rows={4} value={String(v)} disabled={readOnly} onChange={(e) => set(e.target.value)} />
-              : <input id={id} type={ty === "integer" || ty === "number" ? "number" : "text"} min={f.schema.minimum} max={f.schema.maximum}
-                  placeholder={f.schema.default !== undefined ? String(f.schema.default) : undefined} value={String(v)} disabled={readOnly} onChange={(e) => set(e.target.value)} />}
-            {hint}
-            {problem}
-          </div>
+          <SettingField key={name} id={id} schema={f.schema} label={label} value={values[name]} readOnly={readOnly} problem={problems[name]}
+            onChange={(v) => setValues({ ...values, [name]: v })} />
         );
       })}
       {!readOnly && <div><Button type="submit" variant="primary" id="plugin-save" disabled={busy}>{t("plugins.save")}</Button></div>}
@@ -386,7 +553,7 @@ function Deliveries() {
   const [after, setAfter] = useState<string | null>(null);
   const [data, setData] = useState<{ nodes: Delivery[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [notice, setNotice] = useState("");
+  const [notice, setNotice] = useState<Key | "">("");
   const [busy, setBusy] = useState("");
   const load = useCallback(async () => {
     setError(null);
@@ -407,7 +574,7 @@ function Deliveries() {
     try {
       const r = await gql<{ eventDeliveryReplay: { delivery: Delivery | null; userErrors: UserError[] } }>(REPLAY, { input: { consumer: d.consumer, eventId: d.eventId } });
       check(r.eventDeliveryReplay);
-      setNotice(t("deliveries.replayed"));
+      setNotice("deliveries.replayed");
     } catch (e) {
       setError(e);
     } finally {
@@ -423,7 +590,7 @@ function Deliveries() {
           options={[["", t("common.all")], ...deliveryStatuses.map((s): [string, string] => [s, label("deliveryStatus", s)])]} />
       </div>
       <ErrorBanner error={error} onRetry={() => void load()} retryLabel={t("common.retry")} />
-      {notice && <div className="banner banner-success" role="status">{notice}</div>}
+      {notice && <div className="banner banner-success" role="status">{t(notice)}</div>}
       {!data && !error && <Spinner label={t("common.loading")} />}
       {data && data.nodes.length === 0 && <EmptyState title={t("deliveries.empty")}>{t("deliveries.emptyHint")}</EmptyState>}
       {data && data.nodes.length > 0 && (
