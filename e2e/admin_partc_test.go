@@ -141,3 +141,92 @@ func TestAdminPluginSettingsInWordsAndRows(t *testing.T) {
 	}
 	owner.noCSPViolations()
 }
+
+// TestAdminRolesInWords is the roles screen in Chromium: the built-in
+// roles' names and seeded descriptions and the permission matrix's
+// objects and actions read as words in English and in Chinese, each code
+// kept beside them, muted, or in a tooltip; saving a built-in role's
+// permissions leaves its description as the server keeps it (never the
+// translation shown), and a description staff write is saved as written.
+func TestAdminRolesInWords(t *testing.T) {
+	t.Parallel()
+	s := newPaymentShop(t)
+	owner := newAdminTab(t, s.in.base, "owner-roles-words")
+	owner.signIn(crashOwner, crashPassword)
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(owner.ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		screenshot(t, "admin-partc-"+name+".png", png)
+	}
+	description := func() string {
+		t.Helper()
+		var res struct{ Role struct{ Description string } }
+		s.do(s.staff, `{ role(name: "finance") { description } }`, nil, &res)
+		return res.Role.Description
+	}
+	seeded := description()
+
+	owner.do("the finance role", chromedp.Navigate(s.in.base+"/admin/roles/finance"), chromedp.WaitVisible(`#permission-matrix`))
+	shot("roles-en")
+	if got := owner.text(`#role-name`); got != "Finance" {
+		t.Errorf("the role's name reads %q", got)
+	}
+	if got := owner.text(`[data-role="fulfillment"]`); !strings.Contains(got, "Fulfillment") || !strings.Contains(got, "fulfillment") {
+		t.Errorf("the role list's entry reads %q, want the name and its code", got)
+	}
+	matrix := owner.text(`#permission-matrix`)
+	for _, want := range []string{"API keys", "apikey", "Refunds", "refund", "Read own"} {
+		if !strings.Contains(matrix, want) {
+			t.Errorf("the English matrix lacks %q", want)
+		}
+	}
+	if owner.count(`#permission-matrix th[title="read:own"]`) != 1 || owner.count(`input[data-perm="payment:read"][title="payment:read"][aria-label="Payments: Read"]`) != 1 {
+		t.Error("the matrix's codes are not in its tooltips, or its boxes are not named in words")
+	}
+
+	owner.do("the roles in Chinese", fill(`.topbar .lang`, "zh-CN"), until(`document.querySelector('#role-name').textContent === "财务"`))
+	shot("roles-zh")
+	if got := owner.text(`.role-list`); !strings.Contains(got, "所有者") || !strings.Contains(got, "拣货、打包和发货") || !strings.Contains(got, "owner") {
+		t.Errorf("the Chinese role list:\n%s", got)
+	}
+	if v, err := chromedp.Run(owner.ctx, chromedp.Value(`#role-description`)); err != nil || v != "管理资金：付款、退款和报表。" {
+		t.Errorf("the description field reads %q (%v)", v, err)
+	}
+	matrix = owner.text(`#permission-matrix`)
+	for _, want := range []string{"对象", "订单", "order", "API 密钥", "读取自己的"} {
+		if !strings.Contains(matrix, want) {
+			t.Errorf("the Chinese matrix lacks %q:\n%s", want, matrix)
+		}
+	}
+	for _, english := range []string{"Orders", "Products", "Refunds", "Read own"} {
+		if strings.Contains(matrix, english) {
+			t.Errorf("the Chinese matrix shows %q", english)
+		}
+	}
+
+	owner.do("give finance settings read", chromedp.Click(`input[data-perm="settings:read"]`), chromedp.Click(`#save-role`),
+		chromedp.WaitVisible(`.banner-success`), chromedp.WaitVisible(`input[data-perm="settings:read"]:checked`))
+	if got := description(); got != seeded {
+		t.Errorf("saving the permissions wrote the description %q, was %q", got, seeded)
+	}
+	if msg := owner.text(`.banner-success`); !strings.Contains(msg, "财务") {
+		t.Errorf("the notice reads %q", msg)
+	}
+	owner.do("write a description", fill(`#role-description`, "对账和开票"), chromedp.Click(`#save-role`),
+		until(`document.querySelector('[data-role="finance"]')?.textContent.includes("对账和开票")`))
+	if got := description(); got != "对账和开票" {
+		t.Errorf("the typed description was saved as %q", got)
+	}
+	owner.do("the staff screen in Chinese", chromedp.Navigate(s.in.base+"/admin/staff"), chromedp.WaitVisible(`#invite-form`))
+	shot("staff-roles-zh")
+	if got := owner.text(`#invite-form`); !strings.Contains(got, "客服") || !strings.Contains(got, "帮助买家") {
+		t.Errorf("the invite form's roles in Chinese:\n%s", got)
+	}
+	if got := owner.text(`.staff-roles[data-email="` + crashOwner + `"]`); !strings.HasPrefix(got, "所有者") {
+		t.Errorf("the owner's roles read %q", got)
+	}
+	owner.noCSPViolations()
+}

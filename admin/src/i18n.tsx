@@ -232,6 +232,14 @@ interface I18n {
    * dictionary's sentence for its code (error.CODE) when it has one.
    */
   errorText(code: string | undefined, message: string): string;
+  /** The dictionary's words for key, or fallback when it has none (a custom role's name). */
+  maybe(key: string, fallback: string): string;
+  /**
+   * The words for a text the server wrote: the dictionary's words for key
+   * when text is what the dictionary says for key in English (a default
+   * the server seeded), else text as it came (someone wrote their own).
+   */
+  known(key: string, text: string): string;
 }
 
 /** The groups of enum labels: the part of a key before its value. */
@@ -264,6 +272,12 @@ export function I18nProvider({ children }: { children: ReactNode }) {
     errorText(code, message) {
       if (lang === "en" || !code) return message;
       return (dictionaries[lang] as Record<string, string>)[`error.${code}`] ?? message;
+    },
+    maybe(key, fallback) {
+      return (dictionaries[lang] as Record<string, string>)[key] ?? fallback;
+    },
+    known(key, text) {
+      return (dictionaries.en as Record<string, string>)[key] === text ? (dictionaries[lang] as Record<string, string>)[key] : text;
     },
   };
   return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;

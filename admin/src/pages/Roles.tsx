@@ -18,6 +18,27 @@ const DELETE = `mutation($input: RoleDeleteInput!) { roleDelete(input: $input) {
 /** The owner role holds everything and cannot change. */
 const OWNER = "owner";
 
+/**
+ * A role's name and description in the staff member's language: the
+ * built-in roles' names, and their descriptions as the server seeded
+ * them, are translated; what staff wrote (custom roles, an edited
+ * description) shows as written.
+ */
+export function useRoleWords() {
+  const { maybe, known } = useI18n();
+  return {
+    name: (role: string) => maybe(`role.${role}`, role),
+    description: (role: Pick<Role, "name" | "description">) => known(`roleDescription.${role.name}`, role.description),
+  };
+}
+
+/** A role's name, and its code beside it, muted, when the name is a translation (staff read the code in docs and on the command line). */
+export function RoleName({ name }: { name: string }) {
+  const words = useRoleWords();
+  const shown = words.name(name);
+  return shown === name ? <>{name}</> : <>{shown} <code className="muted role-code">{name}</code></>;
+}
+
 export function Roles({ name }: { name?: string }) {
   return (
     <Gate permission="role:read">
@@ -28,6 +49,7 @@ export function Roles({ name }: { name?: string }) {
 
 function RolesScreen({ name }: { name?: string }) {
   const { t } = useI18n();
+  const words = useRoleWords();
   const { can } = useSession();
   const [, navigate] = useLocation();
   const { data, error, reload } = useQuery<{ roles: Role[]; permissionCatalog: PermissionObject[] }>(ROLES, {});
@@ -64,8 +86,8 @@ function RolesScreen({ name }: { name?: string }) {
               {data.roles.map((r) => (
                 <li key={r.name}>
                   <Link href={"/roles/" + r.name} className={r.name === selected?.name ? "role-item active" : "role-item"} data-role={r.name}>
-                    <strong>{r.name}</strong> {r.builtIn && <Badge value="OPEN" label={t("roles.builtIn")} />}
-                    <div className="muted">{r.description}</div>
+                    <strong><RoleName name={r.name} /></strong> {r.builtIn && <Badge value="OPEN" label={t("roles.builtIn")} />}
+                    <div className="muted">{words.description(r)}</div>
                   </Link>
                 </li>
               ))}
@@ -92,16 +114,22 @@ function isKnown(a: string): a is KnownAction {
 }
 
 function RoleForm({ catalog, role, onSaved }: { catalog: PermissionObject[]; role: Role | null; onSaved(name: string, notice: string): Promise<void> }) {
-  const { t } = useI18n();
+  const { t, maybe } = useI18n();
+  const words = useRoleWords();
   const { can } = useSession();
   const isOwner = role?.name === OWNER;
   const editable = can("role:write") && !isOwner;
   const [name, setName] = useState(role?.name ?? "");
-  const [description, setDescription] = useState(role?.description ?? "");
+  // The description as typed; null until then, when the field shows the
+  // role's own in the staff member's language and a save leaves it alone
+  // (a translated default is not written back as the role's text).
+  const [typedDescription, setDescription] = useState<string | null>(null);
+  const description = typedDescription ?? (role ? words.description(role) : "");
   const [perms, setPerms] = useState<Set<string>>(new Set(role?.permissions ?? []));
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const columns = actionColumns(catalog);
+  const actionLabel = (a: string) => (isKnown(a) ? t(`action.${a}`) : a);
   const holds = (p: string) => isOwner || perms.has(p) || perms.has("*:*");
 
   function toggle(p: string, on: boolean) {
@@ -126,12 +154,12 @@ function RoleForm({ catalog, role, onSaved }: { catalog: PermissionObject[]; rol
   function submit(e: FormEvent) {
     e.preventDefault();
     const permissions = [...perms].sort();
-    if (role) void run(UPDATE, { name: role.name, description, permissions }, role.name, t("roles.saved", { role: role.name }));
+    if (role) void run(UPDATE, { name: role.name, description: typedDescription, permissions }, role.name, t("roles.saved", { role: words.name(role.name) }));
     else void run(CREATE, { name: name.trim(), description, permissions }, name.trim(), t("roles.created", { role: name.trim() }));
   }
 
   return (
-    <Card title={role ? <span id="role-name">{role.name}</span> : t("roles.new")}
+    <Card title={role ? <><span id="role-name">{words.name(role.name)}</span>{words.name(role.name) !== role.name && <> <code className="muted role-code">{role.name}</code></>}</> : t("roles.new")}
       actions={role && !role.builtIn && can("role:write") ? (
         <Button variant="critical" id="delete-role" disabled={busy}
           onClick={() => { if (window.confirm(t("roles.deleteConfirm", { role: role.name }))) void run(DELETE, { name: role.name }, "", t("roles.deleted", { role: role.name })); }}>
@@ -149,19 +177,20 @@ function RoleForm({ catalog, role, onSaved }: { catalog: PermissionObject[]; rol
             <thead>
               <tr>
                 <th>{t("roles.object")}</th>
-                {columns.map((a) => <th key={a} className="center">{isKnown(a) ? t(`action.${a}`) : a}</th>)}
+                {columns.map((a) => <th key={a} className="center" title={a}>{actionLabel(a)}</th>)}
               </tr>
             </thead>
             <tbody>
               {catalog.map((o) => (
                 <tr key={o.object}>
-                  <th scope="row">{o.object}</th>
+                  <th scope="row" className="perm-object">{maybe(`permObject.${o.object}`, o.object)} <code className="muted">{o.object}</code></th>
                   {columns.map((a) => {
                     const p = `${o.object}:${a}`;
                     return (
                       <td key={a} className="center">
                         {o.actions.includes(a) && (
-                          <input type="checkbox" data-perm={p} aria-label={p} checked={holds(p)} disabled={!editable && !!role}
+                          <input type="checkbox" data-perm={p} title={p} checked={holds(p)} disabled={!editable && !!role}
+                            aria-label={t("roles.permission", { object: maybe(`permObject.${o.object}`, o.object), action: actionLabel(a) })}
                             onChange={(e) => toggle(p, e.target.checked)} />
                         )}
                       </td>

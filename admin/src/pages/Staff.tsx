@@ -8,6 +8,7 @@ import { formatDate, useI18n } from "../i18n";
 import { useSession } from "../session";
 import { Badge, Button, Card, EmptyState, ErrorBanner, Field, Spinner, Table } from "../ui";
 import { Check, Gate, Notice, Pager, useCursor, useQuery } from "./Gate";
+import { RoleName, useRoleWords } from "./Roles";
 
 type Member = Pick<StaffMember, "id" | "email" | "name" | "status" | "roles" | "lastLoginAt" | "createdAt">;
 type Invitation = Pick<StaffInvitation, "id" | "email" | "name" | "roles" | "expiresAt" | "createdAt">;
@@ -36,6 +37,7 @@ export function Staff() {
 
 function StaffScreen() {
   const { t, lang } = useI18n();
+  const roleWords = useRoleWords();
   const { can, viewer } = useSession();
   const write = can("staff:write");
   const cursor = useCursor();
@@ -87,7 +89,7 @@ function StaffScreen() {
       <Notice>{notice}</Notice>
       {invited && (
         <div className="banner banner-success" role="status" id="invite-result">
-          <p>{t("staff.invited", { email: invited.email, roles: invited.roles.join(", "), expires: formatDate(invited.expiresAt, lang) })}</p>
+          <p>{t("staff.invited", { email: invited.email, roles: invited.roles.map(roleWords.name).join(", "), expires: formatDate(invited.expiresAt, lang) })}</p>
           <p>{t("staff.invitedHow")}</p>
         </div>
       )}
@@ -104,12 +106,12 @@ function StaffScreen() {
             { header: t("staff.roles"), cell: (m) => editing === m.id ? (
               <RoleEditor member={m} roles={data.roles ?? null} onCancel={() => setEditing(null)} onSaved={(roles) => {
                 setEditing(null);
-                setNotice(t("staff.rolesChanged", { name: m.name || m.email, roles: roles.join(", ") }));
+                setNotice(t("staff.rolesChanged", { name: m.name || m.email, roles: roles.map(roleWords.name).join(", ") }));
                 void reload();
               }} />
             ) : (
-              <span className="staff-roles" data-email={m.email}>
-                {m.roles.join(", ")}
+              <span className="staff-roles" data-email={m.email} title={m.roles.join(", ")}>
+                {m.roles.map(roleWords.name).join(", ")}
                 {write && <> <Button variant="plain" className="edit-roles" data-email={m.email} onClick={() => { setNotice(""); setEditing(m.id); }}>{t("staff.editRoles")}</Button></>}
               </span>
             ) },
@@ -144,7 +146,7 @@ function StaffScreen() {
         {data && data.staffInvitations.length > 0 && (
           <Table<Invitation> rows={data.staffInvitations} rowKey={(i) => i.id} columns={[
             { header: t("auth.email"), cell: (i) => <><span className="invitation-email">{i.email}</span>{i.name && <div className="muted">{i.name}</div>}</> },
-            { header: t("staff.roles"), cell: (i) => i.roles.join(", ") },
+            { header: t("staff.roles"), cell: (i) => <span title={i.roles.join(", ")}>{i.roles.map(roleWords.name).join(", ")}</span> },
             { header: t("staff.expires"), cell: (i) => formatDate(i.expiresAt, lang) },
             { header: "", cell: (i) => write ? <Button variant="plain" className="revoke-invitation" onClick={() => void act(async () => {
               const d = await gql<{ staffInvitationRevoke: { userErrors: UserError[] } }>(REVOKE, { input: { id: i.id } });
@@ -194,7 +196,7 @@ function RoleEditor({ member, roles, onCancel, onSaved }: { member: Member; role
         <div className="role-editor">
           {roles.filter((r) => !buyerRoles.includes(r.name)).map((r) => (
             <Check key={r.name} id={`role-${member.id}-${r.name}`} value={r.name} checked={chosen.includes(r.name)}
-              onChange={(e) => setChosen(e.target.checked ? [...chosen, r.name] : chosen.filter((x) => x !== r.name))} label={r.name} />
+              onChange={(e) => setChosen(e.target.checked ? [...chosen, r.name] : chosen.filter((x) => x !== r.name))} label={<RoleName name={r.name} />} />
           ))}
         </div>
       ) : (
@@ -211,6 +213,7 @@ function RoleEditor({ member, roles, onCancel, onSaved }: { member: Member; role
 
 function InviteForm({ roles, onInvite }: { roles: Array<{ name: string; description: string }> | null; onInvite(input: { email: string; name: string; roles: string[] }): Promise<boolean> }) {
   const { t } = useI18n();
+  const roleWords = useRoleWords();
   const [email, setEmail] = useState("");
   const [name, setName] = useState("");
   const [chosen, setChosen] = useState<string[]>([]);
@@ -237,7 +240,7 @@ function InviteForm({ roles, onInvite }: { roles: Array<{ name: string; descript
             {roles.filter((r) => !buyerRoles.includes(r.name)).map((r) => (
               <Check key={r.name} id={`invite-role-${r.name}`} value={r.name} checked={chosen.includes(r.name)}
                 onChange={(e) => setChosen(e.target.checked ? [...chosen, r.name] : chosen.filter((x) => x !== r.name))}
-                label={<><strong>{r.name}</strong> <span className="muted">{r.description}</span></>} />
+                label={<><strong><RoleName name={r.name} /></strong> <span className="muted">{roleWords.description(r)}</span></>} />
             ))}
           </fieldset>
         ) : (
