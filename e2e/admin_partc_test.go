@@ -230,3 +230,117 @@ func TestAdminRolesInWords(t *testing.T) {
 	}
 	owner.noCSPViolations()
 }
+
+// TestAdminRefundByLines is a refund by items on the order page in
+// Chromium. The form offers each line's units not yet refunded and the
+// shipping left, and sends units, not an amount: the server works the
+// amount out, and the page shows what it made. When another staff member
+// refunded the same units meanwhile, the server's LINE_ALREADY_REFUNDED
+// shows, in English and then in Chinese, with its code; after a reload
+// the form offers only the unit left, and refunding it with the shipping
+// refunds the order whole.
+func TestAdminRefundByLines(t *testing.T) {
+	t.Parallel()
+	s := newPaymentShop(t)
+	o := s.placeOrderOf(3)
+	if out, err := s.pay(o, "succeed"); err != nil {
+		t.Fatalf("pay: %v %s", err, out)
+	}
+	s.waitFor(o, "PAID", func(m money) bool { return m.PaymentStatus == "PAID" })
+	var detail struct {
+		Order struct {
+			Lines    []struct{ ID string }
+			Shipping struct{ Amount string }
+		}
+	}
+	s.do(s.staff, `query($id: ID!) { order(id: $id) { lines { id } shipping { amount } } }`, map[string]any{"id": o.id}, &detail)
+	if len(detail.Order.Lines) != 1 || detail.Order.Shipping.Amount == "0.00" {
+		t.Fatalf("the order: %+v", detail.Order)
+	}
+	line := detail.Order.Lines[0].ID
+	qty := `#refund-qty-` + line
+
+	owner := newAdminTab(t, s.in.base, "owner-refund-lines")
+	owner.signIn(crashOwner, crashPassword)
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(owner.ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		screenshot(t, "admin-partc-"+name+".png", png)
+	}
+	owner.do("the refund form by items", chromedp.Navigate(s.in.base+"/admin/orders/"+o.id), chromedp.WaitVisible(`#refund`),
+		chromedp.Click(`#refund`), chromedp.WaitVisible(`#refund-form`), chromedp.Click(`#refund-mode-lines`), chromedp.WaitVisible(qty))
+	if got := owner.text(`label[for="refund-qty-` + line + `"]`); !strings.Contains(got, "3 of 3 refundable") {
+		t.Errorf("the line's label reads %q", got)
+	}
+	if owner.count(`#refund-form-amount`) != 0 || owner.count(`#refund-shipping`) != 1 {
+		t.Error("refunding by items still asks for an amount, or does not offer the shipping")
+	}
+
+	// Another staff member refunds two units meanwhile.
+	var other struct {
+		OrderRefund struct {
+			Refunds    []struct{ State string }
+			UserErrors []struct{ Code string }
+		}
+	}
+	s.do(s.staff, `mutation($in: OrderRefundInput!) { orderRefund(input: $in) { refunds { state } userErrors { code } } }`,
+		map[string]any{"in": map[string]any{"orderId": o.id, "lines": []any{map[string]any{"lineId": line, "quantity": 2}}, "idempotencyKey": key()}}, &other)
+	if len(other.OrderRefund.UserErrors) > 0 || len(other.OrderRefund.Refunds) != 1 {
+		t.Fatalf("the other refund: %+v", other.OrderRefund)
+	}
+	owner.do("refund the same two units", fill(qty, "2"), chromedp.Click(`#refund-form button[type=submit]`), chromedp.WaitVisible(`.banner-critical`))
+	if got := owner.text(`.banner-critical`); !strings.Contains(got, "LINE_ALREADY_REFUNDED") {
+		t.Errorf("the refused refund reads %q", got)
+	}
+	owner.do("the refusal in Chinese", fill(`.topbar .lang`, "zh-CN"),
+		until(`document.querySelector('.banner-critical')?.textContent.includes('这些商品已经退过款')`))
+	shot("refund-lines-refused-zh")
+	if got := owner.text(`.banner-critical`); !strings.Contains(got, "LINE_ALREADY_REFUNDED") {
+		t.Errorf("the Chinese refusal lost its code: %q", got)
+	}
+
+	owner.do("reload and refund the last unit with the shipping", chromedp.Reload(), chromedp.WaitVisible(`#refund`),
+		chromedp.Click(`#refund`), chromedp.Click(`#refund-mode-lines`), chromedp.WaitVisible(qty))
+	if got := owner.text(`label[for="refund-qty-` + line + `"]`); !strings.Contains(got, "可退 1 件，共 3 件") {
+		t.Errorf("after the other refund the line's label reads %q", got)
+	}
+	owner.do("refund it", fill(qty, "1"), chromedp.Click(`#refund-shipping`), fill(`#refund-form-reason`, "买家退货"),
+		chromedp.Click(`#refund-form button[type=submit]`), chromedp.WaitVisible(`#refund-result`))
+	shot("refund-lines-made-zh")
+	var refunds struct {
+		Order struct {
+			Refunds []struct {
+				Amount, Shipping struct{ Amount string }
+				Reason           string
+				Lines            []struct {
+					LineID   string
+					Quantity int
+				}
+			}
+		}
+	}
+	s.do(s.staff, `query($id: ID!) { order(id: $id) { refunds { amount { amount } shipping { amount } reason lines { lineId quantity } } } }`,
+		map[string]any{"id": o.id}, &refunds)
+	if n := len(refunds.Order.Refunds); n != 2 {
+		t.Fatalf("the order has %d refunds, want 2", n)
+	}
+	last := refunds.Order.Refunds[1]
+	if last.Shipping.Amount != detail.Order.Shipping.Amount || last.Reason != "买家退货" || len(last.Lines) != 1 || last.Lines[0].LineID != line || last.Lines[0].Quantity != 1 {
+		t.Errorf("the refund made: %+v", last)
+	}
+	result := owner.text(`#refund-result`)
+	if !strings.Contains(result, last.Amount.Amount) || !strings.Contains(result, "1 × ") || !strings.Contains(result, "运费") {
+		t.Errorf("the page shows %q for the refund of %s", result, last.Amount.Amount)
+	}
+	s.waitFor(o, "REFUNDED", func(m money) bool { return m.PaymentStatus == "REFUNDED" })
+	owner.do("the refunded order", chromedp.Reload(), until(`document.querySelector('#payment-status')?.textContent === "已退款"`),
+		until(`document.querySelectorAll('.refund-parts').length === 2`))
+	shot("refund-lines-done-zh")
+	if owner.count(`#refund`) != 0 {
+		t.Error("a fully refunded order still offers a refund")
+	}
+	owner.noCSPViolations()
+}

@@ -96,8 +96,14 @@ func key() string {
 type order struct{ id, token string }
 
 // placeOrder checks a guest out of the demo shop (CNY, shipping to
-// Hangzhou) through GraphQL.
+// Hangzhou) through GraphQL, one unit of a product in stock.
 func (s *paymentShop) placeOrder() order {
+	s.t.Helper()
+	return s.placeOrderOf(1)
+}
+
+// placeOrderOf is placeOrder with quantity units of the product.
+func (s *paymentShop) placeOrderOf(quantity int) order {
 	s.t.Helper()
 	var products struct {
 		Products struct {
@@ -115,7 +121,7 @@ func (s *paymentShop) placeOrder() order {
 	variant := ""
 	for _, e := range products.Products.Edges {
 		for _, v := range e.Node.Variants {
-			if v.AvailableQuantity > 0 && variant == "" {
+			if v.AvailableQuantity >= quantity && variant == "" {
 				variant = v.ID
 			}
 		}
@@ -139,7 +145,7 @@ func (s *paymentShop) placeOrder() order {
 	check("cartCreate", created.CartCreate)
 	tok := created.CartCreate.Token
 	steps := []struct{ name, input, doc string }{
-		{"cartLinesAdd", "CartLinesAddInput", `{"token": %q, "lines": [{"variantId": %q, "quantity": 1}]}`},
+		{"cartLinesAdd", "CartLinesAddInput", `{"token": %q, "lines": [{"variantId": %q, "quantity": %d}]}`},
 		{"cartEmailUpdate", "CartEmailUpdateInput", `{"token": %q, "email": "crash.buyer@example.com"}`},
 		{"cartShippingAddressUpdate", "CartAddressUpdateInput", `{"token": %q, "address": {"firstName": "芳", "lastName": "王",
 			"line1": "西湖区文三路1号", "city": "杭州市", "province": "浙江省", "postalCode": "310012", "countryCode": "CN"}}`},
@@ -147,7 +153,7 @@ func (s *paymentShop) placeOrder() order {
 	for _, st := range steps {
 		raw := st.doc
 		if st.name == "cartLinesAdd" {
-			raw = fmt.Sprintf(raw, tok, variant)
+			raw = fmt.Sprintf(raw, tok, variant, quantity)
 		} else {
 			raw = fmt.Sprintf(raw, tok)
 		}

@@ -13,6 +13,7 @@ type Detail = Omit<Order, "payments" | "paymentLedger" | "refunds"> & {
 };
 
 const money = "{ amount currencyCode }";
+const refundFields = `id state amount ${money} shipping ${money} lines { lineId quantity amount ${money} }`;
 
 /** The order query, asking only for what the viewer may read. */
 function orderQuery(payments: boolean, refunds: boolean): string {
@@ -30,7 +31,7 @@ function orderQuery(payments: boolean, refunds: boolean): string {
       action { type } declineCode merchantMessage createdAt
       events { id type source outcome flag amount ${money} detail receivedAt } }
     paymentLedger { id kind amount ${money} gatewayId createdAt }` : ""}
-    ${refunds ? `refunds { id state amount ${money} reason createdAt }` : ""}
+    ${refunds ? `refunds { ${refundFields} reason createdAt }` : ""}
   } }`;
 }
 
@@ -67,7 +68,7 @@ function systemReason(reason: string, t: (key: Key, vars?: Record<string, string
 }
 
 const CAPTURE = `mutation($input: PaymentCaptureInput!) { paymentCapture(input: $input) { payment { id } userErrors { code field message } } }`;
-const REFUND = `mutation($input: OrderRefundInput!) { orderRefund(input: $input) { refunds { id state } userErrors { code field message } } }`;
+const REFUND = `mutation($input: OrderRefundInput!) { orderRefund(input: $input) { refunds { ${refundFields} } userErrors { code field message } } }`;
 const CONFIRM = `mutation($input: PaymentConfirmBankTransferInput!) { paymentConfirmBankTransfer(input: $input) { payment { id } userErrors { code field message } } }`;
 const CANCEL = `mutation($input: OrderCancelInput!) { orderCancel(input: $input) { order { id } userErrors { code field message } } }`;
 const SHIP = `mutation($input: OrderShipInput!) { orderShip(input: $input) { shipment { id } userErrors { code field message } } }`;
@@ -82,6 +83,9 @@ export function OrderDetail({ id }: { id: string }) {
   const [actionError, setActionError] = useState<unknown>(null);
   const [notice, setNotice] = useState("");
   const [open, setOpen] = useState<"" | "refund" | "transfer" | "cancel" | "ship">("");
+  // What the last refund made, as the server computed it (the API has no
+  // preview: the amount of refunded lines is the server's to work out).
+  const [refunded, setRefunded] = useState<Refund[] | null>(null);
 
   const load = useCallback(async () => {
     try {
@@ -99,6 +103,7 @@ export function OrderDetail({ id }: { id: string }) {
   async function act(run: () => Promise<string | void>) {
     setActionError(null);
     setNotice("");
+    setRefunded(null);
     try {
       const msg = await run();
       if (msg) setNotice(msg);
@@ -164,17 +169,15 @@ export function OrderDetail({ id }: { id: string }) {
       </div>
       {notice && <div className="banner banner-success" role="status">{notice}</div>}
       <ErrorBanner error={actionError} />
+      {refunded && <RefundResult refunds={refunded} lineTitle={lineTitle} />}
       {open === "refund" && (
-        <AmountForm id="refund-form" currency={order.currencyCode} amountLabel={t("order.refundAmount")} reasonLabel={t("order.refundReason")}
-          submit={t("order.refundSubmit")} cancel={t("common.cancel")} onCancel={() => setOpen("")}
-          onSubmit={(amount, reason) => act(async () => {
+        <RefundForm order={order} onCancel={() => setOpen("")}
+          onSubmit={(input) => act(async () => {
             const d = await gql<{ orderRefund: { refunds: Refund[]; userErrors: UserError[] } }>(REFUND, {
-              input: { orderId: order.id, amount: { amount, currencyCode: order.currencyCode }, reason: reason || null, idempotencyKey: idempotencyKey() },
+              input: { orderId: order.id, ...input, idempotencyKey: idempotencyKey() },
             });
-            check(d.orderRefund);
             // A refund split across the order's payments has a part per payment.
-            const states = d.orderRefund.refunds.map((r) => label("refundState", r.state));
-            return t("order.refundDone", { state: states.join(", ") });
+            setRefunded(check(d.orderRefund).refunds);
           })} />
       )}
       {open === "transfer" && awaitingTransfer && (
@@ -289,7 +292,12 @@ export function OrderDetail({ id }: { id: string }) {
             <Card title={t("order.refunds")}>
               <Table<Refund> rows={order.refunds} rowKey={(r) => r.id} columns={[
                 { header: "", cell: (r) => <Badge value={r.state} label={label("refundState", r.state)} /> },
-                { header: "", cell: (r) => (r.reason === "refunded at the gateway" ? t("systemReason.refundedAtGateway") : r.reason ?? "") },
+                { header: "", cell: (r) => (
+                  <span className="wrap">
+                    {r.reason === "refunded at the gateway" ? t("systemReason.refundedAtGateway") : r.reason ?? ""}
+                    <RefundParts refund={r} lineTitle={lineTitle} />
+                  </span>
+                ) },
                 { header: "", cell: (r) => formatMoney(r.amount, lang), align: "end" },
                 { header: "", cell: (r) => formatDate(r.createdAt, lang) },
               ]} />
@@ -355,21 +363,148 @@ function Address({ a }: { a: Order["shippingAddress"] }) {
   return <address>{lines.map((l, i) => <div key={i}>{l}</div>)}</address>;
 }
 
-function AmountForm(props: {
-  id: string; currency: string; amountLabel: string; reasonLabel?: string; initial?: string; submit: string; cancel: string;
-  onSubmit(amount: string, reason: string): Promise<void>; onCancel(): void;
-}) {
-  const [amount, setAmount] = useState(props.initial ?? "");
+/** A refund's lines and shipping (what it gave back besides an amount), one a line. */
+function RefundParts({ refund, lineTitle }: { refund: Pick<Refund, "lines" | "shipping">; lineTitle: Map<string, string> }) {
+  const { t, lang } = useI18n();
+  const shipping = refund.shipping && Number(refund.shipping.amount) > 0;
+  if (refund.lines.length === 0 && !shipping) return null;
+  return (
+    <ul className="refund-parts">
+      {refund.lines.map((l) => <li key={l.lineId}>{l.quantity} × {lineTitle.get(l.lineId) ?? l.lineId} · {formatMoney(l.amount, lang)}</li>)}
+      {shipping && <li>{t("order.shipping")} · {formatMoney(refund.shipping, lang)}</li>}
+    </ul>
+  );
+}
+
+/** What a refund just made, part by part, as the server computed and its gateway left it. */
+function RefundResult({ refunds, lineTitle }: { refunds: Refund[]; lineTitle: Map<string, string> }) {
+  const { t, label, lang } = useI18n();
+  return (
+    <div className="banner banner-success" role="status" id="refund-result">
+      {refunds.map((r) => (
+        <div key={r.id} className="refund-result-part">
+          <p>{t("order.refundMade", { amount: formatMoney(r.amount, lang), state: label("refundState", r.state) })}</p>
+          <RefundParts refund={r} lineTitle={lineTitle} />
+        </div>
+      ))}
+    </div>
+  );
+}
+
+/** A decimal amount in minor units (the API writes exactly the currency's digits). */
+function minorUnits(amount: string): number {
+  return Number(amount.replace(".", ""));
+}
+
+/** Minor units back to the API's decimal, with digits decimals. */
+function decimal(units: number, digits: number): string {
+  const s = String(units).padStart(digits + 1, "0");
+  return digits === 0 ? s : `${s.slice(0, -digits)}.${s.slice(-digits)}`;
+}
+
+/** What orderRefund takes besides the order and the idempotency key. */
+type RefundInput = {
+  amount?: { amount: string; currencyCode: string };
+  lines?: { lineId: string; quantity: number }[];
+  shipping?: { amount: string; currencyCode: string };
+  reason: string | null;
+};
+
+/**
+ * Refunds an amount, or units of lines (and the shipping left), whose
+ * amount the server works out: each unit's share of what its line cost.
+ * The units and shipping offered are what refunds not FAILED left; the
+ * server judges again (another staff member may refund meanwhile).
+ */
+function RefundForm({ order, onSubmit, onCancel }: { order: Detail; onSubmit(input: RefundInput): Promise<void>; onCancel(): void }) {
+  const { t, lang } = useI18n();
+  const [mode, setMode] = useState<"amount" | "lines">("amount");
+  const [amount, setAmount] = useState("");
   const [reason, setReason] = useState("");
+  const [qty, setQty] = useState<Record<string, string>>({});
+  const [withShipping, setWithShipping] = useState(false);
+  const [problem, setProblem] = useState("");
+  const kept = (order.refunds ?? []).filter((r) => r.state !== "FAILED");
+  const left = (l: OrderLine) => l.quantity - kept.flatMap((r) => r.lines).filter((x) => x.lineId === l.id).reduce((n, x) => n + x.quantity, 0);
+  const digits = order.shipping.amount.split(".")[1]?.length ?? 0;
+  const shippingLeft = minorUnits(order.shipping.amount) - kept.reduce((n, r) => n + minorUnits(r.shipping.amount), 0);
+  const shippingLeftMoney = { amount: decimal(Math.max(shippingLeft, 0), digits), currencyCode: order.currencyCode };
+
   function submit(e: FormEvent) {
     e.preventDefault();
-    void props.onSubmit(amount.trim(), reason.trim());
+    const why = reason.trim() || null;
+    if (mode === "amount") {
+      void onSubmit({ amount: { amount: amount.trim(), currencyCode: order.currencyCode }, reason: why });
+      return;
+    }
+    const lines = [];
+    for (const l of order.lines) {
+      const typed = (qty[l.id] ?? "").trim();
+      if (typed === "" || typed === "0") continue;
+      const n = Number(typed);
+      if (!Number.isInteger(n) || n < 0) {
+        setProblem(t("refund.wholeUnits"));
+        return;
+      }
+      lines.push({ lineId: l.id, quantity: n });
+    }
+    const shipping = withShipping && shippingLeft > 0;
+    if (lines.length === 0 && !shipping) {
+      setProblem(t("refund.nothing"));
+      return;
+    }
+    setProblem("");
+    void onSubmit({ lines, shipping: shipping ? shippingLeftMoney : undefined, reason: why });
+  }
+  return (
+    <Card title={t("order.refund")}>
+      <form className="stack" id="refund-form" onSubmit={submit}>
+        <fieldset className="checks refund-mode">
+          <legend>{t("refund.how")}</legend>
+          <label className="check"><input type="radio" id="refund-mode-amount" name="refund-mode" checked={mode === "amount"} onChange={() => setMode("amount")} /> {t("refund.byAmount")}</label>
+          <label className="check"><input type="radio" id="refund-mode-lines" name="refund-mode" checked={mode === "lines"} onChange={() => setMode("lines")} /> {t("refund.byLines")}</label>
+        </fieldset>
+        {mode === "amount" ? (
+          <Field id="refund-form-amount" label={`${t("order.refundAmount")} (${order.currencyCode})`} inputMode="decimal" required pattern="[0-9]+([.][0-9]+)?" value={amount} onChange={(e) => setAmount(e.target.value)} />
+        ) : (
+          <>
+            <div className="ship-lines" id="refund-lines">
+              {order.lines.map((l) => (
+                <Field key={l.id} id={"refund-qty-" + l.id} type="number" min={0} max={Math.max(left(l), 0)} step={1} disabled={left(l) <= 0}
+                  label={`${[l.productTitle, l.variantTitle].filter(Boolean).join(" · ")} (${t("refund.unitsLeft", { n: String(Math.max(left(l), 0)), of: String(l.quantity) })})`}
+                  value={qty[l.id] ?? ""} placeholder="0" onChange={(e) => setQty({ ...qty, [l.id]: e.target.value })} />
+              ))}
+            </div>
+            {shippingLeft > 0 && (
+              <label className="check"><input type="checkbox" id="refund-shipping" checked={withShipping} onChange={(e) => setWithShipping(e.target.checked)} /> {t("refund.shipping", { amount: formatMoney(shippingLeftMoney, lang) })}</label>
+            )}
+            <p className="muted field-hint">{t("refund.linesHint")}</p>
+          </>
+        )}
+        <Field id="refund-form-reason" label={t("order.refundReason")} maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} />
+        {problem && <p className="field-error" role="alert">{problem}</p>}
+        <div className="inline-form">
+          <Button type="submit" variant="primary">{t("order.refundSubmit")}</Button>
+          <Button variant="plain" onClick={onCancel}>{t("common.cancel")}</Button>
+        </div>
+      </form>
+    </Card>
+  );
+}
+
+function AmountForm(props: {
+  id: string; currency: string; amountLabel: string; initial?: string; submit: string; cancel: string;
+  onSubmit(amount: string): Promise<void>; onCancel(): void;
+}) {
+  const [amount, setAmount] = useState(props.initial ?? "");
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    void props.onSubmit(amount.trim());
   }
   return (
     <Card>
       <form className="inline-form" id={props.id} onSubmit={submit}>
         <Field id={props.id + "-amount"} label={`${props.amountLabel} (${props.currency})`} inputMode="decimal" required pattern="[0-9]+([.][0-9]+)?" value={amount} onChange={(e) => setAmount(e.target.value)} />
-        {props.reasonLabel && <Field id={props.id + "-reason"} label={props.reasonLabel} maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} />}
         <Button type="submit" variant="primary">{props.submit}</Button>
         <Button variant="plain" onClick={props.onCancel}>{props.cancel}</Button>
       </form>
