@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -341,6 +343,60 @@ func TestAdminRefundByLines(t *testing.T) {
 	shot("refund-lines-done-zh")
 	if owner.count(`#refund`) != 0 {
 		t.Error("a fully refunded order still offers a refund")
+	}
+	owner.noCSPViolations()
+}
+
+// TestAdminDashboardPaymentDays is the dashboard's payments per day in
+// Chromium, in a browser whose time zone is on another calendar day than
+// UTC now (Pago Pago, UTC-11, in the UTC morning; Kiritimati, UTC+14,
+// after): the success-rate chart has its point for the paid order on the
+// browser's today, the day the server cut at the browser's midnight, and
+// none on UTC's.
+func TestAdminDashboardPaymentDays(t *testing.T) {
+	t.Parallel()
+	zoneName := "Pacific/Kiritimati"
+	if time.Now().UTC().Hour() < 10 {
+		zoneName = "Pacific/Pago_Pago"
+	}
+	zone, err := time.LoadLocation(zoneName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now := time.Now().In(zone); now.Add(3*time.Minute).Day() != now.Day() {
+		time.Sleep(4 * time.Minute) // one day in the zone for the whole test
+	}
+	s := newPaymentShop(t)
+	o := s.placeOrder()
+	if out, err := s.pay(o, "succeed"); err != nil {
+		t.Fatalf("pay: %v %s", err, out)
+	}
+	s.waitFor(o, "PAID", func(m money) bool { return m.PaymentStatus == "PAID" })
+	today, utcToday := time.Now().In(zone).Format(time.DateOnly), time.Now().UTC().Format(time.DateOnly)
+	if today == utcToday {
+		t.Fatalf("%s is on UTC's day %s", zoneName, today)
+	}
+
+	owner := newAdminTab(t, s.in.base, "owner-dashboard-days")
+	if _, err := chromedp.Call(owner.ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: zoneName}); err != nil {
+		t.Fatal(err)
+	}
+	owner.signIn(crashOwner, crashPassword)
+	owner.do("the dashboard's payments", chromedp.Navigate(s.in.base+"/admin/"), chromedp.WaitVisible(`.chart circle`))
+	png, err := chromedp.Run(owner.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, "admin-partc-dashboard-days.png", png)
+	points, err := chromedp.Run(owner.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('.chart circle title')].map(e => e.textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(points) != 1 || !strings.HasPrefix(points[0], "payment.testpay "+today+": ") {
+		t.Errorf("the success rate's points are %q, want one for payment.testpay on %s (the browser's day), not %s (UTC's)", points, today, utcToday)
+	}
+	if got := owner.text(`#dash-time-zone`); !strings.Contains(got, zoneName) {
+		t.Errorf("the dashboard names its days' zone as %q", got)
 	}
 	owner.noCSPViolations()
 }

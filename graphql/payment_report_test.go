@@ -38,6 +38,8 @@ const (
 	analyticsQuery = `query($from: DateTime!, $to: DateTime!, $g: PaymentAnalyticsGroup!, $i: PaymentAnalyticsInterval) {
 		paymentAnalytics(from: $from, to: $to, groupBy: $g, interval: $i) {
 			bucketStart key attempts succeeded failed open successRate failureRate captured { amount currencyCode } medianTimeToPaidSeconds } }`
+	zonedAnalyticsQuery = `query($from: DateTime!, $to: DateTime!, $tz: String) {
+		paymentAnalytics(from: $from, to: $to, groupBy: GATEWAY, interval: DAY, timeZone: $tz) { bucketStart key attempts } }`
 )
 
 // TestPaymentReports runs the two staff reports through GraphQL over
@@ -65,6 +67,7 @@ func TestPaymentReports(t *testing.T) {
 		an := func(from, to, group, interval string) map[string]any {
 			return map[string]any{"from": from, "to": to, "g": group, "i": interval}
 		}
+		zoned := func(tz string) map[string]any { return map[string]any{"from": from, "to": to, "tz": tz} }
 		testkit.Run(t, ta, []testkit.Scenario{
 			{Name: "finance reconciles the day", As: rptFinance, Query: reconciliationQuery, Variables: rec(testpayID, today), WantEvents: []string{},
 				Check: func(t *testing.T, data json.RawMessage) {
@@ -147,6 +150,43 @@ func TestPaymentReports(t *testing.T) {
 			{Name: "hours over a year", As: rptFinance, Query: analyticsQuery, Variables: an("2026-01-01T00:00:00Z", "2026-12-01T00:00:00Z", "METHOD", "HOUR"), WantErrorCode: payment.CodeTooManyBuckets},
 			{Name: "a reversed range", As: rptFinance, Query: analyticsQuery, Variables: an(to, from, "GATEWAY", "DAY"), WantErrorCode: payment.CodeInvalidRange},
 			{Name: "an unknown grouping", As: rptFinance, Query: analyticsQuery, Variables: an(from, to, "ORDER", "DAY"), WantErrorCode: "GRAPHQL_VALIDATION_FAILED"},
+
+			// Days of a time zone: Shanghai's start at 16:00 UTC.
+			{Name: "finance reads Shanghai's days", As: rptFinance, Query: zonedAnalyticsQuery, Variables: zoned("Asia/Shanghai"), WantEvents: []string{},
+				Check: func(t *testing.T, data json.RawMessage) {
+					var got struct {
+						Rows []struct {
+							BucketStart string
+							Attempts    int
+						} `json:"paymentAnalytics"`
+					}
+					if err := json.Unmarshal(data, &got); err != nil {
+						t.Fatal(err)
+					}
+					attempts := 0
+					for _, r := range got.Rows {
+						attempts += r.Attempts
+						if !strings.HasSuffix(r.BucketStart, "T16:00:00Z") {
+							t.Errorf("a Shanghai day starts at %s", r.BucketStart)
+						}
+					}
+					if len(got.Rows) == 0 || attempts != 2 {
+						t.Fatalf("rows %s", data)
+					}
+				}},
+			{Name: "no time zone is UTC", As: rptFinance, Query: zonedAnalyticsQuery, Variables: map[string]any{"from": from, "to": to},
+				Check: func(t *testing.T, data json.RawMessage) {
+					if !strings.Contains(string(data), `T00:00:00Z"`) || strings.Contains(string(data), `T16:00:00Z"`) {
+						t.Fatalf("rows %s", data)
+					}
+				}},
+			{Name: "fulfillment is refused Shanghai's days", As: rptFulfillment, Query: zonedAnalyticsQuery, Variables: zoned("Asia/Shanghai"), WantErrorCode: "FORBIDDEN"},
+			{Name: "a guest's bad time zone tells nothing", Query: zonedAnalyticsQuery, Variables: zoned("Mars/Olympus_Mons"), WantErrorCode: "UNAUTHENTICATED"},
+			{Name: "a time zone that is none", As: rptFinance, Query: zonedAnalyticsQuery, Variables: zoned("Mars/Olympus_Mons"), WantErrorCode: payment.CodeInvalidTimeZone},
+			{Name: "the server's own zone", As: rptFinance, Query: zonedAnalyticsQuery, Variables: zoned("Local"), WantErrorCode: payment.CodeInvalidTimeZone},
+			{Name: "a path for a time zone", As: rptFinance, Query: zonedAnalyticsQuery, Variables: zoned("../../../etc/passwd"), WantErrorCode: payment.CodeInvalidTimeZone},
+			{Name: "a huge time zone", As: rptFinance, Query: zonedAnalyticsQuery, Variables: zoned(strings.Repeat("Asia/", 1000)), WantErrorCode: payment.CodeInvalidTimeZone},
+			{Name: "control characters in the time zone", As: rptFinance, Query: zonedAnalyticsQuery, Variables: zoned("Asia/Shanghai\x00"), WantErrorCode: "INVALID_CHARACTERS"},
 		})
 
 		// A date that is not RFC 3339 is refused by the schema, before
@@ -166,6 +206,15 @@ func TestPaymentReports(t *testing.T) {
 		resp.Body.Close()
 		if !strings.Contains(string(body), "UNAUTHENTICATED") || strings.Contains(string(body), testpayID) {
 			t.Errorf("anonymous GET: %d %s", resp.StatusCode, body)
+		}
+		u = ta.URL + "/graphql?" + url.Values{"query": {zonedAnalyticsQuery}, "variables": {`{"from":"` + from + `","to":"` + to + `","tz":"Asia/Shanghai"}`}}.Encode()
+		if resp, err = http.Get(u); err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), "UNAUTHENTICATED") || strings.Contains(string(body), testpayID) {
+			t.Errorf("anonymous GET of Shanghai's days: %d %s", resp.StatusCode, body)
 		}
 
 		// Many reports in one document are held by the cost budget

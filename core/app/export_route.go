@@ -16,6 +16,7 @@ import (
 	// database (minimal containers): the binary carries its own.
 	_ "time/tzdata"
 
+	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/httpauth"
@@ -144,11 +145,10 @@ func exportFilter(q url.Values) (order.Filter, *time.Location, error) {
 		}
 	}
 	if tz := q.Get("tz"); tz != "" {
-		l, err := time.LoadLocation(tz)
-		if err != nil || strings.EqualFold(tz, "local") {
-			v.Add(errs.Invalid("tz", codeInvalidParameter, "an IANA time zone, such as Asia/Shanghai"))
-		} else {
+		if l, ok := clock.Zone(tz); ok {
 			loc = l
+		} else {
+			v.Add(errs.Invalid("tz", codeInvalidParameter, "an IANA time zone, such as Asia/Shanghai"))
 		}
 	}
 	f.Status = order.Status(q.Get("status"))

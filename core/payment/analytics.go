@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/money"
 )
@@ -33,8 +34,8 @@ const (
 // AnalyticsInterval is the width of Analytics' time buckets.
 type AnalyticsInterval string
 
-// The intervals. Buckets are UTC hours and days, like every time Kassa
-// keeps.
+// The intervals. Hours are UTC hours; days are the days of the query's
+// time zone, UTC by default.
 const (
 	IntervalHour AnalyticsInterval = "HOUR"
 	IntervalDay  AnalyticsInterval = "DAY"
@@ -69,6 +70,8 @@ const (
 	CodeInvalidInterval = "INVALID_INTERVAL"
 	// CodeAnalyticsTooLarge: the answer would exceed MaxAnalyticsRows.
 	CodeAnalyticsTooLarge = "ANALYTICS_TOO_LARGE"
+	// CodeInvalidTimeZone: a time zone the IANA database does not know.
+	CodeInvalidTimeZone = "INVALID_TIME_ZONE"
 )
 
 // AnalyticsQuery asks for payment analytics.
@@ -79,12 +82,18 @@ type AnalyticsQuery struct {
 	GroupBy AnalyticsGroup
 	// Interval is the bucket width; "" is IntervalNone.
 	Interval AnalyticsInterval
+	// TimeZone is the IANA time zone (Asia/Shanghai) whose midnights cut
+	// IntervalDay's days; "" is UTC. Hours stay UTC hours: in a zone
+	// whose offset is not whole hours (Asia/Kolkata) they start at :30 or
+	// :45 local time.
+	TimeZone string
 }
 
 // AnalyticsRow is what the attempts of one bucket and one group did.
 type AnalyticsRow struct {
-	// BucketStart is the start of the UTC hour or day; the zero time with
-	// IntervalNone. Buckets without attempts are left out.
+	// BucketStart is the start of the UTC hour, or the midnight starting
+	// the day in the query's time zone; the zero time with IntervalNone.
+	// Buckets without attempts are left out.
 	BucketStart time.Time
 	// Key is the gateway id, the method or the currency code.
 	Key string
@@ -107,15 +116,20 @@ type AnalyticsRow struct {
 // Analytics answers how payments went between q.From and q.To (staff,
 // payment read): counts, success and failure rates, captured amounts and
 // the median time to paid, per gateway, method or currency, per UTC hour,
-// day or for the whole range. The whole days that ended are read from day
+// day (of q.TimeZone) or for the whole range. The whole days that ended are read from day
 // summaries kept in the database (daily and hourly cells), which a change
 // to one of a day's attempts drops (daySummaries): a year is 365 summary
 // rows, and the medians stay exact. The partial days at the ends of the
 // range and the days under way are read from payment_attempts, on the
 // indexes of migration 0014.
 //
+// Days of another time zone than UTC are made of hourly cells, each in
+// the day its hour starts in; where a midnight falls within a UTC hour
+// (offsets of :30 and :45), that hour is read again from the attempts in
+// its two parts (splitAtMidnights).
+//
 // Codes: REQUIRED, INVALID_RANGE, RANGE_TOO_LONG, TOO_MANY_BUCKETS,
-// INVALID_GROUP, INVALID_INTERVAL, ANALYTICS_TOO_LARGE.
+// INVALID_GROUP, INVALID_INTERVAL, INVALID_TIME_ZONE, ANALYTICS_TOO_LARGE.
 func (s *Service) Analytics(ctx context.Context, q AnalyticsQuery) ([]*AnalyticsRow, error) {
 	if err := s.authz.Can(ctx, authz.Payment, authz.Read); err != nil {
 		return nil, err
@@ -133,6 +147,15 @@ func (s *Service) Analytics(ctx context.Context, q AnalyticsQuery) ([]*Analytics
 		v.Add(errs.Invalid("groupBy", CodeRequired, "GATEWAY, METHOD or CURRENCY"))
 	default:
 		v.Add(errs.Invalid("groupBy", CodeInvalidGroup, "GATEWAY, METHOD or CURRENCY"))
+	}
+	loc := time.UTC
+	if q.TimeZone != "" {
+		l, ok := clock.Zone(q.TimeZone)
+		if ok {
+			loc = l
+		} else {
+			v.Add(errs.Invalid("timeZone", CodeInvalidTimeZone, "an IANA time zone, such as Asia/Shanghai"))
+		}
 	}
 	var width time.Duration
 	switch q.Interval {
@@ -162,11 +185,102 @@ func (s *Service) Analytics(ctx context.Context, q AnalyticsQuery) ([]*Analytics
 		return nil, err
 	}
 	defer release()
-	cells, err := s.analyticsCells(ctx, q)
+	// Days of UTC are read whole; another zone's days are made of hours.
+	zoned := q.Interval == IntervalDay && loc != time.UTC
+	cells, err := s.analyticsCells(ctx, q, q.Interval == IntervalHour || zoned)
 	if err != nil {
 		return nil, err
 	}
-	return fold(cells, q)
+	if zoned {
+		if cells, err = s.splitAtMidnights(ctx, cells, q.From, q.To, loc); err != nil {
+			return nil, err
+		}
+		// The cells of the hour the range starts in hold what came from
+		// q.From on: a midnight between the hour's start and q.From is
+		// behind them.
+		for _, c := range cells {
+			if c.bucket.Before(q.From) {
+				c.bucket = q.From
+			}
+		}
+	}
+	return fold(cells, q, loc)
+}
+
+// splitAtMidnights makes hourly cells exact at the midnights of loc that
+// fall within a UTC hour (zones whose offset is not whole hours, such as
+// Asia/Kolkata, Asia/Kathmandu or Australia/Adelaide): such an hour's
+// cells are replaced by those of its two parts, read from the attempts,
+// the second one starting at the midnight. Two pairs of queries answer
+// every such hour of the range at once.
+func (s *Service) splitAtMidnights(ctx context.Context, cells []*cell, from, to time.Time, loc *time.Location) ([]*cell, error) {
+	var before, after [][2]time.Time
+	midnightIn := map[int64]time.Time{} // a UTC hour's start (Unix) -> the midnight within it
+	for _, m := range midnights(from, to, loc) {
+		h := m.Truncate(time.Hour)
+		if h.Equal(m) {
+			continue
+		}
+		before = append(before, [2]time.Time{later(h, from), m})
+		after = append(after, [2]time.Time{m, earlier(h.Add(time.Hour), to)})
+		midnightIn[h.Unix()] = m
+	}
+	if len(midnightIn) == 0 {
+		return cells, nil
+	}
+	kept := make([]*cell, 0, len(cells))
+	for _, c := range cells {
+		if _, split := midnightIn[c.bucket.Unix()]; !split {
+			kept = append(kept, c)
+		}
+	}
+	first, err := s.store.RawCellsIn(ctx, before, time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	second, err := s.store.RawCellsIn(ctx, after, time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range second {
+		c.bucket = midnightIn[c.bucket.Unix()]
+	}
+	return append(append(kept, first...), second...), nil
+}
+
+// midnights returns the midnights of loc after from and before to, in UTC.
+func midnights(from, to time.Time, loc *time.Location) []time.Time {
+	var out []time.Time
+	y, m, d := from.In(loc).Date()
+	for i := 1; ; i++ {
+		mid := time.Date(y, m, d+i, 0, 0, 0, 0, loc).UTC()
+		if !mid.Before(to) {
+			return out
+		}
+		if mid.After(from) {
+			out = append(out, mid)
+		}
+	}
+}
+
+// localDay is the midnight of loc starting the day t falls in, in UTC.
+func localDay(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc).UTC()
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // MaxConcurrentReports is how many reports (analytics, reconciliations)
@@ -200,14 +314,14 @@ func (r *reportSlots) take(ctx context.Context) (func(), error) {
 // this long) is seen at the next check.
 const AnalyticsSettle = 5 * time.Minute
 
-// analyticsCells returns the cells of the question, hourly or daily: from
-// the day summaries for the whole days that ended more than
+// analyticsCells returns the cells of the question, hourly or daily (UTC
+// days): from the day summaries for the whole days that ended more than
 // AnalyticsSettle ago, from the attempts for the partial days at the ends
 // of the range and the days still under way.
-func (s *Service) analyticsCells(ctx context.Context, q AnalyticsQuery) ([]*cell, error) {
+func (s *Service) analyticsCells(ctx context.Context, q AnalyticsQuery, hourly bool) ([]*cell, error) {
 	const day = 24 * time.Hour
 	width := day
-	if q.Interval == IntervalHour {
+	if hourly {
 		width = time.Hour
 	}
 	now := s.clock.Now().UTC()
@@ -333,8 +447,9 @@ func dayCells(hours []*cell) []*cell {
 	return out
 }
 
-// fold groups cells into the rows of the question.
-func fold(cells []*cell, q AnalyticsQuery) ([]*AnalyticsRow, error) {
+// fold groups cells into the rows of the question, days cut at the
+// midnights of loc.
+func fold(cells []*cell, q AnalyticsQuery, loc *time.Location) ([]*AnalyticsRow, error) {
 	type key struct {
 		bucket time.Time
 		key    string
@@ -352,7 +467,7 @@ func fold(cells []*cell, q AnalyticsQuery) ([]*AnalyticsRow, error) {
 		case IntervalHour:
 			k.bucket = c.bucket.Truncate(time.Hour)
 		case IntervalDay:
-			k.bucket = c.bucket.Truncate(24 * time.Hour)
+			k.bucket = localDay(c.bucket, loc)
 		}
 		switch q.GroupBy {
 		case GroupByGateway:

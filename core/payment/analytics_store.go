@@ -82,7 +82,25 @@ func paidMillisExpr(d store.Dialect) string {
 // themselves: an aggregate query and a narrow one over the succeeded
 // attempts, both on the index payment_attempts_analytics.
 func (s *paymentStore) RawCells(ctx context.Context, from, to time.Time, width time.Duration) ([]*cell, error) {
+	return s.RawCellsIn(ctx, [][2]time.Time{{from, to}}, width)
+}
+
+// RawCellsIn is RawCells over several ranges [from, to) at once, each
+// range's attempts in their own hour or day bucket (with no width, the
+// one bucket starts at the first range's start).
+func (s *paymentStore) RawCellsIn(ctx context.Context, ranges [][2]time.Time, width time.Duration) ([]*cell, error) {
+	if len(ranges) == 0 {
+		return nil, nil
+	}
 	b := bucketExpr(s.db.Dialect, width)
+	within := make([]string, len(ranges))
+	args := make([]any, 0, 2*len(ranges))
+	for i, r := range ranges {
+		within[i] = "(a.created_at >= ? AND a.created_at < ?)"
+		args = append(args, r[0], r[1])
+	}
+	where := strings.Join(within, " OR ")
+	from := ranges[0][0]
 	var counts []rawCount
 	err := s.conn(ctx).NewRaw(`SELECT `+b+` AS bucket, a.gateway_id, `+methodExpr+` AS method, a.currency,
 		COUNT(*) AS attempts,
@@ -91,8 +109,8 @@ func (s *paymentStore) RawCells(ctx context.Context, from, to time.Time, width t
 		CAST(SUM(CASE WHEN a.state IN ('PENDING', 'UNKNOWN') THEN 1 ELSE 0 END) AS BIGINT) AS open,
 		CAST(SUM(a.captured_amount) AS BIGINT) AS captured
 		FROM payment_attempts a
-		WHERE a.created_at >= ? AND a.created_at < ?
-		GROUP BY 1, 2, 3, 4`, from, to).Scan(ctx, &counts)
+		WHERE (`+where+`)
+		GROUP BY 1, 2, 3, 4`, args...).Scan(ctx, &counts)
 	if err != nil {
 		return nil, fmt.Errorf("payment: count attempts: %w", err)
 	}
@@ -100,7 +118,7 @@ func (s *paymentStore) RawCells(ctx context.Context, from, to time.Time, width t
 	err = s.conn(ctx).NewRaw(`SELECT `+b+` AS bucket, a.gateway_id, `+methodExpr+` AS method, a.currency,
 		`+paidMillisExpr(s.db.Dialect)+` AS ms
 		FROM payment_attempts a
-		WHERE a.created_at >= ? AND a.created_at < ? AND (a.captured_amount > 0 OR a.authorized_amount > 0)`, from, to).Scan(ctx, &paid)
+		WHERE (`+where+`) AND (a.captured_amount > 0 OR a.authorized_amount > 0)`, args...).Scan(ctx, &paid)
 	if err != nil {
 		return nil, fmt.Errorf("payment: read the time to paid: %w", err)
 	}

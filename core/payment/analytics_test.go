@@ -194,6 +194,10 @@ func reference(in []seeded, q payment.AnalyticsQuery) []analyticsView {
 		paid     []time.Duration
 	}
 	groups := map[string]*acc{}
+	loc := time.UTC
+	if q.TimeZone != "" {
+		loc, _ = time.LoadLocation(q.TimeZone)
+	}
 	for _, s := range in {
 		if s.created.Before(q.From) || !s.created.Before(q.To) {
 			continue
@@ -203,7 +207,9 @@ func reference(in []seeded, q payment.AnalyticsQuery) []analyticsView {
 		case payment.IntervalHour:
 			bucket = s.created.Truncate(time.Hour)
 		case payment.IntervalDay:
-			bucket = s.created.Truncate(24 * time.Hour)
+			// The midnight, in loc, that starts the attempt's day.
+			y, m, d := s.created.In(loc).Date()
+			bucket = time.Date(y, m, d, 0, 0, 0, 0, loc).UTC()
 		}
 		key := map[payment.AnalyticsGroup]string{payment.GroupByGateway: s.gateway, payment.GroupByCurrency: s.currency,
 			payment.GroupByMethod: map[bool]string{true: "NONE", false: s.action}[s.action == ""]}[q.GroupBy]
@@ -326,6 +332,12 @@ func TestAnalytics(t *testing.T) {
 			{Bucket: "11-01 00h", Key: "USD", Attempts: 1, Succeeded: 1, Rates: "1.000/0.000", Captured: "5.00 USD", Median: "10s"},
 			{Bucket: "11-02 00h", Key: "CNY", Attempts: 4, Succeeded: 3, Open: 1, Rates: "0.750/0.000", Captured: "50.00 CNY", Median: "50s"},
 		}},
+		// Shanghai's days start at 16:00 UTC the day before.
+		{name: "per currency and Shanghai day", q: payment.AnalyticsQuery{From: two[0], To: two[1], GroupBy: payment.GroupByCurrency, Interval: payment.IntervalDay, TimeZone: "Asia/Shanghai"}, want: []analyticsView{
+			{Bucket: "10-31 16h", Key: "CNY", Attempts: 3, Succeeded: 1, Failed: 1, Open: 1, Rates: "0.333/0.333", Captured: "10.00 CNY", Median: "30s"},
+			{Bucket: "10-31 16h", Key: "USD", Attempts: 1, Succeeded: 1, Rates: "1.000/0.000", Captured: "5.00 USD", Median: "10s"},
+			{Bucket: "11-01 16h", Key: "CNY", Attempts: 4, Succeeded: 3, Open: 1, Rates: "0.750/0.000", Captured: "50.00 CNY", Median: "50s"},
+		}},
 		{name: "per method and hour", q: payment.AnalyticsQuery{From: base, To: base.AddDate(0, 0, 1), GroupBy: payment.GroupByMethod, Interval: payment.IntervalHour}, want: []analyticsView{
 			{Bucket: "11-01 10h", Key: "INSTRUCTIONS", Attempts: 1, Open: 1, Rates: "0.000/0.000", Captured: "0.00 CNY", Median: "-"},
 			{Bucket: "11-01 10h", Key: "REDIRECT", Attempts: 2, Succeeded: 1, Failed: 1, Rates: "0.500/0.500", Captured: "10.00 CNY", Median: "30s"},
@@ -340,6 +352,10 @@ func TestAnalytics(t *testing.T) {
 		{name: "an unknown grouping", q: payment.AnalyticsQuery{From: two[0], To: two[1], GroupBy: "ORDER"}, wantCode: payment.CodeInvalidGroup},
 		{name: "an unknown interval", q: payment.AnalyticsQuery{From: two[0], To: two[1], GroupBy: payment.GroupByGateway, Interval: "WEEK"}, wantCode: payment.CodeInvalidInterval},
 		{name: "no start", q: payment.AnalyticsQuery{To: two[1], GroupBy: payment.GroupByGateway}, wantCode: payment.CodeRequired},
+		{name: "a time zone that is none", q: payment.AnalyticsQuery{From: two[0], To: two[1], GroupBy: payment.GroupByGateway, Interval: payment.IntervalDay, TimeZone: "Mars/Olympus_Mons"}, wantCode: payment.CodeInvalidTimeZone},
+		{name: "the server's zone", q: payment.AnalyticsQuery{From: two[0], To: two[1], GroupBy: payment.GroupByGateway, Interval: payment.IntervalDay, TimeZone: "Local"}, wantCode: payment.CodeInvalidTimeZone},
+		{name: "a path for a zone", q: payment.AnalyticsQuery{From: two[0], To: two[1], GroupBy: payment.GroupByGateway, Interval: payment.IntervalDay, TimeZone: "../../etc/passwd"}, wantCode: payment.CodeInvalidTimeZone},
+		{name: "a huge zone name", q: payment.AnalyticsQuery{From: two[0], To: two[1], GroupBy: payment.GroupByGateway, Interval: payment.IntervalDay, TimeZone: strings.Repeat("Asia/", 20000)}, wantCode: payment.CodeInvalidTimeZone},
 	}
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		svc := reportService(t, db, base.AddDate(0, 1, 0))
@@ -362,25 +378,44 @@ func TestAnalytics(t *testing.T) {
 				}
 			})
 		}
+		// Attempts on either side of the midnights of zones whose offset
+		// is not whole hours (Kolkata +5:30: 18:30 UTC; Kathmandu +5:45:
+		// 18:15 UTC; St. John's -3:30: 03:30 UTC), written after the
+		// days above were summarized, as a late change would be.
+		near := []seeded{
+			{id: "pay_m1", gateway: "payment.testpay", currency: "CNY", action: "REDIRECT", state: payment.StateCaptured, amount: 700, captured: 700, created: at(0, "18:29"), paidAfter: 3 * time.Second},
+			{id: "pay_m2", gateway: "payment.testpay", currency: "CNY", action: "REDIRECT", state: payment.StateFailed, amount: 700, created: at(0, "18:31")},
+			{id: "pay_m3", gateway: "payment.banktransfer", currency: "CNY", action: "INSTRUCTIONS", state: payment.StatePending, amount: 800, created: at(1, "18:14")},
+			{id: "pay_m4", gateway: "payment.testpay", currency: "USD", action: "", state: payment.StateCaptured, amount: 900, captured: 900, created: at(1, "18:16"), paidAfter: 7 * time.Second},
+			{id: "pay_m5", gateway: "payment.testpay", currency: "CNY", action: "REDIRECT", state: payment.StateCaptured, amount: 600, captured: 600, created: at(1, "03:29"), paidAfter: 9 * time.Second},
+			{id: "pay_m6", gateway: "payment.testpay", currency: "CNY", action: "REDIRECT", state: payment.StateUnknown, amount: 600, created: at(1, "03:31")},
+		}
+		seedAttempts(t, db, "ord_analytics", near)
+		if _, err := db.NewRaw("UPDATE payment_attempts SET updated_at = ? WHERE id LIKE 'pay_m%'", base.AddDate(0, 1, 0)).Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		attempts = append(attempts, near...)
 		// The answers agree with the attempts themselves over any range,
-		// summarized days or not, and follow a change to an attempt of a
-		// summarized day.
+		// summarized days or not, in any time zone, and follow a change to
+		// an attempt of a summarized day.
+		zones := []string{"", "UTC", "Asia/Shanghai", "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns", "Australia/Lord_Howe", "Europe/Berlin"}
 		compare := func(t *testing.T, seed []seeded, rng *rand.Rand) {
 			t.Helper()
-			for range 40 {
+			for range 60 {
 				from := base.Add(time.Duration(rng.IntN(3*24*60)) * time.Minute)
 				if rng.IntN(3) == 0 {
 					from = from.Truncate(24 * time.Hour)
 				}
 				q := payment.AnalyticsQuery{From: from, To: from.Add(time.Duration(1+rng.IntN(3*24*60)) * time.Minute),
 					GroupBy:  []payment.AnalyticsGroup{payment.GroupByGateway, payment.GroupByMethod, payment.GroupByCurrency}[rng.IntN(3)],
-					Interval: []payment.AnalyticsInterval{payment.IntervalHour, payment.IntervalDay, payment.IntervalNone}[rng.IntN(3)]}
+					Interval: []payment.AnalyticsInterval{payment.IntervalHour, payment.IntervalDay, payment.IntervalNone}[rng.IntN(3)],
+					TimeZone: zones[rng.IntN(len(zones))]}
 				rows, err := svc.Analytics(staff("finance"), q)
 				if err != nil {
 					t.Fatalf("%+v: %v", q, err)
 				}
 				if diff := cmp.Diff(reference(seed, q), view(rows)); diff != "" {
-					t.Fatalf("%s %s %s..%s (-attempts +answer):\n%s", q.GroupBy, q.Interval, q.From.Format(time.DateTime), q.To.Format(time.DateTime), diff)
+					t.Fatalf("%s %s %q %s..%s (-attempts +answer):\n%s", q.GroupBy, q.Interval, q.TimeZone, q.From.Format(time.DateTime), q.To.Format(time.DateTime), diff)
 				}
 			}
 		}

@@ -80,6 +80,7 @@ func (r *reportRoot) PaymentAnalytics(ctx context.Context, args struct {
 	// hands an omitted variable ($i) to the resolver as null, not as the
 	// argument's default, so nil means NONE here.
 	Interval *string
+	TimeZone *string
 }) ([]*analyticsRowResolver, error) {
 	svc, err := r.service(ctx)
 	if err != nil {
@@ -90,6 +91,9 @@ func (r *reportRoot) PaymentAnalytics(ctx context.Context, args struct {
 		interval = payment.AnalyticsInterval(*args.Interval)
 	}
 	q := payment.AnalyticsQuery{From: args.From.t, To: args.To.t, GroupBy: payment.AnalyticsGroup(args.GroupBy), Interval: interval}
+	if args.TimeZone != nil {
+		q.TimeZone = *args.TimeZone
+	}
 	rows, err := svc.Analytics(ctx, q)
 	if err != nil {
 		return nil, err

@@ -8,18 +8,19 @@ import { Card, EmptyState, ErrorBanner, Select, Spinner, Table } from "../ui";
 import { BarChart, RateChart } from "./charts";
 
 // The figures are computed by the server (salesSummary: SQL aggregates
-// over every order, days cut in the browser's time zone); the dashboard
-// only draws them.
+// over every order; paymentAnalytics), days cut in the browser's time
+// zone: the shop keeps none of its own, and staff read "today" as their
+// own day (docs/adr/0016). The dashboard only draws them.
 const SALES = `query Sales($tz: String!, $from: String!, $to: String!) {
   salesSummary(timeZone: $tz, from: $from, to: $to) {
     timeZone awaitingShipment unpaid unpaidNearDeadline nearDeadlineSeconds
     days { date orders paidOrders revenue { amount currencyCode } }
   }
 }`;
-const ANALYTICS = `query Analytics($from: DateTime!, $to: DateTime!) {
+const ANALYTICS = `query Analytics($from: DateTime!, $to: DateTime!, $tz: String!) {
   gateways: paymentAnalytics(from: $from, to: $to, groupBy: GATEWAY) { key attempts succeeded failed successRate captured { amount currencyCode } }
   methods: paymentAnalytics(from: $from, to: $to, groupBy: METHOD) { key attempts succeeded failed successRate captured { amount currencyCode } }
-  daily: paymentAnalytics(from: $from, to: $to, groupBy: GATEWAY, interval: DAY) { bucketStart key attempts succeeded }
+  daily: paymentAnalytics(from: $from, to: $to, groupBy: GATEWAY, interval: DAY, timeZone: $tz) { bucketStart key attempts succeeded }
 }`;
 
 type Sales = Pick<SalesSummary, "timeZone" | "awaitingShipment" | "unpaid" | "unpaidNearDeadline" | "nearDeadlineSeconds"> & {
@@ -40,6 +41,16 @@ function localDate(d: Date): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
 }
 
+/** The browser's IANA time zone, which the server checks. */
+function browserZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}
+
+/** The days shown, oldest first: the last `days` local days, today included. */
+function lastDays(now: Date): Date[] {
+  return Array.from({ length: days }, (_, i) => new Date(now.getFullYear(), now.getMonth(), now.getDate() - (days - 1) + i));
+}
+
 export function Dashboard() {
   const { t, lang } = useI18n();
   const { can } = useSession();
@@ -49,26 +60,25 @@ export function Dashboard() {
   const [analytics, setAnalytics] = useState<Analytics | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [currency, setCurrency] = useState("");
+  const tz = browserZone();
   const load = useCallback(async () => {
     const now = new Date();
-    const first = new Date(now.getFullYear(), now.getMonth(), now.getDate() - (days - 1));
+    const first = lastDays(now)[0];
     setError(null);
     try {
       if (mayReport) {
-        const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
         const d = await gql<{ salesSummary: Sales }>(SALES, { tz, from: localDate(first), to: localDate(now) });
         setSales(d.salesSummary);
       }
       if (mayPayments) {
-        // Analytics buckets are UTC days: the same 30 days, give or take
-        // the offset.
-        const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (days - 1)));
-        setAnalytics(await gql<Analytics>(ANALYTICS, { from: from.toISOString(), to: now.toISOString() }));
+        // The same days as the sales: from the first one's local midnight,
+        // each bucket a day of the browser's zone.
+        setAnalytics(await gql<Analytics>(ANALYTICS, { from: first.toISOString(), to: now.toISOString(), tz }));
       }
     } catch (e) {
       setError(e);
     }
-  }, [mayReport, mayPayments]);
+  }, [mayReport, mayPayments, tz]);
   useEffect(() => {
     void load();
   }, [load]);
@@ -84,16 +94,13 @@ export function Dashboard() {
 
   const rate = useMemo(() => {
     if (!analytics) return null;
-    const labels: string[] = [];
-    for (let i = 0; i < days; i++) {
-      const now = new Date();
-      labels.push(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (days - 1) + i)).toISOString().slice(0, 10));
-    }
+    const labels = lastDays(new Date()).map(localDate);
     const keys = [...new Set(analytics.daily.map((r) => r.key))].sort();
     const series = keys.map((k) => ({
       name: k,
       values: labels.map((l) => {
-        const r = analytics.daily.find((x) => x.key === k && x.bucketStart?.slice(0, 10) === l);
+        // A bucket starts at its day's midnight in the browser's zone.
+        const r = analytics.daily.find((x) => x.key === k && x.bucketStart && localDate(new Date(x.bucketStart)) === l);
         return r && r.attempts > 0 ? r.succeeded / r.attempts : null;
       }),
     }));
@@ -114,7 +121,7 @@ export function Dashboard() {
     <div className="page">
       <div className="page-header">
         <h1>{t("dash.title")}</h1>
-        {sales && <span className="muted">{t("dash.timeZone", { tz: sales.timeZone })}</span>}
+        {(mayReport || mayPayments) && <span className="muted" id="dash-time-zone">{t("dash.timeZone", { tz: sales?.timeZone ?? tz })}</span>}
       </div>
       <ErrorBanner error={error} onRetry={() => void load()} retryLabel={t("common.retry")} />
       {!mayReport && !mayPayments && (

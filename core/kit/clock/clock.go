@@ -3,8 +3,12 @@
 package clock
 
 import (
+	"strings"
 	"sync"
 	"time"
+	// A time zone must load on a machine without zoneinfo (a scratch
+	// container): the binary carries the database.
+	_ "time/tzdata"
 )
 
 // Clock tells the current time.
@@ -47,4 +51,17 @@ func (f *Fake) Set(t time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.now = t.UTC()
+}
+
+// Zone returns the IANA time zone named name, such as Asia/Shanghai or
+// UTC, for cutting days at a shop's or a staff member's midnights. ok is
+// false for a name the time zone database does not know, for "" and for
+// "Local" (the server machine's zone, not the caller's), and for names
+// longer than 64 bytes.
+func Zone(name string) (loc *time.Location, ok bool) {
+	if name == "" || strings.EqualFold(name, "local") || len(name) > 64 {
+		return nil, false
+	}
+	loc, err := time.LoadLocation(name)
+	return loc, err == nil
 }
