@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -397,6 +398,63 @@ func TestAdminDashboardPaymentDays(t *testing.T) {
 	}
 	if got := owner.text(`#dash-time-zone`); !strings.Contains(got, zoneName) {
 		t.Errorf("the dashboard names its days' zone as %q", got)
+	}
+	owner.noCSPViolations()
+}
+
+// TestAdminOrdersPagerCount is the orders list's pager in Chromium on a
+// shop of 1,060 orders (`kassa seed orders`): it says "1–50 of more than
+// 1,000" (ordersCount stops counting at 1,000), "51–100 of more than
+// 1,000" on the next page, the exact total under a filter matching fewer,
+// and the same in Chinese.
+func TestAdminOrdersPagerCount(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	kassa(t, dir, "plugin", "install", buildPlugin(t, t.TempDir(), "testpay"))
+	createOwner(t, dir, crashOwner, crashPassword)
+	kassa(t, dir, "seed", "demo")
+	kassa(t, dir, "seed", "orders", "--count", "1060")
+	s := &paymentShop{t: t, dir: dir, addr: freeAddr(t)}
+	s.start()
+
+	// A filter that matches more than a page and fewer than 1,000 orders.
+	var filter string
+	var want int
+	for _, status := range []string{"REFUNDED", "PARTIALLY_REFUNDED", "FAILED", "VOIDED", "PENDING", "AUTHORIZED", "PAID"} {
+		var res struct{ OrdersCount struct{ Count *int } }
+		s.do(s.staff, `query($f: OrderFilter) { ordersCount(filter: $f) { count } }`, map[string]any{"f": map[string]any{"paymentStatus": status}}, &res)
+		if c := res.OrdersCount.Count; c != nil && *c > 50 && *c < 1000 {
+			filter, want = status, *c
+			break
+		}
+	}
+	if filter == "" {
+		t.Fatal("no payment status matches between 51 and 999 of the seeded orders")
+	}
+
+	owner := newAdminTab(t, s.in.base, "owner-orders-count")
+	owner.signIn(crashOwner, crashPassword)
+	owner.do("the orders", chromedp.Navigate(s.in.base+"/admin/orders"), until(`document.querySelector('#orders-range')?.textContent.includes('of')`))
+	if got := owner.text(`#orders-range`); got != "1–50 of more than 1,000" {
+		t.Errorf("the first page's range reads %q", got)
+	}
+	owner.do("the next page", chromedp.Click(`#next-page`), until(`document.querySelector('#orders-range')?.textContent.startsWith('51–100')`))
+	if got := owner.text(`#orders-range`); got != "51–100 of more than 1,000" {
+		t.Errorf("the second page's range reads %q", got)
+	}
+	owner.do("a filter", chromedp.Navigate(s.in.base+"/admin/orders?paymentStatus="+filter), until(`document.querySelector('#orders-range')?.textContent.includes('of')`))
+	if got, want := owner.text(`#orders-range`), fmt.Sprintf("1–50 of %d", want); got != want {
+		t.Errorf("the filtered range reads %q, want %q", got, want)
+	}
+	owner.do("the orders in Chinese", chromedp.Navigate(s.in.base+"/admin/orders"), chromedp.WaitVisible(`#orders-range`), fill(`.topbar .lang`, "zh-CN"),
+		until(`document.querySelector('#orders-range')?.textContent.startsWith('第')`))
+	png, err := chromedp.Run(owner.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, "admin-partc-orders-count-zh.png", png)
+	if got := owner.text(`#orders-range`); got != "第 1–50 条，共超过 1,000 条" {
+		t.Errorf("the Chinese range reads %q", got)
 	}
 	owner.noCSPViolations()
 }

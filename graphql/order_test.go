@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -159,6 +162,7 @@ const (
 	orderTimelineDoc  = `query($id: ID!) { order(id: $id) { timeline { kind from to actorKind actorId reason visibleToBuyer } notes { body } } }`
 	orderByTokenDoc   = `query($token: String!) { orderByToken(token: $token) { number status customerId lines { sku quantity } timeline { kind } } }`
 	myOrdersDoc       = `{ myOrders(first: 10) { nodes { number } } }`
+	ordersCountDoc    = `query($filter: OrderFilter, $limit: Int) { ordersCount(filter: $filter, limit: $limit) { count hasMore } }`
 	nodeOrderDoc      = `query($id: ID!) { node(id: $id) { id ... on Order { number } } }`
 	orderShipDoc      = `mutation($input: OrderShipInput!) { orderShip(input: $input) { shipment { carrier trackingNumber lines { quantity } } order { fulfillmentStatus lines { sku quantityShipped } } userErrors { field code } } }`
 	orderDeliveredDoc = `mutation($input: OrderMarkDeliveredInput!) { orderMarkDelivered(input: $input) { order { fulfillmentStatus shipments { deliveredAt } } userErrors { field code } } }`
@@ -248,6 +252,22 @@ func (w *orderWorld) staffList(t *testing.T) {
 			WantData: `{"order":null}`},
 		{Name: "node of an order", As: ordClerk, Query: nodeOrderDoc, Variables: vars("id", w.ids["#1002"]),
 			WantData: fmt.Sprintf(`{"node":{"id":%q,"number":"#1002"}}`, w.ids["#1002"])},
+
+		// The bounded count of a filter.
+		{Name: "count every order", As: ordOwner, Query: ordersCountDoc, WantData: `{"ordersCount":{"count":5,"hasMore":false}}`},
+		{Name: "a clerk counts a filter", As: ordClerk, Query: ordersCountDoc, Variables: filter("status", "OPEN", "paymentStatus", "PENDING"),
+			WantData: `{"ordersCount":{"count":4,"hasMore":false}}`},
+		{Name: "count up to a limit", As: ordFinance, Query: ordersCountDoc, Variables: vars("limit", 3),
+			WantData: `{"ordersCount":{"count":3,"hasMore":true}}`},
+		{Name: "count by email", As: ordOwner, Query: ordersCountDoc, Variables: vars("limit", 1, "filter", vars("query", "bob")),
+			WantData: `{"ordersCount":{"count":1,"hasMore":true}}`},
+		{Name: "a count limit of zero", As: ordOwner, Query: ordersCountDoc, Variables: vars("limit", 0), WantErrorCode: order.CodeInvalidLimit},
+		{Name: "a huge count limit", As: ordOwner, Query: ordersCountDoc, Variables: vars("limit", 2147483647), WantErrorCode: order.CodeInvalidLimit},
+		{Name: "a count of a bad range", As: ordOwner, Query: ordersCountDoc, Variables: filter("createdFrom", future, "createdTo", past),
+			WantErrorCode: order.CodeInvalidDateRange},
+		{Name: "a buyer may not count", As: ordAlice, Query: ordersCountDoc, WantErrorCode: "FORBIDDEN"},
+		{Name: "a guest may not count", As: ordGuest, Query: ordersCountDoc, WantErrorCode: "UNAUTHENTICATED"},
+		{Name: "a guest's huge limit tells nothing", As: ordGuest, Query: ordersCountDoc, Variables: vars("limit", 2147483647), WantErrorCode: "UNAUTHENTICATED"},
 	})
 	// The paths of refused arguments name the argument that carries them.
 	for _, c := range []struct {
@@ -261,6 +281,28 @@ func (w *orderWorld) staffList(t *testing.T) {
 		if len(res.Errors) != 1 || !cmp.Equal(res.Errors[0].Extensions["field"], c.want) {
 			t.Errorf("%v: errors %+v, want one at %v", c.vars, res.Errors, c.want)
 		}
+	}
+	for _, c := range []struct {
+		vars map[string]any
+		want []string
+	}{
+		{filter("createdFrom", future, "createdTo", past), []string{"filter", "createdTo"}},
+		{vars("limit", -5), []string{"limit"}},
+	} {
+		res := w.ta.Exec(ordOwner, ordersCountDoc, c.vars)
+		if len(res.Errors) != 1 || !cmp.Equal(res.Errors[0].Extensions["field"], c.want) {
+			t.Errorf("%v: errors %+v, want one at %v", c.vars, res.Errors, c.want)
+		}
+	}
+	// GET carries the count as any query, with the same refusal.
+	resp, err := http.Get(w.ta.URL + "/graphql?" + url.Values{"query": {ordersCountDoc}, "variables": {`{"limit":10000}`}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "UNAUTHENTICATED") || strings.Contains(string(body), `"count"`) {
+		t.Errorf("an anonymous GET of the count: %d %s", resp.StatusCode, body)
 	}
 }
 

@@ -62,6 +62,7 @@ const (
 	CodeInvalidDateRange = "INVALID_DATE_RANGE"
 	CodeInvalidSortKey   = "INVALID_SORT_KEY"
 	CodeInvalidCursor    = "INVALID_CURSOR"
+	CodeInvalidLimit     = "INVALID_LIMIT"
 )
 
 func orderNotFound() *errs.Error { return errs.NotFound(CodeOrderNotFound, "no such order") }

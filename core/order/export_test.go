@@ -2,6 +2,7 @@ package order
 
 import (
 	"context"
+	"time"
 
 	"github.com/kassahq/kassa/core/transition"
 )
@@ -27,3 +28,6 @@ func ApplyFulfillment(ctx context.Context, s *Service, mv transition.Move[Fulfil
 	_, err := s.fulfillments.Apply(ctx, mv)
 	return err
 }
+
+// SetCountBudget shortens Count's budget, to see a count given up.
+func SetCountBudget(s *Service, d time.Duration) { s.countBudget = d }

@@ -135,8 +135,47 @@ func TestList(t *testing.T) {
 						t.Errorf("pages of %d (-want +got):\n%s", first, diff)
 					}
 				}
+				// The count of the same filter, whole or bounded.
+				for _, limit := range []int{100, 3, 1} {
+					want := order.OrderCount{N: min(len(tc.want), limit), More: len(tc.want) > limit, Known: true}
+					got, err := f.svc.Count(staff(authz.RoleFinance), tc.filter, limit)
+					if err != nil || got != want {
+						t.Errorf("Count up to %d: %+v (%v), want %+v", limit, got, err, want)
+					}
+				}
 			})
 		}
+
+		t.Run("count", func(t *testing.T) {
+			if got, err := f.svc.Count(staff(authz.RoleFinance), order.Filter{}, 0); err != nil || got != (order.OrderCount{N: len(all), Known: true}) {
+				t.Errorf("Count with the default limit: %+v (%v)", got, err)
+			}
+			for _, tc := range []struct {
+				name   string
+				ctx    context.Context
+				filter order.Filter
+				limit  int
+				want   []string
+			}{
+				{"no limit below one", staff(authz.RoleFinance), order.Filter{}, -1, []string{"limit INVALID_LIMIT"}},
+				{"a huge limit", staff(authz.RoleFinance), order.Filter{}, order.MaxCountLimit + 1, []string{"limit INVALID_LIMIT"}},
+				{"a bad filter", staff(authz.RoleFinance), order.Filter{Status: "NEW"}, 10, []string{"status INVALID_STATUS"}},
+				{"a buyer", buyer("cus_a"), order.Filter{}, 10, []string{" FORBIDDEN"}},
+				{"a guest", guest(), order.Filter{}, 10, []string{" UNAUTHENTICATED"}},
+				{"a guest's bad limit tells nothing", guest(), order.Filter{}, -1, []string{" UNAUTHENTICATED"}},
+			} {
+				_, err := f.svc.Count(tc.ctx, tc.filter, tc.limit)
+				if diff := cmp.Diff(tc.want, problems(err)); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+				}
+			}
+			// Counting past its budget is given up, not an error.
+			order.SetCountBudget(f.svc, time.Nanosecond)
+			defer order.SetCountBudget(f.svc, order.CountBudget)
+			if got, err := f.svc.Count(staff(authz.RoleFinance), order.Filter{}, 10); err != nil || got.Known {
+				t.Errorf("a count past its budget: %+v (%v)", got, err)
+			}
+		})
 
 		t.Run("refused", func(t *testing.T) {
 			bad := &page.Cursor{ID: "ord_x", Key: "yesterday"}

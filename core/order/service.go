@@ -94,6 +94,9 @@ type Service struct {
 	// (UsePaymentCloser); nil closes nothing.
 	closer PaymentCloser
 
+	// countBudget is CountBudget; tests shorten it.
+	countBudget time.Duration
+
 	statuses      *transition.Machine[Status]
 	buyerStatuses *transition.Machine[Status]
 	payments      *transition.Machine[PaymentStatus]
@@ -118,7 +121,7 @@ func NewService(db *store.DB, opts Options) (*Service, error) {
 		return nil, errors.New("order: Options.Customers is required")
 	}
 	s := &Service{db: db, store: newOrderStore(db), authz: opts.Authz, outbox: opts.Outbox,
-		stock: opts.Stock, settings: opts.Settings, customers: opts.Customers, clock: opts.Clock}
+		stock: opts.Stock, settings: opts.Settings, customers: opts.Customers, clock: opts.Clock, countBudget: CountBudget}
 	if s.clock == nil {
 		s.clock = clock.System
 	}
@@ -308,6 +311,76 @@ func (s *Service) List(ctx context.Context, f Filter, req page.Request) (page.Pa
 	if err := s.authz.Can(ctx, authz.Order, authz.Read); err != nil {
 		return page.Page[*Order]{}, err
 	}
+	q, err := s.listQueryOf(ctx, f)
+	if err != nil {
+		return page.Page[*Order]{}, err
+	}
+	return s.list(ctx, q, req)
+}
+
+// The bounds of Count.
+const (
+	// DefaultCountLimit is how far Count counts when not told: the staff
+	// list says "of more than 1,000" beyond it.
+	DefaultCountLimit = 1000
+	// MaxCountLimit is the most a caller may ask Count to count.
+	MaxCountLimit = 10000
+	// CountBudget is the longest Count counts. Counting reads up to the
+	// limit's index entries, which is quick along one filter's index; a
+	// rare combination of filters on a big shop (two statuses that seldom
+	// meet) may read much further, and is given up rather than slowing
+	// the database for a figure.
+	CountBudget = 100 * time.Millisecond
+)
+
+// OrderCount is how many orders a filter matches, as far as Count counted.
+type OrderCount struct {
+	// N is the number of matching orders, or the limit when More.
+	N int
+	// More is true when more orders than the limit match.
+	More bool
+	// Known is false when counting took longer than CountBudget: N and
+	// More say nothing then.
+	Known bool
+}
+
+// Count says how many orders match f for staff (order read), counting
+// at most limit (DefaultCountLimit when 0, at most MaxCountLimit): the
+// whole list's total costs a scan of every order, which a shop of
+// millions cannot afford on each page, while "more than 1,000" tells
+// staff as much. f's sort is ignored.
+//
+// Codes: those of List's filter, INVALID_LIMIT.
+func (s *Service) Count(ctx context.Context, f Filter, limit int) (OrderCount, error) {
+	if err := s.authz.Can(ctx, authz.Order, authz.Read); err != nil {
+		return OrderCount{}, err
+	}
+	if limit == 0 {
+		limit = DefaultCountLimit
+	}
+	if limit < 1 || limit > MaxCountLimit {
+		return OrderCount{}, errs.Invalid("limit", CodeInvalidLimit, fmt.Sprintf("count between 1 and %d orders", MaxCountLimit))
+	}
+	q, err := s.listQueryOf(ctx, f)
+	if err != nil {
+		return OrderCount{}, err
+	}
+	budget, cancel := context.WithTimeout(ctx, s.countBudget)
+	defer cancel()
+	n, err := s.store.Count(budget, q, limit+1)
+	switch {
+	case err != nil && budget.Err() != nil && ctx.Err() == nil:
+		return OrderCount{}, nil
+	case err != nil:
+		return OrderCount{}, err
+	case n > limit:
+		return OrderCount{N: limit, More: true, Known: true}, nil
+	}
+	return OrderCount{N: n, Known: true}, nil
+}
+
+// listQueryOf checks a staff filter and turns it into the store's query.
+func (s *Service) listQueryOf(ctx context.Context, f Filter) (listQuery, error) {
 	q := listQuery{status: f.Status, payment: f.PaymentStatus, fulfillment: f.FulfillmentStatus,
 		from: f.CreatedFrom.UTC(), to: f.CreatedTo.UTC(), customerID: f.CustomerID, method: f.PaymentMethod,
 		sortKey: f.SortKey, ascending: f.Ascending}
@@ -327,12 +400,12 @@ func (s *Service) List(ctx context.Context, f Filter, req page.Request) (page.Pa
 		v.Add(errs.Invalid("sortKey", CodeInvalidSortKey, "unknown sort key "+strconv.Quote(string(f.SortKey))))
 	}
 	if err := v.Err(); err != nil {
-		return page.Page[*Order]{}, err
+		return listQuery{}, err
 	}
 	if text := strings.ToLower(strings.TrimSpace(f.Query)); text != "" {
 		set, err := s.settings.Settings(ctx)
 		if err != nil {
-			return page.Page[*Order]{}, err
+			return listQuery{}, err
 		}
 		switch seq, ok := parseNumber(text, strings.ToLower(set.OrderNumberPrefix)); {
 		case ok:
@@ -343,7 +416,7 @@ func (s *Service) List(ctx context.Context, f Filter, req page.Request) (page.Pa
 			q.emailLocal = text
 		}
 	}
-	return s.list(ctx, q, req)
+	return q, nil
 }
 
 func (s *Service) list(ctx context.Context, q listQuery, req page.Request) (page.Page[*Order], error) {

@@ -498,38 +498,21 @@ func (s *orderStore) List(ctx context.Context, q listQuery) ([]*Order, []page.Cu
 	return rows, cursors, nil
 }
 
+// Count counts the orders matching q's filters, up to limit: a scan of
+// at most limit entries of the filter's index (the subquery stops there),
+// whatever the shop's size.
+func (s *orderStore) Count(ctx context.Context, q listQuery, limit int) (int, error) {
+	matching := filterOrders(s.db.Conn(ctx).NewSelect().TableExpr("orders AS o").ColumnExpr("1"), q).Limit(int64(limit))
+	var n int
+	if err := s.db.Conn(ctx).NewSelect().ColumnExpr("COUNT(*)").TableExpr("(?) AS m", matching).Scan(ctx, &n); err != nil {
+		return 0, fmt.Errorf("count orders: %w", err)
+	}
+	return n, nil
+}
+
 // listSelect builds the query of List into rows.
 func (s *orderStore) listSelect(ctx context.Context, q listQuery, rows *[]*Order) (*bun.SelectQuery, error) {
-	sel := s.db.Conn(ctx).NewSelect().Model(rows)
-	if q.status != "" {
-		sel = sel.Where("o.status = ?", q.status)
-	}
-	if q.payment != "" {
-		sel = sel.Where("o.payment_status = ?", q.payment)
-	}
-	if q.fulfillment != "" {
-		sel = sel.Where("o.fulfillment_status = ?", q.fulfillment)
-	}
-	if !q.from.IsZero() {
-		sel = sel.Where("o.created_at >= ?", q.from)
-	}
-	if !q.to.IsZero() {
-		sel = sel.Where("o.created_at < ?", q.to)
-	}
-	if q.customerID != "" {
-		sel = sel.Where("o.customer_id = ?", q.customerID)
-	}
-	if q.method != "" {
-		sel = sel.Where("o.payment_method = ?", q.method)
-	}
-	switch {
-	case q.seq != 0:
-		sel = sel.Where("o.seq = ?", q.seq)
-	case q.emailExact != "":
-		sel = sel.Where("o.email = ?", q.emailExact)
-	case q.emailLocal != "":
-		sel = sel.Where("o.email_local = ?", q.emailLocal)
-	}
+	sel := filterOrders(s.db.Conn(ctx).NewSelect().Model(rows), q)
 
 	var sortCol string
 	switch q.sortKey {
@@ -563,6 +546,41 @@ func (s *orderStore) listSelect(ctx context.Context, q listQuery, rows *[]*Order
 		sel = sel.OrderExpr("o.id " + dir)
 	}
 	return sel.Limit(int64(q.limit)), nil
+}
+
+// filterOrders adds q's filters (statuses, dates, buyer, method, number
+// or email) to sel, a query of orders aliased o.
+func filterOrders(sel *bun.SelectQuery, q listQuery) *bun.SelectQuery {
+	if q.status != "" {
+		sel = sel.Where("o.status = ?", q.status)
+	}
+	if q.payment != "" {
+		sel = sel.Where("o.payment_status = ?", q.payment)
+	}
+	if q.fulfillment != "" {
+		sel = sel.Where("o.fulfillment_status = ?", q.fulfillment)
+	}
+	if !q.from.IsZero() {
+		sel = sel.Where("o.created_at >= ?", q.from)
+	}
+	if !q.to.IsZero() {
+		sel = sel.Where("o.created_at < ?", q.to)
+	}
+	if q.customerID != "" {
+		sel = sel.Where("o.customer_id = ?", q.customerID)
+	}
+	if q.method != "" {
+		sel = sel.Where("o.payment_method = ?", q.method)
+	}
+	switch {
+	case q.seq != 0:
+		sel = sel.Where("o.seq = ?", q.seq)
+	case q.emailExact != "":
+		sel = sel.Where("o.email = ?", q.emailExact)
+	case q.emailLocal != "":
+		sel = sel.Where("o.email_local = ?", q.emailLocal)
+	}
+	return sel
 }
 
 // cursorValue converts a cursor key back to the SQL value of the sort

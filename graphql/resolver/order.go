@@ -25,6 +25,7 @@ var orderOperations = map[string]Permission{
 	"Query.order":        {authz.Order, authz.Own(authz.Read)},
 	"Query.orderByToken": {authz.Order, authz.Own(authz.Read)},
 	"Query.orders":       {authz.Order, authz.Read},
+	"Query.ordersCount":  {authz.Order, authz.Read},
 
 	"Mutation.orderCancel":              {authz.Order, authz.Own(authz.Write)},
 	"Mutation.customerClaimGuestOrders": {authz.Order, authz.Own(authz.Write)},
@@ -212,6 +213,38 @@ func (r *orderRoot) Orders(ctx context.Context, args struct {
 	return r.newOrderConnection(ctx, p)
 }
 
+// OrdersCount resolves Query.ordersCount.
+func (r *orderRoot) OrdersCount(ctx context.Context, args struct {
+	Filter *orderFilterInput
+	Limit  *int32
+}) (*orderCountResolver, error) {
+	limit := 0
+	if args.Limit != nil {
+		// 0 is no limit to the service: a client's 0 is out of range.
+		if limit = int(*args.Limit); limit == 0 {
+			limit = -1
+		}
+	}
+	n, err := r.svc.Count(ctx, orderFilterOf(args.Filter, nil), limit)
+	if err != nil {
+		return nil, filterPaths(err)
+	}
+	return &orderCountResolver{n}, nil
+}
+
+// orderCountResolver resolves OrderCount.
+type orderCountResolver struct{ c order.OrderCount }
+
+func (x *orderCountResolver) Count() *int32 {
+	if !x.c.Known {
+		return nil
+	}
+	n := int32(x.c.N)
+	return &n
+}
+
+func (x *orderCountResolver) HasMore() bool { return x.c.More }
+
 // filterPaths puts the field paths of order.Filter under the arguments of
 // Query.orders that carry them: the filter's fields under "filter", the
 // sort key under "sort.key"; "after" is an argument of its own.
@@ -223,7 +256,7 @@ func filterPaths(err error) error {
 	out := make(errs.List, len(all))
 	for i, e := range all {
 		switch {
-		case len(e.Field) == 0 || e.Field[0] == "after":
+		case len(e.Field) == 0 || e.Field[0] == "after" || e.Field[0] == "limit":
 			out[i] = e
 		case e.Field[0] == "sortKey":
 			c := *e

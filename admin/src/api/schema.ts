@@ -760,6 +760,11 @@ export interface OrderConnection {
   pageInfo: PageInfo;
 }
 
+export interface OrderCount {
+  count: number | null;
+  hasMore: boolean;
+}
+
 export interface OrderEdge {
   cursor: string;
   node: Order;
@@ -1428,6 +1433,7 @@ export interface Query {
   order: Order | null;
   orderByToken: Order | null;
   orders: OrderConnection;
+  ordersCount: OrderCount;
   payment: Payment | null;
   paymentAnalytics: Array<PaymentAnalyticsRow>;
   paymentReconciliation: PaymentReconciliation;

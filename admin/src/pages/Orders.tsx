@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { useLocation, useSearch } from "wouter";
 import { check, gql, idempotencyKey } from "../api/client";
-import type { Order, OrderConnection, OrderFulfillmentStatus, OrderPaymentStatus, OrdersBulkResult, OrderStatus, UserError } from "../api/schema";
+import type { Order, OrderConnection, OrderCount, OrderFulfillmentStatus, OrderPaymentStatus, OrdersBulkResult, OrderStatus, UserError } from "../api/schema";
 import { formatDate, formatMoney, useI18n } from "../i18n";
 import { useSession } from "../session";
 import { Badge, Button, Card, EmptyState, ErrorBanner, Field, Select, Spinner, Table } from "../ui";
@@ -15,6 +15,11 @@ const ORDERS = `query Orders($first: Int, $after: String, $filter: OrderFilter) 
     pageInfo { hasNextPage endCursor }
   }
 }`;
+
+// The count is asked apart from the page, once per filter: the list never
+// waits for it, and paging does not count again (ordersCount reads at most
+// 1,001 index entries and gives up after 100 ms on a rare filter).
+const COUNT = `query OrdersCount($filter: OrderFilter) { ordersCount(filter: $filter) { count hasMore } }`;
 
 const bulkResult = `result { action succeeded failed replayed outcomes { orderId number ok code message } } userErrors { code field message }`;
 const BULK = {
@@ -55,6 +60,9 @@ function OrderList() {
   const params = new URLSearchParams(useSearch());
   const f = Object.fromEntries(filterKeys.map((k) => [k, params.get(k) ?? ""])) as Record<FilterKey, string>;
   const after = params.get("after") ?? "";
+  // The page's number, kept in the URL beside its cursor; unknown (0) for
+  // a cursor without one (a link from before pages were numbered).
+  const pageNo = !after ? 1 : Math.max(0, Math.floor(Number(params.get("page")) || 0));
   const [search, setSearch] = useState(f.query);
   const [data, setData] = useState<{ nodes: Row[]; pageInfo: OrderConnection["pageInfo"] } | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -64,6 +72,7 @@ function OrderList() {
   const [bulkError, setBulkError] = useState<unknown>(null);
   const [result, setResult] = useState<OrdersBulkResult | null>(null);
   const [busy, setBusy] = useState(false);
+  const [count, setCount] = useState<OrderCount | null>(null);
   const write = can("order:write");
 
   const filter: Record<string, string> = {};
@@ -90,14 +99,26 @@ function OrderList() {
   useEffect(() => {
     void load();
   }, [load]);
+  const loadCount = useCallback(async () => {
+    setCount(null);
+    try {
+      setCount((await gql<{ ordersCount: OrderCount }>(COUNT, { filter: JSON.parse(filterKey) })).ordersCount);
+    } catch {
+      // The figure is an aid: the list, and its own errors, stand without it.
+    }
+  }, [filterKey]);
+  useEffect(() => {
+    void loadCount();
+  }, [loadCount]);
   useEffect(() => {
     setSelected(new Set());
   }, [filterKey, after]);
 
-  function go(change: Partial<Record<FilterKey | "after", string>>) {
+  function go(change: Partial<Record<FilterKey | "after" | "page", string>>) {
     const p = new URLSearchParams({ ...f, ...change });
     if (!("after" in change)) p.delete("after");
     else if (change.after) p.set("after", change.after);
+    if (!change.after) p.delete("page");
     for (const [k, v] of [...p.entries()]) if (!v) p.delete(k);
     const s = p.toString();
     navigate("/orders" + (s ? "?" + s : ""));
@@ -129,7 +150,7 @@ function OrderList() {
       setBulk("");
       setBulkText("");
       setSelected(new Set());
-      await load();
+      await Promise.all([load(), loadCount()]);
     } catch (err) {
       setBulkError(err);
     } finally {
@@ -146,6 +167,14 @@ function OrderList() {
   const rows = data?.nodes ?? [];
   const allSelected = rows.length > 0 && rows.every((r) => selected.has(r.id));
   const enumOptions = (labels: Array<[string, string]>): Array<[string, string]> => [["", t("common.all")], ...labels];
+  /** "51–100 of 734", "1–50 of more than 1,000", or what of it is known. */
+  function rangeText(): string {
+    const total = count?.count == null ? "" : count.count.toLocaleString(lang);
+    const range = pageNo ? `${((pageNo - 1) * pageSize + 1).toLocaleString(lang)}–${((pageNo - 1) * pageSize + rows.length).toLocaleString(lang)}` : "";
+    if (!total) return range ? t("orders.countRange", { range }) : "";
+    if (!range) return t(count?.hasMore ? "orders.countTotalMore" : "orders.countTotal", { total });
+    return t(count?.hasMore ? "orders.countOfMore" : "orders.countOf", { range, total });
+  }
 
   return (
     <div className="page">
@@ -219,8 +248,9 @@ function OrderList() {
           />
         )}
         <div className="pager">
+          {data && rows.length > 0 && <span className="muted pager-count" id="orders-range">{rangeText()}</span>}
           {after && <Button onClick={() => go({ after: "" })}>{t("common.first")}</Button>}
-          {data?.pageInfo.hasNextPage && <Button id="next-page" onClick={() => go({ after: data.pageInfo.endCursor ?? "" })}>{t("common.next")}</Button>}
+          {data?.pageInfo.hasNextPage && <Button id="next-page" onClick={() => go({ after: data.pageInfo.endCursor ?? "", page: pageNo ? String(pageNo + 1) : "" })}>{t("common.next")}</Button>}
         </div>
       </Card>
     </div>
