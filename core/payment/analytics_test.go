@@ -394,7 +394,7 @@ func TestAnalytics(t *testing.T) {
 		if _, err := db.NewRaw("UPDATE payment_attempts SET updated_at = ? WHERE id LIKE 'pay_m%'", base.AddDate(0, 1, 0)).Exec(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		attempts = append(attempts, near...)
+		all := append(slices.Clip(attempts), near...)
 		// The answers agree with the attempts themselves over any range,
 		// summarized days or not, in any time zone, and follow a change to
 		// an attempt of a summarized day.
@@ -419,10 +419,10 @@ func TestAnalytics(t *testing.T) {
 				}
 			}
 		}
-		compare(t, attempts, rand.New(rand.NewPCG(1, 2)))
+		compare(t, all, rand.New(rand.NewPCG(1, 2)))
 		// pay_a4, a pending transfer of the first day, is paid an hour
 		// later; pay_a2's decline turns out to have taken money.
-		changed := append([]seeded(nil), attempts...)
+		changed := append([]seeded(nil), all...)
 		changed[3].state, changed[3].captured, changed[3].paidAfter = payment.StateCaptured, 2000, time.Hour
 		changed[1].state, changed[1].captured, changed[1].paidAfter = payment.StateCaptured, 1000, 5*time.Minute
 		now := base.AddDate(0, 1, 0)
