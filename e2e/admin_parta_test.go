@@ -37,13 +37,7 @@ const partAZone = "Asia/Shanghai"
 // Content-Security-Policy.
 func TestAdminPartA(t *testing.T) {
 	t.Parallel()
-	zone, err := time.LoadLocation(partAZone)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if now := time.Now().In(zone); now.Add(3*time.Minute).Day() != now.Day() {
-		time.Sleep(4 * time.Minute) // one day in the zone for the whole test
-	}
+	zone := oneDayIn(t, partAZone)
 	s := newPaymentShop(t)
 	paid1, paid2, unpaid := s.placeOrder(), s.placeOrder(), s.placeOrder()
 	for _, o := range []order{paid1, paid2} {
@@ -559,4 +553,18 @@ func TestAdminOrderDetailInChinese(t *testing.T) {
 	if got := owner.text(`.banner-critical`); !strings.Contains(got, "退款金额超过此订单剩余可退金额") || !strings.Contains(got, "REFUND_EXCEEDS_CAPTURED") {
 		t.Errorf("the refused refund in Chinese reads %q", got)
 	}
+}
+
+// oneDayIn loads the time zone name and, when its day ends within three
+// minutes, waits for the next one: the test's figures are of one day.
+func oneDayIn(t *testing.T, name string) *time.Location {
+	t.Helper()
+	zone, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now := time.Now().In(zone); now.Add(3*time.Minute).Day() != now.Day() {
+		time.Sleep(4 * time.Minute)
+	}
+	return zone
 }

@@ -37,11 +37,17 @@ func newAdminTab(t *testing.T, base, name string) *adminTab {
 
 func (a *adminTab) shot(name string) {
 	a.t.Helper()
+	a.shotAs("admin-partb-" + name + ".png")
+}
+
+// shotAs saves the whole page as the screenshot file.
+func (a *adminTab) shotAs(file string) {
+	a.t.Helper()
 	png, err := chromedp.Run(a.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	screenshot(a.t, "admin-partb-"+name+".png", png)
+	screenshot(a.t, file, png)
 }
 
 func (a *adminTab) do(what string, actions ...chromedp.Action[chromedp.Void]) {

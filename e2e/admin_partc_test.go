@@ -25,18 +25,10 @@ func TestAdminPluginSettingsInWordsAndRows(t *testing.T) {
 	t.Parallel()
 	s := newPaymentShop(t, "notify-webhook")
 	owner := newAdminTab(t, s.in.base, "owner-plugin-rows")
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(owner.ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		screenshot(t, "admin-partc-"+name+".png", png)
-	}
 	owner.signIn(crashOwner, crashPassword)
 
 	owner.do("testpay's page", chromedp.Navigate(s.in.base+"/admin/plugins/payment.testpay"), chromedp.WaitVisible(`#plugin-capabilities`))
-	shot("plugin-capabilities")
+	owner.shotAs("admin-partc-plugin-capabilities.png")
 	caps := owner.text(`#plugin-capabilities`)
 	for _, want := range []string{"Partial refunds", "Payment on the gateway's page", "Payment notifications"} {
 		if !strings.Contains(caps, want) {
@@ -55,17 +47,9 @@ func TestAdminPluginSettingsInWordsAndRows(t *testing.T) {
 	if caps := owner.text(`#plugin-capabilities`); !strings.Contains(caps, "将店铺事件发送到您的系统") || strings.Contains(caps, "merchant_events") {
 		t.Errorf("the webhook's capabilities in Chinese: %q", caps)
 	}
-	form := owner.text(`#plugin-settings`)
-	for _, want := range []string{"签名密钥", "尝试次数", "超时（毫秒）", "事件以 POST 发送到的地址", "尚未添加"} {
-		if !strings.Contains(form, want) {
-			t.Errorf("the Chinese settings form lacks %q:\n%s", want, form)
-		}
-	}
-	for _, english := range []string{"Signing secrets", "Attempts", "Timeout (ms)", "Where events are POSTed"} {
-		if strings.Contains(form, english) {
-			t.Errorf("the Chinese settings form shows the schema's English %q", english)
-		}
-	}
+	wordsIn(t, "the Chinese settings form", owner.text(`#plugin-settings`),
+		[]string{"签名密钥", "尝试次数", "超时（毫秒）", "事件以 POST 发送到的地址", "尚未添加"},
+		[]string{"Signing secrets", "Attempts", "Timeout (ms)", "Where events are POSTed"})
 
 	const secretERP, secretCRM = "whsec_rows_erp_4kQ9zT2mW8", "whsec_rows_crm_7pL3xV6nB1"
 	secrets, _ := json.Marshal(map[string]string{"erp": secretERP, "crm": secretCRM})
@@ -75,7 +59,7 @@ func TestAdminPluginSettingsInWordsAndRows(t *testing.T) {
 		fill(`#setting-endpoints-0-events`, "order.paid\norder.*\n"), fill(`#setting-endpoints-0-description`, "账务系统"),
 		fill(`#setting-endpoints-1-name`, "crm"), fill(`#setting-endpoints-1-url`, "https://crm.example.com/in"),
 		fill(`#setting-signing_secrets`, string(secrets)))
-	shot("plugin-rows-zh")
+	owner.shotAs("admin-partc-plugin-rows-zh.png")
 	owner.do("save the endpoints", chromedp.Click(`#plugin-save`), chromedp.WaitVisible(`.banner-success`))
 	type endpoint struct {
 		Name, URL, Description string
@@ -123,7 +107,7 @@ func TestAdminPluginSettingsInWordsAndRows(t *testing.T) {
 	// A new address needs its secret again (SECRET_REQUIRED otherwise).
 	owner.do("a bad URL in the second row", fill(`#setting-endpoints-1-url`, "not a url"), fill(`#setting-signing_secrets`, string(secrets)),
 		chromedp.Click(`#plugin-save`), chromedp.WaitVisible(`#setting-endpoints [data-row="1"] .field-error`))
-	shot("plugin-row-refused-zh")
+	owner.shotAs("admin-partc-plugin-row-refused-zh.png")
 	if e := owner.text(`#setting-endpoints [data-row="1"] .field-error`); !strings.Contains(e, "INVALID_SETTINGS") {
 		t.Errorf("the row's error reads %q", e)
 	}
@@ -138,7 +122,7 @@ func TestAdminPluginSettingsInWordsAndRows(t *testing.T) {
 		t.Errorf("after removing a row the endpoints are %+v", eps)
 	}
 	owner.do("back to English", fill(`.topbar .lang`, "en"), until(`document.querySelector('#setting-endpoints legend')?.textContent.startsWith('Endpoints')`))
-	shot("plugin-rows-en")
+	owner.shotAs("admin-partc-plugin-rows-en.png")
 	if form := owner.text(`#plugin-settings`); !strings.Contains(form, "Signing secrets") || strings.Contains(form, "签名密钥") {
 		t.Errorf("the English settings form:\n%s", form)
 	}
@@ -156,14 +140,6 @@ func TestAdminRolesInWords(t *testing.T) {
 	s := newPaymentShop(t)
 	owner := newAdminTab(t, s.in.base, "owner-roles-words")
 	owner.signIn(crashOwner, crashPassword)
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(owner.ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		screenshot(t, "admin-partc-"+name+".png", png)
-	}
 	description := func() string {
 		t.Helper()
 		var res struct{ Role struct{ Description string } }
@@ -173,7 +149,7 @@ func TestAdminRolesInWords(t *testing.T) {
 	seeded := description()
 
 	owner.do("the finance role", chromedp.Navigate(s.in.base+"/admin/roles/finance"), chromedp.WaitVisible(`#permission-matrix`))
-	shot("roles-en")
+	owner.shotAs("admin-partc-roles-en.png")
 	if got := owner.text(`#role-name`); got != "Finance" {
 		t.Errorf("the role's name reads %q", got)
 	}
@@ -191,24 +167,15 @@ func TestAdminRolesInWords(t *testing.T) {
 	}
 
 	owner.do("the roles in Chinese", fill(`.topbar .lang`, "zh-CN"), until(`document.querySelector('#role-name').textContent === "财务"`))
-	shot("roles-zh")
+	owner.shotAs("admin-partc-roles-zh.png")
 	if got := owner.text(`.role-list`); !strings.Contains(got, "所有者") || !strings.Contains(got, "拣货、打包和发货") || !strings.Contains(got, "owner") {
 		t.Errorf("the Chinese role list:\n%s", got)
 	}
 	if v, err := chromedp.Run(owner.ctx, chromedp.Value(`#role-description`)); err != nil || v != "管理资金：付款、退款和报表。" {
 		t.Errorf("the description field reads %q (%v)", v, err)
 	}
-	matrix = owner.text(`#permission-matrix`)
-	for _, want := range []string{"对象", "订单", "order", "API 密钥", "读取自己的"} {
-		if !strings.Contains(matrix, want) {
-			t.Errorf("the Chinese matrix lacks %q:\n%s", want, matrix)
-		}
-	}
-	for _, english := range []string{"Orders", "Products", "Refunds", "Read own"} {
-		if strings.Contains(matrix, english) {
-			t.Errorf("the Chinese matrix shows %q", english)
-		}
-	}
+	wordsIn(t, "the Chinese matrix", owner.text(`#permission-matrix`),
+		[]string{"对象", "订单", "order", "API 密钥", "读取自己的"}, []string{"Orders", "Products", "Refunds", "Read own"})
 
 	owner.do("give finance settings read", chromedp.Click(`input[data-perm="settings:read"]`), chromedp.Click(`#save-role`),
 		chromedp.WaitVisible(`.banner-success`), chromedp.WaitVisible(`input[data-perm="settings:read"]:checked`))
@@ -224,7 +191,7 @@ func TestAdminRolesInWords(t *testing.T) {
 		t.Errorf("the typed description was saved as %q", got)
 	}
 	owner.do("the staff screen in Chinese", chromedp.Navigate(s.in.base+"/admin/staff"), chromedp.WaitVisible(`#invite-form`))
-	shot("staff-roles-zh")
+	owner.shotAs("admin-partc-staff-roles-zh.png")
 	if got := owner.text(`#invite-form`); !strings.Contains(got, "客服") || !strings.Contains(got, "帮助买家") {
 		t.Errorf("the invite form's roles in Chinese:\n%s", got)
 	}
@@ -265,14 +232,6 @@ func TestAdminRefundByLines(t *testing.T) {
 
 	owner := newAdminTab(t, s.in.base, "owner-refund-lines")
 	owner.signIn(crashOwner, crashPassword)
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(owner.ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		screenshot(t, "admin-partc-"+name+".png", png)
-	}
 	owner.do("the refund form by items", chromedp.Navigate(s.in.base+"/admin/orders/"+o.id), chromedp.WaitVisible(`#refund`),
 		chromedp.Click(`#refund`), chromedp.WaitVisible(`#refund-form`), chromedp.Click(`#refund-mode-lines`), chromedp.WaitVisible(qty))
 	if got := owner.text(`label[for="refund-qty-` + line + `"]`); !strings.Contains(got, "3 of 3 refundable") {
@@ -300,7 +259,7 @@ func TestAdminRefundByLines(t *testing.T) {
 	}
 	owner.do("the refusal in Chinese", fill(`.topbar .lang`, "zh-CN"),
 		until(`document.querySelector('.banner-critical')?.textContent.includes('这些商品已经退过款')`))
-	shot("refund-lines-refused-zh")
+	owner.shotAs("admin-partc-refund-lines-refused-zh.png")
 	if got := owner.text(`.banner-critical`); !strings.Contains(got, "LINE_ALREADY_REFUNDED") {
 		t.Errorf("the Chinese refusal lost its code: %q", got)
 	}
@@ -312,7 +271,7 @@ func TestAdminRefundByLines(t *testing.T) {
 	}
 	owner.do("refund it", fill(qty, "1"), chromedp.Click(`#refund-shipping`), fill(`#refund-form-reason`, "买家退货"),
 		chromedp.Click(`#refund-form button[type=submit]`), chromedp.WaitVisible(`#refund-result`))
-	shot("refund-lines-made-zh")
+	owner.shotAs("admin-partc-refund-lines-made-zh.png")
 	var refunds struct {
 		Order struct {
 			Refunds []struct {
@@ -341,7 +300,7 @@ func TestAdminRefundByLines(t *testing.T) {
 	s.waitFor(o, "REFUNDED", func(m money) bool { return m.PaymentStatus == "REFUNDED" })
 	owner.do("the refunded order", chromedp.Reload(), until(`document.querySelector('#payment-status')?.textContent === "已退款"`),
 		until(`document.querySelectorAll('.refund-parts').length === 2`))
-	shot("refund-lines-done-zh")
+	owner.shotAs("admin-partc-refund-lines-done-zh.png")
 	if owner.count(`#refund`) != 0 {
 		t.Error("a fully refunded order still offers a refund")
 	}
@@ -360,13 +319,7 @@ func TestAdminDashboardPaymentDays(t *testing.T) {
 	if time.Now().UTC().Hour() < 10 {
 		zoneName = "Pacific/Pago_Pago"
 	}
-	zone, err := time.LoadLocation(zoneName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if now := time.Now().In(zone); now.Add(3*time.Minute).Day() != now.Day() {
-		time.Sleep(4 * time.Minute) // one day in the zone for the whole test
-	}
+	zone := oneDayIn(t, zoneName)
 	s := newPaymentShop(t)
 	o := s.placeOrder()
 	if out, err := s.pay(o, "succeed"); err != nil {
@@ -384,11 +337,7 @@ func TestAdminDashboardPaymentDays(t *testing.T) {
 	}
 	owner.signIn(crashOwner, crashPassword)
 	owner.do("the dashboard's payments", chromedp.Navigate(s.in.base+"/admin/"), chromedp.WaitVisible(`.chart circle`))
-	png, err := chromedp.Run(owner.ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	screenshot(t, "admin-partc-dashboard-days.png", png)
+	owner.shotAs("admin-partc-dashboard-days.png")
 	points, err := chromedp.Run(owner.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('.chart circle title')].map(e => e.textContent)`))
 	if err != nil {
 		t.Fatal(err)
@@ -448,13 +397,25 @@ func TestAdminOrdersPagerCount(t *testing.T) {
 	}
 	owner.do("the orders in Chinese", chromedp.Navigate(s.in.base+"/admin/orders"), chromedp.WaitVisible(`#orders-range`), fill(`.topbar .lang`, "zh-CN"),
 		until(`document.querySelector('#orders-range')?.textContent.startsWith('第')`))
-	png, err := chromedp.Run(owner.ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	screenshot(t, "admin-partc-orders-count-zh.png", png)
+	owner.shotAs("admin-partc-orders-count-zh.png")
 	if got := owner.text(`#orders-range`); got != "第 1–50 条，共超过 1,000 条" {
 		t.Errorf("the Chinese range reads %q", got)
 	}
 	owner.noCSPViolations()
+}
+
+// wordsIn fails for each of want that text lacks and each of unwanted it
+// holds: a page in one language, none of the other's words left.
+func wordsIn(t *testing.T, what, text string, want, unwanted []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, text)
+		}
+	}
+	for _, w := range unwanted {
+		if strings.Contains(text, w) {
+			t.Errorf("%s shows %q:\n%s", what, w, text)
+		}
+	}
 }

@@ -294,6 +294,19 @@ func vars(kv ...any) map[string]any {
 
 func in(kv ...any) map[string]any { return vars("input", vars(kv...)) }
 
+// guestGet runs a query with GET and no credential, as a link or a
+// script on another site would, and returns the status and the body.
+func guestGet(t *testing.T, base, query, variables string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(base + "/graphql?" + url.Values{"query": {query}, "variables": {variables}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
 func graphqlRequest(q string) graphql.Request { return graphql.Request{Query: q} }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -197,24 +194,13 @@ func TestPaymentReports(t *testing.T) {
 		}
 
 		// GET carries queries, with the same refusals.
-		u := ta.URL + "/graphql?" + url.Values{"query": {analyticsQuery}, "variables": {`{"from":"` + from + `","to":"` + to + `","g":"GATEWAY"}`}}.Encode()
-		resp, err := http.Get(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if !strings.Contains(string(body), "UNAUTHENTICATED") || strings.Contains(string(body), testpayID) {
-			t.Errorf("anonymous GET: %d %s", resp.StatusCode, body)
-		}
-		u = ta.URL + "/graphql?" + url.Values{"query": {zonedAnalyticsQuery}, "variables": {`{"from":"` + from + `","to":"` + to + `","tz":"Asia/Shanghai"}`}}.Encode()
-		if resp, err = http.Get(u); err != nil {
-			t.Fatal(err)
-		}
-		body, _ = io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if !strings.Contains(string(body), "UNAUTHENTICATED") || strings.Contains(string(body), testpayID) {
-			t.Errorf("anonymous GET of Shanghai's days: %d %s", resp.StatusCode, body)
+		for _, q := range [][2]string{
+			{analyticsQuery, `{"from":"` + from + `","to":"` + to + `","g":"GATEWAY"}`},
+			{zonedAnalyticsQuery, `{"from":"` + from + `","to":"` + to + `","tz":"Asia/Shanghai"}`},
+		} {
+			if status, body := guestGet(t, ta.URL, q[0], q[1]); !strings.Contains(body, "UNAUTHENTICATED") || strings.Contains(body, testpayID) {
+				t.Errorf("anonymous GET: %d %s", status, body)
+			}
 		}
 
 		// Many reports in one document are held by the cost budget

@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -119,15 +116,8 @@ func TestSalesSummary(t *testing.T) {
 		})
 
 		// GET carries queries, with the same refusals.
-		u := ta.URL + "/graphql?" + url.Values{"query": {salesQuery}, "variables": {`{"tz":"UTC","from":"2026-01-01","to":"2026-01-02"}`}}.Encode()
-		resp, err := http.Get(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if !strings.Contains(string(body), "UNAUTHENTICATED") || strings.Contains(string(body), `"days"`) {
-			t.Errorf("anonymous GET: %d %s", resp.StatusCode, body)
+		if status, body := guestGet(t, ta.URL, salesQuery, `{"tz":"UTC","from":"2026-01-01","to":"2026-01-02"}`); !strings.Contains(body, "UNAUTHENTICATED") || strings.Contains(body, `"days"`) {
+			t.Errorf("anonymous GET: %d %s", status, body)
 		}
 
 		// Many summaries in one document are held by the cost budget.

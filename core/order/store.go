@@ -498,21 +498,44 @@ func (s *orderStore) List(ctx context.Context, q listQuery) ([]*Order, []page.Cu
 	return rows, cursors, nil
 }
 
-// Count counts the orders matching q's filters, up to limit: a scan of
-// at most limit entries of the filter's index (the subquery stops there),
-// whatever the shop's size.
+// Count counts the orders matching q's filters, up to limit: the first
+// limit orders of the list in its order (countSelect), whatever the
+// shop's size.
 func (s *orderStore) Count(ctx context.Context, q listQuery, limit int) (int, error) {
-	matching := filterOrders(s.db.Conn(ctx).NewSelect().TableExpr("orders AS o").ColumnExpr("1"), q).Limit(int64(limit))
+	sel, err := s.countSelect(ctx, q, limit)
+	if err != nil {
+		return 0, err
+	}
 	var n int
-	if err := s.db.Conn(ctx).NewSelect().ColumnExpr("COUNT(*)").TableExpr("(?) AS m", matching).Scan(ctx, &n); err != nil {
+	if err := sel.Scan(ctx, &n); err != nil {
 		return 0, fmt.Errorf("count orders: %w", err)
 	}
 	return n, nil
 }
 
+// countSelect builds the query of Count: the count of the list's first
+// limit orders. Read in the list's order, they are the index entries its
+// first pages read, newest first; without that order a planner may scan
+// the table for a filter it thinks common (OPEN and PAID), reading past
+// every old order to the recent ones that match.
+func (s *orderStore) countSelect(ctx context.Context, q listQuery, limit int) (*bun.SelectQuery, error) {
+	q.after, q.limit = nil, limit
+	matching, err := pageOf(s.db.Conn(ctx).NewSelect().TableExpr("orders AS o").ColumnExpr("1"), q)
+	if err != nil {
+		return nil, err
+	}
+	return s.db.Conn(ctx).NewSelect().ColumnExpr("COUNT(*)").TableExpr("(?) AS m", matching), nil
+}
+
 // listSelect builds the query of List into rows.
 func (s *orderStore) listSelect(ctx context.Context, q listQuery, rows *[]*Order) (*bun.SelectQuery, error) {
-	sel := filterOrders(s.db.Conn(ctx).NewSelect().Model(rows), q)
+	return pageOf(s.db.Conn(ctx).NewSelect().Model(rows), q)
+}
+
+// pageOf adds q's filters, cursor, order and limit to sel, a query of
+// orders aliased o.
+func pageOf(sel *bun.SelectQuery, q listQuery) (*bun.SelectQuery, error) {
+	sel = filterOrders(sel, q)
 
 	var sortCol string
 	switch q.sortKey {
