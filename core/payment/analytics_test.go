@@ -479,6 +479,10 @@ func BenchmarkPaymentAnalyticsYear(b *testing.B) {
 		q    payment.AnalyticsQuery
 	}{
 		{"gateway-day-year", payment.AnalyticsQuery{From: start, To: end, GroupBy: payment.GroupByGateway, Interval: payment.IntervalDay}},
+		// Days of other zones: of hours; Kolkata's also split at :30.
+		{"gateway-shanghai-day-month", payment.AnalyticsQuery{From: end.AddDate(0, 0, -30), To: end, GroupBy: payment.GroupByGateway, Interval: payment.IntervalDay, TimeZone: "Asia/Shanghai"}},
+		{"gateway-kolkata-day-month", payment.AnalyticsQuery{From: end.AddDate(0, 0, -30), To: end, GroupBy: payment.GroupByGateway, Interval: payment.IntervalDay, TimeZone: "Asia/Kolkata"}},
+		{"gateway-kolkata-day-year", payment.AnalyticsQuery{From: start, To: end, GroupBy: payment.GroupByGateway, Interval: payment.IntervalDay, TimeZone: "Asia/Kolkata"}},
 		{"currency-year", payment.AnalyticsQuery{From: start, To: end, GroupBy: payment.GroupByCurrency}},
 		{"method-hour-month", payment.AnalyticsQuery{From: end.AddDate(0, 0, -30), To: end, GroupBy: payment.GroupByMethod, Interval: payment.IntervalHour}},
 	}
