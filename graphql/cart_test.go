@@ -1495,3 +1495,44 @@ func TestProvinceWhereTaxDependsOnIt(t *testing.T) {
 		}
 	})
 }
+
+// TestCartLineLinksToItsProduct: a cart line names its product's handle
+// and the variant's options, so a storefront links the line to the
+// product page and shows "Weight: 250 g" without a query per line; a line
+// whose variant is no longer for sale shows neither.
+func TestCartLineLinksToItsProduct(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, ta *testkit.TestApp) {
+		s := newCartShop(t, ta)
+		buyer := authz.AnonymousSubject()
+		created := s.do(t, buyer, `mutation($input: CartCreateInput!) { cartCreate(input: $input) { token userErrors { code } } }`,
+			vars("input", vars("currency", "CNY", "lines", []any{vars("variantId", s.tea250, "quantity", 1), vars("variantId", s.tea100, "quantity", 1)})))
+		token := created.str("cartCreate", "token")
+		const read = `query($token: String) { cart(token: $token) { lines { sku productHandle selectedOptions { name value } problem } } }`
+		lines := func(want string) {
+			t.Helper()
+			got := s.do(t, buyer, read, vars("token", token))
+			var w map[string]any
+			if err := json.Unmarshal([]byte(want), &w); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(w, got.Data); diff != "" {
+				t.Fatalf("lines (-want +got):\n%s", diff)
+			}
+		}
+		lines(`{"cart": {"lines": [
+			{"sku": "TEA-250", "productHandle": "oolong-tea", "selectedOptions": [{"name": "Weight", "value": "250 g"}], "problem": null},
+			{"sku": "TEA-100", "productHandle": "oolong-tea", "selectedOptions": [{"name": "Weight", "value": "100 g"}], "problem": null}]}}`)
+		// The handle finds the product page's product.
+		page := s.do(t, buyer, `query { product(handle: "oolong-tea") { id title } }`, nil)
+		if title := page.str("product", "title"); title != "Oolong Tea" {
+			t.Fatalf("the product of the line's handle: %q", title)
+		}
+
+		if _, err := ta.Catalog.ArchiveProduct(system(), page.str("product", "id")); err != nil {
+			t.Fatal(err)
+		}
+		lines(`{"cart": {"lines": [
+			{"sku": "", "productHandle": "", "selectedOptions": [], "problem": "VARIANT_ARCHIVED"},
+			{"sku": "", "productHandle": "", "selectedOptions": [], "problem": "VARIANT_ARCHIVED"}]}}`)
+	})
+}

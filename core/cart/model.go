@@ -5,6 +5,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/kassahq/kassa/core/catalog"
 	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/pricing"
@@ -108,7 +109,12 @@ type Line struct {
 	SKU          string `bun:"-"`
 	ProductTitle string `bun:"-"`
 	VariantTitle string `bun:"-"`
-	WeightGrams  int64  `bun:"-"`
+	// ProductHandle and SelectedOptions (shared with the catalog's
+	// cache: read-only) let a storefront link the line to its product
+	// page and show the variant's options.
+	ProductHandle   string                   `bun:"-"`
+	SelectedOptions []catalog.SelectedOption `bun:"-"`
+	WeightGrams     int64                    `bun:"-"`
 	// Available is how many units can still be bought.
 	Available int64 `bun:"-"`
 	// The line's money in the cart's currency (zero when the line cannot

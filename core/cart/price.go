@@ -82,6 +82,7 @@ func (s *Service) priceLines(ctx context.Context, c *Cart, variants map[string]c
 		}
 		if found && v.ForSale() {
 			l.ProductID, l.SKU, l.ProductTitle, l.VariantTitle = v.ProductID, v.SKU, v.ProductTitle, v.VariantTitle
+			l.ProductHandle, l.SelectedOptions = v.ProductHandle, v.SelectedOptions
 			l.WeightGrams, l.Available = v.WeightGrams, v.Available
 		}
 		if !l.priced() {

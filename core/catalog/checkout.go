@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -20,7 +21,12 @@ type CheckoutVariant struct {
 	SKU          string
 	ProductTitle string
 	VariantTitle string
-	WeightGrams  int64
+	// ProductHandle names the product's page; SelectedOptions are the
+	// variant's option values by option name (Size: M), what a cart line
+	// shows under the title and links to.
+	ProductHandle   string
+	SelectedOptions []SelectedOption
+	WeightGrams     int64
 	// ProductStatus and Archived say whether the variant is for sale:
 	// only a variant that is not archived, of an ACTIVE product, is.
 	ProductStatus ProductStatus
@@ -84,7 +90,8 @@ func NewCheckoutReader(db *store.DB, opts CheckoutReaderOptions) *CheckoutReader
 // CheckoutVariants returns the variants with the given ids that exist, by
 // id, with their prices in cur: from memory where fresh, the rest in one
 // query. An id with no variant is absent from the map. The map is the
-// caller's; the Price pointers in it are shared, read-only.
+// caller's; the Price pointers and SelectedOptions in it are shared,
+// read-only.
 func (r *CheckoutReader) CheckoutVariants(ctx context.Context, ids []string, cur money.Currency) (map[string]CheckoutVariant, error) {
 	if cur.IsZero() {
 		return nil, fmt.Errorf("catalog: checkout variants need a currency")
@@ -94,11 +101,28 @@ func (r *CheckoutReader) CheckoutVariants(ctx context.Context, ids []string, cur
 	})
 }
 
+// selectedOptions pairs a variant's option values with its product's
+// option names, both as stored (JSON text), as Variant.SelectedOptions
+// does.
+func selectedOptions(values, options string) ([]SelectedOption, error) {
+	var (
+		v Variant
+		p Product
+	)
+	if err := json.Unmarshal([]byte(values), &v.OptionValues); err != nil {
+		return nil, fmt.Errorf("option values: %w", err)
+	}
+	if err := json.Unmarshal([]byte(options), &p.Options); err != nil {
+		return nil, fmt.Errorf("options: %w", err)
+	}
+	return v.SelectedOptions(&p), nil
+}
+
 // checkoutVariantsText is the query of CheckoutVariants for n ids: the
 // currency, then the ids, bound.
 func checkoutVariantsText(n int) string {
-	return `SELECT v.id, v.product_id, v.sku, v.title, v.weight_grams, v.archived,
-			p.title AS product_title, p.status AS product_status,
+	return `SELECT v.id, v.product_id, v.sku, v.title, v.weight_grams, v.archived, v.option_values,
+			p.title AS product_title, p.status AS product_status, p.handle, p.options,
 			vp.amount, il.on_hand, il.reserved
 		FROM product_variants AS v
 		JOIN products AS p ON p.id = v.product_id
@@ -131,11 +155,16 @@ func (s *catalogStore) CheckoutVariants(ctx context.Context, ids []string, cur m
 	for rows.Next() {
 		var (
 			v                        CheckoutVariant
+			values, options          string
 			amount, onHand, reserved sql.NullInt64
 		)
-		if err := rows.Scan(&v.VariantID, &v.ProductID, &v.SKU, &v.VariantTitle, &v.WeightGrams, &v.Archived,
-			&v.ProductTitle, &v.ProductStatus, &amount, &onHand, &reserved); err != nil {
+		if err := rows.Scan(&v.VariantID, &v.ProductID, &v.SKU, &v.VariantTitle, &v.WeightGrams, &v.Archived, &values,
+			&v.ProductTitle, &v.ProductStatus, &v.ProductHandle, &options, &amount, &onHand, &reserved); err != nil {
 			return nil, fmt.Errorf("read checkout variants: %w", err)
+		}
+		var err error
+		if v.SelectedOptions, err = selectedOptions(values, options); err != nil {
+			return nil, fmt.Errorf("read checkout variant %s: %w", v.VariantID, err)
 		}
 		if amount.Valid {
 			p := money.New(amount.Int64, cur)

@@ -69,6 +69,22 @@ func TestCheckoutVariants(t *testing.T) {
 					ProductStatus: catalog.StatusActive},
 			}, forSale: []string{tea100.ID, tea250.ID, cup.ID}},
 		}
+		// What a cart line shows under its title and links to.
+		for _, tt := range tests {
+			for id, v := range tt.want {
+				switch v.ProductID {
+				case shop.Tea.ID:
+					v.ProductHandle, v.SelectedOptions = "oolong-tea", []catalog.SelectedOption{{Name: "Weight", Value: v.VariantTitle}}
+				case shop.Shirt.ID:
+					v.ProductHandle, v.SelectedOptions = "linen-shirt", []catalog.SelectedOption{{Name: "Size", Value: "L"}, {Name: "Color", Value: "Blue"}}
+				case shop.Mug.ID:
+					v.ProductHandle, v.SelectedOptions = "enamel-mug", []catalog.SelectedOption{}
+				case shop.Cup.ID:
+					v.ProductHandle, v.SelectedOptions = "tasting-cup", []catalog.SelectedOption{}
+				}
+				tt.want[id] = v
+			}
+		}
 		for _, tt := range tests {
 			got, err := r.CheckoutVariants(ctx, ids, tt.cur)
 			if err != nil {

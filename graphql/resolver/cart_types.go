@@ -152,6 +152,7 @@ func (r *cartLineResolver) ProductID() string         { return r.l.ProductID }
 func (r *cartLineResolver) SKU() string               { return r.l.SKU }
 func (r *cartLineResolver) ProductTitle() string      { return r.l.ProductTitle }
 func (r *cartLineResolver) VariantTitle() string      { return r.l.VariantTitle }
+func (r *cartLineResolver) ProductHandle() string     { return r.l.ProductHandle }
 func (r *cartLineResolver) Quantity() int32           { return clampInt32(r.l.Quantity) }
 func (r *cartLineResolver) AvailableQuantity() int32  { return clampInt32(r.l.Available) }
 func (r *cartLineResolver) UnitPrice() *moneyResolver { return newMoney(r.l.UnitPrice) }
@@ -159,6 +160,16 @@ func (r *cartLineResolver) Subtotal() *moneyResolver  { return newMoney(r.l.Subt
 func (r *cartLineResolver) Discount() *moneyResolver  { return newMoney(r.l.Discount) }
 func (r *cartLineResolver) Tax() *moneyResolver       { return newMoney(r.l.Tax) }
 func (r *cartLineResolver) Total() *moneyResolver     { return newMoney(r.l.Total) }
+
+func (r *cartLineResolver) SelectedOptions() []*selectedOption {
+	rs := make([]selectedOption, len(r.l.SelectedOptions))
+	out := make([]*selectedOption, len(rs))
+	for i, o := range r.l.SelectedOptions {
+		rs[i] = selectedOption{Name: o.Name, Value: o.Value}
+		out[i] = &rs[i]
+	}
+	return out
+}
 
 func (r *cartLineResolver) Problem() *string {
 	if r.l.Problem == "" {

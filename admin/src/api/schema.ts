@@ -114,9 +114,11 @@ export interface CartLine {
   discount: Money;
   id: string;
   problem: string | null;
+  productHandle: string;
   productId: string;
   productTitle: string;
   quantity: number;
+  selectedOptions: Array<SelectedOption>;
   sku: string;
   subtotal: Money;
   tax: Money;
