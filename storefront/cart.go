@@ -17,7 +17,7 @@ import (
 // nothing, with no cart, so a cookie opens one cart and never more.
 const (
 	cartFields = `id currencyCode totalQuantity email completedAt
-    lines { id variantId productId productTitle variantTitle sku quantity availableQuantity problem
+    lines { id variantId productId productHandle productTitle variantTitle sku quantity availableQuantity problem
       unitPrice { amount currencyCode } subtotal { amount currencyCode } }
     shippingAddress { firstName lastName company line1 line2 city province postalCode countryCode phone }
     shippingMethods { methodId name price { amount currencyCode } }
@@ -25,7 +25,6 @@ const (
     subtotal { amount currencyCode } shipping { amount currencyCode } tax { amount currencyCode }
     taxIncluded discountTotal { amount currencyCode } total { amount currencyCode }`
 	cartQuery    = `query StorefrontCart($token: String) { cart(token: $token) { ` + cartFields + ` } }`
-	cartHandles  = `query StorefrontCartProducts($ids: [ID!]!) { nodes(ids: $ids) { ... on Product { id handle } } }`
 	cartCreateOp = `mutation StorefrontCartCreate($input: CartCreateInput!) { cartCreate(input: $input) { token cart { id } userErrors { field code message } } }`
 	cartAddOp    = `mutation StorefrontCartLinesAdd($input: CartLinesAddInput!) { cartLinesAdd(input: $input) { cart { id } userErrors { field code message } } }`
 	cartUpdateOp = `mutation StorefrontCartLinesUpdate($input: CartLinesUpdateInput!) { cartLinesUpdate(input: $input) { cart { id } userErrors { field code message } } }`
@@ -76,9 +75,9 @@ type cartLine struct {
 	Problem           *string
 	UnitPrice         money
 	Subtotal          money
-	// Handle is the product's, for the link to its page; empty when it
-	// is no longer for sale.
-	Handle string `json:"-"`
+	// Handle is the product's, for the link to its page; empty when the
+	// variant is no longer for sale.
+	Handle string `json:"productHandle"`
 }
 
 // Initial is the first letter of the product, the line's picture.
@@ -186,36 +185,7 @@ func (h *Handler) loadCart(r *http.Request, b buyer) (c *cart, ok bool) {
 	if data.Cart == nil || data.Cart.CompletedAt != nil {
 		return nil, true
 	}
-	h.addHandles(r, data.Cart)
 	return data.Cart, true
-}
-
-// addHandles finds the products' handles for the links of the lines.
-func (h *Handler) addHandles(r *http.Request, c *cart) {
-	var ids []any // graphql-go takes lists as []any
-	for _, l := range c.Lines {
-		if l.ProductID != "" {
-			ids = append(ids, l.ProductID)
-		}
-	}
-	if len(ids) == 0 {
-		return
-	}
-	var data struct {
-		Nodes []*struct{ ID, Handle string }
-	}
-	if !h.run(r, "StorefrontCartProducts", cartHandles, map[string]any{"ids": ids}, &data) {
-		return
-	}
-	byID := map[string]string{}
-	for _, n := range data.Nodes {
-		if n != nil {
-			byID[n.ID] = n.Handle
-		}
-	}
-	for _, l := range c.Lines {
-		l.Handle = byID[l.ProductID]
-	}
 }
 
 // setCartCookie keeps a guest cart's token; an empty token clears it.

@@ -305,6 +305,10 @@ func TestCartWithoutJavaScript(t *testing.T) {
 		t.Fatalf("cart page: %d\n%s", res.StatusCode, body)
 	}
 	line := m[1]
+	// The line links to its product's page and shows its picture.
+	if !strings.Contains(body, `href="/products/`+s.handle+`"`) || !strings.Contains(body, `src="/products/`+s.handle+`/image.svg"`) {
+		t.Fatalf("the cart line does not link to /products/%s:\n%s", s.handle, body)
+	}
 	// Adding the same variant again adds to its line.
 	wantRedirect(t, b.add(s.variant, "1"), "/cart")
 	if q, _ := b.cart(); q != 3 {
