@@ -242,6 +242,7 @@ const (
 		userErrors { field code } } }`
 	confirmOp = `mutation($input: PaymentConfirmBankTransferInput!) { paymentConfirmBankTransfer(input: $input) {
 		payment { id state captured { amount } order { paymentStatus } } userErrors { field code } } }`
+	resolveOp    = `mutation($input: PaymentEventResolveInput!) { paymentEventResolve(input: $input) { event { id resolvedBy resolutionNote } userErrors { code field } } }`
 	flaggedOp    = `query($first: Int) { flaggedPaymentEvents(first: $first) { id type source outcome flag amount { amount } orderId paymentId detail receivedAt } }`
 	staffOrderOp = `query($id: ID!) { order(id: $id) { paymentStatus shipping { amount } lines { id total { amount } }
 		amountPaid { amount } amountRefunded { amount } amountAuthorized { amount }
@@ -700,6 +701,40 @@ func TestPayments(t *testing.T) {
 			if r := must(t, s.do(t, paySupport, flaggedOp, vars("first", 1))); len(r.get("flaggedPaymentEvents").([]any)) != 1 {
 				t.Fatalf("first: 1 gave %v", r.get("flaggedPaymentEvents"))
 			}
+
+			// Staff resolve the overpayment's flag once they dealt with it.
+			var flagID string
+			for _, e := range must(t, s.do(t, ordFinance, flaggedOp, vars("first", 100))).get("flaggedPaymentEvents").([]any) {
+				if m := e.(map[string]any); m["paymentId"] == id2 {
+					flagID = m["id"].(string)
+				}
+			}
+			for _, who := range []authz.Subject{ordClerk, paySupport, ordGuest} {
+				if r := s.do(t, who, resolveOp, in("id", flagID, "note", "mine")); !r.has("FORBIDDEN") && !r.has("UNAUTHENTICATED") {
+					t.Fatalf("%s resolves a flag: %v", who.ID, r.codes())
+				}
+			}
+			if r := s.do(t, ordFinance, resolveOp, in("id", flagID, "note", "refunded\x00")); !r.has("INVALID_CHARACTERS") {
+				t.Fatalf("a control character in the note: %v", r.codes())
+			}
+			eq(t, "still open", s.flags(t, id2), []string{payment.FlagOverpaid})
+			res = must(t, s.do(t, ordFinance, resolveOp, in("id", flagID, "note", "Sent the 5.00 back by bank transfer.")))
+			eq(t, "resolved", testkit.EncodeJSON(t, res.get("paymentEventResolve", "event", "resolvedBy")), `"stf_finance"`)
+			eq(t, "note", res.str("paymentEventResolve", "event", "resolutionNote"), "Sent the 5.00 back by bank transfer.")
+			eq(t, "open flags", len(s.flags(t, id2)), 0)
+			all := must(t, s.do(t, ordFinance, `{ flaggedPaymentEvents(first: 100, resolved: true) { id resolvedAt flag } }`, nil))
+			found := false
+			for _, e := range all.get("flaggedPaymentEvents").([]any) {
+				if m := e.(map[string]any); m["id"] == flagID {
+					found = m["resolvedAt"] != nil && m["flag"] == payment.FlagOverpaid
+				}
+			}
+			if !found {
+				t.Fatalf("the resolved flag is not listed with resolved: true: %v", all.get("flaggedPaymentEvents"))
+			}
+			again := s.do(t, ordFinance, resolveOp, in("id", flagID))
+			eq(t, "again", testkit.EncodeJSON(t, again.get("paymentEventResolve", "userErrors")),
+				`[{"code":"FLAG_ALREADY_RESOLVED","field":["input","id"]}]`)
 		})
 
 		t.Run("the setting for money that arrives for a cancelled order", func(t *testing.T) {

@@ -84,6 +84,13 @@ const (
 	// CodeOutcomeUnknown: the gateway did not answer a capture, void or
 	// refund; the reconciler finds out. Do not retry with another key.
 	CodeOutcomeUnknown = "PAYMENT_OUTCOME_UNKNOWN"
+	// CodeEventNotFound: no such gateway event.
+	CodeEventNotFound = "PAYMENT_EVENT_NOT_FOUND"
+	// CodeEventNotFlagged: an event resolved that no flag held for staff.
+	CodeEventNotFlagged = "PAYMENT_EVENT_NOT_FLAGGED"
+	// CodeFlagAlreadyResolved: an event's flag that staff resolved
+	// already.
+	CodeFlagAlreadyResolved = "FLAG_ALREADY_RESOLVED"
 )
 
 func orderNotFound() *errs.Error { return errs.NotFound(CodeOrderNotFound, "no such order") }

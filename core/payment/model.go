@@ -357,6 +357,12 @@ type EventRecord struct {
 	Detail      string     `bun:"detail"`
 	OccurredAt  *time.Time `bun:"occurred_at"`
 	ReceivedAt  time.Time  `bun:"received_at"`
+	// ResolvedAt, ResolvedBy (the staff member or API key) and
+	// ResolutionNote say that staff dealt with the flag (ResolveFlag);
+	// ResolvedAt is nil while it waits.
+	ResolvedAt     *time.Time `bun:"resolved_at"`
+	ResolvedBy     string     `bun:"resolved_by"`
+	ResolutionNote string     `bun:"resolution_note"`
 }
 
 // LedgerKind is the kind of a money move.

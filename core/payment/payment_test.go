@@ -723,7 +723,7 @@ func TestPartialCaptureIsPartiallyPaid(t *testing.T) {
 		if am.Paid.Amount() != 1000 || am.Voided.Amount() != 2000 {
 			t.Fatalf("amounts %+v", am)
 		}
-		flags, err := f.svc.Flagged(staff("finance"), 100)
+		flags, err := f.svc.Flagged(staff("finance"), 100, false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -79,15 +79,16 @@ func (s *Service) EventsOf(ctx context.Context, orderIDs []string) (map[string][
 }
 
 // Flagged returns the latest flagged gateway events, newest first, at
-// most limit (MaxFlagged), for staff's attention (payment read).
-func (s *Service) Flagged(ctx context.Context, limit int) ([]*EventRecord, error) {
+// most limit (MaxFlagged), for staff's attention (payment read): those
+// staff have not resolved (ResolveFlag), or with resolved every one.
+func (s *Service) Flagged(ctx context.Context, limit int, resolved bool) ([]*EventRecord, error) {
 	if err := s.authz.Can(ctx, authz.Payment, authz.Read); err != nil {
 		return nil, err
 	}
 	if limit <= 0 || limit > MaxFlagged {
 		limit = MaxFlagged
 	}
-	return s.store.FlaggedEvents(ctx, limit)
+	return s.store.FlaggedEvents(ctx, limit, resolved)
 }
 
 // LedgerOf returns the ledger rows of each order, oldest first (staff,

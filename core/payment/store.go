@@ -445,14 +445,45 @@ func (s *paymentStore) EventsOfOrders(ctx context.Context, orderIDs []string) ([
 	return out, nil
 }
 
-// FlaggedEvents returns the flagged events, newest first, at most limit.
-func (s *paymentStore) FlaggedEvents(ctx context.Context, limit int) ([]*EventRecord, error) {
+// FlaggedEvents returns the flagged events, newest first, at most limit:
+// those waiting for staff, or with resolved every one. Each condition is
+// a partial index's (migration 0022).
+func (s *paymentStore) FlaggedEvents(ctx context.Context, limit int, resolved bool) ([]*EventRecord, error) {
 	var out []*EventRecord
-	err := s.conn(ctx).NewSelect().Model(&out).Where("flag_reason <> ''").OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx)
-	if err != nil {
+	q := s.conn(ctx).NewSelect().Model(&out).Where("flag_reason <> ''")
+	if !resolved {
+		q = q.Where("resolved_at IS NULL")
+	}
+	if err := q.OrderExpr("id DESC").Limit(int64(limit)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("payment: read flagged events: %w", err)
 	}
 	return out, nil
+}
+
+// ResolveFlag records that staff resolved the flag of event id, unless
+// it has none or was resolved already (the condition is in the UPDATE, so
+// two staff resolving at once record one resolution), and returns the
+// event as it stands then; nil when there is no such event.
+func (s *paymentStore) ResolveFlag(ctx context.Context, id, by, note string, at time.Time) (e *EventRecord, changed bool, err error) {
+	conn := s.conn(ctx)
+	res, err := conn.NewUpdate().Model((*EventRecord)(nil)).
+		Set("resolved_at = ?", at).Set("resolved_by = ?", by).Set("resolution_note = ?", note).
+		Where("id = ? AND flag_reason <> '' AND resolved_at IS NULL", id).Exec(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("payment: resolve the flag of event %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return nil, false, fmt.Errorf("payment: resolve the flag of event %s: %w", id, err)
+	}
+	e = new(EventRecord)
+	if err := conn.NewSelect().Model(e).Where("id = ?", id).Scan(ctx); err != nil {
+		if store.IsNoRows(err) {
+			return nil, false, nil
+		}
+		return nil, false, fmt.Errorf("payment: read event %s: %w", id, err)
+	}
+	return e, n == 1, nil
 }
 
 // AddLedger writes a ledger row and adds it to the order's balance, in

@@ -33,6 +33,7 @@ var paymentOperations = map[string]Permission{
 	"Mutation.paymentVoid":                {authz.Payment, authz.Write},
 	"Mutation.orderRefund":                {authz.Refund, authz.Write},
 	"Mutation.paymentConfirmBankTransfer": {authz.Payment, authz.Write},
+	"Mutation.paymentEventResolve":        {authz.Payment, authz.Write},
 	// Routing (payment_routing.go): the shop's payment settings.
 	"Query.paymentRoutes":       {authz.Payment, authz.Read},
 	"Mutation.paymentRoutesSet": {authz.Payment, authz.Write},
@@ -223,7 +224,10 @@ func (r *paymentRoot) onePayment(ctx context.Context, a *payment.Attempt, token,
 }
 
 // FlaggedPaymentEvents resolves Query.flaggedPaymentEvents.
-func (r *paymentRoot) FlaggedPaymentEvents(ctx context.Context, args struct{ First *int32 }) ([]*paymentEventResolver, error) {
+func (r *paymentRoot) FlaggedPaymentEvents(ctx context.Context, args struct {
+	First    *int32
+	Resolved *bool
+}) ([]*paymentEventResolver, error) {
 	svc, err := r.service(ctx, "Query.flaggedPaymentEvents")
 	if err != nil {
 		return nil, err
@@ -238,7 +242,7 @@ func (r *paymentRoot) FlaggedPaymentEvents(ctx context.Context, args struct{ Fir
 		}
 		n = int(*args.First)
 	}
-	evs, err := svc.Flagged(ctx, n)
+	evs, err := svc.Flagged(ctx, n, args.Resolved != nil && *args.Resolved)
 	if err != nil {
 		return nil, err
 	}

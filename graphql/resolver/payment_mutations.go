@@ -250,3 +250,37 @@ func joinProblems(errList ...error) error {
 	}
 	return out
 }
+
+// paymentEventResolvePayload is PaymentEventResolvePayload.
+type paymentEventResolvePayload struct {
+	event      *payment.EventRecord
+	userErrors []*userError
+}
+
+func (p *paymentEventResolvePayload) Event() *paymentEventResolver {
+	if p.event == nil {
+		return nil
+	}
+	return &paymentEventResolver{e: p.event}
+}
+
+func (p *paymentEventResolvePayload) UserErrors() []*userError { return p.userErrors }
+
+// PaymentEventResolve resolves Mutation.paymentEventResolve.
+func (r *paymentRoot) PaymentEventResolve(ctx context.Context, args struct {
+	Input struct {
+		ID   gql.ID
+		Note *string
+	}
+}) (*paymentEventResolvePayload, error) {
+	const op = "Mutation.paymentEventResolve"
+	svc, err := r.service(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	e, err := svc.ResolveFlag(ctx, payment.ResolveFlagInput{EventID: string(args.Input.ID), Note: str(args.Input.Note)})
+	if ue, err := userErrors(err); err != nil || ue != nil {
+		return &paymentEventResolvePayload{userErrors: ue}, err
+	}
+	return &paymentEventResolvePayload{event: e}, nil
+}

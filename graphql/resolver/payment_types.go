@@ -212,6 +212,9 @@ func (r *paymentEventResolver) RefundID() *gql.ID        { return optionalID(r.e
 func (r *paymentEventResolver) Detail() string           { return r.e.Detail }
 func (r *paymentEventResolver) OccurredAt() *catalogTime { return optionalTime(r.e.OccurredAt) }
 func (r *paymentEventResolver) ReceivedAt() catalogTime  { return catalogTime{r.e.ReceivedAt} }
+func (r *paymentEventResolver) ResolvedAt() *catalogTime { return optionalTime(r.e.ResolvedAt) }
+func (r *paymentEventResolver) ResolvedBy() *gql.ID      { return optionalID(&r.e.ResolvedBy) }
+func (r *paymentEventResolver) ResolutionNote() string   { return r.e.ResolutionNote }
 
 // optionalID resolves a nullable ID.
 func optionalID(s *string) *gql.ID {

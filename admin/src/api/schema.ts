@@ -650,6 +650,7 @@ export interface Mutation {
   paymentCapture: PaymentCapturePayload;
   paymentConfirmBankTransfer: PaymentConfirmBankTransferPayload;
   paymentCreate: PaymentCreatePayload;
+  paymentEventResolve: PaymentEventResolvePayload;
   paymentRefresh: PaymentRefreshPayload;
   paymentRoutesSet: PaymentRoutesSetPayload;
   paymentVoid: PaymentVoidPayload;
@@ -1052,11 +1053,24 @@ export interface PaymentEvent {
   paymentId: string | null;
   receivedAt: string;
   refundId: string | null;
+  resolutionNote: string;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
   source: PaymentEventSource;
   type: string;
 }
 
 export type PaymentEventOutcome = "APPLIED" | "IGNORED" | "REFUSED";
+
+export interface PaymentEventResolveInput {
+  id: string;
+  note?: string | null;
+}
+
+export interface PaymentEventResolvePayload {
+  event: PaymentEvent | null;
+  userErrors: Array<UserError>;
+}
 
 export type PaymentEventSource = "WEBHOOK" | "CREATE" | "RECONCILE" | "EXPIRE" | "CLOSE" | "STAFF";
 

@@ -2,6 +2,19 @@
 // dictionaries of i18n.tsx.
 
 export const en = {
+  "attention.title": "Needs attention",
+  "attention.hint": "Payments Kassa could not settle on its own. Deal with each on its order (refund, capture, confirm), then resolve it here.",
+  "attention.none": "Nothing needs your attention.",
+  "attention.noneHint": "Money for a cancelled order, an amount that does not match, a transfer short of or above the total, or a dispute would appear here.",
+  "attention.flag": "Why",
+  "attention.amount": "Amount",
+  "attention.order": "Order",
+  "attention.viewOrder": "Open the order",
+  "attention.noOrder": "No order",
+  "attention.detail": "Detail",
+  "attention.received": "Received",
+  "attention.note": "What was done (optional)",
+  "attention.resolve": "Resolve",
   "dash.awaitingShipment": "Orders waiting to ship",
   "dash.nearDeadline": "Unpaid, near their deadline",
   "dash.nearDeadlineHint": "{n} unpaid in all; deadline within {m} min",
@@ -144,6 +157,19 @@ export const en = {
 } as const;
 
 export const zhCN: Record<keyof typeof en, string> = {
+  "attention.title": "待处理",
+  "attention.hint": "以下付款 Kassa 无法自动处理。请先在对应订单中处理（退款、收款、确认到账），再在此标记为已处理。",
+  "attention.none": "暂无需要处理的事项。",
+  "attention.noneHint": "已取消订单收到的款项、金额不符、转账少付或多付、争议等会显示在这里。",
+  "attention.flag": "原因",
+  "attention.amount": "金额",
+  "attention.order": "订单",
+  "attention.viewOrder": "打开订单",
+  "attention.noOrder": "无对应订单",
+  "attention.detail": "详情",
+  "attention.received": "收到时间",
+  "attention.note": "处理说明（可选）",
+  "attention.resolve": "标记为已处理",
   "dash.awaitingShipment": "待发货订单",
   "dash.nearDeadline": "临近付款截止的未付订单",
   "dash.nearDeadlineHint": "共 {n} 笔未付；{m} 分钟内截止",

@@ -5,6 +5,7 @@ import type { Money, PaymentAnalyticsRow, SalesSummary } from "../api/schema";
 import { formatMoney, useI18n } from "../i18n";
 import { useSession } from "../session";
 import { Card, EmptyState, ErrorBanner, Select, Spinner, Table } from "../ui";
+import { Attention } from "./Attention";
 import { BarChart, RateChart } from "./charts";
 
 // The figures are computed by the server (salesSummary: SQL aggregates
@@ -131,6 +132,7 @@ export function Dashboard() {
           </EmptyState>
         </Card>
       )}
+      {mayPayments && <Attention />}
       {mayReport && !sales && !error && <Spinner label={t("common.loading")} />}
       {sales && today && (
         <div className="stats stats-4">

@@ -29,7 +29,7 @@ function orderQuery(payments: boolean, refunds: boolean): string {
     ${payments ? `amountPaid ${money} amountRefunded ${money} amountOutstanding ${money}
     payments { id gatewayId state amount ${money} authorized ${money} captured ${money} refunded ${money} manualCapture
       action { type } declineCode merchantMessage createdAt
-      events { id type source outcome flag amount ${money} detail receivedAt } }
+      events { id type source outcome flag amount ${money} detail receivedAt resolvedAt resolutionNote } }
     paymentLedger { id kind amount ${money} gatewayId createdAt }` : ""}
     ${refunds ? `refunds { ${refundFields} reason createdAt }` : ""}
   } }`;
@@ -267,7 +267,7 @@ export function OrderDetail({ id }: { id: string }) {
                   {p.events.length === 0 ? <p className="muted">{t("order.noEvents")}</p> : (
                     <Table<PaymentEvent> rows={p.events} rowKey={(e) => e.id} columns={[
                       { header: "", cell: (e) => <><code>{e.type}</code><div className="muted">{label("paymentEventSource", e.source)}</div></> },
-                      { header: "", cell: (e) => <span className="wrap"><Badge value={e.outcome} label={label("paymentEventOutcome", e.outcome)} />{e.flag && <> <Badge value="FAILED" label={label("paymentEventFlag", e.flag)} /></>}</span> },
+                      { header: "", cell: (e) => <span className="wrap"><Badge value={e.outcome} label={label("paymentEventOutcome", e.outcome)} />{e.flag && <> <Badge value={e.resolvedAt ? "VOIDED" : "FAILED"} label={label("paymentEventFlag", e.flag)} /></>}{e.resolvedAt && <div className="muted">{e.resolutionNote ? t("order.flagResolvedNote", { at: formatDate(e.resolvedAt, lang), note: e.resolutionNote }) : t("order.flagResolved", { at: formatDate(e.resolvedAt, lang) })}</div>}</span> },
                       { header: "", cell: (e) => formatMoney(e.amount, lang), align: "end" },
                       { header: "", cell: (e) => formatDate(e.receivedAt, lang) },
                     ]} />
