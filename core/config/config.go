@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -185,6 +186,12 @@ func (c Config) Validate() error {
 	if c.DataDir == "" {
 		problems = append(problems, "data dir must not be empty")
 	}
+	if p := publicURLProblem(c.PublicURL); p != "" {
+		problems = append(problems, p)
+	}
+	if p := databaseURLProblem(c.DatabaseURL); p != "" {
+		problems = append(problems, p)
+	}
 	if c.PaymentReconcileInterval < time.Second || c.PaymentRecheckAfter < time.Second {
 		problems = append(problems, "payment reconcile interval and recheck after must be at least 1s")
 	}
@@ -195,6 +202,42 @@ func (c Config) Validate() error {
 		return errors.New("config: " + strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// publicURLProblem says what is wrong with a public URL, or "". Buyers'
+// return links, gateways' notify URLs and the subscription origin check
+// are built from it, so a value without scheme or host would fail only
+// later, in front of a buyer.
+func publicURLProblem(s string) string {
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "":
+		return fmt.Sprintf("public URL (KASSA_PUBLIC_URL, --public-url) must be an absolute http:// or https:// address such as https://shop.example.com, not %q", s)
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "":
+		return fmt.Sprintf("public URL (KASSA_PUBLIC_URL, --public-url) must be the shop's scheme and host only, such as https://shop.example.com, without a path, query or user: Kassa serves at the root of its address; not %q", s)
+	}
+	return ""
+}
+
+// databaseURLProblem says what is wrong with a database URL, or "". Any
+// value that is not a postgres:// URL is a SQLite file path, so a URL for
+// another engine (mysql://…) or a misspelt scheme would otherwise start
+// the shop on a new, empty SQLite file named after the URL.
+func databaseURLProblem(s string) string {
+	scheme, _, ok := strings.Cut(s, "://")
+	if !ok {
+		return ""
+	}
+	// Lower case only: the store tells the engines apart by these exact
+	// prefixes.
+	switch scheme {
+	case "postgres", "postgresql", "sqlite", "file":
+		return ""
+	}
+	return fmt.Sprintf("database URL (KASSA_DATABASE_URL, --database-url) must start with postgres:// or postgresql://, or be a SQLite file path; the scheme %q is not supported", scheme)
 }
 
 // Flags registers settings on fs as flags, the ones named (by flag name)
@@ -235,10 +278,65 @@ func Flags(fs *flag.FlagSet, names ...string) func() (Config, error) {
 		if path == "" {
 			path = "kassa.yaml"
 		}
+		if err := CheckEnv(os.Environ()); err != nil {
+			return Config{}, err
+		}
 		set := map[string]string{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = f.Value.String() })
 		return Load(path, explicit, os.Getenv, set)
 	}
+}
+
+// otherKassaEnv are KASSA_* variables that are not settings but are
+// close to one: the plugin host sets them for plugins.
+var otherKassaEnv = []string{"KASSA_CONFIG", "KASSA_PLUGIN_ID", "KASSA_PLUGIN_DATA_DIR", "KASSA_PLUGIN_LOG_LEVEL"}
+
+// CheckEnv refuses a KASSA_* variable in environ (NAME=value entries, as
+// os.Environ returns) that is not a setting but differs from one by a
+// letter or two: a misspelt KASSA_DATABASE_URL would otherwise start
+// the shop on an empty SQLite database, silently. Other KASSA_* names
+// (those of scripts and tests) pass.
+func CheckEnv(environ []string) error {
+	t := reflect.TypeOf(Config{})
+	var problems []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "KASSA_") || slices.Contains(otherKassaEnv, name) || fieldByTag(t, "env", name) >= 0 {
+			continue
+		}
+		for i := 0; i < t.NumField(); i++ {
+			if want := t.Field(i).Tag.Get("env"); editDistance(name, want) <= 2 {
+				problems = append(problems, fmt.Sprintf("%s is not a setting; did you mean %s?", name, want))
+				break
+			}
+		}
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return errors.New("config: environment: " + strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// editDistance is the Levenshtein distance between a and b (bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // Load builds a Config: defaults, then the YAML file at path (an error if
@@ -268,6 +366,14 @@ func Load(path string, mustExist bool, getenv func(string) string, flags map[str
 				idx := fieldByTag(t, "yaml", key)
 				if idx < 0 {
 					return c, fmt.Errorf("config: %s: unknown setting %q", path, key)
+				}
+				// fmt.Sprint would turn these into "<nil>" or "[a b]" and
+				// store that as the value.
+				switch val.(type) {
+				case nil:
+					return c, fmt.Errorf("config: %s: %s has no value; give it one or remove the line", path, key)
+				case map[string]any, []any:
+					return c, fmt.Errorf("config: %s: %s must be a single value, not a list or a mapping", path, key)
 				}
 				if err := setField(v.Field(idx), fmt.Sprint(val)); err != nil {
 					return c, fmt.Errorf("config: %s: %s: %w", path, key, err)

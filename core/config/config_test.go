@@ -62,6 +62,12 @@ func TestLoadRejectsBadInput(t *testing.T) {
 	dir := t.TempDir()
 	unknown := filepath.Join(dir, "unknown.yaml")
 	_ = os.WriteFile(unknown, []byte("htp_addr: x\n"), 0o600)
+	empty := filepath.Join(dir, "empty.yaml")
+	_ = os.WriteFile(empty, []byte("public_url:\n"), 0o600)
+	list := filepath.Join(dir, "list.yaml")
+	_ = os.WriteFile(list, []byte("data_dir: [/srv/a, /srv/b]\n"), 0o600)
+	mapping := filepath.Join(dir, "mapping.yaml")
+	_ = os.WriteFile(mapping, []byte("database_url:\n  host: db\n"), 0o600)
 	tests := []struct {
 		name  string
 		path  string
@@ -74,11 +80,69 @@ func TestLoadRejectsBadInput(t *testing.T) {
 		{"bad env value", "", false, map[string]string{"KASSA_ENV": "staging"}, "development or production"},
 		{"bad duration", "", false, map[string]string{"KASSA_SHUTDOWN_TIMEOUT": "soon"}, "duration"},
 		{"cart lifetime under a day", "", false, map[string]string{"KASSA_GUEST_CART_LIFETIME": "12h"}, "at least 24h"},
+		{"yaml key without a value", empty, false, nil, "public_url has no value"},
+		{"yaml list", list, false, nil, "data_dir must be a single value"},
+		{"yaml mapping", mapping, false, nil, "database_url must be a single value"},
+		{"public url without scheme", "", false, map[string]string{"KASSA_PUBLIC_URL": "shop.example.com"}, "KASSA_PUBLIC_URL"},
+		{"public url of another scheme", "", false, map[string]string{"KASSA_PUBLIC_URL": "ftp://shop.example.com"}, "absolute http:// or https://"},
+		{"public url with a path", "", false, map[string]string{"KASSA_PUBLIC_URL": "https://example.com/shop"}, "without a path"},
+		{"public url with a query", "", false, map[string]string{"KASSA_PUBLIC_URL": "https://shop.example.com/?a=1"}, "without a path, query"},
+		{"database url of another engine", "", false, map[string]string{"KASSA_DATABASE_URL": "mysql://root@db/kassa"}, `scheme "mysql" is not supported`},
+		{"database url misspelt", "", false, map[string]string{"KASSA_DATABASE_URL": "postgress://db/kassa"}, "KASSA_DATABASE_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := Load(tt.path, tt.must, func(k string) string { return tt.env[k] }, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.wants) {
+				t.Fatalf("err = %v, want it to mention %q", err, tt.wants)
+			}
+		})
+	}
+}
+
+func TestLoadAcceptsURLs(t *testing.T) {
+	t.Parallel()
+	for _, env := range []map[string]string{
+		{"KASSA_PUBLIC_URL": "https://shop.example.com"},
+		{"KASSA_PUBLIC_URL": "http://127.0.0.1:8080/"},
+		{"KASSA_PUBLIC_URL": "https://[::1]:8443"},
+		{"KASSA_DATABASE_URL": "postgres://kassa:pw@db:5432/kassa?sslmode=verify-full"},
+		{"KASSA_DATABASE_URL": "postgresql://db/kassa"},
+		{"KASSA_DATABASE_URL": "/srv/kassa/kassa.db"},
+		{"KASSA_DATABASE_URL": "sqlite:///srv/kassa/kassa.db"},
+		{"KASSA_DATABASE_URL": "file:shop.db?mode=rwc"},
+	} {
+		if _, err := Load("", false, func(k string) string { return env[k] }, nil); err != nil {
+			t.Errorf("%v: %v", env, err)
+		}
+	}
+}
+
+func TestCheckEnv(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		environ []string
+		wants   string // "" for no error
+	}{
+		{"settings", []string{"KASSA_DATABASE_URL=postgres://db/k", "KASSA_ENV=production", "PATH=/bin"}, ""},
+		{"not settings, not close to one", []string{"KASSA_TEST_POSTGRES_DSN=x", "KASSA_BENCH_API_KEY=k", "KASSA_BIN=bin", "KASSA_CONFIG=/etc/kassa.yaml"}, ""},
+		{"what the plugin host passes", []string{"KASSA_PLUGIN_ID=payment.testpay", "KASSA_PLUGIN_DATA_DIR=/d", "KASSA_PLUGIN_LOG_LEVEL=info"}, ""},
+		{"a letter left out", []string{"KASSA_DATABSE_URL=postgres://db/k"}, "KASSA_DATABSE_URL is not a setting; did you mean KASSA_DATABASE_URL?"},
+		{"plural", []string{"KASSA_NATS_URLS=nats://a"}, "did you mean KASSA_NATS_URL?"},
+		{"a letter left out at the end", []string{"KASSA_SECRET_KY=x"}, "did you mean KASSA_SECRET_KEY?"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := CheckEnv(tt.environ)
+			if tt.wants == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
 			if err == nil || !strings.Contains(err.Error(), tt.wants) {
 				t.Fatalf("err = %v, want it to mention %q", err, tt.wants)
 			}
