@@ -292,6 +292,9 @@ func runMigrate(ctx context.Context, args []string, io IO) error {
 			if err != nil {
 				return err
 			}
+			if err := m.RefuseNewer(ctx); err != nil {
+				return err
+			}
 			last := ""
 			for _, s := range st {
 				if s.Applied {
@@ -320,11 +323,14 @@ func runMigrate(ctx context.Context, args []string, io IO) error {
 			return err
 		}
 		for _, s := range st {
-			state := "pending"
+			state, note := "pending", ""
 			if s.Applied {
 				state = "applied"
 			}
-			fmt.Fprintf(io.Stdout, "%-8s %s\n", state, s.Name)
+			if s.Unknown {
+				note = " (unknown to this kassa: applied by a newer version)"
+			}
+			fmt.Fprintf(io.Stdout, "%-8s %s%s\n", state, s.Name, note)
 		}
 	default:
 		return fmt.Errorf("%w: unknown migrate action %q (up, down, status)", errUsage, pos[0])

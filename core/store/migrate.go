@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"regexp"
 	"sort"
+	"strings"
 	"testing/fstest"
 
 	"github.com/uptrace/bun/migrate"
@@ -19,9 +21,14 @@ var migrationFile = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+?)(?:\.(sqlite|postg
 // SQL files shared by both engines, with an engine-specific override file
 // only where the SQL must differ. Every migration runs in one transaction.
 type Migrator struct {
-	m  *migrate.Migrator
-	db *DB
+	m     *migrate.Migrator
+	known map[string]bool // versions of the migrations this binary has
+	db    *DB
 }
+
+// ErrSchemaNewer is returned when the database has migrations applied that
+// this binary does not know: a newer Kassa upgraded it.
+var ErrSchemaNewer = errors.New("the database schema is newer than this kassa")
 
 // NewMigrator prepares the migrations found in fsys for db's dialect.
 func NewMigrator(db *DB, fsys fs.FS) (*Migrator, error) {
@@ -67,7 +74,11 @@ func NewMigrator(db *DB, fsys fs.FS) (*Migrator, error) {
 	if err := ms.Discover(mapfs); err != nil {
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}
-	return &Migrator{m: migrate.NewMigrator(db.DB, ms, migrate.WithMarkAppliedOnSuccess(true)), db: db}, nil
+	known := map[string]bool{}
+	for v := range versions {
+		known[v] = true
+	}
+	return &Migrator{m: migrate.NewMigrator(db.DB, ms, migrate.WithMarkAppliedOnSuccess(true)), known: known, db: db}, nil
 }
 
 // lock serializes migrations between processes and waits for its turn.
@@ -105,9 +116,40 @@ func (m *Migrator) init(ctx context.Context) error {
 	return nil
 }
 
+// newer returns the versions of the applied migrations this binary does
+// not know, in order.
+func (m *Migrator) newer(ctx context.Context) ([]string, error) {
+	applied, err := m.m.AppliedMigrations(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migration status: %w", err)
+	}
+	var out []string
+	for _, x := range applied {
+		if !m.known[x.Name] {
+			out = append(out, x.Name)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// RefuseNewer fails with ErrSchemaNewer when a newer Kassa migrated the
+// database (after Status, Up or Down prepared the bookkeeping table). Running on it would fail in ways no test has seen (an older
+// binary knows nothing of the new columns' rules), and rolling back would
+// undo this binary's last migration underneath the newer ones.
+func (m *Migrator) RefuseNewer(ctx context.Context) error {
+	newer, err := m.newer(ctx)
+	if err != nil || len(newer) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w: a newer Kassa applied migrations this one does not know (%s); "+
+		"run that version or a later one, or restore the backup taken before the upgrade", ErrSchemaNewer, strings.Join(newer, ", "))
+}
+
 // Up applies every pending migration and returns the names applied. Several
 // processes may call it at once: one applies, the others wait and find
-// nothing left to do.
+// nothing left to do. It fails with ErrSchemaNewer, changing nothing, on a
+// database a newer Kassa migrated.
 func (m *Migrator) Up(ctx context.Context) ([]string, error) {
 	unlock, err := m.lock(ctx)
 	if err != nil {
@@ -115,6 +157,9 @@ func (m *Migrator) Up(ctx context.Context) ([]string, error) {
 	}
 	defer unlock()
 	if err := m.init(ctx); err != nil {
+		return nil, err
+	}
+	if err := m.RefuseNewer(ctx); err != nil {
 		return nil, err
 	}
 	group, err := m.m.Migrate(ctx)
@@ -125,7 +170,8 @@ func (m *Migrator) Up(ctx context.Context) ([]string, error) {
 }
 
 // Down rolls back the most recently applied migration, one per call, and
-// returns its name (nil when none is applied).
+// returns its name (nil when none is applied). Like Up, it refuses a
+// database a newer Kassa migrated.
 func (m *Migrator) Down(ctx context.Context) ([]string, error) {
 	unlock, err := m.lock(ctx)
 	if err != nil {
@@ -133,6 +179,9 @@ func (m *Migrator) Down(ctx context.Context) ([]string, error) {
 	}
 	defer unlock()
 	if err := m.init(ctx); err != nil {
+		return nil, err
+	}
+	if err := m.RefuseNewer(ctx); err != nil {
 		return nil, err
 	}
 	ms, err := m.m.MigrationsWithStatus(ctx)
@@ -179,9 +228,13 @@ func (m *Migrator) Pending(ctx context.Context) ([]string, error) {
 type MigrationStatus struct {
 	Name    string
 	Applied bool
+	// Unknown marks a migration applied by a newer Kassa: only its
+	// version is known.
+	Unknown bool
 }
 
-// Status lists every known migration in order.
+// Status lists every known migration in order, then the applied ones this
+// binary does not know (Unknown).
 func (m *Migrator) Status(ctx context.Context) ([]MigrationStatus, error) {
 	unlock, err := m.lock(ctx)
 	if err != nil {
@@ -201,6 +254,13 @@ func (m *Migrator) Status(ctx context.Context) ([]MigrationStatus, error) {
 		out = append(out, MigrationStatus{Name: x.Name + "_" + x.Comment, Applied: x.IsApplied()})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	newer, err := m.newer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range newer {
+		out = append(out, MigrationStatus{Name: v, Applied: true, Unknown: true})
+	}
 	return out, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -130,6 +131,53 @@ func checkUpDownUp(t *testing.T, db *store.DB) {
 	}
 	if diff := cmp.Diff(first, schemaOf(t, db)); diff != "" {
 		t.Fatalf("schema after up/down/up differs (-first +second):\n%s", diff)
+	}
+}
+
+// TestMigrationsRefuseNewerSchema: on a database a newer Kassa migrated
+// (a migration this binary does not know is applied), up and down fail
+// with ErrSchemaNewer and change nothing, and status lists the unknown
+// migration, so an older binary started after a failed upgrade does not
+// serve on a schema it was not written for.
+func TestMigrationsRefuseNewerSchema(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { checkRefuseNewer(t, storetest.OpenSQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { checkRefuseNewer(t, storetest.OpenPostgres(t)) })
+}
+
+func checkRefuseNewer(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	m, err := store.NewMigrator(db, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.NewRaw("INSERT INTO bun_migrations (name, group_id, migrated_at) VALUES ('9999', 99, CURRENT_TIMESTAMP)").Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := schemaOf(t, db)
+	if _, err := m.Up(ctx); !errors.Is(err, store.ErrSchemaNewer) || !strings.Contains(err.Error(), "9999") {
+		t.Fatalf("up on a newer schema: %v, want ErrSchemaNewer naming 9999", err)
+	}
+	if _, err := m.Down(ctx); !errors.Is(err, store.ErrSchemaNewer) {
+		t.Fatalf("down on a newer schema: %v, want ErrSchemaNewer", err)
+	}
+	if diff := cmp.Diff(before, schemaOf(t, db)); diff != "" {
+		t.Fatalf("refused up and down changed the schema (-before +after):\n%s", diff)
+	}
+	st, err := m.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := st[len(st)-1]
+	if last != (store.MigrationStatus{Name: "9999", Applied: true, Unknown: true}) {
+		t.Fatalf("status ends with %+v, want the unknown migration 9999", last)
+	}
+	for _, s := range st[:len(st)-1] {
+		if !s.Applied || s.Unknown {
+			t.Fatalf("status %+v, want every known migration applied", s)
+		}
 	}
 }
 
