@@ -451,3 +451,27 @@ func pluginPID(t *testing.T, in *instance, id string) int {
 	t.Fatalf("no running %s process", id)
 	return 0
 }
+
+// TestPluginsEndWithAKilledShop kills Kassa alone with SIGKILL, as the OOM
+// killer would, leaving its plugins behind: they notice that their host
+// is gone and exit, instead of piling up at each crash and restart.
+func TestPluginsEndWithAKilledShop(t *testing.T) {
+	t.Parallel()
+	s := newPaymentShop(t)
+	pid := pluginPID(t, s.in, "payment.testpay")
+	if err := syscall.Kill(s.in.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-s.in.exited
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		// Gone, or a zombie waiting for whoever adopted it to reap it.
+		if err != nil || strings.Contains(string(stat), ") Z ") {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	t.Fatalf("payment.testpay (pid %d) still runs 10s after Kassa was killed", pid)
+}
