@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -382,27 +383,47 @@ func orDefault(s, d string) string {
 	return s
 }
 
-// redactURLs hides the passwords in a comma-separated list of URLs.
+// redactURLs hides the secrets in a comma-separated list of NATS URLs:
+// passwords, and a user without a password, which NATS takes as a token
+// (nats://TOKEN@host).
 func redactURLs(list string) string {
 	parts := strings.Split(list, ",")
 	for i, p := range parts {
-		parts[i] = redactURL(strings.TrimSpace(p))
+		p = strings.TrimSpace(p)
+		if u, err := url.Parse(p); err == nil && u.User != nil {
+			if _, hasPassword := u.User.Password(); !hasPassword {
+				u.User = url.User("***")
+				p = u.String()
+			}
+		}
+		parts[i] = redactURL(p)
 	}
 	return strings.Join(parts, ",")
 }
 
-// redactURL hides a password in a database URL.
-func redactURL(u string) string {
-	at := strings.LastIndex(u, "@")
-	scheme := strings.Index(u, "://")
-	if at < 0 || scheme < 0 {
-		return u
+// redactURL hides the passwords in a database URL: the user's, and the
+// password and sslpassword parameters that PostgreSQL also reads from the
+// query.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" {
+		if strings.Contains(raw, "://") {
+			return "(unreadable URL, not shown)" // it may hold a password we cannot find
+		}
+		return raw // a SQLite path
 	}
-	creds := u[scheme+3 : at]
-	if i := strings.IndexByte(creds, ':'); i >= 0 {
-		return u[:scheme+3] + creds[:i] + ":***" + u[at:]
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "***")
 	}
-	return u
+	q := u.Query()
+	for _, k := range []string{"password", "sslpassword"} {
+		if q.Has(k) {
+			q.Set(k, "***")
+			u.RawQuery = q.Encode()
+		}
+	}
+	// url.URL escapes the asterisks; they are ours, not the user's.
+	return strings.ReplaceAll(u.String(), "%2A%2A%2A", "***")
 }
 
 // serveBanner tells the operator where the shop answers: GraphiQL only

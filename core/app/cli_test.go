@@ -42,14 +42,23 @@ func TestParseArgsInterspersed(t *testing.T) {
 
 func TestRedactURL(t *testing.T) {
 	t.Parallel()
-	if got := redactURL("postgres://kassa:hunter2@db:5432/kassa"); got != "postgres://kassa:***@db:5432/kassa" {
-		t.Fatalf("redactURL = %s", got)
+	for in, want := range map[string]string{
+		"postgres://kassa:hunter2@db:5432/kassa":                            "postgres://kassa:***@db:5432/kassa",
+		"postgres://kassa@db/kassa?sslmode=require&password=hunter2":        "postgres://kassa@db/kassa?password=***&sslmode=require",
+		"postgres://kassa@db/kassa?sslpassword=keypass&sslmode=verify-full": "postgres://kassa@db/kassa?sslmode=verify-full&sslpassword=***",
+		"postgres://kassa@db/kassa":                                         "postgres://kassa@db/kassa",
+		"postgres://kassa:pw@db:port/kassa":                                 "(unreadable URL, not shown)",
+		"data/kassa.db":                                                     "data/kassa.db",
+	} {
+		if got := redactURL(in); got != want {
+			t.Errorf("redactURL(%s) = %s, want %s", in, got, want)
+		}
 	}
 	if got := redactURLs("nats://a:pw1@n1:4222,nats://b:pw2@n2:4222"); got != "nats://a:***@n1:4222,nats://b:***@n2:4222" {
 		t.Fatalf("redactURLs = %s", got)
 	}
-	if got := redactURL("data/kassa.db"); got != "data/kassa.db" {
-		t.Fatalf("redactURL = %s", got)
+	if got := redactURLs("nats://s3cr3t-token@n1:4222, nats://n2:4222"); got != "nats://***@n1:4222,nats://n2:4222" {
+		t.Fatalf("redactURLs of a token = %s", got)
 	}
 }
 
