@@ -201,7 +201,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	a.onClose("accounts", func(context.Context) error { a.Accounts.Close(); return nil })
 	a.Authz = a.Accounts.Enforcer
 	// Plugins close before the database: their last health writes go there.
-	a.Plugins, err = NewPlugins(cfg, a.DB, a.Authz, a.Log)
+	a.Plugins, err = NewPlugins(ctx, cfg, a.DB, a.Authz, a.Log)
 	if err != nil {
 		return nil, err
 	}

@@ -97,7 +97,7 @@ func runPlugin(ctx context.Context, args []string, io IO) error {
 		cfg.LogLevel = "warn"
 	}
 	log := newLogger(cfg, io.Stderr)
-	svc, err := NewPlugins(cfg, db, systemOnly{}, log)
+	svc, err := NewPlugins(ctx, cfg, db, systemOnly{}, log)
 	if err != nil {
 		return err
 	}

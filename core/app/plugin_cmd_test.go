@@ -120,7 +120,7 @@ func TestSetUpDemoPlugins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := NewPlugins(cfg, storetest.NewSQLite(t), systemOnly{}, slog.New(slog.DiscardHandler))
+	svc, err := NewPlugins(context.Background(), cfg, storetest.NewSQLite(t), systemOnly{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/config"
@@ -27,7 +29,10 @@ import (
 // here: each starts on first use, and the supervisor's periodic health
 // checks run only as a worker of a started App. Close the service after
 // the HTTP server stopped and before the database.
-func NewPlugins(cfg config.Config, db *store.DB, az authz.Authorizer, log *slog.Logger) (*plugin.Service, error) {
+func NewPlugins(ctx context.Context, cfg config.Config, db *store.DB, az authz.Authorizer, log *slog.Logger) (*plugin.Service, error) {
+	if err := refuseNewKeyForOldSecrets(ctx, cfg, db); err != nil {
+		return nil, err
+	}
 	box, err := secret.Load(cfg.SecretKey, cfg.DataDir, log)
 	if err != nil {
 		return nil, err
@@ -50,6 +55,29 @@ func NewPlugins(cfg config.Config, db *store.DB, az authz.Authorizer, log *slog.
 		return nil, err
 	}
 	return svc, nil
+}
+
+// refuseNewKeyForOldSecrets stops secret.Load from generating a master key
+// beside a database whose plugin secrets were sealed with another: a
+// restore that forgot secret.key, or a second instance on a shared
+// PostgreSQL without KASSA_SECRET_KEY. The new key could never open them,
+// and whatever it sealed would be lost once the right key is put back.
+func refuseNewKeyForOldSecrets(ctx context.Context, cfg config.Config, db *store.DB) error {
+	path := filepath.Join(cfg.DataDir, secret.KeyFileName)
+	if cfg.SecretKey != "" {
+		return nil
+	}
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil // secret.Load reads it, or says what is wrong with it
+	}
+	ids, err := plugin.SecretKeyIDs(ctx, db)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	return fmt.Errorf("secret key: %s does not exist and KASSA_SECRET_KEY is empty, but the database holds plugin secrets "+
+		"sealed with master key %s; put that key back (restore secret.key from your backup, or set KASSA_SECRET_KEY "+
+		"as the other instances do). If it is lost, create a new key yourself (openssl rand -base64 32 > %s; chmod 600 %s) "+
+		"and enter the plugins' secrets again", path, strings.Join(ids, ", "), path, path)
 }
 
 // InstallNewPlugins installs every executable file in the plugin directory

@@ -79,6 +79,18 @@ func (r *row) secretFieldsSet() []string {
 // pluginStore holds the catalog queries.
 type pluginStore struct{ db *store.DB }
 
+// SecretKeyIDs returns the ids of the master keys (secret.Box.KeyID) that
+// the stored plugin secrets were sealed with, none when no plugin has any.
+func SecretKeyIDs(ctx context.Context, db *store.DB) ([]string, error) {
+	var ids []string
+	err := db.Conn(ctx).NewSelect().Model((*row)(nil)).Distinct().Column("secrets_key_id").
+		Where("secrets_key_id <> ''").OrderExpr("secrets_key_id").Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("list the keys of plugin secrets: %w", err)
+	}
+	return ids, nil
+}
+
 func (s pluginStore) get(ctx context.Context, id string) (*row, error) {
 	r := new(row)
 	err := s.db.Conn(ctx).NewSelect().Model(r).Where("id = ?", id).Scan(ctx)
