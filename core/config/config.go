@@ -283,8 +283,51 @@ func Flags(fs *flag.FlagSet, names ...string) func() (Config, error) {
 		}
 		set := map[string]string{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = f.Value.String() })
+		for _, w := range exposedSecrets(set) {
+			fmt.Fprintln(fs.Output(), "kassa: warning:", w)
+		}
 		return Load(path, explicit, os.Getenv, set)
 	}
+}
+
+// exposedSecrets warns of secrets given as flags (by flag name in set):
+// the master key, and a password in the database or NATS URL. Any user of
+// the machine reads a command line (ps, /proc/PID/cmdline), and shell
+// history keeps it; the environment and kassa.yaml do not show.
+func exposedSecrets(set map[string]string) []string {
+	t := reflect.TypeOf(Config{})
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		val, ok := set[f.Tag.Get("flag")]
+		if !ok || val == "" {
+			continue
+		}
+		if f.Tag.Get("secret") != "true" && !urlHasPassword(val) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("--%s puts a secret on the command line, where every user of this machine can read it (ps); pass it in %s or kassa.yaml instead",
+			f.Tag.Get("flag"), f.Tag.Get("env")))
+	}
+	return out
+}
+
+// urlHasPassword reports whether any of the comma-separated URLs in s
+// carries a password, as user:password@ or a password parameter.
+func urlHasPassword(s string) bool {
+	for _, part := range strings.Split(s, ",") {
+		u, err := url.Parse(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		if _, ok := u.User.Password(); ok {
+			return true
+		}
+		if q := u.Query(); q.Has("password") || q.Has("sslpassword") {
+			return true
+		}
+	}
+	return false
 }
 
 // otherKassaEnv are KASSA_* variables that are not settings but are

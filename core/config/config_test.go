@@ -223,6 +223,42 @@ func TestFlagsOfSomeSettings(t *testing.T) {
 	Flags(flag.NewFlagSet("t", flag.ContinueOnError), "no-such-setting")
 }
 
+// TestFlagsWarnOfSecrets: a master key or a URL password given as a flag
+// is visible to every user of the machine; the loader says so, and points
+// to the environment variable. Other flags, and URLs without a password,
+// pass in silence.
+func TestFlagsWarnOfSecrets(t *testing.T) {
+	for _, tt := range []struct {
+		args  []string
+		wants []string // "" for no warning
+	}{
+		{[]string{"--secret-key", "c2VjcmV0"}, []string{"--secret-key puts a secret on the command line", "KASSA_SECRET_KEY"}},
+		{[]string{"--database-url", "postgres://kassa:pw@db/kassa"}, []string{"--database-url", "KASSA_DATABASE_URL"}},
+		{[]string{"--database-url", "postgres://kassa@db/kassa?password=pw"}, []string{"--database-url"}},
+		{[]string{"--nats-url", "nats://n1:4222,nats://u:pw@n2:4222"}, []string{"--nats-url", "KASSA_NATS_URL"}},
+		{[]string{"--database-url", "postgres://kassa@db/kassa", "--data-dir", "/srv/k"}, nil},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		var out strings.Builder
+		fs.SetOutput(&out)
+		load := Flags(fs)
+		if err := fs.Parse(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := load(); err != nil {
+			t.Fatal(err)
+		}
+		if tt.wants == nil && out.Len() > 0 {
+			t.Errorf("%v: warned %q", tt.args, out.String())
+		}
+		for _, w := range tt.wants {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%v: output %q, want it to mention %q", tt.args, out.String(), w)
+			}
+		}
+	}
+}
+
 // The reference shows the defaults that follow from other settings as
 // they do, not as the empty string the field starts with (an outside
 // review: --plugin-dir showed no default).
