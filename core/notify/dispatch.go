@@ -157,7 +157,9 @@ func (d *Dispatcher) Handle(ctx context.Context, e events.Event) error {
 			d.log.InfoContext(ctx, "development mode: no email channel delivered this account link (not logged in production)",
 				"template", kind.template, "link", link)
 		} else {
-			d.log.DebugContext(ctx, "no channel delivers account messages; enable notify.email", "template", kind.template, "event", e.ID)
+			// A warning: a buyer's password reset or a staff invitation
+			// went nowhere, and the operator learns of it only here.
+			d.log.WarnContext(ctx, "no channel delivers account messages: this one reached nobody; enable notify.email", "template", kind.template, "event", e.ID)
 		}
 	}
 	return err

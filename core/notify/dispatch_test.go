@@ -155,7 +155,8 @@ func TestForward(t *testing.T) {
 }
 
 // TestDevelopmentLog: in development the link of an account message that
-// no channel delivered is logged, and only then; never without the option.
+// no channel delivered is logged, and only then; never without the option,
+// which instead warns that the message reached nobody.
 func TestDevelopmentLog(t *testing.T) {
 	t.Parallel()
 	ev := events.MustNew("kassa.customer.verification_requested", map[string]any{"email": "dev@example.com", "token": "tok_dev_secret", "expiresAt": time.Now()})
@@ -184,6 +185,11 @@ func TestDevelopmentLog(t *testing.T) {
 			}
 			if got := strings.Contains(buf.String(), "tok_dev_secret"); got != tt.want {
 				t.Fatalf("link logged = %v, want %v:\n%s", got, tt.want, buf.String())
+			}
+			// In production an undelivered account message is a warning
+			// at the default level, so the operator hears of it.
+			if warned := strings.Contains(buf.String(), "level=WARN msg=\"no channel delivers account messages"); warned != (!tt.dev && !tt.want && len(tt.channels) == 0) {
+				t.Fatalf("warned = %v:\n%s", warned, buf.String())
 			}
 		})
 	}
