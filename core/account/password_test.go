@@ -3,6 +3,9 @@ package account_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -127,4 +130,66 @@ type eventPayloads []string
 func (p *eventPayloads) Add(_ context.Context, e events.Event) error {
 	*p = append(*p, string(e.Payload))
 	return nil
+}
+
+// TestRefusedStaffSignInLogged: a refused staff sign-in is a warning
+// naming the client's address and, for a known address, the staff
+// member, for an operator's alerts; never the email typed nor the
+// password. Throttled attempts are logged too.
+func TestRefusedStaffSignInLogged(t *testing.T) {
+	t.Parallel()
+	db := storetest.NewSQLite(t)
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	enf, err := authz.NewEnforcer(context.Background(), db, authz.Options{ReloadEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(enf.Close)
+	svc := build(t, db, enf, account.Options{Logger: log})
+	owner, err := svc.CreateOwner(authz.WithSubject(context.Background(), authz.SystemSubject("test")),
+		account.NewStaff{Email: "own@shop.example", Password: "owner secret phrase"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := account.WithClient(context.Background(), account.Client{IP: "198.51.100.7"})
+	if _, _, err := svc.StaffLogin(ctx, "own@shop.example", "wrong guess 1"); err == nil {
+		t.Fatal("a wrong password signed in")
+	}
+	if _, _, err := svc.StaffLogin(ctx, "typo-owner-secret@shop.example", "owner secret phrase"); err == nil {
+		t.Fatal("an unknown address signed in")
+	}
+	for i := range 20 {
+		if _, _, err := svc.StaffLogin(ctx, "own@shop.example", fmt.Sprintf("wrong guess %d", i+2)); errors.Is(err, errs.ErrLimited) {
+			break
+		}
+	}
+	var refused []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec["msg"] == "staff sign-in refused" {
+			refused = append(refused, rec)
+		}
+	}
+	if len(refused) < 3 {
+		t.Fatalf("%d refusals logged:\n%s", len(refused), buf.String())
+	}
+	first, second, last := refused[0], refused[1], refused[len(refused)-1]
+	if first["level"] != "WARN" || first["client"] != "198.51.100.7" || first["staff"] != owner.ID || first["reason"] != "invalid credentials" {
+		t.Errorf("a wrong password: %v", first)
+	}
+	if _, named := second["staff"]; named || second["client"] != "198.51.100.7" {
+		t.Errorf("an unknown address: %v", second)
+	}
+	if last["reason"] != "throttled" {
+		t.Errorf("the last refusal: %v", last)
+	}
+	for _, secret := range []string{"wrong guess", "owner secret phrase", "typo-owner-secret", "own@shop.example"} {
+		if strings.Contains(buf.String(), secret) {
+			t.Errorf("the log holds %q:\n%s", secret, buf.String())
+		}
+	}
 }

@@ -308,6 +308,9 @@ func (s *Service) StaffLogin(ctx context.Context, email, password string) (*Staf
 	}
 	keys := s.throttleKeys(ctx, PrincipalStaff, e)
 	if err := s.checkThrottle(ctx, keys); err != nil {
+		if errors.Is(err, errs.ErrLimited) {
+			s.staffLoginRefused(ctx, nil, "throttled")
+		}
 		return nil, nil, err
 	}
 	m, err := s.st.staffByEmail(ctx, e)
@@ -328,6 +331,7 @@ func (s *Service) StaffLogin(ctx context.Context, email, password string) (*Staf
 		if err := s.recordFailures(ctx, keys); err != nil {
 			return nil, nil, err
 		}
+		s.staffLoginRefused(ctx, m, "invalid credentials")
 		return nil, nil, invalidCredentials()
 	}
 	if err := s.st.clearThrottle(ctx, keys[0].key); err != nil {
@@ -344,6 +348,18 @@ func (s *Service) StaffLogin(ctx context.Context, email, password string) (*Staf
 	}
 	s.log.InfoContext(ctx, "staff signed in", "staff", m.ID, "session", sess.Session.ID)
 	return s.withRoles(m), sess, nil
+}
+
+// staffLoginRefused logs a refused staff sign-in as a warning, for the
+// operator's alerts and tools such as fail2ban: the client's address and,
+// when the email named a staff member, their id. Never the email typed
+// (people type passwords into it) nor the password.
+func (s *Service) staffLoginRefused(ctx context.Context, m *StaffMember, reason string) {
+	attrs := []any{"reason", reason, "client", ClientFrom(ctx).IP}
+	if m != nil {
+		attrs = append(attrs, "staff", m.ID)
+	}
+	s.log.WarnContext(ctx, "staff sign-in refused", attrs...)
 }
 
 // StaffMembers pages through the staff, newest first. Needs staff:read.
