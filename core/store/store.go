@@ -168,6 +168,15 @@ func createPrivate(path string) error {
 }
 
 // sqlitePath extracts the file path of a SQLite URL.
+// SQLiteFile returns the file a SQLite database URL (or plain path)
+// names, and false for a PostgreSQL URL.
+func SQLiteFile(rawURL string) (string, bool) {
+	if strings.HasPrefix(rawURL, "postgres://") || strings.HasPrefix(rawURL, "postgresql://") {
+		return "", false
+	}
+	return sqlitePath(rawURL), true
+}
+
 func sqlitePath(rawURL string) string {
 	path := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "file:")
 	path = strings.TrimPrefix(path, "//")

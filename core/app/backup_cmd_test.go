@@ -1,0 +1,110 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kassahq/kassa/core/app"
+	"github.com/kassahq/kassa/core/store"
+)
+
+// TestBackupCommand: kassa backup copies a SQLite shop's database, key,
+// plugins and plugin files into a new directory for its owner only; a
+// directory holding anything, or a data directory without a shop, is
+// refused and nothing is written.
+func TestBackupCommand(t *testing.T) {
+	data := t.TempDir()
+	run := func(args ...string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := app.Main(args, app.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
+		return code, out.String() + errOut.String()
+	}
+	if code, out := run("seed", "demo", "--data-dir", data); code != 0 {
+		t.Fatalf("seed: %s", out)
+	}
+	key := []byte("0123456789abcdef0123456789abcdef0123456789ab\n")
+	for _, f := range []struct {
+		path string
+		body []byte
+		mode os.FileMode
+	}{
+		{"secret.key", key, 0o600},
+		{"plugins/payment.fake", []byte("#!/bin/sh\n"), 0o755},
+		{"plugin-data/payment.fake/journal", []byte("pay_1 CAPTURED\n"), 0o600},
+	} {
+		p := filepath.Join(data, f.path)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, f.body, f.mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	to := filepath.Join(t.TempDir(), "kassa-backup")
+	code, out := run("backup", "--data-dir", data, "--to", to)
+	if code != 0 {
+		t.Fatalf("backup: %s", out)
+	}
+	if !strings.Contains(out, "restore with: kassa serve --data-dir "+to) {
+		t.Errorf("the backup does not say how to restore:\n%s", out)
+	}
+	for path, mode := range map[string]os.FileMode{
+		"":                                 0o700 | os.ModeDir,
+		"kassa.db":                         0o600,
+		"secret.key":                       0o600,
+		"plugins/payment.fake":             0o700,
+		"plugin-data/payment.fake/journal": 0o600,
+	} {
+		st, err := os.Stat(filepath.Join(to, path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode() != mode {
+			t.Errorf("%s: mode %v, want %v", path, st.Mode(), mode)
+		}
+	}
+	if got, _ := os.ReadFile(filepath.Join(to, "secret.key")); !bytes.Equal(got, key) {
+		t.Errorf("the key copied: %q", got)
+	}
+	count := func(dir string) (n int) {
+		db, err := store.Open(context.Background(), filepath.Join(dir, "kassa.db"), store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.NewRaw("SELECT count(*) FROM products").Scan(context.Background(), &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if want, got := count(data), count(to); got != want || got == 0 {
+		t.Errorf("the copy holds %d products, the shop %d", got, want)
+	}
+
+	// Refused: a directory holding a backup already; a data directory
+	// without a shop.
+	if code, out := run("backup", "--data-dir", data, "--to", to); code == 0 || !strings.Contains(out, "not empty") {
+		t.Errorf("a second backup into the same directory: %d %s", code, out)
+	}
+	nowhere := filepath.Join(t.TempDir(), "none")
+	if code, out := run("backup", "--data-dir", t.TempDir(), "--to", nowhere); code == 0 || !strings.Contains(out, "no database to back up") {
+		t.Errorf("a data directory without a shop: %d %s", code, out)
+	}
+	if _, err := os.Stat(nowhere); !os.IsNotExist(err) {
+		t.Errorf("a refused backup left %s: %v", nowhere, err)
+	}
+	// A key given in the environment is the operator's to keep.
+	to2 := filepath.Join(t.TempDir(), "b2")
+	code, out = run("backup", "--data-dir", data, "--to", to2, "--secret-key", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	if code != 0 || !strings.Contains(out, "not copied: keep that value") {
+		t.Errorf("a backup with the key in the environment: %d %s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(to2, "secret.key")); !os.IsNotExist(err) {
+		t.Errorf("the file key was copied beside an environment key: %v", err)
+	}
+}
