@@ -238,7 +238,7 @@ const (
 	voidOp = `mutation($input: PaymentVoidInput!) { paymentVoid(input: $input) {
 		payment { state order { paymentStatus } } userErrors { field code } } }`
 	refundOp = `mutation($input: OrderRefundInput!) { orderRefund(input: $input) {
-		refund { id state amount { amount } shipping { amount } lines { lineId quantity amount { amount } } paymentId gatewayId reason staffId }
+		refund { id state amount { amount } shipping { amount } shippingTax { amount } lines { lineId quantity amount { amount } } paymentId gatewayId reason staffId }
 		userErrors { field code } } }`
 	confirmOp = `mutation($input: PaymentConfirmBankTransferInput!) { paymentConfirmBankTransfer(input: $input) {
 		payment { id state captured { amount } order { paymentStatus } } userErrors { field code } } }`
@@ -612,12 +612,12 @@ func TestPayments(t *testing.T) {
 			again := s.do(t, ordFinance, refundOp, in("orderId", o.id, "shipping", cnyInput("1.00"), "idempotencyKey", "sh-2"))
 			eq(t, "shipping again", testkit.EncodeJSON(t, again.get("orderRefund", "userErrors")),
 				`[{"code":"SHIPPING_ALREADY_REFUNDED","field":["input","shipping"]}]`)
-			// What is left (the tax) may still be refunded by amount.
+			// Every unit and the whole shipping, with the 13 % tax added
+			// to it, are what the buyer paid: nothing is left.
 			st = must(t, s.do(t, ordFinance, staffOrderOp, vars("id", o.id)))
-			eq(t, "paymentStatus", st.str("order", "paymentStatus"), "PARTIALLY_REFUNDED")
-			left := cny(t, st.str("order", "amountPaid", "amount"), 0)
-			res = must(t, s.do(t, ordFinance, refundOp, in("orderId", o.id, "amount", cnyInput(left), "idempotencyKey", "rest")))
-			eq(t, "the rest", res.str("orderRefund", "refund", "state"), "SUCCEEDED")
+			eq(t, "paymentStatus", st.str("order", "paymentStatus"), "REFUNDED")
+			eq(t, "amountRefunded", st.str("order", "amountRefunded", "amount"), o.total)
+			eq(t, "amountPaid", st.str("order", "amountPaid", "amount"), "0.00")
 		})
 
 		t.Run("refunds by lines and shipping, never above the capture", func(t *testing.T) {
@@ -629,7 +629,9 @@ func TestPayments(t *testing.T) {
 			lt, _ := money.Parse(lineTotal, money.CNY)
 			sh, _ := money.Parse(shipping, money.CNY)
 			half := money.New(lt.Amount()/2, money.CNY).Decimal()
-			first := money.New(lt.Amount()/2+sh.Amount(), money.CNY).Decimal()
+			// The shipping comes back with the 13 % tax added to it.
+			shTax := sh.Amount() * 13 / 100
+			first := money.New(lt.Amount()/2+sh.Amount()+shTax, money.CNY).Decimal()
 
 			mismatch := s.do(t, ordFinance, refundOp, in("orderId", o.id, "lines", []any{vars("lineId", line, "quantity", 1)},
 				"amount", cnyInput("1.00"), "idempotencyKey", "rf-0"))
@@ -643,13 +645,14 @@ func TestPayments(t *testing.T) {
 			eq(t, r+"state", res.str("orderRefund", "refund", "state"), "SUCCEEDED")
 			eq(t, r+"amount", res.str("orderRefund", "refund", "amount", "amount"), first)
 			eq(t, r+"shipping", res.str("orderRefund", "refund", "shipping", "amount"), shipping)
+			eq(t, r+"shippingTax", res.str("orderRefund", "refund", "shippingTax", "amount"), money.New(shTax, money.CNY).Decimal())
 			eq(t, r+"lines", testkit.EncodeJSON(t, res.get("orderRefund", "refund", "lines")),
 				`[{"amount":{"amount":"`+half+`"},"lineId":"`+line+`","quantity":1}]`)
 			eq(t, r+"paymentId", res.str("orderRefund", "refund", "paymentId"), id)
 			eq(t, r+"staffId", res.str("orderRefund", "refund", "staffId"), ordFinance.ID)
 			eq(t, "order", must(t, s.do(t, ordFinance, staffOrderOp, vars("id", o.id))).str("order", "paymentStatus"), "PARTIALLY_REFUNDED")
 
-			left := o.minor - lt.Amount()/2 - sh.Amount()
+			left := o.minor - lt.Amount()/2 - sh.Amount() - shTax
 			over := s.do(t, ordFinance, refundOp, in("orderId", o.id, "amount", cnyInput(money.New(left+1, money.CNY).Decimal()), "idempotencyKey", "rf-2"))
 			eq(t, "over-refund", testkit.EncodeJSON(t, over.get("orderRefund", "userErrors")),
 				`[{"code":"REFUND_EXCEEDS_CAPTURED","field":["input","amount"]}]`)

@@ -13,18 +13,20 @@ import (
 func TestCreditedRefund(t *testing.T) {
 	lines := payment.RefundLines{{LineID: "oli_1", Quantity: 2, Amount: 4000}}
 	for _, c := range []struct {
-		name         string
-		amount, ship int64
-		lines        payment.RefundLines
-		wantLines    int
-		wantShipping int64
+		name                  string
+		amount, ship, shipTax int64
+		lines                 payment.RefundLines
+		wantLines             int
+		wantShipping          int64
 	}{
-		{"an amount", 1500, 0, nil, 0, 0},
-		{"lines and shipping", 5000, 1000, lines, 1, 1000},
-		{"the first part of a split", 3000, 1000, lines, 0, 0},
+		{"an amount", 1500, 0, 0, nil, 0, 0},
+		{"lines and shipping", 5000, 1000, 0, lines, 1, 1000},
+		{"lines, shipping and its tax", 5130, 1000, 130, lines, 1, 1000},
+		{"the first part of a split", 3000, 1000, 0, lines, 0, 0},
+		{"the first part of a split short of the shipping's tax", 5000, 1000, 130, lines, 0, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got := creditedRefund(&payment.Refund{ID: "ref_1", AmountMinor: c.amount, Currency: money.CNY, ShippingMinor: c.ship, Lines: c.lines})
+			got := creditedRefund(&payment.Refund{ID: "ref_1", AmountMinor: c.amount, Currency: money.CNY, ShippingMinor: c.ship, ShippingTaxMinor: c.shipTax, Lines: c.lines})
 			if got.Amount.Amount() != c.amount || len(got.Lines) != c.wantLines || got.Shipping.Amount() != c.wantShipping {
 				t.Fatalf("credited %+v", got)
 			}
@@ -32,8 +34,8 @@ func TestCreditedRefund(t *testing.T) {
 			for _, l := range got.Lines {
 				sum += l.Amount.Amount()
 			}
-			if len(got.Lines) > 0 && sum+got.Shipping.Amount() != got.Amount.Amount() {
-				t.Fatalf("the note's lines and shipping come to %d, its total %d", sum+got.Shipping.Amount(), got.Amount.Amount())
+			if sum += got.Shipping.Amount() + got.ShippingTax.Amount(); len(got.Lines) > 0 && sum != got.Amount.Amount() {
+				t.Fatalf("the note's lines and shipping come to %d, its total %d", sum, got.Amount.Amount())
 			}
 		})
 	}

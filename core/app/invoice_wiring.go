@@ -170,14 +170,15 @@ func (p invoiceOrders) Refund(ctx context.Context, orderID, refundID string) (*i
 // its credit note credits the amount it gave back, so that the document
 // adds up, and the parts' notes together credit the whole refund.
 func creditedRefund(r *payment.Refund) *invoice.Refund {
-	out := &invoice.Refund{ID: r.ID, Amount: r.Amount(), Shipping: money.New(r.ShippingMinor, r.Currency)}
-	parts := r.ShippingMinor
+	out := &invoice.Refund{ID: r.ID, Amount: r.Amount(), Shipping: money.New(r.ShippingMinor, r.Currency),
+		ShippingTax: money.New(r.ShippingTaxMinor, r.Currency)}
+	parts := r.ShippingMinor + r.ShippingTaxMinor
 	for _, l := range r.Lines {
 		out.Lines = append(out.Lines, invoice.RefundLine{LineID: l.LineID, Quantity: l.Quantity, Amount: money.New(l.Amount, r.Currency)})
 		parts += l.Amount
 	}
 	if parts > r.AmountMinor {
-		out.Lines, out.Shipping = nil, money.Zero(r.Currency)
+		out.Lines, out.Shipping, out.ShippingTax = nil, money.Zero(r.Currency), money.Zero(r.Currency)
 	}
 	return out
 }

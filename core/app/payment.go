@@ -122,7 +122,7 @@ func (p PaymentOrders) OrderLines(ctx context.Context, orderID string) ([]paymen
 	}
 	out := make([]payment.OrderLine, len(d.Lines))
 	for i, l := range d.Lines {
-		out[i] = payment.OrderLine{ID: l.ID, SKU: l.SKU, Quantity: l.Quantity, Total: l.TotalAmount}
+		out[i] = payment.OrderLine{ID: l.ID, SKU: l.SKU, Quantity: l.Quantity, Total: l.TotalAmount, Tax: l.TaxAmount}
 	}
 	return out, nil
 }
@@ -195,7 +195,7 @@ func paymentPath(from, to order.PaymentStatus) ([]order.PaymentStatus, error) {
 func orderInfo(v *order.PaymentView) *payment.OrderInfo {
 	info := &payment.OrderInfo{
 		ID: v.ID, Number: v.Number, Status: string(v.Status), PaymentStatus: payment.OrderPaymentStatus(v.PaymentStatus),
-		PaymentMethod: v.PaymentMethod, Total: v.Total, Shipping: v.Shipping, PaymentDeadline: v.PaymentDeadline, Email: v.Email,
+		PaymentMethod: v.PaymentMethod, Total: v.Total, Shipping: v.Shipping, Tax: v.Tax, TaxIncluded: v.TaxIncluded, PaymentDeadline: v.PaymentDeadline, Email: v.Email,
 		Country: v.BillingCountry, ShippingCountry: v.ShippingCountry,
 	}
 	if v.CustomerID != nil {

@@ -78,8 +78,11 @@ type OrderRef struct {
 type Refund struct {
 	ID     string
 	Amount money.Money
-	// Shipping is the shipping part of Amount.
-	Shipping money.Money
+	// Shipping is the shipping part of Amount (of the order's shipping
+	// price); ShippingTax the tax given back with it where the shipping's
+	// tax was added to its price, also part of Amount.
+	Shipping    money.Money
+	ShippingTax money.Money
 	// Lines are the order lines given back; empty for a refund of an
 	// amount only.
 	Lines []RefundLine

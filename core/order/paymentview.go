@@ -25,8 +25,14 @@ type PaymentView struct {
 	// (Order.PaymentMethod); MovePaymentOf writes it with the status.
 	PaymentMethod string
 	// Total is what the buyer owes; Shipping the shipping part of it.
-	Total           money.Money
-	Shipping        money.Money
+	Total    money.Money
+	Shipping money.Money
+	// Tax is the order's tax, part of Total; TaxIncluded says whether
+	// it is also part of the lines' and the shipping's prices, or was
+	// added to them. A refund of the shipping needs both to give back
+	// the shipping's tax as well.
+	Tax             money.Money
+	TaxIncluded     bool
 	PaymentDeadline time.Time
 	// BillingCountry and ShippingCountry are the addresses' ISO 3166-1
 	// alpha-2 codes; ShippingCountry is empty when nothing is shipped.
@@ -39,8 +45,8 @@ func paymentView(o *Order) *PaymentView {
 		ID: o.ID, Number: o.Number, CustomerID: o.CustomerID, Email: o.Email,
 		Status: o.Status, PaymentStatus: o.PaymentStatus, PaymentMethod: o.PaymentMethod,
 		Total: money.New(o.TotalAmount, o.Currency), Shipping: money.New(o.ShippingAmount, o.Currency),
-		PaymentDeadline: o.PaymentDeadline,
-		BillingCountry:  o.BillingAddress.CountryCode, ShippingCountry: o.ShippingAddress.CountryCode,
+		Tax: money.New(o.TaxAmount, o.Currency), TaxIncluded: o.TaxIncluded, PaymentDeadline: o.PaymentDeadline,
+		BillingCountry: o.BillingAddress.CountryCode, ShippingCountry: o.ShippingAddress.CountryCode,
 	}
 }
 

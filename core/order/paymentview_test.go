@@ -37,7 +37,7 @@ func TestPaymentViewMatchesGet(t *testing.T) {
 			}
 			o, tot := d.Order, d.Order.Totals()
 			return &order.PaymentView{ID: o.ID, Number: o.Number, CustomerID: o.CustomerID, Email: o.Email,
-				Status: o.Status, PaymentStatus: o.PaymentStatus, Total: tot.Total, Shipping: tot.Shipping,
+				Status: o.Status, PaymentStatus: o.PaymentStatus, Total: tot.Total, Shipping: tot.Shipping, Tax: tot.Tax, TaxIncluded: tot.TaxIncluded,
 				PaymentDeadline: o.PaymentDeadline, BillingCountry: o.BillingAddress.CountryCode, ShippingCountry: o.ShippingAddress.CountryCode}
 		}
 		byID := func(ctx context.Context, id string) func() (*order.PaymentView, error) {

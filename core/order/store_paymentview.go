@@ -10,7 +10,7 @@ import (
 // statuses, the money, the deadline, the payment method and who and
 // where the buyer is.
 const paymentViewColumns = "o.id, o.number, o.customer_id, o.email, o.currency, o.status, o.payment_status, " +
-	"o.payment_method, o.shipping_amount, o.total_amount, o.payment_deadline, o.shipping_address, o.billing_address"
+	"o.payment_method, o.shipping_amount, o.tax_amount, o.tax_included, o.total_amount, o.payment_deadline, o.shipping_address, o.billing_address"
 
 // PaymentViewByID reads the columns of PaymentView of one order in one
 // query, or CodeOrderNotFound.

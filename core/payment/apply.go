@@ -515,7 +515,7 @@ func (s *Service) capture(ctx context.Context, f fact, att *Attempt, total int64
 			return applied{}, err
 		}
 		if set.RefundCancelledOrderPayments {
-			r, err := s.reserveRefund(ctx, att, delta, 0, nil, "money arrived for a cancelled order", "")
+			r, err := s.reserveRefund(ctx, att, delta, "money arrived for a cancelled order", "")
 			if err != nil {
 				return applied{}, err
 			}

@@ -180,8 +180,8 @@ func (f *fixture) place(t *testing.T, qty int64) placed {
 }
 
 // placeFor places an order of qty units as place does, a signed-in
-// buyer's when customerID is not empty.
-func (f *fixture) placeFor(t *testing.T, qty int64, customerID string) placed {
+// buyer's when customerID is not empty, its input changed by edit.
+func (f *fixture) placeFor(t *testing.T, qty int64, customerID string, edit ...func(*order.PlaceInput)) placed {
 	t.Helper()
 	f.clock.Advance(time.Second)
 	n := f.n.Add(1)
@@ -195,6 +195,9 @@ func (f *fixture) placeFor(t *testing.T, qty int64, customerID string) placed {
 			Discount: money.Zero(cur), Tax: money.Zero(cur), Total: money.New(st, cur)}},
 		Totals: pricing.Totals{Subtotal: money.New(st, cur), DiscountTotal: money.Zero(cur), Shipping: money.New(1000, cur),
 			Tax: money.Zero(cur), TaxIncluded: true, Total: money.New(st+1000, cur)},
+	}
+	for _, e := range edit {
+		e(&in)
 	}
 	ctx := guest()
 	if customerID != "" {
@@ -210,7 +213,7 @@ func (f *fixture) placeFor(t *testing.T, qty int64, customerID string) placed {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return placed{id: p.Order.ID, token: p.AccessToken, total: st + 1000}
+	return placed{id: p.Order.ID, token: p.AccessToken, total: in.Totals.Total.Amount()}
 }
 
 // orderStatus reads an order's status and payment status.

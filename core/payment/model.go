@@ -90,8 +90,13 @@ type OrderInfo struct {
 	// status.
 	PaymentMethod string
 	// Total is what the buyer owes; Shipping the shipping part of it.
-	Total           money.Money
-	Shipping        money.Money
+	Total    money.Money
+	Shipping money.Money
+	// Tax is the order's tax, part of Total; TaxIncluded says that it is
+	// part of the lines' and the shipping's prices too, rather than added
+	// to them.
+	Tax             money.Money
+	TaxIncluded     bool
 	PaymentDeadline time.Time
 	// CustomerID is the buyer's account; empty for a guest.
 	CustomerID string
@@ -132,8 +137,11 @@ type OrderLine struct {
 	ID       string
 	SKU      string
 	Quantity int64
-	// Total is what the line cost after its discounts, minor units.
+	// Total is what the line cost after its discounts, minor units (its
+	// tax included, whether prices include it or it was added); Tax is
+	// the line's tax.
 	Total int64
+	Tax   int64
 }
 
 // Attempt is one try to pay an order through one gateway.
@@ -257,10 +265,14 @@ type Refund struct {
 	AttemptID string `bun:"attempt_id"`
 	GatewayID string `bun:"gateway_id"`
 	// AmountMinor is the whole refund, ShippingMinor the shipping part of
-	// it, Lines the parts taken from order lines.
+	// it (of the order's shipping price), ShippingTaxMinor the tax given
+	// back with that part where the shipping's tax was added to its price
+	// (prices excluding tax; zero where prices include it), Lines the
+	// parts taken from order lines.
 	AmountMinor      int64          `bun:"amount"`
 	Currency         money.Currency `bun:"currency"`
 	ShippingMinor    int64          `bun:"shipping_amount"`
+	ShippingTaxMinor int64          `bun:"shipping_tax_amount"`
 	Lines            RefundLines    `bun:"lines"`
 	State            RefundState    `bun:"state"`
 	Reason           string         `bun:"reason"`

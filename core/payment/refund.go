@@ -90,20 +90,32 @@ func (s *Service) Refund(ctx context.Context, in RefundInput) ([]*Refund, error)
 	if err != nil {
 		return nil, err
 	}
-	var orderLines []OrderLine
-	if len(in.Lines) > 0 {
+	var (
+		orderLines []OrderLine
+		before     refunded
+	)
+	if len(in.Lines) > 0 || in.Shipping != nil {
+		// The lines' tax tells the shipping's apart from the order's.
 		if orderLines, err = s.orders.OrderLines(ctx, in.OrderID); err != nil {
 			return nil, err
 		}
+		refs, err := s.store.RefundsOfOrders(ctx, []string{o.ID})
+		if err != nil {
+			return nil, err
+		}
+		before = refundedOf(refs, "")
 	}
-	total, shipping, lines, err := refundAmount(o, orderLines, in)
+	total, ship, lines, err := refundAmount(o, orderLines, before, in)
 	if err != nil {
 		return nil, err
 	}
 	staffID := authz.SubjectFrom(ctx).ID
 	var refs []*Refund
 	fresh := false
-	req := fmt.Sprintf("%s\x00%d\x00%d\x00%v\x00%s", o.ID, total, shipping, lines, in.Reason)
+	// The request as the caller gave it: the amounts worked out from it
+	// depend on earlier refunds, the first of this key's among them when
+	// it is retried.
+	req := fmt.Sprintf("%s\x00%s\x00%s\x00%v\x00%s", o.ID, moneyKey(in.Amount), moneyKey(in.Shipping), in.Lines, in.Reason)
 	// The key's response is the parts' ids, comma-separated (one id for
 	// refunds made before refunds were split).
 	answer, err := s.keys.Do(ctx, "payment.refund", in.IdempotencyKey, []byte(req), func(ctx context.Context) ([]byte, error) {
@@ -121,13 +133,13 @@ func (s *Service) Refund(ctx context.Context, in RefundInput) ([]*Refund, error)
 			if parts == nil {
 				// Nothing covers it: lines or shipping refunded before, when
 				// they are why, say so more clearly.
-				if err := s.leftToRefund(ctx, o, orderLines, lines, shipping, ""); err != nil {
+				if err := s.leftToRefund(ctx, o, orderLines, lines, ship.price, ""); err != nil {
 					return nil, err
 				}
 				return nil, exceedsCaptured(o, total)
 			}
 			var stale bool
-			refs, stale, err = s.reserveParts(ctx, parts, shipping, lines, in.Reason, staffID)
+			refs, stale, err = s.reserveParts(ctx, parts, ship, lines, in.Reason, staffID)
 			if stale && round < maxSplitRounds {
 				continue
 			}
@@ -136,7 +148,7 @@ func (s *Service) Refund(ctx context.Context, in RefundInput) ([]*Refund, error)
 				// was left, say so more clearly.
 				var e *errs.Error
 				if errors.As(err, &e) && e.Code == CodeRefundExceedsCaptured {
-					if lerr := s.leftToRefund(ctx, o, orderLines, lines, shipping, ""); lerr != nil {
+					if lerr := s.leftToRefund(ctx, o, orderLines, lines, ship.price, ""); lerr != nil {
 						return nil, lerr
 					}
 				}
@@ -149,7 +161,7 @@ func (s *Service) Refund(ctx context.Context, in RefundInput) ([]*Refund, error)
 		// turns): every other refund reserved before is committed and
 		// read, and one racing this waits for it. Only the first part
 		// carries lines and shipping.
-		if err := s.leftToRefund(ctx, o, orderLines, lines, shipping, refs[0].ID); err != nil {
+		if err := s.leftToRefund(ctx, o, orderLines, lines, ship.price, refs[0].ID); err != nil {
 			return nil, err
 		}
 		fresh = true
@@ -229,13 +241,86 @@ func exceedsCaptured(o *OrderInfo, amount int64) *errs.Error {
 		fmt.Sprintf("%s exceeds what is left to refund of order %s", money.New(amount, o.Total.Currency()), o.Number))
 }
 
+// refunded is what an order's refunds not FAILED gave back of its lines
+// (units per line id) and of its shipping (minor units of its price).
+type refunded struct {
+	units    map[string]int64
+	shipping int64
+}
+
+// refundedOf sums refs, an order's refunds, skipping FAILED ones and
+// the refund self.
+func refundedOf(refs []*Refund, self string) refunded {
+	out := refunded{units: map[string]int64{}}
+	for _, r := range refs {
+		if r.ID == self || r.State == RefundStateFailed {
+			continue
+		}
+		for _, l := range r.Lines {
+			out.units[l.LineID] += l.Quantity
+		}
+		out.shipping += r.ShippingMinor
+	}
+	return out
+}
+
+// shareOf is the part of whole that n of count parts carry when before
+// of them were given back already: whole × (before+n) / count less
+// whole × before / count, each rounded down. Given back n at a time, the
+// parts add up to whole exactly: the last ones carry what rounding left,
+// where each taking whole × n / count would leave minor units that no
+// refund by lines or shipping could ever give back. before is capped so
+// that n parts fit; more is refused later (LINE_ALREADY_REFUNDED,
+// SHIPPING_ALREADY_REFUNDED).
+func shareOf(whole, count, before, n int64) int64 {
+	if count <= 0 {
+		return 0
+	}
+	before = max(0, min(before, count-n))
+	return whole*(before+n)/count - whole*before/count
+}
+
+// refundShipping is the shipping part of a refund: price of the order's
+// shipping price, and tax, the shipping's tax given back with it when
+// the shop's prices exclude tax (where they include it, price holds it).
+type refundShipping struct {
+	price, tax int64
+}
+
+// shippingTax is the tax an order added to its shipping price: the
+// order's tax less its lines' when prices exclude tax, else zero.
+func shippingTax(o *OrderInfo, orderLines []OrderLine) int64 {
+	if o.TaxIncluded || o.Tax.Currency().IsZero() {
+		return 0
+	}
+	t := o.Tax.Amount()
+	for _, l := range orderLines {
+		t -= l.Tax
+	}
+	return max(t, 0)
+}
+
+// moneyKey is m as an idempotency request shows it.
+func moneyKey(m *money.Money) string {
+	if m == nil {
+		return "-"
+	}
+	return m.String()
+}
+
 // refundAmount works out a refund's total, shipping part and lines, the
-// order's lines being orderLines.
-func refundAmount(o *OrderInfo, orderLines []OrderLine, in RefundInput) (int64, int64, RefundLines, error) {
+// order's lines being orderLines and before what its earlier refunds gave
+// back. Units of a line and the shipping are given back at what the buyer
+// paid for them: their share of the line's total, and the shipping's
+// price with, where prices exclude tax, its share of the shipping's tax,
+// so that refunding every line and the whole shipping gives back the
+// order's total to the minor unit.
+func refundAmount(o *OrderInfo, orderLines []OrderLine, before refunded, in RefundInput) (int64, refundShipping, RefundLines, error) {
 	cur := o.Total.Currency()
 	var v errs.Validator
 	var lines RefundLines
-	var sum, shipping int64
+	var sum int64
+	var ship refundShipping
 	seen := map[string]bool{}
 	for i, l := range in.Lines {
 		field := "lines." + strconv.Itoa(i)
@@ -254,16 +339,18 @@ func refundAmount(o *OrderInfo, orderLines []OrderLine, in RefundInput) (int64, 
 			continue
 		}
 		seen[l.LineID] = true
-		// The units' share of what the line cost; all units get it exactly.
-		amt := ol.Total * l.Quantity / ol.Quantity
+		amt := shareOf(ol.Total, ol.Quantity, before.units[l.LineID], l.Quantity)
 		lines = append(lines, RefundLine{LineID: l.LineID, Quantity: l.Quantity, Amount: amt})
 		sum += amt
 	}
 	if in.Shipping != nil {
-		shipping = in.Shipping.Amount()
-		v.Check(in.Shipping.Currency() == cur && shipping >= 0 && shipping <= o.Shipping.Amount(), "shipping", CodeInvalidAmount,
-			fmt.Sprintf("between 0 and %s", o.Shipping))
-		sum += shipping
+		ship.price = in.Shipping.Amount()
+		ok := in.Shipping.Currency() == cur && ship.price >= 0 && ship.price <= o.Shipping.Amount()
+		v.Check(ok, "shipping", CodeInvalidAmount, fmt.Sprintf("between 0 and %s", o.Shipping))
+		if ok {
+			ship.tax = shareOf(shippingTax(o, orderLines), o.Shipping.Amount(), before.shipping, ship.price)
+		}
+		sum += ship.price + ship.tax
 	}
 	total := sum
 	if in.Amount != nil {
@@ -276,12 +363,12 @@ func refundAmount(o *OrderInfo, orderLines []OrderLine, in RefundInput) (int64, 
 		}
 	}
 	if err := v.Err(); err != nil {
-		return 0, 0, nil, err
+		return 0, refundShipping{}, nil, err
 	}
 	if total <= 0 {
-		return 0, 0, nil, errs.Invalid("amount", CodeNothingToRefund, "give an amount, lines or shipping to refund")
+		return 0, refundShipping{}, nil, errs.Invalid("amount", CodeNothingToRefund, "give an amount, lines or shipping to refund")
 	}
-	return total, shipping, lines, nil
+	return total, ship, lines, nil
 }
 
 // leftToRefund checks lines and shipping, parts of a refund of the order
@@ -297,17 +384,8 @@ func (s *Service) leftToRefund(ctx context.Context, o *OrderInfo, orderLines []O
 	if err != nil {
 		return err
 	}
-	units := map[string]int64{}
-	var shipped int64
-	for _, r := range refs {
-		if r.ID == self || r.State == RefundStateFailed {
-			continue
-		}
-		for _, l := range r.Lines {
-			units[l.LineID] += l.Quantity
-		}
-		shipped += r.ShippingMinor
-	}
+	before := refundedOf(refs, self)
+	units, shipped := before.units, before.shipping
 	var v errs.Validator
 	for i, l := range lines {
 		for _, ol := range orderLines {
@@ -327,10 +405,10 @@ func (s *Service) leftToRefund(ctx context.Context, o *OrderInfo, orderLines []O
 	return v.Err()
 }
 
-// reserveRefund reserves amount of the attempt for a refund of it alone,
-// as reserveParts does.
-func (s *Service) reserveRefund(ctx context.Context, att *Attempt, amount, shipping int64, lines RefundLines, reason, staffID string) (*Refund, error) {
-	refs, _, err := s.reserveParts(ctx, []refundPart{{att: att, amount: amount}}, shipping, lines, reason, staffID)
+// reserveRefund reserves amount of the attempt for a refund of it alone
+// (no lines, no shipping), as reserveParts does.
+func (s *Service) reserveRefund(ctx context.Context, att *Attempt, amount int64, reason, staffID string) (*Refund, error) {
+	refs, _, err := s.reserveParts(ctx, []refundPart{{att: att, amount: amount}}, refundShipping{}, nil, reason, staffID)
 	if err != nil {
 		return nil, err
 	}
@@ -357,7 +435,7 @@ func (s *Service) reserveRefund(ctx context.Context, att *Attempt, amount, shipp
 // When a part's attempt had less left than the part, stale is true along
 // with REFUND_EXCEEDS_CAPTURED and nothing is reserved: the caller may
 // read the attempts and split again in the same transaction.
-func (s *Service) reserveParts(ctx context.Context, parts []refundPart, shipping int64, lines RefundLines, reason, staffID string) (refs []*Refund, stale bool, err error) {
+func (s *Service) reserveParts(ctx context.Context, parts []refundPart, ship refundShipping, lines RefundLines, reason, staffID string) (refs []*Refund, stale bool, err error) {
 	err = s.db.RunInTx(ctx, func(ctx context.Context) error {
 		now := s.now()
 		outcome, err := s.store.Reserve(ctx, parts, now)
@@ -384,7 +462,7 @@ func (s *Service) reserveParts(ctx context.Context, parts []refundPart, shipping
 				AmountMinor: p.amount, Currency: att.Currency, State: RefundStatePending,
 				Reason: clip(reason, 2000), StaffID: staffID, NextCheckAt: &next, CreatedAt: now, UpdatedAt: now}
 			if i == 0 {
-				ref.ShippingMinor, ref.Lines = shipping, lines
+				ref.ShippingMinor, ref.ShippingTaxMinor, ref.Lines = ship.price, ship.tax, lines
 			}
 			if err := s.store.InsertRefund(ctx, ref); err != nil {
 				return err

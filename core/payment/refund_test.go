@@ -9,7 +9,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kassahq/kassa/core/kit/errs"
+	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/payment"
+	"github.com/kassahq/kassa/core/pricing"
 	"github.com/kassahq/kassa/core/store"
 	"github.com/kassahq/kassa/core/store/storetest"
 )
@@ -23,6 +25,90 @@ func (f *fixture) paidOrder(t *testing.T, gw *fakeGateway, qty int64) placed {
 	f.webhook(t, succeeded(a, "evt_paid_"+a.ID))
 	gw.truth(a.ID, payment.StatusSucceeded, a.Amount())
 	return o
+}
+
+// taxedOrder places and pays an order whose prices exclude tax, as
+// cart.ComputeTotals prices it: 3 units at 0.10 (0.30, 13 % tax 0.04
+// rounded on the line: 0.34) and 10.00 shipping (tax 1.30), 11.64 in all.
+func (f *fixture) taxedOrder(t *testing.T, gw *fakeGateway) placed {
+	t.Helper()
+	o := f.placeFor(t, 3, "", func(in *order.PlaceInput) {
+		l := &in.Lines[0]
+		l.UnitPrice, l.Subtotal, l.Tax, l.Total = cny(10), cny(30), cny(4), cny(34)
+		in.Totals = pricing.Totals{Subtotal: cny(30), DiscountTotal: cny(0), Shipping: cny(1000),
+			Tax: cny(134), TaxIncluded: false, Total: cny(1164)}
+	})
+	a := f.start(t, o, "")
+	f.webhook(t, succeeded(a, "evt_paid_"+a.ID))
+	gw.truth(a.ID, payment.StatusSucceeded, a.Amount())
+	return o
+}
+
+// Refunding every unit of every line and the whole shipping, at once or
+// a bit at a time, gives back the order's total to the minor unit: the
+// last units carry what rounding left of the line, and where tax was
+// added to the prices the shipping comes back with its tax.
+func TestRefundsByLineAndShippingAddUpToTheTotal(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		gw := newFake(fakeID)
+		f := newFixture(t, db, gw)
+		refund := func(o placed, key string, qty, shipping int64) *payment.Refund {
+			t.Helper()
+			in := payment.RefundInput{OrderID: o.id, IdempotencyKey: key}
+			if qty > 0 {
+				in.Lines = []payment.RefundLineInput{{LineID: lineID(t, f, o.id), Quantity: qty}}
+			}
+			if shipping > 0 {
+				sh := cny(shipping)
+				in.Shipping = &sh
+			}
+			refs, err := f.svc.Refund(staff("finance"), in)
+			if err != nil || len(refs) != 1 || refs[0].State != payment.RefundStateSucceeded {
+				t.Fatalf("refund %s: %+v, %v", key, first(refs), err)
+			}
+			return refs[0]
+		}
+		refunded := func(o placed) (int64, string) {
+			t.Helper()
+			_, ps := f.orderStatus(t, o.id)
+			return f.amounts(t, o.id).Refunded.Amount(), ps
+		}
+
+		// All at once.
+		o := f.taxedOrder(t, gw)
+		r := refund(o, "all", 3, 1000)
+		if r.AmountMinor != 1164 || r.ShippingMinor != 1000 || r.ShippingTaxMinor != 130 {
+			t.Fatalf("whole refund: amount %d, shipping %d, shipping tax %d; want 1164, 1000, 130", r.AmountMinor, r.ShippingMinor, r.ShippingTaxMinor)
+		}
+		if got, ps := refunded(o); got != 1164 || ps != "REFUNDED" {
+			t.Fatalf("after the whole refund: %d refunded, %s", got, ps)
+		}
+
+		// A unit and 3.00 of the shipping at a time: 0.11, 0.11, then the
+		// 0.12 rounding left; 3.39, 3.39, then the 4.52 left with its tax.
+		o = f.taxedOrder(t, gw)
+		var amounts []int64
+		for i, sh := range []int64{300, 300, 400} {
+			amounts = append(amounts, refund(o, fmt.Sprintf("part-%d", i), 1, sh).AmountMinor)
+		}
+		if want := []int64{11 + 339, 11 + 339, 12 + 452}; fmt.Sprint(amounts) != fmt.Sprint(want) {
+			t.Fatalf("parts %v, want %v", amounts, want)
+		}
+		if got, ps := refunded(o); got != 1164 || ps != "REFUNDED" {
+			t.Fatalf("after the parts: %d refunded, %s", got, ps)
+		}
+		// A retry of the first part, sent again after the others, is the
+		// first part: its amount is not worked out again.
+		if r := refund(o, "part-0", 1, 300); r.AmountMinor != 350 {
+			t.Fatalf("retried part: %d", r.AmountMinor)
+		}
+
+		// Prices that include tax: the shipping's price holds its tax.
+		o = f.paidOrder(t, gw, 1)
+		if r := refund(o, "incl", 1, 1000); r.AmountMinor != 2000 || r.ShippingTaxMinor != 0 {
+			t.Fatalf("tax-inclusive refund: %+v", r)
+		}
+	})
 }
 
 // first is a refund's first part; nil when it was refused.

@@ -136,6 +136,10 @@ func (r *refundResolver) Shipping() *moneyResolver {
 	return newMoney(money.New(r.r.ShippingMinor, r.r.Currency))
 }
 
+func (r *refundResolver) ShippingTax() *moneyResolver {
+	return newMoney(money.New(r.r.ShippingTaxMinor, r.r.Currency))
+}
+
 func (r *refundResolver) Lines() []*refundLineResolver {
 	out := make([]*refundLineResolver, len(r.r.Lines))
 	for i := range r.r.Lines {

@@ -1485,6 +1485,7 @@ export interface Refund {
   paymentId: string;
   reason: string | null;
   shipping: Money;
+  shippingTax: Money;
   staffId: string | null;
   state: RefundState;
   updatedAt: string;
