@@ -111,6 +111,7 @@ func invoiceOrder(d *order.Detail, am payment.Amounts) *invoice.Order {
 		Buyer:         invoiceBuyer(o),
 		PaymentStatus: string(o.PaymentStatus), FulfillmentStatus: string(o.FulfillmentStatus),
 	}
+	out.Taxes = invoice.TaxSummary(out.Totals)
 	if o.CustomerID != nil {
 		out.CustomerID = *o.CustomerID
 	}

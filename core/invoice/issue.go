@@ -269,7 +269,10 @@ func documentOrder(o *Order, kind DocumentKind, refund *Refund) Order {
 	for _, l := range o.Lines {
 		byID[l.ID] = l
 	}
-	subtotal, tax := int64(0), int64(0)
+	// The shipping's tax given back with it is tax credited too; the
+	// subtotal is, as on the invoice, the lines' prices: net of their tax
+	// where it was added to them.
+	subtotal, tax := int64(0), refund.ShippingTax.Amount()
 	for _, rl := range refund.Lines {
 		ol, ok := byID[rl.LineID]
 		if !ok || ol.Quantity <= 0 {
@@ -286,13 +289,30 @@ func documentOrder(o *Order, kind DocumentKind, refund *Refund) Order {
 			PricesIncludeTax: ol.PricesIncludeTax,
 		})
 		subtotal += rl.Amount.Amount()
+		if !ol.PricesIncludeTax {
+			subtotal -= share(ol.Tax).Amount()
+		}
 		tax += share(ol.Tax).Amount()
 	}
 	out.Totals = Totals{Subtotal: money.New(subtotal, cur), Discount: zero, Shipping: refund.Shipping, Tax: money.New(tax, cur),
 		Total: refund.Amount, Paid: zero, Refunded: zero}
+	out.Taxes = TaxSummary(out.Totals)
 	if len(out.Lines) == 0 {
 		// A refund of an amount: the rule credits the total as one line.
-		out.Totals.Subtotal, out.Totals.Shipping = zero, zero
+		out.Totals.Subtotal, out.Totals.Shipping, out.Totals.Tax, out.Taxes = zero, zero, zero, nil
 	}
 	return out
+}
+
+// TaxSummary is the tax breakdown of a document whose totals are t: one
+// line of all its tax, on the base it was charged on (the total less the
+// tax), or none when it has no tax. The order's lines and its shipping
+// are taxed at one rate, which the order does not keep; a breakdown from
+// the lines alone would leave the shipping's tax out, and the document's
+// tax would not add up to its total.
+func TaxSummary(t Totals) []TaxLine {
+	if t.Tax.Amount() == 0 {
+		return nil
+	}
+	return []TaxLine{{Name: "Tax", Base: money.New(t.Total.Amount()-t.Tax.Amount(), t.Total.Currency()), Amount: t.Tax}}
 }

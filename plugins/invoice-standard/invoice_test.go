@@ -526,6 +526,22 @@ func TestPDFContent(t *testing.T) {
 		runTool(t, poppler(t, "pdftoppm"), "-png", "-r", "80", "-singlefile", path, strings.TrimSuffix(png, ".png"))
 	}
 
+	// Tax added to the prices: a line's amount is net, as the subtotal
+	// is, so the lines, the shipping and the tax add up to the total.
+	ex := sampleOrder()
+	ex.Lines = []invoice.OrderLine{{Name: "Oolong", Quantity: 2, UnitPrice: eur(1000), TaxRate: "19", Tax: eur(380), Total: eur(2380)}}
+	ex.Taxes = []invoice.TaxLine{{Name: "VAT", Rate: "19", Base: eur(2500), Amount: eur(475)}}
+	ex.Totals = invoice.Totals{Subtotal: eur(2000), Shipping: eur(500), Tax: eur(475), Total: eur(2975)}
+	text = runTool(t, pdftotext, "-layout", writePDF(t, issue(t, rule, seq, issueRequest(ex), "p-ex")), "-")
+	for _, want := range []string{"Oolong", "20.00", "VAT 19% of 25.00", "4.75", "Total EUR", "29.75"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("tax-exclusive invoice text lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "23.80") {
+		t.Errorf("tax-exclusive invoice shows a line with its tax:\n%s", text)
+	}
+
 	// A credit note in yen: no decimals, negative amounts, the reference.
 	jpy := func(a int64) sdk.Money { return sdk.Money{Amount: a, Currency: "JPY"} }
 	cn := creditRequest()

@@ -414,7 +414,13 @@ func render(d *document, font []byte) ([]byte, bool, error) {
 		w.SetTextColor(20, 20, 20)
 		w.font("", 9)
 		w.SetXY(margin+cols[0], y)
-		for i, v := range []string{fmt.Sprint(l.Quantity), money(l.UnitPrice.Amount), percent(l.TaxRate), money(l.Total.Amount)} {
+		// Where tax was added to the prices, the line's amount is net of
+		// it, as the subtotal is: the tax has rows of its own below.
+		amount := l.Total.Amount
+		if !l.PricesIncludeTax {
+			amount -= l.Tax.Amount
+		}
+		for i, v := range []string{fmt.Sprint(l.Quantity), money(l.UnitPrice.Amount), percent(l.TaxRate), money(amount)} {
 			w.text(cols[i+1], lineH, v, "R")
 		}
 		w.SetXY(margin, y+h-1.2)

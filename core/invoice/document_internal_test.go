@@ -1,0 +1,48 @@
+package invoice
+
+import (
+	"testing"
+
+	"github.com/kassahq/kassa/core/money"
+)
+
+// A credit note adds up as its invoice does, where tax was added to the
+// prices: the lines' prices net of their tax, the shipping, and all the
+// tax given back (the lines' share and the shipping's) come to the total
+// credited, and its tax breakdown is all of that tax.
+func TestCreditNoteAddsUp(t *testing.T) {
+	m := func(n int64) money.Money { return money.New(n, money.CNY) }
+	// 2 units at 10.00 with 13 % tax added (2.60), 10.00 shipping (1.30).
+	o := &Order{ID: "ord_1", Number: "#1001", Currency: money.CNY,
+		Lines:  []Line{{ID: "oli_1", Name: "Oolong", Quantity: 2, UnitPrice: m(1000), Discount: m(0), Tax: m(260), Total: m(2260)}},
+		Totals: Totals{Subtotal: m(2000), Discount: m(0), Shipping: m(1000), Tax: m(390), Total: m(3390)}}
+	for _, c := range []struct {
+		name                    string
+		refund                  *Refund
+		subtotal, shipping, tax int64
+	}{
+		{"a unit and the shipping", &Refund{ID: "ref_1", Amount: m(1130 + 1130), Shipping: m(1000), ShippingTax: m(130),
+			Lines: []RefundLine{{LineID: "oli_1", Quantity: 1, Amount: m(1130)}}}, 1000, 1000, 130 + 130},
+		{"the whole order", &Refund{ID: "ref_2", Amount: m(3390), Shipping: m(1000), ShippingTax: m(130),
+			Lines: []RefundLine{{LineID: "oli_1", Quantity: 2, Amount: m(2260)}}}, 2000, 1000, 390},
+		{"an amount", &Refund{ID: "ref_3", Amount: m(500), Shipping: m(0), ShippingTax: m(0)}, 0, 0, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := documentOrder(o, KindCreditNote, c.refund)
+			tt := d.Totals
+			if tt.Subtotal.Amount() != c.subtotal || tt.Shipping.Amount() != c.shipping || tt.Tax.Amount() != c.tax || tt.Total != c.refund.Amount {
+				t.Fatalf("totals %+v; want subtotal %d, shipping %d, tax %d, total %s", tt, c.subtotal, c.shipping, c.tax, c.refund.Amount)
+			}
+			if len(d.Lines) > 0 && tt.Subtotal.Amount()+tt.Shipping.Amount()+tt.Tax.Amount() != tt.Total.Amount() {
+				t.Fatalf("subtotal, shipping and tax come to %d, the total is %s", tt.Subtotal.Amount()+tt.Shipping.Amount()+tt.Tax.Amount(), tt.Total)
+			}
+			var tax, base int64
+			for _, l := range d.Taxes {
+				tax, base = tax+l.Amount.Amount(), base+l.Base.Amount()
+			}
+			if tax != c.tax || (tax != 0 && base+tax != tt.Total.Amount()) {
+				t.Fatalf("tax breakdown %+v for tax %d of %s", d.Taxes, c.tax, tt.Total)
+			}
+		})
+	}
+}
