@@ -416,7 +416,7 @@ func (a *App) Handler() http.Handler {
 	// Subscriptions as server-sent events, for clients without WebSocket.
 	mux.Handle(graphql.StreamPath, a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.JSON{})(a.GraphQL.StreamHandler()))
 	// Orders as CSV for the shop's bookkeeping (order read), streamed.
-	mux.Handle("GET "+ExportOrdersPath, a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.JSON{})(exportOrders(a.Orders, a.Log)))
+	mux.Handle("GET "+ExportOrdersPath, a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.JSON{})(exportOrders(a.Orders, exportPayments(a.Payments), a.Log)))
 	// Invoices and credit notes, for their buyer and staff (invoice_route.go).
 	mux.Handle(InvoicePattern, a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.JSON{})(downloadInvoice(a.Invoices, a.Log)))
 	// The staff's web admin: static files; its API calls go to /graphql.

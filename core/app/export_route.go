@@ -19,6 +19,7 @@ import (
 	"github.com/kassahq/kassa/core/kit/clock"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/order"
+	"github.com/kassahq/kassa/core/payment"
 	"github.com/kassahq/kassa/httpauth"
 )
 
@@ -60,7 +61,7 @@ const (
 // status; from the first byte on the file streams, batch by batch. A
 // failure in the middle aborts the response, so the client sees a broken
 // download rather than a file that looks complete.
-func exportOrders(orders orderExporter, log *slog.Logger) http.Handler {
+func exportOrders(orders orderExporter, payments order.ExportPayments, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, loc, err := exportFilter(r.URL.Query())
 		if err != nil {
@@ -69,7 +70,7 @@ func exportOrders(orders orderExporter, log *slog.Logger) http.Handler {
 		}
 		out := &csvDownload{w: w, rc: http.NewResponseController(w),
 			name: "orders-" + time.Now().UTC().Format("20060102-150405") + ".csv"}
-		n, err := orders.Export(r.Context(), out, f, order.ExportOptions{Location: loc})
+		n, err := orders.Export(r.Context(), out, f, order.ExportOptions{Location: loc, Payments: payments})
 		switch {
 		case err == nil && !out.started:
 			// Export writes the header whenever it succeeds; an empty
@@ -84,6 +85,22 @@ func exportOrders(orders orderExporter, log *slog.Logger) http.Handler {
 			panic(http.ErrAbortHandler)
 		}
 	})
+}
+
+// exportPayments fills an export's payment columns from the ledger,
+// for callers with payment read (payment.Service.AmountsOf).
+func exportPayments(p *payment.Service) order.ExportPayments {
+	return func(ctx context.Context, orderIDs []string) (map[string]order.ExportPayment, error) {
+		am, err := p.AmountsOf(ctx, orderIDs)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string]order.ExportPayment, len(am))
+		for id, a := range am {
+			out[id] = order.ExportPayment{Captured: a.Captured.Amount(), Refunded: a.Refunded.Amount()}
+		}
+		return out, nil
+	}
 }
 
 // csvDownload is the response of an export: headers go out with the first

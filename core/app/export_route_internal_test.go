@@ -33,7 +33,7 @@ func (brokenExporter) Export(_ context.Context, w io.Writer, _ order.Filter, _ o
 // complete), through the app's panic recovery, which lets the abort
 // through.
 func TestExportAbortsMidway(t *testing.T) {
-	h := instrument(exportOrders(brokenExporter{}, slog.New(slog.DiscardHandler)), slog.New(slog.DiscardHandler), newHTTPMetrics(prometheus.NewRegistry()))
+	h := instrument(exportOrders(brokenExporter{}, nil, slog.New(slog.DiscardHandler)), slog.New(slog.DiscardHandler), newHTTPMetrics(prometheus.NewRegistry()))
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	res, err := http.Get(srv.URL + ExportOrdersPath)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,6 +56,10 @@ func TestExportOrdersRoute(t *testing.T) {
 	}
 
 	_, staffKey, err := ta.Accounts.Service.CreateAPIKey(system, "bookkeeping", authz.RoleDeveloper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, financeKey, err := ta.Accounts.Service.CreateAPIKey(system, "accounts", authz.RoleFinance)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,6 +127,16 @@ func TestExportOrdersRoute(t *testing.T) {
 		}
 		if got[0][6] != "陈美玲" || !strings.HasSuffix(got[0][1], "+08:00") {
 			t.Errorf("row %v: want the Chinese name intact and the Shanghai offset", got[0])
+		}
+		// The payments' columns come from the ledger for staff with
+		// payment read, and stay empty for the others (the developer).
+		col := slices.Index(order.ExportColumns, "Captured")
+		if paid := got[0][col : col+3]; strings.Join(paid, "") != "" {
+			t.Errorf("payment columns %q for a developer", paid)
+		}
+		res, body = get(financeKey, "")
+		if got := rows(t, body); res.StatusCode != http.StatusOK || len(got) != 2 || strings.Join(got[0][col:col+3], " ") != "0.00 0.00 0.00" {
+			t.Errorf("finance: %d, rows %v; want the unpaid orders' payment columns at 0.00", res.StatusCode, got)
 		}
 	})
 	t.Run("a filter", func(t *testing.T) {

@@ -3,6 +3,7 @@ package order
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/page"
 	"github.com/kassahq/kassa/core/money"
 )
@@ -22,14 +24,32 @@ const DefaultExportBatch = 500
 // ExportColumns are the columns of Export, in order: what a shop owner's
 // bookkeeping needs of each order. Amounts are decimals in the order's
 // currency ("12.34", "1200" for JPY), without the currency, which has a
-// column of its own.
+// column of its own. "Tax included" is true when Subtotal and Shipping
+// hold the tax (Total is then Subtotal + Shipping − Discounts), false
+// when it was added to them. Captured is what the buyer's payments took,
+// Refunded what went back to them, Net paid the difference, as the
+// payment ledger says; the three are empty for staff who may not read
+// payments (ExportOptions.Payments).
 var ExportColumns = []string{
 	"Order number", "Created at", "Status", "Payment status", "Fulfillment status",
 	"Customer email", "Customer name",
 	"Shipping name", "Shipping address", "Shipping country",
-	"Currency", "Subtotal", "Shipping", "Tax", "Discounts", "Total",
+	"Currency", "Subtotal", "Shipping", "Tax", "Tax included", "Discounts", "Total",
+	"Captured", "Refunded", "Net paid",
 	"Payment method", "Lines", "Items", "Tracking numbers",
 }
+
+// ExportPayment is what an order's payments took and gave back, minor
+// units of the order's currency.
+type ExportPayment struct {
+	Captured, Refunded int64
+}
+
+// ExportPayments reads the payments of orders for Export: the orders'
+// ids in, what each took and gave back out (an order without payments
+// may be missing). The caller's permission applies: errs.ErrForbidden
+// leaves the columns empty.
+type ExportPayments func(ctx context.Context, orderIDs []string) (map[string]ExportPayment, error)
 
 // ExportOptions tune Export.
 type ExportOptions struct {
@@ -40,6 +60,10 @@ type ExportOptions struct {
 	// DefaultExportBatch. Memory stays bounded by it, whatever the
 	// number of orders.
 	BatchSize int
+	// Payments fills the Captured, Refunded and Net paid columns, a
+	// batch at a time; nil leaves them empty. The payments are another
+	// domain's, so the caller hands them in.
+	Payments ExportPayments
 }
 
 // Flusher is implemented by writers that want every batch of an export
@@ -96,7 +120,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer, f Filter, opt ExportO
 	}
 	n := 0
 	for {
-		if err := s.exportBatch(ctx, cw, p.Items, loc); err != nil {
+		if err := s.exportBatch(ctx, cw, p.Items, loc, &opt); err != nil {
 			return n, err
 		}
 		n += len(p.Items)
@@ -123,7 +147,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer, f Filter, opt ExportO
 }
 
 // exportBatch writes the rows of one batch of orders.
-func (s *Service) exportBatch(ctx context.Context, cw *csv.Writer, orders []*Order, loc *time.Location) error {
+func (s *Service) exportBatch(ctx context.Context, cw *csv.Writer, orders []*Order, loc *time.Location, opt *ExportOptions) error {
 	if len(orders) == 0 {
 		return nil
 	}
@@ -139,10 +163,27 @@ func (s *Service) exportBatch(ctx context.Context, cw *csv.Writer, orders []*Ord
 	if err != nil {
 		return err
 	}
+	var paid map[string]ExportPayment
+	if opt.Payments != nil {
+		paid, err = opt.Payments(ctx, ids)
+		if errors.Is(err, errs.ErrForbidden) {
+			// Staff who may read orders but not payments: the columns
+			// stay empty, in this batch and the next.
+			opt.Payments, paid, err = nil, nil, nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 	row := make([]string, len(ExportColumns))
 	for _, o := range orders {
 		amount := func(minor int64) string { return money.New(minor, o.Currency).Decimal() }
 		c := counts[o.ID]
+		captured, refunded, net := "", "", ""
+		if paid != nil {
+			p := paid[o.ID]
+			captured, refunded, net = amount(p.Captured), amount(p.Refunded), amount(p.Captured-p.Refunded)
+		}
 		buyer := o.BillingAddress
 		if fullName(buyer) == "" {
 			buyer = o.ShippingAddress
@@ -157,7 +198,9 @@ func (s *Service) exportBatch(ctx context.Context, cw *csv.Writer, orders []*Ord
 			cell(postalAddress(o.ShippingAddress)),
 			cell(o.ShippingAddress.CountryCode),
 			o.Currency.Code(),
-			amount(o.SubtotalAmount), amount(o.ShippingAmount), amount(o.TaxAmount), amount(o.DiscountAmount), amount(o.TotalAmount),
+			amount(o.SubtotalAmount), amount(o.ShippingAmount), amount(o.TaxAmount), strconv.FormatBool(o.TaxIncluded),
+			amount(o.DiscountAmount), amount(o.TotalAmount),
+			captured, refunded, net,
 			cell(o.PaymentMethod),
 			strconv.FormatInt(c.Lines, 10), strconv.FormatInt(c.Units, 10),
 			cell(strings.Join(tracking[o.ID], "; ")),

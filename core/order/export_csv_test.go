@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/pricing"
@@ -82,8 +84,16 @@ func TestExportCSV(t *testing.T) {
 				UnitPrice: jpy(400), Subtotal: jpy(1200), Discount: jpy(0), Tax: jpy(109), Total: jpy(1200)}},
 			Totals: pricing.Totals{Subtotal: jpy(1200), DiscountTotal: jpy(0), Shipping: jpy(500), Tax: jpy(109), TaxIncluded: true, Total: jpy(1700)}})
 
+		// The payments' columns come from the ledger, which the app
+		// hands in; the yen order took nothing.
+		payments := func(_ context.Context, ids []string) (map[string]order.ExportPayment, error) {
+			if len(ids) != 3 {
+				t.Errorf("payments of %d orders, want the batch's 3", len(ids))
+			}
+			return map[string]order.ExportPayment{cn.Order.ID: {Captured: 4300, Refunded: 1250}, evil.Order.ID: {}}, nil
+		}
 		var buf bytes.Buffer
-		n, err := f.svc.Export(staff(authz.RoleDeveloper), &buf, order.Filter{}, order.ExportOptions{Location: time.FixedZone("CST", 8*3600)})
+		n, err := f.svc.Export(staff(authz.RoleDeveloper), &buf, order.Filter{}, order.ExportOptions{Location: time.FixedZone("CST", 8*3600), Payments: payments})
 		if err != nil || n != 3 {
 			t.Fatalf("exported %d orders (%v), want 3", n, err)
 		}
@@ -92,13 +102,13 @@ func TestExportCSV(t *testing.T) {
 		}
 		want := [][]string{
 			{yen.Order.Number, at(yen), "OPEN", "PENDING", "UNFULFILLED", "yen@example.com", "Lin Wei",
-				"Lin Wei", "1 Tea Road, 310000 Hangzhou", "CN", "JPY", "1200", "500", "109", "0", "1700", "", "1", "3", ""},
+				"Lin Wei", "1 Tea Road, 310000 Hangzhou", "CN", "JPY", "1200", "500", "109", "true", "0", "1700", "0", "0", "0", "", "1", "3", ""},
 			{evil.Order.Number, at(evil), "OPEN", "PENDING", "UNFULFILLED", "'=cmd@example.com", "'=HYPERLINK(\"http://evil.example\",\"x\") Doe",
-				"'+Eve O'Neil", "'-2+3, He said \"hi\", twice, line\nbreak, 10115 \tBerlin", "DE", "CNY", "5.00", "10.00", "0.28", "0.00", "15.00",
-				"'@SUM(A1)", "1", "1", ""},
+				"'+Eve O'Neil", "'-2+3, He said \"hi\", twice, line\nbreak, 10115 \tBerlin", "DE", "CNY", "5.00", "10.00", "0.28", "true", "0.00", "15.00",
+				"0.00", "0.00", "0.00", "'@SUM(A1)", "1", "1", ""},
 			{cn.Order.Number, at(cn), "OPEN", "PAID", "FULFILLED", "wang@example.com", "王小明",
-				"王小明", "西湖区文三路 1 号, 2 单元, 310000 杭州, 浙江", "CN", "CNY", "33.00", "10.00", "1.86", "0.00", "43.00",
-				"payment.alipay", "2", "3", "SF123; SF456"},
+				"王小明", "西湖区文三路 1 号, 2 单元, 310000 杭州, 浙江", "CN", "CNY", "33.00", "10.00", "1.86", "true", "0.00", "43.00",
+				"43.00", "12.50", "30.50", "payment.alipay", "2", "3", "SF123; SF456"},
 		}
 		if diff := cmp.Diff(want, readCSV(t, buf.Bytes())); diff != "" {
 			t.Errorf("rows (-want +got):\n%s", diff)
@@ -111,6 +121,22 @@ func TestExportCSV(t *testing.T) {
 		}
 		if strings.Contains(raw, "+8613800000000") {
 			t.Error("the export holds the buyer's phone number")
+		}
+
+		// Staff who may not read payments get the columns empty; the
+		// export itself goes on.
+		buf.Reset()
+		forbidden := func(context.Context, []string) (map[string]order.ExportPayment, error) {
+			return nil, errs.Forbidden("FORBIDDEN", "payment read")
+		}
+		if _, err := f.svc.Export(staff(authz.RoleFulfillment), &buf, order.Filter{}, order.ExportOptions{Payments: forbidden}); err != nil {
+			t.Fatal(err)
+		}
+		col := slices.Index(order.ExportColumns, "Captured")
+		for _, r := range readCSV(t, buf.Bytes()) {
+			if got := r[col : col+3]; strings.Join(got, "") != "" {
+				t.Errorf("payment columns for staff without payment read: %q", got)
+			}
 		}
 	})
 }
