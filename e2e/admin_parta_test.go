@@ -70,7 +70,7 @@ func TestAdminPartA(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		paid := o.PaymentStatus == "PAID" || o.PaymentStatus == "PARTIALLY_REFUNDED"
+		paid := o.PaymentStatus == "PAID" || o.PaymentStatus == "PARTIALLY_REFUNDED" || o.PaymentStatus == "REFUNDED"
 		if at.In(zone).Format(time.DateOnly) == today {
 			wantToday++
 			if paid {

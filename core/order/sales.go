@@ -47,7 +47,8 @@ type SalesDay struct {
 	// Start is its midnight.
 	Start time.Time
 	// Orders counts every order placed that day, cancelled ones included;
-	// PaidOrders those whose money was taken (PAID, PARTIALLY_REFUNDED).
+	// PaidOrders those whose money was taken (PAID, PARTIALLY_REFUNDED,
+	// REFUNDED).
 	Orders, PaidOrders int64
 	// Revenue is the total of the paid orders, one amount per currency
 	// ordered by code, refunds not deducted; empty without paid orders.
@@ -81,9 +82,13 @@ type SalesSummary struct {
 	AsOf time.Time
 }
 
-// paidStatuses are the payment statuses whose order counts as revenue.
-// A PARTIALLY_PAID order does not: its total was not taken.
-var paidStatuses = []PaymentStatus{PaymentPaid, PaymentPartiallyRefunded}
+// paidStatuses are the payment statuses whose order counts as revenue:
+// its total was taken, whatever went back since (revenue is gross, refunds
+// not deducted). A REFUNDED order counts as a PARTIALLY_REFUNDED one does,
+// or the last minor unit of a refund would take the whole order's total
+// off a past day. A PARTIALLY_PAID order does not: its total was not
+// taken.
+var paidStatuses = []PaymentStatus{PaymentPaid, PaymentPartiallyRefunded, PaymentRefunded}
 
 // shippableStatuses are the payment statuses of an order waiting to ship.
 var shippableStatuses = []PaymentStatus{PaymentAuthorized, PaymentPaid, PaymentPartiallyPaid, PaymentPartiallyRefunded}

@@ -40,7 +40,8 @@ func days(s *order.SalesSummary) []salesDay {
 // TestSales places orders around the midnights of three time zones (one
 // with a quarter-hour offset, one leaving daylight saving time) in two
 // currencies and checks that each lands in its local day, that revenue
-// counts paid orders only, and the counts of orders waiting to ship or to
+// counts the orders whose money was taken (refunded ones too: revenue is
+// gross) and only those, and the counts of orders waiting to ship or to
 // be paid, on both engines.
 func TestSales(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
@@ -87,17 +88,17 @@ func TestSales(t *testing.T) {
 			{"Asia/Shanghai", "2026-11-01", "2026-11-03", []salesDay{
 				{"2026-11-01", 1, 1, []string{"60.00 CNY"}},
 				{"2026-11-02", 3, 2, []string{"60.00 CNY", "60.00 USD"}},
-				{"2026-11-03", 4, 0, []string{}},
-			}, 8, []string{"120.00 CNY", "60.00 USD"}},
+				{"2026-11-03", 4, 1, []string{"60.00 CNY"}},
+			}, 8, []string{"180.00 CNY", "60.00 USD"}},
 			{"America/New_York", "2026-10-31", "2026-11-02", []salesDay{
 				{"2026-10-31", 1, 1, []string{"60.00 CNY"}},
 				{"2026-11-01", 1, 1, []string{"60.00 CNY"}},
-				{"2026-11-02", 6, 1, []string{"60.00 USD"}},
-			}, 8, []string{"120.00 CNY", "60.00 USD"}},
+				{"2026-11-02", 6, 2, []string{"60.00 CNY", "60.00 USD"}},
+			}, 8, []string{"180.00 CNY", "60.00 USD"}},
 			{"Asia/Kathmandu", "2026-11-02", "2026-11-03", []salesDay{
-				{"2026-11-02", 5, 2, []string{"60.00 CNY", "60.00 USD"}},
+				{"2026-11-02", 5, 3, []string{"120.00 CNY", "60.00 USD"}},
 				{"2026-11-03", 2, 0, []string{}},
-			}, 7, []string{"60.00 CNY", "60.00 USD"}},
+			}, 7, []string{"120.00 CNY", "60.00 USD"}},
 			{"UTC", "2026-11-04", "2026-11-04", []salesDay{{"2026-11-04", 0, 0, []string{}}}, 0, []string{}},
 		}
 		for _, c := range cases {
