@@ -24,9 +24,10 @@ const DefaultExportBatch = 500
 // ExportColumns are the columns of Export, in order: what a shop owner's
 // bookkeeping needs of each order. Amounts are decimals in the order's
 // currency ("12.34", "1200" for JPY), without the currency, which has a
-// column of its own. "Tax included" is true when Subtotal and Shipping
-// hold the tax (Total is then Subtotal + Shipping − Discounts), false
-// when it was added to them. Captured is what the buyer's payments took,
+// column of its own; Discounts is zero or negative. "Tax included" is
+// true when Subtotal and Shipping hold the tax (Total is then Subtotal +
+// Shipping + Discounts), false when it was added to them (Total adds
+// Tax). Captured is what the buyer's payments took,
 // Refunded what went back to them, Net paid the difference, as the
 // payment ledger says; the three are empty for staff who may not read
 // payments (ExportOptions.Payments).
