@@ -26,7 +26,7 @@ func TestCreditedRefund(t *testing.T) {
 		{"the first part of a split short of the shipping's tax", 5000, 1000, 130, lines, 0, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got := creditedRefund(&payment.Refund{ID: "ref_1", AmountMinor: c.amount, Currency: money.CNY, ShippingMinor: c.ship, ShippingTaxMinor: c.shipTax, Lines: c.lines})
+			got := creditedRefund(&payment.Refund{ID: "ref_1", AmountMinor: c.amount, Currency: money.CNY, ShippingMinor: c.ship, ShippingTaxMinor: c.shipTax, Lines: c.lines}, nil)
 			if got.Amount.Amount() != c.amount || len(got.Lines) != c.wantLines || got.Shipping.Amount() != c.wantShipping {
 				t.Fatalf("credited %+v", got)
 			}

@@ -155,27 +155,36 @@ func (p invoiceOrders) Refund(ctx context.Context, orderID, refundID string) (*i
 	if err != nil {
 		return nil, err
 	}
+	// The order's refunds come oldest first: those before r gave back
+	// units of its lines before it.
+	before := map[string]int64{}
 	for _, r := range refs[orderID] {
-		if r.ID != refundID {
-			continue
+		if r.ID == refundID {
+			return creditedRefund(r, before), nil
 		}
-		return creditedRefund(r), nil
+		if r.State != payment.RefundStateFailed {
+			for _, l := range r.Lines {
+				before[l.LineID] += l.Quantity
+			}
+		}
 	}
 	return nil, errs.NotFound(payment.CodeRefundNotFound, fmt.Sprintf("order %s has no refund %s", orderID, refundID))
 }
 
 // creditedRefund is refund r as its credit note shows it: the lines and
-// shipping it gives back, or its amount alone. The first part of a
+// shipping it gives back, or its amount alone; before counts the units
+// of each line earlier refunds gave back. The first part of a
 // refund split across payments (payment.Service.Refund) carries the
 // refund's lines and shipping but gives back only its payment's share:
 // its credit note credits the amount it gave back, so that the document
 // adds up, and the parts' notes together credit the whole refund.
-func creditedRefund(r *payment.Refund) *invoice.Refund {
+func creditedRefund(r *payment.Refund, before map[string]int64) *invoice.Refund {
 	out := &invoice.Refund{ID: r.ID, Amount: r.Amount(), Shipping: money.New(r.ShippingMinor, r.Currency),
 		ShippingTax: money.New(r.ShippingTaxMinor, r.Currency)}
 	parts := r.ShippingMinor + r.ShippingTaxMinor
 	for _, l := range r.Lines {
-		out.Lines = append(out.Lines, invoice.RefundLine{LineID: l.LineID, Quantity: l.Quantity, Amount: money.New(l.Amount, r.Currency)})
+		out.Lines = append(out.Lines, invoice.RefundLine{LineID: l.LineID, Quantity: l.Quantity, Amount: money.New(l.Amount, r.Currency),
+			Before: before[l.LineID]})
 		parts += l.Amount
 	}
 	if parts > r.AmountMinor {

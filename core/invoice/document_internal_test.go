@@ -46,3 +46,24 @@ func TestCreditNoteAddsUp(t *testing.T) {
 		})
 	}
 }
+
+// A line refunded a unit at a time is credited its whole tax: the last
+// unit's note carries what rounding left, as the refund's amount did.
+func TestCreditNotesOfALineAddUpToItsTax(t *testing.T) {
+	m := func(n int64) money.Money { return money.New(n, money.CNY) }
+	// 3 units at 0.10 with 13 % tax added: 0.30 and 0.04 of tax, 0.34.
+	o := &Order{ID: "ord_1", Number: "#1001", Currency: money.CNY,
+		Lines:  []Line{{ID: "oli_1", Name: "Sample", Quantity: 3, UnitPrice: m(10), Discount: m(0), Tax: m(4), Total: m(34)}},
+		Totals: Totals{Subtotal: m(30), Discount: m(0), Shipping: m(0), Tax: m(4), Total: m(34)}}
+	var taxes []int64
+	var tax, credited int64
+	for i, amount := range []int64{11, 11, 12} {
+		d := documentOrder(o, KindCreditNote, &Refund{ID: "ref", Amount: m(amount), Shipping: m(0), ShippingTax: m(0),
+			Lines: []RefundLine{{LineID: "oli_1", Quantity: 1, Amount: m(amount), Before: int64(i)}}})
+		taxes = append(taxes, d.Totals.Tax.Amount())
+		tax, credited = tax+d.Totals.Tax.Amount(), credited+d.Totals.Subtotal.Amount()+d.Totals.Tax.Amount()
+	}
+	if tax != 4 || credited != 34 {
+		t.Fatalf("credit notes' tax %v (sum %d), credited %d; want the line's 4 and 34", taxes, tax, credited)
+	}
+}

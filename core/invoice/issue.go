@@ -279,9 +279,11 @@ func documentOrder(o *Order, kind DocumentKind, refund *Refund) Order {
 			continue
 		}
 		// The refunded units' share of the line's tax and discount, as
-		// the refund's share of the line's total was computed.
+		// the refund's share of the line's total was computed: the last
+		// units carry what rounding left, so the credit notes of a line
+		// credit all of its tax.
 		share := func(m money.Money) money.Money {
-			return money.New(m.Amount()*rl.Quantity/ol.Quantity, cur)
+			return money.New(m.Amount(), cur).Share(ol.Quantity, rl.Before, rl.Quantity)
 		}
 		out.Lines = append(out.Lines, Line{
 			ID: ol.ID, SKU: ol.SKU, Name: ol.Name, Quantity: rl.Quantity, UnitPrice: ol.UnitPrice,

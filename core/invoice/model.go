@@ -94,6 +94,10 @@ type RefundLine struct {
 	Quantity int64
 	// Amount is the line's share of the refund.
 	Amount money.Money
+	// Before is how many units of the line refunds before this one gave
+	// back: the line's tax and discount are shared out as its total was
+	// (money.Share), so the credit notes of a line add up to its invoice.
+	Before int64
 }
 
 // DownloadInput names a document to download.

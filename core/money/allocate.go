@@ -121,3 +121,35 @@ func signParts(total Money, magnitudes []uint64) []Money {
 	}
 	return parts
 }
+
+// Share is the part of m that n of count equal parts carry when before of
+// them were taken already: m × (before+n) / count less m × before / count,
+// each rounded toward zero. Taken a few at a time, the parts add up to m
+// exactly, the last ones carrying what rounding left, where m × n / count
+// each time would leave up to count − 1 minor units that no part ever
+// takes (a line's total refunded unit by unit: 0.34 for 3 units is 0.11,
+// 0.11 and 0.12, not 0.11 three times). before is clamped to
+// 0..count − n; a count below one, or n outside 0..count, is a share of
+// zero.
+func (m Money) Share(count, before, n int64) Money {
+	if count < 1 || n < 0 || n > count {
+		return Zero(m.currency)
+	}
+	before = max(0, min(before, count-n))
+	return Money{amount: mulDivCount(m.amount, before+n, count) - mulDivCount(m.amount, before, count), currency: m.currency}
+}
+
+// mulDivCount is a × k / count rounded toward zero, for 0 <= k <= count:
+// the product is taken in 128 bits, and the quotient is at most |a|.
+func mulDivCount(a, k, count int64) int64 {
+	mag := uint64(a)
+	if a < 0 {
+		mag = -mag // two's complement: right for math.MinInt64 too
+	}
+	hi, lo := bits.Mul64(mag, uint64(k))
+	q, _ := bits.Div64(hi, lo, uint64(count)) // hi < count since k <= count
+	if a < 0 {
+		return -int64(q)
+	}
+	return int64(q)
+}

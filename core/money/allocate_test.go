@@ -3,6 +3,7 @@ package money_test
 import (
 	"errors"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -120,5 +121,36 @@ func TestSplit(t *testing.T) {
 				t.Errorf("Split(%v, %d) mismatch (-want +got):\n%s", tt.total, tt.n, diff)
 			}
 		})
+	}
+}
+
+// Shares taken a few at a time add up to the whole, to the minor unit.
+func TestShare(t *testing.T) {
+	for _, c := range []struct {
+		whole, count int64
+		steps        []int64
+		want         []int64
+	}{
+		{34, 3, []int64{1, 1, 1}, []int64{11, 11, 12}},
+		{34, 3, []int64{3}, []int64{34}},
+		{130, 1000, []int64{300, 300, 400}, []int64{39, 39, 52}},
+		{-34, 3, []int64{1, 2}, []int64{-11, -23}},
+		{math.MaxInt64, 7, []int64{3, 4}, []int64{math.MaxInt64 / 7 * 3, math.MaxInt64 - math.MaxInt64/7*3}},
+		{math.MinInt64, 2, []int64{1, 1}, []int64{math.MinInt64 / 2, math.MinInt64 / 2}},
+	} {
+		var got []int64
+		var sum, before int64
+		for _, n := range c.steps {
+			s := money.New(c.whole, money.CNY).Share(c.count, before, n)
+			got, sum, before = append(got, s.Amount()), sum+s.Amount(), before+n
+		}
+		if !slices.Equal(got, c.want) || sum != c.whole {
+			t.Errorf("%d in %d parts by %v: %v (sum %d), want %v", c.whole, c.count, c.steps, got, sum, c.want)
+		}
+	}
+	for _, bad := range [][3]int64{{0, 0, 1}, {3, 0, 4}, {3, 0, -1}} {
+		if s := money.New(100, money.CNY).Share(bad[0], bad[1], bad[2]); !s.IsZero() || s.Currency() != money.CNY {
+			t.Errorf("Share(%v) = %s, want 0.00 CNY", bad, s)
+		}
 	}
 }

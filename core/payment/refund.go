@@ -264,22 +264,6 @@ func refundedOf(refs []*Refund, self string) refunded {
 	return out
 }
 
-// shareOf is the part of whole that n of count parts carry when before
-// of them were given back already: whole × (before+n) / count less
-// whole × before / count, each rounded down. Given back n at a time, the
-// parts add up to whole exactly: the last ones carry what rounding left,
-// where each taking whole × n / count would leave minor units that no
-// refund by lines or shipping could ever give back. before is capped so
-// that n parts fit; more is refused later (LINE_ALREADY_REFUNDED,
-// SHIPPING_ALREADY_REFUNDED).
-func shareOf(whole, count, before, n int64) int64 {
-	if count <= 0 {
-		return 0
-	}
-	before = max(0, min(before, count-n))
-	return whole*(before+n)/count - whole*before/count
-}
-
 // refundShipping is the shipping part of a refund: price of the order's
 // shipping price, and tax, the shipping's tax given back with it when
 // the shop's prices exclude tax (where they include it, price holds it).
@@ -339,7 +323,9 @@ func refundAmount(o *OrderInfo, orderLines []OrderLine, before refunded, in Refu
 			continue
 		}
 		seen[l.LineID] = true
-		amt := shareOf(ol.Total, ol.Quantity, before.units[l.LineID], l.Quantity)
+		// The units' share of what the line cost, the last units carrying
+		// what rounding left of it (money.Share).
+		amt := money.New(ol.Total, cur).Share(ol.Quantity, before.units[l.LineID], l.Quantity).Amount()
 		lines = append(lines, RefundLine{LineID: l.LineID, Quantity: l.Quantity, Amount: amt})
 		sum += amt
 	}
@@ -348,7 +334,7 @@ func refundAmount(o *OrderInfo, orderLines []OrderLine, before refunded, in Refu
 		ok := in.Shipping.Currency() == cur && ship.price >= 0 && ship.price <= o.Shipping.Amount()
 		v.Check(ok, "shipping", CodeInvalidAmount, fmt.Sprintf("between 0 and %s", o.Shipping))
 		if ok {
-			ship.tax = shareOf(shippingTax(o, orderLines), o.Shipping.Amount(), before.shipping, ship.price)
+			ship.tax = money.New(shippingTax(o, orderLines), cur).Share(o.Shipping.Amount(), before.shipping, ship.price).Amount()
 		}
 		sum += ship.price + ship.tax
 	}
