@@ -301,9 +301,28 @@ func documentOrder(o *Order, kind DocumentKind, refund *Refund) Order {
 	out.Taxes = TaxSummary(out.Totals)
 	if len(out.Lines) == 0 {
 		// A refund of an amount: the rule credits the total as one line.
-		out.Totals.Subtotal, out.Totals.Shipping, out.Totals.Tax, out.Taxes = zero, zero, zero, nil
+		// It lowers the price the buyer paid, and with it the tax: the
+		// order's tax in proportion (one rate taxes the whole order), or
+		// the seller would owe tax on money given back.
+		out.Totals.Subtotal, out.Totals.Shipping, out.Totals.Tax = zero, zero, proportionalTax(o.Totals, refund.Amount)
+		out.Taxes = TaxSummary(out.Totals)
 	}
 	return out
+}
+
+// proportionalTax is the part of the tax of an order whose totals are t
+// that amount, part of its total, carries: rounded half up, zero for an
+// order without tax or total.
+func proportionalTax(t Totals, amount money.Money) money.Money {
+	if t.Tax.Amount() == 0 || t.Total.Amount() <= 0 {
+		return money.Zero(amount.Currency())
+	}
+	tax, err := amount.MulRate(t.Tax.Amount(), t.Total.Amount(), money.HalfUp)
+	if err != nil {
+		// The tax is part of the total, so the share is at most amount.
+		return money.Zero(amount.Currency())
+	}
+	return tax
 }
 
 // TaxSummary is the tax breakdown of a document whose totals are t: one

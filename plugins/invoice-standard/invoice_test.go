@@ -561,6 +561,21 @@ func TestPDFContent(t *testing.T) {
 			t.Errorf("credit note text lacks %q:\n%s", want, text)
 		}
 	}
+
+	// A refund of an amount: one line, the tax Kassa credits with it
+	// inside it, so the note adds up.
+	am := creditRequest()
+	am.OriginalInvoiceNumber = doc.Number
+	am.Order.Lines = nil
+	am.Order.Taxes = []invoice.TaxLine{{Name: "Tax", Base: eur(885), Amount: eur(115)}}
+	am.Order.Totals = invoice.Totals{Tax: eur(115), Total: eur(1000)}
+	text = runTool(t, pdftotext, "-layout", writePDF(t, issue(t, rule, seq, am, "p3")), "-")
+	for _, want := range []string{"Refund for order #1001", "Subtotal", "-10.00", "incl. Tax of -8.85", "-1.15", "Total credited EUR",
+		"Prices include tax."} {
+		if !strings.Contains(text, want) {
+			t.Errorf("credit note of an amount lacks %q:\n%s", want, text)
+		}
+	}
 }
 
 // chineseOrder has a buyer who writes in Chinese.

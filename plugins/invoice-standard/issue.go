@@ -280,8 +280,10 @@ func buildDocument(cfg *settings, req invoice.IssueRequest, now time.Time) (*doc
 			if t.Total.Amount <= 0 {
 				add("order.totals.total", CodeNothingToCredit, "the credit note has neither lines nor an amount")
 			} else {
-				// A refund of an amount rather than of lines.
-				d.Lines = []invoice.OrderLine{{Name: "Refund for order " + d.OrderNumber, Quantity: 1, UnitPrice: t.Total, Total: t.Total}}
+				// A refund of an amount rather than of lines: one line of
+				// the amount, holding the tax Kassa credits with it.
+				d.Lines = []invoice.OrderLine{{Name: "Refund for order " + d.OrderNumber, Quantity: 1, UnitPrice: t.Total,
+					Tax: t.Tax, Total: t.Total, PricesIncludeTax: true}}
 				if d.Totals.Subtotal.Amount == 0 {
 					d.Totals.Subtotal = t.Total
 				}
