@@ -110,8 +110,12 @@ type ReconciliationReport struct {
 	// Day is the UTC calendar day reported: From (its midnight) to To
 	// (the next midnight).
 	Day, From, To time.Time
-	// Matched counts the captures and refunds both sides agree on;
-	// Totals sums them per currency, ordered by currency code.
+	// Matched counts the captures and refunds both sides agree on that
+	// the gateway dates in the day; Totals sums them per currency,
+	// ordered by currency code. A pair dated on both sides of a midnight
+	// (the gateway's 23:59:59, Kassa's 00:00:01) counts on the gateway's
+	// day only, as its settlement does: the days' totals add up to the
+	// month's, nothing counted twice.
 	Matched int
 	Totals  []ReconciliationTotal
 	// Discrepancies are what staff must look at, oldest first.
@@ -540,6 +544,11 @@ func (r *reconciler) matchRefund(g *gatewaySide, refunds map[string]*kassaSide) 
 }
 
 func (r *reconciler) matched(g *gatewaySide) {
+	if !g.inDay {
+		// Matched with one of the day's bookings, but the gateway's
+		// neighbouring day counts it.
+		return
+	}
 	r.report.Matched++
 	t := r.totals[g.currency.Code()]
 	if t == nil {
