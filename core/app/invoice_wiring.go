@@ -111,7 +111,8 @@ func invoiceOrder(d *order.Detail, am payment.Amounts) *invoice.Order {
 		Buyer:         invoiceBuyer(o),
 		PaymentStatus: string(o.PaymentStatus), FulfillmentStatus: string(o.FulfillmentStatus),
 	}
-	out.Taxes = invoice.TaxSummary(out.Totals)
+	out.TaxName, out.TaxRate = o.TaxName, invoice.Percent(o.TaxBasisPoints)
+	out.Taxes = invoice.TaxSummary(out.Totals, out.TaxName, out.TaxRate)
 	if o.CustomerID != nil {
 		out.CustomerID = *o.CustomerID
 	}
@@ -122,7 +123,7 @@ func invoiceOrder(d *order.Detail, am payment.Amounts) *invoice.Order {
 		}
 		out.Lines = append(out.Lines, invoice.Line{
 			ID: l.ID, SKU: l.SKU, Name: name, Quantity: l.Quantity, UnitPrice: amount(l.UnitPriceAmount),
-			Discount: amount(l.DiscountAmount), Tax: amount(l.TaxAmount), Total: amount(l.TotalAmount), PricesIncludeTax: o.TaxIncluded,
+			Discount: amount(l.DiscountAmount), TaxRate: out.TaxRate, Tax: amount(l.TaxAmount), Total: amount(l.TotalAmount), PricesIncludeTax: o.TaxIncluded,
 		})
 	}
 	return out

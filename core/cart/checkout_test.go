@@ -42,7 +42,7 @@ func TestShippingAndTotals(t *testing.T) {
 		}
 		totals := func(sub, ship, tax, total money.Money, included bool) pricing.Totals {
 			return pricing.Totals{Subtotal: sub, Discounts: []pricing.Adjustment{}, DiscountTotal: money.Zero(sub.Currency()),
-				Shipping: ship, Tax: tax, TaxIncluded: included, Total: total}
+				Shipping: ship, Tax: tax, TaxIncluded: included, TaxName: "VAT", TaxBasisPoints: 1300, Total: total}
 		}
 		tests := []struct {
 			name      string
@@ -233,7 +233,7 @@ func TestComplete(t *testing.T) {
 					WeightGrams: 300, Quantity: 1, UnitPrice: cny(14800), Subtotal: cny(14800), Discount: cny(0), Tax: cny(1924), Total: cny(16724)},
 			},
 			Totals: pricing.Totals{Subtotal: cny(28400), Discounts: []pricing.Adjustment{}, DiscountTotal: cny(0), Shipping: cny(0),
-				Tax: cny(3692), Total: cny(32092)},
+				Tax: cny(3692), TaxName: "VAT", TaxBasisPoints: 1300, Total: cny(32092)},
 		}
 		// The cart names the order before placing it: it marks itself
 		// completed by it with its lock.

@@ -120,7 +120,7 @@ func (s *Service) priceLines(ctx context.Context, c *Cart, variants map[string]c
 		if err != nil {
 			return nil, err
 		}
-		in.TaxBasisPoints = rate.BasisPoints
+		in.TaxBasisPoints, in.TaxName = rate.BasisPoints, rate.Name
 		// One quote answers both the chosen method's price and the
 		// methods offered (Rates.Rate is Quote and a lookup).
 		if c.rates, err = s.rates.Quote(ctx, q.parcel); err != nil {

@@ -25,6 +25,9 @@ type TotalsInput struct {
 	// TaxIncluded says that prices include tax (tax is the part of them)
 	// rather than exclude it (tax is added).
 	TaxIncluded bool
+	// TaxName is what receipts call the rate ("VAT"), kept with the
+	// totals for invoices.
+	TaxName string
 }
 
 // PricedLine is a line at its unit price.
@@ -127,13 +130,15 @@ func ComputeTotals(in TotalsInput) (Priced, error) {
 		return Priced{}, fmt.Errorf("cart: total: %w", err)
 	}
 	out.Totals = pricing.Totals{
-		Subtotal:      subtotal,
-		Discounts:     []pricing.Adjustment{},
-		DiscountTotal: zero,
-		Shipping:      ship,
-		Tax:           taxSum,
-		TaxIncluded:   in.TaxIncluded,
-		Total:         total,
+		Subtotal:       subtotal,
+		Discounts:      []pricing.Adjustment{},
+		DiscountTotal:  zero,
+		Shipping:       ship,
+		Tax:            taxSum,
+		TaxIncluded:    in.TaxIncluded,
+		TaxName:        in.TaxName,
+		TaxBasisPoints: in.TaxBasisPoints,
+		Total:          total,
 	}
 	return out, nil
 }

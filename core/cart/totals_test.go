@@ -142,6 +142,8 @@ func TestComputeTotals(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The rate goes with the totals, for invoices.
+			tt.want.Totals.TaxName, tt.want.Totals.TaxBasisPoints = tt.in.TaxName, tt.in.TaxBasisPoints
 			if diff := cmp.Diff(tt.want, got, moneyEqual); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}

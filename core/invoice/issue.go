@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -298,14 +299,14 @@ func documentOrder(o *Order, kind DocumentKind, refund *Refund) Order {
 	}
 	out.Totals = Totals{Subtotal: money.New(subtotal, cur), Discount: zero, Shipping: refund.Shipping, Tax: money.New(tax, cur),
 		Total: refund.Amount, Paid: zero, Refunded: zero}
-	out.Taxes = TaxSummary(out.Totals)
+	out.Taxes = TaxSummary(out.Totals, o.TaxName, o.TaxRate)
 	if len(out.Lines) == 0 {
 		// A refund of an amount: the rule credits the total as one line.
 		// It lowers the price the buyer paid, and with it the tax: the
 		// order's tax in proportion (one rate taxes the whole order), or
 		// the seller would owe tax on money given back.
 		out.Totals.Subtotal, out.Totals.Shipping, out.Totals.Tax = zero, zero, proportionalTax(o.Totals, refund.Amount)
-		out.Taxes = TaxSummary(out.Totals)
+		out.Taxes = TaxSummary(out.Totals, o.TaxName, o.TaxRate)
 	}
 	return out
 }
@@ -326,14 +327,31 @@ func proportionalTax(t Totals, amount money.Money) money.Money {
 }
 
 // TaxSummary is the tax breakdown of a document whose totals are t: one
-// line of all its tax, on the base it was charged on (the total less the
-// tax), or none when it has no tax. The order's lines and its shipping
-// are taxed at one rate, which the order does not keep; a breakdown from
-// the lines alone would leave the shipping's tax out, and the document's
-// tax would not add up to its total.
-func TaxSummary(t Totals) []TaxLine {
+// line of all its tax, named name ("Tax" when empty) at rate (percent,
+// may be empty), on the base it was charged on (the total less the tax),
+// or none when it has no tax. The order's lines and its shipping are
+// taxed at one rate; a breakdown from the lines alone would leave the
+// shipping's tax out, and the document's tax would not add up to its
+// total.
+func TaxSummary(t Totals, name, rate string) []TaxLine {
 	if t.Tax.Amount() == 0 {
 		return nil
 	}
-	return []TaxLine{{Name: "Tax", Base: money.New(t.Total.Amount()-t.Tax.Amount(), t.Total.Currency()), Amount: t.Tax}}
+	if name == "" {
+		name = "Tax"
+	}
+	return []TaxLine{{Name: name, Rate: rate, Base: money.New(t.Total.Amount()-t.Tax.Amount(), t.Total.Currency()), Amount: t.Tax}}
+}
+
+// Percent is a rate in basis points as the percent invoices state: 1300
+// is "13", 650 "6.5", 1498 "14.98"; empty for zero, a rate unknown.
+func Percent(basisPoints int64) string {
+	if basisPoints <= 0 {
+		return ""
+	}
+	s := strconv.FormatInt(basisPoints/100, 10)
+	if frac := basisPoints % 100; frac != 0 {
+		s += strings.TrimRight(fmt.Sprintf(".%02d", frac), "0")
+	}
+	return s
 }

@@ -115,6 +115,11 @@ type Order struct {
 	// CustomerID is the buyer's account, empty for a guest's order. Kassa
 	// keeps it to itself: rules are not sent it.
 	CustomerID string
+	// TaxName and TaxRate are the rate the order was taxed at: what
+	// receipts call it ("VAT") and the percent as a decimal string
+	// ("13", "6.5"); empty for an order placed before Kassa kept it.
+	// Lines and Taxes carry them to rules.
+	TaxName, TaxRate string
 }
 
 // OrderEvent is an order event to evaluate.

@@ -174,7 +174,7 @@ func (f *fixture) input(cartID, customerID, email string, lines ...line) order.P
 		tax += lt
 	}
 	in.Totals = pricing.Totals{Subtotal: money.New(sub, cur), DiscountTotal: money.Zero(cur), Shipping: money.New(1000, cur),
-		Tax: money.New(tax, cur), TaxIncluded: true, Total: money.New(sub+1000, cur)}
+		Tax: money.New(tax, cur), TaxIncluded: true, TaxName: "VAT", TaxBasisPoints: 600, Total: money.New(sub+1000, cur)}
 	return in
 }
 

@@ -130,6 +130,11 @@ type Order struct {
 	TaxAmount      int64 `bun:"tax_amount"`
 	TotalAmount    int64 `bun:"total_amount"`
 	TaxIncluded    bool  `bun:"tax_included"`
+	// TaxName and TaxBasisPoints are the rate the lines and the shipping
+	// were taxed at, as the cart priced them ("VAT", 1300): invoices state
+	// it. Empty and zero for orders placed before it was kept.
+	TaxName        string `bun:"tax_name"`
+	TaxBasisPoints int64  `bun:"tax_basis_points"`
 	// Discounts are the adjustments applied at checkout.
 	Discounts []pricing.Adjustment `bun:"discounts"`
 
@@ -166,13 +171,15 @@ type Order struct {
 func (o *Order) Totals() pricing.Totals {
 	c := o.Currency
 	return pricing.Totals{
-		Subtotal:      money.New(o.SubtotalAmount, c),
-		Discounts:     o.Discounts,
-		DiscountTotal: money.New(o.DiscountAmount, c),
-		Shipping:      money.New(o.ShippingAmount, c),
-		Tax:           money.New(o.TaxAmount, c),
-		TaxIncluded:   o.TaxIncluded,
-		Total:         money.New(o.TotalAmount, c),
+		Subtotal:       money.New(o.SubtotalAmount, c),
+		Discounts:      o.Discounts,
+		DiscountTotal:  money.New(o.DiscountAmount, c),
+		Shipping:       money.New(o.ShippingAmount, c),
+		Tax:            money.New(o.TaxAmount, c),
+		TaxIncluded:    o.TaxIncluded,
+		TaxName:        o.TaxName,
+		TaxBasisPoints: o.TaxBasisPoints,
+		Total:          money.New(o.TotalAmount, c),
 	}
 }
 

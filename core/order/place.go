@@ -179,7 +179,7 @@ func (s *Service) place(ctx context.Context, in PlaceInput) (*Placed, error) {
 		ShippingMethodID: in.ShippingMethodID, ShippingMethodName: in.ShippingMethodName,
 		SubtotalAmount: t.Subtotal.Amount(), DiscountAmount: t.DiscountTotal.Amount(),
 		ShippingAmount: t.Shipping.Amount(), TaxAmount: t.Tax.Amount(), TotalAmount: t.Total.Amount(),
-		TaxIncluded: t.TaxIncluded, Discounts: t.Discounts,
+		TaxIncluded: t.TaxIncluded, TaxName: t.TaxName, TaxBasisPoints: t.TaxBasisPoints, Discounts: t.Discounts,
 		PaymentDeadline: deadline, RemindAt: deadline.Add(-set.ReminderLead),
 		CartID: in.CartID, CreatedAt: now, UpdatedAt: now,
 	}

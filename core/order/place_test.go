@@ -122,7 +122,8 @@ func TestPlace(t *testing.T) {
 				}
 				tt := got.Totals()
 				if tt.Total != tc.in.Totals.Total || tt.Tax != tc.in.Totals.Tax || tt.Subtotal != tc.in.Totals.Subtotal ||
-					tt.Shipping != tc.in.Totals.Shipping || !tt.TaxIncluded || len(tt.Discounts) != 0 {
+					tt.Shipping != tc.in.Totals.Shipping || !tt.TaxIncluded || len(tt.Discounts) != 0 ||
+					tt.TaxName != tc.in.Totals.TaxName || tt.TaxBasisPoints != tc.in.Totals.TaxBasisPoints {
 					t.Errorf("totals %+v, want %+v", tt, tc.in.Totals)
 				}
 				var lines []string

@@ -112,7 +112,7 @@ func emailLocal(email string) string {
 // orderRow (TestInsertColumnsAreTheModels keeps them in step).
 const orderColumns = "id, seq, number, customer_id, email, currency, status, payment_status, fulfillment_status, " +
 	"shipping_address, billing_address, shipping_method_id, shipping_method_name, subtotal_amount, discount_amount, " +
-	"shipping_amount, tax_amount, total_amount, tax_included, discounts, payment_method, payment_deadline, remind_at, " +
+	"shipping_amount, tax_amount, total_amount, tax_included, tax_name, tax_basis_points, discounts, payment_method, payment_deadline, remind_at, " +
 	"reminded_at, cart_id, access_token_hash, cancelled_at, completed_at, created_at, updated_at, email_local, client_network"
 
 // lineColumns are the columns of order_lines InsertOrder writes.
@@ -148,7 +148,7 @@ func orderValues(o *Order) ([]any, error) {
 	}
 	return []any{o.ID, o.Seq, o.Number, o.CustomerID, o.Email, o.Currency, string(o.Status), string(o.PaymentStatus), string(o.FulfillmentStatus),
 		ship, bill, o.ShippingMethodID, o.ShippingMethodName, o.SubtotalAmount, o.DiscountAmount,
-		o.ShippingAmount, o.TaxAmount, o.TotalAmount, o.TaxIncluded, string(disc), o.PaymentMethod, o.PaymentDeadline, o.RemindAt,
+		o.ShippingAmount, o.TaxAmount, o.TotalAmount, o.TaxIncluded, o.TaxName, o.TaxBasisPoints, string(disc), o.PaymentMethod, o.PaymentDeadline, o.RemindAt,
 		o.RemindedAt, o.CartID, o.AccessTokenHash, o.CancelledAt, o.CompletedAt, o.CreatedAt, o.UpdatedAt, emailLocal(o.Email), o.ClientNetwork}, nil
 }
 

@@ -47,6 +47,11 @@ type Totals struct {
 	// TaxIncluded says whether Tax is part of Subtotal and Shipping
 	// (inclusive prices) or added on top of them.
 	TaxIncluded bool `json:"taxIncluded"`
+	// TaxName and TaxBasisPoints are the rate every line and the
+	// shipping were taxed at ("VAT", 1300 for 13 %), what an invoice
+	// states; empty and zero while no address chose one.
+	TaxName        string `json:"taxName,omitempty"`
+	TaxBasisPoints int64  `json:"taxBasisPoints,omitempty"`
 	// Total is what the buyer pays.
 	Total money.Money `json:"total"`
 }

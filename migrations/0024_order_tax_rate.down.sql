@@ -1,0 +1,3 @@
+ALTER TABLE orders DROP COLUMN tax_basis_points;
+--bun:split
+ALTER TABLE orders DROP COLUMN tax_name;
