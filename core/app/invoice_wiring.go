@@ -16,6 +16,7 @@ import (
 	"github.com/kassahq/kassa/core/order"
 	"github.com/kassahq/kassa/core/payment"
 	"github.com/kassahq/kassa/core/plugin"
+	"github.com/kassahq/kassa/core/pricing"
 	"github.com/kassahq/kassa/core/store"
 )
 
@@ -111,7 +112,7 @@ func invoiceOrder(d *order.Detail, am payment.Amounts) *invoice.Order {
 		Buyer:         invoiceBuyer(o),
 		PaymentStatus: string(o.PaymentStatus), FulfillmentStatus: string(o.FulfillmentStatus),
 	}
-	out.TaxName, out.TaxRate = o.TaxName, invoice.Percent(o.TaxBasisPoints)
+	out.TaxName, out.TaxRate = o.TaxName, pricing.Percent(o.TaxBasisPoints)
 	out.Taxes = invoice.TaxSummary(out.Totals, out.TaxName, out.TaxRate)
 	if o.CustomerID != nil {
 		out.CustomerID = *o.CustomerID

@@ -69,11 +69,3 @@ func TestCreditNotesOfALineAddUpToItsTax(t *testing.T) {
 		t.Fatalf("credit notes' tax %v (sum %d), credited %d; want the line's 4 and 34", taxes, tax, credited)
 	}
 }
-
-func TestPercent(t *testing.T) {
-	for bps, want := range map[int64]string{1300: "13", 650: "6.5", 1498: "14.98", 5: "0.05", 10000: "100", 0: "", -1: ""} {
-		if got := Percent(bps); got != want {
-			t.Errorf("Percent(%d) = %q, want %q", bps, got, want)
-		}
-	}
-}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -341,17 +340,4 @@ func TaxSummary(t Totals, name, rate string) []TaxLine {
 		name = "Tax"
 	}
 	return []TaxLine{{Name: name, Rate: rate, Base: money.New(t.Total.Amount()-t.Tax.Amount(), t.Total.Currency()), Amount: t.Tax}}
-}
-
-// Percent is a rate in basis points as the percent invoices state: 1300
-// is "13", 650 "6.5", 1498 "14.98"; empty for zero, a rate unknown.
-func Percent(basisPoints int64) string {
-	if basisPoints <= 0 {
-		return ""
-	}
-	s := strconv.FormatInt(basisPoints/100, 10)
-	if frac := basisPoints % 100; frac != 0 {
-		s += strings.TrimRight(fmt.Sprintf(".%02d", frac), "0")
-	}
-	return s
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/page"
 	"github.com/kassahq/kassa/core/money"
+	"github.com/kassahq/kassa/core/pricing"
 )
 
 // DefaultExportBatch is how many orders Export reads at a time when
@@ -27,7 +28,8 @@ const DefaultExportBatch = 500
 // column of its own; Discounts is zero or negative. "Tax included" is
 // true when Subtotal and Shipping hold the tax (Total is then Subtotal +
 // Shipping + Discounts), false when it was added to them (Total adds
-// Tax). Captured is what the buyer's payments took,
+// Tax). "Tax rate (%)" is the rate the lines and the shipping were taxed
+// at ("13", "6.5"), empty for orders placed before Kassa kept it. Captured is what the buyer's payments took,
 // Refunded what went back to them, Net paid the difference, as the
 // payment ledger says; the three are empty for staff who may not read
 // payments (ExportOptions.Payments).
@@ -35,7 +37,7 @@ var ExportColumns = []string{
 	"Order number", "Created at", "Status", "Payment status", "Fulfillment status",
 	"Customer email", "Customer name",
 	"Shipping name", "Shipping address", "Shipping country",
-	"Currency", "Subtotal", "Shipping", "Tax", "Tax included", "Discounts", "Total",
+	"Currency", "Subtotal", "Shipping", "Tax", "Tax rate (%)", "Tax included", "Discounts", "Total",
 	"Captured", "Refunded", "Net paid",
 	"Payment method", "Lines", "Items", "Tracking numbers",
 }
@@ -199,7 +201,7 @@ func (s *Service) exportBatch(ctx context.Context, cw *csv.Writer, orders []*Ord
 			cell(postalAddress(o.ShippingAddress)),
 			cell(o.ShippingAddress.CountryCode),
 			o.Currency.Code(),
-			amount(o.SubtotalAmount), amount(o.ShippingAmount), amount(o.TaxAmount), strconv.FormatBool(o.TaxIncluded),
+			amount(o.SubtotalAmount), amount(o.ShippingAmount), amount(o.TaxAmount), pricing.Percent(o.TaxBasisPoints), strconv.FormatBool(o.TaxIncluded),
 			amount(o.DiscountAmount), amount(o.TotalAmount),
 			captured, refunded, net,
 			cell(o.PaymentMethod),

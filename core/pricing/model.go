@@ -5,7 +5,13 @@
 // adjustments without changing the shape.
 package pricing
 
-import "github.com/kassahq/kassa/core/money"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/kassahq/kassa/core/money"
+)
 
 // AdjustmentKind says what an adjustment is.
 type AdjustmentKind string
@@ -54,4 +60,19 @@ type Totals struct {
 	TaxBasisPoints int64  `json:"taxBasisPoints,omitempty"`
 	// Total is what the buyer pays.
 	Total money.Money `json:"total"`
+}
+
+// Percent is a tax rate in basis points as invoices and exports state
+// it, in percent: 1300 is "13", 650 "6.5", 1498 "14.98"; empty for zero,
+// a rate unknown (Totals.TaxBasisPoints of an order placed before it was
+// kept).
+func Percent(basisPoints int64) string {
+	if basisPoints <= 0 {
+		return ""
+	}
+	s := strconv.FormatInt(basisPoints/100, 10)
+	if frac := basisPoints % 100; frac != 0 {
+		s += strings.TrimRight(fmt.Sprintf(".%02d", frac), "0")
+	}
+	return s
 }
