@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -704,4 +705,44 @@ func TestRelativeFontJudgedWithTheDataDirectory(t *testing.T) {
 	if errs := s.check(t.TempDir(), slog.New(slog.DiscardHandler)); len(errs) != 1 || errs[0].Code != "font_unusable" {
 		t.Fatalf("with the data directory: %v, want font_unusable", errs)
 	}
+}
+
+// TestNonLatinWarnedOnce: a shop without a Unicode font is warned once
+// that its documents print '?', not once per document.
+func TestNonLatinWarnedOnce(t *testing.T) {
+	t.Parallel()
+	var (
+		mu  sync.Mutex
+		buf bytes.Buffer
+	)
+	log := slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	p := plugintest.Start(t, plugintest.StartConfig{Binary: binary, PluginID: ID, Logger: log})
+	if res, err := p.Plugin().Configure(context.Background(), json.RawMessage(testConfig)); err != nil || !res.OK() {
+		t.Fatalf("Configure: %+v %v", res.Errors, err)
+	}
+	rule, err := p.Rule()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := newSequence()
+	for i := range 3 {
+		issue(t, rule, seq, issueRequest(chineseOrder()), fmt.Sprintf("w%d", i))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n := strings.Count(buf.String(), "text outside Latin-1"); n != 1 {
+		t.Fatalf("%d warnings for 3 documents:\n%s", n, buf.String())
+	}
+}
+
+// lockedWriter serializes writes from the plugin's log forwarding.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -92,8 +92,7 @@ func (r *Rule) IssueInvoice(ctx context.Context, req invoice.IssueRequest, seq i
 		return invoice.Document{}, fmt.Errorf("render %s: %w", doc.Number, err)
 	}
 	if lossy {
-		r.logger().Warn("text outside Latin-1 replaced with '?' in the PDF (configure unicode_font); the original text is in the PDF metadata",
-			"number", doc.Number, "order_id", req.Order.ID)
+		r.noteLossy(doc.Number, req.Order.ID)
 	}
 	if prev == nil {
 		rec := &issuedDoc{Key: req.IdempotencyKey, Number: doc.Number, Kind: doc.Kind.String(), OrderID: req.Order.ID,

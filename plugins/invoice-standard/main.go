@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/kassahq/kassa/plugins/sdk"
 	"github.com/kassahq/kassa/plugins/sdk/invoice"
@@ -274,6 +275,34 @@ type Rule struct {
 
 	mu  sync.Mutex
 	reg *register
+
+	// lossy counts the documents printed with '?' for text outside
+	// Latin-1 since the last warning, which goes out at most hourly: a
+	// Chinese shop without unicode_font would otherwise log one for every
+	// invoice.
+	lossyMu     sync.Mutex
+	lossyCount  int
+	lossyWarned time.Time
+}
+
+// lossyWarnEvery is how often a shop without a Unicode font is told
+// that its documents print '?'.
+const lossyWarnEvery = time.Hour
+
+// noteLossy records a document printed with '?' and warns when the last
+// warning is older than lossyWarnEvery, with the number of such documents
+// since.
+func (r *Rule) noteLossy(number, orderID string) {
+	r.lossyMu.Lock()
+	defer r.lossyMu.Unlock()
+	r.lossyCount++
+	if !r.lossyWarned.IsZero() && time.Since(r.lossyWarned) < lossyWarnEvery {
+		r.logger().Debug("text outside Latin-1 replaced with '?' in the PDF", "number", number, "order_id", orderID)
+		return
+	}
+	r.logger().Warn("text outside Latin-1 replaced with '?' in the PDF (configure unicode_font); the original text is in the PDF metadata",
+		"number", number, "order_id", orderID, "documents", r.lossyCount, "next_warning_in", lossyWarnEvery.String())
+	r.lossyCount, r.lossyWarned = 0, time.Now()
 }
 
 // New returns the rule with the register of issued documents found in
