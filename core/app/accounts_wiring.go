@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/kassahq/kassa/core/account"
 	"github.com/kassahq/kassa/core/authz"
@@ -96,8 +97,11 @@ func (a *Accounts) Middleware(log *slog.Logger, secureCookies, trustProxy bool, 
 // AnnounceOwnerSetup prints a one-time owner setup token to w when the shop
 // has no owner yet, with how to use it; it prints nothing otherwise. Call
 // it at `kassa serve` start-up, after the server listens. The token is
-// printed to the terminal, never logged.
-func (a *Accounts) AnnounceOwnerSetup(ctx context.Context, w io.Writer, baseURL string) error {
+// printed where the operator reads the start-up, never through the
+// logger (whose level could hide it). With jsonLines, as with
+// KASSA_LOG_FORMAT=json, it is one JSON object shaped as the log's lines,
+// so that a collector reading them all as JSON does not trip on text.
+func (a *Accounts) AnnounceOwnerSetup(ctx context.Context, w io.Writer, baseURL string, jsonLines bool) error {
 	ctx = authz.WithSubject(ctx, authz.SystemSubject("owner-setup"))
 	token, err := a.Service.IssueOwnerSetupToken(ctx)
 	if err != nil {
@@ -106,17 +110,27 @@ func (a *Accounts) AnnounceOwnerSetup(ctx context.Context, w io.Writer, baseURL 
 	if token == "" {
 		return nil
 	}
+	link := strings.TrimSuffix(baseURL, "/") + "/admin/setup?token=" + url.QueryEscape(token)
+	if jsonLines {
+		return json.NewEncoder(w).Encode(map[string]string{
+			"time":      time.Now().Format(time.RFC3339Nano),
+			"level":     "WARN",
+			"msg":       "this shop has no owner yet: open setup_url (one-time, valid 24 hours; a new one at each start until an owner exists), or run kassa user create-owner",
+			"component": "customer",
+			"setup_url": link,
+		})
+	}
 	_, err = fmt.Fprintf(w, `
 This shop has no owner yet. Open this one-time link to create one (valid
 24 hours; a new one is printed at each start until an owner exists):
 
-    %s/admin/setup?token=%s
+    %s
 
 or use the token %s
 in GraphQL:  mutation { staffSetupOwner(input: {token: "<token>", email: "you@example.com", password: "…"}) { userErrors { code message } } }
 or instead:  kassa user create-owner --email you@example.com
 
-`, strings.TrimSuffix(baseURL, "/"), url.QueryEscape(token), token)
+`, link, token)
 	return err
 }
 

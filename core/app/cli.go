@@ -238,8 +238,9 @@ func runServe(ctx context.Context, args []string, io IO) error {
 		}
 	}
 	base := strings.TrimSuffix(cfg.BaseURL(), "/")
-	serveBanner(io.Stderr, a.Log, cfg.Production(), base)
-	if err := a.Accounts.AnnounceOwnerSetup(ctx, io.Stderr, base); err != nil {
+	jsonLogs := cfg.LogFormat == "json"
+	serveBanner(io.Stderr, a.Log, cfg.Production(), base, jsonLogs)
+	if err := a.Accounts.AnnounceOwnerSetup(ctx, io.Stderr, base, jsonLogs); err != nil {
 		return err
 	}
 	if err := a.ServeListener(ctx, ln); err != nil {
@@ -429,10 +430,16 @@ func redactURL(raw string) string {
 // serveBanner tells the operator where the shop answers: GraphiQL only
 // in development, where it is served. In production over plain http it
 // warns: session cookies then go without Secure and no HSTS is sent.
-func serveBanner(w io.Writer, log *slog.Logger, production bool, base string) {
-	fmt.Fprintf(w, "\nKassa is serving:\n    storefront  %s/\n    admin       %s/admin/\n", base, base)
+// With jsonLogs it prints no text: a collector reads that stream as JSON,
+// and the "kassa serving" log line says where the shop answers.
+func serveBanner(w io.Writer, log *slog.Logger, production bool, base string, jsonLogs bool) {
+	if !jsonLogs {
+		fmt.Fprintf(w, "\nKassa is serving:\n    storefront  %s/\n    admin       %s/admin/\n", base, base)
+		if !production {
+			fmt.Fprintf(w, "    GraphiQL    %s/graphql\n", base)
+		}
+	}
 	if !production {
-		fmt.Fprintf(w, "    GraphiQL    %s/graphql\n", base)
 		return
 	}
 	if !strings.HasPrefix(base, "https://") {

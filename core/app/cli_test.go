@@ -79,7 +79,7 @@ func TestServeBanner(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out, logs bytes.Buffer
-			serveBanner(&out, slog.New(slog.NewTextHandler(&logs, nil)), c.production, c.base)
+			serveBanner(&out, slog.New(slog.NewTextHandler(&logs, nil)), c.production, c.base, false)
 			if got := strings.Contains(out.String(), "GraphiQL"); got != c.graphiql {
 				t.Errorf("GraphiQL listed %v, want %v:\n%s", got, c.graphiql, out.String())
 			}

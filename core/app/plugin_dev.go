@@ -134,7 +134,7 @@ Send it a notification signed as its gateway would (from another terminal):
     kassa plugin trigger payment.succeeded --plugin %s --payment pay_... --data-dir %s --http-addr %s
 Watching %s for changes; Ctrl-C stops.
 `, p.ID, p.Version, src, base, base, base, p.ID, cfg.DataDir, p.ID, cfg.DataDir, cfg.HTTPAddr, src)
-	if err := a.Accounts.AnnounceOwnerSetup(ctx, io.Stdout, base); err != nil {
+	if err := a.Accounts.AnnounceOwnerSetup(ctx, io.Stdout, base, false); err != nil {
 		return err
 	}
 	watchDone := make(chan struct{})

@@ -49,7 +49,7 @@ func TestUserCreateOwner(t *testing.T) {
 		t.Fatalf("owner signs in: %v", err)
 	}
 	var setup bytes.Buffer
-	if err := acc.AnnounceOwnerSetup(ctx, &setup, "http://127.0.0.1:8080"); err != nil || setup.Len() != 0 {
+	if err := acc.AnnounceOwnerSetup(ctx, &setup, "http://127.0.0.1:8080", false); err != nil || setup.Len() != 0 {
 		t.Fatalf("setup offered while an owner exists: %q %v", setup.String(), err)
 	}
 }
