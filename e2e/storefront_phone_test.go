@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,11 +168,32 @@ func (p *phoneTab) do(step string, actions ...chromedp.Action[chromedp.Void]) {
 	shot(p.t, p.ctx, "phone-"+p.lang+"-"+strings.ReplaceAll(step, " ", "-")+".png")
 }
 
+// errorSummary checks that a form posted with mistakes opens with a
+// summary of them on top, an alert for a screen reader, linking to each
+// invalid field in the form's order: on a phone the fields in error may
+// all be below the fold.
+func (p *phoneTab) errorSummary(step string) {
+	p.t.Helper()
+	got, err := chromedp.Run(p.ctx, chromedp.Evaluate[map[string]any](`(() => {
+		const s = document.getElementById("field-errors");
+		return {role: s ? s.getAttribute("role") : "", top: s ? s.getBoundingClientRect().top < innerHeight : false,
+			links: s ? [...s.querySelectorAll("a")].map(a => a.getAttribute("href")) : [],
+			invalid: [...document.querySelectorAll("[aria-invalid=true]")].map(e => "#" + e.id)};
+	})()`))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if got["role"] != "alert" || got["top"] != true || fmt.Sprint(got["links"]) != fmt.Sprint(got["invalid"]) || len(got["invalid"].([]any)) == 0 {
+		p.t.Errorf("%s: the error summary is %v", step, got)
+	}
+}
+
 // TestStorefrontPhoneAccess is a buyer on a 320px touch screen, in
 // English and in Chinese, with phoneAudit on every page of the journey:
 // the catalog, a cart of two lines, the checkout with its errors, a bank
 // transfer, the order's live status, signing up and the address book.
-// The status page tells a screen reader when the payment arrives, and no
+// The status page tells a screen reader when the payment arrives, a
+// form posted with mistakes opens with a summary of them, and no
 // English is left on the Chinese pages. Screenshots go to
 // e2e/screenshots/phone-*.png. Each part has a browser of its own, to
 // stay within newBrowser's deadline on a busy machine.
@@ -197,6 +219,7 @@ func TestStorefrontPhoneAccess(t *testing.T) {
 			p.do("cart", chromedp.Click(`form.buy button[type=submit]`), chromedp.WaitVisible(`#to-checkout`))
 			p.do("checkout errors", chromedp.Navigate(in.base+"/checkout"), chromedp.WaitVisible(`#f-email`),
 				chromedp.SetValue(`#f-email`, "not an address"), chromedp.Click(`#contact button[type=submit]`), chromedp.WaitVisible(`#e-email`))
+			p.errorSummary("checkout errors")
 			p.do("shipping", chromedp.SetValue(`#f-email`, "wang.fang@example.com"), chromedp.SetValue(`#f-lastName`, "王"),
 				chromedp.SetValue(`#f-line1`, "西湖区文三路1号"), chromedp.SetValue(`#f-city`, "杭州市"), chromedp.SetValue(`#f-postalCode`, "310012"),
 				chromedp.Click(`#contact button[type=submit]`), chromedp.WaitVisible(`#shipping input[name=method]`))
@@ -218,10 +241,13 @@ func TestStorefrontPhoneAccess(t *testing.T) {
 		t.Run(lang+"/account", func(t *testing.T) {
 			p := newPhoneTab(t, in.base, lang, english)
 			p.do("register", chromedp.Navigate(in.base+"/account/register"), chromedp.WaitVisible(`#register-form`))
+			p.do("register errors", chromedp.SetValue(`#f-email`, "not an address"), chromedp.Click(`#register-submit`), chromedp.WaitVisible(`#e-email`))
+			p.errorSummary("register errors")
 			p.do("account", chromedp.SetValue(`#f-lastName`, "王"), chromedp.SetValue(`#f-email`, "phone-"+lang+"@example.com"),
 				chromedp.SetValue(`#f-password`, "a long enough passphrase"), chromedp.Click(`#register-submit`), chromedp.WaitVisible(`#account-email`))
 			p.do("address errors", chromedp.Navigate(in.base+"/account/addresses/new"), chromedp.WaitVisible(`#address-form`),
 				chromedp.Click(`#address-save`), chromedp.WaitVisible(`#e-line1`))
+			p.errorSummary("address errors")
 			if err := chromedp.Do(p.ctx, chromedp.SetValue(`#f-lastName`, "王"), chromedp.SetValue(`#f-line1`, "朝阳区建国路88号"),
 				chromedp.SetValue(`#f-city`, "北京市"), chromedp.Click(`#address-save`), chromedp.WaitVisible(`#addresses`),
 				chromedp.Click(`#add-address`), chromedp.WaitVisible(`#address-form`), chromedp.SetValue(`#f-lastName`, "王"),
@@ -229,7 +255,7 @@ func TestStorefrontPhoneAccess(t *testing.T) {
 				t.Fatal(err)
 			}
 			p.do("addresses", chromedp.Click(`#address-save`), chromedp.WaitVisible(`#addresses`))
-			p.do("orders", chromedp.Navigate(in.base+"/account/orders"), chromedp.WaitVisible(`h1`))
+			p.do("orders", chromedp.Click(`.ac-nav a[href="/account/orders"]`), chromedp.WaitVisible(`.ac-nav a[href="/account/orders"][aria-current]`))
 			p.do("sign in", chromedp.Click(`#sign-out`), chromedp.WaitVisible(`#account-link[href="/account/login"]`), chromedp.Navigate(in.base+"/account/login"),
 				chromedp.WaitVisible(`#login-form`))
 		})

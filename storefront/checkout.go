@@ -676,7 +676,32 @@ type formField struct {
 	Suggestions *fieldSuggestions
 }
 
+// fieldProblems sums up a form's invalid fields, for the "field-errors"
+// template: their labels and messages, in the form's order.
+type fieldProblems struct {
+	Title    string
+	Problems []fieldProblem
+}
+
+// fieldProblem is one invalid field: its name and "label: message".
+type fieldProblem struct{ Name, Text string }
+
 func init() {
+	// fieldProblems lists the fields of names that errs has a message
+	// for; none, nil.
+	funcs["fieldProblems"] = func(p *page, errs map[string]string, names ...string) *fieldProblems {
+		var s fieldProblems
+		for _, n := range names {
+			if e := errs[n]; e != "" {
+				s.Problems = append(s.Problems, fieldProblem{Name: n, Text: p.T("form.problem", p.T("field."+n), e)})
+			}
+		}
+		if len(s.Problems) == 0 {
+			return nil
+		}
+		s.Title = p.T("form.problems")
+		return &s
+	}
 	funcs["field"] = func(p *page, v *checkoutView, name, autocomplete, typ string, required bool) formField {
 		return formField{Name: name, Label: p.T("field." + name), Value: v.Form[name], Error: v.FieldErrors[name],
 			Autocomplete: autocomplete, Type: typ, Required: required, Suggestions: provinceSuggestions(p, v.Form, name)}
