@@ -188,12 +188,31 @@ func (p *phoneTab) errorSummary(step string) {
 	}
 }
 
+// nameOrder checks that the form asks for a name in the order of the
+// page's language: given name first in English, family name (姓) first
+// in Chinese.
+func (p *phoneTab) nameOrder(step string) {
+	p.t.Helper()
+	got, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("#f-firstName, #f-lastName")].map(e => e.id).join(" ")`))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	want := "f-firstName f-lastName"
+	if p.lang == "zh-CN" {
+		want = "f-lastName f-firstName"
+	}
+	if got != want {
+		p.t.Errorf("%s: the name fields come as %q, want %q", step, got, want)
+	}
+}
+
 // TestStorefrontPhoneAccess is a buyer on a 320px touch screen, in
 // English and in Chinese, with phoneAudit on every page of the journey:
 // the catalog, a cart of two lines, the checkout with its errors, a bank
 // transfer, the order's live status, signing up and the address book.
 // The status page tells a screen reader when the payment arrives, a
-// form posted with mistakes opens with a summary of them, and no
+// form posted with mistakes opens with a summary of them, a Chinese
+// form asks for the family name first, and no
 // English is left on the Chinese pages. Screenshots go to
 // e2e/screenshots/phone-*.png. Each part has a browser of its own, to
 // stay within newBrowser's deadline on a busy machine.
@@ -220,6 +239,7 @@ func TestStorefrontPhoneAccess(t *testing.T) {
 			p.do("checkout errors", chromedp.Navigate(in.base+"/checkout"), chromedp.WaitVisible(`#f-email`),
 				chromedp.SetValue(`#f-email`, "not an address"), chromedp.Click(`#contact button[type=submit]`), chromedp.WaitVisible(`#e-email`))
 			p.errorSummary("checkout errors")
+			p.nameOrder("checkout errors")
 			p.do("shipping", chromedp.SetValue(`#f-email`, "wang.fang@example.com"), chromedp.SetValue(`#f-lastName`, "王"),
 				chromedp.SetValue(`#f-line1`, "西湖区文三路1号"), chromedp.SetValue(`#f-city`, "杭州市"), chromedp.SetValue(`#f-postalCode`, "310012"),
 				chromedp.Click(`#contact button[type=submit]`), chromedp.WaitVisible(`#shipping input[name=method]`))
@@ -243,11 +263,13 @@ func TestStorefrontPhoneAccess(t *testing.T) {
 			p.do("register", chromedp.Navigate(in.base+"/account/register"), chromedp.WaitVisible(`#register-form`))
 			p.do("register errors", chromedp.SetValue(`#f-email`, "not an address"), chromedp.Click(`#register-submit`), chromedp.WaitVisible(`#e-email`))
 			p.errorSummary("register errors")
+			p.nameOrder("register errors")
 			p.do("account", chromedp.SetValue(`#f-lastName`, "王"), chromedp.SetValue(`#f-email`, "phone-"+lang+"@example.com"),
 				chromedp.SetValue(`#f-password`, "a long enough passphrase"), chromedp.Click(`#register-submit`), chromedp.WaitVisible(`#account-email`))
 			p.do("address errors", chromedp.Navigate(in.base+"/account/addresses/new"), chromedp.WaitVisible(`#address-form`),
 				chromedp.Click(`#address-save`), chromedp.WaitVisible(`#e-line1`))
 			p.errorSummary("address errors")
+			p.nameOrder("address errors")
 			if err := chromedp.Do(p.ctx, chromedp.SetValue(`#f-lastName`, "王"), chromedp.SetValue(`#f-line1`, "朝阳区建国路88号"),
 				chromedp.SetValue(`#f-city`, "北京市"), chromedp.Click(`#address-save`), chromedp.WaitVisible(`#addresses`),
 				chromedp.Click(`#add-address`), chromedp.WaitVisible(`#address-form`), chromedp.SetValue(`#f-lastName`, "王"),

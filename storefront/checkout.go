@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -686,11 +687,32 @@ type fieldProblems struct {
 // fieldProblem is one invalid field: its name and "label: message".
 type fieldProblem struct{ Name, Text string }
 
+// nameField is a name input of an address or account form.
+type nameField struct{ Name, Autocomplete string }
+
+// nameFields are the name inputs in the order the page's language
+// writes a name: a Chinese name is family name first (王芳), so its
+// form asks for 姓 before 名, in the page's order as in focus order.
+func nameFields(p *page) []nameField {
+	given, family := nameField{"firstName", "given-name"}, nameField{"lastName", "family-name"}
+	if strings.HasPrefix(p.Lang, "zh") {
+		return []nameField{family, given}
+	}
+	return []nameField{given, family}
+}
+
 func init() {
 	// fieldProblems lists the fields of names that errs has a message
 	// for; none, nil.
 	funcs["fieldProblems"] = func(p *page, errs map[string]string, names ...string) *fieldProblems {
 		var s fieldProblems
+		// The summary follows the form, whose name inputs come in the
+		// language's order.
+		names = slices.Clone(names)
+		if i, j := slices.Index(names, "firstName"), slices.Index(names, "lastName"); i >= 0 && j >= 0 {
+			order := nameFields(p)
+			names[min(i, j)], names[max(i, j)] = order[0].Name, order[1].Name
+		}
 		for _, n := range names {
 			if e := errs[n]; e != "" {
 				s.Problems = append(s.Problems, fieldProblem{Name: n, Text: p.T("form.problem", p.T("field."+n), e)})
@@ -702,6 +724,7 @@ func init() {
 		s.Title = p.T("form.problems")
 		return &s
 	}
+	funcs["nameFields"] = nameFields
 	funcs["field"] = func(p *page, v *checkoutView, name, autocomplete, typ string, required bool) formField {
 		return formField{Name: name, Label: p.T("field." + name), Value: v.Form[name], Error: v.FieldErrors[name],
 			Autocomplete: autocomplete, Type: typ, Required: required, Suggestions: provinceSuggestions(p, v.Form, name)}
