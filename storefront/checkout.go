@@ -497,9 +497,11 @@ func readContact(r *http.Request) (map[string]string, map[string]string) {
 			errs[f] = "REQUIRED"
 		}
 	}
-	// Someone to deliver to, as the API asks: a name or a company.
+	// Someone to deliver to, as the API asks: a name or a company. Its
+	// message says so: "required" under the last name sent a buyer who
+	// has only one name, or ships to a company, the wrong way.
 	if form["firstName"] == "" && form["lastName"] == "" && form["company"] == "" && errs["lastName"] == "" {
-		errs["lastName"] = "REQUIRED"
+		errs["lastName"] = "NAME_REQUIRED"
 	}
 	if e := form["email"]; e != "" && errs["email"] == "" {
 		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
