@@ -41,8 +41,8 @@ const phoneAudit = `((lang) => {
       if (!(el.labels && el.labels.length) && !el.getAttribute("aria-label")) out.push(name(el) + " has no label");
     }
     if (el.getAttribute("aria-invalid") === "true") {
-      const d = el.getAttribute("aria-describedby");
-      if (!d || !document.getElementById(d)) out.push(name(el) + " is invalid without a message tied to it");
+      const ids = (el.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      if (!ids.length || !ids.every(id => document.getElementById(id))) out.push(name(el) + " is invalid without a message tied to it");
     }
     let h = r.height;
     if (["radio", "checkbox"].includes(el.type) && el.closest("label")) h = el.closest("label").getBoundingClientRect().height;
@@ -261,6 +261,14 @@ func TestStorefrontPhoneAccess(t *testing.T) {
 		t.Run(lang+"/account", func(t *testing.T) {
 			p := newPhoneTab(t, in.base, lang, english)
 			p.do("register", chromedp.Navigate(in.base+"/account/register"), chromedp.WaitVisible(`#register-form`))
+			// The rules of a new password are read with its field.
+			described, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`(document.getElementById("f-password").getAttribute("aria-describedby") || "").split(" ").map(id => document.getElementById(id)?.textContent || "").join(" ")`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(described, "10") {
+				t.Errorf("the new password is described by %q, not by its rules", described)
+			}
 			p.do("register errors", chromedp.SetValue(`#f-email`, "not an address"), chromedp.Click(`#register-submit`), chromedp.WaitVisible(`#e-email`))
 			p.errorSummary("register errors")
 			p.nameOrder("register errors")

@@ -783,6 +783,9 @@ func init() {
 		if typ != "password" { // a password is never sent back
 			f.Value = v.Form[name]
 		}
+		if autocomplete == "new-password" {
+			f.Hint = p.T("account.auth.register.passwordHint")
+		}
 		return f
 	}
 	funcs["addressArgs"] = func(p *page, v *accountView, a any) addressArgs {

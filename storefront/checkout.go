@@ -674,9 +674,25 @@ func httpLink(s string) string {
 // formField is one input of the contact form, for the "field" template.
 type formField struct {
 	Name, Label, Value, Error, Autocomplete, Type string
-	Required                                      bool
+	// Hint, when set, is shown under the field and read with it (the
+	// rules of a new password).
+	Hint     string
+	Required bool
 	// Suggestions, when set, are the input's datalist (address.go).
 	Suggestions *fieldSuggestions
+}
+
+// DescribedBy is the ids of the field's error and hint, for its
+// aria-describedby: a screen reader reads them with the field.
+func (f formField) DescribedBy() string {
+	var ids []string
+	if f.Error != "" {
+		ids = append(ids, "e-"+f.Name)
+	}
+	if f.Hint != "" {
+		ids = append(ids, "h-"+f.Name)
+	}
+	return strings.Join(ids, " ")
 }
 
 // fieldProblems sums up a form's invalid fields, for the "field-errors"
