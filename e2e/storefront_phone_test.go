@@ -18,6 +18,7 @@ import (
 //   - a field under 16px (iOS Safari zooms the page into it);
 //   - a control under 44px tall (links inside a sentence aside);
 //   - a field without a label, an invalid field without its message;
+//   - a button's wrapped text not centred;
 //   - two buttons of the same name (which line does "Remove" remove?);
 //   - a picture inside a link repeating the link's text;
 //   - a struck-out price a screen reader reads as a second price;
@@ -48,6 +49,7 @@ const phoneAudit = `((lang) => {
     if (["radio", "checkbox"].includes(el.type) && el.closest("label")) h = el.closest("label").getBoundingClientRect().height;
     const inline = el.tagName === "A" && cs.display === "inline";
     if (h < 44 && !inline && !el.classList.contains("skip")) out.push(name(el) + " is " + Math.round(h) + "px tall, under 44px");
+    if (el.matches(".button, .co-button") && cs.textAlign !== "center") out.push(name(el) + " is a button whose text, wrapped, would not be centred");
   }
   for (const el of document.querySelectorAll(".field-error")) {
     if (!el.id || !document.querySelector("[aria-describedby~='" + el.id + "']")) out.push("error " + name(el) + " is tied to no field");
@@ -209,7 +211,8 @@ func (p *phoneTab) nameOrder(step string) {
 // TestStorefrontPhoneAccess is a buyer on a 320px touch screen, in
 // English and in Chinese, with phoneAudit on every page of the journey:
 // the catalog, a cart of two lines, the checkout with its errors, a bank
-// transfer, the order's live status, signing up and the address book.
+// transfer, the order's live status, signing up, the address book and
+// the buyer's own order.
 // The status page tells a screen reader when the payment arrives, a
 // form posted with mistakes opens with a summary of them, a Chinese
 // form asks for the family name first, and no
@@ -285,8 +288,18 @@ func TestStorefrontPhoneAccess(t *testing.T) {
 				t.Fatal(err)
 			}
 			p.do("addresses", chromedp.Click(`#address-save`), chromedp.WaitVisible(`#addresses`))
-			p.do("orders", chromedp.Click(`.ac-nav a[href="/account/orders"]`), chromedp.WaitVisible(`.ac-nav a[href="/account/orders"][aria-current]`))
-			p.do("sign in", chromedp.Click(`#sign-out`), chromedp.WaitVisible(`#account-link[href="/account/login"]`), chromedp.Navigate(in.base+"/account/login"),
+			if err := chromedp.Do(p.ctx, chromedp.Navigate(in.base+"/products/tieguanyin-oolong"), chromedp.WaitVisible(`form.buy`),
+				chromedp.Click(`form.buy button[type=submit]`), chromedp.WaitVisible(`#to-checkout`), chromedp.Click(`#to-checkout`),
+				chromedp.WaitVisible(`#f-line1`), chromedp.SetValue(`#f-email`, "phone-"+lang+"@example.com"),
+				chromedp.SetValue(`#f-lastName`, "王"), chromedp.SetValue(`#f-line1`, "西湖区文三路1号"), chromedp.SetValue(`#f-city`, "杭州市"),
+				chromedp.Click(`#contact button[type=submit]`), chromedp.WaitVisible(`#shipping input[name=method]`),
+				chromedp.Click(`#shipping button[type=submit]`), chromedp.WaitVisible(`#place-order`),
+				chromedp.Click(`#place-order`), chromedp.WaitVisible(`#pay-form`), chromedp.Navigate(in.base+"/account")); err != nil {
+				t.Fatal(err)
+			}
+			p.do("orders", chromedp.Click(`.ac-nav a[href="/account/orders"]`), chromedp.WaitVisible(`.ac-order a`))
+			p.do("order", chromedp.Click(`.ac-order a`), chromedp.WaitVisible(`#cancel-order`))
+			p.do("sign in", chromedp.Navigate(in.base+"/account/orders"), chromedp.Click(`#sign-out`), chromedp.WaitVisible(`#account-link[href="/account/login"]`), chromedp.Navigate(in.base+"/account/login"),
 				chromedp.WaitVisible(`#login-form`))
 		})
 	}
