@@ -227,6 +227,15 @@ func TestStorefrontPhoneAccess(t *testing.T) {
 		t.Run(lang+"/catalog", func(t *testing.T) {
 			p := newPhoneTab(t, in.base, lang, english)
 			p.do("home")
+			// "CNY USD" means nothing read out alone: the switcher says
+			// what it switches.
+			group, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`(e => e.getAttribute("role") + " " + e.getAttribute("aria-label"))(document.querySelector(".currencies"))`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(group, "group ") || strings.HasSuffix(group, " null") {
+				t.Errorf("the currency switcher is %q, want a labelled group", group)
+			}
 			p.do("collection", chromedp.Navigate(in.base+"/collections/tea"), chromedp.WaitVisible(`.grid`))
 			p.do("search", chromedp.Navigate(in.base+"/search?q=oolong"), chromedp.WaitVisible(`.grid`))
 			p.do("product", chromedp.Navigate(in.base+"/products/tieguanyin-oolong"), chromedp.WaitVisible(`form.buy`))
