@@ -321,6 +321,22 @@ func (h *Handler) catalogError(w http.ResponseWriter, r *http.Request, p *page, 
 	h.message(w, r, p, c, http.StatusBadRequest, "error.badRequest.title", "error.badRequest.text")
 }
 
+// unknownPage answers an address the instance has no page at (NotFound):
+// a page saying so for a browser's GET or HEAD, the plain 404 for
+// anything else.
+func (h *Handler) unknownPage(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.NotFound(w, r)
+		return
+	}
+	p := h.pageFor(w, r)
+	c := h.chrome(w, r, p)
+	if c == nil {
+		return
+	}
+	h.message(w, r, p, c, http.StatusNotFound, "error.pageNotFound.title", "error.pageNotFound.text")
+}
+
 // message renders a page that only says something.
 func (h *Handler) message(w http.ResponseWriter, r *http.Request, p *page, c *chrome, status int, title, text string) {
 	if c == nil {

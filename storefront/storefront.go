@@ -156,6 +156,12 @@ func New(opts Options) (*Handler, error) {
 	return h, nil
 }
 
+// NotFound is the shop's own "page not found", in the buyer's language
+// with the shop's header, for a GET or HEAD of an address that no route of
+// the instance takes (core/app routes those here): better than the bare
+// text of net/http for a buyer who followed an old link.
+func (h *Handler) NotFound() http.Handler { return http.HandlerFunc(h.unknownPage) }
+
 // handle registers a route of the storefront.
 func (h *Handler) handle(pattern string, handler http.Handler) {
 	h.mux.Handle(pattern, handler)

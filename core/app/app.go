@@ -435,9 +435,31 @@ func (a *App) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", a.serveReady)
 	mux.Handle("GET /metrics", a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, httpauth.HeaderCSRF{}, httpauth.JSON{})(metricsHandler(a.Metrics, a.Authz, a.Log)))
+	notFound := a.Accounts.Middleware(a.Log, secureCookies, a.Config.TrustProxy, a.storefrontForms, httpauth.HTML{})(a.Storefront.NotFound())
 	// Security headers outermost, so the answers of recovered panics
 	// carry them too.
-	return securityHeaders(instrument(mux, a.Log, newHTTPMetrics(a.Metrics)), secureCookies)
+	return securityHeaders(instrument(pageNotFound(mux, notFound), a.Log, newHTTPMetrics(a.Metrics)), secureCookies)
+}
+
+// pageNotFound serves mux, and page for a GET or HEAD that no route of mux
+// takes with any method: a buyer following an old link gets the shop's
+// page, not net/http's bare text. A path a route takes with another
+// method is still mux's 405 with its Allow header. Only GETs pay the extra
+// route lookups; the API's POSTs go straight to mux.
+func pageNotFound(mux *http.ServeMux, page http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			if _, pattern := mux.Handler(r); pattern == "" {
+				probe := r.Clone(r.Context())
+				probe.Method = http.MethodPost
+				if _, other := mux.Handler(probe); other == "" {
+					page.ServeHTTP(w, r)
+					return
+				}
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // serveReady answers 200 when the instance can take traffic: started, not

@@ -35,7 +35,9 @@ func TestSecurityHeaders(t *testing.T) {
 				wantCSP                    string // "" means the default
 			}{
 				{"GET", "/healthz", "", "", 200, ""},
-				{"GET", "/no/such/page", "", "", 404, ""},
+				{"POST", "/no/such/page", "", "", 404, ""},
+				// The storefront's page not found, with the storefront's policy.
+				{"GET", "/no/such/page", "", "", 404, "default-src 'none'; script-src 'self'"},
 				{"POST", "/graphql", "application/json", `{"query":"{ serverVersion }"}`, 200, ""},
 				{"GET", "/graphql/assets/graphiql.min.js", "", "", 200, ""},
 				{"GET", "/graphql", "text/html", "", 200, "script-src 'nonce-"},
@@ -154,4 +156,39 @@ func newBareApp(t *testing.T, flags map[string]string) *App {
 	}
 	t.Cleanup(func() { _ = a.Close(context.Background()) })
 	return a
+}
+
+// TestPageNotFound: a GET of an address no route takes gets the shop's
+// own page, in the buyer's language with the shop's header; another
+// method gets the plain 404, and a route asked with the wrong method its
+// 405. A phone review found unknown addresses answered by net/http's bare
+// text, without a way back to the shop.
+func TestPageNotFound(t *testing.T) {
+	a := newBareApp(t, nil)
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	for _, c := range []struct {
+		method, path string
+		status       int
+		body, allow  string
+	}{
+		{"GET", "/no/such/page", 404, `<html lang="en"`, ""},
+		{"GET", "/no/such/page?lang=zh-CN", 404, "页面不存在", ""},
+		{"GET", "/graphql/no-such-thing", 404, "Page not found", ""},
+		{"POST", "/no/such/page", 404, "404 page not found", ""},
+		{"GET", "/cart/add", 405, "", "POST"},
+		{"GET", "/webhooks/payment.testpay", 405, "", "POST"},
+		{"GET", "/admin", 200, "", ""}, // redirected to /admin/
+	} {
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != c.status || !strings.Contains(string(b), c.body) || !strings.Contains(res.Header.Get("Allow"), c.allow) {
+			t.Errorf("%s %s: %d, Allow %q\n%.300s", c.method, c.path, res.StatusCode, res.Header.Get("Allow"), b)
+		}
+	}
 }
