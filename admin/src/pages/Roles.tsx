@@ -70,12 +70,15 @@ function RolesScreen({ name }: { name?: string }) {
       <Notice>{notice}</Notice>
       <div className="columns roles-layout">
         <div className="main-col">
+          {/* The notice follows the reload: a saved role's form remounts
+              with the new permissions (its key), and text typed into it
+              before would be lost. */}
           {creating ? (
             <RoleForm key="new" catalog={data.permissionCatalog} role={null}
-              onSaved={async (n, msg) => { setNotice(msg); await reload(); navigate("/roles/" + n); }} />
+              onSaved={async (n, msg) => { await reload(); setNotice(msg); navigate("/roles/" + n); }} />
           ) : selected ? (
             <RoleForm key={selected.name + selected.permissions.join()} catalog={data.permissionCatalog} role={selected}
-              onSaved={async (n, msg) => { setNotice(msg); await reload(); navigate(n ? "/roles/" + n : "/roles"); }} />
+              onSaved={async (n, msg) => { await reload(); setNotice(msg); navigate(n ? "/roles/" + n : "/roles"); }} />
           ) : (
             <EmptyState title={t("roles.notFound")}><Link href="/roles">{t("nav.roles")}</Link></EmptyState>
           )}
