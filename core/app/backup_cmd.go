@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/kassahq/kassa/core/config"
 	"github.com/kassahq/kassa/core/secret"
@@ -23,8 +24,8 @@ func init() {
 // writes, without stopping it.
 func runBackup(ctx context.Context, args []string, io IO) error {
 	fs, load := flagSet("backup", io, "Usage: kassa backup --to DIR [flags]\n\n"+
-		"Copies what the shop needs to come back into DIR, a new directory readable by its owner only, while the\n"+
-		"shop runs:\n"+
+		"Copies what the shop needs to come back into DIR, a new directory readable by its owner only, outside the\n"+
+		"data and plugin directories, while the shop runs:\n"+
 		"  kassa.db       the SQLite database, a consistent copy (on PostgreSQL, back it up with pg_dump instead)\n"+
 		"  secret.key     the master key, unless it comes from KASSA_SECRET_KEY (then keep that value with the backup)\n"+
 		"  plugins/       the installed plugin executables\n"+
@@ -65,6 +66,9 @@ func (b *backup) run(ctx context.Context) error {
 			return fmt.Errorf("no database to back up: %w (is --data-dir right?)", err)
 		}
 	}
+	if err := b.refuseInsideShop(); err != nil {
+		return err
+	}
 	if err := newPrivateDir(b.dir); err != nil {
 		return err
 	}
@@ -87,6 +91,55 @@ func (b *backup) run(ctx context.Context) error {
 	return nil
 }
 
+// refuseInsideShop refuses a backup directory in the data directory or
+// the plugin directory, symlinks resolved: inside the plugin data or
+// plugins it would copy itself into itself until paths grow too long
+// (hundreds of copies of the database left in the live shop's plugin
+// data), and anywhere in the data directory it would be lost with the
+// disk it is meant to outlive.
+func (b *backup) refuseInsideShop() error {
+	to, err := realPath(b.dir)
+	if err != nil {
+		return err
+	}
+	for _, d := range []struct{ what, dir string }{
+		{"data directory", b.cfg.DataDir},
+		{"plugin directory", b.cfg.Plugins()},
+	} {
+		if d.dir == "" {
+			continue
+		}
+		shop, err := realPath(d.dir)
+		if err != nil {
+			return err
+		}
+		if rel, err := filepath.Rel(shop, to); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return fmt.Errorf("%s is inside the %s %s: back up into a directory outside the shop", b.dir, d.what, d.dir)
+		}
+	}
+	return nil
+}
+
+// realPath is path made absolute with the symlinks of its longest
+// existing part resolved; the rest, not created yet, is kept as given.
+func realPath(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	rest := ""
+	for dir := abs; ; dir = filepath.Dir(dir) {
+		real, err := filepath.EvalSymlinks(dir)
+		if err == nil {
+			return filepath.Join(real, rest), nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) || filepath.Dir(dir) == dir {
+			return "", err
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+	}
+}
+
 // database copies a SQLite database with VACUUM INTO: one read
 // transaction, so the copy is the database as it was at one instant,
 // whatever the shop writes meanwhile; PostgreSQL is pg_dump's.
@@ -100,7 +153,13 @@ func (b *backup) database(ctx context.Context) error {
 		fmt.Fprintln(b.out, "database:    PostgreSQL, not copied: back it up with pg_dump -Fc (docs/operations.md, Backups)")
 		return nil
 	}
-	path := filepath.Join(b.dir, "kassa.db")
+	// Absolute: SQLite reads a name that starts with "file:" as a URI,
+	// so --to file:/elsewhere would write the copy outside the private
+	// directory, past its emptiness check.
+	path, err := filepath.Abs(filepath.Join(b.dir, "kassa.db"))
+	if err != nil {
+		return err
+	}
 	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
 		return fmt.Errorf("copy the database: %w", err)
 	}
@@ -157,15 +216,23 @@ func newPrivateDir(dir string) error {
 
 // copyTree copies the regular files under from into to, keeping their
 // modes (plugins stay executable) and creating directories for the owner
-// only; a missing from copies nothing. It returns how many files it
+// only; a missing from copies nothing. from may be a symlink to the
+// directory, as the plugin host allows for its directory; symlinks under
+// it are skipped, as the host refuses them. It returns how many files it
 // copied.
 func copyTree(from, to string) (int, error) {
+	// WalkDir does not follow a root that is a symlink: it would copy
+	// nothing and report success.
+	from, err := filepath.EvalSymlinks(from)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
 	n := 0
-	err := filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) && path == from {
-				return filepath.SkipAll
-			}
 			return err
 		}
 		rel, err := filepath.Rel(from, path)

@@ -12,17 +12,19 @@ import (
 	"github.com/kassahq/kassa/core/store"
 )
 
+// run runs kassa with args and returns its exit code and output.
+func run(args ...string) (int, string) {
+	var out, errOut bytes.Buffer
+	code := app.Main(args, app.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
+	return code, out.String() + errOut.String()
+}
+
 // TestBackupCommand: kassa backup copies a SQLite shop's database, key,
 // plugins and plugin files into a new directory for its owner only; a
 // directory holding anything, or a data directory without a shop, is
 // refused and nothing is written.
 func TestBackupCommand(t *testing.T) {
 	data := t.TempDir()
-	run := func(args ...string) (int, string) {
-		var out, errOut bytes.Buffer
-		code := app.Main(args, app.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
-		return code, out.String() + errOut.String()
-	}
 	if code, out := run("seed", "demo", "--data-dir", data); code != 0 {
 		t.Fatalf("seed: %s", out)
 	}
@@ -106,5 +108,75 @@ func TestBackupCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(to2, "secret.key")); !os.IsNotExist(err) {
 		t.Errorf("the file key was copied beside an environment key: %v", err)
+	}
+}
+
+// TestBackupOutsideTheShop: a backup directory in the data directory or
+// the plugin directory, also through a symlink, is refused before
+// anything is written (inside plugin-data the copy copied itself until
+// paths grew too long, leaving hundreds of copies of the database in the
+// live shop); a plugin directory that is a symlink is copied, not
+// skipped as an empty one.
+func TestBackupOutsideTheShop(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	if code, out := run("seed", "demo", "--data-dir", data); code != 0 {
+		t.Fatalf("seed: %s", out)
+	}
+	plugins := filepath.Join(t.TempDir(), "plugins")
+	for _, p := range []string{filepath.Join(data, "plugin-data", "payment.fake", "journal"), filepath.Join(plugins, "payment.fake")} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x\n"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(plugins, filepath.Join(data, "plugins")); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(data, link); err != nil {
+		t.Fatal(err)
+	}
+	for name, to := range map[string]string{
+		"in plugin data":             filepath.Join(data, "plugin-data", "backup"),
+		"in the plugins":             filepath.Join(data, "plugins", "backup"),
+		"in the data directory":      filepath.Join(data, "backups", "monday"),
+		"through a symlink":          filepath.Join(link, "plugin-data", "backup"),
+		"the data directory, dotted": data + string(filepath.Separator) + ".",
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, out := run("backup", "--data-dir", data, "--to", to)
+			if code == 0 || !strings.Contains(out, "inside the") {
+				t.Errorf("backup --to %s: %d %s", to, code, out)
+			}
+			if name != "the data directory, dotted" {
+				if _, err := os.Lstat(to); !os.IsNotExist(err) {
+					t.Errorf("a refused backup left %s: %v", to, err)
+				}
+			}
+		})
+	}
+	to := filepath.Join(t.TempDir(), "backup")
+	if code, out := run("backup", "--data-dir", data, "--to", to); code != 0 {
+		t.Fatalf("backup: %s", out)
+	}
+	if _, err := os.Stat(filepath.Join(to, "plugins", "payment.fake")); err != nil {
+		t.Errorf("the plugins behind a symlinked plugin directory were not copied: %v", err)
+	}
+
+	// A directory named like a SQLite URI gets the database too: SQLite
+	// took file:/elsewhere/kassa.db as a URI and wrote there, into a
+	// directory nobody checked was empty or private.
+	t.Chdir(t.TempDir())
+	elsewhere := t.TempDir()
+	if code, out := run("backup", "--data-dir", data, "--to", "file:"+elsewhere); code != 0 {
+		t.Fatalf("backup --to file:%s: %s", elsewhere, out)
+	}
+	if _, err := os.Stat(filepath.Join("file:"+elsewhere, "kassa.db")); err != nil {
+		t.Errorf("the database is not in the backup directory: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(elsewhere, "kassa.db")); !os.IsNotExist(err) {
+		t.Errorf("the database was written to %s: %v", elsewhere, err)
 	}
 }
