@@ -229,6 +229,10 @@ func publicURLProblem(s string) string {
 func databaseURLProblem(s string) string {
 	scheme, _, ok := strings.Cut(s, "://")
 	if !ok {
+		if pgKeywordDSN(s) {
+			// Not quoted back: it may hold a password.
+			return "database URL (KASSA_DATABASE_URL, --database-url) looks like PostgreSQL's keyword=value form (host=… dbname=…), which Kassa would take for a SQLite file name and print with its password; write it as postgres://user:password@host:5432/dbname instead"
+		}
 		return ""
 	}
 	// Lower case only: the store tells the engines apart by these exact
@@ -238,6 +242,18 @@ func databaseURLProblem(s string) string {
 		return ""
 	}
 	return fmt.Sprintf("database URL (KASSA_DATABASE_URL, --database-url) must start with postgres:// or postgresql://, or be a SQLite file path; the scheme %q is not supported", scheme)
+}
+
+// pgKeywords are the connection parameters of PostgreSQL's keyword=value
+// connection strings that start one ("host=db dbname=kassa ...").
+var pgKeywords = []string{"host", "hostaddr", "port", "dbname", "user", "password", "passfile", "service", "sslmode", "connect_timeout", "application_name"}
+
+// pgKeywordDSN reports whether s starts as a PostgreSQL keyword=value
+// connection string rather than a file path.
+func pgKeywordDSN(s string) bool {
+	first, _, _ := strings.Cut(strings.TrimSpace(s), " ")
+	key, _, ok := strings.Cut(first, "=")
+	return ok && slices.Contains(pgKeywords, strings.ToLower(strings.TrimSpace(key)))
 }
 
 // Flags registers settings on fs as flags, the ones named (by flag name)

@@ -89,6 +89,8 @@ func TestLoadRejectsBadInput(t *testing.T) {
 		{"public url with a query", "", false, map[string]string{"KASSA_PUBLIC_URL": "https://shop.example.com/?a=1"}, "without a path, query"},
 		{"database url of another engine", "", false, map[string]string{"KASSA_DATABASE_URL": "mysql://root@db/kassa"}, `scheme "mysql" is not supported`},
 		{"database url misspelt", "", false, map[string]string{"KASSA_DATABASE_URL": "postgress://db/kassa"}, "KASSA_DATABASE_URL"},
+		{"database url as keyword=value", "", false, map[string]string{"KASSA_DATABASE_URL": "host=db user=kassa password=hunter2 dbname=kassa"}, "keyword=value form"},
+		{"database url as keyword=value, dbname first", "", false, map[string]string{"KASSA_DATABASE_URL": "dbname=kassa sslmode=disable"}, "postgres://user:password@host"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,6 +98,9 @@ func TestLoadRejectsBadInput(t *testing.T) {
 			_, err := Load(tt.path, tt.must, func(k string) string { return tt.env[k] }, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.wants) {
 				t.Fatalf("err = %v, want it to mention %q", err, tt.wants)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the error shows the password: %v", err)
 			}
 		})
 	}
@@ -112,6 +117,8 @@ func TestLoadAcceptsURLs(t *testing.T) {
 		{"KASSA_DATABASE_URL": "/srv/kassa/kassa.db"},
 		{"KASSA_DATABASE_URL": "sqlite:///srv/kassa/kassa.db"},
 		{"KASSA_DATABASE_URL": "file:shop.db?mode=rwc"},
+		{"KASSA_DATABASE_URL": "/srv/shop data/host=a.db"},
+		{"KASSA_DATABASE_URL": "kassa=1.db"},
 	} {
 		if _, err := Load("", false, func(k string) string { return env[k] }, nil); err != nil {
 			t.Errorf("%v: %v", env, err)
