@@ -200,7 +200,10 @@ func (b *backup) key() error {
 // newPrivateDir creates dir for its owner only, or takes an empty one
 // and narrows it so: the copy holds password hashes, session hashes and
 // the master key. A directory holding anything is refused, so a backup
-// never mixes with an older one.
+// never mixes with an older one, and so is one of another user: root
+// backing up into /tmp/kassa-backup that someone made beforehand would
+// hand them a directory they may still rename, empty or fill with
+// symlinks while root writes the master key into it.
 func newPrivateDir(dir string) error {
 	entries, err := os.ReadDir(dir)
 	switch {
@@ -210,6 +213,13 @@ func newPrivateDir(dir string) error {
 		return err
 	case len(entries) > 0:
 		return fmt.Errorf("%s is not empty: back up into a new directory", dir)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !ownedByCaller(fi) {
+		return fmt.Errorf("%s belongs to another user: back up into a new directory, or one of your own", dir)
 	}
 	return os.Chmod(dir, 0o700)
 }

@@ -180,3 +180,29 @@ func TestBackupOutsideTheShop(t *testing.T) {
 		t.Errorf("the database was written to %s: %v", elsewhere, err)
 	}
 }
+
+// TestBackupRefusesAnotherUsersDirectory: an empty directory of another
+// user is refused, before anything is written or its mode changed; only
+// root can make one here.
+func TestBackupRefusesAnotherUsersDirectory(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a directory to another user")
+	}
+	data := t.TempDir()
+	if code, out := run("seed", "demo", "--data-dir", data); code != 0 {
+		t.Fatalf("seed: %s", out)
+	}
+	to := filepath.Join(t.TempDir(), "planted")
+	if err := os.Mkdir(to, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(to, 4242, 4242); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := run("backup", "--data-dir", data, "--to", to); code == 0 || !strings.Contains(out, "belongs to another user") {
+		t.Fatalf("backup into another user's directory: %d %s", code, out)
+	}
+	if entries, err := os.ReadDir(to); err != nil || len(entries) > 0 {
+		t.Errorf("the refused backup wrote %v (%v)", entries, err)
+	}
+}
