@@ -260,7 +260,7 @@ func copyTree(from, to string) (int, error) {
 		if err != nil {
 			return err
 		}
-		data, err := os.ReadFile(path)
+		data, err := readNoFollow(path)
 		if err != nil {
 			return err
 		}
