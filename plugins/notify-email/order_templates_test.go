@@ -60,7 +60,7 @@ func TestOrderTemplatesRender(t *testing.T) {
 		{templateOrderPaymentReminder,
 			map[string]string{localeEN: "Reminder: your order #1042 is waiting for payment", localeZH: "提醒：您的订单 #1042 尚未付款"},
 			map[string][]string{localeEN: {"reserved for you until 4 December 2026, 10:30 UTC", "Please pay 123.00 CNY"},
-				localeZH: {"保留至 2026年12月4日 10:30 UTC", "支付 123.00 CNY"}}},
+				localeZH: {"保留至 2026年12月4日 18:30（北京时间）", "支付 ¥123.00"}}},
 	}
 	for _, tc := range tests {
 		for _, loc := range []string{localeEN, localeZH} {
@@ -79,7 +79,10 @@ func TestOrderTemplatesRender(t *testing.T) {
 				if got.Subject != tc.subject[loc] {
 					t.Errorf("subject %q, want %q", got.Subject, tc.subject[loc])
 				}
-				want := append([]string{"#1042", "123.00 CNY", "王小明", "龙井茶 <礼盒>", "Oolong Tea – 100 g"}, tc.text[loc]...)
+				// A Chinese email reads yuan as ¥, as the storefront does, and
+				// the address from the country down, the country in words.
+				want := map[string][]string{localeEN: {"123.00 CNY", "CN"}, localeZH: {"¥123.00", "中国 浙江 杭州 西湖区文三路 1 号 310000", "下单时间：2026年12月4日"}}[loc]
+				want = append(append(want, "#1042", "王小明", "龙井茶 <礼盒>", "Oolong Tea – 100 g"), tc.text[loc]...)
 				for _, w := range want {
 					if !strings.Contains(got.Text, w) {
 						t.Errorf("text lacks %q:\n%s", w, got.Text)

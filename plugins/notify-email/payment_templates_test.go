@@ -44,17 +44,17 @@ func TestPaymentTemplatesRender(t *testing.T) {
 			map[string][]string{
 				localeEN: {"your payment of 98.00 CNY for order #1042 did not go through", "Your card was declined <sorry>.",
 					"reserved for you until 4 December 2026, 10:30 UTC", "Try again: https://tea.example/orders/ord_01/status?token=t"},
-				localeZH: {"支付的 98.00 CNY 未能成功", "保留至 2026年12月4日 10:30 UTC", "重新付款：https://tea.example/orders/ord_01/status?token=t"}}},
+				localeZH: {"支付的 ¥98.00 未能成功", "保留至 2026年12月4日 18:30（北京时间）", "重新付款：https://tea.example/orders/ord_01/status?token=t"}}},
 		{templatePaymentInstructions,
 			map[string]string{localeEN: "How to pay for order #1042", localeZH: "订单 #1042 的付款方式"},
 			map[string][]string{
 				localeEN: {"Please pay 98.00 CNY, quoting the reference #1042,", "IBAN: DE89 3704 0044 0532 0130 00", "reserved for you until 4 December 2026, 10:30 UTC"},
-				localeZH: {"请按以下方式支付 98.00 CNY，并注明付款附言 #1042", "IBAN: DE89 3704 0044 0532 0130 00", "保留至 2026年12月4日 10:30 UTC"}}},
+				localeZH: {"请按以下方式支付 ¥98.00，并注明付款附言 #1042", "IBAN: DE89 3704 0044 0532 0130 00", "保留至 2026年12月4日 18:30（北京时间）"}}},
 		{templateStaffOrderPaid,
-			map[string]string{localeEN: "Order #1042 was paid: 98.00 CNY", localeZH: "订单 #1042 已付款：98.00 CNY"},
+			map[string]string{localeEN: "Order #1042 was paid: 98.00 CNY", localeZH: "订单 #1042 已付款：¥98.00"},
 			map[string][]string{
 				localeEN: {"order #1042 at Teahouse was paid (98.00 CNY) and can be prepared for shipping", "Customer: 王小明, wang@example.com"},
-				localeZH: {"Teahouse的订单 #1042 已付款（98.00 CNY），可以备货发货了", "顾客：王小明，wang@example.com"}}},
+				localeZH: {"Teahouse的订单 #1042 已付款（¥98.00），可以备货发货了", "顾客：王小明，wang@example.com"}}},
 	}
 	for _, tc := range tests {
 		for _, loc := range []string{localeEN, localeZH} {

@@ -351,8 +351,23 @@ func prepare(templateID string, msg notify.Message) (*view, error) {
 
 // funcsFor returns the template functions of a locale.
 func funcsFor(locale string) map[string]any {
+	money, inZone := formatMoney, time.UTC
+	if locale == localeZH {
+		// Chinese buyers read yuan as ¥128.00, as the storefront shows them,
+		// and times on Beijing time (China has one zone and no daylight
+		// saving), not in UTC.
+		money, inZone = formatMoneyZH, beijing
+	}
 	return map[string]any{
-		"money": formatMoney,
+		"money": money,
+		// country names a country code in the email's language; codes it
+		// does not know stay codes.
+		"country": func(code string) string {
+			if name, ok := countryNames[locale][strings.ToUpper(code)]; ok {
+				return name
+			}
+			return code
+		},
 		// button pairs a link and its label for the "button" template.
 		"button": func(url, label string) struct{ URL, Label string } {
 			return struct{ URL, Label string }{url, label}
@@ -361,6 +376,7 @@ func funcsFor(locale string) map[string]any {
 			if t.IsZero() {
 				return ""
 			}
+			t = t.In(inZone)
 			if locale == localeZH {
 				return fmt.Sprintf("%d年%d月%d日", t.Year(), t.Month(), t.Day())
 			}
@@ -370,13 +386,41 @@ func funcsFor(locale string) map[string]any {
 			if t.IsZero() {
 				return ""
 			}
-			t = t.UTC()
+			t = t.In(inZone)
 			if locale == localeZH {
-				return fmt.Sprintf("%d年%d月%d日 %02d:%02d UTC", t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute())
+				return fmt.Sprintf("%d年%d月%d日 %02d:%02d（北京时间）", t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute())
 			}
 			return t.Format("2 January 2006, 15:04 UTC")
 		},
 	}
+}
+
+// beijing is China Standard Time, UTC+8 all year; a fixed zone needs no
+// time zone database on the shop's machine.
+var beijing = time.FixedZone("CST", 8*60*60)
+
+// countryNames are the names of the countries shops ship to most, by
+// locale; the English emails keep the code.
+var countryNames = map[string]map[string]string{
+	localeZH: {
+		"CN": "中国", "HK": "中国香港", "MO": "中国澳门", "TW": "中国台湾", "SG": "新加坡", "JP": "日本",
+		"KR": "韩国", "US": "美国", "CA": "加拿大", "GB": "英国", "DE": "德国", "FR": "法国",
+		"NL": "荷兰", "IT": "意大利", "ES": "西班牙", "AU": "澳大利亚", "MY": "马来西亚", "TH": "泰国",
+	},
+}
+
+// formatMoneyZH is formatMoney for Chinese readers: yuan as ¥1,234.56,
+// other currencies with their code.
+func formatMoneyZH(m Money) string {
+	s := formatMoney(m)
+	if !strings.EqualFold(m.Currency, "CNY") {
+		return s
+	}
+	s = strings.TrimSuffix(s, " "+m.Currency)
+	if neg, ok := strings.CutPrefix(s, "-"); ok {
+		return "-¥" + neg
+	}
+	return "¥" + s
 }
 
 // minorDigits are the ISO 4217 currencies whose minor unit is not 1/100.
