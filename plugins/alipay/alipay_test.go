@@ -870,3 +870,7 @@ func TestCertificateMode(t *testing.T) {
 		t.Errorf("the configured certificate: %v", err)
 	}
 }
+
+// TestSettingsInChinese: the admin in Chinese shows every setting's title
+// and description in Chinese, none in English.
+func TestSettingsInChinese(t *testing.T) { plugintest.CheckTranslated(t, schema.String(), "zh-CN") }

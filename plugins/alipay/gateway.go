@@ -53,53 +53,53 @@ var schema = sdk.MustCompileSchema(`{
   "properties": {
     "app_id": {
       "type": "string", "pattern": "^[0-9]{8,32}$",
-      "title": "APPID",
-      "description": "Your application's APPID in the Alipay open platform console (open.alipay.com, 控制台 > 应用 > APPID), digits only."
+      "title": "APPID", "x-kassa-titles": {"zh-CN": "APPID"},
+      "description": "Your application's APPID in the Alipay open platform console (open.alipay.com, 控制台 > 应用 > APPID), digits only.", "x-kassa-descriptions": {"zh-CN": "您的应用在支付宝开放平台控制台中的 APPID（open.alipay.com，控制台 > 应用 > APPID），仅限数字。"}
     },
     "app_private_key": {
       "type": "string", "minLength": 100, "writeOnly": true,
-      "title": "App private key (应用私钥)",
-      "description": "The RSA2 (2048-bit) private key of your application, PEM (PKCS#1 or PKCS#8) or the bare base64 text the Alipay key tool produces. Its public half must be uploaded in the console as 应用公钥."
+      "title": "App private key (应用私钥)", "x-kassa-titles": {"zh-CN": "应用私钥"},
+      "description": "The RSA2 (2048-bit) private key of your application, PEM (PKCS#1 or PKCS#8) or the bare base64 text the Alipay key tool produces. Its public half must be uploaded in the console as 应用公钥.", "x-kassa-descriptions": {"zh-CN": "应用的 RSA2（2048 位）私钥：PEM 格式（PKCS#1 或 PKCS#8），或支付宝密钥工具生成的纯 base64 文本。对应的公钥须作为“应用公钥”上传到控制台。"}
     },
     "alipay_public_key": {
       "type": "string", "minLength": 100,
-      "title": "Alipay public key (支付宝公钥)",
-      "description": "Alipay's public key shown in the console after you uploaded your app public key (接口加签方式 > 公钥模式 > 支付宝公钥), PEM or bare base64."
+      "title": "Alipay public key (支付宝公钥)", "x-kassa-titles": {"zh-CN": "支付宝公钥"},
+      "description": "Alipay's public key shown in the console after you uploaded your app public key (接口加签方式 > 公钥模式 > 支付宝公钥), PEM or bare base64.", "x-kassa-descriptions": {"zh-CN": "上传应用公钥后控制台显示的支付宝公钥（接口加签方式 > 公钥模式 > 支付宝公钥），PEM 格式或纯 base64 文本。"}
     },
     "app_cert": {
       "type": "string",
-      "title": "App certificate (应用公钥证书)",
-      "description": "Certificate mode only: appCertPublicKey_<APPID>.crt from the console (接口加签方式 > 公钥证书), PEM. Leave empty in public-key mode."
+      "title": "App certificate (应用公钥证书)", "x-kassa-titles": {"zh-CN": "应用公钥证书"},
+      "description": "Certificate mode only: appCertPublicKey_<APPID>.crt from the console (接口加签方式 > 公钥证书), PEM. Leave empty in public-key mode.", "x-kassa-descriptions": {"zh-CN": "仅用于公钥证书模式：控制台中下载的 appCertPublicKey_<APPID>.crt（接口加签方式 > 公钥证书），PEM 格式。公钥模式下请留空。"}
     },
     "alipay_cert": {
       "type": "string",
-      "title": "Alipay certificate (支付宝公钥证书)",
-      "description": "Certificate mode only: alipayCertPublicKey_RSA2.crt, PEM. Leave the Alipay public key empty then."
+      "title": "Alipay certificate (支付宝公钥证书)", "x-kassa-titles": {"zh-CN": "支付宝公钥证书"},
+      "description": "Certificate mode only: alipayCertPublicKey_RSA2.crt, PEM. Leave the Alipay public key empty then.", "x-kassa-descriptions": {"zh-CN": "仅用于公钥证书模式：alipayCertPublicKey_RSA2.crt，PEM 格式。此时“支付宝公钥”请留空。"}
     },
     "alipay_root_cert": {
       "type": "string",
-      "title": "Alipay root certificate (支付宝根证书)",
-      "description": "Certificate mode only: alipayRootCert.crt, PEM (all certificates in the file)."
+      "title": "Alipay root certificate (支付宝根证书)", "x-kassa-titles": {"zh-CN": "支付宝根证书"},
+      "description": "Certificate mode only: alipayRootCert.crt, PEM (all certificates in the file).", "x-kassa-descriptions": {"zh-CN": "仅用于公钥证书模式：alipayRootCert.crt，PEM 格式（保留文件中的全部证书）。"}
     },
     "gateway_url": {
       "type": "string", "format": "uri", "x-kassa-outbound": true,
-      "title": "Gateway URL",
-      "description": "OpenAPI gateway. Default https://openapi.alipay.com/gateway.do, or https://openapi-sandbox.dl.alipaydev.com/gateway.do when Sandbox is on."
+      "title": "Gateway URL", "x-kassa-titles": {"zh-CN": "网关地址"},
+      "description": "OpenAPI gateway. Default https://openapi.alipay.com/gateway.do, or https://openapi-sandbox.dl.alipaydev.com/gateway.do when Sandbox is on.", "x-kassa-descriptions": {"zh-CN": "OpenAPI 网关。默认为 https://openapi.alipay.com/gateway.do；开启沙箱环境时为 https://openapi-sandbox.dl.alipaydev.com/gateway.do。"}
     },
     "sandbox": {
       "type": "boolean", "default": false,
-      "title": "Sandbox",
-      "description": "Use Alipay's sandbox (沙箱环境) with the sandbox APPID and keys."
+      "title": "Sandbox", "x-kassa-titles": {"zh-CN": "沙箱环境"},
+      "description": "Use Alipay's sandbox (沙箱环境) with the sandbox APPID and keys.", "x-kassa-descriptions": {"zh-CN": "使用支付宝沙箱环境，并填写沙箱 APPID 和密钥。"}
     },
     "notify_url": {
       "type": "string", "format": "uri", "readOnly": true, "x-kassa-outbound": false,
-      "title": "Notify URL (异步通知地址)",
-      "description": "Where Alipay sends payment notifications: your shop's public URL followed by /webhooks/payment.alipay, e.g. https://shop.example/webhooks/payment.alipay. Kassa sends it with every payment; register the same address in the console. Leave empty."
+      "title": "Notify URL (异步通知地址)", "x-kassa-titles": {"zh-CN": "异步通知地址"},
+      "description": "Where Alipay sends payment notifications: your shop's public URL followed by /webhooks/payment.alipay, e.g. https://shop.example/webhooks/payment.alipay. Kassa sends it with every payment; register the same address in the console. Leave empty.", "x-kassa-descriptions": {"zh-CN": "支付宝发送付款通知的地址：店铺公开网址加上 /webhooks/payment.alipay，例如 https://shop.example/webhooks/payment.alipay。Kassa 会在每笔付款中附带此地址；请在控制台登记相同的地址。此项无需填写。"}
     },
     "subject_prefix": {
       "type": "string", "maxLength": 64,
-      "title": "Order subject prefix",
-      "description": "Text before the order number in the subject the buyer sees in Alipay, e.g. your shop's name. Default \"Order\"."
+      "title": "Order subject prefix", "x-kassa-titles": {"zh-CN": "订单标题前缀"},
+      "description": "Text before the order number in the subject the buyer sees in Alipay, e.g. your shop's name. Default \"Order\".", "x-kassa-descriptions": {"zh-CN": "买家在支付宝中看到的订单标题里、订单号前面的文字，例如店铺名称。默认为“Order”。"}
     }
   }
 }`)

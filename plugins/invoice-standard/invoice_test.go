@@ -746,3 +746,7 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestSettingsInChinese: the admin in Chinese shows every setting's title
+// and description in Chinese, none in English.
+func TestSettingsInChinese(t *testing.T) { plugintest.CheckTranslated(t, schema.String(), "zh-CN") }

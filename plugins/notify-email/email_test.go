@@ -569,3 +569,7 @@ func TestFold(t *testing.T) {
 		t.Errorf("folded subject decodes to %q, %v", dec, err)
 	}
 }
+
+// TestSettingsInChinese: the admin in Chinese shows every setting's title
+// and description in Chinese, none in English.
+func TestSettingsInChinese(t *testing.T) { plugintest.CheckTranslated(t, schema.String(), "zh-CN") }

@@ -55,48 +55,48 @@ var schema = sdk.MustCompileSchema(`{
   "properties": {
     "client_id": {
       "type": "string", "minLength": 20, "maxLength": 128, "pattern": "^[A-Za-z0-9_-]+$",
-      "title": "Client ID",
-      "description": "The Client ID of your REST app: developer.paypal.com > Apps & Credentials > your app (Sandbox or Live tab, matching the Sandbox switch below)."
+      "title": "Client ID", "x-kassa-titles": {"zh-CN": "Client ID"},
+      "description": "The Client ID of your REST app: developer.paypal.com > Apps & Credentials > your app (Sandbox or Live tab, matching the Sandbox switch below).", "x-kassa-descriptions": {"zh-CN": "REST 应用的 Client ID：developer.paypal.com > Apps & Credentials > 您的应用（Sandbox 或 Live 标签页，与下方的沙箱开关一致）。"}
     },
     "client_secret": {
       "type": "string", "minLength": 20, "maxLength": 128, "writeOnly": true,
-      "title": "Secret",
-      "description": "The app's Secret key, on the same page as the Client ID (Secret key 1, Show)."
+      "title": "Secret", "x-kassa-titles": {"zh-CN": "Secret 密钥"},
+      "description": "The app's Secret key, on the same page as the Client ID (Secret key 1, Show).", "x-kassa-descriptions": {"zh-CN": "应用的 Secret 密钥，与 Client ID 在同一页面（Secret key 1，点击 Show）。"}
     },
     "webhook_id": {
       "type": "string", "pattern": "^[A-Z0-9]{8,32}$",
-      "title": "Webhook ID",
-      "description": "The ID PayPal shows for the webhook you added under the app's Webhooks section (e.g. 8PT597110X687430LKGECATA), not its URL. PayPal signs each notification for this id."
+      "title": "Webhook ID", "x-kassa-titles": {"zh-CN": "Webhook ID"},
+      "description": "The ID PayPal shows for the webhook you added under the app's Webhooks section (e.g. 8PT597110X687430LKGECATA), not its URL. PayPal signs each notification for this id.", "x-kassa-descriptions": {"zh-CN": "您在应用的 Webhooks 部分添加的 Webhook 的 ID（例如 8PT597110X687430LKGECATA），不是其网址。PayPal 按此 ID 为每条通知签名。"}
     },
     "sandbox": {
       "type": "boolean", "default": false,
-      "title": "Sandbox",
-      "description": "Use PayPal's sandbox (api-m.sandbox.paypal.com) with the Sandbox app's credentials and sandbox buyer accounts."
+      "title": "Sandbox", "x-kassa-titles": {"zh-CN": "沙箱环境"},
+      "description": "Use PayPal's sandbox (api-m.sandbox.paypal.com) with the Sandbox app's credentials and sandbox buyer accounts.", "x-kassa-descriptions": {"zh-CN": "使用 PayPal 沙箱（api-m.sandbox.paypal.com），配合沙箱应用的凭据和沙箱买家账户。"}
     },
     "base_url": {
       "type": "string", "format": "uri", "x-kassa-outbound": true,
-      "title": "API base URL",
-      "description": "Leave empty: https://api-m.paypal.com, or https://api-m.sandbox.paypal.com when Sandbox is on. Only for a test double of PayPal."
+      "title": "API base URL", "x-kassa-titles": {"zh-CN": "API 地址"},
+      "description": "Leave empty: https://api-m.paypal.com, or https://api-m.sandbox.paypal.com when Sandbox is on. Only for a test double of PayPal.", "x-kassa-descriptions": {"zh-CN": "留空即可：默认为 https://api-m.paypal.com，开启沙箱时为 https://api-m.sandbox.paypal.com。仅用于 PayPal 的测试替身。"}
     },
     "intent": {
       "type": "string", "enum": ["CAPTURE", "AUTHORIZE"], "default": "CAPTURE",
-      "title": "Payment intent",
-      "description": "CAPTURE takes the money as soon as the buyer approves. AUTHORIZE only reserves it (for up to 29 days, honoured for 3) and staff capture it from the order, e.g. when it ships. Payments Kassa asks to capture manually are always authorized only."
+      "title": "Payment intent", "x-kassa-titles": {"zh-CN": "付款意图"},
+      "description": "CAPTURE takes the money as soon as the buyer approves. AUTHORIZE only reserves it (for up to 29 days, honoured for 3) and staff capture it from the order, e.g. when it ships. Payments Kassa asks to capture manually are always authorized only.", "x-kassa-descriptions": {"zh-CN": "CAPTURE：买家批准后立即扣款。AUTHORIZE：只预留款项（最长 29 天，保证 3 天），由员工在订单中扣款，例如在发货时。Kassa 要求手动扣款的付款始终只授权。"}
     },
     "webhook_verification": {
       "type": "string", "enum": ["api", "offline"], "default": "api",
-      "title": "Webhook verification",
-      "description": "api asks PayPal (verify-webhook-signature) about each notification; offline checks the signature with PayPal's certificate, fetched once from PayPal's own hosts only."
+      "title": "Webhook verification", "x-kassa-titles": {"zh-CN": "Webhook 验证方式"},
+      "description": "api asks PayPal (verify-webhook-signature) about each notification; offline checks the signature with PayPal's certificate, fetched once from PayPal's own hosts only.", "x-kassa-descriptions": {"zh-CN": "api：就每条通知询问 PayPal（verify-webhook-signature）；offline：用 PayPal 的证书校验签名，证书只从 PayPal 自己的主机获取一次。"}
     },
     "brand_name": {
       "type": "string", "maxLength": 127,
-      "title": "Brand name",
-      "description": "The shop name the buyer sees on PayPal's pages. Default: the business name of your PayPal account."
+      "title": "Brand name", "x-kassa-titles": {"zh-CN": "品牌名称"},
+      "description": "The shop name the buyer sees on PayPal's pages. Default: the business name of your PayPal account.", "x-kassa-descriptions": {"zh-CN": "买家在 PayPal 页面上看到的店铺名称。默认为您 PayPal 账户的商家名称。"}
     },
     "webhook_url": {
       "type": "string", "format": "uri", "readOnly": true, "x-kassa-outbound": false,
-      "title": "Webhook URL",
-      "description": "Register this address for the app's webhook in the PayPal dashboard: your shop's public URL followed by /webhooks/payment.paypal, e.g. https://shop.example/webhooks/payment.paypal. Leave empty."
+      "title": "Webhook URL", "x-kassa-titles": {"zh-CN": "Webhook 地址"},
+      "description": "Register this address for the app's webhook in the PayPal dashboard: your shop's public URL followed by /webhooks/payment.paypal, e.g. https://shop.example/webhooks/payment.paypal. Leave empty.", "x-kassa-descriptions": {"zh-CN": "请在 PayPal 后台为应用的 Webhook 登记此地址：店铺公开网址加上 /webhooks/payment.paypal，例如 https://shop.example/webhooks/payment.paypal。此项无需填写。"}
     }
   }
 }`)

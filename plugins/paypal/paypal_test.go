@@ -656,3 +656,7 @@ func readCert(t *testing.T, name string) *x509.Certificate {
 	}
 	return c
 }
+
+// TestSettingsInChinese: the admin in Chinese shows every setting's title
+// and description in Chinese, none in English.
+func TestSettingsInChinese(t *testing.T) { plugintest.CheckTranslated(t, schema.String(), "zh-CN") }

@@ -56,53 +56,53 @@ var schema = sdk.MustCompileSchema(`{
   "properties": {
     "secret_key": {
       "type": "string", "minLength": 20, "maxLength": 260, "writeOnly": true,
-      "title": "Secret key",
-      "description": "Stripe Dashboard > Developers > API keys > Secret key (sk_test_... in test mode, sk_live_... in live mode), or a restricted key (rk_...) with write access to PaymentIntents, Checkout Sessions and Refunds."
+      "title": "Secret key", "x-kassa-titles": {"zh-CN": "密钥（Secret key）"},
+      "description": "Stripe Dashboard > Developers > API keys > Secret key (sk_test_... in test mode, sk_live_... in live mode), or a restricted key (rk_...) with write access to PaymentIntents, Checkout Sessions and Refunds.", "x-kassa-descriptions": {"zh-CN": "Stripe 后台 > Developers > API keys > Secret key（测试模式为 sk_test_...，正式模式为 sk_live_...），或对 PaymentIntents、Checkout Sessions 和 Refunds 有写权限的受限密钥（rk_...）。"}
     },
     "publishable_key": {
       "type": "string", "minLength": 20, "maxLength": 260,
-      "title": "Publishable key",
-      "description": "Stripe Dashboard > Developers > API keys > Publishable key (pk_test_... or pk_live_..., the same mode as the secret key). The storefront gives it to Stripe.js."
+      "title": "Publishable key", "x-kassa-titles": {"zh-CN": "可发布密钥（Publishable key）"},
+      "description": "Stripe Dashboard > Developers > API keys > Publishable key (pk_test_... or pk_live_..., the same mode as the secret key). The storefront gives it to Stripe.js.", "x-kassa-descriptions": {"zh-CN": "Stripe 后台 > Developers > API keys > Publishable key（pk_test_... 或 pk_live_...，与密钥的模式相同）。店面会把它交给 Stripe.js。"}
     },
     "webhook_secret": {
       "type": "string", "minLength": 20, "maxLength": 260, "writeOnly": true,
-      "title": "Webhook signing secret",
-      "description": "Stripe Dashboard > Developers > Webhooks > your Kassa endpoint > Signing secret (whsec_...)."
+      "title": "Webhook signing secret", "x-kassa-titles": {"zh-CN": "Webhook 签名密钥"},
+      "description": "Stripe Dashboard > Developers > Webhooks > your Kassa endpoint > Signing secret (whsec_...).", "x-kassa-descriptions": {"zh-CN": "Stripe 后台 > Developers > Webhooks > 您的 Kassa 端点 > Signing secret（whsec_...）。"}
     },
     "webhook_secret_previous": {
       "type": "string", "maxLength": 260, "writeOnly": true,
-      "title": "Previous webhook signing secret",
-      "description": "Only while you roll the signing secret: the old whsec_... value, accepted until Stripe stops using it. Leave empty otherwise."
+      "title": "Previous webhook signing secret", "x-kassa-titles": {"zh-CN": "旧的 Webhook 签名密钥"},
+      "description": "Only while you roll the signing secret: the old whsec_... value, accepted until Stripe stops using it. Leave empty otherwise.", "x-kassa-descriptions": {"zh-CN": "仅在轮换签名密钥期间填写：旧的 whsec_... 值，在 Stripe 停用它之前仍被接受。其他时候请留空。"}
     },
     "capture_method": {
       "type": "string", "enum": ["automatic", "manual"], "default": "automatic",
-      "title": "Capture",
-      "description": "automatic charges the card when the buyer pays; manual only authorizes it and staff capture later (within 7 days for most cards)."
+      "title": "Capture", "x-kassa-titles": {"zh-CN": "扣款方式"},
+      "description": "automatic charges the card when the buyer pays; manual only authorizes it and staff capture later (within 7 days for most cards).", "x-kassa-descriptions": {"zh-CN": "automatic：买家付款时即从卡上扣款；manual：只授权，由员工稍后扣款（大多数卡须在 7 天内）。"}
     },
     "default_method": {
       "type": "string", "enum": ["stripe_element", "stripe_checkout"], "default": "stripe_element",
-      "title": "Payment page",
-      "description": "stripe_element: the buyer pays on your storefront with Stripe's Payment Element; stripe_checkout: the buyer is sent to a Stripe-hosted Checkout page. A storefront may still ask for the other one."
+      "title": "Payment page", "x-kassa-titles": {"zh-CN": "付款页面"},
+      "description": "stripe_element: the buyer pays on your storefront with Stripe's Payment Element; stripe_checkout: the buyer is sent to a Stripe-hosted Checkout page. A storefront may still ask for the other one.", "x-kassa-descriptions": {"zh-CN": "stripe_element：买家在您的店面通过 Stripe 的 Payment Element 付款；stripe_checkout：买家被转到 Stripe 托管的 Checkout 页面。店面仍可要求使用另一种。"}
     },
     "test_mode": {
       "type": "boolean", "default": false,
-      "title": "Test mode",
-      "description": "On: only test keys (sk_test_, pk_test_) are accepted, so no real card is ever charged. Off: live keys."
+      "title": "Test mode", "x-kassa-titles": {"zh-CN": "测试模式"},
+      "description": "On: only test keys (sk_test_, pk_test_) are accepted, so no real card is ever charged. Off: live keys.", "x-kassa-descriptions": {"zh-CN": "开启：只接受测试密钥（sk_test_、pk_test_），不会扣真实的卡。关闭：使用正式密钥。"}
     },
     "api_base_url": {
       "type": "string", "format": "uri", "x-kassa-outbound": true,
-      "title": "API base URL",
-      "description": "Stripe's API, https://api.stripe.com. Change it only for a local test server such as stripe-mock."
+      "title": "API base URL", "x-kassa-titles": {"zh-CN": "API 地址"},
+      "description": "Stripe's API, https://api.stripe.com. Change it only for a local test server such as stripe-mock.", "x-kassa-descriptions": {"zh-CN": "Stripe 的 API，https://api.stripe.com。仅在使用 stripe-mock 等本地测试服务器时修改。"}
     },
     "statement_descriptor_suffix": {
       "type": "string", "maxLength": 22, "pattern": "^[^<>\\\\'\"*]*$",
-      "title": "Statement descriptor suffix",
-      "description": "Text added to your account's statement descriptor on the buyer's card statement, e.g. the order number prefix. At most 22 characters, no < > \\ ' \" *."
+      "title": "Statement descriptor suffix", "x-kassa-titles": {"zh-CN": "账单描述后缀"},
+      "description": "Text added to your account's statement descriptor on the buyer's card statement, e.g. the order number prefix. At most 22 characters, no < > \\ ' \" *.", "x-kassa-descriptions": {"zh-CN": "附加在您账户的账单描述后、显示在买家信用卡账单上的文字，例如订单号前缀。最多 22 个字符，不能包含 < > \\ ' \" *。"}
     },
     "notify_url": {
       "type": "string", "format": "uri", "readOnly": true, "x-kassa-outbound": false,
-      "title": "Webhook endpoint",
-      "description": "Register this address in Stripe Dashboard > Developers > Webhooks: your shop's public URL followed by /webhooks/payment.stripe, e.g. https://shop.example/webhooks/payment.stripe. Leave empty."
+      "title": "Webhook endpoint", "x-kassa-titles": {"zh-CN": "Webhook 端点"},
+      "description": "Register this address in Stripe Dashboard > Developers > Webhooks: your shop's public URL followed by /webhooks/payment.stripe, e.g. https://shop.example/webhooks/payment.stripe. Leave empty.", "x-kassa-descriptions": {"zh-CN": "请在 Stripe 后台 > Developers > Webhooks 中登记此地址：店铺公开网址加上 /webhooks/payment.stripe，例如 https://shop.example/webhooks/payment.stripe。此项无需填写。"}
     }
   }
 }`)

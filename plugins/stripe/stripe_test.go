@@ -524,3 +524,7 @@ func TestIdempotencyKeyReachesStripe(t *testing.T) {
 		t.Errorf("a reused key with other parameters = %+v, %v; want a refusal as data", c, err)
 	}
 }
+
+// TestSettingsInChinese: the admin in Chinese shows every setting's title
+// and description in Chinese, none in English.
+func TestSettingsInChinese(t *testing.T) { plugintest.CheckTranslated(t, schema.String(), "zh-CN") }

@@ -65,58 +65,58 @@ var schema = sdk.MustCompileSchema(`{
   "properties": {
     "mer_id": {
       "type": "string", "pattern": "^[0-9A-Za-z]{15}$",
-      "title": "Merchant ID (商户代码 merId)",
-      "description": "The 15-character merchant code UnionPay assigned, shown in the merchant portal (商户服务平台 > 商户信息); 777290058110048 is UnionPay's public test merchant."
+      "title": "Merchant ID (商户代码 merId)", "x-kassa-titles": {"zh-CN": "商户代码（merId）"},
+      "description": "The 15-character merchant code UnionPay assigned, shown in the merchant portal (商户服务平台 > 商户信息); 777290058110048 is UnionPay's public test merchant.", "x-kassa-descriptions": {"zh-CN": "银联分配的 15 位商户代码，见商户服务平台“商户信息”；777290058110048 是银联公开的测试商户。"}
     },
     "sign_cert_pfx": {
       "type": "string", "writeOnly": true,
-      "title": "Signing certificate (.pfx, base64)",
-      "description": "Your signing certificate with its private key (签名证书, acp_prod_sign.pfx or the file downloaded in 证书管理), as base64: base64 -w0 acp.pfx. Or leave empty and paste the PEM key and certificate below."
+      "title": "Signing certificate (.pfx, base64)", "x-kassa-titles": {"zh-CN": "签名证书（.pfx，base64）"},
+      "description": "Your signing certificate with its private key (签名证书, acp_prod_sign.pfx or the file downloaded in 证书管理), as base64: base64 -w0 acp.pfx. Or leave empty and paste the PEM key and certificate below.", "x-kassa-descriptions": {"zh-CN": "含私钥的签名证书（acp_prod_sign.pfx，或在“证书管理”中下载的文件），以 base64 填写：base64 -w0 acp.pfx。也可留空，在下方粘贴 PEM 格式的私钥和证书。"}
     },
     "sign_cert_password": {
       "type": "string", "writeOnly": true,
-      "title": "Signing certificate password",
-      "description": "The password you chose when downloading the .pfx (000000 for UnionPay's test certificate)."
+      "title": "Signing certificate password", "x-kassa-titles": {"zh-CN": "签名证书密码"},
+      "description": "The password you chose when downloading the .pfx (000000 for UnionPay's test certificate).", "x-kassa-descriptions": {"zh-CN": "下载 .pfx 时设置的密码（银联测试证书为 000000）。"}
     },
     "sign_key": {
       "type": "string", "writeOnly": true,
-      "title": "Signing private key (PEM)",
-      "description": "Instead of the .pfx: the RSA private key, PEM (openssl pkcs12 -in acp.pfx -nocerts -nodes)."
+      "title": "Signing private key (PEM)", "x-kassa-titles": {"zh-CN": "签名私钥（PEM）"},
+      "description": "Instead of the .pfx: the RSA private key, PEM (openssl pkcs12 -in acp.pfx -nocerts -nodes).", "x-kassa-descriptions": {"zh-CN": "代替 .pfx：RSA 私钥，PEM 格式（openssl pkcs12 -in acp.pfx -nocerts -nodes）。"}
     },
     "sign_cert": {
       "type": "string",
-      "title": "Signing certificate (PEM)",
-      "description": "Instead of the .pfx: the signing certificate, PEM (openssl pkcs12 -in acp.pfx -clcerts -nokeys). Its serial number is the certId of every request."
+      "title": "Signing certificate (PEM)", "x-kassa-titles": {"zh-CN": "签名证书（PEM）"},
+      "description": "Instead of the .pfx: the signing certificate, PEM (openssl pkcs12 -in acp.pfx -clcerts -nokeys). Its serial number is the certId of every request.", "x-kassa-descriptions": {"zh-CN": "代替 .pfx：签名证书，PEM 格式（openssl pkcs12 -in acp.pfx -clcerts -nokeys）。其序列号即每笔请求的 certId。"}
     },
     "root_cert": {
       "type": "string", "minLength": 100,
-      "title": "UnionPay root certificate (根证书)",
-      "description": "acp_prod_root.cer from UnionPay's SDK package (acp_test_root.cer for the test environment), PEM. Notifications and answers are trusted only if their certificate chains to it."
+      "title": "UnionPay root certificate (根证书)", "x-kassa-titles": {"zh-CN": "银联根证书"},
+      "description": "acp_prod_root.cer from UnionPay's SDK package (acp_test_root.cer for the test environment), PEM. Notifications and answers are trusted only if their certificate chains to it.", "x-kassa-descriptions": {"zh-CN": "银联 SDK 包中的 acp_prod_root.cer（测试环境为 acp_test_root.cer），PEM 格式。只有证书链可追溯到它的通知和应答才会被信任。"}
     },
     "middle_cert": {
       "type": "string", "minLength": 100,
-      "title": "UnionPay middle certificate (中级证书)",
-      "description": "acp_prod_middle.cer from UnionPay's SDK package (acp_test_middle.cer for the test environment), PEM."
+      "title": "UnionPay middle certificate (中级证书)", "x-kassa-titles": {"zh-CN": "银联中级证书"},
+      "description": "acp_prod_middle.cer from UnionPay's SDK package (acp_test_middle.cer for the test environment), PEM.", "x-kassa-descriptions": {"zh-CN": "银联 SDK 包中的 acp_prod_middle.cer（测试环境为 acp_test_middle.cer），PEM 格式。"}
     },
     "sandbox": {
       "type": "boolean", "default": false,
-      "title": "Test environment",
-      "description": "Use UnionPay's test environment (gateway.test.95516.com) with the test merchant and certificates; its signing certificate is accepted with the test CN."
+      "title": "Test environment", "x-kassa-titles": {"zh-CN": "测试环境"},
+      "description": "Use UnionPay's test environment (gateway.test.95516.com) with the test merchant and certificates; its signing certificate is accepted with the test CN.", "x-kassa-descriptions": {"zh-CN": "使用银联测试环境（gateway.test.95516.com）及测试商户和证书；测试环境接受 CN 为测试值的签名证书。"}
     },
     "gateway_url": {
       "type": "string", "format": "uri", "x-kassa-outbound": true,
-      "title": "Gateway base URL",
-      "description": "Leave empty: https://gateway.95516.com, or https://gateway.test.95516.com with the test environment on."
+      "title": "Gateway base URL", "x-kassa-titles": {"zh-CN": "网关地址"},
+      "description": "Leave empty: https://gateway.95516.com, or https://gateway.test.95516.com with the test environment on.", "x-kassa-descriptions": {"zh-CN": "留空即可：默认为 https://gateway.95516.com，开启测试环境时为 https://gateway.test.95516.com。"}
     },
     "file_url": {
       "type": "string", "format": "uri", "x-kassa-outbound": true,
-      "title": "File transfer base URL",
-      "description": "Where reconciliation files are downloaded from. Leave empty: https://filedownload.95516.com, or https://filedownload.test.95516.com with the test environment on; the gateway base URL when that is set."
+      "title": "File transfer base URL", "x-kassa-titles": {"zh-CN": "文件传输地址"},
+      "description": "Where reconciliation files are downloaded from. Leave empty: https://filedownload.95516.com, or https://filedownload.test.95516.com with the test environment on; the gateway base URL when that is set.", "x-kassa-descriptions": {"zh-CN": "对账文件的下载地址。留空即可：默认为 https://filedownload.95516.com，开启测试环境时为 https://filedownload.test.95516.com；若设置了网关地址，则使用网关地址。"}
     },
     "notify_url": {
       "type": "string", "format": "uri", "readOnly": true, "x-kassa-outbound": false,
-      "title": "Back notification URL (后台通知地址 backUrl)",
-      "description": "Where UnionPay posts payment and refund results: your shop's public URL followed by /webhooks/payment.unionpay. Kassa sends it as backUrl with every transaction; it must be reachable from the internet over HTTPS on port 443. Leave empty."
+      "title": "Back notification URL (后台通知地址 backUrl)", "x-kassa-titles": {"zh-CN": "后台通知地址（backUrl）"},
+      "description": "Where UnionPay posts payment and refund results: your shop's public URL followed by /webhooks/payment.unionpay. Kassa sends it as backUrl with every transaction; it must be reachable from the internet over HTTPS on port 443. Leave empty.", "x-kassa-descriptions": {"zh-CN": "银联发送付款和退款结果的地址：店铺公开网址加上 /webhooks/payment.unionpay。Kassa 会在每笔交易中将其作为 backUrl 发送；它必须能从互联网通过 443 端口的 HTTPS 访问。此项无需填写。"}
     }
   }
 }`)

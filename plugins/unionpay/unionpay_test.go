@@ -538,3 +538,7 @@ func TestTestEnvironment(t *testing.T) {
 		t.Errorf("default test base URL: %+v %v", res, err)
 	}
 }
+
+// TestSettingsInChinese: the admin in Chinese shows every setting's title
+// and description in Chinese, none in English.
+func TestSettingsInChinese(t *testing.T) { plugintest.CheckTranslated(t, schema.String(), "zh-CN") }

@@ -38,49 +38,49 @@ var schema = sdk.MustCompileSchema(`{
   "properties": {
     "mchid": {
       "type": "string", "pattern": "^[0-9]{1,32}$",
-      "title": "Merchant ID (mchid)",
-      "description": "Your WeChat Pay merchant number (商户号), shown under Account Center > Merchant information."
+      "title": "Merchant ID (mchid)", "x-kassa-titles": {"zh-CN": "商户号（mchid）"},
+      "description": "Your WeChat Pay merchant number (商户号), shown under Account Center > Merchant information.", "x-kassa-descriptions": {"zh-CN": "您的微信支付商户号，见商户平台“账户中心 > 商户信息”。"}
     },
     "appid": {
       "type": "string", "pattern": "^wx[0-9A-Za-z]{16}$",
-      "title": "AppID",
-      "description": "The AppID (wx...) of the Official Account, Mini Program or app bound to the merchant number (Product Center > AppID account management)."
+      "title": "AppID", "x-kassa-titles": {"zh-CN": "AppID"},
+      "description": "The AppID (wx...) of the Official Account, Mini Program or app bound to the merchant number (Product Center > AppID account management).", "x-kassa-descriptions": {"zh-CN": "与商户号绑定的公众号、小程序或 App 的 AppID（wx 开头），见商户平台“产品中心 > AppID 账号管理”。"}
     },
     "merchant_private_key": {
       "type": "string", "writeOnly": true, "minLength": 1,
-      "title": "Merchant API private key",
-      "description": "Contents of apiclient_key.pem (-----BEGIN PRIVATE KEY-----...), written by the certificate tool when you applied for the merchant API certificate. Requests to WeChat Pay are signed with it."
+      "title": "Merchant API private key", "x-kassa-titles": {"zh-CN": "商户 API 私钥"},
+      "description": "Contents of apiclient_key.pem (-----BEGIN PRIVATE KEY-----...), written by the certificate tool when you applied for the merchant API certificate. Requests to WeChat Pay are signed with it.", "x-kassa-descriptions": {"zh-CN": "apiclient_key.pem 的内容（-----BEGIN PRIVATE KEY-----...），由申请商户 API 证书时的证书工具生成。发往微信支付的请求用它签名。"}
     },
     "merchant_serial_no": {
       "type": "string", "pattern": "^[0-9A-Fa-f]{8,40}$",
-      "title": "Merchant API certificate serial number",
-      "description": "Serial number of the merchant API certificate (Account Center > API security > API certificate > View certificate)."
+      "title": "Merchant API certificate serial number", "x-kassa-titles": {"zh-CN": "商户 API 证书序列号"},
+      "description": "Serial number of the merchant API certificate (Account Center > API security > API certificate > View certificate).", "x-kassa-descriptions": {"zh-CN": "商户 API 证书的序列号（账户中心 > API 安全 > API 证书 > 查看证书）。"}
     },
     "apiv3_key": {
       "type": "string", "writeOnly": true, "minLength": 32, "maxLength": 32,
-      "title": "APIv3 key",
-      "description": "The 32-character APIv3 key you set under Account Center > API security > APIv3 key; notifications are encrypted with it."
+      "title": "APIv3 key", "x-kassa-titles": {"zh-CN": "APIv3 密钥"},
+      "description": "The 32-character APIv3 key you set under Account Center > API security > APIv3 key; notifications are encrypted with it.", "x-kassa-descriptions": {"zh-CN": "您在“账户中心 > API 安全 > APIv3 密钥”中设置的 32 位 APIv3 密钥；支付通知用它加密。"}
     },
     "platform_public_key": {
       "type": "string", "minLength": 1,
-      "title": "WeChat Pay public key",
-      "description": "Contents of pub_key.pem (-----BEGIN PUBLIC KEY-----...) downloaded under Account Center > API security > WeChat Pay public key; answers and notifications must be signed by it."
+      "title": "WeChat Pay public key", "x-kassa-titles": {"zh-CN": "微信支付公钥"},
+      "description": "Contents of pub_key.pem (-----BEGIN PUBLIC KEY-----...) downloaded under Account Center > API security > WeChat Pay public key; answers and notifications must be signed by it.", "x-kassa-descriptions": {"zh-CN": "在“账户中心 > API 安全 > 微信支付公钥”下载的 pub_key.pem 的内容（-----BEGIN PUBLIC KEY-----...）；应答和通知须由它签名。"}
     },
     "platform_public_key_id": {
       "type": "string", "pattern": "^PUB_KEY_ID_[0-9A-Za-z_]+$",
-      "title": "WeChat Pay public key ID",
-      "description": "The ID shown next to the WeChat Pay public key (PUB_KEY_ID_...)."
+      "title": "WeChat Pay public key ID", "x-kassa-titles": {"zh-CN": "微信支付公钥 ID"},
+      "description": "The ID shown next to the WeChat Pay public key (PUB_KEY_ID_...).", "x-kassa-descriptions": {"zh-CN": "微信支付公钥旁显示的 ID（PUB_KEY_ID_...）。"}
     },
     "base_url": {
       "type": "string", "format": "uri", "x-kassa-outbound": true, "default": "https://api.mch.weixin.qq.com",
-      "title": "API base URL",
-      "description": "WeChat Pay API v3 endpoint. Keep the default; change it only to use the backup domain https://api2.mch.weixin.qq.com or a test server."
+      "title": "API base URL", "x-kassa-titles": {"zh-CN": "API 地址"},
+      "description": "WeChat Pay API v3 endpoint. Keep the default; change it only to use the backup domain https://api2.mch.weixin.qq.com or a test server.", "x-kassa-descriptions": {"zh-CN": "微信支付 API v3 地址。请保留默认值；仅在使用备用域名 https://api2.mch.weixin.qq.com 或测试服务器时修改。"}
     },
     "notify_url": {
       "type": "string", "readOnly": true, "x-kassa-outbound": false,
       "default": "{your shop's public URL}/webhooks/payment.wechatpay",
-      "title": "Notify URL (set by Kassa)",
-      "description": "Kassa sends WeChat Pay this address with every payment and refund: {your shop's public URL}/webhooks/payment.wechatpay, e.g. https://shop.example/webhooks/payment.wechatpay. It must be public HTTPS on port 443. You do not need to enter it anywhere; a value here is ignored."
+      "title": "Notify URL (set by Kassa)", "x-kassa-titles": {"zh-CN": "支付通知地址（由 Kassa 设置）"},
+      "description": "Kassa sends WeChat Pay this address with every payment and refund: {your shop's public URL}/webhooks/payment.wechatpay, e.g. https://shop.example/webhooks/payment.wechatpay. It must be public HTTPS on port 443. You do not need to enter it anywhere; a value here is ignored.", "x-kassa-descriptions": {"zh-CN": "Kassa 会在每笔付款和退款中把此地址发给微信支付：{店铺公开网址}/webhooks/payment.wechatpay，例如 https://shop.example/webhooks/payment.wechatpay。它必须是 443 端口上可公开访问的 HTTPS 地址。无需在任何地方填写；此处填写的值会被忽略。"}
     }
   }
 }`)

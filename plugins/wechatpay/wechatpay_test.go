@@ -705,3 +705,7 @@ func TestLocalDeclinesSurviveRestart(t *testing.T) {
 		}
 	}
 }
+
+// TestSettingsInChinese: the admin in Chinese shows every setting's title
+// and description in Chinese, none in English.
+func TestSettingsInChinese(t *testing.T) { plugintest.CheckTranslated(t, schema.String(), "zh-CN") }
