@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kassahq/kassa/core/authz"
+	"github.com/kassahq/kassa/core/kit/text"
 	"github.com/kassahq/kassa/graphql"
 )
 
@@ -788,6 +789,7 @@ func init() {
 		}
 		return f
 	}
+	funcs["fullName"] = text.FullName
 	funcs["addressArgs"] = func(p *page, v *accountView, a any) addressArgs {
 		switch a := a.(type) {
 		case *customerAddress:

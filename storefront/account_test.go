@@ -143,6 +143,9 @@ func TestAccountWithoutJavaScript(t *testing.T) {
 				t.Fatal("the account still says the address is not verified")
 			}
 			b.wantPage("/checkout", http.StatusOK, `value="fang@example.com"`)
+			_, body = b.get("/checkout?lang=zh-CN")
+			wantInOrder(t, "the Chinese checkout", body, chineseForm...)
+			b.get("/account?lang=en")
 
 			// The address book.
 			addr := url.Values{"firstName": {"芳"}, "lastName": {"王"}, "line1": {"西湖区文三路1号"}, "city": {"杭州市"},
@@ -249,7 +252,14 @@ func TestAccountWithoutJavaScript(t *testing.T) {
 			wantRedirect(t, res, "/account/orders/"+order+"?e=")
 
 			// In Chinese.
-			b.wantPage("/account/orders/"+order+"?lang=zh-CN", http.StatusOK, `<html lang="zh-CN">`, "已取消", "我的账户")
+			// In Chinese: the name family name first, the address from the
+			// country down to the street, on the order and in the forms.
+			b.wantPage("/account/orders/"+order+"?lang=zh-CN", http.StatusOK, `<html lang="zh-CN">`, "已取消", "我的账户",
+				"王芳<br>中国大陆 浙江省 杭州市<br>西湖区文三路1号<br>310012")
+			_, body = b.get("/account/addresses/new")
+			wantInOrder(t, "the Chinese address form", body, chineseForm...)
+			_, body = b.get("/account/addresses/new?lang=en")
+			wantInOrder(t, "the English form", body, `id="f-firstName"`, `id="f-lastName"`, `id="f-line1"`, `id="f-city"`, `id="f-countryCode"`)
 			b.get("/account?lang=en")
 
 			// Sign out; a wrong password; back in, to where the buyer was.
@@ -396,4 +406,21 @@ func TestStatusPageAfterTheClaim(t *testing.T) {
 
 	b.wantPage(status, http.StatusOK, `id="payment-status"`)
 	s.shopper().wantPage(status, http.StatusNotFound)
+}
+
+// chineseForm is the order of an address form's fields in Chinese: the
+// family name first, then from the country down to the street.
+var chineseForm = []string{`id="f-lastName"`, `id="f-firstName"`, `id="f-countryCode"`, `id="f-province"`, `id="f-city"`, `id="f-line1"`}
+
+// wantInOrder fails t unless body holds each of parts, in that order.
+func wantInOrder(t *testing.T, what, body string, parts ...string) {
+	t.Helper()
+	at := 0
+	for _, p := range parts {
+		i := strings.Index(body[at:], p)
+		if i < 0 {
+			t.Fatalf("%s: %q is missing or out of order (want %q):\n%s", what, p, parts, body)
+		}
+		at += i + len(p)
+	}
 }

@@ -705,6 +705,10 @@ type fieldProblems struct {
 // fieldProblem is one invalid field: its name and "label: message".
 type fieldProblem struct{ Name, Text string }
 
+// chineseAddressOrder is the order of a Chinese address form's fields,
+// from the country down to the street.
+var chineseAddressOrder = []string{"countryCode", "province", "city", "postalCode", "line1", "line2"}
+
 // nameField is a name input of an address or account form.
 type nameField struct{ Name, Autocomplete string }
 
@@ -730,6 +734,21 @@ func init() {
 		if i, j := slices.Index(names, "firstName"), slices.Index(names, "lastName"); i >= 0 && j >= 0 {
 			order := nameFields(p)
 			names[min(i, j)], names[max(i, j)] = order[0].Name, order[1].Name
+		}
+		// A Chinese address form goes from the country down to the
+		// street (_address_form.html): its summary too.
+		if strings.HasPrefix(p.Lang, "zh") {
+			var at []int
+			for i, n := range names {
+				if slices.Contains(chineseAddressOrder, n) {
+					at = append(at, i)
+				}
+			}
+			if len(at) == len(chineseAddressOrder) {
+				for k, i := range at {
+					names[i] = chineseAddressOrder[k]
+				}
+			}
 		}
 		for _, n := range names {
 			if e := errs[n]; e != "" {

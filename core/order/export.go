@@ -9,11 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/core/kit/errs"
 	"github.com/kassahq/kassa/core/kit/page"
+	"github.com/kassahq/kassa/core/kit/text"
 	"github.com/kassahq/kassa/core/money"
 	"github.com/kassahq/kassa/core/pricing"
 )
@@ -238,26 +238,7 @@ func cell(s string) string {
 func (a Address) Name() string { return fullName(a) }
 
 // fullName is Address.Name.
-func fullName(a Address) string {
-	first, last := strings.TrimSpace(a.FirstName), strings.TrimSpace(a.LastName)
-	switch {
-	case first == "" || last == "":
-		return first + last
-	case isHan(first) && isHan(last):
-		return last + first
-	}
-	return first + " " + last
-}
-
-// isHan reports whether s is written in Han characters only.
-func isHan(s string) bool {
-	for _, r := range s {
-		if !unicode.Is(unicode.Han, r) {
-			return false
-		}
-	}
-	return s != ""
-}
+func fullName(a Address) string { return text.FullName(a.FirstName, a.LastName) }
 
 // postalAddress is an address on one line, without the name and the
 // country (which have columns of their own): company, street lines,

@@ -19,6 +19,8 @@ package text
 
 import (
 	"fmt"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -125,4 +127,28 @@ func IsNoncharacter(r rune) bool {
 // the characters beside them.
 func IsBidiControl(r rune) bool {
 	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+}
+
+// FullName writes a person's name as they write it: "First Last", or the
+// family name first without a space when both parts are written in Han
+// characters ("王小明"), as Chinese names are. Either part may be empty.
+func FullName(first, last string) string {
+	first, last = strings.TrimSpace(first), strings.TrimSpace(last)
+	switch {
+	case first == "" || last == "":
+		return first + last
+	case isHan(first) && isHan(last):
+		return last + first
+	}
+	return first + " " + last
+}
+
+// isHan reports whether s is written in Han characters only.
+func isHan(s string) bool {
+	for _, r := range s {
+		if !unicode.Is(unicode.Han, r) {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -119,3 +119,18 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+func TestFullName(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ first, last, want string }{
+		{"小明", "王", "王小明"},
+		{"Ada", "Lovelace", "Ada Lovelace"},
+		{"Fang", "王", "Fang 王"},
+		{" 芳 ", "", "芳"},
+		{"", "Wang", "Wang"},
+	} {
+		if got := FullName(tc.first, tc.last); got != tc.want {
+			t.Errorf("FullName(%q, %q) = %q, want %q", tc.first, tc.last, got, tc.want)
+		}
+	}
+}
