@@ -54,7 +54,7 @@ func TestPaymentTemplatesRender(t *testing.T) {
 			map[string]string{localeEN: "Order #1042 was paid: 98.00 CNY", localeZH: "订单 #1042 已付款：¥98.00"},
 			map[string][]string{
 				localeEN: {"order #1042 at Teahouse was paid (98.00 CNY) and can be prepared for shipping", "Customer: 王小明, wang@example.com"},
-				localeZH: {"Teahouse的订单 #1042 已付款（¥98.00），可以备货发货了", "顾客：王小明，wang@example.com"}}},
+				localeZH: {"Teahouse的订单 #1042 已付款（¥98.00），可以备货发货了", "客户：王小明，wang@example.com"}}},
 	}
 	for _, tc := range tests {
 		for _, loc := range []string{localeEN, localeZH} {

@@ -158,7 +158,7 @@ export const en = {
 
 export const zhCN: Record<keyof typeof en, string> = {
   "attention.title": "待处理",
-  "attention.hint": "以下付款 Kassa 无法自动处理。请先在对应订单中处理（退款、收款、确认到账），再在此标记为已处理。",
+  "attention.hint": "以下付款 Kassa 无法自动处理。请先在对应订单中处理（退款、扣款、确认到账），再在此标记为已处理。",
   "attention.none": "暂无需要处理的事项。",
   "attention.noneHint": "已取消订单收到的款项、金额不符、转账少付或多付、争议等会显示在这里。",
   "attention.flag": "原因",
@@ -237,7 +237,7 @@ export const zhCN: Record<keyof typeof en, string> = {
   "capability.personal": "发给买家和员工的消息",
   "capability.merchant_events": "将店铺事件发送到您的系统",
   "deliveries.title": "投递日志",
-  "deliveries.intro": "每个事件消费者（邮件、Webhook）对每个事件的处理情况。死信会保留，待问题修复后重新投递。",
+  "deliveries.intro": "每个事件消费者（邮件、Webhook）对每个事件的处理情况。投递失败的事件会保留，待问题修复后可重新投递。",
   "deliveries.status": "状态",
   "deliveries.consumer": "消费者",
   "deliveries.subject": "事件",
