@@ -70,8 +70,13 @@ func TestInstructions(t *testing.T) {
 	}
 	req.AttemptID, req.IdempotencyKey, req.Locale, req.OrderNumber = "pay_2", "k2", "zh-CN", "#1002"
 	zh, _ := gw.CreatePayment(ctx, req)
-	if !strings.Contains(zh.Action.Instructions, "转账附言请填写：#1002") {
+	if !strings.Contains(zh.Action.Instructions, "转账附言请填写：#1002") || !strings.Contains(zh.Action.Instructions, "请将 42.50 EUR 转账至") {
 		t.Errorf("zh-CN instructions:\n%s", zh.Action.Instructions)
+	}
+	// Yuan read as the checkout shows them.
+	req.AttemptID, req.IdempotencyKey, req.OrderNumber, req.Amount.Currency = "pay_3", "k3", "#1003", "CNY"
+	if cny, _ := gw.CreatePayment(ctx, req); !strings.Contains(cny.Action.Instructions, "请将 ¥42.50 转账至") {
+		t.Errorf("zh-CN instructions in yuan:\n%s", cny.Action.Instructions)
 	}
 	// Staff confirm receipt in Kassa: the plugin keeps answering PENDING.
 	st, err := gw.GetPayment(ctx, payment.GetRequest{AttemptID: "pay_1"})

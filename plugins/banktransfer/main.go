@@ -234,6 +234,10 @@ func instructions(locale string, cfg *settings, amount, reference string) string
 		if cfg.BIC != "" {
 			bic = "\nBIC：" + cfg.BIC
 		}
+		// Yuan as ¥139.00, as the checkout beside the instructions shows it.
+		if n, ok := strings.CutSuffix(amount, " CNY"); ok {
+			amount = "¥" + n
+		}
 		fmt.Fprintf(&sb, "请将 %s 转账至：\n收款人：%s\nIBAN：%s%s\n银行：%s\n转账附言请填写：%s\n收到款项后我们将尽快处理您的订单。",
 			amount, cfg.AccountHolder, groupIBAN(cfg.IBAN), bic, cfg.BankName, reference)
 	} else {
