@@ -471,9 +471,17 @@ func TestAdminOrderShowsWhatIsOwed(t *testing.T) {
 			t.Errorf("the totals lack %q:\n%s", want, totals)
 		}
 	}
+	// The buyer's Chinese address reads as a Chinese envelope does, from
+	// the country down, the country named in the staff member's language.
+	if addr := owner.text(`address`); !strings.Contains(addr, "王芳\nChina 浙江省 杭州市\n西湖区文三路1号\n310012") {
+		t.Errorf("the shipping address in English:\n%s", addr)
+	}
 	owner.do("the order in Chinese", fill(`.topbar .lang`, "zh-CN"),
 		until(`[...document.querySelectorAll('.total-row.strong dt')].some(e => e.textContent === "待付")`))
 	owner.shot("order-outstanding-zh")
+	if addr := owner.text(`address`); !strings.Contains(addr, "王芳\n中国 浙江省 杭州市\n西湖区文三路1号\n310012") {
+		t.Errorf("the shipping address in Chinese:\n%s", addr)
+	}
 
 	if out, err := s.pay(o, "succeed"); err != nil {
 		t.Fatalf("paying the rest: %v %s", err, out)

@@ -1,7 +1,7 @@
 // The admin's small component set; styles in styles.css.
 import type { ButtonHTMLAttributes, InputHTMLAttributes, ReactNode, SelectHTMLAttributes } from "react";
 import { useEffect, useRef } from "react";
-import { useI18n } from "./i18n";
+import { useI18n, type Lang } from "./i18n";
 import type { UserError } from "./api/schema";
 
 type Variant = "primary" | "secondary" | "critical" | "plain";
@@ -145,4 +145,39 @@ export function ErrorBanner({ error, onRetry, retryLabel }: { error: unknown; on
 
 export function Spinner({ label }: { label: string }) {
   return <p className="loading">{label}</p>;
+}
+
+/** The parts of a postal address the API gives (MailingAddress, Address). */
+export interface AddressParts {
+  firstName: string; lastName: string; company?: string | null; line1: string; line2?: string | null;
+  city: string; province?: string | null; postalCode?: string | null; countryCode: string; phone?: string | null;
+}
+
+// Where addresses are written from the country down and names family name first.
+const eastAsian = new Set(["CN", "TW", "HK", "MO", "JP", "KR"]);
+const latin = /[A-Za-z\u00C0-\u024F]/;
+
+/** The country's name in the admin's language (中国, China), or its code. */
+function regionName(code: string, lang: Lang): string {
+  try {
+    return new Intl.DisplayNames([lang], { type: "region" }).of(code) ?? code;
+  } catch {
+    return code;
+  }
+}
+
+/**
+ * The lines of a postal address as its country writes it: a Chinese (or
+ * Japanese, Korean) address from the country down to the street, 王芳
+ * family name first; others from the street up, "Anna Müller". Latin
+ * script keeps the Western order even on a Chinese address.
+ */
+export function addressLines(a: AddressParts, lang: Lang): string[] {
+  const east = eastAsian.has(a.countryCode);
+  const name = east && !latin.test(a.firstName + a.lastName) ? `${a.lastName}${a.firstName}` : [a.firstName, a.lastName].filter(Boolean).join(" ");
+  const country = regionName(a.countryCode, lang);
+  const lines = east && !latin.test(a.line1 + a.city)
+    ? [name, a.company, [country, a.province, a.city].filter(Boolean).join(" "), [a.line1, a.line2].filter(Boolean).join(" "), a.postalCode]
+    : [name, a.company, a.line1, a.line2, [a.postalCode, a.city, a.province].filter(Boolean).join(" "), country];
+  return [...lines, a.phone].filter((l): l is string => !!l);
 }

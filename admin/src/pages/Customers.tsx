@@ -6,7 +6,7 @@ import { check, gql } from "../api/client";
 import type { Customer, CustomerAddress, CustomerGroup, Order, UserError } from "../api/schema";
 import { formatDate, formatMoney, useI18n } from "../i18n";
 import { useSession } from "../session";
-import { Badge, Button, Card, EmptyState, ErrorBanner, Field, Select, Spinner, Table } from "../ui";
+import { addressLines, Badge, Button, Card, EmptyState, ErrorBanner, Field, Select, Spinner, Table } from "../ui";
 import { Gate, Notice, Pager, TextArea, useCursor, useQuery } from "./Gate";
 
 type Row = Pick<Customer, "id" | "email" | "firstName" | "lastName" | "companyName" | "kind" | "emailVerified" | "createdAt" | "erasedAt">;
@@ -193,13 +193,7 @@ function DetailView({ id }: { id: string }) {
               <div className="address-grid">
                 {c.addresses.map((a) => (
                   <address key={a.id} className="address-card">
-                    <div>{[a.firstName, a.lastName].filter(Boolean).join(" ")}</div>
-                    {a.company && <div>{a.company}</div>}
-                    <div>{a.line1}</div>
-                    {a.line2 && <div>{a.line2}</div>}
-                    <div>{[a.postalCode, a.city, a.province].filter(Boolean).join(" ")}</div>
-                    <div>{a.countryCode}</div>
-                    {a.phone && <div className="muted">{a.phone}</div>}
+                    {addressLines(a, lang).map((l, i) => <div key={i}>{l}</div>)}
                     <div className="badges">
                       {c.defaultShippingAddress?.id === a.id && <Badge value="OPEN" label={t("customer.defaultShipping")} />}
                       {c.defaultBillingAddress?.id === a.id && <Badge value="OPEN" label={t("customer.defaultBilling")} />}

@@ -4,7 +4,7 @@ import { check, gql, idempotencyKey } from "../api/client";
 import type { Money, Order, OrderLine, Payment, PaymentEvent, PaymentLedgerEntry, Refund, Shipment, TimelineEntry, UserError } from "../api/schema";
 import { formatDate, formatMoney, useI18n, type Key, type LabelGroup } from "../i18n";
 import { useSession } from "../session";
-import { Badge, Button, Card, EmptyState, ErrorBanner, Field, Spinner, Table } from "../ui";
+import { addressLines, Badge, Button, Card, EmptyState, ErrorBanner, Field, Spinner, Table } from "../ui";
 
 type Detail = Omit<Order, "payments" | "paymentLedger" | "refunds"> & {
   payments?: Array<Omit<Payment, "order">>;
@@ -349,18 +349,9 @@ function Row({ label, value, strong }: { label: ReactNode; value: Money; strong?
   );
 }
 
-// Where a name is written family name first, without a space.
-const familyNameFirst = new Set(["CN", "TW", "HK", "MO", "JP", "KR"]);
-
 function Address({ a }: { a: Order["shippingAddress"] }) {
-  // 王芳, but Anna Müller even on a Chinese address: Latin names keep their
-  // order and their space.
-  const latin = /[A-Za-z\u00C0-\u024F]/.test(a.firstName + a.lastName);
-  const lines = [
-    familyNameFirst.has(a.countryCode) && !latin ? `${a.lastName}${a.firstName}` : [a.firstName, a.lastName].filter(Boolean).join(" "), a.company, a.line1, a.line2,
-    [a.postalCode, a.city, a.province].filter(Boolean).join(" "), a.countryCode, a.phone,
-  ].filter(Boolean);
-  return <address>{lines.map((l, i) => <div key={i}>{l}</div>)}</address>;
+  const { lang } = useI18n();
+  return <address>{addressLines(a, lang).map((l, i) => <div key={i}>{l}</div>)}</address>;
 }
 
 /** A refund's lines and shipping (what it gave back besides an amount), one a line. */
