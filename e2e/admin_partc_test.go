@@ -48,8 +48,8 @@ func TestAdminPluginSettingsInWordsAndRows(t *testing.T) {
 		t.Errorf("the webhook's capabilities in Chinese: %q", caps)
 	}
 	wordsIn(t, "the Chinese settings form", owner.text(`#plugin-settings`),
-		[]string{"签名密钥", "尝试次数", "超时（毫秒）", "事件以 POST 发送到的地址", "尚未添加"},
-		[]string{"Signing secrets", "Attempts", "Timeout (ms)", "Where events are POSTed"})
+		[]string{"签名密钥", "尝试次数", "超时（毫秒）", "事件以 POST 发送到的地址", "尚未添加", "（必填）"},
+		[]string{"Signing secrets", "Attempts", "Timeout (ms)", "Where events are POSTed", " (必填)"})
 
 	const secretERP, secretCRM = "whsec_rows_erp_4kQ9zT2mW8", "whsec_rows_crm_7pL3xV6nB1"
 	secrets, _ := json.Marshal(map[string]string{"erp": secretERP, "crm": secretCRM})

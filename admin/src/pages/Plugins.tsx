@@ -288,8 +288,11 @@ function parse(s: JSONSchema, v: Value, t: (key: Key) => string): { value?: unkn
 function useSchemaText() {
   const { t, lang } = useI18n();
   return {
-    title: (s: JSONSchema, name: string, required: boolean) =>
-      (localized(s["x-kassa-titles"], lang) ?? s.title ?? name) + (required ? ` (${t("plugins.required")})` : ""),
+    title: (s: JSONSchema, name: string, required: boolean) => {
+      const title = localized(s["x-kassa-titles"], lang) ?? s.title ?? name;
+      // Chinese marks it with full-width brackets and no space: 户名（必填）.
+      return required ? t("plugins.required", { title }) : title;
+    },
     description: (s: JSONSchema) => localized(s["x-kassa-descriptions"], lang) ?? s.description,
   };
 }
