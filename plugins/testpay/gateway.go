@@ -254,7 +254,7 @@ func (g *Gateway) CreatePayment(ctx context.Context, req payment.CreateRequest) 
 	p := &record{
 		Ref: newRef("tp_"), AttemptID: req.AttemptID, OrderNumber: req.OrderNumber, Scenario: sc.name,
 		Amount: req.Amount.Amount, Currency: req.Amount.Currency, CaptureManual: req.CaptureMethod == payment.CaptureManual,
-		NotifyURL: req.NotifyURL, ReturnURL: req.ReturnURL, CreatedAt: now, ExpiresAt: req.ExpiresAt.UTC(),
+		NotifyURL: req.NotifyURL, ReturnURL: req.ReturnURL, CreatedAt: now, ExpiresAt: req.ExpiresAt.UTC(), Locale: req.Locale,
 	}
 	res := payment.CreateResult{GatewayRef: p.Ref, Amount: req.Amount, MerchantMessage: "testpay scenario " + sc.name}
 	pageURL := req.PluginBaseURL + "/pay/" + p.Ref

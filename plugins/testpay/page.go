@@ -18,24 +18,24 @@ import (
 // /plugins/payment.testpay/pay/{ref}: the buyer clicks Pay or Fail, like on
 // a 3-D Secure challenge or a wallet's checkout page.
 var pageTmpl = template.Must(template.New("pay").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<html lang="{{.T.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="robots" content="noindex"><title>testpay · {{.Amount}}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#222}
 .box{border:1px solid #ccc;border-radius:8px;padding:1.5rem}.amt{font-size:2rem;margin:.5rem 0}
 .note{color:#666;font-size:.9rem}button{font-size:1rem;padding:.6rem 1.2rem;margin-right:.5rem;border-radius:6px;border:1px solid #888;cursor:pointer}
 button.pay{background:#1a7f37;color:#fff;border-color:#1a7f37}</style></head>
 <body><div class="box" id="testpay">
-<p class="note">testpay sandbox · no real money moves</p>
-<h1>Order {{.Order}}</h1>
+<p class="note">{{.T.Note}}</p>
+<h1>{{.T.Order}} {{.Order}}</h1>
 <p class="amt" id="amount">{{.Amount}}</p>
 {{if .Open}}
 <form method="post" action="{{.Action}}">
-<button class="pay" type="submit" name="action" value="pay" id="pay">Pay</button>
-<button type="submit" name="action" value="fail" id="fail">Fail</button>
+<button class="pay" type="submit" name="action" value="pay" id="pay">{{.T.Pay}}</button>
+<button type="submit" name="action" value="fail" id="fail">{{.T.Fail}}</button>
 </form>
 {{else}}
-<p id="status">This payment is {{.Status}}.</p>
-{{if .ReturnURL}}<p><a href="{{.ReturnURL}}" id="return">Back to the shop</a></p>{{end}}
+<p id="status">{{printf .T.Status .Status}}</p>
+{{if .ReturnURL}}<p><a href="{{.ReturnURL}}" id="return">{{.T.Back}}</a></p>{{end}}
 {{end}}
 </div></body></html>`))
 
@@ -43,6 +43,36 @@ type pageData struct {
 	Order, Amount, Status, Action string
 	ReturnURL                     template.URL
 	Open                          bool
+	T                             pageTexts
+}
+
+// pageTexts are the page's words in one language.
+type pageTexts struct {
+	Lang, Note, Order, Pay, Fail, Back string
+	// Status is a sentence around the payment's state.
+	Status string
+	// States name the payment's states (lower case); others show as they are.
+	States map[string]string
+}
+
+// The page speaks the buyer's language (CreateRequest.Locale): Simplified
+// Chinese for zh, else English.
+var (
+	textsEN = pageTexts{Lang: "en", Note: "testpay sandbox · no real money moves", Order: "Order", Pay: "Pay", Fail: "Fail",
+		Back: "Back to the shop", Status: "This payment is %s.", States: map[string]string{
+			"requires_action": "waiting for you", "succeeded": "complete", "failed": "declined", "canceled": "closed"}}
+	textsZH = pageTexts{Lang: "zh-CN", Note: "testpay 沙盒 · 不会产生真实资金流动", Order: "订单", Pay: "付款", Fail: "模拟失败",
+		Back: "返回商店", Status: "此笔付款%s。", States: map[string]string{
+			"pending": "处理中", "requires_action": "等待付款", "authorized": "已授权", "succeeded": "已完成",
+			"failed": "未成功", "canceled": "已关闭", declineExpired: "已过期"}}
+)
+
+// textsFor picks the page's language for a BCP 47 tag.
+func textsFor(locale string) pageTexts {
+	if l := strings.ToLower(locale); l == "zh" || strings.HasPrefix(l, "zh-") {
+		return textsZH
+	}
+	return textsEN
 }
 
 func formatAmount(amount int64, currency string) string {
@@ -111,6 +141,15 @@ func (g *Gateway) showPage(ref, baseURL string) (sdk.HTTPResponse, error) {
 	}
 	if p != nil && p.DeclineCode == declineExpired {
 		d.Status = declineExpired
+	}
+	if p != nil {
+		d.T = textsFor(p.Locale)
+		if w, ok := d.T.States[d.Status]; ok {
+			d.Status = w
+		}
+		if n, ok := strings.CutSuffix(d.Amount, " CNY"); ok && d.T.Lang == textsZH.Lang {
+			d.Amount = "¥" + n // as the shop's checkout shows yuan
+		}
 	}
 	g.mu.Unlock()
 	if p == nil {

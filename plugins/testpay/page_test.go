@@ -59,3 +59,49 @@ func TestPageRedirectsOnlyToTheReturnURL(t *testing.T) {
 		}
 	}
 }
+
+// TestPageInTheBuyersLanguage: a Chinese buyer's payment page is in
+// Chinese, the amount in yuan as the checkout shows it, and so is the page
+// once paid; others get English.
+func TestPageInTheBuyersLanguage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g := newInProcess(t, "")
+	for _, c := range []struct {
+		locale     string
+		open, done []string
+	}{
+		{"zh-CN", []string{`<html lang="zh-CN">`, "<h1>订单 #7</h1>", "¥1.00", `id="pay">付款<`, "不会产生真实资金流动"}, []string{"此笔付款已完成。", "返回商店"}},
+		{"en-GB", []string{`<html lang="en">`, "<h1>Order #7</h1>", "1.00 CNY", `id="pay">Pay<`}, []string{"This payment is complete.", "Back to the shop"}},
+	} {
+		res, err := g.CreatePayment(ctx, payment.CreateRequest{
+			AttemptID: "pay_lang_" + c.locale, OrderNumber: "#7", PaymentMethod: "redirect", Locale: c.locale,
+			Amount: sdk.Money{Amount: 100, Currency: "CNY"}, PluginBaseURL: "https://shop.test/plugins/payment.testpay", ReturnURL: "https://shop.test/r",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		get := func() string {
+			page, err := g.HandleHTTP(ctx, sdk.HTTPRequest{Method: http.MethodGet, Path: strings.TrimPrefix(res.Action.URL, "https://shop.test/plugins/payment.testpay"),
+				BaseURL: "https://shop.test/plugins/payment.testpay"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(page.Body)
+		}
+		for _, want := range c.open {
+			if body := get(); !strings.Contains(body, want) {
+				t.Errorf("%s: the open page lacks %q:\n%s", c.locale, want, body)
+			}
+		}
+		if _, err := g.HandleHTTP(ctx, sdk.HTTPRequest{Method: http.MethodPost, Path: strings.TrimPrefix(res.Action.URL, "https://shop.test/plugins/payment.testpay"),
+			Body: []byte("action=pay")}); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range c.done {
+			if body := get(); !strings.Contains(body, want) {
+				t.Errorf("%s: the paid page lacks %q:\n%s", c.locale, want, body)
+			}
+		}
+	}
+}

@@ -17,22 +17,24 @@ import (
 // record is a sandbox payment. Statuses are stored by name so the journal
 // is readable.
 type record struct {
-	Ref           string    `json:"ref"`
-	AttemptID     string    `json:"attempt_id"`
-	OrderNumber   string    `json:"order_number"`
-	Scenario      string    `json:"scenario"`
-	Amount        int64     `json:"amount"`
-	Currency      string    `json:"currency"`
-	Status        string    `json:"status"`
-	CaptureManual bool      `json:"capture_manual"`
-	Authorized    int64     `json:"authorized"`
-	Captured      int64     `json:"captured"`
-	Refunded      int64     `json:"refunded"`
-	DeclineCode   string    `json:"decline_code,omitempty"`
-	NotifyURL     string    `json:"notify_url,omitempty"`
-	ReturnURL     string    `json:"return_url,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
-	SettleAt      time.Time `json:"settle_at,omitzero"`
+	Ref           string `json:"ref"`
+	AttemptID     string `json:"attempt_id"`
+	OrderNumber   string `json:"order_number"`
+	Scenario      string `json:"scenario"`
+	Amount        int64  `json:"amount"`
+	Currency      string `json:"currency"`
+	Status        string `json:"status"`
+	CaptureManual bool   `json:"capture_manual"`
+	Authorized    int64  `json:"authorized"`
+	Captured      int64  `json:"captured"`
+	Refunded      int64  `json:"refunded"`
+	DeclineCode   string `json:"decline_code,omitempty"`
+	NotifyURL     string `json:"notify_url,omitempty"`
+	ReturnURL     string `json:"return_url,omitempty"`
+	// Locale is the buyer's language, which the payment page speaks.
+	Locale    string    `json:"locale,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	SettleAt  time.Time `json:"settle_at,omitzero"`
 	// ExpiresAt is when the page stops taking the payment (the order's
 	// payment deadline, CreateRequest.ExpiresAt); zero for never.
 	ExpiresAt time.Time             `json:"expires_at,omitzero"`

@@ -73,7 +73,7 @@ func TestJournalReplay(t *testing.T) {
 	if st, _ := g2.GetPayment(ctx, payment.GetRequest{GatewayRef: paid.GatewayRef}); st.GatewayRef != paid.GatewayRef {
 		t.Errorf("by ref after restart: %+v", st)
 	}
-	if res, _ := g2.HandleHTTP(ctx, sdk.HTTPRequest{Method: "GET", Path: "/pay/" + ref}); res.Status != 200 || !strings.Contains(string(res.Body), "succeeded") {
+	if res, _ := g2.HandleHTTP(ctx, sdk.HTTPRequest{Method: "GET", Path: "/pay/" + ref}); res.Status != 200 || !strings.Contains(string(res.Body), "This payment is complete.") {
 		t.Errorf("page after restart: %d %s", res.Status, res.Body)
 	}
 	if again := create(t, g2, "pay_1", "succeed", 1999, ""); again.GatewayRef != paid.GatewayRef {

@@ -437,7 +437,7 @@ func TestPageEdgeCases(t *testing.T) {
 	if st, _ := gw.GetPayment(context.Background(), payment.GetRequest{AttemptID: "pay_page"}); st.Status != payment.StatusSucceeded {
 		t.Errorf("after pay then fail: %s, want SUCCEEDED", st.Status)
 	}
-	if r := call("GET", page, ""); !strings.Contains(string(r.Body), "succeeded") || strings.Contains(string(r.Body), `id="pay"`) {
+	if r := call("GET", page, ""); !strings.Contains(string(r.Body), "This payment is complete.") || strings.Contains(string(r.Body), `id="pay"`) {
 		t.Errorf("page after payment: %s", r.Body)
 	}
 }
