@@ -165,6 +165,10 @@ func TestAdminPartA(t *testing.T) {
 	if !strings.Contains(text(`.content`), "payment.testpay") {
 		t.Error("the dashboard lacks the payments by gateway")
 	}
+	// How buyers were asked to pay, in words, not the API's enum.
+	if got := text(`.content`); !strings.Contains(got, "\nPayment without a buyer step\t") || strings.Contains(got, "\nNONE\t") {
+		t.Errorf("the payments by method read:\n%s", got)
+	}
 
 	// The plugins and the delivery log.
 	do("the plugins", chromedp.Navigate(s.in.base+"/admin/plugins"), chromedp.WaitVisible(`.plugin-link`))

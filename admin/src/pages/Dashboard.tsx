@@ -53,7 +53,7 @@ function lastDays(now: Date): Date[] {
 }
 
 export function Dashboard() {
-  const { t, lang } = useI18n();
+  const { t, lang, maybe } = useI18n();
   const { can } = useSession();
   const mayReport = can("report:read");
   const mayPayments = can("payment:read");
@@ -109,9 +109,11 @@ export function Dashboard() {
   }, [analytics]);
 
   const money = (m: Money[]) => (m.length ? m.map((x) => formatMoney(x, lang)).join(" · ") : formatMoney({ amount: "0", currencyCode: shown || "CNY" }, lang));
-  const rowsTable = (rows: Row[], keyHeader: string) => (
+  // name shows a row's key in words where the dictionary has them (a
+  // method, INSTRUCTIONS: 付款说明（银行转账）), else as the API gives it.
+  const rowsTable = (rows: Row[], keyHeader: string, name: (key: string) => string = (k) => k) => (
     <Table<Row> rows={rows} rowKey={(r) => r.key} columns={[
-      { header: keyHeader, cell: (r) => r.key },
+      { header: keyHeader, cell: (r) => name(r.key) },
       { header: t("dash.attempts"), cell: (r) => r.attempts, align: "end" },
       { header: t("dash.successRate"), cell: (r) => (r.successRate * 100).toFixed(1) + "%", align: "end" },
       { header: t("dash.captured"), cell: (r) => r.captured.map((m) => formatMoney(m, lang)).join(" · "), align: "end" },
@@ -173,7 +175,7 @@ export function Dashboard() {
           )}
         </Card>
       )}
-      {analytics && analytics.methods.length > 0 && <Card title={t("dash.byMethod")}>{rowsTable(analytics.methods, t("dash.method"))}</Card>}
+      {analytics && analytics.methods.length > 0 && <Card title={t("dash.byMethod")}>{rowsTable(analytics.methods, t("dash.method"), (k) => maybe("capability.action." + k.toLowerCase(), k))}</Card>}
     </div>
   );
 }
