@@ -28,7 +28,7 @@ var schema = sdk.MustCompileSchema(`{
   "properties": {
     "account_holder": {
       "type": "string", "minLength": 1, "maxLength": 140,
-      "title": "Account holder", "x-kassa-titles": {"zh-CN": "账户持有人"}, "description": "Name on the shop's bank account, as buyers must enter it.", "x-kassa-descriptions": {"zh-CN": "店铺银行账户上的户名，买家须按此填写。"}
+      "title": "Account holder", "x-kassa-titles": {"zh-CN": "收款户名"}, "description": "Name on the shop's bank account, as buyers must enter it.", "x-kassa-descriptions": {"zh-CN": "店铺银行账户上的户名，买家须按此填写。"}
     },
     "iban": {
       "type": "string", "pattern": "^[A-Z]{2}[0-9]{2}[A-Z0-9 ]{10,36}$",
