@@ -191,14 +191,20 @@ func (accountView) MoneyP(m *money) string {
 	return formatMoney(*m)
 }
 
-// Date is an instant as the buyer reads it, in the shop's time zone of
-// record (UTC, as the API gives it).
+// Date is an instant as the buyer reads it: on Beijing time for a Chinese
+// buyer (an order placed at 01:00 in Hangzhou is placed that day, not the
+// day before at 17:00), else in the shop's time zone of record (UTC, as
+// the API gives it).
 func (v accountView) Date(t time.Time) string {
 	if v.lang == "zh-CN" {
-		return t.UTC().Format("2006年1月2日 15:04")
+		return t.In(beijing).Format("2006年1月2日 15:04")
 	}
 	return t.UTC().Format("2 Jan 2006, 15:04")
 }
+
+// beijing is China Standard Time, UTC+8 all year; a fixed zone needs no
+// time zone database on the shop's machine.
+var beijing = time.FixedZone("CST", 8*60*60)
 
 // DateP is Date of an optional instant.
 func (v accountView) DateP(t *time.Time) string {

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kassahq/kassa/core/authz"
 	"github.com/kassahq/kassa/graphql"
@@ -118,5 +119,18 @@ func TestAccountOrderInvoices(t *testing.T) {
 	rec = get(h, "/account/orders/ord_1")
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/account/login?return=%2Faccount%2Forders%2Ford_1" {
 		t.Fatalf("a guest: %d to %q", rec.Code, rec.Header().Get("Location"))
+	}
+}
+
+// TestAccountDates: a Chinese buyer reads dates on Beijing time, so an
+// order placed at 01:30 in Hangzhou is placed that day; others read UTC.
+func TestAccountDates(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 4, 17, 30, 0, 0, time.UTC)
+	if got := (accountView{lang: "zh-CN"}).Date(at); got != "2026年12月5日 01:30" {
+		t.Errorf("in Chinese: %q", got)
+	}
+	if got := (accountView{lang: "en"}).Date(at); got != "4 Dec 2026, 17:30" {
+		t.Errorf("in English: %q", got)
 	}
 }
