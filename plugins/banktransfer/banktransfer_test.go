@@ -36,8 +36,14 @@ func TestConformance(t *testing.T) {
 
 func start(t *testing.T, dir string) payment.Gateway {
 	t.Helper()
+	return startWith(t, dir, testConfig)
+}
+
+// startWith is start with the given settings.
+func startWith(t *testing.T, dir, config string) payment.Gateway {
+	t.Helper()
 	p := plugintest.Start(t, plugintest.StartConfig{Binary: binary, DataDir: dir, PluginID: ID})
-	if res, err := p.Plugin().Configure(context.Background(), json.RawMessage(testConfig)); err != nil || !res.OK() {
+	if res, err := p.Plugin().Configure(context.Background(), json.RawMessage(config)); err != nil || !res.OK() {
 		t.Fatalf("Configure: %v %v", res, err)
 	}
 	gw, err := p.Gateway()
@@ -104,6 +110,9 @@ func TestSettingsRefused(t *testing.T) {
 		{"IBAN pattern", `{"account_holder":"A","iban":"not an iban","bank_name":"B"}`, "/iban", "pattern"},
 		{"missing bank", `{"account_holder":"A","iban":"DE89370400440532013000"}`, "/bank_name", "required"},
 		{"wrong type", `{"account_holder":7,"iban":"DE89370400440532013000","bank_name":"B"}`, "/account_holder", "type"},
+		{"no account", `{"account_holder":"A","bank_name":"B"}`, "/account_number", "required"},
+		{"an IBAN and an account number", `{"account_holder":"A","iban":"DE89370400440532013000","account_number":"6214830012345678","bank_name":"B"}`, "/account_number", "one_of"},
+		{"letters in an account number", `{"account_holder":"A","account_number":"6214-8300-ABCD-5678","bank_name":"B"}`, "/account_number", "pattern"},
 	}
 	for _, tc := range tests {
 		res, err := p.Plugin().Configure(context.Background(), json.RawMessage(tc.config))
@@ -243,3 +252,31 @@ func TestValidIBAN(t *testing.T) {
 // TestSettingsInChinese: the admin in Chinese shows every setting's title
 // and description in Chinese, none in English.
 func TestSettingsInChinese(t *testing.T) { plugintest.CheckTranslated(t, schema.String(), "zh-CN") }
+
+// TestDomesticAccount: a mainland China shop, whose bank account has no
+// IBAN, gives its account number and branch; buyers read them in groups
+// of four, with the bank and branch, in Chinese.
+func TestDomesticAccount(t *testing.T) {
+	t.Parallel()
+	gw := startWith(t, "", `{"account_holder":"杭州茶语贸易有限公司","account_number":"6214 8300-1234 5678 901","branch":"杭州分行西湖支行","bank_name":"招商银行"}`)
+	res, err := gw.CreatePayment(context.Background(), payment.CreateRequest{AttemptID: "pay_1", OrderNumber: "#1001", IdempotencyKey: "k1",
+		Locale: "zh-CN", Amount: sdk.Money{Amount: 13900, Currency: "CNY"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"account_holder": "杭州茶语贸易有限公司", "account_number": "6214830012345678901", "branch": "杭州分行西湖支行",
+		"bank_name": "招商银行", "reference": "#1001", "amount": "139.00 CNY", "currency": "CNY",
+	}
+	if d := cmp.Diff(want, res.Action.Details); d != "" {
+		t.Errorf("details (-want +got):\n%s", d)
+	}
+	for _, s := range []string{"请将 ¥139.00 转账至", "收款人：杭州茶语贸易有限公司", "账号：6214 8300 1234 5678 901", "开户银行：招商银行 杭州分行西湖支行", "转账附言请填写：#1001"} {
+		if !strings.Contains(res.Action.Instructions, s) {
+			t.Errorf("instructions lack %q:\n%s", s, res.Action.Instructions)
+		}
+	}
+	if strings.Contains(res.Action.Instructions, "IBAN") {
+		t.Errorf("instructions name an IBAN the shop has none of:\n%s", res.Action.Instructions)
+	}
+}

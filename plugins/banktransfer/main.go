@@ -24,7 +24,7 @@ const Version = "1.0.0"
 var schema = sdk.MustCompileSchema(`{
   "type": "object",
   "additionalProperties": false,
-  "required": ["account_holder", "iban", "bank_name"],
+  "required": ["account_holder", "bank_name"],
   "properties": {
     "account_holder": {
       "type": "string", "minLength": 1, "maxLength": 140,
@@ -32,7 +32,15 @@ var schema = sdk.MustCompileSchema(`{
     },
     "iban": {
       "type": "string", "pattern": "^[A-Z]{2}[0-9]{2}[A-Z0-9 ]{10,36}$",
-      "title": "IBAN", "x-kassa-titles": {"zh-CN": "IBAN"}, "description": "The shop's account number (IBAN, capital letters; spaces allowed).", "x-kassa-descriptions": {"zh-CN": "店铺的账号（IBAN，大写字母；可含空格）。"}
+      "title": "IBAN", "x-kassa-titles": {"zh-CN": "IBAN"}, "description": "The shop's account number as an IBAN (capital letters; spaces allowed), for accounts in IBAN countries. Give it or the account number.", "x-kassa-descriptions": {"zh-CN": "店铺账号的 IBAN 写法（大写字母；可含空格），适用于使用 IBAN 的国家的账户。与“银行账号”二选一。"}
+    },
+    "account_number": {
+      "type": "string", "pattern": "^[0-9][0-9 -]{4,38}[0-9]$",
+      "title": "Account number", "x-kassa-titles": {"zh-CN": "银行账号"}, "description": "The shop's account number where banks use no IBAN (a mainland China account: 16 to 19 digits; spaces and dashes allowed). Give it or the IBAN.", "x-kassa-descriptions": {"zh-CN": "不使用 IBAN 的银行账号（中国大陆账户为 16 至 19 位数字；可含空格和连字符）。与 IBAN 二选一。"}
+    },
+    "branch": {
+      "type": "string", "maxLength": 140,
+      "title": "Branch", "x-kassa-titles": {"zh-CN": "开户行"}, "description": "The branch that holds the account (e.g. 招商银行杭州分行西湖支行), shown beside the bank for a domestic transfer. Optional.", "x-kassa-descriptions": {"zh-CN": "账户所在的开户网点（如“招商银行杭州分行西湖支行”），国内转账时与银行一同显示。选填。"}
     },
     "bic": {
       "type": "string", "pattern": "^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$",
@@ -52,6 +60,8 @@ var schema = sdk.MustCompileSchema(`{
 type settings struct {
 	AccountHolder string `json:"account_holder"`
 	IBAN          string `json:"iban"`
+	AccountNumber string `json:"account_number"`
+	Branch        string `json:"branch"`
 	BIC           string `json:"bic"`
 	BankName      string `json:"bank_name"`
 	Note          string `json:"note"`
@@ -133,7 +143,15 @@ func (g *Gateway) Configure(_ context.Context, raw json.RawMessage) (sdk.Configu
 		return sdk.ConfigureResult{Errors: errs}, nil
 	}
 	s.IBAN = strings.ReplaceAll(s.IBAN, " ", "")
-	if !validIBAN(s.IBAN) {
+	s.AccountNumber = strings.NewReplacer(" ", "", "-", "").Replace(s.AccountNumber)
+	switch {
+	case s.IBAN == "" && s.AccountNumber == "":
+		return sdk.ConfigureResult{Errors: []sdk.ConfigError{{Field: "/account_number", Code: "required",
+			Message: "give the IBAN or, where banks use none (mainland China), the account number"}}}, nil
+	case s.IBAN != "" && s.AccountNumber != "":
+		return sdk.ConfigureResult{Errors: []sdk.ConfigError{{Field: "/account_number", Code: "one_of",
+			Message: "give the IBAN or the account number, not both: buyers would not know which to pay to"}}}, nil
+	case s.IBAN != "" && !validIBAN(s.IBAN):
 		return sdk.ConfigureResult{Errors: []sdk.ConfigError{{Field: "/iban", Code: "checksum", Message: "the IBAN's check digits are wrong"}}}, nil
 	}
 	g.cfg.Store(&s)
@@ -202,11 +220,13 @@ func (g *Gateway) CreatePayment(_ context.Context, req payment.CreateRequest) (p
 	t := transfer{AttemptID: req.AttemptID, Key: key, Ref: "bt_" + req.AttemptID, Reference: reference, Amount: req.Amount.Amount,
 		Currency: req.Amount.Currency, Status: payment.StatusPending.String(), CreatedAt: time.Now().UTC()}
 	details := map[string]string{
-		"account_holder": cfg.AccountHolder, "iban": cfg.IBAN, "bank_name": cfg.BankName,
+		"account_holder": cfg.AccountHolder, "bank_name": cfg.BankName,
 		"reference": reference, "amount": amount, "currency": req.Amount.Currency,
 	}
-	if cfg.BIC != "" {
-		details["bic"] = cfg.BIC
+	for k, v := range map[string]string{"iban": cfg.IBAN, "account_number": cfg.AccountNumber, "branch": cfg.Branch, "bic": cfg.BIC} {
+		if v != "" {
+			details[k] = v
+		}
 	}
 	t.Created = payment.CreateResult{
 		Status:     payment.StatusPending,
@@ -228,24 +248,35 @@ func (g *Gateway) CreatePayment(_ context.Context, req payment.CreateRequest) (p
 }
 
 func instructions(locale string, cfg *settings, amount, reference string) string {
-	var sb strings.Builder
-	bic := ""
-	if strings.HasPrefix(strings.ToLower(locale), "zh") {
-		if cfg.BIC != "" {
-			bic = "\nBIC：" + cfg.BIC
+	zh := strings.HasPrefix(strings.ToLower(locale), "zh")
+	label := func(en, chinese string) string {
+		if zh {
+			return chinese
 		}
+		return en
+	}
+	// The account: an IBAN (with the BIC), or a domestic account number
+	// (with its branch beside the bank), in groups of four as printed on
+	// statements.
+	account := label("IBAN: ", "IBAN：") + groupIBAN(cfg.IBAN)
+	if cfg.AccountNumber != "" {
+		account = label("Account number: ", "账号：") + groupIBAN(cfg.AccountNumber)
+	}
+	if cfg.BIC != "" {
+		account += "\n" + label("BIC: ", "BIC：") + cfg.BIC
+	}
+	bank := strings.TrimSpace(cfg.BankName + " " + cfg.Branch)
+	var sb strings.Builder
+	if zh {
 		// Yuan as ¥139.00, as the checkout beside the instructions shows it.
 		if n, ok := strings.CutSuffix(amount, " CNY"); ok {
 			amount = "¥" + n
 		}
-		fmt.Fprintf(&sb, "请将 %s 转账至：\n收款人：%s\nIBAN：%s%s\n银行：%s\n转账附言请填写：%s\n收到款项后我们将尽快处理您的订单。",
-			amount, cfg.AccountHolder, groupIBAN(cfg.IBAN), bic, cfg.BankName, reference)
+		fmt.Fprintf(&sb, "请将 %s 转账至：\n收款人：%s\n%s\n开户银行：%s\n转账附言请填写：%s\n收到款项后我们将尽快处理您的订单。",
+			amount, cfg.AccountHolder, account, bank, reference)
 	} else {
-		if cfg.BIC != "" {
-			bic = "\nBIC: " + cfg.BIC
-		}
-		fmt.Fprintf(&sb, "Please transfer %s to:\nAccount holder: %s\nIBAN: %s%s\nBank: %s\nReference: %s\nWe ship your order as soon as the money has arrived.",
-			amount, cfg.AccountHolder, groupIBAN(cfg.IBAN), bic, cfg.BankName, reference)
+		fmt.Fprintf(&sb, "Please transfer %s to:\nAccount holder: %s\n%s\nBank: %s\nReference: %s\nWe ship your order as soon as the money has arrived.",
+			amount, cfg.AccountHolder, account, bank, reference)
 	}
 	if cfg.Note != "" {
 		sb.WriteString("\n\n" + cfg.Note)
@@ -253,7 +284,8 @@ func instructions(locale string, cfg *settings, amount, reference string) string
 	return sb.String()
 }
 
-// groupIBAN writes an IBAN in groups of four, as printed on statements.
+// groupIBAN writes an IBAN or an account number in groups of four, as
+// printed on statements.
 func groupIBAN(iban string) string {
 	var parts []string
 	for len(iban) > 4 {
