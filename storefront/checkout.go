@@ -26,7 +26,7 @@ const (
 	payOp      = `mutation StorefrontPaymentCreate($input: PaymentCreateInput!) { paymentCreate(input: $input) {
     payment { id state buyerMessage action { type url } } userErrors { field code message } } }`
 	checkoutOrderFields = `id number status paymentStatus total { amount currencyCode }
-    payments { id gatewayId state buyerMessage action { type url qrCode instructions } }`
+    payments { id gatewayId method state buyerMessage action { type url qrCode instructions } }`
 	checkoutOrderByToken = `query StorefrontCheckoutOrderByToken($token: String!) { order: orderByToken(token: $token) { ` + checkoutOrderFields + ` } }`
 	checkoutOrderByID    = `query StorefrontCheckoutOrder($id: ID!) { order(id: $id) { ` + checkoutOrderFields + ` } }`
 	paymentMethodsOp     = `query StorefrontPaymentMethods($id: ID!, $token: String, $lang: String) {
@@ -59,6 +59,7 @@ type placedOrder struct {
 	Payments      []*struct {
 		ID           string
 		GatewayID    string
+		Method       *string
 		State        string
 		BuyerMessage *string
 		Action       *struct {
@@ -348,6 +349,11 @@ func (h *Handler) paymentStep(r *http.Request, p *page, v *checkoutView, ref ord
 			}
 			if a.Type == "QR_CODE" || a.Type == "INSTRUCTIONS" || a.Type == "REDIRECT" {
 				v.Pending = a
+				// "Or pay another way" offers the other ways, not the
+				// one under way.
+				v.Methods = slices.DeleteFunc(v.Methods, func(c paymentChoice) bool {
+					return c.Value == last.GatewayID || last.Method != nil && c.Value == *last.Method
+				})
 			}
 		}
 	}

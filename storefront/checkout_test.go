@@ -204,6 +204,10 @@ func TestCheckoutWithoutJavaScript(t *testing.T) {
 			if !strings.Contains(page, `id="instructions"`) || !strings.Contains(page, "DE89") || !strings.Contains(page, `id="status-link"`) {
 				t.Fatalf("bank transfer instructions missing:\n%s", page)
 			}
+			// "Or pay another way" offers the card, not the transfer under way.
+			if !strings.Contains(page, `value="payment.testpay"`) || strings.Contains(page, `value="payment.banktransfer"`) {
+				t.Fatalf("the other ways to pay:\n%s", page)
+			}
 			if _, zh := b.get("/checkout?lang=zh-CN"); !strings.Contains(zh, "银行转账说明") {
 				t.Fatalf("payment step in Chinese:\n%s", zh)
 			}
@@ -277,6 +281,11 @@ func TestCheckoutPaysByRoutedMethod(t *testing.T) {
 	_, page = b.get("/checkout")
 	if !strings.Contains(page, `id="instructions"`) || !strings.Contains(page, "DE89") {
 		t.Fatalf("after failover the buyer does not get banktransfer's instructions:\n%s", page)
+	}
+	// The card, the only method, is under way: no other to offer, and no
+	// claim that there is no way to pay.
+	if strings.Contains(page, `value="card"`) || strings.Contains(page, `id="pay-form"`) || strings.Contains(page, `class="co-errors"`) {
+		t.Fatalf("the payment under way is offered again, or called impossible:\n%s", page)
 	}
 
 	orderID, _, _ := strings.Cut(b.cookie("kassa_order"), "~")
