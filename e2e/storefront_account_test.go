@@ -214,7 +214,14 @@ func TestStorefrontAccount(t *testing.T) {
 		do(t, ctx, "history", chromedp.Navigate(in.base+"/account/orders"), chromedp.WaitVisible(`.ac-order a`),
 			chromedp.Click(`.ac-order a`), chromedp.WaitVisible(`#cancel-order`))
 		shot(t, ctx, "account-order-unpaid.png")
-		do(t, ctx, "cancel", chromedp.Click(`#cancel-order`), chromedp.WaitVisible(`#account-notice`))
+		// A tap on "Cancel this order" only asks; the order stays open
+		// until the buyer confirms.
+		do(t, ctx, "ask to cancel", chromedp.Click(`#cancel-order`), chromedp.WaitVisible(`#cancel-order-yes`))
+		shot(t, ctx, "account-order-cancel-confirm.png")
+		if s := text(t, ctx, `#order-status`); s == "Cancelled" {
+			t.Fatal("one tap cancelled the order")
+		}
+		do(t, ctx, "cancel", chromedp.Click(`#cancel-order-yes`), chromedp.WaitVisible(`#account-notice`))
 		if s := text(t, ctx, `#order-status`); s != "Cancelled" {
 			t.Fatalf("order status %q after cancelling, want Cancelled", s)
 		}
