@@ -99,7 +99,7 @@ var schema = sdk.MustCompileSchema(`{
     "subject_prefix": {
       "type": "string", "maxLength": 64,
       "title": "Order subject prefix", "x-kassa-titles": {"zh-CN": "订单标题前缀"},
-      "description": "Text before the order number in the subject the buyer sees in Alipay, e.g. your shop's name. Default \"Order\".", "x-kassa-descriptions": {"zh-CN": "买家在支付宝中看到的订单标题里、订单号前面的文字，例如店铺名称。默认为“Order”。"}
+      "description": "Text before the order number in the subject the buyer sees in Alipay, e.g. your shop's name. Default: \"订单\" for buyers reading Chinese, \"Order\" for others.", "x-kassa-descriptions": {"zh-CN": "买家在支付宝中看到的订单标题里、订单号前面的文字，例如店铺名称。默认：中文买家为“订单”，其他买家为“Order”。"}
     }
   }
 }`)
@@ -381,10 +381,15 @@ func (a attempt) result(id, locale string) payment.CreateResult {
 	return r
 }
 
-// subject is the text the buyer sees in Alipay (at most 256 characters).
+// subject is the text the buyer sees in Alipay (at most 256 characters):
+// the shop's prefix and the order number, or without a prefix "订单" for
+// a buyer reading Chinese (Alipay's own language), "Order" for others.
 func subject(prefix string, req payment.CreateRequest) string {
 	if prefix == "" {
 		prefix = "Order"
+		if strings.HasPrefix(strings.ToLower(req.Locale), "zh") {
+			prefix = "订单"
+		}
 	}
 	s := strings.TrimSpace(prefix + " " + req.OrderNumber)
 	if r := []rune(s); len(r) > 256 {

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kassahq/kassa/plugins/sdk/payment"
 )
 
 // TestSignContent checks the string to sign against the construction in
@@ -227,5 +229,21 @@ func TestCertSNOpenSSL(t *testing.T) {
 	sum := md5.Sum([]byte(issuer + serial.String()))
 	if got, want := certSN(cert), hex.EncodeToString(sum[:]); got != want {
 		t.Errorf("certSN = %s, want %s (from openssl: %s + %s)", got, want, issuer, serial)
+	}
+}
+
+// TestSubject: the subject a buyer sees in Alipay names the order in the
+// buyer's language when the shop set no prefix, and keeps the shop's
+// prefix when it did.
+func TestSubject(t *testing.T) {
+	for _, c := range []struct{ prefix, locale, want string }{
+		{"", "zh-CN", "订单 #1001"},
+		{"", "en", "Order #1001"},
+		{"", "", "Order #1001"},
+		{"茶语小店", "en", "茶语小店 #1001"},
+	} {
+		if got := subject(c.prefix, payment.CreateRequest{OrderNumber: "#1001", Locale: c.locale}); got != c.want {
+			t.Errorf("prefix %q, locale %q: %q, want %q", c.prefix, c.locale, got, c.want)
+		}
 	}
 }
